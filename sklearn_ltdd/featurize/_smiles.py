@@ -1,0 +1,107 @@
+"""Checking SMILES input and parsing it with RDKit, reporting every bad row at once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from numpy.typing import ArrayLike
+from rdkit import Chem, rdBase
+
+__all__ = ["InvalidSmilesError", "check_smiles", "mols_from_smiles"]
+
+_SHOW_AT_MOST = 10
+
+
+class InvalidSmilesError(ValueError):
+    """Some input rows are not valid SMILES.
+
+    ``bad_rows`` maps each offending row index to ``(value, reason)``.
+    """
+
+    def __init__(self, bad_rows: dict[int, tuple[object, str]]):
+        self.bad_rows = bad_rows
+        shown = list(bad_rows.items())[:_SHOW_AT_MOST]
+        lines = [f"  row {i}: {value!r} ({reason})" for i, (value, reason) in shown]
+        if len(bad_rows) > _SHOW_AT_MOST:
+            lines.append(f"  ... and {len(bad_rows) - _SHOW_AT_MOST} more")
+        super().__init__(
+            f"{len(bad_rows)} of the input rows are not valid SMILES:\n"
+            + "\n".join(lines)
+            + "\nFix or remove these rows (and the matching labels)."
+        )
+
+
+def check_smiles(X: ArrayLike, *, allow_empty: bool = False) -> np.ndarray:
+    """Check the shape of SMILES input and return it as a 1-D object array.
+
+    Accepts a list, tuple, 1-D array, one-column 2-D array, pandas Series or
+    one-column DataFrame. The content of each row is checked when it is parsed
+    (:func:`mols_from_smiles`).
+
+    Parameters
+    ----------
+    X : array-like of str
+        SMILES strings, one per sample.
+    allow_empty : bool, default=False
+        Whether zero rows are acceptable.
+
+    Returns
+    -------
+    smiles : ndarray of object, shape (n_samples,)
+
+    Examples
+    --------
+    >>> check_smiles(["CCO", "c1ccccc1"]).tolist()
+    ['CCO', 'c1ccccc1']
+    """
+    if isinstance(X, str):
+        raise TypeError(f"X must be a sequence of SMILES strings, not one string ({X!r}); wrap it in a list.")
+    if hasattr(X, "to_numpy"):  # pandas Series / DataFrame
+        X = X.to_numpy()
+    array = np.array(X, dtype=object)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 1:
+        raise ValueError(
+            f"X must be one column of SMILES, got an array of shape {array.shape}; "
+            "pass a list, a 1-D array or a one-column DataFrame."
+        )
+    if array.shape[0] == 0 and not allow_empty:
+        raise ValueError("X is empty: at least one SMILES string is required.")
+    return array
+
+
+def _parse_all(
+    values: np.ndarray, parse: Callable[[str], object]
+) -> tuple[list, dict[int, tuple[object, str]]]:
+    """Parse every row; return the results (None where bad) and the bad rows with reasons."""
+    results, bad = [], {}
+    with rdBase.BlockLogs():  # RDKit's own messages would name no row; we report all rows below
+        for i, value in enumerate(values):
+            if not isinstance(value, str) or not value.strip():
+                bad[i] = (value, "not a non-empty string")
+                results.append(None)
+                continue
+            parsed = parse(value)
+            if parsed is None:
+                bad[i] = (value, "RDKit cannot parse it")
+            results.append(parsed)
+    return results, bad
+
+
+def mols_from_smiles(X: ArrayLike) -> list[Chem.Mol]:
+    """Parse SMILES with RDKit; one :class:`InvalidSmilesError` lists every bad row.
+
+    A row is bad when it is not a non-empty string (``None``, NaN, a number,
+    ``""``) or when RDKit cannot parse it.
+
+    Examples
+    --------
+    >>> [m.GetNumAtoms() for m in mols_from_smiles(["CCO", "c1ccccc1"])]
+    [3, 6]
+    """
+    mols, bad = _parse_all(check_smiles(X), Chem.MolFromSmiles)
+    if bad:
+        raise InvalidSmilesError(bad)
+    return mols

@@ -1,0 +1,225 @@
+"""ImDrug's balanced metrics: scores computed as if every class had the same number of test samples."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.metrics import balanced_accuracy_score as _sk_balanced_accuracy_score
+from sklearn.metrics import confusion_matrix, make_scorer
+from sklearn.utils.multiclass import unique_labels
+from sklearn.utils.validation import check_consistent_length, column_or_1d
+
+__all__ = [
+    "balanced_accuracy_score",
+    "balanced_f1_score",
+    "balanced_f1_scorer",
+    "balanced_precision",
+    "per_class_balanced_scores",
+]
+
+
+def per_class_balanced_scores(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    labels: ArrayLike | None = None,
+    sample_weight: ArrayLike | None = None,
+) -> dict[str, np.ndarray]:
+    """Per-class recall, balanced precision and balanced F1.
+
+    All three are read off the row-normalised confusion matrix ``R`` (rows are
+    true classes): recall ``R[k, k]``, balanced precision ``R[k, k] / R[:, k].sum()``
+    and their harmonic mean, with ``0/0`` taken as 0.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels (any type sklearn accepts, strings included).
+    y_pred : array-like of shape (n_samples,)
+        Predicted labels.
+    labels : array-like, default=None
+        Classes to report, in this order. Defaults to the sorted union of the
+        labels in ``y_true`` and ``y_pred``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights.
+
+    Returns
+    -------
+    scores : dict of ndarray
+        ``labels``, ``recall``, ``precision``, ``f1`` and ``present`` (True where
+        the class occurs in ``y_true``; the other scores of an absent class are 0).
+
+    Examples
+    --------
+    >>> s = per_class_balanced_scores([0, 1, 1], [0, 0, 1])
+    >>> s["recall"].tolist(), s["precision"].round(4).tolist()
+    ([1.0, 0.5], [0.6667, 1.0])
+    """
+    y_true = column_or_1d(y_true, warn=False)
+    y_pred = column_or_1d(y_pred, warn=False)
+    check_consistent_length(y_true, y_pred, sample_weight)
+    if y_true.shape[0] == 0:
+        raise ValueError("y_true and y_pred are empty; balanced scores need at least one sample.")
+    labels = unique_labels(y_true, y_pred) if labels is None else np.asarray(labels)
+    with warnings.catch_warnings():
+        # sklearn warns about a 1x1 matrix even when, as here, the labels are passed explicitly
+        warnings.filterwarnings("ignore", "A single label was found", UserWarning)
+        rates = confusion_matrix(y_true, y_pred, labels=labels, sample_weight=sample_weight, normalize="true")
+    recall = np.diag(rates).copy()
+    column_mass = rates.sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(column_mass > 0, recall / column_mass, 0.0)
+        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+    return {
+        "labels": labels,
+        "recall": recall,
+        "precision": precision,
+        "f1": f1,
+        "present": np.isin(labels, y_true),
+    }
+
+
+def _mean_over_present(scores: dict[str, np.ndarray], key: str) -> float:
+    """Average a per-class score over the classes of ``y_true``, as sklearn's balanced accuracy does."""
+    present = scores["present"]
+    if not present.all():
+        missing = scores["labels"][~present].tolist()
+        warnings.warn(
+            f"y_pred contains classes not in y_true: {missing}; they are left out of the average "
+            "(predictions into them still count as errors for the true classes).",
+            UserWarning,
+            stacklevel=3,
+        )
+    return float(scores[key][present].mean())
+
+
+def balanced_accuracy_score(
+    y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None
+) -> float:
+    """Balanced accuracy: the mean per-class recall over the classes in ``y_true``.
+
+    This is :func:`sklearn.metrics.balanced_accuracy_score`, re-exported so that
+    the three ImDrug metrics live side by side.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_pred : array-like of shape (n_samples,)
+        Predicted labels.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights.
+
+    Returns
+    -------
+    score : float
+
+    Examples
+    --------
+    >>> balanced_accuracy_score([0, 1, 1], [0, 0, 1])
+    0.75
+    """
+    return float(_sk_balanced_accuracy_score(y_true, y_pred, sample_weight=sample_weight))
+
+
+def balanced_precision(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    average: str | None = "macro",
+    sample_weight: ArrayLike | None = None,
+) -> float | np.ndarray:
+    """Balanced precision: precision computed on the row-normalised confusion matrix.
+
+    For class ``k``, ``BP_k = R[k, k] / sum_j R[j, k]`` where ``R`` is the confusion
+    matrix with each true-class row scaled to sum to 1. Unlike ordinary precision
+    it does not depend on how many test samples each class has.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_pred : array-like of shape (n_samples,)
+        Predicted labels.
+    average : {"macro", None}, default="macro"
+        ``"macro"`` averages over the classes in ``y_true`` (classes that occur only
+        in ``y_pred`` are left out with a warning, as sklearn's balanced accuracy
+        does); ``None`` returns one value per class of ``unique_labels(y_true, y_pred)``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights.
+
+    Returns
+    -------
+    precision : float or ndarray of shape (n_classes,)
+
+    Examples
+    --------
+    >>> round(balanced_precision([0, 1, 1], [0, 0, 1]), 4)
+    0.8333
+    >>> balanced_precision([0, 1, 1], [0, 0, 1], average=None).round(4).tolist()
+    [0.6667, 1.0]
+    """
+    scores = per_class_balanced_scores(y_true, y_pred, sample_weight=sample_weight)
+    return _average(scores, "precision", average)
+
+
+def balanced_f1_score(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    average: str | None = "macro",
+    sample_weight: ArrayLike | None = None,
+) -> float | np.ndarray:
+    """Balanced F1 (ImDrug): macro F1 of balanced precision and recall.
+
+    It is the macro-averaged F1 score of the confusion matrix after each true
+    class has been rescaled to the same size, so it is invariant to the class
+    priors of the test set, like balanced accuracy. A class whose precision and
+    recall are both 0 scores 0.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_pred : array-like of shape (n_samples,)
+        Predicted labels.
+    average : {"macro", None}, default="macro"
+        ``"macro"`` averages over the classes in ``y_true``; classes that occur only
+        in ``y_pred`` are left out of the average with a ``UserWarning`` (the
+        predictions into them still lower the recall of the true classes), the
+        rule :func:`sklearn.metrics.balanced_accuracy_score` follows. ``None``
+        returns one value per class of ``unique_labels(y_true, y_pred)``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights.
+
+    Returns
+    -------
+    f1 : float or ndarray of shape (n_classes,)
+
+    See Also
+    --------
+    balanced_f1_scorer : the same metric as a scorer for ``scoring=``.
+
+    Examples
+    --------
+    >>> round(balanced_f1_score([0, 1, 1], [0, 0, 1]), 4)
+    0.7333
+    >>> round(balanced_f1_score(["a", "a", "b", "b"], ["a", "a", "a", "b"]), 4)
+    0.7333
+    """
+    scores = per_class_balanced_scores(y_true, y_pred, sample_weight=sample_weight)
+    return _average(scores, "f1", average)
+
+
+def _average(scores: dict[str, np.ndarray], key: str, average: str | None) -> float | np.ndarray:
+    if average is None:
+        return scores[key]
+    if average != "macro":
+        raise ValueError(f"average must be 'macro' or None, got {average!r}.")
+    return _mean_over_present(scores, key)
+
+
+# For `scoring=` in cross_val_score and GridSearchCV; greater is better.
+balanced_f1_scorer = make_scorer(balanced_f1_score)

@@ -1,0 +1,137 @@
+"""Head / middle / tail grouping of classes by training-set size, and the per-group report."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
+from ._balanced import per_class_balanced_scores
+
+__all__ = ["GROUPS", "long_tail_groups", "long_tail_report"]
+
+GROUPS = ("head", "middle", "tail")
+
+
+def _as_class_counts(train_counts: Mapping | ArrayLike) -> dict:
+    """Accept either ``{label: count}`` or the training labels themselves."""
+    if isinstance(train_counts, Mapping):
+        counts = dict(train_counts)
+    else:
+        labels, n = np.unique(np.asarray(train_counts), return_counts=True)
+        counts = dict(zip(labels.tolist(), n.tolist(), strict=True))
+    if not counts:
+        raise ValueError("train_counts is empty; give the training labels or {label: count}.")
+    bad = {k: v for k, v in counts.items() if not (isinstance(v, int | np.integer) and v > 0)}
+    if bad:
+        raise ValueError(f"training class counts must be positive integers; got {bad}.")
+    return counts
+
+
+def long_tail_groups(train_counts: Mapping | ArrayLike) -> dict[str, list]:
+    """Split classes into head, middle and tail by their training-set size (ImDrug's rule).
+
+    Classes are sorted by training count, largest first (ties keep label order).
+    With ``C`` classes, the first ``ceil(0.3 C)`` are the head, the last
+    ``round((C - head) * 0.3 / 0.7)`` the tail, and the rest the middle. With two
+    classes the head holds the majority class, the middle the minority class and
+    the tail is empty.
+
+    Parameters
+    ----------
+    train_counts : mapping or array-like
+        ``{label: training count}``, or the training labels themselves.
+
+    Returns
+    -------
+    groups : dict
+        ``{"head": [...], "middle": [...], "tail": [...]}``, labels largest class first.
+
+    Examples
+    --------
+    >>> long_tail_groups({"a": 500, "b": 50, "c": 5})
+    {'head': ['a'], 'middle': ['b'], 'tail': ['c']}
+    >>> long_tail_groups([0, 0, 0, 1])
+    {'head': [0], 'middle': [1], 'tail': []}
+    """
+    counts = _as_class_counts(train_counts)
+    order = sorted(counts, key=lambda label: -counts[label])  # stable: ties keep label order
+    n_classes = len(order)
+    n_head = math.ceil(0.3 * n_classes)
+    n_tail = math.floor((n_classes - n_head) * 0.3 / 0.7 + 0.5)
+    return {
+        "head": order[:n_head],
+        "middle": order[n_head : n_classes - n_tail],
+        "tail": order[n_classes - n_tail :],
+    }
+
+
+def long_tail_report(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    train_counts: Mapping | ArrayLike,
+    *,
+    sample_weight: ArrayLike | None = None,
+) -> pd.DataFrame:
+    """Balanced accuracy and balanced F1 per head / middle / tail group, and overall.
+
+    Groups come from :func:`long_tail_groups`. A group's BA is the mean recall of
+    its classes and its BF1 the mean of their balanced F1 scores; both are
+    computed from the confusion matrix of the whole test set, so the ``all`` row
+    equals :func:`balanced_accuracy_score` and :func:`balanced_f1_score`. Classes
+    without test samples are left out of the means; a group with none is NaN.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True test labels.
+    y_pred : array-like of shape (n_samples,)
+        Predicted labels.
+    train_counts : mapping or array-like
+        ``{label: training count}`` or the training labels. Every label of
+        ``y_true`` and ``y_pred`` must appear in it.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights.
+
+    Returns
+    -------
+    report : pandas.DataFrame
+        Index ``head, middle, tail, all``; columns ``n_classes``, ``train_min``,
+        ``train_max`` (training counts in the group), ``BA`` and ``BF1``. Print it,
+        or use ``report.to_dict("index")``.
+
+    Examples
+    --------
+    >>> y_train = ["a"] * 50 + ["b"] * 10 + ["c"] * 2
+    >>> report = long_tail_report(["a", "b", "c", "c"], ["a", "b", "c", "a"], y_train)
+    >>> report["BA"].round(3).tolist()
+    [1.0, 1.0, 0.5, 0.833]
+    """
+    counts = _as_class_counts(train_counts)
+    labels = np.array(list(counts))
+    unseen = sorted(
+        set(np.unique(np.asarray(y_true)).tolist() + np.unique(np.asarray(y_pred)).tolist()) - set(counts)
+    )
+    if unseen:
+        raise ValueError(
+            f"labels {unseen} are not among the training classes {sorted(counts)}; "
+            "train_counts must cover every class of y_true and y_pred."
+        )
+    scores = per_class_balanced_scores(y_true, y_pred, labels=labels, sample_weight=sample_weight)
+    members = long_tail_groups(counts)
+    members["all"] = list(counts)
+    rows = {}
+    for group, group_labels in members.items():
+        mask = np.isin(labels, group_labels) & scores["present"]
+        group_counts = [counts[label] for label in group_labels]
+        rows[group] = {
+            "n_classes": len(group_labels),
+            "train_min": min(group_counts, default=np.nan),
+            "train_max": max(group_counts, default=np.nan),
+            "BA": scores["recall"][mask].mean() if mask.any() else np.nan,
+            "BF1": scores["f1"][mask].mean() if mask.any() else np.nan,
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")

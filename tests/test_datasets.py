@@ -1,0 +1,72 @@
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sklearn_ltdd.datasets import load_solubility, long_tailed_class_sizes, make_long_tailed
+from sklearn_ltdd.featurize import mols_from_smiles
+
+
+def test_solubility_is_complete_and_parses():
+    data = load_solubility(as_frame=True)
+    assert data.data.shape == data.target.shape == (1282,)
+    labels, counts = np.unique(data.target, return_counts=True)
+    assert dict(zip(labels, counts, strict=True)) == {"low": 519, "medium": 517, "high": 246}
+    assert (data.split == "train").sum() == 1025
+    assert len(mols_from_smiles(data.data)) == 1282
+    assert list(data.target_names) == ["low", "medium", "high"]
+    assert data.frame.shape[0] == 1282
+
+
+def test_solubility_subsets_and_return_x_y():
+    X_train, y_train = load_solubility(subset="train", return_X_y=True)
+    X_test, _ = load_solubility(subset="test", return_X_y=True)
+    assert len(X_train) + len(X_test) == 1282
+    assert len(X_train) == len(y_train)
+    with pytest.raises(ValueError, match="subset must be"):
+        load_solubility(subset="validation")
+
+
+@given(
+    st.lists(st.integers(1, 300), min_size=1, max_size=8),
+    st.floats(1.0, 100.0),
+)
+def test_long_tailed_sizes_are_exponential_and_fit(counts, ratio):
+    sizes = long_tailed_class_sizes(counts, ratio)
+    assert np.all(sizes <= np.asarray(counts))
+    assert np.all(np.diff(sizes) <= 0)  # head to tail, non-increasing
+    if len(counts) > 1 and sizes[-1] > 0:
+        # realised ratio matches the request up to flooring
+        assert sizes[0] / sizes[-1] == pytest.approx(ratio, rel=1 / sizes[-1] + 1e-9)
+
+
+@given(
+    st.lists(st.sampled_from("abcd"), min_size=1, max_size=200),
+    st.floats(1.0, 50.0),
+    st.integers(0, 10),
+)
+def test_make_long_tailed_keeps_valid_unique_indices(y, ratio, seed):
+    y = np.array(y)
+    keep = make_long_tailed(y, ratio, random_state=seed)
+    assert np.all(np.diff(keep) > 0)  # sorted, no repeats
+    assert keep.min() >= 0 and keep.max() < len(y)
+    np.testing.assert_array_equal(keep, make_long_tailed(y, ratio, random_state=seed))
+    # the head class (most frequent) keeps all its samples
+    labels, counts = np.unique(y, return_counts=True)
+    order = np.argsort(-counts, kind="stable")
+    expected = long_tailed_class_sizes(counts[order], ratio)
+    kept_labels, kept_counts = np.unique(y[keep], return_counts=True)
+    kept = dict(zip(kept_labels, kept_counts, strict=True))
+    assert [kept.get(labels[i], 0) for i in order] == expected.tolist()
+
+
+def test_make_long_tailed_class_order_and_errors():
+    y = np.repeat([0, 1, 2], 50)
+    keep = make_long_tailed(y, 5, class_order=[2, 1, 0], random_state=0)
+    assert np.bincount(y[keep]).tolist() == [10, 22, 50]
+    with pytest.raises(ValueError, match="class_order must list each class"):
+        make_long_tailed(y, 5, class_order=[2, 1])
+    with pytest.raises(ValueError, match="imbalance_ratio must be >= 1"):
+        make_long_tailed(y, 0.5)
+    with pytest.raises(ValueError, match="empty"):
+        make_long_tailed([], 5)

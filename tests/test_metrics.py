@@ -1,0 +1,170 @@
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sklearn.dummy import DummyClassifier
+from sklearn.model_selection import cross_val_score
+
+from sklearn_ltdd.metrics import (
+    balanced_accuracy_score,
+    balanced_f1_score,
+    balanced_f1_scorer,
+    balanced_precision,
+    long_tail_groups,
+    long_tail_report,
+)
+
+# Test vectors from the method spec (ImDrug definitions), BA and BF1.
+GOLDEN = [
+    ([0, 1, 1], [0, 0, 1], 0.75, 0.7333),
+    ([0, 0, 1, 1], [0, 0, 0, 1], 0.75, 0.7333),
+    ([0, 0, 0, 1, 2, 2, 2, 2, 2, 2], [0, 0, 1, 1, 0, 1, 1, 2, 2, 2], 0.7222, 0.7146),
+]
+
+
+@pytest.mark.parametrize(("y", "p", "ba", "bf1"), GOLDEN)
+def test_golden_values(y, p, ba, bf1):
+    assert balanced_accuracy_score(y, p) == pytest.approx(ba, abs=5e-5)
+    assert balanced_f1_score(y, p) == pytest.approx(bf1, abs=5e-5)
+
+
+@pytest.mark.parametrize(("y", "p", "ba", "bf1"), GOLDEN)
+def test_string_labels_give_the_same_values(y, p, ba, bf1):
+    names = np.array(["inactive", "active", "unclear"])
+    assert balanced_f1_score(names[y], names[p]) == pytest.approx(bf1, abs=5e-5)
+
+
+def loop_balanced_f1(y_true, y_pred):
+    """Direct transcription of ImDrug's definition, one class at a time."""
+    classes = sorted(set(y_true) | set(y_pred))
+    recall = {}
+    for c in classes:
+        n_c = sum(1 for t in y_true if t == c)
+        recall[c] = {
+            k: (
+                sum(1 for t, q in zip(y_true, y_pred, strict=True) if t == c and q == k) / n_c if n_c else 0.0
+            )
+            for k in classes
+        }
+    f1s = []
+    for k in classes:
+        if k not in y_true:
+            continue
+        r = recall[k][k]
+        column = sum(recall[j][k] for j in classes)
+        p = r / column if column else 0.0
+        f1s.append(2 * p * r / (p + r) if p + r else 0.0)
+    return sum(f1s) / len(f1s)
+
+
+labels_pairs = st.integers(2, 5).flatmap(
+    lambda k: st.lists(st.tuples(st.integers(0, k - 1), st.integers(0, k - 1)), min_size=1, max_size=60)
+)
+
+
+@given(labels_pairs)
+def test_agrees_with_loop_formula(pairs):
+    y, p = map(list, zip(*pairs, strict=True))
+    expected = loop_balanced_f1(y, p)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # classes only in y_pred: tested elsewhere
+        assert balanced_f1_score(y, p) == pytest.approx(expected, abs=1e-12)
+
+
+@given(labels_pairs, st.integers(2, 5), st.data())
+def test_invariant_to_duplicating_one_class(pairs, times, data):
+    y, p = map(np.array, zip(*pairs, strict=True))
+    c = data.draw(st.sampled_from(sorted(set(y.tolist()))))
+    rows = np.flatnonzero(y == c)
+    y2 = np.concatenate([y, np.repeat(y[rows], times - 1)])
+    p2 = np.concatenate([p, np.repeat(p[rows], times - 1)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # classes only in y_pred: tested elsewhere
+        assert balanced_f1_score(y2, p2) == pytest.approx(balanced_f1_score(y, p), abs=1e-12)
+        assert balanced_precision(y2, p2) == pytest.approx(balanced_precision(y, p), abs=1e-12)
+
+
+@given(labels_pairs)
+def test_perfect_iff_predictions_are_perfect(pairs):
+    y, p = map(np.array, zip(*pairs, strict=True))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # classes only in y_pred: tested elsewhere
+        assert (balanced_f1_score(y, p) == 1.0) == bool(np.all(y == p))
+    assert balanced_f1_score(y, y) == 1.0
+
+
+def test_class_only_in_predictions_is_left_out_with_a_warning():
+    # class 2 never occurs in y_true: averaged over classes 0 and 1, like sklearn's BA
+    with pytest.warns(UserWarning, match=r"not in y_true: \[2\]"):
+        bf1 = balanced_f1_score([0, 0, 1, 1], [0, 2, 1, 1])
+    # class 0: recall 0.5, precision 0.5/0.5 = 1 -> F1 2/3; class 1: recall 1, precision 1 -> 1
+    assert bf1 == pytest.approx((2 / 3 + 1) / 2)
+    with pytest.warns(UserWarning, match="not in y_true"):
+        assert balanced_accuracy_score([0, 0, 1, 1], [0, 2, 1, 1]) == pytest.approx(0.75)
+
+
+def test_per_class_outputs_and_bad_arguments():
+    np.testing.assert_allclose(balanced_precision([0, 1, 1], [0, 0, 1], average=None), [2 / 3, 1.0])
+    np.testing.assert_allclose(balanced_f1_score([0, 1, 1], [0, 0, 1], average=None), [0.8, 2 / 3])
+    with pytest.raises(ValueError, match="average must be"):
+        balanced_f1_score([0, 1], [0, 1], average="micro")
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        balanced_f1_score([0, 1, 1], [0, 1])
+    with pytest.raises(ValueError, match="empty"):
+        balanced_f1_score([], [])
+
+
+def test_sample_weight_equals_repetition():
+    y, p = [0, 0, 1, 1, 2], [0, 1, 1, 2, 2]
+    w = [1, 3, 2, 1, 2]
+    rep_y, rep_p = np.repeat(y, w), np.repeat(p, w)
+    assert balanced_f1_score(y, p, sample_weight=w) == pytest.approx(balanced_f1_score(rep_y, rep_p))
+
+
+def test_scorer_in_cross_validation():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2))
+    y = np.array(["a"] * 45 + ["b"] * 15)
+    scores = cross_val_score(
+        DummyClassifier(strategy="most_frequent"), X, y, cv=3, scoring=balanced_f1_scorer
+    )
+    # always predicting "a": recall(a)=1, precision(a)=1/(1+1)=0.5 -> F1 2/3; class b scores 0
+    np.testing.assert_allclose(scores, 1 / 3)
+
+
+def test_long_tail_groups_rule():
+    counts = {c: 1000 // (i + 1) for i, c in enumerate("abcdefghij")}
+    groups = long_tail_groups(counts)
+    assert groups == {"head": list("abc"), "middle": list("defg"), "tail": list("hij")}
+    assert long_tail_groups({"x": 5, "y": 50}) == {"head": ["y"], "middle": ["x"], "tail": []}
+    with pytest.raises(ValueError, match="positive integers"):
+        long_tail_groups({"x": 0, "y": 3})
+
+
+def test_long_tail_report_rows_match_the_metrics():
+    y_train = ["a"] * 50 + ["b"] * 20 + ["c"] * 3
+    y_true = ["a", "a", "b", "b", "c", "c"]
+    y_pred = ["a", "b", "b", "b", "a", "c"]
+    report = long_tail_report(y_true, y_pred, y_train)
+    assert list(report.index) == ["head", "middle", "tail", "all"]
+    assert report.loc["all", "BA"] == pytest.approx(balanced_accuracy_score(y_true, y_pred))
+    assert report.loc["all", "BF1"] == pytest.approx(balanced_f1_score(y_true, y_pred))
+    per_class = balanced_f1_score(y_true, y_pred, average=None)  # order a, b, c
+    assert report.loc["tail", "BF1"] == pytest.approx(per_class[2])
+    assert report.loc["head", "BA"] == pytest.approx(0.5)
+    assert report.loc["tail", ["train_min", "train_max"]].tolist() == [3, 3]
+    assert "head" in str(report)
+
+
+def test_long_tail_report_rejects_unknown_labels():
+    with pytest.raises(ValueError, match=r"\['z'\] are not among the training classes"):
+        long_tail_report(["a", "z"], ["a", "a"], {"a": 3, "b": 1})
+
+
+def test_metrics_import_does_not_import_torch():
+    code = "import sys, sklearn_ltdd.metrics; assert 'torch' not in sys.modules, 'torch imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)
