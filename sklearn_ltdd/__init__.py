@@ -5,7 +5,28 @@ Subpackages, one concept each:
 - :mod:`sklearn_ltdd.metrics` -- ImDrug's balanced accuracy / precision / F1 and the
   head / middle / tail report (imports no torch).
 - :mod:`sklearn_ltdd.datasets` -- the embedded solubility demo set and ``make_long_tailed``.
-- :mod:`sklearn_ltdd.featurize` -- SMILES checks and featurisers.
+- :mod:`sklearn_ltdd.featurize` -- SMILES checks, ``MorganFingerprint``, ``SmilesGraphizer``
+  and the packed ``GraphStore``.
+
+The estimators are importable from the top level; torch loads only when one that needs it
+is first used.
 """
 
+from importlib import import_module
+
 __version__ = "0.1.0.dev0"
+
+_LAZY = {
+    "SmilesGraphizer": "sklearn_ltdd.featurize",
+    "GraphStore": "sklearn_ltdd.featurize",
+    "GraphStorePair": "sklearn_ltdd.featurize",
+    "MorganFingerprint": "sklearn_ltdd.featurize",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

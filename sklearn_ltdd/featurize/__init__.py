@@ -1,6 +1,24 @@
-"""Turning SMILES into model inputs: input checks, fingerprints (and, later, graphs)."""
+"""Turning SMILES into model inputs: input checks, fingerprints and graphs.
+
+``SmilesGraphizer`` and the graph stores import torch; they load on first use so
+that fingerprint-only work (and worker processes) stay light.
+"""
+
+from importlib import import_module
 
 from ._fingerprint import MorganFingerprint
 from ._smiles import InvalidSmilesError, check_smiles, mols_from_smiles
 
-__all__ = ["InvalidSmilesError", "MorganFingerprint", "check_smiles", "mols_from_smiles"]
+_LAZY = {
+    "SmilesGraphizer": "._graphizer",
+    "GraphStore": "._graph_store",
+    "GraphStorePair": "._graph_store",
+}
+
+__all__ = ["InvalidSmilesError", "MorganFingerprint", "check_smiles", "mols_from_smiles", *_LAZY]
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,226 @@
+"""A packed collection of graphs that slices into a PyG ``Batch`` without per-graph Python objects."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch_geometric.data import Batch, Data
+
+__all__ = ["GraphStore", "GraphStorePair"]
+
+
+def _ranges(starts: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Concatenation of ``arange(s, s + n)`` for each start s and length n, without a Python loop."""
+    total = int(lengths.sum())
+    offsets = torch.cumsum(lengths, 0) - lengths  # where each range begins in the output
+    # element k of range r is starts[r] + (k - offsets[r])
+    shift = torch.repeat_interleave(starts - offsets, lengths, output_size=total)
+    return torch.arange(total, device=starts.device) + shift
+
+
+class GraphStore:
+    """Graphs stored as concatenated arrays plus per-graph offsets.
+
+    ``x`` holds the node features of all graphs one after the other, ``edge_index`` the
+    edges with node numbers local to their graph, ``node_ptr``/``edge_ptr`` where each
+    graph starts. Indexing with an integer array gives another store; :meth:`batch`
+    gives a PyG :class:`~torch_geometric.data.Batch` for any index array with a few
+    vectorised gathers, which is what the training loop calls every step.
+
+    Parameters
+    ----------
+    x : Tensor of shape (n_nodes, n_node_features)
+    edge_index : Tensor of shape (2, n_edges)
+        Node numbers local to each graph.
+    node_ptr, edge_ptr : Tensor of shape (n_graphs + 1,)
+        Offsets of each graph's nodes and edges.
+    edge_attr : Tensor of shape (n_edges, n_edge_features), optional
+    valid_mask : ndarray of bool, shape (n_graphs,), optional
+        False for rows whose input could not be parsed (empty graphs); all True by default.
+
+    Examples
+    --------
+    >>> from sklearn_ltdd import SmilesGraphizer
+    >>> graphs = SmilesGraphizer().fit_transform(["CCO", "c1ccccc1", "N"])
+    >>> len(graphs), graphs.num_node_features
+    (3, 74)
+    >>> batch = graphs.batch([2, 0])
+    >>> batch.num_graphs, batch.x.shape[0], batch.edge_index.shape[1]
+    (2, 4, 4)
+    """
+
+    def __init__(
+        self,
+        x: torch.Tensor,
+        edge_index: torch.Tensor,
+        node_ptr: torch.Tensor,
+        edge_ptr: torch.Tensor,
+        edge_attr: torch.Tensor | None = None,
+        valid_mask: np.ndarray | None = None,
+    ):
+        self.x = x
+        self.edge_index = edge_index
+        self.node_ptr = node_ptr
+        self.edge_ptr = edge_ptr
+        self.edge_attr = edge_attr
+        n_graphs = node_ptr.numel() - 1
+        self.valid_mask = np.ones(n_graphs, dtype=bool) if valid_mask is None else np.asarray(valid_mask)
+
+    @classmethod
+    def from_arrays(cls, packed: dict[str, np.ndarray], valid_mask: np.ndarray | None = None) -> GraphStore:
+        """Build a store from the packed numpy arrays of ``featurize_chunk``."""
+
+        def ptr(counts: np.ndarray) -> torch.Tensor:
+            return torch.from_numpy(np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
+
+        edge_attr = packed.get("edge_attr")
+        return cls(
+            torch.from_numpy(packed["x"]),
+            torch.from_numpy(packed["edge_index"]),
+            ptr(packed["n_nodes"]),
+            ptr(packed["n_edges"]),
+            None if edge_attr is None else torch.from_numpy(edge_attr),
+            valid_mask,
+        )
+
+    def __len__(self) -> int:
+        return self.node_ptr.numel() - 1
+
+    @property
+    def num_node_features(self) -> int:
+        return self.x.shape[1]
+
+    @property
+    def device(self) -> torch.device:
+        return self.x.device
+
+    def _index(self, index: object) -> torch.Tensor:
+        """Graph positions as a long tensor; accepts integer arrays, boolean masks and slices."""
+        n = len(self)
+        if isinstance(index, slice):
+            return torch.arange(n, device=self.node_ptr.device)[index]
+        index = torch.as_tensor(index, device=self.node_ptr.device)
+        if index.dtype == torch.bool:
+            if index.shape != (n,):
+                raise IndexError(f"boolean mask of shape {tuple(index.shape)} for {n} graphs")
+            return torch.nonzero(index).flatten()
+        index = index.long().flatten()
+        if index.numel() and not (-n <= int(index.min()) and int(index.max()) < n):
+            raise IndexError(f"graph index out of range for a store of {n} graphs")
+        return torch.where(index < 0, index + n, index)
+
+    def _gather(self, index: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        n_nodes = self.node_ptr[index + 1] - self.node_ptr[index]
+        n_edges = self.edge_ptr[index + 1] - self.edge_ptr[index]
+        nodes = _ranges(self.node_ptr[index], n_nodes)
+        edges = _ranges(self.edge_ptr[index], n_edges)
+        return n_nodes, n_edges, nodes, edges
+
+    def __getitem__(self, index: object) -> GraphStore | Data:
+        """An integer gives one PyG ``Data``; an array, slice or mask gives a new store."""
+        if isinstance(index, int | np.integer):
+            return self.to_data_list([index])[0]
+        index = self._index(index)
+        n_nodes, n_edges, nodes, edges = self._gather(index)
+        zero = torch.zeros(1, dtype=torch.long, device=index.device)
+        return GraphStore(
+            self.x[nodes],
+            self.edge_index[:, edges],
+            torch.cat([zero, torch.cumsum(n_nodes, 0)]),
+            torch.cat([zero, torch.cumsum(n_edges, 0)]),
+            None if self.edge_attr is None else self.edge_attr[edges],
+            self.valid_mask[index.cpu().numpy()],
+        )
+
+    def batch(self, index: object = None) -> Batch:
+        """A PyG ``Batch`` of the graphs at ``index`` (all graphs when None), in that order."""
+        index = self._index(slice(None) if index is None else index)
+        n_nodes, n_edges, nodes, edges = self._gather(index)
+        zero = torch.zeros(1, dtype=torch.long, device=index.device)
+        node_ptr = torch.cat([zero, torch.cumsum(n_nodes, 0)])
+        # shift each graph's local node numbers by where its nodes start in the batch
+        shift = torch.repeat_interleave(node_ptr[:-1], n_edges, output_size=edges.numel())
+        graph_ids = torch.arange(index.numel(), device=index.device)
+        batch = Batch(
+            x=self.x.index_select(0, nodes),
+            edge_index=self.edge_index.index_select(1, edges) + shift,
+            batch=torch.repeat_interleave(graph_ids, n_nodes, output_size=nodes.numel()),
+            ptr=node_ptr,
+        )
+        if self.edge_attr is not None:
+            batch.edge_attr = self.edge_attr.index_select(0, edges)
+        return batch
+
+    def to_data_list(self, index: Sequence[int] | None = None) -> list[Data]:
+        """Plain PyG ``Data`` objects, one per graph (for users; training uses :meth:`batch`)."""
+        rows = slice(None) if index is None else index
+        out = []
+        for i in self._index(rows).tolist():
+            n0, n1 = int(self.node_ptr[i]), int(self.node_ptr[i + 1])
+            e0, e1 = int(self.edge_ptr[i]), int(self.edge_ptr[i + 1])
+            data = Data(x=self.x[n0:n1], edge_index=self.edge_index[:, e0:e1])
+            if self.edge_attr is not None:
+                data.edge_attr = self.edge_attr[e0:e1]
+            out.append(data)
+        return out
+
+    def to(self, device: str | torch.device) -> GraphStore:
+        """A copy of the store on ``device`` (the store itself when already there)."""
+        if torch.device(device) == self.device:
+            return self
+        return GraphStore(
+            self.x.to(device),
+            self.edge_index.to(device),
+            self.node_ptr.to(device),
+            self.edge_ptr.to(device),
+            None if self.edge_attr is None else self.edge_attr.to(device),
+            self.valid_mask,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"GraphStore({len(self)} graphs, {self.x.shape[0]} nodes, {self.edge_index.shape[1]} edges, "
+            f"{self.num_node_features} node features, device={self.device})"
+        )
+
+
+class GraphStorePair:
+    """Two aligned stores (reactants, products) for the ``pair`` reaction mode.
+
+    Indexing and :meth:`batch` act on both and return a pair; a shared encoder embeds
+    each side and the embeddings are concatenated.
+    """
+
+    def __init__(self, reactants: GraphStore, products: GraphStore):
+        if len(reactants) != len(products):
+            raise ValueError(f"{len(reactants)} reactant graphs but {len(products)} product graphs.")
+        self.reactants = reactants
+        self.products = products
+        self.valid_mask = reactants.valid_mask & products.valid_mask
+
+    def __len__(self) -> int:
+        return len(self.reactants)
+
+    @property
+    def num_node_features(self) -> int:
+        return self.reactants.num_node_features
+
+    @property
+    def device(self) -> torch.device:
+        return self.reactants.device
+
+    def __getitem__(self, index: object) -> GraphStorePair | tuple[Data, Data]:
+        if isinstance(index, int | np.integer):
+            return self.reactants[index], self.products[index]
+        return GraphStorePair(self.reactants[index], self.products[index])
+
+    def batch(self, index: object = None) -> tuple[Batch, Batch]:
+        return self.reactants.batch(index), self.products.batch(index)
+
+    def to(self, device: str | torch.device) -> GraphStorePair:
+        return GraphStorePair(self.reactants.to(device), self.products.to(device))
+
+    def __repr__(self) -> str:
+        return f"GraphStorePair({len(self)} reactions)"

@@ -1,0 +1,182 @@
+"""SmilesGraphizer: SMILES or reaction SMILES in, a packed graph collection out."""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+from joblib import Parallel, delayed, effective_n_jobs
+from numpy.typing import ArrayLike
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_memory
+
+from .._compat import HasMethods, StrOptions, _fit_context
+from ._graph_features import ATOM_FEATURE_NAMES, REACTION_MODES, featurize_chunk
+from ._graph_store import GraphStore, GraphStorePair
+from ._smiles import InvalidSmilesError, check_smiles
+
+__all__ = ["SmilesGraphizer"]
+
+# Below this many distinct inputs per worker, process start-up and result transfer cost more
+# than parallel featurisation saves (measured in benchmarks/featurize.py).
+_MIN_ROWS_PER_JOB = 10_000
+
+
+def _deduplicate(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct inputs (first-seen order) and, per row, its position among them.
+
+    Strings are shared by value; anything else (None, NaN, numbers) keeps its own slot so it
+    is reported at its own row.
+    """
+    slots: dict[object, int] = {}
+    codes = np.empty(len(values), dtype=np.int64)
+    for row, value in enumerate(values):
+        key = value if isinstance(value, str) else ("<not a string>", row)
+        codes[row] = slots.setdefault(key, len(slots))
+    unique = np.empty(len(slots), dtype=object)
+    for key, slot in slots.items():
+        unique[slot] = key if isinstance(key, str) else values[key[1]]
+    return unique, codes
+
+
+def _concat_packed(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    return {
+        key: np.concatenate([p[key] for p in parts], axis=-1 if key == "edge_index" else 0)
+        for key in parts[0]
+    }
+
+
+def featurize_all(
+    values: np.ndarray, reaction_mode: str | None, bond_features: bool, n_jobs: int | None
+) -> tuple[list[dict[str, np.ndarray]], dict[int, tuple[object, str]]]:
+    """Featurise rows, in parallel chunks when large enough to pay; results as packed arrays."""
+    n_chunks = min(effective_n_jobs(n_jobs), len(values) // _MIN_ROWS_PER_JOB)
+    if n_chunks <= 1:
+        return featurize_chunk(values, reaction_mode, bond_features)
+    chunks = np.array_split(values, n_chunks)
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(featurize_chunk)(chunk, reaction_mode, bond_features) for chunk in chunks
+    )
+    starts = np.cumsum([0] + [len(c) for c in chunks])
+    bad = {
+        start + row: item for start, (_, b) in zip(starts, results, strict=False) for row, item in b.items()
+    }
+    n_slots = len(results[0][0])
+    return [_concat_packed([r[0][s] for r in results]) for s in range(n_slots)], bad
+
+
+class SmilesGraphizer(TransformerMixin, BaseEstimator):
+    """Turn SMILES (or reaction SMILES) into molecular graphs for a graph neural network.
+
+    Atoms become nodes with the 74 "canonical" atom features of dgllife (the
+    featurisation ImDrug and LTDD use: element, degree, implicit valence, formal
+    charge, radical electrons, hybridisation, aromaticity, hydrogen count); bonds
+    become two directed edges, optionally with 12 bond features. The result is a
+    :class:`GraphStore`, a packed collection that slices into a PyG ``Batch``.
+
+    Parameters
+    ----------
+    reaction_mode : {None, "products", "reaction", "pair"}, default=None
+        None: every row is a molecule SMILES. Otherwise every row is a reaction
+        SMILES ``reactants>reagents>products`` and the graph is built from the
+        products only (``"products"``), from reactants and products as one
+        disconnected graph (``"reaction"``), or from reactants and products as two
+        graphs for a shared encoder (``"pair"``, giving a :class:`GraphStorePair`).
+        Reagents are not used. Atom-map numbers never enter the features.
+    bond_features : bool, default=False
+        Add 12 bond features (type, conjugation, ring, stereo) as ``edge_attr``.
+    errors : {"raise", "ignore"}, default="raise"
+        ``"raise"``: rows that are not valid SMILES (unparsable, not a string, NaN,
+        empty) raise one :class:`InvalidSmilesError` listing them all.
+        ``"ignore"``: such rows become empty graphs at their own position and
+        ``valid_mask_`` (and the store's ``valid_mask``) marks them False; no row
+        is ever dropped, so X and y stay aligned.
+    memory : str, joblib.Memory or None, default=None
+        Cache featurisations on disk across fits, as sklearn's ``Pipeline`` does.
+    n_jobs : int or None, default=None
+        Processes for featurising large inputs, in chunks that return packed
+        arrays. Only inputs of at least 10,000 distinct SMILES per process are
+        split; below that one process is faster (see docs/benchmarks.md).
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Always 1: one column of SMILES.
+    valid_mask_ : ndarray of bool
+        For the most recent ``transform``: True where the row became a graph.
+
+    Examples
+    --------
+    >>> from sklearn_ltdd import SmilesGraphizer
+    >>> graphs = SmilesGraphizer().fit_transform(["CCO", "c1ccccc1"])
+    >>> graphs
+    GraphStore(2 graphs, 9 nodes, 16 edges, 74 node features, device=cpu)
+    >>> pair = SmilesGraphizer(reaction_mode="pair").fit_transform(["CC(=O)O.OCC>>CC(=O)OCC"])
+    >>> [b.num_nodes for b in pair.batch()]
+    [7, 6]
+    """
+
+    _parameter_constraints: dict = {
+        "reaction_mode": [None, StrOptions(set(REACTION_MODES))],
+        "bond_features": ["boolean"],
+        "errors": [StrOptions({"raise", "ignore"})],
+        "memory": [None, str, HasMethods(["cache"])],
+        "n_jobs": [None, Integral],
+    }
+
+    def __init__(
+        self,
+        *,
+        reaction_mode: str | None = None,
+        bond_features: bool = False,
+        errors: str = "raise",
+        memory: object = None,
+        n_jobs: int | None = None,
+    ):
+        self.reaction_mode = reaction_mode
+        self.bond_features = bond_features
+        self.errors = errors
+        self.memory = memory
+        self.n_jobs = n_jobs
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: ArrayLike, y: ArrayLike | None = None) -> SmilesGraphizer:
+        """Check the parameters and the shape of X; nothing is learned."""
+        check_smiles(X)
+        self.n_features_in_ = 1
+        return self
+
+    def transform(self, X: ArrayLike) -> GraphStore | GraphStorePair:
+        """Featurise each row of X into a graph; identical SMILES are featurised once.
+
+        Returns
+        -------
+        graphs : GraphStore or GraphStorePair
+            One graph (or reactant/product pair) per row of X, in order.
+        """
+        self._validate_params()
+        values = check_smiles(X)
+        unique, codes = _deduplicate(values)
+        featurize = check_memory(self.memory).cache(featurize_all, ignore=["n_jobs"])
+        packed, bad = featurize(unique, self.reaction_mode, self.bond_features, self.n_jobs)
+        valid = np.ones(len(unique), dtype=bool)
+        valid[list(bad)] = False
+        if bad and self.errors == "raise":
+            rows = np.flatnonzero(~valid[codes])
+            raise InvalidSmilesError({int(r): bad[codes[r]] for r in rows})
+        stores = [GraphStore.from_arrays(p, valid) for p in packed]
+        if len(unique) < len(values):
+            stores = [store[codes] for store in stores]
+        self.valid_mask_ = stores[0].valid_mask
+        return stores[0] if len(stores) == 1 else GraphStorePair(*stores)
+
+    def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
+        """Names of the 74 node features, in column order."""
+        return np.array(ATOM_FEATURE_NAMES, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.requires_fit = False
+        return tags

@@ -1,0 +1,254 @@
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from rdkit import Chem
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+from torch_geometric.data import Batch
+from torch_geometric.nn import global_mean_pool
+
+from sklearn_ltdd import GraphStore, GraphStorePair, SmilesGraphizer
+from sklearn_ltdd.datasets import load_solubility
+from sklearn_ltdd.featurize import InvalidSmilesError, _graphizer
+from sklearn_ltdd.metrics import balanced_accuracy_score
+
+NAMES = np.array(SmilesGraphizer().get_feature_names_out())
+REAL_SMILES = load_solubility().data.tolist()
+
+
+def atom_features(smiles, atom=0):
+    x = SmilesGraphizer().fit_transform([smiles]).x[atom].numpy()
+    return {name: float(v) for name, v in zip(NAMES, x, strict=True) if v != 0}
+
+
+@pytest.mark.parametrize(
+    ("smiles", "atom", "expected"),
+    [
+        # benzene carbon: two ring neighbours, one implicit H, aromatic sp2
+        (
+            "c1ccccc1",
+            0,
+            ["symbol=C", "degree=2", "implicit_valence=1", "hybridization=SP2", "is_aromatic", "total_h=1"],
+        ),
+        # ammonium: charge +1 read as its integer value, four hydrogens, no heavy neighbours
+        (
+            "[NH4+]",
+            0,
+            ["symbol=N", "degree=0", "implicit_valence=0", "hybridization=SP3", "total_h=4", "formal_charge"],
+        ),
+        # methyl radical: one radical electron
+        (
+            "[CH3]",
+            0,
+            [
+                "symbol=C",
+                "degree=0",
+                "implicit_valence=0",
+                "hybridization=SP3",
+                "total_h=3",
+                "radical_electrons",
+            ],
+        ),
+        # xenon is not in the 43-symbol vocabulary: no symbol bit at all
+        ("[Xe]", 0, ["degree=0", "implicit_valence=0", "hybridization=SP3", "total_h=0"]),
+        # phosphoric acid: 5-valent P with four heavy neighbours
+        ("P(=O)(O)(O)O", 0, ["symbol=P", "degree=4", "implicit_valence=0", "hybridization=SP3", "total_h=0"]),
+        # pyrrole N-H: the bracket H is explicit, so implicit valence 0 but total H 1
+        (
+            "c1cc[nH]c1",
+            3,
+            ["symbol=N", "degree=2", "implicit_valence=0", "hybridization=SP2", "is_aromatic", "total_h=1"],
+        ),
+    ],
+)
+def test_atom_features_match_hand_derived_values(smiles, atom, expected):
+    assert atom_features(smiles, atom) == dict.fromkeys(expected, 1.0)
+
+
+def test_formal_charge_is_its_integer_value():
+    assert atom_features("[O-2]")["formal_charge"] == -2.0
+
+
+def test_feature_vocabulary():
+    assert NAMES.shape == (74,)
+    assert NAMES[0] == "symbol=C" and NAMES[42] == "symbol=Pb" and NAMES[-1] == "total_h=4"
+
+
+def test_bond_features():
+    graphs = SmilesGraphizer(bond_features=True).fit_transform(["C/C=C/c1ccccc1"])
+    assert graphs.edge_attr.shape == (graphs.edge_index.shape[1], 12)
+    # edges come in (i, j), (j, i) pairs carrying the same features
+    np.testing.assert_array_equal(graphs.edge_attr[0::2], graphs.edge_attr[1::2])
+    first = graphs.edge_attr[0].numpy()  # C-C single, conjugated? no; not in ring; stereo none
+    assert first[0] == 1 and first[5] == 0 and first[6] == 1
+    assert graphs.edge_attr[:, 3].sum() == 12  # six aromatic bonds, both directions
+    assert SmilesGraphizer().fit_transform(["CC"]).edge_attr is None
+
+
+@given(st.lists(st.sampled_from(REAL_SMILES), min_size=1, max_size=25))
+def test_graph_sizes_and_edge_symmetry(smiles):
+    graphs = SmilesGraphizer().fit_transform(smiles)
+    assert len(graphs) == len(smiles)
+    for data, s in zip(graphs.to_data_list(), smiles, strict=True):
+        mol = Chem.MolFromSmiles(s)
+        assert data.num_nodes == mol.GetNumAtoms()
+        assert data.edge_index.shape[1] == 2 * mol.GetNumBonds()
+        edges = set(map(tuple, data.edge_index.t().tolist()))
+        assert edges == {(j, i) for i, j in edges}
+        assert all(i != j and 0 <= i < data.num_nodes for i, j in edges)
+
+
+@given(st.lists(st.sampled_from(REAL_SMILES[:40]), min_size=1, max_size=20), st.data())
+def test_store_batch_equals_pyg_collation(smiles, data):
+    graphs = SmilesGraphizer(bond_features=True).fit_transform(smiles)
+    index = data.draw(st.lists(st.integers(0, len(smiles) - 1), min_size=1, max_size=10))
+    ours = graphs.batch(index)
+    reference = Batch.from_data_list(graphs.to_data_list(index))
+    for key in ("x", "edge_index", "edge_attr", "batch", "ptr"):
+        assert torch.equal(getattr(ours, key), getattr(reference, key)), key
+    assert ours.num_graphs == len(index)
+
+
+def test_duplicates_are_featurised_once_but_returned_per_row(monkeypatch):
+    calls = []
+    original = _graphizer.featurize_chunk
+
+    def counting(values, *args):
+        calls.append(len(values))
+        return original(values, *args)
+
+    monkeypatch.setattr(_graphizer, "featurize_chunk", counting)
+    graphs = SmilesGraphizer().fit_transform(["CCO", "c1ccccc1", "CCO", "CCO"])
+    assert calls == [2]
+    assert len(graphs) == 4
+    assert torch.equal(graphs[0].x, graphs[3].x) and graphs[1].num_nodes == 6
+
+
+def test_every_bad_row_is_reported():
+    X = ["CCO", "C1CC", None, float("nan"), "", "CC>>C", "c1ccccc1", "C1CC"]
+    with pytest.raises(InvalidSmilesError) as info:
+        SmilesGraphizer().fit_transform(X)
+    assert sorted(info.value.bad_rows) == [1, 2, 3, 4, 5, 7]
+    message = str(info.value)
+    assert message.startswith("6 of the input rows are not valid SMILES")
+    assert "row 1: 'C1CC' (RDKit cannot parse it)" in message
+    assert "row 7: 'C1CC'" in message  # a repeated bad string is reported at every row
+    assert "row 3: nan (not a non-empty string)" in message
+    assert "row 5: 'CC>>C' (a reaction SMILES; set reaction_mode" in message
+
+
+def test_errors_ignore_keeps_positions():
+    graphizer = SmilesGraphizer(errors="ignore")
+    graphs = graphizer.fit_transform(["CCO", "C1CC", None, "N"])
+    assert len(graphs) == 4
+    np.testing.assert_array_equal(graphizer.valid_mask_, [True, False, False, True])
+    np.testing.assert_array_equal(graphs.valid_mask, graphizer.valid_mask_)
+    assert [d.num_nodes for d in graphs.to_data_list()] == [3, 0, 0, 1]
+    assert graphs.batch().num_graphs == 4
+
+
+def test_bad_shapes_and_parameters():
+    with pytest.raises(ValueError, match="X is empty"):
+        SmilesGraphizer().fit_transform([])
+    with pytest.raises(ValueError, match="one column of SMILES"):
+        SmilesGraphizer().fit_transform([["CC", "CO"]])
+    with pytest.raises(ValueError, match="reaction_mode"):
+        SmilesGraphizer(reaction_mode="reactants").fit_transform(["CC>>C"])
+
+
+MAPPED = "[CH3:1][C:2](=[O:3])[OH:4].[OH:5][CH2:6][CH3:7]>>[CH3:1][C:2](=[O:3])[O:5][CH2:6][CH3:7]"
+UNMAPPED = "CC(=O)O.OCC>>CC(=O)OCC"
+
+
+@pytest.mark.parametrize("mode", ["products", "reaction", "pair"])
+def test_reaction_modes_ignore_atom_maps(mode):
+    graphizer = SmilesGraphizer(reaction_mode=mode)
+    mapped, plain = graphizer.fit_transform([MAPPED]), graphizer.fit_transform([UNMAPPED])
+    for a, b in (
+        zip(mapped.batch(), plain.batch(), strict=True)
+        if mode == "pair"
+        else [(mapped.batch(), plain.batch())]
+    ):
+        assert torch.equal(a.x, b.x) and torch.equal(a.edge_index, b.edge_index)
+
+
+def test_reaction_modes_build_the_right_graphs():
+    products = SmilesGraphizer(reaction_mode="products").fit_transform([MAPPED, "CC>O>CO"])
+    assert [d.num_nodes for d in products.to_data_list()] == [6, 2]
+    reaction = SmilesGraphizer(reaction_mode="reaction").fit_transform([MAPPED])
+    assert reaction.batch().num_nodes == 4 + 3 + 6
+    pair = SmilesGraphizer(reaction_mode="pair").fit_transform([MAPPED, UNMAPPED])
+    assert isinstance(pair, GraphStorePair) and len(pair) == 2
+    reactants, prods = pair.batch([1])
+    assert (reactants.num_nodes, prods.num_nodes) == (7, 6)
+
+
+def test_molecule_in_reaction_mode_is_an_error():
+    with pytest.raises(InvalidSmilesError, match=r"row 1: 'CCO' \(not a reaction SMILES"):
+        SmilesGraphizer(reaction_mode="pair").fit_transform([UNMAPPED, "CCO"])
+    with pytest.raises(InvalidSmilesError, match="without reactants or without products"):
+        SmilesGraphizer(reaction_mode="reaction").fit_transform([">>CCO"])
+
+
+def test_store_indexing_pickle_and_device():
+    graphs = SmilesGraphizer().fit_transform(["CCO", "c1ccccc1", "N", "CC"])
+    sub = graphs[np.array([3, 1])]
+    assert isinstance(sub, GraphStore) and len(sub) == 2
+    assert torch.equal(sub.batch().x, graphs.batch([3, 1]).x)
+    assert len(graphs[1:3]) == 2 and len(graphs[np.array([True, False, True, False])]) == 2
+    assert graphs[-1].num_nodes == 2
+    with pytest.raises(IndexError):
+        graphs.batch([4])
+    restored = pickle.loads(pickle.dumps(graphs))
+    assert torch.equal(restored.batch().edge_index, graphs.batch().edge_index)
+    assert graphs.to("cpu") is graphs
+    if torch.cuda.is_available():
+        on_gpu = graphs.to("cuda")
+        assert on_gpu.batch([0, 2]).x.is_cuda
+
+
+def test_graphizer_clone_pickle_and_memory(tmp_path):
+    graphizer = SmilesGraphizer(bond_features=True, memory=str(tmp_path))
+    assert clone(graphizer).get_params() == graphizer.get_params()
+    first = graphizer.fit_transform(["CCO", "CCN"])
+    assert any(tmp_path.iterdir())  # the featurisation was cached on disk
+    second = pickle.loads(pickle.dumps(graphizer)).fit_transform(["CCO", "CCN"])
+    assert torch.equal(first.x, second.x) and torch.equal(first.edge_attr, second.edge_attr)
+    memory = joblib.Memory(tmp_path / "explicit", verbose=0)
+    third = SmilesGraphizer(memory=memory).fit_transform(["CCO", "CCN"])
+    assert torch.equal(first.x, third.x)
+
+
+def test_parallel_chunks_equal_one_process(monkeypatch):
+    monkeypatch.setattr(_graphizer, "_MIN_ROWS_PER_JOB", 50)
+    smiles = [*REAL_SMILES[:200], "C1CC"]
+    serial = SmilesGraphizer(errors="ignore").fit_transform(smiles)
+    parallel = SmilesGraphizer(errors="ignore", n_jobs=2).fit_transform(smiles)
+    for key in ("x", "edge_index", "node_ptr", "edge_ptr"):
+        assert torch.equal(getattr(serial, key), getattr(parallel, key)), key
+    np.testing.assert_array_equal(serial.valid_mask, parallel.valid_mask)
+    with pytest.raises(InvalidSmilesError, match="row 200: 'C1CC'"):
+        SmilesGraphizer(n_jobs=2).fit_transform(smiles)
+
+
+def mean_node_features(graphs):
+    batch = graphs.batch()
+    return global_mean_pool(batch.x, batch.batch, size=batch.num_graphs).numpy()
+
+
+def test_works_in_a_pipeline():
+    X_train, y_train = load_solubility(subset="train", return_X_y=True)
+    X_test, y_test = load_solubility(subset="test", return_X_y=True)
+    model = make_pipeline(
+        SmilesGraphizer(), FunctionTransformer(mean_node_features), LogisticRegression(max_iter=500)
+    )
+    model.fit(X_train, y_train)
+    # three classes (chance 1/3): mean atom features already carry solubility signal
+    assert balanced_accuracy_score(y_test, model.predict(X_test)) > 0.5
