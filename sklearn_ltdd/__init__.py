@@ -7,6 +7,7 @@ Subpackages, one concept each:
 - :mod:`sklearn_ltdd.datasets` -- the embedded solubility demo set and ``make_long_tailed``.
 - :mod:`sklearn_ltdd.featurize` -- SMILES checks, ``MorganFingerprint``, ``SmilesGraphizer``
   and the packed ``GraphStore``.
+- :mod:`sklearn_ltdd.cluster` -- ``BalancedSubcluster``, the paper's size-balanced sub-clustering.
 
 The estimators are importable from the top level; torch loads only when one that needs it
 is first used.
@@ -17,6 +18,7 @@ from importlib import import_module
 __version__ = "0.1.0.dev0"
 
 _LAZY = {
+    "BalancedSubcluster": "sklearn_ltdd.cluster",
     "SmilesGraphizer": "sklearn_ltdd.featurize",
     "GraphStore": "sklearn_ltdd.featurize",
     "GraphStorePair": "sklearn_ltdd.featurize",

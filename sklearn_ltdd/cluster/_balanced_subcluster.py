@@ -1,0 +1,215 @@
+"""BalancedSubcluster: LTDD's size-balanced, class-conditional sub-clustering as a sklearn clusterer."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from numpy.typing import ArrayLike
+from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
+
+from .._compat import Interval, StrOptions, _fit_context
+from ._spherical import balanced_cluster, kmeans_cluster
+
+__all__ = ["BalancedSubcluster", "subclusters_per_class"]
+
+
+def subclusters_per_class(class_counts: ArrayLike, min_cluster_size: int) -> np.ndarray:
+    """The paper's rule: k_c = max(1, floor(n_c / U)) with U = max(smallest class count, min_cluster_size).
+
+    Examples
+    --------
+    >>> subclusters_per_class([1000, 95, 30], min_cluster_size=10).tolist()
+    [33, 3, 1]
+    """
+    counts = np.asarray(class_counts, dtype=np.int64)
+    unit = max(int(counts.min()), int(min_cluster_size))
+    return np.maximum(1, counts // unit)
+
+
+def _as_unit_tensor(X: object) -> tuple[torch.Tensor, bool]:
+    """Rows of X as a float tensor on X's own device, scaled to unit length."""
+    is_tensor = isinstance(X, torch.Tensor)
+    if is_tensor:
+        if X.ndim != 2 or X.shape[0] == 0:
+            raise ValueError(f"X must be a non-empty 2-D tensor, got shape {tuple(X.shape)}.")
+        if not torch.isfinite(X).all():
+            raise ValueError("X contains NaN or infinity.")
+        tensor = X.detach().float() if not X.is_floating_point() else X.detach()
+    else:
+        tensor = torch.from_numpy(check_array(X, dtype=[np.float64, np.float32]))
+    norms = tensor.norm(dim=1, keepdim=True)
+    zero = torch.nonzero(norms.flatten() == 0).flatten()
+    if zero.numel():
+        rows = zero[:10].tolist()
+        raise ValueError(
+            f"{zero.numel()} row(s) of X have zero norm and no direction on the unit sphere "
+            f"(rows {rows}{' ...' if zero.numel() > 10 else ''}); remove them or use non-zero features."
+        )
+    return tensor / norms, is_tensor
+
+
+class BalancedSubcluster(ClusterMixin, BaseEstimator):
+    """Size-balanced clustering on the unit sphere, optionally within each class (LTDD's step).
+
+    ``fit(X)`` clusters the rows of X by cosine similarity into ``n_clusters`` groups.
+    ``fit(X, y)`` clusters each class separately, the way LTDD splits head classes into
+    sub-clusters of about the tail's size: class c gets ``k_c = max(1, floor(n_c / U))``
+    sub-clusters with ``U = max(smallest class count, min_cluster_size)``.
+
+    With ``method="balanced"`` (the paper's Algorithm 1) the globally most similar
+    (sample, open centre) pair is assigned first and a centre closes when full, so no
+    cluster can swallow the class; centres then move to their members' mean direction and
+    the two steps repeat until the assignment stops changing. The paper's capacity of U can
+    leave samples unassigned when k_c·U < n_c; here sizes are floor(n_c/k_c) or
+    ceil(n_c/k_c), so every sample is assigned and no cluster is empty. With
+    ``method="kmeans"`` it runs spherical k-means, as LTDD's reference code does.
+
+    Rows are put in a canonical order (by their projection on a fixed random direction)
+    before seeding, so the result does not depend on row order, only on ``random_state``.
+
+    Parameters
+    ----------
+    n_clusters : int or None, default=None
+        Without y: the number of clusters (required). With y: None applies the rule above;
+        an int caps every class at that many sub-clusters. Never more than the samples.
+    min_cluster_size : int, default=10
+        The floor δ of the sub-cluster size unit U.
+    method : {"balanced", "kmeans"}, default="balanced"
+    max_iter : int, default=35
+        Most assignment/update rounds per clustering.
+    tol : float, default=1e-3
+        k-means stops when no centre moves more than this (Euclidean, on the sphere).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the k-means++ initialisation.
+
+    Attributes
+    ----------
+    labels_ : ndarray of int, shape (n_samples,), or tensor on X's device
+        Global cluster id of each sample (same array type as X).
+    cluster_centers_ : ndarray of shape (n_clusters_total, n_features), or tensor
+        Unit mean direction of each cluster.
+    subcluster_class_ : ndarray of shape (n_clusters_total,)
+        The class of each sub-cluster (all None without y).
+    classes_ : ndarray
+        The classes of y, sorted (one None class without y).
+    n_subclusters_per_class_ : ndarray of int, shape (n_classes,)
+        How many sub-clusters each class was split into.
+    n_iter_ : ndarray of int, shape (n_classes,)
+        Iterations run per class.
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ltdd import BalancedSubcluster
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(100, 8))
+    >>> y = np.array([0] * 80 + [1] * 20)
+    >>> sub = BalancedSubcluster(random_state=0).fit(X, y)
+    >>> sub.n_subclusters_per_class_.tolist(), np.bincount(sub.labels_).tolist()
+    ([4, 1], [20, 20, 20, 20, 20])
+    """
+
+    _parameter_constraints: dict = {
+        "n_clusters": [None, Interval(Integral, 1, None, closed="left")],
+        "min_cluster_size": [Interval(Integral, 1, None, closed="left")],
+        "method": [StrOptions({"balanced", "kmeans"})],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        n_clusters: int | None = None,
+        *,
+        min_cluster_size: int = 10,
+        method: str = "balanced",
+        max_iter: int = 35,
+        tol: float = 1e-3,
+        random_state: int | np.random.RandomState | None = None,
+    ):
+        self.n_clusters = n_clusters
+        self.min_cluster_size = min_cluster_size
+        self.method = method
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: ArrayLike | torch.Tensor, y: ArrayLike | None = None) -> BalancedSubcluster:
+        """Cluster X, within each class of y when y is given."""
+        unit, is_tensor = _as_unit_tensor(X)
+        n = unit.shape[0]
+        if y is None:
+            if self.n_clusters is None:
+                raise ValueError("n_clusters is required when fitting without y.")
+            classes, codes = np.array([None], dtype=object), np.zeros(n, dtype=np.int64)
+            per_class = np.array([min(self.n_clusters, n)])
+        else:
+            y = column_or_1d(y.cpu().numpy() if isinstance(y, torch.Tensor) else y, warn=False)
+            if y.shape[0] != n:
+                raise ValueError(f"X has {n} rows but y has {y.shape[0]} labels.")
+            classes, codes = np.unique(y, return_inverse=True)
+            per_class = subclusters_per_class(np.bincount(codes), self.min_cluster_size)
+            if self.n_clusters is not None:
+                per_class = np.minimum(per_class, self.n_clusters)
+
+        rng = check_random_state(self.random_state)
+        direction = torch.from_numpy(rng.normal(size=unit.shape[1])).to(unit)
+        codes_on_device = torch.from_numpy(codes).to(unit.device)
+        labels = torch.empty(n, dtype=torch.long, device=unit.device)
+        centres, n_iter, offset = [], [], 0
+        for c, k in enumerate(per_class):
+            rows = torch.nonzero(codes_on_device == c).flatten()
+            rows = rows[torch.argsort(unit[rows] @ direction, stable=True)]  # canonical order
+            if self.method == "balanced":
+                sub, centre, iters = balanced_cluster(unit[rows], int(k), self.max_iter, rng)
+            else:
+                sub, centre, iters = kmeans_cluster(unit[rows], int(k), self.max_iter, self.tol, rng)
+            labels[rows] = sub + offset
+            centres.append(centre)
+            n_iter.append(iters)
+            offset += int(k)
+
+        centres = torch.cat(centres)
+        self.labels_ = labels if is_tensor else labels.cpu().numpy()
+        self.cluster_centers_ = centres if is_tensor else centres.cpu().numpy()
+        self.subcluster_class_ = np.repeat(classes, per_class)
+        self.classes_ = classes
+        self.n_subclusters_per_class_ = per_class
+        self.n_iter_ = np.array(n_iter)
+        self.n_features_in_ = unit.shape[1]
+        return self
+
+    def _similarity(self, X: ArrayLike | torch.Tensor) -> tuple[torch.Tensor, bool]:
+        check_is_fitted(self, "cluster_centers_")
+        unit, is_tensor = _as_unit_tensor(X)
+        if unit.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {unit.shape[1]} features, but this clusterer was fitted on {self.n_features_in_}."
+            )
+        centres = torch.as_tensor(self.cluster_centers_).to(unit)
+        return unit @ centres.T, is_tensor
+
+    def predict(self, X: ArrayLike | torch.Tensor) -> np.ndarray | torch.Tensor:
+        """Nearest centre (cosine) of each row; capacities are not enforced."""
+        similarity, is_tensor = self._similarity(X)
+        labels = similarity.argmax(dim=1)
+        return labels if is_tensor else labels.cpu().numpy()
+
+    def transform(self, X: ArrayLike | torch.Tensor) -> np.ndarray | torch.Tensor:
+        """Cosine distance (1 - cosine similarity) of each row to each centre."""
+        similarity, is_tensor = self._similarity(X)
+        distance = 1.0 - similarity
+        return distance if is_tensor else distance.cpu().numpy()
+
+    def fit_transform(
+        self, X: ArrayLike | torch.Tensor, y: ArrayLike | None = None
+    ) -> np.ndarray | torch.Tensor:
+        """Fit, then return the cosine distances of X to the centres."""
+        return self.fit(X, y).transform(X)

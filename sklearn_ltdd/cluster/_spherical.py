@@ -1,0 +1,120 @@
+"""Clustering on the unit sphere in torch: seeding, spherical k-means and the balanced greedy assignment.
+
+Every function works on the device of its input tensors and loops only over clusters or
+iterations, never over samples.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+__all__ = ["balanced_assign", "balanced_cluster", "kmeans_cluster", "seed_centres"]
+
+
+def seed_centres(X: torch.Tensor, k: int, rng: np.random.RandomState) -> torch.Tensor:
+    """k-means++ seeding with cosine distance; X holds unit rows. Returns centre row indices."""
+    n = X.shape[0]
+    chosen = [int(rng.randint(n))]
+    closest = 1.0 - X @ X[chosen[0]]  # cosine distance to the nearest chosen centre
+    for _ in range(1, k):
+        weights = closest.clamp_min(0) ** 2
+        total = float(weights.sum())
+        if total <= 0:  # every point coincides with a centre (duplicates): pick uniformly
+            pick = int(rng.randint(n))
+        else:
+            cumulative = torch.cumsum(weights, 0)
+            target = torch.tensor(rng.uniform(0, total), dtype=cumulative.dtype, device=X.device)
+            pick = min(int(torch.searchsorted(cumulative, target)), n - 1)
+        chosen.append(pick)
+        closest = torch.minimum(closest, 1.0 - X @ X[pick])
+    return torch.tensor(chosen, device=X.device)
+
+
+def _normalised_means(X: torch.Tensor, labels: torch.Tensor, k: int, previous: torch.Tensor) -> torch.Tensor:
+    """Unit mean direction of each cluster; an empty cluster keeps its previous centre."""
+    sums = torch.zeros(k, X.shape[1], dtype=X.dtype, device=X.device).index_add_(0, labels, X)
+    norms = sums.norm(dim=1, keepdim=True)
+    return torch.where(norms > 0, sums / norms.clamp_min(1e-12), previous)
+
+
+def balanced_assign(similarity: torch.Tensor, capacity: torch.Tensor) -> torch.Tensor:
+    """Greedy assignment: the most similar (sample, open centre) pair first; a full centre closes.
+
+    ``similarity`` is (n, k) and ``capacity`` (k,) the most each centre takes; samples beyond
+    the total capacity keep the label -1. The result is exactly
+    the sequential greedy of the paper, computed in rounds: unassigned samples are sorted by
+    the similarity to their best open centre and assigned in that order up to the first sample
+    whose centre is already full; that centre closes and the rest re-choose.
+    """
+    n, k = similarity.shape
+    device = similarity.device
+    labels = torch.full((n,), -1, dtype=torch.long, device=device)
+    remaining = capacity.clone()
+    pending = torch.arange(n, device=device)
+    while pending.numel() and bool((remaining > 0).any()):
+        open_sim = similarity[pending].masked_fill(remaining <= 0, -torch.inf)
+        best_sim, best = open_sim.max(dim=1)
+        order = torch.argsort(best_sim, descending=True, stable=True)
+        best = best[order]
+        # rank of each sample among those (in this order) that want the same centre
+        by_centre = torch.argsort(best, stable=True)
+        counts = torch.bincount(best, minlength=k)
+        starts = torch.cumsum(counts, 0) - counts
+        rank = torch.empty_like(best)
+        rank[by_centre] = torch.arange(best.numel(), device=device) - starts[best[by_centre]]
+        overflow = torch.nonzero(rank >= remaining[best]).flatten()
+        cut = int(overflow[0]) if overflow.numel() else best.numel()
+        take = order[:cut]
+        labels[pending[take]] = best[:cut]
+        remaining -= torch.bincount(best[:cut], minlength=k)
+        keep = torch.ones(pending.numel(), dtype=torch.bool, device=device)
+        keep[take] = False
+        pending = pending[keep]
+    return labels
+
+
+def balanced_cluster(
+    X: torch.Tensor, k: int, max_iter: int, rng: np.random.RandomState
+) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Size-balanced clustering of unit rows (paper Algorithm 1, with sound capacities).
+
+    Cluster sizes are floor(n/k) or ceil(n/k): first every centre takes floor(n/k) samples by
+    the greedy above, then the n mod k samples left over go, by the same greedy, one to each of
+    as many centres. Centres move to their members' mean direction; iterate until the
+    assignment stops changing. Returns labels, centres and the number of iterations run.
+    """
+    n = X.shape[0]
+    base, extra = divmod(n, k)
+    centres = X[seed_centres(X, k, rng)]
+    labels = torch.full((n,), -1, dtype=torch.long, device=X.device)
+    iteration = 0
+    while iteration < max_iter:
+        iteration += 1
+        similarity = X @ centres.T
+        new = balanced_assign(similarity, torch.full((k,), base, device=X.device))
+        if extra:
+            left = torch.nonzero(new < 0).flatten()
+            new[left] = balanced_assign(similarity[left], torch.ones(k, dtype=torch.long, device=X.device))
+        if torch.equal(new, labels):
+            break
+        labels = new
+        centres = _normalised_means(X, labels, k, centres)
+    return labels, centres, iteration
+
+
+def kmeans_cluster(
+    X: torch.Tensor, k: int, max_iter: int, tol: float, rng: np.random.RandomState
+) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Spherical k-means (what the reference code runs): nearest centre by cosine, unit means."""
+    centres = X[seed_centres(X, k, rng)]
+    iteration = 0
+    while iteration < max_iter:
+        iteration += 1
+        labels = (X @ centres.T).argmax(dim=1)
+        new_centres = _normalised_means(X, labels, k, centres)
+        shift = float((new_centres - centres).norm(dim=1).max())
+        centres = new_centres
+        if shift <= tol:
+            break
+    return (X @ centres.T).argmax(dim=1), centres, iteration

@@ -1,0 +1,156 @@
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from sklearn.base import clone
+from sklearn.metrics import adjusted_rand_score
+
+from sklearn_ltdd import BalancedSubcluster
+from sklearn_ltdd.cluster import subclusters_per_class
+from sklearn_ltdd.cluster._spherical import balanced_assign
+
+
+def class_data(sizes, n_features=6, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(sum(sizes), n_features))
+    y = np.repeat(np.arange(len(sizes)), sizes)
+    return X, y
+
+
+sizes_strategy = st.lists(st.integers(1, 60), min_size=1, max_size=4)
+
+
+@given(sizes_strategy, st.integers(1, 15), st.sampled_from(["balanced", "kmeans"]), st.integers(0, 5))
+def test_class_conditional_invariants(sizes, min_size, method, seed):
+    X, y = class_data(sizes, seed=seed)
+    sub = BalancedSubcluster(min_cluster_size=min_size, method=method, random_state=seed).fit(X, y)
+    labels = sub.labels_
+    assert labels.shape == (len(y),) and labels.min() >= 0
+    assert labels.max() < len(sub.subcluster_class_)
+    # sub-clusters never mix classes, and each sample's sub-cluster belongs to its class
+    np.testing.assert_array_equal(sub.subcluster_class_[labels], y)
+    np.testing.assert_array_equal(sub.n_subclusters_per_class_, subclusters_per_class(sizes, min_size))
+    if method == "balanced":
+        for c, k in enumerate(sub.n_subclusters_per_class_):
+            counts = np.bincount(labels[y == c] - np.flatnonzero(sub.subcluster_class_ == c)[0], minlength=k)
+            assert counts.min() >= 1, "empty sub-cluster"
+            assert counts.max() <= -(-sizes[c] // k), "sub-cluster over capacity"
+
+
+@given(st.integers(2, 80), st.integers(1, 12), st.integers(0, 3))
+def test_balanced_sizes_without_y(n, k, seed):
+    X, _ = class_data([n], seed=seed)
+    sub = BalancedSubcluster(n_clusters=k, random_state=seed).fit(X)
+    k = min(k, n)
+    counts = np.bincount(sub.labels_, minlength=k)
+    assert len(counts) == k and counts.min() == n // k and counts.max() == -(-n // k)
+
+
+@given(sizes_strategy, st.sampled_from(["balanced", "kmeans"]), st.integers(0, 5))
+def test_same_seed_same_labels_and_row_order_invariance(sizes, method, seed):
+    X, y = class_data(sizes, seed=seed)
+    params = {"min_cluster_size": 5, "method": method, "random_state": seed}
+    first = BalancedSubcluster(**params).fit(X, y).labels_
+    np.testing.assert_array_equal(first, BalancedSubcluster(**params).fit(X, y).labels_)
+    perm = np.random.default_rng(seed + 1).permutation(len(y))
+    shuffled = BalancedSubcluster(**params).fit(X[perm], y[perm]).labels_
+    assert adjusted_rand_score(first[perm], shuffled) == 1.0  # same partition, labels may differ
+
+
+def test_greedy_assignment_matches_sequential_reference():
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        n, k = rng.integers(5, 40), rng.integers(1, 6)
+        sim = torch.from_numpy(rng.normal(size=(n, k)))
+        cap = torch.from_numpy(rng.integers(1, 10, size=k))
+        # sequential: globally most similar (sample, open centre) pair first
+        expected = -np.ones(n, dtype=int)
+        left = cap.numpy().copy()
+        for flat in np.argsort(-sim.numpy(), axis=None, kind="stable"):
+            i, c = divmod(int(flat), int(k))
+            if expected[i] < 0 and left[c] > 0:
+                expected[i] = c
+                left[c] -= 1
+        np.testing.assert_array_equal(balanced_assign(sim, cap).numpy(), expected)
+
+
+def test_dense_blob_with_outliers_balanced_versus_kmeans():
+    rng = np.random.default_rng(0)
+    blob = np.array([1.0, 0, 0, 0]) + 0.05 * rng.normal(size=(95, 4))
+    # four outliers, each in its own direction far from the blob
+    outliers = np.array([[0, 1.0, 0, 0], [0, -1.0, 0, 0], [0, 0, 1.0, 0], [0, 0, 0, 1.0], [-1.0, 0, 0, 0]])
+    X = np.vstack([blob, outliers])
+    kmeans = BalancedSubcluster(n_clusters=5, method="kmeans", random_state=0).fit(X)
+    balanced = BalancedSubcluster(n_clusters=5, method="balanced", random_state=0).fit(X)
+    assert np.bincount(kmeans.labels_).max() >= 90  # k-means: one giant cluster holds the blob
+    assert np.bincount(balanced.labels_, minlength=5).tolist() == [20] * 5
+
+
+def test_predict_transform_and_tensor_input():
+    X, y = class_data([40, 12])
+    sub = BalancedSubcluster(min_cluster_size=5, random_state=0).fit(X, y)
+    distances = sub.transform(X)
+    assert distances.shape == (52, len(sub.subcluster_class_))
+    assert np.all((distances >= -1e-9) & (distances <= 2 + 1e-9))
+    np.testing.assert_array_equal(sub.predict(X), distances.argmin(axis=1))
+    tensor = BalancedSubcluster(min_cluster_size=5, random_state=0).fit(
+        torch.from_numpy(X), torch.from_numpy(y)
+    )
+    assert isinstance(tensor.labels_, torch.Tensor) and isinstance(
+        tensor.predict(torch.from_numpy(X)), torch.Tensor
+    )
+    np.testing.assert_array_equal(tensor.labels_.numpy(), sub.labels_)
+    if torch.cuda.is_available():
+        on_gpu = BalancedSubcluster(min_cluster_size=5, random_state=0).fit(torch.from_numpy(X).cuda(), y)
+        assert on_gpu.labels_.is_cuda and on_gpu.cluster_centers_.is_cuda
+
+
+def test_edge_cases():
+    X, y = class_data([3, 30])
+    sub = BalancedSubcluster(random_state=0).fit(X, y)  # U = 10: the 3-sample class keeps one cluster
+    assert sub.n_subclusters_per_class_.tolist() == [1, 3]
+    assert BalancedSubcluster(n_clusters=50, random_state=0).fit(X).labels_.max() == 32  # k clipped to n
+    duplicates = np.ones((12, 3))
+    assert (
+        np.bincount(BalancedSubcluster(n_clusters=3, random_state=0).fit(duplicates).labels_).tolist()
+        == [4] * 3
+    )
+    single = BalancedSubcluster(random_state=0).fit(X, np.zeros(33))
+    assert single.n_subclusters_per_class_.tolist() == [1] and set(single.labels_) == {0}
+    assert (
+        BalancedSubcluster(random_state=0).fit(X, np.array(["a"] * 3 + ["b"] * 30)).subcluster_class_[0]
+        == "a"
+    )
+
+
+def test_errors():
+    X, _ = class_data([5, 5])
+    X[[2, 7]] = 0
+    with pytest.raises(ValueError, match=r"2 row\(s\) of X have zero norm .*rows \[2, 7\]"):
+        BalancedSubcluster(n_clusters=2).fit(X)
+    with pytest.raises(ValueError, match="n_clusters is required"):
+        BalancedSubcluster().fit(class_data([5])[0])
+    with pytest.raises(ValueError, match="X has 10 rows but y has 3"):
+        BalancedSubcluster().fit(class_data([5, 5])[0], [0, 1, 0])
+    with pytest.raises(ValueError, match="NaN"):
+        BalancedSubcluster(n_clusters=2).fit(np.full((3, 2), np.nan))
+    with pytest.raises(ValueError, match="method"):
+        BalancedSubcluster(n_clusters=2, method="greedy").fit(class_data([5])[0])
+    fitted = BalancedSubcluster(n_clusters=2).fit(class_data([5])[0])
+    with pytest.raises(ValueError, match="3 features, but this clusterer was fitted on 6"):
+        fitted.predict(np.ones((2, 3)))
+
+
+def test_sklearn_api():
+    from sklearn.exceptions import NotFittedError
+
+    X, _ = class_data([30, 10])
+    sub = BalancedSubcluster(n_clusters=3, random_state=0)
+    assert clone(sub).get_params() == sub.get_params()
+    with pytest.raises(NotFittedError):
+        sub.predict(X)
+    labels = sub.fit_predict(X)
+    np.testing.assert_array_equal(labels, pickle.loads(pickle.dumps(sub)).labels_)
