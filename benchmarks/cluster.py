@@ -50,7 +50,7 @@ def main() -> None:
     for method in ("balanced", "kmeans"):
         model = BalancedSubcluster(method=method, random_state=0)
         timings[method] = best_of(lambda m=model: m.fit(X, y))
-        iterations[method] = model.n_iter_.tolist()
+        iterations[method] = model.n_iter_per_class_.tolist()
     timings["sklearn"] = best_of(lambda: sklearn_per_class(X, y, ks))
     ratio = timings["balanced"] / timings["sklearn"]
     results = {

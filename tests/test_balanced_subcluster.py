@@ -140,7 +140,7 @@ def test_errors():
     with pytest.raises(ValueError, match="method"):
         BalancedSubcluster(n_clusters=2, method="greedy").fit(class_data([5])[0])
     fitted = BalancedSubcluster(n_clusters=2).fit(class_data([5])[0])
-    with pytest.raises(ValueError, match="3 features, but this clusterer was fitted on 6"):
+    with pytest.raises(ValueError, match="X has 3 features, but BalancedSubcluster is expecting 6 features"):
         fitted.predict(np.ones((2, 3)))
 
 

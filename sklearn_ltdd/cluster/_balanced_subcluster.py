@@ -7,9 +7,9 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from numpy.typing import ArrayLike
-from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from .._compat import Interval, StrOptions, _fit_context
 from ._spherical import balanced_cluster, kmeans_cluster
@@ -30,17 +30,29 @@ def subclusters_per_class(class_counts: ArrayLike, min_cluster_size: int) -> np.
     return np.maximum(1, counts // unit)
 
 
-def _as_unit_tensor(X: object) -> tuple[torch.Tensor, bool]:
-    """Rows of X as a float tensor on X's own device, scaled to unit length."""
+def _as_unit_tensor(estimator: BaseEstimator, X: object, reset: bool) -> tuple[torch.Tensor, bool]:
+    """Rows of X as a float tensor on X's own device, scaled to unit length.
+
+    Arrays go through sklearn's validation (which also records or checks ``n_features_in_``);
+    tensors are checked here and stay on their device.
+    """
     is_tensor = isinstance(X, torch.Tensor)
     if is_tensor:
         if X.ndim != 2 or X.shape[0] == 0:
             raise ValueError(f"X must be a non-empty 2-D tensor, got shape {tuple(X.shape)}.")
         if not torch.isfinite(X).all():
             raise ValueError("X contains NaN or infinity.")
-        tensor = X.detach().float() if not X.is_floating_point() else X.detach()
+        tensor = X.detach() if X.is_floating_point() else X.detach().float()
+        if reset:
+            estimator.n_features_in_ = tensor.shape[1]
+        elif tensor.shape[1] != estimator.n_features_in_:
+            raise ValueError(
+                f"X has {tensor.shape[1]} features, but {type(estimator).__name__} is expecting "
+                f"{estimator.n_features_in_} features as input."
+            )
     else:
-        tensor = torch.from_numpy(check_array(X, dtype=[np.float64, np.float32]))
+        array = validate_data(estimator, X, reset=reset, dtype=[np.float64, np.float32])
+        tensor = torch.tensor(array)  # a copy: the input may be read-only
     norms = tensor.norm(dim=1, keepdim=True)
     zero = torch.nonzero(norms.flatten() == 0).flatten()
     if zero.numel():
@@ -52,7 +64,7 @@ def _as_unit_tensor(X: object) -> tuple[torch.Tensor, bool]:
     return tensor / norms, is_tensor
 
 
-class BalancedSubcluster(ClusterMixin, BaseEstimator):
+class BalancedSubcluster(ClusterMixin, TransformerMixin, BaseEstimator):
     """Size-balanced clustering on the unit sphere, optionally within each class (LTDD's step).
 
     ``fit(X)`` clusters the rows of X by cosine similarity into ``n_clusters`` groups.
@@ -98,9 +110,12 @@ class BalancedSubcluster(ClusterMixin, BaseEstimator):
         The classes of y, sorted (one None class without y).
     n_subclusters_per_class_ : ndarray of int, shape (n_classes,)
         How many sub-clusters each class was split into.
-    n_iter_ : ndarray of int, shape (n_classes,)
+    n_iter_ : int
+        Most iterations run for any class.
+    n_iter_per_class_ : ndarray of int, shape (n_classes,)
         Iterations run per class.
     n_features_in_ : int
+        Number of features seen in ``fit``.
 
     Examples
     --------
@@ -143,7 +158,7 @@ class BalancedSubcluster(ClusterMixin, BaseEstimator):
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: ArrayLike | torch.Tensor, y: ArrayLike | None = None) -> BalancedSubcluster:
         """Cluster X, within each class of y when y is given."""
-        unit, is_tensor = _as_unit_tensor(X)
+        unit, is_tensor = _as_unit_tensor(self, X, reset=True)
         n = unit.shape[0]
         if y is None:
             if self.n_clusters is None:
@@ -182,17 +197,13 @@ class BalancedSubcluster(ClusterMixin, BaseEstimator):
         self.subcluster_class_ = np.repeat(classes, per_class)
         self.classes_ = classes
         self.n_subclusters_per_class_ = per_class
-        self.n_iter_ = np.array(n_iter)
-        self.n_features_in_ = unit.shape[1]
+        self.n_iter_per_class_ = np.array(n_iter)
+        self.n_iter_ = int(self.n_iter_per_class_.max())
         return self
 
     def _similarity(self, X: ArrayLike | torch.Tensor) -> tuple[torch.Tensor, bool]:
         check_is_fitted(self, "cluster_centers_")
-        unit, is_tensor = _as_unit_tensor(X)
-        if unit.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {unit.shape[1]} features, but this clusterer was fitted on {self.n_features_in_}."
-            )
+        unit, is_tensor = _as_unit_tensor(self, X, reset=False)
         centres = torch.as_tensor(self.cluster_centers_).to(unit)
         return unit @ centres.T, is_tensor
 
@@ -207,9 +218,3 @@ class BalancedSubcluster(ClusterMixin, BaseEstimator):
         similarity, is_tensor = self._similarity(X)
         distance = 1.0 - similarity
         return distance if is_tensor else distance.cpu().numpy()
-
-    def fit_transform(
-        self, X: ArrayLike | torch.Tensor, y: ArrayLike | None = None
-    ) -> np.ndarray | torch.Tensor:
-        """Fit, then return the cosine distances of X to the centres."""
-        return self.fit(X, y).transform(X)
