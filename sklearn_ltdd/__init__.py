@@ -7,6 +7,8 @@ Subpackages, one concept each:
 - :mod:`sklearn_ltdd.datasets` -- the embedded solubility demo set and ``make_long_tailed``.
 - :mod:`sklearn_ltdd.featurize` -- SMILES checks, ``MorganFingerprint``, ``SmilesGraphizer``
   and the packed ``GraphStore``.
+- :mod:`sklearn_ltdd.nn` -- the GCN, edge-drop views, contrastive losses and separability weights.
+- :mod:`sklearn_ltdd.classifier` -- ``LTDDClassifier``, trained with skorch.
 - :mod:`sklearn_ltdd.cluster` -- ``BalancedSubcluster``, the paper's size-balanced sub-clustering.
 
 The estimators are importable from the top level; torch loads only when one that needs it
@@ -18,6 +20,7 @@ from importlib import import_module
 __version__ = "0.1.0.dev0"
 
 _LAZY = {
+    "LTDDClassifier": "sklearn_ltdd.classifier",
     "BalancedSubcluster": "sklearn_ltdd.cluster",
     "SmilesGraphizer": "sklearn_ltdd.featurize",
     "GraphStore": "sklearn_ltdd.featurize",

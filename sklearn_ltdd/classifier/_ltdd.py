@@ -1,0 +1,416 @@
+"""LTDDClassifier: the whole LTDD method behind the scikit-learn classifier API, trained by skorch."""
+
+from __future__ import annotations
+
+import tempfile
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from numpy.typing import ArrayLike
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+from skorch.callbacks import Checkpoint, EarlyStopping, EpochScoring, LRScheduler, ProgressBar
+from skorch.helper import predefined_split
+
+from .._compat import Interval, StrOptions, _fit_context
+from ..featurize import GraphStore, GraphStorePair, InvalidSmilesError, SmilesGraphizer
+from ..metrics import balanced_accuracy_score, balanced_f1_score
+from ..nn import LTDDModule
+from ._data import GraphDataset, collate_graphs, stratified_holdout
+from ._net import LTDDNet
+from ._schedule import Recluster
+
+__all__ = ["LTDDClassifier"]
+
+
+def _valid_balanced_accuracy(net, dataset, y=None) -> float:
+    return balanced_accuracy_score(dataset.y.numpy(), net.predict_proba(dataset).argmax(axis=1))
+
+
+def _valid_balanced_f1(net, dataset, y=None) -> float:
+    return balanced_f1_score(dataset.y.numpy(), net.predict_proba(dataset).argmax(axis=1))
+
+
+def _resolve_device(device: str) -> str:
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} was requested but CUDA is not available (torch {torch.__version__}, "
+            "torch.cuda.is_available() is False); use device='auto' or 'cpu', "
+            "or install a CUDA build of torch."
+        )
+    return device
+
+
+class LTDDClassifier(ClassifierMixin, BaseEstimator):
+    """Long-tailed drug classification: sub-cluster contrastive learning plus separability re-weighting.
+
+    SMILES (or reaction SMILES) in, class labels of any type out. A residual GCN encoder is
+    trained on two degree-weighted edge-dropped views of each batch: first with supervised
+    contrastive loss (warm-up), then with the sub-cluster contrastive loss (term A within a
+    sample's balanced sub-cluster, term B across the other sub-clusters of its class) plus a
+    cross-entropy whose class weights grow as a class's centroid (and sub-cluster centroids)
+    come closer to another class. Sub-clusters, weights and τ2 are recomputed every
+    ``update_every`` epochs. The checkpoint with the best validation balanced accuracy is kept.
+    Defaults are the paper's; the reference code's choices are one parameter away (see the
+    method documentation).
+
+    Parameters
+    ----------
+    method : {"ltdd", "ce"}, default="ltdd"
+        ``"ce"`` trains the same network with plain (sample-weighted) cross-entropy on clean
+        graphs: the vanilla baseline.
+    reaction_mode : {None, "products", "reaction", "pair"}, default=None
+        How reaction SMILES become graphs (see :class:`SmilesGraphizer`).
+    hidden : int, default=128
+        Width of the GCN layers and of the classifier's hidden layers.
+    n_layers : int, default=3
+        Number of GCN layers.
+    max_epochs : int, default=300
+    batch_size : int, default=128
+    lr : float, default=1e-3
+        Adam learning rate, multiplied by ``lr_gamma`` after each epoch.
+    weight_decay : float, default=3e-4
+    lr_gamma : float, default=0.99
+    warmup_epochs : int, default=10
+        Epochs of SupCon-only warm-up (T0); 0 switches warm-up off.
+    update_every : int, default=10
+        Re-cluster and re-weight every K epochs after warm-up.
+    dynamic : bool, default=True
+        False computes sub-clusters and weights once, at the end of warm-up (ablation).
+    tau : float, default=0.1
+        SupCon temperature during warm-up.
+    tau1 : float, default=0.1
+        Term-A temperature.
+    tau2 : float or "adaptive", default=0.1
+        Term-B temperature; ``"adaptive"`` is the reference code's per-class τ2.
+    beta : float, default=0.25
+        Weight of term B.
+    term_a_scale : float, default=1.0
+        Weight of term A (the reference code uses τ1/0.07).
+    edge_drop : tuple of two floats, default=(0.15, 0.10)
+        Base edge-drop probabilities of the two views.
+    cluster_method : {"balanced", "kmeans"}, default="balanced"
+        Paper's balanced greedy clustering or the reference code's spherical k-means.
+    min_cluster_size : int, default=10
+        δ, the floor of the sub-cluster size unit U.
+    weighting : {"both", "class_distance", "subcluster_distance", "none", "subcluster"}, default="both"
+        Which separability weights feed the cross-entropy (paper Table 4 ablations);
+        ``"subcluster"`` weights each sample by its own sub-cluster's distance to the nearest
+        other class, which also acts on binary tasks where class weights are uniform.
+    weight_formula : {"paper", "code"}, default="paper"
+        Normalised inverse distances summed (paper) or averaged softmax(−d) (reference code).
+    resample : bool, default=False
+        Class-balance the training set by resampling with replacement (reference code).
+    validation_fraction : float, default=0.1
+        Stratified hold-out for checkpoint selection by balanced accuracy; 0 keeps the last
+        epoch. Ignored when ``validation_data`` is passed to ``fit``.
+    early_stopping : int or None, default=None
+        Stop after this many epochs without a better validation balanced accuracy.
+    device : str, default="auto"
+        ``"auto"`` takes CUDA when available; resolved in ``fit``.
+    verbose : int, default=0
+        0 silent, 1 an epoch table, 2 also a progress bar per epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds splits, initialisation, shuffling, edge drops and clustering (CPU runs repeat exactly).
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        Class labels, in the order of ``predict_proba``'s columns.
+    n_node_features_ : int
+        Node features per atom (74).
+    net_ : skorch.NeuralNet
+        The trained skorch net (module, optimiser, history).
+    history_ : skorch.History
+        Per epoch: train/valid loss, contrastive and CE loss, ``valid_ba``, ``valid_bf1``, the
+        phase, ``class_weights`` and ``n_subclusters``.
+    device_ : str
+        The device the model was trained on.
+
+    Examples
+    --------
+    >>> from sklearn_ltdd import LTDDClassifier
+    >>> smiles = ["CCO", "CCCO", "CCCCO", "c1ccccc1", "c1ccccc1C", "c1ccccc1CC"] * 4
+    >>> y = ["alcohol"] * 3 * 4 + ["aromatic"] * 3 * 4
+    >>> clf = LTDDClassifier(max_epochs=4, warmup_epochs=1, update_every=2, random_state=0)
+    >>> clf.fit(smiles, y).predict(["CCCCCCO", "c1ccccc1CCC"]).shape
+    (2,)
+    """
+
+    _parameter_constraints: dict = {
+        "method": [StrOptions({"ltdd", "ce"})],
+        "reaction_mode": [None, StrOptions({"products", "reaction", "pair"})],
+        "hidden": [Interval(Integral, 1, None, closed="left")],
+        "n_layers": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 2, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "lr_gamma": [Interval(Real, 0, 1, closed="right")],
+        "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+        "update_every": [Interval(Integral, 1, None, closed="left")],
+        "dynamic": ["boolean"],
+        "tau": [Interval(Real, 0, None, closed="neither")],
+        "tau1": [Interval(Real, 0, None, closed="neither")],
+        "tau2": [Interval(Real, 0, None, closed="neither"), StrOptions({"adaptive"})],
+        "beta": [Interval(Real, 0, None, closed="left")],
+        "term_a_scale": [Interval(Real, 0, None, closed="left")],
+        "edge_drop": [tuple, list],
+        "cluster_method": [StrOptions({"balanced", "kmeans"})],
+        "min_cluster_size": [Interval(Integral, 1, None, closed="left")],
+        "weighting": [StrOptions({"both", "class_distance", "subcluster_distance", "none", "subcluster"})],
+        "weight_formula": [StrOptions({"paper", "code"})],
+        "resample": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "early_stopping": [None, Interval(Integral, 1, None, closed="left")],
+        "device": [str],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        *,
+        method: str = "ltdd",
+        reaction_mode: str | None = None,
+        hidden: int = 128,
+        n_layers: int = 3,
+        max_epochs: int = 300,
+        batch_size: int = 128,
+        lr: float = 1e-3,
+        weight_decay: float = 3e-4,
+        lr_gamma: float = 0.99,
+        warmup_epochs: int = 10,
+        update_every: int = 10,
+        dynamic: bool = True,
+        tau: float = 0.1,
+        tau1: float = 0.1,
+        tau2: float | str = 0.1,
+        beta: float = 0.25,
+        term_a_scale: float = 1.0,
+        edge_drop: tuple[float, float] = (0.15, 0.10),
+        cluster_method: str = "balanced",
+        min_cluster_size: int = 10,
+        weighting: str = "both",
+        weight_formula: str = "paper",
+        resample: bool = False,
+        validation_fraction: float = 0.1,
+        early_stopping: int | None = None,
+        device: str = "auto",
+        verbose: int = 0,
+        random_state: int | np.random.RandomState | None = None,
+    ):
+        self.method = method
+        self.reaction_mode = reaction_mode
+        self.hidden = hidden
+        self.n_layers = n_layers
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.lr_gamma = lr_gamma
+        self.warmup_epochs = warmup_epochs
+        self.update_every = update_every
+        self.dynamic = dynamic
+        self.tau = tau
+        self.tau1 = tau1
+        self.tau2 = tau2
+        self.beta = beta
+        self.term_a_scale = term_a_scale
+        self.edge_drop = edge_drop
+        self.cluster_method = cluster_method
+        self.min_cluster_size = min_cluster_size
+        self.weighting = weighting
+        self.weight_formula = weight_formula
+        self.resample = resample
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.device = device
+        self.verbose = verbose
+        self.random_state = random_state
+
+    # ---- input handling -------------------------------------------------------------------
+    def _graphs(self, X: object) -> GraphStore | GraphStorePair:
+        """SMILES → graphs, or graphs passed through (e.g. from a SmilesGraphizer in a Pipeline)."""
+        if isinstance(X, GraphStore | GraphStorePair):
+            graphs = X
+        else:
+            graphs = SmilesGraphizer(reaction_mode=self.reaction_mode).fit_transform(X)
+        if not graphs.valid_mask.all():
+            bad = np.flatnonzero(~graphs.valid_mask)
+            raise InvalidSmilesError({int(i): ("<empty graph>", "invalid input row") for i in bad})
+        if isinstance(graphs, GraphStorePair) != (self.reaction_mode == "pair"):
+            raise ValueError(
+                f"reaction_mode={self.reaction_mode!r} does not match the graphs given "
+                f"({type(graphs).__name__}); use the same reaction_mode as the SmilesGraphizer."
+            )
+        return graphs
+
+    @staticmethod
+    def _check_labels(y: ArrayLike, n: int) -> np.ndarray:
+        y = column_or_1d(y, warn=False)
+        if y.shape[0] != n:
+            raise ValueError(f"X has {n} samples but y has {y.shape[0]} labels.")
+        missing = [i for i, v in enumerate(y) if v is None or (isinstance(v, float) and np.isnan(v))]
+        if missing:
+            raise ValueError(f"y has missing labels (None or NaN) at rows {missing[:10]}.")
+        check_classification_targets(y)
+        return y
+
+    # ---- fit -------------------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(
+        self,
+        X: ArrayLike | GraphStore | GraphStorePair,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        validation_data: tuple | None = None,
+    ) -> LTDDClassifier:
+        """Train on SMILES (or graphs) X with labels y.
+
+        Parameters
+        ----------
+        X : array-like of str, GraphStore or GraphStorePair
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Multiplies each sample's cross-entropy term.
+        validation_data : (X_valid, y_valid), default=None
+            A validation set for checkpoint selection instead of the internal hold-out.
+        """
+        if len(self.edge_drop) != 2 or not all(0 <= p < 1 for p in self.edge_drop):
+            raise ValueError(f"edge_drop must be two probabilities in [0, 1), got {self.edge_drop!r}.")
+        graphs = self._graphs(X)
+        y = self._check_labels(y, len(graphs))
+        self._encoder = LabelEncoder().fit(y)
+        self.classes_ = self._encoder.classes_
+        if len(self.classes_) < 2:
+            raise ValueError(f"y has a single class ({self.classes_[0]!r}); a classifier needs at least two.")
+        codes = self._encoder.transform(y)
+        weights = np.ones(len(y)) if sample_weight is None else column_or_1d(sample_weight).astype(float)
+        if weights.shape[0] != len(y) or not np.all(np.isfinite(weights)) or (weights < 0).any():
+            raise ValueError("sample_weight must hold one finite, non-negative weight per sample.")
+        self.device_ = _resolve_device(self.device)
+        rng = check_random_state(self.random_state)
+        seed = None if self.random_state is None else int(rng.randint(2**31 - 1))
+        if seed is not None:
+            torch.manual_seed(seed)
+
+        if validation_data is not None:
+            valid_graphs = self._graphs(validation_data[0])
+            valid_y = self._check_labels(validation_data[1], len(valid_graphs))
+            self._check_known(valid_y)
+            train_idx, valid = np.arange(len(y)), GraphDataset(valid_graphs, self._encoder.transform(valid_y))
+        elif self.validation_fraction > 0:
+            train_idx, valid_idx = stratified_holdout(codes, self.validation_fraction, rng)
+            valid = GraphDataset(graphs[valid_idx], codes[valid_idx]) if len(valid_idx) else None
+        else:
+            train_idx, valid = np.arange(len(y)), None
+        if self.resample:  # the reference code's class-balanced resampling with replacement
+            per_class = np.bincount(codes[train_idx]).max()
+            train_idx = np.concatenate(
+                [rng.choice(train_idx[codes[train_idx] == c], per_class) for c in np.unique(codes[train_idx])]
+            )
+        train = GraphDataset(graphs[train_idx], codes[train_idx], weights[train_idx])
+
+        with tempfile.TemporaryDirectory(prefix="sklearn-ltdd-") as checkpoint_dir:
+            self.net_ = self._build_net(graphs, train, valid, seed, checkpoint_dir)
+            self.net_.fit(train, None)
+        self.history_ = self.net_.history
+        self.n_node_features_ = graphs.num_node_features
+        return self
+
+    def _build_net(self, graphs, train, valid, seed, checkpoint_dir) -> LTDDNet:
+        callbacks = [("lr", LRScheduler(policy=torch.optim.lr_scheduler.ExponentialLR, gamma=self.lr_gamma))]
+        if self.method == "ltdd":
+            callbacks.insert(0, ("recluster", Recluster(self)))
+        if valid is not None:
+            # no caching: skorch cannot cache dict targets; costs one extra pass over validation
+            scoring = {"lower_is_better": False, "use_caching": False}
+            callbacks += [
+                ("valid_ba", EpochScoring(_valid_balanced_accuracy, name="valid_ba", **scoring)),
+                ("valid_bf1", EpochScoring(_valid_balanced_f1, name="valid_bf1", **scoring)),
+                ("best", Checkpoint(monitor="valid_ba_best", load_best=True, dirname=checkpoint_dir,
+                                    f_optimizer=None, f_criterion=None, f_history=None)),
+            ]  # fmt: skip
+            if self.early_stopping:
+                callbacks.append(
+                    (
+                        "stop",
+                        EarlyStopping(
+                            monitor="valid_ba", lower_is_better=False, patience=self.early_stopping
+                        ),
+                    )
+                )
+        if self.verbose >= 2:
+            callbacks.append(("progress", ProgressBar()))
+        net = LTDDNet(
+            LTDDModule,
+            module__in_features=graphs.num_node_features,
+            module__n_classes=len(self.classes_),
+            module__hidden=self.hidden,
+            module__n_layers=self.n_layers,
+            module__pair=isinstance(graphs, GraphStorePair),
+            criterion=torch.nn.CrossEntropyLoss,  # used for predict_proba's softmax; training has its own
+            optimizer=torch.optim.Adam,
+            optimizer__weight_decay=self.weight_decay,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            iterator_train__shuffle=True,
+            # BatchNorm cannot train on a last batch of one graph
+            iterator_train__drop_last=len(train) % self.batch_size == 1,
+            iterator_train__collate_fn=collate_graphs,
+            iterator_valid__collate_fn=collate_graphs,
+            train_split=None if valid is None else predefined_split(valid),
+            callbacks=callbacks,
+            device=self.device_,
+            verbose=int(self.verbose > 0),
+            ltdd=self,
+        )
+        net.ltdd_state_ = {"warmup": self.method == "ltdd" and self.warmup_epochs > 0, "seed": seed,
+                           "n_classes": len(self.classes_)}  # fmt: skip
+        return net
+
+    # ---- predict ---------------------------------------------------------------------------
+    def _dataset(self, X: object) -> GraphDataset:
+        check_is_fitted(self, "net_")
+        return GraphDataset(self._graphs(X))
+
+    def predict_proba(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
+        """Class probabilities, columns in ``classes_`` order."""
+        return self.net_.predict_proba(self._dataset(X)).astype(np.float64)
+
+    def predict(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
+        """The most probable class of each sample."""
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def transform(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
+        """Unit-length learned embeddings (encoder in eval mode, clean graphs)."""
+        return self.net_.embed_dataset(self._dataset(X)).cpu().numpy()
+
+    def _check_known(self, y: np.ndarray) -> None:
+        unknown = sorted(set(np.unique(y).tolist()) - set(self.classes_.tolist()), key=str)
+        if unknown:
+            raise ValueError(
+                f"y contains labels {unknown} not seen in fit (classes: {self.classes_.tolist()})."
+            )
+
+    def score(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
+        """Accuracy (sklearn's convention); use ``balanced_f1_scorer`` for long-tailed data."""
+        check_is_fitted(self, "net_")
+        y = self._check_labels(y, len(y))
+        self._check_known(y)
+        return super().score(X, y, sample_weight=sample_weight)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.non_deterministic = self.random_state is None
+        return tags

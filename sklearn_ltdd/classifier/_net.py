@@ -1,0 +1,87 @@
+"""The skorch net that runs LTDD's training step: two edge-dropped views, contrastive loss, weighted CE."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from skorch import NeuralNet
+
+from ..nn import drop_edges, subcluster_contrastive_loss, supcon_loss
+
+__all__ = ["LTDDNet"]
+
+
+class LTDDNet(NeuralNet):
+    """skorch ``NeuralNet`` whose training step is LTDD's (spec §4, §7).
+
+    ``ltdd`` is the owning LTDDClassifier (hyper-parameters); ``ltdd_state_`` holds what the
+    :class:`Recluster` callback computes: phase, sub-cluster ids, weights, τ2.
+    """
+
+    def __init__(self, *args, ltdd=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.ltdd = ltdd
+
+    def embed_dataset(self, dataset, batch_size: int = 1024) -> torch.Tensor:
+        """Unit embeddings of clean graphs, encoder in eval mode (for clustering and transform)."""
+        self.module_.eval()
+        out = []
+        with torch.no_grad():
+            for start in range(0, len(dataset), batch_size):
+                index = torch.arange(start, min(start + batch_size, len(dataset)))
+                graphs = dataset.graphs.batch(index)
+                graphs = (
+                    tuple(g.to(self.device) for g in graphs)
+                    if isinstance(graphs, tuple)
+                    else graphs.to(self.device)
+                )
+                out.append(F.normalize(self.module_.embed(graphs), dim=1))
+        return torch.cat(out)
+
+    def classification_loss(self, logits: torch.Tensor, targets: dict) -> torch.Tensor:
+        """Cross-entropy weighted per sample by ω[y] · sub-cluster weight · sample weight (weighted mean)."""
+        state = self.ltdd_state_
+        weight = targets["weight"]
+        if "class_weights" in state:
+            weight = weight * state["class_weights"][targets["y"]]
+            weight = weight * state["subcluster_weights"][state["sub"][targets["index"]]]
+        per_sample = F.cross_entropy(logits, targets["y"], reduction="none")
+        return (weight * per_sample).sum() / weight.sum().clamp_min(1e-12)
+
+    def train_step_single(self, batch, **fit_params):
+        self._set_training(True)
+        graphs, targets = batch
+        ltdd, state = self.ltdd, self.ltdd_state_
+        if ltdd.method == "ce":  # the plain baseline: same network, clean graphs, cross-entropy only
+            logits = self.module_(graphs)
+            loss = self.classification_loss(logits, targets)
+            loss.backward()
+            return {"loss": loss, "y_pred": logits}
+        view1, view2 = drop_edges(graphs, ltdd.edge_drop[0]), drop_edges(graphs, ltdd.edge_drop[1])
+        h1, h2 = self.module_.embed(view1), self.module_.embed(view2)
+        z = F.normalize(torch.cat([h1, h2]), dim=1)
+        y2 = targets["y"].repeat(2)
+        logits = self.module_.head(h1)
+        if state["warmup"]:
+            loss = supcon_loss(z, y2, ltdd.tau)
+            self.history.record_batch("contrastive_loss", loss.item())
+        else:
+            sub = state["sub"][targets["index"]].repeat(2)
+            tau2 = state["tau2"][y2] if state["tau2"] is not None else ltdd.tau2
+            contrastive = subcluster_contrastive_loss(
+                z, y2, sub, tau1=ltdd.tau1, tau2=tau2, beta=ltdd.beta, term_a_scale=ltdd.term_a_scale
+            )
+            ce = self.classification_loss(logits, targets)
+            loss = contrastive + ce
+            self.history.record_batch("contrastive_loss", contrastive.item())
+            self.history.record_batch("ce_loss", ce.item())
+        loss.backward()
+        return {"loss": loss, "y_pred": logits}
+
+    def validation_step(self, batch, **fit_params):
+        self._set_training(False)
+        graphs, targets = batch
+        with torch.no_grad():
+            logits = self.infer(graphs)
+            loss = F.cross_entropy(logits, targets["y"])
+        return {"loss": loss, "y_pred": logits}

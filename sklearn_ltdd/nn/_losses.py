@@ -1,0 +1,75 @@
+"""LTDD's contrastive losses (spec §4), vectorised over the 2B anchors of two views.
+
+Anchors are the rows of z (unit vectors, views stacked: rows i and i + B are the two views of
+sample i). Every loss is a mean over anchors of
+``-(1/|P(i)|) Σ_{p∈P(i)} log(exp(s_ip/τ_i) / Σ_{a∈A(i)} exp(s_ia/τ_i))``; the losses differ only
+in the positive set P and the denominator set A. Anchors with no positive are left out.
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["contrastive_term", "subcluster_contrastive_loss", "supcon_loss", "view_partner"]
+
+
+def view_partner(n_anchors: int, device: torch.device | None = None) -> torch.Tensor:
+    """Index of each anchor's other view when the two views are stacked."""
+    half = n_anchors // 2
+    return torch.arange(n_anchors, device=device).roll(half)
+
+
+def contrastive_term(
+    z: torch.Tensor, positives: torch.Tensor, denominator: torch.Tensor, tau: float | torch.Tensor
+) -> torch.Tensor:
+    """Mean over anchors (with at least one positive) of the masked InfoNCE term.
+
+    ``positives`` and ``denominator`` are (n, n) boolean masks, row = anchor; ``tau`` is a
+    scalar or one temperature per anchor.
+    """
+    tau = torch.as_tensor(tau, dtype=z.dtype, device=z.device)
+    logits = (z @ z.T) / (tau.unsqueeze(1) if tau.ndim else tau)
+    log_norm = torch.logsumexp(logits.masked_fill(~denominator, -torch.inf), dim=1, keepdim=True)
+    log_prob = (logits - log_norm).masked_fill(~positives, 0.0)
+    n_pos = positives.sum(dim=1)
+    has_pos = n_pos > 0
+    if not has_pos.any():
+        return z.sum() * 0.0  # keeps the graph connected, contributes nothing
+    per_anchor = -log_prob.sum(dim=1)[has_pos] / n_pos[has_pos]
+    return per_anchor.mean()
+
+
+def supcon_loss(z: torch.Tensor, y: torch.Tensor, tau: float = 0.1) -> torch.Tensor:
+    """Supervised contrastive loss (paper Eq. 1): positives share the label, denominator all others."""
+    not_self = ~torch.eye(len(z), dtype=torch.bool, device=z.device)
+    same = y.unsqueeze(0) == y.unsqueeze(1)
+    return contrastive_term(z, same & not_self, not_self, tau)
+
+
+def subcluster_contrastive_loss(
+    z: torch.Tensor,
+    y: torch.Tensor,
+    sub: torch.Tensor,
+    *,
+    tau1: float = 0.1,
+    tau2: float | torch.Tensor = 0.1,
+    beta: float = 0.25,
+    term_a_scale: float = 1.0,
+) -> torch.Tensor:
+    """Sub-cluster contrastive loss (paper Eq. 2): ``mean_i[a·ℓ_A(i) + β·ℓ_B(i)]``.
+
+    Term A pulls together the anchor's own sub-cluster (temperature τ1, denominator all others).
+    Term B pulls the anchor towards the other sub-clusters of its class, contrasted only with
+    samples outside its own sub-cluster (plus its own other view); temperature τ2, a scalar or
+    a per-anchor tensor (per-class adaptive τ2 looked up by the anchor's class).
+    """
+    n = len(z)
+    idx = torch.arange(n, device=z.device)
+    not_self = idx.unsqueeze(0) != idx.unsqueeze(1)
+    partner = torch.zeros(n, n, dtype=torch.bool, device=z.device)
+    partner[idx, view_partner(n, z.device)] = True
+    same_sub = sub.unsqueeze(0) == sub.unsqueeze(1)
+    same_class = y.unsqueeze(0) == y.unsqueeze(1)
+    term_a = contrastive_term(z, same_sub & not_self, not_self, tau1)
+    term_b = contrastive_term(z, (same_class & ~same_sub) | partner, (~same_sub) | partner, tau2)
+    return term_a_scale * term_a + beta * term_b

@@ -1,0 +1,80 @@
+"""Separability weights (spec §6): classes (or sub-clusters) close to another class weigh more."""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = [
+    "centroids",
+    "class_distances",
+    "normalised_inverse",
+    "separability_weights",
+    "subcluster_distances",
+]
+
+_EPS = 1e-8
+
+
+def centroids(z: torch.Tensor, groups: torch.Tensor, n_groups: int) -> torch.Tensor:
+    """Plain mean of the rows of z in each group (no re-normalisation)."""
+    sums = torch.zeros(n_groups, z.shape[1], dtype=z.dtype, device=z.device).index_add_(0, groups, z)
+    counts = torch.bincount(groups, minlength=n_groups).clamp_min(1).unsqueeze(1)
+    return sums / counts
+
+
+def class_distances(class_centres: torch.Tensor) -> torch.Tensor:
+    """d_min(c): distance from each class centroid to the nearest other class centroid."""
+    d = torch.cdist(class_centres, class_centres)
+    return d.fill_diagonal_(torch.inf).min(dim=1).values
+
+
+def subcluster_distances(sub_centres: torch.Tensor, sub_class: torch.Tensor) -> torch.Tensor:
+    """Per sub-cluster: distance to the nearest sub-cluster centroid of another class."""
+    d = torch.cdist(sub_centres, sub_centres)
+    return d.masked_fill(sub_class.unsqueeze(0) == sub_class.unsqueeze(1), torch.inf).min(dim=1).values
+
+
+def normalised_inverse(d: torch.Tensor) -> torch.Tensor:
+    """(1/d) / Σ(1/d), guarding d = 0 (coincident centroids)."""
+    inverse = 1.0 / d.clamp_min(_EPS)
+    return inverse / inverse.sum()
+
+
+def separability_weights(
+    z: torch.Tensor,
+    y: torch.Tensor,
+    sub: torch.Tensor,
+    sub_class: torch.Tensor,
+    n_classes: int,
+    *,
+    weighting: str = "both",
+    formula: str = "paper",
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Class weights ω (n_classes,) and per-sub-cluster weights (n_subclusters,).
+
+    weighting: ``"none"`` (all ones), ``"class_distance"`` (from d_min), ``"subcluster_distance"``
+    (from d_sub, the closest pair of sub-clusters of different classes), ``"both"`` (their sum,
+    the paper's default), or ``"subcluster"``: uniform class weights and, per sub-cluster, the
+    normalised inverse distance to the nearest sub-cluster of another class (each sample is
+    weighted by its own sub-cluster; this acts on binary tasks, where class weights are uniform).
+    formula: ``"paper"`` — ω̂ = (1/d)/Σ(1/d), ω = ω̂ + ω̂'; ``"code"`` — ½(softmax(−d) + softmax(−d_sub)).
+    Sub-cluster weights are ones unless weighting is ``"subcluster"``; they are scaled to mean 1.
+    """
+    n_sub = len(sub_class)
+    sub_weights = torch.ones(n_sub, dtype=z.dtype, device=z.device)
+    if weighting == "none" or n_classes < 2:
+        return torch.ones(n_classes, dtype=z.dtype, device=z.device), sub_weights
+    sub_d = subcluster_distances(centroids(z, sub, n_sub), sub_class)
+    if weighting == "subcluster":
+        w = normalised_inverse(sub_d)
+        return torch.ones(n_classes, dtype=z.dtype, device=z.device), w / w.mean()
+    d_class = class_distances(centroids(z, y, n_classes))
+    d_sub = torch.full((n_classes,), torch.inf, dtype=z.dtype, device=z.device).scatter_reduce(
+        0, sub_class, sub_d, reduce="amin"
+    )
+    per_distance = normalised_inverse if formula == "paper" else (lambda d: torch.softmax(-d, dim=0))
+    parts = {"class_distance": [d_class], "subcluster_distance": [d_sub], "both": [d_class, d_sub]}[weighting]
+    weights = sum(per_distance(d) for d in parts)
+    if formula == "code":
+        weights = weights / len(parts)
+    return weights, sub_weights
