@@ -1,0 +1,171 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sklearn_ltdd import SmilesGraphizer
+from sklearn_ltdd.nn import (
+    drop_edges,
+    edge_drop_probabilities,
+    separability_weights,
+    subcluster_contrastive_loss,
+    supcon_loss,
+    view_partner,
+)
+
+
+def loop_term(z, i, positives, denominator, tau):
+    """-(1/|P|) Σ_p log(exp(s_ip/τ) / Σ_a exp(s_ia/τ)) for one anchor, by plain loops."""
+    if not positives:
+        return None
+    s = lambda j: float(z[i] @ z[j]) / tau  # noqa: E731
+    log_norm = math.log(sum(math.exp(s(a)) for a in denominator))
+    return -sum(s(p) - log_norm for p in positives) / len(positives)
+
+
+def mean_defined(values):
+    values = [v for v in values if v is not None]
+    return sum(values) / len(values)
+
+
+def random_views(seed, batch, n_classes, dim=5):
+    g = torch.Generator().manual_seed(seed)
+    z = torch.nn.functional.normalize(torch.randn(2 * batch, dim, generator=g, dtype=torch.float64), dim=1)
+    y = torch.randint(n_classes, (batch,), generator=g).repeat(2)
+    return z, y, g
+
+
+@given(st.integers(0, 1000), st.integers(1, 6), st.integers(1, 3))
+def test_supcon_matches_loop(seed, batch, n_classes):
+    z, y, _ = random_views(seed, batch, n_classes)
+    n = len(z)
+    expected = mean_defined(
+        loop_term(
+            z, i, [j for j in range(n) if j != i and y[j] == y[i]], [j for j in range(n) if j != i], 0.1
+        )
+        for i in range(n)
+    )
+    assert float(supcon_loss(z, y, 0.1)) == pytest.approx(expected, rel=1e-9)
+
+
+def test_supcon_anchors_without_positives_contribute_nothing():
+    z = torch.nn.functional.normalize(torch.randn(3, 4, dtype=torch.float64), dim=1)
+    y = torch.tensor([0, 1, 2])  # nobody has a positive
+    loss = supcon_loss(z.requires_grad_(), y)
+    assert loss.item() == 0.0 and loss.requires_grad
+    y = torch.tensor([0, 0, 2])  # only anchors 0 and 1 count
+    expected = mean_defined(
+        [loop_term(z.detach(), i, [1 - i], [j for j in range(3) if j != i], 0.1) for i in (0, 1)]
+    )
+    assert supcon_loss(z, y).item() == pytest.approx(expected)
+
+
+@given(st.integers(0, 1000), st.integers(1, 6), st.integers(1, 3), st.booleans())
+def test_subcluster_loss_matches_loop(seed, batch, n_classes, per_class_tau):
+    z, y, g = random_views(seed, batch, n_classes)
+    n = len(z)
+    # two sub-clusters per class, consistent across the two views of a sample
+    sub = (y * 2 + torch.randint(2, (batch,), generator=g).repeat(2)).long()
+    tau_class = torch.tensor([0.1, 0.2, 0.15], dtype=torch.float64)
+    tau2 = tau_class[y] if per_class_tau else 0.1
+    partner = view_partner(n).tolist()
+    a_terms, b_terms = [], []
+    for i in range(n):
+        others = [j for j in range(n) if j != i]
+        a_terms.append(loop_term(z, i, [j for j in others if sub[j] == sub[i]], others, 0.1))
+        pos_b = sorted({partner[i]} | {j for j in range(n) if y[j] == y[i] and sub[j] != sub[i]})
+        den_b = sorted({partner[i]} | {j for j in others if sub[j] != sub[i]})
+        t = float(tau_class[y[i]]) if per_class_tau else 0.1
+        b_terms.append(loop_term(z, i, pos_b, den_b, t))
+    expected = 1.4 * mean_defined(a_terms) + 0.25 * mean_defined(b_terms)
+    got = subcluster_contrastive_loss(z, y, sub, tau1=0.1, tau2=tau2, beta=0.25, term_a_scale=1.4)
+    assert float(got) == pytest.approx(expected, rel=1e-9)
+
+
+def test_view_partner():
+    assert view_partner(6).tolist() == [3, 4, 5, 0, 1, 2]
+
+
+# Four class centroids on a line at 0, 1, 3, 7 (one sub-cluster per class, centroid = the point).
+LINE = torch.tensor([[0.0], [1.0], [3.0], [7.0]], dtype=torch.float64)
+
+
+def weights(weighting, formula, z=LINE, y=None, sub=None, sub_class=None, n_classes=4):
+    y = torch.arange(len(z)) if y is None else y
+    sub = y if sub is None else sub
+    sub_class = torch.arange(n_classes) if sub_class is None else sub_class
+    return separability_weights(z, y, sub, sub_class, n_classes, weighting=weighting, formula=formula)
+
+
+def test_paper_weights_by_hand():
+    d_min = np.array([1.0, 1.0, 2.0, 4.0])  # nearest other centroid
+    inverse = (1 / d_min) / (1 / d_min).sum()
+    class_w, sub_w = weights("class_distance", "paper")
+    np.testing.assert_allclose(class_w, inverse)
+    np.testing.assert_allclose(weights("both", "paper")[0], 2 * inverse)  # d_sub = d_min here
+    np.testing.assert_allclose(sub_w, 1.0)
+
+
+def test_code_weights_by_hand():
+    d_min = np.array([1.0, 1.0, 2.0, 4.0])
+    softmax = np.exp(-d_min) / np.exp(-d_min).sum()
+    np.testing.assert_allclose(weights("both", "code")[0], softmax)
+    np.testing.assert_allclose(weights("class_distance", "code")[0], softmax)
+
+
+def test_subcluster_distance_uses_closest_subclusters():
+    # class 0 has sub-clusters at 0 and 5; class 1 one at 6: d_min uses centroids 2.5 vs 6
+    z = torch.tensor([[0.0], [5.0], [6.0]], dtype=torch.float64)
+    y, sub, sub_class = torch.tensor([0, 0, 1]), torch.tensor([0, 1, 2]), torch.tensor([0, 0, 1])
+    class_w, _ = separability_weights(z, y, sub, sub_class, 2, weighting="subcluster_distance")
+    np.testing.assert_allclose(class_w, [0.5, 0.5])  # both classes at distance 1 from each other
+    _, sub_w = separability_weights(z, y, sub, sub_class, 2, weighting="subcluster")
+    inverse = 1 / np.array([6.0, 1.0, 1.0])
+    np.testing.assert_allclose(sub_w, inverse / inverse.mean())
+
+
+@pytest.mark.parametrize("formula", ["paper", "code"])
+def test_two_classes_give_uniform_class_weights(formula):
+    rng = torch.Generator().manual_seed(0)
+    z = torch.randn(20, 3, generator=rng, dtype=torch.float64)
+    y = torch.tensor([0] * 14 + [1] * 6)
+    sub = torch.tensor([0] * 7 + [1] * 7 + [2] * 6)
+    class_w, _ = separability_weights(z, y, sub, torch.tensor([0, 0, 1]), 2, formula=formula)
+    assert class_w[0] == pytest.approx(class_w[1])
+
+
+def test_coincident_centroids_do_not_divide_by_zero():
+    z = torch.tensor([[1.0], [1.0], [2.0]], dtype=torch.float64)
+    class_w, _ = weights("both", "paper", z=z, n_classes=3)
+    assert torch.isfinite(class_w).all() and class_w[0] > class_w[2]
+
+
+def test_edge_drop_probabilities_follow_degree():
+    # a star: centre 0 joined to 1..4; edges into the centre (degree 4) should be dropped least
+    leaves = torch.arange(1, 5)
+    edge_index = torch.stack(
+        [
+            torch.cat([leaves, torch.zeros(4, dtype=torch.long)]),
+            torch.cat([torch.zeros(4, dtype=torch.long), leaves]),
+        ]
+    )
+    p = edge_drop_probabilities(edge_index, 5, 0.15)
+    into_centre, into_leaf = p[:4], p[4:]
+    assert torch.all(into_centre == 0) and torch.allclose(into_leaf, torch.full((4,), 0.3))
+    assert p.mean() == pytest.approx(0.15)  # the base rate is the mean drop probability
+    assert torch.all(p <= 0.7)
+    ring = torch.tensor([[0, 1, 1, 2, 2, 0], [1, 0, 2, 1, 0, 2]])  # all degrees equal: uniform
+    assert torch.allclose(edge_drop_probabilities(ring, 3, 0.1), torch.full((6,), 0.1))
+
+
+def test_drop_edges_statistics_on_real_molecules():
+    graphs = SmilesGraphizer().fit_transform(["c1ccccc1CCN(C)C(=O)c1ccncc1"] * 200).batch()
+    torch.manual_seed(0)
+    expected = edge_drop_probabilities(graphs.edge_index, graphs.num_nodes, 0.15).sum()
+    dropped = [graphs.edge_index.shape[1] - drop_edges(graphs, 0.15).edge_index.shape[1] for _ in range(20)]
+    assert np.mean(dropped) == pytest.approx(float(expected), rel=0.05)
+    view = drop_edges(graphs, 0.15)
+    assert view.x is graphs.x and view.num_graphs == graphs.num_graphs  # nodes untouched

@@ -1,0 +1,194 @@
+import numpy as np
+import pytest
+import torch
+from joblib import dump, load
+from sklearn.base import clone, is_classifier
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, check_cv, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.utils.estimator_checks import (
+    check_get_params_invariance,
+    check_no_attributes_set_in_init,
+    check_parameters_default_constructible,
+    check_set_params,
+)
+
+from sklearn_ltdd import LTDDClassifier, SmilesGraphizer
+from sklearn_ltdd.classifier import _schedule
+from sklearn_ltdd.classifier._data import stratified_holdout
+from sklearn_ltdd.datasets import load_solubility, make_long_tailed
+from sklearn_ltdd.featurize import InvalidSmilesError
+from sklearn_ltdd.metrics import balanced_accuracy_score, balanced_f1_scorer
+
+DATA = load_solubility()
+TRAIN, TEST = DATA.split == "train", DATA.split == "test"
+X_TRAIN, Y_TRAIN = DATA.data[TRAIN], DATA.target[TRAIN]
+X_TEST, Y_TEST = DATA.data[TEST], DATA.target[TEST]
+SMALL = np.random.default_rng(0).choice(len(X_TRAIN), 90, replace=False)
+X_SMALL, Y_SMALL = X_TRAIN[SMALL], Y_TRAIN[SMALL]
+FAST = {
+    "max_epochs": 3,
+    "warmup_epochs": 1,
+    "update_every": 1,
+    "batch_size": 32,
+    "hidden": 16,
+    "random_state": 0,
+}
+
+
+def test_is_a_classifier_and_cv_stratifies():
+    clf = LTDDClassifier()
+    assert is_classifier(clf)
+    assert isinstance(check_cv(3, Y_SMALL, classifier=is_classifier(clf)), StratifiedKFold)
+
+
+def test_sklearn_api_checks():
+    name = "LTDDClassifier"
+    for check in (check_no_attributes_set_in_init, check_parameters_default_constructible,
+                  check_get_params_invariance, check_set_params):  # fmt: skip
+        check(name, LTDDClassifier())
+    clf = LTDDClassifier(lr=0.01, weighting="subcluster")
+    assert clone(clf).get_params() == clf.get_params()
+    assert clf.set_params(beta=0.5).beta == 0.5
+
+
+def test_learns_a_long_tailed_task():
+    keep = make_long_tailed(Y_TRAIN, imbalance_ratio=10, random_state=0)
+    clf = LTDDClassifier(max_epochs=30, random_state=0).fit(X_TRAIN[keep], Y_TRAIN[keep])
+    y_pred = clf.predict(X_TEST)
+    # predicting the majority class scores 1/3 balanced accuracy on three classes
+    assert balanced_accuracy_score(Y_TEST, y_pred) > 0.45
+    proba = clf.predict_proba(X_TEST)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)
+    np.testing.assert_array_equal(clf.classes_[proba.argmax(axis=1)], y_pred)
+    assert list(clf.classes_) == ["high", "low", "medium"]
+    history = clf.history_
+    assert history[-1]["phase"] == "ltdd" and len(history[-1]["class_weights"]) == 3
+    assert history[-1]["n_subclusters"] > 3  # head classes were split
+    embedding = clf.transform(X_TEST[:5])
+    assert embedding.shape == (5, 128)
+    np.testing.assert_allclose(np.linalg.norm(embedding, axis=1), 1.0, atol=1e-5)
+
+
+REFERENCE_CODE_KNOBS = {
+    "tau2": "adaptive",
+    "cluster_method": "kmeans",
+    "weight_formula": "code",
+    "resample": True,
+    "weighting": "subcluster",
+}
+
+
+@pytest.mark.parametrize("params", [{}, {"method": "ce"}, REFERENCE_CODE_KNOBS])
+def test_same_seed_same_predictions(params):
+    first = LTDDClassifier(**FAST, **params).fit(X_SMALL, Y_SMALL).predict_proba(X_TEST[:20])
+    second = LTDDClassifier(**FAST, **params).fit(X_SMALL, Y_SMALL).predict_proba(X_TEST[:20])
+    np.testing.assert_array_equal(first, second)
+
+
+def test_schedule(monkeypatch):
+    updates = []
+    original = _schedule.Recluster.update
+
+    def recording(self, net, dataset, epoch):
+        updates.append(epoch)
+        return original(self, net, dataset, epoch)
+
+    monkeypatch.setattr(_schedule.Recluster, "update", recording)
+    params = {**FAST, "max_epochs": 9, "warmup_epochs": 2, "update_every": 3}
+    clf = LTDDClassifier(**params).fit(X_SMALL, Y_SMALL)
+    assert updates == [2, 5, 8]
+    assert clf.history_[:, "phase"] == ["warmup"] * 2 + ["ltdd"] * 7
+    assert "ce_loss" not in clf.history_[0]["batches"][0] and "ce_loss" in clf.history_[2]["batches"][0]
+    updates.clear()
+    LTDDClassifier(**{**params, "dynamic": False}).fit(X_SMALL, Y_SMALL)
+    assert updates == [2]
+    updates.clear()
+    no_warmup = LTDDClassifier(**{**params, "warmup_epochs": 0}).fit(X_SMALL, Y_SMALL)
+    assert updates == [0, 3, 6] and no_warmup.history_[0]["phase"] == "ltdd"
+
+
+def test_joblib_round_trip(tmp_path):
+    clf = LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL)
+    dump(clf, tmp_path / "model.joblib")
+    restored = load(tmp_path / "model.joblib")
+    np.testing.assert_array_equal(restored.predict_proba(X_TEST[:30]), clf.predict_proba(X_TEST[:30]))
+
+
+def test_cross_validation_and_grid_search_in_parallel():
+    scores = cross_val_score(LTDDClassifier(**FAST), X_SMALL, Y_SMALL, cv=3, scoring=balanced_f1_scorer)
+    assert scores.shape == (3,) and np.all((scores >= 0) & (scores <= 1))
+    search = GridSearchCV(
+        make_pipeline(SmilesGraphizer(), LTDDClassifier(**FAST, method="ce")),
+        {"ltddclassifier__lr": [1e-3, 1e-2]},
+        cv=2,
+        n_jobs=2,
+        scoring=balanced_f1_scorer,
+    ).fit(X_SMALL, Y_SMALL)
+    assert search.best_params_["ltddclassifier__lr"] in (1e-3, 1e-2)
+    assert search.predict(X_TEST[:5]).shape == (5,)
+
+
+def test_tiny_tail_classes_and_user_validation_set():
+    y = np.array(["head"] * 40 + ["mid"] * 4 + ["one"])
+    X = X_TRAIN[:45]
+    clf = LTDDClassifier(**FAST).fit(X, y)
+    assert set(clf.predict(X)) <= set(y)
+    train, valid = stratified_holdout(np.array([0] * 40 + [1] * 4 + [2]), 0.1, np.random.RandomState(0))
+    assert np.bincount(np.array([0] * 40 + [1] * 4 + [2])[valid], minlength=3).tolist() == [4, 1, 0]
+    assert len(np.intersect1d(train, valid)) == 0 and len(train) + len(valid) == 45
+    with_valid = LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL, validation_data=(X_TEST[:30], Y_TEST[:30]))
+    assert "valid_ba" in with_valid.history_[-1]
+    no_valid = LTDDClassifier(**FAST, validation_fraction=0.0).fit(X_SMALL, Y_SMALL)
+    assert "valid_ba" not in no_valid.history_[-1]
+
+
+def test_sample_weight():
+    ones = LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL, sample_weight=np.ones(90)).predict_proba(X_TEST[:10])
+    none = LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL).predict_proba(X_TEST[:10])
+    np.testing.assert_array_equal(ones, none)
+    # a class with zero weight is never learned from: its probability falls
+    zero_high = np.where(Y_SMALL == "high", 0.0, 1.0)
+    params = {**FAST, "method": "ce", "max_epochs": 10}
+    weighted = LTDDClassifier(**params).fit(X_SMALL, Y_SMALL, sample_weight=zero_high)
+    plain = LTDDClassifier(**params).fit(X_SMALL, Y_SMALL)
+    high = list(plain.classes_).index("high")
+    assert weighted.predict_proba(X_TEST)[:, high].mean() < plain.predict_proba(X_TEST)[:, high].mean()
+    with pytest.raises(ValueError, match="sample_weight"):
+        LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL, sample_weight=-np.ones(90))
+
+
+def test_pipeline_with_graphizer_and_reaction_pairs():
+    reactions = ["CC(=O)O.OCC>>CC(=O)OCC", "CCO>>CC=O", "c1ccccc1.BrBr>>Brc1ccccc1", "CC=C.[H][H]>>CCC"] * 6
+    y = ["esterification", "oxidation", "halogenation", "reduction"] * 6
+    model = make_pipeline(SmilesGraphizer(reaction_mode="pair"), LTDDClassifier(**FAST, reaction_mode="pair"))
+    assert model.fit(reactions, y).predict(reactions[:4]).shape == (4,)
+    with pytest.raises(ValueError, match="reaction_mode=None does not match"):
+        LTDDClassifier(**FAST).fit(SmilesGraphizer(reaction_mode="pair").fit_transform(reactions), y)
+
+
+def test_bad_input():
+    with pytest.raises(NotFittedError):
+        LTDDClassifier().predict(X_SMALL)
+    with pytest.raises(ValueError, match="X has 90 samples but y has 89"):
+        LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL[:-1])
+    with pytest.raises(ValueError, match="single class"):
+        LTDDClassifier(**FAST).fit(X_SMALL, ["low"] * 90)
+    with pytest.raises(ValueError, match="X is empty"):
+        LTDDClassifier(**FAST).fit([], [])
+    with pytest.raises(InvalidSmilesError, match="row 1: 'C1CC'"):
+        LTDDClassifier(**FAST).fit(["CCO", "C1CC", "CCN"], ["a", "b", "a"])
+    with pytest.raises(ValueError, match=r"missing labels \(None or NaN\) at rows \[2\]"):
+        LTDDClassifier(**FAST).fit(X_SMALL[:3], ["a", "b", None])
+    clf = LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL)
+    with pytest.raises(ValueError, match=r"labels \['insoluble'\] not seen in fit"):
+        clf.score(X_SMALL[:2], ["low", "insoluble"])
+    with pytest.raises(ValueError, match="edge_drop"):
+        LTDDClassifier(**FAST, edge_drop=(0.1,)).fit(X_SMALL, Y_SMALL)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_request_without_gpu_is_a_clear_error():
+    with pytest.raises(ValueError, match="device='cuda' was requested but CUDA is not available"):
+        LTDDClassifier(**FAST, device="cuda").fit(X_SMALL, Y_SMALL)
+    assert LTDDClassifier(**FAST, device="auto").fit(X_SMALL, Y_SMALL).device_ == "cpu"
