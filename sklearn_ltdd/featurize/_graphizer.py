@@ -18,8 +18,9 @@ from ._smiles import InvalidSmilesError, check_smiles
 __all__ = ["SmilesGraphizer"]
 
 # Below this many distinct inputs per worker, process start-up and result transfer cost more
-# than parallel featurisation saves (measured in benchmarks/featurize.py).
-_MIN_ROWS_PER_JOB = 10_000
+# than parallel featurisation saves: on 2 cores two processes took 0.38x the speed at 2,000
+# SMILES and 1.6-1.75x from 5,000 up (benchmarks/featurize.py, docs/benchmarks.md).
+_MIN_ROWS_PER_JOB = 2_500
 
 
 def _deduplicate(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -95,8 +96,9 @@ class SmilesGraphizer(TransformerMixin, BaseEstimator):
         Cache featurisations on disk across fits, as sklearn's ``Pipeline`` does.
     n_jobs : int or None, default=None
         Processes for featurising large inputs, in chunks that return packed
-        arrays. Only inputs of at least 10,000 distinct SMILES per process are
-        split; below that one process is faster (see docs/benchmarks.md).
+        arrays. Inputs are split only with at least 2,500 distinct SMILES per
+        process; on 2 cores, 2 processes pay from about 5,000 SMILES (1.6-1.75x)
+        and lose below (see docs/benchmarks.md).
 
     Attributes
     ----------
