@@ -6,6 +6,8 @@ import json
 import os
 import platform
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -45,3 +47,13 @@ def write(name: str, results: dict, markdown: str) -> None:
     (RESULTS / f"{name}.md").write_text(markdown)
     print(markdown)
     print(f"written to {RESULTS / name}.json and .md")
+
+
+def best_of(repeats: int, func: Callable[[], object]) -> float:
+    """Shortest wall time of ``repeats`` calls, in seconds."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return min(times)

@@ -8,10 +8,8 @@ the same run; best of three.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
-from _common import write
+from _common import best_of, write
 from sklearn.cluster import KMeans
 
 from sklearn_ltdd import BalancedSubcluster
@@ -34,24 +32,15 @@ def sklearn_per_class(X: np.ndarray, y: np.ndarray, ks: np.ndarray) -> None:
         KMeans(n_clusters=int(k), n_init=1, random_state=0).fit(X[y == c])
 
 
-def best_of(func) -> float:
-    times = []
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def main() -> None:
     X, y = embedding()
     ks = subclusters_per_class(np.bincount(y), min_cluster_size=10)
     timings, iterations = {}, {}
     for method in ("balanced", "kmeans"):
         model = BalancedSubcluster(method=method, random_state=0)
-        timings[method] = best_of(lambda m=model: m.fit(X, y))
+        timings[method] = best_of(REPEATS, lambda m=model: m.fit(X, y))
         iterations[method] = model.n_iter_per_class_.tolist()
-    timings["sklearn"] = best_of(lambda: sklearn_per_class(X, y, ks))
+    timings["sklearn"] = best_of(REPEATS, lambda: sklearn_per_class(X, y, ks))
     ratio = timings["balanced"] / timings["sklearn"]
     results = {
         "shape": list(X.shape),

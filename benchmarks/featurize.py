@@ -6,10 +6,8 @@ All figures in one run, on the same SMILES, so their ratios are meaningful on a 
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
-from _common import hiv_smiles, write
+from _common import best_of, hiv_smiles, write
 from rdkit import Chem, RDLogger
 from torch_geometric.data import Batch
 from torch_geometric.utils import from_smiles
@@ -19,15 +17,6 @@ from sklearn_ltdd.featurize import _graphizer
 
 N_MOLECULES = 20_000
 BATCH_SIZE = 128
-
-
-def best_of(repeats: int, func) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:

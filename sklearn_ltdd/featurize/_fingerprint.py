@@ -7,16 +7,15 @@ from numbers import Integral
 import numpy as np
 from numpy.typing import ArrayLike
 from rdkit.Chem import rdFingerprintGenerator
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
 
-from .._compat import Interval, _fit_context
-from ._smiles import check_smiles, mols_from_smiles
+from .._compat import Interval
+from ._base import SmilesTransformer
+from ._smiles import mols_from_smiles
 
 __all__ = ["MorganFingerprint"]
 
 
-class MorganFingerprint(TransformerMixin, BaseEstimator):
+class MorganFingerprint(SmilesTransformer):
     """Hashed Morgan fingerprint bits of SMILES strings.
 
     Parameters
@@ -51,13 +50,6 @@ class MorganFingerprint(TransformerMixin, BaseEstimator):
         self.n_bits = n_bits
         self.counts = counts
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X: ArrayLike, y: ArrayLike | None = None) -> MorganFingerprint:
-        """Validate the parameters and the input; nothing is learned."""
-        check_smiles(X)
-        self.n_features_in_ = 1
-        return self
-
     def transform(self, X: ArrayLike) -> np.ndarray:
         """Fingerprint each SMILES; invalid SMILES raise one error listing all of them.
 
@@ -65,7 +57,6 @@ class MorganFingerprint(TransformerMixin, BaseEstimator):
         -------
         fingerprints : ndarray of uint8, shape (n_samples, n_bits)
         """
-        check_is_fitted(self, "n_features_in_")
         mols = mols_from_smiles(X)
         generator = rdFingerprintGenerator.GetMorganGenerator(radius=self.radius, fpSize=self.n_bits)
         to_numpy = generator.GetCountFingerprintAsNumPy if self.counts else generator.GetFingerprintAsNumPy
@@ -76,12 +67,4 @@ class MorganFingerprint(TransformerMixin, BaseEstimator):
 
     def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
         """Names ``morgan0`` ... ``morgan{n_bits-1}``."""
-        check_is_fitted(self, "n_features_in_")
         return np.array([f"morgan{i}" for i in range(self.n_bits)], dtype=object)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        tags.requires_fit = False
-        return tags

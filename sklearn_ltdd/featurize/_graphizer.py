@@ -7,10 +7,10 @@ from numbers import Integral
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from numpy.typing import ArrayLike
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_memory
 
-from .._compat import HasMethods, StrOptions, _fit_context
+from .._compat import HasMethods, StrOptions
+from ._base import SmilesTransformer
 from ._graph_features import ATOM_FEATURE_NAMES, REACTION_MODES, featurize_chunk
 from ._graph_store import GraphStore, GraphStorePair
 from ._smiles import InvalidSmilesError, check_smiles
@@ -66,7 +66,7 @@ def featurize_all(
     return [_concat_packed([r[0][s] for r in results]) for s in range(n_slots)], bad
 
 
-class SmilesGraphizer(TransformerMixin, BaseEstimator):
+class SmilesGraphizer(SmilesTransformer):
     """Turn SMILES (or reaction SMILES) into molecular graphs for a graph neural network.
 
     Atoms become nodes with the 74 "canonical" atom features of dgllife (the
@@ -141,13 +141,6 @@ class SmilesGraphizer(TransformerMixin, BaseEstimator):
         self.memory = memory
         self.n_jobs = n_jobs
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X: ArrayLike, y: ArrayLike | None = None) -> SmilesGraphizer:
-        """Check the parameters and the shape of X; nothing is learned."""
-        check_smiles(X)
-        self.n_features_in_ = 1
-        return self
-
     def transform(self, X: ArrayLike) -> GraphStore | GraphStorePair:
         """Featurise each row of X into a graph; identical SMILES are featurised once.
 
@@ -175,10 +168,3 @@ class SmilesGraphizer(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
         """Names of the 74 node features, in column order."""
         return np.array(ATOM_FEATURE_NAMES, dtype=object)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        tags.requires_fit = False
-        return tags
