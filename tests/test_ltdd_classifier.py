@@ -192,3 +192,11 @@ def test_cuda_request_without_gpu_is_a_clear_error():
     with pytest.raises(ValueError, match="device='cuda' was requested but CUDA is not available"):
         LTDDClassifier(**FAST, device="cuda").fit(X_SMALL, Y_SMALL)
     assert LTDDClassifier(**FAST, device="auto").fit(X_SMALL, Y_SMALL).device_ == "cpu"
+
+
+def test_quiet_by_default_and_verbose_prints_an_epoch_table(capsys):
+    LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL)
+    assert capsys.readouterr().out == ""
+    LTDDClassifier(**FAST, verbose=1).fit(X_SMALL, Y_SMALL)
+    out = capsys.readouterr().out
+    assert "valid_ba" in out and "train_loss" in out
