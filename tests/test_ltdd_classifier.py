@@ -100,6 +100,8 @@ def test_schedule(monkeypatch):
     assert updates == [2, 5, 8]
     assert clf.history_[:, "phase"] == ["warmup"] * 2 + ["ltdd"] * 7
     assert "ce_loss" not in clf.history_[0]["batches"][0] and "ce_loss" in clf.history_[2]["batches"][0]
+    assert "ce_loss" not in clf.history_[0] and clf.history_[2]["ce_loss"] > 0  # per-epoch means
+    assert clf.history_[0]["contrastive_loss"] > 0
     updates.clear()
     LTDDClassifier(**{**params, "dynamic": False}).fit(X_SMALL, Y_SMALL)
     assert updates == [2]

@@ -64,6 +64,14 @@ class Recluster(Callback):
             net.history.record("class_weights", state["class_weights"].tolist())
             net.history.record("n_subclusters", len(state["subcluster_class"]))
 
+    def on_epoch_end(self, net, **kwargs) -> None:
+        # per-epoch means of the batch-level loss terms, for plotting training curves
+        batches = net.history[-1]["batches"]
+        for key in ("contrastive_loss", "ce_loss"):
+            values = [b[key] for b in batches if key in b]
+            if values:
+                net.history.record(key, float(np.mean(values)))
+
     @torch.no_grad()
     def update(self, net, dataset, epoch: int) -> None:
         ltdd, state = self.ltdd, net.ltdd_state_
