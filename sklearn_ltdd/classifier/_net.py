@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from skorch import NeuralNet
+from skorch.utils import to_tensor
 
 from ..nn import drop_edges, subcluster_contrastive_loss, supcon_loss
 
@@ -22,21 +23,20 @@ class LTDDNet(NeuralNet):
         super().__init__(*args, **kwargs)
         self.ltdd = ltdd
 
-    def embed_dataset(self, dataset, batch_size: int = 1024) -> torch.Tensor:
-        """Unit embeddings of clean graphs, encoder in eval mode (for clustering and transform)."""
+    def embed_dataset(self, dataset) -> torch.Tensor:
+        """Unit embeddings of clean graphs, encoder in eval mode (for clustering and transform).
+
+        Batches come from skorch's validation iterator and are moved by skorch's ``to_tensor``,
+        the same path ``predict_proba`` takes.
+        """
         self.module_.eval()
-        out = []
         with torch.no_grad():
-            for start in range(0, len(dataset), batch_size):
-                index = torch.arange(start, min(start + batch_size, len(dataset)))
-                graphs = dataset.graphs.batch(index)
-                graphs = (
-                    tuple(g.to(self.device) for g in graphs)
-                    if isinstance(graphs, tuple)
-                    else graphs.to(self.device)
-                )
-                out.append(F.normalize(self.module_.embed(graphs), dim=1))
-        return torch.cat(out)
+            return torch.cat(
+                [
+                    F.normalize(self.module_.embed(to_tensor(graphs, self.device)), dim=1)
+                    for graphs, _ in self.get_iterator(dataset, training=False)
+                ]
+            )
 
     def classification_loss(self, logits: torch.Tensor, targets: dict) -> torch.Tensor:
         """Cross-entropy weighted per sample by ω[y] · sub-cluster weight · sample weight (weighted mean)."""
