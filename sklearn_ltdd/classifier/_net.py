@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from skorch import NeuralNet
 from skorch.utils import to_tensor
 
-from ..nn import drop_edges, subcluster_contrastive_loss, supcon_loss
+from ..nn import edge_drop_views, subcluster_contrastive_loss, supcon_loss
 
 __all__ = ["LTDDNet"]
 
@@ -57,7 +57,7 @@ class LTDDNet(NeuralNet):
             loss = self.classification_loss(logits, targets)
             loss.backward()
             return {"loss": loss, "y_pred": logits}
-        view1, view2 = drop_edges(graphs, ltdd.edge_drop[0]), drop_edges(graphs, ltdd.edge_drop[1])
+        view1, view2 = edge_drop_views(graphs, ltdd.edge_drop)
         h1, h2 = self.module_.embed(view1), self.module_.embed(view2)
         z = F.normalize(torch.cat([h1, h2]), dim=1)
         y2 = targets["y"].repeat(2)
