@@ -9,9 +9,12 @@ the per-atom Python work is only reading eight integers from RDKit.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 import numpy as np
-from rdkit import Chem, rdBase
+from rdkit import Chem
+
+from ._smiles import parse_rows
 
 __all__ = [
     "ATOM_FEATURE_NAMES",
@@ -123,10 +126,8 @@ def bond_features(codes: np.ndarray) -> np.ndarray:
     return out
 
 
-def _split_input(value: object, reaction_mode: str | None) -> tuple[list[str] | None, str]:
+def _split_input(value: str, reaction_mode: str | None) -> tuple[list[str] | None, str]:
     """The SMILES to parse for one input row, or None and the reason it is bad."""
-    if not isinstance(value, str) or not value.strip():
-        return None, "not a non-empty string"
     is_reaction = ">" in value
     if reaction_mode is None:
         if is_reaction:
@@ -160,6 +161,15 @@ def _parse(smiles: str) -> Chem.Mol | None:
     return Chem.MolFromSmiles(Chem.MolToSmiles(mol, canonical=False))  # keeps the atom order
 
 
+def _parse_row(reaction_mode: str | None, value: str) -> tuple[list[Chem.Mol] | None, str]:
+    """The molecules of one input row (one, or reactants and products in pair mode)."""
+    smiles, reason = _split_input(value, reaction_mode)
+    if smiles is None:
+        return None, reason
+    mols = [_parse(s) for s in smiles]
+    return (None, "RDKit cannot parse it") if any(m is None for m in mols) else (mols, "")
+
+
 def featurize_chunk(
     values: Sequence[object], reaction_mode: str | None = None, bond_features_on: bool = False
 ) -> tuple[list[dict[str, np.ndarray]], dict[int, tuple[object, str]]]:
@@ -176,23 +186,17 @@ def featurize_chunk(
     bonds = [[] for _ in range(n_slots)]
     n_nodes = np.zeros((n_slots, len(values)), dtype=np.int64)
     n_bonds = np.zeros((n_slots, len(values)), dtype=np.int64)
-    bad = {}
-    with rdBase.BlockLogs():  # RDKit's messages name no row; bad rows are reported by the caller
-        for row, value in enumerate(values):
-            smiles, reason = _split_input(value, reaction_mode)
-            mols = [_parse(s) for s in smiles] if smiles else []
-            if smiles is None or any(m is None for m in mols):
-                bad[row] = (value, reason or "RDKit cannot parse it")
-                continue
-            for slot, mol in enumerate(mols):
-                atoms[slot].extend(_atom_codes(mol))
-                bonds[slot].extend(
-                    (b.GetBeginAtomIdx(), b.GetEndAtomIdx(), int(b.GetBondType()), b.GetIsConjugated(),
-                     b.IsInRing(), int(b.GetStereo()))
-                    for b in mol.GetBonds()
-                )  # fmt: skip
-                n_nodes[slot, row] = mol.GetNumAtoms()
-                n_bonds[slot, row] = mol.GetNumBonds()
+    parsed, bad = parse_rows(values, partial(_parse_row, reaction_mode))
+    for row, mols in enumerate(parsed):
+        for slot, mol in enumerate(mols or ()):  # a bad row (None) keeps an empty graph
+            atoms[slot].extend(_atom_codes(mol))
+            bonds[slot].extend(
+                (b.GetBeginAtomIdx(), b.GetEndAtomIdx(), int(b.GetBondType()), b.GetIsConjugated(),
+                 b.IsInRing(), int(b.GetStereo()))
+                for b in mol.GetBonds()
+            )  # fmt: skip
+            n_nodes[slot, row] = mol.GetNumAtoms()
+            n_bonds[slot, row] = mol.GetNumBonds()
     return [_pack(atoms[s], bonds[s], n_nodes[s], n_bonds[s], bond_features_on) for s in range(n_slots)], bad
 
 

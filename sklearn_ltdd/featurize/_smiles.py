@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -72,22 +72,29 @@ def check_smiles(X: ArrayLike, *, allow_empty: bool = False) -> np.ndarray:
     return array
 
 
-def _parse_all(
-    values: np.ndarray, parse: Callable[[str], object]
+def parse_rows(
+    values: Sequence[object], parse: Callable[[str], tuple[object | None, str]]
 ) -> tuple[list, dict[int, tuple[object, str]]]:
-    """Parse every row; return the results (None where bad) and the bad rows with reasons."""
+    """Parse every row; return the results (None where bad) and the bad rows with reasons.
+
+    A row that is not a non-empty string is bad without being parsed. ``parse`` takes a string
+    and returns ``(result, reason)``; a None result marks the row bad for that reason.
+    """
     results, bad = [], {}
-    with rdBase.BlockLogs():  # RDKit's own messages would name no row; we report all rows below
+    with rdBase.BlockLogs():  # RDKit's own messages would name no row; we report all rows
         for i, value in enumerate(values):
             if not isinstance(value, str) or not value.strip():
-                bad[i] = (value, "not a non-empty string")
-                results.append(None)
-                continue
-            parsed = parse(value)
-            if parsed is None:
-                bad[i] = (value, "RDKit cannot parse it")
-            results.append(parsed)
+                result, reason = None, "not a non-empty string"
+            else:
+                result, reason = parse(value)
+            if result is None:
+                bad[i] = (value, reason)
+            results.append(result)
     return results, bad
+
+
+def _parse_smiles(smiles: str) -> tuple[Chem.Mol | None, str]:
+    return Chem.MolFromSmiles(smiles), "RDKit cannot parse it"
 
 
 def mols_from_smiles(X: ArrayLike) -> list[Chem.Mol]:
@@ -101,7 +108,7 @@ def mols_from_smiles(X: ArrayLike) -> list[Chem.Mol]:
     >>> [m.GetNumAtoms() for m in mols_from_smiles(["CCO", "c1ccccc1"])]
     [3, 6]
     """
-    mols, bad = _parse_all(check_smiles(X), Chem.MolFromSmiles)
+    mols, bad = parse_rows(check_smiles(X), _parse_smiles)
     if bad:
         raise InvalidSmilesError(bad)
     return mols
