@@ -20,6 +20,11 @@ def _ranges(starts: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     return torch.arange(total, device=starts.device) + shift
 
 
+def _offsets(counts: torch.Tensor) -> torch.Tensor:
+    """Start of each group and the total, from group sizes: [0, c0, c0 + c1, ...]."""
+    return torch.cat([torch.zeros(1, dtype=torch.long, device=counts.device), torch.cumsum(counts, 0)])
+
+
 class GraphStore:
     """Graphs stored as concatenated arrays plus per-graph offsets.
 
@@ -72,15 +77,12 @@ class GraphStore:
     def from_arrays(cls, packed: dict[str, np.ndarray], valid_mask: np.ndarray | None = None) -> GraphStore:
         """Build a store from the packed numpy arrays of ``featurize_chunk``."""
 
-        def ptr(counts: np.ndarray) -> torch.Tensor:
-            return torch.from_numpy(np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
-
         edge_attr = packed.get("edge_attr")
         return cls(
             torch.from_numpy(packed["x"]),
             torch.from_numpy(packed["edge_index"]),
-            ptr(packed["n_nodes"]),
-            ptr(packed["n_edges"]),
+            _offsets(torch.from_numpy(packed["n_nodes"])),
+            _offsets(torch.from_numpy(packed["n_edges"])),
             None if edge_attr is None else torch.from_numpy(edge_attr),
             valid_mask,
         )
@@ -124,12 +126,11 @@ class GraphStore:
             return self.to_data_list([index])[0]
         index = self._index(index)
         n_nodes, n_edges, nodes, edges = self._gather(index)
-        zero = torch.zeros(1, dtype=torch.long, device=index.device)
         return GraphStore(
             self.x[nodes],
             self.edge_index[:, edges],
-            torch.cat([zero, torch.cumsum(n_nodes, 0)]),
-            torch.cat([zero, torch.cumsum(n_edges, 0)]),
+            _offsets(n_nodes),
+            _offsets(n_edges),
             None if self.edge_attr is None else self.edge_attr[edges],
             self.valid_mask[index.cpu().numpy()],
         )
@@ -138,8 +139,7 @@ class GraphStore:
         """A PyG ``Batch`` of the graphs at ``index`` (all graphs when None), in that order."""
         index = self._index(slice(None) if index is None else index)
         n_nodes, n_edges, nodes, edges = self._gather(index)
-        zero = torch.zeros(1, dtype=torch.long, device=index.device)
-        node_ptr = torch.cat([zero, torch.cumsum(n_nodes, 0)])
+        node_ptr = _offsets(n_nodes)
         # shift each graph's local node numbers by where its nodes start in the batch
         shift = torch.repeat_interleave(node_ptr[:-1], n_edges, output_size=edges.numel())
         graph_ids = torch.arange(index.numel(), device=index.device)
