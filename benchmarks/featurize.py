@@ -31,8 +31,8 @@ def main() -> None:
     data_list = graphs.to_data_list()
     order = np.random.default_rng(0).permutation(n)
     batches = [order[i : i + BATCH_SIZE] for i in range(0, n, BATCH_SIZE)]
-    store_time = best_of(3, lambda: [graphs.batch(b) for b in batches])
-    collate_time = best_of(3, lambda: [Batch.from_data_list([data_list[i] for i in b]) for b in batches])
+    store_time = best_of(5, lambda: [graphs.batch(b) for b in batches])
+    collate_time = best_of(5, lambda: [Batch.from_data_list([data_list[i] for i in b]) for b in batches])
 
     # Does splitting into processes pay? Force the split at every size and compare.
     all_smiles = hiv_smiles()
