@@ -186,8 +186,8 @@ def featurize_chunk(
     bonds = [[] for _ in range(n_slots)]
     n_nodes = np.zeros((n_slots, len(values)), dtype=np.int64)
     n_bonds = np.zeros((n_slots, len(values)), dtype=np.int64)
-    parsed, bad = parse_rows(values, partial(_parse_row, reaction_mode))
-    for row, mols in enumerate(parsed):
+    bad: dict[int, tuple[object, str]] = {}
+    for row, mols in parse_rows(values, partial(_parse_row, reaction_mode), bad):
         for slot, mol in enumerate(mols or ()):  # a bad row (None) keeps an empty graph
             atoms[slot].extend(_atom_codes(mol))
             bonds[slot].extend(

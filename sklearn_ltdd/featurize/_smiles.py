@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -73,14 +73,15 @@ def check_smiles(X: ArrayLike, *, allow_empty: bool = False) -> np.ndarray:
 
 
 def parse_rows(
-    values: Sequence[object], parse: Callable[[str], tuple[object | None, str]]
-) -> tuple[list, dict[int, tuple[object, str]]]:
-    """Parse every row; return the results (None where bad) and the bad rows with reasons.
+    values: Sequence[object], parse: Callable[[str], tuple[object | None, str]], bad: dict
+) -> Iterator[tuple[int, object | None]]:
+    """Parse rows one at a time, yielding ``(row, result)``; bad rows go into ``bad`` with a reason.
 
     A row that is not a non-empty string is bad without being parsed. ``parse`` takes a string
-    and returns ``(result, reason)``; a None result marks the row bad for that reason.
+    and returns ``(result, reason)``; a None result marks the row bad for that reason. Results
+    are yielded rather than collected, so a caller that consumes each molecule keeps only one
+    alive at a time.
     """
-    results, bad = [], {}
     with rdBase.BlockLogs():  # RDKit's own messages would name no row; we report all rows
         for i, value in enumerate(values):
             if not isinstance(value, str) or not value.strip():
@@ -89,8 +90,7 @@ def parse_rows(
                 result, reason = parse(value)
             if result is None:
                 bad[i] = (value, reason)
-            results.append(result)
-    return results, bad
+            yield i, result
 
 
 def _parse_smiles(smiles: str) -> tuple[Chem.Mol | None, str]:
@@ -108,7 +108,8 @@ def mols_from_smiles(X: ArrayLike) -> list[Chem.Mol]:
     >>> [m.GetNumAtoms() for m in mols_from_smiles(["CCO", "c1ccccc1"])]
     [3, 6]
     """
-    mols, bad = parse_rows(check_smiles(X), _parse_smiles)
+    bad: dict[int, tuple[object, str]] = {}
+    mols = [mol for _, mol in parse_rows(check_smiles(X), _parse_smiles, bad)]
     if bad:
         raise InvalidSmilesError(bad)
     return mols
