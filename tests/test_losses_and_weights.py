@@ -1,4 +1,5 @@
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -7,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sklearn_ltdd import SmilesGraphizer
+from sklearn_ltdd.classifier._net import LTDDNet
 from sklearn_ltdd.nn import (
     drop_edges,
     edge_drop_probabilities,
@@ -169,3 +171,13 @@ def test_drop_edges_statistics_on_real_molecules():
     assert np.mean(dropped) == pytest.approx(float(expected), rel=0.05)
     view = drop_edges(graphs, 0.15)
     assert view.x is graphs.x and view.num_graphs == graphs.num_graphs  # nodes untouched
+
+
+def test_weighted_cross_entropy_equals_repeating_rows():
+    net = SimpleNamespace(ltdd_state_={})  # warm-up state: no separability weights yet
+    logits = torch.tensor([[2.0, -1.0], [0.5, 0.3], [-1.0, 1.5]])
+    y = torch.tensor([0, 1, 1])
+    weighted = LTDDNet.classification_loss(net, logits, {"y": y, "weight": torch.tensor([2.0, 1.0, 0.0])})
+    rows = torch.tensor([0, 0, 1])
+    repeated = LTDDNet.classification_loss(net, logits[rows], {"y": y[rows], "weight": torch.ones(3)})
+    torch.testing.assert_close(weighted, repeated)

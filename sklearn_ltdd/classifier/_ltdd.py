@@ -9,7 +9,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from numpy.typing import ArrayLike
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
@@ -55,7 +55,7 @@ def _resolve_device(device: str) -> str:
     return device
 
 
-class LTDDClassifier(ClassifierMixin, BaseEstimator):
+class LTDDClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     """Long-tailed drug classification: sub-cluster contrastive learning plus separability re-weighting.
 
     SMILES (or reaction SMILES) in, class labels of any type out. A residual GCN encoder is
@@ -298,11 +298,13 @@ class LTDDClassifier(ClassifierMixin, BaseEstimator):
         self._encoder = LabelEncoder().fit(y)
         self.classes_ = self._encoder.classes_
         if len(self.classes_) < 2:
-            raise ValueError(f"y has a single class ({self.classes_[0]!r}); a classifier needs at least two.")
+            raise ValueError(f"y has only one class ({self.classes_[0]!r}); a classifier needs at least two.")
         codes = self._encoder.transform(y)
         weights = np.ones(len(y)) if sample_weight is None else column_or_1d(sample_weight).astype(float)
         if weights.shape[0] != len(y) or not np.all(np.isfinite(weights)) or (weights < 0).any():
             raise ValueError("sample_weight must hold one finite, non-negative weight per sample.")
+        if not weights.any():
+            raise ValueError("sample_weight is zero for every sample; at least one weight must be positive.")
         self.device_ = _resolve_device(self.device)
         rng = check_random_state(self.random_state)
         seed = None if self.random_state is None else int(rng.randint(2**31 - 1))
@@ -423,5 +425,6 @@ class LTDDClassifier(ClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
         tags.input_tags.string = True
+        tags.transformer_tags.preserves_dtype = []  # embeddings are float32 whatever the input
         tags.non_deterministic = self.random_state is None
         return tags
