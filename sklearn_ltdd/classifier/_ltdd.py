@@ -21,6 +21,8 @@ from .._compat import Interval, StrOptions, _fit_context
 from ..featurize import GraphStore, GraphStorePair, InvalidSmilesError, SmilesGraphizer
 from ..metrics import balanced_accuracy_score, balanced_f1_score
 from ..nn import LTDDModule
+from ..nn._long_tail_losses import BASELINES
+from ._baselines import BaselinePhase, SwitchableSampler
 from ._data import GraphDataset, collate_graphs, stratified_holdout
 from ._net import LTDDNet
 from ._schedule import Recluster
@@ -70,9 +72,13 @@ class LTDDClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    method : {"ltdd", "ce"}, default="ltdd"
-        ``"ce"`` trains the same network with plain (sample-weighted) cross-entropy on clean
-        graphs: the vanilla baseline.
+    method : {"ltdd", "ce", "cs", "bs", "cb_focal", "ib", "cdt", "mixup", "decoupling"}, default="ltdd"
+        Anything but ``"ltdd"`` trains the same network on clean graphs with a long-tail baseline
+        of the paper's Table 2: ``"ce"`` plain cross-entropy (vanilla), ``"cs"`` cost-sensitive
+        CE, ``"bs"`` balanced softmax, ``"cb_focal"`` class-balanced focal loss, ``"ib"``
+        influence-balanced loss, ``"cdt"`` class-dependent temperatures, ``"mixup"`` mixup of
+        graph embeddings, ``"decoupling"`` classifier re-training on class-balanced batches.
+        All honour ``sample_weight``; the contrastive and clustering parameters are unused.
     reaction_mode : {None, "products", "reaction", "pair"}, default=None
         How reaction SMILES become graphs (see :class:`SmilesGraphizer`).
     hidden : int, default=128
@@ -152,7 +158,7 @@ class LTDDClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "method": [StrOptions({"ltdd", "ce"})],
+        "method": [StrOptions({"ltdd", *BASELINES})],
         "reaction_mode": [None, StrOptions({"products", "reaction", "pair"})],
         "hidden": [Interval(Integral, 1, None, closed="left")],
         "n_layers": [Interval(Integral, 1, None, closed="left")],
@@ -337,8 +343,11 @@ class LTDDClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
 
     def _build_net(self, graphs, train, valid, seed, checkpoint_dir) -> LTDDNet:
         callbacks = [("lr", LRScheduler(policy=torch.optim.lr_scheduler.ExponentialLR, gamma=self.lr_gamma))]
+        sampler = SwitchableSampler(train.y) if self.method == "decoupling" else None
         if self.method == "ltdd":
             callbacks.insert(0, ("recluster", Recluster(self)))
+        elif self.method in ("ib", "decoupling"):
+            callbacks.insert(0, ("phase", BaselinePhase(self.method, self.max_epochs, sampler)))
         if valid is not None:
             # no caching: skorch cannot cache dict targets; costs one extra pass over validation
             scoring = {"lower_is_better": False, "use_caching": False}
@@ -372,7 +381,8 @@ class LTDDClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             lr=self.lr,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
-            iterator_train__shuffle=True,
+            iterator_train__shuffle=sampler is None,
+            iterator_train__sampler=sampler,
             # BatchNorm cannot train on a last batch of one graph
             iterator_train__drop_last=len(train) % self.batch_size == 1,
             iterator_train__collate_fn=collate_graphs,
@@ -383,8 +393,10 @@ class LTDDClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             verbose=int(self.verbose > 0),
             ltdd=self,
         )
+        counts = torch.bincount(train.y, minlength=len(self.classes_)).clamp_min(1).float()
         net.ltdd_state_ = {"warmup": self.method == "ltdd" and self.warmup_epochs > 0, "seed": seed,
-                           "n_classes": len(self.classes_)}  # fmt: skip
+                           "n_classes": len(self.classes_), "class_counts": counts.to(self.device_),
+                           "second_phase": False}  # fmt: skip
         return net
 
     # ---- predict ---------------------------------------------------------------------------

@@ -7,9 +7,14 @@ import torch.nn.functional as F
 from skorch import NeuralNet
 from skorch.utils import to_tensor
 
+from ..nn import _long_tail_losses as lt
 from ..nn import edge_drop_views, subcluster_contrastive_loss, supcon_loss
 
 __all__ = ["LTDDNet"]
+
+
+def _weighted_mean(per_sample: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    return (weight * per_sample).sum() / weight.sum().clamp_min(1e-12)
 
 
 class LTDDNet(NeuralNet):
@@ -45,16 +50,42 @@ class LTDDNet(NeuralNet):
         if "class_weights" in state:
             weight = weight * state["class_weights"][targets["y"]]
             weight = weight * state["subcluster_weights"][state["sub"][targets["index"]]]
-        per_sample = F.cross_entropy(logits, targets["y"], reduction="none")
-        return (weight * per_sample).sum() / weight.sum().clamp_min(1e-12)
+        return _weighted_mean(F.cross_entropy(logits, targets["y"], reduction="none"), weight)
+
+    def baseline_loss(self, graphs, targets: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        """The loss of a Table-2 baseline (``method`` other than "ltdd") on clean graphs."""
+        method, state = self.ltdd.method, self.ltdd_state_
+        y, counts = targets["y"], state["class_counts"]
+        if method == "decoupling" and state["second_phase"]:
+            self.module_.encoder.eval()  # frozen representation, BatchNorm statistics included
+            with torch.no_grad():
+                h = self.module_.embed(graphs)
+        else:
+            h = self.module_.embed(graphs)
+        logits = self.module_.head(h)
+        if method == "mixup":
+            perm = torch.randperm(len(y), device=y.device)
+            per_sample = lt.mixup_loss(self.module_.head, h, y, torch.rand(()).item(), perm)
+        elif method == "cs":
+            per_sample = lt.cost_sensitive_loss(logits, y, counts)
+        elif method == "bs":
+            per_sample = lt.balanced_softmax_loss(logits, y, counts)
+        elif method == "cb_focal":
+            per_sample = lt.class_balanced_focal_loss(logits, y, counts)
+        elif method == "cdt":
+            per_sample = F.cross_entropy(lt.cdt_logits(logits, counts), y, reduction="none")
+        elif method == "ib" and state["second_phase"]:
+            per_sample = lt.influence_balanced_loss(logits, h, y, counts)
+        else:  # "ce", "decoupling", and "ib" before its switch
+            per_sample = F.cross_entropy(logits, y, reduction="none")
+        return _weighted_mean(per_sample, targets["weight"]), logits
 
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
         graphs, targets = batch
         ltdd, state = self.ltdd, self.ltdd_state_
-        if ltdd.method == "ce":  # the plain baseline: same network, clean graphs, cross-entropy only
-            logits = self.module_(graphs)
-            loss = self.classification_loss(logits, targets)
+        if ltdd.method != "ltdd":  # a baseline: same network, clean graphs, its own loss
+            loss, logits = self.baseline_loss(graphs, targets)
             loss.backward()
             return {"loss": loss, "y_pred": logits}
         view1, view2 = edge_drop_views(graphs, ltdd.edge_drop)

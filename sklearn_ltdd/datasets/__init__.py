@@ -1,6 +1,21 @@
-"""Data sets: the embedded demo set and long-tail construction."""
+"""Data sets: the embedded demo set, the paper's benchmark sets, and long-tail construction."""
 
+from ._benchmark_sets import REMOTE_FILES, load_hiv, load_sbap, load_uspto50k, read_table
+from ._fetch import RemoteFile, fetch_file, get_data_home
 from ._long_tail import long_tailed_class_sizes, make_long_tailed
 from ._solubility import SOLUBILITY_CLASSES, load_solubility
 
-__all__ = ["SOLUBILITY_CLASSES", "load_solubility", "long_tailed_class_sizes", "make_long_tailed"]
+__all__ = [
+    "REMOTE_FILES",
+    "SOLUBILITY_CLASSES",
+    "RemoteFile",
+    "fetch_file",
+    "get_data_home",
+    "load_hiv",
+    "load_sbap",
+    "load_solubility",
+    "load_uspto50k",
+    "long_tailed_class_sizes",
+    "make_long_tailed",
+    "read_table",
+]

@@ -1,0 +1,16 @@
+"""The paper's Table-2 benchmark: every method on the same ImDrug split, the same metrics.
+
+Run it with ``python -m sklearn_ltdd.benchmark --help``.
+"""
+
+from ._fingerprint_models import FINGERPRINT_MODELS, make_fingerprint_model
+from ._run import METHODS, run_benchmark, summarise, tune_threshold
+
+__all__ = [
+    "FINGERPRINT_MODELS",
+    "METHODS",
+    "make_fingerprint_model",
+    "run_benchmark",
+    "summarise",
+    "tune_threshold",
+]

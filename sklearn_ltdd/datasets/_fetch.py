@@ -1,0 +1,88 @@
+"""Where data sets live on disk, and downloading them once with a checksum."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import urllib.request
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["RemoteFile", "fetch_file", "get_data_home", "sha256_of"]
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """A data file: its name under ``data_home/<folder>``, where to download it, its sha256."""
+
+    folder: str
+    filename: str
+    url: str
+    sha256: str | None  # None where no trustworthy checksum is published
+
+
+def get_data_home(data_home: str | os.PathLike | None = None) -> Path:
+    """The folder holding the data sets: ``data_home``, else ``$SKLEARN_LTDD_DATA``, else
+    ``~/sklearn_ltdd_data`` (created if missing).
+
+    Examples
+    --------
+    >>> get_data_home("/tmp/ltdd-data").name
+    'ltdd-data'
+    """
+    path = Path(data_home or os.environ.get("SKLEARN_LTDD_DATA") or Path.home() / "sklearn_ltdd_data")
+    path = path.expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fetch_file(
+    remote: RemoteFile, data_home: str | os.PathLike | None = None, *, download: bool = False
+) -> Path:
+    """Path of ``remote`` under the data home, downloading it first when asked and missing.
+
+    The download goes to a temporary file, is checked against the sha256, and only then
+    moved into place, so an interrupted or corrupted download never poisons the cache.
+    """
+    target = get_data_home(data_home) / remote.folder / remote.filename
+    if target.exists():
+        return target
+    if not download:
+        raise FileNotFoundError(
+            f"{target} not found. Pass download=True to fetch it from {remote.url}, or place the file there "
+            "(data_home= or $SKLEARN_LTDD_DATA choose the folder)."
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=target.parent, delete=False, suffix=".part") as part:
+        try:
+            with urllib.request.urlopen(remote.url, timeout=60) as response:
+                shutil.copyfileobj(response, part)
+        except BaseException:
+            Path(part.name).unlink(missing_ok=True)
+            raise
+    digest = sha256_of(Path(part.name))
+    if remote.sha256 is None:
+        warnings.warn(
+            f"{remote.filename} has no published checksum; downloaded file sha256={digest}.",
+            UserWarning,
+            stacklevel=2,
+        )
+    elif digest != remote.sha256:
+        Path(part.name).unlink()
+        raise OSError(
+            f"checksum mismatch for {remote.url}: expected sha256 {remote.sha256}, got {digest}. "
+            "The file was not kept; the source may have changed."
+        )
+    os.replace(part.name, target)
+    return target

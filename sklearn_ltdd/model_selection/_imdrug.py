@@ -1,0 +1,155 @@
+"""ImDrug's two split protocols (spec §9): ``random`` (stratified) and ``standard`` (balanced val/test)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.model_selection import BaseCrossValidator
+from sklearn.utils.validation import column_or_1d
+
+__all__ = ["ImDrugSplit", "imdrug_split"]
+
+SPLITS = ("random", "standard")
+
+
+def _check_fractions(fractions: Sequence[float]) -> np.ndarray:
+    fractions = np.asarray(fractions, dtype=float)
+    if fractions.shape != (3,) or (fractions <= 0).any() or not np.isclose(fractions.sum(), 1.0):
+        raise ValueError(f"fractions must be three positive numbers summing to 1, got {fractions.tolist()}.")
+    return fractions
+
+
+def _cut(indices: np.ndarray, fractions: np.ndarray) -> list[np.ndarray]:
+    """Cut a shuffled index array into three consecutive parts of the given fractions."""
+    n = len(indices)
+    n_train = int(round(fractions[0] * n))
+    n_valid = int(round(fractions[1] * n))
+    return np.split(indices, [n_train, n_train + n_valid])
+
+
+def _balance(part: np.ndarray, y: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
+    """Subsample ``part`` so that every class has the count of its rarest class (no replacement)."""
+    classes, counts = np.unique(y[part], return_counts=True)
+    keep = [rng.choice(part[y[part] == c], counts.min(), replace=False) for c in classes]
+    return np.sort(np.concatenate(keep))
+
+
+def imdrug_split(
+    y: ArrayLike,
+    kind: str = "standard",
+    *,
+    fractions: Sequence[float] = (0.7, 0.1, 0.2),
+    random_state: int | None = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Train / validation / test indices as ImDrug makes them.
+
+    ``random``: each class is shuffled and cut 70/10/20, so every part keeps the imbalance.
+    ``standard``: all rows are shuffled and cut 70/10/20 regardless of class; validation and
+    test are then each subsampled without replacement to the count of their own rarest class,
+    so both are balanced while train stays long-tailed. Rows dropped by the balancing are not
+    returned to train (as in ImDrug).
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Class labels.
+    kind : {"standard", "random"}, default="standard"
+    fractions : three floats, default=(0.7, 0.1, 0.2)
+        Train, validation and test fractions.
+    random_state : int, default=0
+        Seed of a local random generator (ImDrug reports seeds 0, 1, 2).
+
+    Returns
+    -------
+    train, valid, test : ndarray of int
+        Sorted row indices; the three never overlap.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.array([0] * 90 + [1] * 10)
+    >>> train, valid, test = imdrug_split(y, "standard", random_state=0)
+    >>> np.bincount(y[valid]).tolist() == [np.bincount(y[valid]).min()] * 2
+    True
+    >>> train, valid, test = imdrug_split(y, "random", random_state=0)
+    >>> np.bincount(y[test]).tolist()
+    [18, 2]
+    """
+    if kind not in SPLITS:
+        raise ValueError(f"kind must be one of {SPLITS}, got {kind!r}.")
+    y = column_or_1d(y, warn=False)
+    if len(y) == 0:
+        raise ValueError("y is empty; a split needs at least one sample per part.")
+    fractions = _check_fractions(fractions)
+    rng = np.random.RandomState(random_state)
+    if kind == "random":
+        parts: list[list[np.ndarray]] = [[], [], []]
+        for c in np.unique(y):
+            for part, cut in zip(
+                parts, _cut(rng.permutation(np.flatnonzero(y == c)), fractions), strict=True
+            ):
+                part.append(cut)
+        train, valid, test = (np.sort(np.concatenate(part)) for part in parts)
+    else:
+        train, valid, test = _cut(rng.permutation(len(y)), fractions)
+        train = np.sort(train)
+        valid, test = _balance(valid, y, rng), _balance(test, y, rng)
+    for name, part in (("train", train), ("validation", valid), ("test", test)):
+        if len(part) == 0:
+            raise ValueError(
+                f"the {name} part of the {kind!r} split is empty ({len(y)} samples are too few)."
+            )
+    return train, valid, test
+
+
+class ImDrugSplit(BaseCrossValidator):
+    """ImDrug's split repeated over seeds, as a scikit-learn CV splitter.
+
+    Each seed gives one (train, test) pair from :func:`imdrug_split`; the validation part is
+    left out of both (get it from :func:`imdrug_split` with the same seed for model selection).
+
+    Parameters
+    ----------
+    kind : {"standard", "random"}, default="standard"
+    seeds : sequence of int, default=(0, 1, 2)
+    fractions : three floats, default=(0.7, 0.1, 0.2)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.model_selection import cross_val_score
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X, y = np.random.RandomState(0).rand(200, 3), np.array([0] * 170 + [1] * 30)
+    >>> cv = ImDrugSplit("random", seeds=[0, 1])
+    >>> cross_val_score(LogisticRegression(), X, y, cv=cv).shape
+    (2,)
+    """
+
+    def __init__(
+        self,
+        kind: str = "standard",
+        *,
+        seeds: Sequence[int] = (0, 1, 2),
+        fractions: Sequence[float] = (0.7, 0.1, 0.2),
+    ):
+        self.kind = kind
+        self.seeds = seeds
+        self.fractions = fractions
+
+    def split(
+        self, X: ArrayLike, y: ArrayLike, groups: object = None
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:  # type: ignore[override]
+        """Yield (train, test) indices, one pair per seed."""
+        if y is None:
+            raise ValueError("ImDrugSplit needs the class labels y.")
+        if len(X) != len(y):
+            raise ValueError(f"X has {len(X)} samples but y has {len(y)} labels.")
+        for seed in self.seeds:
+            train, _, test = imdrug_split(y, self.kind, fractions=self.fractions, random_state=seed)
+            yield train, test
+
+    def get_n_splits(self, X: object = None, y: object = None, groups: object = None) -> int:
+        """Number of seeds."""
+        return len(self.seeds)
