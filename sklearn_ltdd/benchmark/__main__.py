@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from ._run import METHODS, run_benchmark
 
@@ -29,7 +30,7 @@ def main(argv: list[str] | None = None) -> None:
                   warmup=args.warmup, update_every=args.update_every, reaction_mode=args.reaction_mode,
                   data_home=args.data_home, out_dir=args.out, device=args.device, n_jobs=args.n_jobs,
                   verbose=args.verbose)  # fmt: skip
-    print(open(f"{args.out}/{args.dataset}-{args.split}.md").read())
+    print((Path(args.out) / f"{args.dataset}-{args.split}.md").read_text())
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ _PROTEIN = ("Target", "target", "protein", "sequence")
 
 
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a CSV, or a tab-separated ``.tab``/``.tsv`` file (optionally gzipped), naming any malformed line."""
+    """Read a CSV, or a tab-separated .tab/.tsv file (optionally gzipped); malformed lines are named."""
     path = Path(path)
     suffixes = [s for s in path.suffixes if s != ".gz"]
     sep = "\t" if suffixes and suffixes[-1] in (".tab", ".tsv") else ","
@@ -71,7 +71,8 @@ def _complete(frame: pd.DataFrame, columns: list[str], path: Path) -> None:
     if missing.any():
         rows = np.flatnonzero(missing)
         raise ValueError(
-            f"{path}: {len(rows)} rows have an empty {' or '.join(columns)} field, e.g. data rows {rows[:10].tolist()}."
+            f"{path}: {len(rows)} rows have an empty {' or '.join(columns)} field, "
+            f"e.g. data rows {rows[:10].tolist()}."
         )
 
 
@@ -96,15 +97,15 @@ def _report(
     duplicated = np.flatnonzero(pd.Series(smiles).duplicated().to_numpy())
     if invalid:
         warnings.warn(
-            f"{path.name}: {len(invalid)} of {len(smiles)} rows cannot be parsed (rows {sorted(invalid)[:10]}); "
-            "they are kept and listed in the Bunch's `invalid`.",
+            f"{path.name}: {len(invalid)} of {len(smiles)} rows cannot be parsed "
+            f"(rows {sorted(invalid)[:10]}); they are kept and listed in the Bunch's `invalid`.",
             UserWarning,
             stacklevel=3,
         )
     if len(duplicated):
         warnings.warn(
-            f"{path.name}: {len(duplicated)} rows repeat an earlier row's SMILES (rows {duplicated[:10].tolist()}); "
-            "they are kept and listed in the Bunch's `duplicates`.",
+            f"{path.name}: {len(duplicated)} rows repeat an earlier row's SMILES "
+            f"(rows {duplicated[:10].tolist()}); they are kept and listed in the Bunch's `duplicates`.",
             UserWarning,
             stacklevel=3,
         )
@@ -259,8 +260,8 @@ def load_sbap(
     """
     path = Path(path) if path else fetch_file(REMOTE_FILES["sbap"], data_home, download=download)
     frame = read_table(path)
-    columns = [_column(frame, names, what, path)
-               for names, what in ((_SMILES, "SMILES"), (_PROTEIN, "protein"), (_SBAP_LABEL, "label"))]  # fmt: skip
+    wanted = ((_SMILES, "SMILES"), (_PROTEIN, "protein"), (_SBAP_LABEL, "label"))
+    columns = [_column(frame, names, what, path) for names, what in wanted]
     _complete(frame, columns, path)
     smiles, proteins = (frame[c].to_numpy(dtype=object) for c in columns[:2])
     target = _labels(frame[columns[2]], path)

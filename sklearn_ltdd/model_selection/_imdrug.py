@@ -24,16 +24,23 @@ def _check_fractions(fractions: Sequence[float]) -> np.ndarray:
 def _cut(indices: np.ndarray, fractions: np.ndarray) -> list[np.ndarray]:
     """Cut a shuffled index array into three consecutive parts of the given fractions."""
     n = len(indices)
-    n_train = int(round(fractions[0] * n))
-    n_valid = int(round(fractions[1] * n))
+    n_train = round(fractions[0] * n)
+    n_valid = round(fractions[1] * n)
     return np.split(indices, [n_train, n_train + n_valid])
 
 
-def _balance(part: np.ndarray, y: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
+def _balance(part: np.ndarray, y: np.ndarray, rng: np.random.RandomState, name: str) -> np.ndarray:
     """Subsample ``part`` so that every class has the count of its rarest class (no replacement)."""
-    classes, counts = np.unique(y[part], return_counts=True)
-    keep = [rng.choice(part[y[part] == c], counts.min(), replace=False) for c in classes]
-    return np.sort(np.concatenate(keep))
+    classes = np.unique(y)
+    members = [part[y[part] == c] for c in classes]
+    size = min(len(m) for m in members)
+    if size == 0:
+        missing = [c for c, m in zip(classes.tolist(), members, strict=True) if len(m) == 0]
+        raise ValueError(
+            f"classes {missing} have no sample in the {name} part of the 'standard' split, which would leave "
+            "it empty; the data set has too few samples of them (the 'random' split keeps every class)."
+        )
+    return np.sort(np.concatenate([rng.choice(m, size, replace=False) for m in members]))
 
 
 def imdrug_split(
@@ -95,7 +102,7 @@ def imdrug_split(
     else:
         train, valid, test = _cut(rng.permutation(len(y)), fractions)
         train = np.sort(train)
-        valid, test = _balance(valid, y, rng), _balance(test, y, rng)
+        valid, test = _balance(valid, y, rng, "validation"), _balance(test, y, rng, "test")
     for name, part in (("train", train), ("validation", valid), ("test", test)):
         if len(part) == 0:
             raise ValueError(

@@ -1,0 +1,71 @@
+"""The benchmark command and the fingerprint baselines, on the embedded data."""
+
+import json
+
+import numpy as np
+import pytest
+
+from sklearn_ltdd.benchmark import make_fingerprint_model, run_benchmark, tune_threshold
+from sklearn_ltdd.benchmark.__main__ import main
+from sklearn_ltdd.featurize import InvalidSmilesError, MorganFingerprint
+from sklearn_ltdd.metrics import balanced_accuracy_score
+
+
+def test_difference_fingerprint_is_product_minus_reactants():
+    fp = MorganFingerprint(counts=True, n_bits=256)
+    reactants, product = fp.fit_transform(["CC(=O)O.OCC"])[0], fp.fit_transform(["CC(=O)OCC"])[0]
+    diff = MorganFingerprint(n_bits=256, reaction_mode="difference").fit_transform(["CC(=O)O.OCC>>CC(=O)OCC"])
+    np.testing.assert_array_equal(diff[0], product.astype(int) - reactants.astype(int))
+    with pytest.raises(InvalidSmilesError) as error:
+        MorganFingerprint(reaction_mode="difference").fit_transform(["CCO>>CC=O", "CCO", "CCO>>C1CC"])
+    assert sorted(error.value.bad_rows) == [1, 2]
+
+
+def test_fingerprint_models_learn_reaction_types():
+    reactions = ["CC(=O)O.OCC>>CC(=O)OCC", "CCC(=O)O.OC>>CCC(=O)OC", "CCO>>CC=O", "CCCO>>CCC=O"] * 5
+    y = ["ester", "ester", "oxidation", "oxidation"] * 5
+    for model in ("lr", "rf"):  # (gradient boosting needs more than 20 samples to split)
+        fitted = make_fingerprint_model(model, reaction=True, random_state=0).fit(reactions, y)
+        assert fitted.predict(["CCCCC(=O)O.OCC>>CCCCC(=O)OCC", "CCCCO>>CCCC=O"]).tolist() == [
+            "ester",
+            "oxidation",
+        ]
+    hgb = make_fingerprint_model("hgb")
+    assert hgb[-1].class_weight == "balanced" and type(hgb[0]).__name__ == "MorganFingerprint"
+    with pytest.raises(ValueError, match="model must be one of"):
+        make_fingerprint_model("svm")
+
+
+def test_tune_threshold_maximises_validation_balanced_accuracy():
+    rng = np.random.default_rng(0)
+    y = np.r_[np.zeros(200), np.ones(20)].astype(int)
+    p = np.r_[rng.uniform(0, 0.6, 200), rng.uniform(0.2, 0.5, 20)]
+    t = tune_threshold(y, p)
+    best = balanced_accuracy_score(y, (p > t).astype(int))
+    for other in np.linspace(0, 1, 101):
+        assert balanced_accuracy_score(y, (p > other).astype(int)) <= best + 1e-12
+    assert best > balanced_accuracy_score(y, (p > 0.5).astype(int))
+
+
+def test_benchmark_runs_resumes_and_writes_tables(tmp_path, capsys):
+    out = tmp_path / "bench"
+    argv = ["--dataset", "solubility", "--split", "random", "--seeds", "0", "1", "--methods", "ce", "fp_lr",
+            "--epochs", "2", "--out", str(out)]  # fmt: skip
+    main(argv)
+    lines = (out / "solubility-random.jsonl").read_text().splitlines()
+    runs = [json.loads(line) for line in lines]
+    assert sorted((r["method"], r["seed"]) for r in runs) == [
+        ("ce", 0),
+        ("ce", 1),
+        ("fp_lr", 0),
+        ("fp_lr", 1),
+    ]
+    assert all(0 <= r["BA"] <= 1 and 0 <= r["BA_tail"] <= 1 and r["seconds"] > 0 for r in runs)
+    table = (out / "solubility-random.md").read_text()
+    assert "| fp_lr | – | 2 |" in table and "| ce | 2 | 2 |" in table
+    printed = capsys.readouterr().out
+    assert "seed 1 fp_lr: BA" in printed
+    main(argv)  # everything is there already: nothing re-runs
+    assert (out / "solubility-random.jsonl").read_text().splitlines() == lines
+    with pytest.raises(ValueError, match="unknown methods"):
+        run_benchmark("solubility", methods=["svm"], out_dir=out)

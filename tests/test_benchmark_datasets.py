@@ -1,0 +1,168 @@
+"""Loaders of the paper's data sets, on small files the tests write (and on the real files when present)."""
+
+import functools
+import gzip
+import hashlib
+import http.server
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sklearn_ltdd.datasets import (
+    REMOTE_FILES,
+    RemoteFile,
+    fetch_file,
+    get_data_home,
+    load_hiv,
+    load_sbap,
+    load_uspto50k,
+)
+from sklearn_ltdd.datasets._fetch import sha256_of
+
+HIV_CSV = "smiles,activity,HIV_active\nCCO,CI,0\nc1ccccc1,CM,1\nC1CC,CI,0\nCCO,CI,0\nCCN,CA,1\n"
+
+
+def write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_hiv_csv_reports_invalid_and_duplicate_rows_and_keeps_them(tmp_path):
+    path = write(tmp_path / "hiv" / "HIV.csv", HIV_CSV)
+    with pytest.warns(UserWarning) as record:
+        data = load_hiv(data_home=tmp_path)
+    messages = " ".join(str(w.message) for w in record)
+    assert "1 of 5 rows cannot be parsed (rows [2])" in messages and "rows [3]" in messages
+    assert data.data.tolist() == ["CCO", "c1ccccc1", "C1CC", "CCO", "CCN"]  # nothing dropped
+    assert data.target.tolist() == [0, 1, 0, 0, 1]
+    assert list(data.invalid) == [2] and data.duplicates.tolist() == [3]
+    assert data.filename == str(path)
+
+
+def test_imdrug_tab_format(tmp_path):
+    path = write(tmp_path / "hiv.tab", "Drug_ID\tDrug\tY\nd1\tCCO\t0\nd2\tc1ccccc1\t1\n")
+    smiles, y = load_hiv(path=path, return_X_y=True)
+    assert smiles.tolist() == ["CCO", "c1ccccc1"] and y.tolist() == [0, 1]
+
+
+def test_malformed_rows_are_named(tmp_path):
+    path = write(tmp_path / "bad.csv", "smiles,HIV_active\nCCO,0\nCCN,1,extra\n")
+    with pytest.raises(ValueError, match=r"bad.csv is malformed: .*line 3"):
+        load_hiv(path=path)
+    path = write(tmp_path / "missing.csv", "smiles,HIV_active\nCCO,0\nCCN,\n,1\n")
+    with pytest.raises(
+        ValueError, match=r"2 rows have an empty smiles or HIV_active field, e.g. data rows \[1, 2\]"
+    ):
+        load_hiv(path=path)
+    path = write(tmp_path / "columns.csv", "mol,act\nCCO,0\n")
+    with pytest.raises(ValueError, match="no SMILES column"):
+        load_hiv(path=path)
+
+
+def test_uspto_builds_reaction_smiles_and_keeps_the_split(tmp_path):
+    text = (
+        ",id,class,prod_smiles,reactants_can,split,label\n"
+        "0,US1,1,CC(=O)OCC,CC(=O)O.OCC,train,77\n"
+        "1,US2,6,CC=O,CCO,test,12\n"
+    )
+    path = tmp_path / "uspto50k" / "USPTO_50k_MHN_prepro.csv.gz"
+    path.parent.mkdir()
+    with gzip.open(path, "wt") as handle:
+        handle.write(text)
+    data = load_uspto50k(data_home=tmp_path)
+    assert data.data.tolist() == ["CC(=O)O.OCC>>CC(=O)OCC", "CCO>>CC=O"]
+    assert data.target.tolist() == [1, 6]  # the reaction class, not MHN-react's template label
+    assert data.split.tolist() == ["train", "test"]
+    bad = write(tmp_path / "rx.tab", "Reactant\tProduct\tY\nCCO\tC1CC\t1\nCCO\tCC=O\t2\n")
+    with pytest.warns(UserWarning, match=r"rows \[0\]"):
+        assert list(load_uspto50k(path=bad).invalid) == [0]
+
+
+def test_sbap_returns_proteins(tmp_path):
+    write(tmp_path / "sbap" / "sbap.tab", "Drug\tTarget\tY\nCCO\tMKVL\t0\nCCN\tMKAA\t1\n")
+    smiles, proteins, y = load_sbap(data_home=tmp_path, return_X_y=True)
+    assert (
+        smiles.tolist() == ["CCO", "CCN"] and proteins.tolist() == ["MKVL", "MKAA"] and y.tolist() == [0, 1]
+    )
+    assert load_sbap(data_home=tmp_path).proteins.tolist() == ["MKVL", "MKAA"]
+
+
+def test_missing_file_says_how_to_get_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match="download=True"):
+        load_hiv(data_home=tmp_path)
+
+
+def remote_for(source, sha256):
+    return RemoteFile("hiv", "HIV.csv", source.as_uri(), sha256)
+
+
+def test_download_from_file_url_checks_the_checksum(tmp_path):
+    source = write(tmp_path / "server" / "HIV.csv", HIV_CSV)
+    good = hashlib.sha256(HIV_CSV.encode()).hexdigest()
+    home = tmp_path / "home"
+    with pytest.raises(OSError, match="checksum mismatch"):
+        fetch_file(remote_for(source, "0" * 64), home, download=True)
+    assert not any((home / "hiv").iterdir())  # nothing half-written is left behind
+    path = fetch_file(remote_for(source, good), home, download=True)
+    assert path.read_text() == HIV_CSV
+    source.write_text("changed")  # cached: not downloaded again
+    assert fetch_file(remote_for(source, good), home).read_text() == HIV_CSV
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def test_download_over_http_from_a_local_server(tmp_path, monkeypatch):
+    write(tmp_path / "server" / "HIV.csv", HIV_CSV)
+    handler = functools.partial(QuietHandler, directory=str(tmp_path / "server"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/HIV.csv"
+        monkeypatch.setitem(REMOTE_FILES, "hiv", replace(REMOTE_FILES["hiv"], url=url,
+                            sha256=hashlib.sha256(HIV_CSV.encode()).hexdigest()))  # fmt: skip
+        with pytest.warns(UserWarning) as record:
+            data = load_hiv(data_home=tmp_path / "home", download=True)
+        assert len(data.data) == 5 and "cannot be parsed" in str(record[0].message)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_unknown_checksum_warns_with_the_digest(tmp_path):
+    source = write(tmp_path / "server" / "HIV.csv", HIV_CSV)
+    with pytest.warns(UserWarning, match=hashlib.sha256(HIV_CSV.encode()).hexdigest()):
+        fetch_file(remote_for(source, None), tmp_path / "home", download=True)
+
+
+def test_data_home_from_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("SKLEARN_LTDD_DATA", str(tmp_path / "env"))
+    assert get_data_home() == tmp_path / "env" and (tmp_path / "env").is_dir()
+
+
+def test_real_hiv_and_uspto(shared_data):
+    with pytest.warns(UserWarning, match="7 of 41127 rows cannot be parsed"):
+        hiv = load_hiv(data_home=shared_data)
+    assert len(hiv.invalid) == 7 and len(hiv.data) == 41127 and hiv.target.sum() == 1443
+    assert sha256_of(Path(hiv.filename)) == REMOTE_FILES["hiv"].sha256
+    with pytest.warns(UserWarning, match="repeat an earlier row"):
+        uspto = load_uspto50k(data_home=shared_data)
+    assert np.bincount(uspto.target).tolist()[1:] == [
+        15151,
+        11896,
+        5662,
+        909,
+        672,
+        8237,
+        4614,
+        811,
+        1834,
+        230,
+    ]

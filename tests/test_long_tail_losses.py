@@ -1,0 +1,136 @@
+"""The Table-2 baseline losses against their formulas, computed sample by sample with plain math."""
+
+import copy
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sklearn_ltdd import LTDDClassifier
+from sklearn_ltdd.classifier._baselines import BaselinePhase, SwitchableSampler
+from sklearn_ltdd.datasets import load_solubility, make_long_tailed
+from sklearn_ltdd.nn import _long_tail_losses as lt
+
+LOGITS = torch.tensor([[2.0, -1.0, 0.5], [0.1, 0.3, -0.2], [-1.0, 1.5, 0.0], [0.0, 0.0, 3.0]])
+Y = torch.tensor([0, 1, 1, 2])
+COUNTS = torch.tensor([100.0, 20.0, 5.0])
+
+
+def softmax(row):
+    e = [math.exp(v) for v in row]
+    return [v / sum(e) for v in e]
+
+
+def ce(row, label):
+    return -math.log(softmax(row)[label])
+
+
+def rows():
+    return zip(LOGITS.tolist(), Y.tolist(), strict=True)
+
+
+def test_cost_sensitive():
+    expected = [5 / COUNTS[k].item() * ce(r, k) for r, k in rows()]
+    np.testing.assert_allclose(lt.cost_sensitive_loss(LOGITS, Y, COUNTS), expected, rtol=1e-6)
+
+
+def test_balanced_softmax():
+    expected = [ce([v + math.log(n) for v, n in zip(r, COUNTS.tolist(), strict=True)], k) for r, k in rows()]
+    np.testing.assert_allclose(lt.balanced_softmax_loss(LOGITS, Y, COUNTS), expected, rtol=1e-5)
+
+
+def test_class_balanced_focal():
+    beta, gamma = 0.999, 0.5
+    raw = [(1 - beta) / (1 - beta**n) for n in COUNTS.tolist()]
+    w = [3 * v / sum(raw) for v in raw]
+    expected = [-w[k] * (1 - softmax(r)[k]) ** gamma * math.log(softmax(r)[k]) for r, k in rows()]
+    np.testing.assert_allclose(lt.class_balanced_focal_loss(LOGITS, Y, COUNTS), expected, rtol=1e-5)
+    # γ = 0 and β → 0 is plain cross-entropy
+    plain = lt.class_balanced_focal_loss(LOGITS, Y, COUNTS, beta=1e-9, gamma=0.0)
+    np.testing.assert_allclose(plain, [ce(r, k) for r, k in rows()], rtol=1e-5)
+
+
+def test_influence_balanced():
+    h = torch.tensor([[1.0, -2.0], [0.5, 0.5], [0.0, 3.0], [-1.0, -1.0]])
+    inv = [1 / n for n in COUNTS.tolist()]
+    w = [3 * v / sum(inv) for v in inv]
+    expected = []
+    for (r, k), feat in zip(rows(), h.tolist(), strict=True):
+        grad = sum(abs(p - (j == k)) for j, p in enumerate(softmax(r)))
+        influence = grad * sum(abs(f) for f in feat)
+        expected.append(w[k] * ce(r, k) * 1000 / (influence + 1e-3))
+    np.testing.assert_allclose(lt.influence_balanced_loss(LOGITS, h, Y, COUNTS), expected, rtol=1e-5)
+
+
+def test_cdt_divides_logits_by_count_ratio_power():
+    scaled = lt.cdt_logits(LOGITS, COUNTS, gamma=0.2)
+    factors = [(100 / n) ** 0.2 for n in COUNTS.tolist()]
+    np.testing.assert_allclose(scaled, LOGITS / torch.tensor(factors), rtol=1e-6)
+    assert torch.equal(scaled[:, 0], LOGITS[:, 0])  # the head class is untouched
+
+
+@given(st.floats(0, 1))
+def test_mixup_mixes_inputs_and_labels(lam):
+    head = torch.nn.Linear(2, 3)
+    h = torch.tensor([[1.0, 0.0], [0.0, 1.0], [2.0, -1.0]])
+    y = torch.tensor([0, 1, 2])
+    perm = torch.tensor([2, 0, 1])
+    mixed = (lam * h + (1 - lam) * h[perm]).tolist()
+    expected = [lam * ce(head(torch.tensor(m)).tolist(), y[i].item())
+                + (1 - lam) * ce(head(torch.tensor(m)).tolist(), y[perm][i].item())
+                for i, m in enumerate(mixed)]  # fmt: skip
+    np.testing.assert_allclose(lt.mixup_loss(head, h, y, lam, perm).detach(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_switchable_sampler_balances_classes():
+    torch.manual_seed(0)
+    y = torch.tensor([0] * 900 + [1] * 90 + [2] * 10)
+    sampler = SwitchableSampler(y)
+    assert sorted(sampler) == list(range(1000))  # a permutation first
+    sampler.balanced = True
+    drawn = torch.bincount(y[list(sampler)], minlength=3).numpy()
+    assert len(list(sampler)) == 1000
+    np.testing.assert_allclose(drawn / 1000, [1 / 3] * 3, atol=0.05)
+
+
+DATA = load_solubility(subset="train")
+KEEP = make_long_tailed(DATA.target, imbalance_ratio=8, random_state=0)
+FAST = {"max_epochs": 5, "hidden": 16, "batch_size": 32, "random_state": 0}
+
+
+@pytest.mark.parametrize("method", sorted(lt.BASELINES))
+def test_every_baseline_trains_and_predicts(method):
+    clf = LTDDClassifier(method=method, **FAST).fit(DATA.data[KEEP], DATA.target[KEEP])
+    proba = clf.predict_proba(DATA.data[:20])
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+    assert np.isfinite(clf.history_[:, "train_loss"]).all()
+
+
+def test_decoupling_freezes_the_encoder_and_retrains_the_head(monkeypatch):
+    snapshots = {}
+    switch = BaselinePhase.on_epoch_begin
+
+    def remember_encoder_at_switch(self, net, **kwargs):
+        switch(self, net, **kwargs)
+        if net.ltdd_state_["second_phase"] and not snapshots:
+            snapshots["encoder"] = copy.deepcopy(net.module_.encoder.state_dict())
+            snapshots["head"] = copy.deepcopy(net.module_.head.state_dict())
+
+    monkeypatch.setattr(BaselinePhase, "on_epoch_begin", remember_encoder_at_switch)
+    clf = LTDDClassifier(method="decoupling", validation_fraction=0, **{**FAST, "max_epochs": 10})
+    clf.fit(DATA.data[KEEP], DATA.target[KEEP])
+    assert clf.history_[:, "phase"] == ["decoupling-first"] * 8 + ["decoupling-second"] * 2
+    assert not any(p.requires_grad for p in clf.net_.module_.encoder.parameters())
+    for name, value in clf.net_.module_.encoder.state_dict().items():  # weights and BatchNorm statistics
+        torch.testing.assert_close(value, snapshots["encoder"][name])
+    head = clf.net_.module_.head.state_dict()
+    assert any(not torch.equal(head[name], snapshots["head"][name]) for name in head)  # the head did train
+
+
+def test_ib_switches_at_half_time():
+    clf = LTDDClassifier(method="ib", validation_fraction=0, **{**FAST, "max_epochs": 4})
+    clf.fit(DATA.data[KEEP], DATA.target[KEEP])
+    assert clf.history_[:, "phase"] == ["ib-first"] * 2 + ["ib-second"] * 2

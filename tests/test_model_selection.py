@@ -1,0 +1,101 @@
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import cross_val_score
+
+from sklearn_ltdd.model_selection import ImDrugSplit, imdrug_split
+
+class_sizes = st.lists(st.integers(10, 300), min_size=2, max_size=6)
+
+
+def labels(sizes):
+    return np.repeat(np.arange(len(sizes)), sizes)
+
+
+def split_or_skip(y, kind, seed):
+    """The split, or None when a rare class misses a partition (which must be said, by name)."""
+    try:
+        return imdrug_split(y, kind, random_state=seed)
+    except ValueError as error:
+        assert kind == "standard" and "no sample in the" in str(error)
+        return None
+
+
+@given(class_sizes, st.sampled_from(["random", "standard"]), st.integers(0, 10))
+def test_parts_are_disjoint_and_deterministic(sizes, kind, seed):
+    y = labels(sizes)
+    parts = split_or_skip(y, kind, seed)
+    if parts is None:
+        return
+    train, valid, test = parts
+    assert not (set(train) & set(valid) or set(train) & set(test) or set(valid) & set(test))
+    again = imdrug_split(y, kind, random_state=seed)
+    for a, b in zip((train, valid, test), again, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@given(class_sizes, st.integers(0, 10))
+def test_random_split_keeps_every_class_at_70_10_20(sizes, seed):
+    y = labels(sizes)
+    train, valid, test = imdrug_split(y, "random", random_state=seed)
+    assert len(train) + len(valid) + len(test) == len(y)  # nothing dropped
+    for c, n in enumerate(sizes):
+        assert np.sum(y[train] == c) == round(0.7 * n)
+        assert np.sum(y[valid] == c) == round(0.1 * n)
+
+
+@given(class_sizes, st.integers(0, 10))
+def test_standard_split_balances_validation_and_test(sizes, seed):
+    y = labels(sizes)
+    n = len(y)
+    parts = split_or_skip(y, "standard", seed)
+    if parts is None:
+        return
+    train, valid, test = parts
+    assert len(train) == round(0.7 * n)  # train keeps its imbalance, untouched
+    for part in (valid, test):
+        counts = np.bincount(y[part], minlength=len(sizes))
+        assert len(set(counts.tolist())) == 1  # every class at the rarest class's count
+
+
+def test_standard_split_uses_the_rarest_count_of_each_partition():
+    y = labels([900, 100])
+    rng = np.random.RandomState(3)
+    order = rng.permutation(len(y))
+    valid_cut = order[700:800]
+    expected = np.bincount(y[valid_cut]).min()
+    _, valid, _ = imdrug_split(y, "standard", random_state=3)
+    assert np.bincount(y[valid]).tolist() == [expected, expected]
+
+
+def test_different_seeds_give_different_splits():
+    y = labels([200, 50])
+    assert not np.array_equal(imdrug_split(y, random_state=0)[2], imdrug_split(y, random_state=1)[2])
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="kind must be one of"):
+        imdrug_split([0, 1], "stratified")
+    with pytest.raises(ValueError, match="fractions"):
+        imdrug_split([0, 1] * 10, fractions=(0.5, 0.5, 0.5))
+    with pytest.raises(ValueError, match="empty"):
+        imdrug_split([0, 1], "random")
+    with pytest.raises(ValueError, match=r"classes \[1\] have no sample in the validation part"):
+        imdrug_split([0] * 99 + [1], "standard", random_state=0)
+    with pytest.raises(ValueError, match="y is empty"):
+        imdrug_split([])
+
+
+def test_cv_splitter_in_cross_val_score():
+    rng = np.random.RandomState(0)
+    y = labels([150, 40])
+    X = rng.normal(size=(len(y), 3)) + y[:, None]
+    cv = ImDrugSplit("random", seeds=[0, 1, 2])
+    assert cv.get_n_splits() == 3
+    splits = list(cv.split(X, y))
+    np.testing.assert_array_equal(splits[1][1], imdrug_split(y, "random", random_state=1)[2])
+    assert cross_val_score(LogisticRegression(), X, y, cv=cv).shape == (3,)
+    with pytest.raises(ValueError, match="needs the class labels"):
+        next(cv.split(X, None))
