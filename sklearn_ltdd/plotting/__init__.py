@@ -1,0 +1,9 @@
+"""Plots of what LTDD does to a long-tailed problem (matplotlib, an optional dependency).
+
+Each function takes fitted estimators (or their history), draws on ``ax`` (a new figure when
+None) and returns the Axes.
+"""
+
+from ._plots import plot_class_accuracy, plot_embedding, plot_training, plot_weights
+
+__all__ = ["plot_class_accuracy", "plot_embedding", "plot_training", "plot_weights"]

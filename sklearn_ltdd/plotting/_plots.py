@@ -1,0 +1,231 @@
+"""The four plots: per-class accuracy vs class size, embeddings, weights over epochs, training curves."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.decomposition import PCA
+from sklearn.manifold import TSNE
+from sklearn.utils.validation import check_is_fitted
+
+from ..metrics import per_class_balanced_scores
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["plot_class_accuracy", "plot_embedding", "plot_training", "plot_weights"]
+
+
+def _axes(ax: Axes | None) -> Axes:
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as error:
+        raise ImportError(
+            "sklearn_ltdd.plotting needs matplotlib: pip install 'sklearn-ltdd[plot]' (or matplotlib)."
+        ) from error
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4), layout="constrained")
+    return ax
+
+
+def _class_colours(n: int) -> list:
+    import matplotlib as mpl
+
+    cmap = mpl.colormaps["tab10" if n <= 10 else "tab20"]
+    return [cmap(i % cmap.N) for i in range(n)]
+
+
+def plot_class_accuracy(
+    models: Mapping[str, object] | object,
+    X: ArrayLike,
+    y: ArrayLike,
+    y_train: ArrayLike,
+    *,
+    ax: Axes | None = None,
+) -> Axes:
+    """Per-class test accuracy (recall) against the class's training size, one line per model.
+
+    The paper's Figure 1: a plain model's accuracy falls with class size; LTDD's should not.
+
+    Parameters
+    ----------
+    models : fitted classifier or dict of name → fitted classifier
+    X, y : test inputs and labels
+    y_train : array-like
+        Training labels, for the class sizes on the x axis (log scale).
+    ax : matplotlib Axes, default=None
+
+    Returns
+    -------
+    ax : matplotlib Axes
+
+    Examples
+    --------
+    >>> from sklearn_ltdd.plotting import plot_class_accuracy
+    >>> ax = plot_class_accuracy({"CE": ce, "LTDD": ltdd}, X_test, y_test, y_train)  # doctest: +SKIP
+    """
+    ax = _axes(ax)
+    if not isinstance(models, Mapping):
+        models = {type(models).__name__: models}
+    classes, counts = np.unique(np.asarray(y_train), return_counts=True)
+    order = np.argsort(counts)[::-1]
+    markers = "os^Dv<>"
+    for i, (name, model) in enumerate(models.items()):
+        recall = per_class_balanced_scores(y, model.predict(X), labels=classes)["recall"]
+        ax.plot(counts[order], recall[order], marker=markers[i % len(markers)], label=name)
+    for label, count in zip(classes, counts, strict=True):
+        ax.annotate(str(label), (count, 0), xytext=(0, 4), textcoords="offset points", ha="center",
+                    fontsize=8, color="0.4")  # fmt: skip
+    ax.set(xscale="log", ylim=(0, 1.05), xlabel="training samples in the class (log scale)",
+           ylabel="test accuracy of the class (recall)",
+           title="Accuracy per class against class size")  # fmt: skip
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return ax
+
+
+def plot_embedding(
+    classifier: object,
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    method: str = "pca",
+    subclusters: bool = True,
+    random_state: int | None = 0,
+    ax: Axes | None = None,
+) -> Axes:
+    """The learned embedding in 2-D, coloured by class, with the balanced sub-cluster centres marked.
+
+    Parameters
+    ----------
+    classifier : fitted LTDDClassifier
+    X, y : inputs and their labels
+    method : {"pca", "tsne"}, default="pca"
+    subclusters : bool, default=True
+        Split each class into the balanced sub-clusters LTDD trains with (same size unit) and
+        mark their centres with crosses.
+    random_state : int, default=0
+    ax : matplotlib Axes, default=None
+
+    Returns
+    -------
+    ax : matplotlib Axes
+
+    Examples
+    --------
+    >>> from sklearn_ltdd.plotting import plot_embedding
+    >>> ax = plot_embedding(ltdd, X_train, y_train, method="tsne")  # doctest: +SKIP
+    """
+    from ..cluster import BalancedSubcluster
+
+    if method not in ("pca", "tsne"):
+        raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}.")
+    ax = _axes(ax)
+    z = classifier.transform(X)
+    y = np.asarray(y)
+    classes = np.unique(y)
+    points = z
+    centres = np.empty((0, z.shape[1]))
+    if subclusters:
+        size = classifier.min_cluster_size
+        clusterer = BalancedSubcluster(min_cluster_size=size, random_state=random_state)
+        centres = clusterer.fit(z, y).cluster_centers_
+        points = np.vstack([z, centres])
+    if method == "pca":
+        flat = PCA(n_components=2, random_state=random_state).fit_transform(points)
+    else:
+        perplexity = min(30.0, (len(points) - 1) / 3)
+        flat = TSNE(n_components=2, perplexity=perplexity, random_state=random_state).fit_transform(points)
+    for colour, label in zip(_class_colours(len(classes)), classes, strict=True):
+        members = flat[: len(z)][y == label]
+        ax.scatter(members[:, 0], members[:, 1], s=10, alpha=0.6, color=colour,
+                   label=f"{label} ({len(members)})")  # fmt: skip
+    if subclusters:
+        ax.scatter(flat[len(z) :, 0], flat[len(z) :, 1], marker="X", s=60, color="black",
+                   edgecolor="white", linewidth=0.8, label="sub-cluster centres")  # fmt: skip
+    ax.set(title=f"Learned embedding ({method.upper()})", xticks=[], yticks=[])
+    ax.legend(fontsize=8, markerscale=1.5)
+    return ax
+
+
+def _history(classifier: object):
+    check_is_fitted(classifier, "history_")
+    return classifier.history_
+
+
+def plot_weights(classifier: object, *, ax: Axes | None = None) -> Axes:
+    """Class weights (lines, one per class) and number of sub-clusters (steps, right axis) per epoch.
+
+    Parameters
+    ----------
+    classifier : fitted LTDDClassifier (``method="ltdd"``)
+    ax : matplotlib Axes, default=None
+
+    Returns
+    -------
+    ax : matplotlib Axes
+
+    Examples
+    --------
+    >>> from sklearn_ltdd.plotting import plot_weights
+    >>> ax = plot_weights(ltdd)  # doctest: +SKIP
+    """
+    history = _history(classifier)
+    rows = [(r["epoch"], r["class_weights"], r["n_subclusters"]) for r in history if "class_weights" in r]
+    if not rows:
+        raise ValueError("the history has no class weights: fit with method='ltdd' past the warm-up epochs.")
+    ax = _axes(ax)
+    epochs = [r[0] for r in rows]
+    weights = np.array([r[1] for r in rows])
+    colours = _class_colours(weights.shape[1])
+    for colour, label, series in zip(colours, classifier.classes_, weights.T, strict=True):
+        ax.plot(epochs, series, color=colour, label=f"class {label}")
+    ax.set(xlabel="epoch", ylabel="class weight in the cross-entropy",
+           title="Separability weights over training")  # fmt: skip
+    right = ax.twinx()
+    right.step(epochs, [r[2] for r in rows], where="post", color="0.3", linestyle="--", label="sub-clusters")
+    right.set_ylabel("number of sub-clusters")
+    lines = ax.get_legend_handles_labels()
+    more = right.get_legend_handles_labels()
+    ax.legend(lines[0] + more[0], lines[1] + more[1], fontsize=8)
+    return ax
+
+
+def plot_training(classifier: object, *, ax: Axes | None = None) -> Axes:
+    """Training curves: losses (left axis) and validation BA / BF1 (right axis) per epoch.
+
+    Parameters
+    ----------
+    classifier : fitted LTDDClassifier
+    ax : matplotlib Axes, default=None
+
+    Returns
+    -------
+    ax : matplotlib Axes
+
+    Examples
+    --------
+    >>> from sklearn_ltdd.plotting import plot_training
+    >>> ax = plot_training(ltdd)  # doctest: +SKIP
+    """
+    history = _history(classifier)
+    ax = _axes(ax)
+    for key, label in (("train_loss", "training loss"), ("contrastive_loss", "contrastive term"),
+                       ("ce_loss", "cross-entropy term"), ("valid_loss", "validation loss")):  # fmt: skip
+        points = [(row["epoch"], row[key]) for row in history if key in row]
+        if points:
+            ax.plot(*zip(*points, strict=True), label=label)
+    ax.set(xlabel="epoch", ylabel="loss", title="Training curves")
+    right = ax.twinx()
+    for key, label, style in (("valid_ba", "validation BA", "-"), ("valid_bf1", "validation BF1", ":")):
+        points = [(row["epoch"], row[key]) for row in history if key in row]
+        if points:
+            right.plot(*zip(*points, strict=True), color="black", linestyle=style, label=label)
+    right.set(ylabel="balanced score", ylim=(0, 1))
+    lines = ax.get_legend_handles_labels()
+    more = right.get_legend_handles_labels()
+    ax.legend(lines[0] + more[0], lines[1] + more[1], fontsize=8)
+    return ax

@@ -1,0 +1,84 @@
+import sys
+
+import pytest
+
+matplotlib = pytest.importorskip("matplotlib", reason="the plotting extra (matplotlib) is not installed")
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from sklearn_ltdd import LTDDClassifier  # noqa: E402
+from sklearn_ltdd.datasets import load_solubility, make_long_tailed  # noqa: E402
+from sklearn_ltdd.plotting import plot_class_accuracy, plot_embedding, plot_training, plot_weights  # noqa: E402
+
+DATA = load_solubility(subset="train")
+KEEP = make_long_tailed(DATA.target, imbalance_ratio=8, random_state=0)[::3]
+X, Y = DATA.data[KEEP], DATA.target[KEEP]
+FAST = {"max_epochs": 5, "warmup_epochs": 1, "update_every": 2, "hidden": 16, "batch_size": 32,
+        "random_state": 0}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def models():
+    return LTDDClassifier(**FAST).fit(X, Y), LTDDClassifier(method="ce", **FAST).fit(X, Y)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_class_accuracy_has_one_line_per_model(models):
+    ltdd, ce = models
+    ax = plot_class_accuracy({"CE": ce, "LTDD": ltdd}, X, Y, Y)
+    assert len(ax.get_lines()) == 2
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["CE", "LTDD"]
+    assert len(ax.texts) == 3  # one class-name label per class
+    sizes = ax.get_lines()[0].get_xdata()
+    assert list(sizes) == sorted(sizes, reverse=True)
+
+
+def test_embedding_one_scatter_per_class_plus_centres(models):
+    ltdd, _ = models
+    ax = plot_embedding(ltdd, X, Y)
+    assert len(ax.collections) == 3 + 1
+    n_points = sum(len(c.get_offsets()) for c in ax.collections[:3])
+    assert n_points == len(X)
+    ax = plot_embedding(ltdd, X, Y, method="tsne", subclusters=False)
+    assert len(ax.collections) == 3
+    with pytest.raises(ValueError, match="pca"):
+        plot_embedding(ltdd, X, Y, method="umap")
+
+
+def test_weights_lines_per_class_and_subcluster_steps(models):
+    ltdd, ce = models
+    ax = plot_weights(ltdd)
+    assert len(ax.get_lines()) == 3
+    n_weighted_epochs = sum("class_weights" in row for row in ltdd.history_)
+    assert all(len(line.get_xdata()) == n_weighted_epochs for line in ax.get_lines())
+    right = ax.figure.axes[1]
+    assert len(right.get_lines()) == 1
+    with pytest.raises(ValueError, match="no class weights"):
+        plot_weights(ce)
+
+
+def test_training_curves(models):
+    ltdd, ce = models
+    ax = plot_training(ltdd)
+    assert {t.get_text() for t in ax.get_legend().get_texts()} == {
+        "training loss", "contrastive term", "cross-entropy term", "validation loss", "validation BA",
+        "validation BF1"}  # fmt: skip
+    assert len(plot_training(ce).get_lines()) == 2  # CE has no contrastive / CE terms of its own
+
+
+def test_clear_error_without_matplotlib(monkeypatch, models):
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    with pytest.raises(ImportError, match=r"sklearn-ltdd\[plot\]"):
+        plot_training(models[0])
+
+
+def test_unfitted_model_is_refused():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        plot_training(LTDDClassifier())
