@@ -2,6 +2,7 @@
 # One entry point for a fresh machine (Python >= 3.11 and nothing else):
 #   ./dev.sh demo   set up .venv if needed, then run the demo on the embedded data set
 #   ./dev.sh test   set up .venv if needed, then run the test suite (extra args go to pytest)
+#   ./dev.sh docs   set up .venv if needed, then build the documentation into docs/_build/html
 #   ./dev.sh setup  only set up
 #
 # Torch: by default the CPU build torch==2.13.0 is installed, taken from the wheel folder named by
@@ -64,5 +65,6 @@ case "$cmd" in
     setup) setup ;;
     demo) setup; exec "$PY" -m sklearn_ltdd.demo "$@" ;;
     test) setup; exec "$PY" -m pytest "$@" ;;
-    *) echo "usage: ./dev.sh {demo|test|setup} [args]" >&2; exit 2 ;;
+    docs) setup; exec "$PY" -m sphinx -W --keep-going -b html docs docs/_build/html "$@" ;;
+    *) echo "usage: ./dev.sh {demo|test|docs|setup} [args]" >&2; exit 2 ;;
 esac

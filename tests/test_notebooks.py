@@ -32,3 +32,11 @@ def test_quickstart_runs_and_draws_every_plot():
     assert len(images) == 3  # class accuracy, the two embeddings, weights + training curves
     tables = [o.data["text/html"] for o in outputs(notebook, "execute_result") if "text/html" in o.data]
     assert any("tail BA" in table and "LTDD" in table for table in tables)
+
+
+def test_benchmark_notebook_reads_the_recorded_results():
+    notebook = run("benchmark.ipynb")
+    assert not outputs(notebook, "error")
+    text = " ".join(o.get("text", "") for o in outputs(notebook, "stream"))
+    assert "hiv, standard split (paper)" in text
+    assert [o for o in outputs(notebook, "display_data") if "image/png" in o.data]

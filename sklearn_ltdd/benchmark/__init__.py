@@ -4,12 +4,14 @@ Run it with ``python -m sklearn_ltdd.benchmark --help``.
 """
 
 from ._fingerprint_models import FINGERPRINT_MODELS, make_fingerprint_model
+from ._paper import paper_table
 from ._run import METHODS, run_benchmark, summarise, tune_threshold
 
 __all__ = [
     "FINGERPRINT_MODELS",
     "METHODS",
     "make_fingerprint_model",
+    "paper_table",
     "run_benchmark",
     "summarise",
     "tune_threshold",

@@ -1,0 +1,26 @@
+"""The documentation builds with warnings as errors (what ``./dev.sh docs`` runs)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("sphinx", reason="the docs extra (sphinx, numpydoc, myst-parser) is not installed")
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def test_docs_build_without_warnings(tmp_path):
+    command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
+               "-d", str(tmp_path / "doctrees"), str(DOCS), str(tmp_path / "html")]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-4000:]
+    html = (tmp_path / "html" / "generated" / "sklearn_ltdd.LTDDClassifier.html").read_text()
+    assert "predict_proba" in html and "Examples" in html
+    for figure in ("class_accuracy", "embedding", "weights", "training"):
+        assert (tmp_path / "html" / "_images" / f"{figure}.png").exists()
+
+
+def test_dev_sh_has_the_docs_command():
+    assert 'docs) setup; exec "$PY" -m sphinx -W' in (DOCS.parent / "dev.sh").read_text()
