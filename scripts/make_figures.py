@@ -33,9 +33,10 @@ def main() -> None:
     plot_embedding(models["CE"], X, y, ax=axes[0], subclusters=False).set_title("CE embedding (PCA)")
     plot_embedding(models["LTDD"], X, y, ax=axes[1]).set_title("LTDD embedding (PCA)")
     fig.savefig(OUT / "embedding.png", dpi=120)
-    for name, plot in (("weights", plot_weights), ("training", plot_training)):
-        plot(models["LTDD"])
-        plt.savefig(OUT / f"{name}.png", dpi=120)
+    for name, plot, size in (("weights", plot_weights, (6, 4)), ("training", plot_training, (7, 5))):
+        fig, ax = plt.subplots(figsize=size, layout="constrained")
+        plot(models["LTDD"], ax=ax)
+        fig.savefig(OUT / f"{name}.png", dpi=120)
     print(f"figures written to {OUT}")
 
 

@@ -151,6 +151,13 @@ def plot_embedding(
     return ax
 
 
+def _legend_of_both(ax: Axes, right: Axes, **kwargs) -> None:
+    """One legend for the lines of an Axes and of its twin."""
+    handles, labels = ax.get_legend_handles_labels()
+    more_handles, more_labels = right.get_legend_handles_labels()
+    ax.legend(handles + more_handles, labels + more_labels, fontsize=8, **kwargs)
+
+
 def _history(classifier: object):
     check_is_fitted(classifier, "history_")
     return classifier.history_
@@ -186,11 +193,11 @@ def plot_weights(classifier: object, *, ax: Axes | None = None) -> Axes:
     ax.set(xlabel="epoch", ylabel="class weight in the cross-entropy",
            title="Separability weights over training")  # fmt: skip
     right = ax.twinx()
-    right.step(epochs, [r[2] for r in rows], where="post", color="0.3", linestyle="--", label="sub-clusters")
-    right.set_ylabel("number of sub-clusters")
-    lines = ax.get_legend_handles_labels()
-    more = right.get_legend_handles_labels()
-    ax.legend(lines[0] + more[0], lines[1] + more[1], fontsize=8)
+    n_sub = [r[2] for r in rows]
+    right.step(epochs, n_sub, where="post", color="0.3", linestyle="--", label="sub-clusters")
+    right.set(ylabel="number of sub-clusters", ylim=(0, max(n_sub) * 1.15))
+    right.yaxis.get_major_locator().set_params(integer=True)
+    _legend_of_both(ax, right)
     return ax
 
 
@@ -225,7 +232,6 @@ def plot_training(classifier: object, *, ax: Axes | None = None) -> Axes:
         if points:
             right.plot(*zip(*points, strict=True), color="black", linestyle=style, label=label)
     right.set(ylabel="balanced score", ylim=(0, 1))
-    lines = ax.get_legend_handles_labels()
-    more = right.get_legend_handles_labels()
-    ax.legend(lines[0] + more[0], lines[1] + more[1], fontsize=8)
+    # below the axes: the curves fill the whole plot
+    _legend_of_both(ax, right, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.14))
     return ax
