@@ -24,7 +24,7 @@ def paper_table(dataset: str, split: str = "standard") -> pd.DataFrame:
 
     Examples
     --------
-    >>> paper_table("hiv", "standard").loc["LTDD", "BA"]
+    >>> float(paper_table("hiv", "standard").loc["LTDD", "BA"])
     77.63
     """
     rows = {}
