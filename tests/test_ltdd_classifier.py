@@ -1,3 +1,5 @@
+import pickle
+
 import numpy as np
 import pytest
 import torch
@@ -202,3 +204,16 @@ def test_quiet_by_default_and_verbose_prints_an_epoch_table(capsys):
     LTDDClassifier(**FAST, verbose=1).fit(X_SMALL, Y_SMALL)
     out = capsys.readouterr().out
     assert "valid_ba" in out and "train_loss" in out
+
+
+def test_a_model_trained_on_gpu_loads_and_predicts_on_a_cpu_only_machine():
+    clf = LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL)
+    expected = clf.predict_proba(X_TEST[:20])
+    clf.net_.device, clf.device_ = "cuda", "cuda"  # what a GPU fit leaves behind
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA; the fallback to CPU is for machines without it")
+    with pytest.warns(UserWarning) as record:
+        back = pickle.loads(pickle.dumps(clf))
+    assert any("no CUDA devices are available" in str(w.message) for w in record)
+    assert back.device_ == "cpu"
+    np.testing.assert_array_equal(back.predict_proba(X_TEST[:20]), expected)

@@ -433,6 +433,11 @@ class LTDDClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         self._check_known(y)
         return super().score(X, y, sample_weight=sample_weight)
 
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        if "net_" in state:  # skorch moves a CUDA-trained net to the CPU where CUDA is missing
+            self.device_ = str(self.net_.device)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
