@@ -137,8 +137,11 @@ def _fit_predict(method, features, y, train, valid, test, seed, args):
     )
     clf.fit(graphs[train], y[train], validation_data=(graphs[valid], y[valid]))
     seconds = time.perf_counter() - start
+    # graphs actually trained on: resampling changes the epoch size, early stopping the epochs
+    trained = sum(batch["train_batch_size"] for epoch in clf.history_ for batch in epoch["batches"]
+                  if "train_batch_size" in batch)  # fmt: skip
     return (clf.predict_proba(graphs[valid]), clf.predict_proba(graphs[test]), clf.classes_, seconds,
-            len(train) * args["epochs"] / seconds)  # fmt: skip
+            trained / seconds)  # fmt: skip
 
 
 def run_benchmark(

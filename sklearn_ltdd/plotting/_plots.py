@@ -68,6 +68,8 @@ def plot_class_accuracy(
     >>> ax = plot_class_accuracy({"CE": ce, "LTDD": ltdd}, X_test, y_test, y_train)  # doctest: +SKIP
     """
     ax = _axes(ax)
+    from matplotlib.ticker import FuncFormatter
+
     if not isinstance(models, Mapping):
         models = {type(models).__name__: models}
     classes, counts = np.unique(np.asarray(y_train), return_counts=True)
@@ -82,6 +84,9 @@ def plot_class_accuracy(
     ax.set(xscale="log", ylim=(0, 1.05), xlabel="training samples in the class (log scale)",
            ylabel="test accuracy of the class (recall)",
            title="Accuracy per class against class size")  # fmt: skip
+    plain = FuncFormatter(lambda value, _: f"{value:g}")  # 40, 100, 400 rather than 4×10¹
+    ax.xaxis.set_major_formatter(plain)
+    ax.xaxis.set_minor_formatter(plain)
     ax.grid(alpha=0.3)
     ax.legend()
     return ax
