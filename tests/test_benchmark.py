@@ -61,11 +61,12 @@ def test_benchmark_runs_resumes_and_writes_tables(tmp_path, capsys):
         ("fp_lr", 1),
     ]
     assert all(0 <= r["BA"] <= 1 and 0 <= r["BA_tail"] <= 1 and r["seconds"] > 0 for r in runs)
-    for r in runs:  # graphs/s counts the graphs trained on: every training graph, each epoch
-        if r["method"] == "fp_lr":
+    for r in runs:  # graphs/s counts the graphs trained on: each epoch every training graph but
+        if r["method"] == "fp_lr":  # a last batch of one, which BatchNorm cannot train on
             assert r["graphs_per_s"] is None
         else:
-            assert r["graphs_per_s"] * r["seconds"] == pytest.approx(2 * r["n_train"], abs=2)
+            per_epoch = r["n_train"] - (r["n_train"] % 128 == 1)
+            assert r["graphs_per_s"] * r["seconds"] == pytest.approx(2 * per_epoch)
     table = (out / "solubility-random.md").read_text()
     assert "| fp_lr | – | 2 |" in table and "| ce | 2 | 2 |" in table
     printed = capsys.readouterr().out
