@@ -3,6 +3,8 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 from joblib import dump, load
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import NotFittedError
@@ -17,7 +19,7 @@ from sklearn.utils.estimator_checks import (
 
 from sklearn_ltdd import LTDDClassifier, SmilesGraphizer
 from sklearn_ltdd.classifier import _schedule
-from sklearn_ltdd.classifier._data import stratified_holdout
+from sklearn_ltdd.classifier._data import oversample, stratified_holdout
 from sklearn_ltdd.datasets import load_solubility, make_long_tailed
 from sklearn_ltdd.featurize import InvalidSmilesError
 from sklearn_ltdd.metrics import balanced_accuracy_score, balanced_f1_scorer
@@ -145,6 +147,17 @@ def test_tiny_tail_classes_and_user_validation_set():
     assert "valid_ba" in with_valid.history_[-1]
     no_valid = LTDDClassifier(**FAST, validation_fraction=0.0).fit(X_SMALL, Y_SMALL)
     assert "valid_ba" not in no_valid.history_[-1]
+
+
+@given(st.lists(st.integers(0, 3), min_size=1, max_size=60), st.integers(0, 2**31 - 1))
+def test_oversample_keeps_every_sample_and_balances_classes(labels, seed):
+    y = np.array(labels)
+    positions = np.arange(100, 100 + len(y))  # training positions need not start at 0
+    drawn = oversample(positions, y, np.random.RandomState(seed))
+    assert set(positions) <= set(drawn.tolist()) <= set(positions.tolist())
+    drawn_labels = y[drawn - 100]
+    counts = np.unique(y, return_counts=True)[1]
+    assert np.unique(drawn_labels, return_counts=True)[1].tolist() == [counts.max()] * len(counts)
 
 
 def test_sample_weight():

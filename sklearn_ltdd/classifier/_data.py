@@ -8,7 +8,7 @@ from torch.utils.data import Dataset
 
 from ..featurize import GraphStore, GraphStorePair
 
-__all__ = ["GraphDataset", "collate_graphs", "stratified_holdout"]
+__all__ = ["GraphDataset", "collate_graphs", "oversample", "stratified_holdout"]
 
 
 class GraphDataset(Dataset):
@@ -59,3 +59,14 @@ def stratified_holdout(
         valid.append(members[:n_valid])
         train.append(members[n_valid:])
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(valid))
+
+
+def oversample(positions: np.ndarray, y: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
+    """Class-balance ``positions`` (labels ``y``): every position once, then each class topped up
+    with draws with replacement from its own members to the largest class's count.
+
+    (Drawing whole classes with replacement would leave out about a third of each head class.)
+    """
+    classes, counts = np.unique(y, return_counts=True)
+    extra = [rng.choice(positions[y == c], counts.max() - n) for c, n in zip(classes, counts, strict=True)]
+    return np.concatenate([positions, *extra])

@@ -23,7 +23,7 @@ from ..metrics import balanced_accuracy_score, balanced_f1_score
 from ..nn import LTDDModule
 from ..nn._long_tail_losses import BASELINES
 from ._baselines import BaselinePhase, SwitchableSampler
-from ._data import GraphDataset, collate_graphs, stratified_holdout
+from ._data import GraphDataset, collate_graphs, oversample, stratified_holdout
 from ._net import LTDDNet
 from ._schedule import Recluster
 
@@ -120,7 +120,8 @@ class LTDDClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     weight_formula : {"paper", "code"}, default="paper"
         Normalised inverse distances summed (paper) or averaged softmax(−d) (reference code).
     resample : bool, default=False
-        Class-balance the training set by resampling with replacement (reference code).
+        Class-balance the training set as the reference code does: every sample is kept and
+        each class is topped up with draws with replacement to the largest class's count.
     validation_fraction : float, default=0.1
         Stratified hold-out for checkpoint selection by balanced accuracy; 0 keeps the last
         epoch. Ignored when ``validation_data`` is passed to ``fit``.
@@ -328,10 +329,7 @@ class LTDDClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         else:
             train_idx, valid = np.arange(len(y)), None
         if self.resample:  # the reference code's class-balanced resampling with replacement
-            per_class = np.bincount(codes[train_idx]).max()
-            train_idx = np.concatenate(
-                [rng.choice(train_idx[codes[train_idx] == c], per_class) for c in np.unique(codes[train_idx])]
-            )
+            train_idx = oversample(train_idx, codes[train_idx], rng)
         train = GraphDataset(graphs[train_idx], codes[train_idx], weights[train_idx])
 
         with tempfile.TemporaryDirectory(prefix="sklearn-ltdd-") as checkpoint_dir:
