@@ -75,3 +75,12 @@ def test_benchmark_runs_resumes_and_writes_tables(tmp_path, capsys):
     assert (out / "solubility-random.jsonl").read_text().splitlines() == lines
     with pytest.raises(ValueError, match="unknown methods"):
         run_benchmark("solubility", methods=["svm"], out_dir=out)
+
+
+def test_every_benchmark_variant_is_a_valid_classifier_configuration():
+    from sklearn_ltdd import LTDDClassifier
+    from sklearn_ltdd.benchmark._run import METHODS, VARIANTS
+
+    for name, (method, params) in VARIANTS.items():
+        assert name in METHODS
+        LTDDClassifier(method=method, **params)._validate_params()
