@@ -68,7 +68,7 @@ def plot_class_accuracy(
     >>> ax = plot_class_accuracy({"CE": ce, "LTDD": ltdd}, X_test, y_test, y_train)  # doctest: +SKIP
     """
     ax = _axes(ax)
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     if not isinstance(models, Mapping):
         models = {type(models).__name__: models}
@@ -84,9 +84,10 @@ def plot_class_accuracy(
     ax.set(xscale="log", ylim=(0, 1.05), xlabel="training samples in the class (log scale)",
            ylabel="test accuracy of the class (recall)",
            title="Accuracy per class against class size")  # fmt: skip
-    plain = FuncFormatter(lambda value, _: f"{value:g}")  # 40, 100, 400 rather than 4×10¹
-    ax.xaxis.set_major_formatter(plain)
-    ax.xaxis.set_minor_formatter(plain)
+    # plain 50, 100, 200 rather than 4×10¹-style labels on every minor tick
+    ax.xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.grid(alpha=0.3)
     ax.legend()
     return ax
