@@ -116,12 +116,15 @@ class LTDDClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     weighting : {"both", "class_distance", "subcluster_distance", "none", "subcluster"}, default="both"
         Which separability weights feed the cross-entropy (paper Table 4 ablations);
         ``"subcluster"`` weights each sample by its own sub-cluster's distance to the nearest
-        other class, which also acts on binary tasks where class weights are uniform.
+        other class, which also acts on binary tasks where class weights are uniform (it
+        corrects separability, not the class prior).
     weight_formula : {"paper", "code"}, default="paper"
         Normalised inverse distances summed (paper) or averaged softmax(−d) (reference code).
     resample : bool, default=False
         Class-balance the training set as the reference code does: every sample is kept and
         each class is topped up with draws with replacement to the largest class's count.
+        On binary tasks, where the separability weights are uniform, this is what balances the
+        decision (see the results page of the documentation).
     validation_fraction : float, default=0.1
         Stratified hold-out for checkpoint selection by balanced accuracy; 0 keeps the last
         epoch. Ignored when ``validation_data`` is passed to ``fit``.
