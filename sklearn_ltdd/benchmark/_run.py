@@ -22,7 +22,7 @@ from ._fingerprint_models import FINGERPRINT_MODELS, make_fingerprint_model
 __all__ = ["METHODS", "run_benchmark", "summarise", "tune_threshold"]
 
 #: benchmark name → (LTDDClassifier method, other parameters). LTDD with the paper's defaults, and
-#: two changes that act on binary tasks, where the paper's class weights are uniform (spec §6):
+#: two changes that act on binary tasks, where the paper's class weights are uniform (docs/method.md):
 #: per-sub-cluster weights, and the reference code's class-balanced resampling; plain CE with
 #: that resampling separates what the resampling does from what the method does.
 VARIANTS = {
@@ -141,8 +141,7 @@ def _fit_predict(method, features, y, train, valid, test, seed, args):
     clf.fit(graphs[train], y[train], validation_data=(graphs[valid], y[valid]))
     seconds = time.perf_counter() - start
     # graphs actually trained on: resampling changes the epoch size, early stopping the epochs
-    trained = sum(batch["train_batch_size"] for epoch in clf.history_ for batch in epoch["batches"]
-                  if "train_batch_size" in batch)  # fmt: skip
+    trained = sum(map(sum, clf.history_[:, "batches", :, "train_batch_size"]))
     return (clf.predict_proba(graphs[valid]), clf.predict_proba(graphs[test]), clf.classes_, seconds,
             trained / seconds)  # fmt: skip
 
