@@ -115,7 +115,7 @@ def test_decoupling_freezes_the_encoder_and_retrains_the_head(monkeypatch):
 
     def remember_encoder_at_switch(self, net, **kwargs):
         switch(self, net, **kwargs)
-        if net.ltdd_state_["second_phase"] and not snapshots:
+        if net.module_.encoder_frozen and not snapshots:
             snapshots["encoder"] = copy.deepcopy(net.module_.encoder.state_dict())
             snapshots["head"] = copy.deepcopy(net.module_.head.state_dict())
 

@@ -1,5 +1,5 @@
+import copy
 import math
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -8,8 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sklearn_ltdd import SmilesGraphizer
-from sklearn_ltdd.classifier._net import LTDDNet
 from sklearn_ltdd.nn import (
+    GCNEncoder,
+    LTDDLoss,
     drop_edges,
     edge_drop_probabilities,
     separability_weights,
@@ -17,6 +18,7 @@ from sklearn_ltdd.nn import (
     supcon_loss,
     view_partner,
 )
+from sklearn_ltdd.nn._criteria import CrossEntropyLoss
 
 
 def loop_term(z, i, positives, denominator, tau):
@@ -167,17 +169,62 @@ def test_drop_edges_statistics_on_real_molecules():
     graphs = SmilesGraphizer().fit_transform(["c1ccccc1CCN(C)C(=O)c1ccncc1"] * 200).batch()
     torch.manual_seed(0)
     expected = edge_drop_probabilities(graphs.edge_index, graphs.num_nodes, 0.15).sum()
-    dropped = [graphs.edge_index.shape[1] - drop_edges(graphs, 0.15).edge_index.shape[1] for _ in range(20)]
+    dropped = [int((drop_edges(graphs, 0.15).edge_weight == 0).sum()) for _ in range(20)]
     assert np.mean(dropped) == pytest.approx(float(expected), rel=0.05)
     view = drop_edges(graphs, 0.15)
     assert view.x is graphs.x and view.num_graphs == graphs.num_graphs  # nodes untouched
+    assert view.edge_index is graphs.edge_index and set(view.edge_weight.unique().tolist()) <= {0.0, 1.0}
+
+
+def test_a_dropped_edge_weighs_as_much_as_a_removed_one():
+    graphs = SmilesGraphizer().fit_transform(["CC(=O)Oc1ccccc1C(=O)O", "CCN", "c1ccncc1"]).batch()
+    encoder = GCNEncoder(74, 8, 2).eval()
+    view = drop_edges(graphs, 0.3)
+    removed = copy.copy(graphs)
+    removed.edge_index = graphs.edge_index[:, view.edge_weight.bool()]
+    torch.testing.assert_close(encoder(view), encoder(removed))
 
 
 def test_weighted_cross_entropy_equals_repeating_rows():
-    net = SimpleNamespace(ltdd_state_={})  # warm-up state: no separability weights yet
+    criterion = CrossEntropyLoss(torch.tensor([2.0, 1.0]))
     logits = torch.tensor([[2.0, -1.0], [0.5, 0.3], [-1.0, 1.5]])
     y = torch.tensor([0, 1, 1])
-    weighted = LTDDNet.classification_loss(net, logits, {"y": y, "weight": torch.tensor([2.0, 1.0, 0.0])})
+    weighted = criterion((logits, None), {"y": y, "weight": torch.tensor([2.0, 1.0, 0.0])})
     rows = torch.tensor([0, 0, 1])
-    repeated = LTDDNet.classification_loss(net, logits[rows], {"y": y[rows], "weight": torch.ones(3)})
+    repeated = criterion((logits[rows], None), {"y": y[rows], "weight": torch.ones(3)})
     torch.testing.assert_close(weighted, repeated)
+
+
+def test_ltdd_loss_by_hand():
+    """CE weighted by sample weight · ω[y] · sub-cluster weight, sub-cluster ids looked up by the
+    training position of each batch row, plus the sub-cluster contrastive loss on both views."""
+    criterion = LTDDLoss(torch.tensor([3.0, 2.0]), tau1=0.2, tau2=0.3, beta=0.5)
+    criterion.warmup = False
+    sub_of_position = torch.tensor([0, 1, 1, 2, 0])
+    criterion.set_state(sub_of_position, torch.tensor([0.3, 0.7]), torch.tensor([1.0, 2.0, 0.5]))
+    logits = torch.tensor([[1.0, -1.0], [0.2, 0.4], [-0.5, 0.5]])
+    z = torch.tensor([[1.0, 0, 0], [0, 1, 0], [1, 1, 0], [1, 0, 1], [0, 1, 1], [1, 1, 1]])
+    targets = {
+        "y": torch.tensor([0, 1, 0]),
+        "index": torch.tensor([4, 3, 1]),
+        "weight": torch.tensor([1.0, 2.0, 1.0]),
+    }
+    loss = criterion((logits, z), targets)
+
+    rows = zip(logits.tolist(), [0, 1, 0], strict=True)
+    ce = [-math.log(math.exp(r[c]) / sum(math.exp(v) for v in r)) for r, c in rows]
+    # rows → positions 4, 3, 1 → sub-clusters 0, 2, 1; classes 0, 1, 0
+    w = [1.0 * 0.3 * 1.0, 2.0 * 0.7 * 0.5, 1.0 * 0.3 * 2.0]
+    expected_ce = sum(wi * ci for wi, ci in zip(w, ce, strict=True)) / sum(w)
+    expected_contrastive = subcluster_contrastive_loss(
+        torch.nn.functional.normalize(z, dim=1),
+        torch.tensor([0, 1, 0] * 2),
+        torch.tensor([0, 2, 1] * 2),
+        tau1=0.2,
+        tau2=0.3,
+        beta=0.5,
+    )
+    torch.testing.assert_close(loss, expected_contrastive + torch.tensor(expected_ce))
+    means = criterion.pop_epoch_means()
+    assert means == pytest.approx({"contrastive_loss": float(expected_contrastive), "ce_loss": expected_ce})
+    assert criterion.pop_epoch_means() == {}  # read once, then reset

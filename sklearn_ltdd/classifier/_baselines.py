@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from skorch.callbacks import Callback
 from torch.utils.data import Sampler
@@ -14,11 +15,12 @@ class SwitchableSampler(Sampler):
 
     skorch builds a new DataLoader every epoch around the same sampler object, so a callback
     flips ``balanced`` and the next epoch's batches are class-balanced. Draws use torch's global
-    generator, which the classifier seeds.
+    generator, which the classifier seeds. Labels are kept as a numpy array (a fitted net holds
+    its sampler, and only skorch's own attributes are mapped between devices when unpickling).
     """
 
-    def __init__(self, y: torch.Tensor):
-        self.y = y
+    def __init__(self, y: np.ndarray):
+        self.y = np.asarray(y)
         self.balanced = False
 
     def __len__(self) -> int:
@@ -27,35 +29,38 @@ class SwitchableSampler(Sampler):
     def __iter__(self):
         if not self.balanced:
             return iter(torch.randperm(len(self.y)).tolist())
-        counts = torch.bincount(self.y).float()
-        weights = 1 / counts[self.y]  # every class equally likely, samples uniform within a class
+        y = torch.from_numpy(self.y)
+        weights = 1 / torch.bincount(y).float()[y]  # every class equally likely, samples uniform within
         return iter(torch.multinomial(weights, len(self.y), replacement=True).tolist())
 
 
 class BaselinePhase(Callback):
-    """Switch phases of the baselines that have two: ``ib`` (cross-entropy, then the IB loss from
-    half-way) and ``decoupling`` (instance-balanced training, then, for the last fifth of the
-    epochs, a freshly initialised head trained on class-balanced batches over a frozen encoder)."""
+    """Switch the baselines that have two phases at epoch ``switch_epoch``: ``ib`` turns its
+    criterion's influence-balanced loss on; ``decoupling`` freezes the encoder, re-initialises the
+    head and switches ``sampler`` to class-balanced batches."""
 
-    def __init__(self, method: str, max_epochs: int, sampler: SwitchableSampler | None = None):
+    def __init__(self, method: str, switch_epoch: int, sampler: SwitchableSampler | None = None):
         self.method = method
-        self.max_epochs = max_epochs
+        self.switch_epoch = switch_epoch
         self.sampler = sampler
-
-    def switch_epoch(self) -> int:
-        if self.method == "ib":
-            return self.max_epochs // 2
-        return self.max_epochs - max(1, self.max_epochs // 5)
 
     def on_epoch_begin(self, net, **kwargs) -> None:
         epoch = len(net.history) - 1
-        state = net.ltdd_state_
-        second = epoch >= self.switch_epoch()
-        if self.method == "decoupling" and second and not state.get("second_phase"):
-            net.module_.encoder.requires_grad_(False)
-            for layer in net.module_.head.modules():
-                if hasattr(layer, "reset_parameters"):
-                    layer.reset_parameters()
-            self.sampler.balanced = True
-        state["second_phase"] = second
+        second = epoch >= self.switch_epoch
+        if second and epoch == self.switch_epoch:
+            if self.method == "ib":
+                net.criterion_.active = True
+            else:
+                net.module_.freeze_encoder()
+                for layer in net.module_.head.modules():
+                    if hasattr(layer, "reset_parameters"):
+                        layer.reset_parameters()
+                self.sampler.balanced = True
         net.history.record("phase", f"{self.method}-{'second' if second else 'first'}")
+
+
+def switch_epoch(method: str, max_epochs: int) -> int:
+    """``ib`` switches half-way; ``decoupling`` re-trains the head for the last fifth."""
+    if method == "ib":
+        return max_epochs // 2
+    return max_epochs - max(1, max_epochs // 5)

@@ -13,13 +13,17 @@ __all__ = ["GraphDataset", "collate_graphs", "oversample", "stratified_holdout"]
 
 class GraphDataset(Dataset):
     """Positions into a graph store, with labels and sample weights. Items are (dataset, position)
-    pairs so that one module-level collate function serves every dataset (and pickles)."""
+    pairs so that one module-level collate function serves every dataset (and pickles).
+
+    :meth:`to` moves the store, labels and weights to a device once; a batch is then a gather on
+    that device.
+    """
 
     def __init__(
         self,
         graphs: GraphStore | GraphStorePair,
-        y: np.ndarray | None = None,
-        sample_weight: np.ndarray | None = None,
+        y: np.ndarray | torch.Tensor | None = None,
+        sample_weight: np.ndarray | torch.Tensor | None = None,
     ):
         self.graphs = graphs
         n = len(graphs)
@@ -34,13 +38,33 @@ class GraphDataset(Dataset):
     def __getitem__(self, i: int) -> tuple[GraphDataset, int]:
         return self, i
 
+    def to(self, device: str | torch.device) -> GraphDataset:
+        """The same dataset with its graphs, labels and weights on ``device``."""
+        return GraphDataset(self.graphs.to(device), self.y.to(device), self.sample_weight.to(device))
+
+    def batch(self, index: torch.Tensor) -> tuple[object, dict[str, torch.Tensor]]:
+        """The graphs at ``index`` (a PyG Batch, or a pair) and their targets, on the dataset's device."""
+        graphs = self.graphs.batch(index)
+        index = index.to(self.y.device)
+        return graphs, {"y": self.y[index], "weight": self.sample_weight[index], "index": index}
+
+    def __getstate__(self) -> dict:
+        # numpy, not tensors: a pickled dataset must load where its device does not exist
+        return {
+            "graphs": self.graphs,
+            "y": self.y.cpu().numpy(),
+            "sample_weight": self.sample_weight.cpu().numpy(),
+        }
+
+    def __setstate__(self, state: dict) -> None:
+        self.graphs = state["graphs"]
+        self.y = torch.from_numpy(state["y"])
+        self.sample_weight = torch.from_numpy(state["sample_weight"])
+
 
 def collate_graphs(items: list[tuple[GraphDataset, int]]) -> tuple[object, dict[str, torch.Tensor]]:
     """One batch: the graphs (a PyG Batch, or a pair) and a dict of targets."""
-    dataset = items[0][0]
-    index = torch.tensor([i for _, i in items], dtype=torch.long)
-    targets = {"y": dataset.y[index], "weight": dataset.sample_weight[index], "index": index}
-    return dataset.graphs.batch(index), targets
+    return items[0][0].batch(torch.tensor([i for _, i in items], dtype=torch.long))
 
 
 def stratified_holdout(

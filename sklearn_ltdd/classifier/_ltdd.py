@@ -20,41 +20,74 @@ from skorch.helper import predefined_split
 from .._compat import Interval, StrOptions, _fit_context
 from ..featurize import GraphStore, GraphStorePair, InvalidSmilesError, SmilesGraphizer
 from ..metrics import balanced_accuracy_score, balanced_f1_score
-from ..nn import LTDDModule
+from ..nn import CRITERIA, LTDDModule
 from ..nn._long_tail_losses import BASELINES
-from ._baselines import BaselinePhase, SwitchableSampler
+from ._baselines import BaselinePhase, SwitchableSampler, switch_epoch
 from ._data import GraphDataset, collate_graphs, oversample, stratified_holdout
-from ._net import LTDDNet
-from ._schedule import Recluster
+from ._net import LTDDNet, softmax
+from ._schedule import Recluster, RecordLossTerms
 
 __all__ = ["LTDDClassifier"]
 
 
-def _validation_score(metric, net, dataset) -> float:
+def _labels(targets: dict) -> np.ndarray:
+    return targets["y"].cpu().numpy()
+
+
+def _validation_score(metric, net, dataset, y) -> float:
     with warnings.catch_warnings():
         # a small hold-out can lack a tail class; the score averages over the classes it has
         warnings.filterwarnings("ignore", "y_pred contains classes not in y_true", UserWarning)
-        return metric(dataset.y.numpy(), net.predict_proba(dataset).argmax(axis=1))
+        # predict_proba replays the outputs skorch cached during its validation pass: no second pass
+        return metric(y, net.predict_proba(dataset).argmax(axis=1))
 
 
-def _valid_balanced_accuracy(net, dataset, y=None) -> float:
-    return _validation_score(balanced_accuracy_score, net, dataset)
+def _valid_balanced_accuracy(net, dataset, y) -> float:
+    return _validation_score(balanced_accuracy_score, net, dataset, y)
 
 
-def _valid_balanced_f1(net, dataset, y=None) -> float:
-    return _validation_score(balanced_f1_score, net, dataset)
+def _valid_balanced_f1(net, dataset, y) -> float:
+    return _validation_score(balanced_f1_score, net, dataset, y)
+
+
+_DEVICES = "'auto', 'cpu', 'cuda' or 'cuda:<index>'"
 
 
 def _resolve_device(device: str) -> str:
+    """The device to train on, in torch's canonical spelling ('cpu', 'cuda', 'cuda:1')."""
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device={device!r} is not a device torch knows; use {_DEVICES}.") from None
+    if parsed.type == "cpu":
+        return "cpu"  # 'cpu:0' is the same device; skorch's checkpoints only know 'cpu'
+    if parsed.type != "cuda":
+        raise ValueError(f"device={device!r} is not supported; use {_DEVICES}.")
+    if not torch.cuda.is_available():
         raise ValueError(
             f"device={device!r} was requested but CUDA is not available (torch {torch.__version__}, "
             "torch.cuda.is_available() is False); use device='auto' or 'cpu', "
             "or install a CUDA build of torch."
         )
-    return device
+    if parsed.index is not None and parsed.index >= torch.cuda.device_count():
+        raise ValueError(
+            f"device={device!r} was requested but this machine has {torch.cuda.device_count()} CUDA "
+            f"device(s), numbered from 0."
+        )
+    return str(parsed)
+
+
+class _EpochLRScheduler(LRScheduler):
+    """skorch's LRScheduler without its torch scheduler in pickles: that scheduler holds the
+    optimizer, whose tensors would then be pickled outside skorch's device mapping (skorch issue
+    #1096). It is rebuilt at the start of every fit."""
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("policy_", None)
+        return state
 
 
 class LTDDClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
@@ -333,7 +366,9 @@ class LTDDClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             train_idx, valid = np.arange(len(y)), None
         if self.resample:  # the reference code's class-balanced resampling with replacement
             train_idx = oversample(train_idx, codes[train_idx], rng)
-        train = GraphDataset(graphs[train_idx], codes[train_idx], weights[train_idx])
+        # on the device once per fit: every batch is then a gather there, not a host copy
+        train = GraphDataset(graphs[train_idx], codes[train_idx], weights[train_idx]).to(self.device_)
+        valid = None if valid is None else valid.to(self.device_)
 
         with tempfile.TemporaryDirectory(prefix="sklearn-ltdd-") as checkpoint_dir:
             self.net_ = self._build_net(graphs, train, valid, seed, checkpoint_dir)
@@ -343,15 +378,24 @@ class LTDDClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         return self
 
     def _build_net(self, graphs, train, valid, seed, checkpoint_dir) -> LTDDNet:
-        callbacks = [("lr", LRScheduler(policy=torch.optim.lr_scheduler.ExponentialLR, gamma=self.lr_gamma))]
-        sampler = SwitchableSampler(train.y) if self.method == "decoupling" else None
+        callbacks = [
+            ("lr", _EpochLRScheduler(policy=torch.optim.lr_scheduler.ExponentialLR, gamma=self.lr_gamma))
+        ]
+        sampler = SwitchableSampler(train.y.cpu().numpy()) if self.method == "decoupling" else None
         if self.method == "ltdd":
-            callbacks.insert(0, ("recluster", Recluster(self)))
+            recluster = Recluster(
+                warmup_epochs=self.warmup_epochs, update_every=self.update_every, dynamic=self.dynamic,
+                min_cluster_size=self.min_cluster_size, cluster_method=self.cluster_method,
+                weighting=self.weighting, weight_formula=self.weight_formula,
+                adaptive_tau2=self.tau2 == "adaptive", random_state=seed,
+            )  # fmt: skip
+            callbacks = [("recluster", recluster), ("loss_terms", RecordLossTerms()), *callbacks]
         elif self.method in ("ib", "decoupling"):
-            callbacks.insert(0, ("phase", BaselinePhase(self.method, self.max_epochs, sampler)))
+            phase = BaselinePhase(self.method, switch_epoch(self.method, self.max_epochs), sampler)
+            callbacks.insert(0, ("phase", phase))
         if valid is not None:
-            # no caching: skorch cannot cache dict targets; costs one extra pass over validation
-            scoring = {"lower_is_better": False, "use_caching": False}
+            # both scores replay the outputs of skorch's validation pass (one forward pass per epoch)
+            scoring = {"lower_is_better": False, "use_caching": True, "target_extractor": _labels}
             callbacks += [
                 ("valid_ba", EpochScoring(_valid_balanced_accuracy, name="valid_ba", **scoring)),
                 ("valid_bf1", EpochScoring(_valid_balanced_f1, name="valid_bf1", **scoring)),
@@ -359,26 +403,31 @@ class LTDDClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
                                     f_optimizer=None, f_criterion=None, f_history=None)),
             ]  # fmt: skip
             if self.early_stopping:
-                callbacks.append(
-                    (
-                        "stop",
-                        EarlyStopping(
-                            monitor="valid_ba", lower_is_better=False, patience=self.early_stopping
-                        ),
-                    )
-                )
+                stop = EarlyStopping(monitor="valid_ba", lower_is_better=False, patience=self.early_stopping)
+                callbacks.append(("stop", stop))
         if self.verbose >= 2:
             callbacks.append(("progress", ProgressBar()))
-        net = LTDDNet(
+        criterion_params = {"criterion__class_counts": torch.bincount(train.y, minlength=len(self.classes_))}
+        if self.method == "ltdd":
+            criterion_params.update(
+                criterion__tau=self.tau, criterion__tau1=self.tau1, criterion__beta=self.beta,
+                criterion__tau2=0.1 if self.tau2 == "adaptive" else self.tau2,
+                criterion__term_a_scale=self.term_a_scale,
+            )  # fmt: skip
+        return LTDDNet(
             LTDDModule,
             module__in_features=graphs.num_node_features,
             module__n_classes=len(self.classes_),
             module__hidden=self.hidden,
             module__n_layers=self.n_layers,
             module__pair=isinstance(graphs, GraphStorePair),
-            criterion=torch.nn.CrossEntropyLoss,  # used for predict_proba's softmax; training has its own
+            module__edge_drop=tuple(self.edge_drop) if self.method == "ltdd" else None,
+            criterion=CRITERIA[self.method],
+            **criterion_params,
+            predict_nonlinearity=softmax,
             optimizer=torch.optim.Adam,
             optimizer__weight_decay=self.weight_decay,
+            optimizer__fused=True,  # one kernel for all parameters instead of ~10 per tensor
             lr=self.lr,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
@@ -392,18 +441,12 @@ class LTDDClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             callbacks=callbacks,
             device=self.device_,
             verbose=int(self.verbose > 0),
-            ltdd=self,
         )
-        counts = torch.bincount(train.y, minlength=len(self.classes_)).clamp_min(1).float()
-        net.ltdd_state_ = {"warmup": self.method == "ltdd" and self.warmup_epochs > 0, "seed": seed,
-                           "n_classes": len(self.classes_), "class_counts": counts.to(self.device_),
-                           "second_phase": False}  # fmt: skip
-        return net
 
     # ---- predict ---------------------------------------------------------------------------
     def _dataset(self, X: object) -> GraphDataset:
         check_is_fitted(self, "net_")
-        return GraphDataset(self._graphs(X))
+        return GraphDataset(self._graphs(X)).to(self.net_.device)
 
     def predict_proba(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
         """Class probabilities, columns in ``classes_`` order."""

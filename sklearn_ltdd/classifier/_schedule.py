@@ -11,7 +11,7 @@ from skorch.callbacks import Callback
 from ..cluster import BalancedSubcluster
 from ..nn import separability_weights
 
-__all__ = ["Recluster", "adaptive_tau2"]
+__all__ = ["Recluster", "RecordLossTerms", "adaptive_tau2"]
 
 
 def adaptive_tau2(
@@ -34,66 +34,82 @@ def adaptive_tau2(
 
 
 class Recluster(Callback):
-    """At the start of each epoch: decide the phase, and re-cluster when due.
+    """At the start of each epoch: set the phase of the net's :class:`~sklearn_ltdd.nn.LTDDLoss`,
+    and re-cluster when due.
 
     Epochs before ``warmup_epochs`` train with SupCon only. From then on, every ``update_every``
     epochs (only once when ``dynamic`` is False) the clean training graphs are embedded with the
     encoder in eval mode, split into balanced sub-clusters per class, and the class weights,
-    sub-cluster weights and per-class τ2 are recomputed. The net reads them from ``ltdd_state_``.
+    sub-cluster weights and (with ``adaptive_tau2``) per-class τ2 are recomputed and handed to the
+    criterion. The other parameters are :class:`~sklearn_ltdd.LTDDClassifier`'s.
     """
 
-    def __init__(self, ltdd):
-        self.ltdd = ltdd  # the LTDDClassifier, for its parameters
+    def __init__(
+        self,
+        warmup_epochs: int = 10,
+        update_every: int = 10,
+        dynamic: bool = True,
+        min_cluster_size: int = 10,
+        cluster_method: str = "balanced",
+        weighting: str = "both",
+        weight_formula: str = "paper",
+        adaptive_tau2: bool = False,
+        random_state: int | None = None,
+    ):
+        self.warmup_epochs = warmup_epochs
+        self.update_every = update_every
+        self.dynamic = dynamic
+        self.min_cluster_size = min_cluster_size
+        self.cluster_method = cluster_method
+        self.weighting = weighting
+        self.weight_formula = weight_formula
+        self.adaptive_tau2 = adaptive_tau2
+        self.random_state = random_state
 
     def due(self, epoch: int) -> bool:
-        start = self.ltdd.warmup_epochs
-        if epoch < start:
+        if epoch < self.warmup_epochs:
             return False
-        if not self.ltdd.dynamic:
-            return epoch == start
-        return (epoch - start) % self.ltdd.update_every == 0
+        if not self.dynamic:
+            return epoch == self.warmup_epochs
+        return (epoch - self.warmup_epochs) % self.update_every == 0
 
     def on_epoch_begin(self, net, dataset_train=None, **kwargs) -> None:
         epoch = len(net.history) - 1
-        state = net.ltdd_state_
-        state["warmup"] = epoch < self.ltdd.warmup_epochs
+        net.criterion_.warmup = epoch < self.warmup_epochs
         if self.due(epoch):
             self.update(net, dataset_train, epoch)
-        net.history.record("phase", "warmup" if state["warmup"] else "ltdd")
-        if "class_weights" in state:
-            net.history.record("class_weights", state["class_weights"].tolist())
-            net.history.record("n_subclusters", len(state["subcluster_class"]))
-
-    def on_epoch_end(self, net, **kwargs) -> None:
-        # per-epoch means of the batch-level loss terms, for plotting training curves
-        batches = net.history[-1]["batches"]
-        for key in ("contrastive_loss", "ce_loss"):
-            values = [b[key] for b in batches if key in b]
-            if values:
-                net.history.record(key, float(np.mean(values)))
+        net.history.record("phase", "warmup" if net.criterion_.warmup else "ltdd")
+        if net.criterion_.class_weights.numel():
+            net.history.record("class_weights", net.criterion_.class_weights.tolist())
+            net.history.record("n_subclusters", len(net.criterion_.subcluster_weights))
 
     @torch.no_grad()
     def update(self, net, dataset, epoch: int) -> None:
-        ltdd, state = self.ltdd, net.ltdd_state_
         z = net.embed_dataset(dataset)
         y = dataset.y.to(z.device)
-        seed = None if state["seed"] is None else state["seed"] + epoch
+        seed = None if self.random_state is None else self.random_state + epoch
         clusterer = BalancedSubcluster(
-            min_cluster_size=ltdd.min_cluster_size, method=ltdd.cluster_method, random_state=seed
+            min_cluster_size=self.min_cluster_size, method=self.cluster_method, random_state=seed
         ).fit(z, y)
         sub = clusterer.labels_
         sub_class = torch.as_tensor(clusterer.subcluster_class_.astype(np.int64), device=z.device)
         n_sub = torch.as_tensor(clusterer.n_subclusters_per_class_, device=z.device)
-        n_classes = state["n_classes"]
+        n_classes = len(net.criterion_.class_counts)
         present = torch.bincount(y, minlength=n_classes) > 0
         class_w, sub_w = separability_weights(
-            z, y, sub, sub_class, n_classes, weighting=ltdd.weighting, formula=ltdd.weight_formula
+            z, y, sub, sub_class, n_classes, weighting=self.weighting, formula=self.weight_formula
         )
-        class_w = torch.where(present, class_w, torch.zeros_like(class_w))
-        state.update(
-            sub=sub,  # per training position
-            subcluster_class=sub_class,
-            class_weights=class_w,
-            subcluster_weights=sub_w,
-            tau2=(adaptive_tau2(z, y, n_sub) if ltdd.tau2 == "adaptive" else None),
+        net.criterion_.set_state(
+            sub,  # per training position
+            torch.where(present, class_w, torch.zeros_like(class_w)),
+            sub_w,
+            adaptive_tau2(z, y, n_sub) if self.adaptive_tau2 else None,
         )
+
+
+class RecordLossTerms(Callback):
+    """Per-epoch means of the criterion's loss terms in the history (read once per epoch)."""
+
+    def on_epoch_end(self, net, **kwargs) -> None:
+        for name, value in net.criterion_.pop_epoch_means().items():
+            net.history.record(name, value)

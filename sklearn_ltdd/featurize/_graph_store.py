@@ -99,11 +99,11 @@ class GraphStore:
         return self.x.device
 
     def _index(self, index: object) -> torch.Tensor:
-        """Graph positions as a long tensor; accepts integer arrays, boolean masks and slices."""
+        """Graph positions as a long tensor on the host; accepts integer arrays, boolean masks and slices."""
         n = len(self)
         if isinstance(index, slice):
-            return torch.arange(n, device=self.node_ptr.device)[index]
-        index = torch.as_tensor(index, device=self.node_ptr.device)
+            return torch.arange(n)[index]
+        index = torch.as_tensor(index, device="cpu")
         if index.dtype == torch.bool:
             if index.shape != (n,):
                 raise IndexError(f"boolean mask of shape {tuple(index.shape)} for {n} graphs")
@@ -114,11 +114,22 @@ class GraphStore:
         return torch.where(index < 0, index + n, index)
 
     def _gather(self, index: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Sizes and node and edge positions of the graphs at ``index``, computed on the host."""
         n_nodes = self.node_ptr[index + 1] - self.node_ptr[index]
         n_edges = self.edge_ptr[index + 1] - self.edge_ptr[index]
         nodes = _ranges(self.node_ptr[index], n_nodes)
         edges = _ranges(self.edge_ptr[index], n_edges)
         return n_nodes, n_edges, nodes, edges
+
+    def _to_device(self, *host: torch.Tensor) -> list[torch.Tensor]:
+        """Host index tensors on the store's device, in one asynchronous copy."""
+        if self.device.type == "cpu":
+            return list(host)
+        packed = torch.cat(host)
+        if self.device.type == "cuda":
+            packed = packed.pin_memory()
+        packed = packed.to(self.device, non_blocking=True)
+        return list(packed.split([t.numel() for t in host]))
 
     def __getitem__(self, index: object) -> GraphStore | Data:
         """An integer gives one PyG ``Data``; an array, slice or mask gives a new store."""
@@ -126,27 +137,33 @@ class GraphStore:
             return self.to_data_list([index])[0]
         index = self._index(index)
         n_nodes, n_edges, nodes, edges = self._gather(index)
+        nodes_d, edges_d = self._to_device(nodes, edges)
         return GraphStore(
-            self.x[nodes],
-            self.edge_index[:, edges],
+            self.x[nodes_d],
+            self.edge_index[:, edges_d],
             _offsets(n_nodes),
             _offsets(n_edges),
-            None if self.edge_attr is None else self.edge_attr[edges],
-            self.valid_mask[index.cpu().numpy()],
+            None if self.edge_attr is None else self.edge_attr[edges_d],
+            self.valid_mask[index.numpy()],
         )
 
     def batch(self, index: object = None) -> Batch:
-        """A PyG ``Batch`` of the graphs at ``index`` (all graphs when None), in that order."""
+        """A PyG ``Batch`` of the graphs at ``index`` (all graphs when None), in that order.
+
+        Positions are computed on the host from the offsets (which stay there), so assembling a
+        batch never waits for the device; the features are gathered where the store lives.
+        """
         index = self._index(slice(None) if index is None else index)
         n_nodes, n_edges, nodes, edges = self._gather(index)
         node_ptr = _offsets(n_nodes)
         # shift each graph's local node numbers by where its nodes start in the batch
         shift = torch.repeat_interleave(node_ptr[:-1], n_edges, output_size=edges.numel())
-        graph_ids = torch.arange(index.numel(), device=index.device)
+        graph_ids = torch.repeat_interleave(torch.arange(index.numel()), n_nodes, output_size=nodes.numel())
+        nodes, edges, shift, graph_ids, node_ptr = self._to_device(nodes, edges, shift, graph_ids, node_ptr)
         batch = Batch(
             x=self.x.index_select(0, nodes),
             edge_index=self.edge_index.index_select(1, edges) + shift,
-            batch=torch.repeat_interleave(graph_ids, n_nodes, output_size=nodes.numel()),
+            batch=graph_ids,
             ptr=node_ptr,
         )
         if self.edge_attr is not None:
@@ -173,10 +190,22 @@ class GraphStore:
         return GraphStore(
             self.x.to(device),
             self.edge_index.to(device),
-            self.node_ptr.to(device),
-            self.edge_ptr.to(device),
+            self.node_ptr,  # offsets stay on the host: batch sizes are known without a device sync
+            self.edge_ptr,
             None if self.edge_attr is None else self.edge_attr.to(device),
             self.valid_mask,
+        )
+
+    def __getstate__(self) -> dict:
+        # numpy, not tensors: a store pickled on a GPU machine must load where there is none
+        return {k: v.cpu().numpy() if isinstance(v, torch.Tensor) else v for k, v in self.__dict__.items()}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(
+            {
+                k: torch.from_numpy(v) if k != "valid_mask" and isinstance(v, np.ndarray) else v
+                for k, v in state.items()
+            }
         )
 
     def __repr__(self) -> str:

@@ -1,12 +1,15 @@
 """The torch parts of LTDD: GCN encoder and classifier, edge-drop views, losses and weights."""
 
-from ._augment import drop_edges, edge_drop_probabilities, edge_drop_views, edge_drop_weights
+from ._augment import drop_edges, edge_drop_probabilities, edge_drop_views, edge_drop_weights, stack_views
+from ._criteria import CRITERIA, LTDDLoss
 from ._gcn import GCNEncoder, LTDDModule, MLPHead
 from ._losses import contrastive_term, subcluster_contrastive_loss, supcon_loss, view_partner
 from ._weights import separability_weights
 
 __all__ = [
+    "CRITERIA",
     "GCNEncoder",
+    "LTDDLoss",
     "LTDDModule",
     "MLPHead",
     "contrastive_term",
@@ -15,6 +18,7 @@ __all__ = [
     "edge_drop_views",
     "edge_drop_weights",
     "separability_weights",
+    "stack_views",
     "subcluster_contrastive_loss",
     "supcon_loss",
     "view_partner",

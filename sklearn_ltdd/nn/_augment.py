@@ -1,4 +1,9 @@
-"""Degree-weighted edge dropping, the two augmented views of LTDD (spec §3, GCA-style)."""
+"""Degree-weighted edge dropping, the two augmented views of LTDD (spec §3, GCA-style).
+
+A view keeps every edge and carries a 0/1 ``edge_weight`` instead of a shorter ``edge_index``:
+a dropped edge then contributes neither a message nor a degree to the GCN, exactly as if it were
+removed, and no step depends on how many edges survive, so nothing waits for the device.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ import torch
 from torch_geometric.data import Batch
 from torch_geometric.utils import degree
 
-__all__ = ["drop_edges", "edge_drop_probabilities", "edge_drop_views", "edge_drop_weights"]
+__all__ = ["drop_edges", "edge_drop_probabilities", "edge_drop_views", "edge_drop_weights", "stack_views"]
 
 MAX_DROP = 0.7
 
@@ -25,9 +30,8 @@ def edge_drop_weights(edge_index: torch.Tensor, n_nodes: int) -> torch.Tensor:
     deg = degree(edge_index[1], n_nodes)  # both directions are stored: in-degree = degree
     s = torch.log(deg[edge_index[1]])
     spread = s.max() - s.mean()
-    if spread <= 1e-12:
-        return torch.ones_like(s)
-    return (s.max() - s) / spread
+    # a select, not an ``if``: branching on a device value would wait for the device
+    return torch.where(spread > 1e-12, (s.max() - s) / spread.clamp_min(1e-12), torch.ones_like(s))
 
 
 def edge_drop_probabilities(edge_index: torch.Tensor, n_nodes: int, p: float) -> torch.Tensor:
@@ -35,25 +39,26 @@ def edge_drop_probabilities(edge_index: torch.Tensor, n_nodes: int, p: float) ->
     return torch.clamp(edge_drop_weights(edge_index, n_nodes) * p, max=MAX_DROP)
 
 
-def _drop(graphs: Batch, probability: torch.Tensor) -> Batch:
-    keep = torch.rand(probability.shape[0], device=probability.device) >= probability
-    view = copy.copy(graphs)  # shares the node tensors; only the edge fields are replaced
-    view.edge_index = graphs.edge_index[:, keep]
-    if getattr(graphs, "edge_attr", None) is not None:
-        view.edge_attr = graphs.edge_attr[keep]
+def _with_kept_edges(graphs: Batch, keep: torch.Tensor) -> Batch:
+    view = copy.copy(graphs)  # shares node and edge tensors; only the edge weights are new
+    previous = getattr(graphs, "edge_weight", None)
+    view.edge_weight = keep.to(graphs.x.dtype) if previous is None else previous * keep
     return view
 
 
 def edge_drop_views(graphs: Batch | tuple, ps: Sequence[float]) -> list:
-    """One view per base probability in ``ps``; the degree weights are computed once for all views.
+    """One view per base probability in ``ps``, as edge weights (1 kept, 0 dropped).
 
     ``graphs`` is a batch or a pair of batches (then each view is a pair). Edges are dropped
-    independently; nodes are kept.
+    independently; nodes are kept. The degree weights are computed once for all views.
     """
     sides = tuple(graphs) if isinstance(graphs, tuple | list) else (graphs,)
     weights = [edge_drop_weights(g.edge_index, g.num_nodes) for g in sides]
     views = [
-        tuple(_drop(g, torch.clamp(w * p, max=MAX_DROP)) for g, w in zip(sides, weights, strict=True))
+        tuple(
+            _with_kept_edges(g, torch.rand_like(w) >= torch.clamp(w * p, max=MAX_DROP))
+            for g, w in zip(sides, weights, strict=True)
+        )
         for p in ps
     ]
     return views if isinstance(graphs, tuple | list) else [view[0] for view in views]
@@ -62,3 +67,25 @@ def edge_drop_views(graphs: Batch | tuple, ps: Sequence[float]) -> list:
 def drop_edges(graphs: Batch | tuple, p: float) -> Batch | tuple:
     """A single edge-dropped view of the batch (or pair of batches)."""
     return edge_drop_views(graphs, (p,))[0]
+
+
+def _stack(views: Sequence[Batch]) -> Batch:
+    n_nodes, n_graphs = views[0].num_nodes, views[0].num_graphs
+    return Batch(
+        x=torch.cat([v.x for v in views]),
+        edge_index=torch.cat([v.edge_index + k * n_nodes for k, v in enumerate(views)], dim=1),
+        edge_weight=torch.cat([v.edge_weight for v in views]),
+        batch=torch.cat([v.batch + k * n_graphs for k, v in enumerate(views)]),
+        ptr=torch.cat([views[0].ptr[:1]] + [v.ptr[1:] + k * n_nodes for k, v in enumerate(views)]),
+    )
+
+
+def stack_views(views: Sequence[Batch | tuple]) -> Batch | tuple:
+    """The views of one batch as a single batch (view 0's graphs first), so that the encoder runs once.
+
+    Views of the same batch share their nodes and edges, so graph k of view v is graph
+    ``v · B + k`` of the result. Pairs are stacked side by side.
+    """
+    if isinstance(views[0], tuple | list):
+        return tuple(_stack(side) for side in zip(*views, strict=True))
+    return _stack(views)

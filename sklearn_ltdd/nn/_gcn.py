@@ -3,30 +3,61 @@
 from __future__ import annotations
 
 import itertools
+import warnings
+from collections.abc import Sequence
 
 import torch
 from torch import nn
 from torch_geometric.data import Batch
+from torch_geometric.index import index2ptr
 from torch_geometric.nn import GCNConv, global_add_pool
+from torch_geometric.nn.conv.gcn_conv import gcn_norm
+from torch_geometric.utils import add_self_loops
+
+from ._augment import edge_drop_views, stack_views
 
 __all__ = ["GCNEncoder", "LTDDModule", "MLPHead"]
 
 
 class GCNEncoder(nn.Module):
-    """GCN layers, each ``BatchNorm(ReLU(GCNConv(x)) + ReLU(Linear(x)))``, then sum pooling."""
+    """GCN layers, each ``BatchNorm(ReLU(GCNConv(x)) + ReLU(Linear(x)))``, then sum pooling.
+
+    An ``edge_weight`` on the batch (0 for the edges an augmented view dropped) weighs messages
+    and degrees. Equal to PyG's default ``GCNConv`` normalisation, computed once per batch.
+    """
 
     def __init__(self, in_features: int, hidden: int = 128, n_layers: int = 3):
         super().__init__()
         sizes = [in_features] + [hidden] * n_layers
-        self.convs = nn.ModuleList(GCNConv(a, b) for a, b in itertools.pairwise(sizes))
+        # normalised once per batch in forward, not once per layer
+        self.convs = nn.ModuleList(GCNConv(a, b, normalize=False) for a, b in itertools.pairwise(sizes))
         self.residuals = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(sizes))
         self.norms = nn.ModuleList(nn.BatchNorm1d(b) for b in sizes[1:])
 
     def forward(self, batch: Batch) -> torch.Tensor:
         x = batch.x
+        adj_t = normalized_adjacency(batch.edge_index, getattr(batch, "edge_weight", None), x.shape[0])
         for conv, residual, norm in zip(self.convs, self.residuals, self.norms, strict=True):
-            x = norm(torch.relu(conv(x, batch.edge_index)) + torch.relu(residual(x)))
+            x = norm(torch.relu(conv(x, adj_t)) + torch.relu(residual(x)))
         return global_add_pool(x, batch.batch, size=batch.num_graphs)
+
+
+def normalized_adjacency(edge_index: torch.Tensor, edge_weight: torch.Tensor | None, n: int) -> torch.Tensor:
+    """GCN's D^-1/2 (A + I) D^-1/2 as a sparse CSR matrix indexed [target, source].
+
+    Built once per batch and shared by all layers: a sparse-dense product costs less than a
+    message per edge. Molecules carry no self-loops, so adding them needs no mask (which would
+    make the edge count data-dependent and wait for the device).
+    """
+    edge_index, weight = add_self_loops(edge_index, edge_weight, fill_value=1.0, num_nodes=n)
+    edge_index, weight = gcn_norm(edge_index, weight, n, add_self_loops=False)
+    target, source = edge_index[1], edge_index[0]
+    order = torch.argsort(target * n + source)  # CSR: rows sorted, columns sorted within a row
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta state", UserWarning)
+        return torch.sparse_csr_tensor(
+            index2ptr(target[order], n), source[order], weight[order], (n, n), check_invariants=False
+        )
 
 
 class MLPHead(nn.Module):
@@ -46,22 +77,53 @@ class MLPHead(nn.Module):
 
 
 class LTDDModule(nn.Module):
-    """Encoder plus classifier. A pair of batches (reactants, products) shares the encoder and
-    concatenates the two embeddings."""
+    """Encoder plus classifier; ``forward`` returns ``(logits, embeddings)``.
+
+    A pair of batches (reactants, products) shares the encoder and concatenates the two
+    embeddings. With ``edge_drop`` set, training mode augments like dropout does: the batch of B
+    graphs becomes one batch of its views (one per drop probability, stacked, so the encoder runs
+    once), the embeddings have a row per view and graph, and the logits are those of view 0.
+    In eval mode the graphs are used as they are.
+    """
 
     def __init__(
-        self, in_features: int, n_classes: int, hidden: int = 128, n_layers: int = 3, pair: bool = False
+        self,
+        in_features: int,
+        n_classes: int,
+        hidden: int = 128,
+        n_layers: int = 3,
+        pair: bool = False,
+        edge_drop: Sequence[float] | None = None,
     ):
         super().__init__()
         self.encoder = GCNEncoder(in_features, hidden, n_layers)
         self.head = MLPHead(hidden * (2 if pair else 1), n_classes, hidden)
+        self.edge_drop = None if edge_drop is None else tuple(edge_drop)
+        self.encoder_frozen = False
 
-    def embed(self, graphs: Batch | tuple[Batch, Batch]) -> torch.Tensor:
+    def freeze_encoder(self) -> None:
+        """Stop training the encoder: no gradients, and BatchNorm statistics stay as they are."""
+        self.encoder.requires_grad_(False)
+        self.encoder_frozen = True
+        self.encoder.eval()
+
+    def train(self, mode: bool = True) -> LTDDModule:
+        super().train(mode)
+        if self.encoder_frozen:
+            self.encoder.eval()
+        return self
+
+    def embed(self, graphs: Batch | Sequence[Batch]) -> torch.Tensor:
         """The graph embedding h (not normalised)."""
         if isinstance(graphs, tuple | list):
             return torch.cat([self.encoder(g) for g in graphs], dim=1)
         return self.encoder(graphs)
 
-    def forward(self, graphs: Batch | tuple[Batch, Batch]) -> torch.Tensor:
-        """Class logits."""
-        return self.head(self.embed(graphs))
+    def forward(self, graphs: Batch | Sequence[Batch]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Class logits and graph embeddings (of every view when augmenting)."""
+        if self.training and self.edge_drop is not None:
+            n_graphs = (graphs[0] if isinstance(graphs, tuple | list) else graphs).num_graphs
+            h = self.embed(stack_views(edge_drop_views(graphs, self.edge_drop)))
+            return self.head(h[:n_graphs]), h
+        h = self.embed(graphs)
+        return self.head(h), h

@@ -33,10 +33,10 @@ def contrastive_term(
     log_prob = (logits - log_norm).masked_fill(~positives, 0.0)
     n_pos = positives.sum(dim=1)
     has_pos = n_pos > 0
-    if not has_pos.any():
-        return z.sum() * 0.0  # keeps the graph connected, contributes nothing
-    per_anchor = -log_prob.sum(dim=1)[has_pos] / n_pos[has_pos]
-    return per_anchor.mean()
+    # masked mean instead of boolean indexing: no device sync, and 0 (still connected) when no
+    # anchor has a positive
+    per_anchor = -log_prob.sum(dim=1) / n_pos.clamp_min(1)
+    return (per_anchor * has_pos).sum() / has_pos.sum().clamp_min(1)
 
 
 def supcon_loss(z: torch.Tensor, y: torch.Tensor, tau: float = 0.1) -> torch.Tensor:

@@ -1,0 +1,189 @@
+"""The training losses as skorch criteria: one module per method, chosen with ``criterion=``.
+
+Every criterion takes the module's output ``(logits, embeddings)``, the batch targets (a dict with
+``y``, the sample ``weight`` and the training-set ``index`` of each sample) and the classifier
+head, and returns one scalar. Class counts and LTDD's re-clustering state are buffers, so they
+follow the net to its device and pickle through skorch's device mapping.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import _long_tail_losses as lt
+from ._losses import subcluster_contrastive_loss, supcon_loss
+
+__all__ = [
+    "CRITERIA",
+    "BalancedSoftmaxLoss",
+    "ClassBalancedFocalLoss",
+    "ClassDependentTemperatureLoss",
+    "CostSensitiveLoss",
+    "CrossEntropyLoss",
+    "InfluenceBalancedLoss",
+    "LTDDLoss",
+    "MixupLoss",
+]
+
+
+def weighted_mean(per_sample: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    return (weight * per_sample).sum() / weight.sum().clamp_min(1e-12)
+
+
+class _LongTailLoss(nn.Module):
+    """A per-sample loss averaged with the sample weights; ``class_counts`` are the training n_c."""
+
+    def __init__(self, class_counts: torch.Tensor):
+        super().__init__()
+        self.register_buffer("class_counts", torch.as_tensor(class_counts, dtype=torch.float32).clamp_min(1))
+
+    def per_sample(self, logits, embeddings, y, head) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, y_pred: tuple, targets: dict, head: nn.Module | None = None) -> torch.Tensor:
+        logits, embeddings = y_pred
+        return weighted_mean(self.per_sample(logits, embeddings, targets["y"], head), targets["weight"])
+
+
+class CrossEntropyLoss(_LongTailLoss):
+    """Plain cross-entropy (``"ce"``, and ``"decoupling"``'s loss in both of its phases)."""
+
+    def per_sample(self, logits, embeddings, y, head):
+        return F.cross_entropy(logits, y, reduction="none")
+
+
+class CostSensitiveLoss(_LongTailLoss):
+    def per_sample(self, logits, embeddings, y, head):
+        return lt.cost_sensitive_loss(logits, y, self.class_counts)
+
+
+class BalancedSoftmaxLoss(_LongTailLoss):
+    def per_sample(self, logits, embeddings, y, head):
+        return lt.balanced_softmax_loss(logits, y, self.class_counts)
+
+
+class ClassBalancedFocalLoss(_LongTailLoss):
+    def per_sample(self, logits, embeddings, y, head):
+        return lt.class_balanced_focal_loss(logits, y, self.class_counts)
+
+
+class ClassDependentTemperatureLoss(_LongTailLoss):
+    def per_sample(self, logits, embeddings, y, head):
+        return F.cross_entropy(lt.cdt_logits(logits, self.class_counts), y, reduction="none")
+
+
+class InfluenceBalancedLoss(_LongTailLoss):
+    """Cross-entropy until a callback sets ``active``, then the influence-balanced loss."""
+
+    def __init__(self, class_counts: torch.Tensor):
+        super().__init__(class_counts)
+        self.active = False
+
+    def per_sample(self, logits, embeddings, y, head):
+        if not self.active:
+            return F.cross_entropy(logits, y, reduction="none")
+        return lt.influence_balanced_loss(logits, embeddings, y, self.class_counts)
+
+
+class MixupLoss(_LongTailLoss):
+    """Mixup of graph embeddings: the head sees λh + (1−λ)h[perm], λ ~ Beta(1, 1) = U(0, 1)."""
+
+    def per_sample(self, logits, embeddings, y, head):
+        lam = torch.rand((), device=y.device)
+        perm = torch.randperm(len(y), device=y.device)
+        return lt.mixup_loss(head, embeddings, y, lam, perm)
+
+
+class LTDDLoss(_LongTailLoss):
+    """LTDD's loss on two stacked views (embeddings: 2B rows, logits: view 1's B rows).
+
+    While ``warmup`` is set: SupCon on the views. Afterwards: the sub-cluster contrastive loss
+    plus the cross-entropy weighted per sample by ω[y] · sub-cluster weight · sample weight.
+    The :class:`~sklearn_ltdd.classifier.Recluster` callback sets the phase and the state
+    (:meth:`set_state`). Loss terms are summed on the device; :meth:`pop_epoch_means` reads them
+    once per epoch.
+    """
+
+    def __init__(
+        self,
+        class_counts: torch.Tensor,
+        tau: float = 0.1,
+        tau1: float = 0.1,
+        tau2: float = 0.1,
+        beta: float = 0.25,
+        term_a_scale: float = 1.0,
+    ):
+        super().__init__(class_counts)
+        self.tau, self.tau1, self.tau2 = tau, tau1, tau2
+        self.beta, self.term_a_scale = beta, term_a_scale
+        self.warmup = True
+        # set by set_state; non-persistent: re-computed state, not parameters
+        self.register_buffer("sub", torch.zeros(0, dtype=torch.long), persistent=False)
+        for name in ("class_weights", "subcluster_weights", "class_tau2"):
+            self.register_buffer(name, torch.zeros(0), persistent=False)
+        self.totals: dict[str, torch.Tensor] = {}
+        self.n_batches = 0
+
+    def set_state(
+        self,
+        sub: torch.Tensor,
+        class_weights: torch.Tensor,
+        subcluster_weights: torch.Tensor,
+        class_tau2: torch.Tensor | None = None,
+    ) -> None:
+        """Sub-cluster id per training position, weights, and an optional per-class τ2."""
+        device = self.class_counts.device
+        self.sub = sub.to(device)
+        self.class_weights = class_weights.to(device, torch.float32)
+        self.subcluster_weights = subcluster_weights.to(device, torch.float32)
+        self.class_tau2 = torch.zeros(0, device=device) if class_tau2 is None else class_tau2.to(device)
+
+    def _add(self, name: str, value: torch.Tensor) -> None:
+        value = value.detach()
+        self.totals[name] = self.totals[name] + value if name in self.totals else value
+
+    def pop_epoch_means(self) -> dict[str, float]:
+        """Per-epoch means of the loss terms (one read from the device), and reset."""
+        names = list(self.totals)
+        values = torch.stack([self.totals[n] for n in names]).tolist() if names else []
+        means = {n: v / max(self.n_batches, 1) for n, v in zip(names, values, strict=True)}
+        self.totals, self.n_batches = {}, 0
+        return means
+
+    def forward(self, y_pred: tuple, targets: dict, head: nn.Module | None = None) -> torch.Tensor:
+        logits, embeddings = y_pred
+        y, index = targets["y"], targets["index"]
+        z = F.normalize(embeddings, dim=1)
+        y_views = y.repeat(len(z) // len(y))
+        self.n_batches += 1
+        if self.warmup:
+            loss = supcon_loss(z, y_views, self.tau)
+            self._add("contrastive_loss", loss)
+            return loss
+        sub = self.sub[index]
+        tau2 = self.class_tau2[y_views] if self.class_tau2.numel() else self.tau2
+        contrastive = subcluster_contrastive_loss(
+            z, y_views, sub.repeat(len(z) // len(y)), tau1=self.tau1, tau2=tau2, beta=self.beta,
+            term_a_scale=self.term_a_scale,
+        )  # fmt: skip
+        weight = targets["weight"] * self.class_weights[y] * self.subcluster_weights[sub]
+        ce = weighted_mean(F.cross_entropy(logits, y, reduction="none"), weight)
+        self._add("contrastive_loss", contrastive)
+        self._add("ce_loss", ce)
+        return contrastive + ce
+
+
+#: ``method`` → its criterion
+CRITERIA: dict[str, type[nn.Module]] = {
+    "ltdd": LTDDLoss,
+    "ce": CrossEntropyLoss,
+    "cs": CostSensitiveLoss,
+    "bs": BalancedSoftmaxLoss,
+    "cb_focal": ClassBalancedFocalLoss,
+    "ib": InfluenceBalancedLoss,
+    "cdt": ClassDependentTemperatureLoss,
+    "mixup": MixupLoss,
+    "decoupling": CrossEntropyLoss,
+}
