@@ -26,3 +26,19 @@ def shared_data() -> Path:
     if path is None:
         pytest.skip("real benchmark data not found: set SKLEARN_LTDD_DATA or place it in ../shared/data")
     return path
+
+
+@pytest.fixture
+def assert_same_predictions():
+    """Exact equality where training runs on the CPU (it repeats bit for bit); on CUDA, equality
+    within float tolerance, because its scatter-add and sparse products are not deterministic."""
+    import numpy as np
+    import torch
+
+    def check(actual, expected):
+        if torch.cuda.is_available():
+            np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-6)
+        else:
+            np.testing.assert_array_equal(actual, expected)
+
+    return check

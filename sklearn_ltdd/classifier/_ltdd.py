@@ -82,12 +82,11 @@ def _resolve_device(device: str) -> str:
 class _EpochLRScheduler(LRScheduler):
     """skorch's LRScheduler without its torch scheduler in pickles: that scheduler holds the
     optimizer, whose tensors would then be pickled outside skorch's device mapping (skorch issue
-    #1096). It is rebuilt at the start of every fit."""
+    #1096), and a model trained on CUDA would not load without it. It is rebuilt at the start of
+    every fit."""
 
     def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state.pop("policy_", None)
-        return state
+        return {**self.__dict__, "lr_scheduler_": None}
 
 
 class LTDDClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
@@ -164,7 +163,8 @@ class LTDDClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     early_stopping : int or None, default=None
         Stop after this many epochs without a better validation balanced accuracy.
     device : str, default="auto"
-        ``"auto"`` takes CUDA when available; resolved in ``fit``.
+        ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:<index>"``; checked
+        and resolved in ``fit``. The graphs are moved to it once per fit.
     verbose : int, default=0
         0 silent, 1 an epoch table, 2 also a progress bar per epoch.
     random_state : int, RandomState instance or None, default=None
@@ -177,7 +177,7 @@ class LTDDClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     n_node_features_ : int
         Node features per atom (74).
     net_ : skorch.NeuralNet
-        The trained skorch net (module, optimiser, history).
+        The trained skorch net (module, optimiser, the criterion chosen by ``method``, history).
     history_ : skorch.History
         Per epoch: train/valid loss, contrastive and CE loss, ``valid_ba``, ``valid_bf1``, the
         phase, ``class_weights`` and ``n_subclusters``.

@@ -1,0 +1,161 @@
+"""The device path, proven without a GPU.
+
+torch's ``meta`` device stands in for CUDA: a tensor on it has a device but no data, so any
+batch, target or state tensor left on the CPU fails the step with a device mismatch, and any
+host synchronisation (``.item()``, ``if tensor:``) fails too. Pickles are checked for tensors
+outside skorch's device mapping, which are the ones a CPU-only machine could not load.
+"""
+
+import io
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from torch_geometric.nn import global_add_pool
+
+from sklearn_ltdd import LTDDClassifier, SmilesGraphizer
+from sklearn_ltdd.classifier import _data
+from sklearn_ltdd.classifier._data import GraphDataset, collate_graphs
+from sklearn_ltdd.datasets import load_solubility
+from sklearn_ltdd.nn._long_tail_losses import BASELINES
+
+DATA = load_solubility()
+ROWS = np.random.default_rng(1).choice(len(DATA.data), 80, replace=False)
+X, Y = DATA.data[ROWS], DATA.target[ROWS]
+FAST = {
+    "max_epochs": 3,
+    "warmup_epochs": 1,
+    "update_every": 1,
+    "batch_size": 16,
+    "hidden": 16,
+    "random_state": 0,
+}
+
+
+class DeviceAssertingEncoder(torch.nn.Module):
+    """A stand-in encoder that fails unless every tensor of its batch is on ``device``."""
+
+    def __init__(self, in_features: int, hidden: int, device: str):
+        super().__init__()
+        self.lin = torch.nn.Linear(in_features, hidden)
+        self.expected = torch.device(device)
+
+    def forward(self, batch):
+        for key in ("x", "edge_index", "edge_weight", "batch", "ptr"):
+            value = getattr(batch, key, None)
+            assert value is None or value.device == self.expected, f"batch.{key} is on {value.device}"
+        return global_add_pool(self.lin(batch.x), batch.batch, size=batch.num_graphs)
+
+
+@pytest.fixture(autouse=True)
+def _meta_nonzero():
+    # lets the few data-dependent shapes outside our code (PyG's sum pooling) run on meta
+    import torch.fx.experimental._config as fx_config
+
+    previous = fx_config.meta_nonzero_assume_all_nonzero
+    fx_config.meta_nonzero_assume_all_nonzero = True
+    yield
+    fx_config.meta_nonzero_assume_all_nonzero = previous
+
+
+def _on_meta(clf: LTDDClassifier):
+    """The fitted net, moved whole to the meta device, with a device-asserting encoder."""
+    net = clf.net_
+    net.module_.encoder = DeviceAssertingEncoder(clf.n_node_features_, clf.hidden, "meta")
+    net.module_.to("meta")
+    net.criterion_.to("meta")
+    net.device = "meta"
+    return net
+
+
+@pytest.mark.parametrize("method", ["ltdd", *sorted(BASELINES)])
+def test_train_and_validation_steps_run_where_the_net_is(method):
+    clf = LTDDClassifier(method=method, **FAST).fit(X, Y)
+    net = _on_meta(clf)
+    dataset = GraphDataset(SmilesGraphizer().fit_transform(X[:12]), np.arange(12) % 3)
+    batch = collate_graphs([(dataset, i) for i in range(12)])
+    assert batch[0].x.device.type == "cpu"  # the step, not the caller, moves it
+    if method == "ib":
+        net.criterion_.active = True
+    if method == "decoupling":
+        net.module_.freeze_encoder()
+    phases = [True, False] if method == "ltdd" else [None]
+    for warmup in phases:
+        if warmup is not None:
+            net.criterion_.warmup = warmup
+        step = net.train_step_single(batch)
+        assert step["loss"].device.type == "meta"
+        assert all(p.grad is None or p.grad.device.type == "meta" for p in net.module_.parameters())
+    assert net.validation_step(batch)["loss"].device.type == "meta"
+
+
+def test_fit_moves_the_graph_stores_to_the_device_once(monkeypatch):
+    moves = []
+    original = _data.GraphDataset.to
+
+    def recording(self, device):
+        moves.append((len(self), str(device)))
+        return original(self, device)
+
+    monkeypatch.setattr(_data.GraphDataset, "to", recording)
+    clf = LTDDClassifier(**FAST).fit(X, Y)
+    assert [device for _, device in moves] == [clf.device_] * 2  # training and validation set, once each
+    assert sum(n for n, _ in moves) == len(X)
+
+
+def test_a_batch_is_gathered_on_the_store_device():
+    graphs = SmilesGraphizer().fit_transform(X[:10])
+    on_cpu = GraphDataset(graphs, np.arange(10) % 2, np.linspace(0.5, 1, 10))
+    index = torch.tensor([7, 2, 2, 5])
+    cpu_graphs, cpu_targets = on_cpu.batch(index)
+    meta_graphs, meta_targets = on_cpu.to("meta").batch(index)
+    for key in ("x", "edge_index", "batch", "ptr"):
+        assert getattr(meta_graphs, key).device.type == "meta"
+        assert getattr(meta_graphs, key).shape == getattr(cpu_graphs, key).shape
+    assert all(t.device.type == "meta" for t in meta_targets.values())
+    torch.testing.assert_close(cpu_targets["y"], torch.tensor([1, 0, 0, 1]))
+
+
+class _TensorSpy(pickle.Pickler):
+    """Records every tensor pickled as a plain object, i.e. outside skorch's ``torch.save`` blob
+    (which is loaded with a map location); each of those keeps its device and cannot load where
+    that device is missing."""
+
+    def __init__(self, file):
+        super().__init__(file)
+        self.tensors = []
+
+    def reducer_override(self, obj):
+        if isinstance(obj, torch.Tensor):
+            self.tensors.append((type(obj).__name__, tuple(obj.shape)))
+        return NotImplemented
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"early_stopping": 2}, {"method": "decoupling", "max_epochs": 5}, {"method": "ib"}, {"resample": True}],
+)
+def test_a_fitted_model_pickles_no_tensor_outside_skorchs_device_mapping(params):
+    clf = LTDDClassifier(**{**FAST, **params}).fit(X, Y)
+    spy = _TensorSpy(io.BytesIO())
+    spy.dump(clf)
+    assert spy.tensors == []
+
+
+@pytest.mark.parametrize("device", ["gpu", "CPU", "", "mps", "meta", "cuda:x"])
+def test_device_strings_are_checked_before_training(device):
+    with pytest.raises(ValueError, match=r"'auto', 'cpu', 'cuda' or 'cuda:<index>'|CUDA is not available"):
+        LTDDClassifier(**FAST, device=device).fit(X, Y)
+
+
+def test_a_cuda_index_beyond_the_machine_is_rejected():
+    expected = "devices?\\(s\\), numbered from 0" if torch.cuda.is_available() else "CUDA is not available"
+    with pytest.raises(ValueError, match=expected):
+        LTDDClassifier(**FAST, device="cuda:99").fit(X, Y)
+
+
+def test_cpu_with_an_index_trains_end_to_end():
+    clf = LTDDClassifier(**FAST, device="cpu:0").fit(X, Y)  # the best checkpoint is reloaded at the end
+    assert clf.device_ == "cpu" and clf.device == "cpu:0"
+    assert clf.history_[-1]["valid_ba"] >= 0 and clf.predict(X[:3]).shape == (3,)
