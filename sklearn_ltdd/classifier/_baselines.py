@@ -47,7 +47,7 @@ class BaselinePhase(Callback):
     def on_epoch_begin(self, net, **kwargs) -> None:
         epoch = len(net.history) - 1
         second = epoch >= self.switch_epoch
-        if second and epoch == self.switch_epoch:
+        if epoch == self.switch_epoch:
             if self.method == "ib":
                 net.criterion_.active = True
             else:

@@ -21,7 +21,6 @@ from .._compat import Interval, StrOptions, _fit_context
 from ..featurize import GraphStore, GraphStorePair, InvalidSmilesError, SmilesGraphizer
 from ..metrics import balanced_accuracy_score, balanced_f1_score
 from ..nn import CRITERIA, LTDDModule
-from ..nn._long_tail_losses import BASELINES
 from ._baselines import BaselinePhase, SwitchableSampler, switch_epoch
 from ._data import GraphDataset, collate_graphs, oversample, stratified_holdout
 from ._net import LTDDNet, softmax
@@ -195,7 +194,7 @@ class LTDDClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "method": [StrOptions({"ltdd", *BASELINES})],
+        "method": [StrOptions(set(CRITERIA))],  # every method that has a loss
         "reaction_mode": [None, StrOptions({"products", "reaction", "pair"})],
         "hidden": [Interval(Integral, 1, None, closed="left")],
         "n_layers": [Interval(Integral, 1, None, closed="left")],

@@ -79,7 +79,7 @@ def cdt_logits(logits: torch.Tensor, counts: torch.Tensor, gamma: float = 0.2) -
 
 
 def mixup_loss(
-    head: torch.nn.Module, h: torch.Tensor, y: torch.Tensor, lam: float, perm: torch.Tensor
+    head: torch.nn.Module, h: torch.Tensor, y: torch.Tensor, lam: float | torch.Tensor, perm: torch.Tensor
 ) -> torch.Tensor:
     """Mixup on graph embeddings: the head sees λh + (1−λ)h[perm]; the loss mixes both labels."""
     logits = head(lam * h + (1 - lam) * h[perm])
