@@ -32,8 +32,15 @@ def test_class_conditional_invariants(sizes, min_size, method, seed):
     assert labels.max() < len(sub.subcluster_class_)
     # sub-clusters never mix classes, and each sample's sub-cluster belongs to its class
     np.testing.assert_array_equal(sub.subcluster_class_[labels], y)
-    np.testing.assert_array_equal(sub.n_subclusters_per_class_, subclusters_per_class(sizes, min_size))
-    if method == "balanced":
+    # no sub-cluster is empty, and the counts and centres describe exactly the non-empty ones
+    n_total = sub.n_subclusters_per_class_.sum()
+    assert len(sub.subcluster_class_) == len(sub.cluster_centers_) == n_total
+    assert np.bincount(labels, minlength=n_total).min() >= 1
+    planned = subclusters_per_class(sizes, min_size)
+    if method == "kmeans":  # k-means may leave a centre without members; it is dropped
+        assert np.all(sub.n_subclusters_per_class_ <= planned)
+    else:
+        np.testing.assert_array_equal(sub.n_subclusters_per_class_, planned)
         for c, k in enumerate(sub.n_subclusters_per_class_):
             counts = np.bincount(labels[y == c] - np.flatnonzero(sub.subcluster_class_ == c)[0], minlength=k)
             assert counts.min() >= 1, "empty sub-cluster"
@@ -154,3 +161,16 @@ def test_sklearn_api():
         sub.predict(X)
     labels = sub.fit_predict(X)
     np.testing.assert_array_equal(labels, pickle.loads(pickle.dumps(sub)).labels_)
+
+
+def test_kmeans_drops_the_centres_it_leaves_empty():
+    # 40 identical points: k-means++ seeds four coinciding centres and all points join the first
+    X = np.vstack([np.tile([1.0, 0.0, 0.0], (40, 1)), np.random.default_rng(0).normal(size=(10, 3))])
+    y = np.repeat([0, 1], [40, 10])
+    sub = BalancedSubcluster(min_cluster_size=10, method="kmeans", random_state=0).fit(X, y)
+    assert sub.n_subclusters_per_class_.tolist() == [1, 1]
+    assert np.bincount(sub.labels_).tolist() == [40, 10]
+    np.testing.assert_allclose(sub.cluster_centers_[0], [1.0, 0.0, 0.0], atol=1e-6)
+    # the balanced method splits the same class into four full sub-clusters
+    balanced = BalancedSubcluster(min_cluster_size=10, random_state=0).fit(X, y)
+    assert np.bincount(balanced.labels_).tolist() == [10, 10, 10, 10, 10]

@@ -84,3 +84,17 @@ def test_every_benchmark_variant_is_a_valid_classifier_configuration():
     for name, (method, params) in VARIANTS.items():
         assert name in METHODS
         LTDDClassifier(method=method, **params)._validate_params()
+
+
+def test_fingerprints_read_reactions_as_the_graphizer_does():
+    """Reagents (A>B>C) are accepted and unused, atom maps are ignored, and a reaction given
+    without a reaction_mode names the mode to set."""
+    difference = MorganFingerprint(n_bits=256, reaction_mode="difference")
+    plain = difference.fit_transform(["CC(=O)O.OCC>>CC(=O)OCC"])
+    with_reagents = difference.fit_transform(["CC(=O)O.OCC>OS(=O)(=O)O>CC(=O)OCC"])
+    mapped = difference.fit_transform(["[CH3:1][C:2](=[O:3])[OH:4].[OH:5][CH2:6][CH3:7]>>"
+                                       "[CH3:1][C:2](=[O:3])[O:5][CH2:6][CH3:7]"])  # fmt: skip
+    np.testing.assert_array_equal(with_reagents, plain)
+    np.testing.assert_array_equal(mapped, plain)
+    with pytest.raises(InvalidSmilesError, match="a reaction SMILES; set reaction_mode to 'difference'"):
+        MorganFingerprint().fit_transform(["CCO", "CCO>>CC=O"])

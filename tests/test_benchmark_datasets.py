@@ -96,50 +96,57 @@ def test_missing_file_says_how_to_get_it(tmp_path):
         load_hiv(data_home=tmp_path)
 
 
-def remote_for(source, sha256):
-    return RemoteFile("hiv", "HIV.csv", source.as_uri(), sha256)
-
-
-def test_download_from_file_url_checks_the_checksum(tmp_path):
-    source = write(tmp_path / "server" / "HIV.csv", HIV_CSV)
-    good = hashlib.sha256(HIV_CSV.encode()).hexdigest()
-    home = tmp_path / "home"
-    with pytest.raises(OSError, match="checksum mismatch"):
-        fetch_file(remote_for(source, "0" * 64), home, download=True)
-    assert not any((home / "hiv").iterdir())  # nothing half-written is left behind
-    path = fetch_file(remote_for(source, good), home, download=True)
-    assert path.read_text() == HIV_CSV
-    source.write_text("changed")  # cached: not downloaded again
-    assert fetch_file(remote_for(source, good), home).read_text() == HIV_CSV
-
-
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
 
-def test_download_over_http_from_a_local_server(tmp_path, monkeypatch):
-    write(tmp_path / "server" / "HIV.csv", HIV_CSV)
-    handler = functools.partial(QuietHandler, directory=str(tmp_path / "server"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+@pytest.fixture
+def server(tmp_path):
+    """A local HTTP server of tmp_path/server (sklearn's fetch_file wants a URL with a host)."""
+    root = tmp_path / "server"
+    root.mkdir()
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=root))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/HIV.csv"
-        monkeypatch.setitem(REMOTE_FILES, "hiv", replace(REMOTE_FILES["hiv"], url=url,
-                            sha256=hashlib.sha256(HIV_CSV.encode()).hexdigest()))  # fmt: skip
-        with pytest.warns(UserWarning) as record:
-            data = load_hiv(data_home=tmp_path / "home", download=True)
-        assert len(data.data) == 5 and "cannot be parsed" in str(record[0].message)
-    finally:
-        server.shutdown()
-        server.server_close()
+    yield root, f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
 
 
-def test_unknown_checksum_warns_with_the_digest(tmp_path):
-    source = write(tmp_path / "server" / "HIV.csv", HIV_CSV)
+def remote_for(url, sha256):
+    return RemoteFile("hiv", "HIV.csv", f"{url}/HIV.csv", sha256)
+
+
+def test_download_checks_the_checksum(tmp_path, server):
+    root, url = server
+    source = write(root / "HIV.csv", HIV_CSV)
+    good = hashlib.sha256(HIV_CSV.encode()).hexdigest()
+    home = tmp_path / "home"
+    with pytest.raises(OSError, match="checksum mismatch"):
+        fetch_file(remote_for(url, "0" * 64), home, download=True)
+    assert not any((home / "hiv").iterdir())  # nothing half-written is left behind
+    path = fetch_file(remote_for(url, good), home, download=True)
+    assert path.read_text() == HIV_CSV
+    source.write_text("changed")  # cached: not downloaded again
+    assert fetch_file(remote_for(url, good), home).read_text() == HIV_CSV
+
+
+def test_load_hiv_downloads_over_http(tmp_path, server, monkeypatch):
+    root, url = server
+    write(root / "HIV.csv", HIV_CSV)
+    monkeypatch.setitem(REMOTE_FILES, "hiv", replace(REMOTE_FILES["hiv"], url=f"{url}/HIV.csv",
+                        sha256=hashlib.sha256(HIV_CSV.encode()).hexdigest()))  # fmt: skip
+    with pytest.warns(UserWarning) as record:
+        data = load_hiv(data_home=tmp_path / "home", download=True)
+    assert len(data.data) == 5 and "cannot be parsed" in str(record[0].message)
+
+
+def test_unknown_checksum_warns_with_the_digest(tmp_path, server):
+    root, url = server
+    write(root / "HIV.csv", HIV_CSV)
     with pytest.warns(UserWarning, match=hashlib.sha256(HIV_CSV.encode()).hexdigest()):
-        fetch_file(remote_for(source, None), tmp_path / "home", download=True)
+        fetch_file(remote_for(url, None), tmp_path / "home", download=True)
 
 
 def test_data_home_from_environment(tmp_path, monkeypatch):

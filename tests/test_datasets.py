@@ -27,15 +27,28 @@ def test_solubility_subsets_and_return_x_y():
         load_solubility(subset="validation")
 
 
+def _would_empty_a_class(counts, ratio):
+    """The profile's tail size by its definition: floor(n_head · ratio^-1) with the largest n_head
+    that fits every class."""
+    if len(counts) == 1:
+        return False
+    fractions = ratio ** (-np.arange(len(counts)) / (len(counts) - 1))
+    return np.floor(np.min(np.asarray(counts) / fractions) * fractions[-1] + 1e-9) == 0
+
+
 @given(
     st.lists(st.integers(1, 300), min_size=1, max_size=8),
     st.floats(1.0, 100.0),
 )
 def test_long_tailed_sizes_are_exponential_and_fit(counts, ratio):
+    if _would_empty_a_class(counts, ratio):
+        with pytest.raises(ValueError, match=r"leaves no sample for .* tail class"):
+            long_tailed_class_sizes(counts, ratio)
+        return
     sizes = long_tailed_class_sizes(counts, ratio)
-    assert np.all(sizes <= np.asarray(counts))
+    assert np.all(sizes <= np.asarray(counts)) and np.all(sizes >= 1)
     assert np.all(np.diff(sizes) <= 0)  # head to tail, non-increasing
-    if len(counts) > 1 and sizes[-1] > 0:
+    if len(counts) > 1:
         # realised ratio matches the request up to flooring
         assert sizes[0] / sizes[-1] == pytest.approx(ratio, rel=1 / sizes[-1] + 1e-9)
 
@@ -45,19 +58,33 @@ def test_long_tailed_sizes_are_exponential_and_fit(counts, ratio):
     st.floats(1.0, 50.0),
     st.integers(0, 10),
 )
-def test_make_long_tailed_keeps_valid_unique_indices(y, ratio, seed):
+def test_make_long_tailed_keeps_every_class_or_says_which_it_would_drop(y, ratio, seed):
     y = np.array(y)
+    labels, counts = np.unique(y, return_counts=True)
+    order = np.argsort(-counts, kind="stable")
+    if _would_empty_a_class(counts[order], ratio):
+        with pytest.raises(ValueError, match=f"leaves no sample .*'{labels[order[-1]]}'"):
+            make_long_tailed(y, ratio, random_state=seed)
+        return
     keep = make_long_tailed(y, ratio, random_state=seed)
     assert np.all(np.diff(keep) > 0)  # sorted, no repeats
     assert keep.min() >= 0 and keep.max() < len(y)
     np.testing.assert_array_equal(keep, make_long_tailed(y, ratio, random_state=seed))
-    # the head class (most frequent) keeps all its samples
-    labels, counts = np.unique(y, return_counts=True)
-    order = np.argsort(-counts, kind="stable")
     expected = long_tailed_class_sizes(counts[order], ratio)
     kept_labels, kept_counts = np.unique(y[keep], return_counts=True)
+    assert kept_labels.tolist() == labels.tolist()  # no class is lost
     kept = dict(zip(kept_labels, kept_counts, strict=True))
-    assert [kept.get(labels[i], 0) for i in order] == expected.tolist()
+    assert [kept[labels[i]] for i in order] == expected.tolist()
+
+
+def test_make_long_tailed_never_silently_drops_a_class():
+    y = load_solubility(subset="train").target  # low 417, medium 402, high 206
+    for ratio in (1000, 1e6):
+        with pytest.raises(ValueError, match=r"leaves no sample .*'high'"):
+            make_long_tailed(y, ratio, random_state=0)
+    with pytest.raises(ValueError, match="finite number >= 1, got inf"):
+        make_long_tailed(y, float("inf"))
+    assert set(y[make_long_tailed(y, 100, random_state=0)]) == {"low", "medium", "high"}
 
 
 def test_make_long_tailed_class_order_and_errors():
@@ -66,7 +93,7 @@ def test_make_long_tailed_class_order_and_errors():
     assert np.bincount(y[keep]).tolist() == [10, 22, 50]
     with pytest.raises(ValueError, match="class_order must list each class"):
         make_long_tailed(y, 5, class_order=[2, 1])
-    with pytest.raises(ValueError, match="imbalance_ratio must be >= 1"):
+    with pytest.raises(ValueError, match="imbalance_ratio must be a finite number >= 1"):
         make_long_tailed(y, 0.5)
     with pytest.raises(ValueError, match="empty"):
         make_long_tailed([], 5)

@@ -227,4 +227,24 @@ def test_ltdd_loss_by_hand():
     torch.testing.assert_close(loss, expected_contrastive + torch.tensor(expected_ce))
     means = criterion.pop_epoch_means()
     assert means == pytest.approx({"contrastive_loss": float(expected_contrastive), "ce_loss": expected_ce})
-    assert criterion.pop_epoch_means() == {}  # read once, then reset
+    # read once, then reset: a term not computed since is NaN (the history keeps its columns)
+    assert all(math.isnan(v) for v in criterion.pop_epoch_means().values())
+
+
+def test_adaptive_tau2_by_hand():
+    """τ2_c = base · exp(d_c / mean d), d_c = mean ‖z − μ_c‖ / ln(n_c + 10), clipped to the
+    20th–80th percentile of d; classes with one sub-cluster keep the base."""
+    from sklearn_ltdd.classifier._schedule import adaptive_tau2
+
+    rng = np.random.default_rng(0)
+    sizes, spreads = [30, 12, 6, 3], [0.1, 0.5, 1.0, 3.0]
+    z = np.vstack([rng.normal(scale=s, size=(n, 4)) for n, s in zip(sizes, spreads, strict=True)])
+    y = np.repeat(np.arange(4), sizes)
+    d = np.array([np.linalg.norm(z[y == c] - z[y == c].mean(0), axis=1).mean() / math.log(n + 10)
+                  for c, n in enumerate(sizes)])  # fmt: skip
+    d = np.clip(d, np.quantile(d, 0.2), np.quantile(d, 0.8))
+    expected = 0.2 * np.exp(d / d.mean())
+    expected[3] = 0.2  # one sub-cluster
+    tau = adaptive_tau2(torch.tensor(z), torch.tensor(y), torch.tensor([3, 2, 2, 1]), base=0.2)
+    np.testing.assert_allclose(tau.numpy(), expected, rtol=1e-10)
+    assert len(set(np.round(expected[:3], 8))) == 3  # the clipping left distinct values to compare

@@ -1,6 +1,10 @@
+import os
 import pickle
+import subprocess
+import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from hypothesis import given
@@ -105,7 +109,7 @@ def test_schedule(monkeypatch):
     assert clf.history_[:, "phase"] == ["warmup"] * 2 + ["ltdd"] * 7
     # loss terms are summed on the device and recorded once per epoch, never per batch
     assert not {"ce_loss", "contrastive_loss"} & set(clf.history_[2]["batches"][0])
-    assert "ce_loss" not in clf.history_[0] and clf.history_[2]["ce_loss"] > 0  # per-epoch means
+    assert np.isnan(clf.history_[0]["ce_loss"]) and clf.history_[2]["ce_loss"] > 0  # per-epoch means
     assert clf.history_[0]["contrastive_loss"] > 0
     updates.clear()
     LTDDClassifier(**{**params, "dynamic": False}).fit(X_SMALL, Y_SMALL)
@@ -196,13 +200,160 @@ def test_bad_input():
         LTDDClassifier(**FAST).fit([], [])
     with pytest.raises(InvalidSmilesError, match="row 1: 'C1CC'"):
         LTDDClassifier(**FAST).fit(["CCO", "C1CC", "CCN"], ["a", "b", "a"])
-    with pytest.raises(ValueError, match=r"missing labels \(None or NaN\) at rows \[2\]"):
-        LTDDClassifier(**FAST).fit(X_SMALL[:3], ["a", "b", None])
-    clf = LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL)
-    with pytest.raises(ValueError, match=r"labels \['insoluble'\] not seen in fit"):
-        clf.score(X_SMALL[:2], ["low", "insoluble"])
-    with pytest.raises(ValueError, match="edge_drop"):
+    with pytest.raises(ValueError, match="edge_drop must be two probabilities"):
         LTDDClassifier(**FAST, edge_drop=(0.1,)).fit(X_SMALL, Y_SMALL)
+    with pytest.raises(ValueError, match=r"edge_drop must be two probabilities .*\(0\.1, None\)"):
+        LTDDClassifier(**FAST, edge_drop=(0.1, None)).fit(X_SMALL, Y_SMALL)
+    with pytest.raises(TypeError, match="not an iterator"):
+        LTDDClassifier(**FAST).fit((s for s in X_SMALL), Y_SMALL)
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        ["low", "high", np.nan, "low"],  # numpy would make this NaN the string 'nan'
+        ["low", "high", None, "low"],
+        pd.Series(["low", "high", pd.NA, "low"], dtype="string"),
+        pd.Series(["low", "high", None, "low"], dtype="category"),
+        np.array([0.0, 1.0, np.nan, 0.0]),
+        np.array(["low", "high", None, "low"], dtype=object).reshape(-1, 1),
+    ],
+    ids=["nan-in-list", "none", "pd.NA", "categorical", "float-nan", "column"],
+)
+def test_missing_labels_are_named_whatever_holds_them(labels):
+    with pytest.raises(ValueError, match=r"y has 1 missing labels \(None, NaN or NA\) at rows \[2\]"):
+        LTDDClassifier(**FAST).fit(X_SMALL[:4], labels)
+
+
+def test_score_counts_an_unseen_label_as_a_wrong_prediction():
+    clf = LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL)
+    predicted = clf.predict(X_SMALL[:4])
+    assert clf.score(X_SMALL[:4], [predicted[0], "insoluble", predicted[2], predicted[3]]) == 0.75
+    # a class missing from a training fold: default scoring gives a number, as sklearn's classifiers do
+    rare = np.flatnonzero(Y_SMALL == "high")[:2]
+    test = np.r_[rare, np.flatnonzero(Y_SMALL == "low")[:4]]
+    train = np.setdiff1d(np.flatnonzero(Y_SMALL != "high"), test)
+    clf = LTDDClassifier(**FAST)
+    scores = cross_val_score(clf, X_SMALL, Y_SMALL, cv=[(train, test)], error_score="raise")
+    assert 0 <= scores[0] <= 4 / 6  # the two 'high' test samples cannot be right
+
+
+def test_a_fit_shorter_than_the_warmup_is_refused():
+    with pytest.raises(ValueError, match=r"max_epochs=3 leaves no epoch after the warm-up .*=10"):
+        LTDDClassifier(max_epochs=3).fit(X_SMALL, Y_SMALL)
+    with pytest.raises(ValueError, match="max_epochs=2 leaves no epoch after the warm-up"):
+        LTDDClassifier(**{**FAST, "max_epochs": 2, "warmup_epochs": 2}).fit(X_SMALL, Y_SMALL)
+    # the baselines have no warm-up
+    ce = LTDDClassifier(method="ce", max_epochs=1, hidden=16).fit(X_SMALL, Y_SMALL)
+    assert ce.history_[-1, "epoch"] == 1
+
+
+def test_the_head_does_not_run_during_warmup(monkeypatch):
+    calls = []
+    original = _schedule.Recluster.on_epoch_begin
+
+    def spying(self, net, **kwargs):
+        original(self, net, **kwargs)
+        head = net.module_.head
+        if not head._forward_hooks:
+            head.register_forward_hook(lambda m, i, o: calls.append((len(net.history) - 1, m.training)))
+
+    monkeypatch.setattr(_schedule.Recluster, "on_epoch_begin", spying)
+    LTDDClassifier(**{**FAST, "max_epochs": 3, "warmup_epochs": 2}).fit(X_SMALL, Y_SMALL)
+    assert {epoch for epoch, training in calls if training} == {2}
+    assert {epoch for epoch, training in calls if not training} == {0, 1, 2}  # validation every epoch
+
+
+def test_model_selection_starts_after_the_warmup_and_restores_the_best_epoch():
+    params = {**FAST, "max_epochs": 8, "warmup_epochs": 3, "lr": 0.02}
+    X_valid, y_valid = X_TEST[:60], Y_TEST[:60]
+    clf = LTDDClassifier(**params).fit(X_SMALL, Y_SMALL, validation_data=(X_valid, y_valid))
+    ba, best = np.array(clf.history_[:, "valid_ba"]), clf.history_[:, "valid_ba_best"]
+    assert np.isnan(ba[:3]).all() and not any(best[:3])  # warm-up epochs are never scored or kept
+    assert best[3] and not np.isnan(ba[3:]).any()
+    best_epoch = 3 + int(np.argmax(ba[3:]))
+    assert best_epoch < len(ba) - 1, "the last epoch is the best: this test could not tell"
+    assert balanced_accuracy_score(y_valid, clf.predict(X_valid)) == pytest.approx(ba[best_epoch])
+
+
+def test_early_stopping_patience_counts_from_the_end_of_warmup():
+    params = {**FAST, "max_epochs": 12, "warmup_epochs": 4, "early_stopping": 1}
+    clf = LTDDClassifier(**params).fit(X_SMALL, Y_SMALL)
+    # epoch 4 is the first scored, so it is the best so far: the earliest stop is after epoch 5
+    assert len(clf.history_) >= 6
+    assert clf.history_[-1, "phase"] == "ltdd"
+
+
+def test_sub_cluster_ids_line_up_with_the_batch_positions(monkeypatch):
+    """Every sample's sub-cluster, looked up by its batch position, belongs to its own class."""
+    from sklearn_ltdd.cluster import BalancedSubcluster
+    from sklearn_ltdd.nn import LTDDLoss
+
+    fitted, checked = [], []
+    original_fit, original_forward = BalancedSubcluster.fit, LTDDLoss.forward
+
+    def recording_fit(self, X, y=None):
+        fitted.append(original_fit(self, X, y))
+        return fitted[-1]
+
+    def checking_forward(self, y_pred, targets, head=None):
+        if not self.warmup:
+            sub_class = fitted[-1].subcluster_class_
+            owners = sub_class[self.sub[targets["index"]].cpu().numpy()].astype(np.int64)
+            checked.append(np.array_equal(owners, targets["y"].cpu().numpy()))
+        return original_forward(self, y_pred, targets, head)
+
+    monkeypatch.setattr(BalancedSubcluster, "fit", recording_fit)
+    monkeypatch.setattr(LTDDLoss, "forward", checking_forward)
+    # a rare class of 5: the other classes split into several sub-clusters of about its size
+    keep = np.r_[np.flatnonzero(Y_SMALL != "high"), np.flatnonzero(Y_SMALL == "high")[:5]]
+    for resample in (False, True):
+        checked.clear()
+        LTDDClassifier(**{**FAST, "min_cluster_size": 3}, resample=resample).fit(X_SMALL[keep], Y_SMALL[keep])
+        assert checked and all(checked)
+        if not resample:  # (resampled classes are equal in size: one sub-cluster each)
+            assert fitted[-1].n_subclusters_per_class_.max() > 1
+
+
+def test_verbose_table_keeps_its_columns_and_sklearn_warnings_stay_inside(capsys):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a hold-out of one class must not leak sklearn's warnings
+        LTDDClassifier(**{**FAST, "max_epochs": 4, "warmup_epochs": 2}, verbose=1).fit(
+            X_SMALL, Y_SMALL, validation_data=(X_TEST[:4], ["low"] * 4)
+        )
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+    header, rows = lines[0].split(), lines[2:]
+    assert len(rows) == 4 and {"valid_ba", "phase", "n_subclusters", "ce_loss"} <= set(header)
+    assert "class_weights" not in header  # a list per epoch stays in history_
+    for row in rows:  # one value per heading; only the checkpoint mark ('+', before dur) may be blank
+        assert len(row.split()) in (len(header) - 1, len(header)), row
+    assert rows[0].split()[header.index("phase")] == "warmup"
+    assert rows[2].split()[header.index("phase")] == "ltdd"
+
+
+def test_a_seeded_fit_leaves_the_global_torch_generator_alone():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_fitting_leaves_no_generated_files_in_the_temporary_directory(tmp_path):
+    script = "from sklearn_ltdd.nn import LTDDModule; LTDDModule(74, 2)"
+    subprocess.run([sys.executable, "-c", script], check=True, env={**os.environ, "TMPDIR": str(tmp_path)})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_embeddings_have_feature_names():
+    clf = LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL)
+    assert clf.n_features_in_ == 1
+    names = clf.get_feature_names_out()
+    assert names.tolist() == [f"ltddclassifier{i}" for i in range(16)]
+    frame = clf.set_output(transform="pandas").transform(X_SMALL[:3])
+    assert isinstance(frame, pd.DataFrame) and frame.columns.tolist() == names.tolist()
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")

@@ -28,7 +28,9 @@ class NumericLTDD(LTDDClassifier):
 
     def fit(self, X, y, sample_weight=None):
         X, y = validate_data(self, X, y, dtype=np.float64)
-        return super().fit(rows_to_graphs(X), y, sample_weight=sample_weight)
+        super().fit(rows_to_graphs(X), y, sample_weight=sample_weight)
+        self.n_features_in_ = X.shape[1]  # the numeric columns, where LTDDClassifier reads one SMILES column
+        return self
 
     def _numeric(self, X) -> GraphStore:
         check_is_fitted(self, "net_")

@@ -61,3 +61,8 @@ def test_morgan_fingerprint():
         fp.transform(["CCO", "C1CC"])
     with pytest.raises(ValueError, match="n_bits"):
         MorganFingerprint(n_bits=0).fit(["CCO"])
+
+
+def test_an_iterator_is_refused_with_a_clear_error():
+    with pytest.raises(TypeError, match=r"not an iterator .*generator.*list"):
+        MorganFingerprint().fit_transform(s for s in ["CCO", "CCN"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from skorch.callbacks import Callback
-from torch.utils.data import Sampler
+from torch.utils.data import Sampler, WeightedRandomSampler
 
 __all__ = ["BaselinePhase", "SwitchableSampler"]
 
@@ -30,8 +30,8 @@ class SwitchableSampler(Sampler):
         if not self.balanced:
             return iter(torch.randperm(len(self.y)).tolist())
         y = torch.from_numpy(self.y)
-        weights = 1 / torch.bincount(y).float()[y]  # every class equally likely, samples uniform within
-        return iter(torch.multinomial(weights, len(self.y), replacement=True).tolist())
+        weights = 1 / torch.bincount(y).double()[y]  # every class equally likely, samples uniform within
+        return iter(WeightedRandomSampler(weights, len(self.y), replacement=True))
 
 
 class BaselinePhase(Callback):
@@ -52,9 +52,7 @@ class BaselinePhase(Callback):
                 net.criterion_.active = True
             else:
                 net.module_.freeze_encoder()
-                for layer in net.module_.head.modules():
-                    if hasattr(layer, "reset_parameters"):
-                        layer.reset_parameters()
+                net.module_.head.reset_parameters()
                 self.sampler.balanced = True
         net.history.record("phase", f"{self.method}-{'second' if second else 'first'}")
 

@@ -3,50 +3,32 @@
 from __future__ import annotations
 
 import tempfile
-import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
 import torch
 from numpy.typing import ArrayLike
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
-from skorch.callbacks import Checkpoint, EarlyStopping, EpochScoring, LRScheduler, ProgressBar
+from skorch.callbacks import Checkpoint, LRScheduler, ProgressBar
 from skorch.helper import predefined_split
 
 from .._compat import Interval, StrOptions, _fit_context
 from ..featurize import GraphStore, GraphStorePair, InvalidSmilesError, SmilesGraphizer
-from ..metrics import balanced_accuracy_score, balanced_f1_score
 from ..nn import CRITERIA, LTDDModule
 from ._baselines import BaselinePhase, SwitchableSampler, switch_epoch
 from ._data import GraphDataset, collate_graphs, oversample, stratified_holdout
 from ._net import LTDDNet, softmax
 from ._schedule import Recluster, RecordLossTerms
+from ._selection import EarlyStoppingAfter, ScoringAfter, valid_balanced_accuracy, valid_balanced_f1
 
 __all__ = ["LTDDClassifier"]
-
-
-def _labels(targets: dict) -> np.ndarray:
-    return targets["y"].cpu().numpy()
-
-
-def _validation_score(metric, net, dataset, y) -> float:
-    with warnings.catch_warnings():
-        # a small hold-out can lack a tail class; the score averages over the classes it has
-        warnings.filterwarnings("ignore", "y_pred contains classes not in y_true", UserWarning)
-        # predict_proba replays the outputs skorch cached during its validation pass: no second pass
-        return metric(y, net.predict_proba(dataset).argmax(axis=1))
-
-
-def _valid_balanced_accuracy(net, dataset, y) -> float:
-    return _validation_score(balanced_accuracy_score, net, dataset, y)
-
-
-def _valid_balanced_f1(net, dataset, y) -> float:
-    return _validation_score(balanced_f1_score, net, dataset, y)
 
 
 _DEVICES = "'auto', 'cpu', 'cuda' or 'cuda:<index>'"
@@ -78,6 +60,22 @@ def _resolve_device(device: str) -> str:
     return str(parsed)
 
 
+@contextmanager
+def _seeded_torch(seed: int | None) -> Iterator[None]:
+    """Seed torch's global generators for a fit and give the caller its own state back after it.
+
+    Initialisation, shuffling and edge drops draw from the global generators (skorch and PyG
+    use them); a seeded fit must not reset the random stream of the code around it.
+    """
+    if seed is None:
+        yield
+        return
+    cuda = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    with torch.random.fork_rng(devices=cuda):
+        torch.manual_seed(seed)
+        yield
+
+
 class _EpochLRScheduler(LRScheduler):
     """skorch's LRScheduler without its torch scheduler in pickles: that scheduler holds the
     optimizer, whose tensors would then be pickled outside skorch's device mapping (skorch issue
@@ -88,7 +86,7 @@ class _EpochLRScheduler(LRScheduler):
         return {**self.__dict__, "lr_scheduler_": None}
 
 
-class LTDDClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
+class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Long-tailed drug classification: sub-cluster contrastive learning plus separability re-weighting.
 
     SMILES (or reaction SMILES) in, class labels of any type out. A residual GCN encoder is
@@ -123,7 +121,9 @@ class LTDDClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     weight_decay : float, default=3e-4
     lr_gamma : float, default=0.99
     warmup_epochs : int, default=10
-        Epochs of SupCon-only warm-up (T0); 0 switches warm-up off.
+        Epochs of SupCon-only warm-up (T0), which train the encoder alone (the classifier head
+        does not run); 0 switches warm-up off. With ``method="ltdd"``, ``max_epochs`` must be
+        larger, or ``fit`` raises a ValueError: a model whose head never trained is not returned.
     update_every : int, default=10
         Re-cluster and re-weight every K epochs after warm-up.
     dynamic : bool, default=True
@@ -158,16 +158,20 @@ class LTDDClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         decision (see the results page of the documentation).
     validation_fraction : float, default=0.1
         Stratified hold-out for checkpoint selection by balanced accuracy; 0 keeps the last
-        epoch. Ignored when ``validation_data`` is passed to ``fit``.
+        epoch. Ignored when ``validation_data`` is passed to ``fit``. Scoring and selection
+        start with the first epoch after the warm-up (warm-up epochs record NaN scores).
     early_stopping : int or None, default=None
-        Stop after this many epochs without a better validation balanced accuracy.
+        Stop after this many epochs without a better validation balanced accuracy, counted
+        from the end of the warm-up.
     device : str, default="auto"
         ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:<index>"``; checked
         and resolved in ``fit``. The graphs are moved to it once per fit.
     verbose : int, default=0
-        0 silent, 1 an epoch table, 2 also a progress bar per epoch.
+        0 silent, 1 an epoch table (the same columns every epoch; NaN where the phase computes
+        no value), 2 also a progress bar per epoch.
     random_state : int, RandomState instance or None, default=None
-        Seeds splits, initialisation, shuffling, edge drops and clustering (CPU runs repeat exactly).
+        Seeds splits, initialisation, shuffling, edge drops and clustering (CPU runs repeat
+        exactly). A seeded fit hands torch's global random state back as it found it.
 
     Attributes
     ----------
@@ -175,11 +179,13 @@ class LTDDClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         Class labels, in the order of ``predict_proba``'s columns.
     n_node_features_ : int
         Node features per atom (74).
+    n_features_in_ : int
+        Always 1: one column of SMILES (or of graphs).
     net_ : skorch.NeuralNet
         The trained skorch net (module, optimiser, the criterion chosen by ``method``, history).
     history_ : skorch.History
         Per epoch: train/valid loss, contrastive and CE loss, ``valid_ba``, ``valid_bf1``, the
-        phase, ``class_weights`` and ``n_subclusters``.
+        phase, ``class_weights`` and ``n_subclusters`` (an empty list and 0 during warm-up).
     device_ : str
         The device the model was trained on.
 
@@ -304,14 +310,38 @@ class LTDDClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
 
     @staticmethod
     def _check_labels(y: ArrayLike, n: int) -> np.ndarray:
+        if isinstance(y, Iterator):
+            raise TypeError(f"y must be a sequence of labels, not an iterator ({type(y).__name__}).")
+        # missing values are found in the raw objects: numpy would turn a NaN among strings into 'nan'
+        raw = np.asarray(y.to_numpy(dtype=object) if hasattr(y, "to_numpy") else y, dtype=object)
+        if raw.ndim:
+            missing = np.flatnonzero(pd.isna(raw).reshape(raw.shape[0], -1).any(axis=1))
+            if missing.size:
+                raise ValueError(
+                    f"y has {missing.size} missing labels (None, NaN or NA) at rows {missing[:10].tolist()}"
+                    f"{' ...' if missing.size > 10 else ''}; remove these samples or give them a label."
+                )
         y = column_or_1d(y, warn=False)
         if y.shape[0] != n:
             raise ValueError(f"X has {n} samples but y has {y.shape[0]} labels.")
-        missing = [i for i, v in enumerate(y) if v is None or (isinstance(v, float) and np.isnan(v))]
-        if missing:
-            raise ValueError(f"y has missing labels (None or NaN) at rows {missing[:10]}.")
         check_classification_targets(y)
         return y
+
+    def _check_schedule(self) -> None:
+        drop = self.edge_drop
+        if len(drop) != 2 or not all(isinstance(p, Real) and 0 <= p < 1 for p in drop):
+            raise ValueError(f"edge_drop must be two probabilities in [0, 1), got {drop!r}.")
+        if self.method == "ltdd" and self.max_epochs <= self.warmup_epochs:
+            raise ValueError(
+                f"max_epochs={self.max_epochs} leaves no epoch after the warm-up "
+                f"(warmup_epochs={self.warmup_epochs}); the classifier head trains only after the "
+                "warm-up and would keep its initial weights. Raise max_epochs or lower warmup_epochs "
+                "(0 switches the warm-up off)."
+            )
+
+    def _head_start(self) -> int:
+        """The first epoch that trains the classifier head (LTDD's warm-up trains the encoder alone)."""
+        return self.warmup_epochs if self.method == "ltdd" else 0
 
     # ---- fit -------------------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
@@ -333,8 +363,7 @@ class LTDDClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         validation_data : (X_valid, y_valid), default=None
             A validation set for checkpoint selection instead of the internal hold-out.
         """
-        if len(self.edge_drop) != 2 or not all(0 <= p < 1 for p in self.edge_drop):
-            raise ValueError(f"edge_drop must be two probabilities in [0, 1), got {self.edge_drop!r}.")
+        self._check_schedule()
         graphs = self._graphs(X)
         y = self._check_labels(y, len(graphs))
         self._encoder = LabelEncoder().fit(y)
@@ -350,8 +379,6 @@ class LTDDClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.device_ = _resolve_device(self.device)
         rng = check_random_state(self.random_state)
         seed = None if self.random_state is None else int(rng.randint(2**31 - 1))
-        if seed is not None:
-            torch.manual_seed(seed)
 
         if validation_data is not None:
             valid_graphs = self._graphs(validation_data[0])
@@ -369,11 +396,13 @@ class LTDDClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         train = GraphDataset(graphs[train_idx], codes[train_idx], weights[train_idx]).to(self.device_)
         valid = None if valid is None else valid.to(self.device_)
 
-        with tempfile.TemporaryDirectory(prefix="sklearn-ltdd-") as checkpoint_dir:
+        with tempfile.TemporaryDirectory(prefix="sklearn-ltdd-") as checkpoint_dir, _seeded_torch(seed):
             self.net_ = self._build_net(graphs, train, valid, seed, checkpoint_dir)
             self.net_.fit(train, None)
         self.history_ = self.net_.history
         self.n_node_features_ = graphs.num_node_features
+        self.n_features_in_ = 1  # one column of SMILES (or one graph per sample)
+        self._n_features_out = self.hidden * (2 if isinstance(graphs, GraphStorePair) else 1)
         return self
 
     def _build_net(self, graphs, train, valid, seed, checkpoint_dir) -> LTDDNet:
@@ -393,17 +422,16 @@ class LTDDClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             phase = BaselinePhase(self.method, switch_epoch(self.method, self.max_epochs), sampler)
             callbacks.insert(0, ("phase", phase))
         if valid is not None:
-            # both scores replay the outputs of skorch's validation pass (one forward pass per epoch)
-            scoring = {"lower_is_better": False, "use_caching": True, "target_extractor": _labels}
+            # scored from the first epoch that trains the head; both replay skorch's validation pass
+            start = self._head_start()
             callbacks += [
-                ("valid_ba", EpochScoring(_valid_balanced_accuracy, name="valid_ba", **scoring)),
-                ("valid_bf1", EpochScoring(_valid_balanced_f1, name="valid_bf1", **scoring)),
+                ("valid_ba", ScoringAfter(valid_balanced_accuracy, "valid_ba", start)),
+                ("valid_bf1", ScoringAfter(valid_balanced_f1, "valid_bf1", start)),
                 ("best", Checkpoint(monitor="valid_ba_best", load_best=True, dirname=checkpoint_dir,
                                     f_optimizer=None, f_criterion=None, f_history=None)),
             ]  # fmt: skip
             if self.early_stopping:
-                stop = EarlyStopping(monitor="valid_ba", lower_is_better=False, patience=self.early_stopping)
-                callbacks.append(("stop", stop))
+                callbacks.append(("stop", EarlyStoppingAfter("valid_ba", self.early_stopping, start)))
         if self.verbose >= 2:
             callbacks.append(("progress", ProgressBar()))
         criterion_params = {"criterion__class_counts": torch.bincount(train.y, minlength=len(self.classes_))}
@@ -438,6 +466,7 @@ class LTDDClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             iterator_valid__collate_fn=collate_graphs,
             train_split=None if valid is None else predefined_split(valid),
             callbacks=callbacks,
+            callbacks__print_log__keys_ignored=["class_weights"],  # a list per epoch: in history_ only
             device=self.device_,
             verbose=int(self.verbose > 0),
         )
@@ -458,7 +487,10 @@ class LTDDClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         return self.classes_[proba.argmax(axis=1)]
 
     def transform(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
-        """Unit-length learned embeddings (encoder in eval mode, clean graphs)."""
+        """Unit-length learned embeddings (encoder in eval mode, clean graphs).
+
+        Their columns are named by :meth:`get_feature_names_out` (``ltddclassifier0``, ...).
+        """
         dataset = self._dataset(X)
         return self.net_.embed_dataset(dataset).cpu().numpy()
 
@@ -470,10 +502,14 @@ class LTDDClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             )
 
     def score(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
-        """Accuracy (sklearn's convention); use ``balanced_f1_scorer`` for long-tailed data."""
+        """Accuracy (sklearn's convention); use ``balanced_f1_scorer`` for long-tailed data.
+
+        A label not seen in ``fit`` counts as a wrong prediction, as with sklearn's classifiers
+        (e.g. a rare class missing from a cross-validation training fold).
+        """
         check_is_fitted(self, "net_")
         y = self._check_labels(y, len(y))
-        self._check_known(y)
+        # a label unseen in fit is simply never predicted, as with sklearn's classifiers
         return super().score(X, y, sample_weight=sample_weight)
 
     def __setstate__(self, state: dict) -> None:

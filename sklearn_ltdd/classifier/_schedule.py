@@ -34,8 +34,8 @@ def adaptive_tau2(
 
 
 class Recluster(Callback):
-    """At the start of each epoch: set the phase of the net's :class:`~sklearn_ltdd.nn.LTDDLoss`,
-    and re-cluster when due.
+    """At the start of each epoch: set the phase of the net's :class:`~sklearn_ltdd.nn.LTDDLoss`
+    (and of its module, whose head does not run during warm-up), and re-cluster when due.
 
     Epochs before ``warmup_epochs`` train with SupCon only. From then on, every ``update_every``
     epochs (only once when ``dynamic`` is False) the clean training graphs are embedded with the
@@ -75,13 +75,15 @@ class Recluster(Callback):
 
     def on_epoch_begin(self, net, dataset_train=None, **kwargs) -> None:
         epoch = len(net.history) - 1
-        net.criterion_.warmup = epoch < self.warmup_epochs
+        warmup = epoch < self.warmup_epochs
+        net.criterion_.warmup = warmup
+        net.module_.skip_head = warmup  # the warm-up loss does not use the logits
         if self.due(epoch):
             self.update(net, dataset_train, epoch)
-        net.history.record("phase", "warmup" if net.criterion_.warmup else "ltdd")
-        if net.criterion_.class_weights.numel():
-            net.history.record("class_weights", net.criterion_.class_weights.tolist())
-            net.history.record("n_subclusters", len(net.criterion_.subcluster_weights))
+        # the same keys every epoch, so that the history and the printed table keep their columns
+        net.history.record("phase", "warmup" if warmup else "ltdd")
+        net.history.record("class_weights", net.criterion_.class_weights.tolist())
+        net.history.record("n_subclusters", len(net.criterion_.subcluster_weights))
 
     @torch.no_grad()
     def update(self, net, dataset, epoch: int) -> None:

@@ -78,7 +78,8 @@ class BalancedSubcluster(ClusterMixin, TransformerMixin, BaseEstimator):
     the two steps repeat until the assignment stops changing. The paper's capacity of U can
     leave samples unassigned when k_c·U < n_c; here sizes are floor(n_c/k_c) or
     ceil(n_c/k_c), so every sample is assigned and no cluster is empty. With
-    ``method="kmeans"`` it runs spherical k-means, as LTDD's reference code does.
+    ``method="kmeans"`` it runs spherical k-means, as LTDD's reference code does; a centre that
+    ends with no member is dropped, so a class can get fewer sub-clusters than k_c.
 
     Rows are put in a canonical order (by their projection on a fixed random direction)
     before seeding, so the result does not depend on row order, only on ``random_state``.
@@ -109,7 +110,7 @@ class BalancedSubcluster(ClusterMixin, TransformerMixin, BaseEstimator):
     classes_ : ndarray
         The classes of y, sorted (one None class without y).
     n_subclusters_per_class_ : ndarray of int, shape (n_classes,)
-        How many sub-clusters each class was split into.
+        How many (non-empty) sub-clusters each class was split into.
     n_iter_ : int
         Most iterations run for any class.
     n_iter_per_class_ : ndarray of int, shape (n_classes,)
@@ -186,10 +187,14 @@ class BalancedSubcluster(ClusterMixin, TransformerMixin, BaseEstimator):
                 sub, centre, iters = balanced_cluster(unit[rows], int(k), self.max_iter, rng)
             else:
                 sub, centre, iters = kmeans_cluster(unit[rows], int(k), self.max_iter, self.tol, rng)
+            # k-means can leave a centre without members: drop it, so that no empty sub-cluster
+            # (with a zero centroid) reaches the counts, the weights or the distances
+            used, sub = torch.unique(sub, return_inverse=True)
             labels[rows] = sub + offset
-            centres.append(centre)
+            centres.append(centre[used])
             n_iter.append(iters)
-            offset += int(k)
+            per_class[c] = len(used)
+            offset += len(used)
 
         centres = torch.cat(centres)
         self.labels_ = labels if is_tensor else labels.cpu().numpy()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from torch_geometric.utils import scatter
 
 __all__ = ["balanced_assign", "balanced_cluster", "kmeans_cluster", "seed_centres"]
 
@@ -33,7 +34,7 @@ def seed_centres(X: torch.Tensor, k: int, rng: np.random.RandomState) -> torch.T
 
 def _normalised_means(X: torch.Tensor, labels: torch.Tensor, k: int, previous: torch.Tensor) -> torch.Tensor:
     """Unit mean direction of each cluster; an empty cluster keeps its previous centre."""
-    sums = torch.zeros(k, X.shape[1], dtype=X.dtype, device=X.device).index_add_(0, labels, X)
+    sums = scatter(X, labels, dim=0, dim_size=k, reduce="sum")
     norms = sums.norm(dim=1, keepdim=True)
     return torch.where(norms > 0, sums / norms.clamp_min(1e-12), previous)
 

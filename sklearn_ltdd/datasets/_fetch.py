@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import tempfile
-import urllib.request
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+
+from sklearn.datasets import fetch_file as _sklearn_fetch_file
 
 __all__ = ["RemoteFile", "fetch_file", "get_data_home", "sha256_of"]
 
@@ -52,8 +51,10 @@ def fetch_file(
 ) -> Path:
     """Path of ``remote`` under the data home, downloading it first when asked and missing.
 
-    The download goes to a temporary file, is checked against the sha256, and only then
-    moved into place, so an interrupted or corrupted download never poisons the cache.
+    The download is sklearn's :func:`sklearn.datasets.fetch_file`: into a temporary file,
+    retried on HTTP errors, checked against the sha256, and only then moved into place, so an
+    interrupted or corrupted download never poisons the cache. A file already in place is used
+    as it is (not re-hashed at every load).
     """
     target = get_data_home(data_home) / remote.folder / remote.filename
     if target.exists():
@@ -64,25 +65,20 @@ def fetch_file(
             "(data_home= or $SKLEARN_LTDD_DATA choose the folder)."
         )
     target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=target.parent, delete=False, suffix=".part") as part:
-        try:
-            with urllib.request.urlopen(remote.url, timeout=60) as response:
-                shutil.copyfileobj(response, part)
-        except BaseException:
-            Path(part.name).unlink(missing_ok=True)
-            raise
-    digest = sha256_of(Path(part.name))
+    try:
+        path = _sklearn_fetch_file(remote.url, folder=target.parent, local_filename=remote.filename,
+                                   sha256=remote.sha256)  # fmt: skip
+    except OSError as error:
+        if remote.sha256 is not None and "checksum" in str(error):
+            raise OSError(
+                f"checksum mismatch for {remote.url}: expected sha256 {remote.sha256}. "
+                "The file was not kept; the source may have changed."
+            ) from error
+        raise
     if remote.sha256 is None:
         warnings.warn(
-            f"{remote.filename} has no published checksum; downloaded file sha256={digest}.",
+            f"{remote.filename} has no published checksum; downloaded file sha256={sha256_of(path)}.",
             UserWarning,
             stacklevel=2,
         )
-    elif digest != remote.sha256:
-        Path(part.name).unlink()
-        raise OSError(
-            f"checksum mismatch for {remote.url}: expected sha256 {remote.sha256}, got {digest}. "
-            "The file was not kept; the source may have changed."
-        )
-    os.replace(part.name, target)
-    return target
+    return Path(path)

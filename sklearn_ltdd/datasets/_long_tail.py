@@ -29,20 +29,41 @@ def long_tailed_class_sizes(class_counts: ArrayLike, imbalance_ratio: float) -> 
     -------
     sizes : ndarray of int, shape (n_classes,)
 
+    Raises
+    ------
+    ValueError
+        When the ratio would leave a class with no sample.
+
     Examples
     --------
     >>> long_tailed_class_sizes([400, 400, 400], 10).tolist()
     [400, 126, 40]
     """
     counts = np.asarray(class_counts, dtype=np.int64)
-    if not imbalance_ratio >= 1:
-        raise ValueError(f"imbalance_ratio must be >= 1, got {imbalance_ratio!r}.")
+    sizes = _exponential_sizes(counts, imbalance_ratio)
+    _check_no_class_emptied(sizes, imbalance_ratio, [f"at position {i}" for i in range(sizes.size)])
+    return sizes
+
+
+def _exponential_sizes(counts: np.ndarray, imbalance_ratio: float) -> np.ndarray:
+    if not (np.isfinite(imbalance_ratio) and imbalance_ratio >= 1):
+        raise ValueError(f"imbalance_ratio must be a finite number >= 1, got {imbalance_ratio!r}.")
     if counts.size == 1:
         return counts.copy()
     fractions = float(imbalance_ratio) ** (-np.arange(counts.size) / (counts.size - 1))
     n_head = np.min(counts / fractions)
     # the small epsilon keeps e.g. 400 * 10**-0.5 * 10**0.5 from flooring to 399
     return np.floor(n_head * fractions + 1e-9).astype(np.int64)
+
+
+def _check_no_class_emptied(sizes: np.ndarray, imbalance_ratio: float, names: list[str]) -> None:
+    empty = np.flatnonzero(sizes == 0)
+    if empty.size:
+        raise ValueError(
+            f"imbalance_ratio={imbalance_ratio!r} leaves no sample for {empty.size} tail class(es) "
+            f"({', '.join(names[i] for i in empty)}): the head class would keep {sizes[0]} samples "
+            "and the tail fewer than one. Lower imbalance_ratio, or remove those classes first."
+        )
 
 
 def make_long_tailed(
@@ -76,7 +97,8 @@ def make_long_tailed(
     Returns
     -------
     indices : ndarray of int
-        Sorted positions into ``y`` of the samples to keep.
+        Sorted positions into ``y`` of the samples to keep. Every class keeps at least one
+        sample; a ratio that would empty a class raises a ValueError naming it.
 
     Examples
     --------
@@ -100,7 +122,8 @@ def make_long_tailed(
                 f"class_order is {class_order.tolist()}."
             )
         order = np.searchsorted(labels, class_order)
-    sizes = long_tailed_class_sizes(counts[order], imbalance_ratio)
+    sizes = _exponential_sizes(counts[order], imbalance_ratio)
+    _check_no_class_emptied(sizes, imbalance_ratio, [repr(labels[c]) for c in order])
     rng = check_random_state(random_state)
     kept = [
         rng.choice(np.flatnonzero(y == labels[c]), size=size, replace=False)

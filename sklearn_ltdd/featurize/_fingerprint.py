@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
 from numbers import Integral
 
 import numpy as np
 from numpy.typing import ArrayLike
-from rdkit import Chem
 from rdkit.Chem import rdFingerprintGenerator
 
 from .._compat import Interval, StrOptions
 from ._base import SmilesTransformer
-from ._smiles import InvalidSmilesError, check_smiles, mols_from_smiles, parse_rows
+from ._graph_features import parse_row
+from ._smiles import InvalidSmilesError, check_smiles, parse_rows
 
 __all__ = ["MorganFingerprint"]
 
@@ -28,9 +29,9 @@ class MorganFingerprint(SmilesTransformer):
     counts : bool, default=False
         Return occurrence counts instead of bits.
     reaction_mode : {None, "difference"}, default=None
-        ``"difference"`` reads reaction SMILES ``reactants>>products`` and returns the product's
-        count fingerprint minus the reactants' (signed int16): what the reaction changes, the
-        classic reaction-type fingerprint.
+        ``"difference"`` reads reaction SMILES (``reactants>reagents>products``, reagents unused)
+        and returns the products' count fingerprint minus the reactants' (signed int16): what the
+        reaction changes, the classic reaction-type fingerprint.
 
     Attributes
     ----------
@@ -65,30 +66,30 @@ class MorganFingerprint(SmilesTransformer):
     def transform(self, X: ArrayLike) -> np.ndarray:
         """Fingerprint each SMILES; invalid SMILES raise one error listing all of them.
 
+        Reactions are read as :class:`SmilesGraphizer` reads them (``reactants>reagents>products``
+        or ``reactants>>products``; reagents unused; atom maps ignored).
+
         Returns
         -------
         fingerprints : ndarray of uint8 (int16 for differences), shape (n_samples, n_bits)
         """
         generator = rdFingerprintGenerator.GetMorganGenerator(radius=self.radius, fpSize=self.n_bits)
-        if self.reaction_mode == "difference":
-            return self._differences(X, generator)
-        mols = mols_from_smiles(X)
-        to_numpy = generator.GetCountFingerprintAsNumPy if self.counts else generator.GetFingerprintAsNumPy
-        out = np.zeros((len(mols), self.n_bits), dtype=np.uint8)
-        for row, mol in zip(out, mols, strict=True):
-            row[:] = np.minimum(to_numpy(mol), 255)
-        return out
-
-    def _differences(self, X: ArrayLike, generator) -> np.ndarray:
-        bad: dict[int, tuple[object, str]] = {}
+        difference = self.reaction_mode == "difference"
+        dtype = np.int16 if difference else np.uint8
+        counts = difference or self.counts
+        fingerprint = generator.GetCountFingerprintAsNumPy if counts else generator.GetFingerprintAsNumPy
+        parse = partial(parse_row, "pair" if difference else None, reaction_modes="'difference'")
         values = check_smiles(X)
-        out = np.zeros((len(values), self.n_bits), dtype=np.int16)
-        for i, sides in parse_rows(values, _reaction_sides, bad):
-            if sides is not None:
-                reactants, products = (
-                    generator.GetCountFingerprintAsNumPy(m).astype(np.int16) for m in sides
-                )
+        out = np.zeros((len(values), self.n_bits), dtype=dtype)
+        bad: dict[int, tuple[object, str]] = {}
+        for i, mols in parse_rows(values, parse, bad):
+            if mols is None:
+                continue
+            if difference:
+                reactants, products = (fingerprint(m).astype(np.int16) for m in mols)
                 out[i] = products - reactants
+            else:
+                out[i] = np.minimum(fingerprint(mols[0]), 255)
         if bad:
             raise InvalidSmilesError(bad)
         return out
@@ -96,13 +97,3 @@ class MorganFingerprint(SmilesTransformer):
     def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
         """Names ``morgan0`` ... ``morgan{n_bits-1}``."""
         return np.array([f"morgan{i}" for i in range(self.n_bits)], dtype=object)
-
-
-def _reaction_sides(reaction: str) -> tuple[tuple[Chem.Mol, Chem.Mol] | None, str]:
-    sides = reaction.split(">>")
-    if len(sides) != 2:
-        return None, "not a reaction SMILES (reactants>>products)"
-    mols = tuple(Chem.MolFromSmiles(side) for side in sides)
-    if any(m is None or not side for m, side in zip(mols, sides, strict=True)):
-        return None, "RDKit cannot parse a side of the reaction"
-    return mols, ""

@@ -126,12 +126,21 @@ def bond_features(codes: np.ndarray) -> np.ndarray:
     return out
 
 
-def _split_input(value: str, reaction_mode: str | None) -> tuple[list[str] | None, str]:
-    """The SMILES to parse for one input row, or None and the reason it is bad."""
+_GRAPH_REACTION_MODES = "'products', 'reaction' or 'pair'"
+
+
+def _split_input(
+    value: str, reaction_mode: str | None, reaction_modes: str = _GRAPH_REACTION_MODES
+) -> tuple[list[str] | None, str]:
+    """The SMILES to parse for one input row, or None and the reason it is bad.
+
+    ``reaction_modes`` names the modes that read reactions, for the hint given when a reaction
+    arrives with ``reaction_mode=None``.
+    """
     is_reaction = ">" in value
     if reaction_mode is None:
         if is_reaction:
-            return None, "a reaction SMILES; set reaction_mode to 'products', 'reaction' or 'pair'"
+            return None, f"a reaction SMILES; set reaction_mode to {reaction_modes}"
         return [value], ""
     parts = value.split(">")
     if not is_reaction or len(parts) != 3:
@@ -161,9 +170,11 @@ def _parse(smiles: str) -> Chem.Mol | None:
     return Chem.MolFromSmiles(Chem.MolToSmiles(mol, canonical=False))  # keeps the atom order
 
 
-def _parse_row(reaction_mode: str | None, value: str) -> tuple[list[Chem.Mol] | None, str]:
+def parse_row(
+    reaction_mode: str | None, value: str, reaction_modes: str = _GRAPH_REACTION_MODES
+) -> tuple[list[Chem.Mol] | None, str]:
     """The molecules of one input row (one, or reactants and products in pair mode)."""
-    smiles, reason = _split_input(value, reaction_mode)
+    smiles, reason = _split_input(value, reaction_mode, reaction_modes)
     if smiles is None:
         return None, reason
     mols = [_parse(s) for s in smiles]
@@ -187,7 +198,7 @@ def featurize_chunk(
     n_nodes = np.zeros((n_slots, len(values)), dtype=np.int64)
     n_bonds = np.zeros((n_slots, len(values)), dtype=np.int64)
     bad: dict[int, tuple[object, str]] = {}
-    for row, mols in parse_rows(values, partial(_parse_row, reaction_mode), bad):
+    for row, mols in parse_rows(values, partial(parse_row, reaction_mode), bad):
         for slot, mol in enumerate(mols or ()):  # a bad row (None) keeps an empty graph
             atoms[slot].extend(_atom_codes(mol))
             bonds[slot].extend(

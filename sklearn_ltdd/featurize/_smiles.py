@@ -57,6 +57,11 @@ def check_smiles(X: ArrayLike, *, allow_empty: bool = False) -> np.ndarray:
     """
     if isinstance(X, str):
         raise TypeError(f"X must be a sequence of SMILES strings, not one string ({X!r}); wrap it in a list.")
+    if isinstance(X, Iterator):  # numpy would make it a 0-d array; it can be read only once anyway
+        raise TypeError(
+            f"X must be a sequence of SMILES strings, not an iterator ({type(X).__name__}); "
+            "pass a list, e.g. list(X)."
+        )
     if hasattr(X, "to_numpy"):  # pandas Series / DataFrame
         X = X.to_numpy()
     array = np.array(X, dtype=object)

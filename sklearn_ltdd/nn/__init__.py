@@ -2,7 +2,7 @@
 
 from ._augment import drop_edges, edge_drop_probabilities, edge_drop_views, edge_drop_weights, stack_views
 from ._criteria import CRITERIA, LTDDLoss
-from ._gcn import GCNEncoder, LTDDModule, MLPHead
+from ._gcn import GCNEncoder, LTDDModule
 from ._losses import contrastive_term, subcluster_contrastive_loss, supcon_loss, view_partner
 from ._weights import separability_weights
 
@@ -11,7 +11,6 @@ __all__ = [
     "GCNEncoder",
     "LTDDLoss",
     "LTDDModule",
-    "MLPHead",
     "contrastive_term",
     "drop_edges",
     "edge_drop_probabilities",

@@ -106,6 +106,8 @@ class LTDDLoss(_LongTailLoss):
     once per epoch.
     """
 
+    TERMS = ("contrastive_loss", "ce_loss")
+
     def __init__(
         self,
         class_counts: torch.Tensor,
@@ -148,7 +150,8 @@ class LTDDLoss(_LongTailLoss):
         """Per-epoch means of the loss terms (one read from the device), and reset."""
         names = list(self.totals)
         values = torch.stack([self.totals[n] for n in names]).tolist() if names else []
-        means = {n: v / max(self.n_batches, 1) for n, v in zip(names, values, strict=True)}
+        means = dict.fromkeys(self.TERMS, float("nan"))  # NaN: a term the phase did not compute
+        means.update({n: v / max(self.n_batches, 1) for n, v in zip(names, values, strict=True)})
         self.totals, self.n_batches = {}, 0
         return means
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import os
+import sys
+import tempfile
 import warnings
 from collections.abc import Sequence
 
@@ -10,13 +14,13 @@ import torch
 from torch import nn
 from torch_geometric.data import Batch
 from torch_geometric.index import index2ptr
-from torch_geometric.nn import GCNConv, global_add_pool
+from torch_geometric.nn import MLP, GCNConv, MessagePassing, global_add_pool
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.utils import add_self_loops
 
 from ._augment import edge_drop_views, stack_views
 
-__all__ = ["GCNEncoder", "LTDDModule", "MLPHead"]
+__all__ = ["GCNEncoder", "LTDDModule"]
 
 
 class GCNEncoder(nn.Module):
@@ -31,6 +35,7 @@ class GCNEncoder(nn.Module):
         sizes = [in_features] + [hidden] * n_layers
         # normalised once per batch in forward, not once per layer
         self.convs = nn.ModuleList(GCNConv(a, b, normalize=False) for a, b in itertools.pairwise(sizes))
+        _remove_generated_source(GCNConv)
         self.residuals = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(sizes))
         self.norms = nn.ModuleList(nn.BatchNorm1d(b) for b in sizes[1:])
 
@@ -40,6 +45,18 @@ class GCNEncoder(nn.Module):
         for conv, residual, norm in zip(self.convs, self.residuals, self.norms, strict=True):
             x = norm(torch.relu(conv(x, adj_t)) + torch.relu(residual(x)))
         return global_add_pool(x, batch.batch, size=batch.num_graphs)
+
+
+def _remove_generated_source(conv: type[MessagePassing]) -> None:
+    """Delete the file PyG generated for ``conv.propagate`` once it is imported.
+
+    PyG writes each layer class's ``propagate`` to a new ``*_propagate_*.py`` in the temporary
+    directory of every process and never removes it; the imported module no longer needs it.
+    """
+    path = getattr(sys.modules.get(conv.propagate.__module__), "__file__", None)
+    if path and os.path.dirname(os.path.abspath(path)) == os.path.abspath(tempfile.gettempdir()):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path)
 
 
 def normalized_adjacency(edge_index: torch.Tensor, edge_weight: torch.Tensor | None, n: int) -> torch.Tensor:
@@ -58,22 +75,6 @@ def normalized_adjacency(edge_index: torch.Tensor, edge_weight: torch.Tensor | N
         return torch.sparse_csr_tensor(
             index2ptr(target[order], n), source[order], weight[order], (n, n), check_invariants=False
         )
-
-
-class MLPHead(nn.Module):
-    """``n_hidden`` blocks of Linear → BatchNorm → ReLU, then a linear layer to the classes."""
-
-    def __init__(self, in_features: int, n_classes: int, hidden: int = 128, n_hidden: int = 3):
-        super().__init__()
-        layers, size = [], in_features
-        for _ in range(n_hidden):
-            layers += [nn.Linear(size, hidden), nn.BatchNorm1d(hidden), nn.ReLU()]
-            size = hidden
-        layers.append(nn.Linear(size, n_classes))
-        self.layers = nn.Sequential(*layers)
-
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
-        return self.layers(h)
 
 
 class LTDDModule(nn.Module):
@@ -97,9 +98,12 @@ class LTDDModule(nn.Module):
     ):
         super().__init__()
         self.encoder = GCNEncoder(in_features, hidden, n_layers)
-        self.head = MLPHead(hidden * (2 if pair else 1), n_classes, hidden)
+        # three hidden blocks of Linear → BatchNorm → ReLU, then a linear layer to the classes
+        width = hidden * (2 if pair else 1)
+        self.head = MLP([width, hidden, hidden, hidden, n_classes], norm="batch_norm", act="relu")
         self.edge_drop = None if edge_drop is None else tuple(edge_drop)
         self.encoder_frozen = False
+        self.skip_head = False
 
     def freeze_encoder(self) -> None:
         """Stop training the encoder: no gradients, and BatchNorm statistics stay as they are."""
@@ -119,11 +123,17 @@ class LTDDModule(nn.Module):
             return torch.cat([self.encoder(g) for g in graphs], dim=1)
         return self.encoder(graphs)
 
-    def forward(self, graphs: Batch | Sequence[Batch]) -> tuple[torch.Tensor, torch.Tensor]:
-        """Class logits and graph embeddings (of every view when augmenting)."""
+    def forward(self, graphs: Batch | Sequence[Batch]) -> tuple[torch.Tensor | None, torch.Tensor]:
+        """Class logits and graph embeddings (of every view when augmenting).
+
+        With ``skip_head`` set (a training phase whose loss needs no logits) training-mode
+        logits are None; in eval mode they are always computed.
+        """
         if self.training and self.edge_drop is not None:
             n_graphs = (graphs[0] if isinstance(graphs, tuple | list) else graphs).num_graphs
             h = self.embed(stack_views(edge_drop_views(graphs, self.edge_drop)))
-            return self.head(h[:n_graphs]), h
-        h = self.embed(graphs)
-        return self.head(h), h
+        else:
+            n_graphs, h = None, self.embed(graphs)
+        if self.training and self.skip_head:
+            return None, h
+        return self.head(h[:n_graphs]), h

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+from torch_geometric.utils import scatter
 
 __all__ = [
     "centroids",
@@ -16,10 +17,8 @@ _EPS = 1e-8
 
 
 def centroids(z: torch.Tensor, groups: torch.Tensor, n_groups: int) -> torch.Tensor:
-    """Plain mean of the rows of z in each group (no re-normalisation)."""
-    sums = torch.zeros(n_groups, z.shape[1], dtype=z.dtype, device=z.device).index_add_(0, groups, z)
-    counts = torch.bincount(groups, minlength=n_groups).clamp_min(1).unsqueeze(1)
-    return sums / counts
+    """Plain mean of the rows of z in each group (no re-normalisation); zero for an empty group."""
+    return scatter(z, groups, dim=0, dim_size=n_groups, reduce="mean")
 
 
 def class_distances(class_centres: torch.Tensor) -> torch.Tensor:

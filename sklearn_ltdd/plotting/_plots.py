@@ -187,7 +187,8 @@ def plot_weights(classifier: object, *, ax: Axes | None = None) -> Axes:
     >>> ax = plot_weights(ltdd)  # doctest: +SKIP
     """
     history = _history(classifier)
-    rows = [(r["epoch"], r["class_weights"], r["n_subclusters"]) for r in history if "class_weights" in r]
+    # warm-up epochs record no weights (an empty list)
+    rows = [(r["epoch"], r["class_weights"], r["n_subclusters"]) for r in history if r.get("class_weights")]
     if not rows:
         raise ValueError("the history has no class weights: fit with method='ltdd' past the warm-up epochs.")
     ax = _axes(ax)

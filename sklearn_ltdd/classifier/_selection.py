@@ -1,0 +1,71 @@
+"""Model selection during training: validation scores, best checkpoint and early stopping, all of
+which start when the classifier head starts training (after LTDD's warm-up)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from skorch.callbacks import EarlyStopping, EpochScoring
+
+from ..metrics import balanced_accuracy_score, balanced_f1_score
+
+__all__ = ["EarlyStoppingAfter", "ScoringAfter", "valid_balanced_accuracy", "valid_balanced_f1"]
+
+
+def _labels(targets: dict) -> np.ndarray:
+    return targets["y"].cpu().numpy()
+
+
+def _validation_score(metric, net, dataset, y) -> float:
+    with warnings.catch_warnings():
+        # a small hold-out can lack a tail class; the score averages over the classes it has
+        warnings.filterwarnings("ignore", "y_pred contains classes not in y_true", UserWarning)
+        warnings.filterwarnings("ignore", "A single label was found", UserWarning)
+        # predict_proba replays the outputs skorch cached during its validation pass: no second pass
+        return metric(y, net.predict_proba(dataset).argmax(axis=1))
+
+
+def valid_balanced_accuracy(net, dataset, y) -> float:
+    """Balanced accuracy of the argmax decision on the validation set."""
+    return _validation_score(balanced_accuracy_score, net, dataset, y)
+
+
+def valid_balanced_f1(net, dataset, y) -> float:
+    """Balanced F1 of the argmax decision on the validation set."""
+    return _validation_score(balanced_f1_score, net, dataset, y)
+
+
+class ScoringAfter(EpochScoring):
+    """skorch's ``EpochScoring`` of the validation set (cached outputs, higher is better) that
+    scores from epoch ``start_epoch`` on.
+
+    Before it, the head has not trained: the score is recorded as NaN and never as the best, so
+    the best checkpoint cannot be an epoch whose head is still at its initial weights, and every
+    epoch has the same columns in the history and the printed log.
+    """
+
+    def __init__(self, scoring, name: str, start_epoch: int = 0):
+        super().__init__(scoring, lower_is_better=False, on_train=False, name=name, use_caching=True,
+                         target_extractor=_labels)  # fmt: skip
+        self.start_epoch = start_epoch
+
+    def on_epoch_end(self, net, **kwargs) -> None:
+        if len(net.history) - 1 < self.start_epoch:
+            net.history.record(self.name_, float("nan"))
+            net.history.record(f"{self.name_}_best", False)
+            return
+        super().on_epoch_end(net, **kwargs)
+
+
+class EarlyStoppingAfter(EarlyStopping):
+    """skorch's ``EarlyStopping`` on a higher-is-better score whose patience counts only epochs
+    from ``start_epoch`` on (warm-up epochs are neither better nor worse)."""
+
+    def __init__(self, monitor: str, patience: int, start_epoch: int = 0):
+        super().__init__(monitor=monitor, patience=patience, lower_is_better=False)
+        self.start_epoch = start_epoch
+
+    def on_epoch_end(self, net, **kwargs) -> None:
+        if len(net.history) - 1 >= self.start_epoch:
+            super().on_epoch_end(net, **kwargs)
