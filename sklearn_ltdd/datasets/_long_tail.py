@@ -40,12 +40,11 @@ def long_tailed_class_sizes(class_counts: ArrayLike, imbalance_ratio: float) -> 
     [400, 126, 40]
     """
     counts = np.asarray(class_counts, dtype=np.int64)
-    sizes = _exponential_sizes(counts, imbalance_ratio)
-    _check_no_class_emptied(sizes, imbalance_ratio, [f"at position {i}" for i in range(sizes.size)])
-    return sizes
+    return _class_sizes(counts, imbalance_ratio, [f"at position {i}" for i in range(counts.size)])
 
 
-def _exponential_sizes(counts: np.ndarray, imbalance_ratio: float) -> np.ndarray:
+def _class_sizes(counts: np.ndarray, imbalance_ratio: float, names: list[str]) -> np.ndarray:
+    """The sizes of :func:`long_tailed_class_sizes`; a class left empty raises, named by ``names``."""
     if not (np.isfinite(imbalance_ratio) and imbalance_ratio >= 1):
         raise ValueError(f"imbalance_ratio must be a finite number >= 1, got {imbalance_ratio!r}.")
     if counts.size == 1:
@@ -53,10 +52,7 @@ def _exponential_sizes(counts: np.ndarray, imbalance_ratio: float) -> np.ndarray
     fractions = float(imbalance_ratio) ** (-np.arange(counts.size) / (counts.size - 1))
     n_head = np.min(counts / fractions)
     # the small epsilon keeps e.g. 400 * 10**-0.5 * 10**0.5 from flooring to 399
-    return np.floor(n_head * fractions + 1e-9).astype(np.int64)
-
-
-def _check_no_class_emptied(sizes: np.ndarray, imbalance_ratio: float, names: list[str]) -> None:
+    sizes = np.floor(n_head * fractions + 1e-9).astype(np.int64)
     empty = np.flatnonzero(sizes == 0)
     if empty.size:
         raise ValueError(
@@ -64,6 +60,7 @@ def _check_no_class_emptied(sizes: np.ndarray, imbalance_ratio: float, names: li
             f"({', '.join(names[i] for i in empty)}): the head class would keep {sizes[0]} samples "
             "and the tail fewer than one. Lower imbalance_ratio, or remove those classes first."
         )
+    return sizes
 
 
 def make_long_tailed(
@@ -122,8 +119,7 @@ def make_long_tailed(
                 f"class_order is {class_order.tolist()}."
             )
         order = np.searchsorted(labels, class_order)
-    sizes = _exponential_sizes(counts[order], imbalance_ratio)
-    _check_no_class_emptied(sizes, imbalance_ratio, [repr(labels[c]) for c in order])
+    sizes = _class_sizes(counts[order], imbalance_ratio, [repr(labels[c]) for c in order])
     rng = check_random_state(random_state)
     kept = [
         rng.choice(np.flatnonzero(y == labels[c]), size=size, replace=False)
