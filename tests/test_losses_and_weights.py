@@ -13,12 +13,15 @@ from sklearn_ltdd.nn import (
     LTDDLoss,
     drop_edges,
     edge_drop_probabilities,
+    edge_drop_views,
     separability_weights,
+    stack_views,
     subcluster_contrastive_loss,
     supcon_loss,
     view_partner,
 )
 from sklearn_ltdd.nn._criteria import CrossEntropyLoss
+from sklearn_ltdd.nn._gcn import NormalizedAdjacency
 
 
 def loop_term(z, i, positives, denominator, tau):
@@ -183,6 +186,35 @@ def test_a_dropped_edge_weighs_as_much_as_a_removed_one():
     removed = copy.copy(graphs)
     removed.edge_index = graphs.edge_index[:, view.edge_weight.bool()]
     torch.testing.assert_close(encoder(view), encoder(removed))
+
+
+def test_the_adjacency_product_and_its_gradient_match_the_dense_matrix():
+    # a directed, weighted graph: the backward pass must use the transpose, not the matrix again
+    edge_index = torch.tensor([[0, 1, 1, 2, 3, 0], [1, 0, 2, 3, 1, 3]])
+    weight = torch.tensor([1.0, 0.0, 1.0, 1.0, 1.0, 0.5], dtype=torch.float64)
+    n = 4
+    dense = torch.zeros(n, n, dtype=torch.float64)
+    dense[edge_index[1], edge_index[0]] = weight  # [target, source]
+    dense += torch.eye(n, dtype=torch.float64)
+    d = dense.sum(1).rsqrt()
+    dense = d[:, None] * dense * d[None, :]
+    adjacency = NormalizedAdjacency(edge_index, weight, n)
+    x = torch.randn(n, 3, dtype=torch.float64, requires_grad=True)
+    torch.testing.assert_close(adjacency @ x, dense @ x)
+    grad = torch.randn(n, 3, dtype=torch.float64)
+    (adjacency @ x).backward(grad)
+    torch.testing.assert_close(x.grad, dense.T @ grad)
+    assert not torch.allclose(dense, dense.T)
+
+
+def test_stacked_views_embed_as_each_view_alone():
+    graphs = SmilesGraphizer().fit_transform(["CC(=O)Oc1ccccc1C(=O)O", "CCN", "c1ccncc1"]).batch()
+    encoder = GCNEncoder(74, 8, 3).eval()
+    torch.manual_seed(0)
+    views = edge_drop_views(graphs, (0.2, 0.5))
+    stacked = stack_views(views)
+    assert stacked.n_views == 2
+    torch.testing.assert_close(encoder(stacked), torch.cat([encoder(v) for v in views]))
 
 
 def test_weighted_cross_entropy_equals_repeating_rows():

@@ -77,6 +77,7 @@ def _stack(views: Sequence[Batch]) -> Batch:
         edge_weight=torch.cat([v.edge_weight for v in views]),
         batch=torch.cat([v.batch + k * n_graphs for k, v in enumerate(views)]),
         ptr=torch.cat([views[0].ptr[:1]] + [v.ptr[1:] + k * n_nodes for k, v in enumerate(views)]),
+        n_views=len(views),
     )
 
 
@@ -84,7 +85,8 @@ def stack_views(views: Sequence[Batch | tuple]) -> Batch | tuple:
     """The views of one batch as a single batch (view 0's graphs first), so that the encoder runs once.
 
     Views of the same batch share their nodes and edges, so graph k of view v is graph
-    ``v · B + k`` of the result. Pairs are stacked side by side.
+    ``v · B + k`` of the result, and ``n_views`` on the result says that its node features are
+    ``n_views`` copies of the same rows. Pairs are stacked side by side.
     """
     if isinstance(views[0], tuple | list):
         return tuple(_stack(side) for side in zip(*views, strict=True))

@@ -28,12 +28,14 @@ class GCNEncoder(nn.Module):
 
     An ``edge_weight`` on the batch (0 for the edges an augmented view dropped) weighs messages
     and degrees. Equal to PyG's default ``GCNConv`` normalisation, computed once per batch.
+    A batch of stacked views (``n_views`` > 1, see :func:`~sklearn_ltdd.nn.stack_views`) shares
+    its node features, so the first layer's linear maps run on one copy of them.
     """
 
     def __init__(self, in_features: int, hidden: int = 128, n_layers: int = 3):
         super().__init__()
         sizes = [in_features] + [hidden] * n_layers
-        # normalised once per batch in forward, not once per layer
+        # GCNConv holds each layer's weights; forward multiplies by the shared NormalizedAdjacency
         self.convs = nn.ModuleList(GCNConv(a, b, normalize=False) for a, b in itertools.pairwise(sizes))
         _remove_generated_source(GCNConv)
         self.residuals = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(sizes))
@@ -41,10 +43,20 @@ class GCNEncoder(nn.Module):
 
     def forward(self, batch: Batch) -> torch.Tensor:
         x = batch.x
-        adj_t = normalized_adjacency(batch.edge_index, getattr(batch, "edge_weight", None), x.shape[0])
-        for conv, residual, norm in zip(self.convs, self.residuals, self.norms, strict=True):
-            x = norm(torch.relu(conv(x, adj_t)) + torch.relu(residual(x)))
+        adjacency = NormalizedAdjacency(batch.edge_index, getattr(batch, "edge_weight", None), len(x))
+        n_views = getattr(batch, "n_views", 1)
+        layers = zip(self.convs, self.residuals, self.norms, strict=True)
+        for depth, (conv, residual, norm) in enumerate(layers):
+            # stacked views share their node features: the first linear maps run on one copy
+            rows, copies = (x[: len(x) // n_views], n_views) if depth == 0 else (x, 1)
+            messages, skip = _tile(conv.lin(rows), copies), _tile(residual(rows), copies)
+            h = adjacency @ messages + conv.bias
+            x = norm(torch.relu_(h) + torch.relu_(skip))  # in place: fresh tensors nothing else reads
         return global_add_pool(x, batch.batch, size=batch.num_graphs)
+
+
+def _tile(rows: torch.Tensor, copies: int) -> torch.Tensor:
+    return rows if copies == 1 else rows.repeat(copies, 1)
 
 
 def _remove_generated_source(conv: type[MessagePassing]) -> None:
@@ -59,22 +71,51 @@ def _remove_generated_source(conv: type[MessagePassing]) -> None:
             os.remove(path)
 
 
-def normalized_adjacency(edge_index: torch.Tensor, edge_weight: torch.Tensor | None, n: int) -> torch.Tensor:
-    """GCN's D^-1/2 (A + I) D^-1/2 as a sparse CSR matrix indexed [target, source].
+class NormalizedAdjacency:
+    """GCN's D^-1/2 (A + I) D^-1/2 of a batch, indexed [target, source]; ``adjacency @ x`` multiplies.
 
     Built once per batch and shared by all layers: a sparse-dense product costs less than a
-    message per edge. Molecules carry no self-loops, so adding them needs no mask (which would
-    make the edge count data-dependent and wait for the device).
+    message per edge. The transpose that each layer's backward pass multiplies by is built here
+    too, once, instead of being converted from the forward matrix in every layer's backward.
+    (PyG's ``EdgeIndex`` caches it as well, but its products raise torch's sparse warnings in
+    the user's backward pass, where they cannot be silenced.) Molecules carry no self-loops, so
+    adding them needs no mask (which would make the edge count data-dependent and wait for the
+    device).
     """
-    edge_index, weight = add_self_loops(edge_index, edge_weight, fill_value=1.0, num_nodes=n)
-    edge_index, weight = gcn_norm(edge_index, weight, n, add_self_loops=False)
-    target, source = edge_index[1], edge_index[0]
-    order = torch.argsort(target * n + source)  # CSR: rows sorted, columns sorted within a row
+
+    def __init__(self, edge_index: torch.Tensor, edge_weight: torch.Tensor | None, n: int):
+        edge_index, weight = add_self_loops(edge_index, edge_weight, fill_value=1.0, num_nodes=n)
+        edge_index, weight = gcn_norm(edge_index, weight, n, add_self_loops=False)
+        source, target = edge_index
+        self.matrix = _csr(target, source, weight, n)
+        self.transposed = _csr(source, target, weight, n)
+
+    def __matmul__(self, x: torch.Tensor) -> torch.Tensor:
+        return _SparseProduct.apply(self.matrix, self.transposed, x)
+
+
+def _csr(rows: torch.Tensor, cols: torch.Tensor, values: torch.Tensor, n: int) -> torch.Tensor:
+    # rows sorted, columns sorted within a row; the keys are unique, and the stable sort is the
+    # faster one on edges that already come graph by graph
+    order = torch.argsort(rows * n + cols, stable=True)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta state", UserWarning)
         return torch.sparse_csr_tensor(
-            index2ptr(target[order], n), source[order], weight[order], (n, n), check_invariants=False
+            index2ptr(rows[order], n), cols[order], values[order], (n, n), check_invariants=False
         )
+
+
+class _SparseProduct(torch.autograd.Function):
+    """``matrix @ x`` whose backward multiplies by the given ``transposed`` (gradient for x only)."""
+
+    @staticmethod
+    def forward(ctx, matrix: torch.Tensor, transposed: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        ctx.transposed = transposed
+        return matrix @ x
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[None, None, torch.Tensor]:
+        return None, None, ctx.transposed @ grad
 
 
 class LTDDModule(nn.Module):
