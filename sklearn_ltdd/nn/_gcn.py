@@ -100,6 +100,7 @@ def _csr(rows: torch.Tensor, cols: torch.Tensor, values: torch.Tensor, n: int) -
     order = torch.argsort(rows * n + cols, stable=True)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta state", UserWarning)
+        warnings.filterwarnings("ignore", "Sparse invariant checks are implicitly disabled", UserWarning)
         return torch.sparse_csr_tensor(
             index2ptr(rows[order], n), cols[order], values[order], (n, n), check_invariants=False
         )
