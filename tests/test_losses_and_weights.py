@@ -188,7 +188,7 @@ def test_a_dropped_edge_weighs_as_much_as_a_removed_one():
     torch.testing.assert_close(encoder(view), encoder(removed))
 
 
-def test_the_adjacency_product_and_its_gradient_match_the_dense_matrix():
+def test_propagation_and_its_gradient_match_the_dense_matrix():
     # a directed, weighted graph: the backward pass must use the transpose, not the matrix again
     edge_index = torch.tensor([[0, 1, 1, 2, 3, 0], [1, 0, 2, 3, 1, 3]])
     weight = torch.tensor([1.0, 0.0, 1.0, 1.0, 1.0, 0.5], dtype=torch.float64)
@@ -200,10 +200,12 @@ def test_the_adjacency_product_and_its_gradient_match_the_dense_matrix():
     dense = d[:, None] * dense * d[None, :]
     adjacency = NormalizedAdjacency(edge_index, weight, n)
     x = torch.randn(n, 3, dtype=torch.float64, requires_grad=True)
-    torch.testing.assert_close(adjacency @ x, dense @ x)
+    bias = torch.randn(3, dtype=torch.float64, requires_grad=True)
+    torch.testing.assert_close(adjacency.propagate(x, bias), dense @ x + bias)
     grad = torch.randn(n, 3, dtype=torch.float64)
-    (adjacency @ x).backward(grad)
+    adjacency.propagate(x, bias).backward(grad)
     torch.testing.assert_close(x.grad, dense.T @ grad)
+    torch.testing.assert_close(bias.grad, grad.sum(dim=0))
     assert not torch.allclose(dense, dense.T)
 
 
