@@ -81,9 +81,37 @@ def test_every_benchmark_variant_is_a_valid_classifier_configuration():
     from sklearn_ltdd import LTDDClassifier
     from sklearn_ltdd.benchmark._run import METHODS, VARIANTS
 
-    for name, (method, params) in VARIANTS.items():
+    for name, (method, params, package_schedule) in VARIANTS.items():
         assert name in METHODS
         LTDDClassifier(method=method, **params)._validate_params()
+        # defaults rows differ from the package defaults in the named component only
+        assert package_schedule == name.startswith(("defaults", "ce_defaults"))
+    assert VARIANTS["defaults"][1] == {} and VARIANTS["ltdd"][1]["encoder"] == "gcn"
+
+
+def test_built_tasks_template_classes_and_hiv_at_imbalance_50():
+    import pandas as pd
+
+    from sklearn_ltdd.benchmark._run import MIN_TEMPLATE_COUNT, _hiv_lt50, _template_task
+
+    templates = ["T1"] * MIN_TEMPLATE_COUNT + ["T2"] * (MIN_TEMPLATE_COUNT - 1) + ["T3"] * 30
+    frame = pd.DataFrame({"prod_smiles": [f"C{'C' * (i % 5)}O" for i in range(len(templates))],
+                          "reaction_smarts": templates})  # fmt: skip
+    X, y = _template_task(frame)
+    assert sorted(set(y)) == ["T1", "T3"] and len(X) == MIN_TEMPLATE_COUNT + 30
+    smiles = np.array([f"C{i}" for i in range(20_000)], dtype=object)
+    labels = np.r_[np.zeros(19_500, int), np.ones(500, int)]
+    X, y = _hiv_lt50(smiles, labels)
+    assert np.bincount(y).tolist() == [10_000, 200]
+    assert np.array_equal(X, _hiv_lt50(smiles, labels)[0])  # a fixed draw
+
+
+def test_defaults_rows_record_their_epochs_and_decision(tmp_path):
+    out = tmp_path / "bench"
+    main(["--dataset", "solubility", "--split", "random", "--seeds", "0", "--methods", "defaults",
+          "--epochs", "12", "--out", str(out)])  # fmt: skip
+    (run,) = [json.loads(line) for line in (out / "solubility-random.jsonl").read_text().splitlines()]
+    assert 11 <= run["epochs_run"] <= 12 and run["tau"] >= 0 and run["epochs"] == 12
 
 
 def test_fingerprints_read_reactions_as_the_graphizer_does():

@@ -17,7 +17,8 @@ def test_demo_prints_balanced_scores(capsys):
     assert list(summary.index) == [
         "Morgan + logistic regression (balanced weights)",
         "GCN + cross-entropy",
-        "LTDD (GCN)",
+        "LTDD, the paper's protocol (GCN)",
+        "LTDD, package defaults",
     ]
     # three classes: chance BA is 1/3; the fingerprint model must clearly learn something
     assert summary.loc["Morgan + logistic regression (balanced weights)", "BA"] > 0.5

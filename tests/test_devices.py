@@ -42,7 +42,7 @@ class DeviceAssertingEncoder(torch.nn.Module):
         self.expected = torch.device(device)
 
     def forward(self, batch):
-        for key in ("x", "edge_index", "edge_weight", "batch", "ptr"):
+        for key in ("x", "edge_index", "edge_weight", "edge_attr", "fingerprint", "batch", "ptr"):
             value = getattr(batch, key, None)
             assert value is None or value.device == self.expected, f"batch.{key} is on {value.device}"
         return global_add_pool(self.lin(batch.x), batch.batch, size=batch.num_graphs)
@@ -73,7 +73,8 @@ def _on_meta(clf: LTDDClassifier):
 def test_train_and_validation_steps_run_where_the_net_is(method):
     clf = LTDDClassifier(method=method, **FAST).fit(X, Y)
     net = _on_meta(clf)
-    dataset = GraphDataset(SmilesGraphizer().fit_transform(X[:12]), np.arange(12) % 3)
+    graphs = SmilesGraphizer(bond_features=True, fingerprint="morgan").fit_transform(X[:12])
+    dataset = GraphDataset(graphs, np.arange(12) % 3)
     batch = collate_graphs([(dataset, i) for i in range(12)])
     assert batch[0].x.device.type == "cpu"  # the step, not the caller, moves it
     if method == "ib":
@@ -105,12 +106,12 @@ def test_fit_moves_the_graph_stores_to_the_device_once(monkeypatch):
 
 
 def test_a_batch_is_gathered_on_the_store_device():
-    graphs = SmilesGraphizer().fit_transform(X[:10])
+    graphs = SmilesGraphizer(bond_features=True, fingerprint="morgan").fit_transform(X[:10])
     on_cpu = GraphDataset(graphs, np.arange(10) % 2, np.linspace(0.5, 1, 10))
     index = torch.tensor([7, 2, 2, 5])
     cpu_graphs, cpu_targets = on_cpu.batch(index)
     meta_graphs, meta_targets = on_cpu.to("meta").batch(index)
-    for key in ("x", "edge_index", "batch", "ptr"):
+    for key in ("x", "edge_index", "edge_attr", "fingerprint", "batch", "ptr"):
         assert getattr(meta_graphs, key).device.type == "meta"
         assert getattr(meta_graphs, key).shape == getattr(cpu_graphs, key).shape
     assert all(t.device.type == "meta" for t in meta_targets.values())

@@ -16,11 +16,15 @@ from sklearn_ltdd import GraphStore, LTDDClassifier
 
 
 def rows_to_graphs(X: np.ndarray) -> GraphStore:
-    """Each row becomes two nodes joined by an edge in both directions, both carrying the row."""
+    """Each row becomes two nodes joined by an edge in both directions, both carrying the row; the
+    edges carry one bond feature and the row is also the graph's fingerprint, so that the default
+    encoder and fingerprint branch run."""
     n = X.shape[0]
     x = torch.as_tensor(np.repeat(X, 2, axis=0), dtype=torch.float32)
     edge_index = torch.tensor([[0, 1], [1, 0]]).repeat(1, n)
-    return GraphStore(x, edge_index, torch.arange(0, 2 * n + 1, 2), torch.arange(0, 2 * n + 1, 2))
+    ptr = torch.arange(0, 2 * n + 1, 2)
+    edge_attr, fingerprint = torch.ones(2 * n, 1), torch.tensor(X, dtype=torch.float32)
+    return GraphStore(x, edge_index, ptr, ptr, edge_attr, fingerprint=fingerprint)
 
 
 class NumericLTDD(LTDDClassifier):

@@ -10,13 +10,19 @@ from ._run import METHODS, run_benchmark
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m sklearn_ltdd.benchmark", description=__doc__)
-    parser.add_argument("--dataset", default="hiv", choices=["hiv", "uspto50k", "sbap", "solubility"])
+    parser.add_argument(
+        "--dataset",
+        default="hiv",
+        choices=["hiv", "hiv_lt50", "uspto50k", "uspto50k_template", "sbap", "solubility"],
+    )
     parser.add_argument("--split", default="standard", choices=["standard", "random"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--methods", nargs="+", default=["ce", "cs", "bs", "ltdd", "fp_lr", "fp_hgb"],
                         choices=METHODS)  # fmt: skip
     parser.add_argument("--epochs", type=int, default=300, help="300 as in the paper; fewer on CPU")
-    parser.add_argument("--warmup", type=int, default=None, help="default: epochs / 30, at least 1")
+    parser.add_argument(
+        "--warmup", type=int, default=None, help="paper-protocol rows; default: epochs / 30, at least 1"
+    )
     parser.add_argument("--update-every", type=int, default=None, help="default: epochs / 30, at least 1")
     parser.add_argument("--reaction-mode", default=None, choices=["products", "reaction", "pair"],
                         help="graph mode for reaction data sets (default pair)")  # fmt: skip

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..classifier._ltdd import PAPER_PROTOCOL
 from ..datasets import load_hiv, load_sbap, load_solubility, load_uspto50k
 from ..metrics import balanced_accuracy_score, balanced_f1_score, long_tail_report
 from ..model_selection import imdrug_split
@@ -21,18 +22,35 @@ from ._fingerprint_models import FINGERPRINT_MODELS, make_fingerprint_model
 
 __all__ = ["METHODS", "run_benchmark", "summarise", "tune_threshold"]
 
-#: benchmark name → (LTDDClassifier method, other parameters). LTDD with the paper's defaults, and
-#: two changes that act on binary tasks, where the paper's class weights are uniform (docs/method.md):
-#: per-sub-cluster weights, and the reference code's class-balanced resampling; plain CE with
-#: that resampling separates what the resampling does from what the method does.
+#: the paper's network and protocol: GCN without bond features, no fingerprint, argmax, a fixed
+#: number of epochs. Every row not named ``defaults*`` or ``ce_defaults`` starts from it.
+PAPER = {k: v for k, v in PAPER_PROTOCOL.items() if k != "max_epochs"}
+
+#: benchmark name → (LTDDClassifier method, parameters, whether the schedule is the package's).
+#: Paper-protocol rows: LTDD as published, two changes that act on binary tasks where the
+#: paper's class weights are uniform (per-sub-cluster weights; the reference code's resampling),
+#: and each component of the new defaults alone. Defaults rows: the package's defaults (only
+#: ``max_epochs`` set), each with one component taken out, and plain CE on the same network.
 VARIANTS = {
-    "ltdd": ("ltdd", {}),
-    "ltdd_subcluster": ("ltdd", {"weighting": "subcluster"}),
-    "ltdd_resample": ("ltdd", {"resample": True}),
-    "ce_resample": ("ce", {"resample": True}),
+    "ltdd": ("ltdd", PAPER, False),
+    "ltdd_subcluster": ("ltdd", {**PAPER, "weighting": "subcluster"}, False),
+    "ltdd_resample": ("ltdd", {**PAPER, "resample": True}, False),
+    "ce_resample": ("ce", {**PAPER, "resample": True}, False),
+    "ltdd_gine": ("ltdd", {**PAPER, "encoder": "gine"}, False),
+    "ltdd_fp": ("ltdd", {**PAPER, "fingerprint": "morgan"}, False),
+    "ltdd_la": ("ltdd", {**PAPER, "decision": "logit_adjusted"}, False),
+    "defaults": ("ltdd", {}, True),
+    "defaults_gcn": ("ltdd", {"encoder": "gcn"}, True),
+    "defaults_no_fp": ("ltdd", {"fingerprint": None}, True),
+    "defaults_argmax": ("ltdd", {"decision": "argmax"}, True),
+    "ce_defaults": ("ce", {}, True),
 }
 METHODS = (*VARIANTS, *BASELINES, *(f"fp_{m}" for m in FINGERPRINT_MODELS))
 REACTION_DATASETS = {"uspto50k"}
+#: built tasks: USPTO-50k products labelled by reaction template (templates with at least this
+#: many reactions), and HIV cut to imbalance 50 (10,000 inactive, 200 active, drawn with seed 0)
+MIN_TEMPLATE_COUNT = 20
+HIV_LT50 = (10_000, 200)
 
 
 def _load(dataset: str, data_home: str | None) -> tuple[np.ndarray, np.ndarray]:
@@ -42,6 +60,10 @@ def _load(dataset: str, data_home: str | None) -> tuple[np.ndarray, np.ndarray]:
             bunch = load_hiv(data_home=data_home)
         elif dataset == "uspto50k":
             bunch = load_uspto50k(data_home=data_home)
+        elif dataset == "uspto50k_template":
+            return _template_task(load_uspto50k(data_home=data_home, as_frame=True).frame)
+        elif dataset == "hiv_lt50":
+            return _hiv_lt50(*_load("hiv", data_home))
         elif dataset == "sbap":
             bunch = load_sbap(data_home=data_home)
         elif dataset == "solubility":
@@ -53,6 +75,23 @@ def _load(dataset: str, data_home: str | None) -> tuple[np.ndarray, np.ndarray]:
         print(f"{dataset}: leaving out {len(bunch.invalid)} rows RDKit cannot parse: {sorted(bunch.invalid)}")
     keep = np.setdiff1d(np.arange(len(bunch.data)), list(bunch.invalid))
     return bunch.data[keep], bunch.target[keep]
+
+
+def _template_task(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """USPTO-50k products labelled by their reaction template, templates with enough reactions."""
+    counts = frame["reaction_smarts"].value_counts()
+    keep = frame["reaction_smarts"].isin(counts.index[counts >= MIN_TEMPLATE_COUNT]).to_numpy()
+    return frame["prod_smiles"].to_numpy(dtype=object)[keep], frame["reaction_smarts"].to_numpy(dtype=object)[
+        keep
+    ]
+
+
+def _hiv_lt50(smiles: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """HIV at imbalance 50: a fixed random draw of inactive and active molecules."""
+    rng = np.random.default_rng(0)
+    rows = [rng.choice(np.flatnonzero(y == label), n, replace=False) for label, n in enumerate(HIV_LT50)]
+    keep = np.sort(np.concatenate(rows))
+    return smiles[keep], y[keep]
 
 
 def tune_threshold(y_valid: np.ndarray, p_valid: np.ndarray) -> float:
@@ -94,8 +133,9 @@ class _Features:
             from ..featurize import SmilesGraphizer
 
             start = time.perf_counter()
+            # bond features and fingerprints for every row: each GNN row uses what it needs
             self._graphs = SmilesGraphizer(
-                reaction_mode=self.reaction_mode, n_jobs=self.n_jobs
+                reaction_mode=self.reaction_mode, bond_features=True, fingerprint="morgan", n_jobs=self.n_jobs
             ).fit_transform(self.smiles)
             print(
                 f"featurised {len(self.smiles):,} graphs in {time.perf_counter() - start:.0f} s", flush=True
@@ -112,7 +152,7 @@ class _Features:
 
 
 def _fit_predict(method, features, y, train, valid, test, seed, args):
-    """Fit one method; return validation and test probabilities, seconds, graphs/s."""
+    """Fit one method; return validation and test probabilities, classes, seconds and run facts."""
     if method.startswith("fp_"):
         X = features.fingerprints()
         start = time.perf_counter()
@@ -121,19 +161,21 @@ def _fit_predict(method, features, y, train, valid, test, seed, args):
         )
         model.fit(X[train], y[train])
         seconds = time.perf_counter() - start
-        return model.predict_proba(X[valid]), model.predict_proba(X[test]), model.classes_, seconds, None
+        return model.predict_proba(X[valid]), model.predict_proba(X[test]), model.classes_, seconds, {}
     from ..classifier import LTDDClassifier
 
     graphs = features.graphs()
-    classifier_method, variant = VARIANTS.get(method, (method, {}))
+    classifier_method, variant, package_schedule = VARIANTS.get(method, (method, PAPER, False))
+    schedule = (
+        {} if package_schedule else {"warmup_epochs": args["warmup"], "update_every": args["update_every"]}
+    )
     start = time.perf_counter()
     clf = LTDDClassifier(
         method=classifier_method,
         **variant,
+        **schedule,
         reaction_mode=features.reaction_mode,
         max_epochs=args["epochs"],
-        warmup_epochs=args["warmup"],
-        update_every=args["update_every"],
         device=args["device"],
         verbose=args["verbose"],
         random_state=seed,
@@ -142,8 +184,8 @@ def _fit_predict(method, features, y, train, valid, test, seed, args):
     seconds = time.perf_counter() - start
     # graphs actually trained on: resampling changes the epoch size, early stopping the epochs
     trained = sum(map(sum, clf.history_[:, "batches", :, "train_batch_size"]))
-    return (clf.predict_proba(graphs[valid]), clf.predict_proba(graphs[test]), clf.classes_, seconds,
-            trained / seconds)  # fmt: skip
+    facts = {"graphs_per_s": trained / seconds, "epochs_run": len(clf.history_), "tau": clf.logit_adjustment_}
+    return clf.predict_proba(graphs[valid]), clf.predict_proba(graphs[test]), clf.classes_, seconds, facts
 
 
 def run_benchmark(
@@ -191,13 +233,13 @@ def run_benchmark(
             run_epochs = None if method.startswith("fp_") else epochs
             if (method, seed, run_epochs) in done:
                 continue
-            p_valid, p_test, classes, seconds, speed = _fit_predict(
+            p_valid, p_test, classes, seconds, facts = _fit_predict(
                 method, features, y, train, valid, test, seed, args
             )
             row = {"dataset": dataset, "split": split, "method": method, "seed": seed, "epochs": run_epochs,
                    "reaction_mode": reaction_mode if not method.startswith("fp_") else "difference-fp",
                    "n_train": len(train), "n_valid": len(valid), "n_test": len(test),
-                   "seconds": seconds, "graphs_per_s": speed, "machine": _machine()}  # fmt: skip
+                   "seconds": seconds, "graphs_per_s": None, **facts, "machine": _machine()}  # fmt: skip
             row.update(_scores(y[test], classes[p_test.argmax(axis=1)], y[train], ""))
             if binary:
                 threshold = tune_threshold(y[valid] == classes[1], p_valid[:, 1])

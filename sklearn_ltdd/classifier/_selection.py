@@ -8,32 +8,34 @@ import warnings
 import numpy as np
 from skorch.callbacks import EarlyStopping, EpochScoring
 
-from ..metrics import balanced_accuracy_score, balanced_f1_score
+from ._decision import adjust, best_tau
 
-__all__ = ["EarlyStoppingAfter", "ScoringAfter", "valid_balanced_accuracy", "valid_balanced_f1"]
+__all__ = ["EarlyStoppingAfter", "ScoringAfter", "ValidationScore"]
 
 
 def _labels(targets: dict) -> np.ndarray:
     return targets["y"].cpu().numpy()
 
 
-def _validation_score(metric, net, dataset, y) -> float:
-    with warnings.catch_warnings():
-        # a small hold-out can lack a tail class; the score averages over the classes it has
-        warnings.filterwarnings("ignore", "y_pred contains classes not in y_true", UserWarning)
-        warnings.filterwarnings("ignore", "A single label was found", UserWarning)
+class ValidationScore:
+    """A metric of the classifier's decision on the validation set: the argmax, or with
+    ``log_prior`` the logit-adjusted argmax whose τ is the best for this epoch's outputs
+    (see :mod:`~sklearn_ltdd.classifier._decision`), the τ that ``fit`` then keeps."""
+
+    def __init__(self, metric, log_prior: np.ndarray | None = None):
+        self.metric = metric
+        self.log_prior = log_prior
+
+    def __call__(self, net, dataset, y) -> float:
         # predict_proba replays the outputs skorch cached during its validation pass: no second pass
-        return metric(y, net.predict_proba(dataset).argmax(axis=1))
-
-
-def valid_balanced_accuracy(net, dataset, y) -> float:
-    """Balanced accuracy of the argmax decision on the validation set."""
-    return _validation_score(balanced_accuracy_score, net, dataset, y)
-
-
-def valid_balanced_f1(net, dataset, y) -> float:
-    """Balanced F1 of the argmax decision on the validation set."""
-    return _validation_score(balanced_f1_score, net, dataset, y)
+        proba = net.predict_proba(dataset)
+        if self.log_prior is not None:
+            proba = adjust(proba, self.log_prior, best_tau(y, proba, self.log_prior)[0])
+        with warnings.catch_warnings():
+            # a small hold-out can lack a tail class; the score averages over the classes it has
+            warnings.filterwarnings("ignore", "y_pred contains classes not in y_true", UserWarning)
+            warnings.filterwarnings("ignore", "A single label was found", UserWarning)
+            return self.metric(y, proba.argmax(axis=1))
 
 
 class ScoringAfter(EpochScoring):

@@ -46,6 +46,9 @@ class GraphStore:
     node_ptr, edge_ptr : Tensor of shape (n_graphs + 1,)
         Offsets of each graph's nodes and edges.
     edge_attr : Tensor of shape (n_edges, n_edge_features), optional
+    fingerprint : Tensor of shape (n_graphs, n_bits), optional
+        A fingerprint per graph (uint8 bits or int16 counts, kept compact); batches carry it
+        as a float ``fingerprint`` attribute, one row per graph.
     valid_mask : ndarray of bool, shape (n_graphs,), optional
         False for rows whose input could not be parsed (empty graphs); all True by default.
 
@@ -68,6 +71,7 @@ class GraphStore:
         edge_ptr: torch.Tensor,
         edge_attr: torch.Tensor | None = None,
         valid_mask: np.ndarray | None = None,
+        fingerprint: torch.Tensor | None = None,
     ):
         self.x = x
         self.edge_index = edge_index
@@ -75,6 +79,9 @@ class GraphStore:
         self.edge_ptr = edge_ptr
         self.edge_attr = edge_attr
         n_graphs = node_ptr.numel() - 1
+        if fingerprint is not None and fingerprint.shape[0] != n_graphs:
+            raise ValueError(f"{fingerprint.shape[0]} fingerprints for {n_graphs} graphs.")
+        self.fingerprint = fingerprint
         self.valid_mask = np.ones(n_graphs, dtype=bool) if valid_mask is None else np.asarray(valid_mask)
 
     @classmethod
@@ -141,7 +148,7 @@ class GraphStore:
             return self.to_data_list([index])[0]
         index = self._index(index)
         n_nodes, n_edges, nodes, edges = self._gather(index)
-        nodes_d, edges_d = self._to_device(nodes, edges)
+        nodes_d, edges_d, index_d = self._to_device(nodes, edges, index)
         return GraphStore(
             self.x[nodes_d],
             self.edge_index[:, edges_d],
@@ -149,6 +156,7 @@ class GraphStore:
             _offsets(n_edges),
             None if self.edge_attr is None else self.edge_attr[edges_d],
             self.valid_mask[index.numpy()],
+            None if self.fingerprint is None else self.fingerprint[index_d],
         )
 
     def batch(self, index: object = None) -> Batch:
@@ -163,7 +171,9 @@ class GraphStore:
         # shift each graph's local node numbers by where its nodes start in the batch
         shift = torch.repeat_interleave(node_ptr[:-1], n_edges, output_size=edges.numel())
         graph_ids = torch.repeat_interleave(torch.arange(index.numel()), n_nodes, output_size=nodes.numel())
-        nodes, edges, shift, graph_ids, node_ptr = self._to_device(nodes, edges, shift, graph_ids, node_ptr)
+        nodes, edges, shift, graph_ids, node_ptr, index = self._to_device(
+            nodes, edges, shift, graph_ids, node_ptr, index
+        )
         batch = Batch(
             x=self.x.index_select(0, nodes),
             edge_index=self.edge_index.index_select(1, edges) + shift,
@@ -172,6 +182,8 @@ class GraphStore:
         )
         if self.edge_attr is not None:
             batch.edge_attr = self.edge_attr.index_select(0, edges)
+        if self.fingerprint is not None:
+            batch.fingerprint = self.fingerprint.index_select(0, index).float()
         return batch
 
     def to_data_list(self, index: Sequence[int] | None = None) -> list[Data]:
@@ -184,6 +196,8 @@ class GraphStore:
             data = Data(x=self.x[n0:n1], edge_index=self.edge_index[:, e0:e1])
             if self.edge_attr is not None:
                 data.edge_attr = self.edge_attr[e0:e1]
+            if self.fingerprint is not None:
+                data.fingerprint = self.fingerprint[i : i + 1].float()
             out.append(data)
         return out
 
@@ -198,6 +212,7 @@ class GraphStore:
             self.edge_ptr,
             None if self.edge_attr is None else self.edge_attr.to(device),
             self.valid_mask,
+            None if self.fingerprint is None else self.fingerprint.to(device),
         )
 
     def __getstate__(self) -> dict:
@@ -205,6 +220,7 @@ class GraphStore:
         return {k: v.cpu().numpy() if isinstance(v, torch.Tensor) else v for k, v in self.__dict__.items()}
 
     def __setstate__(self, state: dict) -> None:
+        state.setdefault("fingerprint", None)  # stores pickled before fingerprints existed
         self.__dict__.update(
             {
                 k: torch.from_numpy(v) if k != "valid_mask" and isinstance(v, np.ndarray) else v
@@ -223,7 +239,8 @@ class GraphStorePair:
     """Two aligned stores (reactants, products) for the ``pair`` reaction mode.
 
     Indexing and :meth:`batch` act on both and return a pair; a shared encoder embeds
-    each side and the embeddings are concatenated.
+    each side and the embeddings are concatenated. A reaction fingerprint, when there is one,
+    belongs to the reaction and travels in the reactant store (and its batches).
     """
 
     def __init__(self, reactants: GraphStore, products: GraphStore):
@@ -243,6 +260,10 @@ class GraphStorePair:
     @property
     def device(self) -> torch.device:
         return self.reactants.device
+
+    @property
+    def fingerprint(self) -> torch.Tensor | None:
+        return self.reactants.fingerprint
 
     def __getitem__(self, index: object) -> GraphStorePair | tuple[Data, Data]:
         if isinstance(index, int | np.integer):

@@ -1,14 +1,18 @@
-"""The torch parts of LTDD: GCN encoder and classifier, edge-drop views, losses and weights."""
+"""The torch parts of LTDD: encoders (GCN, GINE), the network, edge-drop views, losses and weights."""
 
 from ._augment import drop_edges, edge_drop_probabilities, edge_drop_views, edge_drop_weights, stack_views
 from ._criteria import CRITERIA, LTDDLoss
-from ._gcn import GCNEncoder, LTDDModule
+from ._gcn import GCNEncoder
+from ._gine import GINEEncoder
 from ._losses import contrastive_term, subcluster_contrastive_loss, supcon_loss, view_partner
+from ._module import ENCODERS, LTDDModule
 from ._weights import separability_weights
 
 __all__ = [
     "CRITERIA",
+    "ENCODERS",
     "GCNEncoder",
+    "GINEEncoder",
     "LTDDLoss",
     "LTDDModule",
     "contrastive_term",

@@ -71,7 +71,7 @@ def drop_edges(graphs: Batch | tuple, p: float) -> Batch | tuple:
 
 def _stack(views: Sequence[Batch]) -> Batch:
     n_nodes, n_graphs = views[0].num_nodes, views[0].num_graphs
-    return Batch(
+    stacked = Batch(
         x=torch.cat([v.x for v in views]),
         edge_index=torch.cat([v.edge_index + k * n_nodes for k, v in enumerate(views)], dim=1),
         edge_weight=torch.cat([v.edge_weight for v in views]),
@@ -79,6 +79,11 @@ def _stack(views: Sequence[Batch]) -> Batch:
         ptr=torch.cat([views[0].ptr[:1]] + [v.ptr[1:] + k * n_nodes for k, v in enumerate(views)]),
         n_views=len(views),
     )
+    if getattr(views[0], "edge_attr", None) is not None:
+        stacked.edge_attr = torch.cat([v.edge_attr for v in views])
+    if getattr(views[0], "fingerprint", None) is not None:
+        stacked.fingerprint = views[0].fingerprint  # one copy: views differ in edges only
+    return stacked
 
 
 def stack_views(views: Sequence[Batch | tuple]) -> Batch | tuple:
@@ -86,7 +91,8 @@ def stack_views(views: Sequence[Batch | tuple]) -> Batch | tuple:
 
     Views of the same batch share their nodes and edges, so graph k of view v is graph
     ``v · B + k`` of the result, and ``n_views`` on the result says that its node features are
-    ``n_views`` copies of the same rows. Pairs are stacked side by side.
+    ``n_views`` copies of the same rows. Its ``fingerprint``, when the batch has one, is a single
+    copy (one row per graph of a view). Pairs are stacked side by side.
     """
     if isinstance(views[0], tuple | list):
         return tuple(_stack(side) for side in zip(*views, strict=True))

@@ -1,4 +1,4 @@
-"""The graph network of LTDD: a residual GCN encoder with sum readout and an MLP classifier (spec §2)."""
+"""The paper's encoder: a residual GCN with sum readout (spec §2), propagating with a shared sparse matrix."""
 
 from __future__ import annotations
 
@@ -8,19 +8,16 @@ import os
 import sys
 import tempfile
 import warnings
-from collections.abc import Sequence
 
 import torch
 from torch import nn
 from torch_geometric.data import Batch
 from torch_geometric.index import index2ptr
-from torch_geometric.nn import MLP, GCNConv, MessagePassing, global_add_pool
+from torch_geometric.nn import GCNConv, MessagePassing, global_add_pool
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.utils import add_self_loops
 
-from ._augment import edge_drop_views, stack_views
-
-__all__ = ["GCNEncoder", "LTDDModule"]
+__all__ = ["GCNEncoder", "NormalizedAdjacency", "remove_generated_source", "tile"]
 
 
 class GCNEncoder(nn.Module):
@@ -37,7 +34,7 @@ class GCNEncoder(nn.Module):
         sizes = [in_features] + [hidden] * n_layers
         # GCNConv holds each layer's weights; forward multiplies by the shared NormalizedAdjacency
         self.convs = nn.ModuleList(GCNConv(a, b, normalize=False) for a, b in itertools.pairwise(sizes))
-        _remove_generated_source(GCNConv)
+        remove_generated_source(GCNConv)
         self.residuals = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(sizes))
         self.norms = nn.ModuleList(nn.BatchNorm1d(b) for b in sizes[1:])
 
@@ -49,17 +46,17 @@ class GCNEncoder(nn.Module):
         for depth, (conv, residual, norm) in enumerate(layers):
             # stacked views share their node features: the first linear maps run on one copy
             rows, copies = (x[: len(x) // n_views], n_views) if depth == 0 else (x, 1)
-            messages, skip = _tile(conv.lin(rows), copies), _tile(residual(rows), copies)
+            messages, skip = tile(conv.lin(rows), copies), tile(residual(rows), copies)
             h = adjacency.propagate(messages, conv.bias)
             x = norm(torch.relu_(h) + torch.relu_(skip))  # in place: fresh tensors nothing else reads
         return global_add_pool(x, batch.batch, size=batch.num_graphs)
 
 
-def _tile(rows: torch.Tensor, copies: int) -> torch.Tensor:
+def tile(rows: torch.Tensor, copies: int) -> torch.Tensor:
     return rows if copies == 1 else rows.repeat(copies, 1)
 
 
-def _remove_generated_source(conv: type[MessagePassing]) -> None:
+def remove_generated_source(conv: type[MessagePassing]) -> None:
     """Delete the file PyG generated for ``conv.propagate`` once it is imported.
 
     PyG writes each layer class's ``propagate`` to a new ``*_propagate_*.py`` in the temporary
@@ -122,65 +119,3 @@ class _SparseProduct(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> tuple[None, None, torch.Tensor, torch.Tensor]:
         return None, None, ctx.transposed @ grad, grad.sum(dim=0)
-
-
-class LTDDModule(nn.Module):
-    """Encoder plus classifier; ``forward`` returns ``(logits, embeddings)``.
-
-    A pair of batches (reactants, products) shares the encoder and concatenates the two
-    embeddings. With ``edge_drop`` set, training mode augments like dropout does: the batch of B
-    graphs becomes one batch of its views (one per drop probability, stacked, so the encoder runs
-    once), the embeddings have a row per view and graph, and the logits are those of view 0.
-    In eval mode the graphs are used as they are.
-    """
-
-    def __init__(
-        self,
-        in_features: int,
-        n_classes: int,
-        hidden: int = 128,
-        n_layers: int = 3,
-        pair: bool = False,
-        edge_drop: Sequence[float] | None = None,
-    ):
-        super().__init__()
-        self.encoder = GCNEncoder(in_features, hidden, n_layers)
-        # three hidden blocks of Linear → BatchNorm → ReLU, then a linear layer to the classes
-        width = hidden * (2 if pair else 1)
-        self.head = MLP([width, hidden, hidden, hidden, n_classes], norm="batch_norm", act="relu")
-        self.edge_drop = None if edge_drop is None else tuple(edge_drop)
-        self.encoder_frozen = False
-        self.skip_head = False
-
-    def freeze_encoder(self) -> None:
-        """Stop training the encoder: no gradients, and BatchNorm statistics stay as they are."""
-        self.encoder.requires_grad_(False)
-        self.encoder_frozen = True
-        self.encoder.eval()
-
-    def train(self, mode: bool = True) -> LTDDModule:
-        super().train(mode)
-        if self.encoder_frozen:
-            self.encoder.eval()
-        return self
-
-    def embed(self, graphs: Batch | Sequence[Batch]) -> torch.Tensor:
-        """The graph embedding h (not normalised)."""
-        if isinstance(graphs, tuple | list):
-            return torch.cat([self.encoder(g) for g in graphs], dim=1)
-        return self.encoder(graphs)
-
-    def forward(self, graphs: Batch | Sequence[Batch]) -> tuple[torch.Tensor | None, torch.Tensor]:
-        """Class logits and graph embeddings (of every view when augmenting).
-
-        With ``skip_head`` set (a training phase whose loss needs no logits) training-mode
-        logits are None; in eval mode they are always computed.
-        """
-        if self.training and self.edge_drop is not None:
-            n_graphs = (graphs[0] if isinstance(graphs, tuple | list) else graphs).num_graphs
-            h = self.embed(stack_views(edge_drop_views(graphs, self.edge_drop)))
-        else:
-            n_graphs, h = None, self.embed(graphs)
-        if self.training and self.skip_head:
-            return None, h
-        return self.head(h[:n_graphs]), h

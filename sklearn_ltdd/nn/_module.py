@@ -1,0 +1,117 @@
+"""LTDD's network: a graph encoder, an optional fingerprint branch, and the MLP classifier head."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+from torch_geometric.data import Batch
+from torch_geometric.nn import MLP
+
+from ._augment import edge_drop_views, stack_views
+from ._gcn import GCNEncoder
+from ._gine import GINEEncoder
+
+__all__ = ["ENCODERS", "LTDDModule"]
+
+#: ``encoder`` → its class
+ENCODERS: dict[str, type[nn.Module]] = {"gcn": GCNEncoder, "gine": GINEEncoder}
+#: dropout on the fingerprint bits: without it the projection memorises the training set
+FINGERPRINT_DROPOUT = 0.5
+
+
+class LTDDModule(nn.Module):
+    """Encoder plus classifier; ``forward`` returns ``(logits, embeddings)``.
+
+    A pair of batches (reactants, products) shares the encoder and concatenates the two
+    embeddings. With ``fingerprint_bits`` set, the batch's ``fingerprint`` passes through a
+    learned projection (Linear → BatchNorm → ReLU, ``hidden`` wide) that is joined to the graph
+    embedding, so the contrastive losses and the head both see it. With ``edge_drop`` set,
+    training mode augments like dropout does: the batch of B graphs becomes one batch of its
+    views (one per drop probability, stacked, so the encoder runs once), the embeddings have a
+    row per view and graph, and the logits are those of view 0. In eval mode the graphs are
+    used as they are.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        n_classes: int,
+        hidden: int = 128,
+        n_layers: int = 3,
+        pair: bool = False,
+        edge_drop: Sequence[float] | None = None,
+        encoder: str = "gcn",
+        edge_features: int = 12,
+        fingerprint_bits: int = 0,
+    ):
+        super().__init__()
+        if encoder == "gine":
+            self.encoder = GINEEncoder(in_features, hidden, n_layers, edge_features)
+        else:
+            self.encoder = ENCODERS[encoder](in_features, hidden, n_layers)
+        self.fingerprint = (
+            nn.Sequential(
+                nn.Dropout(FINGERPRINT_DROPOUT),
+                nn.Linear(fingerprint_bits, hidden),
+                nn.BatchNorm1d(hidden),
+                nn.ReLU(),
+            )
+            if fingerprint_bits
+            else None
+        )
+        # three hidden blocks of Linear → BatchNorm → ReLU, then a linear layer to the classes
+        width = hidden * (2 if pair else 1) + (hidden if fingerprint_bits else 0)
+        self.head = MLP([width, hidden, hidden, hidden, n_classes], norm="batch_norm", act="relu")
+        self.edge_drop = None if edge_drop is None else tuple(edge_drop)
+        self.encoder_frozen = False
+        self.skip_head = False
+
+    def freeze_encoder(self) -> None:
+        """Stop training the encoder (and fingerprint branch): no gradients, fixed BatchNorm statistics."""
+        for part in self._embedding_parts():
+            part.requires_grad_(False)
+            part.eval()
+        self.encoder_frozen = True
+
+    def _embedding_parts(self) -> list[nn.Module]:
+        return [self.encoder] + ([self.fingerprint] if self.fingerprint is not None else [])
+
+    def train(self, mode: bool = True) -> LTDDModule:
+        super().train(mode)
+        if self.encoder_frozen:
+            for part in self._embedding_parts():
+                part.eval()
+        return self
+
+    def embed(self, graphs: Batch | Sequence[Batch]) -> torch.Tensor:
+        """The embedding h (not normalised): graph embedding(s), then the fingerprint's."""
+        sides = tuple(graphs) if isinstance(graphs, tuple | list) else (graphs,)
+        parts = [self.encoder(g) for g in sides]
+        if self.fingerprint is not None:
+            fingerprint = getattr(sides[0], "fingerprint", None)
+            if fingerprint is None:
+                raise ValueError(
+                    "the network has a fingerprint branch but the graphs carry no fingerprint; "
+                    "featurise them with SmilesGraphizer(fingerprint='morgan')."
+                )
+            projected = self.fingerprint(fingerprint)
+            # stacked views carry one fingerprint copy: every view sees the same molecule
+            parts.append(projected.repeat(len(parts[0]) // len(projected), 1))
+        return torch.cat(parts, dim=1)
+
+    def forward(self, graphs: Batch | Sequence[Batch]) -> tuple[torch.Tensor | None, torch.Tensor]:
+        """Class logits and embeddings (of every view when augmenting).
+
+        With ``skip_head`` set (a training phase whose loss needs no logits) training-mode
+        logits are None; in eval mode they are always computed.
+        """
+        if self.training and self.edge_drop is not None:
+            n_graphs = (graphs[0] if isinstance(graphs, tuple | list) else graphs).num_graphs
+            h = self.embed(stack_views(edge_drop_views(graphs, self.edge_drop)))
+        else:
+            n_graphs, h = None, self.embed(graphs)
+        if self.training and self.skip_head:
+            return None, h
+        return self.head(h[:n_graphs]), h

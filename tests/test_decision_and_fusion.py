@@ -1,0 +1,171 @@
+"""The new defaults' parts: bond-aware encoder, fingerprint fusion, logit-adjusted decision."""
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from sklearn_ltdd import LTDDClassifier, MorganFingerprint, SmilesGraphizer
+from sklearn_ltdd.classifier._decision import TAUS, adjust, best_tau, log_prior
+from sklearn_ltdd.datasets import load_solubility
+from sklearn_ltdd.metrics import balanced_accuracy_score
+from sklearn_ltdd.nn import GINEEncoder, LTDDModule, edge_drop_views, stack_views
+
+SMILES = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccccc1", "C#N", "OCC(N)C(=O)O", "ClC(Cl)Cl"]
+FAST = {
+    "max_epochs": 4,
+    "warmup_epochs": 1,
+    "update_every": 1,
+    "batch_size": 32,
+    "hidden": 16,
+    "random_state": 0,
+}
+
+
+def test_adjust_reference_values():
+    proba = np.array([[0.9, 0.1], [0.5, 0.5]])
+    prior = np.log([0.9, 0.1])
+    np.testing.assert_allclose(adjust(proba, prior, 0.0), proba)
+    # dividing by the prior: a model that only knows the prior becomes indifferent
+    np.testing.assert_allclose(adjust(proba, prior, 1.0), [[0.5, 0.5], [0.1, 0.9]])
+    np.testing.assert_allclose(log_prior(np.array([0, 0, 0, 1]), 3), np.log([3 / 5, 1 / 5, 1 / 5]))
+
+
+@given(
+    arrays(np.float64, (40, 3), elements=st.floats(0.01, 1)),
+    arrays(np.int64, 40, elements=st.integers(0, 2)),
+    st.lists(st.integers(1, 50), min_size=3, max_size=3),
+)
+def test_best_tau_is_never_worse_than_the_argmax_and_scores_its_own_decision(raw, y, counts):
+    proba = raw / raw.sum(axis=1, keepdims=True)
+    y[:3] = [0, 1, 2]  # every class present: balanced accuracy is defined for each
+    prior = np.log(np.array(counts) / sum(counts))
+    tau, score = best_tau(y, proba, prior)
+    assert tau in TAUS
+    assert score >= balanced_accuracy_score(y, proba.argmax(axis=1)) - 1e-12
+    assert score == pytest.approx(balanced_accuracy_score(y, adjust(proba, prior, tau).argmax(axis=1)))
+    np.testing.assert_allclose(adjust(proba, prior, tau).sum(axis=1), 1)
+
+
+def test_best_tau_undoes_a_prior_the_model_learnt():
+    # scores that know the class but are shifted by log π: the argmax always says class 0
+    y = np.repeat([0, 1], 50)
+    prior = np.log([0.96, 0.04])
+    logits = np.where(y[:, None] == np.arange(2), 1.0, 0.0) + 1.5 * prior
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    assert balanced_accuracy_score(y, proba.argmax(axis=1)) == 0.5
+    tau, score = best_tau(y, proba, prior)
+    assert score == 1.0 and 1.0 < tau < 2.0
+
+
+def test_graphizer_fingerprints_match_morgan_and_follow_indexing(tmp_path):
+    graphs = SmilesGraphizer(fingerprint="morgan", bond_features=True).fit_transform(SMILES + SMILES[:2])
+    expected = MorganFingerprint().fit_transform(SMILES + SMILES[:2])
+    np.testing.assert_array_equal(graphs.fingerprint.numpy(), expected)
+    batch = graphs.batch([4, 1])
+    np.testing.assert_array_equal(batch.fingerprint.numpy(), expected[[4, 1]])
+    np.testing.assert_array_equal(graphs[[5, 0]].fingerprint.numpy(), expected[[5, 0]])
+    reactions = ["CC(=O)O.OCC>>CC(=O)OCC", "c1ccccc1Br.OB(O)c1ccccc1>>c1ccccc1-c1ccccc1"]
+    pair = SmilesGraphizer(reaction_mode="pair", fingerprint="morgan").fit_transform(reactions)
+    difference = MorganFingerprint(reaction_mode="difference").fit_transform(reactions)
+    np.testing.assert_array_equal(pair.fingerprint.numpy(), difference)
+    np.testing.assert_array_equal(pair.batch([1])[0].fingerprint.numpy(), difference[[1]])
+
+
+def test_invalid_rows_get_zero_fingerprints_in_place():
+    graphs = SmilesGraphizer(fingerprint="morgan", errors="ignore").fit_transform(["CCO", "not smiles", "CC"])
+    assert graphs.fingerprint[1].sum() == 0 and graphs.fingerprint[[0, 2]].sum() > 0
+
+
+def _batch():
+    return SmilesGraphizer(bond_features=True, fingerprint="morgan").fit_transform(SMILES).batch()
+
+
+def test_gine_dropped_edges_carry_no_message():
+    torch.manual_seed(0)
+    encoder = GINEEncoder(74, 8, 2).eval()
+    batch = _batch()
+    keep = torch.rand(batch.edge_index.shape[1]) > 0.4
+    weighted = batch.clone()
+    weighted.edge_weight = keep.float()
+    removed = batch.clone()
+    removed.edge_index, removed.edge_attr = batch.edge_index[:, keep], batch.edge_attr[keep]
+    torch.testing.assert_close(encoder(weighted), encoder(removed))
+    # and bonds matter: the same graphs with other bond features embed differently
+    other = batch.clone()
+    other.edge_attr = torch.roll(batch.edge_attr, 1, dims=1)
+    assert not torch.allclose(encoder(batch), encoder(other))
+
+
+def test_stacked_views_embed_as_each_view_alone_with_bonds_and_fingerprints():
+    torch.manual_seed(0)
+    module = LTDDModule(74, 2, hidden=8, n_layers=2, encoder="gine", fingerprint_bits=2048).eval()
+    views = edge_drop_views(_batch(), (0.3, 0.2))
+    stacked = module.embed(stack_views(views))
+    alone = torch.cat([module.embed(v) for v in views])
+    torch.testing.assert_close(stacked, alone)
+    assert stacked.shape == (2 * len(SMILES), 16)  # graph embedding, then the fingerprint's
+
+
+def test_missing_bond_features_or_fingerprints_are_clear_errors():
+    plain = SmilesGraphizer().fit_transform(SMILES)
+    y = [0, 1] * 3
+    with pytest.raises(ValueError, match="bond_features=True"):
+        LTDDClassifier(**FAST, fingerprint=None).fit(plain, y)
+    with pytest.raises(ValueError, match="fingerprint='morgan'"):
+        LTDDClassifier(**FAST, encoder="gcn").fit(plain, y)
+
+
+def test_defaults_fit_a_pipeline_of_graphs_and_predict_the_argmax_of_adjusted_probabilities():
+    data = load_solubility()
+    graphizer = SmilesGraphizer(bond_features=True, fingerprint="morgan")
+    graphs, y = graphizer.fit_transform(data.data[:150]), data.target[:150]
+    clf = LTDDClassifier(**FAST).fit(graphs, y)
+    proba = clf.predict_proba(graphs)
+    assert clf.logit_adjustment_ in TAUS
+    np.testing.assert_allclose(proba.sum(axis=1), 1)
+    np.testing.assert_array_equal(clf.predict(graphs), clf.classes_[proba.argmax(axis=1)])
+    assert clf.transform(graphs).shape == (150, 2 * 16)
+    # without a validation set τ is 1, and the argmax model is the same network: dividing its
+    # probabilities by the prior gives the adjusted model's
+    unvalidated = {**FAST, "validation_fraction": 0.0, "early_stopping": None}
+    adjusted = LTDDClassifier(**unvalidated).fit(graphs, y)
+    argmax = LTDDClassifier(**unvalidated, decision="argmax").fit(graphs, y)
+    assert (adjusted.logit_adjustment_, argmax.logit_adjustment_) == (1.0, 0.0)
+    np.testing.assert_allclose(
+        adjust(argmax.predict_proba(graphs), argmax.class_log_prior_, 1.0),
+        adjusted.predict_proba(graphs),
+        atol=1e-6,
+    )
+
+
+def test_logit_adjustment_lifts_the_minority_of_a_binary_long_tailed_task():
+    data = load_solubility()
+    y = np.where(data.target == "high", "soluble", "other")
+    rng = np.random.default_rng(0)
+    in_train = data.split == "train"
+    soluble = rng.choice(np.flatnonzero(in_train & (y == "soluble")), 30, replace=False)
+    train = rng.permutation(np.concatenate([np.flatnonzero(in_train & (y == "other")), soluble]))
+    test = np.flatnonzero(data.split == "test")
+    params = {**FAST, "max_epochs": 12, "warmup_epochs": 2, "hidden": 32, "early_stopping": None}
+    adjusted = LTDDClassifier(**params).fit(data.data[train], y[train])
+    plain = LTDDClassifier(**params, decision="argmax").fit(data.data[train], y[train])
+    assert adjusted.logit_adjustment_ > 0
+    ba_adjusted = balanced_accuracy_score(y[test], adjusted.predict(data.data[test]))
+    ba_plain = balanced_accuracy_score(y[test], plain.predict(data.data[test]))
+    minority = y[test] == "soluble"
+    recall = (adjusted.predict(data.data[test])[minority] == "soluble").mean()
+    assert recall > (plain.predict(data.data[test])[minority] == "soluble").mean()
+    assert ba_adjusted > ba_plain and ba_adjusted > 0.7
+
+
+def test_early_stopping_is_on_by_default_and_reported(capsys):
+    data = load_solubility()
+    clf = LTDDClassifier(**{**FAST, "max_epochs": 60}, early_stopping=3, verbose=1).fit(
+        data.data[:200], data.target[:200]
+    )
+    assert len(clf.history_) < 60
+    assert LTDDClassifier().early_stopping == 20
+    assert f"{len(clf.history_)} epochs, best epoch" in capsys.readouterr().out
