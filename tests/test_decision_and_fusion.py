@@ -113,24 +113,26 @@ def test_missing_bond_features_or_fingerprints_are_clear_errors():
     plain = SmilesGraphizer().fit_transform(SMILES)
     y = [0, 1] * 3
     with pytest.raises(ValueError, match="bond_features=True"):
-        LTDDClassifier(**FAST, fingerprint=None).fit(plain, y)
+        LTDDClassifier(**FAST, encoder="gine").fit(plain, y)
     with pytest.raises(ValueError, match="fingerprint='morgan'"):
-        LTDDClassifier(**FAST, encoder="gcn").fit(plain, y)
+        LTDDClassifier(**FAST, fingerprint="morgan").fit(plain, y)
+    LTDDClassifier(**FAST).fit(plain, y)  # the defaults need neither
 
 
-def test_defaults_fit_a_pipeline_of_graphs_and_predict_the_argmax_of_adjusted_probabilities():
+def test_both_options_fit_graphs_and_predict_the_argmax_of_adjusted_probabilities():
     data = load_solubility()
     graphizer = SmilesGraphizer(bond_features=True, fingerprint="morgan")
     graphs, y = graphizer.fit_transform(data.data[:150]), data.target[:150]
-    clf = LTDDClassifier(**FAST).fit(graphs, y)
+    options = {"encoder": "gine", "fingerprint": "morgan"}
+    clf = LTDDClassifier(**FAST, **options).fit(graphs, y)
     proba = clf.predict_proba(graphs)
     assert clf.logit_adjustment_ in TAUS
     np.testing.assert_allclose(proba.sum(axis=1), 1)
     np.testing.assert_array_equal(clf.predict(graphs), clf.classes_[proba.argmax(axis=1)])
-    assert clf.transform(graphs).shape == (150, 2 * 16)
+    assert clf.transform(graphs).shape == (150, 2 * 16)  # graph embedding, then the fingerprint's
     # without a validation set τ is 1, and the argmax model is the same network: dividing its
     # probabilities by the prior gives the adjusted model's
-    unvalidated = {**FAST, "validation_fraction": 0.0, "early_stopping": None}
+    unvalidated = {**FAST, **options, "validation_fraction": 0.0, "early_stopping": None}
     adjusted = LTDDClassifier(**unvalidated).fit(graphs, y)
     argmax = LTDDClassifier(**unvalidated, decision="argmax").fit(graphs, y)
     assert (adjusted.logit_adjustment_, argmax.logit_adjustment_) == (1.0, 0.0)

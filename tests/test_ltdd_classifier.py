@@ -42,8 +42,6 @@ FAST = {
     "hidden": 16,
     "random_state": 0,
 }
-# what a SmilesGraphizer in front of a default LTDDClassifier must compute
-GRAPHS_FOR_DEFAULTS = {"bond_features": True, "fingerprint": "morgan"}
 
 
 def test_is_a_classifier_and_cv_stratifies():
@@ -76,7 +74,7 @@ def test_learns_a_long_tailed_task():
     assert history[-1]["phase"] == "ltdd" and len(history[-1]["class_weights"]) == 3
     assert history[-1]["n_subclusters"] > 3  # head classes were split
     embedding = clf.transform(X_TEST[:5])
-    assert embedding.shape == (5, 2 * 128)  # graph embedding, then the fingerprint's
+    assert embedding.shape == (5, 128)
     np.testing.assert_allclose(np.linalg.norm(embedding, axis=1), 1.0, atol=1e-5)
 
 
@@ -132,7 +130,7 @@ def test_cross_validation_and_grid_search_in_parallel():
     scores = cross_val_score(LTDDClassifier(**FAST), X_SMALL, Y_SMALL, cv=3, scoring=balanced_f1_scorer)
     assert scores.shape == (3,) and np.all((scores >= 0) & (scores <= 1))
     search = GridSearchCV(
-        make_pipeline(SmilesGraphizer(**GRAPHS_FOR_DEFAULTS), LTDDClassifier(**FAST, method="ce")),
+        make_pipeline(SmilesGraphizer(), LTDDClassifier(**FAST, method="ce")),
         {"ltddclassifier__lr": [1e-3, 1e-2]},
         cv=2,
         n_jobs=2,
@@ -185,11 +183,13 @@ def test_sample_weight(assert_same_predictions):
 def test_pipeline_with_graphizer_and_reaction_pairs():
     reactions = ["CC(=O)O.OCC>>CC(=O)OCC", "CCO>>CC=O", "c1ccccc1.BrBr>>Brc1ccccc1", "CC=C.[H][H]>>CCC"] * 6
     y = ["esterification", "oxidation", "halogenation", "reduction"] * 6
-    graphizer = SmilesGraphizer(reaction_mode="pair", **GRAPHS_FOR_DEFAULTS)
-    model = make_pipeline(graphizer, LTDDClassifier(**FAST, reaction_mode="pair"))
+    # with both options: the pair's fingerprint is the reaction's difference fingerprint
+    graphizer = SmilesGraphizer(reaction_mode="pair", bond_features=True, fingerprint="morgan")
+    options = {"encoder": "gine", "fingerprint": "morgan"}
+    model = make_pipeline(graphizer, LTDDClassifier(**FAST, **options, reaction_mode="pair"))
     assert model.fit(reactions, y).predict(reactions[:4]).shape == (4,)
     with pytest.raises(ValueError, match="reaction_mode=None does not match"):
-        LTDDClassifier(**FAST).fit(graphizer.fit_transform(reactions), y)
+        LTDDClassifier(**FAST, **options).fit(graphizer.fit_transform(reactions), y)
 
 
 def test_bad_input():
@@ -270,7 +270,7 @@ def test_the_head_does_not_run_during_warmup(monkeypatch):
 @pytest.mark.parametrize("decision", ["argmax", "logit_adjusted"])
 def test_model_selection_starts_after_the_warmup_and_restores_the_best_epoch(decision):
     # the kept checkpoint's τ is chosen again on the same validation set: its score is the epoch's
-    params = {**FAST, "max_epochs": 10, "warmup_epochs": 3, "lr": 0.05, "decision": decision}
+    params = {**FAST, "max_epochs": 10, "warmup_epochs": 3, "lr": 0.03, "decision": decision}
     X_valid, y_valid = X_TEST[:60], Y_TEST[:60]
     clf = LTDDClassifier(**params).fit(X_SMALL, Y_SMALL, validation_data=(X_valid, y_valid))
     ba, best = np.array(clf.history_[:, "valid_ba"]), clf.history_[:, "valid_ba_best"]
@@ -357,7 +357,7 @@ def test_embeddings_have_feature_names():
     clf = LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL)
     assert clf.n_features_in_ == 1
     names = clf.get_feature_names_out()
-    assert names.tolist() == [f"ltddclassifier{i}" for i in range(2 * 16)]
+    assert names.tolist() == [f"ltddclassifier{i}" for i in range(16)]
     frame = clf.set_output(transform="pandas").transform(X_SMALL[:3])
     assert isinstance(frame, pd.DataFrame) and frame.columns.tolist() == names.tolist()
 

@@ -17,8 +17,8 @@ from sklearn_ltdd import GraphStore, LTDDClassifier
 
 def rows_to_graphs(X: np.ndarray) -> GraphStore:
     """Each row becomes two nodes joined by an edge in both directions, both carrying the row; the
-    edges carry one bond feature and the row is also the graph's fingerprint, so that the default
-    encoder and fingerprint branch run."""
+    edges carry one bond feature and the row is also the graph's fingerprint, so that the GINE
+    encoder and the fingerprint branch can run too."""
     n = X.shape[0]
     x = torch.as_tensor(np.repeat(X, 2, axis=0), dtype=torch.float32)
     edge_index = torch.tensor([[0, 1], [1, 0]]).repeat(1, n)
@@ -70,7 +70,11 @@ EXPECTED_FAILURES = {
 
 
 @parametrize_with_checks(
-    [NumericLTDD(**FAST), NumericLTDD(method="ce", **FAST)],
+    [
+        NumericLTDD(**FAST),
+        NumericLTDD(method="ce", **FAST),
+        NumericLTDD(encoder="gine", fingerprint="morgan", **FAST),
+    ],
     expected_failed_checks=lambda estimator: EXPECTED_FAILURES,
 )
 def test_sklearn_estimator_checks(estimator, check):

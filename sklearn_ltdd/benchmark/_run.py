@@ -29,8 +29,9 @@ PAPER = {k: v for k, v in PAPER_PROTOCOL.items() if k != "max_epochs"}
 #: benchmark name → (LTDDClassifier method, parameters, whether the schedule is the package's).
 #: Paper-protocol rows: LTDD as published, two changes that act on binary tasks where the
 #: paper's class weights are uniform (per-sub-cluster weights; the reference code's resampling),
-#: and each component of the new defaults alone. Defaults rows: the package's defaults (only
-#: ``max_epochs`` set), each with one component taken out, and plain CE on the same network.
+#: and each optional component alone (bond-aware encoder, fingerprint fusion, logit-adjusted
+#: decision). Defaults rows: the package's defaults (only ``max_epochs`` set), with the encoder
+#: or fingerprint options added or the decision rule taken out, and plain CE on the same network.
 VARIANTS = {
     "ltdd": ("ltdd", PAPER, False),
     "ltdd_subcluster": ("ltdd", {**PAPER, "weighting": "subcluster"}, False),
@@ -40,8 +41,9 @@ VARIANTS = {
     "ltdd_fp": ("ltdd", {**PAPER, "fingerprint": "morgan"}, False),
     "ltdd_la": ("ltdd", {**PAPER, "decision": "logit_adjusted"}, False),
     "defaults": ("ltdd", {}, True),
-    "defaults_gcn": ("ltdd", {"encoder": "gcn"}, True),
-    "defaults_no_fp": ("ltdd", {"fingerprint": None}, True),
+    "defaults_gine": ("ltdd", {"encoder": "gine"}, True),
+    "defaults_fp": ("ltdd", {"fingerprint": "morgan"}, True),
+    "defaults_gine_fp": ("ltdd", {"encoder": "gine", "fingerprint": "morgan"}, True),
     "defaults_argmax": ("ltdd", {"decision": "argmax"}, True),
     "ce_defaults": ("ce", {}, True),
 }
