@@ -171,3 +171,18 @@ def test_early_stopping_is_on_by_default_and_reported(capsys):
     assert len(clf.history_) < 60
     assert LTDDClassifier().early_stopping == 20
     assert f"{len(clf.history_)} epochs, best epoch" in capsys.readouterr().out
+
+
+def test_the_paper_protocol_trains_every_epoch_and_decides_by_argmax():
+    from sklearn_ltdd.classifier import PAPER_PROTOCOL
+
+    assert set(PAPER_PROTOCOL) <= set(LTDDClassifier().get_params())
+    data = load_solubility()
+    clf = LTDDClassifier(**{**PAPER_PROTOCOL, **FAST, "max_epochs": 6}).fit(
+        data.data[:120], data.target[:120]
+    )
+    assert len(clf.history_) == 6 and clf.logit_adjustment_ == 0.0
+    # the network's own probabilities, unadjusted
+    np.testing.assert_allclose(
+        clf.predict_proba(data.data[:5]), clf.net_.predict_proba(clf._dataset(data.data[:5]))
+    )
