@@ -10,16 +10,27 @@ decision keeps τ near 0.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
 from ..metrics import balanced_accuracy_score
 
-__all__ = ["TAUS", "adjust", "best_tau", "log_prior"]
+__all__ = ["TAUS", "adjust", "best_tau", "log_prior", "small_holdout_warnings_ignored"]
 
 #: the τ candidates: 0 (argmax) to 3 in steps of 0.05
 TAUS = np.round(np.arange(0, 3.0 + 1e-9, 0.05), 2)
 _TINY = np.finfo(np.float32).tiny  # softmax outputs are float32; log of an underflowed 0
+
+
+@contextmanager
+def small_holdout_warnings_ignored() -> Iterator[None]:
+    """A small hold-out can lack a tail class; its scores average over the classes it has."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "y_pred contains classes not in y_true", UserWarning)
+        warnings.filterwarnings("ignore", "A single label was found", UserWarning)
+        yield
 
 
 def log_prior(y: np.ndarray, n_classes: int) -> np.ndarray:
@@ -44,10 +55,7 @@ def best_tau(y: np.ndarray, proba: np.ndarray, log_prior: np.ndarray) -> tuple[f
     Ties go to the smallest τ: the least adjustment that does as well.
     """
     log_p = np.log(np.maximum(proba, _TINY))
-    with warnings.catch_warnings():
-        # a small hold-out can lack a tail class; the score averages over the classes it has
-        warnings.filterwarnings("ignore", "y_pred contains classes not in y_true", UserWarning)
-        warnings.filterwarnings("ignore", "A single label was found", UserWarning)
+    with small_holdout_warnings_ignored():
         scores = [balanced_accuracy_score(y, (log_p - tau * log_prior).argmax(axis=1)) for tau in TAUS]
     best = int(np.argmax(scores))
     return float(TAUS[best]), float(scores[best])

@@ -3,12 +3,10 @@ which start when the classifier head starts training (after LTDD's warm-up)."""
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 from skorch.callbacks import EarlyStopping, EpochScoring
 
-from ._decision import adjust, best_tau
+from ._decision import adjust, best_tau, small_holdout_warnings_ignored
 
 __all__ = ["EarlyStoppingAfter", "ScoringAfter", "ValidationScore"]
 
@@ -31,10 +29,7 @@ class ValidationScore:
         proba = net.predict_proba(dataset)
         if self.log_prior is not None:
             proba = adjust(proba, self.log_prior, best_tau(y, proba, self.log_prior)[0])
-        with warnings.catch_warnings():
-            # a small hold-out can lack a tail class; the score averages over the classes it has
-            warnings.filterwarnings("ignore", "y_pred contains classes not in y_true", UserWarning)
-            warnings.filterwarnings("ignore", "A single label was found", UserWarning)
+        with small_holdout_warnings_ignored():
             return self.metric(y, proba.argmax(axis=1))
 
 
