@@ -30,8 +30,8 @@ PAPER = {k: v for k, v in PAPER_PROTOCOL.items() if k != "max_epochs"}
 #: Paper-protocol rows: LTDD as published, two changes that act on binary tasks where the
 #: paper's class weights are uniform (per-sub-cluster weights; the reference code's resampling),
 #: and each optional component alone (bond-aware encoder, fingerprint fusion, logit-adjusted
-#: decision). Defaults rows: the package's defaults (only ``max_epochs`` set), with the encoder
-#: or fingerprint options added or the decision rule taken out, and plain CE on the same network.
+#: decision). Defaults rows: the package's defaults (only ``max_epochs`` set), with the encoder,
+#: fingerprint or resampling option added or the decision rule taken out, and plain CE on the same network.
 VARIANTS = {
     "ltdd": ("ltdd", PAPER, False),
     "ltdd_subcluster": ("ltdd", {**PAPER, "weighting": "subcluster"}, False),
@@ -45,6 +45,7 @@ VARIANTS = {
     "defaults_fp": ("ltdd", {"fingerprint": "morgan"}, True),
     "defaults_gine_fp": ("ltdd", {"encoder": "gine", "fingerprint": "morgan"}, True),
     "defaults_argmax": ("ltdd", {"decision": "argmax"}, True),
+    "defaults_resample": ("ltdd", {"resample": True}, True),
     "ce_defaults": ("ce", {}, True),
 }
 METHODS = (*VARIANTS, *BASELINES, *(f"fp_{m}" for m in FINGERPRINT_MODELS))
