@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._run import METHODS, run_benchmark
+from ..featurize._cgr import CGR_MODES
+from ._run import METHODS, result_stem, run_benchmark
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -24,8 +25,9 @@ def main(argv: list[str] | None = None) -> None:
         "--warmup", type=int, default=None, help="paper-protocol rows; default: epochs / 30, at least 1"
     )
     parser.add_argument("--update-every", type=int, default=None, help="default: epochs / 30, at least 1")
-    parser.add_argument("--reaction-mode", default=None, choices=["products", "reaction", "pair"],
-                        help="graph mode for reaction data sets (default pair)")  # fmt: skip
+    parser.add_argument("--reaction-mode", default=None, choices=["products", "reaction", "pair", *CGR_MODES],
+                        help="graph mode for reaction data sets (default pair; cgr reads the mapped "
+                             "reactions)")  # fmt: skip
     parser.add_argument("--data-home", default=None, help="folder with hiv/, uspto50k/, sbap/")
     parser.add_argument("--out", default="results/benchmark", help="where JSON lines and tables go")
     parser.add_argument("--device", default="auto")
@@ -36,7 +38,7 @@ def main(argv: list[str] | None = None) -> None:
                   warmup=args.warmup, update_every=args.update_every, reaction_mode=args.reaction_mode,
                   data_home=args.data_home, out_dir=args.out, device=args.device, n_jobs=args.n_jobs,
                   verbose=args.verbose)  # fmt: skip
-    print((Path(args.out) / f"{args.dataset}-{args.split}.md").read_text())
+    print((Path(args.out) / f"{result_stem(args.dataset, args.split, args.reaction_mode)}.md").read_text())
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..classifier._ltdd import PAPER_PROTOCOL
 from ..datasets import load_hiv, load_sbap, load_solubility, load_uspto50k
+from ..featurize._cgr import CGR_MODES
 from ..metrics import balanced_accuracy_score, balanced_f1_score, long_tail_report
 from ..model_selection import imdrug_split
 from ..nn._long_tail_losses import BASELINES
@@ -56,13 +57,14 @@ MIN_TEMPLATE_COUNT = 20
 HIV_LT50 = (10_000, 200)
 
 
-def _load(dataset: str, data_home: str | None) -> tuple[np.ndarray, np.ndarray]:
+def _load(dataset: str, data_home: str | None, mapped: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs and labels; ``mapped``: reactions atom-mapped by rxnmapper, for the CGR modes."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # invalid rows are reported below instead
         if dataset == "hiv":
             bunch = load_hiv(data_home=data_home)
         elif dataset == "uspto50k":
-            bunch = load_uspto50k(data_home=data_home)
+            bunch = load_uspto50k(data_home=data_home, mapping="rxnmapper" if mapped else None)
         elif dataset == "uspto50k_template":
             return _template_task(load_uspto50k(data_home=data_home, as_frame=True).frame)
         elif dataset == "hiv_lt50":
@@ -209,9 +211,11 @@ def run_benchmark(
 ) -> pd.DataFrame:
     """Run ``methods`` × ``seeds`` on one data set and split; returns every run as a row.
 
-    Each finished run is appended at once to ``<out_dir>/<dataset>-<split>.jsonl``; runs already
+    Each finished run is appended at once to ``<out_dir>/<dataset>-<split>.jsonl`` (with
+    ``-<reaction_mode>`` before the suffix for reaction modes other than ``pair``); runs already
     there (same method, seed, epochs) are skipped, so an interrupted benchmark resumes. The
-    summary table goes to ``.md`` and ``.csv`` beside it. Warm-up and re-clustering interval
+    summary table goes to ``.md`` and ``.csv`` beside it. The CGR modes read USPTO-50k's
+    reactions as mapped by rxnmapper. Warm-up and re-clustering interval
     default to the paper's 10/300 of the epochs, at least 1.
     """
     unknown = sorted(set(methods) - set(METHODS))
@@ -225,9 +229,10 @@ def run_benchmark(
             "update_every": paper_fraction if update_every is None else update_every}  # fmt: skip
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    log = out / f"{dataset}-{split}.jsonl"
+    stem = result_stem(dataset, split, reaction_mode)
+    log = out / f"{stem}.jsonl"
     done = {(r["method"], r["seed"], r["epochs"]) for r in _read(log)}
-    smiles, y = _load(dataset, data_home)
+    smiles, y = _load(dataset, data_home, mapped=reaction_mode in CGR_MODES)
     features = _Features(smiles, reaction_mode, n_jobs)
     binary = len(np.unique(y)) == 2
     for seed in seeds:
@@ -259,9 +264,15 @@ def run_benchmark(
                   f"in {seconds:.0f} s", flush=True)  # fmt: skip
     runs = pd.DataFrame(_read(log))
     table = summarise(runs)
-    table.to_csv(out / f"{dataset}-{split}.csv")
-    (out / f"{dataset}-{split}.md").write_text(_markdown(table, dataset, split))
+    table.to_csv(out / f"{stem}.csv")
+    (out / f"{stem}.md").write_text(_markdown(table, dataset, split, reaction_mode))
     return runs
+
+
+def result_stem(dataset: str, split: str, reaction_mode: str | None) -> str:
+    """File name of a benchmark's results, without suffix; reaction modes but ``pair`` are named."""
+    mode = "" if reaction_mode in (None, "pair") else f"-{reaction_mode}"
+    return f"{dataset}-{split}{mode}"
 
 
 def _read(log: Path) -> list[dict]:
@@ -287,12 +298,13 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values("BA_mean")
 
 
-def _markdown(table: pd.DataFrame, dataset: str, split: str) -> str:
+def _markdown(table: pd.DataFrame, dataset: str, split: str, reaction_mode: str | None = None) -> str:
     has_thr = "thr_BA_mean" in table.columns
     header = "| method | epochs | seeds | BA | BF1 | head BA | middle BA | tail BA |"
     header += " val-thr BA | val-thr BF1 |" if has_thr else ""
     header += " fit s | graphs/s |"
-    lines = [f"### {dataset}, {split} split (test set, percent, mean ± std over seeds)", "", header,
+    graphs = "" if reaction_mode in (None, "pair") else f", {reaction_mode} graphs"
+    lines = [f"### {dataset}, {split} split{graphs} (test set, percent, mean ± std over seeds)", "", header,
              "|" + "---|" * (header.count("|") - 1)]  # fmt: skip
 
     def cell(row, key):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from numbers import Integral, Real
 
@@ -21,6 +21,8 @@ from skorch.helper import predefined_split
 
 from .._compat import Interval, StrOptions, _fit_context
 from ..featurize import GraphStore, GraphStorePair, InvalidSmilesError, SmilesGraphizer
+from ..featurize._atom_mapping import ATOM_MAPPERS
+from ..featurize._cgr import CGR_MODES
 from ..metrics import balanced_accuracy_score, balanced_f1_score
 from ..nn import CRITERIA, ENCODERS, LTDDModule
 from ._baselines import BaselinePhase, SwitchableSampler, switch_epoch
@@ -121,8 +123,12 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
         influence-balanced loss, ``"cdt"`` class-dependent temperatures, ``"mixup"`` mixup of
         graph embeddings, ``"decoupling"`` classifier re-training on class-balanced batches.
         All honour ``sample_weight``; the contrastive and clustering parameters are unused.
-    reaction_mode : {None, "products", "reaction", "pair"}, default=None
-        How reaction SMILES become graphs (see :class:`SmilesGraphizer`).
+    reaction_mode : {None, "products", "reaction", "pair", "cgr", "cgr_product"}, default=None
+        How reaction SMILES become graphs (see :class:`SmilesGraphizer`). ``"cgr"``, the
+        condensed graph of reaction, needs atom-mapped reactions, or ``atom_mapper``.
+    atom_mapper : {None, "rxnmapper"} or callable, default=None
+        Maps reactions that arrive without atom maps, for the CGR modes (see
+        :class:`SmilesGraphizer`); ``"rxnmapper"`` needs ``pip install 'sklearn-ltdd[reactions]'``.
     encoder : {"gcn", "gine"}, default="gcn"
         ``"gcn"``: the paper's residual GCN, which sees atoms only; ``"gine"``: residual GINE
         layers whose messages read the 12 bond features (:class:`~sklearn_ltdd.nn.GINEEncoder`),
@@ -237,7 +243,8 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
 
     _parameter_constraints: dict = {
         "method": [StrOptions(set(CRITERIA))],  # every method that has a loss
-        "reaction_mode": [None, StrOptions({"products", "reaction", "pair"})],
+        "reaction_mode": [None, StrOptions({"products", "reaction", "pair", *CGR_MODES})],
+        "atom_mapper": [None, StrOptions(set(ATOM_MAPPERS)), callable],
         "encoder": [StrOptions(set(ENCODERS))],
         "fingerprint": [None, StrOptions({"morgan"})],
         "hidden": [Interval(Integral, 1, None, closed="left")],
@@ -274,6 +281,7 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
         *,
         method: str = "ltdd",
         reaction_mode: str | None = None,
+        atom_mapper: str | Callable | None = None,
         encoder: str = "gcn",
         fingerprint: str | None = None,
         hidden: int = 128,
@@ -306,6 +314,7 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
     ):
         self.method = method
         self.reaction_mode = reaction_mode
+        self.atom_mapper = atom_mapper
         self.encoder = encoder
         self.fingerprint = fingerprint
         self.hidden = hidden
@@ -344,6 +353,7 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
         else:
             graphs = SmilesGraphizer(
                 reaction_mode=self.reaction_mode,
+                atom_mapper=self.atom_mapper,
                 bond_features=self.encoder == "gine",
                 fingerprint=self.fingerprint,
             ).fit_transform(X)

@@ -33,6 +33,16 @@ REMOTE_FILES = {
         "a3e0cc6fe3b8715f2e9b91352a0b66893b4aa560/data/USPTO_50k_MHN_prepro.csv.gz",
         "be7a15e61a8c22cd2bf48be8ce710bbe98843a60a8cf7b3d2d1b667768253c23",
     ),
+    # every reaction of the file above atom-mapped by rxnmapper 0.4.3, keyed by its row number
+    "uspto50k_rxnmapper": RemoteFile(
+        "uspto50k",
+        "USPTO_50k_rxnmapper.csv.gz",
+        None,
+        "907d1081d967796d2b88bd84135e2d2337e3ecd9af12c1de9011435ac64c1ada",
+        "It holds the reactions of USPTO_50k_MHN_prepro.csv.gz mapped with rxnmapper 0.4.3 (columns "
+        "mhn_index, rxn_smiles_mapped); without it, load the unmapped reactions and let the classifier "
+        "map them: reaction_mode='cgr', atom_mapper='rxnmapper'.",
+    ),
     # ImDrug's SBAP on Harvard Dataverse (doi:10.7910/DVN/TEXUKR, CC0); no checksum is published
     "sbap": RemoteFile("sbap", "sbap.tab", "https://dataverse.harvard.edu/api/access/datafile/6573959", None),
 }
@@ -187,6 +197,7 @@ def load_uspto50k(
     data_home: str | os.PathLike | None = None,
     download: bool = False,
     path: str | os.PathLike | None = None,
+    mapping: str | None = None,
     return_X_y: bool = False,
     as_frame: bool = False,
 ) -> Bunch | tuple:
@@ -202,6 +213,11 @@ def load_uspto50k(
         As in :func:`load_hiv`; the file is ``uspto50k/USPTO_50k_MHN_prepro.csv.gz`` (columns
         ``reactants_can``, ``prod_smiles``, ``class``); ImDrug/TDC tables with ``Reactant``,
         ``Product``, ``Y`` or one reaction column are read too.
+    mapping : {None, "rxnmapper"}, default=None
+        ``"rxnmapper"``: return the reactions atom-mapped, for ``reaction_mode="cgr"``, read
+        from ``uspto50k/USPTO_50k_rxnmapper.csv.gz`` in ``data_home`` (every reaction of the
+        file mapped with rxnmapper 0.4.3, keyed by the file's row number; it has no public copy).
+        Its map numbers follow the product's atom order, so they do not mark the reaction centre.
 
     Returns
     -------
@@ -226,9 +242,33 @@ def load_uspto50k(
         product = _column(frame, _PRODUCT, "product", path)
         _complete(frame, [reactants, product, label_col], path)
         reactions = (frame[reactants] + ">>" + frame[product]).to_numpy(dtype=object)
+    if mapping is not None:
+        reactions = _mapped_reactions(
+            reactions, frame, fetch_file(REMOTE_FILES[f"uspto50k_{mapping}"], data_home)
+        )
     split = frame["split"].to_numpy(dtype=object) if "split" in frame.columns else None
     return _bunch("USPTO-50k", reactions, _labels(frame[label_col], path), path, frame, return_X_y, as_frame,
                   reaction=True, split=split)  # fmt: skip
+
+
+def _mapped_reactions(reactions: np.ndarray, frame: pd.DataFrame, path: Path) -> np.ndarray:
+    """The mapped copy of each reaction, matched by row number and checked by patent id and class."""
+    mapped = read_table(path)
+    _complete(mapped, ["mhn_index", "rxn_smiles_mapped"], path)
+    index = mapped["mhn_index"].astype(int).to_numpy()
+    if len(mapped) != len(frame) or (index != np.arange(len(frame))).any():
+        raise ValueError(f"{path} does not hold one mapped reaction per row of the USPTO-50k file, in order.")
+    differ = np.flatnonzero(
+        (mapped[["id", "class"]].to_numpy() != frame[["id", "class"]].to_numpy()).any(axis=1)
+    )
+    if len(differ):
+        raise ValueError(
+            f"{path}: rows {differ[:10].tolist()} name another patent or class than the data set."
+        )
+    out = mapped["rxn_smiles_mapped"].to_numpy(dtype=object)
+    failed = mapped["error"].notna().to_numpy() if "error" in mapped.columns else np.zeros(len(out), bool)
+    out[failed] = reactions[failed]  # kept unmapped, so reaction_mode="cgr" names them
+    return out
 
 
 def load_sbap(

@@ -19,8 +19,9 @@ class RemoteFile:
 
     folder: str
     filename: str
-    url: str
+    url: str | None  # None: made locally, no public copy to download
     sha256: str | None  # None where no trustworthy checksum is published
+    how_to_make: str = ""  # for files without a URL: how a user makes one
 
 
 def get_data_home(data_home: str | os.PathLike | None = None) -> Path:
@@ -59,6 +60,10 @@ def fetch_file(
     target = get_data_home(data_home) / remote.folder / remote.filename
     if target.exists():
         return target
+    if remote.url is None:
+        raise FileNotFoundError(
+            f"{target} not found; it has no public copy to download. {remote.how_to_make}"
+        )
     if not download:
         raise FileNotFoundError(
             f"{target} not found. Pass download=True to fetch it from {remote.url}, or place the file there "

@@ -7,7 +7,7 @@ that fingerprint-only work (and worker processes) stay light.
 from importlib import import_module
 
 from ._fingerprint import MorganFingerprint
-from ._smiles import InvalidSmilesError, check_smiles, mols_from_smiles
+from ._smiles import InvalidSmilesError, UnmappedReactionError, check_smiles, mols_from_smiles
 
 _LAZY = {
     "SmilesGraphizer": "._graphizer",
@@ -15,7 +15,14 @@ _LAZY = {
     "GraphStorePair": "._graph_store",
 }
 
-__all__ = ["InvalidSmilesError", "MorganFingerprint", "check_smiles", "mols_from_smiles", *_LAZY]
+__all__ = [
+    "InvalidSmilesError",
+    "MorganFingerprint",
+    "UnmappedReactionError",
+    "check_smiles",
+    "mols_from_smiles",
+    *_LAZY,
+]
 
 
 def __getattr__(name: str) -> object:

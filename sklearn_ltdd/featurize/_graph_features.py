@@ -14,13 +14,17 @@ from functools import partial
 import numpy as np
 from rdkit import Chem
 
-from ._smiles import parse_rows
+from ._smiles import parse_mapped, parse_rows
 
 __all__ = [
     "ATOM_FEATURE_NAMES",
     "ATOM_SYMBOLS",
     "BOND_FEATURE_NAMES",
     "REACTION_MODES",
+    "atom_codes",
+    "atom_features",
+    "bond_codes",
+    "bond_features",
     "featurize_chunk",
 ]
 
@@ -74,7 +78,8 @@ _IMPLICIT = Chem.ValenceType.IMPLICIT
 REACTION_MODES = ("products", "reaction", "pair")
 
 
-def _atom_codes(mol: Chem.Mol) -> list[tuple]:
+def atom_codes(mol: Chem.Mol) -> list[tuple]:
+    """Per atom, the eight RDKit integers that :func:`atom_features` one-hot encodes."""
     return [
         (
             a.GetAtomicNum(),
@@ -88,6 +93,11 @@ def _atom_codes(mol: Chem.Mol) -> list[tuple]:
         )
         for a in mol.GetAtoms()
     ]
+
+
+def bond_codes(bond: Chem.Bond) -> tuple[int, int, int, int]:
+    """The four RDKit integers that :func:`bond_features` encodes: type, conjugated, in ring, stereo."""
+    return int(bond.GetBondType()), bond.GetIsConjugated(), bond.IsInRing(), int(bond.GetStereo())
 
 
 def _one_hot(out: np.ndarray, offset: int, values: np.ndarray, n_values: int) -> None:
@@ -156,18 +166,8 @@ def _split_input(
 
 
 def _parse(smiles: str) -> Chem.Mol | None:
-    """Parse one SMILES; atom-mapped input is re-parsed without its maps.
-
-    Mapped atoms are written in brackets with explicit hydrogens ("[CH3:1]"), which RDKit keeps
-    as explicit and which would change the implicit-valence features; writing the molecule
-    out without maps and reading it back gives exactly the features of the unmapped SMILES.
-    """
-    mol = Chem.MolFromSmiles(smiles)
-    if mol is None or ":" not in smiles or not any(a.GetAtomMapNum() for a in mol.GetAtoms()):
-        return mol
-    for atom in mol.GetAtoms():
-        atom.SetAtomMapNum(0)
-    return Chem.MolFromSmiles(Chem.MolToSmiles(mol, canonical=False))  # keeps the atom order
+    parsed = parse_mapped(smiles)
+    return None if parsed is None else parsed[0]
 
 
 def parse_row(
@@ -200,12 +200,10 @@ def featurize_chunk(
     bad: dict[int, tuple[object, str]] = {}
     for row, mols in parse_rows(values, partial(parse_row, reaction_mode), bad):
         for slot, mol in enumerate(mols or ()):  # a bad row (None) keeps an empty graph
-            atoms[slot].extend(_atom_codes(mol))
+            atoms[slot].extend(atom_codes(mol))
             bonds[slot].extend(
-                (b.GetBeginAtomIdx(), b.GetEndAtomIdx(), int(b.GetBondType()), b.GetIsConjugated(),
-                 b.IsInRing(), int(b.GetStereo()))
-                for b in mol.GetBonds()
-            )  # fmt: skip
+                (b.GetBeginAtomIdx(), b.GetEndAtomIdx(), *bond_codes(b)) for b in mol.GetBonds()
+            )
             n_nodes[slot, row] = mol.GetNumAtoms()
             n_bonds[slot, row] = mol.GetNumBonds()
     return [_pack(atoms[s], bonds[s], n_nodes[s], n_bonds[s], bond_features_on) for s in range(n_slots)], bad
@@ -214,18 +212,23 @@ def featurize_chunk(
 def _pack(
     atoms: list[tuple], bonds: list[tuple], n_nodes: np.ndarray, n_bonds: np.ndarray, with_bonds: bool
 ) -> dict[str, np.ndarray]:
-    atom_codes = np.array(atoms, dtype=np.int64).reshape(-1, 8)
-    bond_codes = np.array(bonds, dtype=np.int64).reshape(-1, 6)
+    atom_array = np.array(atoms, dtype=np.int64).reshape(-1, 8)
+    bond_array = np.array(bonds, dtype=np.int64).reshape(-1, 6)
     # every bond becomes two directed edges, (i, j) then (j, i)
-    edge_index = np.empty((2, 2 * bond_codes.shape[0]), dtype=np.int64)
-    edge_index[0, 0::2] = edge_index[1, 1::2] = bond_codes[:, 0]
-    edge_index[1, 0::2] = edge_index[0, 1::2] = bond_codes[:, 1]
     packed = {
-        "x": atom_features(atom_codes),
-        "edge_index": edge_index,
+        "x": atom_features(atom_array),
+        "edge_index": directed_edges(bond_array[:, :2]),
         "n_nodes": n_nodes,
         "n_edges": 2 * n_bonds,
     }
     if with_bonds:
-        packed["edge_attr"] = np.repeat(bond_features(bond_codes[:, 2:]), 2, axis=0)
+        packed["edge_attr"] = np.repeat(bond_features(bond_array[:, 2:]), 2, axis=0)
     return packed
+
+
+def directed_edges(ends: np.ndarray) -> np.ndarray:
+    """Edge index (2, 2 n) from an (n, 2) array of bond ends: each bond as (i, j) then (j, i)."""
+    edge_index = np.empty((2, 2 * ends.shape[0]), dtype=np.int64)
+    edge_index[0, 0::2] = edge_index[1, 1::2] = ends[:, 0]
+    edge_index[1, 0::2] = edge_index[0, 1::2] = ends[:, 1]
+    return edge_index

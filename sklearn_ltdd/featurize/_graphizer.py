@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from numbers import Integral
 
 import numpy as np
@@ -11,11 +12,13 @@ from numpy.typing import ArrayLike
 from sklearn.utils.validation import check_memory
 
 from .._compat import HasMethods, StrOptions
+from ._atom_mapping import ATOM_MAPPERS, map_reactions
 from ._base import SmilesTransformer
+from ._cgr import CGR_MODES, NOT_MAPPED, cgr_feature_names, featurize_cgr_chunk
 from ._fingerprint import MorganFingerprint
 from ._graph_features import ATOM_FEATURE_NAMES, REACTION_MODES, featurize_chunk
 from ._graph_store import GraphStore, GraphStorePair
-from ._smiles import InvalidSmilesError, check_smiles
+from ._smiles import InvalidSmilesError, UnmappedReactionError, check_smiles
 
 __all__ = ["SmilesGraphizer"]
 
@@ -53,12 +56,13 @@ def featurize_all(
     values: np.ndarray, reaction_mode: str | None, bond_features: bool, n_jobs: int | None
 ) -> tuple[list[dict[str, np.ndarray]], dict[int, tuple[object, str]]]:
     """Featurise rows, in parallel chunks when large enough to pay; results as packed arrays."""
+    chunk_featurizer = featurize_cgr_chunk if reaction_mode in CGR_MODES else featurize_chunk
     n_chunks = min(effective_n_jobs(n_jobs), len(values) // _MIN_ROWS_PER_JOB)
     if n_chunks <= 1:
-        return featurize_chunk(values, reaction_mode, bond_features)
+        return chunk_featurizer(values, reaction_mode, bond_features)
     chunks = np.array_split(values, n_chunks)
     results = Parallel(n_jobs=n_jobs)(
-        delayed(featurize_chunk)(chunk, reaction_mode, bond_features) for chunk in chunks
+        delayed(chunk_featurizer)(chunk, reaction_mode, bond_features) for chunk in chunks
     )
     starts = np.cumsum([0] + [len(c) for c in chunks])
     bad = {
@@ -88,15 +92,30 @@ class SmilesGraphizer(SmilesTransformer):
 
     Parameters
     ----------
-    reaction_mode : {None, "products", "reaction", "pair"}, default=None
+    reaction_mode : {None, "products", "reaction", "pair", "cgr", "cgr_product"}, default=None
         None: every row is a molecule SMILES. Otherwise every row is a reaction
         SMILES ``reactants>reagents>products`` and the graph is built from the
         products only (``"products"``), from reactants and products as one
-        disconnected graph (``"reaction"``), or from reactants and products as two
-        graphs for a shared encoder (``"pair"``, giving a :class:`GraphStorePair`).
-        Reagents are not used. Atom-map numbers never enter the features.
+        disconnected graph (``"reaction"``), from reactants and products as two
+        graphs for a shared encoder (``"pair"``, giving a :class:`GraphStorePair`), or
+        as the condensed graph of reaction of an atom-mapped reaction (``"cgr"``): one
+        node per reactant atom, then per product atom without a reactant partner, with
+        148 features, the reactant side's 74 then (product − reactant); an atom on one
+        side only has its element alone on the other side. ``"cgr_product"`` holds the
+        product side itself instead of the difference. CGR edges stand wherever either
+        side has a bond. Reagents are not used. Atom-map numbers never enter the
+        features or the node order: they only pair atoms.
     bond_features : bool, default=False
-        Add 12 bond features (type, conjugation, ring, stereo) as ``edge_attr``.
+        Add 12 bond features (type, conjugation, ring, stereo) as ``edge_attr``; in the
+        CGR modes, 26: those 12 and a "no bond" flag for the reactant side, then the same
+        for the product side.
+    atom_mapper : {None, "rxnmapper"} or callable, default=None
+        For the CGR modes: how reactions without atom-map numbers get them. None: such
+        rows are an error (:class:`UnmappedReactionError`). ``"rxnmapper"``: Schwaller et
+        al.'s mapper, offline (``pip install 'sklearn-ltdd[reactions]'``). A callable takes
+        a list of ``reactants>>products`` SMILES and returns them mapped. Maps are cached
+        per reaction in this process, and on disk beside ``memory``'s cache when given.
+        Rows the mapper fails on raise, named with the mapper's error (``errors="raise"``).
     fingerprint : {None, "morgan"}, default=None
         Also store a 2048-bit radius-2 Morgan fingerprint per row (the store's and its batches'
         ``fingerprint``). For reaction SMILES it is the products' count fingerprint minus the
@@ -135,8 +154,9 @@ class SmilesGraphizer(SmilesTransformer):
     """
 
     _parameter_constraints: dict = {
-        "reaction_mode": [None, StrOptions(set(REACTION_MODES))],
+        "reaction_mode": [None, StrOptions(set(REACTION_MODES) | set(CGR_MODES))],
         "bond_features": ["boolean"],
+        "atom_mapper": [None, StrOptions(set(ATOM_MAPPERS)), callable],
         "fingerprint": [None, StrOptions({"morgan"})],
         "errors": [StrOptions({"raise", "ignore"})],
         "memory": [None, str, HasMethods(["cache"])],
@@ -148,6 +168,7 @@ class SmilesGraphizer(SmilesTransformer):
         *,
         reaction_mode: str | None = None,
         bond_features: bool = False,
+        atom_mapper: str | Callable | None = None,
         fingerprint: str | None = None,
         errors: str = "raise",
         memory: object = None,
@@ -155,6 +176,7 @@ class SmilesGraphizer(SmilesTransformer):
     ):
         self.reaction_mode = reaction_mode
         self.bond_features = bond_features
+        self.atom_mapper = atom_mapper
         self.fingerprint = fingerprint
         self.errors = errors
         self.memory = memory
@@ -169,15 +191,28 @@ class SmilesGraphizer(SmilesTransformer):
             One graph (or reactant/product pair) per row of X, in order.
         """
         self._validate_params()
+        if self.atom_mapper is not None and self.reaction_mode not in CGR_MODES:
+            raise ValueError(
+                f"atom_mapper={self.atom_mapper!r} maps atoms for the condensed graph of reaction, which "
+                f"reaction_mode={self.reaction_mode!r} does not build; use reaction_mode='cgr' or "
+                "atom_mapper=None."
+            )
         values = check_smiles(X)
         unique, codes = _deduplicate(values)
-        featurize = check_memory(self.memory).cache(featurize_all, ignore=["n_jobs"])
+        memory = check_memory(self.memory)
+        failed = {}
+        if self.atom_mapper is not None:
+            unique, failed = map_reactions(unique, self.atom_mapper, memory.location)
+        featurize = memory.cache(featurize_all, ignore=["n_jobs"])
         packed, bad = featurize(unique, self.reaction_mode, self.bond_features, self.n_jobs)
+        bad = bad | failed  # the mapper's failure says more than "not atom-mapped"
         valid = np.ones(len(unique), dtype=bool)
         valid[list(bad)] = False
         if bad and self.errors == "raise":
             rows = np.flatnonzero(~valid[codes])
-            raise InvalidSmilesError({int(r): bad[codes[r]] for r in rows})
+            bad_rows = {int(r): bad[codes[r]] for r in rows}
+            unmapped = all(reason.startswith(NOT_MAPPED) for _, reason in bad_rows.values())
+            raise (UnmappedReactionError if unmapped else InvalidSmilesError)(bad_rows)
         stores = [GraphStore.from_arrays(p, valid) for p in packed]
         if self.fingerprint is not None:
             fingerprints = check_memory(self.memory).cache(fingerprint_valid)
@@ -190,5 +225,7 @@ class SmilesGraphizer(SmilesTransformer):
         return stores[0] if len(stores) == 1 else GraphStorePair(*stores)
 
     def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
-        """Names of the 74 node features, in column order."""
+        """Names of the node features, in column order (74; 148 in the CGR modes)."""
+        if self.reaction_mode in CGR_MODES:
+            return np.array(cgr_feature_names(self.reaction_mode), dtype=object)
         return np.array(ATOM_FEATURE_NAMES, dtype=object)

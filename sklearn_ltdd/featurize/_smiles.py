@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from rdkit import Chem, rdBase
 
-__all__ = ["InvalidSmilesError", "check_smiles", "mols_from_smiles"]
+__all__ = ["InvalidSmilesError", "UnmappedReactionError", "check_smiles", "mols_from_smiles", "parse_mapped"]
 
 _SHOW_AT_MOST = 10
 
@@ -19,6 +19,9 @@ class InvalidSmilesError(ValueError):
     ``bad_rows`` maps each offending row index to ``(value, reason)``.
     """
 
+    _what = "are not valid SMILES"
+    _advice = "Fix or remove these rows (and the matching labels)."
+
     def __init__(self, bad_rows: dict[int, tuple[object, str]]):
         self.bad_rows = bad_rows
         shown = list(bad_rows.items())[:_SHOW_AT_MOST]
@@ -26,10 +29,18 @@ class InvalidSmilesError(ValueError):
         if len(bad_rows) > _SHOW_AT_MOST:
             lines.append(f"  ... and {len(bad_rows) - _SHOW_AT_MOST} more")
         super().__init__(
-            f"{len(bad_rows)} of the input rows are not valid SMILES:\n"
-            + "\n".join(lines)
-            + "\nFix or remove these rows (and the matching labels)."
+            f"{len(bad_rows)} of the input rows {self._what}:\n" + "\n".join(lines) + f"\n{self._advice}"
         )
+
+
+class UnmappedReactionError(InvalidSmilesError):
+    """Some input reactions carry no atom-map numbers, which the condensed graph of reaction needs."""
+
+    _what = "are reactions without atom maps, which reaction_mode='cgr' needs to pair atoms"
+    _advice = (
+        "Map them first, or let the package map them: atom_mapper='rxnmapper' "
+        "(pip install 'sklearn-ltdd[reactions]')."
+    )
 
 
 def check_smiles(X: ArrayLike, *, allow_empty: bool = False) -> np.ndarray:
@@ -96,6 +107,28 @@ def parse_rows(
             if result is None:
                 bad[i] = (value, reason)
             yield i, result
+
+
+def parse_mapped(smiles: str) -> tuple[Chem.Mol, np.ndarray] | None:
+    """Parse one SMILES as if it were written without atom maps; also each atom's map number (0: none).
+
+    Mapped atoms are written in brackets with explicit hydrogens ("[CH3:1]"), which RDKit keeps as
+    explicit and which would change the implicit-valence features; writing the molecule out
+    without maps and reading it back gives exactly the features of the unmapped SMILES. Writing
+    can reorder the atoms, so the map numbers are returned in the new order. None: RDKit cannot
+    parse the SMILES.
+    """
+    mol = Chem.MolFromSmiles(smiles)
+    if mol is None:
+        return None
+    maps = np.array([atom.GetAtomMapNum() for atom in mol.GetAtoms()], dtype=np.int64)
+    if not maps.any():
+        return mol, maps
+    for atom in mol.GetAtoms():
+        atom.SetAtomMapNum(0)
+    written = Chem.MolToSmiles(mol, canonical=False)
+    order = list(mol.GetPropsAsDict(includePrivate=True, includeComputed=True)["_smilesAtomOutputOrder"])
+    return Chem.MolFromSmiles(written), maps[order]
 
 
 def _parse_smiles(smiles: str) -> tuple[Chem.Mol | None, str]:

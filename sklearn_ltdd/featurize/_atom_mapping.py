@@ -1,0 +1,137 @@
+"""Atom-mapping reactions that arrive without map numbers, for the condensed graph of reaction.
+
+``"rxnmapper"`` is Schwaller et al.'s attention-guided mapper (the ``reactions`` extra). Its wheel
+ships the model weights, so it maps offline. Maps are cached per reaction SMILES: in this
+process, and across processes in an SQLite file when a cache folder is given.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import warnings
+from collections.abc import Callable, Sequence
+from contextlib import closing
+from functools import cache
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["ATOM_MAPPERS", "map_reactions"]
+
+ATOM_MAPPERS = ("rxnmapper",)
+
+_MAPPED = re.compile(r":\d+\]")
+_BATCH = 16  # rxnmapper's own default batch size
+_IN_PROCESS: dict[tuple[str, str], str] = {}
+
+
+@cache
+def _rxnmapper() -> tuple[str, Callable[[list[str]], list[str]]]:
+    try:
+        with warnings.catch_warnings():  # it imports pkg_resources, deprecated by setuptools
+            warnings.simplefilter("ignore")
+            from rxnmapper import RXNMapper
+    except ImportError as error:
+        raise ImportError(
+            "atom_mapper='rxnmapper' needs the rxnmapper package: pip install 'sklearn-ltdd[reactions]' "
+            "(rxnmapper, transformers<5 and setuptools<81)."
+        ) from error
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = RXNMapper()
+
+    def map_batch(reactions: list[str]) -> list[str]:
+        results = model.get_attention_guided_atom_maps(reactions, canonicalize_rxns=False)
+        return [r["mapped_rxn"] for r in results]
+
+    return f"rxnmapper-{version('rxnmapper')}", map_batch
+
+
+def _mapper(atom_mapper: str | Callable) -> tuple[str, Callable[[list[str]], list[str]]]:
+    if callable(atom_mapper):
+        return f"{atom_mapper.__module__}.{atom_mapper.__qualname__}", atom_mapper
+    return _rxnmapper()
+
+
+class _DiskCache:
+    """Mapped reactions in an SQLite file, keyed by mapper and reaction SMILES."""
+
+    def __init__(self, folder: str | Path | None):
+        self.path = None if folder is None else Path(folder) / "sklearn_ltdd_atom_maps.sqlite"
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(self.path, timeout=60)
+        connection.execute("CREATE TABLE IF NOT EXISTS maps (mapper TEXT, reaction TEXT, mapped TEXT, "
+                           "PRIMARY KEY (mapper, reaction))")  # fmt: skip
+        return connection
+
+    def get(self, mapper: str, reactions: Sequence[str]) -> dict[str, str]:
+        if self.path is None or not self.path.exists() or not reactions:
+            return {}
+        with closing(self._connect()) as connection:
+            rows = connection.execute("SELECT reaction, mapped FROM maps WHERE mapper = ?", (mapper,))
+            wanted = set(reactions)
+            return {reaction: mapped for reaction, mapped in rows if reaction in wanted}
+
+    def put(self, mapper: str, maps: dict[str, str]) -> None:
+        if self.path is None or not maps:
+            return
+        with closing(self._connect()) as connection, connection:
+            connection.executemany("INSERT OR REPLACE INTO maps VALUES (?, ?, ?)",
+                                   [(mapper, r, m) for r, m in maps.items()])  # fmt: skip
+
+
+def _map_one_by_one(map_batch: Callable, reactions: list[str]) -> dict[str, str | Exception]:
+    """Where a batch fails, each reaction alone, so that one failure names its own reaction."""
+    out: dict[str, str | Exception] = {}
+    for reaction in reactions:
+        try:
+            out[reaction] = map_batch([reaction])[0]
+        except Exception as error:  # the mapper's own errors vary (tokens, RDKit, shapes)
+            out[reaction] = error
+    return out
+
+
+def map_reactions(
+    reactions: np.ndarray, atom_mapper: str | Callable, cache_folder: str | Path | None = None
+) -> tuple[np.ndarray, dict[int, tuple[object, str]]]:
+    """Atom-map the reaction SMILES that carry no map numbers; return them with the failures.
+
+    Rows that already carry map numbers, and rows that are not strings, are returned as they
+    are (the featuriser reports the latter). Only ``reactants>>products`` goes to the mapper:
+    reagents are not used by the graphs. A row the mapper fails on keeps its input and is
+    reported as ``{row: (value, reason)}``, never dropped.
+    """
+    out = np.array(reactions, dtype=object)
+    rows = [
+        i for i, r in enumerate(out) if isinstance(r, str) and r.count(">") == 2 and not _MAPPED.search(r)
+    ]
+    if not rows:
+        return out, {}
+    name, map_batch = _mapper(atom_mapper)
+    query = {i: ">>".join(out[i].split(">")[::2]) for i in rows}
+    known = {q: _IN_PROCESS[name, q] for q in query.values() if (name, q) in _IN_PROCESS}
+    disk = _DiskCache(cache_folder)
+    known |= disk.get(name, [q for q in set(query.values()) if q not in known])
+    todo = sorted({q for q in query.values() if q not in known})
+    mapped: dict[str, str | Exception] = {}
+    for start in range(0, len(todo), _BATCH):
+        batch = todo[start : start + _BATCH]
+        try:
+            mapped.update(zip(batch, map_batch(batch), strict=True))
+        except Exception:  # see _map_one_by_one
+            mapped.update(_map_one_by_one(map_batch, batch))
+    found = {q: m for q, m in mapped.items() if isinstance(m, str)}
+    _IN_PROCESS.update(((name, q), m) for q, m in found.items())
+    disk.put(name, found)
+    known |= found
+    failed: dict[int, tuple[object, str]] = {}
+    for i, q in query.items():
+        if q in known:
+            out[i] = known[q]
+        else:
+            failed[i] = (out[i], f"the atom mapper ({name}) failed on it: {mapped[q]!r}")
+    return out, failed
