@@ -2,21 +2,29 @@
 
 Run: ``.venv/bin/python benchmarks/featurize.py`` (needs the HIV data, see benchmarks/_common.py).
 All figures in one run, on the same SMILES, so their ratios are meaningful on a noisy machine.
+``benchmarks/featurize.py reactions`` measures the reaction modes instead, on USPTO-50k: the
+condensed graph of reaction (CGR) beside ``pair`` mode, and the atom mapper.
 """
 
 from __future__ import annotations
 
+import sys
+import warnings
+
 import numpy as np
-from _common import best_of, hiv_smiles, write
+from _common import best_of, data_dir, hiv_smiles, write
 from rdkit import Chem, RDLogger
 from torch_geometric.data import Batch
 from torch_geometric.utils import from_smiles
 
 from sklearn_ltdd import SmilesGraphizer
-from sklearn_ltdd.featurize import _graphizer
+from sklearn_ltdd.datasets import load_uspto50k
+from sklearn_ltdd.featurize import _atom_mapping, _graphizer
 
 N_MOLECULES = 20_000
 BATCH_SIZE = 128
+N_REACTIONS = 10_000
+N_MAPPED_HERE = 64
 
 
 def main() -> None:
@@ -83,10 +91,61 @@ def main() -> None:
     write("featurize", results, "\n".join(md))
 
 
+def reactions() -> None:
+    """Reactions/s of each reaction mode on the same USPTO-50k reactions, one process."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        plain = load_uspto50k(data_home=data_dir()).data[:N_REACTIONS]
+        mapped = load_uspto50k(data_home=data_dir(), mapping="rxnmapper").data[:N_REACTIONS]
+    modes = [
+        ("products", plain, False),
+        ("pair", plain, False),
+        ("pair", plain, True),
+        ("cgr", mapped, False),
+        ("cgr", mapped, True),
+    ]
+    rows = []
+    for mode, data, bonds in modes:
+        seconds = best_of(2, lambda m=mode, d=data, b=bonds: SmilesGraphizer(reaction_mode=m, bond_features=b)
+                          .fit_transform(d))  # fmt: skip
+        rows.append({"mode": mode, "bond_features": bonds, "reactions_per_s": len(data) / seconds})
+    pair = next(r["reactions_per_s"] for r in rows if r["mode"] == "pair" and not r["bond_features"])
+    results = {"n_reactions": N_REACTIONS, "modes": rows}
+    md = [
+        f"Featurisation of the first {N_REACTIONS:,} USPTO-50k reactions, one process (`cgr` reads the "
+        "rxnmapper-mapped copy):\n",
+        "| reaction_mode | bond features | reactions/s | ÷ pair |",
+        "|---|---|---|---|",
+        *[
+            f"| `{r['mode']}` | {'yes' if r['bond_features'] else 'no'} | {r['reactions_per_s']:,.0f} | "
+            f"{r['reactions_per_s'] / pair:.2f}× |"
+            for r in rows
+        ],
+        "",
+    ]
+    try:
+        import rxnmapper  # noqa: F401
+    except ImportError:
+        md.append("rxnmapper is not installed (the `reactions` extra): the mapper was not measured.")
+    else:
+        graphizer = SmilesGraphizer(reaction_mode="cgr", atom_mapper="rxnmapper")
+        graphizer.fit_transform(plain[:2])  # loads the model, outside the timing
+        subset = plain[2 : 2 + N_MAPPED_HERE]
+        first = best_of(1, lambda: graphizer.fit_transform(subset))
+        again = best_of(1, lambda: graphizer.fit_transform(subset))
+        results["mapper"] = {"n": N_MAPPED_HERE, "first_s": first, "cached_s": again}
+        md += [
+            f"`atom_mapper='rxnmapper'` on {N_MAPPED_HERE} unmapped reactions (mapping and CGR): "
+            f"{N_MAPPED_HERE / first:.1f} reactions/s the first time, {N_MAPPED_HERE / again:,.0f} "
+            f"reactions/s the second (cached: {len(_atom_mapping._IN_PROCESS)} maps in this process).",
+        ]
+    write("featurize_reactions", results, "\n".join(md) + "\n")
+
+
 def parses(s: str) -> bool:
     """Both tools get only SMILES that RDKit parses (from_smiles would not say when it fails)."""
     return Chem.MolFromSmiles(s) is not None
 
 
 if __name__ == "__main__":
-    main()
+    reactions() if sys.argv[1:] == ["reactions"] else main()

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sklearn_ltdd import SmilesGraphizer
 from sklearn_ltdd.datasets import (
     REMOTE_FILES,
     RemoteFile,
@@ -80,6 +81,34 @@ def test_uspto_builds_reaction_smiles_and_keeps_the_split(tmp_path):
     bad = write(tmp_path / "rx.tab", "Reactant\tProduct\tY\nCCO\tC1CC\t1\nCCO\tCC=O\t2\n")
     with pytest.warns(UserWarning, match=r"rows \[0\]"):
         assert list(load_uspto50k(path=bad).invalid) == [0]
+
+
+def test_uspto_returns_the_mapped_copy_row_by_row(tmp_path):
+    text = (
+        ",id,class,prod_smiles,reactants_can,split\n"
+        "0,US1,1,CC(=O)OCC,CC(=O)O.OCC,train\n"
+        "1,US2,6,CC=O,CCO,test\n"
+    )
+    mapped = (
+        "mhn_index,id,class,rxn_smiles_mapped,confidence,error\n"
+        "0,US1,1,[CH3:1][C:2](=[O:3])O.[OH:4][CH2:5][CH3:6]>>[CH3:1][C:2](=[O:3])[O:4][CH2:5][CH3:6],0.9,\n"
+        "1,US2,6,CCO>>CC=O,,no tokens\n"
+    )
+    folder = tmp_path / "uspto50k"
+    folder.mkdir()
+    with gzip.open(folder / "USPTO_50k_MHN_prepro.csv.gz", "wt") as handle:
+        handle.write(text)
+    with pytest.raises(FileNotFoundError, match=r"no public copy to download.*atom_mapper='rxnmapper'"):
+        load_uspto50k(data_home=tmp_path, mapping="rxnmapper")
+    with gzip.open(folder / "USPTO_50k_rxnmapper.csv.gz", "wt") as handle:
+        handle.write(mapped)
+    data = load_uspto50k(data_home=tmp_path, mapping="rxnmapper")
+    assert data.data[0].startswith("[CH3:1][C:2](=[O:3])O.") and data.target.tolist() == [1, 6]
+    assert data.data[1] == "CCO>>CC=O"  # the mapper failed on it: kept unmapped, so "cgr" names it
+    with gzip.open(folder / "USPTO_50k_rxnmapper.csv.gz", "wt") as handle:
+        handle.write(mapped.replace("1,US2,6", "1,US2,7"))
+    with pytest.raises(ValueError, match=r"rows \[1\] name another patent or class"):
+        load_uspto50k(data_home=tmp_path, mapping="rxnmapper")
 
 
 def test_sbap_returns_proteins(tmp_path):
@@ -161,6 +190,10 @@ def test_real_hiv_and_uspto(shared_data):
     assert sha256_of(Path(hiv.filename)) == REMOTE_FILES["hiv"].sha256
     with pytest.warns(UserWarning, match="repeat an earlier row"):
         uspto = load_uspto50k(data_home=shared_data)
+    with pytest.warns(UserWarning, match="repeat an earlier row"):
+        mapped = load_uspto50k(data_home=shared_data, mapping="rxnmapper", return_X_y=True)[0]
+    graphs = SmilesGraphizer(reaction_mode="cgr").fit_transform(mapped[:2000])  # raises on any bad row
+    assert len(graphs) == 2000 and graphs.num_node_features == 148
     assert np.bincount(uspto.target).tolist()[1:] == [
         15151,
         11896,

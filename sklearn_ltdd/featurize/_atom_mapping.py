@@ -51,7 +51,8 @@ def _rxnmapper() -> tuple[str, Callable[[list[str]], list[str]]]:
 
 def _mapper(atom_mapper: str | Callable) -> tuple[str, Callable[[list[str]], list[str]]]:
     if callable(atom_mapper):
-        return f"{atom_mapper.__module__}.{atom_mapper.__qualname__}", atom_mapper
+        name = getattr(atom_mapper, "__qualname__", type(atom_mapper).__qualname__)
+        return f"{atom_mapper.__module__}.{name}", atom_mapper
     return _rxnmapper()
 
 

@@ -1,0 +1,275 @@
+"""The condensed graph of reaction: hand-checked graphs, map-number invariance, atom mapping."""
+
+import re
+import sqlite3
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from rdkit import Chem
+from rdkit.Chem import AllChem
+
+from sklearn_ltdd import LTDDClassifier, SmilesGraphizer
+from sklearn_ltdd.featurize import InvalidSmilesError, UnmappedReactionError, _atom_mapping
+from sklearn_ltdd.featurize._graph_features import ATOM_FEATURE_NAMES, BOND_FEATURE_NAMES
+from sklearn_ltdd.metrics import balanced_accuracy_score
+
+# Fischer esterification: the acid's OH (map 7) leaves as water, the alcohol's O (map 4) stays.
+ESTERIFICATION = "[CH3:1][C:2](=[O:3])[OH:7].[OH:4][CH2:5][CH3:6]>>[CH3:1][C:2](=[O:3])[O:4][CH2:5][CH3:6]"
+# Boc deprotection: the whole Boc group is unmapped and leaves.
+DEPROTECTION = "CC(C)(C)OC(=O)[NH:1][CH2:2][CH3:3]>>[NH2:1][CH2:2][CH3:3]"
+# amide coupling with an unmapped leaving chloride
+AMIDE = "[CH3:1][C:2](=[O:3])Cl.[NH2:4][CH3:5]>>[CH3:1][C:2](=[O:3])[NH:4][CH3:5]"
+# a product atom whose map number (4) has no reactant partner
+SUBSTITUTION = "[CH3:1][Br:2].[OH2:3]>>[CH3:1][OH:4]"
+REACTIONS = [ESTERIFICATION, DEPROTECTION, AMIDE, SUBSTITUTION]
+
+S, D, NONE = "SINGLE", "DOUBLE", "none"
+
+
+def molecule_features(smiles: str) -> torch.Tensor:
+    """The 74 atom features of an unmapped molecule, by the molecule path of the featuriser."""
+    return SmilesGraphizer().fit_transform([smiles]).batch().x
+
+
+def element_only(symbol: str) -> torch.Tensor:
+    out = torch.zeros(len(ATOM_FEATURE_NAMES))
+    out[ATOM_FEATURE_NAMES.index(f"symbol={symbol}")] = 1.0
+    return out
+
+
+def cgr(reaction: str, mode: str = "cgr"):
+    return SmilesGraphizer(reaction_mode=mode, bond_features=True).fit_transform([reaction]).batch()
+
+
+def bond_states(graph) -> dict[tuple[int, int], tuple[str, str]]:
+    """{(i, j): (reactant bond, product bond)} over the undirected edges of a CGR batch."""
+    n = len(BOND_FEATURE_NAMES) + 1
+
+    def state(side: torch.Tensor) -> str:
+        if side[-1] == 1:
+            assert side[:-1].sum() == 0
+            return NONE
+        return BOND_FEATURE_NAMES[int(side[:4].argmax())].removeprefix("bond_type=")
+
+    states = {}
+    for (i, j), attr in zip(graph.edge_index.T.tolist(), graph.edge_attr, strict=True):
+        key = (min(i, j), max(i, j))
+        value = (state(attr[:n]), state(attr[n:]))
+        assert states.setdefault(key, value) == value  # both directions carry the same features
+    return states
+
+
+def check_nodes(graph, reactant_side: torch.Tensor, product_side: torch.Tensor) -> None:
+    assert graph.x.shape == (len(reactant_side), 2 * len(ATOM_FEATURE_NAMES))
+    for node in range(len(reactant_side)):
+        assert torch.equal(graph.x[node, :74], reactant_side[node]), node
+        assert torch.equal(graph.x[node, 74:], product_side[node] - reactant_side[node]), node
+
+
+def test_esterification_node_by_node_and_edge_by_edge():
+    graph = cgr(ESTERIFICATION)
+    reactants, product = molecule_features("CC(=O)O.OCC"), molecule_features("CC(=O)OCC")
+    # nodes: C1 C2 O3 O7 | O4 C5 C6, in reactant order; product atoms C1 C2 O3 O4 C5 C6
+    product_side = torch.stack([product[0], product[1], product[2], element_only("O"), *product[3:]])
+    check_nodes(graph, reactants, product_side)
+    assert bond_states(graph) == {
+        (0, 1): (S, S), (1, 2): (D, D), (1, 3): (S, NONE), (4, 5): (S, S), (5, 6): (S, S), (1, 4): (NONE, S),
+    }  # fmt: skip
+    # the reactant ⊕ product variant holds the product side itself
+    variant = cgr(ESTERIFICATION, "cgr_product")
+    assert torch.equal(variant.x[:, 74:], product_side) and torch.equal(variant.x[:, :74], reactants)
+
+
+def test_deprotection_keeps_the_leaving_group_as_reactant_only_atoms():
+    graph = cgr(DEPROTECTION)
+    reactants, product = molecule_features("CC(C)(C)OC(=O)NCC"), molecule_features("NCC")
+    boc = [element_only(s) for s in "CCCCOCO"]
+    check_nodes(graph, reactants, torch.stack([*boc, *product]))
+    # the nitrogen gains a hydrogen and loses a neighbour: the difference shows it
+    difference = dict(zip(ATOM_FEATURE_NAMES, graph.x[7, 74:].tolist(), strict=True))
+    changed = ("total_h=1", "total_h=2", "degree=2", "degree=1")
+    assert [difference[name] for name in changed] == [-1, 1, -1, 1]
+    boc_bonds = {(0, 1): S, (1, 2): S, (1, 3): S, (1, 4): S, (4, 5): S, (5, 6): D, (5, 7): S}
+    assert bond_states(graph) == {
+        **{k: (v, NONE) for k, v in boc_bonds.items()},
+        (7, 8): (S, S),
+        (8, 9): (S, S),
+    }
+
+
+def test_amide_coupling_with_an_unmapped_leaving_group():
+    graph = cgr(AMIDE)
+    reactants, product = molecule_features("CC(=O)Cl.NC"), molecule_features("CC(=O)NC")
+    check_nodes(graph, reactants, torch.stack([*product[:3], element_only("Cl"), *product[3:]]))
+    assert bond_states(graph) == {
+        (0, 1): (S, S), (1, 2): (D, D), (1, 3): (S, NONE), (4, 5): (S, S), (1, 4): (NONE, S),
+    }  # fmt: skip
+
+
+def test_a_product_atom_without_a_partner_becomes_its_own_node():
+    graph = cgr(SUBSTITUTION)
+    reactants, product = molecule_features("CBr.O"), molecule_features("CO")
+    reactant_side = torch.cat([reactants, element_only("O")[None]])
+    check_nodes(
+        graph, reactant_side, torch.stack([product[0], element_only("Br"), element_only("O"), product[1]])
+    )
+    assert bond_states(graph) == {(0, 1): (S, NONE), (0, 3): (NONE, S)}
+
+
+def renumber(reaction: str, numbers: list[int]) -> str:
+    """The reaction with its map numbers replaced one-to-one by ``numbers`` (in first-seen order)."""
+    seen: dict[str, int] = {}
+    return re.sub(r":(\d+)\]", lambda m: f":{seen.setdefault(m.group(1), numbers[len(seen)])}]", reaction)
+
+
+@given(
+    st.sampled_from(REACTIONS),
+    st.lists(st.integers(1, 999), min_size=12, max_size=12, unique=True),
+    st.booleans(),
+)
+def test_renumbering_the_maps_leaves_the_graph_unchanged(reaction, numbers, bonds):
+    graphizer = SmilesGraphizer(reaction_mode="cgr", bond_features=bonds)
+    original, renumbered = (
+        graphizer.fit_transform([r]).batch() for r in (reaction, renumber(reaction, numbers))
+    )
+    assert torch.equal(original.x, renumbered.x) and torch.equal(original.edge_index, renumbered.edge_index)
+    if bonds:
+        assert torch.equal(original.edge_attr, renumbered.edge_attr)
+
+
+def test_unmapped_reactions_without_a_mapper_are_a_clear_error():
+    with pytest.raises(UnmappedReactionError, match=r"rows are reactions without atom maps") as error:
+        SmilesGraphizer(reaction_mode="cgr").fit_transform([AMIDE, "CC(=O)O.OCC>>CC(=O)OCC", "C>>C"])
+    assert sorted(error.value.bad_rows) == [1, 2]
+    assert "atom_mapper='rxnmapper'" in str(error.value)
+    # mixed with other bad rows, the general error lists them all
+    with pytest.raises(InvalidSmilesError, match="row 1: 'CC>>C1CC' \\(RDKit cannot parse it\\)") as error:
+        SmilesGraphizer(reaction_mode="cgr").fit_transform(["C>>C", "CC>>C1CC"])
+    assert sorted(error.value.bad_rows) == [0, 1] and not isinstance(error.value, UnmappedReactionError)
+    with pytest.raises(
+        InvalidSmilesError, match="atom-map number 1 appears more than once among its products"
+    ):
+        SmilesGraphizer(reaction_mode="cgr").fit_transform(["[CH3:1][OH:2]>>[CH3:1][OH:1]"])
+    with pytest.raises(ValueError, match="reaction_mode='pair' does not build"):
+        SmilesGraphizer(reaction_mode="pair", atom_mapper="rxnmapper").fit_transform([AMIDE])
+
+
+def test_feature_names_follow_the_mode():
+    names = SmilesGraphizer(reaction_mode="cgr").get_feature_names_out()
+    assert len(names) == 148 and names[0] == "reactant:symbol=C" and names[74] == "difference:symbol=C"
+    assert SmilesGraphizer(reaction_mode="cgr_product").get_feature_names_out()[74] == "product:symbol=C"
+
+
+class DictMapper:
+    """A stand-in atom mapper: known answers, a count of the reactions it was asked to map."""
+
+    def __init__(self, answers: dict[str, str], fail_on: str | None = None):
+        self.answers, self.fail_on, self.asked = answers, fail_on, []
+
+    def __call__(self, reactions: list[str]) -> list[str]:
+        self.asked.extend(reactions)
+        if self.fail_on in reactions:
+            raise RuntimeError(f"too long: {self.fail_on}")
+        return [self.answers[r] for r in reactions]
+
+
+def strip_maps(reaction: str) -> str:
+    return ">>".join(
+        Chem.MolToSmiles(Chem.MolFromSmiles(re.sub(r":\d+\]", "]", side)), canonical=False)
+        for side in reaction.split(">>")
+    )
+
+
+def test_a_mapper_maps_once_per_reaction_and_the_cache_outlives_the_process(tmp_path, monkeypatch):
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    plain = [strip_maps(r) for r in (AMIDE, DEPROTECTION)]
+    mapper = DictMapper(dict(zip(plain, (AMIDE, DEPROTECTION), strict=True)))
+    graphizer = SmilesGraphizer(reaction_mode="cgr", atom_mapper=mapper, memory=str(tmp_path))
+    graphs = graphizer.fit_transform([plain[0], plain[1], plain[0], ESTERIFICATION])
+    assert sorted(mapper.asked) == sorted(plain)  # a repeated row and a mapped one are not asked
+    expected = SmilesGraphizer(reaction_mode="cgr").fit_transform(
+        [AMIDE, DEPROTECTION, AMIDE, ESTERIFICATION]
+    )
+    assert torch.equal(graphs.batch().x, expected.batch().x)
+    graphizer.fit_transform(plain[::-1])
+    assert len(mapper.asked) == 2  # in-process cache
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})  # as in a new process
+    graphizer.fit_transform(plain)
+    assert len(mapper.asked) == 2  # the SQLite file beside the memory cache answered
+    with sqlite3.connect(tmp_path / "sklearn_ltdd_atom_maps.sqlite") as db:
+        assert db.execute("SELECT COUNT(*) FROM maps").fetchone() == (2,)
+    # reagents are not sent to the mapper: "A>B>C" is asked as "A>>C"
+    graphizer.fit_transform([plain[0].replace(">>", ">O>")])
+    assert len(mapper.asked) == 2
+
+
+def test_reactions_the_mapper_fails_on_are_reported_not_dropped(monkeypatch):
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    plain = [strip_maps(r) for r in (AMIDE, DEPROTECTION)]
+    mapper = DictMapper(dict(zip(plain, (AMIDE, DEPROTECTION), strict=True)), fail_on=plain[1])
+    graphizer = SmilesGraphizer(reaction_mode="cgr", atom_mapper=mapper)
+    with pytest.raises(
+        InvalidSmilesError, match=r"row 1: .*the atom mapper \(.*DictMapper\) failed on it: .*too long"
+    ):
+        graphizer.fit_transform(plain)
+    graphs = graphizer.set_params(errors="ignore").fit_transform(plain)
+    assert graphs.valid_mask.tolist() == [True, False] and len(graphs) == 2
+
+
+def test_rxnmapper_maps_reactions_as_a_chemist_would(monkeypatch):
+    pytest.importorskip("rxnmapper", reason="the 'reactions' extra (rxnmapper) is not installed")
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    plain = [strip_maps(r) for r in (AMIDE, DEPROTECTION)]
+    graphizer = SmilesGraphizer(reaction_mode="cgr", atom_mapper="rxnmapper", bond_features=True)
+    graphs = graphizer.fit_transform(plain)
+    by_hand = SmilesGraphizer(reaction_mode="cgr", bond_features=True).fit_transform([AMIDE, DEPROTECTION])
+    for mapped, expected in zip(graphs.to_data_list(), by_hand.to_data_list(), strict=True):
+        assert torch.equal(mapped.x, expected.x) and torch.equal(mapped.edge_index, expected.edge_index)
+    assert len(_atom_mapping._IN_PROCESS) == 2  # the next fit maps nothing
+
+
+def mapped_reaction(template: str, reactants: list[str]) -> str:
+    """Run a reaction template with RDKit and write the result with every atom mapped."""
+    mols = [Chem.MolFromSmiles(s) for s in reactants]
+    product = AllChem.ReactionFromSmarts(template).RunReactants(mols)[0][0]
+    Chem.SanitizeMol(product)
+    offsets = np.cumsum([0] + [m.GetNumAtoms() for m in mols]).tolist()
+    for k, mol in enumerate(mols):
+        for atom in mol.GetAtoms():
+            atom.SetAtomMapNum(offsets[k] + atom.GetIdx() + 1)
+    for atom in product.GetAtoms():
+        atom.SetAtomMapNum(offsets[atom.GetIntProp("react_idx")] + atom.GetIntProp("react_atom_idx") + 1)
+    return ".".join(Chem.MolToSmiles(m) for m in mols) + ">>" + Chem.MolToSmiles(product)
+
+
+ACYLATION = "[C:1](=[O:2])[Cl,OH1].[N,O;!H0;!$(*C=O):3]>>[C:1](=[O:2])[*:3]"
+ACIDS = ["CC(=O)X", "CCC(=O)X", "c1ccccc1C(=O)X", "CC(C)C(=O)X", "O=C(X)C1CC1", "CCCCC(=O)X", "O=C(X)c1ccco1"]
+ALCOHOLS = ["OC", "OCC", "OCCC", "OC(C)C", "OCc1ccccc1", "OCCOC"]
+AMINES = ["NC", "NCC", "NCCC", "N1CCCC1", "NCc1ccccc1", "NC1CC1"]
+
+
+def test_learns_what_changes_which_the_products_cannot_show():
+    """Esters from acid chlorides and from acids have the same products; only the CGR tells them apart."""
+    reactions, labels = [], []
+    for acid in ACIDS:
+        for partner in ALCOHOLS:
+            reactions.append(mapped_reaction(ACYLATION, [acid.replace("X", "Cl"), partner]))
+            labels.append("ester from chloride")
+            reactions.append(mapped_reaction(ACYLATION, [acid.replace("X", "O"), partner]))
+            labels.append("ester from acid")
+        for partner in AMINES[:3]:
+            reactions.append(mapped_reaction(ACYLATION, [acid.replace("X", "Cl"), partner]))
+            labels.append("amide")
+    reactions, labels = np.array(reactions), np.array(labels)
+    test = np.arange(len(reactions)) % 4 == 0
+    scores = {}
+    for mode in ("cgr", "products"):
+        clf = LTDDClassifier(reaction_mode=mode, max_epochs=30, warmup_epochs=3, update_every=5, hidden=32,
+                             batch_size=32, early_stopping=None, random_state=0)  # fmt: skip
+        clf.fit(reactions[~test], labels[~test])
+        scores[mode] = balanced_accuracy_score(labels[test], clf.predict(reactions[test]))
+    assert scores["cgr"] >= 0.85
+    assert scores["products"] <= 0.7  # two of the three classes share their products: at most 2/3
