@@ -2,6 +2,7 @@
 
 import re
 import sqlite3
+import sys
 
 import numpy as np
 import pytest
@@ -273,3 +274,24 @@ def test_learns_what_changes_which_the_products_cannot_show():
         scores[mode] = balanced_accuracy_score(labels[test], clf.predict(reactions[test]))
     assert scores["cgr"] >= 0.85
     assert scores["products"] <= 0.7  # two of the three classes share their products: at most 2/3
+
+
+def test_the_bond_aware_encoder_reads_both_sides_of_each_bond():
+    reactions = [mapped_reaction(ACYLATION, [a.replace("X", "Cl"), p]) for a in ACIDS[:4] for p in AMINES[:4]]
+    labels = np.arange(len(reactions)) % 2
+    clf = LTDDClassifier(reaction_mode="cgr", encoder="gine", fingerprint="morgan", max_epochs=3,
+                         warmup_epochs=1, update_every=1, hidden=16, batch_size=8, random_state=0)  # fmt: skip
+    clf.fit(reactions, labels)
+    encoder = clf.net_.module_.encoder
+    assert encoder.residuals[0].in_features == 148 and encoder.convs[0].lin.in_channels == 26  # GINEConv's edge map
+    assert clf.predict_proba(reactions).shape == (len(reactions), 2)
+
+
+def test_without_the_extra_the_mapper_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "rxnmapper", None)
+    _atom_mapping._rxnmapper.cache_clear()
+    try:
+        with pytest.raises(ImportError, match=r"pip install 'sklearn-ltdd\[reactions\]'"):
+            SmilesGraphizer(reaction_mode="cgr", atom_mapper="rxnmapper").fit_transform([strip_maps(AMIDE)])
+    finally:
+        _atom_mapping._rxnmapper.cache_clear()
