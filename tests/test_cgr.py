@@ -147,6 +147,8 @@ def test_unmapped_reactions_without_a_mapper_are_a_clear_error():
         SmilesGraphizer(reaction_mode="cgr").fit_transform([AMIDE, "CC(=O)O.OCC>>CC(=O)OCC", "C>>C"])
     assert sorted(error.value.bad_rows) == [1, 2]
     assert "atom_mapper='rxnmapper'" in str(error.value)
+    with pytest.raises(UnmappedReactionError, match=r"row 0: 'C>>C'"):
+        LTDDClassifier(reaction_mode="cgr").fit(["C>>C", AMIDE], [0, 1])
     # mixed with other bad rows, the general error lists them all
     with pytest.raises(InvalidSmilesError, match="row 1: 'CC>>C1CC' \\(RDKit cannot parse it\\)") as error:
         SmilesGraphizer(reaction_mode="cgr").fit_transform(["C>>C", "CC>>C1CC"])
