@@ -38,5 +38,6 @@ def test_benchmark_notebook_reads_the_recorded_results():
     notebook = run("benchmark.ipynb")
     assert not outputs(notebook, "error")
     text = " ".join(o.get("text", "") for o in outputs(notebook, "stream"))
-    assert "hiv, standard split (paper)" in text
+    assert "hiv-standard (paper)" in text
+    assert "uspto50k-standard-cgr\n" in text  # CGR runs get their own table, not merged with pair runs
     assert [o for o in outputs(notebook, "display_data") if "image/png" in o.data]
