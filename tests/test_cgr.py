@@ -15,7 +15,8 @@ from rdkit.Chem import AllChem
 
 from sklearn_ltdd import LTDDClassifier, SmilesGraphizer
 from sklearn_ltdd.featurize import InvalidSmilesError, UnmappedReactionError, _atom_mapping
-from sklearn_ltdd.featurize._graph_features import ATOM_FEATURE_NAMES, BOND_FEATURE_NAMES
+from sklearn_ltdd.featurize._cgr import CGR_BOND_FEATURE_NAMES
+from sklearn_ltdd.featurize._graph_features import ATOM_FEATURE_NAMES
 from sklearn_ltdd.metrics import balanced_accuracy_score
 
 # Fischer esterification: the acid's OH (map 7) leaves as water, the alcohol's O (map 4) stays.
@@ -48,19 +49,26 @@ def cgr(reaction: str, mode: str = "cgr"):
 
 def bond_states(graph) -> dict[tuple[int, int], tuple[str, str]]:
     """{(i, j): (reactant bond, product bond)} over the undirected edges of a CGR batch."""
-    n = len(BOND_FEATURE_NAMES) + 1
+    assert graph.edge_attr.shape[1] == len(CGR_BOND_FEATURE_NAMES) == 26
 
-    def state(side: torch.Tensor) -> str:
-        if side[-1] == 1:
-            assert side[:-1].sum() == 0
+    def state(attr: torch.Tensor, side: str) -> str:
+        values = {
+            name.removeprefix(f"{side}:"): value
+            for name, value in zip(CGR_BOND_FEATURE_NAMES, attr.tolist(), strict=True)
+            if name.startswith(f"{side}:")
+        }
+        if values.pop("no_bond") == 1:
+            assert not any(values.values())
             return NONE
-        return BOND_FEATURE_NAMES[int(side[:4].argmax())].removeprefix("bond_type=")
+        (bond_type,) = [
+            n.removeprefix("bond_type=") for n, v in values.items() if n.startswith("bond_type") and v
+        ]
+        return bond_type
 
     states = {}
     for (i, j), attr in zip(graph.edge_index.T.tolist(), graph.edge_attr, strict=True):
-        key = (min(i, j), max(i, j))
-        value = (state(attr[:n]), state(attr[n:]))
-        assert states.setdefault(key, value) == value  # both directions carry the same features
+        value = (state(attr, "reactant"), state(attr, "product"))
+        assert states.setdefault((min(i, j), max(i, j)), value) == value  # both directions alike
     return states
 
 
