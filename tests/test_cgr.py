@@ -88,6 +88,9 @@ def test_esterification_node_by_node_and_edge_by_edge():
     assert bond_states(graph) == {
         (0, 1): (S, S), (1, 2): (D, D), (1, 3): (S, NONE), (4, 5): (S, S), (5, 6): (S, S), (1, 4): (NONE, S),
     }  # fmt: skip
+    # reagents are not used, as in the other reaction modes
+    with_reagents = cgr(ESTERIFICATION.replace(">>", ">[H+]>"))
+    assert torch.equal(with_reagents.x, graph.x) and torch.equal(with_reagents.edge_attr, graph.edge_attr)
     # the reactant ⊕ product variant holds the product side itself
     variant = cgr(ESTERIFICATION, "cgr_product")
     assert torch.equal(variant.x[:, 74:], product_side) and torch.equal(variant.x[:, :74], reactants)
