@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..featurize._cgr import CGR_MODES
+from ..featurize._cgr import GRAPH_REACTION_MODES
 from ._run import METHODS, result_stem, run_benchmark
 
 
@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> None:
         "--warmup", type=int, default=None, help="paper-protocol rows; default: epochs / 30, at least 1"
     )
     parser.add_argument("--update-every", type=int, default=None, help="default: epochs / 30, at least 1")
-    parser.add_argument("--reaction-mode", default=None, choices=["products", "reaction", "pair", *CGR_MODES],
+    parser.add_argument("--reaction-mode", default=None, choices=GRAPH_REACTION_MODES,
                         help="graph mode for reaction data sets (default pair; cgr reads the mapped "
                              "reactions)")  # fmt: skip
     parser.add_argument("--data-home", default=None, help="folder with hiv/, uspto50k/, sbap/")

@@ -22,7 +22,7 @@ from skorch.helper import predefined_split
 from .._compat import Interval, StrOptions, _fit_context
 from ..featurize import GraphStore, GraphStorePair, InvalidSmilesError, SmilesGraphizer
 from ..featurize._atom_mapping import ATOM_MAPPERS
-from ..featurize._cgr import CGR_MODES
+from ..featurize._cgr import GRAPH_REACTION_MODES
 from ..metrics import balanced_accuracy_score, balanced_f1_score
 from ..nn import CRITERIA, ENCODERS, LTDDModule
 from ._baselines import BaselinePhase, SwitchableSampler, switch_epoch
@@ -243,7 +243,7 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
 
     _parameter_constraints: dict = {
         "method": [StrOptions(set(CRITERIA))],  # every method that has a loss
-        "reaction_mode": [None, StrOptions({"products", "reaction", "pair", *CGR_MODES})],
+        "reaction_mode": [None, StrOptions(set(GRAPH_REACTION_MODES))],
         "atom_mapper": [None, StrOptions(set(ATOM_MAPPERS)), callable],
         "encoder": [StrOptions(set(ENCODERS))],
         "fingerprint": [None, StrOptions({"morgan"})],

@@ -23,6 +23,7 @@ from rdkit import Chem
 from ._graph_features import (
     ATOM_FEATURE_NAMES,
     BOND_FEATURE_NAMES,
+    REACTION_MODES,
     _split_input,
     atom_codes,
     atom_features,
@@ -35,6 +36,7 @@ from ._smiles import parse_mapped, parse_rows
 __all__ = [
     "CGR_BOND_FEATURE_NAMES",
     "CGR_MODES",
+    "GRAPH_REACTION_MODES",
     "NOT_MAPPED",
     "cgr_feature_names",
     "condense",
@@ -43,6 +45,9 @@ __all__ = [
 
 #: reaction mode → what the second half of each node's features holds
 CGR_MODES = {"cgr": "difference", "cgr_product": "product"}
+
+#: every reaction_mode that SmilesGraphizer builds graphs for
+GRAPH_REACTION_MODES = (*REACTION_MODES, *CGR_MODES)
 
 #: the start of the reason given for a reaction without atom maps
 NOT_MAPPED = "not atom-mapped"
@@ -97,8 +102,7 @@ def condense(
         node_of.append(node)
     bonds: dict[tuple[int, int], list] = {}
     for bond in reactants.GetBonds():
-        ends = sorted((bond.GetBeginAtomIdx(), bond.GetEndAtomIdx()))
-        bonds[tuple(ends)] = [bond_codes(bond), _NO_BOND]
+        bonds[tuple(sorted((bond.GetBeginAtomIdx(), bond.GetEndAtomIdx())))] = [bond_codes(bond), _NO_BOND]
     for bond in products.GetBonds():
         ends = tuple(sorted((node_of[bond.GetBeginAtomIdx()], node_of[bond.GetEndAtomIdx()])))
         bonds.setdefault(ends, [_NO_BOND, _NO_BOND])[1] = bond_codes(bond)
@@ -106,7 +110,7 @@ def condense(
 
 
 def _parse_cgr(value: str) -> tuple[tuple | None, str]:
-    smiles, reason = _split_input(value, "cgr", "'products', 'reaction', 'pair' or 'cgr'")
+    smiles, reason = _split_input(value, "cgr")
     if smiles is None:
         return None, reason
     parsed = [parse_mapped(s) for s in smiles]

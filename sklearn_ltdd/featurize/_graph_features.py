@@ -136,7 +136,7 @@ def bond_features(codes: np.ndarray) -> np.ndarray:
     return out
 
 
-_GRAPH_REACTION_MODES = "'products', 'reaction' or 'pair'"
+_GRAPH_REACTION_MODES = "'products', 'reaction', 'pair' or 'cgr'"
 
 
 def _split_input(

@@ -14,9 +14,9 @@ from sklearn.utils.validation import check_memory
 from .._compat import HasMethods, StrOptions
 from ._atom_mapping import ATOM_MAPPERS, map_reactions
 from ._base import SmilesTransformer
-from ._cgr import CGR_MODES, NOT_MAPPED, cgr_feature_names, featurize_cgr_chunk
+from ._cgr import CGR_MODES, GRAPH_REACTION_MODES, NOT_MAPPED, cgr_feature_names, featurize_cgr_chunk
 from ._fingerprint import MorganFingerprint
-from ._graph_features import ATOM_FEATURE_NAMES, REACTION_MODES, featurize_chunk
+from ._graph_features import ATOM_FEATURE_NAMES, featurize_chunk
 from ._graph_store import GraphStore, GraphStorePair
 from ._smiles import InvalidSmilesError, UnmappedReactionError, check_smiles
 
@@ -154,7 +154,7 @@ class SmilesGraphizer(SmilesTransformer):
     """
 
     _parameter_constraints: dict = {
-        "reaction_mode": [None, StrOptions(set(REACTION_MODES) | set(CGR_MODES))],
+        "reaction_mode": [None, StrOptions(set(GRAPH_REACTION_MODES))],
         "bond_features": ["boolean"],
         "atom_mapper": [None, StrOptions(set(ATOM_MAPPERS)), callable],
         "fingerprint": [None, StrOptions({"morgan"})],
