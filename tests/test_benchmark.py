@@ -84,8 +84,13 @@ def test_every_benchmark_variant_is_a_valid_classifier_configuration():
     for name, (method, params, package_schedule) in VARIANTS.items():
         assert name in METHODS
         LTDDClassifier(method=method, **params)._validate_params()
-        # defaults rows differ from the package defaults in the named component only
         assert package_schedule == name.startswith(("defaults", "ce_defaults"))
+        if package_schedule:  # defaults rows differ from the package defaults in what they name only
+            named = {"_nofp": ("fingerprint", None), "_noema": ("ema_epochs", None),
+                     "_gine": ("encoder", "gine"), "_resample": ("resample", True),
+                     "_argmax": ("decision", "argmax")}  # fmt: skip
+            expected = {key: value for part, (key, value) in named.items() if part in name}
+            assert params == expected, name
     assert VARIANTS["defaults"][1] == {} and VARIANTS["ltdd"][1]["encoder"] == "gcn"
 
 

@@ -110,13 +110,15 @@ def test_stacked_views_embed_as_each_view_alone_with_bonds_and_fingerprints():
 
 
 def test_missing_bond_features_or_fingerprints_are_clear_errors():
-    plain = SmilesGraphizer().fit_transform(SMILES)
+    plain = SmilesGraphizer(fingerprint=None).fit_transform(SMILES)
     y = [0, 1] * 3
     with pytest.raises(ValueError, match="bond_features=True"):
         LTDDClassifier(**FAST, encoder="gine").fit(plain, y)
     with pytest.raises(ValueError, match="fingerprint='morgan'"):
-        LTDDClassifier(**FAST, fingerprint="morgan").fit(plain, y)
-    LTDDClassifier(**FAST).fit(plain, y)  # the defaults need neither
+        LTDDClassifier(**FAST).fit(plain, y)  # the default fusion needs fingerprints
+    LTDDClassifier(**FAST, fingerprint=None).fit(plain, y)
+    # the graphizer's defaults make what the classifier's defaults need
+    LTDDClassifier(**FAST).fit(SmilesGraphizer().fit_transform(SMILES), y)
 
 
 def test_both_options_fit_graphs_and_predict_the_argmax_of_adjusted_probabilities():

@@ -116,9 +116,10 @@ class SmilesGraphizer(SmilesTransformer):
         a list of ``reactants>>products`` SMILES and returns them mapped. Maps are cached
         per reaction in this process, and on disk beside ``memory``'s cache when given.
         Rows the mapper fails on raise, named with the mapper's error (``errors="raise"``).
-    fingerprint : {None, "morgan"}, default=None
+    fingerprint : {"morgan", None}, default="morgan"
         Also store a 2048-bit radius-2 Morgan fingerprint per row (the store's and its batches'
-        ``fingerprint``). For reaction SMILES it is the products' count fingerprint minus the
+        ``fingerprint``), which :class:`LTDDClassifier`'s default fusion reads; None stores
+        graphs alone. For reaction SMILES it is the products' count fingerprint minus the
         reactants' (:class:`MorganFingerprint` with ``reaction_mode="difference"``), whatever
         the graph's ``reaction_mode``. Invalid rows get zeros.
     errors : {"raise", "ignore"}, default="raise"
@@ -169,7 +170,7 @@ class SmilesGraphizer(SmilesTransformer):
         reaction_mode: str | None = None,
         bond_features: bool = False,
         atom_mapper: str | Callable | None = None,
-        fingerprint: str | None = None,
+        fingerprint: str | None = "morgan",
         errors: str = "raise",
         memory: object = None,
         n_jobs: int | None = None,
