@@ -86,7 +86,7 @@ def test_every_benchmark_variant_is_a_valid_classifier_configuration():
         LTDDClassifier(method=method, **params)._validate_params()
         assert package_schedule == name.startswith(("defaults", "ce_defaults"))
         if package_schedule:  # defaults rows differ from the package defaults in what they name only
-            named = {"_nofp": ("fingerprint", None), "_noema": ("ema_epochs", None),
+            named = {"_nofp": ("fingerprint", None), "_ema": ("ema_epochs", 3),
                      "_gine": ("encoder", "gine"), "_resample": ("resample", True),
                      "_argmax": ("decision", "argmax")}  # fmt: skip
             expected = {key: value for part, (key, value) in named.items() if part in name}

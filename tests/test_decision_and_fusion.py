@@ -153,7 +153,9 @@ def test_logit_adjustment_lifts_the_minority_of_a_binary_long_tailed_task():
     soluble = rng.choice(np.flatnonzero(in_train & (y == "soluble")), 30, replace=False)
     train = rng.permutation(np.concatenate([np.flatnonzero(in_train & (y == "other")), soluble]))
     test = np.flatnonzero(data.split == "test")
-    params = {**FAST, "max_epochs": 12, "warmup_epochs": 2, "hidden": 32, "early_stopping": None}
+    # the decision rule alone, on the graph network that does best on solubility (docs/results.md)
+    params = {**FAST, "max_epochs": 12, "warmup_epochs": 2, "hidden": 32, "early_stopping": None,
+              "fingerprint": None}  # fmt: skip
     adjusted = LTDDClassifier(**params).fit(data.data[train], y[train])
     plain = LTDDClassifier(**params, decision="argmax").fit(data.data[train], y[train])
     assert adjusted.logit_adjustment_ > 0
