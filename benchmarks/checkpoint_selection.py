@@ -1,0 +1,164 @@
+"""Which epoch to keep: checkpoint-selection rules compared on the same training runs.
+
+Run: ``.venv/bin/python benchmarks/checkpoint_selection.py --dataset hiv --seeds 0 1 2 --epochs 40``.
+
+``LTDDClassifier()`` with its defaults (early stopping off, so every run has ``--epochs`` epochs)
+is trained on ImDrug's split of each seed while a callback records the validation and test
+probabilities after every epoch. Each rule then picks its epoch (or epochs) from the same
+trajectory, so the rules are compared on identical networks and the seed noise of the test set
+cancels out of their differences. τ of the logit adjustment is chosen on validation for the
+picked epoch, as ``fit`` does. The last row, the best test epoch, is an oracle and not a rule:
+it is the ceiling that no selection rule can pass on that run.
+
+``--cache DIR`` keeps each run's probabilities (``<dataset>_s<seed>_e<epochs>.npz``) and reuses
+them, so the rules can be re-scored without training again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+from _common import data_dir, write
+from sklearn.metrics import log_loss, roc_auc_score
+from sklearn.utils.class_weight import compute_sample_weight
+from skorch.callbacks import Callback
+
+from sklearn_ltdd.benchmark._run import _Features, _load
+from sklearn_ltdd.classifier import LTDDClassifier
+from sklearn_ltdd.classifier._data import GraphDataset
+from sklearn_ltdd.classifier._decision import adjust, best_tau
+from sklearn_ltdd.metrics import balanced_accuracy_score
+from sklearn_ltdd.model_selection import imdrug_split
+
+PATIENCE = 20  # the package's early_stopping default, replayed on the recorded scores
+SPLITS = {"uspto50k_template": "random"}
+
+
+class _RecordProbabilities(Callback):
+    """Validation and test probabilities (before the logit adjustment) after every epoch."""
+
+    def __init__(self, datasets: dict):
+        self.datasets = datasets
+        self.recorded = {name: [] for name in datasets}
+
+    def on_epoch_end(self, net, **kwargs) -> None:
+        for name, dataset in self.datasets.items():
+            self.recorded[name].append(net.predict_proba(dataset).astype(np.float32))
+
+
+class _RecordingClassifier(LTDDClassifier):
+    """LTDDClassifier with a ``recorder`` callback added to its skorch net (benchmark only)."""
+
+    recorder: _RecordProbabilities
+
+    def _build_net(self, *args):
+        net = super()._build_net(*args)
+        net.callbacks.append(("record", self.recorder))
+        return net
+
+
+def record(dataset: str, seed: int, epochs: int) -> dict:
+    """Train the defaults for ``epochs`` epochs and return the per-epoch probabilities."""
+    smiles, y = _load(dataset, str(data_dir()))
+    train, valid, test = imdrug_split(y, SPLITS.get(dataset, "standard"), random_state=seed)
+    graphs = _Features(smiles, None, 1).graphs()
+    classes = np.unique(y[train])
+    recorder = _RecordProbabilities({"val": GraphDataset(graphs[valid]), "test": GraphDataset(graphs[test])})
+    clf = _RecordingClassifier(max_epochs=epochs, early_stopping=None, random_state=seed)
+    clf.recorder = recorder
+    start = time.perf_counter()
+    clf.fit(graphs[train], y[train], validation_data=(graphs[valid], y[valid]))
+    assert np.array_equal(clf.classes_, classes)
+    return {
+        "val": np.stack(recorder.recorded["val"]),
+        "test": np.stack(recorder.recorded["test"]),
+        "y_val": np.searchsorted(classes, y[valid]),
+        "y_test": np.searchsorted(classes, y[test]),
+        "log_prior": clf.class_log_prior_,
+        "valid_ba": np.array(clf.history_[:, "valid_ba"], dtype=float),
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def balanced_log_loss(y: np.ndarray, proba: np.ndarray, log_prior: np.ndarray) -> float:
+    """Log-loss of the prior-corrected probabilities (``p_c / π_c`` re-normalised: the logit
+    adjustment with τ = 1), every class weighing the same: a smooth score, unlike BA."""
+    weights = compute_sample_weight("balanced", y)
+    return log_loss(y, adjust(proba, log_prior, 1.0), sample_weight=weights, labels=np.arange(len(log_prior)))
+
+
+def _test_ba(run: dict, epochs: list[int]) -> float:
+    """Test BA of the mean probabilities of ``epochs``, τ chosen on validation as ``fit`` does."""
+    val, test = run["val"][epochs].mean(axis=0), run["test"][epochs].mean(axis=0)
+    tau = best_tau(run["y_val"], val, run["log_prior"])[0]
+    return 100 * balanced_accuracy_score(run["y_test"], adjust(test, run["log_prior"], tau).argmax(axis=1))
+
+
+def _first_best_with_patience(scores: dict[int, float]) -> int:
+    """The best epoch as the package keeps it: the first best, stopping after PATIENCE worse ones."""
+    best = None
+    for epoch, score in scores.items():
+        if best is None or score > scores[best]:
+            best = epoch
+        elif epoch - best >= PATIENCE:
+            break
+    return best
+
+
+def rules(run: dict) -> dict[str, float]:
+    """Test BA of the epoch(s) each rule keeps."""
+    y_val, log_prior = run["y_val"], run["log_prior"]
+    scored = range(int(np.flatnonzero(np.isfinite(run["valid_ba"]))[0]), len(run["val"]))
+    ba = {e: best_tau(y_val, run["val"][e], log_prior)[1] for e in scored}
+    neg_bll = {e: -balanced_log_loss(y_val, run["val"][e], log_prior) for e in scored}
+    out = {
+        "valid BA (the package)": _test_ba(run, [_first_best_with_patience(ba)]),
+        "valid balanced log-loss": _test_ba(run, [_first_best_with_patience(neg_bll)]),
+    }
+    if run["val"].shape[2] == 2:
+        auc = {e: roc_auc_score(y_val, run["val"][e][:, 1]) for e in scored}
+        out["valid ROC-AUC"] = _test_ba(run, [_first_best_with_patience(auc)])
+    out["mean of the 5 best epochs by valid BA"] = _test_ba(run, sorted(scored, key=ba.get)[-5:])
+    out["last epoch"] = _test_ba(run, [len(run["val"]) - 1])
+    out["best test epoch (oracle)"] = max(_test_ba(run, [e]) for e in scored)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="hiv")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--cache", type=Path, default=None)
+    args = parser.parse_args()
+    per_seed = {}
+    for seed in args.seeds:
+        path = None if args.cache is None else args.cache / f"{args.dataset}_s{seed}_e{args.epochs}.npz"
+        if path is not None and path.exists():
+            run = dict(np.load(path))
+        else:
+            run = record(args.dataset, seed, args.epochs)
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                np.savez_compressed(path, **run)
+        per_seed[seed] = rules(run)
+        print(f"seed {seed}: " + ", ".join(f"{k} {v:.2f}" for k, v in per_seed[seed].items()), flush=True)
+    names = list(next(iter(per_seed.values())))
+    header = " / ".join(f"seed {s}" for s in args.seeds)
+    lines = [
+        f"Checkpoint selection on {args.dataset}, package defaults, {args.epochs} epochs, test BA %:\n",
+        f"| rule | mean | {header} |",
+        "|---|---|---|",
+    ]
+    for name in names:
+        values = [per_seed[s][name] for s in args.seeds]
+        lines.append(f"| {name} | {np.mean(values):.2f} | {' / '.join(f'{v:.2f}' for v in values)} |")
+    results = {"epochs": args.epochs, "test_ba": per_seed}
+    write(f"checkpoint_selection_{args.dataset}", results, "\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
