@@ -157,7 +157,7 @@ def main() -> None:
         values = [per_seed[s][name] for s in args.seeds]
         lines.append(f"| {name} | {np.mean(values):.2f} | {' / '.join(f'{v:.2f}' for v in values)} |")
     results = {"epochs": args.epochs, "test_ba": per_seed}
-    write(f"checkpoint_selection_{args.dataset}", results, "\n".join(lines))
+    write(f"checkpoint_selection_{args.dataset}_e{args.epochs}", results, "\n".join(lines))
 
 
 if __name__ == "__main__":
