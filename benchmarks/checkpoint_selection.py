@@ -112,7 +112,7 @@ def rules(run: dict) -> dict[str, float]:
     """Test BA of the epoch(s) each rule keeps."""
     y_val, log_prior = run["y_val"], run["log_prior"]
     scored = range(int(np.flatnonzero(np.isfinite(run["valid_ba"]))[0]), len(run["val"]))
-    ba = {e: best_tau(y_val, run["val"][e], log_prior)[1] for e in scored}
+    ba = {e: run["valid_ba"][e] for e in scored}  # what the package monitored: BA at the epoch's best τ
     neg_bll = {e: -balanced_log_loss(y_val, run["val"][e], log_prior) for e in scored}
     out = {
         "valid BA (the package)": _test_ba(run, [_first_best_with_patience(ba)]),
