@@ -62,7 +62,7 @@ def measure(method: str) -> dict:
     _schedule.Recluster.update = timed_update
     # warm-up off and update every epoch, so that every timed epoch is a full LTDD epoch
     clf = LTDDClassifier(method=method, max_epochs=EPOCHS, warmup_epochs=0, update_every=1,
-                         validation_fraction=0.0, random_state=0, **network)  # fmt: skip
+                         validation_fraction=0.0, early_stopping=None, random_state=0, **network)  # fmt: skip
     clf.fit(graphs, y)
     epoch_seconds = [
         row["dur"] - (cluster_seconds[i] if cluster_seconds else 0) for i, row in enumerate(clf.history_)

@@ -121,28 +121,41 @@ def test_missing_bond_features_or_fingerprints_are_clear_errors():
     LTDDClassifier(**FAST).fit(SmilesGraphizer().fit_transform(SMILES), y)
 
 
-def test_both_options_fit_graphs_and_predict_the_argmax_of_adjusted_probabilities():
+def test_both_options_fit_graphs_and_predict_the_argmax_of_the_adjusted_scores():
     data = load_solubility()
     graphizer = SmilesGraphizer(bond_features=True, fingerprint="morgan")
     graphs, y = graphizer.fit_transform(data.data[:150]), data.target[:150]
     options = {"encoder": "gine", "fingerprint": "morgan"}
     clf = LTDDClassifier(**FAST, **options).fit(graphs, y)
-    proba = clf.predict_proba(graphs)
+    proba, scores = clf.predict_proba(graphs), clf.decision_function(graphs)
     assert clf.logit_adjustment_ in TAUS
     np.testing.assert_allclose(proba.sum(axis=1), 1)
-    np.testing.assert_array_equal(clf.predict(graphs), clf.classes_[proba.argmax(axis=1)])
+    # predict_proba is the network's; the decision subtracts τ log π from its logarithm
+    np.testing.assert_allclose(proba, clf.net_.predict_proba(clf._dataset(graphs)), rtol=1e-6)
+    np.testing.assert_allclose(scores, np.log(proba) - clf.logit_adjustment_ * clf.class_log_prior_, rtol=1e-5)
+    np.testing.assert_array_equal(clf.predict(graphs), clf.classes_[scores.argmax(axis=1)])
     assert clf.transform(graphs).shape == (150, 2 * 16)  # graph embedding, then the fingerprint's
-    # without a validation set τ is 1, and the argmax model is the same network: dividing its
-    # probabilities by the prior gives the adjusted model's
+    # without a validation set τ is 1, and the argmax model is the same network: the same
+    # probabilities, and a decision that divides them by the prior
     unvalidated = {**FAST, **options, "validation_fraction": 0.0, "early_stopping": None}
     adjusted = LTDDClassifier(**unvalidated).fit(graphs, y)
     argmax = LTDDClassifier(**unvalidated, decision="argmax").fit(graphs, y)
     assert (adjusted.logit_adjustment_, argmax.logit_adjustment_) == (1.0, 0.0)
-    np.testing.assert_allclose(
-        adjust(argmax.predict_proba(graphs), argmax.class_log_prior_, 1.0),
-        adjusted.predict_proba(graphs),
-        atol=1e-6,
+    np.testing.assert_allclose(argmax.predict_proba(graphs), adjusted.predict_proba(graphs), atol=1e-6)
+    np.testing.assert_array_equal(
+        adjusted.predict(graphs),
+        adjusted.classes_[adjust(argmax.predict_proba(graphs), argmax.class_log_prior_, 1.0).argmax(axis=1)],
     )
+
+
+def test_decision_function_of_a_binary_task_is_one_column_ranked_like_the_probabilities():
+    data = load_solubility()
+    y = np.where(data.target[:120] == "high", "soluble", "other")
+    clf = LTDDClassifier(**FAST).fit(data.data[:120], y)
+    scores, proba = clf.decision_function(data.data[:40]), clf.predict_proba(data.data[:40])
+    assert scores.shape == (40,)
+    np.testing.assert_array_equal(clf.predict(data.data[:40]), clf.classes_[(scores > 0).astype(int)])
+    np.testing.assert_array_equal(np.argsort(scores, kind="stable"), np.argsort(np.log(proba[:, 1]) - np.log(proba[:, 0]), kind="stable"))
 
 
 def test_logit_adjustment_lifts_the_minority_of_a_binary_long_tailed_task():

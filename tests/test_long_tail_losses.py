@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sklearn_ltdd import LTDDClassifier
-from sklearn_ltdd.classifier._baselines import BaselinePhase, SwitchableSampler
+from sklearn_ltdd.classifier._baselines import BaselinePhase, TrainingSampler
 from sklearn_ltdd.datasets import load_solubility, make_long_tailed
 from sklearn_ltdd.nn import _long_tail_losses as lt
 
@@ -85,10 +85,11 @@ def test_mixup_mixes_inputs_and_labels(lam):
     np.testing.assert_allclose(lt.mixup_loss(head, h, y, lam, perm).detach(), expected, rtol=1e-5, atol=1e-6)
 
 
-def test_switchable_sampler_balances_classes():
+def test_training_sampler_visits_its_positions_then_balances_classes():
     torch.manual_seed(0)
     y = torch.tensor([0] * 900 + [1] * 90 + [2] * 10)
-    sampler = SwitchableSampler(y)
+    assert sorted(TrainingSampler(y.numpy(), np.array([5, 5, 7]))) == [5, 5, 7]  # a resampled epoch
+    sampler = TrainingSampler(y.numpy())
     assert sorted(sampler) == list(range(1000))  # a permutation first
     sampler.balanced = True
     drawn = torch.bincount(y[list(sampler)], minlength=3).numpy()
@@ -120,7 +121,7 @@ def test_decoupling_freezes_the_encoder_and_retrains_the_head(monkeypatch):
             snapshots["head"] = copy.deepcopy(net.module_.head.state_dict())
 
     monkeypatch.setattr(BaselinePhase, "on_epoch_begin", remember_encoder_at_switch)
-    clf = LTDDClassifier(method="decoupling", validation_fraction=0, **{**FAST, "max_epochs": 10})
+    clf = LTDDClassifier(method="decoupling", validation_fraction=0, early_stopping=None, **{**FAST, "max_epochs": 10})
     clf.fit(DATA.data[KEEP], DATA.target[KEEP])
     assert clf.history_[:, "phase"] == ["decoupling-first"] * 8 + ["decoupling-second"] * 2
     assert not any(p.requires_grad for p in clf.net_.module_.encoder.parameters())
@@ -131,6 +132,6 @@ def test_decoupling_freezes_the_encoder_and_retrains_the_head(monkeypatch):
 
 
 def test_ib_switches_at_half_time():
-    clf = LTDDClassifier(method="ib", validation_fraction=0, **{**FAST, "max_epochs": 4})
+    clf = LTDDClassifier(method="ib", validation_fraction=0, early_stopping=None, **{**FAST, "max_epochs": 4})
     clf.fit(DATA.data[KEEP], DATA.target[KEEP])
     assert clf.history_[:, "phase"] == ["ib-first"] * 2 + ["ib-second"] * 2

@@ -150,7 +150,7 @@ def test_tiny_tail_classes_and_user_validation_set():
     assert len(np.intersect1d(train, valid)) == 0 and len(train) + len(valid) == 45
     with_valid = LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL, validation_data=(X_TEST[:30], Y_TEST[:30]))
     assert "valid_ba" in with_valid.history_[-1]
-    no_valid = LTDDClassifier(**FAST, validation_fraction=0.0).fit(X_SMALL, Y_SMALL)
+    no_valid = LTDDClassifier(**FAST, validation_fraction=0.0, early_stopping=None).fit(X_SMALL, Y_SMALL)
     assert "valid_ba" not in no_valid.history_[-1]
 
 
@@ -171,7 +171,8 @@ def test_sample_weight(assert_same_predictions):
     assert_same_predictions(ones, none)
     # a class with zero weight is never learned from: its probability falls
     zero_high = np.where(Y_SMALL == "high", 0.0, 1.0)
-    params = {**FAST, "method": "ce", "max_epochs": 10, "lr": 1e-2, "validation_fraction": 0}  # last epoch
+    params = {**FAST, "method": "ce", "max_epochs": 10, "lr": 1e-2, "validation_fraction": 0,
+              "early_stopping": None}  # last epoch
     weighted = LTDDClassifier(**params).fit(X_SMALL, Y_SMALL, sample_weight=zero_high)
     plain = LTDDClassifier(**params).fit(X_SMALL, Y_SMALL)
     high = list(plain.classes_).index("high")

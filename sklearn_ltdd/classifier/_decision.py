@@ -17,7 +17,7 @@ import numpy as np
 
 from ..metrics import balanced_accuracy_score
 
-__all__ = ["TAUS", "adjust", "best_tau", "log_prior", "small_holdout_warnings_ignored"]
+__all__ = ["TAUS", "adjust", "adjusted_scores", "best_tau", "log_prior", "small_holdout_warnings_ignored"]
 
 #: the τ candidates: 0 (argmax) to 3 in steps of 0.05
 TAUS = np.round(np.arange(0, 3.0 + 1e-9, 0.05), 2)
@@ -33,17 +33,26 @@ def small_holdout_warnings_ignored() -> Iterator[None]:
         yield
 
 
-def log_prior(y: np.ndarray, n_classes: int) -> np.ndarray:
-    """log π_c of the training labels (a class without samples counts as one)."""
-    counts = np.maximum(np.bincount(y, minlength=n_classes), 1).astype(np.float64)
-    return np.log(counts / counts.sum())
+def log_prior(y: np.ndarray, n_classes: int, weights: np.ndarray | None = None) -> np.ndarray:
+    """log π_c of the training labels, each counted with its weight (the class mass the loss sees).
+
+    A class without mass counts as the smallest class that has some (as one sample unweighted).
+    """
+    mass = np.bincount(y, weights=weights, minlength=n_classes).astype(np.float64)
+    mass[mass <= 0] = mass[mass > 0].min() if weights is not None else 1.0
+    return np.log(mass / mass.sum())
+
+
+def adjusted_scores(proba: np.ndarray, log_prior: np.ndarray, tau: float) -> np.ndarray:
+    """The decision's scores log p − τ log π, whose argmax is the logit-adjusted class."""
+    return np.log(np.maximum(proba, _TINY)) - tau * log_prior
 
 
 def adjust(proba: np.ndarray, log_prior: np.ndarray, tau: float) -> np.ndarray:
     """Probabilities re-normalised after dividing by π^τ: softmax(log p − τ log π)."""
     if tau == 0:
         return proba.astype(np.float64)
-    scores = np.log(np.maximum(proba, _TINY)) - tau * log_prior
+    scores = adjusted_scores(proba, log_prior, tau)
     scores -= scores.max(axis=1, keepdims=True)
     out = np.exp(scores)
     return out / out.sum(axis=1, keepdims=True)

@@ -26,9 +26,9 @@ from ..featurize._cgr import GRAPH_REACTION_MODES
 from ..metrics import balanced_accuracy_score, balanced_f1_score
 from ..nn import CRITERIA, ENCODERS, LTDDModule
 from ._averaging import WeightAverage
-from ._baselines import BaselinePhase, SwitchableSampler, switch_epoch
+from ._baselines import PRIOR_CORRECTING, BaselinePhase, TrainingSampler, switch_epoch
 from ._data import GraphDataset, collate_graphs, oversample, stratified_holdout
-from ._decision import adjust, best_tau, log_prior
+from ._decision import adjusted_scores, best_tau, log_prior
 from ._net import LTDDNet, softmax
 from ._schedule import Recluster, RecordLossTerms
 from ._selection import EarlyStoppingAfter, ScoringAfter, ValidationScore
@@ -121,8 +121,12 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
         of the paper's Table 2: ``"ce"`` plain cross-entropy (vanilla), ``"cs"`` cost-sensitive
         CE, ``"bs"`` balanced softmax, ``"cb_focal"`` class-balanced focal loss, ``"ib"``
         influence-balanced loss, ``"cdt"`` class-dependent temperatures, ``"mixup"`` mixup of
-        graph embeddings, ``"decoupling"`` classifier re-training on class-balanced batches.
-        All honour ``sample_weight``; the contrastive and clustering parameters are unused.
+        graph embeddings, ``"decoupling"`` classifier re-training on class-balanced batches
+        (with a fresh optimiser at the initial learning rate). ``"ib"`` trains with plain
+        cross-entropy until half of ``max_epochs``, ``"decoupling"`` until the last fifth, or
+        until validation stalls (see ``early_stopping``); the model kept is always from the
+        second phase. All honour ``sample_weight``; the contrastive and clustering parameters
+        are unused.
     reaction_mode : {None, "products", "reaction", "pair", "cgr", "cgr_product"}, default=None
         How reaction SMILES become graphs (see :class:`SmilesGraphizer`). ``"cgr"``, the
         condensed graph of reaction, needs atom-mapped reactions, or ``atom_mapper``.
@@ -184,15 +188,20 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
     resample : bool, default=False
         Class-balance the training set as the reference code does: every sample is kept and
         each class is topped up with draws with replacement to the largest class's count.
+        Sub-clusters and the size unit U are computed on the distinct training samples, so
+        resampling changes what an epoch visits, not the sub-clusters.
         On binary tasks, where the separability weights are uniform, this is what balances the
         decision in the reference code (see the results page of the documentation).
     decision : {"logit_adjusted", "argmax"}, default="logit_adjusted"
         ``"argmax"``: the most probable class, which keeps the training set's class prior (on
         a binary task with imbalance 27 it rarely predicts the minority). ``"logit_adjusted"``:
-        the argmax of ``log p_c(x) − τ · log π_c`` (π the training class frequencies; Menon et
-        al. 2021), τ in [0, 3] chosen for the best validation balanced accuracy (1 without a
-        validation set). ``predict_proba`` returns the adjusted probabilities, so that
-        ``predict`` is their argmax. The checkpoint and early stopping use the same decision.
+        the argmax of ``log p_c(x) − τ · log π_c`` (π the class frequencies the network was
+        trained on, with sample weights and resampling; Menon et al. 2021), τ in [0, 3] chosen
+        for the best validation balanced accuracy. Without a validation set τ is 1, or 0 for the
+        methods whose loss or sampling already balances the classes (``cs``, ``bs``,
+        ``cb_focal``, ``ib``, ``cdt``, ``decoupling``). ``decision_function`` returns these
+        scores; ``predict_proba`` the network's own probabilities. The checkpoint and early
+        stopping use the same decision.
     ema_epochs : float or None, default=None
         Validate, checkpoint and predict with an exponential moving average of the weights whose
         time constant is this many epochs (the optimiser still steps the raw weights); None uses
@@ -201,11 +210,16 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
         cost on three (docs/results.md), so it is off by default.
     validation_fraction : float, default=0.1
         Stratified hold-out for checkpoint selection by balanced accuracy; 0 keeps the last
-        epoch. Ignored when ``validation_data`` is passed to ``fit``. Scoring and selection
-        start with the first epoch after the warm-up (warm-up epochs record NaN scores).
+        epoch (and needs ``early_stopping=None``). Ignored when ``validation_data`` is passed
+        to ``fit``. Scoring and selection start with the first epoch after the warm-up
+        (warm-up epochs record NaN scores). The hold-out is not kept in the fitted model.
     early_stopping : int or None, default=20
         Stop after this many epochs without a better validation balanced accuracy, counted
-        from the end of the warm-up; None trains ``max_epochs``. Needs a validation set.
+        from the end of the warm-up; None trains ``max_epochs``. Needs a validation set: ``fit``
+        raises a ValueError with ``validation_fraction=0`` and no ``validation_data``. For the
+        two-phase baselines (``ib``, ``decoupling``) the first phase ends when validation has
+        not improved for this many epochs (or at its latest epoch), and the checkpoint and early
+        stopping look only at the second phase.
     device : str, default="auto"
         ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:<index>"``; checked
         and resolved in ``fit``. The graphs are moved to it once per fit.
@@ -226,11 +240,14 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
     logit_adjustment_ : float
         τ of the decision rule (0 for ``decision="argmax"``).
     class_log_prior_ : ndarray of shape (n_classes,)
-        log π_c of the training labels, which the decision rule subtracts τ times.
+        log π_c of the class mass the network trained on (sample weights and resampling
+        included), which the decision rule subtracts τ times.
     n_features_in_ : int
         Always 1: one column of SMILES (or of graphs).
     net_ : skorch.NeuralNet
-        The trained skorch net (module, optimiser, the criterion chosen by ``method``, history).
+        The trained skorch net (module, the criterion chosen by ``method``, history). What only
+        training needs is dropped after ``fit``: the validation set, the optimiser's state and
+        per-sample training state, so a saved model holds no molecules.
     history_ : skorch.History
         Per epoch: train/valid loss, contrastive and CE loss, ``valid_ba``, ``valid_bf1``, the
         phase, ``class_weights`` and ``n_subclusters`` (an empty list and 0 during warm-up).
@@ -401,6 +418,14 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
                     f"y has {missing.size} missing labels (None, NaN or NA) at rows {missing[:10].tolist()}"
                     f"{' ...' if missing.size > 10 else ''}; remove these samples or give them a label."
                 )
+            # numpy would silently turn [1, "a"] into ["1", "a"]: labels must be of one kind
+            text = np.array([isinstance(v, str | bytes) for v in raw.reshape(raw.shape[0], -1)[:, 0]])
+            if text.any() and not text.all():
+                i, j = int(np.argmax(text)), int(np.argmin(text))
+                raise ValueError(
+                    f"y mixes strings and other labels (row {i}: {raw[i]!r}, row {j}: {raw[j]!r}); "
+                    "give every label the same type, e.g. all strings."
+                )
         y = column_or_1d(y, warn=False)
         if y.shape[0] != n:
             raise ValueError(f"X has {n} samples but y has {y.shape[0]} labels.")
@@ -460,6 +485,12 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
         rng = check_random_state(self.random_state)
         seed = None if self.random_state is None else int(rng.randint(2**31 - 1))
 
+        if self.early_stopping is not None and validation_data is None and self.validation_fraction == 0:
+            raise ValueError(
+                f"early_stopping={self.early_stopping} needs a validation set, but validation_fraction=0 "
+                "and no validation_data were given; set early_stopping=None to train all max_epochs, "
+                "or keep a hold-out (validation_fraction > 0, or fit(..., validation_data=(X, y)))."
+            )
         if validation_data is not None:
             valid_graphs = self._graphs(validation_data[0])
             valid_y = self._check_labels(validation_data[1], len(valid_graphs))
@@ -470,18 +501,23 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
             valid = GraphDataset(graphs[valid_idx], codes[valid_idx]) if len(valid_idx) else None
         else:
             train_idx, valid = np.arange(len(y)), None
-        self.class_log_prior_ = log_prior(codes[train_idx], len(self.classes_))
-        if self.resample:  # the reference code's class-balanced resampling with replacement
-            train_idx = oversample(train_idx, codes[train_idx], rng)
+        # the positions one epoch visits; the reference code's resampling tops every class up to the
+        # largest with draws with replacement, while clustering still sees each molecule once
+        visits = np.arange(len(train_idx))
+        if self.resample:
+            visits = oversample(visits, codes[train_idx], rng)
+        # the class prior the network learns: the class mass of its epochs, sample weights included
+        self.class_log_prior_ = log_prior(codes[train_idx][visits], len(self.classes_), weights[train_idx][visits])
         # on the device once per fit: every batch is then a gather there, not a host copy
         train = GraphDataset(graphs[train_idx], codes[train_idx], weights[train_idx]).to(self.device_)
         valid = None if valid is None else valid.to(self.device_)
 
         with tempfile.TemporaryDirectory(prefix="sklearn-ltdd-") as checkpoint_dir, _seeded_torch(seed):
-            self.net_ = self._build_net(graphs, train, valid, seed, checkpoint_dir)
+            self.net_ = self._build_net(graphs, train, visits, valid, seed, checkpoint_dir)
             self.net_.fit(train, None)
             # (a DataLoader draws its seed from torch's global generator, so inside the fork)
             self.logit_adjustment_ = self._choose_tau(valid)
+        self._keep_only_what_predicts()
         self.history_ = self.net_.history
         self.n_node_features_ = graphs.num_node_features
         self.n_features_in_ = 1  # one column of SMILES (or one graph per sample)
@@ -492,13 +528,25 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
         return self
 
     def _choose_tau(self, valid: GraphDataset | None) -> float:
-        """τ of the decision rule: the best on validation for the kept checkpoint (1 without one)."""
+        """τ of the decision rule: the best on validation for the kept checkpoint; without one, 1
+        (the Bayes rule for balanced error), or 0 for methods whose training already takes the
+        prior out (taking it out twice would favour the tail)."""
         if self.decision == "argmax":
             return 0.0
         if valid is None:
-            return 1.0
+            return 0.0 if self.method in PRIOR_CORRECTING else 1.0
         proba = self.net_.predict_proba(valid)
         return best_tau(valid.y.cpu().numpy(), proba, self.class_log_prior_)[0]
+
+    def _keep_only_what_predicts(self) -> None:
+        """Drop what only training needs, so that a saved model holds no training or validation
+        data: the hold-out (skorch keeps it as its train split), the sampler's labels, the
+        criterion's per-sample state and the optimiser's moments (two thirds of a model's size)."""
+        net = self.net_
+        net.train_split = None
+        net.iterator_train__sampler = None
+        net.optimizer_ = None
+        net.criterion_.forget_training_state()
 
     def _report(self) -> None:
         history = self.history_
@@ -513,12 +561,15 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
                 )
         print(f"{line}; decision τ = {self.logit_adjustment_:.2f}", flush=True)
 
-    def _build_net(self, graphs, train, valid, seed, checkpoint_dir) -> LTDDNet:
+    def _build_net(self, graphs, train, visits, valid, seed, checkpoint_dir) -> LTDDNet:
         first = graphs.reactants if isinstance(graphs, GraphStorePair) else graphs
         callbacks = [
             ("lr", _EpochLRScheduler(policy=torch.optim.lr_scheduler.ExponentialLR, gamma=self.lr_gamma))
         ]
-        sampler = SwitchableSampler(train.y.cpu().numpy()) if self.method == "decoupling" else None
+        train_y = train.y.cpu().numpy()
+        # skorch's own shuffling on the default path; a sampler where epochs resample or switch
+        sampler = TrainingSampler(train_y, visits) if self.resample or self.method == "decoupling" else None
+        final_phase = None
         if self.method == "ltdd":
             recluster = Recluster(
                 warmup_epochs=self.warmup_epochs, update_every=self.update_every, dynamic=self.dynamic,
@@ -528,26 +579,32 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
             )  # fmt: skip
             callbacks = [("recluster", recluster), ("loss_terms", RecordLossTerms()), *callbacks]
         elif self.method in ("ib", "decoupling"):
-            phase = BaselinePhase(self.method, switch_epoch(self.method, self.max_epochs), sampler)
+            # the first phase ends early when validation stalls, so early stopping cannot skip the second
+            patience = self.early_stopping if valid is not None else None
+            phase = BaselinePhase(self.method, switch_epoch(self.method, self.max_epochs), patience=patience)
+            final_phase = phase.final_phase
             callbacks.insert(0, ("phase", phase))
         if valid is not None:
-            # scored from the first epoch that trains the head; both replay skorch's validation pass
+            # scored from the first epoch that trains the head; both replay skorch's validation pass;
+            # the checkpoint and early stopping look only at the method's final phase
             start = self._head_start()
             prior = self.class_log_prior_ if self.decision == "logit_adjusted" else None
             ba, bf1 = (ValidationScore(m, prior) for m in (balanced_accuracy_score, balanced_f1_score))
             callbacks += [
-                ("valid_ba", ScoringAfter(ba, "valid_ba", start)),
-                ("valid_bf1", ScoringAfter(bf1, "valid_bf1", start)),
+                ("valid_ba", ScoringAfter(ba, "valid_ba", start, final_phase)),
+                ("valid_bf1", ScoringAfter(bf1, "valid_bf1", start, final_phase)),
                 ("best", Checkpoint(monitor="valid_ba_best", load_best=True, dirname=checkpoint_dir,
                                     f_optimizer=None, f_criterion=None, f_history=None)),
             ]  # fmt: skip
             if self.early_stopping:
-                callbacks.append(("stop", EarlyStoppingAfter("valid_ba", self.early_stopping, start)))
+                callbacks.append(("stop", EarlyStoppingAfter("valid_ba", self.early_stopping, start, final_phase)))
         if self.ema_epochs is not None:  # first: the raw weights are back before re-clustering
             callbacks.insert(0, ("average", WeightAverage(self.ema_epochs)))
         if self.verbose >= 2:
             callbacks.append(("progress", ProgressBar()))
-        criterion_params = {"criterion__class_counts": torch.bincount(train.y, minlength=len(self.classes_))}
+        # the class counts of the epochs the loss sees (a resampled set is balanced)
+        visited = torch.as_tensor(train_y[visits])
+        criterion_params = {"criterion__class_counts": torch.bincount(visited, minlength=len(self.classes_))}
         if self.method == "ltdd":
             criterion_params.update(
                 criterion__tau=self.tau, criterion__tau1=self.tau1, criterion__beta=self.beta,
@@ -565,6 +622,7 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
             module__n_layers=self.n_layers,
             module__pair=isinstance(graphs, GraphStorePair),
             module__edge_drop=tuple(self.edge_drop) if self.method == "ltdd" else None,
+            module__skip_head=CRITERIA[self.method].runs_head,
             criterion=CRITERIA[self.method],
             **criterion_params,
             predict_nonlinearity=softmax,
@@ -577,7 +635,7 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
             iterator_train__shuffle=sampler is None,
             iterator_train__sampler=sampler,
             # BatchNorm cannot train on a last batch of one graph
-            iterator_train__drop_last=len(train) % self.batch_size == 1,
+            iterator_train__drop_last=len(visits) % self.batch_size == 1,
             iterator_train__collate_fn=collate_graphs,
             iterator_valid__collate_fn=collate_graphs,
             train_split=None if valid is None else predefined_split(valid),
@@ -593,19 +651,33 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
         return GraphDataset(self._graphs(X)).to(self.net_.device)
 
     def predict_proba(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
-        """Class probabilities, columns in ``classes_`` order.
+        """The network's class probabilities, columns in ``classes_`` order.
 
-        With ``decision="logit_adjusted"`` they are the network's probabilities divided by
-        π^τ and re-normalised (τ = ``logit_adjustment_``), the probabilities ``predict`` takes
-        the argmax of.
+        They are not adjusted for the class prior, as with sklearn's decision-changing wrappers:
+        calibration, log-loss and ROC-AUC read them as they are. ``predict`` takes the argmax of
+        :meth:`decision_function`, which with ``decision="logit_adjusted"`` subtracts
+        τ · log π (τ = ``logit_adjustment_``) from their logarithm.
         """
         dataset = self._dataset(X)  # checks fitted first
-        return adjust(self.net_.predict_proba(dataset), self.class_log_prior_, self.logit_adjustment_)
+        return self.net_.predict_proba(dataset).astype(np.float64)
+
+    def _decision_scores(self, X: object) -> np.ndarray:
+        return adjusted_scores(self.predict_proba(X), self.class_log_prior_, self.logit_adjustment_)
+
+    def decision_function(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
+        """The scores of the decision: ``log p_c(x) − τ · log π_c`` per class.
+
+        ``predict`` is their argmax. Of shape (n_samples,) for two classes (the score of
+        ``classes_[1]`` minus that of ``classes_[0]``, positive for ``classes_[1]``, as in
+        sklearn), else (n_samples, n_classes).
+        """
+        scores = self._decision_scores(X)
+        return scores[:, 1] - scores[:, 0] if len(self.classes_) == 2 else scores
 
     def predict(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
-        """The most probable class of each sample."""
-        proba = self.predict_proba(X)
-        return self.classes_[proba.argmax(axis=1)]
+        """The class of each sample: the argmax of :meth:`decision_function`'s scores."""
+        scores = self._decision_scores(X)  # checks fitted first
+        return self.classes_[scores.argmax(axis=1)]
 
     def transform(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
         """Unit-length learned embeddings (encoder in eval mode, clean graphs).

@@ -7,10 +7,13 @@ skorch's ``to_tensor`` moves anything that is not there yet.
 
 from __future__ import annotations
 
+import sys
+
 import torch
 import torch.nn.functional as F
 from skorch import NeuralNet
-from skorch.utils import to_tensor
+from skorch.callbacks import PrintLog
+from skorch.utils import Ansi, to_tensor
 
 __all__ = ["LTDDNet", "softmax"]
 
@@ -20,8 +23,22 @@ def softmax(logits: torch.Tensor) -> torch.Tensor:
     return torch.softmax(logits, dim=1)
 
 
+class PlainPrintLog(PrintLog):
+    """skorch's per-epoch table, coloured only on a terminal: logs and CI get plain text."""
+
+    def format_row(self, row, key, color):
+        text = super().format_row(row, key, color)
+        if isinstance(text, str) and not sys.stdout.isatty():
+            text = text.replace(color, "").replace(Ansi.ENDC.value, "")
+        return text
+
+
 class LTDDNet(NeuralNet):
     """skorch ``NeuralNet`` whose criterion also sees the embeddings and the classifier head."""
+
+    def get_default_callbacks(self):
+        return [(name, PlainPrintLog() if name == "print_log" else callback)
+                for name, callback in super().get_default_callbacks()]  # fmt: skip
 
     def get_loss(self, y_pred, y_true, X=None, training=False) -> torch.Tensor:
         y_true = to_tensor(y_true, device=self.device)

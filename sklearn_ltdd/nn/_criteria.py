@@ -33,7 +33,13 @@ def weighted_mean(per_sample: torch.Tensor, weight: torch.Tensor) -> torch.Tenso
 
 
 class _LongTailLoss(nn.Module):
-    """A per-sample loss averaged with the sample weights; ``class_counts`` are the training n_c."""
+    """A per-sample loss averaged with the sample weights; ``class_counts`` are the training n_c.
+
+    ``runs_head``: the loss applies the classifier head to the embeddings itself, so the module
+    must not run it in training (it would see, and update BatchNorm statistics on, other inputs).
+    """
+
+    runs_head = False
 
     def __init__(self, class_counts: torch.Tensor):
         super().__init__()
@@ -41,6 +47,9 @@ class _LongTailLoss(nn.Module):
 
     def per_sample(self, logits, embeddings, y, head) -> torch.Tensor:
         raise NotImplementedError
+
+    def forget_training_state(self) -> None:
+        """Drop state that describes the training samples (a fitted model does not keep it)."""
 
     def forward(self, y_pred: tuple, targets: dict, head: nn.Module | None = None) -> torch.Tensor:
         logits, embeddings = y_pred
@@ -75,20 +84,33 @@ class ClassDependentTemperatureLoss(_LongTailLoss):
 
 
 class InfluenceBalancedLoss(_LongTailLoss):
-    """Cross-entropy until a callback sets ``active``, then the influence-balanced loss."""
+    """Cross-entropy until a callback sets ``active``, then the influence-balanced loss.
+
+    It runs the classifier head itself (the module skips it in training), because the influence
+    reads the features the head's last layer sees, not the graph embedding.
+    """
+
+    runs_head = True
 
     def __init__(self, class_counts: torch.Tensor):
         super().__init__(class_counts)
         self.active = False
 
     def per_sample(self, logits, embeddings, y, head):
+        logits, features = head(embeddings, return_emb=True)
         if not self.active:
             return F.cross_entropy(logits, y, reduction="none")
-        return lt.influence_balanced_loss(logits, embeddings, y, self.class_counts)
+        return lt.influence_balanced_loss(logits, features, y, self.class_counts)
 
 
 class MixupLoss(_LongTailLoss):
-    """Mixup of graph embeddings: the head sees λh + (1−λ)h[perm], λ ~ Beta(1, 1) = U(0, 1)."""
+    """Mixup of graph embeddings: the head sees λh + (1−λ)h[perm], λ ~ Beta(1, 1) = U(0, 1).
+
+    The head runs once per step, on the mixed embeddings (the module skips it in training), so
+    its BatchNorm statistics are those of the inputs it learns from.
+    """
+
+    runs_head = True
 
     def per_sample(self, logits, embeddings, y, head):
         lam = torch.rand((), device=y.device)
@@ -141,6 +163,11 @@ class LTDDLoss(_LongTailLoss):
         self.class_weights = class_weights.to(device, torch.float32)
         self.subcluster_weights = subcluster_weights.to(device, torch.float32)
         self.class_tau2 = torch.zeros(0, device=device) if class_tau2 is None else class_tau2.to(device)
+
+    def forget_training_state(self) -> None:
+        """Drop the sub-cluster of every training sample and the running loss sums."""
+        self.set_state(torch.zeros(0, dtype=torch.long), *(torch.zeros(0) for _ in range(2)))
+        self.totals, self.n_batches = {}, 0
 
     def _add(self, name: str, value: torch.Tensor) -> None:
         value = value.detach()

@@ -32,7 +32,10 @@ class LTDDModule(nn.Module):
     training mode augments like dropout does: the batch of B graphs becomes one batch of its
     views (one per drop probability, stacked, so the encoder runs once), the embeddings have a
     row per view and graph, and the logits are those of view 0. In eval mode the graphs are
-    used as they are.
+    used as they are. ``skip_head`` leaves the head out of training-mode passes, for losses that
+    need no logits (LTDD's warm-up, toggled every epoch) or run the head themselves (mixup, IB).
+    The two views share one fingerprint dropout mask: as in the paper, the views differ in their
+    edges only, and the fingerprint dropout regularises the projection rather than augmenting.
     """
 
     def __init__(
@@ -46,6 +49,7 @@ class LTDDModule(nn.Module):
         encoder: str = "gcn",
         edge_features: int = 12,
         fingerprint_bits: int = 0,
+        skip_head: bool = False,
     ):
         super().__init__()
         if encoder == "gine":
@@ -67,7 +71,7 @@ class LTDDModule(nn.Module):
         self.head = MLP([width, hidden, hidden, hidden, n_classes], norm="batch_norm", act="relu")
         self.edge_drop = None if edge_drop is None else tuple(edge_drop)
         self.encoder_frozen = False
-        self.skip_head = False
+        self.skip_head = skip_head
 
     def freeze_encoder(self) -> None:
         """Stop training the encoder (and fingerprint branch): no gradients, fixed BatchNorm statistics."""
@@ -105,8 +109,8 @@ class LTDDModule(nn.Module):
     def forward(self, graphs: Batch | Sequence[Batch]) -> tuple[torch.Tensor | None, torch.Tensor]:
         """Class logits and embeddings (of every view when augmenting).
 
-        With ``skip_head`` set (a training phase whose loss needs no logits) training-mode
-        logits are None; in eval mode they are always computed.
+        With ``skip_head`` set training-mode logits are None; in eval mode they are always
+        computed.
         """
         if self.training and self.edge_drop is not None:
             n_graphs = (graphs[0] if isinstance(graphs, tuple | list) else graphs).num_graphs
