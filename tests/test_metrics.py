@@ -168,3 +168,22 @@ def test_long_tail_report_rejects_unknown_labels():
 def test_metrics_import_does_not_import_torch():
     code = "import sys, sklearn_ltdd.metrics; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@given(st.dictionaries(st.sampled_from("abcdefgh"), st.integers(1, 4), min_size=1), st.randoms())
+def test_long_tail_groups_do_not_depend_on_the_order_of_the_counts(counts, random):
+    keys = list(counts)
+    random.shuffle(keys)
+    shuffled = {k: counts[k] for k in keys}
+    labels = [k for k in keys for _ in range(counts[k])]
+    expected = long_tail_groups(dict(sorted(counts.items())))
+    assert long_tail_groups(shuffled) == expected == long_tail_groups(labels)
+    assert long_tail_groups({"b": 5, "a": 5, "c": 5})["head"] == ["a"]
+
+
+@pytest.mark.parametrize("metric", [balanced_accuracy_score, balanced_f1_score])
+def test_missing_labels_are_named_by_row(metric):
+    with pytest.raises(ValueError, match=r"y_true has 1 missing labels .* rows \[0\]"):
+        metric([None, "a", "b"], ["a", "a", "b"])
+    with pytest.raises(ValueError, match=r"y_pred has 2 missing labels .* rows \[1, 2\]"):
+        metric(["b", "a", "b"], ["a", np.nan, None])

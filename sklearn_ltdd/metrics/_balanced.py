@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike
 from sklearn.metrics import balanced_accuracy_score as _sk_balanced_accuracy_score
 from sklearn.metrics import confusion_matrix, make_scorer
@@ -18,6 +19,20 @@ __all__ = [
     "balanced_precision",
     "per_class_balanced_scores",
 ]
+
+
+def _check_no_missing(y_true: np.ndarray, y_pred: np.ndarray) -> None:
+    """Name the rows without a label (sklearn would report an 'unknown' target type, or fail to sort)."""
+    for name, values in (("y_true", y_true), ("y_pred", y_pred)):
+        if values.dtype.kind not in "OfcUS":  # integers and booleans cannot be missing
+            continue
+        missing = np.flatnonzero(pd.isna(values))
+        if missing.size:
+            raise ValueError(
+                f"{name} has {missing.size} missing labels (None, NaN or NA) at rows "
+                f"{missing[:10].tolist()}{' ...' if missing.size > 10 else ''}; balanced scores need a "
+                "label for every sample."
+            )
 
 
 def per_class_balanced_scores(
@@ -60,6 +75,7 @@ def per_class_balanced_scores(
     y_true = column_or_1d(y_true, warn=False)
     y_pred = column_or_1d(y_pred, warn=False)
     check_consistent_length(y_true, y_pred, sample_weight)
+    _check_no_missing(y_true, y_pred)
     if y_true.shape[0] == 0:
         raise ValueError("y_true and y_pred are empty; balanced scores need at least one sample.")
     labels = unique_labels(y_true, y_pred) if labels is None else np.asarray(labels)
@@ -121,6 +137,8 @@ def balanced_accuracy_score(
     >>> balanced_accuracy_score([0, 1, 1], [0, 0, 1])
     0.75
     """
+    y_true, y_pred = column_or_1d(y_true, warn=False), column_or_1d(y_pred, warn=False)
+    _check_no_missing(y_true, y_pred)
     return float(_sk_balanced_accuracy_score(y_true, y_pred, sample_weight=sample_weight))
 
 

@@ -34,7 +34,8 @@ def _as_class_counts(train_counts: Mapping | ArrayLike) -> dict:
 def long_tail_groups(train_counts: Mapping | ArrayLike) -> dict[str, list]:
     """Split classes into head, middle and tail by their training-set size (ImDrug's rule).
 
-    Classes are sorted by training count, largest first (ties keep label order).
+    Classes are sorted by training count, largest first; ties are in sorted label order,
+    whether the counts come as a mapping (in any key order) or as labels.
     With ``C`` classes, the first ``ceil(0.3 C)`` are the head, the last
     ``round((C - head) * 0.3 / 0.7)`` the tail, and the rest the middle. With two
     classes the head holds the majority class, the middle the minority class and
@@ -58,7 +59,11 @@ def long_tail_groups(train_counts: Mapping | ArrayLike) -> dict[str, list]:
     {'head': [0], 'middle': [1], 'tail': []}
     """
     counts = _as_class_counts(train_counts)
-    order = sorted(counts, key=lambda label: -counts[label])  # stable: ties keep label order
+    try:  # label order first, whatever the container's order, so that ties are broken by label
+        labels = sorted(counts)
+    except TypeError:
+        raise TypeError(f"class labels must be comparable to order ties; got {list(counts)}.") from None
+    order = sorted(labels, key=lambda label: -counts[label])  # stable: ties keep label order
     n_classes = len(order)
     n_head = math.ceil(0.3 * n_classes)
     n_tail = math.floor((n_classes - n_head) * 0.3 / 0.7 + 0.5)
