@@ -163,7 +163,8 @@ class _Features:
 
 
 def _fit_predict(method, features, y, train, valid, test, seed, args):
-    """Fit one method; return validation and test probabilities, classes, seconds and run facts."""
+    """Fit one method; return validation and test probabilities (those the model decides by:
+    logit-adjusted for LTDDClassifier), classes, seconds and run facts."""
     if method.startswith("fp_"):
         X = features.fingerprints()
         start = time.perf_counter()
@@ -174,6 +175,7 @@ def _fit_predict(method, features, y, train, valid, test, seed, args):
         seconds = time.perf_counter() - start
         return model.predict_proba(X[valid]), model.predict_proba(X[test]), model.classes_, seconds, {}
     from ..classifier import LTDDClassifier
+    from ..classifier._decision import adjust
 
     graphs = features.graphs()
     classifier_method, variant, package_schedule = VARIANTS.get(method, (method, PAPER, False))
@@ -196,7 +198,11 @@ def _fit_predict(method, features, y, train, valid, test, seed, args):
     # graphs actually trained on: resampling changes the epoch size, early stopping the epochs
     trained = sum(map(sum, clf.history_[:, "batches", :, "train_batch_size"]))
     facts = {"graphs_per_s": trained / seconds, "epochs_run": len(clf.history_), "tau": clf.logit_adjustment_}
-    return clf.predict_proba(graphs[valid]), clf.predict_proba(graphs[test]), clf.classes_, seconds, facts
+    # the classifier's decision (logit-adjusted), whose argmax is its prediction
+    def decided(rows):
+        return adjust(clf.predict_proba(graphs[rows]), clf.class_log_prior_, clf.logit_adjustment_)
+
+    return decided(valid), decided(test), clf.classes_, seconds, facts
 
 
 def run_benchmark(

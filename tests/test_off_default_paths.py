@@ -1,0 +1,159 @@
+"""Options off the default path do what they say: two-phase baselines, resampling, the decision
+without a validation set, the loss details of mixup and IB, and what a saved model contains."""
+
+import io
+import pickle
+import re
+
+import numpy as np
+import pytest
+import torch
+from sklearn.ensemble import BaggingClassifier
+
+from sklearn_ltdd import LTDDClassifier
+from sklearn_ltdd.classifier import _baselines
+from sklearn_ltdd.classifier._data import GraphDataset
+from sklearn_ltdd.datasets import load_solubility, make_long_tailed
+from sklearn_ltdd.featurize import GraphStore, GraphStorePair
+from sklearn_ltdd.nn._criteria import InfluenceBalancedLoss
+from sklearn_ltdd.nn import _long_tail_losses as lt
+
+DATA = load_solubility(subset="train")
+KEEP = make_long_tailed(DATA.target, imbalance_ratio=8, random_state=0)
+X, Y = DATA.data[KEEP], DATA.target[KEEP]
+FAST = {"hidden": 16, "batch_size": 32, "random_state": 0}
+NO_VALIDATION = {"validation_fraction": 0, "early_stopping": None}
+
+
+@pytest.mark.parametrize("method", ["ib", "decoupling"])
+def test_two_phase_baselines_reach_their_second_phase_and_keep_a_model_from_it(method):
+    clf = LTDDClassifier(method=method, max_epochs=15, early_stopping=3, **FAST).fit(X, Y)
+    phases = np.array(clf.history_[:, "phase"])
+    best = np.array(clf.history_[:, "valid_ba_best"])
+    assert f"{method}-second" in phases
+    assert best.any() and (phases[best] == f"{method}-second").all()
+
+
+def test_decoupling_restarts_the_optimiser_for_its_new_head(monkeypatch):
+    seen = {}
+    switch = _baselines.BaselinePhase._switch
+
+    def remember(self, net):
+        net.optimizer_.param_groups[0]["lr"] *= 0.5  # as if the schedule had decayed it
+        switch(self, net)
+        seen["state"] = len(net.optimizer_.state)
+        seen["lr"] = [group["lr"] for group in net.optimizer_.param_groups]
+
+    monkeypatch.setattr(_baselines.BaselinePhase, "_switch", remember)
+    LTDDClassifier(method="decoupling", max_epochs=5, lr=0.01, **FAST, **NO_VALIDATION).fit(X, Y)
+    assert seen == {"state": 0, "lr": [0.01]}
+
+
+def test_mixup_runs_the_head_once_per_training_step(monkeypatch):
+    calls = []
+    clf = LTDDClassifier(method="mixup", max_epochs=2, **FAST, **NO_VALIDATION)
+    original = clf._build_net
+
+    def counting(*args):
+        net = original(*args)
+        net.initialize()
+        net.module_.head.register_forward_pre_hook(lambda m, a: calls.append(m.training) if m.training else None)
+        net.initialize = lambda: net  # keep the hooked module
+        return net
+
+    monkeypatch.setattr(clf, "_build_net", counting)
+    clf.fit(X, Y)
+    steps = sum(len(epoch["batches"]) for epoch in clf.history_)
+    assert len(calls) == steps
+
+
+def test_influence_balanced_loss_reads_the_features_the_last_layer_sees():
+    torch.manual_seed(0)
+    from torch_geometric.nn import MLP
+
+    head = MLP([8, 6, 6, 3], norm="batch_norm").eval()
+    h, y, counts = torch.randn(5, 8), torch.tensor([0, 1, 2, 1, 0]), torch.tensor([50.0, 10.0, 3.0])
+    criterion = InfluenceBalancedLoss(counts)
+    criterion.active = True
+    logits, features = head(h, return_emb=True)
+    expected = lt.influence_balanced_loss(logits, features, y, counts)
+    torch.testing.assert_close(criterion.per_sample(None, h, y, head), expected)
+    assert not torch.allclose(expected, lt.influence_balanced_loss(logits, h, y, counts))
+
+
+def test_resampling_clusters_the_distinct_training_samples():
+    params = {"max_epochs": 12, "warmup_epochs": 10, **FAST}
+    plain = LTDDClassifier(**params).fit(X, Y)
+    resampled = LTDDClassifier(resample=True, **params).fit(X, Y)
+    n_sub = plain.history_[-1, "n_subclusters"]
+    assert n_sub > len(plain.classes_)  # head classes split into several sub-clusters
+    assert resampled.history_[-1, "n_subclusters"] == n_sub
+    # an epoch visits every class as often as the largest one: the prior the network learns is flat
+    np.testing.assert_allclose(resampled.class_log_prior_, np.log(1 / 3))
+
+
+@pytest.mark.parametrize("method, tau", [("ltdd", 1.0), ("ce", 1.0), ("bs", 0.0), ("cs", 0.0), ("decoupling", 0.0)])
+def test_without_a_validation_set_the_prior_is_not_taken_out_twice(method, tau):
+    params = {"max_epochs": 3, "warmup_epochs": 1, **FAST, **NO_VALIDATION}
+    assert LTDDClassifier(method=method, **params).fit(X[:120], Y[:120]).logit_adjustment_ == tau
+
+
+def test_the_class_prior_counts_sample_weights():
+    weights = np.where(Y == "high", 3.0, 1.0)
+    clf = LTDDClassifier(method="ce", max_epochs=1, **FAST, **NO_VALIDATION).fit(X, Y, sample_weight=weights)
+    mass = np.array([weights[Y == c].sum() for c in clf.classes_])
+    np.testing.assert_allclose(np.exp(clf.class_log_prior_), mass / mass.sum())
+
+
+def test_early_stopping_without_a_validation_set_is_refused():
+    with pytest.raises(ValueError, match="early_stopping=3 needs a validation set.*early_stopping=None"):
+        LTDDClassifier(validation_fraction=0, early_stopping=3, **FAST).fit(X, Y)
+
+
+def _pickled_objects(obj) -> list:
+    """Every object pickling ``obj`` writes, including inside skorch's torch.save'd attributes."""
+    seen = []
+
+    class Scan(pickle.Pickler):
+        def reducer_override(self, value):
+            seen.append(value)
+            return NotImplemented
+
+    Scan(io.BytesIO()).dump(obj)
+    for net in [v for v in seen if hasattr(v, "module_")]:  # skorch pickles these with torch.save
+        for part in (net.module_, net.criterion_, net.optimizer_):
+            Scan(io.BytesIO()).dump(part)
+    return seen
+
+
+def test_a_saved_model_holds_no_molecules_and_does_not_grow_with_the_validation_set():
+    train, valid = np.arange(0, len(X), 2), np.arange(1, len(X), 2)
+    params = {"max_epochs": 3, "warmup_epochs": 1, "early_stopping": None, **FAST}
+    small = LTDDClassifier(**params).fit(X[train], Y[train], validation_data=(X[valid[:30]], Y[valid[:30]]))
+    large = LTDDClassifier(**params).fit(X[train], Y[train], validation_data=(X[valid], Y[valid]))
+    assert len(valid) >= 10 * 30
+    # the history records one row per validation batch; the graphs would be hundreds of kB
+    assert len(pickle.dumps(large)) < len(pickle.dumps(small)) + 2_000
+    objects = _pickled_objects(large)
+    assert not [o for o in objects if isinstance(o, GraphStore | GraphStorePair | GraphDataset)]
+    sized = [o for o in objects if isinstance(o, np.ndarray | torch.Tensor) and o.ndim and len(o) in (len(train), len(valid))]
+    assert not sized  # nothing per training or validation sample (labels, sub-clusters)
+    assert large.net_.optimizer_ is None
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(large)).predict(X[:20]), large.predict(X[:20]))
+
+
+def test_labels_of_mixed_types_are_refused():
+    with pytest.raises(ValueError, match=r"y mixes strings and other labels \(row 1: 'a', row 0: 1\)"):
+        LTDDClassifier(**FAST).fit(X[:40], [1, "a"] * 20)
+
+
+def test_the_epoch_log_has_no_colour_codes_outside_a_terminal(capsys):
+    LTDDClassifier(max_epochs=3, warmup_epochs=1, verbose=1, **FAST).fit(X[:100], Y[:100])
+    out = capsys.readouterr().out
+    assert "valid_ba" in out and not re.search(r"\x1b\[", out)
+
+
+def test_bagging_takes_one_column_of_smiles():
+    column = np.asarray(X[:90], dtype=object).reshape(-1, 1)
+    bag = BaggingClassifier(LTDDClassifier(max_epochs=2, warmup_epochs=1, **FAST), n_estimators=2, random_state=0)
+    assert bag.fit(column, Y[:90]).predict(column[:5]).shape == (5,)
