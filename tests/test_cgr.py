@@ -154,7 +154,7 @@ def test_renumbering_the_maps_leaves_the_graph_unchanged(reaction, numbers, bond
 
 
 def test_unmapped_reactions_without_a_mapper_are_a_clear_error():
-    with pytest.raises(UnmappedReactionError, match=r"rows are reactions without atom maps") as error:
+    with pytest.raises(UnmappedReactionError, match=r"reactions without complete atom maps") as error:
         SmilesGraphizer(reaction_mode="cgr").fit_transform([AMIDE, "CC(=O)O.OCC>>CC(=O)OCC", "C>>C"])
     assert sorted(error.value.bad_rows) == [1, 2]
     assert "atom_mapper='rxnmapper'" in str(error.value)
@@ -313,3 +313,65 @@ def test_without_the_extra_the_mapper_says_what_to_install(monkeypatch):
             SmilesGraphizer(reaction_mode="cgr", atom_mapper="rxnmapper").fit_transform([strip_maps(AMIDE)])
     finally:
         _atom_mapping._rxnmapper.cache_clear()
+
+
+PARTLY_MAPPED = "[CH3:1]CO>>[CH3:1]CC=O"
+
+
+def test_a_partly_mapped_reaction_is_not_taken_as_mapped():
+    """Three of the four product atoms carry no number: not three atoms the reaction creates."""
+    with pytest.raises(UnmappedReactionError) as error:
+        SmilesGraphizer(reaction_mode="cgr").fit_transform([AMIDE, PARTLY_MAPPED])
+    assert list(error.value.bad_rows) == [1]
+    assert (
+        "row 1: '[CH3:1]CO>>[CH3:1]CC=O' (not atom-mapped: 3 of its 4 product heavy atoms carry no map"
+        in str(error.value)
+    )
+    # unmapped reactant atoms are leaving groups, and product hydrogens need no number
+    graphs = SmilesGraphizer(reaction_mode="cgr").fit_transform(["[CH3:1]Br.[OH2:2]>>[CH3:1][OH:2]"])
+    assert graphs.batch().num_nodes == 3
+
+
+def test_a_partly_mapped_reaction_goes_to_the_mapper_without_its_numbers(monkeypatch):
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    full = "[CH3:1][CH2:2][OH:3]>>[CH3:1][CH2:2][CH:4]=[O:3]"
+    mapper = DictMapper({"[CH3]CO>>[CH3]CC=O": full})
+    graphs = SmilesGraphizer(reaction_mode="cgr", atom_mapper=mapper).fit_transform([PARTLY_MAPPED, AMIDE])
+    assert mapper.asked == ["[CH3]CO>>[CH3]CC=O"]  # the fully mapped row is not asked
+    expected = SmilesGraphizer(reaction_mode="cgr").fit_transform([full, AMIDE])
+    assert torch.equal(graphs.batch().x, expected.batch().x)
+
+
+def test_unmapped_advice_fits_the_mapper_that_was_set(monkeypatch):
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    mapper = DictMapper({"CCO>>CC=O": "[CH3:1]CO>>[CH3:1]C=O"})  # a mapper that maps only part
+    with pytest.raises(UnmappedReactionError, match=r"row 0: .*not atom-mapped: 2 of its 3") as error:
+        SmilesGraphizer(reaction_mode="cgr", atom_mapper=mapper).fit_transform(["CCO>>CC=O"])
+    assert "atom_mapper=<" in str(error.value) and "returned them so" in str(error.value)
+    assert "atom_mapper='rxnmapper'" not in str(error.value)
+
+
+def test_whitespace_inside_a_reaction_is_reported_not_mapped(monkeypatch):
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    mapper = DictMapper({})
+    for atom_mapper in (None, mapper):
+        with pytest.raises(InvalidSmilesError, match=r"row 1: 'CCO>>CC =O' \(whitespace inside it"):
+            SmilesGraphizer(reaction_mode="cgr", atom_mapper=atom_mapper).fit_transform([AMIDE, "CCO>>CC =O"])
+    assert mapper.asked == []
+    padded = SmilesGraphizer(reaction_mode="cgr").fit_transform([f" {AMIDE}\n"])
+    assert torch.equal(padded.batch().x, cgr(AMIDE, "cgr").x)
+
+
+def test_map_numbers_do_not_change_double_bond_stereo():
+    """RDKit's CIP ranks read map numbers: parsed as written, this E double bond would read Z."""
+    reaction = (
+        "[O:5]=[C:4]([OH:3])/[C:6]([CH3:7])=[CH:8]/[CH3:9].[CH3:1][OH:2]"
+        ">>[O:5]=[C:4]([O:2][CH3:1])/[C:6]([CH3:7])=[CH:8]/[CH3:9]"
+    )
+    found = {
+        name
+        for attr in cgr(reaction).edge_attr
+        for name, value in zip(CGR_BOND_FEATURE_NAMES, attr.tolist(), strict=True)
+        if value and "stereo=" in name and not name.endswith("STEREONONE")
+    }
+    assert found == {"reactant:stereo=STEREOE", "product:stereo=STEREOE"}

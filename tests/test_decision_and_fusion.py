@@ -132,7 +132,9 @@ def test_both_options_fit_graphs_and_predict_the_argmax_of_the_adjusted_scores()
     np.testing.assert_allclose(proba.sum(axis=1), 1)
     # predict_proba is the network's; the decision subtracts τ log π from its logarithm
     np.testing.assert_allclose(proba, clf.net_.predict_proba(clf._dataset(graphs)), rtol=1e-6)
-    np.testing.assert_allclose(scores, np.log(proba) - clf.logit_adjustment_ * clf.class_log_prior_, rtol=1e-5)
+    np.testing.assert_allclose(
+        scores, np.log(proba) - clf.logit_adjustment_ * clf.class_log_prior_, rtol=1e-5
+    )
     np.testing.assert_array_equal(clf.predict(graphs), clf.classes_[scores.argmax(axis=1)])
     assert clf.transform(graphs).shape == (150, 2 * 16)  # graph embedding, then the fingerprint's
     # without a validation set τ is 1, and the argmax model is the same network: the same
@@ -155,7 +157,10 @@ def test_decision_function_of_a_binary_task_is_one_column_ranked_like_the_probab
     scores, proba = clf.decision_function(data.data[:40]), clf.predict_proba(data.data[:40])
     assert scores.shape == (40,)
     np.testing.assert_array_equal(clf.predict(data.data[:40]), clf.classes_[(scores > 0).astype(int)])
-    np.testing.assert_array_equal(np.argsort(scores, kind="stable"), np.argsort(np.log(proba[:, 1]) - np.log(proba[:, 0]), kind="stable"))
+    np.testing.assert_array_equal(
+        np.argsort(scores, kind="stable"),
+        np.argsort(np.log(proba[:, 1]) - np.log(proba[:, 0]), kind="stable"),
+    )
 
 
 def test_logit_adjustment_lifts_the_minority_of_a_binary_long_tailed_task():

@@ -7,6 +7,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 from rdkit import Chem
+from sklearn import config_context
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -16,7 +17,8 @@ from torch_geometric.nn import global_mean_pool
 
 from sklearn_ltdd import GraphStore, GraphStorePair, SmilesGraphizer
 from sklearn_ltdd.datasets import load_solubility
-from sklearn_ltdd.featurize import InvalidSmilesError, _graphizer
+from sklearn_ltdd.featurize import GraphRecipe, InvalidSmilesError, _graphizer, check_graphs_match
+from sklearn_ltdd.featurize._graph_features import FEATURE_SCHEMA
 from sklearn_ltdd.metrics import balanced_accuracy_score
 
 NAMES = np.array(SmilesGraphizer().get_feature_names_out())
@@ -37,11 +39,12 @@ def atom_features(smiles, atom=0):
             0,
             ["symbol=C", "degree=2", "implicit_valence=1", "hybridization=SP2", "is_aromatic", "total_h=1"],
         ),
-        # ammonium: charge +1 read as its integer value, four hydrogens, no heavy neighbours
+        # ammonium: charge +1 read as its integer value, four hydrogens (written in brackets, and
+        # counted in the implicit valence all the same), no heavy neighbours
         (
             "[NH4+]",
             0,
-            ["symbol=N", "degree=0", "implicit_valence=0", "hybridization=SP3", "total_h=4", "formal_charge"],
+            ["symbol=N", "degree=0", "implicit_valence=4", "hybridization=SP3", "total_h=4", "formal_charge"],
         ),
         # methyl radical: one radical electron
         (
@@ -50,7 +53,7 @@ def atom_features(smiles, atom=0):
             [
                 "symbol=C",
                 "degree=0",
-                "implicit_valence=0",
+                "implicit_valence=3",
                 "hybridization=SP3",
                 "total_h=3",
                 "radical_electrons",
@@ -60,11 +63,11 @@ def atom_features(smiles, atom=0):
         ("[Xe]", 0, ["degree=0", "implicit_valence=0", "hybridization=SP3", "total_h=0"]),
         # phosphoric acid: 5-valent P with four heavy neighbours
         ("P(=O)(O)(O)O", 0, ["symbol=P", "degree=4", "implicit_valence=0", "hybridization=SP3", "total_h=0"]),
-        # pyrrole N-H: the bracket H is explicit, so implicit valence 0 but total H 1
+        # pyrrole N-H: the bracket H counts as it would written implicitly (kekulé "C1=CNC=C1")
         (
             "c1cc[nH]c1",
             3,
-            ["symbol=N", "degree=2", "implicit_valence=0", "hybridization=SP2", "is_aromatic", "total_h=1"],
+            ["symbol=N", "degree=2", "implicit_valence=1", "hybridization=SP2", "is_aromatic", "total_h=1"],
         ),
     ],
 )
@@ -252,3 +255,80 @@ def test_works_in_a_pipeline():
     model.fit(X_train, y_train)
     # three classes (chance 1/3): mean atom features already carry solubility signal
     assert balanced_accuracy_score(y_test, model.predict(X_test)) > 0.5
+
+
+@pytest.mark.parametrize("mode", [None, "products", "reaction", "pair"])
+def test_whitespace_inside_a_smiles_is_a_bad_row_in_every_mode(mode):
+    good, bad = ("  CC(=O)O.OCC>>CC(=O)OCC\n", "CC(=O)O.OCC>>CC(=O)OCC C") if mode else (" CCO\t", "CC O")
+    graphizer = SmilesGraphizer(reaction_mode=mode)
+    with pytest.raises(InvalidSmilesError, match=r"row 1: .* \(whitespace inside it; RDKit would read only"):
+        graphizer.fit_transform([good, bad])
+    # leading and trailing whitespace is accepted: the graph of the bare SMILES
+    padded, bare = graphizer.fit_transform([good]), graphizer.fit_transform([good.strip()])
+    for a, b in zip(*(g.batch() if mode == "pair" else [g.batch()] for g in (padded, bare)), strict=True):
+        assert torch.equal(a.x, b.x) and torch.equal(a.edge_index, b.edge_index)
+
+
+def test_tabular_output_is_refused_clearly():
+    with pytest.raises(ValueError, match=r"graphs \(a GraphStore\), which cannot be a pandas DataFrame"):
+        SmilesGraphizer().set_output(transform="pandas")
+    pipeline = make_pipeline(SmilesGraphizer(), FunctionTransformer(mean_node_features))
+    with pytest.raises(ValueError, match="In a Pipeline, call set_output on the steps after it"):
+        pipeline.set_output(transform="pandas")
+    assert SmilesGraphizer().set_output(transform="default").get_params() == SmilesGraphizer().get_params()
+    # a global pandas setting leaves the graphs as they are
+    with config_context(transform_output="pandas"):
+        assert isinstance(SmilesGraphizer().fit_transform(["CCO"]), GraphStore)
+
+
+def test_a_store_records_how_it_was_made_through_every_operation():
+    graphizer = SmilesGraphizer(bond_features=True, fingerprint=None)
+    graphs = graphizer.fit_transform(["CCO", "c1ccccc1", "CCO", "N"])  # a repeated row: rows re-indexed
+    recipe = GraphRecipe(reaction_mode=None, bond_features=True, fingerprint=None)
+    assert graphs.recipe == recipe and recipe.feature_schema == FEATURE_SCHEMA
+    for derived in (graphs[[2, 0]], graphs[1:], graphs[graphs.valid_mask], graphs.to("cpu"),
+                    pickle.loads(pickle.dumps(graphs))):  # fmt: skip
+        assert derived.recipe == recipe
+    if torch.cuda.is_available():
+        assert graphs.to("cuda").recipe == recipe
+    pair = SmilesGraphizer(reaction_mode="pair").fit_transform([UNMAPPED])
+    assert pair.recipe == GraphRecipe("pair", False, "morgan") and pair[[0, 0]].recipe == pair.recipe
+    # a store pickled before recipes existed loads without one
+    state = graphs.__getstate__()
+    del state["recipe"]
+    old = GraphStore.__new__(GraphStore)
+    old.__setstate__(state)
+    assert old.recipe is None
+
+
+def test_check_graphs_match_names_every_mismatch_and_the_fix():
+    cgr = SmilesGraphizer(reaction_mode="cgr").fit_transform([MAPPED])
+    check_graphs_match(cgr, reaction_mode="cgr", bond_features=False, fingerprint="morgan")
+    with pytest.raises(ValueError) as info:  # a CGR store (148 features) for a 74-feature model
+        check_graphs_match(cgr, reaction_mode="reaction", bond_features=True)
+    assert str(info.value).splitlines() == [
+        "The graphs were made with other settings than expected:",
+        "  reaction_mode='cgr', expected 'reaction'",
+        "  bond_features=False, expected True",
+        "Make them with SmilesGraphizer(reaction_mode='reaction', bond_features=True), or pass the SMILES "
+        "themselves.",
+    ]
+    products = SmilesGraphizer(reaction_mode="products").fit_transform([MAPPED])
+    with pytest.raises(ValueError, match="reaction_mode='products', expected 'reaction'"):
+        check_graphs_match(products[[0]], reaction_mode="reaction")
+    pair = SmilesGraphizer(reaction_mode="pair").fit_transform([MAPPED])
+    with pytest.raises(ValueError, match="fingerprint='morgan', expected None"):
+        check_graphs_match(pair, reaction_mode="pair", fingerprint=None)
+    with pytest.raises(TypeError, match=r"unknown settings \['atom_mapper'\]"):
+        check_graphs_match(pair, atom_mapper=None)
+
+
+def test_graphs_from_another_feature_schema_or_without_a_recipe():
+    graphs = SmilesGraphizer().fit_transform(["CCO"])
+    graphs.recipe = GraphRecipe(None, False, "morgan", feature_schema=FEATURE_SCHEMA - 1)
+    with pytest.raises(ValueError, match=r"feature_schema=1, expected 2\n.*features mean something else"):
+        check_graphs_match(graphs, reaction_mode=None)
+    # built by hand: nothing says how, so nothing is checked
+    by_hand = GraphStore(graphs.x, graphs.edge_index, graphs.node_ptr, graphs.edge_ptr)
+    assert by_hand.recipe is None
+    check_graphs_match(by_hand, reaction_mode="cgr")

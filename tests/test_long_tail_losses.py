@@ -121,7 +121,9 @@ def test_decoupling_freezes_the_encoder_and_retrains_the_head(monkeypatch):
             snapshots["head"] = copy.deepcopy(net.module_.head.state_dict())
 
     monkeypatch.setattr(BaselinePhase, "on_epoch_begin", remember_encoder_at_switch)
-    clf = LTDDClassifier(method="decoupling", validation_fraction=0, early_stopping=None, **{**FAST, "max_epochs": 10})
+    clf = LTDDClassifier(
+        method="decoupling", validation_fraction=0, early_stopping=None, **{**FAST, "max_epochs": 10}
+    )
     clf.fit(DATA.data[KEEP], DATA.target[KEEP])
     assert clf.history_[:, "phase"] == ["decoupling-first"] * 8 + ["decoupling-second"] * 2
     assert not any(p.requires_grad for p in clf.net_.module_.encoder.parameters())

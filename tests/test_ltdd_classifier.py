@@ -171,8 +171,14 @@ def test_sample_weight(assert_same_predictions):
     assert_same_predictions(ones, none)
     # a class with zero weight is never learned from: its probability falls
     zero_high = np.where(Y_SMALL == "high", 0.0, 1.0)
-    params = {**FAST, "method": "ce", "max_epochs": 10, "lr": 1e-2, "validation_fraction": 0,
-              "early_stopping": None}  # last epoch
+    params = {
+        **FAST,
+        "method": "ce",
+        "max_epochs": 10,
+        "lr": 1e-2,
+        "validation_fraction": 0,
+        "early_stopping": None,
+    }  # last epoch
     weighted = LTDDClassifier(**params).fit(X_SMALL, Y_SMALL, sample_weight=zero_high)
     plain = LTDDClassifier(**params).fit(X_SMALL, Y_SMALL)
     high = list(plain.classes_).index("high")

@@ -15,8 +15,8 @@ from sklearn_ltdd.classifier import _baselines
 from sklearn_ltdd.classifier._data import GraphDataset
 from sklearn_ltdd.datasets import load_solubility, make_long_tailed
 from sklearn_ltdd.featurize import GraphStore, GraphStorePair
-from sklearn_ltdd.nn._criteria import InfluenceBalancedLoss
 from sklearn_ltdd.nn import _long_tail_losses as lt
+from sklearn_ltdd.nn._criteria import InfluenceBalancedLoss
 
 DATA = load_solubility(subset="train")
 KEEP = make_long_tailed(DATA.target, imbalance_ratio=8, random_state=0)
@@ -57,7 +57,9 @@ def test_mixup_runs_the_head_once_per_training_step(monkeypatch):
     def counting(*args):
         net = original(*args)
         net.initialize()
-        net.module_.head.register_forward_pre_hook(lambda m, a: calls.append(m.training) if m.training else None)
+        net.module_.head.register_forward_pre_hook(
+            lambda m, a: calls.append(m.training) if m.training else None
+        )
         net.initialize = lambda: net  # keep the hooked module
         return net
 
@@ -92,7 +94,9 @@ def test_resampling_clusters_the_distinct_training_samples():
     np.testing.assert_allclose(resampled.class_log_prior_, np.log(1 / 3))
 
 
-@pytest.mark.parametrize("method, tau", [("ltdd", 1.0), ("ce", 1.0), ("bs", 0.0), ("cs", 0.0), ("decoupling", 0.0)])
+@pytest.mark.parametrize(
+    "method, tau", [("ltdd", 1.0), ("ce", 1.0), ("bs", 0.0), ("cs", 0.0), ("decoupling", 0.0)]
+)
 def test_without_a_validation_set_the_prior_is_not_taken_out_twice(method, tau):
     params = {"max_epochs": 3, "warmup_epochs": 1, **FAST, **NO_VALIDATION}
     assert LTDDClassifier(method=method, **params).fit(X[:120], Y[:120]).logit_adjustment_ == tau
@@ -106,7 +110,7 @@ def test_the_class_prior_counts_sample_weights():
 
 
 def test_early_stopping_without_a_validation_set_is_refused():
-    with pytest.raises(ValueError, match="early_stopping=3 needs a validation set.*early_stopping=None"):
+    with pytest.raises(ValueError, match=r"early_stopping=3 needs a validation set.*early_stopping=None"):
         LTDDClassifier(validation_fraction=0, early_stopping=3, **FAST).fit(X, Y)
 
 
@@ -136,7 +140,11 @@ def test_a_saved_model_holds_no_molecules_and_does_not_grow_with_the_validation_
     assert len(pickle.dumps(large)) < len(pickle.dumps(small)) + 2_000
     objects = _pickled_objects(large)
     assert not [o for o in objects if isinstance(o, GraphStore | GraphStorePair | GraphDataset)]
-    sized = [o for o in objects if isinstance(o, np.ndarray | torch.Tensor) and o.ndim and len(o) in (len(train), len(valid))]
+    sized = [
+        o
+        for o in objects
+        if isinstance(o, np.ndarray | torch.Tensor) and o.ndim and len(o) in (len(train), len(valid))
+    ]
     assert not sized  # nothing per training or validation sample (labels, sub-clusters)
     assert large.net_.optimizer_ is None
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(large)).predict(X[:20]), large.predict(X[:20]))
@@ -155,5 +163,25 @@ def test_the_epoch_log_has_no_colour_codes_outside_a_terminal(capsys):
 
 def test_bagging_takes_one_column_of_smiles():
     column = np.asarray(X[:90], dtype=object).reshape(-1, 1)
-    bag = BaggingClassifier(LTDDClassifier(max_epochs=2, warmup_epochs=1, **FAST), n_estimators=2, random_state=0)
+    bag = BaggingClassifier(
+        LTDDClassifier(max_epochs=2, warmup_epochs=1, **FAST), n_estimators=2, random_state=0
+    )
     assert bag.fit(column, Y[:90]).predict(column[:5]).shape == (5,)
+
+
+def test_graphs_made_otherwise_are_refused_at_predict():
+    from sklearn_ltdd import SmilesGraphizer
+    from sklearn_ltdd.featurize._graph_features import featurize_chunk
+
+    reactions = ["CCO>>CC=O", "CCCO>>CCC=O", "c1ccccc1>>c1ccccc1C", "CCN>>CC=N"] * 10
+    labels = ["a", "a", "b", "b"] * 10
+    clf = LTDDClassifier(reaction_mode="reaction", fingerprint=None, max_epochs=2, warmup_epochs=1, **FAST)
+    clf.fit(reactions, labels)
+    products = SmilesGraphizer(reaction_mode="products", fingerprint=None).fit_transform(reactions)
+    with pytest.raises(ValueError, match="reaction_mode='products', expected 'reaction'"):
+        clf.predict(products)
+    # a store built by hand says nothing of how it was made; its width is still checked
+    packed = featurize_chunk(reactions, "reaction")[0][0]
+    packed["x"] = np.hstack([packed["x"], packed["x"]])
+    with pytest.raises(ValueError, match="148 node features, but this model was fitted on 74"):
+        clf.predict(GraphStore.from_arrays(packed))

@@ -42,7 +42,8 @@ def test_every_bad_row_is_reported_once():
     assert sorted(err.bad_rows) == [1, 2, 3, 4, 5, 6, *range(7, 19)]
     message = str(err)
     assert message.startswith("18 of the input rows are not valid SMILES")
-    assert "row 1: 'not a smiles' (RDKit cannot parse it)" in message
+    assert "row 1: 'not a smiles' (whitespace inside it" in message
+    assert "row 7: 'Xx' (RDKit cannot parse it)" in message
     assert "row 2: None (not a non-empty string)" in message
     assert "... and 8 more" in message
     assert isinstance(err, ValueError)
@@ -66,3 +67,27 @@ def test_morgan_fingerprint():
 def test_an_iterator_is_refused_with_a_clear_error():
     with pytest.raises(TypeError, match=r"not an iterator .*generator.*list"):
         MorganFingerprint().fit_transform(s for s in ["CCO", "CCN"])
+
+
+def test_whitespace_inside_a_smiles_is_a_bad_row():
+    """RDKit reads what follows a space as a name: "CC O" would be ethane, the second one benzene."""
+    X = [" CCO\n", "CC O", "c1ccccc1 CCCCCCCC", "CC\tN", "\tc1ccccc1 "]
+    with pytest.raises(InvalidSmilesError) as info:
+        mols_from_smiles(X)
+    assert sorted(info.value.bad_rows) == [1, 2, 3]
+    assert "row 2: 'c1ccccc1 CCCCCCCC' (whitespace inside it; RDKit would read only" in str(info.value)
+    # leading and trailing whitespace is not part of the SMILES
+    assert [m.GetNumAtoms() for m in mols_from_smiles([X[0], X[4]])] == [3, 6]
+    for fingerprint, bad in (
+        (MorganFingerprint(), "CC O"),
+        (MorganFingerprint(reaction_mode="difference"), "CCO>>CC =O"),
+        (MorganFingerprint(reaction_mode="difference"), "CCO >>CC=O"),
+    ):
+        with pytest.raises(InvalidSmilesError, match=r"row 1: .* \(whitespace inside it"):
+            fingerprint.fit_transform([" CCO>>CC=O " if fingerprint.reaction_mode else " CCO ", bad])
+
+
+def test_difference_fingerprint_names_its_own_mode():
+    with pytest.raises(InvalidSmilesError, match=r"row 0: 'CCO' \(not a reaction SMILES") as info:
+        MorganFingerprint(reaction_mode="difference").fit_transform(["CCO"])
+    assert "reaction_mode='difference'" in str(info.value) and "pair" not in str(info.value)

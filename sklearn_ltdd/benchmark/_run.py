@@ -198,6 +198,7 @@ def _fit_predict(method, features, y, train, valid, test, seed, args):
     # graphs actually trained on: resampling changes the epoch size, early stopping the epochs
     trained = sum(map(sum, clf.history_[:, "batches", :, "train_batch_size"]))
     facts = {"graphs_per_s": trained / seconds, "epochs_run": len(clf.history_), "tau": clf.logit_adjustment_}
+
     # the classifier's decision (logit-adjusted), whose argmax is its prediction
     def decided(rows):
         return adjust(clf.predict_proba(graphs[rows]), clf.class_log_prior_, clf.logit_adjustment_)

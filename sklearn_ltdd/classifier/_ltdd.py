@@ -20,7 +20,7 @@ from skorch.callbacks import Checkpoint, LRScheduler, ProgressBar
 from skorch.helper import predefined_split
 
 from .._compat import Interval, StrOptions, _fit_context
-from ..featurize import GraphStore, GraphStorePair, InvalidSmilesError, SmilesGraphizer
+from ..featurize import GraphStore, GraphStorePair, InvalidSmilesError, SmilesGraphizer, check_graphs_match
 from ..featurize._atom_mapping import ATOM_MAPPERS
 from ..featurize._cgr import GRAPH_REACTION_MODES
 from ..metrics import balanced_accuracy_score, balanced_f1_score
@@ -376,6 +376,11 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
         """SMILES → graphs, or graphs passed through (e.g. from a SmilesGraphizer in a Pipeline)."""
         if isinstance(X, GraphStore | GraphStorePair):
             graphs = X
+            # what this model reads must be what the graphs were made with (extras are harmless)
+            needs = {"bond_features": True} if self.encoder == "gine" else {}
+            if self.fingerprint is not None:
+                needs["fingerprint"] = self.fingerprint
+            check_graphs_match(graphs, reaction_mode=self.reaction_mode, **needs)
         else:
             graphs = SmilesGraphizer(
                 reaction_mode=self.reaction_mode,
@@ -507,7 +512,9 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
         if self.resample:
             visits = oversample(visits, codes[train_idx], rng)
         # the class prior the network learns: the class mass of its epochs, sample weights included
-        self.class_log_prior_ = log_prior(codes[train_idx][visits], len(self.classes_), weights[train_idx][visits])
+        self.class_log_prior_ = log_prior(
+            codes[train_idx][visits], len(self.classes_), weights[train_idx][visits]
+        )
         # on the device once per fit: every batch is then a gather there, not a host copy
         train = GraphDataset(graphs[train_idx], codes[train_idx], weights[train_idx]).to(self.device_)
         valid = None if valid is None else valid.to(self.device_)
@@ -597,7 +604,9 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
                                     f_optimizer=None, f_criterion=None, f_history=None)),
             ]  # fmt: skip
             if self.early_stopping:
-                callbacks.append(("stop", EarlyStoppingAfter("valid_ba", self.early_stopping, start, final_phase)))
+                callbacks.append(
+                    ("stop", EarlyStoppingAfter("valid_ba", self.early_stopping, start, final_phase))
+                )
         if self.ema_epochs is not None:  # first: the raw weights are back before re-clustering
             callbacks.insert(0, ("average", WeightAverage(self.ema_epochs)))
         if self.verbose >= 2:
@@ -648,7 +657,14 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
     # ---- predict ---------------------------------------------------------------------------
     def _dataset(self, X: object) -> GraphDataset:
         check_is_fitted(self, "net_")
-        return GraphDataset(self._graphs(X)).to(self.net_.device)
+        graphs = self._graphs(X)
+        if graphs.num_node_features != self.n_node_features_:
+            raise ValueError(
+                f"the graphs have {graphs.num_node_features} node features, but this model was fitted "
+                f"on {self.n_node_features_}; make them with the SmilesGraphizer settings of the fit, "
+                "or pass SMILES."
+            )
+        return GraphDataset(graphs).to(self.net_.device)
 
     def predict_proba(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
         """The network's class probabilities, columns in ``classes_`` order.

@@ -11,8 +11,10 @@ from ._smiles import InvalidSmilesError, UnmappedReactionError, check_smiles, mo
 
 _LAZY = {
     "SmilesGraphizer": "._graphizer",
+    "GraphRecipe": "._graph_store",
     "GraphStore": "._graph_store",
     "GraphStorePair": "._graph_store",
+    "check_graphs_match": "._graph_store",
 }
 
 __all__ = [

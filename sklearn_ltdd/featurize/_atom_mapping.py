@@ -17,6 +17,9 @@ from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
+from rdkit import rdBase
+
+from ._cgr import needs_mapping
 
 __all__ = ["ATOM_MAPPERS", "map_reactions"]
 
@@ -99,21 +102,23 @@ def _map_one_by_one(map_batch: Callable, reactions: list[str]) -> dict[str, str 
 def map_reactions(
     reactions: np.ndarray, atom_mapper: str | Callable, cache_folder: str | Path | None = None
 ) -> tuple[np.ndarray, dict[int, tuple[object, str]]]:
-    """Atom-map the reaction SMILES that carry no map numbers; return them with the failures.
+    """Atom-map the reaction SMILES that do not count as mapped; return them with the failures.
 
-    Rows that already carry map numbers, and rows that are not strings, are returned as they
+    A reaction counts as mapped when its reactants carry map numbers and every heavy atom of its
+    products does (:func:`~._cgr.mapping_gap`); a partly mapped one loses its numbers and is
+    mapped afresh. Mapped rows, and rows that are not readable reactions, are returned as they
     are (the featuriser reports the latter). Only ``reactants>>products`` goes to the mapper:
     reagents are not used by the graphs. A row the mapper fails on keeps its input and is
     reported as ``{row: (value, reason)}``, never dropped.
     """
     out = np.array(reactions, dtype=object)
-    rows = [
-        i for i, r in enumerate(out) if isinstance(r, str) and r.count(">") == 2 and not _MAPPED.search(r)
-    ]
+    with rdBase.BlockLogs():  # a row RDKit cannot read is reported by the featuriser, named
+        rows = [i for i, r in enumerate(out) if needs_mapping(r)]
     if not rows:
         return out, {}
     name, map_batch = _mapper(atom_mapper)
-    query = {i: ">>".join(out[i].split(">")[::2]) for i in rows}
+    # a partly mapped reaction is mapped afresh: its numbers could clash with the mapper's
+    query = {i: _MAPPED.sub("]", ">>".join(out[i].strip().split(">")[::2])) for i in rows}
     known = {q: _IN_PROCESS[name, q] for q in query.values() if (name, q) in _IN_PROCESS}
     disk = _DiskCache(cache_folder)
     known |= disk.get(name, [q for q in set(query.values()) if q not in known])

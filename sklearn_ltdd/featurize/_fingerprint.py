@@ -78,7 +78,7 @@ class MorganFingerprint(SmilesTransformer):
         dtype = np.int16 if difference else np.uint8
         counts = difference or self.counts
         fingerprint = generator.GetCountFingerprintAsNumPy if counts else generator.GetFingerprintAsNumPy
-        parse = partial(parse_row, "pair" if difference else None, reaction_modes="'difference'")
+        parse = partial(parse_row, self.reaction_mode, reaction_modes="'difference'")
         values = check_smiles(X)
         out = np.zeros((len(values), self.n_bits), dtype=dtype)
         bad: dict[int, tuple[object, str]] = {}

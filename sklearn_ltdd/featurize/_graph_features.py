@@ -1,9 +1,13 @@
 """Atom and bond features for molecular graphs (numpy and RDKit only, so worker processes stay light).
 
 The 74 atom features reproduce the "canonical" atom featurisation of dgllife that ImDrug's GCN
-baseline and LTDD use, in the same order; the 12 bond features reproduce its canonical bond
-featurisation. Every feature is computed for all atoms of a chunk of molecules at once with numpy;
-the per-atom Python work is only reading eight integers from RDKit.
+baseline and LTDD use, in the same order, with one deviation: ``implicit_valence`` counts every
+hydrogen that is not a graph node, including those a bracket atom writes (``[C@H]``, ``[nH]``,
+``[CH3:1]``). dgllife reads RDKit's implicit valence, which is 0 for every bracket atom, so the
+same molecule got other features depending on how its SMILES was written. The 12 bond features
+reproduce dgllife's canonical bond featurisation. Every feature is computed for all atoms of a
+chunk of molecules at once with numpy; the per-atom Python work is only reading eight integers
+from RDKit.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ __all__ = [
     "ATOM_FEATURE_NAMES",
     "ATOM_SYMBOLS",
     "BOND_FEATURE_NAMES",
+    "FEATURE_SCHEMA",
     "REACTION_MODES",
     "atom_codes",
     "atom_features",
@@ -39,6 +44,7 @@ _BOND_STEREO = ("STEREONONE", "STEREOANY", "STEREOZ", "STEREOE", "STEREOCIS", "S
 ATOM_FEATURE_NAMES = (
     [f"symbol={s}" for s in ATOM_SYMBOLS]
     + [f"degree={d}" for d in range(11)]
+    # hydrogens that are not graph nodes, implicit or written in brackets (see the module docstring)
     + [f"implicit_valence={v}" for v in range(7)]
     + ["formal_charge", "radical_electrons"]
     + [f"hybridization={h}" for h in _HYBRIDIZATIONS]
@@ -72,19 +78,24 @@ _HYBRID_COLUMN = _lookup(
 _BOND_TYPE_COLUMN = _lookup({int(getattr(Chem.BondType, t)): i for i, t in enumerate(_BOND_TYPES)}, 64)
 _STEREO_COLUMN = _lookup({int(getattr(Chem.BondStereo, s)): i for i, s in enumerate(_BOND_STEREO)}, 64)
 
-_IMPLICIT = Chem.ValenceType.IMPLICIT
+#: the version of what the features mean; a graph store records it (1: dgllife's implicit valence)
+FEATURE_SCHEMA = 2
 
 # What each reaction mode builds from "reactants>reagents>products" (reagents are not used).
 REACTION_MODES = ("products", "reaction", "pair")
 
 
 def atom_codes(mol: Chem.Mol) -> list[tuple]:
-    """Per atom, the eight RDKit integers that :func:`atom_features` one-hot encodes."""
+    """Per atom, the eight RDKit integers that :func:`atom_features` one-hot encodes.
+
+    The implicit valence is the atom's hydrogen count, whether the SMILES wrote the hydrogens in
+    brackets or left them implicit, so that the features depend on the molecule, not its notation.
+    """
     return [
         (
             a.GetAtomicNum(),
             a.GetDegree(),
-            a.GetValence(_IMPLICIT),
+            a.GetTotalNumHs(),
             a.GetFormalCharge(),
             a.GetNumRadicalElectrons(),
             int(a.GetHybridization()),
@@ -162,7 +173,7 @@ def _split_input(
         return [products], ""
     if reaction_mode == "reaction":
         return [f"{reactants}.{products}"], ""
-    return [reactants, products], ""
+    return [reactants, products], ""  # "pair", the CGR modes and the fingerprint's "difference"
 
 
 def _parse(smiles: str) -> Chem.Mol | None:

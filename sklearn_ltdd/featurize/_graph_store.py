@@ -3,12 +3,101 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, fields
 
 import numpy as np
 import torch
 from torch_geometric.data import Batch, Data
 
-__all__ = ["GraphStore", "GraphStorePair"]
+from ._graph_features import FEATURE_SCHEMA
+
+__all__ = ["GraphRecipe", "GraphStore", "GraphStorePair", "check_graphs_match"]
+
+
+@dataclass(frozen=True)
+class GraphRecipe:
+    """How a graph store was made: the :class:`SmilesGraphizer` settings that shape its graphs.
+
+    The atom mapper is not part of it: it only pairs atoms, and the graph of a reaction does
+    not depend on who mapped it.
+
+    Parameters
+    ----------
+    reaction_mode : str or None
+        As in :class:`SmilesGraphizer`.
+    bond_features : bool
+        As in :class:`SmilesGraphizer`.
+    fingerprint : str or None
+        As in :class:`SmilesGraphizer`.
+    feature_schema : int, default=FEATURE_SCHEMA
+        The version of what the features mean, raised whenever a release changes it, so that
+        graphs kept from an older release are not read as if they meant the same.
+    """
+
+    reaction_mode: str | None
+    bond_features: bool
+    fingerprint: str | None
+    feature_schema: int = FEATURE_SCHEMA
+
+
+_SETTINGS = tuple(f.name for f in fields(GraphRecipe))
+
+
+def check_graphs_match(graphs: GraphStore | GraphStorePair, **expected: object) -> None:
+    """Raise a ValueError when graphs were made with other settings than those expected.
+
+    Parameters
+    ----------
+    graphs : GraphStore or GraphStorePair
+        Graphs from :class:`SmilesGraphizer`, whose ``recipe`` says how they were made.
+    **expected
+        The settings to check, among ``reaction_mode``, ``bond_features`` and ``fingerprint``
+        (those of :class:`SmilesGraphizer`) and ``feature_schema``; only those given are
+        checked, except ``feature_schema``, which is always checked (default: this release's).
+        Graphs without a recipe (a store built by hand, or pickled by an older release) are not
+        checked: nothing says how they were made.
+
+    Raises
+    ------
+    ValueError
+        Naming each setting that differs, and how to make matching graphs.
+    TypeError
+        For a setting that is not one of the above.
+
+    Examples
+    --------
+    >>> from sklearn_ltdd import SmilesGraphizer
+    >>> graphs = SmilesGraphizer(reaction_mode="products").fit_transform(["CCO>>CC=O"])
+    >>> check_graphs_match(graphs, reaction_mode="products")
+    >>> check_graphs_match(graphs, reaction_mode="reaction")
+    Traceback (most recent call last):
+    ...
+    ValueError: The graphs were made with other settings than expected:
+      reaction_mode='products', expected 'reaction'
+    Make them with SmilesGraphizer(reaction_mode='reaction'), or pass the SMILES themselves.
+    """
+    unknown = sorted(set(expected) - set(_SETTINGS))
+    if unknown:
+        raise TypeError(f"check_graphs_match() got unknown settings {unknown}; it checks {list(_SETTINGS)}.")
+    recipe = graphs.recipe
+    if recipe is None:
+        return
+    expected = {"feature_schema": FEATURE_SCHEMA, **expected}
+    wrong = [
+        f"  {name}={getattr(recipe, name)!r}, expected {value!r}"
+        for name, value in expected.items()
+        if getattr(recipe, name) != value
+    ]
+    if not wrong:
+        return
+    if recipe.feature_schema != expected["feature_schema"]:
+        wrong.append("  (made by a release of sklearn-ltdd whose features mean something else)")
+    settings = ", ".join(f"{name}={value!r}" for name, value in expected.items() if name != "feature_schema")
+    raise ValueError(
+        "The graphs were made with other settings than expected:\n"
+        + "\n".join(wrong)
+        + f"\nMake them with SmilesGraphizer({settings}), or pass the SMILES themselves."
+    )
 
 
 def _ranges(starts: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -51,6 +140,10 @@ class GraphStore:
         as a float ``fingerprint`` attribute, one row per graph.
     valid_mask : ndarray of bool, shape (n_graphs,), optional
         False for rows whose input could not be parsed (empty graphs); all True by default.
+    recipe : GraphRecipe, optional
+        How the graphs were made; :class:`SmilesGraphizer` sets it, and indexing, ``to`` and
+        pickling keep it. None for a store built by hand: :func:`check_graphs_match` then has
+        nothing to check.
 
     Examples
     --------
@@ -72,6 +165,7 @@ class GraphStore:
         edge_attr: torch.Tensor | None = None,
         valid_mask: np.ndarray | None = None,
         fingerprint: torch.Tensor | None = None,
+        recipe: GraphRecipe | None = None,
     ):
         self.x = x
         self.edge_index = edge_index
@@ -83,11 +177,16 @@ class GraphStore:
             raise ValueError(f"{fingerprint.shape[0]} fingerprints for {n_graphs} graphs.")
         self.fingerprint = fingerprint
         self.valid_mask = np.ones(n_graphs, dtype=bool) if valid_mask is None else np.asarray(valid_mask)
+        self.recipe = recipe
 
     @classmethod
-    def from_arrays(cls, packed: dict[str, np.ndarray], valid_mask: np.ndarray | None = None) -> GraphStore:
+    def from_arrays(
+        cls,
+        packed: dict[str, np.ndarray],
+        valid_mask: np.ndarray | None = None,
+        recipe: GraphRecipe | None = None,
+    ) -> GraphStore:
         """Build a store from the packed numpy arrays of ``featurize_chunk``."""
-
         edge_attr = packed.get("edge_attr")
         return cls(
             torch.from_numpy(packed["x"]),
@@ -96,6 +195,7 @@ class GraphStore:
             _offsets(torch.from_numpy(packed["n_edges"])),
             None if edge_attr is None else torch.from_numpy(edge_attr),
             valid_mask,
+            recipe=recipe,
         )
 
     def __len__(self) -> int:
@@ -157,6 +257,7 @@ class GraphStore:
             None if self.edge_attr is None else self.edge_attr[edges_d],
             self.valid_mask[index.numpy()],
             None if self.fingerprint is None else self.fingerprint[index_d],
+            self.recipe,
         )
 
     def batch(self, index: object = None) -> Batch:
@@ -213,6 +314,7 @@ class GraphStore:
             None if self.edge_attr is None else self.edge_attr.to(device),
             self.valid_mask,
             None if self.fingerprint is None else self.fingerprint.to(device),
+            self.recipe,
         )
 
     def __getstate__(self) -> dict:
@@ -221,6 +323,7 @@ class GraphStore:
 
     def __setstate__(self, state: dict) -> None:
         state.setdefault("fingerprint", None)  # stores pickled before fingerprints existed
+        state.setdefault("recipe", None)  # ... and before recipes: how they were made is unknown
         self.__dict__.update(
             {
                 k: torch.from_numpy(v) if k != "valid_mask" and isinstance(v, np.ndarray) else v
@@ -264,6 +367,11 @@ class GraphStorePair:
     @property
     def fingerprint(self) -> torch.Tensor | None:
         return self.reactants.fingerprint
+
+    @property
+    def recipe(self) -> GraphRecipe | None:
+        """How the graphs were made (both sides are made together)."""
+        return self.reactants.recipe
 
     def __getitem__(self, index: object) -> GraphStorePair | tuple[Data, Data]:
         if isinstance(index, int | np.integer):

@@ -17,7 +17,7 @@ from ._base import SmilesTransformer
 from ._cgr import CGR_MODES, GRAPH_REACTION_MODES, NOT_MAPPED, cgr_feature_names, featurize_cgr_chunk
 from ._fingerprint import MorganFingerprint
 from ._graph_features import ATOM_FEATURE_NAMES, featurize_chunk
-from ._graph_store import GraphStore, GraphStorePair
+from ._graph_store import GraphRecipe, GraphStore, GraphStorePair
 from ._smiles import InvalidSmilesError, UnmappedReactionError, check_smiles
 
 __all__ = ["SmilesGraphizer"]
@@ -81,12 +81,14 @@ def fingerprint_valid(values: np.ndarray, valid: np.ndarray, reactions: bool) ->
     return out
 
 
-class SmilesGraphizer(SmilesTransformer):
+class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs are no table
     """Turn SMILES (or reaction SMILES) into molecular graphs for a graph neural network.
 
     Atoms become nodes with the 74 "canonical" atom features of dgllife (the
     featurisation ImDrug and LTDD use: element, degree, implicit valence, formal
-    charge, radical electrons, hybridisation, aromaticity, hydrogen count); bonds
+    charge, radical electrons, hybridisation, aromaticity, hydrogen count), computed so
+    that they depend on the molecule, not on how its SMILES is written: the implicit
+    valence counts hydrogens written in brackets (``[C@H]``, ``[nH]``) too; bonds
     become two directed edges, optionally with 12 bond features. The result is a
     :class:`GraphStore`, a packed collection that slices into a PyG ``Batch``.
 
@@ -110,12 +112,15 @@ class SmilesGraphizer(SmilesTransformer):
         CGR modes, 26: those 12 and a "no bond" flag for the reactant side, then the same
         for the product side.
     atom_mapper : {None, "rxnmapper"} or callable, default=None
-        For the CGR modes: how reactions without atom-map numbers get them. None: such
-        rows are an error (:class:`UnmappedReactionError`). ``"rxnmapper"``: Schwaller et
-        al.'s mapper, offline (``pip install 'sklearn-ltdd[reactions]'``). A callable takes
-        a list of ``reactants>>products`` SMILES and returns them mapped. Maps are cached
-        per reaction in this process, and on disk beside ``memory``'s cache when given.
-        Rows the mapper fails on raise, named with the mapper's error (``errors="raise"``).
+        For the CGR modes: how reactions without complete atom maps get them. A reaction
+        counts as mapped when its reactants carry map numbers and every heavy atom of its
+        products does (unmapped reactant atoms are leaving groups); a partly mapped one is
+        mapped afresh. None: such rows are an error (:class:`UnmappedReactionError`).
+        ``"rxnmapper"``: Schwaller et al.'s mapper, offline
+        (``pip install 'sklearn-ltdd[reactions]'``). A callable takes a list of
+        ``reactants>>products`` SMILES and returns them mapped. Maps are cached per reaction
+        in this process, and on disk beside ``memory``'s cache when given. Rows the mapper
+        fails on raise, named with the mapper's error (``errors="raise"``).
     fingerprint : {"morgan", None}, default="morgan"
         Also store a 2048-bit radius-2 Morgan fingerprint per row (the store's and its batches'
         ``fingerprint``), which :class:`LTDDClassifier`'s default fusion reads; None stores
@@ -142,6 +147,14 @@ class SmilesGraphizer(SmilesTransformer):
         Always 1: one column of SMILES.
     valid_mask_ : ndarray of bool
         For the most recent ``transform``: True where the row became a graph.
+
+    Notes
+    -----
+    The store's ``recipe`` (:class:`~sklearn_ltdd.featurize.GraphRecipe`) records
+    ``reaction_mode``, ``bond_features``, ``fingerprint`` and the version of the features'
+    meaning; :func:`~sklearn_ltdd.featurize.check_graphs_match` compares it with what a model
+    expects. Graphs cannot be a DataFrame: ``set_output(transform="pandas")`` is refused, and
+    ``sklearn.set_config(transform_output="pandas")`` leaves them as they are.
 
     Examples
     --------
@@ -212,9 +225,11 @@ class SmilesGraphizer(SmilesTransformer):
         if bad and self.errors == "raise":
             rows = np.flatnonzero(~valid[codes])
             bad_rows = {int(r): bad[codes[r]] for r in rows}
-            unmapped = all(reason.startswith(NOT_MAPPED) for _, reason in bad_rows.values())
-            raise (UnmappedReactionError if unmapped else InvalidSmilesError)(bad_rows)
-        stores = [GraphStore.from_arrays(p, valid) for p in packed]
+            if all(reason.startswith(NOT_MAPPED) for _, reason in bad_rows.values()):
+                raise UnmappedReactionError(bad_rows, self.atom_mapper)
+            raise InvalidSmilesError(bad_rows)
+        recipe = GraphRecipe(self.reaction_mode, bool(self.bond_features), self.fingerprint)
+        stores = [GraphStore.from_arrays(p, valid, recipe) for p in packed]
         if self.fingerprint is not None:
             fingerprints = check_memory(self.memory).cache(fingerprint_valid)
             stores[0].fingerprint = torch.from_numpy(
@@ -224,6 +239,27 @@ class SmilesGraphizer(SmilesTransformer):
             stores = [store[codes] for store in stores]
         self.valid_mask_ = stores[0].valid_mask
         return stores[0] if len(stores) == 1 else GraphStorePair(*stores)
+
+    def set_output(self, *, transform: str | None = None) -> SmilesGraphizer:
+        """Refuse a tabular output container: the output is graphs, which no DataFrame can hold.
+
+        Parameters
+        ----------
+        transform : {"default", None}, default=None
+            ``"default"`` and None keep the graphs; ``"pandas"`` and ``"polars"`` raise.
+
+        Returns
+        -------
+        self : SmilesGraphizer
+        """
+        if transform not in (None, "default"):
+            raise ValueError(
+                f"SmilesGraphizer returns graphs (a GraphStore), which cannot be a {transform} DataFrame; "
+                f"set_output(transform={transform!r}) does not apply to it. In a Pipeline, call set_output "
+                "on the steps after it; sklearn.set_config(transform_output=...) leaves the graphs as "
+                "they are."
+            )
+        return self
 
     def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
         """Names of the node features, in column order (74; 148 in the CGR modes)."""

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
 from rdkit import Chem, rdBase
 
-__all__ = ["InvalidSmilesError", "UnmappedReactionError", "check_smiles", "mols_from_smiles", "parse_mapped"]
+__all__ = [
+    "InvalidSmilesError",
+    "UnmappedReactionError",
+    "check_smiles",
+    "has_inner_space",
+    "mols_from_smiles",
+    "parse_mapped",
+]
 
 _SHOW_AT_MOST = 10
 
@@ -34,13 +42,26 @@ class InvalidSmilesError(ValueError):
 
 
 class UnmappedReactionError(InvalidSmilesError):
-    """Some input reactions carry no atom-map numbers, which the condensed graph of reaction needs."""
+    """Some input reactions lack the atom maps that the condensed graph of reaction needs.
 
-    _what = "are reactions without atom maps, which reaction_mode='cgr' needs to pair atoms"
-    _advice = (
-        "Map them first, or let the package map them: atom_mapper='rxnmapper' "
-        "(pip install 'sklearn-ltdd[reactions]')."
-    )
+    A reaction counts as mapped when its reactants carry map numbers and every heavy atom of its
+    products does. ``atom_mapper`` is the mapper that was set, if any, so that the advice fits.
+    """
+
+    _what = "are reactions without complete atom maps, which reaction_mode='cgr' needs to pair atoms"
+
+    def __init__(self, bad_rows: dict[int, tuple[object, str]], atom_mapper: object = None):
+        if atom_mapper is None:
+            self._advice = (
+                "Map them first, or let the package map them: atom_mapper='rxnmapper' "
+                "(pip install 'sklearn-ltdd[reactions]')."
+            )
+        else:
+            self._advice = (
+                f"atom_mapper={atom_mapper!r} returned them so; map them another way, or pass "
+                "errors='ignore' to make them empty graphs marked in valid_mask_."
+            )
+        super().__init__(bad_rows)
 
 
 def check_smiles(X: ArrayLike, *, allow_empty: bool = False) -> np.ndarray:
@@ -88,22 +109,35 @@ def check_smiles(X: ArrayLike, *, allow_empty: bool = False) -> np.ndarray:
     return array
 
 
+_INNER_SPACE = re.compile(r"\S\s+\S")
+
+
+def has_inner_space(value: str) -> bool:
+    """Whether a SMILES has whitespace between its first and last character.
+
+    RDKit reads what follows a space as the molecule's name, so ``"CC O"`` would silently be ethane.
+    """
+    return _INNER_SPACE.search(value) is not None
+
+
 def parse_rows(
     values: Sequence[object], parse: Callable[[str], tuple[object | None, str]], bad: dict
 ) -> Iterator[tuple[int, object | None]]:
     """Parse rows one at a time, yielding ``(row, result)``; bad rows go into ``bad`` with a reason.
 
-    A row that is not a non-empty string is bad without being parsed. ``parse`` takes a string
-    and returns ``(result, reason)``; a None result marks the row bad for that reason. Results
-    are yielded rather than collected, so a caller that consumes each molecule keeps only one
-    alive at a time.
+    A row that is not a non-empty string, or that has whitespace inside it, is bad without being
+    parsed; leading and trailing whitespace is stripped. ``parse`` takes a string and returns
+    ``(result, reason)``; a None result marks the row bad for that reason. Results are yielded
+    rather than collected, so a caller that consumes each molecule keeps only one alive at a time.
     """
     with rdBase.BlockLogs():  # RDKit's own messages would name no row; we report all rows
         for i, value in enumerate(values):
             if not isinstance(value, str) or not value.strip():
                 result, reason = None, "not a non-empty string"
+            elif has_inner_space(value):
+                result, reason = None, "whitespace inside it; RDKit would read only the part before"
             else:
-                result, reason = parse(value)
+                result, reason = parse(value.strip())
             if result is None:
                 bad[i] = (value, reason)
             yield i, result
@@ -112,11 +146,11 @@ def parse_rows(
 def parse_mapped(smiles: str) -> tuple[Chem.Mol, np.ndarray] | None:
     """Parse one SMILES as if it were written without atom maps; also each atom's map number (0: none).
 
-    Mapped atoms are written in brackets with explicit hydrogens ("[CH3:1]"), which RDKit keeps as
-    explicit and which would change the implicit-valence features; writing the molecule out
-    without maps and reading it back gives exactly the features of the unmapped SMILES. Writing
-    can reorder the atoms, so the map numbers are returned in the new order. None: RDKit cannot
-    parse the SMILES.
+    RDKit's CIP ranks, from which it reads E/Z, take map numbers into account, so a mapped double
+    bond can read STEREOZ where the same bond unmapped reads STEREOE; writing the molecule out
+    without maps and reading it back gives exactly the graph of the unmapped SMILES.
+    Writing can reorder the atoms, so the map numbers are returned in the new order. None: RDKit
+    cannot parse the SMILES.
     """
     mol = Chem.MolFromSmiles(smiles)
     if mol is None:
@@ -139,7 +173,8 @@ def mols_from_smiles(X: ArrayLike) -> list[Chem.Mol]:
     """Parse SMILES with RDKit; one :class:`InvalidSmilesError` lists every bad row.
 
     A row is bad when it is not a non-empty string (``None``, NaN, a number,
-    ``""``) or when RDKit cannot parse it.
+    ``""``), when it has whitespace inside it (RDKit would read only the part before),
+    or when RDKit cannot parse it. Leading and trailing whitespace is ignored.
 
     Examples
     --------

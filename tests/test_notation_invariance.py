@@ -1,0 +1,184 @@
+"""A molecule's graph and fingerprint do not depend on how its SMILES is written.
+
+Each molecule is rewritten in RDKit's randomised atom order, with every hydrogen in brackets
+(``[CH3][OH]``, every stereocentre's ``[C@H]``), in kekulé form, all three at once, and padded
+with whitespace; every version must give the same graph up to atom order and the same
+fingerprints. Reactions are rewritten side by side, keeping their atom maps.
+"""
+
+import gzip
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rdkit import Chem
+
+from sklearn_ltdd import LTDDClassifier, SmilesGraphizer
+from sklearn_ltdd.datasets import load_solubility
+from sklearn_ltdd.featurize import MorganFingerprint
+
+SOLUBILITY = load_solubility().data.tolist()
+SEEDS = st.integers(0, 2**31 - 1)
+
+# mapped reactions with a stereocentre, an E double bond, bracket hydrogens and unmapped leaving groups
+REACTIONS = [
+    "[CH3:1][C@H:2]([NH2:3])[C:4](=[O:5])[OH:6].[CH3:7][OH:8]>>[CH3:1][C@H:2]([NH2:3])[C:4](=[O:5])[O:8][CH3:7]",
+    "[CH3:1]/[CH:2]=[CH:3]/[C:4](=[O:5])Cl.[NH2:6][c:7]1[cH:8][cH:9][nH:10][cH:11]1"
+    ">>[CH3:1]/[CH:2]=[CH:3]/[C:4](=[O:5])[NH:6][c:7]1[cH:8][cH:9][nH:10][cH:11]1",
+    "CC(C)(C)OC(=O)[NH:1][C@@H:2]([CH3:3])[c:4]1[cH:5][cH:6][cH:7][cH:8][cH:9]1"
+    ">>[NH2:1][C@@H:2]([CH3:3])[c:4]1[cH:5][cH:6][cH:7][cH:8][cH:9]1",
+]
+
+
+def notations(mol: Chem.Mol, seed: int) -> list[str]:
+    """The molecule (atom maps kept) in randomised order, explicit-H, kekulé and all-at-once forms."""
+    kekule = Chem.Mol(mol)
+    Chem.Kekulize(kekule, clearAromaticFlags=True)
+    # the vector form takes a seed, so that hypothesis can replay a failing example
+    random = Chem.MolToRandomSmilesVect(mol, 1, randomSeed=seed)[0]
+    everything = Chem.MolToRandomSmilesVect(kekule, 1, randomSeed=seed, kekuleSmiles=True, allHsExplicit=True)
+    return [
+        random,
+        Chem.MolToSmiles(mol, allHsExplicit=True),
+        Chem.MolToSmiles(kekule, kekuleSmiles=True),
+        everything[0],
+        f" \t{random}\n",  # leading and trailing whitespace is not part of the SMILES
+    ]
+
+
+def canonical_graphs(smiles: list[str]) -> list[tuple[np.ndarray, dict]]:
+    """Each molecule's node features and edges, with atoms renumbered by RDKit's canonical ranks."""
+    graphs = SmilesGraphizer(bond_features=True, fingerprint=None).fit_transform(smiles)
+    out = []
+    for s, data in zip(smiles, graphs.to_data_list(), strict=True):
+        rank = np.array(Chem.CanonicalRankAtoms(Chem.MolFromSmiles(s.strip()), breakTies=True))
+        x = np.empty_like(data.x.numpy())
+        x[rank] = data.x.numpy()
+        edges = {
+            (int(rank[i]), int(rank[j])): tuple(attr)
+            for (i, j), attr in zip(data.edge_index.T.tolist(), data.edge_attr.tolist(), strict=True)
+        }
+        out.append((x, edges))
+    return out
+
+
+def graph_invariants(graphs) -> list[tuple]:
+    """Per graph, its sorted node rows and its sorted edges, each with its two ends' node rows."""
+    out = []
+    for data in graphs.to_data_list():
+        rows = [tuple(r) for r in data.x.tolist()]
+        edges = sorted(
+            (*sorted((rows[i], rows[j])), tuple(attr))
+            for (i, j), attr in zip(data.edge_index.T.tolist(), data.edge_attr.tolist(), strict=True)
+        )
+        out.append((sorted(rows), edges))
+    return out
+
+
+def check_molecule(smiles: str, seed: int) -> None:
+    written = [smiles, *notations(Chem.MolFromSmiles(smiles), seed)]
+    (x, edges), *others = canonical_graphs(written)
+    for s, (other_x, other_edges) in zip(written[1:], others, strict=True):
+        np.testing.assert_array_equal(other_x, x, err_msg=f"{smiles!r} written {s!r}")
+        assert other_edges == edges, f"{smiles!r} written {s!r}"
+    for fingerprint in (MorganFingerprint(), MorganFingerprint(counts=True)):
+        out = fingerprint.fit_transform(written)
+        assert (out == out[0]).all(), f"{fingerprint!r} of {smiles!r}"
+
+
+@settings(max_examples=40)
+@given(st.sampled_from(SOLUBILITY), SEEDS)
+def test_solubility_molecules_in_every_notation(smiles, seed):
+    check_molecule(smiles, seed)
+
+
+def test_bracket_hydrogens_count_as_implicit_ones():
+    """The issue's cases by hand: a written stereocentre (whose tag no feature reads), hydrogens
+    in brackets, and the aromatic [nH] that kekulé form writes without brackets."""
+    pairs = [("CC(N)C(=O)O", "C[C@H](N)C(=O)O"), ("CO", "[CH3][OH]"), ("C1=CNC=C1", "c1cc[nH]c1")]
+    for plain, written in pairs:
+        graphs = SmilesGraphizer(bond_features=True).fit_transform([plain, written])
+        first, second = graph_invariants(graphs)
+        assert first == second, written
+
+
+@pytest.fixture(scope="module")
+def model() -> LTDDClassifier:
+    """A small fitted model with the default network (graph and fingerprint, bond-aware encoder)."""
+    data = load_solubility(subset="train")
+    params = {"max_epochs": 3, "warmup_epochs": 1, "hidden": 16, "encoder": "gine", "random_state": 0}
+    return LTDDClassifier(**params).fit(data.data[:200], data.target[:200])
+
+
+def check_prediction(model: LTDDClassifier, smiles: str, seed: int) -> None:
+    written = [smiles, *notations(Chem.MolFromSmiles(smiles), seed)]
+    proba = model.predict_proba(written)
+    np.testing.assert_allclose(proba, np.broadcast_to(proba[0], proba.shape), atol=1e-5, err_msg=smiles)
+
+
+@settings(max_examples=25)
+@given(st.sampled_from(SOLUBILITY), SEEDS)
+def test_a_fitted_model_predicts_the_same_in_every_notation(model, smiles, seed):
+    check_prediction(model, smiles, seed)
+
+
+@pytest.fixture(scope="module")
+def hiv_sample(shared_data) -> list[str]:
+    """Every 100th molecule of MoleculeNet HIV (charges, metals, stereo), those RDKit reads."""
+    path = shared_data / "hiv" / "HIV.csv"
+    if not path.exists():
+        pytest.skip(f"MoleculeNet HIV not found at {path}")
+    smiles = pd.read_csv(path, usecols=["smiles"])["smiles"].iloc[::100]
+    return [s for s in smiles if Chem.MolFromSmiles(s) is not None]
+
+
+@settings(max_examples=40)
+@given(st.data(), SEEDS)
+def test_hiv_molecules_in_every_notation(hiv_sample, data, seed):
+    check_molecule(data.draw(st.sampled_from(hiv_sample)), seed)
+
+
+@settings(max_examples=25)
+@given(st.data(), SEEDS)
+def test_a_fitted_model_predicts_the_same_for_hiv_molecules_in_every_notation(model, hiv_sample, data, seed):
+    check_prediction(model, data.draw(st.sampled_from(hiv_sample)), seed)
+
+
+def rewritten(reaction: str, seed: int) -> list[str]:
+    """The reaction with both sides in each notation (atom maps kept)."""
+    sides = [notations(Chem.MolFromSmiles(side), seed)[:4] for side in reaction.split(">>")]
+    return [f"{r}>>{p}" for r, p in zip(*sides, strict=True)]
+
+
+def check_reaction(reaction: str, seed: int) -> None:
+    written = [reaction, *rewritten(reaction, seed)]
+    for mode in ("cgr", "pair"):
+        graphs = SmilesGraphizer(reaction_mode=mode, bond_features=True).fit_transform(written)
+        for side in (graphs.reactants, graphs.products) if mode == "pair" else (graphs,):
+            first, *others = graph_invariants(side)
+            for s, other in zip(written[1:], others, strict=True):
+                assert other == first, f"{mode}: {reaction!r} written {s!r}"
+        fingerprints = graphs.fingerprint.numpy()
+        assert (fingerprints == fingerprints[0]).all(), reaction
+
+
+@given(st.sampled_from(REACTIONS), SEEDS)
+def test_mapped_reactions_in_every_notation(reaction, seed):
+    check_reaction(reaction, seed)
+
+
+@pytest.fixture(scope="module")
+def uspto_sample(shared_data) -> list[str]:
+    path = shared_data / "uspto50k" / "USPTO_50k_rxnmapper.csv.gz"
+    if not path.exists():
+        pytest.skip(f"the rxnmapper-mapped USPTO-50k not found at {path}")
+    with gzip.open(path, "rt") as handle:
+        return pd.read_csv(handle, usecols=["rxn_smiles_mapped"], nrows=500)["rxn_smiles_mapped"].tolist()
+
+
+@settings(max_examples=20)
+@given(st.data(), SEEDS)
+def test_uspto_reactions_in_every_notation(uspto_sample, data, seed):
+    check_reaction(data.draw(st.sampled_from(uspto_sample)), seed)
