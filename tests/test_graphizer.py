@@ -18,7 +18,7 @@ from torch_geometric.nn import global_mean_pool
 from sklearn_ltdd import GraphStore, GraphStorePair, SmilesGraphizer
 from sklearn_ltdd.datasets import load_solubility
 from sklearn_ltdd.featurize import GraphRecipe, InvalidSmilesError, _graphizer, check_graphs_match
-from sklearn_ltdd.featurize._graph_features import FEATURE_SCHEMA
+from sklearn_ltdd.featurize._graph_features import FEATURE_SCHEMA, featurize_chunk
 from sklearn_ltdd.metrics import balanced_accuracy_score
 
 NAMES = np.array(SmilesGraphizer().get_feature_names_out())
@@ -227,6 +227,17 @@ def test_graphizer_clone_pickle_and_memory(tmp_path):
     memory = joblib.Memory(tmp_path / "explicit", verbose=0)
     third = SmilesGraphizer(memory=memory).fit_transform(["CCO", "CCN"])
     assert torch.equal(first.x, third.x)
+
+
+def test_a_feature_cache_from_another_schema_is_not_served(tmp_path, monkeypatch):
+    first = SmilesGraphizer(memory=str(tmp_path)).fit_transform(["CCO", "CCN"])
+    calls = []
+    monkeypatch.setattr(_graphizer, "featurize_chunk", lambda *a: calls.append(1) or featurize_chunk(*a))
+    SmilesGraphizer(memory=str(tmp_path)).fit_transform(["CCO", "CCN"])
+    assert not calls  # served from the cache
+    monkeypatch.setattr(_graphizer, "FEATURE_SCHEMA", FEATURE_SCHEMA + 1)  # as if features changed
+    again = SmilesGraphizer(memory=str(tmp_path)).fit_transform(["CCO", "CCN"])
+    assert calls and torch.equal(first.x, again.x)
 
 
 def test_parallel_chunks_equal_one_process(monkeypatch):

@@ -4,14 +4,17 @@ without a validation set, the loss details of mixup and IB, and what a saved mod
 import io
 import pickle
 import re
+import warnings
 
 import numpy as np
 import pytest
 import torch
 from sklearn.ensemble import BaggingClassifier
+from torch.optim.swa_utils import AveragedModel
 
 from sklearn_ltdd import LTDDClassifier
 from sklearn_ltdd.classifier import _baselines
+from sklearn_ltdd.classifier._averaging import ema_decay
 from sklearn_ltdd.classifier._data import GraphDataset
 from sklearn_ltdd.datasets import load_solubility, make_long_tailed
 from sklearn_ltdd.featurize import GraphStore, GraphStorePair
@@ -146,7 +149,7 @@ def test_a_saved_model_holds_no_molecules_and_does_not_grow_with_the_validation_
         if isinstance(o, np.ndarray | torch.Tensor) and o.ndim and len(o) in (len(train), len(valid))
     ]
     assert not sized  # nothing per training or validation sample (labels, sub-clusters)
-    assert large.net_.optimizer_ is None
+    assert large.net_.optimizer_ is None and dict(large.net_.callbacks_)["lr"].lr_scheduler_ is None
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(large)).predict(X[:20]), large.predict(X[:20]))
 
 
@@ -185,3 +188,49 @@ def test_graphs_made_otherwise_are_refused_at_predict():
     packed["x"] = np.hstack([packed["x"], packed["x"]])
     with pytest.raises(ValueError, match="148 node features, but this model was fitted on 74"):
         clf.predict(GraphStore.from_arrays(packed))
+
+
+def test_probabilities_sum_to_one_in_float64():
+    from sklearn.metrics import log_loss
+
+    clf = LTDDClassifier(method="ce", max_epochs=2, **FAST, **NO_VALIDATION).fit(X[:120], Y[:120])
+    proba = clf.predict_proba(X[:120])
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=0, atol=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        log_loss(Y[:120], proba, labels=clf.classes_)
+
+
+def test_the_weight_average_restarts_with_each_phase_and_counts_resampled_steps(monkeypatch):
+    from sklearn_ltdd.classifier import _averaging
+
+    started, steps = [], []
+    monkeypatch.setattr(
+        _averaging, "AveragedModel", lambda *a, **k: started.append(1) or AveragedModel(*a, **k)
+    )
+    monkeypatch.setattr(_averaging, "ema_decay", lambda t, n: steps.append(n) or ema_decay(t, n))
+    clf = LTDDClassifier(method="ib", max_epochs=4, ema_epochs=1, **FAST, **NO_VALIDATION).fit(X, Y)
+    assert clf.history_[:, "phase"] == ["ib-first"] * 2 + ["ib-second"] * 2 and len(started) == 2
+    resampled = LTDDClassifier(
+        method="ce", max_epochs=1, ema_epochs=1, resample=True, **FAST, **NO_VALIDATION
+    )
+    resampled.fit(X, Y)
+    assert steps[-1] == len(resampled.history_[0]["batches"]) > np.ceil(len(X) / FAST["batch_size"])
+
+
+def test_the_verbose_report_names_the_epoch_kept(capsys):
+    clf = LTDDClassifier(method="ib", max_epochs=15, early_stopping=3, verbose=1, **FAST).fit(X, Y)
+    best = int(re.search(r"best epoch (\d+)", capsys.readouterr().out).group(1))
+    assert clf.history_[best - 1, "valid_ba_best"] and clf.history_[best - 1, "phase"] == "ib-second"
+
+
+def test_an_empty_hold_out_with_early_stopping_is_refused():
+    with pytest.raises(ValueError, match="validation hold-out is empty"):
+        LTDDClassifier(max_epochs=2, warmup_epochs=1, **FAST).fit(X[:3], ["a", "b", "c"])
+
+
+def test_a_model_fitted_on_older_features_is_refused():
+    clf = LTDDClassifier(max_epochs=2, warmup_epochs=1, **FAST).fit(X[:60], Y[:60])
+    del clf.feature_schema_  # as pickled by a release before the notation-invariant features
+    with pytest.raises(ValueError, match=r"fitted on atom features of schema 1.*refit it"):
+        clf.predict(X[:5])

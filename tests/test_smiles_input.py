@@ -91,3 +91,11 @@ def test_difference_fingerprint_names_its_own_mode():
     with pytest.raises(InvalidSmilesError, match=r"row 0: 'CCO' \(not a reaction SMILES") as info:
         MorganFingerprint(reaction_mode="difference").fit_transform(["CCO"])
     assert "reaction_mode='difference'" in str(info.value) and "pair" not in str(info.value)
+
+
+def test_a_cxsmiles_extension_is_not_taken_for_inner_whitespace():
+    """RDKit reads ChemAxon's "|...|" extension as part of the molecule (here: enhanced stereo)."""
+    mols = mols_from_smiles(["C[C@H](O)CC |&1:1|", "CC |$R;;$|"])
+    assert [m.GetNumAtoms() for m in mols] == [5, 2]
+    with pytest.raises(InvalidSmilesError, match="row 0"):
+        mols_from_smiles(["CCO |&1:1| a name"])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from skorch.callbacks import Callback
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
@@ -37,25 +35,26 @@ class WeightAverage(Callback):
     less from epoch to epoch than the raw one, which makes the checkpoint choice on a small
     validation set less of a draw.
 
-    When the encoder is frozen (``method="decoupling"``'s second stage), the average starts again
-    from the frozen network: the head it averages is then trained on exactly the encoder it is
-    kept with.
+    The average starts again whenever the training ``phase`` in the history changes (LTDD's
+    warm-up to its main phase, the second phase of ``ib`` and ``decoupling``): what is validated
+    and kept is then an average of the phase it comes from, and after decoupling's switch the
+    head it averages is trained on exactly the encoder it is kept with.
     """
 
     def __init__(self, time_constant_epochs: float):
         self.time_constant_epochs = time_constant_epochs
 
     def initialize(self) -> WeightAverage:
-        self.average_ = self.raw_ = self.decay_ = None
-        self.frozen_ = False
+        self.average_ = self.raw_ = self.decay_ = self.phase_ = None
         return self
 
     def on_train_begin(self, net, **kwargs) -> None:
         self.initialize()
 
     def on_epoch_begin(self, net, dataset_train=None, **kwargs) -> None:
-        if self.decay_ is None:  # the first epoch: its training set gives the steps per epoch
-            steps = max(1, math.ceil(len(dataset_train) / net.batch_size))
+        if self.decay_ is None:  # the first epoch: its batches give the steps per epoch
+            # (the training iterator, not the dataset: a resampled epoch visits some samples twice)
+            steps = max(1, len(net.get_iterator(dataset_train, training=True)))
             self.decay_ = ema_decay(self.time_constant_epochs, steps)
         if self.raw_ is not None:  # train on from the raw weights
             net.module_.load_state_dict(self.raw_)
@@ -63,12 +62,12 @@ class WeightAverage(Callback):
 
     def on_batch_begin(self, net, training=False, **kwargs) -> None:
         if training:
-            frozen = getattr(net.module_, "encoder_frozen", False)
-            if self.average_ is None or frozen != self.frozen_:  # the start, or the encoder froze
+            phase = net.history[-1].get("phase")
+            if self.average_ is None or phase != self.phase_:  # the start, or a new phase
                 self.average_ = AveragedModel(
                     net.module_, multi_avg_fn=get_ema_multi_avg_fn(self.decay_), use_buffers=True
                 )
-                self.frozen_ = frozen
+                self.phase_ = phase
         elif self.raw_ is None:  # the first validation batch of the epoch
             self._hold_average(net)
 

@@ -23,6 +23,7 @@ from .._compat import Interval, StrOptions, _fit_context
 from ..featurize import GraphStore, GraphStorePair, InvalidSmilesError, SmilesGraphizer, check_graphs_match
 from ..featurize._atom_mapping import ATOM_MAPPERS
 from ..featurize._cgr import GRAPH_REACTION_MODES
+from ..featurize._graph_features import FEATURE_SCHEMA
 from ..metrics import balanced_accuracy_score, balanced_f1_score
 from ..nn import CRITERIA, ENCODERS, LTDDModule
 from ._averaging import WeightAverage
@@ -237,6 +238,9 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
         Class labels, in the order of ``predict_proba``'s columns.
     n_node_features_ : int
         Node features per atom (74).
+    feature_schema_ : int
+        The version of the atom features' meaning the model was fitted on; ``predict`` refuses
+        a model whose version this release does not compute.
     logit_adjustment_ : float
         τ of the decision rule (0 for ``decision="argmax"``).
     class_log_prior_ : ndarray of shape (n_classes,)
@@ -474,6 +478,12 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
             A validation set for checkpoint selection instead of the internal hold-out.
         """
         self._check_schedule()
+        if self.early_stopping is not None and validation_data is None and self.validation_fraction == 0:
+            raise ValueError(
+                f"early_stopping={self.early_stopping} needs a validation set, but validation_fraction=0 "
+                "and no validation_data were given; set early_stopping=None to train all max_epochs, "
+                "or keep a hold-out (validation_fraction > 0, or fit(..., validation_data=(X, y)))."
+            )
         graphs = self._graphs(X)
         y = self._check_labels(y, len(graphs))
         self._encoder = LabelEncoder().fit(y)
@@ -490,12 +500,6 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
         rng = check_random_state(self.random_state)
         seed = None if self.random_state is None else int(rng.randint(2**31 - 1))
 
-        if self.early_stopping is not None and validation_data is None and self.validation_fraction == 0:
-            raise ValueError(
-                f"early_stopping={self.early_stopping} needs a validation set, but validation_fraction=0 "
-                "and no validation_data were given; set early_stopping=None to train all max_epochs, "
-                "or keep a hold-out (validation_fraction > 0, or fit(..., validation_data=(X, y)))."
-            )
         if validation_data is not None:
             valid_graphs = self._graphs(validation_data[0])
             valid_y = self._check_labels(validation_data[1], len(valid_graphs))
@@ -503,9 +507,20 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
             train_idx, valid = np.arange(len(y)), GraphDataset(valid_graphs, self._encoder.transform(valid_y))
         elif self.validation_fraction > 0:
             train_idx, valid_idx = stratified_holdout(codes, self.validation_fraction, rng)
+            if not len(valid_idx) and self.early_stopping is not None:
+                raise ValueError(
+                    "the validation hold-out is empty (every class has a single sample, which stays in "
+                    f"training), so early_stopping={self.early_stopping} has nothing to watch; set "
+                    "early_stopping=None or pass validation_data."
+                )
             valid = GraphDataset(graphs[valid_idx], codes[valid_idx]) if len(valid_idx) else None
         else:
             train_idx, valid = np.arange(len(y)), None
+        if not weights[train_idx].any():
+            raise ValueError(
+                "sample_weight is zero for every sample outside the validation hold-out; at least one "
+                "training sample must have a positive weight."
+            )
         # the positions one epoch visits; the reference code's resampling tops every class up to the
         # largest with draws with replacement, while clustering still sees each molecule once
         visits = np.arange(len(train_idx))
@@ -527,6 +542,7 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
         self._keep_only_what_predicts()
         self.history_ = self.net_.history
         self.n_node_features_ = graphs.num_node_features
+        self.feature_schema_ = FEATURE_SCHEMA
         self.n_features_in_ = 1  # one column of SMILES (or one graph per sample)
         sides = 2 if isinstance(graphs, GraphStorePair) else 1
         self._n_features_out = self.hidden * (sides + (self.fingerprint is not None))
@@ -553,6 +569,7 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
         net.train_split = None
         net.iterator_train__sampler = None
         net.optimizer_ = None
+        dict(net.callbacks_)["lr"].lr_scheduler_ = None  # it holds the optimiser too
         net.criterion_.forget_training_state()
 
     def _report(self) -> None:
@@ -560,8 +577,9 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
         line = f"{type(self).__name__}: {len(history)} epochs"
         if "valid_ba" in history[-1]:
             scores = np.array(history[:, "valid_ba"], dtype=float)
-            if np.isfinite(scores).any():
-                best = int(np.nanargmax(scores))
+            kept = np.flatnonzero(history[:, "valid_ba_best"])  # the last best epoch is the one kept
+            if kept.size:
+                best = int(kept[-1])
                 line += (
                     f", best epoch {best + 1}: valid BA {scores[best]:.4f}, "
                     f"valid BF1 {history[best, 'valid_bf1']:.4f}"
@@ -657,6 +675,12 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
     # ---- predict ---------------------------------------------------------------------------
     def _dataset(self, X: object) -> GraphDataset:
         check_is_fitted(self, "net_")
+        schema = getattr(self, "feature_schema_", 1)  # models saved before the attribute read schema 1
+        if schema != FEATURE_SCHEMA:
+            raise ValueError(
+                f"this model was fitted on atom features of schema {schema}, but this release computes "
+                f"schema {FEATURE_SCHEMA} (see the pitfalls page of the documentation); refit it."
+            )
         graphs = self._graphs(X)
         if graphs.num_node_features != self.n_node_features_:
             raise ValueError(
@@ -675,7 +699,8 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
         τ · log π (τ = ``logit_adjustment_``) from their logarithm.
         """
         dataset = self._dataset(X)  # checks fitted first
-        return self.net_.predict_proba(dataset).astype(np.float64)
+        proba = self.net_.predict_proba(dataset).astype(np.float64)
+        return proba / proba.sum(axis=1, keepdims=True)  # float32 rows sum to 1 only to 1e-7
 
     def _decision_scores(self, X: object) -> np.ndarray:
         return adjusted_scores(self.predict_proba(X), self.class_log_prior_, self.logit_adjustment_)

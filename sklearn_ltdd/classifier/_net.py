@@ -28,7 +28,8 @@ class PlainPrintLog(PrintLog):
 
     def format_row(self, row, key, color):
         text = super().format_row(row, key, color)
-        if isinstance(text, str) and not sys.stdout.isatty():
+        terminal = getattr(sys.stdout, "isatty", lambda: False)()
+        if isinstance(text, str) and not terminal:
             text = text.replace(color, "").replace(Ansi.ENDC.value, "")
         return text
 

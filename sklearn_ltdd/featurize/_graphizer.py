@@ -16,7 +16,7 @@ from ._atom_mapping import ATOM_MAPPERS, map_reactions
 from ._base import SmilesTransformer
 from ._cgr import CGR_MODES, GRAPH_REACTION_MODES, NOT_MAPPED, cgr_feature_names, featurize_cgr_chunk
 from ._fingerprint import MorganFingerprint
-from ._graph_features import ATOM_FEATURE_NAMES, featurize_chunk
+from ._graph_features import ATOM_FEATURE_NAMES, FEATURE_SCHEMA, featurize_chunk
 from ._graph_store import GraphRecipe, GraphStore, GraphStorePair
 from ._smiles import InvalidSmilesError, UnmappedReactionError, check_smiles
 
@@ -53,9 +53,13 @@ def _concat_packed(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 
 
 def featurize_all(
-    values: np.ndarray, reaction_mode: str | None, bond_features: bool, n_jobs: int | None
+    values: np.ndarray, reaction_mode: str | None, bond_features: bool, n_jobs: int | None, schema: int
 ) -> tuple[list[dict[str, np.ndarray]], dict[int, tuple[object, str]]]:
-    """Featurise rows, in parallel chunks when large enough to pay; results as packed arrays."""
+    """Featurise rows, in parallel chunks when large enough to pay; results as packed arrays.
+
+    ``schema`` is the features' version (``FEATURE_SCHEMA``): it takes no part in the work but is
+    part of a ``memory`` cache's key, so that features cached by an older release are not served.
+    """
     chunk_featurizer = featurize_cgr_chunk if reaction_mode in CGR_MODES else featurize_chunk
     n_chunks = min(effective_n_jobs(n_jobs), len(values) // _MIN_ROWS_PER_JOB)
     if n_chunks <= 1:
@@ -218,7 +222,7 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         if self.atom_mapper is not None:
             unique, failed = map_reactions(unique, self.atom_mapper, memory.location)
         featurize = memory.cache(featurize_all, ignore=["n_jobs"])
-        packed, bad = featurize(unique, self.reaction_mode, self.bond_features, self.n_jobs)
+        packed, bad = featurize(unique, self.reaction_mode, self.bond_features, self.n_jobs, FEATURE_SCHEMA)
         bad = bad | failed  # the mapper's failure says more than "not atom-mapped"
         valid = np.ones(len(unique), dtype=bool)
         valid[list(bad)] = False

@@ -110,14 +110,16 @@ def check_smiles(X: ArrayLike, *, allow_empty: bool = False) -> np.ndarray:
 
 
 _INNER_SPACE = re.compile(r"\S\s+\S")
+_CX_EXTENSION = re.compile(r"\s+\|[^|\s]*\|\s*$")  # ChemAxon's extended SMILES, "CC[C@H](C)O |&1:2|"
 
 
 def has_inner_space(value: str) -> bool:
-    """Whether a SMILES has whitespace between its first and last character.
+    """Whether a SMILES has whitespace between its first and last character, other than before a
+    trailing CXSMILES extension (``|...|``, which RDKit reads as part of the molecule).
 
     RDKit reads what follows a space as the molecule's name, so ``"CC O"`` would silently be ethane.
     """
-    return _INNER_SPACE.search(value) is not None
+    return _INNER_SPACE.search(_CX_EXTENSION.sub("", value.strip())) is not None
 
 
 def parse_rows(

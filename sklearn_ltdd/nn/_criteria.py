@@ -165,7 +165,8 @@ class LTDDLoss(_LongTailLoss):
         self.class_tau2 = torch.zeros(0, device=device) if class_tau2 is None else class_tau2.to(device)
 
     def forget_training_state(self) -> None:
-        """Drop the sub-cluster of every training sample and the running loss sums."""
+        """Drop the sub-cluster of every training sample, the class and sub-cluster weights, the
+        per-class τ2 and the running loss sums (``history_`` keeps the weights of every epoch)."""
         self.set_state(torch.zeros(0, dtype=torch.long), *(torch.zeros(0) for _ in range(2)))
         self.totals, self.n_batches = {}, 0
 
