@@ -17,7 +17,7 @@ extensions = [
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 myst_enable_extensions = ["dollarmath", "amsmath"]
 myst_heading_anchors = 3
-exclude_patterns = ["_build", "results/*.md"]
+exclude_patterns = ["_build", "results/**.md"]
 
 autosummary_generate = True
 # sklearn's generated metadata-routing setters cite sklearn's own glossary; leave them out
