@@ -380,11 +380,9 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
         """SMILES → graphs, or graphs passed through (e.g. from a SmilesGraphizer in a Pipeline)."""
         if isinstance(X, GraphStore | GraphStorePair):
             graphs = X
-            # what this model reads must be what the graphs were made with (extras are harmless)
-            needs = {"bond_features": True} if self.encoder == "gine" else {}
-            if self.fingerprint is not None:
-                needs["fingerprint"] = self.fingerprint
-            check_graphs_match(graphs, reaction_mode=self.reaction_mode, **needs)
+            # the recipe tells graphs of one shape apart ("products" from "reaction", old features);
+            # the bond features and fingerprint the model reads are checked on the data below
+            check_graphs_match(graphs, reaction_mode=self.reaction_mode)
         else:
             graphs = SmilesGraphizer(
                 reaction_mode=self.reaction_mode,

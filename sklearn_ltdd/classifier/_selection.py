@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from skorch.callbacks import EarlyStopping, EpochScoring
 
-from ._decision import adjust, best_tau, small_holdout_warnings_ignored
+from ._decision import adjusted_scores, best_tau, small_holdout_warnings_ignored
 
 __all__ = ["EarlyStoppingAfter", "ScoringAfter", "ValidationScore", "in_final_phase"]
 
@@ -36,11 +36,11 @@ class ValidationScore:
 
     def __call__(self, net, dataset, y) -> float:
         # predict_proba replays the outputs skorch cached during its validation pass: no second pass
-        proba = net.predict_proba(dataset)
-        if self.log_prior is not None:
-            proba = adjust(proba, self.log_prior, best_tau(y, proba, self.log_prior)[0])
+        scores = net.predict_proba(dataset)
+        if self.log_prior is not None:  # the decision's scores: no need to normalise them
+            scores = adjusted_scores(scores, self.log_prior, best_tau(y, scores, self.log_prior)[0])
         with small_holdout_warnings_ignored():
-            return self.metric(y, proba.argmax(axis=1))
+            return self.metric(y, scores.argmax(axis=1))
 
 
 class ScoringAfter(EpochScoring):
