@@ -99,11 +99,12 @@ def test_built_tasks_template_classes_and_hiv_at_imbalance_50():
 
     from sklearn_ltdd.benchmark._run import MIN_TEMPLATE_COUNT, _hiv_lt50, _template_task
 
-    templates = ["T1"] * MIN_TEMPLATE_COUNT + ["T2"] * (MIN_TEMPLATE_COUNT - 1) + ["T3"] * 30
-    frame = pd.DataFrame({"prod_smiles": [f"C{'C' * (i % 5)}O" for i in range(len(templates))],
-                          "reaction_smarts": templates})  # fmt: skip
-    X, y = _template_task(frame)
-    assert sorted(set(y)) == ["T1", "T3"] and len(X) == MIN_TEMPLATE_COUNT + 30
+    for least in MIN_TEMPLATE_COUNT.values():
+        templates = ["T1"] * least + ["T2"] * (least - 1) + ["T3"] * 30
+        frame = pd.DataFrame({"prod_smiles": [f"C{'C' * (i % 5)}O" for i in range(len(templates))],
+                              "reaction_smarts": templates})  # fmt: skip
+        X, y = _template_task(frame, least)
+        assert sorted(set(y)) == ["T1", "T3"] and len(X) == least + 30
     smiles = np.array([f"C{i}" for i in range(20_000)], dtype=object)
     labels = np.r_[np.zeros(19_500, int), np.ones(500, int)]
     X, y = _hiv_lt50(smiles, labels)

@@ -14,7 +14,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--dataset",
         default="hiv",
-        choices=["hiv", "hiv_lt50", "uspto50k", "uspto50k_template", "sbap", "solubility"],
+        choices=[
+            "hiv",
+            "hiv_lt50",
+            "uspto50k",
+            "uspto50k_template",
+            "uspto50k_template_tail",
+            "sbap",
+            "solubility",
+        ],
     )
     parser.add_argument("--split", default="standard", choices=["standard", "random"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])

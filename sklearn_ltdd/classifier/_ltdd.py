@@ -105,7 +105,8 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
     supervised contrastive loss (warm-up), then with the sub-cluster contrastive loss (term A
     within a sample's balanced sub-cluster, term B across the other sub-clusters of its class)
     plus a cross-entropy whose class weights grow as a class's centroid (and sub-cluster
-    centroids) come closer to another class. Sub-clusters, weights and τ2 are recomputed every
+    centroids) come closer to another class; a linear model of the fingerprint adds to the
+    head's logits (Wide & Deep). Sub-clusters, weights and τ2 are recomputed every
     ``update_every`` epochs. The checkpoint with the best validation balanced accuracy is kept,
     training stops when it has not improved for ``early_stopping`` epochs, and the decision is
     logit-adjusted for balanced accuracy (its strength chosen on the validation set).
@@ -142,8 +143,10 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
     fingerprint : {"morgan", None}, default="morgan"
         ``"morgan"`` joins a learned ``hidden``-wide projection of a 2048-bit radius-2 Morgan
         fingerprint (for reactions: products minus reactants, counts) to the graph embedding,
-        so the contrastive losses and the head both see it; None uses the graph alone, as the
-        paper does. Graphs passed in place of SMILES need ``SmilesGraphizer(fingerprint="morgan")``.
+        so the contrastive losses and the head both see it, and adds a linear model of the full
+        fingerprint to the head's logits (a wide part, which starts at zero; not for ``"mixup"``
+        and ``"ib"``, whose losses run the head on embeddings alone), so the network contains
+        the fingerprint's logistic regression; None uses the graph alone, as the paper does. Graphs passed in place of SMILES need ``SmilesGraphizer(fingerprint="morgan")``.
     hidden : int, default=128
         Width of the encoder layers, the fingerprint projection and the classifier's hidden layers.
     n_layers : int, default=3
@@ -648,6 +651,8 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
             module__pair=isinstance(graphs, GraphStorePair),
             module__edge_drop=tuple(self.edge_drop) if self.method == "ltdd" else None,
             module__skip_head=CRITERIA[self.method].runs_head,
+            # losses that run the head themselves see the embedding only: no wide part for them
+            module__wide=self.fingerprint is not None and not CRITERIA[self.method].runs_head,
             criterion=CRITERIA[self.method],
             **criterion_params,
             predict_nonlinearity=softmax,

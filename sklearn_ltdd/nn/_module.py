@@ -28,9 +28,12 @@ class LTDDModule(nn.Module):
     A pair of batches (reactants, products) shares the encoder and concatenates the two
     embeddings. With ``fingerprint_bits`` set, the batch's ``fingerprint`` passes through a
     learned projection (Dropout → Linear → BatchNorm → ReLU, ``hidden`` wide) that is joined to the graph
-    embedding, so the contrastive losses and the head both see it. With ``edge_drop`` set,
-    training mode augments like dropout does: the batch of B graphs becomes one batch of its
-    views (one per drop probability, stacked, so the encoder runs once), the embeddings have a
+    embedding, so the contrastive losses and the head both see it; with ``wide`` also set, a
+    linear map of the fingerprint adds to the head's logits (Wide & Deep: the network contains
+    a logistic regression of the fingerprint, which no 2048 → ``hidden`` projection loses).
+    With ``edge_drop`` set, training mode augments like dropout does: the batch of B graphs
+    becomes one batch of its views (one per drop probability, stacked, so the encoder runs
+    once), the embeddings have a
     row per view and graph, and the logits are those of view 0. In eval mode the graphs are
     used as they are. ``skip_head`` leaves the head out of training-mode passes, for losses that
     need no logits (LTDD's warm-up, toggled every epoch) or run the head themselves (mixup, IB).
@@ -50,6 +53,7 @@ class LTDDModule(nn.Module):
         edge_features: int = 12,
         fingerprint_bits: int = 0,
         skip_head: bool = False,
+        wide: bool = False,
     ):
         super().__init__()
         if encoder == "gine":
@@ -69,9 +73,21 @@ class LTDDModule(nn.Module):
         # three hidden blocks of Linear → BatchNorm → ReLU, then a linear layer to the classes
         width = hidden * (2 if pair else 1) + (hidden if fingerprint_bits else 0)
         self.head = MLP([width, hidden, hidden, hidden, n_classes], norm="batch_norm", act="relu")
+        # the wide part: every fingerprint bit straight to the logits, so the network contains a
+        # linear model of the fingerprint; it starts at zero, so at first the deep part decides
+        self.wide = nn.Linear(fingerprint_bits, n_classes) if wide and fingerprint_bits else None
+        self.reset_classifier(head=False)
         self.edge_drop = None if edge_drop is None else tuple(edge_drop)
         self.encoder_frozen = False
         self.skip_head = skip_head
+
+    def reset_classifier(self, head: bool = True) -> None:
+        """Initialise the classifier afresh: the head's weights, and the wide part at zero."""
+        if head:
+            self.head.reset_parameters()
+        if self.wide is not None:
+            nn.init.zeros_(self.wide.weight)
+            nn.init.zeros_(self.wide.bias)
 
     def freeze_encoder(self) -> None:
         """Stop training the encoder (and fingerprint branch): no gradients, fixed BatchNorm statistics."""
@@ -90,18 +106,23 @@ class LTDDModule(nn.Module):
                 part.eval()
         return self
 
+    @staticmethod
+    def _fingerprint(graphs: Batch | Sequence[Batch]) -> torch.Tensor:
+        first = graphs[0] if isinstance(graphs, tuple | list) else graphs
+        fingerprint = getattr(first, "fingerprint", None)
+        if fingerprint is None:
+            raise ValueError(
+                "the network has a fingerprint branch but the graphs carry no fingerprint; "
+                "featurise them with SmilesGraphizer(fingerprint='morgan')."
+            )
+        return fingerprint
+
     def embed(self, graphs: Batch | Sequence[Batch]) -> torch.Tensor:
         """The embedding h (not normalised): graph embedding(s), then the fingerprint's."""
         sides = tuple(graphs) if isinstance(graphs, tuple | list) else (graphs,)
         parts = [self.encoder(g) for g in sides]
         if self.fingerprint is not None:
-            fingerprint = getattr(sides[0], "fingerprint", None)
-            if fingerprint is None:
-                raise ValueError(
-                    "the network has a fingerprint branch but the graphs carry no fingerprint; "
-                    "featurise them with SmilesGraphizer(fingerprint='morgan')."
-                )
-            projected = self.fingerprint(fingerprint)
+            projected = self.fingerprint(self._fingerprint(sides[0]))
             # stacked views carry one fingerprint copy: every view sees the same molecule
             parts.append(projected.repeat(len(parts[0]) // len(projected), 1))
         return torch.cat(parts, dim=1)
@@ -119,4 +140,7 @@ class LTDDModule(nn.Module):
             n_graphs, h = None, self.embed(graphs)
         if self.training and self.skip_head:
             return None, h
-        return self.head(h[:n_graphs]), h
+        logits = self.head(h[:n_graphs])
+        if self.wide is not None:
+            logits = logits + self.wide(self._fingerprint(graphs))
+        return logits, h
