@@ -146,7 +146,8 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
         so the contrastive losses and the head both see it, and adds a linear model of the full
         fingerprint to the head's logits (a wide part, which starts at zero; not for ``"mixup"``
         and ``"ib"``, whose losses run the head on embeddings alone), so the network contains
-        the fingerprint's logistic regression; None uses the graph alone, as the paper does. Graphs passed in place of SMILES need ``SmilesGraphizer(fingerprint="morgan")``.
+        the fingerprint's logistic regression; None uses the graph alone, as the paper does.
+        Graphs passed in place of SMILES need ``SmilesGraphizer(fingerprint="morgan")``.
     hidden : int, default=128
         Width of the encoder layers, the fingerprint projection and the classifier's hidden layers.
     n_layers : int, default=3
