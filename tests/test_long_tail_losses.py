@@ -37,6 +37,12 @@ def test_cost_sensitive():
     np.testing.assert_allclose(lt.cost_sensitive_loss(LOGITS, Y, COUNTS), expected, rtol=1e-6)
 
 
+def test_balanced_cross_entropy_has_sklearns_balanced_weights():
+    # n / (C · n_c): 125 / (3 · 100), 125 / (3 · 20), 125 / (3 · 5)
+    expected = [125 / (3 * COUNTS[k].item()) * ce(r, k) for r, k in rows()]
+    np.testing.assert_allclose(lt.balanced_cross_entropy(LOGITS, Y, COUNTS), expected, rtol=1e-6)
+
+
 def test_balanced_softmax():
     expected = [ce([v + math.log(n) for v, n in zip(r, COUNTS.tolist(), strict=True)], k) for r, k in rows()]
     np.testing.assert_allclose(lt.balanced_softmax_loss(LOGITS, Y, COUNTS), expected, rtol=1e-5)

@@ -1,63 +1,74 @@
-"""The wide part: the fingerprint linearly to the logits, beside the deep head (Wide & Deep)."""
+"""The wide expert: a logistic regression of the whole fingerprint beside the deep model."""
 
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from sklearn_ltdd import LTDDClassifier, SmilesGraphizer
 from sklearn_ltdd.nn import LTDDModule
+from sklearn_ltdd.nn._long_tail_losses import balanced_cross_entropy
 
 SMILES = ["CCO", "CCCO", "CCCCO", "OCCO", "c1ccccc1", "c1ccccc1C", "c1ccccc1CC", "c1ccccc1O"] * 3
 LABELS = ["alcohol"] * 4 * 3 + ["aromatic"] * 4 * 3
 
 
-def _batch():
-    return SmilesGraphizer(fingerprint="morgan").fit_transform(SMILES[:8]).batch(np.arange(8))
+def _batch(n=8):
+    return SmilesGraphizer(fingerprint="morgan").fit_transform(SMILES[:n]).batch(np.arange(n))
 
 
-def test_the_logits_are_the_deep_head_plus_a_linear_model_of_the_fingerprint():
+def test_the_decision_is_the_product_of_the_deep_and_the_wide_experts():
     torch.manual_seed(0)
-    module = LTDDModule(74, 3, hidden=16, fingerprint_bits=2048, wide=True).eval()
+    module = LTDDModule(74, 3, hidden=16, fingerprint_bits=2048, wide=True)
     torch.nn.init.normal_(module.wide.weight)
-    torch.nn.init.normal_(module.wide.bias)
     batch = _batch()
     with torch.no_grad():
-        logits, h = module(batch)
+        logits, h = module.eval()(batch)
         deep = module.head(h)
         linear = batch.fingerprint @ module.wide.weight.T + module.wide.bias
-    assert not torch.allclose(linear, torch.zeros_like(linear))
-    torch.testing.assert_close(logits, deep + linear)
+        torch.testing.assert_close(logits, F.log_softmax(deep, 1) + F.log_softmax(linear, 1))
+        # in training each expert's logits come apart, for their own losses
+        deep_train, _, wide_train = module.train()(batch)
+    assert deep_train.shape == wide_train.shape == (8, 3)
+    torch.testing.assert_close(wide_train, linear)
 
 
-def test_the_wide_part_starts_at_zero_and_a_reset_classifier_starts_it_again():
+def test_the_wide_expert_starts_neutral_and_needs_a_fingerprint():
     module = LTDDModule(74, 3, hidden=16, fingerprint_bits=2048, wide=True)
-    assert not module.wide.weight.any() and not module.wide.bias.any()
-    with torch.no_grad():
-        module.wide.weight.fill_(1.0)
-    head_before = module.head.lins[-1].weight.clone()
-    module.reset_classifier()
-    assert not module.wide.weight.any()
-    assert not torch.equal(module.head.lins[-1].weight, head_before)  # the head is new too
-
-
-def test_without_a_fingerprint_there_is_no_wide_part():
+    assert not module.wide.weight.any() and not module.wide.bias.any()  # uniform: adds nothing
     assert LTDDModule(74, 3, hidden=16, wide=True).wide is None
     assert LTDDModule(74, 3, hidden=16, fingerprint_bits=2048).wide is None
 
 
+def test_each_expert_learns_from_its_own_loss_only():
+    clf = LTDDClassifier(method="ce", max_epochs=2, random_state=0).fit(SMILES, LABELS)
+    net, module = clf.net_, clf.net_.module_
+    batch = _batch(16)
+    y = torch.as_tensor(clf._encoder.transform(LABELS[:8] + LABELS[12:20]))
+    targets = {"y": y, "weight": torch.ones(16), "index": torch.arange(16)}
+    module.train()
+
+    def gradients(loss_of):
+        module.zero_grad()
+        torch.manual_seed(0)  # the same fingerprint dropout mask in every pass
+        loss_of(module(batch)).backward()
+        return {n: (p.grad.clone() if p.grad is not None else torch.zeros_like(p))
+                for n, p in module.named_parameters()}  # fmt: skip
+
+    total = gradients(lambda out: net.get_loss(out, targets, training=True))
+    wide_alone = gradients(lambda out: balanced_cross_entropy(out[2], y, net.criterion_.class_counts).mean())
+    deep_alone = gradients(lambda out: net.criterion_(out[:2], targets))
+    for name, grad in total.items():
+        expected = wide_alone[name] if name.startswith("wide.") else deep_alone[name]
+        torch.testing.assert_close(grad, expected)
+    assert wide_alone["wide.weight"].abs().sum() > 0 and deep_alone["head.lins.0.weight"].abs().sum() > 0
+
+
 @pytest.mark.parametrize(
     ("params", "has_wide"),
-    [
-        ({}, True),
-        ({"method": "ce"}, True),
-        ({"fingerprint": None}, False),
-        # these losses run the head on embeddings they make (mixed, or its last features): the
-        # fingerprint has no place there, so they keep the deep path only
-        ({"method": "mixup"}, False),
-        ({"method": "ib"}, False),
-    ],
+    [({}, True), ({"method": "ce"}, True), ({"method": "mixup"}, True), ({"fingerprint": None}, False)],
 )
-def test_the_classifier_has_a_wide_part_exactly_when_its_head_runs_on_the_molecules(params, has_wide):
+def test_the_classifier_trains_a_wide_expert_exactly_when_it_reads_a_fingerprint(params, has_wide):
     clf = LTDDClassifier(max_epochs=3, warmup_epochs=1, update_every=1, random_state=0, **params)
     clf.fit(SMILES, LABELS)
     assert (clf.net_.module_.wide is not None) == has_wide

@@ -89,7 +89,7 @@ class BaselinePhase(Callback):
             net.criterion_.active = True
             return
         net.module_.freeze_encoder()
-        net.module_.reset_classifier()
+        net.module_.head.reset_parameters()
         # the new head starts from scratch: no moments of the old one, no decayed learning rate
         net.optimizer_.state.clear()
         for group in net.optimizer_.param_groups:

@@ -652,8 +652,7 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
             module__pair=isinstance(graphs, GraphStorePair),
             module__edge_drop=tuple(self.edge_drop) if self.method == "ltdd" else None,
             module__skip_head=CRITERIA[self.method].runs_head,
-            # losses that run the head themselves see the embedding only: no wide part for them
-            module__wide=self.fingerprint is not None and not CRITERIA[self.method].runs_head,
+            module__wide=self.fingerprint is not None,
             criterion=CRITERIA[self.method],
             **criterion_params,
             predict_nonlinearity=softmax,

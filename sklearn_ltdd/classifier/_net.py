@@ -15,6 +15,9 @@ from skorch import NeuralNet
 from skorch.callbacks import PrintLog
 from skorch.utils import Ansi, to_tensor
 
+from ..nn._criteria import weighted_mean
+from ..nn._long_tail_losses import balanced_cross_entropy
+
 __all__ = ["LTDDNet", "softmax"]
 
 
@@ -45,7 +48,11 @@ class LTDDNet(NeuralNet):
         y_true = to_tensor(y_true, device=self.device)
         if not training:  # validation loss: plain cross-entropy of the clean graphs
             return F.cross_entropy(y_pred[0], y_true["y"])
-        return self.criterion_(y_pred, y_true, head=self.module_.head)
+        loss = self.criterion_(y_pred[:2], y_true, head=self.module_.head)
+        if len(y_pred) == 3:  # the wide expert: the fingerprint's class-balanced logistic regression
+            wide = balanced_cross_entropy(y_pred[2], y_true["y"], self.criterion_.class_counts)
+            loss = loss + weighted_mean(wide, y_true["weight"])
+        return loss
 
     def embed_dataset(self, dataset) -> torch.Tensor:
         """Unit embeddings of clean graphs, module in eval mode, on the net's device."""

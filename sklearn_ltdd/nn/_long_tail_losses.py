@@ -12,6 +12,7 @@ import torch.nn.functional as F
 
 __all__ = [
     "BASELINES",
+    "balanced_cross_entropy",
     "balanced_softmax_loss",
     "cdt_logits",
     "class_balanced_focal_loss",
@@ -31,6 +32,12 @@ BASELINES = {
     "mixup": "mixup of graph embeddings, λ ~ Beta(1, 1)",
     "decoupling": "cross-entropy, then the head re-trained on class-balanced batches (last fifth)",
 }
+
+
+def balanced_cross_entropy(logits: torch.Tensor, y: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy scaled by w_y = n / (C · n_y), scikit-learn's "balanced" class weights (mean 1)."""
+    weights = counts.sum() / (len(counts) * counts)
+    return weights[y] * F.cross_entropy(logits, y, reduction="none")
 
 
 def cost_sensitive_loss(logits: torch.Tensor, y: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:

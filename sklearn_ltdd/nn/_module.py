@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch_geometric.data import Batch
 from torch_geometric.nn import MLP
@@ -28,9 +29,11 @@ class LTDDModule(nn.Module):
     A pair of batches (reactants, products) shares the encoder and concatenates the two
     embeddings. With ``fingerprint_bits`` set, the batch's ``fingerprint`` passes through a
     learned projection (Dropout → Linear → BatchNorm → ReLU, ``hidden`` wide) that is joined to the graph
-    embedding, so the contrastive losses and the head both see it; with ``wide`` also set, a
-    linear map of the fingerprint adds to the head's logits (Wide & Deep: the network contains
-    a logistic regression of the fingerprint, which no 2048 → ``hidden`` projection loses).
+    embedding, so the contrastive losses and the head both see it. With ``wide`` also set, a
+    second expert, a linear map of the whole fingerprint (a logistic regression, which no
+    2048 → ``hidden`` projection loses), trains beside the deep one on its own loss: in
+    training ``forward`` returns its logits third; in eval mode the logits are the sum of the
+    two experts' log-probabilities (their product of probabilities).
     With ``edge_drop`` set, training mode augments like dropout does: the batch of B graphs
     becomes one batch of its views (one per drop probability, stacked, so the encoder runs
     once), the embeddings have a
@@ -73,21 +76,14 @@ class LTDDModule(nn.Module):
         # three hidden blocks of Linear → BatchNorm → ReLU, then a linear layer to the classes
         width = hidden * (2 if pair else 1) + (hidden if fingerprint_bits else 0)
         self.head = MLP([width, hidden, hidden, hidden, n_classes], norm="batch_norm", act="relu")
-        # the wide part: every fingerprint bit straight to the logits, so the network contains a
-        # linear model of the fingerprint; it starts at zero, so at first the deep part decides
+        # the wide expert: a logistic regression of the whole fingerprint beside the deep model
         self.wide = nn.Linear(fingerprint_bits, n_classes) if wide and fingerprint_bits else None
-        self.reset_classifier(head=False)
+        if self.wide is not None:  # from zero, as a logistic regression starts: uniform, neutral
+            nn.init.zeros_(self.wide.weight)
+            nn.init.zeros_(self.wide.bias)
         self.edge_drop = None if edge_drop is None else tuple(edge_drop)
         self.encoder_frozen = False
         self.skip_head = skip_head
-
-    def reset_classifier(self, head: bool = True) -> None:
-        """Initialise the classifier afresh: the head's weights, and the wide part at zero."""
-        if head:
-            self.head.reset_parameters()
-        if self.wide is not None:
-            nn.init.zeros_(self.wide.weight)
-            nn.init.zeros_(self.wide.bias)
 
     def freeze_encoder(self) -> None:
         """Stop training the encoder (and fingerprint branch): no gradients, fixed BatchNorm statistics."""
@@ -138,9 +134,11 @@ class LTDDModule(nn.Module):
             h = self.embed(stack_views(edge_drop_views(graphs, self.edge_drop)))
         else:
             n_graphs, h = None, self.embed(graphs)
-        if self.training and self.skip_head:
-            return None, h
-        logits = self.head(h[:n_graphs])
-        if self.wide is not None:
-            logits = logits + self.wide(self._fingerprint(graphs))
-        return logits, h
+        logits = None if self.training and self.skip_head else self.head(h[:n_graphs])
+        if self.wide is None:
+            return logits, h
+        wide = self.wide(self._fingerprint(graphs))
+        if self.training:  # each expert learns from its own loss
+            return logits, h, wide
+        # the product of the two experts' probabilities (a sum of log-probabilities)
+        return F.log_softmax(logits, dim=1) + F.log_softmax(wide, dim=1), h
