@@ -696,7 +696,9 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
     def predict_proba(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
         """The network's class probabilities, columns in ``classes_`` order.
 
-        They are not adjusted for the class prior, as with sklearn's decision-changing wrappers:
+        With ``fingerprint="morgan"`` they are the normalised product of the two experts' (the
+        deep model's and the fingerprint's class-balanced logistic regression's). They are not
+        adjusted for the class prior, as with sklearn's decision-changing wrappers:
         calibration, log-loss and ROC-AUC read them as they are. ``predict`` takes the argmax of
         :meth:`decision_function`, which with ``decision="logit_adjusted"`` subtracts
         τ · log π (τ = ``logit_adjustment_``) from their logarithm.
