@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from skorch.callbacks import Callback
 
 from sklearn_ltdd import LTDDClassifier, SmilesGraphizer
 from sklearn_ltdd.nn import LTDDModule
@@ -74,3 +75,37 @@ def test_the_classifier_trains_a_wide_expert_exactly_when_it_reads_a_fingerprint
     assert (clf.net_.module_.wide is not None) == has_wide
     if has_wide:  # it trained
         assert clf.net_.module_.wide.weight.abs().sum() > 0
+
+
+def test_decoupling_keeps_the_wide_expert_it_trained_when_batches_become_balanced():
+    # the wide expert is balanced by its loss; balanced batches would balance it twice
+    y = ["a"] * 20 + ["b"] * 4
+    clf = LTDDClassifier(method="decoupling", max_epochs=10, validation_fraction=0, early_stopping=None,
+                         random_state=0)  # fmt: skip
+    weights = []
+
+    class WideWeights(Callback):  # the wide expert's weights after every epoch
+        def on_epoch_end(self, net, **kwargs):
+            weights.append((net.history[-1]["phase"], net.module_.wide.weight.detach().clone()))
+
+    build = clf._build_net
+
+    def with_probe(*args):
+        net = build(*args)
+        net.callbacks.append(("wide_weights", WideWeights()))
+        return net
+
+    clf._build_net = with_probe
+    clf.fit(SMILES, y)
+    second = [w for phase, w in weights if phase == "decoupling-second"]
+    first = [w for phase, w in weights if phase == "decoupling-first"]
+    assert len(first) >= 2 and len(second) >= 2
+    assert not torch.equal(first[0], first[-1])  # it trained in the first phase
+    for w in second:  # and not in the second
+        torch.testing.assert_close(w, first[-1], rtol=0, atol=0)
+
+
+def test_a_model_saved_before_the_wide_expert_still_predicts():
+    clf = LTDDClassifier(max_epochs=3, warmup_epochs=1, update_every=1, random_state=0).fit(SMILES, LABELS)
+    del clf.net_.module_._modules["wide"]  # as a module pickled before the attribute existed
+    assert clf.predict(SMILES[:4]).shape == (4,)

@@ -105,8 +105,9 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
     supervised contrastive loss (warm-up), then with the sub-cluster contrastive loss (term A
     within a sample's balanced sub-cluster, term B across the other sub-clusters of its class)
     plus a cross-entropy whose class weights grow as a class's centroid (and sub-cluster
-    centroids) come closer to another class; a linear model of the fingerprint adds to the
-    head's logits (Wide & Deep). Sub-clusters, weights and τ2 are recomputed every
+    centroids) come closer to another class. Beside it a logistic regression of the whole
+    fingerprint trains on its own class-balanced loss, and the two experts' probabilities are
+    multiplied. Sub-clusters, weights and τ2 are recomputed every
     ``update_every`` epochs. The checkpoint with the best validation balanced accuracy is kept,
     training stops when it has not improved for ``early_stopping`` epochs, and the decision is
     logit-adjusted for balanced accuracy (its strength chosen on the validation set).
@@ -143,10 +144,10 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
     fingerprint : {"morgan", None}, default="morgan"
         ``"morgan"`` joins a learned ``hidden``-wide projection of a 2048-bit radius-2 Morgan
         fingerprint (for reactions: products minus reactants, counts) to the graph embedding,
-        so the contrastive losses and the head both see it, and adds a linear model of the full
-        fingerprint to the head's logits (a wide part, which starts at zero; not for ``"mixup"``
-        and ``"ib"``, whose losses run the head on embeddings alone), so the network contains
-        the fingerprint's logistic regression; None uses the graph alone, as the paper does.
+        so the contrastive losses and the head both see it, and trains a second expert beside
+        the network, a linear model of the whole fingerprint (a logistic regression, from zero,
+        on its own class-balanced cross-entropy, from the first epoch), whose probabilities
+        multiply the network's; None uses the graph alone, as the paper does.
         Graphs passed in place of SMILES need ``SmilesGraphizer(fingerprint="morgan")``.
     hidden : int, default=128
         Width of the encoder layers, the fingerprint projection and the classifier's hidden layers.
@@ -160,9 +161,10 @@ class LTDDClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transform
     weight_decay : float, default=3e-4
     lr_gamma : float, default=0.99
     warmup_epochs : int, default=10
-        Epochs of SupCon-only warm-up (T0), which train the encoder alone (the classifier head
-        does not run); 0 switches warm-up off. With ``method="ltdd"``, ``max_epochs`` must be
-        larger, or ``fit`` raises a ValueError: a model whose head never trained is not returned.
+        Epochs of SupCon-only warm-up (T0), which train the encoder (and the fingerprint's
+        wide expert) but not the classifier head; 0 switches warm-up off. With
+        ``method="ltdd"``, ``max_epochs`` must be larger, or ``fit`` raises a ValueError: a
+        model whose head never trained is not returned.
     update_every : int, default=10
         Re-cluster and re-weight every K epochs after warm-up.
     dynamic : bool, default=True

@@ -1,8 +1,9 @@
 """The skorch net of LTDDClassifier: skorch's own training and validation steps, LTDD's criteria.
 
 The module augments in training mode and returns ``(logits, embeddings)``; the criterion chosen
-by ``method`` turns that into the loss. Batches come from device-resident graph stores, and
-skorch's ``to_tensor`` moves anything that is not there yet.
+by ``method`` turns that into the loss, to which the fingerprint's wide expert, when there is one
+(a third output in training), adds its own class-balanced cross-entropy. Batches come from
+device-resident graph stores, and skorch's ``to_tensor`` moves anything that is not there yet.
 """
 
 from __future__ import annotations

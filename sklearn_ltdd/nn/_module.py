@@ -24,7 +24,8 @@ FINGERPRINT_DROPOUT = 0.5
 
 
 class LTDDModule(nn.Module):
-    """Encoder plus classifier; ``forward`` returns ``(logits, embeddings)``.
+    """Encoder plus classifier; ``forward`` returns ``(logits, embeddings)`` (in training, with a
+    wide expert, ``(logits, embeddings, wide_logits)``).
 
     A pair of batches (reactants, products) shares the encoder and concatenates the two
     embeddings. With ``fingerprint_bits`` set, the batch's ``fingerprint`` passes through a
@@ -86,10 +87,16 @@ class LTDDModule(nn.Module):
         self.skip_head = skip_head
 
     def freeze_encoder(self) -> None:
-        """Stop training the encoder (and fingerprint branch): no gradients, fixed BatchNorm statistics."""
+        """Stop training the encoder (and fingerprint branch): no gradients, fixed BatchNorm statistics.
+
+        The wide expert stops too: it is balanced by its loss, and class-balanced batches after
+        the freeze (decoupling) would balance it a second time.
+        """
         for part in self._embedding_parts():
             part.requires_grad_(False)
             part.eval()
+        if getattr(self, "wide", None) is not None:
+            self.wide.requires_grad_(False)
         self.encoder_frozen = True
 
     def _embedding_parts(self) -> list[nn.Module]:
@@ -135,7 +142,7 @@ class LTDDModule(nn.Module):
         else:
             n_graphs, h = None, self.embed(graphs)
         logits = None if self.training and self.skip_head else self.head(h[:n_graphs])
-        if self.wide is None:
+        if getattr(self, "wide", None) is None:  # models saved before the wide expert have none
             return logits, h
         wide = self.wide(self._fingerprint(graphs))
         if self.training:  # each expert learns from its own loss
