@@ -1,5 +1,7 @@
 """The wide expert: a logistic regression of the whole fingerprint beside the deep model."""
 
+import pickle
+
 import numpy as np
 import pytest
 import torch
@@ -107,5 +109,6 @@ def test_decoupling_keeps_the_wide_expert_it_trained_when_batches_become_balance
 
 def test_a_model_saved_before_the_wide_expert_still_predicts():
     clf = LTDDClassifier(max_epochs=3, warmup_epochs=1, update_every=1, random_state=0).fit(SMILES, LABELS)
-    del clf.net_.module_._modules["wide"]  # as a module pickled before the attribute existed
+    del clf.net_.module_._modules["wide"]  # as a module made before the attribute existed
+    clf = pickle.loads(pickle.dumps(clf))  # saved and loaded
     assert clf.predict(SMILES[:4]).shape == (4,)

@@ -91,7 +91,7 @@ def _load(dataset: str, data_home: str | None, mapped: bool = False) -> tuple[np
 
 
 def _template_task(frame: pd.DataFrame, min_count: int) -> tuple[np.ndarray, np.ndarray]:
-    """USPTO-50k products labelled by their reaction template, templates with ``min_count`` reactions up."""
+    """USPTO-50k products labelled by reaction template, for templates of at least ``min_count`` reactions."""
     counts = frame["reaction_smarts"].value_counts()
     keep = frame["reaction_smarts"].isin(counts.index[counts >= min_count]).to_numpy()
     return frame["prod_smiles"].to_numpy(dtype=object)[keep], frame["reaction_smarts"].to_numpy(dtype=object)[

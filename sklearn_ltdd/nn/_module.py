@@ -34,10 +34,9 @@ class LTDDModule(nn.Module):
     second expert, a linear map of the whole fingerprint (a logistic regression, which no
     2048 → ``hidden`` projection loses), trains beside the deep one on its own loss: in
     training ``forward`` returns its logits third; in eval mode the logits are the sum of the
-    two experts' log-probabilities (their product of probabilities).
-    With ``edge_drop`` set, training mode augments like dropout does: the batch of B graphs
-    becomes one batch of its views (one per drop probability, stacked, so the encoder runs
-    once), the embeddings have a
+    two experts' log-probabilities (their product of probabilities). With ``edge_drop`` set,
+    training mode augments like dropout does: the batch of B graphs becomes one batch of its
+    views (one per drop probability, stacked, so the encoder runs once), the embeddings have a
     row per view and graph, and the logits are those of view 0. In eval mode the graphs are
     used as they are. ``skip_head`` leaves the head out of training-mode passes, for losses that
     need no logits (LTDD's warm-up, toggled every epoch) or run the head themselves (mixup, IB).
@@ -86,6 +85,10 @@ class LTDDModule(nn.Module):
         self.encoder_frozen = False
         self.skip_head = skip_head
 
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        self._modules.setdefault("wide", None)  # models saved before the wide expert have none
+
     def freeze_encoder(self) -> None:
         """Stop training the encoder (and fingerprint branch): no gradients, fixed BatchNorm statistics.
 
@@ -95,7 +98,7 @@ class LTDDModule(nn.Module):
         for part in self._embedding_parts():
             part.requires_grad_(False)
             part.eval()
-        if getattr(self, "wide", None) is not None:
+        if self.wide is not None:
             self.wide.requires_grad_(False)
         self.encoder_frozen = True
 
@@ -142,7 +145,7 @@ class LTDDModule(nn.Module):
         else:
             n_graphs, h = None, self.embed(graphs)
         logits = None if self.training and self.skip_head else self.head(h[:n_graphs])
-        if getattr(self, "wide", None) is None:  # models saved before the wide expert have none
+        if self.wide is None:
             return logits, h
         wide = self.wide(self._fingerprint(graphs))
         if self.training:  # each expert learns from its own loss
