@@ -11,7 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from sklearn_ltdd import LTDDClassifier
+from sklearn_ltdd import BaselineClassifier, LTDDClassifier
 from sklearn_ltdd.datasets import load_solubility, make_long_tailed
 from sklearn_ltdd.plotting import plot_class_accuracy, plot_embedding, plot_training, plot_weights
 
@@ -23,8 +23,8 @@ def main() -> None:
     train, test = data.split == "train", data.split == "test"
     keep = make_long_tailed(data.target[train], imbalance_ratio=10, random_state=0)
     X, y = data.data[train][keep], data.target[train][keep]
-    models = {name: LTDDClassifier(method=method, max_epochs=100, random_state=0).fit(X, y)
-              for name, method in (("CE", "ce"), ("LTDD", "ltdd"))}  # fmt: skip
+    models = {"CE": BaselineClassifier(loss="ce", max_epochs=100, random_state=0).fit(X, y),
+              "LTDD": LTDDClassifier(max_epochs=100, random_state=0).fit(X, y)}  # fmt: skip
     OUT.mkdir(parents=True, exist_ok=True)
 
     plot_class_accuracy(models, data.data[test], data.target[test], y)

@@ -8,7 +8,8 @@ Subpackages, one concept each:
 - :mod:`sklearn_ltdd.featurize` -- SMILES checks, ``MorganFingerprint``, ``SmilesGraphizer``
   and the packed ``GraphStore``.
 - :mod:`sklearn_ltdd.nn` -- the GCN, edge-drop views, contrastive losses and separability weights.
-- :mod:`sklearn_ltdd.classifier` -- ``LTDDClassifier``, trained with skorch.
+- :mod:`sklearn_ltdd.classifier` -- ``LTDDClassifier`` (its knobs ``SubclusterContrast`` and
+  ``SubclusterSchedule``) and the Table-2 baselines' ``BaselineClassifier``, trained with skorch.
 - :mod:`sklearn_ltdd.cluster` -- ``BalancedSubcluster``, the paper's size-balanced sub-clustering.
 
 The estimators are importable from the top level; torch loads only when one that needs it
@@ -21,6 +22,9 @@ __version__ = "0.1.0.dev0"
 
 _LAZY = {
     "LTDDClassifier": "sklearn_ltdd.classifier",
+    "BaselineClassifier": "sklearn_ltdd.classifier",
+    "SubclusterContrast": "sklearn_ltdd.classifier",
+    "SubclusterSchedule": "sklearn_ltdd.classifier",
     "BalancedSubcluster": "sklearn_ltdd.cluster",
     "SmilesGraphizer": "sklearn_ltdd.featurize",
     "GraphStore": "sklearn_ltdd.featurize",

@@ -9,10 +9,12 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sklearn_ltdd import LTDDClassifier
-from sklearn_ltdd.classifier._baselines import BaselinePhase, TrainingSampler
+from sklearn_ltdd import BaselineClassifier
+from sklearn_ltdd.classifier import BASELINE_LOSSES
+from sklearn_ltdd.classifier._data import TrainingSampler
+from sklearn_ltdd.classifier._phases import Phase, Phases
 from sklearn_ltdd.datasets import load_solubility, make_long_tailed
-from sklearn_ltdd.nn import _long_tail_losses as lt
+from sklearn_ltdd.nn.losses import _long_tail as lt
 
 LOGITS = torch.tensor([[2.0, -1.0, 0.5], [0.1, 0.3, -0.2], [-1.0, 1.5, 0.0], [0.0, 0.0, 3.0]])
 Y = torch.tensor([0, 1, 1, 2])
@@ -95,9 +97,10 @@ def test_training_sampler_visits_its_positions_then_balances_classes():
     torch.manual_seed(0)
     y = torch.tensor([0] * 900 + [1] * 90 + [2] * 10)
     assert sorted(TrainingSampler(y.numpy(), np.array([5, 5, 7]))) == [5, 5, 7]  # a resampled epoch
-    sampler = TrainingSampler(y.numpy())
+    phases = Phases([Phase("ce", epochs=1), Phase("decoupling", retrain_head=True)])
+    sampler = TrainingSampler(y.numpy(), phases=phases)
     assert sorted(sampler) == list(range(1000))  # a permutation first
-    sampler.balanced = True
+    phases.enter("decoupling")
     drawn = torch.bincount(y[list(sampler)], minlength=3).numpy()
     assert len(list(sampler)) == 1000
     np.testing.assert_allclose(drawn / 1000, [1 / 3] * 3, atol=0.05)
@@ -108,9 +111,9 @@ KEEP = make_long_tailed(DATA.target, imbalance_ratio=8, random_state=0)
 FAST = {"max_epochs": 5, "hidden": 16, "batch_size": 32, "random_state": 0}
 
 
-@pytest.mark.parametrize("method", sorted(lt.BASELINES))
-def test_every_baseline_trains_and_predicts(method):
-    clf = LTDDClassifier(method=method, **FAST).fit(DATA.data[KEEP], DATA.target[KEEP])
+@pytest.mark.parametrize("loss", sorted(BASELINE_LOSSES))
+def test_every_baseline_trains_and_predicts(loss):
+    clf = BaselineClassifier(loss=loss, **FAST).fit(DATA.data[KEEP], DATA.target[KEEP])
     proba = clf.predict_proba(DATA.data[:20])
     np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
     assert np.isfinite(clf.history_[:, "train_loss"]).all()
@@ -118,7 +121,7 @@ def test_every_baseline_trains_and_predicts(method):
 
 def test_decoupling_freezes_the_encoder_and_retrains_the_head(monkeypatch):
     snapshots = {}
-    switch = BaselinePhase.on_epoch_begin
+    switch = Phases.on_epoch_begin
 
     def remember_encoder_at_switch(self, net, **kwargs):
         switch(self, net, **kwargs)
@@ -126,12 +129,12 @@ def test_decoupling_freezes_the_encoder_and_retrains_the_head(monkeypatch):
             snapshots["encoder"] = copy.deepcopy(net.module_.encoder.state_dict())
             snapshots["head"] = copy.deepcopy(net.module_.head.state_dict())
 
-    monkeypatch.setattr(BaselinePhase, "on_epoch_begin", remember_encoder_at_switch)
-    clf = LTDDClassifier(
-        method="decoupling", validation_fraction=0, early_stopping=None, **{**FAST, "max_epochs": 10}
+    monkeypatch.setattr(Phases, "on_epoch_begin", remember_encoder_at_switch)
+    clf = BaselineClassifier(
+        loss="decoupling", validation_fraction=0, early_stopping=None, **{**FAST, "max_epochs": 10}
     )
     clf.fit(DATA.data[KEEP], DATA.target[KEEP])
-    assert clf.history_[:, "phase"] == ["decoupling-first"] * 8 + ["decoupling-second"] * 2
+    assert clf.history_[:, "phase"] == ["ce"] * 8 + ["decoupling"] * 2
     assert not any(p.requires_grad for p in clf.net_.module_.encoder.parameters())
     for name, value in clf.net_.module_.encoder.state_dict().items():  # weights and BatchNorm statistics
         torch.testing.assert_close(value, snapshots["encoder"][name])
@@ -140,6 +143,8 @@ def test_decoupling_freezes_the_encoder_and_retrains_the_head(monkeypatch):
 
 
 def test_ib_switches_at_half_time():
-    clf = LTDDClassifier(method="ib", validation_fraction=0, early_stopping=None, **{**FAST, "max_epochs": 4})
+    clf = BaselineClassifier(
+        loss="ib", validation_fraction=0, early_stopping=None, **{**FAST, "max_epochs": 4}
+    )
     clf.fit(DATA.data[KEEP], DATA.target[KEEP])
-    assert clf.history_[:, "phase"] == ["ib-first"] * 2 + ["ib-second"] * 2
+    assert clf.history_[:, "phase"] == ["ce"] * 2 + ["ib"] * 2

@@ -21,8 +21,14 @@ from sklearn.utils.estimator_checks import (
     check_set_params,
 )
 
-from sklearn_ltdd import LTDDClassifier, SmilesGraphizer
-from sklearn_ltdd.classifier import _schedule
+from sklearn_ltdd import (
+    BaselineClassifier,
+    LTDDClassifier,
+    SmilesGraphizer,
+    SubclusterContrast,
+    SubclusterSchedule,
+)
+from sklearn_ltdd.classifier import _ltdd_schedule as _schedule
 from sklearn_ltdd.classifier._data import oversample, stratified_holdout
 from sklearn_ltdd.datasets import load_solubility, make_long_tailed
 from sklearn_ltdd.featurize import InvalidSmilesError
@@ -34,14 +40,15 @@ X_TRAIN, Y_TRAIN = DATA.data[TRAIN], DATA.target[TRAIN]
 X_TEST, Y_TEST = DATA.data[TEST], DATA.target[TEST]
 SMALL = np.random.default_rng(0).choice(len(X_TRAIN), 90, replace=False)
 X_SMALL, Y_SMALL = X_TRAIN[SMALL], Y_TRAIN[SMALL]
-FAST = {
-    "max_epochs": 3,
-    "warmup_epochs": 1,
-    "update_every": 1,
-    "batch_size": 32,
-    "hidden": 16,
-    "random_state": 0,
-}
+RUN = {"max_epochs": 3, "batch_size": 32, "hidden": 16, "random_state": 0}
+
+
+def schedule(**params) -> SubclusterSchedule:
+    """A short schedule: one warm-up epoch, re-clustering every epoch."""
+    return SubclusterSchedule(**{"warmup_epochs": 1, "update_every": 1, **params})
+
+
+FAST = {**RUN, "schedule": schedule()}
 
 
 def test_is_a_classifier_and_cv_stratifies():
@@ -55,9 +62,12 @@ def test_sklearn_api_checks():
     for check in (check_no_attributes_set_in_init, check_parameters_default_constructible,
                   check_get_params_invariance, check_set_params):  # fmt: skip
         check(name, LTDDClassifier())
-    clf = LTDDClassifier(lr=0.01, weighting="subcluster")
-    assert clone(clf).get_params() == clf.get_params()
-    assert clf.set_params(beta=0.5).beta == 0.5
+    clf = LTDDClassifier(lr=0.01, schedule=SubclusterSchedule(weighting="subcluster"))
+    cloned = clone(clf)
+    assert cloned.get_params(deep=True).keys() == clf.get_params(deep=True).keys()
+    assert cloned.schedule is not clf.schedule and cloned.schedule.weighting == "subcluster"
+    clf.set_params(contrast=SubclusterContrast(), contrast__beta=0.5)
+    assert clf.contrast.beta == 0.5
 
 
 def test_learns_a_long_tailed_task():
@@ -79,18 +89,20 @@ def test_learns_a_long_tailed_task():
 
 
 REFERENCE_CODE_KNOBS = {
-    "tau2": "adaptive",
-    "cluster_method": "kmeans",
-    "weight_formula": "code",
-    "resample": True,
-    "weighting": "subcluster",
+    "contrast": SubclusterContrast(tau2="adaptive"),
+    "schedule": schedule(
+        cluster_method="kmeans", weight_formula="code", resample=True, weighting="subcluster"
+    ),
 }
 
 
-@pytest.mark.parametrize("params", [{}, {"method": "ce"}, REFERENCE_CODE_KNOBS])
-def test_same_seed_same_predictions(params, assert_same_predictions):
-    first = LTDDClassifier(**FAST, **params).fit(X_SMALL, Y_SMALL).predict_proba(X_TEST[:20])
-    second = LTDDClassifier(**FAST, **params).fit(X_SMALL, Y_SMALL).predict_proba(X_TEST[:20])
+@pytest.mark.parametrize(
+    "make", [lambda: LTDDClassifier(**FAST), lambda: BaselineClassifier(**RUN),
+             lambda: LTDDClassifier(**{**FAST, **REFERENCE_CODE_KNOBS})], ids=["ltdd", "ce", "reference-code"]
+)  # fmt: skip
+def test_same_seed_same_predictions(make, assert_same_predictions):
+    first = make().fit(X_SMALL, Y_SMALL).predict_proba(X_TEST[:20])
+    second = make().fit(X_SMALL, Y_SMALL).predict_proba(X_TEST[:20])
     assert_same_predictions(first, second)
 
 
@@ -103,8 +115,8 @@ def test_schedule(monkeypatch):
         return original(self, net, dataset, epoch)
 
     monkeypatch.setattr(_schedule.Recluster, "update", recording)
-    params = {**FAST, "max_epochs": 9, "warmup_epochs": 2, "update_every": 3}
-    clf = LTDDClassifier(**params).fit(X_SMALL, Y_SMALL)
+    params = {**RUN, "max_epochs": 9}
+    clf = LTDDClassifier(**params, schedule=schedule(warmup_epochs=2, update_every=3)).fit(X_SMALL, Y_SMALL)
     assert updates == [2, 5, 8]
     assert clf.history_[:, "phase"] == ["warmup"] * 2 + ["ltdd"] * 7
     # loss terms are summed on the device and recorded once per epoch, never per batch
@@ -112,10 +124,14 @@ def test_schedule(monkeypatch):
     assert np.isnan(clf.history_[0]["ce_loss"]) and clf.history_[2]["ce_loss"] > 0  # per-epoch means
     assert clf.history_[0]["contrastive_loss"] > 0
     updates.clear()
-    LTDDClassifier(**{**params, "dynamic": False}).fit(X_SMALL, Y_SMALL)
+    LTDDClassifier(**params, schedule=schedule(warmup_epochs=2, update_every=3, dynamic=False)).fit(
+        X_SMALL, Y_SMALL
+    )
     assert updates == [2]
     updates.clear()
-    no_warmup = LTDDClassifier(**{**params, "warmup_epochs": 0}).fit(X_SMALL, Y_SMALL)
+    no_warmup = LTDDClassifier(**params, schedule=schedule(warmup_epochs=0, update_every=3)).fit(
+        X_SMALL, Y_SMALL
+    )
     assert updates == [0, 3, 6] and no_warmup.history_[0]["phase"] == "ltdd"
 
 
@@ -130,13 +146,13 @@ def test_cross_validation_and_grid_search_in_parallel():
     scores = cross_val_score(LTDDClassifier(**FAST), X_SMALL, Y_SMALL, cv=3, scoring=balanced_f1_scorer)
     assert scores.shape == (3,) and np.all((scores >= 0) & (scores <= 1))
     search = GridSearchCV(
-        make_pipeline(SmilesGraphizer(), LTDDClassifier(**FAST, method="ce")),
-        {"ltddclassifier__lr": [1e-3, 1e-2]},
+        make_pipeline(SmilesGraphizer(), LTDDClassifier(**FAST)),
+        {"ltddclassifier__schedule__weighting": ["both", "none"]},  # an ablation of Table 4
         cv=2,
         n_jobs=2,
         scoring=balanced_f1_scorer,
     ).fit(X_SMALL, Y_SMALL)
-    assert search.best_params_["ltddclassifier__lr"] in (1e-3, 1e-2)
+    assert search.best_params_["ltddclassifier__schedule__weighting"] in ("both", "none")
     assert search.predict(X_TEST[:5]).shape == (5,)
 
 
@@ -172,15 +188,14 @@ def test_sample_weight(assert_same_predictions):
     # a class with zero weight is never learned from: its probability falls
     zero_high = np.where(Y_SMALL == "high", 0.0, 1.0)
     params = {
-        **FAST,
-        "method": "ce",
+        **RUN,
         "max_epochs": 10,
         "lr": 1e-2,
         "validation_fraction": 0,
         "early_stopping": None,
     }  # last epoch
-    weighted = LTDDClassifier(**params).fit(X_SMALL, Y_SMALL, sample_weight=zero_high)
-    plain = LTDDClassifier(**params).fit(X_SMALL, Y_SMALL)
+    weighted = BaselineClassifier(**params).fit(X_SMALL, Y_SMALL, sample_weight=zero_high)
+    plain = BaselineClassifier(**params).fit(X_SMALL, Y_SMALL)
     high = list(plain.classes_).index("high")
     assert weighted.predict_proba(X_TEST)[:, high].mean() < plain.predict_proba(X_TEST)[:, high].mean()
     with pytest.raises(ValueError, match="sample_weight"):
@@ -211,9 +226,9 @@ def test_bad_input():
     with pytest.raises(InvalidSmilesError, match="row 1: 'C1CC'"):
         LTDDClassifier(**FAST).fit(["CCO", "C1CC", "CCN"], ["a", "b", "a"])
     with pytest.raises(ValueError, match="edge_drop must be two probabilities"):
-        LTDDClassifier(**FAST, edge_drop=(0.1,)).fit(X_SMALL, Y_SMALL)
+        LTDDClassifier(**FAST, contrast=SubclusterContrast(edge_drop=(0.1,))).fit(X_SMALL, Y_SMALL)
     with pytest.raises(ValueError, match=r"edge_drop must be two probabilities .*\(0\.1, None\)"):
-        LTDDClassifier(**FAST, edge_drop=(0.1, None)).fit(X_SMALL, Y_SMALL)
+        LTDDClassifier(**FAST, contrast=SubclusterContrast(edge_drop=(0.1, None))).fit(X_SMALL, Y_SMALL)
     with pytest.raises(TypeError, match="not an iterator"):
         LTDDClassifier(**FAST).fit((s for s in X_SMALL), Y_SMALL)
 
@@ -252,9 +267,11 @@ def test_a_fit_shorter_than_the_warmup_is_refused():
     with pytest.raises(ValueError, match=r"max_epochs=3 leaves no epoch after the warm-up .*=10"):
         LTDDClassifier(max_epochs=3).fit(X_SMALL, Y_SMALL)
     with pytest.raises(ValueError, match="max_epochs=2 leaves no epoch after the warm-up"):
-        LTDDClassifier(**{**FAST, "max_epochs": 2, "warmup_epochs": 2}).fit(X_SMALL, Y_SMALL)
+        LTDDClassifier(**{**FAST, "max_epochs": 2, "schedule": schedule(warmup_epochs=2)}).fit(
+            X_SMALL, Y_SMALL
+        )
     # the baselines have no warm-up
-    ce = LTDDClassifier(method="ce", max_epochs=1, hidden=16).fit(X_SMALL, Y_SMALL)
+    ce = BaselineClassifier(max_epochs=1, hidden=16).fit(X_SMALL, Y_SMALL)
     assert ce.history_[-1, "epoch"] == 1
 
 
@@ -269,7 +286,7 @@ def test_the_head_does_not_run_during_warmup(monkeypatch):
             head.register_forward_hook(lambda m, i, o: calls.append((len(net.history) - 1, m.training)))
 
     monkeypatch.setattr(_schedule.Recluster, "on_epoch_begin", spying)
-    LTDDClassifier(**{**FAST, "max_epochs": 3, "warmup_epochs": 2}).fit(X_SMALL, Y_SMALL)
+    LTDDClassifier(**{**FAST, "max_epochs": 3, "schedule": schedule(warmup_epochs=2)}).fit(X_SMALL, Y_SMALL)
     assert {epoch for epoch, training in calls if training} == {2}
     assert {epoch for epoch, training in calls if not training} == {0, 1, 2}  # validation every epoch
 
@@ -278,8 +295,8 @@ def test_the_head_does_not_run_during_warmup(monkeypatch):
 def test_model_selection_starts_after_the_warmup_and_restores_the_best_epoch(decision):
     # the kept checkpoint's τ is chosen again on the same validation set: its score is the epoch's
     # graphs alone and raw weights: their scores jump from epoch to epoch, so the best is not the last
-    params = {**FAST, "max_epochs": 10, "warmup_epochs": 3, "lr": 0.03, "decision": decision,
-              "fingerprint": None, "ema_epochs": None}  # fmt: skip
+    params = {**FAST, "max_epochs": 10, "schedule": schedule(warmup_epochs=3), "lr": 0.03,
+              "decision": decision, "fingerprint": None, "ema_epochs": None}  # fmt: skip
     X_valid, y_valid = X_TEST[:60], Y_TEST[:60]
     clf = LTDDClassifier(**params).fit(X_SMALL, Y_SMALL, validation_data=(X_valid, y_valid))
     ba, best = np.array(clf.history_[:, "valid_ba"]), clf.history_[:, "valid_ba_best"]
@@ -291,7 +308,7 @@ def test_model_selection_starts_after_the_warmup_and_restores_the_best_epoch(dec
 
 
 def test_early_stopping_patience_counts_from_the_end_of_warmup():
-    params = {**FAST, "max_epochs": 12, "warmup_epochs": 4, "early_stopping": 1}
+    params = {**FAST, "max_epochs": 12, "schedule": schedule(warmup_epochs=4), "early_stopping": 1}
     clf = LTDDClassifier(**params).fit(X_SMALL, Y_SMALL)
     # epoch 4 is the first scored, so it is the best so far: the earliest stop is after epoch 5
     assert len(clf.history_) >= 6
@@ -311,7 +328,7 @@ def test_sub_cluster_ids_line_up_with_the_batch_positions(monkeypatch):
         return fitted[-1]
 
     def checking_forward(self, y_pred, targets, head=None):
-        if not self.warmup:
+        if self.phases.name != "warmup":
             sub_class = fitted[-1].subcluster_class_
             owners = sub_class[self.sub[targets["index"]].cpu().numpy()].astype(np.int64)
             checked.append(np.array_equal(owners, targets["y"].cpu().numpy()))
@@ -323,7 +340,8 @@ def test_sub_cluster_ids_line_up_with_the_batch_positions(monkeypatch):
     keep = np.r_[np.flatnonzero(Y_SMALL != "high"), np.flatnonzero(Y_SMALL == "high")[:5]]
     for resample in (False, True):
         checked.clear()
-        LTDDClassifier(**{**FAST, "min_cluster_size": 3}, resample=resample).fit(X_SMALL[keep], Y_SMALL[keep])
+        short = schedule(min_cluster_size=3, resample=resample)
+        LTDDClassifier(**{**FAST, "schedule": short}).fit(X_SMALL[keep], Y_SMALL[keep])
         assert checked and all(checked)
         if not resample:  # (resampled classes are equal in size: one sub-cluster each)
             assert fitted[-1].n_subclusters_per_class_.max() > 1
@@ -334,7 +352,7 @@ def test_verbose_table_keeps_its_columns_and_sklearn_warnings_stay_inside(capsys
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a hold-out of one class must not leak sklearn's warnings
-        LTDDClassifier(**{**FAST, "max_epochs": 4, "warmup_epochs": 2}, verbose=1).fit(
+        LTDDClassifier(**{**FAST, "max_epochs": 4, "schedule": schedule(warmup_epochs=2)}, verbose=1).fit(
             X_SMALL, Y_SMALL, validation_data=(X_TEST[:4], ["low"] * 4)
         )
     lines = [line for line in capsys.readouterr().out.splitlines() if line.strip()]

@@ -1,9 +1,11 @@
-"""sklearn's full estimator-check suite on LTDDClassifier's real training path, through numeric input.
+"""sklearn's full estimator-check suite on the real training path of both estimators, through
+numeric input.
 
-sklearn's checks feed numeric 2-D arrays, and skip string-input estimators. ``NumericLTDD`` turns
-each numeric row into a two-node graph whose nodes carry the row, then hands the graphs to the
-unchanged LTDDClassifier: fit, the training step, clustering, checkpointing and prediction are all
-the real ones, so the checks exercise shapes, errors, label handling, pickling and determinism.
+sklearn's checks feed numeric 2-D arrays, and skip string-input estimators. ``NumericLTDD`` (and
+``NumericBaseline``) turns each numeric row into a two-node graph whose nodes carry the row, then
+hands the graphs to the unchanged LTDDClassifier (BaselineClassifier): fit, the training step,
+clustering, checkpointing and prediction are all the real ones, so the checks exercise shapes,
+errors, label handling, pickling and determinism.
 """
 
 import numpy as np
@@ -12,7 +14,7 @@ import torch
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from sklearn_ltdd import GraphStore, LTDDClassifier
+from sklearn_ltdd import BaselineClassifier, GraphStore, LTDDClassifier, SubclusterSchedule
 
 
 def rows_to_graphs(X: np.ndarray) -> GraphStore:
@@ -27,8 +29,8 @@ def rows_to_graphs(X: np.ndarray) -> GraphStore:
     return GraphStore(x, edge_index, ptr, ptr, edge_attr, fingerprint=fingerprint)
 
 
-class NumericLTDD(LTDDClassifier):
-    """LTDDClassifier reading numeric rows (test mode for sklearn's checks)."""
+class Numeric:
+    """A graph classifier reading numeric rows (test mode for sklearn's checks)."""
 
     def fit(self, X, y, sample_weight=None):
         X, y = validate_data(self, X, y, dtype=np.float64)
@@ -53,8 +55,16 @@ class NumericLTDD(LTDDClassifier):
         return tags
 
 
-FAST = {"max_epochs": 6, "warmup_epochs": 1, "update_every": 2, "hidden": 16, "batch_size": 16,
-        "lr": 0.01, "random_state": 0}  # fmt: skip
+class NumericLTDD(Numeric, LTDDClassifier):
+    pass
+
+
+class NumericBaseline(Numeric, BaselineClassifier):
+    pass
+
+
+RUN = {"max_epochs": 6, "hidden": 16, "batch_size": 16, "lr": 0.01, "random_state": 0}
+FAST = {**RUN, "schedule": SubclusterSchedule(warmup_epochs=1, update_every=2)}
 
 
 EXPECTED_FAILURES = {
@@ -72,7 +82,7 @@ EXPECTED_FAILURES = {
 @parametrize_with_checks(
     [
         NumericLTDD(**FAST),
-        NumericLTDD(method="ce", **FAST),
+        NumericBaseline(**RUN),
         NumericLTDD(encoder="gine", fingerprint="morgan", **FAST),
     ],
     expected_failed_checks=lambda estimator: EXPECTED_FAILURES,
@@ -81,12 +91,14 @@ def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 
 
-@pytest.mark.parametrize("method", ["ltdd", "ce"])
-def test_predictions_do_not_depend_on_sample_order(method):
+@pytest.mark.parametrize(
+    "make", [lambda: NumericLTDD(**FAST), lambda: NumericBaseline(**RUN)], ids=["ltdd", "ce"]
+)
+def test_predictions_do_not_depend_on_sample_order(make):
     rng = np.random.RandomState(0)
     X = rng.uniform(size=(40, 3))
     y = (X[:, 0] > 0.5).astype(int)
-    estimator = NumericLTDD(method=method, **FAST).fit(X, y)
+    estimator = make().fit(X, y)
     order = rng.permutation(len(X))
     shuffled, plain = estimator.predict_proba(X[order]), estimator.predict_proba(X)[order]
     np.testing.assert_allclose(shuffled, plain, rtol=1e-5)

@@ -13,12 +13,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..classifier._ltdd import PAPER_PROTOCOL
+from ..classifier import BASELINE_LOSSES, PAPER_PROTOCOL
 from ..datasets import load_hiv, load_sbap, load_solubility, load_uspto50k
 from ..featurize._cgr import CGR_MODES
 from ..metrics import balanced_accuracy_score, balanced_f1_score, long_tail_report
 from ..model_selection import imdrug_split
-from ..nn._long_tail_losses import BASELINES
 from ._fingerprint_models import FINGERPRINT_MODELS, make_fingerprint_model
 
 __all__ = ["METHODS", "run_benchmark", "summarise", "tune_threshold"]
@@ -27,7 +26,8 @@ __all__ = ["METHODS", "run_benchmark", "summarise", "tune_threshold"]
 #: number of epochs. Every row not named ``defaults*`` or ``ce_defaults`` starts from it.
 PAPER = {k: v for k, v in PAPER_PROTOCOL.items() if k != "max_epochs"}
 
-#: benchmark name → (LTDDClassifier method, parameters, whether the schedule is the package's).
+#: benchmark name → (LTDDClassifier's "ltdd" or BaselineClassifier's loss, parameters, whether the
+#: schedule is the package's; a "schedule" entry holds SubclusterSchedule's parameters).
 #: Paper-protocol rows: LTDD as published, two changes that act on binary tasks where the
 #: paper's class weights are uniform (per-sub-cluster weights; the reference code's resampling),
 #: and each optional component alone (bond-aware encoder, fingerprint fusion, logit-adjusted
@@ -37,25 +37,25 @@ PAPER = {k: v for k, v in PAPER_PROTOCOL.items() if k != "max_epochs"}
 #: the same network.
 VARIANTS = {
     "ltdd": ("ltdd", PAPER, False),
-    "ltdd_subcluster": ("ltdd", {**PAPER, "weighting": "subcluster"}, False),
-    "ltdd_resample": ("ltdd", {**PAPER, "resample": True}, False),
+    "ltdd_subcluster": ("ltdd", {**PAPER, "schedule": {"weighting": "subcluster"}}, False),
+    "ltdd_resample": ("ltdd", {**PAPER, "schedule": {"resample": True}}, False),
     "ce_resample": ("ce", {**PAPER, "resample": True}, False),
     "ltdd_gine": ("ltdd", {**PAPER, "encoder": "gine"}, False),
     "ltdd_fp": ("ltdd", {**PAPER, "fingerprint": "morgan"}, False),
     "ltdd_la": ("ltdd", {**PAPER, "decision": "logit_adjusted"}, False),
     "defaults": ("ltdd", {}, True),
     "defaults_ema": ("ltdd", {"ema_epochs": 3}, True),
-    "defaults_resample": ("ltdd", {"resample": True}, True),
+    "defaults_resample": ("ltdd", {"schedule": {"resample": True}}, True),
     "defaults_gine": ("ltdd", {"encoder": "gine"}, True),
     "defaults_nofp": ("ltdd", {"fingerprint": None}, True),
     "defaults_nofp_ema": ("ltdd", {"fingerprint": None, "ema_epochs": 3}, True),
     "defaults_gine_nofp": ("ltdd", {"fingerprint": None, "encoder": "gine"}, True),
     "defaults_argmax_nofp": ("ltdd", {"fingerprint": None, "decision": "argmax"}, True),
-    "defaults_resample_nofp": ("ltdd", {"fingerprint": None, "resample": True}, True),
+    "defaults_resample_nofp": ("ltdd", {"fingerprint": None, "schedule": {"resample": True}}, True),
     "ce_defaults_ema": ("ce", {"ema_epochs": 3}, True),
     "ce_defaults_nofp": ("ce", {"fingerprint": None}, True),
 }
-METHODS = (*VARIANTS, *BASELINES, *(f"fp_{m}" for m in FINGERPRINT_MODELS))
+METHODS = (*VARIANTS, *BASELINE_LOSSES, *(f"fp_{m}" for m in FINGERPRINT_MODELS))
 REACTION_DATASETS = {"uspto50k"}
 #: built tasks: USPTO-50k products labelled by reaction template, templates with at least this many
 #: reactions (335 classes from 20 up; 676 from 10 up, median 19 members: the longest tail), and HIV
@@ -176,25 +176,21 @@ def _fit_predict(method, features, y, train, valid, test, seed, args):
         model.fit(X[train], y[train])
         seconds = time.perf_counter() - start
         return model.predict_proba(X[valid]), model.predict_proba(X[test]), model.classes_, seconds, {}
-    from ..classifier import LTDDClassifier
+    from ..classifier import BaselineClassifier, LTDDClassifier, SubclusterSchedule
     from ..classifier._decision import adjust
 
     graphs = features.graphs()
-    classifier_method, variant, package_schedule = VARIANTS.get(method, (method, PAPER, False))
-    schedule = (
-        {} if package_schedule else {"warmup_epochs": args["warmup"], "update_every": args["update_every"]}
-    )
+    kind, variant, package_schedule = VARIANTS.get(method, (method, PAPER, False))
+    params = {**variant, "reaction_mode": features.reaction_mode, "max_epochs": args["epochs"],
+              "device": args["device"], "verbose": args["verbose"], "random_state": seed}  # fmt: skip
     start = time.perf_counter()
-    clf = LTDDClassifier(
-        method=classifier_method,
-        **variant,
-        **schedule,
-        reaction_mode=features.reaction_mode,
-        max_epochs=args["epochs"],
-        device=args["device"],
-        verbose=args["verbose"],
-        random_state=seed,
-    )
+    if kind == "ltdd":
+        schedule = params.pop("schedule", {})
+        if not package_schedule:
+            schedule = {"warmup_epochs": args["warmup"], "update_every": args["update_every"], **schedule}
+        clf = LTDDClassifier(schedule=SubclusterSchedule(**schedule) if schedule else None, **params)
+    else:
+        clf = BaselineClassifier(loss=kind, **params)
     clf.fit(graphs[train], y[train], validation_data=(graphs[valid], y[valid]))
     seconds = time.perf_counter() - start
     # graphs actually trained on: resampling changes the epoch size, early stopping the epochs

@@ -1,5 +1,21 @@
-"""LTDDClassifier and its training machinery (datasets, the skorch net, schedule callbacks)."""
+"""The graph classifiers, trained with skorch: LTDD, the Table-2 baselines, and what they share.
 
+- LTDD: ``_ltdd`` (the estimator, the method top to bottom), ``_ltdd_options`` (its knobs,
+  ``SubclusterContrast`` and ``SubclusterSchedule``), ``_ltdd_schedule`` (re-clustering callbacks).
+- The baselines: ``_baselines`` (``BaselineClassifier(loss=...)``, its two-phase losses).
+- Shared: ``_base`` (input checks, fit, predict), ``_phases`` (the phase object all parts read),
+  ``_net`` (the skorch net), ``_data``, ``_selection``, ``_decision``, ``_averaging``, ``_device``.
+"""
+
+from ._baselines import BASELINE_LOSSES, BaselineClassifier
 from ._ltdd import PAPER_PROTOCOL, LTDDClassifier
+from ._ltdd_options import SubclusterContrast, SubclusterSchedule
 
-__all__ = ["PAPER_PROTOCOL", "LTDDClassifier"]
+__all__ = [
+    "BASELINE_LOSSES",
+    "PAPER_PROTOCOL",
+    "BaselineClassifier",
+    "LTDDClassifier",
+    "SubclusterContrast",
+    "SubclusterSchedule",
+]

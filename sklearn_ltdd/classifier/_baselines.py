@@ -1,104 +1,128 @@
-"""The training schedule of the long-tail baselines: influence-balanced start, decoupled re-training,
-and the sampler that serves resampled and class-balanced epochs."""
+"""BaselineClassifier: the long-tail baselines of the paper's Table 2 on LTDD's network.
+
+Each baseline is a loss of ``LOSSES`` on clean graphs; two of them have a second phase of their
+own (``ib`` switches its loss on half-way, ``decoupling`` re-trains the head on class-balanced
+batches for the last fifth). Network, training loop, model selection and decision are LTDD's
+(:mod:`~sklearn_ltdd.classifier._base`), so a difference in scores is a difference of loss.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
-import torch
-from skorch.callbacks import Callback
-from torch.utils.data import Sampler, WeightedRandomSampler
 
-__all__ = ["PRIOR_CORRECTING", "BaselinePhase", "TrainingSampler", "switch_epoch"]
+from .._compat import StrOptions
+from ..nn import LOSSES
+from ._base import GraphClassifier
+from ._docstrings import shared_parameters
+from ._phases import Phase, Phases
 
-#: methods whose training already takes the class prior out (loss weights, a prior-shifted softmax,
-#: class-balanced batches); without a validation set their decision needs no further adjustment
-PRIOR_CORRECTING = frozenset({"cs", "bs", "cb_focal", "ib", "cdt", "decoupling"})
+__all__ = ["BASELINE_LOSSES", "BaselineClassifier"]
+
+#: ``loss`` → what it is: every loss but LTDD's
+BASELINE_LOSSES = {name: criterion.summary for name, criterion in LOSSES.items() if name != "ltdd"}
 
 
-class TrainingSampler(Sampler):
-    """The order in which an epoch visits the training set, which can switch to class-balanced draws.
+@shared_parameters
+class BaselineClassifier(GraphClassifier):
+    """A long-tail baseline of the paper's Table 2, on the network and protocol of LTDDClassifier.
 
-    ``positions`` lists the dataset positions one epoch visits (each once by default; a resampled
-    training set lists some several times), shuffled every epoch. skorch builds a new DataLoader
-    every epoch around the same sampler object, so a callback flips ``balanced`` and the next
-    epoch's batches are drawn with replacement, every class equally likely. Draws use torch's global
-    generator, which the classifier seeds. Labels are a numpy array: a fitted net keeps its sampler,
-    and only skorch's own attributes are mapped between devices when unpickling.
+    The same graph encoder, fingerprint branch and wide expert, head, training loop, checkpoint,
+    early stopping and decision as :class:`LTDDClassifier`, trained on clean graphs with one
+    loss instead of LTDD's contrastive views and re-weighting. ``BaselineClassifier(loss="ce")``
+    is a plain graph neural network classifier.
+
+    Parameters
+    ----------
+    loss : {"ce", "cs", "bs", "cb_focal", "ib", "cdt", "mixup", "decoupling"}, default="ce"
+        ``"ce"`` plain cross-entropy (vanilla), ``"cs"`` cost-sensitive CE, ``"bs"`` balanced
+        softmax, ``"cb_focal"`` class-balanced focal loss, ``"ib"`` influence-balanced loss,
+        ``"cdt"`` class-dependent temperatures, ``"mixup"`` mixup of graph embeddings,
+        ``"decoupling"`` classifier re-training on class-balanced batches (with a fresh
+        optimiser at the initial learning rate). ``"ib"`` trains with plain cross-entropy until
+        half of ``max_epochs``, ``"decoupling"`` until the last fifth, or until validation
+        stalls (see ``early_stopping``); the model kept is always from the second phase.
+    resample : bool, default=False
+        Class-balance the training set as LTDD's reference code does: every sample is kept and
+        each class is topped up with draws with replacement to the largest class's count.
+    {shared parameters}
+
+    Attributes
+    ----------
+    {shared attributes}
+    history_ : skorch.History
+        Per epoch: train/valid loss, ``valid_ba``, ``valid_bf1`` and the phase (the loss's
+        name; ``"ce"`` in the first phase of ``ib`` and ``decoupling``).
+
+    See Also
+    --------
+    LTDDClassifier : the LTDD method on the same network.
+
+    Examples
+    --------
+    >>> from sklearn_ltdd import BaselineClassifier
+    >>> smiles = ["CCO", "CCCO", "CCCCO", "c1ccccc1", "c1ccccc1C", "c1ccccc1CC"] * 4
+    >>> y = ["alcohol"] * 3 * 4 + ["aromatic"] * 3 * 4
+    >>> clf = BaselineClassifier(loss="bs", max_epochs=3, random_state=0)
+    >>> clf.fit(smiles, y).predict(["CCCCCCO", "c1ccccc1CCC"]).shape
+    (2,)
     """
 
-    def __init__(self, y: np.ndarray, positions: np.ndarray | None = None):
-        self.y = np.asarray(y)
-        self.positions = np.arange(len(self.y)) if positions is None else np.asarray(positions)
-        self.balanced = False
+    _parameter_constraints: dict = {
+        "loss": [StrOptions(set(BASELINE_LOSSES))],
+        "resample": ["boolean"],
+        **GraphClassifier._parameter_constraints,
+    }
 
-    def __len__(self) -> int:
-        return len(self.positions)
+    def __init__(
+        self,
+        *,
+        loss: str = "ce",
+        resample: bool = False,
+        reaction_mode: str | None = None,
+        atom_mapper: str | Callable | None = None,
+        encoder: str = "gcn",
+        fingerprint: str | None = "morgan",
+        hidden: int = 128,
+        n_layers: int = 3,
+        max_epochs: int = 300,
+        batch_size: int = 128,
+        lr: float = 1e-3,
+        weight_decay: float = 3e-4,
+        lr_gamma: float = 0.99,
+        decision: str = "logit_adjusted",
+        ema_epochs: float | None = None,
+        validation_fraction: float = 0.1,
+        early_stopping: int | None = 20,
+        device: str = "auto",
+        verbose: int = 0,
+        random_state: int | np.random.RandomState | None = None,
+    ):
+        super().__init__(
+            reaction_mode=reaction_mode, atom_mapper=atom_mapper, encoder=encoder, fingerprint=fingerprint,
+            hidden=hidden, n_layers=n_layers, max_epochs=max_epochs, batch_size=batch_size, lr=lr,
+            weight_decay=weight_decay, lr_gamma=lr_gamma, decision=decision, ema_epochs=ema_epochs,
+            validation_fraction=validation_fraction, early_stopping=early_stopping, device=device,
+            verbose=verbose, random_state=random_state,
+        )  # fmt: skip
+        self.loss = loss
+        self.resample = resample
 
-    def __iter__(self):
-        if not self.balanced:
-            return iter(self.positions[torch.randperm(len(self.positions)).numpy()].tolist())
-        y = torch.from_numpy(self.y)
-        weights = 1 / torch.bincount(y).double()[y]  # every class equally likely, samples uniform within
-        return iter(WeightedRandomSampler(weights, len(self.positions), replacement=True))
+    def _loss(self) -> tuple[str, dict]:
+        return self.loss, {}
 
+    def _phases(self, patience: int | None) -> Phases:
+        """One phase, or for ``ib`` and ``decoupling`` a cross-entropy phase first, which ends at
+        the latest at half-time (``ib``) or with a fifth left (``decoupling``), or when
+        validation has not improved for ``patience`` epochs."""
+        if self.loss == "ib":
+            first = Phase("ce", epochs=self.max_epochs // 2)
+            return Phases([first, Phase("ib")], patience)
+        if self.loss == "decoupling":
+            first = Phase("ce", epochs=self.max_epochs - max(1, self.max_epochs // 5))
+            return Phases([first, Phase("decoupling", retrain_head=True)], patience)
+        return Phases([Phase(self.loss)])
 
-def _stalled(epochs: list[dict], monitor: str, patience: int | None) -> bool:
-    """Whether ``monitor`` (higher is better) has not improved for ``patience`` of these epochs."""
-    if patience is None or not epochs or monitor not in epochs[-1]:
-        return False
-    scores = np.array([epoch[monitor] for epoch in epochs], dtype=float)
-    if not np.isfinite(scores).any():
-        return False
-    return len(scores) - 1 - int(np.nanargmax(scores)) >= patience
-
-
-class BaselinePhase(Callback):
-    """The two phases of ``ib`` and ``decoupling``, recorded as ``phase`` in the history.
-
-    The first phase (plain cross-entropy) ends at ``switch_epoch`` or, with ``patience``, as soon
-    as the validation balanced accuracy has not improved for that many epochs, so that early
-    stopping (which looks only at the second phase) never cuts a fit short before its method has
-    run. At the switch ``ib`` turns its criterion's influence-balanced loss on; ``decoupling``
-    freezes the encoder, re-initialises the head with a fresh optimiser state at the initial
-    learning rate, and switches the net's :class:`TrainingSampler` to class-balanced batches.
-    """
-
-    def __init__(self, method: str, switch_epoch: int, patience: int | None = None):
-        self.method = method
-        self.switch_epoch = switch_epoch
-        self.patience = patience
-
-    @property
-    def final_phase(self) -> str:
-        return f"{self.method}-second"
-
-    def on_epoch_begin(self, net, **kwargs) -> None:
-        epoch = len(net.history) - 1
-        past = net.history[:-1]
-        if epoch and past[-1]["phase"] == self.final_phase:
-            phase = self.final_phase
-        elif epoch >= self.switch_epoch or _stalled(past, "valid_ba", self.patience):
-            self._switch(net)
-            phase = self.final_phase
-        else:
-            phase = f"{self.method}-first"
-        net.history.record("phase", phase)
-
-    def _switch(self, net) -> None:
-        if self.method == "ib":
-            net.criterion_.active = True
-            return
-        net.module_.freeze_encoder()
-        net.module_.head.reset_parameters()
-        # the new head starts from scratch: no moments of the old one, no decayed learning rate
-        net.optimizer_.state.clear()
-        for group in net.optimizer_.param_groups:
-            group["lr"] = net.lr
-        net.iterator_train__sampler.balanced = True
-
-
-def switch_epoch(method: str, max_epochs: int) -> int:
-    """The latest switch: ``ib`` half-way; ``decoupling`` re-trains the head for the last fifth."""
-    if method == "ib":
-        return max_epochs // 2
-    return max_epochs - max(1, max_epochs // 5)
+    def _resample(self) -> bool:
+        return self.resample

@@ -1,14 +1,15 @@
-"""Graph datasets for skorch, and the stratified hold-out that survives tiny tail classes."""
+"""Graph datasets for skorch, the stratified hold-out that survives tiny tail classes, and the
+sampler that serves resampled and class-balanced epochs."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, Sampler, WeightedRandomSampler
 
 from ..featurize import GraphStore, GraphStorePair
 
-__all__ = ["GraphDataset", "collate_graphs", "oversample", "stratified_holdout"]
+__all__ = ["GraphDataset", "TrainingSampler", "collate_graphs", "oversample", "stratified_holdout"]
 
 
 class GraphDataset(Dataset):
@@ -94,3 +95,30 @@ def oversample(positions: np.ndarray, y: np.ndarray, rng: np.random.RandomState)
     classes, counts = np.unique(y, return_counts=True)
     extra = [rng.choice(positions[y == c], counts.max() - n) for c, n in zip(classes, counts, strict=True)]
     return np.concatenate([positions, *extra])
+
+
+class TrainingSampler(Sampler):
+    """The order in which an epoch visits the training set, class-balanced in a phase that asks.
+
+    ``positions`` lists the dataset positions one epoch visits (each once by default; a resampled
+    training set lists some several times), shuffled every epoch. skorch builds a new DataLoader
+    every epoch around the same sampler, so when ``phases`` enters a phase that re-trains the head
+    the next epoch's batches are drawn with replacement, every class equally likely. Draws use
+    torch's global generator, which the classifier seeds. Labels are a numpy array: only skorch's
+    own attributes are mapped between devices when unpickling.
+    """
+
+    def __init__(self, y: np.ndarray, positions: np.ndarray | None = None, phases=None):
+        self.y = np.asarray(y)
+        self.positions = np.arange(len(self.y)) if positions is None else np.asarray(positions)
+        self.phases = phases
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def __iter__(self):
+        if self.phases is None or not self.phases.current.retrain_head:
+            return iter(self.positions[torch.randperm(len(self.positions)).numpy()].tolist())
+        y = torch.from_numpy(self.y)
+        weights = 1 / torch.bincount(y).double()[y]  # every class equally likely, samples uniform within
+        return iter(WeightedRandomSampler(weights, len(self.positions), replacement=True))

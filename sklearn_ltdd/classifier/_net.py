@@ -1,8 +1,8 @@
 """The skorch net of LTDDClassifier: skorch's own training and validation steps, LTDD's criteria.
 
-The module augments in training mode and returns ``(logits, embeddings)``; the criterion chosen
-by ``method`` turns that into the loss, to which the fingerprint's wide expert, when there is one
-(a third output in training), adds its own class-balanced cross-entropy. Batches come from
+In training the module augments (LTDD's views) and returns the embeddings; the estimator's
+criterion applies the head and turns them into the loss, to which the fingerprint's wide expert,
+when there is one (a second output in training), adds its own class-balanced cross-entropy. Batches come from
 device-resident graph stores, and skorch's ``to_tensor`` moves anything that is not there yet.
 """
 
@@ -13,13 +13,12 @@ import sys
 import torch
 import torch.nn.functional as F
 from skorch import NeuralNet
-from skorch.callbacks import PrintLog
+from skorch.callbacks import LRScheduler, PrintLog
 from skorch.utils import Ansi, to_tensor
 
-from ..nn._criteria import weighted_mean
-from ..nn._long_tail_losses import balanced_cross_entropy
+from ..nn.losses import balanced_cross_entropy, weighted_mean
 
-__all__ = ["LTDDNet", "softmax"]
+__all__ = ["EpochLRScheduler", "LTDDNet", "softmax"]
 
 
 def softmax(logits: torch.Tensor) -> torch.Tensor:
@@ -49,9 +48,9 @@ class LTDDNet(NeuralNet):
         y_true = to_tensor(y_true, device=self.device)
         if not training:  # validation loss: plain cross-entropy of the clean graphs
             return F.cross_entropy(y_pred[0], y_true["y"])
-        loss = self.criterion_(y_pred[:2], y_true, head=self.module_.head)
-        if len(y_pred) == 3:  # the wide expert: the fingerprint's class-balanced logistic regression
-            wide = balanced_cross_entropy(y_pred[2], y_true["y"], self.criterion_.class_counts)
+        loss = self.criterion_(y_pred[:1], y_true, head=self.module_.head)
+        if len(y_pred) == 2:  # the wide expert: the fingerprint's class-balanced logistic regression
+            wide = balanced_cross_entropy(y_pred[1], y_true["y"], self.criterion_.class_counts)
             loss = loss + weighted_mean(wide, y_true["weight"])
         return loss
 
@@ -59,3 +58,13 @@ class LTDDNet(NeuralNet):
         """Unit embeddings of clean graphs, module in eval mode, on the net's device."""
         parts = [h for _, h in self.forward_iter(dataset, training=False, device=self.device)]
         return F.normalize(torch.cat(parts), dim=1)
+
+
+class EpochLRScheduler(LRScheduler):
+    """skorch's LRScheduler without its torch scheduler in pickles: that scheduler holds the
+    optimizer, whose tensors would then be pickled outside skorch's device mapping (skorch issue
+    #1096), and a model trained on CUDA would not load without it. It is rebuilt at the start of
+    every fit."""
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "lr_scheduler_": None}

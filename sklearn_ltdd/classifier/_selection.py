@@ -1,9 +1,9 @@
 """Model selection during training: validation scores, best checkpoint and early stopping.
 
-Scores start when the classifier head starts training (after LTDD's warm-up). Methods with two
-phases record their ``phase`` in the history every epoch; the best checkpoint and early stopping
-then look only at epochs of the final phase, so the model kept is always the method the user
-asked for (an epoch of influence-balanced training, not of its cross-entropy start).
+All read the fit's :class:`~sklearn_ltdd.classifier._phases.Phases`: scores start with the first
+phase whose head has trained (after LTDD's warm-up), and the best checkpoint and early stopping
+look only at epochs of the final phase, so the model kept is always the method the user asked
+for (an epoch of influence-balanced training, not of its cross-entropy start).
 """
 
 from __future__ import annotations
@@ -13,16 +13,11 @@ from skorch.callbacks import EarlyStopping, EpochScoring
 
 from ._decision import adjusted_scores, best_tau, small_holdout_warnings_ignored
 
-__all__ = ["EarlyStoppingAfter", "ScoringAfter", "ValidationScore", "in_final_phase"]
+__all__ = ["EarlyStoppingAfter", "ScoringAfter", "ValidationScore"]
 
 
 def _labels(targets: dict) -> np.ndarray:
     return targets["y"].cpu().numpy()
-
-
-def in_final_phase(net, final_phase: str | None) -> bool:
-    """Whether the current epoch belongs to ``final_phase`` (every epoch does when it is None)."""
-    return final_phase is None or net.history[-1].get("phase") == final_phase
 
 
 class ValidationScore:
@@ -45,41 +40,38 @@ class ValidationScore:
 
 class ScoringAfter(EpochScoring):
     """skorch's ``EpochScoring`` of the validation set (cached outputs, higher is better) that
-    scores from epoch ``start_epoch`` on, and marks a best epoch only in ``final_phase``.
+    scores only in phases whose head has trained, and marks a best epoch only in the final one.
 
-    Before ``start_epoch`` the head has not trained: the score is recorded as NaN and never as
-    the best, so the best checkpoint cannot be an epoch whose head is still at its initial
-    weights, and every epoch has the same columns in the history and the printed log. Epochs of
-    an earlier phase are scored (a phase may end on them) but are never the best.
+    Before, the score is recorded as NaN and never as the best, so the best checkpoint cannot be
+    an epoch whose head is still at its initial weights, and every epoch has the same columns in
+    the history and the printed log. Epochs of an earlier phase are scored (a phase may end on
+    them) but are never the best.
     """
 
-    def __init__(self, scoring, name: str, start_epoch: int = 0, final_phase: str | None = None):
+    def __init__(self, scoring, name: str, phases):
         super().__init__(scoring, lower_is_better=False, on_train=False, name=name, use_caching=True,
                          target_extractor=_labels)  # fmt: skip
-        self.start_epoch = start_epoch
-        self.final_phase = final_phase
+        self.phases = phases
 
     def on_epoch_end(self, net, **kwargs) -> None:
-        if len(net.history) - 1 < self.start_epoch:
+        if not self.phases.current.scored:
             net.history.record(self.name_, float("nan"))
             net.history.record(f"{self.name_}_best", False)
             return
-        self._selectable = in_final_phase(net, self.final_phase)
         super().on_epoch_end(net, **kwargs)
 
     def _is_best_score(self, current_score: float) -> bool:
-        return self._selectable and super()._is_best_score(current_score)
+        return self.phases.final and super()._is_best_score(current_score)
 
 
 class EarlyStoppingAfter(EarlyStopping):
-    """skorch's ``EarlyStopping`` on a higher-is-better score whose patience counts only epochs
-    from ``start_epoch`` on and of ``final_phase`` (earlier epochs are neither better nor worse)."""
+    """skorch's ``EarlyStopping`` on a higher-is-better score whose patience counts only epochs of
+    the final phase (earlier epochs are neither better nor worse)."""
 
-    def __init__(self, monitor: str, patience: int, start_epoch: int = 0, final_phase: str | None = None):
+    def __init__(self, monitor: str, patience: int, phases):
         super().__init__(monitor=monitor, patience=patience, lower_is_better=False)
-        self.start_epoch = start_epoch
-        self.final_phase = final_phase
+        self.phases = phases
 
     def on_epoch_end(self, net, **kwargs) -> None:
-        if len(net.history) - 1 >= self.start_epoch and in_final_phase(net, self.final_phase):
+        if self.phases.final and self.phases.current.scored:
             super().on_epoch_end(net, **kwargs)

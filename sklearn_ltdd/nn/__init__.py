@@ -1,16 +1,15 @@
 """The torch parts of LTDD: encoders (GCN, GINE), the network, edge-drop views, losses and weights."""
 
 from ._augment import drop_edges, edge_drop_probabilities, edge_drop_views, edge_drop_weights, stack_views
-from ._criteria import CRITERIA, LTDDLoss
 from ._gcn import GCNEncoder
 from ._gine import GINEEncoder
-from ._losses import contrastive_term, subcluster_contrastive_loss, supcon_loss, view_partner
 from ._module import ENCODERS, LTDDModule
 from ._weights import separability_weights
+from .losses import LOSSES, LTDDLoss, contrastive_term, subcluster_contrastive_loss, supcon_loss, view_partner
 
 __all__ = [
-    "CRITERIA",
     "ENCODERS",
+    "LOSSES",
     "GCNEncoder",
     "GINEEncoder",
     "LTDDLoss",

@@ -29,6 +29,8 @@ class GCNEncoder(nn.Module):
     its node features, so the first layer's linear maps run on one copy of them.
     """
 
+    reads_bonds = False  # it sees atoms only
+
     def __init__(self, in_features: int, hidden: int = 128, n_layers: int = 3):
         super().__init__()
         sizes = [in_features] + [hidden] * n_layers

@@ -24,6 +24,8 @@ class GINEEncoder(nn.Module):
     left out; the first residual map of stacked views runs on one copy of their node features.
     """
 
+    reads_bonds = True  # its messages read the bond features: built with ``edge_features``
+
     def __init__(self, in_features: int, hidden: int = 128, n_layers: int = 3, edge_features: int = 12):
         super().__init__()
         sizes = [in_features] + [hidden] * n_layers

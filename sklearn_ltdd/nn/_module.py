@@ -24,8 +24,9 @@ FINGERPRINT_DROPOUT = 0.5
 
 
 class LTDDModule(nn.Module):
-    """Encoder plus classifier; ``forward`` returns ``(logits, embeddings)`` (in training, with a
-    wide expert, ``(logits, embeddings, wide_logits)``).
+    """Encoder plus classifier; ``forward`` returns ``(logits, embeddings)`` in eval mode and
+    ``(embeddings,)`` in training (``(embeddings, wide_logits)`` with a wide expert), where the
+    loss applies the head itself, to what it needs.
 
     A pair of batches (reactants, products) shares the encoder and concatenates the two
     embeddings. With ``fingerprint_bits`` set, the batch's ``fingerprint`` passes through a
@@ -36,10 +37,8 @@ class LTDDModule(nn.Module):
     training ``forward`` returns its logits third; in eval mode the logits are the sum of the
     two experts' log-probabilities (their product of probabilities). With ``edge_drop`` set,
     training mode augments like dropout does: the batch of B graphs becomes one batch of its
-    views (one per drop probability, stacked, so the encoder runs once), the embeddings have a
-    row per view and graph, and the logits are those of view 0. In eval mode the graphs are
-    used as they are. ``skip_head`` leaves the head out of training-mode passes, for losses that
-    need no logits (LTDD's warm-up, toggled every epoch) or run the head themselves (mixup, IB).
+    views (one per drop probability, stacked, so the encoder runs once), and the embeddings have
+    a row per view and graph (view 0's first). In eval mode the graphs are used as they are.
     The two views share one fingerprint dropout mask: as in the paper, the views differ in their
     edges only, and the fingerprint dropout regularises the projection rather than augmenting.
     """
@@ -55,14 +54,12 @@ class LTDDModule(nn.Module):
         encoder: str = "gcn",
         edge_features: int = 12,
         fingerprint_bits: int = 0,
-        skip_head: bool = False,
         wide: bool = False,
     ):
         super().__init__()
-        if encoder == "gine":
-            self.encoder = GINEEncoder(in_features, hidden, n_layers, edge_features)
-        else:
-            self.encoder = ENCODERS[encoder](in_features, hidden, n_layers)
+        encoder_class = ENCODERS[encoder]
+        bonds = {"edge_features": edge_features} if encoder_class.reads_bonds else {}
+        self.encoder = encoder_class(in_features, hidden, n_layers, **bonds)
         self.fingerprint = (
             nn.Sequential(
                 nn.Dropout(FINGERPRINT_DROPOUT),
@@ -83,7 +80,6 @@ class LTDDModule(nn.Module):
             nn.init.zeros_(self.wide.bias)
         self.edge_drop = None if edge_drop is None else tuple(edge_drop)
         self.encoder_frozen = False
-        self.skip_head = skip_head
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)
@@ -133,22 +129,17 @@ class LTDDModule(nn.Module):
             parts.append(projected.repeat(len(parts[0]) // len(projected), 1))
         return torch.cat(parts, dim=1)
 
-    def forward(self, graphs: Batch | Sequence[Batch]) -> tuple[torch.Tensor | None, torch.Tensor]:
-        """Class logits and embeddings (of every view when augmenting).
-
-        With ``skip_head`` set training-mode logits are None; in eval mode they are always
-        computed.
-        """
-        if self.training and self.edge_drop is not None:
-            n_graphs = (graphs[0] if isinstance(graphs, tuple | list) else graphs).num_graphs
-            h = self.embed(stack_views(edge_drop_views(graphs, self.edge_drop)))
-        else:
-            n_graphs, h = None, self.embed(graphs)
-        logits = None if self.training and self.skip_head else self.head(h[:n_graphs])
+    def forward(self, graphs: Batch | Sequence[Batch]) -> tuple[torch.Tensor, ...]:
+        """In eval mode class logits and embeddings; in training the embeddings (of every view
+        when augmenting) and the wide expert's logits, each expert's for its own loss."""
+        if self.training:
+            views = graphs if self.edge_drop is None else stack_views(edge_drop_views(graphs, self.edge_drop))
+            h = self.embed(views)
+            return (h,) if self.wide is None else (h, self.wide(self._fingerprint(graphs)))
+        h = self.embed(graphs)
+        logits = self.head(h)
         if self.wide is None:
             return logits, h
         wide = self.wide(self._fingerprint(graphs))
-        if self.training:  # each expert learns from its own loss
-            return logits, h, wide
         # the product of the two experts' probabilities (a sum of log-probabilities)
         return F.log_softmax(logits, dim=1) + F.log_softmax(wide, dim=1), h

@@ -1,4 +1,4 @@
-"""The LTDD schedule as skorch callbacks (spec §5–§7): re-clustering, weights and temperatures."""
+"""LTDD's schedule as skorch callbacks (spec §5–§7): re-clustering, weights and temperatures."""
 
 from __future__ import annotations
 
@@ -34,19 +34,19 @@ def adaptive_tau2(
 
 
 class Recluster(Callback):
-    """At the start of each epoch: set the phase of the net's :class:`~sklearn_ltdd.nn.LTDDLoss`
-    (and of its module, whose head does not run during warm-up), and re-cluster when due.
+    """Re-cluster and re-weight when due, at the start of an epoch of the ``"ltdd"`` phase.
 
-    Epochs before ``warmup_epochs`` train with SupCon only. From then on, every ``update_every``
-    epochs (only once when ``dynamic`` is False) the clean training graphs are embedded with the
-    encoder in eval mode, split into balanced sub-clusters per class, and the class weights,
-    sub-cluster weights and (with ``adaptive_tau2``) per-class τ2 are recomputed and handed to the
-    criterion. The other parameters are :class:`~sklearn_ltdd.LTDDClassifier`'s.
+    In its first epoch and then every ``update_every`` epochs (only in the first when ``dynamic``
+    is False) the clean training graphs are embedded with the encoder in eval mode, split into
+    balanced sub-clusters per class, and the class weights, sub-cluster weights and (with
+    ``adaptive_tau2``) per-class τ2 are recomputed and handed to the criterion. ``phases`` is the
+    fit's :class:`~sklearn_ltdd.classifier._phases.Phases`; the other parameters are those of
+    :class:`~sklearn_ltdd.classifier.SubclusterSchedule`.
     """
 
     def __init__(
         self,
-        warmup_epochs: int = 10,
+        phases,
         update_every: int = 10,
         dynamic: bool = True,
         min_cluster_size: int = 10,
@@ -56,7 +56,7 @@ class Recluster(Callback):
         adaptive_tau2: bool = False,
         random_state: int | None = None,
     ):
-        self.warmup_epochs = warmup_epochs
+        self.phases = phases
         self.update_every = update_every
         self.dynamic = dynamic
         self.min_cluster_size = min_cluster_size
@@ -66,22 +66,17 @@ class Recluster(Callback):
         self.adaptive_tau2 = adaptive_tau2
         self.random_state = random_state
 
-    def due(self, epoch: int) -> bool:
-        if epoch < self.warmup_epochs:
+    def due(self) -> bool:
+        if self.phases.name != "ltdd":
             return False
-        if not self.dynamic:
-            return epoch == self.warmup_epochs
-        return (epoch - self.warmup_epochs) % self.update_every == 0
+        done = self.phases.epochs_in
+        return done % self.update_every == 0 if self.dynamic else done == 0
 
     def on_epoch_begin(self, net, dataset_train=None, **kwargs) -> None:
         epoch = len(net.history) - 1
-        warmup = epoch < self.warmup_epochs
-        net.criterion_.warmup = warmup
-        net.module_.skip_head = warmup  # the warm-up loss does not use the logits
-        if self.due(epoch):
+        if self.due():
             self.update(net, dataset_train, epoch)
         # the same keys every epoch, so that the history and the printed table keep their columns
-        net.history.record("phase", "warmup" if warmup else "ltdd")
         net.history.record("class_weights", net.criterion_.class_weights.tolist())
         net.history.record("n_subclusters", len(net.criterion_.subcluster_weights))
 

@@ -1,4 +1,4 @@
-"""The long-tail baselines of the paper's Table 2, as per-sample losses on a tiny, testable surface.
+"""The long-tail losses of the paper's Table 2 (and the wide expert's), as per-sample formulas.
 
 Each takes the logits (or the graph embeddings and the classifier head) of one batch and the
 training class counts ``n_c``, and returns one loss per sample; the caller averages them with
@@ -11,7 +11,6 @@ import torch
 import torch.nn.functional as F
 
 __all__ = [
-    "BASELINES",
     "balanced_cross_entropy",
     "balanced_softmax_loss",
     "cdt_logits",
@@ -20,18 +19,6 @@ __all__ = [
     "influence_balanced_loss",
     "mixup_loss",
 ]
-
-#: method name → what it is (the classifier's ``method`` values besides "ltdd")
-BASELINES = {
-    "ce": "cross-entropy (vanilla)",
-    "cs": "cost-sensitive cross-entropy, w_c = n_min / n_c",
-    "bs": "balanced softmax, cross-entropy on z + log n_c",
-    "cb_focal": "class-balanced focal loss, β=0.999, γ=0.5",
-    "ib": "influence-balanced loss (cross-entropy for the first half of training)",
-    "cdt": "class-dependent temperatures, z / (n_max / n_c)^0.2 in training",
-    "mixup": "mixup of graph embeddings, λ ~ Beta(1, 1)",
-    "decoupling": "cross-entropy, then the head re-trained on class-balanced batches (last fifth)",
-}
 
 
 def balanced_cross_entropy(logits: torch.Tensor, y: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:

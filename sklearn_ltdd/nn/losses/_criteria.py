@@ -1,31 +1,43 @@
-"""The training losses as skorch criteria: one module per method, chosen with ``criterion=``.
+"""The training losses as skorch criteria, one class per loss, registered by name in ``LOSSES``.
 
-Every criterion takes the module's output ``(logits, embeddings)``, the batch targets (a dict with
-``y``, the sample ``weight`` and the training-set ``index`` of each sample) and the classifier
-head, and returns one scalar. Class counts and LTDD's re-clustering state are buffers, so they
-follow the net to its device and pickle through skorch's device mapping.
+Every criterion takes the module's training output ``(embeddings, ...)``, the batch targets (a
+dict with ``y``, the sample ``weight`` and the training-set ``index`` of each sample) and the
+classifier head, which it applies itself where its loss needs logits, and returns one scalar.
+Losses with phases (LTDD's warm-up, the influence-balanced start) read the name of the current
+one from ``phases``, the fit's one phase object. Class counts and LTDD's re-clustering state are
+buffers, so they follow the net to its device and pickle through skorch's device mapping.
 """
 
 from __future__ import annotations
+
+from typing import Protocol
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import _long_tail_losses as lt
-from ._losses import subcluster_contrastive_loss, supcon_loss
+from . import _long_tail as lt
+from ._contrastive import subcluster_contrastive_loss, supcon_loss
 
 __all__ = [
-    "CRITERIA",
+    "LOSSES",
     "BalancedSoftmaxLoss",
     "ClassBalancedFocalLoss",
     "ClassDependentTemperatureLoss",
     "CostSensitiveLoss",
     "CrossEntropyLoss",
+    "DecouplingLoss",
     "InfluenceBalancedLoss",
     "LTDDLoss",
     "MixupLoss",
+    "weighted_mean",
 ]
+
+
+class PhaseName(Protocol):
+    """What a criterion reads of the fit's phases: the name of the one running."""
+
+    name: str
 
 
 def weighted_mean(per_sample: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
@@ -35,70 +47,81 @@ def weighted_mean(per_sample: torch.Tensor, weight: torch.Tensor) -> torch.Tenso
 class _LongTailLoss(nn.Module):
     """A per-sample loss averaged with the sample weights; ``class_counts`` are the training n_c.
 
-    ``runs_head``: the loss applies the classifier head to the embeddings itself, so the module
-    must not run it in training (it would see, and update BatchNorm statistics on, other inputs).
+    ``summary`` says what the loss is in one line; ``prior_correcting`` whether training with it
+    already takes the class prior out (loss weights, a prior-shifted softmax, class-balanced
+    batches), so that a decision without a validation set needs no further adjustment.
     """
 
-    runs_head = False
+    summary = ""
+    prior_correcting = True
 
-    def __init__(self, class_counts: torch.Tensor):
+    def __init__(self, class_counts: torch.Tensor, phases: PhaseName | None = None):
         super().__init__()
         self.register_buffer("class_counts", torch.as_tensor(class_counts, dtype=torch.float32).clamp_min(1))
+        self.phases = phases
 
-    def per_sample(self, logits, embeddings, y, head) -> torch.Tensor:
+    def per_sample(self, embeddings, y, head) -> torch.Tensor:
         raise NotImplementedError
 
     def forget_training_state(self) -> None:
         """Drop state that describes the training samples (a fitted model does not keep it)."""
 
-    def forward(self, y_pred: tuple, targets: dict, head: nn.Module | None = None) -> torch.Tensor:
-        logits, embeddings = y_pred
-        return weighted_mean(self.per_sample(logits, embeddings, targets["y"], head), targets["weight"])
+    def forward(self, y_pred: tuple, targets: dict, head: nn.Module) -> torch.Tensor:
+        return weighted_mean(self.per_sample(y_pred[0], targets["y"], head), targets["weight"])
 
 
 class CrossEntropyLoss(_LongTailLoss):
-    """Plain cross-entropy (``"ce"``, and ``"decoupling"``'s loss in both of its phases)."""
+    summary = "cross-entropy (vanilla)"
+    prior_correcting = False
 
-    def per_sample(self, logits, embeddings, y, head):
-        return F.cross_entropy(logits, y, reduction="none")
+    def per_sample(self, embeddings, y, head):
+        return F.cross_entropy(head(embeddings), y, reduction="none")
+
+
+class DecouplingLoss(CrossEntropyLoss):
+    """Cross-entropy in both phases of decoupling; its second phase balances the batches instead."""
+
+    summary = "cross-entropy, then the head re-trained on class-balanced batches (last fifth)"
+    prior_correcting = True
 
 
 class CostSensitiveLoss(_LongTailLoss):
-    def per_sample(self, logits, embeddings, y, head):
-        return lt.cost_sensitive_loss(logits, y, self.class_counts)
+    summary = "cost-sensitive cross-entropy, w_c = n_min / n_c"
+
+    def per_sample(self, embeddings, y, head):
+        return lt.cost_sensitive_loss(head(embeddings), y, self.class_counts)
 
 
 class BalancedSoftmaxLoss(_LongTailLoss):
-    def per_sample(self, logits, embeddings, y, head):
-        return lt.balanced_softmax_loss(logits, y, self.class_counts)
+    summary = "balanced softmax, cross-entropy on z + log n_c"
+
+    def per_sample(self, embeddings, y, head):
+        return lt.balanced_softmax_loss(head(embeddings), y, self.class_counts)
 
 
 class ClassBalancedFocalLoss(_LongTailLoss):
-    def per_sample(self, logits, embeddings, y, head):
-        return lt.class_balanced_focal_loss(logits, y, self.class_counts)
+    summary = "class-balanced focal loss, β=0.999, γ=0.5"
+
+    def per_sample(self, embeddings, y, head):
+        return lt.class_balanced_focal_loss(head(embeddings), y, self.class_counts)
 
 
 class ClassDependentTemperatureLoss(_LongTailLoss):
-    def per_sample(self, logits, embeddings, y, head):
-        return F.cross_entropy(lt.cdt_logits(logits, self.class_counts), y, reduction="none")
+    summary = "class-dependent temperatures, z / (n_max / n_c)^0.2 in training"
+
+    def per_sample(self, embeddings, y, head):
+        return F.cross_entropy(lt.cdt_logits(head(embeddings), self.class_counts), y, reduction="none")
 
 
 class InfluenceBalancedLoss(_LongTailLoss):
-    """Cross-entropy until a callback sets ``active``, then the influence-balanced loss.
+    """Cross-entropy in the phase before ``"ib"``, then the influence-balanced loss, which reads
+    the features the head's last layer sees, not the graph embedding."""
 
-    It runs the classifier head itself (the module skips it in training), because the influence
-    reads the features the head's last layer sees, not the graph embedding.
-    """
+    summary = "influence-balanced loss (cross-entropy for the first half of training)"
 
-    runs_head = True
-
-    def __init__(self, class_counts: torch.Tensor):
-        super().__init__(class_counts)
-        self.active = False
-
-    def per_sample(self, logits, embeddings, y, head):
+    def per_sample(self, embeddings, y, head):
         logits, features = head(embeddings, return_emb=True)
-        if not self.active:
+        if self.phases.name != "ib":
             return F.cross_entropy(logits, y, reduction="none")
         return lt.influence_balanced_loss(logits, features, y, self.class_counts)
 
@@ -106,13 +129,14 @@ class InfluenceBalancedLoss(_LongTailLoss):
 class MixupLoss(_LongTailLoss):
     """Mixup of graph embeddings: the head sees λh + (1−λ)h[perm], λ ~ Beta(1, 1) = U(0, 1).
 
-    The head runs once per step, on the mixed embeddings (the module skips it in training), so
-    its BatchNorm statistics are those of the inputs it learns from.
+    The head runs once per step, on the mixed embeddings only, so its BatchNorm statistics are
+    those of the inputs it learns from.
     """
 
-    runs_head = True
+    summary = "mixup of graph embeddings, λ ~ Beta(1, 1)"
+    prior_correcting = False
 
-    def per_sample(self, logits, embeddings, y, head):
+    def per_sample(self, embeddings, y, head):
         lam = torch.rand((), device=y.device)
         perm = torch.randperm(len(y), device=y.device)
         return lt.mixup_loss(head, embeddings, y, lam, perm)
@@ -121,28 +145,30 @@ class MixupLoss(_LongTailLoss):
 class LTDDLoss(_LongTailLoss):
     """LTDD's loss on two stacked views (embeddings: 2B rows, logits: view 1's B rows).
 
-    While ``warmup`` is set: SupCon on the views. Afterwards: the sub-cluster contrastive loss
-    plus the cross-entropy weighted per sample by ω[y] · sub-cluster weight · sample weight.
-    The :class:`~sklearn_ltdd.classifier.Recluster` callback sets the phase and the state
+    In the ``"warmup"`` phase: SupCon on the views (the head does not run). Afterwards: the
+    sub-cluster contrastive loss plus the cross-entropy of view 1's logits weighted per sample by
+    ω[y] · sub-cluster weight · sample weight. The ``Recluster`` callback hands it the state
     (:meth:`set_state`). Loss terms are summed on the device; :meth:`pop_epoch_means` reads them
     once per epoch.
     """
 
+    summary = "LTDD: sub-cluster contrastive loss plus separability-weighted cross-entropy"
+    prior_correcting = False
     TERMS = ("contrastive_loss", "ce_loss")
 
     def __init__(
         self,
         class_counts: torch.Tensor,
+        phases: PhaseName | None = None,
         tau: float = 0.1,
         tau1: float = 0.1,
         tau2: float = 0.1,
         beta: float = 0.25,
         term_a_scale: float = 1.0,
     ):
-        super().__init__(class_counts)
+        super().__init__(class_counts, phases)
         self.tau, self.tau1, self.tau2 = tau, tau1, tau2
         self.beta, self.term_a_scale = beta, term_a_scale
-        self.warmup = True
         # set by set_state; non-persistent: re-computed state, not parameters
         self.register_buffer("sub", torch.zeros(0, dtype=torch.long), persistent=False)
         for name in ("class_weights", "subcluster_weights", "class_tau2"):
@@ -183,13 +209,17 @@ class LTDDLoss(_LongTailLoss):
         self.totals, self.n_batches = {}, 0
         return means
 
-    def forward(self, y_pred: tuple, targets: dict, head: nn.Module | None = None) -> torch.Tensor:
-        logits, embeddings = y_pred
+    def forward(self, y_pred: tuple, targets: dict, head: nn.Module) -> torch.Tensor:
+        embeddings = y_pred[0]
         y, index = targets["y"], targets["index"]
+        warmup = self.phases.name == "warmup"
+        # view 1's logits, from the head before anything else reads the embeddings: the order in
+        # which their gradients then add up is that of earlier releases, bit for bit
+        logits = None if warmup else head(embeddings[: len(y)])
         z = F.normalize(embeddings, dim=1)
         y_views = y.repeat(len(z) // len(y))
         self.n_batches += 1
-        if self.warmup:
+        if warmup:
             loss = supcon_loss(z, y_views, self.tau)
             self._add("contrastive_loss", loss)
             return loss
@@ -206,8 +236,8 @@ class LTDDLoss(_LongTailLoss):
         return contrastive + ce
 
 
-#: ``method`` → its criterion
-CRITERIA: dict[str, type[nn.Module]] = {
+#: loss name → its criterion: LTDDClassifier's and the Table-2 baselines' (BaselineClassifier's ``loss``)
+LOSSES: dict[str, type[_LongTailLoss]] = {
     "ltdd": LTDDLoss,
     "ce": CrossEntropyLoss,
     "cs": CostSensitiveLoss,
@@ -216,5 +246,5 @@ CRITERIA: dict[str, type[nn.Module]] = {
     "ib": InfluenceBalancedLoss,
     "cdt": ClassDependentTemperatureLoss,
     "mixup": MixupLoss,
-    "decoupling": CrossEntropyLoss,
+    "decoupling": DecouplingLoss,
 }

@@ -1,0 +1,489 @@
+"""What LTDDClassifier and BaselineClassifier share: SMILES in, labels out, one network, one
+training loop (skorch), one model selection and one decision. Each estimator adds its method: the
+loss it trains with, its phases, and the callbacks that only it needs."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterator
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+import torch
+from numpy.typing import ArrayLike
+from sklearn.base import BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+from skorch.callbacks import Checkpoint, ProgressBar
+from skorch.helper import predefined_split
+
+from .._compat import Interval, StrOptions, _fit_context
+from ..featurize import GraphStore, GraphStorePair, InvalidSmilesError, SmilesGraphizer, check_graphs_match
+from ..featurize._atom_mapping import ATOM_MAPPERS
+from ..featurize._cgr import GRAPH_REACTION_MODES
+from ..featurize._graph_features import FEATURE_SCHEMA
+from ..metrics import balanced_accuracy_score, balanced_f1_score
+from ..nn import ENCODERS, LOSSES, LTDDModule
+from ._averaging import WeightAverage
+from ._data import GraphDataset, TrainingSampler, collate_graphs, oversample, stratified_holdout
+from ._decision import adjusted_scores, best_tau, log_prior
+from ._device import resolve_device, seeded_torch
+from ._net import EpochLRScheduler, LTDDNet, softmax
+from ._phases import Phases
+from ._selection import EarlyStoppingAfter, ScoringAfter, ValidationScore
+
+__all__ = ["GraphClassifier"]
+
+
+class GraphClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """The parts every graph classifier of this package shares (not used directly).
+
+    A subclass is one training method. It stores its own parameters next to the shared ones and
+    says what its method is: :meth:`_loss` (a name in ``LOSSES`` and the criterion's own
+    parameters), :meth:`_phases`, :meth:`_method_callbacks`, :meth:`_edge_drop` (LTDD's views,
+    or None for clean graphs), :meth:`_resample` and :meth:`_check_method`.
+    """
+
+    _parameter_constraints: dict = {
+        "reaction_mode": [None, StrOptions(set(GRAPH_REACTION_MODES))],
+        "atom_mapper": [None, StrOptions(set(ATOM_MAPPERS)), callable],
+        "encoder": [StrOptions(set(ENCODERS))],
+        "fingerprint": [None, StrOptions({"morgan"})],
+        "hidden": [Interval(Integral, 1, None, closed="left")],
+        "n_layers": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 2, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "lr_gamma": [Interval(Real, 0, 1, closed="right")],
+        "decision": [StrOptions({"logit_adjusted", "argmax"})],
+        "ema_epochs": [None, Interval(Real, 0, None, closed="neither")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "early_stopping": [None, Interval(Integral, 1, None, closed="left")],
+        "device": [str],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        *,
+        reaction_mode: str | None = None,
+        atom_mapper: str | Callable | None = None,
+        encoder: str = "gcn",
+        fingerprint: str | None = "morgan",
+        hidden: int = 128,
+        n_layers: int = 3,
+        max_epochs: int = 300,
+        batch_size: int = 128,
+        lr: float = 1e-3,
+        weight_decay: float = 3e-4,
+        lr_gamma: float = 0.99,
+        decision: str = "logit_adjusted",
+        ema_epochs: float | None = None,
+        validation_fraction: float = 0.1,
+        early_stopping: int | None = 20,
+        device: str = "auto",
+        verbose: int = 0,
+        random_state: int | np.random.RandomState | None = None,
+    ):
+        self.reaction_mode = reaction_mode
+        self.atom_mapper = atom_mapper
+        self.encoder = encoder
+        self.fingerprint = fingerprint
+        self.hidden = hidden
+        self.n_layers = n_layers
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.lr_gamma = lr_gamma
+        self.decision = decision
+        self.ema_epochs = ema_epochs
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.device = device
+        self.verbose = verbose
+        self.random_state = random_state
+
+    # ---- what a method says about itself ----------------------------------------------------
+    def _loss(self) -> tuple[str, dict]:
+        """The name of the training loss in ``LOSSES`` and its criterion's own parameters."""
+        raise NotImplementedError
+
+    def _phases(self, patience: int | None) -> Phases:
+        """The method's phases; ``patience`` ends a phase early where the method allows it."""
+        raise NotImplementedError
+
+    def _method_callbacks(self, phases: Phases, seed: int | None) -> list[tuple[str, object]]:
+        """Callbacks only this method needs, run after the phases and before the scheduler."""
+        return []
+
+    def _edge_drop(self) -> tuple[float, float] | None:
+        """Edge-drop probabilities of the training views, or None to train on clean graphs."""
+        return None
+
+    def _resample(self) -> bool:
+        """Whether an epoch visits a class-balanced resampling of the training set."""
+        raise NotImplementedError
+
+    def _check_method(self) -> None:
+        """Checks of the method's parameters beyond their types, run first in ``fit``."""
+
+    # ---- input handling -------------------------------------------------------------------
+    def _graphs(self, X: object) -> GraphStore | GraphStorePair:
+        """SMILES → graphs, or graphs passed through (e.g. from a SmilesGraphizer in a Pipeline)."""
+        if isinstance(X, GraphStore | GraphStorePair):
+            graphs = X
+            # the recipe tells graphs of one shape apart ("products" from "reaction", old features);
+            # the bond features and fingerprint the model reads are checked on the data below
+            check_graphs_match(graphs, reaction_mode=self.reaction_mode)
+        else:
+            graphs = SmilesGraphizer(
+                reaction_mode=self.reaction_mode,
+                atom_mapper=self.atom_mapper,
+                bond_features=ENCODERS[self.encoder].reads_bonds,
+                fingerprint=self.fingerprint,
+            ).fit_transform(X)
+        if not graphs.valid_mask.all():
+            bad = np.flatnonzero(~graphs.valid_mask)
+            raise InvalidSmilesError({int(i): ("<empty graph>", "invalid input row") for i in bad})
+        if isinstance(graphs, GraphStorePair) != (self.reaction_mode == "pair"):
+            raise ValueError(
+                f"reaction_mode={self.reaction_mode!r} does not match the graphs given "
+                f"({type(graphs).__name__}); use the same reaction_mode as the SmilesGraphizer."
+            )
+        first = graphs.reactants if isinstance(graphs, GraphStorePair) else graphs
+        if ENCODERS[self.encoder].reads_bonds and first.edge_attr is None:
+            raise ValueError(
+                f"encoder={self.encoder!r} reads bond features, but the graphs given have none; make "
+                "them with SmilesGraphizer(bond_features=True), or pass SMILES."
+            )
+        if self.fingerprint is not None and graphs.fingerprint is None:
+            raise ValueError(
+                f"fingerprint={self.fingerprint!r}, but the graphs given carry no fingerprint; make "
+                f"them with SmilesGraphizer(fingerprint={self.fingerprint!r}), pass SMILES, or set "
+                "fingerprint=None."
+            )
+        return graphs
+
+    @staticmethod
+    def _check_labels(y: ArrayLike, n: int) -> np.ndarray:
+        if isinstance(y, Iterator):
+            raise TypeError(f"y must be a sequence of labels, not an iterator ({type(y).__name__}).")
+        # missing values are found in the raw objects: numpy would turn a NaN among strings into 'nan'
+        raw = np.asarray(y.to_numpy(dtype=object) if hasattr(y, "to_numpy") else y, dtype=object)
+        if raw.ndim:
+            missing = np.flatnonzero(pd.isna(raw).reshape(raw.shape[0], -1).any(axis=1))
+            if missing.size:
+                raise ValueError(
+                    f"y has {missing.size} missing labels (None, NaN or NA) at rows {missing[:10].tolist()}"
+                    f"{' ...' if missing.size > 10 else ''}; remove these samples or give them a label."
+                )
+            # numpy would silently turn [1, "a"] into ["1", "a"]: labels must be of one kind
+            text = np.array([isinstance(v, str | bytes) for v in raw.reshape(raw.shape[0], -1)[:, 0]])
+            if text.any() and not text.all():
+                i, j = int(np.argmax(text)), int(np.argmin(text))
+                raise ValueError(
+                    f"y mixes strings and other labels (row {i}: {raw[i]!r}, row {j}: {raw[j]!r}); "
+                    "give every label the same type, e.g. all strings."
+                )
+        y = column_or_1d(y, warn=False)
+        if y.shape[0] != n:
+            raise ValueError(f"X has {n} samples but y has {y.shape[0]} labels.")
+        check_classification_targets(y)
+        return y
+
+    # ---- fit -------------------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(
+        self,
+        X: ArrayLike | GraphStore | GraphStorePair,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        validation_data: tuple | None = None,
+    ) -> GraphClassifier:
+        """Train on SMILES (or graphs) X with labels y.
+
+        Parameters
+        ----------
+        X : array-like of str, GraphStore or GraphStorePair
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Multiplies each sample's cross-entropy term.
+        validation_data : (X_valid, y_valid), default=None
+            A validation set for checkpoint selection instead of the internal hold-out.
+
+        Returns
+        -------
+        self
+        """
+        self._check_method()
+        if self.early_stopping is not None and validation_data is None and self.validation_fraction == 0:
+            raise ValueError(
+                f"early_stopping={self.early_stopping} needs a validation set, but validation_fraction=0 "
+                "and no validation_data were given; set early_stopping=None to train all max_epochs, "
+                "or keep a hold-out (validation_fraction > 0, or fit(..., validation_data=(X, y)))."
+            )
+        graphs = self._graphs(X)
+        y = self._check_labels(y, len(graphs))
+        self._encoder = LabelEncoder().fit(y)
+        self.classes_ = self._encoder.classes_
+        if len(self.classes_) < 2:
+            raise ValueError(f"y has only one class ({self.classes_[0]!r}); a classifier needs at least two.")
+        codes = self._encoder.transform(y)
+        weights = np.ones(len(y)) if sample_weight is None else column_or_1d(sample_weight).astype(float)
+        if weights.shape[0] != len(y) or not np.all(np.isfinite(weights)) or (weights < 0).any():
+            raise ValueError("sample_weight must hold one finite, non-negative weight per sample.")
+        if not weights.any():
+            raise ValueError("sample_weight is zero for every sample; at least one weight must be positive.")
+        self.device_ = resolve_device(self.device)
+        rng = check_random_state(self.random_state)
+        seed = None if self.random_state is None else int(rng.randint(2**31 - 1))
+
+        if validation_data is not None:
+            valid_graphs = self._graphs(validation_data[0])
+            valid_y = self._check_labels(validation_data[1], len(valid_graphs))
+            self._check_known(valid_y)
+            train_idx, valid = np.arange(len(y)), GraphDataset(valid_graphs, self._encoder.transform(valid_y))
+        elif self.validation_fraction > 0:
+            train_idx, valid_idx = stratified_holdout(codes, self.validation_fraction, rng)
+            if not len(valid_idx) and self.early_stopping is not None:
+                raise ValueError(
+                    "the validation hold-out is empty (every class has a single sample, which stays in "
+                    f"training), so early_stopping={self.early_stopping} has nothing to watch; set "
+                    "early_stopping=None or pass validation_data."
+                )
+            valid = GraphDataset(graphs[valid_idx], codes[valid_idx]) if len(valid_idx) else None
+        else:
+            train_idx, valid = np.arange(len(y)), None
+        if not weights[train_idx].any():
+            raise ValueError(
+                "sample_weight is zero for every sample outside the validation hold-out; at least one "
+                "training sample must have a positive weight."
+            )
+        # the positions one epoch visits; the reference code's resampling tops every class up to the
+        # largest with draws with replacement, while clustering still sees each molecule once
+        visits = np.arange(len(train_idx))
+        if self._resample():
+            visits = oversample(visits, codes[train_idx], rng)
+        # the class prior the network learns: the class mass of its epochs, sample weights included
+        self.class_log_prior_ = log_prior(
+            codes[train_idx][visits], len(self.classes_), weights[train_idx][visits]
+        )
+        # on the device once per fit: every batch is then a gather there, not a host copy
+        train = GraphDataset(graphs[train_idx], codes[train_idx], weights[train_idx]).to(self.device_)
+        valid = None if valid is None else valid.to(self.device_)
+
+        with tempfile.TemporaryDirectory(prefix="sklearn-ltdd-") as checkpoint_dir, seeded_torch(seed):
+            self.net_ = self._build_net(graphs, train, visits, valid, seed, checkpoint_dir)
+            self.net_.fit(train, None)
+            # (a DataLoader draws its seed from torch's global generator, so inside the fork)
+            self.logit_adjustment_ = self._choose_tau(valid)
+        self._keep_only_what_predicts()
+        self.history_ = self.net_.history
+        self.n_node_features_ = graphs.num_node_features
+        self.feature_schema_ = FEATURE_SCHEMA
+        self.n_features_in_ = 1  # one column of SMILES (or one graph per sample)
+        sides = 2 if isinstance(graphs, GraphStorePair) else 1
+        self._n_features_out = self.hidden * (sides + (self.fingerprint is not None))
+        if self.verbose:
+            self._report()
+        return self
+
+    def _choose_tau(self, valid: GraphDataset | None) -> float:
+        """τ of the decision rule: the best on validation for the kept checkpoint; without one, 1
+        (the Bayes rule for balanced error), or 0 for losses whose training already takes the
+        prior out (taking it out twice would favour the tail)."""
+        if self.decision == "argmax":
+            return 0.0
+        if valid is None:
+            return 0.0 if LOSSES[self._loss()[0]].prior_correcting else 1.0
+        proba = self.net_.predict_proba(valid)
+        return best_tau(valid.y.cpu().numpy(), proba, self.class_log_prior_)[0]
+
+    def _keep_only_what_predicts(self) -> None:
+        """Drop what only training needs, so that a saved model holds no training or validation
+        data: the hold-out (skorch keeps it as its train split), the sampler's labels, the
+        criterion's per-sample state and the optimiser's moments (two thirds of a model's size)."""
+        net = self.net_
+        net.train_split = None
+        net.iterator_train__sampler = None
+        net.optimizer_ = None
+        dict(net.callbacks_)["lr"].lr_scheduler_ = None  # it holds the optimiser too
+        net.criterion_.forget_training_state()
+
+    def _report(self) -> None:
+        history = self.history_
+        line = f"{type(self).__name__}: {len(history)} epochs"
+        if "valid_ba" in history[-1]:
+            scores = np.array(history[:, "valid_ba"], dtype=float)
+            kept = np.flatnonzero(history[:, "valid_ba_best"])  # the last best epoch is the one kept
+            if kept.size:
+                best = int(kept[-1])
+                line += (
+                    f", best epoch {best + 1}: valid BA {scores[best]:.4f}, "
+                    f"valid BF1 {history[best, 'valid_bf1']:.4f}"
+                )
+        print(f"{line}; decision τ = {self.logit_adjustment_:.2f}", flush=True)
+
+    def _build_net(self, graphs, train, visits, valid, seed, checkpoint_dir) -> LTDDNet:
+        first = graphs.reactants if isinstance(graphs, GraphStorePair) else graphs
+        # a phase may end early when validation stalls, so that early stopping cannot skip the next
+        phases = self._phases(self.early_stopping if valid is not None else None)
+        callbacks = [
+            ("phases", phases),
+            *self._method_callbacks(phases, seed),
+            ("lr", EpochLRScheduler(policy=torch.optim.lr_scheduler.ExponentialLR, gamma=self.lr_gamma)),
+        ]
+        train_y = train.y.cpu().numpy()
+        # skorch's own shuffling on the default path; a sampler where epochs resample or balance
+        balances = any(phase.retrain_head for phase in phases.phases)
+        sampler = TrainingSampler(train_y, visits, phases) if self._resample() or balances else None
+        if valid is not None:
+            # scored from the first epoch that trains the head; both replay skorch's validation pass;
+            # the checkpoint and early stopping look only at the method's final phase
+            prior = self.class_log_prior_ if self.decision == "logit_adjusted" else None
+            ba, bf1 = (ValidationScore(m, prior) for m in (balanced_accuracy_score, balanced_f1_score))
+            callbacks += [
+                ("valid_ba", ScoringAfter(ba, "valid_ba", phases)),
+                ("valid_bf1", ScoringAfter(bf1, "valid_bf1", phases)),
+                ("best", Checkpoint(monitor="valid_ba_best", load_best=True, dirname=checkpoint_dir,
+                                    f_optimizer=None, f_criterion=None, f_history=None)),
+            ]  # fmt: skip
+            if self.early_stopping:
+                callbacks.append(("stop", EarlyStoppingAfter("valid_ba", self.early_stopping, phases)))
+        if self.ema_epochs is not None:  # first: the raw weights are back before re-clustering
+            callbacks.insert(0, ("average", WeightAverage(self.ema_epochs)))
+        if self.verbose >= 2:
+            callbacks.append(("progress", ProgressBar()))
+        loss, criterion_params = self._loss()
+        # the class counts of the epochs the loss sees (a resampled set is balanced)
+        visited = torch.as_tensor(train_y[visits])
+        criterion_params["class_counts"] = torch.bincount(visited, minlength=len(self.classes_))
+        criterion_params["phases"] = phases
+        return LTDDNet(
+            LTDDModule,
+            module__encoder=self.encoder,
+            module__edge_features=0 if first.edge_attr is None else first.edge_attr.shape[1],
+            module__fingerprint_bits=0 if self.fingerprint is None else graphs.fingerprint.shape[1],
+            module__in_features=graphs.num_node_features,
+            module__n_classes=len(self.classes_),
+            module__hidden=self.hidden,
+            module__n_layers=self.n_layers,
+            module__pair=isinstance(graphs, GraphStorePair),
+            module__edge_drop=self._edge_drop(),
+            module__wide=self.fingerprint is not None,
+            criterion=LOSSES[loss],
+            **{f"criterion__{name}": value for name, value in criterion_params.items()},
+            predict_nonlinearity=softmax,
+            optimizer=torch.optim.Adam,
+            optimizer__weight_decay=self.weight_decay,
+            optimizer__fused=True,  # one kernel for all parameters instead of ~10 per tensor
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            iterator_train__shuffle=sampler is None,
+            iterator_train__sampler=sampler,
+            # BatchNorm cannot train on a last batch of one graph
+            iterator_train__drop_last=len(visits) % self.batch_size == 1,
+            iterator_train__collate_fn=collate_graphs,
+            iterator_valid__collate_fn=collate_graphs,
+            train_split=None if valid is None else predefined_split(valid),
+            callbacks=callbacks,
+            callbacks__print_log__keys_ignored=["class_weights"],  # a list per epoch: in history_ only
+            device=self.device_,
+            verbose=int(self.verbose > 0),
+        )
+
+    # ---- predict ---------------------------------------------------------------------------
+    def _dataset(self, X: object) -> GraphDataset:
+        check_is_fitted(self, "net_")
+        schema = getattr(self, "feature_schema_", 1)  # models saved before the attribute read schema 1
+        if schema != FEATURE_SCHEMA:
+            raise ValueError(
+                f"this model was fitted on atom features of schema {schema}, but this release computes "
+                f"schema {FEATURE_SCHEMA} (see the pitfalls page of the documentation); refit it."
+            )
+        graphs = self._graphs(X)
+        if graphs.num_node_features != self.n_node_features_:
+            raise ValueError(
+                f"the graphs have {graphs.num_node_features} node features, but this model was fitted "
+                f"on {self.n_node_features_}; make them with the SmilesGraphizer settings of the fit, "
+                "or pass SMILES."
+            )
+        return GraphDataset(graphs).to(self.net_.device)
+
+    def predict_proba(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
+        """The network's class probabilities, columns in ``classes_`` order.
+
+        With ``fingerprint="morgan"`` they are the normalised product of the two experts' (the
+        deep model's and the fingerprint's class-balanced logistic regression's). They are not
+        adjusted for the class prior, as with sklearn's decision-changing wrappers:
+        calibration, log-loss and ROC-AUC read them as they are. ``predict`` takes the argmax of
+        :meth:`decision_function`, which with ``decision="logit_adjusted"`` subtracts
+        τ · log π (τ = ``logit_adjustment_``) from their logarithm.
+        """
+        dataset = self._dataset(X)  # checks fitted first
+        proba = self.net_.predict_proba(dataset).astype(np.float64)
+        return proba / proba.sum(axis=1, keepdims=True)  # float32 rows sum to 1 only to 1e-7
+
+    def _decision_scores(self, X: object) -> np.ndarray:
+        return adjusted_scores(self.predict_proba(X), self.class_log_prior_, self.logit_adjustment_)
+
+    def decision_function(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
+        """The scores of the decision: ``log p_c(x) − τ · log π_c`` per class.
+
+        ``predict`` is their argmax. Of shape (n_samples,) for two classes (the score of
+        ``classes_[1]`` minus that of ``classes_[0]``, positive for ``classes_[1]``, as in
+        sklearn), else (n_samples, n_classes).
+        """
+        scores = self._decision_scores(X)
+        return scores[:, 1] - scores[:, 0] if len(self.classes_) == 2 else scores
+
+    def predict(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
+        """The class of each sample: the argmax of :meth:`decision_function`'s scores."""
+        scores = self._decision_scores(X)  # checks fitted first
+        return self.classes_[scores.argmax(axis=1)]
+
+    def transform(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
+        """Unit-length learned embeddings (encoder in eval mode, clean graphs).
+
+        Their columns are named by :meth:`get_feature_names_out` (``ltddclassifier0``, ...).
+        """
+        dataset = self._dataset(X)
+        return self.net_.embed_dataset(dataset).cpu().numpy()
+
+    def _check_known(self, y: np.ndarray) -> None:
+        unknown = sorted(set(np.unique(y).tolist()) - set(self.classes_.tolist()), key=str)
+        if unknown:
+            raise ValueError(
+                f"y contains labels {unknown} not seen in fit (classes: {self.classes_.tolist()})."
+            )
+
+    def score(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
+        """Accuracy (sklearn's convention); use ``balanced_f1_scorer`` for long-tailed data.
+
+        A label not seen in ``fit`` counts as a wrong prediction, as with sklearn's classifiers
+        (e.g. a rare class missing from a cross-validation training fold).
+        """
+        check_is_fitted(self, "net_")
+        y = self._check_labels(y, len(y))
+        # a label unseen in fit is simply never predicted, as with sklearn's classifiers
+        return super().score(X, y, sample_weight=sample_weight)
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        if "net_" in state:  # skorch moves a CUDA-trained net to the CPU where CUDA is missing
+            self.device_ = str(self.net_.device)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.transformer_tags.preserves_dtype = []  # embeddings are float32 whatever the input
+        tags.non_deterministic = self.random_state is None
+        return tags

@@ -1,0 +1,111 @@
+"""The documentation of what every graph classifier shares, written once and put into each
+estimator's docstring."""
+
+from __future__ import annotations
+
+__all__ = ["shared_parameters"]
+
+#: the documentation of the parameters every graph classifier has, put in place of the line
+#: ``{shared parameters}`` of its docstring by :func:`shared_parameters`
+_SHARED_PARAMETERS_DOC = """\
+    reaction_mode : {None, "products", "reaction", "pair", "cgr", "cgr_product"}, default=None
+        How reaction SMILES become graphs (see :class:`SmilesGraphizer`). ``"cgr"``, the
+        condensed graph of reaction, needs atom-mapped reactions, or ``atom_mapper``.
+    atom_mapper : {None, "rxnmapper"} or callable, default=None
+        Maps reactions that arrive without atom maps, for the CGR modes (see
+        :class:`SmilesGraphizer`); ``"rxnmapper"`` needs ``pip install 'sklearn-ltdd[reactions]'``.
+    encoder : {"gcn", "gine"}, default="gcn"
+        ``"gcn"``: the paper's residual GCN, which sees atoms only; ``"gine"``: residual GINE
+        layers whose messages read the 12 bond features (:class:`~sklearn_ltdd.nn.GINEEncoder`),
+        about 1.8× the epoch time. Graphs passed in place of SMILES need ``bond_features=True``
+        for ``"gine"``.
+    fingerprint : {"morgan", None}, default="morgan"
+        ``"morgan"`` joins a learned ``hidden``-wide projection of a 2048-bit radius-2 Morgan
+        fingerprint (for reactions: products minus reactants, counts) to the graph embedding,
+        so the losses and the head both see it, and trains a second expert beside the network,
+        a linear model of the whole fingerprint (a logistic regression, from zero, on its own
+        class-balanced cross-entropy, from the first epoch), whose probabilities multiply the
+        network's; None uses the graph alone, as the paper does. Graphs passed in place of
+        SMILES need ``SmilesGraphizer(fingerprint="morgan")``.
+    hidden : int, default=128
+        Width of the encoder layers, the fingerprint projection and the classifier's hidden layers.
+    n_layers : int, default=3
+        Number of encoder layers.
+    max_epochs : int, default=300
+        An upper bound: early stopping usually ends training well before it.
+    batch_size : int, default=128
+    lr : float, default=1e-3
+        Adam learning rate, multiplied by ``lr_gamma`` after each epoch.
+    weight_decay : float, default=3e-4
+    lr_gamma : float, default=0.99
+    decision : {"logit_adjusted", "argmax"}, default="logit_adjusted"
+        ``"argmax"``: the most probable class, which keeps the training set's class prior (on
+        a binary task with imbalance 27 it rarely predicts the minority). ``"logit_adjusted"``:
+        the argmax of ``log p_c(x) − τ · log π_c`` (π the class frequencies the network was
+        trained on, with sample weights and resampling; Menon et al. 2021), τ in [0, 3] chosen
+        for the best validation balanced accuracy. Without a validation set τ is 1, or 0 for
+        the losses whose weights or sampling already balance the classes (``cs``, ``bs``,
+        ``cb_focal``, ``ib``, ``cdt``, ``decoupling``). ``decision_function`` returns these
+        scores; ``predict_proba`` the network's own probabilities. The checkpoint and early
+        stopping use the same decision.
+    ema_epochs : float or None, default=None
+        Validate, checkpoint and predict with an exponential moving average of the weights whose
+        time constant is this many epochs (the optimiser still steps the raw weights); None uses
+        the raw weights. The average moves less from epoch to epoch, so the checkpoint is chosen
+        on a trend rather than on the luckiest epoch; measured on five tasks, it helped on two and
+        cost on three (docs/results.md), so it is off by default.
+    validation_fraction : float, default=0.1
+        Stratified hold-out for checkpoint selection by balanced accuracy; 0 keeps the last
+        epoch (and needs ``early_stopping=None``). Ignored when ``validation_data`` is passed
+        to ``fit``. Scoring and selection start with the first epoch that has trained the head
+        (after LTDD's warm-up; earlier epochs record NaN scores). The hold-out is not kept in
+        the fitted model.
+    early_stopping : int or None, default=20
+        Stop after this many epochs without a better validation balanced accuracy, counted in
+        the method's final phase (after LTDD's warm-up; the second phase of ``ib`` and
+        ``decoupling``, whose first phase ends when validation has not improved for this many
+        epochs, or at its latest epoch); None trains ``max_epochs``. Needs a validation set:
+        ``fit`` raises a ValueError with ``validation_fraction=0`` and no ``validation_data``.
+    device : str, default="auto"
+        ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:<index>"``; checked
+        and resolved in ``fit``. The graphs are moved to it once per fit.
+    verbose : int, default=0
+        0 silent, 1 one line per epoch (the same columns every epoch; NaN where the phase
+        computes no value) and a closing line (epochs run, best epoch, its validation scores,
+        τ), 2 also a progress bar per epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds splits, initialisation, shuffling, edge drops and clustering (CPU runs repeat
+        exactly). A seeded fit hands torch's global random state back as it found it.
+"""
+
+#: the documentation of the fitted attributes every graph classifier has (``{shared attributes}``)
+_SHARED_ATTRIBUTES_DOC = """\
+    classes_ : ndarray
+        Class labels, in the order of ``predict_proba``'s columns.
+    n_node_features_ : int
+        Node features per atom (74).
+    feature_schema_ : int
+        The version of the atom features' meaning the model was fitted on; ``predict`` refuses
+        a model whose version this release does not compute.
+    logit_adjustment_ : float
+        τ of the decision rule (0 for ``decision="argmax"``).
+    class_log_prior_ : ndarray of shape (n_classes,)
+        log π_c of the class mass the network trained on (sample weights and resampling
+        included), which the decision rule subtracts τ times.
+    n_features_in_ : int
+        Always 1: one column of SMILES (or of graphs).
+    net_ : skorch.NeuralNet
+        The trained skorch net (module, criterion, history). What only training needs is
+        dropped after ``fit``: the validation set, the optimiser's state and per-sample
+        training state, so a saved model holds no molecules.
+    device_ : str
+        The device the model was trained on.
+"""
+
+
+def shared_parameters(cls: type) -> type:
+    """Put the shared parameters' and attributes' documentation into ``cls``'s docstring."""
+    cls.__doc__ = cls.__doc__.replace("    {shared parameters}\n", _SHARED_PARAMETERS_DOC).replace(
+        "    {shared attributes}\n", _SHARED_ATTRIBUTES_DOC
+    )
+    return cls
