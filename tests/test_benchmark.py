@@ -78,16 +78,22 @@ def test_benchmark_runs_resumes_and_writes_tables(tmp_path, capsys):
 
 
 def test_every_benchmark_variant_is_a_valid_classifier_configuration():
-    from sklearn_ltdd import LTDDClassifier
+    from sklearn_ltdd import BaselineClassifier, LTDDClassifier, SubclusterSchedule
     from sklearn_ltdd.benchmark._run import METHODS, VARIANTS
 
-    for name, (method, params, package_schedule) in VARIANTS.items():
+    for name, (kind, params, package_schedule) in VARIANTS.items():
         assert name in METHODS
-        LTDDClassifier(method=method, **params)._validate_params()
+        if kind == "ltdd":
+            schedule = params.get("schedule")
+            options = {**params, "schedule": None if schedule is None else SubclusterSchedule(**schedule)}
+            LTDDClassifier(**options)._validate_params()
+            options["schedule"] is None or options["schedule"].check()
+        else:
+            BaselineClassifier(loss=kind, **params)._validate_params()
         assert package_schedule == name.startswith(("defaults", "ce_defaults"))
         if package_schedule:  # defaults rows differ from the package defaults in what they name only
             named = {"_nofp": ("fingerprint", None), "_ema": ("ema_epochs", 3),
-                     "_gine": ("encoder", "gine"), "_resample": ("resample", True),
+                     "_gine": ("encoder", "gine"), "_resample": ("schedule", {"resample": True}),
                      "_argmax": ("decision", "argmax")}  # fmt: skip
             expected = {key: value for part, (key, value) in named.items() if part in name}
             assert params == expected, name

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from rdkit import Chem
 from rdkit.Chem import AllChem
 
-from sklearn_ltdd import LTDDClassifier, SmilesGraphizer
+from sklearn_ltdd import LTDDClassifier, SmilesGraphizer, SubclusterSchedule
 from sklearn_ltdd.featurize import InvalidSmilesError, UnmappedReactionError, _atom_mapping
 from sklearn_ltdd.featurize._cgr import CGR_BOND_FEATURE_NAMES
 from sklearn_ltdd.featurize._graph_features import ATOM_FEATURE_NAMES
@@ -284,9 +284,9 @@ def test_learns_what_changes_which_the_products_cannot_show():
     test = np.arange(len(reactions)) % 4 == 0
     scores = {}
     for mode in ("cgr", "products"):  # graphs alone: the difference fingerprint would tell them apart too
-        clf = LTDDClassifier(reaction_mode=mode, fingerprint=None, max_epochs=30, warmup_epochs=3,
-                             update_every=5, hidden=32, batch_size=32, early_stopping=None,
-                             random_state=0)  # fmt: skip
+        clf = LTDDClassifier(reaction_mode=mode, fingerprint=None, max_epochs=30,
+                             schedule=SubclusterSchedule(warmup_epochs=3, update_every=5), hidden=32,
+                             batch_size=32, early_stopping=None, random_state=0)  # fmt: skip
         clf.fit(reactions[~test], labels[~test])
         scores[mode] = balanced_accuracy_score(labels[test], clf.predict(reactions[test]))
     assert scores["cgr"] >= 0.85
@@ -297,7 +297,8 @@ def test_the_bond_aware_encoder_reads_both_sides_of_each_bond():
     reactions = [mapped_reaction(ACYLATION, [a.replace("X", "Cl"), p]) for a in ACIDS[:4] for p in AMINES[:4]]
     labels = np.arange(len(reactions)) % 2
     clf = LTDDClassifier(reaction_mode="cgr", encoder="gine", fingerprint="morgan", max_epochs=3,
-                         warmup_epochs=1, update_every=1, hidden=16, batch_size=8)  # fmt: skip
+                         schedule=SubclusterSchedule(warmup_epochs=1, update_every=1), hidden=16,
+                         batch_size=8)  # fmt: skip
     clf.fit(reactions, labels)
     encoder = clf.net_.module_.encoder
     # 148 node features; GINEConv's edge map reads the 26 bond features of both sides

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.model_selection import GridSearchCV
 
-from sklearn_ltdd import LTDDClassifier
+from sklearn_ltdd import LTDDClassifier, SubclusterSchedule
 from sklearn_ltdd.datasets import load_solubility
 from sklearn_ltdd.metrics import balanced_f1_scorer
 
@@ -19,7 +19,12 @@ def test_grid_search_on_a_local_dask_cluster():
     rows = np.random.default_rng(0).choice(len(data.data), 120, replace=False)
     X, y = data.data[rows], data.target[rows]
     search = GridSearchCV(
-        LTDDClassifier(max_epochs=3, warmup_epochs=1, update_every=1, hidden=16, random_state=0),
+        LTDDClassifier(
+            max_epochs=3,
+            schedule=SubclusterSchedule(warmup_epochs=1, update_every=1),
+            hidden=16,
+            random_state=0,
+        ),
         {"lr": [1e-3, 1e-2]},
         cv=2,
         scoring=balanced_f1_scorer,

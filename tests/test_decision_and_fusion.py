@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from sklearn_ltdd import LTDDClassifier, MorganFingerprint, SmilesGraphizer
+from sklearn_ltdd import LTDDClassifier, MorganFingerprint, SmilesGraphizer, SubclusterSchedule
 from sklearn_ltdd.classifier._decision import TAUS, adjust, best_tau, log_prior
 from sklearn_ltdd.datasets import load_solubility
 from sklearn_ltdd.metrics import balanced_accuracy_score
@@ -16,8 +16,7 @@ from sklearn_ltdd.nn import GINEEncoder, LTDDModule, edge_drop_views, stack_view
 SMILES = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccccc1", "C#N", "OCC(N)C(=O)O", "ClC(Cl)Cl"]
 FAST = {
     "max_epochs": 4,
-    "warmup_epochs": 1,
-    "update_every": 1,
+    "schedule": SubclusterSchedule(warmup_epochs=1, update_every=1),
     "batch_size": 32,
     "hidden": 16,
     "random_state": 0,
@@ -172,8 +171,8 @@ def test_logit_adjustment_lifts_the_minority_of_a_binary_long_tailed_task():
     train = rng.permutation(np.concatenate([np.flatnonzero(in_train & (y == "other")), soluble]))
     test = np.flatnonzero(data.split == "test")
     # the decision rule alone, on the graph network that does best on solubility (docs/results.md)
-    params = {**FAST, "max_epochs": 12, "warmup_epochs": 2, "hidden": 32, "early_stopping": None,
-              "fingerprint": None}  # fmt: skip
+    params = {**FAST, "max_epochs": 12, "schedule": SubclusterSchedule(warmup_epochs=2, update_every=1),
+              "hidden": 32, "early_stopping": None, "fingerprint": None}  # fmt: skip
     adjusted = LTDDClassifier(**params).fit(data.data[train], y[train])
     plain = LTDDClassifier(**params, decision="argmax").fit(data.data[train], y[train])
     assert adjusted.logit_adjustment_ > 0

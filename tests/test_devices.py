@@ -14,23 +14,23 @@ import pytest
 import torch
 from torch_geometric.nn import global_add_pool
 
-from sklearn_ltdd import LTDDClassifier, SmilesGraphizer
-from sklearn_ltdd.classifier import _data
+from sklearn_ltdd import BaselineClassifier, LTDDClassifier, SmilesGraphizer, SubclusterSchedule
+from sklearn_ltdd.classifier import BASELINE_LOSSES, _data
 from sklearn_ltdd.classifier._data import GraphDataset, collate_graphs
 from sklearn_ltdd.datasets import load_solubility
-from sklearn_ltdd.nn._long_tail_losses import BASELINES
 
 DATA = load_solubility()
 ROWS = np.random.default_rng(1).choice(len(DATA.data), 80, replace=False)
 X, Y = DATA.data[ROWS], DATA.target[ROWS]
-FAST = {
-    "max_epochs": 3,
-    "warmup_epochs": 1,
-    "update_every": 1,
-    "batch_size": 16,
-    "hidden": 16,
-    "random_state": 0,
-}
+RUN = {"max_epochs": 3, "batch_size": 16, "hidden": 16, "random_state": 0}
+FAST = {**RUN, "schedule": SubclusterSchedule(warmup_epochs=1, update_every=1)}
+
+
+def make(method: str, **params):
+    """LTDDClassifier for "ltdd", else BaselineClassifier with that loss."""
+    if method == "ltdd":
+        return LTDDClassifier(**{**FAST, **params})
+    return BaselineClassifier(loss=method, **{**RUN, **params})
 
 
 class DeviceAssertingEncoder(torch.nn.Module):
@@ -69,22 +69,19 @@ def _on_meta(clf: LTDDClassifier):
     return net
 
 
-@pytest.mark.parametrize("method", ["ltdd", *sorted(BASELINES)])
+@pytest.mark.parametrize("method", ["ltdd", *sorted(BASELINE_LOSSES)])
 def test_train_and_validation_steps_run_where_the_net_is(method):
-    clf = LTDDClassifier(method=method, **FAST).fit(X, Y)
+    clf = make(method).fit(X, Y)
     net = _on_meta(clf)
     graphs = SmilesGraphizer(bond_features=True, fingerprint="morgan").fit_transform(X[:12])
     dataset = GraphDataset(graphs, np.arange(12) % 3)
     batch = collate_graphs([(dataset, i) for i in range(12)])
     assert batch[0].x.device.type == "cpu"  # the step, not the caller, moves it
-    if method == "ib":
-        net.criterion_.active = True
     if method == "decoupling":
         net.module_.freeze_encoder()
-    phases = [True, False] if method == "ltdd" else [None]
-    for warmup in phases:
-        if warmup is not None:
-            net.criterion_.warmup = warmup
+    phases = net.criterion_.phases
+    for phase in phases.phases:  # every phase's step
+        phases.enter(phase.name)
         step = net.train_step_single(batch)
         assert step["loss"].device.type == "meta"
         assert all(p.grad is None or p.grad.device.type == "meta" for p in net.module_.parameters())
@@ -135,10 +132,11 @@ class _TensorSpy(pickle.Pickler):
 
 @pytest.mark.parametrize(
     "params",
-    [{"early_stopping": 2}, {"method": "decoupling", "max_epochs": 5}, {"method": "ib"}, {"resample": True}],
-)
+    [("ltdd", {"early_stopping": 2}), ("decoupling", {"max_epochs": 5}), ("ib", {}),
+     ("ltdd", {"schedule": SubclusterSchedule(warmup_epochs=1, resample=True)})],
+)  # fmt: skip
 def test_a_fitted_model_pickles_no_tensor_outside_skorchs_device_mapping(params):
-    clf = LTDDClassifier(**{**FAST, **params}).fit(X, Y)
+    clf = make(params[0], **params[1]).fit(X, Y)
     spy = _TensorSpy(io.BytesIO())
     spy.dump(clf)
     assert spy.tensors == []

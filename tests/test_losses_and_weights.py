@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sklearn_ltdd import SmilesGraphizer
+from sklearn_ltdd.classifier._phases import Phase, Phases
 from sklearn_ltdd.nn import (
     GCNEncoder,
     LTDDLoss,
@@ -20,8 +21,8 @@ from sklearn_ltdd.nn import (
     supcon_loss,
     view_partner,
 )
-from sklearn_ltdd.nn._criteria import CrossEntropyLoss
 from sklearn_ltdd.nn._gcn import NormalizedAdjacency
+from sklearn_ltdd.nn.losses._criteria import CrossEntropyLoss
 
 
 def loop_term(z, i, positives, denominator, tau):
@@ -223,17 +224,18 @@ def test_weighted_cross_entropy_equals_repeating_rows():
     criterion = CrossEntropyLoss(torch.tensor([2.0, 1.0]))
     logits = torch.tensor([[2.0, -1.0], [0.5, 0.3], [-1.0, 1.5]])
     y = torch.tensor([0, 1, 1])
-    weighted = criterion((logits, None), {"y": y, "weight": torch.tensor([2.0, 1.0, 0.0])})
+    head = torch.nn.Identity()  # the embeddings are the logits
+    weighted = criterion((logits,), {"y": y, "weight": torch.tensor([2.0, 1.0, 0.0])}, head)
     rows = torch.tensor([0, 0, 1])
-    repeated = criterion((logits[rows], None), {"y": y[rows], "weight": torch.ones(3)})
+    repeated = criterion((logits[rows],), {"y": y[rows], "weight": torch.ones(3)}, head)
     torch.testing.assert_close(weighted, repeated)
 
 
 def test_ltdd_loss_by_hand():
     """CE weighted by sample weight · ω[y] · sub-cluster weight, sub-cluster ids looked up by the
     training position of each batch row, plus the sub-cluster contrastive loss on both views."""
-    criterion = LTDDLoss(torch.tensor([3.0, 2.0]), tau1=0.2, tau2=0.3, beta=0.5)
-    criterion.warmup = False
+    phases = Phases([Phase("warmup", epochs=1, scored=False), Phase("ltdd")]).enter("ltdd")
+    criterion = LTDDLoss(torch.tensor([3.0, 2.0]), phases, tau1=0.2, tau2=0.3, beta=0.5)
     sub_of_position = torch.tensor([0, 1, 1, 2, 0])
     criterion.set_state(sub_of_position, torch.tensor([0.3, 0.7]), torch.tensor([1.0, 2.0, 0.5]))
     logits = torch.tensor([[1.0, -1.0], [0.2, 0.4], [-0.5, 0.5]])
@@ -243,7 +245,12 @@ def test_ltdd_loss_by_hand():
         "index": torch.tensor([4, 3, 1]),
         "weight": torch.tensor([1.0, 2.0, 1.0]),
     }
-    loss = criterion((logits, z), targets)
+
+    def head(h):
+        torch.testing.assert_close(h, z[:3])  # view 1's rows
+        return logits
+
+    loss = criterion((z,), targets, head)
 
     rows = zip(logits.tolist(), [0, 1, 0], strict=True)
     ce = [-math.log(math.exp(r[c]) / sum(math.exp(v) for v in r)) for r, c in rows]
@@ -268,7 +275,7 @@ def test_ltdd_loss_by_hand():
 def test_adaptive_tau2_by_hand():
     """τ2_c = base · exp(d_c / mean d), d_c = mean ‖z − μ_c‖ / ln(n_c + 10), clipped to the
     20th–80th percentile of d; classes with one sub-cluster keep the base."""
-    from sklearn_ltdd.classifier._schedule import adaptive_tau2
+    from sklearn_ltdd.classifier._ltdd_schedule import adaptive_tau2
 
     rng = np.random.default_rng(0)
     sizes, spreads = [30, 12, 6, 3], [0.1, 0.5, 1.0, 3.0]

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rdkit import Chem
 
-from sklearn_ltdd import LTDDClassifier, SmilesGraphizer
+from sklearn_ltdd import LTDDClassifier, SmilesGraphizer, SubclusterSchedule
 from sklearn_ltdd.datasets import load_solubility
 from sklearn_ltdd.featurize import MorganFingerprint
 
@@ -108,7 +108,8 @@ def test_bracket_hydrogens_count_as_implicit_ones():
 def model() -> LTDDClassifier:
     """A small fitted model with the default network (graph and fingerprint, bond-aware encoder)."""
     data = load_solubility(subset="train")
-    params = {"max_epochs": 3, "warmup_epochs": 1, "hidden": 16, "encoder": "gine", "random_state": 0}
+    params = {"max_epochs": 3, "schedule": SubclusterSchedule(warmup_epochs=1), "hidden": 16, "encoder": "gine",
+              "random_state": 0}  # fmt: skip
     return LTDDClassifier(**params).fit(data.data[:200], data.target[:200])
 
 

@@ -12,49 +12,50 @@ import torch
 from sklearn.ensemble import BaggingClassifier
 from torch.optim.swa_utils import AveragedModel
 
-from sklearn_ltdd import LTDDClassifier
-from sklearn_ltdd.classifier import _baselines
+from sklearn_ltdd import BaselineClassifier, LTDDClassifier, SubclusterSchedule
 from sklearn_ltdd.classifier._averaging import ema_decay
 from sklearn_ltdd.classifier._data import GraphDataset
+from sklearn_ltdd.classifier._phases import Phase, Phases
 from sklearn_ltdd.datasets import load_solubility, make_long_tailed
 from sklearn_ltdd.featurize import GraphStore, GraphStorePair
-from sklearn_ltdd.nn import _long_tail_losses as lt
-from sklearn_ltdd.nn._criteria import InfluenceBalancedLoss
+from sklearn_ltdd.nn.losses import _long_tail as lt
+from sklearn_ltdd.nn.losses._criteria import InfluenceBalancedLoss
 
 DATA = load_solubility(subset="train")
 KEEP = make_long_tailed(DATA.target, imbalance_ratio=8, random_state=0)
 X, Y = DATA.data[KEEP], DATA.target[KEEP]
 FAST = {"hidden": 16, "batch_size": 32, "random_state": 0}
 NO_VALIDATION = {"validation_fraction": 0, "early_stopping": None}
+WARMUP_1 = {"schedule": SubclusterSchedule(warmup_epochs=1)}
 
 
 @pytest.mark.parametrize("method", ["ib", "decoupling"])
 def test_two_phase_baselines_reach_their_second_phase_and_keep_a_model_from_it(method):
-    clf = LTDDClassifier(method=method, max_epochs=15, early_stopping=3, **FAST).fit(X, Y)
+    clf = BaselineClassifier(loss=method, max_epochs=15, early_stopping=3, **FAST).fit(X, Y)
     phases = np.array(clf.history_[:, "phase"])
     best = np.array(clf.history_[:, "valid_ba_best"])
-    assert f"{method}-second" in phases
-    assert best.any() and (phases[best] == f"{method}-second").all()
+    assert method in phases and phases[0] == "ce"
+    assert best.any() and (phases[best] == method).all()
 
 
 def test_decoupling_restarts_the_optimiser_for_its_new_head(monkeypatch):
     seen = {}
-    switch = _baselines.BaselinePhase._switch
+    switch = Phases._retrain_head
 
-    def remember(self, net):
+    def remember(net):
         net.optimizer_.param_groups[0]["lr"] *= 0.5  # as if the schedule had decayed it
-        switch(self, net)
+        switch(net)
         seen["state"] = len(net.optimizer_.state)
         seen["lr"] = [group["lr"] for group in net.optimizer_.param_groups]
 
-    monkeypatch.setattr(_baselines.BaselinePhase, "_switch", remember)
-    LTDDClassifier(method="decoupling", max_epochs=5, lr=0.01, **FAST, **NO_VALIDATION).fit(X, Y)
+    monkeypatch.setattr(Phases, "_retrain_head", staticmethod(remember))
+    BaselineClassifier(loss="decoupling", max_epochs=5, lr=0.01, **FAST, **NO_VALIDATION).fit(X, Y)
     assert seen == {"state": 0, "lr": [0.01]}
 
 
 def test_mixup_runs_the_head_once_per_training_step(monkeypatch):
     calls = []
-    clf = LTDDClassifier(method="mixup", max_epochs=2, **FAST, **NO_VALIDATION)
+    clf = BaselineClassifier(loss="mixup", max_epochs=2, **FAST, **NO_VALIDATION)
     original = clf._build_net
 
     def counting(*args):
@@ -78,18 +79,17 @@ def test_influence_balanced_loss_reads_the_features_the_last_layer_sees():
 
     head = MLP([8, 6, 6, 3], norm="batch_norm").eval()
     h, y, counts = torch.randn(5, 8), torch.tensor([0, 1, 2, 1, 0]), torch.tensor([50.0, 10.0, 3.0])
-    criterion = InfluenceBalancedLoss(counts)
-    criterion.active = True
+    criterion = InfluenceBalancedLoss(counts, Phases([Phase("ce", epochs=1), Phase("ib")]).enter("ib"))
     logits, features = head(h, return_emb=True)
     expected = lt.influence_balanced_loss(logits, features, y, counts)
-    torch.testing.assert_close(criterion.per_sample(None, h, y, head), expected)
+    torch.testing.assert_close(criterion.per_sample(h, y, head), expected)
     assert not torch.allclose(expected, lt.influence_balanced_loss(logits, h, y, counts))
 
 
 def test_resampling_clusters_the_distinct_training_samples():
-    params = {"max_epochs": 12, "warmup_epochs": 10, **FAST}
+    params = {"max_epochs": 12, **FAST}
     plain = LTDDClassifier(**params).fit(X, Y)
-    resampled = LTDDClassifier(resample=True, **params).fit(X, Y)
+    resampled = LTDDClassifier(schedule=SubclusterSchedule(resample=True), **params).fit(X, Y)
     n_sub = plain.history_[-1, "n_subclusters"]
     assert n_sub > len(plain.classes_)  # head classes split into several sub-clusters
     assert resampled.history_[-1, "n_subclusters"] == n_sub
@@ -101,13 +101,18 @@ def test_resampling_clusters_the_distinct_training_samples():
     "method, tau", [("ltdd", 1.0), ("ce", 1.0), ("bs", 0.0), ("cs", 0.0), ("decoupling", 0.0)]
 )
 def test_without_a_validation_set_the_prior_is_not_taken_out_twice(method, tau):
-    params = {"max_epochs": 3, "warmup_epochs": 1, **FAST, **NO_VALIDATION}
-    assert LTDDClassifier(method=method, **params).fit(X[:120], Y[:120]).logit_adjustment_ == tau
+    params = {"max_epochs": 3, **FAST, **NO_VALIDATION}
+    clf = (
+        LTDDClassifier(**params, **WARMUP_1)
+        if method == "ltdd"
+        else BaselineClassifier(loss=method, **params)
+    )
+    assert clf.fit(X[:120], Y[:120]).logit_adjustment_ == tau
 
 
 def test_the_class_prior_counts_sample_weights():
     weights = np.where(Y == "high", 3.0, 1.0)
-    clf = LTDDClassifier(method="ce", max_epochs=1, **FAST, **NO_VALIDATION).fit(X, Y, sample_weight=weights)
+    clf = BaselineClassifier(max_epochs=1, **FAST, **NO_VALIDATION).fit(X, Y, sample_weight=weights)
     mass = np.array([weights[Y == c].sum() for c in clf.classes_])
     np.testing.assert_allclose(np.exp(clf.class_log_prior_), mass / mass.sum())
 
@@ -135,7 +140,7 @@ def _pickled_objects(obj) -> list:
 
 def test_a_saved_model_holds_no_molecules_and_does_not_grow_with_the_validation_set():
     train, valid = np.arange(0, len(X), 2), np.arange(1, len(X), 2)
-    params = {"max_epochs": 3, "warmup_epochs": 1, "early_stopping": None, **FAST}
+    params = {"max_epochs": 3, "early_stopping": None, **WARMUP_1, **FAST}
     small = LTDDClassifier(**params).fit(X[train], Y[train], validation_data=(X[valid[:30]], Y[valid[:30]]))
     large = LTDDClassifier(**params).fit(X[train], Y[train], validation_data=(X[valid], Y[valid]))
     assert len(valid) >= 10 * 30
@@ -159,16 +164,14 @@ def test_labels_of_mixed_types_are_refused():
 
 
 def test_the_epoch_log_has_no_colour_codes_outside_a_terminal(capsys):
-    LTDDClassifier(max_epochs=3, warmup_epochs=1, verbose=1, **FAST).fit(X[:100], Y[:100])
+    LTDDClassifier(max_epochs=3, verbose=1, **WARMUP_1, **FAST).fit(X[:100], Y[:100])
     out = capsys.readouterr().out
     assert "valid_ba" in out and not re.search(r"\x1b\[", out)
 
 
 def test_bagging_takes_one_column_of_smiles():
     column = np.asarray(X[:90], dtype=object).reshape(-1, 1)
-    bag = BaggingClassifier(
-        LTDDClassifier(max_epochs=2, warmup_epochs=1, **FAST), n_estimators=2, random_state=0
-    )
+    bag = BaggingClassifier(LTDDClassifier(max_epochs=2, **WARMUP_1, **FAST), n_estimators=2, random_state=0)
     assert bag.fit(column, Y[:90]).predict(column[:5]).shape == (5,)
 
 
@@ -178,7 +181,7 @@ def test_graphs_made_otherwise_are_refused_at_predict():
 
     reactions = ["CCO>>CC=O", "CCCO>>CCC=O", "c1ccccc1>>c1ccccc1C", "CCN>>CC=N"] * 10
     labels = ["a", "a", "b", "b"] * 10
-    clf = LTDDClassifier(reaction_mode="reaction", fingerprint=None, max_epochs=2, warmup_epochs=1, **FAST)
+    clf = LTDDClassifier(reaction_mode="reaction", fingerprint=None, max_epochs=2, **WARMUP_1, **FAST)
     clf.fit(reactions, labels)
     products = SmilesGraphizer(reaction_mode="products", fingerprint=None).fit_transform(reactions)
     with pytest.raises(ValueError, match="reaction_mode='products', expected 'reaction'"):
@@ -193,7 +196,7 @@ def test_graphs_made_otherwise_are_refused_at_predict():
 def test_probabilities_sum_to_one_in_float64():
     from sklearn.metrics import log_loss
 
-    clf = LTDDClassifier(method="ce", max_epochs=2, **FAST, **NO_VALIDATION).fit(X[:120], Y[:120])
+    clf = BaselineClassifier(max_epochs=2, **FAST, **NO_VALIDATION).fit(X[:120], Y[:120])
     proba = clf.predict_proba(X[:120])
     np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=0, atol=1e-12)
     with warnings.catch_warnings():
@@ -209,28 +212,26 @@ def test_the_weight_average_restarts_with_each_phase_and_counts_resampled_steps(
         _averaging, "AveragedModel", lambda *a, **k: started.append(1) or AveragedModel(*a, **k)
     )
     monkeypatch.setattr(_averaging, "ema_decay", lambda t, n: steps.append(n) or ema_decay(t, n))
-    clf = LTDDClassifier(method="ib", max_epochs=4, ema_epochs=1, **FAST, **NO_VALIDATION).fit(X, Y)
-    assert clf.history_[:, "phase"] == ["ib-first"] * 2 + ["ib-second"] * 2 and len(started) == 2
-    resampled = LTDDClassifier(
-        method="ce", max_epochs=1, ema_epochs=1, resample=True, **FAST, **NO_VALIDATION
-    )
+    clf = BaselineClassifier(loss="ib", max_epochs=4, ema_epochs=1, **FAST, **NO_VALIDATION).fit(X, Y)
+    assert clf.history_[:, "phase"] == ["ce"] * 2 + ["ib"] * 2 and len(started) == 2
+    resampled = BaselineClassifier(max_epochs=1, ema_epochs=1, resample=True, **FAST, **NO_VALIDATION)
     resampled.fit(X, Y)
     assert steps[-1] == len(resampled.history_[0]["batches"]) > np.ceil(len(X) / FAST["batch_size"])
 
 
 def test_the_verbose_report_names_the_epoch_kept(capsys):
-    clf = LTDDClassifier(method="ib", max_epochs=15, early_stopping=3, verbose=1, **FAST).fit(X, Y)
+    clf = BaselineClassifier(loss="ib", max_epochs=15, early_stopping=3, verbose=1, **FAST).fit(X, Y)
     best = int(re.search(r"best epoch (\d+)", capsys.readouterr().out).group(1))
-    assert clf.history_[best - 1, "valid_ba_best"] and clf.history_[best - 1, "phase"] == "ib-second"
+    assert clf.history_[best - 1, "valid_ba_best"] and clf.history_[best - 1, "phase"] == "ib"
 
 
 def test_an_empty_hold_out_with_early_stopping_is_refused():
     with pytest.raises(ValueError, match="validation hold-out is empty"):
-        LTDDClassifier(max_epochs=2, warmup_epochs=1, **FAST).fit(X[:3], ["a", "b", "c"])
+        LTDDClassifier(max_epochs=2, **WARMUP_1, **FAST).fit(X[:3], ["a", "b", "c"])
 
 
 def test_a_model_fitted_on_older_features_is_refused():
-    clf = LTDDClassifier(max_epochs=2, warmup_epochs=1, **FAST).fit(X[:60], Y[:60])
+    clf = LTDDClassifier(max_epochs=2, **WARMUP_1, **FAST).fit(X[:60], Y[:60])
     del clf.feature_schema_  # as pickled by a release before the notation-invariant features
     with pytest.raises(ValueError, match=r"fitted on atom features of schema 1.*refit it"):
         clf.predict(X[:5])

@@ -6,20 +6,20 @@ matplotlib = pytest.importorskip("matplotlib", reason="the plotting extra (matpl
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from sklearn_ltdd import LTDDClassifier  # noqa: E402
+from sklearn_ltdd import BaselineClassifier, LTDDClassifier, SubclusterSchedule  # noqa: E402
 from sklearn_ltdd.datasets import load_solubility, make_long_tailed  # noqa: E402
 from sklearn_ltdd.plotting import plot_class_accuracy, plot_embedding, plot_training, plot_weights  # noqa: E402
 
 DATA = load_solubility(subset="train")
 KEEP = make_long_tailed(DATA.target, imbalance_ratio=8, random_state=0)[::3]
 X, Y = DATA.data[KEEP], DATA.target[KEEP]
-FAST = {"max_epochs": 5, "warmup_epochs": 1, "update_every": 2, "hidden": 16, "batch_size": 32,
-        "random_state": 0}  # fmt: skip
+RUN = {"max_epochs": 5, "hidden": 16, "batch_size": 32, "random_state": 0}
 
 
 @pytest.fixture(scope="module")
 def models():
-    return LTDDClassifier(**FAST).fit(X, Y), LTDDClassifier(method="ce", **FAST).fit(X, Y)
+    schedule = SubclusterSchedule(warmup_epochs=1, update_every=2)
+    return LTDDClassifier(schedule=schedule, **RUN).fit(X, Y), BaselineClassifier(**RUN).fit(X, Y)
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ from skorch import NeuralNetRegressor
 from skorch.callbacks import Callback
 from skorch.dataset import ValidSplit
 
-from sklearn_ltdd import LTDDClassifier
+from sklearn_ltdd import LTDDClassifier, SubclusterSchedule
 from sklearn_ltdd.classifier._averaging import WeightAverage, ema_decay
 
 N, BATCH = 40, 10  # four steps per epoch
@@ -79,8 +79,7 @@ SMILES = ["CCO", "CCCO", "CCCCO", "OCC(O)CO", "c1ccccc1", "c1ccccc1C", "c1ccccc1
 LABELS = ["alcohol"] * 4 * 6 + ["aromatic"] * 4 * 6
 FAST = {
     "max_epochs": 6,
-    "warmup_epochs": 1,
-    "update_every": 2,
+    "schedule": SubclusterSchedule(warmup_epochs=1, update_every=2),
     "hidden": 16,
     "batch_size": 16,
     "random_state": 0,

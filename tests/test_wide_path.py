@@ -6,14 +6,16 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from sklearn_ltdd.nn._long_tail_losses import balanced_cross_entropy
 from skorch.callbacks import Callback
 
-from sklearn_ltdd import LTDDClassifier, SmilesGraphizer
+from sklearn_ltdd import BaselineClassifier, LTDDClassifier, SmilesGraphizer, SubclusterSchedule
 from sklearn_ltdd.nn import LTDDModule
-from sklearn_ltdd.nn._long_tail_losses import balanced_cross_entropy
 
 SMILES = ["CCO", "CCCO", "CCCCO", "OCCO", "c1ccccc1", "c1ccccc1C", "c1ccccc1CC", "c1ccccc1O"] * 3
 LABELS = ["alcohol"] * 4 * 3 + ["aromatic"] * 4 * 3
+
+SHORT = SubclusterSchedule(warmup_epochs=1, update_every=1)
 
 
 def _batch(n=8):
@@ -30,9 +32,10 @@ def test_the_decision_is_the_product_of_the_deep_and_the_wide_experts():
         deep = module.head(h)
         linear = batch.fingerprint @ module.wide.weight.T + module.wide.bias
         torch.testing.assert_close(logits, F.log_softmax(deep, 1) + F.log_softmax(linear, 1))
-        # in training each expert's logits come apart, for their own losses
-        deep_train, _, wide_train = module.train()(batch)
-    assert deep_train.shape == wide_train.shape == (8, 3)
+        # in training the experts come apart, for their own losses: the embeddings for the deep
+        # one's (which applies the head itself) and the wide expert's logits
+        h_train, wide_train = module.train()(batch)
+    assert h_train.shape == h.shape and wide_train.shape == (8, 3)
     torch.testing.assert_close(wide_train, linear)
 
 
@@ -44,7 +47,7 @@ def test_the_wide_expert_starts_neutral_and_needs_a_fingerprint():
 
 
 def test_each_expert_learns_from_its_own_loss_only():
-    clf = LTDDClassifier(method="ce", max_epochs=2, random_state=0).fit(SMILES, LABELS)
+    clf = BaselineClassifier(max_epochs=2, random_state=0).fit(SMILES, LABELS)
     net, module = clf.net_, clf.net_.module_
     batch = _batch(16)
     y = torch.as_tensor(clf._encoder.transform(LABELS[:8] + LABELS[12:20]))
@@ -59,8 +62,8 @@ def test_each_expert_learns_from_its_own_loss_only():
                 for n, p in module.named_parameters()}  # fmt: skip
 
     total = gradients(lambda out: net.get_loss(out, targets, training=True))
-    wide_alone = gradients(lambda out: balanced_cross_entropy(out[2], y, net.criterion_.class_counts).mean())
-    deep_alone = gradients(lambda out: net.criterion_(out[:2], targets))
+    wide_alone = gradients(lambda out: balanced_cross_entropy(out[1], y, net.criterion_.class_counts).mean())
+    deep_alone = gradients(lambda out: net.criterion_(out[:1], targets, module.head))
     for name, grad in total.items():
         expected = wide_alone[name] if name.startswith("wide.") else deep_alone[name]
         torch.testing.assert_close(grad, expected)
@@ -69,10 +72,13 @@ def test_each_expert_learns_from_its_own_loss_only():
 
 @pytest.mark.parametrize(
     ("params", "has_wide"),
-    [({}, True), ({"method": "ce"}, True), ({"method": "mixup"}, True), ({"fingerprint": None}, False)],
+    [({}, True), ({"loss": "ce"}, True), ({"loss": "mixup"}, True), ({"fingerprint": None}, False)],
 )
 def test_the_classifier_trains_a_wide_expert_exactly_when_it_reads_a_fingerprint(params, has_wide):
-    clf = LTDDClassifier(max_epochs=3, warmup_epochs=1, update_every=1, random_state=0, **params)
+    if "loss" in params:
+        clf = BaselineClassifier(max_epochs=3, random_state=0, **params)
+    else:
+        clf = LTDDClassifier(max_epochs=3, schedule=SHORT, random_state=0, **params)
     clf.fit(SMILES, LABELS)
     assert (clf.net_.module_.wide is not None) == has_wide
     if has_wide:  # it trained
@@ -82,8 +88,8 @@ def test_the_classifier_trains_a_wide_expert_exactly_when_it_reads_a_fingerprint
 def test_decoupling_keeps_the_wide_expert_it_trained_when_batches_become_balanced():
     # the wide expert is balanced by its loss; balanced batches would balance it twice
     y = ["a"] * 20 + ["b"] * 4
-    clf = LTDDClassifier(method="decoupling", max_epochs=10, validation_fraction=0, early_stopping=None,
-                         random_state=0)  # fmt: skip
+    clf = BaselineClassifier(loss="decoupling", max_epochs=10, validation_fraction=0, early_stopping=None,
+                             random_state=0)  # fmt: skip
     weights = []
 
     class WideWeights(Callback):  # the wide expert's weights after every epoch
@@ -99,8 +105,8 @@ def test_decoupling_keeps_the_wide_expert_it_trained_when_batches_become_balance
 
     clf._build_net = with_probe
     clf.fit(SMILES, y)
-    second = [w for phase, w in weights if phase == "decoupling-second"]
-    first = [w for phase, w in weights if phase == "decoupling-first"]
+    second = [w for phase, w in weights if phase == "decoupling"]
+    first = [w for phase, w in weights if phase == "ce"]
     assert len(first) >= 2 and len(second) >= 2
     assert not torch.equal(first[0], first[-1])  # it trained in the first phase
     for w in second:  # and not in the second
@@ -108,7 +114,7 @@ def test_decoupling_keeps_the_wide_expert_it_trained_when_batches_become_balance
 
 
 def test_a_model_saved_before_the_wide_expert_still_predicts():
-    clf = LTDDClassifier(max_epochs=3, warmup_epochs=1, update_every=1, random_state=0).fit(SMILES, LABELS)
+    clf = LTDDClassifier(max_epochs=3, schedule=SHORT, random_state=0).fit(SMILES, LABELS)
     del clf.net_.module_._modules["wide"]  # as a module made before the attribute existed
     clf = pickle.loads(pickle.dumps(clf))  # saved and loaded
     assert clf.predict(SMILES[:4]).shape == (4,)
