@@ -35,7 +35,14 @@ def measure(method: str) -> dict:
     from rdkit import Chem, RDLogger
 
     from sklearn_ltdd import LTDDClassifier, SmilesGraphizer
-    from sklearn_ltdd.classifier import _schedule
+
+    try:  # the re-clustering callbacks' module, and the estimators, as named since issue 26
+        from sklearn_ltdd import BaselineClassifier, SubclusterSchedule
+        from sklearn_ltdd.classifier import _ltdd_schedule as _schedule
+    except ImportError:  # an older tree: one estimator with a method parameter
+        from sklearn_ltdd.classifier import _schedule
+
+        BaselineClassifier = SubclusterSchedule = None
 
     RDLogger.DisableLog("rdApp.*")
     smiles = [s for s in hiv_smiles(N_MOLECULES + 100) if Chem.MolFromSmiles(s) is not None][:N_MOLECULES]
@@ -61,8 +68,14 @@ def measure(method: str) -> dict:
 
     _schedule.Recluster.update = timed_update
     # warm-up off and update every epoch, so that every timed epoch is a full LTDD epoch
-    clf = LTDDClassifier(method=method, max_epochs=EPOCHS, warmup_epochs=0, update_every=1,
-                         validation_fraction=0.0, early_stopping=None, random_state=0, **network)  # fmt: skip
+    run = {"max_epochs": EPOCHS, "validation_fraction": 0.0, "early_stopping": None, "random_state": 0,
+           **network}  # fmt: skip
+    if BaselineClassifier is None:
+        clf = LTDDClassifier(method=method, warmup_epochs=0, update_every=1, **run)
+    elif method == "ltdd":
+        clf = LTDDClassifier(schedule=SubclusterSchedule(warmup_epochs=0, update_every=1), **run)
+    else:
+        clf = BaselineClassifier(loss=method, **run)
     clf.fit(graphs, y)
     epoch_seconds = [
         row["dur"] - (cluster_seconds[i] if cluster_seconds else 0) for i, row in enumerate(clf.history_)

@@ -108,8 +108,8 @@ def test_bracket_hydrogens_count_as_implicit_ones():
 def model() -> LTDDClassifier:
     """A small fitted model with the default network (graph and fingerprint, bond-aware encoder)."""
     data = load_solubility(subset="train")
-    params = {"max_epochs": 3, "schedule": SubclusterSchedule(warmup_epochs=1), "hidden": 16, "encoder": "gine",
-              "random_state": 0}  # fmt: skip
+    params = {"max_epochs": 3, "schedule": SubclusterSchedule(warmup_epochs=1), "hidden": 16,
+              "encoder": "gine", "random_state": 0}  # fmt: skip
     return LTDDClassifier(**params).fit(data.data[:200], data.target[:200])
 
 

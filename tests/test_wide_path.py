@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from sklearn_ltdd.nn._long_tail_losses import balanced_cross_entropy
 from skorch.callbacks import Callback
 
 from sklearn_ltdd import BaselineClassifier, LTDDClassifier, SmilesGraphizer, SubclusterSchedule
 from sklearn_ltdd.nn import LTDDModule
+from sklearn_ltdd.nn.losses import balanced_cross_entropy
 
 SMILES = ["CCO", "CCCO", "CCCCO", "OCCO", "c1ccccc1", "c1ccccc1C", "c1ccccc1CC", "c1ccccc1O"] * 3
 LABELS = ["alcohol"] * 4 * 3 + ["aromatic"] * 4 * 3

@@ -1,0 +1,175 @@
+"""LTDDClassifier is LTDD and only LTDD: every parameter (and every knob of its two option objects)
+changes what a tiny fit learns; the Table-2 baselines live in BaselineClassifier; the parameters of
+earlier releases say where they went."""
+
+import io
+from contextlib import redirect_stdout
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+
+from sklearn_ltdd import BaselineClassifier, LTDDClassifier, SubclusterContrast, SubclusterSchedule
+from sklearn_ltdd.classifier import BASELINE_LOSSES
+from sklearn_ltdd.datasets import load_solubility, make_long_tailed
+from sklearn_ltdd.featurize import UnmappedReactionError
+from sklearn_ltdd.metrics import balanced_f1_scorer
+from sklearn_ltdd.nn import LOSSES
+
+DATA = load_solubility(subset="train")
+KEEP = make_long_tailed(DATA.target, imbalance_ratio=8, random_state=0)[::2]
+X, Y = DATA.data[KEEP], DATA.target[KEEP]
+SCHEDULE = {"warmup_epochs": 2, "update_every": 2, "min_cluster_size": 3}
+BASE = {"max_epochs": 7, "hidden": 16, "batch_size": 32, "random_state": 0}
+AMIDE = "[CH3:1][C:2](=[O:3])Cl.[NH2:4][CH3:5]>>[CH3:1][C:2](=[O:3])[NH:4][CH3:5]"
+PLAIN_AMIDE = "CC(=O)Cl.NC>>CC(=O)NC"
+
+#: a value other than the default for each parameter; "contrast__beta" and the like change a knob
+#: of the option objects. Parameters that act on inputs the solubility set does not have (reaction
+#: modes, atom maps) and the device are tested on their own below.
+CHANGES = {
+    "encoder": "gine",
+    "fingerprint": None,
+    "hidden": 8,
+    "n_layers": 2,
+    "max_epochs": 6,
+    "batch_size": 16,
+    "lr": 1e-2,
+    "weight_decay": 1e-2,
+    "lr_gamma": 0.5,
+    "decision": "argmax",
+    "ema_epochs": 1.0,
+    "validation_fraction": 0.3,
+    "early_stopping": 1,
+    "verbose": 1,
+    "random_state": 1,
+    "contrast__tau": 0.5,
+    "contrast__tau1": 0.5,
+    "contrast__tau2": 0.5,
+    "contrast__beta": 1.0,
+    "contrast__term_a_scale": 0.2,
+    "contrast__edge_drop": (0.4, 0.3),
+    "schedule__warmup_epochs": 1,
+    "schedule__update_every": 3,
+    "schedule__dynamic": False,
+    "schedule__cluster_method": "kmeans",
+    "schedule__min_cluster_size": 40,  # above the rarest class: a larger size unit
+    "schedule__weighting": "none",
+    "schedule__weight_formula": "code",
+    "schedule__resample": True,
+}
+OWN_TESTS = {"reaction_mode", "atom_mapper", "device"}
+
+
+def make(**changes) -> LTDDClassifier:
+    clf = LTDDClassifier(**BASE, contrast=SubclusterContrast(), schedule=SubclusterSchedule(**SCHEDULE))
+    return clf.set_params(**changes)
+
+
+def learned(clf: LTDDClassifier) -> dict:
+    """What a fit learned and showed: its history, decision and probabilities, and its printout."""
+    with redirect_stdout(io.StringIO()) as printout:
+        clf.fit(X, Y)
+    history = clf.history_
+    return {
+        "losses": [round(v, 6) for v in history[:, "train_loss"]],
+        "class_weights": [w for epoch in history for w in epoch["class_weights"]],
+        "n_subclusters": list(history[:, "n_subclusters"]),
+        "tau": clf.logit_adjustment_,
+        "prior": clf.class_log_prior_.round(6).tolist(),
+        "proba": clf.predict_proba(X[:20]).round(6).tolist(),
+        "printed": printout.getvalue() != "",
+    }
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return learned(make())
+
+
+def test_ltdd_has_at_most_twenty_parameters_and_every_one_is_tested():
+    params = set(LTDDClassifier().get_params(deep=False))
+    assert len(params) <= 20
+    covered = {name.split("__")[0] for name in CHANGES} | OWN_TESTS
+    assert covered == params
+    knobs = set(make().get_params(deep=True)) - params
+    assert knobs == {name for name in CHANGES if "__" in name}  # every knob of the option objects
+
+
+@pytest.mark.parametrize("name", sorted(CHANGES))
+def test_no_parameter_is_inert(name, reference):
+    changed = learned(make(**{name: CHANGES[name]}))
+    differs = [key for key in reference if changed[key] != reference[key]]
+    assert differs, f"{name}={CHANGES[name]!r} changed nothing the fit learned or showed"
+
+
+def test_the_reaction_parameters_change_the_graphs():
+    reactions = ["CC(=O)O.OCC>>CC(=O)OCC", "CCO>>CC=O", "c1ccccc1.BrBr>>Brc1ccccc1", "CC=C.[H][H]>>CCC"]
+    products = LTDDClassifier(reaction_mode="products")._graphs(reactions)
+    whole = LTDDClassifier(reaction_mode="reaction")._graphs(reactions)
+    assert products.x.shape[0] < whole.x.shape[0]  # the reactants' atoms too
+    with pytest.raises(UnmappedReactionError):
+        LTDDClassifier(reaction_mode="cgr")._graphs([PLAIN_AMIDE])
+    mapped = LTDDClassifier(reaction_mode="cgr", atom_mapper=lambda rows: [AMIDE] * len(rows))._graphs(
+        [PLAIN_AMIDE]
+    )
+    assert torch.equal(mapped.x, LTDDClassifier(reaction_mode="cgr")._graphs([AMIDE]).x)
+
+
+def test_the_device_is_where_the_model_is_or_a_clear_error():
+    if torch.cuda.is_available():
+        assert make(device="cuda").fit(X, Y).device_.startswith("cuda")
+        assert make(device="cpu").fit(X, Y).device_ == "cpu"
+    else:
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            make(device="cuda").fit(X, Y)
+
+
+@pytest.mark.parametrize("name", ["method", "warmup_epochs", "beta", "resample"])
+def test_parameters_of_earlier_releases_say_where_they_went(name):
+    with pytest.raises(TypeError, match=rf"has no parameter '{name}'") as error:
+        LTDDClassifier(**{name: "ce" if name == "method" else 1})
+    where = {"method": "BaselineClassifier(loss='ce')", "warmup_epochs": "SubclusterSchedule(warmup_epochs",
+             "beta": "SubclusterContrast(beta", "resample": "SubclusterSchedule(resample"}  # fmt: skip
+    assert where[name] in str(error.value)
+
+
+def test_the_baselines_are_every_loss_but_ltdds_and_keep_only_their_parameters():
+    assert set(BASELINE_LOSSES) == set(LOSSES) - {"ltdd"}
+    params = set(BaselineClassifier().get_params())
+    assert {"loss", "resample"} <= params and len(params) <= 20
+    assert not params & {"contrast", "schedule"}
+    shared = params - {"loss", "resample"}
+    assert shared <= set(LTDDClassifier().get_params())
+    with pytest.raises(ValueError, match="'loss' parameter"):
+        BaselineClassifier(loss="ltdd").fit(X, Y)
+
+
+def test_grid_search_over_an_ablation_knob_and_clone_copy_the_options():
+    search = GridSearchCV(make(), {"schedule__weighting": ["both", "none"]}, cv=2, scoring=balanced_f1_scorer)
+    search.fit(X, Y)
+    assert search.best_params_["schedule__weighting"] in ("both", "none")
+    assert search.best_estimator_.schedule is not search.estimator.schedule
+    copy = clone(make(schedule__weighting="none"))
+    assert copy.schedule.weighting == "none" and copy.schedule.min_cluster_size == 3
+
+
+def test_option_objects_are_checked_in_fit():
+    with pytest.raises(ValueError, match="'weighting' parameter of SubclusterSchedule"):
+        make(schedule__weighting="sometimes").fit(X, Y)
+    with pytest.raises(ValueError, match="'beta' parameter of SubclusterContrast"):
+        make(contrast__beta=-1.0).fit(X, Y)
+    with pytest.raises(ValueError, match="'schedule' parameter of LTDDClassifier"):
+        LTDDClassifier(schedule={"warmup_epochs": 1}).fit(X, Y)
+
+
+def test_the_phases_are_written_once_and_read_by_everyone():
+    clf = make(max_epochs=5).fit(X, Y)
+    assert clf.history_[:, "phase"] == ["warmup"] * 2 + ["ltdd"] * 3
+    phases = dict(clf.net_.callbacks_)["phases"]
+    assert clf.net_.criterion_.phases is phases and dict(clf.net_.callbacks_)["recluster"].phases is phases
+    assert dict(clf.net_.callbacks_)["valid_ba"].phases is phases
+    scores = np.array(clf.history_[:, "valid_ba"], dtype=float)
+    assert np.isnan(scores[:2]).all() and np.isfinite(scores[2:]).all()
