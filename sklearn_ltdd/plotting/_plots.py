@@ -107,12 +107,13 @@ def plot_embedding(
 
     Parameters
     ----------
-    classifier : fitted LTDDClassifier
+    classifier : fitted LTDDClassifier or BaselineClassifier
     X, y : inputs and their labels
     method : {"pca", "tsne"}, default="pca"
     subclusters : bool, default=True
-        Split each class into the balanced sub-clusters LTDD trains with (same size unit) and
-        mark their centres with crosses.
+        Split each class into the balanced sub-clusters LTDD trains with (the size unit of the
+        classifier's schedule; the default schedule's for a baseline) and mark their centres
+        with crosses.
     random_state : int, default=0
     ax : matplotlib Axes, default=None
 
@@ -136,7 +137,9 @@ def plot_embedding(
     points = z
     centres = np.empty((0, z.shape[1]))
     if subclusters:
-        size = classifier.min_cluster_size
+        from ..classifier import SubclusterSchedule
+
+        size = (getattr(classifier, "schedule", None) or SubclusterSchedule()).min_cluster_size
         clusterer = BalancedSubcluster(min_cluster_size=size, random_state=random_state)
         centres = clusterer.fit(z, y).cluster_centers_
         points = np.vstack([z, centres])
@@ -174,7 +177,7 @@ def plot_weights(classifier: object, *, ax: Axes | None = None) -> Axes:
 
     Parameters
     ----------
-    classifier : fitted LTDDClassifier (``method="ltdd"``)
+    classifier : fitted LTDDClassifier
     ax : matplotlib Axes, default=None
 
     Returns
@@ -190,7 +193,7 @@ def plot_weights(classifier: object, *, ax: Axes | None = None) -> Axes:
     # warm-up epochs record no weights (an empty list)
     rows = [(r["epoch"], r["class_weights"], r["n_subclusters"]) for r in history if r.get("class_weights")]
     if not rows:
-        raise ValueError("the history has no class weights: fit with method='ltdd' past the warm-up epochs.")
+        raise ValueError("the history has no class weights: fit an LTDDClassifier past its warm-up epochs.")
     ax = _axes(ax)
     epochs = [r[0] for r in rows]
     weights = np.array([r[1] for r in rows])
@@ -213,7 +216,7 @@ def plot_training(classifier: object, *, ax: Axes | None = None) -> Axes:
 
     Parameters
     ----------
-    classifier : fitted LTDDClassifier
+    classifier : fitted LTDDClassifier or BaselineClassifier
     ax : matplotlib Axes, default=None
 
     Returns
