@@ -34,15 +34,8 @@ METHODS = ("ce", "ltdd")
 def measure(method: str) -> dict:
     from rdkit import Chem, RDLogger
 
-    from sklearn_ltdd import LTDDClassifier, SmilesGraphizer
-
-    try:  # the re-clustering callbacks' module, and the estimators, as named since issue 26
-        from sklearn_ltdd import BaselineClassifier, SubclusterSchedule
-        from sklearn_ltdd.classifier import _ltdd_schedule as _schedule
-    except ImportError:  # an older tree: one estimator with a method parameter
-        from sklearn_ltdd.classifier import _schedule
-
-        BaselineClassifier = SubclusterSchedule = None
+    from sklearn_ltdd import BaselineClassifier, LTDDClassifier, SmilesGraphizer, SubclusterSchedule
+    from sklearn_ltdd.classifier import _ltdd_schedule
 
     RDLogger.DisableLog("rdApp.*")
     smiles = [s for s in hiv_smiles(N_MOLECULES + 100) if Chem.MolFromSmiles(s) is not None][:N_MOLECULES]
@@ -57,7 +50,7 @@ def measure(method: str) -> dict:
         graphizer.set_params(fingerprint=None)
     graphs = graphizer.fit_transform(smiles)
     cluster_seconds = []
-    original = _schedule.Recluster.update
+    original = _ltdd_schedule.Recluster.update
 
     def timed_update(self, net, dataset, epoch):
         start = time.perf_counter()
@@ -66,13 +59,11 @@ def measure(method: str) -> dict:
             torch.cuda.synchronize()
         cluster_seconds.append(time.perf_counter() - start)
 
-    _schedule.Recluster.update = timed_update
+    _ltdd_schedule.Recluster.update = timed_update
     # warm-up off and update every epoch, so that every timed epoch is a full LTDD epoch
     run = {"max_epochs": EPOCHS, "validation_fraction": 0.0, "early_stopping": None, "random_state": 0,
            **network}  # fmt: skip
-    if BaselineClassifier is None:
-        clf = LTDDClassifier(method=method, warmup_epochs=0, update_every=1, **run)
-    elif method == "ltdd":
+    if method == "ltdd":
         clf = LTDDClassifier(schedule=SubclusterSchedule(warmup_epochs=0, update_every=1), **run)
     else:
         clf = BaselineClassifier(loss=method, **run)

@@ -234,8 +234,8 @@ def test_weighted_cross_entropy_equals_repeating_rows():
 def test_ltdd_loss_by_hand():
     """CE weighted by sample weight · ω[y] · sub-cluster weight, sub-cluster ids looked up by the
     training position of each batch row, plus the sub-cluster contrastive loss on both views."""
-    phases = Phases([Phase("warmup", epochs=1, scored=False), Phase("ltdd")]).enter("ltdd")
-    criterion = LTDDLoss(torch.tensor([3.0, 2.0]), phases, tau1=0.2, tau2=0.3, beta=0.5)
+    phases = Phases([Phase("warmup", epochs=1, trains_head=False), Phase("ltdd")]).enter("ltdd")
+    criterion = LTDDLoss(torch.tensor([3.0, 2.0]), tau1=0.2, tau2=0.3, beta=0.5, phases=phases)
     sub_of_position = torch.tensor([0, 1, 1, 2, 0])
     criterion.set_state(sub_of_position, torch.tensor([0.3, 0.7]), torch.tensor([1.0, 2.0, 0.5]))
     logits = torch.tensor([[1.0, -1.0], [0.2, 0.4], [-0.5, 0.5]])

@@ -28,7 +28,7 @@ from sklearn_ltdd import (
     SubclusterContrast,
     SubclusterSchedule,
 )
-from sklearn_ltdd.classifier import _ltdd_schedule as _schedule
+from sklearn_ltdd.classifier import _ltdd_schedule
 from sklearn_ltdd.classifier._data import oversample, stratified_holdout
 from sklearn_ltdd.datasets import load_solubility, make_long_tailed
 from sklearn_ltdd.featurize import InvalidSmilesError
@@ -108,13 +108,13 @@ def test_same_seed_same_predictions(make, assert_same_predictions):
 
 def test_schedule(monkeypatch):
     updates = []
-    original = _schedule.Recluster.update
+    original = _ltdd_schedule.Recluster.update
 
     def recording(self, net, dataset, epoch):
         updates.append(epoch)
         return original(self, net, dataset, epoch)
 
-    monkeypatch.setattr(_schedule.Recluster, "update", recording)
+    monkeypatch.setattr(_ltdd_schedule.Recluster, "update", recording)
     params = {**RUN, "max_epochs": 9}
     clf = LTDDClassifier(**params, schedule=schedule(warmup_epochs=2, update_every=3)).fit(X_SMALL, Y_SMALL)
     assert updates == [2, 5, 8]
@@ -277,7 +277,7 @@ def test_a_fit_shorter_than_the_warmup_is_refused():
 
 def test_the_head_does_not_run_during_warmup(monkeypatch):
     calls = []
-    original = _schedule.Recluster.on_epoch_begin
+    original = _ltdd_schedule.Recluster.on_epoch_begin
 
     def spying(self, net, **kwargs):
         original(self, net, **kwargs)
@@ -285,7 +285,7 @@ def test_the_head_does_not_run_during_warmup(monkeypatch):
         if not head._forward_hooks:
             head.register_forward_hook(lambda m, i, o: calls.append((len(net.history) - 1, m.training)))
 
-    monkeypatch.setattr(_schedule.Recluster, "on_epoch_begin", spying)
+    monkeypatch.setattr(_ltdd_schedule.Recluster, "on_epoch_begin", spying)
     LTDDClassifier(**{**FAST, "max_epochs": 3, "schedule": schedule(warmup_epochs=2)}).fit(X_SMALL, Y_SMALL)
     assert {epoch for epoch, training in calls if training} == {2}
     assert {epoch for epoch, training in calls if not training} == {0, 1, 2}  # validation every epoch

@@ -129,11 +129,35 @@ def test_the_device_is_where_the_model_is_or_a_clear_error():
 
 @pytest.mark.parametrize("name", ["method", "warmup_epochs", "beta", "resample"])
 def test_parameters_of_earlier_releases_say_where_they_went(name):
-    with pytest.raises(TypeError, match=rf"has no parameter '{name}'") as error:
-        LTDDClassifier(**{name: "ce" if name == "method" else 1})
+    value = "ce" if name == "method" else 1
     where = {"method": "BaselineClassifier(loss='ce')", "warmup_epochs": "SubclusterSchedule(warmup_epochs",
              "beta": "SubclusterContrast(beta", "resample": "SubclusterSchedule(resample"}  # fmt: skip
+    with pytest.raises(TypeError, match=rf"has no parameter '{name}'") as error:
+        LTDDClassifier(**{name: value})
     assert where[name] in str(error.value)
+    with pytest.raises(TypeError, match=rf"has no parameter '{name}'") as error:
+        LTDDClassifier().set_params(**{name: value})  # an old grid, say
+    assert where[name] in str(error.value)
+    with pytest.raises(TypeError, match="it is LTDD, always"):
+        LTDDClassifier(method="ltdd")
+
+
+def test_the_constructor_signature_is_what_sklearn_and_the_docstring_see():
+    import inspect
+    import re
+
+    for estimator in (LTDDClassifier, BaselineClassifier):
+        params = list(inspect.signature(estimator).parameters)
+        assert sorted(params) == sorted(estimator().get_params())
+        section = estimator.__doc__.split("Parameters\n    ----------\n")[1].split("\n    Attributes")[0]
+        assert re.findall(r"^    (\w+) :", section, flags=re.MULTILINE) == params
+
+    class WithAnExtra(LTDDClassifier):  # a subclass's own parameters are in its signature
+        def __init__(self, extra=1, **params):
+            super().__init__(**params)
+            self.extra = extra
+
+    assert "extra" in inspect.signature(WithAnExtra).parameters
 
 
 def test_the_baselines_are_every_loss_but_ltdds_and_keep_only_their_parameters():
@@ -145,6 +169,15 @@ def test_the_baselines_are_every_loss_but_ltdds_and_keep_only_their_parameters()
     assert shared <= set(LTDDClassifier().get_params())
     with pytest.raises(ValueError, match="'loss' parameter"):
         BaselineClassifier(loss="ltdd").fit(X, Y)
+
+
+def test_nested_knobs_reach_the_default_options():
+    clf = LTDDClassifier().set_params(schedule__weighting="none", contrast__beta=0.5)
+    assert clf.schedule.weighting == "none" and clf.schedule.warmup_epochs == 10
+    assert clf.contrast.beta == 0.5 and clf.contrast.tau == 0.1
+    search = GridSearchCV(LTDDClassifier(**BASE), {"schedule__warmup_epochs": [1, 2]}, cv=2)
+    assert search.fit(X, Y).best_params_["schedule__warmup_epochs"] in (1, 2)
+    assert search.estimator.schedule is None  # the search's own copies got the option objects
 
 
 def test_grid_search_over_an_ablation_knob_and_clone_copy_the_options():
@@ -163,6 +196,13 @@ def test_option_objects_are_checked_in_fit():
         make(contrast__beta=-1.0).fit(X, Y)
     with pytest.raises(ValueError, match="'schedule' parameter of LTDDClassifier"):
         LTDDClassifier(schedule={"warmup_epochs": 1}).fit(X, Y)
+
+
+def test_a_phase_that_is_not_the_last_needs_its_length():
+    from sklearn_ltdd.classifier._phases import Phase, Phases
+
+    with pytest.raises(ValueError, match="every phase but the last needs its number of epochs"):
+        Phases([Phase("ce"), Phase("ib")])
 
 
 def test_the_phases_are_written_once_and_read_by_everyone():

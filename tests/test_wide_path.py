@@ -1,7 +1,5 @@
 """The wide expert: a logistic regression of the whole fingerprint beside the deep model."""
 
-import pickle
-
 import numpy as np
 import pytest
 import torch
@@ -111,10 +109,3 @@ def test_decoupling_keeps_the_wide_expert_it_trained_when_batches_become_balance
     assert not torch.equal(first[0], first[-1])  # it trained in the first phase
     for w in second:  # and not in the second
         torch.testing.assert_close(w, first[-1], rtol=0, atol=0)
-
-
-def test_a_model_saved_before_the_wide_expert_still_predicts():
-    clf = LTDDClassifier(max_epochs=3, schedule=SHORT, random_state=0).fit(SMILES, LABELS)
-    del clf.net_.module_._modules["wide"]  # as a module made before the attribute existed
-    clf = pickle.loads(pickle.dumps(clf))  # saved and loaded
-    assert clf.predict(SMILES[:4]).shape == (4,)

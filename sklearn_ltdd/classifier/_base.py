@@ -5,6 +5,7 @@ loss it trains with, its phases, and the callbacks that only it needs."""
 from __future__ import annotations
 
 import tempfile
+from abc import ABCMeta, abstractmethod
 from collections.abc import Callable, Iterator
 from numbers import Integral, Real
 
@@ -38,8 +39,10 @@ from ._selection import EarlyStoppingAfter, ScoringAfter, ValidationScore
 __all__ = ["GraphClassifier"]
 
 
-class GraphClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
-    """The parts every graph classifier of this package shares (not used directly).
+class GraphClassifier(
+    ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta
+):
+    """The parts every graph classifier of this package shares (abstract: one subclass per method).
 
     A subclass is one training method. It stores its own parameters next to the shared ones and
     says what its method is: :meth:`_loss` (a name in ``LOSSES`` and the criterion's own
@@ -110,13 +113,13 @@ class GraphClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transfor
         self.random_state = random_state
 
     # ---- what a method says about itself ----------------------------------------------------
+    @abstractmethod
     def _loss(self) -> tuple[str, dict]:
         """The name of the training loss in ``LOSSES`` and its criterion's own parameters."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _phases(self, patience: int | None) -> Phases:
         """The method's phases; ``patience`` ends a phase early where the method allows it."""
-        raise NotImplementedError
 
     def _method_callbacks(self, phases: Phases, seed: int | None) -> list[tuple[str, object]]:
         """Callbacks only this method needs, run after the phases and before the scheduler."""
@@ -126,9 +129,9 @@ class GraphClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transfor
         """Edge-drop probabilities of the training views, or None to train on clean graphs."""
         return None
 
+    @abstractmethod
     def _resample(self) -> bool:
         """Whether an epoch visits a class-balanced resampling of the training set."""
-        raise NotImplementedError
 
     def _check_method(self) -> None:
         """Checks of the method's parameters beyond their types, run first in ``fit``."""
@@ -402,7 +405,7 @@ class GraphClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transfor
     # ---- predict ---------------------------------------------------------------------------
     def _dataset(self, X: object) -> GraphDataset:
         check_is_fitted(self, "net_")
-        schema = getattr(self, "feature_schema_", 1)  # models saved before the attribute read schema 1
+        schema = self.feature_schema_
         if schema != FEATURE_SCHEMA:
             raise ValueError(
                 f"this model was fitted on atom features of schema {schema}, but this release computes "
@@ -452,7 +455,8 @@ class GraphClassifier(ClassifierMixin, ClassNamePrefixFeaturesOutMixin, Transfor
     def transform(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
         """Unit-length learned embeddings (encoder in eval mode, clean graphs).
 
-        Their columns are named by :meth:`get_feature_names_out` (``ltddclassifier0``, ...).
+        Their columns are named by :meth:`get_feature_names_out` (the class name in lower case
+        and a number: ``ltddclassifier0``, ...).
         """
         dataset = self._dataset(X)
         return self.net_.embed_dataset(dataset).cpu().numpy()

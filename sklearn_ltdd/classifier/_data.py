@@ -101,9 +101,9 @@ class TrainingSampler(Sampler):
     """The order in which an epoch visits the training set, class-balanced in a phase that asks.
 
     ``positions`` lists the dataset positions one epoch visits (each once by default; a resampled
-    training set lists some several times), shuffled every epoch. skorch builds a new DataLoader
-    every epoch around the same sampler, so when ``phases`` enters a phase that re-trains the head
-    the next epoch's batches are drawn with replacement, every class equally likely. Draws use
+    training set lists some several times), shuffled every epoch. skorch iterates its DataLoader,
+    and so this sampler, afresh every epoch, so when ``phases`` enters a phase that re-trains the
+    head that epoch's batches are drawn with replacement, every class equally likely. Draws use
     torch's global generator, which the classifier seeds. Labels are a numpy array: only skorch's
     own attributes are mapped between devices when unpickling.
     """

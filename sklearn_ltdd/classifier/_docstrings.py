@@ -104,8 +104,14 @@ _SHARED_ATTRIBUTES_DOC = """\
 
 
 def shared_parameters(cls: type) -> type:
-    """Put the shared parameters' and attributes' documentation into ``cls``'s docstring."""
-    cls.__doc__ = cls.__doc__.replace("    {shared parameters}\n", _SHARED_PARAMETERS_DOC).replace(
-        "    {shared attributes}\n", _SHARED_ATTRIBUTES_DOC
-    )
+    """Put the shared parameters' and attributes' documentation into ``cls``'s docstring, in place
+    of its lines ``{shared parameters}`` and ``{shared attributes}``."""
+    if cls.__doc__ is None:  # python -OO
+        return cls
+    for marker, text in (("{shared parameters}", _SHARED_PARAMETERS_DOC),
+                         ("{shared attributes}", _SHARED_ATTRIBUTES_DOC)):  # fmt: skip
+        line = f"    {marker}\n"
+        if line not in cls.__doc__:
+            raise ValueError(f"the docstring of {cls.__name__} has no line {marker!r} (indented 4 spaces).")
+        cls.__doc__ = cls.__doc__.replace(line, text)
     return cls

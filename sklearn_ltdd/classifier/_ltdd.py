@@ -26,12 +26,33 @@ __all__ = ["PAPER_PROTOCOL", "LTDDClassifier"]
 PAPER_PROTOCOL = {"encoder": "gcn", "fingerprint": None, "ema_epochs": None, "decision": "argmax",
                   "early_stopping": None, "max_epochs": 300}  # fmt: skip
 
+#: the option objects, by parameter name: what None stands for
+_OPTIONS = {"contrast": SubclusterContrast, "schedule": SubclusterSchedule}
 #: where the parameters of earlier releases went, for the error that names their new place
 _MOVED = {
-    **{name: f"contrast=SubclusterContrast({name}=...)" for name in SubclusterContrast().get_params()},
-    **{name: f"schedule=SubclusterSchedule({name}=...)" for name in SubclusterSchedule().get_params()},
-    "method": "BaselineClassifier(loss={!r}) for the Table-2 baselines (LTDDClassifier is LTDD only)",
+    name: f"{option}={kind.__name__}({name}=...)"
+    for option, kind in _OPTIONS.items()
+    for name in kind().get_params()
 }
+
+
+def _moved(name: str, value: object) -> TypeError | None:
+    """The error for a parameter of an earlier release: where it went (None for other names)."""
+    if name == "method" and value == "ltdd":
+        advice = "it is LTDD, always; drop the argument"
+    elif name == "method":
+        advice = f"LTDDClassifier is LTDD only; use BaselineClassifier(loss={value!r}) for the baselines"
+    elif name in _MOVED:
+        advice = f"use {_MOVED[name]}"
+    else:
+        return None
+    return TypeError(f"LTDDClassifier has no parameter {name!r}: {advice}.")
+
+
+def _constructor_signature(cls: type) -> inspect.Signature:
+    """A class's signature as its ``__init__`` gives it (without ``self``)."""
+    signature = inspect.signature(cls.__init__)
+    return signature.replace(parameters=list(signature.parameters.values())[1:])
 
 
 @shared_parameters
@@ -136,25 +157,34 @@ class LTDDClassifier(GraphClassifier):
         # parameters of earlier releases: an error that says where they went, not just "unexpected"
         # (here, not in __init__, which sklearn wants free of checks)
         for name, value in kwargs.items():
-            if name in _MOVED:
-                where = _MOVED[name].format(value)
-                raise TypeError(f"{cls.__name__} has no parameter {name!r}: use {where}.")
+            if error := _moved(name, value):
+                raise error
         return super().__new__(cls)
 
-    # the class's signature is its constructor's, as without __new__ (sklearn's checks read it)
-    __signature__ = inspect.signature(__init__).replace(
-        parameters=list(inspect.signature(__init__).parameters.values())[1:]
-    )
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.__signature__ = _constructor_signature(cls)
 
-    def _contrast(self) -> SubclusterContrast:
+    def set_params(self, **params) -> LTDDClassifier:
+        """Set parameters, as sklearn's ``set_params``; ``schedule__weighting`` and the like also
+        work while ``schedule`` (or ``contrast``) is None, on a default option object."""
+        for name, value in params.items():
+            if error := _moved(name, value):
+                raise error
+        for option, kind in _OPTIONS.items():
+            if getattr(self, option) is None and any(name.startswith(f"{option}__") for name in params):
+                setattr(self, option, kind())
+        return super().set_params(**params)
+
+    def _contrast_options(self) -> SubclusterContrast:
         return SubclusterContrast() if self.contrast is None else self.contrast
 
-    def _schedule(self) -> SubclusterSchedule:
+    def _schedule_options(self) -> SubclusterSchedule:
         return SubclusterSchedule() if self.schedule is None else self.schedule
 
     def _check_method(self) -> None:
-        self._contrast().check()
-        warmup = self._schedule().check().warmup_epochs
+        self._contrast_options().check()
+        warmup = self._schedule_options().check().warmup_epochs
         if self.max_epochs <= warmup:
             raise ValueError(
                 f"max_epochs={self.max_epochs} leaves no epoch after the warm-up "
@@ -165,18 +195,18 @@ class LTDDClassifier(GraphClassifier):
 
     # 1. Two views of each batch, edges dropped with degree-weighted probabilities.
     def _edge_drop(self) -> tuple[float, float]:
-        return tuple(self._contrast().edge_drop)
+        return tuple(self._contrast_options().edge_drop)
 
     # 2. A warm-up of T0 epochs with SupCon alone (the head does not train), then LTDD: the
     #    warm-up boundary is written here only.
     def _phases(self, patience: int | None) -> Phases:
-        warmup = Phase("warmup", epochs=self._schedule().warmup_epochs, scored=False)
+        warmup = Phase("warmup", epochs=self._schedule_options().warmup_epochs, trains_head=False)
         return Phases([warmup, Phase("ltdd")])
 
     # 3. The loss: SupCon in warm-up, then the sub-cluster contrastive loss (τ1, τ2, β) plus the
     #    separability-weighted cross-entropy.
     def _loss(self) -> tuple[str, dict]:
-        contrast = self._contrast()
+        contrast = self._contrast_options()
         tau2 = 0.1 if contrast.tau2 == "adaptive" else contrast.tau2  # the base of the per-class τ2
         params = {"tau": contrast.tau, "tau1": contrast.tau1, "tau2": tau2, "beta": contrast.beta,
                   "term_a_scale": contrast.term_a_scale}  # fmt: skip
@@ -184,14 +214,19 @@ class LTDDClassifier(GraphClassifier):
 
     # 4. Every K epochs of the LTDD phase: embed, sub-cluster per class, re-weight.
     def _method_callbacks(self, phases: Phases, seed: int | None) -> list[tuple[str, object]]:
-        schedule = self._schedule()
+        schedule = self._schedule_options()
         recluster = Recluster(
             phases, update_every=schedule.update_every, dynamic=schedule.dynamic,
             min_cluster_size=schedule.min_cluster_size, cluster_method=schedule.cluster_method,
             weighting=schedule.weighting, weight_formula=schedule.weight_formula,
-            adaptive_tau2=self._contrast().tau2 == "adaptive", random_state=seed,
+            adaptive_tau2=self._contrast_options().tau2 == "adaptive", random_state=seed,
         )  # fmt: skip
         return [("recluster", recluster), ("loss_terms", RecordLossTerms())]
 
     def _resample(self) -> bool:
-        return self._schedule().resample
+        return self._schedule_options().resample
+
+
+# with __new__ defined, Python would report (*args, **kwargs): sklearn's
+# check_do_not_raise_errors_in_init_or_set_params reads the class signature for the parameters
+LTDDClassifier.__signature__ = _constructor_signature(LTDDClassifier)

@@ -8,7 +8,7 @@ from numbers import Integral, Real
 
 from sklearn.base import BaseEstimator
 
-from .._compat import Interval, StrOptions
+from .._compat import Interval, StrOptions, validate_params
 
 __all__ = ["SubclusterContrast", "SubclusterSchedule"]
 
@@ -66,7 +66,7 @@ class SubclusterContrast(BaseEstimator):
 
     def check(self) -> SubclusterContrast:
         """Validate the parameters (``fit`` of the classifier calls it); returns self."""
-        self._validate_params()
+        validate_params(self)
         drop = self.edge_drop
         if len(drop) != 2 or not all(isinstance(p, Real) and 0 <= p < 1 for p in drop):
             raise ValueError(f"edge_drop must be two probabilities in [0, 1), got {drop!r}.")
@@ -147,5 +147,5 @@ class SubclusterSchedule(BaseEstimator):
 
     def check(self) -> SubclusterSchedule:
         """Validate the parameters (``fit`` of the classifier calls it); returns self."""
-        self._validate_params()
+        validate_params(self)
         return self

@@ -34,7 +34,7 @@ def adaptive_tau2(
 
 
 class Recluster(Callback):
-    """Re-cluster and re-weight when due, at the start of an epoch of the ``"ltdd"`` phase.
+    """Re-cluster and re-weight when due, at the start of an epoch of LTDD's final phase.
 
     In its first epoch and then every ``update_every`` epochs (only in the first when ``dynamic``
     is False) the clean training graphs are embedded with the encoder in eval mode, split into
@@ -67,7 +67,7 @@ class Recluster(Callback):
         self.random_state = random_state
 
     def due(self) -> bool:
-        if self.phases.name != "ltdd":
+        if not self.phases.final:  # the warm-up
             return False
         done = self.phases.epochs_in
         return done % self.update_every == 0 if self.dynamic else done == 0

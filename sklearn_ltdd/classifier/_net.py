@@ -1,9 +1,11 @@
-"""The skorch net of LTDDClassifier: skorch's own training and validation steps, LTDD's criteria.
+"""The skorch net of both graph classifiers: skorch's own training and validation steps, the
+estimator's criterion.
 
 In training the module augments (LTDD's views) and returns the embeddings; the estimator's
 criterion applies the head and turns them into the loss, to which the fingerprint's wide expert,
-when there is one (a second output in training), adds its own class-balanced cross-entropy. Batches come from
-device-resident graph stores, and skorch's ``to_tensor`` moves anything that is not there yet.
+when there is one (a second output in training), adds its own class-balanced cross-entropy.
+Batches come from device-resident graph stores, and skorch's ``to_tensor`` moves anything that
+is not there yet.
 """
 
 from __future__ import annotations

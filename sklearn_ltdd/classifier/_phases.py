@@ -3,9 +3,9 @@
 A method is a short table of :class:`Phase` rows (LTDD: a SupCon warm-up, then LTDD; ``ib``:
 cross-entropy, then the influence-balanced loss; ``decoupling``: cross-entropy, then the head
 re-trained on class-balanced batches). One :class:`Phases` object per fit walks through them:
-the loss reads its ``name``, the sampler whether batches are balanced, the schedule callbacks
-how long the phase has run, and validation scoring, checkpoint and early stopping whether the
-head has trained and whether this is the final phase.
+the losses read whether the head trains and whether this is the method's final phase, the
+sampler whether batches are balanced, the schedule callbacks how long the phase has run, and
+validation scoring, checkpoint and early stopping the same. The names are for the history only.
 """
 
 from __future__ import annotations
@@ -24,14 +24,15 @@ class Phase:
     """One phase of a method.
 
     ``epochs``: how long it lasts at most (None for the last phase: until training ends).
-    ``scored``: whether the head has trained, so that validation scores mean something.
+    ``trains_head``: whether the classifier head trains (LTDD's warm-up trains the encoder alone),
+    so that validation scores of its epochs mean something.
     ``retrain_head``: on entering, freeze the encoder and re-train the head from scratch, with a
     fresh optimiser at the initial learning rate, on class-balanced batches.
     """
 
     name: str
     epochs: int | None = None
-    scored: bool = True
+    trains_head: bool = True
     retrain_head: bool = False
 
 
@@ -47,11 +48,13 @@ class Phases(Callback):
 
     A phase ends after its ``epochs`` or, with ``patience``, as soon as the validation balanced
     accuracy has not improved for that many of its epochs, so that early stopping (which watches
-    only the final phase) can never end a fit before its method has run. Must be the first
-    callback: the others read it at the start of each epoch.
+    only the final phase) can never end a fit before its method has run. It runs before the
+    callbacks that read it at the start of each epoch.
     """
 
     def __init__(self, phases: Sequence[Phase], patience: int | None = None):
+        if any(phase.epochs is None for phase in phases[:-1]):
+            raise ValueError("every phase but the last needs its number of epochs.")
         self.phases = tuple(phases)
         self.patience = patience
         self.enter(self.phases[0].name)

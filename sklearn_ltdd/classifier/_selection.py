@@ -54,7 +54,7 @@ class ScoringAfter(EpochScoring):
         self.phases = phases
 
     def on_epoch_end(self, net, **kwargs) -> None:
-        if not self.phases.current.scored:
+        if not self.phases.current.trains_head:
             net.history.record(self.name_, float("nan"))
             net.history.record(f"{self.name_}_best", False)
             return
@@ -73,5 +73,5 @@ class EarlyStoppingAfter(EarlyStopping):
         self.phases = phases
 
     def on_epoch_end(self, net, **kwargs) -> None:
-        if self.phases.final and self.phases.current.scored:
+        if self.phases.final and self.phases.current.trains_head:
             super().on_epoch_end(net, **kwargs)

@@ -30,11 +30,11 @@ class LTDDModule(nn.Module):
 
     A pair of batches (reactants, products) shares the encoder and concatenates the two
     embeddings. With ``fingerprint_bits`` set, the batch's ``fingerprint`` passes through a
-    learned projection (Dropout → Linear → BatchNorm → ReLU, ``hidden`` wide) that is joined to the graph
-    embedding, so the contrastive losses and the head both see it. With ``wide`` also set, a
+    learned projection (Dropout → Linear → BatchNorm → ReLU, ``hidden`` wide) that is joined to
+    the graph embedding, so the contrastive losses and the head both see it. With ``wide`` also set, a
     second expert, a linear map of the whole fingerprint (a logistic regression, which no
     2048 → ``hidden`` projection loses), trains beside the deep one on its own loss: in
-    training ``forward`` returns its logits third; in eval mode the logits are the sum of the
+    training ``forward`` returns its logits second; in eval mode the logits are the sum of the
     two experts' log-probabilities (their product of probabilities). With ``edge_drop`` set,
     training mode augments like dropout does: the batch of B graphs becomes one batch of its
     views (one per drop probability, stacked, so the encoder runs once), and the embeddings have
@@ -80,10 +80,6 @@ class LTDDModule(nn.Module):
             nn.init.zeros_(self.wide.bias)
         self.edge_drop = None if edge_drop is None else tuple(edge_drop)
         self.encoder_frozen = False
-
-    def __setstate__(self, state: dict) -> None:
-        super().__setstate__(state)
-        self._modules.setdefault("wide", None)  # models saved before the wide expert have none
 
     def freeze_encoder(self) -> None:
         """Stop training the encoder (and fingerprint branch): no gradients, fixed BatchNorm statistics.

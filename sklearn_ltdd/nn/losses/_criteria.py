@@ -3,8 +3,9 @@
 Every criterion takes the module's training output ``(embeddings, ...)``, the batch targets (a
 dict with ``y``, the sample ``weight`` and the training-set ``index`` of each sample) and the
 classifier head, which it applies itself where its loss needs logits, and returns one scalar.
-Losses with phases (LTDD's warm-up, the influence-balanced start) read the name of the current
-one from ``phases``, the fit's one phase object. Class counts and LTDD's re-clustering state are
+Losses with phases (LTDD's warm-up, the influence-balanced start) read the current one from
+``phases``, the fit's one phase object; without one (a criterion used on its own) they compute
+their main loss. Class counts and LTDD's re-clustering state are
 buffers, so they follow the net to its device and pickle through skorch's device mapping.
 """
 
@@ -34,10 +35,13 @@ __all__ = [
 ]
 
 
-class PhaseName(Protocol):
-    """What a criterion reads of the fit's phases: the name of the one running."""
+class PhaseView(Protocol):
+    """What a criterion reads of the fit's phases (``sklearn_ltdd.classifier._phases.Phases``)."""
 
-    name: str
+    final: bool  # the method's last phase: its main loss
+
+    @property
+    def current(self): ...  # a Phase, whose ``trains_head`` says whether the head trains
 
 
 def weighted_mean(per_sample: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
@@ -53,12 +57,16 @@ class _LongTailLoss(nn.Module):
     """
 
     summary = ""
-    prior_correcting = True
+    prior_correcting = False
 
-    def __init__(self, class_counts: torch.Tensor, phases: PhaseName | None = None):
+    def __init__(self, class_counts: torch.Tensor, *, phases: PhaseView | None = None):
         super().__init__()
         self.register_buffer("class_counts", torch.as_tensor(class_counts, dtype=torch.float32).clamp_min(1))
         self.phases = phases
+
+    def in_main_phase(self) -> bool:
+        """Whether the method's main loss applies now: in its final phase, or outside a fit."""
+        return self.phases is None or self.phases.final
 
     def per_sample(self, embeddings, y, head) -> torch.Tensor:
         raise NotImplementedError
@@ -72,7 +80,6 @@ class _LongTailLoss(nn.Module):
 
 class CrossEntropyLoss(_LongTailLoss):
     summary = "cross-entropy (vanilla)"
-    prior_correcting = False
 
     def per_sample(self, embeddings, y, head):
         return F.cross_entropy(head(embeddings), y, reduction="none")
@@ -87,6 +94,7 @@ class DecouplingLoss(CrossEntropyLoss):
 
 class CostSensitiveLoss(_LongTailLoss):
     summary = "cost-sensitive cross-entropy, w_c = n_min / n_c"
+    prior_correcting = True
 
     def per_sample(self, embeddings, y, head):
         return lt.cost_sensitive_loss(head(embeddings), y, self.class_counts)
@@ -94,6 +102,7 @@ class CostSensitiveLoss(_LongTailLoss):
 
 class BalancedSoftmaxLoss(_LongTailLoss):
     summary = "balanced softmax, cross-entropy on z + log n_c"
+    prior_correcting = True
 
     def per_sample(self, embeddings, y, head):
         return lt.balanced_softmax_loss(head(embeddings), y, self.class_counts)
@@ -101,6 +110,7 @@ class BalancedSoftmaxLoss(_LongTailLoss):
 
 class ClassBalancedFocalLoss(_LongTailLoss):
     summary = "class-balanced focal loss, β=0.999, γ=0.5"
+    prior_correcting = True
 
     def per_sample(self, embeddings, y, head):
         return lt.class_balanced_focal_loss(head(embeddings), y, self.class_counts)
@@ -108,20 +118,22 @@ class ClassBalancedFocalLoss(_LongTailLoss):
 
 class ClassDependentTemperatureLoss(_LongTailLoss):
     summary = "class-dependent temperatures, z / (n_max / n_c)^0.2 in training"
+    prior_correcting = True
 
     def per_sample(self, embeddings, y, head):
         return F.cross_entropy(lt.cdt_logits(head(embeddings), self.class_counts), y, reduction="none")
 
 
 class InfluenceBalancedLoss(_LongTailLoss):
-    """Cross-entropy in the phase before ``"ib"``, then the influence-balanced loss, which reads
-    the features the head's last layer sees, not the graph embedding."""
+    """Cross-entropy in the first phase, then the influence-balanced loss, which reads the
+    features the head's last layer sees, not the graph embedding."""
 
     summary = "influence-balanced loss (cross-entropy for the first half of training)"
+    prior_correcting = True
 
     def per_sample(self, embeddings, y, head):
         logits, features = head(embeddings, return_emb=True)
-        if self.phases.name != "ib":
+        if not self.in_main_phase():
             return F.cross_entropy(logits, y, reduction="none")
         return lt.influence_balanced_loss(logits, features, y, self.class_counts)
 
@@ -134,7 +146,6 @@ class MixupLoss(_LongTailLoss):
     """
 
     summary = "mixup of graph embeddings, λ ~ Beta(1, 1)"
-    prior_correcting = False
 
     def per_sample(self, embeddings, y, head):
         lam = torch.rand((), device=y.device)
@@ -143,9 +154,9 @@ class MixupLoss(_LongTailLoss):
 
 
 class LTDDLoss(_LongTailLoss):
-    """LTDD's loss on two stacked views (embeddings: 2B rows, logits: view 1's B rows).
+    """LTDD's loss on two stacked views (embeddings: 2B rows, view 1's first).
 
-    In the ``"warmup"`` phase: SupCon on the views (the head does not run). Afterwards: the
+    In the warm-up (a phase whose head does not train): SupCon on the views. Afterwards: the
     sub-cluster contrastive loss plus the cross-entropy of view 1's logits weighted per sample by
     ω[y] · sub-cluster weight · sample weight. The ``Recluster`` callback hands it the state
     (:meth:`set_state`). Loss terms are summed on the device; :meth:`pop_epoch_means` reads them
@@ -153,20 +164,20 @@ class LTDDLoss(_LongTailLoss):
     """
 
     summary = "LTDD: sub-cluster contrastive loss plus separability-weighted cross-entropy"
-    prior_correcting = False
     TERMS = ("contrastive_loss", "ce_loss")
 
     def __init__(
         self,
         class_counts: torch.Tensor,
-        phases: PhaseName | None = None,
         tau: float = 0.1,
         tau1: float = 0.1,
         tau2: float = 0.1,
         beta: float = 0.25,
         term_a_scale: float = 1.0,
+        *,
+        phases: PhaseView | None = None,
     ):
-        super().__init__(class_counts, phases)
+        super().__init__(class_counts, phases=phases)
         self.tau, self.tau1, self.tau2 = tau, tau1, tau2
         self.beta, self.term_a_scale = beta, term_a_scale
         # set by set_state; non-persistent: re-computed state, not parameters
@@ -212,7 +223,7 @@ class LTDDLoss(_LongTailLoss):
     def forward(self, y_pred: tuple, targets: dict, head: nn.Module) -> torch.Tensor:
         embeddings = y_pred[0]
         y, index = targets["y"], targets["index"]
-        warmup = self.phases.name == "warmup"
+        warmup = self.phases is not None and not self.phases.current.trains_head
         # view 1's logits, from the head before anything else reads the embeddings: the order in
         # which their gradients then add up is that of earlier releases, bit for bit
         logits = None if warmup else head(embeddings[: len(y)])
