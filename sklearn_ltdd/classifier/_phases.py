@@ -3,7 +3,7 @@
 A method is a short table of :class:`Phase` rows (LTDD: a SupCon warm-up, then LTDD; ``ib``:
 cross-entropy, then the influence-balanced loss; ``decoupling``: cross-entropy, then the head
 re-trained on class-balanced batches). One :class:`Phases` object per fit walks through them:
-the losses read whether the head trains and whether this is the method's final phase, the
+the losses read whether this is the method's final phase (their main loss), the
 sampler whether batches are balanced, the schedule callbacks how long the phase has run, and
 validation scoring, checkpoint and early stopping the same. The names are for the history only.
 """
@@ -57,7 +57,7 @@ class Phases(Callback):
             raise ValueError("every phase but the last needs its number of epochs.")
         self.phases = tuple(phases)
         self.patience = patience
-        self.enter(self.phases[0].name)
+        self.initialize()
 
     def enter(self, name: str) -> Phases:
         """Make ``name`` the current phase (from the current epoch on)."""
@@ -84,8 +84,8 @@ class Phases(Callback):
         return self.epoch_ - self.began_
 
     def initialize(self) -> Phases:
-        self.enter(self.phases[0].name)
-        return self
+        """Start at the first phase (skorch calls it at the start of every fit)."""
+        return self.enter(self.phases[0].name)
 
     def on_epoch_begin(self, net, **kwargs) -> None:
         self.epoch_ = len(net.history) - 1

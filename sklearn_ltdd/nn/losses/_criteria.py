@@ -40,9 +40,6 @@ class PhaseView(Protocol):
 
     final: bool  # the method's last phase: its main loss
 
-    @property
-    def current(self): ...  # a Phase, whose ``trains_head`` says whether the head trains
-
 
 def weighted_mean(per_sample: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     return (weight * per_sample).sum() / weight.sum().clamp_min(1e-12)
@@ -156,7 +153,7 @@ class MixupLoss(_LongTailLoss):
 class LTDDLoss(_LongTailLoss):
     """LTDD's loss on two stacked views (embeddings: 2B rows, view 1's first).
 
-    In the warm-up (a phase whose head does not train): SupCon on the views. Afterwards: the
+    In the warm-up (the phase before its main one): SupCon on the views. Afterwards: the
     sub-cluster contrastive loss plus the cross-entropy of view 1's logits weighted per sample by
     ω[y] · sub-cluster weight · sample weight. The ``Recluster`` callback hands it the state
     (:meth:`set_state`). Loss terms are summed on the device; :meth:`pop_epoch_means` reads them
@@ -223,7 +220,7 @@ class LTDDLoss(_LongTailLoss):
     def forward(self, y_pred: tuple, targets: dict, head: nn.Module) -> torch.Tensor:
         embeddings = y_pred[0]
         y, index = targets["y"], targets["index"]
-        warmup = self.phases is not None and not self.phases.current.trains_head
+        warmup = not self.in_main_phase()
         # view 1's logits, from the head before anything else reads the embeddings: the order in
         # which their gradients then add up is that of earlier releases, bit for bit
         logits = None if warmup else head(embeddings[: len(y)])
