@@ -1,8 +1,9 @@
-"""Data sets: the embedded demo set, the paper's benchmark sets, and long-tail construction."""
+"""Data sets: the embedded demo sets, the paper's benchmark sets, and long-tail construction."""
 
 from ._benchmark_sets import REMOTE_FILES, load_hiv, load_sbap, load_uspto50k, read_table
 from ._fetch import RemoteFile, fetch_file, get_data_home
 from ._long_tail import long_tailed_class_sizes, make_long_tailed
+from ._reaction_templates import load_reaction_templates
 from ._solubility import SOLUBILITY_CLASSES, load_solubility
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "fetch_file",
     "get_data_home",
     "load_hiv",
+    "load_reaction_templates",
     "load_sbap",
     "load_solubility",
     "load_uspto50k",

@@ -1,0 +1,87 @@
+"""The embedded many-class data set: USPTO-50k products labelled by their reaction template."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+from sklearn.utils import Bunch
+
+__all__ = ["load_reaction_templates"]
+
+_DESCR = """\
+Reaction templates (a USPTO-50k miniature)
+------------------------------------------
+{n_samples:,} products (SMILES) of patented reactions, each labelled by the retrosynthetic
+template of the reaction that made it: {n_classes} templates of {smallest} to {largest} products
+(median {median:g}), a natural long tail. Predicting the template from the product is the
+classification step of template-based single-step retrosynthesis. The templates were drawn at
+random from the 335 of USPTO-50k with at least 20 reactions, with all their products. Source: USPTO-50k as processed by MHN-react (ml-jku/mhn-react, BSD-2-Clause),
+from Lowe's USPTO extraction (CC0) as curated by Schneider et al., J. Chem. Inf. Model. 2016, 56,
+2336-2346. No split is given: use ``imdrug_split`` or ``train_test_split(stratify=y)``.
+"""
+
+
+def load_reaction_templates(*, return_X_y: bool = False, as_frame: bool = False) -> Bunch | tuple:
+    """Load products labelled by their reaction template (offline, embedded; 60 classes).
+
+    A miniature of the benchmark task ``uspto50k_template``: many classes of a few dozen
+    members each, with a natural long tail, which is where a long-tail method must earn its
+    place (see ``sklearn_ltdd/datasets/data/README.md`` for how it was drawn).
+
+    =================  ======================================================
+    Samples            5,598 products
+    Classes            60 templates, ``"T01"`` (the largest) to ``"T60"``
+    Features           one SMILES string per sample
+    =================  ======================================================
+
+    Parameters
+    ----------
+    return_X_y : bool, default=False
+        Return ``(smiles, y)`` instead of a Bunch.
+    as_frame : bool, default=False
+        Also return the whole table as ``frame`` (a pandas DataFrame); with
+        ``return_X_y`` the data and target are a Series each.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        ``data`` (product SMILES, object array), ``target`` (template names, object array),
+        ``template_smarts`` (the retrosynthetic template of each sample, reaction SMARTS),
+        ``reaction_class`` (USPTO-50k's reaction class, 1-10), ``patent`` (the source patent),
+        ``target_names`` (template names, largest first), ``frame`` (DataFrame or None) and
+        ``DESCR``.
+    (smiles, y) : tuple
+        When ``return_X_y`` is True.
+
+    Examples
+    --------
+    >>> from sklearn_ltdd.datasets import load_reaction_templates
+    >>> smiles, y = load_reaction_templates(return_X_y=True)
+    >>> len(smiles), len(set(y))
+    (5598, 60)
+    """
+    with resources.files(__package__).joinpath("data/reaction_templates.csv.gz").open("rb") as handle:
+        frame = pd.read_csv(handle, compression="gzip")
+    if return_X_y:
+        if as_frame:
+            return frame["product"], frame["template"]
+        return frame["product"].to_numpy(dtype=object), frame["template"].to_numpy(dtype=object)
+    sizes = frame["template"].value_counts()
+    return Bunch(
+        data=frame["product"].to_numpy(dtype=object),
+        target=frame["template"].to_numpy(dtype=object),
+        template_smarts=frame["template_smarts"].to_numpy(dtype=object),
+        reaction_class=frame["reaction_class"].to_numpy(dtype=np.int64),
+        patent=frame["id"].to_numpy(dtype=object),
+        target_names=np.array(sorted(sizes.index), dtype=object),
+        frame=frame if as_frame else None,
+        DESCR=_DESCR.format(
+            n_samples=len(frame),
+            n_classes=len(sizes),
+            smallest=sizes.min(),
+            largest=sizes.max(),
+            median=sizes.median(),
+        ),
+    )
