@@ -1,0 +1,66 @@
+"""The demo over several seeds: how much of one seed's ranking is the draw.
+
+Run: ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/demo_seeds.py --dataset templates --seeds 0 1 2``.
+
+Each seed runs ``python -m sklearn_ltdd.demo --dataset D --random-state S`` (a new split, or a
+new long-tailed subsample, and new model seeds). Every finished seed is appended to
+``benchmarks/results/demo_seeds_<dataset>.jsonl`` at once, so an interrupted run keeps its seeds;
+the table (mean ± standard deviation over all seeds on record, per model) is then rewritten
+from that file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import pandas as pd
+from _common import RESULTS, machine, write
+
+from sklearn_ltdd import demo
+
+
+def table(records: list[dict]) -> str:
+    frame = pd.DataFrame(records)
+    seeds = sorted(frame["seed"].unique())
+    lines = [
+        f"Seeds {', '.join(map(str, seeds))}; mean ± standard deviation over seeds, then each seed.\n",
+        "| model | BA | BF1 | tail BA | fit s | BA per seed |",
+        "|---|---|---|---|---|---|",
+    ]
+    for model, rows in frame.groupby("model", sort=False):
+        rows = rows.sort_values("seed")
+
+        def stat(column: str, rows: pd.DataFrame = rows) -> str:
+            return f"{rows[column].mean():.3f} ± {rows[column].std(ddof=1):.3f}" if len(rows) > 1 else (
+                f"{rows[column].iloc[0]:.3f}"
+            )
+
+        per_seed = " / ".join(f"{v:.3f}" for v in rows["BA"])
+        lines.append(
+            f"| {model} | {stat('BA')} | {stat('BF1')} | {stat('tail BA')} | "
+            f"{rows['fit s'].mean():.0f} | {per_seed} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--dataset", choices=demo.DATASETS, default="templates")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--epochs", type=int, default=100)
+    args = parser.parse_args()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    log = RESULTS / f"demo_seeds_{args.dataset}.jsonl"
+    for seed in args.seeds:
+        summary = demo.run(args.dataset, random_state=seed, epochs=args.epochs)
+        with log.open("a") as handle:
+            for model, row in summary.iterrows():
+                record = {"seed": seed, "model": model, "epochs": args.epochs, **row.to_dict()}
+                handle.write(json.dumps({**record, "threads": machine()["cpu_threads"]}) + "\n")
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    write(f"demo_seeds_{args.dataset}", {"records": records}, table(records))
+
+
+if __name__ == "__main__":
+    main()
