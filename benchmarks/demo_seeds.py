@@ -32,8 +32,10 @@ def table(records: list[dict]) -> str:
         rows = rows.sort_values("seed")
 
         def stat(column: str, rows: pd.DataFrame = rows) -> str:
-            return f"{rows[column].mean():.3f} ± {rows[column].std(ddof=1):.3f}" if len(rows) > 1 else (
-                f"{rows[column].iloc[0]:.3f}"
+            return (
+                f"{rows[column].mean():.3f} ± {rows[column].std(ddof=1):.3f}"
+                if len(rows) > 1
+                else (f"{rows[column].iloc[0]:.3f}")
             )
 
         per_seed = " / ".join(f"{v:.3f}" for v in rows["BA"])

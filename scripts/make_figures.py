@@ -1,4 +1,4 @@
-"""Draw the documentation's figures (docs/_static/*.png) from a real run on the demo data.
+"""Draw the documentation's figures (docs/_static/*.png) from a real run on the solubility set.
 
 Fits LTDD and the plain-CE GNN exactly as notebooks/quickstart.ipynb does (100 epochs, seed 0).
 Run: ``.venv/bin/python scripts/make_figures.py``

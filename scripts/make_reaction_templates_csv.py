@@ -20,7 +20,8 @@ N_TEMPLATES, MIN_REACTIONS, SEED = 60, 20, 0
 OUT = Path(__file__).resolve().parents[1] / "sklearn_ltdd/datasets/data/reaction_templates.csv.gz"
 
 
-def main(source: str) -> None:
+def build(source: str | Path) -> pd.DataFrame:
+    """The embedded table, from the MHN-react file at ``source``."""
     frame = pd.read_csv(source)
     counts = frame["reaction_smarts"].value_counts()
     eligible = np.sort(counts.index[counts >= MIN_REACTIONS].to_numpy())
@@ -30,7 +31,7 @@ def main(source: str) -> None:
     sizes = subset["reaction_smarts"].value_counts()
     order = sorted(sizes.index, key=lambda t: (-sizes[t], t))
     names = {t: f"T{i + 1:02d}" for i, t in enumerate(order)}
-    out = pd.DataFrame(
+    return pd.DataFrame(
         {
             "id": subset["id"].to_numpy(),
             "product": subset["prod_smiles"].to_numpy(),
@@ -39,6 +40,10 @@ def main(source: str) -> None:
             "template_smarts": subset["reaction_smarts"].to_numpy(),
         }
     )
+
+
+def main(source: str) -> None:
+    out = build(source)
     out.to_csv(OUT, index=False, compression={"method": "gzip", "mtime": 0})
     print(f"wrote {len(out)} rows, {out['template'].nunique()} templates to {OUT}")
     print(out["template"].value_counts().describe())

@@ -4,7 +4,8 @@ Subpackages, one concept each:
 
 - :mod:`sklearn_ltdd.metrics` -- ImDrug's balanced accuracy / precision / F1 and the
   head / middle / tail report (imports no torch).
-- :mod:`sklearn_ltdd.datasets` -- the embedded solubility demo set and ``make_long_tailed``.
+- :mod:`sklearn_ltdd.datasets` -- the embedded sets (reaction templates, solubility), the paper's
+  benchmark sets and ``make_long_tailed``.
 - :mod:`sklearn_ltdd.featurize` -- SMILES checks, ``MorganFingerprint``, ``SmilesGraphizer``
   and the packed ``GraphStore``.
 - :mod:`sklearn_ltdd.nn` -- the GCN, edge-drop views, contrastive losses and separability weights.

@@ -60,10 +60,16 @@ def load_demo_data(
             X, y, test_size=0.2, stratify=y, random_state=random_state
         )
         sizes = np.unique(y_train, return_counts=True)[1]
-        return X_train, y_train, X_test, y_test, (
-            f"Reaction-template demo: {len(y_train)} training products in {len(sizes)} templates "
-            f"({sizes.max()} down to {sizes.min()} per template, median {np.median(sizes):g}), "
-            f"{len(y_test)} test products."
+        return (
+            X_train,
+            y_train,
+            X_test,
+            y_test,
+            (
+                f"Reaction-template demo: {len(y_train)} training products in {len(sizes)} templates "
+                f"({sizes.max()} down to {sizes.min()} per template, median {np.median(sizes):g}), "
+                f"{len(y_test)} test products."
+            ),
         )
     if dataset == "solubility":
         data = load_solubility()
@@ -72,9 +78,15 @@ def load_demo_data(
         X_train, y_train = data.data[train][keep], data.target[train][keep]
         labels, sizes = np.unique(y_train, return_counts=True)
         counts = ", ".join(f"{label} {size}" for label, size in zip(labels, sizes, strict=True))
-        return X_train, y_train, data.data[test], data.target[test], (
-            f"Solubility demo: {len(y_train)} long-tailed training molecules "
-            f"(imbalance ratio {imbalance_ratio:g}: {counts}), {int(test.sum())} test molecules."
+        return (
+            X_train,
+            y_train,
+            data.data[test],
+            data.target[test],
+            (
+                f"Solubility demo: {len(y_train)} long-tailed training molecules "
+                f"(imbalance ratio {imbalance_ratio:g}: {counts}), {int(test.sum())} test molecules."
+            ),
         )
     raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}.")
 

@@ -1,9 +1,18 @@
+import importlib.util
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sklearn_ltdd.datasets import load_solubility, long_tailed_class_sizes, make_long_tailed
+from sklearn_ltdd.datasets import (
+    load_reaction_templates,
+    load_solubility,
+    long_tailed_class_sizes,
+    make_long_tailed,
+)
 from sklearn_ltdd.featurize import mols_from_smiles
 
 
@@ -25,6 +34,38 @@ def test_solubility_subsets_and_return_x_y():
     assert len(X_train) == len(y_train)
     with pytest.raises(ValueError, match="subset must be"):
         load_solubility(subset="validation")
+
+
+def test_reaction_templates_are_a_long_tail_of_60_templates_that_parse():
+    data = load_reaction_templates(as_frame=True)
+    assert data.data.shape == data.target.shape == data.template_smarts.shape == (5598,)
+    sizes = pd.Series(data.target).value_counts()
+    assert len(sizes) == 60 and sizes.min() == 20 and sizes.max() == 1253
+    # names follow size: T01 is the largest template, and the names are what target_names lists
+    assert sizes.idxmax() == "T01" and list(data.target_names) == [f"T{i:02d}" for i in range(1, 61)]
+    assert (sizes.sort_index().to_numpy()[:-1] >= sizes.sort_index().to_numpy()[1:]).all()
+    # one template per name and one name per template
+    pairs = pd.DataFrame({"name": data.target, "smarts": data.template_smarts}).drop_duplicates()
+    assert len(pairs) == 60 and pairs["smarts"].is_unique
+    assert set(np.unique(data.reaction_class)) <= set(range(1, 11))
+    assert len(mols_from_smiles(data.data)) == 5598
+    X, y = load_reaction_templates(return_X_y=True)
+    assert (X == data.data).all() and (y == data.target).all()
+    X_frame, y_frame = load_reaction_templates(return_X_y=True, as_frame=True)
+    assert isinstance(X_frame, pd.Series) and (y_frame.to_numpy() == y).all()
+    assert "60 templates of 20 to 1253 products" in data.DESCR
+
+
+def test_reaction_templates_rebuild_from_uspto50k(shared_data):
+    """The embedded file is what scripts/make_reaction_templates_csv.py makes from the real data."""
+    script = Path(__file__).resolve().parents[1] / "scripts" / "make_reaction_templates_csv.py"
+    spec = importlib.util.spec_from_file_location("make_reaction_templates_csv", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    rebuilt = module.build(shared_data / "uspto50k" / "USPTO_50k_MHN_prepro.csv.gz")
+    pd.testing.assert_frame_equal(
+        rebuilt.reset_index(drop=True), load_reaction_templates(as_frame=True).frame, check_dtype=False
+    )
 
 
 def _would_empty_a_class(counts, ratio):

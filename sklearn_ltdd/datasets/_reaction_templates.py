@@ -17,9 +17,10 @@ Reaction templates (a USPTO-50k miniature)
 template of the reaction that made it: {n_classes} templates of {smallest} to {largest} products
 (median {median:g}), a natural long tail. Predicting the template from the product is the
 classification step of template-based single-step retrosynthesis. The templates were drawn at
-random from the 335 of USPTO-50k with at least 20 reactions, with all their products. Source: USPTO-50k as processed by MHN-react (ml-jku/mhn-react, BSD-2-Clause),
-from Lowe's USPTO extraction (CC0) as curated by Schneider et al., J. Chem. Inf. Model. 2016, 56,
-2336-2346. No split is given: use ``imdrug_split`` or ``train_test_split(stratify=y)``.
+random from the 335 of USPTO-50k with at least 20 reactions, with all their products. Source:
+USPTO-50k as processed by MHN-react (ml-jku/mhn-react, BSD-2-Clause), from Lowe's USPTO
+extraction (CC0) as curated by Schneider et al., J. Chem. Inf. Model. 2016, 56, 2336-2346. No
+split is given: use ``imdrug_split`` or ``train_test_split(stratify=y)``.
 """
 
 
