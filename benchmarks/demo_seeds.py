@@ -2,11 +2,11 @@
 
 Run: ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/demo_seeds.py --dataset templates --seeds 0 1 2``.
 
-Each seed runs ``python -m sklearn_ltdd.demo --dataset D --random-state S`` (a new split, or a
-new long-tailed subsample, and new model seeds). Every finished seed is appended to
+Each seed runs the demo, ``sklearn_ltdd.demo.run(dataset, random_state=seed)`` (a new split, or
+a new long-tailed subsample, and new model seeds). Every finished seed is appended to
 ``benchmarks/results/demo_seeds_<dataset>.jsonl`` at once, so an interrupted run keeps its seeds;
-the table (mean ± standard deviation over all seeds on record, per model) is then rewritten
-from that file.
+the table (mean ± standard deviation per model over the seeds on record for these epochs, a
+seed run again counting once, its last run) is then rewritten from that file.
 """
 
 from __future__ import annotations
@@ -20,11 +20,14 @@ from _common import RESULTS, machine, write
 from sklearn_ltdd import demo
 
 
-def table(records: list[dict]) -> str:
+def table(records: list[dict], epochs: int) -> str:
     frame = pd.DataFrame(records)
+    frame = frame[frame["epochs"] == epochs].drop_duplicates(["seed", "model"], keep="last")
     seeds = sorted(frame["seed"].unique())
+    threads = ", ".join(map(str, sorted(frame["threads"].unique())))
     lines = [
-        f"Seeds {', '.join(map(str, seeds))}; mean ± standard deviation over seeds, then each seed.\n",
+        f"Seeds {', '.join(map(str, seeds))}, {epochs} epochs, {threads} thread(s); mean ± standard "
+        "deviation over seeds, then each seed.\n",
         "| model | BA | BF1 | tail BA | fit s | BA per seed |",
         "|---|---|---|---|---|---|",
     ]
@@ -61,7 +64,7 @@ def main() -> None:
                 record = {"seed": seed, "model": model, "epochs": args.epochs, **row.to_dict()}
                 handle.write(json.dumps({**record, "threads": machine()["cpu_threads"]}) + "\n")
     records = [json.loads(line) for line in log.read_text().splitlines()]
-    write(f"demo_seeds_{args.dataset}", {"records": records}, table(records))
+    write(f"demo_seeds_{args.dataset}", {"records": records}, table(records, args.epochs))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
 """Rebuild sklearn_ltdd/datasets/data/reaction_templates.csv.gz from USPTO-50k.
 
-The source is ``USPTO_50k_MHN_prepro.csv.gz`` (ml-jku/mhn-react, BSD-2-Clause; reactions from
-Lowe's USPTO extraction, CC0, as curated by Schneider et al. 2016), whose ``reaction_smarts``
-column holds each reaction's retrosynthetic template. The embedded set is a miniature of the
+The source is ``USPTO_50k_MHN_prepro.csv.gz`` (ml-jku/mhn-react): retrosim's USPTO-50k table
+(MIT, Connor Coley; reactions from Lowe's USPTO extraction, CC0, as curated by Schneider et al.
+2016) with a ``reaction_smarts`` column added by MHN-react, each reaction's retrosynthetic
+template. The embedded file keeps retrosim's columns and names each template by its rank
+(``T01`` the largest); the template text itself is not copied (see the data README for why).
+The embedded set is a miniature of the
 benchmark task ``uspto50k_template``: 60 templates drawn at random (seed 0) from the 335 that
 have at least 20 reactions, each with all its products, so the class sizes keep USPTO-50k's own
 long tail. Usage::
@@ -37,7 +40,6 @@ def build(source: str | Path) -> pd.DataFrame:
             "product": subset["prod_smiles"].to_numpy(),
             "template": subset["reaction_smarts"].map(names).to_numpy(),
             "reaction_class": subset["class"].to_numpy(),
-            "template_smarts": subset["reaction_smarts"].to_numpy(),
         }
     )
 

@@ -6,7 +6,7 @@ prints balanced accuracy, balanced F1 and the head / middle / tail table on its 
 
 - ``templates`` (the default): 5,598 USPTO-50k products labelled by their reaction template, 60
   classes with a natural long tail (:func:`~sklearn_ltdd.datasets.load_reaction_templates`),
-  split 80/20 stratified by ``random_state``;
+  split 80/20, stratified by class and seeded by ``random_state``;
 - ``solubility``: the Huuskonen set's three solubility classes, its training part made
   long-tailed with :func:`~sklearn_ltdd.datasets.make_long_tailed`, scored on the published
   test set.
@@ -53,42 +53,58 @@ DATASETS = ("templates", "solubility")
 def load_demo_data(
     dataset: str = "templates", imbalance_ratio: float = 10.0, random_state: int = 0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
-    """``X_train, y_train, X_test, y_test`` of a demo data set, and a line that describes them."""
+    """The training and test sets of a demo, and a line that describes them.
+
+    Parameters
+    ----------
+    dataset : {"templates", "solubility"}, default="templates"
+        ``"templates"``: the embedded reaction templates, split 80/20 stratified by class;
+        ``"solubility"``: the solubility set's published split, its training part made
+        long-tailed.
+    imbalance_ratio : float, default=10.0
+        Head / tail size ratio of the solubility training set; the templates keep their own tail.
+    random_state : int, default=0
+        Seed of the split (templates) or of the subsample (solubility).
+
+    Returns
+    -------
+    X_train, y_train, X_test, y_test : ndarray
+        SMILES and labels.
+    description : str
+
+    Examples
+    --------
+    >>> from sklearn_ltdd.demo import load_demo_data
+    >>> X_train, y_train, X_test, y_test, description = load_demo_data("templates")
+    >>> len(X_train), len(X_test), len(set(y_test))
+    (4478, 1120, 60)
+    """
     if dataset == "templates":
         X, y = load_reaction_templates(return_X_y=True)
         X_train, X_test, y_train, y_test = train_test_split(
             X, y, test_size=0.2, stratify=y, random_state=random_state
         )
         sizes = np.unique(y_train, return_counts=True)[1]
-        return (
-            X_train,
-            y_train,
-            X_test,
-            y_test,
-            (
-                f"Reaction-template demo: {len(y_train)} training products in {len(sizes)} templates "
-                f"({sizes.max()} down to {sizes.min()} per template, median {np.median(sizes):g}), "
-                f"{len(y_test)} test products."
-            ),
+        description = (
+            f"Reaction-template demo: {len(y_train)} training products in {len(sizes)} templates "
+            f"({sizes.max()} down to {sizes.min()} per template, median {np.median(sizes):g}), "
+            f"{len(y_test)} test products."
         )
-    if dataset == "solubility":
+    elif dataset == "solubility":
         data = load_solubility()
         train, test = data.split == "train", data.split == "test"
         keep = make_long_tailed(data.target[train], imbalance_ratio, random_state=random_state)
         X_train, y_train = data.data[train][keep], data.target[train][keep]
+        X_test, y_test = data.data[test], data.target[test]
         labels, sizes = np.unique(y_train, return_counts=True)
         counts = ", ".join(f"{label} {size}" for label, size in zip(labels, sizes, strict=True))
-        return (
-            X_train,
-            y_train,
-            data.data[test],
-            data.target[test],
-            (
-                f"Solubility demo: {len(y_train)} long-tailed training molecules "
-                f"(imbalance ratio {imbalance_ratio:g}: {counts}), {int(test.sum())} test molecules."
-            ),
+        description = (
+            f"Solubility demo: {len(y_train)} long-tailed training molecules "
+            f"(imbalance ratio {imbalance_ratio:g}: {counts}), {len(y_test)} test molecules."
         )
-    raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}.")
+    else:
+        raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}.")
+    return X_train, y_train, X_test, y_test, description
 
 
 def run(
@@ -99,8 +115,9 @@ def run(
     Parameters
     ----------
     dataset : {"templates", "solubility"}, default="templates"
+        The embedded data set (see :func:`load_demo_data`).
     imbalance_ratio : float, default=10.0
-        Head / tail size ratio of the solubility training set (the templates' tail is their own).
+        Head / tail size ratio of the solubility training set; the templates keep their own tail.
     random_state : int, default=0
         Seed of the split (templates) or the subsample (solubility), and of the models.
     epochs : int, default=100

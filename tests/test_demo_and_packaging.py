@@ -2,6 +2,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from sklearn_ltdd import demo
@@ -27,11 +28,15 @@ def test_demo_prints_balanced_scores(capsys, dataset):
 
 def test_demo_splits_the_templates_by_class_and_seed():
     X_train, y_train, X_test, y_test, description = demo.load_demo_data("templates", random_state=1)
-    assert len(X_train) + len(X_test) == 5598 and not set(X_test) <= set(X_train)
-    assert set(y_test) == set(y_train) and len(set(y_test)) == 60  # stratified: every template in both
+    assert (len(X_train), len(X_test)) == (4478, 1120)
+    # stratified: every template on both sides, in the proportions of the whole
+    train_sizes, test_sizes = (pd.Series(y).value_counts().sort_index() for y in (y_train, y_test))
+    assert list(train_sizes.index) == list(test_sizes.index) and len(test_sizes) == 60
+    assert (abs(test_sizes / (train_sizes + test_sizes) - 0.2) < 0.05 + 1 / (train_sizes + test_sizes)).all()
     assert "60 templates" in description
+    again = demo.load_demo_data("templates", random_state=1)[2]
     other = demo.load_demo_data("templates", random_state=2)[2]
-    assert list(other) != list(X_test)
+    assert list(again) == list(X_test) and list(other) != list(X_test)
     with pytest.raises(ValueError, match="dataset must be one of"):
         demo.load_demo_data("tox21")
 

@@ -18,9 +18,9 @@ template of the reaction that made it: {n_classes} templates of {smallest} to {l
 (median {median:g}), a natural long tail. Predicting the template from the product is the
 classification step of template-based single-step retrosynthesis. The templates were drawn at
 random from the 335 of USPTO-50k with at least 20 reactions, with all their products. Source:
-USPTO-50k as processed by MHN-react (ml-jku/mhn-react, BSD-2-Clause), from Lowe's USPTO
-extraction (CC0) as curated by Schneider et al., J. Chem. Inf. Model. 2016, 56, 2336-2346. No
-split is given: use ``imdrug_split`` or ``train_test_split(stratify=y)``.
+retrosim's USPTO-50k (MIT; Lowe's USPTO extraction, CC0, curated by Schneider et al., J. Chem.
+Inf. Model. 2016, 56, 2336-2346), grouped by the templates MHN-react extracted. No split is
+given: use ``imdrug_split`` or ``train_test_split(stratify=y)``.
 """
 
 
@@ -49,7 +49,6 @@ def load_reaction_templates(*, return_X_y: bool = False, as_frame: bool = False)
     -------
     data : :class:`~sklearn.utils.Bunch`
         ``data`` (product SMILES, object array), ``target`` (template names, object array),
-        ``template_smarts`` (the retrosynthetic template of each sample, reaction SMARTS),
         ``reaction_class`` (USPTO-50k's reaction class, 1-10), ``patent`` (the source patent),
         ``target_names`` (template names, largest first), ``frame`` (DataFrame or None) and
         ``DESCR``.
@@ -73,7 +72,6 @@ def load_reaction_templates(*, return_X_y: bool = False, as_frame: bool = False)
     return Bunch(
         data=frame["product"].to_numpy(dtype=object),
         target=frame["template"].to_numpy(dtype=object),
-        template_smarts=frame["template_smarts"].to_numpy(dtype=object),
         reaction_class=frame["reaction_class"].to_numpy(dtype=np.int64),
         patent=frame["id"].to_numpy(dtype=object),
         target_names=np.array(sorted(sizes.index), dtype=object),

