@@ -35,11 +35,8 @@ def table(records: list[dict], epochs: int) -> str:
         rows = rows.sort_values("seed")
 
         def stat(column: str, rows: pd.DataFrame = rows) -> str:
-            return (
-                f"{rows[column].mean():.3f} ± {rows[column].std(ddof=1):.3f}"
-                if len(rows) > 1
-                else (f"{rows[column].iloc[0]:.3f}")
-            )
+            spread = f" ± {rows[column].std(ddof=1):.3f}" if len(rows) > 1 else ""
+            return f"{rows[column].mean():.3f}{spread}"
 
         per_seed = " / ".join(f"{v:.3f}" for v in rows["BA"])
         lines.append(
@@ -57,12 +54,12 @@ def main() -> None:
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     log = RESULTS / f"demo_seeds_{args.dataset}.jsonl"
+    run = {"epochs": args.epochs, "threads": machine()["cpu_threads"]}
     for seed in args.seeds:
         summary = demo.run(args.dataset, random_state=seed, epochs=args.epochs)
         with log.open("a") as handle:
             for model, row in summary.iterrows():
-                record = {"seed": seed, "model": model, "epochs": args.epochs, **row.to_dict()}
-                handle.write(json.dumps({**record, "threads": machine()["cpu_threads"]}) + "\n")
+                handle.write(json.dumps({"seed": seed, "model": model, **run, **row.to_dict()}) + "\n")
     records = [json.loads(line) for line in log.read_text().splitlines()]
     write(f"demo_seeds_{args.dataset}", {"records": records}, table(records, args.epochs))
 

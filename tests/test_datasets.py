@@ -43,7 +43,8 @@ def test_reaction_templates_are_a_long_tail_of_60_templates_that_parse():
     assert len(sizes) == 60 and sizes.min() == 20 and sizes.max() == 1253
     # names follow size: T01 is the largest template, and the names are what target_names lists
     assert sizes.idxmax() == "T01" and list(data.target_names) == [f"T{i:02d}" for i in range(1, 61)]
-    assert (sizes.sort_index().to_numpy()[:-1] >= sizes.sort_index().to_numpy()[1:]).all()
+    by_name = sizes.sort_index().to_numpy()
+    assert (by_name[:-1] >= by_name[1:]).all()
     # a template is one kind of reaction: its reactions share USPTO-50k's reaction class (one of
     # the 60 spans two)
     assert (pd.Series(data.reaction_class).groupby(data.target).nunique() > 1).sum() == 1
