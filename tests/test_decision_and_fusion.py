@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from sklearn_ltdd import LTDDClassifier, MorganFingerprint, SmilesGraphizer, SubclusterSchedule
+from sklearn_ltdd.classifier._data import GraphDataset
 from sklearn_ltdd.classifier._decision import TAUS, adjust, best_tau, log_prior
 from sklearn_ltdd.datasets import load_solubility
 from sklearn_ltdd.metrics import balanced_accuracy_score
@@ -130,7 +131,7 @@ def test_both_options_fit_graphs_and_predict_the_argmax_of_the_adjusted_scores()
     assert clf.logit_adjustment_ in TAUS
     np.testing.assert_allclose(proba.sum(axis=1), 1)
     # predict_proba is the network's; the decision subtracts τ log π from its logarithm
-    np.testing.assert_allclose(proba, clf.net_.predict_proba(clf._dataset(graphs)), rtol=1e-6)
+    np.testing.assert_allclose(proba, clf.net_.predict_proba(GraphDataset(graphs)), rtol=1e-6)
     np.testing.assert_allclose(
         scores, np.log(proba) - clf.logit_adjustment_ * clf.class_log_prior_, rtol=1e-5
     )
@@ -206,5 +207,5 @@ def test_the_paper_protocol_trains_every_epoch_and_decides_by_argmax():
     assert len(clf.history_) == 6 and clf.logit_adjustment_ == 0.0
     # the network's own probabilities, unadjusted
     np.testing.assert_allclose(
-        clf.predict_proba(data.data[:5]), clf.net_.predict_proba(clf._dataset(data.data[:5]))
+        clf.predict_proba(data.data[:5]), clf.net_.predict_proba(GraphDataset(clf._graphs(data.data[:5])))
     )

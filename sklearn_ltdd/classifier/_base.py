@@ -20,12 +20,21 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 from skorch.callbacks import Checkpoint, ProgressBar
 from skorch.helper import predefined_split
+from tqdm.auto import tqdm
 
 from .._compat import Interval, StrOptions, _fit_context
-from ..featurize import GraphStore, GraphStorePair, InvalidSmilesError, SmilesGraphizer, check_graphs_match
+from ..featurize import (
+    GraphStore,
+    GraphStorePair,
+    InvalidSmilesError,
+    SmilesGraphizer,
+    check_graphs_match,
+    check_smiles,
+)
 from ..featurize._atom_mapping import ATOM_MAPPERS
 from ..featurize._cgr import GRAPH_REACTION_MODES
 from ..featurize._graph_features import FEATURE_SCHEMA
+from ..featurize._graphizer import find_invalid, invalid_input_error
 from ..metrics import balanced_accuracy_score, balanced_f1_score
 from ..nn import ENCODERS, LOSSES, LTDDModule
 from ._averaging import WeightAverage
@@ -36,7 +45,11 @@ from ._net import EpochLRScheduler, LTDDNet, softmax
 from ._phases import Phases
 from ._selection import EarlyStoppingAfter, ScoringAfter, ValidationScore
 
-__all__ = ["GraphClassifier"]
+__all__ = ["CHUNK_ROWS", "GraphClassifier"]
+
+#: rows featurised and inferred at a time by predict, predict_proba and transform, so that memory
+#: holds one chunk's graphs (about 100 MB) however many rows come in
+CHUNK_ROWS = 10_000
 
 
 class GraphClassifier(
@@ -137,6 +150,16 @@ class GraphClassifier(
         """Checks of the method's parameters beyond their types, run first in ``fit``."""
 
     # ---- input handling -------------------------------------------------------------------
+    def _graphizer(self, errors: str = "raise") -> SmilesGraphizer:
+        """The featuriser of this model's SMILES, the same in fit and predict."""
+        return SmilesGraphizer(
+            reaction_mode=self.reaction_mode,
+            atom_mapper=self.atom_mapper,
+            bond_features=ENCODERS[self.encoder].reads_bonds,
+            fingerprint=self.fingerprint,
+            errors=errors,
+        )
+
     def _graphs(self, X: object) -> GraphStore | GraphStorePair:
         """SMILES → graphs, or graphs passed through (e.g. from a SmilesGraphizer in a Pipeline)."""
         if isinstance(X, GraphStore | GraphStorePair):
@@ -145,12 +168,7 @@ class GraphClassifier(
             # the bond features and fingerprint the model reads are checked on the data below
             check_graphs_match(graphs, reaction_mode=self.reaction_mode)
         else:
-            graphs = SmilesGraphizer(
-                reaction_mode=self.reaction_mode,
-                atom_mapper=self.atom_mapper,
-                bond_features=ENCODERS[self.encoder].reads_bonds,
-                fingerprint=self.fingerprint,
-            ).fit_transform(X)
+            graphs = self._graphizer().fit_transform(X)
         if not graphs.valid_mask.all():
             bad = np.flatnonzero(~graphs.valid_mask)
             raise InvalidSmilesError({int(i): ("<empty graph>", "invalid input row") for i in bad})
@@ -403,7 +421,42 @@ class GraphClassifier(
         )
 
     # ---- predict ---------------------------------------------------------------------------
-    def _dataset(self, X: object) -> GraphDataset:
+    def _chunks(
+        self, rows: np.ndarray | GraphStore | GraphStorePair, errors: str
+    ) -> Iterator[tuple[int, GraphStore | GraphStorePair, dict]]:
+        """Checked input, CHUNK_ROWS rows at a time: (first row, graphs, bad rows as ``{row: (value,
+        reason)}``); a bad row is an empty graph marked in ``valid_mask``. With ``errors="raise"``
+        every bad row is named before anything is featurised, except rows the atom mapper fails
+        on, which are named when their chunk is reached."""
+        if isinstance(rows, GraphStore | GraphStorePair):
+            for start in range(0, len(rows), CHUNK_ROWS):
+                yield start, rows[start : start + CHUNK_ROWS], {}
+            return
+        if errors == "raise" and (bad := find_invalid(rows, self.reaction_mode, self.atom_mapper)):
+            raise invalid_input_error(bad, self.atom_mapper)
+        graphizer = self._graphizer(errors="ignore")
+        for start in range(0, len(rows), CHUNK_ROWS):
+            graphs = graphizer.transform(rows[start : start + CHUNK_ROWS])
+            bad = {start + row: item for row, item in graphizer.invalid_rows_.items()}
+            if bad and errors == "raise":  # only the atom mapper's failures get this far
+                raise invalid_input_error(bad, self.atom_mapper)
+            yield start, graphs, bad
+
+    def _infer(
+        self,
+        X: object,
+        output: Callable[[GraphDataset], np.ndarray],
+        width: int,
+        errors: str = "raise",
+        progress: bool | None = None,
+    ) -> tuple[np.ndarray, dict[int, tuple[object, str]]]:
+        """``output`` (``width`` numbers per graph) of every row of X, featurised and computed chunk by
+        chunk, so that memory holds one chunk's graphs and the outputs whatever the length of X.
+
+        ``errors="raise"`` names every bad row before computing; ``"nan"`` gives bad rows NaN
+        outputs and returns them as ``{row: (value, reason)}`` too. ``progress`` (default: when
+        ``verbose``) shows a progress bar for inputs longer than one chunk.
+        """
         check_is_fitted(self, "net_")
         schema = self.feature_schema_
         if schema != FEATURE_SCHEMA:
@@ -411,14 +464,35 @@ class GraphClassifier(
                 f"this model was fitted on atom features of schema {schema}, but this release computes "
                 f"schema {FEATURE_SCHEMA} (see the pitfalls page of the documentation); refit it."
             )
-        graphs = self._graphs(X)
-        if graphs.num_node_features != self.n_node_features_:
-            raise ValueError(
-                f"the graphs have {graphs.num_node_features} node features, but this model was fitted "
-                f"on {self.n_node_features_}; make them with the SmilesGraphizer settings of the fit, "
-                "or pass SMILES."
-            )
-        return GraphDataset(graphs).to(self.net_.device)
+        if isinstance(X, GraphStore | GraphStorePair):
+            rows = self._graphs(X)
+            if rows.num_node_features != self.n_node_features_:
+                raise ValueError(
+                    f"the graphs have {rows.num_node_features} node features, but this model was fitted "
+                    f"on {self.n_node_features_}; make them with the SmilesGraphizer settings of the fit, "
+                    "or pass SMILES."
+                )
+        else:
+            rows = check_smiles(X)
+        out = np.full((len(rows), width), np.nan, dtype=np.float32)
+        bad: dict[int, tuple[object, str]] = {}
+        show = bool(self.verbose) if progress is None else progress
+        with tqdm(total=len(rows), unit="rows", disable=not show or len(rows) <= CHUNK_ROWS) as bar:
+            for start, graphs, chunk_bad in self._chunks(rows, errors):
+                bad |= chunk_bad
+                valid = np.flatnonzero(graphs.valid_mask)
+                if len(valid) < len(graphs):
+                    graphs = graphs[valid]
+                if len(valid):
+                    out[start + valid] = output(GraphDataset(graphs).to(self.net_.device))
+                bar.update(len(graphs))
+        return out, bad
+
+    def _probabilities(self, X: object, errors: str = "raise", progress: bool | None = None):
+        """:meth:`predict_proba` with the error modes of :meth:`_infer` (the screening helpers' way in)."""
+        proba, bad = self._infer(X, self.net_.predict_proba, len(self.classes_), errors, progress)
+        proba = proba.astype(np.float64)
+        return proba / proba.sum(axis=1, keepdims=True), bad  # float32 rows sum to 1 only to 1e-7
 
     def predict_proba(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
         """The network's class probabilities, columns in ``classes_`` order.
@@ -429,10 +503,15 @@ class GraphClassifier(
         calibration, log-loss and ROC-AUC read them as they are. ``predict`` takes the argmax of
         :meth:`decision_function`, which with ``decision="logit_adjusted"`` subtracts
         τ · log π (τ = ``logit_adjustment_``) from their logarithm.
+
+        Like ``predict``, ``decision_function`` and ``transform``, it featurises and infers
+        10,000 rows at a time, so that memory does not grow with X beyond the outputs; every
+        invalid row is named before any is featurised (for NaN scores instead, see
+        :func:`sklearn_ltdd.screen.screen`). ``verbose`` shows a progress bar for longer inputs;
+        ``joblib.parallel_config(n_jobs=2)`` featurises each chunk in two processes.
         """
-        dataset = self._dataset(X)  # checks fitted first
-        proba = self.net_.predict_proba(dataset).astype(np.float64)
-        return proba / proba.sum(axis=1, keepdims=True)  # float32 rows sum to 1 only to 1e-7
+        check_is_fitted(self, "net_")
+        return self._probabilities(X)[0]
 
     def _decision_scores(self, X: object) -> np.ndarray:
         return adjusted_scores(self.predict_proba(X), self.class_log_prior_, self.logit_adjustment_)
@@ -458,8 +537,9 @@ class GraphClassifier(
         Their columns are named by :meth:`get_feature_names_out` (the class name in lower case
         and a number: ``ltddclassifier0``, ...).
         """
-        dataset = self._dataset(X)
-        return self.net_.embed_dataset(dataset).cpu().numpy()
+        check_is_fitted(self, "net_")
+        embed = self.net_.embed_dataset
+        return self._infer(X, lambda dataset: embed(dataset).cpu().numpy(), self._n_features_out)[0]
 
     def _check_known(self, y: np.ndarray) -> None:
         unknown = sorted(set(np.unique(y).tolist()) - set(self.classes_.tolist()), key=str)
@@ -481,8 +561,16 @@ class GraphClassifier(
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)
-        if "net_" in state:  # skorch moves a CUDA-trained net to the CPU where CUDA is missing
-            self.device_ = str(self.net_.device)
+        if "net_" not in state:
+            return
+        # skorch moves a CUDA-trained net to the CPU where CUDA is missing; "auto" also takes a
+        # GPU where the model is loaded (e.g. a screening worker), whatever it was trained on
+        device = resolve_device("auto") if self.device == "auto" else str(self.net_.device)
+        if device != str(self.net_.device):
+            self.net_.module_.to(device)
+            self.net_.criterion_.to(device)
+            self.net_.device = device
+        self.device_ = device
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

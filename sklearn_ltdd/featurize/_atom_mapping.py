@@ -20,6 +20,7 @@ import numpy as np
 from rdkit import rdBase
 
 from ._cgr import needs_mapping
+from ._graph_features import reaction_parts
 
 __all__ = ["ATOM_MAPPERS", "map_reactions"]
 
@@ -118,7 +119,7 @@ def map_reactions(
         return out, {}
     name, map_batch = _mapper(atom_mapper)
     # a partly mapped reaction is mapped afresh: its numbers could clash with the mapper's
-    query = {i: _MAPPED.sub("]", ">>".join(out[i].strip().split(">")[::2])) for i in rows}
+    query = {i: _MAPPED.sub("]", ">>".join(reaction_parts(out[i].strip())[::2])) for i in rows}
     known = {q: _IN_PROCESS[name, q] for q in query.values() if (name, q) in _IN_PROCESS}
     disk = _DiskCache(cache_folder)
     known |= disk.get(name, [q for q in set(query.values()) if q not in known])

@@ -48,6 +48,7 @@ __all__ = [
     "featurize_cgr_chunk",
     "mapping_gap",
     "needs_mapping",
+    "parse_cgr",
 ]
 
 #: reaction mode → what the second half of each node's features holds
@@ -148,7 +149,8 @@ def condense(
     return reactant_side, product_side, [(*ends, *r, *p) for ends, (r, p) in bonds.items()]
 
 
-def _parse_cgr(value: str) -> tuple[tuple | None, str]:
+def parse_cgr(value: str) -> tuple[tuple | None, str]:
+    """The CGR of one reaction SMILES (see :func:`condense`), or None and the reason it is bad."""
     smiles, reason = _split_input(value, "cgr")
     if smiles is None:
         return None, reason
@@ -181,7 +183,7 @@ def featurize_cgr_chunk(
     n_nodes = np.zeros(len(values), dtype=np.int64)
     n_bonds = np.zeros(len(values), dtype=np.int64)
     bad: dict[int, tuple[object, str]] = {}
-    for row, cgr in parse_rows(values, _parse_cgr, bad):
+    for row, cgr in parse_rows(values, parse_cgr, bad):
         if cgr is None:
             continue
         reactant_side.extend(cgr[0])

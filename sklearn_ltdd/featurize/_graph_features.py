@@ -12,6 +12,7 @@ from RDKit.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import partial
 
@@ -31,6 +32,7 @@ __all__ = [
     "bond_codes",
     "bond_features",
     "featurize_chunk",
+    "reaction_parts",
 ]
 
 ATOM_SYMBOLS = (
@@ -150,6 +152,16 @@ def bond_features(codes: np.ndarray) -> np.ndarray:
 _GRAPH_REACTION_MODES = "'products', 'reaction', 'pair' or 'cgr'"
 
 
+# the ">" between the parts of a reaction SMILES; not the ">" of a dative bond ("N->[Fe]"), which
+# RDKit writes in molecule SMILES (a part of a reaction never ends with a bond symbol)
+_REACTION_ARROW = re.compile(r"(?<!-)>")
+
+
+def reaction_parts(value: str) -> list[str]:
+    """The ``>``-separated parts of a reaction SMILES (one part: a molecule SMILES)."""
+    return _REACTION_ARROW.split(value)
+
+
 def _split_input(
     value: str, reaction_mode: str | None, reaction_modes: str = _GRAPH_REACTION_MODES
 ) -> tuple[list[str] | None, str]:
@@ -158,12 +170,12 @@ def _split_input(
     ``reaction_modes`` names the modes that read reactions, for the hint given when a reaction
     arrives with ``reaction_mode=None``.
     """
-    is_reaction = ">" in value
+    parts = reaction_parts(value)
+    is_reaction = len(parts) > 1
     if reaction_mode is None:
         if is_reaction:
             return None, f"a reaction SMILES; set reaction_mode to {reaction_modes}"
         return [value], ""
-    parts = value.split(">")
     if not is_reaction or len(parts) != 3:
         return None, f"not a reaction SMILES 'reactants>reagents>products' (reaction_mode={reaction_mode!r})"
     reactants, _, products = parts

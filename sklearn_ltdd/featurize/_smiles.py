@@ -157,6 +157,8 @@ def parse_mapped(smiles: str) -> tuple[Chem.Mol, np.ndarray] | None:
     mol = Chem.MolFromSmiles(smiles)
     if mol is None:
         return None
+    if ":" not in smiles:  # no map numbers (":n]"); reading each atom's would cost a third of the parse
+        return mol, np.zeros(mol.GetNumAtoms(), dtype=np.int64)
     maps = np.array([atom.GetAtomMapNum() for atom in mol.GetAtoms()], dtype=np.int64)
     if not maps.any():
         return mol, maps

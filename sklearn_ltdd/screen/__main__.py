@@ -1,0 +1,52 @@
+"""Screen a CSV or Parquet library with a saved model: ``python -m sklearn_ltdd.screen``.
+
+Example::
+
+    python -m sklearn_ltdd.screen model.joblib library.parquet scores.parquet --keep id --errors nan
+
+The model is a fitted LTDDClassifier or BaselineClassifier saved with ``joblib.dump``; loading
+runs code from the file, so load only models you trust. Run the same command again to resume an
+interrupted screen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Sequence
+
+import joblib
+
+from ._file import screen_file
+from ._frame import ERRORS
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m sklearn_ltdd.screen",
+        description="Score every row of a CSV or Parquet file with a saved classifier, in chunks, resumably.",
+    )
+    parser.add_argument("model", help="a fitted classifier saved with joblib.dump")
+    parser.add_argument("source", help="the library: .parquet, or CSV")
+    parser.add_argument("destination", help=".csv, or .parquet (a directory of parts)")
+    parser.add_argument("--smiles-column", default="smiles", help="column of SMILES (default smiles)")
+    parser.add_argument("--keep", nargs="+", metavar="COLUMN", help="input columns to write (default all)")
+    parser.add_argument(
+        "--errors", choices=ERRORS, default="raise",
+        help="raise: name every bad row and stop before scoring (default); nan: score the rest, mark them",
+    )  # fmt: skip
+    parser.add_argument("--chunk-rows", type=int, default=100_000, help="rows per chunk (default 100000)")
+    parser.add_argument("--n-jobs", type=int, default=None, help="processes that featurise (default 1)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    n_rows = screen_file(
+        joblib.load(args.model), args.source, args.destination,
+        smiles_column=args.smiles_column, keep=args.keep, errors=args.errors,
+        chunk_rows=args.chunk_rows, n_jobs=args.n_jobs, progress=not args.quiet,
+    )  # fmt: skip
+    print(f"{n_rows} rows scored into {args.destination} in {time.perf_counter() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""Scores of in-memory SMILES as a table: one probability column per class, the predicted class,
+and which rows were valid input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+from sklearn.utils.validation import check_is_fitted
+
+from ..classifier._base import GraphClassifier
+from ..classifier._decision import adjusted_scores
+from ..featurize import InvalidSmilesError, check_smiles
+from ..featurize._graphizer import invalid_input_error
+
+__all__ = ["ERRORS", "check_errors", "check_model", "score_columns", "score_frame", "screen"]
+
+#: how a screen treats bad rows: name them all and stop, or score the rest and mark them
+ERRORS = ("raise", "nan")
+
+
+def check_errors(errors: object) -> str:
+    if errors not in ERRORS:
+        raise ValueError(f"errors must be one of {ERRORS}, got {errors!r}.")
+    return errors
+
+
+def check_model(model: object) -> GraphClassifier:
+    """The model, if it is a fitted graph classifier of this package."""
+    if not isinstance(model, GraphClassifier):
+        raise TypeError(
+            f"screening needs a fitted LTDDClassifier or BaselineClassifier, got {type(model).__name__}; "
+            "for other models, call their predict_proba on chunks of the library."
+        )
+    check_is_fitted(model, "net_")
+    return model
+
+
+def score_columns(model: GraphClassifier) -> list[str]:
+    """The columns a screen adds: the predicted class, one probability per class, validity, reason."""
+    return ["prediction", *(f"proba_{label}" for label in model.classes_), "valid", "error"]
+
+
+def _scores(
+    model: GraphClassifier, proba: np.ndarray, bad: dict[int, tuple[object, str]], index: pd.Index
+) -> pd.DataFrame:
+    valid = np.ones(len(proba), dtype=bool)
+    valid[list(bad)] = False
+    codes = np.full(len(proba), -1)  # -1: no category, so no prediction for a bad row
+    if valid.any():
+        scores = adjusted_scores(proba[valid], model.class_log_prior_, model.logit_adjustment_)
+        codes[valid] = scores.argmax(axis=1)
+    error = np.full(len(proba), None, dtype=object)
+    for row, (_, reason) in bad.items():
+        error[row] = reason
+    columns = {"prediction": pd.Categorical.from_codes(codes, categories=model.classes_)}
+    columns |= {f"proba_{label}": proba[:, c] for c, label in enumerate(model.classes_)}
+    # a string dtype of its own, so that every chunk and partition agrees whether or not it has a bad row
+    error = pd.array(error, dtype="string")
+    return pd.DataFrame({**columns, "valid": valid, "error": error}, index=index)
+
+
+def screen(
+    model: GraphClassifier, X: ArrayLike, *, errors: str = "raise", progress: bool = False
+) -> pd.DataFrame:
+    """Score SMILES with a fitted classifier, 10,000 at a time, and report every bad row.
+
+    Parameters
+    ----------
+    model : LTDDClassifier or BaselineClassifier
+        A fitted model.
+    X : array-like of str
+        SMILES (or reaction SMILES, as the model was fitted on), one per row.
+    errors : {"raise", "nan"}, default="raise"
+        ``"raise"``: every row that is not valid input is named, with its reason, in one
+        :class:`~sklearn_ltdd.featurize.InvalidSmilesError` before anything is scored.
+        ``"nan"``: such rows get NaN probabilities, no prediction, ``valid`` False and their
+        reason in ``error``; no row is dropped or moved.
+    progress : bool, default=False
+        Show a progress bar (for inputs longer than one chunk).
+
+    Returns
+    -------
+    scores : DataFrame
+        One row per row of X, in order (with X's index when X is a pandas object): ``prediction``
+        (what ``model.predict`` gives, a categorical of ``model.classes_``), ``proba_<class>``
+        (``model.predict_proba``'s columns), ``valid`` and ``error``.
+
+    Examples
+    --------
+    >>> from sklearn_ltdd import LTDDClassifier
+    >>> from sklearn_ltdd.datasets import load_solubility
+    >>> from sklearn_ltdd.screen import screen
+    >>> data = load_solubility()
+    >>> clf = LTDDClassifier(max_epochs=12, hidden=16, random_state=0).fit(data.data[:200], data.target[:200])
+    >>> scores = screen(clf, ["CCO", "C1CC", "c1ccccc1O"], errors="nan")
+    >>> scores["valid"].tolist()
+    [True, False, True]
+    >>> scores.loc[1, "error"]
+    'RDKit cannot parse it'
+    """
+    check_model(model)
+    check_errors(errors)
+    index = X.index if isinstance(X, pd.Series | pd.DataFrame) else None
+    values = check_smiles(X)
+    proba, bad = model._probabilities(values, errors, progress)
+    return _scores(model, proba, bad, pd.RangeIndex(len(values)) if index is None else index)
+
+
+def score_frame(
+    frame: pd.DataFrame,
+    model: GraphClassifier,
+    *,
+    smiles_column: str = "smiles",
+    keep: list[str] | None = None,
+    errors: str = "raise",
+) -> pd.DataFrame:
+    """Scores of one table of molecules beside its ``keep`` columns (default: all of them).
+
+    The unit of work of :func:`screen_file` (one chunk) and :func:`screen_dask` (one partition);
+    bad rows are named by the frame's index labels. An empty frame gives an empty table of the same
+    columns and types.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Holds ``smiles_column``.
+    model : LTDDClassifier or BaselineClassifier
+        A fitted model.
+    smiles_column : str, default="smiles"
+    keep : list of str, default=None
+        Input columns to copy beside the scores (identifiers, names); None keeps all.
+    errors : {"raise", "nan"}, default="raise"
+        As in :func:`screen`.
+
+    Returns
+    -------
+    scores : DataFrame
+        ``keep``'s columns, then :func:`screen`'s, with the frame's index.
+    """
+    check_model(model)
+    check_errors(errors)
+    keep = list(frame.columns) if keep is None else list(keep)
+    clash = sorted(set(keep) & set(score_columns(model)))
+    if clash:
+        raise ValueError(
+            f"the input's columns {clash} would be overwritten by the scores; rename them first."
+        )
+    if len(frame) == 0:
+        proba, bad = np.zeros((0, len(model.classes_))), {}
+    else:
+        try:
+            proba, bad = model._probabilities(frame[smiles_column].to_numpy(dtype=object), errors, False)
+        except InvalidSmilesError as error:  # name the rows by the frame's labels, not by position
+            named = {frame.index[row]: item for row, item in error.bad_rows.items()}
+            raise invalid_input_error(named, model.atom_mapper) from None
+    scores = _scores(model, proba, bad, frame.index)
+    return pd.concat([frame[keep], scores], axis=1)
