@@ -5,7 +5,8 @@ benchmarks/_common.py). The library is HIV's molecules written as RDKit randomis
 (distinct strings of the same molecules, seeded), cached under ~/.cache/sklearn-ltdd. A small
 model is fitted once (its quality does not matter here) and saved; each measurement then runs in
 a fresh process that loads the model, reads the first N SMILES into a list (the input a user
-holds) and calls ``predict_proba``, so that its peak RSS is that size's alone. Beside them, in
+holds) and calls ``predict_proba``, so that its peak RSS is that size's alone. On a machine with
+CUDA the model loads onto the GPU (``device="auto"``) and the records say so. Beside them, in
 the same run: featurisation alone (the model's SmilesGraphizer, 10,000 rows at a time, nothing
 kept), ``screen(errors="nan")`` (no checking pass), and featurisation in two processes
 (``joblib.parallel_config(n_jobs=2)``). Every finished measurement is appended to
@@ -99,7 +100,7 @@ def measure(kind: str, n: int) -> dict:
     seconds = time.perf_counter() - start
     assert out is None or len(out) == n
     peak = peak_rss_mb()
-    return {"kind": kind, "n": n, "seconds": seconds, "per_s": n / seconds,
+    return {"kind": kind, "n": n, "seconds": seconds, "per_s": n / seconds, "device": model.device_,
             "rss_before_mb": before, "peak_rss_mb": peak}  # fmt: skip
 
 
@@ -108,15 +109,17 @@ def table(runs: list[dict]) -> str:
     lines = [
         "predict_proba on randomised HIV SMILES, one process, torch on one thread "
         "(peak RSS of a fresh process: model, input list and screening):\n",
-        "| molecules | molecules/s | peak RSS MB | RSS before the call MB | peak / peak(10k) |",
-        "|---|---|---|---|---|",
+        "| molecules | molecules/s | peak RSS MB | peak before the call MB | growth in the call MB "
+        "| peak / peak(10k) |",
+        "|---|---|---|---|---|---|",
     ]
     base = by.get(("predict_proba", SIZES[0]), {}).get("peak_rss_mb")
     for n in SIZES:
         r = by.get(("predict_proba", n))
         if r:
             ratio = f"{r['peak_rss_mb'] / base:.2f}" if base else "-"
-            mb = f"{r['peak_rss_mb']:,.0f} | {r['rss_before_mb']:,.0f}"
+            growth = r["peak_rss_mb"] - r["rss_before_mb"]
+            mb = f"{r['peak_rss_mb']:,.0f} | {r['rss_before_mb']:,.0f} | {growth:,.0f}"
             lines.append(f"| {n:,} | {r['per_s']:,.0f} | {mb} | {ratio} |")
     lines += ["", f"Beside them, on {SIZES[1]:,} molecules:\n",
               "| what | molecules/s | ratio to predict_proba |", "|---|---|---|"]  # fmt: skip

@@ -155,6 +155,33 @@ def test_errors_ignore_keeps_positions():
     np.testing.assert_array_equal(graphs.valid_mask, graphizer.valid_mask_)
     assert [d.num_nodes for d in graphs.to_data_list()] == [3, 0, 0, 1]
     assert graphs.batch().num_graphs == 4
+    assert graphizer.invalid_rows_ == {
+        1: ("C1CC", "RDKit cannot parse it"),
+        2: (None, "not a non-empty string"),
+    }
+
+
+@pytest.mark.parametrize("mode", [None, "products", "pair", "cgr"])
+def test_the_checking_pass_rejects_exactly_what_featurisation_rejects(mode):
+    mapped = "[CH3:1][OH:2]>>[CH2:1]=[O:2]"
+    rows = ["CCO", "C1CC", None, "CC>>C", mapped, "CCO>>CC=O", "[NH3]->[Fe]", " ", "CC O>>C"]
+    graphizer = SmilesGraphizer(reaction_mode=mode, errors="ignore")
+    graphizer.fit_transform(rows)
+    assert _graphizer.find_invalid(np.array(rows, dtype=object), mode) == graphizer.invalid_rows_
+
+
+def test_a_dative_bond_is_not_a_reaction_arrow():
+    # RDKit writes dative bonds in molecule SMILES: "->" and "<-" are bonds, not ">" separators
+    graphs = SmilesGraphizer().fit_transform(["[NH3]->[Fe+2]<-[NH3]", "[NH3].[Fe+2].[NH3]"])
+    assert [d.num_nodes for d in graphs.to_data_list()] == [3, 3]
+    assert graphs.to_data_list()[0].num_edges == 4  # two bonds, the dot-separated one has none
+    pair = SmilesGraphizer(reaction_mode="pair").fit_transform(["[NH3]->[Fe+2].CC>>CC"])
+    assert [b.num_nodes for b in pair.batch()] == [4, 2]
+
+
+def test_an_aromatic_bond_colon_is_not_a_map_number():
+    explicit, implicit = SmilesGraphizer().fit_transform(["c1:c:c:c:c:c:1", "c1ccccc1"]).to_data_list()
+    assert torch.equal(explicit.x, implicit.x) and torch.equal(explicit.edge_index, implicit.edge_index)
 
 
 def test_bad_shapes_and_parameters():

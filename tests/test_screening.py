@@ -2,11 +2,13 @@
 marked NaN, file screens that resume, and the same scores from a Dask cluster."""
 
 import json
+import pickle
 
 import joblib
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from sklearn_ltdd import LTDDClassifier, SmilesGraphizer, SubclusterSchedule
@@ -93,6 +95,14 @@ def test_screen_with_nan_keeps_every_row_in_place(model, library, small_chunks):
         screen(model, library)  # errors="raise" by default
 
 
+def test_a_chunk_of_bad_rows_only_and_an_all_bad_input(model, small_chunks):
+    rows = ["CCO", "C1CC", "C1CC", "", "CC(C", "x", "c1ccccc1O"]  # rows 1-5 fill a chunk of 5 but one
+    scores = screen(model, rows, errors="nan")
+    assert scores["valid"].tolist() == [True, False, False, False, False, False, True]
+    all_bad = screen(model, ["C1CC", "CC(C"], errors="nan")
+    assert not all_bad["valid"].any() and all_bad.filter(like="proba_").isna().all().all()
+
+
 def test_progress_bar_only_when_asked_and_long(model, library, small_chunks, capsys):
     model.verbose = 1
     try:
@@ -146,15 +156,15 @@ def test_an_interrupted_file_screen_resumes_where_it_stopped(model, library, tmp
     screen_file(model, source, tmp_path / "whole.csv", errors="nan", chunk_rows=3)
     destination = tmp_path / "scores.csv"
     calls = []
-    score_frame = _file.score_frame
+    scores_of = _file.scores_of
 
-    def interrupted(frame, *args, **kwargs):
+    def interrupted(frame, *args):
         calls.append(len(frame))
         if calls == [3, 3, 3]:  # the third chunk of the first run
             raise RuntimeError("the machine went down")
-        return score_frame(frame, *args, **kwargs)
+        return scores_of(frame, *args)
 
-    monkeypatch.setattr(_file, "score_frame", interrupted)
+    monkeypatch.setattr(_file, "scores_of", interrupted)
     with pytest.raises(RuntimeError, match="went down"):
         screen_file(model, source, destination, errors="nan", chunk_rows=3)
     progress = destination.with_name("scores.csv.progress.json")
@@ -169,6 +179,56 @@ def test_an_interrupted_file_screen_resumes_where_it_stopped(model, library, tmp
         screen_file(model, source, destination)
 
 
+def interrupt_after(monkeypatch, n_chunks):
+    scores_of, calls = _file.scores_of, []
+
+    def interrupted(frame, *args):
+        calls.append(len(frame))
+        if len(calls) > n_chunks:
+            raise RuntimeError("the machine went down")
+        return scores_of(frame, *args)
+
+    monkeypatch.setattr(_file, "scores_of", interrupted)
+
+
+def test_a_parquet_screen_stopped_in_its_first_chunk_resumes(model, library, tmp_path, monkeypatch):
+    source, destination = tmp_path / "library.parquet", tmp_path / "scores.parquet"
+    write_library(source, good(library))
+    with monkeypatch.context() as patch:
+        interrupt_after(patch, 0)
+        with pytest.raises(RuntimeError, match="went down"):
+            screen_file(model, source, destination, chunk_rows=4)
+    assert screen_file(model, source, destination, chunk_rows=4) == len(good(library))
+    out = pd.read_parquet(destination)
+    assert out["id"].tolist() == write_library(tmp_path / "x.csv", good(library))["id"].tolist()
+
+
+def test_resuming_refuses_another_screen_or_lost_output(model, library, tmp_path, monkeypatch):
+    source, destination = tmp_path / "library.csv", tmp_path / "scores.csv"
+    write_library(source, good(library))
+    with monkeypatch.context() as patch:
+        interrupt_after(patch, 1)
+        with pytest.raises(RuntimeError, match="went down"):
+            screen_file(model, source, destination, chunk_rows=4)
+    data = load_solubility()
+    other = clone(model).set_params(random_state=1).fit(data.data[:120], data.target[:120])
+    with pytest.raises(ValueError, match="unfinished screen of another source, model or columns"):
+        screen_file(other, source, destination, chunk_rows=4)
+    destination.unlink()  # the output lost, its progress file left
+    with pytest.raises(ValueError, match="records 4 rows written"):
+        screen_file(model, source, destination, chunk_rows=4)
+
+
+def test_parquet_columns_keep_their_types_in_every_part(model, tmp_path):
+    pa, pq = pytest.importorskip("pyarrow"), pytest.importorskip("pyarrow.parquet")
+    ids = [1, 2, 3, 4, None, 2**60 + 1]  # a null in the second chunk only; too big for a float
+    pq.write_table(pa.table({"id": pa.array(ids), "smiles": ["CCO"] * 6}), tmp_path / "library.parquet")
+    screen_file(model, tmp_path / "library.parquet", tmp_path / "scores.parquet", keep=["id"], chunk_rows=3)
+    parts = sorted((tmp_path / "scores.parquet").glob("part-*.parquet"))
+    assert len(parts) == 2 and len({pq.read_schema(part).field("id").type for part in parts}) == 1
+    assert pq.read_table(tmp_path / "scores.parquet")["id"].to_pylist() == ids
+
+
 def test_the_screen_command(model, library, tmp_path, capsys):
     joblib.dump(model, tmp_path / "model.joblib")
     write_library(tmp_path / "library.csv", library)
@@ -176,8 +236,25 @@ def test_the_screen_command(model, library, tmp_path, capsys):
     screen_command([*args, "--keep", "id", "--errors", "nan", "--quiet"])
     assert f"{len(library)} rows scored" in capsys.readouterr().out
     assert list(read(tmp_path / "scores.csv").columns[:2]) == ["id", "prediction"]
-    with pytest.raises(ValueError, match=r"no column\(s\) \['name'\]"):
+    with pytest.raises(SystemExit) as stop:
         screen_command([*args[:2], str(tmp_path / "other.csv"), "--keep", "name"])
+    assert stop.value.code == 2 and "no column(s) ['name']" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:
+        screen_command([*args[:2], str(tmp_path / "strict.csv"), "--quiet"])
+    listing = pd.read_csv(tmp_path / "strict.csv.invalid.csv")
+    assert stop.value.code == 1 and listing["row"].tolist() == sorted(BAD)
+    assert "All 4 bad rows are listed in" in capsys.readouterr().err
+
+
+def test_a_model_loaded_where_a_gpu_is_moves_to_it_with_device_auto(model, monkeypatch):
+    pinned = pickle.loads(pickle.dumps(model))
+    pinned.device = "cpu"  # as if fitted with device="cpu"
+    # the "meta" device stands in for a GPU where the model is loaded
+    monkeypatch.setattr(_base, "resolve_device", lambda device: "meta")
+    moved = pickle.loads(pickle.dumps(model))
+    assert moved.device_ == "meta" and str(moved.net_.device) == "meta"
+    assert all(p.device.type == "meta" for p in moved.net_.module_.parameters())
+    assert pickle.loads(pickle.dumps(pinned)).device_ == "cpu"  # a model that asked for a device keeps it
 
 
 def test_screening_needs_one_of_our_fitted_classifiers(model, library):
@@ -192,7 +269,8 @@ def test_screening_needs_one_of_our_fitted_classifiers(model, library):
 def test_a_dask_cluster_screens_like_one_process(model, library):
     distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
     dd = pytest.importorskip("dask.dataframe")
-    frame = pd.DataFrame({"id": [f"m{i}" for i in range(len(library))], "smiles": library}).set_index("id")
+    # labels that repeat, as dd.read_csv gives (each partition numbered from 0)
+    frame = pd.DataFrame({"smiles": library}, index=np.arange(len(library)) % 6)
     local = screen(model, frame["smiles"], errors="nan")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:  # fmt: skip
@@ -204,4 +282,4 @@ def test_a_dask_cluster_screens_like_one_process(model, library):
     assert len({task["worker"] for task in tasks.data}) == 2  # both workers scored
     # the same scores in the same order (Dask stores text as pyarrow strings)
     pd.testing.assert_frame_equal(remote[local.columns], local, check_dtype=False, check_index_type=False)
-    assert sorted(error.value.bad_rows) == sorted(f"m{i}" for i in BAD)  # named by label
+    assert sorted(error.value.bad_rows) == sorted(BAD)  # named by row number in the whole frame

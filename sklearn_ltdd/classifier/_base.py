@@ -426,21 +426,24 @@ class GraphClassifier(
     ) -> Iterator[tuple[int, GraphStore | GraphStorePair, dict]]:
         """Checked input, CHUNK_ROWS rows at a time: (first row, graphs, bad rows as ``{row: (value,
         reason)}``); a bad row is an empty graph marked in ``valid_mask``. With ``errors="raise"``
-        every bad row is named before anything is featurised, except rows the atom mapper fails
-        on, which are named when their chunk is reached."""
+        every bad row is named before anything is inferred: for input longer than one chunk, by a
+        parsing pass before anything is featurised, except rows the atom mapper fails on, which
+        are named when their chunk is reached."""
         if isinstance(rows, GraphStore | GraphStorePair):
             for start in range(0, len(rows), CHUNK_ROWS):
                 yield start, rows[start : start + CHUNK_ROWS], {}
             return
-        if errors == "raise" and (bad := find_invalid(rows, self.reaction_mode, self.atom_mapper)):
-            raise invalid_input_error(bad, self.atom_mapper)
+        if errors == "raise" and len(rows) > CHUNK_ROWS:
+            if bad := find_invalid(rows, self.reaction_mode, self.atom_mapper):
+                raise invalid_input_error(bad, self.atom_mapper)
         graphizer = self._graphizer(errors="ignore")
         for start in range(0, len(rows), CHUNK_ROWS):
             graphs = graphizer.transform(rows[start : start + CHUNK_ROWS])
             bad = {start + row: item for row, item in graphizer.invalid_rows_.items()}
-            if bad and errors == "raise":  # only the atom mapper's failures get this far
+            if bad and errors == "raise":  # one chunk, or the atom mapper's failures
                 raise invalid_input_error(bad, self.atom_mapper)
             yield start, graphs, bad
+            del graphs  # before the next chunk is made: memory holds one chunk, not two
 
     def _infer(
         self,
@@ -480,19 +483,21 @@ class GraphClassifier(
         with tqdm(total=len(rows), unit="rows", disable=not show or len(rows) <= CHUNK_ROWS) as bar:
             for start, graphs, chunk_bad in self._chunks(rows, errors):
                 bad |= chunk_bad
-                valid = np.flatnonzero(graphs.valid_mask)
-                if len(valid) < len(graphs):
+                n_rows, valid = len(graphs), np.flatnonzero(graphs.valid_mask)
+                if len(valid) < n_rows:
                     graphs = graphs[valid]
                 if len(valid):
                     out[start + valid] = output(GraphDataset(graphs).to(self.net_.device))
-                bar.update(len(graphs))
+                del graphs  # before the next chunk is made
+                bar.update(n_rows)
         return out, bad
 
     def _probabilities(self, X: object, errors: str = "raise", progress: bool | None = None):
         """:meth:`predict_proba` with the error modes of :meth:`_infer` (the screening helpers' way in)."""
         proba, bad = self._infer(X, self.net_.predict_proba, len(self.classes_), errors, progress)
         proba = proba.astype(np.float64)
-        return proba / proba.sum(axis=1, keepdims=True), bad  # float32 rows sum to 1 only to 1e-7
+        with np.errstate(invalid="ignore"):  # the NaN rows of bad input stay NaN
+            return proba / proba.sum(axis=1, keepdims=True), bad  # float32 rows sum to 1 only to 1e-7
 
     def predict_proba(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
         """The network's class probabilities, columns in ``classes_`` order.

@@ -6,7 +6,8 @@ Example::
 
 The model is a fitted LTDDClassifier or BaselineClassifier saved with ``joblib.dump``; loading
 runs code from the file, so load only models you trust. Run the same command again to resume an
-interrupted screen.
+interrupted screen. Bad rows (``--errors raise``) are all listed in
+``<destination>.invalid.csv``.
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import joblib
+import pandas as pd
 
+from ..featurize import InvalidSmilesError
 from ._file import screen_file
 from ._frame import ERRORS
 
@@ -40,11 +44,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    n_rows = screen_file(
-        joblib.load(args.model), args.source, args.destination,
-        smiles_column=args.smiles_column, keep=args.keep, errors=args.errors,
-        chunk_rows=args.chunk_rows, n_jobs=args.n_jobs, progress=not args.quiet,
-    )  # fmt: skip
+    try:
+        n_rows = screen_file(
+            joblib.load(args.model), args.source, args.destination,
+            smiles_column=args.smiles_column, keep=args.keep, errors=args.errors,
+            chunk_rows=args.chunk_rows, n_jobs=args.n_jobs, progress=not args.quiet,
+        )  # fmt: skip
+    except InvalidSmilesError as error:  # the message shows ten rows; the file holds them all
+        listing = Path(args.destination).with_name(Path(args.destination).name + ".invalid.csv")
+        rows = pd.DataFrame(
+            [(row, value, reason) for row, (value, reason) in error.bad_rows.items()],
+            columns=["row", "value", "reason"],
+        )
+        rows.to_csv(listing, index=False)
+        parser.exit(1, f"{error}\nAll {len(rows)} bad rows are listed in {listing}.\n")
+    except (OSError, ValueError, TypeError) as error:
+        parser.exit(2, f"{parser.prog}: error: {error}\n")
     print(f"{n_rows} rows scored into {args.destination} in {time.perf_counter() - start:.0f} s")
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from ..classifier._base import GraphClassifier
 from ..featurize._graphizer import find_invalid, invalid_input_error
-from ._frame import check_errors, check_model, score_frame
+from ._frame import check_columns, check_errors, check_model, scores_of
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -16,15 +17,31 @@ if TYPE_CHECKING:
 __all__ = ["screen_dask"]
 
 
-def _invalid(smiles: pd.Series, reaction_mode: str | None, atom_mapper: object) -> pd.DataFrame:
-    """One partition's bad rows: their index labels, values and reasons."""
+def _invalid(
+    smiles: pd.Series, reaction_mode: str | None, atom_mapper: object, partition_info: dict | None = None
+) -> pd.DataFrame:
+    """One partition's bad rows: partition number, position in it, value and reason."""
     bad = find_invalid(smiles.to_numpy(dtype=object), reaction_mode, atom_mapper)
-    rows = list(bad)
     return pd.DataFrame(
-        {"value": [bad[r][0] for r in rows], "reason": [bad[r][1] for r in rows]},
-        index=smiles.index[rows],
-        dtype=object,
-    )
+        {
+            "partition": [partition_info["number"]] * len(bad),
+            "position": list(bad),
+            "value": [value for value, _ in bad.values()],
+            "reason": [reason for _, reason in bad.values()],
+        },
+    ).astype({"partition": "int64", "position": "int64", "value": object, "reason": object})
+
+
+def _check(frame: dd.DataFrame, smiles_column: str, model: GraphClassifier) -> None:
+    """Name every bad row of the frame, by its row number in the whole frame, or return."""
+    meta = {"partition": "int64", "position": "int64", "value": object, "reason": object}
+    bad = frame[smiles_column].map_partitions(_invalid, model.reaction_mode, model.atom_mapper, meta=meta)
+    bad = bad.compute()
+    if len(bad):
+        starts = np.concatenate([[0], np.cumsum(frame.map_partitions(len).compute())])
+        rows = starts[bad["partition"].to_numpy()] + bad["position"].to_numpy()
+        items = zip(bad["value"], bad["reason"], strict=True)
+        raise invalid_input_error(dict(zip(rows.tolist(), items, strict=True)), model.atom_mapper)
 
 
 def screen_dask(
@@ -38,7 +55,7 @@ def screen_dask(
     """Score a Dask DataFrame of molecules partition by partition on a Dask cluster.
 
     The model enters the task graph once (``dask.delayed``), so each worker receives it once
-    however many partitions it scores; each partition is scored by :func:`score_frame` (10,000
+    however many partitions it scores; each partition is scored like :func:`score_frame` (10,000
     rows at a time inside it). A model with ``device="auto"`` (the default) runs on the GPU of a
     worker that has one, whatever it was trained on. Partitions keep their order and index.
 
@@ -54,9 +71,9 @@ def screen_dask(
     errors : {"raise", "nan"}, default="raise"
         ``"raise"``: first checks every row on the cluster (RDKit's parse, no featurisation) and
         raises one :class:`~sklearn_ltdd.featurize.InvalidSmilesError` naming every bad row by its
-        index label, before anything is scored; give the frame a unique index (``dd.read_csv``
-        numbers each partition's rows from 0) so that the labels say which rows. ``"nan"``: bad rows
-        get NaN probabilities, no prediction, ``valid`` False and their reason in ``error``.
+        row number in the whole frame (from 0, partitions in order), before anything is scored.
+        ``"nan"``: bad rows get NaN probabilities, no prediction, ``valid`` False and their reason
+        in ``error``, and keep their index.
 
     Returns
     -------
@@ -71,28 +88,21 @@ def screen_dask(
     >>> from sklearn_ltdd.datasets import load_solubility
     >>> from sklearn_ltdd.screen import screen_dask
     >>> data = load_solubility()
-    >>> clf = LTDDClassifier(max_epochs=12, hidden=16, random_state=0).fit(data.data[:200], data.target[:200])
+    >>> clf = LTDDClassifier(max_epochs=12, hidden=16, random_state=0)
+    >>> clf = clf.fit(data.data[:200], data.target[:200])
     >>> library = dd.from_pandas(pd.DataFrame({"smiles": ["CCO", "C1CC", "c1ccccc1O"]}), npartitions=2)
-    >>> screen_dask(clf, library, errors="nan")["valid"].compute().tolist()  # on a Client's cluster if any
+    >>> scores = screen_dask(clf, library, errors="nan")  # lazy; computed on a Client's cluster if any
+    >>> scores["valid"].compute().tolist()
     [True, False, True]
     """
     import dask
 
     check_model(model)
     check_errors(errors)
-    if smiles_column not in frame.columns:
-        raise ValueError(f"the frame has no column {smiles_column!r}; its columns are {list(frame.columns)}.")
+    keep = check_columns(list(frame.columns), smiles_column, keep, model, "the frame")
     if errors == "raise":
-        checks = frame[smiles_column].map_partitions(
-            _invalid, model.reaction_mode, model.atom_mapper, meta={"value": object, "reason": object}
-        )
-        bad = checks.compute()
-        if len(bad):
-            rows = dict(zip(bad.index, zip(bad["value"], bad["reason"], strict=True), strict=True))
-            raise invalid_input_error(rows, model.atom_mapper)
+        _check(frame, smiles_column, model)
     empty = pd.DataFrame({column: pd.Series(dtype=dtype) for column, dtype in frame.dtypes.items()})
-    meta = score_frame(empty, model, smiles_column=smiles_column, keep=keep)
-    shared = dask.delayed(model, pure=True)
-    return frame.map_partitions(
-        score_frame, shared, smiles_column=smiles_column, keep=keep, errors=errors, meta=meta
-    )
+    meta = scores_of(empty, model, smiles_column, keep, errors)
+    shared = dask.delayed(model, pure=True)  # one task: each worker fetches the model once
+    return frame.map_partitions(scores_of, shared, smiles_column, keep, errors, meta=meta)

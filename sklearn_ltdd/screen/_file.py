@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 
 from ..classifier._base import GraphClassifier
 from ..featurize._graphizer import find_invalid, invalid_input_error
-from ._frame import check_errors, check_model, score_columns, score_frame
+from ._frame import check_columns, check_errors, check_model, score_columns, scores_of
 
 __all__ = ["screen_file"]
 
@@ -24,32 +24,33 @@ def _is_parquet(path: Path) -> bool:
     return path.suffix.lower() == ".parquet"
 
 
+def _parquet_file(source: Path):
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise ImportError(
+            f"reading {source.name} needs pyarrow: pip install 'sklearn-ltdd[parquet]'"
+        ) from None
+    return pq.ParquetFile(source)
+
+
 def _columns(source: Path) -> list[str]:
     if _is_parquet(source):
-        import pyarrow.parquet as pq
-
-        return list(pq.ParquetFile(source).schema_arrow.names)
+        return list(_parquet_file(source).schema_arrow.names)
     return list(pd.read_csv(source, nrows=0).columns)
-
-
-def _rows(source: Path) -> int | None:
-    """The number of rows, where the file says so without being read (Parquet)."""
-    if _is_parquet(source):
-        import pyarrow.parquet as pq
-
-        return pq.ParquetFile(source).metadata.num_rows
-    return None
 
 
 def _chunks(source: Path, columns: list[str], chunk_rows: int, skip: int) -> Iterator[pd.DataFrame]:
     """The file's rows from row ``skip`` on, ``chunk_rows`` at a time, indexed by row number (0: the
     first row after the header). CSV cells are read as text, verbatim: identifiers keep leading
-    zeros and an empty SMILES cell is an empty string."""
+    zeros and an empty SMILES cell is an empty string. Parquet columns keep their Arrow types (an
+    integer column with nulls stays integer in every chunk)."""
     if _is_parquet(source):
-        import pyarrow.parquet as pq
-
-        reader = pq.ParquetFile(source)
-        batches = (batch.to_pandas() for batch in reader.iter_batches(batch_size=chunk_rows, columns=columns))
+        reader = _parquet_file(source)
+        batches = (
+            batch.to_pandas(types_mapper=pd.ArrowDtype)
+            for batch in reader.iter_batches(batch_size=chunk_rows, columns=columns)
+        )
     else:
         reader = pd.read_csv(source, usecols=columns, dtype=str, keep_default_na=False, chunksize=chunk_rows)
         batches = iter(reader)
@@ -64,18 +65,21 @@ def _chunks(source: Path, columns: list[str], chunk_rows: int, skip: int) -> Ite
 
 class _Progress:
     """What a screen has written so far, kept beside the destination (``<destination>.progress.json``)
-    and updated after each chunk is safely on disk; removed when the screen is complete."""
+    and updated after each chunk is safely on disk; removed when the screen is complete. It names
+    the source (path, size, modification time), the model (its joblib hash) and the columns, so that
+    only the same screen resumes."""
 
-    def __init__(self, destination: Path, source: Path, columns: list[str]):
+    def __init__(self, destination: Path, screen: dict):
+        self.destination = destination
         self.path = destination.with_name(destination.name + ".progress.json")
-        self.state = {"source": str(source.resolve()), "columns": columns, "rows": 0, "bytes": 0, "parts": 0}
+        self.state = {"screen": screen, "rows": 0, "bytes": 0, "parts": 0}
         if self.path.exists():
             saved = json.loads(self.path.read_text())
-            if [saved.get("source"), saved.get("columns")] != [self.state["source"], columns]:
+            if saved.get("screen") != screen:
                 raise ValueError(
-                    f"{destination} is an unfinished screen of {saved.get('source')} with columns "
-                    f"{saved.get('columns')}, not of this source and model; remove it and {self.path.name}, "
-                    "or choose another destination."
+                    f"{destination} is an unfinished screen of another source, model or columns "
+                    f"({self.path.name} records {saved.get('screen')}); remove both, or choose another "
+                    "destination."
                 )
             self.state = saved
         elif destination.exists():
@@ -89,6 +93,32 @@ class _Progress:
         temporary = self.path.with_name(self.path.name + ".tmp")
         temporary.write_text(json.dumps(self.state))
         os.replace(temporary, self.path)  # atomic: an interruption leaves the old state or the new
+
+    def resume(self) -> None:
+        """Record the start (before the destination exists, so an interruption in the first chunk
+        resumes too), then drop whatever an interruption left after the last chunk recorded."""
+        self.save()
+        rows, destination = self.state["rows"], self.destination
+        if _is_parquet(destination):
+            destination.mkdir(parents=True, exist_ok=True)
+            parts = sorted(destination.glob("part-*"))
+            kept = [destination / f"part-{i:06d}.parquet" for i in range(self.state["parts"])]
+            if not set(kept) <= set(parts):
+                self._lost(f"parts {[p.name for p in kept if p not in parts]} are missing")
+            for part in set(parts) - set(kept):
+                part.unlink()
+        elif rows:
+            size = destination.stat().st_size if destination.exists() else 0
+            if size < self.state["bytes"]:
+                self._lost(f"it holds {size} bytes of the {self.state['bytes']} written")
+            with open(destination, "r+b") as out:
+                out.truncate(self.state["bytes"])
+
+    def _lost(self, what: str) -> None:
+        raise ValueError(
+            f"{self.path.name} records {self.state['rows']} rows written to {self.destination}, but {what}; "
+            f"remove {self.path.name} (and what is left of {self.destination.name}) to start again."
+        )
 
 
 def _write_csv(destination: Path, frame: pd.DataFrame, progress: _Progress) -> None:
@@ -105,18 +135,6 @@ def _write_parquet(destination: Path, frame: pd.DataFrame, progress: _Progress) 
     frame.to_parquet(temporary, index=False)
     os.replace(temporary, part)
     progress.save(rows=progress.state["rows"] + len(frame), parts=progress.state["parts"] + 1)
-
-
-def _resume(destination: Path, progress: _Progress) -> None:
-    """Drop whatever an interruption left after the last chunk the progress file records."""
-    if _is_parquet(destination):
-        destination.mkdir(parents=True, exist_ok=True)
-        for part in destination.glob("part-*"):
-            if part.suffix != ".parquet" or int(part.stem.split("-")[1]) >= progress.state["parts"]:
-                part.unlink()
-    elif destination.exists():
-        with open(destination, "r+b") as out:
-            out.truncate(progress.state["bytes"])
 
 
 def screen_file(
@@ -148,10 +166,11 @@ def screen_file(
     destination : path
         ``.csv``, or ``.parquet``: a directory of parts (``part-000000.parquet``, one per chunk),
         which pandas, pyarrow and Dask read as one table. It must not exist, unless it is an
-        unfinished screen of this source and model.
+        unfinished screen of this source, model and columns.
     smiles_column : str, default="smiles"
     keep : list of str, default=None
-        The input columns written beside the scores (identifiers, names); None keeps all.
+        The input columns written beside the scores (identifiers, names); None keeps all, the
+        SMILES included.
     errors : {"raise", "nan"}, default="raise"
         ``"raise"``: a first pass parses every row (no featurisation, about a quarter of its cost)
         and raises one :class:`~sklearn_ltdd.featurize.InvalidSmilesError` naming every bad row
@@ -194,15 +213,18 @@ def screen_file(
     """
     check_model(model)
     check_errors(errors)
+    if not isinstance(chunk_rows, int) or chunk_rows < 1:
+        raise ValueError(f"chunk_rows must be a positive integer, got {chunk_rows!r}.")
     source, destination = Path(source), Path(destination)
-    available = _columns(source)
-    keep = [c for c in available if c != smiles_column] if keep is None else list(keep)
-    missing = sorted({smiles_column, *keep} - set(available))
-    if missing:
-        raise ValueError(f"{source} has no column(s) {missing}; its columns are {available}.")
-    read = [smiles_column, *(c for c in keep if c != smiles_column)]
-    written = keep + score_columns(model)
-    state = _Progress(destination, source, written)
+    if destination.suffix.lower() not in (".csv", ".parquet"):
+        raise ValueError(f"the destination must end in .csv or .parquet, got {destination.name!r}.")
+    keep = check_columns(_columns(source), smiles_column, keep, model, str(source))
+    read = list(dict.fromkeys([smiles_column, *keep]))
+    stat = source.stat()
+    screen = {"source": str(source.resolve()), "size": stat.st_size, "modified_ns": stat.st_mtime_ns,
+              "model": joblib.hash(model), "smiles_column": smiles_column,
+              "columns": keep + score_columns(model)}  # fmt: skip
+    state = _Progress(destination, screen)
     skip = state.state["rows"]
     if errors == "raise":  # every bad row named before anything is featurised or written
         bad = {}
@@ -213,18 +235,18 @@ def screen_file(
                 bad |= {int(frame.index[row]): item for row, item in found.items()}
         if bad:
             raise invalid_input_error(bad, model.atom_mapper)
-    _resume(destination, state)
+    state.resume()
     write = _write_parquet if _is_parquet(destination) else _write_csv
+    total = _parquet_file(source).metadata.num_rows if _is_parquet(source) else None
     with (
-        tqdm(total=_rows(source), initial=skip, unit="rows", disable=not progress) as bar,
+        tqdm(total=total, initial=skip, unit="rows", disable=not progress) as bar,
         joblib.parallel_config(n_jobs=n_jobs),
         closing(_chunks(source, read, chunk_rows, skip)) as chunks,
     ):
         for frame in chunks:
-            scores = score_frame(frame, model, smiles_column=smiles_column, keep=keep, errors=errors)
-            write(destination, scores, state)
+            write(destination, scores_of(frame, model, smiles_column, keep, errors), state)
             bar.update(len(frame))
     if state.state["rows"] == 0:  # an empty source still gets its header
-        write(destination, score_frame(pd.DataFrame(columns=read), model, keep=keep), state)
+        write(destination, scores_of(pd.DataFrame(columns=read), model, smiles_column, keep, errors), state)
     state.path.unlink()
     return state.state["rows"]

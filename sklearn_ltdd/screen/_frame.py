@@ -10,10 +10,19 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..classifier._base import GraphClassifier
 from ..classifier._decision import adjusted_scores
-from ..featurize import InvalidSmilesError, check_smiles
-from ..featurize._graphizer import invalid_input_error
+from ..featurize import check_smiles
+from ..featurize._graphizer import find_invalid, invalid_input_error
 
-__all__ = ["ERRORS", "check_errors", "check_model", "score_columns", "score_frame", "screen"]
+__all__ = [
+    "ERRORS",
+    "check_columns",
+    "check_errors",
+    "check_model",
+    "score_columns",
+    "score_frame",
+    "scores_of",
+    "screen",
+]
 
 #: how a screen treats bad rows: name them all and stop, or score the rest and mark them
 ERRORS = ("raise", "nan")
@@ -72,8 +81,8 @@ def screen(
     X : array-like of str
         SMILES (or reaction SMILES, as the model was fitted on), one per row.
     errors : {"raise", "nan"}, default="raise"
-        ``"raise"``: every row that is not valid input is named, with its reason, in one
-        :class:`~sklearn_ltdd.featurize.InvalidSmilesError` before anything is scored.
+        ``"raise"``: every row that is not valid input is named (by position), with its reason, in
+        one :class:`~sklearn_ltdd.featurize.InvalidSmilesError` before anything is scored.
         ``"nan"``: such rows get NaN probabilities, no prediction, ``valid`` False and their
         reason in ``error``; no row is dropped or moved.
     progress : bool, default=False
@@ -107,6 +116,21 @@ def screen(
     return _scores(model, proba, bad, pd.RangeIndex(len(values)) if index is None else index)
 
 
+def check_columns(available: list[str], smiles_column: str, keep: list[str] | None, model, where: str):
+    """The kept columns (None: all), after checking that every named column exists and that none
+    would be overwritten by the scores."""
+    keep = list(available) if keep is None else list(keep)
+    missing = [c for c in dict.fromkeys([smiles_column, *keep]) if c not in available]
+    if missing:
+        raise ValueError(f"{where} has no column(s) {missing}; its columns are {list(available)}.")
+    clash = [c for c in keep if c in score_columns(model)]
+    if clash:
+        raise ValueError(
+            f"the input's columns {clash} would be overwritten by the scores; rename them first."
+        )
+    return keep
+
+
 def score_frame(
     frame: pd.DataFrame,
     model: GraphClassifier,
@@ -117,9 +141,9 @@ def score_frame(
 ) -> pd.DataFrame:
     """Scores of one table of molecules beside its ``keep`` columns (default: all of them).
 
-    The unit of work of :func:`screen_file` (one chunk) and :func:`screen_dask` (one partition);
-    bad rows are named by the frame's index labels. An empty frame gives an empty table of the same
-    columns and types.
+    The unit of work of :func:`screen_file` (one chunk) and :func:`screen_dask` (one partition).
+    Bad rows are named by the frame's index labels (in a file screen, row numbers). An empty frame
+    gives an empty table of the same columns and types.
 
     Parameters
     ----------
@@ -131,7 +155,7 @@ def score_frame(
     keep : list of str, default=None
         Input columns to copy beside the scores (identifiers, names); None keeps all.
     errors : {"raise", "nan"}, default="raise"
-        As in :func:`screen`.
+        As in :func:`screen`: ``"raise"`` names every bad row before anything is featurised.
 
     Returns
     -------
@@ -140,19 +164,27 @@ def score_frame(
     """
     check_model(model)
     check_errors(errors)
-    keep = list(frame.columns) if keep is None else list(keep)
-    clash = sorted(set(keep) & set(score_columns(model)))
-    if clash:
-        raise ValueError(
-            f"the input's columns {clash} would be overwritten by the scores; rename them first."
-        )
+    keep = check_columns(list(frame.columns), smiles_column, keep, model, "the frame")
+    if errors == "raise":
+        smiles = frame[smiles_column].to_numpy(dtype=object)
+        _raise_if_bad(find_invalid(smiles, model.reaction_mode, model.atom_mapper), frame.index, model)
+    return scores_of(frame, model, smiles_column, keep, errors)
+
+
+def _raise_if_bad(bad: dict, index: pd.Index, model: GraphClassifier) -> None:
+    if bad:  # named by the frame's labels, not by position
+        raise invalid_input_error({index[row]: item for row, item in bad.items()}, model.atom_mapper)
+
+
+def scores_of(
+    frame: pd.DataFrame, model: GraphClassifier, smiles_column: str, keep: list[str], errors: str
+) -> pd.DataFrame:
+    """:func:`score_frame` of checked arguments and, with ``errors="raise"``, rows already checked
+    (only the atom mapper's failures are left to raise)."""
     if len(frame) == 0:
         proba, bad = np.zeros((0, len(model.classes_))), {}
     else:
-        try:
-            proba, bad = model._probabilities(frame[smiles_column].to_numpy(dtype=object), errors, False)
-        except InvalidSmilesError as error:  # name the rows by the frame's labels, not by position
-            named = {frame.index[row]: item for row, item in error.bad_rows.items()}
-            raise invalid_input_error(named, model.atom_mapper) from None
-    scores = _scores(model, proba, bad, frame.index)
-    return pd.concat([frame[keep], scores], axis=1)
+        proba, bad = model._probabilities(frame[smiles_column].to_numpy(dtype=object), "nan", False)
+        if errors == "raise":
+            _raise_if_bad(bad, frame.index, model)
+    return pd.concat([frame[keep], _scores(model, proba, bad, frame.index)], axis=1)
