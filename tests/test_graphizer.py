@@ -15,7 +15,7 @@ from sklearn.preprocessing import FunctionTransformer
 from torch_geometric.data import Batch
 from torch_geometric.nn import global_mean_pool
 
-from sklearn_ltdd import GraphStore, GraphStorePair, SmilesGraphizer
+from sklearn_ltdd import GraphStore, GraphStorePair, MorganFingerprint, SmilesGraphizer
 from sklearn_ltdd.datasets import load_solubility
 from sklearn_ltdd.featurize import GraphRecipe, InvalidSmilesError, _graphizer, check_graphs_match
 from sklearn_ltdd.featurize._graph_features import FEATURE_SCHEMA, featurize_chunk
@@ -123,9 +123,9 @@ def test_duplicates_are_featurised_once_but_returned_per_row(monkeypatch):
     calls = []
     original = _graphizer.featurize_chunk
 
-    def counting(values, *args):
+    def counting(values, *args, **kwargs):
         calls.append(len(values))
-        return original(values, *args)
+        return original(values, *args, **kwargs)
 
     monkeypatch.setattr(_graphizer, "featurize_chunk", counting)
     graphs = SmilesGraphizer().fit_transform(["CCO", "c1ccccc1", "CCO", "CCO"])
@@ -168,6 +168,24 @@ def test_the_checking_pass_rejects_exactly_what_featurisation_rejects(mode):
     graphizer = SmilesGraphizer(reaction_mode=mode, errors="ignore")
     graphizer.fit_transform(rows)
     assert _graphizer.find_invalid(np.array(rows, dtype=object), mode) == graphizer.invalid_rows_
+
+
+@pytest.mark.parametrize("mode", [None, "pair", "products", "cgr"])
+def test_the_stored_fingerprint_is_morgan_fingerprints_in_every_mode(mode):
+    # molecules and pairs are fingerprinted from the graphs' own parse, the other modes apart
+    rows = ["CCO", "c1ccccc1O", "C1CC", "CC(=O)[O-].[Na+]"]
+    if mode is not None:
+        rows = ["[CH3:1][OH:2]>>[CH2:1]=[O:2]", "[CH3:1][Br:2].[OH2:3]>>[CH3:1][OH:3]", "C1CC>>C", "CC>>CC"]
+    graphizer = SmilesGraphizer(reaction_mode=mode, errors="ignore")
+    graphs = graphizer.fit_transform(rows)
+    valid = graphizer.valid_mask_
+    expected = MorganFingerprint(reaction_mode=None if mode is None else "difference")
+    fingerprints = graphs.fingerprint.numpy()
+    np.testing.assert_array_equal(fingerprints[valid], expected.fit_transform(np.array(rows)[valid]))
+    assert not fingerprints[~valid].any() and (~valid).sum() >= 1
+    if mode == "products":  # the graph reads the products alone, the fingerprint the reactants too
+        reason = "its fingerprint cannot read it: RDKit cannot parse it"
+        assert graphizer.invalid_rows_[2] == ("C1CC>>C", reason)
 
 
 def test_a_dative_bond_is_not_a_reaction_arrow():
@@ -259,7 +277,9 @@ def test_graphizer_clone_pickle_and_memory(tmp_path):
 def test_a_feature_cache_from_another_schema_is_not_served(tmp_path, monkeypatch):
     first = SmilesGraphizer(memory=str(tmp_path)).fit_transform(["CCO", "CCN"])
     calls = []
-    monkeypatch.setattr(_graphizer, "featurize_chunk", lambda *a: calls.append(1) or featurize_chunk(*a))
+    monkeypatch.setattr(
+        _graphizer, "featurize_chunk", lambda *a, **k: calls.append(1) or featurize_chunk(*a, **k)
+    )
     SmilesGraphizer(memory=str(tmp_path)).fit_transform(["CCO", "CCN"])
     assert not calls  # served from the cache
     monkeypatch.setattr(_graphizer, "FEATURE_SCHEMA", FEATURE_SCHEMA + 1)  # as if features changed

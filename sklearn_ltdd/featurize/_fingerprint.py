@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from numbers import Integral
 
 import numpy as np
 from numpy.typing import ArrayLike
+from rdkit import Chem
 from rdkit.Chem import rdFingerprintGenerator
 
 from .._compat import Interval, StrOptions
@@ -73,26 +75,27 @@ class MorganFingerprint(SmilesTransformer):
         -------
         fingerprints : ndarray of uint8 (int16 for differences), shape (n_samples, n_bits)
         """
-        generator = rdFingerprintGenerator.GetMorganGenerator(radius=self.radius, fpSize=self.n_bits)
-        difference = self.reaction_mode == "difference"
-        dtype = np.int16 if difference else np.uint8
-        counts = difference or self.counts
-        fingerprint = generator.GetCountFingerprintAsNumPy if counts else generator.GetFingerprintAsNumPy
+        row_fingerprint, dtype = self._row_fingerprint()
         parse = partial(parse_row, self.reaction_mode, reaction_modes="'difference'")
         values = check_smiles(X)
         out = np.zeros((len(values), self.n_bits), dtype=dtype)
         bad: dict[int, tuple[object, str]] = {}
         for i, mols in parse_rows(values, parse, bad):
-            if mols is None:
-                continue
-            if difference:
-                reactants, products = (fingerprint(m).astype(np.int16) for m in mols)
-                out[i] = products - reactants
-            else:
-                out[i] = np.minimum(fingerprint(mols[0]), 255)
+            if mols is not None:
+                out[i] = row_fingerprint(mols)
         if bad:
             raise InvalidSmilesError(bad)
         return out
+
+    def _row_fingerprint(self) -> tuple[Callable[[list[Chem.Mol]], np.ndarray], type]:
+        """The fingerprint of one row's molecules (its molecule, or its reactants and products) and
+        its dtype; :class:`SmilesGraphizer` uses it on the molecules it parses for the graphs."""
+        generator = rdFingerprintGenerator.GetMorganGenerator(radius=self.radius, fpSize=self.n_bits)
+        if self.reaction_mode == "difference":
+            count = generator.GetCountFingerprintAsNumPy
+            return lambda mols: count(mols[1]).astype(np.int16) - count(mols[0]).astype(np.int16), np.int16
+        fingerprint = generator.GetCountFingerprintAsNumPy if self.counts else generator.GetFingerprintAsNumPy
+        return lambda mols: np.minimum(fingerprint(mols[0]), 255), np.uint8
 
     def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
         """Names ``morgan0`` ... ``morgan{n_bits-1}``."""

@@ -15,11 +15,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rdkit import Chem
 
 from ._smiles import parse_mapped, parse_rows
+
+if TYPE_CHECKING:
+    from ._fingerprint import MorganFingerprint
 
 __all__ = [
     "ATOM_FEATURE_NAMES",
@@ -205,7 +209,10 @@ def parse_row(
 
 
 def featurize_chunk(
-    values: Sequence[object], reaction_mode: str | None = None, bond_features_on: bool = False
+    values: Sequence[object],
+    reaction_mode: str | None = None,
+    bond_features_on: bool = False,
+    fingerprinter: MorganFingerprint | None = None,
 ) -> tuple[list[dict[str, np.ndarray]], dict[int, tuple[object, str]]]:
     """Featurise a chunk of input rows into packed arrays, one set per graph slot.
 
@@ -213,7 +220,9 @@ def featurize_chunk(
     and products) with keys ``x`` (n_nodes, 74), ``edge_index`` (2, n_edges; node numbers local to
     each graph), ``edge_attr`` (n_edges, 12, only with bond features), ``n_nodes`` and ``n_edges``
     (per graph), and the bad rows as ``{row: (value, reason)}``. A bad row gets an empty graph, so
-    positions never shift.
+    positions never shift. With a ``fingerprinter`` (for molecules, or differences in ``pair``
+    mode: the molecules it reads are the graphs'), the first slot also holds ``fingerprint``
+    (n_rows, n_bits), computed from the same parse; zeros for a bad row.
     """
     n_slots = 2 if reaction_mode == "pair" else 1
     atoms = [[] for _ in range(n_slots)]
@@ -221,6 +230,9 @@ def featurize_chunk(
     n_nodes = np.zeros((n_slots, len(values)), dtype=np.int64)
     n_bonds = np.zeros((n_slots, len(values)), dtype=np.int64)
     bad: dict[int, tuple[object, str]] = {}
+    if fingerprinter is not None:
+        row_fingerprint, dtype = fingerprinter._row_fingerprint()
+        fingerprints = np.zeros((len(values), fingerprinter.n_bits), dtype=dtype)
     for row, mols in parse_rows(values, partial(parse_row, reaction_mode), bad):
         for slot, mol in enumerate(mols or ()):  # a bad row (None) keeps an empty graph
             atoms[slot].extend(atom_codes(mol))
@@ -229,7 +241,12 @@ def featurize_chunk(
             )
             n_nodes[slot, row] = mol.GetNumAtoms()
             n_bonds[slot, row] = mol.GetNumBonds()
-    return [_pack(atoms[s], bonds[s], n_nodes[s], n_bonds[s], bond_features_on) for s in range(n_slots)], bad
+        if fingerprinter is not None and mols:
+            fingerprints[row] = row_fingerprint(mols)
+    packed = [_pack(atoms[s], bonds[s], n_nodes[s], n_bonds[s], bond_features_on) for s in range(n_slots)]
+    if fingerprinter is not None:
+        packed[0]["fingerprint"] = fingerprints
+    return packed, bad
 
 
 def _pack(

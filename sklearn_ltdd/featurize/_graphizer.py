@@ -62,14 +62,23 @@ def _concat_packed(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 
 
 def featurize_all(
-    values: np.ndarray, reaction_mode: str | None, bond_features: bool, n_jobs: int | None, schema: int
+    values: np.ndarray,
+    reaction_mode: str | None,
+    bond_features: bool,
+    n_jobs: int | None,
+    schema: int,
+    fingerprinter: MorganFingerprint | None = None,
 ) -> tuple[list[dict[str, np.ndarray]], dict[int, tuple[object, str]]]:
     """Featurise rows, in parallel chunks when large enough to pay; results as packed arrays.
 
     ``schema`` is the features' version (``FEATURE_SCHEMA``): it takes no part in the work but is
     part of a ``memory`` cache's key, so that features cached by an older release are not served.
+    ``fingerprinter``: see :func:`featurize_chunk` (molecule and ``pair`` modes).
     """
-    chunk_featurizer = featurize_cgr_chunk if reaction_mode in CGR_MODES else featurize_chunk
+    if reaction_mode in CGR_MODES:
+        chunk_featurizer = featurize_cgr_chunk
+    else:
+        chunk_featurizer = partial(featurize_chunk, fingerprinter=fingerprinter)
     n_chunks = min(effective_n_jobs(n_jobs), len(values) // _MIN_ROWS_PER_JOB)
     if n_chunks <= 1:
         return chunk_featurizer(values, reaction_mode, bond_features)
@@ -111,13 +120,18 @@ def invalid_input_error(bad_rows: dict[int, tuple[object, str]], atom_mapper: ob
     return InvalidSmilesError(bad_rows)
 
 
-def fingerprint_valid(values: np.ndarray, valid: np.ndarray, reactions: bool) -> np.ndarray:
-    """Morgan fingerprints (differences for reactions) of the valid rows; zeros elsewhere."""
-    fingerprint = MorganFingerprint(reaction_mode="difference" if reactions else None)
-    out = np.zeros((len(values), fingerprint.n_bits), dtype=np.int16 if reactions else np.uint8)
-    if valid.any():
-        out[valid] = fingerprint.fit_transform(values[valid])
-    return out
+def difference_fingerprints(values: np.ndarray) -> tuple[np.ndarray, dict[int, tuple[object, str]]]:
+    """Difference fingerprints of reactions, for the modes whose graphs are not the molecules the
+    fingerprint reads (``products``: it reads the reactants too); zeros, and the row with its reason,
+    where it cannot read them."""
+    fingerprinter = MorganFingerprint(reaction_mode="difference")
+    row_fingerprint, dtype = fingerprinter._row_fingerprint()
+    out = np.zeros((len(values), fingerprinter.n_bits), dtype=dtype)
+    bad: dict[int, tuple[object, str]] = {}
+    for row, mols in parse_rows(values, partial(parse_row, "difference"), bad):
+        if mols is not None:
+            out[row] = row_fingerprint(mols)
+    return out, {row: (value, f"its fingerprint cannot read it: {why}") for row, (value, why) in bad.items()}
 
 
 class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs are no table
@@ -259,9 +273,19 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         failed = {}
         if self.atom_mapper is not None:
             unique, failed = map_reactions(unique, self.atom_mapper, memory.location)
+        # molecules, and reactant / product pairs, are fingerprinted from the graphs' own parse
+        fingerprinter = None
+        if self.fingerprint is not None and self.reaction_mode in (None, "pair"):
+            difference = self.reaction_mode == "pair"
+            fingerprinter = MorganFingerprint(reaction_mode="difference" if difference else None)
         featurize = memory.cache(featurize_all, ignore=["n_jobs"])
-        packed, bad = featurize(unique, self.reaction_mode, self.bond_features, self.n_jobs, FEATURE_SCHEMA)
+        packed, bad = featurize(
+            unique, self.reaction_mode, self.bond_features, self.n_jobs, FEATURE_SCHEMA, fingerprinter
+        )
         bad = bad | failed  # the mapper's failure says more than "not atom-mapped"
+        if self.fingerprint is not None and fingerprinter is None:
+            fingerprints, unreadable = memory.cache(difference_fingerprints)(unique)
+            bad = unreadable | bad  # the graph's reason, where it has one
         valid = np.ones(len(unique), dtype=bool)
         valid[list(bad)] = False
         bad_rows = {int(r): bad[codes[r]] for r in np.flatnonzero(~valid[codes])}
@@ -270,10 +294,10 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         recipe = GraphRecipe(self.reaction_mode, bool(self.bond_features), self.fingerprint)
         stores = [GraphStore.from_arrays(p, valid, recipe) for p in packed]
         if self.fingerprint is not None:
-            fingerprints = check_memory(self.memory).cache(fingerprint_valid)
-            stores[0].fingerprint = torch.from_numpy(
-                fingerprints(unique, valid, self.reaction_mode is not None)
-            )
+            if fingerprinter is not None:
+                fingerprints = packed[0]["fingerprint"]
+            fingerprints[~valid] = 0  # invalid rows get zeros, whichever part made them invalid
+            stores[0].fingerprint = torch.from_numpy(fingerprints)
         if len(unique) < len(values):
             stores = [store[codes] for store in stores]
         self.valid_mask_ = stores[0].valid_mask
