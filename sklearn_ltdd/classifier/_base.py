@@ -497,7 +497,8 @@ class GraphClassifier(
         proba, bad = self._infer(X, self.net_.predict_proba, len(self.classes_), errors, progress)
         proba = proba.astype(np.float64)
         with np.errstate(invalid="ignore"):  # the NaN rows of bad input stay NaN
-            return proba / proba.sum(axis=1, keepdims=True), bad  # float32 rows sum to 1 only to 1e-7
+            proba /= proba.sum(axis=1, keepdims=True)  # float32 rows sum to 1 only to 1e-7
+        return proba, bad
 
     def predict_proba(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
         """The network's class probabilities, columns in ``classes_`` order.
