@@ -150,54 +150,49 @@ def test_file_screen_scores_every_good_row_and_names_every_bad_one(
     assert not destination.with_name(destination.name + ".progress.json").exists()  # complete
 
 
-def test_an_interrupted_file_screen_resumes_where_it_stopped(model, library, tmp_path, monkeypatch):
-    source = tmp_path / "library.csv"
-    write_library(source, good(library))
-    screen_file(model, source, tmp_path / "whole.csv", errors="nan", chunk_rows=3)
-    destination = tmp_path / "scores.csv"
-    calls = []
-    scores_of = _file.scores_of
+def count_chunks(monkeypatch, stop_after=None):
+    """The lengths of the chunks screen_file scores; after ``stop_after`` chunks it stops as a crash
+    would."""
+    scores_of, calls = _file.scores_of, []
 
-    def interrupted(frame, *args):
-        calls.append(len(frame))
-        if calls == [3, 3, 3]:  # the third chunk of the first run
+    def counted(frame, *args):
+        if stop_after is not None and len(calls) == stop_after:
             raise RuntimeError("the machine went down")
+        calls.append(len(frame))
         return scores_of(frame, *args)
 
-    monkeypatch.setattr(_file, "scores_of", interrupted)
-    with pytest.raises(RuntimeError, match="went down"):
-        screen_file(model, source, destination, errors="nan", chunk_rows=3)
+    monkeypatch.setattr(_file, "scores_of", counted)
+    return calls
+
+
+def interrupted_screen(monkeypatch, n_chunks, *args, **kwargs):
+    with monkeypatch.context() as patch:
+        count_chunks(patch, stop_after=n_chunks)
+        with pytest.raises(RuntimeError, match="went down"):
+            screen_file(*args, **kwargs)
+
+
+def test_an_interrupted_file_screen_resumes_where_it_stopped(model, library, tmp_path, monkeypatch):
+    source, destination = tmp_path / "library.csv", tmp_path / "scores.csv"
+    write_library(source, good(library))
+    screen_file(model, source, tmp_path / "whole.csv", errors="nan", chunk_rows=3)
+    interrupted_screen(monkeypatch, 2, model, source, destination, errors="nan", chunk_rows=3)
     progress = destination.with_name("scores.csv.progress.json")
     assert json.loads(progress.read_text())["rows"] == 6
     with open(destination, "a") as out:
         out.write("00006,CCO,1.5,half a row")  # as if stopped while writing the next chunk
-    calls[:] = [None]
+    calls = count_chunks(monkeypatch)
     assert screen_file(model, source, destination, errors="nan", chunk_rows=3) == len(good(library))
-    assert sum(calls[1:]) == len(good(library)) - 6  # only the rows not yet written were scored
+    assert sum(calls) == len(good(library)) - 6  # only the rows not yet written were scored
     assert destination.read_text() == (tmp_path / "whole.csv").read_text()
     with pytest.raises(FileExistsError, match="not an unfinished screen"):
         screen_file(model, source, destination)
 
 
-def interrupt_after(monkeypatch, n_chunks):
-    scores_of, calls = _file.scores_of, []
-
-    def interrupted(frame, *args):
-        calls.append(len(frame))
-        if len(calls) > n_chunks:
-            raise RuntimeError("the machine went down")
-        return scores_of(frame, *args)
-
-    monkeypatch.setattr(_file, "scores_of", interrupted)
-
-
 def test_a_parquet_screen_stopped_in_its_first_chunk_resumes(model, library, tmp_path, monkeypatch):
     source, destination = tmp_path / "library.parquet", tmp_path / "scores.parquet"
     write_library(source, good(library))
-    with monkeypatch.context() as patch:
-        interrupt_after(patch, 0)
-        with pytest.raises(RuntimeError, match="went down"):
-            screen_file(model, source, destination, chunk_rows=4)
+    interrupted_screen(monkeypatch, 0, model, source, destination, chunk_rows=4)
     assert screen_file(model, source, destination, chunk_rows=4) == len(good(library))
     out = pd.read_parquet(destination)
     assert out["id"].tolist() == write_library(tmp_path / "x.csv", good(library))["id"].tolist()
@@ -206,10 +201,7 @@ def test_a_parquet_screen_stopped_in_its_first_chunk_resumes(model, library, tmp
 def test_resuming_refuses_another_screen_or_lost_output(model, library, tmp_path, monkeypatch):
     source, destination = tmp_path / "library.csv", tmp_path / "scores.csv"
     write_library(source, good(library))
-    with monkeypatch.context() as patch:
-        interrupt_after(patch, 1)
-        with pytest.raises(RuntimeError, match="went down"):
-            screen_file(model, source, destination, chunk_rows=4)
+    interrupted_screen(monkeypatch, 1, model, source, destination, chunk_rows=4)
     data = load_solubility()
     other = clone(model).set_params(random_state=1).fit(data.data[:120], data.target[:120])
     with pytest.raises(ValueError, match="unfinished screen of another source, model or columns"):
