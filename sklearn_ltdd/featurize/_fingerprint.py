@@ -75,17 +75,22 @@ class MorganFingerprint(SmilesTransformer):
         -------
         fingerprints : ndarray of uint8 (int16 for differences), shape (n_samples, n_bits)
         """
+        out, bad = self._fingerprints(check_smiles(X))
+        if bad:
+            raise InvalidSmilesError(bad)
+        return out
+
+    def _fingerprints(self, values: np.ndarray) -> tuple[np.ndarray, dict[int, tuple[object, str]]]:
+        """Fingerprints of checked rows, zeros where a row cannot be read, and those rows as
+        ``{row: (value, reason)}``."""
         row_fingerprint, dtype = self._row_fingerprint()
         parse = partial(parse_row, self.reaction_mode, reaction_modes="'difference'")
-        values = check_smiles(X)
         out = np.zeros((len(values), self.n_bits), dtype=dtype)
         bad: dict[int, tuple[object, str]] = {}
         for i, mols in parse_rows(values, parse, bad):
             if mols is not None:
                 out[i] = row_fingerprint(mols)
-        if bad:
-            raise InvalidSmilesError(bad)
-        return out
+        return out, bad
 
     def _row_fingerprint(self) -> tuple[Callable[[list[Chem.Mol]], np.ndarray], type]:
         """The fingerprint of one row's molecules (its molecule, or its reactants and products) and

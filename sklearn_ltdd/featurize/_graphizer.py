@@ -124,13 +124,7 @@ def difference_fingerprints(values: np.ndarray) -> tuple[np.ndarray, dict[int, t
     """Difference fingerprints of reactions, for the modes whose graphs are not the molecules the
     fingerprint reads (``products``: it reads the reactants too); zeros, and the row with its reason,
     where it cannot read them."""
-    fingerprinter = MorganFingerprint(reaction_mode="difference")
-    row_fingerprint, dtype = fingerprinter._row_fingerprint()
-    out = np.zeros((len(values), fingerprinter.n_bits), dtype=dtype)
-    bad: dict[int, tuple[object, str]] = {}
-    for row, mols in parse_rows(values, partial(parse_row, "difference"), bad):
-        if mols is not None:
-            out[row] = row_fingerprint(mols)
+    out, bad = MorganFingerprint(reaction_mode="difference")._fingerprints(values)
     return out, {row: (value, f"its fingerprint cannot read it: {why}") for row, (value, why) in bad.items()}
 
 
