@@ -182,8 +182,10 @@ def test_logit_adjustment_lifts_the_minority_of_a_binary_long_tailed_task():
     minority = y[test] == "soluble"
     recall = (adjusted.predict(data.data[test])[minority] == "soluble").mean()
     assert recall > (plain.predict(data.data[test])[minority] == "soluble").mean()
-    # one seed on 257 test molecules: the number of threads alone moves it by 0.1 (0.69-0.80)
-    assert ba_adjusted > ba_plain and ba_adjusted > 0.65
+    # one seed on 257 test molecules: the number of threads or the random stream alone moves it
+    # by 0.15 (0.62-0.80 over seeds 0-2 before and after the validation pass left out of the
+    # warm-up, which draws a DataLoader seed fewer; the plain argmax stays at 0.50-0.53)
+    assert ba_adjusted > ba_plain and ba_adjusted > 0.6
 
 
 def test_early_stopping_is_on_by_default_and_reported(capsys):

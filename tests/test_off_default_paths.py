@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 import torch
 from sklearn.ensemble import BaggingClassifier
-from torch.optim.swa_utils import AveragedModel
 
 from sklearn_ltdd import BaselineClassifier, LTDDClassifier, SubclusterSchedule
 from sklearn_ltdd.classifier._averaging import ema_decay
@@ -210,9 +209,8 @@ def test_the_weight_average_restarts_with_each_phase_and_counts_resampled_steps(
     from sklearn_ltdd.classifier import _averaging
 
     started, steps = [], []
-    monkeypatch.setattr(
-        _averaging, "AveragedModel", lambda *a, **k: started.append(1) or AveragedModel(*a, **k)
-    )
+    restart = _averaging.WeightAverage._restart
+    monkeypatch.setattr(_averaging.WeightAverage, "_restart", lambda *a: started.append(1) or restart(*a))
     monkeypatch.setattr(_averaging, "ema_decay", lambda t, n: steps.append(n) or ema_decay(t, n))
     clf = BaselineClassifier(loss="ib", max_epochs=4, ema_epochs=1, **FAST, **NO_VALIDATION).fit(X, Y)
     assert clf.history_[:, "phase"] == ["ce"] * 2 + ["ib"] * 2 and len(started) == 2

@@ -210,6 +210,6 @@ def test_the_phases_are_written_once_and_read_by_everyone():
     assert clf.history_[:, "phase"] == ["warmup"] * 2 + ["ltdd"] * 3
     phases = dict(clf.net_.callbacks_)["phases"]
     assert clf.net_.criterion_.phases is phases and dict(clf.net_.callbacks_)["recluster"].phases is phases
-    assert dict(clf.net_.callbacks_)["valid_ba"].phases is phases
+    assert dict(clf.net_.callbacks_)["valid_scores"].phases is phases
     scores = np.array(clf.history_[:, "valid_ba"], dtype=float)
     assert np.isnan(scores[:2]).all() and np.isfinite(scores[2:]).all()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import torch
 from skorch.callbacks import Callback
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 __all__ = ["WeightAverage", "ema_decay"]
 
@@ -28,7 +28,9 @@ class WeightAverage(Callback):
     """Validate, checkpoint and predict with an exponential moving average of the weights.
 
     The optimiser steps the raw weights, and after every training step the average moves towards
-    them (``torch.optim.swa_utils.AveragedModel``, batch-norm statistics included). For the
+    them, batch-norm statistics included: one ``torch._foreach_lerp_`` over all floating-point
+    tensors (what ``torch.optim.swa_utils``' EMA does, without its step counter, which it reads and
+    copies to the device at every step). For the
     validation pass the module holds the average, so the scores, the checkpoint and early stopping
     judge the averaged network, and so does everything after ``fit``. At the start of the next
     epoch the raw weights come back and training goes on from them. An averaged network moves
@@ -46,6 +48,7 @@ class WeightAverage(Callback):
 
     def initialize(self) -> WeightAverage:
         self.average_ = self.raw_ = self.decay_ = self.phase_ = None
+        self.fresh_ = False
         return self
 
     def on_train_begin(self, net, **kwargs) -> None:
@@ -64,16 +67,21 @@ class WeightAverage(Callback):
         if training:
             phase = net.history[-1].get("phase")
             if self.average_ is None or phase != self.phase_:  # the start, or a new phase
-                self.average_ = AveragedModel(
-                    net.module_, multi_avg_fn=get_ema_multi_avg_fn(self.decay_), use_buffers=True
-                )
-                self.phase_ = phase
+                self._restart(net, phase)
         elif self.raw_ is None:  # the first validation batch of the epoch
             self._hold_average(net)
 
+    @torch.no_grad()
     def on_batch_end(self, net, training=False, **kwargs) -> None:
-        if training:
-            self.average_.update_parameters(net.module_)
+        if not training:
+            return
+        current = net.module_.state_dict()
+        weight = 1.0 if self.fresh_ else 1 - self.decay_
+        floats = [k for k, v in self.average_.items() if v.is_floating_point()]
+        torch._foreach_lerp_([self.average_[k] for k in floats], [current[k] for k in floats], weight)
+        for k in self.average_.keys() - set(floats):  # counters (num_batches_tracked): the latest
+            self.average_[k].copy_(current[k])
+        self.fresh_ = False
 
     def on_epoch_end(self, net, **kwargs) -> None:
         if self.raw_ is None:  # no validation pass this epoch
@@ -82,6 +90,11 @@ class WeightAverage(Callback):
     def on_train_end(self, net, **kwargs) -> None:
         self.initialize()  # the module holds what is kept; do not pickle copies
 
+    def _restart(self, net, phase) -> None:
+        """A new average, whose first training step's weights will be its value."""
+        self.average_ = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
+        self.phase_, self.fresh_ = phase, True
+
     def _hold_average(self, net) -> None:
         self.raw_ = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
-        net.module_.load_state_dict(self.average_.module.state_dict())
+        net.module_.load_state_dict(self.average_)

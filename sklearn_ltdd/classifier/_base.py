@@ -35,15 +35,14 @@ from ..featurize._atom_mapping import ATOM_MAPPERS
 from ..featurize._cgr import GRAPH_REACTION_MODES
 from ..featurize._graph_features import FEATURE_SCHEMA
 from ..featurize._graphizer import find_invalid, invalid_input_error
-from ..metrics import balanced_accuracy_score, balanced_f1_score
 from ..nn import ENCODERS, LOSSES, LTDDModule
 from ._averaging import WeightAverage
 from ._data import GraphDataset, TrainingSampler, collate_graphs, oversample, stratified_holdout
 from ._decision import adjusted_scores, best_tau, log_prior
 from ._device import resolve_device, seeded_torch
-from ._net import EpochLRScheduler, LTDDNet, softmax
+from ._net import INFERENCE_BATCH, EpochLRScheduler, LTDDNet, softmax
 from ._phases import Phases
-from ._selection import EarlyStoppingAfter, ScoringAfter, ValidationScore
+from ._selection import EarlyStoppingAfter, ValidationScores
 
 __all__ = ["CHUNK_ROWS", "GraphClassifier"]
 
@@ -365,13 +364,11 @@ class GraphClassifier(
         balances = any(phase.retrain_head for phase in phases.phases)
         sampler = TrainingSampler(train_y, visits, phases) if self._resample() or balances else None
         if valid is not None:
-            # scored from the first epoch that trains the head; both replay skorch's validation pass;
-            # the checkpoint and early stopping look only at the method's final phase
+            # scored from the first epoch that trains the head, from skorch's validation pass; the
+            # checkpoint and early stopping look only at the method's final phase
             prior = self.class_log_prior_ if self.decision == "logit_adjusted" else None
-            ba, bf1 = (ValidationScore(m, prior) for m in (balanced_accuracy_score, balanced_f1_score))
             callbacks += [
-                ("valid_ba", ScoringAfter(ba, "valid_ba", phases)),
-                ("valid_bf1", ScoringAfter(bf1, "valid_bf1", phases)),
+                ("valid_scores", ValidationScores(phases, prior)),
                 ("best", Checkpoint(monitor="valid_ba_best", load_best=True, dirname=checkpoint_dir,
                                     f_optimizer=None, f_criterion=None, f_history=None)),
             ]  # fmt: skip
@@ -407,6 +404,7 @@ class GraphClassifier(
             lr=self.lr,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
+            iterator_valid__batch_size=max(self.batch_size, INFERENCE_BATCH),
             iterator_train__shuffle=sampler is None,
             iterator_train__sampler=sampler,
             # BatchNorm cannot train on a last batch of one graph

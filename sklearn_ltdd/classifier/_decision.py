@@ -14,14 +14,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import numpy as np
+import torch
 
-from ..metrics import balanced_accuracy_score
-
-__all__ = ["TAUS", "adjust", "adjusted_scores", "best_tau", "log_prior", "small_holdout_warnings_ignored"]
+__all__ = [
+    "TAUS",
+    "adjust",
+    "adjusted_scores",
+    "best_tau",
+    "log_prior",
+    "small_holdout_warnings_ignored",
+    "tau_search",
+]
 
 #: the τ candidates: 0 (argmax) to 3 in steps of 0.05
 TAUS = np.round(np.arange(0, 3.0 + 1e-9, 0.05), 2)
 _TINY = np.finfo(np.float32).tiny  # softmax outputs are float32; log of an underflowed 0
+#: scores held at once by the τ search (τ values × samples × classes), about 256 MB of float64
+_SEARCH_ELEMENTS = 2**25
 
 
 @contextmanager
@@ -58,13 +67,57 @@ def adjust(proba: np.ndarray, log_prior: np.ndarray, tau: float) -> np.ndarray:
     return out / out.sum(axis=1, keepdims=True)
 
 
+def balanced_scores(y: torch.Tensor, pred: torch.Tensor, n_classes: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Balanced accuracy and balanced F1 (:mod:`sklearn_ltdd.metrics`) of each row of ``pred``
+    (shape (k, n), class codes) against ``y`` (n,), as two float64 tensors of shape (k,).
+
+    Both average over the classes present in ``y``. Recall is ``TP_c / n_c`` and balanced
+    precision ``recall_c / Σ_{i: pred_i = c} 1 / n_{y_i}``, the column sums of the row-normalised
+    confusion matrix.
+    """
+    ones = torch.ones_like(y, dtype=torch.float64)
+    n_c = torch.zeros(n_classes, dtype=torch.float64, device=y.device).scatter_add_(0, y, ones)
+    present = n_c > 0
+    rows = torch.zeros(len(pred), n_classes, dtype=torch.float64, device=y.device)
+    hits = rows.scatter_add(1, y.expand_as(pred), (pred == y).double())
+    recall = hits / n_c.clamp_min(1)
+    column_mass = rows.scatter_add(1, pred, (1 / n_c.clamp_min(1))[y].expand(pred.shape))
+    precision = torch.where(column_mass > 0, recall / column_mass.clamp_min(1e-300), 0.0)
+    total = precision + recall
+    f1 = torch.where(total > 0, 2 * precision * recall / total.clamp_min(1e-300), 0.0)
+    n_present = present.sum().clamp_min(1)
+    return (recall * present).sum(dim=1) / n_present, (f1 * present).sum(dim=1) / n_present
+
+
+def tau_search(
+    y: torch.Tensor, proba: torch.Tensor, log_prior: torch.Tensor, taus: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The best τ of ``taus`` (default :data:`TAUS`) for balanced accuracy on (y, proba), and the
+    balanced accuracy and balanced F1 of its decision: three 0-d float64 tensors where ``proba``
+    is, nothing read back. Ties go to the smallest τ: the least adjustment that does as well."""
+    n, n_classes = proba.shape
+    log_p = proba.clamp_min(_TINY).log().double()
+    taus = torch.as_tensor(TAUS, device=proba.device) if taus is None else taus
+    step = max(1, _SEARCH_ELEMENTS // max(1, n * n_classes))
+    ba, bf1 = [], []
+    for start in range(0, len(taus), step):  # a few τ values at a time: memory stays bounded
+        scores = log_p - taus[start : start + step, None, None] * log_prior
+        scored = balanced_scores(y, scores.argmax(dim=2), n_classes)
+        ba.append(scored[0])
+        bf1.append(scored[1])
+    ba, bf1 = torch.cat(ba), torch.cat(bf1)
+    best = ba.argmax().unsqueeze(0)  # the first of equal maxima; a 1-d index is not read back
+    return taus[best][0], ba[best][0], bf1[best][0]
+
+
 def best_tau(y: np.ndarray, proba: np.ndarray, log_prior: np.ndarray) -> tuple[float, float]:
     """The τ of :data:`TAUS` with the best balanced accuracy on (y, proba), and that accuracy.
 
     Ties go to the smallest τ: the least adjustment that does as well.
     """
-    log_p = np.log(np.maximum(proba, _TINY))
-    with small_holdout_warnings_ignored():
-        scores = [balanced_accuracy_score(y, (log_p - tau * log_prior).argmax(axis=1)) for tau in TAUS]
-    best = int(np.argmax(scores))
-    return float(TAUS[best]), float(scores[best])
+    tau, ba, _ = tau_search(
+        torch.as_tensor(np.asarray(y), dtype=torch.long),
+        torch.as_tensor(np.asarray(proba)),
+        torch.as_tensor(np.asarray(log_prior), dtype=torch.float64),
+    )
+    return float(tau), float(ba)

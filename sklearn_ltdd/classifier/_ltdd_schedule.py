@@ -66,6 +66,10 @@ class Recluster(Callback):
         self.adaptive_tau2 = adaptive_tau2
         self.random_state = random_state
 
+    def initialize(self) -> Recluster:
+        self.class_weights_ = []  # as last computed, read back once per re-clustering
+        return self
+
     def due(self) -> bool:
         if not self.phases.final:  # the warm-up
             return False
@@ -77,7 +81,7 @@ class Recluster(Callback):
         if self.due():
             self.update(net, dataset_train, epoch)
         # the same keys every epoch, so that the history and the printed table keep their columns
-        net.history.record("class_weights", net.criterion_.class_weights.tolist())
+        net.history.record("class_weights", self.class_weights_)
         net.history.record("n_subclusters", len(net.criterion_.subcluster_weights))
 
     @torch.no_grad()
@@ -102,6 +106,7 @@ class Recluster(Callback):
             sub_w,
             adaptive_tau2(z, y, n_sub) if self.adaptive_tau2 else None,
         )
+        self.class_weights_ = net.criterion_.class_weights.tolist()
 
 
 class RecordLossTerms(Callback):

@@ -5,7 +5,9 @@ In training the module augments (LTDD's views) and returns the embeddings; the e
 criterion applies the head and turns them into the loss, to which the fingerprint's wide expert,
 when there is one (a second output in training), adds its own class-balanced cross-entropy.
 Batches come from device-resident graph stores, and skorch's ``to_tensor`` moves anything that
-is not there yet.
+is not there yet. Nothing in a step waits for the device: the batch losses are read back once per
+pass (skorch reads each one as it comes), and a validation pass whose scores nothing would read
+(before the head trains) is skipped.
 """
 
 from __future__ import annotations
@@ -16,11 +18,17 @@ import torch
 import torch.nn.functional as F
 from skorch import NeuralNet
 from skorch.callbacks import LRScheduler, PrintLog
+from skorch.dataset import get_len
 from skorch.utils import Ansi, to_tensor
 
 from ..nn.losses import balanced_cross_entropy, weighted_mean
 
-__all__ = ["EpochLRScheduler", "LTDDNet", "softmax"]
+__all__ = ["INFERENCE_BATCH", "EpochLRScheduler", "LTDDNet", "softmax"]
+
+#: graphs per batch of the passes that only infer (validation, re-clustering's embedding, predict,
+#: transform): in eval mode BatchNorm does not depend on the batch, and larger batches cost fewer
+#: launches and Python steps per graph
+INFERENCE_BATCH = 2048
 
 
 def softmax(logits: torch.Tensor) -> torch.Tensor:
@@ -45,6 +53,35 @@ class LTDDNet(NeuralNet):
     def get_default_callbacks(self):
         return [(name, PlainPrintLog() if name == "print_log" else callback)
                 for name, callback in super().get_default_callbacks()]  # fmt: skip
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params) -> None:
+        """skorch's pass over one epoch's batches, with the batch losses read back once at its end
+        instead of once per batch, into the same history entries."""
+        if iterator is None:
+            return
+        if not training and not self._validation_read():
+            for key, value in ((f"{prefix}_loss", float("nan")), (f"{prefix}_loss_best", False),
+                               (f"{prefix}_batch_count", 0)):  # fmt: skip
+                self.history.record(key, value)
+            return
+        losses, sizes = [], []
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            losses.append(step["loss"].detach())
+            sizes.append(get_len(batch[0]))
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+        values = torch.stack(losses).tolist() if losses else []
+        for entry, loss, size in zip(
+            self.history[-1]["batches"][-len(values) :], values, sizes, strict=False
+        ):
+            entry[f"{prefix}_loss"], entry[f"{prefix}_batch_size"] = loss, size
+        self.history.record(f"{prefix}_batch_count", len(values))
+
+    def _validation_read(self) -> bool:
+        """Whether this epoch's validation scores can be used: not before the head trains."""
+        phases = dict(self.callbacks_).get("phases")
+        return phases is None or phases.current.trains_head
 
     def get_loss(self, y_pred, y_true, X=None, training=False) -> torch.Tensor:
         y_true = to_tensor(y_true, device=self.device)

@@ -9,59 +9,74 @@ for (an epoch of influence-balanced training, not of its cross-entropy start).
 from __future__ import annotations
 
 import numpy as np
-from skorch.callbacks import EarlyStopping, EpochScoring
+import torch
+from skorch.callbacks import Callback, EarlyStopping
 
-from ._decision import adjusted_scores, best_tau, small_holdout_warnings_ignored
+from ._decision import TAUS, balanced_scores, tau_search
+from ._net import softmax
 
-__all__ = ["EarlyStoppingAfter", "ScoringAfter", "ValidationScore"]
-
-
-def _labels(targets: dict) -> np.ndarray:
-    return targets["y"].cpu().numpy()
+__all__ = ["EarlyStoppingAfter", "ValidationScores"]
 
 
-class ValidationScore:
-    """A metric of the classifier's decision on the validation set: the argmax, or with
-    ``log_prior`` the logit-adjusted argmax whose τ is the best for this epoch's outputs
-    (see :mod:`~sklearn_ltdd.classifier._decision`), the τ that ``fit`` then keeps."""
+class ValidationScores(Callback):
+    """Balanced accuracy and balanced F1 of the classifier's decision on the validation set, from
+    the outputs of skorch's validation pass, as ``valid_ba`` and ``valid_bf1`` (and ``valid_tau``,
+    the decision's τ) in the history; ``valid_ba_best`` marks a new best of the final phase.
 
-    def __init__(self, metric, log_prior: np.ndarray | None = None):
-        self.metric = metric
-        self.log_prior = log_prior
+    The decision is the argmax, or with ``log_prior`` the logit-adjusted argmax whose τ is the best
+    for this epoch's outputs (:func:`~sklearn_ltdd.classifier._decision.tau_search`), the τ that
+    ``fit`` then keeps. The outputs stay where the network computed them, and the three numbers are
+    read back once per epoch.
 
-    def __call__(self, net, dataset, y) -> float:
-        # predict_proba replays the outputs skorch cached during its validation pass: no second pass
-        scores = net.predict_proba(dataset)
-        if self.log_prior is not None:  # the decision's scores: no need to normalise them
-            scores = adjusted_scores(scores, self.log_prior, best_tau(y, scores, self.log_prior)[0])
-        with small_holdout_warnings_ignored():
-            return self.metric(y, scores.argmax(axis=1))
-
-
-class ScoringAfter(EpochScoring):
-    """skorch's ``EpochScoring`` of the validation set (cached outputs, higher is better) that
-    scores only in phases whose head has trained, and marks a best epoch only in the final one.
-
-    Before, the score is recorded as NaN and never as the best, so the best checkpoint cannot be
-    an epoch whose head is still at its initial weights, and every epoch has the same columns in
-    the history and the printed log. Epochs of an earlier phase are scored (a phase may end on
-    them) but are never the best.
+    In a phase whose head has not trained the scores are NaN (skorch skips that validation pass)
+    and never the best, so the best checkpoint cannot be an epoch whose head is still at its
+    initial weights, and every epoch has the same columns in the history and the printed log.
+    Epochs of an earlier phase are scored (a phase may end on them) but are never the best.
     """
 
-    def __init__(self, scoring, name: str, phases):
-        super().__init__(scoring, lower_is_better=False, on_train=False, name=name, use_caching=True,
-                         target_extractor=_labels)  # fmt: skip
+    def __init__(self, phases, log_prior: np.ndarray | None = None):
         self.phases = phases
+        self.log_prior = log_prior
+
+    def initialize(self) -> ValidationScores:
+        self.best_, self.outputs_, self.targets_ = -np.inf, [], []
+        self.search_ = None  # the prior and τ grid on the net's device, copied there once per fit
+        return self
+
+    def on_epoch_begin(self, net, **kwargs) -> None:
+        self.outputs_, self.targets_ = [], []
+
+    def on_train_end(self, net, **kwargs) -> None:
+        self.search_ = None  # device tensors: a saved model keeps none outside skorch's mapping
+
+    def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs) -> None:
+        if not training:
+            self.outputs_.append(y_pred[0])
+            self.targets_.append(batch[1]["y"])
 
     def on_epoch_end(self, net, **kwargs) -> None:
-        if not self.phases.current.trains_head:
-            net.history.record(self.name_, float("nan"))
-            net.history.record(f"{self.name_}_best", False)
-            return
-        super().on_epoch_end(net, **kwargs)
+        scores = [float("nan")] * 3
+        if self.phases.current.trains_head and self.outputs_:
+            scores = self._scores(torch.cat(self.outputs_), torch.cat(self.targets_))
+        self.outputs_, self.targets_ = [], []
+        ba = scores[0]
+        best = self.phases.final and ba > self.best_
+        if best:
+            self.best_ = ba
+        for name, value in zip(("valid_ba", "valid_bf1", "valid_tau"), scores, strict=True):
+            net.history.record(name, value)
+        net.history.record("valid_ba_best", bool(best))
 
-    def _is_best_score(self, current_score: float) -> bool:
-        return self.phases.final and super()._is_best_score(current_score)
+    @torch.no_grad()
+    def _scores(self, logits: torch.Tensor, y: torch.Tensor) -> list[float]:
+        proba = softmax(logits)  # what predict_proba gives
+        if self.log_prior is None:
+            ba, bf1 = balanced_scores(y, proba.argmax(dim=1)[None], proba.shape[1])
+            return torch.stack([ba[0], bf1[0], torch.zeros_like(ba[0])]).tolist()
+        if self.search_ is None:
+            self.search_ = [torch.as_tensor(v, device=proba.device) for v in (self.log_prior, TAUS)]
+        tau, ba, bf1 = tau_search(y, proba, *self.search_)
+        return torch.stack([ba, bf1, tau]).tolist()  # the one read of the epoch
 
 
 class EarlyStoppingAfter(EarlyStopping):

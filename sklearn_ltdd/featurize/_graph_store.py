@@ -11,7 +11,7 @@ from torch_geometric.data import Batch, Data
 
 from ._graph_features import FEATURE_SCHEMA
 
-__all__ = ["GraphRecipe", "GraphStore", "GraphStorePair", "check_graphs_match"]
+__all__ = ["GraphRecipe", "GraphStore", "GraphStorePair", "check_graphs_match", "copy_to_device"]
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,18 @@ def check_graphs_match(graphs: GraphStore | GraphStorePair, **expected: object) 
         + "\n".join(wrong)
         + f"\nMake them with SmilesGraphizer({settings}), or pass the SMILES themselves."
     )
+
+
+def copy_to_device(device: torch.device, *host: torch.Tensor) -> list[torch.Tensor]:
+    """Host index tensors on ``device``, in one copy that does not wait for the device (from
+    pinned memory on CUDA)."""
+    if device.type == "cpu":
+        return list(host)
+    packed = torch.cat(host)
+    if device.type == "cuda":
+        packed = packed.pin_memory()
+    packed = packed.to(device, non_blocking=True)
+    return list(packed.split([t.numel() for t in host]))
 
 
 def _ranges(starts: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -232,23 +244,13 @@ class GraphStore:
         edges = _ranges(self.edge_ptr[index], n_edges)
         return n_nodes, n_edges, nodes, edges
 
-    def _to_device(self, *host: torch.Tensor) -> list[torch.Tensor]:
-        """Host index tensors on the store's device, in one asynchronous copy."""
-        if self.device.type == "cpu":
-            return list(host)
-        packed = torch.cat(host)
-        if self.device.type == "cuda":
-            packed = packed.pin_memory()
-        packed = packed.to(self.device, non_blocking=True)
-        return list(packed.split([t.numel() for t in host]))
-
     def __getitem__(self, index: object) -> GraphStore | Data:
         """An integer gives one PyG ``Data``; an array, slice or mask gives a new store."""
         if isinstance(index, int | np.integer):
             return self.to_data_list([index])[0]
         index = self._index(index)
         n_nodes, n_edges, nodes, edges = self._gather(index)
-        nodes_d, edges_d, index_d = self._to_device(nodes, edges, index)
+        nodes_d, edges_d, index_d = copy_to_device(self.device, nodes, edges, index)
         return GraphStore(
             self.x[nodes_d],
             self.edge_index[:, edges_d],
@@ -272,8 +274,8 @@ class GraphStore:
         # shift each graph's local node numbers by where its nodes start in the batch
         shift = torch.repeat_interleave(node_ptr[:-1], n_edges, output_size=edges.numel())
         graph_ids = torch.repeat_interleave(torch.arange(index.numel()), n_nodes, output_size=nodes.numel())
-        nodes, edges, shift, graph_ids, node_ptr, index = self._to_device(
-            nodes, edges, shift, graph_ids, node_ptr, index
+        nodes, edges, shift, graph_ids, node_ptr, index = copy_to_device(
+            self.device, nodes, edges, shift, graph_ids, node_ptr, index
         )
         batch = Batch(
             x=self.x.index_select(0, nodes),

@@ -7,7 +7,7 @@ import itertools
 import torch
 from torch import nn
 from torch_geometric.data import Batch
-from torch_geometric.nn import MLP, GINEConv, global_add_pool
+from torch_geometric.nn import MLP, GINEConv, MessagePassing, global_add_pool
 
 from ._gcn import remove_generated_source, tile
 
@@ -20,8 +20,9 @@ class GINEEncoder(nn.Module):
     A message is ``ReLU(x_j + W e_ji)``, so every layer sees the bond between two atoms (GINE,
     Hu et al. 2020); the update is a two-layer MLP of ``x_i`` plus the summed messages. The
     residual branch and the layout match :class:`GCNEncoder`, so the two differ only in how
-    neighbours are read. Edges whose ``edge_weight`` is 0 (dropped by an augmented view) are
-    left out; the first residual map of stacked views runs on one copy of their node features.
+    neighbours are read. A message is scaled by its edge's ``edge_weight`` (0 for an edge an
+    augmented view dropped, which then carries nothing), so that no step depends on how many edges
+    survive; the first residual map of stacked views runs on one copy of their node features.
     """
 
     reads_bonds = True  # its messages read the bond features: built with ``edge_features``
@@ -30,10 +31,9 @@ class GINEEncoder(nn.Module):
         super().__init__()
         sizes = [in_features] + [hidden] * n_layers
         self.convs = nn.ModuleList(
-            GINEConv(MLP([a, b, b], norm="batch_norm", act="relu"), edge_dim=edge_features)
+            WeightedGINEConv(MLP([a, b, b], norm="batch_norm", act="relu"), edge_dim=edge_features)
             for a, b in itertools.pairwise(sizes)
         )
-        remove_generated_source(GINEConv)
         self.residuals = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(sizes))
         self.norms = nn.ModuleList(nn.BatchNorm1d(b) for b in sizes[1:])
 
@@ -44,14 +44,49 @@ class GINEEncoder(nn.Module):
                 "encoder='gine' reads bond features, but the graphs have none; featurise them with "
                 "SmilesGraphizer(bond_features=True)."
             )
-        weight = getattr(batch, "edge_weight", None)
-        if weight is not None:  # a view: its dropped edges carry no message
-            keep = weight > 0
-            edge_index, edge_attr = edge_index[:, keep], edge_attr[keep]
+        weight = getattr(batch, "edge_weight", None)  # a view: its dropped edges weigh 0
         n_views = getattr(batch, "n_views", 1)
         layers = zip(self.convs, self.residuals, self.norms, strict=True)
         for depth, (conv, residual, norm) in enumerate(layers):
             rows, copies = (x[: len(x) // n_views], n_views) if depth == 0 else (x, 1)
             skip = tile(residual(rows), copies)
-            x = norm(torch.relu_(conv(x, edge_index, edge_attr)) + torch.relu_(skip))
+            x = norm(torch.relu_(conv(x, edge_index, edge_attr, weight)) + torch.relu_(skip))
         return global_add_pool(x, batch.batch, size=batch.num_graphs)
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        # models saved before WeightedGINEConv hold PyG's GINEConv: the same parameters
+        self.convs = nn.ModuleList(WeightedGINEConv.of(conv) for conv in self.convs)
+
+
+class WeightedGINEConv(GINEConv):
+    """PyG's ``GINEConv`` whose messages are scaled by an optional per-edge weight."""
+
+    # PyG's own propagate, which PyG compiles for this class's message; where it cannot, the
+    # generic one still passes edge_weight (GINEConv's compiled one would not)
+    propagate = MessagePassing.propagate
+
+    def __init__(self, nn: nn.Module, edge_dim: int | None = None, **kwargs):
+        super().__init__(nn, edge_dim=edge_dim, **kwargs)
+        remove_generated_source(type(self))
+
+    @classmethod
+    def of(cls, conv: GINEConv) -> WeightedGINEConv:
+        """``conv`` itself, or a WeightedGINEConv with its modules and parameters."""
+        if isinstance(conv, cls):
+            return conv
+        weighted = cls(conv.nn, edge_dim=None if conv.lin is None else conv.lin.in_features,
+                       train_eps=isinstance(conv.eps, nn.Parameter))  # fmt: skip
+        weighted.lin, weighted.eps = conv.lin, conv.eps
+        return weighted.train(conv.training)
+
+    def forward(
+        self, x: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor, edge_weight=None
+    ) -> torch.Tensor:
+        # propagate_type: (x: OptPairTensor, edge_attr: OptTensor, edge_weight: OptTensor)
+        out = self.propagate(edge_index, x=(x, x), edge_attr=edge_attr, edge_weight=edge_weight, size=None)
+        return self.nn(out + (1 + self.eps) * x)
+
+    def message(self, x_j: torch.Tensor, edge_attr: torch.Tensor, edge_weight) -> torch.Tensor:
+        messages = super().message(x_j, edge_attr)
+        return messages if edge_weight is None else messages * edge_weight.unsqueeze(-1)

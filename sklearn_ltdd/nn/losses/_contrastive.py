@@ -20,15 +20,19 @@ def view_partner(n_anchors: int, device: torch.device | None = None) -> torch.Te
 
 
 def contrastive_term(
-    z: torch.Tensor, positives: torch.Tensor, denominator: torch.Tensor, tau: float | torch.Tensor
+    z: torch.Tensor,
+    positives: torch.Tensor,
+    denominator: torch.Tensor,
+    tau: float | torch.Tensor,
+    similarity: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Mean over anchors (with at least one positive) of the masked InfoNCE term.
 
     ``positives`` and ``denominator`` are (n, n) boolean masks, row = anchor; ``tau`` is a
-    scalar or one temperature per anchor.
+    scalar or one temperature per anchor. ``similarity`` is ``z @ z.T`` when the caller has it.
     """
-    tau = torch.as_tensor(tau, dtype=z.dtype, device=z.device)
-    logits = (z @ z.T) / (tau.unsqueeze(1) if tau.ndim else tau)
+    similarity = z @ z.T if similarity is None else similarity
+    logits = similarity / (tau.unsqueeze(1) if isinstance(tau, torch.Tensor) and tau.ndim else tau)
     log_norm = torch.logsumexp(logits.masked_fill(~denominator, -torch.inf), dim=1, keepdim=True)
     log_prob = (logits - log_norm).masked_fill(~positives, 0.0)
     n_pos = positives.sum(dim=1)
@@ -61,15 +65,16 @@ def subcluster_contrastive_loss(
     Term A pulls together the anchor's own sub-cluster (temperature τ1, denominator all others).
     Term B pulls the anchor towards the other sub-clusters of its class, contrasted only with
     samples outside its own sub-cluster (plus its own other view); temperature τ2, a scalar or
-    a per-anchor tensor (per-class adaptive τ2 looked up by the anchor's class).
+    a per-anchor tensor (per-class adaptive τ2 looked up by the anchor's class). Both terms share
+    one similarity matrix.
     """
     n = len(z)
     idx = torch.arange(n, device=z.device)
     not_self = idx.unsqueeze(0) != idx.unsqueeze(1)
-    partner = torch.zeros(n, n, dtype=torch.bool, device=z.device)
-    partner[idx, view_partner(n, z.device)] = True
+    partner = view_partner(n, z.device).unsqueeze(1) == idx.unsqueeze(0)
     same_sub = sub.unsqueeze(0) == sub.unsqueeze(1)
     same_class = y.unsqueeze(0) == y.unsqueeze(1)
-    term_a = contrastive_term(z, same_sub & not_self, not_self, tau1)
-    term_b = contrastive_term(z, (same_class & ~same_sub) | partner, (~same_sub) | partner, tau2)
+    similarity = z @ z.T
+    term_a = contrastive_term(z, same_sub & not_self, not_self, tau1, similarity)
+    term_b = contrastive_term(z, (same_class & ~same_sub) | partner, (~same_sub) | partner, tau2, similarity)
     return term_a_scale * term_a + beta * term_b

@@ -62,7 +62,9 @@ def influence_balanced_loss(
     """
     weights = 1 / counts
     weights = weights / weights.sum() * len(counts)
-    grads = (F.softmax(logits, dim=1) - F.one_hot(y, logits.shape[1])).abs().sum(dim=1)
+    proba = F.softmax(logits, dim=1)
+    one_hot = torch.zeros_like(proba).scatter_(1, y.unsqueeze(1), 1.0)  # F.one_hot reads y's range back
+    grads = (proba - one_hot).abs().sum(dim=1)
     influence = grads * features.abs().sum(dim=1)
     return weights[y] * F.cross_entropy(logits, y, reduction="none") * alpha / (influence + 1e-3)
 

@@ -1,0 +1,249 @@
+"""No host synchronisation inside a training step, and a few per epoch.
+
+On a GPU the host queues kernels ahead of the device unless something makes it wait: reading a
+value (``.item()``, ``if tensor:``, ``.tolist()``), an operation whose output shape depends on the
+data (boolean-mask indexing, ``nonzero``, ``unique``, ``bincount`` on CUDA), or a tensor made from
+host data inside the step (a blocking copy). These tests count all of them during real CPU fits,
+with a dispatch mode that sees every aten operation and wrappers of the Python-level reads, so
+they fail on the CPU for what would stall a GPU. The DataLoader is left out: its sampler and
+seeds draw on the host, and assembling a batch computes on host tensors by design and copies to
+the device without waiting (from pinned memory on CUDA).
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections import Counter
+
+import numpy as np
+import pytest
+import torch
+from skorch.callbacks import Callback
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils.data.dataloader import _BaseDataLoaderIter
+
+from sklearn_ltdd import BaselineClassifier, LTDDClassifier, SubclusterSchedule
+from sklearn_ltdd.datasets import load_solubility
+
+#: aten operations that wait for the device on CUDA
+WAITING = {
+    "_local_scalar_dense",  # .item(), bool(), float(), int()
+    "nonzero",
+    "masked_select",
+    "masked_scatter",
+    "bincount",
+    "histc",
+    "unique",
+    "_unique",
+    "_unique2",
+    "unique_consecutive",
+    "unique_dim",
+    "equal",
+    "lift_fresh",  # torch.tensor / as_tensor of host data: a blocking host-to-device copy
+}
+#: Python-level reads of a tensor's values
+READS = ("tolist", "numpy", "cpu")
+
+
+def _waits(func, args, kwargs) -> bool:
+    name = func.overloadpacket.__name__
+    if name in WAITING:
+        return True
+    if name in ("index", "index_put_", "_index_put_impl_", "index_put"):  # boolean masks
+        indices = args[1] if len(args) > 1 else kwargs.get("indices", ())
+        return any(i is not None and i.dtype in (torch.bool, torch.uint8) for i in indices)
+    if name == "repeat_interleave":  # its output size, unless given, is read from the device
+        return kwargs.get("output_size") is None and not (len(args) > 3 and args[3] is not None)
+    return False
+
+
+class HostSyncs(TorchDispatchMode):
+    """Counts host synchronisations (see the module docstring), with where each came from."""
+
+    def __init__(self):
+        super().__init__()
+        self.count, self.paused, self.where = 0, 0, Counter()
+
+    def hit(self, what: str) -> None:
+        if self.paused:
+            return
+        self.count += 1
+        frames = [f for f in traceback.extract_stack()[:-2] if "sklearn_ltdd" in f.filename][-2:]
+        self.where[(what, tuple(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}" for f in frames))] += 1
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if _waits(func, args, kwargs):
+            self.hit(func.overloadpacket.__name__)
+        return func(*args, **kwargs)
+
+
+class Windows(Callback):
+    """Host synchronisations per training step (begin to end of its callbacks) and per epoch.
+
+    Two instances frame the other callbacks: ``opens`` runs first, the other last.
+    """
+
+    def __init__(self, syncs: HostSyncs, opens: bool, record: dict):
+        self.syncs, self.opens, self.record = syncs, opens, record
+
+    def on_epoch_begin(self, net, **kwargs):
+        if self.opens:
+            self.record["epoch_start"] = self.syncs.count
+
+    def on_epoch_end(self, net, **kwargs):
+        if not self.opens:
+            self.record["epochs"].append(self.syncs.count - self.record["epoch_start"])
+            self.record["steps"].append(self.record.pop("epoch_steps", []))
+
+    def on_batch_begin(self, net, training=False, **kwargs):
+        if self.opens and training:
+            self.record["step_start"] = self.syncs.count
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if not self.opens and training:
+            self.record.setdefault("epoch_steps", []).append(self.syncs.count - self.record["step_start"])
+
+
+@pytest.fixture
+def count_syncs(monkeypatch):
+    """``count_syncs(clf, X, y)`` fits ``clf`` and returns its host synchronisations: per epoch,
+    per training step of each epoch, and where they came from."""
+
+    def run(clf, X, y):
+        syncs = HostSyncs()
+        record = {"epochs": [], "steps": []}
+        build = clf._build_net
+
+        def framed(*args):
+            net = build(*args)
+            net.callbacks = [("syncs_open", Windows(syncs, True, record)), *net.callbacks,
+                             ("syncs_close", Windows(syncs, False, record))]  # fmt: skip
+            return net
+
+        for name in ("__init__", "__next__"):  # the DataLoader: host-side by design
+            original = getattr(_BaseDataLoaderIter, name)
+
+            def paused(*args, _original=original, **kwargs):
+                syncs.paused += 1
+                try:
+                    return _original(*args, **kwargs)
+                finally:
+                    syncs.paused -= 1
+
+            monkeypatch.setattr(_BaseDataLoaderIter, name, paused)
+        monkeypatch.setattr(clf, "_build_net", framed)
+        for name in READS:
+            original = getattr(torch.Tensor, name)
+
+            def read(self, *args, _original=original, _name=name, **kwargs):
+                syncs.hit(_name)
+                return _original(self, *args, **kwargs)
+
+            monkeypatch.setattr(torch.Tensor, name, read)
+        with syncs:
+            clf.fit(X, y)
+        return record, syncs.where
+
+    return run
+
+
+DATA = load_solubility()
+ROWS = np.random.default_rng(0).choice(len(DATA.data), 300, replace=False)
+X, Y = DATA.data[ROWS], DATA.target[ROWS]
+# re-clustering only at the first LTDD epoch: the epochs after it are plain LTDD epochs
+SCHEDULE = SubclusterSchedule(warmup_epochs=1, update_every=100)
+RUN = {"max_epochs": 5, "batch_size": 16, "hidden": 16, "random_state": 0, "early_stopping": None}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},  # the defaults: GCN, fingerprint with its wide expert, logit-adjusted decision
+        {"encoder": "gine", "ema_epochs": 1.0, "reaction_mode": None},
+    ],
+    ids=["defaults", "gine-ema"],
+)
+def test_an_ltdd_training_step_never_waits_for_the_device(count_syncs, params):
+    record, where = count_syncs(LTDDClassifier(schedule=SCHEDULE, **RUN, **params), X, Y)
+    steps = record["steps"]
+    assert len(steps) == RUN["max_epochs"] and all(len(epoch) >= 15 for epoch in steps)
+    after_first = [n for epoch in steps for n in epoch][1:]
+    assert sum(after_first) == 0, f"host syncs inside training steps: {dict(where)}"
+    # an epoch of 15+ steps: a constant few reads (training and validation losses, the scores,
+    # the loss terms; the checkpoint when saved), none per step; the first LTDD epoch (index 1)
+    # also re-clusters
+    plain = record["epochs"][2:]
+    assert max(plain) <= 6, f"{plain} host syncs per epoch: {dict(where)}"
+
+
+def test_the_syncs_of_an_epoch_do_not_grow_with_its_steps(count_syncs):
+    small, _ = count_syncs(LTDDClassifier(schedule=SCHEDULE, **RUN), X[:150], Y[:150])
+    large, _ = count_syncs(LTDDClassifier(schedule=SCHEDULE, **RUN), X, Y)
+    assert sum(map(len, large["steps"])) >= 1.8 * sum(map(len, small["steps"]))
+    # the last epochs of both: neither re-clusters; a checkpoint may be saved in either
+    assert max(large["epochs"][2:]) <= max(small["epochs"][2:]) + 1
+
+
+@pytest.mark.parametrize("loss", ["ce", "ib", "decoupling", "mixup", "cb_focal"])
+def test_a_baseline_training_step_never_waits_for_the_device(count_syncs, loss):
+    record, where = count_syncs(BaselineClassifier(loss=loss, **RUN), X, Y)
+    after_first = [n for epoch in record["steps"] for n in epoch][1:]
+    assert sum(after_first) == 0, f"host syncs inside training steps: {dict(where)}"
+
+
+def test_the_counter_sees_what_would_wait():
+    syncs = HostSyncs()
+    x, repeats = torch.randn(8), torch.tensor([1, 2, 1])
+    with syncs:
+        x[x > 0].sum()  # a boolean mask: nonzero
+        bool(x.sum() > 0)  # a read
+        torch.as_tensor(0.5) * x  # host data
+        torch.repeat_interleave(torch.arange(3), repeats)
+        x.tolist()
+        # none of these
+        torch.repeat_interleave(torch.arange(3), repeats, output_size=4)
+        x.index_select(0, torch.arange(2))
+        torch.where(x > 0, x, 0.0)
+    assert syncs.count == 4, syncs.where
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA's own sync detector needs a GPU")
+def test_on_cuda_no_training_step_synchronises(monkeypatch):
+    """torch's sync debug mode flags every synchronising CUDA call; the steps of a CUDA fit, and
+    the batch assembly between them, make none after the first."""
+    import warnings
+
+    spans: list[tuple[int, int]] = []
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+
+        class Steps(Callback):  # a step: from the end of the one before (or of on_epoch_begin)
+            def on_epoch_begin(self, net, **kwargs):
+                self.mark = len(caught)
+
+            def on_batch_end(self, net, training=False, **kwargs):
+                if training:
+                    spans.append((self.mark, len(caught)))
+                    self.mark = len(caught)
+
+        clf = LTDDClassifier(schedule=SCHEDULE, **RUN, device="cuda")
+        build = clf._build_net
+
+        def framed(*args):
+            net = build(*args)
+            net.callbacks = [*net.callbacks, ("steps", Steps())]
+            return net
+
+        monkeypatch.setattr(clf, "_build_net", framed)
+        torch.cuda.set_sync_debug_mode("warn")
+        try:
+            clf.fit(X, Y)
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+    steps = [
+        [str(w.message) for w in caught[start:end] if "ynchroniz" in str(w.message)] for start, end in spans
+    ]
+    flagged = [message for step in steps[1:] for message in step]
+    assert not flagged, flagged[:5]
