@@ -1,5 +1,8 @@
 """The new defaults' parts: bond-aware encoder, fingerprint fusion, logit-adjusted decision."""
 
+import pickle
+from unittest.mock import patch
+
 import numpy as np
 import pytest
 import torch
@@ -8,10 +11,19 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from sklearn_ltdd import LTDDClassifier, MorganFingerprint, SmilesGraphizer, SubclusterSchedule
+from sklearn_ltdd.classifier import _decision
 from sklearn_ltdd.classifier._data import GraphDataset
-from sklearn_ltdd.classifier._decision import TAUS, adjust, best_tau, log_prior
+from sklearn_ltdd.classifier._decision import (
+    TAUS,
+    adjust,
+    balanced_scores,
+    best_tau,
+    log_prior,
+    small_holdout_warnings_ignored,
+    tau_search,
+)
 from sklearn_ltdd.datasets import load_solubility
-from sklearn_ltdd.metrics import balanced_accuracy_score
+from sklearn_ltdd.metrics import balanced_accuracy_score, balanced_f1_score
 from sklearn_ltdd.nn import GINEEncoder, LTDDModule, edge_drop_views, stack_views
 
 SMILES = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccccc1", "C#N", "OCC(N)C(=O)O", "ClC(Cl)Cl"]
@@ -211,3 +223,53 @@ def test_the_paper_protocol_trains_every_epoch_and_decides_by_argmax():
     np.testing.assert_allclose(
         clf.predict_proba(data.data[:5]), clf.net_.predict_proba(GraphDataset(clf._graphs(data.data[:5])))
     )
+
+
+@given(
+    arrays(np.int64, 30, elements=st.integers(0, 4)),
+    arrays(np.int64, (3, 30), elements=st.integers(0, 4)),
+)
+def test_the_vectorised_balanced_scores_are_the_metrics(y, predictions):
+    """Per row of predictions, the on-device BA and BF1 equal sklearn_ltdd.metrics' (classes
+    missing from y or from the predictions included)."""
+    ba, bf1 = balanced_scores(torch.from_numpy(y), torch.from_numpy(predictions), 5)
+    with small_holdout_warnings_ignored():
+        for row, pred in enumerate(predictions):
+            assert ba[row].item() == pytest.approx(balanced_accuracy_score(y, pred), abs=1e-12)
+            assert bf1[row].item() == pytest.approx(balanced_f1_score(y, pred), abs=1e-12)
+
+
+@given(
+    arrays(np.float64, (50, 4), elements=st.floats(0.001, 1)),
+    arrays(np.int64, 50, elements=st.integers(0, 3)),
+    st.lists(st.integers(1, 60), min_size=4, max_size=4),
+)
+def test_the_tau_search_is_a_search_of_every_tau_with_the_metrics(raw, y, counts):
+    """The first τ of the grid with the best balanced accuracy, and the BA and BF1 of its decision,
+    as a loop over the grid with the metric functions finds them, also when memory allows only
+    one τ at a time."""
+    proba = (raw / raw.sum(axis=1, keepdims=True)).astype(np.float32)  # as softmax gives them
+    prior = np.log(np.array(counts) / sum(counts))
+    log_p = np.log(np.maximum(proba, np.finfo(np.float32).tiny))
+    with small_holdout_warnings_ignored():
+        decisions = [(log_p - tau * prior).argmax(axis=1) for tau in TAUS]
+        scores = [balanced_accuracy_score(y, d) for d in decisions]
+        best = int(np.argmax(scores))
+        expected = (TAUS[best], scores[best], balanced_f1_score(y, decisions[best]))
+    for elements in (2**25, 1):  # the whole grid at once, and one τ at a time
+        with patch.object(_decision, "_SEARCH_ELEMENTS", elements):
+            found = tau_search(torch.from_numpy(y), torch.from_numpy(proba), torch.from_numpy(prior))
+        assert [v.item() for v in found] == pytest.approx(expected, abs=1e-9)
+
+
+def test_a_gine_model_saved_with_pygs_gineconv_loads_and_computes_the_same():
+    from torch_geometric.nn import GINEConv
+
+    graphs = SmilesGraphizer(bond_features=True).fit_transform(["CCO", "c1ccccc1N", "CC(=O)O"]).batch()
+    encoder = GINEEncoder(graphs.num_node_features, 8, 2).eval()
+    expected = encoder(graphs)
+    for conv in encoder.convs:  # as releases before the weighted messages built it
+        conv.__class__ = GINEConv
+    loaded = pickle.loads(pickle.dumps(encoder))
+    assert all(type(conv).__name__ == "WeightedGINEConv" for conv in loaded.convs)
+    torch.testing.assert_close(loaded(graphs), expected)

@@ -30,9 +30,10 @@ from sklearn_ltdd import (
 )
 from sklearn_ltdd.classifier import _ltdd_schedule
 from sklearn_ltdd.classifier._data import oversample, stratified_holdout
+from sklearn_ltdd.classifier._net import INFERENCE_BATCH
 from sklearn_ltdd.datasets import load_solubility, make_long_tailed
 from sklearn_ltdd.featurize import InvalidSmilesError
-from sklearn_ltdd.metrics import balanced_accuracy_score, balanced_f1_scorer
+from sklearn_ltdd.metrics import balanced_accuracy_score, balanced_f1_score, balanced_f1_scorer
 
 DATA = load_solubility()
 TRAIN, TEST = DATA.split == "train", DATA.split == "test"
@@ -305,7 +306,10 @@ def test_model_selection_starts_after_the_warmup_and_restores_the_best_epoch(dec
     assert best[3] and not np.isnan(ba[3:]).any()
     best_epoch = 3 + int(np.argmax(ba[3:]))
     assert best_epoch < len(ba) - 1, "the last epoch is the best: this test could not tell"
-    assert balanced_accuracy_score(y_valid, clf.predict(X_valid)) == pytest.approx(ba[best_epoch])
+    predicted = clf.predict(X_valid)
+    assert balanced_accuracy_score(y_valid, predicted) == pytest.approx(ba[best_epoch])
+    assert balanced_f1_score(y_valid, predicted) == pytest.approx(clf.history_[best_epoch, "valid_bf1"])
+    assert clf.logit_adjustment_ == clf.history_[best_epoch, "valid_tau"]  # the kept epoch's τ
 
 
 def test_early_stopping_patience_counts_from_the_end_of_warmup():
@@ -409,10 +413,12 @@ def test_a_model_trained_on_gpu_loads_and_predicts_on_a_cpu_only_machine(assert_
     clf = LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL)
     expected = clf.predict_proba(X_TEST[:20])
     clf.net_.device, clf.device_ = "cuda", "cuda"  # what a GPU fit leaves behind
+    clf.net_.iterator_valid__batch_size = INFERENCE_BATCH["cuda"]
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA; the fallback to CPU is for machines without it")
     with pytest.warns(UserWarning) as record:
         back = pickle.loads(pickle.dumps(clf))
     assert any("no CUDA devices are available" in str(w.message) for w in record)
     assert back.device_ == "cpu"
+    assert back.net_.iterator_valid__batch_size == INFERENCE_BATCH["cpu"]  # the CPU's inference batch
     assert_same_predictions(back.predict_proba(X_TEST[:20]), expected)

@@ -40,7 +40,7 @@ from ._averaging import WeightAverage
 from ._data import GraphDataset, TrainingSampler, collate_graphs, oversample, stratified_holdout
 from ._decision import adjusted_scores, best_tau, log_prior
 from ._device import resolve_device, seeded_torch
-from ._net import INFERENCE_BATCH, EpochLRScheduler, LTDDNet, softmax
+from ._net import EpochLRScheduler, LTDDNet, inference_batch, softmax
 from ._phases import Phases
 from ._selection import EarlyStoppingAfter, ValidationScores
 
@@ -404,7 +404,7 @@ class GraphClassifier(
             lr=self.lr,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
-            iterator_valid__batch_size=max(self.batch_size, INFERENCE_BATCH),
+            iterator_valid__batch_size=inference_batch(self.device_),
             iterator_train__shuffle=sampler is None,
             iterator_train__sampler=sampler,
             # BatchNorm cannot train on a last batch of one graph
@@ -574,6 +574,7 @@ class GraphClassifier(
             self.net_.module_.to(device)
             self.net_.criterion_.to(device)
             self.net_.device = device
+        self.net_.iterator_valid__batch_size = inference_batch(device)  # as if fitted here
         self.device_ = device
 
     def __sklearn_tags__(self):

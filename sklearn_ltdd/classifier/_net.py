@@ -23,12 +23,18 @@ from skorch.utils import Ansi, to_tensor
 
 from ..nn.losses import balanced_cross_entropy, weighted_mean
 
-__all__ = ["INFERENCE_BATCH", "EpochLRScheduler", "LTDDNet", "softmax"]
+__all__ = ["INFERENCE_BATCH", "EpochLRScheduler", "LTDDNet", "inference_batch", "softmax"]
 
 #: graphs per batch of the passes that only infer (validation, re-clustering's embedding, predict,
-#: transform): in eval mode BatchNorm does not depend on the batch, and larger batches cost fewer
-#: launches and Python steps per graph
-INFERENCE_BATCH = 2048
+#: transform), by device type: in eval mode BatchNorm does not depend on the batch, and on a GPU
+#: larger batches cost fewer launches per graph; on the CPU 512 was fastest (128 to 2048 measured,
+#: docs/benchmarks.md)
+INFERENCE_BATCH = {"cpu": 512, "cuda": 4096}
+
+
+def inference_batch(device: str | torch.device) -> int:
+    """The batch of the inference passes on ``device``."""
+    return INFERENCE_BATCH.get(torch.device(device).type, INFERENCE_BATCH["cuda"])
 
 
 def softmax(logits: torch.Tensor) -> torch.Tensor:

@@ -75,9 +75,10 @@ class WeightedGINEConv(GINEConv):
         """``conv`` itself, or a WeightedGINEConv with its modules and parameters."""
         if isinstance(conv, cls):
             return conv
-        weighted = cls(conv.nn, edge_dim=None if conv.lin is None else conv.lin.in_features,
-                       train_eps=isinstance(conv.eps, nn.Parameter))  # fmt: skip
-        weighted.lin, weighted.eps = conv.lin, conv.eps
+        state = {k: v.detach().clone() for k, v in conv.state_dict().items()}
+        weighted = cls(conv.nn, train_eps=isinstance(conv.eps, nn.Parameter))  # resets conv.nn
+        weighted.lin = conv.lin
+        weighted.load_state_dict(state)
         return weighted.train(conv.training)
 
     def forward(

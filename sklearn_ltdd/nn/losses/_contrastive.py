@@ -30,17 +30,19 @@ def contrastive_term(
 
     ``positives`` and ``denominator`` are (n, n) boolean masks, row = anchor; ``tau`` is a
     scalar or one temperature per anchor. ``similarity`` is ``z @ z.T`` when the caller has it.
+    Masks of shape (k, n, n), with temperatures of shape (k, n), compute k terms at once (a
+    tensor of k values) in the launches of one.
     """
     similarity = z @ z.T if similarity is None else similarity
-    logits = similarity / (tau.unsqueeze(1) if isinstance(tau, torch.Tensor) and tau.ndim else tau)
-    log_norm = torch.logsumexp(logits.masked_fill(~denominator, -torch.inf), dim=1, keepdim=True)
+    logits = similarity / (tau.unsqueeze(-1) if isinstance(tau, torch.Tensor) and tau.ndim else tau)
+    log_norm = torch.logsumexp(logits.masked_fill(~denominator, -torch.inf), dim=-1, keepdim=True)
     log_prob = (logits - log_norm).masked_fill(~positives, 0.0)
-    n_pos = positives.sum(dim=1)
+    n_pos = positives.sum(dim=-1)
     has_pos = n_pos > 0
     # masked mean instead of boolean indexing: no device sync, and 0 (still connected) when no
     # anchor has a positive
-    per_anchor = -log_prob.sum(dim=1) / n_pos.clamp_min(1)
-    return (per_anchor * has_pos).sum() / has_pos.sum().clamp_min(1)
+    per_anchor = -log_prob.sum(dim=-1) / n_pos.clamp_min(1)
+    return (per_anchor * has_pos).sum(dim=-1) / has_pos.sum(dim=-1).clamp_min(1)
 
 
 def supcon_loss(z: torch.Tensor, y: torch.Tensor, tau: float = 0.1) -> torch.Tensor:
@@ -74,7 +76,15 @@ def subcluster_contrastive_loss(
     partner = view_partner(n, z.device).unsqueeze(1) == idx.unsqueeze(0)
     same_sub = sub.unsqueeze(0) == sub.unsqueeze(1)
     same_class = y.unsqueeze(0) == y.unsqueeze(1)
-    similarity = z @ z.T
-    term_a = contrastive_term(z, same_sub & not_self, not_self, tau1, similarity)
-    term_b = contrastive_term(z, (same_class & ~same_sub) | partner, (~same_sub) | partner, tau2, similarity)
+    # both terms at once: stacked masks and per-anchor temperatures
+    positives = torch.stack([same_sub & not_self, (same_class & ~same_sub) | partner])
+    denominator = torch.stack([not_self, ~same_sub | partner])
+    tau = torch.stack([torch.full((n,), tau1, dtype=z.dtype, device=z.device), _per_anchor(tau2, z)])
+    term_a, term_b = contrastive_term(z, positives, denominator, tau, z @ z.T)
     return term_a_scale * term_a + beta * term_b
+
+
+def _per_anchor(tau: float | torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    if isinstance(tau, torch.Tensor):
+        return tau.to(z.dtype).expand(len(z))
+    return torch.full((len(z),), tau, dtype=z.dtype, device=z.device)
