@@ -73,13 +73,18 @@ def _has_aten_parent(event) -> bool:
     return False
 
 
-def measure(method: str, batch_size: int = 128) -> dict:
+def measure(method: str, batch_size: int = 128, compile_loss: bool = False) -> dict:
     from rdkit import Chem, RDLogger
 
     from sklearn_ltdd import BaselineClassifier, LTDDClassifier, SmilesGraphizer, SubclusterSchedule
     from sklearn_ltdd.classifier import _ltdd_schedule
 
     RDLogger.DisableLog("rdApp.*")
+    if compile_loss:  # an experiment: the contrastive losses fused by torch.compile (static shapes)
+        from sklearn_ltdd.nn.losses import _criteria
+
+        for name in ("subcluster_contrastive_loss", "supcon_loss"):
+            setattr(_criteria, name, torch.compile(getattr(_criteria, name), dynamic=False))
     smiles = [s for s in hiv_smiles(N_MOLECULES + 100) if Chem.MolFromSmiles(s) is not None][:N_MOLECULES]
     y = np.random.default_rng(0).choice(["inactive", "active"], size=len(smiles), p=[0.9, 0.1])
     # the paper's network (this benchmark's subject since it began), graphs alone; older trees
@@ -134,13 +139,13 @@ def measure(method: str, batch_size: int = 128) -> dict:
     }
 
 
-def run(method: str, tree: str | None = None, batch_size: int = 128) -> dict:
+def run(method: str, tree: str | None = None, batch_size: int = 128, compile_loss: bool = False) -> dict:
     """``measure(method)`` in a fresh process, importing the package from ``tree`` when given."""
     env = dict(os.environ)
     if tree is not None:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [tree, env.get("PYTHONPATH")]))
-    out = subprocess.run([sys.executable, __file__, "--measure", method, str(batch_size)], check=True,
-                         capture_output=True, text=True, env=env)  # fmt: skip
+    command = [sys.executable, __file__, "--measure", method, str(batch_size), str(int(compile_loss))]
+    out = subprocess.run(command, check=True, capture_output=True, text=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -179,6 +184,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="alternating rounds; medians are reported")
     parser.add_argument("--batch-size", type=int, default=128, help="training batch (default 128)")
     parser.add_argument("--name", default="train", help="results file name (default: train)")
+    parser.add_argument("--compile-loss", action="store_true",
+                        help="an experiment: torch.compile the contrastive losses")  # fmt: skip
     args = parser.parse_args()
     trees = {"this tree": None}
     with tempfile.TemporaryDirectory(prefix="ltdd-bench-") as tmp:
@@ -194,17 +201,19 @@ def main() -> None:
             rounds = {name: [] for name in trees}
             for _ in range(args.rounds):
                 for name, tree in trees.items():
-                    rounds[name].append({m: run(m, tree, args.batch_size) for m in METHODS})
+                    figures = {m: run(m, tree, args.batch_size, args.compile_loss) for m in METHODS}
+                    rounds[name].append(figures)
                     print(name, json.dumps(rounds[name][-1]), flush=True)
         finally:
             if checkout:
                 subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", old], check=False)
     results = {name: summary(r) for name, r in rounds.items()}
-    results.update({"n_molecules": N_MOLECULES, "epochs": EPOCHS, "rounds": args.rounds,
-                    "batch_size": args.batch_size, "raw": rounds})  # fmt: skip
+    results.update({"n_molecules": N_MOLECULES, "epochs": EPOCHS, "rounds": args.rounds, "raw": rounds,
+                    "batch_size": args.batch_size, "compile_loss": args.compile_loss})  # fmt: skip
     device = "CUDA" if torch.cuda.is_available() else "CPU"
     lines = [
-        f"Training on {N_MOLECULES:,} HIV molecules, batch {args.batch_size}, GCN 3×128, on the {device}, "
+        f"Training on {N_MOLECULES:,} HIV molecules, batch {args.batch_size}, GCN 3×128, on the {device}"
+        f"{', contrastive losses compiled' if args.compile_loss else ''}, "
         f"median of {EPOCHS} epochs{f' and {args.rounds} alternating rounds' if args.rounds > 1 else ''}; "
         "aten ops per training step (all / top-level) profiled on the CPU:\n",
         "| tree: model | s/epoch | graphs/s | re-clustering s | aten ops/step | peak RSS MB | peak CUDA MB |",
@@ -233,7 +242,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--measure":
-        print(json.dumps(measure(sys.argv[2], int(sys.argv[3]))))
+    if len(sys.argv) == 5 and sys.argv[1] == "--measure":
+        print(json.dumps(measure(sys.argv[2], int(sys.argv[3]), bool(int(sys.argv[4])))))
     else:
         main()

@@ -44,8 +44,9 @@ class GraphDataset(Dataset):
         """The same dataset with its graphs, labels and weights on ``device``."""
         return GraphDataset(self.graphs.to(device), self.y.to(device), self.sample_weight.to(device))
 
-    def batch(self, index: torch.Tensor) -> tuple[object, dict[str, torch.Tensor]]:
+    def batch(self, index: np.ndarray | torch.Tensor) -> tuple[object, dict[str, torch.Tensor]]:
         """The graphs at ``index`` (a PyG Batch, or a pair) and their targets, on the dataset's device."""
+        index = index.numpy() if isinstance(index, torch.Tensor) else np.asarray(index, dtype=np.int64)
         graphs = self.graphs.batch(index)
         (index,) = copy_to_device(self.y.device, index)
         return graphs, {"y": self.y[index], "weight": self.sample_weight[index], "index": index}
@@ -66,7 +67,7 @@ class GraphDataset(Dataset):
 
 def collate_graphs(items: list[tuple[GraphDataset, int]]) -> tuple[object, dict[str, torch.Tensor]]:
     """One batch: the graphs (a PyG Batch, or a pair) and a dict of targets."""
-    return items[0][0].batch(torch.tensor([i for _, i in items], dtype=torch.long))
+    return items[0][0].batch(np.fromiter((i for _, i in items), dtype=np.int64, count=len(items)))
 
 
 def stratified_holdout(

@@ -100,30 +100,28 @@ def check_graphs_match(graphs: GraphStore | GraphStorePair, **expected: object) 
     )
 
 
-def copy_to_device(device: torch.device, *host: torch.Tensor) -> list[torch.Tensor]:
-    """Host index tensors on ``device``, in one copy that does not wait for the device (from
-    pinned memory on CUDA)."""
+def copy_to_device(device: torch.device, *host: np.ndarray) -> list[torch.Tensor]:
+    """Host int64 index arrays as tensors on ``device``, in one copy that does not wait for the
+    device (from pinned memory on CUDA)."""
     if device.type == "cpu":
-        return list(host)
-    packed = torch.cat(host)
+        return [torch.from_numpy(np.asarray(a, dtype=np.int64)) for a in host]
+    packed = torch.from_numpy(np.concatenate(host).astype(np.int64, copy=False))
     if device.type == "cuda":
         packed = packed.pin_memory()
     packed = packed.to(device, non_blocking=True)
-    return list(packed.split([t.numel() for t in host]))
+    return list(packed.split([len(a) for a in host]))
 
 
-def _ranges(starts: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Concatenation of ``arange(s, s + n)`` for each start s and length n, without a Python loop."""
-    total = int(lengths.sum())
-    offsets = torch.cumsum(lengths, 0) - lengths  # where each range begins in the output
+    offsets = np.cumsum(lengths) - lengths  # where each range begins in the output
     # element k of range r is starts[r] + (k - offsets[r])
-    shift = torch.repeat_interleave(starts - offsets, lengths, output_size=total)
-    return torch.arange(total, device=starts.device) + shift
+    return np.arange(int(lengths.sum())) + np.repeat(starts - offsets, lengths)
 
 
-def _offsets(counts: torch.Tensor) -> torch.Tensor:
+def _offsets(counts: torch.Tensor | np.ndarray) -> torch.Tensor:
     """Start of each group and the total, from group sizes: [0, c0, c0 + c1, ...]."""
-    return torch.cat([torch.zeros(1, dtype=torch.long, device=counts.device), torch.cumsum(counts, 0)])
+    return torch.from_numpy(np.concatenate([[0], np.cumsum(np.asarray(counts, dtype=np.int64))]))
 
 
 class GraphStore:
@@ -221,28 +219,31 @@ class GraphStore:
     def device(self) -> torch.device:
         return self.x.device
 
-    def _index(self, index: object) -> torch.Tensor:
-        """Graph positions as a long tensor on the host; accepts integer arrays, boolean masks and slices."""
+    def _index(self, index: object) -> np.ndarray:
+        """Graph positions as an int64 array; accepts integer arrays, boolean masks and slices.
+
+        Index arithmetic is numpy on the host: many small operations, none of them launched on
+        a device or dispatched through torch.
+        """
         n = len(self)
         if isinstance(index, slice):
-            return torch.arange(n)[index]
-        index = torch.as_tensor(index, device="cpu")
-        if index.dtype == torch.bool:
+            return np.arange(n)[index]
+        index = index.numpy() if isinstance(index, torch.Tensor) else np.asarray(index)
+        if index.dtype == bool:
             if index.shape != (n,):
                 raise IndexError(f"boolean mask of shape {tuple(index.shape)} for {n} graphs")
-            return torch.nonzero(index).flatten()
-        index = index.long().flatten()
-        if index.numel() and not (-n <= int(index.min()) and int(index.max()) < n):
+            return np.flatnonzero(index)
+        index = index.astype(np.int64, copy=False).ravel()
+        if index.size and not (-n <= index.min() and index.max() < n):
             raise IndexError(f"graph index out of range for a store of {n} graphs")
-        return torch.where(index < 0, index + n, index)
+        return np.where(index < 0, index + n, index)
 
-    def _gather(self, index: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    def _gather(self, index: np.ndarray) -> tuple[np.ndarray, ...]:
         """Sizes and node and edge positions of the graphs at ``index``, computed on the host."""
-        n_nodes = self.node_ptr[index + 1] - self.node_ptr[index]
-        n_edges = self.edge_ptr[index + 1] - self.edge_ptr[index]
-        nodes = _ranges(self.node_ptr[index], n_nodes)
-        edges = _ranges(self.edge_ptr[index], n_edges)
-        return n_nodes, n_edges, nodes, edges
+        node_ptr, edge_ptr = self.node_ptr.numpy(), self.edge_ptr.numpy()
+        n_nodes = node_ptr[index + 1] - node_ptr[index]
+        n_edges = edge_ptr[index + 1] - edge_ptr[index]
+        return n_nodes, n_edges, _ranges(node_ptr[index], n_nodes), _ranges(edge_ptr[index], n_edges)
 
     def __getitem__(self, index: object) -> GraphStore | Data:
         """An integer gives one PyG ``Data``; an array, slice or mask gives a new store."""
@@ -257,7 +258,7 @@ class GraphStore:
             _offsets(n_nodes),
             _offsets(n_edges),
             None if self.edge_attr is None else self.edge_attr[edges_d],
-            self.valid_mask[index.numpy()],
+            self.valid_mask[index],
             None if self.fingerprint is None else self.fingerprint[index_d],
             self.recipe,
         )
@@ -270,10 +271,10 @@ class GraphStore:
         """
         index = self._index(slice(None) if index is None else index)
         n_nodes, n_edges, nodes, edges = self._gather(index)
-        node_ptr = _offsets(n_nodes)
+        node_ptr = np.concatenate([[0], np.cumsum(n_nodes)])
         # shift each graph's local node numbers by where its nodes start in the batch
-        shift = torch.repeat_interleave(node_ptr[:-1], n_edges, output_size=edges.numel())
-        graph_ids = torch.repeat_interleave(torch.arange(index.numel()), n_nodes, output_size=nodes.numel())
+        shift = np.repeat(node_ptr[:-1], n_edges)
+        graph_ids = np.repeat(np.arange(len(index)), n_nodes)
         nodes, edges, shift, graph_ids, node_ptr, index = copy_to_device(
             self.device, nodes, edges, shift, graph_ids, node_ptr, index
         )
