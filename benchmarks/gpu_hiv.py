@@ -1,30 +1,37 @@
 """The paper's protocol on a GPU: HIV, standard split, seed 0, LTDD for 300 epochs without early
-stopping (the benchmark's ``ltdd`` row), timed, with its test scores and peak GPU memory.
+stopping (the benchmark's ``ltdd`` row: ``PAPER_PROTOCOL``, warm-up and re-clustering every 10
+epochs), timed, with its test scores and peak GPU memory.
 
-Run: ``python benchmarks/gpu_hiv.py [--epochs 300] [--budget SECONDS]``. With ``--budget`` a fit
-that is still running after that many seconds stops there (skorch ends training on a
-KeyboardInterrupt), and the result reports the epochs done, the seconds per epoch and the time
-300 epochs would take, instead of scores that would not be the protocol's.
+Run: ``python benchmarks/gpu_hiv.py [--epochs 300] [--batch-size 128] [--lr 1e-3] [--budget S]``.
+The graphs are made once, outside the timing. With ``--budget`` a fit still running after S
+seconds of training stops there (skorch ends training on a KeyboardInterrupt), and the result
+gives the epochs done, the seconds per epoch and the time all epochs would take, instead of
+scores that would not be the protocol's. ``--batch-size`` and ``--lr`` try a larger batch (fewer
+launches per graph) with the learning rate it needs.
 """
 
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
+import warnings
 
+import numpy as np
 import torch
 from _common import data_dir, write
 from skorch.callbacks import Callback
 
-from sklearn_ltdd.benchmark import run_benchmark
-from sklearn_ltdd.classifier import _base
+from sklearn_ltdd import LTDDClassifier, SmilesGraphizer, SubclusterSchedule
+from sklearn_ltdd.classifier import PAPER_PROTOCOL, _base
+from sklearn_ltdd.datasets import load_hiv
+from sklearn_ltdd.metrics import balanced_accuracy_score, balanced_f1_score
+from sklearn_ltdd.model_selection import imdrug_split
 
 
 class Budget(Callback):
     """Ends training after ``seconds`` of it, recording how far it came."""
 
-    def __init__(self, seconds: float, facts: dict):
+    def __init__(self, seconds: float | None, facts: dict):
         self.seconds, self.facts = seconds, facts
 
     def on_train_begin(self, net, **kwargs):
@@ -33,7 +40,7 @@ class Budget(Callback):
     def on_epoch_end(self, net, **kwargs):
         elapsed = time.perf_counter() - self.start
         self.facts.update(epochs_done=len(net.history), train_s=elapsed)
-        if elapsed > self.seconds:
+        if self.seconds is not None and elapsed > self.seconds:
             self.facts["stopped"] = True
             raise KeyboardInterrupt
 
@@ -41,52 +48,70 @@ class Budget(Callback):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=300)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--budget", type=float, default=None, help="seconds of training at most")
     parser.add_argument("--device", default="cuda", help="cuda (default); cpu to try the script")
+    parser.add_argument("--name", default="gpu_hiv", help="results file name")
     args = parser.parse_args()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # HIV's unreadable rows, left out below
+        hiv = load_hiv(data_home=str(data_dir()))
+    keep = np.setdiff1d(np.arange(len(hiv.data)), list(hiv.invalid))
+    smiles, y = hiv.data[keep], hiv.target[keep]
+    train, valid, test = imdrug_split(y, "standard", random_state=0)
+    graphs = SmilesGraphizer(fingerprint=None).fit_transform(smiles)
     facts: dict = {"stopped": False}
-    if args.budget is not None:
-        build = _base.GraphClassifier._build_net
+    build = _base.GraphClassifier._build_net
 
-        def with_budget(self, *a):
-            net = build(self, *a)
-            net.callbacks = [*net.callbacks, ("budget", Budget(args.budget, facts))]
-            return net
+    def with_budget(self, *a):
+        net = build(self, *a)
+        net.callbacks = [*net.callbacks, ("budget", Budget(args.budget, facts))]
+        return net
 
-        _base.GraphClassifier._build_net = with_budget
+    _base.GraphClassifier._build_net = with_budget
+    every = max(1, round(args.epochs / 30))  # the paper's 10 of 300 epochs
+    schedule = SubclusterSchedule(warmup_epochs=every, update_every=every)
+    params = {**PAPER_PROTOCOL, "max_epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr}
+    clf = LTDDClassifier(**params, schedule=schedule, device=args.device, random_state=0, verbose=1)
     cuda = args.device.startswith("cuda")
     if cuda:
         torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()
-    runs = run_benchmark("hiv", seeds=[0], methods=["ltdd"], epochs=args.epochs, device=args.device,
-                         data_home=str(data_dir()), out_dir=tempfile.mkdtemp(), verbose=1)  # fmt: skip
-    row = runs.iloc[-1].to_dict()
+    clf.fit(graphs[train], y[train], validation_data=(graphs[valid], y[valid]))
+    fit_s = time.perf_counter() - start
+    predicted = clf.predict(graphs[test])
+    trained = sum(map(sum, clf.history_[:, "batches", :, "train_batch_size"]))
     result = {
-        "fit_s": row["seconds"],
-        "wall_s": time.perf_counter() - start,
+        "fit_s": fit_s,
         "epochs": args.epochs,
-        "graphs_per_s": row["graphs_per_s"],
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "graphs_per_s": trained / facts["train_s"],
+        "BA": balanced_accuracy_score(y[test], predicted),
+        "BF1": balanced_f1_score(y[test], predicted),
         "peak_cuda_mb": torch.cuda.max_memory_allocated() / 2**20 if cuda else None,
         "device": torch.cuda.get_device_name() if cuda else "cpu",
-        **{k: row[k] for k in ("BA", "BF1", "thr_BA", "epochs_run", "tau") if k in row},
         **facts,
     }
+    head = f"batch {args.batch_size}, lr {args.lr:g}: "
     if facts["stopped"]:
         per_epoch = facts["train_s"] / facts["epochs_done"]
         result.update(s_per_epoch=per_epoch, projected_fit_s=per_epoch * args.epochs)
-        summary = (
+        summary = head + (
             f"stopped after {facts['epochs_done']} epochs in {facts['train_s']:.0f} s: {per_epoch:.2f} "
             f"s/epoch, {args.epochs} epochs ≈ {per_epoch * args.epochs:.0f} s (target ≤ 120 s)"
         )
     else:
-        summary = (
-            f"{args.epochs} epochs in {row['seconds']:.0f} s (target ≤ 120 s), test BA {row['BA']:.4f}, "
-            f"BF1 {row['BF1']:.4f}"
+        summary = head + (
+            f"{args.epochs} epochs in {fit_s:.0f} s (target ≤ 120 s), test BA {result['BA']:.4f}, "
+            f"BF1 {result['BF1']:.4f}"
         )
+    summary += f", {result['graphs_per_s']:,.0f} graphs/s"
     if cuda:
         summary += f"; peak GPU memory {result['peak_cuda_mb']:,.0f} MB on {result['device']}"
     print(summary)
-    write("gpu_hiv", result, f"HIV standard split, seed 0, LTDD paper protocol on the GPU: {summary}.\n")
+    write(args.name, result, f"HIV standard split, seed 0, LTDD paper protocol ({args.device}), {summary}.\n")
 
 
 if __name__ == "__main__":
