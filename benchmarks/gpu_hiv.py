@@ -29,7 +29,7 @@ from sklearn_ltdd.model_selection import imdrug_split
 
 
 class Budget(Callback):
-    """Ends training after ``seconds`` of it, recording how far it came."""
+    """Ends training after ``seconds`` of it (and a kept epoch), recording how far it came."""
 
     def __init__(self, seconds: float | None, facts: dict):
         self.seconds, self.facts = seconds, facts
@@ -40,7 +40,9 @@ class Budget(Callback):
     def on_epoch_end(self, net, **kwargs):
         elapsed = time.perf_counter() - self.start
         self.facts.update(epochs_done=len(net.history), train_s=elapsed)
-        if self.seconds is not None and elapsed > self.seconds:
+        # stop only once an epoch has been kept: the fit then loads that checkpoint
+        kept = any(net.history[:, "valid_ba_best"])
+        if self.seconds is not None and elapsed > self.seconds and kept:
             self.facts["stopped"] = True
             raise KeyboardInterrupt
 

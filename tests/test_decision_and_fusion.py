@@ -1,6 +1,7 @@
 """The new defaults' parts: bond-aware encoder, fingerprint fusion, logit-adjusted decision."""
 
 import pickle
+import warnings
 from unittest.mock import patch
 
 import numpy as np
@@ -19,7 +20,6 @@ from sklearn_ltdd.classifier._decision import (
     balanced_scores,
     best_tau,
     log_prior,
-    small_holdout_warnings_ignored,
     tau_search,
 )
 from sklearn_ltdd.datasets import load_solubility
@@ -233,7 +233,8 @@ def test_the_vectorised_balanced_scores_are_the_metrics(y, predictions):
     """Per row of predictions, the on-device BA and BF1 equal sklearn_ltdd.metrics' (classes
     missing from y or from the predictions included)."""
     ba, bf1 = balanced_scores(torch.from_numpy(y), torch.from_numpy(predictions), 5)
-    with small_holdout_warnings_ignored():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # classes missing from y
         for row, pred in enumerate(predictions):
             assert ba[row].item() == pytest.approx(balanced_accuracy_score(y, pred), abs=1e-12)
             assert bf1[row].item() == pytest.approx(balanced_f1_score(y, pred), abs=1e-12)
@@ -251,7 +252,8 @@ def test_the_tau_search_is_a_search_of_every_tau_with_the_metrics(raw, y, counts
     proba = (raw / raw.sum(axis=1, keepdims=True)).astype(np.float32)  # as softmax gives them
     prior = np.log(np.array(counts) / sum(counts))
     log_p = np.log(np.maximum(proba, np.finfo(np.float32).tiny))
-    with small_holdout_warnings_ignored():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # classes missing from y
         decisions = [(log_p - tau * prior).argmax(axis=1) for tau in TAUS]
         scores = [balanced_accuracy_score(y, d) for d in decisions]
         best = int(np.argmax(scores))
@@ -273,3 +275,6 @@ def test_a_gine_model_saved_with_pygs_gineconv_loads_and_computes_the_same():
     loaded = pickle.loads(pickle.dumps(encoder))
     assert all(type(conv).__name__ == "WeightedGINEConv" for conv in loaded.convs)
     torch.testing.assert_close(loaded(graphs), expected)
+    # the upgrade keeps every tensor as saved (a model saved on CUDA stays there, on its dtype)
+    as_double = pickle.loads(pickle.dumps(encoder.double()))
+    assert {t.dtype for t in as_double.state_dict().values() if t.is_floating_point()} == {torch.float64}

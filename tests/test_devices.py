@@ -158,3 +158,23 @@ def test_cpu_with_an_index_trains_end_to_end():
     clf = LTDDClassifier(**FAST, device="cpu:0").fit(X, Y)  # the best checkpoint is reloaded at the end
     assert clf.device_ == "cpu" and clf.device == "cpu:0"
     assert clf.history_[-1]["valid_ba"] >= 0 and clf.predict(X[:3]).shape == (3,)
+
+
+@pytest.mark.parametrize(
+    ("index", "expected"),
+    [
+        (np.array([True, False, True, False]), [0, 2]),
+        (torch.tensor([True, False, True, False]), [0, 2]),
+        ([2, 0], [2, 0]),
+        (torch.tensor([-2, 0]), [2, 0]),
+    ],
+    ids=["numpy mask", "torch mask", "list", "negative tensor"],
+)
+def test_a_batch_and_its_targets_are_the_same_graphs_however_they_are_indexed(index, expected):
+    graphs = SmilesGraphizer().fit_transform(["CCO", "CCCN", "c1ccccc1", "CC"])
+    dataset = GraphDataset(graphs, np.array([0, 1, 2, 3]), np.array([1.0, 2.0, 3.0, 4.0]))
+    batch, targets = dataset.batch(index)
+    assert targets["y"].tolist() == expected and targets["index"].tolist() == expected
+    assert targets["weight"].tolist() == [i + 1.0 for i in expected]
+    sizes = (batch.ptr[1:] - batch.ptr[:-1]).tolist()
+    assert sizes == [int(graphs.node_ptr[i + 1] - graphs.node_ptr[i]) for i in expected]

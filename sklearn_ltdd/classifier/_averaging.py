@@ -47,7 +47,7 @@ class WeightAverage(Callback):
         self.time_constant_epochs = time_constant_epochs
 
     def initialize(self) -> WeightAverage:
-        self.average_ = self.raw_ = self.decay_ = self.phase_ = None
+        self.average_ = self.raw_ = self.decay_ = self.phase_ = self.floats_ = self.counters_ = None
         self.fresh_ = False
         return self
 
@@ -75,12 +75,9 @@ class WeightAverage(Callback):
     def on_batch_end(self, net, training=False, **kwargs) -> None:
         if not training:
             return
-        current = net.module_.state_dict()
-        weight = 1.0 if self.fresh_ else 1 - self.decay_
-        floats = [k for k, v in self.average_.items() if v.is_floating_point()]
-        torch._foreach_lerp_([self.average_[k] for k in floats], [current[k] for k in floats], weight)
-        for k in self.average_.keys() - set(floats):  # counters (num_batches_tracked): the latest
-            self.average_[k].copy_(current[k])
+        torch._foreach_lerp_(*self.floats_, 1.0 if self.fresh_ else 1 - self.decay_)
+        for averaged, latest in self.counters_:
+            averaged.copy_(latest)
         self.fresh_ = False
 
     def on_epoch_end(self, net, **kwargs) -> None:
@@ -90,9 +87,14 @@ class WeightAverage(Callback):
     def on_train_end(self, net, **kwargs) -> None:
         self.initialize()  # the module holds what is kept; do not pickle copies
 
-    def _restart(self, net, phase) -> None:
+    def _restart(self, net, phase: str | None) -> None:
         """A new average, whose first training step's weights will be its value."""
-        self.average_ = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
+        live = net.module_.state_dict()  # detached tensors sharing the module's storage
+        self.average_ = {k: v.detach().clone() for k, v in live.items()}
+        floats = [k for k, v in live.items() if v.is_floating_point()]
+        self.floats_ = ([self.average_[k] for k in floats], [live[k] for k in floats])
+        # counters (BatchNorm's num_batches_tracked) take the latest value
+        self.counters_ = [(self.average_[k], live[k]) for k in live if k not in floats]
         self.phase_, self.fresh_ = phase, True
 
     def _hold_average(self, net) -> None:

@@ -322,7 +322,10 @@ class GraphClassifier(
             return 0.0
         if valid is None:
             return 0.0 if LOSSES[self._loss()[0]].prior_correcting else 1.0
-        proba = self.net_.predict_proba(valid)
+        kept = np.flatnonzero(self.net_.history[:, "valid_ba_best"])
+        if kept.size:  # the checkpoint loaded is the last best epoch: its τ, found on the device
+            return float(self.net_.history[int(kept[-1]), "valid_tau"])
+        proba = self.net_.predict_proba(valid)  # training ended before an epoch was kept
         return best_tau(valid.y.cpu().numpy(), proba, self.class_log_prior_)[0]
 
     def _keep_only_what_predicts(self) -> None:

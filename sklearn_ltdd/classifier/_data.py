@@ -8,7 +8,7 @@ import torch
 from torch.utils.data import Dataset, Sampler, WeightedRandomSampler
 
 from ..featurize import GraphStore, GraphStorePair
-from ..featurize._graph_store import copy_to_device
+from ..featurize._graph_store import copy_to_device, positions
 
 __all__ = ["GraphDataset", "TrainingSampler", "collate_graphs", "oversample", "stratified_holdout"]
 
@@ -46,7 +46,7 @@ class GraphDataset(Dataset):
 
     def batch(self, index: np.ndarray | torch.Tensor) -> tuple[object, dict[str, torch.Tensor]]:
         """The graphs at ``index`` (a PyG Batch, or a pair) and their targets, on the dataset's device."""
-        index = index.numpy() if isinstance(index, torch.Tensor) else np.asarray(index, dtype=np.int64)
+        index = positions(index, len(self))
         graphs = self.graphs.batch(index)
         (index,) = copy_to_device(self.y.device, index)
         return graphs, {"y": self.y[index], "weight": self.sample_weight[index], "index": index}

@@ -70,19 +70,18 @@ class LTDDNet(NeuralNet):
                                (f"{prefix}_batch_count", 0)):  # fmt: skip
                 self.history.record(key, value)
             return
-        losses, sizes = [], []
+        entries, losses = [], []
         for batch in iterator:
-            self.notify("on_batch_begin", batch=batch, training=training)
+            self.notify("on_batch_begin", batch=batch, training=training)  # a new history entry
+            entries.append(self.history[-1]["batches"][-1])
             step = step_fn(batch, **fit_params)
             losses.append(step["loss"].detach())
-            sizes.append(get_len(batch[0]))
+            self.history.record_batch(f"{prefix}_batch_size", get_len(batch[0]))
             self.notify("on_batch_end", batch=batch, training=training, **step)
-        values = torch.stack(losses).tolist() if losses else []
-        for entry, loss, size in zip(
-            self.history[-1]["batches"][-len(values) :], values, sizes, strict=False
-        ):
-            entry[f"{prefix}_loss"], entry[f"{prefix}_batch_size"] = loss, size
-        self.history.record(f"{prefix}_batch_count", len(values))
+        if losses:
+            for entry, loss in zip(entries, torch.stack(losses).tolist(), strict=True):
+                entry[f"{prefix}_loss"] = loss
+        self.history.record(f"{prefix}_batch_count", len(losses))
 
     def _validation_read(self) -> bool:
         """Whether this epoch's validation scores can be used: not before the head trains."""

@@ -14,6 +14,7 @@ from skorch.callbacks import Callback, EarlyStopping
 
 from ._decision import TAUS, balanced_scores, tau_search
 from ._net import softmax
+from ._phases import Phases
 
 __all__ = ["EarlyStoppingAfter", "ValidationScores"]
 
@@ -21,7 +22,8 @@ __all__ = ["EarlyStoppingAfter", "ValidationScores"]
 class ValidationScores(Callback):
     """Balanced accuracy and balanced F1 of the classifier's decision on the validation set, from
     the outputs of skorch's validation pass, as ``valid_ba`` and ``valid_bf1`` (and ``valid_tau``,
-    the decision's τ) in the history; ``valid_ba_best`` marks a new best of the final phase.
+    the decision's τ) in the history; ``valid_ba_best`` and ``valid_bf1_best`` mark a new best of
+    the final phase (the checkpoint and early stopping follow ``valid_ba``).
 
     The decision is the argmax, or with ``log_prior`` the logit-adjusted argmax whose τ is the best
     for this epoch's outputs (:func:`~sklearn_ltdd.classifier._decision.tau_search`), the τ that
@@ -34,12 +36,12 @@ class ValidationScores(Callback):
     Epochs of an earlier phase are scored (a phase may end on them) but are never the best.
     """
 
-    def __init__(self, phases, log_prior: np.ndarray | None = None):
+    def __init__(self, phases: Phases, log_prior: np.ndarray | None = None):
         self.phases = phases
         self.log_prior = log_prior
 
     def initialize(self) -> ValidationScores:
-        self.best_, self.outputs_, self.targets_ = -np.inf, [], []
+        self.best_, self.outputs_, self.targets_ = [-np.inf, -np.inf], [], []
         self.search_ = None  # the prior and τ grid on the net's device, copied there once per fit
         return self
 
@@ -59,13 +61,13 @@ class ValidationScores(Callback):
         if self.phases.current.trains_head and self.outputs_:
             scores = self._scores(torch.cat(self.outputs_), torch.cat(self.targets_))
         self.outputs_, self.targets_ = [], []
-        ba = scores[0]
-        best = self.phases.final and ba > self.best_
-        if best:
-            self.best_ = ba
         for name, value in zip(("valid_ba", "valid_bf1", "valid_tau"), scores, strict=True):
             net.history.record(name, value)
-        net.history.record("valid_ba_best", bool(best))
+        for i, name in enumerate(("valid_ba", "valid_bf1")):
+            best = self.phases.final and scores[i] > self.best_[i]  # NaN is never the best
+            if best:
+                self.best_[i] = scores[i]
+            net.history.record(f"{name}_best", bool(best))
 
     @torch.no_grad()
     def _scores(self, logits: torch.Tensor, y: torch.Tensor) -> list[float]:
@@ -83,7 +85,7 @@ class EarlyStoppingAfter(EarlyStopping):
     """skorch's ``EarlyStopping`` on a higher-is-better score whose patience counts only epochs of
     the final phase (earlier epochs are neither better nor worse)."""
 
-    def __init__(self, monitor: str, patience: int, phases):
+    def __init__(self, monitor: str, patience: int, phases: Phases):
         super().__init__(monitor=monitor, patience=patience, lower_is_better=False)
         self.phases = phases
 

@@ -112,6 +112,26 @@ def copy_to_device(device: torch.device, *host: np.ndarray) -> list[torch.Tensor
     return list(packed.split([len(a) for a in host]))
 
 
+def positions(index: object, n: int) -> np.ndarray:
+    """Positions among ``n`` items as an int64 array, from integer arrays or tensors (negative
+    counting from the end), boolean masks and slices.
+
+    Index arithmetic is numpy on the host: many small operations, none of them launched on a
+    device or dispatched through torch.
+    """
+    if isinstance(index, slice):
+        return np.arange(n)[index]
+    index = index.cpu().numpy() if isinstance(index, torch.Tensor) else np.asarray(index)
+    if index.dtype == bool:
+        if index.shape != (n,):
+            raise IndexError(f"boolean mask of shape {tuple(index.shape)} for {n} graphs")
+        return np.flatnonzero(index)
+    index = index.astype(np.int64, copy=False).ravel()
+    if index.size and not (-n <= index.min() and index.max() < n):
+        raise IndexError(f"graph index out of range for a store of {n} graphs")
+    return np.where(index < 0, index + n, index)
+
+
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Concatenation of ``arange(s, s + n)`` for each start s and length n, without a Python loop."""
     offsets = np.cumsum(lengths) - lengths  # where each range begins in the output
@@ -119,9 +139,9 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.arange(int(lengths.sum())) + np.repeat(starts - offsets, lengths)
 
 
-def _offsets(counts: torch.Tensor | np.ndarray) -> torch.Tensor:
+def _offsets(counts: np.ndarray) -> torch.Tensor:
     """Start of each group and the total, from group sizes: [0, c0, c0 + c1, ...]."""
-    return torch.from_numpy(np.concatenate([[0], np.cumsum(np.asarray(counts, dtype=np.int64))]))
+    return torch.from_numpy(np.concatenate([[0], np.cumsum(counts, dtype=np.int64)]))
 
 
 class GraphStore:
@@ -201,8 +221,8 @@ class GraphStore:
         return cls(
             torch.from_numpy(packed["x"]),
             torch.from_numpy(packed["edge_index"]),
-            _offsets(torch.from_numpy(packed["n_nodes"])),
-            _offsets(torch.from_numpy(packed["n_edges"])),
+            _offsets(packed["n_nodes"]),
+            _offsets(packed["n_edges"]),
             None if edge_attr is None else torch.from_numpy(edge_attr),
             valid_mask,
             recipe=recipe,
@@ -220,23 +240,7 @@ class GraphStore:
         return self.x.device
 
     def _index(self, index: object) -> np.ndarray:
-        """Graph positions as an int64 array; accepts integer arrays, boolean masks and slices.
-
-        Index arithmetic is numpy on the host: many small operations, none of them launched on
-        a device or dispatched through torch.
-        """
-        n = len(self)
-        if isinstance(index, slice):
-            return np.arange(n)[index]
-        index = index.numpy() if isinstance(index, torch.Tensor) else np.asarray(index)
-        if index.dtype == bool:
-            if index.shape != (n,):
-                raise IndexError(f"boolean mask of shape {tuple(index.shape)} for {n} graphs")
-            return np.flatnonzero(index)
-        index = index.astype(np.int64, copy=False).ravel()
-        if index.size and not (-n <= index.min() and index.max() < n):
-            raise IndexError(f"graph index out of range for a store of {n} graphs")
-        return np.where(index < 0, index + n, index)
+        return positions(index, len(self))
 
     def _gather(self, index: np.ndarray) -> tuple[np.ndarray, ...]:
         """Sizes and node and edge positions of the graphs at ``index``, computed on the host."""

@@ -78,16 +78,22 @@ class WeightedGINEConv(GINEConv):
         state = {k: v.detach().clone() for k, v in conv.state_dict().items()}
         weighted = cls(conv.nn, train_eps=isinstance(conv.eps, nn.Parameter))  # resets conv.nn
         weighted.lin = conv.lin
-        weighted.load_state_dict(state)
+        weighted.load_state_dict(state, assign=True)  # the saved tensors, on their device
         return weighted.train(conv.training)
 
     def forward(
-        self, x: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor, edge_weight=None
+        self,
+        x: torch.Tensor,
+        edge_index: torch.Tensor,
+        edge_attr: torch.Tensor,
+        edge_weight: torch.Tensor | None = None,
     ) -> torch.Tensor:
         # propagate_type: (x: OptPairTensor, edge_attr: OptTensor, edge_weight: OptTensor)
         out = self.propagate(edge_index, x=(x, x), edge_attr=edge_attr, edge_weight=edge_weight, size=None)
         return self.nn(out + (1 + self.eps) * x)
 
-    def message(self, x_j: torch.Tensor, edge_attr: torch.Tensor, edge_weight) -> torch.Tensor:
+    def message(
+        self, x_j: torch.Tensor, edge_attr: torch.Tensor, edge_weight: torch.Tensor | None
+    ) -> torch.Tensor:
         messages = super().message(x_j, edge_attr)
         return messages if edge_weight is None else messages * edge_weight.unsqueeze(-1)

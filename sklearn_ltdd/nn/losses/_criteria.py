@@ -221,8 +221,8 @@ class LTDDLoss(_LongTailLoss):
         embeddings = y_pred[0]
         y, index = targets["y"], targets["index"]
         warmup = not self.in_main_phase()
-        # view 1's logits, from the head before anything else reads the embeddings: the order in
-        # which their gradients then add up is that of earlier releases, bit for bit
+        # view 1's logits, from the head before anything else reads the embeddings (the order in
+        # which their gradients add up is part of what a seed reproduces)
         logits = None if warmup else head(embeddings[: len(y)])
         z = F.normalize(embeddings, dim=1)
         y_views = y.repeat(len(z) // len(y))

@@ -63,7 +63,8 @@ def influence_balanced_loss(
     weights = 1 / counts
     weights = weights / weights.sum() * len(counts)
     proba = F.softmax(logits, dim=1)
-    one_hot = torch.zeros_like(proba).scatter_(1, y.unsqueeze(1), 1.0)  # F.one_hot reads y's range back
+    # a scatter, not F.one_hot, which reads y's range back on the CPU
+    one_hot = torch.zeros_like(proba).scatter_(1, y.unsqueeze(1), 1.0)
     grads = (proba - one_hot).abs().sum(dim=1)
     influence = grads * features.abs().sum(dim=1)
     return weights[y] * F.cross_entropy(logits, y, reduction="none") * alpha / (influence + 1e-3)
