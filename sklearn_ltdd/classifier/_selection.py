@@ -45,9 +45,6 @@ class ValidationScores(Callback):
         self.search_ = None  # the prior and τ grid on the net's device, copied there once per fit
         return self
 
-    def on_epoch_begin(self, net, **kwargs) -> None:
-        self.outputs_, self.targets_ = [], []
-
     def on_train_end(self, net, **kwargs) -> None:
         self.search_ = None  # device tensors: a saved model keeps none outside skorch's mapping
 

@@ -275,7 +275,7 @@ class GraphStore:
         """
         index = self._index(slice(None) if index is None else index)
         n_nodes, n_edges, nodes, edges = self._gather(index)
-        node_ptr = np.concatenate([[0], np.cumsum(n_nodes)])
+        node_ptr = _offsets(n_nodes).numpy()
         # shift each graph's local node numbers by where its nodes start in the batch
         shift = np.repeat(node_ptr[:-1], n_edges)
         graph_ids = np.repeat(np.arange(len(index)), n_nodes)
