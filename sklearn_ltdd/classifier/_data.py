@@ -8,7 +8,7 @@ import torch
 from torch.utils.data import Dataset, Sampler, WeightedRandomSampler
 
 from ..featurize import GraphStore, GraphStorePair
-from ..featurize._graph_store import copy_to_device, positions
+from ..featurize._graph_store import positions
 
 __all__ = ["GraphDataset", "TrainingSampler", "collate_graphs", "oversample", "stratified_holdout"]
 
@@ -46,9 +46,7 @@ class GraphDataset(Dataset):
 
     def batch(self, index: np.ndarray | torch.Tensor) -> tuple[object, dict[str, torch.Tensor]]:
         """The graphs at ``index`` (a PyG Batch, or a pair) and their targets, on the dataset's device."""
-        index = positions(index, len(self))
-        graphs = self.graphs.batch(index)
-        (index,) = copy_to_device(self.y.device, index)
+        graphs, index = self.graphs._batch(positions(index, len(self)))
         return graphs, {"y": self.y[index], "weight": self.sample_weight[index], "index": index}
 
     def __getstate__(self) -> dict:

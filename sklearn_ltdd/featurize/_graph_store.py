@@ -273,7 +273,11 @@ class GraphStore:
         Positions are computed on the host from the offsets (which stay there), so assembling a
         batch never waits for the device; the features are gathered where the store lives.
         """
-        index = self._index(slice(None) if index is None else index)
+        return self._batch(self._index(slice(None) if index is None else index))[0]
+
+    def _batch(self, index: np.ndarray) -> tuple[Batch, torch.Tensor]:
+        """The batch of the graphs at host positions ``index``, and ``index`` on the store's device
+        (copied with the batch's other indices, so that callers need not copy it again)."""
         n_nodes, n_edges, nodes, edges = self._gather(index)
         node_ptr = _offsets(n_nodes).numpy()
         # shift each graph's local node numbers by where its nodes start in the batch
@@ -292,7 +296,7 @@ class GraphStore:
             batch.edge_attr = self.edge_attr.index_select(0, edges)
         if self.fingerprint is not None:
             batch.fingerprint = self.fingerprint.index_select(0, index).float()
-        return batch
+        return batch, index
 
     def to_data_list(self, index: Sequence[int] | None = None) -> list[Data]:
         """Plain PyG ``Data`` objects, one per graph (for users; training uses :meth:`batch`)."""
@@ -386,7 +390,11 @@ class GraphStorePair:
         return GraphStorePair(self.reactants[index], self.products[index])
 
     def batch(self, index: object = None) -> tuple[Batch, Batch]:
-        return self.reactants.batch(index), self.products.batch(index)
+        return self._batch(positions(slice(None) if index is None else index, len(self)))[0]
+
+    def _batch(self, index: np.ndarray) -> tuple[tuple[Batch, Batch], torch.Tensor]:
+        reactants, on_device = self.reactants._batch(index)
+        return (reactants, self.products._batch(index)[0]), on_device
 
     def to(self, device: str | torch.device) -> GraphStorePair:
         return GraphStorePair(self.reactants.to(device), self.products.to(device))
