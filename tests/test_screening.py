@@ -176,13 +176,16 @@ def test_an_interrupted_file_screen_resumes_where_it_stopped(model, library, tmp
     source, destination = tmp_path / "library.csv", tmp_path / "scores.csv"
     write_library(source, good(library))
     screen_file(model, source, tmp_path / "whole.csv", errors="nan", chunk_rows=3)
-    interrupted_screen(monkeypatch, 2, model, source, destination, errors="nan", chunk_rows=3)
+    joblib.dump(model, tmp_path / "model.joblib")
+    interrupted = joblib.load(tmp_path / "model.joblib")
+    interrupted_screen(monkeypatch, 2, interrupted, source, destination, errors="nan", chunk_rows=3)
     progress = destination.with_name("scores.csv.progress.json")
     assert json.loads(progress.read_text())["rows"] == 6
     with open(destination, "a") as out:
         out.write("00006,CCO,1.5,half a row")  # as if stopped while writing the next chunk
     calls = count_chunks(monkeypatch)
-    assert screen_file(model, source, destination, errors="nan", chunk_rows=3) == len(good(library))
+    resumed = joblib.load(tmp_path / "model.joblib")  # as the command resumes: the file loaded afresh
+    assert screen_file(resumed, source, destination, errors="nan", chunk_rows=3) == len(good(library))
     assert sum(calls) == len(good(library)) - 6  # only the rows not yet written were scored
     assert destination.read_text() == (tmp_path / "whole.csv").read_text()
     with pytest.raises(FileExistsError, match="not an unfinished screen"):

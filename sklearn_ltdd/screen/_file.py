@@ -11,6 +11,7 @@ from pathlib import Path
 
 import joblib
 import pandas as pd
+import torch
 from tqdm.auto import tqdm
 
 from ..classifier._base import GraphClassifier
@@ -18,6 +19,26 @@ from ..featurize._graphizer import find_invalid, invalid_input_error
 from ._frame import check_columns, check_errors, check_model, score_columns, scores_of
 
 __all__ = ["screen_file"]
+
+
+def model_hash(model: GraphClassifier) -> str:
+    """A hash of what a fitted model computes, the same for every load of one saved model.
+
+    (``joblib.hash(model)`` is not: skorch pickles its modules with ``torch.save``, which writes a
+    unique id into every archive.) The device a model is loaded on is left out, so that a screen
+    started on a laptop resumes on a GPU machine.
+    """
+    attributes = {k: v for k, v in vars(model).items() if k not in ("net_", "device_")}
+    tensors = {
+        f"{part}.{name}": (
+            str(t.dtype),
+            tuple(t.shape),
+            t.detach().cpu().reshape(-1).view(torch.uint8).numpy(),
+        )
+        for part in ("module_", "criterion_")
+        for name, t in getattr(model.net_, part).state_dict().items()
+    }
+    return joblib.hash((type(model).__qualname__, attributes, tensors))
 
 
 def _is_parquet(path: Path) -> bool:
@@ -66,8 +87,8 @@ def _chunks(source: Path, columns: list[str], chunk_rows: int, skip: int) -> Ite
 class _Progress:
     """What a screen has written so far, kept beside the destination (``<destination>.progress.json``)
     and updated after each chunk is safely on disk; removed when the screen is complete. It names
-    the source (path, size, modification time), the model (its joblib hash) and the columns, so that
-    only the same screen resumes."""
+    the source (path, size, modification time), the model (:func:`model_hash`) and the columns, so
+    that only the same screen resumes."""
 
     def __init__(self, destination: Path, screen: dict):
         self.destination = destination
@@ -222,7 +243,7 @@ def screen_file(
     read = list(dict.fromkeys([smiles_column, *keep]))
     stat = source.stat()
     screen = {"source": str(source.resolve()), "size": stat.st_size, "modified_ns": stat.st_mtime_ns,
-              "model": joblib.hash(model), "smiles_column": smiles_column,
+              "model": model_hash(model), "smiles_column": smiles_column,
               "columns": keep + score_columns(model)}  # fmt: skip
     state = _Progress(destination, screen)
     skip = state.state["rows"]
