@@ -174,3 +174,25 @@ def test_kmeans_drops_the_centres_it_leaves_empty():
     # the balanced method splits the same class into four full sub-clusters
     balanced = BalancedSubcluster(min_cluster_size=10, random_state=0).fit(X, y)
     assert np.bincount(balanced.labels_).tolist() == [10, 10, 10, 10, 10]
+
+
+def test_fit_predict_clusters_within_the_classes_of_y():
+    X, y = class_data([40, 20])
+    labels = np.array(["a", "b"])[y]
+    sub = BalancedSubcluster(random_state=0, min_cluster_size=5)
+    predicted = sub.fit_predict(X, labels)  # sklearn's ClusterMixin.fit_predict would drop y
+    np.testing.assert_array_equal(predicted, clone(sub).fit(X, labels).labels_)
+    assert sub.classes_.tolist() == ["a", "b"]
+    np.testing.assert_array_equal(sub.subcluster_class_[predicted], labels)  # no sub-cluster mixes classes
+    np.testing.assert_array_equal(
+        BalancedSubcluster(n_clusters=3, random_state=0).fit_predict(X),
+        BalancedSubcluster(n_clusters=3, random_state=0).fit(X).labels_,
+    )
+
+
+def test_missing_labels_are_named():
+    X, y = class_data([5, 5])
+    labels = np.array(["a", "b"], dtype=object)[y]
+    labels[[3, 8]] = None, np.nan
+    with pytest.raises(ValueError, match=r"y has 2 missing labels .* rows \[3, 8\]"):
+        BalancedSubcluster(random_state=0).fit(X, labels)

@@ -3,6 +3,7 @@ import sys
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -178,6 +179,9 @@ def test_long_tail_groups_do_not_depend_on_the_order_of_the_counts(counts, rando
     labels = [k for k in keys for _ in range(counts[k])]
     expected = long_tail_groups(dict(sorted(counts.items())))
     assert long_tail_groups(shuffled) == expected == long_tail_groups(labels)
+    # pandas: value_counts() is {label: count}, a Series of labels is labels
+    assert long_tail_groups(pd.Series(labels).value_counts()) == expected
+    assert long_tail_groups(pd.Series(labels, index=np.arange(len(labels)) + 7)) == expected
     assert long_tail_groups({"b": 5, "a": 5, "c": 5})["head"] == ["a"]
 
 
@@ -187,3 +191,8 @@ def test_missing_labels_are_named_by_row(metric):
         metric([None, "a", "b"], ["a", "a", "b"])
     with pytest.raises(ValueError, match=r"y_pred has 2 missing labels .* rows \[1, 2\]"):
         metric(["b", "a", "b"], ["a", np.nan, None])
+
+
+def test_long_tail_groups_name_missing_training_labels():
+    with pytest.raises(ValueError, match=r"training labels has 1 missing labels .* rows \[2\]"):
+        long_tail_groups(["a", "b", None])

@@ -70,6 +70,17 @@ def test_standard_split_uses_the_rarest_count_of_each_partition():
     assert np.bincount(y[valid]).tolist() == [expected, expected]
 
 
+def test_a_random_state_instance_splits_as_its_seed():
+    y = labels([200, 50])
+    for kind in ("standard", "random"):
+        by_seed, by_state = (
+            imdrug_split(y, kind, random_state=4),
+            imdrug_split(y, kind, random_state=np.random.RandomState(4)),
+        )
+        for a, b in zip(by_seed, by_state, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
 def test_different_seeds_give_different_splits():
     y = labels([200, 50])
     assert not np.array_equal(imdrug_split(y, random_state=0)[2], imdrug_split(y, random_state=1)[2])

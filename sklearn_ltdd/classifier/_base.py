@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterator
 from numbers import Integral, Real
 
 import numpy as np
-import pandas as pd
 import torch
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
@@ -23,6 +22,7 @@ from skorch.helper import predefined_split
 from tqdm.auto import tqdm
 
 from .._compat import Interval, StrOptions, _fit_context
+from .._labels import check_no_missing_labels
 from ..featurize import (
     GraphStore,
     GraphStorePair,
@@ -197,12 +197,7 @@ class GraphClassifier(
         # missing values are found in the raw objects: numpy would turn a NaN among strings into 'nan'
         raw = np.asarray(y.to_numpy(dtype=object) if hasattr(y, "to_numpy") else y, dtype=object)
         if raw.ndim:
-            missing = np.flatnonzero(pd.isna(raw).reshape(raw.shape[0], -1).any(axis=1))
-            if missing.size:
-                raise ValueError(
-                    f"y has {missing.size} missing labels (None, NaN or NA) at rows {missing[:10].tolist()}"
-                    f"{' ...' if missing.size > 10 else ''}; remove these samples or give them a label."
-                )
+            check_no_missing_labels(raw, "y", "remove these samples or give them a label.")
             # numpy would silently turn [1, "a"] into ["1", "a"]: labels must be of one kind
             text = np.array([isinstance(v, str | bytes) for v in raw.reshape(raw.shape[0], -1)[:, 0]])
             if text.any() and not text.all():
@@ -253,7 +248,8 @@ class GraphClassifier(
         self._encoder = LabelEncoder().fit(y)
         self.classes_ = self._encoder.classes_
         if len(self.classes_) < 2:
-            raise ValueError(f"y has only one class ({self.classes_[0]!r}); a classifier needs at least two.")
+            only = self.classes_.tolist()[0]
+            raise ValueError(f"y has only one class ({only!r}); a classifier needs at least two.")
         codes = self._encoder.transform(y)
         weights = np.ones(len(y)) if sample_weight is None else column_or_1d(sample_weight).astype(float)
         if weights.shape[0] != len(y) or not np.all(np.isfinite(weights)) or (weights < 0).any():

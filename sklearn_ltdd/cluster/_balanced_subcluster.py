@@ -12,6 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from .._compat import Interval, StrOptions, _fit_context
+from .._labels import check_no_missing_labels
 from ._spherical import balanced_cluster, kmeans_cluster
 
 __all__ = ["BalancedSubcluster", "subclusters_per_class"]
@@ -168,6 +169,7 @@ class BalancedSubcluster(ClusterMixin, TransformerMixin, BaseEstimator):
             per_class = np.array([min(self.n_clusters, n)])
         else:
             y = column_or_1d(y.cpu().numpy() if isinstance(y, torch.Tensor) else y, warn=False)
+            check_no_missing_labels(y, "y", "give every sample a class, or fit without y.")
             if y.shape[0] != n:
                 raise ValueError(f"X has {n} rows but y has {y.shape[0]} labels.")
             classes, codes = np.unique(y, return_inverse=True)
@@ -205,6 +207,15 @@ class BalancedSubcluster(ClusterMixin, TransformerMixin, BaseEstimator):
         self.n_iter_per_class_ = np.array(n_iter)
         self.n_iter_ = int(self.n_iter_per_class_.max())
         return self
+
+    def fit_predict(
+        self, X: ArrayLike | torch.Tensor, y: ArrayLike | None = None
+    ) -> np.ndarray | torch.Tensor:
+        """Cluster X (within each class of y when y is given) and return the sub-cluster labels.
+
+        The same as ``fit(X, y).labels_`` (sklearn's ``ClusterMixin.fit_predict`` would drop y).
+        """
+        return self.fit(X, y).labels_
 
     def _similarity(self, X: ArrayLike | torch.Tensor) -> tuple[torch.Tensor, bool]:
         check_is_fitted(self, "cluster_centers_")

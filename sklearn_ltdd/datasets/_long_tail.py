@@ -7,6 +7,8 @@ from numpy.typing import ArrayLike
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import column_or_1d
 
+from .._labels import check_no_missing_labels
+
 __all__ = ["long_tailed_class_sizes", "make_long_tailed"]
 
 
@@ -108,6 +110,7 @@ def make_long_tailed(
     y = column_or_1d(y, warn=False)
     if y.shape[0] == 0:
         raise ValueError("y is empty; make_long_tailed needs at least one sample.")
+    check_no_missing_labels(y, "y", "give every sample a class before subsampling.")
     labels, counts = np.unique(y, return_counts=True)
     if class_order is None:
         order = np.argsort(-counts, kind="stable")
@@ -119,7 +122,7 @@ def make_long_tailed(
                 f"class_order is {class_order.tolist()}."
             )
         order = np.searchsorted(labels, class_order)
-    sizes = _class_sizes(counts[order], imbalance_ratio, [repr(labels[c]) for c in order])
+    sizes = _class_sizes(counts[order], imbalance_ratio, [repr(labels.tolist()[c]) for c in order])
     rng = check_random_state(random_state)
     kept = [
         rng.choice(np.flatnonzero(y == labels[c]), size=size, replace=False)

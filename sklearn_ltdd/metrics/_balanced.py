@@ -5,12 +5,13 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import pandas as pd
 from numpy.typing import ArrayLike
 from sklearn.metrics import balanced_accuracy_score as _sk_balanced_accuracy_score
 from sklearn.metrics import confusion_matrix, make_scorer
 from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import check_consistent_length, column_or_1d
+
+from .._labels import check_no_missing_labels
 
 __all__ = [
     "balanced_accuracy_score",
@@ -24,15 +25,7 @@ __all__ = [
 def _check_no_missing(y_true: np.ndarray, y_pred: np.ndarray) -> None:
     """Name the rows without a label (sklearn would report an 'unknown' target type, or fail to sort)."""
     for name, values in (("y_true", y_true), ("y_pred", y_pred)):
-        if values.dtype.kind not in "OfcUS":  # integers and booleans cannot be missing
-            continue
-        missing = np.flatnonzero(pd.isna(values))
-        if missing.size:
-            raise ValueError(
-                f"{name} has {missing.size} missing labels (None, NaN or NA) at rows "
-                f"{missing[:10].tolist()}{' ...' if missing.size > 10 else ''}; balanced scores need a "
-                "label for every sample."
-            )
+        check_no_missing_labels(values, name, "balanced scores need a label for every sample.")
 
 
 def per_class_balanced_scores(

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from .._labels import check_no_missing_labels
 from ._balanced import per_class_balanced_scores
 
 __all__ = ["GROUPS", "long_tail_groups", "long_tail_report"]
@@ -17,11 +18,17 @@ GROUPS = ("head", "middle", "tail")
 
 
 def _as_class_counts(train_counts: Mapping | ArrayLike) -> dict:
-    """Accept either ``{label: count}`` or the training labels themselves."""
+    """Accept either ``{label: count}`` (a mapping, or a pandas ``value_counts()``) or the training
+    labels themselves."""
     if isinstance(train_counts, Mapping):
         counts = dict(train_counts)
+    elif isinstance(train_counts, pd.Series) and train_counts.name == "count":  # value_counts()
+        counts = dict(zip(train_counts.index.tolist(), train_counts.tolist(), strict=True))
     else:
-        labels, n = np.unique(np.asarray(train_counts), return_counts=True)
+        raw = train_counts.to_numpy(dtype=object) if hasattr(train_counts, "to_numpy") else train_counts
+        values = np.asarray(raw)
+        check_no_missing_labels(values, "the training labels", "give every sample a class.")
+        labels, n = np.unique(values, return_counts=True)
         counts = dict(zip(labels.tolist(), n.tolist(), strict=True))
     if not counts:
         raise ValueError("train_counts is empty; give the training labels or {label: count}.")
@@ -43,8 +50,9 @@ def long_tail_groups(train_counts: Mapping | ArrayLike) -> dict[str, list]:
 
     Parameters
     ----------
-    train_counts : mapping or array-like
-        ``{label: training count}``, or the training labels themselves.
+    train_counts : mapping, pandas Series or array-like
+        ``{label: training count}`` (also as pandas' ``y_train.value_counts()``), or the
+        training labels themselves.
 
     Returns
     -------

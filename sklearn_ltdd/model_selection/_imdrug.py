@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.model_selection import BaseCrossValidator
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import column_or_1d
 
 __all__ = ["ImDrugSplit", "imdrug_split"]
@@ -48,7 +49,7 @@ def imdrug_split(
     kind: str = "standard",
     *,
     fractions: Sequence[float] = (0.7, 0.1, 0.2),
-    random_state: int | None = 0,
+    random_state: int | np.random.RandomState | None = 0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Train / validation / test indices as ImDrug makes them.
 
@@ -65,8 +66,8 @@ def imdrug_split(
     kind : {"standard", "random"}, default="standard"
     fractions : three floats, default=(0.7, 0.1, 0.2)
         Train, validation and test fractions.
-    random_state : int, default=0
-        Seed of a local random generator (ImDrug reports seeds 0, 1, 2).
+    random_state : int, RandomState instance or None, default=0
+        Seed of a local random generator (ImDrug reports seeds 0, 1, 2), or a generator.
 
     Returns
     -------
@@ -90,7 +91,7 @@ def imdrug_split(
     if len(y) == 0:
         raise ValueError("y is empty; a split needs at least one sample per part.")
     fractions = _check_fractions(fractions)
-    rng = np.random.RandomState(random_state)
+    rng = check_random_state(random_state)
     if kind == "random":
         parts: list[list[np.ndarray]] = [[], [], []]
         for c in np.unique(y):

@@ -1,0 +1,25 @@
+"""Checks of class labels shared by the metrics, the estimators and the data helpers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["check_no_missing_labels"]
+
+
+def check_no_missing_labels(values: np.ndarray, name: str, advice: str) -> None:
+    """Raise a ValueError naming the rows of ``values`` without a label (None, NaN or NA).
+
+    Called on the raw values, before numpy or sklearn see them: a NaN among strings would become
+    the label 'nan', and None among strings cannot be sorted.
+    """
+    if values.ndim == 0 or values.dtype.kind not in "Ofc":  # integers, booleans, text: never missing
+        return
+    missing = pd.isna(values)
+    missing = np.flatnonzero(missing.any(axis=tuple(range(1, missing.ndim))) if missing.ndim > 1 else missing)
+    if missing.size:
+        raise ValueError(
+            f"{name} has {missing.size} missing labels (None, NaN or NA) at rows {missing[:10].tolist()}"
+            f"{' ...' if missing.size > 10 else ''}; {advice}"
+        )
