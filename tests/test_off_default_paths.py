@@ -203,6 +203,8 @@ def test_probabilities_sum_to_one_in_float64():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         log_loss(Y[:120], proba, labels=clf.classes_)
+        # sklearn's classifiers with predict_proba have predict_log_proba (cross_val_predict asks)
+        np.testing.assert_array_equal(clf.predict_log_proba(X[:120]), np.log(proba))
 
 
 def test_the_weight_average_restarts_with_each_phase_and_counts_resampled_steps(monkeypatch):

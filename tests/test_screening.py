@@ -73,6 +73,8 @@ def test_every_bad_row_is_named_before_anything_is_featurised(model, library, sm
             getattr(model, method)(library)
         assert sorted(error.value.bad_rows) == sorted(BAD)
         assert [value for value, _ in error.value.bad_rows.values()] == list(BAD.values())
+        # advice for predicting: there are no labels to remove, and screen() scores the rest
+        assert "labels" not in str(error.value) and "errors='nan'" in str(error.value)
 
 
 def test_screen_with_nan_keeps_every_row_in_place(model, library, small_chunks):
@@ -91,8 +93,13 @@ def test_screen_with_nan_keeps_every_row_in_place(model, library, small_chunks):
         "not a non-empty string", "RDKit cannot parse it",
     ]  # fmt: skip
     assert scores["error"][valid].isna().all()
-    with pytest.raises(InvalidSmilesError):
+    with pytest.raises(InvalidSmilesError, match=r"screen\(model, X, errors='nan'\) scores the others"):
         screen(model, library)  # errors="raise" by default
+    with pytest.raises(InvalidSmilesError, match=r"row 1: 'C1CC' .*\n.*screen\(model, X, errors='nan'\)"):
+        model.predict(["CCO", "C1CC"])  # one chunk: named by its featurisation
+    graphs = SmilesGraphizer(errors="ignore").fit_transform(["CCO", "C1CC"])
+    with pytest.raises(InvalidSmilesError, match=r"(?s)row 1: '<empty graph>' .*invalid_rows_.*valid_mask"):
+        model.predict(graphs)
 
 
 def test_a_chunk_of_bad_rows_only_and_an_all_bad_input(model, small_chunks):
@@ -138,6 +145,7 @@ def test_file_screen_scores_every_good_row_and_names_every_bad_one(
     with pytest.raises(InvalidSmilesError) as error:
         screen_file(model, source, destination, chunk_rows=4)
     assert sorted(error.value.bad_rows) == sorted(BAD)  # every bad row, by its row number
+    assert "pass errors='nan'" in str(error.value) and "labels" not in str(error.value)
     assert not destination.exists()  # nothing written before they were named
 
     assert screen_file(model, source, destination, keep=["id"], errors="nan", chunk_rows=4) == len(library)
@@ -278,3 +286,4 @@ def test_a_dask_cluster_screens_like_one_process(model, library):
     # the same scores in the same order (Dask stores text as pyarrow strings)
     pd.testing.assert_frame_equal(remote[local.columns], local, check_dtype=False, check_index_type=False)
     assert sorted(error.value.bad_rows) == sorted(BAD)  # named by row number in the whole frame
+    assert "pass errors='nan'" in str(error.value)

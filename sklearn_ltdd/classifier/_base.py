@@ -49,6 +49,10 @@ __all__ = ["CHUNK_ROWS", "GraphClassifier"]
 #: rows featurised and inferred at a time by predict, predict_proba and transform, so that memory
 #: holds one chunk's graphs (about 100 MB) however many rows come in
 CHUNK_ROWS = 10_000
+PREDICT_ADVICE = (
+    "Fix or remove these rows; sklearn_ltdd.screen.screen(model, X, errors='nan') scores the others "
+    "and marks these."
+)
 
 
 class GraphClassifier(
@@ -170,7 +174,11 @@ class GraphClassifier(
             graphs = self._graphizer().fit_transform(X)
         if not graphs.valid_mask.all():
             bad = np.flatnonzero(~graphs.valid_mask)
-            raise InvalidSmilesError({int(i): ("<empty graph>", "invalid input row") for i in bad})
+            raise InvalidSmilesError(
+                {int(i): ("<empty graph>", "made from an invalid input row") for i in bad},
+                "SmilesGraphizer(errors='ignore') made these; its invalid_rows_ names their input and why. "
+                "Leave them out with graphs[graphs.valid_mask] (in fit, the labels too).",
+            )
         if isinstance(graphs, GraphStorePair) != (self.reaction_mode == "pair"):
             raise ValueError(
                 f"reaction_mode={self.reaction_mode!r} does not match the graphs given "
@@ -432,13 +440,13 @@ class GraphClassifier(
             return
         if errors == "raise" and len(rows) > CHUNK_ROWS:
             if bad := find_invalid(rows, self.reaction_mode, self.atom_mapper):
-                raise invalid_input_error(bad, self.atom_mapper)
+                raise invalid_input_error(bad, self.atom_mapper, PREDICT_ADVICE)
         graphizer = self._graphizer(errors="ignore")
         for start in range(0, len(rows), CHUNK_ROWS):
             graphs = graphizer.transform(rows[start : start + CHUNK_ROWS])
             bad = {start + row: item for row, item in graphizer.invalid_rows_.items()}
             if bad and errors == "raise":  # one chunk, or the atom mapper's failures
-                raise invalid_input_error(bad, self.atom_mapper)
+                raise invalid_input_error(bad, self.atom_mapper, PREDICT_ADVICE)
             yield start, graphs, bad
             del graphs  # before the next chunk is made: memory holds one chunk, not two
 
@@ -515,6 +523,11 @@ class GraphClassifier(
         """
         check_is_fitted(self, "net_")
         return self._probabilities(X)[0]
+
+    def predict_log_proba(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
+        """The logarithm of :meth:`predict_proba` (``-inf`` where a probability is 0)."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
 
     def _decision_scores(self, X: object) -> np.ndarray:
         return adjusted_scores(self.predict_proba(X), self.class_log_prior_, self.logit_adjustment_)

@@ -24,14 +24,17 @@ _SHOW_AT_MOST = 10
 class InvalidSmilesError(ValueError):
     """Some input rows are not valid SMILES.
 
-    ``bad_rows`` maps each offending row index to ``(value, reason)``.
+    ``bad_rows`` maps each offending row index to ``(value, reason)``; ``advice`` ends the message
+    (by default, what to do in ``fit``).
     """
 
     _what = "are not valid SMILES"
     _advice = "Fix or remove these rows (and the matching labels)."
 
-    def __init__(self, bad_rows: dict[int, tuple[object, str]]):
+    def __init__(self, bad_rows: dict[int, tuple[object, str]], advice: str | None = None):
         self.bad_rows = bad_rows
+        if advice is not None:
+            self._advice = advice
         shown = list(bad_rows.items())[:_SHOW_AT_MOST]
         lines = [f"  row {i}: {value!r} ({reason})" for i, (value, reason) in shown]
         if len(bad_rows) > _SHOW_AT_MOST:
@@ -48,7 +51,10 @@ class UnmappedReactionError(InvalidSmilesError):
     products does. ``atom_mapper`` is the mapper that was set, if any, so that the advice fits.
     """
 
-    _what = "are reactions without complete atom maps, which reaction_mode='cgr' needs to pair atoms"
+    _what = (
+        "are reactions without complete atom maps, which the condensed graph of reaction "
+        "(reaction_mode 'cgr' or 'cgr_product') needs to pair atoms"
+    )
 
     def __init__(self, bad_rows: dict[int, tuple[object, str]], atom_mapper: object = None):
         if atom_mapper is None:

@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..classifier._base import GraphClassifier
 from ..featurize._graphizer import find_invalid, invalid_input_error
-from ._frame import check_columns, check_errors, check_model, scores_of
+from ._frame import SCREEN_ADVICE, check_columns, check_errors, check_model, scores_of
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -41,7 +41,9 @@ def _check(frame: dd.DataFrame, smiles_column: str, model: GraphClassifier) -> N
         starts = np.concatenate([[0], np.cumsum(frame.map_partitions(len).compute())])
         rows = starts[bad["partition"].to_numpy()] + bad["position"].to_numpy()
         items = zip(bad["value"], bad["reason"], strict=True)
-        raise invalid_input_error(dict(zip(rows.tolist(), items, strict=True)), model.atom_mapper)
+        raise invalid_input_error(
+            dict(zip(rows.tolist(), items, strict=True)), model.atom_mapper, SCREEN_ADVICE
+        )
 
 
 def screen_dask(

@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 
 from ..classifier._base import GraphClassifier
 from ..featurize._graphizer import find_invalid, invalid_input_error
-from ._frame import check_columns, check_errors, check_model, score_columns, scores_of
+from ._frame import SCREEN_ADVICE, check_columns, check_errors, check_model, score_columns, scores_of
 
 __all__ = ["screen_file"]
 
@@ -255,7 +255,7 @@ def screen_file(
                 found = find_invalid(smiles, model.reaction_mode, model.atom_mapper)
                 bad |= {int(frame.index[row]): item for row, item in found.items()}
         if bad:
-            raise invalid_input_error(bad, model.atom_mapper)
+            raise invalid_input_error(bad, model.atom_mapper, SCREEN_ADVICE)
     state.resume()
     write = _write_parquet if _is_parquet(destination) else _write_csv
     total = _parquet_file(source).metadata.num_rows if _is_parquet(source) else None

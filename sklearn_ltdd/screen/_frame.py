@@ -15,6 +15,7 @@ from ..featurize._graphizer import find_invalid, invalid_input_error
 
 __all__ = [
     "ERRORS",
+    "SCREEN_ADVICE",
     "check_columns",
     "check_errors",
     "check_model",
@@ -26,6 +27,7 @@ __all__ = [
 
 #: how a screen treats bad rows: name them all and stop, or score the rest and mark them
 ERRORS = ("raise", "nan")
+SCREEN_ADVICE = "Fix or remove these rows, or pass errors='nan' to score the others and mark these."
 
 
 def check_errors(errors: object) -> str:
@@ -173,7 +175,9 @@ def score_frame(
 
 def _raise_if_bad(bad: dict, index: pd.Index, model: GraphClassifier) -> None:
     if bad:  # named by the frame's labels, not by position
-        raise invalid_input_error({index[row]: item for row, item in bad.items()}, model.atom_mapper)
+        raise invalid_input_error(
+            {index[row]: item for row, item in bad.items()}, model.atom_mapper, SCREEN_ADVICE
+        )
 
 
 def scores_of(
