@@ -8,12 +8,19 @@ import pandas as pd
 __all__ = ["check_no_missing_labels"]
 
 
-def check_no_missing_labels(values: np.ndarray, name: str, advice: str) -> None:
+def check_no_missing_labels(values: object, name: str, advice: str) -> None:
     """Raise a ValueError naming the rows of ``values`` without a label (None, NaN or NA).
 
-    Called on the raw values, before numpy or sklearn see them: a NaN among strings would become
-    the label 'nan', and None among strings cannot be sorted.
+    Call it on the labels as given (a list, an array, a pandas object or a tensor), before numpy
+    or sklearn convert them: ``np.asarray`` would turn a NaN among strings into the label 'nan',
+    and None among strings cannot be sorted.
     """
+    if hasattr(values, "to_numpy"):  # pandas: its own NA and nullable dtypes
+        values = values.to_numpy(dtype=object)
+    elif hasattr(values, "cpu"):  # a tensor: numbers, which can be NaN
+        values = values.cpu().numpy()
+    elif not isinstance(values, np.ndarray):
+        values = np.asarray(values, dtype=object)
     if values.ndim == 0 or values.dtype.kind not in "Ofc":  # integers, booleans, text: never missing
         return
     missing = pd.isna(values)

@@ -196,3 +196,5 @@ def test_missing_labels_are_named():
     labels[[3, 8]] = None, np.nan
     with pytest.raises(ValueError, match=r"y has 2 missing labels .* rows \[3, 8\]"):
         BalancedSubcluster(random_state=0).fit(X, labels)
+    with pytest.raises(ValueError, match=r"y has 1 missing labels .* rows \[8\]"):
+        BalancedSubcluster(random_state=0).fit(X, ["a"] * 8 + [np.nan, "b"])  # not the label 'nan'

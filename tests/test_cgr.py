@@ -17,6 +17,7 @@ from sklearn_ltdd import LTDDClassifier, SmilesGraphizer, SubclusterSchedule
 from sklearn_ltdd.featurize import InvalidSmilesError, UnmappedReactionError, _atom_mapping
 from sklearn_ltdd.featurize._cgr import CGR_BOND_FEATURE_NAMES
 from sklearn_ltdd.featurize._graph_features import ATOM_FEATURE_NAMES
+from sklearn_ltdd.featurize._graphizer import invalid_input_error
 from sklearn_ltdd.metrics import balanced_accuracy_score
 
 # Fischer esterification: the acid's OH (map 7) leaves as water, the alcohol's O (map 4) stays.
@@ -328,6 +329,13 @@ def test_a_partly_mapped_reaction_is_not_taken_as_mapped():
         "row 1: '[CH3:1]CO>>[CH3:1]CC=O' (not atom-mapped: 3 of its 4 product heavy atoms carry no map"
         in str(error.value)
     )
+    # with a mapper set, the advice says what else the call can do: by default errors='ignore', in
+    # a call without that option (predict, a screen) what the call gives instead
+    bad = {1: (PARTLY_MAPPED, error.value.bad_rows[1][1])}
+    assert "pass errors='ignore'" in str(invalid_input_error(bad, "rxnmapper"))
+    told = str(invalid_input_error(bad, "rxnmapper", "Pass errors='nan' to score the others."))
+    assert "atom_mapper='rxnmapper' returned them so" in told and told.endswith("score the others.")
+    assert "errors='ignore'" not in told
     # unmapped reactant atoms are leaving groups, and product hydrogens need no number
     graphs = SmilesGraphizer(reaction_mode="cgr").fit_transform(["[CH3:1]Br.[OH2:2]>>[CH3:1][OH:2]"])
     assert graphs.batch().num_nodes == 3

@@ -113,6 +113,9 @@ def test_a_batch_is_gathered_on_the_store_device():
         assert getattr(meta_graphs, key).shape == getattr(cpu_graphs, key).shape
     assert all(t.device.type == "meta" for t in meta_targets.values())
     torch.testing.assert_close(cpu_targets["y"], torch.tensor([1, 0, 0, 1]))
+    # a dataset made of graphs already on a device keeps its labels and weights there too
+    made_there = GraphDataset(graphs.to("meta"), np.arange(10) % 2, np.linspace(0.5, 1, 10))
+    assert made_there.y.device.type == made_there.sample_weight.device.type == "meta"
 
 
 class _TensorSpy(pickle.Pickler):

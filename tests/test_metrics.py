@@ -194,5 +194,20 @@ def test_missing_labels_are_named_by_row(metric):
 
 
 def test_long_tail_groups_name_missing_training_labels():
-    with pytest.raises(ValueError, match=r"training labels has 1 missing labels .* rows \[2\]"):
-        long_tail_groups(["a", "b", None])
+    for labels in (["a", "b", None], ["a", "b", np.nan]):  # np.asarray would make NaN the label 'nan'
+        with pytest.raises(ValueError, match=r"training labels has 1 missing labels .* rows \[2\]"):
+            long_tail_groups(labels)
+    with pytest.raises(ValueError, match=r"the counts has 1 missing labels"):
+        long_tail_groups(pd.Series(["a", "b", np.nan, "a"]).value_counts(dropna=False))
+    with pytest.raises(ValueError, match=r"y_true has 1 missing labels .* rows \[1\]"):
+        long_tail_report(["a", None], ["a", "b"], ["a", "b"])
+    with pytest.raises(ValueError, match=r"y_true has 1 missing labels .* rows \[2\]"):
+        balanced_accuracy_score(["a", "b", np.nan], ["a", "b", "a"])
+
+
+def test_long_tail_groups_tell_counts_from_labels_in_pandas():
+    labels = pd.Series([1, 1, 1, 1, 2, 2, 3], name="count")  # labels, whatever the column's name
+    assert long_tail_groups(labels) == {"head": [1], "middle": [2], "tail": [3]}
+    assert long_tail_groups(labels.value_counts()) == long_tail_groups(labels)
+    with pytest.raises(TypeError, match="proportions"):
+        long_tail_groups(labels.value_counts(normalize=True))

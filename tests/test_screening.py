@@ -8,6 +8,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
@@ -184,9 +185,8 @@ def test_an_interrupted_file_screen_resumes_where_it_stopped(model, library, tmp
     source, destination = tmp_path / "library.csv", tmp_path / "scores.csv"
     write_library(source, good(library))
     screen_file(model, source, tmp_path / "whole.csv", errors="nan", chunk_rows=3)
+    interrupted_screen(monkeypatch, 2, model, source, destination, errors="nan", chunk_rows=3)
     joblib.dump(model, tmp_path / "model.joblib")
-    interrupted = joblib.load(tmp_path / "model.joblib")
-    interrupted_screen(monkeypatch, 2, interrupted, source, destination, errors="nan", chunk_rows=3)
     progress = destination.with_name("scores.csv.progress.json")
     assert json.loads(progress.read_text())["rows"] == 6
     with open(destination, "a") as out:
@@ -207,6 +207,17 @@ def test_a_parquet_screen_stopped_in_its_first_chunk_resumes(model, library, tmp
     assert screen_file(model, source, destination, chunk_rows=4) == len(good(library))
     out = pd.read_parquet(destination)
     assert out["id"].tolist() == write_library(tmp_path / "x.csv", good(library))["id"].tolist()
+
+
+def test_a_model_hashes_the_same_fitted_saved_and_loaded_and_differs_by_its_weights(model, tmp_path):
+    joblib.dump(model, tmp_path / "model.joblib")
+    loaded = [joblib.load(tmp_path / "model.joblib") for _ in range(2)]
+    hashes = {_file.model_hash(m) for m in [model, *loaded, pickle.loads(pickle.dumps(model))]}
+    assert len(hashes) == 1  # the fitted model, two loads of its file and a pickled copy
+    assert _file.model_hash(loaded[0].set_params(verbose=1)) in hashes  # a progress bar changes nothing
+    with torch.no_grad():  # the same parameters, one weight changed
+        next(loaded[1].net_.module_.parameters()).view(-1)[0] += 1e-6
+    assert _file.model_hash(loaded[1]) not in hashes
 
 
 def test_resuming_refuses_another_screen_or_lost_output(model, library, tmp_path, monkeypatch):

@@ -28,11 +28,12 @@ class GraphDataset(Dataset):
         sample_weight: np.ndarray | torch.Tensor | None = None,
     ):
         self.graphs = graphs
-        n = len(graphs)
+        n, device = len(graphs), graphs.device  # a batch indexes all three on the graphs' device
         self.y = torch.zeros(n, dtype=torch.long) if y is None else torch.as_tensor(y, dtype=torch.long)
         self.sample_weight = (
             torch.ones(n) if sample_weight is None else torch.as_tensor(sample_weight, dtype=torch.float32)
         )
+        self.y, self.sample_weight = self.y.to(device), self.sample_weight.to(device)
 
     def __len__(self) -> int:
         return len(self.graphs)

@@ -168,8 +168,8 @@ class BalancedSubcluster(ClusterMixin, TransformerMixin, BaseEstimator):
             classes, codes = np.array([None], dtype=object), np.zeros(n, dtype=np.int64)
             per_class = np.array([min(self.n_clusters, n)])
         else:
-            y = column_or_1d(y.cpu().numpy() if isinstance(y, torch.Tensor) else y, warn=False)
             check_no_missing_labels(y, "y", "give every sample a class, or fit without y.")
+            y = column_or_1d(y.cpu().numpy() if isinstance(y, torch.Tensor) else y, warn=False)
             if y.shape[0] != n:
                 raise ValueError(f"X has {n} rows but y has {y.shape[0]} labels.")
             classes, codes = np.unique(y, return_inverse=True)

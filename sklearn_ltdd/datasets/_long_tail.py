@@ -107,10 +107,10 @@ def make_long_tailed(
     >>> np.unique(y[keep], return_counts=True)[1].tolist()
     [100, 31, 10]
     """
+    check_no_missing_labels(y, "y", "give every sample a class before subsampling.")
     y = column_or_1d(y, warn=False)
     if y.shape[0] == 0:
         raise ValueError("y is empty; make_long_tailed needs at least one sample.")
-    check_no_missing_labels(y, "y", "give every sample a class before subsampling.")
     labels, counts = np.unique(y, return_counts=True)
     if class_order is None:
         order = np.argsort(-counts, kind="stable")

@@ -116,10 +116,10 @@ def invalid_input_error(
     bad_rows: dict[int, tuple[object, str]], atom_mapper: object, advice: str | None = None
 ) -> InvalidSmilesError:
     """The error that names bad rows: :class:`UnmappedReactionError` when all of them only lack atom
-    maps (its advice is about mapping), else :class:`InvalidSmilesError` ending with ``advice``
-    (by default, what to do in ``fit``)."""
+    maps (its advice is about mapping first), else :class:`InvalidSmilesError`; either ends with
+    ``advice`` (by default, what to do in ``fit``)."""
     if all(reason.startswith(NOT_MAPPED) for _, reason in bad_rows.values()):
-        return UnmappedReactionError(bad_rows, atom_mapper)
+        return UnmappedReactionError(bad_rows, atom_mapper, advice)
     return InvalidSmilesError(bad_rows, advice)
 
 

@@ -56,18 +56,19 @@ class UnmappedReactionError(InvalidSmilesError):
         "(reaction_mode 'cgr' or 'cgr_product') needs to pair atoms"
     )
 
-    def __init__(self, bad_rows: dict[int, tuple[object, str]], atom_mapper: object = None):
+    def __init__(
+        self, bad_rows: dict[int, tuple[object, str]], atom_mapper: object = None, advice: str | None = None
+    ):
         if atom_mapper is None:
-            self._advice = (
+            advice = (
                 "Map them first, or let the package map them: atom_mapper='rxnmapper' "
                 "(pip install 'sklearn-ltdd[reactions]')."
             )
-        else:
-            self._advice = (
-                f"atom_mapper={atom_mapper!r} returned them so; map them another way, or pass "
-                "errors='ignore' to make them empty graphs marked in valid_mask_."
+        else:  # ``advice``: what else the call can do with them
+            advice = f"atom_mapper={atom_mapper!r} returned them so; map them another way. " + (
+                advice or "Or pass errors='ignore' to make them empty graphs marked in valid_mask_."
             )
-        super().__init__(bad_rows)
+        super().__init__(bad_rows, advice)
 
 
 def check_smiles(X: ArrayLike, *, allow_empty: bool = False) -> np.ndarray:

@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 
-def _check_no_missing(y_true: np.ndarray, y_pred: np.ndarray) -> None:
+def _check_no_missing(y_true: ArrayLike, y_pred: ArrayLike) -> None:
     """Name the rows without a label (sklearn would report an 'unknown' target type, or fail to sort)."""
     for name, values in (("y_true", y_true), ("y_pred", y_pred)):
         check_no_missing_labels(values, name, "balanced scores need a label for every sample.")
@@ -65,10 +65,10 @@ def per_class_balanced_scores(
     >>> s["recall"].tolist(), s["precision"].round(4).tolist()
     ([1.0, 0.5], [0.6667, 1.0])
     """
+    _check_no_missing(y_true, y_pred)
     y_true = column_or_1d(y_true, warn=False)
     y_pred = column_or_1d(y_pred, warn=False)
     check_consistent_length(y_true, y_pred, sample_weight)
-    _check_no_missing(y_true, y_pred)
     if y_true.shape[0] == 0:
         raise ValueError("y_true and y_pred are empty; balanced scores need at least one sample.")
     labels = unique_labels(y_true, y_pred) if labels is None else np.asarray(labels)
@@ -130,8 +130,8 @@ def balanced_accuracy_score(
     >>> balanced_accuracy_score([0, 1, 1], [0, 0, 1])
     0.75
     """
-    y_true, y_pred = column_or_1d(y_true, warn=False), column_or_1d(y_pred, warn=False)
     _check_no_missing(y_true, y_pred)
+    y_true, y_pred = column_or_1d(y_true, warn=False), column_or_1d(y_pred, warn=False)
     return float(_sk_balanced_accuracy_score(y_true, y_pred, sample_weight=sample_weight))
 
 

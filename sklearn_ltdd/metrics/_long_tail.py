@@ -10,7 +10,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from .._labels import check_no_missing_labels
-from ._balanced import per_class_balanced_scores
+from ._balanced import _check_no_missing, per_class_balanced_scores
 
 __all__ = ["GROUPS", "long_tail_groups", "long_tail_report"]
 
@@ -22,13 +22,13 @@ def _as_class_counts(train_counts: Mapping | ArrayLike) -> dict:
     labels themselves."""
     if isinstance(train_counts, Mapping):
         counts = dict(train_counts)
-    elif isinstance(train_counts, pd.Series) and train_counts.name == "count":  # value_counts()
+    elif _is_value_counts(train_counts):
+        check_no_missing_labels(train_counts.index, "the counts", "count labelled samples only.")
         counts = dict(zip(train_counts.index.tolist(), train_counts.tolist(), strict=True))
     else:
+        check_no_missing_labels(train_counts, "the training labels", "give every sample a class.")
         raw = train_counts.to_numpy(dtype=object) if hasattr(train_counts, "to_numpy") else train_counts
-        values = np.asarray(raw)
-        check_no_missing_labels(values, "the training labels", "give every sample a class.")
-        labels, n = np.unique(values, return_counts=True)
+        labels, n = np.unique(np.asarray(raw), return_counts=True)
         counts = dict(zip(labels.tolist(), n.tolist(), strict=True))
     if not counts:
         raise ValueError("train_counts is empty; give the training labels or {label: count}.")
@@ -36,6 +36,19 @@ def _as_class_counts(train_counts: Mapping | ArrayLike) -> dict:
     if bad:
         raise ValueError(f"training class counts must be positive integers; got {bad}.")
     return counts
+
+
+def _is_value_counts(values: object) -> bool:
+    """Whether ``values`` is pandas' ``value_counts()`` of the labels, rather than a Series of labels:
+    named "count", indexed by the labels (never a RangeIndex)."""
+    if not isinstance(values, pd.Series):
+        return False
+    if values.name == "proportion":
+        raise TypeError(
+            "train_counts holds proportions (value_counts(normalize=True)); give counts, "
+            "e.g. y_train.value_counts(), or the training labels themselves."
+        )
+    return values.name == "count" and not isinstance(values.index, pd.RangeIndex)
 
 
 def long_tail_groups(train_counts: Mapping | ArrayLike) -> dict[str, list]:
@@ -103,9 +116,9 @@ def long_tail_report(
         True test labels.
     y_pred : array-like of shape (n_samples,)
         Predicted labels.
-    train_counts : mapping or array-like
-        ``{label: training count}`` or the training labels. Every label of
-        ``y_true`` and ``y_pred`` must appear in it.
+    train_counts : mapping, pandas Series or array-like
+        ``{label: training count}`` (also as ``y_train.value_counts()``) or the training
+        labels. Every label of ``y_true`` and ``y_pred`` must appear in it.
     sample_weight : array-like of shape (n_samples,), default=None
         Sample weights.
 
@@ -125,6 +138,7 @@ def long_tail_report(
     """
     counts = _as_class_counts(train_counts)
     labels = np.array(list(counts))
+    _check_no_missing(y_true, y_pred)
     unseen = sorted(
         set(np.unique(np.asarray(y_true)).tolist() + np.unique(np.asarray(y_pred)).tolist()) - set(counts)
     )

@@ -22,13 +22,16 @@ __all__ = ["screen_file"]
 
 
 def model_hash(model: GraphClassifier) -> str:
-    """A hash of what a fitted model computes, the same for every load of one saved model.
+    """A hash of what a fitted model computes, the same for the model and every load of it.
 
     (``joblib.hash(model)`` is not: skorch pickles its modules with ``torch.save``, which writes a
-    unique id into every archive.) The device a model is loaded on is left out, so that a screen
-    started on a laptop resumes on a GPU machine.
+    unique id into every archive.) Each attribute is hashed on its own: a fitted model's
+    ``classes_`` is its label encoder's array, a loaded one's a copy, and a pickle of the whole
+    would record the difference. Where and how verbosely it runs is left out, so that a screen
+    started on a laptop resumes on a GPU machine, with a progress bar or without.
     """
-    attributes = {k: v for k, v in vars(model).items() if k not in ("net_", "device_")}
+    ignored = ("net_", "device_", "device", "verbose")
+    attributes = {k: joblib.hash(v) for k, v in vars(model).items() if k not in ignored}
     tensors = {
         f"{part}.{name}": (
             str(t.dtype),
