@@ -237,3 +237,18 @@ def test_a_model_fitted_on_older_features_is_refused():
     clf.feature_schema_ = 1  # as fitted by a release before the notation-invariant features
     with pytest.raises(ValueError, match=r"fitted on atom features of schema 1.*refit it"):
         clf.predict(X[:5])
+
+
+def test_predict_featurises_as_the_fit_did_whatever_is_set_after():
+    clf = BaselineClassifier(max_epochs=2, **FAST, **NO_VALIDATION).fit(X[:80], Y[:80])
+    expected = clf.predict_proba(X[80:100])
+    for changed in ({"fingerprint": None}, {"encoder": "gine"}, {"reaction_mode": "products"}):
+        fitted_with = {name: clf.get_params()[name] for name in changed}
+        np.testing.assert_array_equal(clf.set_params(**changed).predict_proba(X[80:100]), expected)
+        clf.set_params(**fitted_with)
+    # a model saved before the fit kept its featuriser: its parameters say how it featurises
+    state = clf.__getstate__()
+    del state["graphizer_"]
+    older = BaselineClassifier.__new__(BaselineClassifier)
+    older.__setstate__(state)
+    np.testing.assert_array_equal(older.predict_proba(X[80:100]), expected)

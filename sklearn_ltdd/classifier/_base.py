@@ -12,7 +12,13 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from numpy.typing import ArrayLike
-from sklearn.base import BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    clone,
+)
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
@@ -153,23 +159,29 @@ class GraphClassifier(
         """Checks of the method's parameters beyond their types, run first in ``fit``."""
 
     # ---- input handling -------------------------------------------------------------------
-    def _graphizer(self, errors: str = "raise") -> SmilesGraphizer:
-        """The featuriser of this model's SMILES, the same in fit and predict."""
+    def _featurizer_of_params(self) -> SmilesGraphizer:
+        """The featuriser the parameters ask for; ``fit`` keeps it as ``graphizer_``."""
         return SmilesGraphizer(
             reaction_mode=self.reaction_mode,
             atom_mapper=self.atom_mapper,
             bond_features=ENCODERS[self.encoder].reads_bonds,
             fingerprint=self.fingerprint,
-            errors=errors,
         )
 
+    def _graphizer(self, errors: str = "raise") -> SmilesGraphizer:
+        """A fresh copy of the fit's featuriser: predict makes the graphs the network was trained on,
+        whatever parameters were set after fit."""
+        return clone(self.graphizer_).set_params(errors=errors)
+
     def _graphs(self, X: object) -> GraphStore | GraphStorePair:
-        """SMILES → graphs, or graphs passed through (e.g. from a SmilesGraphizer in a Pipeline)."""
+        """SMILES → graphs, or graphs passed through (e.g. from a SmilesGraphizer in a Pipeline),
+        checked against the fit's featuriser."""
+        made = self.graphizer_
         if isinstance(X, GraphStore | GraphStorePair):
             graphs = X
             # the recipe tells graphs of one shape apart ("products" from "reaction", old features);
             # the bond features and fingerprint the model reads are checked on the data below
-            check_graphs_match(graphs, reaction_mode=self.reaction_mode)
+            check_graphs_match(graphs, reaction_mode=made.reaction_mode)
         else:
             graphs = self._graphizer().fit_transform(X)
         if not graphs.valid_mask.all():
@@ -179,22 +191,22 @@ class GraphClassifier(
                 "SmilesGraphizer(errors='ignore') made these; its invalid_rows_ names their input and why. "
                 "Leave them out with graphs[graphs.valid_mask] (in fit, the labels too).",
             )
-        if isinstance(graphs, GraphStorePair) != (self.reaction_mode == "pair"):
+        if isinstance(graphs, GraphStorePair) != (made.reaction_mode == "pair"):
             raise ValueError(
-                f"reaction_mode={self.reaction_mode!r} does not match the graphs given "
+                f"reaction_mode={made.reaction_mode!r} does not match the graphs given "
                 f"({type(graphs).__name__}); use the same reaction_mode as the SmilesGraphizer."
             )
         first = graphs.reactants if isinstance(graphs, GraphStorePair) else graphs
-        if ENCODERS[self.encoder].reads_bonds and first.edge_attr is None:
+        if made.bond_features and first.edge_attr is None:
             raise ValueError(
-                f"encoder={self.encoder!r} reads bond features, but the graphs given have none; make "
-                "them with SmilesGraphizer(bond_features=True), or pass SMILES."
+                "the encoder reads bond features, but the graphs given have none; make them with "
+                "SmilesGraphizer(bond_features=True), or pass SMILES."
             )
-        if self.fingerprint is not None and graphs.fingerprint is None:
+        if made.fingerprint is not None and graphs.fingerprint is None:
             raise ValueError(
-                f"fingerprint={self.fingerprint!r}, but the graphs given carry no fingerprint; make "
-                f"them with SmilesGraphizer(fingerprint={self.fingerprint!r}), pass SMILES, or set "
-                "fingerprint=None."
+                f"fingerprint={made.fingerprint!r}, but the graphs given carry no fingerprint; make "
+                f"them with SmilesGraphizer(fingerprint={made.fingerprint!r}), pass SMILES, or fit "
+                "with fingerprint=None."
             )
         return graphs
 
@@ -251,6 +263,7 @@ class GraphClassifier(
                 "and no validation_data were given; set early_stopping=None to train all max_epochs, "
                 "or keep a hold-out (validation_fraction > 0, or fit(..., validation_data=(X, y)))."
             )
+        self.graphizer_ = self._featurizer_of_params()
         graphs = self._graphs(X)
         y = self._check_labels(y, len(graphs))
         self._encoder = LabelEncoder().fit(y)
@@ -439,14 +452,14 @@ class GraphClassifier(
                 yield start, rows[start : start + CHUNK_ROWS], {}
             return
         if errors == "raise" and len(rows) > CHUNK_ROWS:
-            if bad := find_invalid(rows, self.reaction_mode, self.atom_mapper):
-                raise invalid_input_error(bad, self.atom_mapper, PREDICT_ADVICE)
+            if bad := find_invalid(rows, self.graphizer_.reaction_mode, self.graphizer_.atom_mapper):
+                raise invalid_input_error(bad, self.graphizer_.atom_mapper, PREDICT_ADVICE)
         graphizer = self._graphizer(errors="ignore")
         for start in range(0, len(rows), CHUNK_ROWS):
             graphs = graphizer.transform(rows[start : start + CHUNK_ROWS])
             bad = {start + row: item for row, item in graphizer.invalid_rows_.items()}
             if bad and errors == "raise":  # one chunk, or the atom mapper's failures
-                raise invalid_input_error(bad, self.atom_mapper, PREDICT_ADVICE)
+                raise invalid_input_error(bad, self.graphizer_.atom_mapper, PREDICT_ADVICE)
             yield start, graphs, bad
             del graphs  # before the next chunk is made: memory holds one chunk, not two
 
@@ -579,6 +592,8 @@ class GraphClassifier(
         super().__setstate__(state)
         if "net_" not in state:
             return
+        if "graphizer_" not in state:  # saved before the fit kept its featuriser: its parameters say it
+            self.graphizer_ = self._featurizer_of_params()
         # skorch moves a CUDA-trained net to the CPU where CUDA is missing; "auto" also takes a
         # GPU where the model is loaded (e.g. a screening worker), whatever it was trained on
         device = resolve_device("auto") if self.device == "auto" else str(self.net_.device)

@@ -82,6 +82,10 @@ _SHARED_PARAMETERS_DOC = """\
 _SHARED_ATTRIBUTES_DOC = """\
     classes_ : ndarray
         Class labels, in the order of ``predict_proba``'s columns.
+    graphizer_ : SmilesGraphizer
+        The featuriser of the fit (from ``reaction_mode``, ``atom_mapper``, ``encoder`` and
+        ``fingerprint``): ``predict`` makes its graphs, and checks graphs given, with it, so
+        setting those parameters after ``fit`` changes nothing until the next ``fit``.
     n_node_features_ : int
         Node features per atom (74).
     feature_schema_ : int

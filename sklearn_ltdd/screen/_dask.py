@@ -35,14 +35,16 @@ def _invalid(
 def _check(frame: dd.DataFrame, smiles_column: str, model: GraphClassifier) -> None:
     """Name every bad row of the frame, by its row number in the whole frame, or return."""
     meta = {"partition": "int64", "position": "int64", "value": object, "reason": object}
-    bad = frame[smiles_column].map_partitions(_invalid, model.reaction_mode, model.atom_mapper, meta=meta)
+    bad = frame[smiles_column].map_partitions(
+        _invalid, model.graphizer_.reaction_mode, model.graphizer_.atom_mapper, meta=meta
+    )
     bad = bad.compute()
     if len(bad):
         starts = np.concatenate([[0], np.cumsum(frame.map_partitions(len).compute())])
         rows = starts[bad["partition"].to_numpy()] + bad["position"].to_numpy()
         items = zip(bad["value"], bad["reason"], strict=True)
         raise invalid_input_error(
-            dict(zip(rows.tolist(), items, strict=True)), model.atom_mapper, SCREEN_ADVICE
+            dict(zip(rows.tolist(), items, strict=True)), model.graphizer_.atom_mapper, SCREEN_ADVICE
         )
 
 

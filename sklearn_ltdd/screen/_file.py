@@ -255,10 +255,10 @@ def screen_file(
         with closing(_chunks(source, [smiles_column], chunk_rows, skip)) as chunks:
             for frame in chunks:
                 smiles = frame[smiles_column].to_numpy(dtype=object)
-                found = find_invalid(smiles, model.reaction_mode, model.atom_mapper)
+                found = find_invalid(smiles, model.graphizer_.reaction_mode, model.graphizer_.atom_mapper)
                 bad |= {int(frame.index[row]): item for row, item in found.items()}
         if bad:
-            raise invalid_input_error(bad, model.atom_mapper, SCREEN_ADVICE)
+            raise invalid_input_error(bad, model.graphizer_.atom_mapper, SCREEN_ADVICE)
     state.resume()
     write = _write_parquet if _is_parquet(destination) else _write_csv
     total = _parquet_file(source).metadata.num_rows if _is_parquet(source) else None

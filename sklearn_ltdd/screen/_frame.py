@@ -169,14 +169,18 @@ def score_frame(
     keep = check_columns(list(frame.columns), smiles_column, keep, model, "the frame")
     if errors == "raise":
         smiles = frame[smiles_column].to_numpy(dtype=object)
-        _raise_if_bad(find_invalid(smiles, model.reaction_mode, model.atom_mapper), frame.index, model)
+        _raise_if_bad(
+            find_invalid(smiles, model.graphizer_.reaction_mode, model.graphizer_.atom_mapper),
+            frame.index,
+            model,
+        )
     return scores_of(frame, model, smiles_column, keep, errors)
 
 
 def _raise_if_bad(bad: dict, index: pd.Index, model: GraphClassifier) -> None:
     if bad:  # named by the frame's labels, not by position
         raise invalid_input_error(
-            {index[row]: item for row, item in bad.items()}, model.atom_mapper, SCREEN_ADVICE
+            {index[row]: item for row, item in bad.items()}, model.graphizer_.atom_mapper, SCREEN_ADVICE
         )
 
 
