@@ -222,6 +222,34 @@ def test_a_mapper_maps_once_per_reaction_and_the_cache_outlives_the_process(tmp_
     assert len(mapper.asked) == 2
 
 
+def test_an_edited_mapper_of_the_same_name_maps_afresh(tmp_path, monkeypatch):
+    """The cache knows a callable by its code (and, in this process, by itself), not its name."""
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    plain = strip_maps(AMIDE)
+    swapped = {"1": "2", "2": "1"}  # the same reaction with two map numbers exchanged in the products
+    reactants, products = AMIDE.split(">>")
+    other = reactants + ">>" + re.sub(r":([12])\]", lambda m: f":{swapped[m.group(1)]}]", products)
+
+    def mapper(reactions):
+        return [AMIDE for _ in reactions]
+
+    graphizer = SmilesGraphizer(reaction_mode="cgr", atom_mapper=mapper, memory=str(tmp_path))
+    first = graphizer.fit_transform([plain]).batch().x
+
+    def mapper(reactions):  # redefined, as in a notebook cell, with other maps
+        return [other for _ in reactions]
+
+    edited = graphizer.set_params(atom_mapper=mapper).fit_transform([plain]).batch().x
+    assert torch.equal(edited, SmilesGraphizer(reaction_mode="cgr").fit_transform([other]).batch().x)
+    assert not torch.equal(edited, first)
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})  # a new process: the disk cache answers
+    assert torch.equal(graphizer.fit_transform([plain]).batch().x, edited)
+    # two closures of one code are told apart in this process
+    make = [(lambda answer: lambda reactions: [answer for _ in reactions])(m) for m in (AMIDE, other)]
+    xs = [SmilesGraphizer(reaction_mode="cgr", atom_mapper=f).fit_transform([plain]).batch().x for f in make]
+    assert torch.equal(xs[0], first) and torch.equal(xs[1], edited)
+
+
 def test_reactions_the_mapper_fails_on_are_reported_not_dropped(monkeypatch):
     monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
     plain = [strip_maps(r) for r in (AMIDE, DEPROTECTION)]

@@ -17,7 +17,6 @@ from sklearn.base import (
     ClassifierMixin,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
-    clone,
 )
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
@@ -171,7 +170,8 @@ class GraphClassifier(
     def _graphizer(self, errors: str = "raise") -> SmilesGraphizer:
         """A fresh copy of the fit's featuriser: predict makes the graphs the network was trained on,
         whatever parameters were set after fit."""
-        return clone(self.graphizer_).set_params(errors=errors)
+        # not clone(): its deep copy would make a mapper object a new one, unknown to the map cache
+        return SmilesGraphizer(**{**self.graphizer_.get_params(), "errors": errors})
 
     def _graphs(self, X: object) -> GraphStore | GraphStorePair:
         """SMILES → graphs, or graphs passed through (e.g. from a SmilesGraphizer in a Pipeline),

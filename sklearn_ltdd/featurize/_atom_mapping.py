@@ -2,11 +2,15 @@
 
 ``"rxnmapper"`` is Schwaller et al.'s attention-guided mapper (the ``reactions`` extra). Its wheel
 ships the model weights, so it maps offline. Maps are cached per reaction SMILES: in this
-process, and across processes in an SQLite file when a cache folder is given.
+process, and across processes in an SQLite file when a cache folder is given. The cache knows a
+mapper by its name and version, or a callable by its name and code: an edited or redefined
+function never gets the maps of its earlier version.
 """
 
 from __future__ import annotations
 
+import hashlib
+import marshal
 import re
 import sqlite3
 import warnings
@@ -29,6 +33,7 @@ ATOM_MAPPERS = ("rxnmapper",)
 _MAPPED = re.compile(r":\d+\]")
 _BATCH = 16  # rxnmapper's own default batch size
 _IN_PROCESS: dict[tuple[str, str], str] = {}
+_CALLABLES: dict[int, Callable] = {}  # keeps every callable whose id is in a key alive (ids unique)
 
 
 @cache
@@ -53,11 +58,21 @@ def _rxnmapper() -> tuple[str, Callable[[list[str]], list[str]]]:
     return f"rxnmapper-{version('rxnmapper')}", map_batch
 
 
-def _mapper(atom_mapper: str | Callable) -> tuple[str, Callable[[list[str]], list[str]]]:
-    if callable(atom_mapper):
-        name = getattr(atom_mapper, "__qualname__", type(atom_mapper).__qualname__)
-        return f"{atom_mapper.__module__}.{name}", atom_mapper
-    return _rxnmapper()
+def _mapper(atom_mapper: str | Callable) -> tuple[str, str | None, Callable[[list[str]], list[str]]]:
+    """The mapper's name (for messages), its key on disk (None: not cached there) and the mapper."""
+    if not callable(atom_mapper):
+        name, map_batch = _rxnmapper()
+        return name, name, map_batch
+    name = getattr(atom_mapper, "__qualname__", type(atom_mapper).__qualname__)
+    name = f"{getattr(atom_mapper, '__module__', type(atom_mapper).__module__)}.{name}"
+    # the code, not the name alone: a function edited in a notebook keeps its name. Without
+    # code to read (a partial, a builtin) it is cached in this process only.
+    function = getattr(atom_mapper, "__func__", atom_mapper)  # a bound method's function
+    if not hasattr(function, "__code__"):  # an object: its class's __call__
+        function = type(function).__call__
+    code = getattr(function, "__code__", None)
+    disk_key = None if code is None else f"{name}@{hashlib.sha256(marshal.dumps(code)).hexdigest()[:16]}"
+    return name, disk_key, atom_mapper
 
 
 class _DiskCache:
@@ -117,12 +132,15 @@ def map_reactions(
         rows = [i for i, r in enumerate(out) if needs_mapping(r)]
     if not rows:
         return out, {}
-    name, map_batch = _mapper(atom_mapper)
+    name, disk_key, map_batch = _mapper(atom_mapper)
+    # in this process a callable is known by its identity too: closures of one code map differently
+    key = disk_key if not callable(atom_mapper) else f"{disk_key or name}#{id(atom_mapper)}"
+    _CALLABLES[id(atom_mapper)] = atom_mapper
     # a partly mapped reaction is mapped afresh: its numbers could clash with the mapper's
     query = {i: _MAPPED.sub("]", ">>".join(reaction_parts(out[i].strip())[::2])) for i in rows}
-    known = {q: _IN_PROCESS[name, q] for q in query.values() if (name, q) in _IN_PROCESS}
-    disk = _DiskCache(cache_folder)
-    known |= disk.get(name, [q for q in set(query.values()) if q not in known])
+    known = {q: _IN_PROCESS[key, q] for q in query.values() if (key, q) in _IN_PROCESS}
+    disk = _DiskCache(cache_folder if disk_key else None)
+    known |= disk.get(disk_key, [q for q in set(query.values()) if q not in known])
     todo = sorted({q for q in query.values() if q not in known})
     mapped: dict[str, str | Exception] = {}
     for start in range(0, len(todo), _BATCH):
@@ -132,8 +150,8 @@ def map_reactions(
         except Exception:  # see _map_one_by_one
             mapped.update(_map_one_by_one(map_batch, batch))
     found = {q: m for q, m in mapped.items() if isinstance(m, str)}
-    _IN_PROCESS.update(((name, q), m) for q, m in found.items())
-    disk.put(name, found)
+    _IN_PROCESS.update(((key, q), m) for q, m in found.items())
+    disk.put(disk_key, found)
     known |= found
     failed: dict[int, tuple[object, str]] = {}
     for i, q in query.items():
