@@ -61,6 +61,7 @@ def test_benchmark_runs_resumes_and_writes_tables(tmp_path, capsys):
         ("fp_lr", 1),
     ]
     assert all(0 <= r["BA"] <= 1 and 0 <= r["BA_tail"] <= 1 and r["seconds"] > 0 for r in runs)
+    assert all(r["reaction_mode"] is None and r["warmup"] is None for r in runs)  # molecules; no schedule
     for r in runs:  # graphs/s counts the graphs trained on: each epoch every training graph but
         if r["method"] == "fp_lr":  # a last batch of one, which BatchNorm cannot train on
             assert r["graphs_per_s"] is None
@@ -71,10 +72,31 @@ def test_benchmark_runs_resumes_and_writes_tables(tmp_path, capsys):
     assert "| fp_lr | – | 2 |" in table and "| ce | 2 | 2 |" in table
     printed = capsys.readouterr().out
     assert "seed 1 fp_lr: BA" in printed
-    main(argv)  # everything is there already: nothing re-runs
+    main(argv)  # everything is there already: nothing re-runs, and it says so
     assert (out / "solubility-random.jsonl").read_text().splitlines() == lines
+    assert "4 of these runs are there already" in capsys.readouterr().out
     with pytest.raises(ValueError, match="unknown methods"):
         run_benchmark("solubility", methods=["svm"], out_dir=out)
+    with pytest.raises(ValueError, match="applies to the reaction data sets"):
+        run_benchmark("solubility", methods=["fp_lr"], reaction_mode="pair", out_dir=out)
+    with pytest.raises(ValueError, match=r"warm-up is 10 epochs: .*--epochs 11"):
+        run_benchmark("solubility", methods=["ce", "defaults"], epochs=3, out_dir=out)
+
+
+def test_a_rerun_with_another_schedule_is_refused_not_skipped(tmp_path):
+    from sklearn_ltdd.benchmark._run import _done
+
+    log = tmp_path / "hiv-standard.jsonl"
+    old = {"method": "ltdd", "seed": 0, "epochs": 30}  # written before the schedule was recorded
+    log.write_text(json.dumps(old) + "\n" + json.dumps({**old, "seed": 1, "warmup": 2, "update_every": 1}))
+    paper = {"warmup": 1, "update_every": 1}  # 30 epochs: the paper's 10 of 300
+    with pytest.raises(ValueError, match=r"with \{'warmup': 2, 'update_every': 1\}, not"):
+        _done(log, ["ltdd"], 30, paper)
+    log.write_text(json.dumps(old) + "\n")
+    assert _done(log, ["ltdd", "ce"], 30, paper) == {("ltdd", 0)}
+    assert _done(log, ["ltdd"], 60, paper) == set()  # other epochs: runs of their own
+    with pytest.raises(ValueError, match="another folder"):
+        _done(log, ["ltdd"], 30, {"warmup": 3, "update_every": 1})
 
 
 def test_every_benchmark_variant_is_a_valid_classifier_configuration():

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..classifier import BASELINE_LOSSES, PAPER_PROTOCOL
+from ..classifier import BASELINE_LOSSES, PAPER_PROTOCOL, SubclusterSchedule
 from ..datasets import load_hiv, load_sbap, load_solubility, load_uspto50k
 from ..featurize._cgr import CGR_MODES
 from ..metrics import balanced_accuracy_score, balanced_f1_score, long_tail_report
@@ -176,7 +176,7 @@ def _fit_predict(method, features, y, train, valid, test, seed, args):
         model.fit(X[train], y[train])
         seconds = time.perf_counter() - start
         return model.predict_proba(X[valid]), model.predict_proba(X[test]), model.classes_, seconds, {}
-    from ..classifier import BaselineClassifier, LTDDClassifier, SubclusterSchedule
+    from ..classifier import BaselineClassifier, LTDDClassifier
     from ..classifier._decision import adjust
 
     graphs = features.graphs()
@@ -224,7 +224,9 @@ def run_benchmark(
 
     Each finished run is appended at once to ``<out_dir>/<dataset>-<split>.jsonl`` (with
     ``-<reaction_mode>`` before the suffix for reaction modes other than ``pair``); runs already
-    there (same method, seed, epochs) are skipped, so an interrupted benchmark resumes. The
+    there (same method, seed, epochs, warm-up and re-clustering interval) are skipped, and said
+    to be, so an interrupted benchmark resumes; a file holding a method's runs of other
+    settings is refused, so that one table never averages two protocols. The
     summary table goes to ``.md`` and ``.csv`` beside it. The CGR modes read USPTO-50k's
     reactions as mapped by rxnmapper. Warm-up and re-clustering interval
     default to the paper's 10/300 of the epochs, at least 1.
@@ -232,17 +234,28 @@ def run_benchmark(
     unknown = sorted(set(methods) - set(METHODS))
     if unknown:
         raise ValueError(f"unknown methods {unknown}; choose from {list(METHODS)}.")
+    if reaction_mode is not None and dataset not in REACTION_DATASETS:
+        raise ValueError(
+            f"reaction_mode={reaction_mode!r} applies to the reaction data sets {sorted(REACTION_DATASETS)} "
+            f"only; {dataset!r} holds molecules."
+        )
     if reaction_mode is None and dataset in REACTION_DATASETS:
         reaction_mode = "pair"
-    paper_fraction = max(1, round(epochs / 30))  # the paper's 10 of 300 epochs
+    package_warmup = SubclusterSchedule().warmup_epochs
+    package_rows = [m for m in methods if m in VARIANTS and VARIANTS[m][0] == "ltdd" and VARIANTS[m][2]]
+    if package_rows and epochs <= package_warmup:
+        raise ValueError(
+            f"{package_rows} keep the package's schedule, whose warm-up is {package_warmup} epochs: "
+            f"give more epochs than that (--epochs {package_warmup + 1} or more)."
+        )
     args = {"epochs": epochs, "device": device, "verbose": verbose, "n_jobs": n_jobs,
-            "warmup": paper_fraction if warmup is None else warmup,
-            "update_every": paper_fraction if update_every is None else update_every}  # fmt: skip
+            "warmup": _paper_interval(epochs) if warmup is None else warmup,
+            "update_every": _paper_interval(epochs) if update_every is None else update_every}  # fmt: skip
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stem = result_stem(dataset, split, reaction_mode)
     log = out / f"{stem}.jsonl"
-    done = {(r["method"], r["seed"], r["epochs"]) for r in _read(log)}
+    done = _done(log, methods, epochs, args)
     smiles, y = _load(dataset, data_home, mapped=reaction_mode in CGR_MODES)
     features = _Features(smiles, reaction_mode, n_jobs)
     binary = len(np.unique(y)) == 2
@@ -250,13 +263,15 @@ def run_benchmark(
         train, valid, test = imdrug_split(y, split, random_state=seed)
         for method in methods:
             run_epochs = None if method.startswith("fp_") else epochs
-            if (method, seed, run_epochs) in done:
+            if (method, seed) in done:
                 continue
             p_valid, p_test, classes, seconds, facts = _fit_predict(
                 method, features, y, train, valid, test, seed, args
             )
+            fingerprint_mode = "difference-fp" if reaction_mode else None
             row = {"dataset": dataset, "split": split, "method": method, "seed": seed, "epochs": run_epochs,
-                   "reaction_mode": reaction_mode if not method.startswith("fp_") else "difference-fp",
+                   **_schedule(method, args),
+                   "reaction_mode": reaction_mode if not method.startswith("fp_") else fingerprint_mode,
                    "n_train": len(train), "n_valid": len(valid), "n_test": len(test),
                    "seconds": seconds, "graphs_per_s": None, **facts, "machine": _machine()}  # fmt: skip
             row.update(_scores(y[test], classes[p_test.argmax(axis=1)], y[train], ""))
@@ -278,6 +293,42 @@ def run_benchmark(
     table.to_csv(out / f"{stem}.csv")
     (out / f"{stem}.md").write_text(_markdown(table, dataset, split, reaction_mode))
     return runs
+
+
+def _paper_interval(epochs: int | None) -> int:
+    """The paper's warm-up and re-clustering interval: 10 of its 300 epochs, at least 1."""
+    return max(1, round((epochs or 0) / 30))
+
+
+def _schedule(method: str, args: dict) -> dict:
+    """The warm-up and re-clustering interval of a run: ``args``' for the paper-protocol LTDD rows,
+    None where the row's schedule is the package's or it has none."""
+    kind, _, package_schedule = VARIANTS.get(method, (method, None, True))
+    if kind != "ltdd" or package_schedule:
+        return {"warmup": None, "update_every": None}
+    return {"warmup": args["warmup"], "update_every": args["update_every"]}
+
+
+def _done(log: Path, methods: Sequence[str], epochs: int, args: dict) -> set[tuple[str, int]]:
+    """(method, seed) of the runs ``log`` holds with these settings; refuses other settings."""
+    done = set()
+    paper = {"warmup": _paper_interval(epochs), "update_every": _paper_interval(epochs)}
+    for row in _read(log):
+        method = row["method"]
+        if method not in methods or row["epochs"] != (None if method.startswith("fp_") else epochs):
+            continue  # runs of other epochs are rows of their own in the table
+        asked = _schedule(method, args)
+        # rows written before the schedule was recorded used the paper's interval
+        recorded = {k: row.get(k, v) for k, v in _schedule(method, paper).items()}
+        if recorded != asked:
+            raise ValueError(
+                f"{log} holds {method} runs of {epochs} epochs with {recorded}, not {asked}; write runs "
+                "of other settings to another folder (--out), so that one table does not mix them."
+            )
+        done.add((method, row["seed"]))
+    if done:
+        print(f"{log}: {len(done)} of these runs are there already; they are not run again.", flush=True)
+    return done
 
 
 def result_stem(dataset: str, split: str, reaction_mode: str | None) -> str:
