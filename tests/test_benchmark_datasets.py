@@ -123,6 +123,15 @@ def test_sbap_returns_proteins(tmp_path):
 def test_missing_file_says_how_to_get_it(tmp_path):
     with pytest.raises(FileNotFoundError, match="download=True"):
         load_hiv(data_home=tmp_path)
+    with pytest.raises(ValueError, match="mapping must be None or 'rxnmapper', got 'schneider'"):
+        load_uspto50k(data_home=tmp_path, mapping="schneider")
+
+
+def test_labels_are_whole_numbers_or_kept_as_written(tmp_path):
+    path = write(tmp_path / "lab.csv", "smiles,HIV_active\nCCO,0.7\nCCN,1.5\nCCC,0\n")
+    assert load_hiv(path=path).target.tolist() == ["0.7", "1.5", "0"]  # as written, not 0, 1, 0
+    write(path, "smiles,HIV_active\nCCO,1.0\nCCN,0\n")
+    assert load_hiv(path=path).target.tolist() == [1, 0]
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -154,7 +163,7 @@ def test_download_checks_the_checksum(tmp_path, server):
     home = tmp_path / "home"
     with pytest.raises(OSError, match="checksum mismatch"):
         fetch_file(remote_for(url, "0" * 64), home, download=True)
-    assert not any((home / "hiv").iterdir())  # nothing half-written is left behind
+    assert not (home / "hiv").exists()  # nothing half-written is left behind, not even the folder
     path = fetch_file(remote_for(url, good), home, download=True)
     assert path.read_text() == HIV_CSV
     source.write_text("changed")  # cached: not downloaded again
@@ -169,6 +178,14 @@ def test_load_hiv_downloads_over_http(tmp_path, server, monkeypatch):
     with pytest.warns(UserWarning) as record:
         data = load_hiv(data_home=tmp_path / "home", download=True)
     assert len(data.data) == 5 and "cannot be parsed" in str(record[0].message)
+
+
+def test_a_failed_download_says_where_to_put_the_file(tmp_path, server):
+    _, url = server  # the server has no HIV.csv: 404
+    home = tmp_path / "home"
+    with pytest.warns(UserWarning, match="Retry"), pytest.raises(OSError, match=r"could not download .*copy"):
+        fetch_file(remote_for(url, None), home, download=True)
+    assert not (home / "hiv").exists()
 
 
 def test_unknown_checksum_warns_with_the_digest(tmp_path, server):

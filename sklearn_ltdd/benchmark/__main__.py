@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="graph mode for reaction data sets (default pair; cgr reads the mapped "
                              "reactions)")  # fmt: skip
     parser.add_argument("--data-home", default=None, help="folder with hiv/, uspto50k/, sbap/")
+    parser.add_argument("--download", action="store_true", help="fetch a missing data file first")
     parser.add_argument("--out", default="results/benchmark", help="where JSON lines and tables go")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--n-jobs", type=int, default=1)
@@ -44,8 +45,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     run_benchmark(args.dataset, split=args.split, seeds=args.seeds, methods=args.methods, epochs=args.epochs,
                   warmup=args.warmup, update_every=args.update_every, reaction_mode=args.reaction_mode,
-                  data_home=args.data_home, out_dir=args.out, device=args.device, n_jobs=args.n_jobs,
-                  verbose=args.verbose)  # fmt: skip
+                  data_home=args.data_home, download=args.download, out_dir=args.out, device=args.device,
+                  n_jobs=args.n_jobs, verbose=args.verbose)  # fmt: skip
     print((Path(args.out) / f"{result_stem(args.dataset, args.split, args.reaction_mode)}.md").read_text())
 
 

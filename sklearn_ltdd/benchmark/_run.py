@@ -64,21 +64,24 @@ MIN_TEMPLATE_COUNT = {"uspto50k_template": 20, "uspto50k_template_tail": 10}
 HIV_LT50 = (10_000, 200)
 
 
-def _load(dataset: str, data_home: str | None, mapped: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def _load(
+    dataset: str, data_home: str | None, mapped: bool = False, download: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Inputs and labels; ``mapped``: reactions atom-mapped by rxnmapper, for the CGR modes."""
+    where = {"data_home": data_home, "download": download}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # invalid rows are reported below instead
         if dataset == "hiv":
-            bunch = load_hiv(data_home=data_home)
+            bunch = load_hiv(**where)
         elif dataset == "uspto50k":
-            bunch = load_uspto50k(data_home=data_home, mapping="rxnmapper" if mapped else None)
+            bunch = load_uspto50k(**where, mapping="rxnmapper" if mapped else None)
         elif dataset in MIN_TEMPLATE_COUNT:
-            frame = load_uspto50k(data_home=data_home, as_frame=True).frame
+            frame = load_uspto50k(**where, as_frame=True).frame
             return _template_task(frame, MIN_TEMPLATE_COUNT[dataset])
         elif dataset == "hiv_lt50":
-            return _hiv_lt50(*_load("hiv", data_home))
+            return _hiv_lt50(*_load("hiv", data_home, download=download))
         elif dataset == "sbap":
-            bunch = load_sbap(data_home=data_home)
+            bunch = load_sbap(**where)
         elif dataset == "solubility":
             data = load_solubility()
             return data.data, data.target
@@ -215,6 +218,7 @@ def run_benchmark(
     update_every: int | None = None,
     reaction_mode: str | None = None,
     data_home: str | None = None,
+    download: bool = False,
     out_dir: str | os.PathLike = "results/benchmark",
     device: str = "auto",
     n_jobs: int = 1,
@@ -227,7 +231,8 @@ def run_benchmark(
     there (same method, seed, epochs, warm-up and re-clustering interval) are skipped, and said
     to be, so an interrupted benchmark resumes; a file holding a method's runs of other
     settings is refused, so that one table never averages two protocols. The
-    summary table goes to ``.md`` and ``.csv`` beside it. The CGR modes read USPTO-50k's
+    summary table goes to ``.md`` and ``.csv`` beside it. ``download`` fetches a missing data
+    file (checked against its sha256) into ``data_home``. The CGR modes read USPTO-50k's
     reactions as mapped by rxnmapper. Warm-up and re-clustering interval
     default to the paper's 10/300 of the epochs, at least 1.
     """
@@ -256,7 +261,7 @@ def run_benchmark(
     stem = result_stem(dataset, split, reaction_mode)
     log = out / f"{stem}.jsonl"
     done = _done(log, methods, epochs, args)
-    smiles, y = _load(dataset, data_home, mapped=reaction_mode in CGR_MODES)
+    smiles, y = _load(dataset, data_home, mapped=reaction_mode in CGR_MODES, download=download)
     features = _Features(smiles, reaction_mode, n_jobs)
     binary = len(np.unique(y)) == 2
     for seed in seeds:

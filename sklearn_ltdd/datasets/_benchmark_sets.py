@@ -123,11 +123,15 @@ def _report(
 
 
 def _labels(values: pd.Series, path: Path) -> np.ndarray:
-    """Integer labels when every label is an integer (as in all three sets), else the strings."""
+    """Integer labels when every label is a whole number (as in all three sets), else the labels as
+    they are written (0.7 is not the class 0)."""
     try:
-        return values.astype(float).astype(np.int64).to_numpy()
+        numbers = values.astype(float).to_numpy()
     except ValueError:
         return values.to_numpy(dtype=object)
+    if not np.array_equal(numbers, np.round(numbers)):
+        return values.astype(str).to_numpy(dtype=object)
+    return numbers.astype(np.int64)
 
 
 def _bunch(name, data, target, path, frame, return_X_y, as_frame, reaction=False, **extra):
@@ -230,6 +234,8 @@ def load_uspto50k(
     >>> from sklearn_ltdd.datasets import load_uspto50k
     >>> reactions, y = load_uspto50k(data_home="~/data", return_X_y=True)  # doctest: +SKIP
     """
+    if mapping not in (None, "rxnmapper"):
+        raise ValueError(f"mapping must be None or 'rxnmapper', got {mapping!r}.")
     path = Path(path) if path else fetch_file(REMOTE_FILES["uspto50k"], data_home, download=download)
     frame = read_table(path)
     label_col = _column(frame, _USPTO_LABEL, "class", path)

@@ -66,20 +66,26 @@ def fetch_file(
         )
     if not download:
         raise FileNotFoundError(
-            f"{target} not found. Pass download=True to fetch it from {remote.url}, or place the file there "
-            "(data_home= or $SKLEARN_LTDD_DATA choose the folder)."
+            f"{target} not found. Pass download=True (the benchmark command: --download) to fetch it from "
+            f"{remote.url}, or place the file there (data_home= or $SKLEARN_LTDD_DATA choose the folder)."
         )
+    made_folder = not target.parent.exists()
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         path = _sklearn_fetch_file(remote.url, folder=target.parent, local_filename=remote.filename,
                                    sha256=remote.sha256)  # fmt: skip
-    except OSError as error:
+    except OSError as error:  # URLError and HTTPError are OSErrors
+        if made_folder and not any(target.parent.iterdir()):
+            target.parent.rmdir()
         if remote.sha256 is not None and "checksum" in str(error):
             raise OSError(
                 f"checksum mismatch for {remote.url}: expected sha256 {remote.sha256}. "
                 "The file was not kept; the source may have changed."
             ) from error
-        raise
+        raise OSError(
+            f"could not download {remote.url} ({error}); without a connection, copy the file to "
+            f"{target} (data_home= or $SKLEARN_LTDD_DATA choose the folder)."
+        ) from error
     if remote.sha256 is None:
         warnings.warn(
             f"{remote.filename} has no published checksum; downloaded file sha256={sha256_of(path)}.",
