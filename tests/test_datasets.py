@@ -140,6 +140,11 @@ def test_make_long_tailed_class_order_and_errors():
         make_long_tailed(y, 5, class_order=[2, 1])
     with pytest.raises(ValueError, match="imbalance_ratio must be a finite number >= 1"):
         make_long_tailed(y, 0.5)
+    with pytest.raises(ValueError, match="imbalance_ratio must be a finite number >= 1, got '10'"):
+        make_long_tailed(y, "10")
+    for counts in ([-5, 3], [], [0, 4]):
+        with pytest.raises(ValueError, match="one positive count per class"):
+            long_tailed_class_sizes(counts, 2)
     with pytest.raises(ValueError, match="empty"):
         make_long_tailed([], 5)
     with pytest.raises(ValueError, match=r"y has 2 missing labels \(None, NaN or NA\) at rows \[2, 4\]"):

@@ -97,6 +97,8 @@ def test_errors():
         imdrug_split([0] * 99 + [1], "standard", random_state=0)
     with pytest.raises(ValueError, match="y is empty"):
         imdrug_split([])
+    with pytest.raises(ValueError, match=r"y has 10 missing labels .* rows \[1, 3, 5"):
+        imdrug_split(np.array(["a", None] * 10, dtype=object))
 
 
 def test_cv_splitter_in_cross_val_score():

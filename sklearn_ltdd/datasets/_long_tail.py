@@ -42,12 +42,16 @@ def long_tailed_class_sizes(class_counts: ArrayLike, imbalance_ratio: float) -> 
     [400, 126, 40]
     """
     counts = np.asarray(class_counts, dtype=np.int64)
+    if counts.ndim != 1 or counts.size == 0 or (counts < 1).any():
+        raise ValueError(f"class_counts must be one positive count per class, got {counts.tolist()}.")
     return _class_sizes(counts, imbalance_ratio, [f"at position {i}" for i in range(counts.size)])
 
 
 def _class_sizes(counts: np.ndarray, imbalance_ratio: float, names: list[str]) -> np.ndarray:
     """The sizes of :func:`long_tailed_class_sizes`; a class left empty raises, named by ``names``."""
-    if not (np.isfinite(imbalance_ratio) and imbalance_ratio >= 1):
+    if not isinstance(imbalance_ratio, int | float | np.number) or not (
+        np.isfinite(imbalance_ratio) and imbalance_ratio >= 1
+    ):
         raise ValueError(f"imbalance_ratio must be a finite number >= 1, got {imbalance_ratio!r}.")
     if counts.size == 1:
         return counts.copy()

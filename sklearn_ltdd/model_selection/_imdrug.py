@@ -10,6 +10,8 @@ from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import column_or_1d
 
+from .._labels import check_no_missing_labels
+
 __all__ = ["ImDrugSplit", "imdrug_split"]
 
 SPLITS = ("random", "standard")
@@ -87,6 +89,7 @@ def imdrug_split(
     """
     if kind not in SPLITS:
         raise ValueError(f"kind must be one of {SPLITS}, got {kind!r}.")
+    check_no_missing_labels(y, "y", "give every sample a class before splitting.")
     y = column_or_1d(y, warn=False)
     if len(y) == 0:
         raise ValueError("y is empty; a split needs at least one sample per part.")
