@@ -243,6 +243,9 @@ def test_molecule_in_reaction_mode_is_an_error():
         SmilesGraphizer(reaction_mode="pair").fit_transform([UNMAPPED, "CCO"])
     with pytest.raises(InvalidSmilesError, match="without reactants or without products"):
         SmilesGraphizer(reaction_mode="reaction").fit_transform([">>CCO"])
+    for mode in ("cgr", "cgr_product"):  # the mode asked for is the one named
+        with pytest.raises(InvalidSmilesError, match=rf"\(reaction_mode='{mode}'\)"):
+            SmilesGraphizer(reaction_mode=mode).fit_transform(["CCO"])
 
 
 def test_store_indexing_pickle_and_device():

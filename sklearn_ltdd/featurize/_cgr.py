@@ -21,6 +21,7 @@ the low map numbers mark the reaction centre.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 import numpy as np
 from rdkit import Chem
@@ -149,9 +150,10 @@ def condense(
     return reactant_side, product_side, [(*ends, *r, *p) for ends, (r, p) in bonds.items()]
 
 
-def parse_cgr(value: str) -> tuple[tuple | None, str]:
-    """The CGR of one reaction SMILES (see :func:`condense`), or None and the reason it is bad."""
-    smiles, reason = _split_input(value, "cgr")
+def parse_cgr(value: str, reaction_mode: str = "cgr") -> tuple[tuple | None, str]:
+    """The CGR of one reaction SMILES (see :func:`condense`), or None and the reason it is bad
+    (``reaction_mode``, one of the CGR modes, is named in it)."""
+    smiles, reason = _split_input(value, reaction_mode)
     if smiles is None:
         return None, reason
     parsed = [parse_mapped(s) for s in smiles]
@@ -183,7 +185,7 @@ def featurize_cgr_chunk(
     n_nodes = np.zeros(len(values), dtype=np.int64)
     n_bonds = np.zeros(len(values), dtype=np.int64)
     bad: dict[int, tuple[object, str]] = {}
-    for row, cgr in parse_rows(values, parse_cgr, bad):
+    for row, cgr in parse_rows(values, partial(parse_cgr, reaction_mode=reaction_mode), bad):
         if cgr is None:
             continue
         reactant_side.extend(cgr[0])

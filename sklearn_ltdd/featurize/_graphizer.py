@@ -105,7 +105,11 @@ def find_invalid(
     maps are not bad here: the mapper maps them in ``transform``, which names the rows it fails on.
     """
     bad: dict[int, tuple[object, str]] = {}
-    parse = parse_cgr if reaction_mode in CGR_MODES else partial(parse_row, reaction_mode)
+    parse = (
+        partial(parse_cgr, reaction_mode=reaction_mode)
+        if reaction_mode in CGR_MODES
+        else partial(parse_row, reaction_mode)
+    )
     deque(parse_rows(values, parse, bad), maxlen=0)  # only the verdicts are kept
     if atom_mapper is not None:
         bad = {row: item for row, item in bad.items() if not item[1].startswith(NOT_MAPPED)}
