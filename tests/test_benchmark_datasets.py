@@ -48,6 +48,13 @@ def test_imdrug_tab_format(tmp_path):
     path = write(tmp_path / "hiv.tab", "Drug_ID\tDrug\tY\nd1\tCCO\t0\nd2\tc1ccccc1\t1\n")
     smiles, y = load_hiv(path=path, return_X_y=True)
     assert smiles.tolist() == ["CCO", "c1ccccc1"] and y.tolist() == [0, 1]
+    smiles, y = load_hiv(path=path, return_X_y=True, as_frame=True)  # as load_solubility does
+    assert (smiles.name, y.name, smiles.tolist(), y.tolist()) == (
+        "smiles",
+        "target",
+        ["CCO", "c1ccccc1"],
+        [0, 1],
+    )
 
 
 def test_malformed_rows_are_named(tmp_path):
@@ -118,6 +125,11 @@ def test_sbap_returns_proteins(tmp_path):
         smiles.tolist() == ["CCO", "CCN"] and proteins.tolist() == ["MKVL", "MKAA"] and y.tolist() == [0, 1]
     )
     assert load_sbap(data_home=tmp_path).proteins.tolist() == ["MKVL", "MKAA"]
+    assert [s.name for s in load_sbap(data_home=tmp_path, return_X_y=True, as_frame=True)] == [
+        "smiles",
+        "protein",
+        "target",
+    ]
 
 
 def test_missing_file_says_how_to_get_it(tmp_path):

@@ -392,6 +392,9 @@ def test_embeddings_have_feature_names():
     assert names.tolist() == [f"ltddclassifier{i}" for i in range(2 * 16)]  # graph, then fingerprint
     frame = clf.set_output(transform="pandas").transform(X_SMALL[:3])
     assert isinstance(frame, pd.DataFrame) and frame.columns.tolist() == names.tolist()
+    # in a Pipeline after a SmilesGraphizer, whose 74 node-feature names it is handed
+    pipe = make_pipeline(SmilesGraphizer(), LTDDClassifier(**FAST)).fit(X_SMALL, Y_SMALL)
+    assert pipe.get_feature_names_out().tolist() == names.tolist()
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")

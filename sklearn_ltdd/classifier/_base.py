@@ -570,6 +570,14 @@ class GraphClassifier(
         embed = self.net_.embed_dataset
         return self._infer(X, lambda dataset: embed(dataset).cpu().numpy(), self._n_features_out)[0]
 
+    def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
+        """Names of :meth:`transform`'s columns: the class name in lower case and a number.
+
+        ``input_features`` is accepted and not read: a Pipeline passes the names of the
+        graphizer's node features, which the embedding's columns do not derive from.
+        """
+        return super().get_feature_names_out()
+
     def _check_known(self, y: np.ndarray) -> None:
         unknown = sorted(set(np.unique(y).tolist()) - set(self.classes_.tolist()), key=str)
         if unknown:

@@ -134,10 +134,15 @@ def _labels(values: pd.Series, path: Path) -> np.ndarray:
     return numbers.astype(np.int64)
 
 
+def _as_series(arrays: dict[str, np.ndarray], frame: pd.DataFrame, as_frame: bool) -> tuple:
+    """``return_X_y``'s arrays, or with ``as_frame`` pandas Series named as given, on the frame's index."""
+    return tuple(pd.Series(a, index=frame.index, name=n) if as_frame else a for n, a in arrays.items())
+
+
 def _bunch(name, data, target, path, frame, return_X_y, as_frame, reaction=False, **extra):
     invalid, duplicates = _report(data, path, reaction)
     if return_X_y:
-        return data, target
+        return _as_series({"reaction" if reaction else "smiles": data, "target": target}, frame, as_frame)
     return Bunch(
         data=data,
         target=target,
@@ -173,7 +178,8 @@ def load_hiv(
     return_X_y : bool, default=False
         Return ``(smiles, y)``.
     as_frame : bool, default=False
-        Keep the whole table in the Bunch's ``frame``.
+        Keep the whole table in the Bunch's ``frame``; with ``return_X_y`` the data and target
+        are a Series each.
 
     Returns
     -------
@@ -313,5 +319,5 @@ def load_sbap(
     target = _labels(frame[columns[2]], path)
     if return_X_y:
         _report(smiles, path, reaction=False)
-        return smiles, proteins, target
+        return _as_series({"smiles": smiles, "protein": proteins, "target": target}, frame, as_frame)
     return _bunch("SBAP", smiles, target, path, frame, False, as_frame, proteins=proteins)
