@@ -261,6 +261,12 @@ def test_reactions_the_mapper_fails_on_are_reported_not_dropped(monkeypatch):
         graphizer.fit_transform(plain)
     graphs = graphizer.set_params(errors="ignore").fit_transform(plain)
     assert graphs.valid_mask.tolist() == [True, False] and len(graphs) == 2
+    # a row the mapper maps wrongly is named as the user gave it, with what the mapper made of it
+    wrong = DictMapper({plain[0]: "C>>[Xe:1]"})
+    with pytest.raises(UnmappedReactionError) as error:
+        SmilesGraphizer(reaction_mode="cgr", atom_mapper=wrong).fit_transform([plain[0]])
+    assert error.value.bad_rows[0][0] == plain[0]
+    assert error.value.bad_rows[0][1].endswith("as the atom mapper mapped it: 'C>>[Xe:1]'")
 
 
 def test_rxnmapper_maps_reactions_as_a_chemist_would(monkeypatch):

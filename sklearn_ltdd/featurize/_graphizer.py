@@ -274,7 +274,7 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         values = check_smiles(X)
         unique, codes = _deduplicate(values)
         memory = check_memory(self.memory)
-        failed = {}
+        failed, given = {}, unique
         if self.atom_mapper is not None:
             unique, failed = map_reactions(unique, self.atom_mapper, memory.location)
         # molecules, and reactant / product pairs, are fingerprinted from the graphs' own parse
@@ -292,7 +292,13 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
             bad = unreadable | bad  # the graph's reason, where it has one
         valid = np.ones(len(unique), dtype=bool)
         valid[list(bad)] = False
-        bad_rows = {int(r): bad[codes[r]] for r in np.flatnonzero(~valid[codes])}
+        # each bad row named by what the user gave, and by what the mapper made of it, if anything
+        bad_rows = {}
+        for row in np.flatnonzero(~valid[codes]):
+            before, after, reason = given[codes[row]], unique[codes[row]], bad[codes[row]][1]
+            if before is not after and before != after:
+                reason = f"{reason}; as the atom mapper mapped it: {after!r}"
+            bad_rows[int(row)] = (before, reason)
         if bad_rows and self.errors == "raise":
             raise invalid_input_error(bad_rows, self.atom_mapper)
         recipe = GraphRecipe(self.reaction_mode, bool(self.bond_features), self.fingerprint)
