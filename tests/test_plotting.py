@@ -1,5 +1,6 @@
 import sys
 
+import numpy as np
 import pytest
 
 matplotlib = pytest.importorskip("matplotlib", reason="the plotting extra (matplotlib) is not installed")
@@ -48,6 +49,20 @@ def test_embedding_one_scatter_per_class_plus_centres(models):
     assert len(ax.collections) == 3
     with pytest.raises(ValueError, match="pca"):
         plot_embedding(ltdd, X, Y, method="umap")
+
+
+def test_many_classes_get_distinct_colours_and_a_legend_beside_the_plot(models):
+    ltdd, _ = models
+    labels = np.array([f"T{i:02d}" for i in range(30)])[np.arange(len(X)) % 30]
+    ax = plot_embedding(ltdd, X, labels, subclusters=False)
+    assert len({tuple(c.get_facecolor()[0][:3]) for c in ax.collections}) == 30  # tab20 repeated
+    ax.figure.canvas.draw()
+    assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1
+
+
+def test_no_model_to_plot_is_an_error():
+    with pytest.raises(ValueError, match="models is empty"):
+        plot_class_accuracy({}, X, Y, Y)
 
 
 def test_weights_lines_per_class_and_subcluster_steps(models):

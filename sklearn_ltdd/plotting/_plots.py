@@ -34,8 +34,11 @@ def _axes(ax: Axes | None) -> Axes:
 def _class_colours(n: int) -> list:
     import matplotlib as mpl
 
+    if n > 20:  # a qualitative map would repeat its colours: n evenly spaced ones of a continuous map
+        cmap = mpl.colormaps["turbo"]
+        return [cmap(i / (n - 1)) for i in range(n)]
     cmap = mpl.colormaps["tab10" if n <= 10 else "tab20"]
-    return [cmap(i % cmap.N) for i in range(n)]
+    return [cmap(i) for i in range(n)]
 
 
 def plot_class_accuracy(
@@ -72,6 +75,8 @@ def plot_class_accuracy(
 
     if not isinstance(models, Mapping):
         models = {type(models).__name__: models}
+    if not models:
+        raise ValueError("models is empty; give a fitted classifier, or a dict of name → fitted classifier.")
     classes, counts = np.unique(np.asarray(y_train), return_counts=True)
     order = np.argsort(counts)[::-1]
     markers = "os^Dv<>"
@@ -156,7 +161,11 @@ def plot_embedding(
         ax.scatter(flat[len(z) :, 0], flat[len(z) :, 1], marker="X", s=60, color="black",
                    edgecolor="white", linewidth=0.8, label="sub-cluster centres")  # fmt: skip
     ax.set(title=f"Learned embedding ({method.upper()})", xticks=[], yticks=[])
-    ax.legend(fontsize=8, markerscale=1.5)
+    if len(classes) <= 10:
+        ax.legend(fontsize=8, markerscale=1.5)
+    else:  # beside the plot, in columns of 25, so that it does not cover the points
+        ax.legend(fontsize=7, markerscale=1.5, loc="upper left", bbox_to_anchor=(1.01, 1),
+                  ncol=-(-len(classes) // 25), borderaxespad=0)  # fmt: skip
     return ax
 
 
