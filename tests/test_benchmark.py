@@ -84,19 +84,24 @@ def test_benchmark_runs_resumes_and_writes_tables(tmp_path, capsys):
 
 
 def test_a_rerun_with_another_schedule_is_refused_not_skipped(tmp_path):
-    from sklearn_ltdd.benchmark._run import _done
+    from sklearn_ltdd.benchmark._run import _done, _schedule
 
     log = tmp_path / "hiv-standard.jsonl"
     old = {"method": "ltdd", "seed": 0, "epochs": 30}  # written before the schedule was recorded
     log.write_text(json.dumps(old) + "\n" + json.dumps({**old, "seed": 1, "warmup": 2, "update_every": 1}))
     paper = {"warmup": 1, "update_every": 1}  # 30 epochs: the paper's 10 of 300
     with pytest.raises(ValueError, match=r"with \{'warmup': 2, 'update_every': 1\}, not"):
-        _done(log, ["ltdd"], 30, paper)
+        _done(log, ["ltdd"], [0, 1], 30, paper)
     log.write_text(json.dumps(old) + "\n")
-    assert _done(log, ["ltdd", "ce"], 30, paper) == {("ltdd", 0)}
-    assert _done(log, ["ltdd"], 60, paper) == set()  # other epochs: runs of their own
+    assert _done(log, ["ltdd", "ce"], [0, 1], 30, paper) == {("ltdd", 0)}
+    assert _done(log, ["ltdd"], [1], 30, paper) == set()  # only the seeds asked for
+    assert _done(log, ["ltdd"], [0], 60, paper) == set()  # other epochs: runs of their own
     with pytest.raises(ValueError, match="another folder"):
-        _done(log, ["ltdd"], 30, {"warmup": 3, "update_every": 1})
+        _done(log, ["ltdd"], [0], 30, {"warmup": 3, "update_every": 1})
+    # what a row records: the paper rows' schedule, nothing for the package's or a fingerprint's
+    assert _schedule("ltdd", paper) == paper and _schedule("ltdd_fp", paper) == paper
+    none = {"warmup": None, "update_every": None}
+    assert _schedule("defaults", paper) == _schedule("ce", paper) == _schedule("fp_lr", paper) == none
 
 
 def test_every_benchmark_variant_is_a_valid_classifier_configuration():

@@ -144,6 +144,8 @@ def test_labels_are_whole_numbers_or_kept_as_written(tmp_path):
     assert load_hiv(path=path).target.tolist() == ["0.7", "1.5", "0"]  # as written, not 0, 1, 0
     write(path, "smiles,HIV_active\nCCO,1.0\nCCN,0\n")
     assert load_hiv(path=path).target.tolist() == [1, 0]
+    write(path, "smiles,HIV_active\nCCO,inf\nCCN,1e20\nCCC,1\n")  # no int64 holds them exactly
+    assert load_hiv(path=path).target.tolist() == ["inf", "1e20", "1"]
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):

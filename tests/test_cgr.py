@@ -1,5 +1,6 @@
 """The condensed graph of reaction: hand-checked graphs, map-number invariance, atom mapping."""
 
+import gc
 import re
 import sqlite3
 import sys
@@ -12,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rdkit import Chem
 from rdkit.Chem import AllChem
+from sklearn.base import clone
 
 from sklearn_ltdd import LTDDClassifier, SmilesGraphizer, SubclusterSchedule
 from sklearn_ltdd.featurize import InvalidSmilesError, UnmappedReactionError, _atom_mapping
@@ -199,27 +201,49 @@ def strip_maps(reaction: str) -> str:
     )
 
 
+ASKED: list[str] = []  # what recording_mapper was asked (a global: not part of its cache key)
+
+
+def recording_mapper(reactions: list[str]) -> list[str]:
+    ASKED.extend(reactions)
+    return [{strip_maps(r): r for r in (AMIDE, DEPROTECTION)}[r] for r in reactions]
+
+
 def test_a_mapper_maps_once_per_reaction_and_the_cache_outlives_the_process(tmp_path, monkeypatch):
     monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    monkeypatch.setattr(sys.modules[__name__], "ASKED", [])
     plain = [strip_maps(r) for r in (AMIDE, DEPROTECTION)]
-    mapper = DictMapper(dict(zip(plain, (AMIDE, DEPROTECTION), strict=True)))
-    graphizer = SmilesGraphizer(reaction_mode="cgr", atom_mapper=mapper, memory=str(tmp_path))
+    graphizer = SmilesGraphizer(reaction_mode="cgr", atom_mapper=recording_mapper, memory=str(tmp_path))
     graphs = graphizer.fit_transform([plain[0], plain[1], plain[0], ESTERIFICATION])
-    assert sorted(mapper.asked) == sorted(plain)  # a repeated row and a mapped one are not asked
+    assert sorted(ASKED) == sorted(plain)  # a repeated row and a mapped one are not asked
     expected = SmilesGraphizer(reaction_mode="cgr").fit_transform(
         [AMIDE, DEPROTECTION, AMIDE, ESTERIFICATION]
     )
     assert torch.equal(graphs.batch().x, expected.batch().x)
-    graphizer.fit_transform(plain[::-1])
-    assert len(mapper.asked) == 2  # in-process cache
+    clone(graphizer).fit_transform(plain[::-1])
+    assert len(ASKED) == 2  # in-process cache, a clone's too
     monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})  # as in a new process
     graphizer.fit_transform(plain)
-    assert len(mapper.asked) == 2  # the SQLite file beside the memory cache answered
+    assert len(ASKED) == 2  # the SQLite file beside the memory cache answered
     with sqlite3.connect(tmp_path / "sklearn_ltdd_atom_maps.sqlite") as db:
         assert db.execute("SELECT COUNT(*) FROM maps").fetchone() == (2,)
     # reagents are not sent to the mapper: "A>B>C" is asked as "A>>C"
     graphizer.fit_transform([plain[0].replace(">>", ">O>")])
-    assert len(mapper.asked) == 2
+    assert len(ASKED) == 2
+
+
+def test_a_mapper_object_is_cached_while_it_lives_in_this_process_only(tmp_path, monkeypatch):
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    plain = [strip_maps(r) for r in (AMIDE, DEPROTECTION)]
+    mapper = DictMapper(dict(zip(plain, (AMIDE, DEPROTECTION), strict=True)))
+    graphizer = SmilesGraphizer(reaction_mode="cgr", atom_mapper=mapper, memory=str(tmp_path))
+    graphizer.fit_transform(plain)
+    graphizer.fit_transform(plain[::-1])
+    assert len(mapper.asked) == 2  # its state could change its maps: known by itself, not its code
+    assert not (tmp_path / "sklearn_ltdd_atom_maps.sqlite").exists()
+    del graphizer, mapper
+    gc.collect()
+    assert _atom_mapping._IN_PROCESS == {}  # its maps went with it: no leak, no id reused
 
 
 def test_an_edited_mapper_of_the_same_name_maps_afresh(tmp_path, monkeypatch):
@@ -280,7 +304,8 @@ def test_rxnmapper_maps_reactions_as_a_chemist_would(monkeypatch):
     by_hand = SmilesGraphizer(reaction_mode="cgr", bond_features=True).fit_transform([AMIDE, DEPROTECTION])
     for mapped, expected in zip(graphs.to_data_list(), by_hand.to_data_list(), strict=True):
         assert torch.equal(mapped.x, expected.x) and torch.equal(mapped.edge_index, expected.edge_index)
-    assert len(_atom_mapping._IN_PROCESS) == 2  # the next fit maps nothing
+    (maps,) = _atom_mapping._IN_PROCESS.values()
+    assert len(maps) == 2  # the next fit maps nothing
 
 
 def mapped_reaction(template: str, reactants: list[str]) -> str:

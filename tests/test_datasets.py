@@ -142,6 +142,8 @@ def test_make_long_tailed_class_order_and_errors():
         make_long_tailed(y, 0.5)
     with pytest.raises(ValueError, match="imbalance_ratio must be a finite number >= 1, got '10'"):
         make_long_tailed(y, "10")
+    with pytest.raises(ValueError, match="got True"):
+        make_long_tailed(y, True)
     for counts in ([-5, 3], [], [0, 4]):
         with pytest.raises(ValueError, match="one positive count per class"):
             long_tailed_class_sizes(counts, 2)

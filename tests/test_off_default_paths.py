@@ -16,7 +16,7 @@ from sklearn_ltdd.classifier._averaging import ema_decay
 from sklearn_ltdd.classifier._data import GraphDataset
 from sklearn_ltdd.classifier._phases import Phase, Phases
 from sklearn_ltdd.datasets import load_solubility, make_long_tailed
-from sklearn_ltdd.featurize import GraphStore, GraphStorePair
+from sklearn_ltdd.featurize import GraphStore, GraphStorePair, InvalidSmilesError
 from sklearn_ltdd.nn.losses import _long_tail as lt
 from sklearn_ltdd.nn.losses._criteria import InfluenceBalancedLoss
 
@@ -246,6 +246,11 @@ def test_predict_featurises_as_the_fit_did_whatever_is_set_after():
         fitted_with = {name: clf.get_params()[name] for name in changed}
         np.testing.assert_array_equal(clf.set_params(**changed).predict_proba(X[80:100]), expected)
         clf.set_params(**fitted_with)
+    # a refit that fails keeps the model it had, featuriser included
+    with pytest.raises(InvalidSmilesError):
+        clf.set_params(fingerprint=None).fit(["C1CC", *X[:79]], Y[:80])
+    np.testing.assert_array_equal(clf.predict_proba(X[80:100]), expected)
+    clf.set_params(fingerprint="morgan")
     # a model saved before the fit kept its featuriser: its parameters say how it featurises
     state = clf.__getstate__()
     del state["graphizer_"]

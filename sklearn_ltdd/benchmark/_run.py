@@ -260,7 +260,7 @@ def run_benchmark(
     out.mkdir(parents=True, exist_ok=True)
     stem = result_stem(dataset, split, reaction_mode)
     log = out / f"{stem}.jsonl"
-    done = _done(log, methods, epochs, args)
+    done = _done(log, methods, seeds, epochs, args)
     smiles, y = _load(dataset, data_home, mapped=reaction_mode in CGR_MODES, download=download)
     features = _Features(smiles, reaction_mode, n_jobs)
     binary = len(np.unique(y)) == 2
@@ -314,8 +314,11 @@ def _schedule(method: str, args: dict) -> dict:
     return {"warmup": args["warmup"], "update_every": args["update_every"]}
 
 
-def _done(log: Path, methods: Sequence[str], epochs: int, args: dict) -> set[tuple[str, int]]:
-    """(method, seed) of the runs ``log`` holds with these settings; refuses other settings."""
+def _done(
+    log: Path, methods: Sequence[str], seeds: Sequence[int], epochs: int, args: dict
+) -> set[tuple[str, int]]:
+    """(method, seed) of the runs asked for that ``log`` holds with these settings; refuses a
+    method's runs of other settings."""
     done = set()
     paper = {"warmup": _paper_interval(epochs), "update_every": _paper_interval(epochs)}
     for row in _read(log):
@@ -330,7 +333,8 @@ def _done(log: Path, methods: Sequence[str], epochs: int, args: dict) -> set[tup
                 f"{log} holds {method} runs of {epochs} epochs with {recorded}, not {asked}; write runs "
                 "of other settings to another folder (--out), so that one table does not mix them."
             )
-        done.add((method, row["seed"]))
+        if row["seed"] in seeds:
+            done.add((method, row["seed"]))
     if done:
         print(f"{log}: {len(done)} of these runs are there already; they are not run again.", flush=True)
     return done

@@ -167,23 +167,24 @@ class GraphClassifier(
             fingerprint=self.fingerprint,
         )
 
-    def _graphizer(self, errors: str = "raise") -> SmilesGraphizer:
-        """A fresh copy of the fit's featuriser: predict makes the graphs the network was trained on,
-        whatever parameters were set after fit."""
+    def _graphizer(self, errors: str = "raise", made: SmilesGraphizer | None = None) -> SmilesGraphizer:
+        """A fresh copy of the fit's featuriser (or of ``made``): predict makes the graphs the network
+        was trained on, whatever parameters were set after fit."""
+        made = self.graphizer_ if made is None else made
         # not clone(): its deep copy would make a mapper object a new one, unknown to the map cache
-        return SmilesGraphizer(**{**self.graphizer_.get_params(), "errors": errors})
+        return SmilesGraphizer(**{**made.get_params(deep=False), "errors": errors})
 
-    def _graphs(self, X: object) -> GraphStore | GraphStorePair:
+    def _graphs(self, X: object, made: SmilesGraphizer | None = None) -> GraphStore | GraphStorePair:
         """SMILES → graphs, or graphs passed through (e.g. from a SmilesGraphizer in a Pipeline),
-        checked against the fit's featuriser."""
-        made = self.graphizer_
+        checked against the fit's featuriser (or ``made``, the one a fit in progress uses)."""
+        made = self.graphizer_ if made is None else made
         if isinstance(X, GraphStore | GraphStorePair):
             graphs = X
             # the recipe tells graphs of one shape apart ("products" from "reaction", old features);
             # the bond features and fingerprint the model reads are checked on the data below
             check_graphs_match(graphs, reaction_mode=made.reaction_mode)
         else:
-            graphs = self._graphizer().fit_transform(X)
+            graphs = self._graphizer(made=made).fit_transform(X)
         if not graphs.valid_mask.all():
             bad = np.flatnonzero(~graphs.valid_mask)
             raise InvalidSmilesError(
@@ -263,8 +264,9 @@ class GraphClassifier(
                 "and no validation_data were given; set early_stopping=None to train all max_epochs, "
                 "or keep a hold-out (validation_fraction > 0, or fit(..., validation_data=(X, y)))."
             )
-        self.graphizer_ = self._featurizer_of_params()
-        graphs = self._graphs(X)
+        # kept as graphizer_ only once the network is: a fit that fails leaves the model as it was
+        made = self._featurizer_of_params()
+        graphs = self._graphs(X, made)
         y = self._check_labels(y, len(graphs))
         self._encoder = LabelEncoder().fit(y)
         self.classes_ = self._encoder.classes_
@@ -282,7 +284,7 @@ class GraphClassifier(
         seed = None if self.random_state is None else int(rng.randint(2**31 - 1))
 
         if validation_data is not None:
-            valid_graphs = self._graphs(validation_data[0])
+            valid_graphs = self._graphs(validation_data[0], made)
             valid_y = self._check_labels(validation_data[1], len(valid_graphs))
             self._check_known(valid_y)
             train_idx, valid = np.arange(len(y)), GraphDataset(valid_graphs, self._encoder.transform(valid_y))
@@ -317,6 +319,7 @@ class GraphClassifier(
 
         with tempfile.TemporaryDirectory(prefix="sklearn-ltdd-") as checkpoint_dir, seeded_torch(seed):
             self.net_ = self._build_net(graphs, train, visits, valid, seed, checkpoint_dir)
+            self.graphizer_ = made
             self.net_.fit(train, None)
             # (a DataLoader draws its seed from torch's global generator, so inside the fork)
             self.logit_adjustment_ = self._choose_tau(valid)

@@ -129,7 +129,10 @@ def _labels(values: pd.Series, path: Path) -> np.ndarray:
         numbers = values.astype(float).to_numpy()
     except ValueError:
         return values.to_numpy(dtype=object)
-    if not np.array_equal(numbers, np.round(numbers)):
+    # whole numbers an int64 holds exactly; anything else (0.7, inf, 1e20) stays as written
+    if not (np.isfinite(numbers).all() and np.array_equal(numbers, np.round(numbers))) or (
+        np.abs(numbers).max(initial=0) >= 2**53
+    ):
         return values.astype(str).to_numpy(dtype=object)
     return numbers.astype(np.int64)
 

@@ -7,6 +7,7 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.error import URLError
 
 from sklearn.datasets import fetch_file as _sklearn_fetch_file
 
@@ -74,7 +75,7 @@ def fetch_file(
     try:
         path = _sklearn_fetch_file(remote.url, folder=target.parent, local_filename=remote.filename,
                                    sha256=remote.sha256)  # fmt: skip
-    except OSError as error:  # URLError and HTTPError are OSErrors
+    except OSError as error:
         if made_folder and not any(target.parent.iterdir()):
             target.parent.rmdir()
         if remote.sha256 is not None and "checksum" in str(error):
@@ -82,6 +83,8 @@ def fetch_file(
                 f"checksum mismatch for {remote.url}: expected sha256 {remote.sha256}. "
                 "The file was not kept; the source may have changed."
             ) from error
+        if not isinstance(error, URLError):  # a full disk or a folder we may not write in: as it is
+            raise
         raise OSError(
             f"could not download {remote.url} ({error}); without a connection, copy the file to "
             f"{target} (data_home= or $SKLEARN_LTDD_DATA choose the folder)."

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.utils import check_random_state
@@ -49,8 +51,10 @@ def long_tailed_class_sizes(class_counts: ArrayLike, imbalance_ratio: float) -> 
 
 def _class_sizes(counts: np.ndarray, imbalance_ratio: float, names: list[str]) -> np.ndarray:
     """The sizes of :func:`long_tailed_class_sizes`; a class left empty raises, named by ``names``."""
-    if not isinstance(imbalance_ratio, int | float | np.number) or not (
-        np.isfinite(imbalance_ratio) and imbalance_ratio >= 1
+    if (
+        isinstance(imbalance_ratio, bool)
+        or not isinstance(imbalance_ratio, Real)
+        or not (np.isfinite(imbalance_ratio) and imbalance_ratio >= 1)
     ):
         raise ValueError(f"imbalance_ratio must be a finite number >= 1, got {imbalance_ratio!r}.")
     if counts.size == 1:

@@ -2,24 +2,26 @@
 
 ``"rxnmapper"`` is Schwaller et al.'s attention-guided mapper (the ``reactions`` extra). Its wheel
 ships the model weights, so it maps offline. Maps are cached per reaction SMILES: in this
-process, and across processes in an SQLite file when a cache folder is given. The cache knows a
-mapper by its name and version, or a callable by its name and code: an edited or redefined
-function never gets the maps of its earlier version.
+process, and across processes in an SQLite file when a cache folder is given. The cache knows
+``"rxnmapper"`` by its version, a function by its code, defaults and closure (so an edited or
+redefined function never gets the maps of its earlier version), and any other callable by
+identity, in this process only.
 """
 
 from __future__ import annotations
 
-import hashlib
-import marshal
 import re
 import sqlite3
+import types
 import warnings
+import weakref
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from functools import cache
 from importlib.metadata import version
 from pathlib import Path
 
+import joblib
 import numpy as np
 from rdkit import rdBase
 
@@ -32,8 +34,7 @@ ATOM_MAPPERS = ("rxnmapper",)
 
 _MAPPED = re.compile(r":\d+\]")
 _BATCH = 16  # rxnmapper's own default batch size
-_IN_PROCESS: dict[tuple[str, str], str] = {}
-_CALLABLES: dict[int, Callable] = {}  # keeps every callable whose id is in a key alive (ids unique)
+_IN_PROCESS: dict[str, dict[str, str]] = {}  # mapper key -> {reaction: mapped}
 
 
 @cache
@@ -58,21 +59,40 @@ def _rxnmapper() -> tuple[str, Callable[[list[str]], list[str]]]:
     return f"rxnmapper-{version('rxnmapper')}", map_batch
 
 
-def _mapper(atom_mapper: str | Callable) -> tuple[str, str | None, Callable[[list[str]], list[str]]]:
-    """The mapper's name (for messages), its key on disk (None: not cached there) and the mapper."""
+def _code_parts(code: types.CodeType) -> tuple:
+    """What a code object computes, without where it was written (file and line numbers change
+    with every notebook kernel and every edit above the function)."""
+    consts = tuple(_code_parts(c) if isinstance(c, types.CodeType) else c for c in code.co_consts)
+    return (code.co_code, code.co_names, code.co_varnames, code.co_freevars, code.co_argcount,
+            code.co_kwonlyargcount, code.co_flags, consts)  # fmt: skip
+
+
+def _mapper(atom_mapper: str | Callable) -> tuple[str, str | None, bool, Callable[[list[str]], list[str]]]:
+    """The mapper's name (for messages), its cache key (None: not cached), whether the key holds
+    across processes (the SQLite cache), and the mapper."""
     if not callable(atom_mapper):
         name, map_batch = _rxnmapper()
-        return name, name, map_batch
-    name = getattr(atom_mapper, "__qualname__", type(atom_mapper).__qualname__)
-    name = f"{getattr(atom_mapper, '__module__', type(atom_mapper).__module__)}.{name}"
-    # the code, not the name alone: a function edited in a notebook keeps its name. Without
-    # code to read (a partial, a builtin) it is cached in this process only.
-    function = getattr(atom_mapper, "__func__", atom_mapper)  # a bound method's function
-    if not hasattr(function, "__code__"):  # an object: its class's __call__
-        function = type(function).__call__
-    code = getattr(function, "__code__", None)
-    disk_key = None if code is None else f"{name}@{hashlib.sha256(marshal.dumps(code)).hexdigest()[:16]}"
-    return name, disk_key, atom_mapper
+        return name, name, True, map_batch
+    module = getattr(atom_mapper, "__module__", None) or type(atom_mapper).__module__
+    name = f"{module}.{getattr(atom_mapper, '__qualname__', type(atom_mapper).__qualname__)}"
+    if isinstance(atom_mapper, types.FunctionType):
+        # globals and the helpers it calls are not read: a change there needs another memory folder
+        try:
+            cells = tuple(cell.cell_contents for cell in atom_mapper.__closure__ or ())
+            parts = (_code_parts(atom_mapper.__code__), atom_mapper.__defaults__, atom_mapper.__kwdefaults__)
+            return name, f"{name}@{joblib.hash((*parts, cells))}", True, atom_mapper
+        except Exception:  # a closure over what cannot be pickled, or an empty cell: not cached
+            return name, None, False, atom_mapper
+    # an object (or a method, a partial): its state may change what it returns, and hashing it
+    # (a model, say) at every call would cost more than mapping again; its maps live as long as it
+    key = f"{name}#{id(atom_mapper)}"
+    if key not in _IN_PROCESS:
+        try:  # its maps go with it, before its id can be another object's
+            weakref.finalize(atom_mapper, _IN_PROCESS.pop, key, None)
+        except TypeError:  # it cannot be weakly referenced: not cached
+            return name, None, False, atom_mapper
+        _IN_PROCESS[key] = {}
+    return name, key, False, atom_mapper
 
 
 class _DiskCache:
@@ -132,15 +152,13 @@ def map_reactions(
         rows = [i for i, r in enumerate(out) if needs_mapping(r)]
     if not rows:
         return out, {}
-    name, disk_key, map_batch = _mapper(atom_mapper)
-    # in this process a callable is known by its identity too: closures of one code map differently
-    key = disk_key if not callable(atom_mapper) else f"{disk_key or name}#{id(atom_mapper)}"
-    _CALLABLES[id(atom_mapper)] = atom_mapper
+    name, key, lasting, map_batch = _mapper(atom_mapper)
     # a partly mapped reaction is mapped afresh: its numbers could clash with the mapper's
     query = {i: _MAPPED.sub("]", ">>".join(reaction_parts(out[i].strip())[::2])) for i in rows}
-    known = {q: _IN_PROCESS[key, q] for q in query.values() if (key, q) in _IN_PROCESS}
-    disk = _DiskCache(cache_folder if disk_key else None)
-    known |= disk.get(disk_key, [q for q in set(query.values()) if q not in known])
+    in_process = {} if key is None else _IN_PROCESS.setdefault(key, {})
+    known = {q: in_process[q] for q in query.values() if q in in_process}
+    disk = _DiskCache(cache_folder if lasting else None)
+    known |= disk.get(key, [q for q in set(query.values()) if q not in known])
     todo = sorted({q for q in query.values() if q not in known})
     mapped: dict[str, str | Exception] = {}
     for start in range(0, len(todo), _BATCH):
@@ -150,8 +168,8 @@ def map_reactions(
         except Exception:  # see _map_one_by_one
             mapped.update(_map_one_by_one(map_batch, batch))
     found = {q: m for q, m in mapped.items() if isinstance(m, str)}
-    _IN_PROCESS.update(((key, q), m) for q, m in found.items())
-    disk.put(disk_key, found)
+    in_process.update(found)
+    disk.put(key, found)
     known |= found
     failed: dict[int, tuple[object, str]] = {}
     for i, q in query.items():

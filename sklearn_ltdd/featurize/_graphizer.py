@@ -173,11 +173,11 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         ``"rxnmapper"``: Schwaller et al.'s mapper, offline
         (``pip install 'sklearn-ltdd[reactions]'``). A callable takes a list of
         ``reactants>>products`` SMILES and returns them mapped. Maps are cached per reaction
-        in this process, and on disk beside ``memory``'s cache when given; on disk a callable is
-        known by its name and code (an edited function maps afresh), so mappers of one code
-        that map differently (closures, objects with other settings) need other ``memory``
-        folders. Rows the mapper fails on raise, named with the mapper's error
-        (``errors="raise"``).
+        in this process, and on disk beside ``memory``'s cache when given. A function is known
+        by its code, defaults and closure, so an edited one maps afresh (a change only to the
+        globals or helpers it reads needs another ``memory`` folder); another callable (an
+        object, a method) by its identity, in this process only. Rows the mapper fails on
+        raise, named with the mapper's error (``errors="raise"``).
     fingerprint : {"morgan", None}, default="morgan"
         Also store a 2048-bit radius-2 Morgan fingerprint per row (the store's and its batches'
         ``fingerprint``), which :class:`LTDDClassifier`'s default fusion reads; None stores
