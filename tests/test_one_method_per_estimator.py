@@ -105,17 +105,22 @@ def test_no_parameter_is_inert(name, reference):
     assert differs, f"{name}={CHANGES[name]!r} changed nothing the fit learned or showed"
 
 
+def graphs_of(clf, X):
+    """The graphs a fit of ``clf`` would make of X (with the featuriser its parameters ask for)."""
+    return clf._graphs(X, clf._featurizer_of_params())
+
+
 def test_the_reaction_parameters_change_the_graphs():
     reactions = ["CC(=O)O.OCC>>CC(=O)OCC", "CCO>>CC=O", "c1ccccc1.BrBr>>Brc1ccccc1", "CC=C.[H][H]>>CCC"]
-    products = LTDDClassifier(reaction_mode="products")._graphs(reactions)
-    whole = LTDDClassifier(reaction_mode="reaction")._graphs(reactions)
+    products = graphs_of(LTDDClassifier(reaction_mode="products"), reactions)
+    whole = graphs_of(LTDDClassifier(reaction_mode="reaction"), reactions)
     assert products.x.shape[0] < whole.x.shape[0]  # the reactants' atoms too
     with pytest.raises(UnmappedReactionError):
-        LTDDClassifier(reaction_mode="cgr")._graphs([PLAIN_AMIDE])
-    mapped = LTDDClassifier(reaction_mode="cgr", atom_mapper=lambda rows: [AMIDE] * len(rows))._graphs(
-        [PLAIN_AMIDE]
+        graphs_of(LTDDClassifier(reaction_mode="cgr"), [PLAIN_AMIDE])
+    mapped = graphs_of(
+        LTDDClassifier(reaction_mode="cgr", atom_mapper=lambda rows: [AMIDE] * len(rows)), [PLAIN_AMIDE]
     )
-    assert torch.equal(mapped.x, LTDDClassifier(reaction_mode="cgr")._graphs([AMIDE]).x)
+    assert torch.equal(mapped.x, graphs_of(LTDDClassifier(reaction_mode="cgr"), [AMIDE]).x)
 
 
 def test_the_device_is_where_the_model_is_or_a_clear_error():
