@@ -12,12 +12,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from numpy.typing import ArrayLike
-from sklearn.base import (
-    BaseEstimator,
-    ClassifierMixin,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-)
+from sklearn.base import BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
@@ -455,16 +450,26 @@ class GraphClassifier(
                 yield start, rows[start : start + CHUNK_ROWS], {}
             return
         if errors == "raise" and len(rows) > CHUNK_ROWS:
-            if bad := find_invalid(rows, self.graphizer_.reaction_mode, self.graphizer_.atom_mapper):
-                raise invalid_input_error(bad, self.graphizer_.atom_mapper, PREDICT_ADVICE)
+            if bad := self._find_invalid(rows):
+                raise self._invalid_input_error(bad)
         graphizer = self._graphizer(errors="ignore")
         for start in range(0, len(rows), CHUNK_ROWS):
             graphs = graphizer.transform(rows[start : start + CHUNK_ROWS])
             bad = {start + row: item for row, item in graphizer.invalid_rows_.items()}
             if bad and errors == "raise":  # one chunk, or the atom mapper's failures
-                raise invalid_input_error(bad, self.graphizer_.atom_mapper, PREDICT_ADVICE)
+                raise self._invalid_input_error(bad)
             yield start, graphs, bad
             del graphs  # before the next chunk is made: memory holds one chunk, not two
+
+    def _find_invalid(self, rows: np.ndarray) -> dict[int, tuple[object, str]]:
+        """The rows the fit's featuriser would reject, found by parsing alone (:func:`find_invalid`)."""
+        return find_invalid(rows, self.graphizer_.reaction_mode, self.graphizer_.atom_mapper)
+
+    def _invalid_input_error(
+        self, bad: dict[int, tuple[object, str]], advice: str = PREDICT_ADVICE
+    ) -> InvalidSmilesError:
+        """The error naming rows that inference cannot read, with advice for the call that met them."""
+        return invalid_input_error(bad, self.graphizer_.atom_mapper, advice)
 
     def _infer(
         self,

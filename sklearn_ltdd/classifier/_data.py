@@ -43,7 +43,7 @@ class GraphDataset(Dataset):
 
     def to(self, device: str | torch.device) -> GraphDataset:
         """The same dataset with its graphs, labels and weights on ``device``."""
-        return GraphDataset(self.graphs.to(device), self.y.to(device), self.sample_weight.to(device))
+        return GraphDataset(self.graphs.to(device), self.y, self.sample_weight)  # they follow the graphs
 
     def batch(self, index: np.ndarray | torch.Tensor) -> tuple[object, dict[str, torch.Tensor]]:
         """The graphs at ``index`` (a PyG Batch, or a pair) and their targets, on the dataset's device."""

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..classifier._base import GraphClassifier
-from ..featurize._graphizer import find_invalid, invalid_input_error
+from ..featurize._graphizer import find_invalid
 from ._frame import SCREEN_ADVICE, check_columns, check_errors, check_model, scores_of
 
 if TYPE_CHECKING:
@@ -43,9 +43,7 @@ def _check(frame: dd.DataFrame, smiles_column: str, model: GraphClassifier) -> N
         starts = np.concatenate([[0], np.cumsum(frame.map_partitions(len).compute())])
         rows = starts[bad["partition"].to_numpy()] + bad["position"].to_numpy()
         items = zip(bad["value"], bad["reason"], strict=True)
-        raise invalid_input_error(
-            dict(zip(rows.tolist(), items, strict=True)), model.graphizer_.atom_mapper, SCREEN_ADVICE
-        )
+        raise model._invalid_input_error(dict(zip(rows.tolist(), items, strict=True)), SCREEN_ADVICE)
 
 
 def screen_dask(

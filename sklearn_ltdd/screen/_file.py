@@ -15,7 +15,6 @@ import torch
 from tqdm.auto import tqdm
 
 from ..classifier._base import GraphClassifier
-from ..featurize._graphizer import find_invalid, invalid_input_error
 from ._frame import SCREEN_ADVICE, check_columns, check_errors, check_model, score_columns, scores_of
 
 __all__ = ["screen_file"]
@@ -255,10 +254,9 @@ def screen_file(
         with closing(_chunks(source, [smiles_column], chunk_rows, skip)) as chunks:
             for frame in chunks:
                 smiles = frame[smiles_column].to_numpy(dtype=object)
-                found = find_invalid(smiles, model.graphizer_.reaction_mode, model.graphizer_.atom_mapper)
-                bad |= {int(frame.index[row]): item for row, item in found.items()}
+                bad |= {int(frame.index[row]): item for row, item in model._find_invalid(smiles).items()}
         if bad:
-            raise invalid_input_error(bad, model.graphizer_.atom_mapper, SCREEN_ADVICE)
+            raise model._invalid_input_error(bad, SCREEN_ADVICE)
     state.resume()
     write = _write_parquet if _is_parquet(destination) else _write_csv
     total = _parquet_file(source).metadata.num_rows if _is_parquet(source) else None

@@ -11,7 +11,6 @@ from sklearn.utils.validation import check_is_fitted
 from ..classifier._base import GraphClassifier
 from ..classifier._decision import adjusted_scores
 from ..featurize import check_smiles
-from ..featurize._graphizer import find_invalid, invalid_input_error
 
 __all__ = [
     "ERRORS",
@@ -169,19 +168,13 @@ def score_frame(
     keep = check_columns(list(frame.columns), smiles_column, keep, model, "the frame")
     if errors == "raise":
         smiles = frame[smiles_column].to_numpy(dtype=object)
-        _raise_if_bad(
-            find_invalid(smiles, model.graphizer_.reaction_mode, model.graphizer_.atom_mapper),
-            frame.index,
-            model,
-        )
+        _raise_if_bad(model._find_invalid(smiles), frame.index, model)
     return scores_of(frame, model, smiles_column, keep, errors)
 
 
 def _raise_if_bad(bad: dict, index: pd.Index, model: GraphClassifier) -> None:
     if bad:  # named by the frame's labels, not by position
-        raise invalid_input_error(
-            {index[row]: item for row, item in bad.items()}, model.graphizer_.atom_mapper, SCREEN_ADVICE
-        )
+        raise model._invalid_input_error({index[row]: item for row, item in bad.items()}, SCREEN_ADVICE)
 
 
 def scores_of(
