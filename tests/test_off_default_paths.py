@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.ensemble import BaggingClassifier
+from sklearn.exceptions import NotFittedError
 
 from sklearn_ltdd import BaselineClassifier, LTDDClassifier, SubclusterSchedule
 from sklearn_ltdd.classifier._averaging import ema_decay
@@ -230,6 +231,53 @@ def test_the_verbose_report_names_the_epoch_kept(capsys):
 def test_an_empty_hold_out_with_early_stopping_is_refused():
     with pytest.raises(ValueError, match="validation hold-out is empty"):
         LTDDClassifier(max_epochs=2, **WARMUP_1, **FAST).fit(X[:3], ["a", "b", "c"])
+
+
+def _failing_training(clf):
+    build = clf._build_net
+
+    def failing(*args):
+        net = build(*args)
+
+        def fit(*_, **__):
+            raise RuntimeError("CUDA out of memory (simulated)")
+
+        net.fit = fit
+        return net
+
+    return failing
+
+
+@pytest.mark.parametrize(
+    "refit, error",
+    [
+        (lambda clf: clf.fit(X[:40], ["z"] * 40), "only one class"),
+        (lambda clf: clf.fit(X[:40], Y[:40], validation_data=(X[40:50], ["new"] * 10)), "not seen in fit"),
+        (lambda clf: clf.set_params(hidden=8).fit(X[:40], Y[:40]), "out of memory"),
+    ],
+    ids=["one class", "unknown validation label", "training fails"],
+)
+def test_a_refit_that_fails_leaves_the_model_as_it_was(monkeypatch, refit, error):
+    clf = BaselineClassifier(max_epochs=2, **FAST, **NO_VALIDATION).fit(X[:60], Y[:60].astype(str))
+    before, expected = dict(vars(clf)), clf.predict_proba(X[80:90])
+    monkeypatch.setattr(clf, "_build_net", _failing_training(clf))
+    with pytest.raises((ValueError, RuntimeError), match=error):
+        refit(clf)
+    monkeypatch.undo()
+    clf.set_params(hidden=FAST["hidden"])
+    assert vars(clf).keys() == before.keys()
+    assert all(vars(clf)[name] is value for name, value in before.items())
+    np.testing.assert_array_equal(clf.predict_proba(X[80:90]), expected)
+    assert clf.predict(X[80:90]).dtype.kind == "U"  # the labels it was fitted on, not the failed refit's
+
+
+def test_a_first_fit_that_fails_leaves_the_model_unfitted():
+    clf = BaselineClassifier(max_epochs=2, **FAST, **NO_VALIDATION)
+    with pytest.raises(ValueError, match="only one class"):
+        clf.fit(X[:40], ["z"] * 40)
+    assert not [name for name in vars(clf) if name.endswith("_")]
+    with pytest.raises(NotFittedError):
+        clf.predict(X[:5])
 
 
 def test_a_model_fitted_on_older_features_is_refused():

@@ -162,24 +162,23 @@ class GraphClassifier(
             fingerprint=self.fingerprint,
         )
 
-    def _graphizer(self, errors: str = "raise", made: SmilesGraphizer | None = None) -> SmilesGraphizer:
-        """A fresh copy of the fit's featuriser (or of ``made``): predict makes the graphs the network
-        was trained on, whatever parameters were set after fit."""
-        made = self.graphizer_ if made is None else made
+    def _graphizer(self, errors: str = "raise") -> SmilesGraphizer:
+        """A fresh copy of the fit's featuriser: predict makes the graphs the network was trained on,
+        whatever parameters were set after fit."""
         # not clone(): its deep copy would make a mapper object a new one, unknown to the map cache
-        return SmilesGraphizer(**{**made.get_params(deep=False), "errors": errors})
+        return SmilesGraphizer(**{**self.graphizer_.get_params(deep=False), "errors": errors})
 
-    def _graphs(self, X: object, made: SmilesGraphizer | None = None) -> GraphStore | GraphStorePair:
+    def _graphs(self, X: object) -> GraphStore | GraphStorePair:
         """SMILES → graphs, or graphs passed through (e.g. from a SmilesGraphizer in a Pipeline),
-        checked against the fit's featuriser (or ``made``, the one a fit in progress uses)."""
-        made = self.graphizer_ if made is None else made
+        checked against the fit's featuriser."""
+        made = self.graphizer_
         if isinstance(X, GraphStore | GraphStorePair):
             graphs = X
             # the recipe tells graphs of one shape apart ("products" from "reaction", old features);
             # the bond features and fingerprint the model reads are checked on the data below
             check_graphs_match(graphs, reaction_mode=made.reaction_mode)
         else:
-            graphs = self._graphizer(made=made).fit_transform(X)
+            graphs = self._graphizer().fit_transform(X)
         if not graphs.valid_mask.all():
             bad = np.flatnonzero(~graphs.valid_mask)
             raise InvalidSmilesError(
@@ -239,6 +238,9 @@ class GraphClassifier(
     ) -> GraphClassifier:
         """Train on SMILES (or graphs) X with labels y.
 
+        A fit that raises (bad input, an interrupted or failed training) leaves the estimator as it
+        was: a fitted model keeps predicting as before, an unfitted one stays unfitted.
+
         Parameters
         ----------
         X : array-like of str, GraphStore or GraphStorePair
@@ -252,6 +254,17 @@ class GraphClassifier(
         -------
         self
         """
+        # a fit that fails, at any step, leaves the model as it was: a fitted model stays usable
+        # and consistent (its classes_ those of its network), an unfitted one stays unfitted
+        state = dict(self.__dict__)
+        try:
+            return self._fit(X, y, sample_weight, validation_data)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(state)
+            raise
+
+    def _fit(self, X, y, sample_weight, validation_data) -> GraphClassifier:
         self._check_method()
         if self.early_stopping is not None and validation_data is None and self.validation_fraction == 0:
             raise ValueError(
@@ -259,9 +272,8 @@ class GraphClassifier(
                 "and no validation_data were given; set early_stopping=None to train all max_epochs, "
                 "or keep a hold-out (validation_fraction > 0, or fit(..., validation_data=(X, y)))."
             )
-        # kept as graphizer_ only once the network is: a fit that fails leaves the model as it was
-        made = self._featurizer_of_params()
-        graphs = self._graphs(X, made)
+        self.graphizer_ = self._featurizer_of_params()
+        graphs = self._graphs(X)
         y = self._check_labels(y, len(graphs))
         self._encoder = LabelEncoder().fit(y)
         self.classes_ = self._encoder.classes_
@@ -279,7 +291,7 @@ class GraphClassifier(
         seed = None if self.random_state is None else int(rng.randint(2**31 - 1))
 
         if validation_data is not None:
-            valid_graphs = self._graphs(validation_data[0], made)
+            valid_graphs = self._graphs(validation_data[0])
             valid_y = self._check_labels(validation_data[1], len(valid_graphs))
             self._check_known(valid_y)
             train_idx, valid = np.arange(len(y)), GraphDataset(valid_graphs, self._encoder.transform(valid_y))
@@ -314,7 +326,6 @@ class GraphClassifier(
 
         with tempfile.TemporaryDirectory(prefix="sklearn-ltdd-") as checkpoint_dir, seeded_torch(seed):
             self.net_ = self._build_net(graphs, train, visits, valid, seed, checkpoint_dir)
-            self.graphizer_ = made
             self.net_.fit(train, None)
             # (a DataLoader draws its seed from torch's global generator, so inside the fork)
             self.logit_adjustment_ = self._choose_tau(valid)
