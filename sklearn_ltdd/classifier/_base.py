@@ -238,7 +238,7 @@ class GraphClassifier(
     ) -> GraphClassifier:
         """Train on SMILES (or graphs) X with labels y.
 
-        A fit that raises (bad input, an interrupted or failed training) leaves the estimator as it
+        A fit that raises (bad input, a training that fails) leaves the estimator as it
         was: a fitted model keeps predicting as before, an unfitted one stays unfitted.
 
         Parameters
