@@ -201,35 +201,39 @@ def strip_maps(reaction: str) -> str:
     )
 
 
-ASKED: list[str] = []  # what recording_mapper was asked (a global: not part of its cache key)
+class Asked:
+    """What recording_mapper was asked. A global value would be part of the mapper's cache key,
+    read by content; a class is read by name."""
+
+    reactions: list[str] = []
 
 
 def recording_mapper(reactions: list[str]) -> list[str]:
-    ASKED.extend(reactions)
+    Asked.reactions.extend(reactions)
     return [{strip_maps(r): r for r in (AMIDE, DEPROTECTION)}[r] for r in reactions]
 
 
 def test_a_mapper_maps_once_per_reaction_and_the_cache_outlives_the_process(tmp_path, monkeypatch):
     monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
-    monkeypatch.setattr(sys.modules[__name__], "ASKED", [])
+    monkeypatch.setattr(Asked, "reactions", [])
     plain = [strip_maps(r) for r in (AMIDE, DEPROTECTION)]
     graphizer = SmilesGraphizer(reaction_mode="cgr", atom_mapper=recording_mapper, memory=str(tmp_path))
     graphs = graphizer.fit_transform([plain[0], plain[1], plain[0], ESTERIFICATION])
-    assert sorted(ASKED) == sorted(plain)  # a repeated row and a mapped one are not asked
+    assert sorted(Asked.reactions) == sorted(plain)  # a repeated row and a mapped one are not asked
     expected = SmilesGraphizer(reaction_mode="cgr").fit_transform(
         [AMIDE, DEPROTECTION, AMIDE, ESTERIFICATION]
     )
     assert torch.equal(graphs.batch().x, expected.batch().x)
     clone(graphizer).fit_transform(plain[::-1])
-    assert len(ASKED) == 2  # in-process cache, a clone's too
+    assert len(Asked.reactions) == 2  # in-process cache, a clone's too
     monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})  # as in a new process
     graphizer.fit_transform(plain)
-    assert len(ASKED) == 2  # the SQLite file beside the memory cache answered
+    assert len(Asked.reactions) == 2  # the SQLite file beside the memory cache answered
     with sqlite3.connect(tmp_path / "sklearn_ltdd_atom_maps.sqlite") as db:
         assert db.execute("SELECT COUNT(*) FROM maps").fetchone() == (2,)
     # reagents are not sent to the mapper: "A>B>C" is asked as "A>>C"
     graphizer.fit_transform([plain[0].replace(">>", ">O>")])
-    assert len(ASKED) == 2
+    assert len(Asked.reactions) == 2
 
 
 def test_a_mapper_object_is_cached_while_it_lives_in_this_process_only(tmp_path, monkeypatch):
@@ -272,6 +276,33 @@ def test_an_edited_mapper_of_the_same_name_maps_afresh(tmp_path, monkeypatch):
     make = [(lambda answer: lambda reactions: [answer for _ in reactions])(m) for m in (AMIDE, other)]
     xs = [SmilesGraphizer(reaction_mode="cgr", atom_mapper=f).fit_transform([plain]).batch().x for f in make]
     assert torch.equal(xs[0], first) and torch.equal(xs[1], edited)
+
+
+def test_a_mapper_whose_helper_or_constant_changed_maps_afresh(tmp_path, monkeypatch):
+    """A notebook's mapper that calls a helper: editing the helper, or a constant it reads, must not
+    get the earlier maps from the disk cache in a later session."""
+    plain = strip_maps(AMIDE)
+    reactants, products = AMIDE.split(">>")
+    other = reactants + ">>" + re.sub(r":([12])\]", lambda m: f":{3 - int(m.group(1))}]", products)
+    notebook = {"__name__": "__main__", "ANSWER": AMIDE}
+    exec("def helper(reaction):\n    return ANSWER\n\n"
+         "def mapper(reactions):\n    return [helper(r) for r in reactions]\n", notebook)  # fmt: skip
+    graphizer = SmilesGraphizer(reaction_mode="cgr", atom_mapper=notebook["mapper"], memory=str(tmp_path))
+
+    def later_session():
+        monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+        return graphizer.fit_transform([plain]).batch().x
+
+    first, second = later_session(), SmilesGraphizer(reaction_mode="cgr").fit_transform([other]).batch().x
+    assert torch.equal(later_session(), first)  # unchanged: the disk cache answers
+    notebook["ANSWER"] = other  # a constant the helper reads
+    assert torch.equal(later_session(), second)
+    exec("def helper(reaction):\n    return ANSWER.replace(':2]', ':2]')\n", notebook)  # an edited helper
+    notebook["ANSWER"] = AMIDE
+    keys = {_atom_mapping._mapper(notebook["mapper"])[1]}
+    exec("def helper(reaction):\n    return ANSWER\n", notebook)  # back as it was
+    keys.add(_atom_mapping._mapper(notebook["mapper"])[1])
+    assert len(keys) == 2 and torch.equal(later_session(), first)
 
 
 def test_reactions_the_mapper_fails_on_are_reported_not_dropped(monkeypatch):

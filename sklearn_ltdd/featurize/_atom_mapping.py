@@ -3,9 +3,9 @@
 ``"rxnmapper"`` is Schwaller et al.'s attention-guided mapper (the ``reactions`` extra). Its wheel
 ships the model weights, so it maps offline. Maps are cached per reaction SMILES: in this
 process, and across processes in an SQLite file when a cache folder is given. The cache knows
-``"rxnmapper"`` by its version, a function by its code, defaults and closure (so an edited or
-redefined function never gets the maps of its earlier version), and any other callable by
-identity, in this process only.
+``"rxnmapper"`` by its version, a function by its code, defaults, closure and what it reads from
+its module (so an edited or redefined function, or an edited helper or constant it uses, never gets
+the maps of its earlier version), and any other callable by identity, in this process only.
 """
 
 from __future__ import annotations
@@ -67,6 +67,51 @@ def _code_parts(code: types.CodeType) -> tuple:
             code.co_kwonlyargcount, code.co_flags, consts)  # fmt: skip
 
 
+def _names_read(code: types.CodeType) -> set[str]:
+    """The global (and attribute) names a code object and the code nested in it read."""
+    nested = (_names_read(c) for c in code.co_consts if isinstance(c, types.CodeType))
+    return set(code.co_names).union(*nested)
+
+
+def _function_parts(function: types.FunctionType, seen: set[int]) -> tuple:
+    """What a function computes, for the cache key: its code, defaults and closure, and what it
+    reads from its module's globals (see ``_value_part``)."""
+    if id(function) in seen:  # a recursive helper
+        return ("recursion", function.__qualname__)
+    seen.add(id(function))
+    module = function.__module__
+    read = {
+        name: _value_part(function.__globals__[name], module, seen)
+        for name in sorted(_names_read(function.__code__))
+        if name in function.__globals__
+    }
+    cells = tuple(_value_part(cell.cell_contents, module, seen) for cell in function.__closure__ or ())
+    return (_code_parts(function.__code__), function.__defaults__, function.__kwdefaults__, cells, read)
+
+
+def _value_part(value: object, module: str, seen: set[int]) -> object:
+    """A value a mapper reads: a function of the mapper's own module (a notebook's helper) by what
+    it computes; a module, a class or another library's function by name and version (walking
+    a library would cost more than mapping); any other value by its content."""
+    if isinstance(value, types.FunctionType) and value.__module__ == module:
+        return _function_parts(value, seen)
+    if isinstance(value, types.ModuleType):
+        top = value.__name__.partition(".")[0]
+        return ("module", value.__name__, _version(top))
+    if isinstance(value, type) or (callable(value) and hasattr(value, "__qualname__")):
+        owner = getattr(value, "__module__", None) or ""
+        return ("by name", owner, value.__qualname__, _version(owner.partition(".")[0]))
+    return value
+
+
+@cache
+def _version(distribution: str) -> str | None:
+    try:
+        return version(distribution)
+    except Exception:  # not an installed distribution (a notebook, a local module, a builtin)
+        return None
+
+
 def _mapper(atom_mapper: str | Callable) -> tuple[str, str | None, bool, Callable[[list[str]], list[str]]]:
     """The mapper's name (for messages), its cache key (None: not cached), whether the key holds
     across processes (the SQLite cache), and the mapper."""
@@ -76,12 +121,9 @@ def _mapper(atom_mapper: str | Callable) -> tuple[str, str | None, bool, Callabl
     module = getattr(atom_mapper, "__module__", None) or type(atom_mapper).__module__
     name = f"{module}.{getattr(atom_mapper, '__qualname__', type(atom_mapper).__qualname__)}"
     if isinstance(atom_mapper, types.FunctionType):
-        # globals and the helpers it calls are not read: a change there needs another memory folder
         try:
-            cells = tuple(cell.cell_contents for cell in atom_mapper.__closure__ or ())
-            parts = (_code_parts(atom_mapper.__code__), atom_mapper.__defaults__, atom_mapper.__kwdefaults__)
-            return name, f"{name}@{joblib.hash((*parts, cells))}", True, atom_mapper
-        except Exception:  # a closure over what cannot be pickled, or an empty cell: not cached
+            return name, f"{name}@{joblib.hash(_function_parts(atom_mapper, set()))}", True, atom_mapper
+        except Exception:  # it reads what cannot be pickled, or an empty cell: not cached
             return name, None, False, atom_mapper
     # an object (or a method, a partial): its state may change what it returns, and hashing it
     # (a model, say) at every call would cost more than mapping again; its maps live as long as it
