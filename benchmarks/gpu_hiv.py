@@ -58,6 +58,7 @@ def main() -> None:
     parser.add_argument("--device", default="cuda", help="cuda (default); cpu to try the script")
     parser.add_argument("--name", default="gpu_hiv", help="results file name")
     parser.add_argument("--defaults", action="store_true", help="the package's defaults, not the paper's")
+    parser.add_argument("--cache", default=None, help="a folder where the graphs are kept between runs")
     args = parser.parse_args()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # HIV's unreadable rows, left out below
@@ -65,7 +66,8 @@ def main() -> None:
     keep = np.setdiff1d(np.arange(len(hiv.data)), list(hiv.invalid))
     smiles, y = hiv.data[keep], hiv.target[keep]
     train, valid, test = imdrug_split(y, "standard", random_state=0)
-    graphs = SmilesGraphizer(fingerprint="morgan" if args.defaults else None).fit_transform(smiles)
+    fingerprint = "morgan" if args.defaults else None
+    graphs = SmilesGraphizer(fingerprint=fingerprint, memory=args.cache, n_jobs=-1).fit_transform(smiles)
     facts: dict = {"stopped": False}
     build = _base.GraphClassifier._build_net
 

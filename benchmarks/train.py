@@ -92,7 +92,7 @@ def measure(method: str, batch_size: int = 128, compile_loss: bool = False) -> d
     paper = {"encoder": "gcn", "fingerprint": None, "ema_epochs": None, "decision": "argmax",
              "early_stopping": None}  # fmt: skip
     network = {k: v for k, v in paper.items() if k in LTDDClassifier().get_params()}
-    graphizer = SmilesGraphizer()
+    graphizer = SmilesGraphizer(n_jobs=-1)
     if "fingerprint" in graphizer.get_params():
         graphizer.set_params(fingerprint=None)
     graphs = graphizer.fit_transform(smiles)
