@@ -100,7 +100,7 @@ def test_perfect_iff_predictions_are_perfect(pairs):
 
 def test_class_only_in_predictions_is_left_out_with_a_warning():
     # class 2 never occurs in y_true: averaged over classes 0 and 1, like sklearn's BA
-    with pytest.warns(UserWarning, match=r"not in y_true: \[2\]"):
+    with pytest.warns(UserWarning, match=r"classes \[2\] are not in y_true"):
         bf1 = balanced_f1_score([0, 0, 1, 1], [0, 2, 1, 1])
     # class 0: recall 0.5, precision 0.5/0.5 = 1 -> F1 2/3; class 1: recall 1, precision 1 -> 1
     assert bf1 == pytest.approx((2 / 3 + 1) / 2)
@@ -119,11 +119,31 @@ def test_per_class_outputs_and_bad_arguments():
         balanced_f1_score([], [])
 
 
-def test_sample_weight_equals_repetition():
-    y, p = [0, 0, 1, 1, 2], [0, 1, 1, 2, 2]
-    w = [1, 3, 2, 1, 2]
+LABEL = st.integers(0, 3)
+WEIGHTED_ROWS = st.lists(st.tuples(LABEL, LABEL, st.integers(0, 3)), min_size=1, max_size=40)
+
+
+@given(WEIGHTED_ROWS.filter(lambda rows: any(w for _, _, w in rows)))
+def test_sample_weight_equals_repetition(rows):
+    """An integer weight is that many copies of the sample; a weight of 0 is no sample at all, so a
+    class whose samples all weigh 0 is absent from y_true (a perfect prediction still scores 1)."""
+    y, p, w = map(np.array, zip(*rows, strict=True))
     rep_y, rep_p = np.repeat(y, w), np.repeat(p, w)
-    assert balanced_f1_score(y, p, sample_weight=w) == pytest.approx(balanced_f1_score(rep_y, rep_p))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # classes only in y_pred: tested elsewhere
+        for metric in (balanced_accuracy_score, balanced_precision, balanced_f1_score):
+            assert metric(y, p, sample_weight=w) == pytest.approx(metric(rep_y, rep_p))
+        assert balanced_f1_score(y, y, sample_weight=w) == 1.0
+
+
+def test_negative_or_missing_weights_are_refused():
+    for metric in (balanced_accuracy_score, balanced_precision, balanced_f1_score):
+        with pytest.raises(ValueError, match=r"non-negative; row 1 is -1\.0"):
+            metric([0, 1, 1], [0, 1, 1], sample_weight=[1, -1, 1])
+        with pytest.raises(ValueError, match=r"row 0 is nan \(2 such rows\)"):
+            metric([0, 1, 1], [0, 1, 1], sample_weight=[np.nan, 1, np.nan])
+        with pytest.raises(ValueError, match="2 weights for 3 samples"):
+            metric([0, 1, 1], [0, 1, 1], sample_weight=[1, 1])
 
 
 def test_scorer_in_cross_validation():
@@ -211,3 +231,9 @@ def test_long_tail_groups_tell_counts_from_labels_in_pandas():
     assert long_tail_groups(labels.value_counts()) == long_tail_groups(labels)
     with pytest.raises(TypeError, match="proportions"):
         long_tail_groups(labels.value_counts(normalize=True))
+    # a categorical's value_counts() lists unused categories with 0 (e.g. after taking a subset)
+    categorical = pd.Series(pd.Categorical(["a"] * 5 + ["b"] * 2 + ["z"]))[:7]
+    assert long_tail_groups(categorical.value_counts()) == long_tail_groups(categorical)
+    assert long_tail_report(["a", "b"], ["a", "b"], categorical.value_counts()).loc["all", "BA"] == 1.0
+    with pytest.raises(ValueError, match="positive integers"):  # a mapping says what it means
+        long_tail_groups({"a": 5, "z": 0})

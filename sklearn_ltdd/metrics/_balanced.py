@@ -28,6 +28,23 @@ def _check_no_missing(y_true: ArrayLike, y_pred: ArrayLike) -> None:
         check_no_missing_labels(values, name, "balanced scores need a label for every sample.")
 
 
+def _check_weights(sample_weight: ArrayLike | None, n: int) -> np.ndarray | None:
+    """Finite, non-negative weights, one per sample (a negative weight has no balanced meaning)."""
+    if sample_weight is None:
+        return None
+    weights = column_or_1d(sample_weight, warn=False)
+    if weights.shape[0] != n:
+        raise ValueError(f"sample_weight has {weights.shape[0]} weights for {n} samples.")
+    weights = weights.astype(float)
+    bad = np.flatnonzero(~np.isfinite(weights) | (weights < 0))
+    if bad.size:
+        raise ValueError(
+            f"sample_weight must be finite and non-negative; row {bad[0]} is {float(weights[bad[0]])}"
+            + (f" ({bad.size} such rows)." if bad.size > 1 else ".")
+        )
+    return weights
+
+
 def per_class_balanced_scores(
     y_true: ArrayLike,
     y_pred: ArrayLike,
@@ -57,7 +74,8 @@ def per_class_balanced_scores(
     -------
     scores : dict of ndarray
         ``labels``, ``recall``, ``precision``, ``f1`` and ``present`` (True where
-        the class occurs in ``y_true``; the other scores of an absent class are 0).
+        the class occurs in ``y_true`` with a positive total weight; the other scores
+        of an absent class are 0).
 
     Examples
     --------
@@ -68,26 +86,25 @@ def per_class_balanced_scores(
     _check_no_missing(y_true, y_pred)
     y_true = column_or_1d(y_true, warn=False)
     y_pred = column_or_1d(y_pred, warn=False)
-    check_consistent_length(y_true, y_pred, sample_weight)
+    check_consistent_length(y_true, y_pred)
     if y_true.shape[0] == 0:
         raise ValueError("y_true and y_pred are empty; balanced scores need at least one sample.")
+    weights = _check_weights(sample_weight, y_true.shape[0])
     labels = unique_labels(y_true, y_pred) if labels is None else np.asarray(labels)
     with warnings.catch_warnings():
         # sklearn warns about a 1x1 matrix even when, as here, the labels are passed explicitly
         warnings.filterwarnings("ignore", "A single label was found", UserWarning)
-        rates = confusion_matrix(y_true, y_pred, labels=labels, sample_weight=sample_weight, normalize="true")
+        counts = confusion_matrix(y_true, y_pred, labels=labels, sample_weight=weights)
+    # a class counts where y_true gives it mass: a class whose samples all weigh 0 is absent
+    row_mass = counts.sum(axis=1)
+    present = row_mass > 0
+    rates = np.divide(counts, row_mass[:, None], out=np.zeros(counts.shape), where=present[:, None])
     recall = np.diag(rates).copy()
     column_mass = rates.sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         precision = np.where(column_mass > 0, recall / column_mass, 0.0)
         f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
-    return {
-        "labels": labels,
-        "recall": recall,
-        "precision": precision,
-        "f1": f1,
-        "present": np.isin(labels, y_true),
-    }
+    return {"labels": labels, "recall": recall, "precision": precision, "f1": f1, "present": present}
 
 
 def _mean_over_present(scores: dict[str, np.ndarray], key: str) -> float:
@@ -96,8 +113,8 @@ def _mean_over_present(scores: dict[str, np.ndarray], key: str) -> float:
     if not present.all():
         missing = scores["labels"][~present].tolist()
         warnings.warn(
-            f"y_pred contains classes not in y_true: {missing}; they are left out of the average "
-            "(predictions into them still count as errors for the true classes).",
+            f"classes {missing} are not in y_true (or all their samples weigh 0); they are left out of "
+            "the average (predictions into them still count as errors for the true classes).",
             UserWarning,
             stacklevel=3,
         )
@@ -132,7 +149,8 @@ def balanced_accuracy_score(
     """
     _check_no_missing(y_true, y_pred)
     y_true, y_pred = column_or_1d(y_true, warn=False), column_or_1d(y_pred, warn=False)
-    return float(_sk_balanced_accuracy_score(y_true, y_pred, sample_weight=sample_weight))
+    weights = _check_weights(sample_weight, y_true.shape[0])
+    return float(_sk_balanced_accuracy_score(y_true, y_pred, sample_weight=weights))
 
 
 def balanced_precision(

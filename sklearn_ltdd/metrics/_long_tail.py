@@ -24,7 +24,10 @@ def _as_class_counts(train_counts: Mapping | ArrayLike) -> dict:
         counts = dict(train_counts)
     elif _is_value_counts(train_counts):
         check_no_missing_labels(train_counts.index, "the counts", "count labelled samples only.")
-        counts = dict(zip(train_counts.index.tolist(), train_counts.tolist(), strict=True))
+        # a categorical's value_counts() lists its unused categories too, with 0: not training classes
+        counts = {
+            k: v for k, v in zip(train_counts.index.tolist(), train_counts.tolist(), strict=True) if v != 0
+        }
     else:
         check_no_missing_labels(train_counts, "the training labels", "give every sample a class.")
         raw = train_counts.to_numpy(dtype=object) if hasattr(train_counts, "to_numpy") else train_counts
