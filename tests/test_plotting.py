@@ -97,3 +97,26 @@ def test_unfitted_model_is_refused():
 
     with pytest.raises(NotFittedError):
         plot_training(LTDDClassifier())
+
+
+def test_a_pipeline_or_search_is_plotted_as_the_classifier_it_ends_in(models):
+    import copy
+
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+
+    from sklearn_ltdd import SmilesGraphizer
+
+    schedule = SubclusterSchedule(warmup_epochs=1, min_cluster_size=40)
+    ltdd = copy.deepcopy(models[0]).set_params(schedule=schedule)
+    pipeline = make_pipeline(SmilesGraphizer().fit(X), ltdd)
+    assert len(plot_weights(pipeline).get_lines()) == 3
+    assert len(plot_training(pipeline).get_lines()) == len(plot_training(ltdd).get_lines())
+
+    def centres(model):
+        return len(plot_embedding(model, X, Y).collections[-1].get_offsets())
+
+    # the classifier's own sub-cluster size, not the default schedule's
+    assert centres(pipeline) == centres(ltdd) != centres(models[0])
+    search = GridSearchCV(pipeline, {"ltddclassifier__max_epochs": [2]}, cv=2).fit(X, Y)
+    assert len(plot_weights(search).get_lines()) == 3

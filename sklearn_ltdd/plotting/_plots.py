@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
+from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from ..metrics import per_class_balanced_scores
@@ -112,7 +113,7 @@ def plot_embedding(
 
     Parameters
     ----------
-    classifier : fitted LTDDClassifier or BaselineClassifier
+    classifier : fitted LTDDClassifier or BaselineClassifier, or a Pipeline or search ending in one
     X, y : inputs and their labels
     method : {"pca", "tsne"}, default="pca"
     subclusters : bool, default=True
@@ -144,7 +145,7 @@ def plot_embedding(
     if subclusters:
         from ..classifier import SubclusterSchedule
 
-        size = (getattr(classifier, "schedule", None) or SubclusterSchedule()).min_cluster_size
+        size = (getattr(_classifier(classifier), "schedule", None) or SubclusterSchedule()).min_cluster_size
         clusterer = BalancedSubcluster(min_cluster_size=size, random_state=random_state)
         centres = clusterer.fit(z, y).cluster_centers_
         points = np.vstack([z, centres])
@@ -176,6 +177,18 @@ def _legend_of_both(ax: Axes, right: Axes, **kwargs) -> None:
     ax.legend(handles + more_handles, labels + more_labels, fontsize=8, **kwargs)
 
 
+def _classifier(model: object) -> object:
+    """The classifier inside a Pipeline or a search (its last step, its best estimator): it holds
+    the history, the classes and the schedule."""
+    while True:
+        if isinstance(model, Pipeline):
+            model = model[-1]
+        elif hasattr(model, "best_estimator_"):
+            model = model.best_estimator_
+        else:
+            return model
+
+
 def _history(classifier: object):
     check_is_fitted(classifier, "history_")
     return classifier.history_
@@ -186,7 +199,7 @@ def plot_weights(classifier: object, *, ax: Axes | None = None) -> Axes:
 
     Parameters
     ----------
-    classifier : fitted LTDDClassifier
+    classifier : fitted LTDDClassifier, or a Pipeline or search ending in one
     ax : matplotlib Axes, default=None
 
     Returns
@@ -198,6 +211,7 @@ def plot_weights(classifier: object, *, ax: Axes | None = None) -> Axes:
     >>> from sklearn_ltdd.plotting import plot_weights
     >>> ax = plot_weights(ltdd)  # doctest: +SKIP
     """
+    classifier = _classifier(classifier)
     history = _history(classifier)
     # warm-up epochs record no weights (an empty list)
     rows = [(r["epoch"], r["class_weights"], r["n_subclusters"]) for r in history if r.get("class_weights")]
@@ -225,7 +239,7 @@ def plot_training(classifier: object, *, ax: Axes | None = None) -> Axes:
 
     Parameters
     ----------
-    classifier : fitted LTDDClassifier or BaselineClassifier
+    classifier : fitted LTDDClassifier or BaselineClassifier, or a Pipeline or search ending in one
     ax : matplotlib Axes, default=None
 
     Returns
@@ -237,7 +251,7 @@ def plot_training(classifier: object, *, ax: Axes | None = None) -> Axes:
     >>> from sklearn_ltdd.plotting import plot_training
     >>> ax = plot_training(ltdd)  # doctest: +SKIP
     """
-    history = _history(classifier)
+    history = _history(_classifier(classifier))
     ax = _axes(ax)
     for key, label in (("train_loss", "training loss"), ("contrastive_loss", "contrastive term"),
                        ("ce_loss", "cross-entropy term"), ("valid_loss", "validation loss")):  # fmt: skip
