@@ -163,5 +163,7 @@ def test_fingerprints_read_reactions_as_the_graphizer_does():
                                        "[CH3:1][C:2](=[O:3])[O:5][CH2:6][CH3:7]"])  # fmt: skip
     np.testing.assert_array_equal(with_reagents, plain)
     np.testing.assert_array_equal(mapped, plain)
-    with pytest.raises(InvalidSmilesError, match="a reaction SMILES; set reaction_mode to 'difference'"):
+    with pytest.raises(
+        InvalidSmilesError, match=r"a reaction SMILES; set reaction_mode to 'difference' \(and refit"
+    ):
         MorganFingerprint().fit_transform(["CCO", "CCO>>CC=O"])

@@ -135,16 +135,18 @@ def test_duplicates_are_featurised_once_but_returned_per_row(monkeypatch):
 
 
 def test_every_bad_row_is_reported():
-    X = ["CCO", "C1CC", None, float("nan"), "", "CC>>C", "c1ccccc1", "C1CC"]
+    X = ["CCO", "C1CC", None, float("nan"), "", "CC>>C", "c1ccccc1", "C1CC", b"CCO"]
     with pytest.raises(InvalidSmilesError) as info:
         SmilesGraphizer().fit_transform(X)
-    assert sorted(info.value.bad_rows) == [1, 2, 3, 4, 5, 7]
+    assert sorted(info.value.bad_rows) == [1, 2, 3, 4, 5, 7, 8]
     message = str(info.value)
-    assert message.startswith("6 of the input rows are not valid SMILES")
+    assert message.startswith("7 of the input rows are not valid SMILES")
+    assert "row 8: b'CCO' (bytes, not a string; decode it first" in message
     assert "row 1: 'C1CC' (RDKit cannot parse it)" in message
     assert "row 7: 'C1CC'" in message  # a repeated bad string is reported at every row
     assert "row 3: nan (not a non-empty string)" in message
     assert "row 5: 'CC>>C' (a reaction SMILES; set reaction_mode" in message
+    assert "'cgr_product' (and refit a fitted model)" in message
 
 
 def test_errors_ignore_keeps_positions():

@@ -153,7 +153,7 @@ def bond_features(codes: np.ndarray) -> np.ndarray:
     return out
 
 
-_GRAPH_REACTION_MODES = "'products', 'reaction', 'pair' or 'cgr'"
+_GRAPH_REACTION_MODES = "'products', 'reaction', 'pair', 'cgr' or 'cgr_product'"
 
 
 # the ">" between the parts of a reaction SMILES; not the ">" of a dative bond ("N->[Fe]"), which
@@ -178,7 +178,11 @@ def _split_input(
     is_reaction = len(parts) > 1
     if reaction_mode is None:
         if is_reaction:
-            return None, f"a reaction SMILES; set reaction_mode to {reaction_modes}"
+            # a fitted model reads what it was fitted on: setting the parameter alone changes nothing
+            return (
+                None,
+                f"a reaction SMILES; set reaction_mode to {reaction_modes} (and refit a fitted model)",
+            )
         return [value], ""
     if not is_reaction or len(parts) != 3:
         return None, f"not a reaction SMILES 'reactants>reagents>products' (reaction_mode={reaction_mode!r})"

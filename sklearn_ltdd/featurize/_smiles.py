@@ -141,7 +141,9 @@ def parse_rows(
     """
     with rdBase.BlockLogs():  # RDKit's own messages would name no row; we report all rows
         for i, value in enumerate(values):
-            if not isinstance(value, str) or not value.strip():
+            if isinstance(value, bytes):
+                result, reason = None, "bytes, not a string; decode it first (e.g. value.decode())"
+            elif not isinstance(value, str) or not value.strip():
                 result, reason = None, "not a non-empty string"
             elif has_inner_space(value):
                 result, reason = None, "whitespace inside it; RDKit would read only the part before"

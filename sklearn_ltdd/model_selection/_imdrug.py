@@ -41,7 +41,8 @@ def _balance(part: np.ndarray, y: np.ndarray, rng: np.random.RandomState, name: 
         missing = [c for c, m in zip(classes.tolist(), members, strict=True) if len(m) == 0]
         raise ValueError(
             f"classes {missing} have no sample in the {name} part of the 'standard' split, which would leave "
-            "it empty; the data set has too few samples of them (the 'random' split keeps every class)."
+            "it empty; the data set has too few samples of them (the 'random' split does not balance its "
+            "parts, but it too can leave a class of a few samples out of one)."
         )
     return np.sort(np.concatenate([rng.choice(m, size, replace=False) for m in members]))
 
