@@ -229,7 +229,9 @@ def balanced_f1_score(
 
     See Also
     --------
-    balanced_f1_scorer : the same metric as a scorer for ``scoring=``.
+    balanced_f1_scorer : the same metric as a scorer for ``scoring=``. It is one object shared by
+        every import: for a weighted scorer, request the weights on a new one,
+        ``make_scorer(balanced_f1_score).set_score_request(sample_weight=True)``.
 
     Examples
     --------
@@ -250,5 +252,6 @@ def _average(scores: dict[str, np.ndarray], key: str, average: str | None) -> fl
     return _mean_over_present(scores, key)
 
 
-# For `scoring=` in cross_val_score and GridSearchCV; greater is better.
+# For `scoring=` in cross_val_score and GridSearchCV; greater is better. One object for every
+# importer: set_score_request on it would change it for all of them (see balanced_f1_score).
 balanced_f1_scorer = make_scorer(balanced_f1_score)
