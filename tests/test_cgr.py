@@ -1,8 +1,10 @@
 """The condensed graph of reaction: hand-checked graphs, map-number invariance, atom mapping."""
 
 import gc
+import os
 import re
 import sqlite3
+import subprocess
 import sys
 import warnings
 
@@ -201,39 +203,35 @@ def strip_maps(reaction: str) -> str:
     )
 
 
-class Asked:
-    """What recording_mapper was asked. A global value would be part of the mapper's cache key,
-    read by content; a class is read by name."""
-
-    reactions: list[str] = []
+ASKED: list[str] = []  # what recording_mapper was asked (a mutable global: its key knows its type only)
 
 
 def recording_mapper(reactions: list[str]) -> list[str]:
-    Asked.reactions.extend(reactions)
+    ASKED.extend(reactions)
     return [{strip_maps(r): r for r in (AMIDE, DEPROTECTION)}[r] for r in reactions]
 
 
 def test_a_mapper_maps_once_per_reaction_and_the_cache_outlives_the_process(tmp_path, monkeypatch):
     monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
-    monkeypatch.setattr(Asked, "reactions", [])
+    monkeypatch.setattr(sys.modules[__name__], "ASKED", [])
     plain = [strip_maps(r) for r in (AMIDE, DEPROTECTION)]
     graphizer = SmilesGraphizer(reaction_mode="cgr", atom_mapper=recording_mapper, memory=str(tmp_path))
     graphs = graphizer.fit_transform([plain[0], plain[1], plain[0], ESTERIFICATION])
-    assert sorted(Asked.reactions) == sorted(plain)  # a repeated row and a mapped one are not asked
+    assert sorted(ASKED) == sorted(plain)  # a repeated row and a mapped one are not asked
     expected = SmilesGraphizer(reaction_mode="cgr").fit_transform(
         [AMIDE, DEPROTECTION, AMIDE, ESTERIFICATION]
     )
     assert torch.equal(graphs.batch().x, expected.batch().x)
     clone(graphizer).fit_transform(plain[::-1])
-    assert len(Asked.reactions) == 2  # in-process cache, a clone's too
+    assert len(ASKED) == 2  # in-process cache, a clone's too
     monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})  # as in a new process
     graphizer.fit_transform(plain)
-    assert len(Asked.reactions) == 2  # the SQLite file beside the memory cache answered
+    assert len(ASKED) == 2  # the SQLite file beside the memory cache answered
     with sqlite3.connect(tmp_path / "sklearn_ltdd_atom_maps.sqlite") as db:
         assert db.execute("SELECT COUNT(*) FROM maps").fetchone() == (2,)
     # reagents are not sent to the mapper: "A>B>C" is asked as "A>>C"
     graphizer.fit_transform([plain[0].replace(">>", ">O>")])
-    assert len(Asked.reactions) == 2
+    assert len(ASKED) == 2
 
 
 def test_a_mapper_object_is_cached_while_it_lives_in_this_process_only(tmp_path, monkeypatch):
@@ -303,6 +301,63 @@ def test_a_mapper_whose_helper_or_constant_changed_maps_afresh(tmp_path, monkeyp
     exec("def helper(reaction):\n    return ANSWER\n", notebook)  # back as it was
     keys.add(_atom_mapping._mapper(notebook["mapper"])[1])
     assert len(keys) == 2 and torch.equal(later_session(), first)
+
+
+def _notebook_key(source: str, **values) -> tuple[str, dict]:
+    """The cache key of ``mapper`` defined by ``source`` in a notebook's namespace (and the namespace)."""
+    notebook = {"__name__": "__main__", **values}
+    exec(source, notebook)
+    return _atom_mapping._mapper(notebook["mapper"])[1], notebook
+
+
+def test_a_mapper_keeping_state_in_globals_keeps_its_cache_key():
+    """A memo, a log or a lazily loaded model changes as the mapper runs; what it computes does not."""
+    source = (
+        "import functools\n"
+        "MODEL = None\nMEMO = {}\nSEEN = []\nHALOGENS = {'Cl', 'Br', 'I'}\n"
+        "def mapper(reactions):\n"
+        "    global MODEL\n"
+        "    if MODEL is None:\n"
+        "        MODEL = object()\n"
+        "    SEEN.extend(reactions)\n"
+        "    MEMO.update({r: r.split('>>')[0] for r in reactions})\n"
+        "    return [r for r in reactions if r not in HALOGENS]\n"
+    )
+    key, notebook = _notebook_key(source, split=[1])  # a global named like the method it calls
+    notebook["mapper"](["CC>>C"])
+    notebook["split"] = "another value"
+    assert _atom_mapping._mapper(notebook["mapper"])[1] == key
+
+
+def test_a_mapper_key_is_the_same_in_every_process():
+    """Sets and frozensets iterate in another order in each process (string hashing is seeded)."""
+    source = "def mapper(reactions):\n    return [r for r in reactions if r not in {'Cl', 'Br', 'I', 'F'}]\n"
+    program = (
+        "from sklearn_ltdd.featurize import _atom_mapping\n"
+        f"notebook = {{'__name__': '__main__'}}\nexec({source!r}, notebook)\n"
+        "print(_atom_mapping._mapper(notebook['mapper'])[1])\n"
+    )
+
+    def key(seed: str) -> str:
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        run = subprocess.run(
+            [sys.executable, "-c", program], capture_output=True, text=True, check=True, env=env
+        )
+        return run.stdout.strip()
+
+    keys = {key(seed) for seed in ("1", "2", "3")}
+    assert len(keys) == 1 and "@" in keys.pop()
+
+
+def test_a_decorated_or_partial_helper_is_known_by_its_code():
+    template = (
+        "import functools\n"
+        "@functools.cache\ndef helper(reaction):\n    return reaction.upper(){}\n"
+        "checked = functools.partial(helper)\n"
+        "def mapper(reactions):\n    return [checked(r) for r in reactions]\n"
+    )
+    keys = {_notebook_key(template.format(edit))[0] for edit in ("", ".strip()", "")}
+    assert len(keys) == 2
 
 
 def test_reactions_the_mapper_fails_on_are_reported_not_dropped(monkeypatch):

@@ -3,13 +3,16 @@
 ``"rxnmapper"`` is Schwaller et al.'s attention-guided mapper (the ``reactions`` extra). Its wheel
 ships the model weights, so it maps offline. Maps are cached per reaction SMILES: in this
 process, and across processes in an SQLite file when a cache folder is given. The cache knows
-``"rxnmapper"`` by its version, a function by its code, defaults, closure and what it reads from
-its module (so an edited or redefined function, or an edited helper or constant it uses, never gets
-the maps of its earlier version), and any other callable by identity, in this process only.
+``"rxnmapper"`` by its version; a function by its code, defaults and closure and by the globals it
+reads: its own module's helper functions by their code, constants by value, modules and other
+libraries' functions by name and installed version, mutable values by type (so an edited or
+redefined function, helper or constant never gets the maps of its earlier version); any other
+callable, or a function whose closure cannot be hashed, by identity, in this process only.
 """
 
 from __future__ import annotations
 
+import dis
 import re
 import sqlite3
 import types
@@ -17,8 +20,8 @@ import warnings
 import weakref
 from collections.abc import Callable, Sequence
 from contextlib import closing
-from functools import cache
-from importlib.metadata import version
+from functools import cache, partial
+from importlib.metadata import PackageNotFoundError, packages_distributions, version
 from pathlib import Path
 
 import joblib
@@ -62,54 +65,88 @@ def _rxnmapper() -> tuple[str, Callable[[list[str]], list[str]]]:
 def _code_parts(code: types.CodeType) -> tuple:
     """What a code object computes, without where it was written (file and line numbers change
     with every notebook kernel and every edit above the function)."""
-    consts = tuple(_code_parts(c) if isinstance(c, types.CodeType) else c for c in code.co_consts)
+    consts = tuple(_code_parts(c) if isinstance(c, types.CodeType) else _constant(c) for c in code.co_consts)
     return (code.co_code, code.co_names, code.co_varnames, code.co_freevars, code.co_argcount,
             code.co_kwonlyargcount, code.co_flags, consts)  # fmt: skip
 
 
-def _names_read(code: types.CodeType) -> set[str]:
-    """The global (and attribute) names a code object and the code nested in it read."""
-    nested = (_names_read(c) for c in code.co_consts if isinstance(c, types.CodeType))
-    return set(code.co_names).union(*nested)
+_SCALARS = (type(None), type(Ellipsis), bool, int, float, complex, str, bytes)
+
+
+def _constant(value: object) -> object:
+    """A constant (a number, string, bytes, None, or a tuple or frozenset of them) as a key part
+    that is the same in every process (a frozenset's order is not); TypeError for anything else."""
+    if isinstance(value, _SCALARS):
+        return value
+    if isinstance(value, tuple):
+        return tuple(_constant(v) for v in value)
+    if isinstance(value, frozenset):
+        return ("frozenset", tuple(sorted(repr(_constant(v)) for v in value)))
+    raise TypeError(f"not a constant: {type(value).__name__}")
+
+
+def _globals_read(code: types.CodeType) -> set[str]:
+    """The global names a code object (and the code nested in it) reads and does not assign: what
+    it assigns (``global model; model = load()``) is its state, not what it computes."""
+    read, written = set(), set()
+    for instruction in dis.get_instructions(code):
+        if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
+            read.add(instruction.argval)
+        elif instruction.opname in ("STORE_GLOBAL", "DELETE_GLOBAL"):
+            written.add(instruction.argval)
+    nested = (_globals_read(c) for c in code.co_consts if isinstance(c, types.CodeType))
+    return read.union(*nested) - written
 
 
 def _function_parts(function: types.FunctionType, seen: set[int]) -> tuple:
-    """What a function computes, for the cache key: its code, defaults and closure, and what it
-    reads from its module's globals (see ``_value_part``)."""
-    if id(function) in seen:  # a recursive helper
-        return ("recursion", function.__qualname__)
+    """What a function computes, for the cache key: its code, defaults and closure (by content),
+    and the globals it reads (see ``_global_part``)."""
+    if id(function) in seen:  # a recursive helper, or one called twice
+        return ("seen", function.__qualname__)
     seen.add(id(function))
     module = function.__module__
     read = {
-        name: _value_part(function.__globals__[name], module, seen)
-        for name in sorted(_names_read(function.__code__))
+        name: _global_part(function.__globals__[name], module, seen)
+        for name in sorted(_globals_read(function.__code__))
         if name in function.__globals__
     }
-    cells = tuple(_value_part(cell.cell_contents, module, seen) for cell in function.__closure__ or ())
+    cells = tuple(cell.cell_contents for cell in function.__closure__ or ())
     return (_code_parts(function.__code__), function.__defaults__, function.__kwdefaults__, cells, read)
 
 
-def _value_part(value: object, module: str, seen: set[int]) -> object:
-    """A value a mapper reads: a function of the mapper's own module (a notebook's helper) by what
-    it computes; a module, a class or another library's function by name and version (walking
-    a library would cost more than mapping); any other value by its content."""
+def _global_part(value: object, module: str, seen: set[int]) -> object:
+    """A global a mapper reads, as a key part: a function of the mapper's own module (a notebook's
+    helper) by what it computes, also under a decorator or a partial; a constant by value; a
+    module, a class or another library's function by name and installed version (walking a
+    library would cost more than mapping); a mutable value (a dict, a list, an object) by its
+    type alone, since a mapper may keep state there (a memo, a lazily loaded model)."""
     if isinstance(value, types.FunctionType) and value.__module__ == module:
         return _function_parts(value, seen)
+    if isinstance(value, partial):
+        arguments = (value.args, sorted(value.keywords.items()))
+        return ("partial", _global_part(value.func, module, seen), repr(arguments))
+    if callable(value) and hasattr(value, "__wrapped__"):  # functools.cache and other decorators
+        return ("wrapped", _global_part(value.__wrapped__, module, seen))
     if isinstance(value, types.ModuleType):
-        top = value.__name__.partition(".")[0]
-        return ("module", value.__name__, _version(top))
+        return ("module", value.__name__, _version(value.__name__))
     if isinstance(value, type) or (callable(value) and hasattr(value, "__qualname__")):
         owner = getattr(value, "__module__", None) or ""
-        return ("by name", owner, value.__qualname__, _version(owner.partition(".")[0]))
-    return value
+        return ("by name", owner, value.__qualname__, _version(owner))
+    try:
+        return _constant(value)
+    except TypeError:
+        return ("mutable", type(value).__module__, type(value).__qualname__)
 
 
 @cache
-def _version(distribution: str) -> str | None:
-    try:
-        return version(distribution)
-    except Exception:  # not an installed distribution (a notebook, a local module, a builtin)
-        return None
+def _version(module: str) -> str | None:
+    """The installed version of the distribution that provides ``module`` (None: not installed)."""
+    for distribution in packages_distributions().get(module.partition(".")[0], []):
+        try:
+            return version(distribution)
+        except PackageNotFoundError:
+            continue
+    return None
 
 
 def _mapper(atom_mapper: str | Callable) -> tuple[str, str | None, bool, Callable[[list[str]], list[str]]]:
@@ -123,8 +160,8 @@ def _mapper(atom_mapper: str | Callable) -> tuple[str, str | None, bool, Callabl
     if isinstance(atom_mapper, types.FunctionType):
         try:
             return name, f"{name}@{joblib.hash(_function_parts(atom_mapper, set()))}", True, atom_mapper
-        except Exception:  # it reads what cannot be pickled, or an empty cell: not cached
-            return name, None, False, atom_mapper
+        except Exception:  # its closure holds what cannot be pickled, or an empty cell: as an object
+            pass
     # an object (or a method, a partial): its state may change what it returns, and hashing it
     # (a model, say) at every call would cost more than mapping again; its maps live as long as it
     key = f"{name}#{id(atom_mapper)}"
