@@ -77,11 +77,11 @@ def main() -> None:
         return net
 
     _base.GraphClassifier._build_net = with_budget
-    params = {"max_epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr}
+    params = {}
     if not args.defaults:
         every = max(1, round(args.epochs / 30))  # the paper's 10 of 300 epochs
-        schedule = SubclusterSchedule(warmup_epochs=every, update_every=every)
-        params.update(PAPER_PROTOCOL, schedule=schedule)
+        params = {**PAPER_PROTOCOL, "schedule": SubclusterSchedule(warmup_epochs=every, update_every=every)}
+    params.update(max_epochs=args.epochs, batch_size=args.batch_size, lr=args.lr)
     clf = LTDDClassifier(**params, device=args.device, random_state=0, verbose=1)
     cuda = args.device.startswith("cuda")
     if cuda:

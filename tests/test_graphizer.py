@@ -395,3 +395,12 @@ def test_graphs_from_another_feature_schema_or_without_a_recipe():
     by_hand = GraphStore(graphs.x, graphs.edge_index, graphs.node_ptr, graphs.edge_ptr)
     assert by_hand.recipe is None
     check_graphs_match(by_hand, reaction_mode="cgr")
+
+
+def test_the_hint_for_a_reaction_names_every_reaction_mode():
+    import re
+
+    from sklearn_ltdd.featurize._cgr import GRAPH_REACTION_MODES
+    from sklearn_ltdd.featurize._graph_features import _GRAPH_REACTION_MODES
+
+    assert re.findall(r"'(\w+)'", _GRAPH_REACTION_MODES) == list(GRAPH_REACTION_MODES)

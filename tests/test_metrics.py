@@ -144,6 +144,8 @@ def test_negative_or_missing_weights_are_refused():
             metric([0, 1, 1], [0, 1, 1], sample_weight=[np.nan, 1, np.nan])
         with pytest.raises(ValueError, match="2 weights for 3 samples"):
             metric([0, 1, 1], [0, 1, 1], sample_weight=[1, 1])
+        with pytest.raises(ValueError, match="0 for every sample"):
+            metric([0, 1, 1], [0, 1, 1], sample_weight=[0, 0, 0])
 
 
 def test_scorer_in_cross_validation():

@@ -239,7 +239,9 @@ class GraphClassifier(
         """Train on SMILES (or graphs) X with labels y.
 
         A fit that raises (bad input, a training that fails) leaves the estimator as it
-        was: a fitted model keeps predicting as before, an unfitted one stays unfitted.
+        was: a fitted model keeps predicting as before, an unfitted one stays unfitted. An
+        interrupted training (Ctrl-C) is not a failure: skorch ends training there, and the fit
+        completes with what it has trained (the best epoch kept so far, where one was).
 
         Parameters
         ----------

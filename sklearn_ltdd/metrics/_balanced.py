@@ -42,6 +42,8 @@ def _check_weights(sample_weight: ArrayLike | None, n: int) -> np.ndarray | None
             f"sample_weight must be finite and non-negative; row {bad[0]} is {float(weights[bad[0]])}"
             + (f" ({bad.size} such rows)." if bad.size > 1 else ".")
         )
+    if not weights.any():
+        raise ValueError("sample_weight is 0 for every sample; at least one weight must be positive.")
     return weights
 
 
