@@ -209,6 +209,49 @@ def test_a_parquet_screen_stopped_in_its_first_chunk_resumes(model, library, tmp
     assert out["id"].tolist() == write_library(tmp_path / "x.csv", good(library))["id"].tolist()
 
 
+def test_a_csv_screen_stopped_after_writing_its_first_chunk_resumes(model, library, tmp_path, monkeypatch):
+    """Written, but stopped before its progress was recorded: the resumed screen writes it again, once."""
+    source, destination = tmp_path / "library.csv", tmp_path / "scores.csv"
+    write_library(source, good(library))
+    screen_file(model, source, tmp_path / "whole.csv", chunk_rows=3)
+
+    def stopped(_):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(_file.os, "fsync", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            screen_file(model, source, destination, chunk_rows=3)
+    assert destination.stat().st_size > 0  # the first chunk, with its header, is on disk
+    assert screen_file(model, source, destination, chunk_rows=3) == len(good(library))
+    assert destination.read_text() == (tmp_path / "whole.csv").read_text()
+
+
+def test_parquet_saved_with_a_pandas_index_and_other_source_edges(model, tmp_path):
+    pytest.importorskip("pyarrow")
+    frame = pd.DataFrame({"id": ["a", "b", "c"], "smiles": ["CCO", "CCN", "c1ccccc1"]})
+    frame.set_index("id").to_parquet(tmp_path / "named.parquet")  # the index, named, is a column
+    screen_file(model, tmp_path / "named.parquet", tmp_path / "named.csv", keep=["id"])
+    assert read(tmp_path / "named.csv")["id"].tolist() == ["a", "b", "c"]
+    frame.set_index(pd.Index([10, 20, 30])).to_parquet(tmp_path / "unnamed.parquet")  # bookkeeping
+    screen_file(model, tmp_path / "unnamed.parquet", tmp_path / "unnamed.csv")
+    assert list(read(tmp_path / "unnamed.csv").columns[:2]) == ["id", "smiles"]
+    frame.to_csv(tmp_path / "library.csv", index=False)
+    assert screen_file(model, tmp_path / "library.csv", tmp_path / "int64.csv", chunk_rows=np.int64(2)) == 3
+    for chunk_rows in (True, 0, 2.0):
+        with pytest.raises(ValueError, match="chunk_rows must be a positive integer"):
+            screen_file(model, tmp_path / "library.csv", tmp_path / "bad.csv", chunk_rows=chunk_rows)
+    with pytest.raises(ValueError, match=r"keep names the column\(s\) \['id'\] more than once"):
+        screen_file(model, tmp_path / "library.csv", tmp_path / "bad.csv", keep=["id", "id"])
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(ValueError, match="is empty: a CSV source needs a header row"):
+        screen_file(model, tmp_path / "empty.csv", tmp_path / "bad.csv")
+    frame.to_csv(tmp_path / "library.tsv", sep="\t", index=False)
+    with pytest.raises(ValueError, match="is the file separated by tabs or spaces"):
+        screen_file(model, tmp_path / "library.tsv", tmp_path / "bad.csv")
+    assert not list(tmp_path.glob("bad.csv*"))  # refused before anything was written
+
+
 def test_a_model_hashes_the_same_fitted_saved_and_loaded_and_differs_by_its_weights(model, tmp_path):
     joblib.dump(model, tmp_path / "model.joblib")
     loaded = [joblib.load(tmp_path / "model.joblib") for _ in range(2)]

@@ -4,7 +4,9 @@ time, resumable after an interruption."""
 from __future__ import annotations
 
 import json
+import numbers
 import os
+import re
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
@@ -59,8 +61,17 @@ def _parquet_file(source: Path):
 
 def _columns(source: Path) -> list[str]:
     if _is_parquet(source):
-        return list(_parquet_file(source).schema_arrow.names)
-    return list(pd.read_csv(source, nrows=0).columns)
+        # a pandas index saved with the frame: named, it is a column like the others; unnamed
+        # (``__index_level_0__``), it is pandas' bookkeeping, not the user's data
+        names = _parquet_file(source).schema_arrow.names
+        return [name for name in names if not _UNNAMED_INDEX.fullmatch(name)]
+    try:
+        return list(pd.read_csv(source, nrows=0).columns)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{source} is empty: a CSV source needs a header row naming its columns.") from None
+
+
+_UNNAMED_INDEX = re.compile(r"__index_level_\d+__")
 
 
 def _chunks(source: Path, columns: list[str], chunk_rows: int, skip: int) -> Iterator[pd.DataFrame]:
@@ -71,7 +82,7 @@ def _chunks(source: Path, columns: list[str], chunk_rows: int, skip: int) -> Ite
     if _is_parquet(source):
         reader = _parquet_file(source)
         batches = (
-            batch.to_pandas(types_mapper=pd.ArrowDtype)
+            batch.to_pandas(types_mapper=pd.ArrowDtype, ignore_metadata=True)  # a saved index stays a column
             for batch in reader.iter_batches(batch_size=chunk_rows, columns=columns)
         )
     else:
@@ -121,7 +132,7 @@ class _Progress:
         """Record the start (before the destination exists, so an interruption in the first chunk
         resumes too), then drop whatever an interruption left after the last chunk recorded."""
         self.save()
-        rows, destination = self.state["rows"], self.destination
+        destination = self.destination
         if _is_parquet(destination):
             destination.mkdir(parents=True, exist_ok=True)
             parts = sorted(destination.glob("part-*"))
@@ -130,12 +141,13 @@ class _Progress:
                 self._lost(f"parts {[p.name for p in kept if p not in parts]} are missing")
             for part in set(parts) - set(kept):
                 part.unlink()
-        elif rows:
+        else:
             size = destination.stat().st_size if destination.exists() else 0
             if size < self.state["bytes"]:
                 self._lost(f"it holds {size} bytes of the {self.state['bytes']} written")
-            with open(destination, "r+b") as out:
-                out.truncate(self.state["bytes"])
+            if destination.exists():  # also before the first chunk was recorded: its header and rows
+                with open(destination, "r+b") as out:
+                    out.truncate(self.state["bytes"])
 
     def _lost(self, what: str) -> None:
         raise ValueError(
@@ -236,7 +248,7 @@ def screen_file(
     """
     check_model(model)
     check_errors(errors)
-    if not isinstance(chunk_rows, int) or chunk_rows < 1:
+    if not isinstance(chunk_rows, numbers.Integral) or isinstance(chunk_rows, bool) or chunk_rows < 1:
         raise ValueError(f"chunk_rows must be a positive integer, got {chunk_rows!r}.")
     source, destination = Path(source), Path(destination)
     if destination.suffix.lower() not in (".csv", ".parquet"):
