@@ -267,6 +267,26 @@ def test_store_indexing_pickle_and_device():
         assert on_gpu.batch([0, 2]).x.is_cuda
 
 
+STORE_SMILES = ["CCO", "c1ccccc1", "N", "CC", "CCCC", "O=C=O", "CN(C)C"]
+STORE = SmilesGraphizer().fit_transform(STORE_SMILES)
+
+
+@given(st.slices(len(STORE_SMILES)) | st.lists(st.integers(-7, 6), max_size=9))
+def test_a_store_indexes_like_a_list_of_its_graphs(index):
+    """Slices (reversed too) and integer lists pick the graphs a numpy array of them would."""
+    expected = np.arange(len(STORE_SMILES))[index]
+    sub = STORE[index]
+    assert [d.num_nodes for d in sub.to_data_list()] == [STORE[int(i)].num_nodes for i in expected]
+    assert torch.equal(sub.batch().x, STORE.batch(expected).x) if len(expected) else len(sub) == 0
+
+
+def test_a_store_refuses_indices_that_are_not_integers():
+    for index, message in (([0.5, 1.7], "integers or a boolean mask, got float64"),
+                           (np.array([[0, 1], [2, 3]]), "one-dimensional"), ("a", "integers")):  # fmt: skip
+        with pytest.raises(IndexError, match=message):
+            STORE[index]
+
+
 def test_graphizer_clone_pickle_and_memory(tmp_path):
     graphizer = SmilesGraphizer(bond_features=True, memory=str(tmp_path))
     assert clone(graphizer).get_params() == graphizer.get_params()

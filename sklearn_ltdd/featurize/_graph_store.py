@@ -120,12 +120,16 @@ def positions(index: object, n: int) -> np.ndarray:
     device or dispatched through torch.
     """
     if isinstance(index, slice):
-        return np.arange(n)[index]
+        return np.ascontiguousarray(np.arange(n)[index])  # a reversed slice is a view torch cannot take
     index = index.cpu().numpy() if isinstance(index, torch.Tensor) else np.asarray(index)
     if index.dtype == bool:
         if index.shape != (n,):
             raise IndexError(f"boolean mask of shape {tuple(index.shape)} for {n} graphs")
         return np.flatnonzero(index)
+    if index.ndim > 1:
+        raise IndexError(f"graph indices must be one-dimensional, got an array of shape {index.shape}")
+    if index.size and not np.issubdtype(index.dtype, np.integer):  # ([] is float to numpy)
+        raise IndexError(f"graph indices must be integers or a boolean mask, got {index.dtype} values")
     index = index.astype(np.int64, copy=False).ravel()
     if index.size and not (-n <= index.min() and index.max() < n):
         raise IndexError(f"graph index out of range for a store of {n} graphs")
