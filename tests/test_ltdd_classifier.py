@@ -201,6 +201,8 @@ def test_sample_weight(assert_same_predictions):
     assert weighted.predict_proba(X_TEST)[:, high].mean() < plain.predict_proba(X_TEST)[:, high].mean()
     with pytest.raises(ValueError, match="sample_weight"):
         LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL, sample_weight=-np.ones(90))
+    with pytest.raises(ValueError, match=r"sample_weight must hold one weight per sample .* shape \(\)"):
+        LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL, sample_weight=2.0)
 
 
 def test_pipeline_with_graphizer_and_reaction_pairs():

@@ -112,3 +112,18 @@ def test_cv_splitter_in_cross_val_score():
     assert cross_val_score(LogisticRegression(), X, y, cv=cv).shape == (3,)
     with pytest.raises(ValueError, match="needs the class labels"):
         next(cv.split(X, None))
+    # a number of seeds stands for seeds 0, ..., n - 1
+    counted = ImDrugSplit("random", seeds=3)
+    assert counted.get_n_splits() == 3
+    for (train, test), (train_listed, test_listed) in zip(counted.split(X, y), splits, strict=True):
+        np.testing.assert_array_equal(train, train_listed)
+        np.testing.assert_array_equal(test, test_listed)
+    with pytest.raises(ValueError, match="gives no split"):
+        ImDrugSplit(seeds=0).get_n_splits()
+
+
+def test_the_random_split_rounds_each_class_as_documented():
+    for n, (n_valid, n_test) in {1: (0, 0), 2: (0, 1), 5: (0, 1), 6: (1, 1)}.items():
+        y = np.array([0] * 100 + [1] * n)
+        _, valid, test = imdrug_split(y, "random", random_state=0)
+        assert ((y[valid] == 1).sum(), (y[test] == 1).sum()) == (n_valid, n_test)

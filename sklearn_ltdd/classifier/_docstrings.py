@@ -103,7 +103,9 @@ _SHARED_ATTRIBUTES_DOC = """\
         dropped after ``fit``: the validation set, the optimiser's state and per-sample
         training state, so a saved model holds no molecules.
     device_ : str
-        The device the model was trained on.
+        The device the model is on: where it was trained, or, once loaded from a file, where it
+        was loaded (skorch moves a CUDA-trained model to the CPU there when CUDA is missing, and
+        ``device="auto"`` takes that machine's GPU when it has one).
 """
 
 

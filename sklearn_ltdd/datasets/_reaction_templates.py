@@ -20,7 +20,8 @@ classification step of template-based single-step retrosynthesis. The templates 
 random from the 335 of USPTO-50k with at least 20 reactions, with all their products. Source:
 retrosim's USPTO-50k (MIT; Lowe's USPTO extraction, CC0, curated by Schneider et al., J. Chem.
 Inf. Model. 2016, 56, 2336-2346), grouped by the templates MHN-react extracted. No split is
-given: use ``imdrug_split`` or ``train_test_split(stratify=y)``.
+given: use ``imdrug_split(y, "random")`` or ``train_test_split(stratify=y)`` (ImDrug's
+"standard" split needs every template in its validation part, which its smallest classes miss).
 """
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -56,7 +57,9 @@ def imdrug_split(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Train / validation / test indices as ImDrug makes them.
 
-    ``random``: each class is shuffled and cut 70/10/20, so every part keeps the imbalance.
+    ``random``: each class is shuffled and cut 70/10/20, so every part keeps the imbalance
+    (the cuts are rounded per class: a class of five samples or fewer has none in validation,
+    and a class of one none in test).
     ``standard``: all rows are shuffled and cut 70/10/20 regardless of class; validation and
     test are then each subsampled without replacement to the count of their own rarest class,
     so both are balanced while train stays long-tailed. Rows dropped by the balancing are not
@@ -125,7 +128,7 @@ class ImDrugSplit(BaseCrossValidator):
     Parameters
     ----------
     kind : {"standard", "random"}, default="standard"
-    seeds : sequence of int, default=(0, 1, 2)
+    seeds : int or sequence of int, default=(0, 1, 2)
     fractions : three floats, default=(0.7, 0.1, 0.2)
 
     Examples
@@ -158,10 +161,20 @@ class ImDrugSplit(BaseCrossValidator):
             raise ValueError("ImDrugSplit needs the class labels y.")
         if len(X) != len(y):
             raise ValueError(f"X has {len(X)} samples but y has {len(y)} labels.")
-        for seed in self.seeds:
+        for seed in self._seeds():
             train, _, test = imdrug_split(y, self.kind, fractions=self.fractions, random_state=seed)
             yield train, test
 
     def get_n_splits(self, X: object = None, y: object = None, groups: object = None) -> int:
         """Number of seeds."""
-        return len(self.seeds)
+        return len(self._seeds())
+
+    def _seeds(self) -> list[int]:
+        """The seeds; an int n stands for 0, ..., n - 1 (as ``n_splits`` does in sklearn)."""
+        if isinstance(self.seeds, numbers.Integral) and not isinstance(self.seeds, bool):
+            if self.seeds < 1:
+                raise ValueError(
+                    f"seeds={self.seeds} gives no split; give a positive number or a list of seeds."
+                )
+            return list(range(self.seeds))
+        return list(self.seeds)
