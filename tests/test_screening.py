@@ -321,6 +321,8 @@ def test_screening_needs_one_of_our_fitted_classifiers(model, library):
         screen(LTDDClassifier(), library)
     with pytest.raises(ValueError, match="errors must be one of"):
         screen(model, library, errors="drop")
+    with pytest.raises(TypeError, match=r"screen reads SMILES.*model.predict_proba\(graphs\)"):
+        screen(model, SmilesGraphizer().fit_transform(library[:2]))
 
 
 def test_a_dask_cluster_screens_like_one_process(model, library):

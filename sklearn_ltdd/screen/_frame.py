@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..classifier._base import GraphClassifier
 from ..classifier._decision import adjusted_scores
-from ..featurize import check_smiles
+from ..featurize import GraphStore, GraphStorePair, check_smiles
 
 __all__ = [
     "ERRORS",
@@ -113,6 +113,11 @@ def screen(
     """
     check_model(model)
     check_errors(errors)
+    if isinstance(X, GraphStore | GraphStorePair):
+        raise TypeError(
+            "screen reads SMILES (bad rows are named by their text); for graphs already made, call "
+            "model.predict_proba(graphs) and model.predict(graphs)."
+        )
     index = X.index if isinstance(X, pd.Series | pd.DataFrame) else None
     values = check_smiles(X)
     proba, bad = model._probabilities(values, errors, progress)
