@@ -161,6 +161,12 @@ def test_sklearn_api():
         sub.predict(X)
     labels = sub.fit_predict(X)
     np.testing.assert_array_equal(labels, pickle.loads(pickle.dumps(sub)).labels_)
+    # one output per centre, named as sklearn's clusterers name theirs; pandas output on request
+    names = sub.get_feature_names_out()
+    assert names.tolist() == [f"balancedsubcluster{i}" for i in range(len(sub.cluster_centers_))]
+    frame = clone(sub).set_output(transform="pandas").fit(X).transform(X)
+    assert frame.columns.tolist() == names.tolist()
+    np.testing.assert_allclose(frame.to_numpy(), sub.transform(X))
 
 
 def test_kmeans_drops_the_centres_it_leaves_empty():

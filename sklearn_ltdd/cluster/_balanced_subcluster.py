@@ -7,7 +7,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from numpy.typing import ArrayLike
-from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
@@ -65,7 +65,7 @@ def _as_unit_tensor(estimator: BaseEstimator, X: object, reset: bool) -> tuple[t
     return tensor / norms, is_tensor
 
 
-class BalancedSubcluster(ClusterMixin, TransformerMixin, BaseEstimator):
+class BalancedSubcluster(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, BaseEstimator):
     """Size-balanced clustering on the unit sphere, optionally within each class (LTDD's step).
 
     ``fit(X)`` clusters the rows of X by cosine similarity into ``n_clusters`` groups.
@@ -228,6 +228,11 @@ class BalancedSubcluster(ClusterMixin, TransformerMixin, BaseEstimator):
         similarity, is_tensor = self._similarity(X)
         labels = similarity.argmax(dim=1)
         return labels if is_tensor else labels.cpu().numpy()
+
+    @property
+    def _n_features_out(self) -> int:
+        """One output per centre (``get_feature_names_out``: balancedsubcluster0, ...)."""
+        return len(self.cluster_centers_)
 
     def transform(self, X: ArrayLike | torch.Tensor) -> np.ndarray | torch.Tensor:
         """Cosine distance (1 - cosine similarity) of each row to each centre."""
