@@ -107,7 +107,8 @@ def test_no_parameter_is_inert(name, reference):
 
 def graphs_of(clf, X):
     """The graphs a fit of ``clf`` would make of X (with the featuriser its parameters ask for)."""
-    return clf._graphs(X, clf._featurizer_of_params())
+    clf.graphizer_ = clf._featurizer_of_params()  # as fit sets it first
+    return clf._graphs(X)
 
 
 def test_the_reaction_parameters_change_the_graphs():
