@@ -227,6 +227,39 @@ def test_a_csv_screen_stopped_after_writing_its_first_chunk_resumes(model, libra
     assert destination.read_text() == (tmp_path / "whole.csv").read_text()
 
 
+def test_a_file_written_by_someone_else_after_a_failed_start_is_not_emptied(
+    model, library, tmp_path, monkeypatch
+):
+    source, destination = tmp_path / "library.csv", tmp_path / "scores.csv"
+    write_library(source, good(library))
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("CUDA out of memory (simulated)")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(_file, "scores_of", failing)
+        with pytest.raises(RuntimeError, match="out of memory"):
+            screen_file(model, source, destination, chunk_rows=3)
+    destination.write_text("my,own\n1,2\n")  # the user's own file, beside the progress file left
+    with pytest.raises(FileExistsError, match="was not written by this screen"):
+        screen_file(model, source, destination, chunk_rows=3)
+    assert destination.read_text() == "my,own\n1,2\n"
+
+
+def test_an_empty_source_resumed_after_its_header_gets_one_header(model, tmp_path, monkeypatch):
+    source, destination = tmp_path / "empty.csv", tmp_path / "scores.csv"
+    source.write_text("id,smiles\n")
+    screen_file(model, source, tmp_path / "whole.csv")
+    with monkeypatch.context() as patch:  # stopped after the header was recorded, before the end
+        patch.setattr(
+            _file.Path, "unlink", lambda self, missing_ok=False: (_ for _ in ()).throw(KeyboardInterrupt)
+        )
+        with pytest.raises(KeyboardInterrupt):
+            screen_file(model, source, destination)
+    assert screen_file(model, source, destination) == 0
+    assert destination.read_text() == (tmp_path / "whole.csv").read_text()
+
+
 def test_parquet_saved_with_a_pandas_index_and_other_source_edges(model, tmp_path):
     pytest.importorskip("pyarrow")
     frame = pd.DataFrame({"id": ["a", "b", "c"], "smiles": ["CCO", "CCN", "c1ccccc1"]})
@@ -236,6 +269,11 @@ def test_parquet_saved_with_a_pandas_index_and_other_source_edges(model, tmp_pat
     frame.set_index(pd.Index([10, 20, 30])).to_parquet(tmp_path / "unnamed.parquet")  # bookkeeping
     screen_file(model, tmp_path / "unnamed.parquet", tmp_path / "unnamed.csv")
     assert list(read(tmp_path / "unnamed.csv").columns[:2]) == ["id", "smiles"]
+    assert not [c for c in read(tmp_path / "unnamed.csv").columns if c.startswith("__")]
+    dask_like = frame.set_index(pd.Index([10, 20, 30], name="__null_dask_index__"))  # dd.to_parquet's
+    dask_like.to_parquet(tmp_path / "dask.parquet")
+    screen_file(model, tmp_path / "dask.parquet", tmp_path / "dask.csv")
+    assert "__null_dask_index__" not in read(tmp_path / "dask.csv").columns
     frame.to_csv(tmp_path / "library.csv", index=False)
     assert screen_file(model, tmp_path / "library.csv", tmp_path / "int64.csv", chunk_rows=np.int64(2)) == 3
     for chunk_rows in (True, 0, 2.0):
@@ -246,9 +284,12 @@ def test_parquet_saved_with_a_pandas_index_and_other_source_edges(model, tmp_pat
     (tmp_path / "empty.csv").write_text("")
     with pytest.raises(ValueError, match="is empty: a CSV source needs a header row"):
         screen_file(model, tmp_path / "empty.csv", tmp_path / "bad.csv")
-    frame.to_csv(tmp_path / "library.tsv", sep="\t", index=False)
-    with pytest.raises(ValueError, match="is the file separated by tabs or spaces"):
-        screen_file(model, tmp_path / "library.tsv", tmp_path / "bad.csv")
+    for separator in ("\t", ";"):
+        frame.to_csv(tmp_path / "library.txt", sep=separator, index=False)
+        with pytest.raises(ValueError, match="read as comma-separated; if it is separated otherwise"):
+            screen_file(model, tmp_path / "library.txt", tmp_path / "bad.csv")
+    with pytest.raises(TypeError, match=r"keep must be a list of column names, e.g. keep=\['id'\]"):
+        screen_file(model, tmp_path / "library.csv", tmp_path / "bad.csv", keep="id")
     assert not list(tmp_path.glob("bad.csv*"))  # refused before anything was written
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import numbers
 import os
-import re
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
@@ -61,17 +60,16 @@ def _parquet_file(source: Path):
 
 def _columns(source: Path) -> list[str]:
     if _is_parquet(source):
-        # a pandas index saved with the frame: named, it is a column like the others; unnamed
-        # (``__index_level_0__``), it is pandas' bookkeeping, not the user's data
-        names = _parquet_file(source).schema_arrow.names
-        return [name for name in names if not _UNNAMED_INDEX.fullmatch(name)]
+        schema = _parquet_file(source).schema_arrow
+        # a pandas (or Dask) index saved with the frame: named, it is a column like the others;
+        # unnamed (``__index_level_0__``, ``__null_dask_index__``), it is bookkeeping, not data
+        saved = (schema.pandas_metadata or {}).get("index_columns", [])
+        unnamed = {c for c in saved if isinstance(c, str) and c.startswith("__") and c.endswith("__")}
+        return [name for name in schema.names if name not in unnamed]
     try:
         return list(pd.read_csv(source, nrows=0).columns)
     except pd.errors.EmptyDataError:
         raise ValueError(f"{source} is empty: a CSV source needs a header row naming its columns.") from None
-
-
-_UNNAMED_INDEX = re.compile(r"__index_level_\d+__")
 
 
 def _chunks(source: Path, columns: list[str], chunk_rows: int, skip: int) -> Iterator[pd.DataFrame]:
@@ -146,8 +144,23 @@ class _Progress:
             if size < self.state["bytes"]:
                 self._lost(f"it holds {size} bytes of the {self.state['bytes']} written")
             if destination.exists():  # also before the first chunk was recorded: its header and rows
+                if not self.state["bytes"]:
+                    self._check_it_is_ours()
                 with open(destination, "r+b") as out:
                     out.truncate(self.state["bytes"])
+
+    def _check_it_is_ours(self) -> None:
+        """Before anything was recorded as written, a destination is this screen's only if it
+        begins as its header does (its first chunk, written and not yet recorded); anything else
+        was written by someone else after a failed start, and is not emptied."""
+        header = pd.DataFrame(columns=self.state["screen"]["columns"]).to_csv(index=False).encode()
+        with open(self.destination, "rb") as out:
+            start = out.read(len(header))
+        if not header.startswith(start):
+            raise FileExistsError(
+                f"{self.destination} was not written by this screen ({self.path.name} records nothing "
+                f"written to it); remove one of the two, or choose another destination."
+            )
 
     def _lost(self, what: str) -> None:
         raise ValueError(
@@ -158,7 +171,7 @@ class _Progress:
 
 def _write_csv(destination: Path, frame: pd.DataFrame, progress: _Progress) -> None:
     with open(destination, "a", encoding="utf-8", newline="") as out:
-        out.write(frame.to_csv(index=False, header=progress.state["rows"] == 0))
+        out.write(frame.to_csv(index=False, header=progress.state["bytes"] == 0))  # once, resumed too
         out.flush()
         os.fsync(out.fileno())
         progress.save(rows=progress.state["rows"] + len(frame), bytes=out.tell())
@@ -253,7 +266,11 @@ def screen_file(
     source, destination = Path(source), Path(destination)
     if destination.suffix.lower() not in (".csv", ".parquet"):
         raise ValueError(f"the destination must end in .csv or .parquet, got {destination.name!r}.")
-    keep = check_columns(_columns(source), smiles_column, keep, model, str(source))
+    columns = _columns(source)
+    # one column whose name holds a separator: most likely not a comma-separated file
+    other_separator = not _is_parquet(source) and len(columns) == 1 and any(c in columns[0] for c in "\t ;|")
+    note = " (read as comma-separated; if it is separated otherwise, convert it to CSV or Parquet)"
+    keep = check_columns(columns, smiles_column, keep, model, str(source), note if other_separator else "")
     read = list(dict.fromkeys([smiles_column, *keep]))
     stat = source.stat()
     screen = {"source": str(source.resolve()), "size": stat.st_size, "modified_ns": stat.st_mtime_ns,
@@ -280,7 +297,8 @@ def screen_file(
         for frame in chunks:
             write(destination, scores_of(frame, model, smiles_column, keep, errors), state)
             bar.update(len(frame))
-    if state.state["rows"] == 0:  # an empty source still gets its header
+    # an empty source still gets its header, once (a resumed one may have it already)
+    if not (state.state["rows"] or state.state["bytes"] or state.state["parts"]):
         write(destination, scores_of(pd.DataFrame(columns=read), model, smiles_column, keep, errors), state)
     state.path.unlink()
     return state.state["rows"]

@@ -3,8 +3,6 @@ and which rows were valid input."""
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
@@ -124,23 +122,20 @@ def screen(
     return _scores(model, proba, bad, pd.RangeIndex(len(values)) if index is None else index)
 
 
-def check_columns(available: list[str], smiles_column: str, keep: list[str] | None, model, where: str):
+def check_columns(
+    available: list[str], smiles_column: str, keep: list[str] | None, model, where: str, note: str = ""
+):
     """The kept columns (None: all), after checking that every named column exists and that none
-    would be overwritten by the scores."""
+    would be overwritten by the scores; ``note`` follows the message naming missing columns."""
+    if isinstance(keep, str):
+        raise TypeError(f"keep must be a list of column names, e.g. keep=[{keep!r}], not a string.")
     keep = list(available) if keep is None else list(keep)
     twice = sorted({c for c in keep if keep.count(c) > 1}, key=str)
     if twice:
         raise ValueError(f"keep names the column(s) {twice} more than once.")
     missing = [c for c in dict.fromkeys([smiles_column, *keep]) if c not in available]
     if missing:
-        # one column whose name holds a tab or a space: most likely not a comma-separated file
-        hint = (
-            " (read as comma-separated: is the file separated by tabs or spaces? Read it with pandas "
-            "and use score_frame or screen)"
-            if len(available) == 1 and re.search(r"\s", str(available[0]))
-            else ""
-        )
-        raise ValueError(f"{where} has no column(s) {missing}; its columns are {list(available)}{hint}.")
+        raise ValueError(f"{where} has no column(s) {missing}; its columns are {list(available)}{note}.")
     clash = [c for c in keep if c in score_columns(model)]
     if clash:
         raise ValueError(
