@@ -172,8 +172,8 @@ def test_fingerprints_read_reactions_as_the_graphizer_does():
 def test_a_seed_or_method_asked_for_twice_is_refused(tmp_path):
     from sklearn_ltdd.benchmark import run_benchmark
 
-    with pytest.raises(ValueError, match=r"seeds names \[0\] more than once"):
+    with pytest.raises(ValueError, match=r"seeds \[0\] given more than once"):
         run_benchmark("hiv", seeds=[0, 0, 1], methods=["fp_lr"], out_dir=str(tmp_path))
-    with pytest.raises(ValueError, match=r"methods names \['fp_lr'\] more than once"):
+    with pytest.raises(ValueError, match=r"methods \['fp_lr'\] given more than once"):
         run_benchmark("hiv", seeds=[0], methods=["fp_lr", "ce", "fp_lr"], out_dir=str(tmp_path))
     assert not any(tmp_path.iterdir())  # refused before anything ran

@@ -242,7 +242,7 @@ def run_benchmark(
     for name, values in (("seeds", list(seeds)), ("methods", list(methods))):
         twice = sorted({v for v in values if values.count(v) > 1}, key=str)
         if twice:  # a run asked for twice would be run and averaged twice
-            raise ValueError(f"{name} names {twice} more than once.")
+            raise ValueError(f"{name} {twice} given more than once.")
     if reaction_mode is not None and dataset not in REACTION_DATASETS:
         raise ValueError(
             f"reaction_mode={reaction_mode!r} applies to the reaction data sets {sorted(REACTION_DATASETS)} "

@@ -65,7 +65,11 @@ def _as_unit_tensor(estimator: BaseEstimator, X: object, reset: bool) -> tuple[t
     return tensor / norms, is_tensor
 
 
-class BalancedSubcluster(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, BaseEstimator):
+# auto_wrap_output_keys=None: no set_output, so a tensor (on a GPU too) comes back as a tensor
+# whatever sklearn's transform_output says
+class BalancedSubcluster(
+    ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
+):
     """Size-balanced clustering on the unit sphere, optionally within each class (LTDD's step).
 
     ``fit(X)`` clusters the rows of X by cosine similarity into ``n_clusters`` groups.

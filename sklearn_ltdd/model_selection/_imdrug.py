@@ -58,8 +58,8 @@ def imdrug_split(
     """Train / validation / test indices as ImDrug makes them.
 
     ``random``: each class is shuffled and cut 70/10/20, so every part keeps the imbalance
-    (the cuts are rounded per class: a class of five samples or fewer has none in validation,
-    and a class of one none in test).
+    (the cuts are rounded per class: with the default fractions, a class of five samples or
+    fewer has none in validation, and a class of one none in test).
     ``standard``: all rows are shuffled and cut 70/10/20 regardless of class; validation and
     test are then each subsampled without replacement to the count of their own rarest class,
     so both are balanced while train stays long-tailed. Rows dropped by the balancing are not
@@ -129,6 +129,7 @@ class ImDrugSplit(BaseCrossValidator):
     ----------
     kind : {"standard", "random"}, default="standard"
     seeds : int or sequence of int, default=(0, 1, 2)
+        The seeds of the splits; an int n stands for seeds 0, ..., n - 1.
     fractions : three floats, default=(0.7, 0.1, 0.2)
 
     Examples
@@ -146,7 +147,7 @@ class ImDrugSplit(BaseCrossValidator):
         self,
         kind: str = "standard",
         *,
-        seeds: Sequence[int] = (0, 1, 2),
+        seeds: int | Sequence[int] = (0, 1, 2),
         fractions: Sequence[float] = (0.7, 0.1, 0.2),
     ):
         self.kind = kind
