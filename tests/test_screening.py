@@ -325,6 +325,14 @@ def test_parquet_columns_keep_their_types_in_every_part(model, tmp_path):
     parts = sorted((tmp_path / "scores.parquet").glob("part-*.parquet"))
     assert len(parts) == 2 and len({pq.read_schema(part).field("id").type for part in parts}) == 1
     assert pq.read_table(tmp_path / "scores.parquet")["id"].to_pylist() == ids
+    # a categorical column: written back as one, and pandas reads the parts again
+    library = pd.DataFrame({"family": pd.Categorical(["a", "b", "a", "c", "b"]), "smiles": ["CCO"] * 5})
+    library.to_parquet(tmp_path / "categorical.parquet")
+    screen_file(
+        model, tmp_path / "categorical.parquet", tmp_path / "out.parquet", keep=["family"], chunk_rows=2
+    )
+    family = pd.read_parquet(tmp_path / "out.parquet")["family"]
+    assert isinstance(family.dtype, pd.CategoricalDtype) and family.tolist() == library["family"].tolist()
 
 
 def test_the_screen_command(model, library, tmp_path, capsys):

@@ -72,15 +72,23 @@ def _columns(source: Path) -> list[str]:
         raise ValueError(f"{source} is empty: a CSV source needs a header row naming its columns.") from None
 
 
+def _pandas_type(arrow_type) -> pd.ArrowDtype | None:
+    """Arrow types kept as they are, but a dictionary column as pandas' categorical (None: pyarrow's
+    default), which pandas writes back to Parquet and reads again (its Arrow dictionary it cannot)."""
+    import pyarrow as pa
+
+    return None if pa.types.is_dictionary(arrow_type) else pd.ArrowDtype(arrow_type)
+
+
 def _chunks(source: Path, columns: list[str], chunk_rows: int, skip: int) -> Iterator[pd.DataFrame]:
     """The file's rows from row ``skip`` on, ``chunk_rows`` at a time, indexed by row number (0: the
     first row after the header). CSV cells are read as text, verbatim: identifiers keep leading
     zeros and an empty SMILES cell is an empty string. Parquet columns keep their Arrow types (an
-    integer column with nulls stays integer in every chunk)."""
+    integer column with nulls stays integer in every chunk; a categorical column stays categorical)."""
     if _is_parquet(source):
         reader = _parquet_file(source)
         batches = (
-            batch.to_pandas(types_mapper=pd.ArrowDtype, ignore_metadata=True)  # a saved index stays a column
+            batch.to_pandas(types_mapper=_pandas_type, ignore_metadata=True)  # a saved index stays a column
             for batch in reader.iter_batches(batch_size=chunk_rows, columns=columns)
         )
     else:
