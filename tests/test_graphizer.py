@@ -4,7 +4,7 @@ import joblib
 import numpy as np
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from rdkit import Chem
 from sklearn import config_context
@@ -272,6 +272,7 @@ STORE = SmilesGraphizer().fit_transform(STORE_SMILES)
 
 
 @given(st.slices(len(STORE_SMILES)) | st.lists(st.integers(-7, 6), max_size=9))
+@example(slice(None, None, -7))  # one graph, by a reversed view (a negative stride numpy keeps)
 def test_a_store_indexes_like_a_list_of_its_graphs(index):
     """Slices (reversed too) and integer lists pick the graphs a numpy array of them would."""
     expected = np.arange(len(STORE_SMILES))[index]

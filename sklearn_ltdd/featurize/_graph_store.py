@@ -120,7 +120,9 @@ def positions(index: object, n: int) -> np.ndarray:
     device or dispatched through torch.
     """
     if isinstance(index, slice):
-        return np.ascontiguousarray(np.arange(n)[index])  # a reversed slice is a view torch cannot take
+        # a copy: a reversed slice is a view with a negative stride, which torch cannot take (and
+        # numpy's ascontiguousarray keeps for a single element)
+        return np.arange(n)[index].copy()
     index = index.cpu().numpy() if isinstance(index, torch.Tensor) else np.asarray(index)
     if index.dtype == bool:
         if index.shape != (n,):
