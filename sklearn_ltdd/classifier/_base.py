@@ -283,10 +283,10 @@ class GraphClassifier(
             only = self.classes_.tolist()[0]
             raise ValueError(f"y has only one class ({only!r}); a classifier needs at least two.")
         codes = self._encoder.transform(y)
-        if sample_weight is not None and np.ndim(sample_weight) != 1:
+        if sample_weight is not None and np.asarray(sample_weight).ndim != 1:
             raise ValueError(
                 "sample_weight must hold one weight per sample (a 1-D array), "
-                f"got shape {np.shape(sample_weight)}."
+                f"got shape {np.asarray(sample_weight).shape}."
             )
         weights = np.ones(len(y)) if sample_weight is None else column_or_1d(sample_weight).astype(float)
         if weights.shape[0] != len(y) or not np.all(np.isfinite(weights)) or (weights < 0).any():
