@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 
 from .._compat import Interval, StrOptions, _fit_context
 from .._labels import check_no_missing_labels
+from .._sample_weight import check_sample_weight
 from ..featurize import (
     GraphStore,
     GraphStorePair,
@@ -283,16 +284,8 @@ class GraphClassifier(
             only = self.classes_.tolist()[0]
             raise ValueError(f"y has only one class ({only!r}); a classifier needs at least two.")
         codes = self._encoder.transform(y)
-        if sample_weight is not None and np.asarray(sample_weight).ndim != 1:
-            raise ValueError(
-                "sample_weight must hold one weight per sample (a 1-D array), "
-                f"got shape {np.asarray(sample_weight).shape}."
-            )
-        weights = np.ones(len(y)) if sample_weight is None else column_or_1d(sample_weight).astype(float)
-        if weights.shape[0] != len(y) or not np.all(np.isfinite(weights)) or (weights < 0).any():
-            raise ValueError("sample_weight must hold one finite, non-negative weight per sample.")
-        if not weights.any():
-            raise ValueError("sample_weight is zero for every sample; at least one weight must be positive.")
+        weights = check_sample_weight(sample_weight, len(y))
+        weights = np.ones(len(y)) if weights is None else weights
         self.device_ = resolve_device(self.device)
         rng = check_random_state(self.random_state)
         seed = None if self.random_state is None else int(rng.randint(2**31 - 1))

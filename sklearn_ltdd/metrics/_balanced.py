@@ -12,6 +12,7 @@ from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from .._labels import check_no_missing_labels
+from .._sample_weight import check_sample_weight
 
 __all__ = [
     "balanced_accuracy_score",
@@ -26,25 +27,6 @@ def _check_no_missing(y_true: ArrayLike, y_pred: ArrayLike) -> None:
     """Name the rows without a label (sklearn would report an 'unknown' target type, or fail to sort)."""
     for name, values in (("y_true", y_true), ("y_pred", y_pred)):
         check_no_missing_labels(values, name, "balanced scores need a label for every sample.")
-
-
-def _check_weights(sample_weight: ArrayLike | None, n: int) -> np.ndarray | None:
-    """Finite, non-negative weights, one per sample (a negative weight has no balanced meaning)."""
-    if sample_weight is None:
-        return None
-    weights = column_or_1d(sample_weight, warn=False)
-    if weights.shape[0] != n:
-        raise ValueError(f"sample_weight has {weights.shape[0]} weights for {n} samples.")
-    weights = weights.astype(float)
-    bad = np.flatnonzero(~np.isfinite(weights) | (weights < 0))
-    if bad.size:
-        raise ValueError(
-            f"sample_weight must be finite and non-negative; row {bad[0]} is {float(weights[bad[0]])}"
-            + (f" ({bad.size} such rows)." if bad.size > 1 else ".")
-        )
-    if not weights.any():
-        raise ValueError("sample_weight is 0 for every sample; at least one weight must be positive.")
-    return weights
 
 
 def per_class_balanced_scores(
@@ -91,7 +73,7 @@ def per_class_balanced_scores(
     check_consistent_length(y_true, y_pred)
     if y_true.shape[0] == 0:
         raise ValueError("y_true and y_pred are empty; balanced scores need at least one sample.")
-    weights = _check_weights(sample_weight, y_true.shape[0])
+    weights = check_sample_weight(sample_weight, y_true.shape[0])
     labels = unique_labels(y_true, y_pred) if labels is None else np.asarray(labels)
     with warnings.catch_warnings():
         # sklearn warns about a 1x1 matrix even when, as here, the labels are passed explicitly
@@ -151,7 +133,7 @@ def balanced_accuracy_score(
     """
     _check_no_missing(y_true, y_pred)
     y_true, y_pred = column_or_1d(y_true, warn=False), column_or_1d(y_pred, warn=False)
-    weights = _check_weights(sample_weight, y_true.shape[0])
+    weights = check_sample_weight(sample_weight, y_true.shape[0])
     return float(_sk_balanced_accuracy_score(y_true, y_pred, sample_weight=weights))
 
 

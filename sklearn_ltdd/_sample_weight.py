@@ -1,0 +1,35 @@
+"""The check of sample weights shared by the estimators and the metrics."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+__all__ = ["check_sample_weight"]
+
+
+def check_sample_weight(sample_weight: ArrayLike | None, n: int) -> np.ndarray | None:
+    """``sample_weight`` as floats, one finite, non-negative weight per sample and not all zero
+    (None stays None); a ValueError names what is wrong, and the first offending row."""
+    if sample_weight is None:
+        return None
+    weights = np.asarray(sample_weight)  # (not np.ndim: sklearn's checks pass objects numpy only converts)
+    if weights.ndim != 1:
+        raise ValueError(
+            f"sample_weight must hold one weight per sample (a 1-D array), got shape {weights.shape}."
+        )
+    if weights.shape[0] != n:
+        raise ValueError(f"sample_weight has {weights.shape[0]} weights for {n} samples.")
+    weights = weights.astype(float)
+    bad = np.flatnonzero(~np.isfinite(weights) | (weights < 0))
+    if bad.size:
+        raise ValueError(
+            f"sample_weight must be finite and non-negative; row {bad[0]} is {float(weights[bad[0]])}"
+            + (f" ({bad.size} such rows)." if bad.size > 1 else ".")
+        )
+    if not weights.any():
+        raise ValueError(
+            "sample_weight is 0 for every sample; with zero weight everywhere there is nothing to fit "
+            "or score: give at least one positive weight."
+        )
+    return weights
