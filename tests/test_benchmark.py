@@ -75,6 +75,10 @@ def test_benchmark_runs_resumes_and_writes_tables(tmp_path, capsys):
     main(argv)  # everything is there already: nothing re-runs, and it says so
     assert (out / "solubility-random.jsonl").read_text().splitlines() == lines
     assert "4 of these runs are there already" in capsys.readouterr().out
+    # a count of seeds, as ImDrugSplit takes: seeds 0 and 1, there already
+    counted = run_benchmark("solubility", split="random", seeds=2, methods=["ce", "fp_lr"], epochs=2,
+                            out_dir=out)  # fmt: skip
+    assert sorted(set(counted["seed"])) == [0, 1] and "4 of these runs" in capsys.readouterr().out
     with pytest.raises(ValueError, match="unknown methods"):
         run_benchmark("solubility", methods=["svm"], out_dir=out)
     with pytest.raises(ValueError, match="applies to the reaction data sets"):
@@ -176,4 +180,6 @@ def test_a_seed_or_method_asked_for_twice_is_refused(tmp_path):
         run_benchmark("hiv", seeds=[0, 0, 1], methods=["fp_lr"], out_dir=str(tmp_path))
     with pytest.raises(ValueError, match=r"methods \['fp_lr'\] given more than once"):
         run_benchmark("hiv", seeds=[0], methods=["fp_lr", "ce", "fp_lr"], out_dir=str(tmp_path))
+    with pytest.raises(ValueError, match="seeds=0 gives no split"):
+        run_benchmark("hiv", seeds=0, methods=["fp_lr"], out_dir=str(tmp_path))
     assert not any(tmp_path.iterdir())  # refused before anything ran

@@ -120,3 +120,8 @@ def test_a_pipeline_or_search_is_plotted_as_the_classifier_it_ends_in(models):
     assert centres(pipeline) == centres(ltdd) != centres(models[0])
     search = GridSearchCV(pipeline, {"ltddclassifier__max_epochs": [2]}, cv=2).fit(X, Y)
     assert len(plot_weights(search).get_lines()) == 3
+    kept_none = GridSearchCV(pipeline, {"ltddclassifier__max_epochs": [2]}, cv=2, refit=False).fit(X, Y)
+    with pytest.raises(ValueError, match="fitted with refit=False and so holds no classifier"):
+        plot_weights(kept_none)
+    with pytest.raises(TypeError, match="the Pipeline ends in 'passthrough'"):
+        plot_training(make_pipeline(SmilesGraphizer(), "passthrough"))

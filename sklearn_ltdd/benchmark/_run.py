@@ -18,6 +18,7 @@ from ..datasets import load_hiv, load_sbap, load_solubility, load_uspto50k
 from ..featurize._cgr import CGR_MODES
 from ..metrics import balanced_accuracy_score, balanced_f1_score, long_tail_report
 from ..model_selection import imdrug_split
+from ..model_selection._imdrug import seed_list
 from ._fingerprint_models import FINGERPRINT_MODELS, make_fingerprint_model
 
 __all__ = ["METHODS", "run_benchmark", "summarise", "tune_threshold"]
@@ -211,7 +212,7 @@ def run_benchmark(
     dataset: str,
     *,
     split: str = "standard",
-    seeds: Sequence[int] = (0, 1, 2),
+    seeds: int | Sequence[int] = (0, 1, 2),
     methods: Sequence[str] = ("ce", "cs", "bs", "ltdd", "fp_lr", "fp_hgb"),
     epochs: int = 300,
     warmup: int | None = None,
@@ -234,12 +235,14 @@ def run_benchmark(
     summary table goes to ``.md`` and ``.csv`` beside it. ``download`` fetches a missing data
     file (checked against its sha256) into ``data_home``. The CGR modes read USPTO-50k's
     reactions as mapped by rxnmapper. Warm-up and re-clustering interval
-    default to the paper's 10/300 of the epochs, at least 1.
+    default to the paper's 10/300 of the epochs, at least 1. ``seeds`` is a list of seeds or,
+    as in ``ImDrugSplit``, a count n standing for seeds 0, ..., n - 1.
     """
+    seeds = seed_list(seeds)
     unknown = sorted(set(methods) - set(METHODS))
     if unknown:
         raise ValueError(f"unknown methods {unknown}; choose from {list(METHODS)}.")
-    for name, values in (("seeds", list(seeds)), ("methods", list(methods))):
+    for name, values in (("seeds", seeds), ("methods", list(methods))):
         twice = sorted({v for v in values if values.count(v) > 1}, key=str)
         if twice:  # a run asked for twice would be run and averaged twice
             raise ValueError(f"{name} {twice} given more than once.")

@@ -162,20 +162,19 @@ class ImDrugSplit(BaseCrossValidator):
             raise ValueError("ImDrugSplit needs the class labels y.")
         if len(X) != len(y):
             raise ValueError(f"X has {len(X)} samples but y has {len(y)} labels.")
-        for seed in self._seeds():
+        for seed in seed_list(self.seeds):
             train, _, test = imdrug_split(y, self.kind, fractions=self.fractions, random_state=seed)
             yield train, test
 
     def get_n_splits(self, X: object = None, y: object = None, groups: object = None) -> int:
         """Number of seeds."""
-        return len(self._seeds())
+        return len(seed_list(self.seeds))
 
-    def _seeds(self) -> list[int]:
-        """The seeds; an int n stands for 0, ..., n - 1 (as ``n_splits`` does in sklearn)."""
-        if isinstance(self.seeds, numbers.Integral) and not isinstance(self.seeds, bool):
-            if self.seeds < 1:
-                raise ValueError(
-                    f"seeds={self.seeds} gives no split; give a positive number or a list of seeds."
-                )
-            return list(range(self.seeds))
-        return list(self.seeds)
+
+def seed_list(seeds: int | Sequence[int]) -> list[int]:
+    """The seeds; an int n stands for 0, ..., n - 1 (as ``n_splits`` does in sklearn)."""
+    if isinstance(seeds, numbers.Integral) and not isinstance(seeds, bool):
+        if seeds < 1:
+            raise ValueError(f"seeds={seeds} gives no split; give a positive number or a list of seeds.")
+        return list(range(seeds))
+    return list(seeds)

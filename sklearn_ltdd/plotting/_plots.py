@@ -182,9 +182,16 @@ def _classifier(model: object) -> object:
     the history, the classes and the schedule."""
     while True:
         if isinstance(model, Pipeline):
+            if model[-1] in (None, "passthrough"):
+                raise TypeError(f"the Pipeline ends in {model[-1]!r}, not in a classifier to plot.")
             model = model[-1]
         elif hasattr(model, "best_estimator_"):
             model = model.best_estimator_
+        elif hasattr(model, "cv_results_"):  # fitted, but kept no model
+            raise ValueError(
+                f"this {type(model).__name__} was fitted with refit=False and so holds no classifier to "
+                "plot; fit it with refit=True, or plot a classifier fitted with its best_params_."
+            )
         else:
             return model
 
