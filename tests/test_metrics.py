@@ -17,6 +17,7 @@ from sklearn_ltdd.metrics import (
     balanced_precision,
     long_tail_groups,
     long_tail_report,
+    per_class_balanced_scores,
 )
 
 # Test vectors from the method spec (ImDrug definitions), BA and BF1.
@@ -96,6 +97,19 @@ def test_perfect_iff_predictions_are_perfect(pairs):
         warnings.simplefilter("ignore", UserWarning)  # classes only in y_pred: tested elsewhere
         assert (balanced_f1_score(y, p) == 1.0) == bool(np.all(y == p))
     assert balanced_f1_score(y, y) == 1.0
+
+
+@given(labels_pairs, st.data())
+def test_reporting_some_classes_does_not_change_their_scores(pairs, data):
+    y, p = map(np.array, zip(*pairs, strict=True))
+    full = per_class_balanced_scores(y, p)
+    # any classes, in any order, one that occurs nowhere included
+    chosen = data.draw(st.lists(st.sampled_from([*full["labels"].tolist(), 9]), min_size=1, unique=True))
+    some = per_class_balanced_scores(y, p, labels=chosen)
+    at = [full["labels"].tolist().index(c) if c != 9 else None for c in chosen]
+    for key in ("recall", "precision", "f1", "present"):
+        expected = [full[key][i] if i is not None else 0 for i in at]
+        np.testing.assert_allclose(some[key].astype(float), np.asarray(expected, float), atol=1e-12)
 
 
 def test_class_only_in_predictions_is_left_out_with_a_warning():

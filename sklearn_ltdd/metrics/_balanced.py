@@ -74,11 +74,15 @@ def per_class_balanced_scores(
     if y_true.shape[0] == 0:
         raise ValueError("y_true and y_pred are empty; balanced scores need at least one sample.")
     weights = check_sample_weight(sample_weight, y_true.shape[0])
-    labels = unique_labels(y_true, y_pred) if labels is None else np.asarray(labels)
+    occurring = unique_labels(y_true, y_pred)
+    labels = occurring if labels is None else np.asarray(labels)
+    # the matrix over every class, the reported ones first: a class left out of the report still
+    # takes the predictions that miss a reported class (confusion_matrix would drop those samples)
+    every = np.concatenate([labels, occurring[~np.isin(occurring, labels)]])
     with warnings.catch_warnings():
         # sklearn warns about a 1x1 matrix even when, as here, the labels are passed explicitly
         warnings.filterwarnings("ignore", "A single label was found", UserWarning)
-        counts = confusion_matrix(y_true, y_pred, labels=labels, sample_weight=weights)
+        counts = confusion_matrix(y_true, y_pred, labels=every, sample_weight=weights)
     # a class counts where y_true gives it mass: a class whose samples all weigh 0 is absent
     row_mass = counts.sum(axis=1)
     present = row_mass > 0
@@ -88,7 +92,9 @@ def per_class_balanced_scores(
     with np.errstate(divide="ignore", invalid="ignore"):
         precision = np.where(column_mass > 0, recall / column_mass, 0.0)
         f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
-    return {"labels": labels, "recall": recall, "precision": precision, "f1": f1, "present": present}
+    reported = slice(len(labels))
+    return {"labels": labels, "recall": recall[reported], "precision": precision[reported],
+            "f1": f1[reported], "present": present[reported]}  # fmt: skip
 
 
 def _mean_over_present(scores: dict[str, np.ndarray], key: str) -> float:
