@@ -371,12 +371,34 @@ def test_reactions_the_mapper_fails_on_are_reported_not_dropped(monkeypatch):
         graphizer.fit_transform(plain)
     graphs = graphizer.set_params(errors="ignore").fit_transform(plain)
     assert graphs.valid_mask.tolist() == [True, False] and len(graphs) == 2
-    # a row the mapper maps wrongly is named as the user gave it, with what the mapper made of it
-    wrong = DictMapper({plain[0]: "C>>[Xe:1]"})
+    # a row the mapper leaves unmapped is named as the user gave it, with what the mapper made of it
+    partly = AMIDE[: AMIDE.rindex(":5]")] + "]"  # the product's last carbon unnumbered
+    wrong = DictMapper({plain[0]: partly})
     with pytest.raises(UnmappedReactionError) as error:
         SmilesGraphizer(reaction_mode="cgr", atom_mapper=wrong).fit_transform([plain[0]])
     assert error.value.bad_rows[0][0] == plain[0]
-    assert error.value.bad_rows[0][1].endswith("as the atom mapper mapped it: 'C>>[Xe:1]'")
+    assert error.value.bad_rows[0][1].endswith(f"as the atom mapper mapped it: {partly!r}")
+
+
+@pytest.mark.parametrize("answer", ["shifted", "reordered", "another molecule"])
+def test_a_mapper_that_returns_another_reaction_is_refused_for_that_row(monkeypatch, answer):
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    plain = [strip_maps(r) for r in (AMIDE, DEPROTECTION)]
+    maps = dict(zip(plain, (AMIDE, DEPROTECTION), strict=True))
+    mappers = {
+        "shifted": lambda reactions: [AMIDE for _ in reactions[:1]],  # one answer for two questions
+        "reordered": lambda reactions: [maps[r] for r in reactions][::-1],
+        "another molecule": lambda reactions: [maps[r].replace("O", "S") for r in reactions],
+    }
+    graphizer = SmilesGraphizer(reaction_mode="cgr", atom_mapper=mappers[answer], errors="ignore")
+    graphs = graphizer.fit_transform(plain)
+    if answer == "shifted":  # asked alone, the amide's answer is right, the other row's is not
+        assert graphs.valid_mask.tolist() == [True, False]
+        assert torch.equal(graphs[0].x, SmilesGraphizer(reaction_mode="cgr").fit_transform([AMIDE])[0].x)
+    else:
+        assert not graphs.valid_mask.any()
+    with pytest.raises(InvalidSmilesError, match=r"row 1: .*failed on it: .*returned another reaction"):
+        graphizer.set_params(errors="raise").fit_transform(plain)
 
 
 def test_rxnmapper_maps_reactions_as_a_chemist_would(monkeypatch):

@@ -161,6 +161,15 @@ def test_errors_ignore_keeps_positions():
         1: ("C1CC", "RDKit cannot parse it"),
         2: (None, "not a non-empty string"),
     }
+    # a reaction whose products make a graph but whose reactants the fingerprint cannot read is
+    # invalid, and its graph empty like every invalid row's
+    for bond_features in (False, True):
+        products = SmilesGraphizer(reaction_mode="products", errors="ignore", bond_features=bond_features)
+        graphs = products.fit_transform(["bad(>>CCO", "CC>>CCO", "bad(>>CCN"])
+        assert graphs.valid_mask.tolist() == [False, True, False]
+        assert [d.num_nodes for d in graphs.to_data_list()] == [0, 3, 0]
+        assert graphs.edge_index.shape[1] == 4 and graphs.fingerprint[[0, 2]].abs().sum() == 0
+        assert "fingerprint cannot read it" in products.invalid_rows_[0][1]
 
 
 @pytest.mark.parametrize("mode", [None, "products", "pair", "cgr"])
@@ -211,6 +220,10 @@ def test_bad_shapes_and_parameters():
         SmilesGraphizer().fit_transform([["CC", "CO"]])
     with pytest.raises(ValueError, match="reaction_mode"):
         SmilesGraphizer(reaction_mode="reactants").fit_transform(["CC>>C"])
+    # MorganFingerprint needs no fit, so its transform checks the parameters itself
+    for bad in ({"reaction_mode": "pair"}, {"counts": "no"}, {"n_bits": 0}, {"radius": -1}, {"n_bits": 2.5}):
+        with pytest.raises(ValueError, match=f"The '{next(iter(bad))}' parameter of MorganFingerprint"):
+            MorganFingerprint(**bad).transform(["CCO>>CC=O" if "reaction_mode" in bad else "CC"])
 
 
 MAPPED = "[CH3:1][C:2](=[O:3])[OH:4].[OH:5][CH2:6][CH3:7]>>[CH3:1][C:2](=[O:3])[O:5][CH2:6][CH3:7]"
@@ -283,9 +296,29 @@ def test_a_store_indexes_like_a_list_of_its_graphs(index):
 
 def test_a_store_refuses_indices_that_are_not_integers():
     for index, message in (([0.5, 1.7], "integers or a boolean mask, got float64"),
-                           (np.array([[0, 1], [2, 3]]), "one-dimensional"), ("a", "integers")):  # fmt: skip
+                           (np.array([[0, 1], [2, 3]]), "one-dimensional"), ("a", "integers"),
+                           (True, "a single boolean"), (np.bool_(False), "a single boolean")):  # fmt: skip
         with pytest.raises(IndexError, match=message):
             STORE[index]
+
+
+@pytest.mark.parametrize("index", [2, np.int64(2), np.array(2), torch.tensor(2), torch.tensor(-5)])
+def test_one_position_however_written_gives_one_graph(index):
+    graph = STORE[index]
+    assert graph.num_nodes == 1 and torch.equal(graph.x, STORE.batch([2]).x)  # "N"
+    reactions = SmilesGraphizer(reaction_mode="pair").fit_transform(
+        ["CCO>>CC=O", "CC>>C=C", "N>>N", "CC>>CC", "O>>O", "CO>>C=O", "CN>>C=N"]
+    )
+    assert [side.num_nodes for side in reactions[index]] == [1, 1]
+
+
+def test_a_hand_built_store_and_check_graphs_match_refuse_what_they_cannot_use():
+    parts = (STORE.x, STORE.edge_index, STORE.node_ptr, STORE.edge_ptr)
+    for mask in (np.ones(3, bool), np.ones(len(STORE))):
+        with pytest.raises(ValueError, match=r"valid_mask must be one boolean per graph \(7\)"):
+            GraphStore(*parts, valid_mask=mask)
+    with pytest.raises(TypeError, match="checks a GraphStore or GraphStorePair, not a list"):
+        check_graphs_match(["CCO"])
 
 
 def test_graphizer_clone_pickle_and_memory(tmp_path):

@@ -186,23 +186,47 @@ def test_sample_weight(assert_same_predictions):
     ones = LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL, sample_weight=np.ones(90)).predict_proba(X_TEST[:10])
     none = LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL).predict_proba(X_TEST[:10])
     assert_same_predictions(ones, none)
-    # a class with zero weight is never learned from: its probability falls
-    zero_high = np.where(Y_SMALL == "high", 0.0, 1.0)
-    params = {
-        **RUN,
-        "max_epochs": 10,
-        "lr": 1e-2,
-        "validation_fraction": 0,
-        "early_stopping": None,
-    }  # last epoch
-    weighted = BaselineClassifier(**params).fit(X_SMALL, Y_SMALL, sample_weight=zero_high)
-    plain = BaselineClassifier(**params).fit(X_SMALL, Y_SMALL)
-    high = list(plain.classes_).index("high")
-    assert weighted.predict_proba(X_TEST)[:, high].mean() < plain.predict_proba(X_TEST)[:, high].mean()
+    # a class whose samples all weigh 0 has nothing to learn it from
+    with pytest.raises(ValueError, match=r"classes \['high'\] have no sample with a positive sample_weight"):
+        LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL, sample_weight=np.where(Y_SMALL == "high", 0.0, 1.0))
     with pytest.raises(ValueError, match="sample_weight"):
         LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL, sample_weight=-np.ones(90))
     with pytest.raises(ValueError, match=r"sample_weight must hold one weight per sample .* shape \(\)"):
         LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL, sample_weight=2.0)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: LTDDClassifier(**FAST), lambda: BaselineClassifier(loss="bs", **RUN)],
+    ids=["ltdd", "balanced softmax"],
+)
+def test_a_sample_of_weight_zero_is_not_there(make, assert_same_predictions):
+    # as in scikit-learn: not in the hold-out, the class sizes, the sub-clusters or the contrastive
+    # terms; the fit equals one without those samples, whatever their labels
+    zero = np.arange(0, 90, 4)
+    weights = np.ones(90)
+    weights[zero] = 0.0
+    relabelled = Y_SMALL.copy()
+    relabelled[zero] = np.roll(Y_SMALL[zero], 1)
+    kept = weights > 0
+    weighted = make().fit(X_SMALL, relabelled, sample_weight=weights).predict_proba(X_TEST[:20])
+    without = make().fit(X_SMALL[kept], Y_SMALL[kept]).predict_proba(X_TEST[:20])
+    assert_same_predictions(weighted, without)
+
+
+def test_validation_data_is_a_checked_pair():
+    clf = BaselineClassifier(**RUN)
+    X_valid, y_valid = X_TEST[:20], Y_TEST[:20]
+    for passed, message in [
+        ((X_valid,), r"must be a pair \(X_valid, y_valid\), got 1 item\.$"),
+        ((X_valid, y_valid, np.ones(20)), r"got 3 items \(its samples take no weights"),
+        (X_valid, "got a ndarray"),
+        ((X_valid, None), r"is \(X_valid, None\); it needs the labels"),
+        ((X_valid, y_valid[:19]), "validation_data: X has 20 samples but y has 19 labels"),
+        ((X_valid, ["new"] * 20), r"validation_data: y contains labels \['new'\] not seen in fit"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            clf.fit(X_SMALL, Y_SMALL, validation_data=passed)
 
 
 def test_pipeline_with_graphizer_and_reaction_pairs():

@@ -249,7 +249,10 @@ class GraphClassifier(
         X : array-like of str, GraphStore or GraphStorePair
         y : array-like of shape (n_samples,)
         sample_weight : array-like of shape (n_samples,), default=None
-            Multiplies each sample's cross-entropy term.
+            Multiplies each sample's cross-entropy term (the contrastive terms are not
+            weighted). A sample of weight 0 is left out of the fit, as in scikit-learn: the
+            hold-out, the class sizes and the sub-clusters never see it. Every class needs a
+            sample of positive weight.
         validation_data : (X_valid, y_valid), default=None
             A validation set for checkpoint selection instead of the internal hold-out.
 
@@ -285,16 +288,26 @@ class GraphClassifier(
             raise ValueError(f"y has only one class ({only!r}); a classifier needs at least two.")
         codes = self._encoder.transform(y)
         weights = check_sample_weight(sample_weight, len(y))
-        weights = np.ones(len(y)) if weights is None else weights
+        if weights is not None and not weights.all():
+            # weight 0 means the sample is not there, as in scikit-learn: not in the hold-out, the
+            # class sizes, the sub-clusters or the contrastive terms, which no weight reaches
+            kept = np.flatnonzero(weights)
+            unweighted = np.setdiff1d(np.arange(len(self.classes_)), codes[kept])
+            if len(unweighted):
+                raise ValueError(
+                    f"classes {self.classes_[unweighted].tolist()} have no sample with a positive "
+                    "sample_weight, so there is nothing to learn them from; remove their samples "
+                    "from X and y, or give them weight."
+                )
+            graphs, codes, weights = graphs[kept], codes[kept], weights[kept]
+        weights = np.ones(len(codes)) if weights is None else weights
         self.device_ = resolve_device(self.device)
         rng = check_random_state(self.random_state)
         seed = None if self.random_state is None else int(rng.randint(2**31 - 1))
 
         if validation_data is not None:
-            valid_graphs = self._graphs(validation_data[0])
-            valid_y = self._check_labels(validation_data[1], len(valid_graphs))
-            self._check_known(valid_y)
-            train_idx, valid = np.arange(len(y)), GraphDataset(valid_graphs, self._encoder.transform(valid_y))
+            valid_graphs, valid_codes = self._validation_set(validation_data)
+            train_idx, valid = np.arange(len(codes)), GraphDataset(valid_graphs, valid_codes)
         elif self.validation_fraction > 0:
             train_idx, valid_idx = stratified_holdout(codes, self.validation_fraction, rng)
             if not len(valid_idx) and self.early_stopping is not None:
@@ -305,12 +318,7 @@ class GraphClassifier(
                 )
             valid = GraphDataset(graphs[valid_idx], codes[valid_idx]) if len(valid_idx) else None
         else:
-            train_idx, valid = np.arange(len(y)), None
-        if not weights[train_idx].any():
-            raise ValueError(
-                "sample_weight is zero for every sample outside the validation hold-out; at least one "
-                "training sample must have a positive weight."
-            )
+            train_idx, valid = np.arange(len(codes)), None
         # the positions one epoch visits; the reference code's resampling tops every class up to the
         # largest with draws with replacement, while clustering still sees each molecule once
         visits = np.arange(len(train_idx))
@@ -596,6 +604,30 @@ class GraphClassifier(
         graphizer's node features, which the embedding's columns do not derive from.
         """
         return super().get_feature_names_out()
+
+    def _validation_set(self, validation_data: object) -> tuple[GraphStore | GraphStorePair, np.ndarray]:
+        """The graphs and class codes of ``fit``'s ``validation_data``, checked."""
+        sequence = isinstance(validation_data, tuple | list)
+        if not sequence or len(validation_data) != 2:
+            n = len(validation_data) if sequence else 0
+            got = f"{n} item{'s' * (n != 1)}" if sequence else f"a {type(validation_data).__name__}"
+            weights = (
+                " (its samples take no weights: the checkpoint and tau are chosen by balanced "
+                "scores, which weigh each class equally)"
+                if n == 3
+                else ""
+            )
+            raise ValueError(f"validation_data must be a pair (X_valid, y_valid), got {got}{weights}.")
+        valid_X, valid_y = validation_data
+        if valid_y is None:
+            raise ValueError("validation_data is (X_valid, None); it needs the labels y_valid.")
+        graphs = self._graphs(valid_X)
+        try:
+            valid_y = self._check_labels(valid_y, len(graphs))
+            self._check_known(valid_y)
+        except ValueError as error:
+            raise ValueError(f"validation_data: {error}") from error
+        return graphs, self._encoder.transform(valid_y)
 
     def _check_known(self, y: np.ndarray) -> None:
         unknown = sorted(set(np.unique(y).tolist()) - set(self.classes_.tolist()), key=str)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import joblib
 import numpy as np
-from rdkit import rdBase
+from rdkit import Chem, rdBase
 
 from ._cgr import needs_mapping
 from ._graph_features import reaction_parts
@@ -214,6 +214,23 @@ def _map_one_by_one(map_batch: Callable, reactions: list[str]) -> dict[str, str 
     return out
 
 
+def _unmapped(reaction: str) -> list[str | None]:
+    """Canonical SMILES of a reaction's reactants and products, map numbers removed."""
+    sides = [Chem.MolFromSmiles(_MAPPED.sub("]", side)) for side in reaction_parts(reaction.strip())[::2]]
+    return [None if mol is None else Chem.MolToSmiles(mol) for mol in sides]
+
+
+def _not_what_was_asked(query: str, mapped: str | Exception) -> str | Exception:
+    """The mapper's answer, or why it is refused: a mapper that returns another reaction (its
+    answers shifted or reordered, say) would give a row another row's graph."""
+    if isinstance(mapped, str):
+        with rdBase.BlockLogs():
+            asked, answered = _unmapped(query), _unmapped(mapped)
+        if None in answered or answered != asked:
+            return ValueError(f"it returned another reaction, {mapped!r}")
+    return mapped
+
+
 def map_reactions(
     reactions: np.ndarray, atom_mapper: str | Callable, cache_folder: str | Path | None = None
 ) -> tuple[np.ndarray, dict[int, tuple[object, str]]]:
@@ -223,8 +240,9 @@ def map_reactions(
     products does (:func:`~._cgr.mapping_gap`); a partly mapped one loses its numbers and is
     mapped afresh. Mapped rows, and rows that are not readable reactions, are returned as they
     are (the featuriser reports the latter). Only ``reactants>>products`` goes to the mapper:
-    reagents are not used by the graphs. A row the mapper fails on keeps its input and is
-    reported as ``{row: (value, reason)}``, never dropped.
+    reagents are not used by the graphs. A row the mapper fails on, or maps into another
+    reaction (other molecules once the map numbers are removed), keeps its input and is reported
+    as ``{row: (value, reason)}``, never dropped.
     """
     out = np.array(reactions, dtype=object)
     with rdBase.BlockLogs():  # a row RDKit cannot read is reported by the featuriser, named
@@ -246,6 +264,7 @@ def map_reactions(
             mapped.update(zip(batch, map_batch(batch), strict=True))
         except Exception:  # see _map_one_by_one
             mapped.update(_map_one_by_one(map_batch, batch))
+    mapped = {q: _not_what_was_asked(q, m) for q, m in mapped.items()}
     found = {q: m for q, m in mapped.items() if isinstance(m, str)}
     in_process.update(found)
     disk.put(key, found)

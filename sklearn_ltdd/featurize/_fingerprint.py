@@ -29,7 +29,7 @@ class MorganFingerprint(SmilesTransformer):
     n_bits : int, default=2048
         Length of the folded bit vector.
     counts : bool, default=False
-        Return occurrence counts instead of bits.
+        Return occurrence counts instead of bits (as uint8: a count above 255 reads 255).
     reaction_mode : {None, "difference"}, default=None
         ``"difference"`` reads reaction SMILES (``reactants>reagents>products``, reagents unused)
         and returns the products' count fingerprint minus the reactants' (signed int16): what the
@@ -75,6 +75,7 @@ class MorganFingerprint(SmilesTransformer):
         -------
         fingerprints : ndarray of uint8 (int16 for differences), shape (n_samples, n_bits)
         """
+        self._validate_params()  # transform needs no fit, so fit's check cannot be relied on
         out, bad = self._fingerprints(check_smiles(X))
         if bad:
             raise InvalidSmilesError(bad)

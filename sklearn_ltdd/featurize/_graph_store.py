@@ -79,6 +79,10 @@ def check_graphs_match(graphs: GraphStore | GraphStorePair, **expected: object) 
     unknown = sorted(set(expected) - set(_SETTINGS))
     if unknown:
         raise TypeError(f"check_graphs_match() got unknown settings {unknown}; it checks {list(_SETTINGS)}.")
+    if not isinstance(graphs, GraphStore | GraphStorePair):
+        raise TypeError(
+            f"check_graphs_match() checks a GraphStore or GraphStorePair, not a {type(graphs).__name__}."
+        )
     recipe = graphs.recipe
     if recipe is None:
         return
@@ -136,6 +140,20 @@ def positions(index: object, n: int) -> np.ndarray:
     if index.size and not (-n <= index.min() and index.max() < n):
         raise IndexError(f"graph index out of range for a store of {n} graphs")
     return np.where(index < 0, index + n, index)
+
+
+def single_position(index: object) -> int | None:
+    """``index`` as one graph's position when it names one (an int, a numpy integer, a 0-d
+    integer array or tensor), else None; a single boolean is refused, numpy would read it as a
+    mask of one."""
+    if isinstance(index, np.ndarray | torch.Tensor) and index.ndim == 0:
+        index = index.item()
+    if isinstance(index, bool | np.bool_):
+        raise IndexError(
+            f"a single boolean ({index}) is not a graph position; index with integers or a boolean "
+            "mask of one value per graph."
+        )
+    return int(index) if isinstance(index, int | np.integer) else None
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -213,6 +231,11 @@ class GraphStore:
             raise ValueError(f"{fingerprint.shape[0]} fingerprints for {n_graphs} graphs.")
         self.fingerprint = fingerprint
         self.valid_mask = np.ones(n_graphs, dtype=bool) if valid_mask is None else np.asarray(valid_mask)
+        if self.valid_mask.dtype != bool or self.valid_mask.shape != (n_graphs,):
+            raise ValueError(
+                f"valid_mask must be one boolean per graph ({n_graphs}), got {self.valid_mask.dtype} "
+                f"values of shape {self.valid_mask.shape}."
+            )
         self.recipe = recipe
 
     @classmethod
@@ -257,8 +280,8 @@ class GraphStore:
 
     def __getitem__(self, index: object) -> GraphStore | Data:
         """An integer gives one PyG ``Data``; an array, slice or mask gives a new store."""
-        if isinstance(index, int | np.integer):
-            return self.to_data_list([index])[0]
+        if (position := single_position(index)) is not None:
+            return self.to_data_list([position])[0]
         index = self._index(index)
         n_nodes, n_edges, nodes, edges = self._gather(index)
         nodes_d, edges_d, index_d = copy_to_device(self.device, nodes, edges, index)
@@ -391,8 +414,8 @@ class GraphStorePair:
         return self.reactants.recipe
 
     def __getitem__(self, index: object) -> GraphStorePair | tuple[Data, Data]:
-        if isinstance(index, int | np.integer):
-            return self.reactants[index], self.products[index]
+        if (position := single_position(index)) is not None:
+            return self.reactants[position], self.products[position]
         return GraphStorePair(self.reactants[index], self.products[index])
 
     def batch(self, index: object = None) -> tuple[Batch, Batch]:

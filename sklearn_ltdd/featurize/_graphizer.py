@@ -61,6 +61,21 @@ def _concat_packed(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     }
 
 
+def _emptied(packed: dict[str, np.ndarray], rows: list[int]) -> dict[str, np.ndarray]:
+    """The packed graphs with those at ``rows`` made empty, as every invalid row's graph is."""
+    dropped = np.zeros(len(packed["n_nodes"]), dtype=bool)
+    dropped[rows] = True
+    nodes, edges = np.repeat(~dropped, packed["n_nodes"]), np.repeat(~dropped, packed["n_edges"])
+    out = {**packed, "x": packed["x"][nodes], "edge_index": packed["edge_index"][:, edges]}
+    if "edge_attr" in packed:
+        out["edge_attr"] = packed["edge_attr"][edges]
+    out["n_nodes"], out["n_edges"] = (
+        np.where(dropped, 0, packed["n_nodes"]),
+        np.where(dropped, 0, packed["n_edges"]),
+    )
+    return out
+
+
 def featurize_all(
     values: np.ndarray,
     reaction_mode: str | None,
@@ -292,6 +307,9 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         bad = bad | failed  # the mapper's failure says more than "not atom-mapped"
         if self.fingerprint is not None and fingerprinter is None:
             fingerprints, unreadable = memory.cache(difference_fingerprints)(unique)
+            # a row only its fingerprint cannot read is invalid too, and its graph empty
+            if only_fingerprint := sorted(set(unreadable) - set(bad)):
+                packed = [_emptied(p, only_fingerprint) for p in packed]
             bad = unreadable | bad  # the graph's reason, where it has one
         valid = np.ones(len(unique), dtype=bool)
         valid[list(bad)] = False
