@@ -71,6 +71,26 @@ def test_malformed_rows_are_named(tmp_path):
         load_hiv(path=path)
 
 
+def test_a_file_that_is_not_a_whole_table_is_named(tmp_path):
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(gzip.compress(HIV_CSV.encode())[:-12])
+    (tmp_path / "binary.csv").write_bytes(bytes(range(128, 256)) * 4)  # no UTF-8
+    write(tmp_path / "empty.csv", "")
+    for name, reason in [
+        ("cut.csv.gz", "EOFError"),
+        ("binary.csv", "UnicodeDecodeError"),
+        ("empty.csv", "EmptyData"),
+    ]:
+        with pytest.raises(ValueError, match=rf"{name} cannot be read as a table \({reason}.*is it complete"):
+            load_hiv(path=tmp_path / name)
+    with pytest.raises(
+        ValueError, match=r"header.csv holds no data rows \(columns: \['smiles', 'HIV_active'\]\)"
+    ):
+        load_hiv(path=write(tmp_path / "header.csv", "smiles,HIV_active\n"))
+    with pytest.raises(NotADirectoryError, match=r"the data home .*empty\.csv is a file"):
+        load_hiv(data_home=tmp_path / "empty.csv")
+
+
 def test_uspto_builds_reaction_smiles_and_keeps_the_split(tmp_path):
     text = (
         ",id,class,prod_smiles,reactants_can,split,label\n"
@@ -146,6 +166,14 @@ def test_labels_are_whole_numbers_or_kept_as_written(tmp_path):
     assert load_hiv(path=path).target.tolist() == [1, 0]
     write(path, "smiles,HIV_active\nCCO,inf\nCCN,1e20\nCCC,1\n")  # no int64 holds them exactly
     assert load_hiv(path=path).target.tolist() == ["inf", "1e20", "1"]
+    # a missing-value marker among numbers is a missing label, not a third class
+    write(path, "smiles,HIV_active\nCCO,0\nCCN,NA\nCCC,1\nCCCC, null\n")
+    with pytest.raises(
+        ValueError, match=r"2 rows have no label but a missing-value marker, e\.g\. 'NA' \(data row 1\)"
+    ):
+        load_hiv(path=path)
+    write(path, "smiles,HIV_active\nCCO,none\nCCN,some\n")  # among words, "none" may be a class
+    assert load_hiv(path=path).target.tolist() == ["none", "some"]
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):

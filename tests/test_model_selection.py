@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import scipy.sparse
 from hypothesis import given
 from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression
@@ -118,8 +119,14 @@ def test_cv_splitter_in_cross_val_score():
     for (train, test), (train_listed, test_listed) in zip(counted.split(X, y), splits, strict=True):
         np.testing.assert_array_equal(train, train_listed)
         np.testing.assert_array_equal(test, test_listed)
-    with pytest.raises(ValueError, match="gives no split"):
-        ImDrugSplit(seeds=0).get_n_splits()
+    for none in (0, []):
+        with pytest.raises(ValueError, match="gives no split"):
+            ImDrugSplit(seeds=none).get_n_splits()
+    with pytest.raises(TypeError, match="a number of seeds or a list of them, got True"):
+        ImDrugSplit(seeds=True).get_n_splits()
+    # any X sklearn's splitters take, a sparse matrix too
+    sparse_scores = cross_val_score(LogisticRegression(), scipy.sparse.csr_matrix(X), y, cv=cv)
+    np.testing.assert_allclose(sparse_scores, cross_val_score(LogisticRegression(), X, y, cv=cv))
 
 
 def test_the_random_split_rounds_each_class_as_documented():

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -64,9 +66,16 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     suffixes = [s for s in path.suffixes if s != ".gz"]
     sep = "\t" if suffixes and suffixes[-1] in (".tab", ".tsv") else ","
     try:
-        return pd.read_csv(path, sep=sep, keep_default_na=False, na_values=[""], dtype=str)
+        frame = pd.read_csv(path, sep=sep, keep_default_na=False, na_values=[""], dtype=str)
     except pd.errors.ParserError as error:
         raise ValueError(f"{path} is malformed: {error}") from error
+    # a file cut short, not text, or empty: say which file, and that it is the file
+    except (pd.errors.EmptyDataError, UnicodeDecodeError, EOFError, gzip.BadGzipFile, zlib.error) as error:
+        raise ValueError(f"{path} cannot be read as a table ({type(error).__name__}: {error}); "
+                         "is it complete, and the file it should be?") from error  # fmt: skip
+    if frame.empty:
+        raise ValueError(f"{path} holds no data rows (columns: {list(frame.columns)}).")
+    return frame
 
 
 def _column(frame: pd.DataFrame, names: tuple[str, ...], what: str, path: Path) -> str:
@@ -122,13 +131,25 @@ def _report(
     return invalid, duplicated
 
 
+#: what tables write for a missing value; among numeric labels, such a label is refused
+_MISSING = frozenset({"na", "n/a", "#n/a", "nan", "null", "none", "?", "-"})
+
+
 def _labels(values: pd.Series, path: Path) -> np.ndarray:
     """Integer labels when every label is a whole number (as in all three sets), else the labels as
-    they are written (0.7 is not the class 0)."""
+    they are written (0.7 is not the class 0); a missing-value marker among numbers is refused."""
+    marked = values.str.strip().str.lower().isin(_MISSING).to_numpy()
     try:
-        numbers = values.astype(float).to_numpy()
+        numbers = values[~marked].astype(float).to_numpy()
     except ValueError:
         return values.to_numpy(dtype=object)
+    if marked.any():  # "NA" among 0/1 is a missing label, not a class of its own
+        rows = np.flatnonzero(marked)
+        raise ValueError(
+            f"{path}: {len(rows)} rows have no label but a missing-value marker, e.g. "
+            + ", ".join(f"{values.iloc[r]!r} (data row {r})" for r in rows[:5])
+            + "; remove these rows or give them labels."
+        )
     # whole numbers an int64 holds exactly; anything else (0.7, inf, 1e20) stays as written
     if not (np.isfinite(numbers).all() and np.array_equal(numbers, np.round(numbers))) or (
         np.abs(numbers).max(initial=0) >= 2**53

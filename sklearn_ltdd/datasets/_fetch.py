@@ -36,6 +36,10 @@ def get_data_home(data_home: str | os.PathLike | None = None) -> Path:
     """
     path = Path(data_home or os.environ.get("SKLEARN_LTDD_DATA") or Path.home() / "sklearn_ltdd_data")
     path = path.expanduser()
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(
+            f"the data home {path} is a file; data_home (or $SKLEARN_LTDD_DATA) names a folder."
+        )
     path.mkdir(parents=True, exist_ok=True)
     return path
 

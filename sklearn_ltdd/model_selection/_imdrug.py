@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import column_or_1d
+from sklearn.utils.validation import _num_samples, column_or_1d
 
 from .._labels import check_no_missing_labels
 
@@ -160,8 +160,8 @@ class ImDrugSplit(BaseCrossValidator):
         """Yield (train, test) indices, one pair per seed."""
         if y is None:
             raise ValueError("ImDrugSplit needs the class labels y.")
-        if len(X) != len(y):
-            raise ValueError(f"X has {len(X)} samples but y has {len(y)} labels.")
+        if _num_samples(X) != _num_samples(y):
+            raise ValueError(f"X has {_num_samples(X)} samples but y has {_num_samples(y)} labels.")
         for seed in seed_list(self.seeds):
             train, _, test = imdrug_split(y, self.kind, fractions=self.fractions, random_state=seed)
             yield train, test
@@ -173,8 +173,9 @@ class ImDrugSplit(BaseCrossValidator):
 
 def seed_list(seeds: int | Sequence[int]) -> list[int]:
     """The seeds; an int n stands for 0, ..., n - 1 (as ``n_splits`` does in sklearn)."""
-    if isinstance(seeds, numbers.Integral) and not isinstance(seeds, bool):
-        if seeds < 1:
-            raise ValueError(f"seeds={seeds} gives no split; give a positive number or a list of seeds.")
-        return list(range(seeds))
-    return list(seeds)
+    if isinstance(seeds, bool | np.bool_) or not isinstance(seeds, numbers.Integral | Iterable):
+        raise TypeError(f"seeds must be a number of seeds or a list of them, got {seeds!r}.")
+    listed = list(range(seeds)) if isinstance(seeds, numbers.Integral) else list(seeds)
+    if not listed:
+        raise ValueError(f"seeds={seeds!r} gives no split; give a positive number or a list of seeds.")
+    return listed
