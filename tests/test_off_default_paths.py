@@ -36,6 +36,8 @@ def test_two_phase_baselines_reach_their_second_phase_and_keep_a_model_from_it(m
     best = np.array(clf.history_[:, "valid_ba_best"])
     assert method in phases and phases[0] == "ce"
     assert best.any() and (phases[best] == method).all()
+    with pytest.raises(ValueError, match=rf"loss='{method}' trains in two phases.*max_epochs=1 leaves"):
+        BaselineClassifier(loss=method, max_epochs=1, **FAST).fit(X, Y)
 
 
 def test_decoupling_restarts_the_optimiser_for_its_new_head(monkeypatch):

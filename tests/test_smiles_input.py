@@ -1,6 +1,8 @@
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
+from rdkit import Chem
 
 from sklearn_ltdd.featurize import (
     InvalidSmilesError,
@@ -19,6 +21,8 @@ from sklearn_ltdd.featurize import (
         np.array([["CCO"], ["CCN"]], dtype=object),
         pd.Series(["CCO", "CCN"]),
         pd.DataFrame({"smiles": ["CCO", "CCN"]}),
+        pa.array(["CCO", "CCN"]),
+        pa.chunked_array([["CCO"], ["CCN"]]),
     ],
 )
 def test_check_smiles_accepts_common_containers(X):
@@ -32,6 +36,18 @@ def test_check_smiles_rejects_bad_shapes():
         check_smiles([["CCO", "CCN"], ["C", "N"]])
     with pytest.raises(ValueError, match="X is empty"):
         check_smiles([])
+    for unordered in ({"CCO", "CCN"}, {"CCO": 0}, {"CCO": 0}.keys()):
+        with pytest.raises(
+            TypeError, match=rf"in sample order, not a {type(unordered).__name__}; pass a list"
+        ):
+            check_smiles(unordered)
+
+
+def test_an_rdkit_mol_is_named_as_one():
+    with pytest.raises(
+        InvalidSmilesError, match=r"row 1: .*\(an RDKit Mol, not a SMILES string; pass Chem.MolToSmiles"
+    ):
+        mols_from_smiles(["CCO", Chem.MolFromSmiles("CCO")])
 
 
 def test_every_bad_row_is_reported_once():

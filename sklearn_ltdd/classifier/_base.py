@@ -210,6 +210,8 @@ class GraphClassifier(
     def _check_labels(y: ArrayLike, n: int) -> np.ndarray:
         if isinstance(y, Iterator):
             raise TypeError(f"y must be a sequence of labels, not an iterator ({type(y).__name__}).")
+        if hasattr(y, "to_pylist"):  # pyarrow
+            y = y.to_pylist()
         # missing values are found in the raw objects: numpy would turn a NaN among strings into 'nan'
         raw = np.asarray(y.to_numpy(dtype=object) if hasattr(y, "to_numpy") else y, dtype=object)
         if raw.ndim:

@@ -112,6 +112,14 @@ class BaselineClassifier(GraphClassifier):
     def _loss(self) -> tuple[str, dict]:
         return self.loss, {}
 
+    def _check_method(self) -> None:
+        if self.loss in ("ib", "decoupling") and self.max_epochs < 2:
+            raise ValueError(
+                f"loss={self.loss!r} trains in two phases, cross-entropy first; max_epochs="
+                f"{self.max_epochs} leaves the first phase no epoch, so the second would start from an "
+                "untrained network. Give max_epochs=2 or more."
+            )
+
     def _phases(self, patience: int | None) -> Phases:
         """One phase, or for ``ib`` and ``decoupling`` a cross-entropy phase first, which ends at
         the latest at half-time (``ib``) or with a fifth left (``decoupling``), or when

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, MappingView, Sequence, Set
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -101,6 +101,12 @@ def check_smiles(X: ArrayLike, *, allow_empty: bool = False) -> np.ndarray:
             f"X must be a sequence of SMILES strings, not an iterator ({type(X).__name__}); "
             "pass a list, e.g. list(X)."
         )
+    if isinstance(X, Set | Mapping | MappingView):
+        raise TypeError(
+            f"X must be a sequence of SMILES strings in sample order, not a {type(X).__name__}; pass a list."
+        )
+    if hasattr(X, "to_pylist"):  # pyarrow (to_numpy would refuse to copy strings)
+        X = X.to_pylist()
     if hasattr(X, "to_numpy"):  # pandas Series / DataFrame
         X = X.to_numpy()
     array = np.array(X, dtype=object)
@@ -143,6 +149,8 @@ def parse_rows(
         for i, value in enumerate(values):
             if isinstance(value, bytes):
                 result, reason = None, "bytes, not a string; decode it first (e.g. value.decode())"
+            elif isinstance(value, Chem.Mol):
+                result, reason = None, "an RDKit Mol, not a SMILES string; pass Chem.MolToSmiles(mol)"
             elif not isinstance(value, str) or not value.strip():
                 result, reason = None, "not a non-empty string"
             elif has_inner_space(value):
