@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ._compat import from_arrow
+
 __all__ = ["check_no_missing_labels"]
 
 
@@ -15,6 +17,7 @@ def check_no_missing_labels(values: object, name: str, advice: str) -> None:
     or sklearn convert them: ``np.asarray`` would turn a NaN among strings into the label 'nan',
     and None among strings cannot be sorted.
     """
+    values = from_arrow(values)
     if hasattr(values, "to_numpy"):  # pandas: its own NA and nullable dtypes
         values = values.to_numpy(dtype=object)
     elif hasattr(values, "cpu"):  # a tensor: numbers, which can be NaN

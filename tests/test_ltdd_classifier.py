@@ -227,6 +227,9 @@ def test_validation_data_is_a_checked_pair():
     ]:
         with pytest.raises(ValueError, match=message):
             clf.fit(X_SMALL, Y_SMALL, validation_data=passed)
+    with pytest.raises(InvalidSmilesError) as error:
+        clf.fit(X_SMALL, Y_SMALL, validation_data=(["CCO", "C1CC"], ["low", "high"]))
+    assert 1 in error.value.bad_rows and "in fit's validation_data" in error.value.__notes__[0]
 
 
 def test_pipeline_with_graphizer_and_reaction_pairs():

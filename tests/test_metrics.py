@@ -112,6 +112,12 @@ def test_reporting_some_classes_does_not_change_their_scores(pairs, data):
         np.testing.assert_allclose(some[key].astype(float), np.asarray(expected, float), atol=1e-12)
 
 
+def test_pyarrow_labels_score_as_lists_do():
+    pa = pytest.importorskip("pyarrow")
+    y, p = ["a", "b", "a", "c"], ["a", "b", "b", "c"]
+    assert balanced_f1_score(pa.array(y), pa.chunked_array([p])) == balanced_f1_score(y, p)
+
+
 def test_class_only_in_predictions_is_left_out_with_a_warning():
     # class 2 never occurs in y_true: averaged over classes 0 and 1, like sklearn's BA
     with pytest.warns(UserWarning, match=r"classes \[2\] are not in y_true"):

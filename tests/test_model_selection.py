@@ -122,8 +122,9 @@ def test_cv_splitter_in_cross_val_score():
     for none in (0, []):
         with pytest.raises(ValueError, match="gives no split"):
             ImDrugSplit(seeds=none).get_n_splits()
-    with pytest.raises(TypeError, match="a number of seeds or a list of them, got True"):
-        ImDrugSplit(seeds=True).get_n_splits()
+    for wrong in (True, "012", iter([0, 1]), [0.5]):
+        with pytest.raises(TypeError, match="a number of seeds or a list of integer seeds, got"):
+            ImDrugSplit(seeds=wrong).get_n_splits()
     # any X sklearn's splitters take, a sparse matrix too
     sparse_scores = cross_val_score(LogisticRegression(), scipy.sparse.csr_matrix(X), y, cv=cv)
     np.testing.assert_allclose(sparse_scores, cross_val_score(LogisticRegression(), X, y, cv=cv))

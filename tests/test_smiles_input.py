@@ -23,6 +23,7 @@ from sklearn_ltdd.featurize import (
         pd.DataFrame({"smiles": ["CCO", "CCN"]}),
         pa.array(["CCO", "CCN"]),
         pa.chunked_array([["CCO"], ["CCN"]]),
+        pa.table({"smiles": ["CCO", "CCN"]}),
     ],
 )
 def test_check_smiles_accepts_common_containers(X):

@@ -25,7 +25,8 @@ def main(argv: list[str] | None = None) -> None:
         ],
     )
     parser.add_argument("--split", default="standard", choices=["standard", "random"])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2],
+                        help="the seeds themselves (--seeds 3 is seed 3 alone); default 0 1 2")  # fmt: skip
     parser.add_argument("--methods", nargs="+", default=["ce", "cs", "bs", "ltdd", "fp_lr", "fp_hgb"],
                         choices=METHODS)  # fmt: skip
     parser.add_argument("--epochs", type=int, default=300, help="300 as in the paper; fewer on CPU")

@@ -21,7 +21,7 @@ from skorch.callbacks import Checkpoint, ProgressBar
 from skorch.helper import predefined_split
 from tqdm.auto import tqdm
 
-from .._compat import Interval, StrOptions, _fit_context
+from .._compat import Interval, StrOptions, _fit_context, from_arrow
 from .._labels import check_no_missing_labels
 from .._sample_weight import check_sample_weight
 from ..featurize import (
@@ -210,8 +210,7 @@ class GraphClassifier(
     def _check_labels(y: ArrayLike, n: int) -> np.ndarray:
         if isinstance(y, Iterator):
             raise TypeError(f"y must be a sequence of labels, not an iterator ({type(y).__name__}).")
-        if hasattr(y, "to_pylist"):  # pyarrow
-            y = y.to_pylist()
+        y = from_arrow(y)
         # missing values are found in the raw objects: numpy would turn a NaN among strings into 'nan'
         raw = np.asarray(y.to_numpy(dtype=object) if hasattr(y, "to_numpy") else y, dtype=object)
         if raw.ndim:
@@ -623,7 +622,11 @@ class GraphClassifier(
         valid_X, valid_y = validation_data
         if valid_y is None:
             raise ValueError("validation_data is (X_valid, None); it needs the labels y_valid.")
-        graphs = self._graphs(valid_X)
+        try:
+            graphs = self._graphs(valid_X)
+        except (ValueError, TypeError) as error:  # e.g. invalid SMILES, whose rows are X_valid's
+            error.add_note("(in fit's validation_data: the rows named are those of X_valid)")
+            raise
         try:
             valid_y = self._check_labels(valid_y, len(graphs))
             self._check_known(valid_y)

@@ -61,7 +61,8 @@ _PROTEIN = ("Target", "target", "protein", "sequence")
 
 
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a CSV, or a tab-separated .tab/.tsv file (optionally gzipped); malformed lines are named."""
+    """Read a CSV, or a tab-separated .tab/.tsv file (optionally gzipped), as text; malformed
+    lines are named, and a file that is cut short, not text, or without data rows is refused."""
     path = Path(path)
     suffixes = [s for s in path.suffixes if s != ".gz"]
     sep = "\t" if suffixes and suffixes[-1] in (".tab", ".tsv") else ","
@@ -211,7 +212,9 @@ def load_hiv(
         ``data`` (SMILES), ``target`` (0/1), ``target_names``, ``invalid`` ({row: (smiles,
         reason)} for SMILES RDKit cannot parse: 7 in this file), ``duplicates`` (rows repeating
         an earlier SMILES), ``frame``, ``filename``, ``DESCR``. Invalid and duplicated rows
-        are reported with a warning and kept, so row numbers stay those of the file.
+        are reported with a warning and kept, so row numbers stay those of the file. Empty
+        label fields, and labels written as a missing value (``NA``, ``null``, ...) among numeric
+        labels, are errors naming the rows; so is a file without data rows.
 
     Examples
     --------

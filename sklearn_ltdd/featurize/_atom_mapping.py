@@ -204,7 +204,7 @@ class _DiskCache:
 
 
 def _map_one_by_one(map_batch: Callable, reactions: list[str]) -> dict[str, str | Exception]:
-    """Where a batch fails, each reaction alone, so that one failure names its own reaction."""
+    """Each reaction alone, so that one failure names its own reaction."""
     out: dict[str, str | Exception] = {}
     for reaction in reactions:
         try:
@@ -220,15 +220,28 @@ def _unmapped(reaction: str) -> list[str | None]:
     return [None if mol is None else Chem.MolToSmiles(mol) for mol in sides]
 
 
-def _not_what_was_asked(query: str, mapped: str | Exception) -> str | Exception:
-    """The mapper's answer, or why it is refused: a mapper that returns another reaction (its
-    answers shifted or reordered, say) would give a row another row's graph."""
+def _checked(query: str, mapped: str | Exception) -> str | Exception:
+    """The mapper's answer, or why it is refused: an answer that is another reaction (a mapper's
+    answers shifted or reordered, say) would give a row another row's graph. A reaction RDKit
+    cannot read is passed on as answered: the featuriser names it."""
     if isinstance(mapped, str):
         with rdBase.BlockLogs():
-            asked, answered = _unmapped(query), _unmapped(mapped)
-        if None in answered or answered != asked:
-            return ValueError(f"it returned another reaction, {mapped!r}")
+            asked = _unmapped(query)
+            if None not in asked and _unmapped(mapped) != asked:
+                return ValueError(f"it returned another reaction, {mapped!r}")
     return mapped
+
+
+def _map_batch(map_batch: Callable, batch: list[str]) -> dict[str, str | Exception]:
+    """A batch's answers, checked; where the batch fails or an answer is refused, each reaction
+    is asked alone (which also undoes answers that came back in another order)."""
+    try:
+        answers = {q: _checked(q, m) for q, m in zip(batch, map_batch(batch), strict=True)}
+    except Exception:  # the mapper's own errors, or as many answers as questions
+        answers = {}
+    if len(answers) == len(batch) and all(isinstance(m, str) for m in answers.values()):
+        return answers
+    return {q: _checked(q, m) for q, m in _map_one_by_one(map_batch, batch).items()}
 
 
 def map_reactions(
@@ -259,12 +272,7 @@ def map_reactions(
     todo = sorted({q for q in query.values() if q not in known})
     mapped: dict[str, str | Exception] = {}
     for start in range(0, len(todo), _BATCH):
-        batch = todo[start : start + _BATCH]
-        try:
-            mapped.update(zip(batch, map_batch(batch), strict=True))
-        except Exception:  # see _map_one_by_one
-            mapped.update(_map_one_by_one(map_batch, batch))
-    mapped = {q: _not_what_was_asked(q, m) for q, m in mapped.items()}
+        mapped.update(_map_batch(map_batch, todo[start : start + _BATCH]))
     found = {q: m for q, m in mapped.items() if isinstance(m, str)}
     in_process.update(found)
     disk.put(key, found)

@@ -9,6 +9,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from rdkit import Chem, rdBase
 
+from .._compat import from_arrow
+
 __all__ = [
     "InvalidSmilesError",
     "UnmappedReactionError",
@@ -105,8 +107,7 @@ def check_smiles(X: ArrayLike, *, allow_empty: bool = False) -> np.ndarray:
         raise TypeError(
             f"X must be a sequence of SMILES strings in sample order, not a {type(X).__name__}; pass a list."
         )
-    if hasattr(X, "to_pylist"):  # pyarrow (to_numpy would refuse to copy strings)
-        X = X.to_pylist()
+    X = from_arrow(X)
     if hasattr(X, "to_numpy"):  # pandas Series / DataFrame
         X = X.to_numpy()
     array = np.array(X, dtype=object)

@@ -50,7 +50,8 @@ def per_class_balanced_scores(
         Predicted labels.
     labels : array-like, default=None
         Classes to report, in this order. Defaults to the sorted union of the
-        labels in ``y_true`` and ``y_pred``.
+        labels in ``y_true`` and ``y_pred``. Classes left out still take part: a
+        prediction into one is a miss of the true class.
     sample_weight : array-like of shape (n_samples,), default=None
         Sample weights.
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import _num_samples, column_or_1d
+from sklearn.utils.validation import column_or_1d
 
+from .._compat import _num_samples
 from .._labels import check_no_missing_labels
 
 __all__ = ["ImDrugSplit", "imdrug_split"]
@@ -173,9 +174,14 @@ class ImDrugSplit(BaseCrossValidator):
 
 def seed_list(seeds: int | Sequence[int]) -> list[int]:
     """The seeds; an int n stands for 0, ..., n - 1 (as ``n_splits`` does in sklearn)."""
-    if isinstance(seeds, bool | np.bool_) or not isinstance(seeds, numbers.Integral | Iterable):
-        raise TypeError(f"seeds must be a number of seeds or a list of them, got {seeds!r}.")
-    listed = list(range(seeds)) if isinstance(seeds, numbers.Integral) else list(seeds)
+    if isinstance(seeds, numbers.Integral) and not isinstance(seeds, bool | np.bool_):
+        listed = list(range(seeds))
+    elif isinstance(seeds, Sequence | np.ndarray) and not isinstance(seeds, str):
+        listed = list(seeds)
+    else:  # (an iterator, say, would be used up by get_n_splits before split reads it)
+        listed = None
+    if listed is None or not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in listed):
+        raise TypeError(f"seeds must be a number of seeds or a list of integer seeds, got {seeds!r}.")
     if not listed:
         raise ValueError(f"seeds={seeds!r} gives no split; give a positive number or a list of seeds.")
     return listed
