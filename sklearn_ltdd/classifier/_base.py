@@ -56,6 +56,11 @@ PREDICT_ADVICE = (
 )
 
 
+#: the fingerprint's wide expert learns at this multiple of ``lr``: at the network's own rate the
+#: logistic regression of 2,048 bits ends the fit under-trained (docs/results.md, the wide expert)
+WIDE_LR_FACTOR = 10
+
+
 class GraphClassifier(
     ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta
 ):
@@ -439,6 +444,7 @@ class GraphClassifier(
             optimizer=torch.optim.Adam,
             optimizer__weight_decay=self.weight_decay,
             optimizer__fused=True,  # one kernel for all parameters instead of ~10 per tensor
+            optimizer__param_groups=[("wide.*", {"lr": self.lr * WIDE_LR_FACTOR})],
             lr=self.lr,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,

@@ -24,9 +24,9 @@ _SHARED_PARAMETERS_DOC = """\
         fingerprint (for reactions: products minus reactants, counts) to the graph embedding,
         so the losses and the head both see it, and trains a second expert beside the network,
         a linear model of the whole fingerprint (a logistic regression, from zero, on its own
-        class-balanced cross-entropy, from the first epoch), whose probabilities multiply the
-        network's; None uses the graph alone, as the paper does. Graphs passed in place of
-        SMILES need ``SmilesGraphizer(fingerprint="morgan")``.
+        class-balanced cross-entropy, from the first epoch, at ten times ``lr``), whose
+        probabilities multiply the network's; None uses the graph alone, as the paper does.
+        Graphs passed in place of SMILES need ``SmilesGraphizer(fingerprint="morgan")``.
     hidden : int, default=128
         Width of the encoder layers, the fingerprint projection and the classifier's hidden layers.
     n_layers : int, default=3
