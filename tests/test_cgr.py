@@ -410,6 +410,10 @@ def test_a_reaction_rdkit_cannot_read_is_named_as_such_not_blamed_on_the_mapper(
     with pytest.raises(InvalidSmilesError, match="RDKit cannot") as error:
         SmilesGraphizer(reaction_mode="cgr", atom_mapper=mapper).fit_transform(["c1cccc1C>>CC"])
     assert "returned another reaction" not in str(error.value)
+    # a readable answer to it is another reaction, which would give the row another's graph
+    readable = DictMapper({"c1cccc1C>>CC": AMIDE})
+    with pytest.raises(InvalidSmilesError, match="returned another reaction"):
+        SmilesGraphizer(reaction_mode="cgr", atom_mapper=readable).fit_transform(["c1cccc1C>>CC"])
 
 
 def test_rxnmapper_maps_reactions_as_a_chemist_would(monkeypatch):

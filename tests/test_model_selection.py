@@ -7,6 +7,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
 
 from sklearn_ltdd.model_selection import ImDrugSplit, imdrug_split
+from sklearn_ltdd.model_selection._imdrug import seed_list
 
 class_sizes = st.lists(st.integers(10, 300), min_size=2, max_size=6)
 
@@ -114,6 +115,7 @@ def test_cv_splitter_in_cross_val_score():
     with pytest.raises(ValueError, match="needs the class labels"):
         next(cv.split(X, None))
     # a number of seeds stands for seeds 0, ..., n - 1
+    assert seed_list(np.arange(2)) == [0, 1] and all(type(seed) is int for seed in seed_list(np.arange(2)))
     counted = ImDrugSplit("random", seeds=3)
     assert counted.get_n_splits() == 3
     for (train, test), (train_listed, test_listed) in zip(counted.split(X, y), splits, strict=True):
@@ -122,7 +124,7 @@ def test_cv_splitter_in_cross_val_score():
     for none in (0, []):
         with pytest.raises(ValueError, match="gives no split"):
             ImDrugSplit(seeds=none).get_n_splits()
-    for wrong in (True, "012", iter([0, 1]), [0.5]):
+    for wrong in (True, "012", b"\x00", np.array(3), iter([0, 1]), [0.5]):
         with pytest.raises(TypeError, match="a number of seeds or a list of integer seeds, got"):
             ImDrugSplit(seeds=wrong).get_n_splits()
     # any X sklearn's splitters take, a sparse matrix too

@@ -45,14 +45,16 @@ def test_decoupling_restarts_the_optimiser_for_its_new_head(monkeypatch):
     switch = Phases._retrain_head
 
     def remember(net):
-        net.optimizer_.param_groups[0]["lr"] *= 0.5  # as if the schedule had decayed it
+        for group in net.optimizer_.param_groups:
+            group["lr"] *= 0.5  # as if the schedule had decayed it
         switch(net)
         seen["state"] = len(net.optimizer_.state)
         seen["lr"] = [group["lr"] for group in net.optimizer_.param_groups]
 
     monkeypatch.setattr(Phases, "_retrain_head", staticmethod(remember))
     BaselineClassifier(loss="decoupling", max_epochs=5, lr=0.01, **FAST, **NO_VALIDATION).fit(X, Y)
-    assert seen == {"state": 0, "lr": [0.01]}
+    # each group back at its own first rate: the network's, then the wide expert's (ten times)
+    assert seen == {"state": 0, "lr": [0.01, 0.1]}
 
 
 def test_mixup_runs_the_head_once_per_training_step(monkeypatch):

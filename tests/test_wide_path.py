@@ -109,3 +109,32 @@ def test_decoupling_keeps_the_wide_expert_it_trained_when_batches_become_balance
     assert not torch.equal(first[0], first[-1])  # it trained in the first phase
     for w in second:  # and not in the second
         torch.testing.assert_close(w, first[-1], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("fingerprint", ["morgan", None])
+def test_the_wide_expert_learns_at_ten_times_the_network_rate(fingerprint):
+    clf = LTDDClassifier(max_epochs=3, schedule=SHORT, lr=0.02, lr_gamma=0.5, fingerprint=fingerprint,
+                         random_state=0)  # fmt: skip
+    rates = []
+
+    class Rates(Callback):  # each parameter group's size and learning rate, after every epoch
+        def on_epoch_end(self, net, **kwargs):
+            rates.append([(len(group["params"]), group["lr"]) for group in net.optimizer_.param_groups])
+
+    build = clf._build_net
+
+    def with_probe(*args):
+        net = build(*args)
+        net.callbacks.append(("rates", Rates()))
+        return net
+
+    clf._build_net = with_probe
+    clf.fit(SMILES, LABELS)
+    network = [0.02 * 0.5**epoch for epoch in range(1, 4)]  # decayed after each epoch
+    assert [group[0][1] for group in rates] == pytest.approx(network)
+    # the history's learning rate is the network's
+    assert clf.history_[:, "event_lr"] == pytest.approx([0.02 * 0.5**epoch for epoch in range(3)])
+    if fingerprint is None:
+        assert all(len(groups) == 1 for groups in rates)
+    else:  # its own group: the wide expert's weight and bias, at ten times the rate
+        assert [groups[1] for groups in rates] == [(2, pytest.approx(10 * lr)) for lr in network]

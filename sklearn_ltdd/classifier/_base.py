@@ -57,7 +57,9 @@ PREDICT_ADVICE = (
 
 
 #: the fingerprint's wide expert learns at this multiple of ``lr``: at the network's own rate the
-#: logistic regression of 2,048 bits ends the fit under-trained (docs/results.md, the wide expert)
+#: logistic regression of 2,048 bits ends the fit under-trained (docs/results.md, the wide expert).
+#: Its own Adam parameter group: skorch's ``set_params(lr=...)`` on a built net would set every
+#: group to one rate, which is why a new ``lr`` waits for the next fit, which builds a new net.
 WIDE_LR_FACTOR = 10
 
 

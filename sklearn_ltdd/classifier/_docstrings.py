@@ -35,7 +35,8 @@ _SHARED_PARAMETERS_DOC = """\
         An upper bound: early stopping usually ends training well before it.
     batch_size : int, default=128
     lr : float, default=1e-3
-        Adam learning rate, multiplied by ``lr_gamma`` after each epoch.
+        Adam learning rate, multiplied by ``lr_gamma`` after each epoch; the fingerprint's
+        wide expert learns at ten times it.
     weight_decay : float, default=3e-4
     lr_gamma : float, default=0.99
     decision : {"logit_adjusted", "argmax"}, default="logit_adjusted"

@@ -56,6 +56,13 @@ class PlainPrintLog(PrintLog):
 class LTDDNet(NeuralNet):
     """skorch ``NeuralNet`` whose criterion also sees the embeddings and the classifier head."""
 
+    def get_params_for_optimizer(self, prefix, named_parameters):
+        """skorch's parameter groups with the network's own first: skorch puts the groups that
+        ``optimizer__param_groups`` names (the wide expert's) before it, and the learning rate
+        skorch records in the history is the first group's."""
+        (groups,), kwargs = super().get_params_for_optimizer(prefix, named_parameters)
+        return (groups[-1:] + groups[:-1],), kwargs
+
     def get_default_callbacks(self):
         return [(name, PlainPrintLog() if name == "print_log" else callback)
                 for name, callback in super().get_default_callbacks()]  # fmt: skip

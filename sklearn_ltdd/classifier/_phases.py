@@ -108,6 +108,7 @@ class Phases(Callback):
         net.module_.freeze_encoder()
         net.module_.head.reset_parameters()
         # the new head starts from scratch: no moments of the old one, no decayed learning rate
+        # (each group's own first rate: the wide expert's is a multiple of the network's)
         net.optimizer_.state.clear()
         for group in net.optimizer_.param_groups:
-            group["lr"] = net.lr
+            group["lr"] = group.get("initial_lr", net.lr)

@@ -222,26 +222,27 @@ def _unmapped(reaction: str) -> list[str | None]:
 
 def _checked(query: str, mapped: str | Exception) -> str | Exception:
     """The mapper's answer, or why it is refused: an answer that is another reaction (a mapper's
-    answers shifted or reordered, say) would give a row another row's graph. A reaction RDKit
-    cannot read is passed on as answered: the featuriser names it."""
+    answers shifted or reordered, say) would give a row another row's graph. Where RDKit cannot
+    read the reaction asked, an answer it cannot read either is passed on (the featuriser names
+    the row as unreadable); one it can read is another reaction."""
     if isinstance(mapped, str):
         with rdBase.BlockLogs():
-            asked = _unmapped(query)
-            if None not in asked and _unmapped(mapped) != asked:
-                return ValueError(f"it returned another reaction, {mapped!r}")
+            asked, answered = _unmapped(query), _unmapped(mapped)
+        if answered != asked and not (None in asked and None in answered):
+            return ValueError(f"it returned another reaction, {mapped!r}")
     return mapped
 
 
 def _map_batch(map_batch: Callable, batch: list[str]) -> dict[str, str | Exception]:
-    """A batch's answers, checked; where the batch fails or an answer is refused, each reaction
-    is asked alone (which also undoes answers that came back in another order)."""
+    """A batch's answers, checked; the reactions whose answer is refused, or all of them where the
+    batch fails, are asked again one at a time (which also undoes answers in another order)."""
     try:
         answers = {q: _checked(q, m) for q, m in zip(batch, map_batch(batch), strict=True)}
-    except Exception:  # the mapper's own errors, or as many answers as questions
+    except Exception:  # the mapper's own errors, or not as many answers as questions
         answers = {}
-    if len(answers) == len(batch) and all(isinstance(m, str) for m in answers.values()):
-        return answers
-    return {q: _checked(q, m) for q, m in _map_one_by_one(map_batch, batch).items()}
+    again = [q for q in batch if not isinstance(answers.get(q), str)]
+    answers.update((q, _checked(q, m)) for q, m in _map_one_by_one(map_batch, again).items())
+    return answers
 
 
 def map_reactions(

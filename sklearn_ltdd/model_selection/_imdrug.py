@@ -176,7 +176,11 @@ def seed_list(seeds: int | Sequence[int]) -> list[int]:
     """The seeds; an int n stands for 0, ..., n - 1 (as ``n_splits`` does in sklearn)."""
     if isinstance(seeds, numbers.Integral) and not isinstance(seeds, bool | np.bool_):
         listed = list(range(seeds))
-    elif isinstance(seeds, Sequence | np.ndarray) and not isinstance(seeds, str):
+    elif (
+        isinstance(seeds, Sequence | np.ndarray)
+        and not isinstance(seeds, str | bytes)
+        and np.ndim(seeds) == 1
+    ):
         listed = list(seeds)
     else:  # (an iterator, say, would be used up by get_n_splits before split reads it)
         listed = None
@@ -184,4 +188,4 @@ def seed_list(seeds: int | Sequence[int]) -> list[int]:
         raise TypeError(f"seeds must be a number of seeds or a list of integer seeds, got {seeds!r}.")
     if not listed:
         raise ValueError(f"seeds={seeds!r} gives no split; give a positive number or a list of seeds.")
-    return listed
+    return [int(seed) for seed in listed]
