@@ -20,6 +20,23 @@ def _batch(n=8):
     return SmilesGraphizer(fingerprint="morgan").fit_transform(SMILES[:n]).batch(np.arange(n))
 
 
+def after_each_epoch(clf, probe):
+    """``clf``, whose next fit calls ``probe(net)`` at the end of every epoch."""
+    build = clf._build_net
+
+    class Probe(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            probe(net)
+
+    def with_probe(*args):
+        net = build(*args)
+        net.callbacks.append(("probe", Probe()))
+        return net
+
+    clf._build_net = with_probe
+    return clf
+
+
 def test_the_decision_is_the_product_of_the_deep_and_the_wide_experts():
     torch.manual_seed(0)
     module = LTDDModule(74, 3, hidden=16, fingerprint_bits=2048, wide=True)
@@ -90,19 +107,10 @@ def test_decoupling_keeps_the_wide_expert_it_trained_when_batches_become_balance
                              random_state=0)  # fmt: skip
     weights = []
 
-    class WideWeights(Callback):  # the wide expert's weights after every epoch
-        def on_epoch_end(self, net, **kwargs):
-            weights.append((net.history[-1]["phase"], net.module_.wide.weight.detach().clone()))
+    def wide_weights(net):  # the wide expert's weights after every epoch
+        weights.append((net.history[-1]["phase"], net.module_.wide.weight.detach().clone()))
 
-    build = clf._build_net
-
-    def with_probe(*args):
-        net = build(*args)
-        net.callbacks.append(("wide_weights", WideWeights()))
-        return net
-
-    clf._build_net = with_probe
-    clf.fit(SMILES, y)
+    after_each_epoch(clf, wide_weights).fit(SMILES, y)
     second = [w for phase, w in weights if phase == "decoupling"]
     first = [w for phase, w in weights if phase == "ce"]
     assert len(first) >= 2 and len(second) >= 2
@@ -117,19 +125,10 @@ def test_the_wide_expert_learns_at_ten_times_the_network_rate(fingerprint):
                          random_state=0)  # fmt: skip
     rates = []
 
-    class Rates(Callback):  # each parameter group's size and learning rate, after every epoch
-        def on_epoch_end(self, net, **kwargs):
-            rates.append([(len(group["params"]), group["lr"]) for group in net.optimizer_.param_groups])
+    def group_rates(net):  # each parameter group's size and learning rate, after every epoch
+        rates.append([(len(group["params"]), group["lr"]) for group in net.optimizer_.param_groups])
 
-    build = clf._build_net
-
-    def with_probe(*args):
-        net = build(*args)
-        net.callbacks.append(("rates", Rates()))
-        return net
-
-    clf._build_net = with_probe
-    clf.fit(SMILES, LABELS)
+    after_each_epoch(clf, group_rates).fit(SMILES, LABELS)
     network = [0.02 * 0.5**epoch for epoch in range(1, 4)]  # decayed after each epoch
     assert [group[0][1] for group in rates] == pytest.approx(network)
     # the history's learning rate is the network's
