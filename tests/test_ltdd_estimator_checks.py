@@ -76,6 +76,10 @@ EXPECTED_FAILURES = {
     # (seen: 1 of 60 probabilities off by 3e-8), while this check demands rtol 1e-7 of float64
     # output. test_predictions_do_not_depend_on_sample_order checks it at float32 tolerance.
     "check_methods_sample_order_invariance": "float32 network: 1-ulp changes with the batch composition",
+    # The same on a subset of the rows (seen: 1 of 60 decision values off by 2e-7), since the wide
+    # expert's faster rate gave larger weights; test_predictions_do_not_depend_on_sample_order
+    # checks subsets too, at float32 tolerance.
+    "check_methods_subset_invariance": "float32 network: 1-ulp changes with the batch composition",
 }
 
 
@@ -103,3 +107,7 @@ def test_predictions_do_not_depend_on_sample_order(make):
     shuffled, plain = estimator.predict_proba(X[order]), estimator.predict_proba(X)[order]
     np.testing.assert_allclose(shuffled, plain, rtol=1e-5)
     np.testing.assert_allclose(estimator.transform(X[order]), estimator.transform(X)[order], atol=1e-6)
+    for rows in (order[:7], order[7:]):  # and in subsets of the rows
+        for method in ("predict_proba", "decision_function"):
+            whole = getattr(estimator, method)(X)[rows]
+            np.testing.assert_allclose(getattr(estimator, method)(X[rows]), whole, rtol=1e-5, atol=1e-6)
