@@ -1,8 +1,11 @@
 """Inputs from other libraries' APIs, each met in one place: scikit-learn's semi-private helpers
 (so that its API churn is fixed here only) and pyarrow's arrays."""
 
+from numbers import Integral
+
 from sklearn.base import BaseEstimator, _fit_context
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, StrOptions
+from sklearn.utils._param_validation import Interval as _Interval
 from sklearn.utils.validation import _num_samples
 
 __all__ = [
@@ -14,6 +17,14 @@ __all__ = [
     "from_arrow",
     "validate_params",
 ]
+
+
+class Interval(_Interval):
+    """scikit-learn's Interval, where an integer interval refuses True and False: to Python a bool
+    is an int, so ``early_stopping=True`` would pass as a patience of one epoch."""
+
+    def is_satisfied_by(self, val: object) -> bool:
+        return not (self.type is Integral and isinstance(val, bool)) and super().is_satisfied_by(val)
 
 
 def validate_params(estimator: BaseEstimator) -> None:

@@ -10,10 +10,13 @@ __all__ = ["check_sample_weight"]
 
 def check_sample_weight(sample_weight: ArrayLike | None, n: int) -> np.ndarray | None:
     """``sample_weight`` as floats, one finite, non-negative weight per sample and not all zero
-    (None stays None); a ValueError names what is wrong, and the first offending row."""
+    (None stays None; a number weighs every sample alike, as in scikit-learn); a ValueError names
+    what is wrong, and the first offending row."""
     if sample_weight is None:
         return None
     weights = np.asarray(sample_weight)  # (not np.ndim: sklearn's checks pass objects numpy only converts)
+    if weights.ndim == 0 and np.issubdtype(weights.dtype, np.number):  # one weight for all, as in sklearn
+        weights = np.full(n, weights)
     if weights.ndim != 1:
         raise ValueError(
             f"sample_weight must hold one weight per sample (a 1-D array), got shape {weights.shape}."

@@ -108,6 +108,10 @@ def test_uspto_builds_reaction_smiles_and_keeps_the_split(tmp_path):
     bad = write(tmp_path / "rx.tab", "Reactant\tProduct\tY\nCCO\tC1CC\t1\nCCO\tCC=O\t2\n")
     with pytest.warns(UserWarning, match=r"rows \[0\]"):
         assert list(load_uspto50k(path=bad).invalid) == [0]
+    # reagents between the arrows are a reaction the featurisers read, not an invalid row
+    with_reagents = write(tmp_path / "rxn.csv", "reaction,Y\nCCO>O=O>CC=O,1\nCCO>>CC=O,2\nCCO>>C1CC,2\n")
+    with pytest.warns(UserWarning, match=r"rows \[2\]"):
+        assert list(load_uspto50k(path=with_reagents).invalid) == [2]
 
 
 def test_uspto_returns_the_mapped_copy_row_by_row(tmp_path):
@@ -174,6 +178,14 @@ def test_labels_are_whole_numbers_or_kept_as_written(tmp_path):
         load_hiv(path=path)
     write(path, "smiles,HIV_active\nCCO,none\nCCN,some\n")  # among words, "none" may be a class
     assert load_hiv(path=path).target.tolist() == ["none", "some"]
+    # a stray space makes no class of its own, and a blank label is a missing one
+    write(path, "smiles,HIV_active\nCCO, active\nCC,inactive\nCCC,active \n CCO,active\n")
+    with pytest.warns(UserWarning, match=r"rows \[3\]"):  # " CCO" repeats "CCO"
+        data = load_hiv(path=path)
+    assert data.target.tolist() == ["active", "inactive", "active", "active"] and data.data[3] == "CCO"
+    write(path, "smiles,HIV_active\nCCO,0\nCC, \nCCC,1\n")
+    with pytest.raises(ValueError, match=r"1 rows have an empty smiles or HIV_active field, .* rows \[1\]"):
+        load_hiv(path=path)
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -1,4 +1,5 @@
 import pickle
+import warnings
 
 import joblib
 import numpy as np
@@ -333,6 +334,18 @@ def test_graphizer_clone_pickle_and_memory(tmp_path):
     assert torch.equal(first.x, third.x)
 
 
+@pytest.mark.parametrize("mode,rows", [(None, ["CCO", "C1CC", "CCN"]), ("pair", ["CCO>>CC=O", "CC>>C1CC"])])
+def test_a_read_only_memory_mapped_cache_serves_writable_graphs(tmp_path, mode, rows):
+    expected = SmilesGraphizer(reaction_mode=mode, errors="ignore").fit_transform(rows)
+    memory = joblib.Memory(tmp_path, mmap_mode="r", verbose=0)
+    for _ in range(2):  # computed, then served from the read-only memory maps
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # torch warns of tensors over read-only arrays
+            graphs = SmilesGraphizer(reaction_mode=mode, errors="ignore", memory=memory).fit_transform(rows)
+        assert torch.equal(graphs.fingerprint, expected.fingerprint)
+        assert (graphs.valid_mask == expected.valid_mask).all() and not graphs.valid_mask.all()
+
+
 def test_a_feature_cache_from_another_schema_is_not_served(tmp_path, monkeypatch):
     first = SmilesGraphizer(memory=str(tmp_path)).fit_transform(["CCO", "CCN"])
     calls = []
@@ -458,3 +471,23 @@ def test_the_hint_for_a_reaction_names_every_reaction_mode():
     from sklearn_ltdd.featurize._graph_features import _GRAPH_REACTION_MODES
 
     assert re.findall(r"'(\w+)'", _GRAPH_REACTION_MODES) == list(GRAPH_REACTION_MODES)
+
+
+def test_sklearn_splits_and_cross_validates_graphs_as_it_does_arrays():
+    from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test_split
+
+    from sklearn_ltdd import BaselineClassifier
+
+    data = load_solubility()
+    smiles, y = data.data[:60], data.target[:60]
+    graphs = SmilesGraphizer().fit_transform(smiles)
+    train, test = train_test_split(graphs, test_size=0.25, random_state=0)
+    train_smiles, _ = train_test_split(smiles, test_size=0.25, random_state=0)
+    assert isinstance(train, GraphStore) and len(train) == 45 and len(test) == 15
+    assert torch.equal(train.x, SmilesGraphizer().fit_transform(train_smiles).x)  # the same rows
+    pair = SmilesGraphizer(reaction_mode="pair").fit_transform([f"{s}>>{s}C" for s in smiles[:8]])
+    assert isinstance(train_test_split(pair, test_size=0.5)[0], GraphStorePair)
+    model = BaselineClassifier(max_epochs=1, hidden=8, early_stopping=None, random_state=0)
+    folds = StratifiedKFold(2, shuffle=True, random_state=0)
+    scores = cross_val_score(model, graphs, y, cv=folds, error_score="raise")
+    assert np.array_equal(scores, cross_val_score(model, smiles, y, cv=folds, error_score="raise"))

@@ -112,6 +112,17 @@ def test_reporting_some_classes_does_not_change_their_scores(pairs, data):
         np.testing.assert_allclose(some[key].astype(float), np.asarray(expected, float), atol=1e-12)
 
 
+def test_labels_of_another_kind_or_repeated_are_refused():
+    # numpy would make the numbers strings, and every class would be missed (recall 0, silently)
+    with pytest.raises(ValueError, match=r"labels \['0', '1'\] are not of the kind of .*\[0, 1\]"):
+        per_class_balanced_scores([0, 1, 1], [0, 0, 1], labels=["0", "1"])
+    with pytest.raises(ValueError, match=r"labels repeats \[1\]"):
+        per_class_balanced_scores([0, 1, 1], [0, 0, 1], labels=[1, 1])
+    # a class that occurs nowhere is allowed (e.g. a training class missing from the test set)
+    scores = per_class_balanced_scores(["a", "b"], ["a", "b"], labels=["b", "x"])
+    assert scores["present"].tolist() == [True, False]
+
+
 def test_pyarrow_labels_score_as_lists_do():
     pa = pytest.importorskip("pyarrow")
     y, p = ["a", "b", "a", "c"], ["a", "b", "b", "c"]
@@ -259,3 +270,12 @@ def test_long_tail_groups_tell_counts_from_labels_in_pandas():
     assert long_tail_report(["a", "b"], ["a", "b"], categorical.value_counts()).loc["all", "BA"] == 1.0
     with pytest.raises(ValueError, match="positive integers"):  # a mapping says what it means
         long_tail_groups({"a": 5, "z": 0})
+    # a label column named "count", split (its index the row numbers), and unsorted counts by label
+    # look alike: refused, with the two ways to say which, never read as {row number: label}
+    frame = pd.DataFrame({"count": [1] * 40 + [2] * 15 + [3] * 5}).sample(frac=0.75, random_state=0)
+    unsorted = pd.Series([1, 2, 2, 3, 3, 3], name="count").value_counts(sort=False)
+    for ambiguous in (frame["count"], unsorted):
+        with pytest.raises(ValueError, match=r"may be value_counts\(sort=False\) or the labels"):
+            long_tail_groups(ambiguous)
+    assert long_tail_groups(frame["count"].to_numpy()) == {"head": [1], "middle": [2], "tail": [3]}
+    assert long_tail_groups(dict(unsorted)) == {"head": [3], "middle": [2], "tail": [1]}

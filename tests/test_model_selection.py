@@ -130,6 +130,10 @@ def test_cv_splitter_in_cross_val_score():
     # any X sklearn's splitters take, a sparse matrix too
     sparse_scores = cross_val_score(LogisticRegression(), scipy.sparse.csr_matrix(X), y, cv=cv)
     np.testing.assert_allclose(sparse_scores, cross_val_score(LogisticRegression(), X, y, cv=cv))
+    # a seed whose validation part (which the splitter leaves out) cannot be made is named as such
+    with pytest.raises(ValueError, match="validation part") as error:
+        list(ImDrugSplit(seeds=[7]).split(np.zeros(100), labels([94, 6])))
+    assert "ImDrugSplit's seed 7: its parts are those of imdrug_split" in "".join(error.value.__notes__)
 
 
 def test_the_random_split_rounds_each_class_as_documented():

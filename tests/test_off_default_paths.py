@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from sklearn.base import clone
 from sklearn.ensemble import BaggingClassifier
 from sklearn.exceptions import NotFittedError
 
@@ -123,9 +124,38 @@ def test_the_class_prior_counts_sample_weights():
     np.testing.assert_allclose(np.exp(clf.class_log_prior_), mass / mass.sum())
 
 
+def test_one_number_weighs_every_sample_alike_as_in_sklearn():
+    model = BaselineClassifier(max_epochs=2, **FAST)
+    fitted = [clone(model).fit(X[:80], Y[:80], sample_weight=w) for w in (None, 2.0)]
+    np.testing.assert_array_equal(*(clf.predict_proba(X[80:100]) for clf in fitted))
+    with pytest.raises(ValueError, match="one weight per sample"):
+        BaselineClassifier(max_epochs=1, **FAST).fit(X[:80], Y[:80], sample_weight=True)
+
+
+def test_inference_leaves_the_callers_random_stream_alone():
+    clf = BaselineClassifier(max_epochs=1, **FAST).fit(X[:60], Y[:60])
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    clf.predict(X[:10]), clf.predict_proba(X[:10]), clf.transform(X[:10])
+    assert torch.equal(torch.rand(3), expected)
+    with pytest.raises(TypeError, match="not an iterator"):  # as fit says it
+        clf.score(X[:10], iter(Y[:10]))
+
+
 def test_early_stopping_without_a_validation_set_is_refused():
     with pytest.raises(ValueError, match=r"early_stopping=3 needs a validation set.*early_stopping=None"):
         LTDDClassifier(validation_fraction=0, early_stopping=3, **FAST).fit(X, Y)
+
+
+@pytest.mark.parametrize("estimator,name", [
+    (BaselineClassifier, "early_stopping"), (LTDDClassifier, "hidden"),
+    (lambda **params: LTDDClassifier(schedule=SubclusterSchedule(**params)), "warmup_epochs"),
+])  # fmt: skip
+def test_a_boolean_is_not_taken_for_a_number(estimator, name):
+    """sklearn's early_stopping is a switch: True must not pass as a patience of one epoch."""
+    with pytest.raises(ValueError, match=rf"'{name}' parameter of .* must be .*an int .* Got True"):
+        estimator(**{name: True}).fit(X[:20], Y[:20])
 
 
 def _pickled_objects(obj) -> list:

@@ -181,6 +181,10 @@ def test_nested_knobs_reach_the_default_options():
     clf = LTDDClassifier().set_params(schedule__weighting="none", contrast__beta=0.5)
     assert clf.schedule.weighting == "none" and clf.schedule.warmup_epochs == 10
     assert clf.contrast.beta == 0.5 and clf.contrast.tau == 0.1
+    # set to None and tuned in one call (a grid of whole options and knobs): the knob on a default
+    clf = LTDDClassifier(schedule=SubclusterSchedule(warmup_epochs=1))
+    assert clf.set_params(schedule=None, schedule__weighting="none").schedule.warmup_epochs == 10
+    assert clf.schedule.weighting == "none"
     search = GridSearchCV(LTDDClassifier(**BASE), {"schedule__warmup_epochs": [1, 2]}, cv=2)
     assert search.fit(X, Y).best_params_["schedule__warmup_epochs"] in (1, 2)
     assert search.estimator.schedule is None  # the search's own copies got the option objects

@@ -39,6 +39,15 @@ def test_class_accuracy_has_one_line_per_model(models):
     assert list(sizes) == sorted(sizes, reverse=True)
 
 
+def test_a_class_without_test_samples_is_not_drawn_at_zero_accuracy(models):
+    ltdd, _ = models
+    absent = np.unique(Y)[0]
+    ax = plot_class_accuracy(ltdd, X[Y != absent], Y[Y != absent], Y)
+    counts = {c: (Y == c).sum() for c in np.unique(Y)}
+    assert sorted(ax.get_lines()[0].get_xdata()) == sorted(n for c, n in counts.items() if c != absent)
+    assert len(ax.texts) == 3  # its name is still on the axis
+
+
 def test_embedding_one_scatter_per_class_plus_centres(models):
     ltdd, _ = models
     ax = plot_embedding(ltdd, X, Y)

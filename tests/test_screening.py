@@ -293,6 +293,20 @@ def test_parquet_saved_with_a_pandas_index_and_other_source_edges(model, tmp_pat
     assert not list(tmp_path.glob("bad.csv*"))  # refused before anything was written
 
 
+def test_a_malformed_or_non_utf8_csv_is_refused_and_a_fixed_one_then_screens(model, tmp_path):
+    source, destination = tmp_path / "library.csv", tmp_path / "scores.csv"
+    # one field too many on line 3: its cells would shift (the id read as " absolute")
+    source.write_text("smiles,name,id\nCC,ethane,41\nCCO,ethanol, absolute,42\nCCC,propane,43\n")
+    with pytest.raises(ValueError, match=r"library.csv is not a well-formed CSV file: .*line 3, saw 4"):
+        screen_file(model, source, destination, keep=["id"], errors="nan")
+    source.write_bytes("smiles,name\nCCO,\u00e9thanol\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"library.csv is not UTF-8 text .*save it as UTF-8"):
+        screen_file(model, source, destination, keep=["name"], errors="nan")
+    source.write_text("smiles,name\nCCO,\u00e9thanol\n", encoding="utf-8")  # fixed: nothing to resume
+    assert screen_file(model, source, destination, keep=["name"], errors="nan") == 1
+    assert read(destination)["name"].tolist() == ["\u00e9thanol"]
+
+
 def test_a_model_hashes_the_same_fitted_saved_and_loaded_and_differs_by_its_weights(model, tmp_path):
     joblib.dump(model, tmp_path / "model.joblib")
     loaded = [joblib.load(tmp_path / "model.joblib") for _ in range(2)]

@@ -116,3 +116,34 @@ def test_a_cxsmiles_extension_is_not_taken_for_inner_whitespace():
     assert [m.GetNumAtoms() for m in mols] == [5, 2]
     with pytest.raises(InvalidSmilesError, match="row 0"):
         mols_from_smiles(["CCO |&1:1| a name"])
+
+
+@pytest.mark.parametrize("mode", ["products", "reaction", "pair", "cgr"])
+def test_a_reaction_cxsmiles_is_refused_not_applied_to_the_products(mode):
+    """RDKit applies a reaction's extension to its reactants' atoms; split into parts, the extension
+    would mark the products' atoms instead (here a radical on the ester's first carbon)."""
+    from sklearn_ltdd import SmilesGraphizer
+
+    reaction = "[CH3:1][C:2](=[O:3])[OH:4].[OH:5][CH2:6][CH3:7]>>[CH3:1][C:2](=[O:3])[O:5][CH2:6][CH3:7]"
+    graphizer = SmilesGraphizer(reaction_mode=mode)
+    with pytest.raises(InvalidSmilesError, match=r"row 1: .*a reaction CXSMILES: its \|...\| extension"):
+        graphizer.fit_transform([reaction, reaction + " |^1:0|"])
+    with pytest.raises(InvalidSmilesError, match=r"row 0: .*a reaction CXSMILES"):
+        MorganFingerprint(reaction_mode="difference").fit_transform(["CCO>>CC=O |^1:0|"])
+
+
+def test_the_bad_row_errors_survive_a_worker_process():
+    """joblib and Dask send a worker's exception back pickled: the rows and advice must arrive."""
+    import pickle
+
+    from sklearn_ltdd.featurize import UnmappedReactionError
+
+    error = InvalidSmilesError({3: ("C1CC", "RDKit cannot parse it")}, advice="Do this.")
+    error.add_note("(in fit's validation_data)")
+    unmapped = UnmappedReactionError({0: ("CCO>>CC=O", "no maps")}, atom_mapper=lambda rows: rows)
+    for original in (error, unmapped):
+        copy = pickle.loads(pickle.dumps(original))
+        assert type(copy) is type(original) and str(copy) == str(original)
+        assert copy.bad_rows == original.bad_rows and getattr(copy, "__notes__", None) == getattr(
+            original, "__notes__", None
+        )

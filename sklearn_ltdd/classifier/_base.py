@@ -214,7 +214,8 @@ class GraphClassifier(
         return graphs
 
     @staticmethod
-    def _check_labels(y: ArrayLike, n: int) -> np.ndarray:
+    def _check_labels(y: ArrayLike, n: int | None) -> np.ndarray:
+        """``y`` checked as class labels, ``n`` of them (None: any number)."""
         if isinstance(y, Iterator):
             raise TypeError(f"y must be a sequence of labels, not an iterator ({type(y).__name__}).")
         y = from_arrow(y)
@@ -231,7 +232,7 @@ class GraphClassifier(
                     "give every label the same type, e.g. all strings."
                 )
         y = column_or_1d(y, warn=False)
-        if y.shape[0] != n:
+        if n is not None and y.shape[0] != n:
             raise ValueError(f"X has {n} samples but y has {y.shape[0]} labels.")
         check_classification_targets(y)
         return y
@@ -534,7 +535,10 @@ class GraphClassifier(
         out = np.full((len(rows), width), np.nan, dtype=np.float32)
         bad: dict[int, tuple[object, str]] = {}
         show = bool(self.verbose) if progress is None else progress
-        with tqdm(total=len(rows), unit="rows", disable=not show or len(rows) <= CHUNK_ROWS) as bar:
+        with (
+            tqdm(total=len(rows), unit="rows", disable=not show or len(rows) <= CHUNK_ROWS) as bar,
+            torch.random.fork_rng(devices=[]),  # each DataLoader draws a seed: the caller's stream stays
+        ):
             for start, graphs, chunk_bad in self._chunks(rows, errors):
                 bad |= chunk_bad
                 n_rows, valid = len(graphs), np.flatnonzero(graphs.valid_mask)
@@ -656,7 +660,7 @@ class GraphClassifier(
         (e.g. a rare class missing from a cross-validation training fold).
         """
         check_is_fitted(self, "net_")
-        y = self._check_labels(y, len(y))
+        y = self._check_labels(y, None)  # (X's rows are counted against y by sklearn's score)
         # a label unseen in fit is simply never predicted, as with sklearn's classifiers
         return super().score(X, y, sample_weight=sample_weight)
 

@@ -172,7 +172,11 @@ class LTDDClassifier(GraphClassifier):
             if error := _moved(name, value):
                 raise error
         for option, kind in _OPTIONS.items():
-            if getattr(self, option) is None and any(name.startswith(f"{option}__") for name in params):
+            if not any(name.startswith(f"{option}__") for name in params):
+                continue
+            if option in params and params[option] is None:  # set to None in the same call
+                params = {**params, option: kind()}
+            elif option not in params and getattr(self, option) is None:
                 setattr(self, option, kind())
         return super().set_params(**params)
 

@@ -13,6 +13,7 @@ import pandas as pd
 from rdkit import Chem
 from sklearn.utils import Bunch
 
+from ..featurize._graph_features import parse_row
 from ..featurize._smiles import parse_rows
 from ._fetch import RemoteFile, fetch_file
 
@@ -62,7 +63,10 @@ _PROTEIN = ("Target", "target", "protein", "sequence")
 
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
     """Read a CSV, or a tab-separated .tab/.tsv file (optionally gzipped), as text; malformed
-    lines are named, and a file that is cut short, not text, or without data rows is refused."""
+    lines are named, and a file that is cut short, not text, or without data rows is refused.
+
+    Cells are stripped of surrounding whitespace (``" active"`` is the label ``"active"``, and
+    ``" CCO"`` repeats ``"CCO"``), and a cell that is empty or blank is missing (NaN)."""
     path = Path(path)
     suffixes = [s for s in path.suffixes if s != ".gz"]
     sep = "\t" if suffixes and suffixes[-1] in (".tab", ".tsv") else ","
@@ -76,7 +80,8 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
                          "is it complete, and the file it should be?") from error  # fmt: skip
     if frame.empty:
         raise ValueError(f"{path} holds no data rows (columns: {list(frame.columns)}).")
-    return frame
+    # text labels with a stray space would be classes of their own, a blank label a class ' '
+    return frame.apply(lambda column: column.str.strip()).replace("", np.nan)
 
 
 def _column(frame: pd.DataFrame, names: tuple[str, ...], what: str, path: Path) -> str:
@@ -97,13 +102,9 @@ def _complete(frame: pd.DataFrame, columns: list[str], path: Path) -> None:
 
 
 def _parse_reaction(reaction: str) -> tuple[object | None, str]:
-    sides = reaction.split(">>")
-    if len(sides) != 2:
-        return None, "not of the form reactants>>products"
-    for side in sides:
-        if not side or Chem.MolFromSmiles(side) is None:
-            return None, f"RDKit cannot parse {side!r}"
-    return True, ""
+    """A reaction is valid as the featurisers read it: reagents between the arrows are allowed."""
+    mols, reason = parse_row("pair", reaction)
+    return (None, reason) if mols is None else (True, "")
 
 
 def _report(

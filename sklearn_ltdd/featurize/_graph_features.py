@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from rdkit import Chem
 
-from ._smiles import parse_mapped, parse_rows
+from ._smiles import CX_EXTENSION, parse_mapped, parse_rows
 
 if TYPE_CHECKING:
     from ._fingerprint import MorganFingerprint
@@ -186,6 +186,12 @@ def _split_input(
         return [value], ""
     if not is_reaction or len(parts) != 3:
         return None, f"not a reaction SMILES 'reactants>reagents>products' (reaction_mode={reaction_mode!r})"
+    if CX_EXTENSION.search(value):
+        # RDKit applies a reaction's extension to its atoms in reactant order; split into parts,
+        # it would stay with the products and mark their atoms instead
+        return None, (
+            "a reaction CXSMILES: its |...| extension cannot be kept with the right molecule; remove it"
+        )
     reactants, _, products = parts
     if not reactants.strip() or not products.strip():
         return None, "a reaction SMILES without reactants or without products"

@@ -142,6 +142,13 @@ def positions(index: object, n: int) -> np.ndarray:
     return np.where(index < 0, index + n, index)
 
 
+def _samples(index: object) -> object:
+    """The sample index of ``store[index, ...]``, the form scikit-learn indexes arrays with."""
+    if isinstance(index, tuple) and len(index) == 2 and index[1] is Ellipsis:
+        return index[0]
+    return index
+
+
 def single_position(index: object) -> int | None:
     """``index`` as one graph's position when it names one (an int, a numpy integer, a 0-d
     integer array or tensor), else None; a single boolean is refused, numpy would read it as a
@@ -161,6 +168,12 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     offsets = np.cumsum(lengths) - lengths  # where each range begins in the output
     # element k of range r is starts[r] + (k - offsets[r])
     return np.arange(int(lengths.sum())) + np.repeat(starts - offsets, lengths)
+
+
+def _tensor(array: np.ndarray) -> torch.Tensor:
+    """A tensor sharing ``array``'s memory, or a copy's where it is read-only (a cache opened with
+    mmap_mode="r"): torch has no read-only tensors, and a write would reach the cache file."""
+    return torch.from_numpy(array if array.flags.writeable else array.copy())
 
 
 def _offsets(counts: np.ndarray) -> torch.Tensor:
@@ -248,11 +261,11 @@ class GraphStore:
         """Build a store from the packed numpy arrays of ``featurize_chunk``."""
         edge_attr = packed.get("edge_attr")
         return cls(
-            torch.from_numpy(packed["x"]),
-            torch.from_numpy(packed["edge_index"]),
+            _tensor(packed["x"]),
+            _tensor(packed["edge_index"]),
             _offsets(packed["n_nodes"]),
             _offsets(packed["n_edges"]),
-            None if edge_attr is None else torch.from_numpy(edge_attr),
+            None if edge_attr is None else _tensor(edge_attr),
             valid_mask,
             recipe=recipe,
         )
@@ -278,8 +291,15 @@ class GraphStore:
         n_edges = edge_ptr[index + 1] - edge_ptr[index]
         return n_nodes, n_edges, _ranges(node_ptr[index], n_nodes), _ranges(edge_ptr[index], n_edges)
 
+    @property
+    def shape(self) -> tuple[int]:
+        """``(n_graphs,)``: with it, scikit-learn's splitters and cross-validation index a store as
+        they index an array of samples."""
+        return (len(self),)
+
     def __getitem__(self, index: object) -> GraphStore | Data:
         """An integer gives one PyG ``Data``; an array, slice or mask gives a new store."""
+        index = _samples(index)
         if (position := single_position(index)) is not None:
             return self.to_data_list([position])[0]
         index = self._index(index)
@@ -413,7 +433,13 @@ class GraphStorePair:
         """How the graphs were made (both sides are made together)."""
         return self.reactants.recipe
 
+    @property
+    def shape(self) -> tuple[int]:
+        """``(n_pairs,)``, as :attr:`GraphStore.shape`."""
+        return (len(self),)
+
     def __getitem__(self, index: object) -> GraphStorePair | tuple[Data, Data]:
+        index = _samples(index)
         if (position := single_position(index)) is not None:
             return self.reactants[position], self.products[position]
         return GraphStorePair(self.reactants[index], self.products[index])

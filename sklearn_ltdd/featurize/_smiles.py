@@ -45,6 +45,18 @@ class InvalidSmilesError(ValueError):
             f"{len(bad_rows)} of the input rows {self._what}:\n" + "\n".join(lines) + f"\n{self._advice}"
         )
 
+    def __reduce__(self):
+        # rebuilt from its message and attributes, not its constructor's arguments: a worker
+        # process (joblib, Dask) sends it back pickled, and the parent must see the bad rows
+        return _rebuilt, (type(self), self.args, self.__dict__)
+
+
+def _rebuilt(kind: type, args: tuple, state: dict) -> InvalidSmilesError:
+    error = kind.__new__(kind, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class UnmappedReactionError(InvalidSmilesError):
     """Some input reactions lack the atom maps that the condensed graph of reaction needs.
@@ -124,7 +136,7 @@ def check_smiles(X: ArrayLike, *, allow_empty: bool = False) -> np.ndarray:
 
 
 _INNER_SPACE = re.compile(r"\S\s+\S")
-_CX_EXTENSION = re.compile(r"\s+\|[^|\s]*\|\s*$")  # ChemAxon's extended SMILES, "CC[C@H](C)O |&1:2|"
+CX_EXTENSION = re.compile(r"\s+\|[^|\s]*\|\s*$")  # ChemAxon's extended SMILES, "CC[C@H](C)O |&1:2|"
 
 
 def has_inner_space(value: str) -> bool:
@@ -133,7 +145,7 @@ def has_inner_space(value: str) -> bool:
 
     RDKit reads what follows a space as the molecule's name, so ``"CC O"`` would silently be ethane.
     """
-    return _INNER_SPACE.search(_CX_EXTENSION.sub("", value.strip())) is not None
+    return _INNER_SPACE.search(CX_EXTENSION.sub("", value.strip())) is not None
 
 
 def parse_rows(

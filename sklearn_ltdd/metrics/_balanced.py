@@ -76,7 +76,7 @@ def per_class_balanced_scores(
         raise ValueError("y_true and y_pred are empty; balanced scores need at least one sample.")
     weights = check_sample_weight(sample_weight, y_true.shape[0])
     occurring = unique_labels(y_true, y_pred)
-    labels = occurring if labels is None else np.asarray(labels)
+    labels = occurring if labels is None else _checked_labels(labels, occurring)
     # the matrix over every class, the reported ones first: a class left out of the report still
     # takes the predictions that miss a reported class (confusion_matrix would drop those samples)
     every = np.concatenate([labels, occurring[~np.isin(occurring, labels)]])
@@ -96,6 +96,22 @@ def per_class_balanced_scores(
     reported = slice(len(labels))
     return {"labels": labels, "recall": recall[reported], "precision": precision[reported],
             "f1": f1[reported], "present": present[reported]}  # fmt: skip
+
+
+def _checked_labels(labels: ArrayLike, occurring: np.ndarray) -> np.ndarray:
+    """``labels`` as an array, refused where it repeats a class or is of another kind than the labels
+    of ``y_true`` and ``y_pred`` (numpy would turn 1 into "1", and the class would be missed)."""
+    labels = column_or_1d(labels, warn=False)
+    values, counts = np.unique(labels, return_counts=True)
+    if (counts > 1).any():
+        raise ValueError(f"labels repeats {values[counts > 1].tolist()}; name each class once.")
+    text = {isinstance(v, str | bytes) for v in labels.tolist()}
+    if text != {isinstance(v, str | bytes) for v in occurring.tolist()}:
+        raise ValueError(
+            f"labels {labels.tolist()[:5]} are not of the kind of y_true's and y_pred's labels "
+            f"{occurring.tolist()[:5]} (strings against numbers); pass labels of the same type."
+        )
+    return labels
 
 
 def _mean_over_present(scores: dict[str, np.ndarray], key: str) -> float:

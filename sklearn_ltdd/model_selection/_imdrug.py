@@ -164,7 +164,15 @@ class ImDrugSplit(BaseCrossValidator):
         if _num_samples(X) != _num_samples(y):
             raise ValueError(f"X has {_num_samples(X)} samples but y has {_num_samples(y)} labels.")
         for seed in seed_list(self.seeds):
-            train, _, test = imdrug_split(y, self.kind, fractions=self.fractions, random_state=seed)
+            try:
+                train, _, test = imdrug_split(y, self.kind, fractions=self.fractions, random_state=seed)
+            except ValueError as error:
+                error.add_note(
+                    f"(ImDrugSplit's seed {seed}: its parts are those of imdrug_split(y, {self.kind!r}, "
+                    f"random_state={seed}), which must be able to make all three, the validation part "
+                    "that ImDrugSplit then leaves out included; choose other seeds.)"
+                )
+                raise
             yield train, test
 
     def get_n_splits(self, X: object = None, y: object = None, groups: object = None) -> int:

@@ -82,8 +82,10 @@ def plot_class_accuracy(
     order = np.argsort(counts)[::-1]
     markers = "os^Dv<>"
     for i, (name, model) in enumerate(models.items()):
-        recall = per_class_balanced_scores(y, model.predict(X), labels=classes)["recall"]
-        ax.plot(counts[order], recall[order], marker=markers[i % len(markers)], label=name)
+        scores = per_class_balanced_scores(y, model.predict(X), labels=classes)
+        # a class with no test sample has no accuracy to draw (its recall would read 0)
+        shown = order[scores["present"][order]]
+        ax.plot(counts[shown], scores["recall"][shown], marker=markers[i % len(markers)], label=name)
     for label, count in zip(classes, counts, strict=True):
         ax.annotate(str(label), (count, 0), xytext=(0, 4), textcoords="offset points", ha="center",
                     fontsize=8, color="0.4")  # fmt: skip

@@ -92,15 +92,25 @@ def _chunks(source: Path, columns: list[str], chunk_rows: int, skip: int) -> Ite
             for batch in reader.iter_batches(batch_size=chunk_rows, columns=columns)
         )
     else:
-        reader = pd.read_csv(source, usecols=columns, dtype=str, keep_default_na=False, chunksize=chunk_rows)
+        # every column read, not usecols=columns: with usecols pandas no longer checks that a line
+        # has the header's number of fields, and one extra field would shift that row's cells
+        reader = pd.read_csv(source, dtype=str, keep_default_na=False, chunksize=chunk_rows)
         batches = iter(reader)
     with reader:  # closed also when the caller stops early (closing() around this generator)
         start = 0
-        for frame in batches:
-            frame.index = pd.RangeIndex(start, start + len(frame))
-            start += len(frame)
-            if start > skip:
-                yield frame[frame.index >= skip][columns]
+        try:
+            for frame in batches:
+                frame.index = pd.RangeIndex(start, start + len(frame))
+                start += len(frame)
+                if start > skip:
+                    yield frame[frame.index >= skip][columns]
+        except pd.errors.ParserError as error:
+            raise ValueError(f"{source} is not a well-formed CSV file: {error}; fix that line.") from None
+        except UnicodeDecodeError as error:
+            raise ValueError(
+                f"{source} is not UTF-8 text (bytes {error.object[error.start : error.end]!r} somewhere "
+                f"after data row {start}); save it as UTF-8, e.g. iconv -f latin1 -t utf-8."
+            ) from None
 
 
 class _Progress:
@@ -115,13 +125,16 @@ class _Progress:
         self.state = {"screen": screen, "rows": 0, "bytes": 0, "parts": 0}
         if self.path.exists():
             saved = json.loads(self.path.read_text())
-            if saved.get("screen") != screen:
+            # a screen that failed before writing a row (e.g. a source that was not UTF-8, fixed
+            # since) has nothing to resume: this one starts afresh
+            if saved.get("screen") != screen and saved.get("rows"):
                 raise ValueError(
                     f"{destination} is an unfinished screen of another source, model or columns "
                     f"({self.path.name} records {saved.get('screen')}); remove both, or choose another "
                     "destination."
                 )
-            self.state = saved
+            if saved.get("screen") == screen:
+                self.state = saved
         elif destination.exists():
             raise FileExistsError(
                 f"{destination} exists and is not an unfinished screen (no {self.path.name} beside it); "
