@@ -140,6 +140,10 @@ def test_uspto_returns_the_mapped_copy_row_by_row(tmp_path):
         handle.write(mapped.replace("1,US2,6", "1,US2,7"))
     with pytest.raises(ValueError, match=r"rows \[1\] name another patent or class"):
         load_uspto50k(data_home=tmp_path, mapping="rxnmapper")
+    with gzip.open(folder / "USPTO_50k_rxnmapper.csv.gz", "wt") as handle:
+        handle.write(mapped.replace("mhn_index,id,", "mhn_index,patent,"))
+    with pytest.raises(ValueError, match=r"USPTO_50k_rxnmapper.csv.gz has no id column"):
+        load_uspto50k(data_home=tmp_path, mapping="rxnmapper")
 
 
 def test_sbap_returns_proteins(tmp_path):

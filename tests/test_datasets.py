@@ -25,6 +25,10 @@ def test_solubility_is_complete_and_parses():
     assert len(mols_from_smiles(data.data)) == 1282
     assert list(data.target_names) == ["low", "medium", "high"]
     assert data.frame.shape[0] == 1282
+    # repeated SMILES are listed, as the benchmark loaders list them: each a repeat of an earlier row
+    repeats = data.duplicates
+    assert len(repeats) == 8 and all(data.data[i] in set(data.data[:i]) for i in repeats)
+    assert len(load_solubility(subset="train").duplicates) < 8
 
 
 def test_solubility_subsets_and_return_x_y():
@@ -50,6 +54,8 @@ def test_reaction_templates_are_a_long_tail_of_60_templates_that_parse():
     assert (pd.Series(data.reaction_class).groupby(data.target).nunique() > 1).sum() == 1
     assert set(np.unique(data.reaction_class)) <= set(range(1, 11))
     assert len(mols_from_smiles(data.data)) == 5598
+    assert data.duplicates.tolist() == np.flatnonzero(pd.Series(data.data).duplicated()).tolist()
+    assert len(data.duplicates) == 54
     X, y = load_reaction_templates(return_X_y=True)
     assert (X == data.data).all() and (y == data.target).all()
     X_frame, y_frame = load_reaction_templates(return_X_y=True, as_frame=True)

@@ -16,7 +16,7 @@ from sklearn_ltdd import LTDDClassifier, SmilesGraphizer, SubclusterSchedule
 from sklearn_ltdd.classifier import _base
 from sklearn_ltdd.datasets import load_solubility
 from sklearn_ltdd.featurize import InvalidSmilesError
-from sklearn_ltdd.screen import _file, screen, screen_dask, screen_file
+from sklearn_ltdd.screen import _file, score_frame, screen, screen_dask, screen_file
 from sklearn_ltdd.screen.__main__ import main as screen_command
 
 BAD = {3: "C1CC", 8: "not smiles", 9: "", 15: "CC(C"}  # rows in three different chunks of 5
@@ -364,6 +364,35 @@ def test_the_screen_command(model, library, tmp_path, capsys):
     listing = pd.read_csv(tmp_path / "strict.csv.invalid.csv")
     assert stop.value.code == 1 and listing["row"].tolist() == sorted(BAD)
     assert "All 4 bad rows are listed in" in capsys.readouterr().err
+
+
+def test_a_frame_names_bad_rows_by_its_labels_or_by_position_where_labels_repeat(model):
+    frame = pd.DataFrame({"smiles": ["CCO", "C1CC", "CCN"], "id": ["a", "b", "c"]}, index=[10, 20, 30])
+    with pytest.raises(InvalidSmilesError) as error:
+        score_frame(frame, model)
+    assert list(error.value.bad_rows) == [20] and type(next(iter(error.value.bad_rows))) is int
+    scores = score_frame(frame, model, errors="nan")
+    assert scores.index.tolist() == [10, 20, 30] and scores["valid"].tolist() == [True, False, True]
+    twice = pd.concat([frame, frame])  # labels 10, 20, 30, 10, 20, 30: both bad rows must be named
+    with pytest.raises(InvalidSmilesError, match="2 of the input rows") as error:
+        score_frame(twice, model)
+    assert list(error.value.bad_rows) == [1, 4] and "by position" in "".join(error.value.__notes__)
+
+
+def test_the_screen_command_says_what_it_cannot_do(model, library, tmp_path, capsys):
+    write_library(tmp_path / "library.csv", library)
+    joblib.dump(model, tmp_path / "model.joblib")
+    for not_a_model in (tmp_path / "library.csv", tmp_path / "missing.joblib"):
+        with pytest.raises(SystemExit) as stop:
+            screen_command([str(not_a_model), str(tmp_path / "library.csv"), str(tmp_path / "out.csv")])
+        assert stop.value.code == 2
+        assert f"cannot load a model from {not_a_model}" in capsys.readouterr().err
+    # bad rows, and a destination folder that does not exist: the rows named, the listing's failure too
+    args = [str(tmp_path / "model.joblib"), str(tmp_path / "library.csv"), str(tmp_path / "no" / "out.csv")]
+    with pytest.raises(SystemExit) as stop:
+        screen_command([*args, "--quiet"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 1 and "row 3" in err and "could not be written" in err
 
 
 def test_a_model_loaded_where_a_gpu_is_moves_to_it_with_device_auto(model, monkeypatch):

@@ -147,3 +147,10 @@ def test_the_bad_row_errors_survive_a_worker_process():
         assert copy.bad_rows == original.bad_rows and getattr(copy, "__notes__", None) == getattr(
             original, "__notes__", None
         )
+
+
+def test_a_difference_fingerprint_saturates_instead_of_wrapping():
+    big = "C>>" + "C" * 40_000  # 40,000 methylene-like environments: beyond int16
+    difference = MorganFingerprint(reaction_mode="difference").fit_transform([big, "CC>>C"])
+    assert difference[0].max() == 32_767 and difference.min() >= -32_767
+    assert difference[1].min() < 0 < difference[1].max()  # ethane to methane: environments lost and made

@@ -295,6 +295,13 @@ def _mapped_reactions(reactions: np.ndarray, frame: pd.DataFrame, path: Path) ->
     """The mapped copy of each reaction, matched by row number and checked by patent id and class."""
     mapped = read_table(path)
     _complete(mapped, ["mhn_index", "rxn_smiles_mapped"], path)
+    for table, name in ((frame, "the data set"), (mapped, str(path))):
+        if missing := [c for c in ("id", "class") if c not in table.columns]:
+            raise ValueError(
+                f"mapping='rxnmapper' pairs each reaction with its mapped copy by row, checked by patent id "
+                f"and class, but {name} has no {' or '.join(missing)} column; it pairs the MHN-react file "
+                "USPTO_50k_MHN_prepro.csv.gz with its mapped copy (see the data set's provenance)."
+            )
     index = mapped["mhn_index"].astype(int).to_numpy()
     if len(mapped) != len(frame) or (index != np.arange(len(frame))).any():
         raise ValueError(f"{path} does not hold one mapped reaction per row of the USPTO-50k file, in order.")

@@ -51,7 +51,9 @@ def load_reaction_templates(*, return_X_y: bool = False, as_frame: bool = False)
     data : :class:`~sklearn.utils.Bunch`
         ``data`` (product SMILES, object array), ``target`` (template names, object array),
         ``reaction_class`` (USPTO-50k's reaction class, 1-10), ``patent`` (the source patent),
-        ``target_names`` (template names, largest first), ``frame`` (DataFrame or None) and
+        ``target_names`` (template names, largest first), ``duplicates`` (the rows whose product
+        repeats an earlier row's: 54, the same product reported in two patents, all but one
+        with the same template; kept, as published), ``frame`` (DataFrame or None) and
         ``DESCR``.
     (smiles, y) : tuple
         When ``return_X_y`` is True.
@@ -76,6 +78,7 @@ def load_reaction_templates(*, return_X_y: bool = False, as_frame: bool = False)
         reaction_class=frame["reaction_class"].to_numpy(dtype=np.int64),
         patent=frame["id"].to_numpy(dtype=object),
         target_names=np.array(sorted(sizes.index), dtype=object),
+        duplicates=np.flatnonzero(frame["product"].duplicated().to_numpy()),
         frame=frame if as_frame else None,
         DESCR=_DESCR.format(
             n_samples=len(frame),

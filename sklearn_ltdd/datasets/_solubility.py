@@ -49,8 +49,10 @@ def load_solubility(
     data : :class:`~sklearn.utils.Bunch`
         ``data`` (SMILES, object array), ``target`` (class names, object array),
         ``split`` (``"train"``/``"test"`` per sample), ``logS`` (measured log
-        solubility), ``names`` (compound names), ``target_names``, ``frame``
-        (DataFrame or None) and ``DESCR``.
+        solubility), ``names`` (compound names), ``target_names``, ``duplicates`` (the
+        rows whose SMILES repeats an earlier row's: in the whole set 8, four of them across the
+        published train/test split and one with another class; kept, as published),
+        ``frame`` (DataFrame or None) and ``DESCR``.
     (smiles, y) : tuple
         When ``return_X_y`` is True.
 
@@ -79,6 +81,7 @@ def load_solubility(
         logS=frame["logS"].to_numpy(dtype=np.float64),
         names=frame["name"].to_numpy(dtype=object),
         target_names=np.array(SOLUBILITY_CLASSES, dtype=object),
+        duplicates=np.flatnonzero(frame["smiles"].duplicated().to_numpy()),
         frame=frame if as_frame else None,
         DESCR=_DESCR,
     )

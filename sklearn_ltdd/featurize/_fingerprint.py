@@ -32,8 +32,9 @@ class MorganFingerprint(SmilesTransformer):
         Return occurrence counts instead of bits (as uint8: a count above 255 reads 255).
     reaction_mode : {None, "difference"}, default=None
         ``"difference"`` reads reaction SMILES (``reactants>reagents>products``, reagents unused)
-        and returns the products' count fingerprint minus the reactants' (signed int16): what the
-        reaction changes, the classic reaction-type fingerprint.
+        and returns the products' count fingerprint minus the reactants' (signed int16, saturating
+        at ±32,767): what the reaction changes, the classic reaction-type fingerprint. A difference
+        is always one of counts: ``counts`` is not read.
 
     Attributes
     ----------
@@ -99,10 +100,17 @@ class MorganFingerprint(SmilesTransformer):
         generator = rdFingerprintGenerator.GetMorganGenerator(radius=self.radius, fpSize=self.n_bits)
         if self.reaction_mode == "difference":
             count = generator.GetCountFingerprintAsNumPy
-            return lambda mols: count(mols[1]).astype(np.int16) - count(mols[0]).astype(np.int16), np.int16
+            # in int64, then saturated: int16 arithmetic would wrap a count above 32,767 to negative
+            return lambda mols: _saturated_difference(count(mols[1]), count(mols[0])), np.int16
         fingerprint = generator.GetCountFingerprintAsNumPy if self.counts else generator.GetFingerprintAsNumPy
         return lambda mols: np.minimum(fingerprint(mols[0]), 255), np.uint8
 
     def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
         """Names ``morgan0`` ... ``morgan{n_bits-1}``."""
         return np.array([f"morgan{i}" for i in range(self.n_bits)], dtype=object)
+
+
+def _saturated_difference(products: np.ndarray, reactants: np.ndarray) -> np.ndarray:
+    limits = np.iinfo(np.int16)
+    difference = products.astype(np.int64) - reactants.astype(np.int64)
+    return np.clip(difference, limits.min + 1, limits.max).astype(np.int16)

@@ -45,8 +45,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     start = time.perf_counter()
     try:
+        model = joblib.load(args.model)
+    except Exception as error:  # unpickling fails in as many ways as a file can be something else
+        reason = f"{type(error).__name__}: {error}"
+        parser.exit(2, f"{parser.prog}: error: cannot load a model from {args.model} ({reason}); "
+                       "give a file written by joblib.dump.\n")  # fmt: skip
+    try:
         n_rows = screen_file(
-            joblib.load(args.model), args.source, args.destination,
+            model, args.source, args.destination,
             smiles_column=args.smiles_column, keep=args.keep, errors=args.errors,
             chunk_rows=args.chunk_rows, n_jobs=args.n_jobs, progress=not args.quiet,
         )  # fmt: skip
@@ -56,7 +62,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             [(row, value, reason) for row, (value, reason) in error.bad_rows.items()],
             columns=["row", "value", "reason"],
         )
-        rows.to_csv(listing, index=False)
+        try:
+            rows.to_csv(listing, index=False)
+        except OSError as cannot:
+            parser.exit(1, f"{error}\nThe list of all {len(rows)} bad rows could not be written: {cannot}\n")
         parser.exit(1, f"{error}\nAll {len(rows)} bad rows are listed in {listing}.\n")
     except (OSError, ValueError, TypeError) as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")

@@ -185,8 +185,15 @@ def score_frame(
 
 
 def _raise_if_bad(bad: dict, index: pd.Index, model: GraphClassifier) -> None:
-    if bad:  # named by the frame's labels, not by position
-        raise model._invalid_input_error({index[row]: item for row, item in bad.items()}, SCREEN_ADVICE)
+    if not bad:
+        return
+    if not index.is_unique:  # labels would merge rows (e.g. after pd.concat): positions instead
+        error = model._invalid_input_error(bad, SCREEN_ADVICE)
+        error.add_note("(rows by position: the frame's index repeats labels)")
+        raise error
+    # named by the frame's labels, not by position (as Python values: numpy's print as np.int64(3))
+    labels = {row: index[row].item() if isinstance(index[row], np.generic) else index[row] for row in bad}
+    raise model._invalid_input_error({labels[row]: item for row, item in bad.items()}, SCREEN_ADVICE)
 
 
 def scores_of(
