@@ -1,8 +1,7 @@
 """Inputs from other libraries' APIs, each met in one place: scikit-learn's semi-private helpers
 (so that its API churn is fixed here only) and pyarrow's arrays."""
 
-from numbers import Integral
-
+import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils._param_validation import Interval as _Interval
@@ -20,11 +19,11 @@ __all__ = [
 
 
 class Interval(_Interval):
-    """scikit-learn's Interval, where an integer interval refuses True and False: to Python a bool
-    is an int, so ``early_stopping=True`` would pass as a patience of one epoch."""
+    """scikit-learn's Interval, refusing True and False: to Python a bool is a number, so
+    ``early_stopping=True`` would pass as a patience of one epoch, ``ema_epochs=True`` as 1.0."""
 
     def is_satisfied_by(self, val: object) -> bool:
-        return not (self.type is Integral and isinstance(val, bool)) and super().is_satisfied_by(val)
+        return not isinstance(val, bool | np.bool_) and super().is_satisfied_by(val)
 
 
 def validate_params(estimator: BaseEstimator) -> None:

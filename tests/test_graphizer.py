@@ -344,6 +344,13 @@ def test_a_read_only_memory_mapped_cache_serves_writable_graphs(tmp_path, mode, 
             graphs = SmilesGraphizer(reaction_mode=mode, errors="ignore", memory=memory).fit_transform(rows)
         assert torch.equal(graphs.fingerprint, expected.fingerprint)
         assert (graphs.valid_mask == expected.valid_mask).all() and not graphs.valid_mask.all()
+    # a store saved and memory-mapped back read-only (as joblib's workers receive large arrays)
+    joblib.dump(graphs, tmp_path / "graphs.joblib")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaded = joblib.load(tmp_path / "graphs.joblib", mmap_mode="r")
+    first = loaded.reactants if mode == "pair" else loaded
+    assert torch.equal(first.x, (graphs.reactants if mode == "pair" else graphs).x)
 
 
 def test_a_feature_cache_from_another_schema_is_not_served(tmp_path, monkeypatch):

@@ -116,6 +116,8 @@ def test_labels_of_another_kind_or_repeated_are_refused():
     # numpy would make the numbers strings, and every class would be missed (recall 0, silently)
     with pytest.raises(ValueError, match=r"labels \['0', '1'\] are not of the kind of .*\[0, 1\]"):
         per_class_balanced_scores([0, 1, 1], [0, 0, 1], labels=["0", "1"])
+    with pytest.raises(ValueError, match="labels is empty"):
+        per_class_balanced_scores([0, 1, 1], [0, 0, 1], labels=[])
     with pytest.raises(ValueError, match=r"labels repeats \[1\]"):
         per_class_balanced_scores([0, 1, 1], [0, 0, 1], labels=[1, 1])
     # a class that occurs nowhere is allowed (e.g. a training class missing from the test set)
@@ -274,8 +276,8 @@ def test_long_tail_groups_tell_counts_from_labels_in_pandas():
     # look alike: refused, with the two ways to say which, never read as {row number: label}
     frame = pd.DataFrame({"count": [1] * 40 + [2] * 15 + [3] * 5}).sample(frac=0.75, random_state=0)
     unsorted = pd.Series([1, 2, 2, 3, 3, 3], name="count").value_counts(sort=False)
-    for ambiguous in (frame["count"], unsorted):
-        with pytest.raises(ValueError, match=r"may be value_counts\(sort=False\) or the labels"):
+    for ambiguous in (frame["count"], unsorted, unsorted.sort_values(ascending=False).astype(float)):
+        with pytest.raises(ValueError, match=r"may be counts by label .* or the labels of a column"):
             long_tail_groups(ambiguous)
     assert long_tail_groups(frame["count"].to_numpy()) == {"head": [1], "middle": [2], "tail": [3]}
     assert long_tail_groups(dict(unsorted)) == {"head": [3], "middle": [2], "tail": [1]}

@@ -299,6 +299,11 @@ def test_a_malformed_or_non_utf8_csv_is_refused_and_a_fixed_one_then_screens(mod
     source.write_text("smiles,name,id\nCC,ethane,41\nCCO,ethanol, absolute,42\nCCC,propane,43\n")
     with pytest.raises(ValueError, match=r"library.csv is not a well-formed CSV file: .*line 3, saw 4"):
         screen_file(model, source, destination, keep=["id"], errors="nan")
+    # ... on the first data line, pandas would take the first column for an index and shift them all
+    for text in ("smiles,id\nCCO,ethanol,41\nCC,42\n", "smiles,id\nCCO,41,\nCC,42,\n"):
+        source.write_text(text)
+        with pytest.raises(ValueError, match=r"first data line \(line 2\) has more fields than the header"):
+            screen_file(model, source, destination, keep=["id"], errors="nan")
     source.write_bytes("smiles,name\nCCO,\u00e9thanol\n".encode("latin-1"))
     with pytest.raises(ValueError, match=r"library.csv is not UTF-8 text .*save it as UTF-8"):
         screen_file(model, source, destination, keep=["name"], errors="nan")

@@ -8,7 +8,7 @@ import torch
 from torch.utils.data import Dataset, Sampler, WeightedRandomSampler
 
 from ..featurize import GraphStore, GraphStorePair
-from ..featurize._graph_store import positions
+from ..featurize._graph_store import positions, tensor_of
 
 __all__ = ["GraphDataset", "TrainingSampler", "collate_graphs", "oversample", "stratified_holdout"]
 
@@ -60,8 +60,8 @@ class GraphDataset(Dataset):
 
     def __setstate__(self, state: dict) -> None:
         self.graphs = state["graphs"]
-        self.y = torch.from_numpy(state["y"])
-        self.sample_weight = torch.from_numpy(state["sample_weight"])
+        self.y = tensor_of(state["y"])
+        self.sample_weight = tensor_of(state["sample_weight"])
 
 
 def collate_graphs(items: list[tuple[GraphDataset, int]]) -> tuple[object, dict[str, torch.Tensor]]:

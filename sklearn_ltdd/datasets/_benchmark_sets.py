@@ -81,7 +81,8 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     if frame.empty:
         raise ValueError(f"{path} holds no data rows (columns: {list(frame.columns)}).")
     # text labels with a stray space would be classes of their own, a blank label a class ' '
-    return frame.apply(lambda column: column.str.strip()).replace("", np.nan)
+    stripped = frame.apply(lambda column: column.str.strip())
+    return stripped.mask(stripped == "")
 
 
 def _column(frame: pd.DataFrame, names: tuple[str, ...], what: str, path: Path) -> str:

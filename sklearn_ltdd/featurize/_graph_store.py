@@ -170,7 +170,7 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.arange(int(lengths.sum())) + np.repeat(starts - offsets, lengths)
 
 
-def _tensor(array: np.ndarray) -> torch.Tensor:
+def tensor_of(array: np.ndarray) -> torch.Tensor:
     """A tensor sharing ``array``'s memory, or a copy's where it is read-only (a cache opened with
     mmap_mode="r"): torch has no read-only tensors, and a write would reach the cache file."""
     return torch.from_numpy(array if array.flags.writeable else array.copy())
@@ -261,11 +261,11 @@ class GraphStore:
         """Build a store from the packed numpy arrays of ``featurize_chunk``."""
         edge_attr = packed.get("edge_attr")
         return cls(
-            _tensor(packed["x"]),
-            _tensor(packed["edge_index"]),
+            tensor_of(packed["x"]),
+            tensor_of(packed["edge_index"]),
             _offsets(packed["n_nodes"]),
             _offsets(packed["n_edges"]),
-            None if edge_attr is None else _tensor(edge_attr),
+            None if edge_attr is None else tensor_of(edge_attr),
             valid_mask,
             recipe=recipe,
         )
@@ -386,7 +386,8 @@ class GraphStore:
         state.setdefault("recipe", None)  # ... and before recipes: how they were made is unknown
         self.__dict__.update(
             {
-                k: torch.from_numpy(v) if k != "valid_mask" and isinstance(v, np.ndarray) else v
+                # joblib.load(mmap_mode="r") and loky's workers hand out read-only memory maps
+                k: tensor_of(v) if k != "valid_mask" and isinstance(v, np.ndarray) else v
                 for k, v in state.items()
             }
         )

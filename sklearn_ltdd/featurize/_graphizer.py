@@ -327,9 +327,9 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         if self.fingerprint is not None:
             if fingerprinter is not None:
                 fingerprints = packed[0]["fingerprint"]
-            # invalid rows get zeros, whichever part made them invalid (a new array: a cache opened
-            # with mmap_mode="r" hands out read-only ones)
-            fingerprints = np.where(valid[:, None], fingerprints, 0).astype(fingerprints.dtype, copy=False)
+            if not fingerprints.flags.writeable:  # a cache opened with mmap_mode="r"
+                fingerprints = fingerprints.copy()
+            fingerprints[~valid] = 0  # invalid rows get zeros, whichever part made them invalid
             stores[0].fingerprint = torch.from_numpy(fingerprints)
         if len(unique) < len(values):
             stores = [store[codes] for store in stores]

@@ -102,6 +102,8 @@ def _checked_labels(labels: ArrayLike, occurring: np.ndarray) -> np.ndarray:
     """``labels`` as an array, refused where it repeats a class or is of another kind than the labels
     of ``y_true`` and ``y_pred`` (numpy would turn 1 into "1", and the class would be missed)."""
     labels = column_or_1d(labels, warn=False)
+    if not len(labels):
+        raise ValueError("labels is empty; name the classes to report, or pass labels=None for all.")
     values, counts = np.unique(labels, return_counts=True)
     if (counts > 1).any():
         raise ValueError(f"labels repeats {values[counts > 1].tolist()}; name each class once.")

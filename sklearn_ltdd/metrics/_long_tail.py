@@ -43,9 +43,10 @@ def _as_class_counts(train_counts: Mapping | ArrayLike) -> dict:
 
 def _is_value_counts(values: object) -> bool:
     """Whether ``values`` is pandas' ``value_counts()`` of the labels, rather than a Series of labels:
-    named "count", indexed by the labels (unique, never a RangeIndex), counts largest first. A
-    Series that is all that but unsorted may be either (``value_counts(sort=False)``, or a label
-    column named "count" after a split), and is refused rather than guessed."""
+    named "count", indexed by the labels (unique, never a RangeIndex), integer counts largest first.
+    Another Series named "count" on such an index may be either (``value_counts(sort=False)``,
+    counts made floats, or a label column named "count" after a split), and is refused rather
+    than guessed."""
     if not isinstance(values, pd.Series):
         return False
     if values.name == "proportion":
@@ -55,14 +56,13 @@ def _is_value_counts(values: object) -> bool:
         )
     if values.name != "count" or isinstance(values.index, pd.RangeIndex) or not values.index.is_unique:
         return False
-    if not (pd.api.types.is_integer_dtype(values.dtype) and (values >= 0).all() and (values > 0).any()):
-        return False
-    if values.is_monotonic_decreasing:
+    counts = pd.api.types.is_integer_dtype(values.dtype) and (values >= 0).all() and (values > 0).any()
+    if counts and values.is_monotonic_decreasing:
         return True
     raise ValueError(
-        "train_counts is a Series named 'count' that may be value_counts(sort=False) or the labels of a "
-        "column named 'count'; pass dict(train_counts) for counts by label, or train_counts.to_numpy() "
-        "for the training labels."
+        "train_counts is a Series named 'count' that may be counts by label (value_counts(sort=False), "
+        "or counts made floats) or the labels of a column named 'count'; pass dict(train_counts) for "
+        "counts by label, or train_counts.to_numpy() for the training labels."
     )
 
 

@@ -70,6 +70,8 @@ def _columns(source: Path) -> list[str]:
         return list(pd.read_csv(source, nrows=0).columns)
     except pd.errors.EmptyDataError:
         raise ValueError(f"{source} is empty: a CSV source needs a header row naming its columns.") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise ValueError(f"{source}'s header cannot be read as UTF-8 CSV ({error}).") from None
 
 
 def _pandas_type(arrow_type) -> pd.ArrowDtype | None:
@@ -100,6 +102,13 @@ def _chunks(source: Path, columns: list[str], chunk_rows: int, skip: int) -> Ite
         start = 0
         try:
             for frame in batches:
+                if not isinstance(frame.index, pd.RangeIndex):
+                    # pandas' answer to a first data line longer than the header: its first cells
+                    # become an index, and every cell of every row moves one column left
+                    raise ValueError(
+                        f"{source} is not a well-formed CSV file: its first data line (line 2) has more "
+                        "fields than the header (a trailing comma on every line does this too); fix it."
+                    )
                 frame.index = pd.RangeIndex(start, start + len(frame))
                 start += len(frame)
                 if start > skip:
