@@ -191,8 +191,8 @@ def test_sample_weight(assert_same_predictions):
         LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL, sample_weight=np.where(Y_SMALL == "high", 0.0, 1.0))
     with pytest.raises(ValueError, match="sample_weight"):
         LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL, sample_weight=-np.ones(90))
-    with pytest.raises(ValueError, match=r"sample_weight must hold one weight per sample .* shape \(\)"):
-        LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL, sample_weight=2.0)
+    with pytest.raises(ValueError, match=r"sample_weight must hold one weight per sample .* shape \(90, 1\)"):
+        LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL, sample_weight=np.ones((90, 1)))
 
 
 @pytest.mark.parametrize(
