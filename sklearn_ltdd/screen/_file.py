@@ -134,16 +134,16 @@ class _Progress:
         self.state = {"screen": screen, "rows": 0, "bytes": 0, "parts": 0}
         if self.path.exists():
             saved = json.loads(self.path.read_text())
-            # a screen that failed before writing a row (e.g. a source that was not UTF-8, fixed
-            # since) has nothing to resume: this one starts afresh
-            if saved.get("screen") != screen and saved.get("rows"):
+            if saved.get("screen") == screen:
+                self.state = saved
+            # another screen that failed before writing a row (e.g. a source that was not UTF-8,
+            # fixed since) has nothing to resume: this one starts afresh
+            elif saved.get("rows"):
                 raise ValueError(
                     f"{destination} is an unfinished screen of another source, model or columns "
                     f"({self.path.name} records {saved.get('screen')}); remove both, or choose another "
                     "destination."
                 )
-            if saved.get("screen") == screen:
-                self.state = saved
         elif destination.exists():
             raise FileExistsError(
                 f"{destination} exists and is not an unfinished screen (no {self.path.name} beside it); "

@@ -191,9 +191,9 @@ def _raise_if_bad(bad: dict, index: pd.Index, model: GraphClassifier) -> None:
         error = model._invalid_input_error(bad, SCREEN_ADVICE)
         error.add_note("(rows by position: the frame's index repeats labels)")
         raise error
-    # named by the frame's labels, not by position (as Python values: numpy's print as np.int64(3))
-    labels = {row: index[row].item() if isinstance(index[row], np.generic) else index[row] for row in bad}
-    raise model._invalid_input_error({labels[row]: item for row, item in bad.items()}, SCREEN_ADVICE)
+    # named by the frame's labels, not by position (tolist: Python values, not np.int64(3))
+    labels = index[list(bad)].tolist()
+    raise model._invalid_input_error(dict(zip(labels, bad.values(), strict=True)), SCREEN_ADVICE)
 
 
 def scores_of(
