@@ -111,6 +111,16 @@ def test_a_chunk_of_bad_rows_only_and_an_all_bad_input(model, small_chunks):
     assert not all_bad["valid"].any() and all_bad.filter(like="proba_").isna().all().all()
 
 
+def test_no_rows_screen_to_an_empty_table_like_a_frame_of_none(model):
+    expected = screen(model, ["CCO"]).iloc[:0]
+    for rows in ([], pd.Series([], dtype=object), np.array([], dtype=object)):
+        pd.testing.assert_frame_equal(screen(model, rows), expected, check_index_type=False)
+    frame = score_frame(pd.DataFrame({"smiles": pd.Series([], dtype=object)}), model, keep=[])
+    pd.testing.assert_frame_equal(frame, expected, check_index_type=False)
+    with pytest.raises(ValueError, match="empty"):  # predict, as sklearn's, wants rows
+        model.predict([])
+
+
 def test_progress_bar_only_when_asked_and_long(model, library, small_chunks, capsys):
     model.verbose = 1
     try:

@@ -92,7 +92,8 @@ def screen(
     Returns
     -------
     scores : DataFrame
-        One row per row of X, in order (with X's index when X is a pandas object): ``prediction``
+        One row per row of X, in order (with X's index when X is a pandas object; an empty X
+        gives an empty table of the same columns): ``prediction``
         (what ``model.predict`` gives, a categorical of ``model.classes_``), ``proba_<class>``
         (``model.predict_proba``'s columns), ``valid`` and ``error``.
 
@@ -117,8 +118,11 @@ def screen(
             "model.predict_proba(graphs) and model.predict(graphs)."
         )
     index = X.index if isinstance(X, pd.Series | pd.DataFrame) else None
-    values = check_smiles(X)
-    proba, bad = model._probabilities(values, errors, progress)
+    values = check_smiles(X, allow_empty=True)  # no rows, an empty table: as score_frame and screen_file
+    if len(values):
+        proba, bad = model._probabilities(values, errors, progress)
+    else:
+        proba, bad = np.zeros((0, len(model.classes_))), {}
     return _scores(model, proba, bad, pd.RangeIndex(len(values)) if index is None else index)
 
 
