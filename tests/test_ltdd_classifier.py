@@ -2,6 +2,7 @@ import os
 import pickle
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,7 @@ from sklearn.utils.estimator_checks import (
     check_parameters_default_constructible,
     check_set_params,
 )
+from skorch.history import History
 
 from sklearn_ltdd import (
     BaselineClassifier,
@@ -31,6 +33,8 @@ from sklearn_ltdd import (
 from sklearn_ltdd.classifier import _ltdd_schedule
 from sklearn_ltdd.classifier._data import oversample, stratified_holdout
 from sklearn_ltdd.classifier._net import INFERENCE_BATCH
+from sklearn_ltdd.classifier._phases import Phase, Phases
+from sklearn_ltdd.classifier._selection import ValidationScores
 from sklearn_ltdd.datasets import load_solubility, make_long_tailed
 from sklearn_ltdd.featurize import InvalidSmilesError
 from sklearn_ltdd.metrics import balanced_accuracy_score, balanced_f1_score, balanced_f1_scorer
@@ -195,6 +199,45 @@ def test_sample_weight(assert_same_predictions):
         LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL, sample_weight=np.ones((90, 1)))
 
 
+def test_weights_of_any_scale_fit_as_their_ratios(assert_same_predictions):
+    none = BaselineClassifier(**RUN).fit(X_SMALL, Y_SMALL).predict_proba(X_TEST[:10])
+    for scale in (1e-30, 1e39):  # in float32 the first vanishes against the losses, the second overflows
+        scaled = BaselineClassifier(**RUN).fit(X_SMALL, Y_SMALL, sample_weight=np.full(90, scale))
+        assert_same_predictions(scaled.predict_proba(X_TEST[:10]), none)
+
+
+def test_a_diverged_training_is_an_error_not_nan_predictions():
+    with pytest.raises(ValueError, match=r"training diverged: the loss of \d of 3 batches of epoch 1 is not"):
+        BaselineClassifier(**{**RUN, "lr": 1e12}).fit(X_SMALL, Y_SMALL)
+    # LTDD's re-clustering sees it first: not "rows of X have zero norm", which blamed the input
+    with pytest.raises(ValueError, match=r"embeds \d+ of \d+ training molecules as zero .*now 1e\+12"):
+        LTDDClassifier(**{**FAST, "lr": 1e12}).fit(X_SMALL, Y_SMALL)
+    clf = BaselineClassifier(**RUN).fit(X_SMALL, Y_SMALL)
+    before = clf.predict_proba(X_TEST[:5])
+    with pytest.raises(ValueError, match="training diverged"):
+        clf.set_params(lr=1e12).fit(X_SMALL, Y_SMALL)
+    np.testing.assert_array_equal(clf.predict_proba(X_TEST[:5]), before)  # the model as it was
+
+
+def test_an_epoch_of_nan_outputs_is_never_kept_and_only_such_epochs_are_an_error():
+    def epoch(scores, logits):
+        net = SimpleNamespace(history=History(), lr=0.5)
+        net.history.new_epoch()
+        scores.on_batch_end(net, batch=(None, {"y": torch.tensor([0, 1])}), training=False, y_pred=(logits,))
+        scores.on_epoch_end(net)
+        return net, net.history[-1]
+
+    nan, right = torch.tensor([[np.nan, 0.0], [0.0, 1.0]]), torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    scores = ValidationScores(Phases([Phase("ce")])).initialize()
+    net, row = epoch(scores, nan)  # argmax would take NaN for the largest: a chance decision, BA 0.5
+    assert np.isnan(row["valid_ba"]) and not row["valid_ba_best"]
+    with pytest.raises(ValueError, match=r"validation outputs were NaN or infinite in 1 epoch.*\(now 0.5\)"):
+        scores.on_train_end(net)
+    net, row = epoch(scores, right)
+    assert row["valid_ba"] == 1.0 and row["valid_ba_best"]
+    scores.on_train_end(net)  # an epoch to keep: no error
+
+
 @pytest.mark.parametrize(
     "make",
     [lambda: LTDDClassifier(**FAST), lambda: BaselineClassifier(loss="bs", **RUN)],
@@ -249,6 +292,8 @@ def test_bad_input():
         LTDDClassifier().predict(X_SMALL)
     with pytest.raises(ValueError, match="X has 90 samples but y has 89"):
         LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL[:-1])
+    with pytest.raises(ValueError, match="X has 90 samples but y has 0 labels"):  # not numpy's reshape error
+        LTDDClassifier(**FAST).fit(X_SMALL, [])
     with pytest.raises(ValueError, match=r"only one class \('low'\)"):
         LTDDClassifier(**FAST).fit(X_SMALL, ["low"] * 90)
     with pytest.raises(ValueError, match="X is empty"):

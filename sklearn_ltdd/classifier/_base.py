@@ -221,7 +221,7 @@ class GraphClassifier(
         y = from_arrow(y)
         # missing values are found in the raw objects: numpy would turn a NaN among strings into 'nan'
         raw = np.asarray(y.to_numpy(dtype=object) if hasattr(y, "to_numpy") else y, dtype=object)
-        if raw.ndim:
+        if raw.ndim and raw.size:
             check_no_missing_labels(raw, "y", "remove these samples or give them a label.")
             # numpy would silently turn [1, "a"] into ["1", "a"]: labels must be of one kind
             text = np.array([isinstance(v, str | bytes) for v in raw.reshape(raw.shape[0], -1)[:, 0]])
@@ -309,7 +309,9 @@ class GraphClassifier(
                     "from X and y, or give them weight."
                 )
             graphs, codes, weights = graphs[kept], codes[kept], weights[kept]
-        weights = np.ones(len(codes)) if weights is None else weights
+        # the losses are weighted means, so only ratios matter: mean 1 keeps float32 training from
+        # overflowing (1e39) or vanishing (1e-30) with weights of any scale
+        weights = np.ones(len(codes)) if weights is None else weights / weights.mean()
         self.device_ = resolve_device(self.device)
         rng = check_random_state(self.random_state)
         seed = None if self.random_state is None else int(rng.randint(2**31 - 1))

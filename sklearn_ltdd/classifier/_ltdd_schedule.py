@@ -87,6 +87,14 @@ class Recluster(Callback):
     @torch.no_grad()
     def update(self, net, dataset, epoch: int) -> None:
         z = net.embed_dataset(dataset)
+        # a diverged network embeds molecules as zero or NaN vectors, which have no sub-cluster
+        degenerate = ~torch.isfinite(z).all(dim=1) | (z.abs().sum(dim=1) == 0)
+        if degenerate.any():
+            raise ValueError(
+                f"at epoch {epoch + 1} the network embeds {int(degenerate.sum())} of {len(z)} training "
+                "molecules as zero or non-finite vectors, which cannot be sub-clustered: training has "
+                f"broken down, most often by diverging; lower lr (now {net.lr:g})."
+            )
         y = dataset.y.to(z.device)
         seed = None if self.random_state is None else self.random_state + epoch
         clusterer = BalancedSubcluster(

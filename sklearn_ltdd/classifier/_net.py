@@ -12,6 +12,7 @@ pass (skorch reads each one as it comes), and a validation pass whose scores not
 
 from __future__ import annotations
 
+import math
 import sys
 
 import torch
@@ -40,6 +41,18 @@ def inference_batch(device: str | torch.device) -> int:
 def softmax(logits: torch.Tensor) -> torch.Tensor:
     """``predict_proba``'s non-linearity (a module-level function, so that nets pickle)."""
     return torch.softmax(logits, dim=1)
+
+
+def check_finite_losses(losses: list[float], epoch: int, lr: float) -> None:
+    """Raise when a training epoch's batch losses are not all finite (``epoch`` counts from 1, as
+    skorch's log does): the network has diverged, and its outputs would be NaN (every
+    prediction then the first class) without a word."""
+    bad = [i for i, loss in enumerate(losses) if not math.isfinite(loss)]
+    if bad:
+        raise ValueError(
+            f"training diverged: the loss of {len(bad)} of {len(losses)} batches of epoch {epoch} is not "
+            f"finite (batch {bad[0]}: {losses[bad[0]]}); lower lr (now {lr:g})."
+        )
 
 
 class PlainPrintLog(PrintLog):
@@ -86,8 +99,11 @@ class LTDDNet(NeuralNet):
             self.history.record_batch(f"{prefix}_batch_size", get_len(batch[0]))
             self.notify("on_batch_end", batch=batch, training=training, **step)
         if losses:
-            for entry, loss in zip(entries, torch.stack(losses).tolist(), strict=True):
+            values = torch.stack(losses).tolist()
+            for entry, loss in zip(entries, values, strict=True):
                 entry[f"{prefix}_loss"] = loss
+            if training:
+                check_finite_losses(values, self.history[-1, "epoch"], self.lr)
         self.history.record(f"{prefix}_batch_count", len(losses))
 
     def _validation_read(self) -> bool:

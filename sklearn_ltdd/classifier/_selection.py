@@ -43,10 +43,17 @@ class ValidationScores(Callback):
     def initialize(self) -> ValidationScores:
         self.best_, self.outputs_, self.targets_ = [-np.inf, -np.inf], [], []
         self.search_ = None  # the prior and τ grid on the net's device, copied there once per fit
+        self.diverged_ = 0  # epochs whose validation outputs were not finite
         return self
 
     def on_train_end(self, net, **kwargs) -> None:
         self.search_ = None  # device tensors: a saved model keeps none outside skorch's mapping
+        if self.diverged_ and self.best_[0] == -np.inf:
+            raise ValueError(
+                f"training diverged: the network's validation outputs were NaN or infinite in "
+                f"{self.diverged_} epoch(s) and no epoch of the final phase gave finite ones; lower lr "
+                f"(now {net.lr:g})."
+            )
 
     def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs) -> None:
         if not training:
@@ -71,11 +78,19 @@ class ValidationScores(Callback):
         proba = softmax(logits)  # what predict_proba gives
         if self.log_prior is None:
             ba, bf1 = balanced_scores(y, proba.argmax(dim=1)[None], proba.shape[1])
-            return torch.stack([ba[0], bf1[0], torch.zeros_like(ba[0])]).tolist()
-        if self.search_ is None:
-            self.search_ = [torch.as_tensor(v, device=proba.device) for v in (self.log_prior, TAUS)]
-        tau, ba, bf1 = tau_search(y, proba, *self.search_)
-        return torch.stack([ba, bf1, tau]).tolist()  # the one read of the epoch
+            scores = [ba[0], bf1[0], torch.zeros_like(ba[0])]
+        else:
+            if self.search_ is None:
+                self.search_ = [torch.as_tensor(v, device=proba.device) for v in (self.log_prior, TAUS)]
+            tau, ba, bf1 = tau_search(y, proba, *self.search_)
+            scores = [ba, bf1, tau]
+        # NaN outputs (a diverged network) would argmax to a class and score as a chance decision
+        finite = torch.isfinite(logits).all().double()
+        *scores, finite = torch.stack([*scores, finite]).tolist()  # the one read of the epoch
+        if finite:
+            return scores
+        self.diverged_ += 1
+        return [float("nan")] * 3
 
 
 class EarlyStoppingAfter(EarlyStopping):

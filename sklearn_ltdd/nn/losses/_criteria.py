@@ -42,7 +42,8 @@ class PhaseView(Protocol):
 
 
 def weighted_mean(per_sample: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-    return (weight * per_sample).sum() / weight.sum().clamp_min(1e-12)
+    # weights are positive (zero-weight samples never reach a batch); the clamp only guards 0 / 0
+    return (weight * per_sample).sum() / weight.sum().clamp_min(torch.finfo(weight.dtype).tiny)
 
 
 class _LongTailLoss(nn.Module):
