@@ -134,6 +134,22 @@ def test_edge_cases():
     )
 
 
+@pytest.mark.parametrize(
+    ("dtype", "scale"), [(np.float64, 1e155), (np.float64, 1e-200), (np.float32, 1e20), (np.float32, 1e-25)]
+)
+def test_clusters_do_not_depend_on_the_scale_of_x(dtype, scale):
+    # sums of squares that overflow or underflow must not leave rows without a direction
+    X, y = class_data([20, 20], n_features=3, seed=1)
+    X[:20, 0] += 5
+    X[20:, 1] += 5
+    expected = BalancedSubcluster(2, random_state=0).fit(X.astype(dtype))
+    scaled = BalancedSubcluster(2, random_state=0).fit(X.astype(dtype) * dtype(scale))
+    np.testing.assert_array_equal(scaled.labels_, expected.labels_)
+    np.testing.assert_allclose(scaled.cluster_centers_, expected.cluster_centers_, rtol=1e-5, atol=1e-6)
+    by_class = BalancedSubcluster(random_state=0).fit(X.astype(dtype) * dtype(scale), y)
+    np.testing.assert_array_equal(by_class.labels_, BalancedSubcluster(random_state=0).fit(X, y).labels_)
+
+
 def test_errors():
     X, _ = class_data([5, 5])
     X[[2, 7]] = 0
@@ -145,6 +161,8 @@ def test_errors():
         BalancedSubcluster().fit(class_data([5, 5])[0], [0, 1, 0])
     with pytest.raises(ValueError, match="NaN"):
         BalancedSubcluster(n_clusters=2).fit(np.full((3, 2), np.nan))
+    with pytest.raises(ValueError, match="Unknown label type: continuous"):  # not one class per value
+        BalancedSubcluster().fit(*class_data([5, 5])[:1], np.linspace(0, 1, 10))
     with pytest.raises(ValueError, match="method"):
         BalancedSubcluster(n_clusters=2, method="greedy").fit(class_data([5])[0])
     fitted = BalancedSubcluster(n_clusters=2).fit(class_data([5])[0])

@@ -9,6 +9,7 @@ import torch
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin
 from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from .._compat import Interval, StrOptions, _fit_context
@@ -54,8 +55,14 @@ def _as_unit_tensor(estimator: BaseEstimator, X: object, reset: bool) -> tuple[t
     else:
         array = validate_data(estimator, X, reset=reset, dtype=[np.float64, np.float32])
         tensor = torch.tensor(array)  # a copy: the input may be read-only
+    peak = tensor.abs().amax(dim=1, keepdim=True)
     norms = tensor.norm(dim=1, keepdim=True)
-    zero = torch.nonzero(norms.flatten() == 0).flatten()
+    # a sum of squares that overflows (|x| from about 1e154 in float64, 1e19 in float32) or underflows
+    # would give every such row no direction: those rows are first scaled by their largest entry
+    extreme = ~torch.isfinite(norms) | ((norms == 0) & (peak > 0))
+    tensor = torch.where(extreme, tensor / peak, tensor)
+    norms = torch.where(extreme, tensor.norm(dim=1, keepdim=True), norms)
+    zero = torch.nonzero(peak.flatten() == 0).flatten()
     if zero.numel():
         rows = zero[:10].tolist()
         raise ValueError(
@@ -176,6 +183,7 @@ class BalancedSubcluster(
             y = column_or_1d(y.cpu().numpy() if isinstance(y, torch.Tensor) else y, warn=False)
             if y.shape[0] != n:
                 raise ValueError(f"X has {n} rows but y has {y.shape[0]} labels.")
+            check_classification_targets(y)  # continuous values are not classes
             classes, codes = np.unique(y, return_inverse=True)
             per_class = subclusters_per_class(np.bincount(codes), self.min_cluster_size)
             if self.n_clusters is not None:
