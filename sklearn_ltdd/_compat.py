@@ -1,6 +1,8 @@
 """Inputs from other libraries' APIs, each met in one place: scikit-learn's semi-private helpers
 (so that its API churn is fixed here only) and pyarrow's arrays."""
 
+from numbers import Integral
+
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import HasMethods, StrOptions
@@ -8,11 +10,13 @@ from sklearn.utils._param_validation import Interval as _Interval
 from sklearn.utils.validation import _num_samples
 
 __all__ = [
+    "N_JOBS",
     "HasMethods",
     "Interval",
     "StrOptions",
     "_fit_context",
     "_num_samples",
+    "check_n_jobs",
     "from_arrow",
     "validate_params",
 ]
@@ -24,6 +28,19 @@ class Interval(_Interval):
 
     def is_satisfied_by(self, val: object) -> bool:
         return not isinstance(val, bool | np.bool_) and super().is_satisfied_by(val)
+
+
+#: ``n_jobs`` as joblib reads it: None, a positive count, or -1, -2, ... (all CPUs, all but one, ...)
+N_JOBS = [None, Interval(Integral, 1, None, closed="left"), Interval(Integral, None, -1, closed="right")]
+
+
+def check_n_jobs(n_jobs: object) -> None:
+    """Refuse an ``n_jobs`` that joblib has no meaning for (0, a float, a bool), naming it."""
+    if n_jobs is not None and not any(interval.is_satisfied_by(n_jobs) for interval in N_JOBS[1:]):
+        raise ValueError(
+            f"n_jobs must be None, a positive integer or -1, -2, ... (all CPUs, all but one, ...), "
+            f"got {n_jobs!r}."
+        )
 
 
 def validate_params(estimator: BaseEstimator) -> None:

@@ -1,6 +1,7 @@
 """The benchmark command and the fingerprint baselines, on the embedded data."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -45,6 +46,27 @@ def test_tune_threshold_maximises_validation_balanced_accuracy():
     for other in np.linspace(0, 1, 101):
         assert balanced_accuracy_score(y, (p > other).astype(int)) <= best + 1e-12
     assert best > balanced_accuracy_score(y, (p > 0.5).astype(int))
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (["--seeds", "-1"], "seeds are numpy seeds, from 0 to 2\\*\\*32 - 1; got -1"),
+        (["--epochs", "-5"], "epochs must be an integer of at least 1, got -5"),
+        (["--warmup", "-1"], "warmup must be an integer of at least 0"),
+        (["--update-every", "0"], "update_every must be an integer of at least 1"),
+        (["--n-jobs", "0"], "n_jobs must be None, a positive integer or -1, -2"),
+        (["--seeds", "0", "0"], r"seeds \[0\] given more than once"),
+        (["--reaction-mode", "cgr"], "reaction_mode='cgr' applies to the reaction data sets"),
+    ],
+)
+def test_the_command_names_a_bad_value_before_any_work(given, message, tmp_path, capsys):
+    out = tmp_path / "bench"
+    with pytest.raises(SystemExit) as exit_:
+        main(["--dataset", "solubility", "--methods", "ce", "--out", str(out), *given])
+    assert exit_.value.code == 2
+    assert re.search(f"benchmark: error: {message}", capsys.readouterr().err)
+    assert not out.exists()  # nothing loaded, featurised or written
 
 
 def test_benchmark_runs_resumes_and_writes_tables(tmp_path, capsys):

@@ -376,6 +376,9 @@ def test_parallel_chunks_equal_one_process(monkeypatch):
     np.testing.assert_array_equal(serial.valid_mask, parallel.valid_mask)
     with pytest.raises(InvalidSmilesError, match="row 200: 'C1CC'"):
         SmilesGraphizer(n_jobs=2).fit_transform(smiles)
+    for meaningless in (0, 1.5, True):  # joblib's own error named neither the parameter nor the class
+        with pytest.raises(ValueError, match="'n_jobs' parameter of SmilesGraphizer must be"):
+            SmilesGraphizer(n_jobs=meaningless).fit_transform(smiles[:2])
 
 
 def mean_node_features(graphs):

@@ -134,6 +134,13 @@ def test_cv_splitter_in_cross_val_score():
     with pytest.raises(ValueError, match="validation part") as error:
         list(ImDrugSplit(seeds=[7]).split(np.zeros(100), labels([94, 6])))
     assert "ImDrugSplit's seed 7: its parts are those of imdrug_split" in "".join(error.value.__notes__)
+    # wrong arguments are named as such, without that note (other seeds would not help)
+    for cv, message in [(ImDrugSplit("foo"), "kind must be one of"), (ImDrugSplit(seeds=[-1]), "got -1"),
+                        (ImDrugSplit(seeds=[2**32]), "numpy seeds, from 0 to 2\\*\\*32 - 1"),
+                        (ImDrugSplit(fractions=(0.5, 0.5, 0.5)), "summing to 1")]:  # fmt: skip
+        with pytest.raises(ValueError, match=message) as error:
+            list(cv.split(X, y))
+        assert not getattr(error.value, "__notes__", None)
 
 
 def test_the_random_split_rounds_each_class_as_documented():

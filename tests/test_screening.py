@@ -289,6 +289,9 @@ def test_parquet_saved_with_a_pandas_index_and_other_source_edges(model, tmp_pat
     for chunk_rows in (True, 0, 2.0):
         with pytest.raises(ValueError, match="chunk_rows must be a positive integer"):
             screen_file(model, tmp_path / "library.csv", tmp_path / "bad.csv", chunk_rows=chunk_rows)
+    with pytest.raises(ValueError, match=r"n_jobs must be None, a positive integer or -1, -2, .*got 0"):
+        screen_file(model, tmp_path / "library.csv", tmp_path / "bad.csv", n_jobs=0)
+    assert not list(tmp_path.glob("bad.csv*"))  # refused before a progress file is written
     with pytest.raises(ValueError, match=r"keep names the column\(s\) \['id'\] more than once"):
         screen_file(model, tmp_path / "library.csv", tmp_path / "bad.csv", keep=["id", "id"])
     (tmp_path / "empty.csv").write_text("")

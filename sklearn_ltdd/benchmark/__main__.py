@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..featurize._cgr import GRAPH_REACTION_MODES
-from ._run import METHODS, result_stem, run_benchmark
+from ._run import METHODS, check_arguments, result_stem, run_benchmark
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -44,6 +44,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n-jobs", type=int, default=1)
     parser.add_argument("--verbose", type=int, default=0, help="2 shows a progress bar per epoch")
     args = parser.parse_args(argv)
+    try:  # a bad value is a usage error, named before anything is loaded or written
+        check_arguments(args.dataset, args.seeds, args.methods, args.epochs, args.warmup,
+                        args.update_every, args.reaction_mode, args.n_jobs)  # fmt: skip
+    except (TypeError, ValueError) as error:
+        parser.error(str(error))
     run_benchmark(args.dataset, split=args.split, seeds=args.seeds, methods=args.methods, epochs=args.epochs,
                   warmup=args.warmup, update_every=args.update_every, reaction_mode=args.reaction_mode,
                   data_home=args.data_home, download=args.download, out_dir=args.out, device=args.device,

@@ -8,11 +8,13 @@ import platform
 import time
 import warnings
 from collections.abc import Sequence
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .._compat import Interval, check_n_jobs
 from ..classifier import BASELINE_LOSSES, PAPER_PROTOCOL, SubclusterSchedule
 from ..datasets import load_hiv, load_sbap, load_solubility, load_uspto50k
 from ..featurize._cgr import CGR_MODES
@@ -208,6 +210,47 @@ def _fit_predict(method, features, y, train, valid, test, seed, args):
     return decided(valid), decided(test), clf.classes_, seconds, facts
 
 
+def check_arguments(
+    dataset: str,
+    seeds: int | Sequence[int],
+    methods: Sequence[str],
+    epochs: int,
+    warmup: int | None,
+    update_every: int | None,
+    reaction_mode: str | None,
+    n_jobs: int,
+) -> list[int]:
+    """:func:`run_benchmark`'s arguments checked before any work (a ValueError or TypeError naming
+    the argument); returns the seeds as a list."""
+    seeds = seed_list(seeds)
+    unknown = sorted(set(methods) - set(METHODS))
+    if unknown:
+        raise ValueError(f"unknown methods {unknown}; choose from {list(METHODS)}.")
+    for name, values in (("seeds", seeds), ("methods", list(methods))):
+        twice = sorted({v for v in values if values.count(v) > 1}, key=str)
+        if twice:  # a run asked for twice would be run and averaged twice
+            raise ValueError(f"{name} {twice} given more than once.")
+    counts = {"epochs": (epochs, 1), "warmup": (warmup, 0), "update_every": (update_every, 1)}
+    for name, (value, least) in counts.items():  # (None: the paper's interval, except for epochs)
+        given = value is not None or name == "epochs"
+        if given and not Interval(Integral, least, None, closed="left").is_satisfied_by(value):
+            raise ValueError(f"{name} must be an integer of at least {least}, got {value!r}.")
+    check_n_jobs(n_jobs)
+    if reaction_mode is not None and dataset not in REACTION_DATASETS:
+        raise ValueError(
+            f"reaction_mode={reaction_mode!r} applies to the reaction data sets {sorted(REACTION_DATASETS)} "
+            f"only; {dataset!r} holds molecules."
+        )
+    package_warmup = SubclusterSchedule().warmup_epochs
+    package_rows = [m for m in methods if m in VARIANTS and VARIANTS[m][0] == "ltdd" and VARIANTS[m][2]]
+    if package_rows and epochs <= package_warmup:
+        raise ValueError(
+            f"{package_rows} keep the package's schedule, whose warm-up is {package_warmup} epochs: "
+            f"give more epochs than that (--epochs {package_warmup + 1} or more)."
+        )
+    return seeds
+
+
 def run_benchmark(
     dataset: str,
     *,
@@ -238,28 +281,9 @@ def run_benchmark(
     default to the paper's 10/300 of the epochs, at least 1. ``seeds`` is a list of seeds or,
     as in ``ImDrugSplit``, a count n standing for seeds 0, ..., n - 1.
     """
-    seeds = seed_list(seeds)
-    unknown = sorted(set(methods) - set(METHODS))
-    if unknown:
-        raise ValueError(f"unknown methods {unknown}; choose from {list(METHODS)}.")
-    for name, values in (("seeds", seeds), ("methods", list(methods))):
-        twice = sorted({v for v in values if values.count(v) > 1}, key=str)
-        if twice:  # a run asked for twice would be run and averaged twice
-            raise ValueError(f"{name} {twice} given more than once.")
-    if reaction_mode is not None and dataset not in REACTION_DATASETS:
-        raise ValueError(
-            f"reaction_mode={reaction_mode!r} applies to the reaction data sets {sorted(REACTION_DATASETS)} "
-            f"only; {dataset!r} holds molecules."
-        )
+    seeds = check_arguments(dataset, seeds, methods, epochs, warmup, update_every, reaction_mode, n_jobs)
     if reaction_mode is None and dataset in REACTION_DATASETS:
         reaction_mode = "pair"
-    package_warmup = SubclusterSchedule().warmup_epochs
-    package_rows = [m for m in methods if m in VARIANTS and VARIANTS[m][0] == "ltdd" and VARIANTS[m][2]]
-    if package_rows and epochs <= package_warmup:
-        raise ValueError(
-            f"{package_rows} keep the package's schedule, whose warm-up is {package_warmup} epochs: "
-            f"give more epochs than that (--epochs {package_warmup + 1} or more)."
-        )
     args = {"epochs": epochs, "device": device, "verbose": verbose, "n_jobs": n_jobs,
             "warmup": _paper_interval(epochs) if warmup is None else warmup,
             "update_every": _paper_interval(epochs) if update_every is None else update_every}  # fmt: skip

@@ -247,7 +247,12 @@ class BalancedSubcluster(
         return len(self.cluster_centers_)
 
     def transform(self, X: ArrayLike | torch.Tensor) -> np.ndarray | torch.Tensor:
-        """Cosine distance (1 - cosine similarity) of each row to each centre."""
+        """Cosine distance (1 - cosine similarity) of each row to each centre.
+
+        A tensor for a tensor X (on its device), else an array: there is no ``set_output``, and
+        scikit-learn's ``transform_output="pandas"`` does not apply (in a pipeline that asks for
+        pandas output, put this step last or leave ``set_output`` out).
+        """
         similarity, is_tensor = self._similarity(X)
         distance = 1.0 - similarity
         return distance if is_tensor else distance.cpu().numpy()

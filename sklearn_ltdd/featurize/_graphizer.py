@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from functools import partial
-from numbers import Integral
 
 import numpy as np
 import torch
@@ -13,7 +12,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 from numpy.typing import ArrayLike
 from sklearn.utils.validation import check_memory
 
-from .._compat import HasMethods, StrOptions
+from .._compat import N_JOBS, HasMethods, StrOptions
 from ._atom_mapping import ATOM_MAPPERS, map_reactions
 from ._base import SmilesTransformer
 from ._cgr import (
@@ -252,7 +251,7 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         "fingerprint": [None, StrOptions({"morgan"})],
         "errors": [StrOptions({"raise", "ignore"})],
         "memory": [None, str, HasMethods(["cache"])],
-        "n_jobs": [None, Integral],
+        "n_jobs": N_JOBS,
     }
 
     def __init__(

@@ -92,8 +92,7 @@ def imdrug_split(
     >>> np.bincount(y[test]).tolist()
     [18, 2]
     """
-    if kind not in SPLITS:
-        raise ValueError(f"kind must be one of {SPLITS}, got {kind!r}.")
+    _check_kind(kind)
     check_no_missing_labels(y, "y", "give every sample a class before splitting.")
     y = column_or_1d(y, warn=False)
     if len(y) == 0:
@@ -118,6 +117,11 @@ def imdrug_split(
                 f"the {name} part of the {kind!r} split is empty ({len(y)} samples are too few)."
             )
     return train, valid, test
+
+
+def _check_kind(kind: object) -> None:
+    if kind not in SPLITS:
+        raise ValueError(f"kind must be one of {SPLITS}, got {kind!r}.")
 
 
 class ImDrugSplit(BaseCrossValidator):
@@ -163,6 +167,9 @@ class ImDrugSplit(BaseCrossValidator):
             raise ValueError("ImDrugSplit needs the class labels y.")
         if _num_samples(X) != _num_samples(y):
             raise ValueError(f"X has {_num_samples(X)} samples but y has {_num_samples(y)} labels.")
+        # the arguments first: the note below is about seeds whose split the data cannot make
+        _check_kind(self.kind)
+        _check_fractions(self.fractions)
         for seed in seed_list(self.seeds):
             try:
                 train, _, test = imdrug_split(y, self.kind, fractions=self.fractions, random_state=seed)
@@ -196,4 +203,7 @@ def seed_list(seeds: int | Sequence[int]) -> list[int]:
         raise TypeError(f"seeds must be a number of seeds or a list of integer seeds, got {seeds!r}.")
     if not listed:
         raise ValueError(f"seeds={seeds!r} gives no split; give a positive number or a list of seeds.")
+    outside = [int(seed) for seed in listed if not 0 <= seed < 2**32]
+    if outside:
+        raise ValueError(f"seeds are numpy seeds, from 0 to 2**32 - 1; got {outside[0]}.")
     return [int(seed) for seed in listed]

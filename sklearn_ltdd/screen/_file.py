@@ -15,6 +15,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from .._compat import check_n_jobs
 from ..classifier._base import GraphClassifier
 from ._frame import SCREEN_ADVICE, check_columns, check_errors, check_model, score_columns, scores_of
 
@@ -293,6 +294,7 @@ def screen_file(
     check_errors(errors)
     if not isinstance(chunk_rows, numbers.Integral) or isinstance(chunk_rows, bool) or chunk_rows < 1:
         raise ValueError(f"chunk_rows must be a positive integer, got {chunk_rows!r}.")
+    check_n_jobs(n_jobs)  # before the progress file is written
     source, destination = Path(source), Path(destination)
     if destination.suffix.lower() not in (".csv", ".parquet"):
         raise ValueError(f"the destination must end in .csv or .parquet, got {destination.name!r}.")
