@@ -135,7 +135,15 @@ def test_edge_cases():
 
 
 @pytest.mark.parametrize(
-    ("dtype", "scale"), [(np.float64, 1e155), (np.float64, 1e-200), (np.float32, 1e20), (np.float32, 1e-25)]
+    ("dtype", "scale"),
+    [
+        (np.float64, 1e155),
+        (np.float64, 1e-162),
+        (np.float64, 1e-200),
+        (np.float32, 1e20),
+        (np.float32, 1e-22),
+        (np.float32, 1e-25),
+    ],
 )
 def test_clusters_do_not_depend_on_the_scale_of_x(dtype, scale):
     # sums of squares that overflow or underflow must not leave rows without a direction

@@ -57,6 +57,8 @@ def test_tune_threshold_maximises_validation_balanced_accuracy():
         (["--update-every", "0"], "update_every must be an integer of at least 1"),
         (["--n-jobs", "0"], "n_jobs must be None, a positive integer or -1, -2"),
         (["--seeds", "0", "0"], r"seeds \[0\] given more than once"),
+        (["--methods", "ltdd", "--epochs", "20", "--warmup", "20"], r"\['ltdd'\] follow the paper's"),
+        (["--methods", "defaults", "--epochs", "3"], r"\['defaults'\] follow the package's schedule"),
         (["--reaction-mode", "cgr"], "reaction_mode='cgr' applies to the reaction data sets"),
     ],
 )

@@ -59,6 +59,11 @@ def test_class_balanced_focal():
     # γ = 0 and β → 0 is plain cross-entropy
     plain = lt.class_balanced_focal_loss(LOGITS, Y, COUNTS, beta=1e-9, gamma=0.0)
     np.testing.assert_allclose(plain, [ce(r, k) for r, k in rows()], rtol=1e-5)
+    # a sample so confident that p_y rounds to 1 in float32: (1 − p)^γ has an infinite slope at 0,
+    # which must not turn its gradient (all but zero) into NaN
+    confident = torch.tensor([[30.0, 0.0, 0.0], [0.0, 2.0, 0.0]], requires_grad=True)
+    lt.class_balanced_focal_loss(confident, torch.tensor([0, 1]), COUNTS).sum().backward()
+    assert torch.isfinite(confident.grad).all() and confident.grad[0].abs().max() < 1e-20
 
 
 def test_influence_balanced():

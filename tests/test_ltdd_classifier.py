@@ -21,6 +21,7 @@ from sklearn.utils.estimator_checks import (
     check_parameters_default_constructible,
     check_set_params,
 )
+from skorch.callbacks import Callback
 from skorch.history import History
 
 from sklearn_ltdd import (
@@ -210,13 +211,36 @@ def test_a_diverged_training_is_an_error_not_nan_predictions():
     with pytest.raises(ValueError, match=r"training diverged: the loss of \d of 3 batches of epoch 1 is not"):
         BaselineClassifier(**{**RUN, "lr": 1e12}).fit(X_SMALL, Y_SMALL)
     # LTDD's re-clustering sees it first: not "rows of X have zero norm", which blamed the input
-    with pytest.raises(ValueError, match=r"embeds \d+ of \d+ training molecules as zero .*now 1e\+12"):
+    with pytest.raises(ValueError, match=r"embeds \d+ of \d+ training molecules as zero .*lr=1e\+12"):
         LTDDClassifier(**{**FAST, "lr": 1e12}).fit(X_SMALL, Y_SMALL)
     clf = BaselineClassifier(**RUN).fit(X_SMALL, Y_SMALL)
     before = clf.predict_proba(X_TEST[:5])
     with pytest.raises(ValueError, match="training diverged"):
         clf.set_params(lr=1e12).fit(X_SMALL, Y_SMALL)
     np.testing.assert_array_equal(clf.predict_proba(X_TEST[:5]), before)  # the model as it was
+
+
+class _BlowUp(Callback):
+    """The learning rate jumps to 1e12 at the fourth epoch."""
+
+    def on_epoch_begin(self, net, **kwargs):
+        if len(net.history) == 4:
+            for group in net.optimizer_.param_groups:
+                group["lr"] = 1e12
+
+
+class _LateBlowUp(BaselineClassifier):
+    def _build_net(self, *args):
+        net = super()._build_net(*args)
+        net.callbacks.append(("blow_up", _BlowUp()))
+        return net
+
+
+def test_a_training_that_diverges_after_an_epoch_was_kept_stops_there_and_keeps_it():
+    with pytest.warns(RuntimeWarning, match=r"epoch 4 is not finite .*keeps its best epoch so far"):
+        clf = _LateBlowUp(**{**RUN, "max_epochs": 8}).fit(X_SMALL, Y_SMALL)
+    assert len(clf.history_) == 4 and np.flatnonzero(clf.history_[:, "valid_ba_best"]).max() < 3
+    assert np.isfinite(clf.predict_proba(X_TEST[:10])).all()
 
 
 def test_an_epoch_of_nan_outputs_is_never_kept_and_only_such_epochs_are_an_error():
@@ -229,9 +253,9 @@ def test_an_epoch_of_nan_outputs_is_never_kept_and_only_such_epochs_are_an_error
 
     nan, right = torch.tensor([[np.nan, 0.0], [0.0, 1.0]]), torch.tensor([[1.0, 0.0], [0.0, 1.0]])
     scores = ValidationScores(Phases([Phase("ce")])).initialize()
-    net, row = epoch(scores, nan)  # argmax would take NaN for the largest: a chance decision, BA 0.5
+    net, row = epoch(scores, nan)  # argmax takes NaN for the largest: here the right classes, BA 1
     assert np.isnan(row["valid_ba"]) and not row["valid_ba_best"]
-    with pytest.raises(ValueError, match=r"validation outputs were NaN or infinite in 1 epoch.*\(now 0.5\)"):
+    with pytest.raises(ValueError, match=r"validation outputs were NaN or infinite in 1 epoch.*\(lr=0.5\)"):
         scores.on_train_end(net)
     net, row = epoch(scores, right)
     assert row["valid_ba"] == 1.0 and row["valid_ba_best"]

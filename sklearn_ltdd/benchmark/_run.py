@@ -220,8 +220,10 @@ def check_arguments(
     reaction_mode: str | None,
     n_jobs: int,
 ) -> list[int]:
-    """:func:`run_benchmark`'s arguments checked before any work (a ValueError or TypeError naming
-    the argument); returns the seeds as a list."""
+    """Check :func:`run_benchmark`'s arguments before any work; return the seeds as a list.
+
+    A ValueError or TypeError names the argument.
+    """
     seeds = seed_list(seeds)
     unknown = sorted(set(methods) - set(METHODS))
     if unknown:
@@ -241,13 +243,17 @@ def check_arguments(
             f"reaction_mode={reaction_mode!r} applies to the reaction data sets {sorted(REACTION_DATASETS)} "
             f"only; {dataset!r} holds molecules."
         )
-    package_warmup = SubclusterSchedule().warmup_epochs
-    package_rows = [m for m in methods if m in VARIANTS and VARIANTS[m][0] == "ltdd" and VARIANTS[m][2]]
-    if package_rows and epochs <= package_warmup:
-        raise ValueError(
-            f"{package_rows} keep the package's schedule, whose warm-up is {package_warmup} epochs: "
-            f"give more epochs than that (--epochs {package_warmup + 1} or more)."
-        )
+    ltdd_rows = [m for m in methods if m in VARIANTS and VARIANTS[m][0] == "ltdd"]
+    for keeps_package_schedule in (True, False):
+        rows = [m for m in ltdd_rows if VARIANTS[m][2] == keeps_package_schedule]
+        warm = SubclusterSchedule().warmup_epochs if keeps_package_schedule else warmup
+        warm = _paper_interval(epochs) if warm is None else warm
+        if rows and epochs <= warm:
+            whose = "the package's schedule" if keeps_package_schedule else "the paper's protocol"
+            raise ValueError(
+                f"{rows} follow {whose}, whose warm-up is {warm} epochs here: give more epochs than "
+                f"that (--epochs {warm + 1} or more)."
+            )
     return seeds
 
 

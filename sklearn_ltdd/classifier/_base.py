@@ -310,8 +310,10 @@ class GraphClassifier(
                 )
             graphs, codes, weights = graphs[kept], codes[kept], weights[kept]
         # the losses are weighted means, so only ratios matter: mean 1 keeps float32 training from
-        # overflowing (1e39) or vanishing (1e-30) with weights of any scale
-        weights = np.ones(len(codes)) if weights is None else weights / weights.mean()
+        # overflowing (1e39) or vanishing (1e-30) with weights of any scale (over the largest
+        # first, as a sum of 1e307s overflows float64)
+        weights = np.ones(len(codes)) if weights is None else weights / weights.max()
+        weights /= weights.mean()
         self.device_ = resolve_device(self.device)
         rng = check_random_state(self.random_state)
         seed = None if self.random_state is None else int(rng.randint(2**31 - 1))

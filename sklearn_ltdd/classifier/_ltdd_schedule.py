@@ -90,10 +90,10 @@ class Recluster(Callback):
         # a diverged network embeds molecules as zero or NaN vectors, which have no sub-cluster
         degenerate = ~torch.isfinite(z).all(dim=1) | (z.abs().sum(dim=1) == 0)
         if degenerate.any():
-            raise ValueError(
+            net.diverged(
                 f"at epoch {epoch + 1} the network embeds {int(degenerate.sum())} of {len(z)} training "
                 "molecules as zero or non-finite vectors, which cannot be sub-clustered: training has "
-                f"broken down, most often by diverging; lower lr (now {net.lr:g})."
+                "broken down, most often by diverging"
             )
         y = dataset.y.to(z.device)
         seed = None if self.random_state is None else self.random_state + epoch

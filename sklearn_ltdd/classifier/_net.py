@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import sys
+import warnings
 
 import torch
 import torch.nn.functional as F
@@ -41,18 +42,6 @@ def inference_batch(device: str | torch.device) -> int:
 def softmax(logits: torch.Tensor) -> torch.Tensor:
     """``predict_proba``'s non-linearity (a module-level function, so that nets pickle)."""
     return torch.softmax(logits, dim=1)
-
-
-def check_finite_losses(losses: list[float], epoch: int, lr: float) -> None:
-    """Raise when a training epoch's batch losses are not all finite (``epoch`` counts from 1, as
-    skorch's log does): the network has diverged, and its outputs would be NaN (every
-    prediction then the first class) without a word."""
-    bad = [i for i, loss in enumerate(losses) if not math.isfinite(loss)]
-    if bad:
-        raise ValueError(
-            f"training diverged: the loss of {len(bad)} of {len(losses)} batches of epoch {epoch} is not "
-            f"finite (batch {bad[0]}: {losses[bad[0]]}); lower lr (now {lr:g})."
-        )
 
 
 class PlainPrintLog(PrintLog):
@@ -102,9 +91,24 @@ class LTDDNet(NeuralNet):
             values = torch.stack(losses).tolist()
             for entry, loss in zip(entries, values, strict=True):
                 entry[f"{prefix}_loss"] = loss
-            if training:
-                check_finite_losses(values, self.history[-1, "epoch"], self.lr)
+            bad = [i for i, loss in enumerate(values) if not math.isfinite(loss)]
+            if training and bad:  # the outputs would be NaN, and every prediction the first class
+                self.diverged(
+                    f"training diverged: the loss of {len(bad)} of {len(values)} batches of epoch "
+                    f"{self.history[-1, 'epoch']} is not finite (batch {bad[0]}: {values[bad[0]]})"
+                )
         self.history.record(f"{prefix}_batch_count", len(losses))
+
+    def diverged(self, message: str) -> None:
+        """End a training that has diverged: where an epoch of the final phase has been kept,
+        as early stopping does (that checkpoint loads), with a warning; otherwise with an error."""
+        scores = dict(self.callbacks_).get("valid_scores")
+        if scores is not None and scores.best_[0] > -math.inf:
+            advice = f"lower lr (lr={self.lr:g}) to train on"
+            warnings.warn(f"{message}; training stops here and keeps its best epoch so far ({advice}).",
+                          RuntimeWarning, stacklevel=2)  # fmt: skip
+            raise KeyboardInterrupt  # skorch's way to end training early
+        raise ValueError(f"{message}; lower lr (lr={self.lr:g}).")
 
     def _validation_read(self) -> bool:
         """Whether this epoch's validation scores can be used: not before the head trains."""

@@ -52,7 +52,7 @@ class ValidationScores(Callback):
             raise ValueError(
                 f"training diverged: the network's validation outputs were NaN or infinite in "
                 f"{self.diverged_} epoch(s) and no epoch of the final phase gave finite ones; lower lr "
-                f"(now {net.lr:g})."
+                f"(lr={net.lr:g})."
             )
 
     def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs) -> None:

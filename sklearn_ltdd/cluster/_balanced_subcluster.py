@@ -57,9 +57,10 @@ def _as_unit_tensor(estimator: BaseEstimator, X: object, reset: bool) -> tuple[t
         tensor = torch.tensor(array)  # a copy: the input may be read-only
     peak = tensor.abs().amax(dim=1, keepdim=True)
     norms = tensor.norm(dim=1, keepdim=True)
-    # a sum of squares that overflows (|x| from about 1e154 in float64, 1e19 in float32) or underflows
-    # would give every such row no direction: those rows are first scaled by their largest entry
-    extreme = ~torch.isfinite(norms) | ((norms == 0) & (peak > 0))
+    # a sum of squares that overflows (|x| from about 1e154 in float64, 1e19 in float32) would give
+    # a row no direction, one that underflows (towards subnormals) a wrong one: such rows are
+    # first scaled by their largest entry (the others are left bit for bit as they are)
+    extreme = ~torch.isfinite(norms) | ((norms < torch.finfo(norms.dtype).tiny ** 0.25) & (peak > 0))
     tensor = torch.where(extreme, tensor / peak, tensor)
     norms = torch.where(extreme, tensor.norm(dim=1, keepdim=True), norms)
     zero = torch.nonzero(peak.flatten() == 0).flatten()
@@ -249,9 +250,9 @@ class BalancedSubcluster(
     def transform(self, X: ArrayLike | torch.Tensor) -> np.ndarray | torch.Tensor:
         """Cosine distance (1 - cosine similarity) of each row to each centre.
 
-        A tensor for a tensor X (on its device), else an array: there is no ``set_output``, and
-        scikit-learn's ``transform_output="pandas"`` does not apply (in a pipeline that asks for
-        pandas output, put this step last or leave ``set_output`` out).
+        A tensor for a tensor X (on its device), else an array, whatever scikit-learn's
+        ``transform_output`` says: the clusterer has no ``set_output``, so a pipeline holding it
+        refuses ``set_output(transform="pandas")`` (set it on the steps before instead).
         """
         similarity, is_tensor = self._similarity(X)
         distance = 1.0 - similarity

@@ -42,8 +42,8 @@ class PhaseView(Protocol):
 
 
 def weighted_mean(per_sample: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-    # weights are positive (zero-weight samples never reach a batch); the clamp only guards 0 / 0
-    return (weight * per_sample).sum() / weight.sum().clamp_min(torch.finfo(weight.dtype).tiny)
+    # the clamp only guards a zero sum (0 / 0); sample weights have mean 1, so it never scales one
+    return (weight * per_sample).sum() / weight.sum().clamp_min(torch.finfo(per_sample.dtype).tiny)
 
 
 class _LongTailLoss(nn.Module):

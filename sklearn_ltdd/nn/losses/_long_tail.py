@@ -49,7 +49,10 @@ def class_balanced_focal_loss(
     weights = (1 - beta) / (1 - beta**counts)
     weights = weights / weights.sum() * len(counts)
     log_p = F.log_softmax(logits, dim=1).gather(1, y[:, None])[:, 0]
-    return -weights[y] * (1 - log_p.exp()) ** gamma * log_p
+    # 1 − p_y from above 0: the derivative of x^γ (γ < 1) is infinite at x = 0, which a confident
+    # sample reaches in float32 (p_y rounds to 1), and ∞ · 0 would turn the gradient to NaN
+    miss = (-torch.expm1(log_p)).clamp_min(torch.finfo(log_p.dtype).tiny)
+    return -weights[y] * miss**gamma * log_p
 
 
 def influence_balanced_loss(
