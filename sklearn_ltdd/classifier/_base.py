@@ -5,6 +5,7 @@ loss it trains with, its phases, and the callbacks that only it needs."""
 from __future__ import annotations
 
 import tempfile
+import warnings
 from abc import ABCMeta, abstractmethod
 from collections.abc import Callable, Iterator
 from numbers import Integral, Real
@@ -648,6 +649,15 @@ class GraphClassifier(
             self._check_known(valid_y)
         except ValueError as error:
             raise ValueError(f"validation_data: {error}") from error
+        present = np.unique(valid_y)
+        if len(present) < 2:  # one class's recall would choose the checkpoint and τ
+            warnings.warn(
+                f"validation_data holds only the class {present.tolist()[0]!r}: its balanced accuracy "
+                "is that class's recall alone, which then chooses the checkpoint (and the decision's "
+                "τ); give a validation set with samples of several classes.",
+                UserWarning,
+                stacklevel=4,
+            )
         return graphs, self._encoder.transform(valid_y)
 
     def _check_known(self, y: np.ndarray) -> None:
