@@ -3,8 +3,12 @@
 Run: ``.venv/bin/python benchmarks/checkpoint_selection.py --dataset hiv --seeds 0 1 2 --epochs 40``.
 
 ``LTDDClassifier()`` with its defaults (early stopping off, so every run has ``--epochs`` epochs)
-is trained on ImDrug's split of each seed while a callback records the validation and test
-probabilities after every epoch. Each rule then picks its epoch (or epochs) from the same
+is trained on ImDrug's split of each seed (``--dataset demo_templates``: the demo's split, with
+a 10 % stratified hold-out of its training part for validation, as ``fit`` makes) while a
+callback records the validation and test probabilities after every epoch, the product's and
+the deep expert's alone. Besides the package's rule (the best validation BA, stopping after 20
+epochs without a better one), a stopping rule that also waits for the deep expert's own
+validation BA is replayed, with the epochs each rule would have trained. Each rule then picks its epoch (or epochs) from the same
 trajectory, so the rules are compared on identical networks and the seed noise of the test set
 cancels out of their differences. τ of the logit adjustment is chosen on validation for the
 picked epoch, as ``fit`` does. The last row, the best test epoch, is an oracle and not a rule:
@@ -21,6 +25,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 from _common import data_dir, write
 from sklearn.metrics import log_loss, roc_auc_score
 from sklearn.utils.class_weight import compute_sample_weight
@@ -28,8 +33,9 @@ from skorch.callbacks import Callback
 
 from sklearn_ltdd.benchmark._run import _Features, _load
 from sklearn_ltdd.classifier import LTDDClassifier
-from sklearn_ltdd.classifier._data import GraphDataset
+from sklearn_ltdd.classifier._data import GraphDataset, stratified_holdout
 from sklearn_ltdd.classifier._decision import adjust, best_tau
+from sklearn_ltdd.demo import load_demo_data
 from sklearn_ltdd.metrics import balanced_accuracy_score
 from sklearn_ltdd.model_selection import imdrug_split
 
@@ -38,15 +44,22 @@ SPLITS = {"uspto50k_template": "random"}
 
 
 class _RecordProbabilities(Callback):
-    """Validation and test probabilities (before the logit adjustment) after every epoch."""
+    """Validation and test probabilities (before the logit adjustment) after every epoch, and
+    with a wide expert also the deep expert's own (``<name>_deep``)."""
 
     def __init__(self, datasets: dict):
         self.datasets = datasets
-        self.recorded = {name: [] for name in datasets}
+        self.recorded = {}
 
+    @torch.no_grad()
     def on_epoch_end(self, net, **kwargs) -> None:
         for name, dataset in self.datasets.items():
-            self.recorded[name].append(net.predict_proba(dataset).astype(np.float32))
+            outputs, h = net.forward(dataset, training=False)  # eval mode, as predict_proba
+            recorded = {name: torch.softmax(outputs, dim=1)}
+            if net.module_.wide is not None:
+                recorded[f"{name}_deep"] = torch.softmax(net.module_.head(h), dim=1)
+            for key, proba in recorded.items():
+                self.recorded.setdefault(key, []).append(proba.cpu().numpy().astype(np.float32))
 
 
 class _RecordingClassifier(LTDDClassifier):
@@ -60,10 +73,22 @@ class _RecordingClassifier(LTDDClassifier):
         return net
 
 
+def _parts(dataset: str, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """SMILES, labels and the train, validation and test positions: ImDrug's split of a
+    benchmark data set, or for ``demo_templates`` the demo's split, its training part holding
+    out a validation set as ``fit`` does."""
+    if dataset != "demo_templates":
+        smiles, y = _load(dataset, str(data_dir()))
+        return smiles, y, *imdrug_split(y, SPLITS.get(dataset, "standard"), random_state=seed)
+    X_train, y_train, X_test, y_test, _ = load_demo_data("templates", random_state=seed)
+    train, valid = stratified_holdout(y_train, 0.1, np.random.RandomState(seed))
+    test = np.arange(len(y_train), len(y_train) + len(y_test))
+    return np.concatenate([X_train, X_test]), np.concatenate([y_train, y_test]), train, valid, test
+
+
 def record(dataset: str, seed: int, epochs: int) -> dict:
     """Train the defaults for ``epochs`` epochs and return the per-epoch probabilities."""
-    smiles, y = _load(dataset, str(data_dir()))
-    train, valid, test = imdrug_split(y, SPLITS.get(dataset, "standard"), random_state=seed)
+    smiles, y, train, valid, test = _parts(dataset, seed)
     graphs = _Features(smiles, None, 1).graphs()
     classes = np.unique(y[train])
     recorder = _RecordProbabilities({"val": GraphDataset(graphs[valid]), "test": GraphDataset(graphs[test])})
@@ -73,8 +98,7 @@ def record(dataset: str, seed: int, epochs: int) -> dict:
     clf.fit(graphs[train], y[train], validation_data=(graphs[valid], y[valid]))
     assert np.array_equal(clf.classes_, classes)
     return {
-        "val": np.stack(recorder.recorded["val"]),
-        "test": np.stack(recorder.recorded["test"]),
+        **{key: np.stack(probas) for key, probas in recorder.recorded.items()},
         "y_val": np.searchsorted(classes, y[valid]),
         "y_test": np.searchsorted(classes, y[test]),
         "log_prior": clf.class_log_prior_,
@@ -97,30 +121,44 @@ def _test_ba(run: dict, epochs: list[int]) -> float:
     return 100 * balanced_accuracy_score(run["y_test"], adjust(test, run["log_prior"], tau).argmax(axis=1))
 
 
-def _first_best_with_patience(scores: dict[int, float]) -> int:
-    """The best epoch as the package keeps it: the first best, stopping after PATIENCE worse ones."""
-    best = None
+def _first_best_with_patience(scores: dict[int, float], *watched: dict[int, float]) -> tuple[int, int]:
+    """The best epoch as the package keeps it, the first best, and the epoch training stops at:
+    after PATIENCE epochs without a new best of ``scores`` nor of any ``watched`` score."""
+    best, last_gain = None, {}
     for epoch, score in scores.items():
         if best is None or score > scores[best]:
             best = epoch
-        elif epoch - best >= PATIENCE:
-            break
-    return best
+        for i, other in enumerate(watched):
+            if i not in last_gain or other[epoch] > other[last_gain[i]]:
+                last_gain[i] = epoch
+        if epoch - max([best, *last_gain.values()]) >= PATIENCE:
+            return best, epoch
+    return best, epoch
 
 
 def rules(run: dict) -> dict[str, float]:
-    """Test BA of the epoch(s) each rule keeps."""
+    """Test BA of the epoch(s) each rule keeps (and, for the stopping rules, the epochs run)."""
     y_val, log_prior = run["y_val"], run["log_prior"]
     scored = range(int(np.flatnonzero(np.isfinite(run["valid_ba"]))[0]), len(run["val"]))
     ba = {e: run["valid_ba"][e] for e in scored}  # what the package monitored: BA at the epoch's best τ
     neg_bll = {e: -balanced_log_loss(y_val, run["val"][e], log_prior) for e in scored}
+    kept, stopped = _first_best_with_patience(ba)
     out = {
-        "valid BA (the package)": _test_ba(run, [_first_best_with_patience(ba)]),
-        "valid balanced log-loss": _test_ba(run, [_first_best_with_patience(neg_bll)]),
+        "valid BA (the package)": _test_ba(run, [kept]),
+        "valid BA (the package): epochs run": stopped + 1,
+        "valid balanced log-loss": _test_ba(run, [_first_best_with_patience(neg_bll)[0]]),
     }
+    if "val_deep" in run:  # early stopping that also waits for the deep expert's own valid BA
+        deep = {e: best_tau(y_val, run["val_deep"][e], log_prior)[1] for e in scored}
+        kept, stopped = _first_best_with_patience(ba, deep)
+        out["valid BA, stopping when neither it nor the deep expert's improves"] = _test_ba(run, [kept])
+        out["valid BA, stopping when neither ...: epochs run"] = stopped + 1
+        deep_run = {**run, "val": run["val_deep"], "test": run["test_deep"]}
+        deep_kept = _first_best_with_patience(deep)[0]
+        out["the deep expert alone, its own valid BA"] = _test_ba(deep_run, [deep_kept])
     if run["val"].shape[2] == 2:
         auc = {e: roc_auc_score(y_val, run["val"][e][:, 1]) for e in scored}
-        out["valid ROC-AUC"] = _test_ba(run, [_first_best_with_patience(auc)])
+        out["valid ROC-AUC"] = _test_ba(run, [_first_best_with_patience(auc)[0]])
     out["mean of the 5 best epochs by valid BA"] = _test_ba(run, sorted(scored, key=ba.get)[-5:])
     out["last epoch"] = _test_ba(run, [len(run["val"]) - 1])
     out["best test epoch (oracle)"] = max(_test_ba(run, [e]) for e in scored)
@@ -155,7 +193,8 @@ def main() -> None:
     ]
     for name in names:
         values = [per_seed[s][name] for s in args.seeds]
-        lines.append(f"| {name} | {np.mean(values):.2f} | {' / '.join(f'{v:.2f}' for v in values)} |")
+        cells = [f"{v:.2f}" if isinstance(v, float) else str(v) for v in values]
+        lines.append(f"| {name} | {np.mean(values):.2f} | {' / '.join(cells)} |")
     results = {"epochs": args.epochs, "test_ba": per_seed}
     write(f"checkpoint_selection_{args.dataset}_e{args.epochs}", results, "\n".join(lines))
 
