@@ -8,11 +8,11 @@ a 10 % stratified hold-out of its training part for validation, as ``fit`` makes
 callback records the validation and test probabilities after every epoch, the product's and
 the deep expert's alone. Besides the package's rule (the best validation BA, stopping after 20
 epochs without a better one), a stopping rule that also waits for the deep expert's own
-validation BA is replayed, with the epochs each rule would have trained. Each rule then picks its epoch (or epochs) from the same
-trajectory, so the rules are compared on identical networks and the seed noise of the test set
-cancels out of their differences. τ of the logit adjustment is chosen on validation for the
-picked epoch, as ``fit`` does. The last row, the best test epoch, is an oracle and not a rule:
-it is the ceiling that no selection rule can pass on that run.
+validation BA is replayed, with the epochs each rule would have trained. Each rule then picks
+its epoch (or epochs) from the same trajectory, so the rules are compared on identical networks
+and the seed noise of the test set cancels out of their differences. τ of the logit adjustment
+is chosen on validation for the picked epoch, as ``fit`` does. The last row, the best test
+epoch, is an oracle and not a rule: it is the ceiling that no selection rule can pass on that run.
 
 ``--cache DIR`` keeps each run's probabilities (``<dataset>_s<seed>_e<epochs>.npz``) and reuses
 them, so the rules can be re-scored without training again.

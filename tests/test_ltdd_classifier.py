@@ -457,6 +457,7 @@ def test_verbose_table_keeps_its_columns_and_sklearn_warnings_stay_inside(capsys
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a hold-out of one class must not leak sklearn's warnings
+        warnings.filterwarnings("ignore", "validation_data holds only the class")  # (only ours)
         LTDDClassifier(**{**FAST, "max_epochs": 4, "schedule": schedule(warmup_epochs=2)}, verbose=1).fit(
             X_SMALL, Y_SMALL, validation_data=(X_TEST[:4], ["low"] * 4)
         )

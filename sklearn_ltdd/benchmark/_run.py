@@ -251,8 +251,8 @@ def check_arguments(
         if rows and epochs <= warm:
             whose = "the package's schedule" if keeps_package_schedule else "the paper's protocol"
             raise ValueError(
-                f"{rows} follow {whose}, whose warm-up is {warm} epochs here: give more epochs than "
-                f"that (--epochs {warm + 1} or more)."
+                f"{rows} follow {whose}, whose warm-up is {warm} epochs: give more epochs than that "
+                f"(--epochs {warm + 1} or more)."
             )
     return seeds
 
