@@ -84,7 +84,7 @@ class ValidationScores(Callback):
                 self.search_ = [torch.as_tensor(v, device=proba.device) for v in (self.log_prior, TAUS)]
             tau, ba, bf1 = tau_search(y, proba, *self.search_)
             scores = [ba, bf1, tau]
-        # NaN outputs (a diverged network) would argmax to a class and score as a chance decision
+        # NaN outputs (a diverged network) would argmax to some class and be scored as its prediction
         finite = torch.isfinite(logits).all().double()
         *scores, finite = torch.stack([*scores, finite]).tolist()  # the one read of the epoch
         if finite:
