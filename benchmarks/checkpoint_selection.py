@@ -50,6 +50,7 @@ class _RecordProbabilities(Callback):
     def __init__(self, datasets: dict):
         self.datasets = datasets
         self.recorded = {}
+        self.states = []  # the module's weights after every epoch, for the weight-averaging rules
 
     @torch.no_grad()
     def on_epoch_end(self, net, **kwargs) -> None:
@@ -60,6 +61,22 @@ class _RecordProbabilities(Callback):
                 recorded[f"{name}_deep"] = torch.softmax(net.module_.head(h), dim=1)
             for key, proba in recorded.items():
                 self.recorded.setdefault(key, []).append(proba.cpu().numpy().astype(np.float32))
+        self.states.append({k: v.detach().cpu().clone() for k, v in net.module_.state_dict().items()})
+
+    @torch.no_grad()
+    def averaged(self, net, epochs: list[int]) -> dict[str, np.ndarray]:
+        """Validation and test probabilities of the network whose weights (and batch-norm
+        statistics) are the mean of those after ``epochs``."""
+        states = [self.states[e] for e in epochs]
+        mean = {
+            k: torch.stack([s[k] for s in states]).mean(0) if v.is_floating_point() else v
+            for k, v in states[-1].items()
+        }
+        net.module_.load_state_dict(mean)
+        return {
+            name: torch.softmax(net.forward(dataset, training=False)[0], dim=1).cpu().numpy()[None]
+            for name, dataset in self.datasets.items()
+        }
 
 
 class _RecordingClassifier(LTDDClassifier):
@@ -97,14 +114,37 @@ def record(dataset: str, seed: int, epochs: int) -> dict:
     start = time.perf_counter()
     clf.fit(graphs[train], y[train], validation_data=(graphs[valid], y[valid]))
     assert np.array_equal(clf.classes_, classes)
+    seconds = time.perf_counter() - start
+    valid_ba = np.array(clf.history_[:, "valid_ba"], dtype=float)
+    averages = {}
+    for name, epochs in averaged_epochs(valid_ba).items():
+        for part, proba in recorder.averaged(clf.net_, epochs).items():
+            averages[f"{part}@weights {name}"] = proba
     return {
         **{key: np.stack(probas) for key, probas in recorder.recorded.items()},
+        **averages,
         "y_val": np.searchsorted(classes, y[valid]),
         "y_test": np.searchsorted(classes, y[test]),
         "log_prior": clf.class_log_prior_,
-        "valid_ba": np.array(clf.history_[:, "valid_ba"], dtype=float),
-        "seconds": time.perf_counter() - start,
+        "valid_ba": valid_ba,
+        "seconds": seconds,
     }
+
+
+def _scored(valid_ba: np.ndarray) -> range:
+    """The epochs the package scores (after the warm-up)."""
+    return range(int(np.flatnonzero(np.isfinite(valid_ba))[0]), len(valid_ba))
+
+
+def averaged_epochs(valid_ba: np.ndarray) -> dict[str, list[int]]:
+    """The epochs whose weights or predictions the averaging rules take, all among the epochs
+    the package's early stopping (patience 20) trains: the k best by validation BA, and the
+    window from the best epoch to the stop."""
+    ba = {e: valid_ba[e] for e in _scored(valid_ba)}
+    best, stopped = _first_best_with_patience(ba)
+    run = [e for e in ba if e <= stopped]
+    sets = {f"the {k} best epochs": sorted(sorted(run, key=ba.get)[-k:]) for k in (3, 5, 10)}
+    return {**sets, "the best epoch to the stop": list(range(best, stopped + 1))}
 
 
 def balanced_log_loss(y: np.ndarray, proba: np.ndarray, log_prior: np.ndarray) -> float:
@@ -139,7 +179,7 @@ def _first_best_with_patience(scores: dict[int, float], *watched: dict[int, floa
 def rules(run: dict) -> dict[str, float]:
     """Test BA of the epoch(s) each rule keeps (and, for the stopping rules, the epochs run)."""
     y_val, log_prior = run["y_val"], run["log_prior"]
-    scored = range(int(np.flatnonzero(np.isfinite(run["valid_ba"]))[0]), len(run["val"]))
+    scored = _scored(run["valid_ba"])
     ba = {e: run["valid_ba"][e] for e in scored}  # what the package monitored: BA at the epoch's best τ
     neg_bll = {e: -balanced_log_loss(y_val, run["val"][e], log_prior) for e in scored}
     kept, stopped = _first_best_with_patience(ba)
@@ -160,6 +200,11 @@ def rules(run: dict) -> dict[str, float]:
         auc = {e: roc_auc_score(y_val, run["val"][e][:, 1]) for e in scored}
         out["valid ROC-AUC"] = _test_ba(run, [_first_best_with_patience(auc)[0]])
     out["mean of the 5 best epochs by valid BA"] = _test_ba(run, sorted(scored, key=ba.get)[-5:])
+    for name, epochs in averaged_epochs(run["valid_ba"]).items():
+        out[f"until the package stops: mean probabilities of {name}"] = _test_ba(run, epochs)
+        if f"val@weights {name}" in run:
+            weights = {"val": run[f"val@weights {name}"], "test": run[f"test@weights {name}"]}
+            out[f"until the package stops: mean weights of {name}"] = _test_ba({**run, **weights}, [0])
     out["last epoch"] = _test_ba(run, [len(run["val"]) - 1])
     out["best test epoch (oracle)"] = max(_test_ba(run, [e]) for e in scored)
     return out

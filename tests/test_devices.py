@@ -158,7 +158,7 @@ def test_a_cuda_index_beyond_the_machine_is_rejected():
 
 
 def test_cpu_with_an_index_trains_end_to_end():
-    clf = LTDDClassifier(**FAST, device="cpu:0").fit(X, Y)  # the best checkpoint is reloaded at the end
+    clf = LTDDClassifier(**FAST, device="cpu:0").fit(X, Y)  # the best epochs' mean is loaded at the end
     assert clf.device_ == "cpu" and clf.device == "cpu:0"
     assert clf.history_[-1]["valid_ba"] >= 0 and clf.predict(X[:3]).shape == (3,)
 

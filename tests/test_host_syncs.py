@@ -160,9 +160,9 @@ RUN = {"max_epochs": 5, "batch_size": 16, "hidden": 16, "random_state": 0, "earl
     "params",
     [
         {},  # the defaults: GCN, fingerprint with its wide expert, logit-adjusted decision
-        {"encoder": "gine", "ema_epochs": 1.0, "reaction_mode": None},
+        {"encoder": "gine", "average_best": 1, "reaction_mode": None},
     ],
-    ids=["defaults", "gine-ema"],
+    ids=["defaults", "gine-best1"],
 )
 def test_an_ltdd_training_step_never_waits_for_the_device(count_syncs, params):
     record, where = count_syncs(LTDDClassifier(schedule=SCHEDULE, **RUN, **params), X, Y)

@@ -14,7 +14,6 @@ from sklearn.ensemble import BaggingClassifier
 from sklearn.exceptions import NotFittedError
 
 from sklearn_ltdd import BaselineClassifier, LTDDClassifier, SubclusterSchedule
-from sklearn_ltdd.classifier._averaging import ema_decay
 from sklearn_ltdd.classifier._data import GraphDataset
 from sklearn_ltdd.classifier._phases import Phase, Phases
 from sklearn_ltdd.datasets import load_solubility, make_long_tailed
@@ -35,8 +34,12 @@ def test_two_phase_baselines_reach_their_second_phase_and_keep_a_model_from_it(m
     clf = BaselineClassifier(loss=method, max_epochs=15, early_stopping=3, **FAST).fit(X, Y)
     phases = np.array(clf.history_[:, "phase"])
     best = np.array(clf.history_[:, "valid_ba_best"])
+    kept = np.array(clf.history_[:, "kept"])
     assert method in phases and phases[0] == "ce"
     assert best.any() and (phases[best] == method).all()
+    # the mean kept is of the second phase's epochs only, though the first phase's were scored too
+    assert 1 <= kept.sum() <= 5 and (phases[kept] == method).all()
+    assert np.isfinite(np.array(clf.history_[:, "valid_ba"])[phases == "ce"]).any()
     with pytest.raises(ValueError, match=rf"loss='{method}' trains in two phases.*max_epochs=1 leaves"):
         BaselineClassifier(loss=method, max_epochs=1, **FAST).fit(X, Y)
 
@@ -151,7 +154,7 @@ def test_early_stopping_without_a_validation_set_is_refused():
 @pytest.mark.parametrize("estimator,name", [
     (BaselineClassifier, "early_stopping"), (LTDDClassifier, "hidden"),
     (lambda **params: LTDDClassifier(schedule=SubclusterSchedule(**params)), "warmup_epochs"),
-    (LTDDClassifier, "ema_epochs"),
+    (LTDDClassifier, "average_best"),
 ])  # fmt: skip
 def test_a_boolean_is_not_taken_for_a_number(estimator, name):
     """sklearn's early_stopping is a switch: True must not pass as a patience of one epoch."""
@@ -241,20 +244,6 @@ def test_probabilities_sum_to_one_in_float64():
         log_loss(Y[:120], proba, labels=clf.classes_)
         # sklearn's classifiers with predict_proba have predict_log_proba (cross_val_predict asks)
         np.testing.assert_array_equal(clf.predict_log_proba(X[:120]), np.log(proba))
-
-
-def test_the_weight_average_restarts_with_each_phase_and_counts_resampled_steps(monkeypatch):
-    from sklearn_ltdd.classifier import _averaging
-
-    started, steps = [], []
-    restart = _averaging.WeightAverage._restart
-    monkeypatch.setattr(_averaging.WeightAverage, "_restart", lambda *a: started.append(1) or restart(*a))
-    monkeypatch.setattr(_averaging, "ema_decay", lambda t, n: steps.append(n) or ema_decay(t, n))
-    clf = BaselineClassifier(loss="ib", max_epochs=4, ema_epochs=1, **FAST, **NO_VALIDATION).fit(X, Y)
-    assert clf.history_[:, "phase"] == ["ce"] * 2 + ["ib"] * 2 and len(started) == 2
-    resampled = BaselineClassifier(max_epochs=1, ema_epochs=1, resample=True, **FAST, **NO_VALIDATION)
-    resampled.fit(X, Y)
-    assert steps[-1] == len(resampled.history_[0]["batches"]) > np.ceil(len(X) / FAST["batch_size"])
 
 
 def test_the_verbose_report_names_the_epoch_kept(capsys):

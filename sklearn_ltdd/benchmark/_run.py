@@ -47,15 +47,14 @@ VARIANTS = {
     "ltdd_fp": ("ltdd", {**PAPER, "fingerprint": "morgan"}, False),
     "ltdd_la": ("ltdd", {**PAPER, "decision": "logit_adjusted"}, False),
     "defaults": ("ltdd", {}, True),
-    "defaults_ema": ("ltdd", {"ema_epochs": 3}, True),
+    "defaults_best1": ("ltdd", {"average_best": 1}, True),
     "defaults_resample": ("ltdd", {"schedule": {"resample": True}}, True),
     "defaults_gine": ("ltdd", {"encoder": "gine"}, True),
     "defaults_nofp": ("ltdd", {"fingerprint": None}, True),
-    "defaults_nofp_ema": ("ltdd", {"fingerprint": None, "ema_epochs": 3}, True),
     "defaults_gine_nofp": ("ltdd", {"fingerprint": None, "encoder": "gine"}, True),
     "defaults_argmax_nofp": ("ltdd", {"fingerprint": None, "decision": "argmax"}, True),
     "defaults_resample_nofp": ("ltdd", {"fingerprint": None, "schedule": {"resample": True}}, True),
-    "ce_defaults_ema": ("ce", {"ema_epochs": 3}, True),
+    "ce_defaults": ("ce", {}, True),
     "ce_defaults_nofp": ("ce", {"fingerprint": None}, True),
 }
 METHODS = (*VARIANTS, *BASELINE_LOSSES, *(f"fp_{m}" for m in FINGERPRINT_MODELS))

@@ -4,7 +4,7 @@
   ``SubclusterContrast`` and ``SubclusterSchedule``), ``_ltdd_schedule`` (re-clustering callbacks).
 - The baselines: ``_baselines`` (``BaselineClassifier(loss=...)``, its two-phase losses).
 - Shared: ``_base`` (input checks, fit, predict), ``_phases`` (the phase object all parts read),
-  ``_net`` (the skorch net), ``_data``, ``_selection``, ``_decision``, ``_averaging``, ``_device``.
+  ``_net`` (the skorch net), ``_data``, ``_selection``, ``_decision``, ``_device``.
 """
 
 from ._baselines import BASELINE_LOSSES, BaselineClassifier

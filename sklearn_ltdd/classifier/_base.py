@@ -4,7 +4,6 @@ loss it trains with, its phases, and the callbacks that only it needs."""
 
 from __future__ import annotations
 
-import tempfile
 import warnings
 from abc import ABCMeta, abstractmethod
 from collections.abc import Callable, Iterator
@@ -18,7 +17,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
-from skorch.callbacks import Checkpoint, ProgressBar
+from skorch.callbacks import ProgressBar
 from skorch.helper import predefined_split
 from tqdm.auto import tqdm
 
@@ -38,13 +37,12 @@ from ..featurize._cgr import GRAPH_REACTION_MODES
 from ..featurize._graph_features import FEATURE_SCHEMA
 from ..featurize._graphizer import find_invalid, invalid_input_error
 from ..nn import ENCODERS, LOSSES, LTDDModule
-from ._averaging import WeightAverage
 from ._data import GraphDataset, TrainingSampler, collate_graphs, oversample, stratified_holdout
 from ._decision import adjusted_scores, best_tau, log_prior
 from ._device import resolve_device, seeded_torch
 from ._net import EpochLRScheduler, LTDDNet, inference_batch, softmax
 from ._phases import Phases
-from ._selection import EarlyStoppingAfter, ValidationScores
+from ._selection import BestEpochsMean, EarlyStoppingAfter, ValidationScores
 
 __all__ = ["CHUNK_ROWS", "GraphClassifier"]
 
@@ -88,7 +86,7 @@ class GraphClassifier(
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "lr_gamma": [Interval(Real, 0, 1, closed="right")],
         "decision": [StrOptions({"logit_adjusted", "argmax"})],
-        "ema_epochs": [None, Interval(Real, 0, None, closed="neither")],
+        "average_best": [Interval(Integral, 1, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "early_stopping": [None, Interval(Integral, 1, None, closed="left")],
         "device": [str],
@@ -111,7 +109,7 @@ class GraphClassifier(
         weight_decay: float = 3e-4,
         lr_gamma: float = 0.99,
         decision: str = "logit_adjusted",
-        ema_epochs: float | None = None,
+        average_best: int = 5,
         validation_fraction: float = 0.1,
         early_stopping: int | None = 20,
         device: str = "auto",
@@ -130,7 +128,7 @@ class GraphClassifier(
         self.weight_decay = weight_decay
         self.lr_gamma = lr_gamma
         self.decision = decision
-        self.ema_epochs = ema_epochs
+        self.average_best = average_best
         self.validation_fraction = validation_fraction
         self.early_stopping = early_stopping
         self.device = device
@@ -264,7 +262,7 @@ class GraphClassifier(
             hold-out, the class sizes and the sub-clusters never see it. Every class needs a
             sample of positive weight.
         validation_data : (X_valid, y_valid), default=None
-            A validation set for checkpoint selection instead of the internal hold-out.
+            A validation set to choose the epochs kept (and τ) instead of the internal hold-out.
 
         Returns
         -------
@@ -346,8 +344,8 @@ class GraphClassifier(
         train = GraphDataset(graphs[train_idx], codes[train_idx], weights[train_idx]).to(self.device_)
         valid = None if valid is None else valid.to(self.device_)
 
-        with tempfile.TemporaryDirectory(prefix="sklearn-ltdd-") as checkpoint_dir, seeded_torch(seed):
-            self.net_ = self._build_net(graphs, train, visits, valid, seed, checkpoint_dir)
+        with seeded_torch(seed):
+            self.net_ = self._build_net(graphs, train, visits, valid, seed)
             self.net_.fit(train, None)
             # (a DataLoader draws its seed from torch's global generator, so inside the fork)
             self.logit_adjustment_ = self._choose_tau(valid)
@@ -363,17 +361,17 @@ class GraphClassifier(
         return self
 
     def _choose_tau(self, valid: GraphDataset | None) -> float:
-        """τ of the decision rule: the best on validation for the kept checkpoint; without one, 1
-        (the Bayes rule for balanced error), or 0 for losses whose training already takes the
+        """τ of the decision rule: the best on validation for the model kept; without validation,
+        1 (the Bayes rule for balanced error), or 0 for losses whose training already takes the
         prior out (taking it out twice would favour the tail)."""
         if self.decision == "argmax":
             return 0.0
         if valid is None:
             return 0.0 if LOSSES[self._loss()[0]].prior_correcting else 1.0
-        kept = np.flatnonzero(self.net_.history[:, "valid_ba_best"])
-        if kept.size:  # the checkpoint loaded is the last best epoch: its τ, found on the device
-            return float(self.net_.history[int(kept[-1]), "valid_tau"])
-        proba = self.net_.predict_proba(valid)  # training ended before an epoch was kept
+        kept = np.flatnonzero(self.net_.history[:, "kept"])
+        if kept.size == 1:  # one epoch's weights: its τ, found on the device during training
+            return float(self.net_.history[int(kept[0]), "valid_tau"])
+        proba = self.net_.predict_proba(valid)  # a mean of epochs (or none kept): a pass of its own
         return best_tau(valid.y.cpu().numpy(), proba, self.class_log_prior_)[0]
 
     def _keep_only_what_predicts(self) -> None:
@@ -392,16 +390,18 @@ class GraphClassifier(
         line = f"{type(self).__name__}: {len(history)} epochs"
         if "valid_ba" in history[-1]:
             scores = np.array(history[:, "valid_ba"], dtype=float)
-            kept = np.flatnonzero(history[:, "valid_ba_best"])  # the last best epoch is the one kept
+            kept = np.flatnonzero(history[:, "kept"])
             if kept.size:
-                best = int(kept[-1])
+                best = int(kept[np.argmax(scores[kept])])  # the first of the best among ties
                 line += (
                     f", best epoch {best + 1}: valid BA {scores[best]:.4f}, "
                     f"valid BF1 {history[best, 'valid_bf1']:.4f}"
                 )
+                if kept.size > 1:
+                    line += f"; kept the mean of epochs {', '.join(str(e + 1) for e in kept)}"
         print(f"{line}; decision τ = {self.logit_adjustment_:.2f}", flush=True)
 
-    def _build_net(self, graphs, train, visits, valid, seed, checkpoint_dir) -> LTDDNet:
+    def _build_net(self, graphs, train, visits, valid, seed) -> LTDDNet:
         first = graphs.reactants if isinstance(graphs, GraphStorePair) else graphs
         # a phase may end early when validation stalls, so that early stopping cannot skip the next
         phases = self._phases(self.early_stopping if valid is not None else None)
@@ -416,17 +416,14 @@ class GraphClassifier(
         sampler = TrainingSampler(train_y, visits, phases) if self._resample() or balances else None
         if valid is not None:
             # scored from the first epoch that trains the head, from skorch's validation pass; the
-            # checkpoint and early stopping look only at the method's final phase
+            # model kept and early stopping look only at the method's final phase
             prior = self.class_log_prior_ if self.decision == "logit_adjusted" else None
             callbacks += [
                 ("valid_scores", ValidationScores(phases, prior)),
-                ("best", Checkpoint(monitor="valid_ba_best", load_best=True, dirname=checkpoint_dir,
-                                    f_optimizer=None, f_criterion=None, f_history=None)),
-            ]  # fmt: skip
+                ("kept", BestEpochsMean(self.average_best, phases)),
+            ]
             if self.early_stopping:
                 callbacks.append(("stop", EarlyStoppingAfter("valid_ba", self.early_stopping, phases)))
-        if self.ema_epochs is not None:  # first: the raw weights are back before re-clustering
-            callbacks.insert(0, ("average", WeightAverage(self.ema_epochs)))
         if self.verbose >= 2:
             callbacks.append(("progress", ProgressBar()))
         loss, criterion_params = self._loss()
@@ -630,7 +627,7 @@ class GraphClassifier(
             n = len(validation_data) if sequence else 0
             got = f"{n} item{'s' * (n != 1)}" if sequence else f"a {type(validation_data).__name__}"
             weights = (
-                " (its samples take no weights: the checkpoint and tau are chosen by balanced "
+                " (its samples take no weights: the epochs kept and tau are chosen by balanced "
                 "scores, which weigh each class equally)"
                 if n == 3
                 else ""
@@ -650,10 +647,10 @@ class GraphClassifier(
         except ValueError as error:
             raise ValueError(f"validation_data: {error}") from error
         present = np.unique(valid_y)
-        if len(present) < 2:  # one class's recall would choose the checkpoint and τ
+        if len(present) < 2:  # one class's recall would choose the epochs kept and τ
             warnings.warn(
                 f"validation_data holds only the class {present.tolist()[0]!r}: its balanced accuracy "
-                "is that class's recall alone, which then chooses the checkpoint (and the decision's "
+                "is that class's recall alone, which then chooses the epochs kept (and the decision's "
                 "τ); give a validation set with samples of several classes.",
                 UserWarning,
                 stacklevel=4,

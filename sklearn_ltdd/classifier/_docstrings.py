@@ -47,16 +47,18 @@ _SHARED_PARAMETERS_DOC = """\
         for the best validation balanced accuracy. Without a validation set τ is 1, or 0 for
         the losses whose weights or sampling already balance the classes (``cs``, ``bs``,
         ``cb_focal``, ``ib``, ``cdt``, ``decoupling``). ``decision_function`` returns these
-        scores; ``predict_proba`` the network's own probabilities. The checkpoint and early
+        scores; ``predict_proba`` the network's own probabilities. The model kept and early
         stopping use the same decision.
-    ema_epochs : float or None, default=None
-        Validate, checkpoint and predict with an exponential moving average of the weights whose
-        time constant is this many epochs (the optimiser still steps the raw weights); None uses
-        the raw weights. The average moves less from epoch to epoch, so the checkpoint is chosen
-        on a trend rather than on the luckiest epoch; measured on five tasks, it helped on two and
-        cost on three (docs/results.md), so it is off by default.
+    average_best : int, default=5
+        The model kept is the mean of the weights (batch-norm statistics included) after the
+        ``average_best`` epochs with the best validation balanced accuracy, among the epochs of
+        the method's final phase that training ran; 1 keeps the single best epoch, as the paper
+        does. The best epoch on a small validation set is partly chance, and the mean of the
+        five best did better on every many-class run measured (docs/results.md, "When to
+        stop"). τ of the logit-adjusted decision is chosen for the mean. Without a validation
+        set the last epoch is kept.
     validation_fraction : float, default=0.1
-        Stratified hold-out for checkpoint selection by balanced accuracy; 0 keeps the last
+        Stratified hold-out that chooses the epochs kept, by balanced accuracy; 0 keeps the last
         epoch (and needs ``early_stopping=None``). Ignored when ``validation_data`` is passed
         to ``fit``. Scoring and selection start with the first epoch that has trained the head
         (after LTDD's warm-up; earlier epochs record NaN scores). The hold-out is not kept in

@@ -100,12 +100,13 @@ class LTDDNet(NeuralNet):
         self.history.record(f"{prefix}_batch_count", len(losses))
 
     def diverged(self, message: str) -> None:
-        """End a training that has diverged: where an epoch of the final phase has been kept,
-        as early stopping does (that checkpoint loads), with a warning; otherwise with an error."""
+        """End a training that has diverged: where an epoch of the final phase has been scored,
+        as early stopping does (the mean of the best epochs so far is kept), with a warning;
+        otherwise with an error."""
         scores = dict(self.callbacks_).get("valid_scores")
         if scores is not None and scores.best_[0] > -math.inf:
             advice = f"lower lr (lr={self.lr:g}) to train on"
-            warnings.warn(f"{message}; training stops here and keeps its best epoch so far ({advice}).",
+            warnings.warn(f"{message}; training stops here and keeps its best epochs so far ({advice}).",
                           RuntimeWarning, stacklevel=2)  # fmt: skip
             raise KeyboardInterrupt  # skorch's way to end training early
         raise ValueError(f"{message}; lower lr (lr={self.lr:g}).")

@@ -1,12 +1,14 @@
-"""Model selection during training: validation scores, best checkpoint and early stopping.
+"""Model selection during training: validation scores, the model kept and early stopping.
 
 All read the fit's :class:`~sklearn_ltdd.classifier._phases.Phases`: scores start with the first
-phase whose head has trained (after LTDD's warm-up), and the best checkpoint and early stopping
-look only at epochs of the final phase, so the model kept is always the method the user asked
-for (an epoch of influence-balanced training, not of its cross-entropy start).
+phase whose head has trained (after LTDD's warm-up), and the model kept and early stopping look
+only at epochs of the final phase, so the model kept is always the method the user asked for (an
+epoch of influence-balanced training, not of its cross-entropy start).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import torch
@@ -16,14 +18,14 @@ from ._decision import TAUS, balanced_scores, tau_search
 from ._net import softmax
 from ._phases import Phases
 
-__all__ = ["EarlyStoppingAfter", "ValidationScores"]
+__all__ = ["BestEpochsMean", "EarlyStoppingAfter", "ValidationScores"]
 
 
 class ValidationScores(Callback):
     """Balanced accuracy and balanced F1 of the classifier's decision on the validation set, from
     the outputs of skorch's validation pass, as ``valid_ba`` and ``valid_bf1`` (and ``valid_tau``,
     the decision's τ) in the history; ``valid_ba_best`` and ``valid_bf1_best`` mark a new best of
-    the final phase (the checkpoint and early stopping follow ``valid_ba``).
+    the final phase (the model kept and early stopping follow ``valid_ba``).
 
     The decision is the argmax, or with ``log_prior`` the logit-adjusted argmax whose τ is the best
     for this epoch's outputs (:func:`~sklearn_ltdd.classifier._decision.tau_search`), the τ that
@@ -31,7 +33,7 @@ class ValidationScores(Callback):
     read back once per epoch.
 
     In a phase whose head has not trained the scores are NaN (skorch skips that validation pass)
-    and never the best, so the best checkpoint cannot be an epoch whose head is still at its
+    and never the best, so the model kept cannot be an epoch whose head is still at its
     initial weights, and every epoch has the same columns in the history and the printed log.
     Epochs of an earlier phase are scored (a phase may end on them) but are never the best.
     """
@@ -104,3 +106,52 @@ class EarlyStoppingAfter(EarlyStopping):
     def on_epoch_end(self, net, **kwargs) -> None:
         if self.phases.final and self.phases.current.trains_head:
             super().on_epoch_end(net, **kwargs)
+
+
+class BestEpochsMean(Callback):
+    """Keep, when training ends, the mean of the weights after the ``n`` epochs of the final phase
+    with the best validation BA (batch-norm statistics averaged too); ``n=1`` keeps the best epoch.
+
+    On a small validation set the best epoch is an early peak that is partly chance: later epochs
+    that score a little lower on validation do better on test, and the mean of the best epochs'
+    weights better still (``docs/results.md``, "When to stop"). The epochs averaged are chosen
+    among those that training ran, so the mean costs no epoch more. Their weights are copied on
+    the network's device when they enter the ``n`` best (no host copy: nothing waits for the
+    device), and ``history_[:, "kept"]`` marks the epochs of the mean once training has ended.
+    """
+
+    def __init__(self, n: int, phases: Phases):
+        self.n = n
+        self.phases = phases
+
+    def initialize(self) -> BestEpochsMean:
+        self.best_ = []  # (validation BA, epoch, weights), best first; earlier first among ties
+        return self
+
+    def on_train_begin(self, net, **kwargs) -> None:
+        self.initialize()
+
+    def on_epoch_end(self, net, **kwargs) -> None:
+        score = net.history[-1].get("valid_ba", math.nan)
+        if not (self.phases.final and math.isfinite(score)):  # NaN: not scored, or diverged
+            return
+        if len(self.best_) == self.n and score <= self.best_[-1][0]:
+            return
+        weights = {name: value.detach().clone() for name, value in net.module_.state_dict().items()}
+        self.best_.append((score, len(net.history) - 1, weights))
+        self.best_ = sorted(self.best_, key=lambda kept: (-kept[0], kept[1]))[: self.n]
+
+    @torch.no_grad()
+    def on_train_end(self, net, **kwargs) -> None:
+        if self.best_:
+            weights = [kept[2] for kept in self.best_]
+            mean = {
+                # counters (BatchNorm's num_batches_tracked) are the best epoch's
+                name: torch.stack([w[name] for w in weights]).mean(0) if value.is_floating_point() else value
+                for name, value in weights[0].items()
+            }
+            net.module_.load_state_dict(mean)
+        kept = {kept[1] for kept in self.best_}
+        for epoch, row in enumerate(net.history):
+            row["kept"] = epoch in kept
+        self.initialize()  # the module holds the mean; do not pickle the copies
