@@ -24,7 +24,7 @@ __all__ = [
 
 class Interval(_Interval):
     """scikit-learn's Interval, refusing True and False: to Python a bool is a number, so
-    ``early_stopping=True`` would pass as a patience of one epoch, ``average_best=True`` as 1."""
+    ``early_stopping=True`` would pass as a patience of one epoch, ``hidden=True`` as 1."""
 
     def is_satisfied_by(self, val: object) -> bool:
         return not isinstance(val, bool | np.bool_) and super().is_satisfied_by(val)

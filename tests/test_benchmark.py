@@ -147,7 +147,7 @@ def test_every_benchmark_variant_is_a_valid_classifier_configuration():
             BaselineClassifier(loss=kind, **params)._validate_params()
         assert package_schedule == name.startswith(("defaults", "ce_defaults"))
         if package_schedule:  # defaults rows differ from the package defaults in what they name only
-            named = {"_nofp": ("fingerprint", None), "_best1": ("average_best", 1),
+            named = {"_nofp": ("fingerprint", None), "_best1": ("average_from_best", False),
                      "_gine": ("encoder", "gine"), "_resample": ("schedule", {"resample": True}),
                      "_argmax": ("decision", "argmax")}  # fmt: skip
             expected = {key: value for part, (key, value) in named.items() if part in name}

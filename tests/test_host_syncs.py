@@ -160,7 +160,7 @@ RUN = {"max_epochs": 5, "batch_size": 16, "hidden": 16, "random_state": 0, "earl
     "params",
     [
         {},  # the defaults: GCN, fingerprint with its wide expert, logit-adjusted decision
-        {"encoder": "gine", "average_best": 1, "reaction_mode": None},
+        {"encoder": "gine", "average_from_best": False, "reaction_mode": None},
     ],
     ids=["defaults", "gine-best1"],
 )

@@ -398,7 +398,7 @@ def test_model_selection_starts_after_the_warmup_and_restores_the_best_epoch(dec
     # the kept checkpoint's τ is chosen again on the same validation set: its score is the epoch's
     # graphs alone and raw weights: their scores jump from epoch to epoch, so the best is not the last
     params = {**FAST, "max_epochs": 12, "schedule": schedule(warmup_epochs=3), "lr": 0.03,
-              "decision": decision, "fingerprint": None, "average_best": 1}  # fmt: skip
+              "decision": decision, "fingerprint": None, "average_from_best": False}  # fmt: skip
     X_valid, y_valid = X_TEST[:60], Y_TEST[:60]
     clf = LTDDClassifier(**params).fit(X_SMALL, Y_SMALL, validation_data=(X_valid, y_valid))
     ba, best = np.array(clf.history_[:, "valid_ba"]), clf.history_[:, "valid_ba_best"]

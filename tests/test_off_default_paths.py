@@ -154,7 +154,7 @@ def test_early_stopping_without_a_validation_set_is_refused():
 @pytest.mark.parametrize("estimator,name", [
     (BaselineClassifier, "early_stopping"), (LTDDClassifier, "hidden"),
     (lambda **params: LTDDClassifier(schedule=SubclusterSchedule(**params)), "warmup_epochs"),
-    (LTDDClassifier, "average_best"),
+    (LTDDClassifier, "max_epochs"),
 ])  # fmt: skip
 def test_a_boolean_is_not_taken_for_a_number(estimator, name):
     """sklearn's early_stopping is a switch: True must not pass as a patience of one epoch."""

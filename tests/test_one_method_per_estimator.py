@@ -40,7 +40,7 @@ CHANGES = {
     "weight_decay": 1e-2,
     "lr_gamma": 0.5,
     "decision": "argmax",
-    "average_best": 1,
+    "average_from_best": False,
     "validation_fraction": 0.3,
     "early_stopping": 1,
     "verbose": 1,

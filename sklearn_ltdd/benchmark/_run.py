@@ -47,7 +47,7 @@ VARIANTS = {
     "ltdd_fp": ("ltdd", {**PAPER, "fingerprint": "morgan"}, False),
     "ltdd_la": ("ltdd", {**PAPER, "decision": "logit_adjusted"}, False),
     "defaults": ("ltdd", {}, True),
-    "defaults_best1": ("ltdd", {"average_best": 1}, True),
+    "defaults_best1": ("ltdd", {"average_from_best": False}, True),
     "defaults_resample": ("ltdd", {"schedule": {"resample": True}}, True),
     "defaults_gine": ("ltdd", {"encoder": "gine"}, True),
     "defaults_nofp": ("ltdd", {"fingerprint": None}, True),

@@ -42,7 +42,7 @@ from ._decision import adjusted_scores, best_tau, log_prior
 from ._device import resolve_device, seeded_torch
 from ._net import EpochLRScheduler, LTDDNet, inference_batch, softmax
 from ._phases import Phases
-from ._selection import BestEpochsMean, EarlyStoppingAfter, ValidationScores
+from ._selection import EarlyStoppingAfter, MeanFromBestEpoch, ValidationScores
 
 __all__ = ["CHUNK_ROWS", "GraphClassifier"]
 
@@ -86,7 +86,7 @@ class GraphClassifier(
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "lr_gamma": [Interval(Real, 0, 1, closed="right")],
         "decision": [StrOptions({"logit_adjusted", "argmax"})],
-        "average_best": [Interval(Integral, 1, None, closed="left")],
+        "average_from_best": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "early_stopping": [None, Interval(Integral, 1, None, closed="left")],
         "device": [str],
@@ -109,7 +109,7 @@ class GraphClassifier(
         weight_decay: float = 3e-4,
         lr_gamma: float = 0.99,
         decision: str = "logit_adjusted",
-        average_best: int = 5,
+        average_from_best: bool = True,
         validation_fraction: float = 0.1,
         early_stopping: int | None = 20,
         device: str = "auto",
@@ -128,7 +128,7 @@ class GraphClassifier(
         self.weight_decay = weight_decay
         self.lr_gamma = lr_gamma
         self.decision = decision
-        self.average_best = average_best
+        self.average_from_best = average_from_best
         self.validation_fraction = validation_fraction
         self.early_stopping = early_stopping
         self.device = device
@@ -398,7 +398,7 @@ class GraphClassifier(
                     f"valid BF1 {history[best, 'valid_bf1']:.4f}"
                 )
                 if kept.size > 1:
-                    line += f"; kept the mean of epochs {', '.join(str(e + 1) for e in kept)}"
+                    line += f"; kept the mean of {kept.size} epochs, {kept[0] + 1} to {kept[-1] + 1}"
         print(f"{line}; decision τ = {self.logit_adjustment_:.2f}", flush=True)
 
     def _build_net(self, graphs, train, visits, valid, seed) -> LTDDNet:
@@ -420,7 +420,7 @@ class GraphClassifier(
             prior = self.class_log_prior_ if self.decision == "logit_adjusted" else None
             callbacks += [
                 ("valid_scores", ValidationScores(phases, prior)),
-                ("kept", BestEpochsMean(self.average_best, phases)),
+                ("kept", MeanFromBestEpoch(phases, self.average_from_best)),
             ]
             if self.early_stopping:
                 callbacks.append(("stop", EarlyStoppingAfter("valid_ba", self.early_stopping, phases)))

@@ -92,7 +92,7 @@ class BaselineClassifier(GraphClassifier):
         weight_decay: float = 3e-4,
         lr_gamma: float = 0.99,
         decision: str = "logit_adjusted",
-        average_best: int = 5,
+        average_from_best: bool = True,
         validation_fraction: float = 0.1,
         early_stopping: int | None = 20,
         device: str = "auto",
@@ -102,9 +102,9 @@ class BaselineClassifier(GraphClassifier):
         super().__init__(
             reaction_mode=reaction_mode, atom_mapper=atom_mapper, encoder=encoder, fingerprint=fingerprint,
             hidden=hidden, n_layers=n_layers, max_epochs=max_epochs, batch_size=batch_size, lr=lr,
-            weight_decay=weight_decay, lr_gamma=lr_gamma, decision=decision, average_best=average_best,
-            validation_fraction=validation_fraction, early_stopping=early_stopping, device=device,
-            verbose=verbose, random_state=random_state,
+            weight_decay=weight_decay, lr_gamma=lr_gamma, decision=decision,
+            average_from_best=average_from_best, validation_fraction=validation_fraction,
+            early_stopping=early_stopping, device=device, verbose=verbose, random_state=random_state,
         )  # fmt: skip
         self.loss = loss
         self.resample = resample

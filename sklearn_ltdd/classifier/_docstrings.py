@@ -49,14 +49,14 @@ _SHARED_PARAMETERS_DOC = """\
         ``cb_focal``, ``ib``, ``cdt``, ``decoupling``). ``decision_function`` returns these
         scores; ``predict_proba`` the network's own probabilities. The model kept and early
         stopping use the same decision.
-    average_best : int, default=5
-        The model kept is the mean of the weights (batch-norm statistics included) after the
-        ``average_best`` epochs with the best validation balanced accuracy, among the epochs of
-        the method's final phase that training ran; 1 keeps the single best epoch, as the paper
-        does. The best epoch on a small validation set is partly chance, and the mean of the
-        five best did better on every many-class run measured (docs/results.md, "When to
-        stop"). τ of the logit-adjusted decision is chosen for the mean. Without a validation
-        set the last epoch is kept.
+    average_from_best : bool, default=True
+        Keep the mean of the weights (batch-norm statistics included) after the epoch with the
+        best validation balanced accuracy and after every epoch trained since: with early
+        stopping, the ``early_stopping`` epochs that found no better one. False keeps the best
+        epoch, as the paper does. Epochs of the method's final phase only. On a small validation
+        set the best epoch is partly chance; the mean did better on every many-class run
+        measured (docs/results.md, "When to stop"), at no epoch more. τ of the logit-adjusted
+        decision is chosen for the mean. Without a validation set the last epoch is kept.
     validation_fraction : float, default=0.1
         Stratified hold-out that chooses the epochs kept, by balanced accuracy; 0 keeps the last
         epoch (and needs ``early_stopping=None``). Ignored when ``validation_data`` is passed

@@ -18,7 +18,7 @@ from ._decision import TAUS, balanced_scores, tau_search
 from ._net import softmax
 from ._phases import Phases
 
-__all__ = ["BestEpochsMean", "EarlyStoppingAfter", "ValidationScores"]
+__all__ = ["EarlyStoppingAfter", "MeanFromBestEpoch", "ValidationScores"]
 
 
 class ValidationScores(Callback):
@@ -108,50 +108,52 @@ class EarlyStoppingAfter(EarlyStopping):
             super().on_epoch_end(net, **kwargs)
 
 
-class BestEpochsMean(Callback):
-    """Keep, when training ends, the mean of the weights after the ``n`` epochs of the final phase
-    with the best validation BA (batch-norm statistics averaged too); ``n=1`` keeps the best epoch.
+class MeanFromBestEpoch(Callback):
+    """Keep, when training ends, the mean of the weights after the best epoch of the final phase
+    (by validation BA) and after every epoch trained since (batch-norm statistics averaged too);
+    with ``average=False``, the best epoch's weights.
 
-    On a small validation set the best epoch is an early peak that is partly chance: later epochs
-    that score a little lower on validation do better on test, and the mean of the best epochs'
-    weights better still (``docs/results.md``, "When to stop"). The epochs averaged are chosen
-    among those that training ran, so the mean costs no epoch more. Their weights are copied on
-    the network's device when they enter the ``n`` best (no host copy: nothing waits for the
-    device), and ``history_[:, "kept"]`` marks the epochs of the mean once training has ended.
+    On a small validation set the best epoch is an early peak that is partly chance, and early
+    stopping trains ``early_stopping`` epochs past it before it ends the fit. Those epochs score a
+    little lower on validation but not on test, and the mean of their weights with the best
+    epoch's does better than the best epoch alone (``docs/results.md``, "When to stop"): the
+    epochs early stopping trains anyway are used, at no epoch more. The weights are summed on the
+    network's device, one copy, and ``history_[:, "kept"]`` marks the epochs of the mean once
+    training has ended. Epochs whose validation outputs were not finite are left out.
     """
 
-    def __init__(self, n: int, phases: Phases):
-        self.n = n
+    def __init__(self, phases: Phases, average: bool = True):
         self.phases = phases
+        self.average = average
 
-    def initialize(self) -> BestEpochsMean:
-        self.best_ = []  # (validation BA, epoch, weights), best first; earlier first among ties
+    def initialize(self) -> MeanFromBestEpoch:
+        self.sum_, self.epochs_ = None, []
         return self
 
     def on_train_begin(self, net, **kwargs) -> None:
         self.initialize()
 
+    @torch.no_grad()
     def on_epoch_end(self, net, **kwargs) -> None:
-        score = net.history[-1].get("valid_ba", math.nan)
-        if not (self.phases.final and math.isfinite(score)):  # NaN: not scored, or diverged
+        row = net.history[-1]
+        if not (self.phases.final and math.isfinite(row.get("valid_ba", math.nan))):
             return
-        if len(self.best_) == self.n and score <= self.best_[-1][0]:
-            return
-        weights = {name: value.detach().clone() for name, value in net.module_.state_dict().items()}
-        self.best_.append((score, len(net.history) - 1, weights))
-        self.best_ = sorted(self.best_, key=lambda kept: (-kept[0], kept[1]))[: self.n]
+        weights = net.module_.state_dict()
+        if row["valid_ba_best"]:  # a new best: the mean starts again from it
+            self.sum_ = {name: value.detach().clone() for name, value in weights.items()}
+            self.epochs_ = [len(net.history) - 1]
+        elif self.average and self.sum_ is not None:
+            floats = [name for name, value in weights.items() if value.is_floating_point()]
+            torch._foreach_add_([self.sum_[k] for k in floats], [weights[k] for k in floats])
+            self.epochs_.append(len(net.history) - 1)
 
     @torch.no_grad()
     def on_train_end(self, net, **kwargs) -> None:
-        if self.best_:
-            weights = [kept[2] for kept in self.best_]
-            mean = {
-                # counters (BatchNorm's num_batches_tracked) are the best epoch's
-                name: torch.stack([w[name] for w in weights]).mean(0) if value.is_floating_point() else value
-                for name, value in weights[0].items()
-            }
+        if self.sum_ is not None:
+            n = len(self.epochs_)
+            # counters (BatchNorm's num_batches_tracked) stay the best epoch's
+            mean = {k: v / n if v.is_floating_point() else v for k, v in self.sum_.items()}
             net.module_.load_state_dict(mean)
-        kept = {kept[1] for kept in self.best_}
         for epoch, row in enumerate(net.history):
-            row["kept"] = epoch in kept
-        self.initialize()  # the module holds the mean; do not pickle the copies
+            row["kept"] = epoch in self.epochs_
+        self.initialize()  # the module holds the mean; do not pickle the copy

@@ -1,4 +1,4 @@
-"""The model kept: the mean of the weights after the best epochs by validation BA."""
+"""The model kept: the mean of the weights from the best epoch by validation BA to the last."""
 
 from types import SimpleNamespace
 
@@ -12,7 +12,7 @@ from skorch.callbacks import Callback
 
 from sklearn_ltdd import LTDDClassifier, SubclusterSchedule
 from sklearn_ltdd.classifier._decision import best_tau
-from sklearn_ltdd.classifier._selection import BestEpochsMean
+from sklearn_ltdd.classifier._selection import MeanFromBestEpoch
 
 N_FEATURES = 3
 SCORES = st.lists(st.sampled_from([0.1, 0.5, 0.5, 0.7, 0.9, float("nan")]), min_size=1, max_size=8)
@@ -31,11 +31,15 @@ class ScriptedScores(Callback):
     def on_epoch_end(self, net, **kwargs):
         epoch = len(net.history) - 1
         self.phases.final = epoch >= self.final_from
-        net.history.record("valid_ba", self.scores[epoch])
+        score = self.scores[epoch]
+        scored = [s for s in self.scores[self.final_from : epoch] if np.isfinite(s)]
+        net.history.record("valid_ba", score)
+        # as ValidationScores marks it: a strictly better score of the final phase
+        net.history.record("valid_ba_best", bool(self.phases.final and score > max(scored, default=-np.inf)))
         self.weights.append({k: v.detach().clone() for k, v in net.module_.state_dict().items()})
 
 
-def _fit(scores: list[float], n: int, final_from: int = 0):
+def _fit(scores: list[float], average: bool, final_from: int = 0):
     torch.manual_seed(0)
     X = torch.randn(32, N_FEATURES)
     y = X.sum(dim=1, keepdim=True)
@@ -44,36 +48,37 @@ def _fit(scores: list[float], n: int, final_from: int = 0):
     layers = torch.nn.Linear(N_FEATURES, 4), torch.nn.BatchNorm1d(4), torch.nn.Linear(4, 1)
     module = torch.nn.Sequential(*layers)
     net = NeuralNetRegressor(module, lr=0.1, max_epochs=len(scores), batch_size=8, train_split=None,
-                             callbacks=[("scores", scripted), ("kept", BestEpochsMean(n, phases))],
+                             callbacks=[("scores", scripted), ("kept", MeanFromBestEpoch(phases, average))],
                              verbose=0)  # fmt: skip
     net.fit(X.numpy(), y.numpy())
     return net, scripted.weights
 
 
-def _best(scores: list[float], n: int, final_from: int) -> list[int]:
-    """The n best eligible epochs, earlier first among ties, by hand."""
+def _kept(scores: list[float], average: bool, final_from: int) -> list[int]:
+    """The first best eligible epoch and, averaging, every eligible epoch after it, by hand."""
     eligible = [e for e, s in enumerate(scores) if e >= final_from and np.isfinite(s)]
-    return sorted(sorted(eligible, key=lambda e: (-scores[e], e))[:n])
+    if not eligible:
+        return []
+    best = min(eligible, key=lambda e: (-scores[e], e))
+    return [e for e in eligible if e >= best] if average else [best]
 
 
-@given(scores=SCORES, n=st.integers(1, 4), final_from=st.integers(0, 3))
-def test_the_module_holds_the_mean_of_the_best_epochs_weights(scores, n, final_from):
-    net, weights = _fit(scores, n, final_from)
-    best = _best(scores, n, final_from)
-    assert [e for e in range(len(scores)) if net.history[e, "kept"]] == best
-    held = net.module_.state_dict()
-    expected = weights[-1] if not best else None  # nothing eligible: the last epoch's weights stay
-    for name, value in held.items():
-        if expected is not None:
-            torch.testing.assert_close(value, expected[name])
+@given(scores=SCORES, average=st.booleans(), final_from=st.integers(0, 3))
+def test_the_module_holds_the_mean_from_the_best_epoch_to_the_last(scores, average, final_from):
+    net, weights = _fit(scores, average, final_from)
+    kept = _kept(scores, average, final_from)
+    assert [e for e in range(len(scores)) if net.history[e, "kept"]] == kept
+    for name, value in net.module_.state_dict().items():
+        if not kept:  # nothing eligible: the last epoch's weights stay
+            torch.testing.assert_close(value, weights[-1][name])
         elif value.is_floating_point():
-            torch.testing.assert_close(value, torch.stack([weights[e][name] for e in best]).mean(0))
-    assert dict(net.callbacks_)["kept"].best_ == []  # no copies left to pickle
+            torch.testing.assert_close(value, torch.stack([weights[e][name] for e in kept]).mean(0))
+    assert dict(net.callbacks_)["kept"].sum_ is None  # no copy left to pickle
 
 
-def test_one_epoch_kept_is_that_epoch_bit_for_bit():
+def test_without_averaging_the_best_epoch_is_kept_bit_for_bit():
     scores = [0.2, 0.9, 0.4, 0.8]
-    net, weights = _fit(scores, 1)
+    net, weights = _fit(scores, average=False)
     for name, value in net.module_.state_dict().items():
         assert torch.equal(value, weights[1][name])
     assert not torch.equal(net.module_[0].weight, weights[-1]["0.weight"])  # not simply the last epoch
@@ -85,29 +90,30 @@ FAST = {"max_epochs": 12, "schedule": SubclusterSchedule(warmup_epochs=2), "hidd
         "lr": 0.03, "early_stopping": None, "random_state": 0}  # fmt: skip
 
 
-def test_the_classifier_keeps_the_mean_of_its_five_best_epochs_with_their_own_tau(monkeypatch):
+def test_the_classifier_keeps_the_mean_from_its_best_epoch_with_its_own_tau(monkeypatch):
     weights = []
-    record = BestEpochsMean.on_epoch_end
+    record = MeanFromBestEpoch.on_epoch_end
 
     def recording(self, net, **kwargs):
         weights.append({k: v.detach().clone() for k, v in net.module_.state_dict().items()})
         record(self, net, **kwargs)
 
-    monkeypatch.setattr(BestEpochsMean, "on_epoch_end", recording)
+    monkeypatch.setattr(MeanFromBestEpoch, "on_epoch_end", recording)
     valid = SMILES[::5], LABELS[::5]
     clf = LTDDClassifier(**FAST).fit(SMILES, LABELS, validation_data=valid)
     scores, phases = np.array(clf.history_[:, "valid_ba"]), np.array(clf.history_[:, "phase"])
     kept = np.flatnonzero(clf.history_[:, "kept"])
-    assert kept.tolist() == _best(scores.tolist(), 5, int(np.argmax(phases == "ltdd")))
+    assert kept.tolist() == _kept(scores.tolist(), True, int(np.argmax(phases == "ltdd")))
+    assert len(kept) > 1, "the best epoch is the last: this test could not tell"
     for name, value in clf.net_.module_.state_dict().items():
         if value.is_floating_point():
             torch.testing.assert_close(value, torch.stack([weights[e][name] for e in kept]).mean(0))
     # τ is the best for the mean on validation, not the best epoch's
     codes = np.searchsorted(clf.classes_, valid[1])
     assert clf.logit_adjustment_ == best_tau(codes, clf.predict_proba(valid[0]), clf.class_log_prior_)[0]
-    assert dict(clf.net_.callbacks_)["kept"].best_ == []
+    assert dict(clf.net_.callbacks_)["kept"].sum_ is None
 
 
 def test_the_old_moving_average_parameter_says_where_it_went():
-    with pytest.raises(TypeError, match=r"no parameter 'ema_epochs'.*average_best"):
+    with pytest.raises(TypeError, match=r"no parameter 'ema_epochs'.*average_from_best"):
         LTDDClassifier(ema_epochs=3)
