@@ -106,8 +106,11 @@ class LTDDNet(NeuralNet):
         scores = dict(self.callbacks_).get("valid_scores")
         if scores is not None and scores.best_[0] > -math.inf:
             advice = f"lower lr (lr={self.lr:g}) to train on"
-            warnings.warn(f"{message}; training stops here and keeps its best epochs so far ({advice}).",
-                          RuntimeWarning, stacklevel=2)  # fmt: skip
+            warnings.warn(
+                f"{message}; training stops here and keeps the model from its best epoch so far ({advice}).",
+                RuntimeWarning,
+                stacklevel=2,
+            )
             raise KeyboardInterrupt  # skorch's way to end training early
         raise ValueError(f"{message}; lower lr (lr={self.lr:g}).")
 
