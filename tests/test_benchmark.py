@@ -132,6 +132,19 @@ def test_a_rerun_with_another_schedule_is_refused_not_skipped(tmp_path):
     assert _schedule("defaults", paper) == _schedule("ce", paper) == _schedule("fp_lr", paper) == none
 
 
+def test_rows_that_kept_the_best_epoch_are_not_taken_for_the_mean_from_it(tmp_path):
+    from sklearn_ltdd.benchmark._run import _done
+
+    log = tmp_path / "hiv-standard.jsonl"
+    old = {"method": "defaults", "seed": 0, "epochs": 30}  # written when the best epoch was kept
+    log.write_text(json.dumps(old) + "\n" + json.dumps({**old, "method": "defaults_best1"}) + "\n")
+    with pytest.raises(ValueError, match=r"keeping best, not .*keeping mean_from_best.*another folder"):
+        _done(log, ["defaults"], [0], 30, {})
+    assert _done(log, ["defaults_best1"], [0], 30, {}) == {("defaults_best1", 0)}
+    log.write_text(json.dumps({**old, "kept": "mean_from_best"}) + "\n")
+    assert _done(log, ["defaults"], [0], 30, {}) == {("defaults", 0)}
+
+
 def test_every_benchmark_variant_is_a_valid_classifier_configuration():
     from sklearn_ltdd import BaselineClassifier, LTDDClassifier, SubclusterSchedule
     from sklearn_ltdd.benchmark._run import METHODS, VARIANTS

@@ -11,6 +11,7 @@ from skorch import NeuralNetRegressor
 from skorch.callbacks import Callback
 
 from sklearn_ltdd import LTDDClassifier, SubclusterSchedule
+from sklearn_ltdd.classifier import _base
 from sklearn_ltdd.classifier._decision import best_tau
 from sklearn_ltdd.classifier._selection import MeanFromBestEpoch
 
@@ -73,7 +74,9 @@ def test_the_module_holds_the_mean_from_the_best_epoch_to_the_last(scores, avera
             torch.testing.assert_close(value, weights[-1][name])
         elif value.is_floating_point():
             torch.testing.assert_close(value, torch.stack([weights[e][name] for e in kept]).mean(0))
-    assert dict(net.callbacks_)["kept"].sum_ is None  # no copy left to pickle
+        else:  # counters are the best epoch's
+            assert torch.equal(value, weights[kept[0]][name])
+    assert dict(net.callbacks_)["kept"].sum_ is None and dict(net.callbacks_)["kept"].best_ is None
 
 
 def test_without_averaging_the_best_epoch_is_kept_bit_for_bit():
@@ -99,6 +102,10 @@ def test_the_classifier_keeps_the_mean_from_its_best_epoch_with_its_own_tau(monk
         record(self, net, **kwargs)
 
     monkeypatch.setattr(MeanFromBestEpoch, "on_epoch_end", recording)
+    searched = []  # τ's search after training: what it was given and what it found
+    monkeypatch.setattr(
+        _base, "best_tau", lambda *args: searched.append((args, best_tau(*args))) or searched[-1][1]
+    )
     valid = SMILES[::5], LABELS[::5]
     clf = LTDDClassifier(**FAST).fit(SMILES, LABELS, validation_data=valid)
     scores, phases = np.array(clf.history_[:, "valid_ba"]), np.array(clf.history_[:, "phase"])
@@ -108,10 +115,12 @@ def test_the_classifier_keeps_the_mean_from_its_best_epoch_with_its_own_tau(monk
     for name, value in clf.net_.module_.state_dict().items():
         if value.is_floating_point():
             torch.testing.assert_close(value, torch.stack([weights[e][name] for e in kept]).mean(0))
-    # τ is the best for the mean on validation, not the best epoch's
-    codes = np.searchsorted(clf.classes_, valid[1])
-    assert clf.logit_adjustment_ == best_tau(codes, clf.predict_proba(valid[0]), clf.class_log_prior_)[0]
-    assert dict(clf.net_.callbacks_)["kept"].sum_ is None
+    # τ is searched for the mean on validation, not taken from the best epoch
+    (((codes, proba, prior), (tau, *_)),) = searched
+    np.testing.assert_array_equal(codes, np.searchsorted(clf.classes_, valid[1]))
+    np.testing.assert_allclose(proba, clf.predict_proba(valid[0]), rtol=1e-6)
+    assert clf.logit_adjustment_ == tau and np.array_equal(prior, clf.class_log_prior_)
+    assert dict(clf.net_.callbacks_)["kept"].best_ is None
 
 
 def test_the_old_moving_average_parameter_says_where_it_went():

@@ -35,9 +35,9 @@ PAPER = {k: v for k, v in PAPER_PROTOCOL.items() if k != "max_epochs"}
 #: paper's class weights are uniform (per-sub-cluster weights; the reference code's resampling),
 #: and each optional component alone (bond-aware encoder, fingerprint fusion, logit-adjusted
 #: decision). Defaults rows: the package's defaults (only ``max_epochs`` set), and each named
-#: change from them: ``_nofp`` without the fingerprint (the earlier defaults), ``_ema`` with the
-#: weight average, ``_gine`` / ``_resample`` / ``_argmax`` for those options, ``ce_`` plain CE on
-#: the same network.
+#: change from them: ``_nofp`` without the fingerprint (the earlier defaults), ``_best1`` keeping
+#: the best epoch instead of the mean from it, ``_gine`` / ``_resample`` / ``_argmax`` for those
+#: options, ``ce_`` plain CE on the same network.
 VARIANTS = {
     "ltdd": ("ltdd", PAPER, False),
     "ltdd_subcluster": ("ltdd", {**PAPER, "schedule": {"weighting": "subcluster"}}, False),
@@ -311,7 +311,7 @@ def run_benchmark(
             )
             fingerprint_mode = "difference-fp" if reaction_mode else None
             row = {"dataset": dataset, "split": split, "method": method, "seed": seed, "epochs": run_epochs,
-                   **_schedule(method, args),
+                   **_schedule(method, args), "kept": _kept(method),
                    "reaction_mode": reaction_mode if not method.startswith("fp_") else fingerprint_mode,
                    "n_train": len(train), "n_valid": len(valid), "n_test": len(test),
                    "seconds": seconds, "graphs_per_s": None, **facts, "machine": _machine()}  # fmt: skip
@@ -350,6 +350,15 @@ def _schedule(method: str, args: dict) -> dict:
     return {"warmup": args["warmup"], "update_every": args["update_every"]}
 
 
+def _kept(method: str) -> str | None:
+    """What a run's network keeps: "mean_from_best" or "best" (its ``average_from_best``); None
+    for a fingerprint model."""
+    if method.startswith("fp_"):
+        return None
+    params = VARIANTS.get(method, (method, {}, True))[1]
+    return "mean_from_best" if params.get("average_from_best", True) else "best"
+
+
 def _done(
     log: Path, methods: Sequence[str], seeds: Sequence[int], epochs: int, args: dict
 ) -> set[tuple[str, int]]:
@@ -364,9 +373,13 @@ def _done(
         asked = _schedule(method, args)
         # rows written before the schedule was recorded used the paper's interval
         recorded = {k: row.get(k, v) for k, v in _schedule(method, paper).items()}
-        if recorded != asked:
+        # rows written before the model kept was recorded kept the best epoch
+        kept = row.get("kept", None if method.startswith("fp_") else "best")
+        if recorded != asked or kept != _kept(method):
+            settings = f"{recorded}, keeping {kept}" if kept != _kept(method) else str(recorded)
+            wanted = f"{asked}, keeping {_kept(method)}" if kept != _kept(method) else str(asked)
             raise ValueError(
-                f"{log} holds {method} runs of {epochs} epochs with {recorded}, not {asked}; write runs "
+                f"{log} holds {method} runs of {epochs} epochs with {settings}, not {wanted}; write runs "
                 "of other settings to another folder (--out), so that one table does not mix them."
             )
         if row["seed"] in seeds:

@@ -106,6 +106,8 @@ class LTDDNet(NeuralNet):
         scores = dict(self.callbacks_).get("valid_scores")
         if scores is not None and scores.best_[0] > -math.inf:
             advice = f"lower lr (lr={self.lr:g}) to train on"
+            if (kept := dict(self.callbacks_).get("kept")) is not None:
+                kept.keep_best_only()
             warnings.warn(
                 f"{message}; training stops here and keeps the model from its best epoch so far ({advice}).",
                 RuntimeWarning,

@@ -118,8 +118,10 @@ class MeanFromBestEpoch(Callback):
     little lower on validation but not on test, and the mean of their weights with the best
     epoch's does better than the best epoch alone (``docs/results.md``, "When to stop"): the
     epochs early stopping trains anyway are used, at no epoch more. The weights are summed on the
-    network's device, one copy, and ``history_[:, "kept"]`` marks the epochs of the mean once
-    training has ended. Epochs whose validation outputs were not finite are left out.
+    network's device beside a copy of the best epoch's, and ``history_[:, "kept"]`` marks the
+    epochs of the model kept once training has ended. Epochs whose validation outputs were not
+    finite are left out, and a training that diverges keeps the best epoch alone
+    (:meth:`keep_best_only`): the epochs before a blow-up may hold weights finite but far off.
     """
 
     def __init__(self, phases: Phases, average: bool = True):
@@ -127,7 +129,7 @@ class MeanFromBestEpoch(Callback):
         self.average = average
 
     def initialize(self) -> MeanFromBestEpoch:
-        self.sum_, self.epochs_ = None, []
+        self.best_, self.sum_, self.epochs_ = None, None, []
         return self
 
     def on_train_begin(self, net, **kwargs) -> None:
@@ -140,20 +142,26 @@ class MeanFromBestEpoch(Callback):
             return
         weights = net.module_.state_dict()
         if row["valid_ba_best"]:  # a new best: the mean starts again from it
-            self.sum_ = {name: value.detach().clone() for name, value in weights.items()}
+            self.best_ = {name: value.detach().clone() for name, value in weights.items()}
+            self.sum_ = {name: value.clone() for name, value in self.best_.items()} if self.average else None
             self.epochs_ = [len(net.history) - 1]
         elif self.average and self.sum_ is not None:
             floats = [name for name, value in weights.items() if value.is_floating_point()]
             torch._foreach_add_([self.sum_[k] for k in floats], [weights[k] for k in floats])
             self.epochs_.append(len(net.history) - 1)
 
+    def keep_best_only(self) -> None:
+        """Keep the best epoch's weights, not the mean (for a training that has diverged)."""
+        self.sum_, self.epochs_ = None, self.epochs_[:1]
+
     @torch.no_grad()
     def on_train_end(self, net, **kwargs) -> None:
-        if self.sum_ is not None:
-            n = len(self.epochs_)
+        if self.sum_ is not None and len(self.epochs_) > 1:
             # counters (BatchNorm's num_batches_tracked) stay the best epoch's
-            mean = {k: v / n if v.is_floating_point() else v for k, v in self.sum_.items()}
-            net.module_.load_state_dict(mean)
+            torch._foreach_div_([v for v in self.sum_.values() if v.is_floating_point()], len(self.epochs_))
+            net.module_.load_state_dict(self.sum_)
+        elif self.best_ is not None:
+            net.module_.load_state_dict(self.best_)
         for epoch, row in enumerate(net.history):
             row["kept"] = epoch in self.epochs_
-        self.initialize()  # the module holds the mean; do not pickle the copy
+        self.initialize()  # the module holds what is kept; do not pickle the copies
