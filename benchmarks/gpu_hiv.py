@@ -42,7 +42,7 @@ class Budget(Callback):
     def on_epoch_end(self, net, **kwargs):
         elapsed = time.perf_counter() - self.start
         self.facts.update(epochs_done=len(net.history), train_s=elapsed)
-        # stop only once an epoch has been kept: the fit then loads that checkpoint
+        # stop only once an epoch has been kept: the fit then loads the model kept
         kept = any(net.history[:, "valid_ba_best"])
         if self.seconds is not None and elapsed > self.seconds and kept:
             self.facts["stopped"] = True

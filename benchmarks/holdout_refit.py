@@ -4,14 +4,16 @@ Run: ``.venv/bin/python benchmarks/holdout_refit.py --seeds 0 1``.
 
 The task: USPTO-50k products labelled by reaction template, 200 templates drawn at random (seed 0)
 from those with 10 to 59 reactions, split 80/20 stratified per seed. ``LTDDClassifier()`` keeps a
-stratified 10 % of its training set to choose the checkpoint and τ, which takes one or two
+stratified 10 % of its training set to choose the epochs kept and τ, which takes one or two
 members from a class of ten. Side by side on the same split:
 
 - ``fp_lr``: Morgan fingerprint + balanced logistic regression on the whole training set;
 - ``defaults``: ``LTDDClassifier(random_state=seed)``, hold-out inside;
 - ``refit``: the same, then a second ``LTDDClassifier`` with the same parameters trained on the
-  whole training set for the epochs the first one chose, without a hold-out, deciding with the
-  first one's τ.
+  whole training set up to the best epoch of the first one, without a hold-out (so keeping its
+  last epoch), deciding with the first one's τ. Since the defaults keep the mean of the weights
+  from their best epoch on, the first fit is that mean; the figures in ``results/`` were taken
+  when it kept the best epoch.
 """
 
 from __future__ import annotations

@@ -171,7 +171,7 @@ def test_an_ltdd_training_step_never_waits_for_the_device(count_syncs, params):
     after_first = [n for epoch in steps for n in epoch][1:]
     assert sum(after_first) == 0, f"host syncs inside training steps: {dict(where)}"
     # an epoch of 15+ steps: a constant few reads (training and validation losses, the scores,
-    # the loss terms; the checkpoint when saved), none per step; the first LTDD epoch (index 1)
+    # the loss terms), none per step; the first LTDD epoch (index 1)
     # also re-clusters
     plain = record["epochs"][2:]
     assert max(plain) <= 6, f"{plain} host syncs per epoch: {dict(where)}"
@@ -181,7 +181,7 @@ def test_the_syncs_of_an_epoch_do_not_grow_with_its_steps(count_syncs):
     small, _ = count_syncs(LTDDClassifier(schedule=SCHEDULE, **RUN), X[:150], Y[:150])
     large, _ = count_syncs(LTDDClassifier(schedule=SCHEDULE, **RUN), X, Y)
     assert sum(map(len, large["steps"])) >= 1.8 * sum(map(len, small["steps"]))
-    # the last epochs of both: neither re-clusters; a checkpoint may be saved in either
+    # the last epochs of both: neither re-clusters; the model kept may change in either
     assert max(large["epochs"][2:]) <= max(small["epochs"][2:]) + 1
 
 

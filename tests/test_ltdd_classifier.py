@@ -398,7 +398,7 @@ def test_the_head_does_not_run_during_warmup(monkeypatch):
 
 @pytest.mark.parametrize("decision", ["argmax", "logit_adjusted"])
 def test_model_selection_starts_after_the_warmup_and_restores_the_best_epoch(decision):
-    # the kept checkpoint's τ is chosen again on the same validation set: its score is the epoch's
+    # the best epoch kept alone (average_from_best=False): its τ and score are the epoch's
     # graphs alone and raw weights: their scores jump from epoch to epoch, so the best is not the last
     params = {**FAST, "max_epochs": 12, "schedule": schedule(warmup_epochs=3), "lr": 0.03,
               "decision": decision, "fingerprint": None, "average_from_best": False}  # fmt: skip
@@ -469,7 +469,7 @@ def test_verbose_table_keeps_its_columns_and_sklearn_warnings_stay_inside(capsys
     assert lines[-1].startswith("LTDDClassifier: 4 epochs, best epoch")
     assert len(rows) == 4 and {"valid_ba", "phase", "n_subclusters", "ce_loss"} <= set(header)
     assert "class_weights" not in header  # a list per epoch stays in history_
-    for row in rows:  # one value per heading; only the checkpoint mark ('+', before dur) may be blank
+    for row in rows:  # one value per heading; only a best-epoch mark may be blank
         assert len(row.split()) in (len(header) - 1, len(header)), row
     assert rows[0].split()[header.index("phase")] == "warmup"
     assert rows[2].split()[header.index("phase")] == "ltdd"

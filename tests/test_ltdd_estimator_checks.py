@@ -4,7 +4,7 @@ numeric input.
 sklearn's checks feed numeric 2-D arrays, and skip string-input estimators. ``NumericLTDD`` (and
 ``NumericBaseline``) turns each numeric row into a two-node graph whose nodes carry the row, then
 hands the graphs to the unchanged LTDDClassifier (BaselineClassifier): fit, the training step,
-clustering, checkpointing and prediction are all the real ones, so the checks exercise shapes,
+clustering, the model kept and prediction are all the real ones, so the checks exercise shapes,
 errors, label handling, pickling and determinism.
 """
 

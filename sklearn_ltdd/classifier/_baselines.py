@@ -28,7 +28,7 @@ BASELINE_LOSSES = {name: criterion.summary for name, criterion in LOSSES.items()
 class BaselineClassifier(GraphClassifier):
     """A long-tail baseline of the paper's Table 2, on the network and protocol of LTDDClassifier.
 
-    The same graph encoder, fingerprint branch and wide expert, head, training loop, checkpoint,
+    The same graph encoder, fingerprint branch and wide expert, head, training loop, model kept,
     early stopping and decision as :class:`LTDDClassifier`, trained on clean graphs with one
     loss instead of LTDD's contrastive views and re-weighting. ``BaselineClassifier(loss="ce")``
     is a plain graph neural network classifier.
@@ -53,7 +53,8 @@ class BaselineClassifier(GraphClassifier):
     {shared attributes}
     history_ : skorch.History
         Per epoch: train/valid loss, ``valid_ba``, ``valid_bf1`` and the phase (the loss's
-        name; ``"ce"`` in the first phase of ``ib`` and ``decoupling``).
+        name; ``"ce"`` in the first phase of ``ib`` and ``decoupling``); with a validation set,
+        ``kept``: whether the epoch's weights are part of the model kept.
 
     See Also
     --------

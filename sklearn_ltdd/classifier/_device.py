@@ -21,7 +21,7 @@ def resolve_device(device: str) -> str:
     except (RuntimeError, TypeError):
         raise ValueError(f"device={device!r} is not a device torch knows; use {_DEVICES}.") from None
     if parsed.type == "cpu":
-        return "cpu"  # 'cpu:0' is the same device; skorch's checkpoints only know 'cpu'
+        return "cpu"  # 'cpu:0' is the same device; skorch's device handling only knows 'cpu'
     if parsed.type != "cuda":
         raise ValueError(f"device={device!r} is not supported; use {_DEVICES}.")
     if not torch.cuda.is_available():

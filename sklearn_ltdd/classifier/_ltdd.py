@@ -44,8 +44,8 @@ def _moved(name: str, value: object) -> TypeError | None:
         advice = f"LTDDClassifier is LTDD only; use BaselineClassifier(loss={value!r}) for the baselines"
     elif name == "ema_epochs":
         advice = (
-            "the moving average of the weights gave way to the mean of the best epochs' weights; use "
-            "average_from_best (default True; False keeps the best epoch)"
+            "the moving average of the weights gave way to the mean of the weights from the best epoch "
+            "on; use average_from_best (default True; False keeps the best epoch)"
         )
     elif name in _MOVED:
         advice = f"use {_MOVED[name]}"
@@ -101,7 +101,8 @@ class LTDDClassifier(GraphClassifier):
     history_ : skorch.History
         Per epoch: train/valid loss, contrastive and CE loss, ``valid_ba``, ``valid_bf1``, the
         phase (``"warmup"`` or ``"ltdd"``), ``class_weights`` and ``n_subclusters`` (an empty
-        list and 0 during warm-up).
+        list and 0 during warm-up); with a validation set, ``kept``: whether the epoch's weights
+        are part of the model kept.
 
     See Also
     --------

@@ -5,7 +5,7 @@ cross-entropy, then the influence-balanced loss; ``decoupling``: cross-entropy, 
 re-trained on class-balanced batches). One :class:`Phases` object per fit walks through them:
 the losses read whether this is the method's final phase (their main loss), the
 sampler whether batches are balanced, the schedule callbacks how long the phase has run, and
-validation scoring, checkpoint and early stopping the same. The names are for the history only.
+validation scoring, the model kept and early stopping the same. The names are for the history only.
 """
 
 from __future__ import annotations

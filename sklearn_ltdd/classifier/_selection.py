@@ -100,7 +100,8 @@ class EarlyStoppingAfter(EarlyStopping):
     the final phase (earlier epochs are neither better nor worse)."""
 
     def __init__(self, monitor: str, patience: int, phases: Phases):
-        super().__init__(monitor=monitor, patience=patience, lower_is_better=False)
+        # threshold 0: any better score resets the patience, as it starts the model kept again
+        super().__init__(monitor=monitor, patience=patience, lower_is_better=False, threshold=0)
         self.phases = phases
 
     def on_epoch_end(self, net, **kwargs) -> None:
