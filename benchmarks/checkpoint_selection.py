@@ -14,6 +14,11 @@ and the seed noise of the test set cancels out of their differences. τ of the l
 is chosen on validation for the picked epoch, as ``fit`` does. The last row, the best test
 epoch, is an oracle and not a rule: it is the ceiling that no selection rule can pass on that run.
 
+The callback also keeps every epoch's weights, and after training the script scores the
+networks whose weights are the mean of those of the 3, 5 or 10 best epochs, or of the best epoch
+and every epoch after it (what the package keeps), among the epochs the package's early stopping
+trains (the "until the package stops" rows, beside the same means of probabilities).
+
 ``--cache DIR`` keeps each run's probabilities (``<dataset>_s<seed>_e<epochs>.npz``) and reuses
 them, so the rules can be re-scored without training again.
 """
