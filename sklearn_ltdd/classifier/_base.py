@@ -250,7 +250,8 @@ class GraphClassifier(
         A fit that raises (bad input, a training that fails) leaves the estimator as it
         was: a fitted model keeps predicting as before, an unfitted one stays unfitted. An
         interrupted training (Ctrl-C) is not a failure: skorch ends training there, and the fit
-        completes with what it has trained (the best epoch kept so far, where one was).
+        completes with what it has trained (the model kept so far, the mean from the best epoch,
+        where one was scored).
 
         Parameters
         ----------

@@ -55,7 +55,7 @@ _SHARED_PARAMETERS_DOC = """\
         stopping, the ``early_stopping`` epochs that found no better one. False keeps the best
         epoch, as the paper does. Epochs of the method's final phase only. On a small validation
         set the best epoch is partly chance; the mean did better on every many-class run
-        measured (docs/results.md, "When to stop"), at no epoch more. τ of the logit-adjusted
+        measured (docs/results.md, "The model kept"), at no epoch more. τ of the logit-adjusted
         decision is chosen for the mean. Without a validation set the last epoch is kept.
     validation_fraction : float, default=0.1
         Stratified hold-out that chooses the epochs kept, by balanced accuracy; 0 keeps the last

@@ -101,7 +101,7 @@ class LTDDNet(NeuralNet):
 
     def diverged(self, message: str) -> None:
         """End a training that has diverged: where an epoch of the final phase has been scored,
-        as early stopping does (the mean of the best epochs so far is kept), with a warning;
+        as early stopping does (the best epoch so far is kept, alone), with a warning;
         otherwise with an error."""
         scores = dict(self.callbacks_).get("valid_scores")
         if scores is not None and scores.best_[0] > -math.inf:

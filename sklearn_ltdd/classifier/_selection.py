@@ -115,10 +115,11 @@ class MeanFromBestEpoch(Callback):
     with ``average=False``, the best epoch's weights.
 
     On a small validation set the best epoch is an early peak that is partly chance, and early
-    stopping trains ``early_stopping`` epochs past it before it ends the fit. Those epochs score a
-    little lower on validation but not on test, and the mean of their weights with the best
-    epoch's does better than the best epoch alone (``docs/results.md``, "When to stop"): the
-    epochs early stopping trains anyway are used, at no epoch more. The weights are summed on the
+    stopping trains ``early_stopping`` epochs past it before it ends the fit. On the many-class
+    tasks measured those epochs score a little lower on validation but not on test, and the mean
+    of their weights with the best epoch's does better than the best epoch alone
+    (``docs/results.md``, "The model kept"): the epochs early stopping trains anyway are used, at
+    no epoch more. The weights are summed on the
     network's device beside a copy of the best epoch's, and ``history_[:, "kept"]`` marks the
     epochs of the model kept once training has ended. Epochs whose validation outputs were not
     finite are left out, and a training that diverges keeps the best epoch alone
