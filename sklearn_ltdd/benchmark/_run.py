@@ -374,10 +374,11 @@ def _done(
         # rows written before the schedule was recorded used the paper's interval
         recorded = {k: row.get(k, v) for k, v in _schedule(method, paper).items()}
         # rows written before the model kept was recorded kept the best epoch
-        kept = row.get("kept", None if method.startswith("fp_") else "best")
-        if recorded != asked or kept != _kept(method):
-            settings = f"{recorded}, keeping {kept}" if kept != _kept(method) else str(recorded)
-            wanted = f"{asked}, keeping {_kept(method)}" if kept != _kept(method) else str(asked)
+        kept, expected = row.get("kept", None if method.startswith("fp_") else "best"), _kept(method)
+        if recorded != asked or kept != expected:
+            settings, wanted = str(recorded), str(asked)
+            if kept != expected:
+                settings, wanted = f"{settings}, keeping {kept}", f"{wanted}, keeping {expected}"
             raise ValueError(
                 f"{log} holds {method} runs of {epochs} epochs with {settings}, not {wanted}; write runs "
                 "of other settings to another folder (--out), so that one table does not mix them."

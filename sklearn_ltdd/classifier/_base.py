@@ -393,7 +393,7 @@ class GraphClassifier(
             scores = np.array(history[:, "valid_ba"], dtype=float)
             kept = np.flatnonzero(history[:, "kept"])
             if kept.size:
-                best = int(kept[np.argmax(scores[kept])])  # the first of the best among ties
+                best = int(kept[0])  # the model kept starts at the best epoch
                 line += (
                     f", best epoch {best + 1}: valid BA {scores[best]:.4f}, "
                     f"valid BF1 {history[best, 'valid_bf1']:.4f}"

@@ -119,11 +119,11 @@ class MeanFromBestEpoch(Callback):
     tasks measured those epochs score a little lower on validation but not on test, and the mean
     of their weights with the best epoch's does better than the best epoch alone
     (``docs/results.md``, "The model kept"): the epochs early stopping trains anyway are used, at
-    no epoch more. The weights are summed on the
-    network's device beside a copy of the best epoch's, and ``history_[:, "kept"]`` marks the
-    epochs of the model kept once training has ended. Epochs whose validation outputs were not
-    finite are left out, and a training that diverges keeps the best epoch alone
-    (:meth:`keep_best_only`): the epochs before a blow-up may hold weights finite but far off.
+    no epoch more. The weights are summed on the network's device beside a copy of the best
+    epoch's, and ``history_[:, "kept"]`` marks the epochs of the model kept once training has
+    ended. Epochs whose validation outputs were not finite are left out, and a training that
+    diverges keeps the best epoch alone (:meth:`keep_best_only`): the epochs before a blow-up may
+    hold weights finite but far off.
     """
 
     def __init__(self, phases: Phases, average: bool = True):
