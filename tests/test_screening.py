@@ -3,6 +3,8 @@ marked NaN, file screens that resume, and the same scores from a Dask cluster.""
 
 import json
 import pickle
+import subprocess
+import sys
 
 import joblib
 import numpy as np
@@ -235,6 +237,29 @@ def test_a_csv_screen_stopped_after_writing_its_first_chunk_resumes(model, libra
     assert destination.stat().st_size > 0  # the first chunk, with its header, is on disk
     assert screen_file(model, source, destination, chunk_rows=3) == len(good(library))
     assert destination.read_text() == (tmp_path / "whole.csv").read_text()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the other process holds its lock with fcntl")
+def test_a_second_process_cannot_screen_into_a_destination_being_screened(model, library, tmp_path):
+    source, destination = tmp_path / "library.csv", tmp_path / "scores.csv"
+    write_library(source, good(library))
+    lock = tmp_path / "scores.csv.lock"
+    holder = (
+        "import fcntl, sys; f = open(sys.argv[1], 'a+b'); fcntl.flock(f, fcntl.LOCK_EX); "
+        "print(1, flush=True); sys.stdin.read()"
+    )
+    with subprocess.Popen(
+        [sys.executable, "-c", holder, str(lock)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    ) as other:
+        assert other.stdout.readline() == b"1\n"  # the other screen is running
+        with pytest.raises(RuntimeError, match=r"another process is screening into .*scores\.csv now"):
+            screen_file(model, source, destination, chunk_rows=3)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["library.csv", "scores.csv.lock"]
+        other.kill()  # a screen killed mid-way: its lock goes with it
+    assert screen_file(model, source, destination, chunk_rows=3) == len(good(library))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["library.csv", "scores.csv"]
+    with pytest.raises(FileNotFoundError, match=r"the folder of .*out\.csv does not exist"):
+        screen_file(model, source, tmp_path / "no" / "out.csv")
 
 
 def test_a_file_written_by_someone_else_after_a_failed_start_is_not_emptied(

@@ -7,7 +7,7 @@ import json
 import numbers
 import os
 from collections.abc import Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import joblib
@@ -123,6 +123,42 @@ def _chunks(source: Path, columns: list[str], chunk_rows: int, skip: int) -> Ite
             ) from None
 
 
+@contextmanager
+def _only_screen_into(destination: Path) -> Iterator[None]:
+    """Hold ``<destination>.lock`` while a screen writes there: a second process that screened
+    into the same destination at the same time would append its chunks to the first's. The lock
+    is the operating system's (``flock``), so it dies with its process and a killed screen still
+    resumes."""
+    if not destination.parent.is_dir():
+        raise FileNotFoundError(f"the folder of {destination} does not exist; create it first.")
+    path = destination.with_name(destination.name + ".lock")
+    with open(path, "a+b") as lock:
+        try:
+            _lock(lock.fileno())
+        except OSError:
+            raise RuntimeError(
+                f"another process is screening into {destination} now (it holds {path.name}); wait for it "
+                "to finish, or choose another destination."
+            ) from None
+        try:
+            yield
+        finally:
+            path.unlink(missing_ok=True)  # before its lock is released with the file
+
+
+if os.name == "nt":
+    import msvcrt
+
+    def _lock(fd: int) -> None:
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+
+else:
+    import fcntl
+
+    def _lock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
 class _Progress:
     """What a screen has written so far, kept beside the destination (``<destination>.progress.json``)
     and updated after each chunk is safely on disk; removed when the screen is complete. It names
@@ -233,7 +269,8 @@ def screen_file(
     Reads ``chunk_rows`` rows at a time and writes each chunk's scores as soon as they are
     computed, so memory does not grow with the file. An interrupted screen resumes where it
     stopped when called again with the same arguments: ``<destination>.progress.json`` records the
-    rows safely written, and is removed when the screen is complete.
+    rows safely written, and is removed when the screen is complete. While it writes,
+    ``<destination>.lock`` keeps a second screen (another process, say) out of the destination.
 
     Parameters
     ----------
@@ -308,8 +345,7 @@ def screen_file(
     screen = {"source": str(source.resolve()), "size": stat.st_size, "modified_ns": stat.st_mtime_ns,
               "model": model_hash(model), "smiles_column": smiles_column,
               "columns": keep + score_columns(model)}  # fmt: skip
-    state = _Progress(destination, screen)
-    skip = state.state["rows"]
+    skip = _Progress(destination, screen).state["rows"]  # refuses another screen's destination
     if errors == "raise":  # every bad row named before anything is featurised or written
         bad = {}
         with closing(_chunks(source, [smiles_column], chunk_rows, skip)) as chunks:
@@ -318,19 +354,24 @@ def screen_file(
                 bad |= {int(frame.index[row]): item for row, item in model._find_invalid(smiles).items()}
         if bad:
             raise model._invalid_input_error(bad, SCREEN_ADVICE)
-    state.resume()
-    write = _write_parquet if _is_parquet(destination) else _write_csv
-    total = _parquet_file(source).metadata.num_rows if _is_parquet(source) else None
-    with (
-        tqdm(total=total, initial=skip, unit="rows", disable=not progress) as bar,
-        joblib.parallel_config(n_jobs=n_jobs),
-        closing(_chunks(source, read, chunk_rows, skip)) as chunks,
-    ):
-        for frame in chunks:
-            write(destination, scores_of(frame, model, smiles_column, keep, errors), state)
-            bar.update(len(frame))
-    # an empty source still gets its header, once (a resumed one may have it already)
-    if not (state.state["rows"] or state.state["bytes"] or state.state["parts"]):
-        write(destination, scores_of(pd.DataFrame(columns=read), model, smiles_column, keep, errors), state)
-    state.path.unlink()
-    return state.state["rows"]
+    with _only_screen_into(destination):
+        state = _Progress(destination, screen)  # read again under the lock: the rows written are final
+        skip = state.state["rows"]
+        state.resume()
+        write = _write_parquet if _is_parquet(destination) else _write_csv
+        total = _parquet_file(source).metadata.num_rows if _is_parquet(source) else None
+        with (
+            tqdm(total=total, initial=skip, unit="rows", disable=not progress) as bar,
+            joblib.parallel_config(n_jobs=n_jobs),
+            closing(_chunks(source, read, chunk_rows, skip)) as chunks,
+        ):
+            for frame in chunks:
+                write(destination, scores_of(frame, model, smiles_column, keep, errors), state)
+                bar.update(len(frame))
+        # an empty source still gets its header, once (a resumed one may have it already)
+        if not (state.state["rows"] or state.state["bytes"] or state.state["parts"]):
+            write(
+                destination, scores_of(pd.DataFrame(columns=read), model, smiles_column, keep, errors), state
+            )
+        state.path.unlink()
+        return state.state["rows"]
