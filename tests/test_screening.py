@@ -2,6 +2,7 @@
 marked NaN, file screens that resume, and the same scores from a Dask cluster."""
 
 import json
+import os
 import pickle
 import subprocess
 import sys
@@ -239,27 +240,41 @@ def test_a_csv_screen_stopped_after_writing_its_first_chunk_resumes(model, libra
     assert destination.read_text() == (tmp_path / "whole.csv").read_text()
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="the other process holds its lock with fcntl")
 def test_a_second_process_cannot_screen_into_a_destination_being_screened(model, library, tmp_path):
     source, destination = tmp_path / "library.csv", tmp_path / "scores.csv"
     write_library(source, good(library))
-    lock = tmp_path / "scores.csv.lock"
-    holder = (
-        "import fcntl, sys; f = open(sys.argv[1], 'a+b'); fcntl.flock(f, fcntl.LOCK_EX); "
-        "print(1, flush=True); sys.stdin.read()"
+    holder = (  # another screen, stopped inside its lock
+        "import sys; from pathlib import Path; from sklearn_ltdd.screen._file import _only_screen_into\n"
+        "with _only_screen_into(Path(sys.argv[1])): print(1, flush=True); sys.stdin.read()"
     )
     with subprocess.Popen(
-        [sys.executable, "-c", holder, str(lock)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        [sys.executable, "-c", holder, str(destination)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
     ) as other:
-        assert other.stdout.readline() == b"1\n"  # the other screen is running
-        with pytest.raises(RuntimeError, match=r"another process is screening into .*scores\.csv now"):
+        assert other.stdout.readline() == b"1\n"
+        with pytest.raises(BlockingIOError, match=r"another process is screening into .*scores\.csv now"):
             screen_file(model, source, destination, chunk_rows=3)
         assert sorted(p.name for p in tmp_path.iterdir()) == ["library.csv", "scores.csv.lock"]
         other.kill()  # a screen killed mid-way: its lock goes with it
     assert screen_file(model, source, destination, chunk_rows=3) == len(good(library))
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["library.csv", "scores.csv"]
-    with pytest.raises(FileNotFoundError, match=r"the folder of .*out\.csv does not exist"):
-        screen_file(model, source, tmp_path / "no" / "out.csv")
+    left = {"library.csv", "scores.csv"} | ({"scores.csv.lock"} if sys.platform == "win32" else set())
+    assert {p.name for p in tmp_path.iterdir()} == left  # Windows cannot remove a file while it is open
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows keeps its lock files")
+def test_a_lock_file_removed_by_its_holder_after_it_was_opened_is_not_taken(tmp_path, monkeypatch):
+    destination, path = tmp_path / "scores.csv", tmp_path / "scores.csv.lock"
+    flock, locked = _file.fcntl.flock, []
+
+    def the_holder_ends_first(fd, operation):
+        if not locked:
+            path.unlink()  # between this process opening the file and locking it
+        locked.append(os.fstat(fd).st_ino)
+        flock(fd, operation)
+
+    monkeypatch.setattr(_file.fcntl, "flock", the_holder_ends_first)
+    with _file._only_screen_into(destination):
+        assert len(locked) == 2 and locked[1] == path.stat().st_ino  # the file now at the path
+    assert not path.exists()
 
 
 def test_a_file_written_by_someone_else_after_a_failed_start_is_not_emptied(
@@ -430,12 +445,17 @@ def test_the_screen_command_says_what_it_cannot_do(model, library, tmp_path, cap
             screen_command([str(not_a_model), str(tmp_path / "library.csv"), str(tmp_path / "out.csv")])
         assert stop.value.code == 2
         assert f"cannot load a model from {not_a_model}" in capsys.readouterr().err
-    # bad rows, and a destination folder that does not exist: the rows named, the listing's failure too
-    args = [str(tmp_path / "model.joblib"), str(tmp_path / "library.csv"), str(tmp_path / "no" / "out.csv")]
+    # bad rows, and their listing cannot be written (a folder has its name): the rows named, the failure too
+    args = [str(tmp_path / "model.joblib"), str(tmp_path / "library.csv"), str(tmp_path / "out.csv")]
+    (tmp_path / "out.csv.invalid.csv").mkdir()
     with pytest.raises(SystemExit) as stop:
         screen_command([*args, "--quiet"])
     err = capsys.readouterr().err
     assert stop.value.code == 1 and "row 3" in err and "could not be written" in err
+    args[-1] = str(tmp_path / "no" / "out.csv")
+    with pytest.raises(SystemExit) as stop:
+        screen_command([*args, "--quiet"])
+    assert stop.value.code == 2 and f"{tmp_path / 'no'} is not a folder" in capsys.readouterr().err
 
 
 def test_a_model_loaded_where_a_gpu_is_moves_to_it_with_device_auto(model, monkeypatch):

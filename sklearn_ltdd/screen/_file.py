@@ -3,12 +3,14 @@ time, resumable after an interruption."""
 
 from __future__ import annotations
 
+import errno
 import json
 import numbers
 import os
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 import joblib
 import pandas as pd
@@ -18,6 +20,11 @@ from tqdm.auto import tqdm
 from .._compat import check_n_jobs
 from ..classifier._base import GraphClassifier
 from ._frame import SCREEN_ADVICE, check_columns, check_errors, check_model, score_columns, scores_of
+
+if os.name == "nt":
+    import msvcrt
+else:
+    import fcntl
 
 __all__ = ["screen_file"]
 
@@ -123,40 +130,60 @@ def _chunks(source: Path, columns: list[str], chunk_rows: int, skip: int) -> Ite
             ) from None
 
 
+# what a non-blocking lock raises where another process holds it (Windows: EACCES)
+_HELD = {errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES}
+
+
 @contextmanager
 def _only_screen_into(destination: Path) -> Iterator[None]:
-    """Hold ``<destination>.lock`` while a screen writes there: a second process that screened
-    into the same destination at the same time would append its chunks to the first's. The lock
-    is the operating system's (``flock``), so it dies with its process and a killed screen still
-    resumes."""
+    """Hold an operating-system lock on ``<destination>.lock`` while a screen reads its progress
+    and writes: a second process screening into the same destination at the same time would
+    append its chunks to the first's. The lock dies with its process, so a killed screen still
+    resumes. The file is removed while still locked (on Windows, which cannot remove an open
+    file, it stays)."""
     if not destination.parent.is_dir():
-        raise FileNotFoundError(f"the folder of {destination} does not exist; create it first.")
+        raise FileNotFoundError(
+            f"{destination.parent} is not a folder; create it, or choose another destination."
+        )
     path = destination.with_name(destination.name + ".lock")
-    with open(path, "a+b") as lock:
-        try:
-            _lock(lock.fileno())
-        except OSError:
-            raise RuntimeError(
-                f"another process is screening into {destination} now (it holds {path.name}); wait for it "
-                "to finish, or choose another destination."
-            ) from None
+    with _take_lock(path, destination) as lock:
         try:
             yield
         finally:
-            path.unlink(missing_ok=True)  # before its lock is released with the file
+            if os.name == "nt":
+                os.lseek(lock.fileno(), 0, os.SEEK_SET)
+                msvcrt.locking(lock.fileno(), msvcrt.LK_UNLCK, 1)  # freed at close only eventually
+            elif _is_at(lock, path):  # removed while locked: whoever opened it meanwhile sees that, retries
+                path.unlink()
 
 
-if os.name == "nt":
-    import msvcrt
+def _take_lock(path: Path, destination: Path) -> BinaryIO:
+    while True:
+        lock = open(path, "a+b")  # held open beyond this function, until the screen ends
+        try:
+            if os.name == "nt":
+                os.lseek(lock.fileno(), 0, os.SEEK_SET)  # locking() starts at the position
+                msvcrt.locking(lock.fileno(), msvcrt.LK_NBLCK, 1)
+            else:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            lock.close()
+            if error.errno not in _HELD:
+                raise
+            raise BlockingIOError(
+                f"another process is screening into {destination} now (it holds {path.name}); wait for "
+                "it to finish, or choose another destination."
+            ) from None
+        if os.name == "nt" or _is_at(lock, path):
+            return lock
+        lock.close()  # its holder removed it after it was opened here: lock the file now at the path
 
-    def _lock(fd: int) -> None:
-        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
 
-else:
-    import fcntl
-
-    def _lock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+def _is_at(file: BinaryIO, path: Path) -> bool:
+    try:
+        return os.path.samestat(os.fstat(file.fileno()), os.stat(path))
+    except FileNotFoundError:
+        return False
 
 
 class _Progress:
@@ -199,7 +226,7 @@ class _Progress:
         self.save()
         destination = self.destination
         if _is_parquet(destination):
-            destination.mkdir(parents=True, exist_ok=True)
+            destination.mkdir(exist_ok=True)
             parts = sorted(destination.glob("part-*"))
             kept = [destination / f"part-{i:06d}.parquet" for i in range(self.state["parts"])]
             if not set(kept) <= set(parts):
@@ -269,8 +296,8 @@ def screen_file(
     Reads ``chunk_rows`` rows at a time and writes each chunk's scores as soon as they are
     computed, so memory does not grow with the file. An interrupted screen resumes where it
     stopped when called again with the same arguments: ``<destination>.progress.json`` records the
-    rows safely written, and is removed when the screen is complete. While it writes,
-    ``<destination>.lock`` keeps a second screen (another process, say) out of the destination.
+    rows safely written, and is removed when the screen is complete. While it runs, a lock
+    on ``<destination>.lock`` keeps a second screen (another process, say) out of the destination.
 
     Parameters
     ----------
@@ -345,18 +372,17 @@ def screen_file(
     screen = {"source": str(source.resolve()), "size": stat.st_size, "modified_ns": stat.st_mtime_ns,
               "model": model_hash(model), "smiles_column": smiles_column,
               "columns": keep + score_columns(model)}  # fmt: skip
-    skip = _Progress(destination, screen).state["rows"]  # refuses another screen's destination
-    if errors == "raise":  # every bad row named before anything is featurised or written
-        bad = {}
-        with closing(_chunks(source, [smiles_column], chunk_rows, skip)) as chunks:
-            for frame in chunks:
-                smiles = frame[smiles_column].to_numpy(dtype=object)
-                bad |= {int(frame.index[row]): item for row, item in model._find_invalid(smiles).items()}
-        if bad:
-            raise model._invalid_input_error(bad, SCREEN_ADVICE)
     with _only_screen_into(destination):
-        state = _Progress(destination, screen)  # read again under the lock: the rows written are final
+        state = _Progress(destination, screen)
         skip = state.state["rows"]
+        if errors == "raise":  # every bad row named before anything is featurised or written
+            bad = {}
+            with closing(_chunks(source, [smiles_column], chunk_rows, skip)) as chunks:
+                for frame in chunks:
+                    smiles = frame[smiles_column].to_numpy(dtype=object)
+                    bad |= {int(frame.index[row]): item for row, item in model._find_invalid(smiles).items()}
+            if bad:
+                raise model._invalid_input_error(bad, SCREEN_ADVICE)
         state.resume()
         write = _write_parquet if _is_parquet(destination) else _write_csv
         total = _parquet_file(source).metadata.num_rows if _is_parquet(source) else None
