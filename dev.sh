@@ -64,7 +64,7 @@ shift || true
 case "$cmd" in
     setup) setup ;;
     demo) setup; exec "$PY" -m sklearn_ltdd.demo "$@" ;;
-    test) setup; exec "$PY" -m pytest "$@" ;;
+    test) setup; exec "$PY" -m pytest -n auto --maxprocesses 8 "$@" ;;
     docs) setup; exec "$PY" -m sphinx -W --keep-going -b html docs docs/_build/html "$@" ;;
     *) echo "usage: ./dev.sh {demo|test|docs|setup} [args]" >&2; exit 2 ;;
 esac

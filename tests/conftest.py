@@ -1,11 +1,28 @@
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 from hypothesis import settings
 
 settings.register_profile("default", deadline=None, max_examples=60)
 settings.load_profile("default")
+
+
+def _share_the_cores_among_xdist_workers() -> None:
+    """Each pytest-xdist worker gets its share of the cores for torch, and so do the processes it
+    starts: two torch processes that each take every core slow each other down up to tenfold."""
+    workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if workers is None:
+        return
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    threads = max(1, cores // int(workers))
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    torch.set_num_threads(threads)
+
+
+_share_the_cores_among_xdist_workers()
 
 
 def shared_data_dir() -> Path | None:
@@ -32,8 +49,6 @@ def shared_data() -> Path:
 def assert_same_predictions():
     """Exact equality where training runs on the CPU (it repeats bit for bit); on CUDA, equality
     within float tolerance, because its scatter-add and sparse products are not deterministic."""
-    import numpy as np
-    import torch
 
     def check(actual, expected):
         if torch.cuda.is_available():
