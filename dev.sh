@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One entry point for a fresh machine (Python >= 3.11 and nothing else):
 #   ./dev.sh demo   set up .venv if needed, then run the demo on the embedded reaction templates
-#   ./dev.sh test   set up .venv if needed, then run the test suite (extra args go to pytest)
+#   ./dev.sh test   set up .venv if needed, then run the test suite, a worker per core (extra args go
+#                   to pytest; -n 0 runs it in one process)
 #   ./dev.sh docs   set up .venv if needed, then build the documentation into docs/_build/html
 #   ./dev.sh setup  only set up
 #

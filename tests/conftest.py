@@ -5,21 +5,34 @@ import numpy as np
 import pytest
 import torch
 from hypothesis import settings
+from threadpoolctl import threadpool_limits
 
 settings.register_profile("default", deadline=None, max_examples=60)
 settings.load_profile("default")
 
 
+def _cores() -> int:
+    """The cores this process may run on (its affinity mask, where the system has one)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: a worker per core allowed (xdist itself would count the host's physical cores)."""
+    return _cores()
+
+
 def _share_the_cores_among_xdist_workers() -> None:
-    """Each pytest-xdist worker gets its share of the cores for torch, and so do the processes it
-    starts: two torch processes that each take every core slow each other down up to tenfold."""
+    """Each pytest-xdist worker gets its share of the cores for torch, BLAS and OpenMP, and so do
+    the processes it starts: two torch processes that each take every core slow each other down up
+    to tenfold."""
     workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
     if workers is None:
         return
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    threads = max(1, cores // int(workers))
+    threads = max(1, _cores() // int(workers))
     os.environ["OMP_NUM_THREADS"] = str(threads)
     torch.set_num_threads(threads)
+    threadpool_limits(threads)
 
 
 _share_the_cores_among_xdist_workers()
