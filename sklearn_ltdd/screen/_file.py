@@ -150,22 +150,14 @@ def _only_screen_into(destination: Path) -> Iterator[None]:
         try:
             yield
         finally:
-            if os.name == "nt":
-                os.lseek(lock.fileno(), 0, os.SEEK_SET)
-                msvcrt.locking(lock.fileno(), msvcrt.LK_UNLCK, 1)  # freed at close only eventually
-            elif _is_at(lock, path):  # removed while locked: whoever opened it meanwhile sees that, retries
-                path.unlink()
+            _release(lock, path)
 
 
 def _take_lock(path: Path, destination: Path) -> BinaryIO:
     while True:
         lock = open(path, "a+b")  # held open beyond this function, until the screen ends
         try:
-            if os.name == "nt":
-                os.lseek(lock.fileno(), 0, os.SEEK_SET)  # locking() starts at the position
-                msvcrt.locking(lock.fileno(), msvcrt.LK_NBLCK, 1)
-            else:
-                fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _lock(lock)
         except OSError as error:
             lock.close()
             if error.errno not in _HELD:
@@ -174,9 +166,29 @@ def _take_lock(path: Path, destination: Path) -> BinaryIO:
                 f"another process is screening into {destination} now (it holds {path.name}); wait for "
                 "it to finish, or choose another destination."
             ) from None
-        if os.name == "nt" or _is_at(lock, path):
+        if _is_at(lock, path):
             return lock
         lock.close()  # its holder removed it after it was opened here: lock the file now at the path
+
+
+if os.name == "nt":
+
+    def _lock(file: BinaryIO) -> None:
+        os.lseek(file.fileno(), 0, os.SEEK_SET)  # locking() starts at the position; "a+" opens at the end
+        msvcrt.locking(file.fileno(), msvcrt.LK_NBLCK, 1)
+
+    def _release(file: BinaryIO, path: Path) -> None:
+        os.lseek(file.fileno(), 0, os.SEEK_SET)
+        msvcrt.locking(file.fileno(), msvcrt.LK_UNLCK, 1)  # Windows frees it at close only eventually
+
+else:
+
+    def _lock(file: BinaryIO) -> None:
+        fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def _release(file: BinaryIO, path: Path) -> None:
+        if _is_at(file, path):  # removed while locked: whoever opened it meanwhile sees that, retries
+            path.unlink()
 
 
 def _is_at(file: BinaryIO, path: Path) -> bool:
