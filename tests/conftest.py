@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 from hypothesis import settings
+from joblib import cpu_count
 from threadpoolctl import threadpool_limits
 
 settings.register_profile("default", deadline=None, max_examples=60)
@@ -12,13 +13,14 @@ settings.load_profile("default")
 
 
 def _cores() -> int:
-    """The cores this process may run on (its affinity mask, where the system has one)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    """The cores this process may use: joblib counts its affinity mask and a container's CPU quota."""
+    return cpu_count()
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """``-n auto``: a worker per core allowed (xdist itself would count the host's physical cores)."""
+    """``-n auto``: a worker per core allowed (xdist itself would count the host's physical cores,
+    whatever the affinity mask or the container's quota)."""
     return _cores()
 
 
