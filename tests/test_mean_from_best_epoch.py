@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from skorch import NeuralNetRegressor
 from skorch.callbacks import Callback
 
-from sklearn_ltdd import LTDDClassifier, SubclusterSchedule
+from sklearn_ltdd import BaselineClassifier, LTDDClassifier, SubclusterSchedule
 from sklearn_ltdd.classifier import _base
 from sklearn_ltdd.classifier._decision import best_tau
 from sklearn_ltdd.classifier._selection import MeanFromBestEpoch
@@ -123,6 +123,10 @@ def test_the_classifier_keeps_the_mean_from_its_best_epoch_with_its_own_tau(monk
     assert dict(clf.net_.callbacks_)["kept"].best_ is None
 
 
-def test_the_old_moving_average_parameter_says_where_it_went():
-    with pytest.raises(TypeError, match=r"no parameter 'ema_epochs'.*average_from_best"):
-        LTDDClassifier(ema_epochs=3)
+@pytest.mark.parametrize("estimator", [LTDDClassifier, BaselineClassifier])
+def test_the_old_moving_average_parameter_says_where_it_went(estimator):
+    message = rf"{estimator.__name__} has no parameter 'ema_epochs'.*average_from_best"
+    with pytest.raises(TypeError, match=message):
+        estimator(ema_epochs=3)
+    with pytest.raises(TypeError, match=message):
+        estimator().set_params(ema_epochs=3)

@@ -4,6 +4,7 @@ loss it trains with, its phases, and the callbacks that only it needs."""
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from abc import ABCMeta, abstractmethod
 from collections.abc import Callable, Iterator
@@ -134,6 +135,42 @@ class GraphClassifier(
         self.device = device
         self.verbose = verbose
         self.random_state = random_state
+
+    def __new__(cls, *args, **kwargs):
+        # here, not in __init__, which sklearn wants free of checks
+        cls._refuse_moved(kwargs)
+        return super().__new__(cls)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # with __new__ defined, Python would report (*args, **kwargs), and sklearn reads the
+        # parameters from the class's signature
+        signature = inspect.signature(cls.__init__)
+        cls.__signature__ = signature.replace(parameters=list(signature.parameters.values())[1:])
+
+    @classmethod
+    def _moved_parameter(cls, name: str, value: object) -> str | None:
+        """Where a parameter of an earlier release went (None for other names)."""
+        if name == "ema_epochs":
+            return (
+                "the moving average of the weights gave way to the mean of the weights from the best "
+                "epoch on; use average_from_best (default True; False keeps the best epoch)"
+            )
+        return None
+
+    @classmethod
+    def _refuse_moved(cls, params: dict) -> None:
+        """A parameter of an earlier release gets an error that says where it went, not Python's
+        plain "unexpected keyword argument"."""
+        for name, value in params.items():
+            if advice := cls._moved_parameter(name, value):
+                raise TypeError(f"{cls.__name__} has no parameter {name!r}: {advice}.")
+
+    def set_params(self, **params) -> GraphClassifier:
+        """Set parameters, as sklearn's ``set_params``; one of an earlier release is refused with
+        where it went."""
+        self._refuse_moved(params)
+        return super().set_params(**params)
 
     # ---- what a method says about itself ----------------------------------------------------
     @abstractmethod

@@ -9,7 +9,6 @@ network, training loop, model selection and decision are shared with the baselin
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 
 import numpy as np
@@ -36,28 +35,15 @@ _MOVED = {
 }
 
 
-def _moved(name: str, value: object) -> TypeError | None:
-    """The error for a parameter of an earlier release: where it went (None for other names)."""
+def _moved(name: str, value: object) -> str | None:
+    """Where a parameter of an earlier LTDDClassifier went (None for other names)."""
     if name == "method" and value == "ltdd":
-        advice = "it is LTDD, always; drop the argument"
-    elif name == "method":
-        advice = f"LTDDClassifier is LTDD only; use BaselineClassifier(loss={value!r}) for the baselines"
-    elif name == "ema_epochs":
-        advice = (
-            "the moving average of the weights gave way to the mean of the weights from the best epoch "
-            "on; use average_from_best (default True; False keeps the best epoch)"
-        )
-    elif name in _MOVED:
-        advice = f"use {_MOVED[name]}"
-    else:
-        return None
-    return TypeError(f"LTDDClassifier has no parameter {name!r}: {advice}.")
-
-
-def _constructor_signature(cls: type) -> inspect.Signature:
-    """A class's signature as its ``__init__`` gives it (without ``self``)."""
-    signature = inspect.signature(cls.__init__)
-    return signature.replace(parameters=list(signature.parameters.values())[1:])
+        return "it is LTDD, always; drop the argument"
+    if name == "method":
+        return f"LTDDClassifier is LTDD only; use BaselineClassifier(loss={value!r}) for the baselines"
+    if name in _MOVED:
+        return f"use {_MOVED[name]}"
+    return None
 
 
 @shared_parameters
@@ -159,24 +145,14 @@ class LTDDClassifier(GraphClassifier):
         self.contrast = contrast
         self.schedule = schedule
 
-    def __new__(cls, *args, **kwargs):
-        # parameters of earlier releases: an error that says where they went, not just "unexpected"
-        # (here, not in __init__, which sklearn wants free of checks)
-        for name, value in kwargs.items():
-            if error := _moved(name, value):
-                raise error
-        return super().__new__(cls)
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        cls.__signature__ = _constructor_signature(cls)
+    @classmethod
+    def _moved_parameter(cls, name: str, value: object) -> str | None:
+        return _moved(name, value) or super()._moved_parameter(name, value)
 
     def set_params(self, **params) -> LTDDClassifier:
         """Set parameters, as sklearn's ``set_params``; ``schedule__weighting`` and the like also
         work while ``schedule`` (or ``contrast``) is None, on a default option object."""
-        for name, value in params.items():
-            if error := _moved(name, value):
-                raise error
+        self._refuse_moved(params)
         for option, kind in _OPTIONS.items():
             if not any(name.startswith(f"{option}__") for name in params):
                 continue
@@ -235,8 +211,3 @@ class LTDDClassifier(GraphClassifier):
 
     def _resample(self) -> bool:
         return self._schedule_options().resample
-
-
-# with __new__ defined, Python would report (*args, **kwargs): sklearn's
-# check_do_not_raise_errors_in_init_or_set_params reads the class signature for the parameters
-LTDDClassifier.__signature__ = _constructor_signature(LTDDClassifier)
