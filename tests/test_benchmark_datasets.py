@@ -61,6 +61,12 @@ def test_malformed_rows_are_named(tmp_path):
     path = write(tmp_path / "bad.csv", "smiles,HIV_active\nCCO,0\nCCN,1,extra\n")
     with pytest.raises(ValueError, match=r"bad.csv is malformed: .*line 3"):
         load_hiv(path=path)
+    # one field more on every line: pandas would make the first column an index and shift the cells
+    for name, text in (("shifted.csv", "smiles,HIV_active\nCCO,C,0\nCC,N,1\n"),
+                       ("trailing.csv", "smiles,HIV_active\nCCO,1,\nCC,0,\n")):  # fmt: skip
+        path = write(tmp_path / name, text)
+        with pytest.raises(ValueError, match=rf"{name} is malformed: .*line 2\) has more fields"):
+            load_hiv(path=path)
     path = write(tmp_path / "missing.csv", "smiles,HIV_active\nCCO,0\nCCN,\n,1\n")
     with pytest.raises(
         ValueError, match=r"2 rows have an empty smiles or HIV_active field, e.g. data rows \[1, 2\]"

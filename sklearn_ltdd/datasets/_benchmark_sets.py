@@ -78,6 +78,13 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     except (pd.errors.EmptyDataError, UnicodeDecodeError, EOFError, gzip.BadGzipFile, zlib.error) as error:
         raise ValueError(f"{path} cannot be read as a table ({type(error).__name__}: {error}); "
                          "is it complete, and the file it should be?") from error  # fmt: skip
+    if not isinstance(frame.index, pd.RangeIndex):
+        # pandas' answer to data lines one field longer than the header: their first cells become
+        # an index, and every cell moves one column left
+        raise ValueError(
+            f"{path} is malformed: its first data line (line 2) has more fields than the header "
+            "(a trailing delimiter on every line does this too); fix it."
+        )
     if frame.empty:
         raise ValueError(f"{path} holds no data rows (columns: {list(frame.columns)}).")
     # text labels with a stray space would be classes of their own, a blank label a class ' '
