@@ -173,6 +173,13 @@ def test_unmapped_reactions_without_a_mapper_are_a_clear_error():
         InvalidSmilesError, match="atom-map number 1 appears more than once among its products"
     ):
         SmilesGraphizer(reaction_mode="cgr").fit_transform(["[CH3:1][OH:2]>>[CH3:1][OH:1]"])
+    # a map pairing atoms of two elements would make a graph of one element turning into another
+    for reaction, pair in (
+        ("[CH3:1][Cl:2]>>[CH3:1][OH:2]", "2 pairs Cl among its reactants with O"),
+        ("[CH3:1][OH:2]>>[CH2:2]=[O:1]", "2 pairs O among its reactants with C"),
+    ):
+        with pytest.raises(InvalidSmilesError, match=f"map number {pair} among its products"):
+            SmilesGraphizer(reaction_mode="cgr").fit_transform([reaction])
     with pytest.raises(ValueError, match="reaction_mode='pair' does not build"):
         SmilesGraphizer(reaction_mode="pair", atom_mapper="rxnmapper").fit_transform([AMIDE])
 

@@ -132,12 +132,20 @@ def condense(
     product_side = [_element_only(codes) for codes in reactant_side]
     partner = {int(m): i for i, m in enumerate(reactant_maps) if m}
     node_of = []  # product atom → node
-    for codes, number in zip(atom_codes(products), product_maps.tolist(), strict=True):
+    for atom, codes, number in zip(
+        products.GetAtoms(), atom_codes(products), product_maps.tolist(), strict=True
+    ):
         node = partner.get(number) if number else None
         if node is None:  # only in the products
             node = len(reactant_side)
             reactant_side.append(_element_only(codes))
             product_side.append(codes)
+        elif (reactant := reactants.GetAtomWithIdx(node)).GetAtomicNum() != atom.GetAtomicNum():
+            # a wrong map would make a graph of one element turning into another
+            return (
+                f"atom-map number {number} pairs {reactant.GetSymbol()} among its reactants with "
+                f"{atom.GetSymbol()} among its products; a map pairs atoms of one element"
+            )
         else:
             product_side[node] = codes
         node_of.append(node)
