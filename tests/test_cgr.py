@@ -411,6 +411,25 @@ def test_a_mapper_answer_that_is_another_reaction_is_asked_again_then_refused(mo
             graphizer.set_params(errors="raise").fit_transform(plain)
 
 
+@pytest.mark.parametrize(
+    ("answer", "why"),
+    [
+        (lambda reactions: AMIDE, "a list of as many reaction SMILES as it is given \\(1\\), not str"),
+        (lambda reactions: [], "as it is given \\(1\\), not 0 items"),
+        (lambda reactions: [None] * len(reactions), "strings, not NoneType"),
+    ],
+)
+def test_a_mapper_answer_that_is_not_a_list_of_reactions_is_named(monkeypatch, answer, why):
+    # a string was read character by character ("it returned another reaction, '['"), [] failed
+    # with an IndexError
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    with pytest.raises(InvalidSmilesError, match=rf"row 0: .*failed on it: .*an atom mapper returns .*{why}"):
+        SmilesGraphizer(reaction_mode="cgr", atom_mapper=answer).fit_transform([strip_maps(AMIDE)])
+    as_array = lambda reactions: np.array([AMIDE] * len(reactions))  # noqa: E731
+    graphs = SmilesGraphizer(reaction_mode="cgr", atom_mapper=as_array).fit_transform([strip_maps(AMIDE)])
+    assert torch.equal(graphs[0].x, SmilesGraphizer(reaction_mode="cgr").fit_transform([AMIDE])[0].x)
+
+
 def test_a_reaction_rdkit_cannot_read_is_named_as_such_not_blamed_on_the_mapper(monkeypatch):
     monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
     mapper = DictMapper({"c1cccc1C>>CC": "[c:1]1[c:2][c:3][c:4][c:5]1[CH3:6]>>[CH3:6][CH3:5]"})

@@ -203,12 +203,26 @@ class _DiskCache:
                                    [(mapper, r, m) for r, m in maps.items()])  # fmt: skip
 
 
+def _answers(map_batch: Callable, reactions: list[str]) -> list[str]:
+    """The mapper's answers, refused unless they are a list of as many strings as questions (a
+    string or an array would otherwise be read item by item)."""
+    answers = map_batch(reactions)
+    listed = isinstance(answers, list | tuple) or (isinstance(answers, np.ndarray) and answers.ndim == 1)
+    if not listed or len(answers) != len(reactions):
+        what = f"{len(answers)} items" if listed else type(answers).__name__
+        raise TypeError(f"an atom mapper returns a list of as many reaction SMILES as it is given "
+                        f"({len(reactions)}), not {what}")  # fmt: skip
+    if kinds := {type(answer).__name__ for answer in answers if not isinstance(answer, str)}:
+        raise TypeError(f"an atom mapper returns reaction SMILES, strings, not {', '.join(sorted(kinds))}")
+    return list(answers)
+
+
 def _map_one_by_one(map_batch: Callable, reactions: list[str]) -> dict[str, str | Exception]:
     """Each reaction alone, so that one failure names its own reaction."""
     out: dict[str, str | Exception] = {}
     for reaction in reactions:
         try:
-            out[reaction] = map_batch([reaction])[0]
+            out[reaction] = _answers(map_batch, [reaction])[0]
         except Exception as error:  # the mapper's own errors vary (tokens, RDKit, shapes)
             out[reaction] = error
     return out
@@ -237,8 +251,8 @@ def _map_batch(map_batch: Callable, batch: list[str]) -> dict[str, str | Excepti
     """A batch's answers, checked; the reactions whose answer is refused, or all of them where the
     batch fails, are asked again one at a time (which also undoes answers in another order)."""
     try:
-        answers = {q: _checked(q, m) for q, m in zip(batch, map_batch(batch), strict=True)}
-    except Exception:  # the mapper's own errors, or not as many answers as questions
+        answers = {q: _checked(q, m) for q, m in zip(batch, _answers(map_batch, batch), strict=True)}
+    except Exception:  # the mapper's own errors, or answers that are not a list of reactions
         answers = {}
     again = [q for q in batch if not isinstance(answers.get(q), str)]
     answers.update((q, _checked(q, m)) for q, m in _map_one_by_one(map_batch, again).items())
