@@ -162,6 +162,19 @@ def test_a_boolean_is_not_taken_for_a_number(estimator, name):
         estimator(**{name: True}).fit(X[:20], Y[:20])
 
 
+def test_numpy_integers_fit_as_python_integers(assert_same_predictions):
+    """Grids are often NumPy arrays (np.arange, np.logspace(...).astype(int)): torch's batch
+    sampler took no np.int64 batch size."""
+    ints = {"hidden": 16, "n_layers": 2, "max_epochs": 13, "batch_size": 32, "early_stopping": 2}
+    fitted = [
+        LTDDClassifier(**{name: kind(value) for name, value in ints.items()}, random_state=0).fit(
+            X[:80], Y[:80]
+        )
+        for kind in (int, np.int64)
+    ]
+    assert_same_predictions(*(clf.predict_proba(X[80:100]) for clf in fitted))
+
+
 def _pickled_objects(obj) -> list:
     """Every object pickling ``obj`` writes, including inside skorch's torch.save'd attributes."""
     seen = []

@@ -452,6 +452,7 @@ class GraphClassifier(
         # skorch's own shuffling on the default path; a sampler where epochs resample or balance
         balances = any(phase.retrain_head for phase in phases.phases)
         sampler = TrainingSampler(train_y, visits, phases) if self._resample() or balances else None
+        batch_size = int(self.batch_size)  # torch takes no NumPy integer (a grid of np.arange)
         if valid is not None:
             # scored from the first epoch that trains the head, from skorch's validation pass; the
             # model kept and early stopping look only at the method's final phase
@@ -490,12 +491,12 @@ class GraphClassifier(
             optimizer__param_groups=[("wide.*", {"lr": self.lr * WIDE_LR_FACTOR})],
             lr=self.lr,
             max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
+            batch_size=batch_size,
             iterator_valid__batch_size=inference_batch(self.device_),
             iterator_train__shuffle=sampler is None,
             iterator_train__sampler=sampler,
             # BatchNorm cannot train on a last batch of one graph
-            iterator_train__drop_last=len(visits) % self.batch_size == 1,
+            iterator_train__drop_last=len(visits) % batch_size == 1,
             iterator_train__collate_fn=collate_graphs,
             iterator_valid__collate_fn=collate_graphs,
             train_split=None if valid is None else predefined_split(valid),
