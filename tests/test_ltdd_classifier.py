@@ -300,8 +300,11 @@ def test_validation_data_is_a_checked_pair():
     with pytest.raises(InvalidSmilesError) as error:
         clf.fit(X_SMALL, Y_SMALL, validation_data=(["CCO", "C1CC"], ["low", "high"]))
     assert 1 in error.value.bad_rows and "in fit's validation_data" in error.value.__notes__[0]
-    with pytest.warns(UserWarning, match="validation_data holds only the class 'low': its balanced accuracy"):
+    with pytest.warns(
+        UserWarning, match="validation_data holds only the class 'low': its balanced accuracy"
+    ) as caught:
         clf.fit(X_SMALL, Y_SMALL, validation_data=(X_valid[:5], ["low"] * 5))
+    assert caught[0].filename == __file__  # the line that called fit
 
 
 def test_pipeline_with_graphizer_and_reaction_pairs():

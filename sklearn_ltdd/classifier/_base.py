@@ -692,7 +692,7 @@ class GraphClassifier(
                 "is that class's recall alone, which then chooses the epochs kept (and the decision's "
                 "τ); give a validation set with samples of several classes.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=5,  # the caller of fit, past sklearn's _fit_context
             )
         return graphs, self._encoder.transform(valid_y)
 
