@@ -38,6 +38,7 @@ def test_hiv_csv_reports_invalid_and_duplicate_rows_and_keeps_them(tmp_path):
         data = load_hiv(data_home=tmp_path)
     messages = " ".join(str(w.message) for w in record)
     assert "1 of 5 rows cannot be parsed (rows [2])" in messages and "rows [3]" in messages
+    assert {w.filename for w in record} == {__file__}  # the line that called the loader
     assert data.data.tolist() == ["CCO", "c1ccccc1", "C1CC", "CCO", "CCN"]  # nothing dropped
     assert data.target.tolist() == [0, 1, 0, 0, 1]
     assert list(data.invalid) == [2] and data.duplicates.tolist() == [3]

@@ -133,8 +133,9 @@ def test_pyarrow_labels_score_as_lists_do():
 
 def test_class_only_in_predictions_is_left_out_with_a_warning():
     # class 2 never occurs in y_true: averaged over classes 0 and 1, like sklearn's BA
-    with pytest.warns(UserWarning, match=r"classes \[2\] are not in y_true"):
+    with pytest.warns(UserWarning, match=r"classes \[2\] are not in y_true") as caught:
         bf1 = balanced_f1_score([0, 0, 1, 1], [0, 2, 1, 1])
+    assert caught[0].filename == __file__  # the caller's line, not the package's
     # class 0: recall 0.5, precision 0.5/0.5 = 1 -> F1 2/3; class 1: recall 1, precision 1 -> 1
     assert bf1 == pytest.approx((2 / 3 + 1) / 2)
     with pytest.warns(UserWarning, match="not in y_true"):

@@ -5,7 +5,6 @@ loss it trains with, its phases, and the callbacks that only it needs."""
 from __future__ import annotations
 
 import inspect
-import warnings
 from abc import ABCMeta, abstractmethod
 from collections.abc import Callable, Iterator
 from numbers import Integral, Real
@@ -25,6 +24,7 @@ from tqdm.auto import tqdm
 from .._compat import Interval, StrOptions, _fit_context, from_arrow
 from .._labels import check_no_missing_labels
 from .._sample_weight import check_sample_weight
+from .._warnings import warn
 from ..featurize import (
     GraphStore,
     GraphStorePair,
@@ -687,12 +687,11 @@ class GraphClassifier(
             raise ValueError(f"validation_data: {error}") from error
         present = np.unique(valid_y)
         if len(present) < 2:  # one class's recall would choose the epochs kept and τ
-            warnings.warn(
+            warn(
                 f"validation_data holds only the class {present.tolist()[0]!r}: its balanced accuracy "
                 "is that class's recall alone, which then chooses the epochs kept (and the decision's "
                 "τ); give a validation set with samples of several classes.",
                 UserWarning,
-                stacklevel=5,  # the caller of fit, past sklearn's _fit_context
             )
         return graphs, self._encoder.transform(valid_y)
 

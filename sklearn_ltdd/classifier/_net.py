@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import sys
-import warnings
 
 import torch
 import torch.nn.functional as F
@@ -23,6 +22,7 @@ from skorch.callbacks import LRScheduler, PrintLog
 from skorch.dataset import get_len
 from skorch.utils import Ansi, to_tensor
 
+from .._warnings import warn
 from ..nn.losses import balanced_cross_entropy, weighted_mean
 
 __all__ = ["INFERENCE_BATCH", "EpochLRScheduler", "LTDDNet", "inference_batch", "softmax"]
@@ -108,10 +108,9 @@ class LTDDNet(NeuralNet):
             advice = f"lower lr (lr={self.lr:g}) to train on"
             if (kept := dict(self.callbacks_).get("kept")) is not None:
                 kept.keep_best_only()
-            warnings.warn(
+            warn(
                 f"{message}; training stops here and keeps the model from its best epoch so far ({advice}).",
                 RuntimeWarning,
-                stacklevel=2,
             )
             raise KeyboardInterrupt  # skorch's way to end training early
         raise ValueError(f"{message}; lower lr (lr={self.lr:g}).")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import os
-import warnings
 import zlib
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pandas as pd
 from rdkit import Chem
 from sklearn.utils import Bunch
 
+from .._warnings import warn
 from ..featurize._graph_features import parse_row
 from ..featurize._smiles import parse_rows
 from ._fetch import RemoteFile, fetch_file
@@ -125,18 +125,16 @@ def _report(
         pass
     duplicated = np.flatnonzero(pd.Series(smiles).duplicated().to_numpy())
     if invalid:
-        warnings.warn(
+        warn(
             f"{path.name}: {len(invalid)} of {len(smiles)} rows cannot be parsed "
             f"(rows {sorted(invalid)[:10]}); they are kept and listed in the Bunch's `invalid`.",
             UserWarning,
-            stacklevel=3,
         )
     if len(duplicated):
-        warnings.warn(
+        warn(
             f"{path.name}: {len(duplicated)} rows repeat an earlier row's SMILES "
             f"(rows {duplicated[:10].tolist()}); they are kept and listed in the Bunch's `duplicates`.",
             UserWarning,
-            stacklevel=3,
         )
     return invalid, duplicated
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.error import URLError
 
 from sklearn.datasets import fetch_file as _sklearn_fetch_file
+
+from .._warnings import warn
 
 __all__ = ["RemoteFile", "fetch_file", "get_data_home", "sha256_of"]
 
@@ -94,9 +95,8 @@ def fetch_file(
             f"{target} (data_home= or $SKLEARN_LTDD_DATA choose the folder)."
         ) from error
     if remote.sha256 is None:
-        warnings.warn(
+        warn(
             f"{remote.filename} has no published checksum; downloaded file sha256={sha256_of(path)}.",
             UserWarning,
-            stacklevel=2,
         )
     return Path(path)

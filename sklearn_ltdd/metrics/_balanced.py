@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from .._labels import check_no_missing_labels
 from .._sample_weight import check_sample_weight
+from .._warnings import warn
 
 __all__ = [
     "balanced_accuracy_score",
@@ -121,11 +122,10 @@ def _mean_over_present(scores: dict[str, np.ndarray], key: str) -> float:
     present = scores["present"]
     if not present.all():
         missing = scores["labels"][~present].tolist()
-        warnings.warn(
+        warn(
             f"classes {missing} are not in y_true (or all their samples weigh 0); they are left out of "
             "the average (predictions into them still count as errors for the true classes).",
             UserWarning,
-            stacklevel=3,
         )
     return float(scores[key][present].mean())
 

@@ -1,0 +1,24 @@
+"""Warnings attributed to the user's line, however deep in this package they are raised."""
+
+import sys
+import warnings
+from importlib.util import find_spec
+from pathlib import Path
+
+#: frames in these folders are passed over: this package, and the libraries that call into it
+#: (sklearn's fit wrapper and scorers, skorch's training loop); found without importing them,
+#: since the metrics import no torch
+_LIBRARIES = tuple(
+    str(Path(spec.origin).parent) + "/"
+    for spec in (find_spec("sklearn_ltdd"), find_spec("sklearn"), find_spec("skorch"))
+    if spec is not None and spec.origin is not None
+)
+
+
+def warn(message: str, category: type[Warning] = UserWarning) -> None:
+    """:func:`warnings.warn`, attributed to the first frame outside this package and the libraries
+    that call it: a fixed ``stacklevel`` points into the package wherever its call path differs."""
+    frame, level = sys._getframe(1), 2  # stacklevel 2: the frame that called this function
+    while frame is not None and frame.f_code.co_filename.startswith(_LIBRARIES):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
