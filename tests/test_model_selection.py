@@ -148,3 +148,12 @@ def test_the_random_split_rounds_each_class_as_documented():
         y = np.array([0] * 100 + [1] * n)
         _, valid, test = imdrug_split(y, "random", random_state=0)
         assert ((y[valid] == 1).sum(), (y[test] == 1).sum()) == (n_valid, n_test)
+
+
+@given(st.lists(st.integers(1, 12), min_size=2, max_size=6), st.floats(0.05, 0.9), st.integers(0, 10))
+def test_every_class_keeps_a_training_sample_whatever_the_fractions(sizes, train_fraction, seed):
+    """(0.5, 0.25, 0.25) sent a class of one to test alone: Python rounds 0.5 to 0."""
+    rest = (1 - train_fraction) / 2
+    y = labels([40, *sizes])  # a head class, so that no part is empty
+    train, valid, test = imdrug_split(y, "random", fractions=(train_fraction, rest, rest), random_state=seed)
+    assert set(y[train]) == set(y) and len(train) + len(valid) + len(test) == len(y)

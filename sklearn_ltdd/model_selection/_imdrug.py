@@ -27,9 +27,10 @@ def _check_fractions(fractions: Sequence[float]) -> np.ndarray:
 
 
 def _cut(indices: np.ndarray, fractions: np.ndarray) -> list[np.ndarray]:
-    """Cut a shuffled index array into three consecutive parts of the given fractions."""
+    """Cut a shuffled index array into three consecutive parts of the given fractions; train gets
+    at least one (Python rounds 0.5 to 0: a class of one would go to test alone)."""
     n = len(indices)
-    n_train = round(fractions[0] * n)
+    n_train = max(round(fractions[0] * n), min(n, 1))
     n_valid = round(fractions[1] * n)
     return np.split(indices, [n_train, n_train + n_valid])
 
@@ -59,8 +60,9 @@ def imdrug_split(
     """Train / validation / test indices as ImDrug makes them.
 
     ``random``: each class is shuffled and cut 70/10/20, so every part keeps the imbalance
-    (the cuts are rounded per class: with the default fractions, a class of five samples or
-    fewer has none in validation, and a class of one none in test).
+    (the cuts are rounded per class, and train gets at least one sample of each class: with the
+    default fractions, a class of five samples or fewer has none in validation, and a class of
+    one none in test).
     ``standard``: all rows are shuffled and cut 70/10/20 regardless of class; validation and
     test are then each subsampled without replacement to the count of their own rarest class,
     so both are balanced while train stays long-tailed. Rows dropped by the balancing are not
