@@ -422,6 +422,9 @@ def test_the_screen_command(model, library, tmp_path, capsys):
     listing = pd.read_csv(tmp_path / "strict.csv.invalid.csv")
     assert stop.value.code == 1 and listing["row"].tolist() == sorted(BAD)
     assert "All 4 bad rows are listed in" in capsys.readouterr().err
+    # once the file is scored (here with the bad rows marked), the earlier run's list goes
+    screen_command([*args[:2], str(tmp_path / "strict.csv"), "--quiet", "--errors", "nan"])
+    assert not (tmp_path / "strict.csv.invalid.csv").exists() and "removed" in capsys.readouterr().out
 
 
 def test_a_frame_names_bad_rows_by_its_labels_or_by_position_where_labels_repeat(model):

@@ -7,7 +7,7 @@ Example::
 The model is a fitted LTDDClassifier or BaselineClassifier saved with ``joblib.dump``; loading
 runs code from the file, so load only models you trust. Run the same command again to resume an
 interrupted screen. Bad rows (``--errors raise``) are all listed in
-``<destination>.invalid.csv``.
+``<destination>.invalid.csv``, which a later run that scores the file removes.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     start = time.perf_counter()
+    listing = Path(args.destination).with_name(Path(args.destination).name + ".invalid.csv")
     try:
         model = joblib.load(args.model)
     except Exception as error:  # unpickling fails in as many ways as a file can be something else
@@ -57,7 +58,6 @@ def main(argv: Sequence[str] | None = None) -> None:
             chunk_rows=args.chunk_rows, n_jobs=args.n_jobs, progress=not args.quiet,
         )  # fmt: skip
     except InvalidSmilesError as error:  # the message shows ten rows; the file holds them all
-        listing = Path(args.destination).with_name(Path(args.destination).name + ".invalid.csv")
         rows = pd.DataFrame(
             [(row, value, reason) for row, (value, reason) in error.bad_rows.items()],
             columns=["row", "value", "reason"],
@@ -70,6 +70,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     except (OSError, ValueError, TypeError) as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")
     print(f"{n_rows} rows scored into {args.destination} in {time.perf_counter() - start:.0f} s")
+    if listing.is_file():  # an earlier run's list, of rows since fixed or now marked in the scores
+        listing.unlink()
+        print(f"removed {listing}, the bad rows of an earlier run")
 
 
 if __name__ == "__main__":
