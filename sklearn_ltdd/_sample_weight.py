@@ -23,11 +23,13 @@ def check_sample_weight(sample_weight: ArrayLike | None, n: int) -> np.ndarray |
         )
     if weights.shape[0] != n:
         raise ValueError(f"sample_weight has {weights.shape[0]} weights for {n} samples.")
-    weights = weights.astype(float)
+    given, weights = weights, weights.astype(float)
     bad = np.flatnonzero(~np.isfinite(weights) | (weights < 0))
     if bad.size:
+        value = given[bad[0]]  # as given: None, not the NaN it converts to
         raise ValueError(
-            f"sample_weight must be finite and non-negative; row {bad[0]} is {float(weights[bad[0]])}"
+            f"sample_weight must be finite and non-negative; row {bad[0]} is "
+            f"{value.item() if isinstance(value, np.generic) else value!r}"
             + (f" ({bad.size} such rows)." if bad.size > 1 else ".")
         )
     if not weights.any():

@@ -172,8 +172,10 @@ def test_sample_weight_equals_repetition(rows):
 
 def test_negative_or_missing_weights_are_refused():
     for metric in (balanced_accuracy_score, balanced_precision, balanced_f1_score):
-        with pytest.raises(ValueError, match=r"non-negative; row 1 is -1\.0"):
-            metric([0, 1, 1], [0, 1, 1], sample_weight=[1, -1, 1])
+        with pytest.raises(ValueError, match=r"non-negative; row 1 is -1\.5"):
+            metric([0, 1, 1], [0, 1, 1], sample_weight=[1, -1.5, 1])
+        with pytest.raises(ValueError, match=r"non-negative; row 2 is None\."):  # as given, not NaN
+            metric([0, 1, 1], [0, 1, 1], sample_weight=[1, 1, None])
         with pytest.raises(ValueError, match=r"row 0 is nan \(2 such rows\)"):
             metric([0, 1, 1], [0, 1, 1], sample_weight=[np.nan, 1, np.nan])
         with pytest.raises(ValueError, match="2 weights for 3 samples"):
