@@ -358,6 +358,15 @@ def test_missing_labels_are_named_whatever_holds_them(labels):
         LTDDClassifier(**FAST).fit(X_SMALL[:4], labels)
 
 
+@pytest.mark.parametrize(("dtype", "kind"), [("boolean", np.bool_), ("Int64", np.int64), ("UInt8", np.uint8)])
+def test_pandas_nullable_labels_come_back_as_their_type(dtype, kind):
+    """column_or_1d made floats of them: predict gave 1.0 for the label 1, 0.0 for False."""
+    values = (Y_SMALL == "high") if dtype == "boolean" else np.where(Y_SMALL == "high", 7, 3)
+    clf = LTDDClassifier(**FAST).fit(X_SMALL, pd.Series(values, dtype=dtype))
+    assert clf.classes_.dtype == kind and clf.predict(X_SMALL[:4]).dtype == kind
+    assert set(clf.classes_.tolist()) == set(values.tolist())
+
+
 def test_score_counts_an_unseen_label_as_a_wrong_prediction():
     clf = LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL)
     predicted = clf.predict(X_SMALL[:4])

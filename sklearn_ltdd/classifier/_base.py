@@ -267,6 +267,15 @@ class GraphClassifier(
                     f"y mixes strings and other labels (row {i}: {raw[i]!r}, row {j}: {raw[j]!r}); "
                     "give every label the same type, e.g. all strings."
                 )
+        # pandas' nullable "Int64" and "boolean" (no label is missing now): their numpy type, so that
+        # classes_ and predictions are integers and booleans, not the floats column_or_1d makes
+        numpy_dtype = getattr(getattr(y, "dtype", None), "numpy_dtype", None)
+        if (
+            hasattr(y, "to_numpy")
+            and not isinstance(y.dtype, np.dtype)
+            and getattr(numpy_dtype, "kind", "") in "biuf"
+        ):
+            y = y.to_numpy(dtype=numpy_dtype)
         y = column_or_1d(y, warn=False)
         if n is not None and y.shape[0] != n:
             raise ValueError(f"X has {n} samples but y has {y.shape[0]} labels.")
