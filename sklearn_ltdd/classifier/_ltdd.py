@@ -75,10 +75,13 @@ class LTDDClassifier(GraphClassifier):
     contrast : SubclusterContrast or None, default=None
         The views and the contrastive losses' temperatures and weights (τ, τ1, τ2, β, p);
         None is ``SubclusterContrast()``. Reachable as ``contrast__beta`` and so on in
-        ``set_params`` and ``GridSearchCV`` once an instance is given.
+        ``set_params`` and ``GridSearchCV`` (while it is None, on a default instance).
+        ``set_params`` changes the instance in place, as for scikit-learn's nested estimators:
+        two classifiers given one instance share its changes (``clone`` copies it).
     schedule : SubclusterSchedule or None, default=None
         The warm-up, the re-clustering and re-weighting (T0, K, δ, the weighting of Table 4)
-        and the reference code's resampling; None is ``SubclusterSchedule()``.
+        and the reference code's resampling; None is ``SubclusterSchedule()``. Reachable as
+        ``schedule__warmup_epochs`` and so on, as ``contrast``.
     {shared parameters}
 
     Attributes
