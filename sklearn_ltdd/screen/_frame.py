@@ -197,7 +197,10 @@ def _raise_if_bad(bad: dict, index: pd.Index, model: GraphClassifier) -> None:
         raise error
     # named by the frame's labels, not by position (tolist: Python values, not np.int64(3))
     labels = index[list(bad)].tolist()
-    raise model._invalid_input_error(dict(zip(labels, bad.values(), strict=True)), SCREEN_ADVICE)
+    error = model._invalid_input_error(dict(zip(labels, bad.values(), strict=True)), SCREEN_ADVICE)
+    if not isinstance(index, pd.RangeIndex):  # a file's row numbers, or positions, need no note
+        error.add_note("(rows by the frame's index labels, not by position)")
+    raise error
 
 
 def scores_of(
