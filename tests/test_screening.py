@@ -460,6 +460,15 @@ def test_the_screen_command_says_what_it_cannot_do(model, library, tmp_path, cap
     with pytest.raises(SystemExit) as stop:
         screen_command([*args, "--quiet"])
     assert stop.value.code == 2 and f"{tmp_path / 'no'} is not a folder" in capsys.readouterr().err
+    # another screen's Parquet output (a directory of parts) as the source
+    (tmp_path / "scores.parquet").mkdir()
+    args[1:] = [str(tmp_path / "scores.parquet"), str(tmp_path / "again.csv")]
+    with pytest.raises(SystemExit) as stop:
+        screen_command([*args, "--quiet"])
+    assert (
+        stop.value.code == 2
+        and "scores.parquet is a directory; screen_file reads one file" in capsys.readouterr().err
+    )
 
 
 def test_a_model_loaded_where_a_gpu_is_moves_to_it_with_device_auto(model, monkeypatch):

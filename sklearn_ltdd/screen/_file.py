@@ -374,6 +374,12 @@ def screen_file(
     source, destination = Path(source), Path(destination)
     if destination.suffix.lower() not in (".csv", ".parquet"):
         raise ValueError(f"the destination must end in .csv or .parquet, got {destination.name!r}.")
+    if source.is_dir():  # a Parquet screen's output, say
+        raise ValueError(
+            f"{source} is a directory; screen_file reads one file. For a directory of Parquet parts "
+            "(another screen's output), write them as one file first: "
+            f"pd.read_parquet({str(source)!r}).to_parquet('library.parquet')."
+        )
     columns = _columns(source)
     # one column whose name holds a separator: most likely not a comma-separated file
     other_separator = not _is_parquet(source) and len(columns) == 1 and any(c in columns[0] for c in "\t ;|")
