@@ -1,16 +1,16 @@
 """Warnings attributed to the user's line, however deep in this package they are raised."""
 
+import os
 import sys
 import warnings
 from importlib.util import find_spec
-from pathlib import Path
 
 #: frames in these folders are passed over: this package, and the libraries that call into it
-#: (sklearn's fit wrapper and scorers, skorch's training loop); found without importing them,
-#: since the metrics import no torch
+#: (sklearn's fit wrapper and scorers, joblib's loop under sklearn's model selection, skorch's
+#: training loop); found without importing them, since the metrics import no torch
 _LIBRARIES = tuple(
-    str(Path(spec.origin).parent) + "/"
-    for spec in (find_spec("sklearn_ltdd"), find_spec("sklearn"), find_spec("skorch"))
+    os.path.join(os.path.dirname(spec.origin), "")  # with the system's separator at the end
+    for spec in map(find_spec, ("sklearn_ltdd", "sklearn", "joblib", "skorch"))
     if spec is not None and spec.origin is not None
 )
 

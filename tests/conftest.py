@@ -12,16 +12,11 @@ settings.register_profile("default", deadline=None, max_examples=60)
 settings.load_profile("default")
 
 
-def _cores() -> int:
-    """The cores this process may use: joblib counts its affinity mask and a container's CPU quota."""
-    return cpu_count()
-
-
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """``-n auto``: a worker per core allowed (xdist itself would count the host's physical cores,
-    whatever the affinity mask or the container's quota)."""
-    return _cores()
+    whatever the affinity mask or the container's quota; joblib counts both)."""
+    return cpu_count()
 
 
 def _share_the_cores_among_xdist_workers() -> None:
@@ -31,7 +26,7 @@ def _share_the_cores_among_xdist_workers() -> None:
     workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
     if workers is None:
         return
-    threads = max(1, _cores() // int(workers))
+    threads = max(1, cpu_count() // int(workers))
     os.environ["OMP_NUM_THREADS"] = str(threads)
     torch.set_num_threads(threads)
     threadpool_limits(threads)

@@ -9,6 +9,7 @@ import sys
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from hypothesis import given
@@ -425,9 +426,11 @@ def test_a_mapper_answer_that_is_not_a_list_of_reactions_is_named(monkeypatch, a
     monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
     with pytest.raises(InvalidSmilesError, match=rf"row 0: .*failed on it: .*an atom mapper returns .*{why}"):
         SmilesGraphizer(reaction_mode="cgr", atom_mapper=answer).fit_transform([strip_maps(AMIDE)])
-    as_array = lambda reactions: np.array([AMIDE] * len(reactions))  # noqa: E731
-    graphs = SmilesGraphizer(reaction_mode="cgr", atom_mapper=as_array).fit_transform([strip_maps(AMIDE)])
-    assert torch.equal(graphs[0].x, SmilesGraphizer(reaction_mode="cgr").fit_transform([AMIDE])[0].x)
+    expected = SmilesGraphizer(reaction_mode="cgr").fit_transform([AMIDE])[0].x
+    for sequence in (np.array, pd.Series, tuple):  # any one-dimensional sequence of strings
+        mapper = lambda reactions, sequence=sequence: sequence([AMIDE] * len(reactions))  # noqa: E731
+        graphs = SmilesGraphizer(reaction_mode="cgr", atom_mapper=mapper).fit_transform([strip_maps(AMIDE)])
+        assert torch.equal(graphs[0].x, expected)
 
 
 def test_a_reaction_rdkit_cannot_read_is_named_as_such_not_blamed_on_the_mapper(monkeypatch):

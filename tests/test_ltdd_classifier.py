@@ -362,9 +362,10 @@ def test_missing_labels_are_named_whatever_holds_them(labels):
 def test_pandas_nullable_labels_come_back_as_their_type(dtype, kind):
     """column_or_1d made floats of them: predict gave 1.0 for the label 1, 0.0 for False."""
     values = (Y_SMALL == "high") if dtype == "boolean" else np.where(Y_SMALL == "high", 7, 3)
-    clf = LTDDClassifier(**FAST).fit(X_SMALL, pd.Series(values, dtype=dtype))
-    assert clf.classes_.dtype == kind and clf.predict(X_SMALL[:4]).dtype == kind
-    assert set(clf.classes_.tolist()) == set(values.tolist())
+    for labels in (pd.Series(values, dtype=dtype), pd.DataFrame({"y": values}, dtype=dtype)):  # a column too
+        clf = LTDDClassifier(**FAST).fit(X_SMALL, labels)
+        assert clf.classes_.dtype == kind and clf.predict(X_SMALL[:4]).dtype == kind
+        assert set(clf.classes_.tolist()) == set(values.tolist())
 
 
 def test_score_counts_an_unseen_label_as_a_wrong_prediction():

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sklearn.dummy import DummyClassifier
+from sklearn.metrics import make_scorer
 from sklearn.model_selection import cross_val_score
 
 from sklearn_ltdd.metrics import (
@@ -140,6 +141,12 @@ def test_class_only_in_predictions_is_left_out_with_a_warning():
     assert bf1 == pytest.approx((2 / 3 + 1) / 2)
     with pytest.warns(UserWarning, match="not in y_true"):
         assert balanced_accuracy_score([0, 0, 1, 1], [0, 2, 1, 1]) == pytest.approx(0.75)
+    # through sklearn's model selection (its scorer, joblib's loop), still the caller's line
+    y, cv = np.array([0, 0, 1, 1, 2, 2]), [(np.arange(6), np.arange(4))]  # class 2 only in train
+    model = DummyClassifier(strategy="constant", constant=2)
+    with pytest.warns(UserWarning, match="not in y_true") as caught:
+        cross_val_score(model, np.zeros((6, 1)), y, cv=cv, scoring=make_scorer(balanced_f1_score))
+    assert caught[0].filename == __file__
 
 
 def test_per_class_outputs_and_bad_arguments():

@@ -433,6 +433,9 @@ def test_a_frame_names_bad_rows_by_its_labels_or_by_position_where_labels_repeat
         score_frame(frame, model)
     assert list(error.value.bad_rows) == [20] and type(next(iter(error.value.bad_rows))) is int
     assert error.value.__notes__ == ["(rows by the frame's index labels, not by position)"]
+    with pytest.raises(InvalidSmilesError) as error:  # a slice of a default index: labels too
+        score_frame(pd.concat([frame] * 2, ignore_index=True).iloc[3:], model)
+    assert list(error.value.bad_rows) == [4] and "index labels" in error.value.__notes__[0]
     scores = score_frame(frame, model, errors="nan")
     assert scores.index.tolist() == [10, 20, 30] and scores["valid"].tolist() == [True, False, True]
     twice = pd.concat([frame, frame])  # labels 10, 20, 30, 10, 20, 30: both bad rows must be named

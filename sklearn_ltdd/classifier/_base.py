@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
 import torch
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
@@ -269,11 +270,13 @@ class GraphClassifier(
                 )
         # pandas' nullable "Int64" and "boolean" (no label is missing now): their numpy type, so that
         # classes_ and predictions are integers and booleans, not the floats column_or_1d makes
-        numpy_dtype = getattr(getattr(y, "dtype", None), "numpy_dtype", None)
+        if isinstance(y, pd.DataFrame) and y.shape[1] == 1:
+            y = y.iloc[:, 0]
+        dtype = getattr(y, "dtype", None)
+        numpy_dtype = getattr(dtype, "numpy_dtype", None)
         if (
-            hasattr(y, "to_numpy")
-            and not isinstance(y.dtype, np.dtype)
-            and getattr(numpy_dtype, "kind", "") in "biuf"
+            isinstance(dtype, pd.api.extensions.ExtensionDtype)
+            and getattr(numpy_dtype, "kind", "O") in "biuf"
         ):
             y = y.to_numpy(dtype=numpy_dtype)
         y = column_or_1d(y, warn=False)
@@ -700,7 +703,6 @@ class GraphClassifier(
                 f"validation_data holds only the class {present.tolist()[0]!r}: its balanced accuracy "
                 "is that class's recall alone, which then chooses the epochs kept (and the decision's "
                 "τ); give a validation set with samples of several classes.",
-                UserWarning,
             )
         return graphs, self._encoder.transform(valid_y)
 

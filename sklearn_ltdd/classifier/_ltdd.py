@@ -155,7 +155,7 @@ class LTDDClassifier(GraphClassifier):
     def set_params(self, **params) -> LTDDClassifier:
         """Set parameters, as sklearn's ``set_params``; ``schedule__weighting`` and the like also
         work while ``schedule`` (or ``contrast``) is None, on a default option object."""
-        self._refuse_moved(params)
+        self._refuse_moved(params)  # before a default option object is set up below
         for option, kind in _OPTIONS.items():
             if not any(name.startswith(f"{option}__") for name in params):
                 continue

@@ -96,7 +96,7 @@ class SubclusterSchedule(BaseEstimator):
         ``"subcluster"`` weights each sample by its own sub-cluster's distance to the nearest
         other class, which also acts on binary tasks where class weights are uniform (it
         corrects separability, not the class prior), once a class has two sub-clusters or more:
-        with one sub-cluster per class (the larger class under twice the size unit U, e.g.
+        with two classes of one sub-cluster each (the larger under twice the size unit U, e.g.
         an imbalance under 2) both distances are the same number and it changes nothing.
     weight_formula : {"paper", "code"}, default="paper"
         Normalised inverse distances summed (paper) or averaged softmax(−d) (reference code).

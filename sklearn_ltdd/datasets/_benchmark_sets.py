@@ -12,6 +12,7 @@ import pandas as pd
 from rdkit import Chem
 from sklearn.utils import Bunch
 
+from .._csv import check_fields_match_header
 from .._warnings import warn
 from ..featurize._graph_features import parse_row
 from ..featurize._smiles import parse_rows
@@ -78,13 +79,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     except (pd.errors.EmptyDataError, UnicodeDecodeError, EOFError, gzip.BadGzipFile, zlib.error) as error:
         raise ValueError(f"{path} cannot be read as a table ({type(error).__name__}: {error}); "
                          "is it complete, and the file it should be?") from error  # fmt: skip
-    if not isinstance(frame.index, pd.RangeIndex):
-        # pandas' answer to data lines one field longer than the header: their first cells become
-        # an index, and every cell moves one column left
-        raise ValueError(
-            f"{path} is malformed: its first data line (line 2) has more fields than the header "
-            "(a trailing delimiter on every line does this too); fix it."
-        )
+    check_fields_match_header(frame, path)
     if frame.empty:
         raise ValueError(f"{path} holds no data rows (columns: {list(frame.columns)}).")
     # text labels with a stray space would be classes of their own, a blank label a class ' '
@@ -128,13 +123,11 @@ def _report(
         warn(
             f"{path.name}: {len(invalid)} of {len(smiles)} rows cannot be parsed "
             f"(rows {sorted(invalid)[:10]}); they are kept and listed in the Bunch's `invalid`.",
-            UserWarning,
         )
     if len(duplicated):
         warn(
             f"{path.name}: {len(duplicated)} rows repeat an earlier row's SMILES "
             f"(rows {duplicated[:10].tolist()}); they are kept and listed in the Bunch's `duplicates`.",
-            UserWarning,
         )
     return invalid, duplicated
 

@@ -97,6 +97,5 @@ def fetch_file(
     if remote.sha256 is None:
         warn(
             f"{remote.filename} has no published checksum; downloaded file sha256={sha256_of(path)}.",
-            UserWarning,
         )
     return Path(path)

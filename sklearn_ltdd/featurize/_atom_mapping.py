@@ -204,17 +204,18 @@ class _DiskCache:
 
 
 def _answers(map_batch: Callable, reactions: list[str]) -> list[str]:
-    """The mapper's answers, refused unless they are a list of as many strings as questions (a
-    string or an array would otherwise be read item by item)."""
+    """The mapper's answers, refused unless they are a sequence of as many strings as questions
+    (a string would otherwise be read character by character)."""
     answers = map_batch(reactions)
-    listed = isinstance(answers, list | tuple) or (isinstance(answers, np.ndarray) and answers.ndim == 1)
+    listed = not isinstance(answers, str | bytes) and np.ndim(answers) == 1
     if not listed or len(answers) != len(reactions):
         what = f"{len(answers)} items" if listed else type(answers).__name__
         raise TypeError(f"an atom mapper returns a list of as many reaction SMILES as it is given "
                         f"({len(reactions)}), not {what}")  # fmt: skip
+    answers = list(answers)
     if kinds := {type(answer).__name__ for answer in answers if not isinstance(answer, str)}:
         raise TypeError(f"an atom mapper returns reaction SMILES, strings, not {', '.join(sorted(kinds))}")
-    return list(answers)
+    return answers
 
 
 def _map_one_by_one(map_batch: Callable, reactions: list[str]) -> dict[str, str | Exception]:

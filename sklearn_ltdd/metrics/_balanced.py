@@ -125,7 +125,6 @@ def _mean_over_present(scores: dict[str, np.ndarray], key: str) -> float:
         warn(
             f"classes {missing} are not in y_true (or all their samples weigh 0); they are left out of "
             "the average (predictions into them still count as errors for the true classes).",
-            UserWarning,
         )
     return float(scores[key][present].mean())
 

@@ -28,7 +28,7 @@ def _check_fractions(fractions: Sequence[float]) -> np.ndarray:
 
 def _cut(indices: np.ndarray, fractions: np.ndarray) -> list[np.ndarray]:
     """Cut a shuffled index array into three consecutive parts of the given fractions; train gets
-    at least one (Python rounds 0.5 to 0: a class of one would go to test alone)."""
+    at least one (round(f·n) can be 0 for a small class, which would then have no training sample)."""
     n = len(indices)
     n_train = max(round(fractions[0] * n), min(n, 1))
     n_valid = round(fractions[1] * n)

@@ -71,8 +71,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.exit(2, f"{parser.prog}: error: {error}\n")
     print(f"{n_rows} rows scored into {args.destination} in {time.perf_counter() - start:.0f} s")
     if listing.is_file():  # an earlier run's list, of rows since fixed or now marked in the scores
-        listing.unlink()
-        print(f"removed {listing}, the bad rows of an earlier run")
+        try:
+            listing.unlink()
+            print(f"removed {listing}, the bad rows of an earlier run")
+        except OSError as error:
+            print(f"{listing} lists the bad rows of an earlier run and could not be removed: {error}")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .._compat import check_n_jobs
+from .._csv import check_fields_match_header
 from ..classifier._base import GraphClassifier
 from ._frame import SCREEN_ADVICE, check_columns, check_errors, check_model, score_columns, scores_of
 
@@ -110,13 +111,7 @@ def _chunks(source: Path, columns: list[str], chunk_rows: int, skip: int) -> Ite
         start = 0
         try:
             for frame in batches:
-                if not isinstance(frame.index, pd.RangeIndex):
-                    # pandas' answer to a first data line longer than the header: its first cells
-                    # become an index, and every cell of every row moves one column left
-                    raise ValueError(
-                        f"{source} is not a well-formed CSV file: its first data line (line 2) has more "
-                        "fields than the header (a trailing comma on every line does this too); fix it."
-                    )
+                check_fields_match_header(frame, source)
                 frame.index = pd.RangeIndex(start, start + len(frame))
                 start += len(frame)
                 if start > skip:
@@ -377,8 +372,8 @@ def screen_file(
     if source.is_dir():  # a Parquet screen's output, say
         raise ValueError(
             f"{source} is a directory; screen_file reads one file. For a directory of Parquet parts "
-            "(another screen's output), write them as one file first: "
-            f"pd.read_parquet({str(source)!r}).to_parquet('library.parquet')."
+            "(another screen's output), write them into one file first (pyarrow.parquet.ParquetWriter, "
+            "part by part, keeps memory to one part)."
         )
     columns = _columns(source)
     # one column whose name holds a separator: most likely not a comma-separated file

@@ -184,11 +184,12 @@ def score_frame(
     keep = check_columns(list(frame.columns), smiles_column, keep, model, "the frame")
     if errors == "raise":
         smiles = frame[smiles_column].to_numpy(dtype=object)
-        _raise_if_bad(model._find_invalid(smiles), frame.index, model)
+        positions = frame.index.equals(pd.RangeIndex(len(frame)))
+        _raise_if_bad(model._find_invalid(smiles), frame.index, model, note_labels=not positions)
     return scores_of(frame, model, smiles_column, keep, errors)
 
 
-def _raise_if_bad(bad: dict, index: pd.Index, model: GraphClassifier) -> None:
+def _raise_if_bad(bad: dict, index: pd.Index, model: GraphClassifier, note_labels: bool = False) -> None:
     if not bad:
         return
     if not index.is_unique:  # labels would merge rows (e.g. after pd.concat): positions instead
@@ -198,7 +199,7 @@ def _raise_if_bad(bad: dict, index: pd.Index, model: GraphClassifier) -> None:
     # named by the frame's labels, not by position (tolist: Python values, not np.int64(3))
     labels = index[list(bad)].tolist()
     error = model._invalid_input_error(dict(zip(labels, bad.values(), strict=True)), SCREEN_ADVICE)
-    if not isinstance(index, pd.RangeIndex):  # a file's row numbers, or positions, need no note
+    if note_labels:  # (a file's chunks are indexed by row number: no note there)
         error.add_note("(rows by the frame's index labels, not by position)")
     raise error
 
