@@ -14,7 +14,13 @@ import pytest
 import torch
 from torch_geometric.nn import global_add_pool
 
-from sklearn_ltdd import BaselineClassifier, LTDDClassifier, SmilesGraphizer, SubclusterSchedule
+from sklearn_ltdd import (
+    BaselineClassifier,
+    GraphStorePair,
+    LTDDClassifier,
+    SmilesGraphizer,
+    SubclusterSchedule,
+)
 from sklearn_ltdd.classifier import BASELINE_LOSSES, _data
 from sklearn_ltdd.classifier._data import GraphDataset, collate_graphs
 from sklearn_ltdd.datasets import load_solubility
@@ -149,6 +155,29 @@ def test_a_fitted_model_pickles_no_tensor_outside_skorchs_device_mapping(params)
 def test_device_strings_are_checked_before_training(device):
     with pytest.raises(ValueError, match=r"'auto', 'cpu', 'cuda' or 'cuda:<index>'|CUDA is not available"):
         LTDDClassifier(**FAST, device=device).fit(X, Y)
+
+
+def test_the_device_is_checked_before_featurising(monkeypatch):
+    def featurise(self, X):
+        raise AssertionError("featurised first: a bad device cost the whole featurisation")
+
+    monkeypatch.setattr(LTDDClassifier, "_graphs", featurise)
+    with pytest.raises(ValueError, match="device='gpu' is not a device torch knows"):
+        LTDDClassifier(**FAST, device="gpu").fit(X, Y)
+
+
+@pytest.mark.parametrize("device", ["gpu", "cuda:x", "mps", *([] if torch.cuda.is_available() else ["cuda"])])
+def test_a_graph_store_names_a_device_it_cannot_go_to(device):
+    graphs = SmilesGraphizer().fit_transform(X[:4])
+    if device == "mps" and torch.backends.mps.is_available():
+        pytest.skip("this machine has MPS")
+    with pytest.raises(
+        ValueError, match=rf"device='{device}' (is not a device torch knows|was requested but)"
+    ):
+        graphs.to(device)
+    with pytest.raises(ValueError, match=rf"device='{device}'"):
+        GraphStorePair(graphs, graphs).to(device)
+    assert graphs.to("auto").device.type == ("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def test_a_cuda_index_beyond_the_machine_is_rejected():

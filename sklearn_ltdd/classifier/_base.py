@@ -336,6 +336,7 @@ class GraphClassifier(
                 "and no validation_data were given; set early_stopping=None to train all max_epochs, "
                 "or keep a hold-out (validation_fraction > 0, or fit(..., validation_data=(X, y)))."
             )
+        self.device_ = resolve_device(self.device)  # before featurising, which can take minutes
         self.graphizer_ = self._featurizer_of_params()
         graphs = self._graphs(X)
         y = self._check_labels(y, len(graphs))
@@ -363,7 +364,6 @@ class GraphClassifier(
         # first, as a sum of 1e307s overflows float64)
         weights = np.ones(len(codes)) if weights is None else weights / weights.max()
         weights /= weights.mean()
-        self.device_ = resolve_device(self.device)
         rng = check_random_state(self.random_state)
         seed = None if self.random_state is None else int(rng.randint(2**31 - 1))
 

@@ -7,34 +7,18 @@ from contextlib import contextmanager
 
 import torch
 
-__all__ = ["resolve_device", "seeded_torch"]
+from .._torch_device import DEVICES, check_device
 
-_DEVICES = "'auto', 'cpu', 'cuda' or 'cuda:<index>'"
+__all__ = ["resolve_device", "seeded_torch"]
 
 
 def resolve_device(device: str) -> str:
     """The device to train on, in torch's canonical spelling ('cpu', 'cuda', 'cuda:1')."""
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        parsed = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ValueError(f"device={device!r} is not a device torch knows; use {_DEVICES}.") from None
+    parsed = check_device(device)
     if parsed.type == "cpu":
         return "cpu"  # 'cpu:0' is the same device; skorch's device handling only knows 'cpu'
     if parsed.type != "cuda":
-        raise ValueError(f"device={device!r} is not supported; use {_DEVICES}.")
-    if not torch.cuda.is_available():
-        raise ValueError(
-            f"device={device!r} was requested but CUDA is not available (torch {torch.__version__}, "
-            "torch.cuda.is_available() is False); use device='auto' or 'cpu', "
-            "or install a CUDA build of torch."
-        )
-    if parsed.index is not None and parsed.index >= torch.cuda.device_count():
-        raise ValueError(
-            f"device={device!r} was requested but this machine has {torch.cuda.device_count()} CUDA "
-            f"device(s), numbered from 0."
-        )
+        raise ValueError(f"device={device!r} is not supported; use {DEVICES}.")
     return str(parsed)
 
 

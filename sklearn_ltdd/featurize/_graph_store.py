@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from torch_geometric.data import Batch, Data
 
+from .._torch_device import check_device
 from ._graph_features import FEATURE_SCHEMA
 
 __all__ = ["GraphRecipe", "GraphStore", "GraphStorePair", "check_graphs_match", "copy_to_device"]
@@ -363,8 +364,10 @@ class GraphStore:
         return out
 
     def to(self, device: str | torch.device) -> GraphStore:
-        """A copy of the store on ``device`` (the store itself when already there)."""
-        if torch.device(device) == self.device:
+        """A copy of the store on ``device`` (the store itself when already there); ``"auto"`` is
+        CUDA where available, as for the classifiers."""
+        device = check_device(device)
+        if device == self.device:
             return self
         return GraphStore(
             self.x.to(device),
@@ -453,6 +456,7 @@ class GraphStorePair:
         return (reactants, self.products._batch(index)[0]), on_device
 
     def to(self, device: str | torch.device) -> GraphStorePair:
+        """A copy of the pair on ``device``, as :meth:`GraphStore.to`."""
         return GraphStorePair(self.reactants.to(device), self.products.to(device))
 
     def __repr__(self) -> str:

@@ -1,0 +1,35 @@
+"""A device named by the user, checked where torch's own errors would not say what is wrong."""
+
+from __future__ import annotations
+
+import torch
+
+#: what the classifiers train on
+DEVICES = "'auto', 'cpu', 'cuda' or 'cuda:<index>'"
+
+
+def check_device(device: str | torch.device) -> torch.device:
+    """``device`` as torch's ('auto': CUDA where available, else the CPU), or a ValueError that
+    names it: not a device torch knows, or one this machine or this build of torch lacks."""
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device={device!r} is not a device torch knows; use {DEVICES}.") from None
+    if parsed.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} was requested but CUDA is not available (torch {torch.__version__}, "
+            "torch.cuda.is_available() is False); use device='auto' or 'cpu', "
+            "or install a CUDA build of torch."
+        )
+    if parsed.type == "cuda" and parsed.index is not None and parsed.index >= torch.cuda.device_count():
+        raise ValueError(
+            f"device={device!r} was requested but this machine has {torch.cuda.device_count()} CUDA "
+            f"device(s), numbered from 0."
+        )
+    if parsed.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(
+            f"device={device!r} was requested but this build of torch has no MPS; use {DEVICES}."
+        )
+    return parsed
