@@ -60,6 +60,19 @@ def test_embedding_one_scatter_per_class_plus_centres(models):
         plot_embedding(ltdd, X, Y, method="umap")
 
 
+def test_embedding_clusters_as_the_classifiers_schedule_does(models, monkeypatch):
+    from sklearn_ltdd.cluster import BalancedSubcluster
+
+    methods, fit = [], BalancedSubcluster.fit
+    monkeypatch.setattr(
+        BalancedSubcluster, "fit", lambda self, *a: methods.append(self.method) or fit(self, *a)
+    )
+    ltdd = models[0]
+    monkeypatch.setattr(ltdd, "schedule", SubclusterSchedule(cluster_method="kmeans"))
+    plot_embedding(ltdd, X, Y)
+    assert methods == ["kmeans"]
+
+
 def test_many_classes_get_distinct_colours_and_a_legend_beside_the_plot(models):
     ltdd, _ = models
     labels = np.array([f"T{i:02d}" for i in range(30)])[np.arange(len(X)) % 30]
@@ -69,9 +82,26 @@ def test_many_classes_get_distinct_colours_and_a_legend_beside_the_plot(models):
     assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1
 
 
-def test_no_model_to_plot_is_an_error():
+def test_class_sizes_may_come_as_counts_as_for_the_long_tail_report(models):
+    ltdd, ce = models
+    import pandas as pd
+
+    by_labels = plot_class_accuracy(ltdd, X, Y, Y)
+    for counts in (pd.Series(Y).value_counts(), dict(pd.Series(Y).value_counts())):
+        # the counts were read as labels: one point, at the class named by the largest count
+        ax = plot_class_accuracy(ltdd, X, Y, counts)
+        np.testing.assert_array_equal(ax.get_lines()[0].get_xydata(), by_labels.get_lines()[0].get_xydata())
+    with pytest.raises(ValueError, match=r"y_train's classes \['a', 'b'\] are none of model 'CE'"):
+        plot_class_accuracy({"CE": ce}, X, Y, ["a", "b"])
+
+
+def test_no_model_to_plot_is_an_error(models):
     with pytest.raises(ValueError, match="models is empty"):
         plot_class_accuracy({}, X, Y, Y)
+    with pytest.raises(TypeError, match="a dict of name → fitted classifier, not a list"):
+        plot_class_accuracy(list(models), X, Y, Y)
+    with pytest.raises(ValueError, match=f"X has {len(X)} rows but y has 10 labels"):
+        plot_embedding(models[0], X, Y[:10], subclusters=False)
 
 
 def test_weights_lines_per_class_and_subcluster_steps(models):
@@ -106,6 +136,11 @@ def test_unfitted_model_is_refused():
 
     with pytest.raises(NotFittedError):
         plot_training(LTDDClassifier())
+    # a fitted model of another kind is not "not fitted": it has no training history
+    from sklearn.linear_model import LogisticRegression
+
+    with pytest.raises(TypeError, match="a LogisticRegression has none"):
+        plot_training(LogisticRegression().fit([[0.0], [1.0]], [0, 1]))
 
 
 def test_a_pipeline_or_search_is_plotted_as_the_classifier_it_ends_in(models):

@@ -13,6 +13,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from ..metrics import per_class_balanced_scores
+from ..metrics._long_tail import _as_class_counts
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -58,8 +59,9 @@ def plot_class_accuracy(
     ----------
     models : fitted classifier or dict of name → fitted classifier
     X, y : test inputs and labels
-    y_train : array-like
-        Training labels, for the class sizes on the x axis (log scale).
+    y_train : array-like or mapping
+        Training labels, or ``{label: training count}`` (also as ``y_train.value_counts()``),
+        for the class sizes on the x axis (log scale), as :func:`~sklearn_ltdd.metrics.long_tail_report`.
     ax : matplotlib Axes, default=None
 
     Returns
@@ -75,13 +77,25 @@ def plot_class_accuracy(
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     if not isinstance(models, Mapping):
+        if not hasattr(models, "predict"):
+            raise TypeError(
+                f"models must be a fitted classifier or a dict of name → fitted classifier, not a "
+                f"{type(models).__name__}."
+            )
         models = {type(models).__name__: models}
     if not models:
         raise ValueError("models is empty; give a fitted classifier, or a dict of name → fitted classifier.")
-    classes, counts = np.unique(np.asarray(y_train), return_counts=True)
+    counts_of = _as_class_counts(y_train)
+    classes = np.array(sorted(counts_of))
+    counts = np.array([counts_of[label] for label in classes])
     order = np.argsort(counts)[::-1]
     markers = "os^Dv<>"
     for i, (name, model) in enumerate(models.items()):
+        if not set(classes.tolist()) & set(np.asarray(getattr(model, "classes_", classes)).tolist()):
+            raise ValueError(
+                f"y_train's classes {classes[:10].tolist()} are none of model {name!r}'s classes "
+                f"{np.asarray(model.classes_)[:10].tolist()}; give the training labels of the models."
+            )
         scores = per_class_balanced_scores(y, model.predict(X), labels=classes)
         # a class with no test sample has no accuracy to draw (its recall would read 0)
         shown = order[scores["present"][order]]
@@ -119,9 +133,9 @@ def plot_embedding(
     X, y : inputs and their labels
     method : {"pca", "tsne"}, default="pca"
     subclusters : bool, default=True
-        Split each class into the balanced sub-clusters LTDD trains with (the size unit of the
-        classifier's schedule; the default schedule's for a baseline) and mark their centres
-        with crosses.
+        Split each class into the sub-clusters LTDD trains with (the size unit and clustering
+        method of the classifier's schedule; the default schedule's for a baseline) and mark
+        their centres with crosses.
     random_state : int, default=0
     ax : matplotlib Axes, default=None
 
@@ -141,14 +155,20 @@ def plot_embedding(
     ax = _axes(ax)
     z = classifier.transform(X)
     y = np.asarray(y)
+    if len(y) != len(z):
+        raise ValueError(f"X has {len(z)} rows but y has {len(y)} labels.")
     classes = np.unique(y)
     points = z
     centres = np.empty((0, z.shape[1]))
     if subclusters:
         from ..classifier import SubclusterSchedule
 
-        size = (getattr(_classifier(classifier), "schedule", None) or SubclusterSchedule()).min_cluster_size
-        clusterer = BalancedSubcluster(min_cluster_size=size, random_state=random_state)
+        schedule = getattr(_classifier(classifier), "schedule", None) or SubclusterSchedule()
+        clusterer = BalancedSubcluster(
+            min_cluster_size=schedule.min_cluster_size,
+            method=schedule.cluster_method,
+            random_state=random_state,
+        )
         centres = clusterer.fit(z, y).cluster_centers_
         points = np.vstack([z, centres])
     if method == "pca":
@@ -199,6 +219,12 @@ def _classifier(model: object) -> object:
 
 
 def _history(classifier: object):
+    if not hasattr(classifier, "history_") and hasattr(classifier, "predict"):
+        check_is_fitted(classifier)  # an unfitted model is told so; a fitted one of another kind:
+        raise TypeError(
+            f"this plot reads the training history of an LTDDClassifier or BaselineClassifier; a "
+            f"{type(classifier).__name__} has none (no history_)."
+        )
     check_is_fitted(classifier, "history_")
     return classifier.history_
 
