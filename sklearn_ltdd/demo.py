@@ -15,8 +15,9 @@ prints balanced accuracy, balanced F1 and the head / middle / tail table on its 
 from __future__ import annotations
 
 import argparse
+import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -151,16 +152,38 @@ def run(
     return summary
 
 
+def _number(kind: type, low: float, high: float = math.inf, what: str = "") -> Callable[[str], object]:
+    """An argparse type: a number of ``kind`` in [low, high], or a usage error that says so."""
+
+    def parse(text: str) -> object:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high or value == math.inf:  # (NaN fails both)
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
+        return value
+
+    return parse
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m sklearn_ltdd.demo", description=__doc__.split("\n")[0])
     parser.add_argument(
         "--dataset", choices=DATASETS, default="templates", help="embedded data set (default templates)"
     )
     parser.add_argument(
-        "--imbalance-ratio", type=float, default=10.0, help="solubility: head/tail size ratio (default 10)"
-    )
-    parser.add_argument("--random-state", type=int, default=0, help="seed of the split and the models")
-    parser.add_argument("--epochs", type=int, default=100, help="training epochs of the GNNs (default 100)")
+        "--imbalance-ratio", type=_number(float, 1, what="a finite ratio of 1 or more"), default=10.0,
+        help="solubility: head/tail size ratio (default 10)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--random-state", type=_number(int, 0, 2**32 - 1, "a seed from 0 to 2**32 - 1"), default=0,
+        help="seed of the split and the models",
+    )  # fmt: skip
+    parser.add_argument(
+        "--epochs", type=_number(int, 1, what="a positive number of epochs"), default=100,
+        help="training epochs of the GNNs (default 100)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     run(args.dataset, args.imbalance_ratio, args.random_state, args.epochs)
 

@@ -60,6 +60,7 @@ def test_tune_threshold_maximises_validation_balanced_accuracy():
         (["--methods", "ltdd", "--epochs", "20", "--warmup", "20"], r"\['ltdd'\] follow the paper's"),
         (["--methods", "defaults", "--epochs", "3"], r"\['defaults'\] follow the package's schedule"),
         (["--reaction-mode", "cgr"], "reaction_mode='cgr' applies to the reaction data sets"),
+        (["--device", "gpu"], "device='gpu' is not a device torch knows"),
     ],
 )
 def test_the_command_names_a_bad_value_before_any_work(given, message, tmp_path, capsys):
@@ -69,6 +70,13 @@ def test_the_command_names_a_bad_value_before_any_work(given, message, tmp_path,
     assert exit_.value.code == 2
     assert re.search(f"benchmark: error: {message}", capsys.readouterr().err)
     assert not out.exists()  # nothing loaded, featurised or written
+
+
+def test_what_only_the_run_finds_is_said_without_a_traceback(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--methods", "fp_lr", "--data-home", str(tmp_path / "none"), "--out", str(tmp_path / "bench")])
+    assert exit_.value.code == 2
+    assert re.search(r"benchmark: error: .*HIV.csv not found", capsys.readouterr().err)
 
 
 def test_benchmark_runs_resumes_and_writes_tables(tmp_path, capsys):

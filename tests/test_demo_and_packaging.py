@@ -1,3 +1,4 @@
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -24,6 +25,20 @@ def test_demo_prints_balanced_scores(capsys, dataset):
     ]
     # chance BA is 1/60 or 1/3: the fingerprint model must clearly learn something
     assert summary.loc["Morgan + logistic regression (balanced weights)", "BA"] > 0.5
+
+
+@pytest.mark.parametrize(
+    ("argument", "message"),
+    [(["--epochs", "0"], "'0' is not a positive number of epochs"),
+     (["--imbalance-ratio", "nan"], "'nan' is not a finite ratio of 1 or more"),
+     (["--imbalance-ratio", "inf"], "'inf' is not a finite ratio"),
+     (["--random-state", "-1"], "'-1' is not a seed from 0 to 2\\*\\*32 - 1")],
+)  # fmt: skip
+def test_the_demo_command_names_a_bad_argument_before_it_fits(argument, message, capsys, monkeypatch):
+    monkeypatch.setattr(demo, "run", lambda *args: pytest.fail("ran with a bad argument"))
+    with pytest.raises(SystemExit) as stop:
+        demo.main(argument)
+    assert stop.value.code == 2 and re.search(message, capsys.readouterr().err)
 
 
 def test_demo_splits_the_templates_by_class_and_seed():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..classifier._device import resolve_device
 from ..featurize._cgr import GRAPH_REACTION_MODES
 from ._run import METHODS, check_arguments, result_stem, run_benchmark
 
@@ -23,12 +24,15 @@ def main(argv: list[str] | None = None) -> None:
             "sbap",
             "solubility",
         ],
+        help="default hiv",
     )
     parser.add_argument("--split", default="standard", choices=["standard", "random"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2],
                         help="the seeds themselves (--seeds 3 is seed 3 alone); default 0 1 2")  # fmt: skip
     parser.add_argument("--methods", nargs="+", default=["ce", "cs", "bs", "ltdd", "fp_lr", "fp_hgb"],
-                        choices=METHODS)  # fmt: skip
+                        choices=METHODS, metavar="METHOD",
+                        help="default: the paper's table, ce cs bs ltdd fp_lr fp_hgb; 'defaults' is the "
+                             f"package's defaults; any of {', '.join(METHODS)}")  # fmt: skip
     parser.add_argument("--epochs", type=int, default=300, help="300 as in the paper; fewer on CPU")
     parser.add_argument(
         "--warmup", type=int, default=None, help="paper-protocol rows; default: epochs / 30, at least 1"
@@ -40,19 +44,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data-home", default=None, help="folder with hiv/, uspto50k/, sbap/")
     parser.add_argument("--download", action="store_true", help="fetch a missing data file first")
     parser.add_argument("--out", default="results/benchmark", help="where JSON lines and tables go")
-    parser.add_argument("--device", default="auto")
+    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:<index>")
     parser.add_argument("--n-jobs", type=int, default=1)
     parser.add_argument("--verbose", type=int, default=0, help="2 shows a progress bar per epoch")
     args = parser.parse_args(argv)
     try:  # a bad value is a usage error, named before anything is loaded or written
         check_arguments(args.dataset, args.seeds, args.methods, args.epochs, args.warmup,
                         args.update_every, args.reaction_mode, args.n_jobs)  # fmt: skip
+        resolve_device(args.device)
     except (TypeError, ValueError) as error:
         parser.error(str(error))
-    run_benchmark(args.dataset, split=args.split, seeds=args.seeds, methods=args.methods, epochs=args.epochs,
-                  warmup=args.warmup, update_every=args.update_every, reaction_mode=args.reaction_mode,
-                  data_home=args.data_home, download=args.download, out_dir=args.out, device=args.device,
-                  n_jobs=args.n_jobs, verbose=args.verbose)  # fmt: skip
+    try:  # what only the run finds (missing data, an --out of other settings): said, not a traceback
+        run_benchmark(args.dataset, split=args.split, seeds=args.seeds, methods=args.methods,
+                      epochs=args.epochs, warmup=args.warmup, update_every=args.update_every,
+                      reaction_mode=args.reaction_mode, data_home=args.data_home, download=args.download,
+                      out_dir=args.out, device=args.device, n_jobs=args.n_jobs,
+                      verbose=args.verbose)  # fmt: skip
+    except (OSError, ValueError) as error:
+        parser.exit(2, f"{parser.prog}: error: {error}\n")
     print((Path(args.out) / f"{result_stem(args.dataset, args.split, args.reaction_mode)}.md").read_text())
 
 
