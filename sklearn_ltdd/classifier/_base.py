@@ -437,7 +437,7 @@ class GraphClassifier(
 
     def _report(self) -> None:
         history = self.history_
-        line = f"{type(self).__name__}: {len(history)} epochs"
+        line = f"{type(self).__name__}: {len(history)} epoch{'s' if len(history) != 1 else ''}"
         if "valid_ba" in history[-1]:
             scores = np.array(history[:, "valid_ba"], dtype=float)
             kept = np.flatnonzero(history[:, "kept"])
