@@ -169,6 +169,15 @@ def test_edge_drop_probabilities_follow_degree():
     assert torch.allclose(edge_drop_probabilities(ring, 3, 0.1), torch.full((6,), 0.1))
 
 
+@given(st.integers(3, 400))
+def test_rings_of_any_size_drop_every_edge_at_the_base_rate(n):
+    """In float32 the mean of n equal logs can fall below their max (a 12-ring: by 6e-8): that
+    rounding was taken for a spread of degrees, and every edge got probability 0."""
+    nodes = torch.arange(n)
+    ring = torch.stack([torch.cat([nodes, (nodes + 1) % n]), torch.cat([(nodes + 1) % n, nodes])])
+    assert torch.allclose(edge_drop_probabilities(ring, n, 0.15), torch.full((2 * n,), 0.15))
+
+
 def test_drop_edges_statistics_on_real_molecules():
     graphs = SmilesGraphizer().fit_transform(["c1ccccc1CCN(C)C(=O)c1ccncc1"] * 200).batch()
     torch.manual_seed(0)

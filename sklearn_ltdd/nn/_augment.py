@@ -27,11 +27,14 @@ def edge_drop_weights(edge_index: torch.Tensor, n_nodes: int) -> torch.Tensor:
     """
     if edge_index.shape[1] == 0:
         return torch.zeros(0, device=edge_index.device)
-    deg = degree(edge_index[1], n_nodes)  # both directions are stored: in-degree = degree
-    s = torch.log(deg[edge_index[1]])
+    deg = degree(edge_index[1], n_nodes)[edge_index[1]]  # both directions are stored: in-degree = degree
+    s = torch.log(deg)
     spread = s.max() - s.mean()
+    # equal degrees are asked of the integer counts: in float32 the mean of equal logs can fall
+    # below their max (24 × log 2: by 6e-8), and a spread of rounding would give every weight 0;
     # a select, not an ``if``: branching on a device value would wait for the device
-    return torch.where(spread > 1e-12, (s.max() - s) / spread.clamp_min(1e-12), torch.ones_like(s))
+    equal = (deg == deg.max()).all()
+    return torch.where(equal, torch.ones_like(s), (s.max() - s) / spread.clamp_min(1e-12))
 
 
 def edge_drop_probabilities(edge_index: torch.Tensor, n_nodes: int, p: float) -> torch.Tensor:
