@@ -145,6 +145,19 @@ def test_two_classes_give_uniform_class_weights(formula):
     assert class_w[0] == pytest.approx(class_w[1])
 
 
+@pytest.mark.parametrize("formula", ["paper", "code"])
+def test_a_class_without_samples_weighs_nothing_and_moves_no_other_weight(formula):
+    """Its zero centroid was taken for a class at the origin: the distance of the others to it."""
+    rng = torch.Generator().manual_seed(0)
+    z = torch.nn.functional.normalize(torch.randn(20, 3, generator=rng, dtype=torch.float64), dim=1)
+    y = torch.tensor([0] * 14 + [1] * 6)
+    sub, sub_class = torch.tensor([0] * 7 + [1] * 7 + [2] * 6), torch.tensor([0, 0, 1])
+    both, _ = separability_weights(z, y, sub, sub_class, 2, formula=formula)
+    # the same samples, with an empty class 1 between them
+    with_empty, _ = separability_weights(z, y * 2, sub, sub_class * 2, 3, formula=formula)
+    np.testing.assert_allclose(with_empty, [both[0], 0.0, both[1]])
+
+
 def test_coincident_centroids_do_not_divide_by_zero():
     z = torch.tensor([[1.0], [1.0], [2.0]], dtype=torch.float64)
     class_w, _ = weights("both", "paper", z=z, n_classes=3)

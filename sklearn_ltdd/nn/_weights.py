@@ -21,10 +21,15 @@ def centroids(z: torch.Tensor, groups: torch.Tensor, n_groups: int) -> torch.Ten
     return scatter(z, groups, dim=0, dim_size=n_groups, reduce="mean")
 
 
-def class_distances(class_centres: torch.Tensor) -> torch.Tensor:
-    """d_min(c): distance from each class centroid to the nearest other class centroid."""
-    d = torch.cdist(class_centres, class_centres)
-    return d.fill_diagonal_(torch.inf).min(dim=1).values
+def class_distances(class_centres: torch.Tensor, present: torch.Tensor | None = None) -> torch.Tensor:
+    """d_min(c): distance from each class centroid to the nearest other class centroid; with
+    ``present`` (a mask), among the present classes only, and infinite for an absent class (whose
+    zero centroid would otherwise be taken for a class at the origin)."""
+    d = torch.cdist(class_centres, class_centres).fill_diagonal_(torch.inf)
+    if present is not None:
+        absent = ~present
+        d = d.masked_fill(absent.unsqueeze(0) | absent.unsqueeze(1), torch.inf)
+    return d.min(dim=1).values
 
 
 def subcluster_distances(sub_centres: torch.Tensor, sub_class: torch.Tensor) -> torch.Tensor:
@@ -67,7 +72,9 @@ def separability_weights(
     if weighting == "subcluster":
         w = normalised_inverse(sub_d)
         return torch.ones(n_classes, dtype=z.dtype, device=z.device), w / w.mean()
-    d_class = class_distances(centroids(z, y, n_classes))
+    # a class without samples weighs 0 (a scatter, not bincount, which waits for the device)
+    present = torch.zeros(n_classes, dtype=torch.bool, device=y.device).scatter_(0, y, True)
+    d_class = class_distances(centroids(z, y, n_classes), present)
     d_sub = torch.full((n_classes,), torch.inf, dtype=z.dtype, device=z.device).scatter_reduce(
         0, sub_class, sub_d, reduce="amin"
     )
