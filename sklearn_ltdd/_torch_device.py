@@ -29,7 +29,5 @@ def check_device(device: str | torch.device) -> torch.device:
             f"device(s), numbered from 0."
         )
     if parsed.type == "mps" and not torch.backends.mps.is_available():
-        raise ValueError(
-            f"device={device!r} was requested but this build of torch has no MPS; use {DEVICES}."
-        )
+        raise ValueError(f"device={device!r} was requested but MPS is not available here; use {DEVICES}.")
     return parsed

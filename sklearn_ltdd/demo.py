@@ -152,7 +152,7 @@ def run(
     return summary
 
 
-def _number(kind: type, low: float, high: float = math.inf, what: str = "") -> Callable[[str], object]:
+def _number(kind: type, low: float, high: float = math.inf, *, what: str) -> Callable[[str], object]:
     """An argparse type: a number of ``kind`` in [low, high], or a usage error that says so."""
 
     def parse(text: str) -> object:
@@ -177,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="solubility: head/tail size ratio (default 10)",
     )  # fmt: skip
     parser.add_argument(
-        "--random-state", type=_number(int, 0, 2**32 - 1, "a seed from 0 to 2**32 - 1"), default=0,
+        "--random-state", type=_number(int, 0, 2**32 - 1, what="a seed from 0 to 2**32 - 1"), default=0,
         help="seed of the split and the models",
     )  # fmt: skip
     parser.add_argument(

@@ -418,6 +418,8 @@ def test_a_mapper_answer_that_is_another_reaction_is_asked_again_then_refused(mo
         (lambda reactions: AMIDE, "a list of as many reaction SMILES as it is given \\(1\\), not str"),
         (lambda reactions: [], "as it is given \\(1\\), not 0 items"),
         (lambda reactions: [None] * len(reactions), "strings, not NoneType"),
+        (lambda reactions: [[r] for r in reactions], "strings, not list"),
+        (lambda reactions: [["a"], ["b", "c"]], "as it is given \\(1\\), not 2 items"),
     ],
 )
 def test_a_mapper_answer_that_is_not_a_list_of_reactions_is_named(monkeypatch, answer, why):

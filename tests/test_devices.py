@@ -157,6 +157,12 @@ def test_device_strings_are_checked_before_training(device):
         LTDDClassifier(**FAST, device=device).fit(X, Y)
 
 
+def test_a_device_the_classifiers_never_train_on_is_refused_as_such():
+    # not "MPS is not available here", which would suggest another machine could train on it
+    with pytest.raises(ValueError, match="device='mps' is not supported; use 'auto', 'cpu'"):
+        LTDDClassifier(**FAST, device="mps").fit(X, Y)
+
+
 def test_the_device_is_checked_before_featurising(monkeypatch):
     def featurise(self, X):
         raise AssertionError("featurised first: a bad device cost the whole featurisation")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..classifier._device import resolve_device
 from ..featurize._cgr import GRAPH_REACTION_MODES
-from ._run import METHODS, check_arguments, result_stem, run_benchmark
+from ._run import METHODS, MixedSettingsError, check_arguments, result_stem, run_benchmark
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -54,13 +54,15 @@ def main(argv: list[str] | None = None) -> None:
         resolve_device(args.device)
     except (TypeError, ValueError) as error:
         parser.error(str(error))
-    try:  # what only the run finds (missing data, an --out of other settings): said, not a traceback
+    # what only the run finds (missing data, an --out of other settings or that is a file): said,
+    # not a traceback; errors of training keep theirs
+    try:
         run_benchmark(args.dataset, split=args.split, seeds=args.seeds, methods=args.methods,
                       epochs=args.epochs, warmup=args.warmup, update_every=args.update_every,
                       reaction_mode=args.reaction_mode, data_home=args.data_home, download=args.download,
                       out_dir=args.out, device=args.device, n_jobs=args.n_jobs,
                       verbose=args.verbose)  # fmt: skip
-    except (OSError, ValueError) as error:
+    except (OSError, MixedSettingsError) as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")
     print((Path(args.out) / f"{result_stem(args.dataset, args.split, args.reaction_mode)}.md").read_text())
 

@@ -139,6 +139,10 @@ def _scores(y_true, y_pred, y_train, prefix: str) -> dict:
     return out
 
 
+class MixedSettingsError(ValueError):
+    """A results file holds a method's runs of other settings than those asked for."""
+
+
 class _Features:
     """Graphs and fingerprints of the whole data set, computed once and sliced per split."""
 
@@ -379,7 +383,7 @@ def _done(
             settings, wanted = str(recorded), str(asked)
             if kept != expected:
                 settings, wanted = f"{settings}, keeping {kept}", f"{wanted}, keeping {expected}"
-            raise ValueError(
+            raise MixedSettingsError(
                 f"{log} holds {method} runs of {epochs} epochs with {settings}, not {wanted}; write runs "
                 "of other settings to another folder (--out), so that one table does not mix them."
             )

@@ -14,12 +14,15 @@ __all__ = ["resolve_device", "seeded_torch"]
 
 def resolve_device(device: str) -> str:
     """The device to train on, in torch's canonical spelling ('cpu', 'cuda', 'cuda:1')."""
-    parsed = check_device(device)
-    if parsed.type == "cpu":
-        return "cpu"  # 'cpu:0' is the same device; skorch's device handling only knows 'cpu'
-    if parsed.type != "cuda":
+    try:  # a kind the classifiers never train on is refused as such, whatever this machine has
+        kind = torch.device(device).type if device != "auto" else "auto"
+    except (RuntimeError, TypeError):
+        kind = None  # not a device at all: check_device says so
+    if kind not in (None, "auto", "cpu", "cuda"):
         raise ValueError(f"device={device!r} is not supported; use {DEVICES}.")
-    return str(parsed)
+    parsed = check_device(device)
+    # 'cpu:0' is the same device; skorch's device handling only knows 'cpu'
+    return "cpu" if parsed.type == "cpu" else str(parsed)
 
 
 @contextmanager

@@ -18,7 +18,7 @@ import sqlite3
 import types
 import warnings
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import closing
 from functools import cache, partial
 from importlib.metadata import PackageNotFoundError, packages_distributions, version
@@ -207,7 +207,8 @@ def _answers(map_batch: Callable, reactions: list[str]) -> list[str]:
     """The mapper's answers, refused unless they are a sequence of as many strings as questions
     (a string would otherwise be read character by character)."""
     answers = map_batch(reactions)
-    listed = not isinstance(answers, str | bytes) and np.ndim(answers) == 1
+    listed = not isinstance(answers, str | bytes | Mapping) and hasattr(answers, "__len__")
+    listed = listed and getattr(answers, "ndim", 1) == 1  # (a list of lists: its items are named below)
     if not listed or len(answers) != len(reactions):
         what = f"{len(answers)} items" if listed else type(answers).__name__
         raise TypeError(f"an atom mapper returns a list of as many reaction SMILES as it is given "

@@ -63,6 +63,9 @@ def separability_weights(
     weighted by its own sub-cluster; this acts on binary tasks, where class weights are uniform).
     formula: ``"paper"`` — ω̂ = (1/d)/Σ(1/d), ω = ω̂ + ω̂'; ``"code"`` — ½(softmax(−d) + softmax(−d_sub)).
     Sub-cluster weights are ones unless weighting is ``"subcluster"``; they are scaled to mean 1.
+    A class without samples in ``y`` weighs 0 under the distance weightings (``"none"`` and
+    ``"subcluster"`` give every class 1); with fewer than two classes present, distances to
+    another class do not exist and those weights are NaN.
     """
     n_sub = len(sub_class)
     sub_weights = torch.ones(n_sub, dtype=z.dtype, device=z.device)

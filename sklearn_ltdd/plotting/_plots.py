@@ -153,10 +153,10 @@ def plot_embedding(
     if method not in ("pca", "tsne"):
         raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}.")
     ax = _axes(ax)
-    z = classifier.transform(X)
     y = np.asarray(y)
-    if len(y) != len(z):
-        raise ValueError(f"X has {len(z)} rows but y has {len(y)} labels.")
+    if len(y) != len(X):  # before the embedding, which can take minutes
+        raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels.")
+    z = classifier.transform(X)
     classes = np.unique(y)
     points = z
     centres = np.empty((0, z.shape[1]))
