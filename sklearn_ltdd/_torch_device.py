@@ -8,15 +8,18 @@ import torch
 DEVICES = "'auto', 'cpu', 'cuda' or 'cuda:<index>'"
 
 
-def check_device(device: str | torch.device) -> torch.device:
+def check_device(device: str | torch.device, kinds: tuple[str, ...] | None = None) -> torch.device:
     """``device`` as torch's ('auto': CUDA where available, else the CPU), or a ValueError that
-    names it: not a device torch knows, or one this machine or this build of torch lacks."""
+    names it: not a device torch knows, not one of ``kinds`` (None: any), or one this machine or
+    this build of torch lacks."""
     if isinstance(device, str) and device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
         parsed = torch.device(device)
     except (RuntimeError, TypeError):
         raise ValueError(f"device={device!r} is not a device torch knows; use {DEVICES}.") from None
+    if kinds is not None and parsed.type not in kinds:  # before availability: no machine would do
+        raise ValueError(f"device={device!r} is not supported; use {DEVICES}.")
     if parsed.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(
             f"device={device!r} was requested but CUDA is not available (torch {torch.__version__}, "

@@ -160,7 +160,7 @@ def _number(kind: type, low: float, high: float = math.inf, *, what: str) -> Cal
             value = kind(text)
         except ValueError:
             value = None
-        if value is None or not low <= value <= high or value == math.inf:  # (NaN fails both)
+        if value is None or not math.isfinite(value) or not low <= value <= high:
             raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
         return value
 

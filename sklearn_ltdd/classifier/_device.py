@@ -7,20 +7,14 @@ from contextlib import contextmanager
 
 import torch
 
-from .._torch_device import DEVICES, check_device
+from .._torch_device import check_device
 
 __all__ = ["resolve_device", "seeded_torch"]
 
 
 def resolve_device(device: str) -> str:
     """The device to train on, in torch's canonical spelling ('cpu', 'cuda', 'cuda:1')."""
-    try:  # a kind the classifiers never train on is refused as such, whatever this machine has
-        kind = torch.device(device).type if device != "auto" else "auto"
-    except (RuntimeError, TypeError):
-        kind = None  # not a device at all: check_device says so
-    if kind not in (None, "auto", "cpu", "cuda"):
-        raise ValueError(f"device={device!r} is not supported; use {DEVICES}.")
-    parsed = check_device(device)
+    parsed = check_device(device, kinds=("cpu", "cuda"))
     # 'cpu:0' is the same device; skorch's device handling only knows 'cpu'
     return "cpu" if parsed.type == "cpu" else str(parsed)
 
