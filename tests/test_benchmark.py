@@ -73,10 +73,17 @@ def test_the_command_names_a_bad_value_before_any_work(given, message, tmp_path,
 
 
 def test_what_only_the_run_finds_is_said_without_a_traceback(tmp_path, capsys):
+    out = tmp_path / "bench"
     with pytest.raises(SystemExit) as exit_:
-        main(["--methods", "fp_lr", "--data-home", str(tmp_path / "none"), "--out", str(tmp_path / "bench")])
+        main(["--methods", "fp_lr", "--data-home", str(tmp_path / "none"), "--out", str(out)])
     assert exit_.value.code == 2
     assert re.search(r"benchmark: error: .*HIV.csv not found", capsys.readouterr().err)
+    assert not out.exists()  # a run that found no data leaves no empty results folder behind
+    out.write_text("")
+    with pytest.raises(SystemExit) as exit_:
+        main(["--dataset", "solubility", "--methods", "fp_lr", "--out", str(out)])
+    assert exit_.value.code == 2
+    assert re.search(r"benchmark: error: out_dir '.*bench' is a file", capsys.readouterr().err)
 
 
 def test_benchmark_runs_resumes_and_writes_tables(tmp_path, capsys):

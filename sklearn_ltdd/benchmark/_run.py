@@ -297,11 +297,13 @@ def run_benchmark(
             "warmup": _paper_interval(epochs) if warmup is None else warmup,
             "update_every": _paper_interval(epochs) if update_every is None else update_every}  # fmt: skip
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"out_dir {str(out)!r} is a file; results go into a folder.")
     stem = result_stem(dataset, split, reaction_mode)
     log = out / f"{stem}.jsonl"
     done = _done(log, methods, seeds, epochs, args)
     smiles, y = _load(dataset, data_home, mapped=reaction_mode in CGR_MODES, download=download)
+    out.mkdir(parents=True, exist_ok=True)  # now that there is something to write (no empty folder)
     features = _Features(smiles, reaction_mode, n_jobs)
     binary = len(np.unique(y)) == 2
     for seed in seeds:
