@@ -165,7 +165,12 @@ def test_cross_validation_and_grid_search_in_parallel():
 def test_tiny_tail_classes_and_user_validation_set():
     y = np.array(["head"] * 40 + ["mid"] * 4 + ["one"])
     X = X_TRAIN[:45]
-    clf = LTDDClassifier(**FAST).fit(X, y)
+    # a class of one stays in training, out of the hold-out that chooses the epochs kept and τ: said
+    with pytest.warns(
+        UserWarning, match=r"no sample of 1 of the 3 classes \(\['one'\]\): each has a single"
+    ) as said:
+        clf = LTDDClassifier(**FAST).fit(X, y)
+    assert said[0].filename == __file__  # the user's line
     assert set(clf.predict(X)) <= set(y)
     train, valid = stratified_holdout(np.array([0] * 40 + [1] * 4 + [2]), 0.1, np.random.RandomState(0))
     assert np.bincount(np.array([0] * 40 + [1] * 4 + [2])[valid], minlength=3).tolist() == [4, 1, 0]

@@ -258,6 +258,23 @@ def test_missing_labels_are_named_by_row(metric):
         metric(["b", "a", "b"], ["a", np.nan, None])
 
 
+@pytest.mark.parametrize("metric", [balanced_accuracy_score, balanced_f1_score, balanced_precision])
+def test_labels_mixing_strings_and_numbers_are_named_not_converted(metric):
+    """A list [0, "a"] became ["0", "a"] through numpy (0 silently the label '0'); an object array
+    failed to sort with a bare TypeError."""
+    for y_true in ([0, "a", "a"], np.array([0, "a", "a"], dtype=object), pd.Series([0, "a", "a"])):
+        with pytest.raises(
+            ValueError, match=r"y_true mixes strings and other labels \(row 1: 'a', row 0: 0\)"
+        ):
+            metric(y_true, ["0", "0", "a"])
+    with pytest.raises(ValueError, match=r"y_pred mixes strings and other labels"):
+        metric(["0", "a"], ["a", 0])
+    with pytest.raises(ValueError, match=r"y_true mixes strings"):
+        long_tail_report([0, "a"], [0, 0], {0: 5, "a": 2})
+    with pytest.raises(ValueError, match=r"training labels mixes strings"):
+        long_tail_groups([0, "a", "a"])
+
+
 def test_long_tail_groups_name_missing_training_labels():
     for labels in (["a", "b", None], ["a", "b", np.nan]):  # np.asarray would make NaN the label 'nan'
         with pytest.raises(ValueError, match=r"training labels has 1 missing labels .* rows \[2\]"):

@@ -1,3 +1,6 @@
+import json
+import re
+
 import numpy as np
 import pytest
 import scipy.sparse
@@ -7,7 +10,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
 
 from sklearn_ltdd.model_selection import ImDrugSplit, imdrug_split
-from sklearn_ltdd.model_selection._imdrug import seed_list
+from sklearn_ltdd.model_selection._imdrug import _cut, seed_list
 
 class_sizes = st.lists(st.integers(10, 300), min_size=2, max_size=6)
 
@@ -157,3 +160,20 @@ def test_every_class_keeps_a_training_sample_whatever_the_fractions(sizes, train
     y = labels([40, *sizes])  # a head class, so that no part is empty
     train, valid, test = imdrug_split(y, "random", fractions=(train_fraction, rest, rest), random_state=seed)
     assert set(y[train]) == set(y) and len(train) + len(valid) + len(test) == len(y)
+
+
+@given(st.lists(st.integers(2, 6), min_size=1, max_size=4), st.integers(0, 200))
+def test_a_standard_split_has_every_class_in_every_part_or_names_the_one_missing(sizes, seed):
+    """A class of two went to validation and test alone: train lacked it, and nothing said so."""
+    y = labels([40, *sizes])
+    try:
+        parts = imdrug_split(y, "standard", random_state=seed)
+    except ValueError as error:
+        message = re.search(r"classes (\[[\d, ]+\]) have no sample in the (\w+) part", str(error))
+        missing, name = json.loads(message[1]), message[2]
+        rows = _cut(np.random.RandomState(seed).permutation(len(y)), np.array([0.7, 0.1, 0.2]))
+        part = dict(zip(("train", "validation", "test"), rows, strict=True))[name]
+        assert missing and not set(missing) & set(y[part])  # the classes named are those missing
+        return
+    for part in parts:
+        assert set(y[part]) == set(y)

@@ -23,7 +23,7 @@ from skorch.helper import predefined_split
 from tqdm.auto import tqdm
 
 from .._compat import Interval, StrOptions, _fit_context, from_arrow
-from .._labels import check_no_missing_labels
+from .._labels import check_labels_given
 from .._sample_weight import check_sample_weight
 from .._warnings import warn
 from ..featurize import (
@@ -259,15 +259,7 @@ class GraphClassifier(
         # missing values are found in the raw objects: numpy would turn a NaN among strings into 'nan'
         raw = np.asarray(y.to_numpy(dtype=object) if hasattr(y, "to_numpy") else y, dtype=object)
         if raw.ndim and raw.size:
-            check_no_missing_labels(raw, "y", "remove these samples or give them a label.")
-            # numpy would silently turn [1, "a"] into ["1", "a"]: labels must be of one kind
-            text = np.array([isinstance(v, str | bytes) for v in raw.reshape(raw.shape[0], -1)[:, 0]])
-            if text.any() and not text.all():
-                i, j = int(np.argmax(text)), int(np.argmin(text))
-                raise ValueError(
-                    f"y mixes strings and other labels (row {i}: {raw[i]!r}, row {j}: {raw[j]!r}); "
-                    "give every label the same type, e.g. all strings."
-                )
+            check_labels_given(raw, "y", "remove these samples or give them a label.")
         # pandas' nullable "Int64" and "boolean" (no label is missing now): their numpy type, so that
         # classes_ and predictions are integers and booleans, not the floats column_or_1d makes
         if isinstance(y, pd.DataFrame) and y.shape[1] == 1:
@@ -379,6 +371,7 @@ class GraphClassifier(
                     "early_stopping=None or pass validation_data."
                 )
             valid = GraphDataset(graphs[valid_idx], codes[valid_idx]) if len(valid_idx) else None
+            self._warn_of_classes_held_out_of_validation(codes[valid_idx])
         else:
             train_idx, valid = np.arange(len(codes)), None
         # the positions one epoch visits; the reference code's resampling tops every class up to the
@@ -705,6 +698,22 @@ class GraphClassifier(
                 "τ); give a validation set with samples of several classes.",
             )
         return graphs, self._encoder.transform(valid_y)
+
+    def _warn_of_classes_held_out_of_validation(self, valid_codes: np.ndarray) -> None:
+        """The internal hold-out has no sample of a class of one, which stays in training: that
+        class then has no say in the epochs kept and τ (nor, where the hold-out holds a single class,
+        has any class but that one)."""
+        absent = np.setdiff1d(np.arange(len(self.classes_)), valid_codes)
+        if not len(valid_codes) or not len(absent):
+            return
+        names = self.classes_[absent].tolist()
+        listed = f"{names[:5]}{f' and {len(names) - 5} more' if len(names) > 5 else ''}"
+        warn(
+            f"the validation hold-out has no sample of {len(absent)} of the {len(self.classes_)} classes "
+            f"({listed}): each has a single sample, which stays in training, so the epochs kept and "
+            "the decision's τ are chosen on the other classes alone; pass validation_data holding "
+            "every class, or give these classes more samples."
+        )
 
     def _check_known(self, y: np.ndarray) -> None:
         unknown = sorted(set(np.unique(y).tolist()) - set(self.classes_.tolist()), key=str)

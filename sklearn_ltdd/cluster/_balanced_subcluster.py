@@ -13,7 +13,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from .._compat import Interval, StrOptions, _fit_context
-from .._labels import check_no_missing_labels
+from .._labels import check_labels_given
 from ._spherical import balanced_cluster, kmeans_cluster
 
 __all__ = ["BalancedSubcluster", "subclusters_per_class"]
@@ -180,7 +180,7 @@ class BalancedSubcluster(
             classes, codes = np.array([None], dtype=object), np.zeros(n, dtype=np.int64)
             per_class = np.array([min(self.n_clusters, n)])
         else:
-            check_no_missing_labels(y, "y", "give every sample a class, or fit without y.")
+            check_labels_given(y, "y", "give every sample a class, or fit without y.")
             y = column_or_1d(y.cpu().numpy() if isinstance(y, torch.Tensor) else y, warn=False)
             if y.shape[0] != n:
                 raise ValueError(f"X has {n} rows but y has {y.shape[0]} labels.")

@@ -9,7 +9,7 @@ from numpy.typing import ArrayLike
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import column_or_1d
 
-from .._labels import check_no_missing_labels
+from .._labels import check_labels_given
 
 __all__ = ["long_tailed_class_sizes", "make_long_tailed"]
 
@@ -115,7 +115,7 @@ def make_long_tailed(
     >>> np.unique(y[keep], return_counts=True)[1].tolist()
     [100, 31, 10]
     """
-    check_no_missing_labels(y, "y", "give every sample a class before subsampling.")
+    check_labels_given(y, "y", "give every sample a class before subsampling.")
     y = column_or_1d(y, warn=False)
     if y.shape[0] == 0:
         raise ValueError("y is empty; make_long_tailed needs at least one sample.")

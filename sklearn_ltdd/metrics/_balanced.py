@@ -11,7 +11,7 @@ from sklearn.metrics import confusion_matrix, make_scorer
 from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
-from .._labels import check_no_missing_labels
+from .._labels import check_labels_given
 from .._sample_weight import check_sample_weight
 from .._warnings import warn
 
@@ -24,10 +24,11 @@ __all__ = [
 ]
 
 
-def _check_no_missing(y_true: ArrayLike, y_pred: ArrayLike) -> None:
-    """Name the rows without a label (sklearn would report an 'unknown' target type, or fail to sort)."""
+def _check_labels(y_true: ArrayLike, y_pred: ArrayLike) -> None:
+    """Name the rows without a label, or that mix strings and numbers (sklearn would report an
+    'unknown' target type, fail to sort, or take the number 0 for the string '0')."""
     for name, values in (("y_true", y_true), ("y_pred", y_pred)):
-        check_no_missing_labels(values, name, "balanced scores need a label for every sample.")
+        check_labels_given(values, name, "balanced scores need a label for every sample.")
 
 
 def per_class_balanced_scores(
@@ -69,7 +70,7 @@ def per_class_balanced_scores(
     >>> s["recall"].tolist(), s["precision"].round(4).tolist()
     ([1.0, 0.5], [0.6667, 1.0])
     """
-    _check_no_missing(y_true, y_pred)
+    _check_labels(y_true, y_pred)
     y_true = column_or_1d(y_true, warn=False)
     y_pred = column_or_1d(y_pred, warn=False)
     check_consistent_length(y_true, y_pred)
@@ -155,7 +156,7 @@ def balanced_accuracy_score(
     >>> balanced_accuracy_score([0, 1, 1], [0, 0, 1])
     0.75
     """
-    _check_no_missing(y_true, y_pred)
+    _check_labels(y_true, y_pred)
     y_true, y_pred = column_or_1d(y_true, warn=False), column_or_1d(y_pred, warn=False)
     weights = check_sample_weight(sample_weight, y_true.shape[0])
     return float(_sk_balanced_accuracy_score(y_true, y_pred, sample_weight=weights))

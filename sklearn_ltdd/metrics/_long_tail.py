@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from .._labels import check_no_missing_labels
-from ._balanced import _check_no_missing, per_class_balanced_scores
+from .._labels import check_labels_given
+from ._balanced import _check_labels, per_class_balanced_scores
 
 __all__ = ["GROUPS", "long_tail_groups", "long_tail_report"]
 
@@ -23,13 +23,13 @@ def _as_class_counts(train_counts: Mapping | ArrayLike) -> dict:
     if isinstance(train_counts, Mapping):
         counts = dict(train_counts)
     elif _is_value_counts(train_counts):
-        check_no_missing_labels(train_counts.index, "the counts", "count labelled samples only.")
+        check_labels_given(train_counts.index, "the counts", "count labelled samples only.")
         # a categorical's value_counts() lists its unused categories too, with 0: not training classes
         counts = {
             k: v for k, v in zip(train_counts.index.tolist(), train_counts.tolist(), strict=True) if v != 0
         }
     else:
-        check_no_missing_labels(train_counts, "the training labels", "give every sample a class.")
+        check_labels_given(train_counts, "the training labels", "give every sample a class.")
         raw = train_counts.to_numpy(dtype=object) if hasattr(train_counts, "to_numpy") else train_counts
         labels, n = np.unique(np.asarray(raw), return_counts=True)
         counts = dict(zip(labels.tolist(), n.tolist(), strict=True))
@@ -153,7 +153,7 @@ def long_tail_report(
     """
     counts = _as_class_counts(train_counts)
     labels = np.array(list(counts))
-    _check_no_missing(y_true, y_pred)
+    _check_labels(y_true, y_pred)
     unseen = sorted(
         set(np.unique(np.asarray(y_true)).tolist() + np.unique(np.asarray(y_pred)).tolist()) - set(counts)
     )

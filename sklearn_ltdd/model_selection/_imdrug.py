@@ -12,7 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import column_or_1d
 
 from .._compat import _num_samples
-from .._labels import check_no_missing_labels
+from .._labels import check_labels_given
 
 __all__ = ["ImDrugSplit", "imdrug_split"]
 
@@ -50,6 +50,17 @@ def _balance(part: np.ndarray, y: np.ndarray, rng: np.random.RandomState, name: 
     return np.sort(np.concatenate([rng.choice(m, size, replace=False) for m in members]))
 
 
+def _check_all_classes_in_train(train: np.ndarray, y: np.ndarray) -> None:
+    """A class with no training sample would be tested on a model that cannot predict it."""
+    missing = np.setdiff1d(np.unique(y), y[train])
+    if len(missing):
+        raise ValueError(
+            f"classes {missing.tolist()} have no sample in the train part of the 'standard' split: a model "
+            "could never predict them; the data set has too few samples of them (the 'random' split "
+            "keeps one of each class in train)."
+        )
+
+
 def imdrug_split(
     y: ArrayLike,
     kind: str = "standard",
@@ -66,7 +77,8 @@ def imdrug_split(
     ``standard``: all rows are shuffled and cut 70/10/20 regardless of class; validation and
     test are then each subsampled without replacement to the count of their own rarest class,
     so both are balanced while train stays long-tailed. Rows dropped by the balancing are not
-    returned to train (as in ImDrug).
+    returned to train (as in ImDrug). A ``standard`` split in which a part lacks a class is
+    refused, naming the class (a class of a few samples can fall entirely outside one part).
 
     Parameters
     ----------
@@ -95,7 +107,7 @@ def imdrug_split(
     [18, 2]
     """
     _check_kind(kind)
-    check_no_missing_labels(y, "y", "give every sample a class before splitting.")
+    check_labels_given(y, "y", "give every sample a class before splitting.")
     y = column_or_1d(y, warn=False)
     if len(y) == 0:
         raise ValueError("y is empty; a split needs at least one sample per part.")
@@ -112,6 +124,7 @@ def imdrug_split(
     else:
         train, valid, test = _cut(rng.permutation(len(y)), fractions)
         train = np.sort(train)
+        _check_all_classes_in_train(train, y)
         valid, test = _balance(valid, y, rng, "validation"), _balance(test, y, rng, "test")
     for name, part in (("train", train), ("validation", valid), ("test", test)):
         if len(part) == 0:
