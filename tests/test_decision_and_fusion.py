@@ -43,6 +43,25 @@ def test_adjust_reference_values():
     # dividing by the prior: a model that only knows the prior becomes indifferent
     np.testing.assert_allclose(adjust(proba, prior, 1.0), [[0.5, 0.5], [0.1, 0.9]])
     np.testing.assert_allclose(log_prior(np.array([0, 0, 0, 1]), 3), np.log([3 / 5, 1 / 5, 1 / 5]))
+    # a class counts at least as one sample of the mean weight (0.75 here): a class weighted 1e-300
+    # had the prior 1e-300, and removing it made that class every molecule's prediction
+    weights = np.array([1, 1, 1, 1e-300])
+    np.testing.assert_allclose(log_prior(np.array([0, 0, 0, 1]), 2, weights), np.log([0.8, 0.2]))
+
+
+@given(
+    arrays(np.float64, 30, elements=st.floats(1e-3, 1e3)),
+    arrays(np.int64, 30, elements=st.integers(0, 2)),
+    st.integers(0, 2),
+    st.floats(1e-300, 1.0),
+)
+def test_weighting_a_class_down_never_raises_its_prior(weights, y, c, scale):
+    lighter = np.where(y == c, weights * scale, weights)
+    before, after = log_prior(y, 3, weights), log_prior(y, 3, lighter)
+    assert after[c] <= before[c] + 1e-12
+    # and never below the prior of one sample of the mean weight among the others' masses
+    masses = np.maximum(np.bincount(y, weights=lighter, minlength=3), lighter.mean())
+    assert np.exp(after[c]) >= lighter.mean() / masses.sum() * (1 - 1e-12)
 
 
 @given(

@@ -37,10 +37,13 @@ _SEARCH_ELEMENTS = 2**25
 def log_prior(y: np.ndarray, n_classes: int, weights: np.ndarray | None = None) -> np.ndarray:
     """log π_c of the training labels, each counted with its weight (the class mass the loss sees).
 
-    A class without mass counts as the smallest class that has some (as one sample unweighted).
+    A class counts at least as one sample of the mean weight (one sample, unweighted): the network
+    cannot learn a prior far below that, and removing, say, the 1e-12 of a class weighted 1e-12
+    would make it the prediction for every molecule.
     """
     mass = np.bincount(y, weights=weights, minlength=n_classes).astype(np.float64)
-    mass[mass <= 0] = mass[mass > 0].min() if weights is not None else 1.0
+    one_sample = 1.0 if weights is None else float(np.mean(weights))
+    mass = np.maximum(mass, one_sample)
     return np.log(mass / mass.sum())
 
 
