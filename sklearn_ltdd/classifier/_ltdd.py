@@ -156,14 +156,20 @@ class LTDDClassifier(GraphClassifier):
         """Set parameters, as sklearn's ``set_params``; ``schedule__weighting`` and the like also
         work while ``schedule`` (or ``contrast``) is None, on a default option object."""
         self._refuse_moved(params)  # before a default option object is set up below
+        unset = [option for option in _OPTIONS if getattr(self, option) is None]
         for option, kind in _OPTIONS.items():
             if not any(name.startswith(f"{option}__") for name in params):
                 continue
             if option in params and params[option] is None:  # set to None in the same call
                 params = {**params, option: kind()}
-            elif option not in params and getattr(self, option) is None:
+            elif option not in params and option in unset:
                 setattr(self, option, kind())
-        return super().set_params(**params)
+        try:
+            return super().set_params(**params)
+        except ValueError:  # an unknown name: the option objects set up above go again
+            for option in unset:
+                setattr(self, option, None)
+            raise
 
     def _contrast_options(self) -> SubclusterContrast:
         return SubclusterContrast() if self.contrast is None else self.contrast

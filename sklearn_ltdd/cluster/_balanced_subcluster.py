@@ -237,7 +237,13 @@ class BalancedSubcluster(
         return unit @ centres.T, is_tensor
 
     def predict(self, X: ArrayLike | torch.Tensor) -> np.ndarray | torch.Tensor:
-        """Nearest centre (cosine) of each row; capacities are not enforced."""
+        """Nearest centre (cosine) of each row; capacities are not enforced.
+
+        After a fit with ``y`` the centres of every class compete: a row may go to another class's
+        sub-cluster, so ``fit(X, y).predict(X)`` can differ from ``labels_``, which keeps each row
+        in its own class. To keep a row's class, take the nearest centre among that class's
+        (``subcluster_class_[j] == y_i``), e.g. by masking the columns of :meth:`transform`.
+        """
         similarity, is_tensor = self._similarity(X)
         labels = similarity.argmax(dim=1)
         return labels if is_tensor else labels.cpu().numpy()
