@@ -22,6 +22,7 @@ from sklearn_ltdd.featurize import GraphRecipe, InvalidSmilesError, _graphizer, 
 from sklearn_ltdd.featurize._graph_features import FEATURE_SCHEMA, featurize_chunk
 from sklearn_ltdd.metrics import balanced_accuracy_score
 
+SYNTAX = "RDKit cannot parse it: its syntax, e.g. a typo, an unclosed ring or branch, an unknown atom"
 NAMES = np.array(SmilesGraphizer().get_feature_names_out())
 REAL_SMILES = load_solubility().data.tolist()
 
@@ -143,7 +144,7 @@ def test_every_bad_row_is_reported():
     message = str(info.value)
     assert message.startswith("7 of the input rows are not valid SMILES")
     assert "row 8: b'CCO' (bytes, not a string; decode it first" in message
-    assert "row 1: 'C1CC' (RDKit cannot parse it)" in message
+    assert "row 1: 'C1CC' (RDKit cannot parse it: its syntax, e.g. a typo, an unclosed ring" in message
     assert "row 7: 'C1CC'" in message  # a repeated bad string is reported at every row
     assert "row 3: nan (not a non-empty string)" in message
     assert "row 5: 'CC>>C' (a reaction SMILES; set reaction_mode" in message
@@ -159,7 +160,7 @@ def test_errors_ignore_keeps_positions():
     assert [d.num_nodes for d in graphs.to_data_list()] == [3, 0, 0, 1]
     assert graphs.batch().num_graphs == 4
     assert graphizer.invalid_rows_ == {
-        1: ("C1CC", "RDKit cannot parse it"),
+        1: ("C1CC", SYNTAX),
         2: (None, "not a non-empty string"),
     }
     # a reaction whose products make a graph but whose reactants the fingerprint cannot read is
@@ -196,7 +197,7 @@ def test_the_stored_fingerprint_is_morgan_fingerprints_in_every_mode(mode):
     np.testing.assert_array_equal(fingerprints[valid], expected.fit_transform(np.array(rows)[valid]))
     assert not fingerprints[~valid].any() and (~valid).sum() >= 1
     if mode == "products":  # the graph reads the products alone, the fingerprint the reactants too
-        reason = "its fingerprint cannot read it: RDKit cannot parse it"
+        reason = f"its fingerprint cannot read it: {SYNTAX}, in 'C1CC'"
         assert graphizer.invalid_rows_[2] == ("C1CC>>C", reason)
 
 

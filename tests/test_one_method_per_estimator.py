@@ -189,7 +189,11 @@ def test_nested_knobs_reach_the_default_options():
     assert search.fit(X, Y).best_params_["schedule__warmup_epochs"] in (1, 2)
     assert search.estimator.schedule is None  # the search's own copies got the option objects
     # a call refused for an unknown name leaves no default option object behind
-    for bad in ({"schedule__foo": 1}, {"schedule__warmup_epochs": 2, "foo": 3}, {"contrast__tau": 1, "bar": 0}):
+    for bad in (
+        {"schedule__foo": 1},
+        {"schedule__warmup_epochs": 2, "foo": 3},
+        {"contrast__tau": 1, "bar": 0},
+    ):
         clf = LTDDClassifier()
         with pytest.raises(ValueError, match="Invalid parameter"):
             clf.set_params(**bad)

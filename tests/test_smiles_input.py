@@ -7,6 +7,7 @@ from rdkit import Chem
 from sklearn_ltdd.featurize import (
     InvalidSmilesError,
     MorganFingerprint,
+    SmilesGraphizer,
     check_smiles,
     mols_from_smiles,
 )
@@ -60,7 +61,7 @@ def test_every_bad_row_is_reported_once():
     message = str(err)
     assert message.startswith("18 of the input rows are not valid SMILES")
     assert "row 1: 'not a smiles' (whitespace inside it" in message
-    assert "row 7: 'Xx' (RDKit cannot parse it)" in message
+    assert "row 7: 'Xx' (RDKit cannot parse it: its syntax" in message
     assert "row 2: None (not a non-empty string)" in message
     assert "... and 8 more" in message
     assert isinstance(err, ValueError)
@@ -154,3 +155,17 @@ def test_a_difference_fingerprint_saturates_instead_of_wrapping():
     difference = MorganFingerprint(reaction_mode="difference").fit_transform([big, "CC>>C"])
     assert difference[0].max() == 32_767 and difference.min() >= -32_767
     assert difference[1].min() < 0 < difference[1].max()  # ethane to methane: environments lost and made
+
+
+def test_a_bad_row_says_what_rdkit_finds_wrong_with_it():
+    """Every refusal read 'RDKit cannot parse it': a valence error could not be told from a typo."""
+    with pytest.raises(InvalidSmilesError) as error:
+        SmilesGraphizer().fit_transform(["CCO", "C(C)(C)(C)(C)C", "c1cccc1", "CC)O", "[CH5]"])
+    bad = {row: reason for row, (_, reason) in error.value.bad_rows.items()}
+    assert bad[1] == "RDKit cannot parse it: Explicit valence for atom # 0 C, 5, is greater than permitted"
+    assert bad[2] == "RDKit cannot parse it: Can't kekulize mol. Unkekulized atoms: 0 1 2 3 4"
+    assert bad[3].startswith("RDKit cannot parse it: its syntax") and "valence" in bad[4]
+    # a reaction names the molecule RDKit refuses; the CGR modes and the data loaders say the same
+    for mode in ("pair", "cgr"):
+        with pytest.raises(InvalidSmilesError, match=r"Can't kekulize mol.* in 'c1cccc1'\)"):
+            SmilesGraphizer(reaction_mode=mode).fit_transform(["[CH3:1][CH3:2]>>c1cccc1"])

@@ -9,13 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from rdkit import Chem
 from sklearn.utils import Bunch
 
 from .._csv import check_fields_match_header
 from .._warnings import warn
 from ..featurize._graph_features import parse_row
-from ..featurize._smiles import parse_rows
+from ..featurize._smiles import parse_rows, parse_smiles
 from ._fetch import RemoteFile, fetch_file
 
 __all__ = ["REMOTE_FILES", "load_hiv", "load_sbap", "load_uspto50k", "read_table"]
@@ -115,7 +114,7 @@ def _report(
 ) -> tuple[dict[int, tuple[object, str]], np.ndarray]:
     """Invalid rows and repeated rows: returned and warned about, never dropped."""
     invalid: dict[int, tuple[object, str]] = {}
-    parse = _parse_reaction if reaction else (lambda s: (Chem.MolFromSmiles(s), "RDKit cannot parse it"))
+    parse = _parse_reaction if reaction else parse_smiles
     for _ in parse_rows(smiles, parse, invalid):
         pass
     duplicated = np.flatnonzero(pd.Series(smiles).duplicated().to_numpy())

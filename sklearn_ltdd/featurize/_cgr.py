@@ -36,6 +36,7 @@ from ._graph_features import (
     bond_codes,
     bond_features,
     directed_edges,
+    refusal_of_part,
 )
 from ._smiles import has_inner_space, parse_mapped, parse_rows
 
@@ -165,8 +166,9 @@ def parse_cgr(value: str, reaction_mode: str = "cgr") -> tuple[tuple | None, str
     if smiles is None:
         return None, reason
     parsed = [parse_mapped(s) for s in smiles]
-    if any(p is None for p in parsed):
-        return None, "RDKit cannot parse it"
+    failed = next((part for part, p in zip(smiles, parsed, strict=True) if p is None), None)
+    if failed is not None:
+        return None, refusal_of_part(failed, len(smiles))
     (reactants, reactant_maps), (products, product_maps) = parsed
     result = condense(reactants, reactant_maps, products, product_maps)
     return (None, result) if isinstance(result, str) else (result, "")

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from rdkit import Chem
 
-from ._smiles import CX_EXTENSION, parse_mapped, parse_rows
+from ._smiles import CX_EXTENSION, parse_mapped, parse_rows, rdkit_refusal
 
 if TYPE_CHECKING:
     from ._fingerprint import MorganFingerprint
@@ -207,6 +207,11 @@ def _parse(smiles: str) -> Chem.Mol | None:
     return None if parsed is None else parsed[0]
 
 
+def refusal_of_part(part: str, n_parts: int) -> str:
+    """Why RDKit refuses one molecule of a row, naming it where the row has several (a reaction's sides)."""
+    return rdkit_refusal(part) + (f", in {part!r}" if n_parts > 1 else "")
+
+
 def parse_row(
     reaction_mode: str | None, value: str, reaction_modes: str = _GRAPH_REACTION_MODES
 ) -> tuple[list[Chem.Mol] | None, str]:
@@ -215,7 +220,8 @@ def parse_row(
     if smiles is None:
         return None, reason
     mols = [_parse(s) for s in smiles]
-    return (None, "RDKit cannot parse it") if any(m is None for m in mols) else (mols, "")
+    failed = next((part for part, m in zip(smiles, mols, strict=True) if m is None), None)
+    return (mols, "") if failed is None else (None, refusal_of_part(failed, len(smiles)))
 
 
 def featurize_chunk(

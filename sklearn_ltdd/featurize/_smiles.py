@@ -18,6 +18,7 @@ __all__ = [
     "has_inner_space",
     "mols_from_smiles",
     "parse_mapped",
+    "rdkit_refusal",
 ]
 
 _SHOW_AT_MOST = 10
@@ -199,8 +200,22 @@ def parse_mapped(smiles: str) -> tuple[Chem.Mol, np.ndarray] | None:
     return Chem.MolFromSmiles(written), maps[order]
 
 
-def _parse_smiles(smiles: str) -> tuple[Chem.Mol | None, str]:
-    return Chem.MolFromSmiles(smiles), "RDKit cannot parse it"
+def rdkit_refusal(smiles: str) -> str:
+    """Why RDKit refuses a SMILES it cannot parse: its syntax, or the chemistry RDKit's sanitising
+    finds wrong (a valence, an aromatic ring it cannot kekulize), in RDKit's words."""
+    with rdBase.BlockLogs():
+        mol = Chem.MolFromSmiles(smiles, sanitize=False)
+        problems = [] if mol is None else Chem.DetectChemistryProblems(mol)
+    if mol is None:
+        return "RDKit cannot parse it: its syntax, e.g. a typo, an unclosed ring or branch, an unknown atom"
+    if problems:
+        return f"RDKit cannot parse it: {' '.join(problems[0].Message().split())}"
+    return "RDKit cannot parse it"
+
+
+def parse_smiles(smiles: str) -> tuple[Chem.Mol | None, str]:
+    mol = Chem.MolFromSmiles(smiles)
+    return mol, "" if mol is not None else rdkit_refusal(smiles)
 
 
 def mols_from_smiles(X: ArrayLike) -> list[Chem.Mol]:
@@ -216,7 +231,7 @@ def mols_from_smiles(X: ArrayLike) -> list[Chem.Mol]:
     [3, 6]
     """
     bad: dict[int, tuple[object, str]] = {}
-    mols = [mol for _, mol in parse_rows(check_smiles(X), _parse_smiles, bad)]
+    mols = [mol for _, mol in parse_rows(check_smiles(X), parse_smiles, bad)]
     if bad:
         raise InvalidSmilesError(bad)
     return mols

@@ -355,11 +355,14 @@ def screen_file(
     >>> library.to_csv(folder / "library.csv", index=False)
     >>> screen_file(clf, folder / "library.csv", folder / "scores.csv", keep=["id"], errors="nan")
     3
-    >>> pd.read_csv(folder / "scores.csv")[["id", "valid", "error"]]
-         id  valid                  error
-    0  M001   True                    NaN
-    1  M002  False  RDKit cannot parse it
-    2  M003   True                    NaN
+    >>> scores = pd.read_csv(folder / "scores.csv")
+    >>> scores[["id", "valid"]]
+         id  valid
+    0  M001   True
+    1  M002  False
+    2  M003   True
+    >>> scores.loc[1, "error"]
+    'RDKit cannot parse it: its syntax, e.g. a typo, an unclosed ring or branch, an unknown atom'
     """
     check_model(model)
     check_errors(errors)

@@ -108,7 +108,7 @@ def screen(
     >>> scores["valid"].tolist()
     [True, False, True]
     >>> scores.loc[1, "error"]
-    'RDKit cannot parse it'
+    'RDKit cannot parse it: its syntax, e.g. a typo, an unclosed ring or branch, an unknown atom'
     """
     check_model(model)
     check_errors(errors)
