@@ -183,6 +183,11 @@ def test_unmapped_reactions_without_a_mapper_are_a_clear_error():
     ):
         with pytest.raises(InvalidSmilesError, match=f"map number {pair} among its products"):
             SmilesGraphizer(reaction_mode="cgr").fit_transform([reaction])
+    # each side numbered on its own pairs nothing: every reactant atom would leave, every product
+    # atom be made from nothing (no reaction of either mapped USPTO-50k copy has such a number)
+    for reaction in ("[CH3:1][OH:2]>>[CH3:3][OH:4]", "[CH3:1][OH:2].[Na+:3]>>[CH3:4][OH:5]"):
+        with pytest.raises(InvalidSmilesError, match="no atom-map number of its products occurs among its"):
+            SmilesGraphizer(reaction_mode="cgr").fit_transform([reaction])
     with pytest.raises(ValueError, match="reaction_mode='pair' does not build"):
         SmilesGraphizer(reaction_mode="pair", atom_mapper="rxnmapper").fit_transform([AMIDE])
 

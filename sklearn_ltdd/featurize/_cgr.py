@@ -1,7 +1,8 @@
 """The condensed graph of reaction (CGR): one graph over the atoms of an atom-mapped reaction.
 
 After Heid & Green 2021 (chemprop's reaction modes). Every reactant atom is a node, followed by
-the product atoms whose map number has no reactant partner. A node's features join its
+the product atoms whose map number has no reactant partner (a reaction where no product number
+has one is refused). A node's features join its
 reactant-side features with its product-side ones, or with their difference. An atom present on
 one side only is filled, on the other side, with its element alone (every other feature zero).
 An edge stands wherever either side has a bond, and carries both sides' bond features, each
@@ -129,6 +130,13 @@ def condense(
         numbers, counts = np.unique(maps[maps > 0], return_counts=True)
         if (counts > 1).any():
             return f"atom-map number {numbers[counts > 1][0]} appears more than once among its {side}"
+    if not np.isin(product_maps[product_maps > 0], reactant_maps).any():
+        # each side numbered on its own, say: every reactant atom would leave, every product atom
+        # be made from nothing
+        return (
+            "no atom-map number of its products occurs among its reactants; a map pairs product "
+            "atoms with the reactant atoms they come from"
+        )
     reactant_side = atom_codes(reactants)
     product_side = [_element_only(codes) for codes in reactant_side]
     partner = {int(m): i for i, m in enumerate(reactant_maps) if m}
