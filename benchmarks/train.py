@@ -146,7 +146,8 @@ def run(method: str, tree: str | None = None, batch_size: int = 128, compile_los
     if tree is not None:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [tree, env.get("PYTHONPATH")]))
     command = [sys.executable, __file__, "--measure", method, str(batch_size), str(int(compile_loss))]
-    out = subprocess.run(command, check=True, capture_output=True, text=True, env=env)
+    # its stderr passes through: a failure's traceback lands in the log of a one-shot device run
+    out = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

@@ -212,7 +212,7 @@ def test_weights_of_any_scale_fit_as_their_ratios(assert_same_predictions):
         assert_same_predictions(scaled.predict_proba(X_TEST[:10]), none)
 
 
-def test_a_diverged_training_is_an_error_not_nan_predictions():
+def test_a_diverged_training_is_an_error_not_nan_predictions(assert_same_predictions):
     with pytest.raises(ValueError, match=r"training diverged: the loss of \d of 3 batches of epoch 1 is not"):
         BaselineClassifier(**{**RUN, "lr": 1e12}).fit(X_SMALL, Y_SMALL)
     # LTDD's re-clustering sees it first: not "rows of X have zero norm", which blamed the input
@@ -222,7 +222,7 @@ def test_a_diverged_training_is_an_error_not_nan_predictions():
     before = clf.predict_proba(X_TEST[:5])
     with pytest.raises(ValueError, match="training diverged"):
         clf.set_params(lr=1e12).fit(X_SMALL, Y_SMALL)
-    np.testing.assert_array_equal(clf.predict_proba(X_TEST[:5]), before)  # the model as it was
+    assert_same_predictions(clf.predict_proba(X_TEST[:5]), before)  # the model as it was
 
 
 class _BlowUp(Callback):
@@ -500,6 +500,18 @@ def test_a_seeded_fit_leaves_the_global_torch_generator_alone():
     torch.manual_seed(123)
     LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL)
     assert torch.equal(torch.rand(3), expected)
+    if torch.cuda.is_available():  # the training GPU's generator too; a fit on the CPU starts no CUDA
+        torch.cuda.manual_seed(123)
+        expected = torch.rand(3, device="cuda")
+        torch.cuda.manual_seed(123)
+        LTDDClassifier(**{**FAST, "device": "cuda"}).fit(X_SMALL, Y_SMALL)
+        assert torch.equal(torch.rand(3, device="cuda"), expected)
+        script = (
+            "import torch; from sklearn_ltdd import BaselineClassifier; "
+            "BaselineClassifier(max_epochs=1, hidden=8, device='cpu', random_state=0)"
+            ".fit(['CCO', 'CCN', 'CCC', 'CO'] * 5, [0, 1] * 10); assert not torch.cuda.is_initialized()"
+        )
+        subprocess.run([sys.executable, "-c", script], check=True)
 
 
 def test_fitting_leaves_no_generated_files_in_the_temporary_directory(tmp_path):

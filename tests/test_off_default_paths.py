@@ -127,10 +127,10 @@ def test_the_class_prior_counts_sample_weights():
     np.testing.assert_allclose(np.exp(clf.class_log_prior_), mass / mass.sum())
 
 
-def test_one_number_weighs_every_sample_alike_as_in_sklearn():
+def test_one_number_weighs_every_sample_alike_as_in_sklearn(assert_same_predictions):
     model = BaselineClassifier(max_epochs=2, **FAST)
     fitted = [clone(model).fit(X[:80], Y[:80], sample_weight=w) for w in (None, 2.0)]
-    np.testing.assert_array_equal(*(clf.predict_proba(X[80:100]) for clf in fitted))
+    assert_same_predictions(*(clf.predict_proba(X[80:100]) for clf in fitted))
     with pytest.raises(ValueError, match="one weight per sample"):
         BaselineClassifier(max_epochs=1, **FAST).fit(X[:80], Y[:80], sample_weight=True)
 
@@ -246,7 +246,7 @@ def test_graphs_made_otherwise_are_refused_at_predict():
         clf.predict(GraphStore.from_arrays(packed))
 
 
-def test_probabilities_sum_to_one_in_float64():
+def test_probabilities_sum_to_one_in_float64(assert_same_predictions):
     from sklearn.metrics import log_loss
 
     clf = BaselineClassifier(max_epochs=2, **FAST, **NO_VALIDATION).fit(X[:120], Y[:120])
@@ -256,7 +256,7 @@ def test_probabilities_sum_to_one_in_float64():
         warnings.simplefilter("error")
         log_loss(Y[:120], proba, labels=clf.classes_)
         # sklearn's classifiers with predict_proba have predict_log_proba (cross_val_predict asks)
-        np.testing.assert_array_equal(clf.predict_log_proba(X[:120]), np.log(proba))
+        assert_same_predictions(clf.predict_log_proba(X[:120]), np.log(proba))
 
 
 def test_the_verbose_report_names_the_epoch_kept(capsys):
@@ -294,7 +294,7 @@ def _failing_training(clf):
     ],
     ids=["one class", "unknown validation label", "training fails"],
 )
-def test_a_refit_that_fails_leaves_the_model_as_it_was(monkeypatch, refit, error):
+def test_a_refit_that_fails_leaves_the_model_as_it_was(monkeypatch, refit, error, assert_same_predictions):
     clf = BaselineClassifier(max_epochs=2, **FAST, **NO_VALIDATION).fit(X[:60], Y[:60].astype(str))
     before, expected = dict(vars(clf)), clf.predict_proba(X[80:90])
     monkeypatch.setattr(clf, "_build_net", _failing_training(clf))
@@ -304,7 +304,7 @@ def test_a_refit_that_fails_leaves_the_model_as_it_was(monkeypatch, refit, error
     clf.set_params(hidden=FAST["hidden"])
     assert vars(clf).keys() == before.keys()
     assert all(vars(clf)[name] is value for name, value in before.items())
-    np.testing.assert_array_equal(clf.predict_proba(X[80:90]), expected)
+    assert_same_predictions(clf.predict_proba(X[80:90]), expected)
     assert clf.predict(X[80:90]).dtype.kind == "U"  # the labels it was fitted on, not the failed refit's
 
 
@@ -324,21 +324,21 @@ def test_a_model_fitted_on_older_features_is_refused():
         clf.predict(X[:5])
 
 
-def test_predict_featurises_as_the_fit_did_whatever_is_set_after():
+def test_predict_featurises_as_the_fit_did_whatever_is_set_after(assert_same_predictions):
     clf = BaselineClassifier(max_epochs=2, **FAST, **NO_VALIDATION).fit(X[:80], Y[:80])
     expected = clf.predict_proba(X[80:100])
     for changed in ({"fingerprint": None}, {"encoder": "gine"}, {"reaction_mode": "products"}):
         fitted_with = {name: clf.get_params()[name] for name in changed}
-        np.testing.assert_array_equal(clf.set_params(**changed).predict_proba(X[80:100]), expected)
+        assert_same_predictions(clf.set_params(**changed).predict_proba(X[80:100]), expected)
         clf.set_params(**fitted_with)
     # a refit that fails keeps the model it had, featuriser included
     with pytest.raises(InvalidSmilesError):
         clf.set_params(fingerprint=None).fit(["C1CC", *X[:79]], Y[:80])
-    np.testing.assert_array_equal(clf.predict_proba(X[80:100]), expected)
+    assert_same_predictions(clf.predict_proba(X[80:100]), expected)
     clf.set_params(fingerprint="morgan")
     # a model saved before the fit kept its featuriser: its parameters say how it featurises
     state = clf.__getstate__()
     del state["graphizer_"]
     older = BaselineClassifier.__new__(BaselineClassifier)
     older.__setstate__(state)
-    np.testing.assert_array_equal(older.predict_proba(X[80:100]), expected)
+    assert_same_predictions(older.predict_proba(X[80:100]), expected)

@@ -387,7 +387,7 @@ class GraphClassifier(
         train = GraphDataset(graphs[train_idx], codes[train_idx], weights[train_idx]).to(self.device_)
         valid = None if valid is None else valid.to(self.device_)
 
-        with seeded_torch(seed):
+        with seeded_torch(seed, self.device_):
             self.net_ = self._build_net(graphs, train, visits, valid, seed)
             self.net_.fit(train, None)
             # (a DataLoader draws its seed from torch's global generator, so inside the fork)

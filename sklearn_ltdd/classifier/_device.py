@@ -20,16 +20,23 @@ def resolve_device(device: str) -> str:
 
 
 @contextmanager
-def seeded_torch(seed: int | None) -> Iterator[None]:
-    """Seed torch's global generators for a fit and give the caller its own state back after it.
+def seeded_torch(seed: int | None, device: str = "cpu") -> Iterator[None]:
+    """Seed torch's generators for a fit on ``device`` and give the caller its own state back after it.
 
     Initialisation, shuffling and edge drops draw from the global generators (skorch and PyG
-    use them); a seeded fit must not reset the random stream of the code around it.
+    use them); a seeded fit must not reset the random stream of the code around it. Only the
+    CPU's generator and the training GPU's are touched: forking every GPU's would start CUDA on
+    each of them, even for a fit on the CPU.
     """
     if seed is None:
         yield
         return
-    cuda = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
-    with torch.random.fork_rng(devices=cuda):
-        torch.manual_seed(seed)
+    gpu = None
+    if torch.device(device).type == "cuda":
+        gpu = torch.device(device).index
+        gpu = torch.cuda.current_device() if gpu is None else gpu
+    with torch.random.fork_rng(devices=[] if gpu is None else [gpu]):
+        torch.random.default_generator.manual_seed(seed)
+        if gpu is not None:
+            torch.cuda.default_generators[gpu].manual_seed(seed)
         yield
