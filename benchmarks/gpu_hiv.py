@@ -89,7 +89,6 @@ def main() -> None:
     start = time.perf_counter()
     clf.fit(graphs[train], y[train], validation_data=(graphs[valid], y[valid]))
     fit_s = time.perf_counter() - start
-    predicted = clf.predict(graphs[test])
     trained = sum(map(sum, clf.history_[:, "batches", :, "train_batch_size"]))
     result = {
         "fit_s": fit_s,
@@ -104,6 +103,7 @@ def main() -> None:
         **facts,
     }
     if not facts["stopped"]:  # a fit the budget cut short is not the protocol's: no scores of it
+        predicted = clf.predict(graphs[test])
         scores = {"BA": balanced_accuracy_score, "BF1": balanced_f1_score}
         result.update({name: score(y[test], predicted) for name, score in scores.items()})
     head = f"batch {args.batch_size}, lr {args.lr:g}: "

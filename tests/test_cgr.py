@@ -20,7 +20,7 @@ from sklearn.base import clone
 
 from sklearn_ltdd import LTDDClassifier, SmilesGraphizer, SubclusterSchedule
 from sklearn_ltdd.featurize import InvalidSmilesError, UnmappedReactionError, _atom_mapping
-from sklearn_ltdd.featurize._cgr import CGR_BOND_FEATURE_NAMES
+from sklearn_ltdd.featurize._cgr import CGR_BOND_FEATURE_NAMES, needs_mapping
 from sklearn_ltdd.featurize._graph_features import ATOM_FEATURE_NAMES
 from sklearn_ltdd.featurize._graphizer import invalid_input_error
 from sklearn_ltdd.metrics import balanced_accuracy_score
@@ -185,9 +185,11 @@ def test_unmapped_reactions_without_a_mapper_are_a_clear_error():
             SmilesGraphizer(reaction_mode="cgr").fit_transform([reaction])
     # each side numbered on its own pairs nothing: every reactant atom would leave, every product
     # atom be made from nothing (no reaction of either mapped USPTO-50k copy has such a number)
+    # so it does not count as mapped: it goes to the atom mapper, or is named as unmapped
     for reaction in ("[CH3:1][OH:2]>>[CH3:3][OH:4]", "[CH3:1][OH:2].[Na+:3]>>[CH3:4][OH:5]"):
-        with pytest.raises(InvalidSmilesError, match="no atom-map number of its products occurs among its"):
+        with pytest.raises(UnmappedReactionError, match="no map number of its products occurs among its"):
             SmilesGraphizer(reaction_mode="cgr").fit_transform([reaction])
+        assert needs_mapping(reaction)
     with pytest.raises(ValueError, match="reaction_mode='pair' does not build"):
         SmilesGraphizer(reaction_mode="pair", atom_mapper="rxnmapper").fit_transform([AMIDE])
 

@@ -12,6 +12,7 @@ from sklearn_ltdd.classifier._phases import Phase, Phases
 from sklearn_ltdd.nn import (
     GCNEncoder,
     LTDDLoss,
+    LTDDModule,
     drop_edges,
     edge_drop_probabilities,
     edge_drop_views,
@@ -95,6 +96,48 @@ def test_subcluster_loss_matches_loop(seed, batch, n_classes, per_class_tau):
 
 def test_view_partner():
     assert view_partner(6).tolist() == [3, 4, 5, 0, 1, 2]
+
+
+def test_the_low_level_losses_refuse_what_they_would_pair_or_broadcast_wrongly():
+    """Each was silently wrong: 5 rows paired row i with (i + 2) % 5, a column of labels made a
+    vector of losses, B rows (one view) paired each molecule with another one as its 'view'."""
+    z = torch.nn.functional.normalize(torch.randn(6, 4), dim=1)
+    y = torch.tensor([0, 1, 0, 1, 0, 1])
+    with pytest.raises(ValueError, match="two stacked views of one batch, an even number; got 5"):
+        subcluster_contrastive_loss(z[:5], y[:5], y[:5])
+    with pytest.raises(ValueError, match=r"y must hold one label per row of z, shape \(6,\); got \(6, 1\)"):
+        supcon_loss(z, y[:, None])
+    with pytest.raises(ValueError, match=r"sub must hold one label per row of z"):
+        subcluster_contrastive_loss(z, y, y[:3])
+    phases = Phases([Phase("warmup", epochs=1, trains_head=False), Phase("ltdd")]).enter("ltdd")
+    criterion = LTDDLoss(torch.tensor([3.0, 3.0]), phases=phases)
+    targets = {"y": y, "index": torch.arange(6), "weight": torch.ones(6)}
+    with pytest.raises(ValueError, match="no sub-clusters \\(set_state was never called\\)"):
+        criterion((torch.cat([z, z]),), targets, lambda h: h[:, :2])
+    criterion.set_state(y, torch.ones(2), torch.ones(2))
+    with pytest.raises(
+        ValueError, match=r"two stacked views of the batch's 6 samples \(2B = 12 rows\), got 6"
+    ):
+        criterion((z,), targets, lambda h: h[:, :2])
+    with pytest.raises(ValueError, match=r"formula must be 'paper' or 'code', got 'Paper'"):
+        separability_weights(z, y, y, torch.tensor([0, 1]), 2, formula="Paper")
+    with pytest.raises(ValueError, match=r"weighting must be one of .*got 'Both'"):
+        separability_weights(z, y, y, torch.tensor([0, 1]), 2, weighting="Both")
+    with pytest.raises(ValueError, match=r"encoder must be one of \['gcn', 'gine'\], got 'GCN'"):
+        LTDDModule(74, 2, encoder="GCN")
+
+
+def test_the_gcn_encoder_refuses_edge_weights_it_would_not_differentiate():
+    """Learned edge weights got no gradient (None), silently: the sparse product is for fixed ones."""
+    batch = SmilesGraphizer(fingerprint=None).fit_transform(["CCO", "c1ccccc1"]).batch()
+    encoder = GCNEncoder(74, 8, 2)
+    batch.edge_weight = torch.full((batch.edge_index.shape[1],), 0.7, requires_grad=True)
+    with pytest.raises(ValueError, match="does not differentiate its edge weights"):
+        encoder(batch)
+    with torch.no_grad():  # inference with such weights is fine
+        encoder(batch)
+    batch.edge_weight = batch.edge_weight.detach()
+    encoder(batch).sum().backward()
 
 
 # Four class centroids on a line at 0, 1, 3, 7 (one sub-cluster per class, centroid = the point).

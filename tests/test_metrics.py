@@ -270,7 +270,11 @@ def test_labels_mixing_strings_and_numbers_are_named_not_converted(metric):
     with pytest.raises(ValueError, match=r"y_pred mixes strings and other labels"):
         metric(["0", "a"], ["a", 0])
     with pytest.raises(ValueError, match=r"y_true mixes strings"):
-        long_tail_report([0, "a"], [0, 0], {0: 5, "a": 2})
+        long_tail_report([0, "a"], [0, 0], {0: 5, 1: 2})
+    with pytest.raises(
+        ValueError, match=r"the counts mixes strings and other labels \(row 1: 'a', row 0: 0\)"
+    ):
+        long_tail_report([0, 1], [0, 0], {0: 5, "a": 2})
     with pytest.raises(ValueError, match=r"training labels mixes strings"):
         long_tail_groups([0, "a", "a"])
 

@@ -701,18 +701,18 @@ class GraphClassifier(
 
     def _warn_of_classes_held_out_of_validation(self, valid_codes: np.ndarray) -> None:
         """The internal hold-out has no sample of a class of one, which stays in training: that
-        class then has no say in the epochs kept and τ (nor, where the hold-out holds a single class,
-        has any class but that one)."""
+        class then has no say in the epochs kept and τ."""
         absent = np.setdiff1d(np.arange(len(self.classes_)), valid_codes)
         if not len(valid_codes) or not len(absent):
             return
         names = self.classes_[absent].tolist()
         listed = f"{names[:5]}{f' and {len(names) - 5} more' if len(names) > 5 else ''}"
+        chosen = "the epochs kept are" if self.decision == "argmax" else "the epochs kept and τ are"
         warn(
             f"the validation hold-out has no sample of {len(absent)} of the {len(self.classes_)} classes "
-            f"({listed}): each has a single sample, which stays in training, so the epochs kept and "
-            "the decision's τ are chosen on the other classes alone; pass validation_data holding "
-            "every class, or give these classes more samples."
+            f"({listed}): each has a single sample (of positive weight), which stays in training, so "
+            f"{chosen} chosen on the other classes alone; pass validation_data holding every class, "
+            "or give these classes more samples."
         )
 
     def _check_known(self, y: np.ndarray) -> None:

@@ -99,7 +99,8 @@ _SHARED_ATTRIBUTES_DOC = """\
         τ of the decision rule (0 for ``decision="argmax"``).
     class_log_prior_ : ndarray of shape (n_classes,)
         log π_c of the class mass the network trained on (sample weights and resampling
-        included), which the decision rule subtracts τ times.
+        included; each class counted at least as one sample of the mean weight), which the
+        decision rule subtracts τ times.
     n_features_in_ : int
         Always 1: one column of SMILES (or of graphs).
     net_ : skorch.NeuralNet

@@ -9,6 +9,7 @@ from numbers import Integral, Real
 from sklearn.base import BaseEstimator
 
 from .._compat import Interval, StrOptions, validate_params
+from ..nn._weights import WEIGHTINGS
 
 __all__ = ["SubclusterContrast", "SubclusterSchedule"]
 
@@ -122,7 +123,7 @@ class SubclusterSchedule(BaseEstimator):
         "dynamic": ["boolean"],
         "cluster_method": [StrOptions({"balanced", "kmeans"})],
         "min_cluster_size": [Interval(Integral, 1, None, closed="left")],
-        "weighting": [StrOptions({"both", "class_distance", "subcluster_distance", "none", "subcluster"})],
+        "weighting": [StrOptions(set(WEIGHTINGS))],
         "weight_formula": [StrOptions({"paper", "code"})],
         "resample": ["boolean"],
     }

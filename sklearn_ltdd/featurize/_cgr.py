@@ -1,15 +1,15 @@
 """The condensed graph of reaction (CGR): one graph over the atoms of an atom-mapped reaction.
 
 After Heid & Green 2021 (chemprop's reaction modes). Every reactant atom is a node, followed by
-the product atoms whose map number has no reactant partner (a reaction where no product number
-has one is refused). A node's features join its
+the product atoms whose map number has no reactant partner. A node's features join its
 reactant-side features with its product-side ones, or with their difference. An atom present on
 one side only is filled, on the other side, with its element alone (every other feature zero).
 An edge stands wherever either side has a bond, and carries both sides' bond features, each
 with a "no bond" flag.
 
 A reaction counts as atom-mapped when its reactants carry map numbers and every heavy atom of its
-products does (unique on each side); reactant atoms without a number are leaving groups. A
+products does (unique on each side), and some product number pairs with a reactant's (each side
+numbered on its own pairs nothing); reactant atoms without a number are leaving groups. A
 product atom without a number could not be told apart from one the reaction creates, so a
 partly mapped reaction goes to the atom mapper, or is reported, like an unmapped one.
 
@@ -91,6 +91,10 @@ def mapping_gap(reactant_maps: np.ndarray, products: Chem.Mol, product_maps: np.
     missing = int((heavy & (product_maps == 0)).sum())
     if missing:
         return f"{NOT_MAPPED}: {missing} of its {int(heavy.sum())} product heavy atoms carry no map number"
+    # each side numbered on its own, say: every reactant atom would leave, every product atom be
+    # made from nothing
+    if heavy.any() and not np.isin(product_maps[heavy], reactant_maps).any():
+        return f"{NOT_MAPPED}: no map number of its products occurs among its reactants"
     return None
 
 
@@ -130,13 +134,6 @@ def condense(
         numbers, counts = np.unique(maps[maps > 0], return_counts=True)
         if (counts > 1).any():
             return f"atom-map number {numbers[counts > 1][0]} appears more than once among its {side}"
-    if not np.isin(product_maps[product_maps > 0], reactant_maps).any():
-        # each side numbered on its own, say: every reactant atom would leave, every product atom
-        # be made from nothing
-        return (
-            "no atom-map number of its products occurs among its reactants; a map pairs product "
-            "atoms with the reactant atoms they come from"
-        )
     reactant_side = atom_codes(reactants)
     product_side = [_element_only(codes) for codes in reactant_side]
     partner = {int(m): i for i, m in enumerate(reactant_maps) if m}

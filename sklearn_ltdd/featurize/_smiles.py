@@ -197,7 +197,11 @@ def parse_mapped(smiles: str) -> tuple[Chem.Mol, np.ndarray] | None:
         atom.SetAtomMapNum(0)
     written = Chem.MolToSmiles(mol, canonical=False)
     order = list(mol.GetPropsAsDict(includePrivate=True, includeComputed=True)["_smilesAtomOutputOrder"])
-    return Chem.MolFromSmiles(written), maps[order]
+    unmapped = Chem.MolFromSmiles(written)
+    return None if unmapped is None else (unmapped, maps[order])
+
+
+_SYNTAX = "its syntax, e.g. a typo, an unclosed ring or branch, an unknown atom"
 
 
 def rdkit_refusal(smiles: str) -> str:
@@ -205,15 +209,17 @@ def rdkit_refusal(smiles: str) -> str:
     finds wrong (a valence, an aromatic ring it cannot kekulize), in RDKit's words."""
     with rdBase.BlockLogs():
         mol = Chem.MolFromSmiles(smiles, sanitize=False)
-        problems = [] if mol is None else Chem.DetectChemistryProblems(mol)
-    if mol is None:
-        return "RDKit cannot parse it: its syntax, e.g. a typo, an unclosed ring or branch, an unknown atom"
-    if problems:
-        return f"RDKit cannot parse it: {' '.join(problems[0].Message().split())}"
+        if mol is None:
+            return f"RDKit cannot parse it: {_SYNTAX}"
+        try:
+            Chem.SanitizeMol(mol)
+        except Chem.MolSanitizeException as error:
+            return f"RDKit cannot parse it: {' '.join(str(error).split())}"
     return "RDKit cannot parse it"
 
 
 def parse_smiles(smiles: str) -> tuple[Chem.Mol | None, str]:
+    """RDKit's molecule of one SMILES and, where there is none, why (:func:`parse_rows`' ``parse``)."""
     mol = Chem.MolFromSmiles(smiles)
     return mol, "" if mol is not None else rdkit_refusal(smiles)
 

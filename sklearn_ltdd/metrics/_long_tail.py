@@ -21,6 +21,7 @@ def _as_class_counts(train_counts: Mapping | ArrayLike) -> dict:
     """Accept either ``{label: count}`` (a mapping, or a pandas ``value_counts()``) or the training
     labels themselves."""
     if isinstance(train_counts, Mapping):
+        check_labels_given(list(train_counts), "the counts", "count labelled samples only.")
         counts = dict(train_counts)
     elif _is_value_counts(train_counts):
         check_labels_given(train_counts.index, "the counts", "count labelled samples only.")

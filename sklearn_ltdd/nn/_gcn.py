@@ -83,6 +83,12 @@ class NormalizedAdjacency:
     """
 
     def __init__(self, edge_index: torch.Tensor, edge_weight: torch.Tensor | None, n: int):
+        if edge_weight is not None and edge_weight.requires_grad and torch.is_grad_enabled():
+            raise ValueError(
+                "GCNEncoder does not differentiate its edge weights (its sparse product is built for "
+                "fixed weights, such as the edge drops' 0 and 1); learn them with encoder 'gine' or "
+                "PyG's GCNConv, or pass edge_weight.detach()."
+            )
         edge_index, weight = add_self_loops(edge_index, edge_weight, fill_value=1.0, num_nodes=n)
         edge_index, weight = gcn_norm(edge_index, weight, n, add_self_loops=False)
         source, target = edge_index

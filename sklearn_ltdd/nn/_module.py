@@ -57,6 +57,8 @@ class LTDDModule(nn.Module):
         wide: bool = False,
     ):
         super().__init__()
+        if encoder not in ENCODERS:
+            raise ValueError(f"encoder must be one of {sorted(ENCODERS)}, got {encoder!r}.")
         encoder_class = ENCODERS[encoder]
         bonds = {"edge_features": edge_features} if encoder_class.reads_bonds else {}
         self.encoder = encoder_class(in_features, hidden, n_layers, **bonds)

@@ -6,6 +6,7 @@ import torch
 from torch_geometric.utils import scatter
 
 __all__ = [
+    "WEIGHTINGS",
     "centroids",
     "class_distances",
     "normalised_inverse",
@@ -14,6 +15,8 @@ __all__ = [
 ]
 
 _EPS = 1e-8
+#: what the separability weights are computed from (``separability_weights``' ``weighting``)
+WEIGHTINGS = ("both", "class_distance", "subcluster_distance", "none", "subcluster")
 
 
 def centroids(z: torch.Tensor, groups: torch.Tensor, n_groups: int) -> torch.Tensor:
@@ -64,9 +67,14 @@ def separability_weights(
     formula: ``"paper"`` — ω̂ = (1/d)/Σ(1/d), ω = ω̂ + ω̂'; ``"code"`` — ½(softmax(−d) + softmax(−d_sub)).
     Sub-cluster weights are ones unless weighting is ``"subcluster"``; they are scaled to mean 1.
     A class without samples in ``y`` weighs 0 under the distance weightings (``"none"`` and
-    ``"subcluster"`` give every class 1); with fewer than two classes present, distances to
-    another class do not exist and those weights are NaN.
+    ``"subcluster"`` give every class 1); with ``n_classes`` < 2 every weight is 1, and with
+    fewer than two classes present, distances to another class do not exist and those weights
+    are NaN.
     """
+    if weighting not in WEIGHTINGS:
+        raise ValueError(f"weighting must be one of {WEIGHTINGS}, got {weighting!r}.")
+    if formula not in ("paper", "code"):
+        raise ValueError(f"formula must be 'paper' or 'code', got {formula!r}.")
     n_sub = len(sub_class)
     sub_weights = torch.ones(n_sub, dtype=z.dtype, device=z.device)
     if weighting == "none" or n_classes < 2:

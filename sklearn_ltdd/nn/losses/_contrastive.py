@@ -15,6 +15,8 @@ __all__ = ["contrastive_term", "subcluster_contrastive_loss", "supcon_loss", "vi
 
 def view_partner(n_anchors: int, device: torch.device | None = None) -> torch.Tensor:
     """Index of each anchor's other view when the two views are stacked."""
+    if n_anchors % 2:
+        raise ValueError(f"the rows are two stacked views of one batch, an even number; got {n_anchors}.")
     half = n_anchors // 2
     return torch.arange(n_anchors, device=device).roll(half)
 
@@ -47,6 +49,7 @@ def contrastive_term(
 
 def supcon_loss(z: torch.Tensor, y: torch.Tensor, tau: float = 0.1) -> torch.Tensor:
     """Supervised contrastive loss (paper Eq. 1): positives share the label, denominator all others."""
+    _check_labels_of_rows(z, y=y)
     not_self = ~torch.eye(len(z), dtype=torch.bool, device=z.device)
     same = y.unsqueeze(0) == y.unsqueeze(1)
     return contrastive_term(z, same & not_self, not_self, tau)
@@ -70,6 +73,7 @@ def subcluster_contrastive_loss(
     a per-anchor tensor (per-class adaptive τ2 looked up by the anchor's class). Both terms share
     one similarity matrix.
     """
+    _check_labels_of_rows(z, y=y, sub=sub)
     n = len(z)
     idx = torch.arange(n, device=z.device)
     not_self = idx.unsqueeze(0) != idx.unsqueeze(1)
@@ -82,6 +86,15 @@ def subcluster_contrastive_loss(
     tau = torch.stack([torch.full((n,), tau1, dtype=z.dtype, device=z.device), _per_anchor(tau2, z)])
     term_a, term_b = contrastive_term(z, positives, denominator, tau, z @ z.T)
     return term_a_scale * term_a + beta * term_b
+
+
+def _check_labels_of_rows(z: torch.Tensor, **labels: torch.Tensor) -> None:
+    """One label per row of z: a column of labels would broadcast into a matrix of losses."""
+    for name, values in labels.items():
+        if values.shape != (len(z),):
+            raise ValueError(
+                f"{name} must hold one label per row of z, shape ({len(z)},); got {tuple(values.shape)}."
+            )
 
 
 def _per_anchor(tau: float | torch.Tensor, z: torch.Tensor) -> torch.Tensor:
