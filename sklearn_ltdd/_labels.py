@@ -21,7 +21,7 @@ def _as_given(values: object) -> np.ndarray:
             else values.to_numpy(dtype=object)
         )
     if hasattr(values, "cpu"):  # a tensor: numbers, which can be NaN
-        return values.cpu().numpy()
+        return values.detach().cpu().numpy()
     return values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
 
 

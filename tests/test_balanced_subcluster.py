@@ -111,6 +111,11 @@ def test_predict_transform_and_tensor_input():
         tensor.predict(torch.from_numpy(X)), torch.Tensor
     )
     np.testing.assert_array_equal(tensor.labels_.numpy(), sub.labels_)
+    # tensors still in an autograd graph (embeddings straight from a network), labels too
+    grad = BalancedSubcluster(min_cluster_size=5, random_state=0).fit(
+        torch.from_numpy(X).requires_grad_(), torch.from_numpy(y).double().requires_grad_()
+    )
+    np.testing.assert_array_equal(grad.labels_.numpy(), sub.labels_)
     if torch.cuda.is_available():
         on_gpu = BalancedSubcluster(min_cluster_size=5, random_state=0).fit(torch.from_numpy(X).cuda(), y)
         assert on_gpu.labels_.is_cuda and on_gpu.cluster_centers_.is_cuda

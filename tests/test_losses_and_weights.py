@@ -109,6 +109,11 @@ def test_the_low_level_losses_refuse_what_they_would_pair_or_broadcast_wrongly()
         supcon_loss(z, y[:, None])
     with pytest.raises(ValueError, match=r"sub must hold one label per row of z"):
         subcluster_contrastive_loss(z, y, y[:3])
+    for bad in (0.0, -0.1, float("nan")):  # inf loss and NaN gradients, an inverted loss, NaN
+        with pytest.raises(ValueError, match="tau must be a positive temperature"):
+            supcon_loss(z, y, tau=bad)
+        with pytest.raises(ValueError, match="tau2 must be a positive temperature"):
+            subcluster_contrastive_loss(z, y, y, tau2=bad)
     phases = Phases([Phase("warmup", epochs=1, trains_head=False), Phase("ltdd")]).enter("ltdd")
     criterion = LTDDLoss(torch.tensor([3.0, 3.0]), phases=phases)
     targets = {"y": y, "index": torch.arange(6), "weight": torch.ones(6)}

@@ -198,6 +198,17 @@ def test_nested_knobs_reach_the_default_options():
         with pytest.raises(ValueError, match="Invalid parameter"):
             clf.set_params(**bad)
         assert clf.schedule is None and clf.contrast is None and repr(clf) == "LTDDClassifier()"
+    # nor half of its changes: every name is checked before any is set
+    schedule = SubclusterSchedule(warmup_epochs=5)
+    clf = LTDDClassifier(hidden=64, schedule=schedule)
+    for bad in (
+        {"hidden": 32, "schedule__warmup_epochs": 3, "foo": 1},
+        {"schedule__warmup_epochs": 3, "schedule__foo": 1},
+        {"schedule": None, "schedule__warmup_epochs": 3, "foo": 1},
+    ):
+        with pytest.raises(ValueError, match="Invalid parameter 'foo'"):
+            clf.set_params(**bad)
+        assert clf.hidden == 64 and clf.schedule is schedule and schedule.warmup_epochs == 5
 
 
 def test_grid_search_over_an_ablation_knob_and_clone_copy_the_options():

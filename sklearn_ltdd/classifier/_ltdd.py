@@ -156,20 +156,37 @@ class LTDDClassifier(GraphClassifier):
         """Set parameters, as sklearn's ``set_params``; ``schedule__weighting`` and the like also
         work while ``schedule`` (or ``contrast``) is None, on a default option object."""
         self._refuse_moved(params)  # before a default option object is set up below
-        unset = [option for option in _OPTIONS if getattr(self, option) is None]
-        for option, kind in _OPTIONS.items():
-            if not any(name.startswith(f"{option}__") for name in params):
-                continue
+        tuned = [option for option in _OPTIONS if any(name.startswith(f"{option}__") for name in params)]
+        for option in tuned:
             if option in params and params[option] is None:  # set to None in the same call
-                params = {**params, option: kind()}
-            elif option not in params and option in unset:
-                setattr(self, option, kind())
-        try:
-            return super().set_params(**params)
-        except ValueError:  # an unknown name: the option objects set up above go again
-            for option in unset:
-                setattr(self, option, None)
-            raise
+                params = {**params, option: _OPTIONS[option]()}
+        self._check_names(params)
+        for option in tuned:
+            if option not in params and getattr(self, option) is None:
+                setattr(self, option, _OPTIONS[option]())
+        return super().set_params(**params)
+
+    def _check_names(self, params: dict) -> None:
+        """Every name checked before anything changes: sklearn's ``set_params`` sets the names it
+        meets until it meets an unknown one, which would leave half a call's changes behind."""
+        valid = self._get_param_names()
+        for name in params:
+            top, _, nested = name.partition("__")
+            if top not in valid:
+                raise ValueError(
+                    f"Invalid parameter {top!r} for estimator {self}. Valid parameters are: {valid!r}."
+                )
+            if not nested:
+                continue
+            target = params[top] if top in params else getattr(self, top)
+            target = _OPTIONS[top]() if target is None and top in _OPTIONS else target
+            inner = nested.partition("__")[0]
+            known = target.get_params() if hasattr(target, "get_params") else {}
+            if inner not in known:
+                raise ValueError(
+                    f"Invalid parameter {inner!r} for estimator {target}. "
+                    f"Valid parameters are: {sorted(known)!r}."
+                )
 
     def _contrast_options(self) -> SubclusterContrast:
         return SubclusterContrast() if self.contrast is None else self.contrast

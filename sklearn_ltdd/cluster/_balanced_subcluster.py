@@ -181,7 +181,7 @@ class BalancedSubcluster(
             per_class = np.array([min(self.n_clusters, n)])
         else:
             check_labels_given(y, "y", "give every sample a class, or fit without y.")
-            y = column_or_1d(y.cpu().numpy() if isinstance(y, torch.Tensor) else y, warn=False)
+            y = column_or_1d(y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else y, warn=False)
             if y.shape[0] != n:
                 raise ValueError(f"X has {n} rows but y has {y.shape[0]} labels.")
             check_classification_targets(y)  # continuous values are not classes

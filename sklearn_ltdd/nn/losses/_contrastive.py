@@ -50,6 +50,7 @@ def contrastive_term(
 def supcon_loss(z: torch.Tensor, y: torch.Tensor, tau: float = 0.1) -> torch.Tensor:
     """Supervised contrastive loss (paper Eq. 1): positives share the label, denominator all others."""
     _check_labels_of_rows(z, y=y)
+    _check_temperatures(tau=tau)
     not_self = ~torch.eye(len(z), dtype=torch.bool, device=z.device)
     same = y.unsqueeze(0) == y.unsqueeze(1)
     return contrastive_term(z, same & not_self, not_self, tau)
@@ -74,6 +75,7 @@ def subcluster_contrastive_loss(
     one similarity matrix.
     """
     _check_labels_of_rows(z, y=y, sub=sub)
+    _check_temperatures(tau1=tau1, tau2=tau2)
     n = len(z)
     idx = torch.arange(n, device=z.device)
     not_self = idx.unsqueeze(0) != idx.unsqueeze(1)
@@ -95,6 +97,14 @@ def _check_labels_of_rows(z: torch.Tensor, **labels: torch.Tensor) -> None:
             raise ValueError(
                 f"{name} must hold one label per row of z, shape ({len(z)},); got {tuple(values.shape)}."
             )
+
+
+def _check_temperatures(**temperatures: float | torch.Tensor) -> None:
+    """A temperature of 0 divides by zero (inf loss, NaN gradients); a negative one inverts the
+    loss. (Tensors of per-anchor temperatures are not read: that would wait for the device.)"""
+    for name, value in temperatures.items():
+        if not isinstance(value, torch.Tensor) and not value > 0:
+            raise ValueError(f"{name} must be a positive temperature, got {value!r}.")
 
 
 def _per_anchor(tau: float | torch.Tensor, z: torch.Tensor) -> torch.Tensor:
