@@ -4,6 +4,7 @@ import json
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sklearn_ltdd.benchmark import make_fingerprint_model, run_benchmark, tune_threshold
@@ -101,6 +102,8 @@ def test_benchmark_runs_resumes_and_writes_tables(tmp_path, capsys):
     ]
     assert all(0 <= r["BA"] <= 1 and 0 <= r["BA_tail"] <= 1 and r["seconds"] > 0 for r in runs)
     assert all(r["reaction_mode"] is None and r["warmup"] is None for r in runs)  # molecules; no schedule
+    # the baselines train as the paper does, keeping the best epoch (their rows said the mean)
+    assert {r["method"]: r["kept"] for r in runs} == {"ce": "best", "fp_lr": None}
     for r in runs:  # graphs/s counts the graphs trained on: each epoch every training graph but
         if r["method"] == "fp_lr":  # a last batch of one, which BatchNorm cannot train on
             assert r["graphs_per_s"] is None
@@ -145,6 +148,20 @@ def test_a_rerun_with_another_schedule_is_refused_not_skipped(tmp_path):
     assert _schedule("ltdd", paper) == paper and _schedule("ltdd_fp", paper) == paper
     none = {"warmup": None, "update_every": None}
     assert _schedule("defaults", paper) == _schedule("ce", paper) == _schedule("fp_lr", paper) == none
+
+
+def test_a_run_written_twice_counts_once_and_a_half_written_line_is_named(tmp_path):
+    from sklearn_ltdd.benchmark._run import _read, summarise
+
+    row = {"method": "ce", "epochs": 2, "seconds": 1.0, "graphs_per_s": 10.0}
+    runs = [{**row, "seed": 0, "BA": 0.6}, {**row, "seed": 1, "BA": 0.8}, {**row, "seed": 0, "BA": 0.6}]
+    table = summarise(pd.DataFrame(runs))
+    assert table["n_seeds"].tolist() == [2] and table["BA_mean"].tolist() == [70.0]
+    assert table["BA_std"].tolist() == [10.0]  # the spread of the seeds, ddof=0
+    log = tmp_path / "solubility-random.jsonl"
+    log.write_text(json.dumps(runs[0]) + "\n" + '{"method": "ce", "se')
+    with pytest.raises(ValueError, match=r"line 2, is not a JSON row: .*remove it"):
+        _read(log)
 
 
 def test_rows_that_kept_the_best_epoch_are_not_taken_for_the_mean_from_it(tmp_path):

@@ -361,7 +361,7 @@ def _kept(method: str) -> str | None:
     for a fingerprint model."""
     if method.startswith("fp_"):
         return None
-    params = VARIANTS.get(method, (method, {}, True))[1]
+    params = VARIANTS.get(method, (method, PAPER, False))[1]  # the baselines train as the paper does
     return "mean_from_best" if params.get("average_from_best", True) else "best"
 
 
@@ -403,7 +403,15 @@ def result_stem(dataset: str, split: str, reaction_mode: str | None) -> str:
 
 
 def _read(log: Path) -> list[dict]:
-    return [json.loads(line) for line in log.read_text().splitlines() if line] if log.exists() else []
+    rows = []
+    for number, line in enumerate(log.read_text().splitlines() if log.exists() else [], start=1):
+        try:
+            rows.append(json.loads(line)) if line else None
+        except json.JSONDecodeError:  # a run killed while it wrote its line, say
+            raise ValueError(
+                f"{log}, line {number}, is not a JSON row: {line[:60]!r}; remove it (that run is run again)."
+            ) from None
+    return rows
 
 
 def _machine() -> str:
@@ -414,7 +422,13 @@ def _machine() -> str:
 
 
 def summarise(runs: pd.DataFrame) -> pd.DataFrame:
-    """Mean and standard deviation over seeds of every score, per method (percent), plus time."""
+    """Mean and standard deviation over seeds of every score, per method (percent), plus time.
+
+    The standard deviation is the seeds' spread itself (``ddof=0``; with n seeds, the sample
+    estimate is √(n/(n−1)) times larger). A seed's run written twice (two processes into one
+    folder) counts once: its first row.
+    """
+    runs = runs.drop_duplicates(["method", "epochs", "seed"])
     metrics = [c for c in runs.columns if c.split("_")[0] in ("BA", "BF1", "thr") and c != "threshold"]
     grouped = runs.groupby(["method", "epochs"], dropna=False)
     table = (grouped[metrics].mean() * 100).round(2).add_suffix("_mean")
@@ -431,8 +445,8 @@ def _markdown(table: pd.DataFrame, dataset: str, split: str, reaction_mode: str 
     header += " val-thr BA | val-thr BF1 |" if has_thr else ""
     header += " fit s | graphs/s |"
     graphs = "" if reaction_mode in (None, "pair") else f", {reaction_mode} graphs"
-    lines = [f"### {dataset}, {split} split{graphs} (test set, percent, mean ± std over seeds)", "", header,
-             "|" + "---|" * (header.count("|") - 1)]  # fmt: skip
+    title = f"### {dataset}, {split} split{graphs} (test set, percent, mean ± std over seeds, ddof=0)"
+    lines = [title, "", header, "|" + "---|" * (header.count("|") - 1)]
 
     def cell(row, key):
         mean = row.get(f"{key}_mean")
