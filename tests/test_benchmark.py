@@ -153,15 +153,21 @@ def test_a_rerun_with_another_schedule_is_refused_not_skipped(tmp_path):
 def test_a_run_written_twice_counts_once_and_a_half_written_line_is_named(tmp_path):
     from sklearn_ltdd.benchmark._run import _read, summarise
 
-    row = {"method": "ce", "epochs": 2, "seconds": 1.0, "graphs_per_s": 10.0}
+    row = {"method": "ce", "epochs": 2, "seconds": 1.0, "graphs_per_s": 10.0, "kept": "best"}
     runs = [{**row, "seed": 0, "BA": 0.6}, {**row, "seed": 1, "BA": 0.8}, {**row, "seed": 0, "BA": 0.6}]
-    table = summarise(pd.DataFrame(runs))
+    with pytest.warns(UserWarning, match=r"runs \[\['ce', 2, 0\]\] .* more than once; each counts once"):
+        table = summarise(pd.DataFrame(runs))
     assert table["n_seeds"].tolist() == [2] and table["BA_mean"].tolist() == [70.0]
     assert table["BA_std"].tolist() == [10.0]  # the spread of the seeds, ddof=0
+    with pytest.raises(ValueError, match=r"\('ce', 2, 0\)\] .* there twice with other settings"):
+        summarise(pd.DataFrame([*runs[:2], {**runs[2], "kept": "mean_from_best"}]))
     log = tmp_path / "solubility-random.jsonl"
     log.write_text(json.dumps(runs[0]) + "\n" + '{"method": "ce", "se')
     with pytest.raises(ValueError, match=r"line 2, is not a JSON row: .*remove it"):
         _read(log)
+    with pytest.raises(SystemExit) as exit_:  # the command says it in a line, not a traceback
+        main(["--dataset", "solubility", "--split", "random", "--methods", "fp_lr", "--out", str(tmp_path)])
+    assert exit_.value.code == 2
 
 
 def test_rows_that_kept_the_best_epoch_are_not_taken_for_the_mean_from_it(tmp_path):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..classifier._device import resolve_device
 from ..featurize._cgr import GRAPH_REACTION_MODES
-from ._run import METHODS, MixedSettingsError, check_arguments, result_stem, run_benchmark
+from ._run import METHODS, ResultsFileError, check_arguments, result_stem, run_benchmark
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> None:
                       reaction_mode=args.reaction_mode, data_home=args.data_home, download=args.download,
                       out_dir=args.out, device=args.device, n_jobs=args.n_jobs,
                       verbose=args.verbose)  # fmt: skip
-    except (OSError, MixedSettingsError) as error:
+    except (OSError, ResultsFileError) as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")
     print((Path(args.out) / f"{result_stem(args.dataset, args.split, args.reaction_mode)}.md").read_text())
 

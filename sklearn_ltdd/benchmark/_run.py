@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .._compat import Interval, check_n_jobs
+from .._warnings import warn
 from ..classifier import BASELINE_LOSSES, PAPER_PROTOCOL, SubclusterSchedule
 from ..datasets import load_hiv, load_sbap, load_solubility, load_uspto50k
 from ..featurize._cgr import CGR_MODES
@@ -139,7 +140,11 @@ def _scores(y_true, y_pred, y_train, prefix: str) -> dict:
     return out
 
 
-class MixedSettingsError(ValueError):
+class ResultsFileError(ValueError):
+    """A results file cannot be resumed or summarised as it is (the command says so in one line)."""
+
+
+class MixedSettingsError(ResultsFileError):
     """A results file holds a method's runs of other settings than those asked for."""
 
 
@@ -405,10 +410,12 @@ def result_stem(dataset: str, split: str, reaction_mode: str | None) -> str:
 def _read(log: Path) -> list[dict]:
     rows = []
     for number, line in enumerate(log.read_text().splitlines() if log.exists() else [], start=1):
+        if not line:
+            continue
         try:
-            rows.append(json.loads(line)) if line else None
+            rows.append(json.loads(line))
         except json.JSONDecodeError:  # a run killed while it wrote its line, say
-            raise ValueError(
+            raise ResultsFileError(
                 f"{log}, line {number}, is not a JSON row: {line[:60]!r}; remove it (that run is run again)."
             ) from None
     return rows
@@ -426,9 +433,11 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
 
     The standard deviation is the seeds' spread itself (``ddof=0``; with n seeds, the sample
     estimate is √(n/(n−1)) times larger). A seed's run written twice (two processes into one
-    folder) counts once: its first row.
+    folder) counts once, its first row, and is said to; written twice with other settings, it
+    is refused.
     """
-    runs = runs.drop_duplicates(["method", "epochs", "seed"])
+    if "seed" in runs.columns:
+        runs = _first_of_each_run(runs)
     metrics = [c for c in runs.columns if c.split("_")[0] in ("BA", "BF1", "thr") and c != "threshold"]
     grouped = runs.groupby(["method", "epochs"], dropna=False)
     table = (grouped[metrics].mean() * 100).round(2).add_suffix("_mean")
@@ -437,6 +446,25 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     table["seconds"] = grouped["seconds"].mean().round(1)
     table["graphs_per_s"] = grouped["graphs_per_s"].mean().round(0)
     return table.sort_values("BA_mean")
+
+
+def _first_of_each_run(runs: pd.DataFrame) -> pd.DataFrame:
+    key = ["method", "epochs", "seed"]
+    again = runs[runs.duplicated(key, keep=False)]
+    if again.empty:
+        return runs
+    settings = [
+        c for c in ("warmup", "update_every", "kept", "reaction_mode", "n_train", "n_test") if c in runs
+    ]
+    mixed = again.groupby(key, dropna=False)[settings].nunique(dropna=False).gt(1).any(axis=1)
+    if mixed.any():
+        raise MixedSettingsError(
+            f"runs {mixed[mixed].index.tolist()} (method, epochs, seed) are there twice with other settings; "
+            "keep one of each, so that one table does not mix them."
+        )
+    repeated = again.drop_duplicates(key)[key].to_numpy().tolist()
+    warn(f"runs {repeated} (method, epochs, seed) are there more than once; each counts once, its first row.")
+    return runs.drop_duplicates(key)
 
 
 def _markdown(table: pd.DataFrame, dataset: str, split: str, reaction_mode: str | None = None) -> str:

@@ -171,20 +171,21 @@ class LTDDClassifier(GraphClassifier):
         meets until it meets an unknown one, which would leave half a call's changes behind."""
         valid = self._get_param_names()
         for name in params:
-            top, _, nested = name.partition("__")
+            top, nests, nested = name.partition("__")
             if top not in valid:
                 raise ValueError(
                     f"Invalid parameter {top!r} for estimator {self}. Valid parameters are: {valid!r}."
                 )
-            if not nested:
+            if not nests:
                 continue
             target = params[top] if top in params else getattr(self, top)
             target = _OPTIONS[top]() if target is None and top in _OPTIONS else target
-            inner = nested.partition("__")[0]
-            known = target.get_params() if hasattr(target, "get_params") else {}
-            if inner not in known:
+            if not hasattr(target, "get_params"):
+                raise ValueError(f"{top!r} is {target!r}, not an estimator: {name!r} sets nothing.")
+            known = target.get_params(deep=True)
+            if nested not in known:
                 raise ValueError(
-                    f"Invalid parameter {inner!r} for estimator {target}. "
+                    f"Invalid parameter {nested!r} for estimator {target}. "
                     f"Valid parameters are: {sorted(known)!r}."
                 )
 

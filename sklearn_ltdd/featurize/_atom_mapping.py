@@ -267,12 +267,12 @@ def map_reactions(
     """Atom-map the reaction SMILES that do not count as mapped; return them with the failures.
 
     A reaction counts as mapped when its reactants carry map numbers and every heavy atom of its
-    products does (:func:`~._cgr.mapping_gap`); a partly mapped one loses its numbers and is
-    mapped afresh. Mapped rows, and rows that are not readable reactions, are returned as they
-    are (the featuriser reports the latter). Only ``reactants>>products`` goes to the mapper:
-    reagents are not used by the graphs. A row the mapper fails on, or maps into another
-    reaction (other molecules once the map numbers are removed), keeps its input and is reported
-    as ``{row: (value, reason)}``, never dropped.
+    products does, some product number pairing with a reactant's (:func:`~._cgr.mapping_gap`); a
+    partly mapped one loses its numbers and is mapped afresh. Mapped rows, and rows that are not
+    readable reactions, are returned as they are (the featuriser reports the latter). Only
+    ``reactants>>products`` goes to the mapper: reagents are not used by the graphs. A row the
+    mapper fails on, or maps into another reaction (other molecules once the map numbers are
+    removed), keeps its input and is reported as ``{row: (value, reason)}``, never dropped.
     """
     out = np.array(reactions, dtype=object)
     with rdBase.BlockLogs():  # a row RDKit cannot read is reported by the featuriser, named

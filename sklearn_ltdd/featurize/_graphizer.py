@@ -182,7 +182,8 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
     atom_mapper : {None, "rxnmapper"} or callable, default=None
         For the CGR modes: how reactions without complete atom maps get them. A reaction
         counts as mapped when its reactants carry map numbers and every heavy atom of its
-        products does (unmapped reactant atoms are leaving groups); a partly mapped one is
+        products does, some product number pairing with a reactant's (unmapped reactant atoms
+        are leaving groups); a partly mapped one is
         mapped afresh. None: such rows are an error (:class:`UnmappedReactionError`).
         ``"rxnmapper"``: Schwaller et al.'s mapper, offline
         (``pip install 'sklearn-ltdd[reactions]'``). A callable takes a list of

@@ -63,7 +63,8 @@ class UnmappedReactionError(InvalidSmilesError):
     """Some input reactions lack the atom maps that the condensed graph of reaction needs.
 
     A reaction counts as mapped when its reactants carry map numbers and every heavy atom of its
-    products does. ``atom_mapper`` is the mapper that was set, if any, so that the advice fits.
+    products does, some product number pairing with a reactant's. ``atom_mapper`` is the mapper that
+    was set, if any, so that the advice fits.
     """
 
     _what = (

@@ -222,19 +222,19 @@ class LTDDLoss(_LongTailLoss):
         embeddings = y_pred[0]
         y, index = targets["y"], targets["index"]
         warmup = not self.in_main_phase()
-        # view 1's logits, from the head before anything else reads the embeddings (the order in
-        # which their gradients add up is part of what a seed reproduces)
-        logits = None if warmup else head(embeddings[: len(y)])
         if len(embeddings) != 2 * len(y):  # each anchor's partner is the row B away: two views only
             raise ValueError(
                 f"LTDDLoss needs two stacked views of the batch's {len(y)} samples (2B = {2 * len(y)} "
                 f"rows), got {len(embeddings)} rows; build the module with two edge-drop probabilities."
             )
-        if self.in_main_phase() and not self.sub.numel():
+        if not warmup and not self.sub.numel():
             raise ValueError(
-                "LTDDLoss has no sub-clusters (set_state was never called); the Recluster callback "
-                "hands them over after the warm-up."
+                "LTDDLoss has no sub-clusters (set_state was never called, or a fit has forgotten "
+                "them since); the Recluster callback hands them over after the warm-up."
             )
+        # view 1's logits, from the head before anything else reads the embeddings (the order in
+        # which their gradients add up is part of what a seed reproduces)
+        logits = None if warmup else head(embeddings[: len(y)])
         z = F.normalize(embeddings, dim=1)
         y_views = y.repeat(len(z) // len(y))
         self.n_batches += 1
