@@ -117,7 +117,7 @@ def test_the_low_level_losses_refuse_what_they_would_pair_or_broadcast_wrongly()
     phases = Phases([Phase("warmup", epochs=1, trains_head=False), Phase("ltdd")]).enter("ltdd")
     criterion = LTDDLoss(torch.tensor([3.0, 3.0]), phases=phases)
     targets = {"y": y, "index": torch.arange(6), "weight": torch.ones(6)}
-    with pytest.raises(ValueError, match="no sub-clusters \\(set_state was never called\\)"):
+    with pytest.raises(ValueError, match="no sub-clusters \\(set_state was never called, or"):
         criterion((torch.cat([z, z]),), targets, lambda h: h[:, :2])
     criterion.set_state(y, torch.ones(2), torch.ones(2))
     with pytest.raises(
