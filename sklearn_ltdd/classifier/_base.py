@@ -256,10 +256,8 @@ class GraphClassifier(
         if isinstance(y, Iterator):
             raise TypeError(f"y must be a sequence of labels, not an iterator ({type(y).__name__}).")
         y = from_arrow(y)
-        # missing values are found in the raw objects: numpy would turn a NaN among strings into 'nan'
-        raw = np.asarray(y.to_numpy(dtype=object) if hasattr(y, "to_numpy") else y, dtype=object)
-        if raw.ndim and raw.size:
-            check_labels_given(raw, "y", "remove these samples or give them a label.")
+        # on the labels as given: numpy would turn a NaN among strings into 'nan', [1, "a"] into strings
+        check_labels_given(y, "y", "remove these samples or give them a label.")
         # pandas' nullable "Int64" and "boolean" (no label is missing now): their numpy type, so that
         # classes_ and predictions are integers and booleans, not the floats column_or_1d makes
         if isinstance(y, pd.DataFrame) and y.shape[1] == 1:

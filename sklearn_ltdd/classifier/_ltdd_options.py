@@ -9,7 +9,7 @@ from numbers import Integral, Real
 from sklearn.base import BaseEstimator
 
 from .._compat import Interval, StrOptions, validate_params
-from ..nn._weights import WEIGHTINGS
+from ..nn._weights import WEIGHT_FORMULAS, WEIGHTINGS
 
 __all__ = ["SubclusterContrast", "SubclusterSchedule"]
 
@@ -124,7 +124,7 @@ class SubclusterSchedule(BaseEstimator):
         "cluster_method": [StrOptions({"balanced", "kmeans"})],
         "min_cluster_size": [Interval(Integral, 1, None, closed="left")],
         "weighting": [StrOptions(set(WEIGHTINGS))],
-        "weight_formula": [StrOptions({"paper", "code"})],
+        "weight_formula": [StrOptions(set(WEIGHT_FORMULAS))],
         "resample": ["boolean"],
     }
 

@@ -35,29 +35,23 @@ def _cut(indices: np.ndarray, fractions: np.ndarray) -> list[np.ndarray]:
     return np.split(indices, [n_train, n_train + n_valid])
 
 
-def _balance(part: np.ndarray, y: np.ndarray, rng: np.random.RandomState, name: str) -> np.ndarray:
+def _balance(part: np.ndarray, y: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
     """Subsample ``part`` so that every class has the count of its rarest class (no replacement)."""
-    classes = np.unique(y)
-    members = [part[y[part] == c] for c in classes]
+    members = [part[y[part] == c] for c in np.unique(y)]
     size = min(len(m) for m in members)
-    if size == 0:
-        missing = [c for c, m in zip(classes.tolist(), members, strict=True) if len(m) == 0]
-        raise ValueError(
-            f"classes {missing} have no sample in the {name} part of the 'standard' split, which would leave "
-            "it empty; the data set has too few samples of them (the 'random' split does not balance its "
-            "parts, but it too can leave a class of a few samples out of one)."
-        )
     return np.sort(np.concatenate([rng.choice(m, size, replace=False) for m in members]))
 
 
-def _check_all_classes_in_train(train: np.ndarray, y: np.ndarray) -> None:
-    """A class with no training sample would be tested on a model that cannot predict it."""
-    missing = np.setdiff1d(np.unique(y), y[train])
+def _check_every_class_in(part: np.ndarray, y: np.ndarray, name: str) -> None:
+    """A class missing from train could never be predicted; from validation or test, it would
+    leave the part empty once balanced to its rarest class."""
+    missing = np.setdiff1d(np.unique(y), y[part])
     if len(missing):
         raise ValueError(
-            f"classes {missing.tolist()} have no sample in the train part of the 'standard' split: a model "
-            "could never predict them; the data set has too few samples of them (the 'random' split "
-            "keeps one of each class in train)."
+            f"classes {missing.tolist()} have no sample in the {name} part of the 'standard' split, which "
+            "needs every class in every part; the data set has too few samples of them (the 'random' "
+            "split keeps one of each class in train, but it too can leave a class of a few samples out "
+            "of validation or test)."
         )
 
 
@@ -123,9 +117,9 @@ def imdrug_split(
         train, valid, test = (np.sort(np.concatenate(part)) for part in parts)
     else:
         train, valid, test = _cut(rng.permutation(len(y)), fractions)
-        train = np.sort(train)
-        _check_all_classes_in_train(train, y)
-        valid, test = _balance(valid, y, rng, "validation"), _balance(test, y, rng, "test")
+        for name, part in (("train", train), ("validation", valid), ("test", test)):
+            _check_every_class_in(part, y, name)
+        train, valid, test = np.sort(train), _balance(valid, y, rng), _balance(test, y, rng)
     for name, part in (("train", train), ("validation", valid), ("test", test)):
         if len(part) == 0:
             raise ValueError(

@@ -7,6 +7,7 @@ from torch_geometric.utils import scatter
 
 __all__ = [
     "WEIGHTINGS",
+    "WEIGHT_FORMULAS",
     "centroids",
     "class_distances",
     "normalised_inverse",
@@ -17,6 +18,8 @@ __all__ = [
 _EPS = 1e-8
 #: what the separability weights are computed from (``separability_weights``' ``weighting``)
 WEIGHTINGS = ("both", "class_distance", "subcluster_distance", "none", "subcluster")
+#: how distances become weights (``separability_weights``' ``formula``)
+WEIGHT_FORMULAS = ("paper", "code")
 
 
 def centroids(z: torch.Tensor, groups: torch.Tensor, n_groups: int) -> torch.Tensor:
@@ -73,7 +76,7 @@ def separability_weights(
     """
     if weighting not in WEIGHTINGS:
         raise ValueError(f"weighting must be one of {WEIGHTINGS}, got {weighting!r}.")
-    if formula not in ("paper", "code"):
+    if formula not in WEIGHT_FORMULAS:
         raise ValueError(f"formula must be 'paper' or 'code', got {formula!r}.")
     n_sub = len(sub_class)
     sub_weights = torch.ones(n_sub, dtype=z.dtype, device=z.device)
