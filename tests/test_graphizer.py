@@ -174,13 +174,18 @@ def test_errors_ignore_keeps_positions():
         assert "fingerprint cannot read it" in products.invalid_rows_[0][1]
 
 
-@pytest.mark.parametrize("mode", [None, "products", "pair", "cgr"])
-def test_the_checking_pass_rejects_exactly_what_featurisation_rejects(mode):
+@pytest.mark.parametrize("fingerprint", ["morgan", None])
+@pytest.mark.parametrize("mode", [None, "products", "reaction", "pair", "cgr", "cgr_product"])
+def test_the_checking_pass_rejects_exactly_what_featurisation_rejects(mode, fingerprint):
     mapped = "[CH3:1][OH:2]>>[CH2:1]=[O:2]"
     rows = ["CCO", "C1CC", None, "CC>>C", mapped, "CCO>>CC=O", "[NH3]->[Fe]", " ", "CC O>>C"]
-    graphizer = SmilesGraphizer(reaction_mode=mode, errors="ignore")
+    # products whose graph reads, reactants only the fingerprint reads: mapped, and not
+    rows += ["C1CC>>CCO", "[CH3:1]C1C.[OH2:2]>>[CH3:1][OH:2]"]
+    graphizer = SmilesGraphizer(reaction_mode=mode, fingerprint=fingerprint, errors="ignore")
     graphizer.fit_transform(rows)
-    assert _graphizer.find_invalid(np.array(rows, dtype=object), mode) == graphizer.invalid_rows_
+    assert _graphizer.find_invalid(np.array(rows, dtype=object), graphizer) == graphizer.invalid_rows_
+    if mode == "products" and fingerprint is not None:
+        assert "fingerprint cannot read it" in graphizer.invalid_rows_[9][1]
 
 
 @pytest.mark.parametrize("mode", [None, "pair", "products", "cgr"])

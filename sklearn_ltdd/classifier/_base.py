@@ -536,7 +536,7 @@ class GraphClassifier(
 
     def _find_invalid(self, rows: np.ndarray) -> dict[int, tuple[object, str]]:
         """The rows the fit's featuriser would reject, found by parsing alone (:func:`find_invalid`)."""
-        return find_invalid(rows, self.graphizer_.reaction_mode, self.graphizer_.atom_mapper)
+        return find_invalid(rows, self.graphizer_)
 
     def _invalid_input_error(
         self, bad: dict[int, tuple[object, str]], advice: str = PREDICT_ADVICE
@@ -613,8 +613,8 @@ class GraphClassifier(
         τ · log π (τ = ``logit_adjustment_``) from their logarithm.
 
         Like ``predict``, ``decision_function`` and ``transform``, it featurises and infers
-        10,000 rows at a time, so that memory does not grow with X beyond the outputs; every
-        invalid row is named before any is featurised (for NaN scores instead, see
+        10,000 rows at a time, so that memory does not grow with X beyond the outputs; one error
+        names every invalid row before anything is inferred (for NaN scores instead, see
         :func:`sklearn_ltdd.screen.screen`). ``verbose`` shows a progress bar for longer inputs;
         ``joblib.parallel_config(n_jobs=2)`` featurises each chunk in two processes.
         """

@@ -108,25 +108,22 @@ def featurize_all(
     return [_concat_packed([r[0][s] for r in results]) for s in range(n_slots)], bad
 
 
-def find_invalid(
-    values: np.ndarray, reaction_mode: str | None, atom_mapper: object = None
-) -> dict[int, tuple[object, str]]:
-    """The rows :meth:`SmilesGraphizer.transform` would reject, found by parsing alone: ``{row: (value,
-    reason)}``.
+def find_invalid(values: np.ndarray, graphizer: SmilesGraphizer) -> dict[int, tuple[object, str]]:
+    """The rows ``graphizer.transform`` would reject, found by parsing alone: ``{row: (value, reason)}``.
 
     About a quarter of featurisation's cost (RDKit's parse, no features), so that a long job can name
     every bad row before it computes anything. With an atom mapper, reactions that only lack their
     maps are not bad here: the mapper maps them in ``transform``, which names the rows it fails on.
     """
-    bad: dict[int, tuple[object, str]] = {}
-    parse = (
-        partial(parse_cgr, reaction_mode=reaction_mode)
-        if reaction_mode in CGR_MODES
-        else partial(parse_row, reaction_mode)
-    )
+    mode, bad = graphizer.reaction_mode, {}
+    parse = partial(parse_cgr, reaction_mode=mode) if mode in CGR_MODES else partial(parse_row, mode)
     deque(parse_rows(values, parse, bad), maxlen=0)  # only the verdicts are kept
-    if atom_mapper is not None:
+    if graphizer.atom_mapper is not None:
         bad = {row: item for row, item in bad.items() if not item[1].startswith(NOT_MAPPED)}
+    if graphizer.fingerprint is not None and mode not in _GRAPH_FINGERPRINTED:
+        unreadable: dict[int, tuple[object, str]] = {}
+        deque(parse_rows(values, _parse_for_difference, unreadable), maxlen=0)
+        bad = _fingerprint_refusals(unreadable) | bad  # the graph's reason, where it has one
     return bad
 
 
@@ -141,12 +138,21 @@ def invalid_input_error(
     return InvalidSmilesError(bad_rows, advice)
 
 
+# the modes whose fingerprint is read from the graphs' own parse; the others parse for it apart
+_GRAPH_FINGERPRINTED = (None, "pair")
+_parse_for_difference = partial(parse_row, "difference", reaction_modes="'difference'")
+
+
 def difference_fingerprints(values: np.ndarray) -> tuple[np.ndarray, dict[int, tuple[object, str]]]:
     """Difference fingerprints of reactions, for the modes whose graphs are not the molecules the
     fingerprint reads (``products``: it reads the reactants too); zeros, and the row with its reason,
     where it cannot read them."""
     out, bad = MorganFingerprint(reaction_mode="difference")._fingerprints(values)
-    return out, {row: (value, f"its fingerprint cannot read it: {why}") for row, (value, why) in bad.items()}
+    return out, _fingerprint_refusals(bad)
+
+
+def _fingerprint_refusals(bad: dict[int, tuple[object, str]]) -> dict[int, tuple[object, str]]:
+    return {row: (value, f"its fingerprint cannot read it: {why}") for row, (value, why) in bad.items()}
 
 
 class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs are no table
@@ -297,7 +303,7 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
             unique, failed = map_reactions(unique, self.atom_mapper, memory.location)
         # molecules, and reactant / product pairs, are fingerprinted from the graphs' own parse
         fingerprinter = None
-        if self.fingerprint is not None and self.reaction_mode in (None, "pair"):
+        if self.fingerprint is not None and self.reaction_mode in _GRAPH_FINGERPRINTED:
             difference = self.reaction_mode == "pair"
             fingerprinter = MorganFingerprint(reaction_mode="difference" if difference else None)
         featurize = memory.cache(featurize_all, ignore=["n_jobs"])

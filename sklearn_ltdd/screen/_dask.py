@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..classifier._base import GraphClassifier
-from ..featurize._graphizer import find_invalid
+from ..featurize._graphizer import SmilesGraphizer, find_invalid
 from ._frame import SCREEN_ADVICE, check_columns, check_errors, check_model, scores_of
 
 if TYPE_CHECKING:
@@ -17,11 +17,14 @@ if TYPE_CHECKING:
 __all__ = ["screen_dask"]
 
 
+_BAD_ROW_COLUMNS = {"partition": "int64", "position": "int64", "value": object, "reason": object}
+
+
 def _invalid(
-    smiles: pd.Series, reaction_mode: str | None, atom_mapper: object, partition_info: dict | None = None
+    smiles: pd.Series, graphizer: SmilesGraphizer, partition_info: dict | None = None
 ) -> pd.DataFrame:
     """One partition's bad rows: partition number, position in it, value and reason."""
-    bad = find_invalid(smiles.to_numpy(dtype=object), reaction_mode, atom_mapper)
+    bad = find_invalid(smiles.to_numpy(dtype=object), graphizer)
     return pd.DataFrame(
         {
             "partition": [partition_info["number"]] * len(bad),
@@ -29,15 +32,12 @@ def _invalid(
             "value": [value for value, _ in bad.values()],
             "reason": [reason for _, reason in bad.values()],
         },
-    ).astype({"partition": "int64", "position": "int64", "value": object, "reason": object})
+    ).astype(_BAD_ROW_COLUMNS)
 
 
 def _check(frame: dd.DataFrame, smiles_column: str, model: GraphClassifier) -> None:
     """Name every bad row of the frame, by its row number in the whole frame, or return."""
-    meta = {"partition": "int64", "position": "int64", "value": object, "reason": object}
-    bad = frame[smiles_column].map_partitions(
-        _invalid, model.graphizer_.reaction_mode, model.graphizer_.atom_mapper, meta=meta
-    )
+    bad = frame[smiles_column].map_partitions(_invalid, model.graphizer_, meta=_BAD_ROW_COLUMNS)
     bad = bad.compute()
     if len(bad):
         starts = np.concatenate([[0], np.cumsum(frame.map_partitions(len).compute())])
