@@ -30,6 +30,7 @@ from .classifier import PAPER_PROTOCOL, BaselineClassifier, LTDDClassifier, Subc
 from .datasets import load_reaction_templates, load_solubility, make_long_tailed
 from .featurize import MorganFingerprint
 from .metrics import balanced_accuracy_score, balanced_f1_score, long_tail_report
+from .metrics._long_tail import GROUPS
 
 
 def demo_models(epochs: int, random_state: int) -> dict[str, ClassifierMixin]:
@@ -143,7 +144,7 @@ def run(
         rows[name] = {
             "BA": balanced_accuracy_score(y_test, y_pred),
             "BF1": balanced_f1_score(y_test, y_pred),
-            **{f"{group} BA": report.loc[group, "BA"] for group in ("head", "middle", "tail")},
+            **{f"{group} BA": report.loc[group, "BA"] for group in GROUPS},
             "fit s": seconds,
         }
     summary = pd.DataFrame.from_dict(rows, orient="index")

@@ -19,6 +19,7 @@ from torch_geometric.nn import global_mean_pool
 from sklearn_ltdd import GraphStore, GraphStorePair, MorganFingerprint, SmilesGraphizer
 from sklearn_ltdd.datasets import load_solubility
 from sklearn_ltdd.featurize import GraphRecipe, InvalidSmilesError, _graphizer, check_graphs_match
+from sklearn_ltdd.featurize._cgr import GRAPH_REACTION_MODES
 from sklearn_ltdd.featurize._graph_features import FEATURE_SCHEMA, featurize_chunk
 from sklearn_ltdd.metrics import balanced_accuracy_score
 
@@ -149,6 +150,8 @@ def test_every_bad_row_is_reported():
     assert "row 3: nan (not a non-empty string)" in message
     assert "row 5: 'CC>>C' (a reaction SMILES; set reaction_mode" in message
     assert "'cgr_product' (and refit a fitted model)" in message
+    hint = message[message.index("row 5: 'CC>>C'") :].splitlines()[0]
+    assert all(f"'{mode}'" in hint for mode in GRAPH_REACTION_MODES)  # the hint names every mode
 
 
 def test_errors_ignore_keeps_positions():

@@ -20,6 +20,7 @@ from ..classifier import BASELINE_LOSSES, PAPER_PROTOCOL, SubclusterSchedule
 from ..datasets import load_hiv, load_sbap, load_solubility, load_uspto50k
 from ..featurize._cgr import CGR_MODES
 from ..metrics import balanced_accuracy_score, balanced_f1_score, long_tail_report
+from ..metrics._long_tail import GROUPS
 from ..model_selection import imdrug_split
 from ..model_selection._imdrug import seed_list
 from ._fingerprint_models import FINGERPRINT_MODELS, make_fingerprint_model
@@ -134,9 +135,7 @@ def _scores(y_true, y_pred, y_train, prefix: str) -> dict:
         f"{prefix}BA": balanced_accuracy_score(y_true, y_pred),
         f"{prefix}BF1": balanced_f1_score(y_true, y_pred),
     }
-    out.update(
-        {f"{prefix}BA_{group}": float(report.loc[group, "BA"]) for group in ("head", "middle", "tail")}
-    )
+    out.update({f"{prefix}BA_{group}": float(report.loc[group, "BA"]) for group in GROUPS})
     return out
 
 
@@ -180,7 +179,7 @@ class _Features:
 
 def _fit_predict(method, features, y, train, valid, test, seed, args):
     """Fit one method; return validation and test probabilities (those the model decides by:
-    logit-adjusted for LTDDClassifier), classes, seconds and run facts."""
+    logit-adjusted for the graph models), classes, seconds and run facts."""
     if method.startswith("fp_"):
         X = features.fingerprints()
         start = time.perf_counter()

@@ -16,7 +16,8 @@ _SHARED_PARAMETERS_DOC = """\
         :class:`SmilesGraphizer`); ``"rxnmapper"`` needs ``pip install 'sklearn-ltdd[reactions]'``.
     encoder : {"gcn", "gine"}, default="gcn"
         ``"gcn"``: the paper's residual GCN, which sees atoms only; ``"gine"``: residual GINE
-        layers whose messages read the 12 bond features (:class:`~sklearn_ltdd.nn.GINEEncoder`),
+        layers whose messages read the bond features (12, or 26 in the CGR modes;
+        :class:`~sklearn_ltdd.nn.GINEEncoder`),
         about 1.8× the epoch time. Graphs passed in place of SMILES need ``bond_features=True``
         for ``"gine"``.
     fingerprint : {"morgan", None}, default="morgan"
@@ -91,7 +92,7 @@ _SHARED_ATTRIBUTES_DOC = """\
         ``fingerprint``): ``predict`` makes its graphs, and checks graphs given, with it, so
         setting those parameters after ``fit`` changes nothing until the next ``fit``.
     n_node_features_ : int
-        Node features per atom (74).
+        Node features per atom: 74, or 148 in the CGR reaction modes.
     feature_schema_ : int
         The version of the atom features' meaning the model was fitted on; ``predict`` refuses
         a model whose version this release does not compute.

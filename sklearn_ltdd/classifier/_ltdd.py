@@ -16,7 +16,7 @@ import numpy as np
 from ._base import GraphClassifier
 from ._docstrings import shared_parameters
 from ._ltdd_options import SubclusterContrast, SubclusterSchedule
-from ._ltdd_schedule import Recluster, RecordLossTerms
+from ._ltdd_schedule import ADAPTIVE_TAU2_BASE, Recluster, RecordLossTerms
 from ._phases import Phase, Phases
 
 __all__ = ["PAPER_PROTOCOL", "LTDDClassifier"]
@@ -220,7 +220,7 @@ class LTDDClassifier(GraphClassifier):
     #    separability-weighted cross-entropy.
     def _loss(self) -> tuple[str, dict]:
         contrast = self._contrast_options()
-        tau2 = 0.1 if contrast.tau2 == "adaptive" else contrast.tau2  # the base of the per-class τ2
+        tau2 = ADAPTIVE_TAU2_BASE if contrast.tau2 == "adaptive" else contrast.tau2
         params = {"tau": contrast.tau, "tau1": contrast.tau1, "tau2": tau2, "beta": contrast.beta,
                   "term_a_scale": contrast.term_a_scale}  # fmt: skip
         return "ltdd", params

@@ -11,11 +11,13 @@ from skorch.callbacks import Callback
 from ..cluster import BalancedSubcluster
 from ..nn import separability_weights
 
-__all__ = ["Recluster", "RecordLossTerms", "adaptive_tau2"]
+__all__ = ["ADAPTIVE_TAU2_BASE", "Recluster", "RecordLossTerms", "adaptive_tau2"]
+
+ADAPTIVE_TAU2_BASE = 0.1  # the reference code's; also the τ2 of a class with one sub-cluster
 
 
 def adaptive_tau2(
-    z: torch.Tensor, y: torch.Tensor, n_sub_per_class: torch.Tensor, base: float = 0.1
+    z: torch.Tensor, y: torch.Tensor, n_sub_per_class: torch.Tensor, base: float = ADAPTIVE_TAU2_BASE
 ) -> torch.Tensor:
     """The reference code's per-class τ2: base·exp(d_c / mean d), d_c = mean‖z−μ_c‖ / ln(n_c+10).
 
@@ -47,14 +49,15 @@ class Recluster(Callback):
     def __init__(
         self,
         phases,
-        update_every: int = 10,
-        dynamic: bool = True,
-        min_cluster_size: int = 10,
-        cluster_method: str = "balanced",
-        weighting: str = "both",
-        weight_formula: str = "paper",
-        adaptive_tau2: bool = False,
-        random_state: int | None = None,
+        *,
+        update_every: int,
+        dynamic: bool,
+        min_cluster_size: int,
+        cluster_method: str,
+        weighting: str,
+        weight_formula: str,
+        adaptive_tau2: bool,
+        random_state: int | None,
     ):
         self.phases = phases
         self.update_every = update_every
@@ -103,14 +106,14 @@ class Recluster(Callback):
         sub = clusterer.labels_
         sub_class = torch.as_tensor(clusterer.subcluster_class_.astype(np.int64), device=z.device)
         n_sub = torch.as_tensor(clusterer.n_subclusters_per_class_, device=z.device)
-        n_classes = len(net.criterion_.class_counts)
-        present = torch.bincount(y, minlength=n_classes) > 0
+        # every class has training samples (the hold-out keeps one of each), so every class has a weight
         class_w, sub_w = separability_weights(
-            z, y, sub, sub_class, n_classes, weighting=self.weighting, formula=self.weight_formula
-        )
+            z, y, sub, sub_class, len(net.criterion_.class_counts), weighting=self.weighting,
+            formula=self.weight_formula,
+        )  # fmt: skip
         net.criterion_.set_state(
             sub,  # per training position
-            torch.where(present, class_w, torch.zeros_like(class_w)),
+            class_w,
             sub_w,
             adaptive_tau2(z, y, n_sub) if self.adaptive_tau2 else None,
         )

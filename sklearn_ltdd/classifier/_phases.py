@@ -36,7 +36,7 @@ class Phase:
     retrain_head: bool = False
 
 
-def _stalled(scores: np.ndarray, patience: int | None) -> bool:
+def _no_gain_for(patience: int | None, scores: np.ndarray) -> bool:
     """Whether a higher-is-better score has not improved for ``patience`` epochs."""
     if patience is None or not np.isfinite(scores).any():
         return False
@@ -101,7 +101,7 @@ class Phases(Callback):
         past = net.history[self.began_ : self.epoch_]
         if not past or "valid_ba" not in past[-1]:
             return False
-        return _stalled(np.array([epoch["valid_ba"] for epoch in past], dtype=float), self.patience)
+        return _no_gain_for(self.patience, np.array([epoch["valid_ba"] for epoch in past], dtype=float))
 
     @staticmethod
     def _retrain_head(net) -> None:

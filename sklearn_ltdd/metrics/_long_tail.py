@@ -104,11 +104,8 @@ def long_tail_groups(train_counts: Mapping | ArrayLike) -> dict[str, list]:
     n_classes = len(order)
     n_head = math.ceil(0.3 * n_classes)
     n_tail = math.floor((n_classes - n_head) * 0.3 / 0.7 + 0.5)
-    return {
-        "head": order[:n_head],
-        "middle": order[n_head : n_classes - n_tail],
-        "tail": order[n_classes - n_tail :],
-    }
+    parts = (order[:n_head], order[n_head : n_classes - n_tail], order[n_classes - n_tail :])
+    return dict(zip(GROUPS, parts, strict=True))
 
 
 def long_tail_report(

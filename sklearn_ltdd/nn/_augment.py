@@ -39,7 +39,11 @@ def edge_drop_weights(edge_index: torch.Tensor, n_nodes: int) -> torch.Tensor:
 
 def edge_drop_probabilities(edge_index: torch.Tensor, n_nodes: int, p: float) -> torch.Tensor:
     """Drop probability of each directed edge: p_e = min(w_e · p, 0.7) (see :func:`edge_drop_weights`)."""
-    return torch.clamp(edge_drop_weights(edge_index, n_nodes) * p, max=MAX_DROP)
+    return _probabilities(edge_drop_weights(edge_index, n_nodes), p)
+
+
+def _probabilities(weights: torch.Tensor, p: float) -> torch.Tensor:
+    return torch.clamp(weights * p, max=MAX_DROP)
 
 
 def _with_kept_edges(graphs: Batch, keep: torch.Tensor) -> Batch:
@@ -59,7 +63,7 @@ def edge_drop_views(graphs: Batch | tuple, ps: Sequence[float]) -> list:
     weights = [edge_drop_weights(g.edge_index, g.num_nodes) for g in sides]
     views = [
         tuple(
-            _with_kept_edges(g, torch.rand_like(w) >= torch.clamp(w * p, max=MAX_DROP))
+            _with_kept_edges(g, torch.rand_like(w) >= _probabilities(w, p))
             for g, w in zip(sides, weights, strict=True)
         )
         for p in ps

@@ -1,4 +1,4 @@
-"""A bond-aware encoder: residual GINE layers (PyG's ``GINEConv``) that read the 12 bond features."""
+"""A bond-aware encoder: residual GINE layers (PyG's ``GINEConv``) reading bond features (12; 26 on a CGR)."""
 
 from __future__ import annotations
 

@@ -184,8 +184,8 @@ def score_frame(
     keep = check_columns(list(frame.columns), smiles_column, keep, model, "the frame")
     if errors == "raise":
         smiles = frame[smiles_column].to_numpy(dtype=object)
-        positions = frame.index.equals(pd.RangeIndex(len(frame)))
-        _raise_if_bad(model._find_invalid(smiles), frame.index, model, note_labels=not positions)
+        labelled = not frame.index.equals(pd.RangeIndex(len(frame)))  # else its labels are positions
+        _raise_if_bad(model._find_invalid(smiles), frame.index, model, note_labels=labelled)
     return scores_of(frame, model, smiles_column, keep, errors)
 
 

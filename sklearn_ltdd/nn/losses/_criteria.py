@@ -152,10 +152,10 @@ class MixupLoss(_LongTailLoss):
 
 
 class LTDDLoss(_LongTailLoss):
-    """LTDD's loss on two stacked views (embeddings: 2B rows, view 1's first).
+    """LTDD's loss on two stacked views (embeddings: 2B rows, view 0's first).
 
     In the warm-up (the phase before its main one): SupCon on the views. Afterwards: the
-    sub-cluster contrastive loss plus the cross-entropy of view 1's logits weighted per sample by
+    sub-cluster contrastive loss plus the cross-entropy of view 0's logits weighted per sample by
     ω[y] · sub-cluster weight · sample weight. The ``Recluster`` callback hands it the state
     (:meth:`set_state`). Loss terms are summed on the device; :meth:`pop_epoch_means` reads them
     once per epoch.
@@ -232,7 +232,7 @@ class LTDDLoss(_LongTailLoss):
                 "LTDDLoss has no sub-clusters (set_state was never called, or a fit has forgotten "
                 "them since); the Recluster callback hands them over after the warm-up."
             )
-        # view 1's logits, from the head before anything else reads the embeddings (the order in
+        # view 0's logits, from the head before anything else reads the embeddings (the order in
         # which their gradients add up is part of what a seed reproduces)
         logits = None if warmup else head(embeddings[: len(y)])
         z = F.normalize(embeddings, dim=1)
