@@ -336,42 +336,11 @@ class GraphClassifier(
             only = self.classes_.tolist()[0]
             raise ValueError(f"y has only one class ({only!r}); a classifier needs at least two.")
         codes = self._encoder.transform(y)
-        weights = check_sample_weight(sample_weight, len(y))
-        if weights is not None and not weights.all():
-            # weight 0 means the sample is not there, as in scikit-learn: not in the hold-out, the
-            # class sizes, the sub-clusters or the contrastive terms, which no weight reaches
-            kept = np.flatnonzero(weights)
-            unweighted = np.setdiff1d(np.arange(len(self.classes_)), codes[kept])
-            if len(unweighted):
-                raise ValueError(
-                    f"classes {self.classes_[unweighted].tolist()} have no sample with a positive "
-                    "sample_weight, so there is nothing to learn them from; remove their samples "
-                    "from X and y, or give them weight."
-                )
-            graphs, codes, weights = graphs[kept], codes[kept], weights[kept]
-        # the losses are weighted means, so only ratios matter: mean 1 keeps float32 training from
-        # overflowing (1e39) or vanishing (1e-30) with weights of any scale (over the largest
-        # first, as a sum of 1e307s overflows float64)
-        weights = np.ones(len(codes)) if weights is None else weights / weights.max()
-        weights /= weights.mean()
+        graphs, codes, weights = self._weighted_samples(graphs, codes, sample_weight)
         rng = check_random_state(self.random_state)
         seed = None if self.random_state is None else int(rng.randint(2**31 - 1))
 
-        if validation_data is not None:
-            valid_graphs, valid_codes = self._validation_set(validation_data)
-            train_idx, valid = np.arange(len(codes)), GraphDataset(valid_graphs, valid_codes)
-        elif self.validation_fraction > 0:
-            train_idx, valid_idx = stratified_holdout(codes, self.validation_fraction, rng)
-            if not len(valid_idx) and self.early_stopping is not None:
-                raise ValueError(
-                    "the validation hold-out is empty (every class has a single sample, which stays in "
-                    f"training), so early_stopping={self.early_stopping} has nothing to watch; set "
-                    "early_stopping=None or pass validation_data."
-                )
-            valid = GraphDataset(graphs[valid_idx], codes[valid_idx]) if len(valid_idx) else None
-            self._warn_of_classes_held_out_of_validation(codes[valid_idx])
-        else:
-            train_idx, valid = np.arange(len(codes)), None
+        train_idx, valid = self._validation_split(graphs, codes, validation_data, rng)
         # the positions one epoch visits; the reference code's resampling tops every class up to the
         # largest with draws with replacement, while clustering still sees each molecule once
         visits = np.arange(len(train_idx))
@@ -400,6 +369,55 @@ class GraphClassifier(
         if self.verbose:
             self._report()
         return self
+
+    def _weighted_samples(
+        self, graphs: GraphStore | GraphStorePair, codes: np.ndarray, sample_weight: ArrayLike | None
+    ) -> tuple[GraphStore | GraphStorePair, np.ndarray, np.ndarray]:
+        """The samples with a positive weight, and their weights scaled to mean 1."""
+        weights = check_sample_weight(sample_weight, len(codes))
+        if weights is not None and not weights.all():
+            # weight 0 means the sample is not there, as in scikit-learn: not in the hold-out, the
+            # class sizes, the sub-clusters or the contrastive terms, which no weight reaches
+            kept = np.flatnonzero(weights)
+            unweighted = np.setdiff1d(np.arange(len(self.classes_)), codes[kept])
+            if len(unweighted):
+                raise ValueError(
+                    f"classes {self.classes_[unweighted].tolist()} have no sample with a positive "
+                    "sample_weight, so there is nothing to learn them from; remove their samples "
+                    "from X and y, or give them weight."
+                )
+            graphs, codes, weights = graphs[kept], codes[kept], weights[kept]
+        # the losses are weighted means, so only ratios matter: mean 1 keeps float32 training from
+        # overflowing (1e39) or vanishing (1e-30) with weights of any scale (over the largest
+        # first, as a sum of 1e307s overflows float64)
+        weights = np.ones(len(codes)) if weights is None else weights / weights.max()
+        weights /= weights.mean()
+        return graphs, codes, weights
+
+    def _validation_split(
+        self,
+        graphs: GraphStore | GraphStorePair,
+        codes: np.ndarray,
+        validation_data: tuple | None,
+        rng: np.random.RandomState,
+    ) -> tuple[np.ndarray, GraphDataset | None]:
+        """The training positions, and the validation set: given, held out of X, or none."""
+        if validation_data is not None:
+            valid_graphs, valid_codes = self._validation_set(validation_data)
+            train_idx, valid = np.arange(len(codes)), GraphDataset(valid_graphs, valid_codes)
+        elif self.validation_fraction > 0:
+            train_idx, valid_idx = stratified_holdout(codes, self.validation_fraction, rng)
+            if not len(valid_idx) and self.early_stopping is not None:
+                raise ValueError(
+                    "the validation hold-out is empty (every class has a single sample, which stays in "
+                    f"training), so early_stopping={self.early_stopping} has nothing to watch; set "
+                    "early_stopping=None or pass validation_data."
+                )
+            valid = GraphDataset(graphs[valid_idx], codes[valid_idx]) if len(valid_idx) else None
+            self._warn_of_classes_held_out_of_validation(codes[valid_idx])
+        else:
+            train_idx, valid = np.arange(len(codes)), None
+        return train_idx, valid
 
     def _choose_tau(self, valid: GraphDataset | None) -> float:
         """τ of the decision rule: the best on validation for the model kept; without validation,
