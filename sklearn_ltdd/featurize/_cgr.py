@@ -37,7 +37,7 @@ from ._graph_features import (
     bond_codes,
     bond_features,
     directed_edges,
-    refusal_of_part,
+    parse_parts,
 )
 from ._smiles import has_inner_space, parse_mapped, parse_rows
 
@@ -167,13 +167,9 @@ def condense(
 def parse_cgr(value: str, reaction_mode: str = "cgr") -> tuple[tuple | None, str]:
     """The CGR of one reaction SMILES (see :func:`condense`), or None and the reason it is bad
     (``reaction_mode``, one of the CGR modes, is named in it)."""
-    smiles, reason = _split_input(value, reaction_mode)
-    if smiles is None:
+    parsed, reason = parse_parts(value, reaction_mode, parse_mapped)
+    if parsed is None:
         return None, reason
-    parsed = [parse_mapped(s) for s in smiles]
-    failed = next((part for part, p in zip(smiles, parsed, strict=True) if p is None), None)
-    if failed is not None:
-        return None, refusal_of_part(failed, len(smiles))
     (reactants, reactant_maps), (products, product_maps) = parsed
     result = condense(reactants, reactant_maps, products, product_maps)
     return (None, result) if isinstance(result, str) else (result, "")

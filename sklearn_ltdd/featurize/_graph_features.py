@@ -13,7 +13,7 @@ from RDKit.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -212,16 +212,25 @@ def refusal_of_part(part: str, n_parts: int) -> str:
     return rdkit_refusal(part) + (f", in {part!r}" if n_parts > 1 else "")
 
 
+def parse_parts(
+    value: str, reaction_mode: str | None, parse: Callable[[str], object | None],
+    reaction_modes: str = _GRAPH_REACTION_MODES,
+) -> tuple[list | None, str]:  # fmt: skip
+    """Each SMILES the row holds for ``reaction_mode``, as ``parse`` reads it (None where it cannot),
+    or None and the reason the row is bad, naming the first part ``parse`` refuses."""
+    smiles, reason = _split_input(value, reaction_mode, reaction_modes)
+    if smiles is None:
+        return None, reason
+    parsed = [parse(s) for s in smiles]
+    failed = next((part for part, p in zip(smiles, parsed, strict=True) if p is None), None)
+    return (parsed, "") if failed is None else (None, refusal_of_part(failed, len(smiles)))
+
+
 def parse_row(
     reaction_mode: str | None, value: str, reaction_modes: str = _GRAPH_REACTION_MODES
 ) -> tuple[list[Chem.Mol] | None, str]:
     """The molecules of one input row (one, or reactants and products in pair mode)."""
-    smiles, reason = _split_input(value, reaction_mode, reaction_modes)
-    if smiles is None:
-        return None, reason
-    mols = [_parse(s) for s in smiles]
-    failed = next((part for part, m in zip(smiles, mols, strict=True) if m is None), None)
-    return (mols, "") if failed is None else (None, refusal_of_part(failed, len(smiles)))
+    return parse_parts(value, reaction_mode, _parse, reaction_modes)
 
 
 def featurize_chunk(
