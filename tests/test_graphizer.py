@@ -29,7 +29,9 @@ REAL_SMILES = load_solubility().data.tolist()
 
 
 def atom_features(smiles, atom=0):
-    x = SmilesGraphizer().fit_transform([smiles]).x[atom].numpy()
+    """The features of the SMILES's atom ``atom``, at its node: its place in RDKit's canonical order."""
+    node = list(Chem.CanonicalRankAtoms(Chem.MolFromSmiles(smiles), breakTies=True))[atom]
+    x = SmilesGraphizer().fit_transform([smiles]).x[node].numpy()
     return {name: float(v) for name, v in zip(NAMES, x, strict=True) if v != 0}
 
 
@@ -362,7 +364,8 @@ def test_a_read_only_memory_mapped_cache_serves_writable_graphs(tmp_path, mode, 
     assert torch.equal(first.x, (graphs.reactants if mode == "pair" else graphs).x)
 
 
-def test_a_feature_cache_from_another_schema_is_not_served(tmp_path, monkeypatch):
+@pytest.mark.parametrize("version", ["FEATURE_SCHEMA", "NODE_ORDER"])
+def test_a_feature_cache_from_another_schema_or_layout_is_not_served(tmp_path, monkeypatch, version):
     first = SmilesGraphizer(memory=str(tmp_path)).fit_transform(["CCO", "CCN"])
     calls = []
     monkeypatch.setattr(
@@ -370,7 +373,7 @@ def test_a_feature_cache_from_another_schema_is_not_served(tmp_path, monkeypatch
     )
     SmilesGraphizer(memory=str(tmp_path)).fit_transform(["CCO", "CCN"])
     assert not calls  # served from the cache
-    monkeypatch.setattr(_graphizer, "FEATURE_SCHEMA", FEATURE_SCHEMA + 1)  # as if features changed
+    monkeypatch.setattr(_graphizer, version, getattr(_graphizer, version) + 1)  # as if graphs changed
     again = SmilesGraphizer(memory=str(tmp_path)).fit_transform(["CCO", "CCN"])
     assert calls and torch.equal(first.x, again.x)
 

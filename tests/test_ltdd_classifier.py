@@ -313,6 +313,25 @@ def test_validation_data_is_a_checked_pair():
     assert caught[0].filename == __file__  # the line that called fit
 
 
+def test_validation_data_without_a_class_is_said_and_one_sample_per_class_is_no_regression_hint():
+    clf = LTDDClassifier(**FAST)
+    classes = np.unique(Y_SMALL)
+    valid = np.concatenate([np.flatnonzero(Y_TEST == c)[:10] for c in classes[:-1]])
+    with pytest.warns(UserWarning) as caught:
+        clf.fit(X_SMALL, Y_SMALL, validation_data=(X_TEST[valid], Y_TEST[valid]))
+    (message,) = [str(w.message) for w in caught]
+    assert message.startswith(f"validation_data has no sample of 1 of the 3 classes (['{classes[-1]}'])")
+    # 24 classes of three, and a validation set and test set of one sample each: more than half as
+    # many classes as samples, which sklearn takes for a regression target (a warning, an error
+    # under this suite's filters), where it is what a many-class hold-out looks like
+    y = np.repeat([f"c{k:02d}" for k in range(24)], 3)
+    one_each = np.arange(0, 72, 3)
+    clf.set_params(validation_fraction=0).fit(
+        X_TRAIN[:72], y, validation_data=(X_TRAIN[one_each], y[one_each])
+    )
+    assert 0 <= clf.score(X_TRAIN[one_each], y[one_each]) <= 1
+
+
 def test_pipeline_with_graphizer_and_reaction_pairs():
     reactions = ["CC(=O)O.OCC>>CC(=O)OCC", "CCO>>CC=O", "c1ccccc1.BrBr>>Brc1ccccc1", "CC=C.[H][H]>>CCC"] * 6
     y = ["esterification", "oxidation", "halogenation", "reduction"] * 6

@@ -5,6 +5,7 @@ loss it trains with, its phases, and the callbacks that only it needs."""
 from __future__ import annotations
 
 import inspect
+import warnings
 from abc import ABCMeta, abstractmethod
 from collections.abc import Callable, Iterator
 from numbers import Integral, Real
@@ -251,8 +252,10 @@ class GraphClassifier(
         return graphs
 
     @staticmethod
-    def _check_labels(y: ArrayLike, n: int | None) -> np.ndarray:
-        """``y`` checked as class labels, ``n`` of them (None: any number)."""
+    def _check_labels(y: ArrayLike, n: int | None, scored: bool = False) -> np.ndarray:
+        """``y`` checked as class labels, ``n`` of them (None: any number). Labels ``scored`` against
+        a fitted model's classes (validation, ``score``) may hold many classes of a sample or two
+        each: sklearn's hint that such labels look like a regression target is then noise."""
         if isinstance(y, Iterator):
             raise TypeError(f"y must be a sequence of labels, not an iterator ({type(y).__name__}).")
         y = from_arrow(y)
@@ -272,7 +275,10 @@ class GraphClassifier(
         y = column_or_1d(y, warn=False)
         if n is not None and y.shape[0] != n:
             raise ValueError(f"X has {n} samples but y has {y.shape[0]} labels.")
-        check_classification_targets(y)
+        with warnings.catch_warnings():
+            if scored:
+                warnings.filterwarnings("ignore", "The number of unique classes is greater than 50%")
+            check_classification_targets(y)
         return y
 
     # ---- fit -------------------------------------------------------------------------------
@@ -414,7 +420,7 @@ class GraphClassifier(
                     "early_stopping=None or pass validation_data."
                 )
             valid = GraphDataset(graphs[valid_idx], codes[valid_idx]) if len(valid_idx) else None
-            self._warn_of_classes_held_out_of_validation(codes[valid_idx])
+            self._warn_of_classes_missing_from_validation(codes[valid_idx])
         else:
             train_idx, valid = np.arange(len(codes)), None
         return train_idx, valid
@@ -702,7 +708,7 @@ class GraphClassifier(
             error.add_note("(in fit's validation_data: the rows named are those of X_valid)")
             raise
         try:
-            valid_y = self._check_labels(valid_y, len(graphs))
+            valid_y = self._check_labels(valid_y, len(graphs), scored=True)
             self._check_known(valid_y)
         except ValueError as error:
             raise ValueError(f"validation_data: {error}") from error
@@ -713,22 +719,29 @@ class GraphClassifier(
                 "is that class's recall alone, which then chooses the epochs kept (and the decision's "
                 "τ); give a validation set with samples of several classes.",
             )
+        else:
+            self._warn_of_classes_missing_from_validation(self._encoder.transform(valid_y), given=True)
         return graphs, self._encoder.transform(valid_y)
 
-    def _warn_of_classes_held_out_of_validation(self, valid_codes: np.ndarray) -> None:
-        """The internal hold-out has no sample of a class of one, which stays in training: that
-        class then has no say in the epochs kept and τ."""
+    def _warn_of_classes_missing_from_validation(self, valid_codes: np.ndarray, given: bool = False) -> None:
+        """Classes without a validation sample have no say in the epochs kept and τ: those of
+        ``validation_data`` (``given``), or of the internal hold-out, which keeps a class of one in
+        training."""
         absent = np.setdiff1d(np.arange(len(self.classes_)), valid_codes)
         if not len(valid_codes) or not len(absent):
             return
         names = self.classes_[absent].tolist()
         listed = f"{names[:5]}{f' and {len(names) - 5} more' if len(names) > 5 else ''}"
         chosen = "the epochs kept are" if self.decision == "argmax" else "the epochs kept and τ are"
+        if given:
+            where, why, remedy = "validation_data has", "", "give validation_data a sample of every class"
+        else:
+            where = "the validation hold-out has"
+            why = "each has a single sample (of positive weight), which stays in training, so "
+            remedy = "pass validation_data holding every class, or give these classes more samples"
         warn(
-            f"the validation hold-out has no sample of {len(absent)} of the {len(self.classes_)} classes "
-            f"({listed}): each has a single sample (of positive weight), which stays in training, so "
-            f"{chosen} chosen on the other classes alone; pass validation_data holding every class, "
-            "or give these classes more samples."
+            f"{where} no sample of {len(absent)} of the {len(self.classes_)} classes ({listed}): "
+            f"{why}{chosen} chosen on the other classes alone; {remedy}."
         )
 
     def _check_known(self, y: np.ndarray) -> None:
@@ -745,7 +758,7 @@ class GraphClassifier(
         (e.g. a rare class missing from a cross-validation training fold).
         """
         check_is_fitted(self, "net_")
-        y = self._check_labels(y, None)  # (X's rows are counted against y by sklearn's score)
+        y = self._check_labels(y, None, scored=True)  # (X's rows are counted against y by sklearn's score)
         # a label unseen in fit is simply never predicted, as with sklearn's classifiers
         return super().score(X, y, sample_weight=sample_weight)
 

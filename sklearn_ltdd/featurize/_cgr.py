@@ -13,10 +13,12 @@ numbered on its own pairs nothing); reactant atoms without a number are leaving 
 product atom without a number could not be told apart from one the reaction creates, so a
 partly mapped reaction goes to the atom mapper, or is reported, like an unmapped one.
 
-Map numbers only pair atoms. Nodes follow the atom order of the reactant SMILES, then of the
-product SMILES, and the features are those of the molecules written without maps. Renumbering
-the maps therefore leaves the graph unchanged. This matters: in USPTO-50k's original numbering
-the low map numbers mark the reaction centre.
+Map numbers only pair atoms. Nodes follow RDKit's canonical atom order of the reactants, then of
+the products, and the features are those of the molecules written without maps. Renumbering the
+maps, or writing the reaction's molecules another way, therefore leaves the graph unchanged (up
+to reactant atoms that are symmetric in the reactants and whose partners are symmetric in the
+products). This matters: in USPTO-50k's original numbering the low map numbers mark the reaction
+centre.
 """
 
 from __future__ import annotations
@@ -36,7 +38,9 @@ from ._graph_features import (
     atom_features,
     bond_codes,
     bond_features,
+    canonical_ranks,
     directed_edges,
+    in_node_order,
     parse_parts,
 )
 from ._smiles import has_inner_space, parse_mapped, parse_rows
@@ -138,12 +142,14 @@ def condense(
     product_side = [_element_only(codes) for codes in reactant_side]
     partner = {int(m): i for i, m in enumerate(reactant_maps) if m}
     node_of = []  # product atom → node
+    created = []  # product atom of each node only in the products
     for atom, codes, number in zip(
         products.GetAtoms(), atom_codes(products), product_maps.tolist(), strict=True
     ):
         node = partner.get(number) if number else None
         if node is None:  # only in the products
             node = len(reactant_side)
+            created.append(atom.GetIdx())
             reactant_side.append(_element_only(codes))
             product_side.append(codes)
         elif (reactant := reactants.GetAtomWithIdx(node)).GetAtomicNum() != atom.GetAtomicNum():
@@ -155,13 +161,44 @@ def condense(
         else:
             product_side[node] = codes
         node_of.append(node)
+    # nodes in a canonical order, so that every spelling of the reaction gives the same graph
+    new_of = _canonical_nodes(reactants, products, node_of, created)
     bonds: dict[tuple[int, int], list] = {}
     for bond in reactants.GetBonds():
-        bonds[tuple(sorted((bond.GetBeginAtomIdx(), bond.GetEndAtomIdx())))] = [bond_codes(bond), _NO_BOND]
+        ends = tuple(sorted((new_of[bond.GetBeginAtomIdx()], new_of[bond.GetEndAtomIdx()])))
+        bonds[ends] = [bond_codes(bond), _NO_BOND]
     for bond in products.GetBonds():
-        ends = tuple(sorted((node_of[bond.GetBeginAtomIdx()], node_of[bond.GetEndAtomIdx()])))
+        ends = tuple(sorted((new_of[node_of[bond.GetBeginAtomIdx()]], new_of[node_of[bond.GetEndAtomIdx()]])))
         bonds.setdefault(ends, [_NO_BOND, _NO_BOND])[1] = bond_codes(bond)
-    return reactant_side, product_side, [(*ends, *r, *p) for ends, (r, p) in bonds.items()]
+    return (
+        in_node_order(reactant_side, new_of),
+        in_node_order(product_side, new_of),
+        [(*ends, *r, *p) for ends, (r, p) in sorted(bonds.items())],
+    )
+
+
+def _canonical_nodes(
+    reactants: Chem.Mol, products: Chem.Mol, node_of: list[int], created: list[int]
+) -> list[int]:
+    """The canonical place of each CGR node: reactant atoms first, in RDKit's canonical order of
+    the reactants, then the atoms only in the products, in that of the products.
+
+    Reactant atoms that are symmetric in the reactants but that the reaction tells apart (one of two
+    equal groups reacts) are ordered by their product partners' symmetry classes first.
+    """
+    sides = []
+    for mol in (reactants, products):
+        classes = list(Chem.CanonicalRankAtoms(mol, breakTies=False))
+        sides.append((classes, canonical_ranks(mol)))
+    (reactant_class, reactant_rank), (product_class, product_rank) = sides
+    partner_class = [-1] * reactants.GetNumAtoms()
+    for atom, node in enumerate(node_of):
+        if node < len(partner_class):
+            partner_class[node] = product_class[atom]
+    keys = [(0, reactant_class[i], partner_class[i], reactant_rank[i]) for i in range(len(partner_class))]
+    keys += [(1, product_class[atom], product_rank[atom], 0) for atom in created]
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    return in_node_order(list(range(len(order))), order)
 
 
 def parse_cgr(value: str, reaction_mode: str = "cgr") -> tuple[tuple | None, str]:

@@ -13,7 +13,7 @@ from RDKit.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -30,6 +30,7 @@ __all__ = [
     "ATOM_SYMBOLS",
     "BOND_FEATURE_NAMES",
     "FEATURE_SCHEMA",
+    "NODE_ORDER",
     "REACTION_MODES",
     "atom_codes",
     "atom_features",
@@ -86,6 +87,9 @@ _STEREO_COLUMN = _lookup({int(getattr(Chem.BondStereo, s)): i for i, s in enumer
 
 #: the version of what the features mean; a graph store records it (1: dgllife's implicit valence)
 FEATURE_SCHEMA = 2
+#: the version of the graphs' layout (2: nodes in canonical atom order, edges sorted); a cache of
+#: graphs is keyed by it, a model is not: it predicts the same on any node order
+NODE_ORDER = 2
 
 # What each reaction mode builds from "reactants>reagents>products" (reagents are not used).
 REACTION_MODES = ("products", "reaction", "pair")
@@ -115,6 +119,33 @@ def atom_codes(mol: Chem.Mol) -> list[tuple]:
 def bond_codes(bond: Chem.Bond) -> tuple[int, int, int, int]:
     """The four RDKit integers that :func:`bond_features` encodes: type, conjugated, in ring, stereo."""
     return int(bond.GetBondType()), bond.GetIsConjugated(), bond.IsInRing(), int(bond.GetStereo())
+
+
+def canonical_ranks(mol: Chem.Mol) -> list[int]:
+    """Each atom's place in RDKit's canonical atom order, the order of a graph's nodes.
+
+    Every spelling of a molecule (atom order, kekulé form, brackets) then gives the same arrays,
+    so that the same molecules and the same seed train the same model: edge dropping draws one
+    number per edge, in edge order.
+    """
+    return list(Chem.CanonicalRankAtoms(mol, breakTies=True))
+
+
+def in_node_order(items: list, node_of: Sequence[int]) -> list:
+    """``items`` (one per atom) placed at their atoms' nodes."""
+    out = [None] * len(items)
+    for item, node in zip(items, node_of, strict=True):
+        out[node] = item
+    return out
+
+
+def sorted_bonds(bonds: Iterable[Chem.Bond], node_of: Sequence[int], codes: Callable) -> list[tuple]:
+    """``(i, j, *codes(bond))`` per bond between nodes i < j, in (i, j) order."""
+    out = []
+    for bond in bonds:
+        i, j = sorted((node_of[bond.GetBeginAtomIdx()], node_of[bond.GetEndAtomIdx()]))
+        out.append((i, j, *codes(bond)))
+    return sorted(out)
 
 
 def _one_hot(out: np.ndarray, offset: int, values: np.ndarray, n_values: int) -> None:
@@ -260,10 +291,9 @@ def featurize_chunk(
         fingerprints = np.zeros((len(values), fingerprinter.n_bits), dtype=dtype)
     for row, mols in parse_rows(values, partial(parse_row, reaction_mode), bad):
         for slot, mol in enumerate(mols or ()):  # a bad row (None) keeps an empty graph
-            atoms[slot].extend(atom_codes(mol))
-            bonds[slot].extend(
-                (b.GetBeginAtomIdx(), b.GetEndAtomIdx(), *bond_codes(b)) for b in mol.GetBonds()
-            )
+            node_of = canonical_ranks(mol)
+            atoms[slot].extend(in_node_order(atom_codes(mol), node_of))
+            bonds[slot].extend(sorted_bonds(mol.GetBonds(), node_of, bond_codes))
             n_nodes[slot, row] = mol.GetNumAtoms()
             n_bonds[slot, row] = mol.GetNumBonds()
         if fingerprinter is not None and mols:

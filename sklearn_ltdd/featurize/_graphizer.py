@@ -24,7 +24,7 @@ from ._cgr import (
     parse_cgr,
 )
 from ._fingerprint import MorganFingerprint
-from ._graph_features import ATOM_FEATURE_NAMES, FEATURE_SCHEMA, featurize_chunk, parse_row
+from ._graph_features import ATOM_FEATURE_NAMES, FEATURE_SCHEMA, NODE_ORDER, featurize_chunk, parse_row
 from ._graph_store import GraphRecipe, GraphStore, GraphStorePair
 from ._smiles import InvalidSmilesError, UnmappedReactionError, check_smiles, parse_rows
 
@@ -80,13 +80,14 @@ def featurize_all(
     reaction_mode: str | None,
     bond_features: bool,
     n_jobs: int | None,
-    schema: int,
+    version: tuple[int, int],
     fingerprinter: MorganFingerprint | None = None,
 ) -> tuple[list[dict[str, np.ndarray]], dict[int, tuple[object, str]]]:
     """Featurise rows, in parallel chunks when large enough to pay; results as packed arrays.
 
-    ``schema`` is the features' version (``FEATURE_SCHEMA``): it takes no part in the work but is
-    part of a ``memory`` cache's key, so that features cached by an older release are not served.
+    ``version`` is that of the features and of the graphs' layout (``FEATURE_SCHEMA``,
+    ``NODE_ORDER``): it takes no part in the work but is part of a ``memory`` cache's key, so that
+    graphs cached by an older release are not served.
     ``fingerprinter``: see :func:`featurize_chunk` (molecule and ``pair`` modes).
     """
     if reaction_mode in CGR_MODES:
@@ -308,7 +309,12 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
             fingerprinter = MorganFingerprint(reaction_mode="difference" if difference else None)
         featurize = memory.cache(featurize_all, ignore=["n_jobs"])
         packed, bad = featurize(
-            unique, self.reaction_mode, self.bond_features, self.n_jobs, FEATURE_SCHEMA, fingerprinter
+            unique,
+            self.reaction_mode,
+            self.bond_features,
+            self.n_jobs,
+            (FEATURE_SCHEMA, NODE_ORDER),
+            fingerprinter,
         )
         bad = bad | failed  # the mapper's failure says more than "not atom-mapped"
         if self.fingerprint is not None and fingerprinter is None:
