@@ -175,7 +175,10 @@ def test_tiny_tail_classes_and_user_validation_set():
     train, valid = stratified_holdout(np.array([0] * 40 + [1] * 4 + [2]), 0.1, np.random.RandomState(0))
     assert np.bincount(np.array([0] * 40 + [1] * 4 + [2])[valid], minlength=3).tolist() == [4, 1, 0]
     assert len(np.intersect1d(train, valid)) == 0 and len(train) + len(valid) == 45
-    with_valid = LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL, validation_data=(X_TEST[:30], Y_TEST[:30]))
+    every_class = np.concatenate([np.flatnonzero(Y_TEST == c)[:10] for c in np.unique(Y_SMALL)])
+    with_valid = LTDDClassifier(**FAST).fit(
+        X_SMALL, Y_SMALL, validation_data=(X_TEST[every_class], Y_TEST[every_class])
+    )
     assert "valid_ba" in with_valid.history_[-1]
     no_valid = LTDDClassifier(**FAST, validation_fraction=0.0, early_stopping=None).fit(X_SMALL, Y_SMALL)
     assert "valid_ba" not in no_valid.history_[-1]

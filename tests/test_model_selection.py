@@ -98,8 +98,10 @@ def test_errors():
         imdrug_split([0, 1] * 10, fractions=(0.5, 0.5, 0.5))
     with pytest.raises(ValueError, match="empty"):
         imdrug_split([0, 1], "random")
-    with pytest.raises(ValueError, match=r"classes \[1\] have no sample in the validation part"):
+    with pytest.raises(ValueError, match=r"classes \[1\] have no sample in the validation part") as error:
         imdrug_split([0] * 99 + [1], "standard", random_state=0)
+    # a class of one reaches train, validation and test with chances .7, .1 and .2 (all: 1.4%)
+    assert "They have [1] samples" in str(error.value) and "about 1% of random_states" in str(error.value)
     with pytest.raises(ValueError, match="y is empty"):
         imdrug_split([])
     with pytest.raises(ValueError, match=r"y has 10 missing labels .* rows \[1, 3, 5"):

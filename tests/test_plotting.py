@@ -82,6 +82,16 @@ def test_many_classes_get_distinct_colours_and_a_legend_beside_the_plot(models):
     assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1
 
 
+def test_many_classes_keep_the_weights_and_accuracy_plots_readable():
+    labels = np.array([f"T{i:02d}" for i in range(30)])[np.arange(len(X)) % 30]
+    ltdd = LTDDClassifier(schedule=SubclusterSchedule(warmup_epochs=1, update_every=2), **RUN).fit(X, labels)
+    ax = plot_weights(ltdd)  # 30 classes and the sub-clusters: a legend beside the plot
+    ax.figure.canvas.draw()
+    assert len(ax.get_legend().get_texts()) == 31
+    assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1
+    assert not plot_class_accuracy(ltdd, X, labels, labels).texts  # 30 names would overprint
+
+
 def test_class_sizes_may_come_as_counts_as_for_the_long_tail_report(models):
     ltdd, ce = models
     import pandas as pd

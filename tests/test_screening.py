@@ -14,6 +14,10 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 
 from sklearn_ltdd import LTDDClassifier, SmilesGraphizer, SubclusterSchedule
 from sklearn_ltdd.classifier import _base
@@ -516,3 +520,21 @@ def test_a_dask_cluster_screens_like_one_process(model, library):
     pd.testing.assert_frame_equal(remote[local.columns], local, check_dtype=False, check_index_type=False)
     assert sorted(error.value.bad_rows) == sorted(BAD)  # named by row number in the whole frame
     assert "pass errors='nan'" in str(error.value)
+
+
+@pytest.mark.filterwarnings("ignore:the validation hold-out has no sample")  # a class of one in a fold
+def test_a_pipeline_or_search_ending_in_a_classifier_screens_as_the_classifier(model, library, tmp_path):
+    data = load_solubility()
+    pipe = make_pipeline(SmilesGraphizer(), clone(model)).fit(data.data[:120], data.target[:120])
+    expected = screen(pipe[-1], library, errors="nan")
+    pd.testing.assert_frame_equal(screen(pipe, library, errors="nan"), expected)
+    search = GridSearchCV(pipe, {"ltddclassifier__max_epochs": [3]}, cv=2).fit(
+        data.data[:120], data.target[:120]
+    )
+    assert screen(search, library[:3], errors="nan")["valid"].all()
+    # any other step would be skipped, so it is refused, by name
+    scaled = make_pipeline(FunctionTransformer(lambda X: X), clone(model))
+    with pytest.raises(TypeError, match=r"may hold only SmilesGraphizers before it; this one holds Function"):
+        screen(scaled.fit(data.data[:60], data.target[:60]), library)
+    with pytest.raises(TypeError, match="got LogisticRegression"):
+        screen(LogisticRegression(), library)

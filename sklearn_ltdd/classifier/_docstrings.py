@@ -63,8 +63,10 @@ _SHARED_PARAMETERS_DOC = """\
         epoch (and needs ``early_stopping=None``). Ignored when ``validation_data`` is passed
         to ``fit``. Scoring and selection start with the first epoch that has trained the head
         (after LTDD's warm-up; earlier epochs record NaN scores). The hold-out is not kept in
-        the fitted model. A class of a single sample stays in training, out of the hold-out
-        (and out of the choice; a warning names it).
+        the fitted model. Each class gives ``validation_fraction`` of its samples, rounded, but
+        at least one when it has two or more, so rare classes give more than the fraction (one of
+        a class of three) and the hold-out can exceed it on many small classes. A class of a single
+        sample stays in training, out of the hold-out (and out of the choice; a warning names it).
     early_stopping : int or None, default=20
         Stop after this many epochs without a better validation balanced accuracy, counted in
         the method's final phase (after LTDD's warm-up; the second phase of ``ib`` and

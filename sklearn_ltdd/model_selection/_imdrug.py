@@ -42,16 +42,22 @@ def _balance(part: np.ndarray, y: np.ndarray, rng: np.random.RandomState) -> np.
     return np.sort(np.concatenate([rng.choice(m, size, replace=False) for m in members]))
 
 
-def _check_every_class_in(part: np.ndarray, y: np.ndarray, name: str) -> None:
+def _check_every_class_in(part: np.ndarray, y: np.ndarray, name: str, fractions: np.ndarray) -> None:
     """A class missing from train could never be predicted; from validation or test, it would
     leave the part empty once balanced to its rarest class."""
-    missing = np.setdiff1d(np.unique(y), y[part])
-    if len(missing):
+    classes, counts = np.unique(y, return_counts=True)
+    missing = np.isin(classes, y[part], invert=True)
+    if missing.any():
+        # each class reaches a part holding a fraction f of the rows with a chance of 1 - (1 - f)^n
+        chance = np.prod(1 - (1 - fractions[:, None]) ** counts[None, :])
         raise ValueError(
-            f"classes {missing.tolist()} have no sample in the {name} part of the 'standard' split, which "
-            "needs every class in every part; the data set has too few samples of them (the 'random' "
-            "split keeps one of each class in train, but it too can leave a class of a few samples out "
-            "of validation or test)."
+            f"classes {classes[missing].tolist()} have no sample in the {name} part of the 'standard' "
+            f"split, which needs every class in every part. They have {counts[missing].tolist()} "
+            "samples, and the split cuts all rows at random: a class of n samples reaches a part of a "
+            f"fraction f of the rows with a chance of 1 - (1 - f)^n, so with these class sizes about "
+            f"{chance:.0%} of random_states give every class to every part. Try another random_state, "
+            "or the 'random' split, which cuts each class on its own and keeps one of each in train (it "
+            "too can leave a class of a few samples out of validation or test)."
         )
 
 
@@ -118,7 +124,7 @@ def imdrug_split(
     else:
         train, valid, test = _cut(rng.permutation(len(y)), fractions)
         for name, part in (("train", train), ("validation", valid), ("test", test)):
-            _check_every_class_in(part, y, name)
+            _check_every_class_in(part, y, name, fractions)
         train, valid, test = np.sort(train), _balance(valid, y, rng), _balance(test, y, rng)
     for name, part in (("train", train), ("validation", valid), ("test", test)):
         if len(part) == 0:

@@ -43,6 +43,9 @@ def _class_colours(n: int) -> list:
     return [cmap(i) for i in range(n)]
 
 
+MAX_NAMED_CLASSES = 15  # plot_class_accuracy names the classes along the x axis up to this many
+
+
 def plot_class_accuracy(
     models: Mapping[str, object] | object,
     X: ArrayLike,
@@ -62,6 +65,7 @@ def plot_class_accuracy(
     y_train : array-like or mapping
         Training labels, or ``{label: training count}`` (also as ``y_train.value_counts()``),
         for the class sizes on the x axis (log scale), as :func:`~sklearn_ltdd.metrics.long_tail_report`.
+        Up to 15 classes are named along the axis, at their sizes.
     ax : matplotlib Axes, default=None
 
     Returns
@@ -100,9 +104,10 @@ def plot_class_accuracy(
         # a class with no test sample has no accuracy to draw (its recall would read 0)
         shown = order[scores["present"][order]]
         ax.plot(counts[shown], scores["recall"][shown], marker=markers[i % len(markers)], label=name)
-    for label, count in zip(classes, counts, strict=True):
-        ax.annotate(str(label), (count, 0), xytext=(0, 4), textcoords="offset points", ha="center",
-                    fontsize=8, color="0.4")  # fmt: skip
+    if len(classes) <= MAX_NAMED_CLASSES:  # more names would print over each other
+        for label, count in zip(classes, counts, strict=True):
+            ax.annotate(str(label), (count, 0), xytext=(0, 4), textcoords="offset points", ha="center",
+                        fontsize=8, color="0.4")  # fmt: skip
     ax.set(xscale="log", ylim=(0, 1.05), xlabel="training samples in the class (log scale)",
            ylabel="test accuracy of the class (recall)",
            title="Accuracy per class against class size")  # fmt: skip
@@ -184,19 +189,25 @@ def plot_embedding(
         ax.scatter(flat[len(z) :, 0], flat[len(z) :, 1], marker="X", s=60, color="black",
                    edgecolor="white", linewidth=0.8, label="sub-cluster centres")  # fmt: skip
     ax.set(title=f"Learned embedding ({method.upper()})", xticks=[], yticks=[])
-    if len(classes) <= 10:
-        ax.legend(fontsize=8, markerscale=1.5)
-    else:  # beside the plot, in columns of 25, so that it does not cover the points
-        ax.legend(fontsize=7, markerscale=1.5, loc="upper left", bbox_to_anchor=(1.01, 1),
-                  ncol=-(-len(classes) // 25), borderaxespad=0)  # fmt: skip
+    ax.legend(markerscale=1.5, **_legend_place(len(classes)))
     return ax
+
+
+def _legend_place(n_entries: int) -> dict:
+    """Legend settings: inside the axes for up to ten entries, else beside them in columns of 25,
+    so that it does not cover what is drawn."""
+    if n_entries <= 10:
+        return {"fontsize": 8}
+    return {"fontsize": 7, "loc": "upper left", "bbox_to_anchor": (1.01, 1),
+            "ncol": -(-n_entries // 25), "borderaxespad": 0}  # fmt: skip
 
 
 def _legend_of_both(ax: Axes, right: Axes, **kwargs) -> None:
     """One legend for the lines of an Axes and of its twin."""
     handles, labels = ax.get_legend_handles_labels()
     more_handles, more_labels = right.get_legend_handles_labels()
-    ax.legend(handles + more_handles, labels + more_labels, fontsize=8, **kwargs)
+    place = _legend_place(len(labels) + len(more_labels))
+    ax.legend(handles + more_handles, labels + more_labels, **{**place, **kwargs})
 
 
 def _classifier(model: object) -> object:

@@ -63,8 +63,9 @@ def screen_dask(
 
     Parameters
     ----------
-    model : LTDDClassifier or BaselineClassifier
-        A fitted model.
+    model : LTDDClassifier or BaselineClassifier, or a Pipeline or fitted search ending in one
+        A fitted model. A Pipeline's steps before the classifier may be SmilesGraphizers only:
+        the classifier featurises the SMILES as they did.
     frame : dask.dataframe.DataFrame
         Holds ``smiles_column``; e.g. ``dd.read_parquet(...)`` or ``dd.read_csv(..., dtype=str)``.
     smiles_column : str, default="smiles"
@@ -99,7 +100,7 @@ def screen_dask(
     """
     import dask
 
-    check_model(model)
+    model = check_model(model)
     check_errors(errors)
     keep = check_columns(list(frame.columns), smiles_column, keep, model, "the frame")
     if errors == "raise":

@@ -308,8 +308,9 @@ def screen_file(
 
     Parameters
     ----------
-    model : LTDDClassifier or BaselineClassifier
-        A fitted model.
+    model : LTDDClassifier or BaselineClassifier, or a Pipeline or fitted search ending in one
+        A fitted model. A Pipeline's steps before the classifier may be SmilesGraphizers only:
+        the classifier featurises the SMILES as they did.
     source : path
         ``.parquet``, or CSV (any other name; ``.csv.gz`` and other compressions pandas reads).
         CSV cells are read as text, verbatim (identifiers keep their leading zeros).
@@ -364,7 +365,7 @@ def screen_file(
     >>> scores.loc[1, "error"]
     'RDKit cannot parse it: its syntax, e.g. a typo, an unclosed ring or branch, an unknown atom'
     """
-    check_model(model)
+    model = check_model(model)
     check_errors(errors)
     if not isinstance(chunk_rows, numbers.Integral) or isinstance(chunk_rows, bool) or chunk_rows < 1:
         raise ValueError(f"chunk_rows must be a positive integer, got {chunk_rows!r}.")

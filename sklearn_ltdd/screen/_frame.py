@@ -6,11 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
+from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from ..classifier._base import GraphClassifier
 from ..classifier._decision import adjusted_scores
-from ..featurize import GraphStore, GraphStorePair, check_smiles
+from ..featurize import GraphStore, GraphStorePair, SmilesGraphizer, check_smiles
 
 __all__ = [
     "ERRORS",
@@ -36,14 +37,31 @@ def check_errors(errors: object) -> str:
 
 
 def check_model(model: object) -> GraphClassifier:
-    """The model, if it is a fitted graph classifier of this package."""
+    """The fitted graph classifier to screen with: the model itself, a fitted search's best
+    estimator, or the classifier that ends a Pipeline whose other steps are SmilesGraphizers
+    (its own featuriser makes the graphs they made; any other step would be skipped)."""
+    model = getattr(model, "best_estimator_", model)
+    if isinstance(model, Pipeline):
+        other = next((step for _, step in model.steps[:-1] if not _featurises_alone(step)), None)
+        if other is not None:
+            raise TypeError(
+                f"screening featurises SMILES with the classifier's own featuriser, so a Pipeline may "
+                f"hold only SmilesGraphizers before it; this one holds {other!r}. Call the pipeline's "
+                "predict_proba on chunks of the library instead."
+            )
+        model = model[-1]
     if not isinstance(model, GraphClassifier):
         raise TypeError(
-            f"screening needs a fitted LTDDClassifier or BaselineClassifier, got {type(model).__name__}; "
-            "for other models, call their predict_proba on chunks of the library."
+            f"screening needs a fitted LTDDClassifier or BaselineClassifier (or a Pipeline or fitted "
+            f"search ending in one), got {type(model).__name__}; for other models, call their "
+            "predict_proba on chunks of the library."
         )
     check_is_fitted(model, "net_")
     return model
+
+
+def _featurises_alone(step: object) -> bool:
+    return step is None or step == "passthrough" or isinstance(step, SmilesGraphizer)
 
 
 def score_columns(model: GraphClassifier) -> list[str]:
@@ -77,8 +95,9 @@ def screen(
 
     Parameters
     ----------
-    model : LTDDClassifier or BaselineClassifier
-        A fitted model.
+    model : LTDDClassifier or BaselineClassifier, or a Pipeline or fitted search ending in one
+        A fitted model. A Pipeline's steps before the classifier may be SmilesGraphizers only:
+        the classifier featurises the SMILES as they did.
     X : array-like of str
         SMILES (or reaction SMILES, as the model was fitted on), one per row.
     errors : {"raise", "nan"}, default="raise"
@@ -110,7 +129,7 @@ def screen(
     >>> scores.loc[1, "error"]
     'RDKit cannot parse it: its syntax, e.g. a typo, an unclosed ring or branch, an unknown atom'
     """
-    check_model(model)
+    model = check_model(model)
     check_errors(errors)
     if isinstance(X, GraphStore | GraphStorePair):
         raise TypeError(
@@ -166,8 +185,9 @@ def score_frame(
     ----------
     frame : DataFrame
         Holds ``smiles_column``.
-    model : LTDDClassifier or BaselineClassifier
-        A fitted model.
+    model : LTDDClassifier or BaselineClassifier, or a Pipeline or fitted search ending in one
+        A fitted model. A Pipeline's steps before the classifier may be SmilesGraphizers only:
+        the classifier featurises the SMILES as they did.
     smiles_column : str, default="smiles"
     keep : list of str, default=None
         Input columns to copy beside the scores (identifiers, names); None keeps all.
@@ -179,7 +199,7 @@ def score_frame(
     scores : DataFrame
         ``keep``'s columns, then :func:`screen`'s, with the frame's index.
     """
-    check_model(model)
+    model = check_model(model)
     check_errors(errors)
     keep = check_columns(list(frame.columns), smiles_column, keep, model, "the frame")
     if errors == "raise":
