@@ -14,10 +14,10 @@ product atom without a number could not be told apart from one the reaction crea
 partly mapped reaction goes to the atom mapper, or is reported, like an unmapped one.
 
 Map numbers only pair atoms. Nodes follow RDKit's canonical atom order of the reactants, then of
-the products, and the features are those of the molecules written without maps. Renumbering the
-maps, or writing the reaction's molecules another way, therefore leaves the graph unchanged (up
-to reactant atoms that are symmetric in the reactants and whose partners are symmetric in the
-products). This matters: in USPTO-50k's original numbering the low map numbers mark the reaction
+the products, each side ranked with its atoms labelled by their partners' symmetry classes on the
+other side, and the features are those of the molecules written without maps. Renumbering the
+maps, or writing the reaction's molecules another way, therefore leaves the graph's arrays
+unchanged. This matters: in USPTO-50k's original numbering the low map numbers mark the reaction
 centre.
 """
 
@@ -183,22 +183,30 @@ def _canonical_nodes(
     """The canonical place of each CGR node: reactant atoms first, in RDKit's canonical order of
     the reactants, then the atoms only in the products, in that of the products.
 
-    Reactant atoms that are symmetric in the reactants but that the reaction tells apart (one of two
-    equal groups reacts) are ordered by their product partners' symmetry classes first.
+    Each side is ranked with its atoms labelled by their partners' symmetry classes on the other
+    side (0: no partner), so that atoms symmetric on one side but told apart by the reaction (one
+    of two equal groups reacts) are ordered by what the reaction makes of them.
     """
-    sides = []
-    for mol in (reactants, products):
-        classes = list(Chem.CanonicalRankAtoms(mol, breakTies=False))
-        sides.append((classes, canonical_ranks(mol)))
-    (reactant_class, reactant_rank), (product_class, product_rank) = sides
-    partner_class = [-1] * reactants.GetNumAtoms()
-    for atom, node in enumerate(node_of):
-        if node < len(partner_class):
-            partner_class[node] = product_class[atom]
-    keys = [(0, reactant_class[i], partner_class[i], reactant_rank[i]) for i in range(len(partner_class))]
-    keys += [(1, product_class[atom], product_rank[atom], 0) for atom in created]
-    order = sorted(range(len(keys)), key=keys.__getitem__)
-    return in_node_order(list(range(len(order))), order)
+    n_reactant_atoms = reactants.GetNumAtoms()
+    reactant_class = Chem.CanonicalRankAtoms(reactants, breakTies=False)
+    product_class = Chem.CanonicalRankAtoms(products, breakTies=False)
+    partner = {node: atom for atom, node in enumerate(node_of) if node < n_reactant_atoms}
+    reactant_rank = _labelled_ranks(
+        reactants, [product_class[partner[i]] + 1 if i in partner else 0 for i in range(n_reactant_atoms)]
+    )
+    product_rank = _labelled_ranks(
+        products, [reactant_class[node] + 1 if node < n_reactant_atoms else 0 for node in node_of]
+    )
+    keys = [(0, rank) for rank in reactant_rank] + [(1, product_rank[atom]) for atom in created]
+    return np.argsort(np.argsort([side * len(keys) + rank for side, rank in keys])).tolist()
+
+
+def _labelled_ranks(mol: Chem.Mol, labels: list[int]) -> list[int]:
+    """Canonical ranks of the molecule with each atom labelled (as an atom-map number)."""
+    labelled = Chem.Mol(mol)
+    for atom, label in zip(labelled.GetAtoms(), labels, strict=True):
+        atom.SetAtomMapNum(label)
+    return canonical_ranks(labelled)
 
 
 def parse_cgr(value: str, reaction_mode: str = "cgr") -> tuple[tuple | None, str]:
