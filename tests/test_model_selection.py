@@ -100,12 +100,23 @@ def test_errors():
         imdrug_split([0, 1], "random")
     with pytest.raises(ValueError, match=r"classes \[1\] have no sample in the validation part") as error:
         imdrug_split([0] * 99 + [1], "standard", random_state=0)
-    # a class of one reaches train, validation and test with chances .7, .1 and .2 (all: 1.4%)
-    assert "They have [1] samples" in str(error.value) and "about 1% of random_states" in str(error.value)
+    assert "They have [1] samples, and a class of 1 cannot be in all 3 parts" in str(error.value)
     with pytest.raises(ValueError, match="y is empty"):
         imdrug_split([])
     with pytest.raises(ValueError, match=r"y has 10 missing labels .* rows \[1, 3, 5"):
         imdrug_split(np.array(["a", None] * 10, dtype=object))
+
+
+def test_the_standard_splits_refusal_says_how_often_a_cut_holds_every_class():
+    y = np.repeat(np.arange(16), np.arange(15, 31))  # 16 classes of 15 to 30: most cuts miss one
+    refused = 0
+    for seed in range(300):
+        try:
+            imdrug_split(y, "standard", random_state=seed)
+        except ValueError as error:
+            refused += 1
+            said = float(re.search(r"about (\d+)% of random_states give every class", str(error))[1])
+    assert abs(said - 100 * (300 - refused) / 300) < 5  # the chance it says is the one seen
 
 
 def test_cv_splitter_in_cross_val_score():

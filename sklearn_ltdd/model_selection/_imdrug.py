@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import numbers
 from collections.abc import Iterator, Sequence
 
@@ -47,18 +48,36 @@ def _check_every_class_in(part: np.ndarray, y: np.ndarray, name: str, fractions:
     leave the part empty once balanced to its rarest class."""
     classes, counts = np.unique(y, return_counts=True)
     missing = np.isin(classes, y[part], invert=True)
-    if missing.any():
-        # each class reaches a part holding a fraction f of the rows with a chance of 1 - (1 - f)^n
-        chance = np.prod(1 - (1 - fractions[:, None]) ** counts[None, :])
+    if not missing.any():
+        return
+    start = (
+        f"classes {classes[missing].tolist()} have no sample in the {name} part of the 'standard' split, "
+        f"which needs every class in every part. They have {counts[missing].tolist()} samples"
+    )
+    random_split = (
+        "the 'random' split, which cuts each class on its own and keeps one of each in train (it too "
+        "can leave a class of a few samples out of validation or test)"
+    )
+    if counts.min() < len(fractions):
         raise ValueError(
-            f"classes {classes[missing].tolist()} have no sample in the {name} part of the 'standard' "
-            f"split, which needs every class in every part. They have {counts[missing].tolist()} "
-            "samples, and the split cuts all rows at random: a class of n samples reaches a part of a "
-            f"fraction f of the rows with a chance of 1 - (1 - f)^n, so with these class sizes about "
-            f"{chance:.0%} of random_states give every class to every part. Try another random_state, "
-            "or the 'random' split, which cuts each class on its own and keeps one of each in train (it "
-            "too can leave a class of a few samples out of validation or test)."
+            f"{start}, and a class of {counts.min()} cannot be in all {len(fractions)} parts: no "
+            f"random_state can cut this data set so. Use {random_split}, or leave such classes out."
         )
+    raise ValueError(
+        f"{start}, and the split cuts all rows at random: with these class sizes about "
+        f"{_chance_of_every_class_in_every_part(counts, fractions):.0%} of random_states give every "
+        f"class to every part. Try another random_state, or {random_split}."
+    )
+
+
+def _chance_of_every_class_in_every_part(counts: np.ndarray, fractions: np.ndarray) -> float:
+    """For rows cut at random into parts of the given fractions, classes taken as independent: per
+    class of n, by inclusion-exclusion over the parts S it misses, Σ_S (-1)^|S| (1 - Σ_S f)^n."""
+    chance = np.zeros(len(counts))
+    for missed in itertools.product((0, 1), repeat=len(fractions)):
+        left = max(1 - float(np.dot(missed, fractions)), 0.0)
+        chance += (-1) ** sum(missed) * left ** counts.astype(float)
+    return float(np.prod(np.clip(chance, 0, 1)))
 
 
 def imdrug_split(

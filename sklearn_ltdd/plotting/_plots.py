@@ -193,20 +193,23 @@ def plot_embedding(
     return ax
 
 
-def _legend_place(n_entries: int) -> dict:
-    """Legend settings: inside the axes for up to ten entries, else beside them in columns of 25,
-    so that it does not cover what is drawn."""
+def _legend_place(n_entries: int, beside: bool = True) -> dict:
+    """Legend settings: inside the axes for up to ten entries, else out of them, so that it does not
+    cover what is drawn: beside them in columns of 25, or (where a right axis stands beside them)
+    below them in rows of 6."""
     if n_entries <= 10:
         return {"fontsize": 8}
-    return {"fontsize": 7, "loc": "upper left", "bbox_to_anchor": (1.01, 1),
-            "ncol": -(-n_entries // 25), "borderaxespad": 0}  # fmt: skip
+    if beside:
+        return {"fontsize": 7, "loc": "upper left", "bbox_to_anchor": (1.01, 1),
+                "ncol": -(-n_entries // 25), "borderaxespad": 0}  # fmt: skip
+    return {"fontsize": 7, "loc": "upper center", "bbox_to_anchor": (0.5, -0.2), "ncol": 6}
 
 
 def _legend_of_both(ax: Axes, right: Axes, **kwargs) -> None:
     """One legend for the lines of an Axes and of its twin."""
     handles, labels = ax.get_legend_handles_labels()
     more_handles, more_labels = right.get_legend_handles_labels()
-    place = _legend_place(len(labels) + len(more_labels))
+    place = _legend_place(len(labels) + len(more_labels), beside=False)  # the right axis is beside
     ax.legend(handles + more_handles, labels + more_labels, **{**place, **kwargs})
 
 
@@ -312,5 +315,5 @@ def plot_training(classifier: object, *, ax: Axes | None = None) -> Axes:
             right.plot(*zip(*points, strict=True), color="black", linestyle=style, label=label)
     right.set(ylabel="balanced score", ylim=(0, 1))
     # below the axes: the curves fill the whole plot
-    _legend_of_both(ax, right, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.14))
+    _legend_of_both(ax, right, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.2))
     return ax
