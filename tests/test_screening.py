@@ -532,9 +532,13 @@ def test_a_pipeline_or_search_ending_in_a_classifier_screens_as_the_classifier(m
         data.data[:120], data.target[:120]
     )
     assert screen(search, library[:3], errors="nan")["valid"].all()
-    # any other step would be skipped, so it is refused, by name
-    scaled = make_pipeline(FunctionTransformer(lambda X: X), clone(model))
-    with pytest.raises(TypeError, match=r"may hold only SmilesGraphizers before it; this one holds Function"):
-        screen(scaled.fit(data.data[:60], data.target[:60]), library)
+    # any other step would be skipped, and a graphizer that maps atoms the model's does not would
+    # let the pipeline read reactions that screening refuses: both are refused, by name
+    for step in (FunctionTransformer(lambda X: X), SmilesGraphizer(reaction_mode="cgr", atom_mapper=list)):
+        with pytest.raises(TypeError, match=r"may hold only SmilesGraphizers that map atoms as it does"):
+            screen(make_pipeline(step, model), library)
+    kept_none = GridSearchCV(pipe, {"ltddclassifier__max_epochs": [3]}, cv=2, refit=False)
+    with pytest.raises(ValueError, match="refit=False and so holds no classifier to screen with"):
+        screen(kept_none.fit(data.data[:120], data.target[:120]), library)
     with pytest.raises(TypeError, match="got LogisticRegression"):
         screen(LogisticRegression(), library)

@@ -121,7 +121,7 @@ def find_invalid(values: np.ndarray, graphizer: SmilesGraphizer) -> dict[int, tu
     deque(parse_rows(values, parse, bad), maxlen=0)  # only the verdicts are kept
     if graphizer.atom_mapper is not None:
         bad = {row: item for row, item in bad.items() if not item[1].startswith(NOT_MAPPED)}
-    if graphizer.fingerprint is not None and mode not in _GRAPH_FINGERPRINTED:
+    if graphizer.fingerprint is not None and mode in _PARSED_APART_FOR_THE_FINGERPRINT:
         unreadable: dict[int, tuple[object, str]] = {}
         deque(parse_rows(values, _parse_for_difference, unreadable), maxlen=0)
         bad = _fingerprint_refusals(unreadable) | bad  # the graph's reason, where it has one
@@ -141,6 +141,9 @@ def invalid_input_error(
 
 # the modes whose fingerprint is read from the graphs' own parse; the others parse for it apart
 _GRAPH_FINGERPRINTED = (None, "pair")
+# of those, the modes whose graphs do not parse each side of a reaction as the fingerprint does
+# (the CGR modes do, with the same parse: the fingerprint refuses nothing their graphs do not)
+_PARSED_APART_FOR_THE_FINGERPRINT = ("products", "reaction")
 _parse_for_difference = partial(parse_row, "difference", reaction_modes="'difference'")
 
 

@@ -9,9 +9,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
-from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from ..classifier._wrapped import wrapped_classifier
 from ..metrics import per_class_balanced_scores
 from ..metrics._long_tail import _as_class_counts
 
@@ -214,22 +214,8 @@ def _legend_of_both(ax: Axes, right: Axes, **kwargs) -> None:
 
 
 def _classifier(model: object) -> object:
-    """The classifier inside a Pipeline or a search (its last step, its best estimator): it holds
-    the history, the classes and the schedule."""
-    while True:
-        if isinstance(model, Pipeline):
-            if model[-1] in (None, "passthrough"):
-                raise TypeError(f"the Pipeline ends in {model[-1]!r}, not in a classifier to plot.")
-            model = model[-1]
-        elif hasattr(model, "best_estimator_"):
-            model = model.best_estimator_
-        elif hasattr(model, "cv_results_"):  # fitted, but kept no model
-            raise ValueError(
-                f"this {type(model).__name__} was fitted with refit=False and so holds no classifier to "
-                "plot; fit it with refit=True, or plot a classifier fitted with its best_params_."
-            )
-        else:
-            return model
+    """The classifier inside a Pipeline or a search: it holds the history, the classes and the schedule."""
+    return wrapped_classifier(model, "plot")[0]
 
 
 def _history(classifier: object):

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from ..classifier._base import GraphClassifier
 from ..classifier._decision import adjusted_scores
+from ..classifier._wrapped import wrapped_classifier
 from ..featurize import GraphStore, GraphStorePair, SmilesGraphizer, check_smiles
 
 __all__ = [
@@ -37,19 +37,10 @@ def check_errors(errors: object) -> str:
 
 
 def check_model(model: object) -> GraphClassifier:
-    """The fitted graph classifier to screen with: the model itself, a fitted search's best
-    estimator, or the classifier that ends a Pipeline whose other steps are SmilesGraphizers
-    (its own featuriser makes the graphs they made; any other step would be skipped)."""
-    model = getattr(model, "best_estimator_", model)
-    if isinstance(model, Pipeline):
-        other = next((step for _, step in model.steps[:-1] if not _featurises_alone(step)), None)
-        if other is not None:
-            raise TypeError(
-                f"screening featurises SMILES with the classifier's own featuriser, so a Pipeline may "
-                f"hold only SmilesGraphizers before it; this one holds {other!r}. Call the pipeline's "
-                "predict_proba on chunks of the library instead."
-            )
-        model = model[-1]
+    """The fitted graph classifier to screen with: the model itself, or the classifier a Pipeline
+    or fitted search ends in, when the Pipeline's other steps are SmilesGraphizers that featurise
+    as the classifier's own featuriser does (any other step would be skipped)."""
+    model, before = wrapped_classifier(model, "screen with")
     if not isinstance(model, GraphClassifier):
         raise TypeError(
             f"screening needs a fitted LTDDClassifier or BaselineClassifier (or a Pipeline or fitted "
@@ -57,11 +48,18 @@ def check_model(model: object) -> GraphClassifier:
             "predict_proba on chunks of the library."
         )
     check_is_fitted(model, "net_")
+    mapper = model.graphizer_.atom_mapper
+    for step in before:
+        if step is None or step == "passthrough":
+            continue
+        if not isinstance(step, SmilesGraphizer) or step.atom_mapper not in (None, mapper):
+            raise TypeError(
+                "screening featurises SMILES with the classifier's own featuriser (atom_mapper="
+                f"{mapper!r}), so a Pipeline may hold only SmilesGraphizers that map atoms as it does "
+                f"before it; this one holds {step!r}. Call the pipeline's predict_proba on chunks of "
+                "the library instead."
+            )
     return model
-
-
-def _featurises_alone(step: object) -> bool:
-    return step is None or step == "passthrough" or isinstance(step, SmilesGraphizer)
 
 
 def score_columns(model: GraphClassifier) -> list[str]:

@@ -1,0 +1,30 @@
+"""The classifier at the end of a Pipeline or inside a fitted search, for the tools that read a
+fitted classifier's own attributes (the plots, screening)."""
+
+from __future__ import annotations
+
+from sklearn.pipeline import Pipeline
+
+__all__ = ["wrapped_classifier"]
+
+
+def wrapped_classifier(model: object, purpose: str) -> tuple[object, list]:
+    """The estimator ``model`` ends in (a Pipeline's last step, a search's best estimator, in any
+    nesting) and the Pipeline steps met before it; ``purpose`` ("plot", "screen with") words the
+    errors."""
+    before: list = []
+    while True:
+        if isinstance(model, Pipeline):
+            if model[-1] in (None, "passthrough"):
+                raise TypeError(f"the Pipeline ends in {model[-1]!r}, not in a classifier to {purpose}.")
+            before += [step for _, step in model.steps[:-1]]
+            model = model[-1]
+        elif hasattr(model, "best_estimator_"):
+            model = model.best_estimator_
+        elif hasattr(model, "cv_results_"):  # fitted, but kept no model
+            raise ValueError(
+                f"this {type(model).__name__} was fitted with refit=False and so holds no classifier to "
+                f"{purpose}; fit it with refit=True, or {purpose} a classifier fitted with its best_params_."
+            )
+        else:
+            return model, before
