@@ -193,7 +193,7 @@ def _fit_predict(method, features, y, train, valid, test, seed, args):
     from ..classifier._decision import adjust
 
     graphs = features.graphs()
-    kind, variant, package_schedule = VARIANTS.get(method, (method, PAPER, False))
+    kind, variant, package_schedule = _variant(method)
     params = {**variant, "reaction_mode": features.reaction_mode, "max_epochs": args["epochs"],
               "device": args["device"], "verbose": args["verbose"], "random_state": seed}  # fmt: skip
     start = time.perf_counter()
@@ -351,10 +351,16 @@ def _paper_interval(epochs: int | None) -> int:
     return max(1, round((epochs or 0) / 30))
 
 
+def _variant(method: str) -> tuple[str, dict, bool]:
+    """(kind, parameters, keeps the package's schedule) of a graph row; a baseline loss trains as
+    the paper does (its parameters and schedule)."""
+    return VARIANTS.get(method, (method, PAPER, False))
+
+
 def _schedule(method: str, args: dict) -> dict:
     """The warm-up and re-clustering interval of a run: ``args``' for the paper-protocol LTDD rows,
     None where the row's schedule is the package's or it has none."""
-    kind, _, package_schedule = VARIANTS.get(method, (method, None, True))
+    kind, _, package_schedule = _variant(method)
     if kind != "ltdd" or package_schedule:
         return {"warmup": None, "update_every": None}
     return {"warmup": args["warmup"], "update_every": args["update_every"]}
@@ -365,7 +371,7 @@ def _kept(method: str) -> str | None:
     for a fingerprint model."""
     if method.startswith("fp_"):
         return None
-    params = VARIANTS.get(method, (method, PAPER, False))[1]  # the baselines train as the paper does
+    params = _variant(method)[1]
     return "mean_from_best" if params.get("average_from_best", True) else "best"
 
 
