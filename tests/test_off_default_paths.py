@@ -345,3 +345,41 @@ def test_predict_featurises_as_the_fit_did_whatever_is_set_after(assert_same_pre
     older = BaselineClassifier.__new__(BaselineClassifier)
     older.__setstate__(state)
     assert_same_predictions(older.predict_proba(X[80:100]), expected)
+
+
+def interrupt_at_step(monkeypatch, step: int) -> None:
+    """Ctrl-C in the middle of the fit's ``step``-th training step (counting from 1)."""
+    from sklearn_ltdd.classifier._net import LTDDNet
+
+    calls, train_step = [], LTDDNet.train_step
+
+    def interrupted(self, batch, **fit_params):
+        calls.append(1)
+        if len(calls) == step:
+            raise KeyboardInterrupt
+        return train_step(self, batch, **fit_params)
+
+    monkeypatch.setattr(LTDDNet, "train_step", interrupted)
+
+
+def test_ctrl_c_before_the_head_trains_reaches_the_caller_and_keeps_the_estimator(monkeypatch):
+    """Interrupted in LTDD's warm-up, skorch ended the fit as if done: the model returned had a
+    head at its initial weights, and τ chosen on its random outputs."""
+    params = {**FAST, "max_epochs": 6, "schedule": SubclusterSchedule(warmup_epochs=3)}
+    steps_per_epoch = -(-int(0.9 * len(X)) // FAST["batch_size"])
+    fitted = LTDDClassifier(**params).fit(X, Y)
+    before = fitted.predict_proba(X[:10])
+    interrupt_at_step(monkeypatch, steps_per_epoch + 2)  # in the second warm-up epoch
+    with pytest.raises(KeyboardInterrupt, match="before the classifier head had trained for a whole epoch"):
+        fitted.fit(X, Y)
+    np.testing.assert_array_equal(fitted.predict_proba(X[:10]), before)  # as it was
+    fresh = LTDDClassifier(**params)
+    interrupt_at_step(monkeypatch, steps_per_epoch + 2)
+    with pytest.raises(KeyboardInterrupt):
+        fresh.fit(X, Y)
+    with pytest.raises(NotFittedError):
+        fresh.predict(X[:3])
+    # interrupted after an epoch that trained the head: the fit completes with what it has
+    interrupt_at_step(monkeypatch, 4 * steps_per_epoch + 2)
+    kept = LTDDClassifier(**params).fit(X, Y)
+    assert len(kept.history_) == 5 and kept.history_[3, "phase"] == "ltdd"

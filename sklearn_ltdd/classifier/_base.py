@@ -296,7 +296,9 @@ class GraphClassifier(
         was: a fitted model keeps predicting as before, an unfitted one stays unfitted. An
         interrupted training (Ctrl-C) is not a failure: skorch ends training there, and the fit
         completes with what it has trained (the model kept so far, the mean from the best epoch,
-        where one was scored).
+        where one was scored), unless the classifier head has not yet trained a whole epoch (in
+        LTDD's warm-up): then the KeyboardInterrupt reaches the caller, and the estimator stays
+        as it was.
 
         Parameters
         ----------
@@ -363,6 +365,7 @@ class GraphClassifier(
         with seeded_torch(seed, self.device_):
             self.net_ = self._build_net(graphs, train, visits, valid, seed)
             self.net_.fit(train, None)
+            self._check_the_head_trained()
             # (a DataLoader draws its seed from torch's global generator, so inside the fork)
             self.logit_adjustment_ = self._choose_tau(valid)
         self._keep_only_what_predicts()
@@ -375,6 +378,17 @@ class GraphClassifier(
         if self.verbose:
             self._report()
         return self
+
+    def _check_the_head_trained(self) -> None:
+        """skorch ends a fit interrupted by Ctrl-C as if it had finished; one stopped before the
+        classifier head has trained a whole epoch (in LTDD's warm-up) has no model to keep."""
+        trains_head = {phase.name: phase.trains_head for phase in dict(self.net_.callbacks_)["phases"].phases}
+        if not any(trains_head[row["phase"]] and "train_loss" in row for row in self.net_.history):
+            raise KeyboardInterrupt(
+                f"the fit was interrupted after {len(self.net_.history)} epoch(s), before the classifier "
+                "head had trained for a whole epoch (LTDD trains it only after its warm-up): there is no "
+                "model to keep, and the estimator is left as it was."
+            )
 
     def _weighted_samples(
         self, graphs: GraphStore | GraphStorePair, codes: np.ndarray, sample_weight: ArrayLike | None
