@@ -383,3 +383,23 @@ def test_ctrl_c_before_the_head_trains_reaches_the_caller_and_keeps_the_estimato
     interrupt_at_step(monkeypatch, 4 * steps_per_epoch + 2)
     kept = LTDDClassifier(**params).fit(X, Y)
     assert len(kept.history_) == 5 and kept.history_[3, "phase"] == "ltdd"
+
+
+def test_a_fit_does_not_depend_on_torchs_default_dtype_or_inference_mode_and_leaves_no_thread():
+    import threading
+
+    params = {**FAST, "max_epochs": 3, **WARMUP_1}
+    before = {thread.name for thread in threading.enumerate()}
+    expected = LTDDClassifier(**params).fit(X, Y).predict_proba(X[:10])
+    started = {thread.name for thread in threading.enumerate()} - before
+    assert "tqdm_monitor" not in started  # a bar that shows nothing starts tqdm's monitor thread
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)  # a caller's: linear layers would be float64
+    try:
+        model = LTDDClassifier(**params, device=torch.device("cpu")).fit(X, Y)
+        np.testing.assert_array_equal(model.predict_proba(X[:10]), expected)
+        assert torch.get_default_dtype() == torch.float64  # the caller's, given back
+    finally:
+        torch.set_default_dtype(previous)
+    with torch.inference_mode():  # a caller's: nothing could be trained inside it
+        np.testing.assert_array_equal(LTDDClassifier(**params).fit(X, Y).predict_proba(X[:10]), expected)

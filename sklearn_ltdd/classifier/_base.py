@@ -8,6 +8,7 @@ import inspect
 import warnings
 from abc import ABCMeta, abstractmethod
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from numbers import Integral, Real
 
 import numpy as np
@@ -42,7 +43,7 @@ from ..featurize._graphizer import find_invalid, invalid_input_error
 from ..nn import ENCODERS, LOSSES, LTDDModule
 from ._data import GraphDataset, TrainingSampler, collate_graphs, oversample, stratified_holdout
 from ._decision import adjusted_scores, best_tau, log_prior
-from ._device import resolve_device, seeded_torch
+from ._device import float32_default, resolve_device, seeded_torch
 from ._net import EpochLRScheduler, LTDDNet, inference_batch, softmax
 from ._phases import Phases
 from ._selection import EarlyStoppingAfter, MeanFromBestEpoch, ValidationScores
@@ -92,7 +93,7 @@ class GraphClassifier(
         "average_from_best": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "early_stopping": [None, Interval(Integral, 1, None, closed="left")],
-        "device": [str],
+        "device": [str, torch.device],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
     }
@@ -320,7 +321,9 @@ class GraphClassifier(
         # and consistent (its classes_ those of its network), an unfitted one stays unfitted
         state = dict(self.__dict__)
         try:
-            return self._fit(X, y, sample_weight, validation_data)
+            # trains as it would at torch's defaults, also inside a caller's inference mode
+            with float32_default(), torch.inference_mode(False):
+                return self._fit(X, y, sample_weight, validation_data)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(state)
@@ -616,10 +619,12 @@ class GraphClassifier(
             rows = check_smiles(X)
         out = np.full((len(rows), width), np.nan, dtype=np.float32)
         bad: dict[int, tuple[object, str]] = {}
-        show = bool(self.verbose) if progress is None else progress
+        show = (bool(self.verbose) if progress is None else progress) and len(rows) > CHUNK_ROWS
         with (
-            tqdm(total=len(rows), unit="rows", disable=not show or len(rows) <= CHUNK_ROWS) as bar,
+            # not a disabled bar: tqdm starts its monitor thread for any bar, and it outlives the call
+            tqdm(total=len(rows), unit="rows") if show else nullcontext() as bar,
             torch.random.fork_rng(devices=[]),  # each DataLoader draws a seed: the caller's stream stays
+            float32_default(),
         ):
             for start, graphs, chunk_bad in self._chunks(rows, errors):
                 bad |= chunk_bad
@@ -629,7 +634,8 @@ class GraphClassifier(
                 if len(valid):
                     out[start + valid] = output(GraphDataset(graphs).to(self.net_.device))
                 del graphs  # before the next chunk is made
-                bar.update(n_rows)
+                if bar is not None:
+                    bar.update(n_rows)
         return out, bad
 
     def _probabilities(self, X: object, errors: str = "raise", progress: bool | None = None):

@@ -9,7 +9,7 @@ import torch
 
 from .._torch_device import check_device
 
-__all__ = ["resolve_device", "seeded_torch"]
+__all__ = ["float32_default", "resolve_device", "seeded_torch"]
 
 
 def resolve_device(device: str) -> str:
@@ -40,3 +40,15 @@ def seeded_torch(seed: int | None, device: str = "cpu") -> Iterator[None]:
         if gpu is not None:
             torch.cuda.default_generators[gpu].manual_seed(seed)
         yield
+
+
+@contextmanager
+def float32_default() -> Iterator[None]:
+    """torch's default float type float32 for the call, whatever the caller's: the graphs' features
+    are float32, and a network built (or a tensor made) under float64 would not multiply them."""
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float32)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(previous)

@@ -73,7 +73,7 @@ _SHARED_PARAMETERS_DOC = """\
         ``decoupling``, whose first phase ends when validation has not improved for this many
         epochs, or at its latest epoch); None trains ``max_epochs``. Needs a validation set:
         ``fit`` raises a ValueError with ``validation_fraction=0`` and no ``validation_data``.
-    device : str, default="auto"
+    device : str or torch.device, default="auto"
         ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:<index>"``; checked
         and resolved in ``fit``. The graphs are moved to it once per fit.
     verbose : int, default=0
