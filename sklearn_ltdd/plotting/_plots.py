@@ -272,6 +272,11 @@ def plot_weights(classifier: object, *, ax: Axes | None = None) -> Axes:
 def plot_training(classifier: object, *, ax: Axes | None = None) -> Axes:
     """Training curves: losses (left axis) and validation BA / BF1 (right axis) per epoch.
 
+    The two losses are not the same measure: the training loss is the method's whole objective
+    (for LTDD the contrastive terms too, and with ``fingerprint="morgan"`` the fingerprint
+    expert's loss), the validation loss a plain cross-entropy on the clean validation graphs. Compare
+    their trends, not their values.
+
     Parameters
     ----------
     classifier : fitted LTDDClassifier or BaselineClassifier, or a Pipeline or search ending in one
