@@ -19,7 +19,7 @@ from rdkit import Chem
 from rdkit.Chem import AllChem
 from sklearn.base import clone
 
-from sklearn_ltdd import LTDDClassifier, SmilesGraphizer, SubclusterSchedule
+from sklearn_ltdd import BaselineClassifier, LTDDClassifier, SmilesGraphizer, SubclusterSchedule
 from sklearn_ltdd.featurize import InvalidSmilesError, UnmappedReactionError, _atom_mapping
 from sklearn_ltdd.featurize._cgr import CGR_BOND_FEATURE_NAMES, needs_mapping
 from sklearn_ltdd.featurize._graph_features import ATOM_FEATURE_NAMES
@@ -590,6 +590,10 @@ def test_unmapped_advice_fits_the_mapper_that_was_set(monkeypatch):
         SmilesGraphizer(reaction_mode="cgr", atom_mapper=mapper).fit_transform(["CCO>>CC=O"])
     assert "atom_mapper=<" in str(error.value) and "returned them so" in str(error.value)
     assert "atom_mapper='rxnmapper'" not in str(error.value)
+    # a classifier's fit has no errors='ignore' to offer: its advice is to remove the rows
+    with pytest.raises(UnmappedReactionError) as error:
+        BaselineClassifier(reaction_mode="cgr", atom_mapper=mapper).fit(["CCO>>CC=O", AMIDE] * 4, [0, 1] * 4)
+    assert str(error.value).endswith("Or remove these rows (and the matching labels).")
 
 
 def test_whitespace_inside_a_reaction_is_reported_not_mapped(monkeypatch):
@@ -616,3 +620,16 @@ def test_map_numbers_do_not_change_double_bond_stereo():
         if value and "stereo=" in name and not name.endswith("STEREONONE")
     }
     assert found == {"reactant:stereo=STEREOE", "product:stereo=STEREOE"}
+
+
+def test_reactants_written_among_the_reagents_are_named_not_dropped():
+    """Their atoms became product atoms 'created from nothing', silently."""
+    amide = "[NH2:1][CH3:2].[CH3:3][C:4](=[O:5])[Cl:6]>[Na+].[OH-]>[CH3:3][C:4](=[O:5])[NH:1][CH3:2]"
+    misplaced = "[NH2:1][CH3:2]>[CH3:3][C:4](=[O:5])[Cl:6]>[CH3:3][C:4](=[O:5])[NH:1][CH3:2]"
+    for mode in ("cgr", "cgr_product"):
+        graphizer = SmilesGraphizer(reaction_mode=mode, errors="ignore")
+        graphizer.fit_transform([amide, misplaced])
+        assert list(graphizer.invalid_rows_) == [1]
+        assert graphizer.invalid_rows_[1][1].startswith(
+            "atom-map numbers [3, 4, 5] of its products are on its reagents"
+        )

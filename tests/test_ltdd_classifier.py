@@ -343,8 +343,12 @@ def test_pipeline_with_graphizer_and_reaction_pairs():
     options = {"encoder": "gine", "fingerprint": "morgan"}
     model = make_pipeline(graphizer, LTDDClassifier(**FAST, **options, reaction_mode="pair"))
     assert model.fit(reactions, y).predict(reactions[:4]).shape == (4,)
-    with pytest.raises(ValueError, match="reaction_mode='pair', expected None"):
+    with pytest.raises(ValueError, match="reaction_mode='pair', expected None") as error:
         LTDDClassifier(**FAST, **options).fit(graphizer.fit_transform(reactions), y)
+    # the fix is most often on the classifier: the message says so too
+    assert str(error.value).endswith(
+        "give this LTDDClassifier reaction_mode='pair' (its featuriser's must match the graphs')."
+    )
 
 
 def test_bad_input():

@@ -33,6 +33,7 @@ from ..featurize import (
     GraphStorePair,
     InvalidSmilesError,
     SmilesGraphizer,
+    UnmappedReactionError,
     check_graphs_match,
     check_smiles,
 )
@@ -53,6 +54,7 @@ __all__ = ["CHUNK_ROWS", "GraphClassifier"]
 #: rows featurised and inferred at a time by predict, predict_proba and transform, so that memory
 #: holds one chunk's graphs (about 100 MB) however many rows come in
 CHUNK_ROWS = 10_000
+FIT_ADVICE = "Or remove these rows (and the matching labels)."
 PREDICT_ADVICE = (
     "Fix or remove these rows; sklearn_ltdd.screen.screen(model, X, errors='nan') scores the others "
     "and marks these."
@@ -223,9 +225,22 @@ class GraphClassifier(
             graphs = X
             # the recipe tells graphs of one shape apart ("products" from "reaction", old features);
             # the bond features and fingerprint the model reads are checked on the data below
-            check_graphs_match(graphs, reaction_mode=made.reaction_mode)
+            try:
+                check_graphs_match(graphs, reaction_mode=made.reaction_mode)
+            except ValueError as error:
+                given = getattr(graphs.recipe, "reaction_mode", made.reaction_mode)
+                if given == made.reaction_mode:
+                    raise
+                # in a Pipeline, the graphizer's setting is most often the one meant
+                raise ValueError(
+                    f"{error}\nOr, to read these graphs, give this {type(self).__name__} "
+                    f"reaction_mode={given!r} (its featuriser's must match the graphs')."
+                ) from None
         else:
-            graphs = self._graphizer().fit_transform(X)
+            try:
+                graphs = self._graphizer().fit_transform(X)
+            except UnmappedReactionError as error:  # its advice is the graphizer's errors='ignore'
+                raise self._invalid_input_error(error.bad_rows, FIT_ADVICE) from None
         if not graphs.valid_mask.all():
             bad = np.flatnonzero(~graphs.valid_mask)
             raise InvalidSmilesError(

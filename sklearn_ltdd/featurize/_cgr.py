@@ -23,6 +23,7 @@ centre.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import partial
 
@@ -42,6 +43,7 @@ from ._graph_features import (
     directed_edges,
     in_node_order,
     parse_parts,
+    reaction_parts,
 )
 from ._smiles import has_inner_space, parse_mapped, parse_rows
 
@@ -209,12 +211,23 @@ def _labelled_ranks(mol: Chem.Mol, labels: list[int]) -> list[int]:
     return canonical_ranks(labelled)
 
 
+_MAP_NUMBER = re.compile(r":(\d+)\]")
+
+
 def parse_cgr(value: str, reaction_mode: str = "cgr") -> tuple[tuple | None, str]:
     """The CGR of one reaction SMILES (see :func:`condense`), or None and the reason it is bad
     (``reaction_mode``, one of the CGR modes, is named in it)."""
     parsed, reason = parse_parts(value, reaction_mode, parse_mapped)
     if parsed is None:
         return None, reason
+    _, reagents, products_written = reaction_parts(value)
+    # a molecule whose atoms the products keep is a reactant, wherever it is written
+    kept = set(_MAP_NUMBER.findall(reagents)) & set(_MAP_NUMBER.findall(products_written))
+    if shared := sorted(kept, key=int):
+        return None, (
+            f"atom-map numbers {[int(n) for n in shared[:5]]} of its products are on its reagents, which "
+            "no graph reads: write those molecules among the reactants, before the first '>'"
+        )
     (reactants, reactant_maps), (products, product_maps) = parsed
     result = condense(reactants, reactant_maps, products, product_maps)
     return (None, result) if isinstance(result, str) else (result, "")
