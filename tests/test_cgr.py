@@ -23,7 +23,7 @@ from sklearn_ltdd import BaselineClassifier, LTDDClassifier, SmilesGraphizer, Su
 from sklearn_ltdd.featurize import InvalidSmilesError, UnmappedReactionError, _atom_mapping
 from sklearn_ltdd.featurize._cgr import CGR_BOND_FEATURE_NAMES, needs_mapping
 from sklearn_ltdd.featurize._graph_features import ATOM_FEATURE_NAMES
-from sklearn_ltdd.featurize._graphizer import invalid_input_error
+from sklearn_ltdd.featurize._graphizer import find_invalid, invalid_input_error
 from sklearn_ltdd.metrics import balanced_accuracy_score
 
 # Fischer esterification: the acid's OH (map 7) leaves as water, the alcohol's O (map 4) stays.
@@ -626,10 +626,18 @@ def test_reactants_written_among_the_reagents_are_named_not_dropped():
     """Their atoms became product atoms 'created from nothing', silently."""
     amide = "[NH2:1][CH3:2].[CH3:3][C:4](=[O:5])[Cl:6]>[Na+].[OH-]>[CH3:3][C:4](=[O:5])[NH:1][CH3:2]"
     misplaced = "[NH2:1][CH3:2]>[CH3:3][C:4](=[O:5])[Cl:6]>[CH3:3][C:4](=[O:5])[NH:1][CH3:2]"
+    # a reagent may reuse a number that pairs a reactant atom with a product atom: not a reactant
+    reused = "[CH3:1][OH:2]>[Na+:1].[Cl-:7]>[CH3:1][O:2][CH3:3]"
+    # partly mapped, with the acetyl's maps among the reagents: not for the mapper, which is given
+    # no reagents and would map the acetyl as made from nothing
+    unmapped_reactant = "NC>[CH3:3][C:4](=[O:5])Cl>[CH3:3][C:4](=[O:5])NC"
+    rows = [amide, misplaced, reused, unmapped_reactant]
     for mode in ("cgr", "cgr_product"):
-        graphizer = SmilesGraphizer(reaction_mode=mode, errors="ignore")
-        graphizer.fit_transform([amide, misplaced])
-        assert list(graphizer.invalid_rows_) == [1]
-        assert graphizer.invalid_rows_[1][1].startswith(
-            "atom-map numbers [3, 4, 5] of its products are on its reagents"
-        )
+        mapper = DictMapper({})
+        graphizer = SmilesGraphizer(reaction_mode=mode, atom_mapper=mapper, errors="ignore")
+        graphizer.fit_transform(rows)
+        assert list(graphizer.invalid_rows_) == [1, 3] and not mapper.asked
+        for row in (1, 3):
+            reason = graphizer.invalid_rows_[row][1]
+            assert reason.startswith("atom-map numbers [3, 4, 5] of its products are on its reagents")
+        assert find_invalid(np.array(rows, dtype=object), graphizer) == graphizer.invalid_rows_

@@ -107,6 +107,19 @@ def test_errors():
         imdrug_split(np.array(["a", None] * 10, dtype=object))
 
 
+def test_the_chance_of_a_class_in_every_part_by_inclusion_exclusion():
+    from sklearn_ltdd.model_selection._imdrug import _chance_of_every_class_in_every_part as chance
+
+    fractions = np.array([0.7, 0.1, 0.2])
+    # three samples in three parts: one in each, in any of 3! orders
+    assert chance(np.array([3]), fractions) == pytest.approx(6 * 0.7 * 0.1 * 0.2)
+    assert chance(np.array([2]), fractions) == pytest.approx(0)
+    assert chance(np.array([3, 3]), fractions) == pytest.approx((6 * 0.7 * 0.1 * 0.2) ** 2)  # independent
+    # a part too small for the classes: no seed can, and the refusal says so
+    with pytest.raises(ValueError, match="the validation part holds 10 rows for 20 classes: no random_state"):
+        imdrug_split(np.repeat(np.arange(20), 5), "standard", random_state=0)
+
+
 def test_the_standard_splits_refusal_says_how_often_a_cut_holds_every_class():
     y = np.repeat(np.arange(16), np.arange(15, 31))  # 16 classes of 15 to 30: most cuts miss one
     refused = 0

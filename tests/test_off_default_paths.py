@@ -366,8 +366,8 @@ def test_ctrl_c_before_the_head_trains_reaches_the_caller_and_keeps_the_estimato
     """Interrupted in LTDD's warm-up, skorch ended the fit as if done: the model returned had a
     head at its initial weights, and τ chosen on its random outputs."""
     params = {**FAST, "max_epochs": 6, "schedule": SubclusterSchedule(warmup_epochs=3)}
-    steps_per_epoch = -(-int(0.9 * len(X)) // FAST["batch_size"])
     fitted = LTDDClassifier(**params).fit(X, Y)
+    steps_per_epoch = fitted.history_[0, "train_batch_count"]
     before = fitted.predict_proba(X[:10])
     interrupt_at_step(monkeypatch, steps_per_epoch + 2)  # in the second warm-up epoch
     with pytest.raises(KeyboardInterrupt, match="before the classifier head had trained for a whole epoch"):

@@ -401,7 +401,8 @@ class GraphClassifier(
         """skorch ends a fit interrupted by Ctrl-C as if it had finished; one stopped before the
         classifier head has trained a whole epoch (in LTDD's warm-up) has no model to keep."""
         trains_head = {phase.name: phase.trains_head for phase in dict(self.net_.callbacks_)["phases"].phases}
-        if not any(trains_head[row["phase"]] and "train_loss" in row for row in self.net_.history):
+        # (an interrupt can land before an epoch's phase is recorded)
+        if not any("train_loss" in row and trains_head[row.get("phase")] for row in self.net_.history):
             raise KeyboardInterrupt(
                 f"the fit was interrupted after {len(self.net_.history)} epoch(s), before the classifier "
                 "head had trained for a whole epoch (LTDD trains it only after its warm-up): there is no "

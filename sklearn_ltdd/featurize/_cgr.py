@@ -17,8 +17,9 @@ Map numbers only pair atoms. Nodes follow RDKit's canonical atom order of the re
 the products, each side ranked with its atoms labelled by their partners' symmetry classes on the
 other side, and the features are those of the molecules written without maps. Renumbering the
 maps, or writing the reaction's molecules another way, therefore leaves the graph's arrays
-unchanged. This matters: in USPTO-50k's original numbering the low map numbers mark the reaction
-centre.
+unchanged, except where both sides are symmetric in a way the reaction breaks (ethylene's [2+2]
+dimerisation: the same graph, its nodes in another order). This matters: in USPTO-50k's
+original numbering the low map numbers mark the reaction centre.
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ def needs_mapping(value: object) -> bool:
     if not isinstance(value, str) or has_inner_space(value):
         return False
     smiles, _ = _split_input(value.strip(), "cgr")
-    if smiles is None:
+    if smiles is None or maps_on_reagents(value.strip()):  # the mapper is given no reagents
         return False
     # unsanitised: map numbers and elements are all the rule reads, and this is 3-5x faster
     mols = [Chem.MolFromSmiles(s, sanitize=False) for s in smiles]
@@ -214,19 +215,23 @@ def _labelled_ranks(mol: Chem.Mol, labels: list[int]) -> list[int]:
 _MAP_NUMBER = re.compile(r":(\d+)\]")
 
 
+def maps_on_reagents(value: str) -> list[int]:
+    """The map numbers of a reaction's product atoms that only its reagents carry: the molecules
+    holding them are reactants written in the wrong place (no graph reads reagents)."""
+    reactants, reagents, products = (set(_MAP_NUMBER.findall(part)) for part in reaction_parts(value))
+    return sorted(int(n) for n in (reagents & products) - reactants)
+
+
 def parse_cgr(value: str, reaction_mode: str = "cgr") -> tuple[tuple | None, str]:
     """The CGR of one reaction SMILES (see :func:`condense`), or None and the reason it is bad
     (``reaction_mode``, one of the CGR modes, is named in it)."""
     parsed, reason = parse_parts(value, reaction_mode, parse_mapped)
     if parsed is None:
         return None, reason
-    _, reagents, products_written = reaction_parts(value)
-    # a molecule whose atoms the products keep is a reactant, wherever it is written
-    kept = set(_MAP_NUMBER.findall(reagents)) & set(_MAP_NUMBER.findall(products_written))
-    if shared := sorted(kept, key=int):
+    if on_reagents := maps_on_reagents(value):
         return None, (
-            f"atom-map numbers {[int(n) for n in shared[:5]]} of its products are on its reagents, which "
-            "no graph reads: write those molecules among the reactants, before the first '>'"
+            f"atom-map numbers {on_reagents[:5]} of its products are on its reagents, which no graph "
+            "reads: write those molecules among the reactants, before the first '>'"
         )
     (reactants, reactant_maps), (products, product_maps) = parsed
     result = condense(reactants, reactant_maps, products, product_maps)

@@ -63,6 +63,12 @@ def _check_every_class_in(part: np.ndarray, y: np.ndarray, name: str, fractions:
             f"{start}, and a class of {counts.min()} cannot be in all {len(fractions)} parts: no "
             f"random_state can cut this data set so. Use {random_split}, or leave such classes out."
         )
+    if len(part) < len(classes):
+        raise ValueError(
+            f"{start}, and the {name} part holds {len(part)} rows for {len(classes)} classes: no "
+            f"random_state can cut this data set so. Use {random_split}, or give the part a larger "
+            "fraction."
+        )
     raise ValueError(
         f"{start}, and the split cuts all rows at random: with these class sizes about "
         f"{_chance_of_every_class_in_every_part(counts, fractions):.0%} of random_states give every "
