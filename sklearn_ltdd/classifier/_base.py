@@ -748,6 +748,7 @@ class GraphClassifier(
             self._check_known(valid_y)
         except ValueError as error:
             raise ValueError(f"validation_data: {error}") from error
+        valid_codes = self._encoder.transform(valid_y)
         present = np.unique(valid_y)
         if len(present) < 2:  # one class's recall would choose the epochs kept and τ
             warn(
@@ -756,8 +757,8 @@ class GraphClassifier(
                 "τ); give a validation set with samples of several classes.",
             )
         else:
-            self._warn_of_classes_missing_from_validation(self._encoder.transform(valid_y), given=True)
-        return graphs, self._encoder.transform(valid_y)
+            self._warn_of_classes_missing_from_validation(valid_codes, given=True)
+        return graphs, valid_codes
 
     def _warn_of_classes_missing_from_validation(self, valid_codes: np.ndarray, given: bool = False) -> None:
         """Classes without a validation sample have no say in the epochs kept and τ: those of

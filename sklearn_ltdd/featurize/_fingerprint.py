@@ -86,13 +86,16 @@ class MorganFingerprint(SmilesTransformer):
         """Fingerprints of checked rows, zeros where a row cannot be read, and those rows as
         ``{row: (value, reason)}``."""
         row_fingerprint, dtype = self._row_fingerprint()
-        parse = partial(parse_row, self.reaction_mode, reaction_modes="'difference'")
         out = np.zeros((len(values), self.n_bits), dtype=dtype)
         bad: dict[int, tuple[object, str]] = {}
-        for i, mols in parse_rows(values, parse, bad):
+        for i, mols in parse_rows(values, self._row_parser(), bad):
             if mols is not None:
                 out[i] = row_fingerprint(mols)
         return out, bad
+
+    def _row_parser(self) -> Callable[[str], tuple[list[Chem.Mol] | None, str]]:
+        """The parse of one row: its molecule, or its reactants and products (``parse_rows``' form)."""
+        return partial(parse_row, self.reaction_mode, reaction_modes="'difference'")
 
     def _row_fingerprint(self) -> tuple[Callable[[list[Chem.Mol]], np.ndarray], type]:
         """The fingerprint of one row's molecules (its molecule, or its reactants and products) and

@@ -139,12 +139,12 @@ def in_node_order(items: list, node_of: Sequence[int]) -> list:
     return out
 
 
-def sorted_bonds(bonds: Iterable[Chem.Bond], node_of: Sequence[int], codes: Callable) -> list[tuple]:
-    """``(i, j, *codes(bond))`` per bond between nodes i < j, in (i, j) order."""
+def sorted_bonds(bonds: Iterable[Chem.Bond], node_of: Sequence[int]) -> list[tuple]:
+    """``(i, j, *bond_codes(bond))`` per bond between nodes i < j, in (i, j) order."""
     out = []
     for bond in bonds:
         i, j = sorted((node_of[bond.GetBeginAtomIdx()], node_of[bond.GetEndAtomIdx()]))
-        out.append((i, j, *codes(bond)))
+        out.append((i, j, *bond_codes(bond)))
     return sorted(out)
 
 
@@ -293,7 +293,7 @@ def featurize_chunk(
         for slot, mol in enumerate(mols or ()):  # a bad row (None) keeps an empty graph
             node_of = canonical_ranks(mol)
             atoms[slot].extend(in_node_order(atom_codes(mol), node_of))
-            bonds[slot].extend(sorted_bonds(mol.GetBonds(), node_of, bond_codes))
+            bonds[slot].extend(sorted_bonds(mol.GetBonds(), node_of))
             n_nodes[slot, row] = mol.GetNumAtoms()
             n_bonds[slot, row] = mol.GetNumBonds()
         if fingerprinter is not None and mols:

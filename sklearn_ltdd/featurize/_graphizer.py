@@ -123,7 +123,8 @@ def find_invalid(values: np.ndarray, graphizer: SmilesGraphizer) -> dict[int, tu
         bad = {row: item for row, item in bad.items() if not item[1].startswith(NOT_MAPPED)}
     if graphizer.fingerprint is not None and mode in _PARSED_APART_FOR_THE_FINGERPRINT:
         unreadable: dict[int, tuple[object, str]] = {}
-        deque(parse_rows(values, _parse_for_difference, unreadable), maxlen=0)
+        parse_difference = MorganFingerprint(reaction_mode="difference")._row_parser()
+        deque(parse_rows(values, parse_difference, unreadable), maxlen=0)
         bad = _fingerprint_refusals(unreadable) | bad  # the graph's reason, where it has one
     return bad
 
@@ -144,7 +145,6 @@ _GRAPH_FINGERPRINTED = (None, "pair")
 # of those, the modes whose graphs do not parse each side of a reaction as the fingerprint does
 # (the CGR modes do, with the same parse: the fingerprint refuses nothing their graphs do not)
 _PARSED_APART_FOR_THE_FINGERPRINT = ("products", "reaction")
-_parse_for_difference = partial(parse_row, "difference", reaction_modes="'difference'")
 
 
 def difference_fingerprints(values: np.ndarray) -> tuple[np.ndarray, dict[int, tuple[object, str]]]:
