@@ -105,8 +105,23 @@ class EarlyStoppingAfter(EarlyStopping):
         self.phases = phases
 
     def on_epoch_end(self, net, **kwargs) -> None:
-        if self.phases.final and self.phases.current.trains_head:
+        if not (self.phases.final and self.phases.current.trains_head):
+            return
+        self.stop_message_ = None
+        try:
             super().on_epoch_end(net, **kwargs)
+        except KeyboardInterrupt:
+            # the callbacks after this one (the progress bar, the log's row, which skorch prints
+            # last) end the epoch training stops on as any other, and then it says why it stops
+            callbacks = [callback for _, callback in net.callbacks_]
+            for callback in callbacks[callbacks.index(self) + 1 :]:
+                callback.on_epoch_end(net, **kwargs)
+            if self.stop_message_:
+                super()._sink(self.stop_message_, net.verbose)
+            raise
+
+    def _sink(self, text: str, verbose: int) -> None:
+        self.stop_message_ = text  # printed after the epoch's row
 
 
 class MeanFromBestEpoch(Callback):
