@@ -250,42 +250,59 @@ def test_the_paper_protocol_trains_every_epoch_and_decides_by_argmax():
     )
 
 
+WEIGHTS = st.none() | arrays(np.float64, 30, elements=st.sampled_from([0.0, 0.5, 1.0, 2.5])).filter(np.any)
+
+
 @given(
     arrays(np.int64, 30, elements=st.integers(0, 4)),
     arrays(np.int64, (3, 30), elements=st.integers(0, 4)),
+    WEIGHTS,
 )
-def test_the_vectorised_balanced_scores_are_the_metrics(y, predictions):
+def test_the_vectorised_balanced_scores_are_the_metrics(y, predictions, weight):
     """Per row of predictions, the on-device BA and BF1 equal sklearn_ltdd.metrics' (classes
-    missing from y or from the predictions included)."""
-    ba, bf1 = balanced_scores(torch.from_numpy(y), torch.from_numpy(predictions), 5)
+    missing from y or from the predictions included), with sample weights too (a class whose
+    samples all weigh 0 is absent)."""
+    ba, bf1 = balanced_scores(
+        torch.from_numpy(y),
+        torch.from_numpy(predictions),
+        5,
+        None if weight is None else torch.from_numpy(weight),
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # classes missing from y
         for row, pred in enumerate(predictions):
-            assert ba[row].item() == pytest.approx(balanced_accuracy_score(y, pred), abs=1e-12)
-            assert bf1[row].item() == pytest.approx(balanced_f1_score(y, pred), abs=1e-12)
+            expected = balanced_accuracy_score(y, pred, sample_weight=weight)
+            assert ba[row].item() == pytest.approx(expected, abs=1e-12)
+            assert bf1[row].item() == pytest.approx(
+                balanced_f1_score(y, pred, sample_weight=weight), abs=1e-12
+            )
 
 
 @given(
     arrays(np.float64, (50, 4), elements=st.floats(0.001, 1)),
     arrays(np.int64, 50, elements=st.integers(0, 3)),
     st.lists(st.integers(1, 60), min_size=4, max_size=4),
+    st.none() | arrays(np.float64, 50, elements=st.sampled_from([0.0, 0.5, 1.0, 2.5])).filter(np.any),
 )
-def test_the_tau_search_is_a_search_of_every_tau_with_the_metrics(raw, y, counts):
+def test_the_tau_search_is_a_search_of_every_tau_with_the_metrics(raw, y, counts, weight):
     """The first τ of the grid with the best balanced accuracy, and the BA and BF1 of its decision,
-    as a loop over the grid with the metric functions finds them, also when memory allows only
-    one τ at a time."""
+    as a loop over the grid with the metric functions finds them (samples weighted, or not), also
+    when memory allows only one τ at a time."""
     proba = (raw / raw.sum(axis=1, keepdims=True)).astype(np.float32)  # as softmax gives them
     prior = np.log(np.array(counts) / sum(counts))
     log_p = np.log(np.maximum(proba, np.finfo(np.float32).tiny))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # classes missing from y
         decisions = [(log_p - tau * prior).argmax(axis=1) for tau in TAUS]
-        scores = [balanced_accuracy_score(y, d) for d in decisions]
+        scores = [balanced_accuracy_score(y, d, sample_weight=weight) for d in decisions]
         best = int(np.argmax(scores))
-        expected = (TAUS[best], scores[best], balanced_f1_score(y, decisions[best]))
+        expected = (TAUS[best], scores[best], balanced_f1_score(y, decisions[best], sample_weight=weight))
+    weight = None if weight is None else torch.from_numpy(weight)
     for elements in (2**25, 1):  # the whole grid at once, and one τ at a time
         with patch.object(_decision, "_SEARCH_ELEMENTS", elements):
-            found = tau_search(torch.from_numpy(y), torch.from_numpy(proba), torch.from_numpy(prior))
+            found = tau_search(
+                torch.from_numpy(y), torch.from_numpy(proba), torch.from_numpy(prior), weight=weight
+            )
         assert [v.item() for v in found] == pytest.approx(expected, abs=1e-9)
 
 

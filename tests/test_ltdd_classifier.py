@@ -31,7 +31,7 @@ from sklearn_ltdd import (
     SubclusterContrast,
     SubclusterSchedule,
 )
-from sklearn_ltdd.classifier import _ltdd_schedule
+from sklearn_ltdd.classifier import _base, _ltdd_schedule
 from sklearn_ltdd.classifier._data import oversample, stratified_holdout
 from sklearn_ltdd.classifier._net import INFERENCE_BATCH
 from sklearn_ltdd.classifier._phases import Phase, Phases
@@ -259,7 +259,8 @@ def test_an_epoch_of_nan_outputs_is_never_kept_and_only_such_epochs_are_an_error
     def epoch(scores, logits):
         net = SimpleNamespace(history=History(), lr=0.5)
         net.history.new_epoch()
-        scores.on_batch_end(net, batch=(None, {"y": torch.tensor([0, 1])}), training=False, y_pred=(logits,))
+        batch = (None, {"y": torch.tensor([0, 1]), "weight": torch.ones(2)})
+        scores.on_batch_end(net, batch=batch, training=False, y_pred=(logits,))
         scores.on_epoch_end(net)
         return net, net.history[-1]
 
@@ -272,6 +273,22 @@ def test_an_epoch_of_nan_outputs_is_never_kept_and_only_such_epochs_are_an_error
     net, row = epoch(scores, right)
     assert row["valid_ba"] == 1.0 and row["valid_ba_best"]
     scores.on_train_end(net)  # an epoch to keep: no error
+
+
+def test_the_hold_out_is_scored_with_its_samples_weights(monkeypatch):
+    # as scikit-learn's estimators score theirs: the epochs kept and τ follow the weighted scores
+    held, scored = [], []
+    split, score = _base.stratified_holdout, ValidationScores._scores
+    monkeypatch.setattr(_base, "stratified_holdout", lambda *args: held.append(split(*args)) or held[-1])
+    monkeypatch.setattr(
+        ValidationScores, "_scores", lambda self, *args: scored.append(args[2].clone()) or score(self, *args)
+    )
+    weights = np.random.RandomState(0).randint(1, 5, 90).astype(float)
+    BaselineClassifier(**RUN).fit(X_SMALL, Y_SMALL, sample_weight=weights)
+    ((_, valid_idx),) = held
+    assert len(scored) == RUN["max_epochs"]
+    for weight in scored:  # (the fit scales weights to mean 1)
+        np.testing.assert_allclose(weight.numpy(), weights[valid_idx] / weights.mean(), rtol=1e-6)
 
 
 @pytest.mark.parametrize(

@@ -324,7 +324,8 @@ class GraphClassifier(
             Multiplies each sample's cross-entropy term (the contrastive terms are not
             weighted). A sample of weight 0 is left out of the fit, as in scikit-learn: the
             hold-out, the class sizes and the sub-clusters never see it. Every class needs a
-            sample of positive weight.
+            sample of positive weight. The hold-out's samples count with their weights in the
+            validation scores that choose the epochs kept and τ (``validation_data``'s weigh 1).
         validation_data : (X_valid, y_valid), default=None
             A validation set to choose the epochs kept (and τ) instead of the internal hold-out.
 
@@ -366,7 +367,7 @@ class GraphClassifier(
         rng = check_random_state(self.random_state)
         seed = None if self.random_state is None else int(rng.randint(2**31 - 1))
 
-        train_idx, valid = self._validation_split(graphs, codes, validation_data, rng)
+        train_idx, valid = self._validation_split(graphs, codes, weights, validation_data, rng)
         # the positions one epoch visits; the reference code's resampling tops every class up to the
         # largest with draws with replacement, while clustering still sees each molecule once
         visits = np.arange(len(train_idx))
@@ -437,10 +438,12 @@ class GraphClassifier(
         self,
         graphs: GraphStore | GraphStorePair,
         codes: np.ndarray,
+        weights: np.ndarray,
         validation_data: tuple | None,
         rng: np.random.RandomState,
     ) -> tuple[np.ndarray, GraphDataset | None]:
-        """The training positions, and the validation set: given, held out of X, or none."""
+        """The training positions, and the validation set: given, held out of X (its samples
+        scored with their weights, as scikit-learn's estimators score theirs), or none."""
         if validation_data is not None:
             valid_graphs, valid_codes = self._validation_set(validation_data)
             train_idx, valid = np.arange(len(codes)), GraphDataset(valid_graphs, valid_codes)
@@ -452,7 +455,11 @@ class GraphClassifier(
                     f"training), so early_stopping={self.early_stopping} has nothing to watch; set "
                     "early_stopping=None or pass validation_data."
                 )
-            valid = GraphDataset(graphs[valid_idx], codes[valid_idx]) if len(valid_idx) else None
+            valid = (
+                GraphDataset(graphs[valid_idx], codes[valid_idx], weights[valid_idx])
+                if len(valid_idx)
+                else None
+            )
             self._warn_of_classes_missing_from_validation(codes[valid_idx])
         else:
             train_idx, valid = np.arange(len(codes)), None
@@ -470,7 +477,9 @@ class GraphClassifier(
         if kept.size == 1:  # one epoch's weights: its τ, found on the device during training
             return float(self.net_.history[int(kept[0]), "valid_tau"])
         proba = self.net_.predict_proba(valid)  # a mean of epochs (or none kept): a pass of its own
-        return best_tau(valid.y.cpu().numpy(), proba, self.class_log_prior_)[0]
+        return best_tau(
+            valid.y.cpu().numpy(), proba, self.class_log_prior_, valid.sample_weight.cpu().numpy()
+        )[0]
 
     def _keep_only_what_predicts(self) -> None:
         """Drop what only training needs, so that a saved model holds no training or validation

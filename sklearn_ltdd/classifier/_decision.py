@@ -62,21 +62,25 @@ def adjust(proba: np.ndarray, log_prior: np.ndarray, tau: float) -> np.ndarray:
     return out / out.sum(axis=1, keepdims=True)
 
 
-def balanced_scores(y: torch.Tensor, pred: torch.Tensor, n_classes: int) -> tuple[torch.Tensor, torch.Tensor]:
+def balanced_scores(
+    y: torch.Tensor, pred: torch.Tensor, n_classes: int, weight: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Balanced accuracy and balanced F1 (:mod:`sklearn_ltdd.metrics`) of each row of ``pred``
-    (shape (k, n), class codes) against ``y`` (n,), as two float64 tensors of shape (k,).
+    (shape (k, n), class codes) against ``y`` (n,), each sample counted with its ``weight``
+    (default 1), as two float64 tensors of shape (k,).
 
-    Both average over the classes present in ``y``. Recall is ``TP_c / n_c`` and balanced
+    Both average over the classes with mass in ``y``. Recall is ``TP_c / n_c`` and balanced
     precision ``recall_c / Σ_{i: pred_i = c} 1 / n_{y_i}``, the column sums of the row-normalised
-    confusion matrix.
+    confusion matrix (with weights, n_c is the class's mass and each sample counts its weight).
     """
-    ones = torch.ones_like(y, dtype=torch.float64)
-    n_c = torch.zeros(n_classes, dtype=torch.float64, device=y.device).scatter_add_(0, y, ones)
+    weight = torch.ones_like(y, dtype=torch.float64) if weight is None else weight.double()
+    n_c = torch.zeros(n_classes, dtype=torch.float64, device=y.device).scatter_add_(0, y, weight)
     present = n_c > 0
+    n_c = torch.where(present, n_c, 1.0)  # (absent classes have no hits and no mass to divide)
     rows = torch.zeros(len(pred), n_classes, dtype=torch.float64, device=y.device)
-    hits = rows.scatter_add(1, y.expand_as(pred), (pred == y).double())
-    recall = hits / n_c.clamp_min(1)
-    column_mass = rows.scatter_add(1, pred, (1 / n_c.clamp_min(1))[y].expand(pred.shape))
+    hits = rows.scatter_add(1, y.expand_as(pred), (pred == y).double() * weight)
+    recall = hits / n_c
+    column_mass = rows.scatter_add(1, pred, (weight / n_c[y]).expand(pred.shape))
     precision = torch.where(column_mass > 0, recall / column_mass.clamp_min(1e-300), 0.0)
     total = precision + recall
     f1 = torch.where(total > 0, 2 * precision * recall / total.clamp_min(1e-300), 0.0)
@@ -85,11 +89,16 @@ def balanced_scores(y: torch.Tensor, pred: torch.Tensor, n_classes: int) -> tupl
 
 
 def tau_search(
-    y: torch.Tensor, proba: torch.Tensor, log_prior: torch.Tensor, taus: torch.Tensor | None = None
+    y: torch.Tensor,
+    proba: torch.Tensor,
+    log_prior: torch.Tensor,
+    taus: torch.Tensor | None = None,
+    weight: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The best τ of ``taus`` (default :data:`TAUS`) for balanced accuracy on (y, proba), and the
-    balanced accuracy and balanced F1 of its decision: three 0-d float64 tensors where ``proba``
-    is, nothing read back. Ties go to the smallest τ: the least adjustment that does as well."""
+    """The best τ of ``taus`` (default :data:`TAUS`) for balanced accuracy on (y, proba), samples
+    counted with their ``weight``, and the balanced accuracy and balanced F1 of its decision: three
+    0-d float64 tensors where ``proba`` is, nothing read back. Ties go to the smallest τ: the least
+    adjustment that does as well."""
     n, n_classes = proba.shape
     log_p = proba.clamp_min(_TINY).log().double()
     taus = torch.as_tensor(TAUS, device=proba.device) if taus is None else taus
@@ -97,7 +106,7 @@ def tau_search(
     ba, bf1 = [], []
     for start in range(0, len(taus), step):  # a few τ values at a time: memory stays bounded
         scores = log_p - taus[start : start + step, None, None] * log_prior
-        scored = balanced_scores(y, scores.argmax(dim=2), n_classes)
+        scored = balanced_scores(y, scores.argmax(dim=2), n_classes, weight)
         ba.append(scored[0])
         bf1.append(scored[1])
     ba, bf1 = torch.cat(ba), torch.cat(bf1)
@@ -105,8 +114,11 @@ def tau_search(
     return taus[best][0], ba[best][0], bf1[best][0]
 
 
-def best_tau(y: np.ndarray, proba: np.ndarray, log_prior: np.ndarray) -> tuple[float, float]:
-    """The τ of :data:`TAUS` with the best balanced accuracy on (y, proba), and that accuracy.
+def best_tau(
+    y: np.ndarray, proba: np.ndarray, log_prior: np.ndarray, weight: np.ndarray | None = None
+) -> tuple[float, float]:
+    """The τ of :data:`TAUS` with the best balanced accuracy on (y, proba), samples counted with
+    their ``weight``, and that accuracy.
 
     Ties go to the smallest τ: the least adjustment that does as well.
     """
@@ -114,5 +126,6 @@ def best_tau(y: np.ndarray, proba: np.ndarray, log_prior: np.ndarray) -> tuple[f
         torch.as_tensor(np.asarray(y), dtype=torch.long),
         torch.as_tensor(np.asarray(proba)),
         torch.as_tensor(np.asarray(log_prior), dtype=torch.float64),
+        weight=None if weight is None else torch.as_tensor(np.asarray(weight), dtype=torch.float64),
     )
     return float(tau), float(ba)

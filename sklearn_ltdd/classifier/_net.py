@@ -123,7 +123,7 @@ class LTDDNet(NeuralNet):
     def get_loss(self, y_pred, y_true, X=None, training=False) -> torch.Tensor:
         y_true = to_tensor(y_true, device=self.device)
         if not training:  # validation loss: plain cross-entropy of the clean graphs
-            return F.cross_entropy(y_pred[0], y_true["y"])
+            return weighted_mean(F.cross_entropy(y_pred[0], y_true["y"], reduction="none"), y_true["weight"])
         loss = self.criterion_(y_pred[:1], y_true, head=self.module_.head)
         if len(y_pred) == 2:  # the wide expert: the fingerprint's class-balanced logistic regression
             wide = balanced_cross_entropy(y_pred[1], y_true["y"], self.criterion_.class_counts)

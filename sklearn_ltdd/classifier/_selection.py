@@ -43,7 +43,7 @@ class ValidationScores(Callback):
         self.log_prior = log_prior
 
     def initialize(self) -> ValidationScores:
-        self.best_, self.outputs_, self.targets_ = [-np.inf, -np.inf], [], []
+        self.best_, self.outputs_, self.targets_, self.weights_ = [-np.inf, -np.inf], [], [], []
         self.search_ = None  # the prior and τ grid on the net's device, copied there once per fit
         self.diverged_ = 0  # epochs whose validation outputs were not finite
         return self
@@ -61,12 +61,13 @@ class ValidationScores(Callback):
         if not training:
             self.outputs_.append(y_pred[0])
             self.targets_.append(batch[1]["y"])
+            self.weights_.append(batch[1]["weight"])
 
     def on_epoch_end(self, net, **kwargs) -> None:
         scores = [float("nan")] * 3
         if self.phases.current.trains_head and self.outputs_:
-            scores = self._scores(torch.cat(self.outputs_), torch.cat(self.targets_))
-        self.outputs_, self.targets_ = [], []
+            scores = self._scores(*map(torch.cat, (self.outputs_, self.targets_, self.weights_)))
+        self.outputs_, self.targets_, self.weights_ = [], [], []
         for name, value in zip(("valid_ba", "valid_bf1", "valid_tau"), scores, strict=True):
             net.history.record(name, value)
         for i, name in enumerate(("valid_ba", "valid_bf1")):
@@ -76,15 +77,15 @@ class ValidationScores(Callback):
             net.history.record(f"{name}_best", bool(best))
 
     @torch.no_grad()
-    def _scores(self, logits: torch.Tensor, y: torch.Tensor) -> list[float]:
+    def _scores(self, logits: torch.Tensor, y: torch.Tensor, weight: torch.Tensor) -> list[float]:
         proba = softmax(logits)  # what predict_proba gives
         if self.log_prior is None:
-            ba, bf1 = balanced_scores(y, proba.argmax(dim=1)[None], proba.shape[1])
+            ba, bf1 = balanced_scores(y, proba.argmax(dim=1)[None], proba.shape[1], weight)
             scores = [ba[0], bf1[0], torch.zeros_like(ba[0])]
         else:
             if self.search_ is None:
                 self.search_ = [torch.as_tensor(v, device=proba.device) for v in (self.log_prior, TAUS)]
-            tau, ba, bf1 = tau_search(y, proba, *self.search_)
+            tau, ba, bf1 = tau_search(y, proba, *self.search_, weight=weight)
             scores = [ba, bf1, tau]
         # NaN outputs (a diverged network) would argmax to some class and be scored as its prediction
         finite = torch.isfinite(logits).all().double()
