@@ -18,8 +18,9 @@ def check_sample_weight(sample_weight: ArrayLike | None, n: int) -> np.ndarray |
     if weights.ndim == 0 and np.issubdtype(weights.dtype, np.number):  # one weight for all, as in sklearn
         weights = np.full(n, weights)
     if weights.ndim != 1:
+        got = f"{sample_weight!r}" if weights.ndim == 0 else f"shape {weights.shape}"
         raise ValueError(
-            f"sample_weight must hold one weight per sample (a 1-D array), got shape {weights.shape}."
+            f"sample_weight must be a number or hold one weight per sample (a 1-D array), got {got}."
         )
     if weights.shape[0] != n:
         raise ValueError(f"sample_weight has {weights.shape[0]} weights for {n} samples.")

@@ -314,6 +314,19 @@ def test_a_store_refuses_indices_that_are_not_integers():
             STORE[index]
 
 
+def test_a_tool_that_makes_an_array_of_the_graphs_is_told_to_take_smiles():
+    # (NumPy would read the graphs one by one and fail on their "inhomogeneous shape")
+    from sklearn.inspection import permutation_importance
+
+    pair = SmilesGraphizer(reaction_mode="pair").fit_transform(["CCO>>CC=O", "CC>>C=C"])
+    for graphs in (STORE, pair):
+        with pytest.raises(TypeError, match=f"a {type(graphs).__name__} cannot become a NumPy array.*SMILES"):
+            np.asarray(graphs)
+    clf = FunctionTransformer(lambda graphs: graphs)  # any estimator: the tool converts X first
+    with pytest.raises(TypeError, match="GraphStore cannot become a NumPy array"):
+        permutation_importance(clf, STORE, np.arange(len(STORE)), scoring=lambda *args: 0.0)
+
+
 @pytest.mark.parametrize("index", [2, np.int64(2), np.array(2), torch.tensor(2), torch.tensor(-5)])
 def test_one_position_however_written_gives_one_graph(index):
     graph = STORE[index]

@@ -199,12 +199,22 @@ def test_sample_weight(assert_same_predictions):
     ones = LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL, sample_weight=np.ones(90)).predict_proba(X_TEST[:10])
     none = LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL).predict_proba(X_TEST[:10])
     assert_same_predictions(ones, none)
-    # a class whose samples all weigh 0 has nothing to learn it from
-    with pytest.raises(ValueError, match=r"classes \['high'\] have no sample with a positive sample_weight"):
-        LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL, sample_weight=np.where(Y_SMALL == "high", 0.0, 1.0))
+    # a class whose samples all weigh 0 is not there either (a bootstrap that drew none of it):
+    # the fit is one without its samples, and says so
+    zero = Y_SMALL == "high"
+    with pytest.warns(UserWarning, match=r"classes \['high'\] have no sample with a positive sample_weight"):
+        weighted = LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL, sample_weight=np.where(zero, 0.0, 1.0))
+    without = LTDDClassifier(**FAST).fit(X_SMALL[~zero], Y_SMALL[~zero])
+    assert weighted.classes_.tolist() == without.classes_.tolist() == ["low", "medium"]
+    assert_same_predictions(weighted.predict_proba(X_TEST[:10]), without.predict_proba(X_TEST[:10]))
+    two = np.isin(Y_SMALL, ["high", "low"])
+    with pytest.raises(ValueError, match=r"only one class with a positive sample_weight \('medium'\)"):
+        LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL, sample_weight=np.where(two, 0.0, 1.0))
     with pytest.raises(ValueError, match="sample_weight"):
         LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL, sample_weight=-np.ones(90))
-    with pytest.raises(ValueError, match=r"sample_weight must hold one weight per sample .* shape \(90, 1\)"):
+    with pytest.raises(
+        ValueError, match=r"sample_weight must be a number or hold one weight per sample .* shape \(90, 1\)"
+    ):
         LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL, sample_weight=np.ones((90, 1)))
 
 

@@ -131,8 +131,9 @@ def test_one_number_weighs_every_sample_alike_as_in_sklearn(assert_same_predicti
     model = BaselineClassifier(max_epochs=2, **FAST)
     fitted = [clone(model).fit(X[:80], Y[:80], sample_weight=w) for w in (None, 2.0)]
     assert_same_predictions(*(clf.predict_proba(X[80:100]) for clf in fitted))
-    with pytest.raises(ValueError, match="one weight per sample"):
-        BaselineClassifier(max_epochs=1, **FAST).fit(X[:80], Y[:80], sample_weight=True)
+    for weight in (True, "a"):  # not numbers: named as given
+        with pytest.raises(ValueError, match=rf"a number or hold one weight per sample .*got {weight!r}\."):
+            BaselineClassifier(max_epochs=1, **FAST).fit(X[:80], Y[:80], sample_weight=weight)
 
 
 def test_inference_leaves_the_callers_random_stream_alone():
@@ -229,6 +230,23 @@ def test_bagging_takes_one_column_of_smiles():
     column = np.asarray(X[:90], dtype=object).reshape(-1, 1)
     bag = BaggingClassifier(LTDDClassifier(max_epochs=2, **WARMUP_1, **FAST), n_estimators=2, random_state=0)
     assert bag.fit(column, Y[:90]).predict(column[:5]).shape == (5,)
+
+
+def test_a_bootstrap_that_draws_no_sample_of_a_class_fits_a_member_without_it():
+    # Bagging passes its bootstrap as sample_weight: a class it did not draw weighs 0 throughout
+    column, y = np.asarray(X[:90], dtype=object).reshape(-1, 1), Y[:90].astype(object)
+    y[[0, 1]] = "rare"
+    bag = BaggingClassifier(BaselineClassifier(max_epochs=1, **FAST), n_estimators=2, random_state=2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        bag.fit(column, y)
+    missing = [str(w.message) for w in caught if "have no sample with a positive" in str(w.message)]
+    # each member missed a class (the tail's "high", code 0, or "rare", 3: Bagging hands its members
+    # the classes' codes), and the ensemble still gives every class its column
+    assert [len(member.classes_) for member in bag.estimators_] == [3, 3]
+    assert [message[:11] for message in missing] == ["classes [3]", "classes [0]"]
+    proba = bag.predict_proba(column[:5])
+    assert proba.shape == (5, 4) and np.allclose(proba.sum(axis=1), 1)
 
 
 def test_graphs_made_otherwise_are_refused_at_predict():

@@ -323,9 +323,10 @@ class GraphClassifier(
         sample_weight : array-like of shape (n_samples,), default=None
             Multiplies each sample's cross-entropy term (the contrastive terms are not
             weighted). A sample of weight 0 is left out of the fit, as in scikit-learn: the
-            hold-out, the class sizes and the sub-clusters never see it. Every class needs a
-            sample of positive weight. The hold-out's samples count with their weights in the
-            validation scores that choose the epochs kept and τ (``validation_data``'s weigh 1).
+            hold-out, the class sizes and the sub-clusters never see it, and a class whose
+            samples all weigh 0 is left out of ``classes_``, with a warning. The hold-out's
+            samples count with their weights in the validation scores that choose the epochs
+            kept and τ (``validation_data``'s weigh 1).
         validation_data : (X_valid, y_valid), default=None
             A validation set to choose the epochs kept (and τ) instead of the internal hold-out.
 
@@ -357,13 +358,10 @@ class GraphClassifier(
         self.graphizer_ = self._featurizer_of_params()
         graphs = self._graphs(X)
         y = self._check_labels(y, len(graphs))
+        graphs, y, weights = self._weighted_samples(graphs, y, sample_weight)
         self._encoder = LabelEncoder().fit(y)
         self.classes_ = self._encoder.classes_
-        if len(self.classes_) < 2:
-            only = self.classes_.tolist()[0]
-            raise ValueError(f"y has only one class ({only!r}); a classifier needs at least two.")
         codes = self._encoder.transform(y)
-        graphs, codes, weights = self._weighted_samples(graphs, codes, sample_weight)
         rng = check_random_state(self.random_state)
         seed = None if self.random_state is None else int(rng.randint(2**31 - 1))
 
@@ -410,29 +408,39 @@ class GraphClassifier(
                 "model to keep, and the estimator is left as it was."
             )
 
+    @staticmethod
     def _weighted_samples(
-        self, graphs: GraphStore | GraphStorePair, codes: np.ndarray, sample_weight: ArrayLike | None
+        graphs: GraphStore | GraphStorePair, y: np.ndarray, sample_weight: ArrayLike | None
     ) -> tuple[GraphStore | GraphStorePair, np.ndarray, np.ndarray]:
-        """The samples with a positive weight, and their weights scaled to mean 1."""
-        weights = check_sample_weight(sample_weight, len(codes))
+        """The samples with a positive weight, their labels, and their weights scaled to mean 1;
+        at least two classes among them."""
+        weights = check_sample_weight(sample_weight, len(y))
+        # weight 0 means the sample is not there, as in scikit-learn: not in the hold-out, the
+        # class sizes, the sub-clusters or the contrastive terms, which no weight reaches; a class
+        # of such samples only is not there either (a bootstrap that draws none of it)
+        kept = slice(None) if weights is None else np.flatnonzero(weights)
+        classes = np.unique(y[kept])
+        if len(classes) < 2:
+            weighted = "" if weights is None else " with a positive sample_weight"
+            raise ValueError(
+                f"y has only one class{weighted} ({classes.tolist()[0]!r}); a classifier needs at least two."
+            )
         if weights is not None and not weights.all():
-            # weight 0 means the sample is not there, as in scikit-learn: not in the hold-out, the
-            # class sizes, the sub-clusters or the contrastive terms, which no weight reaches
-            kept = np.flatnonzero(weights)
-            unweighted = np.setdiff1d(np.arange(len(self.classes_)), codes[kept])
+            unweighted = np.setdiff1d(y, classes)
             if len(unweighted):
-                raise ValueError(
-                    f"classes {self.classes_[unweighted].tolist()} have no sample with a positive "
-                    "sample_weight, so there is nothing to learn them from; remove their samples "
-                    "from X and y, or give them weight."
+                warn(
+                    f"classes {unweighted.tolist()} have no sample with a positive sample_weight: the "
+                    "model is fitted without them, as if their samples were not given, and will not "
+                    "predict them (classes_ lacks them).",
+                    UserWarning,
                 )
-            graphs, codes, weights = graphs[kept], codes[kept], weights[kept]
+            graphs, y, weights = graphs[kept], y[kept], weights[kept]
         # the losses are weighted means, so only ratios matter: mean 1 keeps float32 training from
         # overflowing (1e39) or vanishing (1e-30) with weights of any scale (over the largest
         # first, as a sum of 1e307s overflows float64)
-        weights = np.ones(len(codes)) if weights is None else weights / weights.max()
+        weights = np.ones(len(y)) if weights is None else weights / weights.max()
         weights /= weights.mean()
-        return graphs, codes, weights
+        return graphs, y, weights
 
     def _validation_split(
         self,

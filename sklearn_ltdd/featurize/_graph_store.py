@@ -182,6 +182,16 @@ def _offsets(counts: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.concatenate([[0], np.cumsum(counts, dtype=np.int64)]))
 
 
+def _no_array(self, dtype: object = None, copy: object = None) -> np.ndarray:
+    """Graphs have no array form: a tool that converts ``X`` to one gets a reason, not NumPy's
+    "inhomogeneous shape" from the graphs it would read one by one."""
+    raise TypeError(
+        f"a {type(self).__name__} cannot become a NumPy array, which is what this tool makes of X "
+        "(permutation_importance and BaggingClassifier do, for instance); give it the SMILES instead, "
+        "as one column, and the classifier featurises them."
+    )
+
+
 class GraphStore:
     """Graphs stored as concatenated arrays plus per-graph offsets.
 
@@ -273,6 +283,8 @@ class GraphStore:
 
     def __len__(self) -> int:
         return self.node_ptr.numel() - 1
+
+    __array__ = _no_array
 
     @property
     def num_node_features(self) -> int:
@@ -419,6 +431,8 @@ class GraphStorePair:
 
     def __len__(self) -> int:
         return len(self.reactants)
+
+    __array__ = _no_array
 
     @property
     def num_node_features(self) -> int:
