@@ -186,6 +186,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="training epochs of the GNNs (default 100)",
     )  # fmt: skip
     args = parser.parse_args(argv)
+    try:  # a ratio larger than the solubility set's head class can give is a usage error too
+        load_demo_data(args.dataset, args.imbalance_ratio, args.random_state)
+    except ValueError as error:
+        parser.error(str(error))
     run(args.dataset, args.imbalance_ratio, args.random_state, args.epochs)
 
 

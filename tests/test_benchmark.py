@@ -87,6 +87,41 @@ def test_what_only_the_run_finds_is_said_without_a_traceback(tmp_path, capsys):
     assert re.search(r"benchmark: error: out_dir '.*bench' is a file", capsys.readouterr().err)
 
 
+def test_a_data_set_the_split_cannot_cut_is_said_before_anything_is_written(tmp_path, capsys):
+    folder = tmp_path / "data" / "hiv"
+    folder.mkdir(parents=True)
+    smiles = ["C" * n for n in range(1, 41)]  # two actives: a class of 2 cannot be in 3 parts
+    pd.DataFrame({"smiles": smiles, "HIV_active": [1, 1] + [0] * 38}).to_csv(folder / "HIV.csv", index=False)
+    out = tmp_path / "bench"
+    with pytest.raises(SystemExit) as exit_:
+        main(["--methods", "fp_lr", "--seeds", "0", "--data-home", str(tmp_path / "data"), "--out", str(out)])
+    assert exit_.value.code == 2
+    message = capsys.readouterr().err
+    assert re.search(r"error: hiv, 'standard' split, seed 0: classes \[1\] have no sample in the", message)
+    assert message.rstrip().endswith("(--seeds gives the random_state, --split the split)")
+    assert not out.exists()
+
+
+def test_an_interrupted_benchmark_says_it_resumes(tmp_path, capsys, monkeypatch):
+    from sklearn_ltdd.benchmark import __main__ as command
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(command, "run_benchmark", interrupted)
+    with pytest.raises(SystemExit) as exit_:
+        main(["--dataset", "solubility", "--methods", "fp_lr", "--out", str(tmp_path)])
+    assert exit_.value.code == 130
+    assert "interrupted; the runs that finished are kept in" in capsys.readouterr().err
+
+
+def test_a_score_a_task_has_not_is_null_in_strict_json(tmp_path):
+    from sklearn_ltdd.benchmark._run import _json_row
+
+    row = _json_row({"BA": np.float32(0.5), "BA_tail": np.float64("nan"), "n": 3, "method": "ce"})
+    assert json.dumps(row, allow_nan=False) == '{"BA": 0.5, "BA_tail": null, "n": 3, "method": "ce"}'
+
+
 def test_benchmark_runs_resumes_and_writes_tables(tmp_path, capsys):
     out = tmp_path / "bench"
     argv = ["--dataset", "solubility", "--split", "random", "--seeds", "0", "1", "--methods", "ce", "fp_lr",

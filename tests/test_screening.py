@@ -355,8 +355,11 @@ def test_a_malformed_or_non_utf8_csv_is_refused_and_a_fixed_one_then_screens(mod
     source, destination = tmp_path / "library.csv", tmp_path / "scores.csv"
     # one field too many on line 3: its cells would shift (the id read as " absolute")
     source.write_text("smiles,name,id\nCC,ethane,41\nCCO,ethanol, absolute,42\nCCC,propane,43\n")
-    with pytest.raises(ValueError, match=r"library.csv is not a well-formed CSV file: .*line 3, saw 4"):
+    with pytest.raises(ValueError, match=r"library.csv is not a well-formed CSV file: .*line 3, saw 4; fix"):
         screen_file(model, source, destination, keep=["id"], errors="nan")
+    (tmp_path / "library.parquet").write_text(source.read_text())  # a CSV by another name
+    with pytest.raises(ValueError, match=r"library.parquet cannot be read as Parquet: "):
+        screen_file(model, tmp_path / "library.parquet", destination, errors="nan")
     # ... on the first data line, pandas would take the first column for an index and shift them all
     for text in ("smiles,id\nCCO,ethanol,41\nCC,42\n", "smiles,id\nCCO,41,\nCC,42,\n"):
         source.write_text(text)
@@ -426,7 +429,9 @@ def test_the_screen_command(model, library, tmp_path, capsys):
         screen_command([*args[:2], str(tmp_path / "strict.csv"), "--quiet"])
     listing = pd.read_csv(tmp_path / "strict.csv.invalid.csv")
     assert stop.value.code == 1 and listing["row"].tolist() == sorted(BAD)
-    assert "All 4 bad rows are listed in" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "All 4 bad rows are listed in" in err and "run again with --errors nan" in err
+    assert "errors='nan'" not in err  # the library's spelling, not the command's
     # once the file is scored (here with the bad rows marked), the earlier run's list goes
     screen_command([*args[:2], str(tmp_path / "strict.csv"), "--quiet", "--errors", "nan"])
     assert not (tmp_path / "strict.csv.invalid.csv").exists() and "removed" in capsys.readouterr().out
@@ -447,6 +452,20 @@ def test_a_frame_names_bad_rows_by_its_labels_or_by_position_where_labels_repeat
     with pytest.raises(InvalidSmilesError, match="2 of the input rows") as error:
         score_frame(twice, model)
     assert list(error.value.bad_rows) == [1, 4] and "by position" in "".join(error.value.__notes__)
+
+
+def test_an_interrupted_screen_says_it_resumes(model, library, tmp_path, capsys, monkeypatch):
+    from sklearn_ltdd.screen import __main__ as command
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    joblib.dump(model, tmp_path / "model.joblib")
+    write_library(tmp_path / "library.csv", library)
+    monkeypatch.setattr(command, "screen_file", interrupted)
+    with pytest.raises(SystemExit) as stop:
+        screen_command([str(tmp_path / name) for name in ("model.joblib", "library.csv", "scores.csv")])
+    assert stop.value.code == 130 and "the same command resumes" in capsys.readouterr().err
 
 
 def test_the_screen_command_says_what_it_cannot_do(model, library, tmp_path, capsys):

@@ -7,11 +7,16 @@ from pathlib import Path
 
 from ..classifier._device import resolve_device
 from ..featurize._cgr import GRAPH_REACTION_MODES
-from ._run import METHODS, ResultsFileError, check_arguments, result_stem, run_benchmark
+from ._run import METHODS, ResultsFileError, SplitError, check_arguments, result_stem, run_benchmark
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m sklearn_ltdd.benchmark", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m sklearn_ltdd.benchmark",
+        description=__doc__,
+        epilog="Each finished run is appended to <out>/<dataset>-<split>.jsonl; run the same command "
+        "again to resume. The table (.md, .csv) summarises every run of that file, earlier calls' too.",
+    )
     parser.add_argument(
         "--dataset",
         default="hiv",
@@ -26,7 +31,9 @@ def main(argv: list[str] | None = None) -> None:
         ],
         help="default hiv",
     )
-    parser.add_argument("--split", default="standard", choices=["standard", "random"])
+    parser.add_argument("--split", default="standard", choices=["standard", "random"],
+                        help="ImDrug's split: standard (balanced validation and test sets, the default) "
+                             "or random (stratified)")  # fmt: skip
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2],
                         help="the seeds themselves (--seeds 3 is seed 3 alone); default 0 1 2")  # fmt: skip
     parser.add_argument("--methods", nargs="+", default=["ce", "cs", "bs", "ltdd", "fp_lr", "fp_hgb"],
@@ -45,7 +52,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--download", action="store_true", help="fetch a missing data file first")
     parser.add_argument("--out", default="results/benchmark", help="where JSON lines and tables go")
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:<index>")
-    parser.add_argument("--n-jobs", type=int, default=1)
+    parser.add_argument("--n-jobs", type=int, default=1, help="processes that featurise (default 1)")
     parser.add_argument("--verbose", type=int, default=0, help="2 shows a progress bar per epoch")
     args = parser.parse_args(argv)
     try:  # a bad value is a usage error, named before anything is loaded or written
@@ -62,8 +69,13 @@ def main(argv: list[str] | None = None) -> None:
                       reaction_mode=args.reaction_mode, data_home=args.data_home, download=args.download,
                       out_dir=args.out, device=args.device, n_jobs=args.n_jobs,
                       verbose=args.verbose)  # fmt: skip
+    except SplitError as error:
+        parser.exit(2, f"{parser.prog}: error: {error} (--seeds gives the random_state, --split the split)\n")
     except (OSError, ResultsFileError) as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")
+    except KeyboardInterrupt:
+        parser.exit(130, f"{parser.prog}: interrupted; the runs that finished are kept in {args.out}, "
+                         "and the same command resumes from them.\n")  # fmt: skip
     print((Path(args.out) / f"{result_stem(args.dataset, args.split, args.reaction_mode)}.md").read_text())
 
 

@@ -147,6 +147,10 @@ class MixedSettingsError(ResultsFileError):
     """A results file holds a method's runs of other settings than those asked for."""
 
 
+class SplitError(ValueError):
+    """The data set cannot be cut by the split asked for (the command says so in one line)."""
+
+
 class _Features:
     """Graphs and fingerprints of the whole data set, computed once and sliced per split."""
 
@@ -307,11 +311,16 @@ def run_benchmark(
     log = out / f"{stem}.jsonl"
     done = _done(log, methods, seeds, epochs, args)
     smiles, y = _load(dataset, data_home, mapped=reaction_mode in CGR_MODES, download=download)
+    splits = {}
+    for seed in seeds:  # every seed's split before any work: a data set one cannot cut is said first
+        try:
+            splits[seed] = imdrug_split(y, split, random_state=seed)
+        except ValueError as error:
+            raise SplitError(f"{dataset}, {split!r} split, seed {seed}: {error}") from error
     out.mkdir(parents=True, exist_ok=True)  # now that there is something to write (no empty folder)
     features = _Features(smiles, reaction_mode, n_jobs)
     binary = len(np.unique(y)) == 2
-    for seed in seeds:
-        train, valid, test = imdrug_split(y, split, random_state=seed)
+    for seed, (train, valid, test) in splits.items():
         for method in methods:
             run_epochs = None if method.startswith("fp_") else epochs
             if (method, seed) in done:
@@ -335,7 +344,7 @@ def run_benchmark(
                     )
                 )
             with open(log, "a") as handle:
-                handle.write(json.dumps(row, default=float) + "\n")
+                handle.write(json.dumps(_json_row(row)) + "\n")
             tuned = f" (val-thr BA {row['thr_BA']:.4f})" if binary else ""
             print(f"{dataset} {split} seed {seed} {method}: BA {row['BA']:.4f} BF1 {row['BF1']:.4f}{tuned} "
                   f"in {seconds:.0f} s", flush=True)  # fmt: skip
@@ -410,6 +419,13 @@ def result_stem(dataset: str, split: str, reaction_mode: str | None) -> str:
     """File name of a benchmark's results, without suffix; reaction modes but ``pair`` are named."""
     mode = "" if reaction_mode in (None, "pair") else f"-{reaction_mode}"
     return f"{dataset}-{split}{mode}"
+
+
+def _json_row(row: dict) -> dict:
+    """The row with plain floats, and null where a score is NaN (a binary task has no tail
+    group): strict JSON, which every reader takes."""
+    floats = {key: float(value) for key, value in row.items() if isinstance(value, np.floating | float)}
+    return {**row, **{key: value if np.isfinite(value) else None for key, value in floats.items()}}
 
 
 def _read(log: Path) -> list[dict]:

@@ -22,13 +22,17 @@ import pandas as pd
 
 from ..featurize import InvalidSmilesError
 from ._file import screen_file
-from ._frame import ERRORS
+from ._frame import ERRORS, SCREEN_ADVICE
+
+CLI_ADVICE = "Fix or remove these rows, or run again with --errors nan to score the others and mark these."
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m sklearn_ltdd.screen",
         description="Score every row of a CSV or Parquet file with a saved classifier, in chunks, resumably.",
+        epilog="Exit status: 0 scored; 1 bad rows, none scored (listed in <destination>.invalid.csv); "
+        "2 a usage or input error; 130 interrupted (the same command resumes).",
     )
     parser.add_argument("model", help="a fitted classifier saved with joblib.dump")
     parser.add_argument("source", help="the library: .parquet, or CSV")
@@ -62,13 +66,20 @@ def main(argv: Sequence[str] | None = None) -> None:
             [(row, value, reason) for row, (value, reason) in error.bad_rows.items()],
             columns=["row", "value", "reason"],
         )
+        # the library's advice names screen_file's argument; here it is a flag
+        message = str(error).removesuffix(SCREEN_ADVICE) + CLI_ADVICE
         try:
             rows.to_csv(listing, index=False)
         except OSError as cannot:
-            parser.exit(1, f"{error}\nThe list of all {len(rows)} bad rows could not be written: {cannot}\n")
-        parser.exit(1, f"{error}\nAll {len(rows)} bad rows are listed in {listing}.\n")
+            parser.exit(
+                1, f"{message}\nThe list of all {len(rows)} bad rows could not be written: {cannot}\n"
+            )
+        parser.exit(1, f"{message}\nAll {len(rows)} bad rows are listed in {listing}.\n")
     except (OSError, ValueError, TypeError) as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")
+    except KeyboardInterrupt:
+        parser.exit(130, f"{parser.prog}: interrupted; the chunks scored so far are kept in "
+                         f"{args.destination}, and the same command resumes from them.\n")  # fmt: skip
     print(f"{n_rows} rows scored into {args.destination} in {time.perf_counter() - start:.0f} s")
     if listing.is_file():  # an earlier run's list, of rows since fixed or now marked in the scores
         try:

@@ -64,7 +64,10 @@ def _parquet_file(source: Path):
         raise ImportError(
             f"reading {source.name} needs pyarrow: pip install 'sklearn-ltdd[parquet]'"
         ) from None
-    return pq.ParquetFile(source)
+    try:
+        return pq.ParquetFile(source)
+    except ValueError as error:  # pyarrow's ArrowInvalid, which does not name the file
+        raise ValueError(f"{source} cannot be read as Parquet: {error}") from None
 
 
 def _columns(source: Path) -> list[str]:
@@ -117,7 +120,9 @@ def _chunks(source: Path, columns: list[str], chunk_rows: int, skip: int) -> Ite
                 if start > skip:
                     yield frame[frame.index >= skip][columns]
         except pd.errors.ParserError as error:
-            raise ValueError(f"{source} is not a well-formed CSV file: {error}; fix that line.") from None
+            raise ValueError(
+                f"{source} is not a well-formed CSV file: {str(error).strip()}; fix that line."
+            ) from None
         except UnicodeDecodeError as error:
             raise ValueError(
                 f"{source} is not UTF-8 text (bytes {error.object[error.start : error.end]!r} somewhere "
