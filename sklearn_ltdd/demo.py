@@ -32,6 +32,8 @@ from .featurize import MorganFingerprint
 from .metrics import balanced_accuracy_score, balanced_f1_score, long_tail_report
 from .metrics._long_tail import GROUPS
 
+__all__ = ["DATASETS", "demo_models", "load_demo_data", "main", "run"]
+
 
 def demo_models(epochs: int, random_state: int) -> dict[str, ClassifierMixin]:
     """The models the demo compares, by display name."""
@@ -169,6 +171,7 @@ def _number(kind: type, low: float, high: float = math.inf, *, what: str) -> Cal
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m sklearn_ltdd.demo``: :func:`run` with the command line's arguments (``--help``)."""
     parser = argparse.ArgumentParser(prog="python -m sklearn_ltdd.demo", description=__doc__.split("\n")[0])
     parser.add_argument(
         "--dataset", choices=DATASETS, default="templates", help="embedded data set (default templates)"

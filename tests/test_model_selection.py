@@ -141,8 +141,9 @@ def test_cv_splitter_in_cross_val_score():
     splits = list(cv.split(X, y))
     np.testing.assert_array_equal(splits[1][1], imdrug_split(y, "random", random_state=1)[2])
     assert cross_val_score(LogisticRegression(), X, y, cv=cv).shape == (3,)
-    with pytest.raises(ValueError, match="needs the class labels"):
-        next(cv.split(X, None))
+    for call in (lambda: cv.split(X, None), lambda: cv.split(X)):  # split(X) as sklearn's splitters take it
+        with pytest.raises(ValueError, match="needs the class labels"):
+            next(call())
     # a number of seeds stands for seeds 0, ..., n - 1
     assert seed_list(np.arange(2)) == [0, 1] and all(type(seed) is int for seed in seed_list(np.arange(2)))
     counted = ImDrugSplit("random", seeds=3)

@@ -118,7 +118,7 @@ class GraphClassifier(
         average_from_best: bool = True,
         validation_fraction: float = 0.1,
         early_stopping: int | None = 20,
-        device: str = "auto",
+        device: str | torch.device = "auto",
         verbose: int = 0,
         random_state: int | np.random.RandomState | None = None,
     ):
@@ -805,7 +805,9 @@ class GraphClassifier(
                 f"y contains labels {unknown} not seen in fit (classes: {self.classes_.tolist()})."
             )
 
-    def score(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
+    def score(
+        self, X: ArrayLike | GraphStore | GraphStorePair, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> float:
         """Accuracy (sklearn's convention); use ``balanced_f1_scorer`` for long-tailed data.
 
         A label not seen in ``fit`` counts as a wrong prediction, as with sklearn's classifiers

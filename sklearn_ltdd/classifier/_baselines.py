@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import torch
 
 from .._compat import StrOptions
 from ..nn import LOSSES
@@ -96,7 +97,7 @@ class BaselineClassifier(GraphClassifier):
         average_from_best: bool = True,
         validation_fraction: float = 0.1,
         early_stopping: int | None = 20,
-        device: str = "auto",
+        device: str | torch.device = "auto",
         verbose: int = 0,
         random_state: int | np.random.RandomState | None = None,
     ):

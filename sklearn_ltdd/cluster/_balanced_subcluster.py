@@ -110,7 +110,8 @@ class BalancedSubcluster(
     tol : float, default=1e-3
         k-means stops when no centre moves more than this (Euclidean, on the sphere).
     random_state : int, RandomState instance or None, default=None
-        Seeds the k-means++ initialisation.
+        Seeds the direction that puts rows in their canonical order, and the k-means++
+        initialisation.
 
     Attributes
     ----------

@@ -214,6 +214,8 @@ def load_hiv(
         are reported with a warning and kept, so row numbers stay those of the file. Empty
         label fields, and labels written as a missing value (``NA``, ``null``, ...) among numeric
         labels, are errors naming the rows; so is a file without data rows.
+    (smiles, y) : tuple
+        When ``return_X_y`` is True.
 
     Examples
     --------
@@ -260,6 +262,8 @@ def load_uspto50k(
     data : Bunch
         As in :func:`load_hiv`, ``target`` the class 1–10, plus ``split`` (the file's own
         retrosim train/valid/test split, or None when the file has none).
+    (reactions, y) : tuple
+        When ``return_X_y`` is True.
 
     Examples
     --------

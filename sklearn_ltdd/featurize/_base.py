@@ -26,4 +26,5 @@ class SmilesTransformer(TransformerMixin, BaseEstimator):
         tags.input_tags.two_d_array = False
         tags.input_tags.string = True
         tags.requires_fit = False
+        tags.transformer_tags.preserves_dtype = []  # graphs, or fingerprints of their own dtype
         return tags

@@ -213,11 +213,11 @@ class GraphStore:
     node_ptr, edge_ptr : Tensor of shape (n_graphs + 1,)
         Offsets of each graph's nodes and edges.
     edge_attr : Tensor of shape (n_edges, n_edge_features), optional
+    valid_mask : ndarray of bool, shape (n_graphs,), optional
+        False for rows whose input could not be parsed (empty graphs); all True by default.
     fingerprint : Tensor of shape (n_graphs, n_bits), optional
         A fingerprint per graph (uint8 bits or int16 counts, kept compact); batches carry it
         as a float ``fingerprint`` attribute, one row per graph.
-    valid_mask : ndarray of bool, shape (n_graphs,), optional
-        False for rows whose input could not be parsed (empty graphs); all True by default.
     recipe : GraphRecipe, optional
         How the graphs were made; :class:`SmilesGraphizer` sets it, and indexing, ``to`` and
         pickling keep it. None for a store built by hand: :func:`check_graphs_match` then has

@@ -135,8 +135,8 @@ def balanced_accuracy_score(
 ) -> float:
     """Balanced accuracy: the mean per-class recall over the classes in ``y_true``.
 
-    This is :func:`sklearn.metrics.balanced_accuracy_score`, re-exported so that
-    the three ImDrug metrics live side by side.
+    :func:`sklearn.metrics.balanced_accuracy_score`, after this module's checks of the labels
+    and weights, so that the three ImDrug metrics live side by side and refuse alike.
 
     Parameters
     ----------

@@ -200,7 +200,7 @@ class ImDrugSplit(BaseCrossValidator):
         self.fractions = fractions
 
     def split(
-        self, X: ArrayLike, y: ArrayLike, groups: object = None
+        self, X: ArrayLike, y: ArrayLike | None = None, groups: object = None
     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:  # type: ignore[override]
         """Yield (train, test) indices, one pair per seed."""
         if y is None:
