@@ -299,6 +299,23 @@ def test_the_hold_out_is_scored_with_its_samples_weights(monkeypatch):
     assert len(scored) == RUN["max_epochs"]
     for weight in scored:  # (the fit scales weights to mean 1)
         np.testing.assert_allclose(weight.numpy(), weights[valid_idx] / weights.mean(), rtol=1e-6)
+    # validation_data's samples: with the weights given as its third item
+    scored.clear()
+    rows = np.concatenate([np.flatnonzero(Y_TEST == label)[:5] for label in ("high", "low", "medium")])
+    valid_weights = np.arange(1.0, 16.0)
+    BaselineClassifier(**RUN).fit(
+        X_SMALL, Y_SMALL, validation_data=(X_TEST[rows], Y_TEST[rows], valid_weights)
+    )
+    assert len(scored) == RUN["max_epochs"]
+    for weight in scored:
+        np.testing.assert_allclose(weight.numpy(), valid_weights)
+    valid_weights[:5] = 0.0  # "high" weighs nothing: it has no say, and that is said
+    with pytest.warns(
+        UserWarning, match=r"validation_data has no sample of 1 of the 3 classes \(\['high'\]\)"
+    ):
+        BaselineClassifier(**RUN).fit(
+            X_SMALL, Y_SMALL, validation_data=(X_TEST[rows], Y_TEST[rows], valid_weights)
+        )
 
 
 @pytest.mark.parametrize(
@@ -320,12 +337,16 @@ def test_a_sample_of_weight_zero_is_not_there(make, assert_same_predictions):
     assert_same_predictions(weighted, without)
 
 
-def test_validation_data_is_a_checked_pair():
+def test_validation_data_is_a_checked_pair_or_triple():
     clf = BaselineClassifier(**RUN)
     X_valid, y_valid = X_TEST[:20], Y_TEST[:20]
     for passed, message in [
-        ((X_valid,), r"must be a pair \(X_valid, y_valid\), got 1 item\.$"),
-        ((X_valid, y_valid, np.ones(20)), r"got 3 items \(its samples take no weights"),
+        (
+            (X_valid,),
+            r"must be \(X_valid, y_valid\) or \(X_valid, y_valid, sample_weight_valid\), got 1 item\.$",
+        ),
+        ((X_valid, y_valid, np.ones(20), None), r"got 4 items\.$"),
+        ((X_valid, y_valid, np.ones(19)), "validation_data: sample_weight has 19 weights for 20 samples"),
         (X_valid, "got a ndarray"),
         ((X_valid, None), r"is \(X_valid, None\); it needs the labels"),
         ((X_valid, y_valid[:19]), "validation_data: X has 20 samples but y has 19 labels"),

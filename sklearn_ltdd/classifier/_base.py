@@ -326,9 +326,10 @@ class GraphClassifier(
             hold-out, the class sizes and the sub-clusters never see it, and a class whose
             samples all weigh 0 is left out of ``classes_``, with a warning. The hold-out's
             samples count with their weights in the validation scores that choose the epochs
-            kept and τ (``validation_data``'s weigh 1).
-        validation_data : (X_valid, y_valid), default=None
-            A validation set to choose the epochs kept (and τ) instead of the internal hold-out.
+            kept and τ.
+        validation_data : (X_valid, y_valid) or (X_valid, y_valid, sample_weight_valid), default=None
+            A validation set to choose the epochs kept (and τ) instead of the internal hold-out;
+            its samples weigh 1 unless weights are given.
 
         Returns
         -------
@@ -453,8 +454,7 @@ class GraphClassifier(
         """The training positions, and the validation set: given, held out of X (its samples
         scored with their weights, as scikit-learn's estimators score theirs), or none."""
         if validation_data is not None:
-            valid_graphs, valid_codes = self._validation_set(validation_data)
-            train_idx, valid = np.arange(len(codes)), GraphDataset(valid_graphs, valid_codes)
+            train_idx, valid = np.arange(len(codes)), GraphDataset(*self._validation_set(validation_data))
         elif self.validation_fraction > 0:
             train_idx, valid_idx = stratified_holdout(codes, self.validation_fraction, rng)
             if not len(valid_idx) and self.early_stopping is not None:
@@ -739,20 +739,20 @@ class GraphClassifier(
         """
         return super().get_feature_names_out()
 
-    def _validation_set(self, validation_data: object) -> tuple[GraphStore | GraphStorePair, np.ndarray]:
-        """The graphs and class codes of ``fit``'s ``validation_data``, checked."""
+    def _validation_set(
+        self, validation_data: object
+    ) -> tuple[GraphStore | GraphStorePair, np.ndarray, np.ndarray | None]:
+        """The graphs, class codes and sample weights (None: all 1) of ``fit``'s ``validation_data``,
+        checked."""
         sequence = isinstance(validation_data, tuple | list)
-        if not sequence or len(validation_data) != 2:
+        if not sequence or len(validation_data) not in (2, 3):
             n = len(validation_data) if sequence else 0
             got = f"{n} item{'s' * (n != 1)}" if sequence else f"a {type(validation_data).__name__}"
-            weights = (
-                " (its samples take no weights: the epochs kept and tau are chosen by balanced "
-                "scores, which weigh each class equally)"
-                if n == 3
-                else ""
+            raise ValueError(
+                f"validation_data must be (X_valid, y_valid) or (X_valid, y_valid, sample_weight_valid), "
+                f"got {got}."
             )
-            raise ValueError(f"validation_data must be a pair (X_valid, y_valid), got {got}{weights}.")
-        valid_X, valid_y = validation_data
+        valid_X, valid_y, *valid_weight = validation_data
         if valid_y is None:
             raise ValueError("validation_data is (X_valid, None); it needs the labels y_valid.")
         try:
@@ -763,10 +763,12 @@ class GraphClassifier(
         try:
             valid_y = self._check_labels(valid_y, len(graphs), scored=True)
             self._check_known(valid_y)
+            weights = check_sample_weight(valid_weight[0] if valid_weight else None, len(valid_y))
         except ValueError as error:
             raise ValueError(f"validation_data: {error}") from error
         valid_codes = self._encoder.transform(valid_y)
-        present = np.unique(valid_y)
+        scored = slice(None) if weights is None else weights > 0  # a sample of weight 0 has no say
+        present = np.unique(valid_y[scored])
         if len(present) < 2:  # one class's recall would choose the epochs kept and τ
             warn(
                 f"validation_data holds only the class {present.tolist()[0]!r}: its balanced accuracy "
@@ -774,8 +776,8 @@ class GraphClassifier(
                 "τ); give a validation set with samples of several classes.",
             )
         else:
-            self._warn_of_classes_missing_from_validation(valid_codes, given=True)
-        return graphs, valid_codes
+            self._warn_of_classes_missing_from_validation(valid_codes[scored], given=True)
+        return graphs, valid_codes, weights
 
     def _warn_of_classes_missing_from_validation(self, valid_codes: np.ndarray, given: bool = False) -> None:
         """Classes without a validation sample have no say in the epochs kept and τ: those of
