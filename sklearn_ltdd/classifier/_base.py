@@ -318,8 +318,11 @@ class GraphClassifier(
 
         Parameters
         ----------
-        X : array-like of str, GraphStore or GraphStorePair
+        X : array-like of str of shape (n_samples,), GraphStore or GraphStorePair
+            SMILES (or reaction SMILES, with ``reaction_mode``), or graphs made by a
+            :class:`~sklearn_ltdd.SmilesGraphizer` of the same settings.
         y : array-like of shape (n_samples,)
+            Class labels, of any type sklearn takes (strings, integers, booleans).
         sample_weight : array-like of shape (n_samples,), default=None
             Multiplies each sample's cross-entropy term (the contrastive terms are not
             weighted). A sample of weight 0 is left out of the fit, as in scikit-learn: the
@@ -333,7 +336,8 @@ class GraphClassifier(
 
         Returns
         -------
-        self
+        self : object
+            The fitted classifier.
         """
         # a fit that fails, at any step, leaves the model as it was: a fitted model stays usable
         # and consistent (its classes_ those of its network), an unfitted one stays unfitted
@@ -694,12 +698,31 @@ class GraphClassifier(
         names every invalid row before anything is inferred (for NaN scores instead, see
         :func:`sklearn_ltdd.screen.screen`). ``verbose`` shows a progress bar for longer inputs;
         ``joblib.parallel_config(n_jobs=2)`` featurises each chunk in two processes.
+
+        Parameters
+        ----------
+        X : array-like of str of shape (n_samples,), GraphStore or GraphStorePair
+            SMILES (or reaction SMILES), or graphs made with the fit's featuriser settings.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
         """
         check_is_fitted(self, "net_")
         return self._probabilities(X)[0]
 
     def predict_log_proba(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
-        """The logarithm of :meth:`predict_proba` (``-inf`` where a probability is 0)."""
+        """The logarithm of :meth:`predict_proba` (``-inf`` where a probability is 0).
+
+        Parameters
+        ----------
+        X : array-like of str of shape (n_samples,), GraphStore or GraphStorePair
+            SMILES (or reaction SMILES), or graphs made with the fit's featuriser settings.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
@@ -712,12 +735,32 @@ class GraphClassifier(
         ``predict`` is their argmax. Of shape (n_samples,) for two classes (the score of
         ``classes_[1]`` minus that of ``classes_[0]``, positive for ``classes_[1]``, as in
         sklearn), else (n_samples, n_classes).
+
+        Parameters
+        ----------
+        X : array-like of str of shape (n_samples,), GraphStore or GraphStorePair
+            SMILES (or reaction SMILES), or graphs made with the fit's featuriser settings.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
         scores = self._decision_scores(X)
         return scores[:, 1] - scores[:, 0] if len(self.classes_) == 2 else scores
 
     def predict(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
-        """The class of each sample: the argmax of :meth:`decision_function`'s scores."""
+        """The class of each sample: the argmax of :meth:`decision_function`'s scores.
+
+        Parameters
+        ----------
+        X : array-like of str of shape (n_samples,), GraphStore or GraphStorePair
+            SMILES (or reaction SMILES), or graphs made with the fit's featuriser settings.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels of ``classes_``, of the type ``y`` had in ``fit``.
+        """
         scores = self._decision_scores(X)  # checks fitted first
         return self.classes_[scores.argmax(axis=1)]
 
@@ -726,6 +769,16 @@ class GraphClassifier(
 
         Their columns are named by :meth:`get_feature_names_out` (the class name in lower case
         and a number: ``ltddclassifier0``, ...).
+
+        Parameters
+        ----------
+        X : array-like of str of shape (n_samples,), GraphStore or GraphStorePair
+            SMILES (or reaction SMILES), or graphs made with the fit's featuriser settings.
+
+        Returns
+        -------
+        embeddings : ndarray of shape (n_samples, n_features_out)
+            float32; ``hidden`` columns per graph side, and ``hidden`` more for the fingerprint.
         """
         check_is_fitted(self, "net_")
         embed = self.net_.embed_dataset
@@ -814,6 +867,18 @@ class GraphClassifier(
 
         A label not seen in ``fit`` counts as a wrong prediction, as with sklearn's classifiers
         (e.g. a rare class missing from a cross-validation training fold).
+
+        Parameters
+        ----------
+        X : array-like of str of shape (n_samples,), GraphStore or GraphStorePair
+        y : array-like of shape (n_samples,)
+            True labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+            The fraction of samples predicted right (weighted, with ``sample_weight``).
         """
         check_is_fitted(self, "net_")
         y = self._check_labels(y, None, scored=True)  # (X's rows are counted against y by sklearn's score)
