@@ -421,3 +421,27 @@ def test_a_fit_does_not_depend_on_torchs_default_dtype_or_inference_mode_and_lea
         torch.set_default_dtype(previous)
     with torch.inference_mode():  # a caller's: nothing could be trained inside it
         np.testing.assert_array_equal(LTDDClassifier(**params).fit(X, Y).predict_proba(X[:10]), expected)
+
+
+def test_fits_and_predictions_in_threads_are_each_as_they_would_be_alone():
+    # torch's generator and default dtype are the process's: without the lock, threads reseed and
+    # restore them in the middle of each other's passes (other fits; dtype errors under float64)
+    from concurrent.futures import ThreadPoolExecutor
+
+    def fit(seed):
+        return BaselineClassifier(**{**FAST, "max_epochs": 3, "random_state": seed}).fit(X, Y)
+
+    alone = [fit(seed).predict_proba(X[:20]) for seed in (0, 1)]
+    with ThreadPoolExecutor(2) as pool:
+        fitted = list(pool.map(fit, (0, 1, 0, 1)))
+    for model, expected in zip(fitted, alone * 2, strict=True):
+        np.testing.assert_array_equal(model.predict_proba(X[:20]), expected)
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)  # a caller's, which each call sets aside and gives back
+    try:
+        with ThreadPoolExecutor(3) as pool:
+            for proba in pool.map(lambda _: fitted[0].predict_proba(X[:200]), range(12)):
+                np.testing.assert_allclose(proba[:20], alone[0], rtol=1e-6)
+        assert torch.get_default_dtype() == torch.float64
+    finally:
+        torch.set_default_dtype(previous)

@@ -142,6 +142,20 @@ def test_progress_bar_only_when_asked_and_long(model, library, small_chunks, cap
     assert capsys.readouterr().err == ""
 
 
+def test_a_screen_without_its_bar_leaves_no_thread_behind(model, library, tmp_path):
+    # in a fresh process: tqdm's monitor thread, once started by a bar anywhere, stays for good
+    joblib.dump(model, tmp_path / "model.joblib")
+    write_library(tmp_path / "library.csv", library)
+    script = (
+        "import threading, joblib; from sklearn_ltdd.screen import screen_file; "
+        f"screen_file(joblib.load({str(tmp_path / 'model.joblib')!r}), {str(tmp_path / 'library.csv')!r}, "
+        f"{str(tmp_path / 'scores.csv')!r}, errors='nan', progress=False); "
+        "print(sorted(thread.name for thread in threading.enumerate()))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True)
+    assert done.stdout.strip() == "['MainThread']"
+
+
 def write_library(path, library):
     frame = pd.DataFrame({"id": [f"{i:05d}" for i in range(len(library))], "smiles": library, "mass": 1.5})
     if path.suffix == ".parquet":

@@ -8,7 +8,6 @@ import inspect
 import warnings
 from abc import ABCMeta, abstractmethod
 from collections.abc import Callable, Iterator
-from contextlib import nullcontext
 from numbers import Integral, Real
 
 import numpy as np
@@ -22,10 +21,10 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 from skorch.callbacks import ProgressBar
 from skorch.helper import predefined_split
-from tqdm.auto import tqdm
 
 from .._compat import Interval, StrOptions, _fit_context, from_arrow
 from .._labels import check_labels_given
+from .._progress import progress_bar
 from .._sample_weight import check_sample_weight
 from .._warnings import warn
 from ..featurize import (
@@ -658,10 +657,9 @@ class GraphClassifier(
         bad: dict[int, tuple[object, str]] = {}
         show = (bool(self.verbose) if progress is None else progress) and len(rows) > CHUNK_ROWS
         with (
-            # not a disabled bar: tqdm starts its monitor thread for any bar, and it outlives the call
-            tqdm(total=len(rows), unit="rows") if show else nullcontext() as bar,
+            progress_bar(show, total=len(rows), unit="rows") as bar,
+            float32_default(),  # (first: its lock also keeps threads from forking the stream at once)
             torch.random.fork_rng(devices=[]),  # each DataLoader draws a seed: the caller's stream stays
-            float32_default(),
         ):
             for start, graphs, chunk_bad in self._chunks(rows, errors):
                 bad |= chunk_bad
@@ -671,8 +669,7 @@ class GraphClassifier(
                 if len(valid):
                     out[start + valid] = output(GraphDataset(graphs).to(self.net_.device))
                 del graphs  # before the next chunk is made
-                if bar is not None:
-                    bar.update(n_rows)
+                bar.update(n_rows)
         return out, bad
 
     def _probabilities(self, X: object, errors: str = "raise", progress: bool | None = None):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -10,6 +11,12 @@ import torch
 from .._torch_device import check_device
 
 __all__ = ["float32_default", "resolve_device", "seeded_torch"]
+
+#: held while a call changes torch's process-wide state (the default dtype, the seeded global
+#: generators) and computes under it: fits and predictions in several threads then run one at a
+#: time, each as it would alone, instead of restoring each other's state in the middle of a pass
+#: (re-entrant: a fit's own inference passes take it again)
+TORCH_STATE_LOCK = threading.RLock()
 
 
 def resolve_device(device: str) -> str:
@@ -35,7 +42,7 @@ def seeded_torch(seed: int | None, device: str = "cpu") -> Iterator[None]:
     if torch.device(device).type == "cuda":
         gpu = torch.device(device).index
         gpu = torch.cuda.current_device() if gpu is None else gpu
-    with torch.random.fork_rng(devices=[] if gpu is None else [gpu]):
+    with TORCH_STATE_LOCK, torch.random.fork_rng(devices=[] if gpu is None else [gpu]):
         torch.random.default_generator.manual_seed(seed)
         if gpu is not None:
             torch.cuda.default_generators[gpu].manual_seed(seed)
@@ -46,9 +53,10 @@ def seeded_torch(seed: int | None, device: str = "cpu") -> Iterator[None]:
 def float32_default() -> Iterator[None]:
     """torch's default float type float32 for the call, whatever the caller's: the graphs' features
     are float32, and a network built (or a tensor made) under float64 would not multiply them."""
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float32)
-    try:
-        yield
-    finally:
-        torch.set_default_dtype(previous)
+    with TORCH_STATE_LOCK:
+        previous = torch.get_default_dtype()
+        torch.set_default_dtype(torch.float32)
+        try:
+            yield
+        finally:
+            torch.set_default_dtype(previous)

@@ -15,10 +15,10 @@ from typing import BinaryIO
 import joblib
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
 
 from .._compat import check_n_jobs
 from .._csv import check_fields_match_header
+from .._progress import progress_bar
 from ..classifier._base import GraphClassifier
 from ._frame import SCREEN_ADVICE, check_columns, check_errors, check_model, score_columns, scores_of
 
@@ -409,7 +409,7 @@ def screen_file(
         write = _write_parquet if _is_parquet(destination) else _write_csv
         total = _parquet_file(source).metadata.num_rows if _is_parquet(source) else None
         with (
-            tqdm(total=total, initial=skip, unit="rows", disable=not progress) as bar,
+            progress_bar(progress, total=total, initial=skip, unit="rows") as bar,
             joblib.parallel_config(n_jobs=n_jobs),
             closing(_chunks(source, read, chunk_rows, skip)) as chunks,
         ):

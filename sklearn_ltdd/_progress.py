@@ -1,0 +1,24 @@
+"""Progress bars that cost nothing when they are not shown."""
+
+from __future__ import annotations
+
+from tqdm.auto import tqdm
+
+__all__ = ["progress_bar"]
+
+
+class _NoBar:
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        pass
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+
+def progress_bar(show: bool, **kwargs: object) -> tqdm | _NoBar:
+    """tqdm's bar (``kwargs`` are tqdm's) when ``show``, else a stand-in whose ``update`` does
+    nothing: not a disabled bar, for which tqdm starts a monitor thread that outlives the call."""
+    return tqdm(**kwargs) if show else _NoBar()
