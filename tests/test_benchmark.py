@@ -115,10 +115,34 @@ def test_an_interrupted_benchmark_says_it_resumes(tmp_path, capsys, monkeypatch)
     assert "interrupted; the runs that finished are kept in" in capsys.readouterr().err
 
 
+def test_a_run_whose_training_was_interrupted_is_not_written_as_done(tmp_path, monkeypatch):
+    import signal
+
+    from sklearn_ltdd.benchmark import _run
+
+    fit_predict = _run._fit_predict
+
+    def interrupted_inside(*args):
+        try:
+            signal.raise_signal(signal.SIGINT)  # Ctrl-C in the middle of training ...
+        except KeyboardInterrupt:
+            pass  # ... which skorch's loop takes for the end of training
+        return fit_predict(*args)
+
+    monkeypatch.setattr(_run, "_fit_predict", interrupted_inside)
+    with pytest.raises(KeyboardInterrupt):
+        run_benchmark("solubility", seeds=[0], methods=["fp_lr"], out_dir=tmp_path)
+    assert not (tmp_path / "solubility-standard.jsonl").exists()
+    monkeypatch.setattr(_run, "_fit_predict", fit_predict)
+    run_benchmark("solubility", seeds=[0], methods=["fp_lr"], out_dir=tmp_path)  # the run, again
+    assert len((tmp_path / "solubility-standard.jsonl").read_text().splitlines()) == 1
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Python's, given back
+
+
 def test_a_score_a_task_has_not_is_null_in_strict_json(tmp_path):
     from sklearn_ltdd.benchmark._run import _json_row
 
-    row = _json_row({"BA": np.float32(0.5), "BA_tail": np.float64("nan"), "n": 3, "method": "ce"})
+    row = _json_row({"BA": np.float32(0.5), "BA_tail": np.float64("nan"), "n": np.int64(3), "method": "ce"})
     assert json.dumps(row, allow_nan=False) == '{"BA": 0.5, "BA_tail": null, "n": 3, "method": "ce"}'
 
 

@@ -285,7 +285,17 @@ def test_an_epoch_of_nan_outputs_is_never_kept_and_only_such_epochs_are_an_error
     scores.on_train_end(net)  # an epoch to keep: no error
 
 
-def test_the_hold_out_is_scored_with_its_samples_weights(monkeypatch):
+def test_the_validation_loss_is_the_weighted_mean_of_its_samples():
+    from sklearn_ltdd.classifier._net import LTDDNet
+
+    logits = torch.tensor([[2.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    target = {"y": torch.tensor([0, 0, 1]), "weight": torch.tensor([1.0, 3.0, 0.0])}
+    per_sample = torch.nn.functional.cross_entropy(logits, target["y"], reduction="none")
+    loss = LTDDNet.get_loss(SimpleNamespace(device="cpu"), (logits,), target, training=False)
+    assert loss.item() == pytest.approx((per_sample[0] + 3 * per_sample[1]).item() / 4)
+
+
+def test_the_hold_out_is_scored_with_its_samples_weights(monkeypatch, assert_same_predictions):
     # as scikit-learn's estimators score theirs: the epochs kept and τ follow the weighted scores
     held, scored = [], []
     split, score = _base.stratified_holdout, ValidationScores._scores
@@ -303,19 +313,21 @@ def test_the_hold_out_is_scored_with_its_samples_weights(monkeypatch):
     scored.clear()
     rows = np.concatenate([np.flatnonzero(Y_TEST == label)[:5] for label in ("high", "low", "medium")])
     valid_weights = np.arange(1.0, 16.0)
-    BaselineClassifier(**RUN).fit(
-        X_SMALL, Y_SMALL, validation_data=(X_TEST[rows], Y_TEST[rows], valid_weights)
-    )
-    assert len(scored) == RUN["max_epochs"]
-    for weight in scored:
-        np.testing.assert_allclose(weight.numpy(), valid_weights)
-    valid_weights[:5] = 0.0  # "high" weighs nothing: it has no say, and that is said
-    with pytest.warns(
-        UserWarning, match=r"validation_data has no sample of 1 of the 3 classes \(\['high'\]\)"
-    ):
-        BaselineClassifier(**RUN).fit(
-            X_SMALL, Y_SMALL, validation_data=(X_TEST[rows], Y_TEST[rows], valid_weights)
+
+    def fit(weights):
+        return BaselineClassifier(**RUN).fit(
+            X_SMALL, Y_SMALL, validation_data=(X_TEST[rows], Y_TEST[rows], weights)
         )
+
+    expected = fit(valid_weights).predict_proba(X_TEST[:10])
+    assert len(scored) == RUN["max_epochs"]
+    for weight in scored:  # (scaled to mean 1, as the training weights are)
+        np.testing.assert_allclose(weight.numpy(), valid_weights / valid_weights.mean(), rtol=1e-6)
+    for scale in (1e-40, 1e39):  # only their ratios count: float32 neither vanishes nor overflows
+        assert_same_predictions(fit(valid_weights * scale).predict_proba(X_TEST[:10]), expected)
+    valid_weights[:5] = 0.0  # "high" weighs nothing: it has no say, and that is said
+    with pytest.warns(UserWarning, match=r"validation_data has no sample of positive weight of 1 of the 3"):
+        fit(valid_weights)
 
 
 @pytest.mark.parametrize(

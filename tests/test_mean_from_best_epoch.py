@@ -106,7 +106,8 @@ def test_the_classifier_keeps_the_mean_from_its_best_epoch_with_its_own_tau(monk
     monkeypatch.setattr(
         _base, "best_tau", lambda *args: searched.append((args, best_tau(*args))) or searched[-1][1]
     )
-    valid = SMILES[::5], LABELS[::5]
+    valid_weights = np.resize([1.0, 2.0, 4.0], len(LABELS[::5]))
+    valid = SMILES[::5], LABELS[::5], valid_weights
     clf = LTDDClassifier(**FAST).fit(SMILES, LABELS, validation_data=valid)
     scores, phases = np.array(clf.history_[:, "valid_ba"]), np.array(clf.history_[:, "phase"])
     kept = np.flatnonzero(clf.history_[:, "kept"])
@@ -118,7 +119,7 @@ def test_the_classifier_keeps_the_mean_from_its_best_epoch_with_its_own_tau(monk
     # τ is searched for the mean on validation, not taken from the best epoch
     (((codes, proba, prior, weight), (tau, *_)),) = searched
     np.testing.assert_array_equal(codes, np.searchsorted(clf.classes_, valid[1]))
-    np.testing.assert_array_equal(weight, np.ones(len(codes)))  # validation_data's samples weigh 1
+    np.testing.assert_allclose(weight, valid_weights / valid_weights.mean())  # as given, to mean 1
     np.testing.assert_allclose(proba, clf.predict_proba(valid[0]), rtol=1e-6)
     assert clf.logit_adjustment_ == tau and np.array_equal(prior, clf.class_log_prior_)
     assert dict(clf.net_.callbacks_)["kept"].best_ is None

@@ -2,6 +2,7 @@
 without a validation set, the loss details of mixup and IB, and what a saved model contains."""
 
 import io
+import os
 import pickle
 import re
 import warnings
@@ -445,3 +446,32 @@ def test_fits_and_predictions_in_threads_are_each_as_they_would_be_alone():
         assert torch.get_default_dtype() == torch.float64
     finally:
         torch.set_default_dtype(previous)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_process_forked_while_another_thread_holds_the_torch_lock_can_take_it():
+    import threading
+
+    from sklearn_ltdd.classifier import _device
+
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with _device.TORCH_STATE_LOCK:
+            held.set()
+            release.wait()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait()
+    try:
+        with warnings.catch_warnings():  # Python warns of forking a process with threads
+            warnings.simplefilter("ignore", DeprecationWarning)
+            child = os.fork()
+        if child == 0:  # no torch here: the lock alone, as the child's first fit would take it
+            os._exit(0 if _device.TORCH_STATE_LOCK.acquire(timeout=5) else 1)
+        _, status = os.waitpid(child, 0)
+    finally:
+        release.set()
+        holder.join()
+    assert os.waitstatus_to_exitcode(status) == 0

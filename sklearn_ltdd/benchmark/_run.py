@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import os
 import platform
+import signal
+import threading
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from numbers import Integral
 from pathlib import Path
 
@@ -181,6 +184,27 @@ class _Features:
         return self._fingerprints
 
 
+@contextmanager
+def _noting_interrupts() -> Iterator[list]:
+    """A list that gets an item when Ctrl-C arrives. skorch ends a training interrupted so as if
+    it had finished, and the run must then not be written as done; outside the main thread,
+    where no signal handler can be set, the list stays empty."""
+    interrupted = []
+
+    def note(signum, frame):
+        interrupted.append(signum)
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield interrupted
+        return
+    previous = signal.signal(signal.SIGINT, note)
+    try:
+        yield interrupted
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _fit_predict(method, features, y, train, valid, test, seed, args):
     """Fit one method; return validation and test probabilities (those the model decides by:
     logit-adjusted for the graph models), classes, seconds and run facts."""
@@ -325,9 +349,12 @@ def run_benchmark(
             run_epochs = None if method.startswith("fp_") else epochs
             if (method, seed) in done:
                 continue
-            p_valid, p_test, classes, seconds, facts = _fit_predict(
-                method, features, y, train, valid, test, seed, args
-            )
+            with _noting_interrupts() as interrupted:
+                p_valid, p_test, classes, seconds, facts = _fit_predict(
+                    method, features, y, train, valid, test, seed, args
+                )
+            if interrupted:  # a training cut short: not a run to resume from
+                raise KeyboardInterrupt
             fingerprint_mode = "difference-fp" if reaction_mode else None
             row = {"dataset": dataset, "split": split, "method": method, "seed": seed, "epochs": run_epochs,
                    **_schedule(method, args), "kept": _kept(method),
@@ -422,10 +449,13 @@ def result_stem(dataset: str, split: str, reaction_mode: str | None) -> str:
 
 
 def _json_row(row: dict) -> dict:
-    """The row with plain floats, and null where a score is NaN (a binary task has no tail
-    group): strict JSON, which every reader takes."""
-    floats = {key: float(value) for key, value in row.items() if isinstance(value, np.floating | float)}
-    return {**row, **{key: value if np.isfinite(value) else None for key, value in floats.items()}}
+    """The row with Python numbers for NumPy's, and null where a score is NaN (a binary task has
+    no tail group): strict JSON, which every reader takes."""
+    plain = {key: value.item() if isinstance(value, np.generic) else value for key, value in row.items()}
+    return {
+        key: None if isinstance(value, float) and not np.isfinite(value) else value
+        for key, value in plain.items()
+    }
 
 
 def _read(log: Path) -> list[dict]:

@@ -67,6 +67,14 @@ PREDICT_ADVICE = (
 WIDE_LR_FACTOR = 10
 
 
+def _mean_1(weights: np.ndarray) -> np.ndarray:
+    """Sample weights with their ratios and mean 1. The losses and scores are weighted means, so
+    only ratios matter, and mean 1 keeps float32 from overflowing (1e39) or vanishing (1e-30)
+    with weights of any scale (divided by the largest first: a sum of 1e307s overflows float64)."""
+    weights = weights / weights.max()
+    return weights / weights.mean()
+
+
 class GraphClassifier(
     ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta
 ):
@@ -439,12 +447,7 @@ class GraphClassifier(
                     UserWarning,
                 )
             graphs, y, weights = graphs[kept], y[kept], weights[kept]
-        # the losses are weighted means, so only ratios matter: mean 1 keeps float32 training from
-        # overflowing (1e39) or vanishing (1e-30) with weights of any scale (over the largest
-        # first, as a sum of 1e307s overflows float64)
-        weights = np.ones(len(y)) if weights is None else weights / weights.max()
-        weights /= weights.mean()
-        return graphs, y, weights
+        return graphs, y, np.ones(len(y)) if weights is None else _mean_1(weights)
 
     def _validation_split(
         self,
@@ -656,18 +659,18 @@ class GraphClassifier(
         out = np.full((len(rows), width), np.nan, dtype=np.float32)
         bad: dict[int, tuple[object, str]] = {}
         show = (bool(self.verbose) if progress is None else progress) and len(rows) > CHUNK_ROWS
-        with (
-            progress_bar(show, total=len(rows), unit="rows") as bar,
-            float32_default(),  # (first: its lock also keeps threads from forking the stream at once)
-            torch.random.fork_rng(devices=[]),  # each DataLoader draws a seed: the caller's stream stays
-        ):
+        with progress_bar(show, total=len(rows), unit="rows") as bar:
             for start, graphs, chunk_bad in self._chunks(rows, errors):
                 bad |= chunk_bad
                 n_rows, valid = len(graphs), np.flatnonzero(graphs.valid_mask)
                 if len(valid) < n_rows:
                     graphs = graphs[valid]
-                if len(valid):
-                    out[start + valid] = output(GraphDataset(graphs).to(self.net_.device))
+                # the network's pass at torch's float32 default, under its lock (threads featurise
+                # at once but pass one at a time), the caller's random stream kept (a DataLoader
+                # draws a seed); the lock is taken first, so that threads do not fork it at once
+                with float32_default(), torch.random.fork_rng(devices=[]):
+                    if len(valid):
+                        out[start + valid] = output(GraphDataset(graphs).to(self.net_.device))
                 del graphs  # before the next chunk is made
                 bar.update(n_rows)
         return out, bad
@@ -814,25 +817,31 @@ class GraphClassifier(
             valid_y = self._check_labels(valid_y, len(graphs), scored=True)
             self._check_known(valid_y)
             weights = check_sample_weight(valid_weight[0] if valid_weight else None, len(valid_y))
+            weights = None if weights is None else _mean_1(weights)
         except ValueError as error:
             raise ValueError(f"validation_data: {error}") from error
         valid_codes = self._encoder.transform(valid_y)
         scored = slice(None) if weights is None else weights > 0  # a sample of weight 0 has no say
         present = np.unique(valid_y[scored])
         if len(present) < 2:  # one class's recall would choose the epochs kept and τ
+            weighted = "" if weights is None else " among its samples of positive weight"
             warn(
-                f"validation_data holds only the class {present.tolist()[0]!r}: its balanced accuracy "
-                "is that class's recall alone, which then chooses the epochs kept (and the decision's "
-                "τ); give a validation set with samples of several classes.",
+                f"validation_data holds only the class {present.tolist()[0]!r}{weighted}: its balanced "
+                "accuracy is that class's recall alone, which then chooses the epochs kept (and the "
+                "decision's τ); give a validation set with samples of several classes.",
             )
         else:
-            self._warn_of_classes_missing_from_validation(valid_codes[scored], given=True)
+            self._warn_of_classes_missing_from_validation(
+                valid_codes[scored], given=True, weighted=weights is not None
+            )
         return graphs, valid_codes, weights
 
-    def _warn_of_classes_missing_from_validation(self, valid_codes: np.ndarray, given: bool = False) -> None:
-        """Classes without a validation sample have no say in the epochs kept and τ: those of
-        ``validation_data`` (``given``), or of the internal hold-out, which keeps a class of one in
-        training."""
+    def _warn_of_classes_missing_from_validation(
+        self, valid_codes: np.ndarray, given: bool = False, weighted: bool = False
+    ) -> None:
+        """Classes without a validation sample (of positive weight, where ``weighted``) have no say
+        in the epochs kept and τ: those of ``validation_data`` (``given``), or of the internal
+        hold-out, which keeps a class of one in training."""
         absent = np.setdiff1d(np.arange(len(self.classes_)), valid_codes)
         if not len(valid_codes) or not len(absent):
             return
@@ -840,13 +849,15 @@ class GraphClassifier(
         listed = f"{names[:5]}{f' and {len(names) - 5} more' if len(names) > 5 else ''}"
         chosen = "the epochs kept are" if self.decision == "argmax" else "the epochs kept and τ are"
         if given:
-            where, why, remedy = "validation_data has", "", "give validation_data a sample of every class"
+            where, why = "validation_data has", ""
+            remedy = "give validation_data a sample of every class"
         else:
             where = "the validation hold-out has"
             why = "each has a single sample (of positive weight), which stays in training, so "
             remedy = "pass validation_data holding every class, or give these classes more samples"
+        sample = "sample of positive weight" if weighted else "sample"
         warn(
-            f"{where} no sample of {len(absent)} of the {len(self.classes_)} classes ({listed}): "
+            f"{where} no {sample} of {len(absent)} of the {len(self.classes_)} classes ({listed}): "
             f"{why}{chosen} chosen on the other classes alone; {remedy}."
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,16 @@ __all__ = ["float32_default", "resolve_device", "seeded_torch"]
 #: time, each as it would alone, instead of restoring each other's state in the middle of a pass
 #: (re-entrant: a fit's own inference passes take it again)
 TORCH_STATE_LOCK = threading.RLock()
+
+
+def _new_lock_in_a_forked_child() -> None:
+    # a fork copies the lock as it is, held by a thread that does not exist in the child
+    global TORCH_STATE_LOCK
+    TORCH_STATE_LOCK = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):  # (not on Windows, which does not fork)
+    os.register_at_fork(after_in_child=_new_lock_in_a_forked_child)
 
 
 def resolve_device(device: str) -> str:
