@@ -186,7 +186,7 @@ class _Features:
 
 @contextmanager
 def _noting_interrupts() -> Iterator[list]:
-    """A list that gets an item when Ctrl-C arrives. skorch ends a training interrupted so as if
+    """A list that gets an item when Ctrl-C arrives. skorch ends an interrupted training as if
     it had finished, and the run must then not be written as done; outside the main thread,
     where no signal handler can be set, the list stays empty."""
     interrupted = []

@@ -666,8 +666,8 @@ class GraphClassifier(
                 if len(valid) < n_rows:
                     graphs = graphs[valid]
                 # the network's pass at torch's float32 default, under its lock (threads featurise
-                # at once but pass one at a time), the caller's random stream kept (a DataLoader
-                # draws a seed); the lock is taken first, so that threads do not fork it at once
+                # at once, pass one at a time), with the caller's random stream kept (a DataLoader
+                # draws a seed), forked only once the lock is held
                 with float32_default(), torch.random.fork_rng(devices=[]):
                     if len(valid):
                         out[start + valid] = output(GraphDataset(graphs).to(self.net_.device))
@@ -849,8 +849,7 @@ class GraphClassifier(
         listed = f"{names[:5]}{f' and {len(names) - 5} more' if len(names) > 5 else ''}"
         chosen = "the epochs kept are" if self.decision == "argmax" else "the epochs kept and τ are"
         if given:
-            where, why = "validation_data has", ""
-            remedy = "give validation_data a sample of every class"
+            where, why, remedy = "validation_data has", "", "give validation_data a sample of every class"
         else:
             where = "the validation hold-out has"
             why = "each has a single sample (of positive weight), which stays in training, so "

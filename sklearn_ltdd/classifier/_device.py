@@ -14,9 +14,9 @@ from .._torch_device import check_device
 __all__ = ["float32_default", "resolve_device", "seeded_torch"]
 
 #: held while a call changes torch's process-wide state (the default dtype, the seeded global
-#: generators) and computes under it: fits and predictions in several threads then run one at a
-#: time, each as it would alone, instead of restoring each other's state in the middle of a pass
-#: (re-entrant: a fit's own inference passes take it again)
+#: generators) and computes under it, by a fit and by each network pass of a prediction: in
+#: several threads they then run one at a time, each as it would alone, instead of restoring
+#: each other's state in the middle of a pass (re-entrant: a fit's own passes take it again)
 TORCH_STATE_LOCK = threading.RLock()
 
 
