@@ -452,12 +452,12 @@ def test_fits_and_predictions_in_threads_are_each_as_they_would_be_alone():
 def test_a_process_forked_while_another_thread_holds_the_torch_lock_can_take_it():
     import threading
 
-    from sklearn_ltdd.classifier import _device
+    from sklearn_ltdd import _torch_state
 
     held, release = threading.Event(), threading.Event()
 
     def hold():
-        with _device.TORCH_STATE_LOCK:
+        with _torch_state.TORCH_STATE_LOCK:
             held.set()
             release.wait()
 
@@ -469,9 +469,27 @@ def test_a_process_forked_while_another_thread_holds_the_torch_lock_can_take_it(
             warnings.simplefilter("ignore", DeprecationWarning)
             child = os.fork()
         if child == 0:  # no torch here: the lock alone, as the child's first fit would take it
-            os._exit(0 if _device.TORCH_STATE_LOCK.acquire(timeout=5) else 1)
+            os._exit(0 if _torch_state.TORCH_STATE_LOCK.acquire(timeout=5) else 1)
         _, status = os.waitpid(child, 0)
     finally:
         release.set()
         holder.join()
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_a_prediction_featurises_outside_the_torch_lock(monkeypatch):
+    # threads featurise at once; only the network passes take the lock, one at a time
+    from sklearn_ltdd import _torch_state
+    from sklearn_ltdd.classifier._base import GraphClassifier
+
+    model = BaselineClassifier(**{**FAST, "max_epochs": 1}).fit(X, Y)
+    held, chunks = [], GraphClassifier._chunks
+
+    def recording(self, *args):
+        for chunk in chunks(self, *args):  # (made while this generator runs, in the caller's thread)
+            held.append(_torch_state.TORCH_STATE_LOCK._is_owned())
+            yield chunk
+
+    monkeypatch.setattr(GraphClassifier, "_chunks", recording)
+    model.predict_proba(X[:50])
+    assert held == [False]

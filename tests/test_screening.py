@@ -468,6 +468,23 @@ def test_a_frame_names_bad_rows_by_its_labels_or_by_position_where_labels_repeat
     assert list(error.value.bad_rows) == [1, 4] and "by position" in "".join(error.value.__notes__)
 
 
+def test_the_screen_commands_advice_follows_other_advice(model, library, tmp_path, capsys, monkeypatch):
+    from sklearn_ltdd.screen import __main__ as command
+
+    def refused(*args, **kwargs):  # bad rows whose advice is not the screening one (say, map them)
+        raise InvalidSmilesError({3: ("CC>>CC", "no atom maps")}, advice="Map them first.")
+
+    joblib.dump(model, tmp_path / "model.joblib")
+    write_library(tmp_path / "library.csv", library)
+    monkeypatch.setattr(command, "screen_file", refused)
+    with pytest.raises(SystemExit) as stop:
+        screen_command([str(tmp_path / name) for name in ("model.joblib", "library.csv", "scores.csv")])
+    assert stop.value.code == 1
+    assert (
+        "Map them first.\nFix or remove these rows, or run again with --errors nan" in capsys.readouterr().err
+    )
+
+
 def test_an_interrupted_screen_says_it_resumes(model, library, tmp_path, capsys, monkeypatch):
     from sklearn_ltdd.screen import __main__ as command
 

@@ -187,22 +187,25 @@ class _Features:
 @contextmanager
 def _noting_interrupts() -> Iterator[list]:
     """A list that gets an item when Ctrl-C arrives. skorch ends an interrupted training as if
-    it had finished, and the run must then not be written as done; outside the main thread,
-    where no signal handler can be set, the list stays empty."""
+    it had finished, and the run must then not be written as done. Only where Python's own
+    handler is in place (in the main thread; not where Ctrl-C is ignored, as in a job started in
+    the background, or handled by the caller) does it note anything; elsewhere the list stays
+    empty."""
     interrupted = []
 
     def note(signum, frame):
         interrupted.append(signum)
         raise KeyboardInterrupt
 
-    if threading.current_thread() is not threading.main_thread():
+    main = threading.current_thread() is threading.main_thread()
+    if not main or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
         yield interrupted
         return
-    previous = signal.signal(signal.SIGINT, note)
+    signal.signal(signal.SIGINT, note)
     try:
         yield interrupted
     finally:
-        signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _fit_predict(method, features, y, train, valid, test, seed, args):

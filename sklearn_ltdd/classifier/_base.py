@@ -26,6 +26,7 @@ from .._compat import Interval, StrOptions, _fit_context, from_arrow
 from .._labels import check_labels_given
 from .._progress import progress_bar
 from .._sample_weight import check_sample_weight
+from .._torch_state import float32_default
 from .._warnings import warn
 from ..featurize import (
     GraphStore,
@@ -43,7 +44,7 @@ from ..featurize._graphizer import find_invalid, invalid_input_error
 from ..nn import ENCODERS, LOSSES, LTDDModule
 from ._data import GraphDataset, TrainingSampler, collate_graphs, oversample, stratified_holdout
 from ._decision import adjusted_scores, best_tau, log_prior
-from ._device import float32_default, resolve_device, seeded_torch
+from ._device import resolve_device, seeded_torch
 from ._net import EpochLRScheduler, LTDDNet, inference_batch, softmax
 from ._phases import Phases
 from ._selection import EarlyStoppingAfter, MeanFromBestEpoch, ValidationScores

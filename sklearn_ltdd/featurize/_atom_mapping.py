@@ -51,12 +51,17 @@ def _rxnmapper() -> tuple[str, Callable[[list[str]], list[str]]]:
             "atom_mapper='rxnmapper' needs the rxnmapper package: pip install 'sklearn-ltdd[reactions]' "
             "(rxnmapper, transformers<5 and setuptools<81)."
         ) from error
-    with warnings.catch_warnings():
+    from .._torch_state import float32_default
+
+    # under the classifiers' lock on torch's state: transformers sets the default dtype while it
+    # loads a model, and the mapper computes at the float32 default whatever the caller's
+    with warnings.catch_warnings(), float32_default():
         warnings.simplefilter("ignore")
         model = RXNMapper()
 
     def map_batch(reactions: list[str]) -> list[str]:
-        results = model.get_attention_guided_atom_maps(reactions, canonicalize_rxns=False)
+        with float32_default():
+            results = model.get_attention_guided_atom_maps(reactions, canonicalize_rxns=False)
         return [r["mapped_rxn"] for r in results]
 
     return f"rxnmapper-{version('rxnmapper')}", map_batch

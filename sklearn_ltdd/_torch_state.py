@@ -1,0 +1,44 @@
+"""torch's process-wide state (the default float type, the seeded global generators), changed by
+one call at a time."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import torch
+
+__all__ = ["TORCH_STATE_LOCK", "float32_default"]
+
+#: held while a call changes torch's process-wide state and computes under it, by a fit, by each
+#: network pass of a prediction and by the atom mapper: in several threads they then run one at a
+#: time, each as it would alone, instead of restoring each other's state in the middle of a pass
+#: (re-entrant: a fit's own passes take it again). Read it as ``_torch_state.TORCH_STATE_LOCK``,
+#: at the time of use: a forked child gets a new one.
+TORCH_STATE_LOCK = threading.RLock()
+
+
+def _new_lock_in_a_forked_child() -> None:
+    # a fork copies the lock as it is, held by a thread that does not exist in the child
+    global TORCH_STATE_LOCK
+    TORCH_STATE_LOCK = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):  # (not on Windows, which does not fork)
+    os.register_at_fork(after_in_child=_new_lock_in_a_forked_child)
+
+
+@contextmanager
+def float32_default() -> Iterator[None]:
+    """torch's default float type float32 for the call, whatever the caller's, under the lock: the
+    graphs' features are float32, and a network built (or a tensor made) under float64 would not
+    multiply them."""
+    with TORCH_STATE_LOCK:
+        previous = torch.get_default_dtype()
+        torch.set_default_dtype(torch.float32)
+        try:
+            yield
+        finally:
+            torch.set_default_dtype(previous)
