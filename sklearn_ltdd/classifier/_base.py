@@ -666,11 +666,11 @@ class GraphClassifier(
                 n_rows, valid = len(graphs), np.flatnonzero(graphs.valid_mask)
                 if len(valid) < n_rows:
                     graphs = graphs[valid]
-                # the network's pass at torch's float32 default, under its lock (threads featurise
-                # at once, pass one at a time), with the caller's random stream kept (a DataLoader
-                # draws a seed), forked only once the lock is held
-                with float32_default(), torch.random.fork_rng(devices=[]):
-                    if len(valid):
+                if len(valid):
+                    # the network's pass at torch's float32 default, under its lock (threads
+                    # featurise at once, pass one at a time), with the caller's random stream kept
+                    # (a DataLoader draws a seed), forked only once the lock is held
+                    with float32_default(), torch.random.fork_rng(devices=[]):
                         out[start + valid] = output(GraphDataset(graphs).to(self.net_.device))
                 del graphs  # before the next chunk is made
                 bar.update(n_rows)

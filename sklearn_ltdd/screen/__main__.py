@@ -66,14 +66,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             [(row, value, reason) for row, (value, reason) in error.bad_rows.items()],
             columns=["row", "value", "reason"],
         )
-        # the library's advice names screen_file's argument, here a flag (other advice, such as
-        # mapping reactions first, stays, and this follows it)
         message = str(error)
-        message = (
-            message.removesuffix(SCREEN_ADVICE) + CLI_ADVICE
-            if message.endswith(SCREEN_ADVICE)
-            else (f"{message}\n{CLI_ADVICE}")
-        )
+        if message.endswith(SCREEN_ADVICE):  # it names screen_file's argument; here it is a flag
+            message = message.removesuffix(SCREEN_ADVICE) + CLI_ADVICE
+        else:  # other advice (say, map the reactions first) stays, and this follows it
+            message += f"\n{CLI_ADVICE}"
         try:
             rows.to_csv(listing, index=False)
         except OSError as cannot:
