@@ -5,7 +5,9 @@ import io
 import os
 import pickle
 import re
+import threading
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -405,8 +407,6 @@ def test_ctrl_c_before_the_head_trains_reaches_the_caller_and_keeps_the_estimato
 
 
 def test_a_fit_does_not_depend_on_torchs_default_dtype_or_inference_mode_and_leaves_no_thread():
-    import threading
-
     params = {**FAST, "max_epochs": 3, **WARMUP_1}
     before = {thread.name for thread in threading.enumerate()}
     expected = LTDDClassifier(**params).fit(X, Y).predict_proba(X[:10])
@@ -427,8 +427,6 @@ def test_a_fit_does_not_depend_on_torchs_default_dtype_or_inference_mode_and_lea
 def test_fits_and_predictions_in_threads_are_each_as_they_would_be_alone():
     # torch's generator and default dtype are the process's: without the lock, threads reseed and
     # restore them in the middle of each other's passes (other fits; dtype errors under float64)
-    from concurrent.futures import ThreadPoolExecutor
-
     def fit(seed):
         return BaselineClassifier(**{**FAST, "max_epochs": 3, "random_state": seed}).fit(X, Y)
 
@@ -450,8 +448,6 @@ def test_fits_and_predictions_in_threads_are_each_as_they_would_be_alone():
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_a_process_forked_while_another_thread_holds_the_torch_lock_can_take_it():
-    import threading
-
     from sklearn_ltdd import _torch_state
 
     held, release = threading.Event(), threading.Event()
