@@ -116,29 +116,22 @@ def test_an_interrupted_benchmark_says_it_resumes(tmp_path, capsys, monkeypatch)
 
 
 def test_a_run_whose_training_was_interrupted_is_not_written_as_done(tmp_path, monkeypatch):
-    import signal
+    from sklearn_ltdd.classifier._net import LTDDNet
 
-    from sklearn_ltdd.benchmark import _run
+    train_step = LTDDNet.train_step
 
-    fit_predict = _run._fit_predict
+    def interrupted(self, batch, **fit_params):
+        if len(self.history) == 2:  # Ctrl-C in the second epoch ...
+            raise KeyboardInterrupt  # ... which skorch's loop takes for the end of training
+        return train_step(self, batch, **fit_params)
 
-    def interrupted_inside(*args):
-        try:
-            signal.raise_signal(signal.SIGINT)  # Ctrl-C in the middle of training ...
-        except KeyboardInterrupt:
-            pass  # ... which skorch's loop takes for the end of training
-        return fit_predict(*args)
-
-    monkeypatch.setattr(_run, "_fit_predict", interrupted_inside)
-    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        pytest.skip("Ctrl-C is not Python's to handle in this process (ignored, or a runner's)")
-    with pytest.raises(KeyboardInterrupt):
-        run_benchmark("solubility", seeds=[0], methods=["fp_lr"], out_dir=tmp_path)
+    monkeypatch.setattr(LTDDNet, "train_step", interrupted)
+    with pytest.warns(UserWarning, match="interrupted"), pytest.raises(KeyboardInterrupt):
+        run_benchmark("solubility", seeds=[0], methods=["ce"], epochs=3, out_dir=tmp_path)
     assert not (tmp_path / "solubility-standard.jsonl").exists()
-    monkeypatch.setattr(_run, "_fit_predict", fit_predict)
-    run_benchmark("solubility", seeds=[0], methods=["fp_lr"], out_dir=tmp_path)  # the run, again
+    monkeypatch.setattr(LTDDNet, "train_step", train_step)
+    run_benchmark("solubility", seeds=[0], methods=["ce"], epochs=3, out_dir=tmp_path)  # the run, again
     assert len((tmp_path / "solubility-standard.jsonl").read_text().splitlines()) == 1
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Python's, given back
 
 
 def test_a_score_a_task_has_not_is_null_in_strict_json(tmp_path):

@@ -226,7 +226,8 @@ def test_early_stopping_is_on_by_default_and_reported(capsys):
     clf = LTDDClassifier(**{**FAST, "max_epochs": 60}, early_stopping=3, verbose=1).fit(
         data.data[:200], data.target[:200]
     )
-    assert len(clf.history_) < 60
+    assert len(clf.history_) < 60 and clf.history_[-1, "stop"] == "early stopping"
+    assert "stop" not in clf.history_[-2]
     assert LTDDClassifier().early_stopping == 20
     lines = capsys.readouterr().out.splitlines()
     assert lines[-1].startswith(f"LTDDClassifier: {len(clf.history_)} epochs, best epoch")

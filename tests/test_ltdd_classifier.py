@@ -259,6 +259,7 @@ def test_a_training_that_diverges_after_an_epoch_was_kept_stops_there_and_keeps_
         clf = _LateBlowUp(**{**RUN, "max_epochs": 8}).fit(X_SMALL, Y_SMALL)
     assert caught[0].filename == __file__  # the line that called fit, past skorch's loop
     assert len(clf.history_) == 4 and np.flatnonzero(clf.history_[:, "valid_ba_best"]).max() < 3
+    assert clf.history_[-1, "stop"] == "diverged"
     # the best epoch alone: the epochs before a blow-up are no part of the model kept
     best = np.flatnonzero(clf.history_[:, "valid_ba_best"]).max()
     assert np.flatnonzero(clf.history_[:, "kept"]).tolist() == [best]

@@ -400,10 +400,15 @@ def test_ctrl_c_before_the_head_trains_reaches_the_caller_and_keeps_the_estimato
         fresh.fit(X, Y)
     with pytest.raises(NotFittedError):
         fresh.predict(X[:3])
-    # interrupted after an epoch that trained the head: the fit completes with what it has
+    # interrupted after an epoch that trained the head: the fit completes with what it has, and
+    # says so (skorch took the interrupt for the end of training, silently)
     interrupt_at_step(monkeypatch, 4 * steps_per_epoch + 2)
-    kept = LTDDClassifier(**params).fit(X, Y)
+    with pytest.warns(UserWarning, match=r"interrupted \(Ctrl-C\) in epoch 5 of max_epochs=6") as caught:
+        kept = LTDDClassifier(**params).fit(X, Y)
+    assert caught[0].filename == __file__
     assert len(kept.history_) == 5 and kept.history_[3, "phase"] == "ltdd"
+    assert kept.history_[-1, "stop"] == "interrupted" and "stop" not in kept.history_[-2]
+    assert np.isfinite(kept.predict_proba(X[:10])).all()
 
 
 def test_a_fit_does_not_depend_on_torchs_default_dtype_or_inference_mode_and_leaves_no_thread():

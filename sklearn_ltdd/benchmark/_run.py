@@ -5,12 +5,9 @@ from __future__ import annotations
 import json
 import os
 import platform
-import signal
-import threading
 import time
 import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from numbers import Integral
 from pathlib import Path
 
@@ -184,30 +181,6 @@ class _Features:
         return self._fingerprints
 
 
-@contextmanager
-def _noting_interrupts() -> Iterator[list]:
-    """A list that gets an item when Ctrl-C arrives. skorch ends an interrupted training as if
-    it had finished, and the run must then not be written as done. Only where Python's own
-    handler is in place (in the main thread; not where Ctrl-C is ignored, as in a job started in
-    the background, or handled by the caller) does it note anything; elsewhere the list stays
-    empty."""
-    interrupted = []
-
-    def note(signum, frame):
-        interrupted.append(signum)
-        raise KeyboardInterrupt
-
-    main = threading.current_thread() is threading.main_thread()
-    if not main or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        yield interrupted
-        return
-    signal.signal(signal.SIGINT, note)
-    try:
-        yield interrupted
-    finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
-
 def _fit_predict(method, features, y, train, valid, test, seed, args):
     """Fit one method; return validation and test probabilities (those the model decides by:
     logit-adjusted for the graph models), classes, seconds and run facts."""
@@ -237,6 +210,8 @@ def _fit_predict(method, features, y, train, valid, test, seed, args):
         clf = BaselineClassifier(loss=kind, **params)
     clf.fit(graphs[train], y[train], validation_data=(graphs[valid], y[valid]))
     seconds = time.perf_counter() - start
+    if clf.history_[-1].get("stop") == "interrupted":  # a training cut short: no run to resume from
+        raise KeyboardInterrupt
     # graphs actually trained on: resampling changes the epoch size, early stopping the epochs
     trained = sum(map(sum, clf.history_[:, "batches", :, "train_batch_size"]))
     facts = {"graphs_per_s": trained / seconds, "epochs_run": len(clf.history_), "tau": clf.logit_adjustment_}
@@ -352,12 +327,9 @@ def run_benchmark(
             run_epochs = None if method.startswith("fp_") else epochs
             if (method, seed) in done:
                 continue
-            with _noting_interrupts() as interrupted:
-                p_valid, p_test, classes, seconds, facts = _fit_predict(
-                    method, features, y, train, valid, test, seed, args
-                )
-            if interrupted:  # a training cut short: not a run to resume from
-                raise KeyboardInterrupt
+            p_valid, p_test, classes, seconds, facts = _fit_predict(
+                method, features, y, train, valid, test, seed, args
+            )
             fingerprint_mode = "difference-fp" if reaction_mode else None
             row = {"dataset": dataset, "split": split, "method": method, "seed": seed, "epochs": run_epochs,
                    **_schedule(method, args), "kept": _kept(method),

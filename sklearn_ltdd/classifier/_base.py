@@ -320,9 +320,9 @@ class GraphClassifier(
         was: a fitted model keeps predicting as before, an unfitted one stays unfitted. An
         interrupted training (Ctrl-C) is not a failure: skorch ends training there, and the fit
         completes with what it has trained (the model kept so far, the mean from the best epoch,
-        where one was scored), unless the classifier head has not yet trained a whole epoch (in
-        LTDD's warm-up): then the KeyboardInterrupt reaches the caller, and the estimator stays
-        as it was.
+        where one was scored), with a warning, unless the classifier head has not yet trained a
+        whole epoch (in LTDD's warm-up): then the KeyboardInterrupt reaches the caller, and the
+        estimator stays as it was.
 
         Parameters
         ----------
@@ -396,6 +396,7 @@ class GraphClassifier(
             self.net_ = self._build_net(graphs, train, visits, valid, seed)
             self.net_.fit(train, None)
             self._check_the_head_trained()
+            self._warn_if_interrupted()
             # (a DataLoader draws its seed from torch's global generator, so inside the fork)
             self.logit_adjustment_ = self._choose_tau(valid)
         self._keep_only_what_predicts()
@@ -419,6 +420,16 @@ class GraphClassifier(
                 f"the fit was interrupted after {len(self.net_.history)} epoch(s), before the classifier "
                 "head had trained for a whole epoch (LTDD trains it only after its warm-up): there is no "
                 "model to keep, and the estimator is left as it was."
+            )
+
+    def _warn_if_interrupted(self) -> None:
+        history = self.net_.history
+        if history[-1].get("stop") == "interrupted":
+            warn(
+                f"the fit was interrupted (Ctrl-C) in epoch {len(history)} of max_epochs={self.max_epochs}; "
+                "the model is made of what it had trained by then (history_[-1, 'stop'] says "
+                "'interrupted'). Fit again to train it to the end.",
+                UserWarning,
             )
 
     @staticmethod

@@ -56,6 +56,8 @@ class BaselineClassifier(GraphClassifier):
         Per epoch: train/valid loss, ``valid_ba``, ``valid_bf1`` and the phase (the loss's
         name; ``"ce"`` in the first phase of ``ib`` and ``decoupling``); with a validation set,
         ``kept``: whether the epoch's weights are part of the model kept.
+        The last epoch's ``stop`` says why training ended before ``max_epochs``, where it
+        did: ``"early stopping"``, ``"diverged"`` or ``"interrupted"`` (Ctrl-C).
 
     See Also
     --------

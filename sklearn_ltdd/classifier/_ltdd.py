@@ -93,6 +93,8 @@ class LTDDClassifier(GraphClassifier):
         phase (``"warmup"`` or ``"ltdd"``), ``class_weights`` and ``n_subclusters`` (an empty
         list and 0 during warm-up); with a validation set, ``kept``: whether the epoch's weights
         are part of the model kept.
+        The last epoch's ``stop`` says why training ended before ``max_epochs``, where it
+        did: ``"early stopping"``, ``"diverged"`` or ``"interrupted"`` (Ctrl-C).
 
     See Also
     --------

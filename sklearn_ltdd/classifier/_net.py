@@ -25,7 +25,7 @@ from skorch.utils import Ansi, to_tensor
 from .._warnings import warn
 from ..nn.losses import balanced_cross_entropy, weighted_mean
 
-__all__ = ["INFERENCE_BATCH", "EpochLRScheduler", "LTDDNet", "inference_batch", "softmax"]
+__all__ = ["INFERENCE_BATCH", "EpochLRScheduler", "LTDDNet", "StopTraining", "inference_batch", "softmax"]
 
 #: graphs per batch of the passes that only infer (validation, re-clustering's embedding, predict,
 #: transform), by device type: in eval mode BatchNorm does not depend on the batch, and on a GPU
@@ -42,6 +42,11 @@ def inference_batch(device: str | torch.device) -> int:
 def softmax(logits: torch.Tensor) -> torch.Tensor:
     """``predict_proba``'s non-linearity (a module-level function, so that nets pickle)."""
     return torch.softmax(logits, dim=1)
+
+
+class StopTraining(KeyboardInterrupt):
+    """How this package's callbacks end training early. skorch ends training on any
+    KeyboardInterrupt, and a plain one is the user's Ctrl-C."""
 
 
 class PlainPrintLog(PrintLog):
@@ -68,6 +73,23 @@ class LTDDNet(NeuralNet):
     def get_default_callbacks(self):
         return [(name, PlainPrintLog() if name == "print_log" else callback)
                 for name, callback in super().get_default_callbacks()]  # fmt: skip
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        """skorch's loop, which records in the last epoch's ``stop`` an interrupt by the user
+        (skorch ends training there as if it had finished)."""
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        except StopTraining:
+            raise
+        except KeyboardInterrupt:
+            if len(self.history):
+                self.history.record("stop", "interrupted")
+            raise
+
+    def stop(self, reason: str) -> None:
+        """End training here, recording why in the last epoch's ``stop``."""
+        self.history.record("stop", reason)
+        raise StopTraining(reason)
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params) -> None:
         """skorch's pass over one epoch's batches, with the batch losses read back once at its end
@@ -112,7 +134,7 @@ class LTDDNet(NeuralNet):
                 f"{message}; training stops here and keeps the model from its best epoch so far ({advice}).",
                 RuntimeWarning,
             )
-            raise KeyboardInterrupt  # skorch's way to end training early
+            self.stop("diverged")
         raise ValueError(f"{message}; lower lr (lr={self.lr:g}).")
 
     def _validation_read(self) -> bool:

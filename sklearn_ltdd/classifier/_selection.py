@@ -112,6 +112,8 @@ class EarlyStoppingAfter(EarlyStopping):
         try:
             super().on_epoch_end(net, **kwargs)
         except KeyboardInterrupt:
+            if self.misses_ < self.patience:  # the user's Ctrl-C, not skorch's stop
+                raise
             # the callbacks after this one (the progress bar, the log's row, which skorch prints
             # last) end the epoch training stops on as any other, and then it says why it stops
             callbacks = [callback for _, callback in net.callbacks_]
@@ -119,7 +121,7 @@ class EarlyStoppingAfter(EarlyStopping):
                 callback.on_epoch_end(net, **kwargs)
             if self.stop_message_:
                 super()._sink(self.stop_message_, net.verbose)
-            raise
+            net.stop("early stopping")
 
     def _sink(self, text: str, verbose: int) -> None:
         self.stop_message_ = text  # printed after the epoch's row
