@@ -266,8 +266,14 @@ def test_reaction_modes_build_the_right_graphs():
 
 
 def test_molecule_in_reaction_mode_is_an_error():
-    with pytest.raises(InvalidSmilesError, match=r"row 1: 'CCO' \(not a reaction SMILES"):
+    with pytest.raises(InvalidSmilesError, match=r"row 1: 'CCO' \(not a reaction SMILES") as info:
         SmilesGraphizer(reaction_mode="pair").fit_transform([UNMAPPED, "CCO"])
+    # valid molecules of the wrong kind are not called invalid SMILES, in either direction
+    assert str(info.value).startswith("1 of the input rows are not the reaction SMILES (")
+    with pytest.raises(InvalidSmilesError, match=r"^2 of the input rows are reaction SMILES, where"):
+        SmilesGraphizer().fit_transform([UNMAPPED, "CCO", UNMAPPED])
+    with pytest.raises(InvalidSmilesError, match=r"^2 of the input rows are not valid SMILES"):
+        SmilesGraphizer().fit_transform([UNMAPPED, "C1CC"])  # of both kinds: the general headline
     with pytest.raises(InvalidSmilesError, match="without reactants or without products"):
         SmilesGraphizer(reaction_mode="reaction").fit_transform([">>CCO"])
     for mode in ("cgr", "cgr_product"):  # the mode asked for is the one named

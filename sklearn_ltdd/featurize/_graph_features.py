@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from rdkit import Chem
 
-from ._smiles import CX_EXTENSION, parse_mapped, parse_rows, rdkit_refusal
+from ._smiles import A_REACTION, CX_EXTENSION, NOT_A_REACTION, parse_mapped, parse_rows, rdkit_refusal
 
 if TYPE_CHECKING:
     from ._fingerprint import MorganFingerprint
@@ -212,11 +212,11 @@ def _split_input(
             # a fitted model reads what it was fitted on: setting the parameter alone changes nothing
             return (
                 None,
-                f"a reaction SMILES; set reaction_mode to {reaction_modes} (and refit a fitted model)",
+                f"{A_REACTION} set reaction_mode to {reaction_modes} (and refit a fitted model)",
             )
         return [value], ""
     if not is_reaction or len(parts) != 3:
-        return None, f"not a reaction SMILES 'reactants>reagents>products' (reaction_mode={reaction_mode!r})"
+        return None, f"{NOT_A_REACTION} 'reactants>reagents>products' (reaction_mode={reaction_mode!r})"
     if CX_EXTENSION.search(value):
         # RDKit applies a reaction's extension to its atoms in reactant order; split into parts,
         # it would stay with the products and mark their atoms instead

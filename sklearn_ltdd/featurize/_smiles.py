@@ -22,6 +22,9 @@ __all__ = [
 ]
 
 _SHOW_AT_MOST = 10
+#: how a row's reason begins when it is of the other kind than the featuriser reads
+A_REACTION = "a reaction SMILES;"
+NOT_A_REACTION = "not a reaction SMILES"
 
 
 class InvalidSmilesError(ValueError):
@@ -43,8 +46,20 @@ class InvalidSmilesError(ValueError):
         if len(bad_rows) > _SHOW_AT_MOST:
             lines.append(f"  ... and {len(bad_rows) - _SHOW_AT_MOST} more")
         super().__init__(
-            f"{len(bad_rows)} of the input rows {self._what}:\n" + "\n".join(lines) + f"\n{self._advice}"
+            f"{len(bad_rows)} of the input rows {self._headline()}:\n"
+            + "\n".join(lines)
+            + f"\n{self._advice}"
         )
+
+    def _headline(self) -> str:
+        """What the rows are: where all are of the other kind (molecules given to a reaction
+        featuriser, or reactions to a molecule one), that, not that they are invalid."""
+        reasons = [reason for _, reason in self.bad_rows.values()]
+        if all(reason.startswith(NOT_A_REACTION) for reason in reasons):
+            return "are not the reaction SMILES ('reactants>reagents>products') that the reaction_mode reads"
+        if all(reason.startswith(A_REACTION) for reason in reasons):
+            return "are reaction SMILES, where reaction_mode=None reads molecules"
+        return self._what
 
     def __reduce__(self):
         # rebuilt from its message and attributes, not its constructor's arguments: a worker
