@@ -35,3 +35,17 @@ def test_docs_build_without_warnings(tmp_path):
 
 def test_dev_sh_has_the_docs_command():
     assert 'docs) setup; exec "$PY" -m sphinx -W' in (DOCS.parent / "dev.sh").read_text()
+
+
+PUBLIC_MODULES = ("sklearn_ltdd", "sklearn_ltdd.featurize", "sklearn_ltdd.cluster", "sklearn_ltdd.nn",
+                  "sklearn_ltdd.nn.losses", "sklearn_ltdd.metrics", "sklearn_ltdd.datasets",
+                  "sklearn_ltdd.model_selection", "sklearn_ltdd.classifier", "sklearn_ltdd.screen",
+                  "sklearn_ltdd.benchmark", "sklearn_ltdd.plotting")  # fmt: skip
+
+
+@pytest.mark.parametrize("module", PUBLIC_MODULES)
+def test_every_public_class_and_function_has_a_page_in_the_api_reference(module):
+    listed = {line.strip() for line in (DOCS / "api.rst").read_text().splitlines() if line.startswith("   ")}
+    public = importlib.import_module(module).__all__
+    missing = [name for name in public if not name.isupper() and name not in listed]  # constants aside
+    assert not missing, f"{module}: {missing} are public but not in docs/api.rst"
