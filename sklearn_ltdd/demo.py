@@ -193,7 +193,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         load_demo_data(args.dataset, args.imbalance_ratio, args.random_state)
     except ValueError as error:
         parser.error(str(error))
-    run(args.dataset, args.imbalance_ratio, args.random_state, args.epochs)
+    try:
+        run(args.dataset, args.imbalance_ratio, args.random_state, args.epochs)
+    except KeyboardInterrupt:
+        parser.exit(130, f"{parser.prog}: interrupted\n")
 
 
 if __name__ == "__main__":

@@ -42,6 +42,16 @@ def test_the_demo_command_names_a_bad_argument_before_it_fits(argument, message,
     assert stop.value.code == 2 and re.search(message, capsys.readouterr().err)
 
 
+def test_an_interrupted_demo_exits_130_without_a_traceback(capsys, monkeypatch):
+    def interrupted(*args):
+        raise KeyboardInterrupt("the fit was interrupted (Ctrl-C) in epoch 3")
+
+    monkeypatch.setattr(demo, "run", interrupted)
+    with pytest.raises(SystemExit) as stop:
+        demo.main([])
+    assert stop.value.code == 130 and capsys.readouterr().err == "python -m sklearn_ltdd.demo: interrupted\n"
+
+
 def test_demo_splits_the_templates_by_class_and_seed():
     X_train, y_train, X_test, y_test, description = demo.load_demo_data("templates", random_state=1)
     assert (len(X_train), len(X_test)) == (4478, 1120)

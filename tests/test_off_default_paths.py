@@ -15,6 +15,7 @@ import torch
 from sklearn.base import clone
 from sklearn.ensemble import BaggingClassifier
 from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import cross_val_score
 
 from sklearn_ltdd import BaselineClassifier, LTDDClassifier, SubclusterSchedule
 from sklearn_ltdd.classifier._data import GraphDataset
@@ -368,8 +369,9 @@ def test_predict_featurises_as_the_fit_did_whatever_is_set_after(assert_same_pre
     assert_same_predictions(older.predict_proba(X[80:100]), expected)
 
 
-def interrupt_at_step(monkeypatch, step: int) -> None:
-    """Ctrl-C in the middle of the fit's ``step``-th training step (counting from 1)."""
+def interrupt_at_step(monkeypatch, step: int) -> list:
+    """Ctrl-C in the middle of the fit's ``step``-th training step (counting from 1); returns the
+    list that gets an item a step."""
     from sklearn_ltdd.classifier._net import LTDDNet
 
     calls, train_step = [], LTDDNet.train_step
@@ -381,6 +383,7 @@ def interrupt_at_step(monkeypatch, step: int) -> None:
         return train_step(self, batch, **fit_params)
 
     monkeypatch.setattr(LTDDNet, "train_step", interrupted)
+    return calls
 
 
 def test_ctrl_c_before_the_head_trains_reaches_the_caller_and_keeps_the_estimator(monkeypatch):
@@ -400,15 +403,21 @@ def test_ctrl_c_before_the_head_trains_reaches_the_caller_and_keeps_the_estimato
         fresh.fit(X, Y)
     with pytest.raises(NotFittedError):
         fresh.predict(X[:3])
-    # interrupted after an epoch that trained the head: the fit completes with what it has, and
-    # says so (skorch took the interrupt for the end of training, silently)
+    # interrupted after an epoch that trained the head: the interrupt reaches the caller (skorch
+    # took it for the end of training, and a loop of fits went on), and the estimator keeps what
+    # it had trained, complete
     interrupt_at_step(monkeypatch, 4 * steps_per_epoch + 2)
-    with pytest.warns(UserWarning, match=r"interrupted \(Ctrl-C\) in epoch 5 of max_epochs=6") as caught:
-        kept = LTDDClassifier(**params).fit(X, Y)
-    assert caught[0].filename == __file__
+    kept = LTDDClassifier(**params)
+    with pytest.raises(KeyboardInterrupt, match=r"interrupted \(Ctrl-C\) in epoch 5 of max_epochs=6; the"):
+        kept.fit(X, Y)
     assert len(kept.history_) == 5 and kept.history_[3, "phase"] == "ltdd"
     assert kept.history_[-1, "stop"] == "interrupted" and "stop" not in kept.history_[-2]
     assert np.isfinite(kept.predict_proba(X[:10])).all()
+    # a loop of fits stops there: no further step, no further fold
+    steps = interrupt_at_step(monkeypatch, 2 * steps_per_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        cross_val_score(LTDDClassifier(**params), X, Y, cv=2)
+    assert len(steps) == 2 * steps_per_epoch
 
 
 def test_a_fit_does_not_depend_on_torchs_default_dtype_or_inference_mode_and_leaves_no_thread():

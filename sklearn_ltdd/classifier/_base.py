@@ -316,13 +316,13 @@ class GraphClassifier(
     ) -> GraphClassifier:
         """Train on SMILES (or graphs) X with labels y.
 
-        A fit that raises (bad input, a training that fails) leaves the estimator as it
-        was: a fitted model keeps predicting as before, an unfitted one stays unfitted. An
-        interrupted training (Ctrl-C) is not a failure: skorch ends training there, and the fit
-        completes with what it has trained (the model kept so far, the mean from the best epoch,
-        where one was scored), with a warning, unless the classifier head has not yet trained a
-        whole epoch (in LTDD's warm-up): then the KeyboardInterrupt reaches the caller, and the
-        estimator stays as it was.
+        A fit that raises (bad input, a training that fails) leaves the estimator as it was: a
+        fitted model keeps predicting as before, an unfitted one stays unfitted. An interrupted
+        training (Ctrl-C) raises KeyboardInterrupt too, so that a loop of fits (cross-validation,
+        a search) stops, but the estimator keeps what it had trained (the model kept so far, the
+        mean from the best epoch, where one was scored, and τ), complete and usable, unless the
+        classifier head had not yet trained a whole epoch (in LTDD's warm-up): then it stays as
+        it was.
 
         Parameters
         ----------
@@ -353,11 +353,18 @@ class GraphClassifier(
         try:
             # trains as it would at torch's defaults, also inside a caller's inference mode
             with float32_default(), torch.inference_mode(False):
-                return self._fit(X, y, sample_weight, validation_data)
+                self._fit(X, y, sample_weight, validation_data)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(state)
             raise
+        if self.history_[-1].get("stop") == "interrupted":  # the model stays: the user stopped it
+            raise KeyboardInterrupt(
+                f"the fit was interrupted (Ctrl-C) in epoch {len(self.history_)} of max_epochs="
+                f"{self.max_epochs}; the estimator keeps the model trained until then, complete and "
+                "usable (its history_[-1, 'stop'] is 'interrupted'). Fit again to train it to the end."
+            )
+        return self
 
     def _fit(self, X, y, sample_weight, validation_data) -> GraphClassifier:
         self._check_method()
@@ -396,7 +403,6 @@ class GraphClassifier(
             self.net_ = self._build_net(graphs, train, visits, valid, seed)
             self.net_.fit(train, None)
             self._check_the_head_trained()
-            self._warn_if_interrupted()
             # (a DataLoader draws its seed from torch's global generator, so inside the fork)
             self.logit_adjustment_ = self._choose_tau(valid)
         self._keep_only_what_predicts()
@@ -420,16 +426,6 @@ class GraphClassifier(
                 f"the fit was interrupted after {len(self.net_.history)} epoch(s), before the classifier "
                 "head had trained for a whole epoch (LTDD trains it only after its warm-up): there is no "
                 "model to keep, and the estimator is left as it was."
-            )
-
-    def _warn_if_interrupted(self) -> None:
-        history = self.net_.history
-        if history[-1].get("stop") == "interrupted":
-            warn(
-                f"the fit was interrupted (Ctrl-C) in epoch {len(history)} of max_epochs={self.max_epochs}; "
-                "the model is made of what it had trained by then (history_[-1, 'stop'] says "
-                "'interrupted'). Fit again to train it to the end.",
-                UserWarning,
             )
 
     @staticmethod
