@@ -143,11 +143,19 @@ def test_stacked_views_embed_as_each_view_alone_with_bonds_and_fingerprints():
 def test_missing_bond_features_or_fingerprints_are_clear_errors():
     plain = SmilesGraphizer(fingerprint=None).fit_transform(SMILES)
     y = [0, 1] * 3
-    with pytest.raises(ValueError, match="bond_features=True"):
+    # both missing: both named, in one message (not one, and the other after the first fix)
+    with pytest.raises(
+        ValueError, match=r"lack the bond features that encoder='gine' reads and the fi"
+    ) as info:
         LTDDClassifier(**FAST, encoder="gine").fit(plain, y)
+    assert "SmilesGraphizer(bond_features=True, fingerprint='morgan')" in str(info.value)
+    with pytest.raises(
+        ValueError, match=r"lack the bond features .*\(bond_features=True\), or pass SMILES\.$"
+    ):
+        LTDDClassifier(**FAST, encoder="gine", fingerprint=None).fit(plain, y)
     with pytest.raises(ValueError, match="fingerprint='morgan'"):
         LTDDClassifier(**FAST).fit(plain, y)  # the default fusion needs fingerprints
-    LTDDClassifier(**FAST, fingerprint=None).fit(plain, y)
+    LTDDClassifier(**FAST, fingerprint=None).fit(plain, y)  # the graphs have what this one reads
     # the graphizer's defaults make what the classifier's defaults need
     LTDDClassifier(**FAST).fit(SmilesGraphizer().fit_transform(SMILES), y)
 

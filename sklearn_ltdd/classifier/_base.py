@@ -262,16 +262,19 @@ class GraphClassifier(
                 f"({type(graphs).__name__}); use the same reaction_mode as the SmilesGraphizer."
             )
         first = graphs.reactants if isinstance(graphs, GraphStorePair) else graphs
+        # every part the model reads and the graphs lack, named at once
+        missing, settings, instead = [], [], []
         if made.bond_features and first.edge_attr is None:
-            raise ValueError(
-                "the encoder reads bond features, but the graphs given have none; make them with "
-                "SmilesGraphizer(bond_features=True), or pass SMILES."
-            )
+            missing.append(f"the bond features that encoder={self.encoder!r} reads")
+            settings.append("bond_features=True")
         if made.fingerprint is not None and graphs.fingerprint is None:
+            missing.append(f"the fingerprint that fingerprint={made.fingerprint!r} reads")
+            settings.append(f"fingerprint={made.fingerprint!r}")
+            instead.append("; fit with fingerprint=None to do without the fingerprint")
+        if missing:
             raise ValueError(
-                f"fingerprint={made.fingerprint!r}, but the graphs given carry no fingerprint; make "
-                f"them with SmilesGraphizer(fingerprint={made.fingerprint!r}), pass SMILES, or fit "
-                "with fingerprint=None."
+                f"the graphs given lack {' and '.join(missing)}; make them with "
+                f"SmilesGraphizer({', '.join(settings)}), or pass SMILES{''.join(instead)}."
             )
         return graphs
 
