@@ -259,6 +259,13 @@ def test_a_mapper_maps_once_per_reaction_and_the_cache_outlives_the_process(tmp_
     # reagents are not sent to the mapper: "A>B>C" is asked as "A>>C"
     graphizer.fit_transform([plain[0].replace(">>", ">O>")])
     assert len(ASKED) == 2
+    # maps made in this process before a disk cache was set go to it too, once it is
+    later = tmp_path / "later"
+    clone(graphizer).set_params(memory=None).fit_transform(plain)
+    graphizer.set_params(memory=str(later)).fit_transform(plain[:1])
+    with sqlite3.connect(later / "sklearn_ltdd_atom_maps.sqlite") as db:
+        assert db.execute("SELECT reaction FROM maps").fetchall() == [(plain[0],)]
+    assert len(ASKED) == 2
 
 
 def test_a_mapper_object_is_cached_while_it_lives_in_this_process_only(tmp_path, monkeypatch):

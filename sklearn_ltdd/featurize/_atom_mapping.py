@@ -288,17 +288,18 @@ def map_reactions(
     # a partly mapped reaction is mapped afresh: its numbers could clash with the mapper's
     query = {i: _MAPPED.sub("]", ">>".join(reaction_parts(out[i].strip())[::2])) for i in rows}
     in_process = {} if key is None else _IN_PROCESS.setdefault(key, {})
-    known = {q: in_process[q] for q in query.values() if q in in_process}
+    wanted = set(query.values())
     disk = _DiskCache(cache_folder if lasting else None)
-    known |= disk.get(key, [q for q in set(query.values()) if q not in known])
-    todo = sorted({q for q in query.values() if q not in known})
+    on_disk = disk.get(key, list(wanted))
+    known = on_disk | {q: in_process[q] for q in wanted if q in in_process}
+    todo = sorted(wanted - known.keys())
     mapped: dict[str, str | Exception] = {}
     for start in range(0, len(todo), _BATCH):
         mapped.update(_map_batch(map_batch, todo[start : start + _BATCH]))
-    found = {q: m for q, m in mapped.items() if isinstance(m, str)}
-    in_process.update(found)
-    disk.put(key, found)
-    known |= found
+    known |= {q: m for q, m in mapped.items() if isinstance(m, str)}
+    in_process.update(known)  # the disk's answers too: this process need not read them again
+    # the disk gets what it lacks, maps made earlier in this process (before it was set) too
+    disk.put(key, {q: m for q, m in known.items() if q not in on_disk})
     failed: dict[int, tuple[object, str]] = {}
     for i, q in query.items():
         if q in known:
