@@ -55,6 +55,8 @@ class InvalidSmilesError(ValueError):
         """What the rows are: where all are of the other kind (molecules given to a reaction
         featuriser, or reactions to a molecule one), that, not that they are invalid."""
         reasons = [reason for _, reason in self.bad_rows.values()]
+        if not reasons:
+            return self._what
         if all(reason.startswith(NOT_A_REACTION) for reason in reasons):
             return "are not the reaction SMILES ('reactants>reagents>products') that the reaction_mode reads"
         if all(reason.startswith(A_REACTION) for reason in reasons):
