@@ -349,6 +349,19 @@ class GraphClassifier(
         -------
         self : object
             The fitted classifier.
+
+        Raises
+        ------
+        InvalidSmilesError
+            Naming every row of X (or of ``validation_data``'s X) that cannot be featurised,
+            and why; a :class:`~sklearn_ltdd.featurize.UnmappedReactionError` where reactions
+            only lack the atom maps ``reaction_mode="cgr"`` needs.
+        ValueError
+            For other bad input (labels, weights, graphs made with other settings), parameters
+            that cannot work together, or a training that diverged before an epoch was kept.
+        KeyboardInterrupt
+            On Ctrl-C; the estimator keeps the model trained so far where the head had trained
+            a whole epoch (see above).
         """
         # a fit that fails, at any step, leaves the model as it was: a fitted model stays usable
         # and consistent (its classes_ those of its network), an unfitted one stays unfitted
@@ -718,6 +731,13 @@ class GraphClassifier(
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        InvalidSmilesError
+            Naming every row of X that cannot be featurised, and why.
         """
         check_is_fitted(self, "net_")
         return self._probabilities(X)[0]
