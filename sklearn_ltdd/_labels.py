@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, MappingView, Set
+
 import numpy as np
 import pandas as pd
 
@@ -25,16 +27,41 @@ def _as_given(values: object) -> np.ndarray:
     return values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
 
 
+def _check_sequence(values: object, name: str) -> None:
+    """Raise a TypeError where ``values`` is no sequence of labels in sample order: one label (a
+    string, a number, None), an iterator (numpy would make it one object), a set or a mapping."""
+    zero_d = isinstance(values, np.ndarray) and values.ndim == 0
+    if values is None or isinstance(values, str | bytes) or np.isscalar(values) or zero_d:
+        raise TypeError(
+            f"{name} must be a sequence of labels, one per sample, not one {type(values).__name__} "
+            f"({values!r}); wrap a single label in a list."
+        )
+    if isinstance(values, Iterator):
+        raise TypeError(
+            f"{name} must be a sequence of labels, not an iterator ({type(values).__name__}); "
+            "pass a list of them."
+        )
+    if isinstance(values, Set | Mapping | MappingView):
+        raise TypeError(
+            f"{name} must be a sequence of labels in sample order, not a {type(values).__name__}; "
+            "pass a list."
+        )
+
+
 def check_labels_given(values: object, name: str, advice: str) -> None:
-    """Raise a ValueError naming the rows of ``values`` without a label (None, NaN or NA), or two
-    rows that mix strings with other labels.
+    """Raise a TypeError where ``values`` is no sequence of labels (one label, an iterator, a set),
+    a ValueError where it is not one label per sample, and a ValueError naming the rows without
+    a label (None, NaN or NA), or two rows that mix strings with other labels.
 
     Call it on the labels as given (a list, an array, a pandas object or a tensor), before numpy
     or sklearn convert them: ``np.asarray`` would turn a NaN among strings into the label 'nan',
     and ``[1, "a"]`` into ``["1", "a"]``; None or numbers among strings cannot be sorted.
     """
+    _check_sequence(values, name)
     raw = _as_given(values)
-    if raw.ndim == 0 or raw.dtype.kind not in "Ofc":  # integers, booleans, text: never missing
+    if raw.ndim > 2 or (raw.ndim == 2 and raw.shape[1] != 1):  # numpy would flatten it, or fail later
+        raise ValueError(f"{name} must hold one label per sample (1-D), not an array of shape {raw.shape}.")
+    if raw.dtype.kind not in "Ofc":  # integers, booleans, text: never missing
         return
     missing = pd.isna(raw)
     missing = np.flatnonzero(missing.any(axis=tuple(range(1, missing.ndim))) if missing.ndim > 1 else missing)

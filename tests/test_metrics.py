@@ -11,6 +11,7 @@ from sklearn.dummy import DummyClassifier
 from sklearn.metrics import make_scorer
 from sklearn.model_selection import cross_val_score
 
+from sklearn_ltdd.datasets import make_long_tailed
 from sklearn_ltdd.metrics import (
     balanced_accuracy_score,
     balanced_f1_score,
@@ -20,6 +21,7 @@ from sklearn_ltdd.metrics import (
     long_tail_report,
     per_class_balanced_scores,
 )
+from sklearn_ltdd.model_selection import imdrug_split
 
 # Test vectors from the method spec (ImDrug definitions), BA and BF1.
 GOLDEN = [
@@ -312,3 +314,39 @@ def test_long_tail_groups_tell_counts_from_labels_in_pandas():
             long_tail_groups(ambiguous)
     assert long_tail_groups(frame["count"].to_numpy()) == {"head": [1], "middle": [2], "tail": [3]}
     assert long_tail_groups(dict(unsorted)) == {"head": [3], "middle": [2], "tail": [1]}
+
+
+LABEL_TAKERS = {
+    "balanced_f1_score": lambda y: balanced_f1_score(y, ["a", "b", "a"]),
+    "long_tail_groups": long_tail_groups,
+    "long_tail_report": lambda y: long_tail_report(["a", "b"], ["a", "b"], y),
+    "imdrug_split": lambda y: imdrug_split(y, "random"),
+    "make_long_tailed": lambda y: make_long_tailed(y, 2),
+}
+
+
+@pytest.mark.parametrize("take", LABEL_TAKERS.values(), ids=LABEL_TAKERS.keys())
+@pytest.mark.parametrize(
+    ("labels", "error", "message"),
+    [
+        ((v for v in "aba"), TypeError, r"not an iterator \(generator\)"),
+        ("aba", TypeError, r"not one str \('aba'\); wrap a single label in a list"),
+        ({"a", "b"}, TypeError, "in sample order, not a set"),
+        (None, TypeError, "not one NoneType"),
+        (
+            np.array([["a", "b"], ["a", "c"], ["b", "c"]]),
+            ValueError,
+            r"1-D\), not an array of shape \(3, 2\)",
+        ),
+    ],
+)
+def test_labels_that_are_no_sequence_of_one_label_per_sample_are_refused(take, labels, error, message):
+    """A generator became one label, a string its characters, a 2-D array its flattened cells."""
+    with pytest.raises(error, match=message):
+        take(labels)
+
+
+@pytest.mark.parametrize("take", [LABEL_TAKERS["imdrug_split"], LABEL_TAKERS["make_long_tailed"]])
+def test_a_regression_target_is_not_taken_for_classes(take):
+    with pytest.raises(ValueError, match="Unknown label type: continuous"):
+        take(np.linspace(0, 1, 60))  # was "60 samples are too few" or "leaves no sample"

@@ -283,8 +283,6 @@ class GraphClassifier(
         """``y`` checked as class labels, ``n`` of them (None: any number). Labels ``scored`` against
         a fitted model's classes (validation, ``score``) may hold many classes of a sample or two
         each: sklearn's hint that such labels look like a regression target is then noise."""
-        if isinstance(y, Iterator):
-            raise TypeError(f"y must be a sequence of labels, not an iterator ({type(y).__name__}).")
         y = from_arrow(y)
         # on the labels as given: numpy would turn a NaN among strings into 'nan', [1, "a"] into strings
         check_labels_given(y, "y", "remove these samples or give them a label.")
