@@ -113,6 +113,14 @@ def test_no_model_to_plot_is_an_error(models):
         plot_class_accuracy(list(models), X, Y, Y)
     with pytest.raises(ValueError, match=f"X has {len(X)} rows but y has 10 labels"):
         plot_embedding(models[0], X, Y[:10], subclusters=False)
+    # labels checked before the embedding: numpy's sort, or len() of a generator, failed after it
+    with pytest.raises(ValueError, match=r"y has 1 missing labels \(None, NaN or NA\) at rows \[1\]"):
+        plot_embedding(models[0], X[:3], [Y[0], None, Y[2]], subclusters=False)
+    with pytest.raises(TypeError, match="not an iterator"):
+        plot_embedding(models[0], X[:3], iter(Y[:3]), subclusters=False)
+    # a test class y_train lacks was left off the plot without a word
+    with pytest.raises(ValueError, match=r"y holds labels \['zz'\] that are not among y_train's classes"):
+        plot_class_accuracy(models[0], X[:3], [Y[0], "zz", Y[2]], Y)
 
 
 def test_weights_lines_per_class_and_subcluster_steps(models):

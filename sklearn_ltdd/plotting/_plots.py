@@ -9,8 +9,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from .._labels import check_labels_given
 from ..classifier._wrapped import wrapped_classifier
 from ..metrics import per_class_balanced_scores
 from ..metrics._long_tail import _as_class_counts
@@ -91,15 +92,24 @@ def plot_class_accuracy(
         raise ValueError("models is empty; give a fitted classifier, or a dict of name → fitted classifier.")
     counts_of = _as_class_counts(y_train)
     classes = np.array(sorted(counts_of))
-    counts = np.array([counts_of[label] for label in classes])
-    order = np.argsort(counts)[::-1]
-    markers = "os^Dv<>"
-    for i, (name, model) in enumerate(models.items()):
+    for name, model in models.items():
         if not set(classes.tolist()) & set(np.asarray(getattr(model, "classes_", classes)).tolist()):
             raise ValueError(
                 f"y_train's classes {classes[:10].tolist()} are none of model {name!r}'s classes "
                 f"{np.asarray(model.classes_)[:10].tolist()}; give the training labels of the models."
             )
+    y = _labels(y, X)
+    # a test class without a training count has no place on the x axis: not drawn, and not said
+    unseen = sorted(set(np.unique(y).tolist()) - set(counts_of), key=str)
+    if unseen:
+        raise ValueError(
+            f"y holds labels {unseen[:10]} that are not among y_train's classes; y_train must cover "
+            "every class of y (give the training labels of the models)."
+        )
+    counts = np.array([counts_of[label] for label in classes])
+    order = np.argsort(counts)[::-1]
+    markers = "os^Dv<>"
+    for i, (name, model) in enumerate(models.items()):
         scores = per_class_balanced_scores(y, model.predict(X), labels=classes)
         # a class with no test sample has no accuracy to draw (its recall would read 0)
         shown = order[scores["present"][order]]
@@ -158,9 +168,7 @@ def plot_embedding(
     if method not in ("pca", "tsne"):
         raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}.")
     ax = _axes(ax)
-    y = np.asarray(y)
-    if len(y) != len(X):  # before the embedding, which can take minutes
-        raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels.")
+    y = _labels(y, X)  # before the embedding, which can take minutes
     z = classifier.transform(X)
     classes = np.unique(y)
     points = z
@@ -191,6 +199,15 @@ def plot_embedding(
     ax.set(title=f"Learned embedding ({method.upper()})", xticks=[], yticks=[])
     ax.legend(markerscale=1.5, **_legend_place(len(classes)))
     return ax
+
+
+def _labels(y: ArrayLike, X: ArrayLike) -> np.ndarray:
+    """``y`` checked as one label per row of X (none missing), as a 1-D array."""
+    check_labels_given(y, "y", "give every sample a class.")
+    y = column_or_1d(y, warn=False)
+    if len(y) != len(X):
+        raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels.")
+    return y
 
 
 def _legend_place(n_entries: int, beside: bool = True) -> dict:
