@@ -410,6 +410,14 @@ def test_pipeline_with_graphizer_and_reaction_pairs():
     assert str(error.value).endswith(
         "give this LTDDClassifier reaction_mode='pair' (its featuriser's must match the graphs')."
     )
+    # but a fitted model reads the graphs of its fit's setting only: setting it changes nothing
+    fitted = model[-1]
+    with pytest.raises(ValueError, match=r"reaction_mode='products', expected 'pair'") as error:
+        fitted.predict(SmilesGraphizer(reaction_mode="products").fit_transform(reactions[:2]))
+    assert str(error.value).endswith(
+        "fit a model with reaction_mode='products' on such graphs (this one reads graphs made with "
+        "reaction_mode='pair', as its training set was)."
+    )
 
 
 def test_bad_input():

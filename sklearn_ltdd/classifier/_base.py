@@ -225,9 +225,9 @@ class GraphClassifier(
         # not clone(): its deep copy would make a mapper object a new one, unknown to the map cache
         return SmilesGraphizer(**{**self.graphizer_.get_params(deep=False), "errors": errors})
 
-    def _graphs(self, X: object) -> GraphStore | GraphStorePair:
+    def _graphs(self, X: object, fitting: bool = False) -> GraphStore | GraphStorePair:
         """SMILES → graphs, or graphs passed through (e.g. from a SmilesGraphizer in a Pipeline),
-        checked against the fit's featuriser."""
+        checked against the fit's featuriser; ``fitting``: X is the training set of a fit."""
         made = self.graphizer_
         if isinstance(X, GraphStore | GraphStorePair):
             graphs = X
@@ -239,11 +239,16 @@ class GraphClassifier(
                 given = getattr(graphs.recipe, "reaction_mode", made.reaction_mode)
                 if given == made.reaction_mode:
                     raise
-                # in a Pipeline, the graphizer's setting is most often the one meant
-                raise ValueError(
-                    f"{error}\nOr, to read these graphs, give this {type(self).__name__} "
-                    f"reaction_mode={given!r} (its featuriser's must match the graphs')."
-                ) from None
+                # in a Pipeline, the graphizer's setting is most often the one meant; a fitted
+                # model (and a fit's validation set) reads the graphs of the fit's setting only
+                remedy = (
+                    f"give this {type(self).__name__} reaction_mode={given!r} (its featuriser's must "
+                    "match the graphs')"
+                    if fitting
+                    else f"fit a model with reaction_mode={given!r} on such graphs (this one reads "
+                    f"graphs made with reaction_mode={made.reaction_mode!r}, as its training set was)"
+                )
+                raise ValueError(f"{error}\nOr, to read these graphs, {remedy}.") from None
         else:
             try:
                 graphs = self._graphizer().fit_transform(X)
@@ -390,7 +395,7 @@ class GraphClassifier(
             )
         self.device_ = resolve_device(self.device)  # before featurising, which can take minutes
         self.graphizer_ = self._featurizer_of_params()
-        graphs = self._graphs(X)
+        graphs = self._graphs(X, fitting=True)
         y = self._check_labels(y, len(graphs))
         graphs, y, weights = self._weighted_samples(graphs, y, sample_weight)
         self._encoder = LabelEncoder().fit(y)
