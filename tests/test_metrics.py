@@ -179,6 +179,24 @@ def test_sample_weight_equals_repetition(rows):
         assert balanced_f1_score(y, y, sample_weight=w) == 1.0
 
 
+@given(WEIGHTED_ROWS.filter(lambda rows: any(w for _, _, w in rows)))
+def test_balanced_accuracy_is_sklearns_and_a_zero_weight_class_is_not_called_a_prediction(rows):
+    from sklearn.metrics import balanced_accuracy_score as sklearns
+
+    y, p, w = map(np.array, zip(*rows, strict=True))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ours = balanced_accuracy_score(y, p, sample_weight=w)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        assert ours == pytest.approx(sklearns(y, p, sample_weight=w))
+    absent = sorted(set(np.unique(np.r_[y, p]).tolist()) - set(y[w > 0].tolist()))
+    messages = [str(warning.message).split(";")[0] for warning in caught]
+    assert messages == (
+        [f"classes {absent} are not in y_true (or all their samples weigh 0)"] if absent else []
+    )
+
+
 def test_negative_or_missing_weights_are_refused():
     for metric in (balanced_accuracy_score, balanced_precision, balanced_f1_score):
         with pytest.raises(ValueError, match=r"non-negative; row 1 is -1\.5"):
