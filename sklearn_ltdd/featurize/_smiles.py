@@ -35,7 +35,7 @@ class InvalidSmilesError(ValueError):
     """
 
     _what = "are not valid SMILES"
-    _advice = "Fix or remove these rows (and the matching labels)."
+    _advice = "Fix or remove these rows (and, in a fit, their labels)."  # a transformer is both
 
     def __init__(self, bad_rows: dict[int, tuple[object, str]], advice: str | None = None):
         self.bad_rows = bad_rows
