@@ -102,8 +102,15 @@ def test_screen_with_nan_keeps_every_row_in_place(model, library, small_chunks):
         "not a non-empty string", SYNTAX,
     ]  # fmt: skip
     assert scores["error"][valid].isna().all()
-    with pytest.raises(InvalidSmilesError, match=r"screen\(model, X, errors='nan'\) scores the others"):
+    with pytest.raises(InvalidSmilesError, match=r"or pass errors='nan' to score the others") as error:
         screen(model, library)  # errors="raise" by default
+    assert error.value.__context__ is None  # one error in the traceback, not one raised in another's handling
+    # a Series is named by its labels, as the scores' rows are (were: positions, under other labels)
+    series = pd.Series(["CCO", "C1CC", "CCN"], index=[10, 20, 30])
+    with pytest.raises(InvalidSmilesError, match=r"row 20: 'C1CC'") as error:
+        screen(model, series)
+    assert error.value.__notes__ == ["(rows by their index labels, not by position)"]
+    assert not screen(model, series, errors="nan").loc[20, "valid"]
     with pytest.raises(InvalidSmilesError, match=r"row 1: 'C1CC' .*\n.*screen\(model, X, errors='nan'\)"):
         model.predict(["CCO", "C1CC"])  # one chunk: named by its featurisation
     graphs = SmilesGraphizer(errors="ignore").fit_transform(["CCO", "C1CC"])
@@ -456,7 +463,7 @@ def test_a_frame_names_bad_rows_by_its_labels_or_by_position_where_labels_repeat
     with pytest.raises(InvalidSmilesError) as error:
         score_frame(frame, model)
     assert list(error.value.bad_rows) == [20] and type(next(iter(error.value.bad_rows))) is int
-    assert error.value.__notes__ == ["(rows by the frame's index labels, not by position)"]
+    assert error.value.__notes__ == ["(rows by their index labels, not by position)"]
     with pytest.raises(InvalidSmilesError) as error:  # a slice of a default index: labels too
         score_frame(pd.concat([frame] * 2, ignore_index=True).iloc[3:], model)
     assert list(error.value.bad_rows) == [4] and "index labels" in error.value.__notes__[0]

@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..classifier._base import GraphClassifier
 from ..classifier._decision import adjusted_scores
 from ..classifier._wrapped import wrapped_classifier
-from ..featurize import GraphStore, GraphStorePair, SmilesGraphizer, check_smiles
+from ..featurize import GraphStore, GraphStorePair, InvalidSmilesError, SmilesGraphizer, check_smiles
 
 __all__ = [
     "ERRORS",
@@ -99,8 +99,9 @@ def screen(
     X : array-like of str
         SMILES (or reaction SMILES, as the model was fitted on), one per row.
     errors : {"raise", "nan"}, default="raise"
-        ``"raise"``: every row that is not valid input is named (by position), with its reason, in
-        one :class:`~sklearn_ltdd.featurize.InvalidSmilesError` before anything is scored.
+        ``"raise"``: every row that is not valid input is named (by X's index labels where X is
+        a pandas object, else by position), with its reason, in one
+        :class:`~sklearn_ltdd.featurize.InvalidSmilesError` before anything is scored.
         ``"nan"``: such rows get NaN probabilities, no prediction, ``valid`` False and their
         reason in ``error``; no row is dropped or moved.
     progress : bool, default=False
@@ -134,13 +135,20 @@ def screen(
             "screen reads SMILES (bad rows are named by their text); for graphs already made, call "
             "model.predict_proba(graphs) and model.predict(graphs)."
         )
-    index = X.index if isinstance(X, pd.Series | pd.DataFrame) else None
     values = check_smiles(X, allow_empty=True)  # no rows, an empty table: as score_frame and screen_file
-    if len(values):
+    index = X.index if isinstance(X, pd.Series | pd.DataFrame) else pd.RangeIndex(len(values))
+    if not len(values):
+        return _scores(model, np.zeros((0, len(model.classes_))), {}, index)
+    try:
         proba, bad = model._probabilities(values, errors, progress)
+    except InvalidSmilesError as error:
+        failure = error
     else:
-        proba, bad = np.zeros((0, len(model.classes_))), {}
-    return _scores(model, proba, bad, pd.RangeIndex(len(values)) if index is None else index)
+        return _scores(model, proba, bad, index)
+    # the rows named as the scores' rows are, by X's index labels (outside the except clause, so
+    # that the traceback shows one error)
+    _raise_if_bad(failure.bad_rows, index, model, note_labels=not index.equals(pd.RangeIndex(len(values))))
+    raise failure
 
 
 def check_columns(
@@ -208,6 +216,7 @@ def score_frame(
 
 
 def _raise_if_bad(bad: dict, index: pd.Index, model: GraphClassifier, note_labels: bool = False) -> None:
+    """Raise the error naming the ``bad`` rows (positions) by ``index``'s labels, if there are any."""
     if not bad:
         return
     if not index.is_unique:  # labels would merge rows (e.g. after pd.concat): positions instead
@@ -218,7 +227,7 @@ def _raise_if_bad(bad: dict, index: pd.Index, model: GraphClassifier, note_label
     labels = index[list(bad)].tolist()
     error = model._invalid_input_error(dict(zip(labels, bad.values(), strict=True)), SCREEN_ADVICE)
     if note_labels:  # (a file's chunks are indexed by row number: no note there)
-        error.add_note("(rows by the frame's index labels, not by position)")
+        error.add_note("(rows by their index labels, not by position)")
     raise error
 
 
