@@ -183,6 +183,25 @@ def test_benchmark_runs_resumes_and_writes_tables(tmp_path, capsys):
         run_benchmark("solubility", methods=["ce", "defaults"], epochs=3, out_dir=out)
 
 
+@pytest.mark.parametrize(
+    ("argument", "message"),
+    [({"dataset": "tox21"}, r"unknown dataset 'tox21'; choose from \['hiv', "),
+     ({"dataset": "USPTO50k", "reaction_mode": "cgr"}, "unknown dataset 'USPTO50k'"),  # not "holds molecules"
+     ({"split": "scaffold"}, r"split must be one of \['random', 'standard'\], got 'scaffold'"),
+     ({"device": "cuda:99"}, "device='cuda:99' was requested but")],
+)  # fmt: skip
+def test_a_bad_argument_is_refused_before_data_is_loaded_or_a_folder_made(
+    argument, message, tmp_path, monkeypatch
+):
+    from sklearn_ltdd.benchmark import _run
+
+    monkeypatch.setattr(_run, "_load", lambda *args, **kwargs: pytest.fail("loaded the data first"))
+    arguments = {"dataset": "solubility", "seeds": [0], "methods": ["ce"], "epochs": 2, **argument}
+    with pytest.raises(ValueError, match=message):
+        run_benchmark(arguments.pop("dataset"), **arguments, out_dir=tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_rerun_with_another_schedule_is_refused_not_skipped(tmp_path):
     from sklearn_ltdd.benchmark._run import _done, _schedule
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..classifier._device import resolve_device
 from ..featurize._cgr import GRAPH_REACTION_MODES
-from ._run import METHODS, ResultsFileError, SplitError, check_arguments, result_stem, run_benchmark
+from ._run import DATASETS, METHODS, ResultsFileError, SplitError, check_arguments, result_stem, run_benchmark
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -20,15 +19,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--dataset",
         default="hiv",
-        choices=[
-            "hiv",
-            "hiv_lt50",
-            "uspto50k",
-            "uspto50k_template",
-            "uspto50k_template_tail",
-            "sbap",
-            "solubility",
-        ],
+        choices=DATASETS,
         help="default hiv",
     )
     parser.add_argument("--split", default="standard", choices=["standard", "random"],
@@ -56,9 +47,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--verbose", type=int, default=0, help="2 shows a progress bar per epoch")
     args = parser.parse_args(argv)
     try:  # a bad value is a usage error, named before anything is loaded or written
-        check_arguments(args.dataset, args.seeds, args.methods, args.epochs, args.warmup,
-                        args.update_every, args.reaction_mode, args.n_jobs)  # fmt: skip
-        resolve_device(args.device)
+        check_arguments(args.dataset, args.seeds, args.methods, args.epochs, args.warmup, args.update_every,
+                        args.reaction_mode, args.n_jobs, args.split, args.device)  # fmt: skip
     except (TypeError, ValueError) as error:
         parser.error(str(error))
     # what only the run finds (missing data, an --out of other settings or that is a file): said,

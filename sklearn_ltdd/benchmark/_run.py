@@ -17,12 +17,13 @@ import pandas as pd
 from .._compat import Interval, check_n_jobs
 from .._warnings import warn
 from ..classifier import BASELINE_LOSSES, PAPER_PROTOCOL, SubclusterSchedule
+from ..classifier._device import resolve_device
 from ..datasets import load_hiv, load_sbap, load_solubility, load_uspto50k
 from ..featurize._cgr import CGR_MODES
 from ..metrics import balanced_accuracy_score, balanced_f1_score, long_tail_report
 from ..metrics._long_tail import GROUPS
 from ..model_selection import imdrug_split
-from ..model_selection._imdrug import seed_list
+from ..model_selection._imdrug import SPLITS, seed_list
 from ._fingerprint_models import FINGERPRINT_MODELS, make_fingerprint_model
 
 __all__ = ["METHODS", "run_benchmark", "summarise", "tune_threshold"]
@@ -60,6 +61,16 @@ VARIANTS = {
     "ce_defaults_nofp": ("ce", {"fingerprint": None}, True),
 }
 METHODS = (*VARIANTS, *BASELINE_LOSSES, *(f"fp_{m}" for m in FINGERPRINT_MODELS))
+#: the data sets :func:`run_benchmark` knows (the paper's, the tasks built from them, the demo's)
+DATASETS = (
+    "hiv",
+    "hiv_lt50",
+    "uspto50k",
+    "uspto50k_template",
+    "uspto50k_template_tail",
+    "sbap",
+    "solubility",
+)
 REACTION_DATASETS = {"uspto50k"}
 #: built tasks: USPTO-50k products labelled by reaction template, templates with at least this many
 #: reactions (335 classes from 20 up; 676 from 10 up, median 19 members: the longest tail), and HIV
@@ -89,8 +100,6 @@ def _load(
         elif dataset == "solubility":
             data = load_solubility()
             return data.data, data.target
-        else:
-            raise ValueError(f"unknown dataset {dataset!r}")
     if bunch.invalid:
         print(f"{dataset}: leaving out {len(bunch.invalid)} rows RDKit cannot parse: {sorted(bunch.invalid)}")
     keep = np.setdiff1d(np.arange(len(bunch.data)), list(bunch.invalid))
@@ -230,11 +239,17 @@ def check_arguments(
     update_every: int | None,
     reaction_mode: str | None,
     n_jobs: int,
+    split: str = "standard",
+    device: str = "auto",
 ) -> list[int]:
     """Check :func:`run_benchmark`'s arguments before any work; return the seeds as a list.
 
     A ValueError or TypeError names the argument.
     """
+    if dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {dataset!r}; choose from {list(DATASETS)}.")
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {list(SPLITS)}, got {split!r}.")
     seeds = seed_list(seeds)
     unknown = sorted(set(methods) - set(METHODS))
     if unknown:
@@ -249,6 +264,8 @@ def check_arguments(
         if given and not Interval(Integral, least, None, closed="left").is_satisfied_by(value):
             raise ValueError(f"{name} must be an integer of at least {least}, got {value!r}.")
     check_n_jobs(n_jobs)
+    if any(not method.startswith("fp_") for method in methods):  # the graph models' device
+        resolve_device(device)
     if reaction_mode is not None and dataset not in REACTION_DATASETS:
         raise ValueError(
             f"reaction_mode={reaction_mode!r} applies to the reaction data sets {sorted(REACTION_DATASETS)} "
@@ -298,7 +315,9 @@ def run_benchmark(
     default to the paper's 10/300 of the epochs, at least 1. ``seeds`` is a list of seeds or,
     as in ``ImDrugSplit``, a count n standing for seeds 0, ..., n - 1.
     """
-    seeds = check_arguments(dataset, seeds, methods, epochs, warmup, update_every, reaction_mode, n_jobs)
+    seeds = check_arguments(
+        dataset, seeds, methods, epochs, warmup, update_every, reaction_mode, n_jobs, split, device
+    )
     if reaction_mode is None and dataset in REACTION_DATASETS:
         reaction_mode = "pair"
     args = {"epochs": epochs, "device": device, "verbose": verbose, "n_jobs": n_jobs,
