@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -24,6 +26,11 @@ def check_sample_weight(sample_weight: ArrayLike | None, n: int) -> np.ndarray |
         )
     if weights.shape[0] != n:
         raise ValueError(f"sample_weight has {weights.shape[0]} weights for {n} samples.")
+    if weights.dtype.kind not in "biuf":  # text, complex numbers or objects: name the first non-number
+        values = np.asarray(sample_weight, dtype=object).tolist()  # as given: numpy made [1, "a"] text
+        for row, value in enumerate(values):
+            if value is not None and (isinstance(value, complex) or not isinstance(value, Real)):
+                raise ValueError(f"sample_weight must hold real numbers; row {row} is {value!r}.")
     given, weights = weights, weights.astype(float)
     bad = np.flatnonzero(~np.isfinite(weights) | (weights < 0))
     if bad.size:

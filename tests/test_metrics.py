@@ -209,6 +209,11 @@ def test_negative_or_missing_weights_are_refused():
             metric([0, 1, 1], [0, 1, 1], sample_weight=[1, 1])
         with pytest.raises(ValueError, match="0 for every sample"):
             metric([0, 1, 1], [0, 1, 1], sample_weight=[0, 0, 0])
+        # not NumPy's "could not convert string to float", nor a complex weight's real part alone
+        with pytest.raises(ValueError, match=r"sample_weight must hold real numbers; row 1 is 'a'\."):
+            metric([0, 1, 1], [0, 1, 1], sample_weight=[1, "a", 1])
+        with pytest.raises(ValueError, match=r"real numbers; row 1 is 2j\."):
+            metric([0, 1, 1], [0, 1, 1], sample_weight=[1, 2j, 1])
 
 
 def test_scorer_in_cross_validation():

@@ -34,6 +34,11 @@ def test_check_smiles_accepts_common_containers(X):
 def test_check_smiles_rejects_bad_shapes():
     with pytest.raises(TypeError, match="not one string"):
         check_smiles("CCO")
+    for one in (b"CCO", None, 3):  # was "got an array of shape ()"
+        with pytest.raises(
+            TypeError, match=rf"X must be a sequence of SMILES strings, not one {type(one).__name__}"
+        ):
+            check_smiles(one)
     with pytest.raises(ValueError, match=r"shape \(2, 2\)"):
         check_smiles([["CCO", "CCN"], ["C", "N"]])
     with pytest.raises(ValueError, match="X is empty"):

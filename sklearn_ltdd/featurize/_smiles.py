@@ -129,6 +129,8 @@ def check_smiles(X: ArrayLike, *, allow_empty: bool = False) -> np.ndarray:
     """
     if isinstance(X, str):
         raise TypeError(f"X must be a sequence of SMILES strings, not one string ({X!r}); wrap it in a list.")
+    if X is None or isinstance(X, bytes) or np.isscalar(X):  # numpy would make a 0-d array of it
+        raise TypeError(f"X must be a sequence of SMILES strings, not one {type(X).__name__} ({X!r}).")
     if isinstance(X, Iterator):  # numpy would make it a 0-d array; it can be read only once anyway
         raise TypeError(
             f"X must be a sequence of SMILES strings, not an iterator ({type(X).__name__}); "
