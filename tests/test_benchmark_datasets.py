@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sklearn_ltdd import SmilesGraphizer
+from sklearn_ltdd import BaselineClassifier, SmilesGraphizer
 from sklearn_ltdd.datasets import (
     REMOTE_FILES,
     RemoteFile,
@@ -174,13 +174,17 @@ def test_missing_file_says_how_to_get_it(tmp_path):
         load_uspto50k(data_home=tmp_path, mapping="schneider")
 
 
-def test_labels_are_whole_numbers_or_kept_as_written(tmp_path):
+def test_labels_are_whole_numbers_other_numbers_or_words(tmp_path):
     path = write(tmp_path / "lab.csv", "smiles,HIV_active\nCCO,0.7\nCCN,1.5\nCCC,0\n")
-    assert load_hiv(path=path).target.tolist() == ["0.7", "1.5", "0"]  # as written, not 0, 1, 0
+    target = load_hiv(path=path).target
+    assert target.dtype == float and target.tolist() == [0.7, 1.5, 0.0]  # not 0, 1, 0
+    # a regression target, which a classifier refuses (as text it was three classes)
+    with pytest.raises(ValueError, match="Unknown label type: continuous"):
+        BaselineClassifier(max_epochs=1).fit(["CCO", "CCN", "CCC"], target)
     write(path, "smiles,HIV_active\nCCO,1.0\nCCN,0\n")
     assert load_hiv(path=path).target.tolist() == [1, 0]
     write(path, "smiles,HIV_active\nCCO,inf\nCCN,1e20\nCCC,1\n")  # no int64 holds them exactly
-    assert load_hiv(path=path).target.tolist() == ["inf", "1e20", "1"]
+    assert load_hiv(path=path).target.tolist() == [np.inf, 1e20, 1.0]
     # a missing-value marker among numbers is a missing label, not a third class
     write(path, "smiles,HIV_active\nCCO,0\nCCN,NA\nCCC,1\nCCCC, null\n")
     with pytest.raises(

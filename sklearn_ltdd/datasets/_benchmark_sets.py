@@ -136,8 +136,9 @@ _MISSING = frozenset({"na", "n/a", "#n/a", "nan", "null", "none", "?", "-"})
 
 
 def _labels(values: pd.Series, path: Path) -> np.ndarray:
-    """Integer labels when every label is a whole number (as in all three sets), else the labels as
-    they are written (0.7 is not the class 0); a missing-value marker among numbers is refused."""
+    """Integer labels when every label is a whole number (as in all three sets); other numbers as
+    floats (0.7 is not the class 0, nor the class "0.7": a classifier refuses such a regression
+    target), and words as written; a missing-value marker among numbers is refused."""
     marked = values.str.strip().str.lower().isin(_MISSING).to_numpy()
     try:
         numbers = values[~marked].astype(float).to_numpy()
@@ -150,11 +151,11 @@ def _labels(values: pd.Series, path: Path) -> np.ndarray:
             + ", ".join(f"{values.iloc[r]!r} (data row {r})" for r in rows[:5])
             + "; remove these rows or give them labels."
         )
-    # whole numbers an int64 holds exactly; anything else (0.7, inf, 1e20) stays as written
+    # whole numbers an int64 holds exactly; anything else (0.7, inf, 1e20) stays a float
     if not (np.isfinite(numbers).all() and np.array_equal(numbers, np.round(numbers))) or (
         np.abs(numbers).max(initial=0) >= 2**53
     ):
-        return values.astype(str).to_numpy(dtype=object)
+        return numbers
     return numbers.astype(np.int64)
 
 
