@@ -431,7 +431,7 @@ def test_bad_input():
         LTDDClassifier(**FAST).fit(X_SMALL, ["low"] * 90)
     with pytest.raises(ValueError, match="X is empty"):
         LTDDClassifier(**FAST).fit([], [])
-    with pytest.raises(InvalidSmilesError, match=r"row 1: 'C1CC'.*\n.*matching labels"):
+    with pytest.raises(InvalidSmilesError, match=r"row 1: 'C1CC'.*\n.*in a fit, their labels"):
         LTDDClassifier(**FAST).fit(["CCO", "C1CC", "CCN"], ["a", "b", "a"])
     with pytest.raises(ValueError, match="edge_drop must be two probabilities"):
         LTDDClassifier(**FAST, contrast=SubclusterContrast(edge_drop=(0.1,))).fit(X_SMALL, Y_SMALL)
