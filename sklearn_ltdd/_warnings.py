@@ -2,6 +2,7 @@
 
 import os
 import sys
+import sysconfig
 import warnings
 from importlib.util import find_spec
 
@@ -15,10 +16,21 @@ _LIBRARIES = tuple(
 )
 
 
+_STDLIB = os.path.join(sysconfig.get_paths()["stdlib"], "")
+_INSTALLED = ("site-packages", "dist-packages")
+
+
 def warn(message: str, category: type[Warning] = UserWarning) -> None:
     """:func:`warnings.warn`, attributed to the first frame outside this package and the libraries
     that call it: a fixed ``stacklevel`` points into the package wherever its call path differs."""
     frame, level = sys._getframe(1), 2  # stacklevel 2: the frame that called this function
     while frame is not None and frame.f_code.co_filename.startswith(_LIBRARIES):
         frame, level = frame.f_back, level + 1
+    if frame is None or _in_python_itself(frame.f_code.co_filename):
+        level = 2  # no line of the user's (a worker process's or a thread's start): the package's line
     warnings.warn(message, category, stacklevel=level)
+
+
+def _in_python_itself(filename: str) -> bool:
+    """Whether ``filename`` is of Python's standard library (``threading``, ``multiprocessing``)."""
+    return filename.startswith(_STDLIB) and not any(part in filename for part in _INSTALLED)

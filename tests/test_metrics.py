@@ -1,6 +1,8 @@
 import subprocess
 import sys
+import threading
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,6 +13,7 @@ from sklearn.dummy import DummyClassifier
 from sklearn.metrics import make_scorer
 from sklearn.model_selection import cross_val_score
 
+import sklearn_ltdd.metrics
 from sklearn_ltdd.datasets import make_long_tailed
 from sklearn_ltdd.metrics import (
     balanced_accuracy_score,
@@ -149,6 +152,15 @@ def test_class_only_in_predictions_is_left_out_with_a_warning():
     with pytest.warns(UserWarning, match="not in y_true") as caught:
         cross_val_score(model, np.zeros((6, 1)), y, cv=cv, scoring=make_scorer(balanced_f1_score))
     assert caught[0].filename == __file__
+
+    # where no line of the caller's is on the stack (a thread started on the metric itself, or a
+    # worker process), the package's line, not threading.py's or multiprocessing's
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        thread = threading.Thread(target=balanced_f1_score, args=([0, 0, 1, 1], [0, 2, 1, 1]))
+        thread.start()
+        thread.join()
+    assert Path(caught[0].filename).parent == Path(sklearn_ltdd.metrics.__file__).parent
 
 
 def test_per_class_outputs_and_bad_arguments():
