@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from numbers import Real
-
 import numpy as np
 from numpy.typing import ArrayLike
 
 __all__ = ["check_sample_weight"]
+
+
+def _real(value: object) -> bool:
+    """Whether ``value`` is a real number (Decimal, a NumPy bool too): not text, not complex."""
+    if isinstance(value, str | bytes | complex):
+        return False
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def check_sample_weight(sample_weight: ArrayLike | None, n: int) -> np.ndarray | None:
@@ -29,7 +38,7 @@ def check_sample_weight(sample_weight: ArrayLike | None, n: int) -> np.ndarray |
     if weights.dtype.kind not in "biuf":  # text, complex numbers or objects: name the first non-number
         values = np.asarray(sample_weight, dtype=object).tolist()  # as given: numpy made [1, "a"] text
         for row, value in enumerate(values):
-            if value is not None and (isinstance(value, complex) or not isinstance(value, Real)):
+            if value is not None and not _real(value):
                 raise ValueError(f"sample_weight must hold real numbers; row {row} is {value!r}.")
     given, weights = weights, weights.astype(float)
     bad = np.flatnonzero(~np.isfinite(weights) | (weights < 0))

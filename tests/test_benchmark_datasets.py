@@ -183,8 +183,11 @@ def test_labels_are_whole_numbers_other_numbers_or_words(tmp_path):
         BaselineClassifier(max_epochs=1).fit(["CCO", "CCN", "CCC"], target)
     write(path, "smiles,HIV_active\nCCO,1.0\nCCN,0\n")
     assert load_hiv(path=path).target.tolist() == [1, 0]
-    write(path, "smiles,HIV_active\nCCO,inf\nCCN,1e20\nCCC,1\n")  # no int64 holds them exactly
-    assert load_hiv(path=path).target.tolist() == [np.inf, 1e20, 1.0]
+    write(path, "smiles,HIV_active\nCCO,inf\nCCN,2\nCCC,1\n")
+    assert load_hiv(path=path).target.tolist() == [np.inf, 2.0, 1.0]
+    # whole numbers beyond a float's exact integers stay as written: as floats two ids were one
+    write(path, "smiles,HIV_active\nCCO,9007199254740993\nCCN,9007199254740992\nCCC,1\n")
+    assert load_hiv(path=path).target.tolist() == ["9007199254740993", "9007199254740992", "1"]
     # a missing-value marker among numbers is a missing label, not a third class
     write(path, "smiles,HIV_active\nCCO,0\nCCN,NA\nCCC,1\nCCCC, null\n")
     with pytest.raises(

@@ -145,7 +145,7 @@ def test_missing_bond_features_or_fingerprints_are_clear_errors():
     y = [0, 1] * 3
     # both missing: both named, in one message (not one, and the other after the first fix)
     with pytest.raises(
-        ValueError, match=r"lack the bond features that encoder='gine' reads and the fi"
+        ValueError, match=r"lack the bond features that the model's encoder reads and the fi"
     ) as info:
         LTDDClassifier(**FAST, encoder="gine").fit(plain, y)
     assert "SmilesGraphizer(bond_features=True, fingerprint='morgan')" in str(info.value)

@@ -2,6 +2,7 @@ import subprocess
 import sys
 import threading
 import warnings
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -226,6 +227,9 @@ def test_negative_or_missing_weights_are_refused():
             metric([0, 1, 1], [0, 1, 1], sample_weight=[1, "a", 1])
         with pytest.raises(ValueError, match=r"real numbers; row 1 is 2j\."):
             metric([0, 1, 1], [0, 1, 1], sample_weight=[1, 2j, 1])
+        # what databases give (Decimal) and NumPy bools in objects are real numbers
+        decimals = pd.Series([Decimal("1.5"), Decimal("2"), np.bool_(True)], dtype=object)
+        assert metric([0, 1, 1], [0, 1, 1], sample_weight=decimals) == 1.0
 
 
 def test_scorer_in_cross_validation():

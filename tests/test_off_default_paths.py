@@ -413,11 +413,22 @@ def test_ctrl_c_before_the_head_trains_reaches_the_caller_and_keeps_the_estimato
     assert len(kept.history_) == 5 and kept.history_[3, "phase"] == "ltdd"
     assert kept.history_[-1, "stop"] == "interrupted" and "stop" not in kept.history_[-2]
     assert np.isfinite(kept.predict_proba(X[:10])).all()
-    # a loop of fits stops there: no further step, no further fold
-    steps = interrupt_at_step(monkeypatch, 2 * steps_per_epoch)
-    with pytest.raises(KeyboardInterrupt):
+    # a loop of fits stops there, after the head has trained: no further fold starts
+    from sklearn_ltdd.classifier._net import LTDDNet
+
+    fits, train_step = [], LTDDNet.train_step
+
+    def interrupted_in_epoch_5(self, batch, **fit_params):
+        if len(self.history) == 1 and not self.history[-1]["batches"][:-1]:
+            fits.append(1)  # a fit's first step
+        if len(self.history) == 5:
+            raise KeyboardInterrupt
+        return train_step(self, batch, **fit_params)
+
+    monkeypatch.setattr(LTDDNet, "train_step", interrupted_in_epoch_5)
+    with pytest.raises(KeyboardInterrupt, match="in epoch 5 of max_epochs=6; the estimator keeps"):
         cross_val_score(LTDDClassifier(**params), X, Y, cv=2)
-    assert len(steps) == 2 * steps_per_epoch
+    assert len(fits) == 1
 
 
 def test_a_fit_does_not_depend_on_torchs_default_dtype_or_inference_mode_and_leaves_no_thread():

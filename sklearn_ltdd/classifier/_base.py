@@ -270,7 +270,7 @@ class GraphClassifier(
         # every part the model reads and the graphs lack, named at once
         missing, settings, instead = [], [], []
         if made.bond_features and first.edge_attr is None:
-            missing.append(f"the bond features that encoder={self.encoder!r} reads")
+            missing.append("the bond features that the model's encoder reads")
             settings.append("bond_features=True")
         if made.fingerprint is not None and graphs.fingerprint is None:
             missing.append(f"the fingerprint that fingerprint={made.fingerprint!r} reads")

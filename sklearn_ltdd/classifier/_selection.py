@@ -167,8 +167,13 @@ class MeanFromBestEpoch(Callback):
             self.epochs_ = [len(net.history) - 1]
         elif self.average and self.sum_ is not None:
             floats = [name for name, value in weights.items() if value.is_floating_point()]
-            torch._foreach_add_([self.sum_[k] for k in floats], [weights[k] for k in floats])
-            self.epochs_.append(len(net.history) - 1)
+            added = torch._foreach_add([self.sum_[k] for k in floats], [weights[k] for k in floats])
+            total, epochs = (
+                {**self.sum_, **dict(zip(floats, added, strict=True))},
+                [*self.epochs_, len(net.history) - 1],
+            )
+            # sum and count change in one statement: a Ctrl-C between two would skew the mean
+            self.sum_, self.epochs_ = total, epochs
 
     def keep_best_only(self) -> None:
         """Keep the best epoch's weights, not the mean (for a training that has diverged)."""

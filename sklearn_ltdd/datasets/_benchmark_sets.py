@@ -151,11 +151,10 @@ def _labels(values: pd.Series, path: Path) -> np.ndarray:
             + ", ".join(f"{values.iloc[r]!r} (data row {r})" for r in rows[:5])
             + "; remove these rows or give them labels."
         )
-    # whole numbers an int64 holds exactly; anything else (0.7, inf, 1e20) stays a float
-    if not (np.isfinite(numbers).all() and np.array_equal(numbers, np.round(numbers))) or (
-        np.abs(numbers).max(initial=0) >= 2**53
-    ):
-        return numbers
+    if not (np.isfinite(numbers).all() and np.array_equal(numbers, np.round(numbers))):
+        return numbers  # 0.7 or inf: a regression target's values, which a classifier refuses
+    if np.abs(numbers).max(initial=0) >= 2**53:  # whole, but beyond a float's exact integers
+        return values.to_numpy(dtype=object)  # as written: two ids would become one number
     return numbers.astype(np.int64)
 
 
