@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator, Mapping, MappingView, Set
 
 import numpy as np
 import pandas as pd
+from sklearn.utils.multiclass import check_classification_targets
 
 from ._compat import from_arrow
 
-__all__ = ["check_labels_given"]
+__all__ = ["check_class_labels", "check_labels_given"]
 
 
 def _as_given(values: object) -> np.ndarray:
@@ -83,3 +85,11 @@ def check_labels_given(values: object, name: str, advice: str) -> None:
             f"{name} mixes strings and other labels (row {i}: {first[i]!r}, row {j}: {first[j]!r}); "
             "give every label the same type, e.g. all strings."
         )
+
+
+def check_class_labels(y: np.ndarray) -> None:
+    """Refuse a regression target's values, as sklearn's classifiers do, without sklearn's hint that
+    many classes of a sample or two each look like one (a split or a subsample may see those)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "The number of unique classes is greater than 50%")
+        check_classification_targets(y)

@@ -7,10 +7,9 @@ from numbers import Real
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
-from .._labels import check_labels_given
+from .._labels import check_class_labels, check_labels_given
 
 __all__ = ["long_tailed_class_sizes", "make_long_tailed"]
 
@@ -120,7 +119,7 @@ def make_long_tailed(
     y = column_or_1d(y, warn=False)
     if y.shape[0] == 0:
         raise ValueError("y is empty; make_long_tailed needs at least one sample.")
-    check_classification_targets(y)  # class labels, not a regression target's values
+    check_class_labels(y)
     labels, counts = np.unique(y, return_counts=True)
     if class_order is None:
         order = np.argsort(-counts, kind="stable")

@@ -38,6 +38,7 @@ ATOM_MAPPERS = ("rxnmapper",)
 _MAPPED = re.compile(r":\d+\]")
 _BATCH = 16  # rxnmapper's own default batch size
 _IN_PROCESS: dict[str, dict[str, str]] = {}  # mapper key -> {reaction: mapped}
+_ON_DISK: dict[tuple[str, str], set[str]] = {}  # (mapper key, SQLite file) -> reactions known there
 
 
 @cache
@@ -289,17 +290,19 @@ def map_reactions(
     query = {i: _MAPPED.sub("]", ">>".join(reaction_parts(out[i].strip())[::2])) for i in rows}
     in_process = {} if key is None else _IN_PROCESS.setdefault(key, {})
     wanted = set(query.values())
+    known = {q: in_process[q] for q in wanted if q in in_process}
     disk = _DiskCache(cache_folder if lasting else None)
-    on_disk = disk.get(key, list(wanted))
-    known = on_disk | {q: in_process[q] for q in wanted if q in in_process}
+    known |= disk.get(key, [q for q in wanted if q not in known])  # read only for what memory lacks
     todo = sorted(wanted - known.keys())
     mapped: dict[str, str | Exception] = {}
     for start in range(0, len(todo), _BATCH):
         mapped.update(_map_batch(map_batch, todo[start : start + _BATCH]))
     known |= {q: m for q, m in mapped.items() if isinstance(m, str)}
     in_process.update(known)  # the disk's answers too: this process need not read them again
-    # the disk gets what it lacks, maps made earlier in this process (before it was set) too
-    disk.put(key, {q: m for q, m in known.items() if q not in on_disk})
+    if disk.path is not None:  # the file gets what it lacks, maps made before it was set too
+        written = _ON_DISK.setdefault((key, str(disk.path)), set())
+        disk.put(key, {q: m for q, m in known.items() if q not in written})
+        written.update(known)
     failed: dict[int, tuple[object, str]] = {}
     for i, q in query.items():
         if q in known:

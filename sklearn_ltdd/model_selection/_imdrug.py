@@ -10,11 +10,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
 from .._compat import _num_samples
-from .._labels import check_labels_given
+from .._labels import check_class_labels, check_labels_given
 
 __all__ = ["ImDrugSplit", "imdrug_split"]
 
@@ -137,7 +136,7 @@ def imdrug_split(
     y = column_or_1d(y, warn=False)
     if len(y) == 0:
         raise ValueError("y is empty; a split needs at least one sample per part.")
-    check_classification_targets(y)  # class labels, not a regression target's values
+    check_class_labels(y)
     fractions = _check_fractions(fractions)
     rng = check_random_state(random_state)
     if kind == "random":

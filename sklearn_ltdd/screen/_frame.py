@@ -100,7 +100,7 @@ def screen(
         SMILES (or reaction SMILES, as the model was fitted on), one per row.
     errors : {"raise", "nan"}, default="raise"
         ``"raise"``: every row that is not valid input is named (by X's index labels where X is
-        a pandas object, else by position), with its reason, in one
+        a pandas object whose labels are unique, else by position), with its reason, in one
         :class:`~sklearn_ltdd.featurize.InvalidSmilesError` before anything is scored.
         ``"nan"``: such rows get NaN probabilities, no prediction, ``valid`` False and their
         reason in ``error``; no row is dropped or moved.
