@@ -1,5 +1,7 @@
-"""The check that tables read with pandas share: a line longer than the header shifts nothing."""
+"""The checks that tables read with pandas share: a line longer than the header shifts nothing,
+and a stray quote merges no lines."""
 
+import numpy as np
 import pandas as pd
 
 
@@ -11,3 +13,21 @@ def check_fields_match_header(frame: pd.DataFrame, source: object) -> None:
             f"{source} is malformed: its first data line (line 2) has more fields than the header "
             "(a trailing delimiter on every line does this too); fix it."
         )
+
+
+def check_no_merged_lines(frame: pd.DataFrame, source: object, first_row: int = 0) -> None:
+    """Refuse a text field holding a line break: a quote opened in a field (a ditto mark, ``5" vial``)
+    and closed lines later reads those lines into the field, and their rows are gone, silently. A
+    field quoted across lines on purpose cannot be told from that, and is refused too."""
+    for column in frame.columns:
+        values = frame[column]
+        if not pd.api.types.is_string_dtype(values.dtype):  # (Parquet's numbers, say)
+            continue
+        broken = np.flatnonzero(values.str.contains("[\r\n]", regex=True, na=False).to_numpy())
+        if broken.size:
+            row = first_row + int(broken[0])
+            raise ValueError(
+                f"{source}: the {column!r} field of data row {row} spans several lines, from a quote "
+                '(") opened in it: the lines up to the quote that closes it were read into that field, '
+                'not as rows. Remove the stray quote, or double it inside a quoted field ("5"" vial").'
+            )

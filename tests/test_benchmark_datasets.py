@@ -68,6 +68,11 @@ def test_malformed_rows_are_named(tmp_path):
         path = write(tmp_path / name, text)
         with pytest.raises(ValueError, match=rf"{name} is malformed: .*line 2\) has more fields"):
             load_hiv(path=path)
+    # a stray quote read the lines up to the next quote into one field: their rows were gone
+    path = write(tmp_path / "quote.tsv", 'id\tsmiles\tnote\tHIV_active\nM1\tCCO\t"ditto\t0\n'
+                 'M2\tCCN\tamine\t1\nM3\tCCC\t5" vial\t0\nM4\tCCCl\tchloro\t1\n')  # fmt: skip
+    with pytest.raises(ValueError, match=r"quote.tsv: the 'note' field of data row 0 spans several lines"):
+        load_hiv(path=path)
     path = write(tmp_path / "missing.csv", "smiles,HIV_active\nCCO,0\nCCN,\n,1\n")
     with pytest.raises(
         ValueError, match=r"2 rows have an empty smiles or HIV_active field, e.g. data rows \[1, 2\]"

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-from .._csv import check_fields_match_header
+from .._csv import check_fields_match_header, check_no_merged_lines
 from .._warnings import warn
 from ..featurize._graph_features import parse_row
 from ..featurize._smiles import parse_rows, parse_smiles
@@ -79,6 +79,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         raise ValueError(f"{path} cannot be read as a table ({type(error).__name__}: {error}); "
                          "is it complete, and the file it should be?") from error  # fmt: skip
     check_fields_match_header(frame, path)
+    check_no_merged_lines(frame, path)
     if frame.empty:
         raise ValueError(f"{path} holds no data rows (columns: {list(frame.columns)}).")
     # text labels with a stray space would be classes of their own, a blank label a class ' '

@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 
 from .._compat import check_n_jobs
-from .._csv import check_fields_match_header
+from .._csv import check_fields_match_header, check_no_merged_lines
 from .._progress import progress_bar
 from ..classifier._base import GraphClassifier
 from ._frame import SCREEN_ADVICE, check_columns, check_errors, check_model, score_columns, scores_of
@@ -115,6 +115,7 @@ def _chunks(source: Path, columns: list[str], chunk_rows: int, skip: int) -> Ite
         try:
             for frame in batches:
                 check_fields_match_header(frame, source)
+                check_no_merged_lines(frame, source, start)
                 frame.index = pd.RangeIndex(start, start + len(frame))
                 start += len(frame)
                 if start > skip:
