@@ -199,6 +199,13 @@ def test_labels_are_whole_numbers_other_numbers_or_words(tmp_path):
         ValueError, match=r"2 rows have no label but a missing-value marker, e\.g\. 'NA' \(data row 1\)"
     ):
         load_hiv(path=path)
+    # a word among numbers ("n.d.", a header repeated where two files were joined) is no class
+    write(path, "smiles,HIV_active\nCCO,0\nCCN,n.d.\nCCC,1\nsmiles,HIV_active\n")
+    with pytest.raises(ValueError, match=r"numbers but for 2 rows, e\.g\. 'n\.d\.' \(data row 1\), 'HIV_a"):
+        load_hiv(path=path)
+    write(path, "smiles,HIV_active\nCCO,active\nCCN,#N/A\nCCC,inactive\n")  # Excel's, among words too
+    with pytest.raises(ValueError, match=r"1 rows have a spreadsheet's error value as label, e\.g\. '#N/A'"):
+        load_hiv(path=path)
     write(path, "smiles,HIV_active\nCCO,none\nCCN,some\n")  # among words, "none" may be a class
     assert load_hiv(path=path).target.tolist() == ["none", "some"]
     # a stray space makes no class of its own, and a blank label is a missing one

@@ -133,18 +133,36 @@ def _report(
 
 
 #: what tables write for a missing value; among numeric labels, such a label is refused
-_MISSING = frozenset({"na", "n/a", "#n/a", "nan", "null", "none", "?", "-"})
+_MISSING = frozenset({"na", "n/a", "nan", "null", "none", "?", "-"})
+#: what a spreadsheet writes for a formula that failed: never a label
+_SPREADSHEET_ERRORS = frozenset({"#n/a", "#value!", "#ref!", "#div/0!", "#name?", "#num!", "#null!"})
 
 
 def _labels(values: pd.Series, path: Path) -> np.ndarray:
     """Integer labels when every label is a whole number (as in all three sets); other numbers as
     floats (0.7 is not the class 0, nor the class "0.7": a classifier refuses such a regression
-    target), and words as written; a missing-value marker among numbers is refused."""
-    marked = values.str.strip().str.lower().isin(_MISSING).to_numpy()
-    try:
-        numbers = values[~marked].astype(float).to_numpy()
-    except ValueError:
+    target), and words as written; a missing-value marker or a word among numbers, and a
+    spreadsheet's error value anywhere, are refused."""
+    lowered = values.str.strip().str.lower()
+    errors = np.flatnonzero(lowered.isin(_SPREADSHEET_ERRORS).to_numpy())
+    if errors.size:  # never a class, among words or numbers
+        raise ValueError(
+            f"{path}: {errors.size} rows have a spreadsheet's error value as label, e.g. "
+            + ", ".join(f"{values.iloc[r]!r} (data row {r})" for r in errors[:5])
+            + "; remove these rows or give them labels."
+        )
+    marked = lowered.isin(_MISSING).to_numpy()
+    numeric = pd.to_numeric(values, errors="coerce").notna().to_numpy()
+    if not numeric[~marked].all():
+        words = np.flatnonzero(~numeric & ~marked)
+        if numeric.any():  # "n.d." or a repeated header among 0/1 would be a class of its own
+            raise ValueError(
+                f"{path}: the labels are numbers but for {words.size} rows, e.g. "
+                + ", ".join(f"{values.iloc[r]!r} (data row {r})" for r in words[:5])
+                + "; remove these rows or give them numeric labels (or name every class with words)."
+            )
         return values.to_numpy(dtype=object)
+    numbers = values[~marked].astype(float).to_numpy()
     if marked.any():  # "NA" among 0/1 is a missing label, not a class of its own
         rows = np.flatnonzero(marked)
         raise ValueError(
