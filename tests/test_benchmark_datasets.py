@@ -68,6 +68,13 @@ def test_malformed_rows_are_named(tmp_path):
         path = write(tmp_path / name, text)
         with pytest.raises(ValueError, match=rf"{name} is malformed: .*line 2\) has more fields"):
             load_hiv(path=path)
+    # columns of one name twice, or two columns that could each be the SMILES: none taken silently
+    path = write(tmp_path / "twice.csv", "smiles,HIV_active,HIV_active\nCCO,0,1\nCCN,1,1\n")
+    with pytest.raises(ValueError, match=r"twice.csv's header names the column\(s\) \['HIV_active'\] more"):
+        load_hiv(path=path)
+    path = write(tmp_path / "both.csv", "SMILES,smiles,HIV_active\nCCO,C,0\nCCN,C,1\n")
+    with pytest.raises(ValueError, match=r"both.csv has 2 SMILES columns, \['smiles', 'SMILES'\]; keep one"):
+        load_hiv(path=path)
     # a stray quote read the lines up to the next quote into one field: their rows were gone
     path = write(tmp_path / "quote.tsv", 'id\tsmiles\tnote\tHIV_active\nM1\tCCO\t"ditto\t0\n'
                  'M2\tCCN\tamine\t1\nM3\tCCC\t5" vial\t0\nM4\tCCCl\tchloro\t1\n')  # fmt: skip

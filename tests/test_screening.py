@@ -386,6 +386,10 @@ def test_a_malformed_or_non_utf8_csv_is_refused_and_a_fixed_one_then_screens(mod
         source.write_text(text)
         with pytest.raises(ValueError, match=r"first data line \(line 2\) has more fields than the header"):
             screen_file(model, source, destination, keep=["id"], errors="nan")
+    # a column name written twice: pandas renamed the second ("smiles.1") and it was written so
+    source.write_text("smiles,id,smiles\nCCO,1,C\n")
+    with pytest.raises(ValueError, match=r"library.csv has the column\(s\) \['smiles'\] more than once"):
+        screen_file(model, source, tmp_path / "twice.csv", errors="nan")
     # a stray quote (5" vial) in a later chunk: the lines up to the next quote were one field
     source.write_text('smiles,note\nCC,gas\nCCO,"ditto\nCCC,x\nCCCC,5" vial\nCCCCC,y\n')
     with pytest.raises(ValueError, match=r"'note' field of data row 1 spans several lines"):

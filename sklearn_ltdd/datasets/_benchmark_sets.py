@@ -80,6 +80,12 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
                          "is it complete, and the file it should be?") from error  # fmt: skip
     check_fields_match_header(frame, path)
     check_no_merged_lines(frame, path)
+    # pandas renames a repeated column name ("y", "y.1"), and the loaders would take the first
+    header = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0]
+    names = header.str.strip().tolist()
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ValueError(f"{path}'s header names the column(s) {twice} more than once; rename them.")
     if frame.empty:
         raise ValueError(f"{path} holds no data rows (columns: {list(frame.columns)}).")
     # text labels with a stray space would be classes of their own, a blank label a class ' '
@@ -88,9 +94,11 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
 
 
 def _column(frame: pd.DataFrame, names: tuple[str, ...], what: str, path: Path) -> str:
-    for name in names:
-        if name in frame.columns:
-            return name
+    found = [name for name in names if name in frame.columns]
+    if len(found) > 1:  # e.g. "SMILES" and "smiles": which one is meant, the file does not say
+        raise ValueError(f"{path} has {len(found)} {what} columns, {found}; keep one (or rename the others).")
+    if found:
+        return found[0]
     raise ValueError(f"{path} has no {what} column (looked for {list(names)}; it has {list(frame.columns)}).")
 
 

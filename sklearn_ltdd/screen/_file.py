@@ -79,7 +79,13 @@ def _columns(source: Path) -> list[str]:
         unnamed = {c for c in saved if isinstance(c, str) and c.startswith("__") and c.endswith("__")}
         return [name for name in schema.names if name not in unnamed]
     try:
-        return list(pd.read_csv(source, nrows=0).columns)
+        columns = list(pd.read_csv(source, nrows=0).columns)
+        # pandas renames a repeated name ("smiles", "smiles.1"): the header as written says it
+        written = pd.read_csv(source, header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0].tolist()
+        repeated = sorted({c for c in written if c and written.count(c) > 1})
+        if repeated:
+            raise ValueError(f"{source} has the column(s) {repeated} more than once; rename them.")
+        return columns
     except pd.errors.EmptyDataError:
         raise ValueError(f"{source} is empty: a CSV source needs a header row naming its columns.") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as error:

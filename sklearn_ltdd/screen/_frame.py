@@ -158,6 +158,9 @@ def check_columns(
     would be overwritten by the scores; ``note`` follows the message naming missing columns."""
     if isinstance(keep, str):
         raise TypeError(f"keep must be a list of column names, e.g. keep=[{keep!r}], not a string.")
+    repeated = sorted({c for c in available if available.count(c) > 1}, key=str)
+    if repeated:  # which of them a name means, or where each goes, nothing says
+        raise ValueError(f"{where} has the column(s) {repeated} more than once; rename them.")
     keep = list(available) if keep is None else list(keep)
     twice = sorted({c for c in keep if keep.count(c) > 1}, key=str)
     if twice:
