@@ -95,13 +95,18 @@ def test_a_file_that_is_not_a_whole_table_is_named(tmp_path):
     cut.write_bytes(gzip.compress(HIV_CSV.encode())[:-12])
     (tmp_path / "binary.csv").write_bytes(bytes(range(128, 256)) * 4)  # no UTF-8
     write(tmp_path / "empty.csv", "")
-    for name, reason in [
-        ("cut.csv.gz", "EOFError"),
-        ("binary.csv", "UnicodeDecodeError"),
-        ("empty.csv", "EmptyData"),
-    ]:
+    for name, reason in [("cut.csv.gz", "EOFError"), ("empty.csv", "EmptyData")]:
         with pytest.raises(ValueError, match=rf"{name} cannot be read as a table \({reason}.*is it complete"):
             load_hiv(path=tmp_path / name)
+    with pytest.raises(ValueError, match=r"binary.csv is not UTF-8 text .*save it as UTF-8"):
+        load_hiv(path=tmp_path / "binary.csv")
+    # a workbook or Parquet file was read as CSV ("Expected 1 fields in line 4"); an upper-case
+    # .TSV as comma-separated
+    for name in ("library.xlsx", "library.parquet"):
+        with pytest.raises(ValueError, match=rf"{name} is an? (Excel|Parquet) .*save it as CSV"):
+            load_hiv(path=write(tmp_path / name, "PK\x03\x04"))
+    tsv = write(tmp_path / "LIBRARY.TSV", "smiles\tHIV_active\nCCO\t0\nCCN\t1\n")
+    assert load_hiv(path=tsv).target.tolist() == [0, 1]
     with pytest.raises(
         ValueError, match=r"header.csv holds no data rows \(columns: \['smiles', 'HIV_active'\]\)"
     ):

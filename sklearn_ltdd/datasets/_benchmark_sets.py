@@ -61,21 +61,38 @@ _REACTION = ("rxn_smiles", "reaction", "Reaction")
 _PROTEIN = ("Target", "target", "protein", "sequence")
 
 
+_COMPRESSED = (".gz", ".bz2", ".xz", ".zip", ".zst")  # what pandas decompresses by the name
+#: tables that are not text, by their file name's ending
+_NOT_TEXT = {".xlsx": "an Excel workbook", ".xls": "an Excel workbook", ".parquet": "a Parquet file",
+             ".pq": "a Parquet file", ".feather": "a Feather file"}  # fmt: skip
+
+
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a CSV, or a tab-separated .tab/.tsv file (optionally gzipped), as text; malformed
+    """Read a CSV, or a tab-separated .tab/.tsv file (optionally compressed), as text; malformed
     lines are named, and a file that is cut short, not text, or without data rows is refused.
 
     Cells are stripped of surrounding whitespace (``" active"`` is the label ``"active"``, and
     ``" CCO"`` repeats ``"CCO"``), and a cell that is empty or blank is missing (NaN)."""
     path = Path(path)
-    suffixes = [s for s in path.suffixes if s != ".gz"]
-    sep = "\t" if suffixes and suffixes[-1] in (".tab", ".tsv") else ","
+    suffixes = [s.lower() for s in path.suffixes if s.lower() not in _COMPRESSED]
+    kind = suffixes[-1] if suffixes else ""
+    if kind in _NOT_TEXT:
+        raise ValueError(
+            f"{path} is {_NOT_TEXT[kind]}; the loaders read CSV or tab-separated text (.csv, .tsv, "
+            ".tab, optionally compressed): save it as CSV (UTF-8)."
+        )
+    sep = "\t" if kind in (".tab", ".tsv") else ","
     try:
         frame = pd.read_csv(path, sep=sep, keep_default_na=False, na_values=[""], dtype=str)
     except pd.errors.ParserError as error:
         raise ValueError(f"{path} is malformed: {error}") from error
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"{path} is not UTF-8 text ({error.reason} at byte {error.start}); save it as UTF-8, "
+            "e.g. iconv -f latin1 -t utf-8."
+        ) from error
     # a file cut short, not text, or empty: say which file, and that it is the file
-    except (pd.errors.EmptyDataError, UnicodeDecodeError, EOFError, gzip.BadGzipFile, zlib.error) as error:
+    except (pd.errors.EmptyDataError, EOFError, gzip.BadGzipFile, zlib.error) as error:
         raise ValueError(f"{path} cannot be read as a table ({type(error).__name__}: {error}); "
                          "is it complete, and the file it should be?") from error  # fmt: skip
     check_fields_match_header(frame, path)
