@@ -100,7 +100,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     # pandas renames a repeated column name ("y", "y.1"), and the loaders would take the first
     header = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0]
     names = header.str.strip().tolist()
-    twice = sorted({name for name in names if names.count(name) > 1})
+    twice = sorted({name for name in names if name and names.count(name) > 1})  # ("": unnamed)
     if twice:
         raise ValueError(f"{path}'s header names the column(s) {twice} more than once; rename them.")
     if frame.empty:
