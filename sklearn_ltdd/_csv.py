@@ -1,5 +1,5 @@
 """The checks that tables read with pandas share: a line longer than the header shifts nothing,
-and a stray quote merges no lines."""
+a stray quote merges no lines, and a column name is not given twice."""
 
 import numpy as np
 import pandas as pd
@@ -31,3 +31,15 @@ def check_no_merged_lines(frame: pd.DataFrame, source: object, first_row: int = 
                 '(") opened in it: the lines up to the quote that closes it were read into that field, '
                 'not as rows. Remove the stray quote, or double it inside a quoted field ("5"" vial").'
             )
+
+
+def written_header(source: object, sep: str = ",") -> list[str]:
+    """The header's names as written: pandas renames a repeated one ("smiles", "smiles.1")."""
+    return (
+        pd.read_csv(source, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0].tolist()
+    )
+
+
+def repeated_names(names: list) -> list:
+    """The names given more than once, sorted."""
+    return sorted({name for name in names if names.count(name) > 1}, key=str)

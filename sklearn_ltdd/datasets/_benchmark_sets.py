@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-from .._csv import check_fields_match_header, check_no_merged_lines
+from .._csv import check_fields_match_header, check_no_merged_lines, repeated_names, written_header
 from .._warnings import warn
 from ..featurize._graph_features import parse_row
 from ..featurize._smiles import parse_rows, parse_smiles
@@ -98,9 +98,8 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     check_fields_match_header(frame, path)
     check_no_merged_lines(frame, path)
     # pandas renames a repeated column name ("y", "y.1"), and the loaders would take the first
-    header = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0]
-    names = header.str.strip().tolist()
-    twice = sorted({name for name in names if name and names.count(name) > 1})  # ("": unnamed)
+    # (a blank name is a column pandas names itself, "Unnamed: 0")
+    twice = repeated_names([name.strip() for name in written_header(path, sep) if name.strip()])
     if twice:
         raise ValueError(f"{path}'s header names the column(s) {twice} more than once; rename them.")
     if frame.empty:
@@ -177,7 +176,8 @@ def _labels(values: pd.Series, path: Path) -> np.ndarray:
             + "; remove these rows or give them labels."
         )
     marked = lowered.isin(_MISSING).to_numpy()
-    numeric = pd.to_numeric(values, errors="coerce").notna().to_numpy()
+    parsed = pd.to_numeric(values, errors="coerce")
+    numeric = parsed.notna().to_numpy()
     if not numeric[~marked].all():
         words = np.flatnonzero(~numeric & ~marked)
         if numeric.any():  # "n.d." or a repeated header among 0/1 would be a class of its own
@@ -187,7 +187,7 @@ def _labels(values: pd.Series, path: Path) -> np.ndarray:
                 + "; remove these rows or give them numeric labels (or name every class with words)."
             )
         return values.to_numpy(dtype=object)
-    numbers = values[~marked].astype(float).to_numpy()
+    numbers = parsed[~marked].to_numpy(dtype=float)
     if marked.any():  # "NA" among 0/1 is a missing label, not a class of its own
         rows = np.flatnonzero(marked)
         raise ValueError(

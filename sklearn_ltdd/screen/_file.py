@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 
 from .._compat import check_n_jobs
-from .._csv import check_fields_match_header, check_no_merged_lines
+from .._csv import check_fields_match_header, check_no_merged_lines, repeated_names, written_header
 from .._progress import progress_bar
 from ..classifier._base import GraphClassifier
 from ._frame import SCREEN_ADVICE, check_columns, check_errors, check_model, score_columns, scores_of
@@ -80,9 +80,7 @@ def _columns(source: Path) -> list[str]:
         return [name for name in schema.names if name not in unnamed]
     try:
         columns = list(pd.read_csv(source, nrows=0).columns)
-        # pandas renames a repeated name ("smiles", "smiles.1"): the header as written says it
-        written = pd.read_csv(source, header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0].tolist()
-        repeated = sorted({c for c in written if c and written.count(c) > 1})
+        repeated = repeated_names([name for name in written_header(source) if name])  # ("": unnamed)
         if repeated:
             raise ValueError(f"{source} has the column(s) {repeated} more than once; rename them.")
         return columns

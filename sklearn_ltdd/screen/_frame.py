@@ -8,6 +8,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from sklearn.utils.validation import check_is_fitted
 
+from .._csv import repeated_names
 from ..classifier._base import GraphClassifier
 from ..classifier._decision import adjusted_scores
 from ..classifier._wrapped import wrapped_classifier
@@ -158,7 +159,7 @@ def check_columns(
     would be overwritten by the scores; ``note`` follows the message naming missing columns."""
     if isinstance(keep, str):
         raise TypeError(f"keep must be a list of column names, e.g. keep=[{keep!r}], not a string.")
-    repeated = sorted({c for c in available if available.count(c) > 1}, key=str)
+    repeated = repeated_names(available)
     if repeated:  # which of them a name means, or where each goes, nothing says
         raise ValueError(f"{where} has the column(s) {repeated} more than once; rename them.")
     keep = list(available) if keep is None else list(keep)
