@@ -5,7 +5,6 @@ loss it trains with, its phases, and the callbacks that only it needs."""
 from __future__ import annotations
 
 import inspect
-import warnings
 from abc import ABCMeta, abstractmethod
 from collections.abc import Callable, Iterator
 from numbers import Integral, Real
@@ -23,7 +22,7 @@ from skorch.callbacks import ProgressBar
 from skorch.helper import predefined_split
 
 from .._compat import Interval, StrOptions, _fit_context, from_arrow
-from .._labels import check_labels_given
+from .._labels import check_class_labels, check_labels_given
 from .._progress import progress_bar
 from .._sample_weight import check_sample_weight
 from .._torch_state import float32_default
@@ -305,9 +304,9 @@ class GraphClassifier(
         y = column_or_1d(y, warn=False)
         if n is not None and y.shape[0] != n:
             raise ValueError(f"X has {n} samples but y has {y.shape[0]} labels.")
-        with warnings.catch_warnings():
-            if scored:
-                warnings.filterwarnings("ignore", "The number of unique classes is greater than 50%")
+        if scored:
+            check_class_labels(y)
+        else:
             check_classification_targets(y)
         return y
 
