@@ -18,6 +18,12 @@ is first used.
 """
 
 from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # what the lazy names below are, for type checkers and editors
+    from .classifier import BaselineClassifier, LTDDClassifier, SubclusterContrast, SubclusterSchedule  # noqa: F401
+    from .cluster import BalancedSubcluster  # noqa: F401
+    from .featurize import GraphStore, GraphStorePair, MorganFingerprint, SmilesGraphizer  # noqa: F401
 
 __version__ = "0.1.0.dev0"
 

@@ -1,3 +1,6 @@
+import ast
+import importlib
+import importlib.util
 import re
 import shutil
 import subprocess
@@ -82,3 +85,21 @@ def test_code_is_ruff_clean():
     ruff = shutil.which("ruff") or str(ROOT / ".venv/bin/ruff")
     result = subprocess.run([ruff, "check", str(ROOT)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("package", ["sklearn_ltdd", "sklearn_ltdd.featurize"])
+def test_every_lazy_name_is_imported_for_type_checkers(package):
+    # Editors and type checkers do not run the module's __getattr__: without the TYPE_CHECKING
+    # import, a lazy name such as LTDDClassifier is an untyped object to them.
+    module = importlib.import_module(package)
+    tree = ast.parse(Path(module.__file__).read_text())
+    block = next(
+        node for node in tree.body if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING"
+    )
+    typed = {}
+    for node in block.body:
+        source = importlib.util.resolve_name("." * node.level + (node.module or ""), package)
+        typed.update({alias.name: source for alias in node.names})
+    assert set(typed) == set(module._LAZY)
+    for name, source in typed.items():
+        assert getattr(importlib.import_module(source), name) is getattr(module, name)

@@ -5,9 +5,14 @@ that fingerprint-only work (and worker processes) stay light.
 """
 
 from importlib import import_module
+from typing import TYPE_CHECKING
 
 from ._fingerprint import MorganFingerprint
 from ._smiles import InvalidSmilesError, UnmappedReactionError, check_smiles, mols_from_smiles
+
+if TYPE_CHECKING:  # what the lazy names below are, for type checkers and editors
+    from ._graph_store import GraphRecipe, GraphStore, GraphStorePair, check_graphs_match  # noqa: F401
+    from ._graphizer import SmilesGraphizer  # noqa: F401
 
 _LAZY = {
     "SmilesGraphizer": "._graphizer",
