@@ -1,9 +1,10 @@
 """Inputs from other libraries' APIs, each met in one place: scikit-learn's semi-private helpers
-(so that its API churn is fixed here only) and pyarrow's arrays."""
+(so that its API churn is fixed here only) and pyarrow's and polars' arrays and frames."""
 
 from numbers import Integral
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils._param_validation import Interval as _Interval
@@ -49,8 +50,15 @@ def validate_params(estimator: BaseEstimator) -> None:
 
 
 def from_arrow(values: object) -> object:
-    """A pyarrow array as a list and a pyarrow table as a DataFrame (an array's ``to_numpy``
-    refuses to copy strings; a table's rows would be dicts); anything else as it is."""
-    if not type(values).__module__.startswith("pyarrow"):
+    """Arrow-backed inputs (pyarrow's and polars') as pandas and numpy read them: an array or a
+    Series as a list, a table or a DataFrame as a pandas DataFrame (pyarrow's ``to_numpy`` refuses
+    to copy strings, polars' takes no ``dtype``, a table's rows would be dicts); anything else as
+    it is. Polars' missing values become None."""
+    module = type(values).__module__
+    if module.startswith("polars"):
+        return (
+            pd.DataFrame(values.to_dict(as_series=False)) if hasattr(values, "columns") else values.to_list()
+        )
+    if not module.startswith("pyarrow"):
         return values
     return values.to_pandas() if hasattr(values, "column_names") else values.to_pylist()

@@ -1,5 +1,6 @@
 import numpy as np
 import pandas as pd
+import polars as pl
 import pyarrow as pa
 import pytest
 from rdkit import Chem
@@ -25,6 +26,8 @@ from sklearn_ltdd.featurize import (
         pa.array(["CCO", "CCN"]),
         pa.chunked_array([["CCO"], ["CCN"]]),
         pa.table({"smiles": ["CCO", "CCN"]}),
+        pl.Series(["CCO", "CCN"]),
+        pl.DataFrame({"smiles": ["CCO", "CCN"]}),
     ],
 )
 def test_check_smiles_accepts_common_containers(X):

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from .._compat import from_arrow
 from .._labels import check_labels_given
 from ._balanced import _check_labels, per_class_balanced_scores
 
@@ -20,6 +21,7 @@ GROUPS = ("head", "middle", "tail")
 def _as_class_counts(train_counts: Mapping | ArrayLike) -> dict:
     """Accept either ``{label: count}`` (a mapping, or a pandas ``value_counts()``) or the training
     labels themselves."""
+    train_counts = from_arrow(train_counts)
     if isinstance(train_counts, Mapping):
         check_labels_given(list(train_counts), "the counts", "count labelled samples only.")
         counts = dict(train_counts)
