@@ -642,6 +642,17 @@ def test_embeddings_have_feature_names():
     assert pipe.get_feature_names_out().tolist() == names.tolist()
 
 
+def test_a_model_fitted_on_a_named_column_refuses_another():
+    table = pd.DataFrame({"product": X_SMALL, "reactant": X_SMALL[::-1]})
+    clf = LTDDClassifier(**FAST).fit(table[["product"]], Y_SMALL)
+    assert clf.feature_names_in_.tolist() == ["product"]
+    for method in (clf.predict, clf.predict_proba, clf.transform):
+        with pytest.raises(ValueError, match="X's column is 'reactant', but this LTDDClassifier was fitted"):
+            method(table[["reactant"]])
+    np.testing.assert_array_equal(clf.predict_proba(table[["product"]]), clf.predict_proba(list(X_SMALL)))
+    assert not hasattr(LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL), "feature_names_in_")
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 def test_cuda_request_without_gpu_is_a_clear_error():
     with pytest.raises(ValueError, match="device='cuda' was requested but CUDA is not available"):

@@ -4,6 +4,8 @@ import polars as pl
 import pyarrow as pa
 import pytest
 from rdkit import Chem
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
 
 from sklearn_ltdd.featurize import (
     InvalidSmilesError,
@@ -88,6 +90,35 @@ def test_morgan_fingerprint():
         fp.transform(["CCO", "C1CC"])
     with pytest.raises(ValueError, match="n_bits"):
         MorganFingerprint(n_bits=0).fit(["CCO"])
+
+
+@pytest.mark.parametrize("transformer", [MorganFingerprint(n_bits=16), SmilesGraphizer()])
+def test_a_transformer_fitted_on_a_named_column_refuses_another(transformer):
+    """Fitted on the products' column, given the reactants': sklearn refuses other feature names."""
+    table = pd.DataFrame({"product": ["CCO", "CCN"], "reactant": ["CC=O", "CC#N"]})
+    transformer.fit(table[["product"]])
+    assert transformer.feature_names_in_.tolist() == ["product"]
+    for same in (table[["product"]], pl.DataFrame({"product": ["CCO"]}), ["CCO"], table["reactant"]):
+        transformer.transform(same)  # the fit's column, or no name: one column has no wrong order
+    for other in (table[["reactant"]], pa.table({"reactant": ["CCO"]})):
+        with pytest.raises(ValueError, match=r"column is 'reactant', but this .* on the column 'product'"):
+            transformer.transform(other)
+    names = transformer.get_feature_names_out()
+    assert transformer.get_feature_names_out(["product"]).tolist() == names.tolist()
+    for names in (["reactant"], ["product", "reactant"]):
+        with pytest.raises(ValueError, match=r"input_features must be \['product'\]"):
+            transformer.get_feature_names_out(names)
+    transformer.fit(["CCO"])  # a refit on a list forgets the name
+    assert not hasattr(transformer, "feature_names_in_")
+    transformer.transform(table[["reactant"]])
+    with pytest.raises(ValueError, match="input_features must be one name"):
+        transformer.get_feature_names_out(["a", "b"])
+
+
+def test_a_fingerprint_pipeline_knows_its_input_column():
+    pipe = make_pipeline(MorganFingerprint(n_bits=16), LogisticRegression())
+    pipe.fit(pd.DataFrame({"smiles": ["CCO", "CCN", "CCC", "CCCl"]}), [0, 1, 0, 1])
+    assert pipe.feature_names_in_.tolist() == ["smiles"]
 
 
 def test_an_iterator_is_refused_with_a_clear_error():

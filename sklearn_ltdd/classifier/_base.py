@@ -40,6 +40,7 @@ from ..featurize._atom_mapping import ATOM_MAPPERS
 from ..featurize._cgr import GRAPH_REACTION_MODES
 from ..featurize._graph_features import FEATURE_SCHEMA
 from ..featurize._graphizer import find_invalid, invalid_input_error
+from ..featurize._smiles import check_column_name
 from ..nn import ENCODERS, LOSSES, LTDDModule
 from ._data import GraphDataset, TrainingSampler, collate_graphs, oversample, stratified_holdout
 from ._decision import adjusted_scores, best_tau, log_prior
@@ -395,6 +396,7 @@ class GraphClassifier(
         self.device_ = resolve_device(self.device)  # before featurising, which can take minutes
         self.graphizer_ = self._featurizer_of_params()
         graphs = self._graphs(X, fitting=True)
+        check_column_name(self, X, reset=True)
         y = self._check_labels(y, len(graphs))
         graphs, y, weights = self._weighted_samples(graphs, y, sample_weight)
         self._encoder = LabelEncoder().fit(y)
@@ -682,6 +684,7 @@ class GraphClassifier(
                 )
         else:
             rows = check_smiles(X)
+            check_column_name(self, X, reset=False)
         out = np.full((len(rows), width), np.nan, dtype=np.float32)
         bad: dict[int, tuple[object, str]] = {}
         show = (bool(self.verbose) if progress is None else progress) and len(rows) > CHUNK_ROWS

@@ -106,6 +106,9 @@ _SHARED_ATTRIBUTES_DOC = """\
         decision rule subtracts τ times.
     n_features_in_ : int
         Always 1: one column of SMILES (or of graphs).
+    feature_names_in_ : ndarray of str of shape (1,)
+        The name of X's column, where ``fit`` was given a one-column table of SMILES;
+        ``predict`` and ``transform`` refuse a table whose column has another name.
     net_ : skorch.NeuralNet
         The trained skorch net (module, criterion, history). What only training needs is
         dropped after ``fit``: the validation set, the optimiser's state and per-sample

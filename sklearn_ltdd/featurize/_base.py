@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from .._compat import _fit_context
-from ._smiles import check_smiles
+from ._smiles import check_column_name, check_smiles
 
 __all__ = ["SmilesTransformer"]
 
@@ -16,10 +17,29 @@ class SmilesTransformer(TransformerMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: ArrayLike, y: ArrayLike | None = None) -> SmilesTransformer:
-        """Check the parameters and the shape of X; nothing is learned."""
+        """Check the parameters and the shape of X; nothing is learned but the name of X's
+        column, where X is a one-column table (``feature_names_in_``)."""
         check_smiles(X)
+        check_column_name(self, X, reset=True)
         self.n_features_in_ = 1
         return self
+
+    def _smiles(self, X: ArrayLike) -> np.ndarray:
+        """X checked as :func:`check_smiles` does, and its column against the fit's."""
+        values = check_smiles(X)
+        check_column_name(self, X, reset=False)
+        return values
+
+    def _check_input_features(self, input_features: ArrayLike | None) -> None:
+        """Refuse ``input_features`` that cannot name X's one column (or that name another than the
+        fit's), as sklearn's transformers refuse names that do not match their input."""
+        if input_features is None:
+            return
+        names = np.asarray(input_features, dtype=object).ravel().tolist()
+        fitted = getattr(self, "feature_names_in_", None)
+        if len(names) != 1 or (fitted is not None and names != fitted.tolist()):
+            expected = "one name" if fitted is None else f"{fitted.tolist()}"
+            raise ValueError(f"input_features must be {expected}: X is one column of SMILES; got {names}.")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

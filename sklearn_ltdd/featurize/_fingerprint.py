@@ -14,7 +14,7 @@ from rdkit.Chem import rdFingerprintGenerator
 from .._compat import Interval, StrOptions
 from ._base import SmilesTransformer
 from ._graph_features import parse_row
-from ._smiles import InvalidSmilesError, check_smiles, parse_rows
+from ._smiles import InvalidSmilesError, parse_rows
 
 __all__ = ["MorganFingerprint"]
 
@@ -40,6 +40,9 @@ class MorganFingerprint(SmilesTransformer):
     ----------
     n_features_in_ : int
         Always 1: one SMILES column.
+    feature_names_in_ : ndarray of str of shape (1,)
+        The name of X's column, where ``fit`` was given a one-column table of SMILES;
+        ``transform`` then refuses a table whose column has another name.
 
     Examples
     --------
@@ -77,7 +80,7 @@ class MorganFingerprint(SmilesTransformer):
         fingerprints : ndarray of uint8 (int16 for differences), shape (n_samples, n_bits)
         """
         self._validate_params()  # transform needs no fit, so fit's check cannot be relied on
-        out, bad = self._fingerprints(check_smiles(X))
+        out, bad = self._fingerprints(self._smiles(X))
         if bad:
             raise InvalidSmilesError(bad)
         return out
@@ -110,6 +113,7 @@ class MorganFingerprint(SmilesTransformer):
 
     def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
         """Names ``morgan0`` ... ``morgan{n_bits-1}``."""
+        self._check_input_features(input_features)
         return np.array([f"morgan{i}" for i in range(self.n_bits)], dtype=object)
 
 

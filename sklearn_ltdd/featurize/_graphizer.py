@@ -26,7 +26,7 @@ from ._cgr import (
 from ._fingerprint import MorganFingerprint
 from ._graph_features import ATOM_FEATURE_NAMES, FEATURE_SCHEMA, NODE_ORDER, featurize_chunk, parse_row
 from ._graph_store import GraphRecipe, GraphStore, GraphStorePair
-from ._smiles import InvalidSmilesError, UnmappedReactionError, check_smiles, parse_rows
+from ._smiles import InvalidSmilesError, UnmappedReactionError, parse_rows
 
 __all__ = ["SmilesGraphizer", "find_invalid", "invalid_input_error"]
 
@@ -234,6 +234,9 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
     ----------
     n_features_in_ : int
         Always 1: one column of SMILES.
+    feature_names_in_ : ndarray of str of shape (1,)
+        The name of X's column, where ``fit`` was given a one-column table of SMILES;
+        ``transform`` then refuses a table whose column has another name.
     valid_mask_ : ndarray of bool
         For the most recent ``transform``: True where the row became a graph.
     invalid_rows_ : dict
@@ -303,7 +306,7 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
                 f"reaction_mode={self.reaction_mode!r} does not build; use reaction_mode='cgr' or "
                 "atom_mapper=None."
             )
-        values = check_smiles(X)
+        values = self._smiles(X)
         unique, codes = _deduplicate(values)
         memory = check_memory(self.memory)
         failed, given = {}, unique
@@ -379,6 +382,7 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
 
     def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
         """Names of the node features, in column order (74; 148 in the CGR modes)."""
+        self._check_input_features(input_features)
         if self.reaction_mode in CGR_MODES:
             return np.array(cgr_feature_names(self.reaction_mode), dtype=object)
         return np.array(ATOM_FEATURE_NAMES, dtype=object)

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, MappingView, Sequence, Set
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike
 from rdkit import Chem, rdBase
 
@@ -14,6 +15,7 @@ from .._compat import from_arrow
 __all__ = [
     "InvalidSmilesError",
     "UnmappedReactionError",
+    "check_column_name",
     "check_smiles",
     "has_inner_space",
     "mols_from_smiles",
@@ -154,6 +156,31 @@ def check_smiles(X: ArrayLike, *, allow_empty: bool = False) -> np.ndarray:
     if array.shape[0] == 0 and not allow_empty:
         raise ValueError("X is empty: at least one SMILES string is required.")
     return array
+
+
+def check_column_name(estimator: object, X: object, *, reset: bool) -> None:
+    """Record (``reset``, in fit) or check the name of X's column where X is a one-column table of
+    SMILES: sklearn's ``feature_names_in_``. A model fitted on one column and given another
+    (reactants for products) is refused, as sklearn refuses other feature names. Where either has
+    no name (a list, a Series) nothing is said: one column of SMILES cannot come in the wrong
+    order, so sklearn's warnings for a table given to a model fitted without names, and the
+    reverse, would only be noise. Call it after :func:`check_smiles` has checked X's shape."""
+    X = from_arrow(X)
+    names = None
+    if isinstance(X, pd.DataFrame) and all(isinstance(name, str) for name in X.columns):
+        names = np.asarray(X.columns, dtype=object)
+    if reset:
+        if names is None:
+            estimator.__dict__.pop("feature_names_in_", None)
+        else:
+            estimator.feature_names_in_ = names
+        return
+    fitted = getattr(estimator, "feature_names_in_", None)
+    if fitted is not None and names is not None and names.tolist() != fitted.tolist():
+        raise ValueError(
+            f"X's column is {names[0]!r}, but this {type(estimator).__name__} was fitted on the column "
+            f"{fitted[0]!r}; give it that column (or rename yours, if it holds the same kind of SMILES)."
+        )
 
 
 _INNER_SPACE = re.compile(r"\S\s+\S")
