@@ -2,6 +2,7 @@ import os
 import pickle
 import subprocess
 import sys
+import warnings
 from types import SimpleNamespace
 
 import numpy as np
@@ -267,24 +268,75 @@ def test_a_training_that_diverges_after_an_epoch_was_kept_stops_there_and_keeps_
     assert np.isfinite(clf.predict_proba(X_TEST[:10])).all()
 
 
-def test_an_epoch_of_nan_outputs_is_never_kept_and_only_such_epochs_are_an_error():
+def test_an_epoch_of_nan_outputs_is_never_kept_and_ends_training_as_a_divergence():
+    calls = []
+
     def epoch(scores, logits):
-        net = SimpleNamespace(history=History(), lr=0.5)
+        net = SimpleNamespace(history=History(), lr=0.5, diverged=calls.append)
         net.history.new_epoch()
+        net.history.record("epoch", 1)
         batch = (None, {"y": torch.tensor([0, 1]), "weight": torch.ones(2)})
         scores.on_batch_end(net, batch=batch, training=False, y_pred=(logits,))
         scores.on_epoch_end(net)
-        return net, net.history[-1]
+        return net.history[-1]
 
     nan, right = torch.tensor([[np.nan, 0.0], [0.0, 1.0]]), torch.tensor([[1.0, 0.0], [0.0, 1.0]])
     scores = ValidationScores(Phases([Phase("ce")])).initialize()
-    net, row = epoch(scores, nan)  # argmax takes NaN for the largest: here the right classes, BA 1
+    row = epoch(scores, right)
+    assert row["valid_ba"] == 1.0 and row["valid_ba_best"] and not calls
+    row = epoch(scores, nan)  # argmax takes NaN for the largest: here the right classes, BA 1
     assert np.isnan(row["valid_ba"]) and not row["valid_ba_best"]
-    with pytest.raises(ValueError, match=r"validation outputs were NaN or infinite in 1 epoch.*\(lr=0.5\)"):
-        scores.on_train_end(net)
-    net, row = epoch(scores, right)
-    assert row["valid_ba"] == 1.0 and row["valid_ba_best"]
-    scores.on_train_end(net)  # an epoch to keep: no error
+    assert calls == ["training diverged: the network's validation outputs in epoch 1 are NaN or infinite"]
+
+
+class _InfiniteAtValidation(Callback):
+    """The network's weights turn infinite after the training pass of the given epoch: its
+    training loss is finite, its validation outputs are not (a learning rate of 1e6 did this,
+    and the fit went on to keep a model of one class, saying nothing)."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_batch_begin(self, net, training=False, **kwargs):
+        if not training and len(net.history) == self.epoch:
+            with torch.no_grad():
+                for parameter in net.module_.parameters():
+                    parameter.fill_(float("inf"))
+
+
+class _InfiniteBaseline(BaselineClassifier):
+    def __init__(self, *, at_epoch=1, **params):
+        super().__init__(**params)
+        self.at_epoch = at_epoch
+
+    def _build_net(self, *args):
+        net = super()._build_net(*args)
+        net.callbacks.append(("infinite", _InfiniteAtValidation(self.at_epoch)))
+        return net
+
+
+def test_validation_outputs_that_overflow_stop_training():
+    with pytest.raises(ValueError, match=r"validation outputs in epoch 1 are NaN or infinite; lower lr"):
+        _InfiniteBaseline(**RUN).fit(X_SMALL, Y_SMALL)
+    with pytest.warns(RuntimeWarning, match=r"outputs in epoch 3 are NaN or infinite; training stops here"):
+        clf = _InfiniteBaseline(**{**RUN, "max_epochs": 6}, at_epoch=3).fit(X_SMALL, Y_SMALL)
+    assert len(clf.history_) == 3 and clf.history_[-1, "stop"] == "diverged"
+    assert np.isfinite(clf.predict_proba(X_TEST[:10])).all()
+
+
+def test_a_model_of_one_class_is_named_with_the_learning_rate():
+    """A learning rate far too large gave outputs huge but finite, and a model that predicted one
+    class for every molecule, without a word."""
+    with pytest.warns(
+        RuntimeWarning, match=r"predicts '\w+' for all 9 validation samples, of 3 classes.*diverged.*lr=100"
+    ):
+        clf = LTDDClassifier(**{**FAST, "lr": 100}).fit(X_SMALL, Y_SMALL)
+    assert np.unique(clf.predict(X_TEST)).size == 1
+    # a model that learned little also predicts one class, unsure of it: no divergence to name
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        short = BaselineClassifier(**{**RUN, "lr": 1e-7, "max_epochs": 1}).fit(X_SMALL, Y_SMALL)
+    assert np.unique(short.predict(X_SMALL)).size == 1
 
 
 def test_the_validation_loss_is_the_weighted_mean_of_its_samples():
@@ -438,6 +490,10 @@ def test_bad_input():
         LTDDClassifier(**FAST, contrast=SubclusterContrast(edge_drop=(0.1,))).fit(X_SMALL, Y_SMALL)
     with pytest.raises(ValueError, match=r"edge_drop must be two probabilities .*\(0\.1, None\)"):
         LTDDClassifier(**FAST, contrast=SubclusterContrast(edge_drop=(0.1, None))).fit(X_SMALL, Y_SMALL)
+    # beyond float32, where the losses compute: was torch's "cannot be converted ... without overflow"
+    for name, value in (("tau1", 1e39), ("tau2", 1e39), ("tau", 1e-39), ("beta", 1e300)):
+        with pytest.raises(ValueError, match=rf"'{name}' parameter of SubclusterContrast must be a float"):
+            LTDDClassifier(**FAST, contrast=SubclusterContrast(**{name: value})).fit(X_SMALL, Y_SMALL)
     with pytest.raises(TypeError, match="not an iterator"):
         LTDDClassifier(**FAST).fit((s for s in X_SMALL), Y_SMALL)
 

@@ -293,6 +293,12 @@ def test_the_verbose_report_names_the_epoch_kept(capsys):
 def test_an_empty_hold_out_with_early_stopping_is_refused():
     with pytest.raises(ValueError, match="validation hold-out is empty"):
         LTDDClassifier(max_epochs=2, **WARMUP_1, **FAST).fit(X[:3], ["a", "b", "c"])
+    # without early stopping it fits, saying that nothing chose the epochs kept or τ
+    with pytest.warns(UserWarning, match=r"hold-out is empty .* nothing chooses the epochs kept or τ"):
+        clf = LTDDClassifier(max_epochs=2, early_stopping=None, **WARMUP_1, **FAST).fit(
+            X[:3], ["a", "b", "c"]
+        )
+    assert clf.logit_adjustment_ == 1.0
 
 
 def _failing_training(clf):

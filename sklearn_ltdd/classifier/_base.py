@@ -76,6 +76,11 @@ def _mean_1(weights: np.ndarray) -> np.ndarray:
     return weights / weights.mean()
 
 
+#: a mean validation cross-entropy (nats) that only a collapsed network reaches: the right class at
+#: e^-10 of probability on average (a model that learned little sits near log(n_classes))
+COLLAPSED_LOSS = 10.0
+
+
 class GraphClassifier(
     ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta
 ):
@@ -425,6 +430,7 @@ class GraphClassifier(
             self._check_the_head_trained()
             # (a DataLoader draws its seed from torch's global generator, so inside the fork)
             self.logit_adjustment_ = self._choose_tau(valid)
+            self._warn_if_one_class(valid)
         self._keep_only_what_predicts()
         self.history_ = self.net_.history
         self.n_node_features_ = graphs.num_node_features
@@ -497,12 +503,16 @@ class GraphClassifier(
                     f"training), so early_stopping={self.early_stopping} has nothing to watch; set "
                     "early_stopping=None or pass validation_data."
                 )
-            valid = (
-                GraphDataset(graphs[valid_idx], codes[valid_idx], weights[valid_idx])
-                if len(valid_idx)
-                else None
-            )
-            self._warn_of_classes_missing_from_validation(codes[valid_idx])
+            valid = None
+            if len(valid_idx):
+                valid = GraphDataset(graphs[valid_idx], codes[valid_idx], weights[valid_idx])
+                self._warn_of_classes_missing_from_validation(codes[valid_idx])
+            else:
+                warn(
+                    "the validation hold-out is empty (every class has a single sample, which stays in "
+                    "training): nothing chooses the epochs kept or τ, as with validation_fraction=0 "
+                    "(the last epoch is kept); pass validation_data to choose them."
+                )
         else:
             train_idx, valid = np.arange(len(codes)), None
         return train_idx, valid
@@ -522,6 +532,28 @@ class GraphClassifier(
         return best_tau(
             valid.y.cpu().numpy(), proba, self.class_log_prior_, valid.sample_weight.cpu().numpy()
         )[0]
+
+    def _warn_if_one_class(self, valid: GraphDataset | None) -> None:
+        """Warn where a learning rate far too large has left outputs huge but finite, which no
+        check of overflow sees: the model kept gives all the validation samples, of several
+        classes, one class, and with a confidence no trained model has (a mean validation
+        cross-entropy above ``COLLAPSED_LOSS``). A model merely trained too little is spared: its
+        outputs are near uniform, its cross-entropy near log(n_classes)."""
+        y = None if valid is None else valid.y.cpu().numpy()
+        if y is None or np.unique(y).size < 2:
+            return
+        proba = self.net_.predict_proba(valid)
+        predicted = np.unique(adjusted_scores(proba, self.class_log_prior_, self.logit_adjustment_).argmax(1))
+        right = np.maximum(proba[np.arange(len(y)), y], np.finfo(np.float32).tiny)
+        weights = valid.sample_weight.cpu().numpy()
+        loss = np.average(-np.log(right), weights=weights if weights.sum() > 0 else None)
+        if predicted.size == 1 and loss > COLLAPSED_LOSS:
+            warn(
+                f"the model predicts {self.classes_[predicted].tolist()[0]!r} for all {len(y)} validation "
+                f"samples, of {np.unique(y).size} classes, with a mean cross-entropy of {loss:.3g}: "
+                f"training has diverged (see train_loss in history_); lower lr (lr={self.lr:g}).",
+                RuntimeWarning,
+            )
 
     def _keep_only_what_predicts(self) -> None:
         """Drop what only training needs, so that a saved model holds no training or validation
@@ -879,7 +911,7 @@ class GraphClassifier(
         in the epochs kept and τ: those of ``validation_data`` (``given``), or of the internal
         hold-out, which keeps a class of one in training."""
         absent = np.setdiff1d(np.arange(len(self.classes_)), valid_codes)
-        if not len(valid_codes) or not len(absent):
+        if not len(absent):
             return
         names = self.classes_[absent].tolist()
         listed = f"{names[:5]}{f' and {len(names) - 5} more' if len(names) > 5 else ''}"

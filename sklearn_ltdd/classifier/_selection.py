@@ -45,17 +45,10 @@ class ValidationScores(Callback):
     def initialize(self) -> ValidationScores:
         self.best_, self.outputs_, self.targets_, self.weights_ = [-np.inf, -np.inf], [], [], []
         self.search_ = None  # the prior and τ grid on the net's device, copied there once per fit
-        self.diverged_ = 0  # epochs whose validation outputs were not finite
         return self
 
     def on_train_end(self, net, **kwargs) -> None:
         self.search_ = None  # device tensors: a saved model keeps none outside skorch's mapping
-        if self.diverged_ and self.best_[0] == -np.inf:
-            raise ValueError(
-                f"training diverged: the network's validation outputs were NaN or infinite in "
-                f"{self.diverged_} epoch(s) and no epoch of the final phase gave finite ones; lower lr "
-                f"(lr={net.lr:g})."
-            )
 
     def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs) -> None:
         if not training:
@@ -64,9 +57,9 @@ class ValidationScores(Callback):
             self.weights_.append(batch[1]["weight"])
 
     def on_epoch_end(self, net, **kwargs) -> None:
-        scores = [float("nan")] * 3
+        scores, finite = [float("nan")] * 3, True
         if self.phases.current.trains_head and self.outputs_:
-            scores = self._scores(*map(torch.cat, (self.outputs_, self.targets_, self.weights_)))
+            scores, finite = self._scores(*map(torch.cat, (self.outputs_, self.targets_, self.weights_)))
         self.outputs_, self.targets_, self.weights_ = [], [], []
         for name, value in zip(("valid_ba", "valid_bf1", "valid_tau"), scores, strict=True):
             net.history.record(name, value)
@@ -75,9 +68,17 @@ class ValidationScores(Callback):
             if best:
                 self.best_[i] = scores[i]
             net.history.record(f"{name}_best", bool(best))
+        if not finite:  # outputs that overflowed: the weights are far off, whatever the later epochs
+            net.diverged(
+                f"training diverged: the network's validation outputs in epoch {net.history[-1, 'epoch']} "
+                "are NaN or infinite"
+            )
 
     @torch.no_grad()
-    def _scores(self, logits: torch.Tensor, y: torch.Tensor, weight: torch.Tensor) -> list[float]:
+    def _scores(
+        self, logits: torch.Tensor, y: torch.Tensor, weight: torch.Tensor
+    ) -> tuple[list[float], bool]:
+        """BA, BF1 and τ (NaN where the outputs are not finite), and whether they are finite."""
         proba = softmax(logits)  # what predict_proba gives
         if self.log_prior is None:
             ba, bf1 = balanced_scores(y, proba.argmax(dim=1)[None], proba.shape[1], weight)
@@ -90,10 +91,7 @@ class ValidationScores(Callback):
         # NaN outputs (a diverged network) would argmax to some class and be scored as its prediction
         finite = torch.isfinite(logits).all().double()
         *scores, finite = torch.stack([*scores, finite]).tolist()  # the one read of the epoch
-        if finite:
-            return scores
-        self.diverged_ += 1
-        return [float("nan")] * 3
+        return (scores, True) if finite else ([float("nan")] * 3, False)
 
 
 class EarlyStoppingAfter(EarlyStopping):
