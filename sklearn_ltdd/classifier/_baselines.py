@@ -47,6 +47,9 @@ class BaselineClassifier(GraphClassifier):
     resample : bool, default=False
         Class-balance the training set as LTDD's reference code does: every sample is kept and
         each class is topped up with draws with replacement to the largest class's count.
+        The losses then see classes of equal size, so those that correct for class sizes from
+        the training counts have nothing to correct: ``"cs"`` and ``"cdt"`` train as ``"ce"``
+        does (the same model), and a grid over ``loss`` × ``resample`` repeats that row.
     {shared parameters}
 
     Attributes

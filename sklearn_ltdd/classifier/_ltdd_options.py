@@ -6,12 +6,16 @@ from __future__ import annotations
 
 from numbers import Integral, Real
 
+import numpy as np
 from sklearn.base import BaseEstimator
 
 from .._compat import Interval, StrOptions, validate_params
 from ..nn._weights import WEIGHT_FORMULAS, WEIGHTINGS
 
 __all__ = ["SubclusterContrast", "SubclusterSchedule"]
+
+
+_TINY, _HUGE = float(np.finfo(np.float32).tiny), float(np.finfo(np.float32).max)
 
 
 class SubclusterContrast(BaseEstimator):
@@ -40,12 +44,13 @@ class SubclusterContrast(BaseEstimator):
     0.5
     """
 
+    # the losses compute in float32: a temperature or weight beyond its range is no number there
     _parameter_constraints: dict = {
-        "tau": [Interval(Real, 0, None, closed="neither")],
-        "tau1": [Interval(Real, 0, None, closed="neither")],
-        "tau2": [Interval(Real, 0, None, closed="neither"), StrOptions({"adaptive"})],
-        "beta": [Interval(Real, 0, None, closed="left")],
-        "term_a_scale": [Interval(Real, 0, None, closed="left")],
+        "tau": [Interval(Real, _TINY, _HUGE, closed="both")],
+        "tau1": [Interval(Real, _TINY, _HUGE, closed="both")],
+        "tau2": [Interval(Real, _TINY, _HUGE, closed="both"), StrOptions({"adaptive"})],
+        "beta": [Interval(Real, 0, _HUGE, closed="both")],
+        "term_a_scale": [Interval(Real, 0, _HUGE, closed="both")],
         "edge_drop": [tuple, list],
     }
 
