@@ -76,8 +76,8 @@ def _mean_1(weights: np.ndarray) -> np.ndarray:
     return weights / weights.mean()
 
 
-#: a mean validation cross-entropy (nats) that only a collapsed network reaches: the right class at
-#: e^-10 of probability on average (a model that learned little sits near log(n_classes))
+#: how far above log(n_classes) (nats) only a collapsed network's mean validation cross-entropy
+#: goes: the right class at e^-10 of a uniform guess's probability, on average
 COLLAPSED_LOSS = 10.0
 
 
@@ -535,19 +535,22 @@ class GraphClassifier(
 
     def _warn_if_one_class(self, valid: GraphDataset | None) -> None:
         """Warn where a learning rate far too large has left outputs huge but finite, which no
-        check of overflow sees: the model kept gives all the validation samples, of several
-        classes, one class, and with a confidence no trained model has (a mean validation
-        cross-entropy above ``COLLAPSED_LOSS``). A model merely trained too little is spared: its
-        outputs are near uniform, its cross-entropy near log(n_classes)."""
-        y = None if valid is None else valid.y.cpu().numpy()
-        if y is None or np.unique(y).size < 2:
+        check of overflow sees: the model kept gives all the validation samples (of positive
+        weight), of several classes, one class, and with a confidence no trained model has (a mean
+        validation cross-entropy ``COLLAPSED_LOSS`` nats above log(n_classes)). A model merely
+        trained too little is spared: its outputs are near uniform, its cross-entropy near
+        log(n_classes)."""
+        if valid is None:
             return
-        proba = self.net_.predict_proba(valid)
+        scored = valid.sample_weight.cpu().numpy() > 0
+        y = valid.y.cpu().numpy()[scored]
+        if np.unique(y).size < 2:
+            return
+        proba = self.net_.predict_proba(valid)[scored]
         predicted = np.unique(adjusted_scores(proba, self.class_log_prior_, self.logit_adjustment_).argmax(1))
         right = np.maximum(proba[np.arange(len(y)), y], np.finfo(np.float32).tiny)
-        weights = valid.sample_weight.cpu().numpy()
-        loss = np.average(-np.log(right), weights=weights if weights.sum() > 0 else None)
-        if predicted.size == 1 and loss > COLLAPSED_LOSS:
+        loss = np.average(-np.log(right), weights=valid.sample_weight.cpu().numpy()[scored])
+        if predicted.size == 1 and loss > np.log(len(self.classes_)) + COLLAPSED_LOSS:
             warn(
                 f"the model predicts {self.classes_[predicted].tolist()[0]!r} for all {len(y)} validation "
                 f"samples, of {np.unique(y).size} classes, with a mean cross-entropy of {loss:.3g}: "

@@ -48,8 +48,8 @@ class BaselineClassifier(GraphClassifier):
         Class-balance the training set as LTDD's reference code does: every sample is kept and
         each class is topped up with draws with replacement to the largest class's count.
         The losses then see classes of equal size, so those that correct for class sizes from
-        the training counts have nothing to correct: ``"cs"`` and ``"cdt"`` train as ``"ce"``
-        does (the same model), and a grid over ``loss`` × ``resample`` repeats that row.
+        the training counts have nothing to correct: ``"cs"``, ``"cdt"`` and ``"bs"`` train as
+        ``"ce"`` does (the same model), and a grid over ``loss`` × ``resample`` repeats that row.
     {shared parameters}
 
     Attributes

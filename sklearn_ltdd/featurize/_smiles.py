@@ -161,14 +161,17 @@ def check_smiles(X: ArrayLike, *, allow_empty: bool = False) -> np.ndarray:
 def check_column_name(estimator: object, X: object, *, reset: bool) -> None:
     """Record (``reset``, in fit) or check the name of X's column where X is a one-column table of
     SMILES: sklearn's ``feature_names_in_``. A model fitted on one column and given another
-    (reactants for products) is refused, as sklearn refuses other feature names. Where either has
-    no name (a list, a Series) nothing is said: one column of SMILES cannot come in the wrong
+    (reactants for products) is refused, as sklearn refuses other feature names, and so is a
+    Series of another name. Where either has no name (a list, an array; a Series in fit) nothing
+    is said: one column of SMILES cannot come in the wrong
     order, so sklearn's warnings for a table given to a model fitted without names, and the
     reverse, would only be noise. Call it after :func:`check_smiles` has checked X's shape."""
     X = from_arrow(X)
     names = None
     if isinstance(X, pd.DataFrame) and all(isinstance(name, str) for name in X.columns):
         names = np.asarray(X.columns, dtype=object)
+    elif not reset and isinstance(X, pd.Series) and isinstance(X.name, str):  # df["reactant"]
+        names = np.asarray([X.name], dtype=object)
     if reset:
         if names is None:
             estimator.__dict__.pop("feature_names_in_", None)

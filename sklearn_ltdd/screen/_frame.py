@@ -13,6 +13,7 @@ from ..classifier._base import GraphClassifier
 from ..classifier._decision import adjusted_scores
 from ..classifier._wrapped import wrapped_classifier
 from ..featurize import GraphStore, GraphStorePair, InvalidSmilesError, SmilesGraphizer, check_smiles
+from ..featurize._smiles import check_column_name
 
 __all__ = [
     "ERRORS",
@@ -137,6 +138,7 @@ def screen(
             "model.predict_proba(graphs) and model.predict(graphs)."
         )
     values = check_smiles(X, allow_empty=True)  # no rows, an empty table: as score_frame and screen_file
+    check_column_name(model, X, reset=False)
     index = X.index if isinstance(X, pd.Series | pd.DataFrame) else pd.RangeIndex(len(values))
     if not len(values):
         return _scores(model, np.zeros((0, len(model.classes_))), {}, index)
