@@ -53,7 +53,7 @@ def from_arrow(values: object) -> object:
     """Arrow-backed inputs (pyarrow's and polars') as pandas and numpy read them: an array or a
     Series as a list, a table or a DataFrame as a pandas DataFrame (pyarrow's ``to_numpy`` refuses
     to copy strings, polars' takes no ``dtype``, a table's rows would be dicts); anything else as
-    it is. Polars' missing values become None."""
+    it is. Polars' missing values stay missing (None, or NaN in a numeric column)."""
     module = type(values).__module__
     if module.startswith("polars"):
         return (

@@ -542,14 +542,15 @@ class GraphClassifier(
         log(n_classes)."""
         if valid is None:
             return
-        scored = valid.sample_weight.cpu().numpy() > 0
+        weights = valid.sample_weight.cpu().numpy()
+        scored = weights > 0
         y = valid.y.cpu().numpy()[scored]
         if np.unique(y).size < 2:
             return
         proba = self.net_.predict_proba(valid)[scored]
         predicted = np.unique(adjusted_scores(proba, self.class_log_prior_, self.logit_adjustment_).argmax(1))
         right = np.maximum(proba[np.arange(len(y)), y], np.finfo(np.float32).tiny)
-        loss = np.average(-np.log(right), weights=valid.sample_weight.cpu().numpy()[scored])
+        loss = np.average(-np.log(right), weights=weights[scored])
         if predicted.size == 1 and loss > np.log(len(self.classes_)) + COLLAPSED_LOSS:
             warn(
                 f"the model predicts {self.classes_[predicted].tolist()[0]!r} for all {len(y)} validation "
