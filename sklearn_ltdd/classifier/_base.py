@@ -34,13 +34,12 @@ from ..featurize import (
     SmilesGraphizer,
     UnmappedReactionError,
     check_graphs_match,
-    check_smiles,
 )
 from ..featurize._atom_mapping import ATOM_MAPPERS
 from ..featurize._cgr import GRAPH_REACTION_MODES
 from ..featurize._graph_features import FEATURE_SCHEMA
 from ..featurize._graphizer import find_invalid, invalid_input_error
-from ..featurize._smiles import check_column_name
+from ..featurize._smiles import check_column_name, check_smiles_for
 from ..nn import ENCODERS, LOSSES, LTDDModule
 from ._data import GraphDataset, TrainingSampler, collate_graphs, oversample, stratified_holdout
 from ._decision import adjusted_scores, best_tau, log_prior
@@ -719,8 +718,7 @@ class GraphClassifier(
                     "or pass SMILES."
                 )
         else:
-            rows = check_smiles(X)
-            check_column_name(self, X, reset=False)
+            rows = check_smiles_for(self, X)
         out = np.full((len(rows), width), np.nan, dtype=np.float32)
         bad: dict[int, tuple[object, str]] = {}
         show = (bool(self.verbose) if progress is None else progress) and len(rows) > CHUNK_ROWS

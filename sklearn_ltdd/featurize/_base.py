@@ -6,7 +6,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from .._compat import _fit_context
+from .._compat import _fit_context, from_arrow
 from ._smiles import check_column_name, check_smiles
 
 __all__ = ["SmilesTransformer"]
@@ -19,16 +19,11 @@ class SmilesTransformer(TransformerMixin, BaseEstimator):
     def fit(self, X: ArrayLike, y: ArrayLike | None = None) -> SmilesTransformer:
         """Check the parameters and the shape of X; nothing is learned but the name of X's
         column, where X is a one-column table (``feature_names_in_``)."""
+        X = from_arrow(X)  # once, for both checks
         check_smiles(X)
         check_column_name(self, X, reset=True)
         self.n_features_in_ = 1
         return self
-
-    def _smiles(self, X: ArrayLike) -> np.ndarray:
-        """X checked as :func:`check_smiles` does, and its column against the fit's."""
-        values = check_smiles(X)
-        check_column_name(self, X, reset=False)
-        return values
 
     def _check_input_features(self, input_features: ArrayLike | None) -> None:
         """Refuse ``input_features`` that cannot name X's one column (or that name another than the

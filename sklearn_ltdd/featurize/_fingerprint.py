@@ -14,7 +14,7 @@ from rdkit.Chem import rdFingerprintGenerator
 from .._compat import Interval, StrOptions
 from ._base import SmilesTransformer
 from ._graph_features import parse_row
-from ._smiles import InvalidSmilesError, parse_rows
+from ._smiles import InvalidSmilesError, check_smiles_for, parse_rows
 
 __all__ = ["MorganFingerprint"]
 
@@ -80,7 +80,7 @@ class MorganFingerprint(SmilesTransformer):
         fingerprints : ndarray of uint8 (int16 for differences), shape (n_samples, n_bits)
         """
         self._validate_params()  # transform needs no fit, so fit's check cannot be relied on
-        out, bad = self._fingerprints(self._smiles(X))
+        out, bad = self._fingerprints(check_smiles_for(self, X))
         if bad:
             raise InvalidSmilesError(bad)
         return out

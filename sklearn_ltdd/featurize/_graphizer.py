@@ -26,7 +26,7 @@ from ._cgr import (
 from ._fingerprint import MorganFingerprint
 from ._graph_features import ATOM_FEATURE_NAMES, FEATURE_SCHEMA, NODE_ORDER, featurize_chunk, parse_row
 from ._graph_store import GraphRecipe, GraphStore, GraphStorePair
-from ._smiles import InvalidSmilesError, UnmappedReactionError, parse_rows
+from ._smiles import InvalidSmilesError, UnmappedReactionError, check_smiles_for, parse_rows
 
 __all__ = ["SmilesGraphizer", "find_invalid", "invalid_input_error"]
 
@@ -306,7 +306,7 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
                 f"reaction_mode={self.reaction_mode!r} does not build; use reaction_mode='cgr' or "
                 "atom_mapper=None."
             )
-        values = self._smiles(X)
+        values = check_smiles_for(self, X)
         unique, codes = _deduplicate(values)
         memory = check_memory(self.memory)
         failed, given = {}, unique

@@ -17,6 +17,7 @@ __all__ = [
     "UnmappedReactionError",
     "check_column_name",
     "check_smiles",
+    "check_smiles_for",
     "has_inner_space",
     "mols_from_smiles",
     "parse_mapped",
@@ -163,9 +164,10 @@ def check_column_name(estimator: object, X: object, *, reset: bool) -> None:
     SMILES: sklearn's ``feature_names_in_``. A model fitted on one column and given another
     (reactants for products) is refused, as sklearn refuses other feature names, and so is a
     Series of another name. Where either has no name (a list, an array; a Series in fit) nothing
-    is said: one column of SMILES cannot come in the wrong
-    order, so sklearn's warnings for a table given to a model fitted without names, and the
-    reverse, would only be noise. Call it after :func:`check_smiles` has checked X's shape."""
+    is said: one column of SMILES cannot come in the wrong order, so sklearn's warnings for a
+    table given to a model fitted without names, and the reverse, would only be noise. Call it
+    after :func:`check_smiles` has checked X's shape (outside a fit, :func:`check_smiles_for`
+    does both)."""
     X = from_arrow(X)
     names = None
     if isinstance(X, pd.DataFrame) and all(isinstance(name, str) for name in X.columns):
@@ -184,6 +186,15 @@ def check_column_name(estimator: object, X: object, *, reset: bool) -> None:
             f"X's column is {names[0]!r}, but this {type(estimator).__name__} was fitted on the column "
             f"{fitted[0]!r}; give it that column (or rename yours, if it holds the same kind of SMILES)."
         )
+
+
+def check_smiles_for(estimator: object, X: ArrayLike, *, allow_empty: bool = False) -> np.ndarray:
+    """:func:`check_smiles` of X given to a fitted ``estimator``, and X's column name against its
+    fit's (:func:`check_column_name`); an Arrow-backed table is converted once for both."""
+    X = from_arrow(X)
+    values = check_smiles(X, allow_empty=allow_empty)
+    check_column_name(estimator, X, reset=False)
+    return values
 
 
 _INNER_SPACE = re.compile(r"\S\s+\S")

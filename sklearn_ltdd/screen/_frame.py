@@ -12,8 +12,8 @@ from .._csv import repeated_names
 from ..classifier._base import GraphClassifier
 from ..classifier._decision import adjusted_scores
 from ..classifier._wrapped import wrapped_classifier
-from ..featurize import GraphStore, GraphStorePair, InvalidSmilesError, SmilesGraphizer, check_smiles
-from ..featurize._smiles import check_column_name
+from ..featurize import GraphStore, GraphStorePair, InvalidSmilesError, SmilesGraphizer
+from ..featurize._smiles import check_smiles_for
 
 __all__ = [
     "ERRORS",
@@ -137,8 +137,8 @@ def screen(
             "screen reads SMILES (bad rows are named by their text); for graphs already made, call "
             "model.predict_proba(graphs) and model.predict(graphs)."
         )
-    values = check_smiles(X, allow_empty=True)  # no rows, an empty table: as score_frame and screen_file
-    check_column_name(model, X, reset=False)
+    # no rows, an empty table: as score_frame and screen_file
+    values = check_smiles_for(model, X, allow_empty=True)
     index = X.index if isinstance(X, pd.Series | pd.DataFrame) else pd.RangeIndex(len(values))
     if not len(values):
         return _scores(model, np.zeros((0, len(model.classes_))), {}, index)
