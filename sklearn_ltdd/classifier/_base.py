@@ -428,8 +428,10 @@ class GraphClassifier(
             self.net_.fit(train, None)
             self._check_the_head_trained()
             # (a DataLoader draws its seed from torch's global generator, so inside the fork)
-            self.logit_adjustment_ = self._choose_tau(valid)
-            self._warn_if_one_class(valid)
+            # the model kept on the validation set: one pass, for τ and the check of a collapse
+            proba = None if valid is None else self.net_.predict_proba(valid)
+            self.logit_adjustment_ = self._choose_tau(valid, proba)
+            self._warn_if_one_class(valid, proba)
         self._keep_only_what_predicts()
         self.history_ = self.net_.history
         self.n_node_features_ = graphs.num_node_features
@@ -516,10 +518,10 @@ class GraphClassifier(
             train_idx, valid = np.arange(len(codes)), None
         return train_idx, valid
 
-    def _choose_tau(self, valid: GraphDataset | None) -> float:
-        """τ of the decision rule: the best on validation for the model kept; without validation,
-        1 (the Bayes rule for balanced error), or 0 for losses whose training already takes the
-        prior out (taking it out twice would favour the tail)."""
+    def _choose_tau(self, valid: GraphDataset | None, proba: np.ndarray | None) -> float:
+        """τ of the decision rule: the best for the model kept on validation, whose probabilities
+        are ``proba``; without validation, 1 (the Bayes rule for balanced error), or 0 for losses
+        whose training already takes the prior out (taking it out twice would favour the tail)."""
         if self.decision == "argmax":
             return 0.0
         if valid is None:
@@ -527,12 +529,11 @@ class GraphClassifier(
         kept = np.flatnonzero(self.net_.history[:, "kept"])
         if kept.size == 1:  # one epoch's weights: its τ, found on the device during training
             return float(self.net_.history[int(kept[0]), "valid_tau"])
-        proba = self.net_.predict_proba(valid)  # a mean of epochs (or none kept): a pass of its own
-        return best_tau(
+        return best_tau(  # a mean of epochs (or none kept): τ of its own
             valid.y.cpu().numpy(), proba, self.class_log_prior_, valid.sample_weight.cpu().numpy()
         )[0]
 
-    def _warn_if_one_class(self, valid: GraphDataset | None) -> None:
+    def _warn_if_one_class(self, valid: GraphDataset | None, proba: np.ndarray | None) -> None:
         """Warn where a learning rate far too large has left outputs huge but finite, which no
         check of overflow sees: the model kept gives all the validation samples (of positive
         weight), of several classes, one class, and with a confidence no trained model has (a mean
@@ -546,7 +547,7 @@ class GraphClassifier(
         y = valid.y.cpu().numpy()[scored]
         if np.unique(y).size < 2:
             return
-        proba = self.net_.predict_proba(valid)[scored]
+        proba = proba[scored]
         predicted = np.unique(adjusted_scores(proba, self.class_log_prior_, self.logit_adjustment_).argmax(1))
         right = np.maximum(proba[np.arange(len(y)), y], np.finfo(np.float32).tiny)
         loss = np.average(-np.log(right), weights=weights[scored])
