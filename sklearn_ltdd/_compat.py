@@ -56,6 +56,8 @@ def from_arrow(values: object) -> object:
     it is. Polars' missing values stay missing (None, or NaN in a numeric column)."""
     module = type(values).__module__
     if module.startswith("polars"):
+        if type(values).__name__ == "LazyFrame":  # a query, not its rows
+            raise TypeError(f"X or y is a polars {type(values).__name__}: call .collect() on it first.")
         return (
             pd.DataFrame(values.to_dict(as_series=False)) if hasattr(values, "columns") else values.to_list()
         )

@@ -7,7 +7,6 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
-import polars as pl
 import pytest
 import torch
 from hypothesis import given
@@ -509,10 +508,8 @@ def test_bad_input():
         pd.Series(["low", "high", None, "low"], dtype="category"),
         np.array([0.0, 1.0, np.nan, 0.0]),
         np.array(["low", "high", None, "low"], dtype=object).reshape(-1, 1),
-        pl.Series(["low", "high", None, "low"]),
-        pl.Series([3, 7, None, 3]),
     ],
-    ids=["nan-in-list", "none", "pd.NA", "categorical", "float-nan", "column", "polars", "polars-int"],
+    ids=["nan-in-list", "none", "pd.NA", "categorical", "float-nan", "column"],
 )
 def test_missing_labels_are_named_whatever_holds_them(labels):
     with pytest.raises(ValueError, match=r"y has 1 missing labels \(None, NaN or NA\) at rows \[2\]"):
@@ -527,18 +524,6 @@ def test_pandas_nullable_labels_come_back_as_their_type(dtype, kind):
         clf = LTDDClassifier(**FAST).fit(X_SMALL, labels)
         assert clf.classes_.dtype == kind and clf.predict(X_SMALL[:4]).dtype == kind
         assert set(clf.classes_.tolist()) == set(values.tolist())
-
-
-def test_polars_labels_fit_as_a_list_of_them_does():
-    """polars' to_numpy takes no dtype: every entry point that reads labels failed on it."""
-    as_list = LTDDClassifier(**FAST).fit(X_SMALL, list(Y_SMALL))
-    for labels in (pl.Series("y", Y_SMALL), pl.DataFrame({"y": Y_SMALL})):
-        clf = LTDDClassifier(**FAST).fit(X_SMALL, labels)
-        assert clf.classes_.tolist() == as_list.classes_.tolist()
-        np.testing.assert_array_equal(clf.predict_proba(X_SMALL), as_list.predict_proba(X_SMALL))
-        assert clf.score(X_SMALL, pl.Series(Y_SMALL)) == as_list.score(X_SMALL, Y_SMALL)
-    integers = LTDDClassifier(**FAST).fit(X_SMALL, pl.Series(np.where(Y_SMALL == "high", 7, 3)))
-    assert integers.classes_.tolist() == [3, 7]
 
 
 def test_score_counts_an_unseen_label_as_a_wrong_prediction():

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import polars as pl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -137,16 +136,6 @@ def test_pyarrow_labels_score_as_lists_do():
     pa = pytest.importorskip("pyarrow")
     y, p = ["a", "b", "a", "c"], ["a", "b", "b", "c"]
     assert balanced_f1_score(pa.array(y), pa.chunked_array([p])) == balanced_f1_score(y, p)
-
-
-def test_polars_labels_score_as_lists_do():
-    """polars' to_numpy takes no dtype: every function that reads labels failed on it."""
-    y, p = ["a", "b", "a", "c", "a"], ["a", "b", "b", "c", "a"]
-    assert balanced_f1_score(pl.Series(y), pl.Series(p)) == balanced_f1_score(y, p)
-    assert balanced_accuracy_score(pl.DataFrame({"y": y}), pl.Series(p)) == balanced_accuracy_score(y, p)
-    assert long_tail_groups(pl.Series(y)) == long_tail_groups(y)
-    with pytest.raises(ValueError, match=r"y_true has 1 missing labels .* at rows \[1\]"):
-        balanced_f1_score(pl.Series(["a", None, "b"]), p[:3])
 
 
 def test_class_only_in_predictions_is_left_out_with_a_warning():
