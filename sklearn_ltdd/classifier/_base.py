@@ -885,6 +885,10 @@ class GraphClassifier(
             error.add_note("(in fit's validation_data: the rows named are those of X_valid)")
             raise
         try:
+            check_column_name(self, valid_X, reset=False)  # reactants to validate a model of products
+        except ValueError as error:
+            raise ValueError(f"validation_data: {error}") from error
+        try:
             valid_y = self._check_labels(valid_y, len(graphs), scored=True)
             self._check_known(valid_y)
             weights = check_sample_weight(valid_weight[0] if valid_weight else None, len(valid_y))
