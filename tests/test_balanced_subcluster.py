@@ -163,6 +163,25 @@ def test_clusters_do_not_depend_on_the_scale_of_x(dtype, scale):
     np.testing.assert_array_equal(by_class.labels_, BalancedSubcluster(random_state=0).fit(X, y).labels_)
 
 
+@pytest.mark.parametrize(
+    ("counts", "min_size", "message"),
+    [
+        ([0, 5], 2, r"integers >= 1 \(one per class\), got \[0\] at positions \[0\]"),
+        ([30, 2.7], 2, r"got \[2.7\] at positions \[1\]"),
+        ([30, np.nan], 2, r"got \[nan\] at positions \[1\]"),
+        (["a"], 2, "counts of molecules, got values of dtype <U1"),
+        ([], 2, r"non-empty 1-D sequence, got shape \(0,\)"),
+        ([[3, 4]], 2, r"got shape \(1, 2\)"),
+        ([3, 4], 0, "min_cluster_size must be an integer >= 1, got 0"),
+        ([3, 4], 2.5, "min_cluster_size must be an integer >= 1, got 2.5"),
+    ],
+)
+def test_subclusters_per_class_names_what_it_cannot_plan(counts, min_size, message):
+    """It planned one sub-cluster for a class of 0 molecules, and divided by a min_cluster_size of 0."""
+    with pytest.raises(ValueError, match=message):
+        subclusters_per_class(counts, min_size)
+
+
 def test_errors():
     X, _ = class_data([5, 5])
     X[[2, 7]] = 0

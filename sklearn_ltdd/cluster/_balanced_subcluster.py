@@ -27,7 +27,27 @@ def subclusters_per_class(class_counts: ArrayLike, min_cluster_size: int) -> np.
     >>> subclusters_per_class([1000, 95, 30], min_cluster_size=10).tolist()
     [33, 3, 1]
     """
-    counts = np.asarray(class_counts, dtype=np.int64)
+    if (
+        isinstance(min_cluster_size, bool)
+        or not isinstance(min_cluster_size, Integral)
+        or min_cluster_size < 1
+    ):
+        raise ValueError(f"min_cluster_size must be an integer >= 1, got {min_cluster_size!r}.")
+    counts = np.asarray(class_counts)
+    if counts.ndim != 1 or counts.size == 0:
+        raise ValueError(
+            f"class_counts must be a non-empty 1-D sequence of counts, got shape {counts.shape}."
+        )
+    if not (np.issubdtype(counts.dtype, np.integer) or np.issubdtype(counts.dtype, np.floating)):
+        raise ValueError(f"class_counts must be counts of molecules, got values of dtype {counts.dtype}.")
+    with np.errstate(invalid="ignore"):  # NaN is not a whole number either
+        bad = np.flatnonzero((counts < 1) | (counts % 1 != 0) | ~np.isfinite(counts))
+    if bad.size:  # a class of 2.7 or 0 molecules has no sub-clusters to plan
+        raise ValueError(
+            f"class_counts must be integers >= 1 (one per class), got {counts[bad[:5]].tolist()} "
+            f"at positions {bad[:5].tolist()}{' ...' * (bad.size > 5)}."
+        )
+    counts = counts.astype(np.int64)
     unit = max(int(counts.min()), int(min_cluster_size))
     return np.maximum(1, counts // unit)
 
