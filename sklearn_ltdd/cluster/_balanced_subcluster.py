@@ -35,9 +35,7 @@ def subclusters_per_class(class_counts: ArrayLike, min_cluster_size: int) -> np.
         raise ValueError(f"min_cluster_size must be an integer >= 1, got {min_cluster_size!r}.")
     counts = np.asarray(class_counts)
     if counts.ndim != 1 or counts.size == 0:
-        raise ValueError(
-            f"class_counts must be a non-empty 1-D sequence of counts, got shape {counts.shape}."
-        )
+        raise ValueError(f"class_counts must be a non-empty 1-D sequence, got shape {counts.shape}.")
     if not (np.issubdtype(counts.dtype, np.integer) or np.issubdtype(counts.dtype, np.floating)):
         raise ValueError(f"class_counts must be counts of molecules, got values of dtype {counts.dtype}.")
     with np.errstate(invalid="ignore"):  # NaN is not a whole number either
