@@ -27,11 +27,7 @@ def subclusters_per_class(class_counts: ArrayLike, min_cluster_size: int) -> np.
     >>> subclusters_per_class([1000, 95, 30], min_cluster_size=10).tolist()
     [33, 3, 1]
     """
-    if (
-        isinstance(min_cluster_size, bool)
-        or not isinstance(min_cluster_size, Integral)
-        or min_cluster_size < 1
-    ):
+    if not Interval(Integral, 1, None, closed="left").is_satisfied_by(min_cluster_size):  # bools refused
         raise ValueError(f"min_cluster_size must be an integer >= 1, got {min_cluster_size!r}.")
     counts = np.asarray(class_counts)
     if counts.ndim != 1 or counts.size == 0:
