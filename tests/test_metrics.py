@@ -189,6 +189,8 @@ def test_sample_weight_equals_repetition(rows):
         warnings.simplefilter("ignore", UserWarning)  # classes only in y_pred: tested elsewhere
         for metric in (balanced_accuracy_score, balanced_precision, balanced_f1_score):
             assert metric(y, p, sample_weight=w) == pytest.approx(metric(rep_y, rep_p))
+            # only ratios count, at any scale (a class's sum of weights near 1e308 overflowed: 0.5)
+            assert metric(y, p, sample_weight=w * (1e308 / w.max())) == pytest.approx(metric(rep_y, rep_p))
         assert balanced_f1_score(y, y, sample_weight=w) == 1.0
 
 

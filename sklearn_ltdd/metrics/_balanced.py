@@ -76,6 +76,8 @@ def per_class_balanced_scores(
     if y_true.shape[0] == 0:
         raise ValueError("y_true and y_pred are empty; balanced scores need at least one sample.")
     weights = check_sample_weight(sample_weight, y_true.shape[0])
+    if weights is not None:  # only their ratios count: a class's sum of 1e308s would overflow
+        weights = weights / weights.max()
     occurring = unique_labels(y_true, y_pred)
     labels = occurring if labels is None else _checked_labels(labels, occurring)
     # the matrix over every class, the reported ones first: a class left out of the report still
