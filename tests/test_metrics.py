@@ -357,6 +357,28 @@ def test_long_tail_groups_tell_counts_from_labels_in_pandas():
     assert long_tail_groups(dict(unsorted)) == {"head": [3], "middle": [2], "tail": [1]}
 
 
+def test_long_tail_groups_refuse_counts_by_label_in_a_series_not_named_count():
+    """groupby(...).size() was read as training labels: the counts became the classes."""
+    frame = pd.DataFrame({"y": ["a"] * 50 + ["b"] * 10 + ["c"] * 2, "k": [3] * 50 + [1] * 10 + [2] * 2})
+    by_compound = frame.set_index(pd.Index([f"mol{i}" for i in range(len(frame))], name="id"))["k"]
+    for counts in (frame.groupby("y").size(), frame["y"].value_counts().rename("n"), by_compound):
+        with pytest.raises(ValueError, match=r"pass dict\(train_counts\) for counts by label"):
+            long_tail_groups(counts)
+    assert long_tail_groups(dict(frame.groupby("y").size())) == {
+        "head": ["a"],
+        "middle": ["b"],
+        "tail": ["c"],
+    }
+    # integer labels, split or not, from a column or an unnamed Series, are labels
+    unnamed = pd.Series(frame["k"].to_numpy())
+    for labels in (
+        frame["k"],
+        frame["k"].sample(frac=0.5, random_state=0),
+        unnamed.sample(frac=0.5, random_state=0),
+    ):
+        assert long_tail_groups(labels) == {"head": [3], "middle": [1], "tail": [2]}
+
+
 LABEL_TAKERS = {
     "balanced_f1_score": lambda y: balanced_f1_score(y, ["a", "b", "a"]),
     "long_tail_groups": long_tail_groups,

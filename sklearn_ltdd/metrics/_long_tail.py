@@ -57,7 +57,15 @@ def _is_value_counts(values: object) -> bool:
             "train_counts holds proportions (value_counts(normalize=True)); give counts, "
             "e.g. y_train.value_counts(), or the training labels themselves."
         )
-    if values.name != "count" or isinstance(values.index, pd.RangeIndex) or not values.index.is_unique:
+    if isinstance(values.index, pd.RangeIndex) or not values.index.is_unique:
+        return False
+    if values.name != "count":
+        if _may_be_counts(values):
+            raise ValueError(
+                "train_counts is a Series of positive integers on an index that may hold the labels "
+                "(as groupby(...).size() or a renamed value_counts() gives) or row ids; pass "
+                "dict(train_counts) for counts by label, or train_counts.to_numpy() for the training labels."
+            )
         return False
     counts = pd.api.types.is_integer_dtype(values.dtype) and (values >= 0).all() and (values > 0).any()
     if counts and values.is_monotonic_decreasing:
@@ -67,6 +75,15 @@ def _is_value_counts(values: object) -> bool:
         "or counts made floats) or the labels of a column named 'count'; pass dict(train_counts) for "
         "counts by label, or train_counts.to_numpy() for the training labels."
     )
+
+
+def _may_be_counts(values: pd.Series) -> bool:
+    """Whether a Series (not named "count", on a unique index that is not a RangeIndex) of positive
+    integers may be counts by label: its index is named (a column grouped by, or counted) or holds
+    no integers (labels, or compound ids); integer labels split from an unnamed Series are not."""
+    integers = pd.api.types.is_integer_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype)
+    named_or_labels = values.index.name is not None or not pd.api.types.is_integer_dtype(values.index.dtype)
+    return integers and bool((values > 0).all()) and named_or_labels
 
 
 def long_tail_groups(train_counts: Mapping | ArrayLike) -> dict[str, list]:
@@ -83,7 +100,8 @@ def long_tail_groups(train_counts: Mapping | ArrayLike) -> dict[str, list]:
     ----------
     train_counts : mapping, pandas Series or array-like
         ``{label: training count}`` (also as pandas' ``y_train.value_counts()``), or the
-        training labels themselves.
+        training labels themselves. Another Series of counts by label (``groupby(...).size()``)
+        cannot be told from labels indexed by compound: it is refused; pass ``dict(counts)``.
 
     Returns
     -------
