@@ -87,6 +87,15 @@ def test_morgan_fingerprint():
         fp.transform(["CCO", "C1CC"])
     with pytest.raises(ValueError, match="n_bits"):
         MorganFingerprint(n_bits=0).fit(["CCO"])
+    with pytest.raises(ValueError, match=r"n_bits' .* must be an int in the range \[1, 2147483647\]"):
+        MorganFingerprint(n_bits=2**40).fit(["CCO"])  # RDKit said "bad numeric conversion"
+
+
+def test_morgan_fingerprint_takes_numpy_integers_as_a_grid_gives_them():
+    """GridSearchCV over np.array([16, 32]) passed np.int64s, which RDKit's signature refused."""
+    smiles = ["CCO", "c1ccccc1", "CC(=O)N"]
+    numpy_params = MorganFingerprint(n_bits=np.int64(16), radius=np.uint8(1)).fit_transform(smiles)
+    np.testing.assert_array_equal(numpy_params, MorganFingerprint(n_bits=16, radius=1).fit_transform(smiles))
 
 
 @pytest.mark.parametrize("transformer", [MorganFingerprint(n_bits=16), SmilesGraphizer()])

@@ -55,8 +55,8 @@ class MorganFingerprint(SmilesTransformer):
     """
 
     _parameter_constraints: dict = {
-        "radius": [Interval(Integral, 0, None, closed="left")],
-        "n_bits": [Interval(Integral, 1, None, closed="left")],
+        "radius": [Interval(Integral, 0, 2**31 - 1, closed="both")],
+        "n_bits": [Interval(Integral, 1, 2**31 - 1, closed="both")],  # RDKit's fpSize is a C int
         "counts": ["boolean"],
         "reaction_mode": [None, StrOptions({"difference"})],
     }
@@ -103,7 +103,10 @@ class MorganFingerprint(SmilesTransformer):
     def _row_fingerprint(self) -> tuple[Callable[[list[Chem.Mol]], np.ndarray], type]:
         """The fingerprint of one row's molecules (its molecule, or its reactants and products) and
         its dtype; :class:`SmilesGraphizer` uses it on the molecules it parses for the graphs."""
-        generator = rdFingerprintGenerator.GetMorganGenerator(radius=self.radius, fpSize=self.n_bits)
+        # Python ints: RDKit's signature refuses numpy's (a grid of np.array([16, 32]) gives those)
+        generator = rdFingerprintGenerator.GetMorganGenerator(
+            radius=int(self.radius), fpSize=int(self.n_bits)
+        )
         if self.reaction_mode == "difference":
             count = generator.GetCountFingerprintAsNumPy
             # in int64, then saturated: int16 arithmetic would wrap a count above 32,767 to negative
