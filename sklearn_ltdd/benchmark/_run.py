@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from .._compat import Interval, check_n_jobs
 from .._warnings import warn
@@ -133,7 +134,15 @@ def tune_threshold(y_valid: np.ndarray, p_valid: np.ndarray) -> float:
     >>> round(tune_threshold([0, 0, 1, 1], [0.1, 0.3, 0.35, 0.9]), 3)
     0.325
     """
-    y_valid, p_valid = np.asarray(y_valid), np.asarray(p_valid)
+    y_valid, p_valid = column_or_1d(y_valid, warn=False), column_or_1d(p_valid, warn=False)
+    check_consistent_length(y_valid, p_valid)
+    if not np.isin(y_valid, [0, 1]).all() or len(np.unique(y_valid)) != 2:
+        raise ValueError(
+            f"y_valid must hold the classes 0 and 1 (the threshold is on P(class 1)), got the labels "
+            f"{np.unique(y_valid).tolist()[:5]}; encode them first, e.g. (y_valid == positive_label)."
+        )
+    if not np.issubdtype(p_valid.dtype, np.number) or not np.isfinite(p_valid).all():
+        raise ValueError("p_valid must hold finite probabilities of class 1 (it has NaN, infinity or text).")
     points = np.unique(p_valid)
     candidates = np.concatenate([[points[0] - 1e-9], (points[:-1] + points[1:]) / 2, [points[-1] + 1e-9]])
     scores = [balanced_accuracy_score(y_valid, (p_valid > t).astype(int)) for t in candidates]
