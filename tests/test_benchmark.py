@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sklearn_ltdd.benchmark import make_fingerprint_model, run_benchmark, tune_threshold
+from sklearn_ltdd.benchmark import make_fingerprint_model, paper_table, run_benchmark, tune_threshold
 from sklearn_ltdd.benchmark.__main__ import main
 from sklearn_ltdd.featurize import InvalidSmilesError, MorganFingerprint
 from sklearn_ltdd.metrics import balanced_accuracy_score
@@ -199,7 +199,9 @@ def test_benchmark_runs_resumes_and_writes_tables(tmp_path, capsys):
     [({"dataset": "tox21"}, r"unknown dataset 'tox21'; choose from \['hiv', "),
      ({"dataset": "USPTO50k", "reaction_mode": "cgr"}, "unknown dataset 'USPTO50k'"),  # not "holds molecules"
      ({"split": "scaffold"}, r"split must be one of \['random', 'standard'\], got 'scaffold'"),
-     ({"device": "cuda:99"}, "device='cuda:99' was requested but")],
+     ({"device": "cuda:99"}, "device='cuda:99' was requested but"),
+     ({"dataset": "uspto50k", "reaction_mode": "foo"}, r"reaction_mode must be one of \['products', "),  # ran
+     ({"methods": "ce"}, r"a list of method names, e.g. \['ce'\], not a string")],  # was "unknown ['c', 'e']"
 )  # fmt: skip
 def test_a_bad_argument_is_refused_before_data_is_loaded_or_a_folder_made(
     argument, message, tmp_path, monkeypatch
@@ -208,9 +210,21 @@ def test_a_bad_argument_is_refused_before_data_is_loaded_or_a_folder_made(
 
     monkeypatch.setattr(_run, "_load", lambda *args, **kwargs: pytest.fail("loaded the data first"))
     arguments = {"dataset": "solubility", "seeds": [0], "methods": ["ce"], "epochs": 2, **argument}
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises((ValueError, TypeError), match=message):
         run_benchmark(arguments.pop("dataset"), **arguments, out_dir=tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_paper_table_names_the_data_sets_and_splits_it_has():
+    """A split spelt 'Standard' gave an empty table; 'HIV' a bare KeyError."""
+    assert paper_table("hiv").loc["LTDD", "BA"] == 77.63
+    with pytest.raises(ValueError, match=r"has the splits \['random', 'standard'\], not 'Standard'"):
+        paper_table("hiv", "Standard")
+    for dataset in ("HIV", "solubility"):
+        with pytest.raises(
+            ValueError, match=rf"has the data sets \['hiv', 'sbap', 'uspto50k'\], not '{dataset}'"
+        ):
+            paper_table(dataset)
 
 
 def test_a_rerun_with_another_schedule_is_refused_not_skipped(tmp_path):

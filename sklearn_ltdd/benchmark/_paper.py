@@ -29,6 +29,11 @@ def paper_table(dataset: str, split: str = "standard") -> pd.DataFrame:
     >>> float(paper_table("hiv", "standard").loc["LTDD", "BA"])
     77.63
     """
+    if dataset not in PAPER_DATASETS:
+        raise ValueError(f"the paper's Table 2 has the data sets {list(PAPER_DATASETS)}, not {dataset!r}.")
+    splits = sorted({row_split for row_split, _ in _TABLE2})
+    if split not in splits:
+        raise ValueError(f"the paper's Table 2 has the splits {splits}, not {split!r}.")
     rows = {}
     for (row_split, method), values in _TABLE2.items():
         if row_split == split:

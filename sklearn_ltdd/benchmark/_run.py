@@ -20,7 +20,7 @@ from .._warnings import warn
 from ..classifier import BASELINE_LOSSES, PAPER_PROTOCOL, SubclusterSchedule
 from ..classifier._device import resolve_device
 from ..datasets import load_hiv, load_sbap, load_solubility, load_uspto50k
-from ..featurize._cgr import CGR_MODES
+from ..featurize._cgr import CGR_MODES, GRAPH_REACTION_MODES
 from ..metrics import balanced_accuracy_score, balanced_f1_score, long_tail_report
 from ..metrics._long_tail import GROUPS
 from ..model_selection import imdrug_split
@@ -262,6 +262,8 @@ def check_arguments(
     if split not in SPLITS:
         raise ValueError(f"split must be one of {list(SPLITS)}, got {split!r}.")
     seeds = seed_list(seeds)
+    if isinstance(methods, str):  # its letters would be the methods
+        raise TypeError(f"methods must be a list of method names, e.g. [{methods!r}], not a string.")
     unknown = sorted(set(methods) - set(METHODS))
     if unknown:
         raise ValueError(f"unknown methods {unknown}; choose from {list(METHODS)}.")
@@ -277,6 +279,10 @@ def check_arguments(
     check_n_jobs(n_jobs)
     if any(not method.startswith("fp_") for method in methods):  # the graph models' device
         resolve_device(device)
+    if reaction_mode is not None and reaction_mode not in GRAPH_REACTION_MODES:  # it names the results
+        raise ValueError(
+            f"reaction_mode must be one of {list(GRAPH_REACTION_MODES)} or None, got {reaction_mode!r}."
+        )
     if reaction_mode is not None and dataset not in REACTION_DATASETS:
         raise ValueError(
             f"reaction_mode={reaction_mode!r} applies to the reaction data sets {sorted(REACTION_DATASETS)} "
