@@ -169,7 +169,7 @@ def test_clusters_do_not_depend_on_the_scale_of_x(dtype, scale):
         ([0, 5], 2, r"integers >= 1 \(one per class\), got \[0\] at positions \[0\]"),
         ([30, 2.7], 2, r"got \[2.7\] at positions \[1\]"),
         ([30, np.nan], 2, r"got \[nan\] at positions \[1\]"),
-        (["a"], 2, "counts of molecules, got values of dtype <U1"),
+        (["a"], 2, "counts of samples, got values of dtype <U1"),
         ([], 2, r"non-empty 1-D sequence, got shape \(0,\)"),
         ([[3, 4]], 2, r"got shape \(1, 2\)"),
         ([3, 4], 0, "min_cluster_size must be an integer >= 1, got 0"),

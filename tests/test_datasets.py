@@ -1,4 +1,5 @@
 import importlib.util
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -150,9 +151,17 @@ def test_make_long_tailed_class_order_and_errors():
         make_long_tailed(y, "10")
     with pytest.raises(ValueError, match="got True"):
         make_long_tailed(y, True)
-    for counts in ([-5, 3], [], [0, 4]):
-        with pytest.raises(ValueError, match="one positive count per class"):
+    for counts, message in (
+        ([-5, 3], r"integers >= 1 \(one per class\), got \[-5\] at positions \[0\]"),
+        ([0, 4], r"got \[0\] at positions \[0\]"),
+        ([], r"non-empty 1-D sequence, got shape \(0,\)"),
+        ([400.9, 400], r"got \[400.9\] at positions \[0\]"),  # was read as 400
+        ([400, np.nan], r"got \[nan\] at positions \[1\]"),  # was "cannot convert float NaN"
+        (["400", "400"], "counts of samples, got values of dtype <U3"),  # were read as numbers
+    ):
+        with pytest.raises(ValueError, match=message):
             long_tailed_class_sizes(counts, 2)
+    assert long_tailed_class_sizes([400.0, 400, 400], Fraction(10)).tolist() == [400, 126, 40]
     with pytest.raises(ValueError, match="empty"):
         make_long_tailed([], 5)
     with pytest.raises(ValueError, match=r"y has 2 missing labels \(None, NaN or NA\) at rows \[2, 4\]"):

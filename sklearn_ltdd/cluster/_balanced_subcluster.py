@@ -12,6 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from .._class_counts import check_class_counts
 from .._compat import Interval, StrOptions, _fit_context
 from .._labels import check_labels_given
 from ._spherical import balanced_cluster, kmeans_cluster
@@ -29,19 +30,7 @@ def subclusters_per_class(class_counts: ArrayLike, min_cluster_size: int) -> np.
     """
     if not Interval(Integral, 1, None, closed="left").is_satisfied_by(min_cluster_size):  # bools refused
         raise ValueError(f"min_cluster_size must be an integer >= 1, got {min_cluster_size!r}.")
-    counts = np.asarray(class_counts)
-    if counts.ndim != 1 or counts.size == 0:
-        raise ValueError(f"class_counts must be a non-empty 1-D sequence, got shape {counts.shape}.")
-    if not (np.issubdtype(counts.dtype, np.integer) or np.issubdtype(counts.dtype, np.floating)):
-        raise ValueError(f"class_counts must be counts of molecules, got values of dtype {counts.dtype}.")
-    with np.errstate(invalid="ignore"):  # NaN is not a whole number either
-        bad = np.flatnonzero((counts < 1) | (counts % 1 != 0) | ~np.isfinite(counts))
-    if bad.size:  # a class of 2.7 or 0 molecules has no sub-clusters to plan
-        raise ValueError(
-            f"class_counts must be integers >= 1 (one per class), got {counts[bad[:5]].tolist()} "
-            f"at positions {bad[:5].tolist()}{' ...' * (bad.size > 5)}."
-        )
-    counts = counts.astype(np.int64)
+    counts = check_class_counts(class_counts)  # a class of 2.7 or 0 molecules has no sub-clusters
     unit = max(int(counts.min()), int(min_cluster_size))
     return np.maximum(1, counts // unit)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from numbers import Real
 
 import numpy as np
@@ -9,6 +10,7 @@ from numpy.typing import ArrayLike
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import column_or_1d
 
+from .._class_counts import check_class_counts
 from .._labels import check_class_labels, check_labels_given
 
 __all__ = ["long_tailed_class_sizes", "make_long_tailed"]
@@ -43,9 +45,7 @@ def long_tailed_class_sizes(class_counts: ArrayLike, imbalance_ratio: float) -> 
     >>> long_tailed_class_sizes([400, 400, 400], 10).tolist()
     [400, 126, 40]
     """
-    counts = np.asarray(class_counts, dtype=np.int64)
-    if counts.ndim != 1 or counts.size == 0 or (counts < 1).any():
-        raise ValueError(f"class_counts must be one positive count per class, got {counts.tolist()}.")
+    counts = check_class_counts(class_counts)
     return _class_sizes(counts, imbalance_ratio, [f"at position {i}" for i in range(counts.size)])
 
 
@@ -54,7 +54,7 @@ def _class_sizes(counts: np.ndarray, imbalance_ratio: float, names: list[str]) -
     if (
         isinstance(imbalance_ratio, bool)
         or not isinstance(imbalance_ratio, Real)
-        or not (np.isfinite(imbalance_ratio) and imbalance_ratio >= 1)
+        or not (math.isfinite(float(imbalance_ratio)) and imbalance_ratio >= 1)  # a Fraction too
     ):
         raise ValueError(f"imbalance_ratio must be a finite number >= 1, got {imbalance_ratio!r}.")
     if counts.size == 1:

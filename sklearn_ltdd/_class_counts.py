@@ -1,0 +1,24 @@
+"""Counts of samples per class, as functions that plan by class size take them."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+
+def check_class_counts(class_counts: ArrayLike) -> np.ndarray:
+    """``class_counts`` as int64, one whole number >= 1 per class; a ValueError names the first
+    offending entries (a count of 2.7 or 0, NaN, text) or the shape (empty, 2-D)."""
+    counts = np.asarray(class_counts)
+    if counts.ndim != 1 or counts.size == 0:
+        raise ValueError(f"class_counts must be a non-empty 1-D sequence, got shape {counts.shape}.")
+    if not (np.issubdtype(counts.dtype, np.integer) or np.issubdtype(counts.dtype, np.floating)):
+        raise ValueError(f"class_counts must be counts of samples, got values of dtype {counts.dtype}.")
+    with np.errstate(invalid="ignore"):  # NaN is not a whole number either
+        bad = np.flatnonzero((counts < 1) | (counts % 1 != 0) | ~np.isfinite(counts))
+    if bad.size:
+        raise ValueError(
+            f"class_counts must be integers >= 1 (one per class), got {counts[bad[:5]].tolist()} "
+            f"at positions {bad[:5].tolist()}{' ...' * (bad.size > 5)}."
+        )
+    return counts.astype(np.int64)
