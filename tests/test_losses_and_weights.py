@@ -250,6 +250,18 @@ def test_drop_edges_statistics_on_real_molecules():
     assert view.edge_index is graphs.edge_index and set(view.edge_weight.unique().tolist()) <= {0.0, 1.0}
 
 
+def test_edge_dropping_refuses_a_probability_outside_0_1_and_edges_as_rows():
+    """p=NaN kept every edge and p=-1 too, in silence; edges given as (E, 2) rows were two edges."""
+    graphs = SmilesGraphizer().fit_transform(["CCN", "c1ccncc1"]).batch()
+    for p in (float("nan"), -1.0, 1.5):
+        with pytest.raises(ValueError, match=r"edge-drop probability must be in \[0, 1\], got"):
+            drop_edges(graphs, p)
+        with pytest.raises(ValueError, match=r"must be in \[0, 1\]"):
+            edge_drop_probabilities(graphs.edge_index, graphs.num_nodes, p)
+    with pytest.raises(ValueError, match=r"edge_index must have shape \(2, n_edges\), got \(16, 2\)"):
+        edge_drop_probabilities(graphs.edge_index.T.contiguous(), graphs.num_nodes, 0.1)
+
+
 def test_a_dropped_edge_weighs_as_much_as_a_removed_one():
     graphs = SmilesGraphizer().fit_transform(["CC(=O)Oc1ccccc1C(=O)O", "CCN", "c1ccncc1"]).batch()
     encoder = GCNEncoder(74, 8, 2).eval()

@@ -25,6 +25,8 @@ def edge_drop_weights(edge_index: torch.Tensor, n_nodes: int) -> torch.Tensor:
     s_e = log deg(j); w_e = (max s − s_e) / (max s − mean s), whose mean is 1 by construction,
     so w_e · p has mean p. When every s_e is equal the weighting is undefined and all weights are 1.
     """
+    if edge_index.ndim != 2 or edge_index.shape[0] != 2:  # (E, 2) would be read as two edges
+        raise ValueError(f"edge_index must have shape (2, n_edges), got {tuple(edge_index.shape)}.")
     if edge_index.shape[1] == 0:
         return torch.zeros(0, device=edge_index.device)
     deg = degree(edge_index[1], n_nodes)[edge_index[1]]  # both directions are stored: in-degree = degree
@@ -43,6 +45,8 @@ def edge_drop_probabilities(edge_index: torch.Tensor, n_nodes: int, p: float) ->
 
 
 def _probabilities(weights: torch.Tensor, p: float) -> torch.Tensor:
+    if not 0 <= p <= 1:  # NaN too: it dropped no edge, and -1 every one kept, in silence
+        raise ValueError(f"an edge-drop probability must be in [0, 1], got {p!r}.")
     return torch.clamp(weights * p, max=MAX_DROP)
 
 
