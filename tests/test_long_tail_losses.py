@@ -15,6 +15,7 @@ from sklearn_ltdd.classifier._data import TrainingSampler
 from sklearn_ltdd.classifier._phases import Phase, Phases
 from sklearn_ltdd.datasets import load_solubility, make_long_tailed
 from sklearn_ltdd.nn.losses import _long_tail as lt
+from sklearn_ltdd.nn.losses import weighted_mean
 
 LOGITS = torch.tensor([[2.0, -1.0, 0.5], [0.1, 0.3, -0.2], [-1.0, 1.5, 0.0], [0.0, 0.0, 3.0]])
 Y = torch.tensor([0, 1, 1, 2])
@@ -43,6 +44,23 @@ def test_balanced_cross_entropy_has_sklearns_balanced_weights():
     # n / (C · n_c): 125 / (3 · 100), 125 / (3 · 20), 125 / (3 · 5)
     expected = [125 / (3 * COUNTS[k].item()) * ce(r, k) for r, k in rows()]
     np.testing.assert_allclose(lt.balanced_cross_entropy(LOGITS, Y, COUNTS), expected, rtol=1e-6)
+    # a class without training samples counts one, as in the criteria (a count of 0 gave inf)
+    empty = torch.tensor([0.0, 5.0])
+    torch.testing.assert_close(
+        lt.balanced_cross_entropy(LOGITS[:, :2], Y.clamp(max=1), empty),
+        lt.balanced_cross_entropy(LOGITS[:, :2], Y.clamp(max=1), torch.tensor([1.0, 5.0])),
+    )
+    with pytest.raises(ValueError, match=r"one count per class, 3, got shape \(4,\)"):
+        lt.balanced_cross_entropy(LOGITS, Y, torch.tensor([100.0, 20.0, 5.0, 1.0]))
+
+
+def test_weighted_mean_takes_one_weight_per_sample():
+    """A 0-d weight gave the sum; a (B, 1) weight a (B, B) matrix's mean."""
+    per_sample = torch.tensor([1.0, 2.0, 3.0, 4.0])
+    assert weighted_mean(per_sample, torch.tensor([1.0, 1.0, 1.0, 3.0])).item() == pytest.approx(3.0)
+    for weight in (torch.tensor(2.0), torch.ones(4, 1)):
+        with pytest.raises(ValueError, match=r"weight must have the shape of per_sample, \(4,\), got"):
+            weighted_mean(per_sample, weight)
 
 
 def test_balanced_softmax():

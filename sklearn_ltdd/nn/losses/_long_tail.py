@@ -22,7 +22,15 @@ __all__ = [
 
 
 def balanced_cross_entropy(logits: torch.Tensor, y: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
-    """Cross-entropy scaled by w_y = n / (C · n_y), scikit-learn's "balanced" class weights (mean 1)."""
+    """Cross-entropy scaled by w_y = n / (C · n_y), scikit-learn's "balanced" class weights (mean 1).
+
+    A count below 1 (a class without training samples) counts as 1, as in the criteria of ``LOSSES``.
+    """
+    if counts.shape != logits.shape[-1:]:
+        raise ValueError(
+            f"counts must hold one count per class, {logits.shape[-1]}, got shape {tuple(counts.shape)}."
+        )
+    counts = counts.clamp_min(1)  # a select, not a check: reading the counts would wait for the device
     weights = counts.sum() / (len(counts) * counts)
     return weights[y] * F.cross_entropy(logits, y, reduction="none")
 
