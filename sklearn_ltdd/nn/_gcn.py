@@ -24,7 +24,8 @@ class GCNEncoder(nn.Module):
     """GCN layers, each ``BatchNorm(ReLU(GCNConv(x)) + ReLU(Linear(x)))``, then sum pooling.
 
     An ``edge_weight`` on the batch (0 for the edges an augmented view dropped) weighs messages
-    and degrees. Equal to PyG's default ``GCNConv`` normalisation, computed once per batch.
+    and degrees. Equal to PyG's default ``GCNConv`` normalisation, computed once per batch, on
+    graphs without self-loops (molecular graphs have none; an edge i→i given would count twice).
     A batch of stacked views (``n_views`` > 1, see :func:`~sklearn_ltdd.nn.stack_views`) shares
     its node features, so the first layer's linear maps run on one copy of them.
     """
