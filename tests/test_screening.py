@@ -587,6 +587,23 @@ def test_a_dask_cluster_screens_like_one_process(model, library):
     assert "pass errors='nan'" in str(error.value)
 
 
+def test_the_frame_functions_name_a_table_of_another_kind(model, library):
+    """A pandas frame given to screen_dask failed on map_partitions, a dask Series on a comparison
+    of str and int; a Series given to score_frame on its missing columns."""
+    dd = pytest.importorskip("dask.dataframe", reason="the dask extra is not installed")
+    frame = pd.DataFrame({"smiles": library[:4]})
+    for table, kind in (
+        (frame, "pandas DataFrame"),
+        (dd.from_pandas(frame, npartitions=2)["smiles"], "dask Series"),
+    ):
+        with pytest.raises(
+            TypeError, match=rf"frame must be a dask DataFrame holding the column 'smiles', got a {kind}"
+        ):
+            screen_dask(model, table)
+    with pytest.raises(TypeError, match=r"frame must be a pandas DataFrame .* got a Series"):
+        score_frame(frame["smiles"], model)
+
+
 @pytest.mark.filterwarnings("ignore:the validation hold-out has no sample")  # a class of one in a fold
 def test_a_pipeline_or_search_ending_in_a_classifier_screens_as_the_classifier(model, library, tmp_path):
     data = load_solubility()

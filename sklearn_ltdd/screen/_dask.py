@@ -99,8 +99,15 @@ def screen_dask(
     [True, False, True]
     """
     import dask
+    import dask.dataframe as dd
 
     model = check_model(model)
+    if not isinstance(frame, dd.DataFrame):  # a dask Series has no columns; pandas no partitions
+        raise TypeError(
+            f"frame must be a dask DataFrame holding the column {smiles_column!r}, got a "
+            f"{type(frame).__module__.split('.')[0]} {type(frame).__name__}; screen() scores a pandas "
+            "table in this process, dd.from_pandas(...) or series.to_frame() makes one."
+        )
     check_errors(errors)
     keep = check_columns(list(frame.columns), smiles_column, keep, model, "the frame")
     if errors == "raise":

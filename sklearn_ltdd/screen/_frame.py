@@ -211,6 +211,11 @@ def score_frame(
     scores : DataFrame
         ``keep``'s columns, then :func:`screen`'s, with the frame's index.
     """
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(
+            f"frame must be a pandas DataFrame holding the column {smiles_column!r}, got a "
+            f"{type(frame).__name__} (score_frame takes the frame first, then the model)."
+        )
     model = check_model(model)
     check_errors(errors)
     keep = check_columns(list(frame.columns), smiles_column, keep, model, "the frame")
