@@ -109,7 +109,15 @@ def test_the_low_level_losses_refuse_what_they_would_pair_or_broadcast_wrongly()
         supcon_loss(z, y[:, None])
     with pytest.raises(ValueError, match=r"sub must hold one label per row of z"):
         subcluster_contrastive_loss(z, y, y[:3])
-    for bad in (0.0, -0.1, float("nan")):  # inf loss and NaN gradients, an inverted loss, NaN
+    with pytest.raises(ValueError, match=r"z must be a 2-D tensor of embeddings \(n, d\), got shape \(6,\)"):
+        supcon_loss(z[:, 0], y)  # was a number: each entry an "embedding"
+    with pytest.raises(TypeError, match="y must be a tensor of labels on z's device, got a list"):
+        supcon_loss(z, y.tolist())
+    with pytest.raises(
+        ValueError, match=r"tau2 must be one temperature, or one per anchor \(6,\), got shape \(2,\)"
+    ):
+        subcluster_contrastive_loss(z, y, y, tau2=torch.tensor([0.1, 0.2]))  # one per class
+    for bad in (0.0, -0.1, float("nan"), 1e-40):  # inf loss and NaN gradients, an inverted loss, NaN, NaN
         with pytest.raises(ValueError, match="tau must be a positive temperature"):
             supcon_loss(z, y, tau=bad)
         with pytest.raises(ValueError, match="tau2 must be a positive temperature"):

@@ -8,6 +8,8 @@ in the positive set P and the denominator set A. Anchors with no positive are le
 
 from __future__ import annotations
 
+from numbers import Real
+
 import torch
 
 __all__ = ["contrastive_term", "subcluster_contrastive_loss", "supcon_loss", "view_partner"]
@@ -92,7 +94,13 @@ def subcluster_contrastive_loss(
 
 def _check_labels_of_rows(z: torch.Tensor, **labels: torch.Tensor) -> None:
     """One label per row of z: a column of labels would broadcast into a matrix of losses."""
+    if not isinstance(z, torch.Tensor) or z.ndim != 2:  # 1-D: each number an "embedding"
+        raise ValueError(f"z must be a 2-D tensor of embeddings (n, d), got {_described(z)}.")
     for name, values in labels.items():
+        if not isinstance(values, torch.Tensor):
+            raise TypeError(
+                f"{name} must be a tensor of labels on z's device, got a {type(values).__name__}."
+            )
         if values.shape != (len(z),):
             raise ValueError(
                 f"{name} must hold one label per row of z, shape ({len(z)},); got {tuple(values.shape)}."
@@ -101,13 +109,25 @@ def _check_labels_of_rows(z: torch.Tensor, **labels: torch.Tensor) -> None:
 
 def _check_temperatures(**temperatures: float | torch.Tensor) -> None:
     """A temperature of 0 divides by zero (inf loss, NaN gradients); a negative one inverts the
-    loss. (Tensors of per-anchor temperatures are not read: that would wait for the device.)"""
+    loss, and one below float32's smallest normal number overflows the logits (NaN). (Tensors of
+    per-anchor temperatures are not read: that would wait for the device.)"""
     for name, value in temperatures.items():
-        if not isinstance(value, torch.Tensor) and not value > 0:
-            raise ValueError(f"{name} must be a positive temperature, got {value!r}.")
+        if isinstance(value, torch.Tensor):
+            continue
+        if not isinstance(value, Real) or not value >= torch.finfo(torch.float32).tiny:
+            raise ValueError(f"{name} must be a positive temperature of at least 1.2e-38, got {value!r}.")
+
+
+def _described(value: object) -> str:
+    return f"shape {tuple(value.shape)}" if hasattr(value, "shape") else f"a {type(value).__name__}"
 
 
 def _per_anchor(tau: float | torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     if isinstance(tau, torch.Tensor):
+        if tau.shape not in ((), (len(z),)):
+            raise ValueError(
+                f"tau2 must be one temperature, or one per anchor ({len(z)},), got shape {tuple(tau.shape)}; "
+                "for one per class, look it up by the anchors' classes: tau2[y]."
+            )
         return tau.to(z.dtype).expand(len(z))
     return torch.full((len(z),), tau, dtype=z.dtype, device=z.device)
