@@ -145,6 +145,10 @@ def test_make_long_tailed_class_order_and_errors():
     assert np.bincount(y[keep]).tolist() == [10, 22, 50]
     with pytest.raises(ValueError, match="class_order must list each class"):
         make_long_tailed(y, 5, class_order=[2, 1])
+    with pytest.raises(TypeError, match=r"class_order must be a sequence of labels.* not one int \(2\)"):
+        make_long_tailed(y, 5, class_order=2)
+    with pytest.raises(ValueError, match=r"class_order has 1 missing labels .* at rows \[2\]"):
+        make_long_tailed(y, 5, class_order=[0, 1, None])
     with pytest.raises(ValueError, match="imbalance_ratio must be a finite number >= 1"):
         make_long_tailed(y, 0.5)
     with pytest.raises(ValueError, match="imbalance_ratio must be a finite number >= 1, got '10'"):

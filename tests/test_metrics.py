@@ -127,6 +127,10 @@ def test_labels_of_another_kind_or_repeated_are_refused():
         per_class_balanced_scores([0, 1, 1], [0, 0, 1], labels=[])
     with pytest.raises(ValueError, match=r"labels repeats \[1\]"):
         per_class_balanced_scores([0, 1, 1], [0, 0, 1], labels=[1, 1])
+    with pytest.raises(ValueError, match=r"labels has 1 missing labels .* at rows \[1\]"):
+        per_class_balanced_scores(["a", "b"], ["a", "b"], labels=["a", None])  # was "'<' not supported"
+    with pytest.raises(TypeError, match=r"labels must be a sequence of labels.* not one int \(1\)"):
+        per_class_balanced_scores([0, 1], [0, 1], labels=1)  # was "y should be a 1d array"
     # a class that occurs nowhere is allowed (e.g. a training class missing from the test set)
     scores = per_class_balanced_scores(["a", "b"], ["a", "b"], labels=["b", "x"])
     assert scores["present"].tolist() == [True, False]

@@ -124,6 +124,7 @@ def make_long_tailed(
     if class_order is None:
         order = np.argsort(-counts, kind="stable")
     else:
+        check_labels_given(class_order, "class_order", "list each class of y once.")
         class_order = np.asarray(class_order)
         if sorted(class_order.tolist()) != sorted(labels.tolist()):
             raise ValueError(

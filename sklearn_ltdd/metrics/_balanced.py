@@ -104,6 +104,7 @@ def per_class_balanced_scores(
 def _checked_labels(labels: ArrayLike, occurring: np.ndarray) -> np.ndarray:
     """``labels`` as an array, refused where it repeats a class or is of another kind than the labels
     of ``y_true`` and ``y_pred`` (numpy would turn 1 into "1", and the class would be missed)."""
+    check_labels_given(labels, "labels", "name each class to report.")
     labels = column_or_1d(labels, warn=False)
     if not len(labels):
         raise ValueError("labels is empty; name the classes to report, or pass labels=None for all.")
