@@ -52,9 +52,11 @@ def test_tune_threshold_maximises_validation_balanced_accuracy():
 def test_tune_threshold_refuses_labels_other_than_0_and_1_and_missing_probabilities():
     """Labels 1 and 2 were scored against predictions 0 and 1: every threshold predicted class 1."""
     p = [0.1, 0.3, 0.35, 0.9]
-    for y, got in (([1, 1, 2, 2], r"\[1, 2\]"), ([-1, -1, 1, 1], r"\[-1, 1\]"), ([0, 0, 0, 0], r"\[0\]")):
+    for y, got in (([1, 1, 2, 2], r"\[1, 2\]"), ([-1, -1, 1, 1], r"\[-1, 1\]"), ([], r"\[\]")):
         with pytest.raises(ValueError, match=rf"must hold the classes 0 and 1 .* got the labels {got}"):
-            tune_threshold(y, p)
+            tune_threshold(y, p[: len(y)])
+    with pytest.warns(UserWarning, match="only the class 0: no threshold balances two classes; 0.5 is kept"):
+        assert tune_threshold([0, 0, 0, 0], p) == 0.5  # a benchmark's run goes on
     with pytest.raises(ValueError, match="finite probabilities"):
         tune_threshold([0, 0, 1, 1], [0.1, np.nan, 0.35, 0.9])
     assert tune_threshold([False, False, True, True], p) == tune_threshold([0, 0, 1, 1], p)

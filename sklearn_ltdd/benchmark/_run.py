@@ -129,6 +129,24 @@ def _hiv_lt50(smiles: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray
 def tune_threshold(y_valid: np.ndarray, p_valid: np.ndarray) -> float:
     """The decision threshold on P(class 1) that maximises balanced accuracy on validation data.
 
+    Parameters
+    ----------
+    y_valid : array-like of shape (n_samples,)
+        The validation labels as 0 and 1 (or False and True).
+    p_valid : array-like of shape (n_samples,)
+        The predicted probabilities of class 1, finite.
+
+    Returns
+    -------
+    threshold : float
+        Predict class 1 above it. With one class in ``y_valid`` no threshold balances two: 0.5,
+        with a warning.
+
+    Raises
+    ------
+    ValueError
+        Where ``y_valid`` is empty or holds other labels than 0 and 1, or ``p_valid`` is not finite.
+
     Examples
     --------
     >>> round(tune_threshold([0, 0, 1, 1], [0.1, 0.3, 0.35, 0.9]), 3)
@@ -136,13 +154,17 @@ def tune_threshold(y_valid: np.ndarray, p_valid: np.ndarray) -> float:
     """
     y_valid, p_valid = column_or_1d(y_valid, warn=False), column_or_1d(p_valid, warn=False)
     check_consistent_length(y_valid, p_valid)
-    if not np.isin(y_valid, [0, 1]).all() or len(np.unique(y_valid)) != 2:
+    labels = np.unique(y_valid).tolist()
+    if not labels or not set(labels) <= {0, 1}:  # 1 and 2 would be scored against predictions 0 and 1
         raise ValueError(
             f"y_valid must hold the classes 0 and 1 (the threshold is on P(class 1)), got the labels "
-            f"{np.unique(y_valid).tolist()[:5]}; encode them first, e.g. (y_valid == positive_label)."
+            f"{labels[:5]}; encode them first, e.g. (y_valid == positive_label)."
         )
     if not np.issubdtype(p_valid.dtype, np.number) or not np.isfinite(p_valid).all():
         raise ValueError("p_valid must hold finite probabilities of class 1 (it has NaN, infinity or text).")
+    if len(labels) == 1:
+        warn(f"y_valid holds only the class {labels[0]}: no threshold balances two classes; 0.5 is kept.")
+        return 0.5
     points = np.unique(p_valid)
     candidates = np.concatenate([[points[0] - 1e-9], (points[:-1] + points[1:]) / 2, [points[-1] + 1e-9]])
     scores = [balanced_accuracy_score(y_valid, (p_valid > t).astype(int)) for t in candidates]
