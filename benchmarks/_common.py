@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -14,6 +15,16 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
+
+
+def arguments(doc: str | None, **positional: dict) -> argparse.Namespace:
+    """A script's command line: ``--help`` prints its docstring, an unknown argument is refused
+    (rather than the benchmark running, and overwriting its results); ``positional`` names
+    optional positional arguments and their ``add_argument`` options."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for name, options in positional.items():
+        parser.add_argument(name, nargs="?", **options)
+    return parser.parse_args()
 
 
 def data_dir() -> Path:

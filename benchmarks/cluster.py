@@ -9,7 +9,7 @@ the same run; best of three.
 from __future__ import annotations
 
 import numpy as np
-from _common import best_of, write
+from _common import arguments, best_of, write
 from sklearn.cluster import KMeans
 
 from sklearn_ltdd import BalancedSubcluster
@@ -66,4 +66,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    arguments(__doc__)
     main()

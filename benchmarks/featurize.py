@@ -8,11 +8,10 @@ condensed graph of reaction (CGR) beside ``pair`` mode, and the atom mapper.
 
 from __future__ import annotations
 
-import sys
 import warnings
 
 import numpy as np
-from _common import best_of, data_dir, hiv_smiles, write
+from _common import arguments, best_of, data_dir, hiv_smiles, write
 from rdkit import Chem, RDLogger
 from torch_geometric.data import Batch
 from torch_geometric.utils import from_smiles
@@ -151,4 +150,5 @@ def parses(s: str) -> bool:
 
 
 if __name__ == "__main__":
-    reactions() if sys.argv[1:] == ["reactions"] else main()
+    what = arguments(__doc__, what={"choices": ["reactions"], "help": "the reaction modes instead"}).what
+    reactions() if what == "reactions" else main()

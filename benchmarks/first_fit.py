@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 import pandas as pd
-from _common import data_dir, write
+from _common import arguments, data_dir, write
 
 N = 1_000
 
@@ -46,4 +46,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    arguments(__doc__)
     main()

@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 import torch
-from _common import hiv_smiles, write
+from _common import arguments, hiv_smiles, write
 
 from sklearn_ltdd import LTDDClassifier, SmilesGraphizer, SubclusterSchedule
 from sklearn_ltdd.classifier._data import GraphDataset
@@ -59,4 +59,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    arguments(__doc__)
     main()

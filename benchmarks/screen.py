@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from _common import RESULTS, hiv_smiles, write
+from _common import RESULTS, arguments, hiv_smiles, write
 
 SIZES = (10_000, 100_000, 1_000_000)
 CACHE = Path.home() / ".cache" / "sklearn-ltdd"
@@ -138,7 +138,8 @@ def table(runs: list[dict]) -> str:
 
 
 def main() -> None:
-    max_n = int(sys.argv[1]) if len(sys.argv) > 1 else SIZES[-1]
+    given = arguments(__doc__, max_n={"type": int, "help": "the largest library size to screen"}).max_n
+    max_n = SIZES[-1] if given is None else given
     if not LIBRARY.exists():
         make_library()
     if not MODEL.exists():
