@@ -364,23 +364,21 @@ def test_long_tail_groups_tell_counts_from_labels_in_pandas():
 def test_long_tail_groups_refuse_counts_by_label_in_a_series_not_named_count():
     """groupby(...).size() was read as training labels: the counts became the classes."""
     frame = pd.DataFrame({"y": ["a"] * 50 + ["b"] * 10 + ["c"] * 2, "k": [3] * 50 + [1] * 10 + [2] * 2})
-    by_compound = frame.set_index(pd.Index([f"mol{i}" for i in range(len(frame))], name="id"))["k"]
-    for counts in (frame.groupby("y").size(), frame["y"].value_counts().rename("n"), by_compound):
+    by_size = frame.groupby("y").size()
+    counts_by_label = (by_size, frame.groupby("k").size(), frame["y"].value_counts().rename("n"),
+                       pd.Series({1: 500, 2: 50, 3: 5}))  # fmt: skip
+    for counts in counts_by_label:
         with pytest.raises(ValueError, match=r"pass dict\(train_counts\) for counts by label"):
             long_tail_groups(counts)
-    assert long_tail_groups(dict(frame.groupby("y").size())) == {
-        "head": ["a"],
-        "middle": ["b"],
-        "tail": ["c"],
-    }
-    # integer labels, split or not, from a column or an unnamed Series, are labels
+    assert long_tail_groups(dict(by_size)) == {"head": ["a"], "middle": ["b"], "tail": ["c"]}
+    # integer labels stay labels: a column, split or not, indexed by compound or by a named index
+    named = frame.set_index(pd.Index(np.arange(len(frame)) + 100, name="row"))
+    by_compound = frame.set_index(pd.Index([f"mol{i}" for i in range(len(frame))], name="id"))["k"]
     unnamed = pd.Series(frame["k"].to_numpy())
-    for labels in (
-        frame["k"],
-        frame["k"].sample(frac=0.5, random_state=0),
-        unnamed.sample(frac=0.5, random_state=0),
-    ):
-        assert long_tail_groups(labels) == {"head": [3], "middle": [1], "tail": [2]}
+    for labels in (frame["k"], by_compound, named["k"].sample(frac=0.5, random_state=0),
+                   unnamed.sample(frac=0.5, random_state=0), pd.Series([2])):  # fmt: skip
+        assert long_tail_groups(labels) == long_tail_groups(labels.to_numpy())
+    assert long_tail_groups(frame["k"]) == {"head": [3], "middle": [1], "tail": [2]}
 
 
 LABEL_TAKERS = {

@@ -57,15 +57,17 @@ def _is_value_counts(values: object) -> bool:
             "train_counts holds proportions (value_counts(normalize=True)); give counts, "
             "e.g. y_train.value_counts(), or the training labels themselves."
         )
-    if isinstance(values.index, pd.RangeIndex) or not values.index.is_unique:
+    if not values.index.is_unique:
         return False
     if values.name != "count":
         if _may_be_counts(values):
             raise ValueError(
-                "train_counts is a Series of positive integers on an index that may hold the labels "
-                "(as groupby(...).size() or a renamed value_counts() gives) or row ids; pass "
+                "train_counts is a Series of positive integers that may be counts by label (as "
+                "groupby(...).size() or a renamed value_counts() gives) or training labels; pass "
                 "dict(train_counts) for counts by label, or train_counts.to_numpy() for the training labels."
             )
+        return False
+    if isinstance(values.index, pd.RangeIndex):  # a label column named "count"
         return False
     counts = pd.api.types.is_integer_dtype(values.dtype) and (values >= 0).all() and (values > 0).any()
     if counts and values.is_monotonic_decreasing:
@@ -78,12 +80,15 @@ def _is_value_counts(values: object) -> bool:
 
 
 def _may_be_counts(values: pd.Series) -> bool:
-    """Whether a Series (not named "count", on a unique index that is not a RangeIndex) of positive
-    integers may be counts by label: its index is named (a column grouped by, or counted) or holds
-    no integers (labels, or compound ids); integer labels split from an unnamed Series are not."""
+    """Whether a Series (not named "count", on a unique index) of positive integers may be counts by
+    label: groupby(...).size()'s (no name, a named index: a label column keeps its name), or one
+    of several values all different (every sample its own class is no training set). Labels
+    indexed by compound, or split from a frame with a named index, stay labels."""
     integers = pd.api.types.is_integer_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype)
-    named_or_labels = values.index.name is not None or not pd.api.types.is_integer_dtype(values.index.dtype)
-    return integers and bool((values > 0).all()) and named_or_labels
+    if not integers or not bool((values > 0).all()):
+        return False
+    grouped = values.name is None and values.index.name is not None
+    return grouped or (len(values) > 1 and values.is_unique)
 
 
 def long_tail_groups(train_counts: Mapping | ArrayLike) -> dict[str, list]:
@@ -100,8 +105,8 @@ def long_tail_groups(train_counts: Mapping | ArrayLike) -> dict[str, list]:
     ----------
     train_counts : mapping, pandas Series or array-like
         ``{label: training count}`` (also as pandas' ``y_train.value_counts()``), or the
-        training labels themselves. Another Series of counts by label (``groupby(...).size()``)
-        cannot be told from labels indexed by compound: it is refused; pass ``dict(counts)``.
+        training labels themselves. Another Series of counts by label (``groupby(...).size()``,
+        a renamed ``value_counts()``) could be labels: it is refused; pass ``dict(counts)``.
 
     Returns
     -------
