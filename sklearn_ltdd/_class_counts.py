@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -12,10 +14,14 @@ def check_class_counts(class_counts: ArrayLike) -> np.ndarray:
     counts = np.asarray(class_counts)
     if counts.ndim != 1 or counts.size == 0:
         raise ValueError(f"class_counts must be a non-empty 1-D sequence, got shape {counts.shape}.")
-    if not (np.issubdtype(counts.dtype, np.integer) or np.issubdtype(counts.dtype, np.floating)):
+    numbers = counts.dtype.kind in "iuf" or (
+        counts.dtype == object and all(isinstance(v, Real) and not isinstance(v, bool) for v in counts)
+    )  # a row of a frame of mixed columns holds Python ints
+    if not numbers:
         raise ValueError(f"class_counts must be counts of samples, got values of dtype {counts.dtype}.")
-    with np.errstate(invalid="ignore"):  # NaN is not a whole number either
-        bad = np.flatnonzero((counts < 1) | (counts % 1 != 0) | ~np.isfinite(counts))
+    counts = counts.astype(np.float64) if counts.dtype == object else counts
+    with np.errstate(invalid="ignore"):  # NaN is not a whole number either; 1e20 no int64
+        bad = np.flatnonzero((counts < 1) | (counts % 1 != 0) | ~np.isfinite(counts) | (counts >= 2.0**63))
     if bad.size:
         raise ValueError(
             f"class_counts must be integers >= 1 (one per class), got {counts[bad[:5]].tolist()} "

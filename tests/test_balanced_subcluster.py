@@ -169,6 +169,7 @@ def test_clusters_do_not_depend_on_the_scale_of_x(dtype, scale):
         ([0, 5], 2, r"integers >= 1 \(one per class\), got \[0\] at positions \[0\]"),
         ([30, 2.7], 2, r"got \[2.7\] at positions \[1\]"),
         ([30, np.nan], 2, r"got \[nan\] at positions \[1\]"),
+        ([1e20, 5.0], 2, r"got \[1e\+20\] at positions \[0\]"),  # wrapped to a negative int64
         (["a"], 2, "counts of samples, got values of dtype <U1"),
         ([], 2, r"non-empty 1-D sequence, got shape \(0,\)"),
         ([[3, 4]], 2, r"got shape \(1, 2\)"),
@@ -180,6 +181,16 @@ def test_subclusters_per_class_names_what_it_cannot_plan(counts, min_size, messa
     """It planned one sub-cluster for a class of 0 molecules, and divided by a min_cluster_size of 0."""
     with pytest.raises(ValueError, match=message):
         subclusters_per_class(counts, min_size)
+
+
+def test_subclusters_per_class_takes_counts_of_any_numeric_kind():
+    expected = subclusters_per_class([1000, 95, 30], 10).tolist()
+    for counts in (
+        np.array([1000, 95, 30], dtype=object),
+        [1000.0, 95.0, 30.0],
+        np.array([1000, 95, 30], np.uint16),
+    ):
+        assert subclusters_per_class(counts, 10).tolist() == expected
 
 
 def test_errors():
