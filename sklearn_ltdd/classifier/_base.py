@@ -884,7 +884,7 @@ class GraphClassifier(
         except (ValueError, TypeError) as error:  # e.g. invalid SMILES, whose rows are X_valid's
             error.add_note("(in fit's validation_data: the rows named are those of X_valid)")
             raise
-        try:
+        try:  # after featurising, which checks X_valid's shape (a 2-column table)
             check_column_name(self, valid_X, reset=False)  # reactants to validate a model of products
         except ValueError as error:
             raise ValueError(f"validation_data: {error}") from error

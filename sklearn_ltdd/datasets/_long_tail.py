@@ -38,7 +38,8 @@ def long_tailed_class_sizes(class_counts: ArrayLike, imbalance_ratio: float) -> 
     Raises
     ------
     ValueError
-        When the ratio would leave a class with no sample.
+        When the ratio would leave a class with no sample, is below 1 or not finite, or when
+        ``class_counts`` is not one whole number >= 1 per class (named by position).
 
     Examples
     --------

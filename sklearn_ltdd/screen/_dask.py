@@ -105,7 +105,7 @@ def screen_dask(
     if not isinstance(frame, dd.DataFrame):  # a dask Series has no columns; pandas no partitions
         raise TypeError(
             f"frame must be a dask DataFrame holding the column {smiles_column!r}, got a "
-            f"{type(frame).__module__.split('.')[0]} {type(frame).__name__}; screen() scores a pandas "
+            f"{_library(frame)} {type(frame).__name__}; screen() scores a pandas "
             "table in this process, dd.from_pandas(...) or series.to_frame() makes one."
         )
     check_errors(errors)
@@ -116,3 +116,9 @@ def screen_dask(
     meta = scores_of(empty, model, smiles_column, keep, errors)
     shared = dask.delayed(model, pure=True)  # one task: each worker fetches the model once
     return frame.map_partitions(scores_of, shared, smiles_column, keep, errors, meta=meta)
+
+
+def _library(value: object) -> str:
+    """The library a table is of, as its users call it (dask's expressions lived in dask_expr)."""
+    module = type(value).__module__.split(".")[0]
+    return "dask" if module.startswith("dask") else module

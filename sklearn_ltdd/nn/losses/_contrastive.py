@@ -114,6 +114,7 @@ def _check_temperatures(**temperatures: float | torch.Tensor) -> None:
     for name, value in temperatures.items():
         if isinstance(value, torch.Tensor):
             continue
+        # a number (Python's or numpy's): torch divides by a 0-d array with a warning, by text not at all
         if not isinstance(value, Real) or not value >= torch.finfo(torch.float32).tiny:
             raise ValueError(f"{name} must be a positive temperature of at least 1.2e-38, got {value!r}.")
 
