@@ -156,6 +156,17 @@ def test_every_bad_row_is_reported():
     assert all(f"'{mode}'" in hint for mode in GRAPH_REACTION_MODES)  # the hint names every mode
 
 
+def test_a_transform_that_raises_leaves_its_own_invalid_rows():
+    """They described the transform before, another input's rows."""
+    graphizer = SmilesGraphizer(errors="ignore").fit(["CC"])
+    graphizer.transform(["xx", "CC"])
+    graphizer.set_params(errors="raise")
+    with pytest.raises(InvalidSmilesError):
+        graphizer.transform(["CC", "yy"])
+    assert graphizer.invalid_rows_ == {1: ("yy", SYNTAX)}
+    np.testing.assert_array_equal(graphizer.valid_mask_, [True, False])
+
+
 def test_errors_ignore_keeps_positions():
     graphizer = SmilesGraphizer(errors="ignore")
     graphs = graphizer.fit_transform(["CCO", "C1CC", None, "N"])

@@ -241,7 +241,7 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         For the most recent ``transform``: True where the row became a graph.
     invalid_rows_ : dict
         For the most recent ``transform``: ``{row: (value, reason)}`` for every row that did not
-        (empty with ``errors="raise"``, which raises instead).
+        (with ``errors="raise"``, those of the transform that raised naming them).
 
     Notes
     -----
@@ -342,7 +342,8 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
             if before is not after and before != after:
                 reason = f"{reason}; as the atom mapper mapped it: {after!r}"
             bad_rows[int(row)] = (before, reason)
-        if bad_rows and self.errors == "raise":
+        if bad_rows and self.errors == "raise":  # after a note of this call: the last one's would mislead
+            self.valid_mask_, self.invalid_rows_ = valid[codes], bad_rows
             raise invalid_input_error(bad_rows, self.atom_mapper)
         recipe = GraphRecipe(self.reaction_mode, bool(self.bond_features), self.fingerprint)
         stores = [GraphStore.from_arrays(p, valid, recipe) for p in packed]
