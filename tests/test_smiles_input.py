@@ -33,6 +33,16 @@ def test_check_smiles_accepts_common_containers(X):
     assert check_smiles(X).tolist() == ["CCO", "CCN"]
 
 
+def test_pyg_graphs_given_as_smiles_are_named():
+    """graphs[0], to_data_list() and batch() were 'an array of shape (3, 2)', of their attributes."""
+    graphs = SmilesGraphizer().fit_transform(["CCO", "CCN"])
+    for given in (graphs[0], graphs.to_data_list(), graphs.batch(), (graphs[0], graphs[1])):
+        with pytest.raises(
+            TypeError, match=r"X holds PyG graphs \((Data|DataBatch)\); pass SMILES, or a GraphStore"
+        ):
+            check_smiles(given)
+
+
 def test_check_smiles_rejects_bad_shapes():
     with pytest.raises(TypeError, match="not one string"):
         check_smiles("CCO")

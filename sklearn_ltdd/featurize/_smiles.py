@@ -143,6 +143,7 @@ def check_smiles(X: ArrayLike, *, allow_empty: bool = False) -> np.ndarray:
         raise TypeError(
             f"X must be a sequence of SMILES strings in sample order, not a {type(X).__name__}; pass a list."
         )
+    _refuse_pyg_graphs(X)
     X = from_arrow(X)
     if hasattr(X, "to_numpy"):  # pandas Series / DataFrame
         X = X.to_numpy()
@@ -185,6 +186,17 @@ def check_column_name(estimator: object, X: object, *, reset: bool) -> None:
         raise ValueError(
             f"X's column is {names[0]!r}, but this {type(estimator).__name__} was fitted on the column "
             f"{fitted[0]!r}; give it that column (or rename yours, if it holds the same kind of SMILES)."
+        )
+
+
+def _refuse_pyg_graphs(X: object) -> None:
+    """PyG's Data and Batch (``graphs[0]``, ``to_data_list()``, ``graphs.batch()``) are no SMILES:
+    numpy would make an array of their attributes, named as a shape of nothing the user gave."""
+    first = X[0] if isinstance(X, list | tuple) and len(X) else X
+    if any(cls.__module__.startswith("torch_geometric") for cls in type(first).__mro__):  # DataBatch too
+        raise TypeError(
+            f"X holds PyG graphs ({type(first).__name__}); pass SMILES, or a GraphStore: "
+            "graphs[[i]] selects graph i as a store, where graphs[i] gives a PyG Data."
         )
 
 
