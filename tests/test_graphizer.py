@@ -514,6 +514,9 @@ def test_graphs_from_another_feature_schema_or_without_a_recipe():
     by_hand = GraphStore(graphs.x, graphs.edge_index, graphs.node_ptr, graphs.edge_ptr)
     assert by_hand.recipe is None
     check_graphs_match(by_hand, reaction_mode="cgr")
+    # in float64 it trained into "expected m1 and m2 to have the same dtype"
+    with pytest.raises(ValueError, match=r"x must be float32, got torch.float64; pass x.float\(\)"):
+        GraphStore(graphs.x.double(), graphs.edge_index, graphs.node_ptr, graphs.edge_ptr)
 
 
 def test_the_hint_for_a_reaction_names_every_reaction_mode():

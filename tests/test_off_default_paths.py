@@ -267,8 +267,20 @@ def test_graphs_made_otherwise_are_refused_at_predict():
     # a store built by hand says nothing of how it was made; its width is still checked
     packed = featurize_chunk(reactions, "reaction")[0][0]
     packed["x"] = np.hstack([packed["x"], packed["x"]])
-    with pytest.raises(ValueError, match="148 node features, but this model was fitted on 74"):
-        clf.predict(GraphStore.from_arrays(packed))
+    wide = GraphStore.from_arrays(packed)
+    with pytest.raises(
+        ValueError, match="have 148 node features, but the model reads 74 node features; make"
+    ):
+        clf.predict(wide)
+    # nor do its validation graphs, and a model fitted on such graphs cannot read SMILES
+    with pytest.raises(
+        ValueError, match=r"have 148 node features, but the model reads 74 .* validation_data"
+    ):
+        clone(clf).fit(reactions, labels, validation_data=(wide, labels))
+    by_hand = clone(clf).fit(wide, labels)
+    assert by_hand.predict(wide).shape == (40,)
+    with pytest.raises(ValueError, match="fitted on graphs of 148 node features, but SMILES featurise to 74"):
+        by_hand.predict(reactions)  # was a matrix product of mismatched shapes
 
 
 def test_probabilities_sum_to_one_in_float64(assert_same_predictions):

@@ -31,6 +31,7 @@ from ..featurize import (
     GraphStore,
     GraphStorePair,
     InvalidSmilesError,
+    MorganFingerprint,
     SmilesGraphizer,
     UnmappedReactionError,
     check_graphs_match,
@@ -73,6 +74,27 @@ def _mean_1(weights: np.ndarray) -> np.ndarray:
     with weights of any scale (divided by the largest first: a sum of 1e307s overflows float64)."""
     weights = weights / weights.max()
     return weights / weights.mean()
+
+
+def _widths(graphs: GraphStore | GraphStorePair) -> dict[str, int | None]:
+    """What a network built on ``graphs`` reads: node features per atom, fingerprint bits (None: none)."""
+    first = graphs.reactants if isinstance(graphs, GraphStorePair) else graphs
+    fingerprint = graphs.fingerprint
+    return {"node features": first.num_node_features,
+            "fingerprint bits": None if fingerprint is None else fingerprint.shape[1]}  # fmt: skip
+
+
+def _described(widths: dict[str, int | None]) -> str:
+    return " and ".join(f"{n} {what}" for what, n in widths.items() if n is not None)
+
+
+def _check_widths(graphs: GraphStore | GraphStorePair, expected: dict[str, int | None], advice: str) -> None:
+    """Refuse graphs whose widths are not those the network reads (a store built by hand reached
+    the network as a matrix product of mismatched shapes)."""
+    given = _widths(graphs)
+    if any(n is not None and given[what] != n for what, n in expected.items()):
+        raise ValueError(f"the graphs have {_described(given)}, but the model reads {_described(expected)}; "
+                         f"{advice}.")  # fmt: skip
 
 
 #: how far above log(n_classes) (nats) only a collapsed network's mean validation cross-entropy
@@ -495,7 +517,9 @@ class GraphClassifier(
         """The training positions, and the validation set: given, held out of X (its samples
         scored with their weights, as scikit-learn's estimators score theirs), or none."""
         if validation_data is not None:
-            train_idx, valid = np.arange(len(codes)), GraphDataset(*self._validation_set(validation_data))
+            valid = GraphDataset(*self._validation_set(validation_data))
+            _check_widths(valid.graphs, _widths(graphs), "make validation_data's X as X was made")
+            train_idx = np.arange(len(codes))
         elif self.validation_fraction > 0:
             train_idx, valid_idx = stratified_holdout(codes, self.validation_fraction, rng)
             if not len(valid_idx) and self.early_stopping is not None:
@@ -710,16 +734,27 @@ class GraphClassifier(
                 f"this model was fitted on atom features of schema {schema}, but this release computes "
                 f"schema {FEATURE_SCHEMA} (see the pitfalls page of the documentation); refit it."
             )
+        bits = self.net_.module__fingerprint_bits
+        read = {"node features": self.n_node_features_, "fingerprint bits": bits or None}
         if isinstance(X, GraphStore | GraphStorePair):
             rows = self._graphs(X)
-            if rows.num_node_features != self.n_node_features_:
-                raise ValueError(
-                    f"the graphs have {rows.num_node_features} node features, but this model was fitted "
-                    f"on {self.n_node_features_}; make them with the SmilesGraphizer settings of the fit, "
-                    "or pass SMILES."
-                )
+            _check_widths(
+                rows,
+                read,
+                "make them with the SmilesGraphizer settings of the fit, or pass SMILES",
+            )
         else:
             rows = check_smiles_for(self, X)
+            made_bits = None if self.graphizer_.fingerprint is None else MorganFingerprint().n_bits
+            made = {
+                "node features": len(self.graphizer_.get_feature_names_out()),
+                "fingerprint bits": made_bits,
+            }
+            if made != read:  # fitted on graphs built by hand: their features are not those of SMILES
+                raise ValueError(
+                    f"this model was fitted on graphs of {_described(read)}, but SMILES featurise to "
+                    f"{_described(made)}; give it graphs like those of its fit."
+                )
         out = np.full((len(rows), width), np.nan, dtype=np.float32)
         bad: dict[int, tuple[object, str]] = {}
         show = (bool(self.verbose) if progress is None else progress) and len(rows) > CHUNK_ROWS

@@ -245,6 +245,9 @@ class GraphStore:
         fingerprint: torch.Tensor | None = None,
         recipe: GraphRecipe | None = None,
     ):
+        for name, features in (("x", x), ("edge_attr", edge_attr)):
+            if features is not None and features.dtype != torch.float32:  # the networks compute in float32
+                raise ValueError(f"{name} must be float32, got {features.dtype}; pass {name}.float().")
         self.x = x
         self.edge_index = edge_index
         self.node_ptr = node_ptr
