@@ -344,6 +344,17 @@ def test_a_tool_that_makes_an_array_of_the_graphs_is_told_to_take_smiles():
         permutation_importance(clf, STORE, np.arange(len(STORE)), scoring=lambda *args: 0.0)
 
 
+def test_graphs_given_to_a_smiles_featuriser_are_named():
+    """Its message spoke of permutation_importance: a Pipeline starting with a graphizer, given graphs."""
+    pair = SmilesGraphizer(reaction_mode="pair").fit_transform(["CCO>>CC=O", "CC>>C=C"])
+    for graphs in (STORE, pair):
+        for featuriser in (SmilesGraphizer().fit(["CC"]), MorganFingerprint(n_bits=8).fit(["CC"])):
+            with pytest.raises(
+                TypeError, match=f"X is a {type(graphs).__name__}, graphs already, where SMILES"
+            ):
+                featuriser.transform(graphs)
+
+
 @pytest.mark.parametrize("index", [2, np.int64(2), np.array(2), torch.tensor(2), torch.tensor(-5)])
 def test_one_position_however_written_gives_one_graph(index):
     graph = STORE[index]

@@ -143,7 +143,7 @@ def check_smiles(X: ArrayLike, *, allow_empty: bool = False) -> np.ndarray:
         raise TypeError(
             f"X must be a sequence of SMILES strings in sample order, not a {type(X).__name__}; pass a list."
         )
-    _refuse_pyg_graphs(X)
+    _refuse_graphs(X)
     X = from_arrow(X)
     if hasattr(X, "to_numpy"):  # pandas Series / DataFrame
         X = X.to_numpy()
@@ -189,9 +189,15 @@ def check_column_name(estimator: object, X: object, *, reset: bool) -> None:
         )
 
 
-def _refuse_pyg_graphs(X: object) -> None:
-    """PyG's Data and Batch (``graphs[0]``, ``to_data_list()``, ``graphs.batch()``) are no SMILES:
-    numpy would make an array of their attributes, named as a shape of nothing the user gave."""
+def _refuse_graphs(X: object) -> None:
+    """Graphs are no SMILES: a GraphStore given to a SmilesGraphizer (e.g. the first step of a
+    Pipeline), and PyG's Data and Batch (``graphs[0]``, ``to_data_list()``, ``graphs.batch()``),
+    which numpy would make an array of their attributes, named as a shape of nothing given."""
+    if type(X).__name__ in ("GraphStore", "GraphStorePair") and type(X).__module__.startswith("sklearn_ltdd"):
+        raise TypeError(
+            f"X is a {type(X).__name__}, graphs already, where SMILES are featurised (a SmilesGraphizer "
+            "or a MorganFingerprint, or a Pipeline that starts with one); give the graphs to the classifier."
+        )
     first = X[0] if isinstance(X, list | tuple) and len(X) else X
     if any(cls.__module__.startswith("torch_geometric") for cls in type(first).__mro__):  # DataBatch too
         raise TypeError(
