@@ -314,7 +314,8 @@ class GraphStore:
         return (len(self),)
 
     def __getitem__(self, index: object) -> GraphStore | Data:
-        """An integer gives one PyG ``Data``; an array, slice or mask gives a new store."""
+        """An integer gives one PyG ``Data`` (a view of the store's tensors, as
+        :meth:`to_data_list`'s); an array, slice or mask gives a new store (a copy)."""
         index = _samples(index)
         if (position := single_position(index)) is not None:
             return self.to_data_list([position])[0]
@@ -336,7 +337,9 @@ class GraphStore:
         """A PyG ``Batch`` of the graphs at ``index`` (all graphs when None), in that order.
 
         Positions are computed on the host from the offsets (which stay there), so assembling a
-        batch never waits for the device; the features are gathered where the store lives.
+        batch never waits for the device; the features are gathered where the store lives. The
+        batch is built directly, not by ``Batch.from_data_list``, so PyG cannot split it back into
+        graphs (``to_data_list`` and indexing of the batch raise): use the store's own.
         """
         return self._batch(self._index(slice(None) if index is None else index))[0]
 
@@ -364,7 +367,11 @@ class GraphStore:
         return batch, index
 
     def to_data_list(self, index: Sequence[int] | None = None) -> list[Data]:
-        """Plain PyG ``Data`` objects, one per graph (for users; training uses :meth:`batch`)."""
+        """Plain PyG ``Data`` objects, one per graph (for users; training uses :meth:`batch`).
+
+        They are views of the store's tensors: writing into one changes the store (``.clone()``
+        one to change it alone).
+        """
         rows = slice(None) if index is None else index
         out = []
         for i in self._index(rows).tolist():
