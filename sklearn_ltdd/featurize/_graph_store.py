@@ -84,6 +84,11 @@ def check_graphs_match(graphs: GraphStore | GraphStorePair, **expected: object) 
         raise TypeError(
             f"check_graphs_match() checks a GraphStore or GraphStorePair, not a {type(graphs).__name__}."
         )
+    from ._cgr import GRAPH_REACTION_MODES  # (it builds stores: imported here, not at the top)
+
+    modes = [None, *GRAPH_REACTION_MODES]
+    if "reaction_mode" in expected and expected["reaction_mode"] not in modes:  # its advice would be void
+        raise ValueError(f"reaction_mode must be one of {modes}, got {expected['reaction_mode']!r}.")
     recipe = graphs.recipe
     if recipe is None:
         return
