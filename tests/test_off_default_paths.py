@@ -283,6 +283,22 @@ def test_graphs_made_otherwise_are_refused_at_predict():
         by_hand.predict(reactions)  # was a matrix product of mismatched shapes
 
 
+def test_one_side_of_pairs_is_named_as_such():
+    """A pair model given graphs.reactants was told to use the reaction_mode it had."""
+    from sklearn_ltdd import SmilesGraphizer
+
+    reactions = ["CCO>>CC=O", "CCCO>>CCC=O", "c1ccccc1>>c1ccccc1C", "CCN>>CC=N"] * 10
+    labels = ["a", "a", "b", "b"] * 10
+    pairs = SmilesGraphizer(reaction_mode="pair", fingerprint=None).fit_transform(reactions)
+    clf = LTDDClassifier(reaction_mode="pair", fingerprint=None, max_epochs=2, **WARMUP_1, **FAST)
+    clf.fit(pairs, labels)
+    for side in (pairs.reactants, pairs.products):
+        with pytest.raises(
+            ValueError, match=r"one side of reactant / product pairs .* the GraphStorePair itself"
+        ):
+            clf.predict(side)
+
+
 def test_probabilities_sum_to_one_in_float64(assert_same_predictions):
     from sklearn.metrics import log_loss
 

@@ -288,6 +288,11 @@ class GraphClassifier(
                 "Leave them out with graphs[graphs.valid_mask] (in fit, the labels too).",
             )
         if isinstance(graphs, GraphStorePair) != (made.reaction_mode == "pair"):
+            if getattr(graphs.recipe, "reaction_mode", None) == "pair":  # graphs.reactants, say
+                raise ValueError(
+                    "the graphs given are one side of reactant / product pairs (a GraphStorePair's "
+                    ".reactants or .products); give the GraphStorePair itself."
+                )
             raise ValueError(
                 f"reaction_mode={made.reaction_mode!r} does not match the graphs given "
                 f"({type(graphs).__name__}); use the same reaction_mode as the SmilesGraphizer."
