@@ -372,12 +372,11 @@ def test_a_hand_built_store_and_check_graphs_match_refuse_what_they_cannot_use()
             GraphStore(*parts, valid_mask=mask)
     with pytest.raises(TypeError, match="checks a GraphStore or GraphStorePair, not a list"):
         check_graphs_match(["CCO"])
+    # it advised SmilesGraphizer(reaction_mode='molecules')
     with pytest.raises(
         ValueError, match=r"reaction_mode must be one of \[None, 'products', .* got 'molecules'"
     ):
-        check_graphs_match(
-            STORE, reaction_mode="molecules"
-        )  # it advised SmilesGraphizer(reaction_mode='molecules')
+        check_graphs_match(STORE, reaction_mode="molecules")
 
 
 def test_graphizer_clone_pickle_and_memory(tmp_path):

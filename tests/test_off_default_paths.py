@@ -269,18 +269,33 @@ def test_graphs_made_otherwise_are_refused_at_predict():
     packed["x"] = np.hstack([packed["x"], packed["x"]])
     wide = GraphStore.from_arrays(packed)
     with pytest.raises(
-        ValueError, match="have 148 node features, but the model reads 74 node features; make"
+        ValueError,
+        match="have 148 node features and no fingerprint bits, but the model reads 74 node features and no",
     ):
         clf.predict(wide)
     # nor do its validation graphs, and a model fitted on such graphs cannot read SMILES
     with pytest.raises(
-        ValueError, match=r"have 148 node features, but the model reads 74 .* validation_data"
+        ValueError, match=r"have 148 node features .* but the model reads 74 .* validation_data"
     ):
         clone(clf).fit(reactions, labels, validation_data=(wide, labels))
     by_hand = clone(clf).fit(wide, labels)
     assert by_hand.predict(wide).shape == (40,)
-    with pytest.raises(ValueError, match="fitted on graphs of 148 node features, but SMILES featurise to 74"):
+    with pytest.raises(
+        ValueError,
+        match="fitted on graphs of 148 node features and no fingerprint bits, but SMILES featurise to 74",
+    ):
         by_hand.predict(reactions)  # was a matrix product of mismatched shapes
+
+
+def test_validation_graphs_are_checked_for_what_the_network_reads_only():
+    """A model without the fingerprint, fitted on graphs with one, refused validation SMILES: the
+    training graphs' 2048 bits were taken for what the network reads."""
+    from sklearn_ltdd import SmilesGraphizer
+
+    graphs = SmilesGraphizer(fingerprint="morgan").fit_transform(X[:60])
+    clf = BaselineClassifier(fingerprint=None, max_epochs=2, **FAST)
+    for valid in (X[:60], SmilesGraphizer(fingerprint=None).fit_transform(X[:60])):
+        assert clone(clf).fit(graphs, Y[:60], validation_data=(valid, Y[:60])).predict(X[:3]).shape == (3,)
 
 
 def test_one_side_of_pairs_is_named_as_such():

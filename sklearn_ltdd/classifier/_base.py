@@ -76,16 +76,17 @@ def _mean_1(weights: np.ndarray) -> np.ndarray:
     return weights / weights.mean()
 
 
-def _widths(graphs: GraphStore | GraphStorePair) -> dict[str, int | None]:
-    """What a network built on ``graphs`` reads: node features per atom, fingerprint bits (None: none)."""
+def _widths(graphs: GraphStore | GraphStorePair, fingerprint: bool = True) -> dict[str, int | None]:
+    """The widths a network reads of ``graphs``: node features per atom, and fingerprint bits
+    (None where it reads none: ``fingerprint`` False, or the graphs have none)."""
     first = graphs.reactants if isinstance(graphs, GraphStorePair) else graphs
-    fingerprint = graphs.fingerprint
-    return {"node features": first.num_node_features,
-            "fingerprint bits": None if fingerprint is None else fingerprint.shape[1]}  # fmt: skip
+    bits = graphs.fingerprint.shape[1] if fingerprint and graphs.fingerprint is not None else None
+    return {"node features": first.num_node_features, "fingerprint bits": bits}
 
 
 def _described(widths: dict[str, int | None]) -> str:
-    return " and ".join(f"{n} {what}" for what, n in widths.items() if n is not None)
+    bits = widths["fingerprint bits"]
+    return f"{widths['node features']} node features and {'no' if bits is None else bits} fingerprint bits"
 
 
 def _check_widths(graphs: GraphStore | GraphStorePair, expected: dict[str, int | None], advice: str) -> None:
@@ -523,7 +524,8 @@ class GraphClassifier(
         scored with their weights, as scikit-learn's estimators score theirs), or none."""
         if validation_data is not None:
             valid = GraphDataset(*self._validation_set(validation_data))
-            _check_widths(valid.graphs, _widths(graphs), "make validation_data's X as X was made")
+            read = _widths(graphs, fingerprint=self.fingerprint is not None)
+            _check_widths(valid.graphs, read, "make validation_data's X as X was made")
             train_idx = np.arange(len(codes))
         elif self.validation_fraction > 0:
             train_idx, valid_idx = stratified_holdout(codes, self.validation_fraction, rng)
@@ -617,6 +619,7 @@ class GraphClassifier(
 
     def _build_net(self, graphs, train, visits, valid, seed) -> LTDDNet:
         first = graphs.reactants if isinstance(graphs, GraphStorePair) else graphs
+        read = _widths(graphs, fingerprint=self.fingerprint is not None)
         # a phase may end early when validation stalls, so that early stopping cannot skip the next
         phases = self._phases(self.early_stopping if valid is not None else None)
         callbacks = [
@@ -650,8 +653,8 @@ class GraphClassifier(
             LTDDModule,
             module__encoder=self.encoder,
             module__edge_features=0 if first.edge_attr is None else first.edge_attr.shape[1],
-            module__fingerprint_bits=0 if self.fingerprint is None else graphs.fingerprint.shape[1],
-            module__in_features=graphs.num_node_features,
+            module__fingerprint_bits=read["fingerprint bits"] or 0,
+            module__in_features=read["node features"],
             module__n_classes=len(self.classes_),
             module__hidden=self.hidden,
             module__n_layers=self.n_layers,

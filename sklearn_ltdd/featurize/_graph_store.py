@@ -10,6 +10,7 @@ import torch
 from torch_geometric.data import Batch, Data
 
 from .._torch_device import check_device
+from ._cgr import GRAPH_REACTION_MODES
 from ._graph_features import FEATURE_SCHEMA
 
 __all__ = ["GraphRecipe", "GraphStore", "GraphStorePair", "check_graphs_match", "copy_to_device"]
@@ -84,8 +85,6 @@ def check_graphs_match(graphs: GraphStore | GraphStorePair, **expected: object) 
         raise TypeError(
             f"check_graphs_match() checks a GraphStore or GraphStorePair, not a {type(graphs).__name__}."
         )
-    from ._cgr import GRAPH_REACTION_MODES  # (it builds stores: imported here, not at the top)
-
     modes = [None, *GRAPH_REACTION_MODES]
     if "reaction_mode" in expected and expected["reaction_mode"] not in modes:  # its advice would be void
         raise ValueError(f"reaction_mode must be one of {modes}, got {expected['reaction_mode']!r}.")
@@ -212,12 +211,12 @@ class GraphStore:
 
     Parameters
     ----------
-    x : Tensor of shape (n_nodes, n_node_features)
+    x : Tensor of float32, shape (n_nodes, n_node_features)
     edge_index : Tensor of shape (2, n_edges)
         Node numbers local to each graph.
     node_ptr, edge_ptr : Tensor of shape (n_graphs + 1,)
         Offsets of each graph's nodes and edges.
-    edge_attr : Tensor of shape (n_edges, n_edge_features), optional
+    edge_attr : Tensor of float32, shape (n_edges, n_edge_features), optional
     valid_mask : ndarray of bool, shape (n_graphs,), optional
         False for rows whose input could not be parsed (empty graphs); all True by default.
     fingerprint : Tensor of shape (n_graphs, n_bits), optional

@@ -192,7 +192,7 @@ def check_column_name(estimator: object, X: object, *, reset: bool) -> None:
 def _refuse_graphs(X: object) -> None:
     """Graphs are no SMILES: a GraphStore given to a SmilesGraphizer (e.g. the first step of a
     Pipeline), and PyG's Data and Batch (``graphs[0]``, ``to_data_list()``, ``graphs.batch()``),
-    which numpy would make an array of their attributes, named as a shape of nothing given."""
+    which numpy would make an array of their attributes."""
     if type(X).__name__ in ("GraphStore", "GraphStorePair") and type(X).__module__.startswith("sklearn_ltdd"):
         raise TypeError(
             f"X is a {type(X).__name__}, graphs already, where SMILES are featurised (a SmilesGraphizer "
