@@ -544,6 +544,36 @@ def test_the_screen_command_says_what_it_cannot_do(model, library, tmp_path, cap
     )
 
 
+def test_parquet_without_pyarrow_is_refused_before_anything_is_scored(
+    model, library, tmp_path, capsys, monkeypatch
+):
+    write_library(tmp_path / "library.csv", library)
+    joblib.dump(model, tmp_path / "model.joblib")
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # as if not installed
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    scores = tmp_path / "scores.parquet"
+    with pytest.raises(
+        ImportError, match=r"scores.parquet needs pyarrow: pip install 'sklearn-ltdd\[parquet\]'"
+    ):
+        screen_file(model, tmp_path / "library.csv", scores, errors="nan", progress=False)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["library.csv", "model.joblib"]  # no debris
+    with pytest.raises(SystemExit) as stop:  # the command: a usage error, not a traceback
+        screen_command(
+            [str(tmp_path / "model.joblib"), str(tmp_path / "library.csv"), str(scores), "--quiet"]
+        )
+    assert stop.value.code == 2 and "sklearn-ltdd[parquet]" in capsys.readouterr().err
+    (tmp_path / "library.parquet").touch()  # reading one, too
+    with pytest.raises(ImportError, match=r"library.parquet needs pyarrow"):
+        screen_file(model, tmp_path / "library.parquet", tmp_path / "scores.csv", progress=False)
+
+
+def test_screen_dask_without_dask_names_the_extra(model, monkeypatch):
+    monkeypatch.setitem(sys.modules, "dask", None)
+    monkeypatch.setitem(sys.modules, "dask.dataframe", None)
+    with pytest.raises(ImportError, match=r"screen_dask needs dask: pip install 'sklearn-ltdd\[dask\]'"):
+        screen_dask(model, pd.DataFrame({"smiles": ["CCO"]}))
+
+
 def test_a_model_loaded_where_a_gpu_is_moves_to_it_with_device_auto(model, monkeypatch):
     pinned = pickle.loads(pickle.dumps(model))
     pinned.device = "cpu"  # as if fitted with device="cpu"

@@ -12,6 +12,7 @@ from sklearn.manifold import TSNE
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from .._labels import check_labels_given
+from .._optional import import_optional
 from ..classifier._wrapped import wrapped_classifier
 from ..metrics import per_class_balanced_scores
 from ..metrics._long_tail import _as_class_counts
@@ -23,12 +24,7 @@ __all__ = ["plot_class_accuracy", "plot_embedding", "plot_training", "plot_weigh
 
 
 def _axes(ax: Axes | None) -> Axes:
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as error:
-        raise ImportError(
-            "sklearn_ltdd.plotting needs matplotlib: pip install 'sklearn-ltdd[plot]' (or matplotlib)."
-        ) from error
+    plt = import_optional("matplotlib.pyplot", "plot", "sklearn_ltdd.plotting")
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4), layout="constrained")
     return ax

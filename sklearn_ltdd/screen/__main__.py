@@ -78,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 1, f"{message}\nThe list of all {len(rows)} bad rows could not be written: {cannot}\n"
             )
         parser.exit(1, f"{message}\nAll {len(rows)} bad rows are listed in {listing}.\n")
-    except (OSError, ValueError, TypeError) as error:
+    except (OSError, ValueError, TypeError, ImportError) as error:  # ImportError: Parquet without pyarrow
         parser.exit(2, f"{parser.prog}: error: {error}\n")
     except KeyboardInterrupt:
         parser.exit(130, f"{parser.prog}: interrupted; the chunks scored so far are kept in "

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .._optional import import_optional
 from ..classifier._base import GraphClassifier
 from ..featurize._graphizer import SmilesGraphizer, find_invalid
 from ._frame import SCREEN_ADVICE, check_columns, check_errors, check_model, scores_of
@@ -98,8 +99,8 @@ def screen_dask(
     >>> scores["valid"].compute().tolist()
     [True, False, True]
     """
-    import dask
-    import dask.dataframe as dd
+    dask = import_optional("dask", "dask", "screen_dask")
+    dd = import_optional("dask.dataframe", "dask", "screen_dask")
 
     model = check_model(model)
     if not isinstance(frame, dd.DataFrame):  # a dask Series has no columns; pandas no partitions

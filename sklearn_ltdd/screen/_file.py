@@ -18,6 +18,7 @@ import torch
 
 from .._compat import check_n_jobs
 from .._csv import check_fields_match_header, check_no_merged_lines, repeated_names, written_header
+from .._optional import import_optional
 from .._progress import progress_bar
 from ..classifier._base import GraphClassifier
 from ._frame import SCREEN_ADVICE, check_columns, check_errors, check_model, score_columns, scores_of
@@ -57,13 +58,16 @@ def _is_parquet(path: Path) -> bool:
     return path.suffix.lower() == ".parquet"
 
 
+def _pyarrow_for(path: Path) -> None:
+    """Refuse a Parquet file to read or write where pyarrow is missing, before anything is scored."""
+    if _is_parquet(path):
+        import_optional("pyarrow.parquet", "parquet", f"the Parquet file {path.name}")
+
+
 def _parquet_file(source: Path):
-    try:
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise ImportError(
-            f"reading {source.name} needs pyarrow: pip install 'sklearn-ltdd[parquet]'"
-        ) from None
+    _pyarrow_for(source)
+    import pyarrow.parquet as pq
+
     try:
         return pq.ParquetFile(source)
     except ValueError as error:  # pyarrow's ArrowInvalid, which does not name the file
@@ -383,6 +387,8 @@ def screen_file(
     source, destination = Path(source), Path(destination)
     if destination.suffix.lower() not in (".csv", ".parquet"):
         raise ValueError(f"the destination must end in .csv or .parquet, got {destination.name!r}.")
+    _pyarrow_for(source)
+    _pyarrow_for(destination)
     if source.is_dir():  # a Parquet screen's output, say
         raise ValueError(
             f"{source} is a directory; screen_file reads one file. For a directory of Parquet parts "

@@ -1,0 +1,16 @@
+"""The optional dependencies, imported where they are needed, each with the extra that installs it."""
+
+import importlib
+from types import ModuleType
+
+
+def import_optional(name: str, extra: str, purpose: str) -> ModuleType:
+    """Import ``name``, or raise an ImportError saying that ``purpose`` needs it and which extra
+    (``pip install 'sklearn-ltdd[extra]'``) installs it."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as error:
+        package = name.partition(".")[0]
+        raise ImportError(
+            f"{purpose} needs {package}: pip install 'sklearn-ltdd[{extra}]' (or {package})."
+        ) from error
