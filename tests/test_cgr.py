@@ -15,7 +15,7 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
-from rdkit import Chem
+from rdkit import Chem, rdBase
 from rdkit.Chem import AllChem
 from sklearn.base import clone
 
@@ -554,6 +554,30 @@ def test_without_the_extra_the_mapper_says_what_to_install(monkeypatch):
             SmilesGraphizer(reaction_mode="cgr", atom_mapper="rxnmapper").fit_transform([strip_maps(AMIDE)])
     finally:
         _atom_mapping._rxnmapper.cache_clear()
+
+
+def test_loading_the_mapper_leaves_rdkits_logs_on(tmp_path, monkeypatch):
+    # rxnmapper's import turns RDKit's warnings and errors off for the process; a stand-in does
+    # the same, so that this runs (fast) whether or not the [reactions] extra is installed
+    (tmp_path / "rxnmapper.py").write_text(
+        "from rdkit import rdBase\n"
+        "rdBase.DisableLog('rdApp.warning')\n"
+        "rdBase.DisableLog('rdApp.error')\n"
+        "class RXNMapper:\n"
+        "    def __init__(self):\n"
+        "        rdBase.DisableLog('rdApp.error')\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "rxnmapper", raising=False)
+    monkeypatch.setattr(_atom_mapping, "version", lambda name: "0-stand-in")
+    before = rdBase.LogStatus()
+    assert "rdApp.error:enabled" in before
+    _atom_mapping._rxnmapper.cache_clear()
+    try:
+        _atom_mapping._rxnmapper()
+    finally:
+        _atom_mapping._rxnmapper.cache_clear()
+    assert rdBase.LogStatus() == before
 
 
 PARTLY_MAPPED = "[CH3:1]CO>>[CH3:1]CC=O"

@@ -18,8 +18,8 @@ import sqlite3
 import types
 import warnings
 import weakref
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import closing
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import closing, contextmanager
 from functools import cache, partial
 from importlib.metadata import PackageNotFoundError, packages_distributions, version
 from pathlib import Path
@@ -41,10 +41,24 @@ _IN_PROCESS: dict[str, dict[str, str]] = {}  # mapper key -> {reaction: mapped}
 _ON_DISK: dict[tuple[str, str], set[str]] = {}  # (mapper key, SQLite file) -> reactions known there
 
 
+@contextmanager
+def _rdkit_logs_kept() -> Iterator[None]:
+    """Give RDKit's log channels back as they were: importing rxnmapper turns RDKit's warnings and
+    errors off for the whole process, which would hide every later parse error from the user."""
+    status = rdBase.LogStatus()  # "rdApp.warning:enabled\nrdApp.error:enabled\n..."
+    try:
+        yield
+    finally:
+        for line in status.splitlines():
+            channel, _, state = line.partition(":")
+            (rdBase.EnableLog if state == "enabled" else rdBase.DisableLog)(channel)
+
+
 @cache
 def _rxnmapper() -> tuple[str, Callable[[list[str]], list[str]]]:
     try:
-        with warnings.catch_warnings():  # it imports pkg_resources, deprecated by setuptools
+        # it imports pkg_resources, deprecated by setuptools
+        with warnings.catch_warnings(), _rdkit_logs_kept():
             warnings.simplefilter("ignore")
             from rxnmapper import RXNMapper
     except ImportError as error:
@@ -56,7 +70,7 @@ def _rxnmapper() -> tuple[str, Callable[[list[str]], list[str]]]:
 
     # under the classifiers' lock on torch's state: transformers sets the default dtype while it
     # loads a model, and the mapper computes at the float32 default whatever the caller's
-    with warnings.catch_warnings(), float32_default():
+    with warnings.catch_warnings(), float32_default(), _rdkit_logs_kept():
         warnings.simplefilter("ignore")
         model = RXNMapper()
 
