@@ -172,7 +172,9 @@ def _number(kind: type, low: float, high: float = math.inf, *, what: str) -> Cal
 
 def main(argv: Sequence[str] | None = None) -> None:
     """``python -m sklearn_ltdd.demo``: :func:`run` with the command line's arguments (``--help``)."""
-    parser = argparse.ArgumentParser(prog="python -m sklearn_ltdd.demo", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m sklearn_ltdd.demo", description=__doc__.split("\n")[0].replace("``", "")
+    )
     parser.add_argument(
         "--dataset", choices=DATASETS, default="templates", help="embedded data set (default templates)"
     )

@@ -41,7 +41,11 @@ def main(argv: list[str] | None = None) -> None:
                              "reactions)")  # fmt: skip
     parser.add_argument("--data-home", default=None, help="folder with hiv/, uspto50k/, sbap/")
     parser.add_argument("--download", action="store_true", help="fetch a missing data file first")
-    parser.add_argument("--out", default="results/benchmark", help="where JSON lines and tables go")
+    parser.add_argument(
+        "--out",
+        default="results/benchmark",
+        help="where JSON lines and tables go (default results/benchmark, from the current folder)",
+    )
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:<index>")
     parser.add_argument("--n-jobs", type=int, default=1, help="processes that featurise (default 1)")
     parser.add_argument("--verbose", type=int, default=0, help="2 shows a progress bar per epoch")
