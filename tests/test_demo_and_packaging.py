@@ -4,11 +4,14 @@ import importlib.util
 import re
 import shutil
 import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+import sklearn_ltdd
 from sklearn_ltdd import demo
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,3 +106,28 @@ def test_every_lazy_name_is_imported_for_type_checkers(package):
     assert set(typed) == set(module._LAZY)
     for name, source in typed.items():
         assert getattr(importlib.import_module(source), name) is getattr(module, name)
+
+
+def test_the_wheel_holds_the_whole_package_its_data_and_licence(tmp_path):
+    # built from a copy, so that the build's folders do not land in the checkout
+    source = tmp_path / "source"
+    shutil.copytree(
+        ROOT / "sklearn_ltdd", source / "sklearn_ltdd", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    for name in ("pyproject.toml", "MANIFEST.in", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, source / name)
+    build = subprocess.run(
+        [sys.executable, "-c", f"import setuptools.build_meta as b; print(b.build_wheel({str(tmp_path)!r}))"],
+        cwd=source, capture_output=True, text=True,
+    )  # fmt: skip
+    assert build.returncode == 0, build.stderr
+    with zipfile.ZipFile(tmp_path / build.stdout.split()[-1]) as wheel:
+        files = set(wheel.namelist())
+        metadata = wheel.read(next(f for f in files if f.endswith(".dist-info/METADATA"))).decode()
+    package = {
+        path.relative_to(source).as_posix() for path in (source / "sklearn_ltdd").rglob("*") if path.is_file()
+    }
+    assert package <= files  # the embedded data sets and py.typed among them
+    assert {"sklearn_ltdd/py.typed", "sklearn_ltdd/datasets/data/solubility.csv.gz"} <= package
+    assert any(f.endswith(".dist-info/licenses/LICENSE") for f in files)
+    assert f"\nVersion: {sklearn_ltdd.__version__}\n" in metadata
