@@ -57,7 +57,7 @@ def _rdkit_logs_kept() -> Iterator[None]:
 @cache
 def _rxnmapper() -> tuple[str, Callable[[list[str]], list[str]]]:
     try:
-        # it imports pkg_resources, deprecated by setuptools
+        # its import warns (pkg_resources, deprecated by setuptools) and turns RDKit's logs off
         with warnings.catch_warnings(), _rdkit_logs_kept():
             warnings.simplefilter("ignore")
             from rxnmapper import RXNMapper
