@@ -21,9 +21,19 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # what the lazy names below are, for type checkers and editors
-    from .classifier import BaselineClassifier, LTDDClassifier, SubclusterContrast, SubclusterSchedule  # noqa: F401
-    from .cluster import BalancedSubcluster  # noqa: F401
-    from .featurize import GraphStore, GraphStorePair, MorganFingerprint, SmilesGraphizer  # noqa: F401
+    from .classifier import (
+        BaselineClassifier,
+        LTDDClassifier,
+        SubclusterContrast,
+        SubclusterSchedule,
+    )
+    from .cluster import BalancedSubcluster
+    from .featurize import (
+        GraphStore,
+        GraphStorePair,
+        MorganFingerprint,
+        SmilesGraphizer,
+    )
 
 __version__ = "0.1.0.dev0"
 
@@ -39,13 +49,25 @@ _LAZY = {
     "MorganFingerprint": "sklearn_ltdd.featurize",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = [  # written out, not computed from _LAZY, so that type checkers read the exports
+    "BalancedSubcluster",
+    "BaselineClassifier",
+    "GraphStore",
+    "GraphStorePair",
+    "LTDDClassifier",
+    "MorganFingerprint",
+    "SmilesGraphizer",
+    "SubclusterContrast",
+    "SubclusterSchedule",
+]
 
 
-def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+if not TYPE_CHECKING:  # checkers read the imports above, and flag a name that is not there
+
+    def __getattr__(name: str) -> object:
+        if name in _LAZY:
+            return getattr(import_module(_LAZY[name]), name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:

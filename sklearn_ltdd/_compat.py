@@ -1,14 +1,23 @@
 """Inputs from other libraries' APIs, each met in one place: scikit-learn's semi-private helpers
 (so that its API churn is fixed here only) and pyarrow's and polars' arrays and frames."""
 
+from collections.abc import Callable
 from numbers import Integral
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils._param_validation import Interval as _Interval
 from sklearn.utils.validation import _num_samples
+
+if TYPE_CHECKING:  # sklearn has no type hints: its decorator would hide fit's signature from checkers
+    _Method = TypeVar("_Method", bound=Callable)
+
+    def _fit_context(*, prefer_skip_nested_validation: bool) -> Callable[[_Method], _Method]: ...
+else:
+    from sklearn.base import _fit_context
 
 __all__ = [
     "N_JOBS",

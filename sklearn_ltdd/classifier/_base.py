@@ -8,6 +8,7 @@ import inspect
 from abc import ABCMeta, abstractmethod
 from collections.abc import Callable, Iterator
 from numbers import Integral, Real
+from typing import Self
 
 import numpy as np
 import pandas as pd
@@ -206,7 +207,7 @@ class GraphClassifier(
             if advice := cls._moved_parameter(name, value):
                 raise TypeError(f"{cls.__name__} has no parameter {name!r}: {advice}.")
 
-    def set_params(self, **params) -> GraphClassifier:
+    def set_params(self, **params) -> Self:
         """Set parameters, as sklearn's ``set_params``; one of an earlier release is refused with
         where it went."""
         self._refuse_moved(params)
@@ -351,7 +352,7 @@ class GraphClassifier(
         y: ArrayLike,
         sample_weight: ArrayLike | None = None,
         validation_data: tuple | None = None,
-    ) -> GraphClassifier:
+    ) -> Self:
         """Train on SMILES (or graphs) X with labels y.
 
         A fit that raises (bad input, a training that fails) leaves the estimator as it was: a

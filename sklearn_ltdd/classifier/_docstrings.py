@@ -3,6 +3,10 @@ estimator's docstring."""
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+_Class = TypeVar("_Class", bound=type)
+
 __all__ = ["shared_parameters"]
 
 #: the documentation of the parameters every graph classifier has, put in place of the line
@@ -120,7 +124,7 @@ _SHARED_ATTRIBUTES_DOC = """\
 """
 
 
-def shared_parameters(cls: type) -> type:
+def shared_parameters(cls: _Class) -> _Class:
     """Put the shared parameters' and attributes' documentation into ``cls``'s docstring, in place
     of its lines ``{shared parameters}`` and ``{shared attributes}``."""
     if cls.__doc__ is None:  # python -OO

@@ -5,6 +5,7 @@ schedule of sub-clustering and re-weighting. Plain parameter objects, as sklearn
 from __future__ import annotations
 
 from numbers import Integral, Real
+from typing import Self
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -70,7 +71,7 @@ class SubclusterContrast(BaseEstimator):
         self.term_a_scale = term_a_scale
         self.edge_drop = edge_drop
 
-    def check(self) -> SubclusterContrast:
+    def check(self) -> Self:
         """Validate the parameters (``fit`` of the classifier calls it); returns self."""
         validate_params(self)
         drop = self.edge_drop
@@ -153,7 +154,7 @@ class SubclusterSchedule(BaseEstimator):
         self.weight_formula = weight_formula
         self.resample = resample
 
-    def check(self) -> SubclusterSchedule:
+    def check(self) -> Self:
         """Validate the parameters (``fit`` of the classifier calls it); returns self."""
         validate_params(self)
         return self

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from numbers import Integral, Real
+from typing import Self
 
 import numpy as np
 import torch
@@ -174,7 +175,7 @@ class BalancedSubcluster(
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X: ArrayLike | torch.Tensor, y: ArrayLike | None = None) -> BalancedSubcluster:
+    def fit(self, X: ArrayLike | torch.Tensor, y: ArrayLike | None = None) -> Self:
         """Cluster X, within each class of y when y is given."""
         unit, is_tensor = _as_unit_tensor(self, X, reset=True)
         n = unit.shape[0]

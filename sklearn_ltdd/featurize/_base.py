@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Self
+
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -16,7 +18,7 @@ class SmilesTransformer(TransformerMixin, BaseEstimator):
     """Base of transformers that read one column of SMILES and learn nothing in ``fit``."""
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X: ArrayLike, y: ArrayLike | None = None) -> SmilesTransformer:
+    def fit(self, X: ArrayLike, y: ArrayLike | None = None) -> Self:
         """Check the parameters and the shape of X; nothing is learned but the name of X's
         column, where X is a one-column table (``feature_names_in_``)."""
         X = from_arrow(X)  # once, for both checks
