@@ -10,6 +10,7 @@ network, training loop, model selection and decision are shared with the baselin
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -23,8 +24,14 @@ from ._phases import Phase, Phases
 __all__ = ["PAPER_PROTOCOL", "LTDDClassifier"]
 
 #: the parameters that reproduce the paper's protocol exactly: ``LTDDClassifier(**PAPER_PROTOCOL)``
-PAPER_PROTOCOL = {"encoder": "gcn", "fingerprint": None, "average_from_best": False, "decision": "argmax",
-                  "early_stopping": None, "max_epochs": 300}  # fmt: skip
+PAPER_PROTOCOL: dict[str, Any] = {
+    "encoder": "gcn",
+    "fingerprint": None,
+    "average_from_best": False,
+    "decision": "argmax",
+    "early_stopping": None,
+    "max_epochs": 300,
+}
 
 #: the option objects, by parameter name: what None stands for
 _OPTIONS = {"contrast": SubclusterContrast, "schedule": SubclusterSchedule}

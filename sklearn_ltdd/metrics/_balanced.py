@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -163,6 +164,18 @@ def balanced_accuracy_score(
     return _mean_over_present(scores, "recall")
 
 
+@overload
+def balanced_precision(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    average: Literal["macro"] = ...,
+    sample_weight: ArrayLike | None = ...,
+) -> float: ...
+@overload
+def balanced_precision(
+    y_true: ArrayLike, y_pred: ArrayLike, *, average: None, sample_weight: ArrayLike | None = ...
+) -> np.ndarray: ...
 def balanced_precision(
     y_true: ArrayLike,
     y_pred: ArrayLike,
@@ -204,6 +217,18 @@ def balanced_precision(
     return _average(scores, "precision", average)
 
 
+@overload
+def balanced_f1_score(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    average: Literal["macro"] = ...,
+    sample_weight: ArrayLike | None = ...,
+) -> float: ...
+@overload
+def balanced_f1_score(
+    y_true: ArrayLike, y_pred: ArrayLike, *, average: None, sample_weight: ArrayLike | None = ...
+) -> np.ndarray: ...
 def balanced_f1_score(
     y_true: ArrayLike,
     y_pred: ArrayLike,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -47,7 +47,7 @@ def plot_class_accuracy(
     models: Mapping[str, object] | object,
     X: ArrayLike,
     y: ArrayLike,
-    y_train: ArrayLike,
+    y_train: ArrayLike | Mapping[Any, int],
     *,
     ax: Axes | None = None,
 ) -> Axes:

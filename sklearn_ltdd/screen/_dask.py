@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 
 from .._optional import import_optional
 from ..classifier._base import GraphClassifier
@@ -48,7 +49,7 @@ def _check(frame: dd.DataFrame, smiles_column: str, model: GraphClassifier) -> N
 
 
 def screen_dask(
-    model: GraphClassifier,
+    model: BaseEstimator,
     frame: dd.DataFrame,
     *,
     smiles_column: str = "smiles",

@@ -15,6 +15,7 @@ from typing import BinaryIO
 import joblib
 import pandas as pd
 import torch
+from sklearn.base import BaseEstimator
 
 from .._compat import check_n_jobs
 from .._csv import check_fields_match_header, check_no_merged_lines, repeated_names, written_header
@@ -301,7 +302,7 @@ def _write_parquet(destination: Path, frame: pd.DataFrame, progress: _Progress) 
 
 
 def screen_file(
-    model: GraphClassifier,
+    model: BaseEstimator,
     source: str | os.PathLike,
     destination: str | os.PathLike,
     *,

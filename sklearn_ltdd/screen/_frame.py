@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from .._csv import repeated_names
@@ -89,7 +90,7 @@ def _scores(
 
 
 def screen(
-    model: GraphClassifier, X: ArrayLike, *, errors: str = "raise", progress: bool = False
+    model: BaseEstimator, X: ArrayLike, *, errors: str = "raise", progress: bool = False
 ) -> pd.DataFrame:
     """Score SMILES with a fitted classifier, 10,000 at a time, and report every bad row.
 
@@ -181,7 +182,7 @@ def check_columns(
 
 def score_frame(
     frame: pd.DataFrame,
-    model: GraphClassifier,
+    model: BaseEstimator,
     *,
     smiles_column: str = "smiles",
     keep: list[str] | None = None,
