@@ -267,3 +267,20 @@ def test_missing_labels_are_named():
         BalancedSubcluster(random_state=0).fit(X, labels)
     with pytest.raises(ValueError, match=r"y has 1 missing labels .* rows \[8\]"):
         BalancedSubcluster(random_state=0).fit(X, ["a"] * 8 + [np.nan, "b"])  # not the label 'nan'
+
+
+def test_balanced_centres_are_their_members_mean_direction():
+    # Algorithm 1 ends with each centre at its members' mean on the unit sphere: a fixed point
+    X = np.random.default_rng(0).normal(size=(60, 5))
+    y = np.repeat([0, 1], [45, 15])
+    model = BalancedSubcluster(min_cluster_size=5, random_state=0).fit(X, y)
+    unit = X / np.linalg.norm(X, axis=1, keepdims=True)
+    for j, centre in enumerate(model.cluster_centers_):
+        mean = unit[model.labels_ == j].mean(axis=0)
+        np.testing.assert_allclose(centre, mean / np.linalg.norm(mean), atol=1e-10)
+
+
+def test_subclusters_per_class_by_hand():
+    # U = max(smallest class, δ); k_c = floor(n_c / U), at least 1
+    np.testing.assert_array_equal(subclusters_per_class([1000, 95, 30], min_cluster_size=10), [33, 3, 1])
+    np.testing.assert_array_equal(subclusters_per_class([25, 10], min_cluster_size=10), [2, 1])

@@ -20,7 +20,7 @@ from sklearn_ltdd import GraphStore, GraphStorePair, MorganFingerprint, SmilesGr
 from sklearn_ltdd.datasets import load_solubility
 from sklearn_ltdd.featurize import GraphRecipe, InvalidSmilesError, _graphizer, check_graphs_match
 from sklearn_ltdd.featurize._cgr import GRAPH_REACTION_MODES
-from sklearn_ltdd.featurize._graph_features import FEATURE_SCHEMA, featurize_chunk
+from sklearn_ltdd.featurize._graph_features import ATOM_SYMBOLS, FEATURE_SCHEMA, featurize_chunk
 from sklearn_ltdd.metrics import balanced_accuracy_score
 
 SYNTAX = "RDKit cannot parse it: its syntax, e.g. a typo, an unclosed ring or branch, an unknown atom"
@@ -98,6 +98,25 @@ def test_bond_features():
     assert first[0] == 1 and first[5] == 0 and first[6] == 1
     assert graphs.edge_attr[:, 3].sum() == 12  # six aromatic bonds, both directions
     assert SmilesGraphizer().fit_transform(["CC"]).edge_attr is None
+
+
+def test_bond_features_mark_rings_and_conjugation_in_their_own_columns():
+    # columns: single, double, triple, aromatic, conjugated, in ring, then stereo (spec §1)
+    ring = SmilesGraphizer(bond_features=True).fit_transform(["C1CCCCC1"]).edge_attr.numpy()
+    np.testing.assert_array_equal(ring, np.tile([1, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0], (12, 1)))
+    diene = SmilesGraphizer(bond_features=True).fit_transform(["C=CC=C"]).edge_attr.numpy()
+    middle = diene[diene[:, 0] == 1]  # the single bond, both directions: conjugated, not in a ring
+    np.testing.assert_array_equal(middle, np.tile([1, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0], (2, 1)))
+
+
+def test_atom_symbols_in_the_reference_order():
+    # the spec's (dgllife's) order: a trained model's first layer reads these columns by position
+    expected = (
+        "C N O S F Si P Cl Br Mg Na Ca Fe As Al I B V K Tl Yb Sb Sn Ag Pd Co Se Ti Zn H Li Ge Cu Au Ni "
+    )
+    assert ATOM_SYMBOLS == (expected + "Cd In Mn Zr Cr Pt Hg Pb").split()
+    x = SmilesGraphizer().fit_transform(["ClCBr"]).x.numpy()
+    assert x[:, :9].sum(axis=0).tolist() == [1, 0, 0, 0, 0, 0, 0, 1, 1]  # C, Cl, Br
 
 
 @given(st.lists(st.sampled_from(REAL_SMILES), min_size=1, max_size=25))

@@ -238,6 +238,15 @@ def test_edge_drop_probabilities_follow_degree():
     assert torch.allclose(edge_drop_probabilities(ring, 3, 0.1), torch.full((6,), 0.1))
 
 
+def test_edge_drop_probabilities_are_capped_at_0_7():
+    # the star again at a base rate of 0.5: the edges into the leaves would get 1.0, a certain drop
+    leaves = torch.arange(1, 5)
+    zeros = torch.zeros(4, dtype=torch.long)
+    star = torch.stack([torch.cat([leaves, zeros]), torch.cat([zeros, leaves])])
+    expected = torch.tensor([0.0] * 4 + [0.7] * 4)
+    torch.testing.assert_close(edge_drop_probabilities(star, 5, 0.5), expected)
+
+
 @given(st.integers(3, 400))
 def test_rings_of_any_size_drop_every_edge_at_the_base_rate(n):
     """In float32 the mean of n equal logs can fall below their max (a 12-ring: by 6e-8): that
@@ -360,6 +369,19 @@ def test_ltdd_loss_by_hand():
     assert means == pytest.approx({"contrastive_loss": float(expected_contrastive), "ce_loss": expected_ce})
     # read once, then reset: a term not computed since is NaN (the history keeps its columns)
     assert all(math.isnan(v) for v in criterion.pop_epoch_means().values())
+
+
+def test_ltdd_loss_trains_the_encoder_through_the_head_and_keeps_no_graph_in_its_totals():
+    phases = Phases([Phase("warmup", epochs=1, trains_head=False), Phase("ltdd")]).enter("ltdd")
+    # no contrastive term: whatever reaches z comes through the classifier's cross-entropy
+    criterion = LTDDLoss(torch.tensor([1.0, 1.0]), beta=0.0, term_a_scale=0.0, phases=phases)
+    criterion.set_state(torch.tensor([0, 1, 0]), torch.tensor([1.0, 1.0]), torch.tensor([1.0, 1.0]))
+    z = torch.randn(6, 2, generator=torch.Generator().manual_seed(0), requires_grad=True)
+    targets = {"y": torch.tensor([0, 1, 0]), "index": torch.tensor([0, 1, 2]), "weight": torch.ones(3)}
+    criterion((z,), targets, lambda h: h).backward()
+    assert z.grad[:3].abs().sum() > 0  # view 1's rows, the ones the head reads
+    # the epoch's running totals are numbers, not graphs that keep every batch's activations alive
+    assert not any(total.requires_grad for total in criterion.totals.values())
 
 
 def test_adaptive_tau2_by_hand():

@@ -258,6 +258,24 @@ def test_long_tail_groups_rule():
         long_tail_groups({"x": 0, "y": 3})
 
 
+def test_long_tail_groups_round_the_head_up():
+    # head ceil(0.3 C), tail floor(0.3 C): C = 4 and 7 are where rounding would differ
+    assert long_tail_groups({"a": 400, "b": 300, "c": 200, "d": 100}) == {
+        "head": ["a", "b"], "middle": ["c"], "tail": ["d"]
+    }  # fmt: skip
+    seven = dict(zip("abcdefg", range(700, 0, -100), strict=True))
+    assert long_tail_groups(seven) == {"head": list("abc"), "middle": list("de"), "tail": list("fg")}
+
+
+def test_long_tail_report_with_a_training_class_absent_from_the_test_set():
+    # c, the tail, is not in y_true: its row is NaN and "all" still equals the metrics
+    y_true, y_pred = ["a", "a", "b", "b"], ["a", "b", "b", "b"]
+    report = long_tail_report(y_true, y_pred, ["a"] * 50 + ["b"] * 20 + ["c"] * 3)
+    assert np.isnan(report.loc["tail", "BA"]) and np.isnan(report.loc["tail", "BF1"])
+    assert report.loc["all", "BA"] == pytest.approx(0.75) == balanced_accuracy_score(y_true, y_pred)
+    assert report.loc["all", "BF1"] == pytest.approx(balanced_f1_score(y_true, y_pred))
+
+
 def test_long_tail_report_rows_match_the_metrics():
     y_train = ["a"] * 50 + ["b"] * 20 + ["c"] * 3
     y_true = ["a", "a", "b", "b", "c", "c"]

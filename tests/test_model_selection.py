@@ -204,3 +204,10 @@ def test_a_standard_split_has_every_class_in_every_part_or_names_the_one_missing
         return
     for part in parts:
         assert set(y[part]) == set(y)
+
+
+def test_the_random_split_draws_within_each_class():
+    # each class's rows drawn at random, not its first 70 %: another seed gives another split
+    y = np.repeat([0, 1], [90, 10])
+    first, other = imdrug_split(y, "random", random_state=0), imdrug_split(y, "random", random_state=1)
+    assert not np.array_equal(np.sort(first[0]), np.sort(other[0]))

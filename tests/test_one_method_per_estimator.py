@@ -247,3 +247,10 @@ def test_the_phases_are_written_once_and_read_by_everyone():
     assert dict(clf.net_.callbacks_)["valid_scores"].phases is phases
     scores = np.array(clf.history_[:, "valid_ba"], dtype=float)
     assert np.isnan(scores[:2]).all() and np.isfinite(scores[2:]).all()
+
+
+def test_each_contrast_knob_reaches_the_loss_under_its_own_name():
+    # "no parameter is inert" sees a knob ignored, not one wired to another's place (τ1 for τ2)
+    knobs = {"tau": 0.7, "tau1": 0.2, "tau2": 0.3, "beta": 0.4, "term_a_scale": 0.6}
+    clf = make(max_epochs=3, **{f"contrast__{name}": value for name, value in knobs.items()}).fit(X, Y)
+    assert {name: getattr(clf.net_.criterion_, name) for name in knobs} == knobs
