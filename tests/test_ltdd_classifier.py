@@ -731,3 +731,21 @@ def test_a_model_trained_on_gpu_loads_and_predicts_on_a_cpu_only_machine(assert_
     assert back.device_ == "cpu"
     assert back.net_.iterator_valid__batch_size == INFERENCE_BATCH["cpu"]  # the CPU's inference batch
     assert_same_predictions(back.predict_proba(X_TEST[:20]), expected)
+
+
+def test_the_defaults_are_the_documented_ones():
+    # docs/method.md's defaults (the paper's side of its table, the reference code's network) and
+    # the measured ones of docs/results.md; a constant changed by mistake changes every result
+    assert SubclusterContrast().get_params() == {
+        "tau": 0.1, "tau1": 0.1, "tau2": 0.1, "beta": 0.25, "term_a_scale": 1.0, "edge_drop": (0.15, 0.1),
+    }  # fmt: skip
+    assert SubclusterSchedule().get_params() == {
+        "warmup_epochs": 10, "update_every": 10, "min_cluster_size": 10, "cluster_method": "balanced",
+        "weighting": "both", "weight_formula": "paper", "resample": False, "dynamic": True,
+    }  # fmt: skip
+    params = LTDDClassifier().get_params(deep=False)
+    assert {name: params[name] for name in ("hidden", "n_layers", "encoder", "lr", "weight_decay", "lr_gamma",
+                                            "batch_size", "max_epochs", "fingerprint", "decision")} == {
+        "hidden": 128, "n_layers": 3, "encoder": "gcn", "lr": 1e-3, "weight_decay": 3e-4, "lr_gamma": 0.99,
+        "batch_size": 128, "max_epochs": 300, "fingerprint": "morgan", "decision": "logit_adjusted",
+    }  # fmt: skip
