@@ -9,11 +9,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from skorch import NeuralNetRegressor
 from skorch.callbacks import Callback
+from skorch.history import History
 
 from sklearn_ltdd import BaselineClassifier, LTDDClassifier, SubclusterSchedule
 from sklearn_ltdd.classifier import _base
 from sklearn_ltdd.classifier._decision import best_tau
-from sklearn_ltdd.classifier._selection import MeanFromBestEpoch
+from sklearn_ltdd.classifier._phases import Phase, Phases
+from sklearn_ltdd.classifier._selection import MeanFromBestEpoch, ValidationScores
 
 N_FEATURES = 3
 SCORES = st.lists(st.sampled_from([0.1, 0.5, 0.5, 0.7, 0.9, float("nan")]), min_size=1, max_size=8)
@@ -132,3 +134,18 @@ def test_the_old_moving_average_parameter_says_where_it_went(estimator):
         estimator(ema_epochs=3)
     with pytest.raises(TypeError, match=message):
         estimator().set_params(ema_epochs=3)
+
+
+def test_a_tied_validation_score_is_not_a_new_best():
+    # the first of equal epochs stays the best, as for early stopping (strictly better resets it)
+    scores = ValidationScores(Phases([Phase("ltdd")]).enter("ltdd")).initialize()
+    net = SimpleNamespace(history=History())
+    targets = {"y": torch.tensor([0, 0, 1, 1]), "weight": torch.ones(4)}
+    logits = torch.tensor([[2.0, 0.0], [0.0, 2.0], [0.0, 2.0], [0.0, 2.0]])  # BA 0.75 every epoch
+    for _ in range(3):
+        net.history.new_epoch()
+        scores.on_batch_end(net, batch=(None, targets), training=False, y_pred=(logits,))
+        scores.on_epoch_end(net)
+    assert net.history[:, "valid_ba"] == [0.75] * 3
+    assert net.history[:, "valid_ba_best"] == [True, False, False]
+    assert net.history[:, "valid_bf1_best"] == [True, False, False]
