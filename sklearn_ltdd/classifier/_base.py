@@ -21,6 +21,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 from skorch.callbacks import ProgressBar
 from skorch.helper import predefined_split
+from skorch.history import History
 
 from .._compat import Interval, StrOptions, _fit_context, from_arrow
 from .._labels import check_class_labels, check_labels_given
@@ -114,6 +115,13 @@ class GraphClassifier(
     parameters), :meth:`_phases`, :meth:`_method_callbacks`, :meth:`_edge_drop` (LTDD's views,
     or None for clean graphs), :meth:`_resample` and :meth:`_check_method`.
     """
+
+    # the fitted attributes, for type checkers (sklearn's own LabelEncoder says classes_ may be None)
+    classes_: np.ndarray
+    class_log_prior_: np.ndarray
+    logit_adjustment_: float
+    history_: History
+    device_: str
 
     _parameter_constraints: dict = {
         "reaction_mode": [None, StrOptions(set(GRAPH_REACTION_MODES))],

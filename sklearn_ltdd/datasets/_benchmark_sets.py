@@ -6,6 +6,7 @@ import gzip
 import os
 import zlib
 from pathlib import Path
+from typing import Any, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -224,6 +225,26 @@ def _bunch(name, data, target, path, frame, return_X_y, as_frame, reaction=False
     )
 
 
+@overload
+def load_hiv(
+    *,
+    data_home: str | os.PathLike | None = ...,
+    download: bool = ...,
+    path: str | os.PathLike | None = ...,
+    return_X_y: Literal[False] = ...,
+    as_frame: bool = ...,
+) -> Bunch: ...
+@overload
+def load_hiv(
+    *,
+    data_home: str | os.PathLike | None = ...,
+    download: bool = ...,
+    path: str | os.PathLike | None = ...,
+    return_X_y: Literal[True],
+    as_frame: bool = ...,
+) -> tuple[Any, Any]: ...
+
+
 def load_hiv(
     *,
     data_home: str | os.PathLike | None = None,
@@ -272,6 +293,28 @@ def load_hiv(
     _complete(frame, [smiles_col, label_col], path)
     return _bunch("HIV", frame[smiles_col].to_numpy(dtype=object), _labels(frame[label_col], path), path,
                   frame, return_X_y, as_frame)  # fmt: skip
+
+
+@overload
+def load_uspto50k(
+    *,
+    data_home: str | os.PathLike | None = ...,
+    download: bool = ...,
+    path: str | os.PathLike | None = ...,
+    mapping: str | None = ...,
+    return_X_y: Literal[False] = ...,
+    as_frame: bool = ...,
+) -> Bunch: ...
+@overload
+def load_uspto50k(
+    *,
+    data_home: str | os.PathLike | None = ...,
+    download: bool = ...,
+    path: str | os.PathLike | None = ...,
+    mapping: str | None = ...,
+    return_X_y: Literal[True],
+    as_frame: bool = ...,
+) -> tuple[Any, Any]: ...
 
 
 def load_uspto50k(
@@ -362,6 +405,26 @@ def _mapped_reactions(reactions: np.ndarray, frame: pd.DataFrame, path: Path) ->
     failed = mapped["error"].notna().to_numpy() if "error" in mapped.columns else np.zeros(len(out), bool)
     out[failed] = reactions[failed]  # kept unmapped, so reaction_mode="cgr" names them
     return out
+
+
+@overload
+def load_sbap(
+    *,
+    data_home: str | os.PathLike | None = ...,
+    download: bool = ...,
+    path: str | os.PathLike | None = ...,
+    return_X_y: Literal[False] = ...,
+    as_frame: bool = ...,
+) -> Bunch: ...
+@overload
+def load_sbap(
+    *,
+    data_home: str | os.PathLike | None = ...,
+    download: bool = ...,
+    path: str | os.PathLike | None = ...,
+    return_X_y: Literal[True],
+    as_frame: bool = ...,
+) -> tuple[Any, Any]: ...
 
 
 def load_sbap(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib import resources
+from typing import Any, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,12 @@ Inf. Model. 2016, 56, 2336-2346), grouped by the templates MHN-react extracted. 
 given: use ``imdrug_split(y, "random")`` or ``train_test_split(stratify=y)`` (ImDrug's
 "standard" split needs every template in its validation part, which its smallest classes miss).
 """
+
+
+@overload
+def load_reaction_templates(*, return_X_y: Literal[False] = ..., as_frame: bool = ...) -> Bunch: ...
+@overload
+def load_reaction_templates(*, return_X_y: Literal[True], as_frame: bool = ...) -> tuple[Any, Any]: ...
 
 
 def load_reaction_templates(*, return_X_y: bool = False, as_frame: bool = False) -> Bunch | tuple:

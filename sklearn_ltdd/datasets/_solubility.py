@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib import resources
+from typing import Any, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,16 @@ wheel (Apache-2.0); J. Huuskonen, J. Chem. Inf. Comput. Sci. 2000, 40, 773-777.
 The classes are only mildly imbalanced; use ``make_long_tailed`` on the training part to
 obtain a long-tailed training set (as ``python -m sklearn_ltdd.demo --dataset solubility`` does).
 """
+
+
+@overload
+def load_solubility(
+    *, subset: str = ..., return_X_y: Literal[False] = ..., as_frame: bool = ...
+) -> Bunch: ...
+@overload
+def load_solubility(
+    *, subset: str = ..., return_X_y: Literal[True], as_frame: bool = ...
+) -> tuple[Any, Any]: ...
 
 
 def load_solubility(

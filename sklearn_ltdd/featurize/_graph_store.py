@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
+from typing import Any, SupportsIndex, overload
 
 import numpy as np
 import torch
@@ -317,6 +318,12 @@ class GraphStore:
         they index an array of samples."""
         return (len(self),)
 
+    @overload  # an array of positions or a mask first: to type checkers a numpy array is an index too
+    def __getitem__(self, index: slice | np.ndarray | Sequence[Any]) -> GraphStore: ...
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> Data: ...
+    @overload
+    def __getitem__(self, index: object) -> GraphStore: ...
     def __getitem__(self, index: object) -> GraphStore | Data:
         """An integer gives one PyG ``Data`` (a view of the store's tensors, as
         :meth:`to_data_list`'s); an array, slice or mask gives a new store (a copy)."""
@@ -470,6 +477,12 @@ class GraphStorePair:
         """``(n_pairs,)``, as :attr:`GraphStore.shape`."""
         return (len(self),)
 
+    @overload
+    def __getitem__(self, index: slice | np.ndarray | Sequence[Any]) -> GraphStorePair: ...
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> tuple[Data, Data]: ...
+    @overload
+    def __getitem__(self, index: object) -> GraphStorePair: ...
     def __getitem__(self, index: object) -> GraphStorePair | tuple[Data, Data]:
         index = _samples(index)
         if (position := single_position(index)) is not None:
