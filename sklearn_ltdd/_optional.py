@@ -4,13 +4,17 @@ import importlib
 from types import ModuleType
 
 
+class MissingDependencyError(ImportError):
+    """An optional dependency is not installed; the message names the extra that installs it."""
+
+
 def import_optional(name: str, extra: str, purpose: str) -> ModuleType:
-    """Import ``name``, or raise an ImportError saying that ``purpose`` needs it and which extra
+    """Import ``name``, or raise a MissingDependencyError saying that ``purpose`` needs it and which extra
     (``pip install 'sklearn-ltdd[extra]'``) installs it."""
     try:
         return importlib.import_module(name)
     except ImportError as error:
         package = name.partition(".")[0]
-        raise ImportError(
+        raise MissingDependencyError(
             f"{purpose} needs {package}: pip install 'sklearn-ltdd[{extra}]' (or {package})."
         ) from error

@@ -568,7 +568,8 @@ def test_loading_the_mapper_leaves_rdkits_logs_on(tmp_path, monkeypatch):
         "        rdBase.DisableLog('rdApp.error')\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.delitem(sys.modules, "rxnmapper", raising=False)
+    monkeypatch.setitem(sys.modules, "rxnmapper", None)  # recorded, so that the stand-in goes afterwards
+    monkeypatch.delitem(sys.modules, "rxnmapper")
     monkeypatch.setattr(_atom_mapping, "version", lambda name: "0-stand-in")
     for channel in ("rdApp.warning", "rdApp.error"):  # on, whatever other tests left in this process
         rdBase.EnableLog(channel)

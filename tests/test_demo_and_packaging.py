@@ -125,7 +125,9 @@ def test_the_wheel_holds_the_whole_package_its_data_and_licence(tmp_path):
         files = set(wheel.namelist())
         metadata = wheel.read(next(f for f in files if f.endswith(".dist-info/METADATA"))).decode()
     package = {
-        path.relative_to(source).as_posix() for path in (source / "sklearn_ltdd").rglob("*") if path.is_file()
+        path.relative_to(source).as_posix()
+        for path in (source / "sklearn_ltdd").rglob("*")
+        if path.is_file() and not path.name.startswith(".")  # an editor's or Finder's files
     }
     assert package <= files  # the embedded data sets and py.typed among them
     assert {"sklearn_ltdd/py.typed", "sklearn_ltdd/datasets/data/solubility.csv.gz"} <= package

@@ -8,7 +8,7 @@ import inspect
 from abc import ABCMeta, abstractmethod
 from collections.abc import Callable, Iterator
 from numbers import Integral, Real
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import numpy as np
 import pandas as pd
@@ -116,12 +116,12 @@ class GraphClassifier(
     or None for clean graphs), :meth:`_resample` and :meth:`_check_method`.
     """
 
-    # the fitted attributes, for type checkers (sklearn's own LabelEncoder says classes_ may be None)
-    classes_: np.ndarray
-    class_log_prior_: np.ndarray
-    logit_adjustment_: float
-    history_: History
-    device_: str
+    if TYPE_CHECKING:  # the fitted attributes' types, which checkers cannot infer from untyped sklearn
+        classes_: np.ndarray
+        class_log_prior_: np.ndarray
+        logit_adjustment_: float
+        history_: History
+        device_: str
 
     _parameter_constraints: dict = {
         "reaction_mode": [None, StrOptions(set(GRAPH_REACTION_MODES))],

@@ -424,7 +424,7 @@ def load_sbap(
     path: str | os.PathLike | None = ...,
     return_X_y: Literal[True],
     as_frame: bool = ...,
-) -> tuple[Any, Any]: ...
+) -> tuple[Any, Any, Any]: ...
 
 
 def load_sbap(

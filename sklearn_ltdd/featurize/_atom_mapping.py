@@ -75,7 +75,7 @@ def _rxnmapper() -> tuple[str, Callable[[list[str]], list[str]]]:
         model = RXNMapper()
 
     def map_batch(reactions: list[str]) -> list[str]:
-        with float32_default():
+        with float32_default(), rdBase.BlockLogs():  # its own parsing, quiet as its import meant it
             results = model.get_attention_guided_atom_maps(reactions, canonicalize_rxns=False)
         return [r["mapped_rxn"] for r in results]
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import joblib
 import pandas as pd
 
+from .._optional import MissingDependencyError
 from ..featurize import InvalidSmilesError
 from ._file import screen_file
 from ._frame import ERRORS, SCREEN_ADVICE
@@ -78,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 1, f"{message}\nThe list of all {len(rows)} bad rows could not be written: {cannot}\n"
             )
         parser.exit(1, f"{message}\nAll {len(rows)} bad rows are listed in {listing}.\n")
-    except (OSError, ValueError, TypeError, ImportError) as error:  # ImportError: Parquet without pyarrow
+    except (OSError, ValueError, TypeError, MissingDependencyError) as error:  # Parquet without pyarrow
         parser.exit(2, f"{parser.prog}: error: {error}\n")
     except KeyboardInterrupt:
         parser.exit(130, f"{parser.prog}: interrupted; the chunks scored so far are kept in "

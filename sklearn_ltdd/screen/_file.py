@@ -66,9 +66,7 @@ def _pyarrow_for(path: Path) -> None:
 
 
 def _parquet_file(source: Path):
-    _pyarrow_for(source)
-    import pyarrow.parquet as pq
-
+    pq = import_optional("pyarrow.parquet", "parquet", f"the Parquet file {source.name}")
     try:
         return pq.ParquetFile(source)
     except ValueError as error:  # pyarrow's ArrowInvalid, which does not name the file
