@@ -28,6 +28,7 @@ import joblib
 import numpy as np
 from rdkit import Chem, rdBase
 
+from .._optional import MissingDependencyError
 from ._cgr import needs_mapping
 from ._graph_features import reaction_parts
 
@@ -61,8 +62,8 @@ def _rxnmapper() -> tuple[str, Callable[[list[str]], list[str]]]:
         with warnings.catch_warnings(), _rdkit_logs_kept():
             warnings.simplefilter("ignore")
             from rxnmapper import RXNMapper
-    except ImportError as error:
-        raise ImportError(
+    except ImportError as error:  # the shared error of a missing extra (the screen command names it)
+        raise MissingDependencyError(
             "atom_mapper='rxnmapper' needs the rxnmapper package: pip install 'sklearn-ltdd[reactions]' "
             "(rxnmapper, transformers<5 and setuptools<81)."
         ) from error

@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import BinaryIO
 
 import joblib
@@ -59,14 +60,13 @@ def _is_parquet(path: Path) -> bool:
     return path.suffix.lower() == ".parquet"
 
 
-def _pyarrow_for(path: Path) -> None:
-    """Refuse a Parquet file to read or write where pyarrow is missing, before anything is scored."""
-    if _is_parquet(path):
-        import_optional("pyarrow.parquet", "parquet", f"the Parquet file {path.name}")
+def _pyarrow_parquet(path: Path) -> ModuleType:
+    """pyarrow.parquet, to read or write the Parquet file ``path``; an error names the extra."""
+    return import_optional("pyarrow.parquet", "parquet", f"the Parquet file {path.name}")
 
 
 def _parquet_file(source: Path):
-    pq = import_optional("pyarrow.parquet", "parquet", f"the Parquet file {source.name}")
+    pq = _pyarrow_parquet(source)
     try:
         return pq.ParquetFile(source)
     except ValueError as error:  # pyarrow's ArrowInvalid, which does not name the file
@@ -386,8 +386,9 @@ def screen_file(
     source, destination = Path(source), Path(destination)
     if destination.suffix.lower() not in (".csv", ".parquet"):
         raise ValueError(f"the destination must end in .csv or .parquet, got {destination.name!r}.")
-    _pyarrow_for(source)
-    _pyarrow_for(destination)
+    for path in (source, destination):  # pyarrow missing: said before anything is scored or written
+        if _is_parquet(path):
+            _pyarrow_parquet(path)
     if source.is_dir():  # a Parquet screen's output, say
         raise ValueError(
             f"{source} is a directory; screen_file reads one file. For a directory of Parquet parts "
