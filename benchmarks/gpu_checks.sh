@@ -27,7 +27,7 @@ prepare)
     rm -rf .whl && python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 \
         --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
         --platform manylinux2014_x86_64 -d .whl rdkit==2026.9.1 skorch==1.4.0 \
-        pytest-xdist==3.8.0 execnet==2.1.2 || exit 1
+        pytest-xdist==3.8.0 execnet==2.1.2 setuptools==80.10.2 || exit 1  # setuptools: the wheel test's PEP 639 fields
     mkdir -p .gpu-data/hiv && cp ../shared/data/hiv/HIV.csv .gpu-data/hiv/ || exit 1
     git log -1 --format='commit %h %s' >.gpu-data/commit.txt  # no git history travels
     rm -rf .gpu-before && mkdir .gpu-before && git archive "$BEFORE" sklearn_ltdd | tar -x -C .gpu-before || exit 1
