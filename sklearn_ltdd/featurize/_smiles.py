@@ -255,6 +255,22 @@ def parse_rows(
             yield i, result
 
 
+_KEEP_NO_PLAIN_HYDROGEN = Chem.RemoveHsParameters()
+_KEEP_NO_PLAIN_HYDROGEN.removeDefiningBondStereo = True
+
+
+def mol_from_smiles(smiles: str) -> Chem.Mol | None:
+    """RDKit's molecule of one SMILES, or None, with every hydrogen that RDKit would keep only for
+    the double-bond geometry it defines (``[H]/N=C(/N)N``) folded into its atom like any other:
+    otherwise such a hydrogen stays a graph node, and one molecule gets two graphs. Isotopic
+    hydrogens stay nodes, as RDKit keeps them."""
+    mol = Chem.MolFromSmiles(smiles)
+    if mol is not None and "[H" in smiles:  # the only way to write a hydrogen atom that RDKit keeps
+        with rdBase.BlockLogs():  # RDKit would note each lone hydrogen ([H+]) it leaves
+            mol = Chem.RemoveHs(mol, _KEEP_NO_PLAIN_HYDROGEN)
+    return mol
+
+
 def parse_mapped(smiles: str) -> tuple[Chem.Mol, np.ndarray] | None:
     """Parse one SMILES as if it were written without atom maps; also each atom's map number (0: none).
 
@@ -264,7 +280,7 @@ def parse_mapped(smiles: str) -> tuple[Chem.Mol, np.ndarray] | None:
     Writing can reorder the atoms, so the map numbers are returned in the new order. None: RDKit
     cannot parse the SMILES.
     """
-    mol = Chem.MolFromSmiles(smiles)
+    mol = mol_from_smiles(smiles)
     if mol is None:
         return None
     if ":" not in smiles:  # no map numbers (":n]"); reading each atom's would cost a third of the parse
@@ -299,7 +315,7 @@ def rdkit_refusal(smiles: str) -> str:
 
 def parse_smiles(smiles: str) -> tuple[Chem.Mol | None, str]:
     """RDKit's molecule of one SMILES and, where there is none, why (:func:`parse_rows`' ``parse``)."""
-    mol = Chem.MolFromSmiles(smiles)
+    mol = mol_from_smiles(smiles)
     return mol, "" if mol is not None else rdkit_refusal(smiles)
 
 
