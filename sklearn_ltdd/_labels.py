@@ -11,7 +11,7 @@ from sklearn.utils.multiclass import check_classification_targets
 
 from ._compat import from_arrow
 
-__all__ = ["check_class_labels", "check_labels_given"]
+__all__ = ["check_class_labels", "check_labels_given", "row_names"]
 
 
 def _as_given(values: object) -> np.ndarray:
@@ -27,6 +27,15 @@ def _as_given(values: object) -> np.ndarray:
     if hasattr(values, "cpu"):  # a tensor: numbers, which can be NaN
         return values.detach().cpu().numpy()
     return values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
+
+
+def row_names(values: object, positions: np.ndarray) -> tuple[str, list]:
+    """What names the rows at ``positions`` of ``values``, and their names: as
+    :class:`~sklearn_ltdd.featurize.InvalidSmilesError` names rows, by index label where ``values``
+    is a pandas object whose labels are not its positions."""
+    if isinstance(values, pd.Series | pd.DataFrame) and not values.index.equals(pd.RangeIndex(len(values))):
+        return "index label", values.index[positions].tolist()
+    return "row", positions.tolist()
 
 
 def _check_sequence(values: object, name: str) -> None:
@@ -68,8 +77,9 @@ def check_labels_given(values: object, name: str, advice: str) -> None:
     missing = pd.isna(raw)
     missing = np.flatnonzero(missing.any(axis=tuple(range(1, missing.ndim))) if missing.ndim > 1 else missing)
     if missing.size:
+        word, shown = row_names(values, missing[:10])
         raise ValueError(
-            f"{name} has {missing.size} missing labels (None, NaN or NA) at rows {missing[:10].tolist()}"
+            f"{name} has {missing.size} missing labels (None, NaN or NA) at {word}s {shown}"
             f"{' ...' if missing.size > 10 else ''}; {advice}"
         )
     if raw.dtype != object or not raw.size:
@@ -81,8 +91,10 @@ def check_labels_given(values: object, name: str, advice: str) -> None:
     text = np.array([isinstance(v, str | bytes) for v in first])
     if text.any() and not text.all():
         i, j = int(np.argmax(text)), int(np.argmin(text))
+        word, (row_i, row_j) = row_names(values, np.array([i, j]))
         raise ValueError(
-            f"{name} mixes strings and other labels (row {i}: {first[i]!r}, row {j}: {first[j]!r}); "
+            f"{name} mixes strings and other labels ({word} {row_i}: {first[i]!r}, {word} {row_j}: "
+            f"{first[j]!r}); "
             "give every label the same type, e.g. all strings."
         )
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ._labels import row_names
+
 __all__ = ["check_sample_weight"]
 
 
@@ -39,13 +41,15 @@ def check_sample_weight(sample_weight: ArrayLike | None, n: int) -> np.ndarray |
         values = np.asarray(sample_weight, dtype=object).tolist()  # as given: numpy made [1, "a"] text
         for row, value in enumerate(values):
             if value is not None and not _real(value):
-                raise ValueError(f"sample_weight must hold real numbers; row {row} is {value!r}.")
+                word, (name,) = row_names(sample_weight, np.array([row]))
+                raise ValueError(f"sample_weight must hold real numbers; {word} {name} is {value!r}.")
     given, weights = weights, weights.astype(float)
     bad = np.flatnonzero(~np.isfinite(weights) | (weights < 0))
     if bad.size:
         value = given[bad[0]]  # as given: None, not the NaN it converts to
+        word, (name,) = row_names(sample_weight, bad[:1])
         raise ValueError(
-            f"sample_weight must be finite and non-negative; row {bad[0]} is "
+            f"sample_weight must be finite and non-negative; {word} {name} is "
             f"{value.item() if isinstance(value, np.generic) else value!r}"
             + (f" ({bad.size} such rows)." if bad.size > 1 else ".")
         )

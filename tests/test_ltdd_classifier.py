@@ -516,6 +516,42 @@ def test_missing_labels_are_named_whatever_holds_them(labels):
         LTDDClassifier(**FAST).fit(X_SMALL[:4], labels)
 
 
+def test_a_split_frame_s_bad_rows_labels_and_weights_are_named_by_its_index():
+    """After train_test_split a frame's index is shuffled: fit, validation_data and predict named
+    a bad SMILES by position, which X.drop(index=...) took for the label of another molecule."""
+    frame = pd.DataFrame({"smiles": X_SMALL[:40], "y": Y_SMALL[:40]}).sample(frac=1, random_state=0)
+    bad = frame.index[5]  # at position 5, labelled otherwise
+    assert bad != 5
+    frame.loc[bad, "smiles"] = "C1CC"
+    clf = BaselineClassifier(loss="ce", max_epochs=1, batch_size=16, random_state=0)
+    calls = [
+        lambda: clf.fit(frame["smiles"], frame["y"]),
+        lambda: clf.fit(frame[["smiles"]], frame["y"]),
+        lambda: clf.fit(X_SMALL[40:], Y_SMALL[40:], validation_data=(frame["smiles"], frame["y"])),
+    ]
+    for call in calls:
+        with pytest.raises(InvalidSmilesError) as error:
+            call()
+        assert list(error.value.bad_rows) == [bad] and f"row {bad}: 'C1CC'" in str(error.value)
+    clf.fit(X_SMALL[40:], Y_SMALL[40:])
+    for call in (clf.predict, clf.predict_proba, clf.transform, lambda X: clf.score(X, frame["y"])):
+        with pytest.raises(InvalidSmilesError) as error:
+            call(frame["smiles"])
+        assert list(error.value.bad_rows) == [bad]
+        assert frame.drop(index=list(error.value.bad_rows))["smiles"].ne("C1CC").all()
+    good = frame.drop(index=bad)
+    labels = good["y"].astype(object)
+    labels.iloc[3] = None
+    with pytest.raises(
+        ValueError, match=rf"1 missing labels \(None, NaN or NA\) at index labels \[{labels.index[3]}\]"
+    ):
+        clf.fit(good["smiles"], labels)
+    weights = pd.Series(1.0, index=good.index)
+    weights.iloc[2] = -1
+    with pytest.raises(ValueError, match=rf"non-negative; index label {good.index[2]} is -1.0"):
+        clf.fit(good["smiles"], good["y"], sample_weight=weights)
+
+
 @pytest.mark.parametrize(("dtype", "kind"), [("boolean", np.bool_), ("Int64", np.int64), ("UInt8", np.uint8)])
 def test_pandas_nullable_labels_come_back_as_their_type(dtype, kind):
     """column_or_1d made floats of them: predict gave 1.0 for the label 1, 0.0 for False."""

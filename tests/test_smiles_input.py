@@ -172,6 +172,12 @@ def test_a_cxsmiles_extension_is_not_taken_for_inner_whitespace():
     assert [m.GetNumAtoms() for m in mols] == [5, 2]
     with pytest.raises(InvalidSmilesError, match="row 0"):
         mols_from_smiles(["CCO |&1:1| a name"])
+    # a name between bars: the extension is at fault, not the SMILES (as in "C1CC |$R1$|")
+    with pytest.raises(InvalidSmilesError) as error:
+        mols_from_smiles(["CCO |ethanol|", "C1CC |$R1$|"])
+    reasons = [reason for _, reason in error.value.bad_rows.values()]
+    assert reasons[0] == "RDKit cannot read its CXSMILES extension (the |...| after the SMILES)"
+    assert "its syntax" in reasons[1]
 
 
 @pytest.mark.parametrize("mode", ["products", "reaction", "pair", "cgr"])
@@ -224,3 +230,53 @@ def test_a_bad_row_says_what_rdkit_finds_wrong_with_it():
     for mode in ("pair", "cgr"):
         with pytest.raises(InvalidSmilesError, match=r"Can't kekulize mol.* in 'c1cccc1'\)"):
             SmilesGraphizer(reaction_mode=mode).fit_transform(["[CH3:1][CH3:2]>>c1cccc1"])
+
+
+def _shuffled(values: list, bad_at: int) -> pd.Series:
+    """``values`` as train_test_split leaves a column: its index shuffled, with a bad row at ``bad_at``."""
+    series = pd.Series(values, dtype=object)
+    series[bad_at] = "CCO ethanol"
+    return series.sample(frac=1, random_state=0)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda X: SmilesGraphizer().fit_transform(X),
+        lambda X: SmilesGraphizer().fit_transform(X.to_frame("smiles")),
+        lambda X: MorganFingerprint().fit_transform(X),
+        mols_from_smiles,
+    ],
+)
+def test_bad_rows_of_a_pandas_input_are_named_by_its_index_labels(call):
+    """After train_test_split, "row 25" by position was another molecule than label 25, and
+    X.drop(index=error.bad_rows) dropped a good row; screen named rows by label already."""
+    X = _shuffled(["CCO", "CCN", "c1ccccc1", "CC(=O)O", "CCCl", "OCC"], bad_at=4)
+    assert X.index.get_loc(4) != 4  # position and label differ
+    with pytest.raises(InvalidSmilesError) as error:
+        call(X)
+    assert list(error.value.bad_rows) == [4]
+    assert "row 4: 'CCO ethanol'" in str(error.value)
+    assert error.value.__notes__ == ["(rows by their index labels, not by position)"]
+    assert (X.drop(index=list(error.value.bad_rows)) != "CCO ethanol").all()
+
+
+def test_bad_rows_are_named_by_position_without_labels_of_their_own():
+    values = ["CCO", "CCN", "C1CC", "OCC"]
+    for X in (values, np.array(values), pd.Series(values), pd.Series(values, index=[5, 5, 6, 7])):
+        with pytest.raises(InvalidSmilesError) as error:
+            SmilesGraphizer().fit_transform(X)
+        assert list(error.value.bad_rows) == [2]  # repeated labels would merge rows
+        repeats = isinstance(X, pd.Series) and not X.index.is_unique
+        assert (
+            getattr(error.value, "__notes__", [])
+            == ["(rows by position: the index repeats labels)"] * repeats
+        )
+    # string labels, and an error that crosses a process keeps them
+    import pickle
+
+    X = pd.Series(values, index=["a", "b", "c", "d"])
+    with pytest.raises(InvalidSmilesError) as error:
+        SmilesGraphizer().fit_transform(X)
+    copy = pickle.loads(pickle.dumps(error.value))
+    assert copy.bad_rows == {"c": ("C1CC", error.value.bad_rows["c"][1])} and str(copy) == str(error.value)

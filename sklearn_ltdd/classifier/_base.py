@@ -42,7 +42,7 @@ from ..featurize._atom_mapping import ATOM_MAPPERS
 from ..featurize._cgr import GRAPH_REACTION_MODES
 from ..featurize._graph_features import FEATURE_SCHEMA
 from ..featurize._graphizer import find_invalid, invalid_input_error
-from ..featurize._smiles import check_column_name, check_smiles_for
+from ..featurize._smiles import check_column_name, check_smiles, check_smiles_for, rows_named_by_index
 from ..nn import ENCODERS, LOSSES, LTDDModule
 from ._data import GraphDataset, TrainingSampler, collate_graphs, oversample, stratified_holdout
 from ._decision import adjusted_scores, best_tau, log_prior
@@ -286,8 +286,8 @@ class GraphClassifier(
                 )
                 raise ValueError(f"{error}\nOr, to read these graphs, {remedy}.") from None
         else:
-            try:
-                graphs = self._graphizer().fit_transform(X)
+            try:  # the rows by position here: the caller names them by X's index
+                graphs = self._graphizer().fit_transform(check_smiles(from_arrow(X)))
             except UnmappedReactionError as error:  # its advice is the graphizer's errors='ignore'
                 raise self._invalid_input_error(error.bad_rows, FIT_ADVICE) from None
         if not graphs.valid_mask.all():
@@ -436,7 +436,8 @@ class GraphClassifier(
             )
         self.device_ = resolve_device(self.device)  # before featurising, which can take minutes
         self.graphizer_ = self._featurizer_of_params()
-        graphs = self._graphs(X, fitting=True)
+        with rows_named_by_index(X):
+            graphs = self._graphs(X, fitting=True)
         check_column_name(self, X, reset=True)
         y = self._check_labels(y, len(graphs))
         graphs, y, weights = self._weighted_samples(graphs, y, sample_weight)
@@ -775,7 +776,7 @@ class GraphClassifier(
         out = np.full((len(rows), width), np.nan, dtype=np.float32)
         bad: dict[int, tuple[object, str]] = {}
         show = (bool(self.verbose) if progress is None else progress) and len(rows) > CHUNK_ROWS
-        with progress_bar(show, total=len(rows), unit="rows") as bar:
+        with progress_bar(show, total=len(rows), unit="rows") as bar, rows_named_by_index(X):
             for start, graphs, chunk_bad in self._chunks(rows, errors):
                 bad |= chunk_bad
                 n_rows, valid = len(graphs), np.flatnonzero(graphs.valid_mask)
@@ -932,7 +933,8 @@ class GraphClassifier(
         if valid_y is None:
             raise ValueError("validation_data is (X_valid, None); it needs the labels y_valid.")
         try:
-            graphs = self._graphs(valid_X)
+            with rows_named_by_index(valid_X):
+                graphs = self._graphs(valid_X)
         except (ValueError, TypeError) as error:  # e.g. invalid SMILES, whose rows are X_valid's
             error.add_note("(in fit's validation_data: the rows named are those of X_valid)")
             raise

@@ -14,7 +14,7 @@ from rdkit.Chem import rdFingerprintGenerator
 from .._compat import Interval, StrOptions
 from ._base import SmilesTransformer
 from ._graph_features import parse_row
-from ._smiles import InvalidSmilesError, check_smiles_for, parse_rows
+from ._smiles import InvalidSmilesError, check_smiles_for, parse_rows, rows_named_by_index
 
 __all__ = ["MorganFingerprint"]
 
@@ -82,7 +82,8 @@ class MorganFingerprint(SmilesTransformer):
         self._validate_params()  # transform needs no fit, so fit's check cannot be relied on
         out, bad = self._fingerprints(check_smiles_for(self, X))
         if bad:
-            raise InvalidSmilesError(bad)
+            with rows_named_by_index(X):
+                raise InvalidSmilesError(bad)
         return out
 
     def _fingerprints(self, values: np.ndarray) -> tuple[np.ndarray, dict[int, tuple[object, str]]]:

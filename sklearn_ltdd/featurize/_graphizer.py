@@ -26,7 +26,13 @@ from ._cgr import (
 from ._fingerprint import MorganFingerprint
 from ._graph_features import ATOM_FEATURE_NAMES, FEATURE_SCHEMA, NODE_ORDER, featurize_chunk, parse_row
 from ._graph_store import GraphRecipe, GraphStore, GraphStorePair
-from ._smiles import InvalidSmilesError, UnmappedReactionError, check_smiles_for, parse_rows
+from ._smiles import (
+    InvalidSmilesError,
+    UnmappedReactionError,
+    check_smiles_for,
+    parse_rows,
+    rows_named_by_index,
+)
 
 __all__ = ["SmilesGraphizer", "find_invalid", "invalid_input_error"]
 
@@ -240,8 +246,9 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
     valid_mask_ : ndarray of bool
         For the most recent ``transform``: True where the row became a graph.
     invalid_rows_ : dict
-        For the most recent ``transform``: ``{row: (value, reason)}`` for every row that did not
-        (with ``errors="raise"``, those of the transform that raised naming them).
+        For the most recent ``transform``: ``{position: (value, reason)}`` for every row that did
+        not (with ``errors="raise"``, those of the transform that raised naming them), by position
+        as ``valid_mask_``, whatever X's index.
 
     Notes
     -----
@@ -298,7 +305,17 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         -------
         graphs : GraphStore or GraphStorePair
             One graph (or reactant/product pair) per row of X, in order.
+
+        Raises
+        ------
+        InvalidSmilesError
+            With ``errors="raise"``, naming every row of X that cannot be featurised, and why (by X's
+            index labels where X is a pandas object whose labels are not its positions).
         """
+        with rows_named_by_index(X):
+            return self._featurize(X)
+
+    def _featurize(self, X: ArrayLike) -> GraphStore | GraphStorePair:
         self._validate_params()
         if self.atom_mapper is not None and self.reaction_mode not in CGR_MODES:
             raise ValueError(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, MappingView, Sequence, Set
+from collections.abc import Callable, Hashable, Iterator, Mapping, MappingView, Sequence, Set
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,7 @@ __all__ = [
     "mols_from_smiles",
     "parse_mapped",
     "rdkit_refusal",
+    "rows_named_by_index",
 ]
 
 _SHOW_AT_MOST = 10
@@ -33,26 +35,44 @@ NOT_A_REACTION = "not a reaction SMILES"
 class InvalidSmilesError(ValueError):
     """Some input rows are not valid SMILES.
 
-    ``bad_rows`` maps each offending row index to ``(value, reason)``; ``advice`` ends the message
-    (by default, what to do in ``fit``).
+    ``bad_rows`` maps each offending row to ``(value, reason)``; ``advice`` ends the message (by
+    default, what to do in ``fit``). Rows are named by X's index labels where X is a pandas object
+    whose labels are unique and are not its positions (a note then says so), else by position, so
+    that ``X.drop(index=list(error.bad_rows))`` or ``np.delete(X, list(error.bad_rows))`` drops them.
     """
 
     _what = "are not valid SMILES"
     _advice = "Fix or remove these rows (and, in a fit, their labels)."  # a transformer is both
+    _rows_named = False  # by name_rows_by, once
 
-    def __init__(self, bad_rows: dict[int, tuple[object, str]], advice: str | None = None):
+    def __init__(self, bad_rows: dict[Hashable, tuple[object, str]], advice: str | None = None):
         self.bad_rows = bad_rows
         if advice is not None:
             self._advice = advice
-        shown = list(bad_rows.items())[:_SHOW_AT_MOST]
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        shown = list(self.bad_rows.items())[:_SHOW_AT_MOST]
         lines = [f"  row {i}: {value!r} ({reason})" for i, (value, reason) in shown]
-        if len(bad_rows) > _SHOW_AT_MOST:
-            lines.append(f"  ... and {len(bad_rows) - _SHOW_AT_MOST} more")
-        super().__init__(
-            f"{len(bad_rows)} of the input rows {self._headline()}:\n"
-            + "\n".join(lines)
-            + f"\n{self._advice}"
-        )
+        if len(self.bad_rows) > _SHOW_AT_MOST:
+            lines.append(f"  ... and {len(self.bad_rows) - _SHOW_AT_MOST} more")
+        headline = f"{len(self.bad_rows)} of the input rows {self._headline()}:"
+        return "\n".join([headline, *lines, self._advice])
+
+    def name_rows_by(self, index: pd.Index, note: bool = True) -> None:
+        """Name the rows, given by position, by ``index``'s labels, in ``bad_rows`` and the message
+        (with a ``note`` that says so); by position where labels repeat, which would merge rows."""
+        if self._rows_named:  # an inner call named them already (by its X, which may be another)
+            return
+        self._rows_named = True
+        if not index.is_unique:
+            self.add_note("(rows by position: the index repeats labels)")
+            return
+        labels = index[list(self.bad_rows)].tolist()  # Python values, not np.int64(3)
+        self.bad_rows = dict(zip(labels, self.bad_rows.values(), strict=True))
+        self.args = (self._message(),)
+        if note:
+            self.add_note("(rows by their index labels, not by position)")
 
     def _headline(self) -> str:
         """What the rows are: where all are of the other kind (molecules given to a reaction
@@ -77,6 +97,18 @@ def _rebuilt(kind: type, args: tuple, state: dict) -> InvalidSmilesError:
     error.args = args
     error.__dict__.update(state)
     return error
+
+
+@contextmanager
+def rows_named_by_index(X: object) -> Iterator[None]:
+    """Name the rows of an :class:`InvalidSmilesError` raised inside by X's index labels, where X is
+    a pandas object whose labels are not its positions (``train_test_split`` shuffles them)."""
+    try:
+        yield
+    except InvalidSmilesError as error:
+        if isinstance(X, pd.Series | pd.DataFrame) and not X.index.equals(pd.RangeIndex(len(X))):
+            error.name_rows_by(X.index)
+        raise
 
 
 class UnmappedReactionError(InvalidSmilesError):
@@ -300,17 +332,20 @@ _SYNTAX = "its syntax, e.g. a typo, an unclosed ring or branch, an unknown atom"
 
 
 def rdkit_refusal(smiles: str) -> str:
-    """Why RDKit refuses a SMILES it cannot parse: its syntax, or the chemistry RDKit's sanitising
-    finds wrong (a valence, an aromatic ring it cannot kekulize), in RDKit's words."""
+    """Why RDKit refuses a SMILES it cannot parse: its syntax, the chemistry RDKit's sanitising
+    finds wrong (a valence, an aromatic ring it cannot kekulize), in RDKit's words, or a CXSMILES
+    extension it cannot apply."""
     with rdBase.BlockLogs():
         mol = Chem.MolFromSmiles(smiles, sanitize=False)
-        if mol is None:
-            return f"RDKit cannot parse it: {_SYNTAX}"
-        try:
-            Chem.SanitizeMol(mol)
-        except Chem.MolSanitizeException as error:
-            return f"RDKit cannot parse it: {' '.join(str(error).split())}"
-    return "RDKit cannot parse it"
+        if mol is not None:
+            try:
+                Chem.SanitizeMol(mol)
+            except Chem.MolSanitizeException as error:
+                return f"RDKit cannot parse it: {' '.join(str(error).split())}"
+        bare = CX_EXTENSION.sub("", smiles)
+        if bare != smiles and Chem.MolFromSmiles(bare) is not None:
+            return "RDKit cannot read its CXSMILES extension (the |...| after the SMILES)"
+    return f"RDKit cannot parse it: {_SYNTAX}" if mol is None else "RDKit cannot parse it"
 
 
 def parse_smiles(smiles: str) -> tuple[Chem.Mol | None, str]:
@@ -334,5 +369,6 @@ def mols_from_smiles(X: ArrayLike) -> list[Chem.Mol]:
     bad: dict[int, tuple[object, str]] = {}
     mols = [mol for _, mol in parse_rows(check_smiles(X), parse_smiles, bad)]
     if bad:
-        raise InvalidSmilesError(bad)
+        with rows_named_by_index(X):
+            raise InvalidSmilesError(bad)
     return mols

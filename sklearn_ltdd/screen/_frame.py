@@ -229,18 +229,10 @@ def score_frame(
 
 def _raise_if_bad(bad: dict, index: pd.Index, model: GraphClassifier, note_labels: bool = False) -> None:
     """Raise the error naming the ``bad`` rows (positions) by ``index``'s labels, if there are any."""
-    if not bad:
-        return
-    if not index.is_unique:  # labels would merge rows (e.g. after pd.concat): positions instead
+    if bad:
         error = model._invalid_input_error(bad, SCREEN_ADVICE)
-        error.add_note("(rows by position: the frame's index repeats labels)")
+        error.name_rows_by(index, note=note_labels)  # (a file's chunks are indexed by row number: no note)
         raise error
-    # named by the frame's labels, not by position (tolist: Python values, not np.int64(3))
-    labels = index[list(bad)].tolist()
-    error = model._invalid_input_error(dict(zip(labels, bad.values(), strict=True)), SCREEN_ADVICE)
-    if note_labels:  # (a file's chunks are indexed by row number: no note there)
-        error.add_note("(rows by their index labels, not by position)")
-    raise error
 
 
 def scores_of(
