@@ -654,3 +654,18 @@ def test_a_pipeline_or_search_ending_in_a_classifier_screens_as_the_classifier(m
         screen(kept_none.fit(data.data[:120], data.target[:120]), library)
     with pytest.raises(TypeError, match="got LogisticRegression"):
         screen(LogisticRegression(), library)
+
+
+def test_screen_featurises_in_the_processes_it_is_given(model, library, monkeypatch):
+    """n_jobs as screen_file's (docs/scale_out.md promised it of both helpers)."""
+    from sklearn_ltdd.featurize import _graphizer
+
+    seen = []
+    monkeypatch.setattr(
+        _graphizer, "effective_n_jobs", lambda n_jobs: seen.append(joblib.effective_n_jobs(n_jobs)) or 1
+    )
+    alone = screen(model, library, errors="nan")
+    assert screen(model, library, errors="nan", n_jobs=2).equals(alone)
+    assert seen == [1, 2]
+    with pytest.raises(ValueError, match=r"n_jobs must be None, a positive integer or -1, -2, .*got 0"):
+        screen(model, library, n_jobs=0)
