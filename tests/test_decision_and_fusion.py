@@ -244,6 +244,31 @@ def test_early_stopping_is_on_by_default_and_reported(capsys):
     assert lines[-2] == "Stopping since valid_ba has not improved in the last 3 epochs."
 
 
+def test_validation_score_is_the_kept_model_s_and_verbose_says_it(capsys):
+    """The history's scores are single epochs'; the model kept is their mean, whose validation
+    BA the verbose line now gives beside the best epoch's (a report quoted the best epoch's)."""
+    data = load_solubility()
+    X, y, X_valid, y_valid = data.data[:200], data.target[:200], data.data[200:300], data.target[200:300]
+    clf = LTDDClassifier(**{**FAST, "max_epochs": 8}, early_stopping=None, verbose=1)
+    clf.fit(X, y, validation_data=(X_valid, y_valid))
+    kept = np.flatnonzero(clf.history_[:, "kept"])
+    assert len(kept) > 1, "one epoch kept: this test could not tell the mean from the best epoch"
+    score = balanced_accuracy_score(y_valid, clf.predict(X_valid))
+    assert clf.validation_score_ == pytest.approx(score, abs=1e-12)
+    line = capsys.readouterr().out.splitlines()[-1]
+    assert f"best epoch {kept[0] + 1}: valid BA {clf.history_[int(kept[0]), 'valid_ba']:.4f}" in line
+    assert (
+        f"kept the mean of {len(kept)} epochs, {kept[0] + 1} to {kept[-1] + 1}: valid BA {score:.4f}" in line
+    )
+    argmax = LTDDClassifier(**FAST, decision="argmax").fit(X, y, validation_data=(X_valid, y_valid))
+    assert argmax.validation_score_ == pytest.approx(
+        balanced_accuracy_score(y_valid, argmax.predict(X_valid))
+    )
+    assert (
+        LTDDClassifier(**FAST, validation_fraction=0, early_stopping=None).fit(X, y).validation_score_ is None
+    )
+
+
 def test_the_paper_protocol_trains_every_epoch_and_decides_by_argmax():
     from sklearn_ltdd.classifier import PAPER_PROTOCOL
 

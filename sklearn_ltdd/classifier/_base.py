@@ -45,7 +45,7 @@ from ..featurize._graphizer import find_invalid, invalid_input_error
 from ..featurize._smiles import check_column_name, check_smiles, check_smiles_for, rows_named_by_index
 from ..nn import ENCODERS, LOSSES, LTDDModule
 from ._data import GraphDataset, TrainingSampler, collate_graphs, oversample, stratified_holdout
-from ._decision import adjusted_scores, best_tau, log_prior
+from ._decision import adjusted_scores, best_tau, log_prior, tau_search
 from ._device import resolve_device, seeded_torch
 from ._net import EpochLRScheduler, LTDDNet, inference_batch, softmax
 from ._phases import Phases
@@ -120,6 +120,7 @@ class GraphClassifier(
         classes_: np.ndarray
         class_log_prior_: np.ndarray
         logit_adjustment_: float
+        validation_score_: float | None
         history_: History
         device_: str
 
@@ -469,6 +470,7 @@ class GraphClassifier(
             # the model kept on the validation set: one pass, for τ and the check of a collapse
             proba = None if valid is None else self.net_.predict_proba(valid)
             self.logit_adjustment_ = self._choose_tau(valid, proba)
+            self.validation_score_ = self._validation_score(valid, proba)
             self._warn_if_one_class(valid, proba)
         self._keep_only_what_predicts()
         self.history_ = self.net_.history
@@ -574,6 +576,16 @@ class GraphClassifier(
             valid.y.cpu().numpy(), proba, self.class_log_prior_, valid.sample_weight.cpu().numpy()
         )[0]
 
+    def _validation_score(self, valid: GraphDataset | None, proba: np.ndarray | None) -> float | None:
+        """Balanced accuracy of the model kept, deciding as ``predict`` does, on the validation set
+        (whose per-epoch scores in the history are those of single epochs, not of their mean)."""
+        if valid is None:
+            return None
+        tau = torch.tensor([self.logit_adjustment_], dtype=torch.float64)
+        prior = torch.as_tensor(self.class_log_prior_)
+        _, ba, _ = tau_search(valid.y.cpu(), torch.as_tensor(proba), prior, tau, valid.sample_weight.cpu())
+        return float(ba)
+
     def _warn_if_one_class(self, valid: GraphDataset | None, proba: np.ndarray | None) -> None:
         """Warn where a learning rate far too large has left outputs huge but finite, which no
         check of overflow sees: the model kept gives all the validation samples (of positive
@@ -624,7 +636,10 @@ class GraphClassifier(
                     f"valid BF1 {history[best, 'valid_bf1']:.4f}"
                 )
                 if kept.size > 1:
-                    line += f"; kept the mean of {kept.size} epochs, {kept[0] + 1} to {kept[-1] + 1}"
+                    line += (
+                        f"; kept the mean of {kept.size} epochs, {kept[0] + 1} to {kept[-1] + 1}: "
+                        f"valid BA {self.validation_score_:.4f}"
+                    )
         print(f"{line}; decision τ = {self.logit_adjustment_:.2f}", flush=True)
 
     def _build_net(self, graphs, train, visits, valid, seed) -> LTDDNet:

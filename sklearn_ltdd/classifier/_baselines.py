@@ -56,9 +56,11 @@ class BaselineClassifier(GraphClassifier):
     ----------
     {shared attributes}
     history_ : skorch.History
-        Per epoch: train/valid loss, ``valid_ba``, ``valid_bf1`` and the phase (the loss's
-        name; ``"ce"`` in the first phase of ``ib`` and ``decoupling``); with a validation set,
-        ``kept``: whether the epoch's weights are part of the model kept.
+        Per epoch: train/valid loss and the phase (the loss's name; ``"ce"`` in the first phase
+        of ``ib`` and ``decoupling``); with a validation set, the epoch's ``valid_ba``,
+        ``valid_bf1`` and ``valid_tau`` (its decision's τ), ``valid_ba_best`` and
+        ``valid_bf1_best`` (a new best of the final phase), and ``kept``: whether the epoch's
+        weights are part of the model kept (set when training ends).
         The last epoch's ``stop`` says why training ended before ``max_epochs``, where it
         did: ``"early stopping"``, ``"diverged"`` or ``"interrupted"`` (Ctrl-C).
 

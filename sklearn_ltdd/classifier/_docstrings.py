@@ -104,6 +104,10 @@ _SHARED_ATTRIBUTES_DOC = """\
         a model whose version this release does not compute.
     logit_adjustment_ : float
         τ of the decision rule (0 for ``decision="argmax"``).
+    validation_score_ : float or None
+        Balanced accuracy of the model kept, deciding as ``predict`` does (τ included), on the
+        validation set (the hold-out or ``validation_data``, samples with their weights); None
+        without one. The history's ``valid_ba`` is each epoch's own, not that of a mean of epochs.
     class_log_prior_ : ndarray of shape (n_classes,)
         log π_c of the class mass the network trained on (sample weights and resampling
         included; each class counted at least as one sample of the mean weight), which the
