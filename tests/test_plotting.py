@@ -29,14 +29,35 @@ def close_figures():
     plt.close("all")
 
 
+def _class_names(ax) -> dict[float, str]:
+    """The class names above the accuracy plot (a top axis of their own), by class size."""
+    (top,) = [other for other in ax.figure.axes if other is not ax]
+    return dict(zip(top.get_xticks(), [label.get_text() for label in top.get_xticklabels()], strict=True))
+
+
 def test_class_accuracy_has_one_line_per_model(models):
     ltdd, ce = models
     ax = plot_class_accuracy({"CE": ce, "LTDD": ltdd}, X, Y, Y)
-    assert len(ax.get_lines()) == 2
+    assert len(ax.get_lines()) == 2 and len(ax.collections) == 2  # a line and the classes' markers
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["CE", "LTDD"]
-    assert len(ax.texts) == 3  # one class-name label per class
+    counts = {c: (Y == c).sum() for c in np.unique(Y)}
+    assert _class_names(ax) == {n: c for c, n in counts.items()}  # one name per class, at its size
     sizes = ax.get_lines()[0].get_xdata()
-    assert list(sizes) == sorted(sizes, reverse=True)
+    assert list(sizes) == sorted(counts.values())
+    assert ax.get_xlim() == ax.figure.axes[1].get_xlim()
+
+
+def test_classes_of_one_size_are_points_and_the_line_joins_their_mean(models):
+    """A line through each class in turn ran up and down at a shared size, in an arbitrary order."""
+    ltdd, _ = models
+    sizes = {"high": 50, "low": 50, "medium": 10}
+    ax = plot_class_accuracy(ltdd, X, Y, sizes)
+    recall = {c: np.mean(ltdd.predict(X[Y == c]) == c) for c in sizes}
+    means = [[10, recall["medium"]], [50, (recall["high"] + recall["low"]) / 2]]
+    np.testing.assert_allclose(ax.get_lines()[0].get_xydata(), means)
+    points = sorted(map(tuple, ax.collections[0].get_offsets()))
+    assert points == sorted((sizes[c], recall[c]) for c in sizes)
+    assert _class_names(ax) == {10: "medium", 50: "high, low"}
 
 
 def test_a_class_without_test_samples_is_not_drawn_at_zero_accuracy(models):
@@ -45,7 +66,8 @@ def test_a_class_without_test_samples_is_not_drawn_at_zero_accuracy(models):
     ax = plot_class_accuracy(ltdd, X[Y != absent], Y[Y != absent], Y)
     counts = {c: (Y == c).sum() for c in np.unique(Y)}
     assert sorted(ax.get_lines()[0].get_xdata()) == sorted(n for c, n in counts.items() if c != absent)
-    assert len(ax.texts) == 3  # its name is still on the axis
+    assert len(ax.collections[0].get_offsets()) == 2
+    assert absent in _class_names(ax).values()  # its name is still on the axis
 
 
 def test_embedding_one_scatter_per_class_plus_centres(models):
@@ -90,7 +112,11 @@ def test_many_classes_keep_the_weights_and_accuracy_plots_readable():
     legend = ax.get_legend().get_window_extent()
     assert len(ax.get_legend().get_texts()) == 31
     assert legend.y1 <= ax.get_window_extent().y0  # covering neither the lines nor the right axis
-    assert not plot_class_accuracy(ltdd, X, labels, labels).texts  # 30 names would overprint
+    # the figure grows by the legend's rows: the axes keep the height of a few classes' plot
+    few = plot_weights(LTDDClassifier(schedule=SubclusterSchedule(warmup_epochs=1), **RUN).fit(X, Y))
+    few.figure.canvas.draw()
+    assert ax.get_window_extent().height >= 0.9 * few.get_window_extent().height
+    assert len(plot_class_accuracy(ltdd, X, labels, labels).figure.axes) == 1  # 30 names would overprint
 
 
 def test_class_sizes_may_come_as_counts_as_for_the_long_tail_report(models):
@@ -129,6 +155,9 @@ def test_weights_lines_per_class_and_subcluster_steps(models):
     assert len(ax.get_lines()) == 3
     n_weighted_epochs = sum(bool(row["class_weights"]) for row in ltdd.history_)  # after warm-up
     assert all(len(line.get_xdata()) == n_weighted_epochs for line in ax.get_lines())
+    # weights change at re-clustering only: steps; two classes of one weight are told apart by style
+    assert {line.get_drawstyle() for line in ax.get_lines()} == {"steps-post"}
+    assert len({line.get_linestyle() for line in ax.get_lines()}) == 3
     right = ax.figure.axes[1]
     assert len(right.get_lines()) == 1
     with pytest.raises(ValueError, match="no class weights"):
@@ -142,6 +171,16 @@ def test_training_curves(models):
         "training loss", "contrastive term", "cross-entropy term", "validation loss", "validation BA",
         "validation BF1"}  # fmt: skip
     assert len(plot_training(ce).get_lines()) == 2  # CE has no contrastive / CE terms of its own
+    # without a validation set: no scores, and no empty axis for them
+    alone = BaselineClassifier(**{**RUN, "max_epochs": 2}, validation_fraction=0, early_stopping=None).fit(
+        X, Y
+    )
+    ax = plot_training(alone)
+    assert len(ax.figure.axes) == 1 and [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "training loss"
+    ]
+    ax.figure.canvas.draw()
+    assert all(float(tick).is_integer() for tick in ax.get_xticks())  # epochs, not 1.5
 
 
 def test_clear_error_without_matplotlib(monkeypatch, models):

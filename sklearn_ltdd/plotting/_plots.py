@@ -23,10 +23,11 @@ if TYPE_CHECKING:
 __all__ = ["plot_class_accuracy", "plot_embedding", "plot_training", "plot_weights"]
 
 
-def _axes(ax: Axes | None) -> Axes:
+def _axes(ax: Axes | None, legend_rows: int = 0) -> Axes:
+    """``ax``, or the axes of a new figure, taller by the rows of a legend drawn below them."""
     plt = import_optional("matplotlib.pyplot", "plot", "sklearn_ltdd.plotting")
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4), layout="constrained")
+        _, ax = plt.subplots(figsize=(6, 4 + 0.17 * legend_rows), layout="constrained")
     return ax
 
 
@@ -54,6 +55,8 @@ def plot_class_accuracy(
     """Per-class test accuracy (recall) against the class's training size, one line per model.
 
     The paper's Figure 1: a plain model's accuracy falls with class size; LTDD's should not.
+    Each class is a marker; each model's line joins the mean accuracy of the classes of each
+    size (through every marker where no two classes share a size).
 
     Parameters
     ----------
@@ -62,7 +65,7 @@ def plot_class_accuracy(
     y_train : array-like or mapping
         Training labels, or ``{label: training count}`` (also as ``y_train.value_counts()``),
         for the class sizes on the x axis (log scale), as :func:`~sklearn_ltdd.metrics.long_tail_report`.
-        Up to 15 classes are named along the axis, at their sizes.
+        Up to 15 classes are named above the axes, at their sizes (those of one size together).
     ax : matplotlib Axes, default=None
 
     Returns
@@ -75,7 +78,7 @@ def plot_class_accuracy(
     >>> ax = plot_class_accuracy({"CE": ce, "LTDD": ltdd}, X_test, y_test, y_train)  # doctest: +SKIP
     """
     ax = _axes(ax)
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLocator
 
     if not isinstance(models, Mapping):
         if not hasattr(models, "predict"):
@@ -103,17 +106,17 @@ def plot_class_accuracy(
             "every class of y (give the training labels of the models)."
         )
     counts = np.array([counts_of[label] for label in classes])
-    order = np.argsort(counts)[::-1]
-    markers = "os^Dv<>"
-    for i, (name, model) in enumerate(models.items()):
+    markers, handles = "os^Dv<>", []
+    for i, model in enumerate(models.values()):
         scores = per_class_balanced_scores(y, model.predict(X), labels=classes)
         # a class with no test sample has no accuracy to draw (its recall would read 0)
-        shown = order[scores["present"][order]]
-        ax.plot(counts[shown], scores["recall"][shown], marker=markers[i % len(markers)], label=name)
-    if len(classes) <= MAX_NAMED_CLASSES:  # more names would print over each other
-        for label, count in zip(classes, counts, strict=True):
-            ax.annotate(str(label), (count, 0), xytext=(0, 4), textcoords="offset points", ha="center",
-                        fontsize=8, color="0.4")  # fmt: skip
+        shown, recall = scores["present"], scores["recall"]
+        # a line through the classes of one size in turn would zig-zag in an arbitrary order
+        sizes = np.unique(counts[shown])
+        (line,) = ax.plot(sizes, [recall[shown & (counts == size)].mean() for size in sizes])
+        points = ax.scatter(counts[shown], recall[shown], marker=markers[i % len(markers)],
+                            color=line.get_color(), zorder=3)  # fmt: skip
+        handles.append((line, points))
     ax.set(xscale="log", ylim=(0, 1.05), xlabel="training samples in the class (log scale)",
            ylabel="test accuracy of the class (recall)",
            title="Accuracy per class against class size")  # fmt: skip
@@ -122,7 +125,15 @@ def plot_class_accuracy(
     ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(handles, list(models))
+    if len(classes) <= MAX_NAMED_CLASSES:  # more names would print over each other
+        # on a top axis, where no marker covers them and the title makes room, one size's together
+        sizes = np.unique(counts)
+        top = ax.twiny()
+        top.set(xscale="log", xlim=ax.get_xlim())
+        top.set_xticks(sizes, labels=[", ".join(map(str, classes[counts == n])) for n in sizes],
+                       rotation=90, fontsize=7, color="0.3")  # fmt: skip
+        top.xaxis.set_minor_locator(NullLocator())
     return ax
 
 
@@ -144,9 +155,10 @@ def plot_embedding(
     X, y : inputs and their labels
     method : {"pca", "tsne"}, default="pca"
     subclusters : bool, default=True
-        Split each class into the sub-clusters LTDD trains with (the size unit and clustering
-        method of the classifier's schedule; the default schedule's for a baseline) and mark
-        their centres with crosses.
+        Split each class of these samples into sub-clusters as LTDD does in training (the size
+        unit and clustering method of the classifier's schedule; the default schedule's for a
+        baseline) and mark their centres with crosses. These are the sub-clusters of the
+        samples given, not those the model last trained with, which it does not keep.
     random_state : int, default=0
     ax : matplotlib Axes, default=None
 
@@ -190,8 +202,8 @@ def plot_embedding(
         ax.scatter(members[:, 0], members[:, 1], s=10, alpha=0.6, color=colour,
                    label=f"{label} ({len(members)})")  # fmt: skip
     if subclusters:
-        ax.scatter(flat[len(z) :, 0], flat[len(z) :, 1], marker="X", s=60, color="black",
-                   edgecolor="white", linewidth=0.8, label="sub-cluster centres")  # fmt: skip
+        ax.scatter(flat[len(z) :, 0], flat[len(z) :, 1], marker="X", s=60, color="black", edgecolor="white",
+                   linewidth=0.8, label="centres of these samples' sub-clusters")  # fmt: skip
     ax.set(title=f"Learned embedding ({method.upper()})", xticks=[], yticks=[])
     ax.legend(markerscale=1.5, **_legend_place(len(classes)))
     return ax
@@ -243,7 +255,10 @@ def _history(classifier: object):
 
 
 def plot_weights(classifier: object, *, ax: Axes | None = None) -> Axes:
-    """Class weights (lines, one per class) and number of sub-clusters (steps, right axis) per epoch.
+    """Class weights (steps, one per class) and number of sub-clusters (steps, right axis) per epoch.
+
+    Weights change only when the classes are re-clustered, hence steps. Two classes that are each
+    other's nearest share one weight: their steps coincide, told apart by their line styles.
 
     Parameters
     ----------
@@ -265,12 +280,15 @@ def plot_weights(classifier: object, *, ax: Axes | None = None) -> Axes:
     rows = [(r["epoch"], r["class_weights"], r["n_subclusters"]) for r in history if r.get("class_weights")]
     if not rows:
         raise ValueError("the history has no class weights: fit an LTDDClassifier past its warm-up epochs.")
-    ax = _axes(ax)
     epochs = [r[0] for r in rows]
     weights = np.array([r[1] for r in rows])
+    entries = weights.shape[1] + 1  # the legend's: the classes and the sub-clusters
+    ax = _axes(ax, legend_rows=-(-entries // 6) if entries > 10 else 0)
     colours = _class_colours(weights.shape[1])
-    for colour, label, series in zip(colours, classifier.classes_, weights.T, strict=True):
-        ax.plot(epochs, series, color=colour, label=f"class {label}")
+    styles = ("-", "--", "-.", ":")
+    for i, (colour, label, series) in enumerate(zip(colours, classifier.classes_, weights.T, strict=True)):
+        ax.step(epochs, series, where="post", color=colour, linestyle=styles[i % 4], label=f"class {label}")
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set(xlabel="epoch", ylabel="class weight in the cross-entropy",
            title="Separability weights over training")  # fmt: skip
     right = ax.twinx()
@@ -306,18 +324,21 @@ def plot_training(classifier: object, *, ax: Axes | None = None) -> Axes:
     """
     history = _history(_classifier(classifier))
     ax = _axes(ax)
+    ax.xaxis.get_major_locator().set_params(integer=True)
     for key, label in (("train_loss", "training loss"), ("contrastive_loss", "contrastive term"),
                        ("ce_loss", "cross-entropy term"), ("valid_loss", "validation loss")):  # fmt: skip
         points = [(row["epoch"], row[key]) for row in history if key in row]
         if points:
             ax.plot(*zip(*points, strict=True), label=label)
     ax.set(xlabel="epoch", ylabel="loss", title="Training curves")
+    place = {"ncol": 3, "loc": "upper center", "bbox_to_anchor": (0.5, -0.2)}  # the curves fill the plot
+    if "valid_ba" not in history[-1]:  # no validation set: no scores, and no empty axis for them
+        ax.legend(**place)
+        return ax
     right = ax.twinx()
     for key, label, style in (("valid_ba", "validation BA", "-"), ("valid_bf1", "validation BF1", ":")):
         points = [(row["epoch"], row[key]) for row in history if key in row]
-        if points:
-            right.plot(*zip(*points, strict=True), color="black", linestyle=style, label=label)
+        right.plot(*zip(*points, strict=True), color="black", linestyle=style, label=label)
     right.set(ylabel="balanced score", ylim=(0, 1))
-    # below the axes: the curves fill the whole plot
-    _legend_of_both(ax, right, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.2))
+    _legend_of_both(ax, right, **place)
     return ax
