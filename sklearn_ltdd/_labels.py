@@ -11,7 +11,10 @@ from sklearn.utils.multiclass import check_classification_targets
 
 from ._compat import from_arrow
 
-__all__ = ["check_class_labels", "check_labels_given", "row_names"]
+__all__ = ["check_class_labels", "check_labels_given", "few_of", "row_names"]
+
+#: how many classes (or rows) a message names before it says how many more there are
+NAMED_AT_MOST = 5
 
 
 def _as_given(values: object) -> np.ndarray:
@@ -27,6 +30,14 @@ def _as_given(values: object) -> np.ndarray:
     if hasattr(values, "cpu"):  # a tensor: numbers, which can be NaN
         return values.detach().cpu().numpy()
     return values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
+
+
+def few_of(values: object, at_most: int = NAMED_AT_MOST) -> str:
+    """``values`` (class labels, rows) for a message: all of them, or the first ``at_most`` and how
+    many more, so that a message about hundreds of classes stays a line."""
+    values = list(values.tolist() if hasattr(values, "tolist") else values)
+    more = len(values) - at_most
+    return f"{values[:at_most]} and {more} more" if more > 0 else f"{values}"
 
 
 def row_names(values: object, positions: np.ndarray) -> tuple[str, list]:

@@ -284,3 +284,14 @@ def test_subclusters_per_class_by_hand():
     # U = max(smallest class, δ); k_c = floor(n_c / U), at least 1
     np.testing.assert_array_equal(subclusters_per_class([1000, 95, 30], min_cluster_size=10), [33, 3, 1])
     np.testing.assert_array_equal(subclusters_per_class([25, 10], min_cluster_size=10), [2, 1])
+
+
+def test_many_classes_of_one_or_two_are_classes_not_a_regression_target():
+    """LTDD re-clusters the training rows each update: with hundreds of classes of a molecule or
+    two, sklearn's hint that y "could represent a regression problem" came at every update."""
+    X = np.random.default_rng(0).normal(size=(60, 4))
+    y = np.repeat(np.arange(40), [2] * 20 + [1] * 20)
+    clusterer = BalancedSubcluster(min_cluster_size=2).fit(X, y)  # the suite turns warnings into errors
+    assert clusterer.n_subclusters_per_class_.tolist() == [1] * 40
+    with pytest.raises(ValueError, match="Unknown label type: continuous"):
+        BalancedSubcluster().fit(X, np.linspace(0, 1, len(X)))

@@ -174,6 +174,14 @@ def test_tiny_tail_classes_and_user_validation_set():
         clf = LTDDClassifier(**FAST).fit(X, y)
     assert said[0].filename == __file__  # the user's line
     assert set(clf.predict(X)) <= set(y)
+    # a head and classes of one: the hold-out's balanced accuracy is the head's recall, and says so
+    singletons = ["head"] * 40 + [f"one{i:02d}" for i in range(30)]
+    with pytest.warns(UserWarning, match=r"of 30 of the 31 classes \(\['one00', .* and 25 more\)") as said:
+        clf = BaselineClassifier(**RUN).fit(X_TRAIN[:70], singletons)
+    assert "chosen on the recall of 'head' alone (balanced accuracy over one class, which τ = 0" in str(
+        said[0].message
+    )
+    assert clf.logit_adjustment_ == 0
     train, valid = stratified_holdout(np.array([0] * 40 + [1] * 4 + [2]), 0.1, np.random.RandomState(0))
     assert np.bincount(np.array([0] * 40 + [1] * 4 + [2])[valid], minlength=3).tolist() == [4, 1, 0]
     assert len(np.intersect1d(train, valid)) == 0 and len(train) + len(valid) == 45

@@ -433,3 +433,19 @@ def test_labels_that_are_no_sequence_of_one_label_per_sample_are_refused(take, l
 def test_a_regression_target_is_not_taken_for_classes(take):
     with pytest.raises(ValueError, match="Unknown label type: continuous"):
         take(np.linspace(0, 1, 60))  # was "60 samples are too few" or "leaves no sample"
+
+
+def test_hundreds_of_classes_are_named_by_a_few_and_a_count():
+    """A warning or error about 500 classes listed all 500 (11,000 characters with USPTO templates)."""
+    y_true, y_pred = np.arange(1000) % 500, np.arange(1000)  # 500 classes only predicted
+    for metric in (balanced_accuracy_score, balanced_f1_score, balanced_precision):
+        with pytest.warns(
+            UserWarning, match=r"classes \[500, 501, 502, 503, 504\] and 495 more are not in y_true"
+        ):
+            metric(y_true, y_pred)
+    with pytest.raises(ValueError) as error:
+        long_tail_report(y_true, y_pred, np.arange(400))
+    expected = (
+        "labels [400, 401, 402, 403, 404] and 595 more are not among the training classes [0, 1, 2, 3, 4]"
+    )
+    assert str(error.value).startswith(f"{expected} and 395 more;")

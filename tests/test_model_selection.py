@@ -211,3 +211,19 @@ def test_the_random_split_draws_within_each_class():
     y = np.repeat([0, 1], [90, 10])
     first, other = imdrug_split(y, "random", random_state=0), imdrug_split(y, "random", random_state=1)
     assert not np.array_equal(np.sort(first[0]), np.sort(other[0]))
+
+
+def test_refusals_name_a_few_classes_and_the_cause_not_the_sample_count():
+    """500 singletons were refused as "500 samples are too few", and a cut that no seed can make
+    as "about 0% of random_states"; each refusal listed every class."""
+    for y in (np.arange(500), np.repeat(np.arange(100), 5)):
+        cause = r"a class needs 6 samples to give the validation part one \(the largest here has [15]\)\."
+        with pytest.raises(ValueError, match=cause + " Use the 'standard' split"):
+            imdrug_split(y, "random")
+    with pytest.raises(ValueError) as error:
+        imdrug_split(np.repeat(np.arange(200), 3), "standard", random_state=0)
+    assert "almost no random_state (under 0.5%) gives every class to every part. Use the 'random'" in str(
+        error.value
+    )
+    assert re.search(r"classes \[(\d+, ){4}\d+\] and \d+ more have no sample", str(error.value))
+    assert len(str(error.value)) < 600

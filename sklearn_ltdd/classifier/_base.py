@@ -24,7 +24,7 @@ from skorch.helper import predefined_split
 from skorch.history import History
 
 from .._compat import Interval, StrOptions, _fit_context, from_arrow
-from .._labels import check_class_labels, check_labels_given
+from .._labels import check_class_labels, check_labels_given, few_of
 from .._progress import progress_bar
 from .._sample_weight import check_sample_weight
 from .._torch_state import float32_default
@@ -516,7 +516,7 @@ class GraphClassifier(
             unweighted = np.setdiff1d(y, classes)
             if len(unweighted):
                 warn(
-                    f"classes {unweighted.tolist()} have no sample with a positive sample_weight: the "
+                    f"classes {few_of(unweighted)} have no sample with a positive sample_weight: the "
                     "model is fitted without them, as if their samples were not given, and will not "
                     "predict them (classes_ lacks them).",
                     UserWarning,
@@ -989,8 +989,7 @@ class GraphClassifier(
         absent = np.setdiff1d(np.arange(len(self.classes_)), valid_codes)
         if not len(absent):
             return
-        names = self.classes_[absent].tolist()
-        listed = f"{names[:5]}{f' and {len(names) - 5} more' if len(names) > 5 else ''}"
+        listed = few_of(self.classes_[absent])
         chosen = "the epochs kept are" if self.decision == "argmax" else "the epochs kept and τ are"
         if given:
             where, why, remedy = "validation_data has", "", "give validation_data a sample of every class"
@@ -999,16 +998,24 @@ class GraphClassifier(
             why = "each has a single sample (of positive weight), which stays in training, so "
             remedy = "pass validation_data holding every class, or give these classes more samples"
         sample = "sample of positive weight" if weighted else "sample"
+        others = "the other classes alone"
+        if len(absent) == len(self.classes_) - 1:  # as validation_data of one class is warned of
+            (kept,) = np.setdiff1d(np.arange(len(self.classes_)), absent)
+            others = (
+                f"the recall of {self.classes_[kept].tolist()!r} alone (balanced accuracy over one class"
+                + ("" if self.decision == "argmax" else ", which τ = 0 maximises: no class is favoured")
+                + ")"
+            )
         warn(
             f"{where} no {sample} of {len(absent)} of the {len(self.classes_)} classes ({listed}): "
-            f"{why}{chosen} chosen on the other classes alone; {remedy}."
+            f"{why}{chosen} chosen on {others}; {remedy}."
         )
 
     def _check_known(self, y: np.ndarray) -> None:
         unknown = sorted(set(np.unique(y).tolist()) - set(self.classes_.tolist()), key=str)
         if unknown:
             raise ValueError(
-                f"y contains labels {unknown} not seen in fit (classes: {self.classes_.tolist()})."
+                f"y contains labels {few_of(unknown)} not seen in fit (classes: {few_of(self.classes_)})."
             )
 
     def score(

@@ -107,6 +107,7 @@ def tau_search(
     for start in range(0, len(taus), step):  # a few τ values at a time: memory stays bounded
         scores = log_p - taus[start : start + step, None, None] * log_prior
         scored = balanced_scores(y, scores.argmax(dim=2), n_classes, weight)
+        del scores  # before the next block is made: one block at a time, not two
         ba.append(scored[0])
         bf1.append(scored[1])
     ba, bf1 = torch.cat(ba), torch.cat(bf1)

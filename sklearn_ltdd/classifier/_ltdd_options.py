@@ -113,7 +113,9 @@ class SubclusterSchedule(BaseEstimator):
         Sub-clusters and the size unit U are computed on the distinct training samples, so
         resampling changes what an epoch visits, not the sub-clusters. On binary tasks, where
         the separability weights are uniform, this is what balances the decision in the
-        reference code (see the results page of the documentation).
+        reference code (see the results page of the documentation). An epoch then visits
+        n_classes × the largest class's count samples: with a head of 300 and 200 classes of
+        one, a hundred times the molecules of an epoch without.
 
     Examples
     --------

@@ -10,12 +10,11 @@ import torch
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from .._class_counts import check_class_counts
 from .._compat import Interval, StrOptions, _fit_context
-from .._labels import check_labels_given
+from .._labels import check_class_labels, check_labels_given
 from ._spherical import balanced_cluster, kmeans_cluster
 
 __all__ = ["BalancedSubcluster", "subclusters_per_class"]
@@ -189,7 +188,7 @@ class BalancedSubcluster(
             y = column_or_1d(y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else y, warn=False)
             if y.shape[0] != n:
                 raise ValueError(f"X has {n} rows but y has {y.shape[0]} labels.")
-            check_classification_targets(y)  # continuous values are not classes
+            check_class_labels(y)  # continuous values are not classes (many classes of one are)
             classes, codes = np.unique(y, return_inverse=True)
             per_class = subclusters_per_class(np.bincount(codes), self.min_cluster_size)
             if self.n_clusters is not None:

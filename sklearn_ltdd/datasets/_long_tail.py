@@ -11,7 +11,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import column_or_1d
 
 from .._class_counts import check_class_counts
-from .._labels import check_class_labels, check_labels_given
+from .._labels import check_class_labels, check_labels_given, few_of
 
 __all__ = ["long_tailed_class_sizes", "make_long_tailed"]
 
@@ -129,8 +129,8 @@ def make_long_tailed(
         class_order = np.asarray(class_order)
         if sorted(class_order.tolist()) != sorted(labels.tolist()):
             raise ValueError(
-                f"class_order must list each class of y exactly once; y has {labels.tolist()}, "
-                f"class_order is {class_order.tolist()}."
+                f"class_order must list each class of y exactly once; y has {few_of(labels)}, "
+                f"class_order is {few_of(class_order)}."
             )
         order = np.searchsorted(labels, class_order)
     sizes = _class_sizes(counts[order], imbalance_ratio, [repr(labels.tolist()[c]) for c in order])

@@ -11,7 +11,7 @@ from sklearn.metrics import confusion_matrix, make_scorer
 from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
-from .._labels import check_labels_given
+from .._labels import check_labels_given, few_of
 from .._sample_weight import check_sample_weight
 from .._warnings import warn
 
@@ -125,10 +125,10 @@ def _mean_over_present(scores: dict[str, np.ndarray], key: str) -> float:
     """Average a per-class score over the classes of ``y_true``, as sklearn's balanced accuracy does."""
     present = scores["present"]
     if not present.all():
-        missing = scores["labels"][~present].tolist()
+        missing = scores["labels"][~present]
         warn(
-            f"classes {missing} are not in y_true (or all their samples weigh 0); they are left out of "
-            "the average (predictions into them still count as errors for the true classes).",
+            f"classes {few_of(missing)} are not in y_true (or all their samples weigh 0); they are left "
+            "out of the average (predictions into them still count as errors for the true classes).",
         )
     return float(scores[key][present].mean())
 

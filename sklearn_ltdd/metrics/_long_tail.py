@@ -10,7 +10,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from .._compat import from_arrow
-from .._labels import check_labels_given
+from .._labels import check_labels_given, few_of
 from ._balanced import _check_labels, per_class_balanced_scores
 
 __all__ = ["GROUPS", "long_tail_groups", "long_tail_report"]
@@ -182,7 +182,7 @@ def long_tail_report(
     )
     if unseen:
         raise ValueError(
-            f"labels {unseen} are not among the training classes {sorted(counts)}; "
+            f"labels {few_of(unseen)} are not among the training classes {few_of(sorted(counts))}; "
             "train_counts must cover every class of y_true and y_pred."
         )
     scores = per_class_balanced_scores(y_true, y_pred, labels=labels, sample_weight=sample_weight)

@@ -13,7 +13,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import column_or_1d
 
 from .._compat import _num_samples
-from .._labels import check_class_labels, check_labels_given
+from .._labels import check_class_labels, check_labels_given, few_of
 
 __all__ = ["ImDrugSplit", "imdrug_split"]
 
@@ -51,8 +51,8 @@ def _check_every_class_in(part: np.ndarray, y: np.ndarray, name: str, fractions:
     if not missing.any():
         return
     start = (
-        f"classes {classes[missing].tolist()} have no sample in the {name} part of the 'standard' split, "
-        f"which needs every class in every part. They have {counts[missing].tolist()} samples"
+        f"classes {few_of(classes[missing])} have no sample in the {name} part of the 'standard' split, "
+        f"which needs every class in every part. They have {few_of(counts[missing])} samples"
     )
     random_split = (
         "the 'random' split, which cuts each class on its own and keeps one of each in train (it too "
@@ -69,10 +69,14 @@ def _check_every_class_in(part: np.ndarray, y: np.ndarray, name: str, fractions:
             f"random_state can cut this data set so. Use {random_split}, or give the part a larger "
             "fraction."
         )
+    chance = _chance_of_every_class_in_every_part(counts, fractions)
+    odds = (
+        f"about {chance:.0%} of random_states give every class to every part. Try another random_state, or "
+        if chance >= 0.005
+        else "almost no random_state (under 0.5%) gives every class to every part. Use "
+    )
     raise ValueError(
-        f"{start}, and the split cuts all rows at random: with these class sizes about "
-        f"{_chance_of_every_class_in_every_part(counts, fractions):.0%} of random_states give every "
-        f"class to every part. Try another random_state, or {random_split}."
+        f"{start}, and the split cuts all rows at random: with these class sizes {odds}{random_split}."
     )
 
 
@@ -152,7 +156,15 @@ def imdrug_split(
         for name, part in (("train", train), ("validation", valid), ("test", test)):
             _check_every_class_in(part, y, name, fractions)
         train, valid, test = np.sort(train), _balance(valid, y, rng), _balance(test, y, rng)
-    for name, part in (("train", train), ("validation", valid), ("test", test)):
+    for i, (name, part) in enumerate((("train", train), ("validation", valid), ("test", test))):
+        if len(part) == 0 and kind == "random":  # every class too small to give the part a sample
+            need = next(n for n in itertools.count(1) if len(_cut(np.arange(n), fractions)[i]))
+            raise ValueError(
+                f"the {name} part of the 'random' split is empty: it cuts each class on its own, and with "
+                f"fractions {fractions.tolist()} a class needs {need} samples to give the {name} part one "
+                f"(the largest here has {np.unique(y, return_counts=True)[1].max()}). Use the 'standard' "
+                "split, which cuts all rows at once, or larger classes."
+            )
         if len(part) == 0:
             raise ValueError(
                 f"the {name} part of the {kind!r} split is empty ({len(y)} samples are too few)."

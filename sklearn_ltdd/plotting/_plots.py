@@ -11,7 +11,7 @@ from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from .._labels import check_labels_given
+from .._labels import check_labels_given, few_of
 from .._optional import import_optional
 from ..classifier._wrapped import wrapped_classifier
 from ..metrics import per_class_balanced_scores
@@ -94,15 +94,15 @@ def plot_class_accuracy(
     for name, model in models.items():
         if not set(classes.tolist()) & set(np.asarray(getattr(model, "classes_", classes)).tolist()):
             raise ValueError(
-                f"y_train's classes {classes[:10].tolist()} are none of model {name!r}'s classes "
-                f"{np.asarray(model.classes_)[:10].tolist()}; give the training labels of the models."
+                f"y_train's classes {few_of(classes)} are none of model {name!r}'s classes "
+                f"{few_of(np.asarray(model.classes_))}; give the training labels of the models."
             )
     y = _labels(y, X)
     # a test class without a training count has no place on the x axis: not drawn, and not said
     unseen = sorted(set(np.unique(y).tolist()) - set(counts_of), key=str)
     if unseen:
         raise ValueError(
-            f"y holds labels {unseen[:10]} that are not among y_train's classes; y_train must cover "
+            f"y holds labels {few_of(unseen)} that are not among y_train's classes; y_train must cover "
             "every class of y (give the training labels of the models)."
         )
     counts = np.array([counts_of[label] for label in classes])
