@@ -268,6 +268,25 @@ def test_a_mapper_maps_once_per_reaction_and_the_cache_outlives_the_process(tmp_
     assert len(ASKED) == 2
 
 
+def test_the_maps_kept_in_memory_are_the_last_used_and_bounded(monkeypatch):
+    """Every reaction mapped stayed in memory for the life of the process: a library screened
+    through a mapper grew memory without end."""
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    monkeypatch.setattr(_atom_mapping, "IN_PROCESS_MAPS", 2)
+    mapped = (AMIDE, DEPROTECTION, ESTERIFICATION)
+    plain = [strip_maps(r) for r in mapped]
+    mapper = DictMapper(dict(zip(plain, mapped, strict=True)))
+    graphizer = SmilesGraphizer(reaction_mode="cgr", atom_mapper=mapper)
+    for rows in (plain[:2], plain[:1], plain[2:]):  # AMIDE used last of the first two: kept
+        graphizer.fit_transform(rows)
+    (cache,) = _atom_mapping._IN_PROCESS.values()
+    assert list(cache) == [plain[0], plain[2]]
+    mapper.asked.clear()
+    graphizer.fit_transform(plain)
+    assert mapper.asked == [plain[1]]  # only the one forgotten is mapped again
+    assert len(cache) == 2
+
+
 def test_a_mapper_object_is_cached_while_it_lives_in_this_process_only(tmp_path, monkeypatch):
     monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
     plain = [strip_maps(r) for r in (AMIDE, DEPROTECTION)]

@@ -18,6 +18,7 @@ import sqlite3
 import types
 import warnings
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from functools import cache, partial
@@ -38,7 +39,11 @@ ATOM_MAPPERS = ("rxnmapper",)
 
 _MAPPED = re.compile(r":\d+\]")
 _BATCH = 16  # rxnmapper's own default batch size
-_IN_PROCESS: dict[str, dict[str, str]] = {}  # mapper key -> {reaction: mapped}
+#: the maps a process keeps per mapper, of the reactions it mapped (or read from disk) last, so
+#: that a library screened through a mapper does not grow memory without end (about 100 MB of
+#: USPTO-sized reactions); a ``memory`` folder keeps every map on disk
+IN_PROCESS_MAPS = 100_000
+_IN_PROCESS: dict[str, OrderedDict[str, str]] = {}  # mapper key -> {reaction: mapped}, oldest first
 _ON_DISK: dict[tuple[str, str], set[str]] = {}  # (mapper key, SQLite file) -> reactions known there
 
 
@@ -191,7 +196,7 @@ def _mapper(atom_mapper: str | Callable) -> tuple[str, str | None, bool, Callabl
             weakref.finalize(atom_mapper, _IN_PROCESS.pop, key, None)
         except TypeError:  # it cannot be weakly referenced: not cached
             return name, None, False, atom_mapper
-        _IN_PROCESS[key] = {}
+        _IN_PROCESS[key] = OrderedDict()
     return name, key, False, atom_mapper
 
 
@@ -303,7 +308,7 @@ def map_reactions(
     name, key, lasting, map_batch = _mapper(atom_mapper)
     # a partly mapped reaction is mapped afresh: its numbers could clash with the mapper's
     query = {i: _MAPPED.sub("]", ">>".join(reaction_parts(out[i].strip())[::2])) for i in rows}
-    in_process = {} if key is None else _IN_PROCESS.setdefault(key, {})
+    in_process = OrderedDict() if key is None else _IN_PROCESS.setdefault(key, OrderedDict())
     wanted = set(query.values())
     known = {q: in_process[q] for q in wanted if q in in_process}
     disk = _DiskCache(cache_folder if lasting else None)
@@ -313,11 +318,17 @@ def map_reactions(
     for start in range(0, len(todo), _BATCH):
         mapped.update(_map_batch(map_batch, todo[start : start + _BATCH]))
     known |= {q: m for q, m in mapped.items() if isinstance(m, str)}
-    in_process.update(known)  # the disk's answers too: this process need not read them again
+    for q, m in known.items():  # the disk's answers too: this process need not read them again
+        in_process[q] = m
+        in_process.move_to_end(q)  # the last used go last, and the first used go first
+    while len(in_process) > IN_PROCESS_MAPS:
+        in_process.popitem(last=False)
     if disk.path is not None:  # the file gets what it lacks, maps made before it was set too
         written = _ON_DISK.setdefault((key, str(disk.path)), set())
         disk.put(key, {q: m for q, m in known.items() if q not in written})
         written.update(known)
+        if len(written) > IN_PROCESS_MAPS:  # bounded as the maps are: forgetting costs a rewrite only
+            written.clear()
     failed: dict[int, tuple[object, str]] = {}
     for i, q in query.items():
         if q in known:
