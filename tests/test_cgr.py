@@ -693,3 +693,16 @@ def test_reactants_written_among_the_reagents_are_named_not_dropped():
             reason = graphizer.invalid_rows_[row][1]
             assert reason.startswith("atom-map numbers [3, 4, 5] of its products are on its reagents")
         assert find_invalid(np.array(rows, dtype=object), graphizer) == graphizer.invalid_rows_
+
+
+def test_the_disk_cache_answers_by_its_key_in_batches(tmp_path):
+    """It read the mapper's whole table for every chunk of a screen; now the reactions asked, by
+    the table's key, a few hundred per query (SQLite's limit on parameters)."""
+    disk = _atom_mapping._DiskCache(tmp_path)
+    stored = {f"C{i}>>C{i}O": f"[CH4:1]>>{i}" for i in range(1_200)}
+    disk.put("mapper@1", stored)
+    disk.put("mapper@2", {"C0>>C0O": "another mapper's"})
+    asked = [*stored, "N>>NO"]
+    assert disk.get("mapper@1", asked) == stored  # across three batches; the unknown one is absent
+    assert disk.get("mapper@2", asked) == {"C0>>C0O": "another mapper's"}
+    assert _atom_mapping._DiskCache(None).get("mapper@1", asked) == {}

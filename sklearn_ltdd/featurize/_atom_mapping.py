@@ -216,10 +216,17 @@ class _DiskCache:
     def get(self, mapper: str, reactions: Sequence[str]) -> dict[str, str]:
         if self.path is None or not self.path.exists() or not reactions:
             return {}
+        found: dict[str, str] = {}
+        reactions = list(reactions)
         with closing(self._connect()) as connection:
-            rows = connection.execute("SELECT reaction, mapped FROM maps WHERE mapper = ?", (mapper,))
-            wanted = set(reactions)
-            return {reaction: mapped for reaction, mapped in rows if reaction in wanted}
+            # looked up by the table's key, a few hundred at a time (SQLite's limit on parameters):
+            # reading the mapper's whole table for every chunk of a screen grew with the file
+            for start in range(0, len(reactions), 500):
+                batch = reactions[start : start + 500]
+                marks = ",".join("?" * len(batch))
+                query = f"SELECT reaction, mapped FROM maps WHERE mapper = ? AND reaction IN ({marks})"
+                found.update(connection.execute(query, (mapper, *batch)))
+        return found
 
     def put(self, mapper: str, maps: dict[str, str]) -> None:
         if self.path is None or not maps:
