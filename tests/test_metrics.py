@@ -216,6 +216,23 @@ def test_balanced_accuracy_is_sklearns_and_a_zero_weight_class_is_not_called_a_p
     )
 
 
+@given(WEIGHTED_ROWS.filter(lambda rows: len({y for y, _, w in rows if w}) > 1))
+def test_adjusted_balanced_accuracy_is_sklearns(rows):
+    from sklearn.metrics import balanced_accuracy_score as sklearns
+
+    y, p, w = map(np.array, zip(*rows, strict=True))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # classes only in y_pred: tested above
+        ours = balanced_accuracy_score(y, p, sample_weight=w, adjusted=True)
+        assert ours == pytest.approx(sklearns(y, p, sample_weight=w, adjusted=True))
+        assert balanced_accuracy_score(y, y, sample_weight=w, adjusted=True) == pytest.approx(1.0)
+
+
+def test_adjusted_balanced_accuracy_of_one_class_is_undefined_and_said():
+    with pytest.warns(UserWarning, match="undefined with a single class in y_true"):
+        assert np.isnan(balanced_accuracy_score([0, 0], [0, 0], adjusted=True))
+
+
 def test_negative_or_missing_weights_are_refused():
     for metric in (balanced_accuracy_score, balanced_precision, balanced_f1_score):
         with pytest.raises(ValueError, match=r"non-negative; row 1 is -1\.5"):

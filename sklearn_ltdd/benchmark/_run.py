@@ -352,7 +352,8 @@ def run_benchmark(
     file (checked against its sha256) into ``data_home``. The CGR modes read USPTO-50k's
     reactions as mapped by rxnmapper. Warm-up and re-clustering interval
     default to the paper's 10/300 of the epochs, at least 1. ``seeds`` is a list of seeds or,
-    as in ``ImDrugSplit``, a count n standing for seeds 0, ..., n - 1.
+    as in ``ImDrugSplit``, a count n standing for seeds 0, ..., n - 1. A line is printed per run
+    finished or skipped, whatever ``verbose``, which is the estimators' (a line per epoch).
     """
     seeds = check_arguments(
         dataset, seeds, methods, epochs, warmup, update_every, reaction_mode, n_jobs, split, device

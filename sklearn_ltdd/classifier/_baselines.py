@@ -32,7 +32,8 @@ class BaselineClassifier(GraphClassifier):
     The same graph encoder, fingerprint branch and wide expert, head, training loop, model kept,
     early stopping and decision as :class:`LTDDClassifier`, trained on clean graphs with one
     loss instead of LTDD's contrastive views and re-weighting. ``BaselineClassifier(loss="ce")``
-    is a plain graph neural network classifier.
+    is a plain graph neural network classifier. ``score`` is accuracy, as in scikit-learn: give
+    searches ``scoring="balanced_accuracy"`` or :data:`~sklearn_ltdd.metrics.balanced_f1_scorer`.
 
     Parameters
     ----------

@@ -39,11 +39,15 @@ _SHARED_PARAMETERS_DOC = """\
     max_epochs : int, default=300
         An upper bound: early stopping usually ends training well before it.
     batch_size : int, default=128
+        Molecules (or reactions) per training step; LTDD's two views make each step 2 ×
+        ``batch_size`` graphs. Validation and inference run in larger batches of their own.
     lr : float, default=1e-3
         Adam learning rate, multiplied by ``lr_gamma`` after each epoch; the fingerprint's
         wide expert learns at ten times it.
     weight_decay : float, default=3e-4
+        Adam's L2 penalty on every parameter (the wide expert's too).
     lr_gamma : float, default=0.99
+        Factor of the learning rate's exponential decay, once per epoch (1 keeps it constant).
     decision : {"logit_adjusted", "argmax"}, default="logit_adjusted"
         ``"argmax"``: the most probable class, which keeps the training set's class prior (on
         a binary task with imbalance 27 it rarely predicts the minority). ``"logit_adjusted"``:
@@ -83,7 +87,7 @@ _SHARED_PARAMETERS_DOC = """\
     verbose : int, default=0
         0 silent, 1 one line per epoch (the same columns every epoch; NaN where the phase
         computes no value) and a closing line (epochs run, best epoch, its validation scores,
-        τ), 2 also a progress bar per epoch.
+        that of the model kept where it is a mean of epochs, τ), 2 also a progress bar per epoch.
     random_state : int, RandomState instance or None, default=None
         Seeds splits, initialisation, shuffling, edge drops and clustering (CPU runs repeat
         exactly). A seeded fit hands torch's global random state back as it found it.

@@ -78,6 +78,10 @@ class LTDDClassifier(GraphClassifier):
     symbol of the paper to its parameter). The paper's Table-2 baselines train the same network
     with :class:`BaselineClassifier`.
 
+    ``score`` is accuracy, as for every scikit-learn classifier, which a model that ignores the
+    tail can maximise: give searches and cross-validation a balanced scoring,
+    ``scoring="balanced_accuracy"`` or :data:`~sklearn_ltdd.metrics.balanced_f1_scorer`.
+
     Parameters
     ----------
     contrast : SubclusterContrast or None, default=None

@@ -134,7 +134,7 @@ def _mean_over_present(scores: dict[str, np.ndarray], key: str) -> float:
 
 
 def balanced_accuracy_score(
-    y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None
+    y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None, adjusted: bool = False
 ) -> float:
     """Balanced accuracy: the mean per-class recall over the classes in ``y_true``.
 
@@ -150,6 +150,10 @@ def balanced_accuracy_score(
         Predicted labels.
     sample_weight : array-like of shape (n_samples,), default=None
         Sample weights.
+    adjusted : bool, default=False
+        Adjust for chance, as scikit-learn does: ``(score - 1/C) / (1 - 1/C)`` over the C classes
+        of ``y_true``, so that random guessing scores 0 and a perfect model 1 (undefined for
+        one class: NaN or -inf, with a warning).
 
     Returns
     -------
@@ -159,9 +163,18 @@ def balanced_accuracy_score(
     --------
     >>> balanced_accuracy_score([0, 1, 1], [0, 0, 1])
     0.75
+    >>> balanced_accuracy_score([0, 1, 1], [0, 0, 1], adjusted=True)
+    0.5
     """
     scores = per_class_balanced_scores(y_true, y_pred, sample_weight=sample_weight)
-    return _mean_over_present(scores, "recall")
+    score = _mean_over_present(scores, "recall")
+    if not adjusted:
+        return score
+    chance = 1 / scores["present"].sum()
+    if chance == 1:
+        warn("adjusted balanced accuracy is undefined with a single class in y_true (chance is 1).")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(np.float64(score - chance) / (1 - chance))
 
 
 @overload

@@ -61,12 +61,18 @@ def plot_class_accuracy(
     Parameters
     ----------
     models : fitted classifier or dict of name → fitted classifier
-    X, y : test inputs and labels
+        The models to compare, one line each, named in the legend by their keys (a single
+        classifier by its class name).
+    X : array-like of str of shape (n_samples,)
+        Test SMILES (or whatever the models predict from).
+    y : array-like of shape (n_samples,)
+        Their true labels.
     y_train : array-like or mapping
         Training labels, or ``{label: training count}`` (also as ``y_train.value_counts()``),
         for the class sizes on the x axis (log scale), as :func:`~sklearn_ltdd.metrics.long_tail_report`.
         Up to 15 classes are named above the axes, at their sizes (those of one size together).
     ax : matplotlib Axes, default=None
+        Where to draw; None makes a new figure.
 
     Returns
     -------
@@ -144,7 +150,7 @@ def plot_embedding(
     *,
     method: str = "pca",
     subclusters: bool = True,
-    random_state: int | None = 0,
+    random_state: int | np.random.RandomState | None = 0,
     ax: Axes | None = None,
 ) -> Axes:
     """The learned embedding in 2-D, coloured by class, with the balanced sub-cluster centres marked.
@@ -152,15 +158,21 @@ def plot_embedding(
     Parameters
     ----------
     classifier : fitted LTDDClassifier or BaselineClassifier, or a Pipeline or search ending in one
-    X, y : inputs and their labels
+    X : array-like of str of shape (n_samples,)
+        The samples to embed (``classifier.transform``).
+    y : array-like of shape (n_samples,)
+        Their labels, which colour the points.
     method : {"pca", "tsne"}, default="pca"
+        How the embedding is drawn in 2-D: PCA, or t-SNE (slower; perplexity at most 30).
     subclusters : bool, default=True
         Split each class of these samples into sub-clusters as LTDD does in training (the size
         unit and clustering method of the classifier's schedule; the default schedule's for a
         baseline) and mark their centres with crosses. These are the sub-clusters of the
         samples given, not those the model last trained with, which it does not keep.
-    random_state : int, default=0
+    random_state : int, RandomState instance or None, default=0
+        Seeds the sub-clustering and the projection, so that a plot can be drawn again.
     ax : matplotlib Axes, default=None
+        Where to draw; None makes a new figure.
 
     Returns
     -------
@@ -264,6 +276,7 @@ def plot_weights(classifier: object, *, ax: Axes | None = None) -> Axes:
     ----------
     classifier : fitted LTDDClassifier, or a Pipeline or search ending in one
     ax : matplotlib Axes, default=None
+        Where to draw; None makes a new figure (taller by the legend's rows for many classes).
 
     Returns
     -------
@@ -312,6 +325,7 @@ def plot_training(classifier: object, *, ax: Axes | None = None) -> Axes:
     ----------
     classifier : fitted LTDDClassifier or BaselineClassifier, or a Pipeline or search ending in one
     ax : matplotlib Axes, default=None
+        Where to draw; None makes a new figure.
 
     Returns
     -------

@@ -71,6 +71,7 @@ def screen_dask(
     frame : dask.dataframe.DataFrame
         Holds ``smiles_column``; e.g. ``dd.read_parquet(...)`` or ``dd.read_csv(..., dtype=str)``.
     smiles_column : str, default="smiles"
+        The column of SMILES (or reaction SMILES) to score.
     keep : list of str, default=None
         Input columns kept beside the scores; None keeps all.
     errors : {"raise", "nan"}, default="raise"
@@ -107,7 +108,7 @@ def screen_dask(
     if not isinstance(frame, dd.DataFrame):  # a dask Series has no columns; pandas no partitions
         raise TypeError(
             f"frame must be a dask DataFrame holding the column {smiles_column!r}, got a "
-            f"{_library(frame)} {type(frame).__name__}; screen() scores a pandas "
+            f"{_library(frame)} {type(frame).__name__}; score_frame() scores a pandas "
             "table in this process, dd.from_pandas(...) or series.to_frame() makes one."
         )
     check_errors(errors)

@@ -332,6 +332,7 @@ def screen_file(
         which pandas, pyarrow and Dask read as one table. It must not exist, unless it is an
         unfinished screen of this source, model and columns.
     smiles_column : str, default="smiles"
+        The column of SMILES (or reaction SMILES) to score.
     keep : list of str, default=None
         The input columns written beside the scores (identifiers, names); None keeps all, the
         SMILES included.

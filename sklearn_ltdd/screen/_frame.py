@@ -214,6 +214,7 @@ def score_frame(
         A fitted model. A Pipeline's steps before the classifier may be SmilesGraphizers only:
         the classifier featurises the SMILES as they did.
     smiles_column : str, default="smiles"
+        The column of SMILES (or reaction SMILES) to score.
     keep : list of str, default=None
         Input columns to copy beside the scores (identifiers, names); None keeps all.
     errors : {"raise", "nan"}, default="raise"
