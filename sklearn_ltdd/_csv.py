@@ -27,9 +27,11 @@ def check_no_merged_lines(frame: pd.DataFrame, source: object, first_row: int = 
         if broken.size:
             row = first_row + int(broken[0])
             raise ValueError(
-                f"{source}: the {column!r} field of data row {row} spans several lines, from a quote "
-                '(") opened in it: the lines up to the quote that closes it were read into that field, '
-                'not as rows. Remove the stray quote, or double it inside a quoted field ("5"" vial").'
+                f"{source}: the {column!r} field of data row {row} spans several lines. Either a quote "
+                '(") opened in it read the lines up to the quote that closes it into that field, not as '
+                'rows: remove the stray quote, or double it inside a quoted field ("5"" vial"). Or the '
+                "cell holds a line break on purpose (Excel's Alt+Enter), which cannot be told from "
+                "that: replace the line breaks in that column."
             )
 
 

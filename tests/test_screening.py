@@ -394,6 +394,10 @@ def test_a_malformed_or_non_utf8_csv_is_refused_and_a_fixed_one_then_screens(mod
     source.write_text('smiles,note\nCC,gas\nCCO,"ditto\nCCC,x\nCCCC,5" vial\nCCCCC,y\n')
     with pytest.raises(ValueError, match=r"'note' field of data row 1 spans several lines"):
         screen_file(model, source, tmp_path / "quoted.csv", errors="nan", chunk_rows=1)
+    # Excel's line break in a cell (Alt+Enter) cannot be told from that, and the message says so
+    source.write_text('id,smiles,name\r\nM1,CCO,"Ethanol\nabsolute"\r\n')
+    with pytest.raises(ValueError, match=r"Or the cell holds a line break on purpose \(Excel's Alt\+Enter\)"):
+        screen_file(model, source, tmp_path / "excel.csv", errors="nan")
     source.write_bytes("smiles,name\nCCO,\u00e9thanol\n".encode("latin-1"))
     with pytest.raises(ValueError, match=r"library.csv is not UTF-8 text .*save it as UTF-8"):
         screen_file(model, source, destination, keep=["name"], errors="nan")

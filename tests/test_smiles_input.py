@@ -280,3 +280,13 @@ def test_bad_rows_are_named_by_position_without_labels_of_their_own():
         SmilesGraphizer().fit_transform(X)
     copy = pickle.loads(pickle.dumps(error.value))
     assert copy.bad_rows == {"c": ("C1CC", error.value.bad_rows["c"][1])} and str(copy) == str(error.value)
+
+
+def test_a_huge_bad_value_is_shortened_in_the_message_and_kept_whole_in_bad_rows():
+    """A 10 MB field was echoed whole: the message was 10 MB (and the screen command's stderr)."""
+    huge = "Q" * 1_000_000
+    with pytest.raises(InvalidSmilesError) as error:
+        mols_from_smiles(["CCO", huge])
+    assert len(str(error.value)) < 400
+    assert "'QQQQ" in str(error.value) and "... (1,000,002 characters)" in str(error.value)
+    assert error.value.bad_rows[1][0] == huge

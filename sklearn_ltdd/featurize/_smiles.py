@@ -32,6 +32,13 @@ A_REACTION = "a reaction SMILES;"
 NOT_A_REACTION = "not a reaction SMILES"
 
 
+def _shortened(value: object, at_most: int = 100) -> str:
+    """``repr(value)`` for a message, cut to its start and length where it is longer than ``at_most``
+    characters (a 10 MB field would otherwise be the message)."""
+    text = repr(value)
+    return text if len(text) <= at_most else f"{text[: at_most - 20]}... ({len(text):,} characters)"
+
+
 class InvalidSmilesError(ValueError):
     """Some input rows are not valid SMILES.
 
@@ -53,7 +60,7 @@ class InvalidSmilesError(ValueError):
 
     def _message(self) -> str:
         shown = list(self.bad_rows.items())[:_SHOW_AT_MOST]
-        lines = [f"  row {i}: {value!r} ({reason})" for i, (value, reason) in shown]
+        lines = [f"  row {i}: {_shortened(value)} ({reason})" for i, (value, reason) in shown]
         if len(self.bad_rows) > _SHOW_AT_MOST:
             lines.append(f"  ... and {len(self.bad_rows) - _SHOW_AT_MOST} more")
         headline = f"{len(self.bad_rows)} of the input rows {self._headline()}:"
