@@ -44,7 +44,8 @@ def row_names(values: object, positions: np.ndarray) -> tuple[str, list]:
     """What names the rows at ``positions`` of ``values``, and their names: as
     :class:`~sklearn_ltdd.featurize.InvalidSmilesError` names rows, by index label where ``values``
     is a pandas object whose labels are not its positions."""
-    if isinstance(values, pd.Series | pd.DataFrame) and not values.index.equals(pd.RangeIndex(len(values))):
+    labelled = isinstance(values, pd.Series | pd.DataFrame) and values.index.is_unique
+    if labelled and not values.index.equals(pd.RangeIndex(len(values))):  # (repeated labels: positions)
         return "index label", values.index[positions].tolist()
     return "row", positions.tolist()
 

@@ -700,9 +700,22 @@ def test_the_disk_cache_answers_by_its_key_in_batches(tmp_path):
     the table's key, a few hundred per query (SQLite's limit on parameters)."""
     disk = _atom_mapping._DiskCache(tmp_path)
     stored = {f"C{i}>>C{i}O": f"[CH4:1]>>{i}" for i in range(1_200)}
+    queries, connect = [], _atom_mapping.sqlite3.connect
+
+    def traced(*args, **kwargs):
+        connection = connect(*args, **kwargs)
+        connection.set_trace_callback(queries.append)
+        return connection
+
     disk.put("mapper@1", stored)
     disk.put("mapper@2", {"C0>>C0O": "another mapper's"})
     asked = [*stored, "N>>NO"]
-    assert disk.get("mapper@1", asked) == stored  # across three batches; the unknown one is absent
+    _atom_mapping.sqlite3.connect = traced
+    try:
+        assert disk.get("mapper@1", asked) == stored  # across three batches; the unknown one is absent
+    finally:
+        _atom_mapping.sqlite3.connect = connect
+    selects = [query for query in queries if query.startswith("SELECT")]
+    assert len(selects) == 3 and all("AND reaction IN (" in query for query in selects)
     assert disk.get("mapper@2", asked) == {"C0>>C0O": "another mapper's"}
     assert _atom_mapping._DiskCache(None).get("mapper@1", asked) == {}

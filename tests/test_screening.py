@@ -671,5 +671,8 @@ def test_screen_featurises_in_the_processes_it_is_given(model, library, monkeypa
     alone = screen(model, library, errors="nan")
     assert screen(model, library, errors="nan", n_jobs=2).equals(alone)
     assert seen == [1, 2]
+    with joblib.parallel_config(n_jobs=2):  # n_jobs=None keeps the caller's setting
+        screen(model, library, errors="nan")
+    assert seen == [1, 2, 2]
     with pytest.raises(ValueError, match=r"n_jobs must be None, a positive integer or -1, -2, .*got 0"):
         screen(model, library, n_jobs=0)

@@ -290,3 +290,7 @@ def test_a_huge_bad_value_is_shortened_in_the_message_and_kept_whole_in_bad_rows
     assert len(str(error.value)) < 400
     assert "'QQQQ" in str(error.value) and "... (1,000,002 characters)" in str(error.value)
     assert error.value.bad_rows[1][0] == huge
+    # a reason quoting the value's part (a reaction's side) is shortened too
+    with pytest.raises(InvalidSmilesError) as error:
+        SmilesGraphizer(reaction_mode="pair").fit_transform(["CC>>" + "C" * 100_000 + "Q"])
+    assert len(str(error.value)) < 1_000

@@ -1002,9 +1002,8 @@ class GraphClassifier(
         if len(absent) == len(self.classes_) - 1:  # as validation_data of one class is warned of
             (kept,) = np.setdiff1d(np.arange(len(self.classes_)), absent)
             others = (
-                f"the recall of {self.classes_[kept].tolist()!r} alone (balanced accuracy over one class"
-                + ("" if self.decision == "argmax" else ", which τ = 0 maximises: no class is favoured")
-                + ")"
+                f"the recall of {self.classes_[kept].tolist()!r} alone (a balanced accuracy over one class, "
+                "which no decision in favour of the others can raise)"
             )
         warn(
             f"{where} no {sample} of {len(absent)} of the {len(self.classes_)} classes ({listed}): "

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dis
 import re
 import sqlite3
+import threading
 import types
 import warnings
 import weakref
@@ -45,6 +46,7 @@ _BATCH = 16  # rxnmapper's own default batch size
 IN_PROCESS_MAPS = 100_000
 _IN_PROCESS: dict[str, OrderedDict[str, str]] = {}  # mapper key -> {reaction: mapped}, oldest first
 _ON_DISK: dict[tuple[str, str], set[str]] = {}  # (mapper key, SQLite file) -> reactions known there
+_CACHES_LOCK = threading.Lock()  # threads featurise at once; one's eviction must not break another's read
 
 
 @contextmanager
@@ -315,9 +317,10 @@ def map_reactions(
     name, key, lasting, map_batch = _mapper(atom_mapper)
     # a partly mapped reaction is mapped afresh: its numbers could clash with the mapper's
     query = {i: _MAPPED.sub("]", ">>".join(reaction_parts(out[i].strip())[::2])) for i in rows}
-    in_process = OrderedDict() if key is None else _IN_PROCESS.setdefault(key, OrderedDict())
     wanted = set(query.values())
-    known = {q: in_process[q] for q in wanted if q in in_process}
+    with _CACHES_LOCK:
+        in_process = OrderedDict() if key is None else _IN_PROCESS.setdefault(key, OrderedDict())
+        known = {q: in_process[q] for q in wanted if q in in_process}
     disk = _DiskCache(cache_folder if lasting else None)
     known |= disk.get(key, [q for q in wanted if q not in known])  # read only for what memory lacks
     todo = sorted(wanted - known.keys())
@@ -325,17 +328,20 @@ def map_reactions(
     for start in range(0, len(todo), _BATCH):
         mapped.update(_map_batch(map_batch, todo[start : start + _BATCH]))
     known |= {q: m for q, m in mapped.items() if isinstance(m, str)}
-    for q, m in known.items():  # the disk's answers too: this process need not read them again
-        in_process[q] = m
-        in_process.move_to_end(q)  # the last used go last, and the first used go first
-    while len(in_process) > IN_PROCESS_MAPS:
-        in_process.popitem(last=False)
-    if disk.path is not None:  # the file gets what it lacks, maps made before it was set too
-        written = _ON_DISK.setdefault((key, str(disk.path)), set())
-        disk.put(key, {q: m for q, m in known.items() if q not in written})
-        written.update(known)
-        if len(written) > IN_PROCESS_MAPS:  # bounded as the maps are: forgetting costs a rewrite only
-            written.clear()
+    new: dict[str, str] = {}  # what the disk file lacks
+    with _CACHES_LOCK:
+        for q, m in known.items():  # the disk's answers too: this process need not read them again
+            in_process[q] = m
+            in_process.move_to_end(q)  # the last used go last, and the first used go first
+        while len(in_process) > IN_PROCESS_MAPS:
+            in_process.popitem(last=False)
+        if disk.path is not None:  # the file gets what it lacks, maps made before it was set too
+            written = _ON_DISK.setdefault((key, str(disk.path)), set())
+            new = {q: m for q, m in known.items() if q not in written}
+            written.update(known)
+            if len(written) > IN_PROCESS_MAPS:  # bounded as the maps are: forgetting costs a rewrite only
+                written.clear()
+    disk.put(key, new)
     failed: dict[int, tuple[object, str]] = {}
     for i, q in query.items():
         if q in known:

@@ -27,6 +27,7 @@ from ._fingerprint import MorganFingerprint
 from ._graph_features import ATOM_FEATURE_NAMES, FEATURE_SCHEMA, NODE_ORDER, featurize_chunk, parse_row
 from ._graph_store import GraphRecipe, GraphStore, GraphStorePair
 from ._smiles import (
+    PARSE_VERSION,
     InvalidSmilesError,
     UnmappedReactionError,
     check_smiles_for,
@@ -86,14 +87,14 @@ def featurize_all(
     reaction_mode: str | None,
     bond_features: bool,
     n_jobs: int | None,
-    version: tuple[int, int],
+    version: tuple[int, int, int],
     fingerprinter: MorganFingerprint | None = None,
 ) -> tuple[list[dict[str, np.ndarray]], dict[int, tuple[object, str]]]:
     """Featurise rows, in parallel chunks when large enough to pay; results as packed arrays.
 
-    ``version`` is that of the features and of the graphs' layout (``FEATURE_SCHEMA``,
-    ``NODE_ORDER``): it takes no part in the work but is part of a ``memory`` cache's key, so that
-    graphs cached by an older release are not served.
+    ``version`` is that of the features, of the graphs' layout and of the parse (``FEATURE_SCHEMA``,
+    ``NODE_ORDER``, ``PARSE_VERSION``): it takes no part in the work but is part of a ``memory``
+    cache's key, so that graphs cached by an older release are not served.
     ``fingerprinter``: see :func:`featurize_chunk` (molecule and ``pair`` modes).
     """
     if reaction_mode in CGR_MODES:
@@ -153,10 +154,12 @@ _GRAPH_FINGERPRINTED = (None, "pair")
 _PARSED_APART_FOR_THE_FINGERPRINT = ("products", "reaction")
 
 
-def difference_fingerprints(values: np.ndarray) -> tuple[np.ndarray, dict[int, tuple[object, str]]]:
+def difference_fingerprints(
+    values: np.ndarray, version: int = PARSE_VERSION
+) -> tuple[np.ndarray, dict[int, tuple[object, str]]]:
     """Difference fingerprints of reactions, for the modes whose graphs are not the molecules the
     fingerprint reads (``products``: it reads the reactants too); zeros, and the row with its reason,
-    where it cannot read them."""
+    where it cannot read them. ``version``, of the parse, only keys a ``memory`` cache."""
     out, bad = MorganFingerprint(reaction_mode="difference")._fingerprints(values)
     return out, _fingerprint_refusals(bad)
 
@@ -341,12 +344,12 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
             self.reaction_mode,
             self.bond_features,
             self.n_jobs,
-            (FEATURE_SCHEMA, NODE_ORDER),
+            (FEATURE_SCHEMA, NODE_ORDER, PARSE_VERSION),
             fingerprinter,
         )
         bad = bad | failed  # the mapper's failure says more than "not atom-mapped"
         if self.fingerprint is not None and fingerprinter is None:
-            fingerprints, unreadable = memory.cache(difference_fingerprints)(unique)
+            fingerprints, unreadable = memory.cache(difference_fingerprints)(unique, PARSE_VERSION)
             # a row only its fingerprint cannot read is invalid too, and its graph empty
             if only_fingerprint := sorted(set(unreadable) - set(bad)):
                 packed = [_emptied(p, only_fingerprint) for p in packed]

@@ -14,6 +14,7 @@ from rdkit import Chem, rdBase
 from .._compat import from_arrow
 
 __all__ = [
+    "PARSE_VERSION",
     "InvalidSmilesError",
     "UnmappedReactionError",
     "check_column_name",
@@ -32,11 +33,10 @@ A_REACTION = "a reaction SMILES;"
 NOT_A_REACTION = "not a reaction SMILES"
 
 
-def _shortened(value: object, at_most: int = 100) -> str:
-    """``repr(value)`` for a message, cut to its start and length where it is longer than ``at_most``
+def _shortened(text: str, at_most: int) -> str:
+    """``text`` for a message, cut to its start and its length where it is longer than ``at_most``
     characters (a 10 MB field would otherwise be the message)."""
-    text = repr(value)
-    return text if len(text) <= at_most else f"{text[: at_most - 20]}... ({len(text):,} characters)"
+    return text if len(text) <= at_most else f"{text[: at_most - 30]}... ({len(text):,} characters)"
 
 
 class InvalidSmilesError(ValueError):
@@ -60,7 +60,11 @@ class InvalidSmilesError(ValueError):
 
     def _message(self) -> str:
         shown = list(self.bad_rows.items())[:_SHOW_AT_MOST]
-        lines = [f"  row {i}: {_shortened(value)} ({reason})" for i, (value, reason) in shown]
+        # (a reason may quote the value's parts: a reaction's side, the atom mapper's answer)
+        lines = [
+            f"  row {i}: {_shortened(repr(value), 100)} ({_shortened(reason, 300)})"
+            for i, (value, reason) in shown
+        ]
         if len(self.bad_rows) > _SHOW_AT_MOST:
             lines.append(f"  ... and {len(self.bad_rows) - _SHOW_AT_MOST} more")
         headline = f"{len(self.bad_rows)} of the input rows {self._headline()}:"
@@ -294,6 +298,9 @@ def parse_rows(
             yield i, result
 
 
+#: the version of how a SMILES becomes RDKit's molecule, part of a ``memory`` cache's key with the
+#: features' (2: a hydrogen atom that only defines a double bond's geometry is no node)
+PARSE_VERSION = 2
 _KEEP_NO_PLAIN_HYDROGEN = Chem.RemoveHsParameters()
 _KEEP_NO_PLAIN_HYDROGEN.removeDefiningBondStereo = True
 
@@ -304,7 +311,7 @@ def mol_from_smiles(smiles: str) -> Chem.Mol | None:
     otherwise such a hydrogen stays a graph node, and one molecule gets two graphs. Isotopic
     hydrogens stay nodes, as RDKit keeps them."""
     mol = Chem.MolFromSmiles(smiles)
-    if mol is not None and "[H" in smiles:  # the only way to write a hydrogen atom that RDKit keeps
+    if mol is not None and "[H" in smiles:  # how every hydrogen RDKit keeps as an atom is written
         with rdBase.BlockLogs():  # RDKit would note each lone hydrogen ([H+]) it leaves
             mol = Chem.RemoveHs(mol, _KEEP_NO_PLAIN_HYDROGEN)
     return mol

@@ -52,11 +52,14 @@ def _check_every_class_in(part: np.ndarray, y: np.ndarray, name: str, fractions:
         return
     start = (
         f"classes {few_of(classes[missing])} have no sample in the {name} part of the 'standard' split, "
-        f"which needs every class in every part. They have {few_of(counts[missing])} samples"
+        f"which needs every class in every part. Their sizes: {few_of(counts[missing])}"
     )
     random_split = (
         "the 'random' split, which cuts each class on its own and keeps one of each in train (it too "
         "can leave a class of a few samples out of validation or test)"
+        if all(len(cut) for cut in _cut(np.arange(counts.max()), fractions))
+        else "larger classes: the 'random' split, which cuts each class on its own, cannot fill every "
+        f"part either (its largest class here has {counts.max()})"
     )
     if counts.min() < len(fractions):
         raise ValueError(
@@ -159,11 +162,13 @@ def imdrug_split(
     for i, (name, part) in enumerate((("train", train), ("validation", valid), ("test", test))):
         if len(part) == 0 and kind == "random":  # every class too small to give the part a sample
             need = next(n for n in itertools.count(1) if len(_cut(np.arange(n), fractions)[i]))
+            sizes = np.unique(y, return_counts=True)[1]
             raise ValueError(
                 f"the {name} part of the 'random' split is empty: it cuts each class on its own, and with "
                 f"fractions {fractions.tolist()} a class needs {need} samples to give the {name} part one "
-                f"(the largest here has {np.unique(y, return_counts=True)[1].max()}). Use the 'standard' "
-                "split, which cuts all rows at once, or larger classes."
+                f"(the largest here has {sizes.max()}). Use larger classes, or give the part a larger "
+                "fraction (the 'standard' split cannot cut them either: its part would hold fewer rows "
+                "than there are classes)."
             )
         if len(part) == 0:
             raise ValueError(

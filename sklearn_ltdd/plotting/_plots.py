@@ -137,6 +137,7 @@ def plot_class_accuracy(
         sizes = np.unique(counts)
         top = ax.twiny()
         top.set(xscale="log", xlim=ax.get_xlim())
+        ax.callbacks.connect("xlim_changed", lambda changed: top.set_xlim(changed.get_xlim()))
         top.set_xticks(sizes, labels=[", ".join(map(str, classes[counts == n])) for n in sizes],
                        rotation=90, fontsize=7, color="0.3")  # fmt: skip
         top.xaxis.set_minor_locator(NullLocator())

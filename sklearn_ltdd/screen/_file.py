@@ -8,7 +8,7 @@ import json
 import numbers
 import os
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, nullcontext
 from pathlib import Path
 from types import ModuleType
 from typing import BinaryIO
@@ -422,7 +422,7 @@ def screen_file(
         total = _parquet_file(source).metadata.num_rows if _is_parquet(source) else None
         with (
             progress_bar(progress, total=total, initial=skip, unit="rows") as bar,
-            joblib.parallel_config(n_jobs=n_jobs),
+            nullcontext() if n_jobs is None else joblib.parallel_config(n_jobs=n_jobs),  # else the caller's
             closing(_chunks(source, read, chunk_rows, skip)) as chunks,
         ):
             for frame in chunks:

@@ -3,6 +3,8 @@ and which rows were valid input."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import joblib
 import numpy as np
 import pandas as pd
@@ -155,7 +157,7 @@ def screen(
     if not len(values):
         return _scores(model, np.zeros((0, len(model.classes_))), {}, index)
     try:
-        with joblib.parallel_config(n_jobs=n_jobs):
+        with nullcontext() if n_jobs is None else joblib.parallel_config(n_jobs=n_jobs):  # else the caller's
             proba, bad = model._probabilities(values, errors, progress)
     except InvalidSmilesError as error:
         failure = error
