@@ -11,7 +11,7 @@ from sklearn.utils.multiclass import check_classification_targets
 
 from ._compat import from_arrow
 
-__all__ = ["check_class_labels", "check_labels_given", "few_of", "row_names"]
+__all__ = ["check_class_labels", "check_labels_given", "few_of", "labelled_index", "row_names"]
 
 #: how many classes (or rows) a message names before it says how many more there are
 NAMED_AT_MOST = 5
@@ -40,13 +40,21 @@ def few_of(values: object, at_most: int = NAMED_AT_MOST) -> str:
     return f"{values[:at_most]} and {more} more" if more > 0 else f"{values}"
 
 
+def labelled_index(values: object) -> pd.Index | None:
+    """The index of a pandas object whose labels are not its positions (``train_test_split``
+    shuffles them), by which messages name its rows; None for anything else."""
+    if isinstance(values, pd.Series | pd.DataFrame) and not values.index.equals(pd.RangeIndex(len(values))):
+        return values.index
+    return None
+
+
 def row_names(values: object, positions: np.ndarray) -> tuple[str, list]:
     """What names the rows at ``positions`` of ``values``, and their names: as
-    :class:`~sklearn_ltdd.featurize.InvalidSmilesError` names rows, by index label where ``values``
-    is a pandas object whose labels are not its positions."""
-    labelled = isinstance(values, pd.Series | pd.DataFrame) and values.index.is_unique
-    if labelled and not values.index.equals(pd.RangeIndex(len(values))):  # (repeated labels: positions)
-        return "index label", values.index[positions].tolist()
+    :class:`~sklearn_ltdd.featurize.InvalidSmilesError` names rows, by index label where
+    :func:`labelled_index` gives one whose labels do not repeat, else by position."""
+    index = labelled_index(values)
+    if index is not None and index.is_unique:
+        return "index label", index[positions].tolist()
     return "row", positions.tolist()
 
 

@@ -12,6 +12,7 @@ from numpy.typing import ArrayLike
 from rdkit import Chem, rdBase
 
 from .._compat import from_arrow
+from .._labels import labelled_index
 
 __all__ = [
     "PARSE_VERSION",
@@ -117,8 +118,8 @@ def rows_named_by_index(X: object) -> Iterator[None]:
     try:
         yield
     except InvalidSmilesError as error:
-        if isinstance(X, pd.Series | pd.DataFrame) and not X.index.equals(pd.RangeIndex(len(X))):
-            error.name_rows_by(X.index)
+        if (index := labelled_index(X)) is not None:
+            error.name_rows_by(index)
         raise
 
 

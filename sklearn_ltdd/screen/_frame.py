@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._compat import check_n_jobs
 from .._csv import repeated_names
+from .._labels import labelled_index
 from ..classifier._base import GraphClassifier
 from ..classifier._decision import adjusted_scores
 from ..classifier._wrapped import wrapped_classifier
@@ -165,7 +166,7 @@ def screen(
         return _scores(model, proba, bad, index)
     # the rows named as the scores' rows are, by X's index labels (outside the except clause, so
     # that the traceback shows one error)
-    _raise_if_bad(failure.bad_rows, index, model, note_labels=not index.equals(pd.RangeIndex(len(values))))
+    _raise_if_bad(failure.bad_rows, index, model, note_labels=labelled_index(X) is not None)
     raise failure
 
 
@@ -237,8 +238,9 @@ def score_frame(
     keep = check_columns(list(frame.columns), smiles_column, keep, model, "the frame")
     if errors == "raise":
         smiles = frame[smiles_column].to_numpy(dtype=object)
-        labelled = not frame.index.equals(pd.RangeIndex(len(frame)))  # else its labels are positions
-        _raise_if_bad(model._find_invalid(smiles), frame.index, model, note_labels=labelled)
+        _raise_if_bad(
+            model._find_invalid(smiles), frame.index, model, note_labels=labelled_index(frame) is not None
+        )
     return scores_of(frame, model, smiles_column, keep, errors)
 
 
