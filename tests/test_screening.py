@@ -448,6 +448,26 @@ def test_parquet_columns_keep_their_types_in_every_part(model, tmp_path):
     assert isinstance(family.dtype, pd.CategoricalDtype) and family.tolist() == library["family"].tolist()
 
 
+def test_a_parquet_smiles_column_stored_as_binary_is_read_as_text(model, tmp_path):
+    pa, pq = pytest.importorskip("pyarrow"), pytest.importorskip("pyarrow.parquet")
+    smiles, ids = ["CCO", "c1ccccc1O", None, "C1CC"], [b"\x00\xff", b"a", b"b", b"c"]
+    pq.write_table(pa.table({"smiles": smiles, "id": ids}), tmp_path / "text.parquet")
+    screen_file(model, tmp_path / "text.parquet", tmp_path / "text.out.parquet", errors="nan")
+    expected = pd.read_parquet(tmp_path / "text.out.parquet")
+    assert expected["valid"].tolist() == [True, True, False, False]
+    for kind in (pa.binary(), pa.large_binary()):  # as writers without the UTF-8 annotation store text
+        binary = pa.array([None if s is None else s.encode() for s in smiles], kind)
+        pq.write_table(pa.table({"smiles": binary, "id": ids}), tmp_path / f"{kind}.parquet")
+        screen_file(model, tmp_path / f"{kind}.parquet", tmp_path / f"{kind}.out.parquet", errors="nan")
+        scores = pd.read_parquet(tmp_path / f"{kind}.out.parquet")
+        # (large_binary is read back as large_string); another column's bytes stay bytes
+        pd.testing.assert_frame_equal(scores, expected, check_dtype=kind == pa.binary())
+    latin = pa.array([b"CCO", "C\u00e9".encode("latin-1")], pa.binary())
+    pq.write_table(pa.table({"smiles": latin}), tmp_path / "latin.parquet")
+    with pytest.raises(ValueError, match=r"latin.parquet's column 'smiles' holds bytes that are not UTF-8"):
+        screen_file(model, tmp_path / "latin.parquet", tmp_path / "latin.csv", errors="raise")
+
+
 def test_the_screen_command(model, library, tmp_path, capsys):
     joblib.dump(model, tmp_path / "model.joblib")
     write_library(tmp_path / "library.csv", library)

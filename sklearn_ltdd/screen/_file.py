@@ -101,15 +101,41 @@ def _pandas_type(arrow_type) -> pd.ArrowDtype | None:
     return None if pa.types.is_dictionary(arrow_type) else pd.ArrowDtype(arrow_type)
 
 
-def _chunks(source: Path, columns: list[str], chunk_rows: int, skip: int) -> Iterator[pd.DataFrame]:
+def _as_text(batch, column: str, source: Path):
+    """``batch`` (an Arrow record batch) as a table whose ``column`` is text: some writers store
+    strings as plain binary, without Parquet's UTF-8 annotation, and pyarrow reads those as bytes."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    table = pa.Table.from_batches([batch])
+    at = table.schema.get_field_index(column)
+    kind = table.schema.field(at).type
+    if not (pa.types.is_binary(kind) or pa.types.is_large_binary(kind)):
+        return table
+    try:
+        text = pa.large_string() if pa.types.is_large_binary(kind) else pa.string()
+        return table.set_column(at, column, pc.cast(table.column(at), text))
+    except pa.ArrowInvalid:
+        raise ValueError(
+            f"{source}'s column {column!r} holds bytes that are not UTF-8 text, so they cannot be read "
+            "as SMILES; write that column as text (UTF-8)."
+        ) from None
+
+
+def _chunks(
+    source: Path, smiles_column: str, columns: list[str], chunk_rows: int, skip: int
+) -> Iterator[pd.DataFrame]:
     """The file's rows from row ``skip`` on, ``chunk_rows`` at a time, indexed by row number (0: the
     first row after the header). CSV cells are read as text, verbatim: identifiers keep leading
     zeros and an empty SMILES cell is an empty string. Parquet columns keep their Arrow types (an
-    integer column with nulls stays integer in every chunk; a categorical column stays categorical)."""
+    integer column with nulls stays integer in every chunk; a categorical column stays categorical),
+    but a SMILES column stored as binary is decoded as UTF-8."""
     if _is_parquet(source):
         reader = _parquet_file(source)
         batches = (
-            batch.to_pandas(types_mapper=_pandas_type, ignore_metadata=True)  # a saved index stays a column
+            _as_text(batch, smiles_column, source).to_pandas(  # a saved index stays a column
+                types_mapper=_pandas_type, ignore_metadata=True
+            )
             for batch in reader.iter_batches(batch_size=chunk_rows, columns=columns)
         )
     else:
@@ -326,7 +352,8 @@ def screen_file(
         the classifier featurises the SMILES as they did.
     source : path
         ``.parquet``, or CSV (any other name; ``.csv.gz`` and other compressions pandas reads).
-        CSV cells are read as text, verbatim (identifiers keep their leading zeros).
+        CSV cells are read as text, verbatim (identifiers keep their leading zeros); a Parquet
+        SMILES column stored as binary is read as UTF-8 text.
     destination : path
         ``.csv``, or ``.parquet``: a directory of parts (``part-000000.parquet``, one per chunk),
         which pandas, pyarrow and Dask read as one table. It must not exist, unless it is an
@@ -411,7 +438,7 @@ def screen_file(
         skip = state.state["rows"]
         if errors == "raise":  # every bad row named before anything is featurised or written
             bad = {}
-            with closing(_chunks(source, [smiles_column], chunk_rows, skip)) as chunks:
+            with closing(_chunks(source, smiles_column, [smiles_column], chunk_rows, skip)) as chunks:
                 for frame in chunks:
                     smiles = frame[smiles_column].to_numpy(dtype=object)
                     bad |= {int(frame.index[row]): item for row, item in model._find_invalid(smiles).items()}
@@ -423,7 +450,7 @@ def screen_file(
         with (
             progress_bar(progress, total=total, initial=skip, unit="rows") as bar,
             nullcontext() if n_jobs is None else joblib.parallel_config(n_jobs=n_jobs),  # else the caller's
-            closing(_chunks(source, read, chunk_rows, skip)) as chunks,
+            closing(_chunks(source, smiles_column, read, chunk_rows, skip)) as chunks,
         ):
             for frame in chunks:
                 write(destination, scores_of(frame, model, smiles_column, keep, errors), state)
