@@ -25,6 +25,7 @@ from sklearn_ltdd.classifier._decision import (
 from sklearn_ltdd.datasets import load_solubility
 from sklearn_ltdd.metrics import balanced_accuracy_score, balanced_f1_score
 from sklearn_ltdd.nn import GINEEncoder, LTDDModule, edge_drop_views, stack_views
+from sklearn_ltdd.screen import screen
 
 SMILES = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccccc1", "C#N", "OCC(N)C(=O)O", "ClC(Cl)Cl"]
 FAST = {
@@ -39,9 +40,9 @@ FAST = {
 def test_adjust_reference_values():
     proba = np.array([[0.9, 0.1], [0.5, 0.5]])
     prior = np.log([0.9, 0.1])
-    np.testing.assert_allclose(adjust(proba, prior, 0.0), proba)
+    np.testing.assert_allclose(adjust(np.log(proba), prior, 0.0), proba)
     # dividing by the prior: a model that only knows the prior becomes indifferent
-    np.testing.assert_allclose(adjust(proba, prior, 1.0), [[0.5, 0.5], [0.1, 0.9]])
+    np.testing.assert_allclose(adjust(np.log(proba), prior, 1.0), [[0.5, 0.5], [0.1, 0.9]])
     np.testing.assert_allclose(log_prior(np.array([0, 0, 0, 1]), 3), np.log([3 / 5, 1 / 5, 1 / 5]))
     # a class counts at least as one sample of the mean weight (0.75 here): a class weighted 1e-300
     # had the prior 1e-300, and removing it made that class every molecule's prediction
@@ -73,11 +74,12 @@ def test_best_tau_is_never_worse_than_the_argmax_and_scores_its_own_decision(raw
     proba = raw / raw.sum(axis=1, keepdims=True)
     y[:3] = [0, 1, 2]  # every class present: balanced accuracy is defined for each
     prior = np.log(np.array(counts) / sum(counts))
-    tau, score = best_tau(y, proba, prior)
+    tau, score = best_tau(y, np.log(proba), prior)
     assert tau in TAUS
     assert score >= balanced_accuracy_score(y, proba.argmax(axis=1)) - 1e-12
-    assert score == pytest.approx(balanced_accuracy_score(y, adjust(proba, prior, tau).argmax(axis=1)))
-    np.testing.assert_allclose(adjust(proba, prior, tau).sum(axis=1), 1)
+    adjusted = adjust(np.log(proba), prior, tau)
+    assert score == pytest.approx(balanced_accuracy_score(y, adjusted.argmax(axis=1)))
+    np.testing.assert_allclose(adjusted.sum(axis=1), 1)
 
 
 def test_best_tau_undoes_a_prior_the_model_learnt():
@@ -87,7 +89,7 @@ def test_best_tau_undoes_a_prior_the_model_learnt():
     logits = np.where(y[:, None] == np.arange(2), 1.0, 0.0) + 1.5 * prior
     proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
     assert balanced_accuracy_score(y, proba.argmax(axis=1)) == 0.5
-    tau, score = best_tau(y, proba, prior)
+    tau, score = best_tau(y, np.log(proba), prior)
     assert score == 1.0 and 1.0 < tau < 2.0
 
 
@@ -186,7 +188,7 @@ def test_both_options_fit_graphs_and_predict_the_argmax_of_the_adjusted_scores(a
     np.testing.assert_array_equal(
         adjusted.predict(graphs),
         adjusted.classes_[
-            adjust(adjusted.predict_proba(graphs), argmax.class_log_prior_, 1.0).argmax(axis=1)
+            adjust(adjusted.predict_log_proba(graphs), argmax.class_log_prior_, 1.0).argmax(axis=1)
         ],
     )
 
@@ -202,6 +204,29 @@ def test_decision_function_of_a_binary_task_is_one_column_ranked_like_the_probab
         np.argsort(scores, kind="stable"),
         np.argsort(np.log(proba[:, 1]) - np.log(proba[:, 0]), kind="stable"),
     )
+
+
+@pytest.mark.parametrize("fingerprint", ["morgan", None])
+def test_a_confident_models_scores_are_its_log_probabilities_not_a_floor(fingerprint):
+    # a float32 probability underflows below e^-87: its log was clamped there, confident rows tied
+    # at -87.34 and lost their ranking (decision_function), or were -inf (predict_log_proba)
+    data = load_solubility()
+    clf = LTDDClassifier(**FAST, fingerprint=fingerprint).fit(data.data[:120], data.target[:120])
+    with torch.no_grad():
+        for parameter in clf.net_.module_.head.parameters():
+            parameter.mul_(50)  # logits in the thousands
+    graphs = clf.graphizer_.transform(data.data[:60])
+    with torch.no_grad():
+        logits = clf.net_.forward(GraphDataset(graphs), training=False)[0].double()
+    expected = torch.log_softmax(logits, dim=1).numpy()
+    assert expected.min() < -1000, "not confident enough for this test to tell"
+    np.testing.assert_allclose(clf.predict_log_proba(data.data[:60]), expected, rtol=1e-9, atol=1e-9)
+    scores = clf.decision_function(data.data[:60])
+    np.testing.assert_allclose(scores, expected - clf.logit_adjustment_ * clf.class_log_prior_, rtol=1e-9)
+    np.testing.assert_allclose(clf.predict_proba(data.data[:60]), np.exp(expected), atol=1e-12)
+    np.testing.assert_array_equal(clf.predict(data.data[:60]), clf.classes_[scores.argmax(axis=1)])
+    screened = screen(clf, data.data[:60])
+    np.testing.assert_array_equal(screened["prediction"].to_numpy(dtype=object), clf.predict(data.data[:60]))
 
 
 def test_logit_adjustment_lifts_the_minority_of_a_binary_long_tailed_task():
@@ -322,9 +347,8 @@ def test_the_tau_search_is_a_search_of_every_tau_with_the_metrics(raw, y, counts
     """The first τ of the grid with the best balanced accuracy, and the BA and BF1 of its decision,
     as a loop over the grid with the metric functions finds them (samples weighted, or not), also
     when memory allows only one τ at a time."""
-    proba = (raw / raw.sum(axis=1, keepdims=True)).astype(np.float32)  # as softmax gives them
+    log_p = np.log(raw / raw.sum(axis=1, keepdims=True)).astype(np.float32)  # as log_softmax gives them
     prior = np.log(np.array(counts) / sum(counts))
-    log_p = np.log(np.maximum(proba, np.finfo(np.float32).tiny))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # classes missing from y
         decisions = [(log_p - tau * prior).argmax(axis=1) for tau in TAUS]
@@ -335,7 +359,7 @@ def test_the_tau_search_is_a_search_of_every_tau_with_the_metrics(raw, y, counts
     for elements in (2**25, 1):  # the whole grid at once, and one τ at a time
         with patch.object(_decision, "_SEARCH_ELEMENTS", elements):
             found = tau_search(
-                torch.from_numpy(y), torch.from_numpy(proba), torch.from_numpy(prior), weight=weight
+                torch.from_numpy(y), torch.from_numpy(log_p), torch.from_numpy(prior), weight=weight
             )
         assert [v.item() for v in found] == pytest.approx(expected, abs=1e-9)
 

@@ -258,7 +258,7 @@ def _fit_predict(method, features, y, train, valid, test, seed, args):
 
     # the classifier's decision (logit-adjusted), whose argmax is its prediction
     def decided(rows):
-        return adjust(clf.predict_proba(graphs[rows]), clf.class_log_prior_, clf.logit_adjustment_)
+        return adjust(clf.predict_log_proba(graphs[rows]), clf.class_log_prior_, clf.logit_adjustment_)
 
     return decided(valid), decided(test), clf.classes_, seconds, facts
 

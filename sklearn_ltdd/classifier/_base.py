@@ -468,10 +468,10 @@ class GraphClassifier(
             self._check_the_head_trained()
             # (a DataLoader draws its seed from torch's global generator, so inside the fork)
             # the model kept on the validation set: one pass, for τ and the check of a collapse
-            proba = None if valid is None else self.net_.predict_proba(valid)
-            self.logit_adjustment_ = self._choose_tau(valid, proba)
-            self.validation_score_ = self._validation_score(valid, proba)
-            self._warn_if_one_class(valid, proba)
+            log_proba = None if valid is None else self._log_proba_of(valid)
+            self.logit_adjustment_ = self._choose_tau(valid, log_proba)
+            self.validation_score_ = self._validation_score(valid, log_proba)
+            self._warn_if_one_class(valid, log_proba)
         self._keep_only_what_predicts()
         self.history_ = self.net_.history
         self.n_node_features_ = graphs.num_node_features
@@ -561,9 +561,9 @@ class GraphClassifier(
             train_idx, valid = np.arange(len(codes)), None
         return train_idx, valid
 
-    def _choose_tau(self, valid: GraphDataset | None, proba: np.ndarray | None) -> float:
-        """τ of the decision rule: the best for the model kept on validation, whose probabilities
-        are ``proba``; without validation, 1 (the Bayes rule for balanced error), or 0 for losses
+    def _choose_tau(self, valid: GraphDataset | None, log_proba: np.ndarray | None) -> float:
+        """τ of the decision rule: the best for the model kept on validation, whose log-probabilities
+        are ``log_proba``; without validation, 1 (the Bayes rule for balanced error), or 0 for losses
         whose training already takes the prior out (taking it out twice would favour the tail)."""
         if self.decision == "argmax":
             return 0.0
@@ -573,20 +573,21 @@ class GraphClassifier(
         if kept.size == 1:  # one epoch's weights: its τ, found on the device during training
             return float(self.net_.history[int(kept[0]), "valid_tau"])
         return best_tau(  # a mean of epochs (or none kept): τ of its own
-            valid.y.cpu().numpy(), proba, self.class_log_prior_, valid.sample_weight.cpu().numpy()
+            valid.y.cpu().numpy(), log_proba, self.class_log_prior_, valid.sample_weight.cpu().numpy()
         )[0]
 
-    def _validation_score(self, valid: GraphDataset | None, proba: np.ndarray | None) -> float | None:
+    def _validation_score(self, valid: GraphDataset | None, log_proba: np.ndarray | None) -> float | None:
         """Balanced accuracy of the model kept, deciding as ``predict`` does, on the validation set
         (whose per-epoch scores in the history are those of single epochs, not of their mean)."""
         if valid is None:
             return None
         tau = torch.tensor([self.logit_adjustment_], dtype=torch.float64)
         prior = torch.as_tensor(self.class_log_prior_)
-        _, ba, _ = tau_search(valid.y.cpu(), torch.as_tensor(proba), prior, tau, valid.sample_weight.cpu())
+        log_proba = torch.as_tensor(log_proba)
+        _, ba, _ = tau_search(valid.y.cpu(), log_proba, prior, tau, valid.sample_weight.cpu())
         return float(ba)
 
-    def _warn_if_one_class(self, valid: GraphDataset | None, proba: np.ndarray | None) -> None:
+    def _warn_if_one_class(self, valid: GraphDataset | None, log_proba: np.ndarray | None) -> None:
         """Warn where a learning rate far too large has left outputs huge but finite, which no
         check of overflow sees: the model kept gives all the validation samples (of positive
         weight), of several classes, one class, and with a confidence no trained model has (a mean
@@ -600,10 +601,12 @@ class GraphClassifier(
         y = valid.y.cpu().numpy()[scored]
         if np.unique(y).size < 2:
             return
-        proba = proba[scored]
-        predicted = np.unique(adjusted_scores(proba, self.class_log_prior_, self.logit_adjustment_).argmax(1))
-        right = np.maximum(proba[np.arange(len(y)), y], np.finfo(np.float32).tiny)
-        loss = np.average(-np.log(right), weights=weights[scored])
+        log_proba = log_proba[scored]
+        scores = adjusted_scores(log_proba, self.class_log_prior_, self.logit_adjustment_)
+        predicted = np.unique(scores.argmax(1))
+        # (each sample's loss at most that of a float32 probability's smallest: as it was measured)
+        right = np.maximum(log_proba[np.arange(len(y)), y], np.log(np.finfo(np.float32).tiny))
+        loss = np.average(-right, weights=weights[scored])
         if predicted.size == 1 and loss > np.log(len(self.classes_)) + COLLAPSED_LOSS:
             warn(
                 f"the model predicts {self.classes_[predicted].tolist()[0]!r} for all {len(y)} validation "
@@ -752,9 +755,11 @@ class GraphClassifier(
         width: int,
         errors: str = "raise",
         progress: bool | None = None,
+        dtype: type = np.float32,
     ) -> tuple[np.ndarray, dict[int, tuple[object, str]]]:
-        """``output`` (``width`` numbers per graph) of every row of X, featurised and computed chunk by
-        chunk, so that memory holds one chunk's graphs and the outputs whatever the length of X.
+        """``output`` (``width`` numbers of ``dtype`` per graph) of every row of X, featurised and
+        computed chunk by chunk, so that memory holds one chunk's graphs and the outputs whatever
+        the length of X.
 
         ``errors="raise"`` names every bad row before computing; ``"nan"`` gives bad rows NaN
         outputs and returns them as ``{row: (value, reason)}`` too. ``progress`` (default: when
@@ -788,7 +793,7 @@ class GraphClassifier(
                     f"this model was fitted on graphs of {_described(read)}, but SMILES featurise to "
                     f"{_described(made)}; give it graphs like those of its fit."
                 )
-        out = np.full((len(rows), width), np.nan, dtype=np.float32)
+        out = np.full((len(rows), width), np.nan, dtype=dtype)
         bad: dict[int, tuple[object, str]] = {}
         show = (bool(self.verbose) if progress is None else progress) and len(rows) > CHUNK_ROWS
         with progress_bar(show, total=len(rows), unit="rows") as bar, rows_named_by_index(X):
@@ -807,13 +812,16 @@ class GraphClassifier(
                 bar.update(n_rows)
         return out, bad
 
-    def _probabilities(self, X: object, errors: str = "raise", progress: bool | None = None):
-        """:meth:`predict_proba` with the error modes of :meth:`_infer` (the screening helpers' way in)."""
-        proba, bad = self._infer(X, self.net_.predict_proba, len(self.classes_), errors, progress)
-        proba = proba.astype(np.float64)
-        with np.errstate(invalid="ignore"):  # the NaN rows of bad input stay NaN
-            proba /= proba.sum(axis=1, keepdims=True)  # float32 rows sum to 1 only to 1e-7
-        return proba, bad
+    def _log_proba_of(self, dataset: GraphDataset) -> np.ndarray:
+        """The log-softmax of the network's outputs for ``dataset``, in float64: exact where a
+        probability underflows float32 (a confident model's log-probabilities go far below −87)."""
+        logits = [out[0] for out in self.net_.forward_iter(dataset, training=False, device=self.net_.device)]
+        return torch.log_softmax(torch.cat(logits).double(), dim=1).cpu().numpy()
+
+    def _log_probabilities(self, X: object, errors: str = "raise", progress: bool | None = None):
+        """:meth:`predict_log_proba` with the error modes of :meth:`_infer` (the screening helpers'
+        way in)."""
+        return self._infer(X, self._log_proba_of, len(self.classes_), errors, progress, np.float64)
 
     def predict_proba(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
         """The network's class probabilities, columns in ``classes_`` order.
@@ -848,10 +856,11 @@ class GraphClassifier(
             Naming every row of X that cannot be featurised, and why.
         """
         check_is_fitted(self, "net_")
-        return self._probabilities(X)[0]
+        return np.exp(self._log_probabilities(X)[0])
 
     def predict_log_proba(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
-        """The logarithm of :meth:`predict_proba` (``-inf`` where a probability is 0).
+        """The logarithm of :meth:`predict_proba`, computed from the network's outputs: finite
+        where a probability rounds to 0.
 
         Parameters
         ----------
@@ -862,11 +871,11 @@ class GraphClassifier(
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
+        check_is_fitted(self, "net_")
+        return self._log_probabilities(X)[0]
 
     def _decision_scores(self, X: object) -> np.ndarray:
-        return adjusted_scores(self.predict_proba(X), self.class_log_prior_, self.logit_adjustment_)
+        return adjusted_scores(self.predict_log_proba(X), self.class_log_prior_, self.logit_adjustment_)
 
     def decision_function(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
         """The scores of the decision: ``log p_c(x) − τ · log π_c`` per class.

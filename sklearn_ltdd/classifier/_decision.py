@@ -6,6 +6,10 @@ Bayes-optimal rule for balanced error when p is calibrated. τ is picked from a 
 best balanced accuracy on the validation set, so a model that has already learnt a balanced
 decision keeps τ near 0.
 
+Everything here reads log-probabilities, the network's log-softmax: the log of a float32
+probability loses every score below log(1.2e-38) ≈ −87 to one value, and with it the ranking of
+confident predictions.
+
 The search runs in torch where the outputs are (on the GPU during training) and is read back
 once: every τ of the grid at once, per-class recall and balanced precision from scatter-adds of
 the predictions (the marginals of the row-normalised confusion matrix; ``bincount`` would wait
@@ -29,7 +33,6 @@ __all__ = [
 
 #: the τ candidates: 0 (argmax) to 3 in steps of 0.05
 TAUS = np.round(np.arange(0, 3.0 + 1e-9, 0.05), 2)
-_TINY = np.finfo(np.float32).tiny  # softmax outputs are float32; log of an underflowed 0
 #: scores held at once by the τ search (τ values × samples × classes), about 256 MB of float64
 _SEARCH_ELEMENTS = 2**25
 
@@ -47,16 +50,14 @@ def log_prior(y: np.ndarray, n_classes: int, weights: np.ndarray | None = None) 
     return np.log(mass / mass.sum())
 
 
-def adjusted_scores(proba: np.ndarray, log_prior: np.ndarray, tau: float) -> np.ndarray:
+def adjusted_scores(log_proba: np.ndarray, log_prior: np.ndarray, tau: float) -> np.ndarray:
     """The decision's scores log p − τ log π, whose argmax is the logit-adjusted class."""
-    return np.log(np.maximum(proba, _TINY)) - tau * log_prior
+    return log_proba - tau * log_prior
 
 
-def adjust(proba: np.ndarray, log_prior: np.ndarray, tau: float) -> np.ndarray:
+def adjust(log_proba: np.ndarray, log_prior: np.ndarray, tau: float) -> np.ndarray:
     """Probabilities re-normalised after dividing by π^τ: softmax(log p − τ log π)."""
-    if tau == 0:
-        return proba.astype(np.float64)
-    scores = adjusted_scores(proba, log_prior, tau)
+    scores = adjusted_scores(np.asarray(log_proba, dtype=np.float64), log_prior, tau)
     scores -= scores.max(axis=1, keepdims=True)
     out = np.exp(scores)
     return out / out.sum(axis=1, keepdims=True)
@@ -90,18 +91,18 @@ def balanced_scores(
 
 def tau_search(
     y: torch.Tensor,
-    proba: torch.Tensor,
+    log_proba: torch.Tensor,
     log_prior: torch.Tensor,
     taus: torch.Tensor | None = None,
     weight: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The best τ of ``taus`` (default :data:`TAUS`) for balanced accuracy on (y, proba), samples
-    counted with their ``weight``, and the balanced accuracy and balanced F1 of its decision: three
-    0-d float64 tensors where ``proba`` is, nothing read back. Ties go to the smallest τ: the least
-    adjustment that does as well."""
-    n, n_classes = proba.shape
-    log_p = proba.clamp_min(_TINY).log().double()
-    taus = torch.as_tensor(TAUS, device=proba.device) if taus is None else taus
+    """The best τ of ``taus`` (default :data:`TAUS`) for balanced accuracy on (y, log_proba),
+    samples counted with their ``weight``, and the balanced accuracy and balanced F1 of its
+    decision: three 0-d float64 tensors where ``log_proba`` is, nothing read back. Ties go to the
+    smallest τ: the least adjustment that does as well."""
+    n, n_classes = log_proba.shape
+    log_p = log_proba.double()
+    taus = torch.as_tensor(TAUS, device=log_proba.device) if taus is None else taus
     step = max(1, _SEARCH_ELEMENTS // max(1, n * n_classes))
     ba, bf1 = [], []
     for start in range(0, len(taus), step):  # a few τ values at a time: memory stays bounded
@@ -116,16 +117,16 @@ def tau_search(
 
 
 def best_tau(
-    y: np.ndarray, proba: np.ndarray, log_prior: np.ndarray, weight: np.ndarray | None = None
+    y: np.ndarray, log_proba: np.ndarray, log_prior: np.ndarray, weight: np.ndarray | None = None
 ) -> tuple[float, float]:
-    """The τ of :data:`TAUS` with the best balanced accuracy on (y, proba), samples counted with
-    their ``weight``, and that accuracy.
+    """The τ of :data:`TAUS` with the best balanced accuracy on (y, log_proba), samples counted
+    with their ``weight``, and that accuracy.
 
     Ties go to the smallest τ: the least adjustment that does as well.
     """
     tau, ba, _ = tau_search(
         torch.as_tensor(np.asarray(y), dtype=torch.long),
-        torch.as_tensor(np.asarray(proba)),
+        torch.as_tensor(np.asarray(log_proba)),
         torch.as_tensor(np.asarray(log_prior), dtype=torch.float64),
         weight=None if weight is None else torch.as_tensor(np.asarray(weight), dtype=torch.float64),
     )

@@ -15,7 +15,6 @@ import torch
 from skorch.callbacks import Callback, EarlyStopping
 
 from ._decision import TAUS, balanced_scores, tau_search
-from ._net import softmax
 from ._phases import Phases
 
 __all__ = ["EarlyStoppingAfter", "MeanFromBestEpoch", "ValidationScores"]
@@ -79,14 +78,14 @@ class ValidationScores(Callback):
         self, logits: torch.Tensor, y: torch.Tensor, weight: torch.Tensor
     ) -> tuple[list[float], bool]:
         """BA, BF1 and τ (NaN where the outputs are not finite), and whether they are finite."""
-        proba = softmax(logits)  # what predict_proba gives
+        log_proba = torch.log_softmax(logits, dim=1)  # the log of what predict_proba gives
         if self.log_prior is None:
-            ba, bf1 = balanced_scores(y, proba.argmax(dim=1)[None], proba.shape[1], weight)
+            ba, bf1 = balanced_scores(y, log_proba.argmax(dim=1)[None], log_proba.shape[1], weight)
             scores = [ba[0], bf1[0], torch.zeros_like(ba[0])]
         else:
             if self.search_ is None:
-                self.search_ = [torch.as_tensor(v, device=proba.device) for v in (self.log_prior, TAUS)]
-            tau, ba, bf1 = tau_search(y, proba, *self.search_, weight=weight)
+                self.search_ = [torch.as_tensor(v, device=logits.device) for v in (self.log_prior, TAUS)]
+            tau, ba, bf1 = tau_search(y, log_proba, *self.search_, weight=weight)
             scores = [ba, bf1, tau]
         # NaN outputs (a diverged network) would argmax to some class and be scored as its prediction
         finite = torch.isfinite(logits).all().double()

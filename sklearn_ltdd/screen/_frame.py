@@ -76,13 +76,14 @@ def score_columns(model: GraphClassifier) -> list[str]:
 
 
 def _scores(
-    model: GraphClassifier, proba: np.ndarray, bad: dict[int, tuple[object, str]], index: pd.Index
+    model: GraphClassifier, log_proba: np.ndarray, bad: dict[int, tuple[object, str]], index: pd.Index
 ) -> pd.DataFrame:
+    proba = np.exp(log_proba)
     valid = np.ones(len(proba), dtype=bool)
     valid[list(bad)] = False
     codes = np.full(len(proba), -1)  # -1: no category, so no prediction for a bad row
     if valid.any():
-        scores = adjusted_scores(proba[valid], model.class_log_prior_, model.logit_adjustment_)
+        scores = adjusted_scores(log_proba[valid], model.class_log_prior_, model.logit_adjustment_)
         codes[valid] = scores.argmax(axis=1)
     error = np.full(len(proba), None, dtype=object)
     for row, (_, reason) in bad.items():
@@ -159,11 +160,11 @@ def screen(
         return _scores(model, np.zeros((0, len(model.classes_))), {}, index)
     try:
         with nullcontext() if n_jobs is None else joblib.parallel_config(n_jobs=n_jobs):  # else the caller's
-            proba, bad = model._probabilities(values, errors, progress)
+            log_proba, bad = model._log_probabilities(values, errors, progress)
     except InvalidSmilesError as error:
         failure = error
     else:
-        return _scores(model, proba, bad, index)
+        return _scores(model, log_proba, bad, index)
     # the rows named as the scores' rows are, by X's index labels (outside the except clause, so
     # that the traceback shows one error)
     _raise_if_bad(failure.bad_rows, index, model, note_labels=labelled_index(X) is not None)
@@ -258,9 +259,9 @@ def scores_of(
     """:func:`score_frame` of checked arguments and, with ``errors="raise"``, rows already checked
     (only the atom mapper's failures are left to raise)."""
     if len(frame) == 0:
-        proba, bad = np.zeros((0, len(model.classes_))), {}
+        log_proba, bad = np.zeros((0, len(model.classes_))), {}
     else:
-        proba, bad = model._probabilities(frame[smiles_column].to_numpy(dtype=object), "nan", False)
+        log_proba, bad = model._log_probabilities(frame[smiles_column].to_numpy(dtype=object), "nan", False)
         if errors == "raise":
             _raise_if_bad(bad, frame.index, model)
-    return pd.concat([frame[keep], _scores(model, proba, bad, frame.index)], axis=1)
+    return pd.concat([frame[keep], _scores(model, log_proba, bad, frame.index)], axis=1)
