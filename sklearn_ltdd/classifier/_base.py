@@ -290,7 +290,7 @@ class GraphClassifier(
             try:  # the rows by position here: the caller names them by X's index
                 graphs = self._graphizer().fit_transform(check_smiles(from_arrow(X)))
             except UnmappedReactionError as error:  # its advice is the graphizer's errors='ignore'
-                raise self._invalid_input_error(error.bad_rows, FIT_ADVICE) from None
+                raise self._invalid_input_error(error.bad_rows, FIT_ADVICE, fitted=False) from None
         if not graphs.valid_mask.all():
             bad = np.flatnonzero(~graphs.valid_mask)
             raise InvalidSmilesError(
@@ -743,10 +743,11 @@ class GraphClassifier(
         return find_invalid(rows, self.graphizer_)
 
     def _invalid_input_error(
-        self, bad: dict[int, tuple[object, str]], advice: str = PREDICT_ADVICE
+        self, bad: dict[int, tuple[object, str]], advice: str = PREDICT_ADVICE, fitted: bool = True
     ) -> InvalidSmilesError:
-        """The error naming rows that inference cannot read, with advice for the call that met them."""
-        return invalid_input_error(bad, self.graphizer_.atom_mapper, advice)
+        """The error naming rows that inference (or, not ``fitted``, a fit) cannot read, with advice
+        for the call that met them."""
+        return invalid_input_error(bad, self.graphizer_.atom_mapper, advice, fitted)
 
     def _infer(
         self,

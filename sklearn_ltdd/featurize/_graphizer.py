@@ -137,13 +137,16 @@ def find_invalid(values: np.ndarray, graphizer: SmilesGraphizer) -> dict[int, tu
 
 
 def invalid_input_error(
-    bad_rows: dict[int, tuple[object, str]], atom_mapper: object, advice: str | None = None
+    bad_rows: dict[int, tuple[object, str]],
+    atom_mapper: object,
+    advice: str | None = None,
+    fitted: bool = False,
 ) -> InvalidSmilesError:
     """The error that names bad rows: :class:`UnmappedReactionError` when all of them only lack atom
-    maps (its advice is about mapping first), else :class:`InvalidSmilesError`; either ends with
-    ``advice`` (by default, what to do in ``fit``)."""
+    maps (its advice is about mapping first; ``fitted``: a fitted model met them), else
+    :class:`InvalidSmilesError`; either ends with ``advice`` (by default, what to do in ``fit``)."""
     if all(reason.startswith(NOT_MAPPED) for _, reason in bad_rows.values()):
-        return UnmappedReactionError(bad_rows, atom_mapper, advice)
+        return UnmappedReactionError(bad_rows, atom_mapper, advice, fitted)
     return InvalidSmilesError(bad_rows, advice)
 
 

@@ -128,7 +128,8 @@ class UnmappedReactionError(InvalidSmilesError):
 
     A reaction counts as mapped when its reactants carry map numbers and every heavy atom of its
     products does, some product number pairing with a reactant's. ``atom_mapper`` is the mapper that
-    was set, if any, so that the advice fits.
+    was set, if any, and ``fitted`` whether a fitted model met them (its mapper changes only with a
+    refit), so that the advice fits; ``advice`` says what else the call can do with them.
     """
 
     _what = (
@@ -137,9 +138,18 @@ class UnmappedReactionError(InvalidSmilesError):
     )
 
     def __init__(
-        self, bad_rows: dict[int, tuple[object, str]], atom_mapper: object = None, advice: str | None = None
+        self,
+        bad_rows: dict[int, tuple[object, str]],
+        atom_mapper: object = None,
+        advice: str | None = None,
+        fitted: bool = False,
     ):
-        if atom_mapper is None:
+        if atom_mapper is None and fitted:  # setting atom_mapper on it changes nothing until a refit
+            advice = (
+                "Map them first: this model was fitted with atom_mapper=None, and maps nothing (a model "
+                "fitted with atom_mapper='rxnmapper' maps them itself). " + (advice or "")
+            ).strip()
+        elif atom_mapper is None:
             advice = (
                 "Map them first, or let the package map them: atom_mapper='rxnmapper' "
                 "(pip install 'sklearn-ltdd[reactions]')."
