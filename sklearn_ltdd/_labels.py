@@ -10,6 +10,7 @@ import pandas as pd
 from sklearn.utils.multiclass import check_classification_targets
 
 from ._compat import from_arrow
+from ._warnings import warn
 
 __all__ = ["check_class_labels", "check_labels_given", "few_of", "labelled_index", "row_names"]
 
@@ -116,6 +117,22 @@ def check_labels_given(values: object, name: str, advice: str) -> None:
             f"{name} mixes strings and other labels ({word} {row_i}: {first[i]!r}, {word} {row_j}: "
             f"{first[j]!r}); "
             "give every label the same type, e.g. all strings."
+        )
+
+
+def warn_of_padded_labels(classes: np.ndarray) -> None:
+    """Warn where class labels differ only by surrounding whitespace ('high' and 'high ', as a
+    spreadsheet cell keeps a stray space): each is a class of its own, which the user rarely means."""
+    same: dict[str, list[str]] = {}
+    for label in classes.tolist():
+        if isinstance(label, str):
+            same.setdefault(label.strip(), []).append(label)
+    padded = [labels for labels in same.values() if len(labels) > 1]
+    if padded:
+        warn(
+            f"{len(padded)} class label(s) are written with and without surrounding spaces, and each "
+            f"spelling is a class of its own: {few_of(padded)}; strip the labels (y.str.strip(), say) "
+            "if they are one class."
         )
 
 

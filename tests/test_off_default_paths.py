@@ -222,6 +222,18 @@ def test_labels_of_mixed_types_are_refused():
         LTDDClassifier(**FAST).fit(X[:40], [1, "a"] * 20)
 
 
+def test_labels_that_differ_only_by_surrounding_spaces_are_said_to_be_classes_of_their_own():
+    padded = np.array(Y[:60], dtype=object)
+    labels, counts = np.unique(padded, return_counts=True)
+    firsts = [int(np.argmax(padded == label)) for label in labels[counts > 1]]  # one of a class's several
+    padded[firsts] = [f" {label}" for label in padded[firsts]]
+    message = rf"{len(firsts)} class label\(s\) are written with and without surrounding spaces"
+    with pytest.warns(UserWarning, match=message) as caught:
+        clf = BaselineClassifier(max_epochs=1, **NO_VALIDATION, **FAST).fit(X[:60], padded)
+    assert "[' low', 'low']" in str(caught[0].message) and caught[0].filename == __file__
+    assert len(clf.classes_) == len(labels) + len(firsts)  # as given: said, not merged
+
+
 def test_the_epoch_log_has_no_colour_codes_outside_a_terminal(capsys):
     LTDDClassifier(max_epochs=3, verbose=1, **WARMUP_1, **FAST).fit(X[:100], Y[:100])
     out = capsys.readouterr().out

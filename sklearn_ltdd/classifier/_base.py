@@ -24,7 +24,7 @@ from skorch.helper import predefined_split
 from skorch.history import History
 
 from .._compat import Interval, StrOptions, _fit_context, from_arrow
-from .._labels import check_class_labels, check_labels_given, few_of
+from .._labels import check_class_labels, check_labels_given, few_of, warn_of_padded_labels
 from .._progress import progress_bar
 from .._sample_weight import check_sample_weight
 from .._torch_state import float32_default
@@ -444,6 +444,7 @@ class GraphClassifier(
         graphs, y, weights = self._weighted_samples(graphs, y, sample_weight)
         self._encoder = LabelEncoder().fit(y)
         self.classes_ = self._encoder.classes_
+        warn_of_padded_labels(self.classes_)
         codes = self._encoder.transform(y)
         rng = check_random_state(self.random_state)
         seed = None if self.random_state is None else int(rng.randint(2**31 - 1))
