@@ -131,6 +131,12 @@ def test_schedule(monkeypatch):
     assert not {"ce_loss", "contrastive_loss"} & set(clf.history_[2]["batches"][0])
     assert np.isnan(clf.history_[0]["ce_loss"]) and clf.history_[2]["ce_loss"] > 0  # per-epoch means
     assert clf.history_[0]["contrastive_loss"] > 0
+    # the terms add up to skorch's train_loss, a mean over samples (a small last batch counts less)
+    sizes = {batch["train_batch_size"] for batch in clf.history_[2]["batches"] if "train_batch_size" in batch}
+    assert len(sizes) > 1, "every batch is full: this test could not tell"
+    for row in clf.history_:
+        terms = [row[k] for k in ("contrastive_loss", "ce_loss", "wide_loss") if not np.isnan(row[k])]
+        assert row["train_loss"] == pytest.approx(sum(terms), rel=1e-5)
     updates.clear()
     LTDDClassifier(**params, schedule=schedule(warmup_epochs=2, update_every=3, dynamic=False)).fit(
         X_SMALL, Y_SMALL

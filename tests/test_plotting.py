@@ -168,8 +168,8 @@ def test_training_curves(models):
     ltdd, ce = models
     ax = plot_training(ltdd)
     assert {t.get_text() for t in ax.get_legend().get_texts()} == {
-        "training loss", "contrastive term", "cross-entropy term", "validation loss", "validation BA",
-        "validation BF1"}  # fmt: skip
+        "training loss", "contrastive term", "cross-entropy term", "fingerprint expert's term",
+        "validation loss", "validation BA", "validation BF1"}  # fmt: skip
     assert len(plot_training(ce).get_lines()) == 2  # CE has no contrastive / CE terms of its own
     # without a validation set: no scores, and no empty axis for them
     alone = BaselineClassifier(**{**RUN, "max_epochs": 2}, validation_fraction=0, early_stopping=None).fit(

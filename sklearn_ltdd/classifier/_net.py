@@ -149,7 +149,9 @@ class LTDDNet(NeuralNet):
         loss = self.criterion_(y_pred[:1], y_true, head=self.module_.head)
         if len(y_pred) == 2:  # the wide expert: the fingerprint's class-balanced logistic regression
             wide = balanced_cross_entropy(y_pred[1], y_true["y"], self.criterion_.class_counts)
-            loss = loss + weighted_mean(wide, y_true["weight"])
+            wide = weighted_mean(wide, y_true["weight"])
+            self.criterion_.record_term("wide_loss", wide, len(y_true["y"]))
+            loss = loss + wide
         return loss
 
     def embed_dataset(self, dataset) -> torch.Tensor:

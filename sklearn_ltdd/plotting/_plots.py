@@ -341,7 +341,8 @@ def plot_training(classifier: object, *, ax: Axes | None = None) -> Axes:
     ax = _axes(ax)
     ax.xaxis.get_major_locator().set_params(integer=True)
     for key, label in (("train_loss", "training loss"), ("contrastive_loss", "contrastive term"),
-                       ("ce_loss", "cross-entropy term"), ("valid_loss", "validation loss")):  # fmt: skip
+                       ("ce_loss", "cross-entropy term"), ("wide_loss", "fingerprint expert's term"),
+                       ("valid_loss", "validation loss")):  # fmt: skip
         points = [(row["epoch"], row[key]) for row in history if key in row]
         if points:
             ax.plot(*zip(*points, strict=True), label=label)

@@ -77,6 +77,10 @@ class _LongTailLoss(nn.Module):
     def forget_training_state(self) -> None:
         """Drop state that describes the training samples (a fitted model does not keep it)."""
 
+    def record_term(self, name: str, value: torch.Tensor, n_samples: int) -> None:
+        """Count a term of the training loss that is computed beside this one (the wide expert's),
+        for criteria that report their terms; the others ignore it."""
+
     def forward(self, y_pred: tuple, targets: dict, head: nn.Module) -> torch.Tensor:
         return weighted_mean(self.per_sample(y_pred[0], targets["y"], head), targets["weight"])
 
@@ -163,7 +167,8 @@ class LTDDLoss(_LongTailLoss):
     sub-cluster contrastive loss plus the cross-entropy of view 0's logits weighted per sample by
     ω[y] · sub-cluster weight · sample weight. The ``Recluster`` callback hands it the state
     (:meth:`set_state`). Loss terms are summed on the device; :meth:`pop_epoch_means` reads them
-    once per epoch.
+    once per epoch, each a mean over the epoch's samples as skorch's ``train_loss`` is (the batch
+    means weighted by batch size), so that the terms add up to it.
     """
 
     summary = "LTDD: sub-cluster contrastive loss plus separability-weighted cross-entropy"
@@ -188,7 +193,7 @@ class LTDDLoss(_LongTailLoss):
         for name in ("class_weights", "subcluster_weights", "class_tau2"):
             self.register_buffer(name, torch.zeros(0), persistent=False)
         self.totals: dict[str, torch.Tensor] = {}
-        self.n_batches = 0
+        self.n_samples = 0
 
     def set_state(
         self,
@@ -208,10 +213,11 @@ class LTDDLoss(_LongTailLoss):
         """Drop the sub-cluster of every training sample, the class and sub-cluster weights, the
         per-class τ2 and the running loss sums (``history_`` keeps the weights of every epoch)."""
         self.set_state(torch.zeros(0, dtype=torch.long), *(torch.zeros(0) for _ in range(2)))
-        self.totals, self.n_batches = {}, 0
+        self.totals, self.n_samples = {}, 0
 
-    def _add(self, name: str, value: torch.Tensor) -> None:
-        value = value.detach()
+    def record_term(self, name: str, value: torch.Tensor, n_samples: int) -> None:
+        """Add a batch's mean of a term, weighted by the batch's size (no read from the device)."""
+        value = value.detach() * n_samples
         self.totals[name] = self.totals[name] + value if name in self.totals else value
 
     def pop_epoch_means(self) -> dict[str, float]:
@@ -219,8 +225,8 @@ class LTDDLoss(_LongTailLoss):
         names = list(self.totals)
         values = torch.stack([self.totals[n] for n in names]).tolist() if names else []
         means = dict.fromkeys(self.TERMS, float("nan"))  # NaN: a term the phase did not compute
-        means.update({n: v / max(self.n_batches, 1) for n, v in zip(names, values, strict=True)})
-        self.totals, self.n_batches = {}, 0
+        means.update({n: v / max(self.n_samples, 1) for n, v in zip(names, values, strict=True)})
+        self.totals, self.n_samples = {}, 0
         return means
 
     def forward(self, y_pred: tuple, targets: dict, head: nn.Module) -> torch.Tensor:
@@ -242,10 +248,10 @@ class LTDDLoss(_LongTailLoss):
         logits = None if warmup else head(embeddings[: len(y)])
         z = F.normalize(embeddings, dim=1)
         y_views = y.repeat(len(z) // len(y))
-        self.n_batches += 1
+        self.n_samples += len(y)
         if warmup:
             loss = supcon_loss(z, y_views, self.tau)
-            self._add("contrastive_loss", loss)
+            self.record_term("contrastive_loss", loss, len(y))
             return loss
         sub = self.sub[index]
         tau2 = self.class_tau2[y_views] if self.class_tau2.numel() else self.tau2
@@ -255,8 +261,8 @@ class LTDDLoss(_LongTailLoss):
         )  # fmt: skip
         weight = targets["weight"] * self.class_weights[y] * self.subcluster_weights[sub]
         ce = weighted_mean(F.cross_entropy(logits, y, reduction="none"), weight)
-        self._add("contrastive_loss", contrastive)
-        self._add("ce_loss", ce)
+        self.record_term("contrastive_loss", contrastive, len(y))
+        self.record_term("ce_loss", ce, len(y))
         return contrastive + ce
 
 
