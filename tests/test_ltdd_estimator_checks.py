@@ -45,6 +45,9 @@ class Numeric:
     def predict_proba(self, X):
         return super().predict_proba(self._numeric(X))
 
+    def predict_log_proba(self, X):  # what decision_function, and so predict, read
+        return super().predict_log_proba(self._numeric(X))
+
     def transform(self, X):
         return super().transform(self._numeric(X))
 

@@ -335,8 +335,12 @@ def test_probabilities_sum_to_one_in_float64(assert_same_predictions):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         log_loss(Y[:120], proba, labels=clf.classes_)
-        # sklearn's classifiers with predict_proba have predict_log_proba (cross_val_predict asks)
-        assert_same_predictions(clf.predict_log_proba(X[:120]), np.log(proba))
+        # sklearn's classifiers with predict_proba have predict_log_proba (cross_val_predict asks):
+        # the log-softmax itself, of which predict_proba is the exponential (rounding apart)
+        log_proba = clf.predict_log_proba(X[:120])
+        assert np.isfinite(log_proba).all()
+        np.testing.assert_allclose(log_proba, np.log(proba), rtol=1e-9, atol=1e-12)
+        assert_same_predictions(np.exp(log_proba), proba)
 
 
 def test_the_verbose_report_names_the_epoch_kept(capsys):
