@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping, MappingView, Set
 
 import numpy as np
 import pandas as pd
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
 from ._compat import from_arrow
 from ._warnings import warn
@@ -136,9 +136,24 @@ def warn_of_padded_labels(classes: np.ndarray) -> None:
         )
 
 
+def refuse_continuous(y: np.ndarray) -> None:
+    """Refuse a regression target's values, naming one (sklearn's error names none)."""
+    if type_of_target(y) not in ("continuous", "continuous-multioutput"):
+        return
+    values = np.asarray(y, dtype=np.float64).reshape(len(y), -1)[:, 0]
+    first = int(np.flatnonzero(values != np.round(values))[0])
+    value = y[first].item() if hasattr(y[first], "item") else y[first]
+    raise ValueError(  # sklearn's words first: its estimator checks match them
+        f"Unknown label type: continuous (position {first}: {value!r} is not a whole number), a "
+        "regression target's values rather than classes; bin them into classes (pandas.cut, say), or "
+        "give the classes as integers or strings."
+    )
+
+
 def check_class_labels(y: np.ndarray) -> None:
     """Refuse a regression target's values, as sklearn's classifiers do, without sklearn's hint that
     many classes of a sample or two each look like one (a split or a subsample may see those)."""
+    refuse_continuous(y)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "The number of unique classes is greater than 50%")
         check_classification_targets(y)

@@ -222,6 +222,13 @@ def test_labels_of_mixed_types_are_refused():
         LTDDClassifier(**FAST).fit(X[:40], [1, "a"] * 20)
 
 
+def test_a_regression_target_is_refused_naming_a_value_that_is_not_a_class():
+    y = np.r_[np.ones(39), 2.5]  # sklearn's error named no value
+    for fit in (LTDDClassifier(**FAST).fit, BaselineClassifier(**FAST).fit):
+        with pytest.raises(ValueError, match=r"continuous \(position 39: 2\.5 is not a whole number\)"):
+            fit(X[:40], y)
+
+
 def test_labels_that_differ_only_by_surrounding_spaces_are_said_to_be_classes_of_their_own():
     padded = np.array(Y[:60], dtype=object)
     labels, counts = np.unique(padded, return_counts=True)

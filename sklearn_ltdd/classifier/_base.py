@@ -24,7 +24,13 @@ from skorch.helper import predefined_split
 from skorch.history import History
 
 from .._compat import Interval, StrOptions, _fit_context, from_arrow
-from .._labels import check_class_labels, check_labels_given, few_of, warn_of_padded_labels
+from .._labels import (
+    check_class_labels,
+    check_labels_given,
+    few_of,
+    refuse_continuous,
+    warn_of_padded_labels,
+)
 from .._progress import progress_bar
 from .._sample_weight import check_sample_weight
 from .._torch_state import float32_default
@@ -350,6 +356,7 @@ class GraphClassifier(
         if scored:
             check_class_labels(y)
         else:
+            refuse_continuous(y)
             check_classification_targets(y)
         return y
 
