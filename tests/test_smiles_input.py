@@ -53,6 +53,13 @@ def test_check_smiles_rejects_bad_shapes():
             check_smiles(one)
     with pytest.raises(ValueError, match=r"shape \(2, 2\)"):
         check_smiles([["CCO", "CCN"], ["C", "N"]])
+    # a table of several columns: they are named, and the one that looks like SMILES suggested
+    table = pd.DataFrame({"id": ["M1", "M2"], "Canonical_SMILES": ["CCO", "CCN"], "pIC50": [5.1, 6.2]})
+    message = (
+        r"a DataFrame of 3 columns \(\['id', 'Canonical_SMILES', 'pIC50'\]\); .*X\[\['Canonical_SMILES'\]\]"
+    )
+    with pytest.raises(ValueError, match=message):
+        check_smiles(table)
     with pytest.raises(ValueError, match="X is empty"):
         check_smiles([])
     for unordered in ({"CCO", "CCN"}, {"CCO": 0}, {"CCO": 0}.keys()):

@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike
 from rdkit import Chem, rdBase
 
 from .._compat import from_arrow
-from .._labels import labelled_index
+from .._labels import few_of, labelled_index
 
 __all__ = [
     "PARSE_VERSION",
@@ -199,6 +199,13 @@ def check_smiles(X: ArrayLike, *, allow_empty: bool = False) -> np.ndarray:
         )
     _refuse_graphs(X)
     X = from_arrow(X)
+    if isinstance(X, pd.DataFrame) and X.shape[1] != 1:  # its columns named, one of them to choose
+        names = list(X.columns)
+        smiles = next((name for name in names if "smiles" in str(name).lower()), "smiles")
+        raise ValueError(
+            f"X must be one column of SMILES, got a DataFrame of {len(names)} columns ({few_of(names)}); "
+            f"pass the column of SMILES, e.g. X[[{smiles!r}]]."
+        )
     if hasattr(X, "to_numpy"):  # pandas Series / DataFrame
         X = X.to_numpy()
     array = np.array(X, dtype=object)
