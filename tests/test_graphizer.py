@@ -299,7 +299,7 @@ def test_molecule_in_reaction_mode_is_an_error():
     with pytest.raises(InvalidSmilesError, match=r"row 1: 'CCO' \(not a reaction SMILES") as info:
         SmilesGraphizer(reaction_mode="pair").fit_transform([UNMAPPED, "CCO"])
     # valid molecules of the wrong kind are not called invalid SMILES, in either direction
-    assert str(info.value).startswith("1 of the input rows are not the reaction SMILES (")
+    assert str(info.value).startswith("1 of the input rows is not the reaction SMILES (")
     with pytest.raises(InvalidSmilesError, match=r"^2 of the input rows are reaction SMILES, where"):
         SmilesGraphizer().fit_transform([UNMAPPED, "CCO", UNMAPPED])
     with pytest.raises(InvalidSmilesError, match=r"^2 of the input rows are not valid SMILES"):

@@ -10,6 +10,7 @@ from sklearn_ltdd.featurize import (
     InvalidSmilesError,
     MorganFingerprint,
     SmilesGraphizer,
+    UnmappedReactionError,
     check_smiles,
     mols_from_smiles,
 )
@@ -41,6 +42,13 @@ def test_pyg_graphs_given_as_smiles_are_named():
             TypeError, match=r"X holds PyG graphs \((Data|DataBatch)\); pass SMILES, or a GraphStore"
         ):
             check_smiles(given)
+
+
+def test_one_bad_row_is_one_row_in_the_headline():
+    with pytest.raises(InvalidSmilesError, match=r"^1 of the input rows is not valid SMILES:"):
+        SmilesGraphizer().fit_transform(["CCO", "C1CC"])
+    with pytest.raises(UnmappedReactionError, match=r"^1 of the input rows is a reaction without complete"):
+        SmilesGraphizer(reaction_mode="cgr").fit_transform(["CCO>>CC=O"])
 
 
 def test_check_smiles_rejects_bad_shapes():

@@ -49,7 +49,8 @@ class InvalidSmilesError(ValueError):
     that ``X.drop(index=list(error.bad_rows))`` or ``np.delete(X, list(error.bad_rows))`` drops them.
     """
 
-    _what = "are not valid SMILES"
+    _what = "are not valid SMILES"  # what the rows are, and what one row is
+    _what_one = "is not valid SMILES"
     _advice = "Fix or remove these rows (and, in a fit, their labels)."  # a transformer is both
     _rows_named = False  # by name_rows_by, once
 
@@ -68,7 +69,7 @@ class InvalidSmilesError(ValueError):
         ]
         if len(self.bad_rows) > _SHOW_AT_MOST:
             lines.append(f"  ... and {len(self.bad_rows) - _SHOW_AT_MOST} more")
-        headline = f"{len(self.bad_rows)} of the input rows {self._headline()}:"
+        headline = f"{len(self.bad_rows)} of the input rows {self._headline(len(self.bad_rows) == 1)}:"
         return "\n".join([headline, *lines, self._advice])
 
     def name_rows_by(self, index: pd.Index, note: bool = True) -> None:
@@ -86,17 +87,19 @@ class InvalidSmilesError(ValueError):
         if note:
             self.add_note("(rows by their index labels, not by position)")
 
-    def _headline(self) -> str:
-        """What the rows are: where all are of the other kind (molecules given to a reaction
-        featuriser, or reactions to a molecule one), that, not that they are invalid."""
+    def _headline(self, one: bool) -> str:
+        """What the rows are (``one``: the one row is): where all are of the other kind (molecules
+        given to a reaction featuriser, or reactions to a molecule one), that, not that they are
+        invalid."""
         reasons = [reason for _, reason in self.bad_rows.values()]
-        if not reasons:
-            return self._what
-        if all(reason.startswith(NOT_A_REACTION) for reason in reasons):
-            return "are not the reaction SMILES ('reactants>reagents>products') that the reaction_mode reads"
-        if all(reason.startswith(A_REACTION) for reason in reasons):
-            return "are reaction SMILES, where reaction_mode=None reads molecules"
-        return self._what
+        verb = "is" if one else "are"
+        if reasons and all(reason.startswith(NOT_A_REACTION) for reason in reasons):
+            return (
+                f"{verb} not the reaction SMILES ('reactants>reagents>products') that the reaction_mode reads"
+            )
+        if reasons and all(reason.startswith(A_REACTION) for reason in reasons):
+            return f"{verb} reaction SMILES, where reaction_mode=None reads molecules"
+        return self._what_one if one else self._what
 
     def __reduce__(self):
         # rebuilt from its message and attributes, not its constructor's arguments: a worker
@@ -136,6 +139,7 @@ class UnmappedReactionError(InvalidSmilesError):
         "are reactions without complete atom maps, which the condensed graph of reaction "
         "(reaction_mode 'cgr' or 'cgr_product') needs to pair atoms"
     )
+    _what_one = _what.replace("are reactions", "is a reaction")
 
     def __init__(
         self,
