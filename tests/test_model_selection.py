@@ -213,6 +213,20 @@ def test_the_random_split_draws_within_each_class():
     assert not np.array_equal(np.sort(first[0]), np.sort(other[0]))
 
 
+@given(st.floats(1e-5, 0.15), st.sampled_from(["validation", "test"]))
+def test_the_size_a_class_needs_for_a_part_is_the_least_that_gives_it_one(fraction, part):
+    """Named in the refusal; found without cutting every size from 1 (a fraction of 1e-6 took a
+    minute to be refused)."""
+    i = 1 if part == "validation" else 2
+    fractions = [0.7 - fraction, fraction, 0.3] if i == 1 else [0.7 - fraction, 0.3, fraction]
+    with pytest.raises(ValueError, match=rf"the {part} part of the 'random' split is empty") as error:
+        imdrug_split(np.repeat([0, 1], 3), "random", fractions=tuple(fractions))  # classes of 3: too small
+    need = int(re.search(r"a class needs (\d+) samples", str(error.value)).group(1))
+    assert len(_cut(np.arange(need), np.array(fractions))[i]) >= 1
+    for n in {*range(1, min(need, 50)), *range(max(1, need - 50), need)}:
+        assert len(_cut(np.arange(n), np.array(fractions))[i]) == 0
+
+
 def test_refusals_name_a_few_classes_and_the_cause_not_the_sample_count():
     """500 singletons were refused as "500 samples are too few", and a cut that no seed can make
     as "about 0% of random_states"; each refusal listed every class."""

@@ -27,12 +27,17 @@ def _check_fractions(fractions: Sequence[float]) -> np.ndarray:
     return fractions
 
 
-def _cut(indices: np.ndarray, fractions: np.ndarray) -> list[np.ndarray]:
-    """Cut a shuffled index array into three consecutive parts of the given fractions; train gets
-    at least one (round(f·n) can be 0 for a small class, which would then have no training sample)."""
-    n = len(indices)
+def _sizes(n: int, fractions: np.ndarray) -> tuple[int, int, int]:
+    """The three parts' sizes for ``n`` samples; train gets at least one (round(f·n) can be 0 for
+    a small class, which would then have no training sample)."""
     n_train = max(round(fractions[0] * n), min(n, 1))
     n_valid = round(fractions[1] * n)
+    return n_train, n_valid, n - n_train - n_valid
+
+
+def _cut(indices: np.ndarray, fractions: np.ndarray) -> list[np.ndarray]:
+    """Cut a shuffled index array into three consecutive parts of the given fractions."""
+    n_train, n_valid, _ = _sizes(len(indices), fractions)
     return np.split(indices, [n_train, n_train + n_valid])
 
 
@@ -161,7 +166,9 @@ def imdrug_split(
         train, valid, test = np.sort(train), _balance(valid, y, rng), _balance(test, y, rng)
     for i, (name, part) in enumerate((("train", train), ("validation", valid), ("test", test))):
         if len(part) == 0 and kind == "random":  # every class too small to give the part a sample
-            need = next(n for n in itertools.count(1) if len(_cut(np.arange(n), fractions)[i]))
+            # (from where round(f·n) can first be 1: a fraction of 1e-6 would count up from 1)
+            start = max(1, int(0.5 / fractions[i])) if i == 1 else 1
+            need = next(n for n in itertools.count(start) if _sizes(n, fractions)[i])
             sizes = np.unique(y, return_counts=True)[1]
             raise ValueError(
                 f"the {name} part of the 'random' split is empty: it cuts each class on its own, and with "
