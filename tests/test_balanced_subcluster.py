@@ -68,6 +68,24 @@ def test_same_seed_same_labels_and_row_order_invariance(sizes, method, seed):
     assert adjusted_rand_score(first[perm], shuffled) == 1.0  # same partition, labels may differ
 
 
+@given(st.integers(0, 20), st.sampled_from([torch.float16, torch.bfloat16]))
+def test_half_precision_rows_in_any_order_give_one_partition(seed, dtype):
+    """In half precision distinct rows' projections tied, and the canonical order kept such rows
+    in their input order: the partition depended on it."""
+    X = torch.tensor(np.random.default_rng(seed).normal(size=(300, 8)), dtype=dtype)
+    perm = torch.from_numpy(np.random.default_rng(seed + 100).permutation(300))
+    model = BalancedSubcluster(5, random_state=0)
+    first, shuffled = model.fit_predict(X).numpy(), model.fit_predict(X[perm]).numpy()
+    assert adjusted_rand_score(first[perm.numpy()], shuffled) == 1.0
+
+
+def test_tensors_without_features_or_of_complex_numbers_are_refused():
+    with pytest.raises(ValueError, match=r"at least one sample and one feature, got shape \(5, 0\)"):
+        BalancedSubcluster(2).fit(torch.zeros(5, 0))
+    with pytest.raises(ValueError, match=r"X must hold real numbers, not torch.complex64"):
+        BalancedSubcluster(2).fit(torch.ones(5, 3, dtype=torch.complex64))
+
+
 def test_greedy_assignment_matches_sequential_reference():
     rng = np.random.default_rng(1)
     for _ in range(20):

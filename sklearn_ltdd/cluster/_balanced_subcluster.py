@@ -43,8 +43,12 @@ def _as_unit_tensor(estimator: BaseEstimator, X: object, reset: bool) -> tuple[t
     """
     is_tensor = isinstance(X, torch.Tensor)
     if is_tensor:
-        if X.ndim != 2 or X.shape[0] == 0:
-            raise ValueError(f"X must be a non-empty 2-D tensor, got shape {tuple(X.shape)}.")
+        if X.ndim != 2 or 0 in X.shape:
+            raise ValueError(
+                f"X must be a 2-D tensor of at least one sample and one feature, got shape {tuple(X.shape)}."
+            )
+        if X.is_complex():  # its real part alone would be clustered
+            raise ValueError(f"X must hold real numbers, not {X.dtype}.")
         if not torch.isfinite(X).all():
             raise ValueError("X contains NaN or infinity.")
         tensor = X.detach() if X.is_floating_point() else X.detach().float()
@@ -78,6 +82,15 @@ def _as_unit_tensor(estimator: BaseEstimator, X: object, reset: bool) -> tuple[t
 
 # auto_wrap_output_keys=None: no set_output, so a tensor (on a GPU too) comes back as a tensor
 # whatever sklearn's transform_output says
+def _projection(unit: torch.Tensor, direction: torch.Tensor) -> torch.Tensor:
+    """The rows' projections on a random direction, which order them whatever order they came in.
+    Half-precision rows project in float32: in their own precision distinct rows tie (300 bfloat16
+    rows gave 273 values), and a stable sort would keep such rows in their input order."""
+    if unit.dtype in (torch.float16, torch.bfloat16):
+        return unit.float() @ direction.float()
+    return unit @ direction
+
+
 class BalancedSubcluster(
     ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
 ):
@@ -201,7 +214,7 @@ class BalancedSubcluster(
         centres, n_iter, offset = [], [], 0
         for c, k in enumerate(per_class):
             rows = torch.nonzero(codes_on_device == c).flatten()
-            rows = rows[torch.argsort(unit[rows] @ direction, stable=True)]  # canonical order
+            rows = rows[torch.argsort(_projection(unit[rows], direction), stable=True)]  # canonical order
             if self.method == "balanced":
                 sub, centre, iters = balanced_cluster(unit[rows], int(k), self.max_iter, rng)
             else:
