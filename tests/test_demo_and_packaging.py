@@ -39,7 +39,8 @@ def test_demo_prints_balanced_scores(capsys, dataset):
      (["--imbalance-ratio", "nan"], "'nan' is not a finite ratio of 1 or more"),
      (["--imbalance-ratio", "inf"], "'inf' is not a finite ratio"),
      (["--random-state", "-1"], "'-1' is not a seed from 0 to 2\\*\\*32 - 1"),
-     (["--dataset", "solubility", "--imbalance-ratio", "1000"], r"imbalance_ratio=1000.0 leaves no sample")],
+     (["--dataset", "solubility", "--imbalance-ratio", "1000"], r"imbalance_ratio=1000.0 leaves no sample"),
+     (["--imbalance-ratio", "5"], r"--imbalance-ratio applies to --dataset solubility only, not templates")],
 )  # fmt: skip
 def test_the_demo_command_names_a_bad_argument_before_it_fits(argument, message, capsys, monkeypatch):
     monkeypatch.setattr(demo, "run", lambda *args: pytest.fail("ran with a bad argument"))

@@ -12,7 +12,8 @@ from ._run import DATASETS, METHODS, ResultsFileError, SplitError, check_argumen
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m sklearn_ltdd.benchmark",
-        description=__doc__,
+        description="Train and score the methods named (the paper's Table 2 by default) on one data set's "
+        "ImDrug split, for each seed; results as JSON lines and a markdown table.",
         epilog="Each finished run is appended to <out>/<dataset>-<split>.jsonl; run the same command "
         "again to resume. The table (.md, .csv) summarises every run of that file, earlier calls' too.",
     )
@@ -48,7 +49,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:<index>")
     parser.add_argument("--n-jobs", type=int, default=1, help="processes that featurise (default 1)")
-    parser.add_argument("--verbose", type=int, default=0, help="2 shows a progress bar per epoch")
+    parser.add_argument(
+        "--verbose", type=int, default=0, help="1 prints a line per epoch of each fit, 2 adds a progress bar"
+    )
     args = parser.parse_args(argv)
     try:  # a bad value is a usage error, named before anything is loaded or written
         check_arguments(args.dataset, args.seeds, args.methods, args.epochs, args.warmup, args.update_every,
