@@ -152,18 +152,27 @@ def averaged_epochs(valid_ba: np.ndarray) -> dict[str, list[int]]:
     return {**sets, "the best epoch to the stop": list(range(best, stopped + 1))}
 
 
+def _log(proba: np.ndarray) -> np.ndarray:
+    """The log of recorded float32 probabilities (means of epochs' ones), a 0 read as float32's
+    smallest: what the decision's functions read."""
+    return np.log(np.maximum(proba, np.finfo(np.float32).tiny))
+
+
 def balanced_log_loss(y: np.ndarray, proba: np.ndarray, log_prior: np.ndarray) -> float:
     """Log-loss of the prior-corrected probabilities (``p_c / π_c`` re-normalised: the logit
     adjustment with τ = 1), every class weighing the same: a smooth score, unlike BA."""
     weights = compute_sample_weight("balanced", y)
-    return log_loss(y, adjust(proba, log_prior, 1.0), sample_weight=weights, labels=np.arange(len(log_prior)))
+    adjusted = adjust(_log(proba), log_prior, 1.0)
+    return log_loss(y, adjusted, sample_weight=weights, labels=np.arange(len(log_prior)))
 
 
 def _test_ba(run: dict, epochs: list[int]) -> float:
     """Test BA of the mean probabilities of ``epochs``, τ chosen on validation as ``fit`` does."""
     val, test = run["val"][epochs].mean(axis=0), run["test"][epochs].mean(axis=0)
-    tau = best_tau(run["y_val"], val, run["log_prior"])[0]
-    return 100 * balanced_accuracy_score(run["y_test"], adjust(test, run["log_prior"], tau).argmax(axis=1))
+    tau = best_tau(run["y_val"], _log(val), run["log_prior"])[0]
+    return 100 * balanced_accuracy_score(
+        run["y_test"], adjust(_log(test), run["log_prior"], tau).argmax(axis=1)
+    )
 
 
 def _first_best_with_patience(scores: dict[int, float], *watched: dict[int, float]) -> tuple[int, int]:
@@ -194,7 +203,7 @@ def rules(run: dict) -> dict[str, float]:
         "valid balanced log-loss": _test_ba(run, [_first_best_with_patience(neg_bll)[0]]),
     }
     if "val_deep" in run:  # early stopping that also waits for the deep expert's own valid BA
-        deep = {e: best_tau(y_val, run["val_deep"][e], log_prior)[1] for e in scored}
+        deep = {e: best_tau(y_val, _log(run["val_deep"][e]), log_prior)[1] for e in scored}
         kept, stopped = _first_best_with_patience(ba, deep)
         out["valid BA, stopping when neither it nor the deep expert's improves"] = _test_ba(run, [kept])
         out["valid BA, stopping when neither ...: epochs run"] = stopped + 1
