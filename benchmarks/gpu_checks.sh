@@ -4,10 +4,12 @@
 # limit no longer fits is skipped and logged as such. In order: the paper's 300 HIV epochs at
 # batch 1024 (target: fit <= 120 s; with room to finish at up to 180 s of training, so that its
 # BA is measured, projected only beyond); training throughput at batch 1024 (target >= 100,000
-# LTDD graphs/s); the whole suite on CUDA (the host-sync tests under CUDA's sync detector among
-# them; a line per test, so that a suite cut short still says how far it came); then, if time is
-# left, batch 128 against the package before its sync-free step, the 300-epoch fit at batch 128
-# projected from 20 s, the contrastive losses compiled, and the inference batch.
+# LTDD graphs/s); the host-sync tests under CUDA's sync detector, then the rest of the suite on
+# CUDA (a line per test, so that a suite cut short still says how far it came; steps are stopped
+# with SIGINT, on which pytest still reports its failures); then, if time is left, the 300-epoch
+# fit at batch 128 projected from 20 s, the inference batch, batch 128 against the package
+# before its sync-free step, and the contrastive losses compiled. The log says STALE where the
+# tree is not the one `prepare` recorded (no git history travels).
 #
 #   benchmarks/gpu_checks.sh prepare   here, with pip access: the wheels the GPU image lacks into
 #                                      .whl/ (Python 3.12), HIV into .gpu-data/ and the package as
@@ -18,6 +20,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BEFORE=df6521b  # the last commit before the sync-free training step
+
+fingerprint() {  # one hash of the package, tests and benchmarks as they are in the working tree
+    find sklearn_ltdd tests benchmarks -name '*.py' -o -name '*.sh' | LC_ALL=C sort | xargs sha256sum | sha256sum
+}
 
 case "${1:-}" in
 prepare)
@@ -30,6 +36,7 @@ prepare)
         pytest-xdist==3.8.0 execnet==2.1.2 setuptools==80.10.2 || exit 1  # setuptools: the wheel test's PEP 639 fields
     mkdir -p .gpu-data/hiv && cp ../shared/data/hiv/HIV.csv .gpu-data/hiv/ || exit 1
     git log -1 --format='commit %h %s' >.gpu-data/commit.txt  # no git history travels
+    fingerprint >.gpu-data/tree.sha256  # what run compares the tree it finds with
     rm -rf .gpu-before && mkdir .gpu-before && git archive "$BEFORE" sklearn_ltdd | tar -x -C .gpu-before || exit 1
     du -sh .whl .gpu-data .gpu-before
     ;;
@@ -50,30 +57,36 @@ run)
             return
         fi
         echo "== $name (at most $limit s)" >>"$log"
-        timeout -k 10 "$limit" "$@" >>"$log" 2>&1
+        timeout -s INT -k 20 "$limit" "$@" >>"$log" 2>&1  # SIGINT: pytest reports what failed
         echo "== $name: exit $?, $((SECONDS - start)) s" >>"$log"
     }
     keep() { cp "benchmarks/results/$1.json" "$out/" 2>/dev/null; }  # each figure as soon as it exists
     rm -f benchmarks/results/{gpu_hiv_b1024,gpu_hiv_b128,train-gpu*,inference_batch_cuda}.json  # a warm machine's
     { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
       python3 -c "import torch, torch_geometric; print(torch.__version__, torch_geometric.__version__)"
-      cat .gpu-data/commit.txt; } >"$log" 2>&1
+      cat .gpu-data/commit.txt
+      [ "$(fingerprint)" = "$(cat .gpu-data/tree.sha256 2>/dev/null)" ] ||
+          echo "STALE: this tree is not the commit above; run prepare again before the device call"
+    } >"$log" 2>&1
     graphs=(--cache /tmp/gpu-graphs)  # HIV's graphs, made once for both 300-epoch fits
     step 240 hiv-300-b1024 "${data[@]}" python3 benchmarks/gpu_hiv.py --batch-size 1024 --lr 2.83e-3 --budget 180 \
         "${graphs[@]}" --name gpu_hiv_b1024
     keep gpu_hiv_b1024
     step 90 train-b1024 "${data[@]}" python3 benchmarks/train.py --batch-size 1024 --name train-gpu-b1024
     keep train-gpu-b1024
-    step 180 suite python3 -m pytest -v -rfE -n 8 -p no:cacheprovider tests
+    syncs=(tests/test_host_syncs.py tests/test_devices.py)  # the figures' own tests first, alone
+    step 45 host-syncs python3 -m pytest -v -rfE -p no:cacheprovider "${syncs[@]}"
+    step 170 suite python3 -m pytest -v -rfE -n 8 -p no:cacheprovider "${syncs[@]/#/--ignore=}" tests
+    # (the 20 s budget ends after the first kept epoch: HIV's 11 at batch 128, start-up included)
+    step 75 hiv-300-b128 "${data[@]}" python3 benchmarks/gpu_hiv.py --budget 20 "${graphs[@]}" --name gpu_hiv_b128
+    keep gpu_hiv_b128
+    step 45 inference-batch "${data[@]}" python3 benchmarks/inference_batch.py
+    keep inference_batch_cuda
     step 150 train-b128-against-before "${data[@]}" python3 benchmarks/train.py --against .gpu-before --name train-gpu
     keep train-gpu
-    step 50 hiv-300-b128 "${data[@]}" python3 benchmarks/gpu_hiv.py --budget 20 "${graphs[@]}" --name gpu_hiv_b128
-    keep gpu_hiv_b128
     step 60 train-b1024-compiled "${data[@]}" python3 benchmarks/train.py --batch-size 1024 --compile-loss \
         --name train-gpu-compiled
     keep train-gpu-compiled
-    step 45 inference-batch "${data[@]}" python3 benchmarks/inference_batch.py
-    keep inference_batch_cuda
     grep "^== " "$log"
     ;;
 *)

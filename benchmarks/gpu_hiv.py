@@ -108,11 +108,17 @@ def main() -> None:
         result.update({name: score(y[test], predicted) for name, score in scores.items()})
     head = f"batch {args.batch_size}, lr {args.lr:g}: "
     if facts["stopped"]:
-        per_epoch = facts["train_s"] / facts["epochs_done"]
-        result.update(s_per_epoch=per_epoch, projected_fit_s=per_epoch * args.epochs)
+        # the warm-up's epochs as they ran (no validation, no re-clustering), the rest at the mean
+        # of the main phase's epochs (each with validation, re-clustering in some)
+        dur, phase = np.array(clf.history_[:, "dur"]), np.array(clf.history_[:, "phase"])
+        warmup, main_phase = dur[phase == "warmup"], dur[phase != "warmup"]
+        per_epoch = float(main_phase.mean())
+        projected = float(warmup.sum()) + per_epoch * (args.epochs - len(warmup))
+        result.update(s_per_epoch=per_epoch, warmup_s=float(warmup.sum()), projected_fit_s=projected)
         summary = head + (
-            f"stopped after {facts['epochs_done']} epochs in {facts['train_s']:.0f} s: {per_epoch:.2f} "
-            f"s/epoch, {args.epochs} epochs ≈ {per_epoch * args.epochs:.0f} s (target ≤ 120 s)"
+            f"stopped after {facts['epochs_done']} epochs in {facts['train_s']:.0f} s ({len(warmup)} of "
+            f"warm-up, {warmup.sum():.0f} s): {per_epoch:.2f} s per epoch after it, {args.epochs} epochs ≈ "
+            f"{projected:.0f} s (target ≤ 120 s)"
         )
     else:
         summary = head + (

@@ -215,9 +215,16 @@ def test_on_cuda_no_training_step_synchronises(monkeypatch):
     import warnings
 
     spans: list[tuple[int, int]] = []
+    caught: list[str] = []  # each warning with the package's lines that made it (its own names torch's)
 
-    with warnings.catch_warnings(record=True) as caught:
+    def record(message, category, filename, lineno, file=None, line=None):
+        package = [f for f in traceback.extract_stack()[:-1] if "/sklearn_ltdd/" in f.filename]
+        where = " <- ".join(f"{f.filename.split('/sklearn_ltdd/')[-1]}:{f.lineno}" for f in package[::-1][:4])
+        caught.append(f"{message} (at {where or f'{filename}:{lineno}'})")
+
+    with warnings.catch_warnings():
         warnings.simplefilter("always")
+        warnings.showwarning = record  # put back when the block ends
 
         class Steps(Callback):  # a step: from the end of the one before (or of on_epoch_begin)
             def on_epoch_begin(self, net, **kwargs):
@@ -242,8 +249,6 @@ def test_on_cuda_no_training_step_synchronises(monkeypatch):
             clf.fit(X, Y)
         finally:
             torch.cuda.set_sync_debug_mode("default")
-    steps = [
-        [str(w.message) for w in caught[start:end] if "ynchroniz" in str(w.message)] for start, end in spans
-    ]
+    steps = [[message for message in caught[start:end] if "ynchroniz" in message] for start, end in spans]
     flagged = [message for step in steps[1:] for message in step]
     assert not flagged, flagged[:5]

@@ -377,7 +377,7 @@ def test_the_hold_out_is_scored_with_its_samples_weights(monkeypatch, assert_sam
     ((_, valid_idx),) = held
     assert len(scored) == RUN["max_epochs"]
     for weight in scored:  # (the fit scales weights to mean 1)
-        np.testing.assert_allclose(weight.numpy(), weights[valid_idx] / weights.mean(), rtol=1e-6)
+        np.testing.assert_allclose(weight.cpu().numpy(), weights[valid_idx] / weights.mean(), rtol=1e-6)
     # validation_data's samples: with the weights given as its third item
     scored.clear()
     rows = np.concatenate([np.flatnonzero(Y_TEST == label)[:5] for label in ("high", "low", "medium")])
@@ -391,7 +391,7 @@ def test_the_hold_out_is_scored_with_its_samples_weights(monkeypatch, assert_sam
     expected = fit(valid_weights).predict_proba(X_TEST[:10])
     assert len(scored) == RUN["max_epochs"]
     for weight in scored:  # (scaled to mean 1, as the training weights are)
-        np.testing.assert_allclose(weight.numpy(), valid_weights / valid_weights.mean(), rtol=1e-6)
+        np.testing.assert_allclose(weight.cpu().numpy(), valid_weights / valid_weights.mean(), rtol=1e-6)
     for scale in (1e-40, 1e39):  # only their ratios count: float32 neither vanishes nor overflows
         assert_same_predictions(fit(valid_weights * scale).predict_proba(X_TEST[:10]), expected)
     valid_weights[:5] = 0.0  # "high" weighs nothing: it has no say, and that is said
@@ -735,14 +735,14 @@ def test_embeddings_have_feature_names():
     assert pipe.get_feature_names_out().tolist() == names.tolist()
 
 
-def test_a_model_fitted_on_a_named_column_refuses_another():
+def test_a_model_fitted_on_a_named_column_refuses_another(assert_same_predictions):
     table = pd.DataFrame({"product": X_SMALL, "reactant": X_SMALL[::-1]})
     clf = LTDDClassifier(**FAST).fit(table[["product"]], Y_SMALL)
     assert clf.feature_names_in_.tolist() == ["product"]
     for method in (clf.predict, clf.predict_proba, clf.transform):
         with pytest.raises(ValueError, match="X's column is 'reactant', but this LTDDClassifier was fitted"):
             method(table[["reactant"]])
-    np.testing.assert_array_equal(clf.predict_proba(table[["product"]]), clf.predict_proba(list(X_SMALL)))
+    assert_same_predictions(clf.predict_proba(table[["product"]]), clf.predict_proba(list(X_SMALL)))
     with pytest.raises(ValueError, match="X's column is 'reactant', but this LTDDClassifier was fitted"):
         clf.predict(table["reactant"])  # a Series has a name too
     with pytest.raises(ValueError, match="X's column is 'reactant', but this LTDDClassifier was fitted"):
