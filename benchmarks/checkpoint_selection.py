@@ -154,7 +154,9 @@ def averaged_epochs(valid_ba: np.ndarray) -> dict[str, list[int]]:
 
 def _log(proba: np.ndarray) -> np.ndarray:
     """The log of recorded float32 probabilities (means of epochs' ones), a 0 read as float32's
-    smallest: what the decision's functions read."""
+    smallest, for the decision's functions: the decision as the package made it when this
+    benchmark's figures were measured (it now reads the network's log-softmax, which differs only
+    where a probability underflows)."""
     return np.log(np.maximum(proba, np.finfo(np.float32).tiny))
 
 

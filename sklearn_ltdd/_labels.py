@@ -127,26 +127,30 @@ def warn_of_padded_labels(classes: np.ndarray) -> None:
     for label in classes.tolist():
         if isinstance(label, str):
             same.setdefault(label.strip(), []).append(label)
-    padded = [labels for labels in same.values() if len(labels) > 1]
+    padded = [" and ".join(map(repr, labels)) for labels in same.values() if len(labels) > 1]
     if padded:
         warn(
-            f"{len(padded)} class label(s) are written with and without surrounding spaces, and each "
-            f"spelling is a class of its own: {few_of(padded)}; strip the labels (y.str.strip(), say) "
-            "if they are one class."
+            f"class labels that differ only by surrounding spaces are classes of their own: "
+            f"{'; '.join(padded[:5])}{f' and {len(padded) - 5} more' if len(padded) > 5 else ''}; "
+            "strip the labels (y.str.strip(), say) if they are one class."
         )
 
 
 def refuse_continuous(y: np.ndarray) -> None:
-    """Refuse a regression target's values, naming one (sklearn's error names none)."""
-    if type_of_target(y) not in ("continuous", "continuous-multioutput"):
-        return
-    values = np.asarray(y, dtype=np.float64).reshape(len(y), -1)[:, 0]
-    first = int(np.flatnonzero(values != np.round(values))[0])
-    value = y[first].item() if hasattr(y[first], "item") else y[first]
+    """Refuse a regression target's values (1-D), naming one (sklearn's error names none)."""
+    with np.errstate(invalid="ignore"):  # (its cast of 1e20 to int, a NumPy warning before the error)
+        if type_of_target(y) != "continuous":
+            return
+    values = np.asarray(y, dtype=np.float64)
+    fractional = np.flatnonzero(values != np.round(values))
+    # (whole numbers beyond int64, 1e20, are 'continuous' to sklearn too: no value to name)
+    named = ""
+    if fractional.size:
+        value = y[fractional[0]].item() if hasattr(y[fractional[0]], "item") else y[fractional[0]]
+        named = f" (position {fractional[0]}: {value!r} is not a whole number)"
     raise ValueError(  # sklearn's words first: its estimator checks match them
-        f"Unknown label type: continuous (position {first}: {value!r} is not a whole number), a "
-        "regression target's values rather than classes; bin them into classes (pandas.cut, say), or "
-        "give the classes as integers or strings."
+        f"Unknown label type: continuous{named}, a regression target's values rather than classes; "
+        "bin them into classes (pandas.cut, say), or give the classes as integers or strings."
     )
 
 

@@ -110,6 +110,14 @@ def test_fit_moves_the_graph_stores_to_the_device_once(monkeypatch):
     assert sum(n for n, _ in moves) == len(X)
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+def test_a_store_on_the_gpu_is_not_copied_to_it_again():
+    # its tensors say cuda:0, which "cuda" never equalled: every .to("cuda") copied the store
+    on_gpu = SmilesGraphizer().fit_transform(X[:10]).to("cuda")
+    assert on_gpu.to("cuda") is on_gpu and on_gpu.to("auto") is on_gpu
+    assert on_gpu.to(f"cuda:{torch.cuda.current_device()}") is on_gpu
+
+
 def test_a_batch_is_gathered_on_the_store_device():
     graphs = SmilesGraphizer(bond_features=True, fingerprint="morgan").fit_transform(X[:10])
     on_cpu = GraphDataset(graphs, np.arange(10) % 2, np.linspace(0.5, 1, 10))

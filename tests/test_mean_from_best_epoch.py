@@ -122,7 +122,8 @@ def test_the_classifier_keeps_the_mean_from_its_best_epoch_with_its_own_tau(monk
     (((codes, log_proba, prior, weight), (tau, *_)),) = searched
     np.testing.assert_array_equal(codes, np.searchsorted(clf.classes_, valid[1]))
     np.testing.assert_allclose(weight, valid_weights / valid_weights.mean())  # as given, to mean 1
-    np.testing.assert_allclose(log_proba, clf.predict_log_proba(valid[0]), rtol=1e-6, atol=1e-6)
+    atol = 1e-6 if torch.cuda.is_available() else 0  # (log-probabilities near 0: CUDA's passes differ)
+    np.testing.assert_allclose(log_proba, clf.predict_log_proba(valid[0]), rtol=1e-6, atol=atol)
     assert clf.logit_adjustment_ == tau and np.array_equal(prior, clf.class_log_prior_)
     assert dict(clf.net_.callbacks_)["kept"].best_ is None
 

@@ -227,6 +227,12 @@ def test_the_size_a_class_needs_for_a_part_is_the_least_that_gives_it_one(fracti
         assert len(_cut(np.arange(n), np.array(fractions))[i]) == 0
 
 
+def test_the_size_named_is_right_where_train_takes_what_validation_would():
+    # a class of 1 gives train its sample, whatever validation's fraction: it needs 2
+    with pytest.raises(ValueError, match=r"a class needs 2 samples to give the validation part one"):
+        imdrug_split(np.array([0, 1]), "random", fractions=(0.3, 0.6, 0.1))
+
+
 def test_refusals_name_a_few_classes_and_the_cause_not_the_sample_count():
     """500 singletons were refused as "500 samples are too few", and a cut that no seed can make
     as "about 0% of random_states"; each refusal listed every class."""

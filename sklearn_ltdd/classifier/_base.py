@@ -612,9 +612,7 @@ class GraphClassifier(
         log_proba = log_proba[scored]
         scores = adjusted_scores(log_proba, self.class_log_prior_, self.logit_adjustment_)
         predicted = np.unique(scores.argmax(1))
-        # (each sample's loss at most that of a float32 probability's smallest: as it was measured)
-        right = np.maximum(log_proba[np.arange(len(y)), y], np.log(np.finfo(np.float32).tiny))
-        loss = np.average(-right, weights=weights[scored])
+        loss = np.average(-log_proba[np.arange(len(y)), y], weights=weights[scored])
         if predicted.size == 1 and loss > np.log(len(self.classes_)) + COLLAPSED_LOSS:
             warn(
                 f"the model predicts {self.classes_[predicted].tolist()[0]!r} for all {len(y)} validation "

@@ -80,8 +80,6 @@ def _as_unit_tensor(estimator: BaseEstimator, X: object, reset: bool) -> tuple[t
     return tensor / norms, is_tensor
 
 
-# auto_wrap_output_keys=None: no set_output, so a tensor (on a GPU too) comes back as a tensor
-# whatever sklearn's transform_output says
 def _projection(unit: torch.Tensor, direction: torch.Tensor) -> torch.Tensor:
     """The rows' projections on a random direction, which order them whatever order they came in.
     Half-precision rows project in float32: in their own precision distinct rows tie (300 bfloat16
@@ -91,6 +89,8 @@ def _projection(unit: torch.Tensor, direction: torch.Tensor) -> torch.Tensor:
     return unit @ direction
 
 
+# auto_wrap_output_keys=None: no set_output, so a tensor (on a GPU too) comes back as a tensor
+# whatever sklearn's transform_output says
 class BalancedSubcluster(
     ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
 ):

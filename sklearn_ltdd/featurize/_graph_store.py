@@ -400,9 +400,8 @@ class GraphStore:
         """A copy of the store on ``device`` (the store itself when already there); ``"auto"`` is
         CUDA where available, as for the classifiers."""
         device = check_device(device)
-        if (
-            device.type == "cuda" and device.index is None
-        ):  # "cuda" is the current one: its tensors say cuda:0
+        # "cuda" is the current GPU, whose tensors say which (cuda:0): compared as such
+        if device.type == "cuda" and device.index is None:
             device = torch.device("cuda", torch.cuda.current_device())
         if device == self.device:
             return self

@@ -31,7 +31,7 @@ def _sizes(n: int, fractions: np.ndarray) -> tuple[int, int, int]:
     """The three parts' sizes for ``n`` samples; train gets at least one (round(f·n) can be 0 for
     a small class, which would then have no training sample)."""
     n_train = max(round(fractions[0] * n), min(n, 1))
-    n_valid = round(fractions[1] * n)
+    n_valid = min(round(fractions[1] * n), n - n_train)  # what is left after train, at most
     return n_train, n_valid, n - n_train - n_valid
 
 

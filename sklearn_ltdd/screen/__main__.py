@@ -32,9 +32,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m sklearn_ltdd.screen",
         description="Score every row of a CSV or Parquet file with a saved classifier, in chunks, resumably.",
-        epilog="Columns written: the kept ones, prediction (the model's predict: it takes the training "
-        "set's class prior out, so it need not be the class of the largest probability), proba_<class> "
-        "(predict_proba, prior kept), valid, error. "
+        epilog="Columns written: the kept ones, prediction (the model's predict: by default it takes the "
+        "training set's class prior out, so it need not be the class of the largest probability), "
+        "proba_<class> (predict_proba, prior kept), valid, error. "
         "Exit status: 0 scored; 1 bad rows, none scored (listed in <destination>.invalid.csv); "
         "2 a usage or input error; 130 interrupted (the same command resumes).",
     )

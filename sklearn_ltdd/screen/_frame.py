@@ -130,9 +130,9 @@ def screen(
         One row per row of X, in order (with X's index when X is a pandas object; an empty X
         gives an empty table of the same columns): ``prediction``
         (what ``model.predict`` gives, a categorical of ``model.classes_``), ``proba_<class>``
-        (``model.predict_proba``'s columns), ``valid`` and ``error``. The prediction takes the
-        training set's class prior out of the probabilities, which keep it: it need not be the
-        class of the largest ``proba_<class>``.
+        (``model.predict_proba``'s columns), ``valid`` and ``error``. With the default
+        ``decision="logit_adjusted"`` the prediction takes the training set's class prior out of
+        the probabilities, which keep it: it need not be the class of the largest ``proba_<class>``.
 
     Examples
     --------
