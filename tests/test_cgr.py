@@ -752,3 +752,56 @@ def test_the_disk_cache_answers_by_its_key_in_batches(tmp_path):
     assert len(selects) == 3 and all("AND reaction IN (" in query for query in selects)
     assert disk.get("mapper@2", asked) == {"C0>>C0O": "another mapper's"}
     assert _atom_mapping._DiskCache(None).get("mapper@1", asked) == {}
+
+
+def mapper_of_three(reactions: list[str]) -> list[str]:
+    return [{strip_maps(r): r for r in (AMIDE, DEPROTECTION, ESTERIFICATION)}[r] for r in reactions]
+
+
+def test_a_cache_that_only_answers_is_not_written_and_a_bad_file_is_set_aside(tmp_path, monkeypatch):
+    """A fresh process wrote every map it read back to the file (a read-only cache failed with
+    'attempt to write a readonly database'), and a damaged file failed every transform."""
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    monkeypatch.setattr(_atom_mapping, "_ON_DISK", {})
+    monkeypatch.setattr(_atom_mapping, "_WARNED", set())
+    plain = [strip_maps(r) for r in (AMIDE, DEPROTECTION)]
+    graphizer = SmilesGraphizer(reaction_mode="cgr", atom_mapper=mapper_of_three, memory=str(tmp_path))
+    expected = graphizer.fit_transform(plain).batch().x
+    file = tmp_path / "sklearn_ltdd_atom_maps.sqlite"
+    # as in a new process, with the file read-only: its maps are read, nothing is written
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    monkeypatch.setattr(_atom_mapping, "_ON_DISK", {})
+    connect = sqlite3.connect
+    monkeypatch.setattr(
+        _atom_mapping.sqlite3, "connect", lambda path, **kw: connect(f"file:{path}?mode=ro", uri=True, **kw)
+    )
+    assert torch.equal(graphizer.fit_transform(plain).batch().x, expected)  # no warning: nothing to write
+    # a reaction not in the file: mapped, kept in memory, and the file said to be unwritable, once
+    with pytest.warns(UserWarning, match=r"atom-map cache .*sklearn_ltdd_atom_maps.sqlite cannot be written"):
+        graphizer.fit_transform([strip_maps(ESTERIFICATION)])
+    monkeypatch.setattr(_atom_mapping.sqlite3, "connect", connect)
+    # a damaged file: said, the maps made afresh
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    monkeypatch.setattr(_atom_mapping, "_WARNED", set())
+    file.write_bytes(b"not a database" * 100)
+    with pytest.warns(
+        UserWarning, match=r"cannot be read \(file is not a database\); the maps are made afresh"
+    ):
+        assert torch.equal(graphizer.fit_transform(plain).batch().x, expected)
+
+
+def test_a_mapper_is_known_by_the_contents_of_the_users_own_modules_it_reads(tmp_path, monkeypatch):
+    """A helper module beside the notebook (no distribution, no version) was known by its name
+    alone: after it was edited, the maps of the code before were served from the disk cache."""
+    (tmp_path / "ltdd_probe_helpers.py").write_text("SHIFT = 0\n")
+    (tmp_path / "ltdd_probe_mapper.py").write_text(
+        "import ltdd_probe_helpers\n\n"
+        "def mapper(reactions):\n    return [ltdd_probe_helpers.SHIFT for r in reactions]\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import ltdd_probe_mapper
+
+    key = _atom_mapping._mapper(ltdd_probe_mapper.mapper)[1]
+    assert _atom_mapping._mapper(ltdd_probe_mapper.mapper)[1] == key  # stable while nothing changes
+    (tmp_path / "ltdd_probe_helpers.py").write_text("SHIFT = 1\n")
+    assert _atom_mapping._mapper(ltdd_probe_mapper.mapper)[1] != key

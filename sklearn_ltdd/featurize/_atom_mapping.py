@@ -13,8 +13,10 @@ callable, or a function whose closure cannot be hashed, by identity, in this pro
 from __future__ import annotations
 
 import dis
+import hashlib
 import re
 import sqlite3
+import sys
 import threading
 import types
 import warnings
@@ -31,6 +33,7 @@ import numpy as np
 from rdkit import Chem, rdBase
 
 from .._optional import MissingDependencyError
+from .._warnings import warn
 from ._cgr import needs_mapping
 from ._graph_features import reaction_parts
 
@@ -46,6 +49,7 @@ _BATCH = 16  # rxnmapper's own default batch size
 IN_PROCESS_MAPS = 100_000
 _IN_PROCESS: dict[str, OrderedDict[str, str]] = {}  # mapper key -> {reaction: mapped}, oldest first
 _ON_DISK: dict[tuple[str, str], set[str]] = {}  # (mapper key, SQLite file) -> reactions known there
+_WARNED: set[Path] = set()  # atom-map files said to be unreadable or unwritable (once per process)
 _CACHES_LOCK = threading.Lock()  # threads featurise at once; one's eviction must not break another's read
 
 
@@ -145,8 +149,9 @@ def _function_parts(function: types.FunctionType, seen: set[int]) -> tuple:
 def _global_part(value: object, module: str, seen: set[int]) -> object:
     """A global a mapper reads, as a key part: a function of the mapper's own module (a notebook's
     helper) by what it computes, also under a decorator or a partial; a constant by value; a
-    module, a class or another library's function by name and installed version (walking a
-    library would cost more than mapping); a mutable value (a dict, a list, an object) by its
+    module, a class or another module's function by name and installed version (walking a
+    library would cost more than mapping), or, for a module no distribution installs (the user's
+    own helpers beside a notebook), by its file's contents; a mutable value (a dict, a list, an object) by its
     type alone, since a mapper may keep state there (a memo, a lazily loaded model)."""
     if isinstance(value, types.FunctionType) and value.__module__ == module:
         return _function_parts(value, seen)
@@ -156,14 +161,27 @@ def _global_part(value: object, module: str, seen: set[int]) -> object:
     if callable(value) and hasattr(value, "__wrapped__"):  # functools.cache and other decorators
         return ("wrapped", _global_part(value.__wrapped__, module, seen))
     if isinstance(value, types.ModuleType):
-        return ("module", value.__name__, _version(value.__name__))
+        return ("module", value.__name__, _module_identity(value.__name__))
     if isinstance(value, type) or (callable(value) and hasattr(value, "__qualname__")):
         owner = getattr(value, "__module__", None) or ""
-        return ("by name", owner, value.__qualname__, _version(owner))
+        return ("by name", owner, value.__qualname__, _module_identity(owner))
     try:
         return _constant(value)
     except TypeError:
         return ("mutable", type(value).__module__, type(value).__qualname__)
+
+
+def _module_identity(module: str) -> str | None:
+    """What tells one state of ``module`` from another: its distribution's version where one is
+    installed, else the hash of its source file (an edit changes it; read at every call, since an
+    edit may come between two), else None (a built-in module)."""
+    if (installed := _version(module)) is not None:
+        return installed
+    path = getattr(sys.modules.get(module), "__file__", None)
+    try:
+        return None if path is None else hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:  # gone since it was imported: what was imported is what maps
+        return None
 
 
 @cache
@@ -203,10 +221,21 @@ def _mapper(atom_mapper: str | Callable) -> tuple[str, str | None, bool, Callabl
 
 
 class _DiskCache:
-    """Mapped reactions in an SQLite file, keyed by mapper and reaction SMILES."""
+    """Mapped reactions in an SQLite file, keyed by mapper and reaction SMILES. A file that cannot
+    be read (damaged) or written (a read-only folder) is said once and left aside: the maps are
+    made, or kept in memory, without it."""
 
     def __init__(self, folder: str | Path | None):
         self.path = None if folder is None else Path(folder) / "sklearn_ltdd_atom_maps.sqlite"
+
+    def _set_aside(self, doing: str, error: Exception) -> None:
+        if self.path not in _WARNED:
+            _WARNED.add(self.path)
+            warn(
+                f"the atom-map cache {self.path} cannot be {doing} ({error}); the maps are "
+                f"{'made afresh' if doing == 'read' else 'kept in memory only'}. Delete the file, or "
+                "make it writable, to have it rebuilt."
+            )
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -220,22 +249,29 @@ class _DiskCache:
             return {}
         found: dict[str, str] = {}
         reactions = list(reactions)
-        with closing(self._connect()) as connection:
-            # looked up by the table's key, a few hundred at a time (SQLite's limit on parameters):
-            # reading the mapper's whole table for every chunk of a screen grew with the file
-            for start in range(0, len(reactions), 500):
-                batch = reactions[start : start + 500]
-                marks = ",".join("?" * len(batch))
-                query = f"SELECT reaction, mapped FROM maps WHERE mapper = ? AND reaction IN ({marks})"
-                found.update(connection.execute(query, (mapper, *batch)))
+        try:
+            with closing(sqlite3.connect(self.path, timeout=60)) as connection:  # a read creates nothing
+                # looked up by the table's key, a few hundred at a time (SQLite's limit on
+                # parameters): reading the mapper's whole table for every chunk grew with the file
+                for start in range(0, len(reactions), 500):
+                    batch = reactions[start : start + 500]
+                    marks = ",".join("?" * len(batch))
+                    query = f"SELECT reaction, mapped FROM maps WHERE mapper = ? AND reaction IN ({marks})"
+                    found.update(connection.execute(query, (mapper, *batch)))
+        except sqlite3.Error as error:  # damaged, or not an SQLite file
+            self._set_aside("read", error)
+            return {}
         return found
 
     def put(self, mapper: str, maps: dict[str, str]) -> None:
         if self.path is None or not maps:
             return
-        with closing(self._connect()) as connection, connection:
-            connection.executemany("INSERT OR REPLACE INTO maps VALUES (?, ?, ?)",
-                                   [(mapper, r, m) for r, m in maps.items()])  # fmt: skip
+        try:
+            with closing(self._connect()) as connection, connection:
+                connection.executemany("INSERT OR REPLACE INTO maps VALUES (?, ?, ?)",
+                                       [(mapper, r, m) for r, m in maps.items()])  # fmt: skip
+        except (sqlite3.Error, OSError) as error:  # read-only, damaged, or a full disk
+            self._set_aside("written", error)
 
 
 def _answers(map_batch: Callable, reactions: list[str]) -> list[str]:
@@ -335,7 +371,8 @@ def map_reactions(
         in_process = OrderedDict() if key is None else _IN_PROCESS.setdefault(key, OrderedDict())
         known = {q: in_process[q] for q in wanted if q in in_process}
     disk = _DiskCache(cache_folder if lasting else None)
-    known |= disk.get(key, [q for q in wanted if q not in known])  # read only for what memory lacks
+    from_disk = disk.get(key, [q for q in wanted if q not in known])  # read only for what memory lacks
+    known |= from_disk
     todo = sorted(wanted - known.keys())
     mapped: dict[str, str | Exception] = {}
     for start in range(0, len(todo), _BATCH):
@@ -350,6 +387,7 @@ def map_reactions(
             in_process.popitem(last=False)
         if disk.path is not None:  # the file gets what it lacks, maps made before it was set too
             written = _ON_DISK.setdefault((key, str(disk.path)), set())
+            written.update(from_disk)  # there already: a cache that only answers is not written
             new = {q: m for q, m in known.items() if q not in written}
             written.update(known)
             if len(written) > IN_PROCESS_MAPS:  # bounded as the maps are: forgetting costs a rewrite only

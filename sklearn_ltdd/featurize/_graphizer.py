@@ -218,7 +218,9 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         cache when given. A function is known
         by its code, defaults and closure and by the globals it reads: helper functions of its
         own module by their code, constants by value, modules and other libraries' functions by
-        name and installed version, so an edited function, helper or constant maps afresh; a
+        name and installed version (modules no distribution installs, such as helpers beside a
+        notebook, by their file's contents), so an edited function, helper or constant maps
+        afresh; a
         mutable global (a dict, a list, an object) by its type alone, so after changing what
         one holds, use another ``memory`` folder. Another callable (an object, a method) is
         known by its identity, in this process only. Rows the mapper fails on
