@@ -7,7 +7,7 @@ import pytest
 import torch
 from hypothesis import example, given
 from hypothesis import strategies as st
-from rdkit import Chem
+from rdkit import Chem, rdBase
 from sklearn import config_context
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
@@ -441,6 +441,25 @@ def test_a_feature_cache_from_another_schema_or_layout_is_not_served(tmp_path, m
     monkeypatch.setattr(_graphizer, version, getattr(_graphizer, version) + 1)  # as if graphs changed
     again = SmilesGraphizer(memory=str(tmp_path)).fit_transform(["CCO", "CCN"])
     assert calls and torch.equal(first.x, again.x)
+
+
+def test_a_feature_cache_of_another_rdkit_is_not_served(tmp_path, monkeypatch):
+    """A folder shared by environments of other RDKit releases (other canonical ranks, other
+    Morgan bits) served their graphs and difference fingerprints."""
+    reactions = ["CC(=O)O.OCC>>CC(=O)OCC", "CCO>>CC=O"]
+    graphizer = SmilesGraphizer(memory=str(tmp_path), reaction_mode="products")  # its fingerprint apart
+    graphizer.fit_transform(reactions)
+    calls = []  # (the work inside the cached functions, which the cache keys by their code)
+    fingerprints = MorganFingerprint._fingerprints
+    monkeypatch.setattr(
+        _graphizer, "featurize_chunk", lambda *a, **k: calls.append(1) or featurize_chunk(*a, **k)
+    )
+    monkeypatch.setattr(MorganFingerprint, "_fingerprints", lambda *a: calls.append(2) or fingerprints(*a))
+    graphizer.fit_transform(reactions)
+    assert not calls  # served from the cache
+    monkeypatch.setattr(rdBase, "rdkitVersion", "1999.09.1")
+    graphizer.fit_transform(reactions)
+    assert sorted(set(calls)) == [1, 2]  # the graphs and the fingerprints made again
 
 
 def test_parallel_chunks_equal_one_process(monkeypatch):

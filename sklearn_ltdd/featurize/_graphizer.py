@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from joblib import Parallel, delayed, effective_n_jobs
 from numpy.typing import ArrayLike
+from rdkit import rdBase
 from sklearn.utils.validation import check_memory
 
 from .._compat import N_JOBS, HasMethods, StrOptions
@@ -87,14 +88,15 @@ def featurize_all(
     reaction_mode: str | None,
     bond_features: bool,
     n_jobs: int | None,
-    version: tuple[int, int, int],
+    version: tuple[int, int, int, str],
     fingerprinter: MorganFingerprint | None = None,
 ) -> tuple[list[dict[str, np.ndarray]], dict[int, tuple[object, str]]]:
     """Featurise rows, in parallel chunks when large enough to pay; results as packed arrays.
 
-    ``version`` is that of the features, of the graphs' layout and of the parse (``FEATURE_SCHEMA``,
-    ``NODE_ORDER``, ``PARSE_VERSION``): it takes no part in the work but is part of a ``memory``
-    cache's key, so that graphs cached by an older release are not served.
+    ``version`` is that of the features, of the graphs' layout, of the parse (``FEATURE_SCHEMA``,
+    ``NODE_ORDER``, ``PARSE_VERSION``) and of RDKit (whose canonical ranks and Morgan bits may
+    change between releases): it takes no part in the work but is part of a ``memory`` cache's
+    key, so that graphs cached by another release, or in another environment, are not served.
     ``fingerprinter``: see :func:`featurize_chunk` (molecule and ``pair`` modes).
     """
     if reaction_mode in CGR_MODES:
@@ -158,11 +160,11 @@ _PARSED_APART_FOR_THE_FINGERPRINT = ("products", "reaction")
 
 
 def difference_fingerprints(
-    values: np.ndarray, version: int = PARSE_VERSION
+    values: np.ndarray, version: tuple[int, str] = (PARSE_VERSION, rdBase.rdkitVersion)
 ) -> tuple[np.ndarray, dict[int, tuple[object, str]]]:
     """Difference fingerprints of reactions, for the modes whose graphs are not the molecules the
     fingerprint reads (``products``: it reads the reactants too); zeros, and the row with its reason,
-    where it cannot read them. ``version``, of the parse, only keys a ``memory`` cache."""
+    where it cannot read them. ``version``, of the parse and of RDKit, only keys a ``memory`` cache."""
     out, bad = MorganFingerprint(reaction_mode="difference")._fingerprints(values)
     return out, _fingerprint_refusals(bad)
 
@@ -349,12 +351,14 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
             self.reaction_mode,
             self.bond_features,
             self.n_jobs,
-            (FEATURE_SCHEMA, NODE_ORDER, PARSE_VERSION),
+            (FEATURE_SCHEMA, NODE_ORDER, PARSE_VERSION, rdBase.rdkitVersion),
             fingerprinter,
         )
         bad = bad | failed  # the mapper's failure says more than "not atom-mapped"
         if self.fingerprint is not None and fingerprinter is None:
-            fingerprints, unreadable = memory.cache(difference_fingerprints)(unique, PARSE_VERSION)
+            fingerprints, unreadable = memory.cache(difference_fingerprints)(
+                unique, (PARSE_VERSION, rdBase.rdkitVersion)
+            )
             # a row only its fingerprint cannot read is invalid too, and its graph empty
             if only_fingerprint := sorted(set(unreadable) - set(bad)):
                 packed = [_emptied(p, only_fingerprint) for p in packed]
