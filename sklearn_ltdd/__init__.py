@@ -17,8 +17,9 @@ The estimators are importable from the top level; torch loads only when one that
 is first used.
 """
 
-from importlib import import_module
 from typing import TYPE_CHECKING
+
+from ._lazy import lazy_exports
 
 if TYPE_CHECKING:  # what the lazy names below are, for type checkers and editors
     from .classifier import (
@@ -63,12 +64,4 @@ __all__ = [  # written out, not computed from _LAZY, so that type checkers read 
 
 
 if not TYPE_CHECKING:  # checkers read the imports above, and flag a name that is not there
-
-    def __getattr__(name: str) -> object:
-        if name in _LAZY:
-            return getattr(import_module(_LAZY[name]), name)
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})  # the lazy names too, for tab completion
+    __getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__, globals())

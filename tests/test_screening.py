@@ -507,15 +507,23 @@ def test_a_frame_names_bad_rows_by_its_labels_or_by_position_where_labels_repeat
     assert list(error.value.bad_rows) == [1, 4] and "by position" in "".join(error.value.__notes__)
 
 
-def test_the_screen_commands_advice_follows_other_advice(model, library, tmp_path, capsys, monkeypatch):
-    from sklearn_ltdd.screen import __main__ as command
+def test_the_screen_commands_help_loads_no_model_code():
+    """--help took 7 s: importing the screening package imported torch, RDKit and skorch."""
+    code = (
+        "import sys\nfrom sklearn_ltdd.screen.__main__ import main\ntry:\n    main(['--help'])\n"
+        "except SystemExit:\n    pass\nassert 'torch' not in sys.modules, 'torch imported'"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "usage: python -m sklearn_ltdd.screen" in done.stdout
 
+
+def test_the_screen_commands_advice_follows_other_advice(model, library, tmp_path, capsys, monkeypatch):
     def refused(*args, **kwargs):  # bad rows whose advice is not the screening one (say, map them)
         raise InvalidSmilesError({3: ("CC>>CC", "no atom maps")}, advice="Map them first.")
 
     joblib.dump(model, tmp_path / "model.joblib")
     write_library(tmp_path / "library.csv", library)
-    monkeypatch.setattr(command, "screen_file", refused)
+    monkeypatch.setattr(_file, "screen_file", refused)  # (the command imports it when it runs)
     with pytest.raises(SystemExit) as stop:
         screen_command([str(tmp_path / name) for name in ("model.joblib", "library.csv", "scores.csv")])
     assert stop.value.code == 1
@@ -525,14 +533,12 @@ def test_the_screen_commands_advice_follows_other_advice(model, library, tmp_pat
 
 
 def test_an_interrupted_screen_says_it_resumes(model, library, tmp_path, capsys, monkeypatch):
-    from sklearn_ltdd.screen import __main__ as command
-
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
     joblib.dump(model, tmp_path / "model.joblib")
     write_library(tmp_path / "library.csv", library)
-    monkeypatch.setattr(command, "screen_file", interrupted)
+    monkeypatch.setattr(_file, "screen_file", interrupted)  # (the command imports it when it runs)
     with pytest.raises(SystemExit) as stop:
         screen_command([str(tmp_path / name) for name in ("model.joblib", "library.csv", "scores.csv")])
     assert stop.value.code == 130 and "the same command resumes" in capsys.readouterr().err

@@ -4,9 +4,9 @@
 that fingerprint-only work (and worker processes) stay light.
 """
 
-from importlib import import_module
 from typing import TYPE_CHECKING
 
+from .._lazy import lazy_exports
 from ._fingerprint import MorganFingerprint
 from ._smiles import InvalidSmilesError, UnmappedReactionError, check_smiles, mols_from_smiles
 
@@ -42,12 +42,4 @@ __all__ = [  # written out, the lazy names too, so that type checkers read the e
 
 
 if not TYPE_CHECKING:  # checkers read the imports above, and flag a name that is not there
-
-    def __getattr__(name: str) -> object:
-        if name in _LAZY:
-            return getattr(import_module(_LAZY[name], __name__), name)
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})  # the lazy names too, for tab completion
+    __getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__, globals())

@@ -9,11 +9,25 @@
 
 All of them featurise and infer a chunk at a time, so memory does not grow with the library, and
 treat bad rows the same way: ``errors="raise"`` names every one before anything is scored;
-``errors="nan"`` scores the others and marks them (``valid`` False, ``error`` the reason).
+``errors="nan"`` scores the others and marks them (``valid`` False, ``error`` the reason). They
+load torch when first used, so that the command's ``--help`` is instant.
 """
 
-from ._dask import screen_dask
-from ._file import screen_file
-from ._frame import score_frame, screen
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
+
+if TYPE_CHECKING:  # what the lazy names below are, for type checkers and editors
+    from ._dask import screen_dask
+    from ._file import screen_file
+    from ._frame import score_frame, screen
+
+#: the values of ``errors``, here for the command's --help, which loads no model code
+ERRORS = ("raise", "nan")
+
+_LAZY = {"score_frame": "._frame", "screen": "._frame", "screen_dask": "._dask", "screen_file": "._file"}
 
 __all__ = ["score_frame", "screen", "screen_dask", "screen_file"]
+
+if not TYPE_CHECKING:  # checkers read the imports above, and flag a name that is not there
+    __getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__, globals())

@@ -17,13 +17,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import joblib
-import pandas as pd
-
-from .._optional import MissingDependencyError
-from ..featurize import InvalidSmilesError
-from ._file import screen_file
-from ._frame import ERRORS, SCREEN_ADVICE
+from . import ERRORS
 
 CLI_ADVICE = "Fix or remove these rows, or run again with --errors nan to score the others and mark these."
 
@@ -51,6 +45,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--n-jobs", type=int, default=None, help="processes that featurise (default 1)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
+    # only now the model's code (torch, RDKit: seconds), which --help and usage errors do without
+    import joblib
+    import pandas as pd
+
+    from .._optional import MissingDependencyError
+    from ..featurize import InvalidSmilesError
+    from ._file import screen_file
+    from ._frame import SCREEN_ADVICE
+
     start = time.perf_counter()
     listing = Path(args.destination).with_name(Path(args.destination).name + ".invalid.csv")
     try:

@@ -20,9 +20,9 @@ from ..classifier._decision import adjusted_scores
 from ..classifier._wrapped import wrapped_classifier
 from ..featurize import GraphStore, GraphStorePair, InvalidSmilesError, SmilesGraphizer
 from ..featurize._smiles import check_smiles_for
+from . import ERRORS
 
 __all__ = [
-    "ERRORS",
     "SCREEN_ADVICE",
     "check_columns",
     "check_errors",
@@ -34,7 +34,6 @@ __all__ = [
 ]
 
 #: how a screen treats bad rows: name them all and stop, or score the rest and mark them
-ERRORS = ("raise", "nan")
 SCREEN_ADVICE = "Fix or remove these rows, or pass errors='nan' to score the others and mark these."
 
 
