@@ -151,8 +151,9 @@ def _global_part(value: object, module: str, seen: set[int]) -> object:
     helper) by what it computes, also under a decorator or a partial; a constant by value; a
     module, a class or another module's function by name and installed version (walking a
     library would cost more than mapping), or, for a module no distribution installs (the user's
-    own helpers beside a notebook), by its file's contents; a mutable value (a dict, a list, an object) by its
-    type alone, since a mapper may keep state there (a memo, a lazily loaded model)."""
+    own helpers beside a notebook), by its file's contents; a mutable value (a dict, a list, an
+    object) by its type alone, since a mapper may keep state there (a memo, a lazily loaded
+    model)."""
     if isinstance(value, types.FunctionType) and value.__module__ == module:
         return _function_parts(value, seen)
     if isinstance(value, partial):

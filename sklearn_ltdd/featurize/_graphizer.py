@@ -222,10 +222,9 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         own module by their code, constants by value, modules and other libraries' functions by
         name and installed version (modules no distribution installs, such as helpers beside a
         notebook, by their file's contents), so an edited function, helper or constant maps
-        afresh; a
-        mutable global (a dict, a list, an object) by its type alone, so after changing what
-        one holds, use another ``memory`` folder. Another callable (an object, a method) is
-        known by its identity, in this process only. Rows the mapper fails on
+        afresh; a mutable global (a dict, a list, an object) by its type alone, so after
+        changing what one holds, use another ``memory`` folder. Another callable (an object, a
+        method) is known by its identity, in this process only. Rows the mapper fails on
         raise, named with the mapper's error (``errors="raise"``).
     fingerprint : {"morgan", None}, default="morgan"
         Also store a 2048-bit radius-2 Morgan fingerprint per row (the store's and its batches'
