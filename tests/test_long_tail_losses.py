@@ -16,6 +16,7 @@ from sklearn_ltdd.classifier._phases import Phase, Phases
 from sklearn_ltdd.datasets import load_solubility, make_long_tailed
 from sklearn_ltdd.nn.losses import _long_tail as lt
 from sklearn_ltdd.nn.losses import weighted_mean
+from sklearn_ltdd.nn.losses._criteria import MixupLoss
 
 LOGITS = torch.tensor([[2.0, -1.0, 0.5], [0.1, 0.3, -0.2], [-1.0, 1.5, 0.0], [0.0, 0.0, 3.0]])
 Y = torch.tensor([0, 1, 1, 2])
@@ -114,6 +115,20 @@ def test_mixup_mixes_inputs_and_labels(lam):
                 + (1 - lam) * ce(head(torch.tensor(m)).tolist(), y[perm][i].item())
                 for i, m in enumerate(mixed)]  # fmt: skip
     np.testing.assert_allclose(lt.mixup_loss(head, h, y, lam, perm).detach(), expected, rtol=1e-5, atol=1e-6)
+    # weighted: each label's term by its own sample's weight (a sample of weight 0 has no say)
+    weight = torch.tensor([0.0, 1.0, 3.0])
+    expected = [lam * weight[i].item() * ce(head(torch.tensor(m)).tolist(), y[i].item())
+                + (1 - lam) * weight[perm][i].item() * ce(head(torch.tensor(m)).tolist(), y[perm][i].item())
+                for i, m in enumerate(mixed)]  # fmt: skip
+    weighted = lt.mixup_loss(head, h, y, lam, perm, weight).detach()
+    np.testing.assert_allclose(weighted, expected, rtol=1e-5, atol=1e-6)
+    criterion = MixupLoss(torch.tensor([1, 1, 1]))
+    torch.manual_seed(0)
+    got = criterion((h,), {"y": y, "weight": weight}, head)
+    torch.manual_seed(0)
+    lam_, perm_ = torch.rand(()), torch.randperm(3)
+    expected_mean = lt.mixup_loss(head, h, y, lam_, perm_, weight).sum() / weight.sum()
+    torch.testing.assert_close(got, expected_mean)
 
 
 def test_training_sampler_visits_its_positions_then_balances_classes():

@@ -579,7 +579,12 @@ def test_pandas_nullable_labels_come_back_as_their_type(dtype, kind):
 def test_score_counts_an_unseen_label_as_a_wrong_prediction():
     clf = LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL)
     predicted = clf.predict(X_SMALL[:4])
-    assert clf.score(X_SMALL[:4], [predicted[0], "insoluble", predicted[2], predicted[3]]) == 0.75
+    labels = [predicted[0], "insoluble", predicted[2], predicted[3]]
+    assert clf.score(X_SMALL[:4], labels) == 0.75
+    # weights are checked as fit checks them, and only their ratios count
+    with pytest.raises(ValueError, match=r"sample_weight must be finite and non-negative; row 0 is -1"):
+        clf.score(X_SMALL[:4], labels, sample_weight=[-1, 1, 1, 1])
+    assert clf.score(X_SMALL[:4], labels, sample_weight=[1e308] * 4) == 0.75
     # a class missing from a training fold: default scoring gives a number, as sklearn's classifiers do
     rare = np.flatnonzero(Y_SMALL == "high")[:2]
     test = np.r_[rare, np.flatnonzero(Y_SMALL == "low")[:4]]

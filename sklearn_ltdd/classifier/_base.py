@@ -1055,8 +1055,11 @@ class GraphClassifier(
         """
         check_is_fitted(self, "net_")
         y = self._check_labels(y, None, scored=True)  # (X's rows are counted against y by sklearn's score)
+        weights = check_sample_weight(sample_weight, len(y))  # named as fit and the metrics name them
+        if weights is not None:  # only their ratios count: 1e308 each would overflow their sum
+            weights = weights / weights.max()
         # a label unseen in fit is simply never predicted, as with sklearn's classifiers
-        return super().score(X, y, sample_weight=sample_weight)
+        return super().score(X, y, sample_weight=weights)
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)

@@ -154,10 +154,14 @@ class MixupLoss(_LongTailLoss):
 
     summary = "mixup of graph embeddings, λ ~ Beta(1, 1)"
 
-    def per_sample(self, embeddings, y, head):
+    def forward(self, y_pred: tuple, targets: dict, head: nn.Module) -> torch.Tensor:
+        # each label weighs as its own sample does: the partner's label carries the partner's
+        # weight (the mixed sample's own weight on both gave a class of weight 0 a say)
+        y, weight = targets["y"], targets["weight"]
         lam = torch.rand((), device=y.device)
         perm = torch.randperm(len(y), device=y.device)
-        return lt.mixup_loss(head, embeddings, y, lam, perm)
+        weighted = lt.mixup_loss(head, y_pred[0], y, lam, perm, weight)
+        return weighted.sum() / weight.sum().clamp_min(torch.finfo(weighted.dtype).tiny)
 
 
 class LTDDLoss(_LongTailLoss):

@@ -87,10 +87,20 @@ def cdt_logits(logits: torch.Tensor, counts: torch.Tensor, gamma: float = 0.2) -
 
 
 def mixup_loss(
-    head: torch.nn.Module, h: torch.Tensor, y: torch.Tensor, lam: float | torch.Tensor, perm: torch.Tensor
+    head: torch.nn.Module,
+    h: torch.Tensor,
+    y: torch.Tensor,
+    lam: float | torch.Tensor,
+    perm: torch.Tensor,
+    weight: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Mixup on graph embeddings: the head sees λh + (1−λ)h[perm]; the loss mixes both labels."""
+    """Mixup on graph embeddings: the head sees λh + (1−λ)h[perm]; the loss mixes both labels,
+    per mixed sample. With ``weight`` (one per sample) each label's term carries the weight of
+    the sample it is the label of: λ·w_i for its own, (1−λ)·w_perm(i) for its partner's (their
+    sum over the batch, divided by Σ w, is the weighted mean; Σ w_perm(i) = Σ w_i)."""
     logits = head(lam * h + (1 - lam) * h[perm])
-    return lam * F.cross_entropy(logits, y, reduction="none") + (1 - lam) * F.cross_entropy(
-        logits, y[perm], reduction="none"
-    )
+    own = F.cross_entropy(logits, y, reduction="none")
+    partner = F.cross_entropy(logits, y[perm], reduction="none")
+    if weight is None:
+        return lam * own + (1 - lam) * partner
+    return lam * weight * own + (1 - lam) * weight[perm] * partner
