@@ -771,18 +771,27 @@ def test_a_cache_that_only_answers_is_not_written_and_a_bad_file_is_set_aside(tm
     # as in a new process, with the file read-only: its maps are read, nothing is written
     monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
     monkeypatch.setattr(_atom_mapping, "_ON_DISK", {})
-    connect = sqlite3.connect
-    monkeypatch.setattr(
-        _atom_mapping.sqlite3, "connect", lambda path, **kw: connect(f"file:{path}?mode=ro", uri=True, **kw)
+    writable = _atom_mapping._DiskCache._connect
+    monkeypatch.setattr(  # the connection that writes, opened read-only (root writes any file)
+        _atom_mapping._DiskCache,
+        "_connect",
+        lambda self: sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True),
     )
     assert torch.equal(graphizer.fit_transform(plain).batch().x, expected)  # no warning: nothing to write
     # a reaction not in the file: mapped, kept in memory, and the file said to be unwritable, once
     with pytest.warns(UserWarning, match=r"atom-map cache .*sklearn_ltdd_atom_maps.sqlite cannot be written"):
         graphizer.fit_transform([strip_maps(ESTERIFICATION)])
-    monkeypatch.setattr(_atom_mapping.sqlite3, "connect", connect)
+    monkeypatch.setattr(_atom_mapping._DiskCache, "_connect", writable)
+    graphizer.fit_transform([strip_maps(ESTERIFICATION)])  # writable again: the lost map is written
+    with sqlite3.connect(file) as db:
+        assert db.execute("SELECT COUNT(*) FROM maps").fetchone() == (3,)
+    # an empty file (another process about to make its table) holds no maps, and is no error
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    monkeypatch.setattr(_atom_mapping, "_ON_DISK", {})
+    file.write_bytes(b"")
+    assert torch.equal(graphizer.fit_transform(plain).batch().x, expected)
     # a damaged file: said, the maps made afresh
     monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
-    monkeypatch.setattr(_atom_mapping, "_WARNED", set())
     file.write_bytes(b"not a database" * 100)
     with pytest.warns(
         UserWarning, match=r"cannot be read \(file is not a database\); the maps are made afresh"
@@ -790,18 +799,34 @@ def test_a_cache_that_only_answers_is_not_written_and_a_bad_file_is_set_aside(tm
         assert torch.equal(graphizer.fit_transform(plain).batch().x, expected)
 
 
-def test_a_mapper_is_known_by_the_contents_of_the_users_own_modules_it_reads(tmp_path, monkeypatch):
+def test_a_mapper_is_known_by_what_the_users_own_modules_hold_as_loaded(tmp_path, monkeypatch):
     """A helper module beside the notebook (no distribution, no version) was known by its name
-    alone: after it was edited, the maps of the code before were served from the disk cache."""
-    (tmp_path / "ltdd_probe_helpers.py").write_text("SHIFT = 0\n")
+    alone: after it was edited and reloaded, the maps of the code before were served from the
+    disk cache. It is known by what it holds as loaded: what runs is what maps."""
     (tmp_path / "ltdd_probe_mapper.py").write_text(
-        "import ltdd_probe_helpers\n\n"
-        "def mapper(reactions):\n    return [ltdd_probe_helpers.SHIFT for r in reactions]\n"
+        "import ltdd_probe_helpers\nfrom ltdd_probe_helpers import shift\n\n"
+        "def mapper(reactions):\n    return [ltdd_probe_helpers.SHIFT + shift() for r in reactions]\n"
     )
+    (tmp_path / "ltdd_probe_helpers.py").write_text("SHIFT = 0\n\ndef shift():\n    return 0\n")
     monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("ltdd_probe_helpers", "ltdd_probe_mapper"):
+        monkeypatch.delitem(sys.modules, name, raising=False)  # imported afresh, and forgotten after
+    import ltdd_probe_helpers
     import ltdd_probe_mapper
 
-    key = _atom_mapping._mapper(ltdd_probe_mapper.mapper)[1]
-    assert _atom_mapping._mapper(ltdd_probe_mapper.mapper)[1] == key  # stable while nothing changes
-    (tmp_path / "ltdd_probe_helpers.py").write_text("SHIFT = 1\n")
-    assert _atom_mapping._mapper(ltdd_probe_mapper.mapper)[1] != key
+    def key():
+        return _atom_mapping._mapper(ltdd_probe_mapper.mapper)[1]
+
+    first = key()
+    assert key() == first  # stable while nothing changes
+    (tmp_path / "ltdd_probe_helpers.py").write_text("SHIFT = 10\n\ndef shift():\n    return 0\n")
+    assert key() == first  # edited, not reloaded: the code that runs, and maps, is the same
+    importlib.reload(ltdd_probe_helpers)
+    after_constant = key()
+    assert after_constant != first
+    (tmp_path / "ltdd_probe_helpers.py").write_text("SHIFT = 10\n\ndef shift():\n    return 100\n")
+    importlib.reload(ltdd_probe_helpers)
+    importlib.reload(ltdd_probe_mapper)  # (its own name for shift is the function imported before)
+    assert key() not in (first, after_constant)
+    for name in ("ltdd_probe_helpers", "ltdd_probe_mapper"):
+        sys.modules.pop(name, None)

@@ -1047,6 +1047,7 @@ class GraphClassifier(
         y : array-like of shape (n_samples,)
             True labels.
         sample_weight : array-like of shape (n_samples,), default=None
+            Checked as in ``fit`` (finite, non-negative, not all zero); only their ratios count.
 
         Returns
         -------

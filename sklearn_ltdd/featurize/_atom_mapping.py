@@ -13,7 +13,6 @@ callable, or a function whose closure cannot be hashed, by identity, in this pro
 from __future__ import annotations
 
 import dis
-import hashlib
 import re
 import sqlite3
 import sys
@@ -49,7 +48,7 @@ _BATCH = 16  # rxnmapper's own default batch size
 IN_PROCESS_MAPS = 100_000
 _IN_PROCESS: dict[str, OrderedDict[str, str]] = {}  # mapper key -> {reaction: mapped}, oldest first
 _ON_DISK: dict[tuple[str, str], set[str]] = {}  # (mapper key, SQLite file) -> reactions known there
-_WARNED: set[Path] = set()  # atom-map files said to be unreadable or unwritable (once per process)
+_WARNED: set[tuple[Path, str]] = set()  # (atom-map file, "read" / "written"): said once per process
 _CACHES_LOCK = threading.Lock()  # threads featurise at once; one's eviction must not break another's read
 
 
@@ -148,13 +147,13 @@ def _function_parts(function: types.FunctionType, seen: set[int]) -> tuple:
 
 def _global_part(value: object, module: str, seen: set[int]) -> object:
     """A global a mapper reads, as a key part: a function of the mapper's own module (a notebook's
-    helper) by what it computes, also under a decorator or a partial; a constant by value; a
-    module, a class or another module's function by name and installed version (walking a
-    library would cost more than mapping), or, for a module no distribution installs (the user's
-    own helpers beside a notebook), by its file's contents; a mutable value (a dict, a list, an
-    object) by its type alone, since a mapper may keep state there (a memo, a lazily loaded
-    model)."""
-    if isinstance(value, types.FunctionType) and value.__module__ == module:
+    helper), or of the user's own modules (files beside the notebook that no distribution
+    installs), by what it computes, also under a decorator or a partial; such a module by what it
+    holds as loaded (an edit counts once reloaded: what runs is what maps); a constant by value;
+    a module, a class or another library's function by name and installed version (walking a
+    library would cost more than mapping); a mutable value (a dict, a list, an object) by its
+    type alone, since a mapper may keep state there (a memo, a lazily loaded model)."""
+    if isinstance(value, types.FunctionType) and (value.__module__ == module or _users(value.__module__)):
         return _function_parts(value, seen)
     if isinstance(value, partial):
         arguments = (value.args, sorted(value.keywords.items()))
@@ -162,27 +161,31 @@ def _global_part(value: object, module: str, seen: set[int]) -> object:
     if callable(value) and hasattr(value, "__wrapped__"):  # functools.cache and other decorators
         return ("wrapped", _global_part(value.__wrapped__, module, seen))
     if isinstance(value, types.ModuleType):
-        return ("module", value.__name__, _module_identity(value.__name__))
+        if not _users(value.__name__) or id(value) in seen:
+            return ("module", value.__name__, _version(value.__name__))
+        seen.add(id(value))
+        held = {name: v for name, v in vars(value).items() if not name.startswith("__")}
+        return (
+            "module",
+            value.__name__,
+            [(n, _global_part(held[n], value.__name__, seen)) for n in sorted(held)],
+        )
     if isinstance(value, type) or (callable(value) and hasattr(value, "__qualname__")):
         owner = getattr(value, "__module__", None) or ""
-        return ("by name", owner, value.__qualname__, _module_identity(owner))
+        return ("by name", owner, value.__qualname__, _version(owner))
     try:
         return _constant(value)
     except TypeError:
         return ("mutable", type(value).__module__, type(value).__qualname__)
 
 
-def _module_identity(module: str) -> str | None:
-    """What tells one state of ``module`` from another: its distribution's version where one is
-    installed, else the hash of its source file (an edit changes it; read at every call, since an
-    edit may come between two), else None (a built-in module)."""
-    if (installed := _version(module)) is not None:
-        return installed
-    path = getattr(sys.modules.get(module), "__file__", None)
-    try:
-        return None if path is None else hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except OSError:  # gone since it was imported: what was imported is what maps
-        return None
+def _users(module: str) -> bool:
+    """Whether ``module`` is the user's own code: a file that neither an installed distribution
+    (an editable install counts as one) nor the standard library provides, and not the script
+    itself (``__main__``, whose functions count by their code where a mapper reads them)."""
+    if module.partition(".")[0] in sys.stdlib_module_names or module == "__main__":
+        return False
+    return _version(module) is None and getattr(sys.modules.get(module), "__file__", None) is not None
 
 
 @cache
@@ -230,8 +233,8 @@ class _DiskCache:
         self.path = None if folder is None else Path(folder) / "sklearn_ltdd_atom_maps.sqlite"
 
     def _set_aside(self, doing: str, error: Exception) -> None:
-        if self.path not in _WARNED:
-            _WARNED.add(self.path)
+        if (self.path, doing) not in _WARNED:
+            _WARNED.add((self.path, doing))
             warn(
                 f"the atom-map cache {self.path} cannot be {doing} ({error}); the maps are "
                 f"{'made afresh' if doing == 'read' else 'kept in memory only'}. Delete the file, or "
@@ -251,7 +254,8 @@ class _DiskCache:
         found: dict[str, str] = {}
         reactions = list(reactions)
         try:
-            with closing(sqlite3.connect(self.path, timeout=60)) as connection:  # a read creates nothing
+            read_only = f"{self.path.resolve().as_uri()}?mode=ro"  # a read never creates the file
+            with closing(sqlite3.connect(read_only, uri=True, timeout=60)) as connection:
                 # looked up by the table's key, a few hundred at a time (SQLite's limit on
                 # parameters): reading the mapper's whole table for every chunk grew with the file
                 for start in range(0, len(reactions), 500):
@@ -259,20 +263,24 @@ class _DiskCache:
                     marks = ",".join("?" * len(batch))
                     query = f"SELECT reaction, mapped FROM maps WHERE mapper = ? AND reaction IN ({marks})"
                     found.update(connection.execute(query, (mapper, *batch)))
-        except sqlite3.Error as error:  # damaged, or not an SQLite file
-            self._set_aside("read", error)
+        except sqlite3.Error as error:  # damaged, not an SQLite file, or one being made by another process
+            if not str(error).startswith(("no such table", "unable to open")):  # (those hold no maps yet)
+                self._set_aside("read", error)
             return {}
         return found
 
-    def put(self, mapper: str, maps: dict[str, str]) -> None:
+    def put(self, mapper: str, maps: dict[str, str]) -> bool:
+        """Store ``maps``; whether they are on disk now (or there was nothing to store)."""
         if self.path is None or not maps:
-            return
+            return True
         try:
             with closing(self._connect()) as connection, connection:
                 connection.executemany("INSERT OR REPLACE INTO maps VALUES (?, ?, ?)",
                                        [(mapper, r, m) for r, m in maps.items()])  # fmt: skip
-        except (sqlite3.Error, OSError) as error:  # read-only, damaged, or a full disk
+        except (sqlite3.Error, OSError) as error:  # read-only, damaged, locked, or a full disk
             self._set_aside("written", error)
+            return False
+        return True
 
 
 def _answers(map_batch: Callable, reactions: list[str]) -> list[str]:
@@ -390,10 +398,11 @@ def map_reactions(
             written = _ON_DISK.setdefault((key, str(disk.path)), set())
             written.update(from_disk)  # there already: a cache that only answers is not written
             new = {q: m for q, m in known.items() if q not in written}
-            written.update(known)
+    if disk.put(key, new) and disk.path is not None:  # (maps a failed write lost are tried again)
+        with _CACHES_LOCK:
+            written.update(new)
             if len(written) > IN_PROCESS_MAPS:  # bounded as the maps are: forgetting costs a rewrite only
                 written.clear()
-    disk.put(key, new)
     failed: dict[int, tuple[object, str]] = {}
     for i, q in query.items():
         if q in known:
