@@ -33,12 +33,14 @@ def _as_given(values: object) -> np.ndarray:
     return values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
 
 
-def few_of(values: object, at_most: int = NAMED_AT_MOST) -> str:
+def few_of(values: object, at_most: int = NAMED_AT_MOST, joined_by: str | None = None) -> str:
     """``values`` (class labels, rows) for a message: all of them, or the first ``at_most`` and how
-    many more, so that a message about hundreds of classes stays a line."""
+    many more, so that a message about hundreds of classes stays a line; as a list, or, with
+    ``joined_by``, the values' text joined by it."""
     values = list(values.tolist() if hasattr(values, "tolist") else values)
     more = len(values) - at_most
-    return f"{values[:at_most]} and {more} more" if more > 0 else f"{values}"
+    shown = f"{values[:at_most]}" if joined_by is None else joined_by.join(map(str, values[:at_most]))
+    return f"{shown} and {more} more" if more > 0 else shown
 
 
 def labelled_index(values: object) -> pd.Index | None:
@@ -131,8 +133,7 @@ def warn_of_padded_labels(classes: np.ndarray) -> None:
     if padded:
         warn(
             f"class labels that differ only by surrounding spaces are classes of their own: "
-            f"{'; '.join(padded[:5])}{f' and {len(padded) - 5} more' if len(padded) > 5 else ''}; "
-            "strip the labels (y.str.strip(), say) if they are one class."
+            f"{few_of(padded, joined_by='; ')}; strip the labels (y.str.strip(), say) if they are one class."
         )
 
 
