@@ -398,7 +398,7 @@ def map_reactions(
             written = _ON_DISK.setdefault((key, str(disk.path)), set())
             written.update(from_disk)  # there already: a cache that only answers is not written
             new = {q: m for q, m in known.items() if q not in written}
-    if disk.put(key, new) and disk.path is not None:  # (maps a failed write lost are tried again)
+    if disk.path is not None and disk.put(key, new):  # (maps a failed write lost are tried again)
         with _CACHES_LOCK:
             written.update(new)
             if len(written) > IN_PROCESS_MAPS:  # bounded as the maps are: forgetting costs a rewrite only
