@@ -304,9 +304,11 @@ def test_the_paper_protocol_trains_every_epoch_and_decides_by_argmax():
         data.data[:120], data.target[:120]
     )
     assert len(clf.history_) == 6 and clf.logit_adjustment_ == 0.0
-    # the network's own probabilities, unadjusted
+    # the network's own probabilities, unadjusted (to the float32 rounding of the net's softmax)
     np.testing.assert_allclose(
-        clf.predict_proba(data.data[:5]), clf.net_.predict_proba(GraphDataset(clf._graphs(data.data[:5])))
+        clf.predict_proba(data.data[:5]),
+        clf.net_.predict_proba(GraphDataset(clf._graphs(data.data[:5]))),
+        rtol=1e-6,
     )
 
 
@@ -354,7 +356,8 @@ def test_the_tau_search_is_a_search_of_every_tau_with_the_metrics(raw, y, counts
         warnings.simplefilter("ignore", UserWarning)  # classes missing from y
         decisions = [(log_p - tau * prior).argmax(axis=1) for tau in TAUS]
         scores = [balanced_accuracy_score(y, d, sample_weight=weight) for d in decisions]
-        best = int(np.argmax(scores))
+        # the first τ of the best: sklearn's sums of equal rates may differ in the last bit
+        best = int(np.argmax(np.array(scores) >= max(scores) - 1e-12))
         expected = (TAUS[best], scores[best], balanced_f1_score(y, decisions[best], sample_weight=weight))
     weight = None if weight is None else torch.from_numpy(weight)
     for elements in (2**25, 1):  # the whole grid at once, and one τ at a time

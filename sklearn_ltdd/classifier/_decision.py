@@ -35,6 +35,8 @@ __all__ = [
 TAUS = np.round(np.arange(0, 3.0 + 1e-9, 0.05), 2)
 #: scores held at once by the τ search (τ values × samples × classes), about 256 MB of float64
 _SEARCH_ELEMENTS = 2**25
+#: balanced accuracies closer than this are ties (rounding, not a better decision)
+_TIE = 1e-12
 
 
 def log_prior(y: np.ndarray, n_classes: int, weights: np.ndarray | None = None) -> np.ndarray:
@@ -112,7 +114,8 @@ def tau_search(
         ba.append(scored[0])
         bf1.append(scored[1])
     ba, bf1 = torch.cat(ba), torch.cat(bf1)
-    best = ba.argmax().unsqueeze(0)  # the first of equal maxima; a 1-d index is not read back
+    # the first τ within rounding of the best: equal rates summed in another order differ in the last bit
+    best = (ba >= ba.max() - _TIE).int().argmax().unsqueeze(0)  # a 1-d index is not read back
     return taus[best][0], ba[best][0], bf1[best][0]
 
 
