@@ -181,7 +181,8 @@ def test_tiny_tail_classes_and_user_validation_set():
     assert said[0].filename == __file__  # the user's line
     assert set(clf.predict(X)) <= set(y)
     # a head and classes of one: the hold-out's balanced accuracy is the head's recall, and says so
-    singletons = ["head"] * 40 + [f"one{i:02d}" for i in range(30)]
+    # (labels as pandas holds them: Python strings in an object array)
+    singletons = np.array(["head"] * 40 + [f"one{i:02d}" for i in range(30)], dtype=object)
     with pytest.warns(UserWarning, match=r"of 30 of the 31 classes \(\['one00', .* and 25 more\)") as said:
         clf = BaselineClassifier(**RUN).fit(X_TRAIN[:70], singletons)
     assert "chosen on the recall of 'head' alone (a balanced accuracy over one class, which no" in str(

@@ -1018,7 +1018,7 @@ class GraphClassifier(
         if len(absent) == len(self.classes_) - 1:  # as validation_data of one class is warned of
             (kept,) = np.setdiff1d(np.arange(len(self.classes_)), absent)
             others = (
-                f"the recall of {self.classes_[kept].tolist()!r} alone (a balanced accuracy over one class, "
+                f"the recall of {self.classes_[[kept]].tolist()[0]!r} alone (a balanced accuracy over one class, "
                 "which no decision in favour of the others can raise)"
             )
         warn(
