@@ -15,7 +15,7 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
-from rdkit import Chem, rdBase
+from rdkit import Chem, RDLogger, rdBase
 from rdkit.Chem import AllChem
 from sklearn.base import clone
 
@@ -576,29 +576,41 @@ def test_without_the_extra_the_mapper_says_what_to_install(monkeypatch):
 
 
 def test_loading_the_mapper_leaves_rdkits_logs_on(tmp_path, monkeypatch):
-    # rxnmapper's import turns RDKit's warnings and errors off for the process; a stand-in does
-    # the same, so that this runs (fast) whether or not the [reactions] extra is installed
+    # rxnmapper's import turns RDKit's warnings and errors off for the process (itself, and its
+    # helper library through RDLogger); a stand-in does the same, so that this runs (fast) whether
+    # or not the [reactions] extra is installed. Another thread featurising holds RDKit's logs
+    # blocked as the import starts and lets them go during it: a snapshot taken then restored
+    # "off" for good (seen from a service's threads).
+    (tmp_path / "other_thread.py").write_text("block = None\n")
     (tmp_path / "rxnmapper.py").write_text(
-        "from rdkit import rdBase\n"
+        "from rdkit import RDLogger, rdBase\n"
+        "import other_thread\n"
+        "other_thread.block.__exit__(None, None, None)\n"
         "rdBase.DisableLog('rdApp.warning')\n"
-        "rdBase.DisableLog('rdApp.error')\n"
+        "RDLogger.logger().setLevel(RDLogger.CRITICAL)\n"
         "class RXNMapper:\n"
         "    def __init__(self):\n"
         "        rdBase.DisableLog('rdApp.error')\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setitem(sys.modules, "rxnmapper", None)  # recorded, so that the stand-in goes afterwards
-    monkeypatch.delitem(sys.modules, "rxnmapper")
+    for name in ("rxnmapper", "other_thread"):  # recorded, so that the stand-ins go afterwards
+        monkeypatch.setitem(sys.modules, name, None)
+        monkeypatch.delitem(sys.modules, name)
     monkeypatch.setattr(_atom_mapping, "version", lambda name: "0-stand-in")
     for channel in ("rdApp.warning", "rdApp.error"):  # on, whatever other tests left in this process
         rdBase.EnableLog(channel)
     before = rdBase.LogStatus()
+    switches = (rdBase.DisableLog, rdBase.EnableLog, RDLogger.DisableLog, RDLogger.EnableLog)
+    import other_thread
+
+    other_thread.block = rdBase.BlockLogs()
     _atom_mapping._rxnmapper.cache_clear()
     try:
         _atom_mapping._rxnmapper()
     finally:
         _atom_mapping._rxnmapper.cache_clear()
     assert rdBase.LogStatus() == before
+    assert (rdBase.DisableLog, rdBase.EnableLog, RDLogger.DisableLog, RDLogger.EnableLog) == switches
 
 
 PARTLY_MAPPED = "[CH3:1]CO>>[CH3:1]CC=O"

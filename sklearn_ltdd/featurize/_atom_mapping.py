@@ -29,7 +29,7 @@ from pathlib import Path
 
 import joblib
 import numpy as np
-from rdkit import Chem, rdBase
+from rdkit import Chem, RDLogger, rdBase
 
 from .._optional import MissingDependencyError
 from .._warnings import warn
@@ -52,24 +52,30 @@ _WARNED: set[tuple[Path, str]] = set()  # (atom-map file, "read" / "written"): s
 _CACHES_LOCK = threading.Lock()  # threads featurise at once; one's eviction must not break another's read
 
 
+_SWITCHES = ("DisableLog", "EnableLog")  # RDKit's log switches, in rdBase and in RDLogger (a copy)
+
+
 @contextmanager
-def _rdkit_logs_kept() -> Iterator[None]:
-    """Give RDKit's log channels back as they were: importing rxnmapper turns RDKit's warnings and
-    errors off for the whole process, which would hide every later parse error from the user."""
-    status = rdBase.LogStatus()  # "rdApp.warning:enabled\nrdApp.error:enabled\n..."
+def _rdkit_log_settings_frozen() -> Iterator[None]:
+    """Make RDKit's log switches do nothing for a while: importing rxnmapper (and its helper
+    library) turns RDKit's warnings and errors off for the whole process, which would hide every
+    later parse error from the user. Ignoring the calls, rather than restoring a snapshot, keeps
+    the switches right when another thread is inside ``rdBase.BlockLogs`` as the import starts."""
+    switches = [(module, name, getattr(module, name)) for module in (rdBase, RDLogger) for name in _SWITCHES]
     try:
+        for module, name, _ in switches:
+            setattr(module, name, lambda *channels: None)
         yield
     finally:
-        for line in status.splitlines():
-            channel, _, state = line.partition(":")
-            (rdBase.EnableLog if state == "enabled" else rdBase.DisableLog)(channel)
+        for module, name, switch in switches:
+            setattr(module, name, switch)
 
 
 @cache
 def _rxnmapper() -> tuple[str, Callable[[list[str]], list[str]]]:
     try:
-        # its import warns (pkg_resources, deprecated by setuptools) and turns RDKit's logs off
-        with warnings.catch_warnings(), _rdkit_logs_kept():
+        # its import warns (pkg_resources, deprecated by setuptools) and would turn RDKit's logs off
+        with warnings.catch_warnings(), _rdkit_log_settings_frozen():
             warnings.simplefilter("ignore")
             from rxnmapper import RXNMapper
     except ImportError as error:  # the shared error of a missing extra (the screen command names it)
@@ -81,7 +87,7 @@ def _rxnmapper() -> tuple[str, Callable[[list[str]], list[str]]]:
 
     # under the classifiers' lock on torch's state: transformers sets the default dtype while it
     # loads a model, and the mapper computes at the float32 default whatever the caller's
-    with warnings.catch_warnings(), float32_default(), _rdkit_logs_kept():
+    with warnings.catch_warnings(), float32_default(), _rdkit_log_settings_frozen():
         warnings.simplefilter("ignore")
         model = RXNMapper()
 
