@@ -14,6 +14,7 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -666,11 +667,12 @@ def test_the_frame_functions_name_a_table_of_another_kind(model, library):
 
 
 @pytest.mark.filterwarnings("ignore:the validation hold-out has no sample")  # a class of one in a fold
-def test_a_pipeline_or_search_ending_in_a_classifier_screens_as_the_classifier(model, library, tmp_path):
+def test_a_pipeline_search_or_frozen_model_ending_in_a_classifier_screens_as_it(model, library, tmp_path):
     data = load_solubility()
     pipe = make_pipeline(SmilesGraphizer(), clone(model)).fit(data.data[:120], data.target[:120])
     expected = screen(pipe[-1], library, errors="nan")
     pd.testing.assert_frame_equal(screen(pipe, library, errors="nan"), expected)
+    pd.testing.assert_frame_equal(screen(FrozenEstimator(pipe), library, errors="nan"), expected)
     search = GridSearchCV(pipe, {"ltddclassifier__max_epochs": [3]}, cv=2).fit(
         data.data[:120], data.target[:120]
     )

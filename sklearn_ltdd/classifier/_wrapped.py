@@ -1,17 +1,18 @@
-"""The classifier at the end of a Pipeline or inside a fitted search, for the tools that read a
-fitted classifier's own attributes (the plots, screening)."""
+"""The classifier at the end of a Pipeline, inside a fitted search or a FrozenEstimator, for the
+tools that read a fitted classifier's own attributes (the plots, screening)."""
 
 from __future__ import annotations
 
+from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 
 __all__ = ["wrapped_classifier"]
 
 
 def wrapped_classifier(model: object, purpose: str) -> tuple[object, list]:
-    """The estimator ``model`` ends in (a Pipeline's last step, a search's best estimator, in any
-    nesting) and the Pipeline steps met before it; ``purpose`` ("plot", "screen with") words the
-    errors."""
+    """The estimator ``model`` ends in (a Pipeline's last step, a search's best estimator, a
+    FrozenEstimator's estimator, in any nesting) and the Pipeline steps met before it; ``purpose``
+    ("plot", "screen with") words the errors."""
     before: list = []
     while True:
         if isinstance(model, Pipeline):
@@ -19,6 +20,8 @@ def wrapped_classifier(model: object, purpose: str) -> tuple[object, list]:
                 raise TypeError(f"the Pipeline ends in {model[-1]!r}, not in a classifier to {purpose}.")
             before += [step for _, step in model.steps[:-1]]
             model = model[-1]
+        elif isinstance(model, FrozenEstimator):
+            model = model.estimator
         elif hasattr(model, "best_estimator_"):
             model = model.best_estimator_
         elif hasattr(model, "cv_results_"):  # fitted, but kept no model

@@ -158,7 +158,7 @@ def plot_embedding(
 
     Parameters
     ----------
-    classifier : fitted LTDDClassifier or BaselineClassifier, or a Pipeline or search ending in one
+    classifier : LTDDClassifier or BaselineClassifier, or a Pipeline, search or FrozenEstimator ending in one
     X : array-like of str of shape (n_samples,)
         The samples to embed (``classifier.transform``).
     y : array-like of shape (n_samples,)
@@ -252,7 +252,8 @@ def _legend_of_both(ax: Axes, right: Axes, **kwargs) -> None:
 
 
 def _classifier(model: object) -> object:
-    """The classifier inside a Pipeline or a search: it holds the history, the classes and the schedule."""
+    """The classifier inside a Pipeline, a search or a FrozenEstimator: it holds the history, the
+    classes and the schedule."""
     return wrapped_classifier(model, "plot")[0]
 
 
@@ -275,7 +276,7 @@ def plot_weights(classifier: object, *, ax: Axes | None = None) -> Axes:
 
     Parameters
     ----------
-    classifier : fitted LTDDClassifier, or a Pipeline or search ending in one
+    classifier : fitted LTDDClassifier, or a Pipeline, search or FrozenEstimator ending in one
     ax : matplotlib Axes, default=None
         Where to draw; None makes a new figure (taller by the legend's rows for many classes).
 
@@ -324,7 +325,7 @@ def plot_training(classifier: object, *, ax: Axes | None = None) -> Axes:
 
     Parameters
     ----------
-    classifier : fitted LTDDClassifier or BaselineClassifier, or a Pipeline or search ending in one
+    classifier : LTDDClassifier or BaselineClassifier, or a Pipeline, search or FrozenEstimator ending in one
     ax : matplotlib Axes, default=None
         Where to draw; None makes a new figure.
 

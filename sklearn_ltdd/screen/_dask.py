@@ -65,7 +65,7 @@ def screen_dask(
 
     Parameters
     ----------
-    model : LTDDClassifier or BaselineClassifier, or a Pipeline or fitted search ending in one
+    model : LTDDClassifier or BaselineClassifier, or a Pipeline, search or FrozenEstimator ending in one
         A fitted model. A Pipeline's steps before the classifier may be SmilesGraphizers only:
         the classifier featurises the SMILES as they did.
     frame : dask.dataframe.DataFrame

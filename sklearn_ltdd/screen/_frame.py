@@ -50,8 +50,8 @@ def check_model(model: object) -> GraphClassifier:
     model, before = wrapped_classifier(model, "screen with")
     if not isinstance(model, GraphClassifier):
         raise TypeError(
-            f"screening needs a fitted LTDDClassifier or BaselineClassifier (or a Pipeline or fitted "
-            f"search ending in one), got {type(model).__name__}; for other models, call their "
+            f"screening needs a fitted LTDDClassifier or BaselineClassifier (or a Pipeline, fitted search or "
+            f"FrozenEstimator ending in one), got {type(model).__name__}; for other models, call their "
             "predict_proba on chunks of the library."
         )
     check_is_fitted(model, "net_")
@@ -106,7 +106,7 @@ def screen(
 
     Parameters
     ----------
-    model : LTDDClassifier or BaselineClassifier, or a Pipeline or fitted search ending in one
+    model : LTDDClassifier or BaselineClassifier, or a Pipeline, search or FrozenEstimator ending in one
         A fitted model. A Pipeline's steps before the classifier may be SmilesGraphizers only:
         the classifier featurises the SMILES as they did.
     X : array-like of str
@@ -215,7 +215,7 @@ def score_frame(
     ----------
     frame : DataFrame
         Holds ``smiles_column``.
-    model : LTDDClassifier or BaselineClassifier, or a Pipeline or fitted search ending in one
+    model : LTDDClassifier or BaselineClassifier, or a Pipeline, search or FrozenEstimator ending in one
         A fitted model. A Pipeline's steps before the classifier may be SmilesGraphizers only:
         the classifier featurises the SMILES as they did.
     smiles_column : str, default="smiles"
