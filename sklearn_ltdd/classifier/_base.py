@@ -15,6 +15,7 @@ import pandas as pd
 import torch
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.exceptions import DataConversionWarning
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
@@ -339,6 +340,7 @@ class GraphClassifier(
         y = from_arrow(y)
         # on the labels as given: numpy would turn a NaN among strings into 'nan', [1, "a"] into strings
         check_labels_given(y, "y", "remove these samples or give them a label.")
+        column = np.ndim(y) == 2
         # pandas' nullable "Int64" and "boolean" (no label is missing now): their numpy type, so that
         # classes_ and predictions are integers and booleans, not the floats column_or_1d makes
         if isinstance(y, pd.DataFrame) and y.shape[1] == 1:
@@ -351,6 +353,12 @@ class GraphClassifier(
         ):
             y = y.to_numpy(dtype=numpy_dtype)
         y = column_or_1d(y, warn=False)
+        if column and not scored:  # as sklearn's estimators say of a column given as y
+            warn(
+                "A column-vector y was passed when a 1d array was expected. Please change the shape of "
+                "y to (n_samples, ), for example using ravel().",
+                DataConversionWarning,
+            )
         if n is not None and y.shape[0] != n:
             raise ValueError(f"X has {n} samples but y has {y.shape[0]} labels.")
         if scored:
@@ -1017,8 +1025,9 @@ class GraphClassifier(
         others = "the other classes alone"
         if len(absent) == len(self.classes_) - 1:  # as validation_data of one class is warned of
             (kept,) = np.setdiff1d(np.arange(len(self.classes_)), absent)
+            label = self.classes_[[kept]].tolist()[0]  # a Python value, from any array of labels
             others = (
-                f"the recall of {self.classes_[[kept]].tolist()[0]!r} alone (a balanced accuracy over one class, "
+                f"the recall of {label!r} alone (a balanced accuracy over one class, "
                 "which no decision in favour of the others can raise)"
             )
         warn(
