@@ -105,8 +105,9 @@ def make_long_tailed(
     Returns
     -------
     indices : ndarray of int
-        Sorted positions into ``y`` of the samples to keep. Every class keeps at least one
-        sample; a ratio that would empty a class raises a ValueError naming it.
+        Sorted positions into ``y`` of the samples to keep (select from a pandas Series or
+        DataFrame with ``.iloc[indices]``: ``y[indices]`` reads them as index labels). Every class
+        keeps at least one sample; a ratio that would empty a class raises a ValueError naming it.
 
     Examples
     --------

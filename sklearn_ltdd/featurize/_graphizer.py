@@ -253,7 +253,9 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         The name of X's column, where ``fit`` was given a one-column table of SMILES;
         ``transform`` then refuses a table whose column has another name.
     valid_mask_ : ndarray of bool
-        For the most recent ``transform``: True where the row became a graph.
+        For the most recent ``transform``: True where the row became a graph. Threads sharing
+        one graphizer should read the returned store's ``valid_mask`` instead: this attribute
+        is another thread's if its call ended last.
     invalid_rows_ : dict
         For the most recent ``transform``: ``{position: (value, reason)}`` for every row that did
         not (with ``errors="raise"``, those of the transform that raised naming them), by position
