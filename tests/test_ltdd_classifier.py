@@ -4,14 +4,17 @@ import subprocess
 import sys
 import warnings
 from types import SimpleNamespace
+from unittest.mock import patch
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+import torch_geometric
 from hypothesis import given
 from hypothesis import strategies as st
 from joblib import dump, load
+from rdkit import rdBase
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import DataConversionWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, check_cv, cross_val_score
@@ -25,6 +28,7 @@ from sklearn.utils.estimator_checks import (
 from skorch.callbacks import Callback
 from skorch.history import History
 
+import sklearn_ltdd
 from sklearn_ltdd import (
     BaselineClassifier,
     LTDDClassifier,
@@ -154,6 +158,33 @@ def test_joblib_round_trip(tmp_path, assert_same_predictions):
     dump(clf, tmp_path / "model.joblib")
     restored = load(tmp_path / "model.joblib")
     assert_same_predictions(restored.predict_proba(X_TEST[:30]), clf.predict_proba(X_TEST[:30]))
+    # the versions it was fitted with, compared on loading where they decide what it computes
+    assert clf.versions_ == {
+        "sklearn-ltdd": sklearn_ltdd.__version__,
+        "rdkit": rdBase.rdkitVersion,
+        "torch": torch.__version__,
+        "torch-geometric": torch_geometric.__version__,
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load(tmp_path / "model.joblib")
+        loaded_elsewhere = pickle.dumps(clf)
+    with patch.object(sklearn_ltdd, "__version__", "9.9"), patch.object(rdBase, "rdkitVersion", "2001.01.1"):
+        with pytest.warns(UserWarning) as said:
+            moved = pickle.loads(loaded_elsewhere)
+    assert len(said) == 1 and str(said[0].message).startswith(
+        f"this LTDDClassifier was fitted with sklearn-ltdd {sklearn_ltdd.__version__} (here 9.9), rdkit "
+        f"{rdBase.rdkitVersion} (here 2001.01.1): its featurisation or predictions may differ"
+    )
+    assert said[0].filename == __file__  # the user's line
+    assert_same_predictions(moved.predict_proba(X_TEST[:30]), clf.predict_proba(X_TEST[:30]))
+    with patch.object(torch, "__version__", "0.1"), warnings.catch_warnings():  # recorded, not checked
+        warnings.simplefilter("error")
+        pickle.loads(loaded_elsewhere)
+    del clf.versions_  # as models saved before the versions were recorded
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pickle.loads(pickle.dumps(clf))
 
 
 def test_cross_validation_and_grid_search_in_parallel():

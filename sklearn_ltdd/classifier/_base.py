@@ -57,6 +57,7 @@ from ._device import resolve_device, seeded_torch
 from ._net import EpochLRScheduler, LTDDNet, inference_batch, softmax
 from ._phases import Phases
 from ._selection import EarlyStoppingAfter, MeanFromBestEpoch, ValidationScores
+from ._versions import check_versions, fitted_versions
 
 __all__ = ["CHUNK_ROWS", "GraphClassifier"]
 
@@ -492,6 +493,7 @@ class GraphClassifier(
         self.history_ = self.net_.history
         self.n_node_features_ = graphs.num_node_features
         self.feature_schema_ = FEATURE_SCHEMA
+        self.versions_ = fitted_versions()
         self.n_features_in_ = 1  # one column of SMILES (or one graph per sample)
         sides = 2 if isinstance(graphs, GraphStorePair) else 1
         self._n_features_out = self.hidden * (sides + (self.fingerprint is not None))
@@ -1077,6 +1079,8 @@ class GraphClassifier(
             return
         if "graphizer_" not in state:  # saved before the fit kept its featuriser: its parameters say it
             self.graphizer_ = self._featurizer_of_params()
+        if "versions_" in state:  # (saved before versions were recorded: nothing to compare)
+            check_versions(type(self).__name__, self.versions_)
         # skorch moves a CUDA-trained net to the CPU where CUDA is missing; "auto" also takes a
         # GPU where the model is loaded (e.g. a screening worker), whatever it was trained on
         device = resolve_device("auto") if self.device == "auto" else str(self.net_.device)

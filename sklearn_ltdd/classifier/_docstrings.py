@@ -106,6 +106,10 @@ _SHARED_ATTRIBUTES_DOC = """\
     feature_schema_ : int
         The version of the atom features' meaning the model was fitted on; ``predict`` refuses
         a model whose version this release does not compute.
+    versions_ : dict of str to str
+        The versions of sklearn-ltdd, RDKit, torch and torch-geometric the fit ran with. Loading
+        the model (pickle, joblib) where sklearn-ltdd's or RDKit's differ warns: either can change
+        what the model computes from a SMILES.
     logit_adjustment_ : float
         τ of the decision rule (0 for ``decision="argmax"``).
     validation_score_ : float or None
