@@ -9,8 +9,12 @@ import pytest
 
 from sklearn_ltdd.benchmark import make_fingerprint_model, paper_table, run_benchmark, tune_threshold
 from sklearn_ltdd.benchmark.__main__ import main
+from sklearn_ltdd.benchmark._run import data_id
+from sklearn_ltdd.datasets import load_solubility
 from sklearn_ltdd.featurize import InvalidSmilesError, MorganFingerprint
 from sklearn_ltdd.metrics import balanced_accuracy_score
+
+DATA = "5f1d0c2a9b8e7d6c"  # a data set's id in the results files
 
 
 def test_difference_fingerprint_is_product_minus_reactants():
@@ -169,6 +173,7 @@ def test_benchmark_runs_resumes_and_writes_tables(tmp_path, capsys):
     ]
     assert all(0 <= r["BA"] <= 1 and 0 <= r["BA_tail"] <= 1 and r["seconds"] > 0 for r in runs)
     assert all(r["reaction_mode"] is None and r["warmup"] is None for r in runs)  # molecules; no schedule
+    assert {r["data"] for r in runs} == {data_id(*load_solubility(return_X_y=True))}
     # the baselines train as the paper does, keeping the best epoch (their rows said the mean)
     assert {r["method"]: r["kept"] for r in runs} == {"ce": "best", "fp_lr": None}
     for r in runs:  # graphs/s counts the graphs trained on: each epoch every training graph but
@@ -237,13 +242,19 @@ def test_a_rerun_with_another_schedule_is_refused_not_skipped(tmp_path):
     log.write_text(json.dumps(old) + "\n" + json.dumps({**old, "seed": 1, "warmup": 2, "update_every": 1}))
     paper = {"warmup": 1, "update_every": 1}  # 30 epochs: the paper's 10 of 300
     with pytest.raises(ValueError, match=r"with \{'warmup': 2, 'update_every': 1\}, not"):
-        _done(log, ["ltdd"], [0, 1], 30, paper)
+        _done(log, ["ltdd"], [0, 1], 30, paper, DATA)
     log.write_text(json.dumps(old) + "\n")
-    assert _done(log, ["ltdd", "ce"], [0, 1], 30, paper) == {("ltdd", 0)}
-    assert _done(log, ["ltdd"], [1], 30, paper) == set()  # only the seeds asked for
-    assert _done(log, ["ltdd"], [0], 60, paper) == set()  # other epochs: runs of their own
+    assert _done(log, ["ltdd", "ce"], [0, 1], 30, paper, DATA) == {("ltdd", 0)}
+    assert _done(log, ["ltdd"], [1], 30, paper, DATA) == set()  # only the seeds asked for
+    assert _done(log, ["ltdd"], [0], 60, paper, DATA) == set()  # other epochs: runs of their own
     with pytest.raises(ValueError, match="another folder"):
-        _done(log, ["ltdd"], [0], 30, {"warmup": 3, "update_every": 1})
+        _done(log, ["ltdd"], [0], 30, {"warmup": 3, "update_every": 1}, DATA)
+    # runs on other data (a subset of the file, say) are neither resumed nor averaged in: refused
+    log.write_text(json.dumps({**old, "data": DATA}) + "\n")
+    assert _done(log, ["ltdd"], [0], 30, paper, DATA) == {("ltdd", 0)}
+    log.write_text(json.dumps({**old, "data": "0123", "n_train": 288}) + "\n")
+    with pytest.raises(ValueError, match=r"holds runs on other data \(ltdd, seed 0: data 0123, 288 training"):
+        _done(log, ["fp_lr"], [1], 30, paper, DATA)
     # what a row records: the paper rows' schedule, nothing for the package's or a fingerprint's
     assert _schedule("ltdd", paper) == paper and _schedule("ltdd_fp", paper) == paper
     none = {"warmup": None, "update_every": None}
@@ -261,6 +272,12 @@ def test_a_run_written_twice_counts_once_and_a_half_written_line_is_named(tmp_pa
     assert table["BA_std"].tolist() == [10.0]  # the spread of the seeds, ddof=0
     with pytest.raises(ValueError, match=r"\('ce', 2, 0\)\] .* there twice with other settings"):
         summarise(pd.DataFrame([*runs[:2], {**runs[2], "kept": "mean_from_best"}]))
+    # seeds of one row of the table run with other settings or on other data (two processes
+    # writing one folder): refused, not averaged; rows written before the data was recorded agree
+    for other in ({"kept": "mean_from_best"}, {"data": "0123"}):
+        with pytest.raises(ValueError, match=rf"the runs of ce at 2 epochs \({next(iter(other))}\) differ"):
+            summarise(pd.DataFrame([{**runs[0], "data": DATA}, {**runs[1], "data": DATA, **other}]))
+    assert summarise(pd.DataFrame([{**runs[0], "data": DATA}, runs[1]]))["n_seeds"].tolist() == [2]
     log = tmp_path / "solubility-random.jsonl"
     log.write_text(json.dumps(runs[0]) + "\n" + '{"method": "ce", "se')
     with pytest.raises(ValueError, match=r"line 2, is not a JSON row: .*remove it"):
@@ -277,10 +294,10 @@ def test_rows_that_kept_the_best_epoch_are_not_taken_for_the_mean_from_it(tmp_pa
     old = {"method": "defaults", "seed": 0, "epochs": 30}  # written when the best epoch was kept
     log.write_text(json.dumps(old) + "\n" + json.dumps({**old, "method": "defaults_best1"}) + "\n")
     with pytest.raises(ValueError, match=r"keeping best, not .*keeping mean_from_best.*another folder"):
-        _done(log, ["defaults"], [0], 30, {})
-    assert _done(log, ["defaults_best1"], [0], 30, {}) == {("defaults_best1", 0)}
+        _done(log, ["defaults"], [0], 30, {}, DATA)
+    assert _done(log, ["defaults_best1"], [0], 30, {}, DATA) == {("defaults_best1", 0)}
     log.write_text(json.dumps({**old, "kept": "mean_from_best"}) + "\n")
-    assert _done(log, ["defaults"], [0], 30, {}) == {("defaults", 0)}
+    assert _done(log, ["defaults"], [0], 30, {}, DATA) == {("defaults", 0)}
 
 
 def test_every_benchmark_variant_is_a_valid_classifier_configuration():
@@ -322,6 +339,8 @@ def test_built_tasks_template_classes_and_hiv_at_imbalance_50():
     X, y = _hiv_lt50(smiles, labels)
     assert np.bincount(y).tolist() == [10_000, 200]
     assert np.array_equal(X, _hiv_lt50(smiles, labels)[0])  # a fixed draw
+    with pytest.raises(ValueError, match=r"10,000 inactive and 200 active .* has 19,500 and 150; use the"):
+        _hiv_lt50(smiles[:19_650], labels[:19_650])  # was NumPy's "Cannot take a larger sample"
 
 
 def test_defaults_rows_record_their_epochs_and_decision(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -120,6 +121,12 @@ def _template_task(frame: pd.DataFrame, min_count: int) -> tuple[np.ndarray, np.
 
 def _hiv_lt50(smiles: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """HIV at imbalance 50: a fixed random draw of inactive and active molecules."""
+    have = np.bincount(y.astype(int), minlength=len(HIV_LT50))
+    if np.any(have < HIV_LT50):
+        raise ValueError(
+            f"hiv_lt50 draws {HIV_LT50[0]:,} inactive and {HIV_LT50[1]:,} active molecules from HIV, but "
+            f"this HIV file has {have[0]:,} and {have[1]:,}; use the whole data set (load_hiv)."
+        )
     rng = np.random.default_rng(0)
     rows = [rng.choice(np.flatnonzero(y == label), n, replace=False) for label, n in enumerate(HIV_LT50)]
     keep = np.sort(np.concatenate(rows))
@@ -347,7 +354,8 @@ def run_benchmark(
     ``-<reaction_mode>`` before the suffix for reaction modes other than ``pair``); runs already
     there (same method, seed, epochs, warm-up and re-clustering interval) are skipped, and said
     to be, so an interrupted benchmark resumes; a file holding a method's runs of other
-    settings is refused, so that one table never averages two protocols. The
+    settings, or any run on other data (each row records a hash of the inputs and labels), is
+    refused, so that one table never averages two protocols or two data sets. The
     summary table goes to ``.md`` and ``.csv`` beside it. ``download`` fetches a missing data
     file (checked against its sha256) into ``data_home``. The CGR modes read USPTO-50k's
     reactions as mapped by rxnmapper. Warm-up and re-clustering interval
@@ -368,7 +376,6 @@ def run_benchmark(
         raise NotADirectoryError(f"out_dir {str(out)!r} is a file; results go into a folder.")
     stem = result_stem(dataset, split, reaction_mode)
     log = out / f"{stem}.jsonl"
-    done = _done(log, methods, seeds, epochs, args)
     smiles, y = _load(dataset, data_home, mapped=reaction_mode in CGR_MODES, download=download)
     splits = {}
     for seed in seeds:  # every seed's split before any work: a data set one cannot cut is said first
@@ -376,6 +383,8 @@ def run_benchmark(
             splits[seed] = imdrug_split(y, split, random_state=seed)
         except ValueError as error:
             raise SplitError(f"{dataset}, {split!r} split, seed {seed}: {error}") from error
+    data = data_id(smiles, y)
+    done = _done(log, methods, seeds, epochs, args, data)
     out.mkdir(parents=True, exist_ok=True)  # now that there is something to write (no empty folder)
     features = _Features(smiles, reaction_mode, n_jobs)
     binary = len(np.unique(y)) == 2
@@ -391,7 +400,7 @@ def run_benchmark(
             row = {"dataset": dataset, "split": split, "method": method, "seed": seed, "epochs": run_epochs,
                    **_schedule(method, args), "kept": _kept(method),
                    "reaction_mode": reaction_mode if not method.startswith("fp_") else fingerprint_mode,
-                   "n_train": len(train), "n_valid": len(valid), "n_test": len(test),
+                   "data": data, "n_train": len(train), "n_valid": len(valid), "n_test": len(test),
                    "seconds": seconds, "graphs_per_s": None, **facts, "machine": _machine()}  # fmt: skip
             row.update(_scores(y[test], classes[p_test.argmax(axis=1)], y[train], ""))
             if binary:
@@ -443,14 +452,27 @@ def _kept(method: str) -> str | None:
     return "mean_from_best" if params.get("average_from_best", True) else "best"
 
 
+def data_id(smiles: np.ndarray, y: np.ndarray) -> str:
+    """A short hash of the inputs and labels, in order: runs on other data (a subset of the file,
+    another release of it) are not resumed or averaged with these."""
+    text = json.dumps([[str(s) for s in smiles], [str(label) for label in y]])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def _done(
-    log: Path, methods: Sequence[str], seeds: Sequence[int], epochs: int, args: dict
+    log: Path, methods: Sequence[str], seeds: Sequence[int], epochs: int, args: dict, data: str
 ) -> set[tuple[str, int]]:
     """(method, seed) of the runs asked for that ``log`` holds with these settings; refuses a
-    method's runs of other settings."""
+    method's runs of other settings, and any run on other data."""
     done = set()
     paper = {"warmup": _paper_interval(epochs), "update_every": _paper_interval(epochs)}
     for row in _read(log):
+        if row.get("data", data) != data:  # (rows written before the data was recorded: unknown)
+            raise MixedSettingsError(
+                f"{log} holds runs on other data ({row['method']}, seed {row['seed']}: data {row['data']}, "
+                f"{row['n_train']} training samples; these are {data}); write runs on this data to another "
+                "folder (--out), so that one table does not mix them."
+            )
         method = row["method"]
         if method not in methods or row["epochs"] != (None if method.startswith("fp_") else epochs):
             continue  # runs of other epochs are rows of their own in the table
@@ -521,6 +543,7 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     """
     if "seed" in runs.columns:
         runs = _first_of_each_run(runs)
+    _check_one_protocol(runs)
     metrics = [c for c in runs.columns if c.split("_")[0] in ("BA", "BF1", "thr") and c != "threshold"]
     grouped = runs.groupby(["method", "epochs"], dropna=False)
     table = (grouped[metrics].mean() * 100).round(2).add_suffix("_mean")
@@ -529,6 +552,26 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     table["seconds"] = grouped["seconds"].mean().round(1)
     table["graphs_per_s"] = grouped["graphs_per_s"].mean().round(0)
     return table.sort_values("BA_mean")
+
+
+def _check_one_protocol(runs: pd.DataFrame) -> None:
+    """Refuse a row of the table (method, epochs) whose runs differ in a setting or in their data
+    (two processes writing one folder with other settings): its mean would mix them."""
+    settings = [c for c in ("warmup", "update_every", "kept", "reaction_mode") if c in runs]
+    grouped = runs.groupby(["method", "epochs"], dropna=False)
+    differ = grouped[settings].nunique(dropna=False).gt(1)
+    if "data" in runs:  # (rows written before the data was recorded agree with any)
+        differ["data"] = grouped["data"].nunique().gt(1)
+    mixed = differ[differ.any(axis=1)]
+    if not mixed.empty:
+        rows = [
+            f"{method} at {epochs} epochs ({', '.join(mixed.columns[flags])})"
+            for (method, epochs), flags in zip(mixed.index, mixed.to_numpy(), strict=True)
+        ]
+        raise MixedSettingsError(
+            f"the runs of {'; '.join(rows)} differ in these settings; keep runs of one setting per "
+            "method, so that one table does not mix them."
+        )
 
 
 def _first_of_each_run(runs: pd.DataFrame) -> pd.DataFrame:
