@@ -235,26 +235,26 @@ def test_paper_table_names_the_data_sets_and_splits_it_has():
 
 
 def test_a_rerun_with_another_schedule_is_refused_not_skipped(tmp_path):
-    from sklearn_ltdd.benchmark._run import _done, _schedule
+    from sklearn_ltdd.benchmark._run import _check_data, _done, _schedule
 
     log = tmp_path / "hiv-standard.jsonl"
     old = {"method": "ltdd", "seed": 0, "epochs": 30}  # written before the schedule was recorded
     log.write_text(json.dumps(old) + "\n" + json.dumps({**old, "seed": 1, "warmup": 2, "update_every": 1}))
     paper = {"warmup": 1, "update_every": 1}  # 30 epochs: the paper's 10 of 300
     with pytest.raises(ValueError, match=r"with \{'warmup': 2, 'update_every': 1\}, not"):
-        _done(log, ["ltdd"], [0, 1], 30, paper, DATA)
+        _done(log, ["ltdd"], [0, 1], 30, paper)
     log.write_text(json.dumps(old) + "\n")
-    assert _done(log, ["ltdd", "ce"], [0, 1], 30, paper, DATA) == {("ltdd", 0)}
-    assert _done(log, ["ltdd"], [1], 30, paper, DATA) == set()  # only the seeds asked for
-    assert _done(log, ["ltdd"], [0], 60, paper, DATA) == set()  # other epochs: runs of their own
+    assert _done(log, ["ltdd", "ce"], [0, 1], 30, paper) == {("ltdd", 0)}
+    assert _done(log, ["ltdd"], [1], 30, paper) == set()  # only the seeds asked for
+    assert _done(log, ["ltdd"], [0], 60, paper) == set()  # other epochs: runs of their own
     with pytest.raises(ValueError, match="another folder"):
-        _done(log, ["ltdd"], [0], 30, {"warmup": 3, "update_every": 1}, DATA)
+        _done(log, ["ltdd"], [0], 30, {"warmup": 3, "update_every": 1})
     # runs on other data (a subset of the file, say) are neither resumed nor averaged in: refused
-    log.write_text(json.dumps({**old, "data": DATA}) + "\n")
-    assert _done(log, ["ltdd"], [0], 30, paper, DATA) == {("ltdd", 0)}
+    log.write_text(json.dumps({**old, "data": DATA}) + "\n" + json.dumps(old) + "\n")
+    _check_data(log, DATA)  # (a row written before the data was recorded: unknown, taken)
     log.write_text(json.dumps({**old, "data": "0123", "n_train": 288}) + "\n")
     with pytest.raises(ValueError, match=r"holds runs on other data \(ltdd, seed 0: data 0123, 288 training"):
-        _done(log, ["fp_lr"], [1], 30, paper, DATA)
+        _check_data(log, DATA)
     # what a row records: the paper rows' schedule, nothing for the package's or a fingerprint's
     assert _schedule("ltdd", paper) == paper and _schedule("ltdd_fp", paper) == paper
     none = {"warmup": None, "update_every": None}
@@ -277,7 +277,12 @@ def test_a_run_written_twice_counts_once_and_a_half_written_line_is_named(tmp_pa
     for other in ({"kept": "mean_from_best"}, {"data": "0123"}):
         with pytest.raises(ValueError, match=rf"the runs of ce at 2 epochs \({next(iter(other))}\) differ"):
             summarise(pd.DataFrame([{**runs[0], "data": DATA}, {**runs[1], "data": DATA, **other}]))
-    assert summarise(pd.DataFrame([{**runs[0], "data": DATA}, runs[1]]))["n_seeds"].tolist() == [2]
+    with pytest.raises(ValueError, match=r"\('ce', 2, 0\)\] .* there twice with other settings"):
+        summarise(pd.DataFrame([{**runs[0], "data": DATA}, {**runs[0], "data": "0123"}]))  # (a seed twice)
+    # rows written before a setting or the data was recorded (docs/results' files) agree with any
+    fingerprint = {**row, "method": "fp_lr", "epochs": None, "kept": None, "seed": 0}
+    old = [{**runs[0], "data": DATA}, {k: v for k, v in runs[1].items() if k != "kept"}, fingerprint]
+    assert sorted(summarise(pd.DataFrame(old))["n_seeds"].tolist()) == [1, 2]
     log = tmp_path / "solubility-random.jsonl"
     log.write_text(json.dumps(runs[0]) + "\n" + '{"method": "ce", "se')
     with pytest.raises(ValueError, match=r"line 2, is not a JSON row: .*remove it"):
@@ -294,10 +299,10 @@ def test_rows_that_kept_the_best_epoch_are_not_taken_for_the_mean_from_it(tmp_pa
     old = {"method": "defaults", "seed": 0, "epochs": 30}  # written when the best epoch was kept
     log.write_text(json.dumps(old) + "\n" + json.dumps({**old, "method": "defaults_best1"}) + "\n")
     with pytest.raises(ValueError, match=r"keeping best, not .*keeping mean_from_best.*another folder"):
-        _done(log, ["defaults"], [0], 30, {}, DATA)
-    assert _done(log, ["defaults_best1"], [0], 30, {}, DATA) == {("defaults_best1", 0)}
+        _done(log, ["defaults"], [0], 30, {})
+    assert _done(log, ["defaults_best1"], [0], 30, {}) == {("defaults_best1", 0)}
     log.write_text(json.dumps({**old, "kept": "mean_from_best"}) + "\n")
-    assert _done(log, ["defaults"], [0], 30, {}, DATA) == {("defaults", 0)}
+    assert _done(log, ["defaults"], [0], 30, {}) == {("defaults", 0)}
 
 
 def test_every_benchmark_variant_is_a_valid_classifier_configuration():

@@ -376,6 +376,7 @@ def run_benchmark(
         raise NotADirectoryError(f"out_dir {str(out)!r} is a file; results go into a folder.")
     stem = result_stem(dataset, split, reaction_mode)
     log = out / f"{stem}.jsonl"
+    done = _done(log, methods, seeds, epochs, args)
     smiles, y = _load(dataset, data_home, mapped=reaction_mode in CGR_MODES, download=download)
     splits = {}
     for seed in seeds:  # every seed's split before any work: a data set one cannot cut is said first
@@ -384,7 +385,7 @@ def run_benchmark(
         except ValueError as error:
             raise SplitError(f"{dataset}, {split!r} split, seed {seed}: {error}") from error
     data = data_id(smiles, y)
-    done = _done(log, methods, seeds, epochs, args, data)
+    _check_data(log, data)
     out.mkdir(parents=True, exist_ok=True)  # now that there is something to write (no empty folder)
     features = _Features(smiles, reaction_mode, n_jobs)
     binary = len(np.unique(y)) == 2
@@ -459,20 +460,25 @@ def data_id(smiles: np.ndarray, y: np.ndarray) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _done(
-    log: Path, methods: Sequence[str], seeds: Sequence[int], epochs: int, args: dict, data: str
-) -> set[tuple[str, int]]:
-    """(method, seed) of the runs asked for that ``log`` holds with these settings; refuses a
-    method's runs of other settings, and any run on other data."""
-    done = set()
-    paper = {"warmup": _paper_interval(epochs), "update_every": _paper_interval(epochs)}
+def _check_data(log: Path, data: str) -> None:
+    """Refuse a results file holding any run on other data than ``data`` (its id)."""
     for row in _read(log):
         if row.get("data", data) != data:  # (rows written before the data was recorded: unknown)
             raise MixedSettingsError(
                 f"{log} holds runs on other data ({row['method']}, seed {row['seed']}: data {row['data']}, "
-                f"{row['n_train']} training samples; these are {data}); write runs on this data to another "
-                "folder (--out), so that one table does not mix them."
+                f"{row.get('n_train')} training samples; these are {data}); write runs on this data to "
+                "another folder (--out), so that one table does not mix them."
             )
+
+
+def _done(
+    log: Path, methods: Sequence[str], seeds: Sequence[int], epochs: int, args: dict
+) -> set[tuple[str, int]]:
+    """(method, seed) of the runs asked for that ``log`` holds with these settings; refuses a
+    method's runs of other settings."""
+    done = set()
+    paper = {"warmup": _paper_interval(epochs), "update_every": _paper_interval(epochs)}
+    for row in _read(log):
         method = row["method"]
         if method not in methods or row["epochs"] != (None if method.startswith("fp_") else epochs):
             continue  # runs of other epochs are rows of their own in the table
@@ -557,20 +563,19 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
 def _check_one_protocol(runs: pd.DataFrame) -> None:
     """Refuse a row of the table (method, epochs) whose runs differ in a setting or in their data
     (two processes writing one folder with other settings): its mean would mix them."""
-    settings = [c for c in ("warmup", "update_every", "kept", "reaction_mode") if c in runs]
-    grouped = runs.groupby(["method", "epochs"], dropna=False)
-    differ = grouped[settings].nunique(dropna=False).gt(1)
-    if "data" in runs:  # (rows written before the data was recorded agree with any)
-        differ["data"] = grouped["data"].nunique().gt(1)
+    # (a setting missing from rows written before it was recorded agrees with any: _done reads
+    # those rows as of the settings of their day)
+    settings = [c for c in ("warmup", "update_every", "kept", "reaction_mode", "data") if c in runs]
+    differ = runs.groupby(["method", "epochs"], dropna=False)[settings].nunique().gt(1)
     mixed = differ[differ.any(axis=1)]
     if not mixed.empty:
         rows = [
-            f"{method} at {epochs} epochs ({', '.join(mixed.columns[flags])})"
-            for (method, epochs), flags in zip(mixed.index, mixed.to_numpy(), strict=True)
+            f"{method}{'' if pd.isna(epochs) else f' at {int(epochs)} epochs'} ({', '.join(columns)})"
+            for (method, epochs), columns in mixed.apply(lambda f: list(f.index[f]), axis=1).items()
         ]
         raise MixedSettingsError(
-            f"the runs of {'; '.join(rows)} differ in these settings; keep runs of one setting per "
-            "method, so that one table does not mix them."
+            f"the runs of {'; '.join(rows)} differ; keep the runs of one setting and one data set per "
+            "method in a folder (write others with another --out), so that one table does not mix them."
         )
 
 
@@ -583,6 +588,8 @@ def _first_of_each_run(runs: pd.DataFrame) -> pd.DataFrame:
         c for c in ("warmup", "update_every", "kept", "reaction_mode", "n_train", "n_test") if c in runs
     ]
     mixed = again.groupby(key, dropna=False)[settings].nunique(dropna=False).gt(1).any(axis=1)
+    if "data" in runs:  # (rows written before the data was recorded agree with any)
+        mixed |= again.groupby(key, dropna=False)["data"].nunique().gt(1)
     if mixed.any():
         raise MixedSettingsError(
             f"runs {mixed[mixed].index.tolist()} (method, epochs, seed) are there twice with other settings; "
