@@ -7,6 +7,8 @@ import re
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from collections import Counter
 
 import numpy as np
@@ -610,6 +612,32 @@ def test_loading_the_mapper_leaves_rdkits_logs_on(tmp_path, monkeypatch):
     finally:
         _atom_mapping._rxnmapper.cache_clear()
     assert rdBase.LogStatus() == before
+    assert (rdBase.DisableLog, rdBase.EnableLog, RDLogger.DisableLog, RDLogger.EnableLog) == switches
+
+
+def test_two_threads_loading_the_mapper_give_rdkits_log_switches_back():
+    """The second thread's freeze saved the first's stand-ins and put them back for good."""
+    switches = (rdBase.DisableLog, rdBase.EnableLog, RDLogger.DisableLog, RDLogger.EnableLog)
+    entered, release, first_done = threading.Event(), threading.Event(), threading.Event()
+
+    def first():
+        with _atom_mapping._rdkit_log_settings_frozen():
+            entered.set()
+            release.wait(10)
+
+    def second():
+        with _atom_mapping._rdkit_log_settings_frozen():
+            first_done.wait(10)  # still inside when the first has left
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    threads[0].start()
+    entered.wait(10)
+    threads[1].start()
+    time.sleep(0.2)  # the second is at its freeze
+    release.set()
+    threads[0].join()
+    first_done.set()
+    threads[1].join()
     assert (rdBase.DisableLog, rdBase.EnableLog, RDLogger.DisableLog, RDLogger.EnableLog) == switches
 
 

@@ -53,6 +53,8 @@ _CACHES_LOCK = threading.Lock()  # threads featurise at once; one's eviction mus
 
 
 _SWITCHES = ("DisableLog", "EnableLog")  # RDKit's log switches, in rdBase and in RDLogger (a copy)
+#: one freeze at a time: a second thread's freeze would save the first's stand-ins as the switches
+_FREEZE_LOCK = threading.RLock()
 
 
 @contextmanager
@@ -61,14 +63,16 @@ def _rdkit_log_settings_frozen() -> Iterator[None]:
     library) turns RDKit's warnings and errors off for the whole process, which would hide every
     later parse error from the user. Ignoring the calls, rather than restoring a snapshot, keeps
     the switches right when another thread is inside ``rdBase.BlockLogs`` as the import starts."""
-    switches = [(module, name, getattr(module, name)) for module in (rdBase, RDLogger) for name in _SWITCHES]
-    try:
-        for module, name, _ in switches:
-            setattr(module, name, lambda *channels: None)
-        yield
-    finally:
-        for module, name, switch in switches:
-            setattr(module, name, switch)
+    with _FREEZE_LOCK:
+        modules = (rdBase, RDLogger)
+        switches = [(module, name, getattr(module, name)) for module in modules for name in _SWITCHES]
+        try:
+            for module, name, _ in switches:
+                setattr(module, name, lambda *channels: None)
+            yield
+        finally:
+            for module, name, switch in switches:
+                setattr(module, name, switch)
 
 
 @cache
