@@ -204,6 +204,7 @@ def test_unfitted_model_is_refused():
 def test_a_pipeline_or_search_is_plotted_as_the_classifier_it_ends_in(models):
     import copy
 
+    from sklearn.frozen import FrozenEstimator
     from sklearn.model_selection import GridSearchCV
     from sklearn.pipeline import make_pipeline
 
@@ -220,6 +221,7 @@ def test_a_pipeline_or_search_is_plotted_as_the_classifier_it_ends_in(models):
 
     # the classifier's own sub-cluster size, not the default schedule's
     assert centres(pipeline) == centres(ltdd) != centres(models[0])
+    assert centres(FrozenEstimator(pipeline)) == centres(ltdd)
     search = GridSearchCV(pipeline, {"ltddclassifier__max_epochs": [2]}, cv=2).fit(X, Y)
     assert len(plot_weights(search).get_lines()) == 3
     kept_none = GridSearchCV(pipeline, {"ltddclassifier__max_epochs": [2]}, cv=2, refit=False).fit(X, Y)

@@ -337,7 +337,8 @@ class GraphClassifier(
     def _check_labels(y: ArrayLike, n: int | None, scored: bool = False) -> np.ndarray:
         """``y`` checked as class labels, ``n`` of them (None: any number). Labels ``scored`` against
         a fitted model's classes (validation, ``score``) may hold many classes of a sample or two
-        each: sklearn's hint that such labels look like a regression target is then noise."""
+        each: sklearn's hint that such labels look like a regression target is then noise; nor are
+        they warned of as a column, as sklearn's ``score`` does not."""
         y = from_arrow(y)
         # on the labels as given: numpy would turn a NaN among strings into 'nan', [1, "a"] into strings
         check_labels_given(y, "y", "remove these samples or give them a label.")

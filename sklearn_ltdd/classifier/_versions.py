@@ -23,7 +23,7 @@ def fitted_versions() -> dict[str, str]:
     return {
         "sklearn-ltdd": sklearn_ltdd.__version__,
         "rdkit": rdBase.rdkitVersion,
-        "torch": torch.__version__,
+        "torch": str(torch.__version__),  # (a TorchVersion, which a pickle would have to import)
         "torch-geometric": torch_geometric.__version__,
     }
 

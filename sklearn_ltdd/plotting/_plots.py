@@ -158,7 +158,7 @@ def plot_embedding(
 
     Parameters
     ----------
-    classifier : LTDDClassifier or BaselineClassifier, or a Pipeline, search or FrozenEstimator ending in one
+    classifier : fitted LTDDClassifier or BaselineClassifier, or a Pipeline, search or FrozenEstimator of one
     X : array-like of str of shape (n_samples,)
         The samples to embed (``classifier.transform``).
     y : array-like of shape (n_samples,)
@@ -276,7 +276,7 @@ def plot_weights(classifier: object, *, ax: Axes | None = None) -> Axes:
 
     Parameters
     ----------
-    classifier : fitted LTDDClassifier, or a Pipeline, search or FrozenEstimator ending in one
+    classifier : fitted LTDDClassifier, or a Pipeline, search or FrozenEstimator of one
     ax : matplotlib Axes, default=None
         Where to draw; None makes a new figure (taller by the legend's rows for many classes).
 
@@ -325,7 +325,7 @@ def plot_training(classifier: object, *, ax: Axes | None = None) -> Axes:
 
     Parameters
     ----------
-    classifier : LTDDClassifier or BaselineClassifier, or a Pipeline, search or FrozenEstimator ending in one
+    classifier : fitted LTDDClassifier or BaselineClassifier, or a Pipeline, search or FrozenEstimator of one
     ax : matplotlib Axes, default=None
         Where to draw; None makes a new figure.
 
