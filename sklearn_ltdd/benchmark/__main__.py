@@ -15,7 +15,8 @@ def main(argv: list[str] | None = None) -> None:
         description="Train and score the methods named (the paper's Table 2 by default) on one data set's "
         "ImDrug split, for each seed; results as JSON lines and a markdown table.",
         epilog="Each finished run is appended to <out>/<dataset>-<split>.jsonl; run the same command "
-        "again to resume. The table (.md, .csv) summarises every run of that file, earlier calls' too.",
+        "again to resume. The table (.md, .csv) summarises every run of that file, earlier calls' too; "
+        "a file of runs with other settings or on other data is refused (use another --out).",
     )
     parser.add_argument(
         "--dataset",
@@ -58,7 +59,7 @@ def main(argv: list[str] | None = None) -> None:
                         args.reaction_mode, args.n_jobs, args.split, args.device)  # fmt: skip
     except (TypeError, ValueError) as error:
         parser.error(str(error))
-    # what only the run finds (missing data, an --out of other settings or that is a file): said,
+    # what only the run finds (missing data, an --out of other settings or data or that is a file): said,
     # not a traceback; errors of training keep theirs
     try:
         run_benchmark(args.dataset, split=args.split, seeds=args.seeds, methods=args.methods,
