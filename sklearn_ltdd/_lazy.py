@@ -16,7 +16,16 @@ def lazy_exports(
 
     def __getattr__(name: str) -> object:
         if name in lazy:
-            return getattr(import_module(lazy[name], package), name)
+            try:
+                module = import_module(lazy[name], package)
+            except AttributeError as error:
+                # Python reads an AttributeError from here as "no such name": ``from package import
+                # name`` would say only "cannot import name", hiding the failing import's cause (often
+                # a dependency of another version).
+                raise ImportError(
+                    f"importing {name} from {package} failed in {lazy[name]}: {type(error).__name__}: {error}"
+                ) from error
+            return getattr(module, name)
         raise AttributeError(f"module {package!r} has no attribute {name!r}")
 
     def __dir__() -> list[str]:

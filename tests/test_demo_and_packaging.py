@@ -109,6 +109,37 @@ def test_every_lazy_name_is_imported_for_type_checkers(package):
         assert getattr(importlib.import_module(source), name) is getattr(module, name)
 
 
+def test_a_lazy_name_whose_module_fails_says_why(tmp_path, monkeypatch):
+    # an AttributeError inside the import (a dependency of another version) must not read as "no such
+    # name": Python turns that into "cannot import name", without the cause
+    package = tmp_path / "lazy_probe"
+    package.mkdir()
+    (package / "__init__.py").write_text(
+        "from sklearn_ltdd._lazy import lazy_exports\n"
+        "__getattr__, __dir__ = lazy_exports(__name__, {'Thing': '._broken'}, ['Thing'], globals())\n"
+    )
+    (package / "_broken.py").write_text("import types\ntypes.no_such_helper\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    expected = re.escape("Thing from lazy_probe failed in ._broken: AttributeError")
+    with pytest.raises(ImportError, match=expected) as caught:
+        exec("from lazy_probe import Thing", {})
+    assert isinstance(caught.value.__cause__, AttributeError)
+    with pytest.raises(AttributeError, match="no attribute 'Other'"):
+        importlib.import_module("lazy_probe").Other  # noqa: B018 (the access is the test)
+
+
+def test_the_classifiers_under_python_oo_import_or_say_why():
+    # skorch rewrites docstrings when imported, which -OO strips
+    def run(code):
+        return subprocess.run([sys.executable, "-OO", "-c", code], capture_output=True, text=True, cwd=ROOT)
+
+    ours = run("from sklearn_ltdd import LTDDClassifier")
+    if run("import skorch").returncode == 0:
+        assert ours.returncode == 0, ours.stderr
+    else:
+        assert "run Python without -OO" in ours.stderr.splitlines()[-1], ours.stderr
+
+
 def test_the_wheel_holds_the_whole_package_its_data_and_licence(tmp_path):
     # built from a copy, so that the build's folders do not land in the checkout
     source = tmp_path / "source"

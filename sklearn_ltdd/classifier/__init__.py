@@ -7,6 +7,17 @@
   ``_net`` (the skorch net), ``_data``, ``_selection``, ``_decision``, ``_device``.
 """
 
+import sys
+
+if sys.flags.optimize >= 2:  # -OO strips docstrings, which skorch rewrites when imported
+    try:
+        import skorch  # noqa: F401
+    except AttributeError as error:
+        raise ImportError(
+            "the classifiers need skorch, which cannot be imported under python -OO (it edits docstrings "
+            "that -OO strips): run Python without -OO, with PYTHONOPTIMIZE unset or at most 1"
+        ) from error
+
 from ._baselines import BASELINE_LOSSES, BaselineClassifier
 from ._ltdd import PAPER_PROTOCOL, LTDDClassifier
 from ._ltdd_options import SubclusterContrast, SubclusterSchedule
