@@ -269,7 +269,7 @@ def test_early_stopping_is_on_by_default_and_reported(capsys):
     assert "stop" not in clf.history_[-2]
     assert LTDDClassifier().early_stopping == 20
     lines = capsys.readouterr().out.splitlines()
-    assert lines[-1].startswith(f"LTDDClassifier: {len(clf.history_)} epochs, best epoch")
+    assert lines[-1].startswith(f"LTDDClassifier: {len(clf.history_)} epochs (early stopping), best epoch")
     # every epoch has its row, the one training stopped on too, and then why it stopped
     assert [int(line.split()[0]) for line in lines[2:-2]] == list(range(1, len(clf.history_) + 1))
     assert lines[-2] == "Stopping since valid_ba has not improved in the last 3 epochs."

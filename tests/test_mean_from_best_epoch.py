@@ -1,5 +1,7 @@
 """The model kept: the mean of the weights from the best epoch by validation BA to the last."""
 
+import copy
+import sys
 from types import SimpleNamespace
 
 import numpy as np
@@ -87,6 +89,53 @@ def test_without_averaging_the_best_epoch_is_kept_bit_for_bit():
     for name, value in net.module_.state_dict().items():
         assert torch.equal(value, weights[1][name])
     assert not torch.equal(net.module_[0].weight, weights[-1]["0.weight"])  # not simply the last epoch
+
+
+def test_an_interrupt_on_any_line_of_an_epoch_end_leaves_the_kept_state_whole():
+    """A Ctrl-C lands between two statements: one between a new best's weights and its list of
+    epochs divided that epoch's weights by the old count (a probe's validation BA 0.2 against
+    0.53). Each line of the callback is interrupted in turn."""
+    history, module = History(), torch.nn.Linear(2, 2)
+    net = SimpleNamespace(history=history, module_=module)
+    kept = MeanFromBestEpoch(SimpleNamespace(final=True)).initialize()
+    for score, best in [(0.5, True), (0.4, False), (0.3, False), (0.9, True)]:
+        history.new_epoch()
+        history.record("valid_ba", score)
+        history.record("valid_ba_best", best)
+        if score != 0.9:
+            kept.on_epoch_end(net)
+    code = MeanFromBestEpoch.on_epoch_end.__wrapped__.__code__  # (under torch.no_grad)
+    lines = range(code.co_firstlineno, max(line for _, _, line in code.co_lines() if line) + 1)
+    interrupted = 0
+    for stop_at in lines:
+        trial = copy.deepcopy(kept)
+        before = (trial.best_, trial.sum_, list(trial.epochs_))
+
+        def trace(frame, event, arg, stop_at=stop_at):
+            if frame.f_code is not code:
+                return None
+
+            def on_line(frame, event, arg):
+                if event == "line" and frame.f_lineno == stop_at:
+                    raise KeyboardInterrupt
+                return on_line
+
+            return on_line
+
+        previous = sys.gettrace()
+        sys.settrace(trace)
+        try:
+            trial.on_epoch_end(net)
+        except KeyboardInterrupt:
+            interrupted += 1
+        finally:
+            sys.settrace(previous)
+        after = (trial.best_, trial.sum_, trial.epochs_)
+        if after[2] == [3]:  # the new best, whole
+            assert after[0] is not before[0] and after[1] is not before[1]
+        else:
+            assert after[0] is before[0] and after[1] is before[1] and after[2] == before[2], stop_at
+    assert interrupted > 3
 
 
 SMILES = ["CCO", "CCCO", "CCCCO", "OCC(O)CO", "c1ccccc1", "c1ccccc1C", "c1ccccc1CC", "c1ccc2ccccc2c1"] * 6

@@ -17,7 +17,7 @@ from sklearn.ensemble import BaggingClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import cross_val_score
 
-from sklearn_ltdd import BaselineClassifier, LTDDClassifier, SubclusterSchedule
+from sklearn_ltdd import BalancedSubcluster, BaselineClassifier, LTDDClassifier, SubclusterSchedule
 from sklearn_ltdd.classifier._data import GraphDataset
 from sklearn_ltdd.classifier._phases import Phase, Phases
 from sklearn_ltdd.datasets import load_solubility, make_long_tailed
@@ -510,6 +510,24 @@ def test_ctrl_c_before_the_head_trains_reaches_the_caller_and_keeps_the_estimato
     assert len(fits) == 1
 
 
+def test_ctrl_c_before_decouplings_new_head_trains_keeps_the_estimator(monkeypatch):
+    """``decoupling`` re-initialises the head for its final phase: interrupted before that head
+    had trained an epoch, the fit kept it, random, on the frozen encoder (the cross-entropy
+    phase's epochs were taken for its training), and said the model was complete and usable."""
+    params = {**FAST, "loss": "decoupling", "max_epochs": 10, "fingerprint": None, "early_stopping": None}
+    steps_per_epoch = BaselineClassifier(**FAST, max_epochs=1).fit(X, Y).history_[0, "train_batch_count"]
+    fresh = BaselineClassifier(**params)
+    interrupt_at_step(monkeypatch, 8 * steps_per_epoch + 1)  # the first step of epoch 9, decoupling's
+    with pytest.raises(KeyboardInterrupt, match=r"in epoch 9 of max_epochs=10, before .* 'decoupling' phase"):
+        fresh.fit(X, Y)
+    with pytest.raises(NotFittedError):
+        fresh.predict(X[:3])
+    interrupt_at_step(monkeypatch, 9 * steps_per_epoch + 1)  # after one epoch of the new head
+    with pytest.raises(KeyboardInterrupt, match="in epoch 10 of max_epochs=10; the estimator keeps"):
+        fresh.fit(X, Y)
+    assert fresh.history_[8, "phase"] == "decoupling" and fresh.history_[-1, "stop"] == "interrupted"
+
+
 def test_a_fit_does_not_depend_on_torchs_default_dtype_or_inference_mode_and_leaves_no_thread():
     params = {**FAST, "max_epochs": 3, **WARMUP_1, "device": "cpu"}  # (two fits compared bit for bit)
     before = {thread.name for thread in threading.enumerate()}
@@ -526,6 +544,28 @@ def test_a_fit_does_not_depend_on_torchs_default_dtype_or_inference_mode_and_lea
         torch.set_default_dtype(previous)
     with torch.inference_mode():  # a caller's: nothing could be trained inside it
         np.testing.assert_array_equal(LTDDClassifier(**params).fit(X, Y).predict_proba(X[:10]), expected)
+
+
+def test_a_callers_autocast_is_set_aside_by_fits_predictions_and_the_clusterer():
+    """Under a notebook's ``torch.autocast`` the GCN failed in its sparse product (no bfloat16
+    kernel) and GINE trained silently in bfloat16: another model for the same seed."""
+    for model in (
+        LTDDClassifier(**FAST, max_epochs=2, **WARMUP_1),
+        BaselineClassifier(**FAST, max_epochs=2, encoder="gine"),
+    ):
+        expected = clone(model).fit(X, Y).predict_proba(X[:20])
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            fitted = clone(model).fit(X, Y)
+            proba = fitted.predict_proba(X[:20])
+            assert torch.is_autocast_enabled("cpu")  # the caller's, given back
+        np.testing.assert_array_equal(proba, expected)
+        np.testing.assert_array_equal(fitted.predict_proba(X[:20]), expected)
+    points = torch.randn(60, 8, generator=torch.Generator().manual_seed(0))
+    clusterer = BalancedSubcluster(n_clusters=4, random_state=0)
+    labels, distances = clusterer.fit_predict(points), clusterer.transform(points)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert torch.equal(clusterer.fit_predict(points), labels)
+        assert torch.equal(clusterer.transform(points), distances)
 
 
 def test_fits_and_predictions_in_threads_are_each_as_they_would_be_alone(assert_same_predictions):

@@ -34,7 +34,7 @@ from .._labels import (
 )
 from .._progress import progress_bar
 from .._sample_weight import check_sample_weight
-from .._torch_state import float32_default
+from .._torch_state import torch_defaults
 from .._warnings import warn
 from ..featurize import (
     GraphStore,
@@ -386,8 +386,9 @@ class GraphClassifier(
         training (Ctrl-C) raises KeyboardInterrupt too, so that a loop of fits (cross-validation,
         a search) stops, but the estimator keeps what it had trained (the model kept so far, the
         mean from the best epoch, where one was scored, and τ), complete and usable, unless the
-        classifier head had not yet trained a whole epoch (in LTDD's warm-up): then it stays as
-        it was.
+        classifier head had not yet trained a whole epoch (in LTDD's warm-up, or since
+        ``loss="decoupling"`` re-initialised it): then it stays as it was. Ctrl-C outside the
+        training (featurising, the closing pass that chooses τ) leaves the estimator as it was.
 
         Parameters
         ----------
@@ -430,7 +431,7 @@ class GraphClassifier(
         state = dict(self.__dict__)
         try:
             # trains as it would at torch's defaults, also inside a caller's inference mode
-            with float32_default(), torch.inference_mode(False):
+            with torch_defaults(), torch.inference_mode(False):
                 self._fit(X, y, sample_weight, validation_data)
         except BaseException:
             self.__dict__.clear()
@@ -440,7 +441,8 @@ class GraphClassifier(
             raise KeyboardInterrupt(
                 f"the fit was interrupted (Ctrl-C) in epoch {len(self.history_)} of max_epochs="
                 f"{self.max_epochs}; the estimator keeps the model trained until then, complete and "
-                "usable (its history_[-1, 'stop'] is 'interrupted'). Fit again to train it to the end."
+                "usable (its history_[-1, 'stop'] is 'interrupted'). A fit starts afresh: fit again to train "
+                "all epochs."
             )
         return self
 
@@ -504,15 +506,30 @@ class GraphClassifier(
 
     def _check_the_head_trained(self) -> None:
         """skorch ends a fit interrupted by Ctrl-C as if it had finished; one stopped before the
-        classifier head has trained a whole epoch (in LTDD's warm-up) has no model to keep."""
-        trains_head = {phase.name: phase.trains_head for phase in dict(self.net_.callbacks_)["phases"].phases}
+        classifier head has trained a whole epoch (in LTDD's warm-up, or since ``decoupling``'s
+        final phase re-initialised it) has no model to keep."""
+        phases = {phase.name: phase for phase in dict(self.net_.callbacks_)["phases"].phases}
+        rows = list(self.net_.history)
         # (an interrupt can land before an epoch's phase is recorded)
-        if not any("train_loss" in row and trains_head[row.get("phase")] for row in self.net_.history):
-            raise KeyboardInterrupt(
-                f"the fit was interrupted after {len(self.net_.history)} epoch(s), before the classifier "
-                "head had trained for a whole epoch (LTDD trains it only after its warm-up): there is no "
-                "model to keep, and the estimator is left as it was."
-            )
+        of = [phases.get(row.get("phase")) for row in rows]
+        # a head re-initialised on entering a phase has trained only in that phase's epochs
+        start = next((i for i, phase in enumerate(of) if phase is not None and phase.retrain_head), 0)
+        if any(
+            "train_loss" in row and phase is not None and phase.trains_head
+            for row, phase in zip(rows[start:], of[start:], strict=True)
+        ):
+            return
+        if start:
+            why = f" since the {of[start].name!r} phase re-initialised it"
+        elif not all(phase.trains_head for phase in phases.values()):
+            why = " (LTDD trains it only after its warm-up)"
+        else:
+            why = ""
+        raise KeyboardInterrupt(
+            f"the fit was interrupted in epoch {len(rows)} of max_epochs={self.max_epochs}, before the "
+            f"classifier head had trained for a whole epoch{why}: there is no model to keep, and the "
+            "estimator is left as it was."
+        )
 
     @staticmethod
     def _weighted_samples(
@@ -646,6 +663,8 @@ class GraphClassifier(
     def _report(self) -> None:
         history = self.history_
         line = f"{type(self).__name__}: {len(history)} epoch{'s' if len(history) != 1 else ''}"
+        if stop := history[-1].get("stop"):  # interrupted, early stopping, diverged
+            line += f" ({stop})"
         if "valid_ba" in history[-1]:
             scores = np.array(history[:, "valid_ba"], dtype=float)
             kept = np.flatnonzero(history[:, "kept"])
@@ -821,10 +840,10 @@ class GraphClassifier(
                 if len(valid) < n_rows:
                     graphs = graphs[valid]
                 if len(valid):
-                    # the network's pass at torch's float32 default, under its lock (threads
+                    # the network's pass at torch's defaults, under its lock (threads
                     # featurise at once, pass one at a time), with the caller's random stream kept
                     # (a DataLoader draws a seed), forked only once the lock is held
-                    with float32_default(), torch.random.fork_rng(devices=[]):
+                    with torch_defaults(), torch.random.fork_rng(devices=[]):
                         out[start + valid] = output(GraphDataset(graphs).to(self.net_.device))
                 del graphs  # before the next chunk is made
                 bar.update(n_rows)

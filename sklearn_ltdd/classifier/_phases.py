@@ -90,12 +90,14 @@ class Phases(Callback):
     def on_epoch_begin(self, net, **kwargs) -> None:
         self.epoch_ = len(net.history) - 1
         phase = self.current
-        if not self.final and (self.epochs_in >= phase.epochs or self._stalled(net)):
+        enters = not self.final and (self.epochs_in >= phase.epochs or self._stalled(net))
+        if enters:
             self.index_ += 1
             self.began_ = self.epoch_
-            if self.current.retrain_head:
-                self._retrain_head(net)
+        # recorded first: an interrupt that lands after a head's reset finds its phase in the history
         net.history.record("phase", self.name)
+        if enters and self.current.retrain_head:
+            self._retrain_head(net)
 
     def _stalled(self, net) -> bool:
         past = net.history[self.began_ : self.epoch_]

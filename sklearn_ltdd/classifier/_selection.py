@@ -159,9 +159,11 @@ class MeanFromBestEpoch(Callback):
             return
         weights = net.module_.state_dict()
         if row["valid_ba_best"]:  # a new best: the mean starts again from it
-            self.best_ = {name: value.detach().clone() for name, value in weights.items()}
-            self.sum_ = {name: value.clone() for name, value in self.best_.items()} if self.average else None
-            self.epochs_ = [len(net.history) - 1]
+            best = {name: value.detach().clone() for name, value in weights.items()}
+            total = {name: value.clone() for name, value in best.items()} if self.average else None
+            # in one statement, as below: a Ctrl-C between two would divide one epoch's weights by
+            # the old count
+            self.best_, self.sum_, self.epochs_ = best, total, [len(net.history) - 1]
         elif self.average and self.sum_ is not None:
             floats = [name for name, value in weights.items() if value.is_floating_point()]
             added = torch._foreach_add([self.sum_[k] for k in floats], [weights[k] for k in floats])

@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from .._class_counts import check_class_counts
 from .._compat import Interval, StrOptions, _fit_context
 from .._labels import check_class_labels, check_labels_given
+from .._torch_state import autocast_off
 from ._spherical import balanced_cluster, kmeans_cluster
 
 __all__ = ["BalancedSubcluster", "subclusters_per_class"]
@@ -189,6 +190,10 @@ class BalancedSubcluster(
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: ArrayLike | torch.Tensor, y: ArrayLike | None = None) -> Self:
         """Cluster X, within each class of y when y is given."""
+        with autocast_off():  # a caller's autocast would cluster in bfloat16: other clusters, same seed
+            return self._fit(X, y)
+
+    def _fit(self, X: ArrayLike | torch.Tensor, y: ArrayLike | None) -> Self:
         unit, is_tensor = _as_unit_tensor(self, X, reset=True)
         n = unit.shape[0]
         if y is None:
@@ -249,9 +254,10 @@ class BalancedSubcluster(
 
     def _similarity(self, X: ArrayLike | torch.Tensor) -> tuple[torch.Tensor, bool]:
         check_is_fitted(self, "cluster_centers_")
-        unit, is_tensor = _as_unit_tensor(self, X, reset=False)
-        centres = torch.as_tensor(self.cluster_centers_).to(unit)
-        return unit @ centres.T, is_tensor
+        with autocast_off():
+            unit, is_tensor = _as_unit_tensor(self, X, reset=False)
+            centres = torch.as_tensor(self.cluster_centers_).to(unit)
+            return unit @ centres.T, is_tensor
 
     def predict(self, X: ArrayLike | torch.Tensor) -> np.ndarray | torch.Tensor:
         """Nearest centre (cosine) of each row; capacities are not enforced.

@@ -87,16 +87,16 @@ def _rxnmapper() -> tuple[str, Callable[[list[str]], list[str]]]:
             "atom_mapper='rxnmapper' needs the rxnmapper package: pip install 'sklearn-ltdd[reactions]' "
             "(rxnmapper, transformers<5 and setuptools<81)."
         ) from error
-    from .._torch_state import float32_default
+    from .._torch_state import torch_defaults
 
     # under the classifiers' lock on torch's state: transformers sets the default dtype while it
-    # loads a model, and the mapper computes at the float32 default whatever the caller's
-    with warnings.catch_warnings(), float32_default(), _rdkit_log_settings_frozen():
+    # loads a model, and the mapper computes at torch's defaults whatever the caller's
+    with warnings.catch_warnings(), torch_defaults(), _rdkit_log_settings_frozen():
         warnings.simplefilter("ignore")
         model = RXNMapper()
 
     def map_batch(reactions: list[str]) -> list[str]:
-        with float32_default(), rdBase.BlockLogs():  # its own parsing, quiet as its import meant it
+        with torch_defaults(), rdBase.BlockLogs():  # its own parsing, quiet as its import meant it
             results = model.get_attention_guided_atom_maps(reactions, canonicalize_rxns=False)
         return [r["mapped_rxn"] for r in results]
 
