@@ -140,6 +140,22 @@ def test_the_classifiers_under_python_oo_import_or_say_why():
         assert "run Python without -OO" in ours.stderr.splitlines()[-1], ours.stderr
 
 
+@pytest.mark.parametrize(
+    "code",
+    [
+        "from sklearn_ltdd import SmilesGraphizer",
+        "from sklearn_ltdd import BalancedSubcluster",
+        "import sklearn_ltdd.nn",
+        "from sklearn_ltdd import LTDDClassifier",
+    ],
+)
+def test_the_package_imports_under_a_callers_error_filter(code):
+    # PyG's import warns that torch.jit.script is deprecated: under "error" the import failed and
+    # left PyG half initialised, so that every later import failed too, with another message
+    result = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
 def test_the_wheel_holds_the_whole_package_its_data_and_licence(tmp_path):
     # built from a copy, so that the build's folders do not land in the checkout
     source = tmp_path / "source"

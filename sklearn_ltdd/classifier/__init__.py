@@ -18,6 +18,7 @@ if sys.flags.optimize >= 2:  # -OO strips docstrings, which skorch rewrites when
             "that -OO strips): run Python without -OO, with PYTHONOPTIMIZE unset or at most 1"
         ) from error
 
+from .. import _torch_geometric  # noqa: F401  (PyG imported first there: see why)
 from ._baselines import BASELINE_LOSSES, BaselineClassifier
 from ._ltdd import PAPER_PROTOCOL, LTDDClassifier
 from ._ltdd_options import SubclusterContrast, SubclusterSchedule

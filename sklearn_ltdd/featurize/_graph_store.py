@@ -8,6 +8,10 @@ from typing import Any, SupportsIndex, overload
 
 import numpy as np
 import torch
+
+from .. import _torch_geometric  # noqa: F401  (PyG imported first there: see why)
+
+# isort: split
 from torch_geometric.data import Batch, Data
 
 from .._torch_device import check_device

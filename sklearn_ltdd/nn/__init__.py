@@ -1,5 +1,6 @@
 """The torch parts of LTDD: encoders (GCN, GINE), the network, edge-drop views, losses and weights."""
 
+from .. import _torch_geometric  # noqa: F401  (PyG imported first there: see why)
 from ._augment import drop_edges, edge_drop_probabilities, edge_drop_views, edge_drop_weights, stack_views
 from ._gcn import GCNEncoder
 from ._gine import GINEEncoder
