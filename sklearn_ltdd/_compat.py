@@ -1,12 +1,14 @@
 """Inputs from other libraries' APIs, each met in one place: scikit-learn's semi-private helpers
 (so that its API churn is fixed here only) and pyarrow's and polars' arrays and frames."""
 
+import functools
 from collections.abc import Callable
 from numbers import Integral
 from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import pandas as pd
+from sklearn import config_context
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils._param_validation import Interval as _Interval
@@ -28,6 +30,7 @@ __all__ = [
     "_num_samples",
     "check_n_jobs",
     "from_arrow",
+    "numpy_only",
     "validate_params",
 ]
 
@@ -73,3 +76,20 @@ def from_arrow(values: object) -> object:
     if not module.startswith("pyarrow"):
         return values
     return values.to_pandas() if hasattr(values, "column_names") else values.to_pylist()
+
+
+_Function = TypeVar("_Function", bound=Callable)
+
+
+def numpy_only(function: _Function) -> _Function:
+    """``function`` run with scikit-learn's ``array_api_dispatch`` off, as code that computes in
+    numpy: under dispatch sklearn's helpers keep a caller's torch labels as tensors, which then met
+    the function's numpy arrays ("Input arrays use different devices: cpu, cpu"), or became a
+    classifier's ``classes_``, and its predictions tensors."""
+
+    @functools.wraps(function)
+    def numpy_function(*args, **kwargs):
+        with config_context(array_api_dispatch=False):
+            return function(*args, **kwargs)
+
+    return numpy_function  # type: ignore[return-value]

@@ -5,6 +5,8 @@ import io
 import os
 import pickle
 import re
+import subprocess
+import sys
 import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -566,6 +568,36 @@ def test_a_callers_autocast_is_set_aside_by_fits_predictions_and_the_clusterer()
     with torch.autocast("cpu", dtype=torch.bfloat16):
         assert torch.equal(clusterer.fit_predict(points), labels)
         assert torch.equal(clusterer.transform(points), distances)
+
+
+ARRAY_API_CHECK = """
+import numpy as np, sklearn, torch
+from sklearn_ltdd import BaselineClassifier
+from sklearn_ltdd.datasets import load_solubility
+from sklearn_ltdd.metrics import balanced_accuracy_score, balanced_f1_score, long_tail_report
+
+y_true, y_pred = torch.tensor([0, 1, 1, 2]), torch.tensor([0, 1, 2, 2])
+with sklearn.config_context(array_api_dispatch=True):
+    assert abs(balanced_accuracy_score(y_true, y_pred) - 5 / 6) < 1e-12
+    assert abs(balanced_f1_score(y_true, y_pred) - 0.8222222222222223) < 1e-12
+    assert long_tail_report(y_true, y_pred, {0: 10, 1: 5, 2: 1}).loc["all", "BA"] == balanced_accuracy_score(
+        y_true, y_pred
+    )
+    X, y = load_solubility(return_X_y=True)
+    codes = torch.as_tensor(np.unique(y[:60], return_inverse=True)[1])
+    clf = BaselineClassifier(max_epochs=1, hidden=8, random_state=0).fit(X[:60], codes)
+    assert type(clf.classes_) is np.ndarray and type(clf.predict(X[:5])) is np.ndarray
+    assert 0 <= clf.score(X[:10], codes[:10]) <= 1
+"""
+
+
+def test_sklearns_array_api_dispatch_gives_torch_labels_numpy_scores_and_classes():
+    """Under dispatch, sklearn kept torch labels as tensors: the metrics met them with numpy class
+    lists ("Input arrays use different devices: cpu, cpu"), and a fit made classes_ a tensor, so
+    that predictions were tensors. (A process of its own: scipy reads SCIPY_ARRAY_API on import.)"""
+    env = {**os.environ, "SCIPY_ARRAY_API": "1", "OMP_NUM_THREADS": "1"}
+    result = subprocess.run([sys.executable, "-c", ARRAY_API_CHECK], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
 
 
 def test_fits_and_predictions_in_threads_are_each_as_they_would_be_alone(assert_same_predictions):

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import torch
 from numpy.typing import ArrayLike
+from sklearn import config_context
 from sklearn.base import BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.exceptions import DataConversionWarning
 from sklearn.preprocessing import LabelEncoder
@@ -24,7 +25,7 @@ from skorch.callbacks import ProgressBar
 from skorch.helper import predefined_split
 from skorch.history import History
 
-from .._compat import Interval, StrOptions, _fit_context, from_arrow
+from .._compat import Interval, StrOptions, _fit_context, from_arrow, numpy_only
 from .._labels import (
     check_class_labels,
     check_labels_given,
@@ -431,7 +432,8 @@ class GraphClassifier(
         state = dict(self.__dict__)
         try:
             # trains as it would at torch's defaults, also inside a caller's inference mode
-            with torch_defaults(), torch.inference_mode(False):
+            # (numpy labels and weights under sklearn's array_api_dispatch too: classes_ are numpy's)
+            with torch_defaults(), torch.inference_mode(False), config_context(array_api_dispatch=False):
                 self._fit(X, y, sample_weight, validation_data)
         except BaseException:
             self.__dict__.clear()
@@ -1064,6 +1066,7 @@ class GraphClassifier(
                 f"y contains labels {few_of(unknown)} not seen in fit (classes: {few_of(self.classes_)})."
             )
 
+    @numpy_only
     def score(
         self, X: ArrayLike | GraphStore | GraphStorePair, y: ArrayLike, sample_weight: ArrayLike | None = None
     ) -> float:

@@ -11,6 +11,7 @@ from sklearn.metrics import confusion_matrix, make_scorer
 from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
+from .._compat import numpy_only
 from .._labels import check_labels_given, few_of
 from .._sample_weight import check_sample_weight
 from .._warnings import warn
@@ -31,6 +32,7 @@ def _check_labels(y_true: ArrayLike, y_pred: ArrayLike) -> None:
         check_labels_given(values, name, "balanced scores need a label for every sample.")
 
 
+@numpy_only
 def per_class_balanced_scores(
     y_true: ArrayLike,
     y_pred: ArrayLike,

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from .._compat import from_arrow
+from .._compat import from_arrow, numpy_only
 from .._labels import check_labels_given, few_of
 from ._balanced import _check_labels, per_class_balanced_scores
 
@@ -133,6 +133,7 @@ def long_tail_groups(train_counts: Mapping | ArrayLike) -> dict[str, list]:
     return dict(zip(GROUPS, parts, strict=True))
 
 
+@numpy_only
 def long_tail_report(
     y_true: ArrayLike,
     y_pred: ArrayLike,
