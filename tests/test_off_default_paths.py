@@ -622,6 +622,36 @@ def test_fits_and_predictions_in_threads_are_each_as_they_would_be_alone(assert_
         torch.set_default_dtype(previous)
 
 
+def test_a_prediction_reads_one_model_while_another_thread_refits_it(monkeypatch):
+    """A prediction read the estimator chunk by chunk: a refit in another thread between two chunks
+    gave the old network's columns for the first rows and the new one's, under the new classes_,
+    for the rest (a probe: 22 of 120 predictions); a screen the same."""
+    from sklearn_ltdd.classifier import _base
+    from sklearn_ltdd.screen import screen
+
+    params = {**FAST, "max_epochs": 2, **NO_VALIDATION}
+    clf = BaselineClassifier(**params).fit(X, Y)
+    expected = clf.predict(X[:40])
+    renamed = np.array(["x" + label for label in Y])  # the same task under other names
+    monkeypatch.setattr(_base, "CHUNK_ROWS", 10)
+    chunks = _base.GraphClassifier._chunks
+
+    def refitted_after_the_first_chunk(self, rows, errors):
+        for i, chunk in enumerate(chunks(self, rows, errors)):
+            if i == 1:  # the first chunk is inferred: another thread refits the model now
+                refit = threading.Thread(target=clf.fit, args=(X, renamed))
+                refit.start()
+                refit.join()
+            yield chunk
+
+    for call in (clf.predict, lambda rows: screen(clf, rows)["prediction"].to_numpy()):
+        clf.fit(X, Y)
+        monkeypatch.setattr(_base.GraphClassifier, "_chunks", refitted_after_the_first_chunk)
+        np.testing.assert_array_equal(call(X[:40]), expected)  # the model the call began with
+        monkeypatch.setattr(_base.GraphClassifier, "_chunks", chunks)
+        assert set(clf.classes_) == set(renamed)  # and the refit took place
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_a_process_forked_while_another_thread_holds_the_torch_lock_can_take_it():
     from sklearn_ltdd import _torch_state

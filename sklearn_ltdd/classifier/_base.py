@@ -25,6 +25,7 @@ from skorch.callbacks import ProgressBar
 from skorch.helper import predefined_split
 from skorch.history import History
 
+from .. import _torch_state
 from .._compat import Interval, StrOptions, _fit_context, from_arrow, numpy_only
 from .._labels import (
     check_class_labels,
@@ -428,17 +429,20 @@ class GraphClassifier(
             a whole epoch (see above).
         """
         # a fit that fails, at any step, leaves the model as it was: a fitted model stays usable
-        # and consistent (its classes_ those of its network), an unfitted one stays unfitted
-        state = dict(self.__dict__)
-        try:
-            # trains as it would at torch's defaults, also inside a caller's inference mode
-            # (numpy labels and weights under sklearn's array_api_dispatch too: classes_ are numpy's)
-            with torch_defaults(), torch.inference_mode(False), config_context(array_api_dispatch=False):
-                self._fit(X, y, sample_weight, validation_data)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(state)
-            raise
+        # and consistent (its classes_ those of its network), an unfitted one stays unfitted. All
+        # under the lock, the restoring too: a prediction in another thread takes its snapshot
+        # (_snapshot) before or after, never of a fit half done
+        with _torch_state.TORCH_STATE_LOCK:
+            state = dict(self.__dict__)
+            try:
+                # trains as it would at torch's defaults, also inside a caller's inference mode
+                # (numpy labels and weights under sklearn's array_api_dispatch too: classes_ are numpy's)
+                with torch_defaults(), torch.inference_mode(False), config_context(array_api_dispatch=False):
+                    self._fit(X, y, sample_weight, validation_data)
+            except BaseException:
+                self.__dict__.clear()
+                self.__dict__.update(state)
+                raise
         if self.history_[-1].get("stop") == "interrupted":  # the model stays: the user stopped it
             raise KeyboardInterrupt(
                 f"the fit was interrupted (Ctrl-C) in epoch {len(self.history_)} of max_epochs="
@@ -851,6 +855,17 @@ class GraphClassifier(
                 bar.update(n_rows)
         return out, bad
 
+    def _snapshot(self) -> Self:
+        """The model as it stands, for one call to read whole: a shallow copy, taken under the lock a
+        fit holds from start to end. A prediction that read this estimator chunk by chunk while
+        another thread refitted it mixed the old network's outputs with the new ``classes_``, or met
+        a first fit half done (an AttributeError); a fit replaces the fitted objects, and does not
+        change those the snapshot holds."""
+        with _torch_state.TORCH_STATE_LOCK:
+            model = object.__new__(type(self))
+            model.__dict__.update(self.__dict__)
+        return model
+
     def _log_proba_of(self, dataset: GraphDataset) -> np.ndarray:
         """The log-softmax of the network's outputs for ``dataset``, in float64: exact where a
         probability underflows float32 (a confident model's log-probabilities go far below −87)."""
@@ -894,8 +909,7 @@ class GraphClassifier(
         InvalidSmilesError
             Naming every row of X that cannot be featurised, and why.
         """
-        check_is_fitted(self, "net_")
-        return np.exp(self._log_probabilities(X)[0])
+        return np.exp(self._snapshot()._log_probabilities(X)[0])
 
     def predict_log_proba(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
         """The logarithm of :meth:`predict_proba`, computed from the network's outputs: finite
@@ -910,11 +924,12 @@ class GraphClassifier(
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
-        check_is_fitted(self, "net_")
-        return self._log_probabilities(X)[0]
+        return self._snapshot()._log_probabilities(X)[0]
 
     def _decision_scores(self, X: object) -> np.ndarray:
-        return adjusted_scores(self.predict_log_proba(X), self.class_log_prior_, self.logit_adjustment_)
+        """The decision's scores (``self``: a :meth:`_snapshot`)."""
+        log_proba = self._log_probabilities(X)[0]  # checks fitted first
+        return adjusted_scores(log_proba, self.class_log_prior_, self.logit_adjustment_)
 
     def decision_function(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
         """The scores of the decision: ``log p_c(x) − τ · log π_c`` per class.
@@ -932,8 +947,9 @@ class GraphClassifier(
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
-        scores = self._decision_scores(X)
-        return scores[:, 1] - scores[:, 0] if len(self.classes_) == 2 else scores
+        model = self._snapshot()
+        scores = model._decision_scores(X)
+        return scores[:, 1] - scores[:, 0] if len(model.classes_) == 2 else scores
 
     def predict(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
         """The class of each sample: the argmax of :meth:`decision_function`'s scores.
@@ -948,8 +964,8 @@ class GraphClassifier(
         y_pred : ndarray of shape (n_samples,)
             Labels of ``classes_``, of the type ``y`` had in ``fit``.
         """
-        scores = self._decision_scores(X)  # checks fitted first
-        return self.classes_[scores.argmax(axis=1)]
+        model = self._snapshot()
+        return model.classes_[model._decision_scores(X).argmax(axis=1)]
 
     def transform(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
         """Unit-length learned embeddings (encoder in eval mode, clean graphs).
@@ -967,9 +983,10 @@ class GraphClassifier(
         embeddings : ndarray of shape (n_samples, n_features_out)
             float32; ``hidden`` columns per graph side, and ``hidden`` more for the fingerprint.
         """
-        check_is_fitted(self, "net_")
-        embed = self.net_.embed_dataset
-        return self._infer(X, lambda dataset: embed(dataset).cpu().numpy(), self._n_features_out)[0]
+        model = self._snapshot()
+        check_is_fitted(model, "net_")
+        embed = model.net_.embed_dataset
+        return model._infer(X, lambda dataset: embed(dataset).cpu().numpy(), model._n_features_out)[0]
 
     def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
         """Names of :meth:`transform`'s columns: the class name in lower case and a number.

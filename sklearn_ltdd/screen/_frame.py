@@ -54,6 +54,7 @@ def check_model(model: object) -> GraphClassifier:
             f"FrozenEstimator ending in one), got {type(model).__name__}; for other models, call their "
             "predict_proba on chunks of the library."
         )
+    model = model._snapshot()  # read whole, should another thread refit it meanwhile
     check_is_fitted(model, "net_")
     mapper = model.graphizer_.atom_mapper
     for step in before:
