@@ -875,6 +875,7 @@ class GraphClassifier(
     def _log_probabilities(self, X: object, errors: str = "raise", progress: bool | None = None):
         """:meth:`predict_log_proba` with the error modes of :meth:`_infer` (the screening helpers'
         way in)."""
+        check_is_fitted(self, "net_")
         return self._infer(X, self._log_proba_of, len(self.classes_), errors, progress, np.float64)
 
     def predict_proba(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
@@ -928,7 +929,7 @@ class GraphClassifier(
 
     def _decision_scores(self, X: object) -> np.ndarray:
         """The decision's scores (``self``: a :meth:`_snapshot`)."""
-        log_proba = self._log_probabilities(X)[0]  # checks fitted first
+        log_proba = self.predict_log_proba(X)  # checks fitted first
         return adjusted_scores(log_proba, self.class_log_prior_, self.logit_adjustment_)
 
     def decision_function(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
@@ -965,7 +966,8 @@ class GraphClassifier(
             Labels of ``classes_``, of the type ``y`` had in ``fit``.
         """
         model = self._snapshot()
-        return model.classes_[model._decision_scores(X).argmax(axis=1)]
+        scores = model._decision_scores(X)  # checks fitted first
+        return model.classes_[scores.argmax(axis=1)]
 
     def transform(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
         """Unit-length learned embeddings (encoder in eval mode, clean graphs).
