@@ -175,6 +175,28 @@ def test_whitespace_inside_a_smiles_is_a_bad_row():
             fingerprint.fit_transform([" CCO>>CC=O " if fingerprint.reaction_mode else " CCO ", bad])
 
 
+@pytest.mark.parametrize(
+    "bad", ["CCO\u2020", "\u00a7CCO", "CC\u0130", "CCO\u200b", "CC\u9ad8O", "CCO>>CC=O\u00b2"]
+)
+def test_a_character_outside_ascii_is_a_bad_row(bad):
+    """RDKit drops such a character at either end and reads the rest: "CCO†" was ethanol, "CCİ"
+    (a Turkish keyboard's capital I) ethane, each scored as a valid molecule."""
+    reaction = ">>" in bad
+    good = "CCO>>CC=O" if reaction else "CCO"
+    position = next(i for i, c in enumerate(bad) if not c.isascii())
+    expected = rf"row 1: .* \(the non-ASCII character U\+{ord(bad[position]):04X} at position {position};"
+    featurisers = [
+        SmilesGraphizer(reaction_mode="products" if reaction else None),
+        MorganFingerprint(reaction_mode="difference" if reaction else None),
+    ]
+    for featuriser in featurisers:
+        with pytest.raises(InvalidSmilesError, match=expected) as info:
+            featuriser.fit_transform([good, bad])
+        assert list(info.value.bad_rows) == [1]
+    # surrounding whitespace, a no-break space from a spreadsheet too, is still stripped
+    assert len(SmilesGraphizer().fit_transform([" CCO\u00a0"])) == 1
+
+
 def test_difference_fingerprint_names_its_own_mode():
     with pytest.raises(InvalidSmilesError, match=r"row 0: 'CCO' \(not a reaction SMILES") as info:
         MorganFingerprint(reaction_mode="difference").fit_transform(["CCO"])

@@ -110,7 +110,7 @@ def needs_mapping(value: object) -> bool:
 
     Rows that are bad in other ways are left to the featuriser, which names the reason.
     """
-    if not isinstance(value, str) or has_inner_space(value):
+    if not isinstance(value, str) or has_inner_space(value) or not value.strip().isascii():
         return False
     smiles, _ = _split_input(value.strip(), "cgr")
     if smiles is None or maps_on_reagents(value.strip()):  # the mapper is given no reagents

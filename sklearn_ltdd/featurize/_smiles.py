@@ -293,13 +293,24 @@ def has_inner_space(value: str) -> bool:
     return _INNER_SPACE.search(CX_EXTENSION.sub("", value.strip())) is not None
 
 
+def non_ascii_reason(value: str) -> str:
+    """Why a SMILES holding a character outside ASCII is bad: RDKit drops one at either end and
+    reads the rest (``"CCO†"`` is ethanol, ``"CCİ"`` typed for ``"CCI"`` is ethane), and refuses
+    one inside. The character is named by its code point, so that the message prints anywhere."""
+    position, character = next((i, c) for i, c in enumerate(value) if not c.isascii())
+    return (
+        f"the non-ASCII character U+{ord(character):04X} at position {position}; a SMILES is ASCII, "
+        "and RDKit drops such a character at either end and reads the rest"
+    )
+
+
 def parse_rows(
     values: Sequence[object], parse: Callable[[str], tuple[object | None, str]], bad: dict
 ) -> Iterator[tuple[int, object | None]]:
     """Parse rows one at a time, yielding ``(row, result)``; bad rows go into ``bad`` with a reason.
 
-    A row that is not a non-empty string, or that has whitespace inside it, is bad without being
-    parsed; leading and trailing whitespace is stripped. ``parse`` takes a string and returns
+    A row that is not a non-empty string, that has whitespace inside it or a character outside
+    ASCII, is bad without being parsed; leading and trailing whitespace is stripped. ``parse`` takes a string and returns
     ``(result, reason)``; a None result marks the row bad for that reason. Results are yielded
     rather than collected, so a caller that consumes each molecule keeps only one alive at a time.
     """
@@ -313,6 +324,8 @@ def parse_rows(
                 result, reason = None, "not a non-empty string"
             elif has_inner_space(value):
                 result, reason = None, "whitespace inside it; RDKit would read only the part before"
+            elif not value.strip().isascii():
+                result, reason = None, non_ascii_reason(value.strip())
             else:
                 result, reason = parse(value.strip())
             if result is None:
@@ -394,8 +407,9 @@ def mols_from_smiles(X: ArrayLike) -> list[Chem.Mol]:
     """Parse SMILES with RDKit; one :class:`InvalidSmilesError` lists every bad row.
 
     A row is bad when it is not a non-empty string (``None``, NaN, a number,
-    ``""``), when it has whitespace inside it (RDKit would read only the part before),
-    or when RDKit cannot parse it. Leading and trailing whitespace is ignored.
+    ``""``), when it has whitespace inside it (RDKit would read only the part before) or a
+    character outside ASCII (RDKit drops one at either end), or when RDKit cannot parse it.
+    Leading and trailing whitespace is ignored.
 
     Examples
     --------
