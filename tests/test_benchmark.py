@@ -1,7 +1,10 @@
 """The benchmark command and the fingerprint baselines, on the embedded data."""
 
 import json
+import os
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -290,6 +293,23 @@ def test_a_run_written_twice_counts_once_and_a_half_written_line_is_named(tmp_pa
     with pytest.raises(SystemExit) as exit_:  # the command says it in a line, not a traceback
         main(["--dataset", "solubility", "--split", "random", "--methods", "fp_lr", "--out", str(tmp_path)])
     assert exit_.value.code == 2
+
+
+def test_the_command_writes_and_prints_its_table_under_any_locale(tmp_path):
+    """Under a locale that is not UTF-8 the table's ± and – failed its file (left empty, and every
+    later run failed the same way after its runs) and its printing. Python's own UTF-8 mode is
+    off here, as it is on Windows."""
+    env = {**os.environ, "LC_ALL": "C", "PYTHONUTF8": "0", "OMP_NUM_THREADS": "1"}
+    env.pop("PYTHONIOENCODING", None)
+    argv = ["--dataset", "solubility", "--split", "random", "--seeds", "0", "--methods", "fp_lr"]
+    argv += ["--out", str(tmp_path)]
+    result = subprocess.run(
+        [sys.executable, "-m", "sklearn_ltdd.benchmark", *argv], capture_output=True, env=env, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    table = (tmp_path / "solubility-random.md").read_text(encoding="utf-8")
+    assert "| fp_lr | – | 1 |" in table
+    assert b"| fp_lr | ? | 1 |" in result.stdout  # (ASCII has no dash)
 
 
 def test_rows_that_kept_the_best_epoch_are_not_taken_for_the_mean_from_it(tmp_path):

@@ -548,6 +548,17 @@ def test_a_fit_does_not_depend_on_torchs_default_dtype_or_inference_mode_and_lea
         np.testing.assert_array_equal(LTDDClassifier(**params).fit(X, Y).predict_proba(X[:10]), expected)
 
 
+def test_a_verbose_fit_reports_on_a_stdout_of_any_encoding(monkeypatch):
+    """Under Windows' cp1252 (output redirected) the closing line's τ failed the fit, which then
+    gave back the model it had just trained."""
+    stdout = io.TextIOWrapper(io.BytesIO(), encoding="cp1252")
+    monkeypatch.setattr(sys, "stdout", stdout)
+    clf = BaselineClassifier(**FAST, max_epochs=2, verbose=1).fit(X, Y)
+    stdout.flush()
+    assert b"; decision ? = " in stdout.buffer.getvalue()
+    assert clf.predict(X[:3]).shape == (3,)
+
+
 def test_a_callers_autocast_is_set_aside_by_fits_predictions_and_the_clusterer():
     """Under a notebook's ``torch.autocast`` the GCN failed in its sparse product (no bfloat16
     kernel) and GINE trained silently in bfloat16: another model for the same seed."""

@@ -491,6 +491,58 @@ def test_the_screen_command(model, library, tmp_path, capsys):
     assert not (tmp_path / "strict.csv.invalid.csv").exists() and "removed" in capsys.readouterr().out
 
 
+def test_the_screen_command_with_streams_and_disks_that_fail(model, library, tmp_path, capsys, monkeypatch):
+    """A full disk said only "No space left on device"; a stdout whose reader had gone (``| head``)
+    made a finished screen exit 1, "bad rows, none scored"; a pipe as the source was "empty"; and
+    the progress bar, drawn on a stderr that was no terminal, stopped the screen where it failed."""
+    joblib.dump(model, tmp_path / "model.joblib")
+    write_library(tmp_path / "library.csv", library)
+    args = [str(tmp_path / "model.joblib"), str(tmp_path / "library.csv"), str(tmp_path / "scores.csv")]
+    write_csv, written = _file._write_csv, []
+
+    def disk_full_at_the_second_chunk(destination, frame, progress):
+        if written:
+            raise OSError(28, "No space left on device")
+        written.append(len(frame))
+        write_csv(destination, frame, progress)
+
+    monkeypatch.setattr(_file, "_write_csv", disk_full_at_the_second_chunk)
+    with pytest.raises(SystemExit) as stop:
+        screen_command([*args, "--errors", "nan", "--chunk-rows", "3"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and "No space left on device" in err
+    assert "kept in" in err and "the same command resumes from them once that is mended" in err
+    assert "it/s" not in err and "rows/s" not in err  # no bar on a stderr that is no terminal
+    monkeypatch.setattr(_file, "_write_csv", write_csv)
+
+    class GoneReader:  # a pipe whose reader has ended
+        def __init__(self, fd):
+            self.fd = fd
+
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            pass
+
+        def fileno(self):
+            return self.fd
+
+    (tmp_path / "scores.csv.invalid.csv").write_text("row,value,reason\n")  # an earlier run's list
+    with open(tmp_path / "stdout", "w") as stdout:
+        monkeypatch.setattr(sys, "stdout", GoneReader(stdout.fileno()))
+        screen_command([*args, "--errors", "nan"])  # resumed, finished: no SystemExit
+        monkeypatch.undo()
+    assert len(read(tmp_path / "scores.csv")) == len(library)
+    assert not (tmp_path / "scores.csv.invalid.csv").exists()
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "pipe.csv")
+        with pytest.raises(SystemExit) as stop:
+            screen_command([args[0], str(tmp_path / "pipe.csv"), str(tmp_path / "piped.csv")])
+        err = capsys.readouterr().err
+        assert stop.value.code == 2 and "pipe.csv is not a regular file" in err and "save it to a file" in err
+
+
 def test_a_frame_names_bad_rows_by_its_labels_or_by_position_where_labels_repeat(model):
     frame = pd.DataFrame({"smiles": ["CCO", "C1CC", "CCN"], "id": ["a", "b", "c"]}, index=[10, 20, 30])
     with pytest.raises(InvalidSmilesError) as error:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .._console import say
 from ..featurize._cgr import GRAPH_REACTION_MODES
 from ._run import DATASETS, METHODS, ResultsFileError, SplitError, check_arguments, result_stem, run_benchmark
 
@@ -74,7 +75,8 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         parser.exit(130, f"{parser.prog}: interrupted; the runs that finished are kept in {args.out}, "
                          "and the same command resumes from them.\n")  # fmt: skip
-    print((Path(args.out) / f"{result_stem(args.dataset, args.split, args.reaction_mode)}.md").read_text())
+    table = Path(args.out) / f"{result_stem(args.dataset, args.split, args.reaction_mode)}.md"
+    say(table.read_text(encoding="utf-8"))  # (its ± and – in any terminal)
 
 
 if __name__ == "__main__":

@@ -412,7 +412,7 @@ def run_benchmark(
                         y[test], np.where(p_test[:, 1] > threshold, classes[1], classes[0]), y[train], "thr_"
                     )
                 )
-            with open(log, "a") as handle:
+            with open(log, "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(_json_row(row)) + "\n")
             tuned = f" (val-thr BA {row['thr_BA']:.4f})" if binary else ""
             print(f"{dataset} {split} seed {seed} {method}: BA {row['BA']:.4f} BF1 {row['BF1']:.4f}{tuned} "
@@ -420,7 +420,7 @@ def run_benchmark(
     runs = pd.DataFrame(_read(log))
     table = summarise(runs)
     table.to_csv(out / f"{stem}.csv")
-    (out / f"{stem}.md").write_text(_markdown(table, dataset, split, reaction_mode))
+    (out / f"{stem}.md").write_text(_markdown(table, dataset, split, reaction_mode), encoding="utf-8")
     return runs
 
 
@@ -520,7 +520,8 @@ def _json_row(row: dict) -> dict:
 
 def _read(log: Path) -> list[dict]:
     rows = []
-    for number, line in enumerate(log.read_text().splitlines() if log.exists() else [], start=1):
+    lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+    for number, line in enumerate(lines, start=1):
         if not line:
             continue
         try:

@@ -27,6 +27,7 @@ from skorch.history import History
 
 from .. import _torch_state
 from .._compat import Interval, StrOptions, _fit_context, from_arrow, numpy_only
+from .._console import say
 from .._labels import (
     check_class_labels,
     check_labels_given,
@@ -443,6 +444,8 @@ class GraphClassifier(
                 self.__dict__.clear()
                 self.__dict__.update(state)
                 raise
+        if self.verbose:  # once the model is kept: a report that fails to print must not lose it
+            self._report()
         if self.history_[-1].get("stop") == "interrupted":  # the model stays: the user stopped it
             raise KeyboardInterrupt(
                 f"the fit was interrupted (Ctrl-C) in epoch {len(self.history_)} of max_epochs="
@@ -506,8 +509,6 @@ class GraphClassifier(
         self.n_features_in_ = 1  # one column of SMILES (or one graph per sample)
         sides = 2 if isinstance(graphs, GraphStorePair) else 1
         self._n_features_out = self.hidden * (sides + (self.fingerprint is not None))
-        if self.verbose:
-            self._report()
         return self
 
     def _check_the_head_trained(self) -> None:
@@ -685,7 +686,7 @@ class GraphClassifier(
                         f"; kept the mean of {kept.size} epochs, {kept[0] + 1} to {kept[-1] + 1}: "
                         f"valid BA {self.validation_score_:.4f}"
                     )
-        print(f"{line}; decision τ = {self.logit_adjustment_:.2f}", flush=True)
+        say(f"{line}; decision τ = {self.logit_adjustment_:.2f}")
 
     def _build_net(self, graphs, train, visits, valid, seed) -> LTDDNet:
         first = graphs.reactants if isinstance(graphs, GraphStorePair) else graphs

@@ -310,9 +310,10 @@ def parse_rows(
     """Parse rows one at a time, yielding ``(row, result)``; bad rows go into ``bad`` with a reason.
 
     A row that is not a non-empty string, that has whitespace inside it or a character outside
-    ASCII, is bad without being parsed; leading and trailing whitespace is stripped. ``parse`` takes a string and returns
-    ``(result, reason)``; a None result marks the row bad for that reason. Results are yielded
-    rather than collected, so a caller that consumes each molecule keeps only one alive at a time.
+    ASCII, is bad without being parsed; leading and trailing whitespace is stripped. ``parse``
+    takes a string and returns ``(result, reason)``; a None result marks the row bad for that
+    reason. Results are yielded rather than collected, so a caller that consumes each molecule
+    keeps only one alive at a time.
     """
     with rdBase.BlockLogs():  # RDKit's own messages would name no row; we report all rows
         for i, value in enumerate(values):

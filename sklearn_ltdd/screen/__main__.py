@@ -13,6 +13,8 @@ interrupted screen. Bad rows (``--errors raise``) are all listed in
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -43,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )  # fmt: skip
     parser.add_argument("--chunk-rows", type=int, default=100_000, help="rows per chunk (default 100000)")
     parser.add_argument("--n-jobs", type=int, default=None, help="processes that featurise (default 1)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar (else shown on a terminal)")
     args = parser.parse_args(argv)
     # only now the model's code (torch, RDKit: seconds), which --help and usage errors do without
     import joblib
@@ -66,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         n_rows = screen_file(
             model, args.source, args.destination,
             smiles_column=args.smiles_column, keep=args.keep, errors=args.errors,
-            chunk_rows=args.chunk_rows, n_jobs=args.n_jobs, progress=not args.quiet,
+            chunk_rows=args.chunk_rows, n_jobs=args.n_jobs, progress=not args.quiet and sys.stderr.isatty(),
         )  # fmt: skip
     except InvalidSmilesError as error:  # the message shows ten rows; the file holds them all
         rows = pd.DataFrame(
@@ -86,17 +88,28 @@ def main(argv: Sequence[str] | None = None) -> None:
             )
         parser.exit(1, f"{message}\nAll {len(rows)} bad rows are listed in {listing}.\n")
     except (OSError, ValueError, TypeError, MissingDependencyError) as error:  # Parquet without pyarrow
-        parser.exit(2, f"{parser.prog}: error: {error}\n")
+        progress = Path(args.destination).with_name(Path(args.destination).name + ".progress.json")
+        kept = (  # a disk that filled, say, in the middle
+            f" The chunks scored so far are kept in {args.destination}, and the same command resumes "
+            "from them once that is mended."
+            if progress.is_file()
+            else ""
+        )
+        parser.exit(2, f"{parser.prog}: error: {error}{kept}\n")
     except KeyboardInterrupt:
         parser.exit(130, f"{parser.prog}: interrupted; the chunks scored so far are kept in "
                          f"{args.destination}, and the same command resumes from them.\n")  # fmt: skip
-    print(f"{n_rows} rows scored into {args.destination} in {time.perf_counter() - start:.0f} s")
+    lines = [f"{n_rows} rows scored into {args.destination} in {time.perf_counter() - start:.0f} s"]
     if listing.is_file():  # an earlier run's list, of rows since fixed or now marked in the scores
         try:
             listing.unlink()
-            print(f"removed {listing}, the bad rows of an earlier run")
+            lines.append(f"removed {listing}, the bad rows of an earlier run")
         except OSError as error:
-            print(f"{listing} lists the bad rows of an earlier run and could not be removed: {error}")
+            lines.append(f"{listing} lists the bad rows of an earlier run and could not be removed: {error}")
+    try:
+        print("\n".join(lines), flush=True)
+    except OSError:  # stdout gone (its pipe's reader ended, say): the screen is done all the same
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # (nor fail at exit's flush)
 
 
 if __name__ == "__main__":

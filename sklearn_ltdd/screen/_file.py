@@ -243,7 +243,7 @@ class _Progress:
         self.path = destination.with_name(destination.name + ".progress.json")
         self.state = {"screen": screen, "rows": 0, "bytes": 0, "parts": 0}
         if self.path.exists():
-            saved = json.loads(self.path.read_text())
+            saved = json.loads(self.path.read_text(encoding="utf-8"))
             if saved.get("screen") == screen:
                 self.state = saved
             # another screen that failed before writing a row (e.g. a source that was not UTF-8,
@@ -263,7 +263,7 @@ class _Progress:
     def save(self, **state: int) -> None:
         self.state.update(state)
         temporary = self.path.with_name(self.path.name + ".tmp")
-        temporary.write_text(json.dumps(self.state))
+        temporary.write_text(json.dumps(self.state), encoding="utf-8")
         os.replace(temporary, self.path)  # atomic: an interruption leaves the old state or the new
 
     def resume(self) -> None:
@@ -422,6 +422,11 @@ def screen_file(
             f"{source} is a directory; screen_file reads one file. For a directory of Parquet parts "
             "(another screen's output), write them into one file first (pyarrow.parquet.ParquetWriter, "
             "part by part, keeps memory to one part)."
+        )
+    if source.exists() and not source.is_file():
+        raise ValueError(
+            f"{source} is not a regular file (a pipe or a device, say): a screen reads its source more "
+            "than once, to check every row before scoring and to resume; save it to a file first."
         )
     columns = _columns(source)
     # one column whose name holds a separator: most likely not a comma-separated file

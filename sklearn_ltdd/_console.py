@@ -1,0 +1,13 @@
+"""Lines printed for a person, on a standard output of any encoding."""
+
+import sys
+
+__all__ = ["say"]
+
+
+def say(text: str) -> None:
+    """Print ``text``, the characters that standard output's encoding lacks replaced (τ and ± under
+    Windows' cp1252, or a locale's Latin-1, with output redirected): a report must not fail the
+    work it reports on once that work is done."""
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    print(text.encode(encoding, "replace").decode(encoding), flush=True)
