@@ -187,6 +187,14 @@ def test_sbap_returns_proteins(tmp_path):
 def test_missing_file_says_how_to_get_it(tmp_path):
     with pytest.raises(FileNotFoundError, match="download=True"):
         load_hiv(data_home=tmp_path)
+    # a data home mistyped is not made, empty, on the way to saying the file is not there
+    with pytest.raises(FileNotFoundError, match=r"typo.hiv.HIV\.csv not found"):
+        load_hiv(data_home=tmp_path / "typo")
+    assert not (tmp_path / "typo").exists()
+    # one that cannot be made, to download into, is named with the way to choose another
+    (tmp_path / "file").write_text("")
+    with pytest.raises(OSError, match=r"cannot make .*file.home.hiv to download HIV.csv into .*data_home="):
+        load_hiv(data_home=tmp_path / "file" / "home", download=True)
     with pytest.raises(ValueError, match="mapping must be None or 'rxnmapper', got 'schneider'"):
         load_uspto50k(data_home=tmp_path, mapping="schneider")
 

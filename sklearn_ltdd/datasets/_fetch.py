@@ -35,13 +35,19 @@ def get_data_home(data_home: str | os.PathLike | None = None) -> Path:
     >>> get_data_home("/tmp/ltdd-data").name
     'ltdd-data'
     """
+    path = _data_home(data_home)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _data_home(data_home: str | os.PathLike | None) -> Path:
+    """:func:`get_data_home`'s folder, not made: a load that finds no file leaves no empty folders."""
     path = Path(data_home or os.environ.get("SKLEARN_LTDD_DATA") or Path.home() / "sklearn_ltdd_data")
     path = path.expanduser()
     if path.exists() and not path.is_dir():
         raise NotADirectoryError(
             f"the data home {path} is a file; data_home (or $SKLEARN_LTDD_DATA) names a folder."
         )
-    path.mkdir(parents=True, exist_ok=True)
     return path
 
 
@@ -63,7 +69,7 @@ def fetch_file(
     interrupted or corrupted download never poisons the cache. A file already in place is used
     as it is (not re-hashed at every load).
     """
-    target = get_data_home(data_home) / remote.folder / remote.filename
+    target = _data_home(data_home) / remote.folder / remote.filename
     if target.exists():
         return target
     if remote.url is None:
@@ -76,7 +82,13 @@ def fetch_file(
             f"{remote.url}, or place the file there (data_home= or $SKLEARN_LTDD_DATA choose the folder)."
         )
     made_folder = not target.parent.exists()
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # a read-only home, say
+        raise type(error)(
+            f"cannot make {target.parent} to download {remote.filename} into ({error}); choose a folder "
+            "you can write in with data_home= or $SKLEARN_LTDD_DATA."
+        ) from error
     try:
         path = _sklearn_fetch_file(remote.url, folder=target.parent, local_filename=remote.filename,
                                    sha256=remote.sha256)  # fmt: skip
