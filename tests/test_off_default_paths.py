@@ -652,7 +652,8 @@ def test_a_prediction_reads_one_model_while_another_thread_refits_it(monkeypatch
             if i == 1:  # the first chunk is inferred: another thread refits the model now
                 refit = threading.Thread(target=clf.fit, args=(X, renamed))
                 refit.start()
-                refit.join()
+                refit.join(timeout=300)
+                assert not refit.is_alive(), "the refit waited for the prediction"
             yield chunk
 
     for call in (clf.predict, lambda rows: screen(clf, rows)["prediction"].to_numpy()):

@@ -511,7 +511,7 @@ def test_the_screen_command_with_streams_and_disks_that_fail(model, library, tmp
         screen_command([*args, "--errors", "nan", "--chunk-rows", "3"])
     err = capsys.readouterr().err
     assert stop.value.code == 2 and "No space left on device" in err
-    assert "kept in" in err and "the same command resumes from them once that is mended" in err
+    assert "kept in" in err and "run again once that is mended, resumes from them" in err
     assert "it/s" not in err and "rows/s" not in err  # no bar on a stderr that is no terminal
     monkeypatch.setattr(_file, "_write_csv", write_csv)
 

@@ -197,6 +197,16 @@ def test_a_character_outside_ascii_is_a_bad_row(bad):
     assert len(SmilesGraphizer().fit_transform([" CCO\u00a0"])) == 1
 
 
+def test_non_ascii_rows_are_named_where_they_are_and_extensions_may_hold_any_text():
+    with pytest.raises(InvalidSmilesError) as info:
+        mols_from_smiles(["  CCO\u2020", "\ufeffCCO"])
+    reasons = {row: reason for row, (_, reason) in info.value.bad_rows.items()}
+    assert reasons[0].startswith("the non-ASCII character U+2020 at position 5;")  # in the row as given
+    assert "byte-order mark" in reasons[1] and "encoding='utf-8-sig'" in reasons[1]
+    # a CXSMILES extension's atom labels are text, which RDKit reads as such
+    assert [m.GetNumAtoms() for m in mols_from_smiles(["*CC |$R\u00b9;;$|"])] == [3]
+
+
 def test_difference_fingerprint_names_its_own_mode():
     with pytest.raises(InvalidSmilesError, match=r"row 0: 'CCO' \(not a reaction SMILES") as info:
         MorganFingerprint(reaction_mode="difference").fit_transform(["CCO"])

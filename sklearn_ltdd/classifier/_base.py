@@ -25,7 +25,6 @@ from skorch.callbacks import ProgressBar
 from skorch.helper import predefined_split
 from skorch.history import History
 
-from .. import _torch_state
 from .._compat import Interval, StrOptions, _fit_context, from_arrow, numpy_only
 from .._console import say
 from .._labels import (
@@ -57,6 +56,7 @@ from ..nn import ENCODERS, LOSSES, LTDDModule
 from ._data import GraphDataset, TrainingSampler, collate_graphs, oversample, stratified_holdout
 from ._decision import adjusted_scores, best_tau, log_prior, tau_search
 from ._device import resolve_device, seeded_torch
+from ._estimator_lock import estimator_lock
 from ._net import EpochLRScheduler, LTDDNet, inference_batch, softmax
 from ._phases import Phases
 from ._selection import EarlyStoppingAfter, MeanFromBestEpoch, ValidationScores
@@ -431,9 +431,9 @@ class GraphClassifier(
         """
         # a fit that fails, at any step, leaves the model as it was: a fitted model stays usable
         # and consistent (its classes_ those of its network), an unfitted one stays unfitted. All
-        # under the lock, the restoring too: a prediction in another thread takes its snapshot
-        # (_snapshot) before or after, never of a fit half done
-        with _torch_state.TORCH_STATE_LOCK:
+        # under the estimator's lock, the restoring too: a prediction in another thread takes its
+        # snapshot (_snapshot) before or after, never of a fit half done
+        with estimator_lock(self):
             state = dict(self.__dict__)
             try:
                 # trains as it would at torch's defaults, also inside a caller's inference mode
@@ -520,13 +520,13 @@ class GraphClassifier(
         # (an interrupt can land before an epoch's phase is recorded)
         of = [phases.get(row.get("phase")) for row in rows]
         # a head re-initialised on entering a phase has trained only in that phase's epochs
-        start = next((i for i, phase in enumerate(of) if phase is not None and phase.retrain_head), 0)
+        start = next((i for i, phase in enumerate(of) if phase is not None and phase.retrain_head), None)
         if any(
             "train_loss" in row and phase is not None and phase.trains_head
-            for row, phase in zip(rows[start:], of[start:], strict=True)
+            for row, phase in zip(rows[start or 0 :], of[start or 0 :], strict=True)
         ):
             return
-        if start:
+        if start is not None:
             why = f" since the {of[start].name!r} phase re-initialised it"
         elif not all(phase.trains_head for phase in phases.values()):
             why = " (LTDD trains it only after its warm-up)"
@@ -857,12 +857,12 @@ class GraphClassifier(
         return out, bad
 
     def _snapshot(self) -> Self:
-        """The model as it stands, for one call to read whole: a shallow copy, taken under the lock a
-        fit holds from start to end. A prediction that read this estimator chunk by chunk while
-        another thread refitted it mixed the old network's outputs with the new ``classes_``, or met
-        a first fit half done (an AttributeError); a fit replaces the fitted objects, and does not
-        change those the snapshot holds."""
-        with _torch_state.TORCH_STATE_LOCK:
+        """The model as it stands, for one call to read whole: a shallow copy, taken under the lock
+        this estimator's fit holds from start to end. A prediction that read this estimator chunk by
+        chunk while another thread refitted it mixed the old network's outputs with the new
+        ``classes_``, or met a first fit half done (an AttributeError); a fit replaces the fitted
+        objects, and does not change those the snapshot holds."""
+        with estimator_lock(self):
             model = object.__new__(type(self))
             model.__dict__.update(self.__dict__)
         return model

@@ -81,20 +81,22 @@ def fetch_file(
             f"{target} not found. Pass download=True (the benchmark command: --download) to fetch it from "
             f"{remote.url}, or place the file there (data_home= or $SKLEARN_LTDD_DATA choose the folder)."
         )
-    made_folder = not target.parent.exists()
+    made = [folder for folder in (target.parent, *target.parent.parents) if not folder.exists()]
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:  # a read-only home, say
         raise type(error)(
-            f"cannot make {target.parent} to download {remote.filename} into ({error}); choose a folder "
-            "you can write in with data_home= or $SKLEARN_LTDD_DATA."
+            error.errno,
+            f"cannot make {target.parent} to download {remote.filename} into ({error.strerror}); choose "
+            "a folder you can write in with data_home= or $SKLEARN_LTDD_DATA.",
         ) from error
     try:
         path = _sklearn_fetch_file(remote.url, folder=target.parent, local_filename=remote.filename,
                                    sha256=remote.sha256)  # fmt: skip
     except OSError as error:
-        if made_folder and not any(target.parent.iterdir()):
-            target.parent.rmdir()
+        for folder in made:  # the folders made for it, deepest first, where the download left none
+            if not any(folder.iterdir()):
+                folder.rmdir()
         if remote.sha256 is not None and "checksum" in str(error):
             raise OSError(
                 f"checksum mismatch for {remote.url}: expected sha256 {remote.sha256}. "

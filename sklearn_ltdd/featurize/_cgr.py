@@ -46,7 +46,7 @@ from ._graph_features import (
     parse_parts,
     reaction_parts,
 )
-from ._smiles import has_inner_space, parse_mapped, parse_rows
+from ._smiles import has_inner_space, has_non_ascii, parse_mapped, parse_rows
 
 __all__ = [
     "CGR_BOND_FEATURE_NAMES",
@@ -110,7 +110,7 @@ def needs_mapping(value: object) -> bool:
 
     Rows that are bad in other ways are left to the featuriser, which names the reason.
     """
-    if not isinstance(value, str) or has_inner_space(value) or not value.strip().isascii():
+    if not isinstance(value, str) or has_inner_space(value) or has_non_ascii(value):
         return False
     smiles, _ = _split_input(value.strip(), "cgr")
     if smiles is None or maps_on_reagents(value.strip()):  # the mapper is given no reagents

@@ -22,6 +22,7 @@ __all__ = [
     "check_smiles",
     "check_smiles_for",
     "has_inner_space",
+    "has_non_ascii",
     "mols_from_smiles",
     "parse_mapped",
     "rdkit_refusal",
@@ -293,11 +294,23 @@ def has_inner_space(value: str) -> bool:
     return _INNER_SPACE.search(CX_EXTENSION.sub("", value.strip())) is not None
 
 
+def has_non_ascii(value: str) -> bool:
+    """Whether a SMILES holds a character outside ASCII, other than in a trailing CXSMILES extension
+    (whose atom labels may be any text)."""
+    return not CX_EXTENSION.sub("", value.strip()).isascii()
+
+
 def non_ascii_reason(value: str) -> str:
-    """Why a SMILES holding a character outside ASCII is bad: RDKit drops one at either end and
-    reads the rest (``"CCO†"`` is ethanol, ``"CCİ"`` typed for ``"CCI"`` is ethane), and refuses
-    one inside. The character is named by its code point, so that the message prints anywhere."""
+    """Why a SMILES holding a character outside ASCII is bad (:func:`has_non_ascii`): RDKit drops one
+    at either end and reads the rest (``"CCO†"`` is ethanol, ``"CCİ"`` typed for ``"CCI"`` is
+    ethane), and refuses one inside. The character is named by its code point (an invisible one
+    too) and its position in the row as given."""
     position, character = next((i, c) for i, c in enumerate(value) if not c.isascii())
+    if character == "\ufeff" and not value[:position].strip():
+        return (
+            "a byte-order mark (U+FEFF) before it, which a file read as 'utf-8' keeps in its first "
+            "line; read the file with encoding='utf-8-sig'"
+        )
     return (
         f"the non-ASCII character U+{ord(character):04X} at position {position}; a SMILES is ASCII, "
         "and RDKit drops such a character at either end and reads the rest"
@@ -325,8 +338,8 @@ def parse_rows(
                 result, reason = None, "not a non-empty string"
             elif has_inner_space(value):
                 result, reason = None, "whitespace inside it; RDKit would read only the part before"
-            elif not value.strip().isascii():
-                result, reason = None, non_ascii_reason(value.strip())
+            elif has_non_ascii(value):
+                result, reason = None, non_ascii_reason(value)
             else:
                 result, reason = parse(value.strip())
             if result is None:
@@ -335,8 +348,9 @@ def parse_rows(
 
 
 #: the version of how a SMILES becomes RDKit's molecule, part of a ``memory`` cache's key with the
-#: features' (2: a hydrogen atom that only defines a double bond's geometry is no node)
-PARSE_VERSION = 2
+#: features' (2: a hydrogen atom that only defines a double bond's geometry is no node; 3: a
+#: character outside ASCII makes a row bad)
+PARSE_VERSION = 3
 _KEEP_NO_PLAIN_HYDROGEN = Chem.RemoveHsParameters()
 _KEEP_NO_PLAIN_HYDROGEN.removeDefiningBondStereo = True
 

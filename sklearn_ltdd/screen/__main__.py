@@ -19,6 +19,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from .._console import say
 from . import ERRORS
 
 CLI_ADVICE = "Fix or remove these rows, or run again with --errors nan to score the others and mark these."
@@ -88,14 +89,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             )
         parser.exit(1, f"{message}\nAll {len(rows)} bad rows are listed in {listing}.\n")
     except (OSError, ValueError, TypeError, MissingDependencyError) as error:  # Parquet without pyarrow
-        progress = Path(args.destination).with_name(Path(args.destination).name + ".progress.json")
-        kept = (  # a disk that filled, say, in the middle
-            f" The chunks scored so far are kept in {args.destination}, and the same command resumes "
-            "from them once that is mended."
-            if progress.is_file()
-            else ""
-        )
-        parser.exit(2, f"{parser.prog}: error: {error}{kept}\n")
+        notes = "".join(f" {note}" for note in getattr(error, "__notes__", []))  # (chunks kept, say)
+        parser.exit(2, f"{parser.prog}: error: {error}{notes}\n")
     except KeyboardInterrupt:
         parser.exit(130, f"{parser.prog}: interrupted; the chunks scored so far are kept in "
                          f"{args.destination}, and the same command resumes from them.\n")  # fmt: skip
@@ -107,9 +102,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         except OSError as error:
             lines.append(f"{listing} lists the bad rows of an earlier run and could not be removed: {error}")
     try:
-        print("\n".join(lines), flush=True)
+        say("\n".join(lines))
     except OSError:  # stdout gone (its pipe's reader ended, say): the screen is done all the same
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # (nor fail at exit's flush)
+        try:  # nor fail in the flush at exit
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):  # a stdout that is no file
+            pass
 
 
 if __name__ == "__main__":

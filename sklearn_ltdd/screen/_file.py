@@ -457,9 +457,16 @@ def screen_file(
             nullcontext() if n_jobs is None else joblib.parallel_config(n_jobs=n_jobs),  # else the caller's
             closing(_chunks(source, smiles_column, read, chunk_rows, skip)) as chunks,
         ):
-            for frame in chunks:
-                write(destination, scores_of(frame, model, smiles_column, keep, errors), state)
-                bar.update(len(frame))
+            try:
+                for frame in chunks:
+                    write(destination, scores_of(frame, model, smiles_column, keep, errors), state)
+                    bar.update(len(frame))
+            except OSError as error:  # a disk that filled, say
+                error.add_note(
+                    f"The chunks scored so far are kept in {destination}; the same screen, run again "
+                    "once that is mended, resumes from them."
+                )
+                raise
         # an empty source still gets its header, once (a resumed one may have it already)
         if not (state.state["rows"] or state.state["bytes"] or state.state["parts"]):
             write(
