@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 import torch
 from numpy.typing import ArrayLike
-from sklearn import config_context
 from sklearn.base import BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.exceptions import DataConversionWarning
 from sklearn.preprocessing import LabelEncoder
@@ -374,6 +373,7 @@ class GraphClassifier(
         return y
 
     # ---- fit -------------------------------------------------------------------------------
+    @numpy_only  # labels and weights as numpy's under sklearn's array_api_dispatch: classes_ are numpy's
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(
         self,
@@ -437,8 +437,7 @@ class GraphClassifier(
             state = dict(self.__dict__)
             try:
                 # trains as it would at torch's defaults, also inside a caller's inference mode
-                # (numpy labels and weights under sklearn's array_api_dispatch too: classes_ are numpy's)
-                with torch_defaults(), torch.inference_mode(False), config_context(array_api_dispatch=False):
+                with torch_defaults(), torch.inference_mode(False):
                     self._fit(X, y, sample_weight, validation_data)
             except BaseException:
                 self.__dict__.clear()
