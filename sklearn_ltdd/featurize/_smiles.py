@@ -285,19 +285,24 @@ _INNER_SPACE = re.compile(r"\S\s+\S")
 CX_EXTENSION = re.compile(r"\s+\|[^|\s]*\|\s*$")  # ChemAxon's extended SMILES, "CC[C@H](C)O |&1:2|"
 
 
+def _without_extension(value: str) -> str:
+    """A SMILES stripped of surrounding whitespace and of a trailing CXSMILES extension (``|...|``,
+    which RDKit reads as part of the molecule, and whose atom labels may be any text)."""
+    return CX_EXTENSION.sub("", value.strip())
+
+
 def has_inner_space(value: str) -> bool:
     """Whether a SMILES has whitespace between its first and last character, other than before a
-    trailing CXSMILES extension (``|...|``, which RDKit reads as part of the molecule).
+    trailing CXSMILES extension.
 
     RDKit reads what follows a space as the molecule's name, so ``"CC O"`` would silently be ethane.
     """
-    return _INNER_SPACE.search(CX_EXTENSION.sub("", value.strip())) is not None
+    return _INNER_SPACE.search(_without_extension(value)) is not None
 
 
 def has_non_ascii(value: str) -> bool:
-    """Whether a SMILES holds a character outside ASCII, other than in a trailing CXSMILES extension
-    (whose atom labels may be any text)."""
-    return not CX_EXTENSION.sub("", value.strip()).isascii()
+    """Whether a SMILES holds a character outside ASCII, other than in a trailing CXSMILES extension."""
+    return not _without_extension(value).isascii()
 
 
 def non_ascii_reason(value: str) -> str:
