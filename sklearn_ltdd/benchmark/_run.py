@@ -561,12 +561,17 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values("BA_mean")
 
 
+#: what a run records of how it was trained, beside its method and epochs: one row of the table
+#: averages runs that agree on all of it
+_PROTOCOL = ("warmup", "update_every", "kept", "reaction_mode")
+
+
 def _check_one_protocol(runs: pd.DataFrame) -> None:
     """Refuse a row of the table (method, epochs) whose runs differ in a setting or in their data
     (two processes writing one folder with other settings): its mean would mix them."""
     # (a setting missing from rows written before it was recorded agrees with any: _done reads
     # those rows as of the settings of their day)
-    settings = [c for c in ("warmup", "update_every", "kept", "reaction_mode", "data") if c in runs]
+    settings = [c for c in (*_PROTOCOL, "data") if c in runs]
     differ = runs.groupby(["method", "epochs"], dropna=False)[settings].nunique().gt(1)
     mixed = differ[differ.any(axis=1)]
     if not mixed.empty:
@@ -585,9 +590,7 @@ def _first_of_each_run(runs: pd.DataFrame) -> pd.DataFrame:
     again = runs[runs.duplicated(key, keep=False)]
     if again.empty:
         return runs
-    settings = [
-        c for c in ("warmup", "update_every", "kept", "reaction_mode", "n_train", "n_test") if c in runs
-    ]
+    settings = [c for c in (*_PROTOCOL, "n_train", "n_test") if c in runs]
     mixed = again.groupby(key, dropna=False)[settings].nunique(dropna=False).gt(1).any(axis=1)
     if "data" in runs:  # (rows written before the data was recorded agree with any)
         mixed |= again.groupby(key, dropna=False)["data"].nunique().gt(1)
