@@ -768,6 +768,50 @@ def test_reactants_written_among_the_reagents_are_named_not_dropped():
         assert find_invalid(np.array(rows, dtype=object), graphizer) == graphizer.invalid_rows_
 
 
+def test_unmapped_reactants_written_among_the_reagents_are_named_not_made_from_nothing():
+    """The mapper is given no reagents: an unmapped ester synthesis with its alcohol written as a
+    reagent got a graph whose ester carbons were made from nothing, silently (rxnmapper's answers
+    below). The mapper is now asked again with the reagents among the reactants."""
+    no_ethanol = "[CH3:5][C:1](=[O:6])[OH:3]>>[CH3:1][CH2:2][O:3][C:4]([CH3:5])=[O:6]"
+    answers = {
+        "CC(=O)O>>CCOC(C)=O": no_ethanol,
+        "CC(=O)O.CCO>>CCOC(C)=O": (
+            "[CH3:5][C:4](=[O:6])O.[CH3:1][CH2:2][OH:3]>>[CH3:1][CH2:2][O:3][C:4]([CH3:5])=[O:6]"
+        ),
+        "CC(=O)O.[Na+].[OH-]>>CCOC(C)=O": (
+            "[CH3:5][C:1](=[O:6])[OH:3].[Na+].[OH-]>>[CH3:1][CH2:2][O:3][C:4]([CH3:5])=[O:6]"
+        ),
+        "CCO.O=C(O)C(=O)O>>CCOC(=O)C(=O)OCC": (
+            "[CH3:10][CH2:9][OH:8].[O:5]=[C:4]([OH:3])[C:1](=[O:7])O"
+            ">>[CH3:1][CH2:2][O:3][C:4](=[O:5])[C:6](=[O:7])[O:8][CH2:9][CH3:10]"
+        ),
+        "CCO.CCO.O=C(O)C(=O)O>>CCOC(=O)C(=O)OCC": (
+            "[CH3:1][CH2:2][OH:3].[CH3:10][CH2:9][OH:8].O=[C:4]([OH:5])[C:6](=O)[OH:7]"
+            ">>[CH3:1][CH2:2][O:3][C:4](=[O:5])[C:6](=[O:7])[O:8][CH2:9][CH3:10]"
+        ),
+    }
+    rows = [
+        "CC(=O)O>OCC>CC(=O)OCC",  # the alcohol among the reagents
+        "CC(=O)O>[Na+].[OH-]>CC(=O)OCC",  # reagents the mapper leaves out: the first answer stands
+        "CC(=O)O>>CC(=O)OCC",  # no reagents to ask about: taken as the mapper maps it
+        "OC(=O)C(=O)O.OCC>OCC>CCOC(=O)C(=O)OCC",  # a second ethanol, the one among the reagents
+        "CC(=O)O.OCC>>CC(=O)OCC",  # written right
+    ]
+    mapper = DictMapper(answers)
+    graphizer = SmilesGraphizer(reaction_mode="cgr", atom_mapper=mapper, errors="ignore")
+    graphs = graphizer.fit_transform(rows)
+    assert sorted(graphizer.invalid_rows_) == [0, 3]
+    assert "in its reagents ['CCO']" in graphizer.invalid_rows_[0][1]
+    assert "in its reagents ['CCO']" in graphizer.invalid_rows_[3][1]
+    assert "before the first '>'" in graphizer.invalid_rows_[0][1]
+    assert sorted(mapper.asked) == sorted(answers)  # each question once
+    assert graphs.valid_mask.tolist() == [False, True, True, False, True]
+    sizes = graphs.batch().batch.bincount().tolist()
+    # the acid's 4 atoms and the 2 the mapper makes from nothing (no reagent holds them); no salt
+    # atom is a node; the acid's and ethanol's 7 where the ethanol is a reactant
+    assert [sizes[i] for i in (1, 2, 4)] == [6, 6, 7]
+
+
 def test_the_disk_cache_answers_by_its_key_in_batches(tmp_path):
     """It read the mapper's whole table for every chunk of a screen; now the reactions asked, by
     the table's key, a few hundred per query (SQLite's limit on parameters)."""

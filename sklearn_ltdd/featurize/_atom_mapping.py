@@ -20,7 +20,7 @@ import threading
 import types
 import warnings
 import weakref
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from functools import cache, partial
@@ -326,15 +326,59 @@ def _unmapped(reaction: str) -> list[str | None]:
     return [None if mol is None else Chem.MolToSmiles(mol) for mol in sides]
 
 
-def _question(reaction: str) -> str:
+def _question(reaction: str, reagents_as_reactants: bool = False) -> str:
     """What the mapper is asked for a reaction: ``reactants>>products`` as canonical SMILES without
     map numbers, so that every spelling of one reaction gets one mapping (rxnmapper's answer
     depends on the spelling: 18 % of USPTO-50k reactions written another way were mapped
-    otherwise). One RDKit cannot read is asked as written, its numbers removed."""
-    sides = _unmapped(reaction)
+    otherwise); with ``reagents_as_reactants``, its reagents join the reactants. One RDKit cannot
+    read is asked as written, its numbers removed."""
+    reactants, reagents, products = reaction_parts(reaction.strip())
+    if reagents_as_reactants and reagents:
+        reactants = f"{reactants}.{reagents}" if reactants else reagents
+    sides = _unmapped(f"{reactants}>>{products}")
     if None in sides:
-        return _MAPPED.sub("]", ">>".join(reaction_parts(reaction.strip())[::2]))
+        return _MAPPED.sub("]", f"{reactants}>>{products}")
     return ">>".join(sides)
+
+
+def _made_from_nothing(mapped: str) -> int:
+    """How many product heavy atoms of a mapped reaction have no reactant partner."""
+    reactants, _, products = (Chem.MolFromSmiles(side, sanitize=False) for side in reaction_parts(mapped))
+    if reactants is None or products is None:
+        return 0  # the featuriser names the row
+    partners = {atom.GetAtomMapNum() for atom in reactants.GetAtoms()} - {0}
+    return sum(
+        atom.GetAtomicNum() > 1 and atom.GetAtomMapNum() not in partners for atom in products.GetAtoms()
+    )
+
+
+def _molecules(side: str, numbered: set[int] | None = None) -> Counter[str]:
+    """Canonical SMILES of the molecules of a reaction's side, without map numbers; with
+    ``numbered``, of those only that hold an atom whose map number is in it."""
+    mol = Chem.MolFromSmiles(side)
+    found: Counter[str] = Counter()
+    for part in () if mol is None else Chem.GetMolFrags(mol, asMols=True):
+        if numbered is None or {atom.GetAtomMapNum() for atom in part.GetAtoms()} & numbered:
+            for atom in part.GetAtoms():
+                atom.SetAtomMapNum(0)
+            found[Chem.MolToSmiles(Chem.MolFromSmiles(Chem.MolToSmiles(part)))] += 1  # as if written so
+    return found
+
+
+def _reagents_drawn_on(reaction: str, mapped: str) -> list[str]:
+    """The reagents of ``reaction`` whose atoms ``mapped`` (its mapping with the reagents among the
+    reactants) pairs with product atoms: reactants written in the wrong place. A molecule written
+    both among the reactants and among the reagents is one where more copies of it are drawn on
+    than the reactants hold."""
+    reactants, reagents, _ = reaction_parts(reaction.strip())
+    mapped_reactants, _, mapped_products = reaction_parts(mapped)
+    products = Chem.MolFromSmiles(mapped_products, sanitize=False)
+    if products is None:
+        return []
+    made = {atom.GetAtomMapNum() for atom in products.GetAtoms()} - {0}
+    written, among_reagents = _molecules(reactants), _molecules(reagents)
+    drawn_on = _molecules(mapped_reactants, made)
+    return sorted(m for m, n in drawn_on.items() if m in among_reagents and n > written[m])
 
 
 def _checked(query: str, mapped: str | Exception) -> str | Exception:
@@ -362,30 +406,11 @@ def _map_batch(map_batch: Callable, batch: list[str]) -> dict[str, str | Excepti
     return answers
 
 
-def map_reactions(
-    reactions: np.ndarray, atom_mapper: str | Callable, cache_folder: str | Path | None = None
-) -> tuple[np.ndarray, dict[int, tuple[object, str]]]:
-    """Atom-map the reaction SMILES that do not count as mapped; return them with the failures.
-
-    A reaction counts as mapped when its reactants carry map numbers and every heavy atom of its
-    products does, some product number pairing with a reactant's (:func:`~._cgr.mapping_gap`); a
-    partly mapped one loses its numbers and is mapped afresh. Mapped rows, and rows that are not
-    readable reactions, are returned as they are (the featuriser reports the latter). Only
-    ``reactants>>products`` goes to the mapper, as canonical SMILES (one spelling for every way of
-    writing the reaction): reagents are not used by the graphs. A row the
-    mapper fails on, or maps into another reaction (other molecules once the map numbers are
-    removed), keeps its input and is reported as ``{row: (value, reason)}``, never dropped.
-    """
-    out = np.array(reactions, dtype=object)
-    with rdBase.BlockLogs():  # a row RDKit cannot read is reported by the featuriser, named
-        rows = [i for i, r in enumerate(out) if needs_mapping(r)]
-    if not rows:
-        return out, {}
-    name, key, lasting, map_batch = _mapper(atom_mapper)
-    # a partly mapped reaction is mapped afresh: its numbers could clash with the mapper's
-    with rdBase.BlockLogs():
-        query = {i: _question(out[i]) for i in rows}
-    wanted = set(query.values())
+def _maps(
+    wanted: set[str], key: str | None, lasting: bool, map_batch: Callable, cache_folder: str | Path | None
+) -> tuple[dict[str, str], dict[str, str | Exception]]:
+    """The maps of the reactions ``wanted``, from the caches or the mapper (``key`` names it in
+    the caches, None: in none), and what the mapper answered, failures included."""
     with _CACHES_LOCK:
         in_process = OrderedDict() if key is None else _IN_PROCESS.setdefault(key, OrderedDict())
         known = {q: in_process[q] for q in wanted if q in in_process}
@@ -413,9 +438,55 @@ def map_reactions(
             written.update(new)
             if len(written) > IN_PROCESS_MAPS:  # bounded as the maps are: forgetting costs a rewrite only
                 written.clear()
+    return known, mapped
+
+
+def map_reactions(
+    reactions: np.ndarray, atom_mapper: str | Callable, cache_folder: str | Path | None = None
+) -> tuple[np.ndarray, dict[int, tuple[object, str]]]:
+    """Atom-map the reaction SMILES that do not count as mapped; return them with the failures.
+
+    A reaction counts as mapped when its reactants carry map numbers and every heavy atom of its
+    products does, some product number pairing with a reactant's (:func:`~._cgr.mapping_gap`); a
+    partly mapped one loses its numbers and is mapped afresh. Mapped rows, and rows that are not
+    readable reactions, are returned as they are (the featuriser reports the latter). Only
+    ``reactants>>products`` goes to the mapper, as canonical SMILES (one spelling for every way of
+    writing the reaction): reagents are not used by the graphs. Where its answer makes product
+    atoms from nothing and the reaction has reagents, the mapper is asked again with the reagents
+    among the reactants: a reagent it then draws product atoms from is a reactant written in the
+    wrong place, and the row is reported, as a mapped one with map numbers on its reagents is. A
+    row the mapper fails on, or maps into another reaction (other molecules once the map numbers
+    are removed), keeps its input and is reported as ``{row: (value, reason)}``, never dropped.
+    """
+    out = np.array(reactions, dtype=object)
+    with rdBase.BlockLogs():  # a row RDKit cannot read is reported by the featuriser, named
+        rows = [i for i, r in enumerate(out) if needs_mapping(r)]
+    if not rows:
+        return out, {}
+    name, key, lasting, map_batch = _mapper(atom_mapper)
+    # a partly mapped reaction is mapped afresh: its numbers could clash with the mapper's
+    with rdBase.BlockLogs():
+        query = {i: _question(out[i]) for i in rows}
+    known, mapped = _maps(set(query.values()), key, lasting, map_batch, cache_folder)
+    with rdBase.BlockLogs():
+        suspect = {
+            i: _question(out[i], reagents_as_reactants=True)
+            for i, q in query.items()
+            if q in known and reaction_parts(out[i].strip())[1] and _made_from_nothing(known[q])
+        }
+    # (an answer that fails here leaves the row as the first answer maps it)
+    again, _ = _maps(set(suspect.values()), key, lasting, map_batch, cache_folder) if suspect else ({}, {})
+    with rdBase.BlockLogs():
+        misplaced = {i: _reagents_drawn_on(out[i], again[q]) for i, q in suspect.items() if q in again}
     failed: dict[int, tuple[object, str]] = {}
     for i, q in query.items():
-        if q in known:
+        if misplaced.get(i):
+            reason = (
+                f"the atom mapper ({name}) finds atoms of its products in its reagents {misplaced[i][:5]}, "
+                "which no graph reads: write those molecules among the reactants, before the first '>'"
+            )
+            failed[i] = (out[i], reason)
+        elif q in known:
             out[i] = known[q]
         else:
             failed[i] = (out[i], f"the atom mapper ({name}) failed on it: {mapped[q]!r}")
