@@ -7,12 +7,22 @@ from collections.abc import Iterator, Mapping, MappingView, Set
 
 import numpy as np
 import pandas as pd
+import scipy.sparse
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import column_or_1d
 
 from ._compat import from_arrow
 from ._warnings import warn
 
-__all__ = ["check_class_labels", "check_labels_given", "few_of", "labelled_index", "row_names"]
+__all__ = [
+    "check_class_labels",
+    "check_labels_given",
+    "class_labels",
+    "few_of",
+    "labelled_index",
+    "plain_labels",
+    "row_names",
+]
 
 #: how many classes (or rows) a message names before it says how many more there are
 NAMED_AT_MOST = 5
@@ -75,6 +85,12 @@ def _check_sequence(values: object, name: str) -> None:
             f"{name} must be a sequence of labels, not an iterator ({type(values).__name__}); "
             "pass a list of them."
         )
+    if scipy.sparse.issparse(values):  # (numpy would make it one object)
+        raise TypeError(
+            f"{name} must be a dense sequence of labels, one per sample, not a sparse {values.shape} "
+            "matrix; a one-column matrix as y.toarray().ravel() (several columns, a multilabel target, "
+            "are not one label per sample)."
+        )
     if isinstance(values, Set | Mapping | MappingView):
         raise TypeError(
             f"{name} must be a sequence of labels in sample order, not a {type(values).__name__}; "
@@ -122,6 +138,36 @@ def check_labels_given(values: object, name: str, advice: str) -> None:
         )
 
 
+def plain_labels(y: np.ndarray, name: str = "y") -> np.ndarray:
+    """Labels (1-D) that are Python numbers or booleans in an object array as numpy's numbers or
+    booleans: sklearn reads such an array (a pandas column after ``dropna``, say) as an 'unknown'
+    target. Other objects sklearn cannot read as classes (``pandas.cut``'s Intervals) are refused,
+    named."""
+    if y.dtype != object or not y.size:
+        return y
+    if pd.api.types.infer_dtype(y, skipna=False) in ("integer", "boolean", "floating", "mixed-integer-float"):
+        typed = np.asarray(y.tolist())
+        if typed.dtype != object:  # (not integers beyond numpy's)
+            return typed
+    with np.errstate(invalid="ignore"):
+        if type_of_target(y) != "unknown":
+            return y
+    row = next((i for i, v in enumerate(y) if not isinstance(v, str)), 0)
+    interval = isinstance(y[row], pd.Interval)
+    raise ValueError(  # sklearn's words first, as its estimator checks match them
+        f"Unknown label type: unknown ({name} holds {type(y[row]).__name__} objects, row {row}: "
+        f"{y[row]!r}, which scikit-learn does not read as classes); give the classes as integers or "
+        f"strings{' (pandas.cut(..., labels=False) numbers the bins)' if interval else ''}."
+    )
+
+
+def class_labels(values: object, name: str, advice: str) -> np.ndarray:
+    """``values`` checked as labels given (:func:`check_labels_given`), as a 1-D array of labels
+    that sklearn reads as classes (:func:`plain_labels`)."""
+    check_labels_given(values, name, advice)
+    return plain_labels(column_or_1d(values, warn=False), name)
+
+
 def warn_of_padded_labels(classes: np.ndarray) -> None:
     """Warn where class labels differ only by surrounding whitespace ('high' and 'high ', as a
     spreadsheet cell keeps a stray space): each is a class of its own, which the user rarely means."""
@@ -151,7 +197,8 @@ def refuse_continuous(y: np.ndarray) -> None:
         named = f" (position {fractional[0]}: {value!r} is not a whole number)"
     raise ValueError(  # sklearn's words first: its estimator checks match them
         f"Unknown label type: continuous{named}, a regression target's values rather than classes; "
-        "bin them into classes (pandas.cut, say), or give the classes as integers or strings."
+        "bin them into classes (pandas.cut(y, bins, labels=False), say), or give the classes as "
+        "integers or strings."
     )
 
 

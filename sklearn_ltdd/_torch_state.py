@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 import torch
 
-__all__ = ["TORCH_STATE_LOCK", "autocast_off", "torch_defaults"]
+__all__ = ["TORCH_STATE_LOCK", "thread_defaults", "torch_defaults"]
 
 #: held while a call changes torch's process-wide state and computes under it, by a fit, by each
 #: network pass of a prediction and by the atom mapper: in several threads they then run one at a
@@ -31,20 +31,29 @@ if hasattr(os, "register_at_fork"):  # (not on Windows, which does not fork)
 
 
 @contextmanager
-def autocast_off() -> Iterator[None]:
-    """No autocast for the call (a caller's ``torch.autocast``, on the CPU or CUDA): computed in
-    bfloat16, a fit would train another model for the same seed, or fail in a sparse product that
-    has no bfloat16 kernel. (Autocast is a thread's own: no lock is needed.)"""
+def thread_defaults() -> Iterator[None]:
+    """torch's defaults, for the call, of the settings a thread has of its own (no lock is needed):
+    no autocast (a caller's ``torch.autocast``, on the CPU or CUDA: computed in bfloat16, a fit would
+    train another model for the same seed, or fail in a sparse product that has no bfloat16
+    kernel), and the CPU as the default device of new tensors (a caller's
+    ``torch.set_default_device("meta")`` failed every fit and prediction; the package moves its
+    tensors to the device it computes on itself)."""
     with torch.autocast("cpu", enabled=False), torch.autocast("cuda", enabled=False):
-        yield
+        if (
+            torch.get_default_device().type == "cpu"
+        ):  # a device mode costs every torch call: none unless needed
+            yield
+        else:
+            with torch.device("cpu"):
+                yield
 
 
 @contextmanager
 def torch_defaults() -> Iterator[None]:
     """torch's defaults for the call, whatever the caller has set, under the lock: float32 as the
     default float type (the graphs' features are float32, and a network built or a tensor made
-    under float64 would not multiply them), and no autocast."""
-    with TORCH_STATE_LOCK, autocast_off():
+    under float64 would not multiply them), and a thread's own settings (:func:`thread_defaults`)."""
+    with TORCH_STATE_LOCK, thread_defaults():
         previous = torch.get_default_dtype()
         torch.set_default_dtype(torch.float32)
         try:

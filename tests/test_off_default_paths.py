@@ -1,6 +1,7 @@
 """Options off the default path do what they say: two-phase baselines, resampling, the decision
 without a validation set, the loss details of mixup and IB, and what a saved model contains."""
 
+import copy
 import io
 import os
 import pickle
@@ -9,10 +10,15 @@ import subprocess
 import sys
 import threading
 import warnings
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from functools import partial
 
 import numpy as np
+import pandas as pd
 import pytest
+import scipy.sparse
 import torch
 from sklearn.base import clone
 from sklearn.ensemble import BaggingClassifier
@@ -24,6 +30,13 @@ from sklearn_ltdd.classifier._data import GraphDataset
 from sklearn_ltdd.classifier._phases import Phase, Phases
 from sklearn_ltdd.datasets import load_solubility, make_long_tailed
 from sklearn_ltdd.featurize import GraphStore, GraphStorePair, InvalidSmilesError
+from sklearn_ltdd.metrics import (
+    balanced_accuracy_score,
+    balanced_f1_score,
+    balanced_f1_scorer,
+    long_tail_report,
+)
+from sklearn_ltdd.model_selection import imdrug_split
 from sklearn_ltdd.nn.losses import _long_tail as lt
 from sklearn_ltdd.nn.losses._criteria import InfluenceBalancedLoss
 
@@ -222,6 +235,58 @@ def test_a_saved_model_holds_no_molecules_and_does_not_grow_with_the_validation_
 def test_labels_of_mixed_types_are_refused():
     with pytest.raises(ValueError, match=r"y mixes strings and other labels \(row 1: 'a', row 0: 1\)"):
         LTDDClassifier(**FAST).fit(X[:40], [1, "a"] * 20)
+
+
+def test_labels_that_are_python_numbers_in_an_object_array_are_classes(assert_same_predictions):
+    """A pandas column of booleans or integers after dropna is of dtype object, which sklearn reads
+    as an 'unknown' target: fit, score, the scorers, the metrics and the helpers refused labels
+    that work as a list."""
+    as_ints = (Y[:60] == Y[0]).astype(int)
+    fitted = {}
+    for name, labels in (("list", as_ints.tolist()), ("objects", pd.Series(as_ints.tolist(), dtype=object))):
+        fitted[name] = BaselineClassifier(**FAST, max_epochs=2).fit(X[:60], labels)
+        assert fitted[name].classes_.dtype.kind == "i"
+        assert fitted[name].score(X[:60], labels) == fitted["list"].score(X[:60], as_ints)
+        assert balanced_f1_scorer(fitted[name], X[:60], labels) == balanced_f1_scorer(
+            fitted["list"], X[:60], as_ints
+        )
+    assert_same_predictions(fitted["objects"].predict_proba(X[60:80]), fitted["list"].predict_proba(X[60:80]))
+    flags = np.array((as_ints == 1).tolist(), dtype=object)
+    assert balanced_accuracy_score(flags, flags[::-1]) == balanced_accuracy_score(
+        flags.astype(bool), flags[::-1].astype(bool)
+    )
+    report = long_tail_report(flags, flags, pd.Series(flags).value_counts())
+    assert report.loc["all", "BA"] == 1.0
+    assert make_long_tailed(flags, imbalance_ratio=2, random_state=0).size
+
+
+def test_interval_labels_from_pandas_cut_are_refused_with_what_to_do():
+    """pandas.cut, which the error for a regression target advised, gives Intervals by default:
+    sklearn's error said 'unknown' and, in the metrics, printed both arrays whole."""
+    binned = pd.cut(np.linspace(0, 1, 40), 3)
+    for call in (
+        lambda: BaselineClassifier(**FAST).fit(X[:40], binned),
+        lambda: balanced_accuracy_score(binned, binned),
+        lambda: imdrug_split(binned, "random", random_state=0),
+    ):
+        with pytest.raises(
+            ValueError, match=r"holds Interval objects, row 0: Interval\(.*labels=False\) numbers the bins"
+        ):
+            call()
+    with pytest.raises(ValueError, match=r"pandas\.cut\(y, bins, labels=False\)"):
+        BaselineClassifier(**FAST).fit(X[:40], np.linspace(0, 1, 40))
+    BaselineClassifier(**FAST, max_epochs=1).fit(X[:40], pd.cut(np.linspace(0, 1, 40), 3, labels=False))
+
+
+def test_a_sparse_matrix_of_labels_is_refused_with_what_to_do():
+    """It failed with "IndexError: tuple index out of range" from inside the package."""
+    sparse = scipy.sparse.csr_matrix((Y[:40] == Y[0]).astype(int).reshape(-1, 1))
+    for call in (
+        lambda: BaselineClassifier(**FAST).fit(X[:40], sparse),
+        lambda: balanced_f1_score(sparse, sparse),
+    ):
+        with pytest.raises(TypeError, match=r"not a sparse \(40, 1\) matrix; .* y\.toarray\(\)\.ravel\(\)"):
+            call()
 
 
 def test_a_regression_target_is_refused_naming_a_value_that_is_not_a_class():
@@ -559,24 +624,43 @@ def test_a_verbose_fit_reports_on_a_stdout_of_any_encoding(monkeypatch):
     assert clf.predict(X[:3]).shape == (3,)
 
 
-def test_a_callers_autocast_is_set_aside_by_fits_predictions_and_the_clusterer():
-    """Under a notebook's ``torch.autocast`` the GCN failed in its sparse product (no bfloat16
-    kernel) and GINE trained silently in bfloat16: another model for the same seed."""
+@contextmanager
+def default_device(device: str) -> Iterator[None]:
+    """``torch.set_default_device(device)`` as a notebook calls it (for the whole thread), undone."""
+    torch.set_default_device(device)
+    try:
+        yield
+    finally:
+        torch.set_default_device(None)
+
+
+@pytest.mark.parametrize(
+    "setting,still_set",
+    [
+        # the GCN failed in its sparse product (no bfloat16 kernel) and GINE trained silently in
+        # bfloat16: another model for the same seed
+        (partial(torch.autocast, "cpu", dtype=torch.bfloat16), lambda: torch.is_autocast_enabled("cpu")),
+        # every fit and prediction failed ("Cannot copy out of meta tensor")
+        (partial(default_device, "meta"), lambda: torch.empty(1).is_meta),
+    ],
+    ids=["autocast", "default device"],
+)
+def test_a_callers_torch_settings_are_set_aside_by_fits_predictions_and_the_clusterer(setting, still_set):
+    points = torch.randn(60, 8, generator=torch.Generator().manual_seed(0))
+    clusterer = BalancedSubcluster(n_clusters=4, random_state=0)
+    labels, distances = clusterer.fit_predict(points), clusterer.transform(points)
     for model in (
         LTDDClassifier(**FAST, max_epochs=2, **WARMUP_1),
         BaselineClassifier(**FAST, max_epochs=2, encoder="gine"),
     ):
         expected = clone(model).fit(X, Y).predict_proba(X[:20])
-        with torch.autocast("cpu", dtype=torch.bfloat16):
+        with setting():
             fitted = clone(model).fit(X, Y)
             proba = fitted.predict_proba(X[:20])
-            assert torch.is_autocast_enabled("cpu")  # the caller's, given back
+            assert still_set()  # the caller's, given back
         np.testing.assert_array_equal(proba, expected)
         np.testing.assert_array_equal(fitted.predict_proba(X[:20]), expected)
-    points = torch.randn(60, 8, generator=torch.Generator().manual_seed(0))
-    clusterer = BalancedSubcluster(n_clusters=4, random_state=0)
-    labels, distances = clusterer.fit_predict(points), clusterer.transform(points)
-    with torch.autocast("cpu", dtype=torch.bfloat16):
+    with setting():
         assert torch.equal(clusterer.fit_predict(points), labels)
         assert torch.equal(clusterer.transform(points), distances)
 
@@ -670,6 +754,41 @@ def test_a_prediction_reads_one_model_while_another_thread_refits_it(monkeypatch
         np.testing.assert_array_equal(call(X[:40]), expected)  # the model the call began with
         monkeypatch.setattr(_base.GraphClassifier, "_chunks", chunks)
         assert set(clf.classes_) == set(renamed)  # and the refit took place
+
+
+def test_a_pickle_or_copy_taken_while_another_thread_refits_is_of_one_model(monkeypatch):
+    """Pickling (joblib.dump) or deep-copying a model while another thread refitted it gave a model
+    half old, half new, which held the fit's optimiser and validation graphs (a probe: 8.7 MB for
+    1.7); now it waits for the fit, as a prediction does."""
+    from sklearn_ltdd.classifier import _base
+
+    clf = BaselineClassifier(**FAST, max_epochs=2).fit(X, Y)
+    fewer = Y != Y[0]  # the refit has one class fewer
+    copies: dict[str, object] = {}
+    threads = []
+    check = _base.GraphClassifier._check_the_head_trained
+
+    def copied_meanwhile(self):  # once the network has trained, before the fit is kept
+        for name, take in (
+            ("pickle", lambda model: pickle.loads(pickle.dumps(model))),
+            ("deepcopy", copy.deepcopy),
+        ):
+            threads.append(threading.Thread(target=lambda n=name, t=take: copies.update({n: t(clf)})))
+            threads[-1].start()
+        threads[-1].join(timeout=1)  # time to copy the fit half done, where nothing made it wait
+        check(self)
+
+    monkeypatch.setattr(_base.GraphClassifier, "_check_the_head_trained", copied_meanwhile)
+    clf.fit(X[fewer], Y[fewer])
+    monkeypatch.undo()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert sorted(copies) == ["deepcopy", "pickle"]
+    for copied in copies.values():
+        assert copied.classes_.tolist() == clf.classes_.tolist()
+        np.testing.assert_array_equal(copied.decision_function(X[:20]), clf.decision_function(X[:20]))
+        assert copied.net_.optimizer_ is None  # kept by the fit only until it ends
+        assert len(pickle.dumps(copied)) < len(pickle.dumps(clf)) + 2_000
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")

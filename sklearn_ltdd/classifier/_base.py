@@ -30,6 +30,7 @@ from .._labels import (
     check_class_labels,
     check_labels_given,
     few_of,
+    plain_labels,
     refuse_continuous,
     warn_of_padded_labels,
 )
@@ -356,7 +357,7 @@ class GraphClassifier(
             and getattr(numpy_dtype, "kind", "O") in "biuf"
         ):
             y = y.to_numpy(dtype=numpy_dtype)
-        y = column_or_1d(y, warn=False)
+        y = plain_labels(column_or_1d(y, warn=False))
         if column and not scored:  # as sklearn's estimators say of a column given as y
             warn(
                 "A column-vector y was passed when a 1d array was expected. Please change the shape of "
@@ -1114,6 +1115,13 @@ class GraphClassifier(
             weights = weights / weights.max()
         # a label unseen in fit is simply never predicted, as with sklearn's classifiers
         return super().score(X, y, sample_weight=weights)
+
+    def __getstate__(self) -> dict:
+        # a pickle or a deep copy waits for a fit of this estimator in another thread, as a
+        # prediction's snapshot does: the fit sets its attributes one by one, and a pickle taken
+        # in between held a model half old, half new, with the optimiser and validation graphs
+        with estimator_lock(self):
+            return super().__getstate__()
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)

@@ -10,12 +10,12 @@ import torch
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._class_counts import check_class_counts
 from .._compat import Interval, StrOptions, _fit_context
-from .._labels import check_class_labels, check_labels_given
-from .._torch_state import autocast_off
+from .._labels import check_class_labels, class_labels
+from .._torch_state import thread_defaults
 from ._spherical import balanced_cluster, kmeans_cluster
 
 __all__ = ["BalancedSubcluster", "subclusters_per_class"]
@@ -190,7 +190,7 @@ class BalancedSubcluster(
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: ArrayLike | torch.Tensor, y: ArrayLike | None = None) -> Self:
         """Cluster X, within each class of y when y is given."""
-        with autocast_off():  # a caller's autocast would cluster in bfloat16: other clusters, same seed
+        with thread_defaults():  # a caller's autocast (bfloat16: other clusters, same seed) or device
             return self._fit(X, y)
 
     def _fit(self, X: ArrayLike | torch.Tensor, y: ArrayLike | None) -> Self:
@@ -202,8 +202,8 @@ class BalancedSubcluster(
             classes, codes = np.array([None], dtype=object), np.zeros(n, dtype=np.int64)
             per_class = np.array([min(self.n_clusters, n)])
         else:
-            check_labels_given(y, "y", "give every sample a class, or fit without y.")
-            y = column_or_1d(y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else y, warn=False)
+            y = y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else y
+            y = class_labels(y, "y", "give every sample a class, or fit without y.")
             if y.shape[0] != n:
                 raise ValueError(f"X has {n} rows but y has {y.shape[0]} labels.")
             check_class_labels(y)  # continuous values are not classes (many classes of one are)
@@ -254,7 +254,7 @@ class BalancedSubcluster(
 
     def _similarity(self, X: ArrayLike | torch.Tensor) -> tuple[torch.Tensor, bool]:
         check_is_fitted(self, "cluster_centers_")
-        with autocast_off():
+        with thread_defaults():
             unit, is_tensor = _as_unit_tensor(self, X, reset=False)
             centres = torch.as_tensor(self.cluster_centers_).to(unit)
             return unit @ centres.T, is_tensor

@@ -8,10 +8,9 @@ from numbers import Real
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import column_or_1d
 
 from .._class_counts import check_class_counts
-from .._labels import check_class_labels, check_labels_given, few_of
+from .._labels import check_class_labels, check_labels_given, class_labels, few_of
 
 __all__ = ["long_tailed_class_sizes", "make_long_tailed"]
 
@@ -117,8 +116,7 @@ def make_long_tailed(
     >>> np.unique(y[keep], return_counts=True)[1].tolist()
     [100, 31, 10]
     """
-    check_labels_given(y, "y", "give every sample a class before subsampling.")
-    y = column_or_1d(y, warn=False)
+    y = class_labels(y, "y", "give every sample a class before subsampling.")
     if y.shape[0] == 0:
         raise ValueError("y is empty; make_long_tailed needs at least one sample.")
     check_class_labels(y)

@@ -12,7 +12,7 @@ from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from .._compat import numpy_only
-from .._labels import check_labels_given, few_of
+from .._labels import check_labels_given, class_labels, few_of
 from .._sample_weight import check_sample_weight
 from .._warnings import warn
 
@@ -25,11 +25,12 @@ __all__ = [
 ]
 
 
-def _check_labels(y_true: ArrayLike, y_pred: ArrayLike) -> None:
-    """Name the rows without a label, or that mix strings and numbers (sklearn would report an
-    'unknown' target type, fail to sort, or take the number 0 for the string '0')."""
-    for name, values in (("y_true", y_true), ("y_pred", y_pred)):
-        check_labels_given(values, name, "balanced scores need a label for every sample.")
+def checked_labels(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Both as 1-D arrays of labels, naming the rows without a label, or that mix strings and
+    numbers (sklearn would report an 'unknown' target type, fail to sort, or take the number 0 for
+    the string '0')."""
+    advice = "balanced scores need a label for every sample."
+    return class_labels(y_true, "y_true", advice), class_labels(y_pred, "y_pred", advice)
 
 
 @numpy_only
@@ -72,9 +73,7 @@ def per_class_balanced_scores(
     >>> s["recall"].tolist(), s["precision"].round(4).tolist()
     ([1.0, 0.5], [0.6667, 1.0])
     """
-    _check_labels(y_true, y_pred)
-    y_true = column_or_1d(y_true, warn=False)
-    y_pred = column_or_1d(y_pred, warn=False)
+    y_true, y_pred = checked_labels(y_true, y_pred)
     check_consistent_length(y_true, y_pred)
     if y_true.shape[0] == 0:
         raise ValueError("y_true and y_pred are empty; balanced scores need at least one sample.")

@@ -11,7 +11,7 @@ from numpy.typing import ArrayLike
 
 from .._compat import from_arrow, numpy_only
 from .._labels import check_labels_given, few_of
-from ._balanced import _check_labels, per_class_balanced_scores
+from ._balanced import checked_labels, per_class_balanced_scores
 
 __all__ = ["GROUPS", "long_tail_groups", "long_tail_report"]
 
@@ -177,10 +177,8 @@ def long_tail_report(
     """
     counts = _as_class_counts(train_counts)
     labels = np.array(list(counts))
-    _check_labels(y_true, y_pred)
-    unseen = sorted(
-        set(np.unique(np.asarray(y_true)).tolist() + np.unique(np.asarray(y_pred)).tolist()) - set(counts)
-    )
+    y_true, y_pred = checked_labels(y_true, y_pred)
+    unseen = sorted(set(np.unique(y_true).tolist() + np.unique(y_pred).tolist()) - set(counts))
     if unseen:
         raise ValueError(
             f"labels {few_of(unseen)} are not among the training classes {few_of(sorted(counts))}; "

@@ -10,10 +10,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import column_or_1d
 
 from .._compat import _num_samples
-from .._labels import check_class_labels, check_labels_given, few_of
+from .._labels import check_class_labels, class_labels, few_of
 
 __all__ = ["ImDrugSplit", "imdrug_split"]
 
@@ -144,8 +143,7 @@ def imdrug_split(
     [18, 2]
     """
     _check_kind(kind)
-    check_labels_given(y, "y", "give every sample a class before splitting.")
-    y = column_or_1d(y, warn=False)
+    y = class_labels(y, "y", "give every sample a class before splitting.")
     if len(y) == 0:
         raise ValueError("y is empty; a split needs at least one sample per part.")
     check_class_labels(y)

@@ -9,9 +9,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_is_fitted
 
-from .._labels import check_labels_given, few_of
+from .._labels import class_labels, few_of
 from .._optional import import_optional
 from ..classifier._wrapped import wrapped_classifier
 from ..metrics import per_class_balanced_scores
@@ -224,8 +224,7 @@ def plot_embedding(
 
 def _labels(y: ArrayLike, X: ArrayLike) -> np.ndarray:
     """``y`` checked as one label per row of X (none missing), as a 1-D array."""
-    check_labels_given(y, "y", "give every sample a class.")
-    y = column_or_1d(y, warn=False)
+    y = class_labels(y, "y", "give every sample a class.")
     if len(y) != len(X):
         raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels.")
     return y
