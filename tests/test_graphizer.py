@@ -306,6 +306,8 @@ def test_molecule_in_reaction_mode_is_an_error():
         SmilesGraphizer().fit_transform([UNMAPPED, "C1CC"])  # of both kinds: the general headline
     with pytest.raises(InvalidSmilesError, match="without reactants or without products"):
         SmilesGraphizer(reaction_mode="reaction").fit_transform([">>CCO"])
+    with pytest.raises(InvalidSmilesError, match=r"\): it has 4 '>' where one reaction has two"):
+        SmilesGraphizer(reaction_mode="cgr").fit_transform(["CCO>>CC=O>>CC(=O)O"])  # a route of two steps
     for mode in ("cgr", "cgr_product"):  # the mode asked for is the one named
         with pytest.raises(InvalidSmilesError, match=rf"\(reaction_mode='{mode}'\)"):
             SmilesGraphizer(reaction_mode=mode).fit_transform(["CCO"])

@@ -216,7 +216,12 @@ def _split_input(
             )
         return [value], ""
     if not is_reaction or len(parts) != 3:
-        return None, f"{NOT_A_REACTION} 'reactants>reagents>products' (reaction_mode={reaction_mode!r})"
+        # (a route of several steps written in one row, say)
+        arrows = f": it has {len(parts) - 1} '>' where one reaction has two" if is_reaction else ""
+        return (
+            None,
+            f"{NOT_A_REACTION} 'reactants>reagents>products' (reaction_mode={reaction_mode!r}){arrows}",
+        )
     if CX_EXTENSION.search(value):
         # RDKit applies a reaction's extension to its atoms in reactant order; split into parts,
         # it would stay with the products and mark their atoms instead
