@@ -87,7 +87,10 @@ class LTDDClassifier(GraphClassifier):
     contrast : SubclusterContrast or None, default=None
         The views and the contrastive losses' temperatures and weights (τ, τ1, τ2, β, p);
         None is ``SubclusterContrast()``. Reachable as ``contrast__beta`` and so on in
-        ``set_params`` and ``GridSearchCV`` (while it is None, on a default instance).
+        ``set_params`` and ``GridSearchCV`` (while it is None, on a default instance);
+        ``get_params(deep=True)``, and the tools that read it (``HalvingGridSearchCV``'s
+        ``resource``), list those names only where an instance is given,
+        ``contrast=SubclusterContrast()``, as for scikit-learn's nested estimators.
         ``set_params`` changes the instance in place, as for scikit-learn's nested estimators:
         two classifiers given one instance share its changes (``clone`` copies it).
     schedule : SubclusterSchedule or None, default=None
