@@ -122,20 +122,22 @@ def find_invalid(values: np.ndarray, graphizer: SmilesGraphizer) -> dict[int, tu
     """The rows ``graphizer.transform`` would reject, found by parsing alone: ``{row: (value, reason)}``.
 
     About a quarter of featurisation's cost (RDKit's parse, no features), so that a long job can name
-    every bad row before it computes anything. With an atom mapper, reactions that only lack their
-    maps are not bad here: the mapper maps them in ``transform``, which names the rows it fails on.
+    every bad row before it computes anything; each distinct SMILES is parsed once, as
+    ``transform`` featurises it once. With an atom mapper, reactions that only lack their maps are
+    not bad here: the mapper maps them in ``transform``, which names the rows it fails on.
     """
+    unique, codes = _deduplicate(values)
     mode, bad = graphizer.reaction_mode, {}
     parse = partial(parse_cgr, reaction_mode=mode) if mode in CGR_MODES else partial(parse_row, mode)
-    deque(parse_rows(values, parse, bad), maxlen=0)  # only the verdicts are kept
+    deque(parse_rows(unique, parse, bad), maxlen=0)  # only the verdicts are kept
     if graphizer.atom_mapper is not None:
-        bad = {row: item for row, item in bad.items() if not item[1].startswith(NOT_MAPPED)}
+        bad = {slot: item for slot, item in bad.items() if not item[1].startswith(NOT_MAPPED)}
     if graphizer.fingerprint is not None and mode in _PARSED_APART_FOR_THE_FINGERPRINT:
         unreadable: dict[int, tuple[object, str]] = {}
         parse_difference = MorganFingerprint(reaction_mode="difference")._row_parser()
-        deque(parse_rows(values, parse_difference, unreadable), maxlen=0)
+        deque(parse_rows(unique, parse_difference, unreadable), maxlen=0)
         bad = _fingerprint_refusals(unreadable) | bad  # the graph's reason, where it has one
-    return bad
+    return {int(row): bad[codes[row]] for row in np.flatnonzero(np.isin(codes, list(bad)))}
 
 
 def invalid_input_error(
