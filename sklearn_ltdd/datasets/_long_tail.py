@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike
 from sklearn.utils import check_random_state
 
 from .._class_counts import check_class_counts
-from .._labels import check_class_labels, check_labels_given, class_labels, few_of
+from .._labels import check_class_labels, check_labels_given, class_labels, class_members, few_of
 
 __all__ = ["long_tailed_class_sizes", "make_long_tailed"]
 
@@ -120,7 +120,8 @@ def make_long_tailed(
     if y.shape[0] == 0:
         raise ValueError("y is empty; make_long_tailed needs at least one sample.")
     check_class_labels(y)
-    labels, counts = np.unique(y, return_counts=True)
+    labels, members = class_members(y)
+    counts = np.array([len(of_class) for of_class in members])
     if class_order is None:
         order = np.argsort(-counts, kind="stable")
     else:
@@ -134,8 +135,5 @@ def make_long_tailed(
         order = np.searchsorted(labels, class_order)
     sizes = _class_sizes(counts[order], imbalance_ratio, [repr(labels.tolist()[c]) for c in order])
     rng = check_random_state(random_state)
-    kept = [
-        rng.choice(np.flatnonzero(y == labels[c]), size=size, replace=False)
-        for c, size in zip(order, sizes, strict=True)
-    ]
+    kept = [rng.choice(members[c], size=size, replace=False) for c, size in zip(order, sizes, strict=True)]
     return np.sort(np.concatenate(kept))

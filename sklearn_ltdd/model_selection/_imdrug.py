@@ -12,7 +12,7 @@ from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import check_random_state
 
 from .._compat import _num_samples
-from .._labels import check_class_labels, class_labels, few_of
+from .._labels import check_class_labels, class_labels, class_members, few_of
 
 __all__ = ["ImDrugSplit", "imdrug_split"]
 
@@ -42,7 +42,7 @@ def _cut(indices: np.ndarray, fractions: np.ndarray) -> list[np.ndarray]:
 
 def _balance(part: np.ndarray, y: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
     """Subsample ``part`` so that every class has the count of its rarest class (no replacement)."""
-    members = [part[y[part] == c] for c in np.unique(y)]
+    members = [part[of_class] for of_class in class_members(y[part])[1]]
     size = min(len(m) for m in members)
     return np.sort(np.concatenate([rng.choice(m, size, replace=False) for m in members]))
 
@@ -151,10 +151,8 @@ def imdrug_split(
     rng = check_random_state(random_state)
     if kind == "random":
         parts: list[list[np.ndarray]] = [[], [], []]
-        for c in np.unique(y):
-            for part, cut in zip(
-                parts, _cut(rng.permutation(np.flatnonzero(y == c)), fractions), strict=True
-            ):
+        for of_class in class_members(y)[1]:
+            for part, cut in zip(parts, _cut(rng.permutation(of_class), fractions), strict=True):
                 part.append(cut)
         train, valid, test = (np.sort(np.concatenate(part)) for part in parts)
     else:
