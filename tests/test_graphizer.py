@@ -223,6 +223,30 @@ def test_the_checking_pass_rejects_exactly_what_featurisation_rejects(mode, fing
         assert "fingerprint cannot read it" in graphizer.invalid_rows_[9][1]
 
 
+@pytest.mark.parametrize("reaction_mode", [None, "difference"])
+def test_the_fingerprint_parses_each_distinct_smiles_once(monkeypatch, reaction_mode):
+    """It parsed and fingerprinted every row (200,000 rows of 1,000 SMILES: 46 s, the graphs 2.3 s)."""
+    from sklearn_ltdd.featurize import _fingerprint
+
+    molecules = ["CCO", "bad(", None, "c1ccccc1O", "bad(", "CCO", None, "CCO"]
+    rows = np.array(
+        molecules if reaction_mode is None else [m and f"C>>{m}" for m in molecules], dtype=object
+    )
+    parsed = []
+    parse_row = _fingerprint.parse_row
+    monkeypatch.setattr(
+        _fingerprint, "parse_row", lambda *args, **kw: parsed.append(args[1]) or parse_row(*args, **kw)
+    )
+    fingerprint = MorganFingerprint(reaction_mode=reaction_mode)
+    out, bad = fingerprint._fingerprints(rows)
+    assert len(parsed) == 3 and sorted(set(parsed)) == sorted(parsed)  # the distinct strings, once each
+    assert list(bad) == [1, 2, 4, 6] and bad[4] == bad[1] and bad[6][0] is None
+    good = [0, 3, 5, 7]
+    for row in good:
+        np.testing.assert_array_equal(out[row], fingerprint.transform(rows[[row]])[0])
+    assert not out[[1, 2, 4, 6]].any() and out[good].any(axis=1).all()
+
+
 def test_the_checking_pass_parses_each_distinct_smiles_once(monkeypatch):
     """It parsed every row, where featurisation parses each distinct SMILES once: a prediction of
     more than one chunk of repeated rows took 4.5x as long with errors="raise" as with "nan"."""

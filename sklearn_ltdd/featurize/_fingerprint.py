@@ -14,7 +14,14 @@ from rdkit.Chem import rdFingerprintGenerator
 from .._compat import Interval, StrOptions
 from ._base import SmilesTransformer
 from ._graph_features import parse_row
-from ._smiles import InvalidSmilesError, check_smiles_for, parse_rows, rows_named_by_index
+from ._smiles import (
+    InvalidSmilesError,
+    bad_rows_of,
+    check_smiles_for,
+    deduplicate,
+    parse_rows,
+    rows_named_by_index,
+)
 
 __all__ = ["MorganFingerprint"]
 
@@ -90,12 +97,13 @@ class MorganFingerprint(SmilesTransformer):
         """Fingerprints of checked rows, zeros where a row cannot be read, and those rows as
         ``{row: (value, reason)}``."""
         row_fingerprint, dtype = self._row_fingerprint()
-        out = np.zeros((len(values), self.n_bits), dtype=dtype)
+        unique, codes = deduplicate(values)  # each distinct SMILES once, as the graphs are made
+        out = np.zeros((len(unique), self.n_bits), dtype=dtype)
         bad: dict[int, tuple[object, str]] = {}
-        for i, mols in parse_rows(values, self._row_parser(), bad):
+        for i, mols in parse_rows(unique, self._row_parser(), bad):
             if mols is not None:
                 out[i] = row_fingerprint(mols)
-        return out, bad
+        return out[codes], bad_rows_of(bad, codes)
 
     def _row_parser(self) -> Callable[[str], tuple[list[Chem.Mol] | None, str]]:
         """The parse of one row: its molecule, or its reactants and products (``parse_rows``' form)."""

@@ -31,7 +31,9 @@ from ._smiles import (
     PARSE_VERSION,
     InvalidSmilesError,
     UnmappedReactionError,
+    bad_rows_of,
     check_smiles_for,
+    deduplicate,
     parse_rows,
     rows_named_by_index,
 )
@@ -42,23 +44,6 @@ __all__ = ["SmilesGraphizer", "find_invalid", "invalid_input_error"]
 # than parallel featurisation saves: on 2 cores two processes took 0.38x the speed at 2,000
 # SMILES and 1.6-1.75x from 5,000 up (benchmarks/featurize.py, docs/benchmarks.md).
 _MIN_ROWS_PER_JOB = 2_500
-
-
-def _deduplicate(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct inputs (first-seen order) and, per row, its position among them.
-
-    Strings are shared by value; anything else (None, NaN, numbers) keeps its own slot so it
-    is reported at its own row.
-    """
-    slots: dict[object, int] = {}
-    codes = np.empty(len(values), dtype=np.int64)
-    for row, value in enumerate(values):
-        key = value if isinstance(value, str) else ("<not a string>", row)
-        codes[row] = slots.setdefault(key, len(slots))
-    unique = np.empty(len(slots), dtype=object)
-    for key, slot in slots.items():
-        unique[slot] = key if isinstance(key, str) else values[key[1]]
-    return unique, codes
 
 
 def _concat_packed(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -126,7 +111,7 @@ def find_invalid(values: np.ndarray, graphizer: SmilesGraphizer) -> dict[int, tu
     ``transform`` featurises it once. With an atom mapper, reactions that only lack their maps are
     not bad here: the mapper maps them in ``transform``, which names the rows it fails on.
     """
-    unique, codes = _deduplicate(values)
+    unique, codes = deduplicate(values)
     mode, bad = graphizer.reaction_mode, {}
     parse = partial(parse_cgr, reaction_mode=mode) if mode in CGR_MODES else partial(parse_row, mode)
     deque(parse_rows(unique, parse, bad), maxlen=0)  # only the verdicts are kept
@@ -137,7 +122,7 @@ def find_invalid(values: np.ndarray, graphizer: SmilesGraphizer) -> dict[int, tu
         parse_difference = MorganFingerprint(reaction_mode="difference")._row_parser()
         deque(parse_rows(unique, parse_difference, unreadable), maxlen=0)
         bad = _fingerprint_refusals(unreadable) | bad  # the graph's reason, where it has one
-    return {int(row): bad[codes[row]] for row in np.flatnonzero(np.isin(codes, list(bad)))}
+    return bad_rows_of(bad, codes)
 
 
 def invalid_input_error(
@@ -337,7 +322,7 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
                 "atom_mapper=None."
             )
         values = check_smiles_for(self, X)
-        unique, codes = _deduplicate(values)
+        unique, codes = deduplicate(values)
         memory = check_memory(self.memory)
         failed, given = {}, unique
         if self.atom_mapper is not None:

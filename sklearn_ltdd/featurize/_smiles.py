@@ -18,9 +18,11 @@ __all__ = [
     "PARSE_VERSION",
     "InvalidSmilesError",
     "UnmappedReactionError",
+    "bad_rows_of",
     "check_column_name",
     "check_smiles",
     "check_smiles_for",
+    "deduplicate",
     "has_inner_space",
     "has_non_ascii",
     "mols_from_smiles",
@@ -322,6 +324,28 @@ def non_ascii_reason(value: str) -> str:
         f"the non-ASCII character U+{ord(character):04X} at position {position}; a SMILES is ASCII, "
         "and RDKit drops such a character at either end and reads the rest"
     )
+
+
+def deduplicate(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct inputs (first-seen order) and, per row, its position among them.
+
+    Strings are shared by value; anything else (None, NaN, numbers) keeps its own slot so it
+    is reported at its own row.
+    """
+    slots: dict[object, int] = {}
+    codes = np.empty(len(values), dtype=np.int64)
+    for row, value in enumerate(values):
+        key = value if isinstance(value, str) else ("<not a string>", row)
+        codes[row] = slots.setdefault(key, len(slots))
+    unique = np.empty(len(slots), dtype=object)
+    for key, slot in slots.items():
+        unique[slot] = key if isinstance(key, str) else values[key[1]]
+    return unique, codes
+
+
+def bad_rows_of(bad: dict[int, tuple[object, str]], codes: np.ndarray) -> dict[int, tuple[object, str]]:
+    """The bad distinct inputs of :func:`deduplicate` as the rows that hold them, in row order."""
+    return {int(row): bad[codes[row]] for row in np.flatnonzero(np.isin(codes, list(bad)))}
 
 
 def parse_rows(
