@@ -88,10 +88,12 @@ def test_tensors_without_features_or_of_complex_numbers_are_refused():
 
 def test_greedy_assignment_matches_sequential_reference():
     rng = np.random.default_rng(1)
-    for _ in range(20):
-        n, k = rng.integers(5, 40), rng.integers(1, 6)
-        sim = torch.from_numpy(rng.normal(size=(n, k)))
-        cap = torch.from_numpy(rng.integers(1, 10, size=k))
+    for trial in range(60):
+        n, k = rng.integers(5, 40), rng.integers(1, 12)
+        sim = rng.normal(size=(n, k))
+        # ties (the first sample, then the first centre, goes first) and centres closed from the start
+        sim = torch.from_numpy(np.round(sim) if trial % 2 else sim)
+        cap = torch.from_numpy(rng.integers(trial % 3 == 0, 10, size=k))
         # sequential: globally most similar (sample, open centre) pair first
         expected = -np.ones(n, dtype=int)
         left = cap.numpy().copy()

@@ -46,32 +46,34 @@ def balanced_assign(similarity: torch.Tensor, capacity: torch.Tensor) -> torch.T
     the total capacity keep the label -1. The result is exactly
     the sequential greedy of the paper, computed in rounds: unassigned samples are sorted by
     the similarity to their best open centre and assigned in that order up to the first sample
-    whose centre is already full; that centre closes and the rest re-choose.
+    whose centre is already full; that centre closes and the samples that wanted a closed centre
+    re-choose (the others' best open centre is still their best: centres only close). Re-choosing
+    for every sample re-read the whole (n, k) matrix each round: at k = 2,000 it took seconds.
     """
     n, k = similarity.shape
     device = similarity.device
     labels = torch.full((n,), -1, dtype=torch.long, device=device)
     remaining = capacity.clone()
+    best_sim, best = similarity.masked_fill(remaining <= 0, -torch.inf).max(dim=1)
     pending = torch.arange(n, device=device)
     while pending.numel() and bool((remaining > 0).any()):
-        open_sim = similarity[pending].masked_fill(remaining <= 0, -torch.inf)
-        best_sim, best = open_sim.max(dim=1)
-        order = torch.argsort(best_sim, descending=True, stable=True)
-        best = best[order]
+        order = torch.argsort(best_sim[pending], descending=True, stable=True)
+        wanted = best[pending][order]
         # rank of each sample among those (in this order) that want the same centre
-        by_centre = torch.argsort(best, stable=True)
-        counts = torch.bincount(best, minlength=k)
+        by_centre = torch.argsort(wanted, stable=True)
+        counts = torch.bincount(wanted, minlength=k)
         starts = torch.cumsum(counts, 0) - counts
-        rank = torch.empty_like(best)
-        rank[by_centre] = torch.arange(best.numel(), device=device) - starts[best[by_centre]]
-        overflow = torch.nonzero(rank >= remaining[best]).flatten()
-        cut = int(overflow[0]) if overflow.numel() else best.numel()
-        take = order[:cut]
-        labels[pending[take]] = best[:cut]
-        remaining -= torch.bincount(best[:cut], minlength=k)
-        keep = torch.ones(pending.numel(), dtype=torch.bool, device=device)
-        keep[take] = False
-        pending = pending[keep]
+        rank = torch.empty_like(wanted)
+        rank[by_centre] = torch.arange(wanted.numel(), device=device) - starts[wanted[by_centre]]
+        overflow = torch.nonzero(rank >= remaining[wanted]).flatten()
+        cut = int(overflow[0]) if overflow.numel() else wanted.numel()
+        labels[pending[order[:cut]]] = wanted[:cut]
+        remaining -= torch.bincount(wanted[:cut], minlength=k)
+        pending = pending[order[cut:]].sort().values  # (in sample order: ties go to the first sample)
+        closed = remaining <= 0
+        stale = pending[closed[best[pending]]]
+        if stale.numel():
+            best_sim[stale], best[stale] = similarity[stale].masked_fill(closed, -torch.inf).max(dim=1)
     return labels
 
 
