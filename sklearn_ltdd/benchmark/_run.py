@@ -14,13 +14,22 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from .._compat import Interval, check_n_jobs
 from .._warnings import warn
-from ..classifier import BASELINE_LOSSES, PAPER_PROTOCOL, SubclusterSchedule
+from ..classifier import (
+    BASELINE_LOSSES,
+    PAPER_PROTOCOL,
+    BaselineClassifier,
+    LTDDClassifier,
+    SubclusterSchedule,
+)
+from ..classifier._decision import adjust
 from ..classifier._device import resolve_device
 from ..datasets import load_hiv, load_sbap, load_solubility, load_uspto50k
+from ..featurize import MorganFingerprint, SmilesGraphizer
 from ..featurize._cgr import CGR_MODES, GRAPH_REACTION_MODES
 from ..metrics import balanced_accuracy_score, balanced_f1_score, long_tail_report
 from ..metrics._long_tail import GROUPS
@@ -209,8 +218,6 @@ class _Features:
 
     def graphs(self):
         if self._graphs is None:
-            from ..featurize import SmilesGraphizer
-
             start = time.perf_counter()
             # bond features and fingerprints for every row: each GNN row uses what it needs
             self._graphs = SmilesGraphizer(
@@ -223,8 +230,6 @@ class _Features:
 
     def fingerprints(self):
         if self._fingerprints is None:
-            from ..featurize import MorganFingerprint
-
             mode = "difference" if self.reaction_mode else None
             self._fingerprints = MorganFingerprint(reaction_mode=mode).fit_transform(self.smiles)
         return self._fingerprints
@@ -233,7 +238,7 @@ class _Features:
 def _fit_predict(method, features, y, train, valid, test, seed, args):
     """Fit one method; return validation and test probabilities (those the model decides by:
     logit-adjusted for the graph models), classes, seconds and run facts."""
-    if method.startswith("fp_"):
+    if _on_fingerprints(method):
         X = features.fingerprints()
         start = time.perf_counter()
         model = make_fingerprint_model(
@@ -242,9 +247,6 @@ def _fit_predict(method, features, y, train, valid, test, seed, args):
         model.fit(X[train], y[train])
         seconds = time.perf_counter() - start
         return model.predict_proba(X[valid]), model.predict_proba(X[test]), model.classes_, seconds, {}
-    from ..classifier import BaselineClassifier, LTDDClassifier
-    from ..classifier._decision import adjust
-
     graphs = features.graphs()
     kind, variant, package_schedule = _variant(method)
     params = {**variant, "reaction_mode": features.reaction_mode, "max_epochs": args["epochs"],
@@ -306,7 +308,7 @@ def check_arguments(
         if given and not Interval(Integral, least, None, closed="left").is_satisfied_by(value):
             raise ValueError(f"{name} must be an integer of at least {least}, got {value!r}.")
     check_n_jobs(n_jobs)
-    if any(not method.startswith("fp_") for method in methods):  # the graph models' device
+    if any(not _on_fingerprints(method) for method in methods):  # the graph models' device
         resolve_device(device)
     if reaction_mode is not None and reaction_mode not in GRAPH_REACTION_MODES:  # it names the results
         raise ValueError(
@@ -391,7 +393,7 @@ def run_benchmark(
     binary = len(np.unique(y)) == 2
     for seed, (train, valid, test) in splits.items():
         for method in methods:
-            run_epochs = None if method.startswith("fp_") else epochs
+            run_epochs = None if _on_fingerprints(method) else epochs
             if (method, seed) in done:
                 continue
             p_valid, p_test, classes, seconds, facts = _fit_predict(
@@ -400,7 +402,7 @@ def run_benchmark(
             fingerprint_mode = "difference-fp" if reaction_mode else None
             row = {"dataset": dataset, "split": split, "method": method, "seed": seed, "epochs": run_epochs,
                    **_schedule(method, args), "kept": _kept(method),
-                   "reaction_mode": reaction_mode if not method.startswith("fp_") else fingerprint_mode,
+                   "reaction_mode": reaction_mode if not _on_fingerprints(method) else fingerprint_mode,
                    "data": data, "n_train": len(train), "n_valid": len(valid), "n_test": len(test),
                    "seconds": seconds, "graphs_per_s": None, **facts, "machine": _machine()}  # fmt: skip
             row.update(_scores(y[test], classes[p_test.argmax(axis=1)], y[train], ""))
@@ -429,6 +431,11 @@ def _paper_interval(epochs: int | None) -> int:
     return max(1, round((epochs or 0) / 30))
 
 
+def _on_fingerprints(method: str) -> bool:
+    """Whether ``method`` is a fingerprint model (``fp_lr``, ...), trained without graphs or epochs."""
+    return method.startswith("fp_")
+
+
 def _variant(method: str) -> tuple[str, dict, bool]:
     """(kind, parameters, keeps the package's schedule) of a graph row; a baseline loss trains as
     the paper does (its parameters and schedule)."""
@@ -447,7 +454,7 @@ def _schedule(method: str, args: dict) -> dict:
 def _kept(method: str) -> str | None:
     """What a run's network keeps: "mean_from_best" or "best" (its ``average_from_best``); None
     for a fingerprint model."""
-    if method.startswith("fp_"):
+    if _on_fingerprints(method):
         return None
     params = _variant(method)[1]
     return "mean_from_best" if params.get("average_from_best", True) else "best"
@@ -480,13 +487,13 @@ def _done(
     paper = {"warmup": _paper_interval(epochs), "update_every": _paper_interval(epochs)}
     for row in _read(log):
         method = row["method"]
-        if method not in methods or row["epochs"] != (None if method.startswith("fp_") else epochs):
+        if method not in methods or row["epochs"] != (None if _on_fingerprints(method) else epochs):
             continue  # runs of other epochs are rows of their own in the table
         asked = _schedule(method, args)
         # rows written before the schedule was recorded used the paper's interval
         recorded = {k: row.get(k, v) for k, v in _schedule(method, paper).items()}
         # rows written before the model kept was recorded kept the best epoch
-        kept, expected = row.get("kept", None if method.startswith("fp_") else "best"), _kept(method)
+        kept, expected = row.get("kept", None if _on_fingerprints(method) else "best"), _kept(method)
         if recorded != asked or kept != expected:
             settings, wanted = str(recorded), str(asked)
             if kept != expected:
@@ -534,8 +541,6 @@ def _read(log: Path) -> list[dict]:
 
 
 def _machine() -> str:
-    import torch
-
     gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else None
     return gpu or f"CPU {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
 

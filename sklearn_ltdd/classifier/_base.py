@@ -92,9 +92,8 @@ def _mean_1(weights: np.ndarray) -> np.ndarray:
 def _widths(graphs: GraphStore | GraphStorePair, fingerprint: bool = True) -> dict[str, int | None]:
     """The widths a network reads of ``graphs``: node features per atom, and fingerprint bits
     (None where it reads none: ``fingerprint`` False, or the graphs have none)."""
-    first = graphs.reactants if isinstance(graphs, GraphStorePair) else graphs
     bits = graphs.fingerprint.shape[1] if fingerprint and graphs.fingerprint is not None else None
-    return {"node features": first.num_node_features, "fingerprint bits": bits}
+    return {"node features": graphs.num_node_features, "fingerprint bits": bits}
 
 
 def _described(widths: dict[str, int | None]) -> str:
@@ -124,7 +123,8 @@ class GraphClassifier(
     A subclass is one training method. It stores its own parameters next to the shared ones and
     says what its method is: :meth:`_loss` (a name in ``LOSSES`` and the criterion's own
     parameters), :meth:`_phases`, :meth:`_method_callbacks`, :meth:`_edge_drop` (LTDD's views,
-    or None for clean graphs), :meth:`_resample` and :meth:`_check_method`.
+    or None for clean graphs), :meth:`_resample` and :meth:`_check_method`; and
+    :meth:`_moved_parameter` where it has parameters that have moved into option objects.
     """
 
     if TYPE_CHECKING:  # the fitted attributes' types, which checkers cannot infer from untyped sklearn
@@ -134,6 +134,11 @@ class GraphClassifier(
         validation_score_: float | None
         history_: History
         device_: str
+        net_: LTDDNet
+        graphizer_: SmilesGraphizer
+        n_node_features_: int
+        feature_schema_: int
+        versions_: dict[str, str]
 
     _parameter_constraints: dict = {
         "reaction_mode": [None, StrOptions(set(GRAPH_REACTION_MODES))],
@@ -276,16 +281,16 @@ class GraphClassifier(
     def _graphs(self, X: object, fitting: bool = False) -> GraphStore | GraphStorePair:
         """SMILES → graphs, or graphs passed through (e.g. from a SmilesGraphizer in a Pipeline),
         checked against the fit's featuriser; ``fitting``: X is the training set of a fit."""
-        made = self.graphizer_
+        featurizer = self.graphizer_
         if isinstance(X, GraphStore | GraphStorePair):
             graphs = X
             # the recipe tells graphs of one shape apart ("products" from "reaction", old features);
             # the bond features and fingerprint the model reads are checked on the data below
             try:
-                check_graphs_match(graphs, reaction_mode=made.reaction_mode)
+                check_graphs_match(graphs, reaction_mode=featurizer.reaction_mode)
             except ValueError as error:
-                given = getattr(graphs.recipe, "reaction_mode", made.reaction_mode)
-                if given == made.reaction_mode:
+                given = getattr(graphs.recipe, "reaction_mode", featurizer.reaction_mode)
+                if given == featurizer.reaction_mode:
                     raise
                 # in a Pipeline, the graphizer's setting is most often the one meant; a fitted
                 # model (and a fit's validation set) reads the graphs of the fit's setting only
@@ -294,7 +299,7 @@ class GraphClassifier(
                     "match the graphs')"
                     if fitting
                     else f"fit a model with reaction_mode={given!r} on such graphs (this one reads "
-                    f"graphs made with reaction_mode={made.reaction_mode!r}, as its training set was)"
+                    f"graphs made with reaction_mode={featurizer.reaction_mode!r}, as its training set was)"
                 )
                 raise ValueError(f"{error}\nOr, to read these graphs, {remedy}.") from None
         else:
@@ -309,25 +314,25 @@ class GraphClassifier(
                 "SmilesGraphizer(errors='ignore') made these; its invalid_rows_ names their input and why. "
                 "Leave them out with graphs[graphs.valid_mask] (in fit, the labels too).",
             )
-        if isinstance(graphs, GraphStorePair) != (made.reaction_mode == "pair"):
+        if isinstance(graphs, GraphStorePair) != (featurizer.reaction_mode == "pair"):
             if getattr(graphs.recipe, "reaction_mode", None) == "pair":  # graphs.reactants, say
                 raise ValueError(
                     "the graphs given are one side of reactant / product pairs (a GraphStorePair's "
                     ".reactants or .products); give the GraphStorePair itself."
                 )
             raise ValueError(
-                f"reaction_mode={made.reaction_mode!r} does not match the graphs given "
+                f"reaction_mode={featurizer.reaction_mode!r} does not match the graphs given "
                 f"({type(graphs).__name__}); use the same reaction_mode as the SmilesGraphizer."
             )
         first = graphs.reactants if isinstance(graphs, GraphStorePair) else graphs
         # every part the model reads and the graphs lack, named at once
         missing, settings, instead = [], [], []
-        if made.bond_features and first.edge_attr is None:
+        if featurizer.bond_features and first.edge_attr is None:
             missing.append("the bond features that the model's encoder reads")
             settings.append("bond_features=True")
-        if made.fingerprint is not None and graphs.fingerprint is None:
-            missing.append(f"the fingerprint that fingerprint={made.fingerprint!r} reads")
-            settings.append(f"fingerprint={made.fingerprint!r}")
+        if featurizer.fingerprint is not None and graphs.fingerprint is None:
+            missing.append(f"the fingerprint that fingerprint={featurizer.fingerprint!r} reads")
+            settings.append(f"fingerprint={featurizer.fingerprint!r}")
             instead.append("; fit with fingerprint=None to do without the fingerprint")
         if missing:
             raise ValueError(
@@ -809,8 +814,7 @@ class GraphClassifier(
         outputs and returns them as ``{row: (value, reason)}`` too. ``progress`` (default: when
         ``verbose``) shows a progress bar for inputs longer than one chunk.
         """
-        check_is_fitted(self, "net_")
-        schema = self.feature_schema_
+        schema = self.feature_schema_  # (its callers check that the model is fitted)
         if schema != FEATURE_SCHEMA:
             raise ValueError(
                 f"this model was fitted on atom features of schema {schema}, but this release computes "
@@ -828,14 +832,14 @@ class GraphClassifier(
         else:
             rows = check_smiles_for(self, X)
             made_bits = None if self.graphizer_.fingerprint is None else MorganFingerprint().n_bits
-            made = {
+            from_smiles = {
                 "node features": len(self.graphizer_.get_feature_names_out()),
                 "fingerprint bits": made_bits,
             }
-            if made != read:  # fitted on graphs built by hand: their features are not those of SMILES
+            if from_smiles != read:  # fitted on graphs built by hand: their features are not those of SMILES
                 raise ValueError(
                     f"this model was fitted on graphs of {_described(read)}, but SMILES featurise to "
-                    f"{_described(made)}; give it graphs like those of its fit."
+                    f"{_described(from_smiles)}; give it graphs like those of its fit."
                 )
         out = np.full((len(rows), width), np.nan, dtype=dtype)
         bad: dict[int, tuple[object, str]] = {}

@@ -18,7 +18,7 @@ from .._torch_device import check_device
 from ._cgr import GRAPH_REACTION_MODES
 from ._graph_features import FEATURE_SCHEMA
 
-__all__ = ["GraphRecipe", "GraphStore", "GraphStorePair", "check_graphs_match", "copy_to_device"]
+__all__ = ["GraphRecipe", "GraphStore", "GraphStorePair", "check_graphs_match"]
 
 
 @dataclass(frozen=True)
@@ -152,7 +152,7 @@ def positions(index: object, n: int) -> np.ndarray:
     return np.where(index < 0, index + n, index)
 
 
-def _samples(index: object) -> object:
+def _sample_index(index: object) -> object:
     """The sample index of ``store[index, ...]``, the form scikit-learn indexes arrays with."""
     if isinstance(index, tuple) and len(index) == 2 and index[1] is Ellipsis:
         return index[0]
@@ -208,7 +208,7 @@ class GraphStore:
     edges with node numbers local to their graph, ``node_ptr``/``edge_ptr`` where each
     graph starts. Indexing with an integer array gives another store; :meth:`batch`
     gives a PyG :class:`~torch_geometric.data.Batch` for any index array with a few
-    vectorised gathers, which is what the training loop calls every step.
+    vectorised gathers (the training loop calls its device-side form, ``_batch``, every step).
 
     Why not a list of PyG ``Data`` and ``Batch.from_data_list``: PyG collates graph by graph in
     Python, about 6× slower than these gathers, and a list of ``Data`` costs a Python object per
@@ -309,7 +309,7 @@ class GraphStore:
     def _index(self, index: object) -> np.ndarray:
         return positions(index, len(self))
 
-    def _gather(self, index: np.ndarray) -> tuple[np.ndarray, ...]:
+    def _positions_of(self, index: np.ndarray) -> tuple[np.ndarray, ...]:
         """Sizes and node and edge positions of the graphs at ``index``, computed on the host."""
         node_ptr, edge_ptr = self.node_ptr.numpy(), self.edge_ptr.numpy()
         n_nodes = node_ptr[index + 1] - node_ptr[index]
@@ -331,11 +331,11 @@ class GraphStore:
     def __getitem__(self, index: object) -> GraphStore | Data:
         """An integer gives one PyG ``Data`` (a view of the store's tensors, as
         :meth:`to_data_list`'s); an array, slice or mask gives a new store (a copy)."""
-        index = _samples(index)
+        index = _sample_index(index)
         if (position := single_position(index)) is not None:
             return self.to_data_list([position])[0]
         index = self._index(index)
-        n_nodes, n_edges, nodes, edges = self._gather(index)
+        n_nodes, n_edges, nodes, edges = self._positions_of(index)
         nodes_d, edges_d, index_d = copy_to_device(self.device, nodes, edges, index)
         return GraphStore(
             self.x[nodes_d],
@@ -361,7 +361,7 @@ class GraphStore:
     def _batch(self, index: np.ndarray) -> tuple[Batch, torch.Tensor]:
         """The batch of the graphs at host positions ``index``, and ``index`` on the store's device
         (copied with the batch's other indices, so that callers need not copy it again)."""
-        n_nodes, n_edges, nodes, edges = self._gather(index)
+        n_nodes, n_edges, nodes, edges = self._positions_of(index)
         node_ptr = _offsets(n_nodes).numpy()
         # shift each graph's local node numbers by where its nodes start in the batch
         shift = np.repeat(node_ptr[:-1], n_edges)
@@ -382,7 +382,7 @@ class GraphStore:
         return batch, index
 
     def to_data_list(self, index: Sequence[int] | None = None) -> list[Data]:
-        """Plain PyG ``Data`` objects, one per graph (for users; training uses :meth:`batch`).
+        """Plain PyG ``Data`` objects, one per graph (for users; training uses ``_batch``).
 
         They are views of the store's tensors: writing into one changes the store (``.clone()``
         one to change it alone).
@@ -491,7 +491,7 @@ class GraphStorePair:
     @overload
     def __getitem__(self, index: object) -> GraphStorePair: ...
     def __getitem__(self, index: object) -> GraphStorePair | tuple[Data, Data]:
-        index = _samples(index)
+        index = _sample_index(index)
         if (position := single_position(index)) is not None:
             return self.reactants[position], self.products[position]
         return GraphStorePair(self.reactants[index], self.products[index])

@@ -45,6 +45,12 @@ __all__ = ["SmilesGraphizer", "find_invalid", "invalid_input_error"]
 # SMILES and 1.6-1.75x from 5,000 up (benchmarks/featurize.py, docs/benchmarks.md).
 _MIN_ROWS_PER_JOB = 2_500
 
+# the modes whose fingerprint is read from the graphs' own parse; the others parse for it apart
+_GRAPH_FINGERPRINTED = (None, "pair")
+# of those, the modes whose graphs do not parse each side of a reaction as the fingerprint does
+# (the CGR modes do, with the same parse: the fingerprint refuses nothing their graphs do not)
+_PARSED_APART_FOR_THE_FINGERPRINT = ("products", "reaction")
+
 
 def _concat_packed(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return {
@@ -137,13 +143,6 @@ def invalid_input_error(
     if all(reason.startswith(NOT_MAPPED) for _, reason in bad_rows.values()):
         return UnmappedReactionError(bad_rows, atom_mapper, advice, fitted)
     return InvalidSmilesError(bad_rows, advice)
-
-
-# the modes whose fingerprint is read from the graphs' own parse; the others parse for it apart
-_GRAPH_FINGERPRINTED = (None, "pair")
-# of those, the modes whose graphs do not parse each side of a reaction as the fingerprint does
-# (the CGR modes do, with the same parse: the fingerprint refuses nothing their graphs do not)
-_PARSED_APART_FOR_THE_FINGERPRINT = ("products", "reaction")
 
 
 def difference_fingerprints(

@@ -439,8 +439,8 @@ def screen_file(
               "model": model_hash(model), "smiles_column": smiles_column,
               "columns": keep + score_columns(model)}  # fmt: skip
     with _only_screen_into(destination):
-        state = _Progress(destination, screen)
-        skip = state.state["rows"]
+        record = _Progress(destination, screen)
+        skip = record.state["rows"]
         if errors == "raise":  # every bad row named before anything is featurised or written
             bad = {}
             with closing(_chunks(source, smiles_column, [smiles_column], chunk_rows, skip)) as chunks:
@@ -449,7 +449,7 @@ def screen_file(
                     bad |= {int(frame.index[row]): item for row, item in model._find_invalid(smiles).items()}
             if bad:
                 raise model._invalid_input_error(bad, SCREEN_ADVICE)
-        state.resume()
+        record.resume()
         write = _write_parquet if _is_parquet(destination) else _write_csv
         total = _parquet_file(source).metadata.num_rows if _is_parquet(source) else None
         with (
@@ -459,7 +459,7 @@ def screen_file(
         ):
             try:
                 for frame in chunks:
-                    write(destination, scores_of(frame, model, smiles_column, keep, errors), state)
+                    write(destination, scores_of(frame, model, smiles_column, keep, errors), record)
                     bar.update(len(frame))
             except OSError as error:  # a disk that filled, say
                 error.add_note(
@@ -468,9 +468,9 @@ def screen_file(
                 )
                 raise
         # an empty source still gets its header, once (a resumed one may have it already)
-        if not (state.state["rows"] or state.state["bytes"] or state.state["parts"]):
+        if not (record.state["rows"] or record.state["bytes"] or record.state["parts"]):
             write(
-                destination, scores_of(pd.DataFrame(columns=read), model, smiles_column, keep, errors), state
+                destination, scores_of(pd.DataFrame(columns=read), model, smiles_column, keep, errors), record
             )
-        state.path.unlink()
-        return state.state["rows"]
+        record.path.unlink()
+        return record.state["rows"]
