@@ -812,12 +812,12 @@ def test_unmapped_reactants_written_among_the_reagents_are_named_not_made_from_n
     assert [sizes[i] for i in (1, 2, 4)] == [6, 6, 7]
 
 
-def test_the_disk_cache_answers_by_its_key_in_batches(tmp_path):
+def test_the_disk_cache_answers_by_its_key_in_batches(tmp_path, monkeypatch):
     """It read the mapper's whole table for every chunk of a screen; now the reactions asked, by
     the table's key, a few hundred per query (SQLite's limit on parameters)."""
     disk = _atom_mapping._DiskCache(tmp_path)
     stored = {f"C{i}>>C{i}O": f"[CH4:1]>>{i}" for i in range(1_200)}
-    queries, connect = [], _atom_mapping.sqlite3.connect
+    queries, connect = [], sqlite3.connect
 
     def traced(*args, **kwargs):
         connection = connect(*args, **kwargs)
@@ -827,11 +827,9 @@ def test_the_disk_cache_answers_by_its_key_in_batches(tmp_path):
     disk.put("mapper@1", stored)
     disk.put("mapper@2", {"C0>>C0O": "another mapper's"})
     asked = [*stored, "N>>NO"]
-    _atom_mapping.sqlite3.connect = traced
-    try:
-        assert disk.get("mapper@1", asked) == stored  # across three batches; the unknown one is absent
-    finally:
-        _atom_mapping.sqlite3.connect = connect
+    monkeypatch.setattr(sqlite3, "connect", traced)
+    assert disk.get("mapper@1", asked) == stored  # across three batches; the unknown one is absent
+    monkeypatch.undo()
     selects = [query for query in queries if query.startswith("SELECT")]
     assert len(selects) == 3 and all("AND reaction IN (" in query for query in selects)
     assert disk.get("mapper@2", asked) == {"C0>>C0O": "another mapper's"}
@@ -840,6 +838,29 @@ def test_the_disk_cache_answers_by_its_key_in_batches(tmp_path):
 
 def mapper_of_three(reactions: list[str]) -> list[str]:
     return [{strip_maps(r): r for r in (AMIDE, DEPROTECTION, ESTERIFICATION)}[r] for r in reactions]
+
+
+WITHOUT_SQLITE = """
+import sys, warnings
+sys.modules["sqlite3"] = sys.modules["_sqlite3"] = None  # a Python built without SQLite
+from sklearn_ltdd import LTDDClassifier, SmilesGraphizer
+from sklearn_ltdd.featurize import _atom_mapping
+LTDDClassifier(), SmilesGraphizer()
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    assert _atom_mapping._DiskCache(sys.argv[1]).put("mapper", {"C>>CO": "[CH4:1]>>[CH3:1]O"}) is False
+print(caught[0].message)
+"""
+
+
+def test_a_python_without_sqlite_imports_the_classifiers_and_sets_the_map_cache_aside(tmp_path):
+    """The atom-map cache's sqlite3 import, at the top of its module, failed every import of the
+    classifiers and the featuriser where Python was built without SQLite."""
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_SQLITE, str(tmp_path)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "cannot be written" in done.stdout and "with the sqlite3 module" in done.stdout
 
 
 def test_a_cache_that_only_answers_is_not_written_and_a_bad_file_is_set_aside(tmp_path, monkeypatch):
@@ -859,7 +880,7 @@ def test_a_cache_that_only_answers_is_not_written_and_a_bad_file_is_set_aside(tm
     monkeypatch.setattr(  # the connection that writes, opened read-only (root writes any file)
         _atom_mapping._DiskCache,
         "_connect",
-        lambda self: sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True),
+        lambda self, sqlite: sqlite.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True),
     )
     assert torch.equal(graphizer.fit_transform(plain).batch().x, expected)  # no warning: nothing to write
     # a reaction not in the file: mapped, kept in memory, and the file said to be unwritable, once

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dis
 import re
-import sqlite3
 import sys
 import threading
 import types
@@ -26,6 +25,7 @@ from contextlib import closing, contextmanager
 from functools import cache, partial
 from importlib.metadata import PackageNotFoundError, packages_distributions, version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import joblib
 import numpy as np
@@ -35,6 +35,9 @@ from .._optional import MissingDependencyError
 from .._warnings import warn
 from ._cgr import needs_mapping
 from ._graph_features import reaction_parts
+
+if TYPE_CHECKING:
+    import sqlite3
 
 __all__ = ["ATOM_MAPPERS", "map_reactions"]
 
@@ -245,21 +248,38 @@ class _DiskCache:
     def _set_aside(self, doing: str, error: Exception) -> None:
         if (self.path, doing) not in _WARNED:
             _WARNED.add((self.path, doing))
+            mend = (
+                "A Python with the sqlite3 module (built with SQLite) can keep it."
+                if isinstance(error, ImportError)
+                else "Delete the file, or make it writable, to have it rebuilt."
+            )
             warn(
                 f"the atom-map cache {self.path} cannot be {doing} ({error}); the maps are "
-                f"{'made afresh' if doing == 'read' else 'kept in memory only'}. Delete the file, or "
-                "make it writable, to have it rebuilt."
+                f"{'made afresh' if doing == 'read' else 'kept in memory only'}. {mend}"
             )
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, sqlite: types.ModuleType) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(self.path, timeout=60)
+        connection = sqlite.connect(self.path, timeout=60)
         connection.execute("CREATE TABLE IF NOT EXISTS maps (mapper TEXT, reaction TEXT, mapped TEXT, "
                            "PRIMARY KEY (mapper, reaction))")  # fmt: skip
         return connection
 
+    def _sqlite(self, doing: str) -> types.ModuleType | None:
+        """sqlite3, imported here only: a Python built without SQLite (pyenv without the SQLite
+        headers, say) has none, and nothing else of the package needs it. Without it the cache
+        is set aside (said once), as a file that cannot be read or written is."""
+        try:
+            import sqlite3
+        except ImportError as error:
+            self._set_aside(doing, error)
+            return None
+        return sqlite3
+
     def get(self, mapper: str, reactions: Sequence[str]) -> dict[str, str]:
         if self.path is None or not self.path.exists() or not reactions:
+            return {}
+        if (sqlite3 := self._sqlite("read")) is None:
             return {}
         found: dict[str, str] = {}
         reactions = list(reactions)
@@ -283,8 +303,10 @@ class _DiskCache:
         """Store ``maps``; whether they are on disk now (or there was nothing to store)."""
         if self.path is None or not maps:
             return True
+        if (sqlite3 := self._sqlite("written")) is None:
+            return False
         try:
-            with closing(self._connect()) as connection, connection:
+            with closing(self._connect(sqlite3)) as connection, connection:
                 connection.executemany("INSERT OR REPLACE INTO maps VALUES (?, ?, ?)",
                                        [(mapper, r, m) for r, m in maps.items()])  # fmt: skip
         except (sqlite3.Error, OSError) as error:  # read-only, damaged, locked, or a full disk
