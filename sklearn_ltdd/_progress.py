@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from tqdm.auto import tqdm
+import warnings
+
+#: what tqdm.auto warns when it is imported in a notebook without ipywidgets: it then draws text bars,
+#: which serve as well, and the package's first import printed the warning in every such notebook
+NO_WIDGETS_WARNING = "IProgress not found"
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", NO_WIDGETS_WARNING)
+    from tqdm.auto import tqdm
 
 __all__ = ["progress_bar"]
 
