@@ -15,6 +15,9 @@ def import_optional(name: str, extra: str, purpose: str) -> ModuleType:
         return importlib.import_module(name)
     except ImportError as error:
         package = name.partition(".")[0]
+        # the package may be there, and one it imports missing (dask without pyarrow, say): named
+        missing = (error.name or package).partition(".")[0]
+        lacks = package if missing == package else f"{package}, which needs {missing}"
         raise MissingDependencyError(
-            f"{purpose} needs {package}: pip install 'sklearn-ltdd[{extra}]' (or {package})."
+            f"{purpose} needs {lacks}: pip install 'sklearn-ltdd[{extra}]' (or {missing})."
         ) from error

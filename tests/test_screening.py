@@ -651,11 +651,40 @@ def test_parquet_without_pyarrow_is_refused_before_anything_is_scored(
         screen_file(model, tmp_path / "library.parquet", tmp_path / "scores.csv", progress=False)
 
 
+def test_a_compression_pandas_cannot_read_without_its_library_is_a_usage_error(
+    model, tmp_path, capsys, monkeypatch
+):
+    """A .csv.zst without zstandard ended the command in pandas' traceback, exit 1."""
+    joblib.dump(model, tmp_path / "model.joblib")
+    (tmp_path / "library.csv.zst").write_bytes(b"(not read)")
+    monkeypatch.setitem(sys.modules, "zstandard", None)  # as if not installed
+    with pytest.raises(SystemExit) as stop:
+        screen_command(
+            [str(tmp_path / "model.joblib"), str(tmp_path / "library.csv.zst"), str(tmp_path / "s.csv")]
+        )
+    assert stop.value.code == 2 and "zstandard" in capsys.readouterr().err
+
+
 def test_screen_dask_without_dask_names_the_extra(model, monkeypatch):
     monkeypatch.setitem(sys.modules, "dask", None)
     monkeypatch.setitem(sys.modules, "dask.dataframe", None)
     with pytest.raises(ImportError, match=r"screen_dask needs dask: pip install 'sklearn-ltdd\[dask\]'"):
         screen_dask(model, pd.DataFrame({"smiles": ["CCO"]}))
+
+
+def test_a_missing_dependency_of_an_installed_extra_is_named(tmp_path, monkeypatch):
+    """With dask installed and pyarrow missing, the error said that screen_dask needs dask."""
+    from sklearn_ltdd._optional import MissingDependencyError, import_optional
+
+    (tmp_path / "installed_extra").mkdir()
+    (tmp_path / "installed_extra" / "__init__.py").write_text("import not_installed_anywhere\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(MissingDependencyError) as error:
+        import_optional("installed_extra.part", "extra", "this feature")
+    assert str(error.value) == (
+        "this feature needs installed_extra, which needs not_installed_anywhere: "
+        "pip install 'sklearn-ltdd[extra]' (or not_installed_anywhere)."
+    )
 
 
 def test_a_model_loaded_where_a_gpu_is_moves_to_it_with_device_auto(model, monkeypatch):

@@ -52,7 +52,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     import joblib
     import pandas as pd
 
-    from .._optional import MissingDependencyError
     from ..featurize import InvalidSmilesError
     from ._file import screen_file
     from ._frame import SCREEN_ADVICE
@@ -88,7 +87,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                 1, f"{message}\nThe list of all {len(rows)} bad rows could not be written: {cannot}\n"
             )
         parser.exit(1, f"{message}\nAll {len(rows)} bad rows are listed in {listing}.\n")
-    except (OSError, ValueError, TypeError, MissingDependencyError) as error:  # Parquet without pyarrow
+    # (ImportError: a Parquet file without pyarrow, a .csv.zst without zstandard)
+    except (OSError, ValueError, TypeError, ImportError) as error:
         notes = "".join(f" {note}" for note in getattr(error, "__notes__", []))  # (chunks kept, say)
         parser.exit(2, f"{parser.prog}: error: {error}{notes}\n")
     except KeyboardInterrupt:
