@@ -21,6 +21,7 @@ __all__ = [
     "class_members",
     "few_of",
     "labelled_index",
+    "numpy_labels",
     "plain_labels",
     "row_names",
 ]
@@ -139,6 +140,19 @@ def check_labels_given(values: object, name: str, advice: str) -> None:
         )
 
 
+def numpy_labels(values: object) -> object:
+    """pandas' nullable "Int64" and "boolean" labels (none missing, as checked) as their numpy type,
+    so that classes and predictions are integers and booleans, not the floats ``column_or_1d``
+    makes; a one-column DataFrame as its column. Anything else as it is."""
+    if isinstance(values, pd.DataFrame) and values.shape[1] == 1:
+        values = values.iloc[:, 0]
+    dtype = getattr(values, "dtype", None)
+    numpy_dtype = getattr(dtype, "numpy_dtype", None)
+    if isinstance(dtype, pd.api.extensions.ExtensionDtype) and getattr(numpy_dtype, "kind", "O") in "biuf":
+        return values.to_numpy(dtype=numpy_dtype)
+    return values
+
+
 def plain_labels(y: np.ndarray, name: str = "y") -> np.ndarray:
     """Labels (1-D) that are Python numbers or booleans in an object array as numpy's numbers or
     booleans: sklearn reads such an array (a pandas column after ``dropna``, say) as an 'unknown'
@@ -154,11 +168,13 @@ def plain_labels(y: np.ndarray, name: str = "y") -> np.ndarray:
         if type_of_target(y) != "unknown":
             return y
     row = next((i for i, v in enumerate(y) if not isinstance(v, str)), 0)
+    kinds = sorted({type(v).__name__ for v in y if not isinstance(v, str)})
+    held = f"holds {kinds[0]} objects" if len(kinds) == 1 else f"mixes {', '.join(kinds)} labels"
     interval = isinstance(y[row], pd.Interval)
     raise ValueError(  # sklearn's words first, as its estimator checks match them
-        f"Unknown label type: unknown ({name} holds {type(y[row]).__name__} objects, row {row}: "
-        f"{y[row]!r}, which scikit-learn does not read as classes); give the classes as integers or "
-        f"strings{' (pandas.cut(..., labels=False) numbers the bins)' if interval else ''}."
+        f"Unknown label type: unknown ({name} {held}, row {row}: {y[row]!r}, which scikit-learn does "
+        "not read as classes); give the classes as integers of 64 bits or as strings"
+        f"{' (pandas.cut(..., labels=False) numbers the bins)' if interval else ''}."
     )
 
 
@@ -166,7 +182,7 @@ def class_labels(values: object, name: str, advice: str) -> np.ndarray:
     """``values`` checked as labels given (:func:`check_labels_given`), as a 1-D array of labels
     that sklearn reads as classes (:func:`plain_labels`)."""
     check_labels_given(values, name, advice)
-    return plain_labels(column_or_1d(values, warn=False), name)
+    return plain_labels(column_or_1d(numpy_labels(values), warn=False), name)
 
 
 def class_members(y: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -174,6 +190,8 @@ def class_members(y: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
     where ``np.flatnonzero(y == c)`` per class compares n × C labels (with 1,000 classes of
     strings, 20-40x slower)."""
     classes, codes = np.unique(y, return_inverse=True)
+    if not len(classes):
+        return classes, []
     order = np.argsort(codes, kind="stable")
     return classes, np.split(order, np.cumsum(np.bincount(codes, minlength=len(classes)))[:-1])
 

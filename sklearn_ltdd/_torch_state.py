@@ -39,9 +39,10 @@ def thread_defaults() -> Iterator[None]:
     ``torch.set_default_device("meta")`` failed every fit and prediction; the package moves its
     tensors to the device it computes on itself)."""
     with torch.autocast("cpu", enabled=False), torch.autocast("cuda", enabled=False):
-        if (
-            torch.get_default_device().type == "cpu"
-        ):  # a device mode costs every torch call: none unless needed
+        # a device mode costs every torch call: none unless the caller's default is elsewhere (a
+        # new tensor tells, for torch.set_default_device and a `with torch.device(...)` block alike:
+        # torch.get_default_device read only the former before torch 2.8)
+        if torch.empty(()).device.type == "cpu":
             yield
         else:
             with torch.device("cpu"):

@@ -789,6 +789,13 @@ def test_unmapped_reactants_written_among_the_reagents_are_named_not_made_from_n
             "[CH3:1][CH2:2][OH:3].[CH3:10][CH2:9][OH:8].O=[C:4]([OH:5])[C:6](=O)[OH:7]"
             ">>[CH3:1][CH2:2][O:3][C:4](=[O:5])[C:6](=[O:7])[O:8][CH2:9][CH3:10]"
         ),
+        # the butanol missing altogether: the mapper draws two of its four carbons from the THF
+        "CC(=O)O>>CCCCOC(C)=O": (
+            "[CH3:1][C:2](=[O:3])[OH:4]>>[CH3:5][CH2:6][CH2:7][CH2:8][O:4][C:2]([CH3:1])=[O:3]"
+        ),
+        "C1CCOC1.CC(=O)O>>CCCCOC(C)=O": (
+            "[CH2:5]1[CH2:6]COC1.[CH3:1][C:2](=[O:3])[OH:4]>>[CH3:7][CH2:8][CH2:6][CH2:5][O:4][C:2]([CH3:1])=[O:3]"
+        ),
     }
     rows = [
         "CC(=O)O>OCC>CC(=O)OCC",  # the alcohol among the reagents
@@ -796,20 +803,27 @@ def test_unmapped_reactants_written_among_the_reagents_are_named_not_made_from_n
         "CC(=O)O>>CC(=O)OCC",  # no reagents to ask about: taken as the mapper maps it
         "OC(=O)C(=O)O.OCC>OCC>CCOC(=O)C(=O)OCC",  # a second ethanol, the one among the reagents
         "CC(=O)O.OCC>>CC(=O)OCC",  # written right
+        "CC(=O)O>C1CCOC1>CC(=O)OCCCC",  # a solvent that accounts for some of the atoms made from nothing
     ]
     mapper = DictMapper(answers)
     graphizer = SmilesGraphizer(reaction_mode="cgr", atom_mapper=mapper, errors="ignore")
     graphs = graphizer.fit_transform(rows)
     assert sorted(graphizer.invalid_rows_) == [0, 3]
-    assert "in its reagents ['CCO']" in graphizer.invalid_rows_[0][1]
-    assert "in its reagents ['CCO']" in graphizer.invalid_rows_[3][1]
+    assert (
+        "makes 2 of its product atoms from nothing, and finds them all in its reagents ['CCO']"
+        in (graphizer.invalid_rows_[0][1])
+    )
+    assert (
+        "makes 2 of its product atoms from nothing, and finds them all in its reagents ['CCO']"
+        in (graphizer.invalid_rows_[3][1])
+    )
     assert "before the first '>'" in graphizer.invalid_rows_[0][1]
     assert sorted(mapper.asked) == sorted(answers)  # each question once
-    assert graphs.valid_mask.tolist() == [False, True, True, False, True]
+    assert graphs.valid_mask.tolist() == [False, True, True, False, True, True]
     sizes = graphs.batch().batch.bincount().tolist()
     # the acid's 4 atoms and the 2 the mapper makes from nothing (no reagent holds them); no salt
     # atom is a node; the acid's and ethanol's 7 where the ethanol is a reactant
-    assert [sizes[i] for i in (1, 2, 4)] == [6, 6, 7]
+    assert [sizes[i] for i in (1, 2, 4, 5)] == [6, 6, 7, 8]  # (the butyl ester: the acid's 4 and 4 made)
 
 
 def test_the_disk_cache_answers_by_its_key_in_batches(tmp_path, monkeypatch):

@@ -35,6 +35,7 @@ from sklearn_ltdd.metrics import (
     balanced_f1_score,
     balanced_f1_scorer,
     long_tail_report,
+    per_class_balanced_scores,
 )
 from sklearn_ltdd.model_selection import imdrug_split
 from sklearn_ltdd.nn.losses import _long_tail as lt
@@ -258,6 +259,12 @@ def test_labels_that_are_python_numbers_in_an_object_array_are_classes(assert_sa
     report = long_tail_report(flags, flags, pd.Series(flags).value_counts())
     assert report.loc["all", "BA"] == 1.0
     assert make_long_tailed(flags, imbalance_ratio=2, random_state=0).size
+    # pandas' nullable integers: integer classes in the metrics too (they were floats there)
+    nullable = pd.Series(as_ints + 1, dtype="Int64")
+    assert per_class_balanced_scores(nullable, nullable)["labels"].tolist() == [1, 2]
+    assert per_class_balanced_scores(nullable, nullable)["labels"].dtype.kind == "i"
+    with pytest.raises(ValueError, match=r"y mixes bool, int labels, row 0: True"):
+        BaselineClassifier(**FAST).fit(X[:4], np.array([True, 2, 1, 2], dtype=object))
 
 
 def test_interval_labels_from_pandas_cut_are_refused_with_what_to_do():
@@ -642,8 +649,9 @@ def default_device(device: str) -> Iterator[None]:
         (partial(torch.autocast, "cpu", dtype=torch.bfloat16), lambda: torch.is_autocast_enabled("cpu")),
         # every fit and prediction failed ("Cannot copy out of meta tensor")
         (partial(default_device, "meta"), lambda: torch.empty(1).is_meta),
+        (partial(torch.device, "meta"), lambda: torch.empty(1).is_meta),  # the block form
     ],
-    ids=["autocast", "default device"],
+    ids=["autocast", "default device", "device block"],
 )
 def test_a_callers_torch_settings_are_set_aside_by_fits_predictions_and_the_clusterer(setting, still_set):
     points = torch.randn(60, 8, generator=torch.Generator().manual_seed(0))

@@ -11,7 +11,6 @@ from numbers import Integral, Real
 from typing import TYPE_CHECKING, Self
 
 import numpy as np
-import pandas as pd
 import torch
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
@@ -30,6 +29,7 @@ from .._labels import (
     check_class_labels,
     check_labels_given,
     few_of,
+    numpy_labels,
     plain_labels,
     refuse_continuous,
     warn_of_padded_labels,
@@ -351,18 +351,7 @@ class GraphClassifier(
         # on the labels as given: numpy would turn a NaN among strings into 'nan', [1, "a"] into strings
         check_labels_given(y, "y", "remove these samples or give them a label.")
         column = np.ndim(y) == 2
-        # pandas' nullable "Int64" and "boolean" (no label is missing now): their numpy type, so that
-        # classes_ and predictions are integers and booleans, not the floats column_or_1d makes
-        if isinstance(y, pd.DataFrame) and y.shape[1] == 1:
-            y = y.iloc[:, 0]
-        dtype = getattr(y, "dtype", None)
-        numpy_dtype = getattr(dtype, "numpy_dtype", None)
-        if (
-            isinstance(dtype, pd.api.extensions.ExtensionDtype)
-            and getattr(numpy_dtype, "kind", "O") in "biuf"
-        ):
-            y = y.to_numpy(dtype=numpy_dtype)
-        y = plain_labels(column_or_1d(y, warn=False))
+        y = plain_labels(column_or_1d(numpy_labels(y), warn=False))
         if column and not scored:  # as sklearn's estimators say of a column given as y
             warn(
                 "A column-vector y was passed when a 1d array was expected. Please change the shape of "
@@ -1123,9 +1112,10 @@ class GraphClassifier(
     def __getstate__(self) -> dict:
         # a pickle or a deep copy waits for a fit of this estimator in another thread, as a
         # prediction's snapshot does: the fit sets its attributes one by one, and a pickle taken
-        # in between held a model half old, half new, with the optimiser and validation graphs
+        # in between held a model half old, half new, with the optimiser and validation graphs.
+        # A copy of the attributes, as the snapshot is: pickle reads the state after the lock is let go
         with estimator_lock(self):
-            return super().__getstate__()
+            return dict(super().__getstate__())
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)

@@ -31,6 +31,7 @@ import joblib
 import numpy as np
 from rdkit import Chem, RDLogger, rdBase
 
+from .._labels import few_of
 from .._optional import MissingDependencyError
 from .._warnings import warn
 from ._cgr import needs_mapping
@@ -365,7 +366,10 @@ def _question(reaction: str, reagents_as_reactants: bool = False) -> str:
 
 def _made_from_nothing(mapped: str) -> int:
     """How many product heavy atoms of a mapped reaction have no reactant partner."""
-    reactants, _, products = (Chem.MolFromSmiles(side, sanitize=False) for side in reaction_parts(mapped))
+    parts = reaction_parts(mapped)
+    if len(parts) != 3:  # (a custom mapper's answer to a reaction RDKit cannot read)
+        return 0  # the featuriser names the row
+    reactants, products = (Chem.MolFromSmiles(side, sanitize=False) for side in parts[::2])
     if reactants is None or products is None:
         return 0  # the featuriser names the row
     partners = {atom.GetAtomMapNum() for atom in reactants.GetAtoms()} - {0}
@@ -475,10 +479,11 @@ def map_reactions(
     ``reactants>>products`` goes to the mapper, as canonical SMILES (one spelling for every way of
     writing the reaction): reagents are not used by the graphs. Where its answer makes product
     atoms from nothing and the reaction has reagents, the mapper is asked again with the reagents
-    among the reactants: a reagent it then draws product atoms from is a reactant written in the
-    wrong place, and the row is reported, as a mapped one with map numbers on its reagents is. A
-    row the mapper fails on, or maps into another reaction (other molecules once the map numbers
-    are removed), keeps its input and is reported as ``{row: (value, reason)}``, never dropped.
+    among the reactants: where it then draws all of them from reagents, those are reactants written
+    in the wrong place, and the row is reported, as a mapped one with map numbers on its reagents
+    is. A row the mapper fails on, or maps into another reaction (other molecules once the map
+    numbers are removed), keeps its input and is reported as ``{row: (value, reason)}``, never
+    dropped.
     """
     out = np.array(reactions, dtype=object)
     with rdBase.BlockLogs():  # a row RDKit cannot read is reported by the featuriser, named
@@ -499,13 +504,20 @@ def map_reactions(
     # (an answer that fails here leaves the row as the first answer maps it)
     again, _ = _maps(set(suspect.values()), key, lasting, map_batch, cache_folder) if suspect else ({}, {})
     with rdBase.BlockLogs():
-        misplaced = {i: _reagents_drawn_on(out[i], again[q]) for i, q in suspect.items() if q in again}
+        # only where the reagents account for every atom made from nothing: where a reactant is
+        # missing altogether, the mapper may draw some of its atoms from a solvent, not a reactant
+        misplaced = {
+            i: _reagents_drawn_on(out[i], again[q])
+            for i, q in suspect.items()
+            if q in again and not _made_from_nothing(again[q])
+        }
     failed: dict[int, tuple[object, str]] = {}
     for i, q in query.items():
         if misplaced.get(i):
             reason = (
-                f"the atom mapper ({name}) finds atoms of its products in its reagents {misplaced[i][:5]}, "
-                "which no graph reads: write those molecules among the reactants, before the first '>'"
+                f"the atom mapper ({name}) makes {_made_from_nothing(known[q])} of its product atoms from "
+                f"nothing, and finds them all in its reagents {few_of(misplaced[i])}, which no graph reads: "
+                "write those molecules among the reactants, before the first '>'"
             )
             failed[i] = (out[i], reason)
         elif q in known:
