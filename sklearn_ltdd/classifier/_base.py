@@ -18,7 +18,7 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import ProgressBar
 from skorch.helper import predefined_split
 from skorch.history import History
@@ -27,10 +27,8 @@ from .._compat import Interval, StrOptions, _fit_context, from_arrow, numpy_only
 from .._console import say
 from .._labels import (
     check_class_labels,
-    check_labels_given,
+    class_labels,
     few_of,
-    numpy_labels,
-    plain_labels,
     refuse_continuous,
     warn_of_padded_labels,
 )
@@ -347,12 +345,10 @@ class GraphClassifier(
         a fitted model's classes (validation, ``score``) may hold many classes of a sample or two
         each: sklearn's hint that such labels look like a regression target is then noise; nor are
         they warned of as a column, as sklearn's ``score`` does not."""
-        y = from_arrow(y)
-        # on the labels as given: numpy would turn a NaN among strings into 'nan', [1, "a"] into strings
-        check_labels_given(y, "y", "remove these samples or give them a label.")
-        column = np.ndim(y) == 2
-        y = plain_labels(column_or_1d(numpy_labels(y), warn=False))
-        if column and not scored:  # as sklearn's estimators say of a column given as y
+        given = from_arrow(y)
+        # checked as given: numpy would turn a NaN among strings into 'nan', [1, "a"] into strings
+        y = class_labels(given, "y", "remove these samples or give them a label.")
+        if np.ndim(given) == 2 and not scored:  # as sklearn's estimators say of a column given as y
             warn(
                 "A column-vector y was passed when a 1d array was expected. Please change the shape of "
                 "y to (n_samples, ), for example using ravel().",
