@@ -67,9 +67,12 @@ def balanced_assign(similarity: torch.Tensor, capacity: torch.Tensor) -> torch.T
         rank[by_centre] = torch.arange(wanted.numel(), device=device) - starts[wanted[by_centre]]
         overflow = torch.nonzero(rank >= remaining[wanted]).flatten()
         cut = int(overflow[0]) if overflow.numel() else wanted.numel()
-        labels[pending[order[:cut]]] = wanted[:cut]
+        take = order[:cut]
+        labels[pending[take]] = wanted[:cut]
         remaining -= torch.bincount(wanted[:cut], minlength=k)
-        pending = pending[order[cut:]].sort().values  # (in sample order: ties go to the first sample)
+        keep = torch.ones(pending.numel(), dtype=torch.bool, device=device)
+        keep[take] = False
+        pending = pending[keep]  # (in sample order: ties go to the first sample)
         closed = remaining <= 0
         stale = pending[closed[best[pending]]]
         if stale.numel():
