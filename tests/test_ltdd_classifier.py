@@ -14,7 +14,7 @@ import torch_geometric
 from hypothesis import given
 from hypothesis import strategies as st
 from joblib import dump, load
-from rdkit import rdBase
+from rdkit import Chem, rdBase
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import DataConversionWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, check_cv, cross_val_score
@@ -241,6 +241,43 @@ def test_oversample_keeps_every_sample_and_balances_classes(labels, seed):
     drawn_labels = y[drawn - 100]
     counts = np.unique(y, return_counts=True)[1]
     assert np.unique(drawn_labels, return_counts=True)[1].tolist() == [counts.max()] * len(counts)
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 12), st.integers(0, 2)), min_size=1, max_size=60),
+    st.integers(0, 2**31 - 1),
+)
+def test_the_hold_out_keeps_the_copies_of_a_molecule_on_one_side(rows, seed):
+    groups, y = (np.array(column) for column in zip(*rows, strict=True))
+    train, valid = stratified_holdout(y, 0.2, np.random.RandomState(seed), groups)
+    assert sorted([*train, *valid]) == list(range(len(y)))
+    pairs_held_out = set(zip(groups[valid], y[valid], strict=True))
+    assert not pairs_held_out & set(zip(groups[train], y[train], strict=True))
+    for c in np.unique(y):  # the rule of the rows, counted in molecules of the class
+        n_molecules = len(set(groups[y == c]))
+        n_held_out = len({g for g, label in pairs_held_out if label == c})
+        assert (n_held_out >= 1) == (n_molecules >= 2) and n_held_out < max(n_molecules, 2)
+    # without a repeated (molecule, class) it is the split of the rows
+    unique = np.arange(len(y))
+    expected = stratified_holdout(y, 0.2, np.random.RandomState(seed))
+    got = stratified_holdout(y, 0.2, np.random.RandomState(seed), unique)
+    for part, want in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(part, want)
+
+
+def test_a_molecule_written_three_ways_is_not_validated_on_its_own_copies(monkeypatch):
+    held = []
+    split = _base.stratified_holdout
+    monkeypatch.setattr(_base, "stratified_holdout", lambda *args: held.append(split(*args)) or held[-1])
+    molecules = X_SMALL[:40]
+    respelled = [Chem.MolToRandomSmilesVect(Chem.MolFromSmiles(s), 1, randomSeed=7)[0] for s in molecules]
+    assert sum(a != b for a, b in zip(molecules, respelled, strict=True)) > 30
+    X = np.concatenate([molecules, respelled, molecules])
+    y = np.tile(Y_SMALL[:40], 3)
+    BaselineClassifier(**RUN).fit(X, y)
+    ((train, valid),) = held
+    which = np.tile(np.arange(40), 3)  # the molecule of each row
+    assert len(valid) and not set(which[valid]) & set(which[train])
 
 
 def test_sample_weight(assert_same_predictions):

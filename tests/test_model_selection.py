@@ -144,6 +144,10 @@ def test_cv_splitter_in_cross_val_score():
     for call in (lambda: cv.split(X, None), lambda: cv.split(X)):  # split(X) as sklearn's splitters take it
         with pytest.raises(ValueError, match="needs the class labels"):
             next(call())
+    # groups are not read, and that is said: copies of a molecule would fall on both sides unseen
+    with pytest.warns(UserWarning, match="groups parameter is ignored by ImDrugSplit.*StratifiedGroupKFold"):
+        grouped = list(cv.split(X, y, groups=np.arange(len(y)) // 3))
+    np.testing.assert_array_equal(grouped[1][1], splits[1][1])
     # a number of seeds stands for seeds 0, ..., n - 1
     assert seed_list(np.arange(2)) == [0, 1] and all(type(seed) is int for seed in seed_list(np.arange(2)))
     counted = ImDrugSplit("random", seeds=3)

@@ -42,6 +42,7 @@ def make_fingerprint_model(
     reaction : bool, default=False
         Reaction SMILES in: use the product-minus-reactants count difference fingerprint.
     random_state : int, default=None
+        Seeds the models that draw (the random forest, gradient boosting's validation split).
     n_jobs : int, default=None
         Random-forest parallelism.
     fingerprint : bool, default=True

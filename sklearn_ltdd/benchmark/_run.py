@@ -364,6 +364,55 @@ def run_benchmark(
     default to the paper's 10/300 of the epochs, at least 1. ``seeds`` is a list of seeds or,
     as in ``ImDrugSplit``, a count n standing for seeds 0, ..., n - 1. A line is printed per run
     finished or skipped, whatever ``verbose``, which is the estimators' (a line per epoch).
+
+    Parameters
+    ----------
+    dataset : str
+        One of :data:`DATASETS`: the paper's ``"hiv"``, ``"sbap"``, ``"uspto50k"``, the tasks built
+        from them, or the embedded ``"solubility"``.
+    split : {"standard", "random"}, default="standard"
+        ImDrug's split kind (:func:`~sklearn_ltdd.model_selection.imdrug_split`).
+    seeds : int or sequence of int, default=(0, 1, 2)
+        The seeds of the splits and of the models.
+    methods : sequence of str, default=("ce", "cs", "bs", "ltdd", "fp_lr", "fp_hgb")
+        From :data:`METHODS`: the paper's losses and LTDD with its protocol, the package's
+        ``defaults``, and the fingerprint models ``fp_lr``, ``fp_rf``, ``fp_hgb``.
+    epochs : int, default=300
+        Epochs of every graph model (the paper's 300).
+    warmup : int, default=None
+        Warm-up epochs; None takes the paper's 10/300 of ``epochs``.
+    update_every : int, default=None
+        Epochs between re-clusterings; None takes the paper's 10/300 of ``epochs``.
+    reaction_mode : str, default=None
+        How reactions become graphs, as :class:`~sklearn_ltdd.SmilesGraphizer`'s; None: ``"pair"``
+        on reaction data.
+    data_home : str, default=None
+        Where the data files are (:func:`~sklearn_ltdd.datasets.get_data_home`).
+    download : bool, default=False
+        Fetch a missing data file.
+    out_dir : str or path, default="results/benchmark"
+        The folder of the results files.
+    device : str, default="auto"
+        The graph models' device.
+    n_jobs : int, default=1
+        Processes for featurising (and for the fingerprint models that can use them).
+    verbose : int, default=0
+        The estimators' verbosity.
+
+    Returns
+    -------
+    runs : pandas.DataFrame
+        One row per run of this call and before it in the results file: the data set, split,
+        method, seed and settings, sizes, seconds, the test BA and BF1 (fractions) and the BA of
+        the head, middle and tail classes (with the binary tasks' tuned threshold's scores).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> runs = run_benchmark("solubility", seeds=1, methods=["fp_lr"], out_dir=tempfile.mkdtemp())
+    solubility standard seed 0 fp_lr: BA 0.6993 BF1 0.7032 in 0 s
+    >>> runs[["method", "seed", "n_test"]].values.tolist()
+    [['fp_lr', 0, 202]]
     """
     seeds = check_arguments(
         dataset, seeds, methods, epochs, warmup, update_every, reaction_mode, n_jobs, split, device
@@ -552,6 +601,17 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     estimate is √(n/(n−1)) times larger). A seed's run written twice (two processes into one
     folder) counts once, its first row, and is said to; written twice with other settings, it
     is refused.
+
+    Parameters
+    ----------
+    runs : pandas.DataFrame
+        Runs as :func:`run_benchmark` returns them (or as its ``.jsonl`` file holds them).
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        One row per method and epochs, sorted by mean BA: each score's ``_mean`` and ``_std`` in
+        percent, ``n_seeds``, and the mean ``seconds`` and ``graphs_per_s``.
     """
     if "seed" in runs.columns:
         runs = _first_of_each_run(runs)

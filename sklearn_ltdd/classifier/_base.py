@@ -48,6 +48,7 @@ from ..featurize import (
 from ..featurize._atom_mapping import ATOM_MAPPERS
 from ..featurize._cgr import GRAPH_REACTION_MODES
 from ..featurize._graph_features import FEATURE_SCHEMA
+from ..featurize._graph_store import identical_graphs
 from ..featurize._graphizer import find_invalid, invalid_input_error
 from ..featurize._smiles import check_column_name, check_smiles, check_smiles_for, rows_named_by_index
 from ..nn import ENCODERS, LOSSES, LTDDModule
@@ -230,9 +231,20 @@ class GraphClassifier(
             if advice := cls._moved_parameter(name, value):
                 raise TypeError(f"{cls.__name__} has no parameter {name!r}: {advice}.")
 
-    def set_params(self, **params) -> Self:
+    def set_params(self, **params: object) -> Self:
         """Set parameters, as sklearn's ``set_params``; one of an earlier release is refused with
-        where it went."""
+        where it went.
+
+        Parameters
+        ----------
+        **params : dict
+            Parameter names and their new values; ``step__name`` names those of a nested option object.
+
+        Returns
+        -------
+        self : estimator
+            The estimator, with the new parameters.
+        """
         self._refuse_moved(params)
         return super().set_params(**params)
 
@@ -573,7 +585,9 @@ class GraphClassifier(
             _check_widths(valid.graphs, read, "make validation_data's X as X was made")
             train_idx = np.arange(len(codes))
         elif self.validation_fraction > 0:
-            train_idx, valid_idx = stratified_holdout(codes, self.validation_fraction, rng)
+            # copies of a molecule (however written) stay on one side with their label
+            molecules = identical_graphs(graphs)
+            train_idx, valid_idx = stratified_holdout(codes, self.validation_fraction, rng, molecules)
             if not len(valid_idx) and self.early_stopping is not None:
                 raise ValueError(
                     "the validation hold-out is empty (every class has a single sample, which stays in "
@@ -983,8 +997,16 @@ class GraphClassifier(
     def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
         """Names of :meth:`transform`'s columns: the class name in lower case and a number.
 
-        ``input_features`` is accepted and not read: a Pipeline passes the names of the
-        graphizer's node features, which the embedding's columns do not derive from.
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Accepted and not read: a Pipeline passes the names of the graphizer's node features,
+            which the embedding's columns do not derive from.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str of shape (n_features_out,)
+            ``ltddclassifier0``, ``ltddclassifier1``, ... (``baselineclassifier0``, ... for the baselines).
         """
         return super().get_feature_names_out()
 
@@ -1087,6 +1109,7 @@ class GraphClassifier(
         Parameters
         ----------
         X : array-like of str of shape (n_samples,), GraphStore or GraphStorePair
+            SMILES (or reaction SMILES), or graphs made with the fit's featuriser settings.
         y : array-like of shape (n_samples,)
             True labels.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -1133,6 +1156,7 @@ class GraphClassifier(
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        tags.input_tags.one_d_array = True  # a column of SMILES (a one-column table is also read)
         tags.input_tags.two_d_array = False
         tags.input_tags.string = True
         tags.transformer_tags.preserves_dtype = []  # embeddings are float32 whatever the input

@@ -70,14 +70,26 @@ def collate_graphs(items: list[tuple[GraphDataset, int]]) -> tuple[object, dict[
 
 
 def stratified_holdout(
-    y: np.ndarray, fraction: float, rng: np.random.RandomState
+    y: np.ndarray, fraction: float, rng: np.random.RandomState, groups: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Train and validation positions, stratified per class.
 
     Each class puts round(fraction · n_c) samples into validation, at least one when it has two
     or more, and always keeps at least one for training; a class with a single sample stays in
     training. (sklearn's stratified splitters refuse classes this small.)
+
+    With ``groups`` (e.g. one id per molecule), the rows of a group and a class go to one side
+    together, and the rule above counts such groups instead of rows: copies of a molecule held
+    out beside a copy in training would be scored as the molecules the model learned. Without
+    any repeated group the split is the one without ``groups``.
     """
+    if groups is not None:
+        pairs = np.column_stack([groups, y])
+        _, first, inverse = np.unique(pairs, axis=0, return_index=True, return_inverse=True)
+        if len(first) < len(y):
+            _, valid_groups = stratified_holdout(y[first], fraction, rng)
+            held_out = np.isin(inverse.ravel(), valid_groups)
+            return np.flatnonzero(~held_out), np.flatnonzero(held_out)
     train, valid = [], []
     for c in np.unique(y):
         members = rng.permutation(np.flatnonzero(y == c))

@@ -75,6 +75,8 @@ _SHARED_PARAMETERS_DOC = """\
         at least one when it has two or more, so rare classes give more than the fraction (one of
         a class of three) and the hold-out can exceed it on many small classes. A class of a single
         sample stays in training, out of the hold-out (and out of the choice; a warning names it).
+        Copies of one molecule with one label (identical graphs, however their SMILES are
+        written) go to the same side, and are counted as one sample of their class.
     early_stopping : int or None, default=20
         Stop after this many epochs without a better validation balanced accuracy, counted in
         the method's final phase (after LTDD's warm-up; the second phase of ``ib`` and

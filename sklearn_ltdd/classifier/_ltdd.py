@@ -10,7 +10,7 @@ network, training loop, model selection and decision are shared with the baselin
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import torch
@@ -172,9 +172,21 @@ class LTDDClassifier(GraphClassifier):
     def _moved_parameter(cls, name: str, value: object) -> str | None:
         return _moved(name, value) or super()._moved_parameter(name, value)
 
-    def set_params(self, **params) -> LTDDClassifier:
+    def set_params(self, **params: object) -> Self:
         """Set parameters, as sklearn's ``set_params``; ``schedule__weighting`` and the like also
-        work while ``schedule`` (or ``contrast``) is None, on a default option object."""
+        work while ``schedule`` (or ``contrast``) is None, on a default option object.
+
+        Parameters
+        ----------
+        **params : dict
+            Parameter names and their new values; ``schedule__name`` and ``contrast__name`` set
+            one field of an option object.
+
+        Returns
+        -------
+        self : LTDDClassifier
+            The estimator, with the new parameters.
+        """
         self._refuse_moved(params)  # before a default option object is set up below
         tuned = [option for option in _OPTIONS if any(name.startswith(f"{option}__") for name in params)]
         for option in tuned:

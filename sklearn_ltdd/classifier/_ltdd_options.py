@@ -76,7 +76,18 @@ class SubclusterContrast(BaseEstimator):
         self.edge_drop = edge_drop
 
     def check(self) -> Self:
-        """Validate the parameters (``fit`` of the classifier calls it); returns self."""
+        """Validate the parameters (``fit`` of the classifier calls it).
+
+        Returns
+        -------
+        self : SubclusterContrast
+            The options, unchanged.
+
+        Raises
+        ------
+        ValueError
+            Naming the first parameter out of its range.
+        """
         validate_params(self)
         drop = self.edge_drop
         if len(drop) != 2 or not all(isinstance(p, Real) and 0 <= p < 1 for p in drop):
@@ -163,6 +174,17 @@ class SubclusterSchedule(BaseEstimator):
         self.resample = resample
 
     def check(self) -> Self:
-        """Validate the parameters (``fit`` of the classifier calls it); returns self."""
+        """Validate the parameters (``fit`` of the classifier calls it).
+
+        Returns
+        -------
+        self : SubclusterSchedule
+            The options, unchanged.
+
+        Raises
+        ------
+        ValueError
+            Naming the first parameter out of its range.
+        """
         validate_params(self)
         return self

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from numbers import Integral, Real
-from typing import Self
+from typing import Self, overload
 
 import numpy as np
 import torch
@@ -23,6 +23,18 @@ __all__ = ["BalancedSubcluster", "subclusters_per_class"]
 
 def subclusters_per_class(class_counts: ArrayLike, min_cluster_size: int) -> np.ndarray:
     """The paper's rule: k_c = max(1, floor(n_c / U)) with U = max(smallest class count, min_cluster_size).
+
+    Parameters
+    ----------
+    class_counts : array-like of int of shape (n_classes,)
+        The number of samples n_c of each class, each at least 1.
+    min_cluster_size : int
+        The floor δ of the sub-cluster size unit U.
+
+    Returns
+    -------
+    k : ndarray of int of shape (n_classes,)
+        The number of sub-clusters k_c of each class.
 
     Examples
     --------
@@ -122,6 +134,7 @@ class BalancedSubcluster(
     min_cluster_size : int, default=10
         The floor δ of the sub-cluster size unit U.
     method : {"balanced", "kmeans"}, default="balanced"
+        The paper's size-balanced assignment, or spherical k-means (the reference code's), as above.
     max_iter : int, default=35
         Most assignment/update rounds per clustering.
     tol : float, default=1e-3
@@ -189,7 +202,22 @@ class BalancedSubcluster(
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: ArrayLike | torch.Tensor, y: ArrayLike | None = None) -> Self:
-        """Cluster X, within each class of y when y is given."""
+        """Cluster X, within each class of y when y is given.
+
+        Parameters
+        ----------
+        X : array-like or tensor of shape (n_samples, n_features)
+            The rows to cluster, by direction (each is scaled to unit length; a row of zeros has none
+            and is refused). A tensor stays on its device.
+        y : array-like of shape (n_samples,), default=None
+            The class of each row; each class is clustered on its own into ``k_c`` sub-clusters.
+            Without it, all rows are clustered into ``n_clusters``.
+
+        Returns
+        -------
+        self : BalancedSubcluster
+            The fitted clusterer.
+        """
         with thread_defaults():  # a caller's autocast (bfloat16: other clusters, same seed) or device
             return self._fit(X, y)
 
@@ -243,12 +271,29 @@ class BalancedSubcluster(
         self.n_iter_ = int(self.n_iter_per_class_.max())
         return self
 
+    @overload
+    def fit_predict(self, X: torch.Tensor, y: ArrayLike | None = None) -> torch.Tensor: ...
+    @overload
+    def fit_predict(self, X: ArrayLike, y: ArrayLike | None = None) -> np.ndarray: ...
     def fit_predict(
         self, X: ArrayLike | torch.Tensor, y: ArrayLike | None = None
     ) -> np.ndarray | torch.Tensor:
         """Cluster X (within each class of y when y is given) and return the sub-cluster labels.
 
         The same as ``fit(X, y).labels_`` (sklearn's ``ClusterMixin.fit_predict`` would drop y).
+
+        Parameters
+        ----------
+        X : array-like or tensor of shape (n_samples, n_features)
+            The rows to cluster, by direction (each is scaled to unit length; a row of zeros has none
+            and is refused). A tensor stays on its device.
+        y : array-like of shape (n_samples,), default=None
+            The class of each row, as in :meth:`fit`.
+
+        Returns
+        -------
+        labels : ndarray of int of shape (n_samples,), or a tensor for a tensor X
+            The global sub-cluster id of each row.
         """
         return self.fit(X, y).labels_
 
@@ -259,6 +304,10 @@ class BalancedSubcluster(
             centres = torch.as_tensor(self.cluster_centers_).to(unit)
             return unit @ centres.T, is_tensor
 
+    @overload
+    def predict(self, X: torch.Tensor) -> torch.Tensor: ...
+    @overload
+    def predict(self, X: ArrayLike) -> np.ndarray: ...
     def predict(self, X: ArrayLike | torch.Tensor) -> np.ndarray | torch.Tensor:
         """Nearest centre (cosine) of each row; capacities are not enforced.
 
@@ -266,6 +315,16 @@ class BalancedSubcluster(
         sub-cluster, so ``fit(X, y).predict(X)`` can differ from ``labels_``, which keeps each row
         in its own class. To keep a row's class, take the nearest centre among that class's
         (``subcluster_class_[j] == y_i``), e.g. by masking the columns of :meth:`transform`.
+
+        Parameters
+        ----------
+        X : array-like or tensor of shape (n_samples, n_features)
+            Rows with the features seen in :meth:`fit`, none of them all zeros.
+
+        Returns
+        -------
+        labels : ndarray of int of shape (n_samples,), or a tensor for a tensor X
+            The id of the nearest centre of each row.
         """
         similarity, is_tensor = self._similarity(X)
         labels = similarity.argmax(dim=1)
@@ -276,12 +335,26 @@ class BalancedSubcluster(
         """One output per centre (``get_feature_names_out``: balancedsubcluster0, ...)."""
         return len(self.cluster_centers_)
 
+    @overload
+    def transform(self, X: torch.Tensor) -> torch.Tensor: ...
+    @overload
+    def transform(self, X: ArrayLike) -> np.ndarray: ...
     def transform(self, X: ArrayLike | torch.Tensor) -> np.ndarray | torch.Tensor:
         """Cosine distance (1 - cosine similarity) of each row to each centre.
 
         A tensor for a tensor X (on its device), else an array, whatever scikit-learn's
         ``transform_output`` says: the clusterer has no ``set_output``, so a pipeline holding it
         refuses ``set_output(transform="pandas")`` (set it on the steps before instead).
+
+        Parameters
+        ----------
+        X : array-like or tensor of shape (n_samples, n_features)
+            Rows with the features seen in :meth:`fit`, none of them all zeros.
+
+        Returns
+        -------
+        distances : ndarray of shape (n_samples, n_centres), or a tensor for a tensor X
+            The cosine distance of each row to each centre, from 0 (same direction) to 2.
         """
         similarity, is_tensor = self._similarity(X)
         distance = 1.0 - similarity

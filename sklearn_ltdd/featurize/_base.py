@@ -20,7 +20,20 @@ class SmilesTransformer(TransformerMixin, BaseEstimator):
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: ArrayLike, y: ArrayLike | None = None) -> Self:
         """Check the parameters and the shape of X; nothing is learned but the name of X's
-        column, where X is a one-column table (``feature_names_in_``)."""
+        column, where X is a one-column table (``feature_names_in_``).
+
+        Parameters
+        ----------
+        X : array-like of str of shape (n_samples,) or (n_samples, 1)
+            SMILES or reaction SMILES: a list, array, pandas or polars Series, or a one-column table.
+        y : None
+            Ignored; accepted for the Pipeline API.
+
+        Returns
+        -------
+        self : transformer
+            The transformer, checked.
+        """
         X = from_arrow(X)  # once, for both checks
         check_smiles(X)
         check_column_name(self, X, reset=True)
@@ -40,6 +53,7 @@ class SmilesTransformer(TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        tags.input_tags.one_d_array = True  # a column of SMILES (a one-column table is also read)
         tags.input_tags.two_d_array = False
         tags.input_tags.string = True
         tags.requires_fit = False

@@ -82,9 +82,16 @@ class MorganFingerprint(SmilesTransformer):
         Reactions are read as :class:`SmilesGraphizer` reads them (``reactants>reagents>products``
         or ``reactants>>products``; reagents unused; atom maps ignored).
 
+        Parameters
+        ----------
+        X : array-like of str of shape (n_samples,) or (n_samples, 1)
+            SMILES or reaction SMILES: a list, array, pandas or polars Series, or a one-column table.
+
         Returns
         -------
         fingerprints : ndarray of uint8 (int16 for differences), shape (n_samples, n_bits)
+            One row per SMILES: bits, counts capped at 255 with ``counts=True``, or a reaction's
+            count difference with ``reaction_mode="difference"``.
         """
         self._validate_params()  # transform needs no fit, so fit's check cannot be relied on
         out, bad = self._fingerprints(check_smiles_for(self, X))
@@ -124,7 +131,18 @@ class MorganFingerprint(SmilesTransformer):
         return lambda mols: np.minimum(fingerprint(mols[0]), 255), np.uint8
 
     def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
-        """Names ``morgan0`` ... ``morgan{n_bits-1}``."""
+        """Names ``morgan0`` ... ``morgan{n_bits-1}``.
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            The name of X's one column, checked against the fit's where it had one; not otherwise read.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str of shape (n_bits,)
+            The bits' names.
+        """
         self._check_input_features(input_features)
         return np.array([f"morgan{i}" for i in range(self.n_bits)], dtype=object)
 

@@ -217,11 +217,13 @@ class GraphStore:
     Parameters
     ----------
     x : Tensor of float32, shape (n_nodes, n_node_features)
+        The node features of all graphs, one graph after the other.
     edge_index : Tensor of shape (2, n_edges)
         Node numbers local to each graph.
     node_ptr, edge_ptr : Tensor of shape (n_graphs + 1,)
         Offsets of each graph's nodes and edges.
     edge_attr : Tensor of float32, shape (n_edges, n_edge_features), optional
+        The edge features, in the order of ``edge_index``'s columns.
     valid_mask : ndarray of bool, shape (n_graphs,), optional
         False for rows whose input could not be parsed (empty graphs); all True by default.
     fingerprint : Tensor of shape (n_graphs, n_bits), optional
@@ -281,7 +283,23 @@ class GraphStore:
         valid_mask: np.ndarray | None = None,
         recipe: GraphRecipe | None = None,
     ) -> GraphStore:
-        """Build a store from the packed numpy arrays of ``featurize_chunk``."""
+        """Build a store from packed numpy arrays.
+
+        Parameters
+        ----------
+        packed : dict of str to ndarray
+            ``x``, ``edge_index`` (local node numbers), ``n_nodes`` and ``n_edges`` (per graph), and
+            optionally ``edge_attr``: the arrays the featuriser packs.
+        valid_mask : ndarray of bool of shape (n_graphs,), default=None
+            As the class's ``valid_mask``.
+        recipe : GraphRecipe, default=None
+            As the class's ``recipe``.
+
+        Returns
+        -------
+        graphs : GraphStore
+            The store, its tensors sharing memory with the arrays where their dtypes allow.
+        """
         edge_attr = packed.get("edge_attr")
         return cls(
             tensor_of(packed["x"]),
@@ -300,10 +318,12 @@ class GraphStore:
 
     @property
     def num_node_features(self) -> int:
+        """The number of columns of the node features ``x``."""
         return self.x.shape[1]
 
     @property
     def device(self) -> torch.device:
+        """Where the features live (the offsets stay on the host)."""
         return self.x.device
 
     def _index(self, index: object) -> np.ndarray:
@@ -355,6 +375,17 @@ class GraphStore:
         batch never waits for the device; the features are gathered where the store lives. The
         batch is built directly, not by ``Batch.from_data_list``, so PyG cannot split it back into
         graphs (``to_data_list`` and indexing of the batch raise): use the store's own.
+
+        Parameters
+        ----------
+        index : array-like of int or bool, or slice, default=None
+            Positions (or a mask) of the graphs to batch; None batches all.
+
+        Returns
+        -------
+        batch : torch_geometric.data.Batch
+            Node features ``x``, ``edge_index`` numbered within the batch, ``batch`` and ``ptr``,
+            and ``edge_attr`` and a float ``fingerprint`` where the store has them.
         """
         return self._batch(self._index(slice(None) if index is None else index))[0]
 
@@ -386,6 +417,16 @@ class GraphStore:
 
         They are views of the store's tensors: writing into one changes the store (``.clone()``
         one to change it alone).
+
+        Parameters
+        ----------
+        index : sequence of int, default=None
+            Positions of the graphs; None gives all.
+
+        Returns
+        -------
+        graphs : list of torch_geometric.data.Data
+            One per position, in order.
         """
         rows = slice(None) if index is None else index
         out = []
@@ -401,8 +442,19 @@ class GraphStore:
         return out
 
     def to(self, device: str | torch.device) -> GraphStore:
-        """A copy of the store on ``device`` (the store itself when already there); ``"auto"`` is
-        CUDA where available, as for the classifiers."""
+        """A copy of the store on ``device`` (the store itself when already there).
+
+        Parameters
+        ----------
+        device : str or torch.device
+            ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ... or ``"auto"``: CUDA where available, as for the
+            classifiers.
+
+        Returns
+        -------
+        graphs : GraphStore
+            The graphs on ``device``.
+        """
         device = check_device(device)
         # "cuda" is the current GPU, whose tensors say which (cuda:0): compared as such
         if device.type == "cuda" and device.index is None:
@@ -448,6 +500,22 @@ class GraphStorePair:
     Indexing and :meth:`batch` act on both and return a pair; a shared encoder embeds
     each side and the embeddings are concatenated. A reaction fingerprint, when there is one,
     belongs to the reaction and travels in the reactant store (and its batches).
+
+    Parameters
+    ----------
+    reactants : GraphStore
+        One graph of each reaction's reactants (all of them, as one graph of several fragments).
+    products : GraphStore
+        The products' graph of each reaction, aligned with ``reactants``.
+
+    Examples
+    --------
+    >>> from sklearn_ltdd import SmilesGraphizer
+    >>> pairs = SmilesGraphizer(reaction_mode="pair").fit_transform(["CC(=O)O.OCC>>CC(=O)OCC"])
+    >>> pairs
+    GraphStorePair(1 reaction)
+    >>> len(pairs.reactants.batch().x), len(pairs.products.batch().x)
+    (7, 6)
     """
 
     def __init__(self, reactants: GraphStore, products: GraphStore):
@@ -464,14 +532,17 @@ class GraphStorePair:
 
     @property
     def num_node_features(self) -> int:
+        """The number of node features of each side."""
         return self.reactants.num_node_features
 
     @property
     def device(self) -> torch.device:
+        """Where both sides' features live."""
         return self.reactants.device
 
     @property
     def fingerprint(self) -> torch.Tensor | None:
+        """The reaction fingerprint of each pair (kept in the reactant store), or None."""
         return self.reactants.fingerprint
 
     @property
@@ -497,6 +568,18 @@ class GraphStorePair:
         return GraphStorePair(self.reactants[index], self.products[index])
 
     def batch(self, index: object = None) -> tuple[Batch, Batch]:
+        """The reactants' and the products' batches of the pairs at ``index``, as :meth:`GraphStore.batch`.
+
+        Parameters
+        ----------
+        index : array-like of int or bool, or slice, default=None
+            Positions (or a mask) of the pairs to batch; None batches all.
+
+        Returns
+        -------
+        reactants, products : torch_geometric.data.Batch
+            The two sides' batches, graph i of one beside graph i of the other.
+        """
         return self._batch(positions(slice(None) if index is None else index, len(self)))[0]
 
     def _batch(self, index: np.ndarray) -> tuple[tuple[Batch, Batch], torch.Tensor]:
@@ -504,8 +587,84 @@ class GraphStorePair:
         return (reactants, self.products._batch(index)[0]), on_device
 
     def to(self, device: str | torch.device) -> GraphStorePair:
-        """A copy of the pair on ``device``, as :meth:`GraphStore.to`."""
+        """A copy of the pair on ``device``, as :meth:`GraphStore.to`.
+
+        Parameters
+        ----------
+        device : str or torch.device
+            As in :meth:`GraphStore.to`.
+
+        Returns
+        -------
+        pairs : GraphStorePair
+            Both sides on ``device``.
+        """
         return GraphStorePair(self.reactants.to(device), self.products.to(device))
 
     def __repr__(self) -> str:
-        return f"GraphStorePair({len(self)} reactions)"
+        return f"GraphStorePair({len(self)} reaction{'s' * (len(self) != 1)})"
+
+
+def identical_graphs(graphs: GraphStore | GraphStorePair) -> np.ndarray:
+    """An id per graph (or pair), the same for graphs identical in every array a network reads:
+    the same molecule however its SMILES was written, since nodes are in canonical order.
+
+    Only graphs that agree in their sizes and feature sums are compared byte by byte, so a store
+    without duplicates costs a few vectorised sums.
+    """
+    stores = (graphs.reactants, graphs.products) if isinstance(graphs, GraphStorePair) else (graphs,)
+    arrays = [_graph_arrays(store) for store in stores]
+    summaries = np.column_stack([column for parts in arrays for column in _summary(*parts)])
+    _, ids = np.unique(summaries, axis=0, return_inverse=True)
+    ids = ids.ravel()
+    shared = np.flatnonzero(np.bincount(ids)[ids] > 1)  # graphs whose summary another graph has
+    if len(shared):
+        exact: dict[tuple, int] = {}
+        for i in shared.tolist():
+            key = (int(ids[i]), *(_graph_bytes(i, *parts) for parts in arrays))
+            ids[i] = exact.setdefault(key, len(ids) + len(exact))
+    return np.unique(ids, return_inverse=True)[1].ravel()
+
+
+def _graph_arrays(store: GraphStore) -> tuple[np.ndarray, ...]:
+    def host(tensor: torch.Tensor | None) -> np.ndarray | None:
+        return None if tensor is None else tensor.cpu().numpy()
+
+    return (
+        store.node_ptr.numpy(),
+        store.edge_ptr.numpy(),
+        host(store.x),
+        host(store.edge_index),
+        host(store.edge_attr),
+        host(store.fingerprint),
+    )
+
+
+def _summary(node_ptr, edge_ptr, x, edge_index, edge_attr, fingerprint) -> list[np.ndarray]:
+    """Per graph: its sizes and the sums of its features (empty graphs sum to 0)."""
+
+    def sums(values: np.ndarray, ptr: np.ndarray) -> np.ndarray:
+        totals = np.zeros(len(ptr) - 1)
+        sizes = np.diff(ptr)
+        filled = sizes > 0
+        if values.size and filled.any():
+            per_row = values.reshape(len(values), -1).sum(axis=1, dtype=np.float64)
+            totals[filled] = np.add.reduceat(per_row, ptr[:-1][filled])
+        return totals
+
+    columns = [np.diff(node_ptr), np.diff(edge_ptr), sums(x, node_ptr)]
+    if edge_attr is not None:
+        columns.append(sums(edge_attr, edge_ptr))
+    if fingerprint is not None:
+        columns.append(fingerprint.reshape(len(fingerprint), -1).sum(axis=1, dtype=np.float64))
+    return columns
+
+
+def _graph_bytes(i: int, node_ptr, edge_ptr, x, edge_index, edge_attr, fingerprint) -> bytes:
+    nodes, edges = slice(node_ptr[i], node_ptr[i + 1]), slice(edge_ptr[i], edge_ptr[i + 1])
+    parts = [x[nodes], edge_index[:, edges]]
+    if edge_attr is not None:
+        parts.append(edge_attr[edges])
+    if fingerprint is not None:
+        parts.append(fingerprint[i])
+    return b"|".join(np.ascontiguousarray(part).tobytes() for part in parts)

@@ -298,6 +298,11 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
     def transform(self, X: ArrayLike) -> GraphStore | GraphStorePair:
         """Featurise each row of X into a graph; identical SMILES are featurised once.
 
+        Parameters
+        ----------
+        X : array-like of str of shape (n_samples,) or (n_samples, 1)
+            SMILES or reaction SMILES: a list, array, pandas or polars Series, or a one-column table.
+
         Returns
         -------
         graphs : GraphStore or GraphStorePair
@@ -398,7 +403,18 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         return self
 
     def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
-        """Names of the node features, in column order (74; 148 in the CGR modes)."""
+        """Names of the node features, in column order (74; 148 in the CGR modes).
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            The name of X's one column, checked against the fit's where it had one; not otherwise read.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str of shape (n_node_features,)
+            The names of the columns of the graphs' node features ``x``.
+        """
         self._check_input_features(input_features)
         if self.reaction_mode in CGR_MODES:
             return np.array(cgr_feature_names(self.reaction_mode), dtype=object)

@@ -13,6 +13,7 @@ from sklearn.utils import check_random_state
 
 from .._compat import _num_samples
 from .._labels import check_class_labels, class_labels, class_members, few_of
+from .._warnings import warn
 
 __all__ = ["ImDrugSplit", "imdrug_split"]
 
@@ -121,6 +122,7 @@ def imdrug_split(
     y : array-like of shape (n_samples,)
         Class labels.
     kind : {"standard", "random"}, default="standard"
+        How rows are cut, as above.
     fractions : three floats, default=(0.7, 0.1, 0.2)
         Train, validation and test fractions.
     random_state : int, RandomState instance or None, default=0
@@ -191,12 +193,19 @@ class ImDrugSplit(BaseCrossValidator):
     Each seed gives one (train, test) pair from :func:`imdrug_split`; the validation part is
     left out of both (get it from :func:`imdrug_split` with the same seed for model selection).
 
+    Like scikit-learn's ``StratifiedKFold`` it splits rows: copies of one molecule can fall
+    on both sides (``groups`` is not read, and a warning says so). Drop duplicates first, or use
+    ``StratifiedGroupKFold`` with a group per molecule.
+
     Parameters
     ----------
     kind : {"standard", "random"}, default="standard"
+        ``"random"``: each class cut 70/10/20; ``"standard"``: all rows cut 70/10/20, then the
+        validation and test parts balanced (see :func:`imdrug_split`).
     seeds : int or sequence of int, default=(0, 1, 2)
         The seeds of the splits; an int n stands for seeds 0, ..., n - 1.
     fractions : three floats, default=(0.7, 0.1, 0.2)
+        Train, validation and test fractions (the validation part is left out).
 
     Examples
     --------
@@ -223,9 +232,30 @@ class ImDrugSplit(BaseCrossValidator):
     def split(
         self, X: ArrayLike, y: ArrayLike | None = None, groups: object = None
     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:  # type: ignore[override]
-        """Yield (train, test) indices, one pair per seed."""
+        """Yield (train, test) indices, one pair per seed.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples,) or (n_samples, n_features)
+            The samples; only their number is read.
+        y : array-like of shape (n_samples,)
+            The class labels (required: the split is per class). None is accepted in the
+            signature, as scikit-learn's splitters have it, and refused.
+        groups : None
+            Not read: the split is of rows (a warning says so where groups are given).
+
+        Yields
+        ------
+        train, test : ndarray of int
+            The positions of one seed's training and test parts.
+        """
         if y is None:
             raise ValueError("ImDrugSplit needs the class labels y.")
+        if groups is not None:  # as scikit-learn's splitters that do not group say
+            warn(
+                "The groups parameter is ignored by ImDrugSplit: it splits rows, so copies of one "
+                "molecule can fall on both sides; use StratifiedGroupKFold to split by group."
+            )
         if _num_samples(X) != _num_samples(y):
             raise ValueError(f"X has {_num_samples(X)} samples but y has {_num_samples(y)} labels.")
         # the arguments first: the note below is about seeds whose split the data cannot make
@@ -244,7 +274,18 @@ class ImDrugSplit(BaseCrossValidator):
             yield train, test
 
     def get_n_splits(self, X: object = None, y: object = None, groups: object = None) -> int:
-        """Number of seeds."""
+        """Number of seeds.
+
+        Parameters
+        ----------
+        X, y, groups : object, default=None
+            Not read; accepted for the scikit-learn API.
+
+        Returns
+        -------
+        n_splits : int
+            One split per seed.
+        """
         return len(seed_list(self.seeds))
 
 

@@ -1,0 +1,84 @@
+"""Every public object documents what it takes and gives, as numpydoc reads it.
+
+The checks are numpydoc's own (``numpydoc.validate``), restricted to the ones about content: a
+parameter in the signature and not in the docstring or the other way round, one without a type
+or a description, a missing Returns or Yields section, a missing docstring, and, on the public
+classes and functions, a missing Examples section. Style codes are left to the reviewer.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+
+import pytest
+
+import sklearn_ltdd
+
+validate = pytest.importorskip("numpydoc.validate", reason="numpydoc (the docs extra) is not installed")
+
+#: content checks on every public object; EX01 (no Examples) on public classes and functions only
+CHECKED = {"GL08", "PR01", "PR02", "PR03", "PR04", "PR07", "RT01", "YD01"}
+EXAMPLES = "EX01"
+
+
+def _public_modules() -> list[str]:
+    names = ["sklearn_ltdd"]
+    for info in pkgutil.iter_modules(sklearn_ltdd.__path__, "sklearn_ltdd."):
+        if info.ispkg and not info.name.rsplit(".", 1)[1].startswith("_"):
+            names.append(info.name)
+    return names
+
+
+def _own_members(cls: type) -> dict[str, object]:
+    """Public methods and properties a class defines or inherits from this package's classes."""
+    members: dict[str, object] = {}
+    for base in reversed([c for c in cls.__mro__ if c.__module__.startswith("sklearn_ltdd")]):
+        for name, value in vars(base).items():
+            if name.startswith("_"):
+                continue
+            if isinstance(value, property | staticmethod | classmethod) or inspect.isfunction(value):
+                members[name] = getattr(cls, name)
+    return members
+
+
+def _public_objects() -> dict[str, tuple[object, bool]]:
+    """Qualified name -> (object, whether it is a class or function that needs Examples)."""
+    found: dict[str, tuple[object, bool]] = {}
+    seen: set[int] = set()
+    for module_name in _public_modules():
+        module = importlib.import_module(module_name)
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if id(obj) in seen:
+                continue
+            seen.add(id(obj))
+            qualified = f"{module_name}.{name}"
+            found[qualified] = (obj, inspect.isclass(obj) or inspect.isfunction(obj))
+            if inspect.isclass(obj):
+                for member, value in _own_members(obj).items():
+                    found[f"{qualified}.{member}"] = (value, False)
+    return found
+
+
+OBJECTS = _public_objects()
+
+
+def test_the_walk_finds_the_public_api():
+    # a walk that silently found nothing would pass every check below
+    for name in ("LTDDClassifier", "LTDDClassifier.fit", "nn.LTDDLoss", "metrics.balanced_f1_score"):
+        assert f"sklearn_ltdd.{name}" in OBJECTS
+    assert len(OBJECTS) > 100
+
+
+@pytest.mark.parametrize("name", sorted(OBJECTS))
+def test_docstring_documents_what_it_takes_and_gives(name):
+    obj, needs_examples = OBJECTS[name]
+    checked = CHECKED | ({EXAMPLES} if needs_examples else set())
+    if isinstance(obj, property):
+        checked = {"GL08"}  # a property documents a value, not parameters and returns
+        obj = obj.fget
+    report = validate.validate(validate.get_doc_object(obj))
+    problems = [f"{code}: {message}" for code, message in report["errors"] if code in checked]
+    assert not problems, f"{name}:\n  " + "\n  ".join(problems)
