@@ -12,6 +12,10 @@ Subpackages, one concept each:
 - :mod:`sklearn_ltdd.classifier` -- ``LTDDClassifier`` (its knobs ``SubclusterContrast`` and
   ``SubclusterSchedule``) and the Table-2 baselines' ``BaselineClassifier``, trained with skorch.
 - :mod:`sklearn_ltdd.cluster` -- ``BalancedSubcluster``, the paper's size-balanced sub-clustering.
+- :mod:`sklearn_ltdd.model_selection` -- ImDrug's splits, as a function and a CV splitter.
+- :mod:`sklearn_ltdd.plotting` -- plots of the class accuracies, embeddings, weights and training.
+- :mod:`sklearn_ltdd.screen` -- scoring libraries of molecules in memory, in files or on Dask.
+- :mod:`sklearn_ltdd.benchmark` -- the paper's Table 2 on this package (also a command).
 
 The estimators are importable from the top level; torch loads only when one that needs it
 is first used.

@@ -409,10 +409,11 @@ def run_benchmark(
     Examples
     --------
     >>> import tempfile
-    >>> runs = run_benchmark("solubility", seeds=1, methods=["fp_lr"], out_dir=tempfile.mkdtemp())
-    solubility standard seed 0 fp_lr: BA 0.6993 BF1 0.7032 in 0 s
+    >>> out = tempfile.mkdtemp()
+    >>> runs = run_benchmark("solubility", seeds=1, methods=["fp_lr"], out_dir=out)  # doctest: +ELLIPSIS
+    solubility standard seed 0 fp_lr: BA 0.6993 BF1 0.7032 in ... s
     >>> runs[["method", "seed", "n_test"]].values.tolist()
-    [['fp_lr', 0, 202]]
+    [['fp_lr', 0, 153]]
     """
     seeds = check_arguments(
         dataset, seeds, methods, epochs, warmup, update_every, reaction_mode, n_jobs, split, device
@@ -612,6 +613,15 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     table : pandas.DataFrame
         One row per method and epochs, sorted by mean BA: each score's ``_mean`` and ``_std`` in
         percent, ``n_seeds``, and the mean ``seconds`` and ``graphs_per_s``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> runs = pd.DataFrame({"method": ["fp_lr", "fp_lr"], "seed": [0, 1], "epochs": [None, None],
+    ...                      "BA": [0.70, 0.74], "BF1": [0.69, 0.71], "seconds": [1.0, 3.0],
+    ...                      "graphs_per_s": [None, None]})
+    >>> summarise(runs)[["BA_mean", "BA_std", "n_seeds"]].values.tolist()
+    [[72.0, 2.0, 2.0]]
     """
     if "seed" in runs.columns:
         runs = _first_of_each_run(runs)

@@ -412,7 +412,9 @@ class GraphClassifier(
             kept and τ.
         validation_data : (X_valid, y_valid) or (X_valid, y_valid, sample_weight_valid), default=None
             A validation set to choose the epochs kept (and τ) instead of the internal hold-out;
-            its samples weigh 1 unless weights are given.
+            its samples weigh 1 unless weights are given. In a Pipeline, give its X as SMILES
+            (the classifier featurises them as X) and leave it out of the Pipeline's
+            ``transform_input``, which would send its labels through the steps before.
 
         Returns
         -------

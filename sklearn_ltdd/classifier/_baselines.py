@@ -25,7 +25,7 @@ __all__ = ["BASELINE_LOSSES", "BaselineClassifier"]
 BASELINE_LOSSES = {name: criterion.summary for name, criterion in LOSSES.items() if name != "ltdd"}
 
 
-@shared_parameters
+@shared_parameters("baselines")
 class BaselineClassifier(GraphClassifier):
     """A long-tail baseline of the paper's Table 2, on the network and protocol of LTDDClassifier.
 

@@ -13,7 +13,7 @@ from .._torch_device import check_device
 __all__ = ["resolve_device", "seeded_torch"]
 
 
-def resolve_device(device: str) -> str:
+def resolve_device(device: str | torch.device) -> str:
     """The device to train on, in torch's canonical spelling ('cpu', 'cuda', 'cuda:1')."""
     parsed = check_device(device, kinds=("cpu", "cuda"))
     # 'cpu:0' is the same device; skorch's device handling only knows 'cpu'

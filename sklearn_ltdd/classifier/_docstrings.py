@@ -3,6 +3,8 @@ estimator's docstring."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import TypeVar
 
 _Class = TypeVar("_Class", bound=type)
@@ -39,8 +41,8 @@ _SHARED_PARAMETERS_DOC = """\
     max_epochs : int, default=300
         An upper bound: early stopping usually ends training well before it.
     batch_size : int, default=128
-        Molecules (or reactions) per training step; LTDD's two views make each step 2 ×
-        ``batch_size`` graphs. Validation and inference run in larger batches of their own.
+        Molecules (or reactions) per training step{ltdd: ; the two views make each step 2 ×
+        ``batch_size`` graphs}. Validation and inference run in larger batches of their own.
     lr : float, default=1e-3
         Adam learning rate, multiplied by ``lr_gamma`` after each epoch; the fingerprint's
         wide expert learns at ten times it.
@@ -53,9 +55,9 @@ _SHARED_PARAMETERS_DOC = """\
         a binary task with imbalance 27 it rarely predicts the minority). ``"logit_adjusted"``:
         the argmax of ``log p_c(x) − τ · log π_c`` (π the class frequencies the network was
         trained on, with sample weights and resampling; Menon et al. 2021), τ in [0, 3] chosen
-        for the best validation balanced accuracy. Without a validation set τ is 1, or 0 for
-        the losses whose weights or sampling already balance the classes (``cs``, ``bs``,
-        ``cb_focal``, ``ib``, ``cdt``, ``decoupling``). ``decision_function`` returns these
+        for the best validation balanced accuracy. Without a validation set τ is 1{baselines: , or 0
+        for the losses whose weights or sampling already balance the classes (``cs``, ``bs``,
+        ``cb_focal``, ``ib``, ``cdt``, ``decoupling``)}. ``decision_function`` returns these
         scores; ``predict_proba`` the network's own probabilities. The model kept and early
         stopping use the same decision.
     average_from_best : bool, default=True
@@ -69,8 +71,8 @@ _SHARED_PARAMETERS_DOC = """\
     validation_fraction : float, default=0.1
         Stratified hold-out that chooses the epochs kept, by balanced accuracy; 0 keeps the last
         epoch (and needs ``early_stopping=None``). Ignored when ``validation_data`` is passed
-        to ``fit``. Scoring and selection start with the first epoch that has trained the head
-        (after LTDD's warm-up; earlier epochs record NaN scores). The hold-out is not kept in
+        to ``fit``. Scoring and selection start with the first epoch that has trained the
+        head{ltdd:  (after the warm-up; earlier epochs record NaN scores)}. The hold-out is not kept in
         the fitted model. Each class gives ``validation_fraction`` of its samples, rounded, but
         at least one when it has two or more, so rare classes give more than the fraction (one of
         a class of three) and the hold-out can exceed it on many small classes. A class of a single
@@ -79,10 +81,11 @@ _SHARED_PARAMETERS_DOC = """\
         written) go to the same side, and are counted as one sample of their class.
     early_stopping : int or None, default=20
         Stop after this many epochs without a better validation balanced accuracy, counted in
-        the method's final phase (after LTDD's warm-up; the second phase of ``ib`` and
+        the method's final phase ({ltdd: after the warm-up}{baselines: the second phase of ``ib`` and
         ``decoupling``, whose first phase ends when validation has not improved for this many
-        epochs, or at its latest epoch); None trains ``max_epochs``. Needs a validation set:
-        ``fit`` raises a ValueError with ``validation_fraction=0`` and no ``validation_data``.
+        epochs, or at its latest epoch; the only phase of the others}); None trains
+        ``max_epochs``. Needs a validation set: ``fit`` raises a ValueError with
+        ``validation_fraction=0`` and no ``validation_data``.
     device : str or torch.device, default="auto"
         ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:<index>"``; checked
         and resolved in ``fit``. The graphs are moved to it once per fit.
@@ -138,15 +141,25 @@ _SHARED_ATTRIBUTES_DOC = """\
 """
 
 
-def shared_parameters(cls: _Class) -> _Class:
-    """Put the shared parameters' and attributes' documentation into ``cls``'s docstring, in place
-    of its lines ``{shared parameters}`` and ``{shared attributes}``."""
-    if cls.__doc__ is None:  # python -OO
+#: a part of the shared text that is one method's: ``{ltdd: ...}`` or ``{baselines: ...}``
+_ONE_METHODS = re.compile(r"\{(ltdd|baselines): (.*?)\}", re.DOTALL)
+
+
+def shared_parameters(method: str) -> Callable[[_Class], _Class]:
+    """A class decorator that puts the shared parameters' and attributes' documentation into the
+    class's docstring, in place of its lines ``{shared parameters}`` and ``{shared attributes}``,
+    with the parts of ``method`` ("ltdd" or "baselines") and without the other's."""
+
+    def decorate(cls: _Class) -> _Class:
+        if cls.__doc__ is None:  # python -OO
+            return cls
+        for marker, text in (("{shared parameters}", _SHARED_PARAMETERS_DOC),
+                             ("{shared attributes}", _SHARED_ATTRIBUTES_DOC)):  # fmt: skip
+            line = f"    {marker}\n"
+            if line not in cls.__doc__:
+                raise ValueError(f"the docstring of {cls.__name__} has no line {marker!r} (indented 4).")
+            own = _ONE_METHODS.sub(lambda part: part[2] if part[1] == method else "", text)
+            cls.__doc__ = cls.__doc__.replace(line, own)
         return cls
-    for marker, text in (("{shared parameters}", _SHARED_PARAMETERS_DOC),
-                         ("{shared attributes}", _SHARED_ATTRIBUTES_DOC)):  # fmt: skip
-        line = f"    {marker}\n"
-        if line not in cls.__doc__:
-            raise ValueError(f"the docstring of {cls.__name__} has no line {marker!r} (indented 4 spaces).")
-        cls.__doc__ = cls.__doc__.replace(line, text)
-    return cls
+
+    return decorate

@@ -54,7 +54,7 @@ def _moved(name: str, value: object) -> str | None:
     return None
 
 
-@shared_parameters
+@shared_parameters("ltdd")
 class LTDDClassifier(GraphClassifier):
     """Long-tailed drug classification: sub-cluster contrastive learning plus separability re-weighting.
 

@@ -73,7 +73,26 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     lines are named, and a file that is cut short, not text, or without data rows is refused.
 
     Cells are stripped of surrounding whitespace (``" active"`` is the label ``"active"``, and
-    ``" CCO"`` repeats ``"CCO"``), and a cell that is empty or blank is missing (NaN)."""
+    ``" CCO"`` repeats ``"CCO"``), and a cell that is empty or blank is missing (NaN).
+
+    Parameters
+    ----------
+    path : str or path
+        A ``.csv``, ``.tsv`` or ``.tab`` file, optionally ``.gz``, ``.bz2``, ``.xz`` or ``.zip``.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        Every column as text.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "assay.csv"
+    >>> _ = path.write_text("smiles,activity\\nCCO, active\\nc1ccccc1,\\n")
+    >>> read_table(path).to_dict("list")
+    {'smiles': ['CCO', 'c1ccccc1'], 'activity': ['active', nan]}
+    """
     path = Path(path)
     suffixes = [s.lower() for s in path.suffixes if s.lower() not in _COMPRESSED]
     kind = suffixes[-1] if suffixes else ""
@@ -334,15 +353,24 @@ def load_uspto50k(
 
     Parameters
     ----------
-    data_home, download, path, return_X_y, as_frame
-        As in :func:`load_hiv`; the file is ``uspto50k/USPTO_50k_MHN_prepro.csv.gz`` (columns
-        ``reactants_can``, ``prod_smiles``, ``class``); ImDrug/TDC tables with ``Reactant``,
-        ``Product``, ``Y`` or one reaction column are read too.
+    data_home : path, default=None
+        Folder of the data sets (see :func:`get_data_home`); the file is
+        ``uspto50k/USPTO_50k_MHN_prepro.csv.gz`` (columns ``reactants_can``, ``prod_smiles``,
+        ``class``).
+    download : bool, default=False
+        Download the file (checked by sha256) when it is not in ``data_home``.
+    path : path, default=None
+        Read this file instead; ImDrug/TDC tables with ``Reactant``, ``Product``, ``Y`` or one
+        reaction column are read too.
     mapping : {None, "rxnmapper"}, default=None
         ``"rxnmapper"``: return the reactions atom-mapped, for ``reaction_mode="cgr"``, read
         from ``uspto50k/USPTO_50k_rxnmapper.csv.gz`` in ``data_home`` (every reaction of the
         file mapped with rxnmapper 0.4.3, keyed by the file's row number; it has no public copy).
         Its map numbers follow the product's atom order, so they do not mark the reaction centre.
+    return_X_y : bool, default=False
+        Return ``(reactions, y)``.
+    as_frame : bool, default=False
+        As in :func:`load_hiv`.
 
     Returns
     -------
@@ -439,9 +467,18 @@ def load_sbap(
 
     Parameters
     ----------
-    data_home, download, path, return_X_y, as_frame
-        As in :func:`load_hiv`; the file is ``sbap/sbap.tab`` (``Drug``, ``Target``, ``Y``).
-        Dataverse publishes no checksum: the first download warns with the file's sha256.
+    data_home : path, default=None
+        Folder of the data sets (see :func:`get_data_home`); the file is ``sbap/sbap.tab``
+        (``Drug``, ``Target``, ``Y``).
+    download : bool, default=False
+        Download the file when it is not in ``data_home``. Dataverse publishes no checksum: the
+        first download warns with the file's sha256.
+    path : path, default=None
+        Read this file instead.
+    return_X_y : bool, default=False
+        Return ``(smiles, proteins, y)``.
+    as_frame : bool, default=False
+        As in :func:`load_hiv`.
 
     Returns
     -------

@@ -17,7 +17,31 @@ __all__ = ["RemoteFile", "fetch_file", "get_data_home", "sha256_of"]
 
 @dataclass(frozen=True)
 class RemoteFile:
-    """A data file: its name under ``data_home/<folder>``, where to download it, its sha256."""
+    """A data file: its name under ``data_home/<folder>``, where to download it, its sha256.
+
+    Parameters
+    ----------
+    folder : str
+        The file's folder under the data home.
+    filename : str
+        The file's name.
+    url : str or None
+        Where to download it; None for a file made locally, with no public copy.
+    sha256 : str or None
+        The download's checksum; None where no trustworthy one is published.
+    how_to_make : str, default=""
+        For a file without a URL: how a user makes one (said where it is missing).
+
+    Examples
+    --------
+    >>> import hashlib, pathlib, tempfile
+    >>> home = pathlib.Path(tempfile.mkdtemp())
+    >>> (home / "mine").mkdir()
+    >>> _ = (home / "mine" / "data.csv").write_text("smiles,y\\nCCO,0\\n")
+    >>> mine = RemoteFile("mine", "data.csv", url=None, sha256=None, how_to_make="Export it from ELN.")
+    >>> fetch_file(mine, data_home=home).name  # in place: used as it is
+    'data.csv'
+    """
 
     folder: str
     filename: str
@@ -29,6 +53,16 @@ class RemoteFile:
 def get_data_home(data_home: str | os.PathLike | None = None) -> Path:
     """The folder holding the data sets: ``data_home``, else ``$SKLEARN_LTDD_DATA``, else
     ``~/sklearn_ltdd_data`` (created if missing).
+
+    Parameters
+    ----------
+    data_home : str or path, default=None
+        The folder; None takes the environment variable or the default.
+
+    Returns
+    -------
+    data_home : pathlib.Path
+        The folder, which exists.
 
     Examples
     --------
@@ -68,6 +102,29 @@ def fetch_file(
     retried on HTTP errors, checked against the sha256, and only then moved into place, so an
     interrupted or corrupted download never poisons the cache. A file already in place is used
     as it is (not re-hashed at every load).
+
+    Parameters
+    ----------
+    remote : RemoteFile
+        The file.
+    data_home : str or path, default=None
+        As in :func:`get_data_home`.
+    download : bool, default=False
+        Download the file where it is missing; False raises FileNotFoundError, saying from where.
+
+    Returns
+    -------
+    path : pathlib.Path
+        The file's path.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> gone = RemoteFile("x", "missing.csv", url="https://example.org/missing.csv", sha256=None)
+    >>> fetch_file(gone, data_home=tempfile.mkdtemp())  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: .../x/missing.csv not found. Pass download=True ...
     """
     target = _data_home(data_home) / remote.folder / remote.filename
     if target.exists():

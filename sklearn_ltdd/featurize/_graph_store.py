@@ -39,6 +39,13 @@ class GraphRecipe:
     feature_schema : int, default=FEATURE_SCHEMA
         The version of what the features mean, raised whenever a release changes it, so that
         graphs kept from an older release are not read as if they meant the same.
+
+    Examples
+    --------
+    >>> from sklearn_ltdd import SmilesGraphizer
+    >>> recipe = SmilesGraphizer(bond_features=True).fit_transform(["CCO"]).recipe
+    >>> recipe.reaction_mode, recipe.bond_features, recipe.fingerprint
+    (None, True, 'morgan')
     """
 
     reaction_mode: str | None

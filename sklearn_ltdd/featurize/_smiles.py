@@ -50,6 +50,13 @@ class InvalidSmilesError(ValueError):
     default, what to do in ``fit``). Rows are named by X's index labels where X is a pandas object
     whose labels are unique and are not its positions (a note then says so), else by position, so
     that ``X.drop(index=list(error.bad_rows))`` or ``np.delete(X, list(error.bad_rows))`` drops them.
+
+    Parameters
+    ----------
+    bad_rows : mapping of row to (value, reason)
+        Each offending row (a position, or an index label), its value and why it is refused.
+    advice : str, default=None
+        What to do, ending the message; None: fix or remove the rows.
     """
 
     _what = "are not valid SMILES"  # what the rows are, and what one row is
@@ -57,7 +64,8 @@ class InvalidSmilesError(ValueError):
     _advice = "Fix or remove these rows (and, in a fit, their labels)."  # a transformer is both
     _rows_named = False  # by name_rows_by, once
 
-    def __init__(self, bad_rows: dict[Hashable, tuple[object, str]], advice: str | None = None):
+    def __init__(self, bad_rows: Mapping[Hashable, tuple[object, str]], advice: str | None = None):
+        bad_rows = dict(bad_rows)
         self.bad_rows = bad_rows
         if advice is not None:
             self._advice = advice
@@ -77,7 +85,15 @@ class InvalidSmilesError(ValueError):
 
     def name_rows_by(self, index: pd.Index, note: bool = True) -> None:
         """Name the rows, given by position, by ``index``'s labels, in ``bad_rows`` and the message
-        (with a ``note`` that says so); by position where labels repeat, which would merge rows."""
+        (with a ``note`` that says so); by position where labels repeat, which would merge rows.
+
+        Parameters
+        ----------
+        index : pandas.Index
+            The labels of X's rows, by position.
+        note : bool, default=True
+            Add a note saying that the rows are named by their labels.
+        """
         if self._rows_named:  # an inner call named them already (by its X, which may be another)
             return
         self._rows_named = True
@@ -136,6 +152,17 @@ class UnmappedReactionError(InvalidSmilesError):
     products does, some product number pairing with a reactant's. ``atom_mapper`` is the mapper that
     was set, if any, and ``fitted`` whether a fitted model met them (its mapper changes only with a
     refit), so that the advice fits; ``advice`` says what else the call can do with them.
+
+    Parameters
+    ----------
+    bad_rows : mapping of row to (value, reason)
+        Each unmapped reaction's row, its value and what its maps lack.
+    atom_mapper : str or None, default=None
+        The featuriser's ``atom_mapper``.
+    advice : str, default=None
+        What else the call can do with the rows, ending the message.
+    fitted : bool, default=False
+        Whether a fitted model met the rows.
     """
 
     _what = (
@@ -146,7 +173,7 @@ class UnmappedReactionError(InvalidSmilesError):
 
     def __init__(
         self,
-        bad_rows: dict[int, tuple[object, str]],
+        bad_rows: Mapping[Hashable, tuple[object, str]],
         atom_mapper: object = None,
         advice: str | None = None,
         fitted: bool = False,
@@ -456,6 +483,16 @@ def mols_from_smiles(X: ArrayLike) -> list[Chem.Mol]:
     ``""``), when it has whitespace inside it (RDKit would read only the part before) or a
     character outside ASCII (RDKit drops one at either end), or when RDKit cannot parse it.
     Leading and trailing whitespace is ignored.
+
+    Parameters
+    ----------
+    X : array-like of str of shape (n_samples,) or (n_samples, 1)
+        SMILES: a list, array, pandas or polars Series, or a one-column table.
+
+    Returns
+    -------
+    mols : list of rdkit.Chem.Mol
+        One molecule per row, in order.
 
     Examples
     --------

@@ -309,6 +309,7 @@ def _average(scores: dict[str, np.ndarray], key: str, average: str | None) -> fl
     return _mean_over_present(scores, key)
 
 
-# For `scoring=` in cross_val_score and GridSearchCV; greater is better. One object for every
-# importer: set_score_request on it would change it for all of them (see balanced_f1_score).
+#: :func:`balanced_f1_score` as a scorer, for ``scoring=`` in ``cross_val_score`` and
+#: ``GridSearchCV`` (greater is better; it calls the estimator's ``predict``). One object for every
+#: importer: ``set_score_request`` on it would change it for all of them (see balanced_f1_score).
 balanced_f1_scorer = make_scorer(balanced_f1_score)

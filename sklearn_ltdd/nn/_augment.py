@@ -24,6 +24,25 @@ def edge_drop_weights(edge_index: torch.Tensor, n_nodes: int) -> torch.Tensor:
 
     s_e = log deg(j); w_e = (max s − s_e) / (max s − mean s), whose mean is 1 by construction,
     so w_e · p has mean p. When every s_e is equal the weighting is undefined and all weights are 1.
+
+    Parameters
+    ----------
+    edge_index : Tensor of shape (2, n_edges)
+        Directed edges, both directions of each bond stored.
+    n_nodes : int
+        The number of nodes the edges number.
+
+    Returns
+    -------
+    weights : Tensor of shape (n_edges,)
+        The relative drop weight w_e of each edge.
+
+    Examples
+    --------
+    >>> import torch
+    >>> path = torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])  # 0 - 1 - 2
+    >>> edge_drop_weights(path, 3)  # the edges into the ends go, those into the middle stay
+    tensor([0., 2., 2., 0.])
     """
     if edge_index.ndim != 2 or edge_index.shape[0] != 2:  # (E, 2) would be read as two edges
         raise ValueError(f"edge_index must have shape (2, n_edges), got {tuple(edge_index.shape)}.")
@@ -40,7 +59,28 @@ def edge_drop_weights(edge_index: torch.Tensor, n_nodes: int) -> torch.Tensor:
 
 
 def edge_drop_probabilities(edge_index: torch.Tensor, n_nodes: int, p: float) -> torch.Tensor:
-    """Drop probability of each directed edge: p_e = min(w_e · p, 0.7) (see :func:`edge_drop_weights`)."""
+    """Drop probability of each directed edge: p_e = min(w_e · p, 0.7) (see :func:`edge_drop_weights`).
+
+    Parameters
+    ----------
+    edge_index : Tensor of shape (2, n_edges)
+        Directed edges, both directions of each bond stored.
+    n_nodes : int
+        The number of nodes the edges number.
+    p : float
+        The base drop probability, in [0, 1]: the mean drop probability before the cap.
+
+    Returns
+    -------
+    probabilities : Tensor of shape (n_edges,)
+        The probability that each edge is dropped.
+
+    Examples
+    --------
+    >>> import torch
+    >>> edge_drop_probabilities(torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]]), 3, p=0.2)
+    tensor([0.0000, 0.4000, 0.4000, 0.0000])
+    """
     return _probabilities(edge_drop_weights(edge_index, n_nodes), p)
 
 
@@ -62,6 +102,27 @@ def edge_drop_views(graphs: Batch | tuple, ps: Sequence[float]) -> list:
 
     ``graphs`` is a batch or a pair of batches (then each view is a pair). Edges are dropped
     independently; nodes are kept. The degree weights are computed once for all views.
+
+    Parameters
+    ----------
+    graphs : torch_geometric.data.Batch or tuple of two Batch
+        The batch (or reactants' and products' batches) to augment.
+    ps : sequence of float
+        One base drop probability per view (:func:`edge_drop_probabilities`).
+
+    Returns
+    -------
+    views : list of Batch, or of tuples of two Batch
+        Shallow copies sharing the graphs' tensors, each with an ``edge_weight`` of 1 (kept) or 0
+        (dropped) per edge, times any ``edge_weight`` the graphs had.
+
+    Examples
+    --------
+    >>> from sklearn_ltdd import SmilesGraphizer
+    >>> batch = SmilesGraphizer().fit_transform(["CCO", "c1ccccc1"]).batch()
+    >>> views = edge_drop_views(batch, (0.2, 0.4))
+    >>> len(views), views[0].edge_index.shape == batch.edge_index.shape, views[0].edge_weight.shape
+    (2, True, torch.Size([16]))
     """
     sides = tuple(graphs) if isinstance(graphs, tuple | list) else (graphs,)
     weights = [edge_drop_weights(g.edge_index, g.num_nodes) for g in sides]
@@ -76,7 +137,27 @@ def edge_drop_views(graphs: Batch | tuple, ps: Sequence[float]) -> list:
 
 
 def drop_edges(graphs: Batch | tuple, p: float) -> Batch | tuple:
-    """A single edge-dropped view of the batch (or pair of batches)."""
+    """A single edge-dropped view of the batch (or pair of batches).
+
+    Parameters
+    ----------
+    graphs : torch_geometric.data.Batch or tuple of two Batch
+        The batch (or pair of batches) to augment.
+    p : float
+        The base drop probability (:func:`edge_drop_probabilities`).
+
+    Returns
+    -------
+    view : Batch or tuple of two Batch
+        As one of :func:`edge_drop_views`' views.
+
+    Examples
+    --------
+    >>> from sklearn_ltdd import SmilesGraphizer
+    >>> batch = SmilesGraphizer().fit_transform(["CCO"]).batch()
+    >>> set(drop_edges(batch, 0.0).edge_weight.tolist())  # p = 0 keeps every edge
+    {1.0}
+    """
     return edge_drop_views(graphs, (p,))[0]
 
 
@@ -104,6 +185,24 @@ def stack_views(views: Sequence[Batch | tuple]) -> Batch | tuple:
     ``v · B + k`` of the result, and ``n_views`` on the result says that its node features are
     ``n_views`` copies of the same rows. Its ``fingerprint``, when the batch has one, is a single
     copy (one row per graph of a view). Pairs are stacked side by side.
+
+    Parameters
+    ----------
+    views : sequence of Batch, or of tuples of two Batch
+        Views of one batch, as :func:`edge_drop_views` makes them.
+
+    Returns
+    -------
+    stacked : Batch or tuple of two Batch
+        One batch of ``len(views)`` × B graphs.
+
+    Examples
+    --------
+    >>> from sklearn_ltdd import SmilesGraphizer
+    >>> batch = SmilesGraphizer().fit_transform(["CCO", "c1ccccc1"]).batch()
+    >>> stacked = stack_views(edge_drop_views(batch, (0.2, 0.4)))
+    >>> stacked.num_graphs, stacked.n_views
+    (4, 2)
     """
     if isinstance(views[0], tuple | list):
         return tuple(_stack(side) for side in zip(*views, strict=True))

@@ -28,6 +28,22 @@ class GCNEncoder(nn.Module):
     graphs without self-loops (molecular graphs have none; an edge i→i given would count twice).
     A batch of stacked views (``n_views`` > 1, see :func:`~sklearn_ltdd.nn.stack_views`) shares
     its node features, so the first layer's linear maps run on one copy of them.
+
+    Parameters
+    ----------
+    in_features : int
+        The width of the node features (74 for :class:`~sklearn_ltdd.SmilesGraphizer`'s).
+    hidden : int, default=128
+        The width of every layer and of the embedding.
+    n_layers : int, default=3
+        The number of layers.
+
+    Examples
+    --------
+    >>> from sklearn_ltdd import SmilesGraphizer
+    >>> batch = SmilesGraphizer().fit_transform(["CCO", "c1ccccc1"]).batch()
+    >>> GCNEncoder(74).eval()(batch).shape
+    torch.Size([2, 128])
     """
 
     reads_bonds = False  # it sees atoms only
@@ -42,6 +58,19 @@ class GCNEncoder(nn.Module):
         self.norms = nn.ModuleList(nn.BatchNorm1d(b) for b in sizes[1:])
 
     def forward(self, batch: Batch) -> torch.Tensor:
+        """The embedding of each graph of the batch: the sum of its nodes' last-layer features.
+
+        Parameters
+        ----------
+        batch : torch_geometric.data.Batch
+            Node features ``x``, ``edge_index`` and ``batch``; an ``edge_weight`` and ``n_views``
+            where it holds augmented views.
+
+        Returns
+        -------
+        embeddings : Tensor of shape (n_graphs, hidden)
+            One row per graph.
+        """
         x = batch.x
         adjacency = NormalizedAdjacency(batch.edge_index, getattr(batch, "edge_weight", None), len(x))
         n_views = getattr(batch, "n_views", 1)

@@ -23,6 +23,24 @@ class GINEEncoder(nn.Module):
     neighbours are read. A message is scaled by its edge's ``edge_weight`` (0 for an edge an
     augmented view dropped, which then carries nothing), so that no step depends on how many edges
     survive; the first residual map of stacked views runs on one copy of their node features.
+
+    Parameters
+    ----------
+    in_features : int
+        The width of the node features (74 for :class:`~sklearn_ltdd.SmilesGraphizer`'s).
+    hidden : int, default=128
+        The width of every layer and of the embedding.
+    n_layers : int, default=3
+        The number of layers.
+    edge_features : int, default=12
+        The width of the bond features (``SmilesGraphizer(bond_features=True)``'s).
+
+    Examples
+    --------
+    >>> from sklearn_ltdd import SmilesGraphizer
+    >>> batch = SmilesGraphizer(bond_features=True).fit_transform(["CCO", "c1ccccc1"]).batch()
+    >>> GINEEncoder(74, edge_features=batch.edge_attr.shape[1]).eval()(batch).shape
+    torch.Size([2, 128])
     """
 
     reads_bonds = True  # its messages read the bond features: built with ``edge_features``
@@ -38,6 +56,19 @@ class GINEEncoder(nn.Module):
         self.norms = nn.ModuleList(nn.BatchNorm1d(b) for b in sizes[1:])
 
     def forward(self, batch: Batch) -> torch.Tensor:
+        """The embedding of each graph of the batch: the sum of its nodes' last-layer features.
+
+        Parameters
+        ----------
+        batch : torch_geometric.data.Batch
+            Node features ``x``, ``edge_index`` and ``batch``, bond features ``edge_attr``; an
+            ``edge_weight`` and ``n_views`` where it holds augmented views.
+
+        Returns
+        -------
+        embeddings : Tensor of shape (n_graphs, hidden)
+            One row per graph.
+        """
         x, edge_index, edge_attr = batch.x, batch.edge_index, getattr(batch, "edge_attr", None)
         if edge_attr is None:
             raise ValueError(

@@ -41,6 +41,37 @@ class LTDDModule(nn.Module):
     a row per view and graph (view 0's first). In eval mode the graphs are used as they are.
     The two views share one fingerprint dropout mask: as in the paper, the views differ in their
     edges only, and the fingerprint dropout regularises the projection rather than augmenting.
+
+    Parameters
+    ----------
+    in_features : int
+        The width of the node features.
+    n_classes : int
+        The number of classes (the head's outputs).
+    hidden : int, default=128
+        The width of the encoder, the fingerprint projection and the head's hidden layers.
+    n_layers : int, default=3
+        The encoder's layers.
+    pair : bool, default=False
+        Whether the input is a pair of batches (reactants, products).
+    edge_drop : sequence of float, default=None
+        The base drop probability of each augmented view in training; None trains on the graphs.
+    encoder : {"gcn", "gine"}, default="gcn"
+        The graph encoder (:data:`ENCODERS`).
+    edge_features : int, default=12
+        The width of the bond features, for ``encoder="gine"``.
+    fingerprint_bits : int, default=0
+        The width of the batch's ``fingerprint``; 0: no fingerprint branch.
+    wide : bool, default=False
+        Add the wide expert (needs ``fingerprint_bits``).
+
+    Examples
+    --------
+    >>> from sklearn_ltdd import SmilesGraphizer
+    >>> batch = SmilesGraphizer().fit_transform(["CCO", "c1ccccc1"]).batch()
+    >>> logits, embeddings = LTDDModule(74, n_classes=3, hidden=16).eval()(batch)
+    >>> logits.shape, embeddings.shape
+    (torch.Size([2, 3]), torch.Size([2, 16]))
     """
 
     def __init__(
@@ -100,6 +131,18 @@ class LTDDModule(nn.Module):
         return [self.encoder] + ([self.fingerprint] if self.fingerprint is not None else [])
 
     def train(self, mode: bool = True) -> LTDDModule:
+        """Set training mode, as torch's ``train``; a frozen encoder stays in eval mode.
+
+        Parameters
+        ----------
+        mode : bool, default=True
+            Training mode (True) or eval mode (False).
+
+        Returns
+        -------
+        self : LTDDModule
+            The module.
+        """
         super().train(mode)
         if self.encoder_frozen:
             for part in self._embedding_parts():
@@ -118,7 +161,18 @@ class LTDDModule(nn.Module):
         return fingerprint
 
     def embed(self, graphs: Batch | Sequence[Batch]) -> torch.Tensor:
-        """The embedding h (not normalised): graph embedding(s), then the fingerprint's."""
+        """The embedding h (not normalised): graph embedding(s), then the fingerprint's.
+
+        Parameters
+        ----------
+        graphs : Batch or sequence of Batch
+            A batch, a pair of batches, or the stacked views of one.
+
+        Returns
+        -------
+        h : Tensor of shape (n_graphs, width)
+            ``hidden`` columns per graph side, and ``hidden`` more for the fingerprint.
+        """
         sides = tuple(graphs) if isinstance(graphs, tuple | list) else (graphs,)
         parts = [self.encoder(g) for g in sides]
         if self.fingerprint is not None:
@@ -129,7 +183,20 @@ class LTDDModule(nn.Module):
 
     def forward(self, graphs: Batch | Sequence[Batch]) -> tuple[torch.Tensor, ...]:
         """In eval mode class logits and embeddings; in training the embeddings (of every view
-        when augmenting) and the wide expert's logits, each expert's for its own loss."""
+        when augmenting) and the wide expert's logits, each expert's for its own loss.
+
+        Parameters
+        ----------
+        graphs : Batch or tuple of two Batch
+            A batch of B graphs, or a pair of batches.
+
+        Returns
+        -------
+        outputs : tuple of Tensor
+            Eval mode: ``(logits, h)``, the logits of shape (B, n_classes) being the two experts'
+            summed log-probabilities where there is a wide expert. Training: ``(h,)``, or
+            ``(h, wide_logits)``; with ``edge_drop``, h has a row per view and graph.
+        """
         if self.training:
             views = graphs if self.edge_drop is None else stack_views(edge_drop_views(graphs, self.edge_drop))
             h = self.embed(views)

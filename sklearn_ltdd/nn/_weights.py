@@ -73,6 +73,38 @@ def separability_weights(
     ``"subcluster"`` give every class 1); with ``n_classes`` < 2 every weight is 1, and with
     fewer than two classes present, distances to another class do not exist and those weights
     are NaN.
+
+    Parameters
+    ----------
+    z : Tensor of shape (n_samples, d)
+        The samples' embeddings.
+    y : Tensor of int of shape (n_samples,)
+        The class of each sample.
+    sub : Tensor of int of shape (n_samples,)
+        The sub-cluster of each sample.
+    sub_class : Tensor of int of shape (n_subclusters,)
+        The class of each sub-cluster.
+    n_classes : int
+        The number of classes (a class may have no sample).
+    weighting : {"both", "class_distance", "subcluster_distance", "none", "subcluster"}, default="both"
+        What the weights are computed from, as above.
+    formula : {"paper", "code"}, default="paper"
+        How distances become weights, as above.
+
+    Returns
+    -------
+    class_weights : Tensor of shape (n_classes,)
+        ω of each class.
+    subcluster_weights : Tensor of shape (n_subclusters,)
+        The weight of each sub-cluster, mean 1.
+
+    Examples
+    --------
+    >>> import torch
+    >>> z = torch.tensor([[0.0, 0.0], [0.0, 1.0], [3.0, 0.0], [3.0, 1.0], [0.0, 4.0]])
+    >>> y = torch.tensor([0, 0, 1, 1, 2])  # classes 0 and 1 are the closest pair
+    >>> separability_weights(z, y, sub=y, sub_class=torch.tensor([0, 1, 2]), n_classes=3)
+    (tensor([0.7000, 0.7000, 0.6000]), tensor([1., 1., 1.]))
     """
     if weighting not in WEIGHTINGS:
         raise ValueError(f"weighting must be one of {WEIGHTINGS}, got {weighting!r}.")

@@ -159,6 +159,7 @@ def plot_embedding(
     Parameters
     ----------
     classifier : fitted LTDDClassifier or BaselineClassifier, or a Pipeline, search or FrozenEstimator of one
+        The model whose embeddings (:meth:`~sklearn_ltdd.LTDDClassifier.transform`) are drawn.
     X : array-like of str of shape (n_samples,)
         The samples to embed (``classifier.transform``).
     y : array-like of shape (n_samples,)
@@ -276,6 +277,7 @@ def plot_weights(classifier: object, *, ax: Axes | None = None) -> Axes:
     Parameters
     ----------
     classifier : fitted LTDDClassifier, or a Pipeline, search or FrozenEstimator of one
+        The model whose separability weights are drawn, from its ``history_``.
     ax : matplotlib Axes, default=None
         Where to draw; None makes a new figure (taller by the legend's rows for many classes).
 
@@ -325,6 +327,7 @@ def plot_training(classifier: object, *, ax: Axes | None = None) -> Axes:
     Parameters
     ----------
     classifier : fitted LTDDClassifier or BaselineClassifier, or a Pipeline, search or FrozenEstimator of one
+        The model whose training history (``history_``) is drawn.
     ax : matplotlib Axes, default=None
         Where to draw; None makes a new figure.
 

@@ -6,6 +6,8 @@
   ``python -m sklearn_ltdd.screen`` (``__main__``).
 - :func:`screen_dask` -- a Dask DataFrame in, a Dask DataFrame of scores out, the model sent to each
   worker once (``_dask``).
+- :func:`score_frame` -- one pandas DataFrame in, its scores beside its columns out: the unit of
+  work of the two above (``_frame``).
 
 All of them featurise and infer a chunk at a time, so memory does not grow with the library, and
 treat bad rows the same way: ``errors="raise"`` names every one before anything is scored;

@@ -230,6 +230,20 @@ def score_frame(
     -------
     scores : DataFrame
         ``keep``'s columns, then :func:`screen`'s, with the frame's index.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_ltdd import BaselineClassifier
+    >>> from sklearn_ltdd.datasets import load_solubility
+    >>> from sklearn_ltdd.screen import score_frame
+    >>> data = load_solubility()
+    >>> clf = BaselineClassifier(max_epochs=2, hidden=16, random_state=0)
+    >>> clf = clf.fit(data.data[:100], data.target[:100])
+    >>> frame = pd.DataFrame({"id": ["a", "b"], "smiles": ["CCO", "c1ccccc1O"]}, index=[10, 11])
+    >>> scores = score_frame(frame, clf, keep=["id"])
+    >>> scores.index.tolist(), scores["id"].tolist(), scores["valid"].tolist()
+    ([10, 11], ['a', 'b'], [True, True])
     """
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(

@@ -16,7 +16,25 @@ __all__ = ["contrastive_term", "subcluster_contrastive_loss", "supcon_loss", "vi
 
 
 def view_partner(n_anchors: int, device: torch.device | None = None) -> torch.Tensor:
-    """Index of each anchor's other view when the two views are stacked."""
+    """Index of each anchor's other view when the two views are stacked.
+
+    Parameters
+    ----------
+    n_anchors : int
+        The rows of the two stacked views (2B, even).
+    device : torch.device, default=None
+        Where the index is made.
+
+    Returns
+    -------
+    partner : Tensor of int64 of shape (n_anchors,)
+        Row i's other view is row ``partner[i]`` (i + B, or i − B).
+
+    Examples
+    --------
+    >>> view_partner(4)
+    tensor([2, 3, 0, 1])
+    """
     if n_anchors % 2:
         raise ValueError(f"the rows are two stacked views of one batch, an even number; got {n_anchors}.")
     half = n_anchors // 2
@@ -36,6 +54,34 @@ def contrastive_term(
     scalar or one temperature per anchor. ``similarity`` is ``z @ z.T`` when the caller has it.
     Masks of shape (k, n, n), with temperatures of shape (k, n), compute k terms at once (a
     tensor of k values) in the launches of one.
+
+    Parameters
+    ----------
+    z : Tensor of shape (n, d)
+        The anchors' unit embeddings.
+    positives : Tensor of bool of shape (n, n) or (k, n, n)
+        Row i: the anchor's positives P(i).
+    denominator : Tensor of bool of shape (n, n) or (k, n, n)
+        Row i: the anchors A(i) of its denominator.
+    tau : float or Tensor of shape (n,) or (k, n)
+        The temperature, or one per anchor.
+    similarity : Tensor of shape (n, n), default=None
+        ``z @ z.T``, when the caller has computed it.
+
+    Returns
+    -------
+    loss : Tensor
+        The term: a scalar, or k values for stacked masks.
+
+    Examples
+    --------
+    >>> import torch
+    >>> z = torch.tensor([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [0.6, 0.8]])  # unit rows
+    >>> y = torch.tensor([0, 1, 0, 1])  # rows 0, 1 are view 0 of two samples, rows 2, 3 their view 1
+    >>> not_self = ~torch.eye(4, dtype=torch.bool)
+    >>> same_class = (y[:, None] == y[None]) & not_self
+    >>> round(float(contrastive_term(z, same_class, not_self, 0.5)), 4)  # SupCon at τ = 0.5
+    1.5107
     """
     similarity = z @ z.T if similarity is None else similarity
     logits = similarity / (tau.unsqueeze(-1) if isinstance(tau, torch.Tensor) and tau.ndim else tau)
@@ -50,7 +96,30 @@ def contrastive_term(
 
 
 def supcon_loss(z: torch.Tensor, y: torch.Tensor, tau: float = 0.1) -> torch.Tensor:
-    """Supervised contrastive loss (paper Eq. 1): positives share the label, denominator all others."""
+    """Supervised contrastive loss (paper Eq. 1): positives share the label, denominator all others.
+
+    Parameters
+    ----------
+    z : Tensor of shape (n, d)
+        Unit embeddings, the two views stacked.
+    y : Tensor of int of shape (n,)
+        The class of each row.
+    tau : float, default=0.1
+        The temperature, positive.
+
+    Returns
+    -------
+    loss : Tensor
+        A scalar: the mean over anchors with a positive.
+
+    Examples
+    --------
+    >>> import torch
+    >>> z = torch.tensor([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [0.6, 0.8]])  # unit rows
+    >>> y = torch.tensor([0, 1, 0, 1])  # rows 0, 1 are view 0 of two samples, rows 2, 3 their view 1
+    >>> round(float(supcon_loss(z, y, tau=0.5)), 4)
+    1.5107
+    """
     _check_labels_of_rows(z, y=y)
     _check_temperatures(tau=tau)
     not_self = ~torch.eye(len(z), dtype=torch.bool, device=z.device)
@@ -75,6 +144,37 @@ def subcluster_contrastive_loss(
     samples outside its own sub-cluster (plus its own other view); temperature τ2, a scalar or
     a per-anchor tensor (per-class adaptive τ2 looked up by the anchor's class). Both terms share
     one similarity matrix.
+
+    Parameters
+    ----------
+    z : Tensor of shape (2B, d)
+        Unit embeddings of two stacked views (row i + B is row i's other view).
+    y : Tensor of int of shape (2B,)
+        The class of each row.
+    sub : Tensor of int of shape (2B,)
+        The sub-cluster of each row.
+    tau1 : float, default=0.1
+        Term A's temperature.
+    tau2 : float or Tensor of shape (2B,), default=0.1
+        Term B's temperature, or one per anchor.
+    beta : float, default=0.25
+        Term B's weight β.
+    term_a_scale : float, default=1.0
+        Term A's weight a.
+
+    Returns
+    -------
+    loss : Tensor
+        A scalar.
+
+    Examples
+    --------
+    >>> import torch
+    >>> z = torch.tensor([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [0.6, 0.8]])  # unit rows
+    >>> y = torch.tensor([0, 1, 0, 1])  # rows 0, 1 are view 0 of two samples, rows 2, 3 their view 1
+    >>> sub = torch.tensor([0, 1, 0, 1])  # one sub-cluster per class
+    >>> round(float(subcluster_contrastive_loss(z, y, sub)), 4)
+    5.2085
     """
     _check_labels_of_rows(z, y=y, sub=sub)
     _check_temperatures(tau1=tau1, tau2=tau2)

@@ -68,10 +68,32 @@ class _LongTailLoss(nn.Module):
         self.phases = phases
 
     def in_main_phase(self) -> bool:
-        """Whether the method's main loss applies now: in its final phase, or outside a fit."""
+        """Whether the method's main loss applies now: in its final phase, or outside a fit.
+
+        Returns
+        -------
+        main : bool
+            True in the final phase, or without phases.
+        """
         return self.phases is None or self.phases.final
 
     def per_sample(self, embeddings, y, head) -> torch.Tensor:
+        """Each sample's loss, which :meth:`forward` averages with the sample weights.
+
+        Parameters
+        ----------
+        embeddings : Tensor of shape (B, width)
+            The batch's embeddings.
+        y : Tensor of int of shape (B,)
+            The batch's classes.
+        head : torch.nn.Module
+            The classifier head.
+
+        Returns
+        -------
+        losses : Tensor of shape (B,)
+            One loss per sample.
+        """
         raise NotImplementedError
 
     def forget_training_state(self) -> None:
@@ -173,6 +195,30 @@ class LTDDLoss(_LongTailLoss):
     (:meth:`set_state`). Loss terms are summed on the device; :meth:`pop_epoch_means` reads them
     once per epoch, each a mean over the epoch's samples as skorch's ``train_loss`` is (the batch
     means weighted by batch size), so that the terms add up to it.
+
+    Parameters
+    ----------
+    class_counts : Tensor of shape (n_classes,)
+        The training samples of each class.
+    tau : float, default=0.1
+        The warm-up's SupCon temperature.
+    tau1 : float, default=0.1
+        The temperature of the sub-cluster term A.
+    tau2 : float, default=0.1
+        The temperature of term B, where :meth:`set_state` gives no per-class one.
+    beta : float, default=0.25
+        The weight β of term B.
+    term_a_scale : float, default=1.0
+        The weight a of term A.
+    phases : object with a bool ``final``, default=None
+        The fit's phases: the main loss applies in the final one (always without phases).
+
+    Examples
+    --------
+    >>> import torch
+    >>> loss = LTDDLoss(torch.tensor([50, 5]))
+    >>> loss.in_main_phase(), loss.pop_epoch_means()  # outside a fit: the main loss, no terms yet
+    (True, {'contrastive_loss': nan, 'ce_loss': nan})
     """
 
     summary = "LTDD: sub-cluster contrastive loss plus separability-weighted cross-entropy"
@@ -206,7 +252,19 @@ class LTDDLoss(_LongTailLoss):
         subcluster_weights: torch.Tensor,
         class_tau2: torch.Tensor | None = None,
     ) -> None:
-        """Sub-cluster id per training position, weights, and an optional per-class τ2."""
+        """Sub-cluster id per training position, weights, and an optional per-class τ2.
+
+        Parameters
+        ----------
+        sub : Tensor of int of shape (n_train,)
+            The sub-cluster of each training position.
+        class_weights : Tensor of shape (n_classes,)
+            ω of each class.
+        subcluster_weights : Tensor of shape (n_subclusters,)
+            The weight of each sub-cluster.
+        class_tau2 : Tensor of shape (n_classes,), default=None
+            τ2 per class; None keeps ``tau2``.
+        """
         device = self.class_counts.device
         self.sub = sub.to(device)
         self.class_weights = class_weights.to(device, torch.float32)
@@ -220,12 +278,28 @@ class LTDDLoss(_LongTailLoss):
         self.totals, self.n_samples = {}, 0
 
     def record_term(self, name: str, value: torch.Tensor, n_samples: int) -> None:
-        """Add a batch's mean of a term, weighted by the batch's size (no read from the device)."""
+        """Add a batch's mean of a term, weighted by the batch's size (no read from the device).
+
+        Parameters
+        ----------
+        name : str
+            The term's name, a key of :meth:`pop_epoch_means`.
+        value : Tensor
+            The batch's mean of the term (a scalar).
+        n_samples : int
+            The batch's samples.
+        """
         value = value.detach() * n_samples
         self.totals[name] = self.totals[name] + value if name in self.totals else value
 
     def pop_epoch_means(self) -> dict[str, float]:
-        """Per-epoch means of the loss terms (one read from the device), and reset."""
+        """Per-epoch means of the loss terms (one read from the device), and reset.
+
+        Returns
+        -------
+        means : dict of str to float
+            Each term's mean over the epoch's samples; NaN for a term the phase did not compute.
+        """
         names = list(self.totals)
         values = torch.stack([self.totals[n] for n in names]).tolist() if names else []
         means = dict.fromkeys(self.TERMS, float("nan"))  # NaN: a term the phase did not compute
@@ -234,6 +308,23 @@ class LTDDLoss(_LongTailLoss):
         return means
 
     def forward(self, y_pred: tuple, targets: dict, head: nn.Module) -> torch.Tensor:
+        """The batch's loss: SupCon in the warm-up, then the sub-cluster loss plus the weighted
+        cross-entropy.
+
+        Parameters
+        ----------
+        y_pred : tuple of Tensor
+            The module's training output; its first item the embeddings of two stacked views (2B rows).
+        targets : dict of str to Tensor
+            ``y`` (B classes), ``index`` (B training positions) and ``weight`` (B sample weights).
+        head : torch.nn.Module
+            The classifier head, applied to view 0's embeddings.
+
+        Returns
+        -------
+        loss : Tensor
+            A scalar.
+        """
         embeddings = y_pred[0]
         y, index = targets["y"], targets["index"]
         warmup = not self.in_main_phase()
