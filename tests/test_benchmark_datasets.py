@@ -45,6 +45,23 @@ def test_hiv_csv_reports_invalid_and_duplicate_rows_and_keeps_them(tmp_path):
     assert data.filename == str(path)
 
 
+def test_a_molecule_written_another_way_is_a_duplicate(tmp_path):
+    # the same molecule however written (the features read it alike); a stereoisomer is another
+    rows = ["CCO", "OCC", "C(O)C", "Oc1ccccc1", "c1ccc(O)cc1", "C[C@H](N)C(=O)O", "C[C@@H](N)C(=O)O"]
+    path = write(tmp_path / "mine.csv", "smiles,HIV_active\n" + "".join(f"{r},0\n" for r in rows))
+    with pytest.warns(UserWarning, match=r"3 rows repeat an earlier row's molecule \(rows \[1, 2, 4\]\)"):
+        assert load_hiv(path=path).duplicates.tolist() == [1, 2, 4]
+    reactions = [
+        "CC(=O)O.OCC>>CC(=O)OCC",
+        "OCC.CC(=O)O>>CCOC(C)=O",
+        "CC(=O)O.OCC>O>CC(=O)OCC",  # reagents are no part of it
+        "CC(=O)O.OC>>CC(=O)OC",
+    ]
+    path = write(tmp_path / "rxn.csv", "rxn_smiles,class\n" + "".join(f"{r},1\n" for r in reactions))
+    with pytest.warns(UserWarning, match=r"2 rows repeat an earlier row's molecule \(rows \[1, 2\]\)"):
+        assert load_uspto50k(path=path).duplicates.tolist() == [1, 2]
+
+
 def test_imdrug_tab_format(tmp_path):
     path = write(tmp_path / "hiv.tab", "Drug_ID\tDrug\tY\nd1\tCCO\t0\nd2\tc1ccccc1\t1\n")
     smiles, y = load_hiv(path=path, return_X_y=True)
@@ -133,7 +150,7 @@ def test_uspto_builds_reaction_smiles_and_keeps_the_split(tmp_path):
     with pytest.warns(UserWarning, match=r"rows \[0\]"):
         assert list(load_uspto50k(path=bad).invalid) == [0]
     # reagents between the arrows are a reaction the featurisers read, not an invalid row
-    with_reagents = write(tmp_path / "rxn.csv", "reaction,Y\nCCO>O=O>CC=O,1\nCCO>>CC=O,2\nCCO>>C1CC,2\n")
+    with_reagents = write(tmp_path / "rxn.csv", "reaction,Y\nCCO>O=O>CC=O,1\nCCCO>>CCC=O,2\nCCO>>C1CC,2\n")
     with pytest.warns(UserWarning, match=r"rows \[2\]"):
         assert list(load_uspto50k(path=with_reagents).invalid) == [2]
 

@@ -53,6 +53,7 @@ class Numeric:
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        tags.input_tags.one_d_array = False  # rows of numbers, not a column of SMILES
         tags.input_tags.two_d_array = True
         tags.input_tags.string = False
         return tags

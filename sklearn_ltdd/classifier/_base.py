@@ -590,6 +590,16 @@ class GraphClassifier(
             # copies of a molecule (however written) stay on one side with their label
             molecules = identical_graphs(graphs)
             train_idx, valid_idx = stratified_holdout(codes, self.validation_fraction, rng, molecules)
+            if not len(valid_idx) and len(np.unique(molecules)) < len(molecules):
+                # every class one molecule, written several times (a toy set): copies or nothing
+                train_idx, valid_idx = stratified_holdout(codes, self.validation_fraction, rng)
+                if len(valid_idx):
+                    warn(
+                        "every class is a single molecule, given several times: the validation "
+                        "hold-out holds copies of training molecules, so the epochs kept and τ are "
+                        "chosen on molecules the network trained on; pass validation_data of other "
+                        "molecules, or set validation_fraction=0 and early_stopping=None."
+                    )
             if not len(valid_idx) and self.early_stopping is not None:
                 raise ValueError(
                     "the validation hold-out is empty (every class has a single sample, which stays in "
@@ -1076,7 +1086,10 @@ class GraphClassifier(
             where, why, remedy = "validation_data has", "", "give validation_data a sample of every class"
         else:
             where = "the validation hold-out has"
-            why = "each has a single sample (of positive weight), which stays in training, so "
+            why = (
+                "each has a single sample (of positive weight) or a single molecule (copies count as one), "
+                "which stays in training, so "
+            )
             remedy = "pass validation_data holding every class, or give these classes more samples"
         sample = "sample of positive weight" if weighted else "sample"
         others = "the other classes alone"

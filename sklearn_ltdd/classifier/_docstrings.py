@@ -78,7 +78,8 @@ _SHARED_PARAMETERS_DOC = """\
         a class of three) and the hold-out can exceed it on many small classes. A class of a single
         sample stays in training, out of the hold-out (and out of the choice; a warning names it).
         Copies of one molecule with one label (identical graphs, however their SMILES are
-        written) go to the same side, and are counted as one sample of their class.
+        written) go to the same side, and are counted as one sample of their class (where every
+        class is one molecule given several times, the hold-out is of copies, with a warning).
     early_stopping : int or None, default=20
         Stop after this many epochs without a better validation balanced accuracy, counted in
         the method's final phase ({ltdd: after the warm-up}{baselines: the second phase of ``ib`` and

@@ -10,6 +10,7 @@ from typing import Any, Literal, overload
 
 import numpy as np
 import pandas as pd
+from rdkit import Chem
 from sklearn.utils import Bunch
 
 from .._csv import check_fields_match_header, check_no_merged_lines, repeated_names, written_header
@@ -148,21 +149,31 @@ def _complete(frame: pd.DataFrame, columns: list[str], path: Path) -> None:
         )
 
 
-def _parse_reaction(reaction: str) -> tuple[object | None, str]:
-    """A reaction is valid as the featurisers read it: reagents between the arrows are allowed."""
+def _canonical_reaction(reaction: str) -> tuple[str | None, str]:
+    """The reaction's canonical SMILES (reactants>>products), or None and why it is invalid as the
+    featurisers read it (reagents between the arrows are allowed, and left out of the key)."""
     mols, reason = parse_row("pair", reaction)
-    return (None, reason) if mols is None else (True, "")
+    return (None, reason) if mols is None else (">>".join(map(Chem.MolToSmiles, mols)), "")
+
+
+def _canonical_molecule(smiles: str) -> tuple[str | None, str]:
+    """The molecule's canonical SMILES, or None and why RDKit cannot read it."""
+    mol, reason = parse_smiles(smiles)
+    return (None, reason) if mol is None else (Chem.MolToSmiles(mol), "")
 
 
 def _report(
     smiles: np.ndarray, path: Path, reaction: bool
 ) -> tuple[dict[int, tuple[object, str]], np.ndarray]:
-    """Invalid rows and repeated rows: returned and warned about, never dropped."""
+    """Invalid rows and repeated rows: returned and warned about, never dropped. A row repeats an
+    earlier one where both are the same molecule (or reaction), however written: their canonical
+    SMILES are equal (stereochemistry included)."""
     invalid: dict[int, tuple[object, str]] = {}
-    parse = _parse_reaction if reaction else parse_smiles
-    for _ in parse_rows(smiles, parse, invalid):
-        pass
-    duplicated = np.flatnonzero(pd.Series(smiles).duplicated().to_numpy())
+    keys = np.array(smiles, dtype=object)  # a row that cannot be read repeats only its own text
+    for i, canonical in parse_rows(smiles, _canonical_reaction if reaction else _canonical_molecule, invalid):
+        if canonical is not None:
+            keys[i] = canonical
+    duplicated = np.flatnonzero(pd.Series(keys).duplicated().to_numpy())
     if invalid:
         warn(
             f"{path.name}: {len(invalid)} of {len(smiles)} rows cannot be parsed "
@@ -170,7 +181,7 @@ def _report(
         )
     if len(duplicated):
         warn(
-            f"{path.name}: {len(duplicated)} rows repeat an earlier row's SMILES "
+            f"{path.name}: {len(duplicated)} rows repeat an earlier row's molecule "
             f"(rows {duplicated[:10].tolist()}); they are kept and listed in the Bunch's `duplicates`.",
         )
     return invalid, duplicated
@@ -294,8 +305,9 @@ def load_hiv(
     data : Bunch
         ``data`` (SMILES), ``target`` (0/1), ``target_names``, ``invalid`` ({row: (smiles,
         reason)} for SMILES RDKit cannot parse: 7 in this file), ``duplicates`` (rows repeating
-        an earlier SMILES), ``frame``, ``filename``, ``DESCR``. Invalid and duplicated rows
-        are reported with a warning and kept, so row numbers stay those of the file. Empty
+        an earlier row's molecule, however written: the same canonical SMILES), ``frame``,
+        ``filename``, ``DESCR``. Invalid and duplicated rows are reported with a warning and
+        kept, so row numbers stay those of the file. Empty
         label fields, and labels written as a missing value (``NA``, ``null``, ...) among numeric
         labels, are errors naming the rows; so is a file without data rows.
     (smiles, y) : tuple
