@@ -46,7 +46,7 @@ def test_hiv_csv_reports_invalid_and_duplicate_rows_and_keeps_them(tmp_path):
 
 
 def test_a_molecule_written_another_way_is_a_duplicate(tmp_path):
-    # the same molecule however written (the features read it alike); a stereoisomer is another
+    # the same molecule however written; a stereoisomer is another molecule (though not to the GCN)
     rows = ["CCO", "OCC", "C(O)C", "Oc1ccccc1", "c1ccc(O)cc1", "C[C@H](N)C(=O)O", "C[C@@H](N)C(=O)O"]
     path = write(tmp_path / "mine.csv", "smiles,HIV_active\n" + "".join(f"{r},0\n" for r in rows))
     with pytest.warns(UserWarning, match=r"3 rows repeat an earlier row's molecule \(rows \[1, 2, 4\]\)"):
@@ -58,7 +58,7 @@ def test_a_molecule_written_another_way_is_a_duplicate(tmp_path):
         "CC(=O)O.OC>>CC(=O)OC",
     ]
     path = write(tmp_path / "rxn.csv", "rxn_smiles,class\n" + "".join(f"{r},1\n" for r in reactions))
-    with pytest.warns(UserWarning, match=r"2 rows repeat an earlier row's molecule \(rows \[1, 2\]\)"):
+    with pytest.warns(UserWarning, match=r"2 rows repeat an earlier row's reaction \(rows \[1, 2\]\)"):
         assert load_uspto50k(path=path).duplicates.tolist() == [1, 2]
 
 
@@ -194,6 +194,10 @@ def test_sbap_returns_proteins(tmp_path):
         smiles.tolist() == ["CCO", "CCN"] and proteins.tolist() == ["MKVL", "MKAA"] and y.tolist() == [0, 1]
     )
     assert load_sbap(data_home=tmp_path).proteins.tolist() == ["MKVL", "MKAA"]
+    # a row is a drug and its target: one drug against two targets is two samples
+    pairs = write(tmp_path / "pairs.tab", "Drug\tTarget\tY\nCCO\tMKVL\t0\nOCC\tMKAA\t1\nOCC\tMKVL\t0\n")
+    with pytest.warns(UserWarning, match=r"1 rows repeat an earlier row's molecule and protein \(rows \[2"):
+        assert load_sbap(path=pairs).duplicates.tolist() == [2]
     assert [s.name for s in load_sbap(data_home=tmp_path, return_X_y=True, as_frame=True)] == [
         "smiles",
         "protein",

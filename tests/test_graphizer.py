@@ -21,6 +21,7 @@ from sklearn_ltdd.datasets import load_solubility
 from sklearn_ltdd.featurize import GraphRecipe, InvalidSmilesError, _graphizer, check_graphs_match
 from sklearn_ltdd.featurize._cgr import GRAPH_REACTION_MODES
 from sklearn_ltdd.featurize._graph_features import ATOM_SYMBOLS, FEATURE_SCHEMA, featurize_chunk
+from sklearn_ltdd.featurize._graph_store import identical_graphs
 from sklearn_ltdd.metrics import balanced_accuracy_score
 
 SYNTAX = "RDKit cannot parse it: its syntax, e.g. a typo, an unclosed ring or branch, an unknown atom"
@@ -643,3 +644,31 @@ def test_sklearn_splits_and_cross_validates_graphs_as_it_does_arrays():
     folds = StratifiedKFold(2, shuffle=True, random_state=0)
     scores = cross_val_score(model, graphs, y, cv=folds, error_score="raise")
     assert np.array_equal(scores, cross_val_score(model, smiles, y, cv=folds, error_score="raise"))
+
+
+@given(st.lists(st.integers(0, 11), min_size=1, max_size=40), st.integers(0, 2**31 - 1))
+def test_identical_graphs_are_the_same_molecules_however_written(picks, seed):
+    # twelve distinct molecules (as the network reads them), each written a random way
+    molecules = ["CCO", "c1ccccc1O", "CCN", "C", "O", "CC(=O)O", "[Na+].[Cl-]", "c1ccncc1", "CCCl",
+                 "C1CC1", "CC#N", "OCCO"]  # fmt: skip
+    rng = np.random.RandomState(seed)
+    written = [
+        Chem.MolToRandomSmilesVect(Chem.MolFromSmiles(molecules[k]), 1, randomSeed=int(rng.randint(1000)))[0]
+        for k in picks
+    ]
+    ids = identical_graphs(SmilesGraphizer(bond_features=True).fit_transform(written))
+    same_id = ids[:, None] == ids[None, :]
+    same_molecule = np.array(picks)[:, None] == np.array(picks)[None, :]
+    np.testing.assert_array_equal(same_id, same_molecule)
+
+
+def test_identical_graphs_compares_every_array():
+    # a fingerprint bit, a bond's features or the other side of a reaction tells two graphs apart
+    graphs = SmilesGraphizer(fingerprint="morgan").fit_transform(["CCO", "CCO", "CCO"])
+    graphs.fingerprint[2, 0] ^= 1
+    assert identical_graphs(graphs).tolist() == [0, 0, 1]
+    bonds = SmilesGraphizer(bond_features=True).fit_transform(["C/C=C/C", "C/C=C\\C", "CC=CC"])
+    assert len(set(identical_graphs(bonds).tolist())) == 3  # E, Z and unspecified
+    pairs = SmilesGraphizer(reaction_mode="pair").fit_transform(["CCO>>CC=O", "OCC>>O=CC", "CCO>>CCO"])
+    assert identical_graphs(pairs).tolist() == [0, 0, 1]
+    assert identical_graphs(graphs[np.array([], dtype=int)]).tolist() == []

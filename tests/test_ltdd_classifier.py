@@ -257,12 +257,14 @@ def test_the_hold_out_keeps_the_copies_of_a_molecule_on_one_side(rows, seed):
         n_molecules = len(set(groups[y == c]))
         n_held_out = len({g for g, label in pairs_held_out if label == c})
         assert (n_held_out >= 1) == (n_molecules >= 2) and n_held_out < max(n_molecules, 2)
-    # without a repeated (molecule, class) it is the split of the rows
-    unique = np.arange(len(y))
-    expected = stratified_holdout(y, 0.2, np.random.RandomState(seed))
-    got = stratified_holdout(y, 0.2, np.random.RandomState(seed), unique)
-    for part, want in zip(got, expected, strict=True):
-        np.testing.assert_array_equal(part, want)
+    # without a repeated (molecule, class) it is the split of the rows: every molecule distinct,
+    # or each given twice under two labels (rows 2k and 2k + 1)
+    rows = np.arange(len(y))
+    for molecules, labels in ((rows, y), (rows // 2, rows % 3)):
+        expected = stratified_holdout(labels, 0.2, np.random.RandomState(seed))
+        got = stratified_holdout(labels, 0.2, np.random.RandomState(seed), molecules)
+        for part, want in zip(got, expected, strict=True):
+            np.testing.assert_array_equal(part, want)
 
 
 def test_a_molecule_written_three_ways_is_not_validated_on_its_own_copies(monkeypatch):

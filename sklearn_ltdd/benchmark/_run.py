@@ -411,7 +411,7 @@ def run_benchmark(
     >>> import tempfile
     >>> out = tempfile.mkdtemp()
     >>> runs = run_benchmark("solubility", seeds=1, methods=["fp_lr"], out_dir=out)  # doctest: +ELLIPSIS
-    solubility standard seed 0 fp_lr: BA 0.6993 BF1 0.7032 in ... s
+    solubility standard seed 0 fp_lr: BA ... BF1 ... in ... s
     >>> runs[["method", "seed", "n_test"]].values.tolist()
     [['fp_lr', 0, 153]]
     """

@@ -587,18 +587,19 @@ class GraphClassifier(
             _check_widths(valid.graphs, read, "make validation_data's X as X was made")
             train_idx = np.arange(len(codes))
         elif self.validation_fraction > 0:
-            # copies of a molecule (however written) stay on one side with their label
+            # copies of a molecule (identical graphs, however written) stay on one side with their label
             molecules = identical_graphs(graphs)
             train_idx, valid_idx = stratified_holdout(codes, self.validation_fraction, rng, molecules)
-            if not len(valid_idx) and len(np.unique(molecules)) < len(molecules):
+            copies = len(np.unique(np.column_stack([molecules, codes]), axis=0)) < len(codes)
+            if not len(valid_idx) and copies:
                 # every class one molecule, written several times (a toy set): copies or nothing
                 train_idx, valid_idx = stratified_holdout(codes, self.validation_fraction, rng)
                 if len(valid_idx):
                     warn(
-                        "every class is a single molecule, given several times: the validation "
-                        "hold-out holds copies of training molecules, so the epochs kept and τ are "
-                        "chosen on molecules the network trained on; pass validation_data of other "
-                        "molecules, or set validation_fraction=0 and early_stopping=None."
+                        "every class is a single molecule (or reaction), given several times: the "
+                        "validation hold-out holds copies of training molecules, so the epochs kept "
+                        "and τ are chosen on molecules the network trained on; pass validation_data "
+                        "of other molecules, or set validation_fraction=0 and early_stopping=None."
                     )
             if not len(valid_idx) and self.early_stopping is not None:
                 raise ValueError(

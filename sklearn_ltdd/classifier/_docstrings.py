@@ -77,9 +77,10 @@ _SHARED_PARAMETERS_DOC = """\
         at least one when it has two or more, so rare classes give more than the fraction (one of
         a class of three) and the hold-out can exceed it on many small classes. A class of a single
         sample stays in training, out of the hold-out (and out of the choice; a warning names it).
-        Copies of one molecule with one label (identical graphs, however their SMILES are
-        written) go to the same side, and are counted as one sample of their class (where every
-        class is one molecule given several times, the hold-out is of copies, with a warning).
+        Copies of one molecule with one label (identical graphs: however their SMILES are
+        written, and mirror images, which no feature tells apart) go to the same side, and are
+        counted as one sample of their class (where every class is one molecule given several
+        times, the hold-out is of copies, with a warning).
     early_stopping : int or None, default=20
         Stop after this many epochs without a better validation balanced accuracy, counted in
         the method's final phase ({ltdd: after the warm-up}{baselines: the second phase of ``ib`` and
@@ -149,7 +150,10 @@ _ONE_METHODS = re.compile(r"\{(ltdd|baselines): (.*?)\}", re.DOTALL)
 def shared_parameters(method: str) -> Callable[[_Class], _Class]:
     """A class decorator that puts the shared parameters' and attributes' documentation into the
     class's docstring, in place of its lines ``{shared parameters}`` and ``{shared attributes}``,
-    with the parts of ``method`` ("ltdd" or "baselines") and without the other's."""
+    with the parts of ``method`` ("ltdd" or "baselines") and without the other's (a part holds
+    no "}", which would end it)."""
+    if method not in ("ltdd", "baselines"):
+        raise ValueError(f"method must be 'ltdd' or 'baselines', got {method!r}.")
 
     def decorate(cls: _Class) -> _Class:
         if cls.__doc__ is None:  # python -OO

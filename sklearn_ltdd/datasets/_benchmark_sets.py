@@ -163,25 +163,28 @@ def _canonical_molecule(smiles: str) -> tuple[str | None, str]:
 
 
 def _report(
-    smiles: np.ndarray, path: Path, reaction: bool
+    smiles: np.ndarray, path: Path, reaction: bool, partners: np.ndarray | None = None
 ) -> tuple[dict[int, tuple[object, str]], np.ndarray]:
     """Invalid rows and repeated rows: returned and warned about, never dropped. A row repeats an
     earlier one where both are the same molecule (or reaction), however written: their canonical
-    SMILES are equal (stereochemistry included)."""
+    SMILES are equal (stereochemistry included), and so are their ``partners`` where rows are pairs
+    (a drug and its protein target)."""
     invalid: dict[int, tuple[object, str]] = {}
     keys = np.array(smiles, dtype=object)  # a row that cannot be read repeats only its own text
     for i, canonical in parse_rows(smiles, _canonical_reaction if reaction else _canonical_molecule, invalid):
         if canonical is not None:
             keys[i] = canonical
-    duplicated = np.flatnonzero(pd.Series(keys).duplicated().to_numpy())
+    rows = pd.DataFrame({"molecule": keys, "partner": partners})
+    duplicated = np.flatnonzero(rows.duplicated().to_numpy())
     if invalid:
         warn(
             f"{path.name}: {len(invalid)} of {len(smiles)} rows cannot be parsed "
             f"(rows {sorted(invalid)[:10]}); they are kept and listed in the Bunch's `invalid`.",
         )
     if len(duplicated):
+        what = "reaction" if reaction else "molecule" if partners is None else "molecule and protein"
         warn(
-            f"{path.name}: {len(duplicated)} rows repeat an earlier row's molecule "
+            f"{path.name}: {len(duplicated)} rows repeat an earlier row's {what} "
             f"(rows {duplicated[:10].tolist()}); they are kept and listed in the Bunch's `duplicates`.",
         )
     return invalid, duplicated
@@ -239,7 +242,7 @@ def _as_series(arrays: dict[str, np.ndarray], frame: pd.DataFrame, as_frame: boo
 
 
 def _bunch(name, data, target, path, frame, return_X_y, as_frame, reaction=False, **extra):
-    invalid, duplicates = _report(data, path, reaction)
+    invalid, duplicates = _report(data, path, reaction, extra.get("proteins"))
     if return_X_y:
         return _as_series({"reaction" if reaction else "smiles": data, "target": target}, frame, as_frame)
     return Bunch(
@@ -495,7 +498,8 @@ def load_sbap(
     Returns
     -------
     data : Bunch
-        As in :func:`load_hiv`, plus ``proteins`` (amino-acid sequences, one per row).
+        As in :func:`load_hiv`, plus ``proteins`` (amino-acid sequences, one per row); a row of
+        ``duplicates`` repeats an earlier row's molecule against the same protein.
         ``return_X_y`` gives ``(smiles, proteins, y)``.
 
     Examples
@@ -511,6 +515,6 @@ def load_sbap(
     smiles, proteins = (frame[c].to_numpy(dtype=object) for c in columns[:2])
     target = _labels(frame[columns[2]], path)
     if return_X_y:
-        _report(smiles, path, reaction=False)
+        _report(smiles, path, reaction=False, partners=proteins)
         return _as_series({"smiles": smiles, "protein": proteins, "target": target}, frame, as_frame)
     return _bunch("SBAP", smiles, target, path, frame, False, as_frame, proteins=proteins)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any, SupportsIndex, overload
@@ -305,7 +306,7 @@ class GraphStore:
         Returns
         -------
         graphs : GraphStore
-            The store, its tensors sharing memory with the arrays where their dtypes allow.
+            The store, its tensors sharing memory with writable arrays (read-only ones are copied).
         """
         edge_attr = packed.get("edge_attr")
         return cls(
@@ -613,27 +614,20 @@ class GraphStorePair:
 
 
 def identical_graphs(graphs: GraphStore | GraphStorePair) -> np.ndarray:
-    """An id per graph (or pair), the same for graphs identical in every array a network reads:
-    the same molecule however its SMILES was written, since nodes are in canonical order.
+    """An id per graph (or pair), the same for graphs identical in every array they hold: inputs
+    a network cannot tell apart, such as one molecule however its SMILES was written (nodes are in
+    canonical order), and also a molecule and its mirror image, which no feature distinguishes.
 
-    Only graphs that agree in their sizes and feature sums are compared byte by byte, so a store
-    without duplicates costs a few vectorised sums.
+    Each graph is keyed by its sizes and a 128-bit digest of its arrays' bytes.
     """
     stores = (graphs.reactants, graphs.products) if isinstance(graphs, GraphStorePair) else (graphs,)
-    arrays = [_graph_arrays(store) for store in stores]
-    summaries = np.column_stack([column for parts in arrays for column in _summary(*parts)])
-    _, ids = np.unique(summaries, axis=0, return_inverse=True)
-    ids = ids.ravel()
-    shared = np.flatnonzero(np.bincount(ids)[ids] > 1)  # graphs whose summary another graph has
-    if len(shared):
-        exact: dict[tuple, int] = {}
-        for i in shared.tolist():
-            key = (int(ids[i]), *(_graph_bytes(i, *parts) for parts in arrays))
-            ids[i] = exact.setdefault(key, len(ids) + len(exact))
-    return np.unique(ids, return_inverse=True)[1].ravel()
+    arrays = [_host_arrays(store) for store in stores]
+    ids: dict[tuple, int] = {}
+    keys = (tuple(_graph_key(i, *parts) for parts in arrays) for i in range(len(graphs)))
+    return np.fromiter((ids.setdefault(key, len(ids)) for key in keys), dtype=np.int64, count=len(graphs))
 
 
-def _graph_arrays(store: GraphStore) -> tuple[np.ndarray, ...]:
+def _host_arrays(store: GraphStore) -> tuple[np.ndarray | None, ...]:
     def host(tensor: torch.Tensor | None) -> np.ndarray | None:
         return None if tensor is None else tensor.cpu().numpy()
 
@@ -647,31 +641,15 @@ def _graph_arrays(store: GraphStore) -> tuple[np.ndarray, ...]:
     )
 
 
-def _summary(node_ptr, edge_ptr, x, edge_index, edge_attr, fingerprint) -> list[np.ndarray]:
-    """Per graph: its sizes and the sums of its features (empty graphs sum to 0)."""
-
-    def sums(values: np.ndarray, ptr: np.ndarray) -> np.ndarray:
-        totals = np.zeros(len(ptr) - 1)
-        sizes = np.diff(ptr)
-        filled = sizes > 0
-        if values.size and filled.any():
-            per_row = values.reshape(len(values), -1).sum(axis=1, dtype=np.float64)
-            totals[filled] = np.add.reduceat(per_row, ptr[:-1][filled])
-        return totals
-
-    columns = [np.diff(node_ptr), np.diff(edge_ptr), sums(x, node_ptr)]
-    if edge_attr is not None:
-        columns.append(sums(edge_attr, edge_ptr))
-    if fingerprint is not None:
-        columns.append(fingerprint.reshape(len(fingerprint), -1).sum(axis=1, dtype=np.float64))
-    return columns
-
-
-def _graph_bytes(i: int, node_ptr, edge_ptr, x, edge_index, edge_attr, fingerprint) -> bytes:
+def _graph_key(i: int, node_ptr, edge_ptr, x, edge_index, edge_attr, fingerprint) -> tuple[int, int, bytes]:
+    """Graph i's node and edge counts (which fix where each array's bytes end) and its digest."""
     nodes, edges = slice(node_ptr[i], node_ptr[i + 1]), slice(edge_ptr[i], edge_ptr[i + 1])
     parts = [x[nodes], edge_index[:, edges]]
     if edge_attr is not None:
         parts.append(edge_attr[edges])
     if fingerprint is not None:
         parts.append(fingerprint[i])
-    return b"|".join(np.ascontiguousarray(part).tobytes() for part in parts)
+    digest = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        digest.update(np.ascontiguousarray(part))
+    return int(nodes.stop - nodes.start), int(edges.stop - edges.start), digest.digest()
