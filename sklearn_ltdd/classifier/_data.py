@@ -78,24 +78,25 @@ def stratified_holdout(
     or more, and always keeps at least one for training; a class with a single sample stays in
     training. (sklearn's stratified splitters refuse classes this small.)
 
-    With ``groups`` (e.g. one id per molecule), the rows of a group and a class go to one side
-    together, and the rule above counts such groups instead of rows: copies of a molecule held
-    out beside a copy in training would be scored as the molecules the model learned. Without
-    any repeated group the split is the one without ``groups``.
+    With ``groups`` (e.g. one id per molecule), a class's rows of one group go to one side
+    together, and the rule counts the class's groups instead of its rows: copies of a molecule
+    held out beside a copy in training would be scored as what the model learned. The draw is the
+    same (a permutation of the class's rows, groups taken in the order they first appear), so a
+    class without repeated groups splits exactly as without ``groups``, and one with a few
+    repeats almost so.
     """
-    if groups is not None:
-        pairs = np.column_stack([groups, y])
-        _, first, inverse = np.unique(pairs, axis=0, return_index=True, return_inverse=True)
-        if len(first) < len(y):
-            _, valid_groups = stratified_holdout(y[first], fraction, rng)
-            held_out = np.isin(inverse.ravel(), valid_groups)
-            return np.flatnonzero(~held_out), np.flatnonzero(held_out)
     train, valid = [], []
     for c in np.unique(y):
         members = rng.permutation(np.flatnonzero(y == c))
-        n_valid = 0 if len(members) < 2 else min(max(1, round(fraction * len(members))), len(members) - 1)
-        valid.append(members[:n_valid])
-        train.append(members[n_valid:])
+        # the class's groups in the order of the permutation (each row its own group without groups)
+        member_groups = members if groups is None else groups[members]
+        _, first = np.unique(member_groups, return_index=True)
+        order = member_groups[np.sort(first)]
+        n = len(order)
+        n_valid = 0 if n < 2 else min(max(1, round(fraction * n)), n - 1)
+        held_out = np.isin(member_groups, order[:n_valid])
+        valid.append(members[held_out])
+        train.append(members[~held_out])
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(valid))
 
 
