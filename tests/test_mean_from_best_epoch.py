@@ -144,6 +144,7 @@ FAST = {"max_epochs": 12, "schedule": SubclusterSchedule(warmup_epochs=2), "hidd
         "lr": 0.03, "early_stopping": None, "random_state": 0}  # fmt: skip
 
 
+@pytest.mark.filterwarnings("ignore:.* rows of validation_data are training molecules")  # a toy set
 def test_the_classifier_keeps_the_mean_from_its_best_epoch_with_its_own_tau(monkeypatch):
     weights = []
     record = MeanFromBestEpoch.on_epoch_end

@@ -48,7 +48,7 @@ from ..featurize import (
 from ..featurize._atom_mapping import ATOM_MAPPERS
 from ..featurize._cgr import GRAPH_REACTION_MODES
 from ..featurize._graph_features import FEATURE_SCHEMA
-from ..featurize._graph_store import identical_graphs
+from ..featurize._graph_store import graph_keys, identical_graphs
 from ..featurize._graphizer import find_invalid, invalid_input_error
 from ..featurize._smiles import check_column_name, check_smiles, check_smiles_for, rows_named_by_index
 from ..nn import ENCODERS, LOSSES, LTDDModule
@@ -412,7 +412,8 @@ class GraphClassifier(
             kept and τ.
         validation_data : (X_valid, y_valid) or (X_valid, y_valid, sample_weight_valid), default=None
             A validation set to choose the epochs kept (and τ) instead of the internal hold-out;
-            its samples weigh 1 unless weights are given. In a Pipeline, give its X as SMILES
+            its samples weigh 1 unless weights are given. Rows that are training molecules with
+            their training labels are counted in a warning. In a Pipeline, give its X as SMILES
             (the classifier featurises them as X) and leave it out of the Pipeline's
             ``transform_input``, which would send its labels through the steps before.
 
@@ -585,6 +586,7 @@ class GraphClassifier(
             valid = GraphDataset(*self._validation_set(validation_data))
             read = _widths(graphs, fingerprint=self.fingerprint is not None)
             _check_widths(valid.graphs, read, "make validation_data's X as X was made")
+            self._warn_of_training_molecules_in_validation(graphs, codes, valid)
             train_idx = np.arange(len(codes))
         elif self.validation_fraction > 0:
             # copies of a molecule (identical graphs, however written) stay on one side with their label
@@ -620,6 +622,22 @@ class GraphClassifier(
         else:
             train_idx, valid = np.arange(len(codes)), None
         return train_idx, valid
+
+    @staticmethod
+    def _warn_of_training_molecules_in_validation(
+        graphs: GraphStore | GraphStorePair, codes: np.ndarray, valid: GraphDataset
+    ) -> None:
+        """Say where ``validation_data`` holds training molecules with their training labels: they
+        are scored as what the network learned, not as new molecules."""
+        learned = set(zip(graph_keys(graphs), codes.tolist(), strict=True))
+        given = zip(graph_keys(valid.graphs), valid.y.tolist(), strict=True)
+        seen = [i for i, pair in enumerate(given) if pair in learned]
+        if seen:
+            warn(
+                f"{len(seen)} of the {len(valid)} rows of validation_data are training molecules with "
+                f"their training labels (rows {seen[:10]}{' ...' if len(seen) > 10 else ''}): the epochs "
+                "kept and τ are chosen partly on what the network trained on; validate on other molecules."
+            )
 
     def _choose_tau(self, valid: GraphDataset | None, log_proba: np.ndarray | None) -> float:
         """τ of the decision rule: the best for the model kept on validation, whose log-probabilities

@@ -618,13 +618,20 @@ def identical_graphs(graphs: GraphStore | GraphStorePair) -> np.ndarray:
     a network cannot tell apart, such as one molecule however its SMILES was written (nodes are in
     canonical order), and also a molecule and its mirror image, which no feature distinguishes.
 
-    Each graph is keyed by its sizes and a 128-bit digest of its arrays' bytes.
+    Each graph is keyed by :func:`graph_keys`.
     """
+    ids: dict[tuple, int] = {}
+    return np.fromiter(
+        (ids.setdefault(key, len(ids)) for key in graph_keys(graphs)), dtype=np.int64, count=len(graphs)
+    )
+
+
+def graph_keys(graphs: GraphStore | GraphStorePair) -> list[tuple]:
+    """A hashable key per graph (or pair), equal for identical graphs, also across stores made
+    alike: each side's node and edge counts and a 128-bit digest of its arrays' bytes."""
     stores = (graphs.reactants, graphs.products) if isinstance(graphs, GraphStorePair) else (graphs,)
     arrays = [_host_arrays(store) for store in stores]
-    ids: dict[tuple, int] = {}
-    keys = (tuple(_graph_key(i, *parts) for parts in arrays) for i in range(len(graphs)))
-    return np.fromiter((ids.setdefault(key, len(ids)) for key in keys), dtype=np.int64, count=len(graphs))
+    return [tuple(_graph_key(i, *parts) for parts in arrays) for i in range(len(graphs))]
 
 
 def _host_arrays(store: GraphStore) -> tuple[np.ndarray | None, ...]:
