@@ -3,8 +3,9 @@
 - LTDD: ``_ltdd`` (the estimator, the method top to bottom), ``_ltdd_options`` (its knobs,
   ``SubclusterContrast`` and ``SubclusterSchedule``), ``_ltdd_schedule`` (re-clustering callbacks).
 - The baselines: ``_baselines`` (``BaselineClassifier(loss=...)``, its two-phase losses).
-- Shared: ``_base`` (input checks, fit, predict), ``_phases`` (the phase object all parts read),
-  ``_net`` (the skorch net), ``_data``, ``_selection``, ``_decision``, ``_device``.
+- Shared: ``_base`` (the estimator: fit, predict), ``_inputs`` (the checks of labels, weights
+  and graphs), ``_validation`` (the hold-out and its warnings), ``_phases`` (the phase object all
+  parts read), ``_net`` (the skorch net), ``_data``, ``_selection``, ``_decision``, ``_device``.
 """
 
 import sys

@@ -14,10 +14,8 @@ import numpy as np
 import torch
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.exceptions import DataConversionWarning
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import ProgressBar
 from skorch.helper import predefined_split
@@ -25,13 +23,7 @@ from skorch.history import History
 
 from .._compat import Interval, StrOptions, _fit_context, from_arrow, numpy_only
 from .._console import say
-from .._labels import (
-    check_class_labels,
-    class_labels,
-    few_of,
-    refuse_continuous,
-    warn_of_padded_labels,
-)
+from .._labels import warn_of_padded_labels
 from .._progress import progress_bar
 from .._sample_weight import check_sample_weight
 from .._torch_state import torch_defaults
@@ -48,17 +40,35 @@ from ..featurize import (
 from ..featurize._atom_mapping import ATOM_MAPPERS
 from ..featurize._cgr import GRAPH_REACTION_MODES
 from ..featurize._graph_features import FEATURE_SCHEMA
-from ..featurize._graph_store import graph_keys, identical_graphs
 from ..featurize._graphizer import find_invalid, invalid_input_error
 from ..featurize._smiles import check_column_name, check_smiles, check_smiles_for, rows_named_by_index
 from ..nn import ENCODERS, LOSSES, LTDDModule
-from ._data import GraphDataset, TrainingSampler, collate_graphs, oversample, stratified_holdout
+from ._data import GraphDataset, TrainingSampler, collate_graphs, oversample
 from ._decision import adjusted_scores, best_tau, log_prior, tau_search
 from ._device import resolve_device, seeded_torch
 from ._estimator_lock import estimator_lock
+from ._inputs import (
+    FIT_ADVICE,
+    PREDICT_ADVICE,
+    check_graphs_readable,
+    check_known,
+    check_labels,
+    check_widths,
+    described,
+    mean_1,
+    weighted_samples,
+    widths,
+)
 from ._net import EpochLRScheduler, LTDDNet, inference_batch, softmax
 from ._phases import Phases
 from ._selection import EarlyStoppingAfter, MeanFromBestEpoch, ValidationScores
+from ._validation import (
+    holdout,
+    unpack_validation_data,
+    warn_if_collapsed,
+    warn_of_classes_missing,
+    warn_of_training_molecules,
+)
 from ._versions import check_versions, fitted_versions
 
 __all__ = ["CHUNK_ROWS", "GraphClassifier"]
@@ -66,11 +76,6 @@ __all__ = ["CHUNK_ROWS", "GraphClassifier"]
 #: rows featurised and inferred at a time by predict, predict_proba and transform, so that memory
 #: holds one chunk's graphs (about 100 MB) however many rows come in
 CHUNK_ROWS = 10_000
-FIT_ADVICE = "Or remove these rows (and the matching labels)."
-PREDICT_ADVICE = (
-    "Fix or remove these rows; sklearn_ltdd.screen.screen(model, X, errors='nan') scores the others "
-    "and marks these."
-)
 
 
 #: the fingerprint's wide expert learns at this multiple of ``lr``: at the network's own rate the
@@ -78,40 +83,6 @@ PREDICT_ADVICE = (
 #: Its own Adam parameter group: skorch's ``set_params(lr=...)`` on a built net would set every
 #: group to one rate, which is why a new ``lr`` waits for the next fit, which builds a new net.
 WIDE_LR_FACTOR = 10
-
-
-def _mean_1(weights: np.ndarray) -> np.ndarray:
-    """Sample weights with their ratios and mean 1. The losses and scores are weighted means, so
-    only ratios matter, and mean 1 keeps float32 from overflowing (1e39) or vanishing (1e-30)
-    with weights of any scale (divided by the largest first: a sum of 1e307s overflows float64)."""
-    weights = weights / weights.max()
-    return weights / weights.mean()
-
-
-def _widths(graphs: GraphStore | GraphStorePair, fingerprint: bool = True) -> dict[str, int | None]:
-    """The widths a network reads of ``graphs``: node features per atom, and fingerprint bits
-    (None where it reads none: ``fingerprint`` False, or the graphs have none)."""
-    bits = graphs.fingerprint.shape[1] if fingerprint and graphs.fingerprint is not None else None
-    return {"node features": graphs.num_node_features, "fingerprint bits": bits}
-
-
-def _described(widths: dict[str, int | None]) -> str:
-    bits = widths["fingerprint bits"]
-    return f"{widths['node features']} node features and {'no' if bits is None else bits} fingerprint bits"
-
-
-def _check_widths(graphs: GraphStore | GraphStorePair, expected: dict[str, int | None], advice: str) -> None:
-    """Refuse graphs whose widths are not those the network reads (a store built by hand reached
-    the network as a matrix product of mismatched shapes)."""
-    given = _widths(graphs)
-    if any(n is not None and given[what] != n for what, n in expected.items()):
-        raise ValueError(f"the graphs have {_described(given)}, but the model reads {_described(expected)}; "
-                         f"{advice}.")  # fmt: skip
-
-
-#: how far above log(n_classes) (nats) only a collapsed network's mean validation cross-entropy
-#: goes: the right class at e^-10 of a uniform guess's probability, on average
-COLLAPSED_LOSS = 10.0
 
 
 class GraphClassifier(
@@ -317,63 +288,8 @@ class GraphClassifier(
                 graphs = self._graphizer().fit_transform(check_smiles(from_arrow(X)))
             except UnmappedReactionError as error:  # its advice is the graphizer's errors='ignore'
                 raise self._invalid_input_error(error.bad_rows, FIT_ADVICE, fitted=False) from None
-        if not graphs.valid_mask.all():
-            bad = np.flatnonzero(~graphs.valid_mask)
-            raise InvalidSmilesError(
-                {int(i): ("<empty graph>", "made from an invalid input row") for i in bad},
-                "SmilesGraphizer(errors='ignore') made these; its invalid_rows_ names their input and why. "
-                "Leave them out with graphs[graphs.valid_mask] (in fit, the labels too).",
-            )
-        if isinstance(graphs, GraphStorePair) != (featurizer.reaction_mode == "pair"):
-            if getattr(graphs.recipe, "reaction_mode", None) == "pair":  # graphs.reactants, say
-                raise ValueError(
-                    "the graphs given are one side of reactant / product pairs (a GraphStorePair's "
-                    ".reactants or .products); give the GraphStorePair itself."
-                )
-            raise ValueError(
-                f"reaction_mode={featurizer.reaction_mode!r} does not match the graphs given "
-                f"({type(graphs).__name__}); use the same reaction_mode as the SmilesGraphizer."
-            )
-        first = graphs.reactants if isinstance(graphs, GraphStorePair) else graphs
-        # every part the model reads and the graphs lack, named at once
-        missing, settings, instead = [], [], []
-        if featurizer.bond_features and first.edge_attr is None:
-            missing.append("the bond features that the model's encoder reads")
-            settings.append("bond_features=True")
-        if featurizer.fingerprint is not None and graphs.fingerprint is None:
-            missing.append(f"the fingerprint that fingerprint={featurizer.fingerprint!r} reads")
-            settings.append(f"fingerprint={featurizer.fingerprint!r}")
-            instead.append("; fit with fingerprint=None to do without the fingerprint")
-        if missing:
-            raise ValueError(
-                f"the graphs given lack {' and '.join(missing)}; make them with "
-                f"SmilesGraphizer({', '.join(settings)}), or pass SMILES{''.join(instead)}."
-            )
+        check_graphs_readable(graphs, featurizer)
         return graphs
-
-    @staticmethod
-    def _check_labels(y: ArrayLike, n: int | None, scored: bool = False) -> np.ndarray:
-        """``y`` checked as class labels, ``n`` of them (None: any number). Labels ``scored`` against
-        a fitted model's classes (validation, ``score``) may hold many classes of a sample or two
-        each: sklearn's hint that such labels look like a regression target is then noise; nor are
-        they warned of as a column, as sklearn's ``score`` does not."""
-        given = from_arrow(y)
-        # checked as given: numpy would turn a NaN among strings into 'nan', [1, "a"] into strings
-        y = class_labels(given, "y", "remove these samples or give them a label.")
-        if np.ndim(given) == 2 and not scored:  # as sklearn's estimators say of a column given as y
-            warn(
-                "A column-vector y was passed when a 1d array was expected. Please change the shape of "
-                "y to (n_samples, ), for example using ravel().",
-                DataConversionWarning,
-            )
-        if n is not None and y.shape[0] != n:
-            raise ValueError(f"X has {n} samples but y has {y.shape[0]} labels.")
-        if scored:
-            check_class_labels(y)
-        else:
-            refuse_continuous(y)
-            check_classification_targets(y)
-        return y
 
     # ---- fit -------------------------------------------------------------------------------
     @numpy_only  # labels and weights as numpy's under sklearn's array_api_dispatch: classes_ are numpy's
@@ -473,8 +389,8 @@ class GraphClassifier(
         with rows_named_by_index(X):
             graphs = self._graphs(X, fitting=True)
         check_column_name(self, X, reset=True)
-        y = self._check_labels(y, len(graphs))
-        graphs, y, weights = self._weighted_samples(graphs, y, sample_weight)
+        y = check_labels(y, len(graphs))
+        graphs, y, weights = weighted_samples(graphs, y, sample_weight)
         self._encoder = LabelEncoder().fit(y)
         self.classes_ = self._encoder.classes_
         warn_of_padded_labels(self.classes_)
@@ -505,7 +421,10 @@ class GraphClassifier(
             log_proba = None if valid is None else self._log_proba_of(valid)
             self.logit_adjustment_ = self._choose_tau(valid, log_proba)
             self.validation_score_ = self._validation_score(valid, log_proba)
-            self._warn_if_one_class(valid, log_proba)
+            if valid is not None:
+                warn_if_collapsed(
+                    self.classes_, valid, log_proba, self.class_log_prior_, self.logit_adjustment_, self.lr
+                )
         self._keep_only_what_predicts()
         self.history_ = self.net_.history
         self.n_node_features_ = graphs.num_node_features
@@ -543,35 +462,6 @@ class GraphClassifier(
             "estimator is left as it was."
         )
 
-    @staticmethod
-    def _weighted_samples(
-        graphs: GraphStore | GraphStorePair, y: np.ndarray, sample_weight: ArrayLike | None
-    ) -> tuple[GraphStore | GraphStorePair, np.ndarray, np.ndarray]:
-        """The samples with a positive weight, their labels, and their weights scaled to mean 1;
-        at least two classes among them."""
-        weights = check_sample_weight(sample_weight, len(y))
-        # weight 0 means the sample is not there, as in scikit-learn: not in the hold-out, the
-        # class sizes, the sub-clusters or the contrastive terms, which no weight reaches; a class
-        # of such samples only is not there either (a bootstrap that draws none of it)
-        kept = slice(None) if weights is None else np.flatnonzero(weights)
-        classes = np.unique(y[kept])
-        if len(classes) < 2:
-            weighted = "" if weights is None else " with a positive sample_weight"
-            raise ValueError(
-                f"y has only one class{weighted} ({classes.tolist()[0]!r}); a classifier needs at least two."
-            )
-        if weights is not None and not weights.all():
-            unweighted = np.setdiff1d(y, classes)
-            if len(unweighted):
-                warn(
-                    f"classes {few_of(unweighted)} have no sample with a positive sample_weight: the "
-                    "model is fitted without them, as if their samples were not given, and will not "
-                    "predict them (classes_ lacks them).",
-                    UserWarning,
-                )
-            graphs, y, weights = graphs[kept], y[kept], weights[kept]
-        return graphs, y, np.ones(len(y)) if weights is None else _mean_1(weights)
-
     def _validation_split(
         self,
         graphs: GraphStore | GraphStorePair,
@@ -584,60 +474,17 @@ class GraphClassifier(
         scored with their weights, as scikit-learn's estimators score theirs), or none."""
         if validation_data is not None:
             valid = GraphDataset(*self._validation_set(validation_data))
-            read = _widths(graphs, fingerprint=self.fingerprint is not None)
-            _check_widths(valid.graphs, read, "make validation_data's X as X was made")
-            self._warn_of_training_molecules_in_validation(graphs, codes, valid)
-            train_idx = np.arange(len(codes))
-        elif self.validation_fraction > 0:
-            # copies of a molecule (identical graphs, however written) stay on one side with their label
-            molecules = identical_graphs(graphs)
-            train_idx, valid_idx = stratified_holdout(codes, self.validation_fraction, rng, molecules)
-            copies = len(np.unique(np.column_stack([molecules, codes]), axis=0)) < len(codes)
-            if not len(valid_idx) and copies:
-                # every class one molecule, written several times (a toy set): copies or nothing
-                train_idx, valid_idx = stratified_holdout(codes, self.validation_fraction, rng)
-                if len(valid_idx):
-                    warn(
-                        "every class is a single molecule (or reaction), given several times: the "
-                        "validation hold-out holds copies of training molecules, so the epochs kept "
-                        "and τ are chosen on molecules the network trained on; pass validation_data "
-                        "of other molecules, or set validation_fraction=0 and early_stopping=None."
-                    )
-            if not len(valid_idx) and self.early_stopping is not None:
-                raise ValueError(
-                    "the validation hold-out is empty (every class has a single sample, which stays in "
-                    f"training), so early_stopping={self.early_stopping} has nothing to watch; set "
-                    "early_stopping=None or pass validation_data."
-                )
-            valid = None
-            if len(valid_idx):
-                valid = GraphDataset(graphs[valid_idx], codes[valid_idx], weights[valid_idx])
-                self._warn_of_classes_missing_from_validation(codes[valid_idx])
-            else:
-                warn(
-                    "the validation hold-out is empty (every class has a single sample, which stays in "
-                    "training): nothing chooses the epochs kept or τ, as with validation_fraction=0 "
-                    "(the last epoch is kept); pass validation_data to choose them."
-                )
-        else:
-            train_idx, valid = np.arange(len(codes)), None
-        return train_idx, valid
-
-    @staticmethod
-    def _warn_of_training_molecules_in_validation(
-        graphs: GraphStore | GraphStorePair, codes: np.ndarray, valid: GraphDataset
-    ) -> None:
-        """Say where ``validation_data`` holds training molecules with their training labels: they
-        are scored as what the network learned, not as new molecules."""
-        learned = set(zip(graph_keys(graphs), codes.tolist(), strict=True))
-        given = zip(graph_keys(valid.graphs), valid.y.tolist(), strict=True)
-        seen = [i for i, pair in enumerate(given) if pair in learned]
-        if seen:
-            warn(
-                f"{len(seen)} of the {len(valid)} rows of validation_data are training molecules with "
-                f"their training labels (rows {seen[:10]}{' ...' if len(seen) > 10 else ''}): the epochs "
-                "kept and τ are chosen partly on what the network trained on; validate on other molecules."
-            )
+            read = widths(graphs, fingerprint=self.fingerprint is not None)
+            check_widths(valid.graphs, read, "make validation_data's X as X was made")
+            warn_of_training_molecules(graphs, codes, valid)
+            return np.arange(len(codes)), valid
+        if self.validation_fraction == 0:
+            return np.arange(len(codes)), None
+        train_idx, valid_idx = holdout(graphs, codes, self.validation_fraction, rng, self.early_stopping)
+        if not len(valid_idx):
+            return train_idx, None
+        warn_of_classes_missing(self.classes_, codes[valid_idx], self.decision)
+        return train_idx, GraphDataset(graphs[valid_idx], codes[valid_idx], weights[valid_idx])
 
     def _choose_tau(self, valid: GraphDataset | None, log_proba: np.ndarray | None) -> float:
         """τ of the decision rule: the best for the model kept on validation, whose log-probabilities
@@ -664,32 +511,6 @@ class GraphClassifier(
         log_proba = torch.as_tensor(log_proba)
         _, ba, _ = tau_search(valid.y.cpu(), log_proba, prior, tau, valid.sample_weight.cpu())
         return float(ba)
-
-    def _warn_if_one_class(self, valid: GraphDataset | None, log_proba: np.ndarray | None) -> None:
-        """Warn where a learning rate far too large has left outputs huge but finite, which no
-        check of overflow sees: the model kept gives all the validation samples (of positive
-        weight), of several classes, one class, and with a confidence no trained model has (a mean
-        validation cross-entropy ``COLLAPSED_LOSS`` nats above log(n_classes)). A model merely
-        trained too little is spared: its outputs are near uniform, its cross-entropy near
-        log(n_classes)."""
-        if valid is None:
-            return
-        weights = valid.sample_weight.cpu().numpy()
-        scored = weights > 0
-        y = valid.y.cpu().numpy()[scored]
-        if np.unique(y).size < 2:
-            return
-        log_proba = log_proba[scored]
-        scores = adjusted_scores(log_proba, self.class_log_prior_, self.logit_adjustment_)
-        predicted = np.unique(scores.argmax(1))
-        loss = np.average(-log_proba[np.arange(len(y)), y], weights=weights[scored])
-        if predicted.size == 1 and loss > np.log(len(self.classes_)) + COLLAPSED_LOSS:
-            warn(
-                f"the model predicts {self.classes_[predicted].tolist()[0]!r} for all {len(y)} validation "
-                f"samples, of {np.unique(y).size} classes, with a mean cross-entropy of {loss:.3g}: "
-                f"training has diverged (see train_loss in history_); lower lr (lr={self.lr:g}).",
-                RuntimeWarning,
-            )
 
     def _keep_only_what_predicts(self) -> None:
         """Drop what only training needs, so that a saved model holds no training or validation
@@ -725,7 +546,7 @@ class GraphClassifier(
 
     def _build_net(self, graphs, train, visits, valid, seed) -> LTDDNet:
         first = graphs.reactants if isinstance(graphs, GraphStorePair) else graphs
-        read = _widths(graphs, fingerprint=self.fingerprint is not None)
+        read = widths(graphs, fingerprint=self.fingerprint is not None)
         # a phase may end early when validation stalls, so that early stopping cannot skip the next
         phases = self._phases(self.early_stopping if valid is not None else None)
         callbacks = [
@@ -854,7 +675,7 @@ class GraphClassifier(
         read = {"node features": self.n_node_features_, "fingerprint bits": bits or None}
         if isinstance(X, GraphStore | GraphStorePair):
             rows = self._graphs(X)
-            _check_widths(
+            check_widths(
                 rows,
                 read,
                 "make them with the SmilesGraphizer settings of the fit, or pass SMILES",
@@ -868,8 +689,8 @@ class GraphClassifier(
             }
             if from_smiles != read:  # fitted on graphs built by hand: their features are not those of SMILES
                 raise ValueError(
-                    f"this model was fitted on graphs of {_described(read)}, but SMILES featurise to "
-                    f"{_described(from_smiles)}; give it graphs like those of its fit."
+                    f"this model was fitted on graphs of {described(read)}, but SMILES featurise to "
+                    f"{described(from_smiles)}; give it graphs like those of its fit."
                 )
         out = np.full((len(rows), width), np.nan, dtype=dtype)
         bad: dict[int, tuple[object, str]] = {}
@@ -1046,17 +867,7 @@ class GraphClassifier(
     ) -> tuple[GraphStore | GraphStorePair, np.ndarray, np.ndarray | None]:
         """The graphs, class codes and sample weights (None: all 1) of ``fit``'s ``validation_data``,
         checked."""
-        sequence = isinstance(validation_data, tuple | list)
-        if not sequence or len(validation_data) not in (2, 3):
-            n = len(validation_data) if sequence else 0
-            got = f"{n} item{'s' * (n != 1)}" if sequence else f"a {type(validation_data).__name__}"
-            raise ValueError(
-                f"validation_data must be (X_valid, y_valid) or (X_valid, y_valid, sample_weight_valid), "
-                f"got {got}."
-            )
-        valid_X, valid_y, *valid_weight = validation_data
-        if valid_y is None:
-            raise ValueError("validation_data is (X_valid, None); it needs the labels y_valid.")
+        valid_X, valid_y, valid_weight = unpack_validation_data(validation_data)
         try:
             with rows_named_by_index(valid_X):
                 graphs = self._graphs(valid_X)
@@ -1068,10 +879,10 @@ class GraphClassifier(
         except ValueError as error:
             raise ValueError(f"validation_data: {error}") from error
         try:
-            valid_y = self._check_labels(valid_y, len(graphs), scored=True)
-            self._check_known(valid_y)
-            weights = check_sample_weight(valid_weight[0] if valid_weight else None, len(valid_y))
-            weights = None if weights is None else _mean_1(weights)
+            valid_y = check_labels(valid_y, len(graphs), scored=True)
+            check_known(valid_y, self.classes_)
+            weights = check_sample_weight(valid_weight, len(valid_y))
+            weights = None if weights is None else mean_1(weights)
         except ValueError as error:
             raise ValueError(f"validation_data: {error}") from error
         valid_codes = self._encoder.transform(valid_y)
@@ -1085,51 +896,10 @@ class GraphClassifier(
                 "decision's τ); give a validation set with samples of several classes.",
             )
         else:
-            self._warn_of_classes_missing_from_validation(
-                valid_codes[scored], given=True, weighted=weights is not None
+            warn_of_classes_missing(
+                self.classes_, valid_codes[scored], self.decision, given=True, weighted=weights is not None
             )
         return graphs, valid_codes, weights
-
-    def _warn_of_classes_missing_from_validation(
-        self, valid_codes: np.ndarray, given: bool = False, weighted: bool = False
-    ) -> None:
-        """Classes without a validation sample (of positive weight, where ``weighted``) have no say
-        in the epochs kept and τ: those of ``validation_data`` (``given``), or of the internal
-        hold-out, which keeps a class of one in training."""
-        absent = np.setdiff1d(np.arange(len(self.classes_)), valid_codes)
-        if not len(absent):
-            return
-        listed = few_of(self.classes_[absent])
-        chosen = "the epochs kept are" if self.decision == "argmax" else "the epochs kept and τ are"
-        if given:
-            where, why, remedy = "validation_data has", "", "give validation_data a sample of every class"
-        else:
-            where = "the validation hold-out has"
-            why = (
-                "each has a single sample (of positive weight) or a single molecule (copies count as one), "
-                "which stays in training, so "
-            )
-            remedy = "pass validation_data holding every class, or give these classes more samples"
-        sample = "sample of positive weight" if weighted else "sample"
-        others = "the other classes alone"
-        if len(absent) == len(self.classes_) - 1:  # as validation_data of one class is warned of
-            (kept,) = np.setdiff1d(np.arange(len(self.classes_)), absent)
-            label = self.classes_[[kept]].tolist()[0]  # a Python value, from any array of labels
-            others = (
-                f"the recall of {label!r} alone (a balanced accuracy over one class, "
-                "which no decision in favour of the others can raise)"
-            )
-        warn(
-            f"{where} no {sample} of {len(absent)} of the {len(self.classes_)} classes ({listed}): "
-            f"{why}{chosen} chosen on {others}; {remedy}."
-        )
-
-    def _check_known(self, y: np.ndarray) -> None:
-        unknown = sorted(set(np.unique(y).tolist()) - set(self.classes_.tolist()), key=str)
-        if unknown:
-            raise ValueError(
-                f"y contains labels {few_of(unknown)} not seen in fit (classes: {few_of(self.classes_)})."
-            )
 
     @numpy_only
     def score(
@@ -1155,7 +925,7 @@ class GraphClassifier(
             The fraction of samples predicted right (weighted, with ``sample_weight``).
         """
         check_is_fitted(self, "net_")
-        y = self._check_labels(y, None, scored=True)  # (X's rows are counted against y by sklearn's score)
+        y = check_labels(y, None, scored=True)  # (X's rows are counted against y by sklearn's score)
         weights = check_sample_weight(sample_weight, len(y))  # named as fit and the metrics name them
         if weights is not None:  # only their ratios count: 1e308 each would overflow their sum
             weights = weights / weights.max()

@@ -1,0 +1,161 @@
+"""What the classifiers accept: labels, sample weights, and graphs checked against the featuriser
+and the network that read them. Each check names the problem and what to do."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.exceptions import DataConversionWarning
+from sklearn.utils.multiclass import check_classification_targets
+
+from .._compat import from_arrow
+from .._labels import check_class_labels, class_labels, few_of, refuse_continuous
+from .._sample_weight import check_sample_weight
+from .._warnings import warn
+from ..featurize import GraphStore, GraphStorePair, InvalidSmilesError, SmilesGraphizer
+
+__all__ = [
+    "FIT_ADVICE",
+    "PREDICT_ADVICE",
+    "check_graphs_readable",
+    "check_known",
+    "check_labels",
+    "check_widths",
+    "described",
+    "mean_1",
+    "weighted_samples",
+    "widths",
+]
+
+FIT_ADVICE = "Or remove these rows (and the matching labels)."
+PREDICT_ADVICE = (
+    "Fix or remove these rows; sklearn_ltdd.screen.screen(model, X, errors='nan') scores the others "
+    "and marks these."
+)
+
+
+def mean_1(weights: np.ndarray) -> np.ndarray:
+    """Sample weights with their ratios and mean 1. The losses and scores are weighted means, so
+    only ratios matter, and mean 1 keeps float32 from overflowing (1e39) or vanishing (1e-30)
+    with weights of any scale (divided by the largest first: a sum of 1e307s overflows float64)."""
+    weights = weights / weights.max()
+    return weights / weights.mean()
+
+
+def widths(graphs: GraphStore | GraphStorePair, fingerprint: bool = True) -> dict[str, int | None]:
+    """The widths a network reads of ``graphs``: node features per atom, and fingerprint bits
+    (None where it reads none: ``fingerprint`` False, or the graphs have none)."""
+    bits = graphs.fingerprint.shape[1] if fingerprint and graphs.fingerprint is not None else None
+    return {"node features": graphs.num_node_features, "fingerprint bits": bits}
+
+
+def described(widths: dict[str, int | None]) -> str:
+    """``widths`` in words, for an error message."""
+    bits = widths["fingerprint bits"]
+    return f"{widths['node features']} node features and {'no' if bits is None else bits} fingerprint bits"
+
+
+def check_widths(graphs: GraphStore | GraphStorePair, expected: dict[str, int | None], advice: str) -> None:
+    """Refuse graphs whose widths are not those the network reads (a store built by hand reached
+    the network as a matrix product of mismatched shapes)."""
+    given = widths(graphs)
+    if any(n is not None and given[what] != n for what, n in expected.items()):
+        raise ValueError(f"the graphs have {described(given)}, but the model reads {described(expected)}; "
+                         f"{advice}.")  # fmt: skip
+
+
+def check_graphs_readable(graphs: GraphStore | GraphStorePair, featurizer: SmilesGraphizer) -> None:
+    """Refuse graphs that the network of ``featurizer``'s settings cannot read: empty graphs of
+    invalid rows, one side of a pair, a pair where single graphs are read (or the reverse), and
+    graphs without the bond features or the fingerprint it reads (all of these named at once)."""
+    if not graphs.valid_mask.all():
+        bad = np.flatnonzero(~graphs.valid_mask)
+        raise InvalidSmilesError(
+            {int(i): ("<empty graph>", "made from an invalid input row") for i in bad},
+            "SmilesGraphizer(errors='ignore') made these; its invalid_rows_ names their input and why. "
+            "Leave them out with graphs[graphs.valid_mask] (in fit, the labels too).",
+        )
+    if isinstance(graphs, GraphStorePair) != (featurizer.reaction_mode == "pair"):
+        if getattr(graphs.recipe, "reaction_mode", None) == "pair":  # graphs.reactants, say
+            raise ValueError(
+                "the graphs given are one side of reactant / product pairs (a GraphStorePair's "
+                ".reactants or .products); give the GraphStorePair itself."
+            )
+        raise ValueError(
+            f"reaction_mode={featurizer.reaction_mode!r} does not match the graphs given "
+            f"({type(graphs).__name__}); use the same reaction_mode as the SmilesGraphizer."
+        )
+    first = graphs.reactants if isinstance(graphs, GraphStorePair) else graphs
+    missing, settings, instead = [], [], []
+    if featurizer.bond_features and first.edge_attr is None:
+        missing.append("the bond features that the model's encoder reads")
+        settings.append("bond_features=True")
+    if featurizer.fingerprint is not None and graphs.fingerprint is None:
+        missing.append(f"the fingerprint that fingerprint={featurizer.fingerprint!r} reads")
+        settings.append(f"fingerprint={featurizer.fingerprint!r}")
+        instead.append("; fit with fingerprint=None to do without the fingerprint")
+    if missing:
+        raise ValueError(
+            f"the graphs given lack {' and '.join(missing)}; make them with "
+            f"SmilesGraphizer({', '.join(settings)}), or pass SMILES{''.join(instead)}."
+        )
+
+
+def check_labels(y: ArrayLike, n: int | None, scored: bool = False) -> np.ndarray:
+    """``y`` checked as class labels, ``n`` of them (None: any number). Labels ``scored`` against
+    a fitted model's classes (validation, ``score``) may hold many classes of a sample or two
+    each: sklearn's hint that such labels look like a regression target is then noise; nor are
+    they warned of as a column, as sklearn's ``score`` does not."""
+    given = from_arrow(y)
+    # checked as given: numpy would turn a NaN among strings into 'nan', [1, "a"] into strings
+    y = class_labels(given, "y", "remove these samples or give them a label.")
+    if np.ndim(given) == 2 and not scored:  # as sklearn's estimators say of a column given as y
+        warn(
+            "A column-vector y was passed when a 1d array was expected. Please change the shape of "
+            "y to (n_samples, ), for example using ravel().",
+            DataConversionWarning,
+        )
+    if n is not None and y.shape[0] != n:
+        raise ValueError(f"X has {n} samples but y has {y.shape[0]} labels.")
+    if scored:
+        check_class_labels(y)
+    else:
+        refuse_continuous(y)
+        check_classification_targets(y)
+    return y
+
+
+def check_known(y: np.ndarray, classes: np.ndarray) -> None:
+    """Refuse labels that are not among a fitted model's ``classes``."""
+    unknown = sorted(set(np.unique(y).tolist()) - set(classes.tolist()), key=str)
+    if unknown:
+        raise ValueError(f"y contains labels {few_of(unknown)} not seen in fit (classes: {few_of(classes)}).")
+
+
+def weighted_samples(
+    graphs: GraphStore | GraphStorePair, y: np.ndarray, sample_weight: ArrayLike | None
+) -> tuple[GraphStore | GraphStorePair, np.ndarray, np.ndarray]:
+    """The samples with a positive weight, their labels, and their weights scaled to mean 1;
+    at least two classes among them."""
+    weights = check_sample_weight(sample_weight, len(y))
+    # weight 0 means the sample is not there, as in scikit-learn: not in the hold-out, the
+    # class sizes, the sub-clusters or the contrastive terms, which no weight reaches; a class
+    # of such samples only is not there either (a bootstrap that draws none of it)
+    kept = slice(None) if weights is None else np.flatnonzero(weights)
+    classes = np.unique(y[kept])
+    if len(classes) < 2:
+        weighted = "" if weights is None else " with a positive sample_weight"
+        raise ValueError(
+            f"y has only one class{weighted} ({classes.tolist()[0]!r}); a classifier needs at least two."
+        )
+    if weights is not None and not weights.all():
+        unweighted = np.setdiff1d(y, classes)
+        if len(unweighted):
+            warn(
+                f"classes {few_of(unweighted)} have no sample with a positive sample_weight: the "
+                "model is fitted without them, as if their samples were not given, and will not "
+                "predict them (classes_ lacks them).",
+                UserWarning,
+            )
+        graphs, y, weights = graphs[kept], y[kept], weights[kept]
+    return graphs, y, np.ones(len(y)) if weights is None else mean_1(weights)

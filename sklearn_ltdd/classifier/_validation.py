@@ -1,0 +1,164 @@
+"""The validation set of a fit, which chooses the epochs kept and τ: held out of X by molecule, or
+given; and the warnings where it cannot choose well (classes it lacks, training molecules in it,
+a collapsed model)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._labels import few_of
+from .._warnings import warn
+from ..featurize import GraphStore, GraphStorePair
+from ..featurize._graph_store import graph_keys, identical_graphs
+from ._data import GraphDataset, stratified_holdout
+from ._decision import adjusted_scores
+
+__all__ = [
+    "COLLAPSED_LOSS",
+    "holdout",
+    "unpack_validation_data",
+    "warn_if_collapsed",
+    "warn_of_classes_missing",
+    "warn_of_training_molecules",
+]
+
+#: how far above log(n_classes) (nats) only a collapsed network's mean validation cross-entropy
+#: goes: the right class at e^-10 of a uniform guess's probability, on average
+COLLAPSED_LOSS = 10.0
+
+
+def holdout(
+    graphs: GraphStore | GraphStorePair,
+    codes: np.ndarray,
+    fraction: float,
+    rng: np.random.RandomState,
+    early_stopping: int | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The training and hold-out positions of a fit's X (class codes ``codes``), stratified per
+    class, with the copies of a molecule (identical graphs, however written) on one side with
+    their label. An empty hold-out is refused where ``early_stopping`` needs one, and warned of
+    otherwise."""
+    molecules = identical_graphs(graphs)
+    train_idx, valid_idx = stratified_holdout(codes, fraction, rng, molecules)
+    copies = len(np.unique(np.column_stack([molecules, codes]), axis=0)) < len(codes)
+    if not len(valid_idx) and copies:
+        # every class one molecule, written several times (a toy set): copies or nothing
+        train_idx, valid_idx = stratified_holdout(codes, fraction, rng)
+        if len(valid_idx):
+            warn(
+                "every class is a single molecule (or reaction), given several times: the "
+                "validation hold-out holds copies of training molecules, so the epochs kept "
+                "and τ are chosen on molecules the network trained on; pass validation_data "
+                "of other molecules, or set validation_fraction=0 and early_stopping=None."
+            )
+    if not len(valid_idx):
+        if early_stopping is not None:
+            raise ValueError(
+                "the validation hold-out is empty (every class has a single sample, which stays in "
+                f"training), so early_stopping={early_stopping} has nothing to watch; set "
+                "early_stopping=None or pass validation_data."
+            )
+        warn(
+            "the validation hold-out is empty (every class has a single sample, which stays in "
+            "training): nothing chooses the epochs kept or τ, as with validation_fraction=0 "
+            "(the last epoch is kept); pass validation_data to choose them."
+        )
+    return train_idx, valid_idx
+
+
+def unpack_validation_data(validation_data: object) -> tuple[object, object, object]:
+    """``fit``'s ``validation_data`` as (X_valid, y_valid, sample_weight_valid or None)."""
+    sequence = isinstance(validation_data, tuple | list)
+    if not sequence or len(validation_data) not in (2, 3):
+        n = len(validation_data) if sequence else 0
+        got = f"{n} item{'s' * (n != 1)}" if sequence else f"a {type(validation_data).__name__}"
+        raise ValueError(
+            f"validation_data must be (X_valid, y_valid) or (X_valid, y_valid, sample_weight_valid), "
+            f"got {got}."
+        )
+    valid_X, valid_y, *valid_weight = validation_data
+    if valid_y is None:
+        raise ValueError("validation_data is (X_valid, None); it needs the labels y_valid.")
+    return valid_X, valid_y, valid_weight[0] if valid_weight else None
+
+
+def warn_of_training_molecules(
+    graphs: GraphStore | GraphStorePair, codes: np.ndarray, valid: GraphDataset
+) -> None:
+    """Say where ``validation_data`` holds training molecules with their training labels: they
+    are scored as what the network learned, not as new molecules."""
+    learned = set(zip(graph_keys(graphs), codes.tolist(), strict=True))
+    given = zip(graph_keys(valid.graphs), valid.y.tolist(), strict=True)
+    seen = [i for i, pair in enumerate(given) if pair in learned]
+    if seen:
+        warn(
+            f"{len(seen)} of the {len(valid)} rows of validation_data are training molecules with "
+            f"their training labels (rows {seen[:10]}{' ...' if len(seen) > 10 else ''}): the epochs "
+            "kept and τ are chosen partly on what the network trained on; validate on other molecules."
+        )
+
+
+def warn_of_classes_missing(
+    classes: np.ndarray, valid_codes: np.ndarray, decision: str, given: bool = False, weighted: bool = False
+) -> None:
+    """Classes without a validation sample (of positive weight, where ``weighted``) have no say
+    in the epochs kept and τ: those of ``validation_data`` (``given``), or of the internal
+    hold-out, which keeps a class of one in training."""
+    absent = np.setdiff1d(np.arange(len(classes)), valid_codes)
+    if not len(absent):
+        return
+    listed = few_of(classes[absent])
+    chosen = "the epochs kept are" if decision == "argmax" else "the epochs kept and τ are"
+    if given:
+        where, why, remedy = "validation_data has", "", "give validation_data a sample of every class"
+    else:
+        where = "the validation hold-out has"
+        why = (
+            "each has a single sample (of positive weight) or a single molecule (copies count as one), "
+            "which stays in training, so "
+        )
+        remedy = "pass validation_data holding every class, or give these classes more samples"
+    sample = "sample of positive weight" if weighted else "sample"
+    others = "the other classes alone"
+    if len(absent) == len(classes) - 1:  # as validation_data of one class is warned of
+        (kept,) = np.setdiff1d(np.arange(len(classes)), absent)
+        label = classes[[kept]].tolist()[0]  # a Python value, from any array of labels
+        others = (
+            f"the recall of {label!r} alone (a balanced accuracy over one class, "
+            "which no decision in favour of the others can raise)"
+        )
+    warn(
+        f"{where} no {sample} of {len(absent)} of the {len(classes)} classes ({listed}): "
+        f"{why}{chosen} chosen on {others}; {remedy}."
+    )
+
+
+def warn_if_collapsed(
+    classes: np.ndarray,
+    valid: GraphDataset,
+    log_proba: np.ndarray,
+    class_log_prior: np.ndarray,
+    tau: float,
+    lr: float,
+) -> None:
+    """Warn where a learning rate far too large has left outputs huge but finite, which no
+    check of overflow sees: the model kept gives all the validation samples (of positive
+    weight), of several classes, one class, and with a confidence no trained model has (a mean
+    validation cross-entropy ``COLLAPSED_LOSS`` nats above log(n_classes)). A model merely
+    trained too little is spared: its outputs are near uniform, its cross-entropy near
+    log(n_classes)."""
+    weights = valid.sample_weight.cpu().numpy()
+    scored = weights > 0
+    y = valid.y.cpu().numpy()[scored]
+    if np.unique(y).size < 2:
+        return
+    log_proba = log_proba[scored]
+    predicted = np.unique(adjusted_scores(log_proba, class_log_prior, tau).argmax(1))
+    loss = np.average(-log_proba[np.arange(len(y)), y], weights=weights[scored])
+    if predicted.size == 1 and loss > np.log(len(classes)) + COLLAPSED_LOSS:
+        warn(
+            f"the model predicts {classes[predicted].tolist()[0]!r} for all {len(y)} validation "
+            f"samples, of {np.unique(y).size} classes, with a mean cross-entropy of {loss:.3g}: "
+            f"training has diverged (see train_loss in history_); lower lr (lr={lr:g}).",
+            RuntimeWarning,
+        )
