@@ -36,7 +36,7 @@ from sklearn_ltdd import (
     SubclusterContrast,
     SubclusterSchedule,
 )
-from sklearn_ltdd.classifier import _base, _ltdd_schedule
+from sklearn_ltdd.classifier import _ltdd_schedule, _validation
 from sklearn_ltdd.classifier._data import oversample, stratified_holdout
 from sklearn_ltdd.classifier._net import INFERENCE_BATCH
 from sklearn_ltdd.classifier._phases import Phase, Phases
@@ -269,8 +269,10 @@ def test_the_hold_out_keeps_the_copies_of_a_molecule_on_one_side(rows, seed):
 
 def test_a_molecule_written_three_ways_is_not_validated_on_its_own_copies(monkeypatch):
     held = []
-    split = _base.stratified_holdout
-    monkeypatch.setattr(_base, "stratified_holdout", lambda *args: held.append(split(*args)) or held[-1])
+    split = _validation.stratified_holdout
+    monkeypatch.setattr(
+        _validation, "stratified_holdout", lambda *args: held.append(split(*args)) or held[-1]
+    )
     molecules = X_SMALL[:40]
     respelled = [Chem.MolToRandomSmilesVect(Chem.MolFromSmiles(s), 1, randomSeed=7)[0] for s in molecules]
     assert sum(a != b for a, b in zip(molecules, respelled, strict=True)) > 30
@@ -438,8 +440,10 @@ def test_the_validation_loss_is_the_weighted_mean_of_its_samples():
 def test_the_hold_out_is_scored_with_its_samples_weights(monkeypatch, assert_same_predictions):
     # as scikit-learn's estimators score theirs: the epochs kept and τ follow the weighted scores
     held, scored = [], []
-    split, score = _base.stratified_holdout, ValidationScores._scores
-    monkeypatch.setattr(_base, "stratified_holdout", lambda *args: held.append(split(*args)) or held[-1])
+    split, score = _validation.stratified_holdout, ValidationScores._scores
+    monkeypatch.setattr(
+        _validation, "stratified_holdout", lambda *args: held.append(split(*args)) or held[-1]
+    )
     monkeypatch.setattr(
         ValidationScores, "_scores", lambda self, *args: scored.append(args[2].clone()) or score(self, *args)
     )
