@@ -24,7 +24,7 @@ from sklearn.base import clone
 from sklearn_ltdd import BaselineClassifier, LTDDClassifier, SmilesGraphizer, SubclusterSchedule
 from sklearn_ltdd.featurize import InvalidSmilesError, UnmappedReactionError, _atom_mapping
 from sklearn_ltdd.featurize._cgr import CGR_BOND_FEATURE_NAMES, needs_mapping
-from sklearn_ltdd.featurize._graph_features import ATOM_FEATURE_NAMES
+from sklearn_ltdd.featurize._graph_features import ATOM_FEATURE_NAMES, canonical_ranks
 from sklearn_ltdd.featurize._graphizer import find_invalid, invalid_input_error
 from sklearn_ltdd.metrics import balanced_accuracy_score
 
@@ -44,7 +44,7 @@ S, D, NONE = "SINGLE", "DOUBLE", "none"
 def molecule_features(smiles: str) -> torch.Tensor:
     """The 74 atom features of an unmapped molecule, by the molecule path of the featuriser, in the
     SMILES's atom order (the graph's nodes follow RDKit's canonical order)."""
-    ranks = list(Chem.CanonicalRankAtoms(Chem.MolFromSmiles(smiles), breakTies=True))
+    ranks = canonical_ranks(Chem.MolFromSmiles(smiles))
     return SmilesGraphizer().fit_transform([smiles]).batch().x[ranks]
 
 

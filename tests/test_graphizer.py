@@ -20,7 +20,12 @@ from sklearn_ltdd import GraphStore, GraphStorePair, MorganFingerprint, SmilesGr
 from sklearn_ltdd.datasets import load_solubility
 from sklearn_ltdd.featurize import GraphRecipe, InvalidSmilesError, _graphizer, check_graphs_match
 from sklearn_ltdd.featurize._cgr import GRAPH_REACTION_MODES
-from sklearn_ltdd.featurize._graph_features import ATOM_SYMBOLS, FEATURE_SCHEMA, featurize_chunk
+from sklearn_ltdd.featurize._graph_features import (
+    ATOM_SYMBOLS,
+    FEATURE_SCHEMA,
+    canonical_ranks,
+    featurize_chunk,
+)
 from sklearn_ltdd.featurize._graph_store import identical_graphs
 from sklearn_ltdd.metrics import balanced_accuracy_score
 
@@ -31,7 +36,7 @@ REAL_SMILES = load_solubility().data.tolist()
 
 def atom_features(smiles, atom=0):
     """The features of the SMILES's atom ``atom``, at its node: its place in RDKit's canonical order."""
-    node = list(Chem.CanonicalRankAtoms(Chem.MolFromSmiles(smiles), breakTies=True))[atom]
+    node = canonical_ranks(Chem.MolFromSmiles(smiles))[atom]
     x = SmilesGraphizer().fit_transform([smiles]).x[node].numpy()
     return {name: float(v) for name, v in zip(NAMES, x, strict=True) if v != 0}
 

@@ -86,6 +86,23 @@ def test_solubility_molecules_in_every_notation(smiles, seed):
     check_molecule(smiles, seed)
 
 
+# cis / trans 1,4-disubstituted rings, whose two stereocentres define each other: RDKit's
+# CanonicalRankAtoms ranked their atoms otherwise when the hydrogens were written as atoms (17 of
+# the first 3,000 reaction-template products)
+RING_STEREO = [
+    "O[C@H]1CC[C@H](CCN2CCCCC2)CC1",
+    "O[C@H]1CC[C@@H](CCN2CCCCC2)CC1",
+    "CN(C)C(=O)N[C@@H]1CC[C@@H](CCN2CCN(c3cccc4c3CCC4)CC2)CC1",
+    "C[C@H]1CC[C@@H](Nc2ncc(-c3ccc(N4CCOCC4)cc3)c(OCC3CCN(S(C)(=O)=O)CC3)n2)CC1",
+]
+
+
+@pytest.mark.parametrize("smiles", RING_STEREO)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_ring_stereo_in_every_notation(smiles, seed):
+    check_molecule(smiles, seed)
+
+
 def test_bracket_hydrogens_count_as_implicit_ones():
     """The issue's cases by hand: a written stereocentre (whose tag no feature reads), hydrogens
     in brackets, and the aromatic [nH] that kekulé form writes without brackets."""

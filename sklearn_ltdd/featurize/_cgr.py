@@ -191,8 +191,8 @@ def _canonical_nodes(
     of two equal groups reacts) are ordered by what the reaction makes of them.
     """
     n_reactant_atoms = reactants.GetNumAtoms()
-    reactant_class = Chem.CanonicalRankAtoms(reactants, breakTies=False)
-    product_class = Chem.CanonicalRankAtoms(products, breakTies=False)
+    reactant_class = canonical_ranks(reactants, break_ties=False)
+    product_class = canonical_ranks(products, break_ties=False)
     partner = {node: atom for atom, node in enumerate(node_of) if node < n_reactant_atoms}
     reactant_rank = _labelled_ranks(
         reactants, [product_class[partner[i]] + 1 if i in partner else 0 for i in range(n_reactant_atoms)]

@@ -87,9 +87,10 @@ _STEREO_COLUMN = _lookup({int(getattr(Chem.BondStereo, s)): i for i, s in enumer
 
 #: the version of what the features mean; a graph store records it (1: dgllife's implicit valence)
 FEATURE_SCHEMA = 2
-#: the version of the graphs' layout (2: nodes in canonical atom order, edges sorted); a cache of
-#: graphs is keyed by it, a model is not: it predicts the same on any node order
-NODE_ORDER = 2
+#: the version of the graphs' layout (2: nodes in canonical atom order, edges sorted; 3: the same,
+#: ranked without the parse's stale stereo ranks); a cache of graphs is keyed by it, a model is not:
+#: it predicts the same on any node order
+NODE_ORDER = 3
 
 # What each reaction mode builds from "reactants>reagents>products" (reagents are not used).
 REACTION_MODES = ("products", "reaction", "pair")
@@ -121,14 +122,20 @@ def bond_codes(bond: Chem.Bond) -> tuple[int, int, int, int]:
     return int(bond.GetBondType()), bond.GetIsConjugated(), bond.IsInRing(), int(bond.GetStereo())
 
 
-def canonical_ranks(mol: Chem.Mol) -> list[int]:
-    """Each atom's place in RDKit's canonical atom order, the order of a graph's nodes.
+def canonical_ranks(mol: Chem.Mol, break_ties: bool = True) -> list[int]:
+    """Each atom's place in RDKit's canonical atom order, the order of a graph's nodes (with
+    ``break_ties`` False, its symmetry class instead: symmetric atoms share a rank).
 
-    Every spelling of a molecule (atom order, kekulé form, brackets) then gives the same arrays,
-    so that the same molecules and the same seed train the same model: edge dropping draws one
-    number per edge, in edge order.
+    Every spelling of a molecule (atom order, kekulé form, brackets, hydrogens written as atoms)
+    then gives the same arrays, so that the same molecules and the same seed train the same
+    model: edge dropping draws one number per edge, in edge order. The molecule is ranked without
+    the properties its parse computed: removing hydrogens written as atoms left behind stereo
+    ranks computed with them, and RDKit ranked a 1,4-disubstituted cyclohexane so written
+    otherwise than the same molecule written without them.
     """
-    return list(Chem.CanonicalRankAtoms(mol, breakTies=True))
+    fresh = Chem.Mol(mol)
+    fresh.ClearComputedProps()
+    return list(Chem.CanonicalRankAtoms(fresh, breakTies=break_ties))
 
 
 def in_node_order(items: list, node_of: Sequence[int]) -> list:
