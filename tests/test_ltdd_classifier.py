@@ -419,11 +419,18 @@ def test_a_model_of_one_class_is_named_with_the_learning_rate():
     ):
         clf = LTDDClassifier(**{**FAST, "lr": 100}).fit(X_SMALL, Y_SMALL)
     assert np.unique(clf.predict(X_TEST)).size == 1
+    # without a validation set, training rows show it (the warning came only with one)
+    unvalidated = {**RUN, "lr": 100, "validation_fraction": 0, "early_stopping": None}
+    for clf in (LTDDClassifier(**unvalidated, schedule=schedule()), BaselineClassifier(**unvalidated)):
+        with pytest.warns(RuntimeWarning, match=r"for all 90 training samples checked, of 3 classes.*lr=100"):
+            clf.fit(X_SMALL, Y_SMALL)
     # a model that learned little also predicts one class, unsure of it: no divergence to name
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         short = BaselineClassifier(**{**RUN, "lr": 1e-7, "max_epochs": 1}).fit(X_SMALL, Y_SMALL)
-    assert np.unique(short.predict(X_SMALL)).size == 1
+        unvalidated = {**RUN, "lr": 1e-7, "max_epochs": 1, "validation_fraction": 0, "early_stopping": None}
+        short_unvalidated = BaselineClassifier(**unvalidated).fit(X_SMALL, Y_SMALL)
+    assert np.unique(short.predict(X_SMALL)).size == np.unique(short_unvalidated.predict(X_SMALL)).size == 1
     assert not [w for w in caught if "predicts" in str(w.message)]
 
 

@@ -421,10 +421,13 @@ class GraphClassifier(
             log_proba = None if valid is None else self._log_proba_of(valid)
             self.logit_adjustment_ = self._choose_tau(valid, log_proba)
             self.validation_score_ = self._validation_score(valid, log_proba)
-            if valid is not None:
-                warn_if_collapsed(
-                    self.classes_, valid, log_proba, self.class_log_prior_, self.logit_adjustment_, self.lr
-                )
+            checked, which = valid, "validation samples"
+            if valid is None:  # rows of the training set show a collapsed model as well
+                rows = train_idx[np.linspace(0, len(train_idx) - 1, min(len(train_idx), 2000)).astype(int)]
+                checked = GraphDataset(graphs[rows], codes[rows], weights[rows]).to(self.device_)
+                log_proba, which = self._log_proba_of(checked), "training samples checked"
+            prior, tau = self.class_log_prior_, self.logit_adjustment_
+            warn_if_collapsed(self.classes_, checked, log_proba, prior, tau, self.lr, which)
         self._keep_only_what_predicts()
         self.history_ = self.net_.history
         self.n_node_features_ = graphs.num_node_features

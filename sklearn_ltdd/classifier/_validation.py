@@ -135,21 +135,22 @@ def warn_of_classes_missing(
 
 def warn_if_collapsed(
     classes: np.ndarray,
-    valid: GraphDataset,
+    samples: GraphDataset,
     log_proba: np.ndarray,
     class_log_prior: np.ndarray,
     tau: float,
     lr: float,
+    which: str = "validation samples",
 ) -> None:
     """Warn where a learning rate far too large has left outputs huge but finite, which no
-    check of overflow sees: the model kept gives all the validation samples (of positive
-    weight), of several classes, one class, and with a confidence no trained model has (a mean
-    validation cross-entropy ``COLLAPSED_LOSS`` nats above log(n_classes)). A model merely
-    trained too little is spared: its outputs are near uniform, its cross-entropy near
-    log(n_classes)."""
-    weights = valid.sample_weight.cpu().numpy()
+    check of overflow sees: the model kept gives all the ``samples`` (of positive weight; the
+    validation set, or training rows in a fit without one, as ``which`` says), of several
+    classes, one class, and with a confidence no trained model has (a mean cross-entropy
+    ``COLLAPSED_LOSS`` nats above log(n_classes)). A model merely trained too little is spared:
+    its outputs are near uniform, its cross-entropy near log(n_classes)."""
+    weights = samples.sample_weight.cpu().numpy()
     scored = weights > 0
-    y = valid.y.cpu().numpy()[scored]
+    y = samples.y.cpu().numpy()[scored]
     if np.unique(y).size < 2:
         return
     log_proba = log_proba[scored]
@@ -157,8 +158,8 @@ def warn_if_collapsed(
     loss = np.average(-log_proba[np.arange(len(y)), y], weights=weights[scored])
     if predicted.size == 1 and loss > np.log(len(classes)) + COLLAPSED_LOSS:
         warn(
-            f"the model predicts {classes[predicted].tolist()[0]!r} for all {len(y)} validation "
-            f"samples, of {np.unique(y).size} classes, with a mean cross-entropy of {loss:.3g}: "
+            f"the model predicts {classes[predicted].tolist()[0]!r} for all {len(y)} {which}, "
+            f"of {np.unique(y).size} classes, with a mean cross-entropy of {loss:.3g}: "
             f"training has diverged (see train_loss in history_); lower lr (lr={lr:g}).",
             RuntimeWarning,
         )
