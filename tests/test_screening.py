@@ -110,7 +110,7 @@ def test_screen_with_nan_keeps_every_row_in_place(model, library, small_chunks):
     series = pd.Series(["CCO", "C1CC", "CCN"], index=[10, 20, 30])
     with pytest.raises(InvalidSmilesError, match=r"row 20: 'C1CC'") as error:
         screen(model, series)
-    assert error.value.__notes__ == ["(rows by their index labels, not by position)"]
+    assert "input rows (by their index labels, not by position)" in str(error.value)
     assert not screen(model, series, errors="nan").loc[20, "valid"]
     with pytest.raises(InvalidSmilesError, match=r"row 1: 'C1CC' .*\n.*screen\(model, X, errors='nan'\)"):
         model.predict(["CCO", "C1CC"])  # one chunk: named by its featurisation
@@ -548,16 +548,16 @@ def test_a_frame_names_bad_rows_by_its_labels_or_by_position_where_labels_repeat
     with pytest.raises(InvalidSmilesError) as error:
         score_frame(frame, model)
     assert list(error.value.bad_rows) == [20] and type(next(iter(error.value.bad_rows))) is int
-    assert error.value.__notes__ == ["(rows by their index labels, not by position)"]
+    assert "input rows (by their index labels, not by position)" in str(error.value)
     with pytest.raises(InvalidSmilesError) as error:  # a slice of a default index: labels too
         score_frame(pd.concat([frame] * 2, ignore_index=True).iloc[3:], model)
-    assert list(error.value.bad_rows) == [4] and "index labels" in error.value.__notes__[0]
+    assert list(error.value.bad_rows) == [4] and "(by their index labels" in str(error.value)
     scores = score_frame(frame, model, errors="nan")
     assert scores.index.tolist() == [10, 20, 30] and scores["valid"].tolist() == [True, False, True]
     twice = pd.concat([frame, frame])  # labels 10, 20, 30, 10, 20, 30: both bad rows must be named
     with pytest.raises(InvalidSmilesError, match="2 of the input rows") as error:
         score_frame(twice, model)
-    assert list(error.value.bad_rows) == [1, 4] and "by position" in "".join(error.value.__notes__)
+    assert list(error.value.bad_rows) == [1, 4] and "rows (by position: the index repeats" in str(error.value)
 
 
 def test_the_screen_commands_help_loads_no_model_code():

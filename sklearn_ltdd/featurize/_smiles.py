@@ -48,7 +48,7 @@ class InvalidSmilesError(ValueError):
 
     ``bad_rows`` maps each offending row to ``(value, reason)``; ``advice`` ends the message (by
     default, what to do in ``fit``). Rows are named by X's index labels where X is a pandas object
-    whose labels are unique and are not its positions (a note then says so), else by position, so
+    whose labels are unique and are not its positions (the message then says so), else by position, so
     that ``X.drop(index=list(error.bad_rows))`` or ``np.delete(X, list(error.bad_rows))`` drops them.
 
     Parameters
@@ -63,6 +63,7 @@ class InvalidSmilesError(ValueError):
     _what_one = "is not valid SMILES"
     _advice = "Fix or remove these rows (and, in a fit, their labels)."  # a transformer is both
     _rows_named = False  # by name_rows_by, once
+    _naming = ""  # how the message names the rows, where a pandas index could leave it in doubt
 
     def __init__(self, bad_rows: Mapping[Hashable, tuple[object, str]], advice: str | None = None):
         bad_rows = dict(bad_rows)
@@ -80,31 +81,34 @@ class InvalidSmilesError(ValueError):
         ]
         if len(self.bad_rows) > _SHOW_AT_MOST:
             lines.append(f"  ... and {len(self.bad_rows) - _SHOW_AT_MOST} more")
-        headline = f"{len(self.bad_rows)} of the input rows {self._headline(len(self.bad_rows) == 1)}:"
+        headline = (
+            f"{len(self.bad_rows)} of the input rows{self._naming} {self._headline(len(self.bad_rows) == 1)}:"
+        )
         return "\n".join([headline, *lines, self._advice])
 
     def name_rows_by(self, index: pd.Index, note: bool = True) -> None:
         """Name the rows, given by position, by ``index``'s labels, in ``bad_rows`` and the message
-        (with a ``note`` that says so); by position where labels repeat, which would merge rows.
+        (whose first line says so, where ``note``); by position where labels repeat, which would
+        merge rows (the first line says that too).
 
         Parameters
         ----------
         index : pandas.Index
             The labels of X's rows, by position.
         note : bool, default=True
-            Add a note saying that the rows are named by their labels.
+            Say in the message that the rows are named by their labels.
         """
         if self._rows_named:  # an inner call named them already (by its X, which may be another)
             return
         self._rows_named = True
         if not index.is_unique:
-            self.add_note("(rows by position: the index repeats labels)")
-            return
-        labels = index[list(self.bad_rows)].tolist()  # Python values, not np.int64(3)
-        self.bad_rows = dict(zip(labels, self.bad_rows.values(), strict=True))
+            self._naming = " (by position: the index repeats labels)"
+        else:
+            labels = index[list(self.bad_rows)].tolist()  # Python values, not np.int64(3)
+            self.bad_rows = dict(zip(labels, self.bad_rows.values(), strict=True))
+            if note:
+                self._naming = " (by their index labels, not by position)"
         self.args = (self._message(),)
-        if note:
-            self.add_note("(rows by their index labels, not by position)")
 
     def _headline(self, one: bool) -> str:
         """What the rows are (``one``: the one row is): where all are of the other kind (molecules
