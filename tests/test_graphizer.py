@@ -677,3 +677,11 @@ def test_identical_graphs_compares_every_array():
     pairs = SmilesGraphizer(reaction_mode="pair").fit_transform(["CCO>>CC=O", "OCC>>O=CC", "CCO>>CCO"])
     assert identical_graphs(pairs).tolist() == [0, 0, 1]
     assert identical_graphs(graphs[np.array([], dtype=int)]).tolist() == []
+
+
+def test_a_store_s_repr_counts_in_words():
+    assert repr(SmilesGraphizer().fit_transform(["[Na+]"])) == (
+        "GraphStore(1 graph, 1 node, 0 edges, 74 node features, device=cpu)"
+    )
+    pair = SmilesGraphizer(reaction_mode="pair").fit_transform(["CO>>C=O", "CCO>>CC=O"])
+    assert repr(pair) == "GraphStorePair(2 reactions)"

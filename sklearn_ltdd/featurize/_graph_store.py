@@ -496,9 +496,13 @@ class GraphStore:
         )
 
     def __repr__(self) -> str:
+        def counted(n: int, what: str) -> str:
+            return f"{n} {what}{'s' * (n != 1)}"
+
+        sizes = (len(self), "graph"), (self.x.shape[0], "node"), (self.edge_index.shape[1], "edge")
+        counts = ", ".join(counted(n, what) for n, what in sizes)
         return (
-            f"GraphStore({len(self)} graphs, {self.x.shape[0]} nodes, {self.edge_index.shape[1]} edges, "
-            f"{self.num_node_features} node features, device={self.device})"
+            f"GraphStore({counts}, {counted(self.num_node_features, 'node feature')}, device={self.device})"
         )
 
 
