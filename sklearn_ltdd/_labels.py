@@ -211,8 +211,9 @@ def warn_of_padded_labels(classes: np.ndarray) -> None:
         )
 
 
-def refuse_continuous(y: np.ndarray) -> None:
-    """Refuse a regression target's values (1-D), naming one (sklearn's error names none)."""
+def refuse_continuous(y: np.ndarray, name: str = "", advice: str | None = None) -> None:
+    """Refuse a regression target's values (1-D), naming one (sklearn's error names none);
+    ``name`` and ``advice`` say whose values they are and what to give instead."""
     with np.errstate(invalid="ignore"):  # (its cast of 1e20 to int, a NumPy warning before the error)
         if type_of_target(y) != "continuous":
             return
@@ -223,11 +224,13 @@ def refuse_continuous(y: np.ndarray) -> None:
     if fractional.size:
         value = y[fractional[0]].item() if hasattr(y[fractional[0]], "item") else y[fractional[0]]
         named = f" (position {fractional[0]}: {value!r} is not a whole number)"
-    raise ValueError(  # sklearn's words first: its estimator checks match them
-        f"Unknown label type: continuous{named}, a regression target's values rather than classes; "
-        "bin them into classes (pandas.cut(y, bins, labels=False), say), or give the classes as "
-        "integers or strings."
-    )
+    if advice is None:
+        advice = (
+            "a regression target's values rather than classes; bin them into classes "
+            "(pandas.cut(y, bins, labels=False), say), or give the classes as integers or strings."
+        )
+    # sklearn's words first: its estimator checks match them
+    raise ValueError(f"{name}{': ' * bool(name)}Unknown label type: continuous{named}, {advice}")
 
 
 def check_class_labels(y: np.ndarray) -> None:

@@ -341,6 +341,19 @@ def test_missing_labels_are_named_by_row(metric):
 
 
 @pytest.mark.parametrize("metric", [balanced_accuracy_score, balanced_f1_score, balanced_precision])
+def test_probabilities_or_fractions_are_no_labels(metric):
+    """sklearn's own words were "Unknown label type: (array(...), array(...))" or "Mix type of y
+    not allowed", naming neither the argument nor the value."""
+    with pytest.raises(
+        ValueError, match=r"y_pred: .*\(position 1: 0\.7 is not a whole number\).*probabilities"
+    ):
+        metric([0, 1, 1], [0.0, 0.7, 0.9])
+    with pytest.raises(ValueError, match=r"y_true: .*\(position 0: 0\.5 is not a whole number\)"):
+        metric([0.5, 1.5, 1.5], [0.5, 0.5, 1.5])
+    assert metric([0, 1, 1], [0.0, 1.0, 1.0]) == metric([0, 1, 1], [0, 1, 1])  # whole numbers are labels
+
+
+@pytest.mark.parametrize("metric", [balanced_accuracy_score, balanced_f1_score, balanced_precision])
 def test_labels_mixing_strings_and_numbers_are_named_not_converted(metric):
     """A list [0, "a"] became ["0", "a"] through numpy (0 silently the label '0'); an object array
     failed to sort with a bare TypeError."""

@@ -12,7 +12,7 @@ from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from .._compat import numpy_only
-from .._labels import check_labels_given, class_labels, few_of
+from .._labels import check_labels_given, class_labels, few_of, refuse_continuous
 from .._sample_weight import check_sample_weight
 from .._warnings import warn
 
@@ -28,9 +28,14 @@ __all__ = [
 def checked_labels(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Both as 1-D arrays of labels, naming the rows without a label, or that mix strings and
     numbers (sklearn would report an 'unknown' target type, fail to sort, or take the number 0 for
-    the string '0')."""
+    the string '0'), and a value that is no label (0.7: a probability given as a prediction)."""
     advice = "balanced scores need a label for every sample."
-    return class_labels(y_true, "y_true", advice), class_labels(y_pred, "y_pred", advice)
+    y_true, y_pred = class_labels(y_true, "y_true", advice), class_labels(y_pred, "y_pred", advice)
+    refuse_continuous(y_true, "y_true", "not class labels; give the classes as integers or strings.")
+    refuse_continuous(
+        y_pred, "y_pred", "not class labels; give predicted labels (predict), not probabilities or scores."
+    )
+    return y_true, y_pred
 
 
 @numpy_only
