@@ -12,7 +12,7 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", NO_WIDGETS_WARNING)
     from tqdm.auto import tqdm
 
-__all__ = ["progress_bar"]
+__all__ = ["progress_bar", "widget_bars"]
 
 
 class _NoBar:
@@ -30,3 +30,10 @@ def progress_bar(show: bool, **kwargs: object) -> tqdm | _NoBar:
     """tqdm's bar (``kwargs`` are tqdm's) when ``show``, else a stand-in whose ``update`` does
     nothing: not a disabled bar, for which tqdm starts a monitor thread that outlives the call."""
     return tqdm(**kwargs) if show else _NoBar()
+
+
+def widget_bars() -> bool:
+    """Whether bars here are notebook widgets: tqdm.auto draws them in a notebook with ipywidgets,
+    and text bars elsewhere. skorch's ProgressBar draws widgets in any notebook, and without
+    ipywidgets failed the fit ("IProgress not found")."""
+    return tqdm.__module__.startswith("tqdm.notebook")

@@ -1,3 +1,4 @@
+import importlib.util
 import os
 import pickle
 import subprocess
@@ -858,6 +859,18 @@ def test_quiet_by_default_and_verbose_prints_an_epoch_table(capsys):
     LTDDClassifier(**FAST, verbose=1).fit(X_SMALL, Y_SMALL)
     out = capsys.readouterr().out
     assert "valid_ba" in out and "train_loss" in out
+
+
+def test_verbose_2_in_a_notebook_without_ipywidgets_draws_text_bars(monkeypatch, capsys):
+    """skorch's ProgressBar drew notebook widgets in any notebook: without ipywidgets the fit failed
+    ("IProgress not found"). tqdm.auto's choice (text bars there) is now its choice too."""
+    from skorch.callbacks import ProgressBar
+
+    if importlib.util.find_spec("ipywidgets") is not None:
+        pytest.skip("ipywidgets is installed here: notebook bars would work")
+    monkeypatch.setattr(ProgressBar, "in_ipynb", staticmethod(lambda: True))  # as in a Jupyter kernel
+    LTDDClassifier(**FAST, verbose=2).fit(X_SMALL, Y_SMALL)
+    assert "valid_ba" in capsys.readouterr().out
 
 
 def test_a_model_trained_on_gpu_loads_and_predicts_on_a_cpu_only_machine(assert_same_predictions):

@@ -24,7 +24,7 @@ from skorch.history import History
 from .._compat import Interval, StrOptions, _fit_context, from_arrow, numpy_only
 from .._console import say
 from .._labels import warn_of_padded_labels
-from .._progress import progress_bar
+from .._progress import progress_bar, widget_bars
 from .._sample_weight import check_sample_weight
 from .._torch_state import torch_defaults
 from .._warnings import warn
@@ -573,7 +573,7 @@ class GraphClassifier(
             if self.early_stopping:
                 callbacks.append(("stop", EarlyStoppingAfter("valid_ba", self.early_stopping, phases)))
         if self.verbose >= 2:
-            callbacks.append(("progress", ProgressBar()))
+            callbacks.append(("progress", ProgressBar(detect_notebook=widget_bars())))
         loss, criterion_params = self._loss()
         # the class counts of the epochs the loss sees (a resampled set is balanced)
         visited = torch.as_tensor(train_y[visits])
