@@ -435,6 +435,19 @@ def test_a_model_of_one_class_is_named_with_the_learning_rate():
     assert not [w for w in caught if "predicts" in str(w.message)]
 
 
+def test_a_model_of_several_classes_but_far_off_is_named_with_the_learning_rate():
+    """lr=1 left a validation cross-entropy of hundreds of nats (lr=1e5: 1e12), and a model that
+    still predicted every class, without a word; lr=0.01 trains, and is not warned of."""
+    with pytest.warns(
+        RuntimeWarning, match=r"gives the 9 validation samples a mean cross-entropy of .*lr=1\)"
+    ):
+        clf = BaselineClassifier(**{**RUN, "lr": 1}).fit(X_SMALL, Y_SMALL)
+    assert np.unique(clf.predict(X_SMALL)).size > 1  # not the collapse of one class
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        BaselineClassifier(**{**RUN, "lr": 0.01}).fit(X_SMALL, Y_SMALL)
+
+
 def test_the_validation_loss_is_the_weighted_mean_of_its_samples():
     from sklearn_ltdd.classifier._net import LTDDNet
 

@@ -65,7 +65,7 @@ from ._selection import EarlyStoppingAfter, MeanFromBestEpoch, ValidationScores
 from ._validation import (
     holdout,
     unpack_validation_data,
-    warn_if_collapsed,
+    warn_if_diverged,
     warn_of_classes_missing,
     warn_of_training_molecules,
 )
@@ -427,7 +427,7 @@ class GraphClassifier(
                 checked = GraphDataset(graphs[rows], codes[rows], weights[rows]).to(self.device_)
                 log_proba, which = self._log_proba_of(checked), "training samples checked"
             prior, tau = self.class_log_prior_, self.logit_adjustment_
-            warn_if_collapsed(self.classes_, checked, log_proba, prior, tau, self.lr, which)
+            warn_if_diverged(self.classes_, checked, log_proba, prior, tau, self.lr, which)
         self._keep_only_what_predicts()
         self.history_ = self.net_.history
         self.n_node_features_ = graphs.num_node_features

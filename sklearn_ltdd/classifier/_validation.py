@@ -15,9 +15,10 @@ from ._decision import adjusted_scores
 
 __all__ = [
     "COLLAPSED_LOSS",
+    "DIVERGED_LOSS",
     "holdout",
     "unpack_validation_data",
-    "warn_if_collapsed",
+    "warn_if_diverged",
     "warn_of_classes_missing",
     "warn_of_training_molecules",
 ]
@@ -25,6 +26,10 @@ __all__ = [
 #: how far above log(n_classes) (nats) only a collapsed network's mean validation cross-entropy
 #: goes: the right class at e^-10 of a uniform guess's probability, on average
 COLLAPSED_LOSS = 10.0
+#: how far above it no trained network's goes, whatever it predicts: the right class at e^-30 of
+#: a uniform guess's probability, on average (lr=1 took a small fit's to 178 nats, lr=1e5 to 1e12;
+#: lr=0.1 to 17, lr=0.01 to 1.2)
+DIVERGED_LOSS = 30.0
 
 
 def holdout(
@@ -133,7 +138,7 @@ def warn_of_classes_missing(
     )
 
 
-def warn_if_collapsed(
+def warn_if_diverged(
     classes: np.ndarray,
     samples: GraphDataset,
     log_proba: np.ndarray,
@@ -143,11 +148,11 @@ def warn_if_collapsed(
     which: str = "validation samples",
 ) -> None:
     """Warn where a learning rate far too large has left outputs huge but finite, which no
-    check of overflow sees: the model kept gives all the ``samples`` (of positive weight; the
-    validation set, or training rows in a fit without one, as ``which`` says), of several
-    classes, one class, and with a confidence no trained model has (a mean cross-entropy
-    ``COLLAPSED_LOSS`` nats above log(n_classes)). A model merely trained too little is spared:
-    its outputs are near uniform, its cross-entropy near log(n_classes)."""
+    check of overflow sees: the model kept gives the ``samples`` (of positive weight; the
+    validation set, or training rows in a fit without one, as ``which`` says) a mean
+    cross-entropy ``DIVERGED_LOSS`` nats above log(n_classes), or it gives all of them, of
+    several classes, one class, ``COLLAPSED_LOSS`` nats above. A model merely trained too little
+    is spared: its outputs are near uniform, its cross-entropy near log(n_classes)."""
     weights = samples.sample_weight.cpu().numpy()
     scored = weights > 0
     y = samples.y.cpu().numpy()[scored]
@@ -156,10 +161,16 @@ def warn_if_collapsed(
     log_proba = log_proba[scored]
     predicted = np.unique(adjusted_scores(log_proba, class_log_prior, tau).argmax(1))
     loss = np.average(-log_proba[np.arange(len(y)), y], weights=weights[scored])
-    if predicted.size == 1 and loss > np.log(len(classes)) + COLLAPSED_LOSS:
-        warn(
-            f"the model predicts {classes[predicted].tolist()[0]!r} for all {len(y)} {which}, "
-            f"of {np.unique(y).size} classes, with a mean cross-entropy of {loss:.3g}: "
-            f"training has diverged (see train_loss in history_); lower lr (lr={lr:g}).",
-            RuntimeWarning,
-        )
+    uniform = np.log(len(classes))
+    entropy = f"a mean cross-entropy of {loss:.3g} (a uniform guess: {uniform:.2g})"
+    if predicted.size == 1 and loss > uniform + COLLAPSED_LOSS:
+        label, n_classes = classes[predicted].tolist()[0], np.unique(y).size
+        what = f"predicts {label!r} for all {len(y)} {which}, of {n_classes} classes, with {entropy}"
+    elif loss > uniform + DIVERGED_LOSS:
+        what = f"gives the {len(y)} {which} {entropy}, far beyond a trained model's"
+    else:
+        return
+    warn(
+        f"the model {what}: training has diverged (see train_loss in history_); lower lr (lr={lr:g}).",
+        RuntimeWarning,
+    )
