@@ -36,4 +36,5 @@ def widget_bars() -> bool:
     """Whether bars here are notebook widgets: tqdm.auto draws them in a notebook with ipywidgets,
     and text bars elsewhere. skorch's ProgressBar draws widgets in any notebook, and without
     ipywidgets failed the fit ("IProgress not found")."""
-    return tqdm.__module__.startswith("tqdm.notebook")
+    # (tqdm.auto's class is its own, made of the notebook's or the terminal's)
+    return any(base.__module__ == "tqdm.notebook" for base in tqdm.__mro__)

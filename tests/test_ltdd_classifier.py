@@ -884,6 +884,14 @@ def test_verbose_2_in_a_notebook_without_ipywidgets_draws_text_bars(monkeypatch,
     monkeypatch.setattr(ProgressBar, "in_ipynb", staticmethod(lambda: True))  # as in a Jupyter kernel
     LTDDClassifier(**FAST, verbose=2).fit(X_SMALL, Y_SMALL)
     assert "valid_ba" in capsys.readouterr().out
+    # where tqdm.auto draws widgets (ipywidgets present), skorch's bar draws them too
+    from tqdm import notebook
+
+    from sklearn_ltdd import _progress
+
+    assert not _progress.widget_bars()
+    monkeypatch.setattr(_progress, "tqdm", type("tqdm", (notebook.tqdm,), {}))  # as tqdm.auto builds it
+    assert _progress.widget_bars()
 
 
 def test_a_model_trained_on_gpu_loads_and_predicts_on_a_cpu_only_machine(assert_same_predictions):
