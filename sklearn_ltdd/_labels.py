@@ -229,7 +229,7 @@ def refuse_continuous(y: np.ndarray, name: str = "", advice: str | None = None) 
             "a regression target's values rather than classes; bin them into classes "
             "(pandas.cut(y, bins, labels=False), say), or give the classes as integers or strings."
         )
-    # sklearn's words first: its estimator checks match them
+    # sklearn's words first (after the argument's name): its estimator checks match them
     raise ValueError(f"{name}{': ' * bool(name)}Unknown label type: continuous{named}, {advice}")
 
 

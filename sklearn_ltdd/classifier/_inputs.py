@@ -49,10 +49,10 @@ def widths(graphs: GraphStore | GraphStorePair, fingerprint: bool = True) -> dic
     return {"node features": graphs.num_node_features, "fingerprint bits": bits}
 
 
-def described(widths: dict[str, int | None]) -> str:
-    """``widths`` in words, for an error message."""
-    bits = widths["fingerprint bits"]
-    return f"{widths['node features']} node features and {'no' if bits is None else bits} fingerprint bits"
+def described(read: dict[str, int | None]) -> str:
+    """Widths (as :func:`widths` gives them) in words, for an error message."""
+    bits = read["fingerprint bits"]
+    return f"{read['node features']} node features and {'no' if bits is None else bits} fingerprint bits"
 
 
 def check_widths(graphs: GraphStore | GraphStorePair, expected: dict[str, int | None], advice: str) -> None:
@@ -67,7 +67,7 @@ def check_widths(graphs: GraphStore | GraphStorePair, expected: dict[str, int | 
 def check_graphs_readable(graphs: GraphStore | GraphStorePair, featurizer: SmilesGraphizer) -> None:
     """Refuse graphs that the network of ``featurizer``'s settings cannot read: empty graphs of
     invalid rows, one side of a pair, a pair where single graphs are read (or the reverse), and
-    graphs without the bond features or the fingerprint it reads (all of these named at once)."""
+    graphs without the bond features or the fingerprint it reads (both named at once)."""
     if not graphs.valid_mask.all():
         bad = np.flatnonzero(~graphs.valid_mask)
         raise InvalidSmilesError(

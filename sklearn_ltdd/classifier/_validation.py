@@ -23,8 +23,9 @@ __all__ = [
     "warn_of_training_molecules",
 ]
 
-#: how far above log(n_classes) (nats) only a collapsed network's mean validation cross-entropy
-#: goes: the right class at e^-10 of a uniform guess's probability, on average
+#: how far above log(n_classes) (nats) only a collapsed network's mean cross-entropy (on the
+#: validation set, or on training rows) goes: the right class at e^-10 of a uniform guess's
+#: probability, on average
 COLLAPSED_LOSS = 10.0
 #: how far above it no trained network's goes, whatever it predicts: the right class at e^-30 of
 #: a uniform guess's probability, on average (lr=1 took a small fit's to 178 nats, lr=1e5 to 1e12;
