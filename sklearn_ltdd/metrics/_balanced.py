@@ -127,15 +127,20 @@ def _checked_labels(labels: ArrayLike, occurring: np.ndarray) -> np.ndarray:
     return labels
 
 
-def _mean_over_present(scores: dict[str, np.ndarray], key: str) -> float:
-    """Average a per-class score over the classes of ``y_true``, as sklearn's balanced accuracy does."""
-    present = scores["present"]
-    if not present.all():
-        missing = scores["labels"][~present]
+def warn_of_predicted_only(missing: np.ndarray) -> None:
+    """Say that the classes ``missing`` (predicted, but without a sample in y_true of positive
+    weight) are left out of the averages, as sklearn's balanced accuracy leaves them."""
+    if len(missing):
         warn(
             f"classes {few_of(missing)} are not in y_true (or all their samples weigh 0); they are left "
             "out of the average (predictions into them still count as errors for the true classes).",
         )
+
+
+def _mean_over_present(scores: dict[str, np.ndarray], key: str) -> float:
+    """Average a per-class score over the classes of ``y_true``, as sklearn's balanced accuracy does."""
+    present = scores["present"]
+    warn_of_predicted_only(scores["labels"][~present])
     return float(scores[key][present].mean())
 
 

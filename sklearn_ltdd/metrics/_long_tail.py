@@ -11,7 +11,7 @@ from numpy.typing import ArrayLike
 
 from .._compat import from_arrow, numpy_only
 from .._labels import check_labels_given, few_of
-from ._balanced import checked_labels, per_class_balanced_scores
+from ._balanced import checked_labels, per_class_balanced_scores, warn_of_predicted_only
 
 __all__ = ["GROUPS", "long_tail_groups", "long_tail_report"]
 
@@ -147,7 +147,8 @@ def long_tail_report(
     its classes and its BF1 the mean of their balanced F1 scores; both are
     computed from the confusion matrix of the whole test set, so the ``all`` row
     equals :func:`balanced_accuracy_score` and :func:`balanced_f1_score`. Classes
-    without test samples are left out of the means; a group with none is NaN.
+    without test samples are left out of the means (with the metrics' warning where they are
+    predicted); a group with none is NaN.
 
     Parameters
     ----------
@@ -185,6 +186,8 @@ def long_tail_report(
             "train_counts must cover every class of y_true and y_pred."
         )
     scores = per_class_balanced_scores(y_true, y_pred, labels=labels, sample_weight=sample_weight)
+    # as the metrics warn (training classes neither tested nor predicted are NaN rows, not warned of)
+    warn_of_predicted_only(labels[~scores["present"] & np.isin(labels, y_pred)])
     members = long_tail_groups(counts)
     members["all"] = list(counts)
     rows = {}
