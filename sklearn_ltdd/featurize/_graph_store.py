@@ -496,13 +496,10 @@ class GraphStore:
         )
 
     def __repr__(self) -> str:
-        def counted(n: int, what: str) -> str:
-            return f"{n} {what}{'s' * (n != 1)}"
-
         sizes = (len(self), "graph"), (self.x.shape[0], "node"), (self.edge_index.shape[1], "edge")
-        counts = ", ".join(counted(n, what) for n, what in sizes)
+        counts = ", ".join(_counted(n, what) for n, what in sizes)
         return (
-            f"GraphStore({counts}, {counted(self.num_node_features, 'node feature')}, device={self.device})"
+            f"GraphStore({counts}, {_counted(self.num_node_features, 'node feature')}, device={self.device})"
         )
 
 
@@ -614,7 +611,12 @@ class GraphStorePair:
         return GraphStorePair(self.reactants.to(device), self.products.to(device))
 
     def __repr__(self) -> str:
-        return f"GraphStorePair({len(self)} reaction{'s' * (len(self) != 1)})"
+        return f"GraphStorePair({_counted(len(self), 'reaction')})"
+
+
+def _counted(n: int, what: str) -> str:
+    """``n`` and ``what``, plural unless ``n`` is 1: "1 graph", "2 graphs"."""
+    return f"{n} {what}{'s' * (n != 1)}"
 
 
 def identical_graphs(graphs: GraphStore | GraphStorePair) -> np.ndarray:
