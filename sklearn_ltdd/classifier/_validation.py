@@ -46,8 +46,8 @@ def holdout(
     otherwise."""
     molecules = identical_graphs(graphs)
     train_idx, valid_idx = stratified_holdout(codes, fraction, rng, molecules)
-    copies = len(np.unique(np.column_stack([molecules, codes]), axis=0)) < len(codes)
-    if not len(valid_idx) and copies:
+    pairs = np.column_stack([molecules, codes])
+    if not len(valid_idx) and len(np.unique(pairs, axis=0)) < len(codes):
         # every class one molecule, written several times (a toy set): copies or nothing
         train_idx, valid_idx = stratified_holdout(codes, fraction, rng)
         if len(valid_idx):
