@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.metrics import confusion_matrix, make_scorer
+from scipy.sparse import coo_matrix, csr_matrix
+from sklearn.metrics import make_scorer
 from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
@@ -87,25 +87,37 @@ def per_class_balanced_scores(
         weights = weights / weights.max()
     occurring = unique_labels(y_true, y_pred)
     labels = occurring if labels is None else _checked_labels(labels, occurring)
-    # the matrix over every class, the reported ones first: a class left out of the report still
-    # takes the predictions that miss a reported class (confusion_matrix would drop those samples)
-    every = np.concatenate([labels, occurring[~np.isin(occurring, labels)]])
-    with warnings.catch_warnings():
-        # sklearn warns about a 1x1 matrix even when, as here, the labels are passed explicitly
-        warnings.filterwarnings("ignore", "A single label was found", UserWarning)
-        counts = confusion_matrix(y_true, y_pred, labels=every, sample_weight=weights)
+    recall, precision, f1, present = _scores_of_every_class(
+        np.searchsorted(occurring, y_true), np.searchsorted(occurring, y_pred), len(occurring), weights
+    )
+    # the reported classes' rows; a class that neither y_true nor y_pred has scores 0, absent
+    at = np.searchsorted(occurring, labels).clip(max=len(occurring) - 1)
+    found = occurring[at] == labels
+    return {"labels": labels, "recall": np.where(found, recall[at], 0.0),
+            "precision": np.where(found, precision[at], 0.0), "f1": np.where(found, f1[at], 0.0),
+            "present": found & present[at]}  # fmt: skip
+
+
+def _scores_of_every_class(
+    true: np.ndarray, predicted: np.ndarray, n_classes: int, weights: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Recall, balanced precision, F1 and presence of classes ``0 .. n_classes - 1`` from the class
+    indices of each sample. The confusion matrix is kept sparse: with thousands of classes a dense
+    one would take gigabytes, and it has at most one entry per sample."""
+    mass = np.ones(true.shape[0]) if weights is None else weights
+    counts = coo_matrix((mass, (true, predicted)), shape=(n_classes, n_classes)).tocsr()  # sums repeats
+    counts.eliminate_zeros()
     # a class counts where y_true gives it mass: a class whose samples all weigh 0 is absent
-    row_mass = counts.sum(axis=1)
+    row_mass = np.asarray(counts.sum(axis=1)).ravel()
     present = row_mass > 0
-    rates = np.divide(counts, row_mass[:, None], out=np.zeros(counts.shape), where=present[:, None])
-    recall = np.diag(rates).copy()
-    column_mass = rates.sum(axis=0)
+    rows = np.repeat(np.arange(n_classes), np.diff(counts.indptr))
+    rates = csr_matrix((counts.data / row_mass[rows], counts.indices, counts.indptr), shape=counts.shape)
+    recall = rates.diagonal()
+    column_mass = np.asarray(rates.sum(axis=0)).ravel()
     with np.errstate(divide="ignore", invalid="ignore"):
         precision = np.where(column_mass > 0, recall / column_mass, 0.0)
         f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
-    reported = slice(len(labels))
-    return {"labels": labels, "recall": recall[reported], "precision": precision[reported],
-            "f1": f1[reported], "present": present[reported]}  # fmt: skip
+    return recall, precision, f1, present
 
 
 def _checked_labels(labels: ArrayLike, occurring: np.ndarray) -> np.ndarray:
