@@ -17,6 +17,8 @@ from sklearn_ltdd.datasets import load_solubility
 from sklearn_ltdd.featurize import InvalidSmilesError, MorganFingerprint
 from sklearn_ltdd.metrics import balanced_accuracy_score
 
+# small stand-ins are written where the benchmark files live
+pytestmark = pytest.mark.usefixtures("stand_in_data_files")
 DATA = "5f1d0c2a9b8e7d6c"  # a data set's id in the results files
 
 
@@ -216,6 +218,7 @@ def test_benchmark_runs_resumes_and_writes_tables(tmp_path, capsys):
 def test_a_bad_argument_is_refused_before_data_is_loaded_or_a_folder_made(
     argument, message, tmp_path, monkeypatch
 ):
+
     from sklearn_ltdd.benchmark import _run
 
     monkeypatch.setattr(_run, "_load", lambda *args, **kwargs: pytest.fail("loaded the data first"))

@@ -23,6 +23,10 @@ from sklearn_ltdd.datasets import (
 )
 from sklearn_ltdd.datasets._fetch import sha256_of
 
+# small stand-ins are written where the benchmark files live
+pytestmark = pytest.mark.usefixtures("stand_in_data_files")
+DOCUMENTED_HIV_SHA256 = REMOTE_FILES["hiv"].sha256  # before the fixture clears it
+
 HIV_CSV = "smiles,activity,HIV_active\nCCO,CI,0\nc1ccccc1,CM,1\nC1CC,CI,0\nCCO,CI,0\nCCN,CA,1\n"
 
 
@@ -329,7 +333,7 @@ def test_real_hiv_and_uspto(shared_data):
     with pytest.warns(UserWarning, match="7 of 41127 rows cannot be parsed"):
         hiv = load_hiv(data_home=shared_data)
     assert len(hiv.invalid) == 7 and len(hiv.data) == 41127 and hiv.target.sum() == 1443
-    assert sha256_of(Path(hiv.filename)) == REMOTE_FILES["hiv"].sha256
+    assert sha256_of(Path(hiv.filename)) == DOCUMENTED_HIV_SHA256
     with pytest.warns(UserWarning, match="repeat an earlier row"):
         uspto = load_uspto50k(data_home=shared_data)
     with pytest.warns(UserWarning, match="repeat an earlier row"):
@@ -348,3 +352,23 @@ def test_real_hiv_and_uspto(shared_data):
         1834,
         230,
     ]
+
+
+def test_a_file_in_place_that_is_not_the_documented_one_is_refused(tmp_path, monkeypatch):
+    """A copy cut short (or an older release, a saved web page) was read as the data set: HIV cut
+    to half its rows loaded with no more than the usual invalid-rows warning."""
+    good = hashlib.sha256(HIV_CSV.encode()).hexdigest()
+    monkeypatch.setitem(REMOTE_FILES, "hiv", replace(REMOTE_FILES["hiv"], sha256=good))
+    path = write(tmp_path / "hiv" / "HIV.csv", HIV_CSV)
+    with pytest.warns(UserWarning):  # the stand-in's invalid and repeated rows
+        assert len(load_hiv(data_home=tmp_path).data) == 5
+    cut = "\n".join(HIV_CSV.splitlines()[:4]) + "\n"
+    path.write_text(cut)
+    with pytest.raises(ValueError) as error:
+        load_hiv(data_home=tmp_path)
+    message = str(error.value)
+    assert f"{path} is not the documented HIV.csv" in message
+    assert hashlib.sha256(cut.encode()).hexdigest() in message and good in message
+    assert "download=True" in message and "path=" in message
+    with pytest.warns(UserWarning, match="cannot be parsed"):
+        assert len(load_hiv(path=path).data) == 3  # another copy, read on purpose

@@ -93,6 +93,22 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _check_in_place(target: Path, remote: RemoteFile) -> None:
+    """Refuse a file in place whose sha256 is not the one ``remote`` documents."""
+    if remote.sha256 is None or (found := sha256_of(target)) == remote.sha256:
+        return
+    advice = (
+        "delete it and load with download=True to fetch the documented copy, or, to read another copy "
+        "on purpose, pass its path (path=) instead of a data home."
+        if remote.url
+        else f"delete it and make it again. {remote.how_to_make}"
+    )
+    raise ValueError(
+        f"{target} is not the documented {remote.filename}: its sha256 is {found}, expected "
+        f"{remote.sha256}. It may be damaged (cut short, a saved web page) or another release; {advice}"
+    )
+
+
 def fetch_file(
     remote: RemoteFile, data_home: str | os.PathLike | None = None, *, download: bool = False
 ) -> Path:
@@ -100,8 +116,9 @@ def fetch_file(
 
     The download is sklearn's :func:`sklearn.datasets.fetch_file`: into a temporary file,
     retried on HTTP errors, checked against the sha256, and only then moved into place, so an
-    interrupted or corrupted download never poisons the cache. A file already in place is used
-    as it is (not re-hashed at every load).
+    interrupted or corrupted download never poisons the cache. A file already in place is checked
+    against the sha256 too (milliseconds for these files), so that a damaged or other copy put
+    there by hand is not read as the data set.
 
     Parameters
     ----------
@@ -128,6 +145,7 @@ def fetch_file(
     """
     target = _data_home(data_home) / remote.folder / remote.filename
     if target.exists():
+        _check_in_place(target, remote)
         return target
     if remote.url is None:
         raise FileNotFoundError(
