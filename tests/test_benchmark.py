@@ -107,6 +107,13 @@ def test_what_only_the_run_finds_is_said_without_a_traceback(tmp_path, capsys):
         main(["--dataset", "solubility", "--methods", "fp_lr", "--out", str(out)])
     assert exit_.value.code == 2
     assert re.search(r"benchmark: error: out_dir '.*bench' is a file", capsys.readouterr().err)
+    saved_page = tmp_path / "data" / "hiv" / "HIV.csv"  # a web page saved in the data's place
+    saved_page.parent.mkdir(parents=True)
+    saved_page.write_text("<html><body>Rate limit exceeded</body></html>\n")
+    with pytest.raises(SystemExit) as exit_:  # was a traceback
+        main(["--methods", "fp_lr", "--data-home", str(tmp_path / "data"), "--out", str(tmp_path / "b2")])
+    assert exit_.value.code == 2
+    assert re.search(r"benchmark: error: .*HIV.csv holds no data rows", capsys.readouterr().err)
 
 
 def test_a_data_set_the_split_cannot_cut_is_said_before_anything_is_written(tmp_path, capsys):

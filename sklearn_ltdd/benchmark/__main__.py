@@ -7,7 +7,16 @@ from pathlib import Path
 
 from .._console import say
 from ..featurize._cgr import GRAPH_REACTION_MODES
-from ._run import DATASETS, METHODS, ResultsFileError, SplitError, check_arguments, result_stem, run_benchmark
+from ._run import (
+    DATASETS,
+    METHODS,
+    DataError,
+    ResultsFileError,
+    SplitError,
+    check_arguments,
+    result_stem,
+    run_benchmark,
+)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -60,8 +69,8 @@ def main(argv: list[str] | None = None) -> None:
                         args.reaction_mode, args.n_jobs, args.split, args.device)  # fmt: skip
     except (TypeError, ValueError) as error:
         parser.error(str(error))
-    # what only the run finds (missing data, an --out of other settings or data or that is a file): said,
-    # not a traceback; errors of training keep theirs
+    # what only the run finds (missing or damaged data, an --out of other settings or data or that is a
+    # file): said, not a traceback; errors of training keep theirs
     try:
         run_benchmark(args.dataset, split=args.split, seeds=args.seeds, methods=args.methods,
                       epochs=args.epochs, warmup=args.warmup, update_every=args.update_every,
@@ -70,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
                       verbose=args.verbose)  # fmt: skip
     except SplitError as error:
         parser.exit(2, f"{parser.prog}: error: {error} (--seeds gives the random_state, --split the split)\n")
-    except (OSError, ResultsFileError) as error:
+    except (OSError, DataError, ResultsFileError) as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")
     except KeyboardInterrupt:
         parser.exit(130, f"{parser.prog}: interrupted; the runs that finished are kept in {args.out}, "

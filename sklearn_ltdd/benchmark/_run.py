@@ -94,6 +94,17 @@ def _load(
     dataset: str, data_home: str | None, mapped: bool = False, download: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """Inputs and labels; ``mapped``: reactions atom-mapped by rxnmapper, for the CGR modes."""
+    try:
+        return _loaded(dataset, data_home, mapped, download)
+    except DataError:
+        raise
+    except ValueError as error:  # the loaders' word on a file that is not the data set
+        raise DataError(str(error)) from error
+
+
+def _loaded(
+    dataset: str, data_home: str | None, mapped: bool, download: bool
+) -> tuple[np.ndarray, np.ndarray]:
     where = {"data_home": data_home, "download": download}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # invalid rows are reported below instead
@@ -203,6 +214,10 @@ class ResultsFileError(ValueError):
 
 class MixedSettingsError(ResultsFileError):
     """A results file holds a method's runs of other settings than those asked for."""
+
+
+class DataError(ValueError):
+    """The data set's file cannot be read as the data set (the command says so in one line)."""
 
 
 class SplitError(ValueError):
