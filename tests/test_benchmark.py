@@ -292,6 +292,11 @@ def test_a_run_written_twice_counts_once_and_a_half_written_line_is_named(tmp_pa
             summarise(pd.DataFrame([{**runs[0], "data": DATA}, {**runs[1], "data": DATA, **other}]))
     with pytest.raises(ValueError, match=r"\('ce', 2, 0\)\] .* there twice with other settings"):
         summarise(pd.DataFrame([{**runs[0], "data": DATA}, {**runs[0], "data": "0123"}]))  # (a seed twice)
+    # two processes on other data, each with its own method: every row is of one data set, but the
+    # table compared methods across two
+    cs = {**runs[0], "method": "cs", "data": "0123"}
+    with pytest.raises(ValueError, match=rf"of data 0123 \(cs\) and data {DATA} \(ce\); keep the runs"):
+        summarise(pd.DataFrame([{**runs[0], "data": DATA}, {**runs[1], "data": DATA}, cs]))
     # rows written before a setting or the data was recorded (docs/results' files) agree with any
     fingerprint = {**row, "method": "fp_lr", "epochs": None, "kept": None, "seed": 0}
     old = [{**runs[0], "data": DATA}, {k: v for k, v in runs[1].items() if k != "kept"}, fingerprint]

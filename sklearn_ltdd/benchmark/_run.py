@@ -662,7 +662,8 @@ _PROTOCOL = ("warmup", "update_every", "kept", "reaction_mode")
 
 def _check_one_protocol(runs: pd.DataFrame) -> None:
     """Refuse a row of the table (method, epochs) whose runs differ in a setting or in their data
-    (two processes writing one folder with other settings): its mean would mix them."""
+    (two processes writing one folder with other settings): its mean would mix them; and a table whose
+    rows are of other data sets."""
     # (a setting missing from rows written before it was recorded agrees with any: _done reads
     # those rows as of the settings of their day)
     settings = [c for c in (*_PROTOCOL, "data") if c in runs]
@@ -676,6 +677,16 @@ def _check_one_protocol(runs: pd.DataFrame) -> None:
         raise MixedSettingsError(
             f"the runs of {'; '.join(rows)} differ; keep the runs of one setting and one data set per "
             "method in a folder (write others with another --out), so that one table does not mix them."
+        )
+    # two processes on other data may each write the runs of its own methods: each row is of one data
+    # set, but the table would compare methods across two
+    if "data" in runs and runs["data"].nunique() > 1:
+        by_data = runs.groupby("data")["method"].unique()
+        raise MixedSettingsError(
+            "the runs in this folder are of "
+            + " and ".join(f"data {data} ({', '.join(sorted(methods))})" for data, methods in by_data.items())
+            + "; keep the runs of one data set in a folder (write others with another --out), so that one "
+            "table compares methods on the same data."
         )
 
 
