@@ -372,3 +372,15 @@ def test_a_file_in_place_that_is_not_the_documented_one_is_refused(tmp_path, mon
     assert "download=True" in message and "path=" in message
     with pytest.warns(UserWarning, match="cannot be parsed"):
         assert len(load_hiv(path=path).data) == 3  # another copy, read on purpose
+
+
+def test_a_mapped_copy_made_again_is_read_though_its_bytes_differ(tmp_path, monkeypatch):
+    """The rxnmapper copy has no URL: a user makes it, and a gzip of the same rows differs in its
+    header, so its documented sha256 cannot be asked of it (its rows are checked instead)."""
+    mapped = "mhn_index,id,class,rxn_smiles_mapped\n0,US1,1,[CH3:1][OH:2]>>[CH2:1]=[O:2]\n"
+    folder = tmp_path / "uspto50k"
+    folder.mkdir()
+    with gzip.open(folder / "USPTO_50k_rxnmapper.csv.gz", "wt") as handle:
+        handle.write(mapped)
+    documented = replace(REMOTE_FILES["uspto50k_rxnmapper"], sha256="0" * 64)
+    assert fetch_file(documented, tmp_path) == folder / "USPTO_50k_rxnmapper.csv.gz"

@@ -94,18 +94,16 @@ def sha256_of(path: Path) -> str:
 
 
 def _check_in_place(target: Path, remote: RemoteFile) -> None:
-    """Refuse a file in place whose sha256 is not the one ``remote`` documents."""
-    if remote.sha256 is None or (found := sha256_of(target)) == remote.sha256:
+    """Refuse a downloadable file in place whose sha256 is not the one ``remote`` documents. A file
+    made locally (no URL) is not: remade, its bytes differ (a gzip header's time) though its rows
+    do not, and its loader checks its rows."""
+    if remote.url is None or remote.sha256 is None or (found := sha256_of(target)) == remote.sha256:
         return
-    advice = (
-        "delete it and load with download=True to fetch the documented copy, or, to read another copy "
-        "on purpose, pass its path (path=) instead of a data home."
-        if remote.url
-        else f"delete it and make it again. {remote.how_to_make}"
-    )
     raise ValueError(
         f"{target} is not the documented {remote.filename}: its sha256 is {found}, expected "
-        f"{remote.sha256}. It may be damaged (cut short, a saved web page) or another release; {advice}"
+        f"{remote.sha256}. It may be damaged (cut short, a saved web page) or another release; delete it "
+        "and load with download=True (the benchmark command: --download) to fetch the documented copy, "
+        "or, to read another copy on purpose, pass its path to the loader (path=)."
     )
 
 
@@ -116,9 +114,9 @@ def fetch_file(
 
     The download is sklearn's :func:`sklearn.datasets.fetch_file`: into a temporary file,
     retried on HTTP errors, checked against the sha256, and only then moved into place, so an
-    interrupted or corrupted download never poisons the cache. A file already in place is checked
-    against the sha256 too (milliseconds for these files), so that a damaged or other copy put
-    there by hand is not read as the data set.
+    interrupted or corrupted download never poisons the cache. A file already in place that has a
+    URL is checked against the sha256 too (milliseconds for these files), so that a damaged or
+    other copy put there by hand is not read as the data set.
 
     Parameters
     ----------
