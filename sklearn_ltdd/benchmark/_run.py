@@ -96,8 +96,6 @@ def _load(
     """Inputs and labels; ``mapped``: reactions atom-mapped by rxnmapper, for the CGR modes."""
     try:
         return _loaded(dataset, data_home, mapped, download)
-    except DataError:
-        raise
     except ValueError as error:  # the loaders' word on a file that is not the data set
         raise DataError(str(error)) from error
 
@@ -116,7 +114,7 @@ def _loaded(
             frame = load_uspto50k(**where, as_frame=True).frame
             return _template_task(frame, MIN_TEMPLATE_COUNT[dataset])
         elif dataset == "hiv_lt50":
-            return _hiv_lt50(*_load("hiv", data_home, download=download))
+            return _hiv_lt50(*_loaded("hiv", data_home, False, download))
         elif dataset == "sbap":
             bunch = load_sbap(**where)
         elif dataset == "solubility":
