@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 nbformat = pytest.importorskip("nbformat", reason="the notebooks extra (nbformat, nbclient) is not installed")
@@ -36,10 +37,14 @@ def test_quickstart_runs_and_draws_every_plot():
     assert any("tail BA" in table and "LTDD" in table for table in tables)
 
 
-def test_benchmark_notebook_reads_the_recorded_results():
-    notebook = run("benchmark.ipynb")
+def test_benchmark_notebook_recomputes_the_readme_figures_and_reads_a_run_folder():
+    notebook = run("benchmark.ipynb", {"OWN_RUNS": 'Path("../docs/results/wide_expert")'})
     assert not outputs(notebook, "error")
+    tables = " ".join(o.data.get("text/html", "") for o in outputs(notebook, "execute_result"))
+    reported = pd.read_csv(NOTEBOOKS.parent / "docs" / "results" / "reported.csv", dtype={"readme": str})
+    for row in reported[reported["readme"].str.contains("±")].itertuples():
+        assert f"<td>{row.readme}</td>" in tables, row
     text = " ".join(o.get("text", "") for o in outputs(notebook, "stream"))
-    assert "hiv-standard (paper)" in text
-    assert "uspto50k-standard-cgr\n" in text  # CGR runs get their own table, not merged with pair runs
+    assert "hiv, standard split (paper)" in text
+    assert "uspto50k_template_tail-random" in text  # OWN_RUNS: a table per results file
     assert [o for o in outputs(notebook, "display_data") if "image/png" in o.data]
