@@ -4,7 +4,10 @@ import functools
 import gzip
 import hashlib
 import http.server
+import os
+import socket
 import threading
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -218,7 +221,7 @@ def test_missing_file_says_how_to_get_it(tmp_path):
     assert not (tmp_path / "typo").exists()
     # one that cannot be made, to download into, is named with the way to choose another
     (tmp_path / "file").write_text("")
-    with pytest.raises(OSError, match=r"cannot make .*file.home.hiv to download HIV.csv into .*data_home="):
+    with pytest.raises(NotADirectoryError, match=r"cannot save HIV.csv in .*file.home.hiv .*data_home="):
         load_hiv(data_home=tmp_path / "file" / "home", download=True)
     with pytest.raises(ValueError, match="mapping must be None or 'rxnmapper', got 'schneider'"):
         load_uspto50k(data_home=tmp_path, mapping="schneider")
@@ -321,7 +324,96 @@ def test_unknown_checksum_warns_with_the_digest(tmp_path, server):
     root, url = server
     write(root / "HIV.csv", HIV_CSV)
     with pytest.warns(UserWarning, match=hashlib.sha256(HIV_CSV.encode()).hexdigest()):
-        fetch_file(remote_for(url, None), tmp_path / "home", download=True)
+        path = fetch_file(remote_for(url, None), tmp_path / "home", download=True)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # not sklearn's private temporary file's 0600
+
+
+@pytest.mark.parametrize(
+    "body", ["<!DOCTYPE html><html><body>Sign in</body></html>", "  <HTML>503</HTML>", ""]
+)
+def test_a_web_page_or_nothing_sent_for_a_file_without_checksum_is_not_kept(tmp_path, server, body):
+    """Without a checksum, such a download was cached as the data set (and download=True did not
+    replace it)."""
+    root, url = server
+    write(root / "HIV.csv", body)
+    home = tmp_path / "home"
+    with pytest.raises(
+        OSError, match=rf"{url}/HIV.csv sent (a web page \(HTML\)|an empty file), not HIV.csv; nothing was"
+    ):
+        fetch_file(remote_for(url, None), home, download=True)
+    assert not home.exists()
+
+
+class CutShort(QuietHandler):
+    """Sends the start of a chunked body, then closes the connection."""
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        self.wfile.write(b"5\r\nsmile\r\n")
+        self.close_connection = True
+
+
+class Stalls(QuietHandler):
+    """Sends nothing until the test ends."""
+
+    def do_GET(self):
+        self.server.released.wait(30)
+
+
+@pytest.mark.parametrize(("handler", "error"), [(CutShort, "IncompleteRead"), (Stalls, "TimeoutError")])
+def test_a_connection_cut_or_stalled_names_the_url(tmp_path, monkeypatch, handler, error):
+    """A cut transfer raised http.client.IncompleteRead without the URL; a stalled server hung the
+    load for ever (sklearn's download has no timeout)."""
+    monkeypatch.setattr("sklearn_ltdd.datasets._fetch.DOWNLOAD_TIMEOUT_S", 0.2)
+    monkeypatch.setattr("sklearn.datasets._base.time.sleep", lambda seconds: None)  # sklearn's retries
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.released = threading.Event()
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    home = tmp_path / "home"
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Retry downloading")
+            with pytest.raises(OSError, match=rf"could not download {url}/HIV.csv \({error}.*copy the file"):
+                fetch_file(remote_for(url, None), home, download=True)
+    finally:
+        httpd.released.set()
+        httpd.shutdown()
+        httpd.server_close()
+    assert not home.exists() and socket.getdefaulttimeout() is None  # the user's setting is back
+
+
+def test_an_interrupted_download_leaves_no_folders(tmp_path, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("sklearn_ltdd.datasets._fetch._sklearn_fetch_file", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        fetch_file(remote_for("http://127.0.0.1:9", None), tmp_path / "home", download=True)
+    assert not (tmp_path / "home").exists()
+
+
+def test_a_folder_where_the_file_should_be_is_named(tmp_path):
+    (tmp_path / "hiv" / "HIV.csv").mkdir(parents=True)
+    with pytest.raises(
+        IsADirectoryError, match=r"hiv.HIV\.csv is a folder, where the file HIV.csv should be"
+    ):
+        load_hiv(data_home=tmp_path)
+
+
+def test_a_bad_sbap_download_says_to_delete_it(tmp_path):
+    """SBAP has no published checksum, so a download cut short is found by its rows; the error
+    said what was wrong but not that the cached file is the culprit."""
+    path = write(tmp_path / "sbap" / "sbap.tab", "Drug\tTarget\tY\nCCO\tMKV\t1\nCCN\tMKV")
+    with pytest.raises(ValueError, match=rf"If it is a download that went wrong, delete {path}"):
+        load_sbap(data_home=tmp_path)
+    with pytest.raises(ValueError) as error:  # a file the user names is theirs: no such advice
+        load_sbap(path=path)
+    assert "download=True" not in str(error.value)
 
 
 def test_data_home_from_environment(tmp_path, monkeypatch):

@@ -507,11 +507,20 @@ def load_sbap(
     >>> from sklearn_ltdd.datasets import load_sbap
     >>> smiles, proteins, y = load_sbap(data_home="~/data", return_X_y=True)  # doctest: +SKIP
     """
-    path = Path(path) if path else fetch_file(REMOTE_FILES["sbap"], data_home, download=download)
-    frame = read_table(path)
-    wanted = ((_SMILES, "SMILES"), (_PROTEIN, "protein"), (_SBAP_LABEL, "label"))
-    columns = [_column(frame, names, what, path) for names, what in wanted]
-    _complete(frame, columns, path)
+    given = path is not None
+    path = Path(path) if given else fetch_file(REMOTE_FILES["sbap"], data_home, download=download)
+    try:
+        frame = read_table(path)
+        wanted = ((_SMILES, "SMILES"), (_PROTEIN, "protein"), (_SBAP_LABEL, "label"))
+        columns = [_column(frame, names, what, path) for names, what in wanted]
+        _complete(frame, columns, path)
+    except ValueError as error:
+        if given:
+            raise
+        # no checksum tells a download cut short from the data set: its rows do
+        raise ValueError(
+            f"{error} If it is a download that went wrong, delete {path} and load with download=True."
+        ) from error
     smiles, proteins = (frame[c].to_numpy(dtype=object) for c in columns[:2])
     target = _labels(frame[columns[2]], path)
     if return_X_y:

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.error import URLError
+from urllib.error import HTTPError, URLError
 
 from sklearn.datasets import fetch_file as _sklearn_fetch_file
 
 from .._warnings import warn
 
 __all__ = ["RemoteFile", "fetch_file", "get_data_home", "sha256_of"]
+
+DOWNLOAD_TIMEOUT_S = 60  # a server that sends nothing for this long fails the download, not hangs it
+_NETWORK_ERRORS = (URLError, ConnectionError, TimeoutError, http.client.HTTPException)
 
 
 @dataclass(frozen=True)
@@ -114,9 +121,11 @@ def fetch_file(
 
     The download is sklearn's :func:`sklearn.datasets.fetch_file`: into a temporary file,
     retried on HTTP errors, checked against the sha256, and only then moved into place, so an
-    interrupted or corrupted download never poisons the cache. A file already in place that has a
-    URL is checked against the sha256 too (milliseconds for these files), so that a damaged or
-    other copy put there by hand is not read as the data set.
+    interrupted or corrupted download never poisons the cache. A server that sends nothing for
+    ``DOWNLOAD_TIMEOUT_S`` seconds fails the attempt (unless ``socket.setdefaulttimeout`` set
+    another limit); a file without a checksum that arrives empty or as a web page is not kept. A
+    file already in place that has a URL is checked against the sha256 too (milliseconds for these
+    files), so that a damaged or other copy put there by hand is not read as the data set.
 
     Parameters
     ----------
@@ -142,6 +151,10 @@ def fetch_file(
     FileNotFoundError: .../x/missing.csv not found. Pass download=True ...
     """
     target = _data_home(data_home) / remote.folder / remote.filename
+    if target.is_dir():
+        raise IsADirectoryError(
+            f"{target} is a folder, where the file {remote.filename} should be; move it out of the way."
+        )
     if target.exists():
         _check_in_place(target, remote)
         return target
@@ -157,32 +170,76 @@ def fetch_file(
     made = [folder for folder in (target.parent, *target.parent.parents) if not folder.exists()]
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:  # a read-only home, say
-        raise type(error)(
-            error.errno,
-            f"cannot make {target.parent} to download {remote.filename} into ({error.strerror}); choose "
-            "a folder you can write in with data_home= or $SKLEARN_LTDD_DATA.",
-        ) from error
-    try:
-        path = _sklearn_fetch_file(remote.url, folder=target.parent, local_filename=remote.filename,
-                                   sha256=remote.sha256)  # fmt: skip
-    except OSError as error:
+        with _timeout(DOWNLOAD_TIMEOUT_S):
+            path = Path(_sklearn_fetch_file(remote.url, folder=target.parent, local_filename=remote.filename,
+                                            sha256=remote.sha256))  # fmt: skip
+        if remote.sha256 is None:
+            _refuse_a_web_page(path, remote)
+    except BaseException as error:  # Ctrl-C included: no empty folders are left behind
         for folder in made:  # the folders made for it, deepest first, where the download left none
-            if not any(folder.iterdir()):
+            if folder.is_dir() and not any(folder.iterdir()):
                 folder.rmdir()
-        if remote.sha256 is not None and "checksum" in str(error):
-            raise OSError(
-                f"checksum mismatch for {remote.url}: expected sha256 {remote.sha256}. "
-                "The file was not kept; the source may have changed."
-            ) from error
-        if not isinstance(error, URLError):  # a full disk or a folder we may not write in: as it is
+        if isinstance(error, HTTPError):  # its response's socket, now, not at some later collection
+            error.close()
+        explained = _explained(error, remote, target)
+        if explained is error:
             raise
-        raise OSError(
-            f"could not download {remote.url} ({error}); without a connection, copy the file to "
-            f"{target} (data_home= or $SKLEARN_LTDD_DATA choose the folder)."
-        ) from error
+        raise explained from error
+    umask = os.umask(0)  # sklearn's temporary file is private (0600); the data set need not be
+    os.umask(umask)
+    path.chmod(0o666 & ~umask)
     if remote.sha256 is None:
         warn(
             f"{remote.filename} has no published checksum; downloaded file sha256={sha256_of(path)}.",
         )
-    return Path(path)
+    return path
+
+
+@contextmanager
+def _timeout(seconds: float) -> Iterator[None]:
+    """A socket timeout for the download (sklearn's has none), unless the user has set one."""
+    before = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(before if before is not None else seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(before)
+
+
+def _refuse_a_web_page(path: Path, remote: RemoteFile) -> None:
+    """Without a checksum, an error page served with status 200 would be cached as the data set."""
+    with open(path, "rb") as handle:
+        start = handle.read(512).lstrip().lower()
+    if start and not start.startswith((b"<!doctype html", b"<html")):
+        return
+    path.unlink()
+    raise _DownloadRefused(
+        f"{remote.url} sent {'an empty file' if not start else 'a web page (HTML)'}, not "
+        f"{remote.filename}; nothing was kept. The service may be down or ask for a login: try again later."
+    )
+
+
+class _DownloadRefused(OSError):
+    """A download that arrived but is not the data file."""
+
+
+def _explained(error: BaseException, remote: RemoteFile, target: Path) -> BaseException:
+    """``error`` as the user should read it: what failed, with which URL or folder, and what to do."""
+    if isinstance(error, _DownloadRefused):
+        return error
+    if isinstance(error, OSError) and "checksum" in str(error):
+        return OSError(
+            f"checksum mismatch for {remote.url}: {error} The file was not kept; the source may have changed."
+        )
+    if isinstance(error, _NETWORK_ERRORS):
+        return OSError(
+            f"could not download {remote.url} ({type(error).__name__}: {error}); without a connection, copy "
+            f"the file to {target} (data_home= or $SKLEARN_LTDD_DATA choose the folder)."
+        )
+    if isinstance(error, OSError) and error.errno is not None:  # a read-only folder, a full disk
+        return type(error)(
+            error.errno,
+            f"cannot save {remote.filename} in {target.parent} ({error.strerror}); choose a folder you can "
+            "write in with data_home= or $SKLEARN_LTDD_DATA.",
+        )
+    return error
