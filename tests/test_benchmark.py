@@ -247,7 +247,7 @@ def test_paper_table_names_the_data_sets_and_splits_it_has():
             paper_table(dataset)
 
 
-def test_a_rerun_with_another_schedule_is_refused_not_skipped(tmp_path):
+def test_a_rerun_with_another_schedule_is_refused_not_skipped(tmp_path, capsys):
     from sklearn_ltdd.benchmark._run import _check_data, _done, _schedule
 
     log = tmp_path / "hiv-standard.jsonl"
@@ -268,6 +268,12 @@ def test_a_rerun_with_another_schedule_is_refused_not_skipped(tmp_path):
     log.write_text(json.dumps({**old, "data": "0123", "n_train": 288}) + "\n")
     with pytest.raises(ValueError, match=r"holds runs on other data \(ltdd, seed 0: data 0123, 288 training"):
         _check_data(log, DATA)
+    # the command refuses them before it says that it resumes them
+    other = {"method": "fp_lr", "seed": 0, "epochs": None, "kept": None, "data": "0123"}
+    (tmp_path / "solubility-random.jsonl").write_text(json.dumps(other) + "\n")
+    with pytest.raises(ValueError, match="holds runs on other data"):
+        run_benchmark("solubility", split="random", seeds=[0], methods=["fp_lr"], out_dir=tmp_path)
+    assert "there already" not in capsys.readouterr().out
     # what a row records: the paper rows' schedule, nothing for the package's or a fingerprint's
     assert _schedule("ltdd", paper) == paper and _schedule("ltdd_fp", paper) == paper
     none = {"warmup": None, "update_every": None}
@@ -303,8 +309,14 @@ def test_a_run_written_twice_counts_once_and_a_half_written_line_is_named(tmp_pa
     assert sorted(summarise(pd.DataFrame(old))["n_seeds"].tolist()) == [1, 2]
     log = tmp_path / "solubility-random.jsonl"
     log.write_text(json.dumps(runs[0]) + "\n" + '{"method": "ce", "se')
-    with pytest.raises(ValueError, match=r"line 2, is not a JSON row: .*remove it"):
+    with pytest.raises(ValueError, match=r"line 2, is not a run's JSON row .*remove it"):
         _read(log)
+    for edited in ('["ce", 0]', "3", '{"method": "ce", "seed": 0}'):  # by hand: no raw TypeError or KeyError
+        log.write_text(json.dumps(runs[0]) + "\n" + edited + "\n")
+        with pytest.raises(
+            ValueError, match=r"line 2, is not a run's JSON row \(an object with epochs, method"
+        ):
+            _read(log)
     with pytest.raises(SystemExit) as exit_:  # the command says it in a line, not a traceback
         main(["--dataset", "solubility", "--split", "random", "--methods", "fp_lr", "--out", str(tmp_path)])
     assert exit_.value.code == 2

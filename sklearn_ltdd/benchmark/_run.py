@@ -455,6 +455,8 @@ def run_benchmark(
             raise SplitError(f"{dataset}, {split!r} split, seed {seed}: {error}") from error
     data = data_id(smiles, y)
     _check_data(log, data)
+    if done:
+        print(f"{log}: {len(done)} of these runs are there already; they are not run again.", flush=True)
     out.mkdir(parents=True, exist_ok=True)  # now that there is something to write (no empty folder)
     features = _Features(smiles, reaction_mode, n_jobs)
     binary = len(np.unique(y)) == 2
@@ -571,8 +573,6 @@ def _done(
             )
         if row["seed"] in seeds:
             done.add((method, row["seed"]))
-    if done:
-        print(f"{log}: {len(done)} of these runs are there already; they are not run again.", flush=True)
     return done
 
 
@@ -592,6 +592,9 @@ def _json_row(row: dict) -> dict:
     }
 
 
+_RUN_KEYS = {"method", "seed", "epochs"}  # what resuming reads of a run
+
+
 def _read(log: Path) -> list[dict]:
     rows = []
     lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
@@ -599,11 +602,15 @@ def _read(log: Path) -> list[dict]:
         if not line:
             continue
         try:
-            rows.append(json.loads(line))
+            row = json.loads(line)
         except json.JSONDecodeError:  # a run killed while it wrote its line, say
+            row = None
+        if not isinstance(row, dict) or not _RUN_KEYS <= row.keys():  # cut short, or edited by hand
             raise ResultsFileError(
-                f"{log}, line {number}, is not a JSON row: {line[:60]!r}; remove it (that run is run again)."
-            ) from None
+                f"{log}, line {number}, is not a run's JSON row (an object with "
+                f"{', '.join(sorted(_RUN_KEYS))}): {line[:60]!r}; remove it (that run is run again)."
+            )
+        rows.append(row)
     return rows
 
 
