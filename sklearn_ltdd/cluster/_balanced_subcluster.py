@@ -124,7 +124,9 @@ class BalancedSubcluster(
     ends with no member is dropped, so a class can get fewer sub-clusters than k_c.
 
     Rows are put in a canonical order (by their projection on a fixed random direction)
-    before seeding, so the result does not depend on row order. With ``y``, the classes are
+    before seeding, so the result does not depend on row order (but for which of two identical
+    rows gets which label: copies tie in that order, and with ``method="balanced"`` the size
+    limit can split them between sub-clusters). With ``y``, the classes are
     clustered one after another in the sorted order of their labels, drawing from one random
     stream: renaming or adding a class can change the other classes' sub-clusters too.
 
