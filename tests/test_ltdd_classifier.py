@@ -321,6 +321,11 @@ def test_a_diverged_training_is_an_error_not_nan_predictions(assert_same_predict
     # LTDD's re-clustering sees it first: not "rows of X have zero norm", which blamed the input
     with pytest.raises(ValueError, match=r"embeds \d+ of \d+ training molecules as zero .*lr=1e\+12"):
         LTDDClassifier(**{**FAST, "lr": 1e12}).fit(X_SMALL, Y_SMALL)
+    # a temperature near zero overflows the contrastive term at any lr: the advice names it too
+    with pytest.raises(
+        ValueError, match=r"lower lr \(lr=0.001\), or raise a temperature .*\(tau=2e-38, tau1=0.1"
+    ):
+        LTDDClassifier(**{**FAST, "contrast": SubclusterContrast(tau=2e-38)}).fit(X_SMALL, Y_SMALL)
     clf = BaselineClassifier(**RUN).fit(X_SMALL, Y_SMALL)
     before = clf.predict_proba(X_TEST[:5])
     with pytest.raises(ValueError, match="training diverged"):

@@ -125,17 +125,30 @@ class LTDDNet(NeuralNet):
         """End a training that has diverged: where an epoch of the final phase has been scored,
         as early stopping does (the best epoch so far is kept, alone), with a warning;
         otherwise with an error."""
+        advice = self._what_to_change()
         scores = dict(self.callbacks_).get("valid_scores")
         if scores is not None and scores.best_[0] > -math.inf:
-            advice = f"lower lr (lr={self.lr:g}) to train on"
             if (kept := dict(self.callbacks_).get("kept")) is not None:
                 kept.keep_best_only()
             warn(
-                f"{message}; training stops here and keeps the model from its best epoch so far ({advice}).",
+                f"{message}; training stops here and keeps the model from its best epoch so far "
+                f"({advice} to train on).",
                 RuntimeWarning,
             )
             self.stop("diverged")
-        raise ValueError(f"{message}; lower lr (lr={self.lr:g}).")
+        raise ValueError(f"{message}; {advice}.")
+
+    def _what_to_change(self) -> str:
+        """The way out of a divergence: the learning rate; and where the contrastive term is not
+        finite, its temperatures and β with their values (a τ near zero overflows it at any lr)."""
+        lower_lr = f"lower lr (lr={self.lr:g})"
+        total = getattr(self.criterion_, "totals", {}).get("contrastive_loss")  # this epoch's sum
+        if total is None or math.isfinite(float(total)):
+            return lower_lr
+        knobs = self.get_params_for("criterion")
+        shown = ", ".join(f"{name}={knobs[name]:g}" for name in ("tau", "tau1", "tau2", "beta")
+                          if isinstance(knobs.get(name), float | int))  # fmt: skip
+        return f"{lower_lr}, or raise a temperature near zero or lower a huge beta ({shown})"
 
     def _validation_read(self) -> bool:
         """Whether this epoch's validation scores can be used: not before the head trains."""
