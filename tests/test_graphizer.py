@@ -1,4 +1,7 @@
+import os
 import pickle
+import subprocess
+import sys
 import warnings
 
 import joblib
@@ -685,3 +688,21 @@ def test_a_store_s_repr_counts_in_words():
     )
     pair = SmilesGraphizer(reaction_mode="pair").fit_transform(["CO>>C=O", "CCO>>CC=O"])
     assert repr(pair) == "GraphStorePair(2 reactions)"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sets the stack limit with the resource module")
+def test_a_long_chain_is_featurised_in_a_small_stack(tmp_path):
+    """Re-finding rings recursively overflowed the C stack: a 40,000-atom chain crashed the process
+    (segfault, no error, and a resumed screen crashed again) in Linux's 8 MB; a thread's 512 KB
+    (macOS) falls to some 2,000 atoms. Run in a process of that stack."""
+    import resource
+
+    def small_stack():
+        resource.setrlimit(resource.RLIMIT_STACK, (512 * 1024, resource.getrlimit(resource.RLIMIT_STACK)[1]))
+
+    code = "import sklearn_ltdd as s; print(len(s.SmilesGraphizer().fit_transform(['C' * 4000])))"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                            preexec_fn=small_stack, cwd=tmp_path, timeout=300)  # fmt: skip
+    assert result.returncode == 0, f"exit {result.returncode}: {result.stderr[-2000:]}"
+    assert result.stdout.split() == ["1"]

@@ -131,10 +131,12 @@ def canonical_ranks(mol: Chem.Mol, break_ties: bool = True) -> list[int]:
     model: edge dropping draws one number per edge, in edge order. The molecule is ranked without
     the properties its parse computed: removing hydrogens written as atoms left behind stereo
     ranks computed with them, and RDKit ranked a 1,4-disubstituted cyclohexane so written
-    otherwise than the same molecule written without them.
+    otherwise than the same molecule written without them. Its ring information is kept: RDKit
+    finds rings again recursively, which overflowed the C stack (a crash, no error) for chains of
+    some 40,000 atoms.
     """
     fresh = Chem.Mol(mol)
-    fresh.ClearComputedProps()
+    fresh.ClearComputedProps(includeRings=False)
     return list(Chem.CanonicalRankAtoms(fresh, breakTies=break_ties))
 
 
