@@ -1,11 +1,13 @@
 """Screening: predict, predict_proba and transform in chunks, bad rows named before any compute or
 marked NaN, file screens that resume, and the same scores from a Dask cluster."""
 
+import copy
 import json
 import os
 import pickle
 import subprocess
 import sys
+import warnings
 
 import joblib
 import numpy as np
@@ -189,7 +191,12 @@ def test_file_screen_scores_every_good_row_and_names_every_bad_one(
     assert "pass errors='nan'" in str(error.value) and "labels" not in str(error.value)
     assert not destination.exists()  # nothing written before they were named
 
-    assert screen_file(model, source, destination, keep=["id"], errors="nan", chunk_rows=4) == len(library)
+    with pytest.warns(
+        UserWarning, match=rf"4 of the {len(library)} rows written to .*scores.* are invalid \(NaN scores"
+    ):
+        assert screen_file(model, source, destination, keep=["id"], errors="nan", chunk_rows=4) == len(
+            library
+        )
     out = read(destination)
     assert list(out.columns[:2]) == ["id", "prediction"]
     assert out["id"].tolist() == [f"{i:05d}" for i in range(len(library))]  # none shifted, ids verbatim
@@ -449,10 +456,23 @@ def test_parquet_columns_keep_their_types_in_every_part(model, tmp_path):
     assert isinstance(family.dtype, pd.CategoricalDtype) and family.tolist() == library["family"].tolist()
 
 
+def test_a_model_this_release_cannot_use_is_refused_before_the_library_is_read(model, library, tmp_path):
+    """It was found out only after the pass that checks every row (for a billion rows, some 36
+    core-hours), and only once the bad rows that pass named were fixed."""
+    old = copy.deepcopy(model)
+    old.feature_schema_ = 1  # as fitted by a release before the notation-invariant features
+    write_library(tmp_path / "library.csv", library)  # with bad rows, which the pass would name first
+    for errors in ("raise", "nan"):
+        with pytest.raises(ValueError, match=r"fitted on atom features of schema 1.*refit it"):
+            screen_file(old, tmp_path / "library.csv", tmp_path / "scores.csv", errors=errors)
+    assert not list(tmp_path.glob("scores*"))
+
+
 def test_a_parquet_smiles_column_stored_as_binary_is_read_as_text(model, tmp_path):
     pa, pq = pytest.importorskip("pyarrow"), pytest.importorskip("pyarrow.parquet")
     smiles, ids = ["CCO", "c1ccccc1O", None, "C1CC"], [b"\x00\xff", b"a", b"b", b"c"]
     pq.write_table(pa.table({"smiles": smiles, "id": ids}), tmp_path / "text.parquet")
+    warnings.filterwarnings("ignore", "2 of the 4 rows .* are invalid")  # (pytest restores the filters)
     screen_file(model, tmp_path / "text.parquet", tmp_path / "text.out.parquet", errors="nan")
     expected = pd.read_parquet(tmp_path / "text.out.parquet")
     assert expected["valid"].tolist() == [True, True, False, False]
@@ -473,8 +493,13 @@ def test_the_screen_command(model, library, tmp_path, capsys):
     joblib.dump(model, tmp_path / "model.joblib")
     write_library(tmp_path / "library.csv", library)
     args = [str(tmp_path / name) for name in ("model.joblib", "library.csv", "scores.csv")]
+    warnings.simplefilter(
+        "always"
+    )  # the command's warnings are lines on stderr (pytest restores the filters)
     screen_command([*args, "--keep", "id", "--errors", "nan", "--quiet"])
-    assert f"{len(library)} rows scored" in capsys.readouterr().out
+    printed = capsys.readouterr()
+    assert f"{len(library)} rows scored" in printed.out
+    assert f"python -m sklearn_ltdd.screen: warning: 4 of the {len(library)} rows written to" in printed.err
     assert list(read(tmp_path / "scores.csv").columns[:2]) == ["id", "prediction"]
     with pytest.raises(SystemExit) as stop:
         screen_command([*args[:2], str(tmp_path / "other.csv"), "--keep", "name"])
@@ -507,6 +532,9 @@ def test_the_screen_command_with_streams_and_disks_that_fail(model, library, tmp
         write_csv(destination, frame, progress)
 
     monkeypatch.setattr(_file, "_write_csv", disk_full_at_the_second_chunk)
+    warnings.simplefilter(
+        "always"
+    )  # the command's warnings are lines on stderr (pytest restores the filters)
     with pytest.raises(SystemExit) as stop:
         screen_command([*args, "--errors", "nan", "--chunk-rows", "3"])
     err = capsys.readouterr().err

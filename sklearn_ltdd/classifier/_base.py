@@ -668,33 +668,17 @@ class GraphClassifier(
         outputs and returns them as ``{row: (value, reason)}`` too. ``progress`` (default: when
         ``verbose``) shows a progress bar for inputs longer than one chunk.
         """
-        schema = self.feature_schema_  # (its callers check that the model is fitted)
-        if schema != FEATURE_SCHEMA:
-            raise ValueError(
-                f"this model was fitted on atom features of schema {schema}, but this release computes "
-                f"schema {FEATURE_SCHEMA} (see the pitfalls page of the documentation); refit it."
-            )
-        bits = self.net_.module__fingerprint_bits
-        read = {"node features": self.n_node_features_, "fingerprint bits": bits or None}
         if isinstance(X, GraphStore | GraphStorePair):
+            self._check_schema()
             rows = self._graphs(X)
             check_widths(
                 rows,
-                read,
+                self._widths_read(),
                 "make them with the SmilesGraphizer settings of the fit, or pass SMILES",
             )
         else:
+            self._check_reads_smiles()
             rows = check_smiles_for(self, X)
-            made_bits = None if self.graphizer_.fingerprint is None else MorganFingerprint().n_bits
-            from_smiles = {
-                "node features": len(self.graphizer_.get_feature_names_out()),
-                "fingerprint bits": made_bits,
-            }
-            if from_smiles != read:  # fitted on graphs built by hand: their features are not those of SMILES
-                raise ValueError(
-                    f"this model was fitted on graphs of {described(read)}, but SMILES featurise to "
-                    f"{described(from_smiles)}; give it graphs like those of its fit."
-                )
         out = np.full((len(rows), width), np.nan, dtype=dtype)
         bad: dict[int, tuple[object, str]] = {}
         show = (bool(self.verbose) if progress is None else progress) and len(rows) > CHUNK_ROWS
@@ -713,6 +697,36 @@ class GraphClassifier(
                 del graphs  # before the next chunk is made
                 bar.update(n_rows)
         return out, bad
+
+    def _check_schema(self) -> None:
+        """Refuse a model fitted on the atom features of another release (callers check it is fitted)."""
+        if self.feature_schema_ != FEATURE_SCHEMA:
+            raise ValueError(
+                f"this model was fitted on atom features of schema {self.feature_schema_}, but this release "
+                f"computes schema {FEATURE_SCHEMA} (see the pitfalls page of the documentation); refit it."
+            )
+
+    def _widths_read(self) -> dict[str, int | None]:
+        """The node features and fingerprint bits the fitted network reads."""
+        return {
+            "node features": self.n_node_features_,
+            "fingerprint bits": self.net_.module__fingerprint_bits or None,
+        }
+
+    def _check_reads_smiles(self) -> None:
+        """Refuse, before any row is read, a model that cannot score SMILES here: fitted on another
+        schema of atom features, or on graphs built by hand whose widths SMILES do not give."""
+        self._check_schema()
+        made_bits = None if self.graphizer_.fingerprint is None else MorganFingerprint().n_bits
+        from_smiles = {
+            "node features": len(self.graphizer_.get_feature_names_out()),
+            "fingerprint bits": made_bits,
+        }
+        if from_smiles != (read := self._widths_read()):  # graphs built by hand: not the features of SMILES
+            raise ValueError(
+                f"this model was fitted on graphs of {described(read)}, but SMILES featurise to "
+                f"{described(from_smiles)}; give it graphs like those of its fit."
+            )
 
     def _snapshot(self) -> Self:
         """The model as it stands, for one call to read whole: a shallow copy, taken under the lock

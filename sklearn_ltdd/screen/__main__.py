@@ -16,6 +16,7 @@ import argparse
 import os
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -48,6 +49,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--n-jobs", type=int, default=None, help="processes that featurise (default 1)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar (else shown on a terminal)")
     args = parser.parse_args(argv)
+    with warnings.catch_warnings():  # lines of the command's, not Python's file:line and source line
+        warnings.showwarning = lambda message, *_, **__: print(
+            f"{parser.prog}: warning: {message}", file=sys.stderr, flush=True
+        )
+        _screen(parser, args)
+
+
+def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     # only now the model's code (torch, RDKit: seconds), which --help and usage errors do without
     import joblib
     import pandas as pd

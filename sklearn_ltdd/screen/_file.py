@@ -22,6 +22,7 @@ from .._compat import check_n_jobs
 from .._csv import check_fields_match_header, check_no_merged_lines, repeated_names, written_header
 from .._optional import import_optional
 from .._progress import progress_bar
+from .._warnings import warn
 from ..classifier._base import GraphClassifier
 from ._frame import SCREEN_ADVICE, check_columns, check_errors, check_model, score_columns, scores_of
 
@@ -241,7 +242,7 @@ class _Progress:
     def __init__(self, destination: Path, screen: dict):
         self.destination = destination
         self.path = destination.with_name(destination.name + ".progress.json")
-        self.state = {"screen": screen, "rows": 0, "bytes": 0, "parts": 0}
+        self.state = {"screen": screen, "rows": 0, "bytes": 0, "parts": 0, "invalid": 0}
         if self.path.exists():
             saved = json.loads(self.path.read_text(encoding="utf-8"))
             if saved.get("screen") == screen:
@@ -314,7 +315,9 @@ def _write_csv(destination: Path, frame: pd.DataFrame, progress: _Progress) -> N
         out.write(frame.to_csv(index=False, header=progress.state["bytes"] == 0))  # once, resumed too
         out.flush()
         os.fsync(out.fileno())
-        progress.save(rows=progress.state["rows"] + len(frame), bytes=out.tell())
+        progress.save(
+            rows=progress.state["rows"] + len(frame), bytes=out.tell(), invalid=_invalid(frame, progress)
+        )
 
 
 def _write_parquet(destination: Path, frame: pd.DataFrame, progress: _Progress) -> None:
@@ -322,7 +325,17 @@ def _write_parquet(destination: Path, frame: pd.DataFrame, progress: _Progress) 
     temporary = part.with_suffix(".tmp")
     frame.to_parquet(temporary, index=False)
     os.replace(temporary, part)
-    progress.save(rows=progress.state["rows"] + len(frame), parts=progress.state["parts"] + 1)
+    progress.save(
+        rows=progress.state["rows"] + len(frame),
+        parts=progress.state["parts"] + 1,
+        invalid=_invalid(frame, progress),
+    )
+
+
+def _invalid(frame: pd.DataFrame, progress: _Progress) -> int:
+    """The invalid rows written so far, ``frame``'s included (a record saved before they were
+    counted: from its resume on)."""
+    return progress.state.get("invalid", 0) + int((~frame["valid"]).sum())
 
 
 def screen_file(
@@ -367,8 +380,9 @@ def screen_file(
         ``"raise"``: a first pass parses every row (no featurisation, about a quarter of its cost)
         and raises one :class:`~sklearn_ltdd.featurize.InvalidSmilesError` naming every bad row
         before anything is scored or written. ``"nan"``: bad rows are written with NaN
-        probabilities, no prediction, ``valid`` False and their reason in ``error``. Rows are
-        numbered from 0, the header not counted (as pandas numbers them).
+        probabilities, no prediction, ``valid`` False and their reason in ``error``, and a
+        warning at the end says how many there were. Rows are numbered from 0, the header not
+        counted (as pandas numbers them).
     chunk_rows : int, default=100_000
         Rows read and written at a time (the model itself featurises 10,000 at a time).
     n_jobs : int, default=None
@@ -386,6 +400,7 @@ def screen_file(
     --------
     >>> import tempfile
     >>> from pathlib import Path
+    >>> import warnings
     >>> import pandas as pd
     >>> from sklearn_ltdd import LTDDClassifier
     >>> from sklearn_ltdd.datasets import load_solubility
@@ -395,8 +410,12 @@ def screen_file(
     >>> library = pd.DataFrame({"id": ["M001", "M002", "M003"], "smiles": ["CCO", "C1CC", "c1ccccc1O"]})
     >>> folder = Path(tempfile.mkdtemp())
     >>> library.to_csv(folder / "library.csv", index=False)
-    >>> screen_file(clf, folder / "library.csv", folder / "scores.csv", keep=["id"], errors="nan")
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     screen_file(clf, folder / "library.csv", folder / "scores.csv", keep=["id"], errors="nan")
     3
+    >>> print(caught[0].message)  # doctest: +ELLIPSIS
+    1 of the 3 rows written to .../scores.csv are invalid (NaN scores; the reasons are in the error column).
     >>> scores = pd.read_csv(folder / "scores.csv")
     >>> scores[["id", "valid"]]
          id  valid
@@ -473,4 +492,9 @@ def screen_file(
                 destination, scores_of(pd.DataFrame(columns=read), model, smiles_column, keep, errors), record
             )
         record.path.unlink()
+        if invalid := record.state.get("invalid", 0):  # a wrong smiles_column makes them all so
+            warn(
+                f"{invalid} of the {record.state['rows']} rows written to {destination} are invalid "
+                "(NaN scores; the reasons are in the error column)."
+            )
         return record.state["rows"]

@@ -56,6 +56,7 @@ def check_model(model: object) -> GraphClassifier:
         )
     model = model._snapshot()  # read whole, should another thread refit it meanwhile
     check_is_fitted(model, "net_")
+    model._check_reads_smiles()  # before a pass over the library, not after it
     mapper = model.graphizer_.atom_mapper
     for step in before:
         if step is None or step == "passthrough":
