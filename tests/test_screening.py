@@ -431,8 +431,17 @@ def test_resuming_refuses_another_screen_or_lost_output(model, library, tmp_path
     interrupted_screen(monkeypatch, 1, model, source, destination, chunk_rows=4)
     data = load_solubility()
     other = clone(model).set_params(random_state=1).fit(data.data[:120], data.target[:120])
-    with pytest.raises(ValueError, match="unfinished screen of another source, model or columns"):
+    with pytest.raises(
+        ValueError, match=r"unfinished screen of another source, model or columns: its model \(a hash"
+    ):
         screen_file(other, source, destination, chunk_rows=4)
+    modified = source.stat().st_mtime_ns
+    os.utime(source, ns=(0, 0))  # its bytes as they were: the record cannot tell, and says what it saw
+    with pytest.raises(
+        ValueError, match=rf"its source's modification time \(ns\) \({modified}, now 0\)\. Remove"
+    ):
+        screen_file(model, source, destination, chunk_rows=4)
+    os.utime(source, ns=(modified, modified))
     destination.unlink()  # the output lost, its progress file left
     with pytest.raises(ValueError, match="records 4 rows written"):
         screen_file(model, source, destination, chunk_rows=4)

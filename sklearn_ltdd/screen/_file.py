@@ -233,6 +233,17 @@ def _is_at(file: BinaryIO, path: Path) -> bool:
         return False
 
 
+#: what each field of a screen's record is, for a refusal to resume to name what changed
+_WHAT = {
+    "source": "source",
+    "size": "source's size in bytes",
+    "modified_ns": "source's modification time (ns)",
+    "model": "model (a hash of its weights and fitted attributes)",
+    "smiles_column": "SMILES column",
+    "columns": "columns written",
+}
+
+
 class _Progress:
     """What a screen has written so far, kept beside the destination (``<destination>.progress.json``)
     and updated after each chunk is safely on disk; removed when the screen is complete. It names
@@ -250,10 +261,12 @@ class _Progress:
             # another screen that failed before writing a row (e.g. a source that was not UTF-8,
             # fixed since) has nothing to resume: this one starts afresh
             elif saved.get("rows"):
+                was = saved.get("screen") or {}
+                differ = [f"{_WHAT[key]} ({was.get(key)!r}, now {value!r})" for key, value in screen.items()
+                          if was.get(key) != value]  # fmt: skip
                 raise ValueError(
-                    f"{destination} is an unfinished screen of another source, model or columns "
-                    f"({self.path.name} records {saved.get('screen')}); remove both, or choose another "
-                    "destination."
+                    f"{destination} is an unfinished screen of another source, model or columns: its "
+                    f"{'; its '.join(differ)}. Remove it and {self.path.name}, or choose another destination."
                 )
         elif destination.exists():
             raise FileExistsError(
