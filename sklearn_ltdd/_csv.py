@@ -4,6 +4,8 @@ a stray quote merges no lines, and a column name is not given twice."""
 import numpy as np
 import pandas as pd
 
+COMPRESSED = (".gz", ".bz2", ".xz", ".zip", ".zst")  # what pandas decompresses by the name
+
 
 def check_fields_match_header(frame: pd.DataFrame, source: object) -> None:
     """Refuse what pandas makes of data lines one field longer than the header: their first cells

@@ -407,7 +407,19 @@ def test_a_malformed_or_non_utf8_csv_is_refused_and_a_fixed_one_then_screens(mod
     with pytest.raises(ValueError, match=r"Or the cell holds a line break on purpose \(Excel's Alt\+Enter\)"):
         screen_file(model, source, tmp_path / "excel.csv", errors="nan")
     source.write_bytes("smiles,name\nCCO,\u00e9thanol\n".encode("latin-1"))
-    with pytest.raises(ValueError, match=r"library.csv is not UTF-8 text .*save it as UTF-8"):
+    with pytest.raises(
+        ValueError,
+        match=r"is not UTF-8 text: line 2 \(the header is line 1\) holds b'\\xe9'; save it as UTF-8",
+    ):
+        screen_file(model, source, destination, keep=["name"], errors="nan")
+    # far into a chunk the line is named all the same (it was "somewhere after data row 0")
+    source.write_bytes(("smiles,name\n" + "CCO,a\n" * 3000 + "CCO,\u00e9\n").encode("latin-1"))
+    with pytest.raises(ValueError, match=r"line 3002 \(the header is line 1\)"):
+        screen_file(model, source, destination, keep=["name"], errors="nan")
+    source.write_text("smiles,name\nCCO,x\n", encoding="utf-16")  # Excel's "Unicode text"
+    with pytest.raises(
+        ValueError, match=r"library.csv is UTF-16 text, not UTF-8; .*iconv -f utf-16 -t utf-8"
+    ):
         screen_file(model, source, destination, keep=["name"], errors="nan")
     source.write_text("smiles,name\nCCO,\u00e9thanol\n", encoding="utf-8")  # fixed: nothing to resume
     assert screen_file(model, source, destination, keep=["name"], errors="nan") == 1

@@ -13,7 +13,13 @@ import pandas as pd
 from rdkit import Chem
 from sklearn.utils import Bunch
 
-from .._csv import check_fields_match_header, check_no_merged_lines, repeated_names, written_header
+from .._csv import (
+    COMPRESSED,
+    check_fields_match_header,
+    check_no_merged_lines,
+    repeated_names,
+    written_header,
+)
 from .._warnings import warn
 from ..featurize._graph_features import parse_row
 from ..featurize._smiles import parse_rows, parse_smiles
@@ -63,7 +69,6 @@ _REACTION = ("rxn_smiles", "reaction", "Reaction")
 _PROTEIN = ("Target", "target", "protein", "sequence")
 
 
-_COMPRESSED = (".gz", ".bz2", ".xz", ".zip", ".zst")  # what pandas decompresses by the name
 #: tables that are not text, by their file name's ending
 _NOT_TEXT = {".xlsx": "an Excel workbook", ".xls": "an Excel workbook", ".parquet": "a Parquet file",
              ".pq": "a Parquet file", ".feather": "a Feather file"}  # fmt: skip
@@ -95,7 +100,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     {'smiles': ['CCO', 'c1ccccc1'], 'activity': ['active', nan]}
     """
     path = Path(path)
-    suffixes = [s.lower() for s in path.suffixes if s.lower() not in _COMPRESSED]
+    suffixes = [s.lower() for s in path.suffixes if s.lower() not in COMPRESSED]
     kind = suffixes[-1] if suffixes else ""
     if kind in _NOT_TEXT:
         raise ValueError(

@@ -19,7 +19,13 @@ import torch
 from sklearn.base import BaseEstimator
 
 from .._compat import check_n_jobs
-from .._csv import check_fields_match_header, check_no_merged_lines, repeated_names, written_header
+from .._csv import (
+    COMPRESSED,
+    check_fields_match_header,
+    check_no_merged_lines,
+    repeated_names,
+    written_header,
+)
 from .._optional import import_optional
 from .._progress import progress_bar
 from .._warnings import warn
@@ -90,8 +96,29 @@ def _columns(source: Path) -> list[str]:
         return columns
     except pd.errors.EmptyDataError:
         raise ValueError(f"{source} is empty: a CSV source needs a header row naming its columns.") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+    except UnicodeDecodeError:
+        raise ValueError(_not_utf8(source)) from None
+    except pd.errors.ParserError as error:
         raise ValueError(f"{source}'s header cannot be read as UTF-8 CSV ({error}).") from None
+
+
+def _not_utf8(source: Path) -> str:
+    """Why ``source`` cannot be read as UTF-8, naming the first line that is not (plain files: one
+    more pass, on the way to an error), and how to convert it."""
+    with open(source, "rb") as handle:
+        start = handle.read(2)
+    if start in (b"\xff\xfe", b"\xfe\xff"):  # a byte-order mark: Excel's "Unicode text", say
+        return f"{source} is UTF-16 text, not UTF-8; convert it, e.g. iconv -f utf-16 -t utf-8."
+    where = ""
+    if source.suffix.lower() not in COMPRESSED:
+        with open(source, "rb") as handle:
+            for number, line in enumerate(handle, start=1):
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError as error:
+                    where = f": line {number} (the header is line 1) holds {line[error.start : error.end]!r}"
+                    break
+    return f"{source} is not UTF-8 text{where}; save it as UTF-8, e.g. iconv -f latin1 -t utf-8."
 
 
 def _pandas_type(arrow_type) -> pd.ArrowDtype | None:
@@ -158,11 +185,8 @@ def _chunks(
             raise ValueError(
                 f"{source} is not a well-formed CSV file: {str(error).strip()}; fix that line."
             ) from None
-        except UnicodeDecodeError as error:
-            raise ValueError(
-                f"{source} is not UTF-8 text (bytes {error.object[error.start : error.end]!r} somewhere "
-                f"after data row {start}); save it as UTF-8, e.g. iconv -f latin1 -t utf-8."
-            ) from None
+        except UnicodeDecodeError:
+            raise ValueError(_not_utf8(source)) from None
 
 
 # what a non-blocking lock raises where another process holds it (Windows: EACCES)
