@@ -4,7 +4,7 @@ a stray quote merges no lines, and a column name is not given twice."""
 import numpy as np
 import pandas as pd
 
-COMPRESSED = (".gz", ".bz2", ".xz", ".zip", ".zst")  # what pandas decompresses by the name
+COMPRESSED = (".gz", ".bz2", ".xz", ".zip", ".zst", ".tar")  # what pandas decompresses by the name
 
 
 def check_fields_match_header(frame: pd.DataFrame, source: object) -> None:

@@ -6,7 +6,9 @@ import hashlib
 import http.server
 import os
 import socket
+import ssl
 import threading
+import time
 import warnings
 from dataclasses import replace
 from pathlib import Path
@@ -385,6 +387,39 @@ def test_a_connection_cut_or_stalled_names_the_url(tmp_path, monkeypatch, handle
         httpd.shutdown()
         httpd.server_close()
     assert not home.exists() and socket.getdefaulttimeout() is None  # the user's setting is back
+
+
+def test_downloads_in_two_threads_keep_the_timeout_and_give_it_back(tmp_path, monkeypatch):
+    """The socket timeout is the process's: a download that ended restored it under another still
+    running, whose retries then had none, and the last to end left it set for good."""
+    seen = []
+
+    def slow_download(url, folder, local_filename, sha256):
+        seen.append(socket.getdefaulttimeout())
+        time.sleep(0.2)  # the other thread starts and ends its own meanwhile, unless it waits
+        seen.append(socket.getdefaulttimeout())
+        return write(Path(folder) / local_filename, HIV_CSV)
+
+    monkeypatch.setattr("sklearn_ltdd.datasets._fetch._sklearn_fetch_file", slow_download)
+    monkeypatch.setattr("sklearn_ltdd.datasets._fetch.DOWNLOAD_TIMEOUT_S", 7.0)
+    good = hashlib.sha256(HIV_CSV.encode()).hexdigest()
+    threads = [threading.Thread(target=fetch_file, args=(remote_for("http://x", good), tmp_path / str(i)),
+                                kwargs={"download": True}) for i in range(2)]  # fmt: skip
+    for thread in threads:
+        thread.start()
+        time.sleep(0.05)
+    for thread in threads:
+        thread.join()
+    assert seen == [7.0] * 4 and socket.getdefaulttimeout() is None
+
+
+def test_a_tls_connection_cut_is_a_download_failure_not_a_folder_one(tmp_path, monkeypatch):
+    def cut(*args, **kwargs):
+        raise ssl.SSLEOFError(8, "EOF occurred in violation of protocol")
+
+    monkeypatch.setattr("sklearn_ltdd.datasets._fetch._sklearn_fetch_file", cut)
+    with pytest.raises(OSError, match=r"could not download http://x/HIV.csv \(SSLEOFError: .*copy the file"):
+        fetch_file(remote_for("http://x", None), tmp_path, download=True)
 
 
 def test_an_interrupted_download_leaves_no_folders(tmp_path, monkeypatch):

@@ -247,6 +247,24 @@ def test_an_interrupted_file_screen_resumes_where_it_stopped(model, library, tmp
         screen_file(model, source, destination)
 
 
+def test_the_invalid_rows_are_counted_across_a_resume(model, library, tmp_path, monkeypatch):
+    source, destination = tmp_path / "library.csv", tmp_path / "scores.csv"
+    write_library(source, library)  # bad rows 3, 8, 9 and 15
+    interrupted_screen(monkeypatch, 2, model, source, destination, errors="nan", chunk_rows=5)
+    with pytest.warns(UserWarning, match=rf"^4 of the {len(library)} rows written to"):
+        screen_file(model, source, destination, errors="nan", chunk_rows=5)
+    # a record of the release before, which did not count them: counted from the resume on, and said so
+    interrupted_screen(monkeypatch, 2, model, source, tmp_path / "again.csv", errors="nan", chunk_rows=5)
+    progress = tmp_path / "again.csv.progress.json"
+    record = json.loads(progress.read_text())
+    assert record.pop("invalid") == 3  # rows 3, 8 and 9
+    progress.write_text(json.dumps(record))
+    with pytest.warns(
+        UserWarning, match=rf"^1 of rows 10 to {len(library) - 1} of the {len(library)} written"
+    ):
+        screen_file(model, source, tmp_path / "again.csv", errors="nan", chunk_rows=5)
+
+
 def test_a_parquet_screen_stopped_in_its_first_chunk_resumes(model, library, tmp_path, monkeypatch):
     source, destination = tmp_path / "library.parquet", tmp_path / "scores.parquet"
     write_library(source, good(library))
@@ -416,6 +434,9 @@ def test_a_malformed_or_non_utf8_csv_is_refused_and_a_fixed_one_then_screens(mod
     source.write_bytes(("smiles,name\n" + "CCO,a\n" * 3000 + "CCO,\u00e9\n").encode("latin-1"))
     with pytest.raises(ValueError, match=r"line 3002 \(the header is line 1\)"):
         screen_file(model, source, destination, keep=["name"], errors="nan")
+    source.write_bytes(b"smiles,name\rCCO,a\rCCO,\xe9\r")  # old Mac line ends, as pandas reads them
+    with pytest.raises(ValueError, match=r"line 3 \(the header is line 1\) holds b'\\xe9'"):
+        screen_file(model, source, destination, keep=["name"], errors="nan")
     source.write_text("smiles,name\nCCO,x\n", encoding="utf-16")  # Excel's "Unicode text"
     with pytest.raises(
         ValueError, match=r"library.csv is UTF-16 text, not UTF-8; .*iconv -f utf-16 -t utf-8"
@@ -454,6 +475,12 @@ def test_resuming_refuses_another_screen_or_lost_output(model, library, tmp_path
     ):
         screen_file(model, source, destination, chunk_rows=4)
     os.utime(source, ns=(modified, modified))
+    progress = destination.with_name("scores.csv.progress.json")
+    record = json.loads(progress.read_text())
+    progress.write_text(json.dumps({**record, "screen": {**record["screen"], "by": "hand"}}))
+    with pytest.raises(ValueError, match=r"columns: its by \('hand', now None\)\. Remove it"):
+        screen_file(model, source, destination, chunk_rows=4)
+    progress.write_text(json.dumps(record))
     destination.unlink()  # the output lost, its progress file left
     with pytest.raises(ValueError, match="records 4 rows written"):
         screen_file(model, source, destination, chunk_rows=4)
@@ -514,9 +541,8 @@ def test_the_screen_command(model, library, tmp_path, capsys):
     joblib.dump(model, tmp_path / "model.joblib")
     write_library(tmp_path / "library.csv", library)
     args = [str(tmp_path / name) for name in ("model.joblib", "library.csv", "scores.csv")]
-    warnings.simplefilter(
-        "always"
-    )  # the command's warnings are lines on stderr (pytest restores the filters)
+    # the command's warnings are lines on stderr (pytest restores the filters)
+    warnings.simplefilter("always")
     screen_command([*args, "--keep", "id", "--errors", "nan", "--quiet"])
     printed = capsys.readouterr()
     assert f"{len(library)} rows scored" in printed.out
@@ -553,9 +579,8 @@ def test_the_screen_command_with_streams_and_disks_that_fail(model, library, tmp
         write_csv(destination, frame, progress)
 
     monkeypatch.setattr(_file, "_write_csv", disk_full_at_the_second_chunk)
-    warnings.simplefilter(
-        "always"
-    )  # the command's warnings are lines on stderr (pytest restores the filters)
+    # the command's warnings are lines on stderr (pytest restores the filters)
+    warnings.simplefilter("always")
     with pytest.raises(SystemExit) as stop:
         screen_command([*args, "--errors", "nan", "--chunk-rows", "3"])
     err = capsys.readouterr().err

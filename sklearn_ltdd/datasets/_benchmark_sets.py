@@ -519,6 +519,7 @@ def load_sbap(
         wanted = ((_SMILES, "SMILES"), (_PROTEIN, "protein"), (_SBAP_LABEL, "label"))
         columns = [_column(frame, names, what, path) for names, what in wanted]
         _complete(frame, columns, path)
+        target = _labels(frame[columns[2]], path)
     except ValueError as error:
         if given:
             raise
@@ -527,7 +528,6 @@ def load_sbap(
             f"{error} If it is a download that went wrong, delete {path} and load with download=True."
         ) from error
     smiles, proteins = (frame[c].to_numpy(dtype=object) for c in columns[:2])
-    target = _labels(frame[columns[2]], path)
     if return_X_y:
         _report(smiles, path, reaction=False, partners=proteins)
         return _as_series({"smiles": smiles, "protein": proteins, "target": target}, frame, as_frame)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import http.client
 import os
 import socket
+import ssl
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,8 +21,12 @@ from .._warnings import warn
 
 __all__ = ["RemoteFile", "fetch_file", "get_data_home", "sha256_of"]
 
-DOWNLOAD_TIMEOUT_S = 60  # a server that sends nothing for this long fails the download, not hangs it
-_NETWORK_ERRORS = (URLError, ConnectionError, TimeoutError, http.client.HTTPException)
+DOWNLOAD_TIMEOUT_S = 60  # a server that sends nothing for this long fails an attempt, not hangs it
+_NETWORK_ERRORS = (URLError, ConnectionError, TimeoutError, http.client.HTTPException, ssl.SSLError)
+# what a folder one cannot write in, or a full disk, raises: said as such (other OSErrors pass as they are)
+_FOLDER_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.ENOTDIR, errno.EEXIST,
+                  getattr(errno, "EDQUOT", errno.ENOSPC)}  # fmt: skip
+_ONE_DOWNLOAD = threading.Lock()  # the socket timeout is the process's: one download sets it at a time
 
 
 @dataclass(frozen=True)
@@ -170,7 +177,7 @@ def fetch_file(
     made = [folder for folder in (target.parent, *target.parent.parents) if not folder.exists()]
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        with _timeout(DOWNLOAD_TIMEOUT_S):
+        with _ONE_DOWNLOAD, _timeout(DOWNLOAD_TIMEOUT_S):
             path = Path(_sklearn_fetch_file(remote.url, folder=target.parent, local_filename=remote.filename,
                                             sha256=remote.sha256))  # fmt: skip
         if remote.sha256 is None:
@@ -185,8 +192,8 @@ def fetch_file(
         if explained is error:
             raise
         raise explained from error
-    umask = os.umask(0)  # sklearn's temporary file is private (0600); the data set need not be
-    os.umask(umask)
+    umask = os.umask(0o077)  # sklearn's temporary file is private (0600); the data set need not be
+    os.umask(umask)  # (read by setting it: a file another thread makes meanwhile is private, not open)
     path.chmod(0o666 & ~umask)
     if remote.sha256 is None:
         warn(
@@ -197,7 +204,8 @@ def fetch_file(
 
 @contextmanager
 def _timeout(seconds: float) -> Iterator[None]:
-    """A socket timeout for the download (sklearn's has none), unless the user has set one."""
+    """A socket timeout for the download (sklearn's has none), unless the user has set one. It is
+    the process's default: sockets other threads open meanwhile get it too."""
     before = socket.getdefaulttimeout()
     socket.setdefaulttimeout(before if before is not None else seconds)
     try:
@@ -236,7 +244,7 @@ def _explained(error: BaseException, remote: RemoteFile, target: Path) -> BaseEx
             f"could not download {remote.url} ({type(error).__name__}: {error}); without a connection, copy "
             f"the file to {target} (data_home= or $SKLEARN_LTDD_DATA choose the folder)."
         )
-    if isinstance(error, OSError) and error.errno is not None:  # a read-only folder, a full disk
+    if isinstance(error, OSError) and error.errno in _FOLDER_ERRNOS:  # a read-only folder, a full disk
         return type(error)(
             error.errno,
             f"cannot save {remote.filename} in {target.parent} ({error.strerror}); choose a folder you can "

@@ -111,8 +111,10 @@ def _not_utf8(source: Path) -> str:
         return f"{source} is UTF-16 text, not UTF-8; convert it, e.g. iconv -f utf-16 -t utf-8."
     where = ""
     if source.suffix.lower() not in COMPRESSED:
-        with open(source, "rb") as handle:
-            for number, line in enumerate(handle, start=1):
+        # latin-1 reads any byte, so lines end where pandas ends them (\n, \r\n or a lone \r)
+        with open(source, encoding="latin-1", newline=None) as handle:
+            for number, text in enumerate(handle, start=1):
+                line = text.encode("latin-1")
                 try:
                     line.decode("utf-8")
                 except UnicodeDecodeError as error:
@@ -268,6 +270,13 @@ _WHAT = {
 }
 
 
+def _changed(was: dict, now: dict) -> str:
+    """What differs between two records of a screen, each field with its value then and now."""
+    differ = [f"its {_WHAT.get(key, key)} ({was.get(key)!r}, now {now.get(key)!r})"
+              for key in dict.fromkeys([*now, *was]) if was.get(key) != now.get(key)]  # fmt: skip
+    return "; ".join(differ) or f"its record {was!r}"
+
+
 class _Progress:
     """What a screen has written so far, kept beside the destination (``<destination>.progress.json``)
     and updated after each chunk is safely on disk; removed when the screen is complete. It names
@@ -281,16 +290,17 @@ class _Progress:
         if self.path.exists():
             saved = json.loads(self.path.read_text(encoding="utf-8"))
             if saved.get("screen") == screen:
-                self.state = saved
+                # (a record of a release that did not count the invalid rows: counted from here on)
+                self.state = (
+                    saved if "invalid" in saved else {**saved, "invalid": 0, "invalid_from": saved["rows"]}
+                )
             # another screen that failed before writing a row (e.g. a source that was not UTF-8,
             # fixed since) has nothing to resume: this one starts afresh
             elif saved.get("rows"):
-                was = saved.get("screen") or {}
-                differ = [f"{_WHAT[key]} ({was.get(key)!r}, now {value!r})" for key, value in screen.items()
-                          if was.get(key) != value]  # fmt: skip
                 raise ValueError(
-                    f"{destination} is an unfinished screen of another source, model or columns: its "
-                    f"{'; its '.join(differ)}. Remove it and {self.path.name}, or choose another destination."
+                    f"{destination} is an unfinished screen of another source, model or columns: "
+                    f"{_changed(saved.get('screen') or {}, screen)}. Remove it and {self.path.name}, or "
+                    "choose another destination."
                 )
         elif destination.exists():
             raise FileExistsError(
@@ -370,9 +380,8 @@ def _write_parquet(destination: Path, frame: pd.DataFrame, progress: _Progress) 
 
 
 def _invalid(frame: pd.DataFrame, progress: _Progress) -> int:
-    """The invalid rows written so far, ``frame``'s included (a record saved before they were
-    counted: from its resume on)."""
-    return progress.state.get("invalid", 0) + int((~frame["valid"]).sum())
+    """The invalid rows written so far, ``frame``'s included."""
+    return progress.state["invalid"] + int((~frame["valid"]).sum())
 
 
 def screen_file(
@@ -529,9 +538,11 @@ def screen_file(
                 destination, scores_of(pd.DataFrame(columns=read), model, smiles_column, keep, errors), record
             )
         record.path.unlink()
-        if invalid := record.state.get("invalid", 0):  # a wrong smiles_column makes them all so
+        if invalid := record.state["invalid"]:  # a wrong smiles_column makes them all so
+            n_rows, start = record.state["rows"], record.state.get("invalid_from", 0)
+            rows = f"rows {start} to {n_rows - 1} of the {n_rows}" if start else f"the {n_rows} rows"
             warn(
-                f"{invalid} of the {record.state['rows']} rows written to {destination} are invalid "
-                "(NaN scores; the reasons are in the error column)."
+                f"{invalid} of {rows} written to {destination} are invalid (NaN scores; the reasons are in "
+                "the error column)."
             )
         return record.state["rows"]
