@@ -512,7 +512,7 @@ def load_sbap(
     >>> from sklearn_ltdd.datasets import load_sbap
     >>> smiles, proteins, y = load_sbap(data_home="~/data", return_X_y=True)  # doctest: +SKIP
     """
-    given = path is not None
+    given = bool(path)  # (an empty path reads the data home, as the other loaders do)
     path = Path(path) if given else fetch_file(REMOTE_FILES["sbap"], data_home, download=download)
     try:
         frame = read_table(path)

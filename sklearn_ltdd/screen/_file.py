@@ -314,6 +314,11 @@ class _Progress:
         temporary.write_text(json.dumps(self.state), encoding="utf-8")
         os.replace(temporary, self.path)  # atomic: an interruption leaves the old state or the new
 
+    def wrote(self, frame: pd.DataFrame, **state: int) -> None:
+        """Save that ``frame``'s scores are on disk: its rows and its invalid ones counted."""
+        invalid = self.state["invalid"] + int((~frame["valid"]).sum())
+        self.save(rows=self.state["rows"] + len(frame), invalid=invalid, **state)
+
     def resume(self) -> None:
         """Record the start (before the destination exists, so an interruption in the first chunk
         resumes too), then drop whatever an interruption left after the last chunk recorded."""
@@ -362,9 +367,7 @@ def _write_csv(destination: Path, frame: pd.DataFrame, progress: _Progress) -> N
         out.write(frame.to_csv(index=False, header=progress.state["bytes"] == 0))  # once, resumed too
         out.flush()
         os.fsync(out.fileno())
-        progress.save(
-            rows=progress.state["rows"] + len(frame), bytes=out.tell(), invalid=_invalid(frame, progress)
-        )
+        progress.wrote(frame, bytes=out.tell())
 
 
 def _write_parquet(destination: Path, frame: pd.DataFrame, progress: _Progress) -> None:
@@ -372,16 +375,7 @@ def _write_parquet(destination: Path, frame: pd.DataFrame, progress: _Progress) 
     temporary = part.with_suffix(".tmp")
     frame.to_parquet(temporary, index=False)
     os.replace(temporary, part)
-    progress.save(
-        rows=progress.state["rows"] + len(frame),
-        parts=progress.state["parts"] + 1,
-        invalid=_invalid(frame, progress),
-    )
-
-
-def _invalid(frame: pd.DataFrame, progress: _Progress) -> int:
-    """The invalid rows written so far, ``frame``'s included."""
-    return progress.state["invalid"] + int((~frame["valid"]).sum())
+    progress.wrote(frame, parts=progress.state["parts"] + 1)
 
 
 def screen_file(
