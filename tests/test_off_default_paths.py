@@ -522,6 +522,30 @@ def test_predict_featurises_as_the_fit_did_whatever_is_set_after(assert_same_pre
     assert_same_predictions(older.predict_proba(X[80:100]), expected)
 
 
+def test_a_model_saved_without_what_prediction_reads_is_refused_on_loading(assert_same_predictions):
+    from sklearn_ltdd.classifier._base import _PREDICTS_WITH
+
+    clf = BaselineClassifier(max_epochs=2, **FAST, **NO_VALIDATION).fit(X[:80], Y[:80])
+    expected = clf.predict_proba(X[80:90])
+    # (without net_ a model is not fitted, and says so)
+    fitted = [n for n in vars(clf) if n.endswith("_") and not n.startswith("_") and n != "net_"]
+    for name in fitted:
+        state = clf.__getstate__()
+        del state[name]  # as a model saved by a release that did not fit that attribute
+        if name in _PREDICTS_WITH:
+            unpredictable = copy.copy(clf)
+            delattr(unpredictable, name)
+            with pytest.raises(AttributeError):  # what the model would meet in predict
+                unpredictable.predict(X[80:90])
+            with pytest.raises(ValueError, match=rf"earlier release of sklearn-ltdd, .*lack \['{name}'\]"):
+                BaselineClassifier.__new__(BaselineClassifier).__setstate__(state)
+        else:  # recorded, or made again from the parameters: the model predicts as before
+            older = BaselineClassifier.__new__(BaselineClassifier)
+            older.__setstate__(state)
+            assert_same_predictions(older.predict_proba(X[80:90]), expected)
+    assert set(_PREDICTS_WITH) < set(fitted)
+
+
 def interrupt_at_step(monkeypatch, step: int) -> list:
     """Ctrl-C in the middle of the fit's ``step``-th training step (counting from 1); returns the
     list that gets an item a step."""

@@ -84,6 +84,10 @@ CHUNK_ROWS = 10_000
 #: group to one rate, which is why a new ``lr`` waits for the next fit, which builds a new net.
 WIDE_LR_FACTOR = 10
 
+#: the fitted attributes that prediction reads and that a saved model must hold (the featuriser
+#: and the device are made again where they are missing, the versions only compared)
+_PREDICTS_WITH = ("classes_", "class_log_prior_", "logit_adjustment_", "feature_schema_", "n_node_features_")
+
 
 class GraphClassifier(
     ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta
@@ -963,6 +967,13 @@ class GraphClassifier(
             return
         if "graphizer_" not in state:  # saved before the fit kept its featuriser: its parameters say it
             self.graphizer_ = self._featurizer_of_params()
+        missing = [name for name in _PREDICTS_WITH if name not in state]
+        if missing:  # an AttributeError in predict, or in a screen after its pass over the library
+            raise ValueError(
+                f"this {type(self).__name__} was saved by an earlier release of sklearn-ltdd, whose fitted "
+                f"models lack {missing}, which this release needs to predict; refit it with this release, "
+                "or load it with the release that saved it."
+            )
         if "versions_" in state:  # (saved before versions were recorded: nothing to compare)
             check_versions(type(self).__name__, self.versions_)
         # skorch moves a CUDA-trained net to the CPU where CUDA is missing; "auto" also takes a
