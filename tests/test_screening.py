@@ -236,7 +236,8 @@ def test_an_interrupted_file_screen_resumes_where_it_stopped(model, library, tmp
     joblib.dump(model, tmp_path / "model.joblib")
     progress = destination.with_name("scores.csv.progress.json")
     assert json.loads(progress.read_text())["rows"] == 6
-    with open(destination, "a") as out:
+    assert not destination.exists()  # nothing to be taken for the whole screen
+    with open(tmp_path / "scores.csv.partial", "a") as out:
         out.write("00006,CCO,1.5,half a row")  # as if stopped while writing the next chunk
     calls = count_chunks(monkeypatch)
     resumed = joblib.load(tmp_path / "model.joblib")  # as the command resumes: the file loaded afresh
@@ -272,6 +273,23 @@ def test_a_parquet_screen_stopped_in_its_first_chunk_resumes(model, library, tmp
     assert screen_file(model, source, destination, chunk_rows=4) == len(good(library))
     out = pd.read_parquet(destination)
     assert out["id"].tolist() == write_library(tmp_path / "x.csv", good(library))["id"].tolist()
+    interrupted_screen(monkeypatch, 2, model, source, tmp_path / "again.parquet", chunk_rows=4)
+    assert not (tmp_path / "again.parquet").exists()  # nothing to be read as the whole table
+    assert len(pd.read_parquet(tmp_path / "again.parquet.partial")) == 8  # the chunks kept
+
+
+def test_a_screen_that_wrote_into_its_destination_resumes(model, library, tmp_path, monkeypatch):
+    """As a screen of the release before, or one stopped between its rename and its record's removal."""
+    source, destination = tmp_path / "library.csv", tmp_path / "scores.csv"
+    write_library(source, good(library))
+    screen_file(model, source, tmp_path / "whole.csv", chunk_rows=3)
+    interrupted_screen(monkeypatch, 2, model, source, destination, chunk_rows=3)
+    (tmp_path / "scores.csv.partial").rename(destination)
+    calls = count_chunks(monkeypatch)
+    assert screen_file(model, source, destination, chunk_rows=3) == len(good(library))
+    assert sum(calls) == len(good(library)) - 6
+    assert destination.read_text() == (tmp_path / "whole.csv").read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["library.csv", "scores.csv", "whole.csv"]
 
 
 def test_a_csv_screen_stopped_after_writing_its_first_chunk_resumes(model, library, tmp_path, monkeypatch):
@@ -287,7 +305,7 @@ def test_a_csv_screen_stopped_after_writing_its_first_chunk_resumes(model, libra
         patch.setattr(_file.os, "fsync", stopped)
         with pytest.raises(KeyboardInterrupt):
             screen_file(model, source, destination, chunk_rows=3)
-    assert destination.stat().st_size > 0  # the first chunk, with its header, is on disk
+    assert (tmp_path / "scores.csv.partial").stat().st_size > 0  # the first chunk, with its header
     assert screen_file(model, source, destination, chunk_rows=3) == len(good(library))
     assert destination.read_text() == (tmp_path / "whole.csv").read_text()
 
@@ -343,9 +361,13 @@ def test_a_file_written_by_someone_else_after_a_failed_start_is_not_emptied(
         with pytest.raises(RuntimeError, match="out of memory"):
             screen_file(model, source, destination, chunk_rows=3)
     destination.write_text("my,own\n1,2\n")  # the user's own file, beside the progress file left
-    with pytest.raises(FileExistsError, match="was not written by this screen"):
+    with pytest.raises(FileExistsError, match=r"scores\.csv exists, but .* records nothing written to it"):
         screen_file(model, source, destination, chunk_rows=3)
     assert destination.read_text() == "my,own\n1,2\n"
+    destination.rename(tmp_path / "scores.csv.partial")  # the same, where a screen writes until the end
+    with pytest.raises(FileExistsError, match=r"scores\.csv\.partial was not written by this screen"):
+        screen_file(model, source, destination, chunk_rows=3)
+    assert (tmp_path / "scores.csv.partial").read_text() == "my,own\n1,2\n"
 
 
 def test_an_empty_source_resumed_after_its_header_gets_one_header(model, tmp_path, monkeypatch):
@@ -481,8 +503,8 @@ def test_resuming_refuses_another_screen_or_lost_output(model, library, tmp_path
     with pytest.raises(ValueError, match=r"columns: its by \('hand', now None\)\. Remove it"):
         screen_file(model, source, destination, chunk_rows=4)
     progress.write_text(json.dumps(record))
-    destination.unlink()  # the output lost, its progress file left
-    with pytest.raises(ValueError, match="records 4 rows written"):
+    (tmp_path / "scores.csv.partial").unlink()  # the output lost, its progress file left
+    with pytest.raises(ValueError, match=r"records 4 rows written to .*scores\.csv\.partial, but it holds 0"):
         screen_file(model, source, destination, chunk_rows=4)
 
 
@@ -669,7 +691,10 @@ def test_an_interrupted_screen_says_it_resumes(model, library, tmp_path, capsys,
     monkeypatch.setattr(_file, "screen_file", interrupted)  # (the command imports it when it runs)
     with pytest.raises(SystemExit) as stop:
         screen_command([str(tmp_path / name) for name in ("model.joblib", "library.csv", "scores.csv")])
-    assert stop.value.code == 130 and "the same command resumes" in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert (
+        stop.value.code == 130 and f"kept in {tmp_path / 'scores.csv.partial'}, and the same command" in said
+    )
 
 
 def test_the_screen_command_says_what_it_cannot_do(model, library, tmp_path, capsys):

@@ -34,7 +34,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         "training set's class prior out, so it need not be the class of the largest probability), "
         "proba_<class> (predict_proba, prior kept), valid, error. "
         "Exit status: 0 scored; 1 bad rows, none scored (listed in <destination>.invalid.csv); "
-        "2 a usage or input error; 130 interrupted (the same command resumes).",
+        "2 a usage or input error; 130 interrupted (the rows scored so far are in <destination>.partial; the "
+        "same command resumes).",
     )
     parser.add_argument("model", help="a fitted classifier saved with joblib.dump")
     parser.add_argument("source", help="the library: .parquet, or CSV")
@@ -62,7 +63,7 @@ def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     import pandas as pd
 
     from ..featurize import InvalidSmilesError
-    from ._file import screen_file
+    from ._file import partial_path, screen_file
     from ._frame import SCREEN_ADVICE
 
     start = time.perf_counter()
@@ -102,7 +103,8 @@ def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         parser.exit(2, f"{parser.prog}: error: {error}{notes}\n")
     except KeyboardInterrupt:
         parser.exit(130, f"{parser.prog}: interrupted; the chunks scored so far are kept in "
-                         f"{args.destination}, and the same command resumes from them.\n")  # fmt: skip
+                         f"{partial_path(Path(args.destination))}, and the same command resumes from "
+                         "them.\n")  # fmt: skip
     lines = [f"{n_rows} rows scored into {args.destination} in {time.perf_counter() - start:.0f} s"]
     if listing.is_file():  # an earlier run's list, of rows since fixed or now marked in the scores
         try:

@@ -277,36 +277,56 @@ def _changed(was: dict, now: dict) -> str:
     return "; ".join(differ) or f"its record {was!r}"
 
 
+def partial_path(destination: Path) -> Path:
+    """Where a screen into ``destination`` writes until it is complete: a file (or a directory of
+    Parquet parts) that is renamed to ``destination`` at the end, so that ``destination`` exists
+    only when it holds every row."""
+    return destination.with_name(destination.name + ".partial")
+
+
 class _Progress:
-    """What a screen has written so far, kept beside the destination (``<destination>.progress.json``)
-    and updated after each chunk is safely on disk; removed when the screen is complete. It names
-    the source (path, size, modification time), the model (:func:`model_hash`) and the columns, so
-    that only the same screen resumes."""
+    """What a screen has written so far into its :func:`partial_path`, kept beside the destination
+    (``<destination>.progress.json``) and updated after each chunk is safely on disk; removed when
+    the screen is complete. It names the source (path, size, modification time), the model
+    (:func:`model_hash`) and the columns, so that only the same screen resumes."""
 
     def __init__(self, destination: Path, screen: dict):
         self.destination = destination
+        self.partial = partial_path(destination)
         self.path = destination.with_name(destination.name + ".progress.json")
         self.state = {"screen": screen, "rows": 0, "bytes": 0, "parts": 0, "invalid": 0}
-        if self.path.exists():
-            saved = json.loads(self.path.read_text(encoding="utf-8"))
-            if saved.get("screen") == screen:
-                # (a record of a release that did not count the invalid rows: counted from here on)
-                self.state = (
-                    saved if "invalid" in saved else {**saved, "invalid": 0, "invalid_from": saved["rows"]}
+        if not self.path.exists():
+            if destination.exists():
+                raise FileExistsError(
+                    f"{destination} exists and is not an unfinished screen (no {self.path.name} beside "
+                    "it); remove it or choose another destination."
                 )
-            # another screen that failed before writing a row (e.g. a source that was not UTF-8,
-            # fixed since) has nothing to resume: this one starts afresh
-            elif saved.get("rows"):
-                raise ValueError(
-                    f"{destination} is an unfinished screen of another source, model or columns: "
-                    f"{_changed(saved.get('screen') or {}, screen)}. Remove it and {self.path.name}, or "
+            return
+        saved = json.loads(self.path.read_text(encoding="utf-8"))
+        if saved.get("screen") == screen:
+            # (a record of a release that did not count the invalid rows: counted from here on)
+            self.state = (
+                saved if "invalid" in saved else {**saved, "invalid": 0, "invalid_from": saved["rows"]}
+            )
+        # another screen that failed before writing a row (e.g. a source that was not UTF-8,
+        # fixed since) has nothing to resume: this one starts afresh
+        elif saved.get("rows"):
+            raise ValueError(
+                f"{self.partial} is an unfinished screen of another source, model or columns: "
+                f"{_changed(saved.get('screen') or {}, screen)}. Remove it and {self.path.name}, or "
+                "choose another destination."
+            )
+        if destination.exists():
+            # output recorded, and none partial: a screen of a release that wrote into the
+            # destination itself, or one stopped between its rename and removing this record
+            if (self.state["bytes"] or self.state["parts"]) and not self.partial.exists():
+                os.replace(destination, self.partial)
+            else:
+                raise FileExistsError(
+                    f"{destination} exists, but {self.path.name} records nothing written to it (an "
+                    f"unfinished screen writes into {self.partial.name}); remove one of the two, or "
                     "choose another destination."
                 )
-        elif destination.exists():
-            raise FileExistsError(
-                f"{destination} exists and is not an unfinished screen (no {self.path.name} beside it); "
-                "remove it or choose another destination."
-            )
 
     def save(self, **state: int) -> None:
         self.state.update(state)
@@ -320,58 +340,64 @@ class _Progress:
         self.save(rows=self.state["rows"] + len(frame), invalid=invalid, **state)
 
     def resume(self) -> None:
-        """Record the start (before the destination exists, so an interruption in the first chunk
-        resumes too), then drop whatever an interruption left after the last chunk recorded."""
+        """Record the start (before the partial output exists, so an interruption in the first
+        chunk resumes too), then drop whatever an interruption left after the last chunk recorded."""
         self.save()
-        destination = self.destination
-        if _is_parquet(destination):
-            destination.mkdir(exist_ok=True)
-            parts = sorted(destination.glob("part-*"))
-            kept = [destination / f"part-{i:06d}.parquet" for i in range(self.state["parts"])]
+        partial = self.partial
+        if _is_parquet(self.destination):
+            partial.mkdir(exist_ok=True)
+            parts = sorted(partial.glob("part-*"))
+            kept = [partial / f"part-{i:06d}.parquet" for i in range(self.state["parts"])]
             if not set(kept) <= set(parts):
                 self._lost(f"parts {[p.name for p in kept if p not in parts]} are missing")
             for part in set(parts) - set(kept):
                 part.unlink()
         else:
-            size = destination.stat().st_size if destination.exists() else 0
+            size = partial.stat().st_size if partial.exists() else 0
             if size < self.state["bytes"]:
                 self._lost(f"it holds {size} bytes of the {self.state['bytes']} written")
-            if destination.exists():  # also before the first chunk was recorded: its header and rows
+            if partial.exists():  # also before the first chunk was recorded: its header and rows
                 if not self.state["bytes"]:
                     self._check_it_is_ours()
-                with open(destination, "r+b") as out:
+                with open(partial, "r+b") as out:
                     out.truncate(self.state["bytes"])
 
+    def finish(self) -> None:
+        """Give the complete output its name, then remove the record (stopped in between, the
+        same screen run again finds the destination with its record, and finishes again)."""
+        os.replace(self.partial, self.destination)
+        self.path.unlink()
+
     def _check_it_is_ours(self) -> None:
-        """Before anything was recorded as written, a destination is this screen's only if it
+        """Before anything was recorded as written, a partial output is this screen's only if it
         begins as its header does (its first chunk, written and not yet recorded); anything else
         was written by someone else after a failed start, and is not emptied."""
         header = pd.DataFrame(columns=self.state["screen"]["columns"]).to_csv(index=False).encode()
-        with open(self.destination, "rb") as out:
+        with open(self.partial, "rb") as out:
             start = out.read(len(header))
         if not header.startswith(start):
             raise FileExistsError(
-                f"{self.destination} was not written by this screen ({self.path.name} records nothing "
+                f"{self.partial} was not written by this screen ({self.path.name} records nothing "
                 f"written to it); remove one of the two, or choose another destination."
             )
 
     def _lost(self, what: str) -> None:
         raise ValueError(
-            f"{self.path.name} records {self.state['rows']} rows written to {self.destination}, but {what}; "
-            f"remove {self.path.name} (and what is left of {self.destination.name}) to start again."
+            f"{self.path.name} records {self.state['rows']} rows written to {self.partial}, but {what}; "
+            f"remove {self.path.name} (and what is left of {self.partial.name}) to start again."
         )
 
 
-def _write_csv(destination: Path, frame: pd.DataFrame, progress: _Progress) -> None:
-    with open(destination, "a", encoding="utf-8", newline="") as out:
+def _write_csv(partial: Path, frame: pd.DataFrame, progress: _Progress) -> None:
+    with open(partial, "a", encoding="utf-8", newline="") as out:
         out.write(frame.to_csv(index=False, header=progress.state["bytes"] == 0))  # once, resumed too
         out.flush()
         os.fsync(out.fileno())
         progress.wrote(frame, bytes=out.tell())
 
 
-def _write_parquet(destination: Path, frame: pd.DataFrame, progress: _Progress) -> None:
-    part = destination / f"part-{progress.state['parts']:06d}.parquet"
+def _write_parquet(partial: Path, frame: pd.DataFrame, progress: _Progress) -> None:
+    part = partial / f"part-{progress.state['parts']:06d}.parquet"
     temporary = part.with_suffix(".tmp")
     frame.to_parquet(temporary, index=False)
     os.replace(temporary, part)
@@ -393,9 +419,11 @@ def screen_file(
     """Score every row of a CSV or Parquet file and write the scores beside the rows' own columns.
 
     Reads ``chunk_rows`` rows at a time and writes each chunk's scores as soon as they are
-    computed, so memory does not grow with the file. An interrupted screen resumes where it
-    stopped when called again with the same arguments: ``<destination>.progress.json`` records the
-    rows safely written, and is removed when the screen is complete. While it runs, a lock
+    computed, so memory does not grow with the file. The chunks go into
+    ``<destination>.partial``, which is renamed to ``destination`` when every row is in it: an
+    interrupted screen leaves no ``destination`` to be mistaken for a whole one. It resumes where
+    it stopped when called again with the same arguments: ``<destination>.progress.json`` records
+    the rows safely written, and is removed when the screen is complete. While it runs, a lock
     on ``<destination>.lock`` keeps a second screen (another process, say) out of the destination.
 
     Parameters
@@ -409,8 +437,9 @@ def screen_file(
         SMILES column stored as binary is read as UTF-8 text.
     destination : path
         ``.csv``, or ``.parquet``: a directory of parts (``part-000000.parquet``, one per chunk),
-        which pandas, pyarrow and Dask read as one table. It must not exist, unless it is an
-        unfinished screen of this source, model and columns.
+        which pandas, pyarrow and Dask read as one table. It must not exist; a
+        ``<destination>.partial`` beside it must be an unfinished screen of this source, model
+        and columns.
     smiles_column : str, default="smiles"
         The column of SMILES (or reaction SMILES) to score.
     keep : list of str, default=None
@@ -518,20 +547,19 @@ def screen_file(
         ):
             try:
                 for frame in chunks:
-                    write(destination, scores_of(frame, model, smiles_column, keep, errors), record)
+                    write(record.partial, scores_of(frame, model, smiles_column, keep, errors), record)
                     bar.update(len(frame))
             except OSError as error:  # a disk that filled, say
                 error.add_note(
-                    f"The chunks scored so far are kept in {destination}; the same screen, run again "
+                    f"The chunks scored so far are kept in {record.partial}; the same screen, run again "
                     "once that is mended, resumes from them."
                 )
                 raise
         # an empty source still gets its header, once (a resumed one may have it already)
         if not (record.state["rows"] or record.state["bytes"] or record.state["parts"]):
-            write(
-                destination, scores_of(pd.DataFrame(columns=read), model, smiles_column, keep, errors), record
-            )
-        record.path.unlink()
+            empty = scores_of(pd.DataFrame(columns=read), model, smiles_column, keep, errors)
+            write(record.partial, empty, record)
+        record.finish()
         if invalid := record.state["invalid"]:  # a wrong smiles_column makes them all so
             n_rows, start = record.state["rows"], record.state.get("invalid_from", 0)
             rows = f"rows {start} to {n_rows - 1} of the {n_rows}" if start else f"the {n_rows} rows"
