@@ -575,11 +575,25 @@ def test_the_screen_command(model, library, tmp_path, capsys):
     assert stop.value.code == 2 and "no column(s) ['name']" in capsys.readouterr().err
     with pytest.raises(SystemExit) as stop:
         screen_command([*args[:2], str(tmp_path / "strict.csv"), "--quiet"])
-    listing = pd.read_csv(tmp_path / "strict.csv.invalid.csv")
-    assert stop.value.code == 1 and listing["row"].tolist() == sorted(BAD)
+    listing = pd.read_csv(tmp_path / "strict.csv.invalid.csv", dtype=str, keep_default_na=False)
+    assert stop.value.code == 1 and listing["row"].tolist() == [str(row) for row in sorted(BAD)]
+    # each row with the source's cells that find it (every column, as --keep is not given)
+    assert list(listing.columns) == ["row", "value", "reason", "id", "mass"]
+    assert listing["id"].tolist() == [f"{row:05d}" for row in sorted(BAD)]
+    assert listing["value"].tolist() == [BAD[row] for row in sorted(BAD)]
     err = capsys.readouterr().err
     assert "All 4 bad rows are listed in" in err and "run again with --errors nan" in err
     assert "errors='nan'" not in err  # the library's spelling, not the command's
+    # --keep's columns only; one named as the list's own columns is told apart
+    write_library(tmp_path / "valued.csv", library).rename(columns={"mass": "value"}).to_csv(
+        tmp_path / "valued.csv", index=False
+    )
+    with pytest.raises(SystemExit):
+        screen_command([args[0], str(tmp_path / "valued.csv"), str(tmp_path / "v.csv"), "--keep", "value"])
+    listing = pd.read_csv(tmp_path / "v.csv.invalid.csv")
+    assert list(listing.columns) == ["row", "value", "reason", "value (source)"]
+    assert listing["value (source)"].tolist() == [1.5] * len(BAD)
+    capsys.readouterr()
     # once the file is scored (here with the bad rows marked), the earlier run's list goes
     screen_command([*args[:2], str(tmp_path / "strict.csv"), "--quiet", "--errors", "nan"])
     assert not (tmp_path / "strict.csv.invalid.csv").exists() and "removed" in capsys.readouterr().out

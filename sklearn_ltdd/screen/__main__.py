@@ -7,7 +7,8 @@ Example::
 The model is a fitted LTDDClassifier or BaselineClassifier saved with ``joblib.dump``; loading
 runs code from the file, so load only models you trust. Run the same command again to resume an
 interrupted screen. Bad rows (``--errors raise``) are all listed in
-``<destination>.invalid.csv``, which a later run that scores the file removes.
+``<destination>.invalid.csv``, each with its row number, SMILES, reason and ``--keep`` columns;
+a later run that scores the file removes that list.
 """
 
 from __future__ import annotations
@@ -60,10 +61,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     # only now the model's code (torch, RDKit: seconds), which --help and usage errors do without
     import joblib
-    import pandas as pd
 
     from ..featurize import InvalidSmilesError
-    from ._file import partial_path, screen_file
+    from ._file import bad_rows_table, partial_path, screen_file
     from ._frame import SCREEN_ADVICE
 
     start = time.perf_counter()
@@ -81,10 +81,7 @@ def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
             chunk_rows=args.chunk_rows, n_jobs=args.n_jobs, progress=not args.quiet and sys.stderr.isatty(),
         )  # fmt: skip
     except InvalidSmilesError as error:  # the message shows ten rows; the file holds them all
-        rows = pd.DataFrame(
-            [(row, value, reason) for row, (value, reason) in error.bad_rows.items()],
-            columns=["row", "value", "reason"],
-        )
+        rows = bad_rows_table(args.source, args.smiles_column, args.keep, error.bad_rows)
         message = str(error)
         if message.endswith(SCREEN_ADVICE):  # it names screen_file's argument; here it is a flag
             message = message.removesuffix(SCREEN_ADVICE) + CLI_ADVICE

@@ -191,6 +191,30 @@ def _chunks(
             raise ValueError(_not_utf8(source)) from None
 
 
+def bad_rows_table(
+    source: str | os.PathLike, smiles_column: str, keep: list[str] | None, bad_rows: dict
+) -> pd.DataFrame:
+    """The rows an :class:`~sklearn_ltdd.featurize.InvalidSmilesError` of a file screen names
+    (``bad_rows``: row number to value and reason) as a table: ``row``, ``value`` (the SMILES cell),
+    ``reason``, then the source's ``keep`` columns of each row (None: all), the identifiers that
+    find it, read in one more pass over the file. A kept column named as one of the first three
+    gets `` (source)`` after its name."""
+    source = Path(source)
+    table = pd.DataFrame(
+        [(row, value, reason) for row, (value, reason) in sorted(bad_rows.items())],
+        columns=["row", "value", "reason"],
+    )
+    columns = _columns(source) if keep is None else list(keep)
+    others = [c for c in dict.fromkeys(columns) if c != smiles_column]
+    if not others:
+        return table
+    wanted = table["row"].to_numpy()
+    with closing(_chunks(source, smiles_column, [smiles_column, *others], 100_000, 0)) as chunks:
+        found = pd.concat([frame.loc[frame.index.isin(wanted), others] for frame in chunks])
+    found = found.rename(columns=lambda c: f"{c} (source)" if c in table.columns else c)
+    return pd.concat([table.set_index("row", drop=False), found], axis=1).reset_index(drop=True)
+
+
 # what a non-blocking lock raises where another process holds it (Windows: EACCES)
 _HELD = {errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES}
 
