@@ -278,18 +278,70 @@ def test_a_parquet_screen_stopped_in_its_first_chunk_resumes(model, library, tmp
     assert len(pd.read_parquet(tmp_path / "again.parquet.partial")) == 8  # the chunks kept
 
 
-def test_a_screen_that_wrote_into_its_destination_resumes(model, library, tmp_path, monkeypatch):
-    """As a screen of the release before, or one stopped between its rename and its record's removal."""
+@pytest.mark.parametrize(
+    "kind,stopped", [(".csv", "in chunk 3"), (".csv", "in chunk 1"), (".parquet", "in chunk 3"),
+                     (".parquet", "in chunk 1"), (".csv", "at the end"), (".parquet", "at the end")],
+)  # fmt: skip
+def test_a_screen_with_its_rows_in_its_destination_goes_on(
+    model, library, tmp_path, monkeypatch, kind, stopped
+):
+    """As the release before left a screen (it wrote into the destination itself; a Parquet one
+    made its directory before its first chunk), or as one stopped between its last rename and
+    removing its record."""
+    source, destination, whole = (
+        tmp_path / f"library{kind}",
+        tmp_path / f"scores{kind}",
+        tmp_path / f"whole{kind}",
+    )
+    write_library(source, good(library))
+    screen_file(model, source, whole, chunk_rows=3)
+    done = {"in chunk 3": 2, "in chunk 1": 0, "at the end": 0}[stopped]
+    if stopped == "at the end":
+        with monkeypatch.context() as patch:
+            patch.setattr(_file.Path, "unlink", lambda *_, **__: (_ for _ in ()).throw(KeyboardInterrupt))
+            with pytest.raises(KeyboardInterrupt):
+                screen_file(model, source, destination, chunk_rows=3)
+        done = len(good(library)) // 3 + 1
+    else:
+        interrupted_screen(monkeypatch, done, model, source, destination, chunk_rows=3)
+        if kind == ".csv" and not done:  # its first chunk written, its record not yet updated
+            destination.write_text("".join(whole.read_text().splitlines(keepends=True)[:4]))
+        else:
+            (tmp_path / f"scores{kind}.partial").rename(destination)
+    calls = count_chunks(monkeypatch)
+    assert screen_file(model, source, destination, chunk_rows=3) == len(good(library))
+    assert sum(calls) == max(len(good(library)) - 3 * done, 0)
+    pd.testing.assert_frame_equal(read(destination), read(whole))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([source.name, destination.name, whole.name])
+
+
+def test_a_destination_made_by_another_while_a_screen_ran_is_not_overwritten(
+    model, library, tmp_path, monkeypatch
+):
     source, destination = tmp_path / "library.csv", tmp_path / "scores.csv"
     write_library(source, good(library))
     screen_file(model, source, tmp_path / "whole.csv", chunk_rows=3)
-    interrupted_screen(monkeypatch, 2, model, source, destination, chunk_rows=3)
-    (tmp_path / "scores.csv.partial").rename(destination)
+    scores_of = _file.scores_of
+
+    def another_writes(frame, *args):
+        destination.write_text("someone else's\n")
+        return scores_of(frame, *args)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(_file, "scores_of", another_writes)
+        with pytest.raises(
+            FileExistsError, match=r"scores\.csv appeared while the screen ran, and is not ov"
+        ):
+            screen_file(model, source, destination, chunk_rows=3)
+    assert destination.read_text() == "someone else's\n"
+    with pytest.raises(
+        FileExistsError, match=r"scores\.csv exists beside the unfinished screen scores\.csv\.par"
+    ):
+        screen_file(model, source, destination, chunk_rows=3)
+    destination.rename(tmp_path / "theirs.csv")
     calls = count_chunks(monkeypatch)
     assert screen_file(model, source, destination, chunk_rows=3) == len(good(library))
-    assert sum(calls) == len(good(library)) - 6
-    assert destination.read_text() == (tmp_path / "whole.csv").read_text()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["library.csv", "scores.csv", "whole.csv"]
+    assert sum(calls) == 0 and destination.read_text() == (tmp_path / "whole.csv").read_text()
 
 
 def test_a_csv_screen_stopped_after_writing_its_first_chunk_resumes(model, library, tmp_path, monkeypatch):
@@ -503,6 +555,14 @@ def test_resuming_refuses_another_screen_or_lost_output(model, library, tmp_path
     with pytest.raises(ValueError, match=r"columns: its by \('hand', now None\)\. Remove it"):
         screen_file(model, source, destination, chunk_rows=4)
     progress.write_text(json.dumps(record))
+    (tmp_path / "scores.csv.partial").rename(destination)  # as the release before wrote it
+    with pytest.raises(ValueError, match=r"scores\.csv is an unfinished screen of another source"):
+        screen_file(other, source, destination, chunk_rows=4)
+    destination.rename(tmp_path / "scores.csv.partial")
+    progress.rename(tmp_path / "record.json")  # a partial output without its record: what it holds, unknown
+    with pytest.raises(FileExistsError, match=r"scores\.csv\.partial exists and is not an unfinished screen"):
+        screen_file(model, source, destination, chunk_rows=4)
+    (tmp_path / "record.json").rename(progress)
     (tmp_path / "scores.csv.partial").unlink()  # the output lost, its progress file left
     with pytest.raises(ValueError, match=r"records 4 rows written to .*scores\.csv\.partial, but it holds 0"):
         screen_file(model, source, destination, chunk_rows=4)
@@ -559,7 +619,7 @@ def test_a_parquet_smiles_column_stored_as_binary_is_read_as_text(model, tmp_pat
         screen_file(model, tmp_path / "latin.parquet", tmp_path / "latin.csv", errors="raise")
 
 
-def test_the_screen_command(model, library, tmp_path, capsys):
+def test_the_screen_command(model, library, tmp_path, capsys, monkeypatch):
     joblib.dump(model, tmp_path / "model.joblib")
     write_library(tmp_path / "library.csv", library)
     args = [str(tmp_path / name) for name in ("model.joblib", "library.csv", "scores.csv")]
@@ -594,6 +654,23 @@ def test_the_screen_command(model, library, tmp_path, capsys):
     assert list(listing.columns) == ["row", "value", "reason", "value (source)"]
     assert listing["value (source)"].tolist() == [1.5] * len(BAD)
     capsys.readouterr()
+    # the listing's own pass over the file fails (or is stopped): the rows listed all the same
+    chunks, passes = _file._chunks, []
+
+    def second_pass_fails(*args):
+        passes.append(1)
+        if len(passes) == 2:
+            raise OSError("the disk went away")
+        return chunks(*args)
+
+    with monkeypatch.context() as patch, pytest.raises(SystemExit) as stop:
+        patch.setattr(_file, "_chunks", second_pass_fails)
+        screen_command([*args[:2], str(tmp_path / "w.csv"), "--quiet"])
+    assert (
+        stop.value.code == 1
+        and "reading them failed (OSError('the disk went away'))" in capsys.readouterr().err
+    )
+    assert pd.read_csv(tmp_path / "w.csv.invalid.csv")["row"].tolist() == sorted(BAD)
     # once the file is scored (here with the bad rows marked), the earlier run's list goes
     screen_command([*args[:2], str(tmp_path / "strict.csv"), "--quiet", "--errors", "nan"])
     assert not (tmp_path / "strict.csv.invalid.csv").exists() and "removed" in capsys.readouterr().out

@@ -84,9 +84,10 @@ CHUNK_ROWS = 10_000
 #: group to one rate, which is why a new ``lr`` waits for the next fit, which builds a new net.
 WIDE_LR_FACTOR = 10
 
-#: the fitted attributes that prediction reads and that a saved model must hold (the featuriser
-#: and the device are made again where they are missing, the versions only compared)
-_PREDICTS_WITH = ("classes_", "class_log_prior_", "logit_adjustment_", "feature_schema_", "n_node_features_")
+#: the fitted attributes that prediction and transform read and that a saved model must hold (the
+#: featuriser and the device are made again where they are missing, the versions only compared)
+_PREDICTS_WITH = ("classes_", "class_log_prior_", "logit_adjustment_", "feature_schema_",
+                  "n_node_features_", "_n_features_out")  # fmt: skip
 
 
 class GraphClassifier(
@@ -969,10 +970,12 @@ class GraphClassifier(
             self.graphizer_ = self._featurizer_of_params()
         missing = [name for name in _PREDICTS_WITH if name not in state]
         if missing:  # an AttributeError in predict, or in a screen after its pass over the library
+            params = {name: state[name] for name in self._get_param_names() if name in state}
+            refit = " ".join(repr(type(self)(**params)).split())  # (on one line)
             raise ValueError(
                 f"this {type(self).__name__} was saved by an earlier release of sklearn-ltdd, whose fitted "
-                f"models lack {missing}, which this release needs to predict; refit it with this release, "
-                "or load it with the release that saved it."
+                f"models lack {missing}, which this release needs to predict; refit it with this release "
+                f"({refit}), or load it with the release that saved it."
             )
         if "versions_" in state:  # (saved before versions were recorded: nothing to compare)
             check_versions(type(self).__name__, self.versions_)

@@ -81,12 +81,16 @@ def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
             chunk_rows=args.chunk_rows, n_jobs=args.n_jobs, progress=not args.quiet and sys.stderr.isatty(),
         )  # fmt: skip
     except InvalidSmilesError as error:  # the message shows ten rows; the file holds them all
-        rows = bad_rows_table(args.source, args.smiles_column, args.keep, error.bad_rows)
         message = str(error)
         if message.endswith(SCREEN_ADVICE):  # it names screen_file's argument; here it is a flag
             message = message.removesuffix(SCREEN_ADVICE) + CLI_ADVICE
         else:  # other advice (say, map the reactions first) stays, and this follows it
             message += f"\n{CLI_ADVICE}"
+        try:  # the rows' identifiers: one more pass over the file, which may fail or be stopped
+            rows = bad_rows_table(args.source, args.smiles_column, args.keep, error.bad_rows)
+        except (OSError, ValueError, MemoryError, KeyboardInterrupt) as cannot:
+            rows = bad_rows_table(args.source, args.smiles_column, [], error.bad_rows)
+            message += f"\nThe list gives no --keep columns: reading them failed ({cannot!r})."
         try:
             rows.to_csv(listing, index=False)
         except OSError as cannot:

@@ -320,11 +320,12 @@ class _Progress:
         self.path = destination.with_name(destination.name + ".progress.json")
         self.state = {"screen": screen, "rows": 0, "bytes": 0, "parts": 0, "invalid": 0}
         if not self.path.exists():
-            if destination.exists():
-                raise FileExistsError(
-                    f"{destination} exists and is not an unfinished screen (no {self.path.name} beside "
-                    "it); remove it or choose another destination."
-                )
+            for path in (destination, self.partial):  # (a .partial without it: what was written, unknown)
+                if path.exists():
+                    raise FileExistsError(
+                        f"{path} exists and is not an unfinished screen (no {self.path.name} beside it); "
+                        "remove it or choose another destination."
+                    )
             return
         saved = json.loads(self.path.read_text(encoding="utf-8"))
         if saved.get("screen") == screen:
@@ -335,22 +336,28 @@ class _Progress:
         # another screen that failed before writing a row (e.g. a source that was not UTF-8,
         # fixed since) has nothing to resume: this one starts afresh
         elif saved.get("rows"):
+            unfinished = self.partial if self.partial.exists() else destination
             raise ValueError(
-                f"{self.partial} is an unfinished screen of another source, model or columns: "
+                f"{unfinished} is an unfinished screen of another source, model or columns: "
                 f"{_changed(saved.get('screen') or {}, screen)}. Remove it and {self.path.name}, or "
                 "choose another destination."
             )
-        if destination.exists():
-            # output recorded, and none partial: a screen of a release that wrote into the
-            # destination itself, or one stopped between its rename and removing this record
-            if (self.state["bytes"] or self.state["parts"]) and not self.partial.exists():
-                os.replace(destination, self.partial)
-            else:
-                raise FileExistsError(
-                    f"{destination} exists, but {self.path.name} records nothing written to it (an "
-                    f"unfinished screen writes into {self.partial.name}); remove one of the two, or "
-                    "choose another destination."
-                )
+        if not destination.exists():
+            return
+        if self.partial.exists():
+            raise FileExistsError(
+                f"{destination} exists beside the unfinished screen {self.partial.name} "
+                f"({self.state['rows']} rows recorded in {self.path.name}); move {destination.name} away "
+                "to let the screen finish, or choose another destination."
+            )
+        if not (self.state["bytes"] or self.state["parts"] or self._is_ours(destination)):
+            raise FileExistsError(
+                f"{destination} exists, but {self.path.name} records nothing written to it; remove one "
+                "of the two, or choose another destination."
+            )
+        # a screen of the release before, which wrote into the destination itself, or one stopped
+        # between its last rename and removing this record: it goes on from its partial output
+        os.replace(destination, self.partial)
 
     def save(self, **state: int) -> None:
         self.state.update(state)
@@ -368,6 +375,8 @@ class _Progress:
         chunk resumes too), then drop whatever an interruption left after the last chunk recorded."""
         self.save()
         partial = self.partial
+        if partial.exists() and not (self.state["bytes"] or self.state["parts"]):
+            self._check_it_is_ours()  # (its first chunk, written and not yet recorded, is)
         if _is_parquet(self.destination):
             partial.mkdir(exist_ok=True)
             parts = sorted(partial.glob("part-*"))
@@ -381,25 +390,36 @@ class _Progress:
             if size < self.state["bytes"]:
                 self._lost(f"it holds {size} bytes of the {self.state['bytes']} written")
             if partial.exists():  # also before the first chunk was recorded: its header and rows
-                if not self.state["bytes"]:
-                    self._check_it_is_ours()
                 with open(partial, "r+b") as out:
                     out.truncate(self.state["bytes"])
 
     def finish(self) -> None:
         """Give the complete output its name, then remove the record (stopped in between, the
         same screen run again finds the destination with its record, and finishes again)."""
-        os.replace(self.partial, self.destination)
+        if self.destination.exists() or self.destination.is_symlink():  # written by another meanwhile
+            raise FileExistsError(
+                f"{self.destination} appeared while the screen ran, and is not overwritten: the whole "
+                f"screen ({self.state['rows']} rows) is in {self.partial}. Move {self.destination.name} "
+                f"away and run the same screen again, which only renames {self.partial.name}, or rename "
+                "it yourself."
+            )
+        os.rename(self.partial, self.destination)  # (Windows also refuses an existing destination)
         self.path.unlink()
+
+    def _is_ours(self, path: Path) -> bool:
+        """Whether ``path`` can be this screen's output as far as it goes: a CSV that begins as its
+        header does, a directory of nothing but parts."""
+        if _is_parquet(self.destination):
+            return path.is_dir() and all(entry.name.startswith("part-") for entry in path.iterdir())
+        header = pd.DataFrame(columns=self.state["screen"]["columns"]).to_csv(index=False).encode()
+        with open(path, "rb") as out:
+            return header.startswith(out.read(len(header)))
 
     def _check_it_is_ours(self) -> None:
         """Before anything was recorded as written, a partial output is this screen's only if it
-        begins as its header does (its first chunk, written and not yet recorded); anything else
-        was written by someone else after a failed start, and is not emptied."""
-        header = pd.DataFrame(columns=self.state["screen"]["columns"]).to_csv(index=False).encode()
-        with open(self.partial, "rb") as out:
-            start = out.read(len(header))
-        if not header.startswith(start):
+        :meth:`_is_ours`; anything else was written by someone else after a failed start, and is
+        not emptied."""
+        if not self._is_ours(self.partial):
             raise FileExistsError(
                 f"{self.partial} was not written by this screen ({self.path.name} records nothing "
                 f"written to it); remove one of the two, or choose another destination."
@@ -461,9 +481,10 @@ def screen_file(
         SMILES column stored as binary is read as UTF-8 text.
     destination : path
         ``.csv``, or ``.parquet``: a directory of parts (``part-000000.parquet``, one per chunk),
-        which pandas, pyarrow and Dask read as one table. It must not exist; a
+        which pandas, pyarrow and Dask read as one table. It must not exist, and a
         ``<destination>.partial`` beside it must be an unfinished screen of this source, model
-        and columns.
+        and columns (so must the destination itself, where a screen of the release before left
+        it unfinished: it goes on from there).
     smiles_column : str, default="smiles"
         The column of SMILES (or reaction SMILES) to score.
     keep : list of str, default=None
