@@ -782,10 +782,12 @@ def test_an_interrupted_screen_says_it_resumes(model, library, tmp_path, capsys,
     monkeypatch.setattr(_file, "screen_file", interrupted)  # (the command imports it when it runs)
     with pytest.raises(SystemExit) as stop:
         screen_command([str(tmp_path / name) for name in ("model.joblib", "library.csv", "scores.csv")])
+    assert stop.value.code == 130 and "interrupted before a row was written" in capsys.readouterr().err
+    (tmp_path / "scores.csv.partial").write_text("id,smiles\n")  # stopped after its first chunk
+    with pytest.raises(SystemExit) as stop:
+        screen_command([str(tmp_path / name) for name in ("model.joblib", "library.csv", "scores.csv")])
     said = capsys.readouterr().err
-    assert (
-        stop.value.code == 130 and f"kept in {tmp_path / 'scores.csv.partial'}, and the same command" in said
-    )
+    assert stop.value.code == 130 and f"kept in {tmp_path / 'scores.csv.partial'}, and the same" in said
 
 
 def test_the_screen_command_says_what_it_cannot_do(model, library, tmp_path, capsys):

@@ -103,9 +103,11 @@ def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         notes = "".join(f" {note}" for note in getattr(error, "__notes__", []))  # (chunks kept, say)
         parser.exit(2, f"{parser.prog}: error: {error}{notes}\n")
     except KeyboardInterrupt:
-        parser.exit(130, f"{parser.prog}: interrupted; the chunks scored so far are kept in "
-                         f"{partial_path(Path(args.destination))}, and the same command resumes from "
-                         "them.\n")  # fmt: skip
+        partial = partial_path(Path(args.destination))
+        if not partial.exists():  # (stopped in the check of every row, say)
+            parser.exit(130, f"{parser.prog}: interrupted before a row was written.\n")
+        parser.exit(130, f"{parser.prog}: interrupted; the chunks scored so far are kept in {partial}, "
+                         "and the same command resumes from them.\n")  # fmt: skip
     lines = [f"{n_rows} rows scored into {args.destination} in {time.perf_counter() - start:.0f} s"]
     if listing.is_file():  # an earlier run's list, of rows since fixed or now marked in the scores
         try:
