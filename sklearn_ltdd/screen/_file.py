@@ -350,7 +350,7 @@ class _Progress:
                 f"({self.state['rows']} rows recorded in {self.path.name}); move {destination.name} away "
                 "to let the screen finish, or choose another destination."
             )
-        if not (self.state["bytes"] or self.state["parts"] or self._is_ours(destination)):
+        if not (self.written or self._is_ours(destination)):
             raise FileExistsError(
                 f"{destination} exists, but {self.path.name} records nothing written to it; remove one "
                 "of the two, or choose another destination."
@@ -358,6 +358,11 @@ class _Progress:
         # a screen of the release before, which wrote into the destination itself, or one stopped
         # between its last rename and removing this record: it goes on from its partial output
         os.replace(destination, self.partial)
+
+    @property
+    def written(self) -> bool:
+        """Whether any output is recorded as written (a header counts, a chunk of rows too)."""
+        return bool(self.state["bytes"] or self.state["parts"])
 
     def save(self, **state: int) -> None:
         self.state.update(state)
@@ -375,7 +380,7 @@ class _Progress:
         chunk resumes too), then drop whatever an interruption left after the last chunk recorded."""
         self.save()
         partial = self.partial
-        if partial.exists() and not (self.state["bytes"] or self.state["parts"]):
+        if partial.exists() and not self.written:
             self._check_it_is_ours()  # (its first chunk, written and not yet recorded, is)
         if _is_parquet(self.destination):
             partial.mkdir(exist_ok=True)
@@ -601,7 +606,7 @@ def screen_file(
                 )
                 raise
         # an empty source still gets its header, once (a resumed one may have it already)
-        if not (record.state["rows"] or record.state["bytes"] or record.state["parts"]):
+        if not record.written:
             empty = scores_of(pd.DataFrame(columns=read), model, smiles_column, keep, errors)
             write(record.partial, empty, record)
         record.finish()
