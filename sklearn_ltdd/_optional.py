@@ -1,11 +1,13 @@
 """The optional dependencies, imported where they are needed, each with the extra that installs it."""
 
 import importlib
+import importlib.util
 from types import ModuleType
 
 
 class MissingDependencyError(ImportError):
-    """An optional dependency is not installed; the message names the extra that installs it."""
+    """An optional dependency is not installed, or is and does not import; the message says which and
+    names the extra that installs it."""
 
 
 def import_optional(name: str, extra: str, purpose: str) -> ModuleType:
@@ -17,6 +19,12 @@ def import_optional(name: str, extra: str, purpose: str) -> ModuleType:
         package = name.partition(".")[0]
         # the package may be there, and one it imports missing (dask without pyarrow, say): named
         missing = (error.name or package).partition(".")[0]
+        if importlib.util.find_spec(missing) is not None:
+            # installed, and its import failed: a version clash (pyarrow 26 under numpy 1, say) that
+            # installing the extra again would not mend
+            raise MissingDependencyError(
+                f"{purpose} needs {missing}, which is installed but does not import: {error}"
+            ) from error
         lacks = package if missing == package else f"{package}, which needs {missing}"
         raise MissingDependencyError(
             f"{purpose} needs {lacks}: pip install 'sklearn-ltdd[{extra}]' (or {missing})."

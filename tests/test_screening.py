@@ -879,6 +879,23 @@ def test_a_missing_dependency_of_an_installed_extra_is_named(tmp_path, monkeypat
     )
 
 
+def test_an_installed_dependency_that_does_not_import_is_not_called_missing(tmp_path, monkeypatch):
+    """pyarrow 26 under numpy 1 raises a plain ImportError; the error said that pyarrow was missing."""
+    from sklearn_ltdd._optional import MissingDependencyError, import_optional
+
+    (tmp_path / "broken_extra").mkdir()
+    (tmp_path / "broken_extra" / "__init__.py").write_text(
+        "raise ImportError('broken_extra requires NumPy 2.0 or newer, found 1.24.4')\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(MissingDependencyError) as error:
+        import_optional("broken_extra", "extra", "this feature")
+    assert str(error.value) == (
+        "this feature needs broken_extra, which is installed but does not import: "
+        "broken_extra requires NumPy 2.0 or newer, found 1.24.4"
+    )
+
+
 def test_a_model_loaded_where_a_gpu_is_moves_to_it_with_device_auto(model, monkeypatch):
     pinned = pickle.loads(pickle.dumps(model))
     pinned.device = "cpu"  # as if fitted with device="cpu"
