@@ -10,7 +10,7 @@
 # PIP_FIND_LINKS when there is one. To use another build (e.g. CUDA), either install it into .venv
 # first (an importable torch is kept), or set LTDD_TORCH to a pip requirement and, if needed,
 # LTDD_TORCH_INDEX to the index that serves it, e.g.
-#   LTDD_TORCH="torch==2.5.1" LTDD_TORCH_INDEX=https://download.pytorch.org/whl/cu124 ./dev.sh setup
+#   LTDD_TORCH="torch==2.6.0" LTDD_TORCH_INDEX=https://download.pytorch.org/whl/cu124 ./dev.sh setup
 set -euo pipefail
 cd "$(dirname "$0")"
 

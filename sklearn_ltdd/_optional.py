@@ -2,12 +2,13 @@
 
 import importlib
 import importlib.util
+import sys
 from types import ModuleType
 
 
 class MissingDependencyError(ImportError):
-    """An optional dependency is not installed, or is and does not import; the message says which and
-    names the extra that installs it."""
+    """An optional dependency is not installed (the message names the extra that installs it), or is
+    installed and does not import (the message gives the import's error)."""
 
 
 def import_optional(name: str, extra: str, purpose: str) -> ModuleType:
@@ -19,7 +20,8 @@ def import_optional(name: str, extra: str, purpose: str) -> ModuleType:
         package = name.partition(".")[0]
         # the package may be there, and one it imports missing (dask without pyarrow, say): named
         missing = (error.name or package).partition(".")[0]
-        if importlib.util.find_spec(missing) is not None:
+        blocked = sys.modules.get(error.name or package, False) is None  # disabled on purpose, as not there
+        if not blocked and importlib.util.find_spec(missing) is not None:
             # installed, and its import failed: a version clash (pyarrow 26 under numpy 1, say) that
             # installing the extra again would not mend
             raise MissingDependencyError(

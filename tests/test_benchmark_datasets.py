@@ -10,6 +10,7 @@ import ssl
 import threading
 import time
 import warnings
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 
@@ -457,9 +458,13 @@ def test_data_home_from_environment(tmp_path, monkeypatch):
 
 
 def test_real_hiv_and_uspto(shared_data):
-    with pytest.warns(UserWarning, match="7 of 41127 rows cannot be parsed"):
+    from rdkit import rdBase
+
+    # RDKit 2024.9 refuses 7 of HIV's SMILES that RDKit 2024.3 and before read
+    refused = 7 if tuple(map(int, rdBase.rdkitVersion.split(".")[:2])) >= (2024, 9) else 0
+    with pytest.warns(UserWarning, match="7 of 41127 rows cannot be parsed") if refused else nullcontext():
         hiv = load_hiv(data_home=shared_data)
-    assert len(hiv.invalid) == 7 and len(hiv.data) == 41127 and hiv.target.sum() == 1443
+    assert len(hiv.invalid) == refused and len(hiv.data) == 41127 and hiv.target.sum() == 1443
     assert sha256_of(Path(hiv.filename)) == DOCUMENTED_HIV_SHA256
     with pytest.warns(UserWarning, match="repeat an earlier row"):
         uspto = load_uspto50k(data_home=shared_data)

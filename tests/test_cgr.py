@@ -511,15 +511,28 @@ def test_rxnmapper_maps_reactions_as_a_chemist_would(monkeypatch):
 
 def mapped_reaction(template: str, reactants: list[str]) -> str:
     """Run a reaction template with RDKit and write the result with every atom mapped."""
+    reaction = AllChem.ReactionFromSmarts(template)
     mols = [Chem.MolFromSmiles(s) for s in reactants]
-    product = AllChem.ReactionFromSmarts(template).RunReactants(mols)[0][0]
-    Chem.SanitizeMol(product)
     offsets = np.cumsum([0] + [m.GetNumAtoms() for m in mols]).tolist()
     for k, mol in enumerate(mols):
         for atom in mol.GetAtoms():
-            atom.SetAtomMapNum(offsets[k] + atom.GetIdx() + 1)
+            atom.SetIntProp("number", offsets[k] + atom.GetIdx() + 1)
+    # the product's atoms the template maps keep no property of theirs before RDKit 2025 (nor say
+    # which reactant they come from): their template map number says
+    side = {
+        atom.GetAtomMapNum(): k for k, part in enumerate(reaction.GetReactants()) for atom in part.GetAtoms()
+    }
+    product = reaction.RunReactants(mols)[0][0]
+    Chem.SanitizeMol(product)
     for atom in product.GetAtoms():
-        atom.SetAtomMapNum(offsets[atom.GetIntProp("react_idx")] + atom.GetIntProp("react_atom_idx") + 1)
+        if atom.HasProp("old_mapno"):
+            k = side[atom.GetIntProp("old_mapno")]
+            atom.SetAtomMapNum(offsets[k] + atom.GetIntProp("react_atom_idx") + 1)
+        else:
+            atom.SetAtomMapNum(atom.GetIntProp("number"))
+    for mol in mols:
+        for atom in mol.GetAtoms():
+            atom.SetAtomMapNum(atom.GetIntProp("number"))
     return ".".join(Chem.MolToSmiles(m) for m in mols) + ">>" + Chem.MolToSmiles(product)
 
 

@@ -59,6 +59,9 @@ def _meta_nonzero():
     # lets the few data-dependent shapes outside our code (PyG's sum pooling) run on meta
     import torch.fx.experimental._config as fx_config
 
+    if not hasattr(fx_config, "meta_nonzero_assume_all_nonzero"):  # torch 2.4 has none, and needs none
+        yield
+        return
     previous = fx_config.meta_nonzero_assume_all_nonzero
     fx_config.meta_nonzero_assume_all_nonzero = True
     yield

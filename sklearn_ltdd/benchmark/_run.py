@@ -651,6 +651,8 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
         runs = _first_of_each_run(runs)
     _check_one_protocol(runs)
     metrics = [c for c in runs.columns if c.split("_")[0] in ("BA", "BF1", "thr") and c != "threshold"]
+    # a column of None (graphs/s of fingerprint runs) is of objects, whose mean pandas 2.0 cannot round
+    runs = runs.astype(dict.fromkeys([*metrics, "seconds", "graphs_per_s"], float))
     grouped = runs.groupby(["method", "epochs"], dropna=False)
     table = (grouped[metrics].mean() * 100).round(2).add_suffix("_mean")
     table = table.join((grouped[metrics].std(ddof=0) * 100).round(2).add_suffix("_std"))
