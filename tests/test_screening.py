@@ -894,6 +894,12 @@ def test_an_installed_dependency_that_does_not_import_is_not_called_missing(tmp_
         "this feature needs broken_extra, which is installed but does not import: "
         "broken_extra requires NumPy 2.0 or newer, found 1.24.4"
     )
+    # a folder an uninstall left behind (an empty namespace package) is not installed
+    (tmp_path / "uninstalled_extra" / "__pycache__").mkdir(parents=True)
+    with pytest.raises(
+        MissingDependencyError, match=r"needs uninstalled_extra: pip install 'sklearn-ltdd\[extra\]'"
+    ):
+        import_optional("uninstalled_extra.part", "extra", "this feature")
 
 
 def test_a_model_loaded_where_a_gpu_is_moves_to_it_with_device_auto(model, monkeypatch):

@@ -276,8 +276,8 @@ def test_the_bad_row_errors_survive_a_worker_process():
 
 
 def test_a_difference_fingerprint_saturates_instead_of_wrapping():
-    # 40,000 methanes made from one: beyond int16 (fragments, not a chain, whose fingerprint takes
-    # RDKit 2023.9 hours)
+    # 40,000 methanes made from one: beyond int16 (disconnected: a 40,000-atom chain takes RDKit
+    # 2023.9 hours to fingerprint)
     big = "C>>" + ".".join(["C"] * 40_000)
     difference = MorganFingerprint(reaction_mode="difference").fit_transform([big, "CC>>C"])
     assert difference[0].max() == 32_767 and difference.min() >= -32_767
