@@ -5,6 +5,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,7 @@ import pytest
 
 from sklearn_ltdd.benchmark import make_fingerprint_model, paper_table, run_benchmark, tune_threshold
 from sklearn_ltdd.benchmark.__main__ import main
-from sklearn_ltdd.benchmark._run import data_id
+from sklearn_ltdd.benchmark._run import code_version, data_id
 from sklearn_ltdd.datasets import load_solubility
 from sklearn_ltdd.featurize import InvalidSmilesError, MorganFingerprint
 from sklearn_ltdd.metrics import balanced_accuracy_score
@@ -186,6 +187,7 @@ def test_benchmark_runs_resumes_and_writes_tables(tmp_path, capsys):
     assert all(0 <= r["BA"] <= 1 and 0 <= r["BA_tail"] <= 1 and r["seconds"] > 0 for r in runs)
     assert all(r["reaction_mode"] is None and r["warmup"] is None for r in runs)  # molecules; no schedule
     assert {r["data"] for r in runs} == {data_id(*load_solubility(return_X_y=True))}
+    assert {r["code"] for r in runs} == {code_version()}
     # the baselines train as the paper does, keeping the best epoch (their rows said the mean)
     assert {r["method"]: r["kept"] for r in runs} == {"ce": "best", "fp_lr": None}
     for r in runs:  # graphs/s counts the graphs trained on: each epoch every training graph but
@@ -431,3 +433,26 @@ def test_a_seed_or_method_asked_for_twice_is_refused(tmp_path):
     with pytest.raises(ValueError, match="seeds=0 gives no split"):
         run_benchmark("hiv", seeds=0, methods=["fp_lr"], out_dir=str(tmp_path))
     assert not any(tmp_path.iterdir())  # refused before anything ran
+
+
+def test_a_row_names_the_code_that_made_it(tmp_path, monkeypatch):
+    """The rows said nothing of the code that made them: a table re-measured later could not say
+    which of its rows were of the defaults before a change."""
+    import sklearn_ltdd
+    from sklearn_ltdd.benchmark import _run
+
+    root = Path(_run.__file__).resolve().parents[2]
+    if (root / ".git").exists():  # a checkout: its commit, and whether the package has changed since
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+        assert re.fullmatch(
+            rf"{re.escape(sklearn_ltdd.__version__)} \({head}( \+ changes)?\)", code_version()
+        )
+    # installed (no checkout around the package), or a checkout where git is missing: the version
+    monkeypatch.setattr(
+        _run, "__file__", str(tmp_path / "site-packages" / "sklearn_ltdd" / "benchmark" / "_run.py")
+    )
+    assert code_version() == sklearn_ltdd.__version__
+    (tmp_path / "site-packages" / ".git").mkdir(parents=True)
+    monkeypatch.setenv("PATH", str(tmp_path / "no-git-here"))
+    assert code_version() == sklearn_ltdd.__version__

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import platform
+import subprocess
 import time
 import warnings
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ import pandas as pd
 import torch
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
+from .. import __version__
 from .._compat import Interval, check_n_jobs
 from .._warnings import warn
 from ..classifier import (
@@ -374,8 +376,8 @@ def run_benchmark(
     there (same method, seed, epochs, warm-up and re-clustering interval) are skipped, and said
     to be, so an interrupted benchmark resumes; a file holding a method's runs of other
     settings, or any run on other data (each row records a hash of the inputs and labels), is
-    refused, so that one table never averages two protocols or two data sets. The
-    summary table goes to ``.md`` and ``.csv`` beside it. ``download`` fetches a missing data
+    refused, so that one table never averages two protocols or two data sets. Each row also
+    names the code that made it (:func:`code_version`). The summary table goes to ``.md`` and ``.csv`` beside it. ``download`` fetches a missing data
     file (checked against its sha256) into ``data_home``. The CGR modes read USPTO-50k's
     reactions as mapped by rxnmapper. Warm-up and re-clustering interval
     default to the paper's 10/300 of the epochs, at least 1. ``seeds`` is a list of seeds or,
@@ -459,6 +461,7 @@ def run_benchmark(
         print(f"{log}: {len(done)} of these runs are there already; they are not run again.", flush=True)
     out.mkdir(parents=True, exist_ok=True)  # now that there is something to write (no empty folder)
     features = _Features(smiles, reaction_mode, n_jobs)
+    code = code_version()
     binary = len(np.unique(y)) == 2
     for seed, (train, valid, test) in splits.items():
         for method in methods:
@@ -473,7 +476,8 @@ def run_benchmark(
                    **_schedule(method, args), "kept": _kept(method),
                    "reaction_mode": reaction_mode if not _on_fingerprints(method) else fingerprint_mode,
                    "data": data, "n_train": len(train), "n_valid": len(valid), "n_test": len(test),
-                   "seconds": seconds, "graphs_per_s": None, **facts, "machine": _machine()}  # fmt: skip
+                   "seconds": seconds, "graphs_per_s": None, **facts, "machine": _machine(),
+                   "code": code}  # fmt: skip
             row.update(_scores(y[test], classes[p_test.argmax(axis=1)], y[train], ""))
             if binary:
                 threshold = tune_threshold(y[valid] == classes[1], p_valid[:, 1])
@@ -612,6 +616,23 @@ def _read(log: Path) -> list[dict]:
             )
         rows.append(row)
     return rows
+
+
+def code_version() -> str:
+    """The package's version and, where it runs from a git checkout, the commit (``+ changes`` where
+    the package differs from it): which code made a benchmark's row, recorded in the row."""
+    root = Path(__file__).resolve().parents[2]
+    if not (root / ".git").exists():  # installed: the version says it (a venv inside a clone is not it)
+        return __version__
+    git = ["git", "-C", str(root)]
+    try:
+        commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                check=True, timeout=30).stdout.strip()  # fmt: skip
+        changes = subprocess.run([*git, "status", "--porcelain", "--", "sklearn_ltdd"], capture_output=True,
+                                 text=True, check=True, timeout=30).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.SubprocessError):  # no git, or not a repository after all
+        return __version__
+    return f"{__version__} ({commit}{' + changes' if changes else ''})"
 
 
 def _machine() -> str:
