@@ -377,12 +377,13 @@ def run_benchmark(
     to be, so an interrupted benchmark resumes; a file holding a method's runs of other
     settings, or any run on other data (each row records a hash of the inputs and labels), is
     refused, so that one table never averages two protocols or two data sets. Each row also
-    names the code that made it (:func:`code_version`). The summary table goes to ``.md`` and ``.csv`` beside it. ``download`` fetches a missing data
-    file (checked against its sha256) into ``data_home``. The CGR modes read USPTO-50k's
-    reactions as mapped by rxnmapper. Warm-up and re-clustering interval
-    default to the paper's 10/300 of the epochs, at least 1. ``seeds`` is a list of seeds or,
-    as in ``ImDrugSplit``, a count n standing for seeds 0, ..., n - 1. A line is printed per run
-    finished or skipped, whatever ``verbose``, which is the estimators' (a line per epoch).
+    names the code that made it (:func:`code_version`). The summary table goes to ``.md`` and
+    ``.csv`` beside it. ``download`` fetches a missing data file (checked against its sha256)
+    into ``data_home``. The CGR modes read USPTO-50k's reactions as mapped by rxnmapper.
+    Warm-up and re-clustering interval default to the paper's 10/300 of the epochs, at least 1.
+    ``seeds`` is a list of seeds or, as in ``ImDrugSplit``, a count n standing for seeds 0, ...,
+    n - 1. A line is printed per run finished or skipped, whatever ``verbose``, which is the
+    estimators' (a line per epoch).
 
     Parameters
     ----------
