@@ -37,5 +37,4 @@ mapfile -t requirements <<<"$pins"
 "$venv/bin/python" -c "import importlib.metadata as m
 print(*(f'{p} {m.version(p)}' for p in ('torch', 'torch-geometric', 'rdkit', 'scikit-learn', 'numpy',
       'pandas', 'skorch', 'joblib', 'tqdm', 'pyarrow')), sep=', ')"
-# the venv's ruff on PATH, for the test that runs it
-PATH="$venv/bin:$PATH" exec "$venv/bin/python" -m pytest -n auto --maxprocesses 8 -p no:cacheprovider "$@"
+exec "$venv/bin/python" -m pytest -n auto --maxprocesses 8 -p no:cacheprovider "$@"

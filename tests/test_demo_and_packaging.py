@@ -81,13 +81,16 @@ def test_ci_runs_the_readme_test_command():
     assert ci.strip().splitlines()[-1] == "./dev.sh test"
 
 
-@pytest.mark.skipif(
-    shutil.which("ruff") is None and not (ROOT / ".venv/bin/ruff").exists(),
-    reason="ruff not installed",
+# ruff on PATH, or beside this Python (a venv not activated), or in the set-up's .venv
+RUFF = shutil.which("ruff") or next(
+    (str(path) for path in (Path(sys.executable).parent / "ruff", ROOT / ".venv/bin/ruff") if path.exists()),
+    None,
 )
+
+
+@pytest.mark.skipif(RUFF is None, reason="ruff not installed")
 def test_code_is_ruff_clean():
-    ruff = shutil.which("ruff") or str(ROOT / ".venv/bin/ruff")
-    result = subprocess.run([ruff, "check", str(ROOT)], capture_output=True, text=True)
+    result = subprocess.run([RUFF, "check", str(ROOT)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
