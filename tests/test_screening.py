@@ -864,42 +864,35 @@ def test_screen_dask_without_dask_names_the_extra(model, monkeypatch):
         screen_dask(model, pd.DataFrame({"smiles": ["CCO"]}))
 
 
-def test_a_missing_dependency_of_an_installed_extra_is_named(tmp_path, monkeypatch):
-    """With dask installed and pyarrow missing, the error said that screen_dask needs dask."""
+@pytest.mark.parametrize(
+    ("package", "init", "message"),
+    [
+        # with dask installed and pyarrow missing, the error said that screen_dask needs dask
+        ("installed_extra", "import not_installed_anywhere\n",
+         "needs installed_extra, which needs not_installed_anywhere: "
+         "pip install 'sklearn-ltdd[extra]' (or not_installed_anywhere)."),
+        # pyarrow 26 under numpy 1 raises a plain ImportError; the error said that pyarrow was missing
+        ("broken_extra", "raise ImportError('broken_extra requires NumPy 2.0 or newer, found 1.24.4')\n",
+         "needs broken_extra, which is installed but does not import: "
+         "broken_extra requires NumPy 2.0 or newer, found 1.24.4"),
+        # a folder an uninstall left behind (an empty namespace package) is not installed
+        ("uninstalled_extra", None,
+         "needs uninstalled_extra: pip install 'sklearn-ltdd[extra]' (or uninstalled_extra)."),
+    ],
+)  # fmt: skip
+def test_an_optional_dependency_is_named_missing_or_broken(tmp_path, monkeypatch, package, init, message):
     from sklearn_ltdd._optional import MissingDependencyError, import_optional
 
-    (tmp_path / "installed_extra").mkdir()
-    (tmp_path / "installed_extra" / "__init__.py").write_text("import not_installed_anywhere\n")
+    (tmp_path / package / "__pycache__").mkdir(parents=True)
+    if init is not None:
+        (tmp_path / package / "__init__.py").write_text(init)
     monkeypatch.syspath_prepend(str(tmp_path))
-    with pytest.raises(MissingDependencyError) as error:
-        import_optional("installed_extra.part", "extra", "this feature")
-    assert str(error.value) == (
-        "this feature needs installed_extra, which needs not_installed_anywhere: "
-        "pip install 'sklearn-ltdd[extra]' (or not_installed_anywhere)."
-    )
-
-
-def test_an_installed_dependency_that_does_not_import_is_not_called_missing(tmp_path, monkeypatch):
-    """pyarrow 26 under numpy 1 raises a plain ImportError; the error said that pyarrow was missing."""
-    from sklearn_ltdd._optional import MissingDependencyError, import_optional
-
-    (tmp_path / "broken_extra").mkdir()
-    (tmp_path / "broken_extra" / "__init__.py").write_text(
-        "raise ImportError('broken_extra requires NumPy 2.0 or newer, found 1.24.4')\n"
-    )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    with pytest.raises(MissingDependencyError) as error:
-        import_optional("broken_extra", "extra", "this feature")
-    assert str(error.value) == (
-        "this feature needs broken_extra, which is installed but does not import: "
-        "broken_extra requires NumPy 2.0 or newer, found 1.24.4"
-    )
-    # a folder an uninstall left behind (an empty namespace package) is not installed
-    (tmp_path / "uninstalled_extra" / "__pycache__").mkdir(parents=True)
-    with pytest.raises(
-        MissingDependencyError, match=r"needs uninstalled_extra: pip install 'sklearn-ltdd\[extra\]'"
-    ):
-        import_optional("uninstalled_extra.part", "extra", "this feature")
+    try:
+        with pytest.raises(MissingDependencyError) as error:
+            import_optional(f"{package}.part", "extra", "this feature")
+    finally:
+        sys.modules.pop(package, None)  # the namespace package imports, its part does not
+    assert str(error.value) == f"this feature {message}"
 
 
 def test_a_model_loaded_where_a_gpu_is_moves_to_it_with_device_auto(model, monkeypatch):
