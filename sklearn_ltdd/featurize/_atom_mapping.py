@@ -32,7 +32,7 @@ import numpy as np
 from rdkit import Chem, RDLogger, rdBase
 
 from .._labels import few_of
-from .._optional import MissingDependencyError
+from .._optional import import_optional
 from .._warnings import warn
 from ._cgr import needs_mapping
 from ._graph_features import reaction_parts
@@ -81,23 +81,17 @@ def _rdkit_log_settings_frozen() -> Iterator[None]:
 
 @cache
 def _rxnmapper() -> tuple[str, Callable[[list[str]], list[str]]]:
-    try:
-        # its import warns (pkg_resources, deprecated by setuptools) and would turn RDKit's logs off
-        with warnings.catch_warnings(), _rdkit_log_settings_frozen():
-            warnings.simplefilter("ignore")
-            from rxnmapper import RXNMapper
-    except ImportError as error:  # the shared error of a missing extra (the screen command names it)
-        raise MissingDependencyError(
-            "atom_mapper='rxnmapper' needs the rxnmapper package: pip install 'sklearn-ltdd[reactions]' "
-            "(rxnmapper, transformers<5 and setuptools<81)."
-        ) from error
+    # its import warns (pkg_resources, deprecated by setuptools) and would turn RDKit's logs off
+    with warnings.catch_warnings(), _rdkit_log_settings_frozen():
+        warnings.simplefilter("ignore")
+        rxnmapper = import_optional("rxnmapper", "reactions", "atom_mapper='rxnmapper'")
     from .._torch_state import torch_defaults
 
     # under the classifiers' lock on torch's state: transformers sets the default dtype while it
     # loads a model, and the mapper computes at torch's defaults whatever the caller's
     with warnings.catch_warnings(), torch_defaults(), _rdkit_log_settings_frozen():
         warnings.simplefilter("ignore")
-        model = RXNMapper()
+        model = rxnmapper.RXNMapper()
 
     def map_batch(reactions: list[str]) -> list[str]:
         with torch_defaults(), rdBase.BlockLogs():  # its own parsing, quiet as its import meant it
