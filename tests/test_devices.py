@@ -8,10 +8,14 @@ outside skorch's device mapping, which are the ones a CPU-only machine could not
 
 import io
 import pickle
+import re
+import traceback
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from torch.overrides import TorchFunctionMode
 from torch_geometric.nn import global_add_pool
 
 from sklearn_ltdd import (
@@ -229,3 +233,53 @@ def test_a_batch_and_its_targets_are_the_same_graphs_however_they_are_indexed(in
     assert targets["weight"].tolist() == [i + 1.0 for i in expected]
     sizes = (batch.ptr[1:] - batch.ptr[:-1]).tolist()
     assert sizes == [int(graphs.node_ptr[i + 1] - graphs.node_ptr[i]) for i in expected]
+
+
+# torch's functions that make a tensor on the default device unless they are told another
+_MAKERS = {
+    torch.arange, torch.as_tensor, torch.empty, torch.eye, torch.full, torch.linspace, torch.ones,
+    torch.rand, torch.randint, torch.randn, torch.randperm, torch.sparse_coo_tensor,
+    torch.sparse_csr_tensor, torch.tensor, torch.zeros,
+}  # fmt: skip
+
+
+class _TensorsMadeWithoutADevice(TorchFunctionMode):
+    """Records each tensor made without naming its device while the network, its losses or the
+    sub-clustering compute (model construction excepted: skorch moves the model afterwards)."""
+
+    def __init__(self):
+        super().__init__()
+        self.made = set()
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func in _MAKERS and kwargs.get("device") is None:
+            stack = traceback.extract_stack()
+            ours = [
+                (Path(frame.filename).as_posix().split("/sklearn_ltdd/")[-1], frame)
+                for frame in stack
+                if "/sklearn_ltdd/" in Path(frame.filename).as_posix()
+            ]
+            building = any(frame.name in ("initialize_module", "initialize_criterion") for frame in stack)
+            if ours and re.match(r"(nn|cluster)/", ours[-1][0]) and not building:
+                self.made.add(f"{ours[-1][0]}:{ours[-1][1].lineno} {func.__name__}")
+        return func(*args, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        LTDDClassifier(**FAST),
+        LTDDClassifier(**FAST, encoder="gine"),
+        BaselineClassifier(**RUN),
+        BaselineClassifier(**RUN, loss="mixup", fingerprint=None),
+    ],
+    ids=["ltdd", "ltdd, gine", "baseline (wide expert)", "mixup, graph alone"],
+)
+def test_each_tensor_the_computation_makes_names_its_device(model):
+    """A caller's ``torch.set_default_device("cuda")`` has the package make new tensors on the CPU
+    (its input side is there), so one made without a device on the compute path met the GPU's in
+    the first sparse product ("mat1 is on cpu, different from other tensors on cuda:0")."""
+    with _TensorsMadeWithoutADevice() as recorder:
+        model.fit(X, Y).predict_proba(X[:20])
+    assert not recorder.made

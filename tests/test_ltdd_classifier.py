@@ -318,8 +318,12 @@ def test_weights_of_any_scale_fit_as_their_ratios(assert_same_predictions):
 def test_a_diverged_training_is_an_error_not_nan_predictions(assert_same_predictions):
     with pytest.raises(ValueError, match=r"training diverged: the loss of \d of 3 batches of epoch 1 is not"):
         BaselineClassifier(**{**RUN, "lr": 1e12}).fit(X_SMALL, Y_SMALL)
-    # LTDD's re-clustering sees it first: not "rows of X have zero norm", which blamed the input
-    with pytest.raises(ValueError, match=r"embeds \d+ of \d+ training molecules as zero .*lr=1e\+12"):
+    # LTDD's re-clustering sees it first (on the CPU; CUDA's arithmetic can reach a NaN loss first):
+    # not "rows of X have zero norm", which blamed the input
+    with pytest.raises(
+        ValueError,
+        match=r"(embeds \d+ of \d+ training molecules as zero|training diverged: the loss) .*lr=1e\+12",
+    ):
         LTDDClassifier(**{**FAST, "lr": 1e12}).fit(X_SMALL, Y_SMALL)
     # a temperature near zero overflows the contrastive term at any lr: the advice names it too
     with pytest.raises(
@@ -420,11 +424,14 @@ def test_validation_outputs_that_overflow_stop_training():
 def test_a_model_of_one_class_is_named_with_the_learning_rate():
     """A learning rate far too large gave outputs huge but finite, and a model that predicted one
     class for every molecule, without a word."""
+    # one class (on the CPU), or (CUDA's arithmetic) several, with a cross-entropy far too large
+    one_class = r"predicts '\w+' for all 9 validation samples, of 3 classes"
     with pytest.warns(
-        RuntimeWarning, match=r"predicts '\w+' for all 9 validation samples, of 3 classes.*diverged.*lr=100"
+        RuntimeWarning, match=rf"({one_class}|9 validation samples a mean cross-).*diverged.*lr=100"
     ):
         clf = LTDDClassifier(**{**FAST, "lr": 100}).fit(X_SMALL, Y_SMALL)
-    assert np.unique(clf.predict(X_TEST)).size == 1
+    if not torch.cuda.is_available():
+        assert np.unique(clf.predict(X_TEST)).size == 1
     # without a validation set, training rows show it (the warning came only with one)
     unvalidated = {**RUN, "lr": 100, "validation_fraction": 0, "early_stopping": None}
     # one class predicted, or (torch 2.4's arithmetic) several, all with a cross-entropy far too large

@@ -138,7 +138,12 @@ def _csr(rows: torch.Tensor, cols: torch.Tensor, values: torch.Tensor, n: int) -
         warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta state", UserWarning)
         warnings.filterwarnings("ignore", "Sparse invariant checks are implicitly disabled", UserWarning)
         return torch.sparse_csr_tensor(
-            index2ptr(rows[order], n), cols[order], values[order], (n, n), check_invariants=False
+            index2ptr(rows[order], n),
+            cols[order],
+            values[order],
+            (n, n),
+            check_invariants=False,
+            device=values.device,  # not the default device: a caller's, or the CPU the package sets
         )
 
 

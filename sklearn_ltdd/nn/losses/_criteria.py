@@ -274,7 +274,8 @@ class LTDDLoss(_LongTailLoss):
     def forget_training_state(self) -> None:
         """Drop the sub-cluster of every training sample, the class and sub-cluster weights, the
         per-class τ2 and the running loss sums (``history_`` keeps the weights of every epoch)."""
-        self.set_state(torch.zeros(0, dtype=torch.long), *(torch.zeros(0) for _ in range(2)))
+        device = self.class_counts.device
+        self.set_state(torch.zeros(0, dtype=torch.long, device=device), *torch.zeros(2, 0, device=device))
         self.totals, self.n_samples = {}, 0
 
     def record_term(self, name: str, value: torch.Tensor, n_samples: int) -> None:
