@@ -22,7 +22,8 @@ DATA = load_solubility(subset="train")
 KEEP = make_long_tailed(DATA.target, imbalance_ratio=8, random_state=0)[::2]
 X, Y = DATA.data[KEEP], DATA.target[KEEP]
 SCHEDULE = {"warmup_epochs": 2, "update_every": 2, "min_cluster_size": 3}
-BASE = {"max_epochs": 8, "hidden": 16, "batch_size": 32, "random_state": 0}
+# on the CPU: a change is seen as a difference from the reference fit, and two CUDA fits differ anyway
+BASE = {"max_epochs": 8, "hidden": 16, "batch_size": 32, "random_state": 0, "device": "cpu"}
 AMIDE = "[CH3:1][C:2](=[O:3])Cl.[NH2:4][CH3:5]>>[CH3:1][C:2](=[O:3])[NH:4][CH3:5]"
 PLAIN_AMIDE = "CC(=O)Cl.NC>>CC(=O)NC"
 
