@@ -58,10 +58,10 @@ def shared_data() -> Path:
 
 @pytest.fixture
 def assert_same_predictions():
-    """Exact equality where training runs on the CPU (it repeats bit for bit), or within
-    ``cpu_rtol`` where the CPU computes the same in another order; on CUDA, equality within float
-    tolerance, because its scatter-add and sparse products are not deterministic. Labels are
-    compared exactly."""
+    """Exact equality on a machine without CUDA (the CPU repeats a computation bit for bit), or
+    within ``cpu_rtol`` where the CPU computes the same in another order; where CUDA is, and so
+    the default device, within float tolerance, because its scatter-add and sparse products are
+    not deterministic. Labels are compared exactly."""
 
     def check(actual, expected, cpu_rtol=0.0):
         actual, expected = np.asarray(actual), np.asarray(expected)

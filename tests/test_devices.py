@@ -8,7 +8,6 @@ outside skorch's device mapping, which are the ones a CPU-only machine could not
 
 import io
 import pickle
-import re
 import traceback
 from pathlib import Path
 
@@ -237,9 +236,10 @@ def test_a_batch_and_its_targets_are_the_same_graphs_however_they_are_indexed(in
 
 # torch's functions that make a tensor on the default device unless they are told another
 _MAKERS = {
-    torch.arange, torch.as_tensor, torch.empty, torch.eye, torch.full, torch.linspace, torch.ones,
-    torch.rand, torch.randint, torch.randn, torch.randperm, torch.sparse_coo_tensor,
-    torch.sparse_csr_tensor, torch.tensor, torch.zeros,
+    torch.arange, torch.as_tensor, torch.asarray, torch.empty, torch.empty_strided, torch.eye, torch.full,
+    torch.linspace, torch.logspace, torch.ones, torch.rand, torch.randint, torch.randn, torch.randperm,
+    torch.scalar_tensor, torch.sparse_compressed_tensor, torch.sparse_coo_tensor, torch.sparse_csr_tensor,
+    torch.tensor, torch.tril_indices, torch.triu_indices, torch.zeros,
 }  # fmt: skip
 
 
@@ -261,7 +261,7 @@ class _TensorsMadeWithoutADevice(TorchFunctionMode):
                 if "/sklearn_ltdd/" in Path(frame.filename).as_posix()
             ]
             building = any(frame.name in ("initialize_module", "initialize_criterion") for frame in stack)
-            if ours and re.match(r"(nn|cluster)/", ours[-1][0]) and not building:
+            if ours and ours[-1][0].startswith(("nn/", "cluster/")) and not building:
                 self.made.add(f"{ours[-1][0]}:{ours[-1][1].lineno} {func.__name__}")
         return func(*args, **kwargs)
 

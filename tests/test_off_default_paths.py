@@ -474,16 +474,14 @@ def _failing_training(clf):
     ],
     ids=["one class", "unknown validation label", "training fails"],
 )
-def test_a_refit_that_fails_leaves_the_model_as_it_was(refit, error, assert_same_predictions):
+def test_a_refit_that_fails_leaves_the_model_as_it_was(monkeypatch, refit, error, assert_same_predictions):
     clf = BaselineClassifier(max_epochs=2, **FAST, **NO_VALIDATION).fit(X[:60], Y[:60].astype(str))
     before, expected = dict(vars(clf)), clf.predict_proba(X[80:90])
-    # set and deleted by hand: pytest < 9's monkeypatch.undo left the bound method in vars(clf)
-    clf._build_net = _failing_training(clf)
-    try:
-        with pytest.raises((ValueError, RuntimeError), match=error):
-            refit(clf)
-    finally:
-        del clf._build_net
+    # in the instance's dict: pytest < 9.2 undid a setattr of the method by leaving it there
+    monkeypatch.setitem(vars(clf), "_build_net", _failing_training(clf))
+    with pytest.raises((ValueError, RuntimeError), match=error):
+        refit(clf)
+    monkeypatch.undo()
     clf.set_params(hidden=FAST["hidden"])
     assert vars(clf).keys() == before.keys()
     assert all(vars(clf)[name] is value for name, value in before.items())

@@ -122,6 +122,18 @@ def test_screen_with_nan_keeps_every_row_in_place(model, library, small_chunks):
         model.predict(graphs)
 
 
+def test_a_model_on_the_default_device_screens_as_it_predicts(library, small_chunks, assert_same_predictions):
+    """The fixture's model is on the CPU; this one is where a user's is (on a GPU where there is one)."""
+    data = load_solubility()
+    on_default = LTDDClassifier(
+        max_epochs=2, hidden=8, schedule=SubclusterSchedule(warmup_epochs=1), random_state=0
+    ).fit(data.data[:60], data.target[:60])
+    scores = screen(on_default, library, errors="nan")
+    valid = scores["valid"].to_numpy(bool)
+    proba = scores[[f"proba_{c}" for c in on_default.classes_]].to_numpy()[valid]
+    assert_same_predictions(proba, on_default.predict_proba(good(library)), cpu_rtol=1e-5)
+
+
 def test_a_chunk_of_bad_rows_only_and_an_all_bad_input(model, small_chunks):
     rows = ["CCO", "C1CC", "C1CC", "", "CC(C", "x", "c1ccccc1O"]  # rows 1-5 fill a chunk of 5 but one
     scores = screen(model, rows, errors="nan")

@@ -62,7 +62,8 @@ def test_the_wide_expert_starts_neutral_and_needs_a_fingerprint():
 
 
 def test_each_expert_learns_from_its_own_loss_only():
-    clf = BaselineClassifier(max_epochs=2, random_state=0, device="cpu").fit(SMILES, LABELS)  # as the batch
+    # on the CPU, where the test's batch is made (and gradients are compared to float32 rounding)
+    clf = BaselineClassifier(max_epochs=2, random_state=0, device="cpu").fit(SMILES, LABELS)
     net, module = clf.net_, clf.net_.module_
     batch = _batch(16)
     y = torch.as_tensor(clf._encoder.transform(LABELS[:8] + LABELS[12:20]))

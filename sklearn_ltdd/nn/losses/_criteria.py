@@ -275,7 +275,8 @@ class LTDDLoss(_LongTailLoss):
         """Drop the sub-cluster of every training sample, the class and sub-cluster weights, the
         per-class τ2 and the running loss sums (``history_`` keeps the weights of every epoch)."""
         device = self.class_counts.device
-        self.set_state(torch.zeros(0, dtype=torch.long, device=device), *torch.zeros(2, 0, device=device))
+        empty = torch.zeros(0, device=device)
+        self.set_state(empty.long(), empty, empty.clone())
         self.totals, self.n_samples = {}, 0
 
     def record_term(self, name: str, value: torch.Tensor, n_samples: int) -> None:
