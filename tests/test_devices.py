@@ -7,6 +7,7 @@ outside skorch's device mapping, which are the ones a CPU-only machine could not
 """
 
 import io
+import os
 import pickle
 import traceback
 from pathlib import Path
@@ -17,6 +18,7 @@ import torch
 from torch.overrides import TorchFunctionMode
 from torch_geometric.nn import global_add_pool
 
+import sklearn_ltdd
 from sklearn_ltdd import (
     BaselineClassifier,
     GraphStorePair,
@@ -234,6 +236,7 @@ def test_a_batch_and_its_targets_are_the_same_graphs_however_they_are_indexed(in
     assert sizes == [int(graphs.node_ptr[i + 1] - graphs.node_ptr[i]) for i in expected]
 
 
+_PACKAGE = os.path.dirname(sklearn_ltdd.__file__) + os.sep
 # torch's functions that make a tensor on the default device unless they are told another
 _MAKERS = {
     torch.arange, torch.as_tensor, torch.asarray, torch.empty, torch.empty_strided, torch.eye, torch.full,
@@ -255,14 +258,14 @@ class _TensorsMadeWithoutADevice(TorchFunctionMode):
         kwargs = kwargs or {}
         if func in _MAKERS and kwargs.get("device") is None:
             stack = traceback.extract_stack()
-            ours = [
-                (Path(frame.filename).as_posix().split("/sklearn_ltdd/")[-1], frame)
-                for frame in stack
-                if "/sklearn_ltdd/" in Path(frame.filename).as_posix()
-            ]
+            ours = [frame for frame in stack if frame.filename.startswith(_PACKAGE)]
             building = any(frame.name in ("initialize_module", "initialize_criterion") for frame in stack)
-            if ours and ours[-1][0].startswith(("nn/", "cluster/")) and not building:
-                self.made.add(f"{ours[-1][0]}:{ours[-1][1].lineno} {func.__name__}")
+            if (
+                ours
+                and ours[-1].filename.startswith((_PACKAGE + "nn", _PACKAGE + "cluster"))
+                and not building
+            ):
+                self.made.add(f"{Path(ours[-1].filename).name}:{ours[-1].lineno} {func.__name__}")
         return func(*args, **kwargs)
 
 
