@@ -49,6 +49,8 @@ def balanced_assign(similarity: torch.Tensor, capacity: torch.Tensor) -> torch.T
     whose centre is already full; that centre closes and the samples that wanted a closed centre
     re-choose (the others' best open centre is still their best: centres only close). Re-choosing
     for every sample re-read the whole (n, k) matrix each round: at k = 2,000 it took seconds.
+    A round reads the device twice (where it ends, and who re-chooses): on a GPU each read waits
+    for all the work before it, and a fit runs hundreds of rounds.
     """
     n, k = similarity.shape
     device = similarity.device
@@ -56,23 +58,30 @@ def balanced_assign(similarity: torch.Tensor, capacity: torch.Tensor) -> torch.T
     remaining = capacity.clone()
     best_sim, best = similarity.masked_fill(remaining <= 0, -torch.inf).max(dim=1)
     pending = torch.arange(n, device=device)
-    while pending.numel() and bool((remaining > 0).any()):
+    while pending.numel():
         order = torch.argsort(best_sim[pending], descending=True, stable=True)
         wanted = best[pending][order]
         # rank of each sample among those (in this order) that want the same centre
         by_centre = torch.argsort(wanted, stable=True)
-        counts = torch.bincount(wanted, minlength=k)
+        counts = torch.zeros(k, dtype=torch.long, device=device).scatter_add_(
+            0, wanted, torch.ones_like(wanted)
+        )
         starts = torch.cumsum(counts, 0) - counts
         rank = torch.empty_like(wanted)
         rank[by_centre] = torch.arange(wanted.numel(), device=device) - starts[wanted[by_centre]]
-        overflow = torch.nonzero(rank >= remaining[wanted]).flatten()
-        cut = int(overflow[0]) if overflow.numel() else wanted.numel()
-        take = order[:cut]
-        labels[pending[take]] = wanted[:cut]
-        remaining -= torch.bincount(wanted[:cut], minlength=k)
+        full = rank >= remaining[wanted]  # its centre has no room left: the round ends before it
+        cut = torch.where(full.any(), full.int().argmax(), wanted.numel())
+        cut, any_open = torch.stack([cut, (remaining > 0).any().long()]).tolist()  # the round's one read
+        if not any_open:
+            break
+        labels[pending[order[:cut]]] = wanted[:cut]
+        remaining -= torch.zeros_like(remaining).scatter_add_(0, wanted[:cut], torch.ones_like(wanted[:cut]))
+        # the rest of pending, still in sample order (ties go to the first sample), without a read:
+        # each kept sample's place is the number kept before it; the taken all go to a spare last place
         keep = torch.ones(pending.numel(), dtype=torch.bool, device=device)
-        keep[take] = False
-        pending = pending[keep]  # (in sample order: ties go to the first sample)
+        keep.index_fill_(0, order[:cut], False)
+        place = torch.where(keep, keep.cumsum(0) - 1, pending.numel() - cut)
+        pending = pending.new_empty(pending.numel() - cut + 1).scatter_(0, place, pending)[:-1]
         closed = remaining <= 0
         stale = pending[closed[best[pending]]]
         if stale.numel():
