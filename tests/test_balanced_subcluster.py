@@ -94,6 +94,7 @@ def test_greedy_assignment_matches_sequential_reference():
         # ties (the first sample, then the first centre, goes first) and centres closed from the start
         sim = torch.from_numpy(np.round(sim) if trial % 2 else sim)
         cap = torch.from_numpy(rng.integers(trial % 3 == 0, 10, size=k))
+        cap = cap.to((torch.int64, torch.int32, torch.float64)[trial % 3])  # any number type
         # sequential: globally most similar (sample, open centre) pair first
         expected = -np.ones(n, dtype=int)
         left = cap.numpy().copy()

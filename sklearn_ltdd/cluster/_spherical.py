@@ -75,7 +75,8 @@ def balanced_assign(similarity: torch.Tensor, capacity: torch.Tensor) -> torch.T
         if not any_open:
             break
         labels[pending[order[:cut]]] = wanted[:cut]
-        remaining -= torch.zeros_like(remaining).scatter_add_(0, wanted[:cut], torch.ones_like(wanted[:cut]))
+        taken = torch.zeros(k, dtype=torch.long, device=device)  # (capacity may be of any number type)
+        remaining -= taken.scatter_add_(0, wanted[:cut], torch.ones_like(wanted[:cut]))
         # the rest of pending, still in sample order (ties go to the first sample), without a read:
         # each kept sample's place is the number kept before it; the taken all go to a spare last place
         keep = torch.ones(pending.numel(), dtype=torch.bool, device=device)
