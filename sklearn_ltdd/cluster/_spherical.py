@@ -63,9 +63,7 @@ def balanced_assign(similarity: torch.Tensor, capacity: torch.Tensor) -> torch.T
         wanted = best[pending][order]
         # rank of each sample among those (in this order) that want the same centre
         by_centre = torch.argsort(wanted, stable=True)
-        counts = torch.zeros(k, dtype=torch.long, device=device).scatter_add_(
-            0, wanted, torch.ones_like(wanted)
-        )
+        counts = _per_centre(wanted, k)
         starts = torch.cumsum(counts, 0) - counts
         rank = torch.empty_like(wanted)
         rank[by_centre] = torch.arange(wanted.numel(), device=device) - starts[wanted[by_centre]]
@@ -75,8 +73,7 @@ def balanced_assign(similarity: torch.Tensor, capacity: torch.Tensor) -> torch.T
         if not any_open:
             break
         labels[pending[order[:cut]]] = wanted[:cut]
-        taken = torch.zeros(k, dtype=torch.long, device=device)  # (capacity may be of any number type)
-        remaining -= taken.scatter_add_(0, wanted[:cut], torch.ones_like(wanted[:cut]))
+        remaining -= _per_centre(wanted[:cut], k)
         # the rest of pending, still in sample order (ties go to the first sample), without a read:
         # each kept sample's place is the number kept before it; the taken all go to a spare last place
         keep = torch.ones(pending.numel(), dtype=torch.bool, device=device)
@@ -88,6 +85,14 @@ def balanced_assign(similarity: torch.Tensor, capacity: torch.Tensor) -> torch.T
         if stale.numel():
             best_sim[stale], best[stale] = similarity[stale].masked_fill(closed, -torch.inf).max(dim=1)
     return labels
+
+
+def _per_centre(wanted: torch.Tensor, k: int) -> torch.Tensor:
+    """How many of ``wanted`` name each of the k centres, in int64 whatever the capacity's type; a
+    ``bincount`` would read the device for its output size."""
+    return torch.zeros(k, dtype=torch.long, device=wanted.device).scatter_add_(
+        0, wanted, torch.ones_like(wanted)
+    )
 
 
 def balanced_cluster(

@@ -274,8 +274,7 @@ class LTDDLoss(_LongTailLoss):
     def forget_training_state(self) -> None:
         """Drop the sub-cluster of every training sample, the class and sub-cluster weights, the
         per-class τ2 and the running loss sums (``history_`` keeps the weights of every epoch)."""
-        device = self.class_counts.device
-        empty = torch.zeros(0, device=device)
+        empty = self.class_counts.new_zeros(0)  # on the criterion's device
         self.set_state(empty.long(), empty, empty.clone())
         self.totals, self.n_samples = {}, 0
 
