@@ -9,13 +9,15 @@
 # training throughput at batch 2048 (target >= 100,000 LTDD graphs/s); the host-sync tests under
 # CUDA's sync detector, then the rest of the suite on CUDA (a line per test, so that a suite cut
 # short still says how far it came; steps are stopped with SIGINT, on which pytest still reports
-# its failures); then, if time is left, the throughput at batch 1024 again (the same run's ratio).
+# its failures); then, if time is left, where a step's and a re-clustering's time goes at batch 2048
+# (gpu_profile.py: the device's busy fraction, launches, waits) and the throughput at batch 1024 again
+# (the same run's ratio).
 # The log says STALE where the tree is not the one `prepare` recorded (no git history travels).
 #
 #   benchmarks/gpu_checks.sh prepare   here, with pip access: the wheels the GPU image lacks into
 #                                      .whl/ (Python 3.12) and HIV into .gpu-data/ (git-ignored)
 #   benchmarks/gpu_checks.sh run       there, from the repository root, with those two carried;
-#                                      gpu.log and the figures' JSON files (3) into $OUT (else
+#                                      gpu.log and the figures' JSON files (4) into $OUT (else
 #                                      benchmarks/results)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -59,7 +61,7 @@ run)
         echo "== $name: exit $?, $((SECONDS - start)) s" >>"$log"
     }
     keep() { cp "benchmarks/results/$1.json" "$out/" 2>/dev/null; }  # each figure as soon as it exists
-    rm -f benchmarks/results/{gpu_hiv_b2048,train-gpu-b2048,train-gpu-b1024-again}.json  # a warm machine's
+    rm -f benchmarks/results/{gpu_hiv_b2048,train-gpu-b2048,gpu-profile-b2048,train-gpu-b1024-again}.json  # a warm machine's
     { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
       python3 -c "import torch, torch_geometric; print(torch.__version__, torch_geometric.__version__)"
       cat .gpu-data/commit.txt
@@ -75,6 +77,8 @@ run)
     step 60 host-syncs python3 -m pytest -v -rfE -p no:cacheprovider "${syncs[@]}"
     # (-n 12: the suite's 1,015 tests took 189 s on the H200 machine's 16 cores at 4b6606c)
     step 240 suite python3 -m pytest -v -rfE -n 12 -p no:cacheprovider "${syncs[@]/#/--ignore=}" tests
+    step 60 profile-b2048 "${data[@]}" python3 benchmarks/gpu_profile.py --batch-size 2048
+    keep gpu-profile-b2048
     step 75 train-b1024 "${data[@]}" python3 benchmarks/train.py --batch-size 1024 --name train-gpu-b1024-again
     keep train-gpu-b1024-again
     grep "^== " "$log"

@@ -1,0 +1,147 @@
+"""Where the time of an LTDD training step and of a re-clustering goes, on a GPU (or the CPU).
+
+Run: ``python benchmarks/gpu_profile.py [--batch-size 2048] [--molecules 20000]``. The paper's
+network (as ``train.py``) on real HIV molecules, three epochs, re-clustered at the start of each;
+the third epoch's training pass and its re-clustering run under ``torch.profiler`` (CPU and, on a
+GPU, CUDA activity), the second epoch's training pass without it (the profiler's own cost per
+operation is not small where a step is bound by launching operations). For each profiled part:
+wall time; the device's busy time (its kernels', copies' and fills' durations summed) and so how
+much of the wall the device was busy; kernel launches; the waits for the device (stream, device
+and event synchronisations, and their total time) and allocations (cudaMalloc, cudaHostAlloc);
+the top-level aten operations; and the operations that took the most of the host's time. A
+launch-bound step shows a busy fraction far below 1 and a host time per step close to its wall.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import Counter
+from contextlib import nullcontext
+
+import numpy as np
+import torch
+from _common import hiv_smiles, write
+from torch.profiler import ProfilerActivity, profile
+
+#: CUDA runtime and driver calls, by what they cost the host
+LAUNCHES = ("cudaLaunchKernel", "cudaLaunchKernelExC", "cuLaunchKernel", "cuLaunchKernelEx")
+WAITS = ("cudaStreamSynchronize", "cudaDeviceSynchronize", "cudaEventSynchronize", "cudaMemcpy")
+ALLOCATIONS = ("cudaMalloc", "cudaFree", "cudaHostAlloc", "cudaFreeHost")
+
+
+def summarise(prof, wall_s: float, steps: int, cuda: bool) -> dict:
+    """The figures of one profiled part (see the module docstring)."""
+    events = prof.events()
+    runtime = Counter()
+    runtime_us = Counter()
+    device_us = 0.0
+    top_level = 0
+    host_us = Counter()
+    for event in events:
+        name = event.name
+        if event.device_type == torch.autograd.DeviceType.CUDA:
+            device_us += event.time_range.elapsed_us()  # a kernel, copy or fill on the GPU
+            continue
+        if name in LAUNCHES + WAITS + ALLOCATIONS:
+            runtime[name] += 1
+            runtime_us[name] += event.time_range.elapsed_us()
+        if name.startswith("aten::"):
+            host_us[name] += event.self_cpu_time_total
+            parent = event.cpu_parent
+            while parent is not None and not parent.name.startswith("aten::"):
+                parent = parent.cpu_parent
+            top_level += parent is None
+    launches = sum(runtime[name] for name in LAUNCHES)
+    figures = {"wall_s": wall_s, "top_level_aten_ops": top_level}
+    if cuda:
+        figures.update(
+            device_busy_s=device_us / 1e6,
+            device_busy_fraction=device_us / 1e6 / wall_s,
+            kernel_launches=launches,
+            waits={name: runtime[name] for name in WAITS if runtime[name]},
+            wait_s=sum(runtime_us[name] for name in WAITS) / 1e6,
+            allocations={name: runtime[name] for name in ALLOCATIONS if runtime[name]},
+        )
+    if steps:
+        figures.update(
+            steps=steps, ms_per_step=1000 * wall_s / steps, top_level_aten_ops_per_step=top_level / steps
+        )
+        if cuda:
+            figures["launches_per_step"] = launches / steps
+    figures["most_host_time_ms"] = {name: us / 1000 for name, us in host_us.most_common(12)}
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch-size", type=int, default=2048)
+    parser.add_argument("--molecules", type=int, default=20_000)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--name", default=None, help="results file name (default gpu-profile-b<batch>)")
+    args = parser.parse_args()
+    from rdkit import Chem, RDLogger
+
+    from sklearn_ltdd import LTDDClassifier, SmilesGraphizer, SubclusterSchedule
+    from sklearn_ltdd.classifier import PAPER_PROTOCOL, _ltdd_schedule, _net
+
+    RDLogger.DisableLog("rdApp.*")
+    smiles = [s for s in hiv_smiles(args.molecules + 100) if Chem.MolFromSmiles(s) is not None]
+    smiles = smiles[: args.molecules]
+    y = np.random.default_rng(0).choice(["inactive", "active"], size=len(smiles), p=[0.9, 0.1])
+    graphs = SmilesGraphizer(n_jobs=-1).fit_transform(smiles)
+    cuda = torch.device(args.device).type == "cuda"
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
+    found: dict = {}
+
+    def timed(part: str, call, steps: int = 0, profiled: bool = True) -> None:
+        if cuda:
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        with profile(activities=activities) if profiled else nullcontext() as prof:
+            call()
+            if cuda:
+                torch.cuda.synchronize()
+        wall = time.perf_counter() - start
+        if profiled:
+            found[part] = summarise(prof, wall, steps, cuda)
+        else:
+            found[part] = {"wall_s": wall, "steps": steps, "ms_per_step": 1000 * wall / steps}
+
+    run_epoch = _net.LTDDNet.run_single_epoch
+    update = _ltdd_schedule.Recluster.update
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        epoch = len(self.history) - 1
+        if not training or epoch == 0:
+            return run_epoch(self, iterator, training, prefix, step_fn, **fit_params)
+        part = "training pass, profiled" if epoch == 2 else "training pass, not profiled"
+        go = lambda: run_epoch(self, iterator, training, prefix, step_fn, **fit_params)  # noqa: E731
+        timed(part, go, steps=len(iterator), profiled=epoch == 2)
+
+    def profiled_update(self, net, dataset, epoch):
+        if epoch < 2:
+            return update(self, net, dataset, epoch)
+        timed("re-clustering, profiled", lambda: update(self, net, dataset, epoch))
+
+    _net.LTDDNet.run_single_epoch = run_single_epoch
+    _ltdd_schedule.Recluster.update = profiled_update
+    schedule = SubclusterSchedule(warmup_epochs=0, update_every=1)
+    params = {**PAPER_PROTOCOL, "max_epochs": 3, "schedule": schedule, "validation_fraction": 0.0}
+    params.update(batch_size=args.batch_size, lr=1e-3 * (args.batch_size / 128) ** 0.5)
+    LTDDClassifier(**params, device=args.device, random_state=0).fit(graphs, y)
+    name = args.name or f"gpu-profile-b{args.batch_size}"
+    result = {"batch_size": args.batch_size, "molecules": len(smiles), "device": args.device, **found}
+    lines = [f"{len(smiles):,} HIV molecules, batch {args.batch_size}, {args.device}:"]
+    for part, figures in found.items():
+        shown = ", ".join(f"{key} {value:.4g}" if isinstance(value, float) else f"{key} {value}"
+                          for key, value in figures.items() if key != "most_host_time_ms")  # fmt: skip
+        lines.append(f"- {part}: {shown}")
+        if "most_host_time_ms" in figures:
+            top = ", ".join(f"{op} {ms:.1f}" for op, ms in list(figures["most_host_time_ms"].items())[:8])
+            lines.append(f"  most host time (ms): {top}")
+    write(name, result, "\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
