@@ -1,7 +1,9 @@
-"""A device named by the user, checked where torch's own errors would not say what is wrong."""
+"""A device named by the user, checked where torch's own errors would not say what is wrong; and
+host arrays copied to a device without waiting for it."""
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 #: what the classifiers train on
@@ -34,3 +36,15 @@ def check_device(device: str | torch.device, kinds: tuple[str, ...] | None = Non
     if parsed.type == "mps" and not torch.backends.mps.is_available():
         raise ValueError(f"device={device!r} was requested but MPS is not available here; use {DEVICES}.")
     return parsed
+
+
+def copy_to_device(device: torch.device, *host: np.ndarray) -> list[torch.Tensor]:
+    """Host int64 index arrays as tensors on ``device``, in one copy that does not wait for the
+    device (from pinned memory on CUDA)."""
+    if device.type == "cpu":
+        return [torch.from_numpy(np.asarray(a, dtype=np.int64)) for a in host]
+    packed = torch.from_numpy(np.concatenate(host).astype(np.int64, copy=False))
+    if device.type == "cuda":
+        packed = packed.pin_memory()
+    packed = packed.to(device, non_blocking=True)
+    return list(packed.split([len(a) for a in host]))

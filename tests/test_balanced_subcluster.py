@@ -11,6 +11,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from sklearn_ltdd import BalancedSubcluster
 from sklearn_ltdd.cluster import subclusters_per_class
+from sklearn_ltdd.cluster import _spherical
 from sklearn_ltdd.cluster._spherical import balanced_assign
 
 
@@ -86,10 +87,14 @@ def test_tensors_without_features_or_of_complex_numbers_are_refused():
         BalancedSubcluster(2).fit(torch.ones(5, 3, dtype=torch.complex64))
 
 
-def test_greedy_assignment_matches_sequential_reference():
+# rounds on the device only; the default (rounds, then the last few hundred pairs on the host);
+# the host only
+@pytest.mark.parametrize("host_pairs", [0, _spherical.HOST_PAIRS, 10**9], ids=["rounds", "default", "host"])
+def test_greedy_assignment_matches_sequential_reference(monkeypatch, host_pairs):
+    monkeypatch.setattr(_spherical, "HOST_PAIRS", host_pairs)
     rng = np.random.default_rng(1)
     for trial in range(60):
-        n, k = rng.integers(5, 40), rng.integers(1, 12)
+        n, k = rng.integers(5, 400), rng.integers(1, 20)
         sim = rng.normal(size=(n, k))
         # ties (the first sample, then the first centre, goes first) and centres closed from the start
         sim = torch.from_numpy(np.round(sim) if trial % 2 else sim)

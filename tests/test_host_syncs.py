@@ -23,6 +23,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.data.dataloader import _BaseDataLoaderIter
 
 from sklearn_ltdd import BaselineClassifier, LTDDClassifier, SubclusterSchedule
+from sklearn_ltdd.cluster import _spherical
 from sklearn_ltdd.cluster._spherical import balanced_assign
 from sklearn_ltdd.datasets import load_solubility
 
@@ -201,6 +202,7 @@ def test_a_baseline_training_step_never_waits_for_the_device(count_syncs, loss):
 def test_a_round_of_the_balanced_assignment_reads_the_device_twice_at_most(monkeypatch):
     """Re-clustering HIV's training set runs about 725 rounds of the greedy assignment, which
     read the device nine times a round (boolean masks, bincounts, scalars): 6,486 waits on a GPU."""
+    monkeypatch.setattr(_spherical, "HOST_PAIRS", 0)  # rounds to the end, none on the host
     k = 9
     similarity = torch.randn(400, k, generator=torch.Generator().manual_seed(0))
     capacity = torch.full((k,), 40)  # room for 360 of the 400: every centre fills and closes
@@ -211,6 +213,27 @@ def test_a_round_of_the_balanced_assignment_reads_the_device_twice_at_most(monke
     assert torch.equal(torch.bincount(labels[labels >= 0], minlength=k), capacity)
     # a round closes a centre at least, or assigns every sample left: k + 1 rounds at most
     assert syncs.count <= 2 * (k + 1), syncs.where
+
+
+def test_the_last_rounds_of_the_balanced_assignment_run_on_the_host(monkeypatch):
+    """The last rounds of an assignment, and the assignment of the samples left over, hold a few
+    hundred samples: on the host they cost two reads and no launches instead of dozens a round."""
+    k = 27
+    similarity = torch.randn(3000, k, generator=torch.Generator().manual_seed(0))
+    capacity = torch.full((k,), 3000 // k)  # every centre fills; 3 samples are left without one
+    reads, labels = {}, {}
+    for host_pairs in (0, _spherical.HOST_PAIRS):
+        monkeypatch.setattr(_spherical, "HOST_PAIRS", host_pairs)
+        syncs = HostSyncs()
+        with monkeypatch.context() as patched:
+            _count_reads(syncs, patched)
+            with syncs:
+                labels[host_pairs] = balanced_assign(similarity, capacity)
+        reads[host_pairs] = syncs.count
+    assert torch.equal(*labels.values())
+    assert torch.equal(torch.bincount(labels[0][labels[0] >= 0], minlength=k), capacity)
+    # rounds to the end read 41 times here; the host takes over once 151 samples are left
+    assert reads[_spherical.HOST_PAIRS] <= reads[0] - 10, reads
 
 
 def test_the_counter_sees_what_would_wait():

@@ -10,6 +10,8 @@ import numpy as np
 import torch
 from torch_geometric.utils import scatter
 
+from .._torch_device import copy_to_device
+
 __all__ = ["balanced_assign", "balanced_cluster", "kmeans_cluster", "seed_centres"]
 
 
@@ -39,6 +41,12 @@ def _normalised_means(X: torch.Tensor, labels: torch.Tensor, k: int, previous: t
     return torch.where(norms > 0, sums / norms.clamp_min(1e-12), previous)
 
 
+#: below this many (sample, centre) pairs the greedy runs pair by pair on the host: a round on a
+#: GPU costs dozens of launches and two reads, and the last rounds of an assignment, and the
+#: assignment of the n mod k samples left over, hold a few hundred samples (docs/benchmarks.md)
+HOST_PAIRS = 4096
+
+
 def balanced_assign(similarity: torch.Tensor, capacity: torch.Tensor) -> torch.Tensor:
     """Greedy assignment: the most similar (sample, open centre) pair first; a full centre closes.
 
@@ -50,7 +58,8 @@ def balanced_assign(similarity: torch.Tensor, capacity: torch.Tensor) -> torch.T
     re-choose (the others' best open centre is still their best: centres only close). Re-choosing
     for every sample re-read the whole (n, k) matrix each round: at k = 2,000 it took seconds.
     A round reads the device twice (where it ends, and who re-chooses): on a GPU each read waits
-    for all the work before it, and a fit runs hundreds of rounds.
+    for all the work before it, and a fit runs hundreds of rounds. Once at most ``HOST_PAIRS``
+    (sample, centre) pairs are left, the rest is done pair by pair on the host.
     """
     n, k = similarity.shape
     device = similarity.device
@@ -58,22 +67,27 @@ def balanced_assign(similarity: torch.Tensor, capacity: torch.Tensor) -> torch.T
     remaining = capacity.clone()
     best_sim, best = similarity.masked_fill(remaining <= 0, -torch.inf).max(dim=1)
     pending = torch.arange(n, device=device)
+    taken_one = torch.full((n,), -1, dtype=remaining.dtype, device=device)  # -1 per sample taken
     while pending.numel():
+        if pending.numel() * k <= HOST_PAIRS:
+            labels[pending] = _greedy_on_host(similarity[pending], remaining)
+            break
         order = torch.argsort(best_sim[pending], descending=True, stable=True)
         wanted = best[pending][order]
-        # rank of each sample among those (in this order) that want the same centre
-        by_centre = torch.argsort(wanted, stable=True)
-        counts = _per_centre(wanted, k)
-        starts = torch.cumsum(counts, 0) - counts
+        # rank of each sample among those (in this order) that want the same centre: its place
+        # once they are sorted by centre, less where its centre's run starts
+        by_centre_wanted, by_centre = torch.sort(wanted, stable=True)
         rank = torch.empty_like(wanted)
-        rank[by_centre] = torch.arange(wanted.numel(), device=device) - starts[wanted[by_centre]]
+        rank[by_centre] = torch.arange(wanted.numel(), device=device) - torch.searchsorted(
+            by_centre_wanted, by_centre_wanted
+        )
         full = rank >= remaining[wanted]  # its centre has no room left: the round ends before it
         cut = torch.where(full.any(), full.int().argmax(), wanted.numel())
         cut, any_open = torch.stack([cut, (remaining > 0).any().long()]).tolist()  # the round's one read
         if not any_open:
             break
         labels[pending[order[:cut]]] = wanted[:cut]
-        remaining -= _per_centre(wanted[:cut], k)
+        remaining.index_add_(0, wanted[:cut], taken_one[:cut])
         # the rest of pending, still in sample order (ties go to the first sample), without a read:
         # each kept sample's place is the number kept before it; the taken all go to a spare last place
         keep = torch.ones(pending.numel(), dtype=torch.bool, device=device)
@@ -87,12 +101,26 @@ def balanced_assign(similarity: torch.Tensor, capacity: torch.Tensor) -> torch.T
     return labels
 
 
-def _per_centre(wanted: torch.Tensor, k: int) -> torch.Tensor:
-    """How many of ``wanted`` name each of the k centres, in int64 whatever the capacity's type; a
-    ``bincount`` would read the device for its output size."""
-    return torch.zeros(k, dtype=torch.long, device=wanted.device).scatter_add_(
-        0, wanted, torch.ones_like(wanted)
-    )
+def _greedy_on_host(similarity: torch.Tensor, capacity: torch.Tensor) -> torch.Tensor:
+    """The sequential greedy itself, pair by pair in numpy: the pairs sorted by similarity (ties:
+    the first sample, then the first centre), each taken if its sample is free and its centre open.
+    The similarities and capacities come in one read of the device, in float64 (the same values;
+    numpy has no bfloat16), and the labels go back without waiting for it."""
+    n, k = similarity.shape
+    both = torch.cat([similarity.flatten().double(), capacity.double()]).cpu().numpy()
+    values, left = both[:-k].reshape(n, k), both[-k:]
+    labels = np.full(n, -1, dtype=np.int64)
+    free, n_open = n, int((left > 0).sum())
+    for flat in np.argsort(-values, axis=None, kind="stable").tolist():
+        if not (free and n_open):
+            break
+        sample, centre = divmod(flat, k)
+        if labels[sample] < 0 and left[centre] > 0:
+            labels[sample] = centre
+            left[centre] -= 1
+            free -= 1
+            n_open -= int(left[centre] <= 0)
+    return copy_to_device(similarity.device, labels)[0]
 
 
 def balanced_cluster(

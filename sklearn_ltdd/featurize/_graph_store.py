@@ -15,7 +15,7 @@ from .. import _torch_geometric  # noqa: F401  (PyG imported first there: see wh
 # isort: split
 from torch_geometric.data import Batch, Data
 
-from .._torch_device import check_device
+from .._torch_device import check_device, copy_to_device
 from ._cgr import GRAPH_REACTION_MODES
 from ._graph_features import FEATURE_SCHEMA
 
@@ -120,18 +120,6 @@ def check_graphs_match(graphs: GraphStore | GraphStorePair, **expected: object) 
         + "\n".join(wrong)
         + f"\nMake them with SmilesGraphizer({settings}), or pass the SMILES themselves."
     )
-
-
-def copy_to_device(device: torch.device, *host: np.ndarray) -> list[torch.Tensor]:
-    """Host int64 index arrays as tensors on ``device``, in one copy that does not wait for the
-    device (from pinned memory on CUDA)."""
-    if device.type == "cpu":
-        return [torch.from_numpy(np.asarray(a, dtype=np.int64)) for a in host]
-    packed = torch.from_numpy(np.concatenate(host).astype(np.int64, copy=False))
-    if device.type == "cuda":
-        packed = packed.pin_memory()
-    packed = packed.to(device, non_blocking=True)
-    return list(packed.split([len(a) for a in host]))
 
 
 def positions(index: object, n: int) -> np.ndarray:
