@@ -61,11 +61,10 @@ def count() -> dict:
     return result
 
 
-def in_process(tree: str | None) -> dict:
-    """``count()`` in a fresh process, importing the package from ``tree`` when given."""
+def in_process(tree: str) -> dict:
+    """``count()`` in a fresh process, importing the package from ``tree``."""
     env = dict(os.environ)
-    if tree is not None:
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [tree, env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [tree, env.get("PYTHONPATH")]))
     out = subprocess.run([sys.executable, __file__, "--count"], check=True, stdout=subprocess.PIPE,
                          text=True, env=env)  # fmt: skip
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -79,7 +78,7 @@ def main() -> None:
     if args.count:
         print(json.dumps(count()))
         return
-    trees = {"this tree": in_process(None)}
+    trees = {"this tree": in_process(str(ROOT))}
     if args.against:
         with tempfile.TemporaryDirectory() as tmp:
             worktree = os.path.join(tmp, "tree")
