@@ -10,8 +10,7 @@ from sklearn.base import clone
 from sklearn.metrics import adjusted_rand_score
 
 from sklearn_ltdd import BalancedSubcluster
-from sklearn_ltdd.cluster import subclusters_per_class
-from sklearn_ltdd.cluster import _spherical
+from sklearn_ltdd.cluster import _spherical, subclusters_per_class
 from sklearn_ltdd.cluster._spherical import balanced_assign
 
 
