@@ -77,7 +77,7 @@ run)
     step 60 host-syncs python3 -m pytest -v -rfE -p no:cacheprovider "${syncs[@]}"
     # (-n 12: the suite's 1,015 tests took 189 s on the H200 machine's 16 cores at 4b6606c)
     step 240 suite python3 -m pytest -v -rfE -n 12 -p no:cacheprovider "${syncs[@]/#/--ignore=}" tests
-    step 60 profile-b2048 "${data[@]}" python3 benchmarks/gpu_profile.py --batch-size 2048
+    step 90 profile-b2048 "${data[@]}" python3 benchmarks/gpu_profile.py --batch-size 2048
     keep gpu-profile-b2048
     step 75 train-b1024 "${data[@]}" python3 benchmarks/train.py --batch-size 1024 --name train-gpu-b1024-again
     keep train-gpu-b1024-again

@@ -22,31 +22,44 @@ from contextlib import nullcontext
 import numpy as np
 import torch
 from _common import hiv_smiles, write
-from torch.profiler import ProfilerActivity, profile
+from torch.profiler import ProfilerActivity, profile, record_function
 
-#: CUDA runtime and driver calls, by what they cost the host
+#: CUDA runtime and driver calls, by what they cost the host; a copy to pageable host memory
+#: (``.cpu()``, ``.item()``) waits for the device inside ``cudaMemcpyAsync``
 LAUNCHES = ("cudaLaunchKernel", "cudaLaunchKernelExC", "cuLaunchKernel", "cuLaunchKernelEx")
 WAITS = ("cudaStreamSynchronize", "cudaDeviceSynchronize", "cudaEventSynchronize", "cudaMemcpy")
+COPIES = ("cudaMemcpyAsync",)
 ALLOCATIONS = ("cudaMalloc", "cudaFree", "cudaHostAlloc", "cudaFreeHost")
+RUNTIME = LAUNCHES + WAITS + COPIES + ALLOCATIONS
+#: the range around what is measured: the profiler's own start and stop, and this script's
+#: synchronisation around it, are outside
+MEASURED = "measured"
+
+
+def _inside(event) -> bool:
+    parent = event.cpu_parent
+    while parent is not None and parent.name != MEASURED:
+        parent = parent.cpu_parent
+    return parent is not None
 
 
 def summarise(prof, wall_s: float, steps: int, cuda: bool) -> dict:
     """The figures of one profiled part (see the module docstring)."""
-    events = prof.events()
-    runtime = Counter()
-    runtime_us = Counter()
-    device_us = 0.0
-    top_level = 0
-    host_us = Counter()
-    for event in events:
+    runtime, runtime_us, host_us = Counter(), Counter(), Counter()
+    device_us, top_level = 0.0, 0
+    for event in prof.events():
         name = event.name
         if event.device_type == torch.autograd.DeviceType.CUDA:
-            device_us += event.time_range.elapsed_us()  # a kernel, copy or fill on the GPU
+            if not event.is_user_annotation:  # a kernel, copy or fill (not a range drawn over them)
+                device_us += event.time_range.elapsed_us()
             continue
-        if name in LAUNCHES + WAITS + ALLOCATIONS:
+        if not _inside(event):
+            continue
+        if name in RUNTIME:
             runtime[name] += 1
             runtime_us[name] += event.time_range.elapsed_us()
-        if name.startswith("aten::"):
+            host_us[name] += event.time_range.elapsed_us()
+        elif name.startswith("aten::"):
             host_us[name] += event.self_cpu_time_total
             parent = event.cpu_parent
             while parent is not None and not parent.name.startswith("aten::"):
@@ -59,8 +72,11 @@ def summarise(prof, wall_s: float, steps: int, cuda: bool) -> dict:
             device_busy_s=device_us / 1e6,
             device_busy_fraction=device_us / 1e6 / wall_s,
             kernel_launches=launches,
+            launch_s=sum(runtime_us[name] for name in LAUNCHES) / 1e6,
             waits={name: runtime[name] for name in WAITS if runtime[name]},
             wait_s=sum(runtime_us[name] for name in WAITS) / 1e6,
+            copies=sum(runtime[name] for name in COPIES),
+            copy_s=sum(runtime_us[name] for name in COPIES) / 1e6,
             allocations={name: runtime[name] for name in ALLOCATIONS if runtime[name]},
         )
     if steps:
@@ -95,14 +111,15 @@ def main() -> None:
     found: dict = {}
 
     def timed(part: str, call, steps: int = 0, profiled: bool = True) -> None:
-        if cuda:
-            torch.cuda.synchronize()
-        start = time.perf_counter()
         with profile(activities=activities) if profiled else nullcontext() as prof:
-            call()
             if cuda:
                 torch.cuda.synchronize()
-        wall = time.perf_counter() - start
+            start = time.perf_counter()  # inside: the profiler's start and stop are not timed
+            with record_function(MEASURED) if profiled else nullcontext():
+                call()
+            if cuda:
+                torch.cuda.synchronize()
+            wall = time.perf_counter() - start
         if profiled:
             found[part] = summarise(prof, wall, steps, cuda)
         else:

@@ -87,27 +87,40 @@ def test_tensors_without_features_or_of_complex_numbers_are_refused():
 
 
 # rounds on the device only; the default (rounds, then the last few hundred pairs on the host);
-# the host only
-@pytest.mark.parametrize("host_pairs", [0, _spherical.HOST_PAIRS, 10**9], ids=["rounds", "default", "host"])
-def test_greedy_assignment_matches_sequential_reference(monkeypatch, host_pairs):
+# the host only; and on a GPU where there is one (its sorts and reductions)
+@pytest.mark.parametrize(
+    "host_pairs, device",
+    [(0, "cpu"), (_spherical.HOST_PAIRS, "cpu"), (10**9, "cpu"), (_spherical.HOST_PAIRS, "cuda")],
+    ids=["rounds", "default", "host", "cuda"],
+)
+def test_greedy_assignment_matches_sequential_reference(monkeypatch, host_pairs, device):
+    if device == "cuda" and not torch.cuda.is_available():
+        pytest.skip("needs a GPU")
     monkeypatch.setattr(_spherical, "HOST_PAIRS", host_pairs)
     rng = np.random.default_rng(1)
     for trial in range(60):
         n, k = rng.integers(5, 400), rng.integers(1, 20)
         sim = rng.normal(size=(n, k))
-        # ties (the first sample, then the first centre, goes first) and centres closed from the start
-        sim = torch.from_numpy(np.round(sim) if trial % 2 else sim)
+        # ties (the first sample, then the first centre, goes first), signed zeros, centres closed
+        # from the start, half precision (more ties)
+        sim = torch.from_numpy(np.round(sim) * np.sign(rng.normal(size=sim.shape)) if trial % 2 else sim)
+        sim = sim.to((torch.float64, torch.float32, torch.float16, torch.bfloat16)[trial % 4])
         cap = torch.from_numpy(rng.integers(trial % 3 == 0, 10, size=k))
         cap = cap.to((torch.int64, torch.int32, torch.float64)[trial % 3])  # any number type
+        if trial % 5 == 0:
+            cap = cap.double() + 0.5  # a fractional capacity takes its ceiling
         # sequential: globally most similar (sample, open centre) pair first
         expected = -np.ones(n, dtype=int)
         left = cap.numpy().copy()
-        for flat in np.argsort(-sim.numpy(), axis=None, kind="stable"):
+        for flat in np.argsort(-sim.double().numpy(), axis=None, kind="stable"):
             i, c = divmod(int(flat), int(k))
             if expected[i] < 0 and left[c] > 0:
                 expected[i] = c
                 left[c] -= 1
-        np.testing.assert_array_equal(balanced_assign(sim, cap).numpy(), expected)
+        cap, before = cap.to(device), cap.clone()
+        labels = balanced_assign(sim.to(device), cap)
+        np.testing.assert_array_equal(labels.cpu().numpy(), expected)
+        assert torch.equal(cap.cpu(), before)  # the caller's capacities are left as they were
 
 
 def test_dense_blob_with_outliers_balanced_versus_kmeans():

@@ -50,8 +50,8 @@ HOST_PAIRS = 4096
 def balanced_assign(similarity: torch.Tensor, capacity: torch.Tensor) -> torch.Tensor:
     """Greedy assignment: the most similar (sample, open centre) pair first; a full centre closes.
 
-    ``similarity`` is (n, k) and ``capacity`` (k,) the most each centre takes; samples beyond
-    the total capacity keep the label -1. The result is exactly
+    ``similarity`` is (n, k), finite, and ``capacity`` (k,) the most each centre takes; samples
+    beyond the total capacity keep the label -1. The result is exactly
     the sequential greedy of the paper, computed in rounds: unassigned samples are sorted by
     the similarity to their best open centre and assigned in that order up to the first sample
     whose centre is already full; that centre closes and the samples that wanted a closed centre
@@ -64,7 +64,8 @@ def balanced_assign(similarity: torch.Tensor, capacity: torch.Tensor) -> torch.T
     n, k = similarity.shape
     device = similarity.device
     labels = torch.full((n,), -1, dtype=torch.long, device=device)
-    remaining = capacity.clone()
+    # integers as int64 (a bool or uint8 capacity cannot count down); fractions as they are
+    remaining = capacity.clone() if capacity.is_floating_point() else capacity.to(torch.long, copy=True)
     best_sim, best = similarity.masked_fill(remaining <= 0, -torch.inf).max(dim=1)
     pending = torch.arange(n, device=device)
     taken_one = torch.full((n,), -1, dtype=remaining.dtype, device=device)  # -1 per sample taken
@@ -107,7 +108,7 @@ def _greedy_on_host(similarity: torch.Tensor, capacity: torch.Tensor) -> torch.T
     The similarities and capacities come in one read of the device, in float64 (the same values;
     numpy has no bfloat16), and the labels go back without waiting for it."""
     n, k = similarity.shape
-    both = torch.cat([similarity.flatten().double(), capacity.double()]).cpu().numpy()
+    both = torch.cat([similarity.detach().flatten().double(), capacity.double()]).cpu().numpy()
     values, left = both[:-k].reshape(n, k), both[-k:]
     labels = np.full(n, -1, dtype=np.int64)
     free, n_open = n, int((left > 0).sum())
