@@ -4,12 +4,14 @@ Run: ``python benchmarks/gpu_profile.py [--batch-size 2048] [--molecules 20000]`
 network (as ``train.py``) on real HIV molecules, three epochs, re-clustered at the start of each;
 the third epoch's training pass and its re-clustering run under ``torch.profiler`` (CPU and, on a
 GPU, CUDA activity), the second epoch's training pass without it (the profiler's own cost per
-operation is not small where a step is bound by launching operations). For each profiled part:
-wall time; the device's busy time (its kernels', copies' and fills' durations summed) and so how
-much of the wall the device was busy; kernel launches; the waits for the device (stream, device
-and event synchronisations, and their total time) and allocations (cudaMalloc, cudaHostAlloc);
-the top-level aten operations; and the operations that took the most of the host's time. A
-launch-bound step shows a busy fraction far below 1 and a host time per step close to its wall.
+operation is not small where a step is bound by launching operations). For each profiled part,
+timed inside the profiler and counted over the measured range's time on every thread: wall time;
+the device's busy time (its kernels', copies' and fills' durations summed) and so how much of
+the wall the device was busy; kernel launches and the host's time in them; the waits for the
+device (stream, device and event synchronisations) and the copies (``cudaMemcpyAsync``, where a
+copy to the host waits), with their time; allocations (cudaMalloc, cudaHostAlloc); the top-level
+aten operations; and what took the most of the host's time. A launch-bound step shows a busy
+fraction far below 1 and a host time per step close to its wall.
 """
 
 from __future__ import annotations
@@ -36,25 +38,29 @@ RUNTIME = LAUNCHES + WAITS + COPIES + ALLOCATIONS
 MEASURED = "measured"
 
 
-def _inside(event) -> bool:
-    parent = event.cpu_parent
-    while parent is not None and parent.name != MEASURED:
-        parent = parent.cpu_parent
-    return parent is not None
+def _window(events) -> tuple[float, float]:
+    """The measured range's start and end: events are counted by time, on every thread (on a
+    GPU the backward pass runs on autograd's own thread, outside the range's tree of calls)."""
+    cpu = torch.autograd.DeviceType.CPU
+    ranges = [e.time_range for e in events if e.name == MEASURED and e.device_type == cpu]
+    return min(r.start for r in ranges), max(r.end for r in ranges)
 
 
 def summarise(prof, wall_s: float, steps: int, cuda: bool) -> dict:
     """The figures of one profiled part (see the module docstring)."""
     runtime, runtime_us, host_us = Counter(), Counter(), Counter()
-    device_us, top_level = 0.0, 0
-    for event in prof.events():
+    device_us, top_level, threads = 0.0, 0, set()
+    events = prof.events()
+    start, end = _window(events)
+    for event in events:
         name = event.name
         if event.device_type == torch.autograd.DeviceType.CUDA:
             if not event.is_user_annotation:  # a kernel, copy or fill (not a range drawn over them)
                 device_us += event.time_range.elapsed_us()
             continue
-        if not _inside(event):
+        if not start <= event.time_range.start <= event.time_range.end <= end or name == MEASURED:
             continue
+        threads.add(event.thread)
         if name in RUNTIME:
             runtime[name] += 1
             runtime_us[name] += event.time_range.elapsed_us()
@@ -66,7 +72,7 @@ def summarise(prof, wall_s: float, steps: int, cuda: bool) -> dict:
                 parent = parent.cpu_parent
             top_level += parent is None
     launches = sum(runtime[name] for name in LAUNCHES)
-    figures = {"wall_s": wall_s, "top_level_aten_ops": top_level}
+    figures = {"wall_s": wall_s, "top_level_aten_ops": top_level, "threads": len(threads)}
     if cuda:
         figures.update(
             device_busy_s=device_us / 1e6,

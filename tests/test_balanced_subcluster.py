@@ -106,12 +106,16 @@ def test_greedy_assignment_matches_sequential_reference(monkeypatch, host_pairs,
         sim = torch.from_numpy(np.round(sim) * np.sign(rng.normal(size=sim.shape)) if trial % 2 else sim)
         sim = sim.to((torch.float64, torch.float32, torch.float16, torch.bfloat16)[trial % 4])
         cap = torch.from_numpy(rng.integers(trial % 3 == 0, 10, size=k))
-        cap = cap.to((torch.int64, torch.int32, torch.float64)[trial % 3])  # any number type
-        if trial % 5 == 0:
+        cap = cap.to(
+            (torch.int64, torch.int32, torch.float64, torch.uint8, torch.float16)[trial % 5]
+        )  # any type
+        if trial % 7 == 0:
             cap = cap.double() + 0.5  # a fractional capacity takes its ceiling
+        if trial % 11 == 0:
+            cap = cap > 4  # a centre that takes one sample or none
         # sequential: globally most similar (sample, open centre) pair first
         expected = -np.ones(n, dtype=int)
-        left = cap.numpy().copy()
+        left = cap.double().numpy().copy()
         for flat in np.argsort(-sim.double().numpy(), axis=None, kind="stable"):
             i, c = divmod(int(flat), int(k))
             if expected[i] < 0 and left[c] > 0:
@@ -121,6 +125,16 @@ def test_greedy_assignment_matches_sequential_reference(monkeypatch, host_pairs,
         labels = balanced_assign(sim.to(device), cap)
         np.testing.assert_array_equal(labels.cpu().numpy(), expected)
         assert torch.equal(cap.cpu(), before)  # the caller's capacities are left as they were
+
+
+@pytest.mark.parametrize("host_pairs", [0, _spherical.HOST_PAIRS], ids=["rounds", "default"])
+@pytest.mark.parametrize("dtype, size", [(torch.float16, 3000), (torch.bfloat16, 300)])
+def test_a_large_half_precision_capacity_is_counted_exactly(monkeypatch, host_pairs, dtype, size):
+    """In float16, 3,000 - 1 is 3,000: counted in the capacity's own type, centres overfilled."""
+    monkeypatch.setattr(_spherical, "HOST_PAIRS", host_pairs)
+    similarity = torch.randn(2 * size, 2, generator=torch.Generator().manual_seed(0)).to(dtype)
+    labels = balanced_assign(similarity, torch.full((2,), size, dtype=dtype))
+    assert torch.bincount(labels, minlength=2).tolist() == [size, size]
 
 
 def test_dense_blob_with_outliers_balanced_versus_kmeans():

@@ -63,9 +63,13 @@ def balanced_assign(similarity: torch.Tensor, capacity: torch.Tensor) -> torch.T
     """
     n, k = similarity.shape
     device = similarity.device
+    similarity = similarity + 0.0  # -0.0 becomes 0.0: a GPU's sort puts it after 0.0, the greedy ties them
     labels = torch.full((n,), -1, dtype=torch.long, device=device)
-    # integers as int64 (a bool or uint8 capacity cannot count down); fractions as they are
-    remaining = capacity.clone() if capacity.is_floating_point() else capacity.to(torch.long, copy=True)
+    if capacity.is_floating_point():  # a centre takes ceil(c) samples
+        capacity = capacity.nan_to_num(0.0).clamp(max=n).ceil()
+    # counted down in int64, a copy on the similarity's device: half precision cannot count past
+    # 2,048 (bfloat16 256) and a bool or uint8 capacity cannot count down at all
+    remaining = capacity.to(device, torch.long, copy=True)
     best_sim, best = similarity.masked_fill(remaining <= 0, -torch.inf).max(dim=1)
     pending = torch.arange(n, device=device)
     taken_one = torch.full((n,), -1, dtype=remaining.dtype, device=device)  # -1 per sample taken
