@@ -17,6 +17,7 @@ fraction far below 1 and a host time per step close to its wall.
 from __future__ import annotations
 
 import argparse
+import math
 import time
 from collections import Counter
 from contextlib import nullcontext
@@ -43,6 +44,8 @@ def _window(events) -> tuple[float, float]:
     GPU the backward pass runs on autograd's own thread, outside the range's tree of calls)."""
     cpu = torch.autograd.DeviceType.CPU
     ranges = [e.time_range for e in events if e.name == MEASURED and e.device_type == cpu]
+    if not ranges:  # a profiler that did not record the range: count everything it saw
+        return -math.inf, math.inf
     return min(r.start for r in ranges), max(r.end for r in ranges)
 
 
