@@ -1,7 +1,8 @@
 """Clustering on the unit sphere in torch: seeding, spherical k-means and the balanced greedy assignment.
 
 Every function works on the device of its input tensors and loops only over clusters or
-iterations, never over samples.
+iterations, never over samples, but for the last few thousand (sample, centre) pairs of a greedy
+assignment, which the host takes one by one (``HOST_PAIRS``).
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def balanced_assign(similarity: torch.Tensor, capacity: torch.Tensor) -> torch.T
     remaining = capacity.to(device, torch.long, copy=True)
     best_sim, best = similarity.masked_fill(remaining <= 0, -torch.inf).max(dim=1)
     pending = torch.arange(n, device=device)
-    taken_one = torch.full((n,), -1, dtype=remaining.dtype, device=device)  # -1 per sample taken
+    taken_one = torch.full((n,), -1, dtype=torch.long, device=device)  # -1 per sample taken
     while pending.numel():
         if pending.numel() * k <= HOST_PAIRS:
             labels[pending] = _greedy_on_host(similarity[pending], remaining)
