@@ -1,4 +1,5 @@
-"""Helpers shared by the benchmark scripts: where the real data is, and writing results."""
+"""Helpers shared by the benchmark scripts: where the real data is, an earlier tree of the package,
+a fresh process, and writing results."""
 
 from __future__ import annotations
 
@@ -6,11 +7,15 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,6 +45,45 @@ def hiv_smiles(n: int | None = None) -> list[str]:
 
     smiles = pd.read_csv(data_dir() / "hiv" / "HIV.csv")["smiles"].tolist()
     return smiles if n is None else smiles[:n]
+
+
+def hiv_sample(n: int) -> tuple[list[str], np.ndarray]:
+    """The first ``n`` HIV molecules RDKit reads, with random labels, 10 % "active" (seed 0): what
+    the training benchmarks train on, the same molecules in each."""
+    from rdkit import Chem, RDLogger
+
+    RDLogger.DisableLog("rdApp.*")
+    smiles = [s for s in hiv_smiles(n + 100) if Chem.MolFromSmiles(s) is not None][:n]
+    return smiles, np.random.default_rng(0).choice(["inactive", "active"], size=len(smiles), p=[0.9, 0.1])
+
+
+@contextmanager
+def tree_at(revision: str) -> Iterator[str]:
+    """A folder holding the package as it was at git ``revision`` (a temporary worktree, removed
+    afterwards); a folder given instead is that tree itself (where there is no git history)."""
+    if os.path.isdir(revision):
+        yield os.path.abspath(revision)
+        return
+    with tempfile.TemporaryDirectory(prefix="ltdd-bench-") as tmp:
+        tree = os.path.join(tmp, "tree")
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", tree, revision],
+                       check=True, capture_output=True)  # fmt: skip
+        try:
+            yield tree
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", tree], check=False)
+
+
+def in_fresh_process(script: str, args: list[str], tree: str | None = None) -> dict:
+    """The JSON that ``script args`` prints last, run in a fresh Python that imports the
+    package from ``tree`` when given; its stderr passes through (a failure's traceback lands in
+    the log of a one-shot device run)."""
+    env = dict(os.environ)
+    if tree is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [tree, env.get("PYTHONPATH")]))
+    command = [sys.executable, script, *args]
+    out = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True, env=env)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def machine() -> dict:

@@ -16,12 +16,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
-import tempfile
 
-from _common import ROOT, write
+from _common import ROOT, in_fresh_process, tree_at, write
 
 
 def count() -> dict:
@@ -61,15 +58,6 @@ def count() -> dict:
     return result
 
 
-def in_process(tree: str) -> dict:
-    """``count()`` in a fresh process, importing the package from ``tree``."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [tree, env.get("PYTHONPATH")]))
-    out = subprocess.run([sys.executable, __file__, "--count"], check=True, stdout=subprocess.PIPE,
-                         text=True, env=env)  # fmt: skip
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--against", default=None, help="a git revision to count too")
@@ -78,17 +66,10 @@ def main() -> None:
     if args.count:
         print(json.dumps(count()))
         return
-    trees = {"this tree": in_process(str(ROOT))}
+    trees = {"this tree": in_fresh_process(__file__, ["--count"], str(ROOT))}
     if args.against:
-        with tempfile.TemporaryDirectory() as tmp:
-            worktree = os.path.join(tmp, "tree")
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", worktree, args.against],
-                           check=True, capture_output=True)  # fmt: skip
-            try:
-                trees = {args.against: in_process(worktree), **trees}
-            finally:
-                remove = ["git", "-C", str(ROOT), "worktree", "remove", "--force", worktree]
-                subprocess.run(remove, check=True)
+        with tree_at(args.against) as old:
+            trees = {args.against: in_fresh_process(__file__, ["--count"], old), **trees}
     lines = ["| tree | shape (head/tail) | sub-clusters | iterations | aten ops | device reads |",
              "|---|---|---|---|---|---|"]  # fmt: skip
     for name, shapes in trees.items():

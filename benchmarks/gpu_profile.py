@@ -22,9 +22,8 @@ import time
 from collections import Counter
 from contextlib import nullcontext
 
-import numpy as np
 import torch
-from _common import hiv_smiles, write
+from _common import hiv_sample, write
 from torch.profiler import ProfilerActivity, profile, record_function
 
 #: CUDA runtime and driver calls, by what they cost the host; a copy to pageable host memory
@@ -105,15 +104,10 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--name", default=None, help="results file name (default gpu-profile-b<batch>)")
     args = parser.parse_args()
-    from rdkit import Chem, RDLogger
-
     from sklearn_ltdd import LTDDClassifier, SmilesGraphizer, SubclusterSchedule
     from sklearn_ltdd.classifier import PAPER_PROTOCOL, _ltdd_schedule, _net
 
-    RDLogger.DisableLog("rdApp.*")
-    smiles = [s for s in hiv_smiles(args.molecules + 100) if Chem.MolFromSmiles(s) is not None]
-    smiles = smiles[: args.molecules]
-    y = np.random.default_rng(0).choice(["inactive", "active"], size=len(smiles), p=[0.9, 0.1])
+    smiles, y = hiv_sample(args.molecules)
     graphs = SmilesGraphizer(n_jobs=-1).fit_transform(smiles)
     cuda = torch.device(args.device).type == "cuda"
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])

@@ -21,16 +21,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
-import subprocess
 import sys
-import tempfile
 import time
+from contextlib import nullcontext
 
 import numpy as np
 import torch
-from _common import ROOT, hiv_smiles, write
+from _common import hiv_sample, in_fresh_process, tree_at, write
 
 N_MOLECULES = 20_000
 EPOCHS = 3
@@ -74,19 +72,15 @@ def _has_aten_parent(event) -> bool:
 
 
 def measure(method: str, batch_size: int = 128, compile_loss: bool = False) -> dict:
-    from rdkit import Chem, RDLogger
-
     from sklearn_ltdd import BaselineClassifier, LTDDClassifier, SmilesGraphizer, SubclusterSchedule
     from sklearn_ltdd.classifier import _ltdd_schedule
 
-    RDLogger.DisableLog("rdApp.*")
     if compile_loss:  # an experiment: the contrastive losses fused by torch.compile (static shapes)
         from sklearn_ltdd.nn.losses import _criteria
 
         for name in ("subcluster_contrastive_loss", "supcon_loss"):
             setattr(_criteria, name, torch.compile(getattr(_criteria, name), dynamic=False))
-    smiles = [s for s in hiv_smiles(N_MOLECULES + 100) if Chem.MolFromSmiles(s) is not None][:N_MOLECULES]
-    y = np.random.default_rng(0).choice(["inactive", "active"], size=len(smiles), p=[0.9, 0.1])
+    smiles, y = hiv_sample(N_MOLECULES)
     # the paper's network (this benchmark's subject since it began), graphs alone; older trees
     # have no such parameters
     paper = {"encoder": "gcn", "fingerprint": None, "average_from_best": False, "decision": "argmax",
@@ -142,13 +136,7 @@ def measure(method: str, batch_size: int = 128, compile_loss: bool = False) -> d
 
 def run(method: str, tree: str | None = None, batch_size: int = 128, compile_loss: bool = False) -> dict:
     """``measure(method)`` in a fresh process, importing the package from ``tree`` when given."""
-    env = dict(os.environ)
-    if tree is not None:
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [tree, env.get("PYTHONPATH")]))
-    command = [sys.executable, __file__, "--measure", method, str(batch_size), str(int(compile_loss))]
-    # its stderr passes through: a failure's traceback lands in the log of a one-shot device run
-    out = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True, env=env)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return in_fresh_process(__file__, ["--measure", method, str(batch_size), str(int(compile_loss))], tree)
 
 
 FIGURES = ("epoch_s", "graphs_per_s", "cluster_s", "peak_rss_mb", "aten_ops_per_step",
@@ -189,26 +177,14 @@ def main() -> None:
     parser.add_argument("--compile-loss", action="store_true",
                         help="an experiment: torch.compile the contrastive losses")  # fmt: skip
     args = parser.parse_args()
-    trees = {"this tree": None}
-    with tempfile.TemporaryDirectory(prefix="ltdd-bench-") as tmp:
-        checkout = args.against and not os.path.isdir(args.against)
-        if checkout:
-            old = os.path.join(tmp, "old")
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", old, args.against],
-                           check=True, capture_output=True)  # fmt: skip
-            trees = {args.against: old, "this tree": None}
-        elif args.against:  # a folder holding the old package (where there is no git history)
-            trees = {args.against: os.path.abspath(args.against), "this tree": None}
-        try:
-            rounds = {name: [] for name in trees}
-            for _ in range(args.rounds):
-                for name, tree in trees.items():
-                    figures = {m: run(m, tree, args.batch_size, args.compile_loss) for m in METHODS}
-                    rounds[name].append(figures)
-                    print(name, json.dumps(rounds[name][-1]), flush=True)
-        finally:
-            if checkout:
-                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", old], check=False)
+    with tree_at(args.against) if args.against else nullcontext() as old:
+        trees = {args.against: old, "this tree": None} if args.against else {"this tree": None}
+        rounds = {name: [] for name in trees}
+        for _ in range(args.rounds):
+            for name, tree in trees.items():
+                figures = {m: run(m, tree, args.batch_size, args.compile_loss) for m in METHODS}
+                rounds[name].append(figures)
+                print(name, json.dumps(rounds[name][-1]), flush=True)
     results = {name: summary(r) for name, r in rounds.items()}
     results.update({"n_molecules": N_MOLECULES, "epochs": EPOCHS, "rounds": args.rounds, "raw": rounds,
                     "batch_size": args.batch_size, "compile_loss": args.compile_loss})  # fmt: skip
