@@ -103,7 +103,8 @@ def _check_sequence(values: object, name: str) -> None:
 def check_labels_given(values: object, name: str, advice: str) -> None:
     """Raise a TypeError where ``values`` is no sequence of labels (one label, an iterator, a set),
     a ValueError where it is not one label per sample, and a ValueError naming the rows without
-    a label (None, NaN or NA), or two rows that mix strings with other labels.
+    a label (None, NaN, NA, or blank text: a table's empty cell), those labelled with an infinite
+    number, or two rows that mix strings with other labels.
 
     Call it on the labels as given (a list, an array, a pandas object or a tensor), before numpy
     or sklearn convert them: ``np.asarray`` would turn a NaN among strings into the label 'nan',
@@ -113,16 +114,14 @@ def check_labels_given(values: object, name: str, advice: str) -> None:
     raw = _as_given(values)
     if raw.ndim > 2 or (raw.ndim == 2 and raw.shape[1] != 1):  # numpy would flatten it, or fail later
         raise ValueError(f"{name} must hold one label per sample (1-D), not an array of shape {raw.shape}.")
-    if raw.dtype.kind not in "Ofc":  # integers, booleans, text: never missing
+    if raw.dtype.kind not in "OfcUS":  # integers, booleans: never missing
         return
-    missing = pd.isna(raw)
-    missing = np.flatnonzero(missing.any(axis=tuple(range(1, missing.ndim))) if missing.ndim > 1 else missing)
-    if missing.size:
-        word, shown = row_names(values, missing[:10])
-        raise ValueError(
-            f"{name} has {missing.size} missing labels (None, NaN or NA) at {word}s {shown}"
-            f"{' ...' if missing.size > 10 else ''}; {advice}"
-        )
+    for what, bad in _unlabelled(raw):
+        rows = np.flatnonzero(bad.any(axis=tuple(range(1, bad.ndim))) if bad.ndim > 1 else bad)
+        if rows.size:
+            word, shown = row_names(values, rows[:10])
+            more = " ..." if rows.size > 10 else ""
+            raise ValueError(f"{name} has {rows.size} {what} at {word}s {shown}{more}; {advice}")
     if raw.dtype != object or not raw.size:
         return
     first = raw.reshape(raw.shape[0], -1)[:, 0]
@@ -138,6 +137,23 @@ def check_labels_given(values: object, name: str, advice: str) -> None:
             f"{first[j]!r}); "
             "give every label the same type, e.g. all strings."
         )
+
+
+def _unlabelled(raw: np.ndarray) -> Iterator[tuple[str, np.ndarray]]:
+    """What is no class label among ``raw``, by kind: missing values; blank text (a table's empty
+    cell, when read without turning it into NaN); infinite numbers. Masks of ``raw``'s shape."""
+    blank = "blank labels (empty or spaces only: a missing value in a table)"
+    if raw.dtype.kind in "US":
+        yield blank, np.char.str_len(np.char.strip(raw)) == 0
+        return
+    yield "missing labels (None, NaN or NA)", pd.isna(raw)
+    if raw.dtype == object:
+        text = np.frompyfunc(lambda v: isinstance(v, str | bytes) and not v.strip(), 1, 1)
+        yield blank, text(raw).astype(bool)
+        number = np.frompyfunc(lambda v: isinstance(v, float | np.floating) and np.isinf(v), 1, 1)
+        yield "infinite labels", number(raw).astype(bool)
+    elif raw.dtype.kind in "fc":
+        yield "infinite labels", np.isinf(raw)
 
 
 def numpy_labels(values: object) -> object:

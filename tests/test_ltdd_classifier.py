@@ -119,6 +119,19 @@ def test_same_seed_same_predictions(make, assert_same_predictions):
     assert_same_predictions(first, second)
 
 
+def test_an_unseeded_fit_repeats_once_numpy_and_torch_are_seeded(assert_same_predictions):
+    """random_state=None draws from numpy's global generator and torch's, as its docstring says."""
+    fits = []
+    for seed_torch in (True, True, False):
+        np.random.seed(3)  # noqa: NPY002 (the global generator is what random_state=None draws from)
+        if seed_torch:
+            torch.manual_seed(3)
+        clf = LTDDClassifier(**{**FAST, "random_state": None}).fit(X_SMALL, Y_SMALL)
+        fits.append(clf.predict_proba(X_TEST[:20]))
+    assert_same_predictions(fits[0], fits[1])
+    assert not np.allclose(fits[0], fits[2])
+
+
 def test_schedule(monkeypatch):
     updates = []
     original = _ltdd_schedule.Recluster.update
@@ -641,6 +654,24 @@ def test_bad_input():
 )
 def test_missing_labels_are_named_whatever_holds_them(labels):
     with pytest.raises(ValueError, match=r"y has 1 missing labels \(None, NaN or NA\) at rows \[2\]"):
+        LTDDClassifier(**FAST).fit(X_SMALL[:4], labels)
+
+
+@pytest.mark.parametrize(
+    ("labels", "what"),
+    [
+        (["low", "high", "", "low"], "blank labels"),  # a CSV's empty cell, read with keep_default_na=False
+        (np.array(["low", "high", "  ", "low"]), "blank labels"),
+        (pd.Series(["low", "high", "", "low"], dtype="string"), "blank labels"),
+        (np.array([0.0, 1.0, np.inf, 0.0]), "infinite labels"),
+        ([0.0, 1.0, -np.inf, 0.0], "infinite labels"),
+    ],
+    ids=["empty", "spaces", "pd.string", "inf", "-inf-in-list"],
+)
+def test_blank_and_infinite_labels_are_named(labels, what):
+    """An empty label was a class of its own, '' among the classes; an infinite one gave
+    sklearn's "Input contains infinity" without a row."""
+    with pytest.raises(ValueError, match=rf"y has 1 {what} .*at rows \[2\]"):
         LTDDClassifier(**FAST).fit(X_SMALL[:4], labels)
 
 

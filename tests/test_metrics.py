@@ -311,6 +311,11 @@ def test_long_tail_report_rows_match_the_metrics():
     assert report.loc["head", "BA"] == pytest.approx(0.5)
     assert report.loc["tail", ["train_min", "train_max"]].tolist() == [3, 3]
     assert "head" in str(report)
+    # two classes have no tail: its counts are missing, the others' stay integers (were 5.0 and 1.0)
+    two = long_tail_report(["a", "b"], ["a", "a"], ["a"] * 5 + ["b"])
+    assert two.loc["middle", ["train_min", "train_max"]].tolist() == [1, 1]
+    assert two["train_min"].isna().tolist() == [False, False, True, False]
+    assert str(two.loc["all", "train_max"]) == "5"
 
 
 def test_long_tail_report_rejects_unknown_labels():

@@ -354,6 +354,7 @@ def test_a_bootstrap_that_draws_no_sample_of_a_class_fits_a_member_without_it():
     assert proba.shape == (5, 4) and np.allclose(proba.sum(axis=1), 1)
 
 
+@pytest.mark.filterwarnings("ignore:the validation hold-out takes")  # 4 reactions, 10 copies each
 def test_graphs_made_otherwise_are_refused_at_predict():
     from sklearn_ltdd import SmilesGraphizer
     from sklearn_ltdd.featurize._graph_features import featurize_chunk
@@ -399,6 +400,7 @@ def test_validation_graphs_are_checked_for_what_the_network_reads_only():
         assert clone(clf).fit(graphs, Y[:60], validation_data=(valid, Y[:60])).predict(X[:3]).shape == (3,)
 
 
+@pytest.mark.filterwarnings("ignore:the validation hold-out takes")  # 4 reactions, 10 copies each
 def test_one_side_of_pairs_is_named_as_such():
     """A pair model given graphs.reactants was told to use the reaction_mode it had."""
     from sklearn_ltdd import SmilesGraphizer
@@ -448,6 +450,17 @@ def test_an_empty_hold_out_with_early_stopping_is_refused():
             X[:3], ["a", "b", "c"]
         )
     assert clf.logit_adjustment_ == 1.0
+
+
+def test_a_hold_out_far_beyond_its_fraction_is_warned_of():
+    """Classes of two give one sample each to the hold-out: half the data, with no word said."""
+    pairs = np.repeat([f"c{i}" for i in range(30)], 2)
+    with pytest.warns(UserWarning, match=r"hold-out takes 30 of the 60 samples \(50%; validation_frac"):
+        LTDDClassifier(max_epochs=2, **WARMUP_1, **FAST).fit(X[:60], pairs)
+    fives = np.repeat([f"c{i}" for i in range(12)], 5)  # 12 of 60 (20 %) is within twice the fraction
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        LTDDClassifier(max_epochs=2, **WARMUP_1, **FAST).fit(X[:60], fives)
 
 
 def _failing_training(clf):

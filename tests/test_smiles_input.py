@@ -162,6 +162,12 @@ def test_an_iterator_is_refused_with_a_clear_error():
         MorganFingerprint().fit_transform(s for s in ["CCO", "CCN"])
 
 
+def test_a_reaction_given_as_a_molecule_is_named_as_one():
+    with pytest.raises(InvalidSmilesError, match=r"row 1: 'CC>>CC' \(a reaction SMILES \('reactants>"):
+        mols_from_smiles(["CCO", "CC>>CC"])
+    assert mols_from_smiles(["C[N+]->[Fe]"])[0].GetNumAtoms() == 3  # a dative bond is no arrow
+
+
 def test_whitespace_inside_a_smiles_is_a_bad_row():
     """RDKit reads what follows a space as a name: "CC O" would be ethane, the second one benzene."""
     X = [" CCO\n", "CC O", "c1ccccc1 CCCCCCCC", "CC\tN", "\tc1ccccc1 "]

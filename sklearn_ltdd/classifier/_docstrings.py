@@ -97,7 +97,9 @@ _SHARED_PARAMETERS_DOC = """\
         that of the model kept where it is a mean of epochs, τ), 2 also a progress bar per epoch.
     random_state : int, RandomState instance or None, default=None
         Seeds splits, initialisation, shuffling, edge drops and clustering (CPU runs repeat
-        exactly). A seeded fit hands torch's global random state back as it found it.
+        exactly). A seeded fit hands torch's global random state back as it found it. None
+        draws from both global generators, numpy's (the hold-out, resampling) and torch's (the
+        rest): seeding numpy's alone does not repeat such a fit, ``torch.manual_seed`` too does.
 """
 
 #: the documentation of the fitted attributes every graph classifier has (``{shared attributes}``)

@@ -31,6 +31,8 @@ COLLAPSED_LOSS = 10.0
 #: a uniform guess's probability, on average (lr=1 took a small fit's to 178 nats, lr=1e5 to 1e12;
 #: lr=0.1 to 17, lr=0.01 to 1.2)
 DIVERGED_LOSS = 30.0
+#: how many samples beyond ``validation_fraction``'s share the hold-out takes before a warning
+LARGE_HOLDOUT_EXCESS = 10
 
 
 def holdout(
@@ -69,7 +71,29 @@ def holdout(
             "training): nothing chooses the epochs kept or τ, as with validation_fraction=0 "
             "(the last epoch is kept); pass validation_data to choose them."
         )
+    _warn_of_a_large_holdout(codes, molecules, len(valid_idx), fraction)
     return train_idx, valid_idx
+
+
+def _warn_of_a_large_holdout(codes: np.ndarray, molecules: np.ndarray, n_valid: int, fraction: float) -> None:
+    """Say where the hold-out takes more than twice ``fraction`` of the samples: each class of
+    two or more molecules gives one at least (with its copies), and on many small classes that
+    is a third or half of the data, which the network then never trains on. A few samples more
+    than the fraction's (a toy set, sklearn's estimator checks) are not worth a word."""
+    expected = fraction * len(codes)
+    if n_valid <= 2 * expected or n_valid - expected < LARGE_HOLDOUT_EXCESS:
+        return
+    # the molecules of each class, a molecule's copies counted once
+    sizes = np.bincount(np.unique(np.column_stack([molecules, codes]), axis=0)[:, 1])
+    small = np.count_nonzero((sizes >= 2) & (sizes * fraction < 1))
+    warn(
+        f"the validation hold-out takes {n_valid} of the {len(codes)} samples "
+        f"({n_valid / len(codes):.0%}; validation_fraction={fraction:g}): each class of two or "
+        f"more molecules gives at least one, with its copies, and {small} of the {len(sizes)} "
+        f"classes have fewer than {1 / fraction:.3g}; training sees only the rest. Pass "
+        "validation_data of other molecules, or set validation_fraction=0 and early_stopping=None "
+        "to train on all of them (the last epoch is then kept, and τ is not chosen)."
+    )
 
 
 def unpack_validation_data(validation_data: object) -> tuple[object, object, object]:

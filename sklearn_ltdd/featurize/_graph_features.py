@@ -12,7 +12,6 @@ from RDKit.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING
@@ -20,7 +19,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 from rdkit import Chem
 
-from ._smiles import A_REACTION, CX_EXTENSION, NOT_A_REACTION, parse_mapped, parse_rows, rdkit_refusal
+from ._smiles import (
+    A_REACTION,
+    CX_EXTENSION,
+    NOT_A_REACTION,
+    parse_mapped,
+    parse_rows,
+    rdkit_refusal,
+    reaction_parts,
+)
 
 if TYPE_CHECKING:
     from ._fingerprint import MorganFingerprint
@@ -194,16 +201,6 @@ def bond_features(codes: np.ndarray) -> np.ndarray:
 
 
 _GRAPH_REACTION_MODES = "'products', 'reaction', 'pair', 'cgr' or 'cgr_product'"
-
-
-# the ">" between the parts of a reaction SMILES; not the ">" of a dative bond ("N->[Fe]"), which
-# RDKit writes in molecule SMILES (a part of a reaction never ends with a bond symbol)
-_REACTION_ARROW = re.compile(r"(?<!-)>")
-
-
-def reaction_parts(value: str) -> list[str]:
-    """The ``>``-separated parts of a reaction SMILES (one part: a molecule SMILES)."""
-    return _REACTION_ARROW.split(value)
 
 
 def _split_input(

@@ -28,6 +28,7 @@ __all__ = [
     "mols_from_smiles",
     "parse_mapped",
     "rdkit_refusal",
+    "reaction_parts",
     "rows_named_by_index",
 ]
 
@@ -474,10 +475,24 @@ def rdkit_refusal(smiles: str) -> str:
     return f"RDKit cannot parse it: {_SYNTAX}" if mol is None else "RDKit cannot parse it"
 
 
+# the ">" between the parts of a reaction SMILES; not the ">" of a dative bond ("N->[Fe]"), which
+# RDKit writes in molecule SMILES (a part of a reaction never ends with a bond symbol)
+_REACTION_ARROW = re.compile(r"(?<!-)>")
+
+
+def reaction_parts(value: str) -> list[str]:
+    """The ``>``-separated parts of a reaction SMILES (one part: a molecule SMILES)."""
+    return _REACTION_ARROW.split(value)
+
+
 def parse_smiles(smiles: str) -> tuple[Chem.Mol | None, str]:
     """RDKit's molecule of one SMILES and, where there is none, why (:func:`parse_rows`' ``parse``)."""
     mol = mol_from_smiles(smiles)
-    return mol, "" if mol is not None else rdkit_refusal(smiles)
+    if mol is not None:
+        return mol, ""
+    if len(reaction_parts(smiles)) > 1:
+        return None, "a reaction SMILES ('reactants>reagents>products'), where a molecule's is read"
+    return None, rdkit_refusal(smiles)
 
 
 def mols_from_smiles(X: ArrayLike) -> list[Chem.Mol]:

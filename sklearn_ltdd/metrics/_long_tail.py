@@ -166,8 +166,8 @@ def long_tail_report(
     -------
     report : pandas.DataFrame
         Index ``head, middle, tail, all``; columns ``n_classes``, ``train_min``,
-        ``train_max`` (training counts in the group), ``BA`` and ``BF1``. Print it,
-        or use ``report.to_dict("index")``.
+        ``train_max`` (training counts in the group; ``<NA>`` where it is empty), ``BA`` and
+        ``BF1``. Print it, or use ``report.to_dict("index")``.
 
     Examples
     --------
@@ -201,4 +201,5 @@ def long_tail_report(
             "BA": scores["recall"][mask].mean() if mask.any() else np.nan,
             "BF1": scores["f1"][mask].mean() if mask.any() else np.nan,
         }
-    return pd.DataFrame.from_dict(rows, orient="index")
+    # counts stay integers where a group is empty (two classes have no tail): pandas' nullable ints
+    return pd.DataFrame.from_dict(rows, orient="index").astype({"train_min": "Int64", "train_max": "Int64"})
