@@ -1,6 +1,6 @@
 """What a balanced sub-clustering costs a GPU, counted on the CPU: aten operations and device reads.
 
-Run: ``.venv/bin/python benchmarks/cluster_launches.py [--against REV]``. On a GPU each aten
+Run: ``.venv/bin/python benchmarks/cluster_launches.py [--against REV] [--name NAME]``. On a GPU each aten
 operation that is not a view launches at least one kernel, and each read of the device (a value
 read back, an output whose size depends on the data, a copy to the host) waits for all the work
 queued before it; a re-clustering runs hundreds of rounds of small operations, so these counts,
@@ -61,6 +61,7 @@ def count() -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--against", default=None, help="a git revision to count too")
+    parser.add_argument("--name", default="cluster_launches", help="results file name")
     parser.add_argument("--count", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.count:
@@ -82,7 +83,7 @@ def main() -> None:
             lines.append(f"\n{shape}: this tree ÷ {args.against}: aten ops "
                          f"**{new[shape]['ops'] / old[shape]['ops']:.2f}×**, device reads "
                          f"**{new[shape]['reads'] / old[shape]['reads']:.2f}×**")  # fmt: skip
-    write("cluster_launches", {"trees": trees}, "\n".join(lines) + "\n")
+    write(args.name, {"trees": trees}, "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -215,6 +215,23 @@ def test_a_round_of_the_balanced_assignment_reads_the_device_twice_at_most(monke
     assert syncs.count <= 2 * (k + 1), syncs.where
 
 
+def test_the_seeding_of_the_centres_never_reads_the_device(monkeypatch):
+    """k-means++ read the device twice per centre (the weights' total, the pick): 4,000 waits on
+    a GPU to seed the 1,999 sub-clusters of benchmarks/cluster.py's many-class shape."""
+    X = torch.nn.functional.normalize(torch.randn(500, 8, generator=torch.Generator().manual_seed(0)), dim=1)
+    X = torch.cat([X, X[:20]])  # duplicates too
+    syncs = HostSyncs()
+    _count_reads(syncs, monkeypatch)
+    with syncs:
+        centres = _spherical.seed_centres(X, 60, np.random.RandomState(0))
+    assert syncs.count == 0, syncs.where
+    assert len(torch.unique(X[centres], dim=0)) == 60  # k-means++ takes no point twice here
+    # every point on a chosen centre: the rest are picked uniformly, still without a read
+    with syncs:
+        few = _spherical.seed_centres(X[:3].repeat(10, 1), 7, np.random.RandomState(0))
+    assert syncs.count == 0 and len(torch.unique(few)) > 3
+
+
 def test_the_last_rounds_of_the_balanced_assignment_run_on_the_host(monkeypatch):
     """The last rounds of an assignment, and the assignment of the samples left over, hold a few
     hundred samples: on the host they cost two reads and no launches instead of dozens a round."""

@@ -17,22 +17,25 @@ __all__ = ["balanced_assign", "balanced_cluster", "kmeans_cluster", "seed_centre
 
 
 def seed_centres(X: torch.Tensor, k: int, rng: np.random.RandomState) -> torch.Tensor:
-    """k-means++ seeding with cosine distance; X holds unit rows. Returns centre row indices."""
+    """k-means++ seeding with cosine distance; X holds unit rows. Returns centre row indices.
+
+    Each centre after the first draws one uniform number from ``rng`` and is picked on X's
+    device without reading anything back (a GPU would wait twice per centre otherwise). Where
+    every point lies on a chosen centre (duplicates) that number picks a row uniformly.
+    """
     n = X.shape[0]
-    chosen = [int(rng.randint(n))]
-    closest = 1.0 - X @ X[chosen[0]]  # cosine distance to the nearest chosen centre
+    first = int(rng.randint(n))
+    picks = [torch.full((1,), first, device=X.device)]  # (a fill: no copy from the host)
+    closest = 1.0 - X @ X[first]  # cosine distance to the nearest chosen centre
     for _ in range(1, k):
         weights = closest.clamp_min(0) ** 2
-        total = float(weights.sum())
-        if total <= 0:  # every point coincides with a centre (duplicates): pick uniformly
-            pick = int(rng.randint(n))
-        else:
-            cumulative = torch.cumsum(weights, 0)
-            target = torch.tensor(rng.uniform(0, total), dtype=cumulative.dtype, device=X.device)
-            pick = min(int(torch.searchsorted(cumulative, target)), n - 1)
-        chosen.append(pick)
-        closest = torch.minimum(closest, 1.0 - X @ X[pick])
-    return torch.tensor(chosen, device=X.device)
+        cumulative = torch.cumsum(weights, 0)
+        u = rng.random_sample()  # as rng.uniform(0, total) draws it, which is total * u
+        total = weights.sum().view(1)
+        weighted = torch.searchsorted(cumulative, (total.double() * u).to(cumulative.dtype)).clamp_max(n - 1)
+        picks.append(torch.where(total > 0, weighted, min(int(u * n), n - 1)))
+        closest = torch.minimum(closest, 1.0 - X @ X.index_select(0, picks[-1]).squeeze(0))
+    return torch.cat(picks)
 
 
 def _normalised_means(X: torch.Tensor, labels: torch.Tensor, k: int, previous: torch.Tensor) -> torch.Tensor:
