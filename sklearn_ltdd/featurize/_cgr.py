@@ -97,7 +97,8 @@ def mapping_gap(reactant_maps: np.ndarray, products: Chem.Mol, product_maps: np.
     heavy = np.array([atom.GetAtomicNum() > 1 for atom in products.GetAtoms()], dtype=bool)
     missing = int((heavy & (product_maps == 0)).sum())
     if missing:
-        return f"{NOT_MAPPED}: {missing} of its {int(heavy.sum())} product heavy atoms carry no map number"
+        verb = "carries" if missing == 1 else "carry"
+        return f"{NOT_MAPPED}: {missing} of its {int(heavy.sum())} product heavy atoms {verb} no map number"
     # each side numbered on its own, say: every reactant atom would leave, every product atom be
     # made from nothing
     if heavy.any() and not np.isin(product_maps[heavy], reactant_maps).any():
