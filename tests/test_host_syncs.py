@@ -232,6 +232,17 @@ def test_the_seeding_of_the_centres_never_reads_the_device(monkeypatch):
     assert syncs.count == 0 and len(torch.unique(few)) > 3
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA's own sync detector needs a GPU")
+def test_on_cuda_the_seeding_of_the_centres_never_synchronises():
+    X = torch.nn.functional.normalize(torch.randn(2000, 16, device="cuda"), dim=1)
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        centres = _spherical.seed_centres(X, 200, np.random.RandomState(0))
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    assert centres.device == X.device and len(torch.unique(centres)) == 200
+
+
 def test_the_last_rounds_of_the_balanced_assignment_run_on_the_host(monkeypatch):
     """The last rounds of an assignment, and the assignment of the samples left over, hold a few
     hundred samples: on the host they cost two reads and no launches instead of dozens a round."""

@@ -75,7 +75,8 @@ _SHARED_PARAMETERS_DOC = """\
         head{ltdd:  (after the warm-up; earlier epochs record NaN scores)}. The hold-out is not kept in
         the fitted model. Each class gives ``validation_fraction`` of its samples, rounded, but
         at least one when it has two or more, so rare classes give more than the fraction (one of
-        a class of three) and the hold-out can exceed it on many small classes. A class of a single
+        a class of three) and the hold-out can exceed it on many small classes (a warning says so
+        where it takes ten samples or more beyond twice the fraction). A class of a single
         sample stays in training, out of the hold-out (and out of the choice; a warning names it).
         Copies of one molecule with one label (identical graphs: however their SMILES are
         written, and mirror images, which no feature tells apart) go to the same side, and are
