@@ -663,10 +663,11 @@ def test_missing_labels_are_named_whatever_holds_them(labels):
         (["low", "high", "", "low"], "blank labels"),  # a CSV's empty cell, read with keep_default_na=False
         (np.array(["low", "high", "  ", "low"]), "blank labels"),
         (pd.Series(["low", "high", "", "low"], dtype="string"), "blank labels"),
+        (np.array(["low", "high", "", "low"], dtype=np.dtypes.StringDType()), "blank labels"),
         (np.array([0.0, 1.0, np.inf, 0.0]), "infinite labels"),
         ([0.0, 1.0, -np.inf, 0.0], "infinite labels"),
     ],
-    ids=["empty", "spaces", "pd.string", "inf", "-inf-in-list"],
+    ids=["empty", "spaces", "pd.string", "StringDType", "inf", "-inf-in-list"],
 )
 def test_blank_and_infinite_labels_are_named(labels, what):
     """An empty label was a class of its own, '' among the classes; an infinite one gave

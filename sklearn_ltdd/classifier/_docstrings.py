@@ -76,7 +76,8 @@ _SHARED_PARAMETERS_DOC = """\
         the fitted model. Each class gives ``validation_fraction`` of its samples, rounded, but
         at least one when it has two or more, so rare classes give more than the fraction (one of
         a class of three) and the hold-out can exceed it on many small classes (a warning says so
-        where it takes ten samples or more beyond twice the fraction). A class of a single
+        where it takes more than twice the fraction, and ten samples or more beyond the
+        fraction's share). A class of a single
         sample stays in training, out of the hold-out (and out of the choice; a warning names it).
         Copies of one molecule with one label (identical graphs: however their SMILES are
         written, and mirror images, which no feature tells apart) go to the same side, and are
@@ -99,8 +100,9 @@ _SHARED_PARAMETERS_DOC = """\
     random_state : int, RandomState instance or None, default=None
         Seeds splits, initialisation, shuffling, edge drops and clustering (CPU runs repeat
         exactly). A seeded fit hands torch's global random state back as it found it. None
-        draws from both global generators, numpy's (the hold-out, resampling) and torch's (the
-        rest): seeding numpy's alone does not repeat such a fit, ``torch.manual_seed`` too does.
+        draws from both global generators, numpy's (the hold-out, resampling, sub-clustering)
+        and torch's (initialisation, shuffling, edge drops): seeding numpy's alone does not
+        repeat such a fit, ``torch.manual_seed`` too does.
 """
 
 #: the documentation of the fitted attributes every graph classifier has (``{shared attributes}``)

@@ -4,6 +4,8 @@ a collapsed model)."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._labels import few_of
@@ -49,7 +51,9 @@ def holdout(
     molecules = identical_graphs(graphs)
     train_idx, valid_idx = stratified_holdout(codes, fraction, rng, molecules)
     pairs = np.column_stack([molecules, codes])
-    if not len(valid_idx) and len(np.unique(pairs, axis=0)) < len(codes):
+    if len(valid_idx):
+        _warn_of_a_large_holdout(pairs, len(valid_idx), fraction)
+    elif len(np.unique(pairs, axis=0)) < len(codes):
         # every class one molecule, written several times (a toy set): copies or nothing
         train_idx, valid_idx = stratified_holdout(codes, fraction, rng)
         if len(valid_idx):
@@ -71,26 +75,25 @@ def holdout(
             "training): nothing chooses the epochs kept or τ, as with validation_fraction=0 "
             "(the last epoch is kept); pass validation_data to choose them."
         )
-    _warn_of_a_large_holdout(codes, molecules, len(valid_idx), fraction)
     return train_idx, valid_idx
 
 
-def _warn_of_a_large_holdout(codes: np.ndarray, molecules: np.ndarray, n_valid: int, fraction: float) -> None:
-    """Say where the hold-out takes more than twice ``fraction`` of the samples: each class of
-    two or more molecules gives one at least (with its copies), and on many small classes that
-    is a third or half of the data, which the network then never trains on. A few samples more
-    than the fraction's (a toy set, sklearn's estimator checks) are not worth a word."""
-    expected = fraction * len(codes)
+def _warn_of_a_large_holdout(pairs: np.ndarray, n_valid: int, fraction: float) -> None:
+    """Say where the hold-out takes more than twice ``fraction`` of the samples (rows of
+    ``pairs``: molecule, class): each class of two or more molecules gives one at least (with
+    its copies), and on many small classes that is a third or half of the data, which the
+    network then never trains on. A few samples more than the fraction's (a toy set, sklearn's
+    estimator checks) are not worth a word."""
+    expected = fraction * len(pairs)
     if n_valid <= 2 * expected or n_valid - expected < LARGE_HOLDOUT_EXCESS:
         return
-    # the molecules of each class, a molecule's copies counted once
-    sizes = np.bincount(np.unique(np.column_stack([molecules, codes]), axis=0)[:, 1])
+    sizes = np.bincount(np.unique(pairs, axis=0)[:, 1])  # molecules per class, copies once
     small = np.count_nonzero((sizes >= 2) & (sizes * fraction < 1))
     warn(
-        f"the validation hold-out takes {n_valid} of the {len(codes)} samples "
-        f"({n_valid / len(codes):.0%}; validation_fraction={fraction:g}): each class of two or "
+        f"the validation hold-out takes {n_valid} of the {len(pairs)} samples "
+        f"({n_valid / len(pairs):.0%}; validation_fraction={fraction:g}): each class of two or "
         f"more molecules gives at least one, with its copies, and {small} of the {len(sizes)} "
-        f"classes have fewer than {1 / fraction:.3g}; training sees only the rest. Pass "
+        f"classes have fewer than {math.ceil(1 / fraction)}; training sees only the rest. Pass "
         "validation_data of other molecules, or set validation_fraction=0 and early_stopping=None "
         "to train on all of them (the last epoch is then kept, and τ is not chosen)."
     )

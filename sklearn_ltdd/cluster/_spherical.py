@@ -21,20 +21,23 @@ def seed_centres(X: torch.Tensor, k: int, rng: np.random.RandomState) -> torch.T
 
     Each centre after the first draws one uniform number from ``rng`` and is picked on X's
     device without reading anything back (a GPU would wait twice per centre otherwise). Where
-    every point lies on a chosen centre (duplicates) that number picks a row uniformly.
+    every point lies on a chosen centre (duplicates) that number picks a row uniformly, so the
+    draws after it (the next class's, in a clusterer) differ from those of a ``randint``.
+    Distances of half-precision rows add up in float32 (a float16 sum overflows at 65,504).
     """
     n = X.shape[0]
+    work = torch.promote_types(X.dtype, torch.float32)
     first = int(rng.randint(n))
     picks = [torch.full((1,), first, device=X.device)]  # (a fill: no copy from the host)
-    closest = 1.0 - X @ X[first]  # cosine distance to the nearest chosen centre
+    closest = (1.0 - X @ X[first]).to(work)  # cosine distance to the nearest chosen centre
     for _ in range(1, k):
         weights = closest.clamp_min(0) ** 2
         cumulative = torch.cumsum(weights, 0)
         u = rng.random_sample()  # as rng.uniform(0, total) draws it, which is total * u
         total = weights.sum().view(1)
-        weighted = torch.searchsorted(cumulative, (total.double() * u).to(cumulative.dtype)).clamp_max(n - 1)
+        weighted = torch.searchsorted(cumulative, (total.double() * u).to(work)).clamp_max(n - 1)
         picks.append(torch.where(total > 0, weighted, min(int(u * n), n - 1)))
-        closest = torch.minimum(closest, 1.0 - X @ X.index_select(0, picks[-1]).squeeze(0))
+        closest = torch.minimum(closest, (1.0 - X @ X.index_select(0, picks[-1]).squeeze(0)).to(work))
     return torch.cat(picks)
 
 

@@ -35,7 +35,7 @@ from .._labels import few_of
 from .._optional import import_optional
 from .._warnings import warn
 from ._cgr import needs_mapping
-from ._graph_features import reaction_parts
+from ._smiles import reaction_parts
 
 if TYPE_CHECKING:
     import sqlite3

@@ -44,9 +44,8 @@ from ._graph_features import (
     directed_edges,
     in_node_order,
     parse_parts,
-    reaction_parts,
 )
-from ._smiles import has_inner_space, has_non_ascii, parse_mapped, parse_rows
+from ._smiles import has_inner_space, has_non_ascii, parse_mapped, parse_rows, reaction_parts
 
 __all__ = [
     "CGR_BOND_FEATURE_NAMES",

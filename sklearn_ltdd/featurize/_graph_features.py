@@ -44,7 +44,6 @@ __all__ = [
     "bond_codes",
     "bond_features",
     "featurize_chunk",
-    "reaction_parts",
 ]
 
 ATOM_SYMBOLS = (
