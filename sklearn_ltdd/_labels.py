@@ -117,18 +117,16 @@ def check_labels_given(values: object, name: str, advice: str) -> None:
         raise ValueError(f"{name} must hold one label per sample (1-D), not an array of shape {raw.shape}.")
     if raw.dtype.kind not in "OfcUST":  # integers, booleans: never missing
         return
-    for what, bad in _unlabelled(raw):
-        rows = np.flatnonzero(bad.any(axis=tuple(range(1, bad.ndim))) if bad.ndim > 1 else bad)
-        if rows.size:
-            word, shown = row_names(values, rows[:10])
-            more = " ..." if rows.size > 10 else ""
-            raise ValueError(f"{name} has {rows.size} {what} at {word}s {shown}{more}; {advice}")
-    if raw.dtype != object or not raw.size:
+    if raw.dtype.kind not in "UST":
+        _refuse_rows(values, name, "missing labels (None, NaN or NA)", pd.isna(raw), advice)
+    # pandas' C type inference of object labels, none missing: which checks can find anything
+    kind = pd.api.types.infer_dtype(raw.ravel(), skipna=False) if raw.dtype == object else None
+    for what, bad in _unlabelled(raw, kind):
+        _refuse_rows(values, name, what, bad, advice)
+    if kind not in ("mixed", "mixed-integer"):
         return
-    first = raw.reshape(raw.shape[0], -1)[:, 0]
-    # pandas' C type inference first; the Python pass only to name two rows (str with bytes is text)
-    if pd.api.types.infer_dtype(first, skipna=False) not in ("mixed", "mixed-integer"):
-        return
+    first = raw.ravel()
+    # the Python pass only to name two rows (str with bytes is text)
     text = np.array([isinstance(v, str | bytes) for v in first])
     if text.any() and not text.all():
         i, j = int(np.argmax(text)), int(np.argmin(text))
@@ -140,20 +138,24 @@ def check_labels_given(values: object, name: str, advice: str) -> None:
         )
 
 
-def _unlabelled(raw: np.ndarray) -> Iterator[tuple[str, np.ndarray]]:
-    """What is no class label among ``raw``, by kind: missing values; blank text (a table's empty
-    cell, when read without turning it into NaN); infinite numbers. Masks of ``raw``'s shape."""
+def _refuse_rows(values: object, name: str, what: str, bad: np.ndarray, advice: str) -> None:
+    """Raise a ValueError naming the rows of ``values`` where ``bad`` (of its labels' shape) holds."""
+    rows = np.flatnonzero(bad.any(axis=1) if bad.ndim > 1 else bad)
+    if rows.size:
+        word, shown = row_names(values, rows[:10])
+        more = " ..." if rows.size > 10 else ""
+        raise ValueError(f"{name} has {rows.size} {what} at {word}s {shown}{more}; {advice}")
+
+
+def _unlabelled(raw: np.ndarray, kind: str | None) -> Iterator[tuple[str, np.ndarray]]:
+    """What is no class label among ``raw`` (none missing), as masks of its shape: blank text (a
+    table's empty cell, read without turning it into NaN) and infinite numbers. ``kind`` is
+    pandas' inferred type of object labels (None for others)."""
     blank = "blank labels (empty or spaces only: a missing value in a table)"
     if raw.dtype.kind in "UST":
         yield blank, np.char.str_len(np.char.strip(raw)) == 0
-        return
-    yield "missing labels (None, NaN or NA)", pd.isna(raw)
-    if raw.dtype != object:
-        if raw.dtype.kind in "fc":
-            yield "infinite labels", np.isinf(raw)
-        return
-    # pandas' C type inference says which checks can find anything (a million labels: 0.1 s)
-    kind = pd.api.types.infer_dtype(raw.ravel(), skipna=True)
+    elif raw.dtype.kind in "fc":
+        yield "infinite labels", np.isinf(raw)
     if kind in ("string", "bytes", "mixed", "mixed-integer"):
         text = np.frompyfunc(lambda v: isinstance(v, str | bytes) and not v.strip(), 1, 1)
         yield blank, text(raw).astype(bool)
