@@ -534,6 +534,27 @@ def test_a_malformed_or_non_utf8_csv_is_refused_and_a_fixed_one_then_screens(mod
     assert read(destination)["name"].tolist() == ["\u00e9thanol"]
 
 
+def test_a_blank_line_of_a_one_column_csv_is_a_missing_smiles_not_a_line_to_skip(model, tmp_path):
+    source = tmp_path / "library.csv"
+    source.write_text("smiles\nCCO\n\nc1ccccc1\nCC(=O)O\n")  # a missing cell, as Excel writes it alone
+    with pytest.raises(InvalidSmilesError) as error:
+        screen_file(model, source, tmp_path / "scores.csv")
+    assert list(error.value.bad_rows) == [1]
+    with pytest.warns(UserWarning, match="1 of the 4 rows written"):
+        assert screen_file(model, source, tmp_path / "scores.csv", errors="nan", chunk_rows=2) == 4
+    out = read(tmp_path / "scores.csv")
+    assert out["valid"].tolist() == [True, False, True, True]  # the rows after it stay in place
+    np.testing.assert_allclose(
+        out.loc[out["valid"], [f"proba_{c}" for c in model.classes_]].to_numpy(),
+        model.predict_proba(["CCO", "c1ccccc1", "CC(=O)O"]),
+        rtol=1e-5,
+    )
+    # with more columns a blank line holds no cell at all (an empty row is written ",,"): not a row
+    source.write_text("id,smiles\nA,CCO\n\nB,c1ccccc1\n")
+    assert screen_file(model, source, tmp_path / "two.csv", keep=["id"]) == 2
+    assert read(tmp_path / "two.csv")["id"].tolist() == ["A", "B"]
+
+
 def test_a_model_hashes_the_same_fitted_saved_and_loaded_and_differs_by_its_weights(model, tmp_path):
     joblib.dump(model, tmp_path / "model.joblib")
     loaded = [joblib.load(tmp_path / "model.joblib") for _ in range(2)]

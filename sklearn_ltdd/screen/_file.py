@@ -170,8 +170,13 @@ def _chunks(
         )
     else:
         # every column read, not usecols=columns: with usecols pandas no longer checks that a line
-        # has the header's number of fields, and one extra field would shift that row's cells
-        reader = pd.read_csv(source, dtype=str, keep_default_na=False, chunksize=chunk_rows)
+        # has the header's number of fields, and one extra field would shift that row's cells.
+        # In a file of one column a blank line is a row whose cell is empty (how Excel writes a
+        # missing SMILES there), not a line to skip: skipped, the row and its place would be lost
+        one_column = len(written_header(source)) == 1
+        reader = pd.read_csv(
+            source, dtype=str, keep_default_na=False, skip_blank_lines=not one_column, chunksize=chunk_rows
+        )
         batches = iter(reader)
     with reader:  # closed also when the caller stops early (closing() around this generator)
         start = 0
