@@ -1012,6 +1012,35 @@ def test_a_pipeline_search_or_frozen_model_ending_in_a_classifier_screens_as_it(
         screen(LogisticRegression(), library)
 
 
+def test_a_model_fitted_on_a_named_column_screens_only_that_column(model, tmp_path):
+    """predict refuses a table of another column (reactants for products); so does every screen."""
+    data = load_solubility()
+    table = pd.DataFrame({"product": data.data[:120], "reactant": data.data[120:240]})
+    fitted = clone(model).fit(table[["product"]], data.target[:120])
+    piped = make_pipeline(SmilesGraphizer(), clone(model)).fit(table[["product"]], data.target[:120])
+    source = tmp_path / "library.csv"
+    table.iloc[:6].to_csv(source, index=False)
+    for estimator in (fitted, piped, FrozenEstimator(piped)):
+        name = type(estimator).__name__
+        refused = rf"smiles_column is 'reactant', but this {name} was fitted on the column 'product'"
+        with pytest.raises(ValueError, match=refused):
+            score_frame(table.iloc[:6], estimator, smiles_column="reactant")
+        with pytest.raises(ValueError, match=refused):
+            screen_file(estimator, source, tmp_path / "scores.csv", smiles_column="reactant")
+        for X in (table[["reactant"]].iloc[:6], table["reactant"].iloc[:6]):
+            with pytest.raises(ValueError, match=r"X's column is 'reactant', but .* on the column 'product'"):
+                screen(estimator, X)
+        assert not (tmp_path / "scores.csv").exists()
+        scored = score_frame(table.iloc[:6], estimator, smiles_column="product")
+        assert scored["valid"].all()
+        pd.testing.assert_frame_equal(screen(estimator, table["product"].iloc[:6]), scored.iloc[:, 2:])
+    # a model fitted without a column name scores any column, as its predict does
+    unnamed = score_frame(table.iloc[:6], model, smiles_column="reactant")
+    np.testing.assert_allclose(
+        unnamed[[f"proba_{c}" for c in model.classes_]], model.predict_proba(table["reactant"].iloc[:6])
+    )
+
+
 def test_screen_featurises_in_the_processes_it_is_given(model, library, monkeypatch):
     """n_jobs as screen_file's (docs/scale_out.md promised it of both helpers)."""
     from sklearn_ltdd.featurize import _graphizer

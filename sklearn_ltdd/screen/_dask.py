@@ -104,7 +104,7 @@ def screen_dask(
     dask = import_optional("dask", "dask", "screen_dask")
     dd = import_optional("dask.dataframe", "dask", "screen_dask")
 
-    model = check_model(model)
+    model = check_model(model, smiles_column)
     if not isinstance(frame, dd.DataFrame):  # a dask Series has no columns; pandas no partitions
         raise TypeError(
             f"frame must be a dask DataFrame holding the column {smiles_column!r}, got a "

@@ -549,7 +549,7 @@ def screen_file(
     >>> scores.loc[1, "error"]
     'RDKit cannot parse it: its syntax, e.g. a typo, an unclosed ring or branch, an unknown atom'
     """
-    model = check_model(model)
+    model = check_model(model, smiles_column)
     check_errors(errors)
     if not isinstance(chunk_rows, numbers.Integral) or isinstance(chunk_rows, bool) or chunk_rows < 1:
         raise ValueError(f"chunk_rows must be a positive integer, got {chunk_rows!r}.")

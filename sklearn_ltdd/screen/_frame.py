@@ -19,7 +19,7 @@ from ..classifier._base import GraphClassifier
 from ..classifier._decision import adjusted_scores
 from ..classifier._wrapped import wrapped_classifier
 from ..featurize import GraphStore, GraphStorePair, InvalidSmilesError, SmilesGraphizer
-from ..featurize._smiles import check_smiles_for
+from ..featurize._smiles import check_column_name, check_smiles_for
 from . import ERRORS
 
 __all__ = [
@@ -43,10 +43,13 @@ def check_errors(errors: object) -> str:
     return errors
 
 
-def check_model(model: object) -> GraphClassifier:
+def check_model(model: object, smiles_column: str | None = None) -> GraphClassifier:
     """The fitted graph classifier to screen with: the model itself, or the classifier a Pipeline
     or fitted search ends in, when the Pipeline's other steps are SmilesGraphizers that featurise
-    as the classifier's own featuriser does (any other step would be skipped)."""
+    as the classifier's own featuriser does (any other step would be skipped). A table's
+    ``smiles_column`` must be the column the model was fitted on, where it was fitted on a named
+    one, as ``predict`` requires of a one-column table."""
+    wrapper = model
     model, before = wrapped_classifier(model, "screen with")
     if not isinstance(model, GraphClassifier):
         raise TypeError(
@@ -68,6 +71,12 @@ def check_model(model: object) -> GraphClassifier:
                 f"before it; this one holds {step!r}. Call the pipeline's predict_proba on chunks of "
                 "the library instead."
             )
+    fitted = getattr(wrapper, "feature_names_in_", None)  # a Pipeline's first step's, a search's best's
+    if smiles_column is not None and fitted is not None and list(fitted) != [smiles_column]:
+        raise ValueError(
+            f"smiles_column is {smiles_column!r}, but this {type(wrapper).__name__} was fitted on the "
+            f"column {fitted[0]!r}; score that column (or rename yours, if it holds the same kind of SMILES)."
+        )
     return model
 
 
@@ -148,7 +157,7 @@ def screen(
     >>> scores.loc[1, "error"]
     'RDKit cannot parse it: its syntax, e.g. a typo, an unclosed ring or branch, an unknown atom'
     """
-    model = check_model(model)
+    wrapper, model = model, check_model(model)
     check_errors(errors)
     check_n_jobs(n_jobs)
     if isinstance(X, GraphStore | GraphStorePair):
@@ -158,6 +167,7 @@ def screen(
         )
     # no rows, an empty table: as score_frame and screen_file
     values = check_smiles_for(model, X, allow_empty=True)
+    check_column_name(wrapper, X, reset=False)  # the column a Pipeline or a search was fitted on
     index = X.index if isinstance(X, pd.Series | pd.DataFrame) else pd.RangeIndex(len(values))
     if not len(values):
         return _scores(model, np.zeros((0, len(model.classes_))), {}, index)
@@ -251,7 +261,7 @@ def score_frame(
             f"frame must be a pandas DataFrame holding the column {smiles_column!r}, got a "
             f"{type(frame).__name__} (score_frame takes the frame first, then the model)."
         )
-    model = check_model(model)
+    model = check_model(model, smiles_column)
     check_errors(errors)
     keep = check_columns(list(frame.columns), smiles_column, keep, model, "the frame")
     if errors == "raise":
