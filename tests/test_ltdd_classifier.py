@@ -558,9 +558,16 @@ def test_validation_data_is_a_checked_pair_or_triple():
     ]:
         with pytest.raises(ValueError, match=message):
             clf.fit(X_SMALL, Y_SMALL, validation_data=passed)
-    with pytest.raises(InvalidSmilesError) as error:
+    invalid = r"^1 of validation_data's X rows is not valid SMILES"
+    with pytest.raises(InvalidSmilesError, match=invalid) as error:
         clf.fit(X_SMALL, Y_SMALL, validation_data=(["CCO", "C1CC"], ["low", "high"]))
-    assert 1 in error.value.bad_rows and "in fit's validation_data" in error.value.__notes__[0]
+    assert list(error.value.bad_rows) == [1]
+    labelled = pd.Series(["CCO", "C1CC"], index=[7, 9])  # named by its labels, which X may share
+    with pytest.raises(InvalidSmilesError, match=r"^1 of validation_data's X rows \(by their index labels"):
+        clf.fit(X_SMALL, Y_SMALL, validation_data=(labelled, ["low", "high"]))
+    with pytest.raises(ValueError) as error:  # another error of X_valid (two columns): a note says so
+        clf.fit(X_SMALL, Y_SMALL, validation_data=(np.array([["CCO", "C"], ["CC", "O"]]), ["low", "high"]))
+    assert "the X meant is X_valid" in error.value.__notes__[0]
     with pytest.warns(
         UserWarning, match="validation_data holds only the class 'low': its balanced accuracy"
     ) as caught:

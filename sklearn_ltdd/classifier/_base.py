@@ -893,8 +893,11 @@ class GraphClassifier(
         try:
             with rows_named_by_index(valid_X):
                 graphs = self._graphs(valid_X)
-        except (ValueError, TypeError) as error:  # e.g. invalid SMILES, whose rows are X_valid's
-            error.add_note("(in fit's validation_data: the rows named are those of X_valid)")
+        except InvalidSmilesError as error:
+            error.of_input("validation_data's X")  # not fit's X, whose rows have the same numbers
+            raise
+        except (ValueError, TypeError) as error:
+            error.add_note("(in fit's validation_data: the X meant is X_valid)")
             raise
         try:  # after featurising, which checks X_valid's shape (a 2-column table)
             check_column_name(self, valid_X, reset=False)  # reactants to validate a model of products

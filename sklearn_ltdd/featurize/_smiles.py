@@ -65,6 +65,7 @@ class InvalidSmilesError(ValueError):
     _advice = "Fix or remove these rows (and, in a fit, their labels)."  # a transformer is both
     _rows_named = False  # by name_rows_by, once
     _naming = ""  # how the message names the rows, where a pandas index could leave it in doubt
+    _input = "the input"  # whose rows they are: fit's validation_data names itself (of_input)
 
     def __init__(self, bad_rows: Mapping[Hashable, tuple[object, str]], advice: str | None = None):
         bad_rows = dict(bad_rows)
@@ -82,9 +83,8 @@ class InvalidSmilesError(ValueError):
         ]
         if len(self.bad_rows) > _SHOW_AT_MOST:
             lines.append(f"  ... and {len(self.bad_rows) - _SHOW_AT_MOST} more")
-        headline = (
-            f"{len(self.bad_rows)} of the input rows{self._naming} {self._headline(len(self.bad_rows) == 1)}:"
-        )
+        what = self._headline(len(self.bad_rows) == 1)
+        headline = f"{len(self.bad_rows)} of {self._input} rows{self._naming} {what}:"
         return "\n".join([headline, *lines, self._advice])
 
     def name_rows_by(self, index: pd.Index, note: bool = True) -> None:
@@ -109,6 +109,18 @@ class InvalidSmilesError(ValueError):
             self.bad_rows = dict(zip(labels, self.bad_rows.values(), strict=True))
             if note:
                 self._naming = " (by their index labels, not by position)"
+        self.args = (self._message(),)
+
+    def of_input(self, name: str) -> None:
+        """Say whose rows they are (e.g. ``"validation_data's X"``), where it is not the X given to
+        the call that raised; ``bad_rows`` stays as it is.
+
+        Parameters
+        ----------
+        name : str
+            The input, as the message's first line names it ("3 of <name> rows ...").
+        """
+        self._input = name
         self.args = (self._message(),)
 
     def _headline(self, one: bool) -> str:
