@@ -164,6 +164,15 @@ def test_a_run_whose_training_was_interrupted_is_not_written_as_done(tmp_path, m
     assert len((tmp_path / "solubility-standard.jsonl").read_text().splitlines()) == 1
 
 
+def test_a_results_file_that_lost_its_last_line_break_gets_the_next_run_on_a_line_of_its_own(tmp_path):
+    run_benchmark("solubility", seeds=[0], methods=["fp_lr"], out_dir=tmp_path)
+    log = tmp_path / "solubility-standard.jsonl"
+    log.write_text(log.read_text().rstrip("\n"))  # as an editor may save it
+    runs = run_benchmark("solubility", seeds=[0, 1], methods=["fp_lr"], out_dir=tmp_path)
+    assert sorted(runs["seed"]) == [0, 1]
+    assert [json.loads(line)["seed"] for line in log.read_text().splitlines()] == [0, 1]
+
+
 def test_a_score_a_task_has_not_is_null_in_strict_json(tmp_path):
     from sklearn_ltdd.benchmark._run import _json_row
 

@@ -488,8 +488,7 @@ def run_benchmark(
                         y[test], np.where(p_test[:, 1] > threshold, classes[1], classes[0]), y[train], "thr_"
                     )
                 )
-            with open(log, "a", encoding="utf-8") as handle:
-                handle.write(json.dumps(_json_row(row)) + "\n")
+            _append_line(log, json.dumps(_json_row(row)))
             tuned = f" (val-thr BA {row['thr_BA']:.4f})" if binary else ""
             print(f"{dataset} {split} seed {seed} {method}: BA {row['BA']:.4f} BF1 {row['BF1']:.4f}{tuned} "
                   f"in {seconds:.0f} s", flush=True)  # fmt: skip
@@ -598,6 +597,17 @@ def _json_row(row: dict) -> dict:
 
 
 _RUN_KEYS = {"method", "seed", "epochs"}  # what resuming reads of a run
+
+
+def _append_line(log: Path, line: str) -> None:
+    """Append ``line`` to the results file on a line of its own: a file saved by an editor may have
+    lost its last line break, and the row appended after it would have joined that run's row."""
+    with open(log, "a+b") as handle:  # (appends at the end wherever it reads)
+        ends_open = False
+        if handle.tell() > 0:
+            handle.seek(-1, os.SEEK_END)
+            ends_open = handle.read(1) != b"\n"
+        handle.write((b"\n" if ends_open else b"") + line.encode("utf-8") + b"\n")
 
 
 def _read(log: Path) -> list[dict]:
