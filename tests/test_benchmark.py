@@ -173,6 +173,24 @@ def test_a_results_file_that_lost_its_last_line_break_gets_the_next_run_on_a_lin
     assert [json.loads(line)["seed"] for line in log.read_text().splitlines()] == [0, 1]
 
 
+def test_sbap_says_that_its_pairs_are_classified_by_their_ligands_alone(tmp_path, capsys):
+    folder = tmp_path / "data" / "sbap"
+    folder.mkdir(parents=True)
+    ligands = list(dict.fromkeys(load_solubility().data))[:100]
+    rows = [
+        f"{smiles}\t{protein}\t{label}"
+        for smiles in ligands
+        for protein, label in (("MKTAY", 1), ("MSDNG", 0))
+    ]
+    (folder / "sbap.tab").write_text("Drug\tTarget\tY\n" + "\n".join(rows) + "\n")
+    runs = run_benchmark("sbap", seeds=[0], methods=["fp_lr"], data_home=tmp_path / "data", out_dir=tmp_path)
+    assert (
+        "sbap: each (ligand, protein) pair is classified by its ligand's SMILES alone"
+        in capsys.readouterr().out
+    )
+    assert runs["BA"].iloc[0] <= 0.6  # the label is the protein's: from the ligand it is a coin toss
+
+
 def test_a_score_a_task_has_not_is_null_in_strict_json(tmp_path):
     from sklearn_ltdd.benchmark._run import _json_row
 

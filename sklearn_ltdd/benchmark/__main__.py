@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> None:
         "--dataset",
         default="hiv",
         choices=DATASETS,
-        help="default hiv",
+        help="default hiv; sbap is classified by its ligands' SMILES alone (no protein encoder)",
     )
     parser.add_argument("--split", default="standard", choices=["standard", "random"],
                         help="ImDrug's split: standard (balanced validation and test sets, the default) "
@@ -51,7 +51,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reaction-mode", default=None, choices=GRAPH_REACTION_MODES,
                         help="graph mode for reaction data sets (default pair; cgr reads the mapped "
                              "reactions)")  # fmt: skip
-    parser.add_argument("--data-home", default=None, help="folder with hiv/, uspto50k/, sbap/")
+    parser.add_argument("--data-home", default=None,
+                        help="folder with hiv/, uspto50k/, sbap/ (default: $SKLEARN_LTDD_DATA, else "
+                             "~/sklearn_ltdd_data)")  # fmt: skip
     parser.add_argument("--download", action="store_true", help="fetch a missing data file first")
     parser.add_argument(
         "--out",
