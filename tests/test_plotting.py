@@ -102,6 +102,25 @@ def test_many_classes_get_distinct_colours_and_a_legend_beside_the_plot(models):
     assert len({tuple(c.get_facecolor()[0][:3]) for c in ax.collections}) == 30  # tab20 repeated
     ax.figure.canvas.draw()
     assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1
+    # 25 classes and the centres: the legend stays on the figure (in columns of 25 it ran off its foot)
+    labels = np.array([f"T{i:02d}" for i in range(25)])[np.arange(len(X)) % 25]
+    ax = plot_embedding(ltdd, X, labels)
+    ax.figure.canvas.draw()
+    assert len(ax.get_legend().get_texts()) == 26
+    assert ax.get_legend().get_window_extent().y0 >= ax.figure.bbox.y0
+
+
+def test_long_class_names_are_shortened_above_the_accuracy_plot(models):
+    named = {label: f"{label}, the class of {label} with a name of many words" for label in np.unique(Y)}
+    renamed = np.array([named[label] for label in Y])
+    model = LTDDClassifier(schedule=SubclusterSchedule(warmup_epochs=1), **RUN).fit(X, renamed)
+    ax = plot_class_accuracy(model, X, renamed, renamed)
+    assert all(len(name) <= 16 and name.endswith("…") for name in _class_names(ax).values())
+    short = plot_class_accuracy(models[0], X, Y, Y)  # names of 3 to 6 characters
+    for axes in (ax, short):
+        axes.figure.canvas.draw()
+    # the names leave the plot its height (a name of 46 characters had left it a third)
+    assert ax.get_window_extent().height >= 0.8 * short.get_window_extent().height
 
 
 def test_many_classes_keep_the_weights_and_accuracy_plots_readable():
@@ -128,7 +147,7 @@ def test_class_sizes_may_come_as_counts_as_for_the_long_tail_report(models):
         # the counts were read as labels: one point, at the class named by the largest count
         ax = plot_class_accuracy(ltdd, X, Y, counts)
         np.testing.assert_array_equal(ax.get_lines()[0].get_xydata(), by_labels.get_lines()[0].get_xydata())
-    with pytest.raises(ValueError, match=r"y_train's classes \['a', 'b'\] are none of model 'CE'"):
+    with pytest.raises(ValueError, match=r"\['a', 'b'\] are none of the classes of model 'CE', \['high'"):
         plot_class_accuracy({"CE": ce}, X, Y, ["a", "b"])
 
 
@@ -137,6 +156,8 @@ def test_no_model_to_plot_is_an_error(models):
         plot_class_accuracy({}, X, Y, Y)
     with pytest.raises(TypeError, match="a dict of name → fitted classifier, not a list"):
         plot_class_accuracy(list(models), X, Y, Y)
+    with pytest.raises(TypeError, match=r"models\['b'\] is a str, not a fitted classifier"):
+        plot_class_accuracy({"a": models[0], "b": "notamodel"}, X, Y, Y)
     with pytest.raises(ValueError, match=f"X has {len(X)} rows but y has 10 labels"):
         plot_embedding(models[0], X, Y[:10], subclusters=False)
     # labels checked before the embedding: numpy's sort, or len() of a generator, failed after it
@@ -160,8 +181,14 @@ def test_weights_lines_per_class_and_subcluster_steps(models):
     assert len({line.get_linestyle() for line in ax.get_lines()}) == 3
     right = ax.figure.axes[1]
     assert len(right.get_lines()) == 1
-    with pytest.raises(ValueError, match="no class weights"):
+    # a marker per epoch: the weights of the last epoch (or of the only one) are no step's run
+    assert {line.get_marker() for line in ax.get_lines() + right.get_lines()} == {"."}
+    with pytest.raises(ValueError, match="a BaselineClassifier trains without separability weights"):
         plot_weights(ce)
+    for history in (ltdd.history_, list(ltdd.history_)):  # a history was dumped into a page-long message
+        for plot in (plot_weights, plot_training):
+            with pytest.raises(TypeError, match=r"classifier whose history_ it reads, not a \w+\.$"):
+                plot(history)
 
 
 def test_training_curves(models):

@@ -42,6 +42,11 @@ def _class_colours(n: int) -> list:
 
 
 MAX_NAMED_CLASSES = 15  # plot_class_accuracy names the classes along the x axis up to this many
+MAX_NAME_LENGTH = 16  # ... each size's names shortened to this many characters
+
+
+def _shortened(text: str, length: int) -> str:
+    return text if len(text) <= length else text[: length - 1] + "…"
 
 
 def plot_class_accuracy(
@@ -70,7 +75,9 @@ def plot_class_accuracy(
     y_train : array-like or mapping
         Training labels, or ``{label: training count}`` (also as ``y_train.value_counts()``),
         for the class sizes on the x axis (log scale), as :func:`~sklearn_ltdd.metrics.long_tail_report`.
-        Up to 15 classes are named above the axes, at their sizes (those of one size together).
+        Up to 15 classes are named above the axes, at their sizes (those of one size together),
+        shortened to 16 characters. A class with no sample in ``y`` has no accuracy and no
+        marker (its name stays above the axes).
     ax : matplotlib Axes, default=None
         Where to draw; None makes a new figure.
 
@@ -95,12 +102,15 @@ def plot_class_accuracy(
         models = {type(models).__name__: models}
     if not models:
         raise ValueError("models is empty; give a fitted classifier, or a dict of name → fitted classifier.")
+    for name, model in models.items():
+        if not hasattr(model, "predict"):
+            raise TypeError(f"models[{name!r}] is a {type(model).__name__}, not a fitted classifier.")
     counts_of = _as_class_counts(y_train)
     classes = np.array(sorted(counts_of))
     for name, model in models.items():
         if not set(classes.tolist()) & set(np.asarray(getattr(model, "classes_", classes)).tolist()):
             raise ValueError(
-                f"y_train's classes {few_of(classes)} are none of model {name!r}'s classes "
+                f"y_train's classes {few_of(classes)} are none of the classes of model {name!r}, "
                 f"{few_of(np.asarray(model.classes_))}; give the training labels of the models."
             )
     y = _labels(y, X)
@@ -138,8 +148,9 @@ def plot_class_accuracy(
         top = ax.twiny()
         top.set(xscale="log", xlim=ax.get_xlim())
         ax.callbacks.connect("xlim_changed", lambda changed: top.set_xlim(changed.get_xlim()))
-        top.set_xticks(sizes, labels=[", ".join(map(str, classes[counts == n])) for n in sizes],
-                       rotation=90, fontsize=7, color="0.3")  # fmt: skip
+        # shortened: a long name took the plot's height
+        names = [_shortened(", ".join(map(str, classes[counts == n])), MAX_NAME_LENGTH) for n in sizes]
+        top.set_xticks(sizes, labels=names, rotation=90, fontsize=7, color="0.3")
         top.xaxis.set_minor_locator(NullLocator())
     return ax
 
@@ -219,7 +230,7 @@ def plot_embedding(
         ax.scatter(flat[len(z) :, 0], flat[len(z) :, 1], marker="X", s=60, color="black", edgecolor="white",
                    linewidth=0.8, label="centres of these samples' sub-clusters")  # fmt: skip
     ax.set(title=f"Learned embedding ({method.upper()})", xticks=[], yticks=[])
-    ax.legend(markerscale=1.5, **_legend_place(len(classes)))
+    ax.legend(markerscale=1.5, **_legend_place(len(classes) + subclusters))
     return ax
 
 
@@ -231,15 +242,18 @@ def _labels(y: ArrayLike, X: ArrayLike) -> np.ndarray:
     return y
 
 
+LEGEND_ROWS = 18  # the rows of a legend beside a new figure's axes (6 x 4 inches, 7-point type)
+
+
 def _legend_place(n_entries: int, beside: bool = True) -> dict:
     """Legend settings: inside the axes for up to ten entries, else out of them, so that it does not
-    cover what is drawn: beside them in columns of 25, or (where a right axis stands beside them)
-    below them in rows of 6."""
+    cover what is drawn: beside them in columns of ``LEGEND_ROWS`` (more ran off a new figure's
+    foot), or (where a right axis stands beside them) below them in rows of 6."""
     if n_entries <= 10:
         return {"fontsize": 8}
     if beside:
         return {"fontsize": 7, "loc": "upper left", "bbox_to_anchor": (1.01, 1),
-                "ncol": -(-n_entries // 25), "borderaxespad": 0}  # fmt: skip
+                "ncol": -(-n_entries // LEGEND_ROWS), "borderaxespad": 0}  # fmt: skip
     return {"fontsize": 7, "loc": "upper center", "bbox_to_anchor": (0.5, -0.2), "ncol": 6}
 
 
@@ -258,7 +272,12 @@ def _classifier(model: object) -> object:
 
 
 def _history(classifier: object):
-    if not hasattr(classifier, "history_") and hasattr(classifier, "predict"):
+    if not hasattr(classifier, "predict"):  # e.g. the history itself: its repr made a page-long message
+        raise TypeError(
+            "this plot takes the fitted classifier whose history_ it reads, not a "
+            f"{type(classifier).__name__}."
+        )
+    if not hasattr(classifier, "history_"):
         check_is_fitted(classifier)  # an unfitted model is told so; a fitted one of another kind:
         raise TypeError(
             f"this plot reads the training history of an LTDDClassifier or BaselineClassifier; a "
@@ -295,6 +314,11 @@ def plot_weights(classifier: object, *, ax: Axes | None = None) -> Axes:
     # warm-up epochs record no weights (an empty list)
     rows = [(r["epoch"], r["class_weights"], r["n_subclusters"]) for r in history if r.get("class_weights")]
     if not rows:
+        if not hasattr(classifier, "schedule"):  # a baseline: no sub-clusters, no separability weights
+            raise ValueError(
+                f"a {type(classifier).__name__} trains without separability weights; plot_weights draws "
+                "those of an LTDDClassifier."
+            )
         raise ValueError("the history has no class weights: fit an LTDDClassifier past its warm-up epochs.")
     epochs = [r[0] for r in rows]
     weights = np.array([r[1] for r in rows])
@@ -303,13 +327,15 @@ def plot_weights(classifier: object, *, ax: Axes | None = None) -> Axes:
     colours = _class_colours(weights.shape[1])
     styles = ("-", "--", "-.", ":")
     for i, (colour, label, series) in enumerate(zip(colours, classifier.classes_, weights.T, strict=True)):
-        ax.step(epochs, series, where="post", color=colour, linestyle=styles[i % 4], label=f"class {label}")
+        # a marker per epoch: the weights of a single weighted epoch, or the last, are no step's run
+        ax.step(epochs, series, where="post", color=colour, linestyle=styles[i % 4], marker=".",
+                label=f"class {label}")  # fmt: skip
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set(xlabel="epoch", ylabel="class weight in the cross-entropy",
            title="Separability weights over training")  # fmt: skip
     right = ax.twinx()
     n_sub = [r[2] for r in rows]
-    right.step(epochs, n_sub, where="post", color="0.3", linestyle="--", label="sub-clusters")
+    right.step(epochs, n_sub, where="post", color="0.3", linestyle="--", marker=".", label="sub-clusters")
     right.set(ylabel="number of sub-clusters", ylim=(0, max(n_sub) * 1.15))
     right.yaxis.get_major_locator().set_params(integer=True)
     _legend_of_both(ax, right)
