@@ -358,6 +358,38 @@ def test_a_mapper_whose_helper_or_constant_changed_maps_afresh(tmp_path, monkeyp
     assert len(keys) == 2 and torch.equal(later_session(), first)
 
 
+@pytest.mark.parametrize(
+    "held",
+    [
+        "def make(helper):\n    def mapper(reactions):\n        return [helper(r) for r in reactions]\n"
+        "    return mapper\nmapper = make(helper)\n",  # in a closure
+        "def mapper(reactions, fix=helper):\n    return [fix(r) for r in reactions]\n",  # as a default
+        "def mapper(reactions, *, fix=helper):\n    return [fix(r) for r in reactions]\n",
+    ],
+    ids=["closure", "default", "keyword default"],
+)
+def test_a_helper_handed_to_the_mapper_is_known_by_its_code(held):
+    """joblib's hash knows a function by its name: an edited helper in a closure or a default kept
+    the maps of the helper before it."""
+    keys = set()
+    for body in ("return reaction", "return reaction.upper()", "return reaction"):
+        notebook = {"__name__": "__main__"}
+        exec(f"def helper(reaction):\n    {body}\n" + held, notebook)
+        keys.add(_atom_mapping._mapper(notebook["mapper"])[1])
+    assert len(keys) == 2  # the edit changes the key; the edit undone gives the first back
+
+
+def test_a_home_relative_memory_keeps_the_maps_in_the_home_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    mapper = lambda reactions: [AMIDE] * len(reactions)  # noqa: E731
+    graphizer = SmilesGraphizer(reaction_mode="cgr", atom_mapper=mapper, memory="~/cache")
+    graphizer.fit_transform([strip_maps(AMIDE)])
+    assert (tmp_path / "home" / "cache" / "sklearn_ltdd_atom_maps.sqlite").exists()
+    assert not (tmp_path / "~").exists()  # (a folder named "~" invites an rm -rf ~)
+
+
 def _notebook_key(source: str, **values) -> tuple[str, dict]:
     """The cache key of ``mapper`` defined by ``source`` in a notebook's namespace (and the namespace)."""
     notebook = {"__name__": "__main__", **values}

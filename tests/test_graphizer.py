@@ -1,5 +1,6 @@
 import os
 import pickle
+import re
 import subprocess
 import sys
 import warnings
@@ -397,9 +398,12 @@ def test_a_store_indexes_like_a_list_of_its_graphs(index):
 def test_a_store_refuses_indices_that_are_not_integers():
     for index, message in (([0.5, 1.7], "integers or a boolean mask, got float64"),
                            (np.array([[0, 1], [2, 3]]), "one-dimensional"), ("a", "integers"),
-                           (True, "a single boolean"), (np.bool_(False), "a single boolean")):  # fmt: skip
+                           (True, "a single boolean"), (np.bool_(False), "a single boolean"),
+                           ((0, 1), r"one dimension, so store\[0, 1\] names 2 of them; .* store\[\[0, 1\]\]"),
+                           ((slice(None), 0), "one dimension")):  # fmt: skip
         with pytest.raises(IndexError, match=message):
             STORE[index]
+    assert torch.equal(STORE[[0, 1], ...].batch().x, STORE.batch([0, 1]).x)  # sklearn's store[rows, ...]
 
 
 def test_a_tool_that_makes_an_array_of_the_graphs_is_told_to_take_smiles():
@@ -479,6 +483,16 @@ def test_a_read_only_memory_mapped_cache_serves_writable_graphs(tmp_path, mode, 
         loaded = joblib.load(tmp_path / "graphs.joblib", mmap_mode="r")
     first = loaded.reactants if mode == "pair" else loaded
     assert torch.equal(first.x, (graphs.reactants if mode == "pair" else graphs).x)
+
+
+@pytest.mark.parametrize("mode", ["r+", "w+"])
+def test_a_writable_memory_mapped_cache_is_refused(tmp_path, mode):
+    """The graphs would be the cache's files: zeroing an invalid row's fingerprint wrote into them."""
+    graphizer = SmilesGraphizer(memory=joblib.Memory(tmp_path, mmap_mode=mode, verbose=0))
+    refused = rf"memory's mmap_mode='{re.escape(mode)}' maps the cached arrays writable"
+    with pytest.raises(ValueError, match=refused):
+        graphizer.fit_transform(["CCO", "CCN"])
+    assert not list(tmp_path.rglob("output.pkl"))  # refused before anything is cached
 
 
 @pytest.mark.parametrize("version", ["FEATURE_SCHEMA", "NODE_ORDER"])

@@ -149,8 +149,24 @@ def _function_parts(function: types.FunctionType, seen: set[int]) -> tuple:
         for name in sorted(_globals_read(function.__code__))
         if name in function.__globals__
     }
-    cells = tuple(cell.cell_contents for cell in function.__closure__ or ())
-    return (_code_parts(function.__code__), function.__defaults__, function.__kwdefaults__, cells, read)
+    cells = [cell.cell_contents for cell in function.__closure__ or ()]
+    defaults = function.__defaults__ or ()
+    keywords = sorted((function.__kwdefaults__ or {}).items())
+    held = (
+        [_held(value, module, seen) for value in defaults],
+        [(name, _held(value, module, seen)) for name, value in keywords],
+        [_held(value, module, seen) for value in cells],
+    )
+    return (_code_parts(function.__code__), *held, read)
+
+
+def _held(value: object, module: str, seen: set[int]) -> object:
+    """A default or closure value as a key part: a function (a helper handed in, ``fix=helper``)
+    by what it computes, as a global one (joblib's hash knows a function by its name only, so an
+    edited helper kept its maps); anything else by content."""
+    if isinstance(value, types.FunctionType | partial) or (callable(value) and hasattr(value, "__wrapped__")):
+        return _global_part(value, module, seen)
+    return value
 
 
 def _global_part(value: object, module: str, seen: set[int]) -> object:
@@ -238,7 +254,8 @@ class _DiskCache:
     made, or kept in memory, without it."""
 
     def __init__(self, folder: str | Path | None):
-        self.path = None if folder is None else Path(folder) / "sklearn_ltdd_atom_maps.sqlite"
+        # (joblib keeps a "~/..." location as given, and expands it where it writes)
+        self.path = None if folder is None else Path(folder).expanduser() / "sklearn_ltdd_atom_maps.sqlite"
 
     def _set_aside(self, doing: str, error: Exception) -> None:
         if (self.path, doing) not in _WARNED:

@@ -152,6 +152,11 @@ def _sample_index(index: object) -> object:
     """The sample index of ``store[index, ...]``, the form scikit-learn indexes arrays with."""
     if isinstance(index, tuple) and len(index) == 2 and index[1] is Ellipsis:
         return index[0]
+    if isinstance(index, tuple):  # numpy's (row, column): a store has one dimension
+        raise IndexError(
+            f"a store of graphs has one dimension, so store{list(index)} names {len(index)} of them; "
+            "for several graphs give a list or an array, e.g. store[[0, 1]]."
+        )
     return index
 
 

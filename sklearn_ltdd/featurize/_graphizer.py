@@ -208,7 +208,8 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         installed version (modules no distribution installs, such as helpers beside a notebook, by
         what they hold as loaded: an edit counts once reloaded), so an edited function, helper or
         constant maps afresh; a mutable global (a dict, a list, an object) by its type alone, so
-        after changing what one holds, use another ``memory`` folder. Another callable (an object, a
+        after changing what one holds, start a new process (a notebook: restart its kernel) and
+        use another ``memory`` folder. Another callable (an object, a
         method) is known by its identity, in this process only. Rows the mapper fails on raise,
         named with the mapper's error (``errors="raise"``).
     fingerprint : {"morgan", None}, default="morgan"
@@ -224,7 +225,9 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         ``valid_mask_`` (and the store's ``valid_mask``) marks them False; no row
         is ever dropped, so X and y stay aligned.
     memory : str, joblib.Memory or None, default=None
-        Cache featurisations on disk across fits, as sklearn's ``Pipeline`` does.
+        Cache featurisations on disk across fits, as sklearn's ``Pipeline`` does. A
+        ``joblib.Memory`` with ``mmap_mode="r+"`` or ``"w+"`` is refused: the graphs would be the
+        cache's files, and a write to them would change every later featurisation.
     n_jobs : int or None, default=None
         Processes for featurising large inputs, in chunks that return packed
         arrays. Inputs are split only with at least 2,500 distinct SMILES per
@@ -328,6 +331,12 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         values = check_smiles_for(self, X)
         unique, codes = deduplicate(values)
         memory = check_memory(self.memory)
+        if getattr(memory, "mmap_mode", None) in ("r+", "w+"):
+            raise ValueError(
+                f"memory's mmap_mode={memory.mmap_mode!r} maps the cached arrays writable: the graphs "
+                "would be the cache's files, and a write to them (the zeros of an invalid row's "
+                "fingerprint, say) would change every later featurisation; use mmap_mode=None, 'r' or 'c'."
+            )
         failed, given = {}, unique
         if self.atom_mapper is not None:
             unique, failed = map_reactions(unique, self.atom_mapper, memory.location)
