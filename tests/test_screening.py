@@ -555,6 +555,46 @@ def test_a_blank_line_of_a_one_column_csv_is_a_missing_smiles_not_a_line_to_skip
     assert read(tmp_path / "two.csv")["id"].tolist() == ["A", "B"]
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz", ".csv.bz2"])
+@pytest.mark.parametrize(
+    "text,rows",
+    [
+        ("smiles\nCCO\nc1ccccc1\n\n", ["CCO", "c1ccccc1"]),  # an editor's last line break
+        ("smiles\r\nCCO\r\n\r\nC\r\n\r\n\r\n", ["CCO", "", "C"]),
+        ("smiles\nCCO\n\n\n\nC", ["CCO", "", "", "", "C"]),  # no last line break
+        ('smiles\nCCO\n""\n\n', ["CCO", ""]),  # an empty cell written "" is a row, at the end too
+        ("smiles\n\n\n", []),
+    ],
+)
+def test_the_blank_lines_that_end_a_one_column_csv_are_not_rows(model, tmp_path, suffix, text, rows):
+    import bz2
+    import gzip
+
+    source = tmp_path / f"library{suffix}"
+    with {".csv": open, ".csv.gz": gzip.open, ".csv.bz2": bz2.open}[suffix](source, "wb") as handle:
+        handle.write(text.encode())
+    for chunk_rows in (1, 2, 1000):  # whatever chunk the empty cells at its end fall into
+        destination = tmp_path / f"scores{chunk_rows}.csv"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # (the warning of the empty rows scored NaN)
+            assert screen_file(model, source, destination, errors="nan", chunk_rows=chunk_rows) == len(rows)
+        assert read(destination)["smiles"].fillna("").tolist() == rows
+
+
+def test_a_one_column_screen_the_release_before_began_is_not_resumed(model, tmp_path, monkeypatch):
+    """That release skipped blank lines: its row numbers are not this release's."""
+    source, destination = tmp_path / "library.csv", tmp_path / "scores.csv"
+    source.write_text("smiles\nCCO\n\nc1ccccc1\nCCN\n")
+    interrupted_screen(monkeypatch, 1, model, source, destination, errors="nan", chunk_rows=2)
+    progress = destination.with_name("scores.csv.progress.json")
+    record = json.loads(progress.read_text())
+    assert record["rows"] == 1 and record["screen"].pop("blank_lines") == "rows"  # (its empty cell waits)
+    progress.write_text(json.dumps(record))  # as the release before left it
+    another = r"partial is an unfinished screen of another .*: its blank_lines \(None, now 'rows'\)"
+    with pytest.raises(ValueError, match=another):
+        screen_file(model, source, destination, errors="nan")
+
+
 def test_a_model_hashes_the_same_fitted_saved_and_loaded_and_differs_by_its_weights(model, tmp_path):
     joblib.dump(model, tmp_path / "model.joblib")
     loaded = [joblib.load(tmp_path / "model.joblib") for _ in range(2)]

@@ -3,8 +3,11 @@ time, resumable after an interruption."""
 
 from __future__ import annotations
 
+import bz2
 import errno
+import gzip
 import json
+import lzma
 import numbers
 import os
 from collections.abc import Iterator
@@ -14,6 +17,7 @@ from types import ModuleType
 from typing import BinaryIO
 
 import joblib
+import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import BaseEstimator
@@ -161,7 +165,7 @@ def _chunks(
     integer column with nulls stays integer in every chunk; a categorical column stays categorical),
     but a SMILES column stored as binary is decoded as UTF-8."""
     if _is_parquet(source):
-        reader = _parquet_file(source)
+        reader, hold = _parquet_file(source), False
         batches = (
             _as_text(batch, smiles_column, source).to_pandas(  # a saved index stays a column
                 types_mapper=_pandas_type, ignore_metadata=True
@@ -171,29 +175,68 @@ def _chunks(
     else:
         # every column read, not usecols=columns: with usecols pandas no longer checks that a line
         # has the header's number of fields, and one extra field would shift that row's cells.
-        # In a file of one column a blank line is a row whose cell is empty (how Excel writes a
-        # missing SMILES there), not a line to skip: skipped, the row and its place would be lost
-        one_column = len(written_header(source)) == 1
+        # In a file of one column a blank line is a row whose cell is empty (how a spreadsheet
+        # writes a missing SMILES there), not a line to skip: skipped, the row and its place were
+        # lost. The blank lines that end a file (an editor's, or echo's, last line break) are not
+        # rows: a chunk's empty cells at its end wait for a filled one, or the end of the file
+        hold = len(written_header(source)) == 1
         reader = pd.read_csv(
-            source, dtype=str, keep_default_na=False, skip_blank_lines=not one_column, chunksize=chunk_rows
+            source, dtype=str, keep_default_na=False, skip_blank_lines=not hold, chunksize=chunk_rows
         )
         batches = iter(reader)
     with reader:  # closed also when the caller stops early (closing() around this generator)
-        start = 0
+        start, held = 0, None
         try:
             for frame in batches:
                 check_fields_match_header(frame, source)
                 check_no_merged_lines(frame, source, start)
                 frame.index = pd.RangeIndex(start, start + len(frame))
                 start += len(frame)
-                if start > skip:
-                    yield frame[frame.index >= skip][columns]
+                if hold:
+                    frame, held = _empty_end(frame if held is None else pd.concat([held, frame]))
+                if len(kept := frame[frame.index >= skip][columns]):
+                    yield kept
+            if held is not None and len(held):  # the file's last rows are empty: cells, or blank lines
+                rows = held.iloc[: len(held) - _blank_lines_at_end(source, len(held))]
+                if len(kept := rows[rows.index >= skip][columns]):
+                    yield kept
         except pd.errors.ParserError as error:
             raise ValueError(
                 f"{source} is not a well-formed CSV file: {str(error).strip()}; fix that line."
             ) from None
         except UnicodeDecodeError:
             raise ValueError(_not_utf8(source)) from None
+
+
+def _empty_end(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A one-column frame cut before the empty cells that end it, and those."""
+    filled = np.flatnonzero(frame.iloc[:, 0].to_numpy(dtype=object) != "")
+    cut = filled[-1] + 1 if filled.size else 0
+    return frame.iloc[:cut], frame.iloc[cut:]
+
+
+#: the compressions whose end is read through the standard library's decompressors
+_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+
+
+def _blank_lines_at_end(source: Path, at_most: int) -> int:
+    """How many blank lines end ``source`` after its last line's break (at most ``at_most``, the
+    empty cells read at its end; an empty cell written ``""`` is no blank line). A compression
+    the standard library cannot read counts none: those rows are kept, and named as empty."""
+    suffix = source.suffix.lower()
+    if suffix in COMPRESSED and suffix not in _OPENERS:
+        return 0
+    tail = b""
+    with (_OPENERS[suffix] if suffix in _OPENERS else open)(source, "rb") as handle:
+        if suffix in _OPENERS:  # a stream: read through to its end, keeping its last bytes
+            while block := handle.read(1 << 20):
+                tail = (tail + block)[-(4 * at_most + 8) :]
+        else:
+            handle.seek(max(0, source.stat().st_size - (4 * at_most + 8)))
+            tail = handle.read()
+    ends = tail.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    breaks = len(ends) - len(ends.rstrip(b"\n"))
+    return min(max(breaks - 1, 0), at_most)
 
 
 def bad_rows_table(
@@ -506,7 +549,8 @@ def screen_file(
         before anything is scored or written. ``"nan"``: bad rows are written with NaN
         probabilities, no prediction, ``valid`` False and their reason in ``error``, and a
         warning at the end says how many there were. Rows are numbered from 0, the header not
-        counted (as pandas numbers them).
+        counted; in a CSV file of one column a blank line is a row (an empty SMILES), but for the
+        blank lines that end the file.
     chunk_rows : int, default=100_000
         Rows read and written at a time (the model itself featurises 10,000 at a time).
     n_jobs : int, default=None
@@ -581,6 +625,8 @@ def screen_file(
     screen = {"source": str(source.resolve()), "size": stat.st_size, "modified_ns": stat.st_mtime_ns,
               "model": model_hash(model), "smiles_column": smiles_column,
               "columns": keep + score_columns(model)}  # fmt: skip
+    if not _is_parquet(source) and len(columns) == 1:  # numbered so since this release: not resumed
+        screen["blank_lines"] = "rows"  # from a record that skipped them, whose row numbers differ
     with _only_screen_into(destination):
         record = _Progress(destination, screen)
         skip = record.state["rows"]
