@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 from collections import Counter
 
 import numpy as np
@@ -365,18 +366,49 @@ def test_a_mapper_whose_helper_or_constant_changed_maps_afresh(tmp_path, monkeyp
         "    return mapper\nmapper = make(helper)\n",  # in a closure
         "def mapper(reactions, fix=helper):\n    return [fix(r) for r in reactions]\n",  # as a default
         "def mapper(reactions, *, fix=helper):\n    return [fix(r) for r in reactions]\n",
+        "import functools\ndef apply(reactions, fix):\n    return [fix(r) for r in reactions]\n"
+        "def make(fix):\n    def mapper(reactions):\n        return fix(reactions)\n    return mapper\n"
+        "mapper = make(functools.partial(apply, fix=helper))\n",  # in a partial's arguments
+        "mapper = ltdd_probe_library.make(helper)\n",  # handed to a mapper of the user's own module
     ],
-    ids=["closure", "default", "keyword default"],
+    ids=["closure", "default", "keyword default", "partial", "other module"],
 )
-def test_a_helper_handed_to_the_mapper_is_known_by_its_code(held):
-    """joblib's hash knows a function by its name: an edited helper in a closure or a default kept
-    the maps of the helper before it."""
-    keys = set()
+def test_a_helper_handed_to_the_mapper_is_known_by_its_code(held, tmp_path, monkeypatch):
+    """joblib's hash knows a function by its module and name: a notebook's edited helper in a
+    closure, a default or a partial kept the maps of the helper before it."""
+    (tmp_path / "ltdd_probe_library.py").write_text(
+        "def make(helper):\n    def mapper(reactions):\n        return [helper(r) for r in reactions]\n"
+        "    return mapper\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "ltdd_probe_library", raising=False)
+    import ltdd_probe_library
+
+    keys = []
     for body in ("return reaction", "return reaction.upper()", "return reaction"):
-        notebook = {"__name__": "__main__"}
-        exec(f"def helper(reaction):\n    {body}\n" + held, notebook)
+        notebook = types.ModuleType("__main__")  # a module joblib can find the helper in, by name
+        notebook.ltdd_probe_library = ltdd_probe_library
+        monkeypatch.setitem(sys.modules, "__main__", notebook)
+        exec(f"def helper(reaction):\n    {body}\n" + held, vars(notebook))
+        keys.append(_atom_mapping._mapper(notebook.mapper)[1])
+    assert "#" not in keys[0]  # known by what it computes (not by its identity, in this process only)
+    assert keys[0] != keys[1] and keys[2] == keys[0]  # the edit changes the key; undone, gives it back
+    sys.modules.pop("ltdd_probe_library", None)
+
+
+def test_a_partials_arguments_are_known_by_content():
+    """A repr cuts an array short (and names an object by its address): two tables, one key."""
+    keys = set()
+    for table in (np.zeros(2000), np.where(np.arange(2000) == 1000, 1.0, 0.0)):  # (the repr shows the ends)
+        notebook = {"__name__": "__main__", "table": table}
+        exec(
+            "import functools\ndef shift(reactions, table):\n    return reactions\n"
+            "mapped = functools.partial(shift, table=table)\n"
+            "def mapper(reactions):\n    return mapped(reactions)\n",
+            notebook,
+        )
         keys.add(_atom_mapping._mapper(notebook["mapper"])[1])
-    assert len(keys) == 2  # the edit changes the key; the edit undone gives the first back
+    assert len(keys) == 2
 
 
 def test_a_home_relative_memory_keeps_the_maps_in_the_home_folder(tmp_path, monkeypatch):

@@ -404,6 +404,8 @@ def test_a_store_refuses_indices_that_are_not_integers():
         with pytest.raises(IndexError, match=message):
             STORE[index]
     assert torch.equal(STORE[[0, 1], ...].batch().x, STORE.batch([0, 1]).x)  # sklearn's store[rows, ...]
+    mask = np.arange(len(STORE)) % 2 == 0
+    assert torch.equal(STORE[np.nonzero(mask)].batch().x, STORE[mask].batch().x)  # a tuple of one array
 
 
 def test_a_tool_that_makes_an_array_of_the_graphs_is_told_to_take_smiles():

@@ -111,11 +111,15 @@ def test_many_classes_get_distinct_colours_and_a_legend_beside_the_plot(models):
 
 
 def test_long_class_names_are_shortened_above_the_accuracy_plot(models):
-    named = {label: f"{label}, the class of {label} with a name of many words" for label in np.unique(Y)}
+    named = {label: f"{label}: the class of {label} with a name of many words" for label in np.unique(Y)}
     renamed = np.array([named[label] for label in Y])
     model = LTDDClassifier(schedule=SubclusterSchedule(warmup_epochs=1), **RUN).fit(X, renamed)
     ax = plot_class_accuracy(model, X, renamed, renamed)
     assert all(len(name) <= 16 and name.endswith("…") for name in _class_names(ax).values())
+    # each name shortened, not the names of one size together (the third and later were lost)
+    sizes = {name: 10 for name in named.values()}
+    (together,) = _class_names(plot_class_accuracy(model, X, renamed, sizes)).values()
+    assert [name[:4] for name in together.split(", ")] == ["high", "low:", "medi"]
     short = plot_class_accuracy(models[0], X, Y, Y)  # names of 3 to 6 characters
     for axes in (ax, short):
         axes.figure.canvas.draw()

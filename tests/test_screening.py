@@ -1058,9 +1058,10 @@ def test_a_model_fitted_on_a_named_column_screens_only_that_column(model, tmp_pa
     table = pd.DataFrame({"product": data.data[:120], "reactant": data.data[120:240]})
     fitted = clone(model).fit(table[["product"]], data.target[:120])
     piped = make_pipeline(SmilesGraphizer(), clone(model)).fit(table[["product"]], data.target[:120])
+    passed = make_pipeline("passthrough", clone(model)).fit(table[["product"]], data.target[:120])
     source = tmp_path / "library.csv"
     table.iloc[:6].to_csv(source, index=False)
-    for estimator in (fitted, piped, FrozenEstimator(piped)):
+    for estimator in (fitted, piped, FrozenEstimator(piped), passed):  # (passed: the classifier's name)
         name = type(estimator).__name__
         refused = rf"smiles_column is 'reactant', but this {name} was fitted on the column 'product'"
         with pytest.raises(ValueError, match=refused):

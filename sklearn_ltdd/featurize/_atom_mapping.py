@@ -161,9 +161,12 @@ def _function_parts(function: types.FunctionType, seen: set[int]) -> tuple:
 
 
 def _held(value: object, module: str, seen: set[int]) -> object:
-    """A default or closure value as a key part: a function (a helper handed in, ``fix=helper``)
-    by what it computes, as a global one (joblib's hash knows a function by its name only, so an
-    edited helper kept its maps); anything else by content."""
+    """A default, closure or partial's argument as a key part: a function (a helper handed in,
+    ``fix=helper``) by what it computes, as a global one, and a notebook's (``__main__``) even
+    when handed to a mapper of another module (joblib's hash knows a function by its name only,
+    so an edited helper kept its maps); anything else by content."""
+    if isinstance(value, types.FunctionType) and value.__module__ == "__main__":
+        return _function_parts(value, seen)
     if isinstance(value, types.FunctionType | partial) or (callable(value) and hasattr(value, "__wrapped__")):
         return _global_part(value, module, seen)
     return value
@@ -179,9 +182,10 @@ def _global_part(value: object, module: str, seen: set[int]) -> object:
     type alone, since a mapper may keep state there (a memo, a lazily loaded model)."""
     if isinstance(value, types.FunctionType) and (value.__module__ == module or _users(value.__module__)):
         return _function_parts(value, seen)
-    if isinstance(value, partial):
-        arguments = (value.args, sorted(value.keywords.items()))
-        return ("partial", _global_part(value.func, module, seen), repr(arguments))
+    if isinstance(value, partial):  # its arguments by content (a repr cuts a long array short)
+        arguments = [_held(v, module, seen) for v in value.args]
+        keywords = [(name, _held(v, module, seen)) for name, v in sorted(value.keywords.items())]
+        return ("partial", _global_part(value.func, module, seen), arguments, keywords)
     if callable(value) and hasattr(value, "__wrapped__"):  # functools.cache and other decorators
         return ("wrapped", _global_part(value.__wrapped__, module, seen))
     if isinstance(value, types.ModuleType):

@@ -150,8 +150,8 @@ def positions(index: object, n: int) -> np.ndarray:
 
 def _sample_index(index: object) -> object:
     """The sample index of ``store[index, ...]``, the form scikit-learn indexes arrays with."""
-    if isinstance(index, tuple) and len(index) == 2 and index[1] is Ellipsis:
-        return index[0]
+    if isinstance(index, tuple) and (len(index) == 1 or (len(index) == 2 and index[1] is Ellipsis)):
+        return index[0]  # (np.nonzero(mask) is a tuple of one array)
     if isinstance(index, tuple):  # numpy's (row, column): a store has one dimension
         raise IndexError(
             f"a store of graphs has one dimension, so store{list(index)} names {len(index)} of them; "

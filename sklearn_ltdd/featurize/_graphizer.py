@@ -209,9 +209,9 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         what they hold as loaded: an edit counts once reloaded), so an edited function, helper or
         constant maps afresh; a mutable global (a dict, a list, an object) by its type alone, so
         after changing what one holds, start a new process (a notebook: restart its kernel) and
-        use another ``memory`` folder. Another callable (an object, a
-        method) is known by its identity, in this process only. Rows the mapper fails on raise,
-        named with the mapper's error (``errors="raise"``).
+        use another ``memory`` folder. Another callable (an object, a method) is known by its
+        identity, in this process only. Rows the mapper fails on raise, named with the mapper's
+        error (``errors="raise"``).
     fingerprint : {"morgan", None}, default="morgan"
         Also store a 2048-bit radius-2 Morgan fingerprint per row (the store's and its batches'
         ``fingerprint``), which :class:`LTDDClassifier`'s default fusion reads; None stores

@@ -42,7 +42,7 @@ def _class_colours(n: int) -> list:
 
 
 MAX_NAMED_CLASSES = 15  # plot_class_accuracy names the classes along the x axis up to this many
-MAX_NAME_LENGTH = 16  # ... each size's names shortened to this many characters
+MAX_NAME_LENGTH = 16  # ... each name shortened to this many characters
 
 
 def _shortened(text: str, length: int) -> str:
@@ -76,7 +76,7 @@ def plot_class_accuracy(
         Training labels, or ``{label: training count}`` (also as ``y_train.value_counts()``),
         for the class sizes on the x axis (log scale), as :func:`~sklearn_ltdd.metrics.long_tail_report`.
         Up to 15 classes are named above the axes, at their sizes (those of one size together),
-        shortened to 16 characters. A class with no sample in ``y`` has no accuracy and no
+        each shortened to 16 characters. A class with no sample in ``y`` has no accuracy and no
         marker (its name stays above the axes).
     ax : matplotlib Axes, default=None
         Where to draw; None makes a new figure.
@@ -148,8 +148,8 @@ def plot_class_accuracy(
         top = ax.twiny()
         top.set(xscale="log", xlim=ax.get_xlim())
         ax.callbacks.connect("xlim_changed", lambda changed: top.set_xlim(changed.get_xlim()))
-        # shortened: a long name took the plot's height
-        names = [_shortened(", ".join(map(str, classes[counts == n])), MAX_NAME_LENGTH) for n in sizes]
+        # each shortened: a long name took the plot's height
+        names = [", ".join(_shortened(str(c), MAX_NAME_LENGTH) for c in classes[counts == n]) for n in sizes]
         top.set_xticks(sizes, labels=names, rotation=90, fontsize=7, color="0.3")
         top.xaxis.set_minor_locator(NullLocator())
     return ax
@@ -230,7 +230,7 @@ def plot_embedding(
         ax.scatter(flat[len(z) :, 0], flat[len(z) :, 1], marker="X", s=60, color="black", edgecolor="white",
                    linewidth=0.8, label="centres of these samples' sub-clusters")  # fmt: skip
     ax.set(title=f"Learned embedding ({method.upper()})", xticks=[], yticks=[])
-    ax.legend(markerscale=1.5, **_legend_place(len(classes) + subclusters))
+    ax.legend(markerscale=1.5, **_legend_place(len(classes) + bool(subclusters)))
     return ax
 
 

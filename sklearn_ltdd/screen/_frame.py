@@ -71,7 +71,9 @@ def check_model(model: object, smiles_column: str | None = None) -> GraphClassif
                 f"before it; this one holds {step!r}. Call the pipeline's predict_proba on chunks of "
                 "the library instead."
             )
-    fitted = getattr(wrapper, "feature_names_in_", None)  # a Pipeline's first step's, a search's best's
+    # a Pipeline's first step's, a search's best's; else the classifier's (after a passthrough)
+    fitted = getattr(wrapper, "feature_names_in_", None)
+    fitted = getattr(model, "feature_names_in_", None) if fitted is None else fitted
     if smiles_column is not None and fitted is not None and list(fitted) != [smiles_column]:
         raise ValueError(
             f"smiles_column is {smiles_column!r}, but this {type(wrapper).__name__} was fitted on the "
