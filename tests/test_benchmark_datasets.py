@@ -198,17 +198,21 @@ def test_uspto_returns_the_mapped_copy_row_by_row(tmp_path):
 
 
 def test_sbap_returns_proteins(tmp_path):
-    write(tmp_path / "sbap" / "sbap.tab", "Drug\tTarget\tY\nCCO\tMKVL\t0\nCCN\tMKAA\t1\n")
-    smiles, proteins, y = load_sbap(data_home=tmp_path, return_X_y=True)
+    two_rows = write(tmp_path / "sbap" / "sbap.tab", "Drug\tTarget\tY\nCCO\tMKVL\t0\nCCN\tMKAA\t1\n")
+    # no checksum tells a download cut at a line's end from the data set: its row count does
+    with pytest.warns(
+        UserWarning, match=r"sbap.tab holds 2 rows, the paper's SBAP 32,140: it may be a download"
+    ):
+        smiles, proteins, y = load_sbap(data_home=tmp_path, return_X_y=True)
     assert (
         smiles.tolist() == ["CCO", "CCN"] and proteins.tolist() == ["MKVL", "MKAA"] and y.tolist() == [0, 1]
     )
-    assert load_sbap(data_home=tmp_path).proteins.tolist() == ["MKVL", "MKAA"]
+    assert load_sbap(path=two_rows).proteins.tolist() == ["MKVL", "MKAA"]  # a path= is read as it is
     # a row is a drug and its target: one drug against two targets is two samples
     pairs = write(tmp_path / "pairs.tab", "Drug\tTarget\tY\nCCO\tMKVL\t0\nOCC\tMKAA\t1\nOCC\tMKVL\t0\n")
     with pytest.warns(UserWarning, match=r"1 rows repeat an earlier row's molecule and protein \(rows \[2"):
         assert load_sbap(path=pairs).duplicates.tolist() == [2]
-    assert [s.name for s in load_sbap(data_home=tmp_path, return_X_y=True, as_frame=True)] == [
+    assert [s.name for s in load_sbap(path=two_rows, return_X_y=True, as_frame=True)] == [
         "smiles",
         "protein",
         "target",
@@ -318,7 +322,11 @@ def test_load_hiv_downloads_over_http(tmp_path, server, monkeypatch):
 def test_a_failed_download_says_where_to_put_the_file(tmp_path, server):
     _, url = server  # the server has no HIV.csv: 404
     home = tmp_path / "home"
-    with pytest.warns(UserWarning, match="Retry"), pytest.raises(OSError, match=r"could not download .*copy"):
+    # the server answered: not "without a connection"
+    answered = (
+        r"could not download .*: the server answered HTTP 404 \(File not found\); try again later, or copy"
+    )
+    with pytest.warns(UserWarning, match="Retry"), pytest.raises(OSError, match=answered):
         fetch_file(remote_for(url, None), home, download=True)
     assert not home.exists()  # nor the data home made for it
 
@@ -334,7 +342,16 @@ def test_unknown_checksum_warns_with_the_digest(tmp_path, server):
 
 
 @pytest.mark.parametrize(
-    "body", ["<!DOCTYPE html><html><body>Sign in</body></html>", "  <HTML>503</HTML>", ""]
+    "body",
+    [
+        "<!DOCTYPE html><html><body>Sign in</body></html>",
+        "  <HTML>503</HTML>",
+        "\ufeff<!DOCTYPE html><html></html>",  # after a byte-order mark
+        "<head><title>Error</title></head>",
+        '<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"></html>',
+        '{"status": "ERROR", "message": "dataset not found"}',  # an API's error, as JSON
+        "",
+    ],
 )
 def test_a_web_page_or_nothing_sent_for_a_file_without_checksum_is_not_kept(tmp_path, server, body):
     """Without a checksum, such a download was cached as the data set (and download=True did not
@@ -342,9 +359,8 @@ def test_a_web_page_or_nothing_sent_for_a_file_without_checksum_is_not_kept(tmp_
     root, url = server
     write(root / "HIV.csv", body)
     home = tmp_path / "home"
-    with pytest.raises(
-        OSError, match=rf"{url}/HIV.csv sent (a web page \(HTML\)|an empty file), not HIV.csv; nothing was"
-    ):
+    sent = r"(a web page|a JSON message|an empty file)"
+    with pytest.raises(OSError, match=rf"{url}/HIV.csv sent {sent}, not HIV.csv; nothing was"):
         fetch_file(remote_for(url, None), home, download=True)
     assert not home.exists()
 
@@ -439,6 +455,17 @@ def test_a_folder_where_the_file_should_be_is_named(tmp_path):
         IsADirectoryError, match=r"hiv.HIV\.csv is a folder, where the file HIV.csv should be"
     ):
         load_hiv(data_home=tmp_path)
+
+
+def test_a_data_home_that_cannot_be_made_says_how_to_choose_another(tmp_path, monkeypatch):
+    def refused(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", refused)  # (the tests may run as root, whom modes do not stop)
+    with pytest.raises(
+        PermissionError, match=r"cannot make the data home .*home \(Permission denied\); .*data_home="
+    ):
+        get_data_home(tmp_path / "home")
 
 
 def test_a_bad_sbap_download_says_to_delete_it(tmp_path):

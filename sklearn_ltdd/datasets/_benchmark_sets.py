@@ -63,6 +63,7 @@ _SMILES = ("smiles", "SMILES", "Drug", "drug")
 _HIV_LABEL = ("HIV_active", "Y", "y", "label")
 _USPTO_LABEL = ("class", "Y", "y")  # MHN-react's "label" is a reaction template id, not the class
 _SBAP_LABEL = ("Y", "y", "label")
+SBAP_ROWS = 32_140  # the paper's count of SBAP's pairs (its Table 1)
 _REACTANTS = ("reactants_can", "Reactant", "reactants")
 _PRODUCT = ("prod_smiles", "Product", "product")
 _REACTION = ("rxn_smiles", "reaction", "Reaction")
@@ -492,9 +493,10 @@ def load_sbap(
         (``Drug``, ``Target``, ``Y``).
     download : bool, default=False
         Download the file when it is not in ``data_home``. Dataverse publishes no checksum: the
-        first download warns with the file's sha256.
+        first download warns with the file's sha256, and a file in ``data_home`` that does not
+        hold the paper's 32,140 rows is warned of (cut short at a line's end, or another version).
     path : path, default=None
-        Read this file instead.
+        Read this file instead (its rows are not counted).
     return_X_y : bool, default=False
         Return ``(smiles, proteins, y)``.
     as_frame : bool, default=False
@@ -527,6 +529,12 @@ def load_sbap(
         raise ValueError(
             f"{error} If it is a download that went wrong, delete {path} and load with download=True."
         ) from error
+    if not given and len(frame) != SBAP_ROWS:  # no checksum tells a download cut at a line's end
+        warn(
+            f"{path} holds {len(frame):,} rows, the paper's SBAP {SBAP_ROWS:,}: it may be a download cut "
+            "short (delete it and load with download=True) or another version (pass it as path= to "
+            "read it without this warning)."
+        )
     smiles, proteins = (frame[c].to_numpy(dtype=object) for c in columns[:2])
     if return_X_y:
         _report(smiles, path, reaction=False, partners=proteins)

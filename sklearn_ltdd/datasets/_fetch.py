@@ -84,7 +84,16 @@ def get_data_home(data_home: str | os.PathLike | None = None) -> Path:
     'ltdd-data'
     """
     path = _data_home(data_home)
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        if error.errno not in _FOLDER_ERRNOS:
+            raise
+        raise type(error)(
+            error.errno,
+            f"cannot make the data home {path} ({error.strerror}); choose a folder you can write in "
+            "with data_home= or $SKLEARN_LTDD_DATA.",
+        ) from error
     return path
 
 
@@ -130,7 +139,8 @@ def fetch_file(
     retried on HTTP errors, checked against the sha256, and only then moved into place, so an
     interrupted or corrupted download never poisons the cache. A server that sends nothing for
     ``DOWNLOAD_TIMEOUT_S`` seconds fails the attempt (unless ``socket.setdefaulttimeout`` set
-    another limit); a file without a checksum that arrives empty or as a web page is not kept. A
+    another limit); a file without a checksum that arrives empty, as a web page or as a JSON message
+    is not kept (a download of one cut at a line's end is its loader's to find, by its rows). A
     file already in place that has a URL is checked against the sha256 too (milliseconds for these
     files), so that a damaged or other copy put there by hand is not read as the data set.
 
@@ -215,15 +225,17 @@ def _timeout(seconds: float) -> Iterator[None]:
 
 
 def _refuse_a_web_page(path: Path, remote: RemoteFile) -> None:
-    """Without a checksum, an error page served with status 200 would be cached as the data set."""
+    """Without a checksum, an error page served with status 200 would be cached as the data set:
+    a table of data starts with neither markup (HTML, XHTML, XML) nor a JSON message."""
     with open(path, "rb") as handle:
-        start = handle.read(512).lstrip().lower()
-    if start and not start.startswith((b"<!doctype html", b"<html")):
+        start = handle.read(512).removeprefix(b"\xef\xbb\xbf").lstrip()
+    if start and start[:1] not in (b"<", b"{", b"["):
         return
     path.unlink()
+    sent = "an empty file" if not start else "a web page" if start[:1] == b"<" else "a JSON message"
     raise _DownloadRefused(
-        f"{remote.url} sent {'an empty file' if not start else 'a web page (HTML)'}, not "
-        f"{remote.filename}; nothing was kept. The service may be down or ask for a login: try again later."
+        f"{remote.url} sent {sent}, not {remote.filename}; nothing was kept. The service may be down or "
+        "ask for a login: try again later."
     )
 
 
@@ -238,6 +250,12 @@ def _explained(error: BaseException, remote: RemoteFile, target: Path) -> BaseEx
     if isinstance(error, OSError) and "checksum" in str(error):
         return OSError(
             f"checksum mismatch for {remote.url}: {error} The file was not kept; the source may have changed."
+        )
+    if isinstance(error, HTTPError):  # the server answered: a connection is not what is missing
+        return OSError(
+            f"could not download {remote.url}: the server answered HTTP {error.code} ({error.reason}); "
+            f"try again later, or copy the file to {target} (data_home= or $SKLEARN_LTDD_DATA choose the "
+            "folder)."
         )
     if isinstance(error, _NETWORK_ERRORS):
         return OSError(
