@@ -63,7 +63,7 @@ _SMILES = ("smiles", "SMILES", "Drug", "drug")
 _HIV_LABEL = ("HIV_active", "Y", "y", "label")
 _USPTO_LABEL = ("class", "Y", "y")  # MHN-react's "label" is a reaction template id, not the class
 _SBAP_LABEL = ("Y", "y", "label")
-SBAP_ROWS = 32_140  # the paper's count of SBAP's pairs (its Table 1)
+_SBAP_ROWS = 32_140  # the paper's count of SBAP's pairs (its Table 1)
 _REACTANTS = ("reactants_can", "Reactant", "reactants")
 _PRODUCT = ("prod_smiles", "Product", "product")
 _REACTION = ("rxn_smiles", "reaction", "Reaction")
@@ -529,9 +529,9 @@ def load_sbap(
         raise ValueError(
             f"{error} If it is a download that went wrong, delete {path} and load with download=True."
         ) from error
-    if not given and len(frame) != SBAP_ROWS:  # no checksum tells a download cut at a line's end
+    if not given and len(frame) != _SBAP_ROWS:  # no checksum tells a download cut at a line's end
         warn(
-            f"{path} holds {len(frame):,} rows, the paper's SBAP {SBAP_ROWS:,}: it may be a download cut "
+            f"{path} holds {len(frame):,} rows, the paper's SBAP {_SBAP_ROWS:,}: it may be a download cut "
             "short (delete it and load with download=True) or another version (pass it as path= to "
             "read it without this warning)."
         )
