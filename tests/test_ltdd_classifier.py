@@ -342,6 +342,10 @@ def test_a_diverged_training_is_an_error_not_nan_predictions(assert_same_predict
         ValueError, match=r"lower lr \(lr=0.001\), or raise a temperature .*\(tau=2e-38, tau1=0.1"
     ):
         LTDDClassifier(**{**FAST, "contrast": SubclusterContrast(tau=2e-38)}).fit(X_SMALL, Y_SMALL)
+    with pytest.raises(
+        ValueError, match=r"lower lr \(lr=0.001\), or .*lower a huge weight .*term_a_scale=3e\+38"
+    ):
+        LTDDClassifier(**{**FAST, "contrast": SubclusterContrast(term_a_scale=3e38)}).fit(X_SMALL, Y_SMALL)
     clf = BaselineClassifier(**RUN).fit(X_SMALL, Y_SMALL)
     before = clf.predict_proba(X_TEST[:5])
     with pytest.raises(ValueError, match="training diverged"):
