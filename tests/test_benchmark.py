@@ -183,7 +183,9 @@ def test_sbap_says_that_its_pairs_are_classified_by_their_ligands_alone(tmp_path
         for protein, label in (("MKTAY", 1), ("MSDNG", 0))
     ]
     (folder / "sbap.tab").write_text("Drug\tTarget\tY\n" + "\n".join(rows) + "\n")
-    with pytest.warns(UserWarning, match="holds 200 rows, the paper's SBAP 32,140"):  # said, not swallowed
+    with pytest.warns(
+        UserWarning, match="holds 200 rows, not the 32,140 of the paper's SBAP"
+    ):  # said, not swallowed
         runs = run_benchmark(
             "sbap", seeds=[0], methods=["fp_lr"], data_home=tmp_path / "data", out_dir=tmp_path
         )

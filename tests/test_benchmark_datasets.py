@@ -25,6 +25,7 @@ from sklearn_ltdd.datasets import (
     get_data_home,
     load_hiv,
     load_sbap,
+    load_solubility,
     load_uspto50k,
 )
 from sklearn_ltdd.datasets._fetch import sha256_of
@@ -201,7 +202,7 @@ def test_sbap_returns_proteins(tmp_path):
     two_rows = write(tmp_path / "sbap" / "sbap.tab", "Drug\tTarget\tY\nCCO\tMKVL\t0\nCCN\tMKAA\t1\n")
     # no checksum tells a download cut at a line's end from the data set: its row count does
     with pytest.warns(
-        UserWarning, match=r"sbap.tab holds 2 rows, the paper's SBAP 32,140: it may be a download"
+        UserWarning, match=r"sbap.tab holds 2 rows, not the 32,140 of the paper's SBAP \(its Table 1\)"
     ):
         smiles, proteins, y = load_sbap(data_home=tmp_path, return_X_y=True)
     assert (
@@ -324,7 +325,7 @@ def test_a_failed_download_says_where_to_put_the_file(tmp_path, server):
     home = tmp_path / "home"
     # the server answered: not "without a connection"
     answered = (
-        r"could not download .*: the server answered HTTP 404 \(File not found\); try again later, or copy"
+        r"could not download .*: the server answered HTTP 404 \(File not found\); the file may have moved"
     )
     with pytest.warns(UserWarning, match="Retry"), pytest.raises(OSError, match=answered):
         fetch_file(remote_for(url, None), home, download=True)
@@ -342,27 +343,60 @@ def test_unknown_checksum_warns_with_the_digest(tmp_path, server):
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "sent"),
     [
-        "<!DOCTYPE html><html><body>Sign in</body></html>",
-        "  <HTML>503</HTML>",
-        "\ufeff<!DOCTYPE html><html></html>",  # after a byte-order mark
-        "<head><title>Error</title></head>",
-        '<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"></html>',
-        '{"status": "ERROR", "message": "dataset not found"}',  # an API's error, as JSON
-        "",
+        ("<!DOCTYPE html><html><body>Sign in</body></html>", "a web page"),
+        ("  <HTML>503</HTML>", "a web page"),
+        ("\ufeff<!DOCTYPE html><html></html>", "a web page"),  # after a byte-order mark
+        ("<head><title>Error</title></head>", "a web page"),
+        ('<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"></html>', "a web page"),
+        ('{"status": "ERROR", "message": "dataset not found"}', "a JSON message"),  # an API's error
+        ("", "an empty file"),
     ],
 )
-def test_a_web_page_or_nothing_sent_for_a_file_without_checksum_is_not_kept(tmp_path, server, body):
+def test_a_web_page_or_nothing_sent_for_a_file_without_checksum_is_not_kept(tmp_path, server, body, sent):
     """Without a checksum, such a download was cached as the data set (and download=True did not
     replace it)."""
     root, url = server
     write(root / "HIV.csv", body)
     home = tmp_path / "home"
-    sent = r"(a web page|a JSON message|an empty file)"
     with pytest.raises(OSError, match=rf"{url}/HIV.csv sent {sent}, not HIV.csv; nothing was"):
         fetch_file(remote_for(url, None), home, download=True)
     assert not home.exists()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[Na+].[Cl-]\n[NH4+]\n",  # SMILES without a header that start with a bracket atom
+        '{"smiles": "CCO", "y": 1}\n{"smiles": "CCN", "y": 0}\n',  # JSON Lines
+        '<?xml version="1.0"?>\n<drugbank><drug><name>x</name></drug></drugbank>\n',  # XML data
+        "<id>\tsmiles\n1\tCCO\n",  # a header whose first name starts with "<"
+    ],
+)
+def test_data_that_starts_like_markup_or_json_is_kept(tmp_path, server, body):
+    root, url = server
+    write(root / "HIV.csv", body)
+    with pytest.warns(UserWarning, match="no published checksum"):
+        path = fetch_file(remote_for(url, None), tmp_path / "home", download=True)
+    assert path.read_text() == body
+
+
+def test_the_benchmark_says_the_sha256_of_a_download_without_one(tmp_path, server, monkeypatch):
+    """It swallowed every loader warning: SBAP's only record of what was downloaded was lost."""
+    from sklearn_ltdd.benchmark import run_benchmark
+
+    root, url = server
+    ligands = list(dict.fromkeys(load_solubility().data))[:100]
+    body = "Drug\tTarget\tY\n" + "".join(f"{s}\tMKV\t{i % 2}\n" for i, s in enumerate(ligands))
+    write(root / "sbap.tab", body)
+    monkeypatch.setitem(REMOTE_FILES, "sbap", replace(REMOTE_FILES["sbap"], url=f"{url}/sbap.tab"))
+    with pytest.warns(UserWarning) as record:
+        run_benchmark("sbap", seeds=[0], methods=["fp_lr"], data_home=tmp_path / "home", download=True,
+                      out_dir=tmp_path / "out")  # fmt: skip
+    said = [str(warning.message) for warning in record]
+    assert any(f"sha256={hashlib.sha256(body.encode()).hexdigest()}" in message for message in said)
+    assert any("holds 100 rows, not the 32,140 of the paper's SBAP" in message for message in said)
 
 
 class CutShort(QuietHandler):

@@ -41,8 +41,8 @@ _SHARED_PARAMETERS_DOC = """\
     max_epochs : int, default=300
         An upper bound: early stopping usually ends training well before it.
     batch_size : int, default=128
-        Molecules (or reactions) per training step{ltdd: ; the two views make each step 2 ×
-        ``batch_size`` graphs}, at least 2 (BatchNorm normalises over a batch). Validation and
+        Molecules (or reactions) per training step, at least 2 (BatchNorm normalises over a
+        batch){ltdd: ; the two views make each step 2 × ``batch_size`` graphs}. Validation and
         inference run in larger batches of their own.
     lr : float, default=1e-3
         Adam learning rate, multiplied by ``lr_gamma`` after each epoch; the fingerprint's

@@ -531,9 +531,9 @@ def load_sbap(
         ) from error
     if not given and len(frame) != _SBAP_ROWS:  # no checksum tells a download cut at a line's end
         warn(
-            f"{path} holds {len(frame):,} rows, the paper's SBAP {_SBAP_ROWS:,}: it may be a download cut "
-            "short (delete it and load with download=True) or another version (pass it as path= to "
-            "read it without this warning)."
+            f"{path} holds {len(frame):,} rows, not the {_SBAP_ROWS:,} of the paper's SBAP (its Table 1): "
+            "it may be a download cut short (delete it and load with download=True; the benchmark "
+            "command: --download) or another version (load_sbap(path=...) reads it without this check)."
         )
     smiles, proteins = (frame[c].to_numpy(dtype=object) for c in columns[:2])
     if return_X_y:

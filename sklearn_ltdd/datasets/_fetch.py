@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import http.client
+import json
 import os
 import socket
 import ssl
@@ -12,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 from urllib.error import HTTPError, URLError
 
@@ -139,8 +141,9 @@ def fetch_file(
     retried on HTTP errors, checked against the sha256, and only then moved into place, so an
     interrupted or corrupted download never poisons the cache. A server that sends nothing for
     ``DOWNLOAD_TIMEOUT_S`` seconds fails the attempt (unless ``socket.setdefaulttimeout`` set
-    another limit); a file without a checksum that arrives empty, as a web page or as a JSON message
-    is not kept (a download of one cut at a line's end is its loader's to find, by its rows). A
+    another limit); a file without a checksum that arrives empty, as an HTML page or as one JSON
+    object (an API's error) is not kept (a download of one cut at a line's end is its loader's to
+    find, by its rows). A
     file already in place that has a URL is checked against the sha256 too (milliseconds for these
     files), so that a damaged or other copy put there by hand is not read as the data set.
 
@@ -224,19 +227,35 @@ def _timeout(seconds: float) -> Iterator[None]:
         socket.setdefaulttimeout(before)
 
 
+#: the start of an HTML page (an XHTML one's too), among its first 512 bytes
+_PAGE_TAGS = (b"<!doctype html", b"<html", b"<head", b"<body")
+
+
 def _refuse_a_web_page(path: Path, remote: RemoteFile) -> None:
     """Without a checksum, an error page served with status 200 would be cached as the data set:
-    a table of data starts with neither markup (HTML, XHTML, XML) nor a JSON message."""
+    an HTML page, or an API's error as one small JSON object (data as JSON Lines, XML, or SMILES
+    that start with a bracket atom are kept)."""
     with open(path, "rb") as handle:
         start = handle.read(512).removeprefix(b"\xef\xbb\xbf").lstrip()
-    if start and start[:1] not in (b"<", b"{", b"["):
+    page = start.startswith(b"<") and any(tag in start.lower() for tag in _PAGE_TAGS)
+    if start and not page and not (start.startswith(b"{") and _one_json_object(path)):
         return
     path.unlink()
-    sent = "an empty file" if not start else "a web page" if start[:1] == b"<" else "a JSON message"
+    sent = "an empty file" if not start else "a web page" if page else "a JSON message"
     raise _DownloadRefused(
         f"{remote.url} sent {sent}, not {remote.filename}; nothing was kept. The service may be down or "
         "ask for a login: try again later."
     )
+
+
+def _one_json_object(path: Path) -> bool:
+    """Whether the file is one JSON object of at most 1 MiB (an API's message, not data)."""
+    if path.stat().st_size > 1 << 20:
+        return False
+    try:
+        return isinstance(json.loads(path.read_bytes()), dict)
+    except ValueError:  # JSON Lines, or no JSON at all (UnicodeDecodeError is one too)
+        return False
 
 
 class _DownloadRefused(OSError):
@@ -252,10 +271,15 @@ def _explained(error: BaseException, remote: RemoteFile, target: Path) -> BaseEx
             f"checksum mismatch for {remote.url}: {error} The file was not kept; the source may have changed."
         )
     if isinstance(error, HTTPError):  # the server answered: a connection is not what is missing
+        try:
+            reason = error.reason or HTTPStatus(error.code).phrase
+        except ValueError:  # a code HTTP does not define
+            reason = "no reason given"
+        busy = error.code >= 500 or error.code == 429
+        what = "try again later" if busy else "the file may have moved, or need a login"
         return OSError(
-            f"could not download {remote.url}: the server answered HTTP {error.code} ({error.reason}); "
-            f"try again later, or copy the file to {target} (data_home= or $SKLEARN_LTDD_DATA choose the "
-            "folder)."
+            f"could not download {remote.url}: the server answered HTTP {error.code} ({reason}); {what}. "
+            f"Or copy the file to {target} (data_home= or $SKLEARN_LTDD_DATA choose the folder)."
         )
     if isinstance(error, _NETWORK_ERRORS):
         return OSError(
