@@ -162,25 +162,25 @@ def _function_parts(function: types.FunctionType, seen: set[int]) -> tuple:
 
 def _held(value: object, module: str, seen: set[int]) -> object:
     """A default, closure or partial's argument as a key part: a function (a helper handed in,
-    ``fix=helper``) by what it computes, as a global one, and a notebook's (``__main__``) even
-    when handed to a mapper of another module (joblib's hash knows a function by its name only,
-    so an edited helper kept its maps); anything else by content."""
-    if isinstance(value, types.FunctionType) and value.__module__ == "__main__":
-        return _function_parts(value, seen)
+    ``fix=helper``) as a global one (joblib's hash knows a function by its name only, so an
+    edited helper kept its maps); anything else by content."""
     if isinstance(value, types.FunctionType | partial) or (callable(value) and hasattr(value, "__wrapped__")):
         return _global_part(value, module, seen)
     return value
 
 
 def _global_part(value: object, module: str, seen: set[int]) -> object:
-    """A global a mapper reads, as a key part: a function of the mapper's own module (a notebook's
-    helper), or of the user's own modules (files beside the notebook that no distribution
-    installs), by what it computes, also under a decorator or a partial; such a module by what it
+    """A global a mapper reads, as a key part: a function of the mapper's own module, of a
+    notebook (``__main__``, handed to a mapper of another module too), or of the user's own
+    modules (files beside the notebook that no distribution installs), by what it computes, also
+    under a decorator or a partial; such a module by what it
     holds as loaded (an edit counts once reloaded: what runs is what maps); a constant by value;
     a module, a class or another library's function by name and installed version (walking a
     library would cost more than mapping); a mutable value (a dict, a list, an object) by its
     type alone, since a mapper may keep state there (a memo, a lazily loaded model)."""
-    if isinstance(value, types.FunctionType) and (value.__module__ == module or _users(value.__module__)):
+    if isinstance(value, types.FunctionType) and (
+        value.__module__ in (module, "__main__") or _users(value.__module__)
+    ):
         return _function_parts(value, seen)
     if isinstance(value, partial):  # its arguments by content (a repr cuts a long array short)
         arguments = [_held(v, module, seen) for v in value.args]
