@@ -91,11 +91,7 @@ def get_data_home(data_home: str | os.PathLike | None = None) -> Path:
     except OSError as error:
         if error.errno not in _FOLDER_ERRNOS:
             raise
-        raise type(error)(
-            error.errno,
-            f"cannot make the data home {path} ({error.strerror}); choose a folder you can write in "
-            "with data_home= or $SKLEARN_LTDD_DATA.",
-        ) from error
+        raise _unwritable(error, f"make the data home {path}") from error
     return path
 
 
@@ -287,9 +283,14 @@ def _explained(error: BaseException, remote: RemoteFile, target: Path) -> BaseEx
             f"the file to {target} (data_home= or $SKLEARN_LTDD_DATA choose the folder)."
         )
     if isinstance(error, OSError) and error.errno in _FOLDER_ERRNOS:  # a read-only folder, a full disk
-        return type(error)(
-            error.errno,
-            f"cannot save {remote.filename} in {target.parent} ({error.strerror}); choose a folder you can "
-            "write in with data_home= or $SKLEARN_LTDD_DATA.",
-        )
+        return _unwritable(error, f"save {remote.filename} in {target.parent}")
     return error
+
+
+def _unwritable(error: OSError, doing: str) -> OSError:
+    """``error`` (one of ``_FOLDER_ERRNOS``) said as what could not be done, and the way out."""
+    return type(error)(
+        error.errno,
+        f"cannot {doing} ({error.strerror}); choose a folder you can write in with data_home= or "
+        "$SKLEARN_LTDD_DATA.",
+    )
