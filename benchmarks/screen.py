@@ -76,7 +76,7 @@ def measure(kind: str, n: int) -> dict:
     import joblib
     import torch
 
-    from sklearn_ltdd.classifier._base import CHUNK_ROWS
+    from sklearn_ltdd.classifier._inference import CHUNK_ROWS
     from sklearn_ltdd.screen import screen
 
     torch.set_num_threads(1)

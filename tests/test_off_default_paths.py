@@ -791,7 +791,7 @@ def test_a_prediction_reads_one_model_while_another_thread_refits_it(monkeypatch
     """A prediction read the estimator chunk by chunk: a refit in another thread between two chunks
     gave the old network's columns for the first rows and the new one's, under the new classes_,
     for the rest (a probe: 22 of 120 predictions); a screen the same."""
-    from sklearn_ltdd.classifier import _base
+    from sklearn_ltdd.classifier import _base, _inference
     from sklearn_ltdd.screen import screen
 
     # on the CPU: the labels of two fits are compared, and CUDA's sums are not deterministic
@@ -799,7 +799,7 @@ def test_a_prediction_reads_one_model_while_another_thread_refits_it(monkeypatch
     clf = BaselineClassifier(**params).fit(X, Y)
     expected = clf.predict(X[:40])
     renamed = np.array(["x" + label for label in Y])  # the same task under other names
-    monkeypatch.setattr(_base, "CHUNK_ROWS", 10)
+    monkeypatch.setattr(_inference, "CHUNK_ROWS", 10)
     chunks = _base.GraphClassifier._chunks
 
     def refitted_after_the_first_chunk(self, rows, errors):

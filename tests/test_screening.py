@@ -23,7 +23,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from sklearn_ltdd import LTDDClassifier, SmilesGraphizer, SubclusterSchedule
-from sklearn_ltdd.classifier import _base
+from sklearn_ltdd.classifier import _base, _inference
 from sklearn_ltdd.datasets import load_solubility
 from sklearn_ltdd.featurize import InvalidSmilesError
 from sklearn_ltdd.screen import _file, score_frame, screen, screen_dask, screen_file
@@ -53,7 +53,7 @@ def library():
 
 @pytest.fixture
 def small_chunks(monkeypatch):
-    monkeypatch.setattr(_base, "CHUNK_ROWS", 5)
+    monkeypatch.setattr(_inference, "CHUNK_ROWS", 5)
 
 
 def good(rows):
@@ -67,7 +67,7 @@ def test_chunked_outputs_equal_one_pass(model, library, monkeypatch):
     monkeypatch.setattr(
         SmilesGraphizer, "transform", lambda self, X: sizes.append(len(X)) or transform(self, X)
     )
-    monkeypatch.setattr(_base, "CHUNK_ROWS", 4)
+    monkeypatch.setattr(_inference, "CHUNK_ROWS", 4)
     for method, expected in whole.items():  # float32 sums differ in the last bit between batch sizes
         check = np.testing.assert_array_equal if method == "predict" else np.testing.assert_allclose
         check(getattr(model, method)(X), expected, **({} if method == "predict" else {"rtol": 1e-5}))

@@ -3,9 +3,13 @@
 - LTDD: ``_ltdd`` (the estimator, the method top to bottom), ``_ltdd_options`` (its knobs,
   ``SubclusterContrast`` and ``SubclusterSchedule``), ``_ltdd_schedule`` (re-clustering callbacks).
 - The baselines: ``_baselines`` (``BaselineClassifier(loss=...)``, its two-phase losses).
-- Shared: ``_base`` (the estimator: fit, predict), ``_inputs`` (the checks of labels, weights
-  and graphs), ``_validation`` (the hold-out and its warnings), ``_phases`` (the phase object all
-  parts read), ``_net`` (the skorch net), ``_data``, ``_selection``, ``_decision``, ``_device``.
+- Shared: ``_base`` (the estimator, its fit), ``_inference`` (predict, predict_proba, transform,
+  chunk by chunk; the screening helpers' way in), ``_inputs`` (the checks of labels, weights and
+  graphs), ``_validation`` (the hold-out and its warnings), ``_phases`` (the phase object all parts
+  read), ``_net`` (the skorch net), ``_data``, ``_selection``, ``_decision``, ``_device``,
+  ``_estimator_lock`` (one fit or snapshot at a time), ``_versions`` (the library versions a
+  model records), ``_docstrings`` (the parameters' shared text), ``_wrapped`` (the classifier
+  inside a Pipeline or a search).
 """
 
 import sys

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import inspect
 from abc import ABCMeta, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from numbers import Integral, Real
 from typing import TYPE_CHECKING, Self
 
@@ -16,7 +16,6 @@ from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import ProgressBar
 from skorch.helper import predefined_split
 from skorch.history import History
@@ -24,7 +23,7 @@ from skorch.history import History
 from .._compat import Interval, StrOptions, _fit_context, from_arrow, numpy_only
 from .._console import say
 from .._labels import warn_of_padded_labels
-from .._progress import progress_bar, widget_bars
+from .._progress import widget_bars
 from .._sample_weight import check_sample_weight
 from .._torch_state import torch_defaults
 from .._warnings import warn
@@ -32,7 +31,6 @@ from ..featurize import (
     GraphStore,
     GraphStorePair,
     InvalidSmilesError,
-    MorganFingerprint,
     SmilesGraphizer,
     UnmappedReactionError,
     check_graphs_match,
@@ -40,21 +38,19 @@ from ..featurize import (
 from ..featurize._atom_mapping import ATOM_MAPPERS
 from ..featurize._cgr import GRAPH_REACTION_MODES
 from ..featurize._graph_features import FEATURE_SCHEMA
-from ..featurize._graphizer import find_invalid, invalid_input_error
-from ..featurize._smiles import check_column_name, check_smiles, check_smiles_for, rows_named_by_index
+from ..featurize._smiles import check_column_name, check_smiles, rows_named_by_index
 from ..nn import ENCODERS, LOSSES, LTDDModule
 from ._data import GraphDataset, TrainingSampler, collate_graphs, oversample
-from ._decision import adjusted_scores, best_tau, log_prior, tau_search
+from ._decision import best_tau, log_prior, tau_search
 from ._device import resolve_device, seeded_torch
 from ._estimator_lock import estimator_lock
+from ._inference import Inference
 from ._inputs import (
     FIT_ADVICE,
-    PREDICT_ADVICE,
     check_graphs_readable,
     check_known,
     check_labels,
     check_widths,
-    described,
     mean_1,
     weighted_samples,
     widths,
@@ -71,12 +67,7 @@ from ._validation import (
 )
 from ._versions import check_versions, fitted_versions
 
-__all__ = ["CHUNK_ROWS", "GraphClassifier"]
-
-#: rows featurised and inferred at a time by predict, predict_proba and transform, so that memory
-#: holds one chunk's graphs (about 100 MB) however many rows come in
-CHUNK_ROWS = 10_000
-
+__all__ = ["GraphClassifier"]
 
 #: the fingerprint's wide expert learns at this multiple of ``lr``: at the network's own rate the
 #: logistic regression of 2,048 bits ends the fit under-trained (docs/results.md, the wide expert).
@@ -91,7 +82,12 @@ _PREDICTS_WITH = ("classes_", "class_log_prior_", "logit_adjustment_", "feature_
 
 
 class GraphClassifier(
-    ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta
+    Inference,
+    ClassifierMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    BaseEstimator,
+    metaclass=ABCMeta,
 ):
     """The parts every graph classifier of this package shares (abstract: one subclass per method).
 
@@ -620,270 +616,6 @@ class GraphClassifier(
             verbose=int(self.verbose > 0),
         )
 
-    # ---- predict ---------------------------------------------------------------------------
-    def _chunks(
-        self, rows: np.ndarray | GraphStore | GraphStorePair, errors: str
-    ) -> Iterator[tuple[int, GraphStore | GraphStorePair, dict]]:
-        """Checked input, CHUNK_ROWS rows at a time: (first row, graphs, bad rows as ``{row: (value,
-        reason)}``); a bad row is an empty graph marked in ``valid_mask``. With ``errors="raise"``
-        every bad row is named before anything is inferred: for input longer than one chunk, by a
-        parsing pass before anything is featurised, except rows the atom mapper fails on, which
-        are named when their chunk is reached."""
-        if isinstance(rows, GraphStore | GraphStorePair):
-            for start in range(0, len(rows), CHUNK_ROWS):
-                yield start, rows[start : start + CHUNK_ROWS], {}
-            return
-        if errors == "raise" and len(rows) > CHUNK_ROWS:
-            if bad := self._find_invalid(rows):
-                raise self._invalid_input_error(bad)
-        graphizer = self._graphizer(errors="ignore")
-        for start in range(0, len(rows), CHUNK_ROWS):
-            graphs = graphizer.transform(rows[start : start + CHUNK_ROWS])
-            bad = {start + row: item for row, item in graphizer.invalid_rows_.items()}
-            if bad and errors == "raise":  # one chunk, or the atom mapper's failures
-                raise self._invalid_input_error(bad)
-            yield start, graphs, bad
-            del graphs  # before the next chunk is made: memory holds one chunk, not two
-
-    def _find_invalid(self, rows: np.ndarray) -> dict[int, tuple[object, str]]:
-        """The rows the fit's featuriser would reject, found by parsing alone (:func:`find_invalid`)."""
-        return find_invalid(rows, self.graphizer_)
-
-    def _invalid_input_error(
-        self, bad: dict[int, tuple[object, str]], advice: str = PREDICT_ADVICE, fitted: bool = True
-    ) -> InvalidSmilesError:
-        """The error naming rows that inference (or, not ``fitted``, a fit) cannot read, with advice
-        for the call that met them."""
-        return invalid_input_error(bad, self.graphizer_.atom_mapper, advice, fitted)
-
-    def _infer(
-        self,
-        X: object,
-        output: Callable[[GraphDataset], np.ndarray],
-        width: int,
-        errors: str = "raise",
-        progress: bool | None = None,
-        dtype: type = np.float32,
-    ) -> tuple[np.ndarray, dict[int, tuple[object, str]]]:
-        """``output`` (``width`` numbers of ``dtype`` per graph) of every row of X, featurised and
-        computed chunk by chunk, so that memory holds one chunk's graphs and the outputs whatever
-        the length of X.
-
-        ``errors="raise"`` names every bad row before computing; ``"nan"`` gives bad rows NaN
-        outputs and returns them as ``{row: (value, reason)}`` too. ``progress`` (default: when
-        ``verbose``) shows a progress bar for inputs longer than one chunk.
-        """
-        if isinstance(X, GraphStore | GraphStorePair):
-            self._check_schema()
-            rows = self._graphs(X)
-            check_widths(
-                rows,
-                self._widths_read(),
-                "make them with the SmilesGraphizer settings of the fit, or pass SMILES",
-            )
-        else:
-            self._check_reads_smiles()
-            rows = check_smiles_for(self, X)
-        out = np.full((len(rows), width), np.nan, dtype=dtype)
-        bad: dict[int, tuple[object, str]] = {}
-        show = (bool(self.verbose) if progress is None else progress) and len(rows) > CHUNK_ROWS
-        with progress_bar(show, total=len(rows), unit="rows") as bar, rows_named_by_index(X):
-            for start, graphs, chunk_bad in self._chunks(rows, errors):
-                bad |= chunk_bad
-                n_rows, valid = len(graphs), np.flatnonzero(graphs.valid_mask)
-                if len(valid) < n_rows:
-                    graphs = graphs[valid]
-                if len(valid):
-                    # the network's pass at torch's defaults, under its lock (threads
-                    # featurise at once, pass one at a time), with the caller's random stream kept
-                    # (a DataLoader draws a seed), forked only once the lock is held
-                    with torch_defaults(), torch.random.fork_rng(devices=[]):
-                        out[start + valid] = output(GraphDataset(graphs).to(self.net_.device))
-                del graphs  # before the next chunk is made
-                bar.update(n_rows)
-        return out, bad
-
-    def _check_schema(self) -> None:
-        """Refuse a model fitted on the atom features of another release (callers check it is fitted)."""
-        if self.feature_schema_ != FEATURE_SCHEMA:
-            raise ValueError(
-                f"this model was fitted on atom features of schema {self.feature_schema_}, but this release "
-                f"computes schema {FEATURE_SCHEMA} (see the pitfalls page of the documentation); refit it."
-            )
-
-    def _widths_read(self) -> dict[str, int | None]:
-        """The node features and fingerprint bits the fitted network reads."""
-        return {
-            "node features": self.n_node_features_,
-            "fingerprint bits": self.net_.module__fingerprint_bits or None,
-        }
-
-    def _check_reads_smiles(self) -> None:
-        """Refuse, before any row is read, a model that cannot score SMILES here: fitted on another
-        schema of atom features, or on graphs built by hand whose widths SMILES do not give."""
-        self._check_schema()
-        made_bits = None if self.graphizer_.fingerprint is None else MorganFingerprint().n_bits
-        from_smiles = {
-            "node features": len(self.graphizer_.get_feature_names_out()),
-            "fingerprint bits": made_bits,
-        }
-        if from_smiles != (read := self._widths_read()):  # graphs built by hand: not the features of SMILES
-            raise ValueError(
-                f"this model was fitted on graphs of {described(read)}, but SMILES featurise to "
-                f"{described(from_smiles)}; give it graphs like those of its fit."
-            )
-
-    def _snapshot(self) -> Self:
-        """The model as it stands, for one call to read whole: a shallow copy, taken under the lock
-        this estimator's fit holds from start to end. A prediction that read this estimator chunk by
-        chunk while another thread refitted it mixed the old network's outputs with the new
-        ``classes_``, or met a first fit half done (an AttributeError); a fit replaces the fitted
-        objects, and does not change those the snapshot holds."""
-        with estimator_lock(self):
-            model = object.__new__(type(self))
-            model.__dict__.update(self.__dict__)
-        return model
-
-    def _log_proba_of(self, dataset: GraphDataset) -> np.ndarray:
-        """The log-softmax of the network's outputs for ``dataset``, in float64: exact where a
-        probability underflows float32 (a confident model's log-probabilities go far below −87)."""
-        logits = [out[0] for out in self.net_.forward_iter(dataset, training=False, device=self.net_.device)]
-        return torch.log_softmax(torch.cat(logits).double(), dim=1).cpu().numpy()
-
-    def _log_probabilities(self, X: object, errors: str = "raise", progress: bool | None = None):
-        """:meth:`predict_log_proba` with the error modes of :meth:`_infer` (the screening helpers'
-        way in)."""
-        check_is_fitted(self, "net_")
-        return self._infer(X, self._log_proba_of, len(self.classes_), errors, progress, np.float64)
-
-    def predict_proba(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
-        """The network's class probabilities, columns in ``classes_`` order.
-
-        With ``fingerprint="morgan"`` they are the normalised product of the two experts' (the
-        deep model's and the fingerprint's class-balanced logistic regression's). They are not
-        adjusted for the class prior, as with sklearn's decision-changing wrappers:
-        calibration, log-loss and ROC-AUC read them as they are. ``predict`` takes the argmax of
-        :meth:`decision_function`, which with ``decision="logit_adjusted"`` subtracts
-        τ · log π (τ = ``logit_adjustment_``) from their logarithm.
-
-        Like ``predict``, ``decision_function`` and ``transform``, it featurises and infers
-        10,000 rows at a time, so that memory does not grow with X beyond the outputs; one error
-        names every invalid row before anything is inferred (for NaN scores instead, see
-        :func:`sklearn_ltdd.screen.screen`). ``verbose`` shows a progress bar for longer inputs;
-        ``joblib.parallel_config(n_jobs=2)`` featurises each chunk in two processes.
-
-        Parameters
-        ----------
-        X : array-like of str of shape (n_samples,), GraphStore or GraphStorePair
-            SMILES (or reaction SMILES), or graphs made with the fit's featuriser settings.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-
-        Raises
-        ------
-        NotFittedError
-            Before ``fit``.
-        InvalidSmilesError
-            Naming every row of X that cannot be featurised, and why.
-        """
-        return np.exp(self._snapshot()._log_probabilities(X)[0])
-
-    def predict_log_proba(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
-        """The logarithm of :meth:`predict_proba`, computed from the network's outputs: finite
-        where a probability rounds to 0.
-
-        Parameters
-        ----------
-        X : array-like of str of shape (n_samples,), GraphStore or GraphStorePair
-            SMILES (or reaction SMILES), or graphs made with the fit's featuriser settings.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
-        return self._snapshot()._log_probabilities(X)[0]
-
-    def _decision_scores(self, X: object) -> np.ndarray:
-        """The decision's scores (``self``: a :meth:`_snapshot`)."""
-        log_proba = self.predict_log_proba(X)  # checks fitted first
-        return adjusted_scores(log_proba, self.class_log_prior_, self.logit_adjustment_)
-
-    def decision_function(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
-        """The scores of the decision: ``log p_c(x) − τ · log π_c`` per class.
-
-        ``predict`` is their argmax. Of shape (n_samples,) for two classes (the score of
-        ``classes_[1]`` minus that of ``classes_[0]``, positive for ``classes_[1]``, as in
-        sklearn), else (n_samples, n_classes).
-
-        Parameters
-        ----------
-        X : array-like of str of shape (n_samples,), GraphStore or GraphStorePair
-            SMILES (or reaction SMILES), or graphs made with the fit's featuriser settings.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-        """
-        model = self._snapshot()
-        scores = model._decision_scores(X)
-        return scores[:, 1] - scores[:, 0] if len(model.classes_) == 2 else scores
-
-    def predict(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
-        """The class of each sample: the argmax of :meth:`decision_function`'s scores.
-
-        Parameters
-        ----------
-        X : array-like of str of shape (n_samples,), GraphStore or GraphStorePair
-            SMILES (or reaction SMILES), or graphs made with the fit's featuriser settings.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Labels of ``classes_``, of the type ``y`` had in ``fit``.
-        """
-        model = self._snapshot()
-        scores = model._decision_scores(X)  # checks fitted first
-        return model.classes_[scores.argmax(axis=1)]
-
-    def transform(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
-        """Unit-length learned embeddings (encoder in eval mode, clean graphs).
-
-        Their columns are named by :meth:`get_feature_names_out` (the class name in lower case
-        and a number: ``ltddclassifier0``, ...).
-
-        Parameters
-        ----------
-        X : array-like of str of shape (n_samples,), GraphStore or GraphStorePair
-            SMILES (or reaction SMILES), or graphs made with the fit's featuriser settings.
-
-        Returns
-        -------
-        embeddings : ndarray of shape (n_samples, n_features_out)
-            float32; ``hidden`` columns per graph side, and ``hidden`` more for the fingerprint.
-        """
-        model = self._snapshot()
-        check_is_fitted(model, "net_")
-        embed = model.net_.embed_dataset
-        return model._infer(X, lambda dataset: embed(dataset).cpu().numpy(), model._n_features_out)[0]
-
-    def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
-        """Names of :meth:`transform`'s columns: the class name in lower case and a number.
-
-        Parameters
-        ----------
-        input_features : array-like of str, default=None
-            Accepted and not read: a Pipeline passes the names of the graphizer's node features,
-            which the embedding's columns do not derive from.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str of shape (n_features_out,)
-            ``ltddclassifier0``, ``ltddclassifier1``, ... (``baselineclassifier0``, ... for the baselines).
-        """
-        return super().get_feature_names_out()
-
     def _validation_set(
         self, validation_data: object
     ) -> tuple[GraphStore | GraphStorePair, np.ndarray, np.ndarray | None]:
@@ -925,37 +657,6 @@ class GraphClassifier(
                 self.classes_, valid_codes[scored], self.decision, given=True, weighted=weights is not None
             )
         return graphs, valid_codes, weights
-
-    @numpy_only
-    def score(
-        self, X: ArrayLike | GraphStore | GraphStorePair, y: ArrayLike, sample_weight: ArrayLike | None = None
-    ) -> float:
-        """Accuracy (sklearn's convention); use ``balanced_f1_scorer`` for long-tailed data.
-
-        A label not seen in ``fit`` counts as a wrong prediction, as with sklearn's classifiers
-        (e.g. a rare class missing from a cross-validation training fold).
-
-        Parameters
-        ----------
-        X : array-like of str of shape (n_samples,), GraphStore or GraphStorePair
-            SMILES (or reaction SMILES), or graphs made with the fit's featuriser settings.
-        y : array-like of shape (n_samples,)
-            True labels.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Checked as in ``fit`` (finite, non-negative, not all zero); only their ratios count.
-
-        Returns
-        -------
-        score : float
-            The fraction of samples predicted right (weighted, with ``sample_weight``).
-        """
-        check_is_fitted(self, "net_")
-        y = check_labels(y, None, scored=True)  # (X's rows are counted against y by sklearn's score)
-        weights = check_sample_weight(sample_weight, len(y))  # named as fit and the metrics name them
-        if weights is not None:  # only their ratios count: 1e308 each would overflow their sum
-            weights = weights / weights.max()
-        # a label unseen in fit is simply never predicted, as with sklearn's classifiers
-        return super().score(X, y, sample_weight=weights)
 
     def __getstate__(self) -> dict:
         # a pickle or a deep copy waits for a fit of this estimator in another thread, as a
