@@ -26,7 +26,7 @@ from sklearn_ltdd import LTDDClassifier, SmilesGraphizer, SubclusterSchedule
 from sklearn_ltdd.classifier import _base, _inference
 from sklearn_ltdd.datasets import load_solubility
 from sklearn_ltdd.featurize import InvalidSmilesError
-from sklearn_ltdd.screen import _file, score_frame, screen, screen_dask, screen_file
+from sklearn_ltdd.screen import _file, _resume, _source, score_frame, screen, screen_dask, screen_file
 from sklearn_ltdd.screen.__main__ import main as screen_command
 
 SYNTAX = "RDKit cannot parse it: its syntax, e.g. a typo, an unclosed ring or branch, an unknown atom"
@@ -379,8 +379,8 @@ def test_a_second_process_cannot_screen_into_a_destination_being_screened(model,
     source, destination = tmp_path / "library.csv", tmp_path / "scores.csv"
     write_library(source, good(library))
     holder = (  # another screen, stopped inside its lock
-        "import sys; from pathlib import Path; from sklearn_ltdd.screen._file import _only_screen_into\n"
-        "with _only_screen_into(Path(sys.argv[1])): print(1, flush=True); sys.stdin.read()"
+        "import sys; from pathlib import Path; from sklearn_ltdd.screen._resume import only_screen_into\n"
+        "with only_screen_into(Path(sys.argv[1])): print(1, flush=True); sys.stdin.read()"
     )
     with subprocess.Popen(
         [sys.executable, "-c", holder, str(destination)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
@@ -398,7 +398,7 @@ def test_a_second_process_cannot_screen_into_a_destination_being_screened(model,
 @pytest.mark.skipif(sys.platform == "win32", reason="Windows keeps its lock files")
 def test_a_lock_file_removed_by_its_holder_after_it_was_opened_is_not_taken(tmp_path, monkeypatch):
     destination, path = tmp_path / "scores.csv", tmp_path / "scores.csv.lock"
-    flock, locked = _file.fcntl.flock, []
+    flock, locked = _resume.fcntl.flock, []
 
     def the_holder_ends_first(fd, operation):
         if not locked:
@@ -406,8 +406,8 @@ def test_a_lock_file_removed_by_its_holder_after_it_was_opened_is_not_taken(tmp_
         locked.append(os.fstat(fd).st_ino)
         flock(fd, operation)
 
-    monkeypatch.setattr(_file.fcntl, "flock", the_holder_ends_first)
-    with _file._only_screen_into(destination):
+    monkeypatch.setattr(_resume.fcntl, "flock", the_holder_ends_first)
+    with _resume.only_screen_into(destination):
         assert len(locked) == 2 and locked[1] == path.stat().st_ino  # the file now at the path
     assert not path.exists()
 
@@ -598,12 +598,12 @@ def test_a_one_column_screen_the_release_before_began_is_not_resumed(model, tmp_
 def test_a_model_hashes_the_same_fitted_saved_and_loaded_and_differs_by_its_weights(model, tmp_path):
     joblib.dump(model, tmp_path / "model.joblib")
     loaded = [joblib.load(tmp_path / "model.joblib") for _ in range(2)]
-    hashes = {_file.model_hash(m) for m in [model, *loaded, pickle.loads(pickle.dumps(model))]}
+    hashes = {_resume.model_hash(m) for m in [model, *loaded, pickle.loads(pickle.dumps(model))]}
     assert len(hashes) == 1  # the fitted model, two loads of its file and a pickled copy
-    assert _file.model_hash(loaded[0].set_params(verbose=1)) in hashes  # a progress bar changes nothing
+    assert _resume.model_hash(loaded[0].set_params(verbose=1)) in hashes  # a progress bar changes nothing
     with torch.no_grad():  # the same parameters, one weight changed
         next(loaded[1].net_.module_.parameters()).view(-1)[0] += 1e-6
-    assert _file.model_hash(loaded[1]) not in hashes
+    assert _resume.model_hash(loaded[1]) not in hashes
 
 
 def test_resuming_refuses_another_screen_or_lost_output(model, library, tmp_path, monkeypatch):
@@ -728,17 +728,13 @@ def test_the_screen_command(model, library, tmp_path, capsys, monkeypatch):
     assert list(listing.columns) == ["row", "value", "reason", "value (source)"]
     assert listing["value (source)"].tolist() == [1.5] * len(BAD)
     capsys.readouterr()
-    # the listing's own pass over the file fails (or is stopped): the rows listed all the same
-    chunks, passes = _file._chunks, []
 
-    def second_pass_fails(*args):
-        passes.append(1)
-        if len(passes) == 2:
-            raise OSError("the disk went away")
-        return chunks(*args)
+    # the listing's own pass over the file fails (or is stopped): the rows listed all the same
+    def the_listings_pass_fails(*args):
+        raise OSError("the disk went away")
 
     with monkeypatch.context() as patch, pytest.raises(SystemExit) as stop:
-        patch.setattr(_file, "_chunks", second_pass_fails)
+        patch.setattr(_source, "read_chunks", the_listings_pass_fails)
         screen_command([*args[:2], str(tmp_path / "w.csv"), "--quiet"])
     assert (
         stop.value.code == 1
@@ -757,7 +753,7 @@ def test_the_screen_command_with_streams_and_disks_that_fail(model, library, tmp
     joblib.dump(model, tmp_path / "model.joblib")
     write_library(tmp_path / "library.csv", library)
     args = [str(tmp_path / "model.joblib"), str(tmp_path / "library.csv"), str(tmp_path / "scores.csv")]
-    write_csv, written = _file._write_csv, []
+    write_csv, written = _file.write_csv, []
 
     def disk_full_at_the_second_chunk(destination, frame, progress):
         if written:
@@ -765,7 +761,7 @@ def test_the_screen_command_with_streams_and_disks_that_fail(model, library, tmp
         written.append(len(frame))
         write_csv(destination, frame, progress)
 
-    monkeypatch.setattr(_file, "_write_csv", disk_full_at_the_second_chunk)
+    monkeypatch.setattr(_file, "write_csv", disk_full_at_the_second_chunk)
     # the command's warnings are lines on stderr (pytest restores the filters)
     warnings.simplefilter("always")
     with pytest.raises(SystemExit) as stop:
@@ -774,7 +770,7 @@ def test_the_screen_command_with_streams_and_disks_that_fail(model, library, tmp
     assert stop.value.code == 2 and "No space left on device" in err
     assert "kept in" in err and "run again once that is mended, resumes from them" in err
     assert "it/s" not in err and "rows/s" not in err  # no bar on a stderr that is no terminal
-    monkeypatch.setattr(_file, "_write_csv", write_csv)
+    monkeypatch.setattr(_file, "write_csv", write_csv)
 
     class GoneReader:  # a pipe whose reader has ended
         def __init__(self, fd):

@@ -63,8 +63,10 @@ def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     import joblib
 
     from ..featurize import InvalidSmilesError
-    from ._file import bad_rows_table, partial_path, screen_file
+    from ._file import screen_file
     from ._frame import SCREEN_ADVICE
+    from ._resume import partial_path
+    from ._source import bad_rows_table
 
     start = time.perf_counter()
     listing = Path(args.destination).with_name(Path(args.destination).name + ".invalid.csv")

@@ -1,0 +1,288 @@
+"""What lets a file screen stop and resume: one screen at a time into a destination (an
+operating-system lock), the record of what it has written and of what it screens (source, model,
+columns), and its output written a chunk at a time, each safely on disk before it is recorded."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+import joblib
+import pandas as pd
+import torch
+
+from ..classifier._base import GraphClassifier
+from ._source import is_parquet
+
+if os.name == "nt":
+    import msvcrt
+else:
+    import fcntl
+
+__all__ = ["ScreenRecord", "model_hash", "only_screen_into", "partial_path", "write_csv", "write_parquet"]
+
+
+def model_hash(model: GraphClassifier) -> str:
+    """A hash of what a fitted model computes, the same for the model and every load of it.
+
+    (``joblib.hash(model)`` is not: skorch pickles its modules with ``torch.save``, which writes a
+    unique id into every archive.) Each attribute is hashed on its own: a fitted model's
+    ``classes_`` is its label encoder's array, a loaded one's a copy, and a pickle of the whole
+    would record the difference. Where and how verbosely it runs is left out, so that a screen
+    started on a laptop resumes on a GPU machine, with a progress bar or without.
+    """
+    ignored = ("net_", "device_", "device", "verbose")
+    attributes = {k: joblib.hash(v) for k, v in vars(model).items() if k not in ignored}
+    tensors = {
+        f"{part}.{name}": (
+            str(t.dtype),
+            tuple(t.shape),
+            t.detach().cpu().reshape(-1).view(torch.uint8).numpy(),
+        )
+        for part in ("module_", "criterion_")
+        for name, t in getattr(model.net_, part).state_dict().items()
+    }
+    return joblib.hash((type(model).__qualname__, attributes, tensors))
+
+
+# what a non-blocking lock raises where another process holds it (Windows: EACCES)
+_HELD = {errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES}
+
+
+@contextmanager
+def only_screen_into(destination: Path) -> Iterator[None]:
+    """Hold an operating-system lock on ``<destination>.lock`` while a screen reads its progress
+    and writes: a second process screening into the same destination at the same time would
+    append its chunks to the first's. The lock dies with its process, so a killed screen still
+    resumes. The file is removed while still locked (on Windows, which cannot remove an open
+    file, it stays)."""
+    if not destination.parent.is_dir():
+        raise FileNotFoundError(
+            f"{destination.parent} is not a folder; create it, or choose another destination."
+        )
+    path = destination.with_name(destination.name + ".lock")
+    with _take_lock(path, destination) as lock:
+        try:
+            yield
+        finally:
+            _release(lock, path)
+
+
+def _take_lock(path: Path, destination: Path) -> BinaryIO:
+    while True:
+        lock = open(path, "a+b")  # held open beyond this function, until the screen ends
+        try:
+            _lock(lock)
+        except OSError as error:
+            lock.close()
+            if error.errno not in _HELD:
+                raise
+            raise BlockingIOError(
+                f"another process is screening into {destination} now (it holds {path.name}); wait for "
+                "it to finish, or choose another destination."
+            ) from None
+        if _is_at(lock, path):
+            return lock
+        lock.close()  # its holder removed it after it was opened here: lock the file now at the path
+
+
+if os.name == "nt":
+
+    def _lock(file: BinaryIO) -> None:
+        os.lseek(file.fileno(), 0, os.SEEK_SET)  # locking() starts at the position; "a+" opens at the end
+        msvcrt.locking(file.fileno(), msvcrt.LK_NBLCK, 1)
+
+    def _release(file: BinaryIO, path: Path) -> None:
+        os.lseek(file.fileno(), 0, os.SEEK_SET)
+        msvcrt.locking(file.fileno(), msvcrt.LK_UNLCK, 1)  # Windows frees it at close only eventually
+
+else:
+
+    def _lock(file: BinaryIO) -> None:
+        fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def _release(file: BinaryIO, path: Path) -> None:
+        if _is_at(file, path):  # removed while locked: whoever opened it meanwhile sees that, retries
+            path.unlink()
+
+
+def _is_at(file: BinaryIO, path: Path) -> bool:
+    try:
+        return os.path.samestat(os.fstat(file.fileno()), os.stat(path))
+    except FileNotFoundError:
+        return False
+
+
+#: what each field of a screen's record is, for a refusal to resume to name what changed
+_WHAT = {
+    "source": "source",
+    "size": "source's size in bytes",
+    "modified_ns": "source's modification time (ns)",
+    "model": "model (a hash of its weights and fitted attributes)",
+    "smiles_column": "SMILES column",
+    "columns": "columns written",
+}
+
+
+def _changed(was: dict, now: dict) -> str:
+    """What differs between two records of a screen, each field with its value then and now."""
+    differ = [f"its {_WHAT.get(key, key)} ({was.get(key)!r}, now {now.get(key)!r})"
+              for key in dict.fromkeys([*now, *was]) if was.get(key) != now.get(key)]  # fmt: skip
+    return "; ".join(differ) or f"its record {was!r}"
+
+
+def partial_path(destination: Path) -> Path:
+    """Where a screen into ``destination`` writes until it is complete: a file (or a directory of
+    Parquet parts) that is renamed to ``destination`` at the end, so that ``destination`` exists
+    only when it holds every row."""
+    return destination.with_name(destination.name + ".partial")
+
+
+class ScreenRecord:
+    """What a screen has written so far into its :func:`partial_path`, kept beside the destination
+    (``<destination>.progress.json``) and updated after each chunk is safely on disk; removed when
+    the screen is complete. It names the source (path, size, modification time), the model
+    (:func:`model_hash`) and the columns, so that only the same screen resumes."""
+
+    def __init__(self, destination: Path, screen: dict):
+        self.destination = destination
+        self.partial = partial_path(destination)
+        self.path = destination.with_name(destination.name + ".progress.json")
+        self.state = {"screen": screen, "rows": 0, "bytes": 0, "parts": 0, "invalid": 0}
+        if not self.path.exists():
+            for path in (destination, self.partial):  # (a .partial without it: what was written, unknown)
+                if path.exists():
+                    raise FileExistsError(
+                        f"{path} exists and is not an unfinished screen (no {self.path.name} beside it); "
+                        "remove it or choose another destination."
+                    )
+            return
+        saved = json.loads(self.path.read_text(encoding="utf-8"))
+        if saved.get("screen") == screen:
+            # (a record of a release that did not count the invalid rows: counted from here on)
+            self.state = (
+                saved if "invalid" in saved else {**saved, "invalid": 0, "invalid_from": saved["rows"]}
+            )
+        # another screen that failed before writing a row (e.g. a source that was not UTF-8,
+        # fixed since) has nothing to resume: this one starts afresh
+        elif saved.get("rows"):
+            unfinished = self.partial if self.partial.exists() else destination
+            raise ValueError(
+                f"{unfinished} is an unfinished screen of another source, model or columns: "
+                f"{_changed(saved.get('screen') or {}, screen)}. Remove it and {self.path.name}, or "
+                "choose another destination."
+            )
+        if not destination.exists():
+            return
+        if self.partial.exists():
+            raise FileExistsError(
+                f"{destination} exists beside the unfinished screen {self.partial.name} "
+                f"({self.state['rows']} rows recorded in {self.path.name}); move {destination.name} away "
+                "to let the screen finish, or choose another destination."
+            )
+        if not (self.written or self._is_ours(destination)):
+            raise FileExistsError(
+                f"{destination} exists, but {self.path.name} records nothing written to it; remove one "
+                "of the two, or choose another destination."
+            )
+        # a screen of the release before, which wrote into the destination itself, or one stopped
+        # between its last rename and removing this record: it goes on from its partial output
+        os.replace(destination, self.partial)
+
+    @property
+    def written(self) -> bool:
+        """Whether any output is recorded as written (a header counts, a chunk of rows too)."""
+        return bool(self.state["bytes"] or self.state["parts"])
+
+    def save(self, **state: int) -> None:
+        self.state.update(state)
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        temporary.write_text(json.dumps(self.state), encoding="utf-8")
+        os.replace(temporary, self.path)  # atomic: an interruption leaves the old state or the new
+
+    def wrote(self, frame: pd.DataFrame, **state: int) -> None:
+        """Save that ``frame``'s scores are on disk: its rows and its invalid ones counted."""
+        invalid = self.state["invalid"] + int((~frame["valid"]).sum())
+        self.save(rows=self.state["rows"] + len(frame), invalid=invalid, **state)
+
+    def resume(self) -> None:
+        """Record the start (before the partial output exists, so an interruption in the first
+        chunk resumes too), then drop whatever an interruption left after the last chunk recorded."""
+        self.save()
+        partial = self.partial
+        if partial.exists() and not self.written:
+            self._check_it_is_ours()  # (its first chunk, written and not yet recorded, is)
+        if is_parquet(self.destination):
+            partial.mkdir(exist_ok=True)
+            parts = sorted(partial.glob("part-*"))
+            kept = [partial / f"part-{i:06d}.parquet" for i in range(self.state["parts"])]
+            if not set(kept) <= set(parts):
+                self._lost(f"parts {[p.name for p in kept if p not in parts]} are missing")
+            for part in set(parts) - set(kept):
+                part.unlink()
+        else:
+            size = partial.stat().st_size if partial.exists() else 0
+            if size < self.state["bytes"]:
+                self._lost(f"it holds {size} bytes of the {self.state['bytes']} written")
+            if partial.exists():  # also before the first chunk was recorded: its header and rows
+                with open(partial, "r+b") as out:
+                    out.truncate(self.state["bytes"])
+
+    def finish(self) -> None:
+        """Give the complete output its name, then remove the record (stopped in between, the
+        same screen run again finds the destination with its record, and finishes again)."""
+        if self.destination.exists() or self.destination.is_symlink():  # written by another meanwhile
+            raise FileExistsError(
+                f"{self.destination} appeared while the screen ran, and is not overwritten: the whole "
+                f"screen ({self.state['rows']} rows) is in {self.partial}. Move {self.destination.name} "
+                f"away and run the same screen again, which only renames {self.partial.name}, or rename "
+                "it yourself."
+            )
+        os.rename(self.partial, self.destination)  # (Windows also refuses an existing destination)
+        self.path.unlink()
+
+    def _is_ours(self, path: Path) -> bool:
+        """Whether ``path`` can be this screen's output as far as it goes: a CSV that begins as its
+        header does, a directory of nothing but parts."""
+        if is_parquet(self.destination):
+            return path.is_dir() and all(entry.name.startswith("part-") for entry in path.iterdir())
+        header = pd.DataFrame(columns=self.state["screen"]["columns"]).to_csv(index=False).encode()
+        with open(path, "rb") as out:
+            return header.startswith(out.read(len(header)))
+
+    def _check_it_is_ours(self) -> None:
+        """Before anything was recorded as written, a partial output is this screen's only if it
+        :meth:`_is_ours`; anything else was written by someone else after a failed start, and is
+        not emptied."""
+        if not self._is_ours(self.partial):
+            raise FileExistsError(
+                f"{self.partial} was not written by this screen ({self.path.name} records nothing "
+                f"written to it); remove one of the two, or choose another destination."
+            )
+
+    def _lost(self, what: str) -> None:
+        raise ValueError(
+            f"{self.path.name} records {self.state['rows']} rows written to {self.partial}, but {what}; "
+            f"remove {self.path.name} (and what is left of {self.partial.name}) to start again."
+        )
+
+
+def write_csv(partial: Path, frame: pd.DataFrame, progress: ScreenRecord) -> None:
+    with open(partial, "a", encoding="utf-8", newline="") as out:
+        out.write(frame.to_csv(index=False, header=progress.state["bytes"] == 0))  # once, resumed too
+        out.flush()
+        os.fsync(out.fileno())
+        progress.wrote(frame, bytes=out.tell())
+
+
+def write_parquet(partial: Path, frame: pd.DataFrame, progress: ScreenRecord) -> None:
+    part = partial / f"part-{progress.state['parts']:06d}.parquet"
+    temporary = part.with_suffix(".tmp")
+    frame.to_parquet(temporary, index=False)
+    os.replace(temporary, part)
+    progress.wrote(frame, parts=progress.state["parts"] + 1)

@@ -1,0 +1,224 @@
+"""Reading a library to screen: a CSV file (compressed too) or a Parquet file, a chunk of rows at a
+time, its cells as text, its rows numbered as ``screen_file`` numbers them; and the table of the
+rows a screen found bad, with the columns that identify them."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import os
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pandas as pd
+
+from .._csv import (
+    COMPRESSED,
+    check_fields_match_header,
+    check_no_merged_lines,
+    repeated_names,
+    written_header,
+)
+from .._optional import import_optional
+
+__all__ = ["bad_rows_table", "columns_of", "is_parquet", "parquet_file", "pyarrow_parquet", "read_chunks"]
+
+
+def is_parquet(path: Path) -> bool:
+    return path.suffix.lower() == ".parquet"
+
+
+def pyarrow_parquet(path: Path) -> ModuleType:
+    """pyarrow.parquet, to read or write the Parquet file ``path``; an error names the extra."""
+    return import_optional("pyarrow.parquet", "parquet", f"the Parquet file {path.name}")
+
+
+def parquet_file(source: Path):
+    pq = pyarrow_parquet(source)
+    try:
+        return pq.ParquetFile(source)
+    except ValueError as error:  # pyarrow's ArrowInvalid, which does not name the file
+        raise ValueError(f"{source} cannot be read as Parquet: {error}") from None
+
+
+def columns_of(source: Path) -> list[str]:
+    if is_parquet(source):
+        schema = parquet_file(source).schema_arrow
+        # a pandas (or Dask) index saved with the frame: named, it is a column like the others;
+        # unnamed (``__index_level_0__``, ``__null_dask_index__``), it is bookkeeping, not data
+        saved = (schema.pandas_metadata or {}).get("index_columns", [])
+        unnamed = {c for c in saved if isinstance(c, str) and c.startswith("__") and c.endswith("__")}
+        return [name for name in schema.names if name not in unnamed]
+    try:
+        columns = list(pd.read_csv(source, nrows=0).columns)
+        repeated = repeated_names([name for name in written_header(source) if name])  # ("": unnamed)
+        if repeated:
+            raise ValueError(f"{source} has the column(s) {repeated} more than once; rename them.")
+        return columns
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{source} is empty: a CSV source needs a header row naming its columns.") from None
+    except UnicodeDecodeError:
+        raise ValueError(_not_utf8(source)) from None
+    except pd.errors.ParserError as error:
+        raise ValueError(f"{source}'s header cannot be read as UTF-8 CSV ({error}).") from None
+
+
+def _not_utf8(source: Path) -> str:
+    """Why ``source`` cannot be read as UTF-8, naming the first line that is not (plain files: one
+    more pass, on the way to an error), and how to convert it."""
+    with open(source, "rb") as handle:
+        start = handle.read(2)
+    if start in (b"\xff\xfe", b"\xfe\xff"):  # a byte-order mark: Excel's "Unicode text", say
+        return f"{source} is UTF-16 text, not UTF-8; convert it, e.g. iconv -f utf-16 -t utf-8."
+    where = ""
+    if source.suffix.lower() not in COMPRESSED:
+        # latin-1 reads any byte, so lines end where pandas ends them (\n, \r\n or a lone \r)
+        with open(source, encoding="latin-1", newline=None) as handle:
+            for number, text in enumerate(handle, start=1):
+                line = text.encode("latin-1")
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError as error:
+                    where = f": line {number} (the header is line 1) holds {line[error.start : error.end]!r}"
+                    break
+    return f"{source} is not UTF-8 text{where}; save it as UTF-8, e.g. iconv -f latin1 -t utf-8."
+
+
+def _pandas_type(arrow_type) -> pd.ArrowDtype | None:
+    """Arrow types kept as they are, but a dictionary column as pandas' categorical (None: pyarrow's
+    default), which pandas writes back to Parquet and reads again (its Arrow dictionary it cannot)."""
+    import pyarrow as pa
+
+    return None if pa.types.is_dictionary(arrow_type) else pd.ArrowDtype(arrow_type)
+
+
+def _as_text(batch, column: str, source: Path):
+    """``batch`` (an Arrow record batch) as a table whose ``column`` is text: some writers store
+    strings as plain binary, without Parquet's UTF-8 annotation, and pyarrow reads those as bytes."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    table = pa.Table.from_batches([batch])
+    at = table.schema.get_field_index(column)
+    kind = table.schema.field(at).type
+    if not (pa.types.is_binary(kind) or pa.types.is_large_binary(kind)):
+        return table
+    try:
+        text = pa.large_string() if pa.types.is_large_binary(kind) else pa.string()
+        return table.set_column(at, column, pc.cast(table.column(at), text))
+    except pa.ArrowInvalid:
+        raise ValueError(
+            f"{source}'s column {column!r} holds bytes that are not UTF-8 text, so they cannot be read "
+            "as SMILES; write that column as text (UTF-8)."
+        ) from None
+
+
+def read_chunks(
+    source: Path, smiles_column: str, columns: list[str], chunk_rows: int, skip: int
+) -> Iterator[pd.DataFrame]:
+    """The file's rows from row ``skip`` on, ``chunk_rows`` at a time, indexed by row number (0: the
+    first row after the header). CSV cells are read as text, verbatim: identifiers keep leading
+    zeros and an empty SMILES cell is an empty string. Parquet columns keep their Arrow types (an
+    integer column with nulls stays integer in every chunk; a categorical column stays categorical),
+    but a SMILES column stored as binary is decoded as UTF-8."""
+    if is_parquet(source):
+        reader, hold = parquet_file(source), False
+        batches = (
+            _as_text(batch, smiles_column, source).to_pandas(  # a saved index stays a column
+                types_mapper=_pandas_type, ignore_metadata=True
+            )
+            for batch in reader.iter_batches(batch_size=chunk_rows, columns=columns)
+        )
+    else:
+        # every column read, not usecols=columns: with usecols pandas no longer checks that a line
+        # has the header's number of fields, and one extra field would shift that row's cells.
+        # In a file of one column a blank line is a row whose cell is empty (how a spreadsheet
+        # writes a missing SMILES there), not a line to skip: skipped, the row and its place were
+        # lost. The blank lines that end a file (an editor's, or echo's, last line break) are not
+        # rows: a chunk's empty cells at its end wait for a filled one, or the end of the file
+        hold = len(written_header(source)) == 1
+        reader = pd.read_csv(
+            source, dtype=str, keep_default_na=False, skip_blank_lines=not hold, chunksize=chunk_rows
+        )
+        batches = iter(reader)
+    with reader:  # closed also when the caller stops early (closing() around this generator)
+        start, held = 0, None
+        try:
+            for frame in batches:
+                check_fields_match_header(frame, source)
+                check_no_merged_lines(frame, source, start)
+                frame.index = pd.RangeIndex(start, start + len(frame))
+                start += len(frame)
+                if hold:
+                    frame, held = _empty_end(frame if held is None else pd.concat([held, frame]))
+                if len(kept := frame[frame.index >= skip][columns]):
+                    yield kept
+            if held is not None and len(held):  # the file's last rows are empty: cells, or blank lines
+                rows = held.iloc[: len(held) - _blank_lines_at_end(source, len(held))]
+                if len(kept := rows[rows.index >= skip][columns]):
+                    yield kept
+        except pd.errors.ParserError as error:
+            raise ValueError(
+                f"{source} is not a well-formed CSV file: {str(error).strip()}; fix that line."
+            ) from None
+        except UnicodeDecodeError:
+            raise ValueError(_not_utf8(source)) from None
+
+
+def _empty_end(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A one-column frame cut before the empty cells that end it, and those."""
+    filled = np.flatnonzero(frame.iloc[:, 0].to_numpy(dtype=object) != "")
+    cut = filled[-1] + 1 if filled.size else 0
+    return frame.iloc[:cut], frame.iloc[cut:]
+
+
+#: the compressions whose end is read through the standard library's decompressors
+_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+
+
+def _blank_lines_at_end(source: Path, at_most: int) -> int:
+    """How many blank lines end ``source`` after its last line's break (at most ``at_most``, the
+    empty cells read at its end; an empty cell written ``""`` is no blank line). A compression
+    the standard library cannot read counts none: those rows are kept, and named as empty."""
+    suffix = source.suffix.lower()
+    if suffix in COMPRESSED and suffix not in _OPENERS:
+        return 0
+    tail = b""
+    with (_OPENERS[suffix] if suffix in _OPENERS else open)(source, "rb") as handle:
+        if suffix in _OPENERS:  # a stream: read through to its end, keeping its last bytes
+            while block := handle.read(1 << 20):
+                tail = (tail + block)[-(4 * at_most + 8) :]
+        else:
+            handle.seek(max(0, source.stat().st_size - (4 * at_most + 8)))
+            tail = handle.read()
+    ends = tail.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    breaks = len(ends) - len(ends.rstrip(b"\n"))
+    return min(max(breaks - 1, 0), at_most)
+
+
+def bad_rows_table(
+    source: str | os.PathLike, smiles_column: str, keep: list[str] | None, bad_rows: dict
+) -> pd.DataFrame:
+    """The rows an :class:`~sklearn_ltdd.featurize.InvalidSmilesError` of a file screen names
+    (``bad_rows``: row number to value and reason) as a table: ``row``, ``value`` (the SMILES cell),
+    ``reason``, then the source's ``keep`` columns of each row (None: all), the identifiers that
+    find it, read in one more pass over the file. A kept column named as one of the first three
+    gets `` (source)`` after its name."""
+    source = Path(source)
+    table = pd.DataFrame(
+        [(row, value, reason) for row, (value, reason) in sorted(bad_rows.items())],
+        columns=["row", "value", "reason"],
+    )
+    columns = columns_of(source) if keep is None else list(keep)
+    others = [c for c in dict.fromkeys(columns) if c != smiles_column]
+    if not others:
+        return table
+    wanted = table["row"].to_numpy()
+    with closing(read_chunks(source, smiles_column, [smiles_column, *others], 100_000, 0)) as chunks:
+        found = pd.concat([frame.loc[frame.index.isin(wanted), others] for frame in chunks])
+    found = found.rename(columns=lambda c: f"{c} (source)" if c in table.columns else c)
+    return pd.concat([table.set_index("row", drop=False), found], axis=1).reset_index(drop=True)
