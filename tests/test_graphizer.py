@@ -208,11 +208,12 @@ def test_errors_ignore_keeps_positions():
         1: ("C1CC", SYNTAX),
         2: (None, "not a non-empty string"),
     }
-    # a reaction whose products make a graph but whose reactants the fingerprint cannot read is
-    # invalid, and its graph empty like every invalid row's
+    # a reaction whose products make a graph but whose reactants the fingerprint cannot read (a
+    # carbon of valence 5: their syntax, which every mode checks, is sound) is invalid, and its
+    # graph empty like every invalid row's
     for bond_features in (False, True):
         products = SmilesGraphizer(reaction_mode="products", errors="ignore", bond_features=bond_features)
-        graphs = products.fit_transform(["bad(>>CCO", "CC>>CCO", "bad(>>CCN"])
+        graphs = products.fit_transform(["C(C)(C)(C)(C)C>>CCO", "CC>>CCO", "C(C)(C)(C)(C)C>>CCN"])
         assert graphs.valid_mask.tolist() == [False, True, False]
         assert [d.num_nodes for d in graphs.to_data_list()] == [0, 3, 0]
         assert graphs.edge_index.shape[1] == 4 and graphs.fingerprint[[0, 2]].abs().sum() == 0
@@ -225,7 +226,9 @@ def test_the_checking_pass_rejects_exactly_what_featurisation_rejects(mode, fing
     mapped = "[CH3:1][OH:2]>>[CH2:1]=[O:2]"
     rows = ["CCO", "C1CC", None, "CC>>C", mapped, "CCO>>CC=O", "[NH3]->[Fe]", " ", "CC O>>C"]
     # products whose graph reads, reactants only the fingerprint reads: mapped, and not
-    rows += ["C1CC>>CCO", "[CH3:1]C1C.[OH2:2]>>[CH3:1][OH:2]"]
+    rows += ["C(C)(C)(C)(C)C>>CCO", "[CH3:1]C(C)(C)(C)(C)C.[OH2:2]>>[CH3:1][OH:2]"]
+    # parts no mode (or not this one) parses whole: their syntax is checked in every mode
+    rows += ["C1CC>>C1", "C(C>>C)C", "CCO>xx>CC=O"]
     graphizer = SmilesGraphizer(reaction_mode=mode, fingerprint=fingerprint, errors="ignore")
     graphizer.fit_transform(rows)
     assert _graphizer.find_invalid(np.array(rows, dtype=object), graphizer) == graphizer.invalid_rows_
@@ -279,7 +282,8 @@ def test_the_stored_fingerprint_is_morgan_fingerprints_in_every_mode(mode):
     # molecules and pairs are fingerprinted from the graphs' own parse, the other modes apart
     rows = ["CCO", "c1ccccc1O", "C1CC", "CC(=O)[O-].[Na+]"]
     if mode is not None:
-        rows = ["[CH3:1][OH:2]>>[CH2:1]=[O:2]", "[CH3:1][Br:2].[OH2:3]>>[CH3:1][OH:3]", "C1CC>>C", "CC>>CC"]
+        rows = ["[CH3:1][OH:2]>>[CH2:1]=[O:2]", "[CH3:1][Br:2].[OH2:3]>>[CH3:1][OH:3]"]
+        rows += ["C(C)(C)(C)(C)C>>C", "CC>>CC"]
     graphizer = SmilesGraphizer(reaction_mode=mode, errors="ignore")
     graphs = graphizer.fit_transform(rows)
     valid = graphizer.valid_mask_
@@ -288,8 +292,9 @@ def test_the_stored_fingerprint_is_morgan_fingerprints_in_every_mode(mode):
     np.testing.assert_array_equal(fingerprints[valid], expected.fit_transform(np.array(rows)[valid]))
     assert not fingerprints[~valid].any() and (~valid).sum() >= 1
     if mode == "products":  # the graph reads the products alone, the fingerprint the reactants too
-        reason = f"its fingerprint cannot read it: {SYNTAX}, in 'C1CC'"
-        assert graphizer.invalid_rows_[2] == ("C1CC>>C", reason)
+        value, reason = graphizer.invalid_rows_[2]
+        assert value == "C(C)(C)(C)(C)C>>C" and reason.startswith("its fingerprint cannot read it: RDKit")
+        assert reason.endswith(", in 'C(C)(C)(C)(C)C'") and "valence" in reason
 
 
 def test_a_dative_bond_is_not_a_reaction_arrow():
@@ -344,6 +349,22 @@ def test_reaction_modes_build_the_right_graphs():
     assert isinstance(pair, GraphStorePair) and len(pair) == 2
     reactants, prods = pair.batch([1])
     assert (reactants.num_nodes, prods.num_nodes) == (7, 6)
+
+
+@pytest.mark.parametrize("fingerprint", ["morgan", None])
+@pytest.mark.parametrize("mode", ["products", "reaction", "pair", "cgr", "cgr_product"])
+def test_a_reaction_with_a_part_that_is_no_smiles_is_refused_in_every_mode(mode, fingerprint):
+    """``reaction_mode="reaction"`` parsed its two sides joined into one SMILES, in which a ring or a
+    branch left open on one side closed on the other: "C1CC>>C1" became cyclobutane, silently
+    (without the fingerprint, which parses each side apart). "products" read no reactants, and no
+    mode the reagents, so that what was refused depended on the mode and the fingerprint."""
+    rows = ["C1CC>>C1", "C(C>>C)C", "garbage>>CCO", "CCO>xx>CC=O", "CC>C1C>CO"]
+    graphizer = SmilesGraphizer(reaction_mode=mode, fingerprint=fingerprint, errors="ignore")
+    graphizer.fit_transform([*rows, "[CH3:1][OH:2]>>[CH2:1]=[O:2]"])
+    assert sorted(graphizer.invalid_rows_) == [0, 1, 2, 3, 4]  # the mapped reaction reads
+    parts = ["C1CC", "C(C", "garbage", "xx", "C1C"]  # each row's first part that is no SMILES
+    for row, part in enumerate(parts):
+        assert graphizer.invalid_rows_[row][1] == f"{SYNTAX}, in {part!r}"
 
 
 def test_molecule_in_reaction_mode_is_an_error():

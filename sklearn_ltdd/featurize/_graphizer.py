@@ -184,11 +184,14 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         side only has its element alone on the other side. ``"cgr_product"`` holds the
         product side itself instead of the difference. CGR edges stand wherever either
         side has a bond. Reagents are not used (in the CGR modes, a reagent whose map numbers
-        the products carry is refused: it is a reactant). Atom-map numbers never enter the
-        features or the node order: they only pair atoms. ``"reaction"`` does not mark which
-        side an atom is on, so a reaction and its reverse give the same graph; and with the
-        default ``fingerprint``, a ``"products"`` model still reads the reactants, through the
-        difference fingerprint (``fingerprint=None`` for the products alone).
+        the products carry is refused: it is a reactant), but every part of a reaction, read
+        or not, must be SMILES that RDKit parses (its syntax: a part that is not read is not
+        sanitised), so that a row is refused or read whatever the mode. Atom-map numbers
+        never enter the features or the node order: they only pair atoms. ``"reaction"``
+        does not mark which side an atom is on, so a reaction and its reverse give the same
+        graph; and with the default ``fingerprint``, a ``"products"`` model still reads the
+        reactants, through the difference fingerprint (``fingerprint=None`` for the products
+        alone).
     bond_features : bool, default=False
         Add 12 bond features (type, conjugation, ring, stereo) as ``edge_attr``; in the
         CGR modes, 26: those 12 and a "no bond" flag for the reactant side, then the same

@@ -424,8 +424,9 @@ def parse_rows(
 
 #: the version of how a SMILES becomes RDKit's molecule, part of a ``memory`` cache's key with the
 #: features' (2: a hydrogen atom that only defines a double bond's geometry is no node; 3: a
-#: character outside ASCII makes a row bad)
-PARSE_VERSION = 3
+#: character outside ASCII makes a row bad; 4: a reaction's parts that its mode does not parse on
+#: their own, the reagents among them, must be SMILES)
+PARSE_VERSION = 4
 _KEEP_NO_PLAIN_HYDROGEN = Chem.RemoveHsParameters()
 _KEEP_NO_PLAIN_HYDROGEN.removeDefiningBondStereo = True
 
