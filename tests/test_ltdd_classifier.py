@@ -910,7 +910,7 @@ def test_a_model_fitted_on_a_named_column_refuses_another(assert_same_prediction
         clf.predict(table["reactant"])  # a Series has a name too
     with pytest.raises(ValueError, match="X's column is 'reactant', but this LTDDClassifier was fitted"):
         screen(clf, table[["reactant"]])
-    with pytest.raises(ValueError, match="validation_data: X's column is 'reactant', but this LTDDClass"):
+    with pytest.raises(ValueError, match="validation_data: X's column is 'reactant', but fit's X is the col"):
         valid = (table[["reactant"]], Y_SMALL)
         LTDDClassifier(**FAST).fit(table[["product"]], Y_SMALL, validation_data=valid)
     assert not hasattr(LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL), "feature_names_in_")

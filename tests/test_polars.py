@@ -40,8 +40,12 @@ def test_a_lazy_frame_is_refused_by_name():
 def test_a_transformer_fitted_on_a_named_column_reads_the_polars_column_of_that_name(transformer):
     transformer.fit(pd.DataFrame({"product": ["CCO", "CCN"]}))
     transformer.transform(pl.DataFrame({"product": ["CCO"]}))
-    with pytest.raises(ValueError, match=r"column is 'reactant', but this .* on the column 'product'"):
-        transformer.transform(pl.DataFrame({"reactant": ["CCO"]}))
+    transformer.transform(pl.Series("product", ["CCO"]))
+    transformer.transform(pl.Series(["CCO"]))  # (a Series without a name: "")
+    # a named Series was made a list before its name was read: the other column was scored
+    for other in (pl.DataFrame({"reactant": ["CCO"]}), pl.Series("reactant", ["CCO"])):
+        with pytest.raises(ValueError, match=r"column is 'reactant', but this .* on the column 'product'"):
+            transformer.transform(other)
 
 
 @pytest.mark.parametrize(

@@ -632,7 +632,8 @@ class GraphClassifier(
             error.add_note("(in fit's validation_data: the X meant is X_valid)")
             raise
         try:  # after featurising, which checks X_valid's shape (a 2-column table)
-            check_column_name(self, valid_X, reset=False)  # reactants to validate a model of products
+            # reactants to validate a model of products; (in a first fit, no model was fitted yet)
+            check_column_name(self, valid_X, reset=False, against="fit's X is the column")
         except ValueError as error:
             raise ValueError(f"validation_data: {error}") from error
         try:

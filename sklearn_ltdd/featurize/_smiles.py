@@ -272,7 +272,7 @@ def check_smiles(X: ArrayLike, *, allow_empty: bool = False) -> np.ndarray:
     return array
 
 
-def check_column_name(estimator: object, X: object, *, reset: bool) -> None:
+def check_column_name(estimator: object, X: object, *, reset: bool, against: str | None = None) -> None:
     """Record (``reset``, in fit) or check the name of X's column where X is a one-column table of
     SMILES: sklearn's ``feature_names_in_``. A model fitted on one column and given another
     (reactants for products) is refused, as sklearn refuses other feature names, and so is a
@@ -280,7 +280,9 @@ def check_column_name(estimator: object, X: object, *, reset: bool) -> None:
     is said: one column of SMILES cannot come in the wrong order, so sklearn's warnings for a
     table given to a model fitted without names, and the reverse, would only be noise. Call it
     after :func:`check_smiles` has checked X's shape (outside a fit, :func:`check_smiles_for`
-    does both)."""
+    does both). ``against`` words the column X is checked against (default: the fitted one's)."""
+    if type(X).__module__.startswith("polars") and type(X).__name__ == "Series" and X.name:
+        X = pd.Series(X.to_list(), name=X.name, dtype=object)  # from_arrow's list has no name
     X = from_arrow(X)
     names = None
     if isinstance(X, pd.DataFrame) and all(isinstance(name, str) for name in X.columns):
@@ -295,9 +297,10 @@ def check_column_name(estimator: object, X: object, *, reset: bool) -> None:
         return
     fitted = getattr(estimator, "feature_names_in_", None)
     if fitted is not None and names is not None and names.tolist() != fitted.tolist():
+        against = against or f"this {type(estimator).__name__} was fitted on the column"
         raise ValueError(
-            f"X's column is {names[0]!r}, but this {type(estimator).__name__} was fitted on the column "
-            f"{fitted[0]!r}; give it that column (or rename yours, if it holds the same kind of SMILES)."
+            f"X's column is {names[0]!r}, but {against} {fitted[0]!r}; give it that column (or rename "
+            "yours, if it holds the same kind of SMILES)."
         )
 
 
@@ -320,9 +323,8 @@ def _refuse_graphs(X: object) -> None:
 
 def check_smiles_for(estimator: object, X: ArrayLike, *, allow_empty: bool = False) -> np.ndarray:
     """:func:`check_smiles` of X given to a fitted ``estimator``, and X's column name against its
-    fit's (:func:`check_column_name`); an Arrow-backed table is converted once for both."""
-    X = from_arrow(X)
-    values = check_smiles(X, allow_empty=allow_empty)
+    fit's (:func:`check_column_name`, which reads a polars Series' name before its conversion)."""
+    values = check_smiles(from_arrow(X), allow_empty=allow_empty)
     check_column_name(estimator, X, reset=False)
     return values
 
