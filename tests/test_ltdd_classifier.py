@@ -310,6 +310,19 @@ def test_sample_weight(assert_same_predictions):
     without = LTDDClassifier(**FAST).fit(X_SMALL[~zero], Y_SMALL[~zero])
     assert weighted.classes_.tolist() == without.classes_.tolist() == ["low", "medium"]
     assert_same_predictions(weighted.predict_proba(X_TEST[:10]), without.predict_proba(X_TEST[:10]))
+    # validation rows of such a class: named as left out by the weights, not as "not seen in fit"
+    with (
+        pytest.warns(UserWarning, match="no sample with a positive"),
+        pytest.raises(
+            ValueError,
+            match=r"validation_data: y contains labels \['high'\] of classes that fit leaves out of",
+        ),
+    ):
+        rows = np.r_[np.flatnonzero(Y_TEST == "high")[:3], np.flatnonzero(Y_TEST != "high")[:17]]
+        valid = (X_TEST[rows], Y_TEST[rows])
+        LTDDClassifier(**FAST).fit(
+            X_SMALL, Y_SMALL, sample_weight=np.where(zero, 0.0, 1.0), validation_data=valid
+        )
     two = np.isin(Y_SMALL, ["high", "low"])
     with pytest.raises(ValueError, match=r"only one class with a positive sample_weight \('medium'\)"):
         LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL, sample_weight=np.where(two, 0.0, 1.0))

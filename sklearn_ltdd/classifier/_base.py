@@ -391,6 +391,7 @@ class GraphClassifier(
             graphs = self._graphs(X, fitting=True)
         check_column_name(self, X, reset=True)
         y = check_labels(y, len(graphs))
+        given = np.unique(y)
         graphs, y, weights = weighted_samples(graphs, y, sample_weight)
         self._encoder = LabelEncoder().fit(y)
         self.classes_ = self._encoder.classes_
@@ -399,7 +400,8 @@ class GraphClassifier(
         rng = check_random_state(self.random_state)
         seed = None if self.random_state is None else int(rng.randint(2**31 - 1))
 
-        train_idx, valid = self._validation_split(graphs, codes, weights, validation_data, rng)
+        weighted_out = np.setdiff1d(given, self.classes_)  # classes whose samples all weigh 0
+        train_idx, valid = self._validation_split(graphs, codes, weights, validation_data, rng, weighted_out)
         # the positions one epoch visits; the reference code's resampling tops every class up to the
         # largest with draws with replacement, while clustering still sees each molecule once
         visits = np.arange(len(train_idx))
@@ -473,11 +475,13 @@ class GraphClassifier(
         weights: np.ndarray,
         validation_data: tuple | None,
         rng: np.random.RandomState,
+        weighted_out: np.ndarray,
     ) -> tuple[np.ndarray, GraphDataset | None]:
         """The training positions, and the validation set: given, held out of X (its samples
-        scored with their weights, as scikit-learn's estimators score theirs), or none."""
+        scored with their weights, as scikit-learn's estimators score theirs), or none;
+        ``weighted_out``: the classes of y that fit left out (their samples all weigh 0)."""
         if validation_data is not None:
-            valid = GraphDataset(*self._validation_set(validation_data))
+            valid = GraphDataset(*self._validation_set(validation_data, weighted_out))
             read = widths(graphs, fingerprint=self.fingerprint is not None)
             check_widths(valid.graphs, read, "make validation_data's X as X was made")
             warn_of_training_molecules(graphs, codes, valid)
@@ -617,7 +621,7 @@ class GraphClassifier(
         )
 
     def _validation_set(
-        self, validation_data: object
+        self, validation_data: object, weighted_out: np.ndarray
     ) -> tuple[GraphStore | GraphStorePair, np.ndarray, np.ndarray | None]:
         """The graphs, class codes and sample weights (None: all 1) of ``fit``'s ``validation_data``,
         checked."""
@@ -638,7 +642,7 @@ class GraphClassifier(
             raise ValueError(f"validation_data: {error}") from error
         try:
             valid_y = check_labels(valid_y, len(graphs), scored=True)
-            check_known(valid_y, self.classes_)
+            check_known(valid_y, self.classes_, weighted_out)
             weights = check_sample_weight(valid_weight, len(valid_y))
             weights = None if weights is None else mean_1(weights)
         except ValueError as error:

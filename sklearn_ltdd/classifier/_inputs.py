@@ -125,9 +125,17 @@ def check_labels(y: ArrayLike, n: int | None, scored: bool = False) -> np.ndarra
     return y
 
 
-def check_known(y: np.ndarray, classes: np.ndarray) -> None:
-    """Refuse labels that are not among a fitted model's ``classes``."""
+def check_known(y: np.ndarray, classes: np.ndarray, weighted_out: np.ndarray = ()) -> None:
+    """Refuse labels that are not among a fitted model's ``classes``; those of ``weighted_out``,
+    classes of fit's y whose samples all weigh 0, are named as such."""
     unknown = sorted(set(np.unique(y).tolist()) - set(classes.tolist()), key=str)
+    left_out = [label for label in unknown if label in set(np.asarray(weighted_out).tolist())]
+    if left_out:
+        raise ValueError(
+            f"y contains labels {few_of(left_out)} of classes that fit leaves out of classes_ (their "
+            f"samples all weigh 0 in fit's sample_weight; classes: {few_of(classes)}); leave out those "
+            "rows too, or give the classes' samples a positive weight in fit."
+        )
     if unknown:
         raise ValueError(f"y contains labels {few_of(unknown)} not seen in fit (classes: {few_of(classes)}).")
 
