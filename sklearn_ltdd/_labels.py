@@ -193,12 +193,16 @@ def plain_labels(y: np.ndarray, name: str = "y") -> np.ndarray:
     with np.errstate(invalid="ignore"):
         if type_of_target(y) != "unknown":
             return y
-    row = next((i for i, v in enumerate(y) if not isinstance(v, str)), 0)
-    kinds = sorted({type(v).__name__ for v in y if not isinstance(v, str)})
+    first: dict[str, int] = {}  # the first row of each type that is no string
+    for i, v in enumerate(y):
+        if not isinstance(v, str):
+            first.setdefault(type(v).__name__, i)
+    kinds = sorted(first)
     held = f"holds {kinds[0]} objects" if len(kinds) == 1 else f"mixes {', '.join(kinds)} labels"
-    interval = isinstance(y[row], pd.Interval)
+    rows = ", ".join(f"row {first[kind]}: {y[first[kind]]!r}" for kind in kinds)
+    interval = "Interval" in first
     raise ValueError(  # sklearn's words first, as its estimator checks match them
-        f"Unknown label type: unknown ({name} {held}, row {row}: {y[row]!r}, which scikit-learn does "
+        f"Unknown label type: unknown ({name} {held}, {rows}, which scikit-learn does "
         "not read as classes); give the classes as integers of 64 bits or as strings"
         f"{' (pandas.cut(..., labels=False) numbers the bins)' if interval else ''}."
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike
 
 from ._labels import row_names
@@ -47,6 +48,8 @@ def check_sample_weight(sample_weight: ArrayLike | None, n: int) -> np.ndarray |
     bad = np.flatnonzero(~np.isfinite(weights) | (weights < 0))
     if bad.size:
         value = given[bad[0]]  # as given: None, not the NaN it converts to
+        if isinstance(getattr(sample_weight, "dtype", None), pd.api.extensions.ExtensionDtype):
+            value = pd.array(sample_weight)[bad[0]]  # pandas' NA, which numpy made a NaN
         word, (name,) = row_names(sample_weight, bad[:1])
         raise ValueError(
             f"sample_weight must be finite and non-negative; {word} {name} is "

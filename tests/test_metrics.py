@@ -241,6 +241,9 @@ def test_negative_or_missing_weights_are_refused():
             metric([0, 1, 1], [0, 1, 1], sample_weight=[1, 1, None])
         with pytest.raises(ValueError, match=r"row 0 is nan \(2 such rows\)"):
             metric([0, 1, 1], [0, 1, 1], sample_weight=[np.nan, 1, np.nan])
+        for nullable in ("Int64", "Float64"):  # pandas' NA, which numpy makes a NaN, as given
+            with pytest.raises(ValueError, match=r"non-negative; row 0 is <NA>\."):
+                metric([0, 1, 1], [0, 1, 1], sample_weight=pd.array([None, 1, 1], dtype=nullable))
         with pytest.raises(ValueError, match="2 weights for 3 samples"):
             metric([0, 1, 1], [0, 1, 1], sample_weight=[1, 1])
         with pytest.raises(ValueError, match="0 for every sample"):
@@ -273,6 +276,8 @@ def test_long_tail_groups_rule():
     assert long_tail_groups({"x": 5, "y": 50}) == {"head": ["y"], "middle": ["x"], "tail": []}
     with pytest.raises(ValueError, match="positive integers"):
         long_tail_groups({"x": 0, "y": 3})
+    with pytest.raises(ValueError, match=r"positive integers; got \{'x': True\}"):  # not a count of 1
+        long_tail_groups({"x": True, "y": 3})
 
 
 def test_long_tail_groups_round_the_head_up():
@@ -377,18 +382,18 @@ def test_labels_mixing_strings_and_numbers_are_named_not_converted(metric):
     with pytest.raises(ValueError, match=r"y_true mixes strings"):
         long_tail_report([0, "a"], [0, 0], {0: 5, 1: 2})
     with pytest.raises(
-        ValueError, match=r"the counts mixes strings and other labels \(row 1: 'a', row 0: 0\)"
+        ValueError, match=r"train_counts mixes strings and other labels \(row 1: 'a', row 0: 0\)"
     ):
         long_tail_report([0, 1], [0, 0], {0: 5, "a": 2})
-    with pytest.raises(ValueError, match=r"training labels mixes strings"):
+    with pytest.raises(ValueError, match=r"train_counts mixes strings"):
         long_tail_groups([0, "a", "a"])
 
 
 def test_long_tail_groups_name_missing_training_labels():
     for labels in (["a", "b", None], ["a", "b", np.nan]):  # np.asarray would make NaN the label 'nan'
-        with pytest.raises(ValueError, match=r"training labels has 1 missing labels .* rows \[2\]"):
+        with pytest.raises(ValueError, match=r"train_counts has 1 missing labels .* rows \[2\]"):
             long_tail_groups(labels)
-    with pytest.raises(ValueError, match=r"the counts has 1 missing labels"):
+    with pytest.raises(ValueError, match=r"train_counts has 1 missing labels"):
         long_tail_groups(pd.Series(["a", "b", np.nan, "a"]).value_counts(dropna=False))
     with pytest.raises(ValueError, match=r"y_true has 1 missing labels .* rows \[1\]"):
         long_tail_report(["a", None], ["a", "b"], ["a", "b"])

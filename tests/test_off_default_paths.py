@@ -266,8 +266,11 @@ def test_labels_that_are_python_numbers_in_an_object_array_are_classes(assert_sa
     nullable = pd.Series(as_ints + 1, dtype="Int64")
     assert per_class_balanced_scores(nullable, nullable)["labels"].tolist() == [1, 2]
     assert per_class_balanced_scores(nullable, nullable)["labels"].dtype.kind == "i"
-    with pytest.raises(ValueError, match=r"y mixes bool, int labels, row 0: True"):
+    with pytest.raises(ValueError, match=r"y mixes bool, int labels, row 0: True, row 1: 2,"):
         BaselineClassifier(**FAST).fit(X[:4], np.array([True, 2, 1, 2], dtype=object))
+    # a row of each type: the first row alone named an ordinary integer where a bool was the odd one
+    with pytest.raises(ValueError, match=r"y_true mixes bool, int labels, row 1: True, row 0: 2,"):
+        balanced_accuracy_score(np.array([2, True, 0, 1], dtype=object), [0, 1, 0, 1])
 
 
 def test_interval_labels_from_pandas_cut_are_refused_with_what_to_do():

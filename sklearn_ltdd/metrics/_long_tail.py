@@ -23,22 +23,27 @@ def _as_class_counts(train_counts: Mapping | ArrayLike) -> dict:
     labels themselves."""
     train_counts = from_arrow(train_counts)
     if isinstance(train_counts, Mapping):
-        check_labels_given(list(train_counts), "the counts", "count labelled samples only.")
+        check_labels_given(list(train_counts), "train_counts", "count labelled samples only.")
         counts = dict(train_counts)
     elif _is_value_counts(train_counts):
-        check_labels_given(train_counts.index, "the counts", "count labelled samples only.")
+        check_labels_given(train_counts.index, "train_counts", "count labelled samples only.")
         # a categorical's value_counts() lists its unused categories too, with 0: not training classes
         counts = {
             k: v for k, v in zip(train_counts.index.tolist(), train_counts.tolist(), strict=True) if v != 0
         }
     else:
-        check_labels_given(train_counts, "the training labels", "give every sample a class.")
+        check_labels_given(train_counts, "train_counts", "give every sample a class.")
         raw = train_counts.to_numpy(dtype=object) if hasattr(train_counts, "to_numpy") else train_counts
         labels, n = np.unique(np.asarray(raw), return_counts=True)
         counts = dict(zip(labels.tolist(), n.tolist(), strict=True))
     if not counts:
         raise ValueError("train_counts is empty; give the training labels or {label: count}.")
-    bad = {k: v for k, v in counts.items() if not (isinstance(v, int | np.integer) and v > 0)}
+    # (True is an int to Python, not a count)
+    bad = {
+        k: v
+        for k, v in counts.items()
+        if not (isinstance(v, int | np.integer) and not isinstance(v, bool) and v > 0)
+    }
     if bad:
         raise ValueError(f"training class counts must be positive integers; got {bad}.")
     return counts
