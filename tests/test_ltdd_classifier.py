@@ -871,6 +871,9 @@ def test_verbose_table_keeps_its_columns_and_sklearn_warnings_stay_inside(capsys
         assert len(row.split()) in (len(header) - 1, len(header)), row
     assert rows[0].split()[header.index("phase")] == "warmup"
     assert rows[2].split()[header.index("phase")] == "ltdd"
+    # the learning rate as it decays (with four decimals every row read 0.0010)
+    rates = [float(row.split()[header.index("lr")]) for row in rows]
+    assert rates == pytest.approx([1e-3 * 0.99**epoch for epoch in range(4)], rel=1e-3)
 
 
 def test_a_seeded_fit_leaves_the_global_torch_generator_alone():

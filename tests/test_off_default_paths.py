@@ -81,6 +81,17 @@ def test_decoupling_restarts_the_optimiser_for_its_new_head(monkeypatch):
     assert seen == {"state": 0, "lr": [0.01, 0.1]}
 
 
+def test_the_history_records_the_rate_each_epoch_trained_at_across_decouplings_restart():
+    """The new head's first epoch trained at lr but was recorded at the rate the old schedule had
+    decayed to (6.25e-5 for 1e-3 after four epochs of lr_gamma=0.5)."""
+    clf = BaselineClassifier(loss="decoupling", max_epochs=6, lr=1e-3, lr_gamma=0.5, **FAST, **NO_VALIDATION)
+    clf.fit(X, Y)
+    phases = np.array(clf.history_[:, "phase"])
+    start = int(np.argmax(phases == "decoupling"))
+    expected = [1e-3 * 0.5**epoch for epoch in range(start)] + [1e-3 * 0.5**k for k in range(6 - start)]
+    assert 0 < start < 6 and clf.history_[:, "event_lr"] == pytest.approx(expected)
+
+
 def test_mixup_runs_the_head_once_per_training_step(monkeypatch):
     calls = []
     clf = BaselineClassifier(loss="mixup", max_epochs=2, **FAST, **NO_VALIDATION)

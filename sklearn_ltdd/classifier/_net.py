@@ -71,7 +71,9 @@ class LTDDNet(NeuralNet):
         return (groups[-1:] + groups[:-1],), kwargs
 
     def get_default_callbacks(self):
-        return [(name, PlainPrintLog() if name == "print_log" else callback)
+        # four significant digits, not four decimals: the learning rate of 1e-3 decaying read
+        # 0.0010 in every row, and 1e-5 read 0.0000
+        return [(name, PlainPrintLog(floatfmt=".4g") if name == "print_log" else callback)
                 for name, callback in super().get_default_callbacks()]  # fmt: skip
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):

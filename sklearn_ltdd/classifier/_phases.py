@@ -114,3 +114,6 @@ class Phases(Callback):
         net.optimizer_.state.clear()
         for group in net.optimizer_.param_groups:
             group["lr"] = group.get("initial_lr", net.lr)
+        # a new schedule from these rates: the old one would decay them as well, but record (in
+        # history_'s event_lr, the verbose table's lr) the rate it had decayed to, not the one trained at
+        dict(net.callbacks_)["lr"].on_train_begin(net)
