@@ -499,6 +499,21 @@ def test_reactions_the_mapper_fails_on_are_reported_not_dropped(monkeypatch):
     assert error.value.bad_rows[0][1].endswith(f"as the atom mapper mapped it: {partly!r}")
 
 
+def test_a_mapper_that_answers_in_the_list_it_is_given_maps(monkeypatch):
+    """It overwrote the questions the answers were matched to: a bare KeyError of the reaction."""
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    table = {strip_maps(r): r for r in (AMIDE, DEPROTECTION)}
+
+    def in_place(reactions):
+        for i, reaction in enumerate(reactions):
+            reactions[i] = table[reaction]
+        return reactions
+
+    graphs = SmilesGraphizer(reaction_mode="cgr", atom_mapper=in_place).fit_transform(list(table))
+    expected = SmilesGraphizer(reaction_mode="cgr").fit_transform([AMIDE, DEPROTECTION])
+    assert graphs.valid_mask.all() and torch.equal(graphs.batch().x, expected.batch().x)
+
+
 @pytest.mark.parametrize("answer", ["shifted", "reordered", "another molecule"])
 def test_a_mapper_answer_that_is_another_reaction_is_asked_again_then_refused(monkeypatch, answer):
     monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})

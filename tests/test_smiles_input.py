@@ -262,6 +262,18 @@ def test_a_reaction_cxsmiles_is_refused_not_applied_to_the_products(mode):
         graphizer.fit_transform([reaction, reaction + " |^1:0|"])
     with pytest.raises(InvalidSmilesError, match=r"row 0: .*a reaction CXSMILES"):
         MorganFingerprint(reaction_mode="difference").fit_transform(["CCO>>CC=O |^1:0|"])
+    with pytest.raises(InvalidSmilesError, match=r"row 0: .*a reaction CXSMILES"):  # a ">" in a label too
+        graphizer.fit_transform(["CC>>CO |$a>b;;$|"])
+
+
+def test_a_greater_than_sign_in_a_cxsmiles_label_is_no_reaction_arrow():
+    """A molecule whose atom label holds ">" was called "a reaction SMILES"."""
+    from sklearn_ltdd import SmilesGraphizer
+
+    rows = ["C* |$>;$|", "CCO |$R>1;;$|"]
+    assert [m.GetNumAtoms() for m in mols_from_smiles(rows)] == [2, 3]
+    graphs = SmilesGraphizer().fit_transform(rows)
+    assert graphs.valid_mask.all() and MorganFingerprint().fit_transform(rows).any(axis=1).all()
 
 
 def test_the_bad_row_errors_survive_a_worker_process():

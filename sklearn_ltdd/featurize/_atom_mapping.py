@@ -334,7 +334,7 @@ class _DiskCache:
 def _answers(map_batch: Callable, reactions: list[str]) -> list[str]:
     """The mapper's answers, refused unless they are a sequence of as many strings as questions
     (a string would otherwise be read character by character)."""
-    answers = map_batch(reactions)
+    answers = map_batch(list(reactions))  # a copy: a mapper that answers in place overwrote the questions
     listed = not isinstance(answers, str | bytes | Mapping) and hasattr(answers, "__len__")
     listed = listed and getattr(answers, "ndim", 1) == 1  # (a list of lists: its items are named below)
     if not listed or len(answers) != len(reactions):

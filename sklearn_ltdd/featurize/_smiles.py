@@ -496,7 +496,12 @@ _REACTION_ARROW = re.compile(r"(?<!-)>")
 
 
 def reaction_parts(value: str) -> list[str]:
-    """The ``>``-separated parts of a reaction SMILES (one part: a molecule SMILES)."""
+    """The ``>``-separated parts of a reaction SMILES (one part: a molecule SMILES); a ``>`` in a
+    CXSMILES extension (an atom label, ``CC* |$;;R>1$|``) separates nothing, and the extension
+    stays with the last part."""
+    if "|" in value and (extension := CX_EXTENSION.search(value)):
+        *parts, last = _REACTION_ARROW.split(value[: extension.start()])
+        return [*parts, last + extension.group()]
     return _REACTION_ARROW.split(value)
 
 
