@@ -7,9 +7,14 @@ from pathlib import Path
 
 from .._console import say
 from ..featurize._cgr import GRAPH_REACTION_MODES
+from ..model_selection._imdrug import SPLITS
 from ._run import (
     DATASETS,
+    DEFAULT_OUT,
+    DEFAULT_SEEDS,
     METHODS,
+    PAPER_EPOCHS,
+    PAPER_TABLE,
     DataError,
     ResultsFileError,
     SplitError,
@@ -34,16 +39,18 @@ def main(argv: list[str] | None = None) -> None:
         choices=DATASETS,
         help="default hiv; sbap is classified by its ligands' SMILES alone (no protein encoder)",
     )
-    parser.add_argument("--split", default="standard", choices=["standard", "random"],
+    parser.add_argument("--split", default="standard", choices=SPLITS,
                         help="ImDrug's split: standard (balanced validation and test sets, the default) "
                              "or random (stratified)")  # fmt: skip
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2],
-                        help="the seeds themselves (--seeds 3 is seed 3 alone); default 0 1 2")  # fmt: skip
-    parser.add_argument("--methods", nargs="+", default=["ce", "cs", "bs", "ltdd", "fp_lr", "fp_hgb"],
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS),
+                        help="the seeds themselves (--seeds 3 is seed 3 alone); default "
+                             f"{' '.join(map(str, DEFAULT_SEEDS))}")  # fmt: skip
+    parser.add_argument("--methods", nargs="+", default=list(PAPER_TABLE),
                         choices=METHODS, metavar="METHOD",
-                        help="default: the paper's table, ce cs bs ltdd fp_lr fp_hgb; 'defaults' is the "
+                        help=f"default: the paper's table, {' '.join(PAPER_TABLE)}; 'defaults' is the "
                              f"package's defaults; any of {', '.join(METHODS)}")  # fmt: skip
-    parser.add_argument("--epochs", type=int, default=300, help="300 as in the paper; fewer on CPU")
+    parser.add_argument("--epochs", type=int, default=PAPER_EPOCHS,
+                        help=f"{PAPER_EPOCHS} as in the paper; fewer on CPU")  # fmt: skip
     parser.add_argument(
         "--warmup", type=int, default=None, help="paper-protocol rows; default: epochs / 30, at least 1"
     )
@@ -57,8 +64,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--download", action="store_true", help="fetch a missing data file first")
     parser.add_argument(
         "--out",
-        default="results/benchmark",
-        help="where JSON lines and tables go (default results/benchmark, from the current folder)",
+        default=DEFAULT_OUT,
+        help=f"where JSON lines and tables go (default {DEFAULT_OUT}, from the current folder)",
     )
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:<index>")
     parser.add_argument("--n-jobs", type=int, default=1, help="processes that featurise (default 1)")

@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from .. import __version__
 from .._compat import Interval, check_n_jobs
+from .._csv import repeated_names
 from .._warnings import warn
 from ..classifier import (
     BASELINE_LOSSES,
@@ -74,6 +75,12 @@ VARIANTS = {
     "ce_defaults_nofp": ("ce", {"fingerprint": None}, True),
 }
 METHODS = (*VARIANTS, *BASELINE_LOSSES, *(f"fp_{m}" for m in FINGERPRINT_MODELS))
+#: what a run without ``methods`` trains: the paper's Table 2 (its baselines, LTDD) and two
+#: fingerprint models; its seeds, epochs (the paper's) and results folder
+PAPER_TABLE = ("ce", "cs", "bs", "ltdd", "fp_lr", "fp_hgb")
+DEFAULT_SEEDS = (0, 1, 2)
+PAPER_EPOCHS = 300
+DEFAULT_OUT = "results/benchmark"
 #: the data sets :func:`run_benchmark` knows (the paper's, the tasks built from them, the demo's)
 DATASETS = (
     "hiv",
@@ -327,8 +334,7 @@ def check_arguments(
     if unknown:
         raise ValueError(f"unknown methods {unknown}; choose from {list(METHODS)}.")
     for name, values in (("seeds", seeds), ("methods", list(methods))):
-        twice = sorted({v for v in values if values.count(v) > 1}, key=str)
-        if twice:  # a run asked for twice would be run and averaged twice
+        if twice := repeated_names(values):  # a run asked for twice would be run and averaged twice
             raise ValueError(f"{name} {twice} given more than once.")
     counts = {"epochs": (epochs, 1), "warmup": (warmup, 0), "update_every": (update_every, 1)}
     for name, (value, least) in counts.items():  # (None: the paper's interval, except for epochs)
@@ -365,15 +371,15 @@ def run_benchmark(
     dataset: str,
     *,
     split: str = "standard",
-    seeds: int | Sequence[int] = (0, 1, 2),
-    methods: Sequence[str] = ("ce", "cs", "bs", "ltdd", "fp_lr", "fp_hgb"),
-    epochs: int = 300,
+    seeds: int | Sequence[int] = DEFAULT_SEEDS,
+    methods: Sequence[str] = PAPER_TABLE,
+    epochs: int = PAPER_EPOCHS,
     warmup: int | None = None,
     update_every: int | None = None,
     reaction_mode: str | None = None,
     data_home: str | None = None,
     download: bool = False,
-    out_dir: str | os.PathLike = "results/benchmark",
+    out_dir: str | os.PathLike = DEFAULT_OUT,
     device: str = "auto",
     n_jobs: int = 1,
     verbose: int = 0,

@@ -197,8 +197,7 @@ def check_columns(
     if repeated:  # which of them a name means, or where each goes, nothing says
         raise ValueError(f"{where} has the column(s) {repeated} more than once; rename them.")
     keep = list(available) if keep is None else list(keep)
-    twice = sorted({c for c in keep if keep.count(c) > 1}, key=str)
-    if twice:
+    if twice := repeated_names(keep):
         raise ValueError(f"keep names the column(s) {twice} more than once.")
     missing = [c for c in dict.fromkeys([smiles_column, *keep]) if c not in available]
     if missing:
