@@ -37,8 +37,9 @@ from ..featurize import (
 )
 from ..featurize._atom_mapping import ATOM_MAPPERS
 from ..featurize._cgr import GRAPH_REACTION_MODES
+from ..featurize._errors import rows_named_by_index
 from ..featurize._graph_features import FEATURE_SCHEMA
-from ..featurize._smiles import check_column_name, check_smiles, rows_named_by_index
+from ..featurize._input import check_column_name, check_smiles
 from ..nn import ENCODERS, LOSSES, LTDDModule
 from ._data import GraphDataset, TrainingSampler, collate_graphs, oversample
 from ._decision import best_tau, log_prior, tau_search

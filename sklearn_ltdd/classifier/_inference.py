@@ -22,9 +22,10 @@ from .._progress import progress_bar
 from .._sample_weight import check_sample_weight
 from .._torch_state import torch_defaults
 from ..featurize import GraphStore, GraphStorePair, InvalidSmilesError, MorganFingerprint
+from ..featurize._errors import rows_named_by_index
 from ..featurize._graph_features import FEATURE_SCHEMA
 from ..featurize._graphizer import find_invalid, invalid_input_error
-from ..featurize._smiles import check_smiles_for, rows_named_by_index
+from ..featurize._input import check_smiles_for
 from ._data import GraphDataset
 from ._decision import adjusted_scores
 from ._estimator_lock import estimator_lock

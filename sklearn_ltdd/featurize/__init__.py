@@ -1,5 +1,12 @@
 """Turning SMILES into model inputs: input checks, fingerprints and graphs.
 
+- Input: ``_input`` (the shape of a column of SMILES, its name against the fit's), ``_smiles``
+  (RDKit's parse, row by row, with the reason for each row refused), ``_errors`` (the errors
+  that name every bad row).
+- Features: ``_fingerprint`` (``MorganFingerprint``), ``_graph_features`` (atom and bond
+  features), ``_cgr`` (the condensed graph of reaction), ``_atom_mapping`` (atom mappers and
+  their caches), ``_graphizer`` (``SmilesGraphizer``), ``_graph_store`` (the packed graphs).
+
 ``SmilesGraphizer`` and the graph stores import torch; they load on first use so
 that fingerprint-only work (and worker processes) stay light.
 """
@@ -7,8 +14,10 @@ that fingerprint-only work (and worker processes) stay light.
 from typing import TYPE_CHECKING
 
 from .._lazy import lazy_exports
+from ._errors import InvalidSmilesError, UnmappedReactionError
 from ._fingerprint import MorganFingerprint
-from ._smiles import InvalidSmilesError, UnmappedReactionError, check_smiles, mols_from_smiles
+from ._input import check_smiles
+from ._smiles import mols_from_smiles
 
 if TYPE_CHECKING:  # what the lazy names below are, for type checkers and editors
     from ._graph_store import (

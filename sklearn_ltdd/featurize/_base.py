@@ -9,7 +9,7 @@ from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from .._compat import _fit_context, from_arrow
-from ._smiles import check_column_name, check_smiles
+from ._input import check_column_name, check_smiles
 
 __all__ = ["SmilesTransformer"]
 

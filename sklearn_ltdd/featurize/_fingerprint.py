@@ -13,15 +13,10 @@ from rdkit.Chem import rdFingerprintGenerator
 
 from .._compat import Interval, StrOptions
 from ._base import SmilesTransformer
+from ._errors import InvalidSmilesError, rows_named_by_index
 from ._graph_features import parse_row
-from ._smiles import (
-    InvalidSmilesError,
-    bad_rows_of,
-    check_smiles_for,
-    deduplicate,
-    parse_rows,
-    rows_named_by_index,
-)
+from ._input import check_smiles_for
+from ._smiles import bad_rows_of, deduplicate, parse_rows
 
 __all__ = ["MorganFingerprint"]
 

@@ -19,10 +19,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from rdkit import Chem
 
+from ._errors import A_REACTION, NOT_A_REACTION
 from ._smiles import (
-    A_REACTION,
     CX_EXTENSION,
-    NOT_A_REACTION,
     parse_mapped,
     parse_rows,
     rdkit_refusal,

@@ -24,19 +24,12 @@ from ._cgr import (
     featurize_cgr_chunk,
     parse_cgr,
 )
+from ._errors import InvalidSmilesError, UnmappedReactionError, rows_named_by_index
 from ._fingerprint import MorganFingerprint
 from ._graph_features import ATOM_FEATURE_NAMES, FEATURE_SCHEMA, NODE_ORDER, featurize_chunk, parse_row
 from ._graph_store import GraphRecipe, GraphStore, GraphStorePair
-from ._smiles import (
-    PARSE_VERSION,
-    InvalidSmilesError,
-    UnmappedReactionError,
-    bad_rows_of,
-    check_smiles_for,
-    deduplicate,
-    parse_rows,
-    rows_named_by_index,
-)
+from ._input import check_smiles_for
+from ._smiles import PARSE_VERSION, bad_rows_of, deduplicate, parse_rows
 
 __all__ = ["SmilesGraphizer", "find_invalid", "invalid_input_error"]
 

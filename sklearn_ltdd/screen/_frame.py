@@ -19,7 +19,7 @@ from ..classifier._base import GraphClassifier
 from ..classifier._decision import adjusted_scores
 from ..classifier._wrapped import wrapped_classifier
 from ..featurize import GraphStore, GraphStorePair, InvalidSmilesError, SmilesGraphizer
-from ..featurize._smiles import check_column_name, check_smiles_for
+from ..featurize._input import check_column_name, check_smiles_for
 from . import ERRORS
 
 __all__ = [

@@ -1,0 +1,132 @@
+"""The shape of SMILES input (a column of them, in any container sklearn users pass) and its
+column's name against a fit's, checked before any row is parsed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, MappingView, Set
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
+from .._compat import from_arrow
+from .._labels import few_of
+
+__all__ = ["check_column_name", "check_smiles", "check_smiles_for"]
+
+
+def check_smiles(X: ArrayLike, *, allow_empty: bool = False) -> np.ndarray:
+    """Check the shape of SMILES input and return it as a 1-D object array.
+
+    Accepts a list, tuple, 1-D array, one-column 2-D array, pandas Series or
+    one-column DataFrame. The content of each row is checked when it is parsed
+    (:func:`mols_from_smiles`).
+
+    Parameters
+    ----------
+    X : array-like of str
+        SMILES strings, one per sample.
+    allow_empty : bool, default=False
+        Whether zero rows are acceptable.
+
+    Returns
+    -------
+    smiles : ndarray of object, shape (n_samples,)
+
+    Examples
+    --------
+    >>> check_smiles(["CCO", "c1ccccc1"]).tolist()
+    ['CCO', 'c1ccccc1']
+    """
+    if isinstance(X, str):
+        raise TypeError(f"X must be a sequence of SMILES strings, not one string ({X!r}); wrap it in a list.")
+    if X is None or isinstance(X, bytes) or np.isscalar(X):  # numpy would make a 0-d array of it
+        raise TypeError(f"X must be a sequence of SMILES strings, not one {type(X).__name__} ({X!r}).")
+    if isinstance(X, Iterator):  # numpy would make it a 0-d array; it can be read only once anyway
+        raise TypeError(
+            f"X must be a sequence of SMILES strings, not an iterator ({type(X).__name__}); "
+            "pass a list, e.g. list(X)."
+        )
+    if isinstance(X, Set | Mapping | MappingView):
+        raise TypeError(
+            f"X must be a sequence of SMILES strings in sample order, not a {type(X).__name__}; pass a list."
+        )
+    _refuse_graphs(X)
+    X = from_arrow(X)
+    if isinstance(X, pd.DataFrame) and X.shape[1] != 1:  # its columns named, one of them to choose
+        names = list(X.columns)
+        smiles = [name for name in names if "smiles" in str(name).lower()]
+        raise ValueError(
+            f"X must be one column of SMILES, got a DataFrame of {len(names)} columns ({few_of(names)}); "
+            f"pass the column of SMILES{f', e.g. X[[{smiles[0]!r}]]' if smiles else ''}."
+        )
+    if hasattr(X, "to_numpy"):  # pandas Series / DataFrame
+        X = X.to_numpy()
+    array = np.array(X, dtype=object)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 1:
+        raise ValueError(
+            f"X must be one column of SMILES, got an array of shape {array.shape}; "
+            "pass a list, a 1-D array or a one-column DataFrame."
+        )
+    if array.shape[0] == 0 and not allow_empty:
+        raise ValueError("X is empty: at least one SMILES string is required.")
+    return array
+
+
+def check_column_name(estimator: object, X: object, *, reset: bool, against: str | None = None) -> None:
+    """Record (``reset``, in fit) or check the name of X's column where X is a one-column table of
+    SMILES: sklearn's ``feature_names_in_``. A model fitted on one column and given another
+    (reactants for products) is refused, as sklearn refuses other feature names, and so is a
+    Series of another name. Where either has no name (a list, an array; a Series in fit) nothing
+    is said: one column of SMILES cannot come in the wrong order, so sklearn's warnings for a
+    table given to a model fitted without names, and the reverse, would only be noise. Call it
+    after :func:`check_smiles` has checked X's shape (outside a fit, :func:`check_smiles_for`
+    does both). ``against`` words the column X is checked against (default: the fitted one's)."""
+    if type(X).__module__.startswith("polars") and type(X).__name__ == "Series" and X.name:
+        X = pd.Series(X.to_list(), name=X.name, dtype=object)  # from_arrow's list has no name
+    X = from_arrow(X)
+    names = None
+    if isinstance(X, pd.DataFrame) and all(isinstance(name, str) for name in X.columns):
+        names = np.asarray(X.columns, dtype=object)
+    elif not reset and isinstance(X, pd.Series) and isinstance(X.name, str):  # df["reactant"]
+        names = np.asarray([X.name], dtype=object)
+    if reset:
+        if names is None:
+            estimator.__dict__.pop("feature_names_in_", None)
+        else:
+            estimator.feature_names_in_ = names
+        return
+    fitted = getattr(estimator, "feature_names_in_", None)
+    if fitted is not None and names is not None and names.tolist() != fitted.tolist():
+        against = against or f"this {type(estimator).__name__} was fitted on the column"
+        raise ValueError(
+            f"X's column is {names[0]!r}, but {against} {fitted[0]!r}; give it that column (or rename "
+            "yours, if it holds the same kind of SMILES)."
+        )
+
+
+def _refuse_graphs(X: object) -> None:
+    """Graphs are no SMILES: a GraphStore given to a SmilesGraphizer (e.g. the first step of a
+    Pipeline), and PyG's Data and Batch (``graphs[0]``, ``to_data_list()``, ``graphs.batch()``),
+    which numpy would make an array of their attributes."""
+    if type(X).__name__ in ("GraphStore", "GraphStorePair") and type(X).__module__.startswith("sklearn_ltdd"):
+        raise TypeError(
+            f"X is a {type(X).__name__}, graphs already, where SMILES are featurised (a SmilesGraphizer "
+            "or a MorganFingerprint, or a Pipeline that starts with one); give the graphs to the classifier."
+        )
+    first = X[0] if isinstance(X, list | tuple) and len(X) else X
+    if any(cls.__module__.startswith("torch_geometric") for cls in type(first).__mro__):  # DataBatch too
+        raise TypeError(
+            f"X holds PyG graphs ({type(first).__name__}); pass SMILES, or a GraphStore: "
+            "graphs[[i]] selects graph i as a store, where graphs[i] gives a PyG Data."
+        )
+
+
+def check_smiles_for(estimator: object, X: ArrayLike, *, allow_empty: bool = False) -> np.ndarray:
+    """:func:`check_smiles` of X given to a fitted ``estimator``, and X's column name against its
+    fit's (:func:`check_column_name`, which reads a polars Series' name before its conversion)."""
+    values = check_smiles(from_arrow(X), allow_empty=allow_empty)
+    check_column_name(estimator, X, reset=False)
+    return values
