@@ -17,8 +17,9 @@ Subpackages, one concept each:
 - :mod:`sklearn_ltdd.screen` -- scoring libraries of molecules in memory, in files or on Dask.
 - :mod:`sklearn_ltdd.benchmark` -- the paper's Table 2 on this package (also a command).
 
-The estimators are importable from the top level; torch loads only when one that needs it
-is first used.
+The estimators are importable from the top level; torch loads only when one that needs it is
+imported (``import sklearn_ltdd`` and the metrics, data sets, splits, fingerprints and screens
+load none).
 """
 
 from typing import TYPE_CHECKING

@@ -10,16 +10,22 @@ import torch
 DEVICES = "'auto', 'cpu', 'cuda' or 'cuda:<index>'"
 
 
+def parse_device(device: str | torch.device) -> torch.device:
+    """``device`` as torch's, or a ValueError naming it where torch knows no such device (whether
+    this machine has it is :func:`check_device`'s question)."""
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device={device!r} is not a device torch knows; use {DEVICES}.") from None
+
+
 def check_device(device: str | torch.device, kinds: tuple[str, ...] | None = None) -> torch.device:
     """``device`` as torch's ('auto': CUDA where available, else the CPU), or a ValueError that
     names it: not a device torch knows, not one of ``kinds`` (None: any), or one this machine or
     this build of torch lacks."""
     if isinstance(device, str) and device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        parsed = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ValueError(f"device={device!r} is not a device torch knows; use {DEVICES}.") from None
+    parsed = parse_device(device)
     if kinds is not None and parsed.type not in kinds:  # before availability: no machine would do
         raise ValueError(f"device={device!r} is not supported; use {DEVICES}.")
     if parsed.type == "cuda" and not torch.cuda.is_available():

@@ -75,16 +75,20 @@ def test_tune_threshold_refuses_labels_other_than_0_and_1_and_missing_probabilit
 @pytest.mark.parametrize(
     ("given", "message"),
     [
-        (["--seeds", "-1"], "seeds are numpy seeds, from 0 to 2\\*\\*32 - 1; got -1"),
-        (["--epochs", "-5"], "epochs must be an integer of at least 1, got -5"),
-        (["--warmup", "-1"], "warmup must be an integer of at least 0"),
-        (["--update-every", "0"], "update_every must be an integer of at least 1"),
-        (["--n-jobs", "0"], "n_jobs must be None, a positive integer or -1, -2"),
-        (["--seeds", "0", "0"], r"seeds \[0\] given more than once"),
+        # the function's errors, each named by its flag as argparse's own are
+        (["--seeds", "-1"], "argument --seeds: seeds are numpy seeds, from 0 to 2\\*\\*32 - 1; got -1"),
+        (["--epochs", "-5"], "argument --epochs: epochs must be an integer of at least 1, got -5"),
+        (["--warmup", "-1"], "argument --warmup: warmup must be an integer of at least 0"),
+        (["--update-every", "0"], "argument --update-every: update_every must be an integer of at least 1"),
+        (["--n-jobs", "0"], "argument --n-jobs: n_jobs must be None, a positive integer or -1, -2"),
+        (["--seeds", "0", "0"], r"argument --seeds: seeds \[0\] given more than once"),
         (["--methods", "ltdd", "--epochs", "20", "--warmup", "20"], r"\['ltdd'\] follow the paper's"),
         (["--methods", "defaults", "--epochs", "3"], r"\['defaults'\] follow the package's schedule"),
-        (["--reaction-mode", "cgr"], "reaction_mode='cgr' applies to the reaction data sets"),
-        (["--device", "gpu"], "device='gpu' is not a device torch knows"),
+        (["--reaction-mode", "cgr"], "argument --reaction-mode: reaction_mode='cgr' applies to the reaction"),
+        (["--device", "gpu"], "argument --device: device='gpu' is not a device torch knows"),
+        # a device no graph method uses: a typo all the same
+        (["--methods", "fp_lr", "--device", "tpu"], "argument --device: device='tpu' is not a device torch"),
+        (["--verbose", "5"], r"argument --verbose: invalid choice: 5"),
     ],
 )
 def test_the_command_names_a_bad_value_before_any_work(given, message, tmp_path, capsys):

@@ -870,6 +870,12 @@ def test_the_screen_command_says_what_it_cannot_do(model, library, tmp_path, cap
         assert f"cannot load a model from {not_a_model}" in capsys.readouterr().err
     # bad rows, and their listing cannot be written (a folder has its name): the rows named, the failure too
     args = [str(tmp_path / "model.joblib"), str(tmp_path / "library.csv"), str(tmp_path / "out.csv")]
+    # a bad value of a flag is named by the flag (screen_file's error named its parameter alone)
+    for flag, value in (("--chunk-rows", "0"), ("--n-jobs", "0")):
+        with pytest.raises(SystemExit) as stop:
+            screen_command([*args, flag, value])
+        err = capsys.readouterr().err
+        assert stop.value.code == 2 and f"error: argument {flag}: {flag[2:].replace('-', '_')} must be" in err
     (tmp_path / "out.csv.invalid.csv").mkdir()
     with pytest.raises(SystemExit) as stop:
         screen_command([*args, "--quiet"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .._cli import as_flag_error
 from .._console import say
 from ..featurize._cgr import GRAPH_REACTION_MODES
 from ..model_selection._imdrug import SPLITS
@@ -21,6 +22,19 @@ from ._run import (
     check_arguments,
     result_stem,
     run_benchmark,
+)
+
+#: check_arguments' parameters that a flag gives, named by it in their errors
+_FLAGGED = (
+    "seeds",
+    "methods",
+    "epochs",
+    "warmup",
+    "update_every",
+    "reaction_mode",
+    "n_jobs",
+    "split",
+    "device",
 )
 
 
@@ -69,15 +83,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:<index>")
     parser.add_argument("--n-jobs", type=int, default=1, help="processes that featurise (default 1)")
-    parser.add_argument(
-        "--verbose", type=int, default=0, help="1 prints a line per epoch of each fit, 2 adds a progress bar"
-    )
+    parser.add_argument("--verbose", type=int, default=0, choices=(0, 1, 2),
+                        help="1 prints a line per epoch of each fit, 2 adds a progress bar")  # fmt: skip
     args = parser.parse_args(argv)
     try:  # a bad value is a usage error, named before anything is loaded or written
         check_arguments(args.dataset, args.seeds, args.methods, args.epochs, args.warmup, args.update_every,
                         args.reaction_mode, args.n_jobs, args.split, args.device)  # fmt: skip
     except (TypeError, ValueError) as error:
-        parser.error(str(error))
+        parser.error(as_flag_error(str(error), _FLAGGED))
     # what only the run finds (missing or damaged data, an --out of other settings or data or that is a
     # file): said, not a traceback; errors of training keep theirs
     try:

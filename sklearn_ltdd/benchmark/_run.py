@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_consistent_length, column_or_1d
 from .. import __version__
 from .._compat import Interval, check_n_jobs
 from .._csv import repeated_names
+from .._torch_device import parse_device
 from .._warnings import warn
 from ..classifier import (
     BASELINE_LOSSES,
@@ -344,6 +345,8 @@ def check_arguments(
     check_n_jobs(n_jobs)
     if any(not _on_fingerprints(method) for method in methods):  # the graph models' device
         resolve_device(device)
+    elif device != "auto":  # unused, but a typo is said now, not when a graph method is added
+        parse_device(device)
     if reaction_mode is not None and reaction_mode not in GRAPH_REACTION_MODES:  # it names the results
         raise ValueError(
             f"reaction_mode must be one of {list(GRAPH_REACTION_MODES)} or None, got {reaction_mode!r}."

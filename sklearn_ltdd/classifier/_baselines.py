@@ -50,7 +50,8 @@ class BaselineClassifier(GraphClassifier):
         each class is topped up with draws with replacement to the largest class's count.
         The losses then see classes of equal size, so those that correct for class sizes from
         the training counts have nothing to correct: ``"cs"``, ``"cdt"`` and ``"bs"`` train as
-        ``"ce"`` does (the same model), and a grid over ``loss`` × ``resample`` repeats that row.
+        ``"ce"`` does (the same model; for ``"bs"`` up to float32 rounding of its constant shift
+        of the logits), and a grid over ``loss`` × ``resample`` repeats that row.
         An epoch visits n_classes × the largest class's count samples: with a head of 300 and
         200 classes of one, a hundred times the molecules of an epoch without.
     {shared parameters}

@@ -21,6 +21,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+from .._cli import as_flag_error
 from .._console import say
 from . import ERRORS
 
@@ -103,7 +104,8 @@ def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     # (ImportError: a Parquet file without pyarrow, a .csv.zst without zstandard)
     except (OSError, ValueError, TypeError, ImportError) as error:
         notes = "".join(f" {note}" for note in getattr(error, "__notes__", []))  # (chunks kept, say)
-        parser.exit(2, f"{parser.prog}: error: {error}{notes}\n")
+        message = as_flag_error(str(error), ("smiles_column", "keep", "chunk_rows", "n_jobs"))
+        parser.exit(2, f"{parser.prog}: error: {message}{notes}\n")
     except KeyboardInterrupt:
         partial = partial_path(Path(args.destination))
         if not partial.exists():  # (stopped in the check of every row, say)
