@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn import config_context
 from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import HasMethods, StrOptions
+from sklearn.utils._param_validation import HasMethods, Hidden, StrOptions
 from sklearn.utils._param_validation import Interval as _Interval
 from sklearn.utils.validation import _num_samples
 
@@ -24,6 +24,7 @@ else:
 __all__ = [
     "N_JOBS",
     "HasMethods",
+    "Hidden",
     "Interval",
     "StrOptions",
     "_fit_context",

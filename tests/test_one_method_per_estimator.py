@@ -149,6 +149,34 @@ def test_parameters_of_earlier_releases_say_where_they_went(name):
         LTDDClassifier(method="ltdd")
 
 
+@pytest.mark.parametrize("name", ["warmup_epochs", "tau", "contrast", "schedule"])
+def test_ltdds_parameters_given_to_a_baseline_say_whose_they_are(name):
+    """Python's "unexpected keyword argument" said nothing of where the parameter belongs."""
+    for make_with in (
+        lambda: BaselineClassifier(**{name: 1}),
+        lambda: BaselineClassifier().set_params(**{name: 1}),
+    ):
+        with pytest.raises(TypeError, match=rf"BaselineClassifier has no parameter '{name}': it is LTDD's"):
+            make_with()
+    assert BaselineClassifier(resample=True).resample  # a baseline's own, though LTDD's schedule has one too
+
+
+def test_fit_transform_without_labels_names_the_estimator():
+    """It said "GraphClassifier.fit() missing 1 required positional argument", a class users never meet."""
+    for estimator in (BaselineClassifier, LTDDClassifier):
+        with pytest.raises(TypeError, match=rf"^{estimator.__name__}\.fit_transform needs y"):
+            estimator(max_epochs=2).fit_transform(X)
+    clf = BaselineClassifier(max_epochs=2, hidden=8, random_state=0, device="cpu")
+    embedded = clf.fit_transform(X, Y)
+    np.testing.assert_allclose(embedded, clf.transform(X), rtol=1e-6, atol=1e-6)
+    assert embedded.shape == (len(X), clf.get_feature_names_out().size)
+
+
+def test_loss_ltdd_given_to_a_baseline_names_ltddclassifier():
+    with pytest.raises(ValueError, match=r"loss='ltdd' is LTDD, .* use LTDDClassifier"):
+        BaselineClassifier(loss="ltdd", max_epochs=2).fit(X, Y)
+
+
 def test_the_constructor_signature_is_what_sklearn_and_the_docstring_see():
     import inspect
     import re
@@ -175,7 +203,7 @@ def test_the_baselines_are_every_loss_but_ltdds_and_keep_only_their_parameters()
     shared = params - {"loss", "resample"}
     assert shared <= set(LTDDClassifier().get_params())
     with pytest.raises(ValueError, match="'loss' parameter"):
-        BaselineClassifier(loss="ltdd").fit(X, Y)
+        BaselineClassifier(loss="focal").fit(X, Y)
 
 
 def test_nested_knobs_reach_the_default_options():

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Self
 import numpy as np
 import torch
 from numpy.typing import ArrayLike
-from sklearn.base import BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from skorch.callbacks import ProgressBar
@@ -83,12 +83,7 @@ _PREDICTS_WITH = ("classes_", "class_log_prior_", "logit_adjustment_", "feature_
 
 
 class GraphClassifier(
-    Inference,
-    ClassifierMixin,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-    BaseEstimator,
-    metaclass=ABCMeta,
+    Inference, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator, metaclass=ABCMeta
 ):
     """The parts every graph classifier of this package shares (abstract: one subclass per method).
 
@@ -377,6 +372,30 @@ class GraphClassifier(
                 "all epochs."
             )
         return self
+
+    def fit_transform(
+        self, X: ArrayLike | GraphStore | GraphStorePair, y: ArrayLike | None = None, **fit_params: object
+    ) -> np.ndarray:
+        """Fit on X and y, then :meth:`transform` X: the embedding learned from the labels.
+
+        Parameters
+        ----------
+        X : array-like of str of shape (n_samples,), GraphStore or GraphStorePair
+            As in :meth:`fit`.
+        y : array-like of shape (n_samples,)
+            Class labels; required (None is refused, naming this estimator).
+        **fit_params : dict
+            ``sample_weight`` and ``validation_data``, as in :meth:`fit`.
+
+        Returns
+        -------
+        embeddings : ndarray of shape (n_samples, n_features_out)
+        """
+        if y is None:  # (sklearn's fit_transform called fit(X): an error naming the abstract base class)
+            raise TypeError(
+                f"{type(self).__name__}.fit_transform needs y: a classifier learns its embedding from labels."
+            )
+        return self.fit(X, y, **fit_params).transform(X)
 
     def _fit(self, X, y, sample_weight, validation_data) -> GraphClassifier:
         self._check_method()

@@ -13,16 +13,24 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from .._compat import StrOptions
+from .._compat import Hidden, StrOptions
 from ..nn import LOSSES
 from ._base import GraphClassifier
 from ._docstrings import shared_parameters
+from ._ltdd_options import SubclusterContrast, SubclusterSchedule
 from ._phases import Phase, Phases
 
 __all__ = ["BASELINE_LOSSES", "BaselineClassifier"]
 
 #: ``loss`` → what it is: every loss but LTDD's
 BASELINE_LOSSES = {name: criterion.summary for name, criterion in LOSSES.items() if name != "ltdd"}
+#: LTDD's own parameters (its option objects and their fields): given to a baseline, said to be LTDD's
+LTDD_PARAMETERS = {
+    "contrast",
+    "schedule",
+    *SubclusterContrast().get_params(),
+    *SubclusterSchedule().get_params(),
+}
 
 
 @shared_parameters("baselines")
@@ -83,7 +91,7 @@ class BaselineClassifier(GraphClassifier):
     """
 
     _parameter_constraints: dict = {
-        "loss": [StrOptions(set(BASELINE_LOSSES))],
+        "loss": [StrOptions(set(BASELINE_LOSSES)), Hidden(StrOptions({"ltdd"}))],  # (refused in fit, told)
         "resample": ["boolean"],
         **GraphClassifier._parameter_constraints,
     }
@@ -125,7 +133,18 @@ class BaselineClassifier(GraphClassifier):
     def _loss(self) -> tuple[str, dict]:
         return self.loss, {}
 
+    @classmethod
+    def _moved_parameter(cls, name: str, value: object) -> str | None:
+        if name not in cls._get_param_names() and name in LTDD_PARAMETERS:
+            return "it is LTDD's; BaselineClassifier trains the paper's baselines, LTDDClassifier LTDD"
+        return super()._moved_parameter(name, value)
+
     def _check_method(self) -> None:
+        if self.loss == "ltdd":
+            raise ValueError(
+                "loss='ltdd' is LTDD, which needs its own training (two views, sub-clusters, their "
+                f"schedule): use LTDDClassifier. BaselineClassifier's losses are {sorted(BASELINE_LOSSES)}."
+            )
         if self.loss in ("ib", "decoupling") and self.max_epochs < 2:
             raise ValueError(
                 f"loss={self.loss!r} trains in two phases, cross-entropy first; max_epochs="

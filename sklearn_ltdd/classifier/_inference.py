@@ -15,6 +15,7 @@ from typing import Self
 import numpy as np
 import torch
 from numpy.typing import ArrayLike
+from sklearn.base import TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import numpy_only
@@ -38,9 +39,11 @@ __all__ = ["CHUNK_ROWS", "Inference"]
 CHUNK_ROWS = 10_000
 
 
-class Inference:
+class Inference(TransformerMixin):
     """The prediction side of :class:`~sklearn_ltdd.classifier._base.GraphClassifier` (a mixin,
-    placed before sklearn's mixins, whose ``score`` and ``get_feature_names_out`` it extends).
+    placed before sklearn's mixins, whose ``score`` and ``get_feature_names_out`` it extends). A
+    TransformerMixin itself: sklearn's ``set_output`` wraps the ``transform`` of the class that
+    defines it, this one.
 
     It reads what ``fit`` leaves: ``net_``, ``classes_``, ``class_log_prior_``,
     ``logit_adjustment_``, ``graphizer_``, ``feature_schema_``, ``n_node_features_`` and
