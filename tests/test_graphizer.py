@@ -442,6 +442,18 @@ def test_a_tool_that_makes_an_array_of_the_graphs_is_told_to_take_smiles():
         permutation_importance(clf, STORE, np.arange(len(STORE)), scoring=lambda *args: 0.0)
 
 
+def test_a_list_of_stores_or_a_sparse_matrix_is_named_as_such():
+    """A list of stores was blamed on "a tool" that makes an array of X; a sparse matrix was "an
+    array of shape ()"."""
+    from scipy import sparse
+
+    clf = SmilesGraphizer().fit(["CC"])
+    with pytest.raises(TypeError, match=r"^X is a list of GraphStores; pass one GraphStore itself"):
+        clf.transform([STORE, STORE])
+    with pytest.raises(TypeError, match=r"not a sparse matrix \(csr_matrix, shape \(3, 1\)\)"):
+        clf.transform(sparse.csr_matrix(np.ones((3, 1))))
+
+
 def test_graphs_given_to_a_smiles_featuriser_are_named():
     """Its message spoke of permutation_importance: a Pipeline starting with a graphizer, given graphs."""
     pair = SmilesGraphizer(reaction_mode="pair").fit_transform(["CCO>>CC=O", "CC>>C=C"])

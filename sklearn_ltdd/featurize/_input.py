@@ -51,6 +51,9 @@ def check_smiles(X: ArrayLike, *, allow_empty: bool = False) -> np.ndarray:
         raise TypeError(
             f"X must be a sequence of SMILES strings in sample order, not a {type(X).__name__}; pass a list."
         )
+    if hasattr(X, "tocsr") and hasattr(X, "nnz"):  # scipy's sparse matrices and arrays (0-d to numpy)
+        kind = type(X).__name__
+        raise TypeError(f"X must be SMILES strings, not a sparse matrix ({kind}, shape {X.shape}).")
     _refuse_graphs(X)
     X = from_arrow(X)
     if isinstance(X, pd.DataFrame) and X.shape[1] != 1:  # its columns named, one of them to choose
@@ -107,16 +110,28 @@ def check_column_name(estimator: object, X: object, *, reset: bool, against: str
         )
 
 
+def _is_store(X: object) -> bool:
+    """Whether X is a GraphStore or a GraphStorePair (known by name: this module imports no torch)."""
+    kind = type(X)
+    return kind.__name__ in ("GraphStore", "GraphStorePair") and kind.__module__.startswith("sklearn_ltdd")
+
+
 def _refuse_graphs(X: object) -> None:
     """Graphs are no SMILES: a GraphStore given to a SmilesGraphizer (e.g. the first step of a
     Pipeline), and PyG's Data and Batch (``graphs[0]``, ``to_data_list()``, ``graphs.batch()``),
-    which numpy would make an array of their attributes."""
-    if type(X).__name__ in ("GraphStore", "GraphStorePair") and type(X).__module__.startswith("sklearn_ltdd"):
+    which numpy would make an array of their attributes; and a list of stores."""
+    if _is_store(X):
         raise TypeError(
             f"X is a {type(X).__name__}, graphs already, where SMILES are featurised (a SmilesGraphizer "
             "or a MorganFingerprint, or a Pipeline that starts with one); give the graphs to the classifier."
         )
     first = X[0] if isinstance(X, list | tuple) and len(X) else X
+    if first is not X and _is_store(first):
+        raise TypeError(
+            f"X is a {type(X).__name__} of {type(first).__name__}s; pass one {type(first).__name__} itself "
+            "(it holds any number of graphs: featurise the SMILES together, or select graphs with "
+            "store[[i, j]])."
+        )
     if any(cls.__module__.startswith("torch_geometric") for cls in type(first).__mro__):  # DataBatch too
         raise TypeError(
             f"X holds PyG graphs ({type(first).__name__}); pass SMILES, or a GraphStore: "
