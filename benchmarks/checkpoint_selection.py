@@ -36,7 +36,8 @@ from sklearn.metrics import log_loss, roc_auc_score
 from sklearn.utils.class_weight import compute_sample_weight
 from skorch.callbacks import Callback
 
-from sklearn_ltdd.benchmark._run import _Features, _load
+from sklearn_ltdd.benchmark._methods import Features
+from sklearn_ltdd.benchmark._tasks import load_task
 from sklearn_ltdd.classifier import LTDDClassifier
 from sklearn_ltdd.classifier._data import GraphDataset, stratified_holdout
 from sklearn_ltdd.classifier._decision import adjust, best_tau
@@ -100,7 +101,7 @@ def _parts(dataset: str, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     benchmark data set, or for ``demo_templates`` the demo's split, its training part holding
     out a validation set as ``fit`` does."""
     if dataset != "demo_templates":
-        smiles, y = _load(dataset, str(data_dir()))
+        smiles, y = load_task(dataset, str(data_dir()))
         return smiles, y, *imdrug_split(y, SPLITS.get(dataset, "standard"), random_state=seed)
     X_train, y_train, X_test, y_test, _ = load_demo_data("templates", random_state=seed)
     train, valid = stratified_holdout(y_train, 0.1, np.random.RandomState(seed))
@@ -111,7 +112,7 @@ def _parts(dataset: str, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray,
 def record(dataset: str, seed: int, epochs: int) -> dict:
     """Train the defaults for ``epochs`` epochs and return the per-epoch probabilities."""
     smiles, y, train, valid, test = _parts(dataset, seed)
-    graphs = _Features(smiles, None, 1).graphs()
+    graphs = Features(smiles, None, 1).graphs()
     classes = np.unique(y[train])
     recorder = _RecordProbabilities({"val": GraphDataset(graphs[valid]), "test": GraphDataset(graphs[test])})
     clf = _RecordingClassifier(max_epochs=epochs, early_stopping=None, random_state=seed)

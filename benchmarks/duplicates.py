@@ -17,7 +17,7 @@ from _common import arguments, data_dir, write
 from rdkit import Chem, rdBase
 from sklearn.model_selection import train_test_split
 
-from sklearn_ltdd.benchmark._run import _load
+from sklearn_ltdd.benchmark._tasks import load_task
 from sklearn_ltdd.datasets import load_reaction_templates
 from sklearn_ltdd.model_selection import imdrug_split
 
@@ -59,7 +59,7 @@ def main() -> None:
                           "|---|---|---|---|---|---|---|"]  # fmt: skip
     tasks = {}
     for task in ("uspto50k_template", "uspto50k_template_tail"):
-        X, y = _load(task, str(data_dir()))
+        X, y = load_task(task, str(data_dir()))
         keys = molecule_keys(X)
         for seed in SEEDS:
             train, _, test = imdrug_split(y, "random", random_state=seed)

@@ -13,7 +13,7 @@ import pytest
 
 from sklearn_ltdd.benchmark import make_fingerprint_model, paper_table, run_benchmark, tune_threshold
 from sklearn_ltdd.benchmark.__main__ import main
-from sklearn_ltdd.benchmark._run import code_version, data_id
+from sklearn_ltdd.benchmark._results_file import code_version, data_id
 from sklearn_ltdd.datasets import load_solubility
 from sklearn_ltdd.featurize import InvalidSmilesError, MorganFingerprint
 from sklearn_ltdd.metrics import balanced_accuracy_score
@@ -201,9 +201,9 @@ def test_sbap_says_that_its_pairs_are_classified_by_their_ligands_alone(tmp_path
 
 
 def test_a_score_a_task_has_not_is_null_in_strict_json(tmp_path):
-    from sklearn_ltdd.benchmark._run import _json_row
+    from sklearn_ltdd.benchmark._results_file import json_row
 
-    row = _json_row({"BA": np.float32(0.5), "BA_tail": np.float64("nan"), "n": np.int64(3), "method": "ce"})
+    row = json_row({"BA": np.float32(0.5), "BA_tail": np.float64("nan"), "n": np.int64(3), "method": "ce"})
     assert json.dumps(row, allow_nan=False) == '{"BA": 0.5, "BA_tail": null, "n": 3, "method": "ce"}'
 
 
@@ -266,7 +266,7 @@ def test_a_bad_argument_is_refused_before_data_is_loaded_or_a_folder_made(
 
     from sklearn_ltdd.benchmark import _run
 
-    monkeypatch.setattr(_run, "_load", lambda *args, **kwargs: pytest.fail("loaded the data first"))
+    monkeypatch.setattr(_run, "load_task", lambda *args, **kwargs: pytest.fail("loaded the data first"))
     arguments = {"dataset": "solubility", "seeds": [0], "methods": ["ce"], "epochs": 2, **argument}
     with pytest.raises((ValueError, TypeError), match=message):
         run_benchmark(arguments.pop("dataset"), **arguments, out_dir=tmp_path / "out")
@@ -286,26 +286,27 @@ def test_paper_table_names_the_data_sets_and_splits_it_has():
 
 
 def test_a_rerun_with_another_schedule_is_refused_not_skipped(tmp_path, capsys):
-    from sklearn_ltdd.benchmark._run import _check_data, _done, _schedule
+    from sklearn_ltdd.benchmark._methods import schedule_of
+    from sklearn_ltdd.benchmark._results_file import check_data, done_runs
 
     log = tmp_path / "hiv-standard.jsonl"
     old = {"method": "ltdd", "seed": 0, "epochs": 30}  # written before the schedule was recorded
     log.write_text(json.dumps(old) + "\n" + json.dumps({**old, "seed": 1, "warmup": 2, "update_every": 1}))
     paper = {"warmup": 1, "update_every": 1}  # 30 epochs: the paper's 10 of 300
     with pytest.raises(ValueError, match=r"with \{'warmup': 2, 'update_every': 1\}, not"):
-        _done(log, ["ltdd"], [0, 1], 30, paper)
+        done_runs(log, ["ltdd"], [0, 1], 30, paper)
     log.write_text(json.dumps(old) + "\n")
-    assert _done(log, ["ltdd", "ce"], [0, 1], 30, paper) == {("ltdd", 0)}
-    assert _done(log, ["ltdd"], [1], 30, paper) == set()  # only the seeds asked for
-    assert _done(log, ["ltdd"], [0], 60, paper) == set()  # other epochs: runs of their own
+    assert done_runs(log, ["ltdd", "ce"], [0, 1], 30, paper) == {("ltdd", 0)}
+    assert done_runs(log, ["ltdd"], [1], 30, paper) == set()  # only the seeds asked for
+    assert done_runs(log, ["ltdd"], [0], 60, paper) == set()  # other epochs: runs of their own
     with pytest.raises(ValueError, match="another folder"):
-        _done(log, ["ltdd"], [0], 30, {"warmup": 3, "update_every": 1})
+        done_runs(log, ["ltdd"], [0], 30, {"warmup": 3, "update_every": 1})
     # runs on other data (a subset of the file, say) are neither resumed nor averaged in: refused
     log.write_text(json.dumps({**old, "data": DATA}) + "\n" + json.dumps(old) + "\n")
-    _check_data(log, DATA)  # (a row written before the data was recorded: unknown, taken)
+    check_data(log, DATA)  # (a row written before the data was recorded: unknown, taken)
     log.write_text(json.dumps({**old, "data": "0123", "n_train": 288}) + "\n")
     with pytest.raises(ValueError, match=r"holds runs on other data \(ltdd, seed 0: data 0123, 288 training"):
-        _check_data(log, DATA)
+        check_data(log, DATA)
     # the command refuses them before it says that it resumes them
     other = {"method": "fp_lr", "seed": 0, "epochs": None, "kept": None, "data": "0123"}
     (tmp_path / "solubility-random.jsonl").write_text(json.dumps(other) + "\n")
@@ -313,13 +314,14 @@ def test_a_rerun_with_another_schedule_is_refused_not_skipped(tmp_path, capsys):
         run_benchmark("solubility", split="random", seeds=[0], methods=["fp_lr"], out_dir=tmp_path)
     assert "there already" not in capsys.readouterr().out
     # what a row records: the paper rows' schedule, nothing for the package's or a fingerprint's
-    assert _schedule("ltdd", paper) == paper and _schedule("ltdd_fp", paper) == paper
+    assert schedule_of("ltdd", paper) == paper and schedule_of("ltdd_fp", paper) == paper
     none = {"warmup": None, "update_every": None}
-    assert _schedule("defaults", paper) == _schedule("ce", paper) == _schedule("fp_lr", paper) == none
+    assert schedule_of("defaults", paper) == schedule_of("ce", paper) == schedule_of("fp_lr", paper) == none
 
 
 def test_a_run_written_twice_counts_once_and_a_half_written_line_is_named(tmp_path):
-    from sklearn_ltdd.benchmark._run import _read, summarise
+    from sklearn_ltdd.benchmark import summarise
+    from sklearn_ltdd.benchmark._results_file import read_runs
 
     row = {"method": "ce", "epochs": 2, "seconds": 1.0, "graphs_per_s": 10.0, "kept": "best"}
     runs = [{**row, "seed": 0, "BA": 0.6}, {**row, "seed": 1, "BA": 0.8}, {**row, "seed": 0, "BA": 0.6}]
@@ -348,13 +350,13 @@ def test_a_run_written_twice_counts_once_and_a_half_written_line_is_named(tmp_pa
     log = tmp_path / "solubility-random.jsonl"
     log.write_text(json.dumps(runs[0]) + "\n" + '{"method": "ce", "se')
     with pytest.raises(ValueError, match=r"line 2, is not a run's JSON row .*remove it"):
-        _read(log)
+        read_runs(log)
     for edited in ('["ce", 0]', "3", '{"method": "ce", "seed": 0}'):  # by hand: no raw TypeError or KeyError
         log.write_text(json.dumps(runs[0]) + "\n" + edited + "\n")
         with pytest.raises(
             ValueError, match=r"line 2, is not a run's JSON row \(an object with epochs, method"
         ):
-            _read(log)
+            read_runs(log)
     with pytest.raises(SystemExit) as exit_:  # the command says it in a line, not a traceback
         main(["--dataset", "solubility", "--split", "random", "--methods", "fp_lr", "--out", str(tmp_path)])
     assert exit_.value.code == 2
@@ -380,21 +382,21 @@ def test_the_command_writes_and_prints_its_table_under_any_locale(tmp_path):
 
 
 def test_rows_that_kept_the_best_epoch_are_not_taken_for_the_mean_from_it(tmp_path):
-    from sklearn_ltdd.benchmark._run import _done
+    from sklearn_ltdd.benchmark._results_file import done_runs
 
     log = tmp_path / "hiv-standard.jsonl"
     old = {"method": "defaults", "seed": 0, "epochs": 30}  # written when the best epoch was kept
     log.write_text(json.dumps(old) + "\n" + json.dumps({**old, "method": "defaults_best1"}) + "\n")
     with pytest.raises(ValueError, match=r"keeping best, not .*keeping mean_from_best.*another folder"):
-        _done(log, ["defaults"], [0], 30, {})
-    assert _done(log, ["defaults_best1"], [0], 30, {}) == {("defaults_best1", 0)}
+        done_runs(log, ["defaults"], [0], 30, {})
+    assert done_runs(log, ["defaults_best1"], [0], 30, {}) == {("defaults_best1", 0)}
     log.write_text(json.dumps({**old, "kept": "mean_from_best"}) + "\n")
-    assert _done(log, ["defaults"], [0], 30, {}) == {("defaults", 0)}
+    assert done_runs(log, ["defaults"], [0], 30, {}) == {("defaults", 0)}
 
 
 def test_every_benchmark_variant_is_a_valid_classifier_configuration():
     from sklearn_ltdd import BaselineClassifier, LTDDClassifier, SubclusterSchedule
-    from sklearn_ltdd.benchmark._run import METHODS, VARIANTS
+    from sklearn_ltdd.benchmark._methods import METHODS, VARIANTS
 
     for name, (kind, params, package_schedule) in VARIANTS.items():
         assert name in METHODS
@@ -418,7 +420,7 @@ def test_every_benchmark_variant_is_a_valid_classifier_configuration():
 def test_built_tasks_template_classes_and_hiv_at_imbalance_50():
     import pandas as pd
 
-    from sklearn_ltdd.benchmark._run import MIN_TEMPLATE_COUNT, _hiv_lt50, _template_task
+    from sklearn_ltdd.benchmark._tasks import MIN_TEMPLATE_COUNT, _hiv_lt50, _template_task
 
     for least in MIN_TEMPLATE_COUNT.values():
         templates = ["T1"] * least + ["T2"] * (least - 1) + ["T3"] * 30
@@ -475,9 +477,9 @@ def test_a_row_names_the_code_that_made_it(tmp_path, monkeypatch):
     """The rows said nothing of the code that made them: a table re-measured later could not say
     which of its rows were of the defaults before a change."""
     import sklearn_ltdd
-    from sklearn_ltdd.benchmark import _run
+    from sklearn_ltdd.benchmark import _results_file
 
-    root = Path(_run.__file__).resolve().parents[2]
+    root = Path(_results_file.__file__).resolve().parents[2]
     if (root / ".git").exists():  # a checkout: its commit, and whether the package has changed since
         head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
                               capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
@@ -486,7 +488,9 @@ def test_a_row_names_the_code_that_made_it(tmp_path, monkeypatch):
         )
     # installed (no checkout around the package), or a checkout where git is missing: the version
     monkeypatch.setattr(
-        _run, "__file__", str(tmp_path / "site-packages" / "sklearn_ltdd" / "benchmark" / "_run.py")
+        _results_file,
+        "__file__",
+        str(tmp_path / "site-packages" / "sklearn_ltdd" / "benchmark" / "_results_file.py"),
     )
     assert code_version() == sklearn_ltdd.__version__
     (tmp_path / "site-packages" / ".git").mkdir(parents=True)

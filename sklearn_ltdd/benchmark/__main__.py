@@ -9,20 +9,18 @@ from .._cli import as_flag_error
 from .._console import say
 from ..featurize._cgr import GRAPH_REACTION_MODES
 from ..model_selection._imdrug import SPLITS
+from ._methods import METHODS
+from ._results_file import ResultsFileError, result_stem
 from ._run import (
-    DATASETS,
     DEFAULT_OUT,
     DEFAULT_SEEDS,
-    METHODS,
     PAPER_EPOCHS,
     PAPER_TABLE,
-    DataError,
-    ResultsFileError,
     SplitError,
     check_arguments,
-    result_stem,
     run_benchmark,
 )
+from ._tasks import DATASETS, DataError
 
 #: check_arguments' parameters that a flag gives, named by it in their errors
 _FLAGGED = (
