@@ -1,0 +1,146 @@
+"""A function known by what it computes, for the atom-map caches' keys: its code (not where it was
+written), its constants, and what it reads (its defaults, closure, a partial's arguments and the
+globals of the user's own code), each by content; installed packages by their version. joblib's
+hash knows a function by its name only, so an edited mapper kept serving its old maps."""
+
+from __future__ import annotations
+
+import dis
+import sys
+import types
+from functools import cache, partial
+from importlib.metadata import PackageNotFoundError, packages_distributions, version
+
+__all__ = ["function_key"]
+
+
+def function_key(function: types.FunctionType) -> tuple:
+    """What ``function`` computes and reads, as a tuple for ``joblib.hash``: the same for the same
+    code and values in any process, another after an edit of it or of a helper it reads."""
+    return _function_parts(function, set())
+
+
+def _code_parts(code: types.CodeType) -> tuple:
+    """What a code object computes, without where it was written (file and line numbers change
+    with every notebook kernel and every edit above the function)."""
+    consts = tuple(_code_parts(c) if isinstance(c, types.CodeType) else _constant(c) for c in code.co_consts)
+    return (code.co_code, code.co_names, code.co_varnames, code.co_freevars, code.co_argcount,
+            code.co_kwonlyargcount, code.co_flags, consts)  # fmt: skip
+
+
+_SCALARS = (type(None), type(Ellipsis), bool, int, float, complex, str, bytes)
+
+
+def _constant(value: object) -> object:
+    """A constant (a number, string, bytes, None, or a tuple or frozenset of them) as a key part
+    that is the same in every process (a frozenset's order is not); TypeError for anything else."""
+    if isinstance(value, _SCALARS):
+        return value
+    if isinstance(value, tuple):
+        return tuple(_constant(v) for v in value)
+    if isinstance(value, frozenset):
+        return ("frozenset", tuple(sorted(repr(_constant(v)) for v in value)))
+    raise TypeError(f"not a constant: {type(value).__name__}")
+
+
+def _globals_read(code: types.CodeType) -> set[str]:
+    """The global names a code object (and the code nested in it) reads and does not assign: what
+    it assigns (``global model; model = load()``) is its state, not what it computes."""
+    read, written = set(), set()
+    for instruction in dis.get_instructions(code):
+        if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
+            read.add(instruction.argval)
+        elif instruction.opname in ("STORE_GLOBAL", "DELETE_GLOBAL"):
+            written.add(instruction.argval)
+    nested = (_globals_read(c) for c in code.co_consts if isinstance(c, types.CodeType))
+    return read.union(*nested) - written
+
+
+def _function_parts(function: types.FunctionType, seen: set[int]) -> tuple:
+    """What a function computes, for the cache key: its code, defaults and closure (by content),
+    and the globals it reads (see ``_global_part``)."""
+    if id(function) in seen:  # a recursive helper, or one called twice
+        return ("seen", function.__qualname__)
+    seen.add(id(function))
+    module = function.__module__
+    read = {
+        name: _global_part(function.__globals__[name], module, seen)
+        for name in sorted(_globals_read(function.__code__))
+        if name in function.__globals__
+    }
+    cells = [cell.cell_contents for cell in function.__closure__ or ()]
+    defaults = function.__defaults__ or ()
+    keywords = sorted((function.__kwdefaults__ or {}).items())
+    held = (
+        [_held(value, module, seen) for value in defaults],
+        [(name, _held(value, module, seen)) for name, value in keywords],
+        [_held(value, module, seen) for value in cells],
+    )
+    return (_code_parts(function.__code__), *held, read)
+
+
+def _held(value: object, module: str, seen: set[int]) -> object:
+    """A default, closure or partial's argument as a key part: a function (a helper handed in,
+    ``fix=helper``) as a global one (joblib's hash knows a function by its name only, so an
+    edited helper kept its maps); anything else by content."""
+    if isinstance(value, types.FunctionType | partial) or (callable(value) and hasattr(value, "__wrapped__")):
+        return _global_part(value, module, seen)
+    return value
+
+
+def _global_part(value: object, module: str, seen: set[int]) -> object:
+    """A global a mapper reads, as a key part: a function of the mapper's own module, of a
+    notebook (``__main__``, handed to a mapper of another module too), or of the user's own
+    modules (files beside the notebook that no distribution installs), by what it computes, also
+    under a decorator or a partial; such a module by what it
+    holds as loaded (an edit counts once reloaded: what runs is what maps); a constant by value;
+    a module, a class or another library's function by name and installed version (walking a
+    library would cost more than mapping); a mutable value (a dict, a list, an object) by its
+    type alone, since a mapper may keep state there (a memo, a lazily loaded model)."""
+    if isinstance(value, types.FunctionType) and (
+        value.__module__ in (module, "__main__") or _users(value.__module__)
+    ):
+        return _function_parts(value, seen)
+    if isinstance(value, partial):  # its arguments by content (a repr cuts a long array short)
+        arguments = [_held(v, module, seen) for v in value.args]
+        keywords = [(name, _held(v, module, seen)) for name, v in sorted(value.keywords.items())]
+        return ("partial", _global_part(value.func, module, seen), arguments, keywords)
+    if callable(value) and hasattr(value, "__wrapped__"):  # functools.cache and other decorators
+        return ("wrapped", _global_part(value.__wrapped__, module, seen))
+    if isinstance(value, types.ModuleType):
+        if not _users(value.__name__) or id(value) in seen:
+            return ("module", value.__name__, _version(value.__name__))
+        seen.add(id(value))
+        held = {name: v for name, v in vars(value).items() if not name.startswith("__")}
+        return (
+            "module",
+            value.__name__,
+            [(n, _global_part(held[n], value.__name__, seen)) for n in sorted(held)],
+        )
+    if isinstance(value, type) or (callable(value) and hasattr(value, "__qualname__")):
+        owner = getattr(value, "__module__", None) or ""
+        return ("by name", owner, value.__qualname__, _version(owner))
+    try:
+        return _constant(value)
+    except TypeError:
+        return ("mutable", type(value).__module__, type(value).__qualname__)
+
+
+def _users(module: str) -> bool:
+    """Whether ``module`` is the user's own code: a file that neither an installed distribution
+    (an editable install counts as one) nor the standard library provides, and not the script
+    itself (``__main__``, whose functions count by their code where a mapper reads them)."""
+    if module.partition(".")[0] in sys.stdlib_module_names or module == "__main__":
+        return False
+    return _version(module) is None and getattr(sys.modules.get(module), "__file__", None) is not None
+
+
+@cache
+def _version(module: str) -> str | None:
+    """The installed version of the distribution that provides ``module`` (None: not installed)."""
+    for distribution in packages_distributions().get(module.partition(".")[0], []):
+        try:
+            return version(distribution)
+        except PackageNotFoundError:
+            continue
+    return None
