@@ -30,7 +30,7 @@ from sklearn_ltdd.featurize._graph_features import (
     canonical_ranks,
     featurize_chunk,
 )
-from sklearn_ltdd.featurize._graph_store import identical_graphs
+from sklearn_ltdd.featurize._graph_keys import identical_graphs
 from sklearn_ltdd.metrics import balanced_accuracy_score
 
 SYNTAX = "RDKit cannot parse it: its syntax, e.g. a typo, an unclosed ring or branch, an unknown atom"

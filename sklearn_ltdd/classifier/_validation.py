@@ -11,7 +11,7 @@ import numpy as np
 from .._labels import few_of
 from .._warnings import warn
 from ..featurize import GraphStore, GraphStorePair
-from ..featurize._graph_store import graph_keys, identical_graphs
+from ..featurize._graph_keys import graph_keys, identical_graphs
 from ._data import GraphDataset, stratified_holdout
 from ._decision import adjusted_scores
 

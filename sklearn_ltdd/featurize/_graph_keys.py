@@ -1,0 +1,63 @@
+"""Graphs told apart by content: a key per graph, equal for graphs identical in every array they
+hold (one molecule however its SMILES was written), for the warnings about a hold-out or a
+validation set that repeats training molecules."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import torch
+
+from ._graph_store import GraphStore, GraphStorePair
+
+__all__ = ["graph_keys", "identical_graphs"]
+
+
+def identical_graphs(graphs: GraphStore | GraphStorePair) -> np.ndarray:
+    """An id per graph (or pair), the same for graphs identical in every array they hold: inputs
+    a network cannot tell apart, such as one molecule however its SMILES was written (nodes are in
+    canonical order), and also a molecule and its mirror image, which no feature distinguishes.
+
+    Each graph is keyed by :func:`graph_keys`.
+    """
+    ids: dict[tuple, int] = {}
+    return np.fromiter(
+        (ids.setdefault(key, len(ids)) for key in graph_keys(graphs)), dtype=np.int64, count=len(graphs)
+    )
+
+
+def graph_keys(graphs: GraphStore | GraphStorePair) -> list[tuple]:
+    """A hashable key per graph (or pair), equal for identical graphs, also across stores made
+    alike: each side's node and edge counts and a 128-bit digest of its arrays' bytes."""
+    stores = (graphs.reactants, graphs.products) if isinstance(graphs, GraphStorePair) else (graphs,)
+    arrays = [_host_arrays(store) for store in stores]
+    return [tuple(_graph_key(i, *parts) for parts in arrays) for i in range(len(graphs))]
+
+
+def _host_arrays(store: GraphStore) -> tuple[np.ndarray | None, ...]:
+    def host(tensor: torch.Tensor | None) -> np.ndarray | None:
+        return None if tensor is None else tensor.cpu().numpy()
+
+    return (
+        store.node_ptr.numpy(),
+        store.edge_ptr.numpy(),
+        host(store.x),
+        host(store.edge_index),
+        host(store.edge_attr),
+        host(store.fingerprint),
+    )
+
+
+def _graph_key(i: int, node_ptr, edge_ptr, x, edge_index, edge_attr, fingerprint) -> tuple[int, int, bytes]:
+    """Graph i's node and edge counts (which fix where each array's bytes end) and its digest."""
+    nodes, edges = slice(node_ptr[i], node_ptr[i + 1]), slice(edge_ptr[i], edge_ptr[i + 1])
+    parts = [x[nodes], edge_index[:, edges]]
+    if edge_attr is not None:
+        parts.append(edge_attr[edges])
+    if fingerprint is not None:
+        parts.append(fingerprint[i])
+    digest = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        digest.update(np.ascontiguousarray(part))
+    return int(nodes.stop - nodes.start), int(edges.stop - edges.start), digest.digest()
