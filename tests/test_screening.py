@@ -730,7 +730,7 @@ def test_the_screen_command(model, library, tmp_path, capsys, monkeypatch):
     capsys.readouterr()
 
     # the listing's own pass over the file fails (or is stopped): the rows listed all the same
-    def the_listings_pass_fails(*args):
+    def the_listings_pass_fails(*args):  # (screen_file's own passes read through _file's name)
         raise OSError("the disk went away")
 
     with monkeypatch.context() as patch, pytest.raises(SystemExit) as stop:

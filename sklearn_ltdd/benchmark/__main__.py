@@ -12,10 +12,10 @@ from ..model_selection._imdrug import SPLITS
 from ._methods import METHODS
 from ._results_file import ResultsFileError, result_stem
 from ._run import (
+    DEFAULT_METHODS,
     DEFAULT_OUT,
     DEFAULT_SEEDS,
     PAPER_EPOCHS,
-    PAPER_TABLE,
     SplitError,
     check_arguments,
     run_benchmark,
@@ -51,15 +51,16 @@ def main(argv: list[str] | None = None) -> None:
         choices=DATASETS,
         help="default hiv; sbap is classified by its ligands' SMILES alone (no protein encoder)",
     )
-    parser.add_argument("--split", default="standard", choices=SPLITS,
+    parser.add_argument("--split", default="standard",
+                        choices=sorted(SPLITS, key=lambda split: split != "standard"),  # the default first
                         help="ImDrug's split: standard (balanced validation and test sets, the default) "
                              "or random (stratified)")  # fmt: skip
     parser.add_argument("--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS),
                         help="the seeds themselves (--seeds 3 is seed 3 alone); default "
                              f"{' '.join(map(str, DEFAULT_SEEDS))}")  # fmt: skip
-    parser.add_argument("--methods", nargs="+", default=list(PAPER_TABLE),
+    parser.add_argument("--methods", nargs="+", default=list(DEFAULT_METHODS),
                         choices=METHODS, metavar="METHOD",
-                        help=f"default: the paper's table, {' '.join(PAPER_TABLE)}; 'defaults' is the "
+                        help=f"default: the paper's table, {' '.join(DEFAULT_METHODS)}; 'defaults' is the "
                              f"package's defaults; any of {', '.join(METHODS)}")  # fmt: skip
     parser.add_argument("--epochs", type=int, default=PAPER_EPOCHS,
                         help=f"{PAPER_EPOCHS} as in the paper; fewer on CPU")  # fmt: skip

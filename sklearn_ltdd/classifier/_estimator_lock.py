@@ -1,5 +1,5 @@
 """One lock per estimator: its fit holds it from start to end, its restoring after a failure
-included, and a call that reads the fitted model whole (``GraphClassifier._snapshot``) takes it, so
+included, and a call that reads the fitted model whole (``Inference._snapshot``) takes it, so
 that a prediction in one thread never reads another thread's fit half done, and waits only for a
 fit of the same estimator. Kept beside the estimator, not in it: a copy or a pickle has its own."""
 

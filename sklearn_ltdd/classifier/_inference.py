@@ -45,9 +45,9 @@ class Inference(TransformerMixin):
     TransformerMixin itself: sklearn's ``set_output`` wraps the ``transform`` of the class that
     defines it, this one.
 
-    It reads what ``fit`` leaves: ``net_``, ``classes_``, ``class_log_prior_``,
-    ``logit_adjustment_``, ``graphizer_``, ``feature_schema_``, ``n_node_features_`` and
-    ``_n_features_out``, and the estimator's ``_graphs`` and ``_graphizer``.
+    It reads what ``fit`` leaves (``_PREDICTS_WITH`` in ``_base``, which a saved model must hold,
+    and ``net_`` and ``graphizer_``), ``verbose`` (a progress bar), and the estimator's
+    ``_graphs`` and ``_graphizer``.
     """
 
     def _chunks(

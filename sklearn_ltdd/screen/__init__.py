@@ -2,7 +2,8 @@
 
 - :func:`screen` -- SMILES in memory in, a table of scores out (``_frame``).
 - :func:`screen_file` -- a CSV or Parquet file in, scores beside its own columns out, read and
-  written in chunks and resumable after an interruption (``_file``); also a command,
+  written in chunks and resumable after an interruption (``_file``; the reading in ``_source``, the
+  lock, record and writing that make it resumable in ``_resume``); also a command,
   ``python -m sklearn_ltdd.screen`` (``__main__``).
 - :func:`screen_dask` -- a Dask DataFrame in, a Dask DataFrame of scores out, the model sent to each
   worker once (``_dask``).

@@ -272,17 +272,17 @@ class ScreenRecord:
         )
 
 
-def write_csv(partial: Path, frame: pd.DataFrame, progress: ScreenRecord) -> None:
+def write_csv(partial: Path, frame: pd.DataFrame, record: ScreenRecord) -> None:
     with open(partial, "a", encoding="utf-8", newline="") as out:
-        out.write(frame.to_csv(index=False, header=progress.state["bytes"] == 0))  # once, resumed too
+        out.write(frame.to_csv(index=False, header=record.state["bytes"] == 0))  # once, resumed too
         out.flush()
         os.fsync(out.fileno())
-        progress.wrote(frame, bytes=out.tell())
+        record.wrote(frame, bytes=out.tell())
 
 
-def write_parquet(partial: Path, frame: pd.DataFrame, progress: ScreenRecord) -> None:
-    part = partial / f"part-{progress.state['parts']:06d}.parquet"
+def write_parquet(partial: Path, frame: pd.DataFrame, record: ScreenRecord) -> None:
+    part = partial / f"part-{record.state['parts']:06d}.parquet"
     temporary = part.with_suffix(".tmp")
     frame.to_parquet(temporary, index=False)
     os.replace(temporary, part)
-    progress.wrote(frame, parts=progress.state["parts"] + 1)
+    record.wrote(frame, parts=record.state["parts"] + 1)
