@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from scipy.special import softmax
 
 __all__ = [
     "TAUS",
@@ -59,10 +60,7 @@ def adjusted_scores(log_proba: np.ndarray, log_prior: np.ndarray, tau: float) ->
 
 def adjust(log_proba: np.ndarray, log_prior: np.ndarray, tau: float) -> np.ndarray:
     """Probabilities re-normalised after dividing by π^τ: softmax(log p − τ log π)."""
-    scores = adjusted_scores(np.asarray(log_proba, dtype=np.float64), log_prior, tau)
-    scores -= scores.max(axis=1, keepdims=True)
-    out = np.exp(scores)
-    return out / out.sum(axis=1, keepdims=True)
+    return softmax(adjusted_scores(np.asarray(log_proba, dtype=np.float64), log_prior, tau), axis=1)
 
 
 def balanced_scores(
