@@ -36,5 +36,5 @@ mapfile -t requirements <<<"$pins"
     "${requirements[@]}" -e ".[plot,dask,parquet,notebooks,docs]"
 "$venv/bin/python" -c "import importlib.metadata as m
 print(*(f'{p} {m.version(p)}' for p in ('torch', 'torch-geometric', 'rdkit', 'scikit-learn', 'numpy',
-      'pandas', 'skorch', 'joblib', 'tqdm', 'pyarrow')), sep=', ')"
+      'pandas', 'skorch', 'joblib', 'tqdm', 'tabulate', 'pyarrow')), sep=', ')"
 exec "$venv/bin/python" -m pytest -n auto --maxprocesses 8 -p no:cacheprovider "$@"

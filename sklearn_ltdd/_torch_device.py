@@ -10,13 +10,16 @@ import torch
 DEVICES = "'auto', 'cpu', 'cuda' or 'cuda:<index>'"
 
 
-def parse_device(device: str | torch.device) -> torch.device:
-    """``device`` as torch's, or a ValueError naming it where torch knows no such device (whether
-    this machine has it is :func:`check_device`'s question)."""
+def parse_device(device: str | torch.device, kinds: tuple[str, ...] | None = None) -> torch.device:
+    """``device`` as torch's, or a ValueError naming it where torch knows no such device or it is
+    not one of ``kinds`` (None: any); whether this machine has it is :func:`check_device`'s question."""
     try:
-        return torch.device(device)
+        parsed = torch.device(device)
     except (RuntimeError, TypeError):
         raise ValueError(f"device={device!r} is not a device torch knows; use {DEVICES}.") from None
+    if kinds is not None and parsed.type not in kinds:
+        raise ValueError(f"device={device!r} is not supported; use {DEVICES}.")
+    return parsed
 
 
 def check_device(device: str | torch.device, kinds: tuple[str, ...] | None = None) -> torch.device:
@@ -25,9 +28,7 @@ def check_device(device: str | torch.device, kinds: tuple[str, ...] | None = Non
     this build of torch lacks."""
     if isinstance(device, str) and device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    parsed = parse_device(device)
-    if kinds is not None and parsed.type not in kinds:  # before availability: no machine would do
-        raise ValueError(f"device={device!r} is not supported; use {DEVICES}.")
+    parsed = parse_device(device, kinds)  # before availability: no machine would do
     if parsed.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(
             f"device={device!r} was requested but CUDA is not available (torch {torch.__version__}, "

@@ -88,6 +88,7 @@ def test_tune_threshold_refuses_labels_other_than_0_and_1_and_missing_probabilit
         (["--device", "gpu"], "argument --device: device='gpu' is not a device torch knows"),
         # a device no graph method uses: a typo all the same
         (["--methods", "fp_lr", "--device", "tpu"], "argument --device: device='tpu' is not a device torch"),
+        (["--methods", "fp_lr", "--device", "mps"], "argument --device: device='mps' is not supported"),
         (["--verbose", "5"], r"argument --verbose: invalid choice: 5"),
     ],
 )

@@ -448,7 +448,7 @@ def test_a_list_of_stores_or_a_sparse_matrix_is_named_as_such():
     from scipy import sparse
 
     clf = SmilesGraphizer().fit(["CC"])
-    with pytest.raises(TypeError, match=r"^X is a list of GraphStores; pass one GraphStore itself"):
+    with pytest.raises(TypeError, match=r"^X is a list of GraphStores; a classifier takes one GraphStore"):
         clf.transform([STORE, STORE])
     with pytest.raises(TypeError, match=r"not a sparse matrix \(csr_matrix, shape \(3, 1\)\)"):
         clf.transform(sparse.csr_matrix(np.ones((3, 1))))

@@ -111,7 +111,7 @@ def check_arguments(
     if any(not on_fingerprints(method) for method in methods):  # the graph models' device
         resolve_device(device)
     elif device != "auto":  # unused, but a typo is said now, not when a graph method is added
-        parse_device(device)
+        parse_device(device, kinds=("cpu", "cuda"))
     if reaction_mode is not None and reaction_mode not in GRAPH_REACTION_MODES:  # it names the results
         raise ValueError(
             f"reaction_mode must be one of {list(GRAPH_REACTION_MODES)} or None, got {reaction_mode!r}."

@@ -21,6 +21,7 @@ from skorch import NeuralNet
 from skorch.callbacks import LRScheduler, PrintLog
 from skorch.dataset import get_len
 from skorch.utils import Ansi, to_tensor
+from tabulate import tabulate
 
 from .._warnings import warn
 from ..nn.losses import balanced_cross_entropy, weighted_mean
@@ -49,15 +50,31 @@ class StopTraining(KeyboardInterrupt):
     KeyboardInterrupt, and a plain one is the user's Ctrl-C."""
 
 
+_LR_FORMAT = ".3e"
+
+
 class PlainPrintLog(PrintLog):
-    """skorch's per-epoch table, coloured only on a terminal: logs and CI get plain text."""
+    """skorch's per-epoch table, coloured only on a terminal: logs and CI get plain text; the
+    learning rate in scientific notation."""
 
     def format_row(self, row, key, color):
+        if key == "event_lr" and isinstance(row[key], float):  # (skorch's "lr" column)
+            # three digits in a fixed width: with four decimals a decaying 1e-3 read 0.0010 in
+            # every row, and 1e-5 read 0.0000
+            return f"{row[key]:{_LR_FORMAT}}"
         text = super().format_row(row, key, color)
         terminal = getattr(sys.stdout, "isatty", lambda: False)()
         if isinstance(text, str) and not terminal:
             text = text.replace(color, "").replace(Ansi.ENDC.value, "")
         return text
+
+    def table(self, row) -> str:
+        # tabulate reads the formatted numbers again, with one format for every column unless told
+        headers, formatted = zip(*self._yield_keys_formatted(row), strict=True)
+        formats = [_LR_FORMAT if header == "lr" else self.floatfmt for header in headers]
+        return tabulate(
+            [formatted], headers=headers, tablefmt=self.tablefmt, floatfmt=formats, stralign=self.stralign
+        )
 
 
 class LTDDNet(NeuralNet):
@@ -71,9 +88,7 @@ class LTDDNet(NeuralNet):
         return (groups[-1:] + groups[:-1],), kwargs
 
     def get_default_callbacks(self):
-        # four significant digits, not four decimals: the learning rate of 1e-3 decaying read
-        # 0.0010 in every row, and 1e-5 read 0.0000
-        return [(name, PlainPrintLog(floatfmt=".4g") if name == "print_log" else callback)
+        return [(name, PlainPrintLog() if name == "print_log" else callback)
                 for name, callback in super().get_default_callbacks()]  # fmt: skip
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):

@@ -115,5 +115,8 @@ class Phases(Callback):
         for group in net.optimizer_.param_groups:
             group["lr"] = group.get("initial_lr", net.lr)
         # a new schedule from these rates: the old one would decay them as well, but record (in
-        # history_'s event_lr, the verbose table's lr) the rate it had decayed to, not the one trained at
-        dict(net.callbacks_)["lr"].on_train_begin(net)
+        # history_'s event_lr, the verbose table's lr) the rate it had decayed to, not the one trained
+        # at. From its start (last_epoch=-1): one built at this epoch would decay the first epoch's
+        # rate under torch < 2.8
+        schedule = dict(net.callbacks_)["lr"]
+        schedule.lr_scheduler_ = schedule.policy_(net.optimizer_, **{**schedule.kwargs, "last_epoch": -1})

@@ -236,10 +236,10 @@ def _split_input(
     if not reactants.strip() or not products.strip():
         return None, "a reaction SMILES without reactants or without products"
     # the parts this mode does not parse on their own have their syntax checked (RDKit's parse
-    # without its chemistry, a fraction of the cost), so that a row is read or refused whatever
-    # the mode: "reaction" joins the sides into one SMILES, in which a ring or branch left open on
-    # one side closed on the other ("C1CC>>C1" became one ring); "products" reads no reactants;
-    # no mode reads the reagents
+    # without its chemistry, a fifth of the cost), so that a part that is no SMILES is refused
+    # whatever the mode (a part's chemistry only where it is read): "reaction" joins the sides
+    # into one SMILES, in which a ring or branch left open on one side closed on the other
+    # ("C1CC>>C1" became one ring); "products" reads no reactants; no mode reads the reagents
     unparsed = {"products": (reactants, reagents), "reaction": (reactants, products, reagents)}
     for part in unparsed.get(reaction_mode, (reagents,)):
         if part and Chem.MolFromSmiles(part, sanitize=False) is None:

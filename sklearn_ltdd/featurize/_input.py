@@ -87,14 +87,7 @@ def check_column_name(estimator: object, X: object, *, reset: bool, against: str
     table given to a model fitted without names, and the reverse, would only be noise. Call it
     after :func:`check_smiles` has checked X's shape (outside a fit, :func:`check_smiles_for`
     does both). ``against`` words the column X is checked against (default: the fitted one's)."""
-    if type(X).__module__.startswith("polars") and type(X).__name__ == "Series" and X.name:
-        X = pd.Series(X.to_list(), name=X.name, dtype=object)  # from_arrow's list has no name
-    X = from_arrow(X)
-    names = None
-    if isinstance(X, pd.DataFrame) and all(isinstance(name, str) for name in X.columns):
-        names = np.asarray(X.columns, dtype=object)
-    elif not reset and isinstance(X, pd.Series) and isinstance(X.name, str):  # df["reactant"]
-        names = np.asarray([X.name], dtype=object)
+    names = _column_names(X, series=not reset)
     if reset:
         if names is None:
             estimator.__dict__.pop("feature_names_in_", None)
@@ -108,6 +101,28 @@ def check_column_name(estimator: object, X: object, *, reset: bool, against: str
             f"X's column is {names[0]!r}, but {against} {fitted[0]!r}; give it that column (or rename "
             "yours, if it holds the same kind of SMILES)."
         )
+
+
+def _column_names(X: object, series: bool) -> np.ndarray | None:
+    """The names of X's columns where X is a table whose columns are all named, or (``series``) the
+    name of a named Series (``df["reactant"]``); else None. Read off X as it is: a polars or pyarrow
+    X converted first would be copied whole for its names (and a polars Series lost its name)."""
+    module = type(X).__module__
+    if module.startswith(("polars", "pyarrow")):
+        if hasattr(X, "column_names"):  # a pyarrow Table (whose columns are its arrays)
+            columns = list(X.column_names)
+        elif hasattr(X, "columns"):  # a polars DataFrame
+            columns = list(X.columns)
+        else:  # a polars Series is named "" unless named; pyarrow's arrays have no name
+            name = getattr(X, "name", None)
+            return np.asarray([name], dtype=object) if series and isinstance(name, str) and name else None
+    elif isinstance(X, pd.DataFrame):
+        columns = list(X.columns)
+    elif isinstance(X, pd.Series):
+        return np.asarray([X.name], dtype=object) if series and isinstance(X.name, str) else None
+    else:
+        return None
+    return np.asarray(columns, dtype=object) if all(isinstance(name, str) for name in columns) else None
 
 
 def _is_store(X: object) -> bool:
@@ -128,9 +143,9 @@ def _refuse_graphs(X: object) -> None:
     first = X[0] if isinstance(X, list | tuple) and len(X) else X
     if first is not X and _is_store(first):
         raise TypeError(
-            f"X is a {type(X).__name__} of {type(first).__name__}s; pass one {type(first).__name__} itself "
-            "(it holds any number of graphs: featurise the SMILES together, or select graphs with "
-            "store[[i, j]])."
+            f"X is a {type(X).__name__} of {type(first).__name__}s; a classifier takes one "
+            f"{type(first).__name__} itself (it holds any number of graphs: featurise the SMILES "
+            "together, or select graphs with store[[i, j]]), a featuriser SMILES."
         )
     if any(cls.__module__.startswith("torch_geometric") for cls in type(first).__mro__):  # DataBatch too
         raise TypeError(

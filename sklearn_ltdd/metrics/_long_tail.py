@@ -45,7 +45,7 @@ def _as_class_counts(train_counts: Mapping | ArrayLike) -> dict:
         if not (isinstance(v, int | np.integer) and not isinstance(v, bool) and v > 0)
     }
     if bad:
-        raise ValueError(f"training class counts must be positive integers; got {bad}.")
+        raise ValueError(f"train_counts' class counts must be positive integers; got {bad}.")
     return counts
 
 
