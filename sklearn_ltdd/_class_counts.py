@@ -11,7 +11,11 @@ from numpy.typing import ArrayLike
 def check_class_counts(class_counts: ArrayLike) -> np.ndarray:
     """``class_counts`` as int64, one whole number >= 1 per class; a ValueError names the first
     offending entries (a count of 2.7 or 0, NaN, text) or the shape (empty, 2-D)."""
-    counts = np.asarray(class_counts)
+    if isinstance(class_counts, list | tuple) and any(isinstance(v, bool | np.bool_) for v in class_counts):
+        raise ValueError(
+            f"class_counts must be counts of samples, not booleans, got {list(class_counts)[:5]}."
+        )
+    counts = np.asarray(class_counts)  # (which makes [True, 3] the counts [1, 3])
     if counts.ndim != 1 or counts.size == 0:
         raise ValueError(f"class_counts must be a non-empty 1-D sequence, got shape {counts.shape}.")
     numbers = counts.dtype.kind in "iuf" or (

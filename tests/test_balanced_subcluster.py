@@ -1,6 +1,8 @@
 import pickle
+import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from hypothesis import given
@@ -77,6 +79,42 @@ def test_half_precision_rows_in_any_order_give_one_partition(seed, dtype):
     model = BalancedSubcluster(5, random_state=0)
     first, shuffled = model.fit_predict(X).numpy(), model.fit_predict(X[perm]).numpy()
     assert adjusted_rand_score(first[perm.numpy()], shuffled) == 1.0
+
+
+def test_a_half_precision_tensor_clusters_as_its_array_does():
+    """A float16 tensor was clustered in float16 (an array in float64): the same data got another
+    partition (10 seeds of 20), and distances below 0."""
+    for seed in (0, 13):
+        X = np.random.default_rng(seed).normal(size=(300, 8)).astype(np.float16)
+        from_array = BalancedSubcluster(4, random_state=0).fit(X)
+        from_tensor = BalancedSubcluster(4, random_state=0).fit(torch.from_numpy(X))
+        assert adjusted_rand_score(from_array.labels_, from_tensor.labels_.numpy()) == 1.0
+        assert from_tensor.transform(from_tensor.cluster_centers_).min() >= 0
+
+
+def test_a_refit_on_a_tensor_forgets_the_tables_column_names():
+    X = np.random.default_rng(0).normal(size=(60, 4))
+    model = BalancedSubcluster(2, random_state=0).fit(pd.DataFrame(X, columns=list("abcd")))
+    model.fit(torch.from_numpy(X[:, :3]))
+    assert model.n_features_in_ == 3 and not hasattr(model, "feature_names_in_")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "fitted with feature names"
+        model.predict(X[:, :3])
+
+
+def test_a_sparse_or_meta_tensor_is_refused_by_name():
+    """torch's own errors named its kernels ("Could not run 'aten::ne.Scalar' ... 'SparseCPU'")."""
+    X = torch.ones(6, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch: "Sparse CSR tensor support is in beta state"
+        csr = X.to_sparse_csr()
+    for tensor, what in (
+        (X.to_sparse(), "torch.sparse_coo"),
+        (csr, "torch.sparse_csr"),
+        (X.to("meta"), "meta tensor"),
+    ):
+        with pytest.raises(TypeError, match=f"X must be a dense tensor of numbers, not .*{what}"):
+            BalancedSubcluster(2).fit(tensor)
 
 
 def test_tensors_without_features_or_of_complex_numbers_are_refused():
@@ -225,8 +263,14 @@ def test_clusters_do_not_depend_on_the_scale_of_x(dtype, scale):
         (["a"], 2, "counts of samples, got values of dtype <U1"),
         ([], 2, r"non-empty 1-D sequence, got shape \(0,\)"),
         ([[3, 4]], 2, r"got shape \(1, 2\)"),
-        ([3, 4], 0, "min_cluster_size must be an integer >= 1, got 0"),
-        ([3, 4], 2.5, "min_cluster_size must be an integer >= 1, got 2.5"),
+        ([3, 4], 0, r"min_cluster_size must be an integer from 1 to 2\*\*63 - 1, got 0"),
+        ([3, 4], 2.5, "min_cluster_size must be an integer from 1 .* got 2.5"),
+        (
+            [3, 4],
+            2**63,
+            "min_cluster_size must be an integer from 1 .* got 9223372036854775808",
+        ),  # overflowed
+        ([True, 3], 2, r"counts of samples, not booleans, got \[True, 3\]"),  # was a count of 1
     ],
 )
 def test_subclusters_per_class_names_what_it_cannot_plan(counts, min_size, message):

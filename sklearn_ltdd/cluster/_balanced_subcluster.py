@@ -41,8 +41,10 @@ def subclusters_per_class(class_counts: ArrayLike, min_cluster_size: int) -> np.
     >>> subclusters_per_class([1000, 95, 30], min_cluster_size=10).tolist()
     [33, 3, 1]
     """
-    if not Interval(Integral, 1, None, closed="left").is_satisfied_by(min_cluster_size):  # bools refused
-        raise ValueError(f"min_cluster_size must be an integer >= 1, got {min_cluster_size!r}.")
+    if not Interval(Integral, 1, 2**63 - 1, closed="both").is_satisfied_by(min_cluster_size):  # bools refused
+        raise ValueError(
+            f"min_cluster_size must be an integer from 1 to 2**63 - 1, got {min_cluster_size!r}."
+        )
     counts = check_class_counts(class_counts)  # a class of 2.7 or 0 molecules has no sub-clusters
     unit = max(int(counts.min()), int(min_cluster_size))
     return np.maximum(1, counts // unit)
@@ -56,6 +58,9 @@ def _as_unit_tensor(estimator: BaseEstimator, X: object, reset: bool) -> tuple[t
     """
     is_tensor = isinstance(X, torch.Tensor)
     if is_tensor:
+        if X.layout != torch.strided or X.is_meta:  # (torch's own errors name its kernels)
+            what = "a meta tensor, which holds no values" if X.is_meta else f"a {X.layout} tensor"
+            raise TypeError(f"X must be a dense tensor of numbers, not {what}; use X.to_dense().")
         if X.ndim != 2 or 0 in X.shape:
             raise ValueError(
                 f"X must be a 2-D tensor of at least one sample and one feature, got shape {tuple(X.shape)}."
@@ -64,9 +69,13 @@ def _as_unit_tensor(estimator: BaseEstimator, X: object, reset: bool) -> tuple[t
             raise ValueError(f"X must hold real numbers, not {X.dtype}.")
         if not torch.isfinite(X).all():
             raise ValueError("X contains NaN or infinity.")
-        tensor = X.detach() if X.is_floating_point() else X.detach().float()
+        # half precision as float32, as an array's is made float64: the same data, as an array or
+        # as a tensor, was assigned otherwise, and distances came out below 0
+        wide = X.is_floating_point() and torch.finfo(X.dtype).bits >= 32
+        tensor = X.detach() if wide else X.detach().float()
         if reset:
             estimator.n_features_in_ = tensor.shape[1]
+            estimator.__dict__.pop("feature_names_in_", None)  # (a refit on a table had them)
         elif tensor.shape[1] != estimator.n_features_in_:
             raise ValueError(
                 f"X has {tensor.shape[1]} features, but {type(estimator).__name__} is expecting "
@@ -129,6 +138,10 @@ class BalancedSubcluster(
     limit can split them between sub-clusters). With ``y``, the classes are
     clustered one after another in the sorted order of their labels, drawing from one random
     stream: renaming or adding a class can change the other classes' sub-clusters too.
+
+    X may be an array (computed in its float precision, float64 for others) or a dense torch
+    tensor, computed on its device in its float precision (float32 for half precision and
+    integers) and answered with tensors there.
 
     Parameters
     ----------
@@ -361,5 +374,5 @@ class BalancedSubcluster(
             The cosine distance of each row to each centre, from 0 (same direction) to 2.
         """
         similarity, is_tensor = self._similarity(X)
-        distance = 1.0 - similarity
+        distance = (1.0 - similarity).clamp_(0.0, 2.0)  # a rounded cosine goes a few ulps past ±1
         return distance if is_tensor else distance.cpu().numpy()
