@@ -20,7 +20,7 @@ from sklearn.preprocessing import FunctionTransformer
 from torch_geometric.data import Batch
 from torch_geometric.nn import global_mean_pool
 
-from sklearn_ltdd import GraphStore, GraphStorePair, MorganFingerprint, SmilesGraphizer
+from sklearn_ltdd import GraphStore, GraphStorePair, LTDDClassifier, MorganFingerprint, SmilesGraphizer
 from sklearn_ltdd.datasets import load_solubility
 from sklearn_ltdd.featurize import GraphRecipe, InvalidSmilesError, _graphizer, check_graphs_match
 from sklearn_ltdd.featurize._cgr import GRAPH_REACTION_MODES
@@ -440,6 +440,18 @@ def test_a_tool_that_makes_an_array_of_the_graphs_is_told_to_take_smiles():
     clf = FunctionTransformer(lambda graphs: graphs)  # any estimator: the tool converts X first
     with pytest.raises(TypeError, match="GraphStore cannot become a NumPy array"):
         permutation_importance(clf, STORE, np.arange(len(STORE)), scoring=lambda *args: 0.0)
+
+
+def test_graphs_given_to_an_estimator_of_numbers_are_told_what_it_needs():
+    """A Ridge after a graphizer was told of permutation_importance and to give SMILES, which it cannot
+    read; a fingerprint before a classifier that "X must be one column of SMILES"."""
+    from sklearn.linear_model import Ridge
+
+    smiles = REAL_SMILES[:30]
+    with pytest.raises(TypeError, match=r"only this package's classifiers read graphs.* MorganFingerprint"):
+        make_pipeline(SmilesGraphizer(), Ridge()).fit(smiles, np.arange(30.0))
+    with pytest.raises(ValueError, match=r"It holds numbers: the classifiers read SMILES or graphs"):
+        make_pipeline(MorganFingerprint(n_bits=16), LTDDClassifier()).fit(smiles, [0, 1] * 15)
 
 
 def test_a_list_of_stores_or_a_sparse_matrix_is_named_as_such():

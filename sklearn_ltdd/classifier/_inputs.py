@@ -71,7 +71,8 @@ def check_graphs_readable(graphs: GraphStore | GraphStorePair, featurizer: Smile
     if not graphs.valid_mask.all():
         bad = np.flatnonzero(~graphs.valid_mask)
         raise InvalidSmilesError(
-            {int(i): ("<empty graph>", "made from an invalid input row") for i in bad},
+            # (graphs carry no index: positions, whatever the input's index was)
+            {int(i): ("<empty graph>", "made from an invalid input row; by position") for i in bad},
             "SmilesGraphizer(errors='ignore') made these; its invalid_rows_ names their input and why. "
             "Leave them out with graphs[graphs.valid_mask] (in fit, the labels too).",
         )

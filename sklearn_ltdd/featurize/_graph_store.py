@@ -195,9 +195,11 @@ def _no_array(self, dtype: object = None, copy: object = None) -> np.ndarray:
     """Graphs have no array form: a tool that converts ``X`` to one gets a reason, not NumPy's
     "inhomogeneous shape" from the graphs it would read one by one."""
     raise TypeError(
-        f"a {type(self).__name__} cannot become a NumPy array, which is what this tool makes of X "
-        "(permutation_importance and BaggingClassifier do, for instance); give it the SMILES instead, "
-        "as one column, and the classifier featurises them."
+        f"a {type(self).__name__} cannot become a NumPy array, which is what this estimator or tool "
+        "makes of X: only this package's classifiers read graphs. Give a tool that converts X "
+        "(permutation_importance and BaggingClassifier do, for instance) the SMILES instead, as one "
+        "column, and the classifier featurises them; give other estimators numbers, e.g. a "
+        "MorganFingerprint's."
     )
 
 

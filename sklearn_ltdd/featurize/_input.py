@@ -3,6 +3,7 @@ column's name against a fit's, checked before any row is parsed."""
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterator, Mapping, MappingView, Set
 
 import numpy as np
@@ -69,9 +70,16 @@ def check_smiles(X: ArrayLike, *, allow_empty: bool = False) -> np.ndarray:
     if array.ndim == 2 and array.shape[1] == 1:
         array = array[:, 0]
     if array.ndim != 1:
+        numeric = array.size and all(isinstance(value, numbers.Number) for value in array.flat[:100])
+        hint = (  # a fingerprint's array, before a classifier, say
+            " It holds numbers: the classifiers read SMILES or graphs, and fingerprint='morgan' adds a "
+            "Morgan fingerprint itself."
+            if numeric
+            else ""
+        )
         raise ValueError(
             f"X must be one column of SMILES, got an array of shape {array.shape}; "
-            "pass a list, a 1-D array or a one-column DataFrame."
+            f"pass a list, a 1-D array or a one-column DataFrame.{hint}"
         )
     if array.shape[0] == 0 and not allow_empty:
         raise ValueError("X is empty: at least one SMILES string is required.")
