@@ -164,7 +164,7 @@ def _refuse_graphs(X: object) -> None:
 
 def check_smiles_for(estimator: object, X: ArrayLike, *, allow_empty: bool = False) -> np.ndarray:
     """:func:`check_smiles` of X given to a fitted ``estimator``, and X's column name against its
-    fit's (:func:`check_column_name`, which reads a polars Series' name before its conversion)."""
-    values = check_smiles(from_arrow(X), allow_empty=allow_empty)
+    fit's (:func:`check_column_name`)."""
+    values = check_smiles(X, allow_empty=allow_empty)  # (which converts an Arrow-backed X itself)
     check_column_name(estimator, X, reset=False)
     return values
