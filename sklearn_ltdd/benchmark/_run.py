@@ -15,7 +15,7 @@ from .._compat import Interval, check_n_jobs
 from .._csv import repeated_names
 from .._torch_device import parse_device
 from ..classifier import SubclusterSchedule
-from ..classifier._device import resolve_device
+from ..classifier._device import TRAINING_DEVICES, resolve_device
 from ..featurize._cgr import CGR_MODES, GRAPH_REACTION_MODES
 from ..model_selection import imdrug_split
 from ..model_selection._imdrug import SPLITS, seed_list
@@ -111,7 +111,7 @@ def check_arguments(
     if any(not on_fingerprints(method) for method in methods):  # the graph models' device
         resolve_device(device)
     elif device != "auto":  # unused, but a typo is said now, not when a graph method is added
-        parse_device(device, kinds=("cpu", "cuda"))
+        parse_device(device, kinds=TRAINING_DEVICES)
     if reaction_mode is not None and reaction_mode not in GRAPH_REACTION_MODES:  # it names the results
         raise ValueError(
             f"reaction_mode must be one of {list(GRAPH_REACTION_MODES)} or None, got {reaction_mode!r}."

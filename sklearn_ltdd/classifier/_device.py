@@ -10,12 +10,15 @@ import torch
 from .. import _torch_state
 from .._torch_device import check_device
 
-__all__ = ["resolve_device", "seeded_torch"]
+__all__ = ["TRAINING_DEVICES", "resolve_device", "seeded_torch"]
+
+#: the kinds of device the classifiers train on
+TRAINING_DEVICES = ("cpu", "cuda")
 
 
 def resolve_device(device: str | torch.device) -> str:
     """The device to train on, in torch's canonical spelling ('cpu', 'cuda', 'cuda:1')."""
-    parsed = check_device(device, kinds=("cpu", "cuda"))
+    parsed = check_device(device, kinds=TRAINING_DEVICES)
     # 'cpu:0' is the same device; skorch's device handling only knows 'cpu'
     return "cpu" if parsed.type == "cpu" else str(parsed)
 
