@@ -12,6 +12,7 @@ from sklearn import config_context
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import HasMethods, Hidden, StrOptions
 from sklearn.utils._param_validation import Interval as _Interval
+from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import _num_samples
 
 if TYPE_CHECKING:  # sklearn has no type hints: its decorator would hide fit's signature from checkers
@@ -32,6 +33,7 @@ __all__ = [
     "check_n_jobs",
     "from_arrow",
     "numpy_only",
+    "transform_output",
     "validate_params",
 ]
 
@@ -60,6 +62,12 @@ def check_n_jobs(n_jobs: object) -> None:
 def validate_params(estimator: BaseEstimator) -> None:
     """Check an estimator's parameters against its ``_parameter_constraints``."""
     estimator._validate_params()
+
+
+def transform_output(estimator: BaseEstimator) -> str:
+    """The container ``estimator.transform``'s output is wrapped in: "default" (as returned),
+    "pandas" or "polars", as ``set_output`` or ``sklearn.set_config`` chose."""
+    return _get_output_config("transform", estimator)["dense"]
 
 
 def from_arrow(values: object) -> object:

@@ -7,6 +7,7 @@ import warnings
 
 import joblib
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from hypothesis import example, given
@@ -648,6 +649,34 @@ def test_a_store_records_how_it_was_made_through_every_operation():
     old = GraphStore.__new__(GraphStore)
     old.__setstate__(state)
     assert old.recipe is None
+
+
+def test_a_store_keeps_the_row_labels_of_a_pandas_input_through_every_operation():
+    table = pd.DataFrame({"smiles": ["CCO", "c1ccccc1", "CCO", "N"]}, index=[30, 10, 20, "x"])
+    graphs = SmilesGraphizer().fit_transform(table)  # a repeated row: rows re-indexed
+    assert graphs.row_labels.tolist() == [30, 10, 20, "x"]
+    assert SmilesGraphizer().fit_transform(table["smiles"]).row_labels.tolist() == [30, 10, 20, "x"]
+    for derived, labels in (
+        (graphs[[2, 0]], [20, 30]),
+        (graphs[1:], [10, 20, "x"]),
+        (graphs[np.array([True, False, False, True])], [30, "x"]),
+        (graphs.to("cpu"), [30, 10, 20, "x"]),
+        (pickle.loads(pickle.dumps(graphs)), [30, 10, 20, "x"]),
+    ):
+        assert derived.row_labels.tolist() == labels
+    # inputs without an index give none, and a store built by hand checks the labels' length
+    assert SmilesGraphizer().fit_transform(table["smiles"].tolist()).row_labels is None
+    with pytest.raises(ValueError, match="3 row labels for 4 graphs"):
+        GraphStore(graphs.x, graphs.edge_index, graphs.node_ptr, graphs.edge_ptr, row_labels=[1, 2, 3])
+    pair = SmilesGraphizer(reaction_mode="pair").fit_transform(pd.Series([UNMAPPED] * 2, index=["a", "b"]))
+    assert pair.row_labels.tolist() == ["a", "b"] and pair[[1]].row_labels.tolist() == ["b"]
+    assert pair.to("cpu").row_labels.tolist() == ["a", "b"]
+    # a store pickled before row labels existed loads without them
+    state = graphs.__getstate__()
+    del state["row_labels"]
+    old = GraphStore.__new__(GraphStore)
+    old.__setstate__(state)
+    assert old.row_labels is None
 
 
 def test_check_graphs_match_names_every_mismatch_and_the_fix():

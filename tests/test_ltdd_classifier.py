@@ -16,10 +16,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from joblib import dump, load
 from rdkit import Chem, rdBase
+from sklearn import config_context
 from sklearn.base import clone, is_classifier
+from sklearn.compose import make_column_transformer
 from sklearn.exceptions import DataConversionWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, check_cv, cross_val_score
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import make_pipeline, make_union
 from sklearn.utils.estimator_checks import (
     check_get_params_invariance,
     check_no_attributes_set_in_init,
@@ -33,6 +35,7 @@ import sklearn_ltdd
 from sklearn_ltdd import (
     BaselineClassifier,
     LTDDClassifier,
+    MorganFingerprint,
     SmilesGraphizer,
     SubclusterContrast,
     SubclusterSchedule,
@@ -912,6 +915,32 @@ def test_embeddings_have_feature_names():
     # in a Pipeline after a SmilesGraphizer, whose 74 node-feature names it is handed
     pipe = make_pipeline(SmilesGraphizer(), LTDDClassifier(**FAST)).fit(X_SMALL, Y_SMALL)
     assert pipe.get_feature_names_out().tolist() == names.tolist()
+
+
+def test_embeddings_after_a_graphizer_keep_the_tables_labels_in_unions_and_column_transformers():
+    # a shuffled table (labels not 0, 1, ...): sklearn joins the branches' DataFrames by label
+    table = pd.DataFrame({"smiles": X_SMALL, "y": Y_SMALL}, index=np.arange(len(X_SMALL)) * 7)
+    table = table.sample(frac=1, random_state=0)
+    with config_context(transform_output="pandas"):
+        graph_branch = make_pipeline(SmilesGraphizer(), LTDDClassifier(**FAST))
+        union = make_union(graph_branch, MorganFingerprint(n_bits=8))
+        out = union.fit_transform(table[["smiles"]], table["y"])
+        clf = union.transformer_list[0][1][-1]
+        embeddings = clf.transform(table[["smiles"]])  # the SMILES themselves: the table's labels
+        assert out.index.equals(table.index) and embeddings.index.equals(table.index)
+        np.testing.assert_allclose(out.iloc[:, : embeddings.shape[1]], embeddings, atol=1e-6)
+        np.testing.assert_allclose(union.transform(table[["smiles"]]), out, atol=1e-6)
+        columns = make_column_transformer(
+            (make_pipeline(SmilesGraphizer(), clone(clf)), ["smiles"]), ("passthrough", ["y"])
+        )
+        out = columns.fit_transform(table, table["y"])
+        assert out.index.equals(table.index) and (out["passthrough__y"] == table["y"]).all()
+        embeddings = columns.named_transformers_["pipeline"][-1].transform(table[["smiles"]])
+        np.testing.assert_allclose(out.iloc[:, :-1], embeddings, atol=1e-6)
+        # set on the estimator alone, the same; default output stays an array
+        graphs = SmilesGraphizer().fit_transform(table[["smiles"]])
+    assert clf.set_output(transform="pandas").transform(graphs).index.equals(table.index)
+    assert isinstance(clf.set_output(transform="default").transform(graphs), np.ndarray)
 
 
 def test_a_model_fitted_on_a_named_column_refuses_another(assert_same_predictions):

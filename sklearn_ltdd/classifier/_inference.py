@@ -13,12 +13,13 @@ from collections.abc import Callable, Iterator
 from typing import Self
 
 import numpy as np
+import pandas as pd
 import torch
 from numpy.typing import ArrayLike
 from sklearn.base import TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._compat import numpy_only
+from .._compat import numpy_only, transform_output
 from .._progress import progress_bar
 from .._sample_weight import check_sample_weight
 from .._torch_state import torch_defaults
@@ -291,11 +292,18 @@ class Inference(TransformerMixin):
         -------
         embeddings : ndarray of shape (n_samples, n_features_out)
             float32; ``hidden`` columns per graph side, and ``hidden`` more for the fingerprint.
+            Under ``set_output(transform="pandas")`` a DataFrame whose index is X's: a pandas X's,
+            or the ``row_labels`` of graphs made from one.
         """
         model = self._snapshot()
         check_is_fitted(model, "net_")
         embed = model.net_.embed_dataset
-        return model._infer(X, lambda dataset: embed(dataset).cpu().numpy(), model._n_features_out)[0]
+        out = model._infer(X, lambda dataset: embed(dataset).cpu().numpy(), model._n_features_out)[0]
+        labels = X.row_labels if isinstance(X, GraphStore | GraphStorePair) else None
+        if labels is not None and transform_output(self) == "pandas":
+            # sklearn's wrapper would number the rows 0, 1, ...: graphs are no pandas object
+            return pd.DataFrame(out, index=labels, columns=self.get_feature_names_out(), copy=False)
+        return out
 
     def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
         """Names of :meth:`transform`'s columns: the class name in lower case and a number.

@@ -7,7 +7,9 @@ from dataclasses import dataclass, fields
 from typing import Any, SupportsIndex, overload
 
 import numpy as np
+import pandas as pd
 import torch
+from numpy.typing import ArrayLike
 
 from .. import _torch_geometric  # noqa: F401  (PyG imported first there: see why)
 
@@ -235,6 +237,11 @@ class GraphStore:
         How the graphs were made; :class:`SmilesGraphizer` sets it, and indexing, ``to`` and
         pickling keep it. None for a store built by hand: :func:`check_graphs_match` then has
         nothing to check.
+    row_labels : array-like of shape (n_graphs,), optional
+        The labels of the rows the graphs were made from: :class:`SmilesGraphizer` keeps a pandas
+        X's index here, and indexing, ``to`` and pickling keep it, so that a classifier's
+        DataFrame output (``set_output(transform="pandas")``) carries X's labels, not 0, 1, ...,
+        and joins by label as X's other columns do. None where X had no index.
 
     Examples
     --------
@@ -257,6 +264,7 @@ class GraphStore:
         valid_mask: np.ndarray | None = None,
         fingerprint: torch.Tensor | None = None,
         recipe: GraphRecipe | None = None,
+        row_labels: ArrayLike | None = None,
     ):
         for name, features in (("x", x), ("edge_attr", edge_attr)):
             if features is not None and features.dtype != torch.float32:  # the networks compute in float32
@@ -277,6 +285,9 @@ class GraphStore:
                 f"values of shape {self.valid_mask.shape}."
             )
         self.recipe = recipe
+        self.row_labels = None if row_labels is None else pd.Index(row_labels)
+        if self.row_labels is not None and len(self.row_labels) != n_graphs:
+            raise ValueError(f"{len(self.row_labels)} row labels for {n_graphs} graphs.")
 
     @classmethod
     def from_arrays(
@@ -368,6 +379,7 @@ class GraphStore:
             self.valid_mask[index],
             None if self.fingerprint is None else self.fingerprint[index_d],
             self.recipe,
+            None if self.row_labels is None else self.row_labels[index],
         )
 
     def batch(self, index: object = None) -> Batch:
@@ -472,6 +484,7 @@ class GraphStore:
             self.valid_mask,
             None if self.fingerprint is None else self.fingerprint.to(device),
             self.recipe,
+            self.row_labels,
         )
 
     def __getstate__(self) -> dict:
@@ -481,6 +494,7 @@ class GraphStore:
     def __setstate__(self, state: dict) -> None:
         state.setdefault("fingerprint", None)  # stores pickled before fingerprints existed
         state.setdefault("recipe", None)  # ... and before recipes: how they were made is unknown
+        state.setdefault("row_labels", None)  # ... and before row labels
         self.__dict__.update(
             {
                 # joblib.load(mmap_mode="r") and loky's workers hand out read-only memory maps
@@ -552,6 +566,11 @@ class GraphStorePair:
     def recipe(self) -> GraphRecipe | None:
         """How the graphs were made (both sides are made together)."""
         return self.reactants.recipe
+
+    @property
+    def row_labels(self) -> pd.Index | None:
+        """The labels of the rows the pairs were made from, as :attr:`GraphStore.row_labels`."""
+        return self.reactants.row_labels
 
     @property
     def shape(self) -> tuple[int]:

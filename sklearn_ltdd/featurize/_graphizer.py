@@ -7,6 +7,7 @@ from collections.abc import Callable
 from functools import partial
 
 import numpy as np
+import pandas as pd
 import torch
 from joblib import Parallel, delayed, effective_n_jobs
 from numpy.typing import ArrayLike
@@ -305,7 +306,8 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         Returns
         -------
         graphs : GraphStore or GraphStorePair
-            One graph (or reactant/product pair) per row of X, in order.
+            One graph (or reactant/product pair) per row of X, in order; a pandas X's index is
+            their ``row_labels``.
 
         Raises
         ------
@@ -382,6 +384,9 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
             stores[0].fingerprint = torch.from_numpy(fingerprints)
         if len(unique) < len(values):
             stores = [store[codes] for store in stores]
+        if isinstance(X, pd.Series | pd.DataFrame):  # so that later steps' DataFrames carry X's labels
+            for store in stores:
+                store.row_labels = X.index
         self.valid_mask_ = stores[0].valid_mask
         self.invalid_rows_ = bad_rows
         return stores[0] if len(stores) == 1 else GraphStorePair(*stores)
