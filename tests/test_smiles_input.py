@@ -151,6 +151,17 @@ def test_a_transformer_fitted_on_a_named_column_refuses_another(transformer):
         transformer.get_feature_names_out(["a", "b"])
 
 
+@pytest.mark.parametrize(
+    "transformer, parameter",
+    [(MorganFingerprint(n_bits=0), "n_bits"), (MorganFingerprint(n_bits="64"), "n_bits"),
+     (SmilesGraphizer(reaction_mode="cgrx"), "reaction_mode")],
+)  # fmt: skip
+def test_feature_names_are_refused_for_invalid_parameters(transformer, parameter):
+    """They were 0 names, a TypeError from range(), and the 74 names of molecules."""
+    with pytest.raises(ValueError, match=f"The '{parameter}' parameter of {type(transformer).__name__} must"):
+        transformer.get_feature_names_out()
+
+
 def test_a_fingerprint_pipeline_knows_its_input_column():
     pipe = make_pipeline(MorganFingerprint(n_bits=16), LogisticRegression())
     pipe.fit(pd.DataFrame({"smiles": ["CCO", "CCN", "CCC", "CCCl"]}), [0, 1, 0, 1])

@@ -138,6 +138,7 @@ class MorganFingerprint(SmilesTransformer):
         feature_names_out : ndarray of str of shape (n_bits,)
             The bits' names.
         """
+        self._validate_params()  # the names depend on them
         self._check_input_features(input_features)
         return np.array([f"morgan{i}" for i in range(self.n_bits)], dtype=object)
 

@@ -425,6 +425,7 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         feature_names_out : ndarray of str of shape (n_node_features,)
             The names of the columns of the graphs' node features ``x``.
         """
+        self._validate_params()  # the names depend on them
         self._check_input_features(input_features)
         if self.reaction_mode in CGR_MODES:
             return np.array(cgr_feature_names(self.reaction_mode), dtype=object)
