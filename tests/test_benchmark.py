@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from sklearn_ltdd.benchmark import make_fingerprint_model, paper_table, run_benchmark, tune_threshold
 from sklearn_ltdd.benchmark.__main__ import main
@@ -57,6 +59,19 @@ def test_tune_threshold_maximises_validation_balanced_accuracy():
     for other in np.linspace(0, 1, 101):
         assert balanced_accuracy_score(y, (p > other).astype(int)) <= best + 1e-12
     assert best > balanced_accuracy_score(y, (p > 0.5).astype(int))
+
+
+@given(
+    st.lists(st.tuples(st.booleans(), st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.7, 1.0]) | st.floats(0, 1)),
+             min_size=2, max_size=40)
+)  # fmt: skip
+def test_tune_threshold_is_the_best_of_every_midpoint_scored_one_by_one(rows):
+    y, p = (np.array(column) for column in zip(*rows, strict=True))
+    assume(y.any() and not y.all())
+    points = np.unique(p)
+    candidates = np.r_[points[0] - 1e-9, (points[:-1] + points[1:]) / 2, points[-1] + 1e-9]
+    scores = [balanced_accuracy_score(y, p > t) for t in candidates]
+    assert tune_threshold(y, p) == candidates[int(np.argmax(scores))]  # the first of equals too
 
 
 def test_tune_threshold_refuses_labels_other_than_0_and_1_and_missing_probabilities():

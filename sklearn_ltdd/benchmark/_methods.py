@@ -116,9 +116,15 @@ def tune_threshold(y_valid: np.ndarray, p_valid: np.ndarray) -> float:
     if len(labels) == 1:
         warn(f"y_valid holds only the class {labels[0]}: no threshold balances two classes; 0.5 is kept.")
         return 0.5
-    points = np.unique(p_valid)
+    points, at = np.unique(p_valid, return_inverse=True)
     candidates = np.concatenate([[points[0] - 1e-9], (points[:-1] + points[1:]) / 2, [points[-1] + 1e-9]])
-    scores = [balanced_accuracy_score(y_valid, (p_valid > t).astype(int)) for t in candidates]
+    # candidate k lies just below points[k]: class 1 is predicted from points[k] up, so each class's
+    # recall at every candidate is a running count (one pass, not a scoring per candidate)
+    positives = np.bincount(at, weights=(y_valid == 1).astype(float), minlength=len(points))
+    negatives = np.bincount(at, minlength=len(points)) - positives
+    true_negatives = np.concatenate([[0], np.cumsum(negatives)])
+    true_positives = positives.sum() - np.concatenate([[0], np.cumsum(positives)])
+    scores = (true_negatives / negatives.sum() + true_positives / positives.sum()) / 2
     return float(candidates[int(np.argmax(scores))])
 
 
