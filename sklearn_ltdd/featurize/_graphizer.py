@@ -9,7 +9,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 import torch
-from joblib import Parallel, delayed, effective_n_jobs
+from joblib import Memory, Parallel, delayed, effective_n_jobs
 from numpy.typing import ArrayLike
 from rdkit import rdBase
 from sklearn.utils.validation import check_memory
@@ -151,6 +151,20 @@ def difference_fingerprints(
 
 def _fingerprint_refusals(bad: dict[int, tuple[object, str]]) -> dict[int, tuple[object, str]]:
     return {row: (value, f"its fingerprint cannot read it: {why}") for row, (value, why) in bad.items()}
+
+
+def _rows_as_given(
+    bad: dict[int, tuple[object, str]], codes: np.ndarray, given: np.ndarray, mapped: np.ndarray
+) -> dict[int, tuple[object, str]]:
+    """The bad distinct rows as rows of X (``codes``), each named by what the user gave and, where the
+    atom mapper changed it, by what the mapper made of it."""
+    out = {}
+    for row in np.flatnonzero(np.isin(codes, list(bad))):
+        before, after, reason = given[codes[row]], mapped[codes[row]], bad[codes[row]][1]
+        if before is not after and before != after:
+            reason = f"{reason}; as the atom mapper mapped it: {after!r}"
+        out[int(row)] = (before, reason)
+    return out
 
 
 class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs are no table
@@ -320,14 +334,43 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
 
     def _featurize(self, X: ArrayLike) -> GraphStore | GraphStorePair:
         self._validate_params()
+        memory = self._checked_memory()
+        values = check_smiles_for(self, X)
+        unique, codes = deduplicate(values)
+        failed, given = {}, unique
+        if self.atom_mapper is not None:
+            unique, failed = map_reactions(unique, self.atom_mapper, memory.location)
+        packed, fingerprints, bad = self._pack(unique, failed, memory)
+        valid = np.ones(len(unique), dtype=bool)
+        valid[list(bad)] = False
+        bad_rows = _rows_as_given(bad, codes, given, unique)
+        if bad_rows and self.errors == "raise":  # after a note of this call: the last one's would mislead
+            self.valid_mask_, self.invalid_rows_ = valid[codes], bad_rows
+            raise invalid_input_error(bad_rows, self.atom_mapper)
+        recipe = GraphRecipe(self.reaction_mode, bool(self.bond_features), self.fingerprint)
+        stores = [GraphStore.from_arrays(p, valid, recipe) for p in packed]
+        if fingerprints is not None:
+            if not fingerprints.flags.writeable:  # a cache opened with mmap_mode="r"
+                fingerprints = fingerprints.copy()
+            fingerprints[~valid] = 0  # invalid rows get zeros, whichever part made them invalid
+            stores[0].fingerprint = torch.from_numpy(fingerprints)
+        if len(unique) < len(values):
+            stores = [store[codes] for store in stores]
+        if isinstance(X, pd.Series | pd.DataFrame):  # so that later steps' DataFrames carry X's labels
+            for store in stores:
+                store.row_labels = X.index
+        self.valid_mask_ = stores[0].valid_mask
+        self.invalid_rows_ = bad_rows
+        return stores[0] if len(stores) == 1 else GraphStorePair(*stores)
+
+    def _checked_memory(self) -> Memory:
+        """The ``memory`` to cache in, once the settings are known to make sense together."""
         if self.atom_mapper is not None and self.reaction_mode not in CGR_MODES:
             raise ValueError(
                 f"atom_mapper={self.atom_mapper!r} maps atoms for the condensed graph of reaction, which "
                 f"reaction_mode={self.reaction_mode!r} does not build; use reaction_mode='cgr' or "
                 "atom_mapper=None."
             )
-        values = check_smiles_for(self, X)
-        unique, codes = deduplicate(values)
         memory = check_memory(self.memory)
         if getattr(memory, "mmap_mode", None) in ("r+", "w+"):
             raise ValueError(
@@ -335,9 +378,13 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
                 "would be the cache's files, and a write to them (the zeros of an invalid row's "
                 "fingerprint, say) would change every later featurisation; use mmap_mode=None, 'r' or 'c'."
             )
-        failed, given = {}, unique
-        if self.atom_mapper is not None:
-            unique, failed = map_reactions(unique, self.atom_mapper, memory.location)
+        return memory
+
+    def _pack(
+        self, unique: np.ndarray, failed: dict[int, tuple[object, str]], memory: Memory
+    ) -> tuple[list[dict[str, np.ndarray]], np.ndarray | None, dict[int, tuple[object, str]]]:
+        """The packed graphs of the distinct rows, their fingerprints (None without), and the bad
+        rows as ``{row: (value, reason)}``, the atom mapper's ``failed`` among them."""
         # molecules, and reactant / product pairs, are fingerprinted from the graphs' own parse
         fingerprinter = None
         if self.fingerprint is not None and self.reaction_mode in _GRAPH_FINGERPRINTED:
@@ -353,43 +400,17 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
             fingerprinter,
         )
         bad = bad | failed  # the mapper's failure says more than "not atom-mapped"
-        if self.fingerprint is not None and fingerprinter is None:
-            fingerprints, unreadable = memory.cache(difference_fingerprints)(
-                unique, (PARSE_VERSION, rdBase.rdkitVersion)
-            )
-            # a row only its fingerprint cannot read is invalid too, and its graph empty
-            if only_fingerprint := sorted(set(unreadable) - set(bad)):
-                packed = [_emptied(p, only_fingerprint) for p in packed]
-            bad = unreadable | bad  # the graph's reason, where it has one
-        valid = np.ones(len(unique), dtype=bool)
-        valid[list(bad)] = False
-        # each bad row named by what the user gave, and by what the mapper made of it, if anything
-        bad_rows = {}
-        for row in np.flatnonzero(~valid[codes]):
-            before, after, reason = given[codes[row]], unique[codes[row]], bad[codes[row]][1]
-            if before is not after and before != after:
-                reason = f"{reason}; as the atom mapper mapped it: {after!r}"
-            bad_rows[int(row)] = (before, reason)
-        if bad_rows and self.errors == "raise":  # after a note of this call: the last one's would mislead
-            self.valid_mask_, self.invalid_rows_ = valid[codes], bad_rows
-            raise invalid_input_error(bad_rows, self.atom_mapper)
-        recipe = GraphRecipe(self.reaction_mode, bool(self.bond_features), self.fingerprint)
-        stores = [GraphStore.from_arrays(p, valid, recipe) for p in packed]
-        if self.fingerprint is not None:
-            if fingerprinter is not None:
-                fingerprints = packed[0]["fingerprint"]
-            if not fingerprints.flags.writeable:  # a cache opened with mmap_mode="r"
-                fingerprints = fingerprints.copy()
-            fingerprints[~valid] = 0  # invalid rows get zeros, whichever part made them invalid
-            stores[0].fingerprint = torch.from_numpy(fingerprints)
-        if len(unique) < len(values):
-            stores = [store[codes] for store in stores]
-        if isinstance(X, pd.Series | pd.DataFrame):  # so that later steps' DataFrames carry X's labels
-            for store in stores:
-                store.row_labels = X.index
-        self.valid_mask_ = stores[0].valid_mask
-        self.invalid_rows_ = bad_rows
-        return stores[0] if len(stores) == 1 else GraphStorePair(*stores)
+        if self.fingerprint is None:
+            return packed, None, bad
+        if fingerprinter is not None:
+            return packed, packed[0]["fingerprint"], bad
+        fingerprints, unreadable = memory.cache(difference_fingerprints)(
+            unique, (PARSE_VERSION, rdBase.rdkitVersion)
+        )
+        # a row only its fingerprint cannot read is invalid too, and its graph empty
+        if only_fingerprint := sorted(set(unreadable) - set(bad)):
+            packed = [_emptied(p, only_fingerprint) for p in packed]
+        return packed, fingerprints, unreadable | bad  # the graph's reason, where it has one
 
     def set_output(self, *, transform: str | None = None) -> SmilesGraphizer:
         """Refuse a tabular output container: the output is graphs, which no DataFrame can hold.
