@@ -279,6 +279,52 @@ def test_the_invalid_rows_are_counted_across_a_resume(model, library, tmp_path, 
         screen_file(model, source, tmp_path / "again.csv", errors="nan", chunk_rows=5)
 
 
+def test_a_screen_begun_with_nan_is_not_resumed_with_raise(model, library, tmp_path, monkeypatch):
+    """Resumed with errors="raise", it checked only the rows still to screen: rows 3 and 8, written
+    with NaN scores, went unnamed, and with no bad row after them it ended as a success."""
+    source, destination = tmp_path / "library.csv", tmp_path / "scores.csv"
+    write_library(source, library[:15])  # bad rows 3, 8 and 9, in the two chunks written
+    interrupted_screen(monkeypatch, 2, model, source, destination, errors="nan", chunk_rows=5)
+    begun = r"holds the first 10 rows of this screen, begun with errors='nan', 3 of them invalid"
+    with pytest.raises(ValueError, match=begun):
+        screen_file(model, source, destination, chunk_rows=5)
+    with pytest.warns(UserWarning, match="^3 of the 15 rows"):  # with "nan" it goes on
+        assert screen_file(model, source, destination, errors="nan", chunk_rows=5) == 15
+    # begun with "raise" (no bad row before the stop), it may go on with "nan"
+    write_library(source, good(library))
+    interrupted_screen(monkeypatch, 1, model, source, tmp_path / "strict.csv", chunk_rows=5)
+    n_rows = screen_file(model, source, tmp_path / "strict.csv", errors="nan", chunk_rows=5)
+    assert n_rows == len(good(library))
+
+
+def test_rows_met_bad_past_the_first_chunk_say_what_was_kept(model, library, tmp_path, monkeypatch, capsys):
+    """The atom mapper fails on rows only as their chunk is featurised: the chunks before are written."""
+    source, destination = tmp_path / "library.csv", tmp_path / "scores.csv"
+    write_library(source, good(library))
+    scores_of = _file.scores_of
+
+    def mapper_fails_in_chunk_3(frame, *args):
+        if frame.index[0] == 10:
+            raise InvalidSmilesError({11: ("CC>>CC", "the atom mapper failed")})
+        return scores_of(frame, *args)
+
+    monkeypatch.setattr(_file, "scores_of", mapper_fails_in_chunk_3)
+    with pytest.raises(InvalidSmilesError) as error:
+        screen_file(model, source, destination, chunk_rows=5)
+    assert error.value.__notes__ == [
+        f"The 10 rows before them are scored and kept in {destination}.partial: the same screen with "
+        "errors='nan' resumes from them; to screen the source once mended, remove scores.csv.partial and "
+        "scores.csv.progress.json first."
+    ]
+    joblib.dump(model, tmp_path / "model.joblib")
+    with pytest.raises(SystemExit) as stop:
+        screen_command([str(tmp_path / name) for name in ("model.joblib", "library.csv", "scores.csv")])
+    assert stop.value.code == 1
+    err = capsys.readouterr().err
+    assert "The 10 rows before them are scored and kept in" in err
+    assert "the same screen with --errors nan resumes from them" in err
+
+
 def test_a_parquet_screen_stopped_in_its_first_chunk_resumes(model, library, tmp_path, monkeypatch):
     source, destination = tmp_path / "library.parquet", tmp_path / "scores.parquet"
     write_library(source, good(library))
@@ -555,7 +601,7 @@ def test_a_blank_line_of_a_one_column_csv_is_a_missing_smiles_not_a_line_to_skip
     assert read(tmp_path / "two.csv")["id"].tolist() == ["A", "B"]
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".csv.gz", ".csv.bz2"])
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz", ".csv.bz2", ".csv.zip"])
 @pytest.mark.parametrize(
     "text,rows",
     [
@@ -569,10 +615,15 @@ def test_a_blank_line_of_a_one_column_csv_is_a_missing_smiles_not_a_line_to_skip
 def test_the_blank_lines_that_end_a_one_column_csv_are_not_rows(model, tmp_path, suffix, text, rows):
     import bz2
     import gzip
+    import zipfile
 
     source = tmp_path / f"library{suffix}"
-    with {".csv": open, ".csv.gz": gzip.open, ".csv.bz2": bz2.open}[suffix](source, "wb") as handle:
-        handle.write(text.encode())
+    if suffix == ".csv.zip":
+        with zipfile.ZipFile(source, "w") as archive:
+            archive.writestr("library.csv", text)
+    else:
+        with {".csv": open, ".csv.gz": gzip.open, ".csv.bz2": bz2.open}[suffix](source, "wb") as handle:
+            handle.write(text.encode())
     for chunk_rows in (1, 2, 1000):  # whatever chunk the empty cells at its end fall into
         destination = tmp_path / f"scores{chunk_rows}.csv"
         with warnings.catch_warnings():
@@ -1029,6 +1080,9 @@ def test_the_frame_functions_name_a_table_of_another_kind(model, library):
             screen_dask(model, table)
     with pytest.raises(TypeError, match=r"frame must be a pandas DataFrame .* got a Series"):
         score_frame(frame["smiles"], model)
+    pl = pytest.importorskip("polars")
+    with pytest.raises(TypeError, match=r"got a polars DataFrame; call .to_pandas\(\) on it\.$"):
+        score_frame(pl.from_pandas(frame), model)
 
 
 @pytest.mark.filterwarnings("ignore:the validation hold-out has no sample")  # a class of one in a fold
@@ -1052,6 +1106,27 @@ def test_a_pipeline_search_or_frozen_model_ending_in_a_classifier_screens_as_it(
         screen(kept_none.fit(data.data[:120], data.target[:120]), library)
     with pytest.raises(TypeError, match="got LogisticRegression"):
         screen(LogisticRegression(), library)
+
+
+def test_a_parquet_cell_may_hold_a_line_break_and_a_misnamed_or_headerless_file_is_said_so(model, tmp_path):
+    """A Parquet cell with a line break was refused as a CSV quote gone astray; a Parquet file named
+    .pq was read as CSV ("its columns are ['PAR1...']"); a CSV file without a header lost its first
+    molecule to the column names, with no word of why the SMILES column was missing."""
+    pytest.importorskip("pyarrow")
+    frame = pd.DataFrame({"id": ["a", "b"], "smiles": ["CCO", "CCN"], "notes": ["line 1\nline 2", ""]})
+    frame.to_parquet(tmp_path / "library.parquet", index=False)
+    assert screen_file(model, tmp_path / "library.parquet", tmp_path / "scores.csv") == 2
+    assert read(tmp_path / "scores.csv")["notes"].fillna("").tolist() == ["line 1\nline 2", ""]
+    frame.to_parquet(tmp_path / "library.pq", index=False)
+    with pytest.raises(ValueError, match=r"library.pq is a Parquet file; name it .parquet"):
+        screen_file(model, tmp_path / "library.pq", tmp_path / "pq.csv")
+    (tmp_path / "bare.csv").write_text("CCCCC\nC1CCCC1\n")
+    headerless = r"its columns are \['CCCCC'\] \(the header's 'CCCCC' reads as a SMILES: a CSV file needs"
+    with pytest.raises(ValueError, match=headerless):
+        screen_file(model, tmp_path / "bare.csv", tmp_path / "bare_scores.csv")
+    (tmp_path / "named.csv").write_text("name,id\nethanol,1\n")  # no SMILES among the names: no note
+    with pytest.raises(ValueError, match=r"its columns are \['name', 'id'\]\.$"):
+        screen_file(model, tmp_path / "named.csv", tmp_path / "named_scores.csv")
 
 
 def test_a_model_fitted_on_a_named_column_screens_only_that_column(model, tmp_path):

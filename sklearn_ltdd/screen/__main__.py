@@ -35,7 +35,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         epilog="Columns written: the kept ones, prediction (the model's predict: by default it takes the "
         "training set's class prior out, so it need not be the class of the largest probability), "
         "proba_<class> (predict_proba, prior kept), valid, error. "
-        "Exit status: 0 scored; 1 bad rows, none scored (listed in <destination>.invalid.csv); "
+        "Exit status: 0 scored; 1 bad rows, listed in <destination>.invalid.csv (none scored, but where "
+        "the atom mapper failed past the first chunk: the rows before are kept in <destination>.partial); "
         "2 a usage or input error; 130 interrupted (the rows scored so far are in <destination>.partial; the "
         "same command resumes).",
     )
@@ -89,6 +90,8 @@ def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
             message = message.removesuffix(SCREEN_ADVICE) + CLI_ADVICE
         else:  # other advice (say, map the reactions first) stays, and this follows it
             message += f"\n{CLI_ADVICE}"
+        for note in getattr(error, "__notes__", []):  # (the rows kept, where some were scored)
+            message += "\n" + note.replace("errors='nan'", "--errors nan")
         try:  # the rows' identifiers: one more pass over the file, which may fail or be stopped
             rows = bad_rows_table(args.source, args.smiles_column, args.keep, error.bad_rows)
         except (OSError, ValueError, MemoryError, KeyboardInterrupt) as cannot:

@@ -16,11 +16,28 @@ from sklearn.base import BaseEstimator
 from .._compat import check_n_jobs
 from .._progress import progress_bar
 from .._warnings import warn
+from ..featurize import InvalidSmilesError
 from ._frame import SCREEN_ADVICE, check_columns, check_errors, check_model, score_columns, scores_of
 from ._resume import ScreenRecord, model_hash, only_screen_into, write_csv, write_parquet
-from ._source import columns_of, is_parquet, parquet_file, pyarrow_parquet, read_chunks
+from ._source import columns_of, is_parquet, parquet_file, pyarrow_parquet, read_chunks, smiles_in_header
 
 __all__ = ["screen_file"]
+
+
+def _misread(source: Path, columns: list[str]) -> str:
+    """A note on how a CSV file's header may have been misread, for a message naming missing
+    columns: one column whose name holds a separator (not comma-separated, most likely), or a
+    name that is a SMILES (a file without a header row)."""
+    if is_parquet(source):
+        return ""
+    if len(columns) == 1 and any(c in columns[0] for c in "\t ;|"):
+        return " (read as comma-separated; if it is separated otherwise, convert it to CSV or Parquet)"
+    if (smiles := smiles_in_header(columns)) is not None:
+        return (
+            f" (the header's {smiles!r} reads as a SMILES: a CSV file needs a first line naming its "
+            "columns, e.g. smiles)"
+        )
+    return ""
 
 
 def screen_file(
@@ -72,7 +89,9 @@ def screen_file(
         probabilities, no prediction, ``valid`` False and their reason in ``error``, and a
         warning at the end says how many there were. Rows are numbered from 0, the header not
         counted; in a CSV file of one column a blank line is a row (an empty SMILES), but for the
-        blank lines that end the file.
+        blank lines that end the file. A screen begun with ``"nan"`` that wrote invalid rows goes
+        on with ``"nan"`` only. Rows the atom mapper fails on are met as their chunk is
+        featurised: with ``"raise"`` the chunks before them stay written, and the error says so.
     chunk_rows : int, default=100_000
         Rows read and written at a time (the model itself featurises 10,000 at a time).
     n_jobs : int, default=None
@@ -138,10 +157,7 @@ def screen_file(
             "than once, to check every row before scoring and to resume; save it to a file first."
         )
     columns = columns_of(source)
-    # one column whose name holds a separator: most likely not a comma-separated file
-    other_separator = not is_parquet(source) and len(columns) == 1 and any(c in columns[0] for c in "\t ;|")
-    note = " (read as comma-separated; if it is separated otherwise, convert it to CSV or Parquet)"
-    keep = check_columns(columns, smiles_column, keep, model, str(source), note if other_separator else "")
+    keep = check_columns(columns, smiles_column, keep, model, str(source), _misread(source, columns))
     read = list(dict.fromkeys([smiles_column, *keep]))
     stat = source.stat()
     screen = {"source": str(source.resolve()), "size": stat.st_size, "modified_ns": stat.st_mtime_ns,
@@ -153,6 +169,13 @@ def screen_file(
         record = ScreenRecord(destination, screen)
         skip = record.state["rows"]
         if errors == "raise":  # every bad row named before anything is featurised or written
+            if invalid := record.state["invalid"]:
+                raise ValueError(
+                    f"{record.partial} holds the first {skip} rows of this screen, begun with "
+                    f"errors='nan', {invalid} of them invalid (NaN scores), which errors='raise' "
+                    f"refuses: go on with errors='nan', or remove {record.partial.name} and "
+                    f"{record.path.name} to screen again from the start."
+                )
             bad = {}
             with closing(read_chunks(source, smiles_column, [smiles_column], chunk_rows, skip)) as chunks:
                 for frame in chunks:
@@ -177,6 +200,14 @@ def screen_file(
                     f"The chunks scored so far are kept in {record.partial}; the same screen, run again "
                     "once that is mended, resumes from them."
                 )
+                raise
+            except InvalidSmilesError as error:  # rows the atom mapper fails on, met chunk by chunk
+                if rows := record.state["rows"]:
+                    error.add_note(
+                        f"The {rows} rows before them are scored and kept in {record.partial}: the same "
+                        "screen with errors='nan' resumes from them; to screen the source once mended, "
+                        f"remove {record.partial.name} and {record.path.name} first."
+                    )
                 raise
         # an empty source still gets its header, once (a resumed one may have it already)
         if not record.written:

@@ -258,6 +258,12 @@ def score_frame(
     ([10, 11], ['a', 'b'], [True, True])
     """
     if not isinstance(frame, pd.DataFrame):
+        arrow = type(frame).__module__.partition(".")[0]  # polars' and pyarrow's tables convert
+        if arrow in ("polars", "pyarrow"):
+            raise TypeError(
+                f"frame must be a pandas DataFrame holding the column {smiles_column!r}, got a {arrow} "
+                f"{type(frame).__name__}; call .to_pandas() on it."
+            )
         raise TypeError(
             f"frame must be a pandas DataFrame holding the column {smiles_column!r}, got a "
             f"{type(frame).__name__} (score_frame takes the frame first, then the model)."

@@ -8,13 +8,16 @@ import bz2
 import gzip
 import lzma
 import os
+import zipfile
 from collections.abc import Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
 from types import ModuleType
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
+from rdkit import Chem, rdBase
 
 from .._csv import (
     COMPRESSED,
@@ -25,7 +28,15 @@ from .._csv import (
 )
 from .._optional import import_optional
 
-__all__ = ["bad_rows_table", "columns_of", "is_parquet", "parquet_file", "pyarrow_parquet", "read_chunks"]
+__all__ = [
+    "bad_rows_table",
+    "columns_of",
+    "is_parquet",
+    "parquet_file",
+    "pyarrow_parquet",
+    "read_chunks",
+    "smiles_in_header",
+]
 
 
 def is_parquet(path: Path) -> bool:
@@ -53,6 +64,9 @@ def columns_of(source: Path) -> list[str]:
         saved = (schema.pandas_metadata or {}).get("index_columns", [])
         unnamed = {c for c in saved if isinstance(c, str) and c.startswith("__") and c.endswith("__")}
         return [name for name in schema.names if name not in unnamed]
+    with open(source, "rb") as handle:
+        if handle.read(4) == b"PAR1":  # Parquet's magic number
+            raise ValueError(f"{source} is a Parquet file; name it .parquet (a name tells it from CSV).")
     try:
         columns = list(pd.read_csv(source, nrows=0).columns)
         repeated = repeated_names([name for name in written_header(source) if name])  # ("": unnamed)
@@ -65,6 +79,13 @@ def columns_of(source: Path) -> list[str]:
         raise ValueError(_not_utf8(source)) from None
     except pd.errors.ParserError as error:
         raise ValueError(f"{source}'s header cannot be read as UTF-8 CSV ({error}).") from None
+
+
+def smiles_in_header(columns: list[str]) -> str | None:
+    """The first column name that RDKit reads as a molecule (a file without a header row gives
+    pandas its first row as names), or None."""
+    with rdBase.BlockLogs():
+        return next((c for c in columns if c.strip() and Chem.MolFromSmiles(c) is not None), None)
 
 
 def _not_utf8(source: Path) -> str:
@@ -125,7 +146,8 @@ def read_chunks(
     zeros and an empty SMILES cell is an empty string. Parquet columns keep their Arrow types (an
     integer column with nulls stays integer in every chunk; a categorical column stays categorical),
     but a SMILES column stored as binary is decoded as UTF-8."""
-    if is_parquet(source):
+    csv = not is_parquet(source)
+    if not csv:
         reader, hold = parquet_file(source), False
         batches = (
             _as_text(batch, smiles_column, source).to_pandas(  # a saved index stays a column
@@ -149,8 +171,9 @@ def read_chunks(
         start, held = 0, None
         try:
             for frame in batches:
-                check_fields_match_header(frame, source)
-                check_no_merged_lines(frame, source, start)
+                if csv:  # (a Parquet cell may hold a line break: it has no quotes to go astray)
+                    check_fields_match_header(frame, source)
+                    check_no_merged_lines(frame, source, start)
                 frame.index = pd.RangeIndex(start, start + len(frame))
                 start += len(frame)
                 if hold:
@@ -176,8 +199,15 @@ def _empty_end(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return frame.iloc[:cut], frame.iloc[cut:]
 
 
+@contextmanager
+def _zip_member(path: Path, mode: str = "rb") -> Iterator[BinaryIO]:
+    """The one file of a zip archive, which is what pandas reads of it."""
+    with zipfile.ZipFile(path) as archive, archive.open(archive.namelist()[0], mode[0]) as member:
+        yield member
+
+
 #: the compressions whose end is read through the standard library's decompressors
-_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open, ".zip": _zip_member}
 
 
 def _blank_lines_at_end(source: Path, at_most: int) -> int:
