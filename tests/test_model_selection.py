@@ -164,10 +164,28 @@ def test_cv_splitter_in_cross_val_score():
     # any X sklearn's splitters take, a sparse matrix too
     sparse_scores = cross_val_score(LogisticRegression(), scipy.sparse.csr_matrix(X), y, cv=cv)
     np.testing.assert_allclose(sparse_scores, cross_val_score(LogisticRegression(), X, y, cv=cv))
-    # a seed whose validation part (which the splitter leaves out) cannot be made is named as such
-    with pytest.raises(ValueError, match="validation part") as error:
-        list(ImDrugSplit(seeds=[7]).split(np.zeros(100), labels([94, 6])))
-    assert "ImDrugSplit's seed 7: its parts are those of imdrug_split" in "".join(error.value.__notes__)
+    # a validation part that cannot be made is no matter: the splitter leaves it out (it was refused,
+    # with the advice to choose other seeds, which could not help classes of three)
+    with pytest.raises(ValueError, match="validation part"):
+        imdrug_split(labels([94, 6]), random_state=7)
+    assert len(list(ImDrugSplit(seeds=[7]).split(np.zeros(100), labels([94, 6])))) == 1
+    threes = np.repeat(np.arange(50), 3)
+    with pytest.raises(ValueError, match="the validation part of the 'random' split is empty"):
+        imdrug_split(threes, "random")
+    for train, test in ImDrugSplit("random", seeds=2).split(threes, threes):
+        assert np.bincount(threes[train]).tolist() == [2] * 50
+        assert np.bincount(threes[test]).tolist() == [1] * 50
+    # where the splits imdrug_split makes, the splitter's are its train and test
+    for seed, (train, test) in enumerate(ImDrugSplit(seeds=3).split(X, y)):
+        expected_train, _, expected_test = imdrug_split(y, random_state=seed)
+        np.testing.assert_array_equal(train, expected_train)
+        np.testing.assert_array_equal(test, expected_test)
+    # a test part that cannot be made is refused, the seed named
+    with pytest.raises(ValueError, match="cannot be in all 2 parts") as error:
+        list(ImDrugSplit(seeds=[0]).split(np.zeros(101), labels([100, 1])))
+    assert "ImDrugSplit's seed 0: the parts of imdrug_split(y, 'standard', random_state=0)" in "".join(
+        error.value.__notes__
+    )
     # wrong arguments are named as such, without that note (other seeds would not help)
     for cv, message in [(ImDrugSplit("foo"), "kind must be one of"), (ImDrugSplit(seeds=[-1]), "got -1"),
                         (ImDrugSplit(seeds=[2**32]), "numpy seeds, from 0 to 2\\*\\*32 - 1"),

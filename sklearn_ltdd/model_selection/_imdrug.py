@@ -43,14 +43,19 @@ def _cut(indices: np.ndarray, fractions: np.ndarray) -> list[np.ndarray]:
 
 def _balance(part: np.ndarray, y: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
     """Subsample ``part`` so that every class has the count of its rarest class (no replacement)."""
+    if len(part) == 0:
+        return part
     members = [part[of_class] for of_class in class_members(y[part])[1]]
     size = min(len(m) for m in members)
     return np.sort(np.concatenate([rng.choice(m, size, replace=False) for m in members]))
 
 
-def _check_every_class_in(part: np.ndarray, y: np.ndarray, name: str, fractions: np.ndarray) -> None:
+def _check_every_class_in(
+    part: np.ndarray, y: np.ndarray, name: str, fractions: np.ndarray, needed: np.ndarray
+) -> None:
     """A class missing from train could never be predicted; from validation or test, it would
-    leave the part empty once balanced to its rarest class."""
+    leave the part empty once balanced to its rarest class. ``needed``: the fractions of the parts
+    that must hold every class (all three, but where the validation part is left out)."""
     classes, counts = np.unique(y, return_counts=True)
     missing = np.isin(classes, y[part], invert=True)
     if not missing.any():
@@ -66,9 +71,9 @@ def _check_every_class_in(part: np.ndarray, y: np.ndarray, name: str, fractions:
         else "larger classes: the 'random' split, which cuts each class on its own, cannot fill every "
         f"part either (its largest class here has {counts.max()})"
     )
-    if counts.min() < len(fractions):
+    if counts.min() < len(needed):
         raise ValueError(
-            f"{start}, and a class of {counts.min()} cannot be in all {len(fractions)} parts: no "
+            f"{start}, and a class of {counts.min()} cannot be in all {len(needed)} parts: no "
             f"random_state can cut this data set so. Use {random_split}, or leave such classes out."
         )
     if len(part) < len(classes):
@@ -77,7 +82,7 @@ def _check_every_class_in(part: np.ndarray, y: np.ndarray, name: str, fractions:
             f"random_state can cut this data set so. Use {random_split}, or give the part a larger "
             "fraction."
         )
-    chance = _chance_of_every_class_in_every_part(counts, fractions)
+    chance = _chance_of_every_class_in_every_part(counts, needed)
     odds = (
         f"about {chance:.0%} of random_states give every class to every part. Try another random_state, or "
         if chance >= 0.005
@@ -144,6 +149,22 @@ def imdrug_split(
     >>> np.bincount(y[test]).tolist()
     [18, 2]
     """
+    return _split(y, kind, fractions, random_state, _PARTS)
+
+
+#: the names of the three parts, in order
+_PARTS = ("train", "validation", "test")
+
+
+def _split(
+    y: ArrayLike,
+    kind: str,
+    fractions: Sequence[float],
+    random_state: int | np.random.RandomState | None,
+    needed: Sequence[str],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`imdrug_split`, refusing only a ``needed`` part that it cannot make (a part not needed
+    may come back empty, or lacking classes); the parts are the same wherever it makes all three."""
     _check_kind(kind)
     y = class_labels(y, "y", "give every sample a class before splitting.")
     if len(y) == 0:
@@ -159,10 +180,14 @@ def imdrug_split(
         train, valid, test = (np.sort(np.concatenate(part)) for part in parts)
     else:
         train, valid, test = _cut(rng.permutation(len(y)), fractions)
-        for name, part in (("train", train), ("validation", valid), ("test", test)):
-            _check_every_class_in(part, y, name, fractions)
+        kept = fractions[[name in needed for name in _PARTS]]
+        for name, part in zip(_PARTS, (train, valid, test), strict=True):
+            if name in needed:
+                _check_every_class_in(part, y, name, fractions, kept)
         train, valid, test = np.sort(train), _balance(valid, y, rng), _balance(test, y, rng)
-    for i, (name, part) in enumerate((("train", train), ("validation", valid), ("test", test))):
+    for i, (name, part) in enumerate(zip(_PARTS, (train, valid, test), strict=True)):
+        if name not in needed:
+            continue
         if len(part) == 0 and kind == "random":  # every class too small to give the part a sample
             # (from where round(f·n) can first be 1: a fraction of 1e-6 would count up from 1)
             start = max(1, int(0.5 / fractions[i])) if i == 1 else 1
@@ -192,6 +217,8 @@ class ImDrugSplit(BaseCrossValidator):
 
     Each seed gives one (train, test) pair from :func:`imdrug_split`; the validation part is
     left out of both (get it from :func:`imdrug_split` with the same seed for model selection).
+    Only train and test must be possible: classes too small for a validation sample, which
+    :func:`imdrug_split` refuses, are split all the same.
 
     Like scikit-learn's ``StratifiedKFold`` it splits rows: copies of one molecule can fall
     on both sides (``groups`` is not read, and a warning says so). Drop duplicates first, or use
@@ -263,13 +290,10 @@ class ImDrugSplit(BaseCrossValidator):
         _check_fractions(self.fractions)
         for seed in seed_list(self.seeds):
             try:
-                train, _, test = imdrug_split(y, self.kind, fractions=self.fractions, random_state=seed)
+                train, _, test = _split(y, self.kind, self.fractions, seed, ("train", "test"))
             except ValueError as error:
-                error.add_note(
-                    f"(ImDrugSplit's seed {seed}: its parts are those of imdrug_split(y, {self.kind!r}, "
-                    f"random_state={seed}), which must be able to make all three, the validation part "
-                    "that ImDrugSplit then leaves out included; choose other seeds.)"
-                )
+                error.add_note(f"(ImDrugSplit's seed {seed}: the parts of imdrug_split(y, {self.kind!r}, "
+                               f"random_state={seed}).)")  # fmt: skip
                 raise
             yield train, test
 
