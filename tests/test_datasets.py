@@ -136,6 +136,9 @@ def test_make_long_tailed_never_silently_drops_a_class():
             make_long_tailed(y, ratio, random_state=0)
     with pytest.raises(ValueError, match="finite number >= 1, got inf"):
         make_long_tailed(y, float("inf"))
+    many = np.repeat([f"c{i:03d}" for i in range(300)], 3)  # all 63 were named: 681 characters
+    with pytest.raises(ValueError, match=r"63 tail class\(es\) \('c237', 'c238', .* and 58 more\): the head"):
+        make_long_tailed(many, 4)
     assert set(y[make_long_tailed(y, 100, random_state=0)]) == {"low", "medium", "high"}
 
 

@@ -23,6 +23,7 @@ from sklearn_ltdd.nn import (
     view_partner,
 )
 from sklearn_ltdd.nn._gcn import NormalizedAdjacency
+from sklearn_ltdd.nn._weights import DISTANCE_FLOOR
 from sklearn_ltdd.nn.losses._criteria import CrossEntropyLoss
 
 
@@ -218,6 +219,24 @@ def test_coincident_centroids_do_not_divide_by_zero():
     z = torch.tensor([[1.0], [1.0], [2.0]], dtype=torch.float64)
     class_w, _ = weights("both", "paper", z=z, n_classes=3)
     assert torch.isfinite(class_w).all() and class_w[0] > class_w[2]
+
+
+@given(st.integers(0, 2**31 - 1), st.integers(3, 40), st.integers(0, 5))
+def test_no_class_outweighs_the_one_at_the_median_distance_fourfold_else_the_papers_weights(
+    seed, n_classes, n_twins
+):
+    """One molecule labelled with two classes of one sample gave those two 99.9994 % of the weight
+    (1/d at d = 1e-8): the cross-entropy then trained them alone."""
+    rng = torch.Generator().manual_seed(seed)
+    z = torch.nn.functional.normalize(torch.randn(n_classes, 8, generator=rng, dtype=torch.float64), dim=1)
+    z[1 : 1 + n_twins] = z[0]  # classes whose one sample is the same molecule
+    d = torch.cdist(z, z).fill_diagonal_(torch.inf).min(dim=1).values
+    at_median = d.median(dim=0).indices
+    for weighting in ("class_distance", "subcluster_distance"):
+        w, _ = weights(weighting, "paper", z=z, n_classes=n_classes)
+        assert w.max() <= w[at_median] / DISTANCE_FLOOR * (1 + 1e-9)
+        if (d >= DISTANCE_FLOOR * d.median()).all() and (d > 0).all():  # none floored: the paper's
+            np.testing.assert_allclose(w, (1 / d) / (1 / d).sum())
 
 
 def test_edge_drop_probabilities_follow_degree():

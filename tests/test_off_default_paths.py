@@ -466,11 +466,16 @@ def test_an_empty_hold_out_with_early_stopping_is_refused():
     assert clf.logit_adjustment_ == 1.0
 
 
+@pytest.mark.filterwarnings("ignore:the validation hold-out has no sample")  # the singletons
 def test_a_hold_out_far_beyond_its_fraction_is_warned_of():
     """Classes of two give one sample each to the hold-out: half the data, with no word said."""
     pairs = np.repeat([f"c{i}" for i in range(30)], 2)
     with pytest.warns(UserWarning, match=r"hold-out takes 30 of the 60 samples \(50%; validation_frac"):
         LTDDClassifier(max_epochs=2, **WARMUP_1, **FAST).fit(X[:60], pairs)
+    # singletons stay in training: the classes that give a sample are counted, and said to be such
+    mixed = np.concatenate([np.repeat([f"c{i}" for i in range(20)], 3), [f"one{i}" for i in range(10)]])
+    with pytest.warns(UserWarning, match=r"takes 20 of the 70 .* and 20 of the 30 classes have 2 to 9; "):
+        LTDDClassifier(max_epochs=2, **WARMUP_1, **FAST).fit(X[:70], mixed)
     fives = np.repeat([f"c{i}" for i in range(12)], 5)  # 12 of 60 (20 %) is within twice the fraction
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -93,7 +93,7 @@ def _warn_of_a_large_holdout(pairs: np.ndarray, n_valid: int, fraction: float) -
         f"the validation hold-out takes {n_valid} of the {len(pairs)} samples "
         f"({n_valid / len(pairs):.0%}; validation_fraction={fraction:g}): each class of two or "
         f"more molecules gives at least one, with its copies, and {small} of the {len(sizes)} "
-        f"classes have fewer than {math.ceil(1 / fraction)}; training sees only the rest. Pass "
+        f"classes have 2 to {math.ceil(1 / fraction) - 1}; training sees only the rest. Pass "
         "validation_data of other molecules, or set validation_fraction=0 and early_stopping=None "
         "to train on all of them (the last epoch is then kept, and τ is not chosen)."
     )

@@ -67,8 +67,8 @@ def _class_sizes(counts: np.ndarray, imbalance_ratio: float, names: list[str]) -
     if empty.size:
         raise ValueError(
             f"imbalance_ratio={imbalance_ratio!r} leaves no sample for {empty.size} tail class(es) "
-            f"({', '.join(names[i] for i in empty)}): the head class would keep {sizes[0]} samples "
-            "and the tail fewer than one. Lower imbalance_ratio, or remove those classes first."
+            f"({few_of([names[i] for i in empty], joined_by=', ')}): the head class would keep {sizes[0]} "
+            "samples and the tail fewer than one. Lower imbalance_ratio, or remove those classes first."
         )
     return sizes
 

@@ -6,6 +6,7 @@ import torch
 from torch_geometric.utils import scatter
 
 __all__ = [
+    "DISTANCE_FLOOR",
     "WEIGHTINGS",
     "WEIGHT_FORMULAS",
     "centroids",
@@ -16,6 +17,11 @@ __all__ = [
 ]
 
 _EPS = 1e-8
+#: distances below this fraction of the median one weigh as if at it: a class coincident with
+#: another (one molecule labelled with both, or two singletons whose graphs match) would otherwise
+#: take nearly all of the weight, 1/d at d = 0 being unbounded; so no class outweighs the one at
+#: the median distance more than fourfold (fitted models' weights spread 1.6-2.7-fold: docs/method.md)
+DISTANCE_FLOOR = 0.25
 #: what the separability weights are computed from (``separability_weights``' ``weighting``)
 WEIGHTINGS = ("both", "class_distance", "subcluster_distance", "none", "subcluster")
 #: how distances become weights (``separability_weights``' ``formula``)
@@ -45,8 +51,11 @@ def subcluster_distances(sub_centres: torch.Tensor, sub_class: torch.Tensor) -> 
 
 
 def normalised_inverse(d: torch.Tensor) -> torch.Tensor:
-    """(1/d) / Σ(1/d), guarding d = 0 (coincident centroids)."""
-    inverse = 1.0 / d.clamp_min(_EPS)
+    """(1/d) / Σ(1/d), each d floored at ``DISTANCE_FLOOR`` times the median of the finite ones (an
+    infinite d, an absent class's, weighs 0). Computed without a host sync: once per re-clustering."""
+    median = torch.nanmedian(d.masked_fill(~torch.isfinite(d), torch.nan))  # NaN where none is finite
+    floor = torch.nan_to_num(DISTANCE_FLOOR * median, nan=_EPS).clamp_min(_EPS)
+    inverse = 1.0 / torch.maximum(d, floor)
     return inverse / inverse.sum()
 
 
@@ -67,7 +76,10 @@ def separability_weights(
     the paper's default), or ``"subcluster"``: uniform class weights and, per sub-cluster, the
     normalised inverse distance to the nearest sub-cluster of another class (each sample is
     weighted by its own sub-cluster; this acts on binary tasks, where class weights are uniform).
-    formula: ``"paper"`` — ω̂ = (1/d)/Σ(1/d), ω = ω̂ + ω̂'; ``"code"`` — ½(softmax(−d) + softmax(−d_sub)).
+    formula: ``"paper"`` — ω̂ = (1/d)/Σ(1/d), ω = ω̂ + ω̂', with each d floored at a quarter of
+    the median distance (``DISTANCE_FLOOR``), so that classes whose centroids coincide (a molecule
+    labelled with both) do not take all the weight; ``"code"`` — ½(softmax(−d) + softmax(−d_sub)),
+    bounded as it is.
     Sub-cluster weights are ones unless weighting is ``"subcluster"``; they are scaled to mean 1.
     A class without samples in ``y`` weighs 0 under the distance weightings (``"none"`` and
     ``"subcluster"`` give every class 1); with ``n_classes`` < 2 every weight is 1, and with
