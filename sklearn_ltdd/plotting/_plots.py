@@ -91,28 +91,11 @@ def plot_class_accuracy(
     >>> ax = plot_class_accuracy({"CE": ce, "LTDD": ltdd}, X_test, y_test, y_train)  # doctest: +SKIP
     """
     ax = _axes(ax)
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLocator
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-    if not isinstance(models, Mapping):
-        if not hasattr(models, "predict"):
-            raise TypeError(
-                f"models must be a fitted classifier or a dict of name → fitted classifier, not a "
-                f"{type(models).__name__}."
-            )
-        models = {type(models).__name__: models}
-    if not models:
-        raise ValueError("models is empty; give a fitted classifier, or a dict of name → fitted classifier.")
-    for name, model in models.items():
-        if not hasattr(model, "predict"):
-            raise TypeError(f"models[{name!r}] is a {type(model).__name__}, not a fitted classifier.")
     counts_of = _as_class_counts(y_train)
     classes = np.array(sorted(counts_of))
-    for name, model in models.items():
-        if not set(classes.tolist()) & set(np.asarray(getattr(model, "classes_", classes)).tolist()):
-            raise ValueError(
-                f"y_train's classes {few_of(classes)} are none of the classes of model {name!r}, "
-                f"{few_of(np.asarray(model.classes_))}; give the training labels of the models."
-            )
+    models = _models_by_name(models, classes)
     y = _labels(y, X)
     # a test class without a training count has no place on the x axis: not drawn, and not said
     unseen = sorted(set(np.unique(y).tolist()) - set(counts_of), key=str)
@@ -143,16 +126,46 @@ def plot_class_accuracy(
     ax.grid(alpha=0.3)
     ax.legend(handles, list(models))
     if len(classes) <= MAX_NAMED_CLASSES:  # more names would print over each other
-        # on a top axis, where no marker covers them and the title makes room, one size's together
-        sizes = np.unique(counts)
-        top = ax.twiny()
-        top.set(xscale="log", xlim=ax.get_xlim())
-        ax.callbacks.connect("xlim_changed", lambda changed: top.set_xlim(changed.get_xlim()))
-        # each shortened: a long name took the plot's height
-        names = [", ".join(_shortened(str(c), MAX_NAME_LENGTH) for c in classes[counts == n]) for n in sizes]
-        top.set_xticks(sizes, labels=names, rotation=90, fontsize=7, color="0.3")
-        top.xaxis.set_minor_locator(NullLocator())
+        _name_classes_above(ax, classes, counts)
     return ax
+
+
+def _models_by_name(models: Mapping[str, object] | object, classes: np.ndarray) -> Mapping[str, object]:
+    """``plot_class_accuracy``'s models as a dict of name → classifier (one classifier named by its
+    class), each checked to predict and to know some of ``classes``, the training set's."""
+    if not isinstance(models, Mapping):
+        if not hasattr(models, "predict"):
+            raise TypeError(
+                f"models must be a fitted classifier or a dict of name → fitted classifier, not a "
+                f"{type(models).__name__}."
+            )
+        models = {type(models).__name__: models}
+    if not models:
+        raise ValueError("models is empty; give a fitted classifier, or a dict of name → fitted classifier.")
+    for name, model in models.items():
+        if not hasattr(model, "predict"):
+            raise TypeError(f"models[{name!r}] is a {type(model).__name__}, not a fitted classifier.")
+    for name, model in models.items():
+        if not set(classes.tolist()) & set(np.asarray(getattr(model, "classes_", classes)).tolist()):
+            raise ValueError(
+                f"y_train's classes {few_of(classes)} are none of the classes of model {name!r}, "
+                f"{few_of(np.asarray(model.classes_))}; give the training labels of the models."
+            )
+    return models
+
+
+def _name_classes_above(ax: Axes, classes: np.ndarray, counts: np.ndarray) -> None:
+    """The classes' names on a top axis at their sizes, where no marker covers them and the title
+    makes room; one size's together, each shortened (a long name took the plot's height)."""
+    from matplotlib.ticker import NullLocator
+
+    sizes = np.unique(counts)
+    top = ax.twiny()
+    top.set(xscale="log", xlim=ax.get_xlim())
+    ax.callbacks.connect("xlim_changed", lambda changed: top.set_xlim(changed.get_xlim()))
+    names = [", ".join(_shortened(str(c), MAX_NAME_LENGTH) for c in classes[counts == n]) for n in sizes]
+    top.set_xticks(sizes, labels=names, rotation=90, fontsize=7, color="0.3")
+    top.xaxis.set_minor_locator(NullLocator())
 
 
 def plot_embedding(
