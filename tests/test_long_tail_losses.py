@@ -62,6 +62,10 @@ def test_weighted_mean_takes_one_weight_per_sample():
     for weight in (torch.tensor(2.0), torch.ones(4, 1)):
         with pytest.raises(ValueError, match=r"weight must have the shape of per_sample, \(4,\), got"):
             weighted_mean(per_sample, weight)
+    # mixup weighs its two label terms itself: a (B, 1) weight gave B times the loss
+    head, h = torch.nn.Linear(3, 3), torch.randn(4, 3)
+    with pytest.raises(ValueError, match=r"weight must have the shape of per_sample, \(4,\), got \(4, 1\)"):
+        lt.mixup_loss(head, h, Y[:4], 0.3, torch.tensor([1, 0, 3, 2]), torch.ones(4, 1))
 
 
 def test_balanced_softmax():

@@ -141,6 +141,19 @@ def test_the_low_level_losses_refuse_what_they_would_pair_or_broadcast_wrongly()
         LTDDModule(74, 2, encoder="GCN")
 
 
+def test_a_float64_model_embeds_in_float64_in_training_and_in_eval():
+    """Without edge weights (eval: no dropped edges) the adjacency was float32: eval failed."""
+    batch = SmilesGraphizer(fingerprint=None).fit_transform(["CCO", "c1ccccc1"]).batch()
+    torch.manual_seed(0)
+    model = LTDDModule(74, 2, hidden=8, edge_drop=(0.15, 0.1))
+    expected = model.eval()(batch)[0]
+    batch.x = batch.x.double()
+    embedded = model.double()(batch)[0]
+    assert embedded.dtype == torch.float64
+    torch.testing.assert_close(embedded.float(), expected, rtol=1e-5, atol=1e-6)
+    assert model.train()(batch)[0].dtype == torch.float64  # (dropped edges: weights of their own)
+
+
 def test_the_gcn_encoder_refuses_edge_weights_it_would_not_differentiate():
     """Learned edge weights got no gradient (None), silently: the sparse product is for fixed ones."""
     batch = SmilesGraphizer(fingerprint=None).fit_transform(["CCO", "c1ccccc1"]).batch()

@@ -72,7 +72,9 @@ class GCNEncoder(nn.Module):
             One row per graph.
         """
         x = batch.x
-        adjacency = NormalizedAdjacency(batch.edge_index, getattr(batch, "edge_weight", None), len(x))
+        adjacency = NormalizedAdjacency(
+            batch.edge_index, getattr(batch, "edge_weight", None), len(x), x.dtype
+        )
         n_views = getattr(batch, "n_views", 1)
         layers = zip(self.convs, self.residuals, self.norms, strict=True)
         for depth, (conv, residual, norm) in enumerate(layers):
@@ -112,7 +114,13 @@ class NormalizedAdjacency:
     device).
     """
 
-    def __init__(self, edge_index: torch.Tensor, edge_weight: torch.Tensor | None, n: int):
+    def __init__(
+        self,
+        edge_index: torch.Tensor,
+        edge_weight: torch.Tensor | None,
+        n: int,
+        dtype: torch.dtype = torch.float32,
+    ):
         if edge_weight is not None and edge_weight.requires_grad and torch.is_grad_enabled():
             raise ValueError(
                 "GCNEncoder does not differentiate its edge weights (its sparse product is built for "
@@ -120,7 +128,8 @@ class NormalizedAdjacency:
                 "PyG's GCNConv, or pass edge_weight.detach()."
             )
         edge_index, weight = add_self_loops(edge_index, edge_weight, fill_value=1.0, num_nodes=n)
-        edge_index, weight = gcn_norm(edge_index, weight, n, add_self_loops=False)
+        # (without weights, those of the features: a float64 model's products need float64 ones)
+        edge_index, weight = gcn_norm(edge_index, weight, n, add_self_loops=False, dtype=dtype)
         source, target = edge_index
         self.matrix = _csr(target, source, weight, n)
         self.transposed = _csr(source, target, weight, n)

@@ -43,10 +43,7 @@ class PhaseView(Protocol):
 
 def weighted_mean(per_sample: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     """The mean of ``per_sample`` weighted by ``weight``, one weight per sample (same shape)."""
-    if weight.shape != per_sample.shape:  # a broadcast weight would give a sum, or a matrix's mean
-        raise ValueError(
-            f"weight must have the shape of per_sample, {tuple(per_sample.shape)}, got {tuple(weight.shape)}."
-        )
+    lt.check_weight_shape(weight, per_sample)
     # the clamp only guards a zero sum (0 / 0); sample weights have mean 1, so it never scales one
     return (weight * per_sample).sum() / weight.sum().clamp_min(torch.finfo(per_sample.dtype).tiny)
 

@@ -14,6 +14,7 @@ __all__ = [
     "balanced_cross_entropy",
     "balanced_softmax_loss",
     "cdt_logits",
+    "check_weight_shape",
     "class_balanced_focal_loss",
     "cost_sensitive_loss",
     "influence_balanced_loss",
@@ -86,6 +87,15 @@ def cdt_logits(logits: torch.Tensor, counts: torch.Tensor, gamma: float = 0.2) -
     return logits / (counts.max() / counts) ** gamma
 
 
+def check_weight_shape(weight: torch.Tensor, per_sample: torch.Tensor) -> None:
+    """Refuse weights that are not one per sample, of ``per_sample``'s shape: a broadcast weight
+    would give a sum, or a matrix's mean."""
+    if weight.shape != per_sample.shape:
+        raise ValueError(
+            f"weight must have the shape of per_sample, {tuple(per_sample.shape)}, got {tuple(weight.shape)}."
+        )
+
+
 def mixup_loss(
     head: torch.nn.Module,
     h: torch.Tensor,
@@ -103,4 +113,5 @@ def mixup_loss(
     partner = F.cross_entropy(logits, y[perm], reduction="none")
     if weight is None:
         return lam * own + (1 - lam) * partner
+    check_weight_shape(weight, own)
     return lam * weight * own + (1 - lam) * weight[perm] * partner
