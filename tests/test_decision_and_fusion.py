@@ -276,6 +276,14 @@ def test_early_stopping_is_on_by_default_and_reported(capsys):
     # every epoch has its row, the one training stopped on too, and then why it stopped
     assert [int(line.split()[0]) for line in lines[2:-2]] == list(range(1, len(clf.history_) + 1))
     assert lines[-2] == "Stopping since valid_ba has not improved in the last 3 epochs."
+    # out of patience on the last epoch: training ended there anyway, so it is no early stop
+    last = LTDDClassifier(**{**FAST, "max_epochs": 3, "random_state": 1}, early_stopping=1, verbose=1).fit(
+        data.data[:60], data.target[:60]
+    )
+    assert len(last.history_) == 3 and not last.history_[-1, "valid_ba_best"]  # a miss that stopped it
+    assert "stop" not in last.history_[-1]
+    lines = capsys.readouterr().out.splitlines()
+    assert "Stopping since" not in lines[-2] and "early stopping" not in lines[-1]
 
 
 def test_validation_score_is_the_kept_model_s_and_verbose_says_it(capsys):

@@ -158,6 +158,9 @@ def test_ltdds_parameters_given_to_a_baseline_say_whose_they_are(name):
     ):
         with pytest.raises(TypeError, match=rf"BaselineClassifier has no parameter '{name}': it is LTDD's"):
             make_with()
+    if name in ("contrast", "schedule"):  # one of their fields, as in a grid of LTDD's
+        with pytest.raises(TypeError, match=rf"no parameter '{name}__tau': it is LTDD's"):
+            BaselineClassifier().set_params(**{f"{name}__tau": 1})
     assert BaselineClassifier(resample=True).resample  # a baseline's own, though LTDD's schedule has one too
 
 
@@ -241,6 +244,12 @@ def test_nested_knobs_reach_the_default_options():
         with pytest.raises(ValueError, match=r"Invalid parameter '(weighting__)?(foo)?'|not an estimator"):
             clf.set_params(**bad)
         assert clf.hidden == 64 and clf.schedule is schedule and schedule.warmup_epochs == 5
+    # a baseline too (it set lr=0.5, then refused lr_typo)
+    baseline = BaselineClassifier()
+    for bad in ({"lr": 0.5, "lr_typo": 1}, {"lr": 0.5, "lr__foo": 1}):
+        with pytest.raises(ValueError, match=r"Invalid parameter 'lr_typo'|'lr' is 0.5, not an estimator"):
+            baseline.set_params(**bad)
+        assert baseline.lr == 1e-3
 
 
 def test_grid_search_over_an_ablation_knob_and_clone_copy_the_options():

@@ -196,12 +196,13 @@ class GraphClassifier(
         """A parameter of an earlier release gets an error that says where it went, not Python's
         plain "unexpected keyword argument"."""
         for name, value in params.items():
-            if advice := cls._moved_parameter(name, value):
+            top, nested, _ = name.partition("__")  # (schedule__weighting: a parameter of schedule)
+            if advice := cls._moved_parameter(top, None if nested else value):
                 raise TypeError(f"{cls.__name__} has no parameter {name!r}: {advice}.")
 
     def set_params(self, **params: object) -> Self:
-        """Set parameters, as sklearn's ``set_params``; one of an earlier release is refused with
-        where it went.
+        """Set parameters, as sklearn's ``set_params``, but every name checked before anything
+        changes; one of an earlier release is refused with where it went.
 
         Parameters
         ----------
@@ -214,7 +215,35 @@ class GraphClassifier(
             The estimator, with the new parameters.
         """
         self._refuse_moved(params)
+        self._check_names(params)
         return super().set_params(**params)
+
+    #: the option objects whose fields ``option__name`` sets while the option is None, on a default
+    _DEFAULT_OPTIONS: dict[str, type] = {}
+
+    def _check_names(self, params: dict) -> None:
+        """Every name checked before anything changes: sklearn's ``set_params`` sets the names it
+        meets until it meets an unknown one, which would leave half a call's changes behind."""
+        valid = self._get_param_names()
+        for name in params:
+            top, nests, nested = name.partition("__")
+            if top not in valid:
+                raise ValueError(
+                    f"Invalid parameter {top!r} for estimator {self}. Valid parameters are: {valid!r}."
+                )
+            if not nests:
+                continue
+            target = params[top] if top in params else getattr(self, top)
+            if target is None and top in self._DEFAULT_OPTIONS:
+                target = self._DEFAULT_OPTIONS[top]()
+            if not hasattr(target, "get_params"):
+                raise ValueError(f"{top!r} is {target!r}, not an estimator: {name!r} sets nothing.")
+            known = target.get_params(deep=True)
+            if nested not in known:
+                raise ValueError(
+                    f"Invalid parameter {nested!r} for estimator {target}. "
+                    f"Valid parameters are: {sorted(known)!r}."
+                )
 
     # ---- what a method says about itself ----------------------------------------------------
     @abstractmethod

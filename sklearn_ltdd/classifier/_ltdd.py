@@ -172,6 +172,8 @@ class LTDDClassifier(GraphClassifier):
     def _moved_parameter(cls, name: str, value: object) -> str | None:
         return _moved(name, value) or super()._moved_parameter(name, value)
 
+    _DEFAULT_OPTIONS = _OPTIONS
+
     def set_params(self, **params: object) -> Self:
         """Set parameters, as sklearn's ``set_params``; ``schedule__weighting`` and the like also
         work while ``schedule`` (or ``contrast``) is None, on a default option object.
@@ -197,29 +199,6 @@ class LTDDClassifier(GraphClassifier):
             if option not in params and getattr(self, option) is None:
                 setattr(self, option, _OPTIONS[option]())
         return super().set_params(**params)
-
-    def _check_names(self, params: dict) -> None:
-        """Every name checked before anything changes: sklearn's ``set_params`` sets the names it
-        meets until it meets an unknown one, which would leave half a call's changes behind."""
-        valid = self._get_param_names()
-        for name in params:
-            top, nests, nested = name.partition("__")
-            if top not in valid:
-                raise ValueError(
-                    f"Invalid parameter {top!r} for estimator {self}. Valid parameters are: {valid!r}."
-                )
-            if not nests:
-                continue
-            target = params[top] if top in params else getattr(self, top)
-            target = _OPTIONS[top]() if target is None and top in _OPTIONS else target
-            if not hasattr(target, "get_params"):
-                raise ValueError(f"{top!r} is {target!r}, not an estimator: {name!r} sets nothing.")
-            known = target.get_params(deep=True)
-            if nested not in known:
-                raise ValueError(
-                    f"Invalid parameter {nested!r} for estimator {target}. "
-                    f"Valid parameters are: {sorted(known)!r}."
-                )
 
     def _contrast_options(self) -> SubclusterContrast:
         return SubclusterContrast() if self.contrast is None else self.contrast

@@ -111,6 +111,8 @@ class EarlyStoppingAfter(EarlyStopping):
         except KeyboardInterrupt:
             if self.misses_ < self.patience:  # the user's Ctrl-C, not skorch's stop
                 raise
+            if len(net.history) >= net.max_epochs:  # the last epoch: training ends anyway, not stopped
+                return
             # the callbacks after this one (the progress bar, the log's row, which skorch prints
             # last) end the epoch training stops on as any other, and then it says why it stops
             callbacks = [callback for _, callback in net.callbacks_]
