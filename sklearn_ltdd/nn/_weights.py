@@ -14,14 +14,15 @@ __all__ = [
     "normalised_inverse",
     "separability_weights",
     "subcluster_distances",
+    "typical_distance",
 ]
 
 _EPS = 1e-8
-#: distances below this fraction of the median one weigh as if at it: a class coincident with
-#: another (one molecule labelled with both, or two singletons whose graphs match) would otherwise
-#: take nearly all of the weight, 1/d at d = 0 being unbounded; so no class outweighs the one at
-#: the median distance more than fourfold (fitted models' weights spread 1.6-2.7-fold: docs/method.md)
-DISTANCE_FLOOR = 0.25
+#: distances below this fraction of the typical one (the median distance between two classes)
+#: weigh as if at it: a class coincident with another (one molecule labelled with both, or two
+#: singletons whose graphs match) would otherwise take nearly all of the weight, 1/d at d = 0
+#: being unbounded. Well below fitted models' nearest distances, 0.22 of it or more (docs/method.md)
+DISTANCE_FLOOR = 0.1
 #: what the separability weights are computed from (``separability_weights``' ``weighting``)
 WEIGHTINGS = ("both", "class_distance", "subcluster_distance", "none", "subcluster")
 #: how distances become weights (``separability_weights``' ``formula``)
@@ -34,28 +35,36 @@ def centroids(z: torch.Tensor, groups: torch.Tensor, n_groups: int) -> torch.Ten
 
 
 def class_distances(class_centres: torch.Tensor, present: torch.Tensor | None = None) -> torch.Tensor:
-    """d_min(c): distance from each class centroid to the nearest other class centroid; with
-    ``present`` (a mask), among the present classes only, and infinite for an absent class (whose
-    zero centroid would otherwise be taken for a class at the origin)."""
+    """The distances between class centroids, (n_classes, n_classes), infinite from a class to
+    itself and, with ``present`` (a mask), to and from an absent class (whose zero centroid would
+    otherwise be taken for a class at the origin). d_min(c) is the minimum of row c."""
     d = torch.cdist(class_centres, class_centres).fill_diagonal_(torch.inf)
     if present is not None:
         absent = ~present
         d = d.masked_fill(absent.unsqueeze(0) | absent.unsqueeze(1), torch.inf)
-    return d.min(dim=1).values
+    return d
 
 
 def subcluster_distances(sub_centres: torch.Tensor, sub_class: torch.Tensor) -> torch.Tensor:
-    """Per sub-cluster: distance to the nearest sub-cluster centroid of another class."""
+    """The distances between sub-cluster centroids, infinite between sub-clusters of one class:
+    row s's minimum is the distance to the nearest sub-cluster of another class."""
     d = torch.cdist(sub_centres, sub_centres)
-    return d.masked_fill(sub_class.unsqueeze(0) == sub_class.unsqueeze(1), torch.inf).min(dim=1).values
+    return d.masked_fill(sub_class.unsqueeze(0) == sub_class.unsqueeze(1), torch.inf)
 
 
-def normalised_inverse(d: torch.Tensor) -> torch.Tensor:
-    """(1/d) / Σ(1/d), each d floored at ``DISTANCE_FLOOR`` times the median of the finite ones (an
-    infinite d, an absent class's, weighs 0). Computed without a host sync: once per re-clustering."""
-    median = torch.nanmedian(d.masked_fill(~torch.isfinite(d), torch.nan))  # NaN where none is finite
-    floor = torch.nan_to_num(DISTANCE_FLOOR * median, nan=_EPS).clamp_min(_EPS)
-    inverse = 1.0 / torch.maximum(d, floor)
+def typical_distance(distances: torch.Tensor) -> torch.Tensor:
+    """The median of the finite entries of a distance matrix (the median distance between two
+    classes, or sub-clusters of two classes), NaN where none is finite: a scale that a few
+    coincident pairs do not move. A reduction along a dimension, which waits for no device."""
+    finite = distances.masked_fill(~torch.isfinite(distances), torch.nan).flatten()
+    return finite.nanmedian(dim=0).values
+
+
+def normalised_inverse(d: torch.Tensor, typical: torch.Tensor) -> torch.Tensor:
+    """(1/d) / Σ(1/d), each d floored at ``DISTANCE_FLOOR`` times the ``typical`` distance (a 0-d
+    tensor; an infinite d, an absent class's, weighs 0)."""
+    floor = torch.nan_to_num(DISTANCE_FLOOR * typical, nan=_EPS)
+    inverse = 1.0 / torch.maximum(d, floor.clamp_min(_EPS))
     return inverse / inverse.sum()
 
 
@@ -76,10 +85,11 @@ def separability_weights(
     the paper's default), or ``"subcluster"``: uniform class weights and, per sub-cluster, the
     normalised inverse distance to the nearest sub-cluster of another class (each sample is
     weighted by its own sub-cluster; this acts on binary tasks, where class weights are uniform).
-    formula: ``"paper"`` — ω̂ = (1/d)/Σ(1/d), ω = ω̂ + ω̂', with each d floored at a quarter of
-    the median distance (``DISTANCE_FLOOR``), so that classes whose centroids coincide (a molecule
-    labelled with both) do not take all the weight; ``"code"`` — ½(softmax(−d) + softmax(−d_sub)),
-    bounded as it is.
+    formula: ``"paper"`` — ω̂ = (1/d)/Σ(1/d), ω = ω̂ + ω̂'; ``"code"`` — ½(softmax(−d) + softmax(−d_sub)).
+    Where distances are inverted (the paper's formula, and ``"subcluster"``), each is floored at a
+    tenth of the typical distance (``DISTANCE_FLOOR`` times the median distance between two
+    classes, or between sub-clusters of two classes), so that classes whose centroids coincide (a
+    molecule labelled with both) do not take all the weight; the softmax is bounded as it is.
     Sub-cluster weights are ones unless weighting is ``"subcluster"``; they are scaled to mean 1.
     A class without samples in ``y`` weighs 0 under the distance weightings (``"none"`` and
     ``"subcluster"`` give every class 1); with ``n_classes`` < 2 every weight is 1, and with
@@ -126,19 +136,27 @@ def separability_weights(
     sub_weights = torch.ones(n_sub, dtype=z.dtype, device=z.device)
     if weighting == "none" or n_classes < 2:
         return torch.ones(n_classes, dtype=z.dtype, device=z.device), sub_weights
-    sub_d = subcluster_distances(centroids(z, sub, n_sub), sub_class)
+    between_subclusters = subcluster_distances(centroids(z, sub, n_sub), sub_class)
+    sub_d = between_subclusters.min(dim=1).values
     if weighting == "subcluster":
-        w = normalised_inverse(sub_d)
+        w = normalised_inverse(sub_d, typical_distance(between_subclusters))
         return torch.ones(n_classes, dtype=z.dtype, device=z.device), w / w.mean()
     # a class without samples weighs 0 (a scatter, not bincount, which waits for the device)
     present = torch.zeros(n_classes, dtype=torch.bool, device=y.device).scatter_(0, y, True)
-    d_class = class_distances(centroids(z, y, n_classes), present)
+    between_classes = class_distances(centroids(z, y, n_classes), present)
+    d_class = between_classes.min(dim=1).values
     d_sub = torch.full((n_classes,), torch.inf, dtype=z.dtype, device=z.device).scatter_reduce(
         0, sub_class, sub_d, reduce="amin"
     )
-    per_distance = normalised_inverse if formula == "paper" else (lambda d: torch.softmax(-d, dim=0))
-    parts = {"class_distance": [d_class], "subcluster_distance": [d_sub], "both": [d_class, d_sub]}[weighting]
-    weights = sum(per_distance(d) for d in parts)
+    parts = {
+        "class_distance": [(d_class, between_classes)],
+        "subcluster_distance": [(d_sub, between_subclusters)],
+        "both": [(d_class, between_classes), (d_sub, between_subclusters)],
+    }[weighting]
+    if formula == "paper":
+        weights = sum(normalised_inverse(d, typical_distance(matrix)) for d, matrix in parts)
+    else:
+        weights = sum(torch.softmax(-d, dim=0) for d, _ in parts)
     if formula == "code":
         weights = weights / len(parts)
     return weights, sub_weights
