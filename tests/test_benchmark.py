@@ -62,16 +62,23 @@ def test_tune_threshold_maximises_validation_balanced_accuracy():
 
 
 @given(
-    st.lists(st.tuples(st.booleans(), st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.7, 1.0]) | st.floats(0, 1)),
+    st.lists(st.tuples(st.booleans(), st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.7, 1.0, np.nextafter(0.5, 1)])
+                       | st.floats(0, 1)),
              min_size=2, max_size=40)
 )  # fmt: skip
-def test_tune_threshold_is_the_best_of_every_midpoint_scored_one_by_one(rows):
+def test_tune_threshold_is_the_best_of_every_cut_scored_one_by_one(rows):
     y, p = (np.array(column) for column in zip(*rows, strict=True))
     assume(y.any() and not y.all())
-    points = np.unique(p)
-    candidates = np.r_[points[0] - 1e-9, (points[:-1] + points[1:]) / 2, points[-1] + 1e-9]
-    scores = [balanced_accuracy_score(y, p > t) for t in candidates]
-    assert tune_threshold(y, p) == candidates[int(np.argmax(scores))]  # the first of equals too
+    for probabilities in (p, p.astype(np.float32)):  # (float32's midpoints round onto its values)
+        points = np.unique(probabilities)
+        # the k-th cut predicts class 1 from points[k] up; the best BA, the first of equals
+        scores = [balanced_accuracy_score(y, probabilities >= cut) for cut in [*points, np.inf]]
+        threshold = tune_threshold(y, probabilities)
+        assert balanced_accuracy_score(y, probabilities > threshold) == max(scores)
+        best = int(np.argmax(scores))
+        assert (points[best - 1] if best else -np.inf) <= threshold < (np.r_[points, np.inf][best])
+    # a midpoint between distinct points is kept, as before
+    assert tune_threshold([0, 0, 1, 1], [0.1, 0.3, 0.35, 0.9]) == pytest.approx(0.325)
 
 
 def test_tune_threshold_refuses_labels_other_than_0_and_1_and_missing_probabilities():
@@ -329,6 +336,20 @@ def test_a_rerun_with_another_schedule_is_refused_not_skipped(tmp_path, capsys):
     with pytest.raises(ValueError, match="holds runs on other data"):
         run_benchmark("solubility", split="random", seeds=[0], methods=["fp_lr"], out_dir=tmp_path)
     assert "there already" not in capsys.readouterr().out
+    # nor runs of another split or (a graph model's) reaction mode, which share the data's id
+    log.write_text(json.dumps({**old, "data": DATA, "split": "random"}) + "\n")
+    with pytest.raises(
+        ValueError, match=r"holds a run of another split \(ltdd, seed 0: 'random'; these are 'st"
+    ):
+        check_data(log, DATA, "standard")
+    check_data(log, DATA, "random")
+    for method, mode, refused in (("ltdd", "products", True), ("fp_lr", "difference-fp", False)):
+        log.write_text(json.dumps({**old, "method": method, "data": DATA, "reaction_mode": mode}) + "\n")
+        if refused:
+            with pytest.raises(ValueError, match=r"another reaction mode \(ltdd, seed 0: 'products'; these"):
+                check_data(log, DATA, reaction_mode="pair")
+        else:  # a fingerprint reads the reaction whatever the graphs' mode
+            check_data(log, DATA, reaction_mode="pair")
     # what a row records: the paper rows' schedule, nothing for the package's or a fingerprint's
     assert schedule_of("ltdd", paper) == paper and schedule_of("ltdd_fp", paper) == paper
     none = {"warmup": None, "update_every": None}
@@ -486,6 +507,8 @@ def test_a_seed_or_method_asked_for_twice_is_refused(tmp_path):
         run_benchmark("hiv", seeds=[0], methods=["fp_lr", "ce", "fp_lr"], out_dir=str(tmp_path))
     with pytest.raises(ValueError, match="seeds=0 gives no split"):
         run_benchmark("hiv", seeds=0, methods=["fp_lr"], out_dir=str(tmp_path))
+    with pytest.raises(ValueError, match="methods is empty; choose some from"):  # (pandas' KeyError)
+        run_benchmark("hiv", seeds=[0], methods=[], out_dir=str(tmp_path / "empty"))
     assert not any(tmp_path.iterdir())  # refused before anything ran
 
 

@@ -116,8 +116,17 @@ def tune_threshold(y_valid: np.ndarray, p_valid: np.ndarray) -> float:
     if len(labels) == 1:
         warn(f"y_valid holds only the class {labels[0]}: no threshold balances two classes; 0.5 is kept.")
         return 0.5
-    points, at = np.unique(p_valid, return_inverse=True)
-    candidates = np.concatenate([[points[0] - 1e-9], (points[:-1] + points[1:]) / 2, [points[-1] + 1e-9]])
+    dtype = p_valid.dtype if np.issubdtype(p_valid.dtype, np.floating) else np.dtype(np.float64)
+    points, at = np.unique(p_valid.astype(dtype), return_inverse=True)
+    # candidate k predicts class 1 from points[k] up: "p > t" makes that cut for points[k-1] <= t <
+    # points[k], in p's own precision (a float32 p is compared in float32), where a midpoint or a
+    # step of 1e-9 may round onto a point: then the nearest value inside
+    wide = points.astype(np.float64)
+    wanted = np.concatenate([[wide[0] - 1e-9], (wide[:-1] + wide[1:]) / 2, [wide[-1] + 1e-9]]).astype(dtype)
+    lower, upper = np.concatenate([[-np.inf], points]), np.concatenate([points, [np.inf]])
+    candidates = np.where(
+        wanted >= upper, np.nextafter(upper, -np.inf, dtype=dtype), np.maximum(wanted, lower)
+    )
     # candidate k lies just below points[k]: class 1 is predicted from points[k] up, so each class's
     # recall at every candidate is a running count (one pass, not a scoring per candidate)
     positives = np.bincount(at, weights=(y_valid == 1).astype(float), minlength=len(points))

@@ -48,15 +48,26 @@ def data_id(smiles: np.ndarray, y: np.ndarray) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def check_data(log: Path, data: str) -> None:
-    """Refuse a results file holding any run on other data than ``data`` (its id)."""
+def check_data(log: Path, data: str, split: str | None = None, reaction_mode: str | None = None) -> None:
+    """Refuse a results file holding any run on other data than ``data`` (its id), or, where given,
+    of another ``split`` or (a graph model's) ``reaction_mode``: one data set's splits share its id,
+    and so do its reaction modes but CGR's, and a row copied from another file would be averaged."""
     for row in read_runs(log):
-        if row.get("data", data) != data:  # (rows written before the data was recorded: unknown)
+        # (rows written before a field was recorded: unknown, taken)
+        if row.get("data", data) != data:
             raise MixedSettingsError(
                 f"{log} holds runs on other data ({row['method']}, seed {row['seed']}: data {row['data']}, "
                 f"{row.get('n_train')} training samples; these are {data}); write runs on this data to "
                 "another folder (--out), so that one table does not mix them."
             )
+        graphs = not on_fingerprints(row["method"])
+        for field, value in (("split", split), ("reaction_mode", reaction_mode if graphs else None)):
+            if value is not None and row.get(field, value) != value:
+                raise MixedSettingsError(
+                    f"{log} holds a run of another {field.replace('_', ' ')} ({row['method']}, seed "
+                    f"{row['seed']}: {row[field]!r}; these are {value!r}), copied from another results "
+                    "file, say; remove it, so that one table does not mix them."
+                )
 
 
 def done_runs(

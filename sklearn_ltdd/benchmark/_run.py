@@ -99,6 +99,8 @@ def check_arguments(
     unknown = sorted(set(methods) - set(METHODS))
     if unknown:
         raise ValueError(f"unknown methods {unknown}; choose from {list(METHODS)}.")
+    if not methods:  # (a table of nothing failed in pandas, "KeyError: 'method'")
+        raise ValueError(f"methods is empty; choose some from {list(METHODS)}.")
     for name, values in (("seeds", seeds), ("methods", list(methods))):
         if twice := repeated_names(values):  # a run asked for twice would be run and averaged twice
             raise ValueError(f"{name} {twice} given more than once.")
@@ -241,7 +243,7 @@ def run_benchmark(
         except ValueError as error:
             raise SplitError(f"{dataset}, {split!r} split, seed {seed}: {error}") from error
     data = data_id(smiles, y)
-    check_data(log, data)
+    check_data(log, data, split, reaction_mode)
     if done:
         print(f"{log}: {len(done)} of these runs are there already; they are not run again.", flush=True)
     out.mkdir(parents=True, exist_ok=True)  # now that there is something to write (no empty folder)
