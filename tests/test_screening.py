@@ -279,7 +279,7 @@ def test_the_invalid_rows_are_counted_across_a_resume(model, library, tmp_path, 
         screen_file(model, source, tmp_path / "again.csv", errors="nan", chunk_rows=5)
 
 
-def test_a_screen_begun_with_nan_is_not_resumed_with_raise(model, library, tmp_path, monkeypatch):
+def test_a_screen_begun_with_nan_is_not_resumed_with_raise(model, library, tmp_path, monkeypatch, capsys):
     """Resumed with errors="raise", it checked only the rows still to screen: rows 3 and 8, written
     with NaN scores, went unnamed, and with no bad row after them it ended as a success."""
     source, destination = tmp_path / "library.csv", tmp_path / "scores.csv"
@@ -290,6 +290,20 @@ def test_a_screen_begun_with_nan_is_not_resumed_with_raise(model, library, tmp_p
         screen_file(model, source, destination, chunk_rows=5)
     with pytest.warns(UserWarning, match="^3 of the 15 rows"):  # with "nan" it goes on
         assert screen_file(model, source, destination, errors="nan", chunk_rows=5) == 15
+    # a record of the release before, which counted no invalid rows: unknown, so refused too
+    write_library(source, good(library))
+    interrupted_screen(monkeypatch, 1, model, source, tmp_path / "old.csv", errors="nan", chunk_rows=5)
+    progress = tmp_path / "old.csv.progress.json"
+    record = json.loads(progress.read_text())
+    del record["invalid"]
+    progress.write_text(json.dumps(record))
+    with pytest.raises(ValueError, match="the first 5 written by the release before, which did not count"):
+        screen_file(model, source, tmp_path / "old.csv", chunk_rows=5)
+    joblib.dump(model, tmp_path / "model.joblib")  # the command names its flag
+    with pytest.raises(SystemExit) as stop:
+        screen_command([str(tmp_path / name) for name in ("model.joblib", "library.csv", "old.csv")])
+    assert stop.value.code == 2
+    assert "--errors raise refuses: go on with --errors nan, or remove" in capsys.readouterr().err
     # begun with "raise" (no bad row before the stop), it may go on with "nan"
     write_library(source, good(library))
     interrupted_screen(monkeypatch, 1, model, source, tmp_path / "strict.csv", chunk_rows=5)
@@ -621,6 +635,12 @@ def test_the_blank_lines_that_end_a_one_column_csv_are_not_rows(model, tmp_path,
     if suffix == ".csv.zip":
         with zipfile.ZipFile(source, "w") as archive:
             archive.writestr("library.csv", text)
+        two = tmp_path / "two.csv.zip"
+        with zipfile.ZipFile(two, "w") as archive:
+            archive.writestr("a.csv", text)
+            archive.writestr("b.csv", text)
+        with pytest.raises(ValueError, match=r"two\.csv\.zip holds 2 files; a zipped CSV source holds one"):
+            _source._blank_lines_at_end(two, 1)
     else:
         with {".csv": open, ".csv.gz": gzip.open, ".csv.bz2": bz2.open}[suffix](source, "wb") as handle:
             handle.write(text.encode())
@@ -1124,9 +1144,16 @@ def test_a_parquet_cell_may_hold_a_line_break_and_a_misnamed_or_headerless_file_
     headerless = r"its columns are \['CCCCC'\] \(the header's 'CCCCC' reads as a SMILES: a CSV file needs"
     with pytest.raises(ValueError, match=headerless):
         screen_file(model, tmp_path / "bare.csv", tmp_path / "bare_scores.csv")
-    (tmp_path / "named.csv").write_text("name,id\nethanol,1\n")  # no SMILES among the names: no note
-    with pytest.raises(ValueError, match=r"its columns are \['name', 'id'\]\.$"):
-        screen_file(model, tmp_path / "named.csv", tmp_path / "named_scores.csv")
+    # no note where no name is a SMILES, where a short name only reads as one, or the case differs
+    for header, column in (("name,id", "smiles"), ("S,CO,smiles", "SMILES"), ("CCCCC,Smiles", "SMILES")):
+        (tmp_path / "named.csv").write_text(f"{header}\n" + ",".join(["CCO"] * header.count(",")) + ",CCO\n")
+        with pytest.raises(
+            ValueError, match=rf"its columns are \[{', '.join(map(repr, header.split(',')))}\]\.$"
+        ):
+            screen_file(model, tmp_path / "named.csv", tmp_path / "named_scores.csv", smiles_column=column)
+    # a CSV header that begins as Parquet does is still CSV (a Parquet file ends so too)
+    (tmp_path / "par.csv").write_text("PAR1_id,smiles\na,CCO\n")
+    assert screen_file(model, tmp_path / "par.csv", tmp_path / "par_scores.csv") == 1
 
 
 def test_a_model_fitted_on_a_named_column_screens_only_that_column(model, tmp_path):

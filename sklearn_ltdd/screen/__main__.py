@@ -91,7 +91,7 @@ def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         else:  # other advice (say, map the reactions first) stays, and this follows it
             message += f"\n{CLI_ADVICE}"
         for note in getattr(error, "__notes__", []):  # (the rows kept, where some were scored)
-            message += "\n" + note.replace("errors='nan'", "--errors nan")
+            message += "\n" + _as_flags(note)
         try:  # the rows' identifiers: one more pass over the file, which may fail or be stopped
             rows = bad_rows_table(args.source, args.smiles_column, args.keep, error.bad_rows)
         except (OSError, ValueError, MemoryError, KeyboardInterrupt) as cannot:
@@ -107,7 +107,7 @@ def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     # (ImportError: a Parquet file without pyarrow, a .csv.zst without zstandard)
     except (OSError, ValueError, TypeError, ImportError) as error:
         notes = "".join(f" {note}" for note in getattr(error, "__notes__", []))  # (chunks kept, say)
-        message = as_flag_error(str(error), ("smiles_column", "keep", "chunk_rows", "n_jobs"))
+        message = _as_flags(as_flag_error(str(error), ("smiles_column", "keep", "chunk_rows", "n_jobs")))
         parser.exit(2, f"{parser.prog}: error: {message}{notes}\n")
     except KeyboardInterrupt:
         partial = partial_path(Path(args.destination))
@@ -131,6 +131,11 @@ def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
             os.close(devnull)
         except (OSError, ValueError):  # a stdout that is no file
             pass
+
+
+def _as_flags(message: str) -> str:
+    """screen_file's ``errors='nan'`` and ``errors='raise'`` in a message as the command's flags."""
+    return message.replace("errors='nan'", "--errors nan").replace("errors='raise'", "--errors raise")
 
 
 if __name__ == "__main__":

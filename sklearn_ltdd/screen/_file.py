@@ -24,15 +24,17 @@ from ._source import columns_of, is_parquet, parquet_file, pyarrow_parquet, read
 __all__ = ["screen_file"]
 
 
-def _misread(source: Path, columns: list[str]) -> str:
+def _misread(source: Path, columns: list[str], smiles_column: str) -> str:
     """A note on how a CSV file's header may have been misread, for a message naming missing
     columns: one column whose name holds a separator (not comma-separated, most likely), or a
-    name that is a SMILES (a file without a header row)."""
+    name that is a SMILES (a file without a header row) where none is the SMILES column but for
+    its case."""
     if is_parquet(source):
         return ""
     if len(columns) == 1 and any(c in columns[0] for c in "\t ;|"):
         return " (read as comma-separated; if it is separated otherwise, convert it to CSV or Parquet)"
-    if (smiles := smiles_in_header(columns)) is not None:
+    other_case = any(c.casefold() == smiles_column.casefold() for c in columns)
+    if not other_case and (smiles := smiles_in_header(columns)) is not None:
         return (
             f" (the header's {smiles!r} reads as a SMILES: a CSV file needs a first line naming its "
             "columns, e.g. smiles)"
@@ -157,7 +159,9 @@ def screen_file(
             "than once, to check every row before scoring and to resume; save it to a file first."
         )
     columns = columns_of(source)
-    keep = check_columns(columns, smiles_column, keep, model, str(source), _misread(source, columns))
+    keep = check_columns(
+        columns, smiles_column, keep, model, str(source), _misread(source, columns, smiles_column)
+    )
     read = list(dict.fromkeys([smiles_column, *keep]))
     stat = source.stat()
     screen = {"source": str(source.resolve()), "size": stat.st_size, "modified_ns": stat.st_mtime_ns,
@@ -169,12 +173,18 @@ def screen_file(
         record = ScreenRecord(destination, screen)
         skip = record.state["rows"]
         if errors == "raise":  # every bad row named before anything is featurised or written
-            if invalid := record.state["invalid"]:
+            invalid, counted_from = record.state["invalid"], record.state.get("invalid_from", 0)
+            if invalid or counted_from:  # (the release before counted none: unknown up to there)
+                which = (
+                    f"begun with errors='nan', {invalid} of them invalid (NaN scores)"
+                    if invalid
+                    else f"the first {counted_from} written by the release before, which did not count "
+                    "the invalid ones"
+                )
                 raise ValueError(
-                    f"{record.partial} holds the first {skip} rows of this screen, begun with "
-                    f"errors='nan', {invalid} of them invalid (NaN scores), which errors='raise' "
-                    f"refuses: go on with errors='nan', or remove {record.partial.name} and "
-                    f"{record.path.name} to screen again from the start."
+                    f"{record.partial} holds the first {skip} rows of this screen, {which}, which "
+                    f"errors='raise' refuses: go on with errors='nan', or remove {record.partial.name} "
+                    f"and {record.path.name} to screen again from the start."
                 )
             bad = {}
             with closing(read_chunks(source, smiles_column, [smiles_column], chunk_rows, skip)) as chunks:

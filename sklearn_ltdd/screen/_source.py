@@ -65,7 +65,9 @@ def columns_of(source: Path) -> list[str]:
         unnamed = {c for c in saved if isinstance(c, str) and c.startswith("__") and c.endswith("__")}
         return [name for name in schema.names if name not in unnamed]
     with open(source, "rb") as handle:
-        if handle.read(4) == b"PAR1":  # Parquet's magic number
+        start = handle.read(4)
+        handle.seek(-min(4, source.stat().st_size), os.SEEK_END)
+        if start == b"PAR1" == handle.read(4):  # Parquet's magic number, which begins and ends it
             raise ValueError(f"{source} is a Parquet file; name it .parquet (a name tells it from CSV).")
     try:
         columns = list(pd.read_csv(source, nrows=0).columns)
@@ -82,10 +84,11 @@ def columns_of(source: Path) -> list[str]:
 
 
 def smiles_in_header(columns: list[str]) -> str | None:
-    """The first column name that RDKit reads as a molecule (a file without a header row gives
-    pandas its first row as names), or None."""
+    """The first column name that RDKit reads as a molecule of three atoms or more (a file without
+    a header row gives pandas its first row as names; "S" or "CO" may well be names), or None."""
     with rdBase.BlockLogs():
-        return next((c for c in columns if c.strip() and Chem.MolFromSmiles(c) is not None), None)
+        molecules = ((name, Chem.MolFromSmiles(name)) for name in columns if name.strip())
+        return next((name for name, mol in molecules if mol is not None and mol.GetNumAtoms() >= 3), None)
 
 
 def _not_utf8(source: Path) -> str:
@@ -202,8 +205,11 @@ def _empty_end(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 @contextmanager
 def _zip_member(path: Path, mode: str = "rb") -> Iterator[BinaryIO]:
     """The one file of a zip archive, which is what pandas reads of it."""
-    with zipfile.ZipFile(path) as archive, archive.open(archive.namelist()[0], mode[0]) as member:
-        yield member
+    with zipfile.ZipFile(path) as archive:
+        if len(names := archive.namelist()) != 1:
+            raise ValueError(f"{path} holds {len(names)} files; a zipped CSV source holds one.")
+        with archive.open(names[0], mode[0]) as member:
+            yield member
 
 
 #: the compressions whose end is read through the standard library's decompressors
