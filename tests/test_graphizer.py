@@ -668,12 +668,21 @@ def test_a_store_keeps_the_row_labels_of_a_pandas_input_through_every_operation(
     assert SmilesGraphizer().fit_transform(table["smiles"].tolist()).row_labels is None
     with pytest.raises(ValueError, match="3 row labels for 4 graphs"):
         GraphStore(graphs.x, graphs.edge_index, graphs.node_ptr, graphs.edge_ptr, row_labels=[1, 2, 3])
+    with pytest.raises(ValueError, match="2 row labels for 4 graphs"):
+        graphs.row_labels = [1, 2]  # set later, as checked
+    graphs.row_labels = np.array([5, 6, 7, 8])
+    assert graphs[[3]].row_labels.tolist() == [8]
     pair = SmilesGraphizer(reaction_mode="pair").fit_transform(pd.Series([UNMAPPED] * 2, index=["a", "b"]))
     assert pair.row_labels.tolist() == ["a", "b"] and pair[[1]].row_labels.tolist() == ["b"]
     assert pair.to("cpu").row_labels.tolist() == ["a", "b"]
+    reactants, products = pair.reactants, pair.products[[1, 0]]  # by hand, the rows of two tables
+    with pytest.raises(ValueError, match="the reactant and product graphs have other row_labels: one table"):
+        GraphStorePair(reactants, products)
+    products.row_labels = None
+    assert GraphStorePair(reactants, products).row_labels.tolist() == ["a", "b"]  # the side that has them
     # a store pickled before row labels existed loads without them
     state = graphs.__getstate__()
-    del state["row_labels"]
+    del state["_row_labels"]
     old = GraphStore.__new__(GraphStore)
     old.__setstate__(state)
     assert old.row_labels is None

@@ -285,9 +285,7 @@ class GraphStore:
                 f"values of shape {self.valid_mask.shape}."
             )
         self.recipe = recipe
-        self.row_labels = None if row_labels is None else pd.Index(row_labels)
-        if self.row_labels is not None and len(self.row_labels) != n_graphs:
-            raise ValueError(f"{len(self.row_labels)} row labels for {n_graphs} graphs.")
+        self.row_labels = row_labels
 
     @classmethod
     def from_arrays(
@@ -328,6 +326,18 @@ class GraphStore:
         return self.node_ptr.numel() - 1
 
     __array__ = _no_array
+
+    @property
+    def row_labels(self) -> pd.Index | None:
+        """The labels of the rows the graphs were made from (a pandas X's index), or None."""
+        return self._row_labels
+
+    @row_labels.setter
+    def row_labels(self, labels: ArrayLike | None) -> None:
+        labels = None if labels is None else pd.Index(labels)
+        if labels is not None and len(labels) != len(self):
+            raise ValueError(f"{len(labels)} row labels for {len(self)} graphs.")
+        self._row_labels = labels
 
     @property
     def num_node_features(self) -> int:
@@ -494,7 +504,7 @@ class GraphStore:
     def __setstate__(self, state: dict) -> None:
         state.setdefault("fingerprint", None)  # stores pickled before fingerprints existed
         state.setdefault("recipe", None)  # ... and before recipes: how they were made is unknown
-        state.setdefault("row_labels", None)  # ... and before row labels
+        state.setdefault("_row_labels", None)  # ... and before row labels
         self.__dict__.update(
             {
                 # joblib.load(mmap_mode="r") and loky's workers hand out read-only memory maps
@@ -538,6 +548,11 @@ class GraphStorePair:
     def __init__(self, reactants: GraphStore, products: GraphStore):
         if len(reactants) != len(products):
             raise ValueError(f"{len(reactants)} reactant graphs but {len(products)} product graphs.")
+        ours, theirs = reactants.row_labels, products.row_labels
+        if ours is not None and theirs is not None and not ours.equals(theirs):
+            raise ValueError(
+                "the reactant and product graphs have other row_labels: one table's rows, or none."
+            )
         self.reactants = reactants
         self.products = products
         self.valid_mask = reactants.valid_mask & products.valid_mask
@@ -569,8 +584,9 @@ class GraphStorePair:
 
     @property
     def row_labels(self) -> pd.Index | None:
-        """The labels of the rows the pairs were made from, as :attr:`GraphStore.row_labels`."""
-        return self.reactants.row_labels
+        """The labels of the rows the pairs were made from, as :attr:`GraphStore.row_labels` (either
+        side's: they are one table's)."""
+        return self.products.row_labels if self.reactants.row_labels is None else self.reactants.row_labels
 
     @property
     def shape(self) -> tuple[int]:
