@@ -21,7 +21,8 @@ _EPS = 1e-8
 #: distances below this fraction of the typical one (the median distance between two classes)
 #: weigh as if at it: a class coincident with another (one molecule labelled with both, or two
 #: singletons whose graphs match) would otherwise take nearly all of the weight, 1/d at d = 0
-#: being unbounded. Well below fitted models' nearest distances, 0.22 of it or more (docs/method.md)
+#: being unbounded. Fitted models' nearest distances are 0.23 of it or more; in training they dip
+#: below now and then, and are trimmed (docs/method.md)
 DISTANCE_FLOOR = 0.1
 #: what the separability weights are computed from (``separability_weights``' ``weighting``)
 WEIGHTINGS = ("both", "class_distance", "subcluster_distance", "none", "subcluster")
