@@ -118,10 +118,11 @@ def test_the_low_level_losses_refuse_what_they_would_pair_or_broadcast_wrongly()
         ValueError, match=r"tau2 must be one temperature, or one per anchor \(6,\), got shape \(2,\)"
     ):
         subcluster_contrastive_loss(z, y, y, tau2=torch.tensor([0.1, 0.2]))  # one per class
-    for bad in (0.0, -0.1, float("nan"), 1e-40):  # inf loss and NaN gradients, an inverted loss, NaN, NaN
-        with pytest.raises(ValueError, match="tau must be a positive temperature"):
+    # inf loss and NaN gradients, an inverted loss, NaN, NaN; a constant loss; 1 by accident
+    for bad in (0.0, -0.1, float("nan"), 1e-40, float("inf"), True):
+        with pytest.raises(ValueError, match="tau must be a finite positive temperature"):
             supcon_loss(z, y, tau=bad)
-        with pytest.raises(ValueError, match="tau2 must be a positive temperature"):
+        with pytest.raises(ValueError, match="tau2 must be a finite positive temperature"):
             subcluster_contrastive_loss(z, y, y, tau2=bad)
     phases = Phases([Phase("warmup", epochs=1, trains_head=False), Phase("ltdd")]).enter("ltdd")
     criterion = LTDDLoss(torch.tensor([3.0, 3.0]), phases=phases)
@@ -152,6 +153,16 @@ def test_a_float64_model_embeds_in_float64_in_training_and_in_eval():
     assert embedded.dtype == torch.float64
     torch.testing.assert_close(embedded.float(), expected, rtol=1e-5, atol=1e-6)
     assert model.train()(batch)[0].dtype == torch.float64  # (dropped edges: weights of their own)
+
+
+def test_a_module_refuses_options_it_cannot_build():
+    """wide=True without fingerprint bits built no wide expert, without a word; edge_drop=() failed at
+    the first training forward with an IndexError."""
+    with pytest.raises(ValueError, match="wide=True adds a wide expert on the fingerprint, which needs"):
+        LTDDModule(74, 3, wide=True)
+    assert LTDDModule(74, 3, fingerprint_bits=16, wide=True).wide is not None
+    with pytest.raises(ValueError, match=r"edge_drop must give one drop probability per view"):
+        LTDDModule(74, 3, edge_drop=())
 
 
 def test_the_gcn_encoder_refuses_edge_weights_it_would_not_differentiate():

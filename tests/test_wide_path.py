@@ -57,7 +57,8 @@ def test_the_decision_is_the_product_of_the_deep_and_the_wide_experts():
 def test_the_wide_expert_starts_neutral_and_needs_a_fingerprint():
     module = LTDDModule(74, 3, hidden=16, fingerprint_bits=2048, wide=True)
     assert not module.wide.weight.any() and not module.wide.bias.any()  # uniform: adds nothing
-    assert LTDDModule(74, 3, hidden=16, wide=True).wide is None
+    with pytest.raises(ValueError, match="needs fingerprint_bits > 0"):  # (it built none, silently)
+        LTDDModule(74, 3, hidden=16, wide=True)
     assert LTDDModule(74, 3, hidden=16, fingerprint_bits=2048).wide is None
 
 

@@ -90,6 +90,14 @@ class LTDDModule(nn.Module):
         super().__init__()
         if encoder not in ENCODERS:
             raise ValueError(f"encoder must be one of {sorted(ENCODERS)}, got {encoder!r}.")
+        if wide and not fingerprint_bits:  # (it was built without a word)
+            raise ValueError(
+                "wide=True adds a wide expert on the fingerprint, which needs fingerprint_bits > 0."
+            )
+        if edge_drop is not None and len(edge_drop) == 0:  # (the first training forward failed)
+            raise ValueError(
+                "edge_drop must give one drop probability per view, e.g. (0.15, 0.1), or be None."
+            )
         encoder_class = ENCODERS[encoder]
         bonds = {"edge_features": edge_features} if encoder_class.reads_bonds else {}
         self.encoder = encoder_class(in_features, hidden, n_layers, **bonds)
@@ -107,7 +115,7 @@ class LTDDModule(nn.Module):
         width = hidden * (2 if pair else 1) + (hidden if fingerprint_bits else 0)
         self.head = MLP([width, hidden, hidden, hidden, n_classes], norm="batch_norm", act="relu")
         # the wide expert: a logistic regression of the whole fingerprint beside the deep model
-        self.wide = nn.Linear(fingerprint_bits, n_classes) if wide and fingerprint_bits else None
+        self.wide = nn.Linear(fingerprint_bits, n_classes) if wide else None
         if self.wide is not None:  # from zero, as a logistic regression starts: uniform, neutral
             nn.init.zeros_(self.wide.weight)
             nn.init.zeros_(self.wide.bias)

@@ -8,8 +8,10 @@ in the positive set P and the denominator set A. Anchors with no positive are le
 
 from __future__ import annotations
 
+import math
 from numbers import Real
 
+import numpy as np
 import torch
 
 __all__ = ["contrastive_term", "subcluster_contrastive_loss", "supcon_loss", "view_partner"]
@@ -214,9 +216,13 @@ def _check_temperatures(**temperatures: float | torch.Tensor) -> None:
     for name, value in temperatures.items():
         if isinstance(value, torch.Tensor):
             continue
-        # a number (Python's or numpy's): torch divides by a 0-d array with a warning, by text not at all
-        if not isinstance(value, Real) or not value >= torch.finfo(torch.float32).tiny:
-            raise ValueError(f"{name} must be a positive temperature of at least 1.2e-38, got {value!r}.")
+        # a number (Python's or numpy's): torch divides by a 0-d array with a warning, by text not at all;
+        # infinity makes every similarity 0 (a constant loss, no gradient), True is 1 by accident
+        number = isinstance(value, Real) and not isinstance(value, bool | np.bool_)
+        if not number or not torch.finfo(torch.float32).tiny <= value < math.inf:
+            raise ValueError(
+                f"{name} must be a finite positive temperature of at least 1.2e-38, got {value!r}."
+            )
 
 
 def _described(value: object) -> str:
