@@ -173,19 +173,7 @@ def screen_file(
         record = ScreenRecord(destination, screen)
         skip = record.state["rows"]
         if errors == "raise":  # every bad row named before anything is featurised or written
-            invalid, counted_from = record.state["invalid"], record.state.get("invalid_from", 0)
-            if invalid or counted_from:  # (the release before counted none: unknown up to there)
-                which = (
-                    f"begun with errors='nan', {invalid} of them invalid (NaN scores)"
-                    if invalid
-                    else f"the first {counted_from} written by the release before, which did not count "
-                    "the invalid ones"
-                )
-                raise ValueError(
-                    f"{record.partial} holds the first {skip} rows of this screen, {which}, which "
-                    f"errors='raise' refuses: go on with errors='nan', or remove {record.partial.name} "
-                    f"and {record.path.name} to screen again from the start."
-                )
+            record.check_all_valid()
             bad = {}
             with closing(read_chunks(source, smiles_column, [smiles_column], chunk_rows, skip)) as chunks:
                 for frame in chunks:

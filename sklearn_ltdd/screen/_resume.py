@@ -210,6 +210,25 @@ class ScreenRecord:
         invalid = self.state["invalid"] + int((~frame["valid"]).sum())
         self.save(rows=self.state["rows"] + len(frame), invalid=invalid, **state)
 
+    def check_all_valid(self) -> None:
+        """Refuse to go on with ``errors="raise"`` from rows written with invalid ones among them (a
+        screen begun with ``"nan"``), or not known to be without (the release before counted none):
+        the rows still to screen would be named, not those."""
+        invalid, counted_from = self.state["invalid"], self.state.get("invalid_from", 0)
+        if not (invalid or counted_from):
+            return
+        which = (
+            f"begun with errors='nan', {invalid} of them invalid (NaN scores)"
+            if invalid
+            else f"the first {counted_from} written by the release before, which did not count the "
+            "invalid ones"
+        )
+        raise ValueError(
+            f"{self.partial} holds the first {self.state['rows']} rows of this screen, {which}, which "
+            f"errors='raise' refuses: go on with errors='nan', or remove {self.partial.name} and "
+            f"{self.path.name} to screen again from the start."
+        )
+
     def resume(self) -> None:
         """Record the start (before the partial output exists, so an interruption in the first
         chunk resumes too), then drop whatever an interruption left after the last chunk recorded."""
