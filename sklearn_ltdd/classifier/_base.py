@@ -202,12 +202,14 @@ class GraphClassifier(
 
     def set_params(self, **params: object) -> Self:
         """Set parameters, as sklearn's ``set_params``, but every name checked before anything
-        changes; one of an earlier release is refused with where it went.
+        changes; one of an earlier release is refused with where it went. ``option__name`` (e.g.
+        LTDDClassifier's ``schedule__weighting``) also works while the option is None, on a
+        default option object.
 
         Parameters
         ----------
         **params : dict
-            Parameter names and their new values; ``step__name`` names those of a nested option object.
+            Parameter names and their new values; ``option__name`` sets one field of an option object.
 
         Returns
         -------
@@ -216,10 +218,24 @@ class GraphClassifier(
         """
         self._refuse_moved(params)
         self._check_names(params)
-        return super().set_params(**params)
+        return super().set_params(**self._with_default_options(params))
 
     #: the option objects whose fields ``option__name`` sets while the option is None, on a default
     _DEFAULT_OPTIONS: dict[str, type] = {}
+
+    def _with_default_options(self, params: dict) -> dict:
+        """``params`` with a default option object wherever a field of an option is set while the
+        option is None: in ``params`` (set to None in the same call), or on the estimator, where
+        the default is set now (the names are checked: nothing else changes before sklearn sets)."""
+        for option, default in self._DEFAULT_OPTIONS.items():
+            if not any(name.startswith(f"{option}__") for name in params):
+                continue
+            if option in params:
+                if params[option] is None:
+                    params = {**params, option: default()}
+            elif getattr(self, option) is None:
+                setattr(self, option, default())
+        return params
 
     def _check_names(self, params: dict) -> None:
         """Every name checked before anything changes: sklearn's ``set_params`` sets the names it

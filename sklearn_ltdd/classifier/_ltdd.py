@@ -10,7 +10,7 @@ network, training loop, model selection and decision are shared with the baselin
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Self
+from typing import Any
 
 import numpy as np
 import torch
@@ -173,32 +173,6 @@ class LTDDClassifier(GraphClassifier):
         return _moved(name, value) or super()._moved_parameter(name, value)
 
     _DEFAULT_OPTIONS = _OPTIONS
-
-    def set_params(self, **params: object) -> Self:
-        """Set parameters, as sklearn's ``set_params``; ``schedule__weighting`` and the like also
-        work while ``schedule`` (or ``contrast``) is None, on a default option object.
-
-        Parameters
-        ----------
-        **params : dict
-            Parameter names and their new values; ``schedule__name`` and ``contrast__name`` set
-            one field of an option object.
-
-        Returns
-        -------
-        self : LTDDClassifier
-            The estimator, with the new parameters.
-        """
-        self._refuse_moved(params)  # before a default option object is set up below
-        tuned = [option for option in _OPTIONS if any(name.startswith(f"{option}__") for name in params)]
-        for option in tuned:
-            if option in params and params[option] is None:  # set to None in the same call
-                params = {**params, option: _OPTIONS[option]()}
-        self._check_names(params)
-        for option in tuned:
-            if option not in params and getattr(self, option) is None:
-                setattr(self, option, _OPTIONS[option]())
-        return super().set_params(**params)
 
     def _contrast_options(self) -> SubclusterContrast:
         return SubclusterContrast() if self.contrast is None else self.contrast
