@@ -157,7 +157,5 @@ def separability_weights(
     if formula == "paper":
         weights = sum(normalised_inverse(d, typical_distance(matrix)) for d, matrix in parts)
     else:
-        weights = sum(torch.softmax(-d, dim=0) for d, _ in parts)
-    if formula == "code":
-        weights = weights / len(parts)
+        weights = sum(torch.softmax(-d, dim=0) for d, _ in parts) / len(parts)
     return weights, sub_weights
