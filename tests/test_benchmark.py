@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from sklearn_ltdd.benchmark import make_fingerprint_model, paper_table, run_benchmark, tune_threshold
 from sklearn_ltdd.benchmark.__main__ import main
-from sklearn_ltdd.benchmark._results_file import code_version, data_id
+from sklearn_ltdd.benchmark._results_file import code_version, data_id, machine
 from sklearn_ltdd.datasets import load_solubility
 from sklearn_ltdd.featurize import InvalidSmilesError, MorganFingerprint
 from sklearn_ltdd.metrics import balanced_accuracy_score
@@ -535,3 +535,50 @@ def test_a_row_names_the_code_that_made_it(tmp_path, monkeypatch):
     (tmp_path / "site-packages" / ".git").mkdir(parents=True)
     monkeypatch.setenv("PATH", str(tmp_path / "no-git-here"))
     assert code_version() == sklearn_ltdd.__version__
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [(["--methods", "fp_lr", "--epochs", "5"], "argument --epochs: fp_lr train no epochs"),
+     (["--methods", "defaults", "ce", "--epochs", "12", "--warmup", "2"],
+      r"argument --warmup: warmup=2 sets the paper-protocol LTDD rows \(ltdd, .*\) only; none of "),
+     (["--methods", "fp_lr", "--update-every", "2"],
+      r"argument --update-every: update_every=2 sets the paper-protocol LTDD rows")],
+)  # fmt: skip
+def test_a_flag_none_of_the_methods_uses_is_refused_not_ignored(given, message, tmp_path, capsys):
+    """``--methods fp_lr --epochs 5`` or ``--methods defaults --warmup 2`` ran, ignoring the flag."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["--dataset", "solubility", "--out", str(tmp_path / "bench"), *given])
+    assert exit_.value.code == 2
+    assert re.search(f"benchmark: error: {message}", capsys.readouterr().err)
+
+
+def test_the_tables_are_written_after_each_run_and_name_the_code_that_made_them(tmp_path, monkeypatch):
+    """The tables were written when every run had finished: an interrupted call left them stale. A
+    seed alone printed "± 0.00", and runs of two code versions were averaged without a word."""
+    from sklearn_ltdd.benchmark import _run
+
+    fit_predict, calls = _run.fit_predict, []
+
+    def interrupted_after_one(*args, **kwargs):
+        if calls:
+            raise KeyboardInterrupt
+        calls.append(1)
+        return fit_predict(*args, **kwargs)
+
+    monkeypatch.setattr(_run, "fit_predict", interrupted_after_one)
+    with pytest.raises(KeyboardInterrupt):
+        run_benchmark("solubility", seeds=[0, 1], methods=["fp_lr"], out_dir=tmp_path)
+    table = (tmp_path / "solubility-standard.md").read_text()
+    row = next(line for line in table.splitlines() if line.startswith("| fp_lr"))
+    assert row.startswith("| fp_lr | – | 1 | ") and "±" not in row  # one seed: its figure, no spread
+    assert f"Every run: code {code_version()}, machine {machine()}." in table
+    monkeypatch.setattr(_run, "fit_predict", fit_predict)
+    monkeypatch.setattr(_run, "code_version", lambda: "0.0.1 (abcdef0)")
+    run_benchmark("solubility", seeds=[0, 1], methods=["fp_lr"], out_dir=tmp_path)
+    table = (tmp_path / "solubility-standard.md").read_text()
+    assert " ± " in next(line for line in table.splitlines() if line.startswith("| fp_lr"))
+    assert "more than one code version or machine" in table
+    assert f"- fp_lr: code 0.0.1 (abcdef0); {code_version()}, machine {machine()}" in table
+    csv = pd.read_csv(tmp_path / "solubility-standard.csv")
+    assert csv["code"].tolist() == [f"0.0.1 (abcdef0); {code_version()}"]

@@ -233,10 +233,16 @@ def _variant(method: str) -> tuple[str, dict, bool]:
 def schedule_of(method: str, args: dict) -> dict:
     """The warm-up and re-clustering interval of a run: ``args``' for the paper-protocol LTDD rows,
     None where the row's schedule is the package's or it has none."""
-    kind, _, package_schedule = _variant(method)
-    if kind != "ltdd" or package_schedule:
+    if not follows_paper_schedule(method):
         return {"warmup": None, "update_every": None}
     return {"warmup": args["warmup"], "update_every": args["update_every"]}
+
+
+def follows_paper_schedule(method: str) -> bool:
+    """Whether ``method`` is a paper-protocol LTDD row, whose warm-up and re-clustering interval
+    are the benchmark's ``warmup`` and ``update_every``."""
+    kind, _, package_schedule = _variant(method)
+    return kind == "ltdd" and not package_schedule
 
 
 def kept_of(method: str) -> str | None:

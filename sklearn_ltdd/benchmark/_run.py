@@ -24,6 +24,7 @@ from ._methods import (
     VARIANTS,
     Features,
     fit_predict,
+    follows_paper_schedule,
     kept_of,
     on_fingerprints,
     paper_interval,
@@ -109,6 +110,14 @@ def check_arguments(
         given = value is not None or name == "epochs"
         if given and not Interval(Integral, least, None, closed="left").is_satisfied_by(value):
             raise ValueError(f"{name} must be an integer of at least {least}, got {value!r}.")
+    for name, value in (("warmup", warmup), ("update_every", update_every)):
+        if value is not None and not any(map(follows_paper_schedule, methods)):  # (else ignored unsaid)
+            paper_rows = [m for m in METHODS if follows_paper_schedule(m)]
+            raise ValueError(
+                f"{name}={value} sets the paper-protocol LTDD rows ({', '.join(paper_rows)}) only; "
+                f"none of {list(methods)} is one (the 'defaults' rows keep the package's schedule): "
+                "leave it out."
+            )
     check_n_jobs(n_jobs)
     if any(not on_fingerprints(method) for method in methods):  # the graph models' device
         resolve_device(device)
@@ -275,11 +284,17 @@ def run_benchmark(
                     )
                 )
             append_line(log, json.dumps(json_row(row)))
+            write_tables(log, dataset, split, reaction_mode)  # (current when a later run is interrupted)
             tuned = f" (val-thr BA {row['thr_BA']:.4f})" if binary else ""
             print(f"{dataset} {split} seed {seed} {method}: BA {row['BA']:.4f} BF1 {row['BF1']:.4f}{tuned} "
                   f"in {seconds:.0f} s", flush=True)  # fmt: skip
+    return write_tables(log, dataset, split, reaction_mode)
+
+
+def write_tables(log: Path, dataset: str, split: str, reaction_mode: str | None) -> pd.DataFrame:
+    """The summary of every run in ``log``, written beside it as ``.csv`` and ``.md``; returns the runs."""
     runs = pd.DataFrame(read_runs(log))
     table = summarise(runs)
-    table.to_csv(out / f"{stem}.csv")
-    (out / f"{stem}.md").write_text(markdown_table(table, dataset, split, reaction_mode), encoding="utf-8")
+    table.to_csv(log.with_suffix(".csv"))
+    log.with_suffix(".md").write_text(markdown_table(table, dataset, split, reaction_mode), encoding="utf-8")
     return runs

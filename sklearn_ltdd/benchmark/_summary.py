@@ -28,7 +28,9 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     -------
     table : pandas.DataFrame
         One row per method and epochs, sorted by mean BA: each score's ``_mean`` and ``_std`` in
-        percent, ``n_seeds``, and the mean ``seconds`` and ``graphs_per_s``.
+        percent, ``n_seeds``, the mean ``seconds`` and ``graphs_per_s``, and, where the runs record
+        them, the ``code`` versions and ``machine`` s that made them (each distinct one, joined by
+        "; ").
 
     Examples
     --------
@@ -51,6 +53,9 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     table["n_seeds"] = grouped.size()
     table["seconds"] = grouped["seconds"].mean().round(1)
     table["graphs_per_s"] = grouped["graphs_per_s"].mean().round(0)
+    for made_by in ("code", "machine"):  # (rows written before a run recorded them have none)
+        if made_by in runs:
+            table[made_by] = grouped[made_by].agg(lambda values: "; ".join(sorted(set(values.dropna()))))
     return table.sort_values("BA_mean")
 
 
@@ -119,7 +124,9 @@ def markdown_table(table: pd.DataFrame, dataset: str, split: str, reaction_mode:
 
     def cell(row, key):
         mean = row.get(f"{key}_mean")
-        return "–" if mean is None or pd.isna(mean) else f"{mean:.2f} ± {row[f'{key}_std']:.2f}"
+        if mean is None or pd.isna(mean):
+            return "–"
+        return f"{mean:.2f}" if row["n_seeds"] == 1 else f"{mean:.2f} ± {row[f'{key}_std']:.2f}"
 
     for (method, epochs), row in table.iterrows():
         cells = [method, "–" if pd.isna(epochs) else int(epochs), int(row["n_seeds"])]
@@ -129,4 +136,25 @@ def markdown_table(table: pd.DataFrame, dataset: str, split: str, reaction_mode:
         speed = row["graphs_per_s"]
         cells += [f"{row['seconds']:.0f}", "–" if pd.isna(speed) else f"{speed:,.0f}"]
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, *_made_by(table)]) + "\n"
+
+
+def _made_by(table: pd.DataFrame) -> list[str]:
+    """The code and machine of the runs, under the table: one line where every run shares them, a
+    line per row where they differ (a mean over runs of two code versions is not one version's)."""
+    columns = [c for c in ("code", "machine") if c in table]
+    if not columns:
+        return []
+    by_row = table[columns].replace("", "not recorded")
+    if len(by_row.drop_duplicates()) == 1 and not by_row.iloc[0].str.contains("; ").any():
+        return ["", "Every run: " + ", ".join(f"{c} {by_row.iloc[0][c]}" for c in columns) + "."]
+    return [
+        "",
+        "The runs are of more than one code version or machine (a row naming two averages both):",
+        "",
+        *(
+            f"- {method}{'' if pd.isna(epochs) else f' at {int(epochs)} epochs'}: "
+            + ", ".join(f"{c} {row[c]}" for c in columns)
+            for (method, epochs), row in by_row.iterrows()
+        ),
+    ]
