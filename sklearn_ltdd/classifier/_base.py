@@ -485,17 +485,7 @@ class GraphClassifier(
             self.net_.fit(train, None)
             self._check_the_head_trained()
             # (a DataLoader draws its seed from torch's global generator, so inside the fork)
-            # the model kept on the validation set: one pass, for τ and the check of a collapse
-            log_proba = None if valid is None else self._log_proba_of(valid)
-            self.logit_adjustment_ = self._choose_tau(valid, log_proba)
-            self.validation_score_ = self._validation_score(valid, log_proba)
-            checked, which = valid, "validation samples"
-            if valid is None:  # rows of the training set show a collapsed model as well
-                rows = train_idx[np.linspace(0, len(train_idx) - 1, min(len(train_idx), 2000)).astype(int)]
-                checked = GraphDataset(graphs[rows], codes[rows], weights[rows]).to(self.device_)
-                log_proba, which = self._log_proba_of(checked), "training samples checked"
-            prior, tau = self.class_log_prior_, self.logit_adjustment_
-            warn_if_diverged(self.classes_, checked, log_proba, prior, tau, self.lr, which)
+            self._decide_and_check(valid, graphs, codes, weights, train_idx)
         self._keep_only_what_predicts()
         self.history_ = self.net_.history
         self.n_node_features_ = graphs.num_node_features
@@ -505,6 +495,28 @@ class GraphClassifier(
         sides = 2 if isinstance(graphs, GraphStorePair) else 1
         self._n_features_out = self.hidden * (sides + (self.fingerprint is not None))
         return self
+
+    def _decide_and_check(
+        self,
+        valid: GraphDataset | None,
+        graphs: GraphStore | GraphStorePair,
+        codes: np.ndarray,
+        weights: np.ndarray,
+        train_idx: np.ndarray,
+    ) -> None:
+        """τ and the validation score of the model kept, from one pass over the validation set, and
+        the warning of a collapsed model, read there or, without one, on rows of the training set
+        (``train_idx`` of ``graphs``, ``codes``, ``weights``)."""
+        log_proba = None if valid is None else self._log_proba_of(valid)
+        self.logit_adjustment_ = self._choose_tau(valid, log_proba)
+        self.validation_score_ = self._validation_score(valid, log_proba)
+        checked, which = valid, "validation samples"
+        if valid is None:  # rows of the training set show a collapsed model as well
+            rows = train_idx[np.linspace(0, len(train_idx) - 1, min(len(train_idx), 2000)).astype(int)]
+            checked = GraphDataset(graphs[rows], codes[rows], weights[rows]).to(self.device_)
+            log_proba, which = self._log_proba_of(checked), "training samples checked"
+        prior, tau = self.class_log_prior_, self.logit_adjustment_
+        warn_if_diverged(self.classes_, checked, log_proba, prior, tau, self.lr, which)
 
     def _check_the_head_trained(self) -> None:
         """skorch ends a fit interrupted by Ctrl-C as if it had finished; one stopped before the
@@ -617,33 +629,26 @@ class GraphClassifier(
                     )
         say(f"{line}; decision τ = {self.logit_adjustment_:.2f}")
 
-    def _build_net(self, graphs, train, visits, valid, seed) -> LTDDNet:
+    def _build_net(
+        self,
+        graphs: GraphStore | GraphStorePair,
+        train: GraphDataset,
+        visits: np.ndarray,
+        valid: GraphDataset | None,
+        seed: int | None,
+    ) -> LTDDNet:
+        """The skorch net of a fit: the module for ``graphs``' widths, the method's loss with the
+        class counts of the epochs (``visits``, positions into ``train``), the sampler, the
+        callbacks, and ``valid`` as skorch's validation split."""
         first = graphs.reactants if isinstance(graphs, GraphStorePair) else graphs
         read = widths(graphs, fingerprint=self.fingerprint is not None)
         # a phase may end early when validation stalls, so that early stopping cannot skip the next
         phases = self._phases(self.early_stopping if valid is not None else None)
-        callbacks = [
-            ("phases", phases),
-            *self._method_callbacks(phases, seed),
-            ("lr", EpochLRScheduler(policy=torch.optim.lr_scheduler.ExponentialLR, gamma=self.lr_gamma)),
-        ]
         train_y = train.y.cpu().numpy()
         # skorch's own shuffling on the default path; a sampler where epochs resample or balance
         balances = any(phase.retrain_head for phase in phases.phases)
         sampler = TrainingSampler(train_y, visits, phases) if self._resample() or balances else None
         batch_size = int(self.batch_size)  # torch takes no NumPy integer (a grid of np.arange)
-        if valid is not None:
-            # scored from the first epoch that trains the head, from skorch's validation pass; the
-            # model kept and early stopping look only at the method's final phase
-            prior = self.class_log_prior_ if self.decision == "logit_adjusted" else None
-            callbacks += [
-                ("valid_scores", ValidationScores(phases, prior)),
-                ("kept", MeanFromBestEpoch(phases, self.average_from_best)),
-            ]
-            if self.early_stopping:
-                callbacks.append(("stop", EarlyStoppingAfter("valid_ba", self.early_stopping, phases)))
-        if self.verbose >= 2:
-            callbacks.append(("progress", ProgressBar(detect_notebook=widget_bars())))
         loss, criterion_params = self._loss()
         # the class counts of the epochs the loss sees (a resampled set is balanced)
         visited = torch.as_tensor(train_y[visits])
@@ -679,11 +684,34 @@ class GraphClassifier(
             iterator_train__collate_fn=collate_graphs,
             iterator_valid__collate_fn=collate_graphs,
             train_split=None if valid is None else predefined_split(valid),
-            callbacks=callbacks,
+            callbacks=self._callbacks(phases, validated=valid is not None, seed=seed),
             callbacks__print_log__keys_ignored=["class_weights"],  # a list per epoch: in history_ only
             device=self.device_,
             verbose=int(self.verbose > 0),
         )
+
+    def _callbacks(self, phases: Phases, validated: bool, seed: int | None) -> list[tuple[str, object]]:
+        """skorch's callbacks of a fit: the phases, the method's own and the learning-rate decay;
+        where there is a validation set, its scores, the model kept and early stopping; a progress
+        bar at ``verbose >= 2``."""
+        callbacks = [
+            ("phases", phases),
+            *self._method_callbacks(phases, seed),
+            ("lr", EpochLRScheduler(policy=torch.optim.lr_scheduler.ExponentialLR, gamma=self.lr_gamma)),
+        ]
+        if validated:
+            # scored from the first epoch that trains the head, from skorch's validation pass; the
+            # model kept and early stopping look only at the method's final phase
+            prior = self.class_log_prior_ if self.decision == "logit_adjusted" else None
+            callbacks += [
+                ("valid_scores", ValidationScores(phases, prior)),
+                ("kept", MeanFromBestEpoch(phases, self.average_from_best)),
+            ]
+            if self.early_stopping:
+                callbacks.append(("stop", EarlyStoppingAfter("valid_ba", self.early_stopping, phases)))
+        if self.verbose >= 2:
+            callbacks.append(("progress", ProgressBar(detect_notebook=widget_bars())))
+        return callbacks
 
     def _validation_set(
         self, validation_data: object, weighted_out: np.ndarray
