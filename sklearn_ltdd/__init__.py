@@ -18,8 +18,8 @@ Subpackages, one concept each:
 - :mod:`sklearn_ltdd.benchmark` -- the paper's Table 2 on this package (also a command).
 
 The estimators are importable from the top level; torch loads only when one that needs it is
-imported (``import sklearn_ltdd`` and the metrics, data sets, splits, fingerprints and screens
-load none).
+imported (``import sklearn_ltdd`` and the metrics, data sets, splits and fingerprints load none;
+``sklearn_ltdd.screen`` loads it with its first function, which scores with a model).
 """
 
 from typing import TYPE_CHECKING

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from numbers import Real
 
 import numpy as np
@@ -14,6 +15,11 @@ def check_class_counts(class_counts: ArrayLike) -> np.ndarray:
     if isinstance(class_counts, list | tuple) and any(isinstance(v, bool | np.bool_) for v in class_counts):
         raise ValueError(
             f"class_counts must be counts of samples, not booleans, got {list(class_counts)[:5]}."
+        )
+    if isinstance(class_counts, Mapping):  # np.asarray would make it one object, "shape ()"
+        raise TypeError(
+            "class_counts must be a sequence of counts in head-to-tail order, not a mapping; pass "
+            "list(counts.values()) in the order you mean."
         )
     counts = np.asarray(class_counts)  # (which makes [True, 3] the counts [1, 3])
     if counts.ndim != 1 or counts.size == 0:

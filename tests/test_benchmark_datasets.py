@@ -577,3 +577,45 @@ def test_a_mapped_copy_made_again_is_read_though_its_bytes_differ(tmp_path, monk
         handle.write(mapped)
     documented = replace(REMOTE_FILES["uspto50k_rxnmapper"], sha256="0" * 64)
     assert fetch_file(documented, tmp_path) == folder / "USPTO_50k_rxnmapper.csv.gz"
+
+
+def test_a_missing_value_marker_among_word_labels_is_no_class(tmp_path):
+    """Among numbers "NA" was refused; among words "NA", "n/a", "null" and "?" each became a class."""
+    path = write(
+        tmp_path / "words.csv", "smiles,label\nCCO,active\nCCC,inactive\nCCN,NA\nCCCC,n/a\nCCCCC,?\n"
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"3 rows have no label but a missing-value marker, e\.g\. 'NA' \(data row 2\), 'n/a'",
+    ):
+        load_hiv(path=path)
+    # "none" among words is a class as often as not ("no effect"); among numbers it is refused
+    write(path, "smiles,label\nCCO,active\nCCC,none\n")
+    assert load_hiv(path=path).target_names.tolist() == ["active", "none"]
+    write(path, "smiles,label\nCCO,1\nCCC,None\n")
+    with pytest.raises(ValueError, match=r"1 rows have no label but a missing-value marker, e\.g\. 'None'"):
+        load_hiv(path=path)
+
+
+def test_a_file_not_utf8_far_in_names_the_bytes_and_their_text(tmp_path):
+    """The offset said counted from the block pandas decoded, not from the file ("at byte 3" for a
+    byte 30,000 in)."""
+    rows = "".join(f"C{'C' * (i % 5)}O,0\n" for i in range(6000))
+    (tmp_path / "latin.csv").write_bytes(f"smiles,HIV_active\n{rows}CCN,1 caf\xe9\n".encode("latin-1"))
+    with pytest.raises(
+        ValueError, match=r"latin.csv is not UTF-8 text \(.*b'\\xe9' in '[^']*caf[^']*'\); save it as"
+    ):
+        load_hiv(path=tmp_path / "latin.csv")
+
+
+def test_a_header_name_with_a_space_is_its_name(tmp_path):
+    """``smiles, HIV_active`` had no label column: "it has ['smiles', ' HIV_active']"."""
+    path = write(tmp_path / "spaced.csv", "smiles, HIV_active\nCCO,0\nCCN,1\n")
+    assert load_hiv(path=path).target.tolist() == [0, 1]
+
+
+def test_fetch_file_takes_a_remote_file_and_says_so():
+    with pytest.raises(
+        TypeError, match=r"remote must be a RemoteFile, e\.g\. REMOTE_FILES\['hiv'\], got str"
+    ):
+        fetch_file("hiv")

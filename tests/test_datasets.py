@@ -24,7 +24,9 @@ def test_solubility_is_complete_and_parses():
     assert dict(zip(labels, counts, strict=True)) == {"low": 519, "medium": 517, "high": 246}
     assert (data.split == "train").sum() == 1025
     assert len(mols_from_smiles(data.data)) == 1282
-    assert list(data.target_names) == ["low", "medium", "high"]
+    # the order of classes_ and of predict_proba's columns (it was low, medium, high: columns named
+    # so were misnamed)
+    assert list(data.target_names) == ["high", "low", "medium"] == list(np.unique(data.target))
     assert data.frame.shape[0] == 1282
     # repeated SMILES are listed, as the benchmark loaders list them: each a repeat of an earlier row
     repeats = data.duplicates
@@ -169,6 +171,9 @@ def test_make_long_tailed_class_order_and_errors():
         with pytest.raises(ValueError, match=message):
             long_tailed_class_sizes(counts, 2)
     assert long_tailed_class_sizes([400.0, 400, 400], Fraction(10)).tolist() == [400, 126, 40]
+    # a mapping's order is not the head-to-tail order the sizes follow (it failed as "shape ()")
+    with pytest.raises(TypeError, match="not a mapping; pass list"):
+        long_tailed_class_sizes({"a": 400, "b": 400}, 10)
     with pytest.raises(ValueError, match="empty"):
         make_long_tailed([], 5)
     with pytest.raises(ValueError, match=r"y has 2 missing labels \(None, NaN or NA\) at rows \[2, 4\]"):

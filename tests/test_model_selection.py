@@ -268,3 +268,30 @@ def test_refusals_name_a_few_classes_and_the_cause_not_the_sample_count():
     assert expected in str(error.value)
     assert re.search(r"classes \[(\d+, ){4}\d+\] and \d+ more have no sample", str(error.value))
     assert len(str(error.value)) < 600
+
+
+def test_the_splitters_refusal_speaks_of_its_own_parts_and_seeds():
+    """ImDrugSplit's refusal said the split "needs every class in every part" and "try another
+    random_state", though it needs train and test only and takes seeds."""
+    y = labels([50, 3])
+    refused = next(s for s in range(50) if _refused(lambda s=s: list(ImDrugSplit(seeds=[s]).split(y, y))))
+    with pytest.raises(ValueError) as error:
+        list(ImDrugSplit(seeds=[refused]).split(y, y))
+    said = str(error.value)
+    assert "needs every class in the train and test parts" in said and "random_state" not in said
+    assert re.search(
+        r"about \d+% of seeds give every class to the train and test parts\. Try another seed", said
+    )
+    with pytest.raises(ValueError, match="needs every class in every part"):  # the function makes all three
+        imdrug_split(y, random_state=refused)
+    # the same seed twice is the same split twice, which cross_val_score would average as two
+    with pytest.raises(ValueError, match=r"seeds \[0\] given more than once"):
+        ImDrugSplit(seeds=[0, 1, 0]).get_n_splits()
+
+
+def _refused(split) -> bool:
+    try:
+        split()
+    except ValueError:
+        return True
+    return False

@@ -79,8 +79,9 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     """Read a CSV, or a tab-separated .tab/.tsv file (optionally compressed), as text; malformed
     lines are named, and a file that is cut short, not text, or without data rows is refused.
 
-    Cells are stripped of surrounding whitespace (``" active"`` is the label ``"active"``, and
-    ``" CCO"`` repeats ``"CCO"``), and a cell that is empty or blank is missing (NaN).
+    Cells and column names are stripped of surrounding whitespace (``" active"`` is the label
+    ``"active"``, ``" CCO"`` repeats ``"CCO"``, and a header ``smiles, HIV_active`` names the
+    column ``HIV_active``), and a cell that is empty or blank is missing (NaN).
 
     Parameters
     ----------
@@ -113,9 +114,11 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         frame = pd.read_csv(path, sep=sep, keep_default_na=False, na_values=[""], dtype=str)
     except pd.errors.ParserError as error:
         raise ValueError(f"{path} is malformed: {error}") from error
-    except UnicodeDecodeError as error:
+    except UnicodeDecodeError as error:  # (its offset counts from the block pandas decoded, not the file)
+        bad = error.object[error.start : error.end]
+        near = error.object[max(0, error.start - 30) : error.end + 30].decode("utf-8", "replace")
         raise ValueError(
-            f"{path} is not UTF-8 text ({error.reason} at byte {error.start}); save it as UTF-8, "
+            f"{path} is not UTF-8 text ({error.reason}: byte(s) {bad!r} in {near!r}); save it as UTF-8, "
             "e.g. iconv -f latin1 -t utf-8."
         ) from error
     # a file cut short, not text, or empty: say which file, and that it is the file
@@ -132,7 +135,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     if frame.empty:
         raise ValueError(f"{path} holds no data rows (columns: {list(frame.columns)}).")
     # text labels with a stray space would be classes of their own, a blank label a class ' '
-    stripped = frame.apply(lambda column: column.str.strip())
+    stripped = frame.apply(lambda column: column.str.strip()).rename(columns=str.strip)
     return stripped.mask(stripped == "")
 
 
@@ -196,7 +199,8 @@ def _report(
     return invalid, duplicated
 
 
-#: what tables write for a missing value; among numeric labels, such a label is refused
+#: what tables write for a missing value: such a label is refused, but for "none" among words
+#: (a class, "no effect", as often as a missing value)
 _MISSING = frozenset({"na", "n/a", "nan", "null", "none", "?", "-"})
 #: what a spreadsheet writes for a formula that failed: never a label
 _SPREADSHEET_ERRORS = frozenset({"#n/a", "#value!", "#ref!", "#div/0!", "#name?", "#num!", "#null!"})
@@ -205,8 +209,8 @@ _SPREADSHEET_ERRORS = frozenset({"#n/a", "#value!", "#ref!", "#div/0!", "#name?"
 def _labels(values: pd.Series, path: Path) -> np.ndarray:
     """Integer labels when every label is a whole number (as in all three sets); other numbers as
     floats (0.7 is not the class 0, nor the class "0.7": a classifier refuses such a regression
-    target), and words as written; a missing-value marker or a word among numbers, and a
-    spreadsheet's error value anywhere, are refused."""
+    target), and words as written; a missing-value marker ("NA", "null", "?", ...; among
+    numbers "none" too), a word among numbers, and a spreadsheet's error value are refused."""
     lowered = values.str.strip().str.lower()
     errors = np.flatnonzero(lowered.isin(_SPREADSHEET_ERRORS).to_numpy())
     if errors.size:  # never a class, among words or numbers
@@ -226,20 +230,25 @@ def _labels(values: pd.Series, path: Path) -> np.ndarray:
                 + ", ".join(f"{values.iloc[r]!r} (data row {r})" for r in words[:5])
                 + "; remove these rows or give them numeric labels (or name every class with words)."
             )
+        _refuse_missing(values, marked & (lowered != "none").to_numpy(), path)  # "NA" is no class
         return values.to_numpy(dtype=object)
     numbers = parsed[~marked].to_numpy(dtype=float)
-    if marked.any():  # "NA" among 0/1 is a missing label, not a class of its own
-        rows = np.flatnonzero(marked)
-        raise ValueError(
-            f"{path}: {len(rows)} rows have no label but a missing-value marker, e.g. "
-            + ", ".join(f"{values.iloc[r]!r} (data row {r})" for r in rows[:5])
-            + "; remove these rows or give them labels."
-        )
+    _refuse_missing(values, marked, path)  # "NA" among 0/1 is a missing label, not a class of its own
     if not (np.isfinite(numbers).all() and np.array_equal(numbers, np.round(numbers))):
         return numbers  # 0.7 or inf: a regression target's values, which a classifier refuses
     if np.abs(numbers).max(initial=0) >= 2**53:  # whole, but beyond a float's exact integers
         return values.to_numpy(dtype=object)  # as written: two ids would become one number
     return numbers.astype(np.int64)
+
+
+def _refuse_missing(values: pd.Series, marked: np.ndarray, path: Path) -> None:
+    if marked.any():
+        rows = np.flatnonzero(marked)
+        raise ValueError(
+            f"{path}: {len(rows)} rows have no label but a missing-value marker, e.g. "
+            + ", ".join(f"{values.iloc[r]!r} (data row {r})" for r in rows[:5])
+            + "; remove these rows or give them labels (a class so named: spell it out)."
+        )
 
 
 def _as_series(arrays: dict[str, np.ndarray], frame: pd.DataFrame, as_frame: bool) -> tuple:

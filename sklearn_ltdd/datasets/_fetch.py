@@ -166,6 +166,10 @@ def fetch_file(
     ...
     FileNotFoundError: .../x/missing.csv not found. Pass download=True ...
     """
+    if not isinstance(remote, RemoteFile):  # (a name such as "hiv" failed with an AttributeError)
+        raise TypeError(
+            f"remote must be a RemoteFile, e.g. REMOTE_FILES['hiv'], got {type(remote).__name__} {remote!r}."
+        )
     target = _data_home(data_home) / remote.folder / remote.filename
     if target.is_dir():
         raise IsADirectoryError(

@@ -21,7 +21,9 @@ def long_tailed_class_sizes(class_counts: ArrayLike, imbalance_ratio: float) -> 
     Class ``i`` (in the given order, head first) is allotted
     ``floor(n_head * imbalance_ratio ** (-i / (C - 1)))`` samples, the profile of
     CIFAR-10-LT. ``n_head`` is the largest value for which every class still has
-    enough samples, so the realised profile is exactly exponential.
+    enough samples. The profile is exponential up to the rounding down, which can make the
+    realised ratio of first to last class larger than asked (``[50] * 5`` at 7.5 gives
+    ``[50, 30, 18, 11, 6]``, 8.3).
 
     Parameters
     ----------

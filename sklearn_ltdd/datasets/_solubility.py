@@ -63,7 +63,9 @@ def load_solubility(
     data : :class:`~sklearn.utils.Bunch`
         ``data`` (SMILES, object array), ``target`` (class names, object array),
         ``split`` (``"train"``/``"test"`` per sample), ``logS`` (measured log
-        solubility), ``names`` (compound names), ``target_names``, ``duplicates`` (the
+        solubility), ``names`` (compound names), ``target_names`` (the classes sorted, as a
+        classifier's ``classes_`` and ``predict_proba``'s columns are; ``SOLUBILITY_CLASSES``
+        lists them low to high), ``duplicates`` (the
         rows whose SMILES repeats an earlier row's: in the whole set 8, four of them across the
         published train/test split and one with another class; kept, as published),
         ``frame`` (DataFrame or None) and ``DESCR``.
@@ -94,7 +96,7 @@ def load_solubility(
         split=frame["split"].to_numpy(dtype=object),
         logS=frame["logS"].to_numpy(dtype=np.float64),
         names=frame["name"].to_numpy(dtype=object),
-        target_names=np.array(SOLUBILITY_CLASSES, dtype=object),
+        target_names=np.unique(frame["solubility_class"].to_numpy(dtype=object)),
         duplicates=np.flatnonzero(frame["smiles"].duplicated().to_numpy()),
         frame=frame if as_frame else None,
         DESCR=_DESCR,

@@ -12,6 +12,7 @@ from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import check_random_state
 
 from .._compat import _num_samples
+from .._csv import repeated_names
 from .._labels import check_class_labels, class_labels, class_members, few_of
 from .._warnings import warn
 
@@ -51,18 +52,25 @@ def _balance(part: np.ndarray, y: np.ndarray, rng: np.random.RandomState) -> np.
 
 
 def _check_every_class_in(
-    part: np.ndarray, y: np.ndarray, name: str, fractions: np.ndarray, needed: np.ndarray
+    part: np.ndarray,
+    y: np.ndarray,
+    name: str,
+    fractions: np.ndarray,
+    needed: np.ndarray,
+    seed: str = "random_state",
 ) -> None:
     """A class missing from train could never be predicted; from validation or test, it would
     leave the part empty once balanced to its rarest class. ``needed``: the fractions of the parts
-    that must hold every class (all three, but where the validation part is left out)."""
+    that must hold every class (all three, but where the validation part is left out); ``seed``:
+    what the caller calls the seed, in the message."""
     classes, counts = np.unique(y, return_counts=True)
     missing = np.isin(classes, y[part], invert=True)
     if not missing.any():
         return
+    parts = "every part" if len(needed) == len(_PARTS) else "the train and test parts"
     start = (
         f"classes {few_of(classes[missing])} have no sample in the {name} part of the 'standard' split, "
-        f"which needs every class in every part. Their sizes: {few_of(counts[missing])}"
+        f"which needs every class in {parts}. Their sizes: {few_of(counts[missing])}"
     )
     random_split = (
         "the 'random' split, which cuts each class on its own and keeps one of each in train (it too "
@@ -74,19 +82,19 @@ def _check_every_class_in(
     if counts.min() < len(needed):
         raise ValueError(
             f"{start}, and a class of {counts.min()} cannot be in all {len(needed)} parts: no "
-            f"random_state can cut this data set so. Use {random_split}, or leave such classes out."
+            f"{seed} can cut this data set so. Use {random_split}, or leave such classes out."
         )
     if len(part) < len(classes):
         raise ValueError(
             f"{start}, and the {name} part holds {len(part)} rows for {len(classes)} classes: no "
-            f"random_state can cut this data set so. Use {random_split}, or give the part a larger "
+            f"{seed} can cut this data set so. Use {random_split}, or give the part a larger "
             "fraction."
         )
     chance = _chance_of_every_class_in_every_part(counts, needed)
     odds = (
-        f"about {chance:.0%} of random_states give every class to every part. Try another random_state, or "
+        f"about {chance:.0%} of {seed}s give every class to {parts}. Try another {seed}, or "
         if chance >= 0.005
-        else "almost no random_state (under 0.5%) gives every class to every part. Use "
+        else f"almost no {seed} (under 0.5%) gives every class to {parts}. Use "
     )
     raise ValueError(
         f"{start}, and the split cuts all rows at random: with these class sizes {odds}{random_split}."
@@ -131,12 +139,15 @@ def imdrug_split(
     fractions : three floats, default=(0.7, 0.1, 0.2)
         Train, validation and test fractions.
     random_state : int, RandomState instance or None, default=0
-        Seed of a local random generator (ImDrug reports seeds 0, 1, 2), or a generator.
+        Seed of a local random generator (ImDrug reports seeds 0, 1, 2), or a
+        ``numpy.random.RandomState``, which the split draws from.
 
     Returns
     -------
     train, valid, test : ndarray of int
-        Sorted row indices; the three never overlap.
+        Sorted row positions; the three never overlap. Positions, not labels: index a pandas
+        object with ``.iloc`` (``series[valid]`` takes the rows labelled so, other rows where its
+        index is not 0, ..., n - 1).
 
     Examples
     --------
@@ -162,9 +173,11 @@ def _split(
     fractions: Sequence[float],
     random_state: int | np.random.RandomState | None,
     needed: Sequence[str],
+    seed: str = "random_state",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`imdrug_split`, refusing only a ``needed`` part that it cannot make (a part not needed
-    may come back empty, or lacking classes); the parts are the same wherever it makes all three."""
+    may come back empty, or lacking classes); the parts are the same wherever it makes all three.
+    ``seed`` names the seed in an error."""
     _check_kind(kind)
     y = class_labels(y, "y", "give every sample a class before splitting.")
     if len(y) == 0:
@@ -183,7 +196,7 @@ def _split(
         kept = fractions[[name in needed for name in _PARTS]]
         for name, part in zip(_PARTS, (train, valid, test), strict=True):
             if name in needed:
-                _check_every_class_in(part, y, name, fractions, kept)
+                _check_every_class_in(part, y, name, fractions, kept, seed)
         train, valid, test = np.sort(train), _balance(valid, y, rng), _balance(test, y, rng)
     for i, (name, part) in enumerate(zip(_PARTS, (train, valid, test), strict=True)):
         if name not in needed:
@@ -290,7 +303,7 @@ class ImDrugSplit(BaseCrossValidator):
         _check_fractions(self.fractions)
         for seed in seed_list(self.seeds):
             try:
-                train, _, test = _split(y, self.kind, self.fractions, seed, ("train", "test"))
+                train, _, test = _split(y, self.kind, self.fractions, seed, ("train", "test"), "seed")
             except ValueError as error:
                 error.add_note(f"(ImDrugSplit's seed {seed}: the parts of imdrug_split(y, {self.kind!r}, "
                                f"random_state={seed}).)")  # fmt: skip
@@ -329,6 +342,8 @@ def seed_list(seeds: int | Sequence[int]) -> list[int]:
         raise TypeError(f"seeds must be a number of seeds or a list of integer seeds, got {seeds!r}.")
     if not listed:
         raise ValueError(f"seeds={seeds!r} gives no split; give a positive number or a list of seeds.")
+    if twice := repeated_names([int(seed) for seed in listed]):  # the same split twice, counted twice
+        raise ValueError(f"seeds {twice} given more than once.")
     outside = [int(seed) for seed in listed if not 0 <= seed < 2**32]
     if outside:
         raise ValueError(f"seeds are numpy seeds, from 0 to 2**32 - 1; got {outside[0]}.")
