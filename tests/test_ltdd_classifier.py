@@ -308,7 +308,10 @@ def test_sample_weight(assert_same_predictions):
     # a class whose samples all weigh 0 is not there either (a bootstrap that drew none of it):
     # the fit is one without its samples, and says so
     zero = Y_SMALL == "high"
-    with pytest.warns(UserWarning, match=r"classes \['high'\] have no sample with a positive sample_weight"):
+    with pytest.warns(
+        UserWarning,
+        match=r"classes \['high'\] have no sample with a positive sample_weight.*CalibratedClassifierCV",
+    ):
         weighted = LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL, sample_weight=np.where(zero, 0.0, 1.0))
     without = LTDDClassifier(**FAST).fit(X_SMALL[~zero], Y_SMALL[~zero])
     assert weighted.classes_.tolist() == without.classes_.tolist() == ["low", "medium"]
@@ -1027,3 +1030,11 @@ def test_the_defaults_are_the_documented_ones():
         "hidden": 128, "n_layers": 3, "encoder": "gcn", "lr": 1e-3, "weight_decay": 3e-4, "lr_gamma": 0.99,
         "batch_size": 128, "max_epochs": 300, "fingerprint": "morgan", "decision": "logit_adjusted",
     }  # fmt: skip
+
+
+def test_fit_without_y_says_so_in_scikit_learns_words():
+    """``fit(X, None)`` said "y must be a sequence of labels ... not one NoneType (None); wrap a
+    single label in a list", where scikit-learn and its meta-estimators say y is required."""
+    for clf in (LTDDClassifier(), BaselineClassifier()):
+        with pytest.raises(ValueError, match=f"{type(clf).__name__} requires y to be passed, but the target"):
+            clf.fit(["CCO", "CCN"], None)

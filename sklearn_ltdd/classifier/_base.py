@@ -367,7 +367,10 @@ class GraphClassifier(
             hold-out, the class sizes and the sub-clusters never see it, and a class whose
             samples all weigh 0 is left out of ``classes_``, with a warning. The hold-out's
             samples count with their weights in the validation scores that choose the epochs
-            kept and τ.
+            kept and τ. The class prior that ``decision="logit_adjusted"`` takes out is the
+            weighted class mass, so weights that favour a class raise its prior as well and
+            move ``predict`` little; to favour a class in the decision, use
+            ``decision="argmax"`` with the weights.
         validation_data : (X_valid, y_valid) or (X_valid, y_valid, sample_weight_valid), default=None
             A validation set to choose the epochs kept (and τ) instead of the internal hold-out;
             its samples weigh 1 unless weights are given. Rows that are training molecules with
@@ -443,6 +446,8 @@ class GraphClassifier(
         return self.fit(X, y, **fit_params).transform(X)
 
     def _fit(self, X, y, sample_weight, validation_data) -> GraphClassifier:
+        if y is None:  # (scikit-learn's words, which meta-estimators and its checks know)
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
         self._check_method()
         if self.early_stopping is not None and validation_data is None and self.validation_fraction == 0:
             raise ValueError(

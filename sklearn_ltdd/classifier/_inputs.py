@@ -163,7 +163,9 @@ def weighted_samples(
             warn(
                 f"classes {few_of(unweighted)} have no sample with a positive sample_weight: the "
                 "model is fitted without them, as if their samples were not given, and will not "
-                "predict them (classes_ lacks them).",
+                "predict them (classes_ lacks them). Meta-estimators that expect every class of y "
+                "(CalibratedClassifierCV, a soft VotingClassifier, StackingClassifier) then go "
+                "wrong; under them give every class a positive weight.",
                 UserWarning,
             )
         graphs, y, weights = graphs[kept], y[kept], weights[kept]

@@ -352,6 +352,12 @@ class BalancedSubcluster(
         """One output per centre (``get_feature_names_out``: balancedsubcluster0, ...)."""
         return len(self.cluster_centers_)
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # (ClusterMixin, first among the parents, leaves it empty)
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]  # distances in X's dtype
+        return tags
+
     @overload
     def transform(self, X: torch.Tensor) -> torch.Tensor: ...
     @overload
