@@ -18,8 +18,8 @@ def check_class_counts(class_counts: ArrayLike) -> np.ndarray:
         )
     if isinstance(class_counts, Mapping):  # np.asarray would make it one object, "shape ()"
         raise TypeError(
-            "class_counts must be a sequence of counts in head-to-tail order, not a mapping; pass "
-            "list(counts.values()) in the order you mean."
+            "class_counts must be a sequence of counts, one per class, not a mapping; pass "
+            "list(counts.values()), in the order you mean."
         )
     counts = np.asarray(class_counts)  # (which makes [True, 3] the counts [1, 3])
     if counts.ndim != 1 or counts.size == 0:

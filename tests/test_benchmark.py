@@ -539,7 +539,10 @@ def test_a_row_names_the_code_that_made_it(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize(
     ("given", "message"),
-    [(["--methods", "fp_lr", "--epochs", "5"], "argument --epochs: fp_lr train no epochs"),
+    [(["--methods", "fp_lr", "--epochs", "5"],
+      "argument --epochs: epochs=5 sets the graph models' epochs; fp_lr trains none"),
+     (["--methods", "fp_lr", "fp_hgb", "--epochs", "5"],
+      "argument --epochs: epochs=5 .*; fp_lr, fp_hgb train none"),
      (["--methods", "defaults", "ce", "--epochs", "12", "--warmup", "2"],
       r"argument --warmup: warmup=2 sets the paper-protocol LTDD rows \(ltdd, .*\) only; none of "),
      (["--methods", "fp_lr", "--update-every", "2"],
@@ -551,6 +554,10 @@ def test_a_flag_none_of_the_methods_uses_is_refused_not_ignored(given, message, 
         main(["--dataset", "solubility", "--out", str(tmp_path / "bench"), *given])
     assert exit_.value.code == 2
     assert re.search(f"benchmark: error: {message}", capsys.readouterr().err)
+    assert not (tmp_path / "bench").exists()
+    # called as a function, too (the API took epochs=5 for fingerprint models without a word)
+    with pytest.raises(ValueError, match="epochs=5 sets the graph models' epochs"):
+        run_benchmark("solubility", methods=["fp_lr"], epochs=5, out_dir=tmp_path / "bench")
 
 
 def test_the_tables_are_written_after_each_run_and_name_the_code_that_made_them(tmp_path, monkeypatch):
@@ -582,3 +589,10 @@ def test_the_tables_are_written_after_each_run_and_name_the_code_that_made_them(
     assert f"- fp_lr: code 0.0.1 (abcdef0); {code_version()}, machine {machine()}" in table
     csv = pd.read_csv(tmp_path / "solubility-standard.csv")
     assert csv["code"].tolist() == [f"0.0.1 (abcdef0); {code_version()}"]
+    # a run written before runs recorded their code is one of another code, not of this one
+    log = tmp_path / "solubility-standard.jsonl"
+    old = {k: v for k, v in json.loads(log.read_text().splitlines()[0]).items() if k != "code"}
+    log.write_text(json.dumps({**old, "seed": 2}) + "\n" + log.read_text())
+    run_benchmark("solubility", seeds=[0, 1, 2], methods=["fp_lr"], out_dir=tmp_path)
+    table = (tmp_path / "solubility-standard.md").read_text()
+    assert f"- fp_lr: code 0.0.1 (abcdef0); {code_version()}; not recorded, machine" in table

@@ -592,6 +592,8 @@ def test_a_missing_value_marker_among_word_labels_is_no_class(tmp_path):
     # "none" among words is a class as often as not ("no effect"); among numbers it is refused
     write(path, "smiles,label\nCCO,active\nCCC,none\n")
     assert load_hiv(path=path).target_names.tolist() == ["active", "none"]
+    write(path, "smiles,label\nCCO,+\nCCC,-\n")  # active and inactive, as an Ames table writes them
+    assert load_hiv(path=path).target.tolist() == ["+", "-"]
     write(path, "smiles,label\nCCO,1\nCCC,None\n")
     with pytest.raises(ValueError, match=r"1 rows have no label but a missing-value marker, e\.g\. 'None'"):
         load_hiv(path=path)
@@ -603,7 +605,8 @@ def test_a_file_not_utf8_far_in_names_the_bytes_and_their_text(tmp_path):
     rows = "".join(f"C{'C' * (i % 5)}O,0\n" for i in range(6000))
     (tmp_path / "latin.csv").write_bytes(f"smiles,HIV_active\n{rows}CCN,1 caf\xe9\n".encode("latin-1"))
     with pytest.raises(
-        ValueError, match=r"latin.csv is not UTF-8 text \(.*b'\\xe9' in '[^']*caf[^']*'\); save it as"
+        ValueError,
+        match=r"latin.csv is not UTF-8 text \(byte\(s\) b'\\xe9' in the cell '1 caf.'\); save it as",
     ):
         load_hiv(path=tmp_path / "latin.csv")
 
@@ -612,6 +615,10 @@ def test_a_header_name_with_a_space_is_its_name(tmp_path):
     """``smiles, HIV_active`` had no label column: "it has ['smiles', ' HIV_active']"."""
     path = write(tmp_path / "spaced.csv", "smiles, HIV_active\nCCO,0\nCCN,1\n")
     assert load_hiv(path=path).target.tolist() == [0, 1]
+    # names that are blank are pandas' "Unnamed: i", as empty ones are (two were one name "" twice)
+    write(path, "smiles,HIV_active,  ,   ,\nCCO,0,a,b,c\nCCN,1,d,e,f\n")
+    frame = load_hiv(path=path, as_frame=True).frame
+    assert list(frame.columns) == ["smiles", "HIV_active", "Unnamed: 2", "Unnamed: 3", "Unnamed: 4"]
 
 
 def test_fetch_file_takes_a_remote_file_and_says_so():

@@ -9,7 +9,7 @@ from .._cli import as_flag_error
 from .._console import say
 from ..featurize._cgr import GRAPH_REACTION_MODES
 from ..model_selection._imdrug import SPLITS
-from ._methods import METHODS, on_fingerprints
+from ._methods import METHODS
 from ._results_file import ResultsFileError, result_stem
 from ._run import (
     DEFAULT_METHODS,
@@ -67,7 +67,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--warmup", type=int, default=None, help="paper-protocol rows; default: epochs / 30, at least 1"
     )
-    parser.add_argument("--update-every", type=int, default=None, help="default: epochs / 30, at least 1")
+    parser.add_argument(
+        "--update-every", type=int, default=None, help="paper-protocol rows; default: epochs / 30, at least 1"
+    )
     parser.add_argument("--reaction-mode", default=None, choices=GRAPH_REACTION_MODES,
                         help="graph mode for reaction data sets (default pair; cgr reads the mapped "
                              "reactions)")  # fmt: skip
@@ -85,10 +87,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--verbose", type=int, default=0, choices=(0, 1, 2),
                         help="1 prints a line per epoch of each fit, 2 adds a progress bar")  # fmt: skip
     args = parser.parse_args(argv)
-    if args.epochs is not None and all(map(on_fingerprints, args.methods)):  # (else ignored unsaid)
-        parser.error(f"argument --epochs: {', '.join(args.methods)} train no epochs (fingerprint models); "
-                     "leave it out, or add a graph method.")  # fmt: skip
-    args.epochs = PAPER_EPOCHS if args.epochs is None else args.epochs
     try:  # a bad value is a usage error, named before anything is loaded or written
         check_arguments(args.dataset, args.seeds, args.methods, args.epochs, args.warmup, args.update_every,
                         args.reaction_mode, args.n_jobs, args.split, args.device)  # fmt: skip

@@ -165,6 +165,9 @@ def code_version() -> str:
     return f"{__version__} ({commit}{' + changes' if changes else ''})"
 
 
-def machine() -> str:
-    gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else None
-    return gpu or f"CPU {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
+def machine(device: str = "cpu") -> str:
+    """What a run on ``device`` (as :func:`resolve_device` spells it) ran on: the GPU's name, or the
+    CPU and its threads."""
+    if device.startswith("cuda"):
+        return torch.cuda.get_device_name(device)
+    return f"CPU {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"

@@ -78,7 +78,7 @@ def check_arguments(
     dataset: str,
     seeds: int | Sequence[int],
     methods: Sequence[str],
-    epochs: int,
+    epochs: int | None,
     warmup: int | None,
     update_every: int | None,
     reaction_mode: str | None,
@@ -102,22 +102,14 @@ def check_arguments(
         raise ValueError(f"unknown methods {unknown}; choose from {list(METHODS)}.")
     if not methods:  # (a table of nothing failed in pandas, "KeyError: 'method'")
         raise ValueError(f"methods is empty; choose some from {list(METHODS)}.")
-    for name, values in (("seeds", seeds), ("methods", list(methods))):
-        if twice := repeated_names(values):  # a run asked for twice would be run and averaged twice
-            raise ValueError(f"{name} {twice} given more than once.")
+    if twice := repeated_names(list(methods)):  # a run asked for twice would be run and averaged twice
+        raise ValueError(f"methods {twice} given more than once.")  # (seed_list refuses seeds so)
     counts = {"epochs": (epochs, 1), "warmup": (warmup, 0), "update_every": (update_every, 1)}
-    for name, (value, least) in counts.items():  # (None: the paper's interval, except for epochs)
-        given = value is not None or name == "epochs"
-        if given and not Interval(Integral, least, None, closed="left").is_satisfied_by(value):
+    for name, (value, least) in counts.items():  # (None: the paper's, 300 epochs and 10/300 of them)
+        if value is not None and not Interval(Integral, least, None, closed="left").is_satisfied_by(value):
             raise ValueError(f"{name} must be an integer of at least {least}, got {value!r}.")
-    for name, value in (("warmup", warmup), ("update_every", update_every)):
-        if value is not None and not any(map(follows_paper_schedule, methods)):  # (else ignored unsaid)
-            paper_rows = [m for m in METHODS if follows_paper_schedule(m)]
-            raise ValueError(
-                f"{name}={value} sets the paper-protocol LTDD rows ({', '.join(paper_rows)}) only; "
-                f"none of {list(methods)} is one (the 'defaults' rows keep the package's schedule): "
-                "leave it out."
-            )
+    _check_used(methods, epochs, warmup, update_every)
+    epochs = PAPER_EPOCHS if epochs is None else epochs
     check_n_jobs(n_jobs)
     if any(not on_fingerprints(method) for method in methods):  # the graph models' device
         resolve_device(device)
@@ -146,13 +138,34 @@ def check_arguments(
     return seeds
 
 
+def _check_used(
+    methods: Sequence[str], epochs: int | None, warmup: int | None, update_every: int | None
+) -> None:
+    """Refuse a setting that none of ``methods`` reads: it would be ignored without a word."""
+    if epochs is not None and all(map(on_fingerprints, methods)):
+        train = "trains" if len(methods) == 1 else "train"
+        raise ValueError(
+            f"epochs={epochs} sets the graph models' epochs; {', '.join(methods)} {train} none (fingerprint "
+            "models): leave it out, or add a graph method."
+        )
+    for name, value in (("warmup", warmup), ("update_every", update_every)):
+        if value is not None and not any(map(follows_paper_schedule, methods)):
+            paper_rows = [m for m in METHODS if follows_paper_schedule(m)]
+            own = [m for m in methods if m in VARIANTS and VARIANTS[m][2]]
+            keep = f" ({', '.join(own)} keep the package's schedule)" if own else ""
+            raise ValueError(
+                f"{name}={value} sets the paper-protocol LTDD rows ({', '.join(paper_rows)}) only; "
+                f"none of {list(methods)} is one{keep}: leave it out."
+            )
+
+
 def run_benchmark(
     dataset: str,
     *,
     split: str = "standard",
     seeds: int | Sequence[int] = DEFAULT_SEEDS,
     methods: Sequence[str] = DEFAULT_METHODS,
-    epochs: int = PAPER_EPOCHS,
+    epochs: int | None = None,
     warmup: int | None = None,
     update_every: int | None = None,
     reaction_mode: str | None = None,
@@ -192,12 +205,15 @@ def run_benchmark(
     methods : sequence of str, default=("ce", "cs", "bs", "ltdd", "fp_lr", "fp_hgb")
         From :data:`METHODS`: the paper's losses and LTDD with its protocol, the package's
         ``defaults``, and the fingerprint models ``fp_lr``, ``fp_rf``, ``fp_hgb``.
-    epochs : int, default=300
-        Epochs of every graph model (the paper's 300).
+    epochs : int, default=None
+        Epochs of every graph model; None: the paper's 300. Refused where every method is a
+        fingerprint model, which has none.
     warmup : int, default=None
-        Warm-up epochs; None takes the paper's 10/300 of ``epochs``.
+        Warm-up epochs of the paper-protocol LTDD rows (``ltdd``, ``ltdd_*``); None takes the
+        paper's 10/300 of ``epochs``. Refused where no method is such a row.
     update_every : int, default=None
-        Epochs between re-clusterings; None takes the paper's 10/300 of ``epochs``.
+        Epochs between re-clusterings of the paper-protocol LTDD rows; None takes the paper's
+        10/300 of ``epochs``. Refused where no method is such a row.
     reaction_mode : str, default=None
         How reactions become graphs, as :class:`~sklearn_ltdd.SmilesGraphizer`'s; None: ``"pair"``
         on reaction data.
@@ -233,6 +249,7 @@ def run_benchmark(
     seeds = check_arguments(
         dataset, seeds, methods, epochs, warmup, update_every, reaction_mode, n_jobs, split, device
     )
+    epochs = PAPER_EPOCHS if epochs is None else epochs
     if reaction_mode is None and dataset in REACTION_DATASETS:
         reaction_mode = "pair"
     args = {"epochs": epochs, "device": device, "verbose": verbose, "n_jobs": n_jobs,
@@ -258,6 +275,8 @@ def run_benchmark(
     out.mkdir(parents=True, exist_ok=True)  # now that there is something to write (no empty folder)
     features = Features(smiles, reaction_mode, n_jobs)
     code = code_version()
+    # what the graph models train on (fingerprint models run on the CPU whatever it is)
+    graph_device = resolve_device(device) if not all(map(on_fingerprints, methods)) else "cpu"
     binary = len(np.unique(y)) == 2
     for seed, (train, valid, test) in splits.items():
         for method in methods:
@@ -268,11 +287,12 @@ def run_benchmark(
                 method, features, y, train, valid, test, seed, args
             )
             fingerprint_mode = "difference-fp" if reaction_mode else None
+            ran_on = machine("cpu" if on_fingerprints(method) else graph_device)
             row = {"dataset": dataset, "split": split, "method": method, "seed": seed, "epochs": run_epochs,
                    **schedule_of(method, args), "kept": kept_of(method),
                    "reaction_mode": reaction_mode if not on_fingerprints(method) else fingerprint_mode,
                    "data": data, "n_train": len(train), "n_valid": len(valid), "n_test": len(test),
-                   "seconds": seconds, "graphs_per_s": None, **facts, "machine": machine(),
+                   "seconds": seconds, "graphs_per_s": None, **facts, "machine": ran_on,
                    "code": code}  # fmt: skip
             row.update(scores_of(y[test], classes[p_test.argmax(axis=1)], y[train], ""))
             if binary:
@@ -284,10 +304,10 @@ def run_benchmark(
                     )
                 )
             append_line(log, json.dumps(json_row(row)))
-            write_tables(log, dataset, split, reaction_mode)  # (current when a later run is interrupted)
             tuned = f" (val-thr BA {row['thr_BA']:.4f})" if binary else ""
             print(f"{dataset} {split} seed {seed} {method}: BA {row['BA']:.4f} BF1 {row['BF1']:.4f}{tuned} "
                   f"in {seconds:.0f} s", flush=True)  # fmt: skip
+            write_tables(log, dataset, split, reaction_mode)  # (current when a later run is interrupted)
     return write_tables(log, dataset, split, reaction_mode)
 
 

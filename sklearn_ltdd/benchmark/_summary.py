@@ -55,7 +55,10 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     table["graphs_per_s"] = grouped["graphs_per_s"].mean().round(0)
     for made_by in ("code", "machine"):  # (rows written before a run recorded them have none)
         if made_by in runs:
-            table[made_by] = grouped[made_by].agg(lambda values: "; ".join(sorted(set(values.dropna()))))
+            recorded = (
+                runs[made_by].fillna("not recorded").groupby([runs["method"], runs["epochs"]], dropna=False)
+            )
+            table[made_by] = recorded.agg(lambda values: "; ".join(sorted(set(values))))
     return table.sort_values("BA_mean")
 
 
@@ -119,7 +122,8 @@ def markdown_table(table: pd.DataFrame, dataset: str, split: str, reaction_mode:
     header += " val-thr BA | val-thr BF1 |" if has_thr else ""
     header += " fit s | graphs/s |"
     graphs = "" if reaction_mode in (None, "pair") else f", {reaction_mode} graphs"
-    title = f"### {dataset}, {split} split{graphs} (test set, percent, mean ± std over seeds, ddof=0)"
+    spread = "one seed" if (table["n_seeds"] == 1).all() else "mean ± std over seeds, ddof=0"
+    title = f"### {dataset}, {split} split{graphs} (test set, percent, {spread})"
     lines = [title, "", header, "|" + "---|" * (header.count("|") - 1)]
 
     def cell(row, key):
@@ -145,7 +149,7 @@ def _made_by(table: pd.DataFrame) -> list[str]:
     columns = [c for c in ("code", "machine") if c in table]
     if not columns:
         return []
-    by_row = table[columns].replace("", "not recorded")
+    by_row = table[columns]
     if len(by_row.drop_duplicates()) == 1 and not by_row.iloc[0].str.contains("; ").any():
         return ["", "Every run: " + ", ".join(f"{c} {by_row.iloc[0][c]}" for c in columns) + "."]
     return [

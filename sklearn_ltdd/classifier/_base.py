@@ -439,11 +439,7 @@ class GraphClassifier(
         -------
         embeddings : ndarray of shape (n_samples, n_features_out)
         """
-        if y is None:  # (sklearn's fit_transform called fit(X): an error naming the abstract base class)
-            raise TypeError(
-                f"{type(self).__name__}.fit_transform needs y: a classifier learns its embedding from labels."
-            )
-        return self.fit(X, y, **fit_params).transform(X)
+        return self.fit(X, y, **fit_params).transform(X)  # (fit refuses y=None, naming this estimator)
 
     def _fit(self, X, y, sample_weight, validation_data) -> GraphClassifier:
         if y is None:  # (scikit-learn's words, which meta-estimators and its checks know)

@@ -114,11 +114,10 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         frame = pd.read_csv(path, sep=sep, keep_default_na=False, na_values=[""], dtype=str)
     except pd.errors.ParserError as error:
         raise ValueError(f"{path} is malformed: {error}") from error
-    except UnicodeDecodeError as error:  # (its offset counts from the block pandas decoded, not the file)
-        bad = error.object[error.start : error.end]
-        near = error.object[max(0, error.start - 30) : error.end + 30].decode("utf-8", "replace")
+    except UnicodeDecodeError as error:  # (of one cell: its offset is no place in the file)
+        bad, cell = error.object[error.start : error.end], error.object.decode("utf-8", "replace")
         raise ValueError(
-            f"{path} is not UTF-8 text ({error.reason}: byte(s) {bad!r} in {near!r}); save it as UTF-8, "
+            f"{path} is not UTF-8 text (byte(s) {bad!r} in the cell {cell[:80]!r}); save it as UTF-8, "
             "e.g. iconv -f latin1 -t utf-8."
         ) from error
     # a file cut short, not text, or empty: say which file, and that it is the file
@@ -135,7 +134,9 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     if frame.empty:
         raise ValueError(f"{path} holds no data rows (columns: {list(frame.columns)}).")
     # text labels with a stray space would be classes of their own, a blank label a class ' '
-    stripped = frame.apply(lambda column: column.str.strip()).rename(columns=str.strip)
+    stripped = frame.apply(lambda column: column.str.strip())
+    # (a blank name, as an empty one, is pandas' "Unnamed: i": two would be one name "" twice)
+    stripped.columns = [name.strip() or f"Unnamed: {i}" for i, name in enumerate(frame.columns)]
     return stripped.mask(stripped == "")
 
 
@@ -199,9 +200,10 @@ def _report(
     return invalid, duplicated
 
 
-#: what tables write for a missing value: such a label is refused, but for "none" among words
-#: (a class, "no effect", as often as a missing value)
+#: what tables write for a missing value: such a label is refused, but among words "none" and "-"
+#: (classes as often as missing values: "no effect", or "+" and "-" for active and inactive)
 _MISSING = frozenset({"na", "n/a", "nan", "null", "none", "?", "-"})
+_WORD_CLASSES = frozenset({"none", "-"})
 #: what a spreadsheet writes for a formula that failed: never a label
 _SPREADSHEET_ERRORS = frozenset({"#n/a", "#value!", "#ref!", "#div/0!", "#name?", "#num!", "#null!"})
 
@@ -210,7 +212,8 @@ def _labels(values: pd.Series, path: Path) -> np.ndarray:
     """Integer labels when every label is a whole number (as in all three sets); other numbers as
     floats (0.7 is not the class 0, nor the class "0.7": a classifier refuses such a regression
     target), and words as written; a missing-value marker ("NA", "null", "?", ...; among
-    numbers "none" too), a word among numbers, and a spreadsheet's error value are refused."""
+    numbers "none" and "-" too), a word among numbers, and a spreadsheet's error value are
+    refused."""
     lowered = values.str.strip().str.lower()
     errors = np.flatnonzero(lowered.isin(_SPREADSHEET_ERRORS).to_numpy())
     if errors.size:  # never a class, among words or numbers
@@ -230,7 +233,7 @@ def _labels(values: pd.Series, path: Path) -> np.ndarray:
                 + ", ".join(f"{values.iloc[r]!r} (data row {r})" for r in words[:5])
                 + "; remove these rows or give them numeric labels (or name every class with words)."
             )
-        _refuse_missing(values, marked & (lowered != "none").to_numpy(), path)  # "NA" is no class
+        _refuse_missing(values, marked & ~lowered.isin(_WORD_CLASSES).to_numpy(), path)  # "NA" is no class
         return values.to_numpy(dtype=object)
     numbers = parsed[~marked].to_numpy(dtype=float)
     _refuse_missing(values, marked, path)  # "NA" among 0/1 is a missing label, not a class of its own
