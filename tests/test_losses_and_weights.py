@@ -138,6 +138,10 @@ def test_the_low_level_losses_refuse_what_they_would_pair_or_broadcast_wrongly()
         separability_weights(z, y, y, torch.tensor([0, 1]), 2, formula="Paper")
     with pytest.raises(ValueError, match=r"weighting must be one of .*got 'Both'"):
         separability_weights(z, y, y, torch.tensor([0, 1]), 2, weighting="Both")
+    with pytest.raises(
+        ValueError, match=r"y and sub of shape \(n_samples,\); got \(6, \d+\), \(5,\) and \(6,\)"
+    ):
+        separability_weights(z, y[:5], y, torch.tensor([0, 1]), 2)  # (torch: "The expanded size ...")
     with pytest.raises(ValueError, match=r"encoder must be one of \['gcn', 'gine'\], got 'GCN'"):
         LTDDModule(74, 2, encoder="GCN")
 

@@ -133,6 +133,11 @@ def separability_weights(
         raise ValueError(f"weighting must be one of {WEIGHTINGS}, got {weighting!r}.")
     if formula not in WEIGHT_FORMULAS:
         raise ValueError(f"formula must be 'paper' or 'code', got {formula!r}.")
+    if z.ndim != 2 or y.shape != (len(z),) or sub.shape != (len(z),):  # (torch's error names neither)
+        raise ValueError(
+            "z must be of shape (n_samples, d), y and sub of shape (n_samples,); got "
+            f"{tuple(z.shape)}, {tuple(y.shape)} and {tuple(sub.shape)}."
+        )
     n_sub = len(sub_class)
     sub_weights = torch.ones(n_sub, dtype=z.dtype, device=z.device)
     if weighting == "none" or n_classes < 2:
