@@ -6,7 +6,8 @@ Each seed runs the demo, ``sklearn_ltdd.demo.run(dataset, random_state=seed)`` (
 a new long-tailed subsample, and new model seeds). Every finished seed is appended to
 ``benchmarks/results/demo_seeds_<dataset>.jsonl`` at once, so an interrupted run keeps its seeds,
 and the table (mean ± standard deviation per model over the seeds on record for these epochs, a
-seed run again counting once, its last run) is rewritten from that file:
+seed run again counting once, its last run; each row records the code that made it) is rewritten
+from that file:
 ``demo_seeds_<dataset>.md`` for the demo's 100 epochs, ``demo_seeds_<dataset>_<epochs>ep.md`` for
 others (so that a run of other epochs leaves the committed table as it is).
 """
@@ -20,6 +21,7 @@ import pandas as pd
 from _common import RESULTS, machine, write
 
 from sklearn_ltdd import demo
+from sklearn_ltdd.benchmark._results_file import code_version
 
 DEMO_EPOCHS = 100  # the demo's own (demo.run's default), whose table the docs cite
 
@@ -29,9 +31,12 @@ def table(records: list[dict], epochs: int) -> str:
     frame = frame[frame["epochs"] == epochs].drop_duplicates(["seed", "model"], keep="last")
     seeds = sorted(frame["seed"].unique())
     threads = ", ".join(map(str, sorted(frame["threads"].unique())))
+    # (rows written before they recorded the code have none)
+    code = frame["code"] if "code" in frame else pd.Series("not recorded", index=frame.index)
+    codes = "; ".join(sorted(set(code.fillna("not recorded"))))
     lines = [
-        f"Seeds {', '.join(map(str, seeds))}, {epochs} epochs, {threads} thread(s); mean ± standard "
-        "deviation over seeds, then each seed.\n",
+        f"Seeds {', '.join(map(str, seeds))}, {epochs} epochs, {threads} thread(s), code {codes}; mean ± "
+        "standard deviation (ddof=1) over seeds, then each seed.\n",
         "| model | BA | BF1 | tail BA | fit s | BA per seed |",
         "|---|---|---|---|---|---|",
     ]
@@ -58,7 +63,7 @@ def main() -> None:
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     log = RESULTS / f"demo_seeds_{args.dataset}.jsonl"
-    run = {"epochs": args.epochs, "threads": machine()["cpu_threads"]}
+    run = {"epochs": args.epochs, "threads": machine()["cpu_threads"], "code": code_version()}
     name = f"demo_seeds_{args.dataset}" + ("" if args.epochs == DEMO_EPOCHS else f"_{args.epochs}ep")
     for seed in args.seeds:
         summary = demo.run(args.dataset, random_state=seed, epochs=args.epochs)
