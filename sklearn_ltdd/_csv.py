@@ -5,6 +5,9 @@ import numpy as np
 import pandas as pd
 
 COMPRESSED = (".gz", ".bz2", ".xz", ".zip", ".zst", ".tar")  # what pandas decompresses by the name
+#: tables that are not text, by their file name's ending
+NOT_TEXT = {".xlsx": "an Excel workbook", ".xls": "an Excel workbook", ".parquet": "a Parquet file",
+            ".pq": "a Parquet file", ".feather": "a Feather file"}  # fmt: skip
 
 
 def check_fields_match_header(frame: pd.DataFrame, source: object) -> None:

@@ -626,3 +626,16 @@ def test_fetch_file_takes_a_remote_file_and_says_so():
         TypeError, match=r"remote must be a RemoteFile, e\.g\. REMOTE_FILES\['hiv'\], got str"
     ):
         fetch_file("hiv")
+
+
+def test_a_utf16_file_and_a_stray_number_among_words_are_named(tmp_path):
+    """A UTF-16 file (Excel's "Unicode text") was advised "iconv -f latin1", which made it worse; one
+    number among 299 word labels was "numbers but for 299 rows", naming only the right ones."""
+    (tmp_path / "u16.tsv").write_bytes("smiles\tHIV_active\nCCO\t0\nCCN\t1\n".encode("utf-16"))
+    with pytest.raises(
+        ValueError, match=r"u16.tsv is UTF-16 text, not UTF-8; convert it, e.g. iconv -f utf-16"
+    ):
+        load_hiv(path=tmp_path / "u16.tsv")
+    path = write(tmp_path / "words.csv", "smiles,label\nCCO,active\nCCN,inactive\nCCC,0\nCCCC,active\n")
+    with pytest.raises(ValueError, match=r"the labels are words but for 1 rows, e\.g\. '0' \(data row 2\)"):
+        load_hiv(path=path)

@@ -1144,13 +1144,23 @@ def test_a_parquet_cell_may_hold_a_line_break_and_a_misnamed_or_headerless_file_
     headerless = r"its columns are \['CCCCC'\] \(the header's 'CCCCC' reads as a SMILES: a CSV file needs"
     with pytest.raises(ValueError, match=headerless):
         screen_file(model, tmp_path / "bare.csv", tmp_path / "bare_scores.csv")
-    # no note where no name is a SMILES, where a short name only reads as one, or the case differs
-    for header, column in (("name,id", "smiles"), ("S,CO,smiles", "SMILES"), ("CCCCC,Smiles", "SMILES")):
+    # no note where no name is a SMILES or where a short name only reads as one
+    for header, column in (("name,id", "smiles"), ("S,CO,name", "smiles")):
         (tmp_path / "named.csv").write_text(f"{header}\n" + ",".join(["CCO"] * header.count(",")) + ",CCO\n")
         with pytest.raises(
             ValueError, match=rf"its columns are \[{', '.join(map(repr, header.split(',')))}\]\.$"
         ):
             screen_file(model, tmp_path / "named.csv", tmp_path / "named_scores.csv", smiles_column=column)
+    # a name that differs only in case or spaces is named (it had no note at all)
+    (tmp_path / "named.csv").write_text("CCCCC, SMILES \nCCO,CCO\n")
+    with pytest.raises(
+        ValueError, match=r"\(the column ' SMILES ' is 'smiles' but for case or spaces: name it"
+    ):
+        screen_file(model, tmp_path / "named.csv", tmp_path / "named_scores.csv")
+    # a workbook is not text (it was "not UTF-8 text: line 1 holds b'\x85'")
+    (tmp_path / "book.xlsx").write_bytes(b"PK\x03\x04\x85\x00")
+    with pytest.raises(ValueError, match=r"book.xlsx is an Excel workbook; a screen reads CSV or Parquet"):
+        screen_file(model, tmp_path / "book.xlsx", tmp_path / "book_scores.csv")
     # a CSV header that begins as Parquet does is still CSV (a Parquet file ends so too)
     (tmp_path / "par.csv").write_text("PAR1_id,smiles\na,CCO\n")
     assert screen_file(model, tmp_path / "par.csv", tmp_path / "par_scores.csv") == 1

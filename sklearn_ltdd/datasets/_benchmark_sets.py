@@ -15,6 +15,7 @@ from sklearn.utils import Bunch
 
 from .._csv import (
     COMPRESSED,
+    NOT_TEXT,
     check_fields_match_header,
     check_no_merged_lines,
     repeated_names,
@@ -70,11 +71,6 @@ _REACTION = ("rxn_smiles", "reaction", "Reaction")
 _PROTEIN = ("Target", "target", "protein", "sequence")
 
 
-#: tables that are not text, by their file name's ending
-_NOT_TEXT = {".xlsx": "an Excel workbook", ".xls": "an Excel workbook", ".parquet": "a Parquet file",
-             ".pq": "a Parquet file", ".feather": "a Feather file"}  # fmt: skip
-
-
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
     """Read a CSV, or a tab-separated .tab/.tsv file (optionally compressed), as text; malformed
     lines are named, and a file that is cut short, not text, or without data rows is refused.
@@ -104,9 +100,9 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     path = Path(path)
     suffixes = [s.lower() for s in path.suffixes if s.lower() not in COMPRESSED]
     kind = suffixes[-1] if suffixes else ""
-    if kind in _NOT_TEXT:
+    if kind in NOT_TEXT:
         raise ValueError(
-            f"{path} is {_NOT_TEXT[kind]}; the loaders read CSV or tab-separated text (.csv, .tsv, "
+            f"{path} is {NOT_TEXT[kind]}; the loaders read CSV or tab-separated text (.csv, .tsv, "
             ".tab, optionally compressed): save it as CSV (UTF-8)."
         )
     sep = "\t" if kind in (".tab", ".tsv") else ","
@@ -116,6 +112,10 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         raise ValueError(f"{path} is malformed: {error}") from error
     except UnicodeDecodeError as error:  # (of one cell: its offset is no place in the file)
         bad, cell = error.object[error.start : error.end], error.object.decode("utf-8", "replace")
+        if error.object[:2] in (b"\xff\xfe", b"\xfe\xff"):  # a byte-order mark: Excel's "Unicode text"
+            raise ValueError(
+                f"{path} is UTF-16 text, not UTF-8; convert it, e.g. iconv -f utf-16 -t utf-8."
+            ) from error
         raise ValueError(
             f"{path} is not UTF-8 text (byte(s) {bad!r} in the cell {cell[:80]!r}); save it as UTF-8, "
             "e.g. iconv -f latin1 -t utf-8."
@@ -228,6 +228,13 @@ def _labels(values: pd.Series, path: Path) -> np.ndarray:
     if not numeric[~marked].all():
         words = np.flatnonzero(~numeric & ~marked)
         if numeric.any():  # "n.d." or a repeated header among 0/1 would be a class of its own
+            stray = np.flatnonzero(numeric)
+            if stray.size < words.size:  # a stray number among words: name it, not the words
+                raise ValueError(
+                    f"{path}: the labels are words but for {stray.size} rows, e.g. "
+                    + ", ".join(f"{values.iloc[r]!r} (data row {r})" for r in stray[:5])
+                    + "; remove these rows or give them word labels (or number every class)."
+                )
             raise ValueError(
                 f"{path}: the labels are numbers but for {words.size} rows, e.g. "
                 + ", ".join(f"{values.iloc[r]!r} (data row {r})" for r in words[:5])
@@ -313,8 +320,10 @@ def load_hiv(
     download : bool, default=False
         Download the file (checked by sha256) when it is not in ``data_home``.
     path : path, default=None
-        Read this file instead: the MoleculeNet CSV (``smiles``, ``HIV_active``) or ImDrug's
-        ``.tab`` (``Drug``, ``Y``).
+        Read this file instead: the MoleculeNet CSV (``smiles``, ``HIV_active``), ImDrug's
+        ``.tab`` (``Drug``, ``Y``), or any table read by :func:`read_table` with one SMILES
+        column (named ``smiles``, ``SMILES``, ``Drug`` or ``drug``) and one label column
+        (``HIV_active``, ``Y``, ``y`` or ``label``); rename yours to one of these.
     return_X_y : bool, default=False
         Return ``(smiles, y)``.
     as_frame : bool, default=False
@@ -324,13 +333,14 @@ def load_hiv(
     Returns
     -------
     data : Bunch
-        ``data`` (SMILES), ``target`` (0/1), ``target_names``, ``invalid`` ({row: (smiles,
+        ``data`` (SMILES), ``target`` (0/1 for HIV; a file's own labels, whole numbers as
+        integers and words as written), ``target_names``, ``invalid`` ({row: (smiles,
         reason)} for SMILES RDKit cannot parse: 7 in this file), ``duplicates`` (rows repeating
         an earlier row's molecule, however written: the same canonical SMILES), ``frame``,
         ``filename``, ``DESCR``. Invalid and duplicated rows are reported with a warning and
-        kept, so row numbers stay those of the file. Empty
-        label fields, and labels written as a missing value (``NA``, ``null``, ...) among numeric
-        labels, are errors naming the rows; so is a file without data rows.
+        kept, so row numbers stay those of the file. Empty label fields, and labels written as
+        a missing value (``NA``, ``null``, ...), are errors naming the rows; so is a file
+        without data rows.
     (smiles, y) : tuple
         When ``return_X_y`` is True.
 

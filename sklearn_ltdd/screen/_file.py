@@ -25,16 +25,20 @@ __all__ = ["screen_file"]
 
 
 def _misread(source: Path, columns: list[str], smiles_column: str) -> str:
-    """A note on how a CSV file's header may have been misread, for a message naming missing
-    columns: one column whose name holds a separator (not comma-separated, most likely), or a
-    name that is a SMILES (a file without a header row) where none is the SMILES column but for
-    its case."""
+    """A note for a message naming missing columns: a column that is the SMILES column but for its
+    case or spaces ("SMILES" for "smiles"); in a CSV file, how its header may have been misread:
+    one column whose name holds a separator (not comma-separated, most likely), or a name that is
+    a SMILES (a file without a header row)."""
+    other_case = [c for c in columns if c.strip().casefold() == smiles_column.casefold()]
+    if other_case:
+        return (
+            f" (the column {other_case[0]!r} is {smiles_column!r} but for case or spaces: name it as written)"
+        )
     if is_parquet(source):
         return ""
     if len(columns) == 1 and any(c in columns[0] for c in "\t ;|"):
         return " (read as comma-separated; if it is separated otherwise, convert it to CSV or Parquet)"
-    other_case = any(c.casefold() == smiles_column.casefold() for c in columns)
-    if not other_case and (smiles := smiles_in_header(columns)) is not None:
+    if (smiles := smiles_in_header(columns)) is not None:
         return (
             f" (the header's {smiles!r} reads as a SMILES: a CSV file needs a first line naming its "
             "columns, e.g. smiles)"

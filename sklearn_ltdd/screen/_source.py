@@ -21,6 +21,7 @@ from rdkit import Chem, rdBase
 
 from .._csv import (
     COMPRESSED,
+    NOT_TEXT,
     check_fields_match_header,
     check_no_merged_lines,
     repeated_names,
@@ -64,6 +65,9 @@ def columns_of(source: Path) -> list[str]:
         saved = (schema.pandas_metadata or {}).get("index_columns", [])
         unnamed = {c for c in saved if isinstance(c, str) and c.startswith("__") and c.endswith("__")}
         return [name for name in schema.names if name not in unnamed]
+    kind = NOT_TEXT.get(source.suffix.lower())
+    if kind is not None and "Parquet" not in kind:  # (a Parquet file is said below, by its bytes)
+        raise ValueError(f"{source} is {kind}; a screen reads CSV or Parquet: save it as one of these.")
     with open(source, "rb") as handle:
         start = handle.read(4)
         handle.seek(-min(4, source.stat().st_size), os.SEEK_END)
