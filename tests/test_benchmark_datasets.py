@@ -594,6 +594,10 @@ def test_a_missing_value_marker_among_word_labels_is_no_class(tmp_path):
     assert load_hiv(path=path).target_names.tolist() == ["active", "none"]
     write(path, "smiles,label\nCCO,+\nCCC,-\n")  # active and inactive, as an Ames table writes them
     assert load_hiv(path=path).target.tolist() == ["+", "-"]
+    # one class spelt two ways is two classes, said (it was silent)
+    write(path, "smiles,label\nCCO,active\nCCC,Active\nCCN,inactive\n")
+    with pytest.warns(UserWarning, match=r"labels \[\['active', 'Active'\]\] differ only in case"):
+        assert load_hiv(path=path).target_names.tolist() == ["Active", "active", "inactive"]
     write(path, "smiles,label\nCCO,1\nCCC,None\n")
     with pytest.raises(ValueError, match=r"1 rows have no label but a missing-value marker, e\.g\. 'None'"):
         load_hiv(path=path)

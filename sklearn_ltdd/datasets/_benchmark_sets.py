@@ -241,6 +241,12 @@ def _labels(values: pd.Series, path: Path) -> np.ndarray:
                 + "; remove these rows or give them numeric labels (or name every class with words)."
             )
         _refuse_missing(values, marked & ~lowered.isin(_WORD_CLASSES).to_numpy(), path)  # "NA" is no class
+        spellings = values.groupby(lowered.to_numpy()).unique()
+        if twice := [list(names) for names in spellings if len(names) > 1]:  # "Active" beside "active"
+            warn(
+                f"{path.name}: labels {twice[:5]} differ only in case, and are classes of their own; "
+                "spell each class one way if they are one."
+            )
         return values.to_numpy(dtype=object)
     numbers = parsed[~marked].to_numpy(dtype=float)
     _refuse_missing(values, marked, path)  # "NA" among 0/1 is a missing label, not a class of its own
