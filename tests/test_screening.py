@@ -1157,6 +1157,12 @@ def test_a_parquet_cell_may_hold_a_line_break_and_a_misnamed_or_headerless_file_
         ValueError, match=r"\(the column ' SMILES ' is 'smiles' but for case or spaces: name it"
     ):
         screen_file(model, tmp_path / "named.csv", tmp_path / "named_scores.csv")
+    # where the SMILES column is there and a kept one is missing, neither note is given
+    (tmp_path / "named.csv").write_text("CCCCC,smiles\nCCO,CCO\n")
+    with pytest.raises(
+        ValueError, match=r"no column\(s\) \['id'\]; its columns are \['CCCCC', 'smiles'\]\.$"
+    ):
+        screen_file(model, tmp_path / "named.csv", tmp_path / "named_scores.csv", keep=["id"])
     # a workbook is not text (it was "not UTF-8 text: line 1 holds b'\x85'")
     (tmp_path / "book.xlsx").write_bytes(b"PK\x03\x04\x85\x00")
     with pytest.raises(ValueError, match=r"book.xlsx is an Excel workbook; a screen reads CSV or Parquet"):

@@ -29,16 +29,14 @@ def _misread(source: Path, columns: list[str], smiles_column: str) -> str:
     case or spaces ("SMILES" for "smiles"); in a CSV file, how its header may have been misread:
     one column whose name holds a separator (not comma-separated, most likely), or a name that is
     a SMILES (a file without a header row)."""
-    other_case = [c for c in columns if c.strip().casefold() == smiles_column.casefold()]
-    if other_case:
-        return (
-            f" (the column {other_case[0]!r} is {smiles_column!r} but for case or spaces: name it as written)"
-        )
+    named = [c for c in columns if c.strip().casefold() == smiles_column.casefold()]
+    if named and smiles_column not in columns:  # (where it is there, another column is missing)
+        return f" (the column {named[0]!r} is {smiles_column!r} but for case or spaces: name it as written)"
     if is_parquet(source):
         return ""
     if len(columns) == 1 and any(c in columns[0] for c in "\t ;|"):
         return " (read as comma-separated; if it is separated otherwise, convert it to CSV or Parquet)"
-    if (smiles := smiles_in_header(columns)) is not None:
+    if not named and (smiles := smiles_in_header(columns)) is not None:
         return (
             f" (the header's {smiles!r} reads as a SMILES: a CSV file needs a first line naming its "
             "columns, e.g. smiles)"
