@@ -85,8 +85,9 @@ def check_arguments(
     n_jobs: int,
     split: str = "standard",
     device: str = "auto",
-) -> list[int]:
-    """Check :func:`run_benchmark`'s arguments before any work; return the seeds as a list.
+) -> tuple[list[int], int]:
+    """Check :func:`run_benchmark`'s arguments before any work; return the seeds as a list and
+    the epochs (the paper's 300 where None is given).
 
     A ValueError or TypeError names the argument.
     """
@@ -135,7 +136,7 @@ def check_arguments(
                 f"{rows} follow {whose}, whose warm-up is {warm} epochs: give more epochs than that "
                 f"(--epochs {warm + 1} or more)."
             )
-    return seeds
+    return seeds, epochs
 
 
 def _check_used(
@@ -246,10 +247,9 @@ def run_benchmark(
     >>> runs[["method", "seed", "n_test"]].values.tolist()
     [['fp_lr', 0, 153]]
     """
-    seeds = check_arguments(
+    seeds, epochs = check_arguments(
         dataset, seeds, methods, epochs, warmup, update_every, reaction_mode, n_jobs, split, device
     )
-    epochs = PAPER_EPOCHS if epochs is None else epochs
     if reaction_mode is None and dataset in REACTION_DATASETS:
         reaction_mode = "pair"
     args = {"epochs": epochs, "device": device, "verbose": verbose, "n_jobs": n_jobs,

@@ -55,10 +55,9 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     table["graphs_per_s"] = grouped["graphs_per_s"].mean().round(0)
     for made_by in ("code", "machine"):  # (rows written before a run recorded them have none)
         if made_by in runs:
-            recorded = (
-                runs[made_by].fillna("not recorded").groupby([runs["method"], runs["epochs"]], dropna=False)
+            table[made_by] = grouped[made_by].agg(
+                lambda values: "; ".join(sorted(set(values.fillna("not recorded"))))
             )
-            table[made_by] = recorded.agg(lambda values: "; ".join(sorted(set(values))))
     return table.sort_values("BA_mean")
 
 
@@ -78,7 +77,7 @@ def _check_one_protocol(runs: pd.DataFrame) -> None:
     mixed = differ[differ.any(axis=1)]
     if not mixed.empty:
         rows = [
-            f"{method}{'' if pd.isna(epochs) else f' at {int(epochs)} epochs'} ({', '.join(columns)})"
+            f"{_row_name(method, epochs)} ({', '.join(columns)})"
             for (method, epochs), columns in mixed.apply(lambda f: list(f.index[f]), axis=1).items()
         ]
         raise MixedSettingsError(
@@ -157,8 +156,12 @@ def _made_by(table: pd.DataFrame) -> list[str]:
         "The runs are of more than one code version or machine (a row naming two averages both):",
         "",
         *(
-            f"- {method}{'' if pd.isna(epochs) else f' at {int(epochs)} epochs'}: "
-            + ", ".join(f"{c} {row[c]}" for c in columns)
+            f"- {_row_name(method, epochs)}: " + ", ".join(f"{c} {row[c]}" for c in columns)
             for (method, epochs), row in by_row.iterrows()
         ),
     ]
+
+
+def _row_name(method: str, epochs: float) -> str:
+    """A table row (method, epochs) as messages and notes name it: "ce at 30 epochs", "fp_lr"."""
+    return method if pd.isna(epochs) else f"{method} at {int(epochs)} epochs"
