@@ -65,9 +65,11 @@ def columns_of(source: Path) -> list[str]:
         saved = (schema.pandas_metadata or {}).get("index_columns", [])
         unnamed = {c for c in saved if isinstance(c, str) and c.startswith("__") and c.endswith("__")}
         return [name for name in schema.names if name not in unnamed]
-    kind = NOT_TEXT.get(source.suffix.lower())
-    if kind is not None and "Parquet" not in kind:  # (a Parquet file is said below, by its bytes)
-        raise ValueError(f"{source} is {kind}; a screen reads CSV or Parquet: save it as one of these.")
+    suffix = source.suffix.lower()
+    if suffix in NOT_TEXT and suffix != ".pq":  # (a .pq file is said below, by its Parquet bytes)
+        raise ValueError(
+            f"{source} is {NOT_TEXT[suffix]}; a screen reads CSV or Parquet: save it as one of these."
+        )
     with open(source, "rb") as handle:
         start = handle.read(4)
         handle.seek(-min(4, source.stat().st_size), os.SEEK_END)
