@@ -1,5 +1,9 @@
 """The checks that tables read with pandas share: a line longer than the header shifts nothing,
-a stray quote merges no lines, and a column name is not given twice."""
+a stray quote merges no lines, and a column name is not given twice; and where in the file a data
+row, or a byte that is not UTF-8, is."""
+
+import csv
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -31,8 +35,11 @@ def check_no_merged_lines(frame: pd.DataFrame, source: object, first_row: int = 
         broken = np.flatnonzero(values.str.contains("[\r\n]", regex=True, na=False).to_numpy())
         if broken.size:
             row = first_row + int(broken[0])
+            # a whole file (not a chunk of one): the line the field starts on, where the quote opened
+            lines = data_lines(source, len(frame)) if isinstance(source, Path) and not first_row else None
+            where = f"data row {row}" + ("" if lines is None else f" (line {lines[row]})")
             raise ValueError(
-                f"{source}: the {column!r} field of data row {row} spans several lines. Either a quote "
+                f"{source}: the {column!r} field of {where} spans several lines. Either a quote "
                 '(") opened in it read the lines up to the quote that closes it into that field, not as '
                 'rows: remove the stray quote, or double it inside a quoted field ("5"" vial"). Or the '
                 "cell holds a line break on purpose (Excel's Alt+Enter), which cannot be told from "
@@ -50,3 +57,55 @@ def written_header(source: object, sep: str = ",") -> list[str]:
 def repeated_names(names: list) -> list:
     """The names given more than once, sorted."""
     return sorted({name for name in names if names.count(name) > 1}, key=str)
+
+
+def not_utf8(source: Path, error: UnicodeDecodeError | None = None) -> str:
+    """Why ``source`` cannot be read as UTF-8, and how to convert it: UTF-16 text, or the first line
+    that is not UTF-8 (plain files: one more pass, on the way to an error; in a compressed file the
+    cell pandas' ``error`` was decoding, whose offset is no place in the file)."""
+    plain = Path(source).suffix.lower() not in COMPRESSED
+    if plain:
+        with open(source, "rb") as handle:
+            start = handle.read(2)
+    else:
+        start = b"" if error is None else error.object[:2]
+    if start in (b"\xff\xfe", b"\xfe\xff"):  # a byte-order mark: Excel's "Unicode text", say
+        return f"{source} is UTF-16 text, not UTF-8; convert it, e.g. iconv -f utf-16 -t utf-8."
+    where = ""
+    if plain:
+        # latin-1 reads any byte, so lines end where pandas ends them (\n, \r\n or a lone \r)
+        with open(source, encoding="latin-1", newline=None) as handle:
+            for number, text in enumerate(handle, start=1):
+                line = text.encode("latin-1")
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError as bad:
+                    where = f": line {number} (the header is line 1) holds {line[bad.start : bad.end]!r}"
+                    break
+    elif error is not None:
+        cell = error.object.decode("utf-8", "replace")
+        where = f" (byte(s) {error.object[error.start : error.end]!r} in the cell {cell[:80]!r})"
+    return f"{source} is not UTF-8 text{where}; save it as UTF-8, e.g. iconv -f latin1 -t utf-8."
+
+
+def data_lines(source: Path, n_rows: int, sep: str = ",") -> np.ndarray | None:
+    """The line of ``source`` on which each of the ``n_rows`` data rows pandas read from it starts
+    (the header is line 1, the blank lines pandas skips are counted), for messages a text editor
+    or a spreadsheet can follow; None where that cannot be told: a compressed file, or one that
+    the csv module splits otherwise than pandas (another number of rows)."""
+    if Path(source).suffix.lower() in COMPRESSED:
+        return None
+    starts = []
+    try:
+        with open(source, encoding="utf-8", newline="") as handle:
+            reader = csv.reader(handle, delimiter=sep)
+            while True:
+                first = reader.line_num + 1
+                record = next(reader, None)
+                if record is None:
+                    break
+                if len(record) > 1 or (record and record[0].strip()):  # pandas skips a blank line
+                    starts.append(first)
+    except (csv.Error, UnicodeDecodeError):
+        return None
+    return np.array(starts[1:]) if len(starts) == n_rows + 1 else None

@@ -126,7 +126,7 @@ def test_a_file_that_is_not_a_whole_table_is_named(tmp_path):
     for name, reason in [("cut.csv.gz", "EOFError"), ("empty.csv", "EmptyData")]:
         with pytest.raises(ValueError, match=rf"{name} cannot be read as a table \({reason}.*is it complete"):
             load_hiv(path=tmp_path / name)
-    with pytest.raises(ValueError, match=r"binary.csv is not UTF-8 text .*save it as UTF-8"):
+    with pytest.raises(ValueError, match=r"binary.csv is not UTF-8 text: line 1 .*save it as UTF-8"):
         load_hiv(path=tmp_path / "binary.csv")
     # a workbook or Parquet file was read as CSV ("Expected 1 fields in line 4"); an upper-case
     # .TSV as comma-separated
@@ -252,12 +252,15 @@ def test_labels_are_whole_numbers_other_numbers_or_words(tmp_path):
     # a missing-value marker among numbers is a missing label, not a third class
     write(path, "smiles,HIV_active\nCCO,0\nCCN,NA\nCCC,1\nCCCC, null\n")
     with pytest.raises(
-        ValueError, match=r"2 rows have no label but a missing-value marker, e\.g\. 'NA' \(data row 1\)"
+        ValueError,
+        match=r"2 rows have no label but a missing-value marker, e\.g\. 'NA' \(data row 1, line 3\)",
     ):
         load_hiv(path=path)
     # a word among numbers ("n.d.", a header repeated where two files were joined) is no class
     write(path, "smiles,HIV_active\nCCO,0\nCCN,n.d.\nCCC,1\nsmiles,HIV_active\n")
-    with pytest.raises(ValueError, match=r"numbers but for 2 rows, e\.g\. 'n\.d\.' \(data row 1\), 'HIV_a"):
+    with pytest.raises(
+        ValueError, match=r"numbers but for 2 rows, e\.g\. 'n\.d\.' \(data row 1, line 3\), 'HIV_a"
+    ):
         load_hiv(path=path)
     write(path, "smiles,HIV_active\nCCO,active\nCCN,#N/A\nCCC,inactive\n")  # Excel's, among words too
     with pytest.raises(ValueError, match=r"1 rows have a spreadsheet's error value as label, e\.g\. '#N/A'"):
@@ -586,7 +589,7 @@ def test_a_missing_value_marker_among_word_labels_is_no_class(tmp_path):
     )
     with pytest.raises(
         ValueError,
-        match=r"3 rows have no label but a missing-value marker, e\.g\. 'NA' \(data row 2\), 'n/a'",
+        match=r"3 rows have no label but a missing-value marker, e\.g\. 'NA' \(data row 2, line 4\), 'n/a'",
     ):
         load_hiv(path=path)
     # "none" among words is a class as often as not ("no effect"); among numbers it is refused
@@ -603,16 +606,55 @@ def test_a_missing_value_marker_among_word_labels_is_no_class(tmp_path):
         load_hiv(path=path)
 
 
-def test_a_file_not_utf8_far_in_names_the_bytes_and_their_text(tmp_path):
+def test_a_file_not_utf8_far_in_names_its_line_or_the_cell(tmp_path):
     """The offset said counted from the block pandas decoded, not from the file ("at byte 3" for a
-    byte 30,000 in)."""
+    byte 30,000 in); a plain file's line is named (as the screen names it), a compressed file's cell."""
     rows = "".join(f"C{'C' * (i % 5)}O,0\n" for i in range(6000))
-    (tmp_path / "latin.csv").write_bytes(f"smiles,HIV_active\n{rows}CCN,1 caf\xe9\n".encode("latin-1"))
+    text = f"smiles,HIV_active\n{rows}CCN,1 caf\xe9\n".encode("latin-1")
+    (tmp_path / "latin.csv").write_bytes(text)
     with pytest.raises(
-        ValueError,
-        match=r"latin.csv is not UTF-8 text \(byte\(s\) b'\\xe9' in the cell '1 caf.'\); save it as",
+        ValueError, match=r"latin.csv is not UTF-8 text: line 6002 \(the header is line 1\) holds b'\\xe9'"
     ):
         load_hiv(path=tmp_path / "latin.csv")
+    (tmp_path / "latin.csv.gz").write_bytes(gzip.compress(text))
+    with pytest.raises(
+        ValueError,
+        match=r"latin.csv.gz is not UTF-8 text \(byte\(s\) b'\\xe9' in the cell '1 caf.'\); save it as",
+    ):
+        load_hiv(path=tmp_path / "latin.csv.gz")
+
+
+def test_a_bad_row_is_named_by_its_line_too(tmp_path):
+    """A bad label was named only by its data row, counted from 0 past the header and the blank
+    lines pandas skips (a "data row 2" after two blank lines is line 6 of the file)."""
+    path = write(tmp_path / "blank.csv", 'smiles,HIV_active\nCCO,0\n\n  \nCCN,1\n"C,C",0\nCCC,x\n')
+    with pytest.raises(ValueError, match=r"but for 1 rows, e\.g\. 'x' \(data row 3, line 7\); remove"):
+        load_hiv(path=path)
+    # a stray quote is named by the line it opened on
+    write(path, 'smiles,HIV_active\nCCO,0\n\nCCN,"1\nCCC,0\nCC,1"\nC,0\n')
+    with pytest.raises(ValueError, match=r"'HIV_active' field of data row 1 \(line 4\) spans several lines"):
+        load_hiv(path=path)
+    write(path, "smiles,HIV_active\nCCO,0\n\nCCN,\nCC,1\n\n,1\n")
+    with pytest.raises(ValueError, match=r"2 rows have an empty .*data rows \[1, 3\] \(lines \[4, 7\]\)\.$"):
+        load_hiv(path=path)
+    # a compressed file's lines are not counted: the data row alone
+    (tmp_path / "blank.csv.gz").write_bytes(gzip.compress(b"smiles,HIV_active\nCCO,0\n\nCCC,x\n"))
+    with pytest.raises(ValueError, match=r"e\.g\. 'x' \(data row 1\); remove"):
+        load_hiv(path=tmp_path / "blank.csv.gz")
+    # in a tab-separated file a line of spaces is blank, but a tab is a row of two empty cells
+    path = write(tmp_path / "blank.tsv", "smiles\tHIV_active\nCCO\t0\n  \nCCC\t1\n\t\n")
+    with pytest.raises(ValueError, match=r"1 rows have an empty .*data rows \[2\] \(lines \[5\]\)\.$"):
+        load_hiv(path=path)
+
+
+def test_the_header_repeated_inside_a_file_is_named_as_such(tmp_path):
+    """Two files joined end to end read as one whose label column holds its own name."""
+    path = write(tmp_path / "joined.csv", "smiles,HIV_active\nCCO,0\nsmiles,HIV_active\nCCN,1\n")
+    with pytest.raises(ValueError, match=r"'HIV_active' \(data row 1, line 3\) \(the header repeated inside"):
+        load_hiv(path=path)
+    write(path, "smiles,HIV_active\nCCO,0\nCCN,inactive\nCCC,1\n")  # a word, not the header
+    with pytest.raises(ValueError, match=r"'inactive' \(data row 1, line 3\); remove"):
+        load_hiv(path=path)
 
 
 def test_a_header_name_with_a_space_is_its_name(tmp_path):
@@ -641,5 +683,7 @@ def test_a_utf16_file_and_a_stray_number_among_words_are_named(tmp_path):
     ):
         load_hiv(path=tmp_path / "u16.tsv")
     path = write(tmp_path / "words.csv", "smiles,label\nCCO,active\nCCN,inactive\nCCC,0\nCCCC,active\n")
-    with pytest.raises(ValueError, match=r"the labels are words but for 1 rows, e\.g\. '0' \(data row 2\)"):
+    with pytest.raises(
+        ValueError, match=r"the labels are words but for 1 rows, e\.g\. '0' \(data row 2, line 4\)"
+    ):
         load_hiv(path=path)

@@ -180,3 +180,36 @@ def test_make_long_tailed_class_order_and_errors():
         make_long_tailed(np.array(["a", "b", None, "a", np.nan], dtype=object), 2)
     with pytest.raises(ValueError, match=r"y has 1 missing labels .* rows \[2\]"):
         make_long_tailed(["a", "b", np.nan, "a"], 2)  # np.asarray would make it the label 'nan'
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.sampled_from(["", "  "]), max_size=2),  # blank lines before the row
+            st.lists(st.text("ab1 ,\"\n", max_size=4), min_size=2, max_size=2),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_data_lines_are_where_each_row_pandas_reads_starts(tmp_path_factory, rows):
+    """Blank lines (skipped by pandas, counted by an editor), quoted delimiters and quotes, and
+    fields over several lines: each data row's line is the one its first field starts on."""
+    import csv
+    import io
+
+    from sklearn_ltdd._csv import data_lines
+
+    text, expected = io.StringIO(), []
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(["smiles", "label"])
+    for blanks, cells in rows:
+        text.write("".join(f"{blank}\n" for blank in blanks))
+        expected.append(text.getvalue().count("\n") + 1)
+        writer.writerow(cells)
+    path = tmp_path_factory.mktemp("lines") / "table.csv"
+    path.write_text(text.getvalue(), encoding="utf-8")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    assert len(frame) == len(rows)
+    assert data_lines(path, len(frame)).tolist() == expected
+    assert data_lines(path, len(frame) + 1) is None  # another count: not told

@@ -18,6 +18,8 @@ from .._csv import (
     NOT_TEXT,
     check_fields_match_header,
     check_no_merged_lines,
+    data_lines,
+    not_utf8,
     repeated_names,
     written_header,
 )
@@ -71,6 +73,15 @@ _REACTION = ("rxn_smiles", "reaction", "Reaction")
 _PROTEIN = ("Target", "target", "protein", "sequence")
 
 
+_SEPARATORS = {".tab": "\t", ".tsv": "\t"}  # else ","
+
+
+def _kind(path: Path) -> str:
+    """The file's kind: the last ending of its name that is not a compression's (".csv")."""
+    suffixes = [s.lower() for s in path.suffixes if s.lower() not in COMPRESSED]
+    return suffixes[-1] if suffixes else ""
+
+
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
     """Read a CSV, or a tab-separated .tab/.tsv file (optionally compressed), as text; malformed
     lines are named, and a file that is cut short, not text, or without data rows is refused.
@@ -98,28 +109,19 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     {'smiles': ['CCO', 'c1ccccc1'], 'activity': ['active', nan]}
     """
     path = Path(path)
-    suffixes = [s.lower() for s in path.suffixes if s.lower() not in COMPRESSED]
-    kind = suffixes[-1] if suffixes else ""
+    kind = _kind(path)
     if kind in NOT_TEXT:
         raise ValueError(
             f"{path} is {NOT_TEXT[kind]}; the loaders read CSV or tab-separated text (.csv, .tsv, "
             ".tab, optionally compressed): save it as CSV (UTF-8)."
         )
-    sep = "\t" if kind in (".tab", ".tsv") else ","
+    sep = _SEPARATORS.get(kind, ",")
     try:
         frame = pd.read_csv(path, sep=sep, keep_default_na=False, na_values=[""], dtype=str)
     except pd.errors.ParserError as error:
         raise ValueError(f"{path} is malformed: {error}") from error
-    except UnicodeDecodeError as error:  # (of one cell: its offset is no place in the file)
-        bad, cell = error.object[error.start : error.end], error.object.decode("utf-8", "replace")
-        if error.object[:2] in (b"\xff\xfe", b"\xfe\xff"):  # a byte-order mark: Excel's "Unicode text"
-            raise ValueError(
-                f"{path} is UTF-16 text, not UTF-8; convert it, e.g. iconv -f utf-16 -t utf-8."
-            ) from error
-        raise ValueError(
-            f"{path} is not UTF-8 text (byte(s) {bad!r} in the cell {cell[:80]!r}); save it as UTF-8, "
-            "e.g. iconv -f latin1 -t utf-8."
-        ) from error
+    except UnicodeDecodeError as error:
+        raise ValueError(not_utf8(path, error)) from error
     # a file cut short, not text, or empty: say which file, and that it is the file
     except (pd.errors.EmptyDataError, EOFError, gzip.BadGzipFile, zlib.error) as error:
         raise ValueError(f"{path} cannot be read as a table ({type(error).__name__}: {error}); "
@@ -149,13 +151,29 @@ def _column(frame: pd.DataFrame, names: tuple[str, ...], what: str, path: Path) 
     raise ValueError(f"{path} has no {what} column (looked for {list(names)}; it has {list(frame.columns)}).")
 
 
+def _lines(path: Path, n_rows: int) -> np.ndarray | None:
+    """The line of ``path`` each of its ``n_rows`` data rows starts on, where that can be told."""
+    return data_lines(path, n_rows, _SEPARATORS.get(_kind(path), ","))
+
+
+def _named(values: pd.Series, rows: np.ndarray, path: Path) -> str:
+    """The first five of ``rows`` (data rows, counted from 0) with their value and, where it can
+    be told, the line of the file they are on: what an editor or a spreadsheet shows."""
+    lines = _lines(path, len(values))
+    return ", ".join(
+        f"{values.iloc[r]!r} (data row {r}{'' if lines is None else f', line {lines[r]}'})" for r in rows[:5]
+    )
+
+
 def _complete(frame: pd.DataFrame, columns: list[str], path: Path) -> None:
     missing = frame[columns].isna().any(axis=1).to_numpy()
     if missing.any():
         rows = np.flatnonzero(missing)
+        lines = _lines(path, len(frame))
         raise ValueError(
             f"{path}: {len(rows)} rows have an empty {' or '.join(columns)} field, "
-            f"e.g. data rows {rows[:10].tolist()}."
+            f"e.g. data rows {rows[:10].tolist()}"
+            + ("." if lines is None else f" (lines {lines[rows[:10]].tolist()}).")
         )
 
 
@@ -219,7 +237,7 @@ def _labels(values: pd.Series, path: Path) -> np.ndarray:
     if errors.size:  # never a class, among words or numbers
         raise ValueError(
             f"{path}: {errors.size} rows have a spreadsheet's error value as label, e.g. "
-            + ", ".join(f"{values.iloc[r]!r} (data row {r})" for r in errors[:5])
+            + _named(values, errors, path)
             + "; remove these rows or give them labels."
         )
     marked = lowered.isin(_MISSING).to_numpy()
@@ -232,13 +250,15 @@ def _labels(values: pd.Series, path: Path) -> np.ndarray:
             if stray.size < words.size:  # a stray number among words: name it, not the words
                 raise ValueError(
                     f"{path}: the labels are words but for {stray.size} rows, e.g. "
-                    + ", ".join(f"{values.iloc[r]!r} (data row {r})" for r in stray[:5])
+                    + _named(values, stray, path)
                     + "; remove these rows or give them word labels (or number every class)."
                 )
+            joined = values.name in set(values)  # the header again: files joined end to end
+            header = " (the header repeated inside the file: were files joined?)" if joined else ""
             raise ValueError(
                 f"{path}: the labels are numbers but for {words.size} rows, e.g. "
-                + ", ".join(f"{values.iloc[r]!r} (data row {r})" for r in words[:5])
-                + "; remove these rows or give them numeric labels (or name every class with words)."
+                + _named(values, words, path)
+                + f"{header}; remove these rows or give them numeric labels (or name every class with words)."
             )
         _refuse_missing(values, marked & ~lowered.isin(_WORD_CLASSES).to_numpy(), path)  # "NA" is no class
         spellings = values.groupby(lowered.to_numpy()).unique()
@@ -262,7 +282,7 @@ def _refuse_missing(values: pd.Series, marked: np.ndarray, path: Path) -> None:
         rows = np.flatnonzero(marked)
         raise ValueError(
             f"{path}: {len(rows)} rows have no label but a missing-value marker, e.g. "
-            + ", ".join(f"{values.iloc[r]!r} (data row {r})" for r in rows[:5])
+            + _named(values, rows, path)
             + "; remove these rows or give them labels (a class so named: spell it out)."
         )
 

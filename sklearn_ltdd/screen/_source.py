@@ -24,6 +24,7 @@ from .._csv import (
     NOT_TEXT,
     check_fields_match_header,
     check_no_merged_lines,
+    not_utf8,
     repeated_names,
     written_header,
 )
@@ -84,7 +85,7 @@ def columns_of(source: Path) -> list[str]:
     except pd.errors.EmptyDataError:
         raise ValueError(f"{source} is empty: a CSV source needs a header row naming its columns.") from None
     except UnicodeDecodeError:
-        raise ValueError(_not_utf8(source)) from None
+        raise ValueError(not_utf8(source)) from None
     except pd.errors.ParserError as error:
         raise ValueError(f"{source}'s header cannot be read as UTF-8 CSV ({error}).") from None
 
@@ -95,27 +96,6 @@ def smiles_in_header(columns: list[str]) -> str | None:
     with rdBase.BlockLogs():
         molecules = ((name, Chem.MolFromSmiles(name)) for name in columns if name.strip())
         return next((name for name, mol in molecules if mol is not None and mol.GetNumAtoms() >= 3), None)
-
-
-def _not_utf8(source: Path) -> str:
-    """Why ``source`` cannot be read as UTF-8, naming the first line that is not (plain files: one
-    more pass, on the way to an error), and how to convert it."""
-    with open(source, "rb") as handle:
-        start = handle.read(2)
-    if start in (b"\xff\xfe", b"\xfe\xff"):  # a byte-order mark: Excel's "Unicode text", say
-        return f"{source} is UTF-16 text, not UTF-8; convert it, e.g. iconv -f utf-16 -t utf-8."
-    where = ""
-    if source.suffix.lower() not in COMPRESSED:
-        # latin-1 reads any byte, so lines end where pandas ends them (\n, \r\n or a lone \r)
-        with open(source, encoding="latin-1", newline=None) as handle:
-            for number, text in enumerate(handle, start=1):
-                line = text.encode("latin-1")
-                try:
-                    line.decode("utf-8")
-                except UnicodeDecodeError as error:
-                    where = f": line {number} (the header is line 1) holds {line[error.start : error.end]!r}"
-                    break
-    return f"{source} is not UTF-8 text{where}; save it as UTF-8, e.g. iconv -f latin1 -t utf-8."
 
 
 def _pandas_type(arrow_type) -> pd.ArrowDtype | None:
@@ -198,7 +178,7 @@ def read_chunks(
                 f"{source} is not a well-formed CSV file: {str(error).strip()}; fix that line."
             ) from None
         except UnicodeDecodeError:
-            raise ValueError(_not_utf8(source)) from None
+            raise ValueError(not_utf8(source)) from None
 
 
 def _empty_end(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
