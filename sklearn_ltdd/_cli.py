@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 from collections.abc import Collection
 
-__all__ = ["as_flag_error"]
+__all__ = ["as_flag_error", "n_jobs_flag"]
 
 
 def as_flag_error(message: str, parameters: Collection[str]) -> str:
@@ -16,3 +17,17 @@ def as_flag_error(message: str, parameters: Collection[str]) -> str:
     if name is None or name.group() not in parameters:
         return message
     return f"argument --{name.group().replace('_', '-')}: {message}"
+
+
+def n_jobs_flag(text: str) -> int:
+    """``--n-jobs`` as joblib reads it: a positive count, or -1, -2, ... (all CPUs, all but one,
+    ...); the function's own message also offers None, which no flag can give."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value == 0:
+        raise argparse.ArgumentTypeError(
+            f"give a positive number of processes or -1, -2, ... (all CPUs, all but one, ...), got {text!r}"
+        )
+    return value

@@ -186,7 +186,7 @@ def test_make_long_tailed_class_order_and_errors():
     st.lists(
         st.tuples(
             st.lists(st.sampled_from(["", "  "]), max_size=2),  # blank lines before the row
-            st.lists(st.text("ab1 ,\"\n", max_size=4), min_size=2, max_size=2),
+            st.lists(st.text('ab1 ,"\n', max_size=4), min_size=2, max_size=2),
         ),
         min_size=1,
         max_size=6,

@@ -942,11 +942,24 @@ def test_the_screen_command_says_what_it_cannot_do(model, library, tmp_path, cap
     # bad rows, and their listing cannot be written (a folder has its name): the rows named, the failure too
     args = [str(tmp_path / "model.joblib"), str(tmp_path / "library.csv"), str(tmp_path / "out.csv")]
     # a bad value of a flag is named by the flag (screen_file's error named its parameter alone)
-    for flag, value in (("--chunk-rows", "0"), ("--n-jobs", "0")):
+    for flag, value in (("--chunk-rows", "0"),):
         with pytest.raises(SystemExit) as stop:
             screen_command([*args, flag, value])
         err = capsys.readouterr().err
         assert stop.value.code == 2 and f"error: argument {flag}: {flag[2:].replace('-', '_')} must be" in err
+    # --n-jobs 0 was refused as "n_jobs must be None, ...", which no flag gives
+    with pytest.raises(SystemExit) as stop:
+        screen_command([*args, "--n-jobs", "0"])
+    err = capsys.readouterr().err
+    assert "argument --n-jobs: give a positive number of processes or -1, -2" in err and "None" not in err
+    # --keep before the files took them as columns: "the following arguments are required" alone
+    with pytest.raises(SystemExit) as stop:
+        screen_command(["--keep", "id", *args])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and "required: model, source, destination (--keep takes every word" in err
+    with pytest.raises(SystemExit) as stop:
+        screen_command(args[:2])  # without --keep, argparse's message as it is
+    assert capsys.readouterr().err.endswith("required: destination\n")
     (tmp_path / "out.csv.invalid.csv").mkdir()
     with pytest.raises(SystemExit) as stop:
         screen_command([*args, "--quiet"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .._cli import as_flag_error
+from .._cli import as_flag_error, n_jobs_flag
 from .._console import say
 from ..featurize._cgr import GRAPH_REACTION_MODES
 from ..model_selection._imdrug import SPLITS
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
         help=f"where JSON lines and tables go (default {DEFAULT_OUT}, from the current folder)",
     )
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:<index>")
-    parser.add_argument("--n-jobs", type=int, default=1, help="processes that featurise (default 1)")
+    parser.add_argument("--n-jobs", type=n_jobs_flag, default=1, help="processes that featurise (default 1)")
     parser.add_argument("--verbose", type=int, default=0, choices=(0, 1, 2),
                         help="1 prints a line per epoch of each fit, 2 adds a progress bar")  # fmt: skip
     args = parser.parse_args(argv)

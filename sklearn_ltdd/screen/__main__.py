@@ -20,16 +20,31 @@ import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
-from .._cli import as_flag_error
+from .._cli import as_flag_error, n_jobs_flag
 from .._console import say
 from . import ERRORS
 
 CLI_ADVICE = "Fix or remove these rows, or run again with --errors nan to score the others and mark these."
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose complaint of missing files says where ``--keep`` took them."""
+
+    keep_given = False
+
+    def error(self, message: str) -> NoReturn:
+        if self.keep_given and message.startswith("the following arguments are required"):
+            message += (
+                " (--keep takes every word after it as a column name: give the three files before "
+                "it, or end its columns with --)"
+            )
+        super().error(message)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m sklearn_ltdd.screen",
         description="Score every row of a CSV or Parquet file with a saved classifier, in chunks, resumably.",
         epilog="Columns written: the kept ones, prediction (the model's predict: by default it takes the "
@@ -50,8 +65,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="raise: name every bad row and stop before scoring (default); nan: score the rest, mark them",
     )  # fmt: skip
     parser.add_argument("--chunk-rows", type=int, default=100_000, help="rows per chunk (default 100000)")
-    parser.add_argument("--n-jobs", type=int, default=None, help="processes that featurise (default 1)")
+    parser.add_argument(
+        "--n-jobs", type=n_jobs_flag, default=None, help="processes that featurise (default 1)"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar (else shown on a terminal)")
+    parser.keep_given = any(arg.startswith("--keep") for arg in (sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     with warnings.catch_warnings():  # lines of the command's, not Python's file:line and source line
         warnings.showwarning = lambda message, *_, **__: print(
