@@ -1038,3 +1038,6 @@ def test_fit_without_y_says_so_in_scikit_learns_words():
     for clf in (LTDDClassifier(), BaselineClassifier()):
         with pytest.raises(ValueError, match=f"{type(clf).__name__} requires y to be passed, but the target"):
             clf.fit(["CCO", "CCN"], None)
+        # y left out named the private base class: "GraphClassifier.fit() missing 1 required ..."
+        with pytest.raises(ValueError, match=f"{type(clf).__name__} requires y to be passed, but the target"):
+            clf.fit(["CCO", "CCN"])

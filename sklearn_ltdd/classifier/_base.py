@@ -339,7 +339,7 @@ class GraphClassifier(
     def fit(
         self,
         X: ArrayLike | GraphStore | GraphStorePair,
-        y: ArrayLike,
+        y: ArrayLike | None = None,
         sample_weight: ArrayLike | None = None,
         validation_data: tuple | None = None,
     ) -> Self:
@@ -360,7 +360,8 @@ class GraphClassifier(
             SMILES (or reaction SMILES, with ``reaction_mode``), or graphs made by a
             :class:`~sklearn_ltdd.SmilesGraphizer` of the same settings.
         y : array-like of shape (n_samples,)
-            Class labels, of any type sklearn takes (strings, integers, booleans).
+            Class labels, of any type sklearn takes (strings, integers, booleans); required
+            (a missing y is refused naming this estimator, not Python's base class of it).
         sample_weight : array-like of shape (n_samples,), default=None
             Multiplies each sample's cross-entropy term (the contrastive terms are not
             weighted). A sample of weight 0 is left out of the fit, as in scikit-learn: the
