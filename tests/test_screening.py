@@ -1231,3 +1231,19 @@ def test_screen_featurises_in_the_processes_it_is_given(model, library, monkeypa
     assert seen == [1, 2, 2]
     with pytest.raises(ValueError, match=r"n_jobs must be None, a positive integer or -1, -2, .*got 0"):
         screen(model, library, n_jobs=0)
+
+
+def test_the_header_repeated_inside_a_file_is_named_as_such(model, tmp_path):
+    """Two libraries joined end to end: the second header was one more SMILES RDKit cannot parse."""
+    source = tmp_path / "joined.csv"
+    source.write_text("smiles,id\nCCO,a\nsmiles,id\nCCN,b\nsmiles,id\n")
+    with pytest.raises(InvalidSmilesError) as raised:
+        screen_file(model, source, tmp_path / "out.csv")
+    assert raised.value.__notes__ == [
+        "Row 1 holds the column's name, 'smiles': the header repeated inside the file (2 times); were "
+        "files joined?"
+    ]
+    source.write_text("smiles,id\nCCO,a\nC1CC,b\n")  # a bad SMILES alone: no such note
+    with pytest.raises(InvalidSmilesError) as raised:
+        screen_file(model, source, tmp_path / "out.csv")
+    assert not hasattr(raised.value, "__notes__")

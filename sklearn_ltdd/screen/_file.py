@@ -182,7 +182,14 @@ def screen_file(
                     smiles = frame[smiles_column].to_numpy(dtype=object)
                     bad |= {int(frame.index[row]): item for row, item in model._find_invalid(smiles).items()}
             if bad:
-                raise model._invalid_input_error(bad, SCREEN_ADVICE)
+                error = model._invalid_input_error(bad, SCREEN_ADVICE)
+                if header := [row for row, (text, _) in bad.items() if text == smiles_column]:
+                    times = f" ({len(header)} times)" if len(header) > 1 else ""
+                    error.add_note(  # (where files were joined end to end)
+                        f"Row {header[0]} holds the column's name, {smiles_column!r}: the header repeated "
+                        f"inside the file{times}; were files joined?"
+                    )
+                raise error
         record.resume()
         write = write_parquet if is_parquet(destination) else write_csv
         total = parquet_file(source).metadata.num_rows if is_parquet(source) else None
