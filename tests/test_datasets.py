@@ -213,3 +213,23 @@ def test_data_lines_are_where_each_row_pandas_reads_starts(tmp_path_factory, row
     assert len(frame) == len(rows)
     assert data_lines(path, len(frame)).tolist() == expected
     assert data_lines(path, len(frame) + 1) is None  # another count: not told
+
+
+def test_make_long_tailed_says_which_class_caps_the_head():
+    """With several classes of one sample every ratio above 1 failed, and the message advised a
+    lower ratio ("the head class would keep 1 samples and the tail fewer than one")."""
+    y = np.repeat(np.arange(10), [40] * 5 + [3, 3, 2, 1, 1])
+    with pytest.raises(
+        ValueError,
+        match=r"\(9\): class 8, of 1 sample\(s\) at place 9 of 10 from the head, caps the head class at 1 "
+        r"sample\(s\), so the tail would keep fewer than one\. With 2 classes of a single sample no ratio",
+    ):
+        make_long_tailed(y, 1.5)
+    # one such class, placed last, caps nothing: the head keeps ratio × 1
+    keep = make_long_tailed(y[y != 9], 4, random_state=0)
+    sizes = np.unique(y[keep], return_counts=True)[1]
+    assert sizes[0] == 4 and sizes.min() == sizes[-1] == 1 and np.all(np.diff(sizes[:5]) <= 0)
+    y = np.repeat(np.arange(4), [40, 40, 2, 2])  # small classes, not single samples: a lower ratio
+    with pytest.raises(ValueError, match=r"class 2, of 2 sample\(s\) at place 3 .*Lower imbalance_ratio"):
+        make_long_tailed(y, 50)
+    assert len(make_long_tailed(y, 2, random_state=0)) > 4

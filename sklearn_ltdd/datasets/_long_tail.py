@@ -62,15 +62,29 @@ def _class_sizes(counts: np.ndarray, imbalance_ratio: float, names: list[str]) -
     if counts.size == 1:
         return counts.copy()
     fractions = float(imbalance_ratio) ** (-np.arange(counts.size) / (counts.size - 1))
-    n_head = np.min(counts / fractions)
+    limit = int(np.argmin(counts / fractions))  # the class whose size caps the head's
+    n_head = counts[limit] / fractions[limit]
     # the small epsilon keeps e.g. 400 * 10**-0.5 * 10**0.5 from flooring to 399
     sizes = np.floor(n_head * fractions + 1e-9).astype(np.int64)
     empty = np.flatnonzero(sizes == 0)
     if empty.size:
+        capped = (
+            f"the head class keeps its {sizes[0]} sample(s), so "
+            if limit == 0
+            else f"class {names[limit]}, of {counts[limit]} sample(s) at place {limit + 1} of {counts.size} "
+            f"from the head, caps the head class at {sizes[0]} sample(s), so "
+        )
+        singles = int(np.sum(counts == 1))  # a single sample caps the head unless its class is last
+        advice = (
+            f"With {singles} classes of a single sample no ratio above 1 can keep them all: remove them "
+            "first (or all but one, placed last with class_order)."
+            if singles > 1
+            else "Lower imbalance_ratio, or remove the smallest classes first."
+        )
         raise ValueError(
             f"imbalance_ratio={imbalance_ratio!r} leaves no sample for {empty.size} tail class(es) "
-            f"({few_of([names[i] for i in empty], joined_by=', ')}): the head class would keep {sizes[0]} "
-            "samples and the tail fewer than one. Lower imbalance_ratio, or remove those classes first."
+            f"({few_of([names[i] for i in empty], joined_by=', ')}): {capped}the tail would keep fewer "
+            f"than one. {advice}"
         )
     return sizes
 
