@@ -13,9 +13,10 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from sklearn_ltdd.benchmark import make_fingerprint_model, paper_table, run_benchmark, tune_threshold
+from sklearn_ltdd.benchmark import _run, make_fingerprint_model, paper_table, run_benchmark, tune_threshold
 from sklearn_ltdd.benchmark.__main__ import main
 from sklearn_ltdd.benchmark._results_file import code_version, data_id, machine
+from sklearn_ltdd.benchmark._run import SplitError
 from sklearn_ltdd.datasets import load_solubility
 from sklearn_ltdd.featurize import InvalidSmilesError, MorganFingerprint
 from sklearn_ltdd.metrics import balanced_accuracy_score
@@ -278,7 +279,7 @@ def test_benchmark_runs_resumes_and_writes_tables(tmp_path, capsys):
     ("argument", "message"),
     [({"dataset": "tox21"}, r"unknown dataset 'tox21'; choose from \['hiv', "),
      ({"dataset": "USPTO50k", "reaction_mode": "cgr"}, "unknown dataset 'USPTO50k'"),  # not "holds molecules"
-     ({"split": "scaffold"}, r"split must be one of \['random', 'standard'\], got 'scaffold'"),
+     ({"split": "scaffold"}, r"split must be one of \['random', 'standard'\] or None .*got 'scaffold'"),
      ({"device": "cuda:99"}, "device='cuda:99' was requested but"),
      ({"dataset": "uspto50k", "reaction_mode": "foo"}, r"reaction_mode must be one of \['products', "),  # ran
      ({"methods": "ce"}, r"a list of method names, e.g. \['ce'\], not a string")],  # was "unknown ['c', 'e']"
@@ -286,9 +287,6 @@ def test_benchmark_runs_resumes_and_writes_tables(tmp_path, capsys):
 def test_a_bad_argument_is_refused_before_data_is_loaded_or_a_folder_made(
     argument, message, tmp_path, monkeypatch
 ):
-
-    from sklearn_ltdd.benchmark import _run
-
     monkeypatch.setattr(_run, "load_task", lambda *args, **kwargs: pytest.fail("loaded the data first"))
     arguments = {"dataset": "solubility", "seeds": [0], "methods": ["ce"], "epochs": 2, **argument}
     with pytest.raises((ValueError, TypeError), match=message):
@@ -596,3 +594,18 @@ def test_the_tables_are_written_after_each_run_and_name_the_code_that_made_them(
     run_benchmark("solubility", seeds=[0, 1, 2], methods=["fp_lr"], out_dir=tmp_path)
     table = (tmp_path / "solubility-standard.md").read_text()
     assert f"- fp_lr: code 0.0.1 (abcdef0); {code_version()}; not recorded, machine" in table
+
+
+def test_the_template_tasks_take_the_random_split_unless_told(tmp_path, monkeypatch, capsys):
+    """`--split` defaulted to "standard", which no seed can draw from the template tasks' hundreds
+    of small classes: the command failed after loading USPTO-50k (27 s)."""
+    smiles = np.array(["C" * n + "N" * m for n in range(1, 13) for m in range(12)], dtype=object)
+    labels = np.array([f"T{n}" for n in range(1, 13) for _ in range(12)], dtype=object)
+    monkeypatch.setattr(_run, "load_task", lambda *args, **kwargs: (smiles, labels))
+    main(["--dataset", "uspto50k_template", "--methods", "fp_lr", "--seeds", "0", "--out", str(tmp_path)])
+    assert "uspto50k_template random seed 0 fp_lr" in capsys.readouterr().out
+    assert [path.name for path in tmp_path.glob("*.jsonl")] == ["uspto50k_template-random.jsonl"]
+    runs = run_benchmark("uspto50k_template_tail", seeds=[0], methods=["fp_lr"], out_dir=tmp_path)
+    assert runs["split"].tolist() == ["random"]
+    with pytest.raises(SplitError, match=r"uspto50k_template, 'standard' split, seed 0"):  # as asked
+        run_benchmark("uspto50k_template", split="standard", seeds=[0], methods=["fp_lr"], out_dir=tmp_path)

@@ -20,7 +20,7 @@ from ._run import (
     check_arguments,
     run_benchmark,
 )
-from ._tasks import DATASETS, DataError
+from ._tasks import DATASETS, DataError, default_split
 
 #: check_arguments' parameters that a flag gives, named by it in their errors
 _FLAGGED = (
@@ -51,10 +51,11 @@ def main(argv: list[str] | None = None) -> None:
         choices=DATASETS,
         help="default hiv; sbap is classified by its ligands' SMILES alone (no protein encoder)",
     )
-    parser.add_argument("--split", default="standard",
+    parser.add_argument("--split", default=None,
                         choices=sorted(SPLITS, key=lambda split: split != "standard"),  # the default first
-                        help="ImDrug's split: standard (balanced validation and test sets, the default) "
-                             "or random (stratified)")  # fmt: skip
+                        help="ImDrug's split: standard (balanced validation and test sets; the default) "
+                             "or random (stratified; the default of the template tasks, whose small "
+                             "classes the standard split cannot cut)")  # fmt: skip
     parser.add_argument("--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS),
                         help="the seeds themselves (--seeds 3 is seed 3 alone); default "
                              f"{' '.join(map(str, DEFAULT_SEEDS))}")  # fmt: skip
@@ -87,6 +88,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--verbose", type=int, default=0, choices=(0, 1, 2),
                         help="1 prints a line per epoch of each fit, 2 adds a progress bar")  # fmt: skip
     args = parser.parse_args(argv)
+    args.split = default_split(args.dataset) if args.split is None else args.split
     try:  # a bad value is a usage error, named before anything is loaded or written
         check_arguments(args.dataset, args.seeds, args.methods, args.epochs, args.warmup, args.update_every,
                         args.reaction_mode, args.n_jobs, args.split, args.device)  # fmt: skip

@@ -44,7 +44,7 @@ from ._results_file import (
     result_stem,
 )
 from ._summary import markdown_table, summarise
-from ._tasks import DATASETS, REACTION_DATASETS, load_task
+from ._tasks import DATASETS, REACTION_DATASETS, default_split, load_task
 
 __all__ = [
     "DEFAULT_METHODS",
@@ -83,7 +83,7 @@ def check_arguments(
     update_every: int | None,
     reaction_mode: str | None,
     n_jobs: int,
-    split: str = "standard",
+    split: str | None = None,
     device: str = "auto",
 ) -> tuple[list[int], int]:
     """Check :func:`run_benchmark`'s arguments before any work; return the seeds as a list and
@@ -93,8 +93,8 @@ def check_arguments(
     """
     if dataset not in DATASETS:
         raise ValueError(f"unknown dataset {dataset!r}; choose from {list(DATASETS)}.")
-    if split not in SPLITS:
-        raise ValueError(f"split must be one of {list(SPLITS)}, got {split!r}.")
+    if split is not None and split not in SPLITS:
+        raise ValueError(f"split must be one of {list(SPLITS)} or None (the data set's own), got {split!r}.")
     seeds = seed_list(seeds)
     if isinstance(methods, str):  # its letters would be the methods
         raise TypeError(f"methods must be a list of method names, e.g. [{methods!r}], not a string.")
@@ -163,7 +163,7 @@ def _check_used(
 def run_benchmark(
     dataset: str,
     *,
-    split: str = "standard",
+    split: str | None = None,
     seeds: int | Sequence[int] = DEFAULT_SEEDS,
     methods: Sequence[str] = DEFAULT_METHODS,
     epochs: int | None = None,
@@ -199,8 +199,10 @@ def run_benchmark(
         One of :data:`DATASETS`: the paper's ``"hiv"``, ``"sbap"``, ``"uspto50k"``, the tasks built
         from them, or the embedded ``"solubility"``. SBAP's pairs are classified by their ligand's
         SMILES alone (the proteins are not used).
-    split : {"standard", "random"}, default="standard"
-        ImDrug's split kind (:func:`~sklearn_ltdd.model_selection.imdrug_split`).
+    split : {"standard", "random"} or None, default=None
+        ImDrug's split kind (:func:`~sklearn_ltdd.model_selection.imdrug_split`); None: the
+        data set's own, "random" for the template tasks (whose classes of 10 to 20 members the
+        standard split cannot cut) and "standard" for the others.
     seeds : int or sequence of int, default=(0, 1, 2)
         The seeds of the splits and of the models.
     methods : sequence of str, default=("ce", "cs", "bs", "ltdd", "fp_lr", "fp_hgb")
@@ -250,6 +252,7 @@ def run_benchmark(
     seeds, epochs = check_arguments(
         dataset, seeds, methods, epochs, warmup, update_every, reaction_mode, n_jobs, split, device
     )
+    split = default_split(dataset) if split is None else split
     if reaction_mode is None and dataset in REACTION_DATASETS:
         reaction_mode = "pair"
     args = {"epochs": epochs, "device": device, "verbose": verbose, "n_jobs": n_jobs,

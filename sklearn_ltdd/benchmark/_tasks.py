@@ -52,6 +52,12 @@ MIN_TEMPLATE_COUNT = {"uspto50k_template": 20, "uspto50k_template_tail": 10}
 HIV_LT50 = (10_000, 200)
 
 
+def default_split(dataset: str) -> str:
+    """ImDrug's standard split, but the random one for the template tasks: the standard split's
+    balanced test set cannot be drawn from their hundreds of classes of 10 to 20 members."""
+    return "random" if dataset in MIN_TEMPLATE_COUNT else "standard"
+
+
 def load_task(
     dataset: str, data_home: str | None, mapped: bool = False, download: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
