@@ -11,6 +11,7 @@ from numpy.typing import ArrayLike
 
 from .._compat import from_arrow, numpy_only
 from .._labels import check_labels_given, few_of
+from .._warnings import warn
 from ._balanced import checked_labels, per_class_balanced_scores, warn_of_predicted_only
 
 __all__ = ["GROUPS", "long_tail_groups", "long_tail_report"]
@@ -125,7 +126,11 @@ def long_tail_groups(train_counts: Mapping | ArrayLike) -> dict[str, list]:
     >>> long_tail_groups([0, 0, 0, 1])
     {'head': [0], 'middle': [1], 'tail': []}
     """
-    counts = _as_class_counts(train_counts)
+    return _groups(_as_class_counts(train_counts))
+
+
+def _groups(counts: dict) -> dict[str, list]:
+    """:func:`long_tail_groups` of checked counts (0 too: a class the training set lacks)."""
     try:  # label order first, whatever the container's order, so that ties are broken by label
         labels = sorted(counts)
     except TypeError:
@@ -163,16 +168,19 @@ def long_tail_report(
         Predicted labels.
     train_counts : mapping, pandas Series or array-like
         ``{label: training count}`` (also as ``y_train.value_counts()``) or the training
-        labels. Every label of ``y_true`` and ``y_pred`` must appear in it.
+        labels. A label of ``y_true`` or ``y_pred`` that is not in it (a class of a few members
+        that a split left out of training) counts as a class of 0 training samples, in the
+        tail, with a warning; where no label of ``y_true`` is in it, it is refused.
     sample_weight : array-like of shape (n_samples,), default=None
         Sample weights.
 
     Returns
     -------
     report : pandas.DataFrame
-        Index ``head, middle, tail, all``; columns ``n_classes``, ``train_min``,
-        ``train_max`` (training counts in the group; ``<NA>`` where it is empty), ``BA`` and
-        ``BF1``. Print it, or use ``report.to_dict("index")``.
+        Index ``head, middle, tail, all``; columns ``n_classes``, ``n_tested`` (those of them
+        with test samples, over which BA and BF1 average), ``train_min``, ``train_max``
+        (training counts in the group; ``<NA>`` where it is empty), ``BA`` and ``BF1``. Print
+        it, or use ``report.to_dict("index")``.
 
     Examples
     --------
@@ -182,18 +190,25 @@ def long_tail_report(
     [1.0, 1.0, 0.5, 0.833]
     """
     counts = _as_class_counts(train_counts)
-    labels = np.array(list(counts))
     y_true, y_pred = checked_labels(y_true, y_pred)
-    unseen = sorted(set(np.unique(y_true).tolist() + np.unique(y_pred).tolist()) - set(counts))
-    if unseen:
+    unseen = sorted(set(np.unique(y_true).tolist() + np.unique(y_pred).tolist()) - set(counts), key=str)
+    if unseen and not set(np.unique(y_true).tolist()) & set(counts):  # not the training set of these
         raise ValueError(
-            f"labels {few_of(unseen)} are not among the training classes {few_of(sorted(counts))}; "
-            "train_counts must cover every class of y_true and y_pred."
+            f"no label of y_true is among the training classes {few_of(sorted(counts))} (y_true and "
+            f"y_pred hold {few_of(unseen)}); train_counts must count the training labels of this model."
         )
+    if unseen:  # classes of a few members that a split left out of training: the longest tail
+        warn(
+            f"labels {few_of(unseen)} of y_true or y_pred are not among the training classes; they count "
+            "as classes of 0 training samples, in the tail (a model trained without them does not "
+            "predict them)."
+        )
+        counts |= dict.fromkeys(unseen, 0)
+    labels = np.array(list(counts))
     scores = per_class_balanced_scores(y_true, y_pred, labels=labels, sample_weight=sample_weight)
     # as the metrics warn (training classes neither tested nor predicted are NaN rows, not warned of)
     warn_of_predicted_only(labels[~scores["present"] & np.isin(labels, y_pred)])
-    members = long_tail_groups(counts)
+    members = _groups(counts)
     members["all"] = list(counts)
     rows = {}
     for group, group_labels in members.items():
@@ -201,6 +216,7 @@ def long_tail_report(
         group_counts = [counts[label] for label in group_labels]
         rows[group] = {
             "n_classes": len(group_labels),
+            "n_tested": int(mask.sum()),
             "train_min": min(group_counts, default=np.nan),
             "train_max": max(group_counts, default=np.nan),
             "BA": scores["recall"][mask].mean() if mask.any() else np.nan,

@@ -101,8 +101,9 @@ def plot_class_accuracy(
     unseen = sorted(set(np.unique(y).tolist()) - set(counts_of), key=str)
     if unseen:
         raise ValueError(
-            f"y holds labels {few_of(unseen)} that are not among y_train's classes; y_train must cover "
-            "every class of y (give the training labels of the models)."
+            f"y holds labels {few_of(unseen)} that are not among y_train's classes: a class of no "
+            "training sample has no place on the log axis of class sizes. Leave its rows out of X "
+            "and y (keep = np.isin(y, y_train)), or give the training labels of the models."
         )
     counts = np.array([counts_of[label] for label in classes])
     markers, handles = "os^Dv<>", []
