@@ -142,6 +142,40 @@ def test_many_classes_keep_the_weights_and_accuracy_plots_readable():
     assert len(plot_class_accuracy(ltdd, X, labels, labels).figure.axes) == 1  # 30 names would overprint
 
 
+def test_hundreds_of_classes_are_drawn_unnamed_and_the_weights_as_their_spread():
+    """With 311 classes the embedding's legend had 18 columns, of which one fitted the figure, and
+    the weights plot 311 lines (a solid block) and a legend that ran off the figure's foot; names
+    of 150 characters (reaction templates) were written whole."""
+    names = np.array([f"[C:{i}]>>template {i} " + "x" * 120 for i in range(40)])
+    labels = names[np.arange(len(X)) % 40]
+    ltdd = LTDDClassifier(schedule=SubclusterSchedule(warmup_epochs=1, update_every=2), **RUN).fit(X, labels)
+    ax = plot_embedding(ltdd, X, labels)
+    ax.figure.canvas.draw()
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "40 classes, a colour each (named up to 36)",
+        "centres of these samples' sub-clusters",
+    ]
+    assert len({tuple(c.get_facecolor()[0][:3]) for c in ax.collections[:40]}) == 40
+    ax = plot_weights(ltdd)
+    ax.figure.canvas.draw()
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "5-95 % of the 40 classes",
+        "their median",
+        "their largest",
+        "sub-clusters",
+    ]
+    weights = np.array([row["class_weights"] for row in ltdd.history_ if row.get("class_weights")])
+    median = ax.get_lines()[0].get_ydata()
+    assert np.allclose(median, np.median(weights, axis=1))
+    assert ax.figure.get_size_inches()[1] == 4  # no rows of legend below
+    # up to 36 classes each is named, shortened to 16 characters
+    kept = np.isin(labels, names[:36])
+    ax = plot_embedding(ltdd, X[kept], labels[kept], subclusters=False)
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert len(texts) == 36 and all(text.startswith("[C:") and "… (" in text for text in texts)
+    assert all(len(text.split(" (")[0]) == 16 for text in texts)
+
+
 def test_class_sizes_may_come_as_counts_as_for_the_long_tail_report(models):
     ltdd, ce = models
     import pandas as pd

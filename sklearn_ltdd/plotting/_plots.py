@@ -42,7 +42,8 @@ def _class_colours(n: int) -> list:
 
 
 MAX_NAMED_CLASSES = 15  # plot_class_accuracy names the classes along the x axis up to this many
-MAX_NAME_LENGTH = 16  # ... each name shortened to this many characters
+MAX_NAME_LENGTH = 16  # ... each name shortened to this many characters (in every plot's legend too)
+MAX_LEGEND_CLASSES = 36  # a legend names the classes up to this many (two columns beside the axes)
 
 
 def _shortened(text: str, length: int) -> str:
@@ -188,7 +189,8 @@ def plot_embedding(
     X : array-like of str of shape (n_samples,)
         The samples to embed (``classifier.transform``).
     y : array-like of shape (n_samples,)
-        Their labels, which colour the points.
+        Their labels, which colour the points. The legend names up to 36 classes, each
+        shortened to 16 characters; above that the classes keep a colour each, unnamed.
     method : {"pca", "tsne"}, default="pca"
         How the embedding is drawn in 2-D: PCA, or t-SNE (slower; perplexity at most 30).
     subclusters : bool, default=True
@@ -236,15 +238,19 @@ def plot_embedding(
     else:
         perplexity = min(30.0, (len(points) - 1) / 3)
         flat = TSNE(n_components=2, perplexity=perplexity, random_state=random_state).fit_transform(points)
+    named = len(classes) <= MAX_LEGEND_CLASSES  # hundreds of names fill no legend that can be read
     for colour, label in zip(_class_colours(len(classes)), classes, strict=True):
         members = flat[: len(z)][y == label]
-        ax.scatter(members[:, 0], members[:, 1], s=10, alpha=0.6, color=colour,
-                   label=f"{label} ({len(members)})")  # fmt: skip
+        name = f"{_shortened(str(label), MAX_NAME_LENGTH)} ({len(members)})" if named else "_nolegend_"
+        ax.scatter(members[:, 0], members[:, 1], s=10, alpha=0.6, color=colour, label=name)
+    if not named:
+        ax.scatter([], [], s=10, color="0.5", label=f"{len(classes)} classes, a colour each (named up to "
+                   f"{MAX_LEGEND_CLASSES})")  # fmt: skip
     if subclusters:
         ax.scatter(flat[len(z) :, 0], flat[len(z) :, 1], marker="X", s=60, color="black", edgecolor="white",
                    linewidth=0.8, label="centres of these samples' sub-clusters")  # fmt: skip
     ax.set(title=f"Learned embedding ({method.upper()})", xticks=[], yticks=[])
-    ax.legend(markerscale=1.5, **_legend_place(len(classes) + bool(subclusters)))
+    ax.legend(markerscale=1.5, **_legend_place((len(classes) if named else 1) + bool(subclusters)))
     return ax
 
 
@@ -306,6 +312,9 @@ def plot_weights(classifier: object, *, ax: Axes | None = None) -> Axes:
 
     Weights change only when the classes are re-clustered, hence steps. Two classes that are each
     other's nearest share one weight: their steps coincide, told apart by their line styles.
+    Above 36 classes, whose lines would fill the axes, the plot shows how the weights spread
+    instead: the band of the middle 90 % of classes, their median and their largest. Class names
+    are shortened to 16 characters.
 
     Parameters
     ----------
@@ -336,14 +345,18 @@ def plot_weights(classifier: object, *, ax: Axes | None = None) -> Axes:
         raise ValueError("the history has no class weights: fit an LTDDClassifier past its warm-up epochs.")
     epochs = [r[0] for r in rows]
     weights = np.array([r[1] for r in rows])
-    entries = weights.shape[1] + 1  # the legend's: the classes and the sub-clusters
+    n_classes = weights.shape[1]
+    entries = n_classes + 1 if n_classes <= MAX_LEGEND_CLASSES else 4  # the legend's, sub-clusters too
     ax = _axes(ax, legend_rows=-(-entries // 6) if entries > 10 else 0)
-    colours = _class_colours(weights.shape[1])
-    styles = ("-", "--", "-.", ":")
-    for i, (colour, label, series) in enumerate(zip(colours, classifier.classes_, weights.T, strict=True)):
-        # a marker per epoch: the weights of a single weighted epoch, or the last, are no step's run
-        ax.step(epochs, series, where="post", color=colour, linestyle=styles[i % 4], marker=".",
-                label=f"class {label}")  # fmt: skip
+    if n_classes <= MAX_LEGEND_CLASSES:
+        _weight_per_class(ax, epochs, weights, classifier.classes_)
+    else:  # hundreds of lines are one solid block: how the classes' weights spread instead
+        low, median, high = np.percentile(weights, [5, 50, 95], axis=1)
+        ax.fill_between(epochs, low, high, step="post", alpha=0.3, color="C0",
+                        label=f"5-95 % of the {n_classes} classes")  # fmt: skip
+        ax.step(epochs, median, where="post", color="C0", marker=".", label="their median")
+        ax.step(epochs, weights.max(axis=1), where="post", color="C0", linestyle=":", linewidth=0.8,
+                label="their largest")  # fmt: skip
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set(xlabel="epoch", ylabel="class weight in the cross-entropy",
            title="Separability weights over training")  # fmt: skip
@@ -354,6 +367,15 @@ def plot_weights(classifier: object, *, ax: Axes | None = None) -> Axes:
     right.yaxis.get_major_locator().set_params(integer=True)
     _legend_of_both(ax, right)
     return ax
+
+
+def _weight_per_class(ax: Axes, epochs: list, weights: np.ndarray, classes: np.ndarray) -> None:
+    styles = ("-", "--", "-.", ":")
+    colours = _class_colours(len(classes))
+    for i, (colour, label, series) in enumerate(zip(colours, classes, weights.T, strict=True)):
+        # a marker per epoch: the weights of a single weighted epoch, or the last, are no step's run
+        ax.step(epochs, series, where="post", color=colour, linestyle=styles[i % 4], marker=".",
+                label=f"class {_shortened(str(label), MAX_NAME_LENGTH)}")  # fmt: skip
 
 
 def plot_training(classifier: object, *, ax: Axes | None = None) -> Axes:
