@@ -293,7 +293,9 @@ class ScreenRecord:
 
 def write_csv(partial: Path, frame: pd.DataFrame, record: ScreenRecord) -> None:
     with open(partial, "a", encoding="utf-8", newline="") as out:
-        out.write(frame.to_csv(index=False, header=record.state["bytes"] == 0))  # once, resumed too
+        # written as pandas formats it, some rows at a time: the text of a chunk of many classes'
+        # probabilities (7 kB a row at 330) was held whole; a chunk cut short is truncated on resuming
+        frame.to_csv(out, index=False, header=record.state["bytes"] == 0)  # once, resumed too
         out.flush()
         os.fsync(out.fileno())
         record.wrote(frame, bytes=out.tell())
