@@ -452,16 +452,16 @@ def test_every_benchmark_variant_is_a_valid_classifier_configuration():
     assert VARIANTS["defaults"][1] == {} and VARIANTS["ltdd"][1]["encoder"] == "gcn"
 
 
-def test_built_tasks_template_classes_and_hiv_at_imbalance_50():
-    import pandas as pd
-
-    from sklearn_ltdd.benchmark._tasks import MIN_TEMPLATE_COUNT, _hiv_lt50, _template_task
+def test_built_tasks_template_classes_and_hiv_at_imbalance_50(tmp_path):
+    from sklearn_ltdd.benchmark._tasks import MIN_TEMPLATE_COUNT, _hiv_lt50
+    from sklearn_ltdd.datasets import load_uspto50k_templates
 
     for least in MIN_TEMPLATE_COUNT.values():
         templates = ["T1"] * least + ["T2"] * (least - 1) + ["T3"] * 30
-        frame = pd.DataFrame({"prod_smiles": [f"C{'C' * (i % 5)}O" for i in range(len(templates))],
+        frame = pd.DataFrame({"prod_smiles": [f"C{'C' * i}O" for i in range(len(templates))],
                               "reaction_smarts": templates})  # fmt: skip
-        X, y = _template_task(frame, least)
+        frame.to_csv(tmp_path / "templates.csv", index=False)
+        X, y = load_uspto50k_templates(path=tmp_path / "templates.csv", min_count=least, return_X_y=True)
         assert sorted(set(y)) == ["T1", "T3"] and len(X) == least + 30
     smiles = np.array([f"C{i}" for i in range(20_000)], dtype=object)
     labels = np.r_[np.zeros(19_500, int), np.ones(500, int)]

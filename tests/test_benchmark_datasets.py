@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sklearn_ltdd import BaselineClassifier, SmilesGraphizer
@@ -27,6 +28,7 @@ from sklearn_ltdd.datasets import (
     load_sbap,
     load_solubility,
     load_uspto50k,
+    load_uspto50k_templates,
 )
 from sklearn_ltdd.datasets._fetch import sha256_of
 
@@ -687,3 +689,32 @@ def test_a_utf16_file_and_a_stray_number_among_words_are_named(tmp_path):
         ValueError, match=r"the labels are words but for 1 rows, e\.g\. '0' \(data row 2, line 4\)"
     ):
         load_hiv(path=path)
+
+
+def test_the_template_task_is_loaded_by_a_public_function(tmp_path):
+    """The many-class task the README reports (335 and 676 templates) could be built only by the
+    benchmark's private code, from a column no loader documented."""
+    products = [f"C{'C' * i}O" for i in range(12)] + ["CCO"]  # CCO again: a second reaction made it
+    templates = ["[C:1]>>T1"] * 6 + ["[C:1]>>T2"] * 4 + ["[C:1]>>T3"] * 2 + ["[C:1]>>T2"]
+    path = write(tmp_path / "uspto.csv", pd.DataFrame({"prod_smiles": products, "reaction_smarts": templates})
+                 .to_csv(index=False))  # fmt: skip
+    with pytest.warns(UserWarning, match=r"1 rows repeat an earlier row's molecule \(rows \[10\]\)"):
+        data = load_uspto50k_templates(path=path, min_count=4, as_frame=True)
+    assert data.target_names.tolist() == ["[C:1]>>T1", "[C:1]>>T2"]
+    assert data.data.tolist() == [*products[:10], "CCO"] and data.duplicates.tolist() == [10]
+    assert data.frame.index.tolist() == list(range(11))  # the kept rows, numbered as data is
+    with pytest.raises(ValueError, match=r"no template has min_count=7 reactions \(the largest has 6\)"):
+        load_uspto50k_templates(path=path, min_count=7)
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match=rf"min_count must be a whole number of at least 1, got {bad}"):
+            load_uspto50k_templates(path=path, min_count=bad)
+    write(path, "prod_smiles,class\nCCO,1\n")
+    with pytest.raises(ValueError, match=r"has no template \(reaction_smarts, MHN-react's\) column"):
+        load_uspto50k_templates(path=path)
+
+
+def test_the_real_template_tasks_have_the_classes_the_readme_reports(shared_data):
+    for least, n_classes in ((20, 335), (10, 676)):
+        with pytest.warns(UserWarning, match="repeat an earlier row's molecule"):
+            data = load_uspto50k_templates(data_home=shared_data, min_count=least)
+        assert len(data.target_names) == n_classes and not data.invalid

@@ -6,9 +6,8 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import pandas as pd
 
-from ..datasets import load_hiv, load_sbap, load_solubility, load_uspto50k
+from ..datasets import load_hiv, load_sbap, load_solubility, load_uspto50k, load_uspto50k_templates
 
 __all__ = [
     "DATASETS",
@@ -81,8 +80,7 @@ def _loaded(
         elif dataset == "uspto50k":
             bunch = load_uspto50k(**where, mapping="rxnmapper" if mapped else None)
         elif dataset in MIN_TEMPLATE_COUNT:
-            frame = load_uspto50k(**where, as_frame=True).frame
-            return _template_task(frame, MIN_TEMPLATE_COUNT[dataset])
+            bunch = load_uspto50k_templates(min_count=MIN_TEMPLATE_COUNT[dataset], **where)
         elif dataset == "hiv_lt50":
             return _hiv_lt50(*_loaded("hiv", data_home, False, download))
         elif dataset == "sbap":
@@ -97,15 +95,6 @@ def _loaded(
         print(f"{dataset}: leaving out {len(bunch.invalid)} rows RDKit cannot parse: {sorted(bunch.invalid)}")
     keep = np.setdiff1d(np.arange(len(bunch.data)), list(bunch.invalid))
     return bunch.data[keep], bunch.target[keep]
-
-
-def _template_task(frame: pd.DataFrame, min_count: int) -> tuple[np.ndarray, np.ndarray]:
-    """USPTO-50k products labelled by reaction template, for templates of at least ``min_count`` reactions."""
-    counts = frame["reaction_smarts"].value_counts()
-    keep = frame["reaction_smarts"].isin(counts.index[counts >= min_count]).to_numpy()
-    return frame["prod_smiles"].to_numpy(dtype=object)[keep], frame["reaction_smarts"].to_numpy(dtype=object)[
-        keep
-    ]
 
 
 def _hiv_lt50(smiles: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
