@@ -1247,3 +1247,59 @@ def test_the_header_repeated_inside_a_file_is_named_as_such(model, tmp_path):
     with pytest.raises(InvalidSmilesError) as raised:
         screen_file(model, source, tmp_path / "out.csv")
     assert not hasattr(raised.value, "__notes__")
+
+
+def test_top_k_ranks_the_classes_of_the_decision_with_their_probabilities(model, library, tmp_path, capsys):
+    """Hundreds of classes made a probability column each (7 kB a row at 330): top_k writes the
+    classes of the highest scores instead, the first the prediction."""
+    scores = screen(model, library, errors="nan", top_k=2)
+    ranks = ["class_1", "proba_1", "class_2", "proba_2"]
+    assert list(scores.columns) == ["prediction", *ranks, "valid", "error"]
+    valid = scores["valid"].to_numpy()
+    X = [s for s, ok in zip(library, valid, strict=True) if ok]
+    classes, proba, decision = model.classes_, model.predict_proba(X), model.decision_function(X)
+    order = np.argsort(-decision, axis=1, kind="stable")
+    for rank in (1, 2):
+        ranked = scores.loc[valid, f"class_{rank}"].to_numpy()
+        assert ranked.tolist() == classes[order[:, rank - 1]].tolist()
+        at = np.searchsorted(classes, ranked.astype(str))
+        np.testing.assert_allclose(
+            scores.loc[valid, f"proba_{rank}"], proba[np.arange(len(X)), at], rtol=1e-6
+        )
+    assert scores["class_1"].astype(str).equals(scores["prediction"].astype(str))
+    # a bad row: no class and no probability at any rank
+    assert scores.loc[~valid, ["class_1", "class_2"]].isna().all().all()
+    assert scores.loc[~valid, ["proba_1", "proba_2"]].isna().all().all()
+    # every class ranked: each row's classes are all of them, and the default keeps its columns
+    every = screen(model, X, top_k=len(classes))
+    assert (every[[f"class_{r + 1}" for r in range(len(classes))]].nunique(axis=1) == len(classes)).all()
+    assert [c for c in screen(model, X[:2]).columns if c.startswith("proba_")] == [
+        f"proba_{c}" for c in classes
+    ]
+    for bad in (0, len(classes) + 1, True, 1.5, "2"):
+        with pytest.raises(
+            ValueError, match=r"top_k must be None or a whole number from 1 to the model's 3 classes"
+        ):
+            screen(model, X, top_k=bad)
+    # the same from a frame, a file and the command
+    frame = pd.DataFrame({"id": range(len(X)), "smiles": X})
+    ranked = score_frame(frame, model, keep=["id"], top_k=2)
+    assert ranked.drop(columns="id").equals(screen(model, X, top_k=2))
+    frame.to_csv(tmp_path / "library.csv", index=False)
+    screen_file(model, tmp_path / "library.csv", tmp_path / "out.csv", keep=["id"], top_k=2)
+    written = pd.read_csv(tmp_path / "out.csv")
+    assert list(written.columns) == ["id", *ranked.columns[1:]]
+    assert written["class_2"].tolist() == ranked["class_2"].astype(str).tolist()
+    joblib.dump(model, tmp_path / "model.joblib")
+    args = [str(tmp_path / name) for name in ("model.joblib", "library.csv", "command.csv")]
+    screen_command([*args, "--keep", "id", "--top-k", "2", "--quiet"])
+    assert (tmp_path / "command.csv").read_bytes() == (tmp_path / "out.csv").read_bytes()
+    with pytest.raises(SystemExit):
+        screen_command([*args[:2], str(tmp_path / "zero.csv"), "--top-k", "0"])
+    assert "error: argument --top-k: top_k must be None or a whole number from 1" in capsys.readouterr().err
+    with pytest.raises(ValueError, match=r"the input's columns \['class_1'\] would be overwritten"):
+        score_frame(frame.rename(columns={"id": "class_1"}), model, top_k=1)
+    assert "class_1" in score_frame(frame.rename(columns={"id": "class_1"}), model).columns  # no clash
+    dd = pytest.importorskip("dask.dataframe")  # (last: the rest runs without the extra)
+    lazy = screen_dask(model, dd.from_pandas(frame, npartitions=2), keep=["id"], top_k=2)
+    assert lazy.compute().equals(ranked)

@@ -49,7 +49,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         description="Score every row of a CSV or Parquet file with a saved classifier, in chunks, resumably.",
         epilog="Columns written: the kept ones, prediction (the model's predict: by default it takes the "
         "training set's class prior out, so it need not be the class of the largest probability), "
-        "proba_<class> (predict_proba, prior kept), valid, error. "
+        "proba_<class> (predict_proba, prior kept; with --top-k K: class_1, proba_1, ..., class_K, proba_K), "
+        "valid, error. "
         "Exit status: 0 scored; 1 bad rows, listed in <destination>.invalid.csv (none scored, but where "
         "the atom mapper failed past the first chunk: the rows before are kept in <destination>.partial); "
         "2 a usage or input error; 130 interrupted (the rows scored so far are in <destination>.partial; the "
@@ -68,6 +69,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--n-jobs", type=n_jobs_flag, default=None, help="processes that featurise (default 1)"
     )
+    parser.add_argument(
+        "--top-k", type=int, default=None, metavar="K",
+        help="write each row's K classes of the highest scores (class_1, proba_1, ...) instead of a "
+        "probability per class: for models of hundreds of classes",
+    )  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="no progress bar (else shown on a terminal)")
     parser.keep_given = any(arg.startswith("--keep") for arg in (sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
@@ -101,6 +107,7 @@ def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
             model, args.source, args.destination,
             smiles_column=args.smiles_column, keep=args.keep, errors=args.errors,
             chunk_rows=args.chunk_rows, n_jobs=args.n_jobs, progress=not args.quiet and sys.stderr.isatty(),
+            top_k=args.top_k,
         )  # fmt: skip
     except InvalidSmilesError as error:  # the message shows ten rows; the file holds them all
         message = str(error)
@@ -125,7 +132,9 @@ def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     # (ImportError: a Parquet file without pyarrow, a .csv.zst without zstandard)
     except (OSError, ValueError, TypeError, ImportError) as error:
         notes = "".join(f" {note}" for note in getattr(error, "__notes__", []))  # (chunks kept, say)
-        message = _as_flags(as_flag_error(str(error), ("smiles_column", "keep", "chunk_rows", "n_jobs")))
+        message = _as_flags(
+            as_flag_error(str(error), ("smiles_column", "keep", "chunk_rows", "n_jobs", "top_k"))
+        )
         parser.exit(2, f"{parser.prog}: error: {message}{notes}\n")
     except KeyboardInterrupt:
         partial = partial_path(Path(args.destination))

@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator
 from .._optional import import_optional
 from ..classifier._base import GraphClassifier
 from ..featurize._graphizer import SmilesGraphizer, find_invalid
-from ._frame import SCREEN_ADVICE, check_columns, check_errors, check_model, scores_of
+from ._frame import SCREEN_ADVICE, check_columns, check_errors, check_model, check_top_k, scores_of
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -55,6 +55,7 @@ def screen_dask(
     smiles_column: str = "smiles",
     keep: list[str] | None = None,
     errors: str = "raise",
+    top_k: int | None = None,
 ) -> dd.DataFrame:
     """Score a Dask DataFrame of molecules partition by partition on a Dask cluster.
 
@@ -80,6 +81,9 @@ def screen_dask(
         row number in the whole frame (from 0, partitions in order), before anything is scored.
         ``"nan"``: bad rows get NaN probabilities, no prediction, ``valid`` False and their reason
         in ``error``, and keep their index.
+    top_k : int, default=None
+        As in :func:`~sklearn_ltdd.screen.screen`: the ``top_k`` classes of each row ranked, with
+        their probabilities, instead of a probability per class.
 
     Returns
     -------
@@ -112,13 +116,14 @@ def screen_dask(
             "table in this process, dd.from_pandas(...) or series.to_frame() makes one."
         )
     check_errors(errors)
-    keep = check_columns(list(frame.columns), smiles_column, keep, model, "the frame")
+    top_k = check_top_k(top_k, model)
+    keep = check_columns(list(frame.columns), smiles_column, keep, model, "the frame", top_k=top_k)
     if errors == "raise":
         _check(frame, smiles_column, model)
     empty = pd.DataFrame({column: pd.Series(dtype=dtype) for column, dtype in frame.dtypes.items()})
-    meta = scores_of(empty, model, smiles_column, keep, errors)
+    meta = scores_of(empty, model, smiles_column, keep, errors, top_k)
     shared = dask.delayed(model, pure=True)  # one task: each worker fetches the model once
-    return frame.map_partitions(scores_of, shared, smiles_column, keep, errors, meta=meta)
+    return frame.map_partitions(scores_of, shared, smiles_column, keep, errors, top_k, meta=meta)
 
 
 def _library(value: object) -> str:

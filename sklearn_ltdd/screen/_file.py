@@ -17,7 +17,15 @@ from .._compat import check_n_jobs
 from .._progress import progress_bar
 from .._warnings import warn
 from ..featurize import InvalidSmilesError
-from ._frame import SCREEN_ADVICE, check_columns, check_errors, check_model, score_columns, scores_of
+from ._frame import (
+    SCREEN_ADVICE,
+    check_columns,
+    check_errors,
+    check_model,
+    check_top_k,
+    score_columns,
+    scores_of,
+)
 from ._resume import ScreenRecord, model_hash, only_screen_into, write_csv, write_parquet
 from ._source import columns_of, is_parquet, parquet_file, pyarrow_parquet, read_chunks, smiles_in_header
 
@@ -55,6 +63,7 @@ def screen_file(
     chunk_rows: int = 100_000,
     n_jobs: int | None = None,
     progress: bool = False,
+    top_k: int | None = None,
 ) -> int:
     """Score every row of a CSV or Parquet file and write the scores beside the rows' own columns.
 
@@ -103,6 +112,10 @@ def screen_file(
         cores two processes featurise 1.6-1.75x faster.
     progress : bool, default=False
         Show a progress bar.
+    top_k : int, default=None
+        As in :func:`~sklearn_ltdd.screen.screen`: the ``top_k`` classes of each row ranked, with
+        their probabilities, instead of a probability per class (for hundreds of classes, whose
+        columns would be most of the output: 7 kB a row as CSV at 330).
 
     Returns
     -------
@@ -140,6 +153,7 @@ def screen_file(
     """
     model = check_model(model, smiles_column)
     check_errors(errors)
+    top_k = check_top_k(top_k, model)
     if not isinstance(chunk_rows, numbers.Integral) or isinstance(chunk_rows, bool) or chunk_rows < 1:
         raise ValueError(f"chunk_rows must be a positive integer, got {chunk_rows!r}.")
     check_n_jobs(n_jobs)  # before the progress file is written
@@ -162,13 +176,13 @@ def screen_file(
         )
     columns = columns_of(source)
     keep = check_columns(
-        columns, smiles_column, keep, model, str(source), _misread(source, columns, smiles_column)
+        columns, smiles_column, keep, model, str(source), _misread(source, columns, smiles_column), top_k
     )
     read = list(dict.fromkeys([smiles_column, *keep]))
     stat = source.stat()
     screen = {"source": str(source.resolve()), "size": stat.st_size, "modified_ns": stat.st_mtime_ns,
               "model": model_hash(model), "smiles_column": smiles_column,
-              "columns": keep + score_columns(model)}  # fmt: skip
+              "columns": keep + score_columns(model, top_k)}  # fmt: skip
     if not is_parquet(source) and len(columns) == 1:  # numbered so since this release: not resumed
         screen["blank_lines"] = "rows"  # from a record that skipped them, whose row numbers differ
     with only_screen_into(destination):
@@ -200,7 +214,7 @@ def screen_file(
         ):
             try:
                 for frame in chunks:
-                    write(record.partial, scores_of(frame, model, smiles_column, keep, errors), record)
+                    write(record.partial, scores_of(frame, model, smiles_column, keep, errors, top_k), record)
                     bar.update(len(frame))
             except OSError as error:  # a disk that filled, say
                 error.add_note(
@@ -218,7 +232,7 @@ def screen_file(
                 raise
         # an empty source still gets its header, once (a resumed one may have it already)
         if not record.written:
-            empty = scores_of(pd.DataFrame(columns=read), model, smiles_column, keep, errors)
+            empty = scores_of(pd.DataFrame(columns=read), model, smiles_column, keep, errors, top_k)
             write(record.partial, empty, record)
         record.finish()
         if invalid := record.state["invalid"]:  # a wrong smiles_column makes them all so

@@ -4,6 +4,7 @@ and which rows were valid input."""
 from __future__ import annotations
 
 from contextlib import nullcontext
+from numbers import Integral
 
 import joblib
 import numpy as np
@@ -27,6 +28,7 @@ __all__ = [
     "check_columns",
     "check_errors",
     "check_model",
+    "check_top_k",
     "score_columns",
     "score_frame",
     "scores_of",
@@ -82,26 +84,60 @@ def check_model(model: object, smiles_column: str | None = None) -> GraphClassif
     return model
 
 
-def score_columns(model: GraphClassifier) -> list[str]:
-    """The columns a screen adds: the predicted class, one probability per class, validity, reason."""
-    return ["prediction", *(f"proba_{label}" for label in model.classes_), "valid", "error"]
+def check_top_k(top_k: object, model: GraphClassifier) -> int | None:
+    """``top_k`` as a count of the model's classes to rank (None: a probability for each)."""
+    if top_k is None:
+        return None
+    if isinstance(top_k, bool) or not isinstance(top_k, Integral) or not 1 <= top_k <= len(model.classes_):
+        raise ValueError(
+            f"top_k must be None or a whole number from 1 to the model's {len(model.classes_)} classes, "
+            f"got {top_k!r}."
+        )
+    return int(top_k)
+
+
+def score_columns(model: GraphClassifier, top_k: int | None = None) -> list[str]:
+    """The columns a screen adds: the predicted class, one probability per class (or the ``top_k``
+    classes ranked and their probabilities), validity, reason."""
+    if top_k is None:
+        ranked = [f"proba_{label}" for label in model.classes_]
+    else:
+        ranked = [column for rank in range(1, top_k + 1) for column in (f"class_{rank}", f"proba_{rank}")]
+    return ["prediction", *ranked, "valid", "error"]
 
 
 def _scores(
-    model: GraphClassifier, log_proba: np.ndarray, bad: dict[int, tuple[object, str]], index: pd.Index
+    model: GraphClassifier,
+    log_proba: np.ndarray,
+    bad: dict[int, tuple[object, str]],
+    index: pd.Index,
+    top_k: int | None = None,
 ) -> pd.DataFrame:
-    proba = np.exp(log_proba)
-    valid = np.ones(len(proba), dtype=bool)
+    valid = np.ones(len(log_proba), dtype=bool)
     valid[list(bad)] = False
-    codes = np.full(len(proba), -1)  # -1: no category, so no prediction for a bad row
+    k = 1 if top_k is None else top_k
+    ranked = np.full((len(log_proba), k), -1)  # -1: no category, so no class for a bad row
     if valid.any():
         scores = adjusted_scores(log_proba[valid], model.class_log_prior_, model.logit_adjustment_)
-        codes[valid] = scores.argmax(axis=1)
-    error = np.full(len(proba), None, dtype=object)
+        # the classes in the order of the decision (ties in classes_ order): the first is predict's
+        ranked[valid] = (
+            np.argsort(-scores, axis=1, kind="stable")[:, :k] if k > 1 else scores.argmax(axis=1)[:, None]
+        )
+    error = np.full(len(log_proba), None, dtype=object)
     for row, (_, reason) in bad.items():
         error[row] = reason
-    columns = {"prediction": pd.Categorical.from_codes(codes, categories=model.classes_)}
-    columns |= {f"proba_{label}": proba[:, c] for c, label in enumerate(model.classes_)}
+    columns = {"prediction": pd.Categorical.from_codes(ranked[:, 0], categories=model.classes_)}
+    if top_k is None:
+        proba = np.exp(log_proba)
+        columns |= {f"proba_{label}": proba[:, c] for c, label in enumerate(model.classes_)}
+    else:  # each ranked class's probability (NaN for a bad row, as its log-probabilities are)
+        proba = np.exp(np.take_along_axis(log_proba, np.maximum(ranked, 0), axis=1))
+        proba[~valid] = np.nan
+        for rank in range(top_k):
+            columns[f"class_{rank + 1}"] = pd.Categorical.from_codes(
+                ranked[:, rank], categories=model.classes_
+            )
+            columns[f"proba_{rank + 1}"] = proba[:, rank]
     # a string dtype of its own, so that every chunk and partition agrees whether or not it has a bad row
     error = pd.array(error, dtype="string")
     return pd.DataFrame({**columns, "valid": valid, "error": error}, index=index)
@@ -114,6 +150,7 @@ def screen(
     errors: str = "raise",
     n_jobs: int | None = None,
     progress: bool = False,
+    top_k: int | None = None,
 ) -> pd.DataFrame:
     """Score SMILES with a fitted classifier, 10,000 at a time, and report every bad row.
 
@@ -135,6 +172,10 @@ def screen(
         :func:`screen_file`; on two cores two processes featurise 1.6-1.75x faster.
     progress : bool, default=False
         Show a progress bar (for inputs longer than one chunk).
+    top_k : int, default=None
+        Instead of a probability per class, the ``top_k`` classes of each row in the order of the
+        decision (``class_1`` is ``prediction``) with their ``predict_proba`` probabilities: for
+        hundreds of classes (reaction templates, say), whose columns would be most of the output.
 
     Returns
     -------
@@ -142,7 +183,8 @@ def screen(
         One row per row of X, in order (with X's index when X is a pandas object; an empty X
         gives an empty table of the same columns): ``prediction``
         (what ``model.predict`` gives, a categorical of ``model.classes_``), ``proba_<class>``
-        (``model.predict_proba``'s columns), ``valid`` and ``error``. With the default
+        (``model.predict_proba``'s columns; with ``top_k``, ``class_1``, ``proba_1``, ...,
+        ``class_<top_k>``, ``proba_<top_k>``), ``valid`` and ``error``. With the default
         ``decision="logit_adjusted"`` the prediction takes the training set's class prior out of
         the probabilities, which keep it: it need not be the class of the largest ``proba_<class>``.
 
@@ -162,6 +204,7 @@ def screen(
     wrapper, model = model, check_model(model)
     check_errors(errors)
     check_n_jobs(n_jobs)
+    top_k = check_top_k(top_k, model)
     if isinstance(X, GraphStore | GraphStorePair):
         raise TypeError(
             "screen reads SMILES (bad rows are named by their text); for graphs already made, call "
@@ -172,14 +215,14 @@ def screen(
     check_column_name(wrapper, X, reset=False)  # the column a Pipeline or a search was fitted on
     index = X.index if isinstance(X, pd.Series | pd.DataFrame) else pd.RangeIndex(len(values))
     if not len(values):
-        return _scores(model, np.zeros((0, len(model.classes_))), {}, index)
+        return _scores(model, np.zeros((0, len(model.classes_))), {}, index, top_k)
     try:
         with nullcontext() if n_jobs is None else joblib.parallel_config(n_jobs=n_jobs):  # else the caller's
             log_proba, bad = model._log_probabilities(values, errors, progress)
     except InvalidSmilesError as error:
         failure = error
     else:
-        return _scores(model, log_proba, bad, index)
+        return _scores(model, log_proba, bad, index, top_k)
     # the rows named as the scores' rows are, by X's index labels (outside the except clause, so
     # that the traceback shows one error)
     _raise_if_bad(failure.bad_rows, index, model, note_labels=labelled_index(X) is not None)
@@ -187,7 +230,13 @@ def screen(
 
 
 def check_columns(
-    available: list[str], smiles_column: str, keep: list[str] | None, model, where: str, note: str = ""
+    available: list[str],
+    smiles_column: str,
+    keep: list[str] | None,
+    model,
+    where: str,
+    note: str = "",
+    top_k: int | None = None,
 ):
     """The kept columns (None: all), after checking that every named column exists and that none
     would be overwritten by the scores; ``note`` follows the message naming missing columns."""
@@ -202,7 +251,7 @@ def check_columns(
     missing = [c for c in dict.fromkeys([smiles_column, *keep]) if c not in available]
     if missing:
         raise ValueError(f"{where} has no column(s) {missing}; its columns are {list(available)}{note}.")
-    clash = [c for c in keep if c in score_columns(model)]
+    clash = [c for c in keep if c in score_columns(model, top_k)]
     if clash:
         raise ValueError(
             f"the input's columns {clash} would be overwritten by the scores; rename them first."
@@ -217,6 +266,7 @@ def score_frame(
     smiles_column: str = "smiles",
     keep: list[str] | None = None,
     errors: str = "raise",
+    top_k: int | None = None,
 ) -> pd.DataFrame:
     """Scores of one table of molecules beside its ``keep`` columns (default: all of them).
 
@@ -237,6 +287,8 @@ def score_frame(
         Input columns to copy beside the scores (identifiers, names); None keeps all.
     errors : {"raise", "nan"}, default="raise"
         As in :func:`screen`: ``"raise"`` names every bad row before anything is featurised.
+    top_k : int, default=None
+        As in :func:`screen`: the ``top_k`` classes ranked instead of a probability per class.
 
     Returns
     -------
@@ -270,13 +322,14 @@ def score_frame(
         )
     model = check_model(model, smiles_column)
     check_errors(errors)
-    keep = check_columns(list(frame.columns), smiles_column, keep, model, "the frame")
+    top_k = check_top_k(top_k, model)
+    keep = check_columns(list(frame.columns), smiles_column, keep, model, "the frame", top_k=top_k)
     if errors == "raise":
         smiles = frame[smiles_column].to_numpy(dtype=object)
         _raise_if_bad(
             model._find_invalid(smiles), frame.index, model, note_labels=labelled_index(frame) is not None
         )
-    return scores_of(frame, model, smiles_column, keep, errors)
+    return scores_of(frame, model, smiles_column, keep, errors, top_k)
 
 
 def _raise_if_bad(bad: dict, index: pd.Index, model: GraphClassifier, note_labels: bool = False) -> None:
@@ -288,7 +341,12 @@ def _raise_if_bad(bad: dict, index: pd.Index, model: GraphClassifier, note_label
 
 
 def scores_of(
-    frame: pd.DataFrame, model: GraphClassifier, smiles_column: str, keep: list[str], errors: str
+    frame: pd.DataFrame,
+    model: GraphClassifier,
+    smiles_column: str,
+    keep: list[str],
+    errors: str,
+    top_k: int | None = None,
 ) -> pd.DataFrame:
     """:func:`score_frame` of checked arguments and, with ``errors="raise"``, rows already checked
     (only the atom mapper's failures are left to raise)."""
@@ -298,4 +356,4 @@ def scores_of(
         log_proba, bad = model._log_probabilities(frame[smiles_column].to_numpy(dtype=object), "nan", False)
         if errors == "raise":
             _raise_if_bad(bad, frame.index, model)
-    return pd.concat([frame[keep], _scores(model, log_proba, bad, frame.index)], axis=1)
+    return pd.concat([frame[keep], _scores(model, log_proba, bad, frame.index, top_k)], axis=1)
