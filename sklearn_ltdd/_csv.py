@@ -24,10 +24,14 @@ def check_fields_match_header(frame: pd.DataFrame, source: object) -> None:
         )
 
 
-def check_no_merged_lines(frame: pd.DataFrame, source: object, first_row: int = 0) -> None:
+def check_no_merged_lines(
+    frame: pd.DataFrame, source: object, first_row: int = 0, whole_file_sep: str | None = None
+) -> None:
     """Refuse a text field holding a line break: a quote opened in a field (a ditto mark, ``5" vial``)
     and closed lines later reads those lines into the field, and their rows are gone, silently. A
-    field quoted across lines on purpose cannot be told from that, and is refused too."""
+    field quoted across lines on purpose cannot be told from that, and is refused too. Where
+    ``frame`` is the whole of the file ``source`` (read with the separator ``whole_file_sep``),
+    the line the field starts on is named too."""
     for column in frame.columns:
         values = frame[column]
         if not pd.api.types.is_string_dtype(values.dtype):  # (Parquet's numbers, say)
@@ -35,8 +39,8 @@ def check_no_merged_lines(frame: pd.DataFrame, source: object, first_row: int = 
         broken = np.flatnonzero(values.str.contains("[\r\n]", regex=True, na=False).to_numpy())
         if broken.size:
             row = first_row + int(broken[0])
-            # a whole file (not a chunk of one): the line the field starts on, where the quote opened
-            lines = data_lines(source, len(frame)) if isinstance(source, Path) and not first_row else None
+            # the line the field starts on, where the quote opened
+            lines = None if whole_file_sep is None else data_lines(source, len(frame), whole_file_sep)
             where = f"data row {row}" + ("" if lines is None else f" (line {lines[row]})")
             raise ValueError(
                 f"{source}: the {column!r} field of {where} spans several lines. Either a quote "
@@ -95,7 +99,7 @@ def data_lines(source: Path, n_rows: int, sep: str = ",") -> np.ndarray | None:
     the csv module splits otherwise than pandas (another number of rows)."""
     if Path(source).suffix.lower() in COMPRESSED:
         return None
-    starts = []
+    starts, limit = [], csv.field_size_limit(2**31 - 1)  # a stray quote's field can hold many lines
     try:
         with open(source, encoding="utf-8", newline="") as handle:
             reader = csv.reader(handle, delimiter=sep)
@@ -104,8 +108,16 @@ def data_lines(source: Path, n_rows: int, sep: str = ",") -> np.ndarray | None:
                 record = next(reader, None)
                 if record is None:
                     break
-                if len(record) > 1 or (record and record[0].strip()):  # pandas skips a blank line
+                if not _blank(record):
                     starts.append(first)
     except (csv.Error, UnicodeDecodeError):
         return None
+    finally:
+        csv.field_size_limit(limit)
     return np.array(starts[1:]) if len(starts) == n_rows + 1 else None
+
+
+def _blank(record: list[str]) -> bool:
+    """Whether pandas skips the line the csv module read as ``record``: an empty one, or one of
+    spaces and tabs; a line of an empty quoted field, ``""``, is a row."""
+    return not record or (len(record) == 1 and record[0] != "" and not record[0].strip(" \t"))

@@ -108,7 +108,9 @@ def test_malformed_rows_are_named(tmp_path):
     # a stray quote read the lines up to the next quote into one field: their rows were gone
     path = write(tmp_path / "quote.tsv", 'id\tsmiles\tnote\tHIV_active\nM1\tCCO\t"ditto\t0\n'
                  'M2\tCCN\tamine\t1\nM3\tCCC\t5" vial\t0\nM4\tCCCl\tchloro\t1\n')  # fmt: skip
-    with pytest.raises(ValueError, match=r"quote.tsv: the 'note' field of data row 0 spans several lines"):
+    with pytest.raises(
+        ValueError, match=r"quote.tsv: the 'note' field of data row 0 \(line 2\) spans several lines"
+    ):
         load_hiv(path=path)
     path = write(tmp_path / "missing.csv", "smiles,HIV_active\nCCO,0\nCCN,\n,1\n")
     with pytest.raises(
@@ -639,6 +641,14 @@ def test_a_bad_row_is_named_by_its_line_too(tmp_path):
     write(path, "smiles,HIV_active\nCCO,0\n\nCCN,\nCC,1\n\n,1\n")
     with pytest.raises(ValueError, match=r"2 rows have an empty .*data rows \[1, 3\] \(lines \[4, 7\]\)\.$"):
         load_hiv(path=path)
+    # past a stray quote's field of more than the csv module's 131,072 characters too
+    write(path, 'smiles,HIV_active\nCCO,0\n\nCCN,"1\n' + "CCCCCCCCCC,0\n" * 20_000 + 'C,1"\nC,0\n')
+    with pytest.raises(ValueError, match=r"'HIV_active' field of data row 1 \(line 4\) spans several lines"):
+        load_hiv(path=path)
+    # a line of an empty quoted field is a row, a line of a form feed too (pandas keeps both)
+    write(path, 'smiles,HIV_active\n""\nCCO,0\n\x0c\nCC,x\n')
+    with pytest.raises(ValueError, match=r"data rows \[0, 2\] \(lines \[2, 4\]\)"):
+        load_hiv(path=path)
     # a compressed file's lines are not counted: the data row alone
     (tmp_path / "blank.csv.gz").write_bytes(gzip.compress(b"smiles,HIV_active\nCCO,0\n\nCCC,x\n"))
     with pytest.raises(ValueError, match=r"e\.g\. 'x' \(data row 1\); remove"):
@@ -698,7 +708,8 @@ def test_the_template_task_is_loaded_by_a_public_function(tmp_path):
     templates = ["[C:1]>>T1"] * 6 + ["[C:1]>>T2"] * 4 + ["[C:1]>>T3"] * 2 + ["[C:1]>>T2"]
     path = write(tmp_path / "uspto.csv", pd.DataFrame({"prod_smiles": products, "reaction_smarts": templates})
                  .to_csv(index=False))  # fmt: skip
-    with pytest.warns(UserWarning, match=r"1 rows repeat an earlier row's molecule \(rows \[10\]\)"):
+    kept = r"uspto.csv \(its rows of templates of 4 reactions or more, numbered from 0\): "
+    with pytest.warns(UserWarning, match=kept + r"1 rows repeat an earlier row's molecule \(rows \[10\]\)"):
         data = load_uspto50k_templates(path=path, min_count=4, as_frame=True)
     assert data.target_names.tolist() == ["[C:1]>>T1", "[C:1]>>T2"]
     assert data.data.tolist() == [*products[:10], "CCO"] and data.duplicates.tolist() == [10]

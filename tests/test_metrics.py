@@ -328,16 +328,30 @@ def test_a_test_class_the_training_set_lacks_is_a_tail_class_of_zero():
     classes) was refused, though the balanced metrics score it; and ``n_classes`` counted classes
     without test samples, over which BA does not average."""
     y_true, y_pred = ["a", "a", "b", "z", "z"], ["a", "b", "b", "a", "b"]
-    with pytest.warns(UserWarning, match=r"labels \['z'\] of y_true or y_pred are not among the training"):
+    with pytest.warns(UserWarning, match=r"labels \['z'\] of y_true are not among the training classes"):
         report = long_tail_report(y_true, y_pred, {"a": 30, "b": 10, "c": 5, "d": 2})
     assert report.loc["all", "BA"] == pytest.approx(balanced_accuracy_score(y_true, y_pred))
-    assert report.loc["tail", ["n_classes", "n_tested", "train_min", "train_max"]].tolist() == [1, 1, 0, 0]
+    assert report.loc["tail", ["n_classes", "n_tested", "train_min", "train_max"]].tolist() == [2, 1, 0, 2]
     assert report.loc["tail", "BA"] == 0
-    assert report.loc["middle", ["n_classes", "n_tested"]].tolist() == [2, 0]  # c and d: not tested
+    assert report.loc["middle", ["n_classes", "n_tested"]].tolist() == [1, 0]  # c: not tested
     assert np.isnan(report.loc["middle", "BA"])
     assert report["n_tested"].tolist() == [2, 0, 1, 3]
+    # the training classes keep their groups however many classes the test set adds
+    groups = long_tail_groups({"a": 30, "b": 10, "c": 5})
+    with pytest.warns(UserWarning, match=r"\['x', 'y', 'z'\] of y_true"):
+        many = long_tail_report(list("abcxyz"), list("abcaaa"), {"a": 30, "b": 10, "c": 5})
+    assert many[["n_classes", "train_min", "train_max"]].to_numpy().tolist() == [
+        [1, 30, 30],
+        [1, 10, 10],
+        [4, 0, 5],
+        [6, 0, 30],
+    ]
+    assert groups == {"head": ["a"], "middle": ["b"], "tail": ["c"]}
+    # a predicted label the training set lacks: another model's counts (refused, as it was)
+    with pytest.raises(ValueError, match=r"y_pred holds labels \['q'\] that are not among the training"):
+        long_tail_report(["a", "b"], ["a", "q"], {"a": 30, "b": 10})
     with pytest.raises(ValueError, match=r"no label of y_true is among the training classes \['a', 'b'\]"):
-        long_tail_report(["y", "z"], ["y", "a"], {"a": 3, "b": 1})  # counts of another model, say
+        long_tail_report(["y", "z"], ["a", "a"], {"a": 3, "b": 1})  # counts of another model, say
 
 
 def test_metrics_import_does_not_import_torch():
@@ -502,10 +516,12 @@ def test_hundreds_of_classes_are_named_by_a_few_and_a_count():
             UserWarning, match=r"classes \[500, 501, 502, 503, 504\] and 495 more are not in y_true"
         ):
             metric(y_true, y_pred)
-    with pytest.warns(UserWarning) as warned:
+    with pytest.raises(ValueError) as error:
         long_tail_report(y_true, y_pred, np.arange(400))
-    expected = "labels [400, 401, 402, 403, 404] and 595 more of y_true or y_pred are not among the training"
-    assert [str(w.message) for w in warned if str(w.message).startswith(expected)]
+    expected = "y_pred holds labels [400, 401, 402, 403, 404] and 595 more that are not among the training "
+    assert str(error.value).startswith(f"{expected}classes [0, 1, 2, 3, 4] and 395 more;")
+    with pytest.warns(UserWarning, match=r"labels \[400, 401, 402, 403, 404\] and 95 more of y_true are"):
+        long_tail_report(y_true, y_true % 400, np.arange(400))
 
 
 def test_thousands_of_classes_take_memory_in_the_samples_not_the_square_of_the_classes():

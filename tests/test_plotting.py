@@ -204,7 +204,7 @@ def test_no_model_to_plot_is_an_error(models):
     with pytest.raises(TypeError, match="not an iterator"):
         plot_embedding(models[0], X[:3], iter(Y[:3]), subclusters=False)
     # a test class y_train lacks was left off the plot without a word
-    with pytest.raises(ValueError, match=r"\['zz'\] that are not among y_train's classes: .* \(keep = "):
+    with pytest.raises(ValueError, match=r"\['zz'\] that are not among y_train's classes: .* \(keep the "):
         plot_class_accuracy(models[0], X[:3], [Y[0], "zz", Y[2]], Y)
 
 

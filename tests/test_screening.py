@@ -22,7 +22,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from sklearn_ltdd import LTDDClassifier, SmilesGraphizer, SubclusterSchedule
+from sklearn_ltdd import LTDDClassifier, SmilesGraphizer, SubclusterSchedule, _csv
 from sklearn_ltdd.classifier import _base, _inference
 from sklearn_ltdd.datasets import load_solubility
 from sklearn_ltdd.featurize import InvalidSmilesError
@@ -545,7 +545,7 @@ def test_parquet_saved_with_a_pandas_index_and_other_source_edges(model, tmp_pat
     assert not list(tmp_path.glob("bad.csv*"))  # refused before anything was written
 
 
-def test_a_malformed_or_non_utf8_csv_is_refused_and_a_fixed_one_then_screens(model, tmp_path):
+def test_a_malformed_or_non_utf8_csv_is_refused_and_a_fixed_one_then_screens(model, tmp_path, monkeypatch):
     source, destination = tmp_path / "library.csv", tmp_path / "scores.csv"
     # one field too many on line 3: its cells would shift (the id read as " absolute")
     source.write_text("smiles,name,id\nCC,ethane,41\nCCO,ethanol, absolute,42\nCCC,propane,43\n")
@@ -567,6 +567,11 @@ def test_a_malformed_or_non_utf8_csv_is_refused_and_a_fixed_one_then_screens(mod
     source.write_text('smiles,note\nCC,gas\nCCO,"ditto\nCCC,x\nCCCC,5" vial\nCCCCC,y\n')
     with pytest.raises(ValueError, match=r"'note' field of data row 1 spans several lines"):
         screen_file(model, source, tmp_path / "quoted.csv", errors="nan", chunk_rows=1)
+    # a chunk's lines are not counted (a pass over a library of any size, on the way to an error)
+    with monkeypatch.context() as patch:
+        patch.setattr(_csv, "data_lines", lambda *args: pytest.fail("counted the lines of a chunk"))
+        with pytest.raises(ValueError, match=r"'note' field of data row 1 spans several lines"):
+            screen_file(model, source, tmp_path / "quoted.csv", errors="nan", chunk_rows=3)
     # Excel's line break in a cell (Alt+Enter) cannot be told from that, and the message says so
     source.write_text('id,smiles,name\r\nM1,CCO,"Ethanol\nabsolute"\r\n')
     with pytest.raises(ValueError, match=r"Or the cell holds a line break on purpose \(Excel's Alt\+Enter\)"):
@@ -700,6 +705,13 @@ def test_resuming_refuses_another_screen_or_lost_output(model, library, tmp_path
     with pytest.raises(ValueError, match=r"columns: its by \('hand', now None\)\. Remove it"):
         screen_file(model, source, destination, chunk_rows=4)
     progress.write_text(json.dumps(record))
+    # the columns that differ, not two whole lists (hundreds of a many-class model's)
+    changed = (
+        r"its columns written \(\['proba_high', 'proba_low', 'proba_medium'\] then only, "
+        r"\['class_1', 'proba_1'\] now only\) \(another keep, or another top_k\?\)"
+    )
+    with pytest.raises(ValueError, match=changed):
+        screen_file(model, source, destination, chunk_rows=4, top_k=1)
     (tmp_path / "scores.csv.partial").rename(destination)  # as the release before wrote it
     with pytest.raises(ValueError, match=r"scores\.csv is an unfinished screen of another source"):
         screen_file(other, source, destination, chunk_rows=4)
@@ -958,8 +970,12 @@ def test_the_screen_command_says_what_it_cannot_do(model, library, tmp_path, cap
     err = capsys.readouterr().err
     assert stop.value.code == 2 and "required: model, source, destination (--keep takes every word" in err
     with pytest.raises(SystemExit) as stop:
-        screen_command(args[:2])  # without --keep, argparse's message as it is
-    assert capsys.readouterr().err.endswith("required: destination\n")
+        screen_command(["--kee", "id", *args])  # (argparse takes an abbreviation)
+    assert "(--keep takes every word after it" in capsys.readouterr().err
+    for without in ([], ["--keep=id"]):  # argparse's message as it is: --keep=id took one word
+        with pytest.raises(SystemExit) as stop:
+            screen_command([*without, *args[:2]])
+        assert capsys.readouterr().err.endswith("required: destination\n")
     (tmp_path / "out.csv.invalid.csv").mkdir()
     with pytest.raises(SystemExit) as stop:
         screen_command([*args, "--quiet"])
@@ -1243,6 +1259,10 @@ def test_the_header_repeated_inside_a_file_is_named_as_such(model, tmp_path):
         "Row 1 holds the column's name, 'smiles': the header repeated inside the file (2 times); were "
         "files joined?"
     ]
+    source.write_text("smiles,id\nCCO,a\n\ufeffsmiles,id\nCCN,b\n", encoding="utf-8")  # Excel's, joined
+    with pytest.raises(InvalidSmilesError) as raised:
+        screen_file(model, source, tmp_path / "out.csv")
+    assert raised.value.__notes__[0].startswith("Row 1 holds the column's name, 'smiles': the header")
     source.write_text("smiles,id\nCCO,a\nC1CC,b\n")  # a bad SMILES alone: no such note
     with pytest.raises(InvalidSmilesError) as raised:
         screen_file(model, source, tmp_path / "out.csv")

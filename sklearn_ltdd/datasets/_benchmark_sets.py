@@ -128,7 +128,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         raise ValueError(f"{path} cannot be read as a table ({type(error).__name__}: {error}); "
                          "is it complete, and the file it should be?") from error  # fmt: skip
     check_fields_match_header(frame, path)
-    check_no_merged_lines(frame, path)
+    check_no_merged_lines(frame, path, whole_file_sep=sep)
     # pandas renames a repeated column name ("y", "y.1"), and the loaders would take the first
     # (a blank name is a column pandas names itself, "Unnamed: 0")
     twice = repeated_names([name.strip() for name in written_header(path, sep) if name.strip()])
@@ -192,7 +192,7 @@ def _canonical_molecule(smiles: str) -> tuple[str | None, str]:
 
 
 def _report(
-    smiles: np.ndarray, path: Path, reaction: bool, partners: np.ndarray | None = None
+    smiles: np.ndarray, path: Path, reaction: bool, partners: np.ndarray | None = None, rows_of: str = ""
 ) -> tuple[dict[int, tuple[object, str]], np.ndarray]:
     """Invalid rows and repeated rows: returned and warned about, never dropped. A row repeats an
     earlier one where both are the same molecule (or reaction), however written: their canonical
@@ -207,13 +207,13 @@ def _report(
     duplicated = np.flatnonzero(rows.duplicated().to_numpy())
     if invalid:
         warn(
-            f"{path.name}: {len(invalid)} of {len(smiles)} rows cannot be parsed "
+            f"{path.name}{rows_of}: {len(invalid)} of {len(smiles)} rows cannot be parsed "
             f"(rows {sorted(invalid)[:10]}); they are kept and listed in the Bunch's `invalid`.",
         )
     if len(duplicated):
         what = "reaction" if reaction else "molecule" if partners is None else "molecule and protein"
         warn(
-            f"{path.name}: {len(duplicated)} rows repeat an earlier row's {what} "
+            f"{path.name}{rows_of}: {len(duplicated)} rows repeat an earlier row's {what} "
             f"(rows {duplicated[:10].tolist()}); they are kept and listed in the Bunch's `duplicates`.",
         )
     return invalid, duplicated
@@ -293,8 +293,8 @@ def _as_series(arrays: dict[str, np.ndarray], frame: pd.DataFrame, as_frame: boo
     return tuple(pd.Series(a, index=frame.index, name=n) if as_frame else a for n, a in arrays.items())
 
 
-def _bunch(name, data, target, path, frame, return_X_y, as_frame, reaction=False, **extra):
-    invalid, duplicates = _report(data, path, reaction, extra.get("proteins"))
+def _bunch(name, data, target, path, frame, return_X_y, as_frame, reaction=False, rows_of="", **extra):
+    invalid, duplicates = _report(data, path, reaction, extra.get("proteins"), rows_of)
     if return_X_y:
         return _as_series({"reaction" if reaction else "smiles": data, "target": target}, frame, as_frame)
     return Bunch(
@@ -567,6 +567,7 @@ def load_uspto50k_templates(
     split = frame["split"].to_numpy(dtype=object) if "split" in frame.columns else None
     return _bunch("USPTO-50k templates", frame[product].to_numpy(dtype=object),
                   frame["reaction_smarts"].to_numpy(dtype=object), path, frame, return_X_y, as_frame,
+                  rows_of=f" (its rows of templates of {min_count} reactions or more, numbered from 0)",
                   split=split)  # fmt: skip
 
 

@@ -126,11 +126,7 @@ def long_tail_groups(train_counts: Mapping | ArrayLike) -> dict[str, list]:
     >>> long_tail_groups([0, 0, 0, 1])
     {'head': [0], 'middle': [1], 'tail': []}
     """
-    return _groups(_as_class_counts(train_counts))
-
-
-def _groups(counts: dict) -> dict[str, list]:
-    """:func:`long_tail_groups` of checked counts (0 too: a class the training set lacks)."""
+    counts = _as_class_counts(train_counts)
     try:  # label order first, whatever the container's order, so that ties are broken by label
         labels = sorted(counts)
     except TypeError:
@@ -168,9 +164,10 @@ def long_tail_report(
         Predicted labels.
     train_counts : mapping, pandas Series or array-like
         ``{label: training count}`` (also as ``y_train.value_counts()``) or the training
-        labels. A label of ``y_true`` or ``y_pred`` that is not in it (a class of a few members
-        that a split left out of training) counts as a class of 0 training samples, in the
-        tail, with a warning; where no label of ``y_true`` is in it, it is refused.
+        labels. A label of ``y_true`` that is not in it (a class of a few members that a split
+        left out of training) joins the tail as a class of 0 training samples, with a warning
+        (the groups are those of the training classes); a label of ``y_pred`` that is not in
+        it, or a ``y_true`` none of whose labels is, is refused.
     sample_weight : array-like of shape (n_samples,), default=None
         Sample weights.
 
@@ -191,24 +188,31 @@ def long_tail_report(
     """
     counts = _as_class_counts(train_counts)
     y_true, y_pred = checked_labels(y_true, y_pred)
-    unseen = sorted(set(np.unique(y_true).tolist() + np.unique(y_pred).tolist()) - set(counts), key=str)
-    if unseen and not set(np.unique(y_true).tolist()) & set(counts):  # not the training set of these
+    true, predicted = set(np.unique(y_true).tolist()), set(np.unique(y_pred).tolist())
+    if not predicted <= set(counts):  # a model predicts the classes it was trained on
         raise ValueError(
-            f"no label of y_true is among the training classes {few_of(sorted(counts))} (y_true and "
-            f"y_pred hold {few_of(unseen)}); train_counts must count the training labels of this model."
+            f"y_pred holds labels {few_of(sorted(predicted - set(counts)))} that are not "
+            f"among the training classes {few_of(sorted(counts))}; train_counts must count "
+            "the training labels of the model that predicted y_pred."
         )
+    unseen = sorted(true - set(counts))
+    if unseen and not true & set(counts):  # not the training set of these
+        raise ValueError(
+            f"no label of y_true is among the training classes {few_of(sorted(counts))} (y_true "
+            f"holds {few_of(unseen)}); train_counts must count the training labels of this model."
+        )
+    members = long_tail_groups(counts)  # the training classes' groups, as ImDrug makes them
     if unseen:  # classes of a few members that a split left out of training: the longest tail
         warn(
-            f"labels {few_of(unseen)} of y_true or y_pred are not among the training classes; they count "
-            "as classes of 0 training samples, in the tail (a model trained without them does not "
-            "predict them)."
+            f"labels {few_of(unseen)} of y_true are not among the training classes; they join the tail "
+            "as classes of 0 training samples (a model trained without them does not predict them)."
         )
         counts |= dict.fromkeys(unseen, 0)
+        members["tail"] += unseen
     labels = np.array(list(counts))
     scores = per_class_balanced_scores(y_true, y_pred, labels=labels, sample_weight=sample_weight)
     # as the metrics warn (training classes neither tested nor predicted are NaN rows, not warned of)
     warn_of_predicted_only(labels[~scores["present"] & np.isin(labels, y_pred)])
-    members = _groups(counts)
     members["all"] = list(counts)
     rows = {}
     for group, group_labels in members.items():

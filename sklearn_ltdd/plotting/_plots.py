@@ -43,7 +43,7 @@ def _class_colours(n: int) -> list:
 
 MAX_NAMED_CLASSES = 15  # plot_class_accuracy names the classes along the x axis up to this many
 MAX_NAME_LENGTH = 16  # ... each name shortened to this many characters (in every plot's legend too)
-MAX_LEGEND_CLASSES = 36  # a legend names the classes up to this many (two columns beside the axes)
+MAX_LEGEND_CLASSES = 36  # a legend names the classes up to this many (two or three columns)
 
 
 def _shortened(text: str, length: int) -> str:
@@ -104,7 +104,7 @@ def plot_class_accuracy(
         raise ValueError(
             f"y holds labels {few_of(unseen)} that are not among y_train's classes: a class of no "
             "training sample has no place on the log axis of class sizes. Leave its rows out of X "
-            "and y (keep = np.isin(y, y_train)), or give the training labels of the models."
+            "and y (keep the rows whose label y_train has), or give the training labels of the models."
         )
     counts = np.array([counts_of[label] for label in classes])
     markers, handles = "os^Dv<>", []

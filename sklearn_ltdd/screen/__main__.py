@@ -71,11 +71,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument(
         "--top-k", type=int, default=None, metavar="K",
-        help="write each row's K classes of the highest scores (class_1, proba_1, ...) instead of a "
-        "probability per class: for models of hundreds of classes",
+        help="write each row's K classes of the highest scores (class_1, proba_1, ...; predict's "
+        "decision, so the probabilities need not decrease) instead of a probability per class: for "
+        "models of hundreds of classes",
     )  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="no progress bar (else shown on a terminal)")
-    parser.keep_given = any(arg.startswith("--keep") for arg in (sys.argv[1:] if argv is None else argv))
+    # --keep as a word of its own (or as argparse's abbreviations of it), whose columns follow
+    words = sys.argv[1:] if argv is None else argv
+    parser.keep_given = any(arg.startswith("--k") and "--keep".startswith(arg) for arg in words)
     args = parser.parse_args(argv)
     with warnings.catch_warnings():  # lines of the command's, not Python's file:line and source line
         warnings.showwarning = lambda message, *_, **__: print(

@@ -32,6 +32,12 @@ from ._source import columns_of, is_parquet, parquet_file, pyarrow_parquet, read
 __all__ = ["screen_file"]
 
 
+def _names(text: object, column: str) -> bool:
+    """Whether a cell holds the column's name: the header again, where files were joined (one saved
+    by Excel begins with a byte-order mark, which joining moves inside)."""
+    return isinstance(text, str) and text.lstrip("\ufeff").strip() == column
+
+
 def _misread(source: Path, columns: list[str], smiles_column: str) -> str:
     """A note for a message naming missing columns: a column that is the SMILES column but for its
     case or spaces ("SMILES" for "smiles"); in a CSV file, how its header may have been misread:
@@ -197,7 +203,7 @@ def screen_file(
                     bad |= {int(frame.index[row]): item for row, item in model._find_invalid(smiles).items()}
             if bad:
                 error = model._invalid_input_error(bad, SCREEN_ADVICE)
-                if header := [row for row, (text, _) in bad.items() if text == smiles_column]:
+                if header := [row for row, (text, _) in bad.items() if _names(text, smiles_column)]:
                     times = f" ({len(header)} times)" if len(header) > 1 else ""
                     error.add_note(  # (where files were joined end to end)
                         f"Row {header[0]} holds the column's name, {smiles_column!r}: the header repeated "

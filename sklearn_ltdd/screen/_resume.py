@@ -16,6 +16,7 @@ import joblib
 import pandas as pd
 import torch
 
+from .._labels import few_of
 from ..classifier._base import GraphClassifier
 from ._source import is_parquet
 
@@ -130,9 +131,15 @@ _WHAT = {
 
 
 def _changed(was: dict, now: dict) -> str:
-    """What differs between two records of a screen, each field with its value then and now."""
-    differ = [f"its {_WHAT.get(key, key)} ({was.get(key)!r}, now {now.get(key)!r})"
-              for key in dict.fromkeys([*now, *was]) if was.get(key) != now.get(key)]  # fmt: skip
+    """What differs between two records of a screen, each field with its value then and now (of the
+    columns, those written then or now only: a model's hundreds of class columns are no list to read)."""
+    fields = [key for key in dict.fromkeys([*now, *was]) if key != "columns" and was.get(key) != now.get(key)]
+    differ = [f"its {_WHAT.get(key, key)} ({was.get(key)!r}, now {now.get(key)!r})" for key in fields]
+    then, columns = was.get("columns") or [], now.get("columns") or []
+    if then != columns:
+        gone, new = [c for c in then if c not in columns], [c for c in columns if c not in then]
+        moved = " (another keep, or another top_k?)" if gone or new else " (in another order)"
+        differ.append(f"its columns written ({few_of(gone)} then only, {few_of(new)} now only){moved}")
     return "; ".join(differ) or f"its record {was!r}"
 
 
