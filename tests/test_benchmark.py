@@ -609,3 +609,21 @@ def test_the_template_tasks_take_the_random_split_unless_told(tmp_path, monkeypa
     assert runs["split"].tolist() == ["random"]
     with pytest.raises(SplitError, match=r"uspto50k_template, 'standard' split, seed 0"):  # as asked
         run_benchmark("uspto50k_template", split="standard", seeds=[0], methods=["fp_lr"], out_dir=tmp_path)
+
+
+def test_a_table_of_ones_own_is_benchmarked_as_a_named_data_set(tmp_path, capsys):
+    """Whether LTDD beats a fingerprint model on one's own assay: the benchmark took only its
+    named data sets. A table of the embedded solubility set scores as the set does."""
+    data = load_solubility()
+    table = tmp_path / "my assay.v2.csv"
+    pd.DataFrame({"smiles": data.data, "label": data.target}).to_csv(table, index=False)
+    runs = run_benchmark(str(table), split="random", seeds=[0], methods=["fp_lr"], out_dir=tmp_path / "a")
+    named = run_benchmark("solubility", split="random", seeds=[0], methods=["fp_lr"], out_dir=tmp_path / "b")
+    assert runs["dataset"].tolist() == ["my assay"] and runs["BA"].tolist() == named["BA"].tolist()
+    assert (tmp_path / "a" / "my assay-random.jsonl").is_file()
+    main([f"--dataset={table}", "--split", "random", "--seeds", "0", "--methods", "fp_lr",
+          "--out", str(tmp_path / "a")])  # fmt: skip
+    assert "### my assay, random split" in capsys.readouterr().out  # the table, resumed: no run again
+    with pytest.raises(SystemExit):
+        main(["--dataset", str(tmp_path / "missing.csv"), "--methods", "fp_lr"])
+    assert "or give the path of a table of your own" in capsys.readouterr().err

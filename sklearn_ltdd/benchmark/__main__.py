@@ -20,10 +20,11 @@ from ._run import (
     check_arguments,
     run_benchmark,
 )
-from ._tasks import DATASETS, DataError, default_split
+from ._tasks import DATASETS, DataError, default_split, task_name
 
 #: check_arguments' parameters that a flag gives, named by it in their errors
 _FLAGGED = (
+    "dataset",
     "seeds",
     "methods",
     "epochs",
@@ -48,8 +49,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--dataset",
         default="hiv",
-        choices=DATASETS,
-        help="default hiv; sbap is classified by its ligands' SMILES alone (no protein encoder)",
+        metavar="DATASET",
+        help=f"one of {', '.join(DATASETS)} (default hiv; sbap is classified by its ligands' SMILES "
+        "alone, no protein encoder), or the path of a table of your own: CSV or tab-separated, a "
+        "SMILES column (smiles, SMILES, Drug or drug) and a label column (label, y, Y or HIV_active)",
     )
     parser.add_argument("--split", default=None,
                         choices=sorted(SPLITS, key=lambda split: split != "standard"),  # the default first
@@ -88,12 +91,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--verbose", type=int, default=0, choices=(0, 1, 2),
                         help="1 prints a line per epoch of each fit, 2 adds a progress bar")  # fmt: skip
     args = parser.parse_args(argv)
-    args.split = default_split(args.dataset) if args.split is None else args.split
     try:  # a bad value is a usage error, named before anything is loaded or written
         check_arguments(args.dataset, args.seeds, args.methods, args.epochs, args.warmup, args.update_every,
                         args.reaction_mode, args.n_jobs, args.split, args.device)  # fmt: skip
     except (TypeError, ValueError) as error:
         parser.error(as_flag_error(str(error), _FLAGGED))
+    args.split = default_split(args.dataset) if args.split is None else args.split
     # what only the run finds (missing or damaged data, an --out of other settings or data or that is a
     # file): said, not a traceback; errors of training keep theirs
     try:
@@ -109,7 +112,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         parser.exit(130, f"{parser.prog}: interrupted; the runs that finished are kept in {args.out}, "
                          "and the same command resumes from them.\n")  # fmt: skip
-    table = Path(args.out) / f"{result_stem(args.dataset, args.split, args.reaction_mode)}.md"
+    table = Path(args.out) / f"{result_stem(task_name(args.dataset), args.split, args.reaction_mode)}.md"
     say(table.read_text(encoding="utf-8"))  # (its ± and – in any terminal)
 
 

@@ -44,7 +44,7 @@ from ._results_file import (
     result_stem,
 )
 from ._summary import markdown_table, summarise
-from ._tasks import DATASETS, REACTION_DATASETS, default_split, load_task
+from ._tasks import DATASETS, REACTION_DATASETS, default_split, is_table, load_task, task_name
 
 __all__ = [
     "DEFAULT_METHODS",
@@ -75,7 +75,7 @@ class SplitError(ValueError):
 
 
 def check_arguments(
-    dataset: str,
+    dataset: str | os.PathLike,
     seeds: int | Sequence[int],
     methods: Sequence[str],
     epochs: int | None,
@@ -91,8 +91,14 @@ def check_arguments(
 
     A ValueError or TypeError names the argument.
     """
-    if dataset not in DATASETS:
-        raise ValueError(f"unknown dataset {dataset!r}; choose from {list(DATASETS)}.")
+    if not isinstance(dataset, str | os.PathLike):
+        raise TypeError(f"dataset must be a data set's name or a table's path, got {type(dataset).__name__}.")
+    if dataset not in DATASETS and not is_table(os.fspath(dataset)):
+        raise ValueError(
+            f"unknown dataset {str(dataset)!r}; choose from {list(DATASETS)}, or give the path of a "
+            "table of your own (CSV or tab-separated, a SMILES column and a label column as load_hiv "
+            "reads them)."
+        )
     if split is not None and split not in SPLITS:
         raise ValueError(f"split must be one of {list(SPLITS)} or None (the data set's own), got {split!r}.")
     seeds = seed_list(seeds)
@@ -161,7 +167,7 @@ def _check_used(
 
 
 def run_benchmark(
-    dataset: str,
+    dataset: str | os.PathLike,
     *,
     split: str | None = None,
     seeds: int | Sequence[int] = DEFAULT_SEEDS,
@@ -195,10 +201,14 @@ def run_benchmark(
 
     Parameters
     ----------
-    dataset : str
+    dataset : str or path
         One of :data:`DATASETS`: the paper's ``"hiv"``, ``"sbap"``, ``"uspto50k"``, the tasks built
         from them, or the embedded ``"solubility"``. SBAP's pairs are classified by their ligand's
-        SMILES alone (the proteins are not used).
+        SMILES alone (the proteins are not used). Or the path of a table of your own: CSV or
+        tab-separated, one SMILES column and one label column as
+        :func:`~sklearn_ltdd.datasets.load_hiv` reads them (``smiles`` and ``label``, say; rows
+        RDKit cannot parse are left out, and said); its results are named by the file's name
+        (``assay.csv``: ``assay-standard.jsonl``).
     split : {"standard", "random"} or None, default=None
         ImDrug's split kind (:func:`~sklearn_ltdd.model_selection.imdrug_split`); None: the
         data set's own, "random" for the template tasks (whose classes of 10 to 20 members the
@@ -252,6 +262,7 @@ def run_benchmark(
     seeds, epochs = check_arguments(
         dataset, seeds, methods, epochs, warmup, update_every, reaction_mode, n_jobs, split, device
     )
+    dataset, name = os.fspath(dataset), task_name(os.fspath(dataset))
     split = default_split(dataset) if split is None else split
     if reaction_mode is None and dataset in REACTION_DATASETS:
         reaction_mode = "pair"
@@ -261,7 +272,7 @@ def run_benchmark(
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(f"out_dir {str(out)!r} is a file; results go into a folder.")
-    stem = result_stem(dataset, split, reaction_mode)
+    stem = result_stem(name, split, reaction_mode)
     log = out / f"{stem}.jsonl"
     done = done_runs(log, methods, seeds, epochs, args)
     smiles, y = load_task(dataset, data_home, mapped=reaction_mode in CGR_MODES, download=download)
@@ -270,7 +281,7 @@ def run_benchmark(
         try:
             splits[seed] = imdrug_split(y, split, random_state=seed)
         except ValueError as error:
-            raise SplitError(f"{dataset}, {split!r} split, seed {seed}: {error}") from error
+            raise SplitError(f"{name}, {split!r} split, seed {seed}: {error}") from error
     data = data_id(smiles, y)
     check_data(log, data, split, reaction_mode)
     if done:
@@ -291,7 +302,7 @@ def run_benchmark(
             )
             fingerprint_mode = "difference-fp" if reaction_mode else None
             ran_on = machine("cpu" if on_fingerprints(method) else graph_device)
-            row = {"dataset": dataset, "split": split, "method": method, "seed": seed, "epochs": run_epochs,
+            row = {"dataset": name, "split": split, "method": method, "seed": seed, "epochs": run_epochs,
                    **schedule_of(method, args), "kept": kept_of(method),
                    "reaction_mode": reaction_mode if not on_fingerprints(method) else fingerprint_mode,
                    "data": data, "n_train": len(train), "n_valid": len(valid), "n_test": len(test),
@@ -308,10 +319,10 @@ def run_benchmark(
                 )
             append_line(log, json.dumps(json_row(row)))
             tuned = f" (val-thr BA {row['thr_BA']:.4f})" if binary else ""
-            print(f"{dataset} {split} seed {seed} {method}: BA {row['BA']:.4f} BF1 {row['BF1']:.4f}{tuned} "
+            print(f"{name} {split} seed {seed} {method}: BA {row['BA']:.4f} BF1 {row['BF1']:.4f}{tuned} "
                   f"in {seconds:.0f} s", flush=True)  # fmt: skip
-            write_tables(log, dataset, split, reaction_mode)  # (current when a later run is interrupted)
-    return write_tables(log, dataset, split, reaction_mode)
+            write_tables(log, name, split, reaction_mode)  # (current when a later run is interrupted)
+    return write_tables(log, name, split, reaction_mode)
 
 
 def write_tables(log: Path, dataset: str, split: str, reaction_mode: str | None) -> pd.DataFrame:

@@ -4,6 +4,7 @@ reaction templates, HIV at imbalance 50) and the demo's, loaded as inputs and la
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 
@@ -51,6 +52,16 @@ MIN_TEMPLATE_COUNT = {"uspto50k_template": 20, "uspto50k_template_tail": 10}
 HIV_LT50 = (10_000, 200)
 
 
+def is_table(dataset: str) -> bool:
+    """Whether ``dataset`` is a table of one's own (the path of a file), not one of :data:`DATASETS`."""
+    return dataset not in DATASETS and Path(dataset).is_file()
+
+
+def task_name(dataset: str) -> str:
+    """What the results call ``dataset``: its name, or a table's file name without its endings."""
+    return Path(dataset).name.split(".")[0] if is_table(dataset) else dataset
+
+
 def default_split(dataset: str) -> str:
     """ImDrug's standard split, but the random one for the template tasks: the standard split's
     balanced test set cannot be drawn from their hundreds of classes of 10 to 20 members."""
@@ -75,7 +86,9 @@ def _loaded(
         # invalid rows are reported below instead, and duplicates are the data set's; the rest is
         # said (a download's sha256, where none is published, or a file of another row count)
         warnings.filterwarnings("ignore", r".*rows (cannot be parsed|repeat an earlier row)", UserWarning)
-        if dataset == "hiv":
+        if is_table(dataset):  # one's own: a SMILES column and a label column, as load_hiv reads them
+            bunch = load_hiv(path=dataset)
+        elif dataset == "hiv":
             bunch = load_hiv(**where)
         elif dataset == "uspto50k":
             bunch = load_uspto50k(**where, mapping="rxnmapper" if mapped else None)
