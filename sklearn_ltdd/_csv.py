@@ -63,6 +63,12 @@ def repeated_names(names: list) -> list:
     return sorted({name for name in names if names.count(name) > 1}, key=str)
 
 
+#: what follows pandas' own account of a malformed line, which counts its own way
+PANDAS_NUMBERING = (
+    "pandas' numbering: after blank lines or a field quoted over several lines an editor's line can differ"
+)
+
+
 def not_utf8(source: Path, error: UnicodeDecodeError | None = None) -> str:
     """Why ``source`` cannot be read as UTF-8, and how to convert it: UTF-16 text, or the first line
     that is not UTF-8 (plain files: one more pass, on the way to an error; in a compressed file the

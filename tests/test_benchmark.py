@@ -1,5 +1,6 @@
 """The benchmark command and the fingerprint baselines, on the embedded data."""
 
+import gzip
 import json
 import os
 import re
@@ -619,11 +620,23 @@ def test_a_table_of_ones_own_is_benchmarked_as_a_named_data_set(tmp_path, capsys
     pd.DataFrame({"smiles": data.data, "label": data.target}).to_csv(table, index=False)
     runs = run_benchmark(str(table), split="random", seeds=[0], methods=["fp_lr"], out_dir=tmp_path / "a")
     named = run_benchmark("solubility", split="random", seeds=[0], methods=["fp_lr"], out_dir=tmp_path / "b")
-    assert runs["dataset"].tolist() == ["my assay"] and runs["BA"].tolist() == named["BA"].tolist()
-    assert (tmp_path / "a" / "my assay-random.jsonl").is_file()
+    # named by the file's name without the endings of a table (a dot of the name's own stays)
+    assert runs["dataset"].tolist() == ["my assay.v2"] and runs["BA"].tolist() == named["BA"].tolist()
+    assert (tmp_path / "a" / "my assay.v2-random.jsonl").is_file()
     main([f"--dataset={table}", "--split", "random", "--seeds", "0", "--methods", "fp_lr",
           "--out", str(tmp_path / "a")])  # fmt: skip
-    assert "### my assay, random split" in capsys.readouterr().out  # the table, resumed: no run again
+    assert "### my assay.v2, random split" in capsys.readouterr().out  # the table, resumed: no run again
     with pytest.raises(SystemExit):
         main(["--dataset", str(tmp_path / "missing.csv"), "--methods", "fp_lr"])
-    assert "or give the path of a table of your own" in capsys.readouterr().err
+    assert "missing.csv' (no such file); choose from" in capsys.readouterr().err
+    # a table named as a data set of the benchmark's own would be taken for it
+    (tmp_path / "hiv.csv.gz").write_bytes(gzip.compress(table.read_bytes()))
+    with pytest.raises(ValueError, match=r"hiv.csv.gz' would be named 'hiv', as a data set of the"):
+        run_benchmark(str(tmp_path / "hiv.csv.gz"), methods=["fp_lr"], out_dir=tmp_path / "c")
+    # a table's repeated molecules are said, as its unparsable rows are
+    pd.DataFrame({"smiles": [*data.data, data.data[0]], "label": [*data.target, "low"]}).to_csv(
+        tmp_path / "twice.csv", index=False
+    )
+    run_benchmark(str(tmp_path / "twice.csv"), split="random", seeds=[0], methods=["fp_lr"], out_dir=tmp_path)
+    said = capsys.readouterr().out  # (eight of the set's own, written two ways; and the copy of row 0)
+    assert re.search(r"twice.csv: 9 rows repeat an earlier row.s molecule \(data rows \[.*, 1282\]\)", said)

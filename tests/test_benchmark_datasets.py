@@ -90,7 +90,7 @@ def test_imdrug_tab_format(tmp_path):
 
 def test_malformed_rows_are_named(tmp_path):
     path = write(tmp_path / "bad.csv", "smiles,HIV_active\nCCO,0\nCCN,1,extra\n")
-    with pytest.raises(ValueError, match=r"bad.csv is malformed: .*line 3"):
+    with pytest.raises(ValueError, match=r"bad.csv is malformed: .*line 3, saw 3 \(pandas' numbering: after"):
         load_hiv(path=path)
     # one field more on every line: pandas would make the first column an index and shift the cells
     for name, text in (("shifted.csv", "smiles,HIV_active\nCCO,C,0\nCC,N,1\n"),

@@ -152,7 +152,7 @@ def test_hundreds_of_classes_are_drawn_unnamed_and_the_weights_as_their_spread()
     ax = plot_embedding(ltdd, X, labels)
     ax.figure.canvas.draw()
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
-        "40 classes, a colour each (named up to 36)",
+        "40 classes, a colour each (too many to name)",
         "centres of these samples' sub-clusters",
     ]
     assert len({tuple(c.get_facecolor()[0][:3]) for c in ax.collections[:40]}) == 40
@@ -168,12 +168,31 @@ def test_hundreds_of_classes_are_drawn_unnamed_and_the_weights_as_their_spread()
     median = ax.get_lines()[0].get_ydata()
     assert np.allclose(median, np.median(weights, axis=1))
     assert ax.figure.get_size_inches()[1] == 4  # no rows of legend below
-    # up to 36 classes each is named, shortened to 16 characters
-    kept = np.isin(labels, names[:36])
-    ax = plot_embedding(ltdd, X[kept], labels[kept], subclusters=False)
-    texts = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert len(texts) == 36 and all(text.startswith("[C:") and "… (" in text for text in texts)
+    # long names: up to 17 classes are named (one column beside the plot, the centres' entry too),
+    # each shortened to 16 characters; three columns of them squeezed the plot to a strip
+    kept = np.isin(labels, names[:17])
+    ax = plot_embedding(ltdd, X[kept], labels[kept])
+    ax.figure.canvas.draw()
+    texts = [t.get_text() for t in ax.get_legend().get_texts()][:-1]
+    assert len(texts) == 17 and all(text.startswith("[C:") and "… (" in text for text in texts)
     assert all(len(text.split(" (")[0]) == 16 for text in texts)
+    assert ax.get_window_extent().width >= 0.5 * ax.figure.bbox.width
+    kept = np.isin(labels, names[:18])
+    assert len(plot_embedding(ltdd, X[kept], labels[kept]).get_legend().get_texts()) == 2  # unnamed
+    # short names: up to 36 (two columns)
+    short = np.array([f"T{i:02d}" for i in range(40)])[np.arange(len(X)) % 40]
+    kept = np.isin(short, [f"T{i:02d}" for i in range(36)])
+    ax = plot_embedding(ltdd, X[kept], short[kept], subclusters=False)
+    assert len(ax.get_legend().get_texts()) == 36
+    # the weights' legend below: three columns of long names stay within the figure
+    few = LTDDClassifier(schedule=SubclusterSchedule(warmup_epochs=1, update_every=2), **RUN)
+    kept = np.isin(labels, names[:12])
+    ax = plot_weights(few.fit(X[kept], labels[kept]))
+    ax.figure.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    assert (
+        legend.x0 >= ax.figure.bbox.x0 and legend.x1 <= ax.figure.bbox.x1 and legend.y0 >= ax.figure.bbox.y0
+    )
 
 
 def test_class_sizes_may_come_as_counts_as_for_the_long_tail_report(models):

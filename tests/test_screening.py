@@ -549,7 +549,8 @@ def test_a_malformed_or_non_utf8_csv_is_refused_and_a_fixed_one_then_screens(mod
     source, destination = tmp_path / "library.csv", tmp_path / "scores.csv"
     # one field too many on line 3: its cells would shift (the id read as " absolute")
     source.write_text("smiles,name,id\nCC,ethane,41\nCCO,ethanol, absolute,42\nCCC,propane,43\n")
-    with pytest.raises(ValueError, match=r"library.csv is not a well-formed CSV file: .*line 3, saw 4; fix"):
+    well_formed = r"library.csv is not a well-formed CSV file: .*line 3, saw 4 \(pandas' numbering: .*\); fix"
+    with pytest.raises(ValueError, match=well_formed):
         screen_file(model, source, destination, keep=["id"], errors="nan")
     (tmp_path / "library.parquet").write_text(source.read_text())  # a CSV by another name
     with pytest.raises(ValueError, match=r"library.parquet cannot be read as Parquet: "):
@@ -707,8 +708,8 @@ def test_resuming_refuses_another_screen_or_lost_output(model, library, tmp_path
     progress.write_text(json.dumps(record))
     # the columns that differ, not two whole lists (hundreds of a many-class model's)
     changed = (
-        r"its columns written \(\['proba_high', 'proba_low', 'proba_medium'\] then only, "
-        r"\['class_1', 'proba_1'\] now only\) \(another keep, or another top_k\?\)"
+        r"its columns written \(then only \['proba_high', 'proba_low', 'proba_medium'\]; "
+        r"now only \['class_1', 'proba_1'\]; another keep, or another top_k\?\)"
     )
     with pytest.raises(ValueError, match=changed):
         screen_file(model, source, destination, chunk_rows=4, top_k=1)
@@ -1298,7 +1299,8 @@ def test_top_k_ranks_the_classes_of_the_decision_with_their_probabilities(model,
     ]
     for bad in (0, len(classes) + 1, True, 1.5, "2"):
         with pytest.raises(
-            ValueError, match=r"top_k must be None or a whole number from 1 to the model's 3 classes"
+            ValueError,
+            match=r"top_k must be a whole number from 1 to the model's 3 classes, got .* \(or None",
         ):
             screen(model, X, top_k=bad)
     # the same from a frame, a file and the command
@@ -1316,7 +1318,11 @@ def test_top_k_ranks_the_classes_of_the_decision_with_their_probabilities(model,
     assert (tmp_path / "command.csv").read_bytes() == (tmp_path / "out.csv").read_bytes()
     with pytest.raises(SystemExit):
         screen_command([*args[:2], str(tmp_path / "zero.csv"), "--top-k", "0"])
-    assert "error: argument --top-k: top_k must be None or a whole number from 1" in capsys.readouterr().err
+    err = capsys.readouterr().err  # (no None: the command cannot give it)
+    assert (
+        "error: argument --top-k: top_k must be a whole number from 1 to the model's 3 classes, got 0.\n"
+        in err
+    )
     with pytest.raises(ValueError, match=r"the input's columns \['class_1'\] would be overwritten"):
         score_frame(frame.rename(columns={"id": "class_1"}), model, top_k=1)
     assert "class_1" in score_frame(frame.rename(columns={"id": "class_1"}), model).columns  # no clash

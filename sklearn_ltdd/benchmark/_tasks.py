@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._csv import COMPRESSED
 from ..datasets import load_hiv, load_sbap, load_solubility, load_uspto50k, load_uspto50k_templates
 
 __all__ = [
@@ -57,9 +58,18 @@ def is_table(dataset: str) -> bool:
     return dataset not in DATASETS and Path(dataset).is_file()
 
 
+#: the endings of a table's file name that its results leave out ("assay.csv.gz": "assay")
+_TABLE_ENDINGS = {".csv", ".tsv", ".tab", ".txt", *COMPRESSED}
+
+
 def task_name(dataset: str) -> str:
     """What the results call ``dataset``: its name, or a table's file name without its endings."""
-    return Path(dataset).name.split(".")[0] if is_table(dataset) else dataset
+    if not is_table(dataset):
+        return dataset
+    name = Path(dataset).name
+    while Path(name).suffix.lower() in _TABLE_ENDINGS and Path(name).stem:
+        name = Path(name).stem
+    return name
 
 
 def default_split(dataset: str) -> str:
@@ -106,6 +116,12 @@ def _loaded(
             raise ValueError(f"unknown dataset {dataset!r}; choose from {list(DATASETS)}.")
     if bunch.invalid:
         print(f"{dataset}: leaving out {len(bunch.invalid)} rows RDKit cannot parse: {sorted(bunch.invalid)}")
+    if is_table(dataset) and len(bunch.duplicates):  # the named sets' are theirs; one's own table's, said
+        print(
+            f"{dataset}: {len(bunch.duplicates)} rows repeat an earlier row's molecule (data rows "
+            f"{bunch.duplicates[:10].tolist()}{' ...' if len(bunch.duplicates) > 10 else ''}); they are "
+            "kept, and a split may put a molecule in training and test both"
+        )
     keep = np.setdiff1d(np.arange(len(bunch.data)), list(bunch.invalid))
     return bunch.data[keep], bunch.target[keep]
 

@@ -17,6 +17,7 @@ from sklearn.utils import Bunch
 from .._csv import (
     COMPRESSED,
     NOT_TEXT,
+    PANDAS_NUMBERING,
     check_fields_match_header,
     check_no_merged_lines,
     data_lines,
@@ -120,7 +121,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     try:
         frame = pd.read_csv(path, sep=sep, keep_default_na=False, na_values=[""], dtype=str)
     except pd.errors.ParserError as error:
-        raise ValueError(f"{path} is malformed: {error}") from error
+        raise ValueError(f"{path} is malformed: {str(error).strip()} ({PANDAS_NUMBERING}).") from error
     except UnicodeDecodeError as error:
         raise ValueError(not_utf8(path, error)) from error
     # a file cut short, not text, or empty: say which file, and that it is the file

@@ -43,7 +43,8 @@ def _class_colours(n: int) -> list:
 
 MAX_NAMED_CLASSES = 15  # plot_class_accuracy names the classes along the x axis up to this many
 MAX_NAME_LENGTH = 16  # ... each name shortened to this many characters (in every plot's legend too)
-MAX_LEGEND_CLASSES = 36  # a legend names the classes up to this many (two or three columns)
+MAX_LEGEND_CLASSES = 36  # a legend names the classes up to this many: two columns of short names
+SHORT_NAME = 8  # ... names up to this long; of longer ones (shortened to 16), one column's worth
 
 
 def _shortened(text: str, length: int) -> str:
@@ -189,8 +190,9 @@ def plot_embedding(
     X : array-like of str of shape (n_samples,)
         The samples to embed (``classifier.transform``).
     y : array-like of shape (n_samples,)
-        Their labels, which colour the points. The legend names up to 36 classes, each
-        shortened to 16 characters; above that the classes keep a colour each, unnamed.
+        Their labels, which colour the points. The legend names up to 36 classes (17 of
+        names longer than 8 characters, shortened to 16); above that the classes keep a colour
+        each, unnamed.
     method : {"pca", "tsne"}, default="pca"
         How the embedding is drawn in 2-D: PCA, or t-SNE (slower; perplexity at most 30).
     subclusters : bool, default=True
@@ -238,14 +240,14 @@ def plot_embedding(
     else:
         perplexity = min(30.0, (len(points) - 1) / 3)
         flat = TSNE(n_components=2, perplexity=perplexity, random_state=random_state).fit_transform(points)
-    named = len(classes) <= MAX_LEGEND_CLASSES  # hundreds of names fill no legend that can be read
+    named = _names_fit(classes)  # hundreds of names fill no legend that can be read
     for colour, label in zip(_class_colours(len(classes)), classes, strict=True):
         members = flat[: len(z)][y == label]
         name = f"{_shortened(str(label), MAX_NAME_LENGTH)} ({len(members)})" if named else "_nolegend_"
         ax.scatter(members[:, 0], members[:, 1], s=10, alpha=0.6, color=colour, label=name)
     if not named:
-        ax.scatter([], [], s=10, color="0.5", label=f"{len(classes)} classes, a colour each (named up to "
-                   f"{MAX_LEGEND_CLASSES})")  # fmt: skip
+        ax.scatter([], [], s=10, color="0.5", label=f"{len(classes)} classes, a colour each (too many to "
+                   "name)")  # fmt: skip
     if subclusters:
         ax.scatter(flat[len(z) :, 0], flat[len(z) :, 1], marker="X", s=60, color="black", edgecolor="white",
                    linewidth=0.8, label="centres of these samples' sub-clusters")  # fmt: skip
@@ -265,23 +267,38 @@ def _labels(y: ArrayLike, X: ArrayLike) -> np.ndarray:
 LEGEND_ROWS = 18  # the rows of a legend beside a new figure's axes (6 x 4 inches, 7-point type)
 
 
-def _legend_place(n_entries: int, beside: bool = True) -> dict:
+def _names_fit(classes: ArrayLike) -> bool:
+    """Whether a legend can name each class: up to 36 of short names, or as many long ones as one
+    column beside the axes holds (with the sub-clusters' entry); three columns of 16 characters
+    squeezed the axes to a strip."""
+    long = max((len(str(label)) for label in classes), default=0) > SHORT_NAME
+    return len(classes) <= (LEGEND_ROWS - 1 if long else MAX_LEGEND_CLASSES)
+
+
+def _columns_below(labels: list[str]) -> int:
+    """The columns of a legend below the axes: six of short names, three of long ones (six of 16
+    characters were wider than the figure)."""
+    return 6 if max((len(label) for label in labels), default=0) <= SHORT_NAME + len("class ") else 3
+
+
+def _legend_place(n_entries: int, beside: bool = True, columns_below: int = 6) -> dict:
     """Legend settings: inside the axes for up to ten entries, else out of them, so that it does not
     cover what is drawn: beside them in columns of ``LEGEND_ROWS`` (more ran off a new figure's
-    foot), or (where a right axis stands beside them) below them in rows of 6."""
+    foot), or (where a right axis stands beside them) below them in ``columns_below`` columns."""
     if n_entries <= 10:
         return {"fontsize": 8}
     if beside:
         return {"fontsize": 7, "loc": "upper left", "bbox_to_anchor": (1.01, 1),
                 "ncol": -(-n_entries // LEGEND_ROWS), "borderaxespad": 0}  # fmt: skip
-    return {"fontsize": 7, "loc": "upper center", "bbox_to_anchor": (0.5, -0.2), "ncol": 6}
+    return {"fontsize": 7, "loc": "upper center", "bbox_to_anchor": (0.5, -0.2), "ncol": columns_below}
 
 
 def _legend_of_both(ax: Axes, right: Axes, **kwargs) -> None:
     """One legend for the lines of an Axes and of its twin."""
     handles, labels = ax.get_legend_handles_labels()
     more_handles, more_labels = right.get_legend_handles_labels()
-    place = _legend_place(len(labels) + len(more_labels), beside=False)  # the right axis is beside
+    entries = len(labels) + len(more_labels)  # (the right axis is beside: the legend goes below)
+    place = _legend_place(entries, beside=False, columns_below=_columns_below(labels + more_labels))
     ax.legend(handles + more_handles, labels + more_labels, **{**place, **kwargs})
 
 
@@ -312,9 +329,9 @@ def plot_weights(classifier: object, *, ax: Axes | None = None) -> Axes:
 
     Weights change only when the classes are re-clustered, hence steps. Two classes that are each
     other's nearest share one weight: their steps coincide, told apart by their line styles.
-    Above 36 classes, whose lines would fill the axes, the plot shows how the weights spread
-    instead: the band of the middle 90 % of classes, their median and their largest. Class names
-    are shortened to 16 characters.
+    Above 36 classes (17 of names longer than 8 characters), whose lines and names would fill the
+    figure, the plot shows how the weights spread instead: the band of the middle 90 % of classes,
+    their median and their largest. Class names are shortened to 16 characters.
 
     Parameters
     ----------
@@ -346,9 +363,12 @@ def plot_weights(classifier: object, *, ax: Axes | None = None) -> Axes:
     epochs = [r[0] for r in rows]
     weights = np.array([r[1] for r in rows])
     n_classes = weights.shape[1]
-    entries = n_classes + 1 if n_classes <= MAX_LEGEND_CLASSES else 4  # the legend's, sub-clusters too
-    ax = _axes(ax, legend_rows=-(-entries // 6) if entries > 10 else 0)
-    if n_classes <= MAX_LEGEND_CLASSES:
+    named = _names_fit(classifier.classes_)
+    entries = n_classes + 1 if named else 4  # the legend's, the sub-clusters' too
+    names = [f"class {_shortened(str(label), MAX_NAME_LENGTH)}" for label in classifier.classes_]
+    columns = _columns_below(names) if named else 6
+    ax = _axes(ax, legend_rows=-(-entries // columns) if entries > 10 else 0)
+    if named:
         _weight_per_class(ax, epochs, weights, classifier.classes_)
     else:  # hundreds of lines are one solid block: how the classes' weights spread instead
         low, median, high = np.percentile(weights, [5, 50, 95], axis=1)

@@ -93,7 +93,7 @@ def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
 
     from ..featurize import InvalidSmilesError
     from ._file import screen_file
-    from ._frame import SCREEN_ADVICE
+    from ._frame import SCREEN_ADVICE, TOP_K_NONE
     from ._resume import partial_path
     from ._source import bad_rows_table
 
@@ -135,9 +135,8 @@ def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     # (ImportError: a Parquet file without pyarrow, a .csv.zst without zstandard)
     except (OSError, ValueError, TypeError, ImportError) as error:
         notes = "".join(f" {note}" for note in getattr(error, "__notes__", []))  # (chunks kept, say)
-        message = _as_flags(
-            as_flag_error(str(error), ("smiles_column", "keep", "chunk_rows", "n_jobs", "top_k"))
-        )
+        flagged = ("smiles_column", "keep", "chunk_rows", "n_jobs", "top_k")
+        message = _as_flags(as_flag_error(str(error), flagged)).replace(TOP_K_NONE, ".")
         parser.exit(2, f"{parser.prog}: error: {message}{notes}\n")
     except KeyboardInterrupt:
         partial = partial_path(Path(args.destination))

@@ -25,6 +25,7 @@ from . import ERRORS
 
 __all__ = [
     "SCREEN_ADVICE",
+    "TOP_K_NONE",
     "check_columns",
     "check_errors",
     "check_model",
@@ -84,14 +85,18 @@ def check_model(model: object, smiles_column: str | None = None) -> GraphClassif
     return model
 
 
+#: how ``top_k``'s refusal ends, but for the command, whose --top-k cannot be None
+TOP_K_NONE = " (or None, the default: a probability per class)."
+
+
 def check_top_k(top_k: object, model: GraphClassifier) -> int | None:
     """``top_k`` as a count of the model's classes to rank (None: a probability for each)."""
     if top_k is None:
         return None
     if isinstance(top_k, bool) or not isinstance(top_k, Integral) or not 1 <= top_k <= len(model.classes_):
         raise ValueError(
-            f"top_k must be None or a whole number from 1 to the model's {len(model.classes_)} classes, "
-            f"got {top_k!r}."
+            f"top_k must be a whole number from 1 to the model's {len(model.classes_)} classes, got "
+            f"{top_k!r}{TOP_K_NONE}"
         )
     return int(top_k)
 

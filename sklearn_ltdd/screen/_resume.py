@@ -138,8 +138,9 @@ def _changed(was: dict, now: dict) -> str:
     then, columns = was.get("columns") or [], now.get("columns") or []
     if then != columns:
         gone, new = [c for c in then if c not in columns], [c for c in columns if c not in then]
-        moved = " (another keep, or another top_k?)" if gone or new else " (in another order)"
-        differ.append(f"its columns written ({few_of(gone)} then only, {few_of(new)} now only){moved}")
+        which = [f"{when} only {few_of(names)}" for when, names in (("then", gone), ("now", new)) if names]
+        why = "another keep, or another top_k?" if which else "in another order"
+        differ.append(f"its columns written ({'; '.join(which or [why])}{'; ' + why if which else ''})")
     return "; ".join(differ) or f"its record {was!r}"
 
 

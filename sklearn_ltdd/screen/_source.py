@@ -22,6 +22,7 @@ from rdkit import Chem, rdBase
 from .._csv import (
     COMPRESSED,
     NOT_TEXT,
+    PANDAS_NUMBERING,
     check_fields_match_header,
     check_no_merged_lines,
     not_utf8,
@@ -175,7 +176,8 @@ def read_chunks(
                     yield kept
         except pd.errors.ParserError as error:
             raise ValueError(
-                f"{source} is not a well-formed CSV file: {str(error).strip()}; fix that line."
+                f"{source} is not a well-formed CSV file: {str(error).strip()} ({PANDAS_NUMBERING}); "
+                "fix that line."
             ) from None
         except UnicodeDecodeError:
             raise ValueError(not_utf8(source)) from None
