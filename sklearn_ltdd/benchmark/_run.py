@@ -93,17 +93,18 @@ def check_arguments(
     """
     if not isinstance(dataset, str | os.PathLike):
         raise TypeError(f"dataset must be a data set's name or a table's path, got {type(dataset).__name__}.")
-    if dataset not in DATASETS and not is_table(os.fspath(dataset)):
-        missing = " (no such file)" if Path(dataset).suffix else ""
+    path = os.fspath(dataset)
+    if path not in DATASETS and not is_table(path):
+        missing = " (no such file)" if Path(path).suffix else ""
         raise ValueError(
-            f"unknown dataset {str(dataset)!r}{missing}; choose from {list(DATASETS)}, or give the path "
+            f"unknown dataset {path!r}{missing}; choose from {list(DATASETS)}, or give the path "
             "of a table of your own (CSV or tab-separated, a SMILES column and a label column as "
             "load_hiv reads them)."
         )
-    if task_name(os.fspath(dataset)) in DATASETS and dataset not in DATASETS:  # ./hiv, tables/hiv.csv
+    if path not in DATASETS and (name := task_name(path)) in DATASETS:  # ./hiv, tables/hiv.csv
         raise ValueError(
-            f"the table {str(dataset)!r} would be named {task_name(os.fspath(dataset))!r}, as a data set of "
-            "the benchmark's own, whose results its own would be taken for; rename the file."
+            f"the table {path!r} would be named {name!r}, as a data set of the benchmark's own, whose "
+            "results its own would be taken for; rename the file."
         )
     if split is not None and split not in SPLITS:
         raise ValueError(f"split must be one of {list(SPLITS)} or None (the data set's own), got {split!r}.")

@@ -84,6 +84,11 @@ def _kind(path: Path) -> str:
     return suffixes[-1] if suffixes else ""
 
 
+def _separator(path: Path) -> str:
+    """The separator of the table ``path``: a tab for .tab and .tsv files, else a comma."""
+    return _SEPARATORS.get(_kind(path), ",")
+
+
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
     """Read a CSV, or a tab-separated .tab/.tsv file (optionally compressed), as text; malformed
     lines are named, and a file that is cut short, not text, or without data rows is refused.
@@ -117,7 +122,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
             f"{path} is {NOT_TEXT[kind]}; the loaders read CSV or tab-separated text (.csv, .tsv, "
             ".tab, optionally compressed): save it as CSV (UTF-8)."
         )
-    sep = _SEPARATORS.get(kind, ",")
+    sep = _separator(path)
     try:
         frame = pd.read_csv(path, sep=sep, keep_default_na=False, na_values=[""], dtype=str)
     except pd.errors.ParserError as error:
@@ -155,7 +160,7 @@ def _column(frame: pd.DataFrame, names: tuple[str, ...], what: str, path: Path) 
 
 def _lines(path: Path, n_rows: int) -> np.ndarray | None:
     """The line of ``path`` each of its ``n_rows`` data rows starts on, where that can be told."""
-    return data_lines(path, n_rows, _SEPARATORS.get(_kind(path), ","))
+    return data_lines(path, n_rows, _separator(path))
 
 
 def _named(values: pd.Series, rows: np.ndarray, path: Path) -> str:
@@ -556,18 +561,18 @@ def load_uspto50k_templates(
     path = Path(path) if path else fetch_file(REMOTE_FILES["uspto50k"], data_home, download=download)
     frame = read_table(path)
     product = _column(frame, _PRODUCT, "product", path)
-    _column(frame, ("reaction_smarts",), "template (reaction_smarts, MHN-react's)", path)
-    _complete(frame, [product, "reaction_smarts"], path)
-    counts = frame["reaction_smarts"].value_counts()
+    template = _column(frame, ("reaction_smarts",), "template (reaction_smarts, MHN-react's)", path)
+    _complete(frame, [product, template], path)
+    counts = frame[template].value_counts()
     if counts.max() < min_count:
         raise ValueError(
             f"{path}: no template has min_count={min_count} reactions (the largest has {counts.max()})."
         )
-    kept = frame["reaction_smarts"].isin(counts.index[counts >= min_count])
+    kept = frame[template].isin(counts.index[counts >= min_count])
     frame = frame[kept.to_numpy()].reset_index(drop=True)
     split = frame["split"].to_numpy(dtype=object) if "split" in frame.columns else None
     return _bunch("USPTO-50k templates", frame[product].to_numpy(dtype=object),
-                  frame["reaction_smarts"].to_numpy(dtype=object), path, frame, return_X_y, as_frame,
+                  frame[template].to_numpy(dtype=object), path, frame, return_X_y, as_frame,
                   rows_of=f" (its rows of templates of {min_count} reactions or more, numbered from 0)",
                   split=split)  # fmt: skip
 

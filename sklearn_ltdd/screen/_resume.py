@@ -140,7 +140,7 @@ def _changed(was: dict, now: dict) -> str:
         gone, new = [c for c in then if c not in columns], [c for c in columns if c not in then]
         which = [f"{when} only {few_of(names)}" for when, names in (("then", gone), ("now", new)) if names]
         why = "another keep, or another top_k?" if which else "in another order"
-        differ.append(f"its columns written ({'; '.join(which or [why])}{'; ' + why if which else ''})")
+        differ.append(f"its columns written ({'; '.join([*which, why])})")
     return "; ".join(differ) or f"its record {was!r}"
 
 
