@@ -3,7 +3,6 @@
 
 import functools
 from collections.abc import Callable
-from numbers import Integral
 from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
@@ -23,14 +22,12 @@ else:
     from sklearn.base import _fit_context
 
 __all__ = [
-    "N_JOBS",
     "HasMethods",
     "Hidden",
     "Interval",
     "StrOptions",
     "_fit_context",
     "_num_samples",
-    "check_n_jobs",
     "from_arrow",
     "numpy_only",
     "transform_output",
@@ -44,19 +41,6 @@ class Interval(_Interval):
 
     def is_satisfied_by(self, val: object) -> bool:
         return not isinstance(val, bool | np.bool_) and super().is_satisfied_by(val)
-
-
-#: ``n_jobs`` as joblib reads it: None, a positive count, or -1, -2, ... (all CPUs, all but one, ...)
-N_JOBS = [None, Interval(Integral, 1, None, closed="left"), Interval(Integral, None, -1, closed="right")]
-
-
-def check_n_jobs(n_jobs: object) -> None:
-    """Refuse an ``n_jobs`` that joblib has no meaning for (0, a float, a bool), naming it."""
-    if n_jobs is not None and not any(interval.is_satisfied_by(n_jobs) for interval in N_JOBS[1:]):
-        raise ValueError(
-            f"n_jobs must be None, a positive integer or -1, -2, ... (all CPUs, all but one, ...), "
-            f"got {n_jobs!r}."
-        )
 
 
 def validate_params(estimator: BaseEstimator) -> None:

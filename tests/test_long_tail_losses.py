@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -14,8 +15,8 @@ from sklearn_ltdd.classifier import BASELINE_LOSSES
 from sklearn_ltdd.classifier._data import TrainingSampler
 from sklearn_ltdd.classifier._phases import Phase, Phases
 from sklearn_ltdd.datasets import load_solubility, make_long_tailed
+from sklearn_ltdd.nn.losses import LOSSES, weighted_mean
 from sklearn_ltdd.nn.losses import _long_tail as lt
-from sklearn_ltdd.nn.losses import weighted_mean
 from sklearn_ltdd.nn.losses._criteria import MixupLoss
 
 LOGITS = torch.tensor([[2.0, -1.0, 0.5], [0.1, 0.3, -0.2], [-1.0, 1.5, 0.0], [0.0, 0.0, 3.0]])
@@ -106,6 +107,27 @@ def test_cdt_divides_logits_by_count_ratio_power():
     factors = [(100 / n) ** 0.2 for n in COUNTS.tolist()]
     np.testing.assert_allclose(scaled, LOGITS / torch.tensor(factors), rtol=1e-6)
     assert torch.equal(scaled[:, 0], LOGITS[:, 0])  # the head class is untouched
+
+
+@pytest.mark.parametrize(
+    "loss, formula",
+    [
+        ("ce", lambda: F.cross_entropy(LOGITS, Y, reduction="none")),
+        ("decoupling", lambda: F.cross_entropy(LOGITS, Y, reduction="none")),
+        # averaged over the samples' weights, not over w_y as ImDrug's (docs/results.md)
+        ("cs", lambda: lt.cost_sensitive_loss(LOGITS, Y, COUNTS)),
+        ("bs", lambda: lt.balanced_softmax_loss(LOGITS, Y, COUNTS)),
+        ("cb_focal", lambda: lt.class_balanced_focal_loss(LOGITS, Y, COUNTS)),
+        ("cdt", lambda: F.cross_entropy(lt.cdt_logits(LOGITS, COUNTS), Y, reduction="none")),
+    ],
+)
+def test_each_baseline_criterion_trains_on_its_formula(loss, formula):
+    """The formulas above, as the criterion a fit trains with computes them (the class counts
+    reversed or a formula left out of its criterion still trained, to a loss as finite)."""
+    sample_weight = torch.tensor([1.0, 0.5, 2.0, 1.0])
+    criterion = LOSSES[loss](COUNTS)
+    trained = criterion((LOGITS,), {"y": Y, "weight": sample_weight}, torch.nn.Identity())
+    torch.testing.assert_close(trained, weighted_mean(formula(), sample_weight))
 
 
 @given(st.floats(0, 1))

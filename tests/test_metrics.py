@@ -168,6 +168,14 @@ def test_class_only_in_predictions_is_left_out_with_a_warning():
     assert Path(caught[0].filename).parent == Path(sklearn_ltdd.metrics.__file__).parent
 
 
+def test_a_class_never_predicted_has_balanced_precision_zero():
+    """The long tail's usual failure, every sample called the majority class: the unpredicted
+    class's precision is 0/0, which counts 0 (as 1 the predictor scored 0.75, not 0.25)."""
+    np.testing.assert_allclose(balanced_precision([0, 0, 1, 1], [0, 0, 0, 0], average=None), [0.5, 0.0])
+    assert balanced_precision([0, 0, 1, 1], [0, 0, 0, 0]) == pytest.approx(0.25)
+    assert balanced_f1_score([0, 0, 1, 1], [0, 0, 0, 0]) == pytest.approx((2 / 3) / 2)
+
+
 def test_per_class_outputs_and_bad_arguments():
     np.testing.assert_allclose(balanced_precision([0, 1, 1], [0, 0, 1], average=None), [2 / 3, 1.0])
     np.testing.assert_allclose(balanced_f1_score([0, 1, 1], [0, 0, 1], average=None), [0.8, 2 / 3])
@@ -287,6 +295,14 @@ def test_long_tail_groups_round_the_head_up():
     }  # fmt: skip
     seven = dict(zip("abcdefg", range(700, 0, -100), strict=True))
     assert long_tail_groups(seven) == {"head": list("abc"), "middle": list("de"), "tail": list("fg")}
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint32, np.int64])
+def test_long_tail_groups_of_unsigned_counts(dtype):
+    """A uint count was ordered by its negation, which wrapped around, with an overflow warning."""
+    counts = {label: dtype(n) for label, n in zip("abcde", [1, 200, 5, 5, 9], strict=True)}
+    assert long_tail_groups(counts) == {"head": ["b", "e"], "middle": ["c", "d"], "tail": ["a"]}
 
 
 def test_long_tail_report_with_a_training_class_absent_from_the_test_set():

@@ -36,6 +36,8 @@ def test_parts_are_disjoint_and_deterministic(sizes, kind, seed):
         return
     train, valid, test = parts
     assert not (set(train) & set(valid) or set(train) & set(test) or set(valid) & set(test))
+    for part in parts:  # sorted row positions, as documented, each row once (no draw with replacement)
+        assert (np.diff(part) > 0).all()
     again = imdrug_split(y, kind, random_state=seed)
     for a, b in zip((train, valid, test), again, strict=True):
         np.testing.assert_array_equal(a, b)

@@ -530,6 +530,8 @@ def test_parquet_saved_with_a_pandas_index_and_other_source_edges(model, tmp_pat
             screen_file(model, tmp_path / "library.csv", tmp_path / "bad.csv", chunk_rows=chunk_rows)
     with pytest.raises(ValueError, match=r"n_jobs must be None, a positive integer or -1, -2, .*got 0"):
         screen_file(model, tmp_path / "library.csv", tmp_path / "bad.csv", n_jobs=0)
+    with pytest.raises(TypeError, match="progress must be True or False, got 'no'"):  # was a bar
+        screen_file(model, tmp_path / "library.csv", tmp_path / "bad.csv", progress="no")
     assert not list(tmp_path.glob("bad.csv*"))  # refused before a progress file is written
     with pytest.raises(ValueError, match=r"keep names the column\(s\) \['id'\] more than once"):
         screen_file(model, tmp_path / "library.csv", tmp_path / "bad.csv", keep=["id", "id"])
@@ -1248,6 +1250,8 @@ def test_screen_featurises_in_the_processes_it_is_given(model, library, monkeypa
     assert seen == [1, 2, 2]
     with pytest.raises(ValueError, match=r"n_jobs must be None, a positive integer or -1, -2, .*got 0"):
         screen(model, library, n_jobs=0)
+    with pytest.raises(TypeError, match="progress must be True or False, got None"):
+        screen(model, library, progress=None)
 
 
 def test_the_header_repeated_inside_a_file_is_named_as_such(model, tmp_path):

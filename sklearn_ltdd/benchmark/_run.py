@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._compat import Interval, check_n_jobs
+from .._arguments import check_n_jobs
+from .._compat import Interval
 from .._csv import repeated_names
 from .._torch_device import parse_device
 from ..classifier import SubclusterSchedule

@@ -110,7 +110,9 @@ class SubclusterSchedule(BaseEstimator):
     dynamic : bool, default=True
         False computes sub-clusters and weights once, at the end of warm-up (ablation).
     cluster_method : {"balanced", "kmeans"}, default="balanced"
-        The paper's balanced greedy clustering or the reference code's spherical k-means.
+        The paper's balanced greedy clustering, or spherical k-means as the reference code
+        clusters (its sub-clusters are not size-balanced); seeded here by k-means++, where the
+        reference seeds at random, so its sub-clusters are not the reference's.
     min_cluster_size : int, default=10
         δ, the floor of the sub-cluster size unit U.
     weighting : {"both", "class_distance", "subcluster_distance", "none", "subcluster"}, default="both"

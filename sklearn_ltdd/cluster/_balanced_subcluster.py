@@ -41,12 +41,11 @@ def subclusters_per_class(class_counts: ArrayLike, min_cluster_size: int) -> np.
     >>> subclusters_per_class([1000, 95, 30], min_cluster_size=10).tolist()
     [33, 3, 1]
     """
-    if not Interval(Integral, 1, 2**63 - 1, closed="both").is_satisfied_by(min_cluster_size):  # bools refused
-        raise ValueError(
-            f"min_cluster_size must be an integer from 1 to 2**63 - 1, got {min_cluster_size!r}."
-        )
+    if not Interval(Integral, 1, None, closed="left").is_satisfied_by(min_cluster_size):  # bools refused
+        raise ValueError(f"min_cluster_size must be a positive integer, got {min_cluster_size!r}.")
     counts = check_class_counts(class_counts)  # a class of 2.7 or 0 molecules has no sub-clusters
-    unit = max(int(counts.min()), int(min_cluster_size))
+    # a U above every count (one sub-cluster a class) need not fit in int64, the counts' type
+    unit = min(max(int(counts.min()), int(min_cluster_size)), np.iinfo(np.int64).max)
     return np.maximum(1, counts // unit)
 
 
@@ -129,8 +128,9 @@ class BalancedSubcluster(
     the two steps repeat until the assignment stops changing. The paper's capacity of U can
     leave samples unassigned when k_c·U < n_c; here sizes are floor(n_c/k_c) or
     ceil(n_c/k_c), so every sample is assigned and no cluster is empty. With
-    ``method="kmeans"`` it runs spherical k-means, as LTDD's reference code does; a centre that
-    ends with no member is dropped, so a class can get fewer sub-clusters than k_c.
+    ``method="kmeans"`` it runs spherical k-means, as LTDD's reference code does (seeded by
+    k-means++, where the reference seeds at random); a centre that ends with no member is
+    dropped, so a class can get fewer sub-clusters than k_c.
 
     Rows are put in a canonical order (by their projection on a fixed random direction)
     before seeding, so the result does not depend on row order (but for which of two identical

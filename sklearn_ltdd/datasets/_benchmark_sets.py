@@ -14,6 +14,7 @@ import pandas as pd
 from rdkit import Chem
 from sklearn.utils import Bunch
 
+from .._arguments import check_flags, check_path
 from .._csv import (
     COMPRESSED,
     NOT_TEXT,
@@ -316,6 +317,15 @@ def _bunch(name, data, target, path, frame, return_X_y, as_frame, reaction=False
     )
 
 
+def _file(name: str, path: object, data_home: object, download: object, return_X_y: object,
+          as_frame: object) -> Path:  # fmt: skip
+    """The file a loader reads: ``path``, else the data set's under the data home (downloaded when
+    asked), its arguments checked first (``download="no"`` would download)."""
+    check_path(path, "path")
+    check_flags(download=download, return_X_y=return_X_y, as_frame=as_frame)
+    return Path(path) if path else fetch_file(REMOTE_FILES[name], data_home, download=download)
+
+
 @overload
 def load_hiv(
     *,
@@ -382,7 +392,7 @@ def load_hiv(
     >>> from sklearn_ltdd.datasets import load_hiv
     >>> smiles, y = load_hiv(data_home="~/data", return_X_y=True)  # doctest: +SKIP
     """
-    path = Path(path) if path else fetch_file(REMOTE_FILES["hiv"], data_home, download=download)
+    path = _file("hiv", path, data_home, download, return_X_y, as_frame)
     frame = read_table(path)
     smiles_col, label_col = _column(frame, _SMILES, "SMILES", path), _column(frame, _HIV_LABEL, "label", path)
     _complete(frame, [smiles_col, label_col], path)
@@ -463,7 +473,7 @@ def load_uspto50k(
     """
     if mapping not in (None, "rxnmapper"):
         raise ValueError(f"mapping must be None or 'rxnmapper', got {mapping!r}.")
-    path = Path(path) if path else fetch_file(REMOTE_FILES["uspto50k"], data_home, download=download)
+    path = _file("uspto50k", path, data_home, download, return_X_y, as_frame)
     frame = read_table(path)
     label_col = _column(frame, _USPTO_LABEL, "class", path)
     reaction_col = next((c for c in _REACTION if c in frame.columns), None)
@@ -558,7 +568,7 @@ def load_uspto50k_templates(
     """
     if isinstance(min_count, bool) or not isinstance(min_count, Integral) or min_count < 1:
         raise ValueError(f"min_count must be a whole number of at least 1, got {min_count!r}.")
-    path = Path(path) if path else fetch_file(REMOTE_FILES["uspto50k"], data_home, download=download)
+    path = _file("uspto50k", path, data_home, download, return_X_y, as_frame)
     frame = read_table(path)
     product = _column(frame, _PRODUCT, "product", path)
     template = _column(frame, ("reaction_smarts",), "template (reaction_smarts, MHN-react's)", path)
@@ -663,7 +673,7 @@ def load_sbap(
     >>> smiles, proteins, y = load_sbap(data_home="~/data", return_X_y=True)  # doctest: +SKIP
     """
     given = bool(path)  # (an empty path reads the data home, as the other loaders do)
-    path = Path(path) if given else fetch_file(REMOTE_FILES["sbap"], data_home, download=download)
+    path = _file("sbap", path, data_home, download, return_X_y, as_frame)
     try:
         frame = read_table(path)
         wanted = ((_SMILES, "SMILES"), (_PROTEIN, "protein"), (_SBAP_LABEL, "label"))

@@ -19,6 +19,7 @@ from urllib.error import HTTPError, URLError
 
 from sklearn.datasets import fetch_file as _sklearn_fetch_file
 
+from .._arguments import check_flags, check_path
 from .._warnings import warn
 
 __all__ = ["RemoteFile", "fetch_file", "get_data_home", "sha256_of"]
@@ -97,6 +98,7 @@ def get_data_home(data_home: str | os.PathLike | None = None) -> Path:
 
 def _data_home(data_home: str | os.PathLike | None) -> Path:
     """:func:`get_data_home`'s folder, not made: a load that finds no file leaves no empty folders."""
+    check_path(data_home, "data_home")
     path = Path(data_home or os.environ.get("SKLEARN_LTDD_DATA") or Path.home() / "sklearn_ltdd_data")
     path = path.expanduser()
     if path.exists() and not path.is_dir():
@@ -170,6 +172,7 @@ def fetch_file(
         raise TypeError(
             f"remote must be a RemoteFile, e.g. REMOTE_FILES['hiv'], got {type(remote).__name__} {remote!r}."
         )
+    check_flags(download=download)
     target = _data_home(data_home) / remote.folder / remote.filename
     if target.is_dir():
         raise IsADirectoryError(

@@ -7,8 +7,8 @@ from numbers import Real
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.utils import check_random_state
 
+from .._arguments import check_seed
 from .._class_counts import check_class_counts
 from .._labels import check_class_labels, check_labels_given, class_labels, class_members, few_of
 
@@ -150,6 +150,6 @@ def make_long_tailed(
             )
         order = np.searchsorted(labels, class_order)
     sizes = _class_sizes(counts[order], imbalance_ratio, [repr(labels.tolist()[c]) for c in order])
-    rng = check_random_state(random_state)
+    rng = check_seed(random_state)
     kept = [rng.choice(members[c], size=size, replace=False) for c, size in zip(order, sizes, strict=True)]
     return np.sort(np.concatenate(kept))

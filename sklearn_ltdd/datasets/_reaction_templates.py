@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
+from .._arguments import check_flags
+
 __all__ = ["load_reaction_templates"]
 
 _DESCR = """\
@@ -72,6 +74,7 @@ def load_reaction_templates(*, return_X_y: bool = False, as_frame: bool = False)
     >>> len(smiles), len(set(y))
     (5598, 60)
     """
+    check_flags(return_X_y=return_X_y, as_frame=as_frame)
     with resources.files(__package__).joinpath("data/reaction_templates.csv.gz").open("rb") as handle:
         frame = pd.read_csv(handle, compression="gzip")
     if return_X_y:

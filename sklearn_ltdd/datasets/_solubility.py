@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
+from .._arguments import check_flags
+
 __all__ = ["SOLUBILITY_CLASSES", "load_solubility"]
 
 SOLUBILITY_CLASSES = ("low", "medium", "high")
@@ -81,6 +83,7 @@ def load_solubility(
     """
     if subset not in ("all", "train", "test"):
         raise ValueError(f"subset must be 'all', 'train' or 'test', got {subset!r}.")
+    check_flags(return_X_y=return_X_y, as_frame=as_frame)
     with resources.files(__package__).joinpath("data/solubility.csv.gz").open("rb") as handle:
         frame = pd.read_csv(handle, compression="gzip")
     if subset != "all":

@@ -14,7 +14,8 @@ from numpy.typing import ArrayLike
 from rdkit import rdBase
 from sklearn.utils.validation import check_memory
 
-from .._compat import N_JOBS, HasMethods, StrOptions
+from .._arguments import N_JOBS
+from .._compat import HasMethods, StrOptions
 from ._atom_mapping import ATOM_MAPPERS, map_reactions
 from ._base import SmilesTransformer
 from ._cgr import (

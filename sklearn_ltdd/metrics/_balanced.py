@@ -11,6 +11,7 @@ from sklearn.metrics import make_scorer
 from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
+from .._arguments import check_flags
 from .._compat import numpy_only
 from .._labels import check_labels_given, class_labels, few_of, refuse_continuous
 from .._sample_weight import check_sample_weight
@@ -189,6 +190,7 @@ def balanced_accuracy_score(
     >>> balanced_accuracy_score([0, 1, 1], [0, 0, 1], adjusted=True)
     0.5
     """
+    check_flags(adjusted=adjusted)
     scores = per_class_balanced_scores(y_true, y_pred, sample_weight=sample_weight)
     score = _mean_over_present(scores, "recall")
     if not adjusted:

@@ -131,7 +131,8 @@ def long_tail_groups(train_counts: Mapping | ArrayLike) -> dict[str, list]:
         labels = sorted(counts)
     except TypeError:
         raise TypeError(f"class labels must be comparable to order ties; got {list(counts)}.") from None
-    order = sorted(labels, key=lambda label: -counts[label])  # stable: ties keep label order
+    # stable, reverse too: ties keep label order (a negated count wrapped around for unsigned ints)
+    order = sorted(labels, key=counts.__getitem__, reverse=True)
     n_classes = len(order)
     n_head = math.ceil(0.3 * n_classes)
     n_tail = math.floor((n_classes - n_head) * 0.3 / 0.7 + 0.5)

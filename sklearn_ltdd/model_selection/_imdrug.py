@@ -9,8 +9,8 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.model_selection import BaseCrossValidator
-from sklearn.utils import check_random_state
 
+from .._arguments import check_seed
 from .._compat import _num_samples
 from .._csv import repeated_names
 from .._labels import check_class_labels, class_labels, class_members, few_of
@@ -22,10 +22,14 @@ SPLITS = ("random", "standard")
 
 
 def _check_fractions(fractions: Sequence[float]) -> np.ndarray:
-    fractions = np.asarray(fractions, dtype=float)
-    if fractions.shape != (3,) or (fractions <= 0).any() or not np.isclose(fractions.sum(), 1.0):
-        raise ValueError(f"fractions must be three positive numbers summing to 1, got {fractions.tolist()}.")
-    return fractions
+    wanted = "fractions must be three positive numbers summing to 1"
+    try:
+        numbers = np.asarray(fractions, dtype=float)
+    except (TypeError, ValueError):  # (None read as nan, and a word as numpy's own refusal)
+        raise ValueError(f"{wanted}, got {fractions!r}.") from None
+    if numbers.shape != (3,) or not (numbers > 0).all() or not np.isclose(numbers.sum(), 1.0):
+        raise ValueError(f"{wanted}, got {fractions!r}.")
+    return numbers
 
 
 def _sizes(n: int, fractions: np.ndarray) -> tuple[int, int, int]:
@@ -184,7 +188,7 @@ def _split(
         raise ValueError("y is empty; a split needs at least one sample per part.")
     check_class_labels(y)
     fractions = _check_fractions(fractions)
-    rng = check_random_state(random_state)
+    rng = check_seed(random_state, seed)
     if kind == "random":
         parts: list[list[np.ndarray]] = [[], [], []]
         for of_class in class_members(y)[1]:

@@ -13,7 +13,7 @@ import joblib
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from .._compat import check_n_jobs
+from .._arguments import check_flags, check_n_jobs
 from .._progress import progress_bar
 from .._warnings import warn
 from ..featurize import InvalidSmilesError
@@ -163,6 +163,7 @@ def screen_file(
     if not isinstance(chunk_rows, numbers.Integral) or isinstance(chunk_rows, bool) or chunk_rows < 1:
         raise ValueError(f"chunk_rows must be a positive integer, got {chunk_rows!r}.")
     check_n_jobs(n_jobs)  # before the progress file is written
+    check_flags(progress=progress)
     source, destination = Path(source), Path(destination)
     if destination.suffix.lower() not in (".csv", ".parquet"):
         raise ValueError(f"the destination must end in .csv or .parquet, got {destination.name!r}.")

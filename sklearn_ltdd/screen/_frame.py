@@ -13,7 +13,7 @@ from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from .._compat import check_n_jobs
+from .._arguments import check_flags, check_n_jobs
 from .._csv import repeated_names
 from .._labels import labelled_index
 from ..classifier._base import GraphClassifier
@@ -209,6 +209,7 @@ def screen(
     wrapper, model = model, check_model(model)
     check_errors(errors)
     check_n_jobs(n_jobs)
+    check_flags(progress=progress)
     top_k = check_top_k(top_k, model)
     if isinstance(X, GraphStore | GraphStorePair):
         raise TypeError(

@@ -1,0 +1,49 @@
+"""Checks of the arguments of public functions, each naming the argument it refuses (estimators'
+parameters are checked by their ``_parameter_constraints`` instead)."""
+
+import os
+from numbers import Integral
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+from ._compat import Interval
+
+__all__ = ["N_JOBS", "check_flags", "check_n_jobs", "check_path", "check_seed"]
+
+#: ``n_jobs`` as joblib reads it: None, a positive count, or -1, -2, ... (all CPUs, all but one, ...)
+N_JOBS = [None, Interval(Integral, 1, None, closed="left"), Interval(Integral, None, -1, closed="right")]
+
+
+def check_n_jobs(n_jobs: object) -> None:
+    """Refuse an ``n_jobs`` that joblib has no meaning for (0, a float, a bool), naming it."""
+    if n_jobs is not None and not any(interval.is_satisfied_by(n_jobs) for interval in N_JOBS[1:]):
+        raise ValueError(
+            f"n_jobs must be None, a positive integer or -1, -2, ... (all CPUs, all but one, ...), "
+            f"got {n_jobs!r}."
+        )
+
+
+def check_flags(**flags: object) -> None:
+    """Refuse a flag that is not True or False (a string, 1, None), naming it: ``download="no"``
+    is truthy, and would start a download."""
+    for name, value in flags.items():
+        if not isinstance(value, bool | np.bool_):
+            raise TypeError(f"{name} must be True or False, got {value!r}.")
+
+
+def check_path(value: object, name: str) -> None:
+    """Refuse a ``value`` that is neither None nor a path (a str or an ``os.PathLike``), naming it."""
+    if value is not None and not isinstance(value, str | os.PathLike):
+        raise TypeError(f"{name} must be a path (a str or a pathlib.Path), got {value!r}.")
+
+
+def check_seed(random_state: object, name: str = "random_state") -> np.random.RandomState:
+    """:func:`sklearn.utils.check_random_state`, whose refusals do not say which argument was wrong."""
+    try:
+        return check_random_state(random_state)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{name} must be None, a whole number from 0 to 2**32 - 1 or a numpy RandomState, "
+            f"got {random_state!r}."
+        ) from None

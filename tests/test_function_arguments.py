@@ -1,0 +1,85 @@
+"""Public functions refuse a flag that is not True or False, a path that is not one and a bad seed,
+naming the argument (``download="no"`` is truthy: it started a download)."""
+
+import re
+
+import numpy as np
+import pytest
+
+from sklearn_ltdd.datasets import (
+    get_data_home,
+    load_hiv,
+    load_reaction_templates,
+    load_sbap,
+    load_solubility,
+    load_uspto50k,
+    load_uspto50k_templates,
+    make_long_tailed,
+)
+from sklearn_ltdd.metrics import balanced_accuracy_score
+from sklearn_ltdd.model_selection import imdrug_split
+
+BENCHMARK_LOADERS = [load_hiv, load_uspto50k, load_uspto50k_templates, load_sbap]
+
+
+@pytest.fixture
+def no_downloads(monkeypatch):
+    """Any download fails the test (the flag's check must come first)."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a download was started")
+
+    monkeypatch.setattr("sklearn_ltdd.datasets._fetch._sklearn_fetch_file", refuse)
+
+
+@pytest.mark.parametrize("loader", BENCHMARK_LOADERS)
+@pytest.mark.parametrize("flag", ["download", "return_X_y", "as_frame"])
+@pytest.mark.parametrize("value", ["no", "False", 1, None])
+def test_benchmark_loaders_refuse_a_flag_that_is_not_a_bool(loader, flag, value, tmp_path, no_downloads):
+    with pytest.raises(TypeError, match=f"{flag} must be True or False, got {value!r}"):
+        loader(data_home=tmp_path, **{flag: value})
+
+
+@pytest.mark.parametrize("loader", [load_solubility, load_reaction_templates])
+@pytest.mark.parametrize("flag", ["return_X_y", "as_frame"])
+def test_embedded_loaders_refuse_a_flag_that_is_not_a_bool(loader, flag):
+    with pytest.raises(TypeError, match=f"{flag} must be True or False, got 'yes'"):
+        loader(**{flag: "yes"})
+    assert len(loader(**{flag: np.True_})[0 if flag == "return_X_y" else "data"]) > 0  # numpy's bool
+
+
+@pytest.mark.parametrize("loader", BENCHMARK_LOADERS)
+def test_loaders_refuse_a_path_that_is_not_one(loader, tmp_path):
+    with pytest.raises(TypeError, match=r"path must be a path \(a str or a pathlib.Path\), got 5"):
+        loader(path=5)
+    with pytest.raises(TypeError, match=r"data_home must be a path .* got 5"):
+        loader(data_home=5)
+    with pytest.raises(TypeError, match=r"data_home must be a path .* got \['/tmp'\]"):
+        get_data_home(["/tmp"])
+
+
+def test_adjusted_balanced_accuracy_takes_only_a_bool():
+    y_true, y_pred = [0, 1, 1, 0], [0, 1, 0, 0]
+    assert balanced_accuracy_score(y_true, y_pred, adjusted=True) == pytest.approx(0.5)
+    for value in ("yes", 1, None):  # "yes" and 1 gave the adjusted score, None the plain one
+        with pytest.raises(TypeError, match=f"adjusted must be True or False, got {value!r}"):
+            balanced_accuracy_score(y_true, y_pred, adjusted=value)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "0", np.random.default_rng(0)])
+def test_seeded_functions_name_a_bad_seed(seed):
+    y = np.repeat([0, 1, 2], [40, 20, 10])
+    message = re.escape(
+        f"random_state must be None, a whole number from 0 to 2**32 - 1 or a numpy RandomState, got {seed!r}"
+    )
+    with pytest.raises(ValueError, match=message):
+        make_long_tailed(y, imbalance_ratio=2, random_state=seed)
+    with pytest.raises(ValueError, match=message):
+        imdrug_split(y, "random", random_state=seed)
+
+
+@pytest.mark.parametrize("fractions", ["abc", None, (0.5, 0.5, None), (0.7, 0.3), (0.5, 0.6, -0.1)])
+def test_imdrug_split_names_bad_fractions(fractions):
+    y = np.repeat([0, 1], 50)
+    with pytest.raises(ValueError, match="fractions must be three positive numbers summing to 1, got"):
+        imdrug_split(y, "random", fractions=fractions)
