@@ -203,6 +203,12 @@ def test_unmapped_reactions_without_a_mapper_are_a_clear_error():
         with pytest.raises(UnmappedReactionError, match="no map number of its products occurs among its"):
             SmilesGraphizer(reaction_mode="cgr").fit_transform([reaction])
         assert needs_mapping(reaction)
+    # nor do products without a heavy atom, which nothing can pair with (they were accepted, every
+    # reactant atom leaving)
+    for reaction in ("[CH3:1][OH:2]>>[H][H]", "[CH3:1][OH:2]>>[H+]"):
+        with pytest.raises(UnmappedReactionError, match="its products hold no heavy atom to pair"):
+            SmilesGraphizer(reaction_mode="cgr").fit_transform([reaction])
+        assert needs_mapping(reaction)
     with pytest.raises(ValueError, match="reaction_mode='pair' does not build"):
         SmilesGraphizer(reaction_mode="pair", atom_mapper="rxnmapper").fit_transform([AMIDE])
 

@@ -327,6 +327,21 @@ def test_a_bad_row_says_what_rdkit_finds_wrong_with_it():
             SmilesGraphizer(reaction_mode=mode).fit_transform(["[CH3:1][CH3:2]>>c1cccc1"])
 
 
+@pytest.mark.parametrize("atom", ["[CH128]", "[C+128]", "[NH2716]"])
+def test_an_atom_rdkit_fails_on_inside_its_checks_is_a_bad_row(atom):
+    """A hydrogen count or charge of 128 or more (a map number that lost its ':') raised RDKit's
+    RuntimeError out of the whole call, errors="ignore" and reactions too."""
+    reason = r"RDKit cannot parse it: its checks fail inside RDKit \(Pre-condition Violation\).* 128 or more"
+    with pytest.raises(InvalidSmilesError, match=reason):
+        SmilesGraphizer().fit_transform(["CCO", f"C{atom}O"])
+    ignored = SmilesGraphizer(errors="ignore").fit_transform(["CCO", f"C{atom}O"])
+    assert ignored.node_ptr.tolist() == [0, 3, 3]  # an empty graph at its own position
+    with pytest.raises(InvalidSmilesError, match=reason):
+        SmilesGraphizer(reaction_mode="cgr").fit_transform([f"[CH3:1][OH:2]>>[CH3:1]{atom}=[O:2]"])
+    with pytest.raises(InvalidSmilesError, match=reason):
+        MorganFingerprint().fit_transform(["CCO", f"C{atom}O"])
+
+
 def _shuffled(values: list, bad_at: int) -> pd.Series:
     """``values`` as train_test_split leaves a column: its index shuffled, with a bad row at ``bad_at``."""
     series = pd.Series(values, dtype=object)

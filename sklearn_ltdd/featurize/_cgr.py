@@ -98,9 +98,11 @@ def mapping_gap(reactant_maps: np.ndarray, products: Chem.Mol, product_maps: np.
     if missing:
         verb = "carries" if missing == 1 else "carry"
         return f"{NOT_MAPPED}: {missing} of its {int(heavy.sum())} product heavy atoms {verb} no map number"
+    if not heavy.any():  # (">>[H][H]"): every reactant atom would leave, and nothing pair
+        return f"{NOT_MAPPED}: its products hold no heavy atom to pair with a reactant's"
     # each side numbered on its own, say: every reactant atom would leave, every product atom be
     # made from nothing
-    if heavy.any() and not np.isin(product_maps[heavy], reactant_maps).any():
+    if not np.isin(product_maps[heavy], reactant_maps).any():
         return f"{NOT_MAPPED}: no map number of its products occurs among its reactants"
     return None
 

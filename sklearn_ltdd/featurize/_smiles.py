@@ -123,8 +123,9 @@ def parse_rows(
 #: the version of how a SMILES becomes RDKit's molecule, part of a ``memory`` cache's key with the
 #: features' (2: a hydrogen atom that only defines a double bond's geometry is no node; 3: a
 #: character outside ASCII makes a row bad; 4: a reaction's parts that its mode does not parse on
-#: their own, the reagents among them, must be SMILES)
-PARSE_VERSION = 4
+#: their own, the reagents among them, must be SMILES; 5: a reaction whose products hold no heavy
+#: atom is not atom-mapped)
+PARSE_VERSION = 5
 _KEEP_NO_PLAIN_HYDROGEN = Chem.RemoveHsParameters()
 _KEEP_NO_PLAIN_HYDROGEN.removeDefiningBondStereo = True
 
@@ -180,6 +181,12 @@ def rdkit_refusal(smiles: str) -> str:
                 Chem.SanitizeMol(mol)
             except Chem.MolSanitizeException as error:
                 return f"RDKit cannot parse it: {' '.join(str(error).split())}"
+            except RuntimeError as error:  # an invariant of RDKit's own code, not the chemistry's
+                return (
+                    f"RDKit cannot parse it: its checks fail inside RDKit ({str(error).splitlines()[0]}), "
+                    "as for an atom with a charge or hydrogen count of 128 or more, e.g. [CH128] (a map "
+                    "number that lost its ':'?)"
+                )
         bare = CX_EXTENSION.sub("", smiles)
         if bare != smiles and Chem.MolFromSmiles(bare) is not None:
             return "RDKit cannot read its CXSMILES extension (the |...| after the SMILES)"
