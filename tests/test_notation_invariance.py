@@ -128,6 +128,29 @@ def test_a_hydrogen_atom_that_only_defines_a_double_bond_s_geometry_is_no_node()
     assert list(sizes) == [5, 1, 2]
 
 
+@given(st.sampled_from(SOLUBILITY), SEEDS, st.sampled_from([13, 14, 18, 37, 125]))
+@settings(max_examples=40, deadline=None)
+def test_a_heavy_atom_s_isotope_changes_neither_graph_nor_fingerprint(smiles, seed, isotope):
+    """Morgan's invariants read an isotope's mass ([14CH3]C(=O)O had other bits than acetic acid,
+    and C[125I] another prediction than CI), and RDKit's canonical ranks ordered the nodes of half
+    the molecules given one [13C] otherwise (the same graph permuted: another seeded fit)."""
+    mol = Chem.MolFromSmiles(smiles)
+    heavy = [atom for atom in mol.GetAtoms() if atom.GetAtomicNum() > 1]
+    heavy[seed % len(heavy)].SetIsotope(isotope)
+    labelled = Chem.MolToSmiles(mol)
+    graphs = SmilesGraphizer(bond_features=True).fit_transform([smiles, labelled])
+    assert graph_arrays(graphs[:1]) == graph_arrays(graphs[1:]), labelled
+    assert (graphs.fingerprint[0] == graphs.fingerprint[1]).all(), labelled
+    counts = MorganFingerprint(counts=True).fit_transform([smiles, labelled])
+    assert (counts[0] == counts[1]).all(), labelled
+
+
+def test_a_hydrogen_isotope_written_as_an_atom_stays_a_node_with_its_own_bits():
+    """As pitfalls.md says: a deuterated drug is not its parent (write the parent where it should be)."""
+    fingerprints = MorganFingerprint().fit_transform(["CC(=O)O", "[2H]CC(=O)O"])
+    assert (fingerprints[0] != fingerprints[1]).any()
+
+
 @pytest.fixture(scope="module")
 def model() -> LTDDClassifier:
     """A small fitted model with the default network (graph and fingerprint, bond-aware encoder)."""

@@ -219,6 +219,23 @@ def test_a_character_outside_ascii_is_a_bad_row(bad):
     assert len(SmilesGraphizer().fit_transform([" CCO\u00a0"])) == 1
 
 
+@pytest.mark.parametrize("bad", ["\x00CCO", "CCO\x1b", "CC\x00", "\x7fCCO", "CCO>>CC=O\x01"])
+def test_a_control_character_is_a_bad_row(bad):
+    """RDKit drops one at either end as it does a character outside ASCII: "\\x00CCO" was ethanol,
+    "CC\\x00" ethane, scored as valid molecules; inside it was refused as a typo."""
+    reaction = ">>" in bad
+    position = next(i for i, c in enumerate(bad) if not c.isprintable())
+    expected = rf"row 1: .* \(the control character U\+{ord(bad[position]):04X} at position {position};"
+    for featuriser in (
+        SmilesGraphizer(reaction_mode="products" if reaction else None),
+        MorganFingerprint(reaction_mode="difference" if reaction else None),
+    ):
+        with pytest.raises(InvalidSmilesError, match=expected) as info:
+            featuriser.fit_transform(["CCO>>CC=O" if reaction else "CCO", bad])
+        assert list(info.value.bad_rows) == [1]
+    assert len(SmilesGraphizer().fit_transform(["\tCCO\r\n"])) == 1  # whitespace is still stripped
+
+
 def test_non_ascii_rows_are_named_where_they_are_and_extensions_may_hold_any_text():
     with pytest.raises(InvalidSmilesError) as info:
         mols_from_smiles(["  CCO\u2020", "\ufeffCCO"])
@@ -327,11 +344,12 @@ def test_a_bad_row_says_what_rdkit_finds_wrong_with_it():
             SmilesGraphizer(reaction_mode=mode).fit_transform(["[CH3:1][CH3:2]>>c1cccc1"])
 
 
-@pytest.mark.parametrize("atom", ["[CH128]", "[C+128]", "[NH2716]"])
+@pytest.mark.parametrize("atom", ["[CH128]", "[C+128]", "[NH2716]", "[#119]", "C" + "(C)" * 130])
 def test_an_atom_rdkit_fails_on_inside_its_checks_is_a_bad_row(atom):
-    """A hydrogen count or charge of 128 or more (a map number that lost its ':') raised RDKit's
-    RuntimeError out of the whole call, errors="ignore" and reactions too."""
-    reason = r"RDKit cannot parse it: its checks fail inside RDKit \(Pre-condition Violation\).* 128 or more"
+    """A hydrogen count, charge or bond count of 128 or more (a map number that lost its ':'), or an
+    atomic number above 118, raised RDKit's RuntimeError out of the whole call, errors="ignore" and
+    reactions too."""
+    reason = r"RDKit cannot parse it: its checks fail inside RDKit \(Pre-condition Violation: .*\), as for"
     with pytest.raises(InvalidSmilesError, match=reason):
         SmilesGraphizer().fit_transform(["CCO", f"C{atom}O"])
     ignored = SmilesGraphizer(errors="ignore").fit_transform(["CCO", f"C{atom}O"])

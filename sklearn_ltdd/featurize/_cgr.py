@@ -45,7 +45,7 @@ from ._graph_features import (
     in_node_order,
     parse_parts,
 )
-from ._smiles import has_inner_space, has_non_ascii, parse_mapped, parse_rows, reaction_parts
+from ._smiles import has_inner_space, has_stray_character, parse_mapped, parse_rows, reaction_parts
 
 __all__ = [
     "CGR_BOND_FEATURE_NAMES",
@@ -112,7 +112,7 @@ def needs_mapping(value: object) -> bool:
 
     Rows that are bad in other ways are left to the featuriser, which names the reason.
     """
-    if not isinstance(value, str) or has_inner_space(value) or has_non_ascii(value):
+    if not isinstance(value, str) or has_inner_space(value) or has_stray_character(value):
         return False
     smiles, _ = _split_input(value.strip(), "cgr")
     if smiles is None or maps_on_reagents(value.strip()):  # the mapper is given no reagents

@@ -18,7 +18,7 @@ __all__ = [
     "bad_rows_of",
     "deduplicate",
     "has_inner_space",
-    "has_non_ascii",
+    "has_stray_character",
     "mols_from_smiles",
     "parse_mapped",
     "rdkit_refusal",
@@ -46,24 +46,32 @@ def has_inner_space(value: str) -> bool:
     return _INNER_SPACE.search(_without_extension(value)) is not None
 
 
-def has_non_ascii(value: str) -> bool:
-    """Whether a SMILES holds a character outside ASCII, other than in a trailing CXSMILES extension."""
-    return not _without_extension(value).isascii()
+def _is_stray(character: str) -> bool:
+    """A character outside ASCII, or an ASCII control character other than whitespace (NUL, ESC)."""
+    return not character.isascii() or (not character.isprintable() and not character.isspace())
 
 
-def non_ascii_reason(value: str) -> str:
-    """Why a SMILES holding a character outside ASCII is bad (:func:`has_non_ascii`): RDKit drops one
-    at either end and reads the rest (``"CCO†"`` is ethanol, ``"CCİ"`` typed for ``"CCI"`` is
-    ethane), and refuses one inside. The character is named by its code point (an invisible one
-    too) and its position in the row as given."""
-    position, character = next((i, c) for i, c in enumerate(value) if not c.isascii())
+def has_stray_character(value: str) -> bool:
+    """Whether a SMILES holds a character outside ASCII or a control character other than
+    whitespace, other than in a trailing CXSMILES extension."""
+    text = _without_extension(value)
+    return not (text.isascii() and text.isprintable()) and any(map(_is_stray, text))
+
+
+def stray_character_reason(value: str) -> str:
+    """Why a SMILES holding a stray character is bad (:func:`has_stray_character`): RDKit drops one
+    at either end and reads the rest (``"CCO†"`` and ``"\\x00CCO"`` are ethanol, ``"CCİ"`` typed for
+    ``"CCI"`` is ethane), and refuses one inside. The character is named by its code point (an
+    invisible one too) and its position in the row as given."""
+    position, character = next((i, c) for i, c in enumerate(value) if _is_stray(c))
     if character == "\ufeff" and not value[:position].strip():
         return (
             "a byte-order mark (U+FEFF) before it, which a file read as 'utf-8' keeps in its first "
             "line; read the file with encoding='utf-8-sig'"
         )
+    kind = "non-ASCII character" if not character.isascii() else "control character"
     return (
-        f"the non-ASCII character U+{ord(character):04X} at position {position}; a SMILES is ASCII, "
+        f"the {kind} U+{ord(character):04X} at position {position}; a SMILES is printable ASCII, "
         "and RDKit drops such a character at either end and reads the rest"
     )
 
@@ -95,11 +103,11 @@ def parse_rows(
 ) -> Iterator[tuple[int, object | None]]:
     """Parse rows one at a time, yielding ``(row, result)``; bad rows go into ``bad`` with a reason.
 
-    A row that is not a non-empty string, that has whitespace inside it or a character outside
-    ASCII, is bad without being parsed; leading and trailing whitespace is stripped. ``parse``
-    takes a string and returns ``(result, reason)``; a None result marks the row bad for that
-    reason. Results are yielded rather than collected, so a caller that consumes each molecule
-    keeps only one alive at a time.
+    A row that is not a non-empty string, that has whitespace inside it, a character outside
+    ASCII or a control character, is bad without being parsed; leading and trailing whitespace is
+    stripped. ``parse`` takes a string and returns ``(result, reason)``; a None result marks the
+    row bad for that reason. Results are yielded rather than collected, so a caller that consumes
+    each molecule keeps only one alive at a time.
     """
     with rdBase.BlockLogs():  # RDKit's own messages would name no row; we report all rows
         for i, value in enumerate(values):
@@ -111,8 +119,8 @@ def parse_rows(
                 result, reason = None, "not a non-empty string"
             elif has_inner_space(value):
                 result, reason = None, "whitespace inside it; RDKit would read only the part before"
-            elif has_non_ascii(value):
-                result, reason = None, non_ascii_reason(value)
+            elif has_stray_character(value):
+                result, reason = None, stray_character_reason(value)
             else:
                 result, reason = parse(value.strip())
             if result is None:
@@ -124,8 +132,11 @@ def parse_rows(
 #: features' (2: a hydrogen atom that only defines a double bond's geometry is no node; 3: a
 #: character outside ASCII makes a row bad; 4: a reaction's parts that its mode does not parse on
 #: their own, the reagents among them, must be SMILES; 5: a reaction whose products hold no heavy
-#: atom is not atom-mapped)
+#: atom is not atom-mapped, an ASCII control character makes a row bad, and a heavy atom's isotope
+#: is cleared)
 PARSE_VERSION = 5
+#: an isotope, written first inside an atom's brackets ([13CH4], [2H])
+_ISOTOPE = re.compile(r"\[\d")
 _KEEP_NO_PLAIN_HYDROGEN = Chem.RemoveHsParameters()
 _KEEP_NO_PLAIN_HYDROGEN.removeDefiningBondStereo = True
 
@@ -134,8 +145,14 @@ def mol_from_smiles(smiles: str) -> Chem.Mol | None:
     """RDKit's molecule of one SMILES, or None, with every hydrogen that RDKit would keep only for
     the double-bond geometry it defines (``[H]/N=C(/N)N``) folded into its atom like any other:
     otherwise such a hydrogen stays a graph node, and one molecule gets two graphs. Isotopic
-    hydrogens stay nodes, as RDKit keeps them."""
+    hydrogens stay nodes, as RDKit keeps them; a heavy atom's isotope is cleared, as no feature of
+    the graph: RDKit's Morgan invariants read it (``[14CH3]C(=O)O`` had other bits than acetic
+    acid, ``[13CH4]`` not) and its canonical ranks order atoms by it."""
     mol = Chem.MolFromSmiles(smiles)
+    if mol is not None and _ISOTOPE.search(smiles):
+        for atom in mol.GetAtoms():
+            if atom.GetAtomicNum() > 1:
+                atom.SetIsotope(0)
     if mol is not None and "[H" in smiles:  # how every hydrogen RDKit keeps as an atom is written
         with rdBase.BlockLogs():  # RDKit would note each lone hydrogen ([H+]) it leaves
             mol = Chem.RemoveHs(mol, _KEEP_NO_PLAIN_HYDROGEN)
@@ -182,10 +199,11 @@ def rdkit_refusal(smiles: str) -> str:
             except Chem.MolSanitizeException as error:
                 return f"RDKit cannot parse it: {' '.join(str(error).split())}"
             except RuntimeError as error:  # an invariant of RDKit's own code, not the chemistry's
+                words = ": ".join(line.strip() for line in str(error).splitlines()[:2])
                 return (
-                    f"RDKit cannot parse it: its checks fail inside RDKit ({str(error).splitlines()[0]}), "
-                    "as for an atom with a charge or hydrogen count of 128 or more, e.g. [CH128] (a map "
-                    "number that lost its ':'?)"
+                    f"RDKit cannot parse it: its checks fail inside RDKit ({words}), as for an atomic "
+                    "number above 118, or 128 or more hydrogens, bonds or charges on an atom ([CH2145]: "
+                    "a map number that lost its ':'?)"
                 )
         bare = CX_EXTENSION.sub("", smiles)
         if bare != smiles and Chem.MolFromSmiles(bare) is not None:
@@ -222,8 +240,9 @@ def mols_from_smiles(X: ArrayLike) -> list[Chem.Mol]:
     """Parse SMILES with RDKit; one :class:`InvalidSmilesError` lists every bad row.
 
     A row is bad when it is not a non-empty string (``None``, NaN, a number,
-    ``""``), when it has whitespace inside it (RDKit would read only the part before) or a
-    character outside ASCII (RDKit drops one at either end), or when RDKit cannot parse it.
+    ``""``), when it has whitespace inside it (RDKit would read only the part before), a
+    character outside ASCII or a control character (RDKit drops one at either end), or when RDKit
+    cannot parse it.
     Leading and trailing whitespace is ignored.
 
     Parameters
