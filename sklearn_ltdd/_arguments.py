@@ -39,11 +39,14 @@ def check_path(value: object, name: str) -> None:
 
 
 def check_seed(random_state: object, name: str = "random_state") -> np.random.RandomState:
-    """:func:`sklearn.utils.check_random_state`, whose refusals do not say which argument was wrong."""
-    try:
-        return check_random_state(random_state)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"{name} must be None, a whole number from 0 to 2**32 - 1 or a numpy RandomState, "
-            f"got {random_state!r}."
-        ) from None
+    """:func:`sklearn.utils.check_random_state`, whose refusals do not say which argument was wrong
+    (and which takes True for the seed 1)."""
+    if not isinstance(random_state, bool | np.bool_):
+        try:
+            return check_random_state(random_state)
+        except (TypeError, ValueError):
+            pass
+    raise ValueError(
+        f"{name} must be None, a whole number from 0 to 2**32 - 1 or a numpy RandomState, "
+        f"got {random_state!r}."
+    )

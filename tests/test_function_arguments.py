@@ -6,6 +6,7 @@ import re
 import numpy as np
 import pytest
 
+from sklearn_ltdd.benchmark import make_fingerprint_model, run_benchmark
 from sklearn_ltdd.datasets import (
     get_data_home,
     load_hiv,
@@ -16,6 +17,7 @@ from sklearn_ltdd.datasets import (
     load_uspto50k_templates,
     make_long_tailed,
 )
+from sklearn_ltdd.featurize import check_smiles
 from sklearn_ltdd.metrics import balanced_accuracy_score
 from sklearn_ltdd.model_selection import imdrug_split
 
@@ -49,13 +51,29 @@ def test_embedded_loaders_refuse_a_flag_that_is_not_a_bool(loader, flag):
 
 
 @pytest.mark.parametrize("loader", BENCHMARK_LOADERS)
-def test_loaders_refuse_a_path_that_is_not_one(loader, tmp_path):
+def test_loaders_refuse_a_path_that_is_not_one(loader):
     with pytest.raises(TypeError, match=r"path must be a path \(a str or a pathlib.Path\), got 5"):
         loader(path=5)
-    with pytest.raises(TypeError, match=r"data_home must be a path .* got 5"):
-        loader(data_home=5)
+    for given in ({"data_home": 5}, {"data_home": 5, "path": "table.csv"}):  # unread beside a path
+        with pytest.raises(TypeError, match=r"data_home must be a path .* got 5"):
+            loader(**given)
+
+
+def test_the_data_home_must_be_a_path():
     with pytest.raises(TypeError, match=r"data_home must be a path .* got \['/tmp'\]"):
         get_data_home(["/tmp"])
+
+
+def test_benchmark_arguments_are_checked_before_any_work(tmp_path, no_downloads):
+    with pytest.raises(TypeError, match="download must be True or False, got 'no'"):
+        run_benchmark("solubility", seeds=1, methods=["fp_lr"], download="no", out_dir=tmp_path)
+    with pytest.raises(TypeError, match=r"data_home must be a path .* got 5"):
+        run_benchmark("solubility", seeds=1, methods=["fp_lr"], data_home=5, out_dir=tmp_path)
+    assert not list(tmp_path.iterdir())
+    with pytest.raises(TypeError, match="reaction must be True or False, got 'no'"):  # a reaction model
+        make_fingerprint_model("lr", reaction="no")
+    with pytest.raises(TypeError, match="allow_empty must be True or False, got 'yes'"):
+        check_smiles([], allow_empty="yes")
 
 
 def test_adjusted_balanced_accuracy_takes_only_a_bool():
@@ -66,7 +84,7 @@ def test_adjusted_balanced_accuracy_takes_only_a_bool():
             balanced_accuracy_score(y_true, y_pred, adjusted=value)
 
 
-@pytest.mark.parametrize("seed", [-1, 1.5, "0", np.random.default_rng(0)])
+@pytest.mark.parametrize("seed", [-1, 1.5, "0", True, np.random.default_rng(0)])
 def test_seeded_functions_name_a_bad_seed(seed):
     y = np.repeat([0, 1, 2], [40, 20, 10])
     message = re.escape(

@@ -300,7 +300,8 @@ def test_long_tail_groups_round_the_head_up():
 @pytest.mark.filterwarnings("error")
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint32, np.int64])
 def test_long_tail_groups_of_unsigned_counts(dtype):
-    """A uint count was ordered by its negation, which wrapped around, with an overflow warning."""
+    """A uint count was ordered by its negation, which wrapped around: the order came out right
+    (wrapping reverses it) with an overflow warning, which the test makes an error."""
     counts = {label: dtype(n) for label, n in zip("abcde", [1, 200, 5, 5, 9], strict=True)}
     assert long_tail_groups(counts) == {"head": ["b", "e"], "middle": ["c", "d"], "tail": ["a"]}
 

@@ -145,6 +145,18 @@ def test_a_heavy_atom_s_isotope_changes_neither_graph_nor_fingerprint(smiles, se
     assert (counts[0] == counts[1]).all(), labelled
 
 
+def test_stereo_that_only_an_isotope_made_goes_with_it():
+    """Cleared after RDKit's parse, the isotope left its E/Z behind: [13CH3]/C(C)=C/C and
+    [13CH3]/C(C)=C\\C were two graphs, neither the parent's, and mapped another than unmapped."""
+    parent = "CC=C(C)C"
+    for labelled in ("[13CH3]/C(C)=C/C", "[13CH3]/C(C)=C\\C", "[13CH3:1]/[C:2]([CH3:3])=[CH:4]/[CH3:5]"):
+        graphs = SmilesGraphizer(bond_features=True).fit_transform([parent, labelled])
+        assert graph_arrays(graphs[:1]) == graph_arrays(graphs[1:]), labelled
+    reactions = [f"CC>>{parent}", "CC>>[13CH3]/C(C)=C/C", "[CH3:1][CH3:2]>>[13CH3:1]/[C:2](C)=C/C"]
+    graphs = SmilesGraphizer(bond_features=True, reaction_mode="products").fit_transform(reactions)
+    assert graph_arrays(graphs[:1]) == graph_arrays(graphs[1:2]) == graph_arrays(graphs[2:])
+
+
 def test_a_hydrogen_isotope_written_as_an_atom_stays_a_node_with_its_own_bits():
     """As pitfalls.md says: a deuterated drug is not its parent (write the parent where it should be)."""
     fingerprints = MorganFingerprint().fit_transform(["CC(=O)O", "[2H]CC(=O)O"])

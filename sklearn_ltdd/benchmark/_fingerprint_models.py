@@ -6,6 +6,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassif
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 
+from .._arguments import check_flags
 from ..featurize import MorganFingerprint
 
 __all__ = ["FINGERPRINT_MODELS", "make_fingerprint_model"]
@@ -61,6 +62,7 @@ def make_fingerprint_model(
     >>> model.predict(["CCCCCO", "c1ccccc1CCC"]).tolist()
     [0, 1]
     """
+    check_flags(reaction=reaction, fingerprint=fingerprint)  # reaction="no" would fingerprint reactions
     steps = [_classifier(model, random_state, n_jobs)]
     if fingerprint:
         steps.insert(0, MorganFingerprint(reaction_mode="difference" if reaction else None))

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._arguments import check_n_jobs
+from .._arguments import check_flags, check_n_jobs, check_path
 from .._compat import Interval
 from .._csv import repeated_names
 from .._torch_device import parse_device
@@ -270,6 +270,8 @@ def run_benchmark(
     seeds, epochs = check_arguments(
         dataset, seeds, methods, epochs, warmup, update_every, reaction_mode, n_jobs, split, device
     )
+    check_flags(download=download)
+    check_path(data_home, "data_home")
     dataset, name = os.fspath(dataset), task_name(os.fspath(dataset))
     split = default_split(dataset) if split is None else split
     if reaction_mode is None and dataset in REACTION_DATASETS:

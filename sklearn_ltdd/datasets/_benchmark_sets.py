@@ -322,6 +322,7 @@ def _file(name: str, path: object, data_home: object, download: object, return_X
     """The file a loader reads: ``path``, else the data set's under the data home (downloaded when
     asked), its arguments checked first (``download="no"`` would download)."""
     check_path(path, "path")
+    check_path(data_home, "data_home")  # (read only where path is not given: a slip all the same)
     check_flags(download=download, return_X_y=return_X_y, as_frame=as_frame)
     return Path(path) if path else fetch_file(REMOTE_FILES[name], data_home, download=download)
 

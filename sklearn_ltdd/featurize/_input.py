@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from .._arguments import check_flags
 from .._compat import from_arrow
 from .._labels import few_of
 
@@ -39,6 +40,7 @@ def check_smiles(X: ArrayLike, *, allow_empty: bool = False) -> np.ndarray:
     >>> check_smiles(["CCO", "c1ccccc1"]).tolist()
     ['CCO', 'c1ccccc1']
     """
+    check_flags(allow_empty=allow_empty)
     if isinstance(X, str):
         raise TypeError(f"X must be a sequence of SMILES strings, not one string ({X!r}); wrap it in a list.")
     if X is None or isinstance(X, bytes) or np.isscalar(X):  # numpy would make a 0-d array of it

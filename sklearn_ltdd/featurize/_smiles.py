@@ -47,8 +47,9 @@ def has_inner_space(value: str) -> bool:
 
 
 def _is_stray(character: str) -> bool:
-    """A character outside ASCII, or an ASCII control character other than whitespace (NUL, ESC)."""
-    return not character.isascii() or (not character.isprintable() and not character.isspace())
+    """A character outside ASCII or an ASCII control character (NUL, ESC), other than whitespace
+    (stripped at either end, refused inside as such)."""
+    return not character.isspace() and not (character.isascii() and character.isprintable())
 
 
 def has_stray_character(value: str) -> bool:
@@ -153,6 +154,8 @@ def mol_from_smiles(smiles: str) -> Chem.Mol | None:
         for atom in mol.GetAtoms():
             if atom.GetAtomicNum() > 1:
                 atom.SetIsotope(0)
+        # read again: the stereo that only the isotope made ([13CH3]/C(C)=C/C's E) goes with it
+        mol = Chem.MolFromSmiles(Chem.MolToSmiles(mol))
     if mol is not None and "[H" in smiles:  # how every hydrogen RDKit keeps as an atom is written
         with rdBase.BlockLogs():  # RDKit would note each lone hydrogen ([H+]) it leaves
             mol = Chem.RemoveHs(mol, _KEEP_NO_PLAIN_HYDROGEN)
@@ -202,7 +205,7 @@ def rdkit_refusal(smiles: str) -> str:
                 words = ": ".join(line.strip() for line in str(error).splitlines()[:2])
                 return (
                     f"RDKit cannot parse it: its checks fail inside RDKit ({words}), as for an atomic "
-                    "number above 118, or 128 or more hydrogens, bonds or charges on an atom ([CH2145]: "
+                    "number above 118, or 128 or more hydrogens, bonds or charges on an atom ([CH128]: "
                     "a map number that lost its ':'?)"
                 )
         bare = CX_EXTENSION.sub("", smiles)

@@ -11,6 +11,7 @@ from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 from sklearn.utils.validation import check_is_fitted
 
+from .._arguments import check_flags
 from .._labels import class_labels, few_of
 from .._optional import import_optional
 from ..classifier._wrapped import wrapped_classifier
@@ -218,6 +219,7 @@ def plot_embedding(
 
     if method not in ("pca", "tsne"):
         raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}.")
+    check_flags(subclusters=subclusters)
     ax = _axes(ax)
     y = _labels(y, X)  # before the embedding, which can take minutes
     z = classifier.transform(X)

@@ -121,7 +121,7 @@ class DecouplingLoss(CrossEntropyLoss):
 class CostSensitiveLoss(_LongTailLoss):
     """w_y · CE averaged over the batch's samples (their sample weights), not over the w_y as
     ImDrug's ``F.cross_entropy(weight=w)``: that normalisation lifts the batches with few rare
-    samples, undoing part of the cost; it scored 6 points of BA lower on the embedded templates
+    samples, undoing part of the cost; it scored 4 to 6 points of BA lower on the embedded templates
     (docs/results.md, *The cost-sensitive loss's normalisation*)."""
 
     summary = "cost-sensitive cross-entropy, w_c = n_min / n_c"
