@@ -344,12 +344,23 @@ def test_a_bad_row_says_what_rdkit_finds_wrong_with_it():
             SmilesGraphizer(reaction_mode=mode).fit_transform(["[CH3:1][CH3:2]>>c1cccc1"])
 
 
-@pytest.mark.parametrize("atom", ["[CH128]", "[C+128]", "[NH2716]", "[#119]", "C" + "(C)" * 130])
-def test_an_atom_rdkit_fails_on_inside_its_checks_is_a_bad_row(atom):
-    """A hydrogen count, charge or bond count of 128 or more (a map number that lost its ':'), or an
-    atomic number above 118, raised RDKit's RuntimeError out of the whole call, errors="ignore" and
-    reactions too."""
-    reason = r"RDKit cannot parse it: its checks fail inside RDKit \(Pre-condition Violation: .*\), as for"
+@pytest.mark.parametrize(
+    "atom, reason",
+    [
+        ("[#119]", r"RDKit cannot parse it: its checks fail inside RDKit \(Pre-condition Violation: .*\)"),
+        ("C" + "(C)" * 130, r"RDKit cannot parse it: its checks fail inside RDKit \(Pre-condition"),
+        ("[CH128]", r"the atom \[CH128\], whose hydrogen count or charge of 100 or more no atom has"),
+        ("[C+128]", r"the atom \[C\+128\], whose hydrogen count or charge"),
+        ("[NH2716]", r"the atom \[NH2716\], whose"),
+        ("[CH2562]", r"RDKit wraps one of 256 or more around: C\[CH2562\]C reads as propane"),  # was CH2
+        ("[C+200]", r"the atom \[C\+200\], whose"),  # was [C-56]
+        ("[C-130:5]", r"the atom \[C-130:5\], whose"),  # was [C+126]
+    ],
+)
+def test_an_atom_rdkit_fails_on_or_misreads_is_a_bad_row(atom, reason):
+    """An atomic number above 118 or 128 bonds on one atom raised RDKit's RuntimeError out of the
+    whole call, errors="ignore" and reactions too; so did a hydrogen count or charge of 128 to
+    255 (a map number that lost its ':'), and one of 256 or more RDKit read wrapped around."""
     with pytest.raises(InvalidSmilesError, match=reason):
         SmilesGraphizer().fit_transform(["CCO", f"C{atom}O"])
     ignored = SmilesGraphizer(errors="ignore").fit_transform(["CCO", f"C{atom}O"])

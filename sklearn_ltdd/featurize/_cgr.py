@@ -45,7 +45,14 @@ from ._graph_features import (
     in_node_order,
     parse_parts,
 )
-from ._smiles import has_inner_space, has_stray_character, parse_mapped, parse_rows, reaction_parts
+from ._smiles import (
+    has_inner_space,
+    has_stray_character,
+    parse_mapped,
+    parse_rows,
+    reaction_parts,
+    wrapped_count_reason,
+)
 
 __all__ = [
     "CGR_BOND_FEATURE_NAMES",
@@ -112,7 +119,9 @@ def needs_mapping(value: object) -> bool:
 
     Rows that are bad in other ways are left to the featuriser, which names the reason.
     """
-    if not isinstance(value, str) or has_inner_space(value) or has_stray_character(value):
+    if not isinstance(value, str):
+        return False
+    if has_inner_space(value) or has_stray_character(value) or wrapped_count_reason(value):
         return False
     smiles, _ = _split_input(value.strip(), "cgr")
     if smiles is None or maps_on_reagents(value.strip()):  # the mapper is given no reagents

@@ -23,9 +23,13 @@ __all__ = [
     "parse_mapped",
     "rdkit_refusal",
     "reaction_parts",
+    "wrapped_count_reason",
 ]
 
 _INNER_SPACE = re.compile(r"\S\s+\S")
+#: a bracket atom's hydrogen count or charge of three digits or more, which RDKit keeps in a byte
+#: and wraps around without a word (C[CH2562]C is propane, [C+200] is [C-56])
+_WRAPPED_COUNT = re.compile(r"\[[^\]]*?(?:H|[+-])\d{3,}[^\]]*\]")
 #: ChemAxon's extended SMILES, "CC[C@H](C)O |&1:2|"; its whitespace is matched from where a run of
 #: it begins only: tried at every space of a long run, the search took seconds (30,000 spaces: 2 s)
 CX_EXTENSION = re.compile(r"(?<!\s)\s+\|[^|\s]*\|\s*$")
@@ -77,6 +81,17 @@ def stray_character_reason(value: str) -> str:
     )
 
 
+def wrapped_count_reason(value: str) -> str | None:
+    """Why a SMILES would be misread for a bracket atom's hydrogen count or charge of 100 or more
+    (:data:`_WRAPPED_COUNT`), or None."""
+    if atom := _WRAPPED_COUNT.search(_without_extension(value)):
+        return (
+            f"the atom {atom.group()}, whose hydrogen count or charge of 100 or more no atom has (RDKit "
+            "wraps one of 256 or more around: C[CH2562]C reads as propane): a map number that lost its ':'?"
+        )
+    return None
+
+
 def deduplicate(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct inputs (first-seen order) and, per row, its position among them.
 
@@ -105,9 +120,10 @@ def parse_rows(
     """Parse rows one at a time, yielding ``(row, result)``; bad rows go into ``bad`` with a reason.
 
     A row that is not a non-empty string, that has whitespace inside it, a character outside
-    ASCII or a control character, is bad without being parsed; leading and trailing whitespace is
-    stripped. ``parse`` takes a string and returns ``(result, reason)``; a None result marks the
-    row bad for that reason. Results are yielded rather than collected, so a caller that consumes
+    ASCII, a control character or a bracket atom's hydrogen count or charge of 100 or more, is bad
+    without being parsed; leading and trailing whitespace is stripped. ``parse`` takes a string and
+    returns ``(result, reason)``; a None result marks the row bad for that reason. Results are
+    yielded rather than collected, so a caller that consumes
     each molecule keeps only one alive at a time.
     """
     with rdBase.BlockLogs():  # RDKit's own messages would name no row; we report all rows
@@ -122,6 +138,8 @@ def parse_rows(
                 result, reason = None, "whitespace inside it; RDKit would read only the part before"
             elif has_stray_character(value):
                 result, reason = None, stray_character_reason(value)
+            elif wrapped := wrapped_count_reason(value):
+                result, reason = None, wrapped
             else:
                 result, reason = parse(value.strip())
             if result is None:
@@ -133,8 +151,8 @@ def parse_rows(
 #: features' (2: a hydrogen atom that only defines a double bond's geometry is no node; 3: a
 #: character outside ASCII makes a row bad; 4: a reaction's parts that its mode does not parse on
 #: their own, the reagents among them, must be SMILES; 5: a reaction whose products hold no heavy
-#: atom is not atom-mapped, an ASCII control character makes a row bad, and a heavy atom's isotope
-#: is cleared)
+#: atom is not atom-mapped, an ASCII control character or a hydrogen count or charge of 100 or more
+#: makes a row bad, and a heavy atom's isotope is cleared)
 PARSE_VERSION = 5
 #: an isotope, written first inside an atom's brackets ([13CH4], [2H])
 _ISOTOPE = re.compile(r"\[\d")
@@ -205,8 +223,7 @@ def rdkit_refusal(smiles: str) -> str:
                 words = ": ".join(line.strip() for line in str(error).splitlines()[:2])
                 return (
                     f"RDKit cannot parse it: its checks fail inside RDKit ({words}), as for an atomic "
-                    "number above 118, or 128 or more hydrogens, bonds or charges on an atom ([CH128]: "
-                    "a map number that lost its ':'?)"
+                    "number above 118 or an atom of 128 bonds or more"
                 )
         bare = CX_EXTENSION.sub("", smiles)
         if bare != smiles and Chem.MolFromSmiles(bare) is not None:
