@@ -58,6 +58,12 @@ def written_header(source: object, sep: str = ",") -> list[str]:
     )
 
 
+def holds_header(text: object, column: str) -> bool:
+    """Whether a cell holds its column's name: the header again, where files were joined end to end
+    (one saved by Excel begins with a byte-order mark, which joining moves inside)."""
+    return isinstance(text, str) and text.lstrip("\ufeff").strip() == column
+
+
 def repeated_names(names: list) -> list:
     """The names given more than once, sorted."""
     return sorted({name for name in names if names.count(name) > 1}, key=str)

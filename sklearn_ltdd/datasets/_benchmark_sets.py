@@ -22,6 +22,7 @@ from .._csv import (
     check_fields_match_header,
     check_no_merged_lines,
     data_lines,
+    holds_header,
     not_utf8,
     repeated_names,
     written_header,
@@ -261,7 +262,7 @@ def _labels(values: pd.Series, path: Path) -> np.ndarray:
                     + _named(values, stray, path)
                     + "; remove these rows or give them word labels (or number every class)."
                 )
-            joined = values.name in set(values)  # the header again: files joined end to end
+            joined = any(holds_header(text, values.name) for text in values.iloc[words])
             header = " (the header repeated inside the file: were files joined?)" if joined else ""
             raise ValueError(
                 f"{path}: the labels are numbers but for {words.size} rows, e.g. "

@@ -14,6 +14,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from .._arguments import check_flags, check_n_jobs
+from .._csv import holds_header
 from .._progress import progress_bar
 from .._warnings import warn
 from ..featurize import InvalidSmilesError
@@ -30,12 +31,6 @@ from ._resume import ScreenRecord, model_hash, only_screen_into, write_csv, writ
 from ._source import columns_of, is_parquet, parquet_file, pyarrow_parquet, read_chunks, smiles_in_header
 
 __all__ = ["screen_file"]
-
-
-def _names(text: object, column: str) -> bool:
-    """Whether a cell holds the column's name: the header again, where files were joined (one saved
-    by Excel begins with a byte-order mark, which joining moves inside)."""
-    return isinstance(text, str) and text.lstrip("\ufeff").strip() == column
 
 
 def _misread(source: Path, columns: list[str], smiles_column: str) -> str:
@@ -204,7 +199,7 @@ def screen_file(
                     bad |= {int(frame.index[row]): item for row, item in model._find_invalid(smiles).items()}
             if bad:
                 error = model._invalid_input_error(bad, SCREEN_ADVICE)
-                if header := [row for row, (text, _) in bad.items() if _names(text, smiles_column)]:
+                if header := [row for row, (text, _) in bad.items() if holds_header(text, smiles_column)]:
                     times = f" ({len(header)} times)" if len(header) > 1 else ""
                     error.add_note(  # (where files were joined end to end)
                         f"Row {header[0]} holds the column's name, {smiles_column!r}: the header repeated "
