@@ -1,4 +1,6 @@
 import re
+import subprocess
+import sys
 
 import hypothesis
 import numpy as np
@@ -18,7 +20,7 @@ from sklearn_ltdd.featurize import (
     check_smiles,
     mols_from_smiles,
 )
-from sklearn_ltdd.featurize._smiles import CX_EXTENSION
+from sklearn_ltdd.featurize._smiles import CX_EXTENSION, MAX_ATOMS
 
 
 @pytest.mark.parametrize(
@@ -369,6 +371,54 @@ def test_an_atom_rdkit_fails_on_or_misreads_is_a_bad_row(atom, reason):
         SmilesGraphizer(reaction_mode="cgr").fit_transform([f"[CH3:1][OH:2]>>[CH3:1]{atom}=[O:2]"])
     with pytest.raises(InvalidSmilesError, match=reason):
         MorganFingerprint().fit_transform(["CCO", f"C{atom}O"])
+
+
+def _chain(n_atoms: int, kind: str) -> str:
+    if kind == "mapped":
+        return "".join(f"[CH2:{i}]" for i in range(1, n_atoms + 1))
+    return ("[13CH3]" if kind == "isotope" else "C") + "C" * (n_atoms - 1)
+
+
+@pytest.mark.parametrize("kind", ["plain", "mapped", "isotope"])
+def test_a_molecule_of_more_than_max_atoms_is_a_bad_row(kind):
+    """Reading a mapped or isotope-labelled molecule writes it out with RDKit, whose recursive
+    writer crashed the process on a chain of some 18,000 atoms: one of more than MAX_ATOMS is a
+    bad row, whatever its spelling, and one of MAX_ATOMS is read whole, as are two of them in
+    one SMILES (the writer writes one fragment at a time)."""
+    largest = _chain(MAX_ATOMS, kind)
+    read = SmilesGraphizer(errors="ignore").fit_transform(["CCO", largest, f"{largest}.{largest}"])
+    assert read.node_ptr.tolist() == [0, 3, 3 + MAX_ATOMS, 3 + 3 * MAX_ATOMS]
+    reason = rf"\(a molecule of {MAX_ATOMS + 1:,} atoms, more than the {MAX_ATOMS:,} this package reads: "
+    for featurizer in (SmilesGraphizer(), MorganFingerprint()):
+        with pytest.raises(InvalidSmilesError, match=rf"row 1: .*{reason}"):
+            featurizer.fit_transform(["CCO", _chain(MAX_ATOMS + 1, kind)])
+
+
+def test_a_mapped_molecule_rdkit_would_crash_on_is_a_bad_row():
+    """A mapped chain of 20,000 atoms killed the process (a segmentation fault in RDKit's writer),
+    ``errors="ignore"`` or not; run apart, so that a crash fails this test alone."""
+    code = (
+        "from sklearn_ltdd.featurize import SmilesGraphizer\n"
+        "chain = ''.join(f'[CH2:{i}]' for i in range(1, 20_001))\n"
+        "print(SmilesGraphizer(errors='ignore').fit_transform(['CCO', chain]).node_ptr.tolist())"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert (done.returncode, done.stdout.strip()) == (0, "[0, 3, 3]"), done.stderr[-2000:]
+
+
+def test_a_reaction_mapped_into_a_molecule_too_large_is_a_bad_row():
+    """The atom mapper's answer is read as any mapped reaction is, and the mapper is asked the
+    reaction as written where RDKit cannot write one of its sides without crashing."""
+    asked = []
+
+    def mapper(rows: list[str]) -> list[str]:
+        asked.extend(rows)
+        return [f"{_chain(6000, 'mapped')}>>{_chain(5999, 'mapped')}[OH:6000]" for _ in rows]
+
+    reaction = f"{'C' * 6000}>>{'C' * 5999}O"
+    with pytest.raises(InvalidSmilesError, match=r"a molecule of 6,000 atoms, more than the 5,000"):
+        SmilesGraphizer(reaction_mode="cgr", atom_mapper=mapper).fit_transform([reaction])
+    assert asked == [reaction]
 
 
 def _shuffled(values: list, bad_at: int) -> pd.Series:

@@ -34,7 +34,7 @@ from .._optional import import_optional
 from .._warnings import warn
 from ._cgr import needs_mapping
 from ._function_key import function_key
-from ._smiles import reaction_parts
+from ._smiles import oversized, reaction_parts
 
 if TYPE_CHECKING:
     import sqlite3
@@ -231,10 +231,16 @@ def _map_one_by_one(map_batch: Callable, reactions: list[str]) -> dict[str, str 
     return out
 
 
+def _writable(mol: Chem.Mol | None) -> bool:
+    """Whether RDKit can write a molecule it read as SMILES without crashing (``MAX_ATOMS``)."""
+    return mol is not None and not oversized(mol)
+
+
 def _unmapped(reaction: str) -> list[str | None]:
-    """Canonical SMILES of a reaction's reactants and products, map numbers removed."""
+    """Canonical SMILES of a reaction's reactants and products, map numbers removed (None for a side
+    RDKit cannot read or write)."""
     sides = [Chem.MolFromSmiles(_MAPPED.sub("]", side)) for side in reaction_parts(reaction.strip())[::2]]
-    return [None if mol is None else Chem.MolToSmiles(mol) for mol in sides]
+    return [Chem.MolToSmiles(mol) if _writable(mol) else None for mol in sides]
 
 
 def _question(reaction: str, reagents_as_reactants: bool = False) -> str:
@@ -271,7 +277,7 @@ def _molecules(side: str, numbered: set[int] | None = None) -> Counter[str]:
     ``numbered``, of those only that hold an atom whose map number is in it."""
     mol = Chem.MolFromSmiles(side)
     found: Counter[str] = Counter()
-    for part in () if mol is None else Chem.GetMolFrags(mol, asMols=True):
+    for part in Chem.GetMolFrags(mol, asMols=True) if _writable(mol) else ():
         if numbered is None or {atom.GetAtomMapNum() for atom in part.GetAtoms()} & numbered:
             for atom in part.GetAtoms():
                 atom.SetAtomMapNum(0)

@@ -14,12 +14,14 @@ from ._errors import InvalidSmilesError, rows_named_by_index
 from ._input import check_smiles
 
 __all__ = [
+    "MAX_ATOMS",
     "PARSE_VERSION",
     "bad_rows_of",
     "deduplicate",
     "has_inner_space",
     "has_stray_character",
     "mols_from_smiles",
+    "oversized",
     "parse_mapped",
     "rdkit_refusal",
     "reaction_parts",
@@ -152,12 +154,26 @@ def parse_rows(
 #: character outside ASCII makes a row bad; 4: a reaction's parts that its mode does not parse on
 #: their own, the reagents among them, must be SMILES; 5: a reaction whose products hold no heavy
 #: atom is not atom-mapped, an ASCII control character or a hydrogen count or charge of 100 or more
-#: makes a row bad, and a heavy atom's isotope is cleared)
-PARSE_VERSION = 5
+#: makes a row bad, and a heavy atom's isotope is cleared; 6: a molecule of more than MAX_ATOMS
+#: atoms makes a row bad)
+PARSE_VERSION = 6
+#: the most atoms one molecule (a connected fragment) read may have: RDKit writes a SMILES
+#: recursively, which reading one with atom maps or isotopes needs, and a chain of some 18,000
+#: atoms overflowed the 8 MiB stack (the process crashed, a notebook's kernel with it);
+#: polyphenylene of 7,200 atoms opened more rings than its writer allows. No drug has a tenth of it.
+MAX_ATOMS = 5_000
 #: an isotope, written first inside an atom's brackets ([13CH4], [2H])
 _ISOTOPE = re.compile(r"\[\d")
 _KEEP_NO_PLAIN_HYDROGEN = Chem.RemoveHsParameters()
 _KEEP_NO_PLAIN_HYDROGEN.removeDefiningBondStereo = True
+
+
+def oversized(mol: Chem.Mol) -> int:
+    """The atoms of ``mol``'s largest fragment where they are more than :data:`MAX_ATOMS`, else 0."""
+    if mol.GetNumAtoms() <= MAX_ATOMS:
+        return 0
+    largest = max(map(len, Chem.GetMolFrags(mol)))
+    return largest if largest > MAX_ATOMS else 0
 
 
 def mol_from_smiles(smiles: str) -> Chem.Mol | None:
@@ -166,8 +182,11 @@ def mol_from_smiles(smiles: str) -> Chem.Mol | None:
     otherwise such a hydrogen stays a graph node, and one molecule gets two graphs. Isotopic
     hydrogens stay nodes, as RDKit keeps them; a heavy atom's isotope is cleared, as no feature of
     the graph: RDKit's Morgan invariants read it (``[14CH3]C(=O)O`` had other bits than acetic
-    acid, ``[13CH4]`` not) and its canonical ranks order atoms by it."""
+    acid, ``[13CH4]`` not) and its canonical ranks order atoms by it. None also for a molecule
+    of more than :data:`MAX_ATOMS` atoms."""
     mol = Chem.MolFromSmiles(smiles)
+    if mol is not None and oversized(mol):
+        return None
     if mol is not None and _ISOTOPE.search(smiles):
         for atom in mol.GetAtoms():
             if atom.GetAtomicNum() > 1:
@@ -210,8 +229,8 @@ _SYNTAX = "its syntax, e.g. a typo, an unclosed ring or branch, an unknown atom"
 
 def rdkit_refusal(smiles: str) -> str:
     """Why RDKit refuses a SMILES it cannot parse: its syntax, the chemistry RDKit's sanitising
-    finds wrong (a valence, an aromatic ring it cannot kekulize), in RDKit's words, or a CXSMILES
-    extension it cannot apply."""
+    finds wrong (a valence, an aromatic ring it cannot kekulize), in RDKit's words, a CXSMILES
+    extension it cannot apply, or a molecule too large (:data:`MAX_ATOMS`)."""
     with rdBase.BlockLogs():
         mol = Chem.MolFromSmiles(smiles, sanitize=False)
         if mol is not None:
@@ -224,6 +243,11 @@ def rdkit_refusal(smiles: str) -> str:
                 return (
                     f"RDKit cannot parse it: its checks fail inside RDKit ({words}), as for an atomic "
                     "number above 118 or an atom of 128 bonds or more"
+                )
+            if n_atoms := oversized(mol):
+                return (
+                    f"a molecule of {n_atoms:,} atoms, more than the {MAX_ATOMS:,} this package "
+                    "reads: RDKit's SMILES writer crashes the process on one of some 18,000 in a chain"
                 )
         bare = CX_EXTENSION.sub("", smiles)
         if bare != smiles and Chem.MolFromSmiles(bare) is not None:
@@ -261,9 +285,9 @@ def mols_from_smiles(X: ArrayLike) -> list[Chem.Mol]:
 
     A row is bad when it is not a non-empty string (``None``, NaN, a number,
     ``""``), when it has whitespace inside it (RDKit would read only the part before), a
-    character outside ASCII or a control character (RDKit drops one at either end), or when RDKit
-    cannot parse it.
-    Leading and trailing whitespace is ignored.
+    character outside ASCII or a control character (RDKit drops one at either end), a bracket
+    atom's hydrogen count or charge of 100 or more, more than :data:`MAX_ATOMS` atoms, or when
+    RDKit cannot parse it. Leading and trailing whitespace is ignored.
 
     Parameters
     ----------
