@@ -1,5 +1,6 @@
 """Exports that load their module when first read, so that importing a package stays light
-(torch takes seconds to import; the metrics, a command's --help and worker processes need none)."""
+(torch takes seconds to import; the metrics, the screening and demo commands' --help and worker
+processes need none)."""
 
 from __future__ import annotations
 

@@ -26,9 +26,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 
-from .classifier import PAPER_PROTOCOL, BaselineClassifier, LTDDClassifier, SubclusterSchedule
 from .datasets import load_reaction_templates, load_solubility, make_long_tailed
-from .featurize import MorganFingerprint
 from .metrics import balanced_accuracy_score, balanced_f1_score, long_tail_report
 from .metrics._long_tail import GROUPS
 
@@ -37,6 +35,10 @@ __all__ = ["DATASETS", "demo_models", "load_demo_data", "main", "run"]
 
 def demo_models(epochs: int, random_state: int) -> dict[str, ClassifierMixin]:
     """The models the demo compares, by display name."""
+    # imported here, so that the command's --help loads no torch (seconds)
+    from .classifier import PAPER_PROTOCOL, BaselineClassifier, LTDDClassifier, SubclusterSchedule
+    from .featurize import MorganFingerprint
+
     run = {"max_epochs": epochs, "random_state": random_state}
     paper = {**PAPER_PROTOCOL, **run}
     # the paper's 10 warm-up epochs, fewer in a short run (the head trains only after them)

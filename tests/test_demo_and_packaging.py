@@ -59,6 +59,17 @@ def test_an_interrupted_demo_exits_130_without_a_traceback(capsys, monkeypatch):
     assert stop.value.code == 130 and capsys.readouterr().err == "python -m sklearn_ltdd.demo: interrupted\n"
 
 
+def test_the_demo_commands_help_loads_no_torch():
+    """--help took 7.5 s: the demo imported the classifiers, and with them torch, PyG and skorch."""
+    code = (
+        "import sys\nfrom sklearn_ltdd.demo import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n"
+        "    pass\nloaded = {'torch', 'torch_geometric', 'skorch'} & set(sys.modules)\n"
+        "assert not loaded, loaded"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0 and "usage: python -m sklearn_ltdd.demo" in done.stdout, done.stderr
+
+
 def test_demo_splits_the_templates_by_class_and_seed():
     X_train, y_train, X_test, y_test, description = demo.load_demo_data("templates", random_state=1)
     assert (len(X_train), len(X_test)) == (4478, 1120)

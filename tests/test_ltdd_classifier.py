@@ -1,6 +1,7 @@
 import importlib.util
 import os
 import pickle
+import re
 import subprocess
 import sys
 import warnings
@@ -772,8 +773,13 @@ def test_score_counts_an_unseen_label_as_a_wrong_prediction():
 
 
 def test_a_fit_shorter_than_the_warmup_is_refused():
-    with pytest.raises(ValueError, match=r"max_epochs=3 leaves no epoch after the warm-up .*=10"):
-        LTDDClassifier(max_epochs=3).fit(X_SMALL, Y_SMALL)
+    clf = LTDDClassifier(**RUN)
+    with pytest.raises(ValueError, match=r"max_epochs=3 leaves no epoch after the warm-up .*=10") as error:
+        clf.fit(X_SMALL, Y_SMALL)
+    # the setting it suggests fits
+    suggested = re.search(r"set_params\(schedule__warmup_epochs=(\d+)\)", str(error.value))
+    clf.set_params(schedule__warmup_epochs=int(suggested.group(1))).fit(X_SMALL, Y_SMALL)
+    assert clf.schedule.warmup_epochs == 1 and len(clf.history_) == 3
     with pytest.raises(ValueError, match="max_epochs=2 leaves no epoch after the warm-up"):
         LTDDClassifier(**{**FAST, "max_epochs": 2, "schedule": schedule(warmup_epochs=2)}).fit(
             X_SMALL, Y_SMALL

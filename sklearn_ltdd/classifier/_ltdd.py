@@ -188,7 +188,8 @@ class LTDDClassifier(GraphClassifier):
                 f"max_epochs={self.max_epochs} leaves no epoch after the warm-up "
                 f"(warmup_epochs={warmup}); the classifier head trains only after the warm-up and "
                 "would keep its initial weights. Raise max_epochs or lower the schedule's "
-                "warmup_epochs (0 switches the warm-up off)."
+                "warmup_epochs (0 switches the warm-up off), e.g. "
+                f"set_params(schedule__warmup_epochs={self.max_epochs // 3})."
             )
 
     # 1. Two views of each batch, edges dropped with degree-weighted probabilities.
