@@ -296,6 +296,41 @@ def test_a_reaction_cxsmiles_is_refused_not_applied_to_the_products(mode):
         graphizer.fit_transform(["CC>>CO |$a>b;;$|"])
 
 
+def _arrays(graphs) -> list:
+    stores = [graphs.reactants, graphs.products] if hasattr(graphs, "products") else [graphs]
+    return [[(d.x.tolist(), d.edge_index.tolist()) for d in store.to_data_list()] for store in stores]
+
+
+@pytest.mark.parametrize("mode", ["products", "reaction", "pair", "cgr"])
+def test_a_reactions_fragment_groups_are_read_and_change_no_graph(mode):
+    """Lowe's USPTO reactions end in fragment groups (|f:1.2|: the acetate and sodium are one
+    salt), which say nothing a graph holds: such a reaction was refused as a reaction CXSMILES."""
+    reaction = "[CH3:1][OH:2].[CH3:3][C:4](=[O:5])[O-:6].[Na+]>Cl>[CH3:3][C:4](=[O:5])[O:2][CH3:1]"
+    for groups in (" |f:1.2|", " |f:0.1,2.3|\t"):
+        graphs = SmilesGraphizer(reaction_mode=mode).fit_transform([reaction, reaction + groups])
+        assert [store[0] for store in _arrays(graphs)] == [store[1] for store in _arrays(graphs)]
+    fingerprints = MorganFingerprint(reaction_mode="difference").fit_transform(
+        [reaction, reaction + " |f:1.2|"]
+    )
+    assert fingerprints.any() and (fingerprints[0] == fingerprints[1]).all()
+    # with any other field the extension is refused, as before
+    with pytest.raises(InvalidSmilesError, match=r"a reaction CXSMILES: .* \|f:...\|, which are read"):
+        SmilesGraphizer(reaction_mode=mode).fit_transform([reaction + " |f:1.2,^1:0|"])
+
+
+def test_the_atom_mapper_is_asked_a_reaction_without_its_fragment_groups():
+    asked = []
+
+    def mapper(rows: list[str]) -> list[str]:
+        asked.extend(rows)
+        return ["[CH3:1][OH:2].[CH3:3][C:4](=[O:5])[O-:6].[Na+]>>[CH3:3][C:4](=[O:5])[O:2][CH3:1]"]
+
+    graphs = SmilesGraphizer(reaction_mode="cgr", atom_mapper=mapper).fit_transform(
+        ["CO.CC(=O)[O-].[Na+]>Cl>COC(C)=O |f:1.2|"]
+    )
+    assert asked == ["CC(=O)[O-].CO.[Na+]>>COC(C)=O"] and graphs.node_ptr.tolist() == [0, 7]
+
+
 def test_a_greater_than_sign_in_a_cxsmiles_label_is_no_reaction_arrow():
     """A molecule whose atom label holds ">" was called "a reaction SMILES"."""
     from sklearn_ltdd import SmilesGraphizer

@@ -226,11 +226,12 @@ def _split_input(
             None,
             f"{NOT_A_REACTION} 'reactants>reagents>products' (reaction_mode={reaction_mode!r}){arrows}",
         )
-    if CX_EXTENSION.search(value):
+    if CX_EXTENSION.search(parts[-1]):
         # RDKit applies a reaction's extension to its atoms in reactant order; split into parts,
         # it would stay with the products and mark their atoms instead
         return None, (
-            "a reaction CXSMILES: its |...| extension cannot be kept with the right molecule; remove it"
+            "a reaction CXSMILES: its |...| extension cannot be kept with the right molecule; remove it, "
+            "or keep fragment groups alone, |f:...|, which are read"
         )
     reactants, reagents, products = parts
     if not reactants.strip() or not products.strip():

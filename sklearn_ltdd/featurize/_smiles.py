@@ -35,6 +35,9 @@ _WRAPPED_COUNT = re.compile(r"\[[^\]]*?(?:H|[+-])\d{3,}[^\]]*\]")
 #: ChemAxon's extended SMILES, "CC[C@H](C)O |&1:2|"; its whitespace is matched from where a run of
 #: it begins only: tried at every space of a long run, the search took seconds (30,000 spaces: 2 s)
 CX_EXTENSION = re.compile(r"(?<!\s)\s+\|[^|\s]*\|\s*$")
+#: an extension of fragment groups alone (|f:3.4|, |f:0.1,2.3|), which says which fragments are one
+#: salt and changes no graph; reactions from Lowe's USPTO files end in one
+_FRAGMENT_GROUPS = re.compile(r"\s*\|f:\d+(?:[.,]\d+)*\|\s*")
 
 
 def _without_extension(value: str) -> str:
@@ -155,8 +158,8 @@ def parse_rows(
 #: their own, the reagents among them, must be SMILES; 5: a reaction whose products hold no heavy
 #: atom is not atom-mapped, an ASCII control character or a hydrogen count or charge of 100 or more
 #: makes a row bad, and a heavy atom's isotope is cleared; 6: a molecule of more than MAX_ATOMS
-#: atoms makes a row bad)
-PARSE_VERSION = 6
+#: atoms makes a row bad; 7: a reaction's CXSMILES extension of fragment groups alone is read)
+PARSE_VERSION = 7
 #: the most atoms one molecule (a connected fragment) read may have: RDKit writes a SMILES
 #: recursively, which reading one with atom maps or isotopes needs, and a chain of some 18,000
 #: atoms overflowed the 8 MiB stack (the process crashed, a notebook's kernel with it);
@@ -263,9 +266,12 @@ _REACTION_ARROW = re.compile(r"(?<!-)>")
 def reaction_parts(value: str) -> list[str]:
     """The ``>``-separated parts of a reaction SMILES (one part: a molecule SMILES); a ``>`` in a
     CXSMILES extension (an atom label, ``CC* |$;;R>1$|``) separates nothing, and the extension
-    stays with the last part."""
+    stays with the last part, but for a reaction's fragment groups alone (``|f:3.4|``), which
+    change no graph and are left out."""
     if "|" in value and (extension := CX_EXTENSION.search(value)):
         *parts, last = _REACTION_ARROW.split(value[: extension.start()])
+        if parts and _FRAGMENT_GROUPS.fullmatch(extension.group()):
+            return [*parts, last]
         return [*parts, last + extension.group()]
     return _REACTION_ARROW.split(value)
 
