@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Iterator, Mapping, MappingView, Set
 
 import numpy as np
 import pandas as pd
 import scipy.sparse
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d
 
 from ._compat import from_arrow
@@ -263,10 +262,25 @@ def refuse_continuous(y: np.ndarray, name: str = "", advice: str | None = None) 
     raise ValueError(f"{name}{': ' * bool(name)}Unknown label type: continuous{named}, {advice}")
 
 
+#: the kinds of target that hold classes (``type_of_target``), those sklearn's classifiers accept
+_CLASS_TARGETS = (
+    "binary",
+    "multiclass",
+    "multiclass-multioutput",
+    "multilabel-indicator",
+    "multilabel-sequences",
+)
+
+
 def check_class_labels(y: np.ndarray) -> None:
-    """Refuse a regression target's values, as sklearn's classifiers do, without sklearn's hint that
-    many classes of a sample or two each look like one (a split or a subsample may see those)."""
+    """Refuse a regression target's values, as sklearn's ``check_classification_targets`` does and
+    in its words, without its warning that many classes of a sample or two each look like one (a
+    split or a subsample may see those). Not by silencing the warning: ``warnings.catch_warnings``
+    saves and restores the process's filters, and threads scoring at once put back each other's
+    (its "ignore" stayed for good)."""
     refuse_continuous(y)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "The number of unique classes is greater than 50%")
-        check_classification_targets(y)
+    if (kind := type_of_target(y, input_name="y")) not in _CLASS_TARGETS:
+        raise ValueError(
+            f"Unknown label type: {kind}. Maybe you are trying to fit a classifier, which expects "
+            "discrete classes on a regression target with continuous values."
+        )

@@ -3,12 +3,13 @@ one call at a time."""
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import torch
+
+from ._fork import renew_after_fork
 
 __all__ = ["TORCH_STATE_LOCK", "thread_defaults", "torch_defaults"]
 
@@ -18,16 +19,7 @@ __all__ = ["TORCH_STATE_LOCK", "thread_defaults", "torch_defaults"]
 #: (re-entrant: a fit's own passes take it again). Read it as ``_torch_state.TORCH_STATE_LOCK``,
 #: at the time of use: a forked child gets a new one.
 TORCH_STATE_LOCK = threading.RLock()
-
-
-def _new_lock_in_a_forked_child() -> None:
-    # a fork copies the lock as it is, held by a thread that does not exist in the child
-    global TORCH_STATE_LOCK
-    TORCH_STATE_LOCK = threading.RLock()
-
-
-if hasattr(os, "register_at_fork"):  # (not on Windows, which does not fork)
-    os.register_at_fork(after_in_child=_new_lock_in_a_forked_child)
+renew_after_fork(globals(), TORCH_STATE_LOCK=threading.RLock)
 
 
 @contextmanager

@@ -713,6 +713,31 @@ def test_loading_the_mapper_leaves_rdkits_logs_on(tmp_path, monkeypatch):
     assert (rdBase.DisableLog, rdBase.EnableLog, RDLogger.DisableLog, RDLogger.EnableLog) == switches
 
 
+def test_threads_mapping_at_once_load_one_mapper(tmp_path, monkeypatch):
+    """Six threads' first reactions loaded six RXNMapper models (functools.cache lets every first
+    caller in); a stand-in model that takes a while to load, so that this runs without the extra."""
+    (tmp_path / "rxnmapper.py").write_text(
+        "import time\nloaded = []\nclass RXNMapper:\n    def __init__(self):\n"
+        "        loaded.append(self)\n        time.sleep(0.3)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(sys.modules, "rxnmapper", None)  # recorded, so that the stand-in goes afterwards
+    monkeypatch.delitem(sys.modules, "rxnmapper")
+    monkeypatch.setattr(_atom_mapping, "version", lambda name: "0-stand-in")
+    _atom_mapping._rxnmapper.cache_clear()
+    try:
+        threads = [threading.Thread(target=_atom_mapping._mapper, args=("rxnmapper",)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        import rxnmapper
+
+        assert len(rxnmapper.loaded) == 1
+    finally:
+        _atom_mapping._rxnmapper.cache_clear()
+
+
 def test_two_threads_loading_the_mapper_give_rdkits_log_switches_back():
     """The second thread's freeze saved the first's stand-ins and put them back for good."""
     switches = (rdBase.DisableLog, rdBase.EnableLog, RDLogger.DisableLog, RDLogger.EnableLog)

@@ -2,6 +2,7 @@
 without a validation set, the loss details of mixup and IB, and what a saved model contains."""
 
 import copy
+import importlib
 import io
 import os
 import pickle
@@ -875,26 +876,56 @@ def test_a_pickle_or_copy_taken_while_another_thread_refits_is_of_one_model(
         assert len(pickle.dumps(copied)) < len(pickle.dumps(clf)) + 2_000
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-def test_a_process_forked_while_another_thread_holds_the_torch_lock_can_take_it():
-    from sklearn_ltdd import _torch_state
+def test_checking_labels_leaves_the_processs_warning_filters_alone(monkeypatch):
+    """The labels' check silenced sklearn's warning of many classes of one or two members each in
+    warnings.catch_warnings, which threads scoring at once left in force for good: it calls none,
+    and sklearn's warning does not come (the suite makes it an error)."""
+    from sklearn_ltdd._labels import check_class_labels
 
+    callers = []
+
+    class Recorded(warnings.catch_warnings):
+        def __init__(self, *args, **kwargs):
+            callers.append(sys._getframe(1).f_globals["__name__"])
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(warnings, "catch_warnings", Recorded)
+    check_class_labels(np.array([f"class {i}" for i in range(30)]))  # 30 samples, 30 classes
+    assert callers and not [name for name in callers if name.startswith("sklearn_ltdd")]
+    with pytest.raises(ValueError, match=r"^Unknown label type: continuous-multioutput\. Maybe you"):
+        check_class_labels(np.full((4, 2), 0.5))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.parametrize(
+    "module, lock",
+    [
+        ("sklearn_ltdd._torch_state", "TORCH_STATE_LOCK"),
+        ("sklearn_ltdd.classifier._estimator_lock", "_GUARD"),
+        ("sklearn_ltdd.featurize._atom_mapping", "_CACHES_LOCK"),  # a child mapping waited forever
+        ("sklearn_ltdd.featurize._atom_mapping", "_LOADING_LOCK"),
+        ("sklearn_ltdd.featurize._atom_mapping", "_FREEZE_LOCK"),
+        ("sklearn_ltdd.datasets._fetch", "_ONE_DOWNLOAD"),
+    ],
+)
+def test_a_process_forked_while_another_thread_holds_a_lock_can_take_it(module, lock):
+    module = importlib.import_module(module)
     held, release = threading.Event(), threading.Event()
 
     def hold():
-        with _torch_state.TORCH_STATE_LOCK:
+        with getattr(module, lock):
             held.set()
             release.wait()
 
     holder = threading.Thread(target=hold)
     holder.start()
-    held.wait()
+    assert held.wait(timeout=10)
     try:
         with warnings.catch_warnings():  # Python warns of forking a process with threads
             warnings.simplefilter("ignore", DeprecationWarning)
             child = os.fork()
-        if child == 0:  # no torch here: the lock alone, as the child's first fit would take it
-            os._exit(0 if _torch_state.TORCH_STATE_LOCK.acquire(timeout=5) else 1)
+        if child == 0:  # no torch here: the lock alone, as the child's first use would take it
+            os._exit(0 if getattr(module, lock).acquire(timeout=5) else 1)
         _, status = os.waitpid(child, 0)
     finally:
         release.set()

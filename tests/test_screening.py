@@ -446,7 +446,8 @@ def test_a_second_process_cannot_screen_into_a_destination_being_screened(model,
         [sys.executable, "-c", holder, str(destination)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
     ) as other:
         assert other.stdout.readline() == b"1\n"
-        with pytest.raises(BlockingIOError, match=r"another process is screening into .*scores\.csv now"):
+        held = r"another process \(or thread\) is screening into .*scores\.csv now"
+        with pytest.raises(BlockingIOError, match=held):
             screen_file(model, source, destination, chunk_rows=3)
         assert sorted(p.name for p in tmp_path.iterdir()) == ["library.csv", "scores.csv.lock"]
         other.kill()  # a screen killed mid-way: its lock goes with it

@@ -5,14 +5,16 @@ fit of the same estimator. Kept beside the estimator, not in it: a copy or a pic
 
 from __future__ import annotations
 
-import os
 import threading
 import weakref
+
+from .._fork import renew_after_fork
 
 __all__ = ["estimator_lock"]
 
 _LOCKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _GUARD = threading.Lock()
+renew_after_fork(globals(), _LOCKS=weakref.WeakKeyDictionary, _GUARD=threading.Lock)
 
 
 def estimator_lock(estimator: object) -> threading.RLock:
@@ -22,13 +24,3 @@ def estimator_lock(estimator: object) -> threading.RLock:
         if lock is None:
             lock = _LOCKS[estimator] = threading.RLock()
         return lock
-
-
-def _new_locks_in_a_forked_child() -> None:
-    # a fork copies the locks as they are, held by threads that do not exist in the child
-    global _LOCKS, _GUARD
-    _LOCKS, _GUARD = weakref.WeakKeyDictionary(), threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):  # (not on Windows, which does not fork)
-    os.register_at_fork(after_in_child=_new_locks_in_a_forked_child)

@@ -20,6 +20,7 @@ from urllib.error import HTTPError, URLError
 from sklearn.datasets import fetch_file as _sklearn_fetch_file
 
 from .._arguments import check_flags, check_path
+from .._fork import renew_after_fork
 from .._warnings import warn
 
 __all__ = ["RemoteFile", "fetch_file", "get_data_home", "sha256_of"]
@@ -30,6 +31,7 @@ _NETWORK_ERRORS = (URLError, ConnectionError, TimeoutError, http.client.HTTPExce
 _FOLDER_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.ENOTDIR, errno.EEXIST,
                   getattr(errno, "EDQUOT", errno.ENOSPC)}  # fmt: skip
 _ONE_DOWNLOAD = threading.Lock()  # the socket timeout is the process's: one download sets it at a time
+renew_after_fork(globals(), _ONE_DOWNLOAD=threading.Lock)
 
 
 @dataclass(frozen=True)

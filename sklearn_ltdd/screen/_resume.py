@@ -84,8 +84,8 @@ def _take_lock(path: Path, destination: Path) -> BinaryIO:
             if error.errno not in _HELD:
                 raise
             raise BlockingIOError(
-                f"another process is screening into {destination} now (it holds {path.name}); wait for "
-                "it to finish, or choose another destination."
+                f"another process (or thread) is screening into {destination} now (it holds {path.name}); "
+                "wait for it to finish, or choose another destination."
             ) from None
         if _is_at(lock, path):
             return lock
