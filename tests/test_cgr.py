@@ -871,6 +871,52 @@ def test_map_numbers_do_not_change_double_bond_stereo():
     assert found == {"reactant:stereo=STEREOE", "product:stereo=STEREOE"}
 
 
+def test_map_numbers_do_not_make_a_stereocentre():
+    """An atom that is a stereocentre only because maps tell its neighbours apart kept its chiral
+    tag when the mapped SMILES was read but once (the canonical node order reads the tag)."""
+    mapped = "[CH3:1][C@H:2]1[CH2:3][CH2:4][CH:5]([OH:8])[CH2:6][CH2:7]1"
+    graphs = SmilesGraphizer(bond_features=True, fingerprint=None).fit_transform([mapped, "C[C@H]1CCC(O)CC1"])
+    first, second = graphs.to_data_list()
+    for key in ("x", "edge_index", "edge_attr"):
+        assert torch.equal(first[key], second[key]), key
+
+
+def test_a_fit_and_a_transform_loading_the_mapper_at_once_finish(tmp_path):
+    """A lock of the mapper's load taken before torch's deadlocked a fit (which holds torch's lock
+    as it maps) in one thread and a transform loading the mapper in another; a stand-in model,
+    in a process of its own, so that a deadlock fails this test alone."""
+    (tmp_path / "rxnmapper.py").write_text(
+        "import time\nclass RXNMapper:\n    def __init__(self):\n        time.sleep(0.3)\n"
+    )
+    code = """
+import sys, threading, time
+sys.path.insert(0, sys.argv[1])
+from sklearn_ltdd.featurize import _atom_mapping
+from sklearn_ltdd._torch_state import torch_defaults
+_atom_mapping.version = lambda name: "0-stand-in"
+
+def fit():
+    with torch_defaults():  # as a fit holds torch's lock when it makes its graphs
+        time.sleep(0.3)
+        _atom_mapping._mapper("rxnmapper")
+
+def transform():
+    time.sleep(0.1)
+    _atom_mapping._mapper("rxnmapper")
+
+threads = [threading.Thread(target=f, daemon=True) for f in (fit, transform)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join(20)
+print("finished" if not any(thread.is_alive() for thread in threads) else "deadlocked")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.strip() == "finished", done.stderr[-2000:]
+
+
 def test_reactants_written_among_the_reagents_are_named_not_dropped():
     """Their atoms became product atoms 'created from nothing', silently."""
     amide = "[NH2:1][CH3:2].[CH3:3][C:4](=[O:5])[Cl:6]>[Na+].[OH-]>[CH3:3][C:4](=[O:5])[NH:1][CH3:2]"

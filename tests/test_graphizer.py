@@ -791,16 +791,28 @@ def test_a_store_s_repr_counts_in_words():
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="sets the stack limit with the resource module")
-def test_a_long_chain_is_featurised_in_a_small_stack(tmp_path):
+@pytest.mark.parametrize(
+    "stack_kb, chain",
+    [(256, "'C' * MAX_ATOMS"), (1024, "'[13CH3]' + 'C' * (MAX_ATOMS - 1)")],
+    ids=["plain", "isotope"],
+)
+def test_the_longest_chain_read_is_featurised_in_a_small_stack(tmp_path, stack_kb, chain):
     """Re-finding rings recursively overflowed the C stack: a 40,000-atom chain crashed the process
-    (segfault, no error, and a resumed screen crashed again) in Linux's 8 MB; a thread's 512 KB
-    (macOS) falls to some 2,000 atoms. Run in a process of that stack."""
+    (segfault, no error, and a resumed screen crashed again) in Linux's 8 MB, and a stack of 256 KB
+    at some 1,000 atoms. An isotope's molecule is written out by RDKit's recursive writer, which
+    a chain of the most atoms read (MAX_ATOMS) must not overflow in 1 MB (half of Python's 2 MB
+    on Windows). Run in a process of that stack."""
     import resource
 
     def small_stack():
-        resource.setrlimit(resource.RLIMIT_STACK, (512 * 1024, resource.getrlimit(resource.RLIMIT_STACK)[1]))
+        resource.setrlimit(
+            resource.RLIMIT_STACK, (stack_kb * 1024, resource.getrlimit(resource.RLIMIT_STACK)[1])
+        )
 
-    code = "import sklearn_ltdd as s; print(len(s.SmilesGraphizer().fit_transform(['C' * 4000])))"
+    code = (
+        "import sklearn_ltdd as s\nfrom sklearn_ltdd.featurize._smiles import MAX_ATOMS\n"
+        f"print(len(s.SmilesGraphizer().fit_transform([{chain}])))"
+    )
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                             preexec_fn=small_stack, cwd=tmp_path, timeout=300)  # fmt: skip

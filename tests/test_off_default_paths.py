@@ -903,7 +903,6 @@ def test_checking_labels_leaves_the_processs_warning_filters_alone(monkeypatch):
         ("sklearn_ltdd._torch_state", "TORCH_STATE_LOCK"),
         ("sklearn_ltdd.classifier._estimator_lock", "_GUARD"),
         ("sklearn_ltdd.featurize._atom_mapping", "_CACHES_LOCK"),  # a child mapping waited forever
-        ("sklearn_ltdd.featurize._atom_mapping", "_LOADING_LOCK"),
         ("sklearn_ltdd.featurize._atom_mapping", "_FREEZE_LOCK"),
         ("sklearn_ltdd.datasets._fetch", "_ONE_DOWNLOAD"),
     ],

@@ -54,15 +54,12 @@ _IN_PROCESS: dict[str, OrderedDict[str, str]] = {}  # mapper key -> {reaction: m
 _ON_DISK: dict[tuple[str, str], set[str]] = {}  # (mapper key, SQLite file) -> reactions known there
 _WARNED: set[tuple[Path, str]] = set()  # (atom-map file, "read" / "written"): said once per process
 _CACHES_LOCK = threading.Lock()  # threads featurise at once; one's eviction must not break another's read
-_LOADING_LOCK = threading.Lock()  # threads mapping at once load one model (each its own: 6 in 6 threads)
 
 
 _SWITCHES = ("DisableLog", "EnableLog")  # RDKit's log switches, in rdBase and in RDLogger (a copy)
 #: one freeze at a time: a second thread's freeze would save the first's stand-ins as the switches
 _FREEZE_LOCK = threading.RLock()
-renew_after_fork(
-    globals(), _CACHES_LOCK=threading.Lock, _LOADING_LOCK=threading.Lock, _FREEZE_LOCK=threading.RLock
-)
+renew_after_fork(globals(), _CACHES_LOCK=threading.Lock, _FREEZE_LOCK=threading.RLock)
 
 
 @contextmanager
@@ -109,8 +106,15 @@ def _mapper(atom_mapper: str | Callable) -> tuple[str, str | None, bool, Callabl
     """The mapper's name (for messages), its cache key (None: not cached), whether the key holds
     across processes (the SQLite cache), and the mapper."""
     if not callable(atom_mapper):
-        with _LOADING_LOCK:
-            name, map_batch = _rxnmapper()
+        if not _rxnmapper.cache_info().currsize:
+            from .. import _torch_state
+
+            # threads mapping at once load one model (six threads loaded six) under the lock its
+            # load takes anyway, taken first as a fit takes it before it maps: a lock of its own
+            # taken before it deadlocked a fit mapping in one thread and a transform in another
+            with _torch_state.TORCH_STATE_LOCK:
+                _rxnmapper()
+        name, map_batch = _rxnmapper()
         return name, name, True, map_batch
     module = getattr(atom_mapper, "__module__", None) or type(atom_mapper).__module__
     name = f"{module}.{getattr(atom_mapper, '__qualname__', type(atom_mapper).__qualname__)}"

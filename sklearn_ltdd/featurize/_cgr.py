@@ -48,6 +48,7 @@ from ._graph_features import (
 from ._smiles import (
     has_inner_space,
     has_stray_character,
+    oversized,
     parse_mapped,
     parse_rows,
     reaction_parts,
@@ -128,7 +129,7 @@ def needs_mapping(value: object) -> bool:
         return False
     # unsanitised: map numbers and elements are all the rule reads, and this is 3-5x faster
     mols = [Chem.MolFromSmiles(s, sanitize=False) for s in smiles]
-    if any(mol is None for mol in mols):
+    if any(mol is None or oversized(mol) for mol in mols):  # (the featuriser names its size)
         return False
     reactant_maps, product_maps = (
         np.array([atom.GetAtomMapNum() for atom in mol.GetAtoms()], dtype=np.int64) for mol in mols

@@ -161,10 +161,11 @@ def parse_rows(
 #: atoms makes a row bad; 7: a reaction's CXSMILES extension of fragment groups alone is read)
 PARSE_VERSION = 7
 #: the most atoms one molecule (a connected fragment) read may have: RDKit writes a SMILES
-#: recursively, which reading one with atom maps or isotopes needs, and a chain of some 18,000
-#: atoms overflowed the 8 MiB stack (the process crashed, a notebook's kernel with it);
-#: polyphenylene of 7,200 atoms opened more rings than its writer allows. No drug has a tenth of it.
-MAX_ATOMS = 5_000
+#: recursively, which reading one with atom maps or isotopes needs, some 450 bytes of stack an
+#: atom: a chain of some 18,000 atoms overflowed Linux's 8 MiB stack (the process crashed, a
+#: notebook's kernel with it), and 4,500 a thread's 2 MB, the stack of Python on Windows;
+#: polyphenylene of 7,200 atoms opened more rings than its writer allows. Insulin has some 400.
+MAX_ATOMS = 2_000
 #: an isotope, written first inside an atom's brackets ([13CH4], [2H])
 _ISOTOPE = re.compile(r"\[\d")
 _KEEP_NO_PLAIN_HYDROGEN = Chem.RemoveHsParameters()
@@ -202,21 +203,23 @@ def mol_from_smiles(smiles: str) -> Chem.Mol | None:
     return mol
 
 
-#: what can give a double bond a geometry, E/Z, which RDKit reads from CIP ranks that count map
-#: numbers: a bond direction, or a CXSMILES extension (its cis/trans flags)
-_DOUBLE_BOND_GEOMETRY = re.compile(r"[/\\|]")
+#: what can give a molecule stereo, which RDKit perceives with map numbers counted: a bond
+#: direction (E/Z), a chiral tag (an atom that is a stereocentre only because maps tell its
+#: neighbours apart keeps its tag) or a CXSMILES extension (its stereo flags)
+_STEREO = re.compile(r"[/\\@|]")
 
 
 def parse_mapped(smiles: str) -> tuple[Chem.Mol, np.ndarray] | None:
     """Parse one SMILES as if it were written without atom maps; also each atom's map number (0: none).
 
-    RDKit's CIP ranks, from which it reads E/Z, take map numbers into account, so a mapped double
-    bond can read STEREOZ where the same bond unmapped reads STEREOE; writing the molecule out
-    without maps and reading it back gives exactly the graph of the unmapped SMILES. Only a SMILES
-    that can give a double bond a geometry is read twice so: without one, the maps changed nothing
-    the graph holds (the 50,016 mapped USPTO-50k reactions gave the same arrays both ways, and were
-    featurised 1.3 to 1.4 times as fast: docs/benchmarks.md). Writing can reorder the atoms, so
-    the map numbers are returned in the new order. None: RDKit cannot parse the SMILES.
+    RDKit's stereo perception counts map numbers: a mapped double bond can read STEREOZ where the
+    same bond unmapped reads STEREOE, and an atom that is a stereocentre only because maps tell
+    its neighbours apart keeps its chiral tag (``[CH3:1][C@H:2]1CC[CH:5](O)CC1``), which the
+    canonical node order reads. Writing the molecule out without maps and reading it back gives
+    exactly the graph of the unmapped SMILES; a SMILES without any stereo (no ``/``, ``\\``,
+    ``@`` or CXSMILES extension) is not read twice, as its maps changed nothing the graph holds
+    (docs/benchmarks.md). Writing can reorder the atoms, so the map numbers are returned in the
+    new order. None: RDKit cannot parse the SMILES.
     """
     mol = mol_from_smiles(smiles)
     if mol is None:
@@ -228,7 +231,7 @@ def parse_mapped(smiles: str) -> tuple[Chem.Mol, np.ndarray] | None:
         return mol, maps
     for atom in mol.GetAtoms():
         atom.SetAtomMapNum(0)
-    if not _DOUBLE_BOND_GEOMETRY.search(smiles):  # nothing the maps changed: no write, no second parse
+    if not _STEREO.search(smiles):  # nothing the maps changed: no write, no second parse
         return mol, maps
     written = Chem.MolToSmiles(mol, canonical=False)
     order = list(mol.GetPropsAsDict(includePrivate=True, includeComputed=True)["_smilesAtomOutputOrder"])
