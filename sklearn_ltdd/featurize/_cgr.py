@@ -46,13 +46,11 @@ from ._graph_features import (
     parse_parts,
 )
 from ._smiles import (
-    has_inner_space,
-    has_stray_character,
     oversized,
     parse_mapped,
     parse_rows,
     reaction_parts,
-    wrapped_count_reason,
+    written_reason,
 )
 
 __all__ = [
@@ -122,7 +120,7 @@ def needs_mapping(value: object) -> bool:
     """
     if not isinstance(value, str):
         return False
-    if has_inner_space(value) or has_stray_character(value) or wrapped_count_reason(value):
+    if written_reason(value):
         return False
     smiles, _ = _split_input(value.strip(), "cgr")
     if smiles is None or maps_on_reagents(value.strip()):  # the mapper is given no reagents

@@ -18,14 +18,12 @@ __all__ = [
     "PARSE_VERSION",
     "bad_rows_of",
     "deduplicate",
-    "has_inner_space",
-    "has_stray_character",
     "mols_from_smiles",
     "oversized",
     "parse_mapped",
     "rdkit_refusal",
     "reaction_parts",
-    "wrapped_count_reason",
+    "written_reason",
 ]
 
 _INNER_SPACE = re.compile(r"\S\s+\S")
@@ -46,33 +44,17 @@ def _without_extension(value: str) -> str:
     return CX_EXTENSION.sub("", value.strip())
 
 
-def has_inner_space(value: str) -> bool:
-    """Whether a SMILES has whitespace between its first and last character, other than before a
-    trailing CXSMILES extension.
-
-    RDKit reads what follows a space as the molecule's name, so ``"CC O"`` would silently be ethane.
-    """
-    return _INNER_SPACE.search(_without_extension(value)) is not None
-
-
 def _is_stray(character: str) -> bool:
     """A character outside ASCII or an ASCII control character (NUL, ESC), other than whitespace
     (stripped at either end, refused inside as such)."""
     return not character.isspace() and not (character.isascii() and character.isprintable())
 
 
-def has_stray_character(value: str) -> bool:
-    """Whether a SMILES holds a character outside ASCII or a control character other than
-    whitespace, other than in a trailing CXSMILES extension."""
-    text = _without_extension(value)
-    return not (text.isascii() and text.isprintable()) and any(map(_is_stray, text))
-
-
 def stray_character_reason(value: str) -> str:
-    """Why a SMILES holding a stray character is bad (:func:`has_stray_character`): RDKit drops one
-    at either end and reads the rest (``"CCO†"`` and ``"\\x00CCO"`` are ethanol, ``"CCİ"`` typed for
-    ``"CCI"`` is ethane), and refuses one inside. The character is named by its code point (an
-    invisible one too) and its position in the row as given."""
+    """Why a SMILES holding a stray character is bad: RDKit drops one at either end and reads the
+    rest (``"CCO†"`` and ``"\\x00CCO"`` are ethanol, ``"CCİ"`` typed for ``"CCI"`` is ethane), and
+    refuses one inside. The character is named by its code point (an invisible one too) and its
+    position in the row as given."""
     position, character = next((i, c) for i, c in enumerate(value) if _is_stray(c))
     if character == "\ufeff" and not value[:position].strip():
         return (
@@ -86,10 +68,21 @@ def stray_character_reason(value: str) -> str:
     )
 
 
-def wrapped_count_reason(value: str) -> str | None:
-    """Why a SMILES would be misread for a bracket atom's hydrogen count or charge of 100 or more
-    (:data:`_WRAPPED_COUNT`), or None."""
-    if atom := _WRAPPED_COUNT.search(_without_extension(value)):
+def written_reason(value: str) -> str | None:
+    """Why a SMILES as written is bad before RDKit reads it, or None; a trailing CXSMILES extension
+    (whose atom labels may be any text) is not looked at.
+
+    - whitespace inside it: RDKit reads what follows a space as the molecule's name, so ``"CC O"``
+      would silently be ethane;
+    - a character outside ASCII or a control character (:func:`stray_character_reason`);
+    - a bracket atom's hydrogen count or charge of 100 or more (:data:`_WRAPPED_COUNT`).
+    """
+    text = _without_extension(value)
+    if _INNER_SPACE.search(text):
+        return "whitespace inside it; RDKit would read only the part before"
+    if not (text.isascii() and text.isprintable()) and any(map(_is_stray, text)):
+        return stray_character_reason(value)
+    if atom := _WRAPPED_COUNT.search(text):
         return (
             f"the atom {atom.group()}, whose hydrogen count or charge of 100 or more no atom has (RDKit "
             "wraps one of 256 or more around: C[CH2562]C reads as propane): a map number that lost its ':'?"
@@ -139,12 +132,8 @@ def parse_rows(
                 result, reason = None, "an RDKit Mol, not a SMILES string; pass Chem.MolToSmiles(mol)"
             elif not isinstance(value, str) or not value.strip():
                 result, reason = None, "not a non-empty string"
-            elif has_inner_space(value):
-                result, reason = None, "whitespace inside it; RDKit would read only the part before"
-            elif has_stray_character(value):
-                result, reason = None, stray_character_reason(value)
-            elif wrapped := wrapped_count_reason(value):
-                result, reason = None, wrapped
+            elif written := written_reason(value):
+                result, reason = None, written
             else:
                 result, reason = parse(value.strip())
             if result is None:
