@@ -16,12 +16,14 @@ from sklearn_ltdd.classifier import _decision
 from sklearn_ltdd.classifier._data import GraphDataset
 from sklearn_ltdd.classifier._decision import (
     TAUS,
+    UNTRAINED,
     adjust,
     adjusted_scores,
     balanced_scores,
     best_tau,
     log_prior,
     tau_search,
+    with_untrained_classes,
 )
 from sklearn_ltdd.datasets import load_solubility
 from sklearn_ltdd.metrics import balanced_accuracy_score, balanced_f1_score
@@ -49,6 +51,31 @@ def test_adjust_reference_values():
     # had the prior 1e-300, and removing it made that class every molecule's prediction
     weights = np.array([1, 1, 1, 1e-300])
     np.testing.assert_allclose(log_prior(np.array([0, 0, 0, 1]), 2, weights), np.log([0.8, 0.2]))
+
+
+@given(
+    arrays(np.float64, (12, 3), elements=st.floats(0.01, 1)),
+    arrays(np.bool_, 5, elements=st.booleans()).filter(lambda trained: trained.sum() == 3),
+    st.floats(0.0, 3.0),
+    st.integers(0, 11),
+)
+def test_a_class_fit_did_not_train_on_is_never_decided_and_changes_no_other(raw, trained, tau, bad):
+    # the network's 3 classes among 5: the 2 others' samples all weighed 0 (prior 0, log -inf)
+    log_proba = np.log(raw / raw.sum(axis=1, keepdims=True))
+    log_proba[bad] = np.nan  # a row that could not be read
+    prior = np.full(5, -np.inf)
+    prior[trained] = np.log([0.7, 0.2, 0.1])
+    spread = with_untrained_classes(log_proba, trained)
+    assert np.isnan(spread[bad]).all()
+    read = np.delete(np.arange(12), bad)
+    np.testing.assert_array_equal(spread[read][:, trained], log_proba[read])
+    assert (spread[read][:, ~trained] == UNTRAINED).all()
+    scores = adjusted_scores(spread[read], prior, tau)
+    np.testing.assert_array_equal(scores[:, trained], adjusted_scores(log_proba[read], prior[trained], tau))
+    assert (scores[:, ~trained] == UNTRAINED).all() and trained[scores.argmax(axis=1)].all()
+    proba = adjust(spread[read], prior, tau)
+    assert (proba[:, ~trained] == 0).all()
+    np.testing.assert_allclose(proba[:, trained], adjust(log_proba[read], prior[trained], tau))
 
 
 @given(

@@ -306,23 +306,32 @@ def test_sample_weight(assert_same_predictions):
     ones = LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL, sample_weight=np.ones(90)).predict_proba(X_TEST[:10])
     none = LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL).predict_proba(X_TEST[:10])
     assert_same_predictions(ones, none)
-    # a class whose samples all weigh 0 is not there either (a bootstrap that drew none of it):
-    # the fit is one without its samples, and says so
+    # a class whose samples all weigh 0 is not trained on (a bootstrap that drew none of it): the
+    # network is the one fitted without its samples, and says so; but the class stays among
+    # classes_, as in scikit-learn's classifiers, with probability 0, never predicted
     zero = Y_SMALL == "high"
     with pytest.warns(
         UserWarning,
-        match=r"classes \['high'\] have no sample with a positive sample_weight.*CalibratedClassifierCV",
+        match=r"classes \['high'\] have no sample with a positive sample_weight.*never predicts them",
     ):
         weighted = LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL, sample_weight=np.where(zero, 0.0, 1.0))
     without = LTDDClassifier(**FAST).fit(X_SMALL[~zero], Y_SMALL[~zero])
-    assert weighted.classes_.tolist() == without.classes_.tolist() == ["low", "medium"]
-    assert_same_predictions(weighted.predict_proba(X_TEST[:10]), without.predict_proba(X_TEST[:10]))
+    assert weighted.classes_.tolist() == ["high", "low", "medium"]
+    assert without.classes_.tolist() == ["low", "medium"]
+    assert weighted.class_log_prior_[0] == -np.inf
+    np.testing.assert_array_equal(weighted.class_log_prior_[1:], without.class_log_prior_)
+    proba = weighted.predict_proba(X_TEST)
+    assert (proba[:, 0] == 0).all()
+    assert_same_predictions(proba[:, 1:], without.predict_proba(X_TEST))
+    np.testing.assert_array_equal(weighted.predict(X_TEST), without.predict(X_TEST))
+    for scores in (weighted.predict_log_proba(X_TEST), weighted.decision_function(X_TEST)):
+        assert (scores[:, 0] == np.finfo(np.float64).min).all() and np.isfinite(scores).all()
     # validation rows of such a class: named as left out by the weights, not as "not seen in fit"
     with (
         pytest.warns(UserWarning, match="no sample with a positive"),
         pytest.raises(
             ValueError,
-            match=r"validation_data: y contains labels \['high'\] of classes that fit leaves out of",
+            match=r"validation_data: y contains labels \['high'\] of classes that fit does not train on",
         ),
     ):
         rows = np.r_[np.flatnonzero(Y_TEST == "high")[:3], np.flatnonzero(Y_TEST != "high")[:17]]

@@ -22,6 +22,7 @@ import pytest
 import scipy.sparse
 import torch
 from sklearn.base import clone
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import BaggingClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import cross_val_score
@@ -352,7 +353,7 @@ def test_bagging_takes_one_column_of_smiles():
     assert bag.fit(column, Y[:90]).predict(column[:5]).shape == (5,)
 
 
-def test_a_bootstrap_that_draws_no_sample_of_a_class_fits_a_member_without_it():
+def test_a_bootstrap_that_draws_no_sample_of_a_class_fits_a_member_that_never_predicts_it():
     # Bagging passes its bootstrap as sample_weight: a class it did not draw weighs 0 throughout
     column, y = np.asarray(X[:90], dtype=object).reshape(-1, 1), Y[:90].astype(object)
     y[[0, 1]] = "rare"
@@ -362,11 +363,29 @@ def test_a_bootstrap_that_draws_no_sample_of_a_class_fits_a_member_without_it():
         bag.fit(column, y)
     missing = [str(w.message) for w in caught if "have no sample with a positive" in str(w.message)]
     # each member missed a class (the tail's "high", code 0, or "rare", 3: Bagging hands its members
-    # the classes' codes), and the ensemble still gives every class its column
-    assert [len(member.classes_) for member in bag.estimators_] == [3, 3]
+    # the classes' codes) and keeps it, as scikit-learn's classifiers do, with probability 0
     assert [message[:11] for message in missing] == ["classes [3]", "classes [0]"]
+    assert [member.classes_.tolist() for member in bag.estimators_] == [[0, 1, 2, 3]] * 2
+    members = zip(bag.estimators_, (3, 0), strict=True)
+    assert [member.predict_proba(column)[:, c].max() for member, c in members] == [0, 0]
     proba = bag.predict_proba(column[:5])
     assert proba.shape == (5, 4) and np.allclose(proba.sum(axis=1), 1)
+    # the mean of the members' decision functions (each member's 4 columns; with 3 columns, one
+    # member's broke it: "operands could not be broadcast together with shapes (5,3) (5,4)")
+    scores = bag.decision_function(column[:5])
+    assert scores.shape == (5, 4) and np.isfinite(scores).all()
+
+
+@pytest.mark.filterwarnings("ignore:classes .* have no sample with a positive sample_weight")
+def test_a_calibrated_model_whose_member_trained_without_a_class_predicts_the_others():
+    # CalibratedClassifierCV maps a member's columns by its classes_, but calibrates the binary
+    # decision_function of a member left with two of three classes as its only column: every
+    # calibrated probability, and prediction, went to one class. The member keeps all three.
+    column, y = np.asarray(X[:90], dtype=object).reshape(-1, 1), Y[:90].astype(object)
+    weights = np.where(y == "high", 0.0, 1.0)
+    calibrated = CalibratedClassifierCV(BaselineClassifier(max_epochs=2, **NO_VALIDATION, **FAST), cv=2)
+    predicted = calibrated.fit(column, y, sample_weight=weights).predict(column)
+    assert set(predicted) == {"low", "medium"}  # both, and never the class weighted out
 
 
 @pytest.mark.filterwarnings("ignore:the validation hold-out takes")  # 4 reactions, 10 copies each

@@ -248,6 +248,17 @@ def test_weights_lines_per_class_and_subcluster_steps(models):
                 plot(history)
 
 
+@pytest.mark.filterwarnings("ignore:classes .* have no sample with a positive sample_weight")
+def test_weights_are_drawn_for_the_classes_trained_on():
+    # a class whose samples all weigh 0 is among classes_ but has no separability weight
+    schedule = SubclusterSchedule(warmup_epochs=1, update_every=2)
+    weights = np.where(Y == "medium", 0.0, 1.0)
+    ltdd = LTDDClassifier(schedule=schedule, **RUN).fit(X, Y, sample_weight=weights)
+    assert ltdd.classes_.tolist() == ["high", "low", "medium"]
+    ax = plot_weights(ltdd)
+    assert [line.get_label() for line in ax.get_lines()] == ["class high", "class low"]
+
+
 def test_training_curves(models):
     ltdd, ce = models
     ax = plot_training(ltdd)

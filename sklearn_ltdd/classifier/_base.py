@@ -365,8 +365,10 @@ class GraphClassifier(
         sample_weight : array-like of shape (n_samples,), default=None
             Multiplies each sample's cross-entropy term (the contrastive terms are not
             weighted). A sample of weight 0 is left out of the fit, as in scikit-learn: the
-            hold-out, the class sizes and the sub-clusters never see it, and a class whose
-            samples all weigh 0 is left out of ``classes_``, with a warning. The hold-out's
+            hold-out, the class sizes and the sub-clusters never see it. A class whose samples
+            all weigh 0 is not trained on (with a warning) but stays in ``classes_``, as in
+            scikit-learn: its probability is 0, it is never predicted, and its prior in
+            ``class_log_prior_`` is −inf. The hold-out's
             samples count with their weights in the validation scores that choose the epochs
             kept and τ. The class prior that ``decision="logit_adjusted"`` takes out is the
             weighted class mass, so weights that favour a class raise its prior as well and
@@ -458,16 +460,17 @@ class GraphClassifier(
             graphs = self._graphs(X, fitting=True)
         check_column_name(self, X, reset=True)
         y = check_labels(y, len(graphs))
-        given = np.unique(y)
+        given = LabelEncoder().fit(y).classes_
         graphs, y, weights = weighted_samples(graphs, y, sample_weight)
+        # the classes trained on: those of samples of positive weight (classes_ is set at the end)
         self._encoder = LabelEncoder().fit(y)
-        self.classes_ = self._encoder.classes_
-        warn_of_padded_labels(self.classes_)
+        trained = self._encoder.classes_
+        warn_of_padded_labels(given)
         codes = self._encoder.transform(y)
         rng = check_random_state(self.random_state)
         seed = None if self.random_state is None else int(rng.randint(2**31 - 1))
 
-        weighted_out = np.setdiff1d(given, self.classes_)  # classes whose samples all weigh 0
+        weighted_out = np.setdiff1d(given, trained)  # classes whose samples all weigh 0
         train_idx, valid = self._validation_split(graphs, codes, weights, validation_data, rng, weighted_out)
         # the positions one epoch visits; the reference code's resampling tops every class up to the
         # largest with draws with replacement, while clustering still sees each molecule once
@@ -475,9 +478,7 @@ class GraphClassifier(
         if self._resample():
             visits = oversample(visits, codes[train_idx], rng)
         # the class prior the network learns: the class mass of its epochs, sample weights included
-        self.class_log_prior_ = log_prior(
-            codes[train_idx][visits], len(self.classes_), weights[train_idx][visits]
-        )
+        self.class_log_prior_ = log_prior(codes[train_idx][visits], len(trained), weights[train_idx][visits])
         # on the device once per fit: every batch is then a gather there, not a host copy
         train = GraphDataset(graphs[train_idx], codes[train_idx], weights[train_idx]).to(self.device_)
         valid = None if valid is None else valid.to(self.device_)
@@ -489,6 +490,11 @@ class GraphClassifier(
             # (a DataLoader draws its seed from torch's global generator, so inside the fork)
             self._decide_and_check(valid, graphs, codes, weights, train_idx)
         self._keep_only_what_predicts()
+        # every class of y, as scikit-learn's classifiers keep them: one whose samples all weigh 0
+        # has the prior 0 (log -inf), which the decision and the probabilities read as untrained
+        prior, self.class_log_prior_ = self.class_log_prior_, np.full(len(given), -np.inf)
+        self.class_log_prior_[np.isin(given, trained)] = prior
+        self.classes_ = given
         self.history_ = self.net_.history
         self.n_node_features_ = graphs.num_node_features
         self.feature_schema_ = FEATURE_SCHEMA
@@ -518,7 +524,7 @@ class GraphClassifier(
             checked = GraphDataset(graphs[rows], codes[rows], weights[rows]).to(self.device_)
             log_proba, which = self._log_proba_of(checked), "training samples checked"
         prior, tau = self.class_log_prior_, self.logit_adjustment_
-        warn_if_diverged(self.classes_, checked, log_proba, prior, tau, self.lr, which)
+        warn_if_diverged(self._encoder.classes_, checked, log_proba, prior, tau, self.lr, which)
 
     def _check_the_head_trained(self) -> None:
         """skorch ends a fit interrupted by Ctrl-C as if it had finished; one stopped before the
@@ -570,7 +576,7 @@ class GraphClassifier(
         train_idx, valid_idx = holdout(graphs, codes, self.validation_fraction, rng, self.early_stopping)
         if not len(valid_idx):
             return train_idx, None
-        warn_of_classes_missing(self.classes_, codes[valid_idx], self.decision)
+        warn_of_classes_missing(self._encoder.classes_, codes[valid_idx], self.decision)
         return train_idx, GraphDataset(graphs[valid_idx], codes[valid_idx], weights[valid_idx])
 
     def _choose_tau(self, valid: GraphDataset | None, log_proba: np.ndarray | None) -> float:
@@ -654,7 +660,7 @@ class GraphClassifier(
         loss, criterion_params = self._loss()
         # the class counts of the epochs the loss sees (a resampled set is balanced)
         visited = torch.as_tensor(train_y[visits])
-        criterion_params["class_counts"] = torch.bincount(visited, minlength=len(self.classes_))
+        criterion_params["class_counts"] = torch.bincount(visited, minlength=len(self._encoder.classes_))
         criterion_params["phases"] = phases
         return LTDDNet(
             LTDDModule,
@@ -662,7 +668,7 @@ class GraphClassifier(
             module__edge_features=0 if first.edge_attr is None else first.edge_attr.shape[1],
             module__fingerprint_bits=read["fingerprint bits"] or 0,
             module__in_features=read["node features"],
-            module__n_classes=len(self.classes_),
+            module__n_classes=len(self._encoder.classes_),
             module__hidden=self.hidden,
             module__n_layers=self.n_layers,
             module__pair=isinstance(graphs, GraphStorePair),
@@ -737,7 +743,7 @@ class GraphClassifier(
             raise ValueError(f"validation_data: {error}") from error
         try:
             valid_y = check_labels(valid_y, len(graphs), scored=True)
-            check_known(valid_y, self.classes_, weighted_out)
+            check_known(valid_y, self._encoder.classes_, weighted_out)
             weights = check_sample_weight(valid_weight, len(valid_y))
             weights = None if weights is None else mean_1(weights)
         except ValueError as error:
@@ -754,7 +760,11 @@ class GraphClassifier(
             )
         else:
             warn_of_classes_missing(
-                self.classes_, valid_codes[scored], self.decision, given=True, weighted=weights is not None
+                self._encoder.classes_,
+                valid_codes[scored],
+                self.decision,
+                given=True,
+                weighted=weights is not None,
             )
         return graphs, valid_codes, weights
 

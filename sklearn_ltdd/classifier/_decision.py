@@ -24,16 +24,23 @@ from scipy.special import softmax
 
 __all__ = [
     "TAUS",
+    "UNTRAINED",
     "adjust",
     "adjusted_scores",
     "balanced_scores",
     "best_tau",
     "log_prior",
     "tau_search",
+    "with_untrained_classes",
 ]
 
 #: the τ candidates: 0 (argmax) to 3 in steps of 0.05
 TAUS = np.round(np.arange(0, 3.0 + 1e-9, 0.05), 2)
+#: the log-probability, and the decision's score, of a class that fit did not train on (its samples
+#: all weighed 0): probability 0, never decided; the float minimum, as scikit-learn's
+#: cross_val_predict fills the columns of a class a fold's model lacks (−inf would turn averages of
+#: members' scores and calibrators' arithmetic into NaN)
+UNTRAINED = np.finfo(np.float64).min
 #: scores held at once by the τ search (τ values × samples × classes), about 256 MB of float64
 _SEARCH_ELEMENTS = 2**25
 #: balanced accuracies closer than this are ties (rounding, not a better decision)
@@ -54,8 +61,29 @@ def log_prior(y: np.ndarray, n_classes: int, weights: np.ndarray | None = None) 
 
 
 def adjusted_scores(log_proba: np.ndarray, log_prior: np.ndarray, tau: float) -> np.ndarray:
-    """The decision's scores log p − τ log π, whose argmax is the logit-adjusted class."""
-    return log_proba - tau * log_prior
+    """The decision's scores log p − τ log π, whose argmax is the logit-adjusted class.
+
+    A class of prior 0 (log π = −inf: fit's samples of it all weighed 0) is not adjusted: it keeps
+    its log-probability, :data:`UNTRAINED`, and is never decided.
+    """
+    untrained = np.isneginf(log_prior)
+    if not untrained.any():
+        return log_proba - tau * log_prior
+    scores = log_proba - tau * np.where(untrained, 0.0, log_prior)
+    scores[:, untrained] = log_proba[:, untrained]
+    return scores
+
+
+def with_untrained_classes(log_proba: np.ndarray, trained: np.ndarray) -> np.ndarray:
+    """The network's log-probabilities of the classes it trained on, spread over all the
+    classes (``trained``, a mask of them), those it did not train on given :data:`UNTRAINED`;
+    a row of NaN (a row that could not be read) stays NaN."""
+    if trained.all():
+        return log_proba
+    spread = np.full((len(log_proba), len(trained)), UNTRAINED)
+    spread[:, trained] = log_proba
+    spread[np.isnan(log_proba).any(axis=1)] = np.nan
+    return spread
 
 
 def adjust(log_proba: np.ndarray, log_prior: np.ndarray, tau: float) -> np.ndarray:

@@ -132,7 +132,8 @@ _SHARED_ATTRIBUTES_DOC = """\
     class_log_prior_ : ndarray of shape (n_classes,)
         log π_c of the class mass the network trained on (sample weights and resampling
         included; each class counted at least as one sample of the mean weight), which the
-        decision rule subtracts τ times.
+        decision rule subtracts τ times; −inf for a class whose samples all weighed 0, which
+        the network did not train on and which is never predicted.
     n_features_in_ : int
         Always 1: one column of SMILES (or of graphs).
     feature_names_in_ : ndarray of str of shape (1,)

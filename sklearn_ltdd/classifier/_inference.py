@@ -29,7 +29,7 @@ from ..featurize._graph_features import FEATURE_SCHEMA
 from ..featurize._graphizer import find_invalid, invalid_input_error
 from ..featurize._input import check_smiles_for
 from ._data import GraphDataset
-from ._decision import adjusted_scores
+from ._decision import adjusted_scores, with_untrained_classes
 from ._estimator_lock import estimator_lock
 from ._inputs import PREDICT_ADVICE, check_labels, check_widths, described
 
@@ -184,7 +184,9 @@ class Inference(TransformerMixin):
         """:meth:`predict_log_proba` with the error modes of :meth:`_infer` (the screening helpers'
         way in)."""
         check_is_fitted(self, "net_")
-        return self._infer(X, self._log_proba_of, len(self.classes_), errors, progress, np.float64)
+        trained = np.isfinite(self.class_log_prior_)  # (not the classes whose samples all weighed 0)
+        log_proba, bad = self._infer(X, self._log_proba_of, int(trained.sum()), errors, progress, np.float64)
+        return with_untrained_classes(log_proba, trained), bad
 
     def predict_proba(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
         """The network's class probabilities, columns in ``classes_`` order.
@@ -222,7 +224,9 @@ class Inference(TransformerMixin):
 
     def predict_log_proba(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
         """The logarithm of :meth:`predict_proba`, computed from the network's outputs: finite
-        where a probability rounds to 0.
+        where a probability rounds to 0. A class whose samples all weighed 0 in fit (probability
+        0) has the float minimum, as in the columns ``cross_val_predict`` fills for a class a
+        fold's model lacks.
 
         Parameters
         ----------

@@ -127,15 +127,15 @@ def check_labels(y: ArrayLike, n: int | None, scored: bool = False) -> np.ndarra
 
 
 def check_known(y: np.ndarray, classes: np.ndarray, weighted_out: np.ndarray = ()) -> None:
-    """Refuse labels that are not among a fitted model's ``classes``; those of ``weighted_out``,
+    """Refuse labels that are not among the ``classes`` a model trains on; those of ``weighted_out``,
     classes of fit's y whose samples all weigh 0, are named as such."""
     unknown = sorted(set(np.unique(y).tolist()) - set(classes.tolist()), key=str)
     left_out = [label for label in unknown if label in set(np.asarray(weighted_out).tolist())]
     if left_out:
         raise ValueError(
-            f"y contains labels {few_of(left_out)} of classes that fit leaves out of classes_ (their "
-            f"samples all weigh 0 in fit's sample_weight; classes: {few_of(classes)}); leave out those "
-            "rows too, or give the classes' samples a positive weight in fit."
+            f"y contains labels {few_of(left_out)} of classes that fit does not train on (their "
+            f"samples all weigh 0 in fit's sample_weight; classes trained on: {few_of(classes)}); leave "
+            "out those rows too, or give the classes' samples a positive weight in fit."
         )
     if unknown:
         raise ValueError(f"y contains labels {few_of(unknown)} not seen in fit (classes: {few_of(classes)}).")
@@ -149,7 +149,8 @@ def weighted_samples(
     weights = check_sample_weight(sample_weight, len(y))
     # weight 0 means the sample is not there, as in scikit-learn: not in the hold-out, the
     # class sizes, the sub-clusters or the contrastive terms, which no weight reaches; a class
-    # of such samples only is not there either (a bootstrap that draws none of it)
+    # of such samples only is not trained on (a bootstrap that draws none of it), though its
+    # label stays among classes_ (the fit's end)
     kept = slice(None) if weights is None else np.flatnonzero(weights)
     classes = np.unique(y[kept])
     if len(classes) < 2:
@@ -162,10 +163,9 @@ def weighted_samples(
         if len(unweighted):
             warn(
                 f"classes {few_of(unweighted)} have no sample with a positive sample_weight: the "
-                "model is fitted without them, as if their samples were not given, and will not "
-                "predict them (classes_ lacks them). Meta-estimators that expect every class of y "
-                "(CalibratedClassifierCV, a soft VotingClassifier, StackingClassifier) then go "
-                "wrong; under them give every class a positive weight.",
+                "model is trained without them, as if their samples were not given, and never "
+                "predicts them (classes_ holds them, as scikit-learn's classifiers do, with "
+                "probability 0).",
                 UserWarning,
             )
         graphs, y, weights = graphs[kept], y[kept], weights[kept]

@@ -365,13 +365,15 @@ def plot_weights(classifier: object, *, ax: Axes | None = None) -> Axes:
     epochs = [r[0] for r in rows]
     weights = np.array([r[1] for r in rows])
     n_classes = weights.shape[1]
-    named = _names_fit(classifier.classes_)
+    # (the classes trained on: not those whose samples all weighed 0)
+    classes = classifier.classes_[np.isfinite(classifier.class_log_prior_)]
+    named = _names_fit(classes)
     entries = n_classes + 1 if named else 4  # the legend's, the sub-clusters' too
-    names = [f"class {_shortened(str(label), MAX_NAME_LENGTH)}" for label in classifier.classes_]
+    names = [f"class {_shortened(str(label), MAX_NAME_LENGTH)}" for label in classes]
     columns = _columns_below(names) if named else 6
     ax = _axes(ax, legend_rows=-(-entries // columns) if entries > 10 else 0)
     if named:
-        _weight_per_class(ax, epochs, weights, classifier.classes_)
+        _weight_per_class(ax, epochs, weights, classes)
     else:  # hundreds of lines are one solid block: how the classes' weights spread instead
         low, median, high = np.percentile(weights, [5, 50, 95], axis=1)
         ax.fill_between(epochs, low, high, step="post", alpha=0.3, color="C0",
