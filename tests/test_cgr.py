@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 import types
-from collections import Counter
+from collections import Counter, OrderedDict
 
 import numpy as np
 import pandas as pd
@@ -248,7 +248,7 @@ def recording_mapper(reactions: list[str]) -> list[str]:
 
 
 def test_a_mapper_maps_once_per_reaction_and_the_cache_outlives_the_process(tmp_path, monkeypatch):
-    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", OrderedDict())
     monkeypatch.setattr(sys.modules[__name__], "ASKED", [])
     plain = [strip_maps(r) for r in (AMIDE, DEPROTECTION)]
     graphizer = SmilesGraphizer(reaction_mode="cgr", atom_mapper=recording_mapper, memory=str(tmp_path))
@@ -260,7 +260,7 @@ def test_a_mapper_maps_once_per_reaction_and_the_cache_outlives_the_process(tmp_
     assert torch.equal(graphs.batch().x, expected.batch().x)
     clone(graphizer).fit_transform(plain[::-1])
     assert len(ASKED) == 2  # in-process cache, a clone's too
-    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})  # as in a new process
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", OrderedDict())  # as in a new process
     graphizer.fit_transform(plain)
     assert len(ASKED) == 2  # the SQLite file beside the memory cache answered
     with sqlite3.connect(tmp_path / "sklearn_ltdd_atom_maps.sqlite") as db:
@@ -280,7 +280,7 @@ def test_a_mapper_maps_once_per_reaction_and_the_cache_outlives_the_process(tmp_
 def test_the_maps_kept_in_memory_are_the_last_used_and_bounded(monkeypatch):
     """Every reaction mapped stayed in memory for the life of the process: a library screened
     through a mapper grew memory without end."""
-    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", OrderedDict())
     monkeypatch.setattr(_atom_mapping, "IN_PROCESS_MAPS", 2)
     mapped = (AMIDE, DEPROTECTION, ESTERIFICATION)
     plain = [strip_maps(r) for r in mapped]
@@ -296,8 +296,37 @@ def test_the_maps_kept_in_memory_are_the_last_used_and_bounded(monkeypatch):
     assert len(cache) == 2
 
 
+def _mapper_of_version(version: int):
+    """A mapper function as a notebook cell edited ``version`` times makes it: a key of its own."""
+
+    def mapper(reactions: list[str]) -> list[str]:
+        assert version >= 0  # (read, so that the closure is part of what the function is)
+        return [{strip_maps(r): r for r in (AMIDE, DEPROTECTION, ESTERIFICATION)}[r] for r in reactions]
+
+    return mapper
+
+
+def test_the_maps_of_all_mappers_together_are_bounded(monkeypatch):
+    """Each edit of a mapper function is a mapper of its own, whose maps outlived it: a notebook
+    that edited its mapper 30 times kept 30 mappers' maps for the life of the kernel."""
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", OrderedDict())
+    monkeypatch.setattr(_atom_mapping, "IN_PROCESS_MAPS", 3)
+    plain = [strip_maps(r) for r in (AMIDE, DEPROTECTION, ESTERIFICATION)]
+    for version in range(5):
+        SmilesGraphizer(reaction_mode="cgr", atom_mapper=_mapper_of_version(version)).fit_transform(plain[:2])
+    cache = _atom_mapping._IN_PROCESS
+    assert sum(map(len, cache.values())) == 3  # 10 before, 2 per edit
+    # the mappers used last keep theirs, the one used last all of its own; the others went whole
+    (older, last) = cache.values()
+    assert len(cache) == 2 and (list(older), list(last)) == ([plain[1]], plain[:2])
+    # a mapper used again becomes the last used: its maps are the ones kept
+    again = _mapper_of_version(3)
+    SmilesGraphizer(reaction_mode="cgr", atom_mapper=again).fit_transform(plain)
+    assert [len(maps) for maps in cache.values()] == [3]
+
+
 def test_a_mapper_object_is_cached_while_it_lives_in_this_process_only(tmp_path, monkeypatch):
-    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", OrderedDict())
     plain = [strip_maps(r) for r in (AMIDE, DEPROTECTION)]
     mapper = DictMapper(dict(zip(plain, (AMIDE, DEPROTECTION), strict=True)))
     graphizer = SmilesGraphizer(reaction_mode="cgr", atom_mapper=mapper, memory=str(tmp_path))
@@ -312,7 +341,7 @@ def test_a_mapper_object_is_cached_while_it_lives_in_this_process_only(tmp_path,
 
 def test_an_edited_mapper_of_the_same_name_maps_afresh(tmp_path, monkeypatch):
     """The cache knows a callable by its code (and, in this process, by itself), not its name."""
-    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", OrderedDict())
     plain = strip_maps(AMIDE)
     swapped = {"1": "2", "2": "1"}  # the same reaction with two map numbers exchanged in the products
     reactants, products = AMIDE.split(">>")
@@ -330,7 +359,7 @@ def test_an_edited_mapper_of_the_same_name_maps_afresh(tmp_path, monkeypatch):
     edited = graphizer.set_params(atom_mapper=mapper).fit_transform([plain]).batch().x
     assert torch.equal(edited, SmilesGraphizer(reaction_mode="cgr").fit_transform([other]).batch().x)
     assert not torch.equal(edited, first)
-    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})  # a new process: the disk cache answers
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", OrderedDict())  # a new process: the disk cache answers
     assert torch.equal(graphizer.fit_transform([plain]).batch().x, edited)
     # two closures of one code are told apart in this process
     make = [(lambda answer: lambda reactions: [answer for _ in reactions])(m) for m in (AMIDE, other)]
@@ -350,7 +379,7 @@ def test_a_mapper_whose_helper_or_constant_changed_maps_afresh(tmp_path, monkeyp
     graphizer = SmilesGraphizer(reaction_mode="cgr", atom_mapper=notebook["mapper"], memory=str(tmp_path))
 
     def later_session():
-        monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+        monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", OrderedDict())
         return graphizer.fit_transform([plain]).batch().x
 
     first, second = later_session(), SmilesGraphizer(reaction_mode="cgr").fit_transform([other]).batch().x
@@ -420,7 +449,7 @@ def test_a_partials_arguments_are_known_by_content():
 def test_a_home_relative_memory_keeps_the_maps_in_the_home_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", OrderedDict())
     mapper = lambda reactions: [AMIDE] * len(reactions)  # noqa: E731
     graphizer = SmilesGraphizer(reaction_mode="cgr", atom_mapper=mapper, memory="~/cache")
     graphizer.fit_transform([strip_maps(AMIDE)])
@@ -486,7 +515,7 @@ def test_a_decorated_or_partial_helper_is_known_by_its_code():
 
 
 def test_reactions_the_mapper_fails_on_are_reported_not_dropped(monkeypatch):
-    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", OrderedDict())
     plain = [strip_maps(r) for r in (AMIDE, DEPROTECTION)]
     mapper = DictMapper(dict(zip(plain, (AMIDE, DEPROTECTION), strict=True)), fail_on=plain[1])
     graphizer = SmilesGraphizer(reaction_mode="cgr", atom_mapper=mapper)
@@ -507,7 +536,7 @@ def test_reactions_the_mapper_fails_on_are_reported_not_dropped(monkeypatch):
 
 def test_a_mapper_that_answers_in_the_list_it_is_given_maps(monkeypatch):
     """It overwrote the questions the answers were matched to: a bare KeyError of the reaction."""
-    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", OrderedDict())
     table = {strip_maps(r): r for r in (AMIDE, DEPROTECTION)}
 
     def in_place(reactions):
@@ -522,7 +551,7 @@ def test_a_mapper_that_answers_in_the_list_it_is_given_maps(monkeypatch):
 
 @pytest.mark.parametrize("answer", ["shifted", "reordered", "another molecule"])
 def test_a_mapper_answer_that_is_another_reaction_is_asked_again_then_refused(monkeypatch, answer):
-    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", OrderedDict())
     plain = [strip_maps(r) for r in (AMIDE, DEPROTECTION)]
     maps = dict(zip(plain, (AMIDE, DEPROTECTION), strict=True))
     mappers = {
@@ -557,7 +586,7 @@ def test_a_mapper_answer_that_is_another_reaction_is_asked_again_then_refused(mo
 def test_a_mapper_answer_that_is_not_a_list_of_reactions_is_named(monkeypatch, answer, why):
     # a string was read character by character ("it returned another reaction, '['"), [] failed
     # with an IndexError
-    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", OrderedDict())
     with pytest.raises(InvalidSmilesError, match=rf"row 0: .*failed on it: .*an atom mapper returns .*{why}"):
         SmilesGraphizer(reaction_mode="cgr", atom_mapper=answer).fit_transform([strip_maps(AMIDE)])
     expected = SmilesGraphizer(reaction_mode="cgr").fit_transform([AMIDE])[0].x
@@ -568,7 +597,7 @@ def test_a_mapper_answer_that_is_not_a_list_of_reactions_is_named(monkeypatch, a
 
 
 def test_a_reaction_rdkit_cannot_read_is_named_as_such_not_blamed_on_the_mapper(monkeypatch):
-    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", OrderedDict())
     mapper = DictMapper({"c1cccc1C>>CC": "[c:1]1[c:2][c:3][c:4][c:5]1[CH3:6]>>[CH3:6][CH3:5]"})
     with pytest.raises(InvalidSmilesError, match="RDKit cannot") as error:
         SmilesGraphizer(reaction_mode="cgr", atom_mapper=mapper).fit_transform(["c1cccc1C>>CC"])
@@ -583,7 +612,7 @@ def test_rxnmapper_maps_reactions_as_a_chemist_would(monkeypatch):
     # looked up, not imported: the package imports it, keeping RDKit's logs as they were
     if importlib.util.find_spec("rxnmapper") is None:
         pytest.skip("the 'reactions' extra (rxnmapper) is not installed")
-    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", OrderedDict())
     plain = [strip_maps(r) for r in (AMIDE, DEPROTECTION)]
     graphizer = SmilesGraphizer(reaction_mode="cgr", atom_mapper="rxnmapper", bond_features=True)
     graphs = graphizer.fit_transform(plain)
@@ -789,7 +818,7 @@ def test_a_partly_mapped_reaction_is_not_taken_as_mapped():
 
 
 def test_a_partly_mapped_reaction_goes_to_the_mapper_without_its_numbers(monkeypatch):
-    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", OrderedDict())
     full = "[CH3:1][CH2:2][OH:3]>>[CH3:1][CH2:2][CH:4]=[O:3]"
     mapper = DictMapper({"CCO>>CCC=O": full})
     graphs = SmilesGraphizer(reaction_mode="cgr", atom_mapper=mapper).fit_transform([PARTLY_MAPPED, AMIDE])
@@ -802,7 +831,7 @@ def test_every_spelling_of_a_reaction_asks_the_mapper_one_question(monkeypatch):
     """rxnmapper maps a reaction by its text: written otherwise (atoms, molecules in another order,
     partly mapped), 18 % of USPTO-50k reactions got another mapping, so one reaction had several
     graphs. The mapper is asked the canonical SMILES of the reaction's two sides."""
-    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", OrderedDict())
     plain = strip_maps(AMIDE)
     spellings = [
         plain,
@@ -833,7 +862,7 @@ def test_a_fitted_model_that_maps_nothing_says_so_of_unmapped_reactions():
 
 
 def test_unmapped_advice_fits_the_mapper_that_was_set(monkeypatch):
-    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", OrderedDict())
     mapper = DictMapper({"CCO>>CC=O": "[CH3:1]CO>>[CH3:1]C=O"})  # a mapper that maps only part
     with pytest.raises(UnmappedReactionError, match=r"row 0: .*not atom-mapped: 2 of its 3") as error:
         SmilesGraphizer(reaction_mode="cgr", atom_mapper=mapper).fit_transform(["CCO>>CC=O"])
@@ -846,7 +875,7 @@ def test_unmapped_advice_fits_the_mapper_that_was_set(monkeypatch):
 
 
 def test_whitespace_inside_a_reaction_is_reported_not_mapped(monkeypatch):
-    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", OrderedDict())
     mapper = DictMapper({})
     for atom_mapper in (None, mapper):
         with pytest.raises(InvalidSmilesError, match=r"row 1: 'CCO>>CC =O' \(whitespace inside it"):
@@ -1050,7 +1079,7 @@ def test_a_python_without_sqlite_imports_the_classifiers_and_sets_the_map_cache_
 def test_a_cache_that_only_answers_is_not_written_and_a_bad_file_is_set_aside(tmp_path, monkeypatch):
     """A fresh process wrote every map it read back to the file (a read-only cache failed with
     'attempt to write a readonly database'), and a damaged file failed every transform."""
-    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", OrderedDict())
     monkeypatch.setattr(_atom_mapping, "_ON_DISK", {})
     monkeypatch.setattr(_atom_mapping, "_WARNED", set())
     plain = [strip_maps(r) for r in (AMIDE, DEPROTECTION)]
@@ -1058,7 +1087,7 @@ def test_a_cache_that_only_answers_is_not_written_and_a_bad_file_is_set_aside(tm
     expected = graphizer.fit_transform(plain).batch().x
     file = tmp_path / "sklearn_ltdd_atom_maps.sqlite"
     # as in a new process, with the file read-only: its maps are read, nothing is written
-    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", OrderedDict())
     monkeypatch.setattr(_atom_mapping, "_ON_DISK", {})
     writable = _atom_mapping._DiskCache._connect
     monkeypatch.setattr(  # the connection that writes, opened read-only (root writes any file)
@@ -1075,12 +1104,12 @@ def test_a_cache_that_only_answers_is_not_written_and_a_bad_file_is_set_aside(tm
     with sqlite3.connect(file) as db:
         assert db.execute("SELECT COUNT(*) FROM maps").fetchone() == (3,)
     # an empty file (another process about to make its table) holds no maps, and is no error
-    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", OrderedDict())
     monkeypatch.setattr(_atom_mapping, "_ON_DISK", {})
     file.write_bytes(b"")
     assert torch.equal(graphizer.fit_transform(plain).batch().x, expected)
     # a damaged file: said, the maps made afresh
-    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", {})
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", OrderedDict())
     file.write_bytes(b"not a database" * 100)
     with pytest.warns(
         UserWarning, match=r"cannot be read \(file is not a database\); the maps are made afresh"

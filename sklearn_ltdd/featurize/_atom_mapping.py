@@ -46,11 +46,13 @@ ATOM_MAPPERS = ("rxnmapper",)
 
 _MAPPED = re.compile(r":\d+\]")
 _BATCH = 16  # rxnmapper's own default batch size
-#: the maps a process keeps per mapper, of the reactions it mapped (or read from disk) last, so
-#: that a library screened through a mapper does not grow memory without end (about 100 MB of
-#: USPTO-sized reactions); a ``memory`` folder keeps every map on disk
+#: the maps a process keeps, of all mappers together, of the reactions mapped (or read from disk)
+#: last, so that a library screened through a mapper does not grow memory without end (about 100 MB
+#: of USPTO-sized reactions), nor do the maps of each edit of a mapper function (a key of its own,
+#: whose maps outlived it); a ``memory`` folder keeps every map on disk
 IN_PROCESS_MAPS = 100_000
-_IN_PROCESS: dict[str, OrderedDict[str, str]] = {}  # mapper key -> {reaction: mapped}, oldest first
+#: mapper key -> {reaction: mapped}, oldest first; the mappers least recently used first
+_IN_PROCESS: OrderedDict[str, OrderedDict[str, str]] = OrderedDict()
 _ON_DISK: dict[tuple[str, str], set[str]] = {}  # (mapper key, SQLite file) -> reactions known there
 _WARNED: set[tuple[Path, str]] = set()  # (atom-map file, "read" / "written"): said once per process
 _CACHES_LOCK = threading.Lock()  # threads featurise at once; one's eviction must not break another's read
@@ -357,8 +359,9 @@ def _maps(
         for q, m in known.items():  # the disk's answers too: this process need not read them again
             in_process[q] = m
             in_process.move_to_end(q)  # the last used go last, and the first used go first
-        while len(in_process) > IN_PROCESS_MAPS:
-            in_process.popitem(last=False)
+        if key in _IN_PROCESS:  # (an object mapper that died since has taken its maps with it)
+            _IN_PROCESS.move_to_end(key)
+        _forget_the_least_recently_used()
         if disk.path is not None:  # the file gets what it lacks, maps made before it was set too
             written = _ON_DISK.setdefault((key, str(disk.path)), set())
             written.update(from_disk)  # there already: a cache that only answers is not written
@@ -366,9 +369,23 @@ def _maps(
     if disk.path is not None and disk.put(key, new):  # (maps a failed write lost are tried again)
         with _CACHES_LOCK:
             written.update(new)
-            if len(written) > IN_PROCESS_MAPS:  # bounded as the maps are: forgetting costs a rewrite only
-                written.clear()
+            # bounded as the maps are, all files together: forgetting costs a rewrite only
+            if sum(map(len, _ON_DISK.values())) > IN_PROCESS_MAPS:
+                _ON_DISK.clear()
     return known, mapped
+
+
+def _forget_the_least_recently_used() -> None:
+    """Keep ``IN_PROCESS_MAPS`` maps of all mappers together (under ``_CACHES_LOCK``): the least
+    recently used mappers' oldest maps go first, and a mapper with none left goes."""
+    excess = sum(map(len, _IN_PROCESS.values())) - IN_PROCESS_MAPS
+    while excess > 0:
+        key, maps = next(iter(_IN_PROCESS.items()))
+        while maps and excess > 0:
+            maps.popitem(last=False)
+            excess -= 1
+        if not maps:
+            del _IN_PROCESS[key]
 
 
 def map_reactions(

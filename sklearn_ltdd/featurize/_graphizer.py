@@ -214,7 +214,7 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         ``"rxnmapper"``: Schwaller et al.'s mapper, offline (``pip install
         'sklearn-ltdd[reactions]'``). A callable takes a list of ``reactants>>products`` SMILES and
         returns them mapped. Maps are cached per reaction in this process (the last 100,000 used,
-        per mapper), and on disk beside ``memory``'s cache when given. A function is known by its
+        of all mappers together), and on disk beside ``memory``'s cache when given. A function is known by its
         code, defaults and closure and by the globals it reads: helper functions of its own module
         by their code, constants by value, modules and other libraries' functions by name and
         installed version (modules no distribution installs, such as helpers beside a notebook, by
