@@ -619,14 +619,24 @@ def test_whitespace_inside_a_smiles_is_a_bad_row_in_every_mode(mode):
         assert torch.equal(a.x, b.x) and torch.equal(a.edge_index, b.edge_index)
 
 
-def test_tabular_output_is_refused_clearly():
-    with pytest.raises(ValueError, match=r"graphs \(a GraphStore\), which cannot be a pandas DataFrame"):
-        SmilesGraphizer().set_output(transform="pandas")
-    pipeline = make_pipeline(SmilesGraphizer(), FunctionTransformer(mean_node_features))
-    with pytest.raises(ValueError, match="In a Pipeline, call set_output on the steps after it"):
-        pipeline.set_output(transform="pandas")
-    assert SmilesGraphizer().set_output(transform="default").get_params() == SmilesGraphizer().get_params()
-    # a global pandas setting leaves the graphs as they are
+def test_a_tabular_output_leaves_the_graphs_and_sets_the_steps_after_them():
+    for transform in ("pandas", "polars", "default", None):
+        graphizer = SmilesGraphizer().set_output(transform=transform)
+        assert isinstance(graphizer.fit_transform(["CCO"]), GraphStore)
+        assert graphizer.get_params() == SmilesGraphizer().get_params()
+    with pytest.raises(
+        ValueError, match=r"transform must be 'default', 'pandas', 'polars' or None, got 'pd'"
+    ):
+        SmilesGraphizer().set_output(transform="pd")
+    # a Pipeline's set_output sets every step's: refused by the graphizer, it failed whole
+    names = [f"mean_{name}" for name in SmilesGraphizer().fit(["C"]).get_feature_names_out()]
+    means = FunctionTransformer(mean_node_features, feature_names_out=lambda *_: names)
+    pipeline = make_pipeline(SmilesGraphizer(), means).set_output(transform="pandas")
+    frame = pipeline.fit_transform(["CCO", "c1ccccc1"])
+    assert isinstance(frame, pd.DataFrame) and list(frame.columns) == names
+    graphs = SmilesGraphizer().fit_transform(["CCO", "c1ccccc1"])
+    np.testing.assert_array_equal(frame.to_numpy(), mean_node_features(graphs))
+    # as a global pandas setting leaves the graphs as they are
     with config_context(transform_output="pandas"):
         assert isinstance(SmilesGraphizer().fit_transform(["CCO"]), GraphStore)
 

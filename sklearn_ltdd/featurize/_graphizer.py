@@ -267,8 +267,10 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
     The store's ``recipe`` (:class:`~sklearn_ltdd.featurize.GraphRecipe`) records
     ``reaction_mode``, ``bond_features``, ``fingerprint`` and the version of the features'
     meaning; :func:`~sklearn_ltdd.featurize.check_graphs_match` compares it with what a model
-    expects. Graphs cannot be a DataFrame: ``set_output(transform="pandas")`` is refused, and
-    ``sklearn.set_config(transform_output="pandas")`` leaves them as they are.
+    expects. Graphs cannot be a DataFrame: ``set_output(transform="pandas")``, as
+    ``sklearn.set_config(transform_output="pandas")``, leaves them as they are, so that a
+    Pipeline or ColumnTransformer holding a graphizer gives its later steps' outputs as
+    DataFrames.
 
     Examples
     --------
@@ -414,23 +416,25 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         return packed, fingerprints, unreadable | bad  # the graph's reason, where it has one
 
     def set_output(self, *, transform: str | None = None) -> SmilesGraphizer:
-        """Refuse a tabular output container: the output is graphs, which no DataFrame can hold.
+        """Accept an output container, and keep the graphs: no DataFrame can hold them.
+
+        A Pipeline's or ColumnTransformer's ``set_output`` sets every step's; the steps after the
+        graphizer (a classifier's embeddings, say) give DataFrames, as under
+        ``sklearn.set_config(transform_output=...)``.
 
         Parameters
         ----------
-        transform : {"default", None}, default=None
-            ``"default"`` and None keep the graphs; ``"pandas"`` and ``"polars"`` raise.
+        transform : {"default", "pandas", "polars"} or None, default=None
+            Each leaves the output a :class:`~sklearn_ltdd.featurize.GraphStore` (or pair).
 
         Returns
         -------
         self : SmilesGraphizer
         """
-        if transform not in (None, "default"):
+        if transform not in (None, "default", "pandas", "polars"):
             raise ValueError(
-                f"SmilesGraphizer returns graphs (a GraphStore), which cannot be a {transform} DataFrame; "
-                f"set_output(transform={transform!r}) does not apply to it. In a Pipeline, call set_output "
-                "on the steps after it; sklearn.set_config(transform_output=...) leaves the graphs as "
-                "they are."
+                f"transform must be 'default', 'pandas', 'polars' or None, got {transform!r}; "
+                "SmilesGraphizer's output is graphs (a GraphStore) with each."
             )
         return self
 
