@@ -23,6 +23,7 @@ from sklearn.compose import make_column_transformer
 from sklearn.exceptions import DataConversionWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, check_cv, cross_val_score
 from sklearn.pipeline import make_pipeline, make_union
+from sklearn.utils import get_tags
 from sklearn.utils.estimator_checks import (
     check_get_params_invariance,
     check_no_attributes_set_in_init,
@@ -1056,3 +1057,18 @@ def test_fit_without_y_says_so_in_scikit_learns_words():
         # y left out named the private base class: "GraphClassifier.fit() missing 1 required ..."
         with pytest.raises(ValueError, match=f"{type(clf).__name__} requires y to be passed, but the target"):
             clf.fit(["CCO", "CCN"])
+
+
+def test_a_seeded_fit_is_deterministic_on_the_cpu_only(monkeypatch):
+    # CUDA's scatter-adds sum in no fixed order: two seeded fits there differ in the last digits
+    def deterministic(**params) -> bool:
+        return not get_tags(LTDDClassifier(**params)).non_deterministic
+
+    assert deterministic(random_state=0, device="cpu") and not deterministic(random_state=None, device="cpu")
+    assert not deterministic(random_state=0, device="cuda") and not deterministic(
+        random_state=0, device="cuda:1"
+    )
+    assert not deterministic(random_state=0, device=torch.device("cuda", 0))
+    for available in (False, True):
+        monkeypatch.setattr(torch.cuda, "is_available", lambda available=available: available)
+        assert deterministic(random_state=0, device="auto") is not available

@@ -809,5 +809,8 @@ class GraphClassifier(
         tags.input_tags.two_d_array = False
         tags.input_tags.string = True
         tags.transformer_tags.preserves_dtype = []  # embeddings are float32 whatever the input
-        tags.non_deterministic = self.random_state is None
+        # a seeded fit repeats on the CPU, not on CUDA, whose scatter-adds sum in no fixed order
+        device = self.device if isinstance(self.device, str) else str(self.device)
+        on_cuda = device.startswith("cuda") or (device == "auto" and torch.cuda.is_available())
+        tags.non_deterministic = self.random_state is None or on_cuda
         return tags
