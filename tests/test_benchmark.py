@@ -162,12 +162,10 @@ def test_a_data_set_the_split_cannot_cut_is_said_before_anything_is_written(tmp_
 
 
 def test_an_interrupted_benchmark_says_it_resumes(tmp_path, capsys, monkeypatch):
-    from sklearn_ltdd.benchmark import __main__ as command
-
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(command, "run_benchmark", interrupted)
+    monkeypatch.setattr(_run, "run_benchmark", interrupted)
     with pytest.raises(SystemExit) as exit_:
         main(["--dataset", "solubility", "--methods", "fp_lr", "--out", str(tmp_path)])
     assert exit_.value.code == 130
@@ -428,6 +426,30 @@ def test_rows_that_kept_the_best_epoch_are_not_taken_for_the_mean_from_it(tmp_pa
     assert done_runs(log, ["defaults_best1"], [0], 30, {}) == {("defaults_best1", 0)}
     log.write_text(json.dumps({**old, "kept": "mean_from_best"}) + "\n")
     assert done_runs(log, ["defaults"], [0], 30, {}) == {("defaults", 0)}
+
+
+def test_the_method_names_are_those_the_benchmark_fits():
+    # the command's --help reads them without torch, from a list of their own
+    from sklearn_ltdd.benchmark._methods import VARIANTS
+    from sklearn_ltdd.benchmark._names import FINGERPRINT_MODELS, METHODS
+    from sklearn_ltdd.classifier import BASELINE_LOSSES
+
+    assert METHODS == (*VARIANTS, *BASELINE_LOSSES, *(f"fp_{model}" for model in FINGERPRINT_MODELS))
+    for model in FINGERPRINT_MODELS:
+        make_fingerprint_model(model)
+
+
+def test_the_benchmark_commands_help_and_usage_errors_load_no_torch():
+    """--help took 6.5 s: the command imported the classifiers, and with them torch, PyG and skorch."""
+    for args, said in ((["--help"], "usage: python -m sklearn_ltdd.benchmark"),
+                       (["--methods", "ltd"], "invalid choice: 'ltd'")):  # fmt: skip
+        code = (
+            "import sys\nfrom sklearn_ltdd.benchmark.__main__ import main\ntry:\n"
+            f"    main({args!r})\nexcept SystemExit:\n    pass\n"
+            "loaded = {'torch', 'torch_geometric', 'skorch'} & set(sys.modules)\nassert not loaded, loaded"
+        )
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert done.returncode == 0 and said in done.stdout + done.stderr, done.stderr
 
 
 def test_every_benchmark_variant_is_a_valid_classifier_configuration():

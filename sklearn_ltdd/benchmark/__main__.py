@@ -9,17 +9,7 @@ from .._cli import as_flag_error, n_jobs_flag
 from .._console import say
 from ..featurize._cgr import GRAPH_REACTION_MODES
 from ..model_selection._imdrug import SPLITS
-from ._methods import METHODS
-from ._results_file import ResultsFileError, result_stem
-from ._run import (
-    DEFAULT_METHODS,
-    DEFAULT_OUT,
-    DEFAULT_SEEDS,
-    PAPER_EPOCHS,
-    SplitError,
-    check_arguments,
-    run_benchmark,
-)
+from ._names import DEFAULT_METHODS, DEFAULT_OUT, DEFAULT_SEEDS, METHODS, PAPER_EPOCHS
 from ._tasks import DATASETS, DataError, default_split, task_name
 
 #: check_arguments' parameters that a flag gives, named by it in their errors
@@ -91,6 +81,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--verbose", type=int, default=0, choices=(0, 1, 2),
                         help="1 prints a line per epoch of each fit, 2 adds a progress bar")  # fmt: skip
     args = parser.parse_args(argv)
+    # the training modules, and torch with them, once the arguments are read: --help needs none
+    from ._results_file import ResultsFileError, result_stem
+    from ._run import SplitError, check_arguments, run_benchmark
+
     try:  # a bad value is a usage error, named before anything is loaded or written
         check_arguments(args.dataset, args.seeds, args.methods, args.epochs, args.warmup, args.update_every,
                         args.reaction_mode, args.n_jobs, args.split, args.device)  # fmt: skip

@@ -8,10 +8,9 @@ from sklearn.pipeline import Pipeline, make_pipeline
 
 from .._arguments import check_flags
 from ..featurize import MorganFingerprint
+from ._names import FINGERPRINT_MODELS
 
 __all__ = ["FINGERPRINT_MODELS", "make_fingerprint_model"]
-
-FINGERPRINT_MODELS = ("lr", "rf", "hgb")
 
 
 def _classifier(model: str, random_state: int | None, n_jobs: int | None):

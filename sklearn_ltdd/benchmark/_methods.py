@@ -12,7 +12,6 @@ from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from .._warnings import warn
 from ..classifier import (
-    BASELINE_LOSSES,
     PAPER_PROTOCOL,
     BaselineClassifier,
     LTDDClassifier,
@@ -22,7 +21,8 @@ from ..classifier._decision import adjust
 from ..featurize import MorganFingerprint, SmilesGraphizer
 from ..metrics import balanced_accuracy_score, balanced_f1_score, long_tail_report
 from ..metrics._long_tail import GROUPS
-from ._fingerprint_models import FINGERPRINT_MODELS, make_fingerprint_model
+from ._fingerprint_models import make_fingerprint_model
+from ._names import METHODS
 
 __all__ = [
     "METHODS",
@@ -72,9 +72,6 @@ VARIANTS = {
     "ce_defaults": ("ce", {}, True),
     "ce_defaults_nofp": ("ce", {"fingerprint": None}, True),
 }
-
-
-METHODS = (*VARIANTS, *BASELINE_LOSSES, *(f"fp_{m}" for m in FINGERPRINT_MODELS))
 
 
 def tune_threshold(y_valid: np.ndarray, p_valid: np.ndarray) -> float:

@@ -33,6 +33,7 @@ from ._methods import (
     scores_of,
     tune_threshold,
 )
+from ._names import DEFAULT_METHODS, DEFAULT_OUT, DEFAULT_SEEDS, PAPER_EPOCHS
 from ._results_file import (
     append_line,
     check_data,
@@ -48,7 +49,7 @@ from ._summary import markdown_table, summarise
 from ._tasks import DATASETS, REACTION_DATASETS, default_split, is_table, load_task, task_name
 
 __all__ = [
-    "DEFAULT_METHODS",
+    "DEFAULT_METHODS",  # (the defaults of run_benchmark's arguments, from _names)
     "DEFAULT_OUT",
     "DEFAULT_SEEDS",
     "PAPER_EPOCHS",
@@ -56,19 +57,6 @@ __all__ = [
     "check_arguments",
     "run_benchmark",
 ]
-
-#: what a run without ``methods`` trains: the methods of the paper's Table 2 (its baselines and
-#: LTDD) and two fingerprint models; its seeds, epochs (the paper's) and results folder
-DEFAULT_METHODS = ("ce", "cs", "bs", "ltdd", "fp_lr", "fp_hgb")
-
-
-DEFAULT_SEEDS = (0, 1, 2)
-
-
-PAPER_EPOCHS = 300
-
-
-DEFAULT_OUT = "results/benchmark"
 
 
 class SplitError(ValueError):
