@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 import types
+import weakref
 from collections import Counter, OrderedDict
 
 import numpy as np
@@ -323,6 +324,35 @@ def test_the_maps_of_all_mappers_together_are_bounded(monkeypatch):
     again = _mapper_of_version(3)
     SmilesGraphizer(reaction_mode="cgr", atom_mapper=again).fit_transform(plain)
     assert [len(maps) for maps in cache.values()] == [3]
+
+
+def test_a_mapper_object_that_ends_while_the_caches_are_in_use_takes_its_maps(monkeypatch):
+    """Its finalizer took its maps without the caches' lock: an eviction in another thread, then
+    emptying that mapper's maps, met a key gone (a KeyError in a featurisation of any mapper)."""
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", OrderedDict())
+    monkeypatch.setattr(_atom_mapping, "IN_PROCESS_MAPS", 2)
+    plain = [strip_maps(r) for r in (AMIDE, DEPROTECTION, ESTERIFICATION)]
+    answers = dict(zip(plain, (AMIDE, DEPROTECTION, ESTERIFICATION), strict=True))
+    mapper = DictMapper(answers)
+    SmilesGraphizer(reaction_mode="cgr", atom_mapper=mapper).fit_transform(plain[:2])
+    (key,) = _atom_mapping._IN_PROCESS
+    with _atom_mapping._CACHES_LOCK:  # held, as by an eviction, when the mapper ends
+        del mapper
+        gc.collect()
+        assert key in _atom_mapping._IN_PROCESS  # (not taken from under the holder)
+    # the next use of the caches forgets them, before anything is read, and evicts without error
+    other = DictMapper(answers)
+    SmilesGraphizer(reaction_mode="cgr", atom_mapper=other).fit_transform(plain)
+    assert key not in _atom_mapping._IN_PROCESS and key not in _atom_mapping._WATCHED
+    assert [len(maps) for maps in _atom_mapping._IN_PROCESS.values()] == [2]
+    # a mapper whose maps all went to make room is watched by one finalizer still, not one per use
+    watched, finalize = [], weakref.finalize
+    monkeypatch.setattr(weakref, "finalize", lambda obj, *args: watched.append(obj) or finalize(obj, *args))
+    third = DictMapper(answers)
+    for _ in range(3):
+        for mapper in (other, third):  # each takes the other's maps' room
+            SmilesGraphizer(reaction_mode="cgr", atom_mapper=mapper).fit_transform(plain)
+    assert [id(obj) for obj in watched] == [id(third)]  # (other was watched already)
 
 
 def test_a_mapper_object_is_cached_while_it_lives_in_this_process_only(tmp_path, monkeypatch):

@@ -628,7 +628,7 @@ def test_a_tabular_output_leaves_the_graphs_and_sets_the_steps_after_them():
         ValueError, match=r"transform must be 'default', 'pandas', 'polars' or None, got 'pd'"
     ):
         SmilesGraphizer().set_output(transform="pd")
-    # a Pipeline's set_output sets every step's: refused by the graphizer, it failed whole
+    # a Pipeline's set_output sets every step's, the graphizer's too (which once refused it)
     names = [f"mean_{name}" for name in SmilesGraphizer().fit(["C"]).get_feature_names_out()]
     means = FunctionTransformer(mean_node_features, feature_names_out=lambda *_: names)
     pipeline = make_pipeline(SmilesGraphizer(), means).set_output(transform="pandas")

@@ -37,10 +37,11 @@ __all__ = [
 #: the τ candidates: 0 (argmax) to 3 in steps of 0.05
 TAUS = np.round(np.arange(0, 3.0 + 1e-9, 0.05), 2)
 #: the log-probability, and the decision's score, of a class that fit did not train on (its samples
-#: all weighed 0): probability 0, never decided; the float minimum, as scikit-learn's
-#: cross_val_predict fills the columns of a class a fold's model lacks (−inf would turn averages of
-#: members' scores and calibrators' arithmetic into NaN)
-UNTRAINED = np.finfo(np.float64).min
+#: all weighed 0): probability 0, never decided. Far below any log-probability of the float32
+#: network (above −1e39) and finite, as scikit-learn's cross_val_predict fills the columns of a
+#: class a fold's model lacks, but not its float minimum: −inf, or that minimum added to another
+#: member's by Bagging's decision_function, made -inf and NaN of ensembles' and calibrators' sums
+UNTRAINED = -1e300
 #: scores held at once by the τ search (τ values × samples × classes), about 256 MB of float64
 _SEARCH_ELEMENTS = 2**25
 #: balanced accuracies closer than this are ties (rounding, not a better decision)

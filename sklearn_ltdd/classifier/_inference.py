@@ -225,8 +225,8 @@ class Inference(TransformerMixin):
     def predict_log_proba(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
         """The logarithm of :meth:`predict_proba`, computed from the network's outputs: finite
         where a probability rounds to 0. A class whose samples all weighed 0 in fit (probability
-        0) has the float minimum, as in the columns ``cross_val_predict`` fills for a class a
-        fold's model lacks.
+        0) has −1e300, finite as the columns ``cross_val_predict`` fills for a class a fold's
+        model lacks.
 
         Parameters
         ----------
@@ -249,7 +249,8 @@ class Inference(TransformerMixin):
 
         ``predict`` is their argmax. Of shape (n_samples,) for two classes (the score of
         ``classes_[1]`` minus that of ``classes_[0]``, positive for ``classes_[1]``, as in
-        sklearn), else (n_samples, n_classes).
+        sklearn), else (n_samples, n_classes). A class whose samples all weighed 0 in fit scores
+        −1e300, and is never predicted.
 
         Parameters
         ----------

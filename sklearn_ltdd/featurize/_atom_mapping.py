@@ -54,6 +54,8 @@ IN_PROCESS_MAPS = 100_000
 #: mapper key -> {reaction: mapped}, oldest first; the mappers least recently used first
 _IN_PROCESS: OrderedDict[str, OrderedDict[str, str]] = OrderedDict()
 _ON_DISK: dict[tuple[str, str], set[str]] = {}  # (mapper key, SQLite file) -> reactions known there
+_WATCHED: set[str] = set()  # the keys of object mappers whose end a finalizer watches (one each)
+_DEAD: list[str] = []  # the keys of object mappers that ended while the caches' lock was held
 _WARNED: set[tuple[Path, str]] = set()  # (atom-map file, "read" / "written"): said once per process
 _CACHES_LOCK = threading.Lock()  # threads featurise at once; one's eviction must not break another's read
 
@@ -128,13 +130,35 @@ def _mapper(atom_mapper: str | Callable) -> tuple[str, str | None, bool, Callabl
     # an object (or a method, a partial): its state may change what it returns, and hashing it
     # (a model, say) at every call would cost more than mapping again; its maps live as long as it
     key = f"{name}#{id(atom_mapper)}"
-    if key not in _IN_PROCESS:
-        try:  # its maps go with it, before its id can be another object's
-            weakref.finalize(atom_mapper, _IN_PROCESS.pop, key, None)
-        except TypeError:  # it cannot be weakly referenced: not cached
-            return name, None, False, atom_mapper
-        _IN_PROCESS[key] = OrderedDict()
+    with _CACHES_LOCK:
+        _bury_the_dead()  # (an object that died had this id: its maps go before they are read)
+        if key not in _WATCHED:
+            try:  # its maps go with it, before its id can be another object's
+                weakref.finalize(atom_mapper, _forget_mapper, key)
+            except TypeError:  # it cannot be weakly referenced: not cached
+                return name, None, False, atom_mapper
+            _WATCHED.add(key)
     return name, key, False, atom_mapper
+
+
+def _forget_mapper(key: str) -> None:
+    """An object mapper's finalizer: its maps go, under the caches' lock. Where the lock is held
+    (by another thread, or by this one, whose garbage collection ran the finalizer) the next
+    holder buries them, before it reads a key."""
+    _DEAD.append(key)
+    if _CACHES_LOCK.acquire(blocking=False):
+        try:
+            _bury_the_dead()
+        finally:
+            _CACHES_LOCK.release()
+
+
+def _bury_the_dead() -> None:
+    """Forget the maps of the object mappers that died (under ``_CACHES_LOCK``)."""
+    while _DEAD:
+        key = _DEAD.pop()
+        _WATCHED.discard(key)
+        _IN_PROCESS.pop(key, None)
 
 
 class _DiskCache:
@@ -344,6 +368,7 @@ def _maps(
     """The maps of the reactions ``wanted``, from the caches or the mapper (``key`` names it in
     the caches, None: in none), and what the mapper answered, failures included."""
     with _CACHES_LOCK:
+        _bury_the_dead()
         in_process = OrderedDict() if key is None else _IN_PROCESS.setdefault(key, OrderedDict())
         known = {q: in_process[q] for q in wanted if q in in_process}
     disk = _DiskCache(cache_folder if lasting else None)
@@ -359,7 +384,7 @@ def _maps(
         for q, m in known.items():  # the disk's answers too: this process need not read them again
             in_process[q] = m
             in_process.move_to_end(q)  # the last used go last, and the first used go first
-        if key in _IN_PROCESS:  # (an object mapper that died since has taken its maps with it)
+        if key in _IN_PROCESS:  # (not where all its maps went to make room for another's)
             _IN_PROCESS.move_to_end(key)
         _forget_the_least_recently_used()
         if disk.path is not None:  # the file gets what it lacks, maps made before it was set too
@@ -379,7 +404,7 @@ def _forget_the_least_recently_used() -> None:
     """Keep ``IN_PROCESS_MAPS`` maps of all mappers together (under ``_CACHES_LOCK``): the least
     recently used mappers' oldest maps go first, and a mapper with none left goes."""
     excess = sum(map(len, _IN_PROCESS.values())) - IN_PROCESS_MAPS
-    while excess > 0:
+    while excess > 0 and _IN_PROCESS:
         key, maps = next(iter(_IN_PROCESS.items()))
         while maps and excess > 0:
             maps.popitem(last=False)
