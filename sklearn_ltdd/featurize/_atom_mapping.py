@@ -381,11 +381,12 @@ def _maps(
     known |= {q: m for q, m in mapped.items() if isinstance(m, str)}
     new: dict[str, str] = {}  # what the disk file lacks
     with _CACHES_LOCK:
+        if key is not None:  # the last used; (again: another's maps may have taken all its room)
+            in_process = _IN_PROCESS.setdefault(key, in_process)
+            _IN_PROCESS.move_to_end(key)
         for q, m in known.items():  # the disk's answers too: this process need not read them again
             in_process[q] = m
             in_process.move_to_end(q)  # the last used go last, and the first used go first
-        if key in _IN_PROCESS:  # (not where all its maps went to make room for another's)
-            _IN_PROCESS.move_to_end(key)
         _forget_the_least_recently_used()
         if disk.path is not None:  # the file gets what it lacks, maps made before it was set too
             written = _ON_DISK.setdefault((key, str(disk.path)), set())
