@@ -26,6 +26,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 
+from ._console import say
 from .datasets import load_reaction_templates, load_solubility, make_long_tailed
 from .metrics import balanced_accuracy_score, balanced_f1_score, long_tail_report
 from .metrics._long_tail import GROUPS
@@ -135,7 +136,7 @@ def run(
         One row per model: BA, BF1, head/middle/tail BA and fit time in seconds.
     """
     X_train, y_train, X_test, y_test, description = load_demo_data(dataset, imbalance_ratio, random_state)
-    print(description + "\n")
+    say(description + "\n")
     rows = {}
     for name, model in demo_models(epochs, random_state).items():
         start = time.perf_counter()
@@ -143,8 +144,8 @@ def run(
         seconds = time.perf_counter() - start
         y_pred = model.predict(X_test)
         report = long_tail_report(y_test, y_pred, y_train)
-        print(f"== {name}  (fit {seconds:.1f} s)")
-        print(report.round(3).to_string(), "\n")
+        say(f"== {name}  (fit {seconds:.1f} s)")
+        say(report.round(3).to_string() + " \n")
         rows[name] = {
             "BA": balanced_accuracy_score(y_test, y_pred),
             "BF1": balanced_f1_score(y_test, y_pred),
@@ -152,8 +153,8 @@ def run(
             "fit s": seconds,
         }
     summary = pd.DataFrame.from_dict(rows, orient="index")
-    print("Summary (test set, balanced metrics):")
-    print(summary.round(3).to_string())
+    say("Summary (test set, balanced metrics):")
+    say(summary.round(3).to_string())
     return summary
 
 

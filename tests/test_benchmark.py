@@ -415,6 +415,44 @@ def test_the_command_writes_and_prints_its_table_under_any_locale(tmp_path):
     assert "| fp_lr | – | 1 |".encode(encoding, "replace") in result.stdout
 
 
+def test_a_table_named_in_letters_the_console_lacks_is_benchmarked_and_said(tmp_path):
+    """Its lines, printed as they were, failed the command under an ASCII console (or Windows'
+    cp1252 with its output redirected) after its first run, and at once when resumed; a table of
+    results that a spreadsheet holds open failed the runs left."""
+    data = load_solubility()
+    folder = tmp_path / "dossier é"
+    folder.mkdir()
+    pd.DataFrame({"smiles": data.data, "label": data.target}).to_csv(folder / "essai č.csv", index=False)
+    env = {**os.environ, "PYTHONIOENCODING": "ascii", "OMP_NUM_THREADS": "1", "HOME": str(tmp_path)}
+    argv = ["--dataset", str(folder / "essai č.csv"), "--split", "random", "--methods", "fp_lr"]
+    for seeds in (["0"], ["0", "1"]):  # a second call resumes: it says the run there first
+        # (--out=~/...: the shell leaves a ~ after "=" as it is; so does Windows' cmd)
+        command = [sys.executable, "-m", "sklearn_ltdd.benchmark", *argv, "--seeds", *seeds, "--out=~/é"]
+        done = subprocess.run(command, capture_output=True, env=env, cwd=tmp_path, timeout=600)
+        assert done.returncode == 0, done.stderr.decode(errors="replace")
+        assert b"essai ? random seed" in done.stdout
+    assert b"are there already" in done.stdout
+    assert sorted(path.name for path in (tmp_path / "é").iterdir()) == [
+        "essai č-random.csv", "essai č-random.jsonl", "essai č-random.md"]  # fmt: skip
+    assert not (tmp_path / "~").exists()
+
+
+def test_a_table_that_cannot_be_written_does_not_stop_the_runs(tmp_path, monkeypatch):
+    write_tables, failures = _run.write_tables, []
+
+    def held_open(log, *args):  # as Windows refuses to replace a file a spreadsheet has open
+        if not failures:
+            failures.append(log)
+            raise PermissionError(13, "Permission denied", str(log.with_suffix(".csv")))
+        return write_tables(log, *args)
+
+    monkeypatch.setattr(_run, "write_tables", held_open)
+    with pytest.warns(RuntimeWarning, match=r"the tables beside solubility-random.jsonl were not written"):
+        runs = run_benchmark("solubility", split="random", seeds=[0, 1], methods=["fp_lr"], out_dir=tmp_path)
+    assert runs["seed"].tolist() == [0, 1] and len(failures) == 1
+    assert "| fp_lr | – | 2 |" in (tmp_path / "solubility-random.md").read_text(encoding="utf-8")
+
+
 def test_rows_that_kept_the_best_epoch_are_not_taken_for_the_mean_from_it(tmp_path):
     from sklearn_ltdd.benchmark._results_file import done_runs
 

@@ -355,6 +355,43 @@ def test_a_mapper_object_that_ends_while_the_caches_are_in_use_takes_its_maps(mo
     assert [id(obj) for obj in watched] == [id(third)]  # (other was watched already)
 
 
+SPAWNED_MAPPER_SCRIPT = """
+import multiprocessing
+
+from sklearn_ltdd.featurize._atom_mapping import _mapper
+
+SUFFIX = ""
+
+
+def helper(reaction):
+    return reaction + SUFFIX
+
+
+def mapper(reactions):
+    return [helper(r) for r in reactions]
+
+
+def key():
+    return _mapper(mapper)[1]
+
+
+if __name__ == "__main__":
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        print(key() == pool.apply(key), key().split("@")[0])
+"""
+
+
+def test_a_scripts_mapper_function_has_one_cache_key_in_spawned_workers_too(tmp_path):
+    """In a worker that multiprocessing spawned (macOS's and Windows' way), the script is the
+    module ``__mp_main__``: its mapper's key differed, and the workers mapped again what the disk
+    cache held (the probe: 40 reactions mapped in the parent, each worker's 20 again)."""
+    script = tmp_path / "script.py"
+    script.write_text(SPAWNED_MAPPER_SCRIPT)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "__main__.mapper"]
+
+
 def test_a_mapper_object_is_cached_while_it_lives_in_this_process_only(tmp_path, monkeypatch):
     monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", OrderedDict())
     plain = [strip_maps(r) for r in (AMIDE, DEPROTECTION)]

@@ -417,6 +417,25 @@ def test_a_destination_made_by_another_while_a_screen_ran_is_not_overwritten(
     assert sum(calls) == 0 and destination.read_text() == (tmp_path / "whole.csv").read_text()
 
 
+def test_a_screen_whose_output_cannot_take_its_name_says_the_next_call_gives_it(
+    model, library, tmp_path, monkeypatch
+):
+    # (Windows refuses to rename a file another program has open; the path may start with ~)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    write_library(tmp_path / "library.csv", good(library))
+    with monkeypatch.context() as patch:
+        patch.setattr(_file.os, "rename", lambda *_: (_ for _ in ()).throw(PermissionError(13, "in use")))
+        with pytest.raises(PermissionError) as error:
+            screen_file(model, "~/library.csv", "~/scores.csv", chunk_rows=3)
+    assert error.value.__notes__ == [
+        f"The whole screen is in {tmp_path / 'scores.csv.partial'}; the same screen, run again once "
+        "that is mended, only gives it its name."
+    ]
+    calls = count_chunks(monkeypatch)
+    assert screen_file(model, "~/library.csv", "~/scores.csv", chunk_rows=3) == len(good(library))
+    assert sum(calls) == 0 and len(read(tmp_path / "scores.csv")) == len(good(library))
+
+
 def test_a_csv_screen_stopped_after_writing_its_first_chunk_resumes(model, library, tmp_path, monkeypatch):
     """Written, but stopped before its progress was recorded: the resumed screen writes it again, once."""
     source, destination = tmp_path / "library.csv", tmp_path / "scores.csv"

@@ -106,7 +106,8 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         parser.exit(130, f"{parser.prog}: interrupted; the runs that finished are kept in {args.out}, "
                          "and the same command resumes from them.\n")  # fmt: skip
-    table = Path(args.out) / f"{result_stem(task_name(args.dataset), args.split, args.reaction_mode)}.md"
+    stem = result_stem(task_name(args.dataset), args.split, args.reaction_mode)
+    table = Path(args.out).expanduser() / f"{stem}.md"
     say(table.read_text(encoding="utf-8"))  # (its ± and – in any terminal)
 
 

@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
+from .._console import say
 from .._warnings import warn
 from ..classifier import (
     PAPER_PROTOCOL,
@@ -158,9 +159,7 @@ class Features:
             self._graphs = SmilesGraphizer(
                 reaction_mode=self.reaction_mode, bond_features=True, fingerprint="morgan", n_jobs=self.n_jobs
             ).fit_transform(self.smiles)
-            print(
-                f"featurised {len(self.smiles):,} graphs in {time.perf_counter() - start:.0f} s", flush=True
-            )
+            say(f"featurised {len(self.smiles):,} graphs in {time.perf_counter() - start:.0f} s")
         return self._graphs
 
     def fingerprints(self):

@@ -13,8 +13,10 @@ import pandas as pd
 
 from .._arguments import check_flags, check_n_jobs, check_path
 from .._compat import Interval
+from .._console import say
 from .._csv import repeated_names
 from .._torch_device import parse_device
+from .._warnings import warn
 from ..classifier import SubclusterSchedule
 from ..classifier._device import TRAINING_DEVICES, resolve_device
 from ..featurize._cgr import CGR_MODES, GRAPH_REACTION_MODES
@@ -267,7 +269,7 @@ def run_benchmark(
     args = {"epochs": epochs, "device": device, "verbose": verbose, "n_jobs": n_jobs,
             "warmup": paper_interval(epochs) if warmup is None else warmup,
             "update_every": paper_interval(epochs) if update_every is None else update_every}  # fmt: skip
-    out = Path(out_dir)
+    out = Path(out_dir).expanduser()  # (as data_home; a shell leaves "--out=~/x" as it is)
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(f"out_dir {str(out)!r} is a file; results go into a folder.")
     stem = result_stem(name, split, reaction_mode)
@@ -283,7 +285,7 @@ def run_benchmark(
     data = data_id(smiles, y)
     check_data(log, data, split, reaction_mode)
     if done:
-        print(f"{log}: {len(done)} of these runs are there already; they are not run again.", flush=True)
+        say(f"{log}: {len(done)} of these runs are there already; they are not run again.")
     out.mkdir(parents=True, exist_ok=True)  # now that there is something to write (no empty folder)
     features = Features(smiles, reaction_mode, n_jobs)
     code = code_version()
@@ -317,9 +319,16 @@ def run_benchmark(
                 )
             append_line(log, json.dumps(json_row(row)))
             tuned = f" (val-thr BA {row['thr_BA']:.4f})" if binary else ""
-            print(f"{name} {split} seed {seed} {method}: BA {row['BA']:.4f} BF1 {row['BF1']:.4f}{tuned} "
-                  f"in {seconds:.0f} s", flush=True)  # fmt: skip
-            write_tables(log, name, split, reaction_mode)  # (current when a later run is interrupted)
+            say(f"{name} {split} seed {seed} {method}: BA {row['BA']:.4f} BF1 {row['BF1']:.4f}{tuned} "
+                f"in {seconds:.0f} s")  # fmt: skip
+            try:  # (current when a later run is interrupted)
+                write_tables(log, name, split, reaction_mode)
+            except OSError as error:  # a table open in a spreadsheet, on Windows: the runs go on
+                warn(
+                    f"the tables beside {log.name} were not written ({error}); the runs go on, each "
+                    f"recorded in {log.name}, and the tables are written after the next one.",
+                    RuntimeWarning,
+                )
     return write_tables(log, name, split, reaction_mode)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._console import say
 from .._csv import COMPRESSED
 from ..datasets import load_hiv, load_sbap, load_solubility, load_uspto50k, load_uspto50k_templates
 
@@ -55,7 +56,7 @@ HIV_LT50 = (10_000, 200)
 
 def is_table(dataset: str) -> bool:
     """Whether ``dataset`` is a table of one's own (the path of a file), not one of :data:`DATASETS`."""
-    return dataset not in DATASETS and Path(dataset).is_file()
+    return dataset not in DATASETS and Path(dataset).expanduser().is_file()  # (read by load_hiv, as ~ too)
 
 
 #: the endings of a table's file name that its results leave out ("assay.csv.gz": "assay")
@@ -108,16 +109,16 @@ def _loaded(
             return _hiv_lt50(*_loaded("hiv", data_home, False, download))
         elif dataset == "sbap":
             bunch = load_sbap(**where)
-            print(SBAP_LIGANDS_ONLY)
+            say(SBAP_LIGANDS_ONLY)
         elif dataset == "solubility":
             data = load_solubility()
             return data.data, data.target
         else:  # (run_benchmark checks first; the benchmarks/ scripts call this directly)
             raise ValueError(f"unknown dataset {dataset!r}; choose from {list(DATASETS)}.")
     if bunch.invalid:
-        print(f"{dataset}: leaving out {len(bunch.invalid)} rows RDKit cannot parse: {sorted(bunch.invalid)}")
+        say(f"{dataset}: leaving out {len(bunch.invalid)} rows RDKit cannot parse: {sorted(bunch.invalid)}")
     if is_table(dataset) and len(bunch.duplicates):  # the named sets' are theirs; one's own table's, said
-        print(
+        say(
             f"{dataset}: {len(bunch.duplicates)} rows repeat an earlier row's molecule (data rows "
             f"{bunch.duplicates[:10].tolist()}{' ...' if len(bunch.duplicates) > 10 else ''}); they are "
             "kept, and a split may put a molecule in training and test both"

@@ -34,7 +34,7 @@ from .._labels import few_of
 from .._optional import import_optional
 from .._warnings import warn
 from ._cgr import needs_mapping
-from ._function_key import function_key
+from ._function_key import function_key, script_as_main
 from ._smiles import oversized, reaction_parts
 
 if TYPE_CHECKING:
@@ -120,7 +120,7 @@ def _mapper(atom_mapper: str | Callable) -> tuple[str, str | None, bool, Callabl
                 _rxnmapper()
         name, map_batch = _rxnmapper()
         return name, name, True, map_batch
-    module = getattr(atom_mapper, "__module__", None) or type(atom_mapper).__module__
+    module = script_as_main(getattr(atom_mapper, "__module__", None) or type(atom_mapper).__module__)
     name = f"{module}.{getattr(atom_mapper, '__qualname__', type(atom_mapper).__qualname__)}"
     if isinstance(atom_mapper, types.FunctionType):
         try:

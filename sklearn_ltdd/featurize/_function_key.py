@@ -11,7 +11,7 @@ import types
 from functools import cache, partial
 from importlib.metadata import PackageNotFoundError, packages_distributions, version
 
-__all__ = ["function_key"]
+__all__ = ["function_key", "script_as_main"]
 
 
 def function_key(function: types.FunctionType) -> tuple:
@@ -118,7 +118,7 @@ def _global_part(value: object, module: str, seen: set[int]) -> object:
             [(n, _global_part(held[n], value.__name__, seen)) for n in sorted(held)],
         )
     if isinstance(value, type) or (callable(value) and hasattr(value, "__qualname__")):
-        owner = getattr(value, "__module__", None) or ""
+        owner = script_as_main(getattr(value, "__module__", None) or "")
         return ("by name", owner, value.__qualname__, _version(owner))
     try:
         return _constant(value)
@@ -126,11 +126,17 @@ def _global_part(value: object, module: str, seen: set[int]) -> object:
         return ("mutable", type(value).__module__, type(value).__qualname__)
 
 
+def script_as_main(module: str) -> str:
+    """A module's name, the script's as ``__main__`` also in a worker process that multiprocessing
+    spawned (where it is ``__mp_main__``): the same function maps to the same key there."""
+    return "__main__" if module == "__mp_main__" else module
+
+
 def _users(module: str) -> bool:
     """Whether ``module`` is the user's own code: a file that neither an installed distribution
     (an editable install counts as one) nor the standard library provides, and not the script
     itself (``__main__``, whose functions count by their code where a mapper reads them)."""
-    if module.partition(".")[0] in sys.stdlib_module_names or module == "__main__":
+    if module.partition(".")[0] in sys.stdlib_module_names or script_as_main(module) == "__main__":
         return False
     return _version(module) is None and getattr(sys.modules.get(module), "__file__", None) is not None
 

@@ -98,7 +98,7 @@ def remove_generated_source(conv: type[MessagePassing]) -> None:
     """
     path = getattr(sys.modules.get(conv.propagate.__module__), "__file__", None)
     if path and os.path.dirname(os.path.abspath(path)) == os.path.abspath(tempfile.gettempdir()):
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):  # gone already; on Windows, open in a virus scanner
             os.remove(path)
 
 

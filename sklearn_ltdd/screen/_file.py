@@ -159,7 +159,7 @@ def screen_file(
         raise ValueError(f"chunk_rows must be a positive integer, got {chunk_rows!r}.")
     check_n_jobs(n_jobs)  # before the progress file is written
     check_flags(progress=progress)
-    source, destination = Path(source), Path(destination)
+    source, destination = Path(source).expanduser(), Path(destination).expanduser()
     if destination.suffix.lower() not in (".csv", ".parquet"):
         raise ValueError(f"the destination must end in .csv or .parquet, got {destination.name!r}.")
     for path in (source, destination):  # pyarrow missing: said before anything is scored or written
@@ -236,7 +236,16 @@ def screen_file(
         if not record.written:
             empty = scores_of(pd.DataFrame(columns=read), model, smiles_column, keep, errors, top_k)
             write(record.partial, empty, record)
-        record.finish()
+        try:
+            record.finish()
+        except FileExistsError:  # (which says so itself)
+            raise
+        except OSError as error:  # (Windows: the destination, or the record, open in another program)
+            error.add_note(
+                f"The whole screen is in {record.partial}; the same screen, run again once that is "
+                f"mended, only gives it its name."
+            )
+            raise
         if invalid := record.state["invalid"]:  # a wrong smiles_column makes them all so
             n_rows, start = record.state["rows"], record.state.get("invalid_from", 0)
             rows = f"rows {start} to {n_rows - 1} of the {n_rows}" if start else f"the {n_rows} rows"
