@@ -451,6 +451,16 @@ def test_a_table_that_cannot_be_written_does_not_stop_the_runs(tmp_path, monkeyp
         runs = run_benchmark("solubility", split="random", seeds=[0, 1], methods=["fp_lr"], out_dir=tmp_path)
     assert runs["seed"].tolist() == [0, 1] and len(failures) == 1
     assert "| fp_lr | – | 2 |" in (tmp_path / "solubility-random.md").read_text(encoding="utf-8")
+    # held open to the end: the call fails at its last table, saying the runs are kept
+    monkeypatch.setattr(
+        _run, "write_tables", lambda log, *_: (_ for _ in ()).throw(PermissionError(13, "held"))
+    )
+    with pytest.warns(RuntimeWarning, match="not written"), pytest.raises(PermissionError) as error:
+        run_benchmark("solubility", split="random", seeds=[0, 1, 2], methods=["fp_lr"], out_dir=tmp_path)
+    assert error.value.__notes__[0].startswith(
+        f"Every run is recorded in {tmp_path / 'solubility-random.jsonl'}"
+    )
+    assert len(pd.read_json(tmp_path / "solubility-random.jsonl", lines=True)) == 3
 
 
 def test_rows_that_kept_the_best_epoch_are_not_taken_for_the_mean_from_it(tmp_path):
@@ -477,7 +487,7 @@ def test_the_method_names_are_those_the_benchmark_fits():
         make_fingerprint_model(model)
 
 
-def test_the_benchmark_commands_help_and_usage_errors_load_no_torch():
+def test_the_benchmark_commands_help_and_the_choices_it_refuses_load_no_torch():
     """--help took 6.5 s: the command imported the classifiers, and with them torch, PyG and skorch."""
     for args, said in ((["--help"], "usage: python -m sklearn_ltdd.benchmark"),
                        (["--methods", "ltd"], "invalid choice: 'ltd'")):  # fmt: skip

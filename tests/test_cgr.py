@@ -358,6 +358,7 @@ def test_a_mapper_object_that_ends_while_the_caches_are_in_use_takes_its_maps(mo
 SPAWNED_MAPPER_SCRIPT = """
 import multiprocessing
 
+from factory import make
 from sklearn_ltdd.featurize._atom_mapping import _mapper
 
 SUFFIX = ""
@@ -371,13 +372,23 @@ def mapper(reactions):
     return [helper(r) for r in reactions]
 
 
-def key():
-    return _mapper(mapper)[1]
+made = make(helper)  # a mapper of the user's own module, holding the script's helper
+
+
+def keys():
+    return _mapper(mapper)[1], _mapper(made)[1]
 
 
 if __name__ == "__main__":
     with multiprocessing.get_context("spawn").Pool(1) as pool:
-        print(key() == pool.apply(key), key().split("@")[0])
+        print(keys() == pool.apply(keys), keys()[0].split("@")[0])
+"""
+FACTORY_MODULE = """
+def make(fix):
+    def mapper(reactions):
+        return [fix(r) for r in reactions]
+
+    return mapper
 """
 
 
@@ -387,6 +398,7 @@ def test_a_scripts_mapper_function_has_one_cache_key_in_spawned_workers_too(tmp_
     cache held (the probe: 40 reactions mapped in the parent, each worker's 20 again)."""
     script = tmp_path / "script.py"
     script.write_text(SPAWNED_MAPPER_SCRIPT)
+    (tmp_path / "factory.py").write_text(FACTORY_MODULE)
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "__main__.mapper"]

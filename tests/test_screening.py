@@ -852,6 +852,27 @@ def test_the_screen_command(model, library, tmp_path, capsys, monkeypatch):
     assert not (tmp_path / "strict.csv.invalid.csv").exists() and "removed" in capsys.readouterr().out
 
 
+def test_the_screen_command_reads_a_home_folder_as_screen_file_does(
+    model, library, tmp_path, capsys, monkeypatch
+):
+    """A ~ the shell left as it was (after "=", quoted, or on Windows) reached screen_file, which
+    reads it, but the command's own listing of bad rows lost its --keep columns and an earlier
+    run's list was not removed."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    joblib.dump(model, tmp_path / "model.joblib")
+    write_library(tmp_path / "library.csv", library)
+    args = [str(tmp_path / "model.joblib"), "~/library.csv", "~/scores.csv", "--quiet"]
+    with pytest.raises(SystemExit) as stop:
+        screen_command(args)
+    listing = pd.read_csv(tmp_path / "scores.csv.invalid.csv", dtype=str)
+    assert stop.value.code == 1 and list(listing.columns) == ["row", "value", "reason", "id", "mass"]
+    capsys.readouterr()
+    # the command's warnings are lines on stderr (pytest restores the filters)
+    warnings.simplefilter("always")
+    screen_command([*args, "--errors", "nan"])
+    assert not (tmp_path / "scores.csv.invalid.csv").exists() and "removed" in capsys.readouterr().out
+
+
 def test_the_screen_command_with_streams_and_disks_that_fail(model, library, tmp_path, capsys, monkeypatch):
     """A full disk said only "No space left on device"; a stdout whose reader had gone (``| head``)
     made a finished screen exit 1, "bad rows, none scored"; a pipe as the source was "empty"; and

@@ -1,6 +1,6 @@
 """The benchmark's method names and defaults, apart from the modules that train, so that the
-command's ``--help`` and its usage errors load no torch (seconds). ``_methods`` fits each name;
-a test keeps the two in step."""
+command's ``--help`` and the usage errors argparse finds (a method's name) load no torch
+(seconds). ``_methods`` fits each name; a test keeps the two in step."""
 
 from __future__ import annotations
 

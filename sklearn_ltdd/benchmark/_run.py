@@ -326,10 +326,17 @@ def run_benchmark(
             except OSError as error:  # a table open in a spreadsheet, on Windows: the runs go on
                 warn(
                     f"the tables beside {log.name} were not written ({error}); the runs go on, each "
-                    f"recorded in {log.name}, and the tables are written after the next one.",
+                    f"recorded in {log.name}, and the tables are written again after each.",
                     RuntimeWarning,
                 )
-    return write_tables(log, name, split, reaction_mode)
+    try:
+        return write_tables(log, name, split, reaction_mode)
+    except OSError as error:
+        error.add_note(
+            f"Every run is recorded in {log}; the same call, once the tables can be written, writes "
+            "them (and runs nothing again)."
+        )
+        raise
 
 
 def write_tables(log: Path, dataset: str, split: str, reaction_mode: str | None) -> pd.DataFrame:

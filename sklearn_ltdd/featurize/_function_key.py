@@ -98,7 +98,7 @@ def _global_part(value: object, module: str, seen: set[int]) -> object:
     library would cost more than mapping); a mutable value (a dict, a list, an object) by its
     type alone, since a mapper may keep state there (a memo, a lazily loaded model)."""
     if isinstance(value, types.FunctionType) and (
-        value.__module__ in (module, "__main__") or _users(value.__module__)
+        script_as_main(value.__module__) in (script_as_main(module), "__main__") or _users(value.__module__)
     ):
         return _function_parts(value, seen)
     if isinstance(value, partial):  # its arguments by content (a repr cuts a long array short)

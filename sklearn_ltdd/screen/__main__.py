@@ -98,6 +98,8 @@ def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     from ._source import bad_rows_table
 
     start = time.perf_counter()
+    # (a shell leaves "--x=~/..." as it is, so does Windows' cmd always: read as screen_file reads them)
+    args.source, args.destination = Path(args.source).expanduser(), Path(args.destination).expanduser()
     listing = Path(args.destination).with_name(Path(args.destination).name + ".invalid.csv")
     try:
         model = joblib.load(args.model)
