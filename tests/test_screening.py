@@ -492,6 +492,15 @@ def test_a_lock_file_removed_by_its_holder_after_it_was_opened_is_not_taken(tmp_
     assert not path.exists()
 
 
+def test_a_lock_file_whose_identity_a_filesystem_does_not_keep_is_refused_not_retried_forever(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(_resume, "_is_at", lambda *_: False)  # (fstat and stat never agree)
+    with pytest.raises(OSError, match=r"scores.csv.lock never stayed the file this process opened"):
+        with _resume.only_screen_into(tmp_path / "scores.csv"):
+            pass
+
+
 def test_a_file_written_by_someone_else_after_a_failed_start_is_not_emptied(
     model, library, tmp_path, monkeypatch
 ):

@@ -74,8 +74,12 @@ def only_screen_into(destination: Path) -> Iterator[None]:
             _release(lock, path)
 
 
+#: tries at taking the lock file at its path, which each holder removes as it ends
+_LOCK_TRIES = 1000
+
+
 def _take_lock(path: Path, destination: Path) -> BinaryIO:
-    while True:
+    for _ in range(_LOCK_TRIES):
         lock = open(path, "a+b")  # held open beyond this function, until the screen ends
         try:
             _lock(lock)
@@ -90,6 +94,11 @@ def _take_lock(path: Path, destination: Path) -> BinaryIO:
         if _is_at(lock, path):
             return lock
         lock.close()  # its holder removed it after it was opened here: lock the file now at the path
+    # (not a race that long: a filesystem whose file identities do not hold, as some network shares)
+    raise OSError(
+        f"{path} never stayed the file this process opened and locked ({_LOCK_TRIES} tries): the "
+        f"filesystem of {destination.parent} does not keep a file's identity; screen into a local folder."
+    )
 
 
 if os.name == "nt":
