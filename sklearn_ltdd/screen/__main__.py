@@ -100,7 +100,7 @@ def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     start = time.perf_counter()
     # (a shell leaves "--x=~/..." as it is, so does Windows' cmd always: read as screen_file reads them)
     args.source, args.destination = Path(args.source).expanduser(), Path(args.destination).expanduser()
-    listing = Path(args.destination).with_name(Path(args.destination).name + ".invalid.csv")
+    listing = args.destination.with_name(args.destination.name + ".invalid.csv")
     try:
         model = joblib.load(args.model)
     except Exception as error:  # unpickling fails in as many ways as a file can be something else
@@ -141,7 +141,7 @@ def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         message = _as_flags(as_flag_error(str(error), flagged)).replace(TOP_K_NONE, ".")
         parser.exit(2, f"{parser.prog}: error: {message}{notes}\n")
     except KeyboardInterrupt:
-        partial = partial_path(Path(args.destination))
+        partial = partial_path(args.destination)
         if not partial.exists():  # (stopped in the check of every row, say)
             parser.exit(130, f"{parser.prog}: interrupted before a row was written.\n")
         parser.exit(130, f"{parser.prog}: interrupted; the chunks scored so far are kept in {partial}, "

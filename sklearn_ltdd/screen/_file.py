@@ -243,7 +243,7 @@ def screen_file(
         except OSError as error:  # (Windows: the destination, or the record, open in another program)
             error.add_note(
                 f"The whole screen is in {record.partial}; the same screen, run again once that is "
-                f"mended, only gives it its name."
+                "mended, only gives it its name."
             )
             raise
         if invalid := record.state["invalid"]:  # a wrong smiles_column makes them all so
