@@ -39,8 +39,9 @@ from skorch.callbacks import Callback
 from sklearn_ltdd.benchmark._methods import Features
 from sklearn_ltdd.benchmark._tasks import load_task
 from sklearn_ltdd.classifier import LTDDClassifier
-from sklearn_ltdd.classifier._data import GraphDataset, stratified_holdout
+from sklearn_ltdd.classifier._data import GraphDataset
 from sklearn_ltdd.classifier._decision import adjust, best_tau
+from sklearn_ltdd.classifier._validation import stratified_holdout
 from sklearn_ltdd.demo import load_demo_data
 from sklearn_ltdd.metrics import balanced_accuracy_score
 from sklearn_ltdd.model_selection import imdrug_split

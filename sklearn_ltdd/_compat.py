@@ -31,7 +31,6 @@ __all__ = [
     "from_arrow",
     "numpy_only",
     "transform_output",
-    "validate_params",
 ]
 
 
@@ -41,11 +40,6 @@ class Interval(_Interval):
 
     def is_satisfied_by(self, val: object) -> bool:
         return not isinstance(val, bool | np.bool_) and super().is_satisfied_by(val)
-
-
-def validate_params(estimator: BaseEstimator) -> None:
-    """Check an estimator's parameters against its ``_parameter_constraints``."""
-    estimator._validate_params()
 
 
 def transform_output(estimator: BaseEstimator) -> str:

@@ -24,9 +24,10 @@ EXAMPLES = "EX01"
 
 
 def _public_modules() -> list[str]:
+    """The package and its public subpackages, at every depth (``sklearn_ltdd.nn.losses`` too)."""
     names = ["sklearn_ltdd"]
-    for info in pkgutil.iter_modules(sklearn_ltdd.__path__, "sklearn_ltdd."):
-        if info.ispkg and not info.name.rsplit(".", 1)[1].startswith("_"):
+    for info in pkgutil.walk_packages(sklearn_ltdd.__path__, "sklearn_ltdd."):
+        if info.ispkg and not any(part.startswith("_") for part in info.name.split(".")):
             names.append(info.name)
     return names
 
@@ -71,7 +72,13 @@ OBJECTS = _public_objects()
 
 def test_the_walk_finds_the_public_api():
     # a walk that silently found nothing would pass every check below
-    for name in ("LTDDClassifier", "LTDDClassifier.fit", "nn.LTDDLoss", "metrics.balanced_f1_score"):
+    for name in (
+        "LTDDClassifier",
+        "LTDDClassifier.fit",
+        "nn.LTDDLoss",
+        "metrics.balanced_f1_score",
+        "nn.losses.weighted_mean",
+    ):
         assert f"sklearn_ltdd.{name}" in OBJECTS
     assert len(OBJECTS) > 100
 

@@ -112,7 +112,7 @@ def test_bond_features():
 
 
 def test_bond_features_mark_rings_and_conjugation_in_their_own_columns():
-    # columns: single, double, triple, aromatic, conjugated, in ring, then stereo (spec §1)
+    # columns: single, double, triple, aromatic, conjugated, in ring, then stereo
     ring = SmilesGraphizer(bond_features=True).fit_transform(["C1CCCCC1"]).edge_attr.numpy()
     np.testing.assert_array_equal(ring, np.tile([1, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0], (12, 1)))
     diene = SmilesGraphizer(bond_features=True).fit_transform(["C=CC=C"]).edge_attr.numpy()

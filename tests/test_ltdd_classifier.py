@@ -43,10 +43,12 @@ from sklearn_ltdd import (
     SubclusterSchedule,
 )
 from sklearn_ltdd.classifier import _ltdd_schedule, _validation
-from sklearn_ltdd.classifier._data import oversample, stratified_holdout
+from sklearn_ltdd.classifier._base import GraphClassifier
+from sklearn_ltdd.classifier._data import oversample
 from sklearn_ltdd.classifier._net import INFERENCE_BATCH
 from sklearn_ltdd.classifier._phases import Phase, Phases
 from sklearn_ltdd.classifier._selection import ValidationScores
+from sklearn_ltdd.classifier._validation import stratified_holdout
 from sklearn_ltdd.datasets import load_solubility, make_long_tailed
 from sklearn_ltdd.featurize import InvalidSmilesError
 from sklearn_ltdd.metrics import balanced_accuracy_score, balanced_f1_score, balanced_f1_scorer
@@ -1048,6 +1050,16 @@ def test_the_defaults_are_the_documented_ones():
         "hidden": 128, "n_layers": 3, "encoder": "gcn", "lr": 1e-3, "weight_decay": 3e-4, "lr_gamma": 0.99,
         "batch_size": 128, "max_epochs": 300, "fingerprint": "morgan", "decision": "logit_adjusted",
     }  # fmt: skip
+
+
+def test_the_baselines_share_ltdds_defaults():
+    # the shared parameters are written out in each estimator's signature (scikit-learn reads
+    # them there): a default changed in one only would make Table 2 compare unlike networks
+    ltdd = LTDDClassifier().get_params(deep=False)
+    baseline = BaselineClassifier().get_params(deep=False)
+    shared = ltdd.keys() & baseline.keys()
+    assert shared == set(GraphClassifier._parameter_constraints)
+    assert {name: baseline[name] for name in shared} == {name: ltdd[name] for name in shared}
 
 
 def test_fit_without_y_says_so_in_scikit_learns_words():

@@ -1,5 +1,4 @@
-"""Graph datasets for skorch, the stratified hold-out that survives tiny tail classes, and the
-sampler that serves resampled and class-balanced epochs."""
+"""Graph datasets for skorch, and the sampler that serves resampled and class-balanced epochs."""
 
 from __future__ import annotations
 
@@ -10,7 +9,7 @@ from torch.utils.data import Dataset, Sampler, WeightedRandomSampler
 from ..featurize import GraphStore, GraphStorePair
 from ..featurize._graph_store import positions, tensor_of
 
-__all__ = ["GraphDataset", "TrainingSampler", "collate_graphs", "oversample", "stratified_holdout"]
+__all__ = ["GraphDataset", "TrainingSampler", "collate_graphs", "oversample"]
 
 
 class GraphDataset(Dataset):
@@ -67,37 +66,6 @@ class GraphDataset(Dataset):
 def collate_graphs(items: list[tuple[GraphDataset, int]]) -> tuple[object, dict[str, torch.Tensor]]:
     """One batch: the graphs (a PyG Batch, or a pair) and a dict of targets."""
     return items[0][0].batch(np.fromiter((i for _, i in items), dtype=np.int64, count=len(items)))
-
-
-def stratified_holdout(
-    y: np.ndarray, fraction: float, rng: np.random.RandomState, groups: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Train and validation positions, stratified per class.
-
-    Each class puts round(fraction · n_c) samples into validation, at least one when it has two
-    or more, and always keeps at least one for training; a class with a single sample stays in
-    training. (sklearn's stratified splitters refuse classes this small.)
-
-    With ``groups`` (e.g. one id per molecule), a class's rows of one group go to one side
-    together, and the rule counts the class's groups instead of its rows: copies of a molecule
-    held out beside a copy in training would be scored as what the model learned. The draw is the
-    same (a permutation of the class's rows, groups taken in the order they first appear), so a
-    class without repeated groups splits exactly as without ``groups``, and one with a few
-    repeats almost so.
-    """
-    train, valid = [], []
-    for c in np.unique(y):
-        members = rng.permutation(np.flatnonzero(y == c))
-        # the class's groups in the order of the permutation (each row its own group without groups)
-        member_groups = members if groups is None else groups[members]
-        _, first = np.unique(member_groups, return_index=True)
-        order = member_groups[np.sort(first)]
-        n = len(order)
-        n_valid = 0 if n < 2 else min(max(1, round(fraction * n)), n - 1)
-        held_out = np.isin(member_groups, order[:n_valid])
-        valid.append(members[held_out])
-        train.append(members[~held_out])
-    return np.sort(np.concatenate(train)), np.sort(np.concatenate(valid))
 
 
 def oversample(positions: np.ndarray, y: np.ndarray, rng: np.random.RandomState) -> np.ndarray:

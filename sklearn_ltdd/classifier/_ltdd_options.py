@@ -10,7 +10,7 @@ from typing import Self
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from .._compat import Interval, StrOptions, validate_params
+from .._compat import Interval, StrOptions
 from ..nn._weights import WEIGHT_FORMULAS, WEIGHTINGS
 
 __all__ = ["SubclusterContrast", "SubclusterSchedule"]
@@ -88,7 +88,7 @@ class SubclusterContrast(BaseEstimator):
         ValueError
             Naming the first parameter out of its range.
         """
-        validate_params(self)
+        self._validate_params()
         drop = self.edge_drop
         if len(drop) != 2 or not all(isinstance(p, Real) and 0 <= p < 1 for p in drop):
             raise ValueError(f"edge_drop must be two probabilities in [0, 1), got {drop!r}.")
@@ -188,5 +188,5 @@ class SubclusterSchedule(BaseEstimator):
         ValueError
             Naming the first parameter out of its range.
         """
-        validate_params(self)
+        self._validate_params()
         return self

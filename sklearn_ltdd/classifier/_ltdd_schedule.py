@@ -1,4 +1,4 @@
-"""LTDD's schedule as skorch callbacks (spec §5–§7): re-clustering, weights and temperatures."""
+"""LTDD's schedule as skorch callbacks (paper Algorithms 1–2): re-clustering, weights and temperatures."""
 
 from __future__ import annotations
 

@@ -31,9 +31,10 @@ class ValidationScores(Callback):
     ``fit`` then keeps. The outputs stay where the network computed them, and the three numbers are
     read back once per epoch.
 
-    In a phase whose head has not trained the scores are NaN (skorch skips that validation pass)
-    and never the best, so the model kept cannot be an epoch whose head is still at its
-    initial weights, and every epoch has the same columns in the history and the printed log.
+    In a phase whose head has not trained the scores are NaN (``LTDDNet.run_single_epoch`` skips
+    that validation pass) and never the best, so the model kept cannot be an epoch whose head is
+    still at its initial weights, and every epoch has the same columns in the history and the
+    printed log.
     Epochs of an earlier phase are scored (a phase may end on them) but are never the best.
     """
 

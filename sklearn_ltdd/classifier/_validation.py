@@ -12,13 +12,14 @@ from .._labels import few_of
 from .._warnings import warn
 from ..featurize import GraphStore, GraphStorePair
 from ..featurize._graph_keys import graph_keys, identical_graphs
-from ._data import GraphDataset, stratified_holdout
+from ._data import GraphDataset
 from ._decision import adjusted_scores
 
 __all__ = [
     "COLLAPSED_LOSS",
     "DIVERGED_LOSS",
     "holdout",
+    "stratified_holdout",
     "unpack_validation_data",
     "warn_if_diverged",
     "warn_of_classes_missing",
@@ -35,6 +36,37 @@ COLLAPSED_LOSS = 10.0
 DIVERGED_LOSS = 30.0
 #: how many samples beyond ``validation_fraction``'s share the hold-out takes before a warning
 LARGE_HOLDOUT_EXCESS = 10
+
+
+def stratified_holdout(
+    y: np.ndarray, fraction: float, rng: np.random.RandomState, groups: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Train and validation positions, stratified per class.
+
+    Each class puts round(fraction · n_c) samples into validation, at least one when it has two
+    or more, and always keeps at least one for training; a class with a single sample stays in
+    training. (sklearn's stratified splitters refuse classes this small.)
+
+    With ``groups`` (e.g. one id per molecule), a class's rows of one group go to one side
+    together, and the rule counts the class's groups instead of its rows: copies of a molecule
+    held out beside a copy in training would be scored as what the model learned. The draw is the
+    same (a permutation of the class's rows, groups taken in the order they first appear), so a
+    class without repeated groups splits exactly as without ``groups``, and one with a few
+    repeats almost so.
+    """
+    train, valid = [], []
+    for c in np.unique(y):
+        members = rng.permutation(np.flatnonzero(y == c))
+        # the class's groups in the order of the permutation (each row its own group without groups)
+        member_groups = members if groups is None else groups[members]
+        _, first = np.unique(member_groups, return_index=True)
+        order = member_groups[np.sort(first)]
+        n = len(order)
+        n_valid = 0 if n < 2 else min(max(1, round(fraction * n)), n - 1)
+        held_out = np.isin(member_groups, order[:n_valid])
+        valid.append(members[held_out])
+        train.append(members[~held_out])
+    return np.sort(np.concatenate(train)), np.sort(np.concatenate(valid))
 
 
 def holdout(

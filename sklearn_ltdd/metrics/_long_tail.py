@@ -19,9 +19,9 @@ __all__ = ["GROUPS", "long_tail_groups", "long_tail_report"]
 GROUPS = ("head", "middle", "tail")
 
 
-def _as_class_counts(train_counts: Mapping | ArrayLike) -> dict:
-    """Accept either ``{label: count}`` (a mapping, or a pandas ``value_counts()``) or the training
-    labels themselves."""
+def class_counts_of(train_counts: Mapping | ArrayLike) -> dict:
+    """``{label: count}`` of the training set, from either such counts (a mapping, or a pandas
+    ``value_counts()``) or the training labels themselves (also the plots' reading)."""
     train_counts = from_arrow(train_counts)
     if isinstance(train_counts, Mapping):
         check_labels_given(list(train_counts), "train_counts", "count labelled samples only.")
@@ -126,7 +126,7 @@ def long_tail_groups(train_counts: Mapping | ArrayLike) -> dict[str, list]:
     >>> long_tail_groups([0, 0, 0, 1])
     {'head': [0], 'middle': [1], 'tail': []}
     """
-    counts = _as_class_counts(train_counts)
+    counts = class_counts_of(train_counts)
     try:  # label order first, whatever the container's order, so that ties are broken by label
         labels = sorted(counts)
     except TypeError:
@@ -187,7 +187,7 @@ def long_tail_report(
     >>> report["BA"].round(3).tolist()
     [1.0, 1.0, 0.5, 0.833]
     """
-    counts = _as_class_counts(train_counts)
+    counts = class_counts_of(train_counts)
     y_true, y_pred = checked_labels(y_true, y_pred)
     true, predicted = set(np.unique(y_true).tolist()), set(np.unique(y_pred).tolist())
     if not predicted <= set(counts):  # a model predicts the classes it was trained on

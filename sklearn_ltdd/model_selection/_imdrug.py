@@ -1,4 +1,4 @@
-"""ImDrug's two split protocols (spec §9): ``random`` (stratified) and ``standard`` (balanced val/test)."""
+"""ImDrug's two split protocols: ``random`` (stratified) and ``standard`` (balanced val/test)."""
 
 from __future__ import annotations
 

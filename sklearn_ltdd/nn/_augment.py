@@ -1,4 +1,5 @@
-"""Degree-weighted edge dropping, the two augmented views of LTDD (spec §3, GCA-style).
+"""Degree-weighted edge dropping, the two augmented views of LTDD (GCA-style; the probabilities are
+in docs/method.md, "The method in equations").
 
 A view keeps every edge and carries a 0/1 ``edge_weight`` instead of a shorter ``edge_index``:
 a dropped edge then contributes neither a message nor a degree to the GCN, exactly as if it were

@@ -1,23 +1,21 @@
-"""The paper's encoder: a residual GCN with sum readout (spec §2), propagating with a shared sparse matrix."""
+"""The paper's encoder: a residual GCN with sum readout, propagating with a shared sparse matrix."""
 
 from __future__ import annotations
 
-import contextlib
 import itertools
-import os
-import sys
-import tempfile
 import warnings
 
 import torch
 from torch import nn
 from torch_geometric.data import Batch
 from torch_geometric.index import index2ptr
-from torch_geometric.nn import GCNConv, MessagePassing, global_add_pool
+from torch_geometric.nn import GCNConv, global_add_pool
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.utils import add_self_loops
 
-__all__ = ["GCNEncoder", "NormalizedAdjacency", "remove_generated_source", "tile"]
+from .._torch_geometric import remove_generated_source
+
+__all__ = ["GCNEncoder", "NormalizedAdjacency", "tile"]
 
 
 class GCNEncoder(nn.Module):
@@ -87,19 +85,8 @@ class GCNEncoder(nn.Module):
 
 
 def tile(rows: torch.Tensor, copies: int) -> torch.Tensor:
+    """``rows`` stacked ``copies`` times, for the stacked views that share their node features."""
     return rows if copies == 1 else rows.repeat(copies, 1)
-
-
-def remove_generated_source(conv: type[MessagePassing]) -> None:
-    """Delete the file PyG generated for ``conv.propagate`` once it is imported.
-
-    PyG writes each layer class's ``propagate`` to a new ``*_propagate_*.py`` in the temporary
-    directory of every process and never removes it; the imported module no longer needs it.
-    """
-    path = getattr(sys.modules.get(conv.propagate.__module__), "__file__", None)
-    if path and os.path.dirname(os.path.abspath(path)) == os.path.abspath(tempfile.gettempdir()):
-        with contextlib.suppress(OSError):  # gone already; on Windows, open in a virus scanner
-            os.remove(path)
 
 
 class NormalizedAdjacency:

@@ -9,7 +9,8 @@ from torch import nn
 from torch_geometric.data import Batch
 from torch_geometric.nn import MLP, GINEConv, MessagePassing, global_add_pool
 
-from ._gcn import remove_generated_source, tile
+from .._torch_geometric import remove_generated_source
+from ._gcn import tile
 
 __all__ = ["GINEEncoder"]
 

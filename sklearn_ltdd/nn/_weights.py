@@ -1,4 +1,4 @@
-"""Separability weights (spec §6): classes (or sub-clusters) close to another class weigh more."""
+"""Separability weights (paper Eq. 3–11): classes (or sub-clusters) close to another class weigh more."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from .._labels import class_labels, few_of
 from .._optional import import_optional
 from ..classifier._wrapped import wrapped_classifier
 from ..metrics import per_class_balanced_scores
-from ..metrics._long_tail import _as_class_counts
+from ..metrics._long_tail import class_counts_of
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -96,7 +96,7 @@ def plot_class_accuracy(
     ax = _axes(ax)
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-    counts_of = _as_class_counts(y_train)
+    counts_of = class_counts_of(y_train)
     classes = np.array(sorted(counts_of))
     models = _models_by_name(models, classes)
     y = _labels(y, X)

@@ -1,6 +1,6 @@
 """Every training loss in one place: the formulas and the skorch criteria built on them.
 
-- ``_contrastive``: LTDD's SupCon warm-up and sub-cluster contrastive loss (spec §4).
+- ``_contrastive``: LTDD's SupCon warm-up and sub-cluster contrastive loss (paper Eq. 1–2).
 - ``_long_tail``: the per-sample formulas of the paper's Table-2 baselines and the wide expert.
 - ``_criteria``: one criterion per loss, registered by name in ``LOSSES``.
 """

@@ -1,4 +1,4 @@
-"""LTDD's contrastive losses (spec §4), vectorised over the 2B anchors of two views.
+"""LTDD's contrastive losses (paper Eq. 1–2), vectorised over the 2B anchors of two views.
 
 Anchors are the rows of z (unit vectors, views stacked: rows i and i + B are the two views of
 sample i). Every loss is a mean over anchors of

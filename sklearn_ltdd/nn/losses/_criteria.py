@@ -42,7 +42,26 @@ class PhaseView(Protocol):
 
 
 def weighted_mean(per_sample: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-    """The mean of ``per_sample`` weighted by ``weight``, one weight per sample (same shape)."""
+    """The mean of ``per_sample`` weighted by ``weight``, one weight per sample (same shape).
+
+    Parameters
+    ----------
+    per_sample : torch.Tensor of shape (n,)
+        One loss per sample.
+    weight : torch.Tensor of shape (n,)
+        One non-negative weight per sample; a ValueError names another shape.
+
+    Returns
+    -------
+    torch.Tensor
+        The scalar ``Σ w_i l_i / Σ w_i`` (0 where every weight is 0).
+
+    Examples
+    --------
+    >>> import torch
+    >>> float(weighted_mean(torch.tensor([1.0, 2.0, 4.0]), torch.tensor([1.0, 1.0, 2.0])))
+    2.75
+    """
     lt.check_weight_shape(weight, per_sample)
     # the clamp only guards a zero sum (0 / 0); sample weights have mean 1, so it never scales one
     return (weight * per_sample).sum() / weight.sum().clamp_min(torch.finfo(per_sample.dtype).tiny)

@@ -2,7 +2,8 @@
 
 Each takes the logits (or the graph embeddings and the classifier head) of one batch and the
 training class counts ``n_c``, and returns one loss per sample; the caller averages them with
-the sample weights. Formulas follow spec §10 and the cited papers.
+the sample weights. Formulas follow the cited papers;
+where the paper's reference code differs, docs/method.md ("Deviations, and why") says which we follow.
 """
 
 from __future__ import annotations
@@ -26,6 +27,28 @@ def balanced_cross_entropy(logits: torch.Tensor, y: torch.Tensor, counts: torch.
     """Cross-entropy scaled by w_y = n / (C · n_y), scikit-learn's "balanced" class weights (mean 1).
 
     A count below 1 (a class without training samples) counts as 1, as in the criteria of ``LOSSES``.
+
+    Parameters
+    ----------
+    logits : torch.Tensor of shape (n, C)
+        The network's outputs for one batch.
+    y : torch.Tensor of shape (n,)
+        Class indices in ``[0, C)``.
+    counts : torch.Tensor of shape (C,)
+        The training samples of each class, ``n_c``; a ValueError names another shape.
+
+    Returns
+    -------
+    torch.Tensor of shape (n,)
+        One loss per sample, for the caller to average (with the sample weights).
+
+    Examples
+    --------
+    >>> import torch
+    >>> logits = torch.tensor([[2.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> counts = torch.tensor([90.0, 10.0])  # weights 100 / (2 · 90) and 100 / (2 · 10)
+    >>> balanced_cross_entropy(logits, torch.tensor([0, 0, 1]), counts).round(decimals=4)
+    tensor([0.0705, 0.7296, 3.4657])
     """
     if counts.shape != logits.shape[-1:]:
         raise ValueError(
