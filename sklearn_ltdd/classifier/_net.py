@@ -156,23 +156,11 @@ class LTDDNet(NeuralNet):
         raise ValueError(f"{message}; {advice}.")
 
     def _what_to_change(self) -> str:
-        """The way out of a divergence: the learning rate; and the contrast's temperatures and its
-        terms' weights (β, term A's scale), with their values, where its term overflowed while the
-        cross-entropy did not, or one of them is extreme (a τ near zero, or a weight of 1e30,
-        overflows it at any lr)."""
+        """The way out of a divergence: a lower learning rate, and what the loss advises of its own
+        parameters (LTDD's: a temperature near zero, a huge weight)."""
         lower_lr = f"lower lr (lr={self.lr:g})"
-        totals = getattr(self.criterion_, "totals", {})  # this epoch's sums of the loss's terms
-        finite = {name: math.isfinite(float(total)) for name, total in totals.items()}
-        if finite.get("contrastive_loss", True):
-            return lower_lr
-        weights = ("beta", "term_a_scale")
-        knobs = {name: value for name, value in self.get_params_for("criterion").items()
-                 if name in ("tau", "tau1", "tau2", *weights) and isinstance(value, float | int)}  # fmt: skip
-        extreme = any(value > 1e6 if name in weights else value < 1e-6 for name, value in knobs.items())
-        if not (extreme or finite.get("ce_loss", False)):
-            return lower_lr
-        shown = ", ".join(f"{name}={value:g}" for name, value in knobs.items())
-        return f"{lower_lr}, or raise a temperature near zero or lower a huge weight ({shown})"
+        advice = self.criterion_.divergence_advice()
+        return f"{lower_lr}, or {advice}" if advice else lower_lr
 
     def _validation_read(self) -> bool:
         """Whether this epoch's validation scores can be used: not before the head trains."""

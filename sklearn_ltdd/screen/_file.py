@@ -165,17 +165,7 @@ def screen_file(
     for path in (source, destination):  # pyarrow missing: said before anything is scored or written
         if is_parquet(path):
             pyarrow_parquet(path)
-    if source.is_dir():  # a Parquet screen's output, say
-        raise ValueError(
-            f"{source} is a directory; screen_file reads one file. For a directory of Parquet parts "
-            "(another screen's output), write them into one file first (pyarrow.parquet.ParquetWriter, "
-            "part by part, keeps memory to one part)."
-        )
-    if source.exists() and not source.is_file():
-        raise ValueError(
-            f"{source} is not a regular file (a pipe or a device, say): a screen reads its source more "
-            "than once, to check every row before scoring and to resume; save it to a file first."
-        )
+    _check_source(source)
     columns = columns_of(source)
     keep = check_columns(
         columns, smiles_column, keep, model, str(source), _misread(source, columns, smiles_column), top_k
@@ -192,20 +182,7 @@ def screen_file(
         skip = record.state["rows"]
         if errors == "raise":  # every bad row named before anything is featurised or written
             record.check_all_valid()
-            bad = {}
-            with closing(read_chunks(source, smiles_column, [smiles_column], chunk_rows, skip)) as chunks:
-                for frame in chunks:
-                    smiles = frame[smiles_column].to_numpy(dtype=object)
-                    bad |= {int(frame.index[row]): item for row, item in model._find_invalid(smiles).items()}
-            if bad:
-                error = model._invalid_input_error(bad, SCREEN_ADVICE)
-                if header := [row for row, (text, _) in bad.items() if holds_header(text, smiles_column)]:
-                    times = f" ({len(header)} times)" if len(header) > 1 else ""
-                    error.add_note(  # (where files were joined end to end)
-                        f"Row {header[0]} holds the column's name, {smiles_column!r}: the header repeated "
-                        f"inside the file{times}; were files joined?"
-                    )
-                raise error
+            _raise_on_bad_rows(model, source, smiles_column, chunk_rows, skip)
         record.resume()
         write = write_parquet if is_parquet(destination) else write_csv
         total = parquet_file(source).metadata.num_rows if is_parquet(source) else None
@@ -246,11 +223,53 @@ def screen_file(
                 "mended, only gives it its name."
             )
             raise
-        if invalid := record.state["invalid"]:  # a wrong smiles_column makes them all so
-            n_rows, start = record.state["rows"], record.state.get("invalid_from", 0)
-            rows = f"rows {start} to {n_rows - 1} of the {n_rows}" if start else f"the {n_rows} rows"
-            warn(
-                f"{invalid} of {rows} written to {destination} are invalid (NaN scores; the reasons are in "
-                "the error column)."
-            )
+        _warn_of_invalid_rows(record, destination)
         return record.state["rows"]
+
+
+def _check_source(source: Path) -> None:
+    """Refuse a source that is not one file a screen can read again (to check, then to resume)."""
+    if source.is_dir():  # a Parquet screen's output, say
+        raise ValueError(
+            f"{source} is a directory; screen_file reads one file. For a directory of Parquet parts "
+            "(another screen's output), write them into one file first (pyarrow.parquet.ParquetWriter, "
+            "part by part, keeps memory to one part)."
+        )
+    if source.exists() and not source.is_file():
+        raise ValueError(
+            f"{source} is not a regular file (a pipe or a device, say): a screen reads its source more "
+            "than once, to check every row before scoring and to resume; save it to a file first."
+        )
+
+
+def _raise_on_bad_rows(
+    model: BaseEstimator, source: Path, smiles_column: str, chunk_rows: int, skip: int
+) -> None:
+    """Read the source's molecules after its first ``skip`` rows (scored already) and name every
+    one the model cannot read in one error, or return."""
+    bad = {}
+    with closing(read_chunks(source, smiles_column, [smiles_column], chunk_rows, skip)) as chunks:
+        for frame in chunks:
+            smiles = frame[smiles_column].to_numpy(dtype=object)
+            bad |= {int(frame.index[row]): item for row, item in model._find_invalid(smiles).items()}
+    if not bad:
+        return
+    error = model._invalid_input_error(bad, SCREEN_ADVICE)
+    if header := [row for row, (text, _) in bad.items() if holds_header(text, smiles_column)]:
+        times = f" ({len(header)} times)" if len(header) > 1 else ""
+        error.add_note(  # (where files were joined end to end)
+            f"Row {header[0]} holds the column's name, {smiles_column!r}: the header repeated "
+            f"inside the file{times}; were files joined?"
+        )
+    raise error
+
+
+def _warn_of_invalid_rows(record: ScreenRecord, destination: Path) -> None:
+    """Warn of the rows written with NaN scores, if any (a wrong smiles_column makes them all so)."""
+    if invalid := record.state["invalid"]:
+        n_rows, start = record.state["rows"], record.state.get("invalid_from", 0)
+        rows = f"rows {start} to {n_rows - 1} of the {n_rows}" if start else f"the {n_rows} rows"
+        warn(
+            f"{invalid} of {rows} written to {destination} are invalid (NaN scores; the reasons are in "
+            "the error column)."
+        )

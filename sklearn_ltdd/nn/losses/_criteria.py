@@ -11,6 +11,7 @@ buffers, so they follow the net to its device and pickle through skorch's device
 
 from __future__ import annotations
 
+import math
 from typing import Protocol
 
 import torch
@@ -118,6 +119,17 @@ class _LongTailLoss(nn.Module):
     def record_term(self, name: str, value: torch.Tensor, n_samples: int) -> None:
         """Count a term of the training loss that is computed beside this one (the wide expert's),
         for criteria that report their terms; the others ignore it."""
+
+    def divergence_advice(self) -> str:
+        """What to change in this loss's own parameters after a training that diverged.
+
+        Returns
+        -------
+        advice : str
+            Advice that follows "lower the learning rate, or"; empty where only the rate can be
+            at fault (as for every loss without parameters of its own).
+        """
+        return ""
 
     def forward(self, y_pred: tuple, targets: dict, head: nn.Module) -> torch.Tensor:
         return weighted_mean(self.per_sample(y_pred[0], targets["y"], head), targets["weight"])
@@ -313,6 +325,27 @@ class LTDDLoss(_LongTailLoss):
         """
         value = value.detach() * n_samples
         self.totals[name] = self.totals[name] + value if name in self.totals else value
+
+    def divergence_advice(self) -> str:
+        """The temperatures and the terms' weights (β, term A's scale), with their values, where
+        this epoch's contrastive term overflowed while its cross-entropy did not, or one of them
+        is extreme (a τ near zero, or a weight of 1e30, overflows the term at any rate).
+
+        Returns
+        -------
+        advice : str
+            Advice that follows "lower the learning rate, or"; empty where the rate alone is at fault.
+        """
+        finite = {name: math.isfinite(float(total)) for name, total in self.totals.items()}
+        if finite.get("contrastive_loss", True):
+            return ""
+        weights = {"beta": self.beta, "term_a_scale": self.term_a_scale}
+        temperatures = {"tau": self.tau, "tau1": self.tau1, "tau2": self.tau2}
+        extreme = any(t < 1e-6 for t in temperatures.values()) or any(w > 1e6 for w in weights.values())
+        if not (extreme or finite.get("ce_loss", False)):
+            return ""
+        shown = ", ".join(f"{name}={value:g}" for name, value in {**temperatures, **weights}.items())
+        return f"raise a temperature near zero or lower a huge weight ({shown})"
 
     def pop_epoch_means(self) -> dict[str, float]:
         """Per-epoch means of the loss terms (one read from the device), and reset.
