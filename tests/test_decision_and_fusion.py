@@ -1,6 +1,7 @@
 """The new defaults' parts: bond-aware encoder, fingerprint fusion, logit-adjusted decision."""
 
 import pickle
+import re
 import warnings
 from unittest.mock import patch
 
@@ -300,8 +301,11 @@ def test_early_stopping_is_on_by_default_and_reported(capsys):
     assert LTDDClassifier().early_stopping == 20
     lines = capsys.readouterr().out.splitlines()
     assert lines[-1].startswith(f"LTDDClassifier: {len(clf.history_)} epochs (early stopping), best epoch")
+    assert lines[0] == "LTDDClassifier: featurising 200 SMILES"  # then the sets: every molecule in one
+    sizes = re.fullmatch(r"LTDDClassifier: (\d+) graphs to train on, (\d+) to validate on", lines[1])
+    assert sum(map(int, sizes.groups())) == 200
     # every epoch has its row, the one training stopped on too, and then why it stopped
-    assert [int(line.split()[0]) for line in lines[2:-2]] == list(range(1, len(clf.history_) + 1))
+    assert [int(line.split()[0]) for line in lines[4:-2]] == list(range(1, len(clf.history_) + 1))
     assert lines[-2] == "Stopping since valid_ba has not improved in the last 3 epochs."
     # out of patience on the last epoch: training ended there anyway, so it is no early stop
     last = LTDDClassifier(**{**FAST, "max_epochs": 3, "random_state": 1}, early_stopping=1, verbose=1).fit(

@@ -1,5 +1,6 @@
 import copy
 import math
+from unittest.mock import patch
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from sklearn_ltdd.nn import (
     GCNEncoder,
     LTDDLoss,
     LTDDModule,
+    _weights,
     drop_edges,
     edge_drop_probabilities,
     edge_drop_views,
@@ -275,6 +277,40 @@ def test_distances_below_a_tenth_of_the_typical_one_weigh_as_if_there(seed, n_cl
         np.testing.assert_allclose(w, expected, rtol=1e-9)
     _, per_subcluster = weights("subcluster", "paper", z=z, n_classes=n_classes)
     np.testing.assert_allclose(per_subcluster, expected / expected.mean(), rtol=1e-9)
+
+
+@given(st.integers(0, 2**31 - 1), st.integers(2, 40), st.integers(2, 12), st.integers(2, 6))
+def test_many_subclusters_are_measured_a_block_at_a_time(seed, n_sub, block, n_classes):
+    """Beyond SUBCLUSTER_BLOCK sub-clusters (2,048) the distance matrix is never whole: each one's
+    nearest sub-cluster of another class is as the whole matrix gives it, and the typical distance
+    is read from the pairs among sub-clusters spread evenly over the classes."""
+    rng = torch.Generator().manual_seed(seed)
+    centres = torch.randn(n_sub, 3, generator=rng, dtype=torch.float64)
+    sub_class = torch.sort(torch.randint(0, n_classes, (n_sub,), generator=rng)).values  # by class
+    whole = torch.cdist(centres, centres).masked_fill(sub_class[:, None] == sub_class[None, :], torch.inf)
+    with patch.object(_weights, "SUBCLUSTER_BLOCK", block):
+        nearest, typical_from = _weights.nearest_other_subclusters(centres, sub_class)
+    torch.testing.assert_close(nearest, whole.min(dim=1).values, rtol=1e-12, atol=1e-12)
+    spread = np.arange(block) * (n_sub - 1) // (block - 1) if n_sub > block else np.arange(n_sub)
+    assert len(np.unique(spread)) == len(spread) and spread[-1] == n_sub - 1  # the first and the last
+    torch.testing.assert_close(typical_from, whole[spread][:, spread], rtol=1e-12, atol=1e-12)
+    if len(sub_class.unique()) > 1:  # the sample holds two classes: a typical distance to floor at
+        assert torch.isfinite(_weights.typical_distance(typical_from))
+
+
+def test_a_rare_class_s_one_subcluster_is_in_the_sample_of_many():
+    """Of 3,333 sub-clusters, the rare class's one (the last, by class) was left out of the
+    sample that the typical distance is read from: no pair of two classes, a NaN median, and no
+    floor, so a coincident pair took the weight (3,533 times the median against 10)."""
+    rng = torch.Generator().manual_seed(0)
+    centres = torch.randn(3334, 8, generator=rng, dtype=torch.float64)
+    centres[-1] = centres[0]  # the rare class's sub-cluster on top of one of the others
+    sub_class = torch.tensor([0] * 3333 + [1])
+    _, typical_from = _weights.nearest_other_subclusters(centres, sub_class)
+    assert torch.isfinite(_weights.typical_distance(typical_from))
+    y = torch.arange(3334)  # one molecule per sub-cluster
+    _, w = separability_weights(centres, sub_class[y], y, sub_class, 2, weighting="subcluster")
+    assert w.max() / w.median() < 20
 
 
 def test_edge_drop_probabilities_follow_degree():

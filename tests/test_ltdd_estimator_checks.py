@@ -45,8 +45,11 @@ class Numeric:
     def predict_proba(self, X):
         return super().predict_proba(self._numeric(X))
 
-    def predict_log_proba(self, X):  # what decision_function, and so predict, read
+    def predict_log_proba(self, X):  # what decision_function reads
         return super().predict_log_proba(self._numeric(X))
+
+    def predict(self, X):  # (which decides a chunk at a time, reading no whole predict_log_proba)
+        return super().predict(self._numeric(X))
 
     def transform(self, X):
         return super().transform(self._numeric(X))

@@ -327,7 +327,10 @@ class GraphClassifier(
                 raise ValueError(f"{error}\nOr, to read these graphs, {remedy}.") from None
         else:
             try:  # the rows by position here: the caller names them by X's index
-                graphs = self._graphizer().fit_transform(check_smiles(from_arrow(X)))
+                rows = check_smiles(from_arrow(X))
+                if fitting and self.verbose:  # a large set's first minute, before any epoch's line
+                    say(f"{type(self).__name__}: featurising {len(rows):,} SMILES")
+                graphs = self._graphizer().fit_transform(rows)
             except UnmappedReactionError as error:  # its advice is the graphizer's errors='ignore'
                 raise self._invalid_input_error(error.bad_rows, FIT_ADVICE, fitted=False) from None
         check_graphs_readable(graphs, featurizer)
@@ -472,6 +475,9 @@ class GraphClassifier(
 
         weighted_out = np.setdiff1d(given, trained)  # classes whose samples all weigh 0
         train_idx, valid = self._validation_split(graphs, codes, weights, validation_data, rng, weighted_out)
+        if self.verbose:
+            held = "no validation set" if valid is None else f"{len(valid):,} to validate on"
+            say(f"{type(self).__name__}: {len(train_idx):,} graphs to train on, {held}")
         # the positions one epoch visits; the reference code's resampling tops every class up to the
         # largest with draws with replacement, while clustering still sees each molecule once
         visits = np.arange(len(train_idx))
@@ -482,13 +488,14 @@ class GraphClassifier(
         # on the device once per fit: every batch is then a gather there, not a host copy
         train = GraphDataset(graphs[train_idx], codes[train_idx], weights[train_idx]).to(self.device_)
         valid = None if valid is None else valid.to(self.device_)
+        del graphs  # training and validation hold copies: the whole set a third time only held memory
 
         with seeded_torch(seed, self.device_):
-            self.net_ = self._build_net(graphs, train, visits, valid, seed)
+            self.net_ = self._build_net(train, visits, valid, seed)
             self.net_.fit(train, None)
             self._check_the_head_trained()
             # (a DataLoader draws its seed from torch's global generator, so inside the fork)
-            self._decide_and_check(valid, graphs, codes, weights, train_idx)
+            self._decide_and_check(valid, train)
         self._keep_only_what_predicts()
         # every class of y, as scikit-learn's classifiers keep them: one whose samples all weigh 0
         # has the prior 0 (log -inf), which the decision and the probabilities read as untrained
@@ -496,32 +503,24 @@ class GraphClassifier(
         self.class_log_prior_[np.isin(given, trained)] = prior
         self.classes_ = given
         self.history_ = self.net_.history
-        self.n_node_features_ = graphs.num_node_features
+        self.n_node_features_ = train.graphs.num_node_features
         self.feature_schema_ = FEATURE_SCHEMA
         self.versions_ = fitted_versions()
         self.n_features_in_ = 1  # one column of SMILES (or one graph per sample)
-        sides = 2 if isinstance(graphs, GraphStorePair) else 1
+        sides = 2 if isinstance(train.graphs, GraphStorePair) else 1
         self._n_features_out = self.hidden * (sides + (self.fingerprint is not None))
         return self
 
-    def _decide_and_check(
-        self,
-        valid: GraphDataset | None,
-        graphs: GraphStore | GraphStorePair,
-        codes: np.ndarray,
-        weights: np.ndarray,
-        train_idx: np.ndarray,
-    ) -> None:
+    def _decide_and_check(self, valid: GraphDataset | None, train: GraphDataset) -> None:
         """τ and the validation score of the model kept, from one pass over the validation set, and
-        the warning of a collapsed model, read there or, without one, on rows of the training set
-        (``train_idx`` of ``graphs``, ``codes``, ``weights``)."""
+        the warning of a collapsed model, read there or, without one, on rows of ``train``."""
         log_proba = None if valid is None else self._log_proba_of(valid)
         self.logit_adjustment_ = self._choose_tau(valid, log_proba)
         self.validation_score_ = self._validation_score(valid, log_proba)
         checked, which = valid, "validation samples"
         if valid is None:  # rows of the training set show a collapsed model as well
-            rows = train_idx[np.linspace(0, len(train_idx) - 1, min(len(train_idx), 2000)).astype(int)]
-            checked = GraphDataset(graphs[rows], codes[rows], weights[rows]).to(self.device_)
+            rows = np.linspace(0, len(train) - 1, min(len(train), 2000)).astype(int)
+            checked = GraphDataset(train.graphs[rows], train.y[rows], train.sample_weight[rows])
             log_proba, which = self._log_proba_of(checked), "training samples checked"
         prior, tau = self.class_log_prior_, self.logit_adjustment_
         warn_if_diverged(self._encoder.classes_, checked, log_proba, prior, tau, self.lr, which)
@@ -638,16 +637,12 @@ class GraphClassifier(
         say(f"{line}; decision τ = {self.logit_adjustment_:.2f}")
 
     def _build_net(
-        self,
-        graphs: GraphStore | GraphStorePair,
-        train: GraphDataset,
-        visits: np.ndarray,
-        valid: GraphDataset | None,
-        seed: int | None,
+        self, train: GraphDataset, visits: np.ndarray, valid: GraphDataset | None, seed: int | None
     ) -> LTDDNet:
-        """The skorch net of a fit: the module for ``graphs``' widths, the method's loss with the
-        class counts of the epochs (``visits``, positions into ``train``), the sampler, the
-        callbacks, and ``valid`` as skorch's validation split."""
+        """The skorch net of a fit: the module for the widths of ``train``'s graphs, the method's
+        loss with the class counts of the epochs (``visits``, positions into ``train``), the
+        sampler, the callbacks, and ``valid`` as skorch's validation split."""
+        graphs = train.graphs
         first = graphs.reactants if isinstance(graphs, GraphStorePair) else graphs
         read = widths(graphs, fingerprint=self.fingerprint is not None)
         # a phase may end early when validation stalls, so that early stopping cannot skip the next

@@ -7,10 +7,12 @@ from torch_geometric.utils import scatter
 
 __all__ = [
     "DISTANCE_FLOOR",
+    "SUBCLUSTER_BLOCK",
     "WEIGHTINGS",
     "WEIGHT_FORMULAS",
     "centroids",
     "class_distances",
+    "nearest_other_subclusters",
     "normalised_inverse",
     "separability_weights",
     "subcluster_distances",
@@ -24,6 +26,11 @@ _EPS = 1e-8
 #: being unbounded. Fitted models' nearest distances are 0.23 of it or more; in training they dip
 #: below now and then, and are trimmed (docs/method.md)
 DISTANCE_FLOOR = 0.1
+#: sub-clusters whose distance matrix is computed whole; beyond, it is computed this many rows at
+#: a time, and their typical distance is the median over the pairs among this many of them, so
+#: that the memory and the median's sort do not grow with the square of the sub-clusters
+#: (100,000 molecules in classes of ten make 10,000, whose whole matrix took 1.5 GB and 3.7 s)
+SUBCLUSTER_BLOCK = 2048
 #: what the separability weights are computed from (``separability_weights``' ``weighting``)
 WEIGHTINGS = ("both", "class_distance", "subcluster_distance", "none", "subcluster")
 #: how distances become weights (``separability_weights``' ``formula``)
@@ -46,11 +53,34 @@ def class_distances(class_centres: torch.Tensor, present: torch.Tensor | None = 
     return d
 
 
-def subcluster_distances(sub_centres: torch.Tensor, sub_class: torch.Tensor) -> torch.Tensor:
-    """The distances between sub-cluster centroids, infinite between sub-clusters of one class:
-    row s's minimum is the distance to the nearest sub-cluster of another class."""
-    d = torch.cdist(sub_centres, sub_centres)
-    return d.masked_fill(sub_class.unsqueeze(0) == sub_class.unsqueeze(1), torch.inf)
+def subcluster_distances(
+    sub_centres: torch.Tensor, sub_class: torch.Tensor, rows: slice = slice(None)
+) -> torch.Tensor:
+    """The distances from the sub-clusters ``rows`` (all by default) to every sub-cluster centroid,
+    infinite between sub-clusters of one class: row s's minimum is the distance to the nearest
+    sub-cluster of another class."""
+    d = torch.cdist(sub_centres[rows], sub_centres)
+    return d.masked_fill(sub_class[rows].unsqueeze(1) == sub_class.unsqueeze(0), torch.inf)
+
+
+def nearest_other_subclusters(
+    sub_centres: torch.Tensor, sub_class: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each sub-cluster's distance to the nearest sub-cluster of another class, and the distance
+    matrix that their typical distance is read from: the whole one, or for more than
+    ``SUBCLUSTER_BLOCK`` sub-clusters the one among that many spread evenly over their order,
+    the minima then taken that many rows at a time. The order is by class, and the spread takes
+    the first and the last sub-cluster: of two classes or more, the sample holds two."""
+    n = len(sub_centres)
+    if n <= SUBCLUSTER_BLOCK:
+        whole = subcluster_distances(sub_centres, sub_class)
+        return whole.min(dim=1).values, whole
+    nearest = torch.cat([
+        subcluster_distances(sub_centres, sub_class, slice(start, start + SUBCLUSTER_BLOCK)).min(dim=1).values
+        for start in range(0, n, SUBCLUSTER_BLOCK)
+    ])  # fmt: skip
+    spread = torch.arange(SUBCLUSTER_BLOCK, device=sub_class.device) * (n - 1) // (SUBCLUSTER_BLOCK - 1)
+    return nearest, subcluster_distances(sub_centres[spread], sub_class[spread])
 
 
 def typical_distance(distances: torch.Tensor) -> torch.Tensor:
@@ -89,8 +119,10 @@ def separability_weights(
     formula: ``"paper"`` — ω̂ = (1/d)/Σ(1/d), ω = ω̂ + ω̂'; ``"code"`` — ½(softmax(−d) + softmax(−d_sub)).
     Where distances are inverted (the paper's formula, and ``"subcluster"``), each is floored at a
     tenth of the typical distance (``DISTANCE_FLOOR`` times the median distance between two
-    classes, or between sub-clusters of two classes), so that classes whose centroids coincide (a
-    molecule labelled with both) do not take all the weight; the softmax is bounded as it is.
+    classes, or between sub-clusters of two classes; beyond ``SUBCLUSTER_BLOCK`` sub-clusters,
+    between that many of them spread evenly over their order, by class), so that classes whose centroids
+    coincide (a molecule labelled with both) do not take all the weight; the softmax is bounded
+    as it is.
     Sub-cluster weights are ones unless weighting is ``"subcluster"``; they are scaled to mean 1.
     A class without samples in ``y`` weighs 0 under the distance weightings (``"none"`` and
     ``"subcluster"`` give every class 1); with ``n_classes`` < 2 every weight is 1, and with
@@ -142,8 +174,7 @@ def separability_weights(
     sub_weights = torch.ones(n_sub, dtype=z.dtype, device=z.device)
     if weighting == "none" or n_classes < 2:
         return torch.ones(n_classes, dtype=z.dtype, device=z.device), sub_weights
-    between_subclusters = subcluster_distances(centroids(z, sub, n_sub), sub_class)
-    sub_d = between_subclusters.min(dim=1).values
+    sub_d, between_subclusters = nearest_other_subclusters(centroids(z, sub, n_sub), sub_class)
     if weighting == "subcluster":
         w = normalised_inverse(sub_d, typical_distance(between_subclusters))
         return torch.ones(n_classes, dtype=z.dtype, device=z.device), w / w.mean()

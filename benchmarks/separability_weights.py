@@ -1,0 +1,81 @@
+"""Time and memory of the separability weights as the sub-clusters grow, before and after their
+distance matrix was taken a block of rows at a time.
+
+Run: ``.venv/bin/python benchmarks/separability_weights.py [BEFORE]`` (default: the last commit
+that computed the whole matrix). Every re-clustering computes the weights; the sub-clusters are
+about n / 10 where the smallest class has ten molecules, so 100,000 molecules make 10,000. Each
+measurement runs in a fresh process (peak RSS is per process): 128-dimensional unit embeddings,
+five molecules per sub-cluster, 300 classes; the seconds are the best of two calls.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+
+from _common import ROOT, arguments, in_fresh_process, tree_at, write
+
+SUBCLUSTERS = (2_049, 5_000, 10_000, 20_000)  # (up to 2,048 the matrix is whole, as before)
+N_CLASSES, PER_SUBCLUSTER, DIM = 300, 5, 128
+WHOLE_MATRIX = "9a7c25b"
+
+
+def measure(n_sub: int) -> dict:
+    """One measurement, in this process: the package on ``sys.path`` decides which code runs."""
+    import torch
+
+    from sklearn_ltdd.nn import separability_weights
+
+    torch.set_num_threads(1)
+    g = torch.Generator().manual_seed(0)
+    n = n_sub * PER_SUBCLUSTER
+    z = torch.nn.functional.normalize(torch.randn(n, DIM, generator=g), dim=1)
+    sub_class = torch.sort(
+        torch.cat([torch.arange(N_CLASSES), torch.randint(0, N_CLASSES, (n_sub - N_CLASSES,), generator=g)])
+    ).values
+    sub = torch.arange(n) % n_sub
+    y = sub_class[sub]
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    seconds = []
+    for _ in range(2):
+        start = time.perf_counter()
+        weights, _ = separability_weights(z, y, sub, sub_class, N_CLASSES)
+        seconds.append(time.perf_counter() - start)
+    grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024  # kB on Linux
+    return {"seconds": min(seconds), "peak_growth_mb": grown, "weights": weights.tolist()}
+
+
+def main(before: str) -> None:
+    rows, results = [], []
+    with tree_at(before) as old:
+        for n_sub in SUBCLUSTERS:
+            was = in_fresh_process(__file__, ["--measure", str(n_sub)], old)
+            now = in_fresh_process(__file__, ["--measure", str(n_sub)], str(ROOT))
+            # the weights differ only where the sampled typical distance moves a floor
+            gap = max(abs(a - b) for a, b in zip(was.pop("weights"), now.pop("weights"), strict=True))
+            results.append({"subclusters": n_sub, "whole_matrix": was, "blocks": now, "max_weight_gap": gap})
+            rows.append(
+                f"| {n_sub:,} | {was['seconds']:.2f} | {now['seconds']:.2f} "
+                f"| {was['seconds'] / now['seconds']:.1f}× "
+                f"| {was['peak_growth_mb']:,.0f} | {now['peak_growth_mb']:,.0f} | {gap:.1e} |"
+            )
+            print(rows[-1], flush=True)
+    md = [
+        f"Separability weights, {N_CLASSES} classes, {PER_SUBCLUSTER} molecules per sub-cluster, one thread; "
+        f"the whole matrix at {before}, blocks of rows now:\n",
+        "| sub-clusters | s, whole matrix | s, blocks | speed-up | peak MB, whole | peak MB, blocks "
+        "| largest weight change |",
+        "|---|---|---|---|---|---|---|",
+        *rows,
+        "",
+    ]
+    write("separability_weights", {"before": before, "runs": results}, "\n".join(md))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--measure":
+        print(json.dumps(measure(int(sys.argv[2]))))
+    else:
+        main(arguments(__doc__, before={"default": WHOLE_MATRIX}).before)
