@@ -1,14 +1,14 @@
 """Memory of a fit and of a prediction on a large set, before and after three changes: fit lets
 go of the whole featurised set once it has split it, the separability weights are computed a
-block of sub-clusters at a time (here about 3,300 sub-clusters), and predict decides a chunk of
+block of sub-clusters at a time (here about 3,200 sub-clusters), and predict decides a chunk of
 rows at a time.
 
-Run: ``.venv/bin/python benchmarks/large_fit.py [BEFORE]`` (default: the last commit before
-them), on the first 40,000 HIV molecules RDKit reads. Labels: 1,000 long-tailed classes,
+Run: ``.venv/bin/python benchmarks/large_fit.py [BEFORE]`` (default: a commit before them),
+on the first 40,000 HIV molecules RDKit reads. Labels: 1,000 long-tailed classes,
 11 to 149 molecules (seed 0), the many-class shape where they show. The fit runs two
 epochs from SMILES, with one re-clustering (warm-up of one epoch, re-clustering every epoch);
 the model is saved, and a fresh process loads it and predicts all N molecules. Each step runs
-in a fresh process, one thread, for each tree: its peak RSS less that before the call.
+in a fresh process, one thread, for each tree: its peak RSS growth during the call.
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def main(before: str, n: int) -> None:
         *rows,
         "",
     ]
-    write("large_fit", {"before": before, "n": n, "classes": N_CLASSES, **results}, "\n".join(md))
+    write("large_fit", {"baseline": before, "n": n, "classes": N_CLASSES, **results}, "\n".join(md))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """Time and memory of the separability weights as the sub-clusters grow, before and after their
 distance matrix was taken a block of rows at a time.
 
-Run: ``.venv/bin/python benchmarks/separability_weights.py [BEFORE]`` (default: the last commit
-that computed the whole matrix). Every re-clustering computes the weights; the sub-clusters are
+Run: ``.venv/bin/python benchmarks/separability_weights.py [BEFORE]`` (default: a commit that
+computed the whole matrix). Every re-clustering computes the weights; the sub-clusters are
 about n / 10 where the smallest class has ten molecules, so 100,000 molecules make 10,000. Each
 measurement runs in a fresh process (peak RSS is per process): 128-dimensional unit embeddings,
 five molecules per sub-cluster, 300 classes; the seconds are the best of two calls.
@@ -26,7 +26,7 @@ def measure(n_sub: int) -> dict:
     """One measurement, in this process: the package on ``sys.path`` decides which code runs."""
     import torch
 
-    from sklearn_ltdd.nn import separability_weights
+    from sklearn_ltdd.nn import _weights, separability_weights
 
     torch.set_num_threads(1)
     g = torch.Generator().manual_seed(0)
@@ -44,7 +44,12 @@ def measure(n_sub: int) -> dict:
         weights, _ = separability_weights(z, y, sub, sub_class, N_CLASSES)
         seconds.append(time.perf_counter() - start)
     grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024  # kB on Linux
-    return {"seconds": min(seconds), "peak_growth_mb": grown, "weights": weights.tolist()}
+    # the floor's scale, from the matrix this tree reads it from (the whole one, or the sample's)
+    centres = _weights.centroids(z, sub, n_sub)
+    chosen = getattr(_weights, "nearest_other_subclusters", None)
+    matrix = chosen(centres, sub_class)[1] if chosen else _weights.subcluster_distances(centres, sub_class)
+    typical = float(_weights.typical_distance(matrix))
+    return {"seconds": min(seconds), "peak_growth_mb": grown, "typical": typical, "weights": weights.tolist()}
 
 
 def main(before: str) -> None:
@@ -59,15 +64,16 @@ def main(before: str) -> None:
             rows.append(
                 f"| {n_sub:,} | {was['seconds']:.2f} | {now['seconds']:.2f} "
                 f"| {was['seconds'] / now['seconds']:.1f}× "
-                f"| {was['peak_growth_mb']:,.0f} | {now['peak_growth_mb']:,.0f} | {gap:.1e} |"
+                f"| {was['peak_growth_mb']:,.0f} | {now['peak_growth_mb']:,.0f} "
+                f"| {was['typical']:.5f} | {now['typical']:.5f} | {gap:.1e} |"
             )
             print(rows[-1], flush=True)
     md = [
         f"Separability weights, {N_CLASSES} classes, {PER_SUBCLUSTER} molecules per sub-cluster, one thread; "
         f"the whole matrix at {before}, blocks of rows now:\n",
         "| sub-clusters | s, whole matrix | s, blocks | speed-up | peak MB, whole | peak MB, blocks "
-        "| largest weight change |",
-        "|---|---|---|---|---|---|---|",
+        "| typical distance, whole | typical distance, sample | largest weight change |",
+        "|---|---|---|---|---|---|---|---|---|",
         *rows,
         "",
     ]

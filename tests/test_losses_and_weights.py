@@ -299,9 +299,9 @@ def test_many_subclusters_are_measured_a_block_at_a_time(seed, n_sub, block, n_c
 
 
 def test_a_rare_class_s_one_subcluster_is_in_the_sample_of_many():
-    """Of 3,333 sub-clusters, the rare class's one (the last, by class) was left out of the
+    """Of 3,334 sub-clusters, the rare class's one (the last, by class) was left out of the
     sample that the typical distance is read from: no pair of two classes, a NaN median, and no
-    floor, so a coincident pair took the weight (3,533 times the median against 10)."""
+    floor, so a coincident pair took the weight (orders of magnitude over the median)."""
     rng = torch.Generator().manual_seed(0)
     centres = torch.randn(3334, 8, generator=rng, dtype=torch.float64)
     centres[-1] = centres[0]  # the rare class's sub-cluster on top of one of the others

@@ -266,6 +266,10 @@ class Inference(TransformerMixin):
     def predict(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
         """The class of each sample: the argmax of :meth:`decision_function`'s scores.
 
+        Decided a chunk of 10,000 rows at a time, from the network's outputs (as
+        :meth:`predict_log_proba` computes them, without calling it), so that memory holds one
+        chunk's scores, not every row's and class's.
+
         Parameters
         ----------
         X : array-like of str of shape (n_samples,), GraphStore or GraphStorePair
@@ -281,13 +285,14 @@ class Inference(TransformerMixin):
         trained = np.isfinite(model.class_log_prior_)
 
         def decided(dataset: GraphDataset) -> np.ndarray:
-            # a chunk's scores, decided there: the scores of all rows at once grew with X (80,000
-            # molecules of 1,000 classes took 1.3 GB for one label each)
+            # a chunk's scores, decided there: the scores of all rows at once grew with X (40,000
+            # molecules of 1,000 classes: 733 MB for the call, 416 MB now; benchmarks/large_fit.py)
             log_proba = with_untrained_classes(model._log_proba_of(dataset), trained)
             scores = adjusted_scores(log_proba, model.class_log_prior_, model.logit_adjustment_)
             return scores.argmax(axis=1)[:, None]
 
-        positions, _ = model._infer(X, decided, 1, dtype=np.float64)  # (exact for positions)
+        # (float64 holds every class position exactly; errors="raise" leaves no NaN row)
+        positions, _ = model._infer(X, decided, 1, dtype=np.float64)
         return model.classes_[positions[:, 0].astype(np.intp)]
 
     def transform(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:

@@ -29,7 +29,7 @@ DISTANCE_FLOOR = 0.1
 #: sub-clusters whose distance matrix is computed whole; beyond, it is computed this many rows at
 #: a time, and their typical distance is the median over the pairs among this many of them, so
 #: that the memory and the median's sort do not grow with the square of the sub-clusters
-#: (100,000 molecules in classes of ten make 10,000, whose whole matrix took 1.5 GB and 3.7 s)
+#: (100,000 molecules in classes of ten make 10,000, whose whole matrix took 1.5 GB and 3.6 s)
 SUBCLUSTER_BLOCK = 2048
 #: what the separability weights are computed from (``separability_weights``' ``weighting``)
 WEIGHTINGS = ("both", "class_distance", "subcluster_distance", "none", "subcluster")
