@@ -182,13 +182,18 @@ class Inference(TransformerMixin):
         logits = [out[0] for out in self.net_.forward_iter(dataset, training=False, device=self.net_.device)]
         return torch.log_softmax(torch.cat(logits).double(), dim=1).cpu().numpy()
 
+    def _log_proba_of_every_class(self, dataset: GraphDataset) -> np.ndarray:
+        """:meth:`_log_proba_of` in the columns of ``classes_``: ``UNTRAINED`` (-1e300) in those
+        of the classes fit did not train on (their samples all weighed 0: a prior of -inf)."""
+        return with_untrained_classes(self._log_proba_of(dataset), np.isfinite(self.class_log_prior_))
+
     def _log_probabilities(self, X: object, errors: str = "raise", progress: bool | None = None):
         """:meth:`predict_log_proba` with the error modes of :meth:`_infer` (the screening helpers'
         way in)."""
         check_is_fitted(self, "net_")
-        trained = np.isfinite(self.class_log_prior_)  # (not the classes whose samples all weighed 0)
-        log_proba, bad = self._infer(X, self._log_proba_of, int(trained.sum()), errors, progress, np.float64)
-        return with_untrained_classes(log_proba, trained), bad
+        return self._infer(
+            X, self._log_proba_of_every_class, len(self.classes_), errors, progress, np.float64
+        )
 
     def predict_proba(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
         """The network's class probabilities, columns in ``classes_`` order.
@@ -282,12 +287,11 @@ class Inference(TransformerMixin):
         """
         model = self._snapshot()
         check_is_fitted(model, "net_")
-        trained = np.isfinite(model.class_log_prior_)
 
         def decided(dataset: GraphDataset) -> np.ndarray:
             # a chunk's scores, decided there: the scores of all rows at once grew with X (40,000
             # molecules of 1,000 classes: 733 MB for the call, 416 MB now; benchmarks/large_fit.py)
-            log_proba = with_untrained_classes(model._log_proba_of(dataset), trained)
+            log_proba = model._log_proba_of_every_class(dataset)
             scores = adjusted_scores(log_proba, model.class_log_prior_, model.logit_adjustment_)
             return scores.argmax(axis=1)[:, None]
 

@@ -2,8 +2,8 @@
 
 Each takes the logits (or the graph embeddings and the classifier head) of one batch and the
 training class counts ``n_c``, and returns one loss per sample; the caller averages them with
-the sample weights. Formulas follow the cited papers;
-where the paper's reference code differs, docs/method.md ("Deviations, and why") says which we follow.
+the sample weights. Formulas follow the cited papers; where the paper's reference code differs,
+docs/method.md ("Deviations, and why") says which we follow.
 """
 
 from __future__ import annotations
