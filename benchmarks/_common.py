@@ -104,6 +104,13 @@ def write(name: str, results: dict, markdown: str) -> None:
     print(f"written to {RESULTS / name}.json and .md")
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM: unlike getrusage's ru_maxrss, which a child
+    inherits from its parent across fork and exec, it is this program's alone)."""
+    status = Path("/proc/self/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmHWM")).split()[1]) / 1024
+
+
 def best_of(repeats: int, func: Callable[[], object]) -> float:
     """Shortest wall time of ``repeats`` calls, in seconds."""
     times = []

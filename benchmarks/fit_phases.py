@@ -14,7 +14,6 @@ growth.
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import tempfile
 import time
@@ -22,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-from _common import ROOT, arguments, data_dir, in_fresh_process, write
+from _common import ROOT, arguments, data_dir, in_fresh_process, peak_rss_mb, write
 
 SIZES = (5_000, 20_000, 80_000)
 N_CLASSES = 300
@@ -61,10 +60,6 @@ def labels(n: int, shape: str) -> np.ndarray:
     else:  # one class of half the molecules
         y = np.concatenate([np.full(n // 2, N_CLASSES - 1), long_tailed(n - n // 2, N_CLASSES - 1)])
     return np.random.default_rng(1).permutation(y)
-
-
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
 
 
 @contextmanager
@@ -107,7 +102,7 @@ def measure(pool: str, n: int, shape: str) -> dict:
         schedule=SubclusterSchedule(warmup_epochs=1, update_every=1),
     )  # fmt: skip
     times: dict = {}
-    before = peak_mb()
+    before = peak_rss_mb()
     with (
         timed(times, "re-clustering", _ltdd_schedule.Recluster, "update"),
         timed(times, "embedding", LTDDNet, "embed_dataset"),
@@ -116,12 +111,12 @@ def measure(pool: str, n: int, shape: str) -> dict:
     ):
         start = time.perf_counter()
         clf.fit(graphs, y)
-        fit_s = time.perf_counter() - start
+        fit_s, grown = time.perf_counter() - start, peak_rss_mb() - before
     epochs = clf.history_[:, "dur"]
     return {
         "n": n, "shape": shape, "featurise_s": featurise_s, "graphs_mb": store_mb, "fit_s": fit_s,
         "warmup_epoch_s": epochs[0], "epoch_s": epochs[1] - times["re-clustering"],
-        "subclusters": clf.history_[-1, "n_subclusters"], "fit_peak_growth_mb": peak_mb() - before, **times,
+        "subclusters": clf.history_[-1, "n_subclusters"], "fit_peak_growth_mb": grown, **times,
     }  # fmt: skip
 
 

@@ -14,14 +14,13 @@ in a fresh process, one thread, for each tree: its peak RSS growth during the ca
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-from _common import ROOT, arguments, hiv_sample, in_fresh_process, tree_at, write
+from _common import ROOT, arguments, hiv_sample, in_fresh_process, peak_rss_mb, tree_at, write
 
 BEFORE = "9a7c25b"
 N, N_CLASSES = 40_000, 1_000
@@ -34,10 +33,6 @@ def labels(n: int) -> np.ndarray:
     sizes = 10 + np.round(share / share.sum() * (n - 10 * N_CLASSES)).astype(int)
     sizes[-1] += n - sizes.sum()  # (what rounding left over)
     return np.random.default_rng(0).permutation(np.repeat([f"c{c}" for c in range(N_CLASSES)], sizes))
-
-
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
 
 
 def step(what: str, n: int, model: str) -> dict:
@@ -54,15 +49,15 @@ def step(what: str, n: int, model: str) -> dict:
             max_epochs=2, early_stopping=None, random_state=0, device="cpu",
             schedule=SubclusterSchedule(warmup_epochs=1, update_every=1),
         )  # fmt: skip
-        before, start = peak_mb(), time.perf_counter()
+        before, start = peak_rss_mb(), time.perf_counter()
         clf.fit(smiles, y)
-        seconds, grown = time.perf_counter() - start, peak_mb() - before
+        seconds, grown = time.perf_counter() - start, peak_rss_mb() - before
         joblib.dump(clf, model)
     else:
         clf = joblib.load(model)
-        before, start = peak_mb(), time.perf_counter()
+        before, start = peak_rss_mb(), time.perf_counter()
         clf.predict(smiles)
-        seconds, grown = time.perf_counter() - start, peak_mb() - before
+        seconds, grown = time.perf_counter() - start, peak_rss_mb() - before
     return {"seconds": seconds, "peak_growth_mb": grown}
 
 

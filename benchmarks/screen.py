@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from _common import RESULTS, arguments, hiv_smiles, write
+from _common import RESULTS, arguments, hiv_smiles, peak_rss_mb, write
 
 SIZES = (10_000, 100_000, 1_000_000)
 CACHE = Path.home() / ".cache" / "sklearn-ltdd"
@@ -60,13 +60,6 @@ def make_model() -> None:
     frame = pd.read_csv(data_dir() / "hiv" / "HIV.csv").sample(2_000, random_state=0)
     clf = LTDDClassifier(max_epochs=3, schedule=SubclusterSchedule(warmup_epochs=1), random_state=0)
     joblib.dump(clf.fit(frame["smiles"].to_numpy(), frame["HIV_active"].to_numpy()), MODEL)
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory (VmHWM: unlike getrusage's ru_maxrss, which a child
-    inherits from its parent across fork and exec, it is this program's alone)."""
-    status = Path("/proc/self/status").read_text()
-    return int(next(line for line in status.splitlines() if line.startswith("VmHWM")).split()[1]) / 1024
 
 
 def measure(kind: str, n: int) -> dict:

@@ -11,11 +11,10 @@ five molecules per sub-cluster, 300 classes; the seconds are the best of two cal
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import time
 
-from _common import ROOT, arguments, in_fresh_process, tree_at, write
+from _common import ROOT, arguments, in_fresh_process, peak_rss_mb, tree_at, write
 
 SUBCLUSTERS = (2_049, 5_000, 10_000, 20_000)  # (up to 2,048 the matrix is whole, as before)
 N_CLASSES, PER_SUBCLUSTER, DIM = 300, 5, 128
@@ -37,13 +36,13 @@ def measure(n_sub: int) -> dict:
     ).values
     sub = torch.arange(n) % n_sub
     y = sub_class[sub]
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_rss_mb()
     seconds = []
     for _ in range(2):
         start = time.perf_counter()
         weights, _ = separability_weights(z, y, sub, sub_class, N_CLASSES)
         seconds.append(time.perf_counter() - start)
-    grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024  # kB on Linux
+    grown = peak_rss_mb() - before
     # the floor's scale, from the matrix this tree reads it from (the whole one, or the sample's)
     centres = _weights.centroids(z, sub, n_sub)
     chosen = getattr(_weights, "nearest_other_subclusters", None)
