@@ -290,7 +290,7 @@ class Inference(TransformerMixin):
 
         def decided(dataset: GraphDataset) -> np.ndarray:
             # a chunk's scores, decided there: the scores of all rows at once grew with X (40,000
-            # molecules of 1,000 classes: 733 MB for the call, 416 MB now; benchmarks/large_fit.py)
+            # molecules of 1,000 classes: 741 MB for the call, 410 MB now; benchmarks/large_fit.py)
             log_proba = model._log_proba_of_every_class(dataset)
             scores = adjusted_scores(log_proba, model.class_log_prior_, model.logit_adjustment_)
             return scores.argmax(axis=1)[:, None]
