@@ -26,12 +26,13 @@ from sklearn_ltdd.datasets import load_solubility
 from sklearn_ltdd.featurize import GraphRecipe, InvalidSmilesError, _graphizer, check_graphs_match
 from sklearn_ltdd.featurize._cgr import GRAPH_REACTION_MODES
 from sklearn_ltdd.featurize._graph_features import (
+    ATOM_FEATURE_NAMES,
     ATOM_SYMBOLS,
     FEATURE_SCHEMA,
     canonical_ranks,
     featurize_chunk,
 )
-from sklearn_ltdd.featurize._graph_keys import identical_graphs
+from sklearn_ltdd.featurize._graph_keys import graph_keys, identical_graphs
 from sklearn_ltdd.metrics import balanced_accuracy_score
 
 SYNTAX = "RDKit cannot parse it: its syntax, e.g. a typo, an unclosed ring or branch, an unknown atom"
@@ -403,6 +404,69 @@ def test_store_indexing_pickle_and_device():
         assert on_gpu.batch([0, 2]).x.is_cuda
 
 
+def _with_float32_features(graphs: GraphStore) -> GraphStore:
+    """The same graphs with float32 features, as every release before int8 kept them."""
+    edge_attr = None if graphs.edge_attr is None else graphs.edge_attr.float()
+    return GraphStore(graphs.x.float(), graphs.edge_index, graphs.node_ptr, graphs.edge_ptr, edge_attr,
+                      graphs.valid_mask, graphs.fingerprint, graphs.recipe)  # fmt: skip
+
+
+def test_features_are_kept_as_int8_and_reach_the_networks_as_float32():
+    smiles = ["CC[N+](C)(C)C", "[O-]C(=O)c1ccccc1", "C[CH2]", "OCC"]  # charges and a radical
+    graphs = SmilesGraphizer(bond_features=True).fit_transform(smiles)
+    assert graphs.x.dtype == graphs.edge_attr.dtype == torch.int8
+    batch, data = graphs.batch([2, 0, 1]), graphs.to_data_list([2, 0, 1])
+    for features in (batch.x, batch.edge_attr, data[0].x, data[0].edge_attr):
+        assert features.dtype == torch.float32
+    assert torch.equal(batch.x, Batch.from_data_list(data).x)
+    charge, radical = ATOM_FEATURE_NAMES.index("formal_charge"), ATOM_FEATURE_NAMES.index("radical_electrons")
+
+    def per_graph(column: int) -> list[float]:
+        return torch.zeros(3).index_add_(0, batch.batch, batch.x[:, column]).tolist()
+
+    assert per_graph(charge) == [0.0, 1.0, -1.0] and per_graph(radical) == [1.0, 0.0, 0.0]
+    # a store of float32 features (built by hand, or pickled by an older release) batches the same
+    as_float = _with_float32_features(graphs)
+    assert torch.equal(as_float.batch([2, 0, 1]).x, batch.x)
+    assert as_float.to_data_list()[0].x.data_ptr() == as_float.x.data_ptr()  # still a view
+    assert graph_keys(as_float) == graph_keys(graphs)  # one molecule, whichever storage
+
+
+def test_a_model_learns_the_same_from_int8_and_float32_features():
+    from sklearn_ltdd import LTDDClassifier, SubclusterSchedule
+
+    data = load_solubility()
+    graphs = SmilesGraphizer().fit_transform(data.data[:48])
+    model = LTDDClassifier(
+        max_epochs=3, hidden=8, early_stopping=None, random_state=0, device="cpu",
+        schedule=SubclusterSchedule(warmup_epochs=1, update_every=1),
+    )  # fmt: skip
+    ours = clone(model).fit(graphs, data.target[:48]).predict_proba(graphs)
+    theirs = clone(model).fit(_with_float32_features(graphs), data.target[:48]).predict_proba(graphs)
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_atom_features_refuse_a_charge_int8_would_wrap():
+    from sklearn_ltdd.featurize._graph_features import atom_features
+
+    carbon = [6, 4, 0, 99, 0, 4, 0, 0]  # the parse's largest charge
+    assert atom_features(np.array([carbon]))[0, ATOM_FEATURE_NAMES.index("formal_charge")] == 99
+    with pytest.raises(ValueError, match="charge or radical count beyond ±127"):
+        atom_features(np.array([[*carbon[:3], -200, *carbon[4:]]]))
+
+
+def test_a_reaction_whose_charge_changes_by_more_than_127_keeps_the_difference():
+    charge = len(ATOM_FEATURE_NAMES) + ATOM_FEATURE_NAMES.index("formal_charge")  # the difference half
+    plain = SmilesGraphizer(reaction_mode="cgr").fit_transform(["[CH3:1][OH:2]>>[CH2:1]=[O:2]"])
+    assert plain.x.dtype == torch.int8
+    extreme = SmilesGraphizer(reaction_mode="cgr").fit_transform(
+        ["[CH3:1][OH:2]>>[CH2:1]=[O:2]", "[CH4+99:1]>>[CH4-99:1]"]
+    )
+    assert extreme.x.dtype == torch.int16  # int8 would have wrapped -198 around to 58
+    assert extreme.batch([1]).x[0, charge] == -198
+    assert torch.equal(extreme.batch([0]).x, plain.batch().x)
+
+
 STORE_SMILES = ["CCO", "c1ccccc1", "N", "CC", "CCCC", "O=C=O", "CN(C)C"]
 STORE = SmilesGraphizer().fit_transform(STORE_SMILES)
 
@@ -543,8 +607,11 @@ def test_a_writable_memory_mapped_cache_is_refused(tmp_path, mode):
     assert not list(tmp_path.rglob("output.pkl"))  # refused before anything is cached
 
 
-@pytest.mark.parametrize("version", ["FEATURE_SCHEMA", "NODE_ORDER"])
-def test_a_feature_cache_from_another_schema_or_layout_is_not_served(tmp_path, monkeypatch, version):
+@pytest.mark.parametrize(
+    "version, other",
+    [("FEATURE_SCHEMA", FEATURE_SCHEMA + 1), ("NODE_ORDER", 99), ("FEATURE_DTYPE", np.float32)],
+)
+def test_a_feature_cache_from_another_schema_or_layout_is_not_served(tmp_path, monkeypatch, version, other):
     first = SmilesGraphizer(memory=str(tmp_path)).fit_transform(["CCO", "CCN"])
     calls = []
     monkeypatch.setattr(
@@ -552,7 +619,7 @@ def test_a_feature_cache_from_another_schema_or_layout_is_not_served(tmp_path, m
     )
     SmilesGraphizer(memory=str(tmp_path)).fit_transform(["CCO", "CCN"])
     assert not calls  # served from the cache
-    monkeypatch.setattr(_graphizer, version, getattr(_graphizer, version) + 1)  # as if graphs changed
+    monkeypatch.setattr(_graphizer, version, other)  # as if graphs changed
     again = SmilesGraphizer(memory=str(tmp_path)).fit_transform(["CCO", "CCN"])
     assert calls and torch.equal(first.x, again.x)
 
@@ -730,7 +797,9 @@ def test_graphs_from_another_feature_schema_or_without_a_recipe():
     assert by_hand.recipe is None
     check_graphs_match(by_hand, reaction_mode="cgr")
     # in float64 it trained into "expected m1 and m2 to have the same dtype"
-    with pytest.raises(ValueError, match=r"x must be float32, got torch.float64; pass x.float\(\)"):
+    with pytest.raises(
+        ValueError, match=r"x must be float32 \(or int8 / int16 .*\), got torch.float64; pass x.float"
+    ):
         GraphStore(graphs.x.double(), graphs.edge_index, graphs.node_ptr, graphs.edge_ptr)
 
 

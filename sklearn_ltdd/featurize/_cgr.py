@@ -34,6 +34,7 @@ from rdkit import Chem
 from ._graph_features import (
     ATOM_FEATURE_NAMES,
     BOND_FEATURE_NAMES,
+    FEATURE_DTYPE,
     REACTION_MODES,
     _split_input,
     atom_codes,
@@ -251,10 +252,19 @@ def parse_cgr(value: str, reaction_mode: str = "cgr") -> tuple[tuple | None, str
 def _side_bond_features(codes: np.ndarray) -> np.ndarray:
     """One side's 12 bond features plus its "no bond" flag, from (n, 4) codes."""
     missing = codes[:, 0] == _NO_BOND[0]
-    out = np.zeros((codes.shape[0], len(BOND_FEATURE_NAMES) + 1), dtype=np.float32)
+    out = np.zeros((codes.shape[0], len(BOND_FEATURE_NAMES) + 1), dtype=FEATURE_DTYPE)
     out[~missing, :-1] = bond_features(codes[~missing])
-    out[missing, -1] = 1.0
+    out[missing, -1] = 1
     return out
+
+
+def _narrowest(difference: np.ndarray) -> np.ndarray:
+    """The features' own int8 where the differences fit it, else int16: a charge can change by up
+    to 198 (+99 to -99)."""
+    limit = np.iinfo(FEATURE_DTYPE)
+    if difference.size == 0 or limit.min <= difference.min() <= difference.max() <= limit.max:
+        return difference.astype(FEATURE_DTYPE)
+    return difference
 
 
 def featurize_cgr_chunk(
@@ -262,8 +272,9 @@ def featurize_cgr_chunk(
 ) -> tuple[list[dict[str, np.ndarray]], dict[int, tuple[object, str]]]:
     """Featurise a chunk of atom-mapped reaction SMILES into one slot of packed CGR arrays.
 
-    The same contract as :func:`featurize_chunk`: ``x`` is (n_nodes, 148), ``edge_attr`` (only
-    with bond features) is (n_edges, 26), and a bad row gets an empty graph.
+    The same contract as :func:`featurize_chunk`: ``x`` is (n_nodes, 148), int8 (int16 where a
+    charge changes by more than 127), ``edge_attr`` (only with bond features) is (n_edges, 26),
+    and a bad row gets an empty graph.
     """
     reactant_side, product_side, bonds = [], [], []
     n_nodes = np.zeros(len(values), dtype=np.int64)
@@ -278,7 +289,10 @@ def featurize_cgr_chunk(
         n_nodes[row], n_bonds[row] = len(cgr[0]), len(cgr[2])
     reactant_x = atom_features(np.array(reactant_side, dtype=np.int64).reshape(-1, 8))
     product_x = atom_features(np.array(product_side, dtype=np.int64).reshape(-1, 8))
-    second = product_x - reactant_x if CGR_MODES[reaction_mode] == "difference" else product_x
+    if CGR_MODES[reaction_mode] == "difference":
+        second = _narrowest(product_x.astype(np.int16) - reactant_x)
+    else:
+        second = product_x
     bond_array = np.array(bonds, dtype=np.int64).reshape(-1, 10)
     packed = {
         "x": np.concatenate([reactant_x, second], axis=1),

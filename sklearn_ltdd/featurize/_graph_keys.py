@@ -52,9 +52,10 @@ def _host_arrays(store: GraphStore) -> tuple[np.ndarray | None, ...]:
 def _graph_key(i: int, node_ptr, edge_ptr, x, edge_index, edge_attr, fingerprint) -> tuple[int, int, bytes]:
     """Graph i's node and edge counts (which fix where each array's bytes end) and its digest."""
     nodes, edges = slice(node_ptr[i], node_ptr[i + 1]), slice(edge_ptr[i], edge_ptr[i + 1])
-    parts = [x[nodes], edge_index[:, edges]]
+    # features as the networks read them, float32, whichever integer width a store keeps them in
+    parts = [x[nodes].astype(np.float32), edge_index[:, edges]]
     if edge_attr is not None:
-        parts.append(edge_attr[edges])
+        parts.append(edge_attr[edges].astype(np.float32))
     if fingerprint is not None:
         parts.append(fingerprint[i])
     digest = hashlib.blake2b(digest_size=16)

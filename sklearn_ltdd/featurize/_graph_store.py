@@ -193,6 +193,10 @@ def _offsets(counts: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.concatenate([[0], np.cumsum(counts, dtype=np.int64)]))
 
 
+#: what a store's features may be: float32, or small integers that batches make float32
+_FEATURE_DTYPES = (torch.float32, torch.int8, torch.int16)
+
+
 def _no_array(self, dtype: object = None, copy: object = None) -> np.ndarray:
     """Graphs have no array form: a tool that converts ``X`` to one gets a reason, not NumPy's
     "inhomogeneous shape" from the graphs it would read one by one."""
@@ -213,6 +217,9 @@ class GraphStore:
     graph starts. Indexing with an integer array gives another store; :meth:`batch`
     gives a PyG :class:`~torch_geometric.data.Batch` for any index array with a few
     vectorised gathers (the training loop calls its device-side form, ``_batch``, every step).
+    Features that are small integers (:class:`SmilesGraphizer`'s are all one-hot flags, charges
+    and counts) are kept as int8 or int16, a quarter or half of float32's memory, and become
+    float32 in the batches, where the networks compute.
 
     Why not a list of PyG ``Data`` and ``Batch.from_data_list``: PyG collates graph by graph in
     Python, about 6× slower than these gathers, and a list of ``Data`` costs a Python object per
@@ -220,13 +227,13 @@ class GraphStore:
 
     Parameters
     ----------
-    x : Tensor of float32, shape (n_nodes, n_node_features)
+    x : Tensor of float32, int8 or int16, shape (n_nodes, n_node_features)
         The node features of all graphs, one graph after the other.
     edge_index : Tensor of shape (2, n_edges)
         Node numbers local to each graph.
     node_ptr, edge_ptr : Tensor of shape (n_graphs + 1,)
         Offsets of each graph's nodes and edges.
-    edge_attr : Tensor of float32, shape (n_edges, n_edge_features), optional
+    edge_attr : Tensor of float32, int8 or int16, shape (n_edges, n_edge_features), optional
         The edge features, in the order of ``edge_index``'s columns.
     valid_mask : ndarray of bool, shape (n_graphs,), optional
         False for rows whose input could not be parsed (empty graphs); all True by default.
@@ -267,8 +274,12 @@ class GraphStore:
         row_labels: ArrayLike | None = None,
     ):
         for name, features in (("x", x), ("edge_attr", edge_attr)):
-            if features is not None and features.dtype != torch.float32:  # the networks compute in float32
-                raise ValueError(f"{name} must be float32, got {features.dtype}; pass {name}.float().")
+            # the networks compute in float32: any other float would reach them as it is
+            if features is not None and features.dtype not in _FEATURE_DTYPES:
+                raise ValueError(
+                    f"{name} must be float32 (or int8 / int16 small integers), got {features.dtype}; "
+                    f"pass {name}.float()."
+                )
         self.x = x
         self.edge_index = edge_index
         self.node_ptr = node_ptr
@@ -408,8 +419,8 @@ class GraphStore:
         Returns
         -------
         batch : torch_geometric.data.Batch
-            Node features ``x``, ``edge_index`` numbered within the batch, ``batch`` and ``ptr``,
-            and ``edge_attr`` and a float ``fingerprint`` where the store has them.
+            Node features ``x`` (float32), ``edge_index`` numbered within the batch, ``batch`` and
+            ``ptr``, and ``edge_attr`` (float32) and a float ``fingerprint`` where the store has them.
         """
         return self._batch(self._index(slice(None) if index is None else index))[0]
 
@@ -425,13 +436,13 @@ class GraphStore:
             self.device, nodes, edges, shift, graph_ids, node_ptr, index
         )
         batch = Batch(
-            x=self.x.index_select(0, nodes),
+            x=self.x.index_select(0, nodes).float(),
             edge_index=self.edge_index.index_select(1, edges) + shift,
             batch=graph_ids,
             ptr=node_ptr,
         )
         if self.edge_attr is not None:
-            batch.edge_attr = self.edge_attr.index_select(0, edges)
+            batch.edge_attr = self.edge_attr.index_select(0, edges).float()
         if self.fingerprint is not None:
             batch.fingerprint = self.fingerprint.index_select(0, index).float()
         return batch, index
@@ -440,7 +451,8 @@ class GraphStore:
         """Plain PyG ``Data`` objects, one per graph (for users; training uses ``_batch``).
 
         They are views of the store's tensors: writing into one changes the store (``.clone()``
-        one to change it alone).
+        one to change it alone). Features kept as small integers are float32 copies, as in
+        :meth:`batch`.
 
         Parameters
         ----------
@@ -457,9 +469,9 @@ class GraphStore:
         for i in self._index(rows).tolist():
             n0, n1 = int(self.node_ptr[i]), int(self.node_ptr[i + 1])
             e0, e1 = int(self.edge_ptr[i]), int(self.edge_ptr[i + 1])
-            data = Data(x=self.x[n0:n1], edge_index=self.edge_index[:, e0:e1])
+            data = Data(x=self.x[n0:n1].float(), edge_index=self.edge_index[:, e0:e1])
             if self.edge_attr is not None:
-                data.edge_attr = self.edge_attr[e0:e1]
+                data.edge_attr = self.edge_attr[e0:e1].float()
             if self.fingerprint is not None:
                 data.fingerprint = self.fingerprint[i : i + 1].float()
             out.append(data)

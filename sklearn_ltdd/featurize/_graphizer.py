@@ -28,7 +28,14 @@ from ._cgr import (
 )
 from ._errors import InvalidSmilesError, UnmappedReactionError, rows_named_by_index
 from ._fingerprint import MorganFingerprint
-from ._graph_features import ATOM_FEATURE_NAMES, FEATURE_SCHEMA, NODE_ORDER, featurize_chunk, parse_row
+from ._graph_features import (
+    ATOM_FEATURE_NAMES,
+    FEATURE_DTYPE,
+    FEATURE_SCHEMA,
+    NODE_ORDER,
+    featurize_chunk,
+    parse_row,
+)
 from ._graph_store import GraphRecipe, GraphStore, GraphStorePair
 from ._input import check_smiles_for
 from ._smiles import PARSE_VERSION, bad_rows_of, deduplicate, parse_rows
@@ -74,15 +81,16 @@ def featurize_all(
     reaction_mode: str | None,
     bond_features: bool,
     n_jobs: int | None,
-    version: tuple[int, int, int, str],
+    version: tuple[int, int, str, int, str],
     fingerprinter: MorganFingerprint | None = None,
 ) -> tuple[list[dict[str, np.ndarray]], dict[int, tuple[object, str]]]:
     """Featurise rows, in parallel chunks when large enough to pay; results as packed arrays.
 
-    ``version`` is that of the features, of the graphs' layout, of the parse (``FEATURE_SCHEMA``,
-    ``NODE_ORDER``, ``PARSE_VERSION``) and of RDKit (whose canonical ranks and Morgan bits may
-    change between releases): it takes no part in the work but is part of a ``memory`` cache's
-    key, so that graphs cached by another release, or in another environment, are not served.
+    ``version`` is that of the features, of the graphs' layout and storage, of the parse
+    (``FEATURE_SCHEMA``, ``NODE_ORDER``, ``FEATURE_DTYPE``, ``PARSE_VERSION``) and of RDKit (whose
+    canonical ranks and Morgan bits may change between releases): it takes no part in the work
+    but is part of a ``memory`` cache's key, so that graphs cached by another release, or in
+    another environment, are not served.
     ``fingerprinter``: see :func:`featurize_chunk` (molecule and ``pair`` modes).
     """
     if reaction_mode in CGR_MODES:
@@ -399,7 +407,7 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
             self.reaction_mode,
             self.bond_features,
             self.n_jobs,
-            (FEATURE_SCHEMA, NODE_ORDER, PARSE_VERSION, rdBase.rdkitVersion),
+            (FEATURE_SCHEMA, NODE_ORDER, np.dtype(FEATURE_DTYPE).name, PARSE_VERSION, rdBase.rdkitVersion),
             fingerprinter,
         )
         bad = bad | failed  # the mapper's failure says more than "not atom-mapped"
