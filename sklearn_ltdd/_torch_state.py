@@ -44,7 +44,7 @@ def thread_defaults() -> Iterator[None]:
 @contextmanager
 def torch_defaults() -> Iterator[None]:
     """torch's defaults for the call, whatever the caller has set, under the lock: float32 as the
-    default float type (the graphs' features are float32, and a network built or a tensor made
+    default float type (batches carry the graphs' features as float32, and a network built or a tensor made
     under float64 would not multiply them), and a thread's own settings (:func:`thread_defaults`)."""
     with TORCH_STATE_LOCK, thread_defaults():
         previous = torch.get_default_dtype()

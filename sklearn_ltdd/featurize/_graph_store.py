@@ -383,8 +383,8 @@ class GraphStore:
     @overload
     def __getitem__(self, index: object) -> GraphStore: ...
     def __getitem__(self, index: object) -> GraphStore | Data:
-        """An integer gives one PyG ``Data`` (a view of the store's tensors, as
-        :meth:`to_data_list`'s); an array, slice or mask gives a new store (a copy)."""
+        """An integer gives one PyG ``Data`` (as :meth:`to_data_list` gives them); an array, slice
+        or mask gives a new store (a copy)."""
         index = _sample_index(index)
         if (position := single_position(index)) is not None:
             return self.to_data_list([position])[0]
@@ -450,9 +450,10 @@ class GraphStore:
     def to_data_list(self, index: Sequence[int] | None = None) -> list[Data]:
         """Plain PyG ``Data`` objects, one per graph (for users; training uses ``_batch``).
 
-        They are views of the store's tensors: writing into one changes the store (``.clone()``
-        one to change it alone). Features kept as small integers are float32 copies, as in
-        :meth:`batch`.
+        Their features are float32, as in :meth:`batch`: copies where the store keeps them as
+        small integers (as :class:`SmilesGraphizer` makes them), views of a float32 store's. Their
+        ``edge_index`` is a view: writing into it changes the store (``.clone()`` it to change
+        one graph alone).
 
         Parameters
         ----------
