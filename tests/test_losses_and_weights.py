@@ -169,6 +169,32 @@ def test_a_module_refuses_options_it_cannot_build():
     assert LTDDModule(74, 3, fingerprint_bits=16, wide=True).wide is not None
     with pytest.raises(ValueError, match=r"edge_drop must give one drop probability per view"):
         LTDDModule(74, 3, edge_drop=())
+    for name in ("in_features", "n_classes", "hidden", "n_layers"):  # hidden=0 built a network of nothing
+        arguments = {"in_features": 74, "n_classes": 3, name: 0}
+        with pytest.raises(ValueError, match=f"{name} must be a positive integer, got 0"):
+            LTDDModule(**arguments)
+
+
+@pytest.mark.parametrize("encoder", ["gcn", "gine"])
+def test_an_encoder_names_features_it_cannot_read(encoder):
+    """A GraphStore's own int8 x met torch's "result type Float can't be cast to Char", and features
+    of another width "mat1 and mat2 shapes cannot be multiplied"."""
+    from torch_geometric.data import Batch
+
+    graphs = SmilesGraphizer(bond_features=True).fit_transform(["CCO", "c1ccccc1"])
+    batch = graphs.batch()
+    model = LTDDModule(74, 3, hidden=8, encoder=encoder).eval()
+    assert model(batch)[0].shape == (2, 3)
+    raw = Batch(x=graphs.x, edge_index=batch.edge_index, edge_attr=batch.edge_attr, batch=batch.batch)
+    with pytest.raises(TypeError, match=r"the node features are torch.int8, .* a GraphStore's batch\(\)"):
+        model(raw)
+    with pytest.raises(ValueError, match=r"the node features have shape \(9, 74\), but the encoder reads 70"):
+        LTDDModule(70, 3, hidden=8, encoder=encoder).eval()(batch)
+    if encoder == "gine":
+        with pytest.raises(
+            ValueError, match=r"the edge features have shape \(16, 12\), but the encoder reads 10"
+        ):
+            LTDDModule(74, 3, hidden=8, encoder=encoder, edge_features=10).eval()(batch)
 
 
 def test_the_gcn_encoder_refuses_edge_weights_it_would_not_differentiate():

@@ -1121,3 +1121,36 @@ def test_a_seeded_fit_is_deterministic_on_the_cpu_only(monkeypatch):
     for available in (False, True):
         monkeypatch.setattr(torch.cuda, "is_available", lambda available=available: available)
         assert deterministic(random_state=0, device="auto") is not available
+
+
+@pytest.mark.parametrize("estimator", [LTDDClassifier, BaselineClassifier])
+@pytest.mark.parametrize(
+    "name, equivalent",
+    [("callbacks", "early_stopping and verbose"), ("module__hidden", "encoder, hidden"),
+     ("optimizer", "Adam, set by lr"), ("train_split", "validation_data"), ("warm_start", "afresh")],
+)  # fmt: skip
+def test_a_skorch_parameter_is_refused_with_what_sets_it_here(estimator, name, equivalent):
+    """A skorch user's callbacks=, module__hidden= ... got Python's bare "unexpected keyword"."""
+    message = rf"{estimator.__name__} has no parameter '{name}': it is a parameter of skorch's NeuralNet"
+    message += f".*{equivalent}"
+    with pytest.raises(TypeError, match=message):
+        estimator(**{name: None})
+    with pytest.raises(TypeError, match=message):
+        estimator().set_params(**{name: None})
+    assert estimator(verbose=1).verbose == 1  # the names both have stay the classifier's
+
+
+def test_the_fitted_skorch_net_reads_graphs_and_refuses_the_rest():
+    """net_.predict_proba failed inside a batch on graphs ('NoneType' object is not callable), on
+    SMILES and on a list of Data."""
+    clf = BaselineClassifier(**RUN, early_stopping=None, device="cpu").fit(X_SMALL, Y_SMALL)
+    graphs = SmilesGraphizer().fit_transform(X_SMALL)
+    np.testing.assert_allclose(
+        clf.net_.predict_proba(graphs), clf.predict_proba(X_SMALL), rtol=1e-5, atol=1e-6
+    )
+    refused = "the skorch net reads graphs .* not a {}; for SMILES, call the classifier's predict_proba"
+    for other, named in ((list(X_SMALL[:3]), "list of str"), (graphs.to_data_list()[:2], "list of Data")):
+        with pytest.raises(TypeError, match=refused.format(named)):
+            clf.net_.predict_proba(other)
+    with pytest.raises(TypeError, match="the skorch net is trained by the classifier's fit"):
+        clf.net_.fit(graphs, np.zeros(len(graphs), dtype=int))

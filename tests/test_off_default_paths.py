@@ -423,6 +423,17 @@ def test_graphs_made_otherwise_are_refused_at_predict():
         match="fitted on graphs of 148 node features and no fingerprint bits, but SMILES featurise to 74",
     ):
         by_hand.predict(reactions)  # was a matrix product of mismatched shapes
+    # of the widths SMILES give, but other features (here every node's scaled): SMILES were
+    # featurised as the package does and scored in silence
+    packed = featurize_chunk(reactions, "reaction")[0][0]
+    packed["x"] = (packed["x"] / 2).astype(np.float32)
+    same_widths = clone(clf).fit(GraphStore.from_arrays(packed), labels)
+    with pytest.raises(ValueError, match=r"fitted on graphs built by hand \(a GraphStore without a recipe\)"):
+        same_widths.predict(reactions)
+    assert same_widths.predict(GraphStore.from_arrays(packed)).shape == (40,)
+    # graphs of SmilesGraphizer carry their recipe: such a model reads SMILES
+    made = SmilesGraphizer(reaction_mode="reaction", fingerprint=None).fit_transform(reactions)
+    assert clone(clf).fit(made, labels).predict(reactions).shape == (40,)
 
 
 def test_validation_graphs_are_checked_for_what_the_network_reads_only():

@@ -82,6 +82,24 @@ _PREDICTS_WITH = ("classes_", "class_log_prior_", "logit_adjustment_", "feature_
                   "n_node_features_", "_n_features_out")  # fmt: skip
 
 
+#: what a skorch user may pass, and what sets it here (also for ``module__hidden`` and the like)
+_SKORCH_EQUIVALENTS = {
+    "module": "the network is set by encoder, hidden, n_layers and fingerprint",
+    "criterion": "the loss is the method's (LTDDClassifier: contrast, schedule; BaselineClassifier: loss)",
+    "optimizer": "the optimiser is Adam, set by lr, weight_decay and lr_gamma",
+    "iterator_train": "batch_size sets the batches",
+    "iterator_valid": "batch_size sets the batches",
+    "dataset": "X is SMILES, or graphs from SmilesGraphizer",
+    "train_split": "validation_fraction, or fit's validation_data, sets the validation set",
+    "callbacks": "early_stopping and verbose set the training's own callbacks",
+    "predict_nonlinearity": "predict_proba gives probabilities",
+    "warm_start": "each fit starts afresh",
+    "compile": "the network is not compiled",
+    "use_caching": "there is nothing to cache",
+    "torch_load_kwargs": "joblib or pickle loads a fitted classifier",
+}
+
+
 class GraphClassifier(
     Inference, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator, metaclass=ABCMeta
 ):
@@ -183,11 +201,17 @@ class GraphClassifier(
 
     @classmethod
     def _moved_parameter(cls, name: str, value: object) -> str | None:
-        """Where a parameter of an earlier release went (None for other names)."""
+        """Where a parameter of an earlier release, or one of skorch's nets, went (None for other
+        names)."""
         if name == "ema_epochs":
             return (
                 "the moving average of the weights gave way to the mean of the weights from the best "
                 "epoch on; use average_from_best (default True; False keeps the best epoch)"
+            )
+        if name in _SKORCH_EQUIVALENTS and name not in cls._get_param_names():
+            return (
+                f"it is a parameter of skorch's NeuralNet, which this classifier builds itself for each "
+                f"fit (the fitted one is net_); {_SKORCH_EQUIVALENTS[name]}"
             )
         return None
 
@@ -461,6 +485,8 @@ class GraphClassifier(
         self.graphizer_ = self._featurizer_of_params()
         with rows_named_by_index(X):
             graphs = self._graphs(X, fitting=True)
+        # graphs without a recipe were built by hand: nothing says SMILES featurise to their features
+        made_by_hand = graphs.recipe is None
         check_column_name(self, X, reset=True)
         y = check_labels(y, len(graphs))
         given = LabelEncoder().fit(y).classes_
@@ -504,6 +530,7 @@ class GraphClassifier(
         self.classes_ = given
         self.history_ = self.net_.history
         self.n_node_features_ = train.graphs.num_node_features
+        self._fitted_on_graphs_made_by_hand = made_by_hand
         self.feature_schema_ = FEATURE_SCHEMA
         self.versions_ = fitted_versions()
         self.n_features_in_ = 1  # one column of SMILES (or one graph per sample)

@@ -143,7 +143,11 @@ _SHARED_ATTRIBUTES_DOC = """\
     net_ : skorch.NeuralNet
         The trained skorch net (module, criterion, history). What only training needs is
         dropped after ``fit``: the validation set, the optimiser's state and per-sample
-        training state, so a saved model holds no molecules.
+        training state, so a saved model holds no molecules. It reads graphs:
+        ``net_.predict_proba(graphs)`` gives the network's own probabilities, before the
+        decision's adjustment. Re-initialising it, or loading other weights into it, leaves
+        the classifier's ``classes_``, ``class_log_prior_`` and ``logit_adjustment_`` as they
+        were: refit the classifier instead.
     device_ : str
         The device the model is on: where it was trained, or, once loaded from a file, where it
         was loaded (skorch moves a CUDA-trained model to the CPU there when CUDA is missing, and

@@ -152,7 +152,8 @@ class Inference(TransformerMixin):
 
     def _check_reads_smiles(self) -> None:
         """Refuse, before any row is read, a model that cannot score SMILES here: fitted on another
-        schema of atom features, or on graphs built by hand whose widths SMILES do not give."""
+        schema of atom features, or on graphs built by hand (whose features SMILES need not give,
+        even where their widths agree)."""
         self._check_schema()
         made_bits = None if self.graphizer_.fingerprint is None else MorganFingerprint().n_bits
         from_smiles = {
@@ -163,6 +164,13 @@ class Inference(TransformerMixin):
             raise ValueError(
                 f"this model was fitted on graphs of {described(read)}, but SMILES featurise to "
                 f"{described(from_smiles)}; give it graphs like those of its fit."
+            )
+        # (a model saved before this check existed: nothing says how its graphs were made)
+        if getattr(self, "_fitted_on_graphs_made_by_hand", False):
+            raise ValueError(
+                "this model was fitted on graphs built by hand (a GraphStore without a recipe), "
+                "whose features SMILES need not give; give it graphs made as those of its fit, or "
+                "fit it on SMILES or on SmilesGraphizer's graphs."
             )
 
     def _snapshot(self) -> Self:

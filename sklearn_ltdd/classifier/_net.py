@@ -24,7 +24,9 @@ from skorch.utils import Ansi, to_tensor
 from tabulate import tabulate
 
 from .._warnings import warn
+from ..featurize import GraphStore, GraphStorePair
 from ..nn.losses import balanced_cross_entropy, weighted_mean
+from ._data import GraphDataset
 
 __all__ = ["INFERENCE_BATCH", "EpochLRScheduler", "LTDDNet", "StopTraining", "inference_batch", "softmax"]
 
@@ -77,6 +79,13 @@ class PlainPrintLog(PrintLog):
         )
 
 
+def _named(X: object) -> str:
+    """What ``X`` is, in a few words: its type, and a list's or tuple's first item's."""
+    if isinstance(X, list | tuple) and X:
+        return f"a {type(X).__name__} of {type(X[0]).__name__}"
+    return f"a {type(X).__name__}"
+
+
 class LTDDNet(NeuralNet):
     """skorch ``NeuralNet`` whose criterion also sees the embeddings and the classifier head."""
 
@@ -86,6 +95,21 @@ class LTDDNet(NeuralNet):
         skorch records in the history is the first group's."""
         (groups,), kwargs = super().get_params_for_optimizer(prefix, named_parameters)
         return (groups[-1:] + groups[:-1],), kwargs
+
+    def get_dataset(self, X, y=None):
+        """skorch's dataset of ``X``: the classifier's own :class:`GraphDataset` as it is, and graphs
+        (``net_.predict_proba(graphs)``, ``net_.forward(graphs)``) wrapped in one; anything else is
+        refused, where skorch would fail inside a batch."""
+        if isinstance(X, GraphDataset):
+            return super().get_dataset(X, y)
+        if not isinstance(X, GraphStore | GraphStorePair):
+            raise TypeError(
+                f"the skorch net reads graphs (a GraphStore from SmilesGraphizer), not {_named(X)}; "
+                "for SMILES, call the classifier's predict_proba, predict or transform."
+            )
+        if y is not None:  # its labels are the classifier's codes, its decision the classifier's
+            raise TypeError("the skorch net is trained by the classifier's fit: call that instead.")
+        return GraphDataset(X).to(self.device)
 
     def get_default_callbacks(self):
         return [(name, PlainPrintLog() if name == "print_log" else callback)

@@ -15,7 +15,7 @@ from torch_geometric.utils import add_self_loops
 
 from .._torch_geometric import remove_generated_source
 
-__all__ = ["GCNEncoder", "NormalizedAdjacency", "tile"]
+__all__ = ["GCNEncoder", "NormalizedAdjacency", "checked_features", "tile"]
 
 
 class GCNEncoder(nn.Module):
@@ -69,7 +69,7 @@ class GCNEncoder(nn.Module):
         embeddings : Tensor of shape (n_graphs, hidden)
             One row per graph.
         """
-        x = batch.x
+        x = checked_features(batch.x, self.residuals[0].in_features, "node")
         adjacency = NormalizedAdjacency(
             batch.edge_index, getattr(batch, "edge_weight", None), len(x), x.dtype
         )
@@ -82,6 +82,23 @@ class GCNEncoder(nn.Module):
             h = adjacency.propagate(messages, conv.bias)
             x = norm(torch.relu_(h) + torch.relu_(skip))  # in place: fresh tensors nothing else reads
         return global_add_pool(x, batch.batch, size=batch.num_graphs)
+
+
+def checked_features(features: torch.Tensor, width: int, what: str) -> torch.Tensor:
+    """``features`` as they are, where an encoder can read them: floating point (a GraphStore keeps
+    its own as int8, which its batches make float32) and ``width`` columns. (Their type and shape
+    are known on the host: no wait for the device.)"""
+    if not features.is_floating_point():
+        raise TypeError(
+            f"the {what} features are {features.dtype}, and the encoders compute in float: give them "
+            "a GraphStore's batch() or to_data_list() (float32), or the features' .float()."
+        )
+    if features.dim() != 2 or features.shape[1] != width:
+        raise ValueError(
+            f"the {what} features have shape {tuple(features.shape)}, but the encoder reads {width} "
+            f"per {what}: build it for the graphs' widths."
+        )
+    return features
 
 
 def tile(rows: torch.Tensor, copies: int) -> torch.Tensor:

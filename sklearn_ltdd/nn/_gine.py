@@ -10,7 +10,7 @@ from torch_geometric.data import Batch
 from torch_geometric.nn import MLP, GINEConv, MessagePassing, global_add_pool
 
 from .._torch_geometric import remove_generated_source
-from ._gcn import tile
+from ._gcn import checked_features, tile
 
 __all__ = ["GINEEncoder"]
 
@@ -76,6 +76,8 @@ class GINEEncoder(nn.Module):
                 "encoder='gine' reads bond features, but the graphs have none; featurise them with "
                 "SmilesGraphizer(bond_features=True)."
             )
+        x = checked_features(x, self.residuals[0].in_features, "node")
+        edge_attr = checked_features(edge_attr, self.convs[0].lin.in_channels, "edge")
         weight = getattr(batch, "edge_weight", None)  # a view: its dropped edges weigh 0
         n_views = getattr(batch, "n_views", 1)
         layers = zip(self.convs, self.residuals, self.norms, strict=True)

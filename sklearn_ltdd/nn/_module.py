@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from numbers import Integral
 
 import torch
 import torch.nn.functional as F
@@ -88,6 +89,10 @@ class LTDDModule(nn.Module):
         wide: bool = False,
     ):
         super().__init__()
+        sizes = {"in_features": in_features, "n_classes": n_classes, "hidden": hidden, "n_layers": n_layers}
+        for name, size in sizes.items():  # (0 built a network that failed, or learnt nothing, later)
+            if isinstance(size, bool) or not isinstance(size, Integral) or size < 1:
+                raise ValueError(f"{name} must be a positive integer, got {size!r}.")
         if encoder not in ENCODERS:
             raise ValueError(f"encoder must be one of {sorted(ENCODERS)}, got {encoder!r}.")
         if wide and not fingerprint_bits:  # (it was built without a word)
