@@ -120,6 +120,15 @@ def test_malformed_rows_are_named(tmp_path):
     path = write(tmp_path / "columns.csv", "mol,act\nCCO,0\n")
     with pytest.raises(ValueError, match="no SMILES column"):
         load_hiv(path=path)
+    # tabs in a file named .txt (or .csv): one column, whose name holds them
+    path = write(tmp_path / "tabs.txt", "smiles\tlabel\nCCO\ta\nCCN\tb\n")
+    with pytest.raises(
+        ValueError, match=r"no SMILES column .* \(tab-separated\? name the file .tsv or .tab\)"
+    ):
+        load_hiv(path=path)
+    assert len(load_hiv(path=write(tmp_path / "tabs.tsv", "smiles\tlabel\nCCO\ta\nCCN\tb\n")).data) == 2
+    with pytest.raises(ValueError, match=r"it has \['mol', 'act'\]\)\.$"):  # no such hint without tabs
+        load_hiv(path=write(tmp_path / "columns.csv", "mol,act\nCCO,0\n"))
 
 
 def test_a_file_that_is_not_a_whole_table_is_named(tmp_path):

@@ -157,6 +157,11 @@ def test_class_only_in_predictions_is_left_out_with_a_warning():
     with pytest.warns(UserWarning, match="not in y_true") as caught:
         cross_val_score(model, np.zeros((6, 1)), y, cv=cv, scoring=make_scorer(balanced_f1_score))
     assert caught[0].filename == __file__
+    # past a frozen module's lines (runpy's, under python -m): they were named instead
+    with pytest.warns(UserWarning, match="not in y_true") as caught:
+        frozen = compile("balanced_f1_score([0, 0, 1, 1], [0, 2, 1, 1])", "<frozen runpy>", "exec")
+        exec(frozen, {"balanced_f1_score": balanced_f1_score})
+    assert caught[0].filename == __file__
 
     # where no line of the caller's is on the stack (a thread started on the metric itself, or a
     # worker process), the package's line, not threading.py's or multiprocessing's

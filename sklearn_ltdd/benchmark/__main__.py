@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> None:
         default="hiv",
         metavar="DATASET",
         help=f"one of {', '.join(DATASETS)} (default hiv; sbap is classified by its ligands' SMILES "
-        "alone, no protein encoder), or the path of a table of your own: CSV or tab-separated, a "
+        "alone, no protein encoder), or the path of a table of your own: CSV, or tab-separated named .tsv, a "
         "SMILES column (smiles, SMILES, Drug or drug) and a label column (label, y, Y or HIV_active)",
     )
     parser.add_argument("--split", default=None,

@@ -98,6 +98,7 @@ def tune_threshold(y_valid: np.ndarray, p_valid: np.ndarray) -> float:
 
     Examples
     --------
+    >>> from sklearn_ltdd.benchmark import tune_threshold
     >>> round(tune_threshold([0, 0, 1, 1], [0.1, 0.3, 0.35, 0.9]), 3)
     0.325
     """

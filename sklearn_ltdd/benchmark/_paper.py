@@ -39,6 +39,7 @@ def paper_table(dataset: str, split: str = "standard") -> pd.DataFrame:
 
     Examples
     --------
+    >>> from sklearn_ltdd.benchmark import paper_table
     >>> float(paper_table("hiv", "standard").loc["LTDD", "BA"])
     77.63
     """

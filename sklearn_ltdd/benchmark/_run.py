@@ -89,7 +89,7 @@ def check_arguments(
         missing = " (no such file)" if Path(path).suffix else ""
         raise ValueError(
             f"unknown dataset {path!r}{missing}; choose from {list(DATASETS)}, or give the path "
-            "of a table of your own (CSV or tab-separated, a SMILES column and a label column as "
+            "of a table of your own (CSV, or tab-separated named .tsv, a SMILES column and a label column as "
             "load_hiv reads them)."
         )
     if path not in DATASETS and (name := task_name(path)) in DATASETS:  # ./hiv, tables/hiv.csv
@@ -202,8 +202,8 @@ def run_benchmark(
     dataset : str or path
         One of :data:`DATASETS`: the paper's ``"hiv"``, ``"sbap"``, ``"uspto50k"``, the tasks built
         from them, or the embedded ``"solubility"``. SBAP's pairs are classified by their ligand's
-        SMILES alone (the proteins are not used). Or the path of a table of your own: CSV or
-        tab-separated, one SMILES column and one label column as
+        SMILES alone (the proteins are not used). Or the path of a table of your own: CSV, or
+        tab-separated named ``.tsv`` or ``.tab``, one SMILES column and one label column as
         :func:`~sklearn_ltdd.datasets.load_hiv` reads them (``smiles`` and ``label``, say; rows
         RDKit cannot parse are left out, and said); its results are named by the file's name
         (``assay.csv``: ``assay-standard.jsonl``).
@@ -250,6 +250,7 @@ def run_benchmark(
 
     Examples
     --------
+    >>> from sklearn_ltdd.benchmark import run_benchmark
     >>> import tempfile
     >>> out = tempfile.mkdtemp()
     >>> runs = run_benchmark("solubility", seeds=1, methods=["fp_lr"], out_dir=out)  # doctest: +ELLIPSIS

@@ -34,6 +34,7 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
 
     Examples
     --------
+    >>> from sklearn_ltdd.benchmark import summarise
     >>> import pandas as pd
     >>> runs = pd.DataFrame({"method": ["fp_lr", "fp_lr"], "seed": [0, 1], "epochs": [None, None],
     ...                      "BA": [0.70, 0.74], "BF1": [0.69, 0.71], "seconds": [1.0, 3.0],

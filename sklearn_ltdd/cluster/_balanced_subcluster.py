@@ -38,6 +38,7 @@ def subclusters_per_class(class_counts: ArrayLike, min_cluster_size: int) -> np.
 
     Examples
     --------
+    >>> from sklearn_ltdd.cluster import subclusters_per_class
     >>> subclusters_per_class([1000, 95, 30], min_cluster_size=10).tolist()
     [33, 3, 1]
     """

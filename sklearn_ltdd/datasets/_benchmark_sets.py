@@ -111,6 +111,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
 
     Examples
     --------
+    >>> from sklearn_ltdd.datasets import read_table
     >>> import pathlib, tempfile
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "assay.csv"
     >>> _ = path.write_text("smiles,activity\\nCCO, active\\nc1ccccc1,\\n")
@@ -157,7 +158,13 @@ def _column(frame: pd.DataFrame, names: tuple[str, ...], what: str, path: Path) 
         raise ValueError(f"{path} has {len(found)} {what} columns, {found}; keep one (or rename the others).")
     if found:
         return found[0]
-    raise ValueError(f"{path} has no {what} column (looked for {list(names)}; it has {list(frame.columns)}).")
+    # a tab-separated file not named .tsv/.tab reads as one column whose name holds the tabs
+    tabs = (
+        " (tab-separated? name the file .tsv or .tab)" if any("\t" in name for name in frame.columns) else ""
+    )
+    raise ValueError(
+        f"{path} has no {what} column (looked for {list(names)}; it has {list(frame.columns)}){tabs}."
+    )
 
 
 def _lines(path: Path, n_rows: int) -> np.ndarray | None:

@@ -53,6 +53,7 @@ class RemoteFile:
 
     Examples
     --------
+    >>> from sklearn_ltdd.datasets import RemoteFile, fetch_file
     >>> import hashlib, pathlib, tempfile
     >>> home = pathlib.Path(tempfile.mkdtemp())
     >>> (home / "mine").mkdir()
@@ -85,6 +86,7 @@ def get_data_home(data_home: str | os.PathLike | None = None) -> Path:
 
     Examples
     --------
+    >>> from sklearn_ltdd.datasets import get_data_home
     >>> get_data_home("/tmp/ltdd-data").name
     'ltdd-data'
     """
@@ -163,6 +165,7 @@ def fetch_file(
 
     Examples
     --------
+    >>> from sklearn_ltdd.datasets import RemoteFile, fetch_file
     >>> import pathlib, tempfile
     >>> gone = RemoteFile("x", "missing.csv", url="https://example.org/missing.csv", sha256=None)
     >>> fetch_file(gone, data_home=tempfile.mkdtemp())  # doctest: +ELLIPSIS

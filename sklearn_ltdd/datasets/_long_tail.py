@@ -44,6 +44,7 @@ def long_tailed_class_sizes(class_counts: ArrayLike, imbalance_ratio: float) -> 
 
     Examples
     --------
+    >>> from sklearn_ltdd.datasets import long_tailed_class_sizes
     >>> long_tailed_class_sizes([400, 400, 400], 10).tolist()
     [400, 126, 40]
     """
@@ -126,6 +127,7 @@ def make_long_tailed(
 
     Examples
     --------
+    >>> from sklearn_ltdd.datasets import make_long_tailed
     >>> import numpy as np
     >>> y = np.repeat(["a", "b", "c"], 100)
     >>> keep = make_long_tailed(y, imbalance_ratio=10, random_state=0)

@@ -48,6 +48,7 @@ class MorganFingerprint(SmilesTransformer):
 
     Examples
     --------
+    >>> from sklearn_ltdd import MorganFingerprint
     >>> fp = MorganFingerprint(n_bits=64).fit_transform(["CCO", "c1ccccc1"])
     >>> fp.shape, fp.dtype
     ((2, 64), dtype('uint8'))

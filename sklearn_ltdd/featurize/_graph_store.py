@@ -82,6 +82,7 @@ def check_graphs_match(graphs: GraphStore | GraphStorePair, **expected: object) 
 
     Examples
     --------
+    >>> from sklearn_ltdd.featurize import check_graphs_match
     >>> from sklearn_ltdd import SmilesGraphizer
     >>> graphs = SmilesGraphizer(reaction_mode="products").fit_transform(["CCO>>CC=O"])
     >>> check_graphs_match(graphs, reaction_mode="products")

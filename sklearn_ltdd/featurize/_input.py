@@ -37,6 +37,7 @@ def check_smiles(X: ArrayLike, *, allow_empty: bool = False) -> np.ndarray:
 
     Examples
     --------
+    >>> from sklearn_ltdd.featurize import check_smiles
     >>> check_smiles(["CCO", "c1ccccc1"]).tolist()
     ['CCO', 'c1ccccc1']
     """

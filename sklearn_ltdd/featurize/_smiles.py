@@ -308,6 +308,7 @@ def mols_from_smiles(X: ArrayLike) -> list[Chem.Mol]:
 
     Examples
     --------
+    >>> from sklearn_ltdd.featurize import mols_from_smiles
     >>> [m.GetNumAtoms() for m in mols_from_smiles(["CCO", "c1ccccc1"])]
     [3, 6]
     """

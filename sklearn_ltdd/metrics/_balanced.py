@@ -75,6 +75,7 @@ def per_class_balanced_scores(
 
     Examples
     --------
+    >>> from sklearn_ltdd.metrics import per_class_balanced_scores
     >>> s = per_class_balanced_scores([0, 1, 1], [0, 0, 1])
     >>> s["recall"].tolist(), s["precision"].round(4).tolist()
     ([1.0, 0.5], [0.6667, 1.0])
@@ -185,6 +186,7 @@ def balanced_accuracy_score(
 
     Examples
     --------
+    >>> from sklearn_ltdd.metrics import balanced_accuracy_score
     >>> balanced_accuracy_score([0, 1, 1], [0, 0, 1])
     0.75
     >>> balanced_accuracy_score([0, 1, 1], [0, 0, 1], adjusted=True)
@@ -250,6 +252,7 @@ def balanced_precision(
 
     Examples
     --------
+    >>> from sklearn_ltdd.metrics import balanced_precision
     >>> round(balanced_precision([0, 1, 1], [0, 0, 1]), 4)
     0.8333
     >>> balanced_precision([0, 1, 1], [0, 0, 1], average=None).round(4).tolist()
@@ -316,6 +319,7 @@ def balanced_f1_score(
 
     Examples
     --------
+    >>> from sklearn_ltdd.metrics import balanced_f1_score
     >>> round(balanced_f1_score([0, 1, 1], [0, 0, 1]), 4)
     0.7333
     >>> round(balanced_f1_score(["a", "a", "b", "b"], ["a", "a", "a", "b"]), 4)

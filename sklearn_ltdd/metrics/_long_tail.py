@@ -121,6 +121,7 @@ def long_tail_groups(train_counts: Mapping | ArrayLike) -> dict[str, list]:
 
     Examples
     --------
+    >>> from sklearn_ltdd.metrics import long_tail_groups
     >>> long_tail_groups({"a": 500, "b": 50, "c": 5})
     {'head': ['a'], 'middle': ['b'], 'tail': ['c']}
     >>> long_tail_groups([0, 0, 0, 1])
@@ -182,6 +183,7 @@ def long_tail_report(
 
     Examples
     --------
+    >>> from sklearn_ltdd.metrics import long_tail_report
     >>> y_train = ["a"] * 50 + ["b"] * 10 + ["c"] * 2
     >>> report = long_tail_report(["a", "b", "c", "c"], ["a", "b", "c", "a"], y_train)
     >>> report["BA"].round(3).tolist()

@@ -155,6 +155,7 @@ def imdrug_split(
 
     Examples
     --------
+    >>> from sklearn_ltdd.model_selection import imdrug_split
     >>> import numpy as np
     >>> y = np.array([0] * 90 + [1] * 10)
     >>> train, valid, test = imdrug_split(y, "standard", random_state=0)
@@ -253,6 +254,7 @@ class ImDrugSplit(BaseCrossValidator):
 
     Examples
     --------
+    >>> from sklearn_ltdd.model_selection import ImDrugSplit
     >>> import numpy as np
     >>> from sklearn.model_selection import cross_val_score
     >>> from sklearn.linear_model import LogisticRegression

@@ -40,6 +40,7 @@ def edge_drop_weights(edge_index: torch.Tensor, n_nodes: int) -> torch.Tensor:
 
     Examples
     --------
+    >>> from sklearn_ltdd.nn import edge_drop_weights
     >>> import torch
     >>> path = torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])  # 0 - 1 - 2
     >>> edge_drop_weights(path, 3)  # the edges into the ends go, those into the middle stay
@@ -78,6 +79,7 @@ def edge_drop_probabilities(edge_index: torch.Tensor, n_nodes: int, p: float) ->
 
     Examples
     --------
+    >>> from sklearn_ltdd.nn import edge_drop_probabilities
     >>> import torch
     >>> edge_drop_probabilities(torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]]), 3, p=0.2)
     tensor([0.0000, 0.4000, 0.4000, 0.0000])
@@ -119,6 +121,7 @@ def edge_drop_views(graphs: Batch | tuple, ps: Sequence[float]) -> list:
 
     Examples
     --------
+    >>> from sklearn_ltdd.nn import edge_drop_views
     >>> from sklearn_ltdd import SmilesGraphizer
     >>> batch = SmilesGraphizer().fit_transform(["CCO", "c1ccccc1"]).batch()
     >>> views = edge_drop_views(batch, (0.2, 0.4))
@@ -154,6 +157,7 @@ def drop_edges(graphs: Batch | tuple, p: float) -> Batch | tuple:
 
     Examples
     --------
+    >>> from sklearn_ltdd.nn import drop_edges
     >>> from sklearn_ltdd import SmilesGraphizer
     >>> batch = SmilesGraphizer().fit_transform(["CCO"]).batch()
     >>> set(drop_edges(batch, 0.0).edge_weight.tolist())  # p = 0 keeps every edge
@@ -199,6 +203,7 @@ def stack_views(views: Sequence[Batch | tuple]) -> Batch | tuple:
 
     Examples
     --------
+    >>> from sklearn_ltdd.nn import edge_drop_views, stack_views
     >>> from sklearn_ltdd import SmilesGraphizer
     >>> batch = SmilesGraphizer().fit_transform(["CCO", "c1ccccc1"]).batch()
     >>> stacked = stack_views(edge_drop_views(batch, (0.2, 0.4)))

@@ -38,6 +38,7 @@ class GCNEncoder(nn.Module):
 
     Examples
     --------
+    >>> from sklearn_ltdd.nn import GCNEncoder
     >>> from sklearn_ltdd import SmilesGraphizer
     >>> batch = SmilesGraphizer().fit_transform(["CCO", "c1ccccc1"]).batch()
     >>> GCNEncoder(74).eval()(batch).shape

@@ -38,6 +38,7 @@ class GINEEncoder(nn.Module):
 
     Examples
     --------
+    >>> from sklearn_ltdd.nn import GINEEncoder
     >>> from sklearn_ltdd import SmilesGraphizer
     >>> batch = SmilesGraphizer(bond_features=True).fit_transform(["CCO", "c1ccccc1"]).batch()
     >>> GINEEncoder(74, edge_features=batch.edge_attr.shape[1]).eval()(batch).shape

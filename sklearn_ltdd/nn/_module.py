@@ -68,6 +68,7 @@ class LTDDModule(nn.Module):
 
     Examples
     --------
+    >>> from sklearn_ltdd.nn import LTDDModule
     >>> from sklearn_ltdd import SmilesGraphizer
     >>> batch = SmilesGraphizer().fit_transform(["CCO", "c1ccccc1"]).batch()
     >>> logits, embeddings = LTDDModule(74, n_classes=3, hidden=16).eval()(batch)

@@ -155,6 +155,7 @@ def separability_weights(
 
     Examples
     --------
+    >>> from sklearn_ltdd.nn import separability_weights
     >>> import torch
     >>> z = torch.tensor([[0.0, 0.0], [0.0, 1.0], [3.0, 0.0], [3.0, 1.0], [0.0, 4.0]])
     >>> y = torch.tensor([0, 0, 1, 1, 2])  # classes 0 and 1 are the closest pair

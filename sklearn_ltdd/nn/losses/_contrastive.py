@@ -34,6 +34,7 @@ def view_partner(n_anchors: int, device: torch.device | None = None) -> torch.Te
 
     Examples
     --------
+    >>> from sklearn_ltdd.nn import view_partner
     >>> view_partner(4)
     tensor([2, 3, 0, 1])
     """
@@ -77,6 +78,7 @@ def contrastive_term(
 
     Examples
     --------
+    >>> from sklearn_ltdd.nn import contrastive_term
     >>> import torch
     >>> z = torch.tensor([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [0.6, 0.8]])  # unit rows
     >>> y = torch.tensor([0, 1, 0, 1])  # rows 0, 1 are view 0 of two samples, rows 2, 3 their view 1
@@ -116,6 +118,7 @@ def supcon_loss(z: torch.Tensor, y: torch.Tensor, tau: float = 0.1) -> torch.Ten
 
     Examples
     --------
+    >>> from sklearn_ltdd.nn import supcon_loss
     >>> import torch
     >>> z = torch.tensor([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [0.6, 0.8]])  # unit rows
     >>> y = torch.tensor([0, 1, 0, 1])  # rows 0, 1 are view 0 of two samples, rows 2, 3 their view 1
@@ -171,6 +174,7 @@ def subcluster_contrastive_loss(
 
     Examples
     --------
+    >>> from sklearn_ltdd.nn import subcluster_contrastive_loss
     >>> import torch
     >>> z = torch.tensor([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [0.6, 0.8]])  # unit rows
     >>> y = torch.tensor([0, 1, 0, 1])  # rows 0, 1 are view 0 of two samples, rows 2, 3 their view 1

@@ -59,6 +59,7 @@ def weighted_mean(per_sample: torch.Tensor, weight: torch.Tensor) -> torch.Tenso
 
     Examples
     --------
+    >>> from sklearn_ltdd.nn.losses import weighted_mean
     >>> import torch
     >>> float(weighted_mean(torch.tensor([1.0, 2.0, 4.0]), torch.tensor([1.0, 1.0, 2.0])))
     2.75
@@ -248,6 +249,7 @@ class LTDDLoss(_LongTailLoss):
 
     Examples
     --------
+    >>> from sklearn_ltdd.nn import LTDDLoss
     >>> import torch
     >>> loss = LTDDLoss(torch.tensor([50, 5]))
     >>> loss.in_main_phase(), loss.pop_epoch_means()  # outside a fit: the main loss, no terms yet

@@ -44,6 +44,7 @@ def balanced_cross_entropy(logits: torch.Tensor, y: torch.Tensor, counts: torch.
 
     Examples
     --------
+    >>> from sklearn_ltdd.nn.losses import balanced_cross_entropy
     >>> import torch
     >>> logits = torch.tensor([[2.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
     >>> counts = torch.tensor([90.0, 10.0])  # weights 100 / (2 · 90) and 100 / (2 · 10)
