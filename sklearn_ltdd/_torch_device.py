@@ -51,7 +51,6 @@ def copy_to_device(device: torch.device, *host: np.ndarray) -> list[torch.Tensor
     if device.type == "cpu":
         return [torch.from_numpy(np.asarray(a, dtype=np.int64)) for a in host]
     packed = torch.from_numpy(np.concatenate(host).astype(np.int64, copy=False))
-    if device.type == "cuda":
-        packed = packed.pin_memory()
-    packed = packed.to(device, non_blocking=True)
+    cuda = device.type == "cuda"  # (elsewhere, from memory that is not pinned, a copy that waits)
+    packed = (packed.pin_memory() if cuda else packed).to(device, non_blocking=cuda)
     return list(packed.split([len(a) for a in host]))

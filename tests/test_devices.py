@@ -126,6 +126,29 @@ def test_a_store_on_the_gpu_is_not_copied_to_it_again():
     assert on_gpu.to(f"cuda:{torch.cuda.current_device()}") is on_gpu
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+@pytest.mark.parametrize(
+    "mode, rows",
+    [(None, list(X[:10])), ("cgr", ["[CH3:1][OH:2]>>[CH2:1]=[O:2]", "[CH4+99:1]>>[CH4-99:1]"])],
+    ids=["int8", "int16"],
+)
+def test_a_store_of_small_integers_on_the_gpu_batches_as_on_the_cpu(mode, rows):
+    """The gathers and the casts to float32 run on the GPU: exact, as on the host."""
+    graphs = SmilesGraphizer(reaction_mode=mode, bond_features=True).fit_transform(rows)
+    on_gpu, index = graphs.to("cuda"), [len(rows) - 1, 0, 0]
+    assert on_gpu.x.is_cuda and on_gpu.x.dtype == graphs.x.dtype == (torch.int16 if mode else torch.int8)
+    expected = graphs.batch(index)
+    for batch in (
+        on_gpu.batch(index),
+        on_gpu[index].batch(),
+        pickle.loads(pickle.dumps(on_gpu)).to("cuda").batch(index),
+    ):
+        for key in ("x", "edge_index", "edge_attr", "fingerprint", "batch", "ptr"):
+            value = getattr(batch, key)
+            assert value.is_cuda and torch.equal(value.cpu(), getattr(expected, key)), key
+    assert torch.equal(on_gpu.to_data_list([1])[0].x.cpu(), graphs.to_data_list([1])[0].x)
+
+
 def test_a_batch_is_gathered_on_the_store_device():
     graphs = SmilesGraphizer(bond_features=True, fingerprint="morgan").fit_transform(X[:10])
     on_cpu = GraphDataset(graphs, np.arange(10) % 2, np.linspace(0.5, 1, 10))

@@ -446,6 +446,42 @@ def test_a_model_learns_the_same_from_int8_and_float32_features():
     np.testing.assert_array_equal(ours, theirs)
 
 
+BLOCK_MOLECULES = ["CCO", "c1ccccc1O", "[Na+].[Cl-]", "CC(=O)N", "C1CC1"]
+BLOCK_REACTIONS = [
+    "[CH3:1][OH:2]>>[CH2:1]=[O:2]",
+    "[CH3:1][CH2:2][OH:3].[ClH:4]>>[CH3:1][CH2:2][Cl:4].[OH2:3]",
+    "[NH3+:1][CH2:2][C:3](=[O:4])[O-:5]>>[NH2:1][CH2:2][C:3](=[O:4])[OH:5]",
+]
+
+
+@pytest.mark.parametrize(
+    "mode, rows", [(None, BLOCK_MOLECULES), ("pair", BLOCK_REACTIONS), ("cgr", BLOCK_REACTIONS)]
+)
+def test_codes_gathered_in_blocks_give_the_graphs_of_one_block(monkeypatch, mode, rows):
+    """A chunk's RDKit codes become int16/int32 blocks as they come (its tuples took three times
+    the graphs' memory): a block boundary between any two molecules changes nothing."""
+    from sklearn_ltdd.featurize import _graph_features
+
+    graphizer = SmilesGraphizer(reaction_mode=mode, bond_features=True)
+    one_block = graphizer.fit_transform(rows * 3)
+    monkeypatch.setattr(_graph_features, "CODE_BLOCK", 5)
+    blocks = graphizer.fit_transform(rows * 3)
+    for ours, theirs in zip(_stores(one_block), _stores(blocks), strict=True):
+        for name in ("x", "edge_index", "edge_attr", "node_ptr", "edge_ptr"):
+            assert torch.equal(getattr(ours, name), getattr(theirs, name)), name
+
+
+def _stores(graphs):
+    return (graphs.reactants, graphs.products) if isinstance(graphs, GraphStorePair) else (graphs,)
+
+
+def test_a_row_of_more_than_32767_atoms_keeps_its_node_numbers():
+    """Node numbers pass int16's range in a mixture of many small fragments (MAX_ATOMS is per
+    fragment): the bonds' codes are kept as int32."""
+    graphs = SmilesGraphizer().fit_transform([".".join(["CO"] * 20_000), "CCO"])
+    assert graphs.edge_index.max() == 39_999 and len(graphs[0].x) == 40_000
+
+
 def test_atom_features_refuse_a_charge_int8_would_wrap():
     from sklearn_ltdd.featurize._graph_features import atom_features
 

@@ -145,7 +145,8 @@ _SHARED_ATTRIBUTES_DOC = """\
         dropped after ``fit``: the validation set, the optimiser's state and per-sample
         training state, so a saved model holds no molecules. It reads graphs:
         ``net_.predict_proba(graphs)`` gives the network's own probabilities, before the
-        decision's adjustment. Re-initialising it, or loading other weights into it, leaves
+        decision's adjustment (also for the empty graph of a row that could not be read, where
+        the classifier gives NaN). Re-initialising it, or loading other weights into it, leaves
         the classifier's ``classes_``, ``class_log_prior_`` and ``logit_adjustment_`` as they
         were: refit the classifier instead.
     device_ : str

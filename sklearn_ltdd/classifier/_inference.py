@@ -168,9 +168,9 @@ class Inference(TransformerMixin):
         # (a model saved before this check existed: nothing says how its graphs were made)
         if getattr(self, "_fitted_on_graphs_made_by_hand", False):
             raise ValueError(
-                "this model was fitted on graphs built by hand (a GraphStore without a recipe), "
-                "whose features SMILES need not give; give it graphs made as those of its fit, or "
-                "fit it on SMILES or on SmilesGraphizer's graphs."
+                "this model was fitted on graphs without a recipe (a GraphStore built by hand, or "
+                "pickled by a release before recipes), whose features SMILES need not give; give it "
+                "graphs made as those of its fit, or fit it on SMILES or on SmilesGraphizer's graphs."
             )
 
     def _snapshot(self) -> Self:

@@ -107,9 +107,23 @@ class LTDDNet(NeuralNet):
                 f"the skorch net reads graphs (a GraphStore from SmilesGraphizer), not {_named(X)}; "
                 "for SMILES, call the classifier's predict_proba, predict or transform."
             )
-        if y is not None:  # its labels are the classifier's codes, its decision the classifier's
-            raise TypeError("the skorch net is trained by the classifier's fit: call that instead.")
         return GraphDataset(X).to(self.device)
+
+    def fit(self, X, y=None, **fit_params):
+        """skorch's fit, for the classifier's own datasets only: its labels are the classifier's
+        codes and its decision the classifier's (graphs alone would train on labels of zeros)."""
+        self._refuse_to_train_on(X)
+        return super().fit(X, y, **fit_params)
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """skorch's partial_fit, for the classifier's own datasets only (as :meth:`fit`)."""
+        self._refuse_to_train_on(X)
+        return super().partial_fit(X, y, classes=classes, **fit_params)
+
+    @staticmethod
+    def _refuse_to_train_on(X: object) -> None:
+        if not isinstance(X, GraphDataset):  # (before skorch re-initialises the trained network)
+            raise TypeError("the skorch net is trained by the classifier's fit: call that instead.")
 
     def get_default_callbacks(self):
         return [(name, PlainPrintLog() if name == "print_log" else callback)

@@ -36,6 +36,7 @@ from ._graph_features import (
     BOND_FEATURE_NAMES,
     FEATURE_DTYPE,
     REACTION_MODES,
+    CodeRows,
     _split_input,
     atom_codes,
     atom_features,
@@ -276,7 +277,7 @@ def featurize_cgr_chunk(
     charge changes by more than 127), ``edge_attr`` (only with bond features) is (n_edges, 26),
     and a bad row gets an empty graph.
     """
-    reactant_side, product_side, bonds = [], [], []
+    reactant_side, product_side, bonds = CodeRows(8), CodeRows(8), CodeRows(10, np.int32)
     n_nodes = np.zeros(len(values), dtype=np.int64)
     n_bonds = np.zeros(len(values), dtype=np.int64)
     bad: dict[int, tuple[object, str]] = {}
@@ -287,13 +288,12 @@ def featurize_cgr_chunk(
         product_side.extend(cgr[1])
         bonds.extend(cgr[2])
         n_nodes[row], n_bonds[row] = len(cgr[0]), len(cgr[2])
-    reactant_x = atom_features(np.array(reactant_side, dtype=np.int64).reshape(-1, 8))
-    product_x = atom_features(np.array(product_side, dtype=np.int64).reshape(-1, 8))
+    reactant_x, product_x = atom_features(reactant_side.array()), atom_features(product_side.array())
     if CGR_MODES[reaction_mode] == "difference":
         second = _narrowest(product_x.astype(np.int16) - reactant_x)
     else:
         second = product_x
-    bond_array = np.array(bonds, dtype=np.int64).reshape(-1, 10)
+    bond_array = bonds.array()
     packed = {
         "x": np.concatenate([reactant_x, second], axis=1),
         "edge_index": directed_edges(bond_array[:, :2]),
