@@ -264,6 +264,23 @@ def test_the_last_rounds_of_the_balanced_assignment_run_on_the_host(monkeypatch)
     assert reads[_spherical.HOST_PAIRS] <= reads[0] - 10, reads
 
 
+def test_the_adaptive_temperatures_never_read_the_device(monkeypatch):
+    """τ2 per class took a boolean mask of each class: one wait per class and re-clustering, 676
+    for USPTO-50k's templates."""
+    from sklearn_ltdd.classifier._ltdd_schedule import adaptive_tau2
+
+    generator = torch.Generator().manual_seed(0)
+    y = torch.cat([torch.arange(40), torch.randint(0, 40, (300,), generator=generator)])
+    z = torch.randn(len(y), 8, generator=generator) * (1 + y[:, None] % 5)
+    n_sub = (torch.arange(40) % 3) + 1
+    syncs = HostSyncs()
+    _count_reads(syncs, monkeypatch)
+    with syncs:
+        tau = adaptive_tau2(z, y, n_sub)
+    assert syncs.count == 0, syncs.where
+    assert torch.isfinite(tau).all() and len(torch.unique(tau[n_sub > 1])) > 10
+
+
 def test_the_counter_sees_what_would_wait():
     syncs = HostSyncs()
     x, repeats = torch.randn(8), torch.tensor([1, 2, 1])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 from skorch.callbacks import Callback
@@ -23,12 +21,13 @@ def adaptive_tau2(
 
     d is clipped to its 20th–80th percentile across classes; classes with one sub-cluster get base.
     """
+    # per-class sums by index_add (no boolean masks, no bincount): nothing here waits for the device
     n_classes = len(n_sub_per_class)
-    d = torch.zeros(n_classes, dtype=z.dtype, device=z.device)
-    for c in range(n_classes):
-        members = z[y == c]
-        spread = (members - members.mean(dim=0)).norm(dim=1).mean()
-        d[c] = spread / math.log(len(members) + 10)
+    counts = torch.zeros(n_classes, dtype=z.dtype, device=z.device).index_add_(0, y, torch.ones_like(z[:, 0]))
+    centres = torch.zeros(n_classes, z.shape[1], dtype=z.dtype, device=z.device).index_add_(0, y, z)
+    centres /= counts[:, None]
+    spread = torch.zeros_like(counts).index_add_(0, y, (z - centres[y]).norm(dim=1)) / counts
+    d = spread / torch.log(counts + 10)
     low, high = torch.quantile(d, 0.2), torch.quantile(d, 0.8)
     d = d.clamp(low, high)
     tau = base * torch.exp(d / d.mean().clamp_min(1e-12))
