@@ -87,7 +87,13 @@ def main() -> None:
     if cuda:
         torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()
-    clf.fit(graphs[train], y[train], validation_data=(graphs[valid], y[valid]))
+    try:
+        clf.fit(graphs[train], y[train], validation_data=(graphs[valid], y[valid]))
+    except KeyboardInterrupt as interrupt:  # (gpu_checks.sh's time limit): a projection, if it can
+        if not hasattr(clf, "history_"):  # stopped before a model to keep: nothing to project from
+            raise
+        print(interrupt)
+        facts["stopped"] = True
     fit_s = time.perf_counter() - start
     trained = sum(map(sum, clf.history_[:, "batches", :, "train_batch_size"]))
     result = {
@@ -110,9 +116,10 @@ def main() -> None:
     if facts["stopped"]:
         # the warm-up's epochs as they ran (no validation, no re-clustering), the rest at the mean
         # of the main phase's epochs (each with validation, re-clustering in some)
-        dur, phase = np.array(clf.history_[:, "dur"]), np.array(clf.history_[:, "phase"])
+        ended = [row for row in clf.history_ if "dur" in row]  # (an interrupted epoch did not end)
+        dur, phase = np.array([row["dur"] for row in ended]), np.array([row["phase"] for row in ended])
         warmup, main_phase = dur[phase == "warmup"], dur[phase != "warmup"]
-        per_epoch = float(main_phase.mean())
+        per_epoch = float(main_phase.mean()) if len(main_phase) else float("nan")  # (stopped in the warm-up)
         projected = float(warmup.sum()) + per_epoch * (args.epochs - len(warmup))
         result.update(s_per_epoch=per_epoch, warmup_s=float(warmup.sum()), projected_fit_s=projected)
         summary = head + (

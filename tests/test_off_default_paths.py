@@ -651,7 +651,10 @@ def test_ctrl_c_before_the_head_trains_reaches_the_caller_and_keeps_the_estimato
     steps_per_epoch = fitted.history_[0, "train_batch_count"]
     before = fitted.predict_proba(X[:10])
     interrupt_at_step(monkeypatch, steps_per_epoch + 2)  # in the second warm-up epoch
-    with pytest.raises(KeyboardInterrupt, match="before the classifier head had trained for a whole epoch"):
+    with pytest.raises(
+        KeyboardInterrupt,
+        match=r"before an epoch of the method.s final phase \(.ltdd., after the .warmup. phase\) had trained",
+    ):
         fitted.fit(X, Y)
     assert_same_predictions(fitted.predict_proba(X[:10]), before)  # as it was
     fresh = LTDDClassifier(**params)
@@ -696,7 +699,9 @@ def test_ctrl_c_before_decouplings_new_head_trains_keeps_the_estimator(monkeypat
     steps_per_epoch = BaselineClassifier(**FAST, max_epochs=1).fit(X, Y).history_[0, "train_batch_count"]
     fresh = BaselineClassifier(**params)
     interrupt_at_step(monkeypatch, 8 * steps_per_epoch + 1)  # the first step of epoch 9, decoupling's
-    with pytest.raises(KeyboardInterrupt, match=r"in epoch 9 of max_epochs=10, before .* 'decoupling' phase"):
+    with pytest.raises(
+        KeyboardInterrupt, match=r"in epoch 9 of max_epochs=10, before .* \('decoupling', which re-init"
+    ):
         fresh.fit(X, Y)
     with pytest.raises(NotFittedError):
         fresh.predict(X[:3])
@@ -704,6 +709,68 @@ def test_ctrl_c_before_decouplings_new_head_trains_keeps_the_estimator(monkeypat
     with pytest.raises(KeyboardInterrupt, match="in epoch 10 of max_epochs=10; the estimator keeps"):
         fresh.fit(X, Y)
     assert fresh.history_[8, "phase"] == "decoupling" and fresh.history_[-1, "stop"] == "interrupted"
+
+
+def interrupt_scoring(monkeypatch, call: int) -> None:
+    """Ctrl-C in the ``call``-th scoring of an epoch's validation outputs (counting from 1)."""
+    from sklearn_ltdd.classifier._selection import ValidationScores
+
+    calls, scores = [], ValidationScores._scores
+
+    def interrupted(self, *args):
+        calls.append(1)
+        if len(calls) == call:
+            raise KeyboardInterrupt
+        return scores(self, *args)
+
+    monkeypatch.setattr(ValidationScores, "_scores", interrupted)
+
+
+def test_ctrl_c_while_an_epoch_is_scored_keeps_no_validation_labels_and_a_history_of_one_shape(
+    monkeypatch, capsys
+):
+    """Interrupted while scoring, the kept model held the validation set's labels, weights and
+    outputs (in its pickle too); its last row lacked the columns of the others, so that
+    ``history_[:, "valid_ba"]`` had a row fewer than ``history_[:, "kept"]``, and the closing line
+    named no best epoch."""
+    params = {**FAST, "max_epochs": 6, "schedule": SubclusterSchedule(warmup_epochs=3), "verbose": 1}
+    interrupt_scoring(monkeypatch, 2)  # epoch 5, the second of the final phase
+    clf = LTDDClassifier(**params)
+    with pytest.raises(KeyboardInterrupt, match="in epoch 5 of max_epochs=6; the estimator keeps"):
+        clf.fit(X, Y)
+    scores = dict(clf.net_.callbacks_)["valid_scores"]
+    assert not (scores.outputs_ or scores.targets_ or scores.weights_)  # (lists of tensors)
+    history = clf.history_
+    assert set(history[-1]) - {"stop"} == set(history[-2]) and set(history[0]) == set(history[-2])
+    assert len(history[:, "valid_ba"]) == len(history[:, "kept"]) == 5
+    assert np.isnan(history[-1, "valid_ba"]) and not history[-1, "valid_ba_best"]
+    assert history[-1, "train_batch_count"] > 0  # (its training pass had ended)
+    closing = capsys.readouterr().out.strip().splitlines()[-1]
+    assert closing.startswith("LTDDClassifier: interrupted in epoch 5, best epoch 4: valid BA"), closing
+
+
+def test_ctrl_c_before_the_final_phase_trains_keeps_no_model_of_another_method(monkeypatch):
+    """``ib`` starts with cross-entropy: interrupted there, the fit kept a plain cross-entropy
+    model, and said it was complete and usable."""
+    params = {**FAST, "loss": "ib", "max_epochs": 10, "early_stopping": None}
+    steps_per_epoch = BaselineClassifier(**FAST, max_epochs=1).fit(X, Y).history_[0, "train_batch_count"]
+    fresh = BaselineClassifier(**params)
+    interrupt_at_step(monkeypatch, 2 * steps_per_epoch + 1)  # epoch 3, of the cross-entropy start
+    with pytest.raises(KeyboardInterrupt, match=r"final phase \('ib', after the 'ce' phase\) had trained"):
+        fresh.fit(X, Y)
+    with pytest.raises(NotFittedError):
+        fresh.predict(X[:3])
+
+
+def test_ctrl_c_after_the_first_training_pass_of_the_final_phase_keeps_it(monkeypatch):
+    """Interrupted while its validation was scored, the final phase's first epoch had trained, but
+    the fit was refused for a head that "had not trained a whole epoch"."""
+    interrupt_scoring(monkeypatch, 1)  # epoch 4, LTDD's first after a warm-up of 3
+    clf = LTDDClassifier(**FAST, max_epochs=6, schedule=SubclusterSchedule(warmup_epochs=3))
+    with pytest.raises(KeyboardInterrupt, match="in epoch 4 of max_epochs=6; the estimator keeps"):
+        clf.fit(X, Y)
+    assert clf.history_[-1, "phase"] == "ltdd" and not any(clf.history_[:, "kept"])  # none scored
+    assert np.isfinite(clf.predict_proba(X[:10])).all()
 
 
 def test_a_fit_does_not_depend_on_torchs_default_dtype_or_inference_mode_and_leaves_no_thread():

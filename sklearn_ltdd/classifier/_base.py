@@ -376,10 +376,11 @@ class GraphClassifier(
         fitted model keeps predicting as before, an unfitted one stays unfitted. An interrupted
         training (Ctrl-C) raises KeyboardInterrupt too, so that a loop of fits (cross-validation,
         a search) stops, but the estimator keeps what it had trained (the model kept so far, the
-        mean from the best epoch, where one was scored, and τ), complete and usable, unless the
-        classifier head had not yet trained a whole epoch (in LTDD's warm-up, or since
-        ``loss="decoupling"`` re-initialised it): then it stays as it was. Ctrl-C outside the
-        training (featurising, the closing pass that chooses τ) leaves the estimator as it was.
+        mean from the best epoch, where one was scored, and τ), complete and usable, unless no
+        epoch of the method's final phase had trained (in LTDD's warm-up, in ``loss="ib"``'s
+        cross-entropy start, or before ``loss="decoupling"``'s re-initialised head had trained an
+        epoch): then it stays as it was. Ctrl-C outside the training (featurising, the closing
+        pass that chooses τ) leaves the estimator as it was.
 
         Parameters
         ----------
@@ -423,8 +424,8 @@ class GraphClassifier(
             For other bad input (labels, weights, graphs made with other settings), parameters
             that cannot work together, or a training that diverged before an epoch was kept.
         KeyboardInterrupt
-            On Ctrl-C; the estimator keeps the model trained so far where the head had trained
-            a whole epoch (see above).
+            On Ctrl-C; the estimator keeps the model trained so far where an epoch of the
+            method's final phase had trained (see above).
         """
         # a fit that fails, at any step, leaves the model as it was: a fitted model stays usable
         # and consistent (its classes_ those of its network), an unfitted one stays unfitted. All
@@ -519,7 +520,7 @@ class GraphClassifier(
         with seeded_torch(seed, self.device_):
             self.net_ = self._build_net(train, visits, valid, seed)
             self.net_.fit(train, None)
-            self._check_the_head_trained()
+            self._check_a_model_to_keep()
             # (a DataLoader draws its seed from torch's global generator, so inside the fork)
             self._decide_and_check(valid, train)
         self._keep_only_what_predicts()
@@ -552,31 +553,27 @@ class GraphClassifier(
         prior, tau = self.class_log_prior_, self.logit_adjustment_
         warn_if_diverged(self._encoder.classes_, checked, log_proba, prior, tau, self.lr, which)
 
-    def _check_the_head_trained(self) -> None:
-        """skorch ends a fit interrupted by Ctrl-C as if it had finished; one stopped before the
-        classifier head has trained a whole epoch (in LTDD's warm-up, or since ``decoupling``'s
-        final phase re-initialised it) has no model to keep."""
-        phases = {phase.name: phase for phase in dict(self.net_.callbacks_)["phases"].phases}
-        rows = list(self.net_.history)
-        # (an interrupt can land before an epoch's phase is recorded)
-        of = [phases.get(row.get("phase")) for row in rows]
-        # a head re-initialised on entering a phase has trained only in that phase's epochs
-        start = next((i for i, phase in enumerate(of) if phase is not None and phase.retrain_head), None)
-        if any(
-            "train_loss" in row and phase is not None and phase.trains_head
-            for row, phase in zip(rows[start or 0 :], of[start or 0 :], strict=True)
-        ):
+    def _check_a_model_to_keep(self) -> None:
+        """skorch ends a fit interrupted by Ctrl-C as if it had finished; one stopped before an
+        epoch of the method's final phase has trained (in LTDD's warm-up, in ``ib``'s cross-entropy
+        start, or before ``decoupling``'s re-initialised head has trained) has no model of the
+        method to keep."""
+        phases = dict(self.net_.callbacks_)["phases"].phases
+        final, rows = phases[-1], list(self.net_.history)
+        # the training pass's batch count is recorded once the pass has ended (NaN in the row of an
+        # epoch interrupted before that, so that every row has the same columns)
+        if any(row.get("phase") == final.name and row.get("train_batch_count", 0) > 0 for row in rows):
             return
-        if start is not None:
-            why = f" since the {of[start].name!r} phase re-initialised it"
-        elif not all(phase.trains_head for phase in phases.values()):
-            why = " (LTDD trains it only after its warm-up)"
+        if final.retrain_head:
+            which = f"{final.name!r}, which re-initialises the classifier head"
+        elif len(phases) > 1:
+            which = f"{final.name!r}, after the {' and '.join(repr(p.name) for p in phases[:-1])} phase"
         else:
-            why = ""
+            which = repr(final.name)
         raise KeyboardInterrupt(
-            f"the fit was interrupted in epoch {len(rows)} of max_epochs={self.max_epochs}, before the "
-            f"classifier head had trained for a whole epoch{why}: there is no model to keep, and the "
-            "estimator is left as it was."
+            f"the fit was interrupted in epoch {len(rows)} of max_epochs={self.max_epochs}, before an "
+            f"epoch of the method's final phase ({which}) had trained: there is no model of the method "
+            "to keep, and the estimator is left as it was."
         )
 
     def _validation_split(
@@ -645,7 +642,9 @@ class GraphClassifier(
     def _report(self) -> None:
         history = self.history_
         line = f"{type(self).__name__}: {len(history)} epoch{'s' if len(history) != 1 else ''}"
-        if stop := history[-1].get("stop"):  # interrupted, early stopping, diverged
+        if (stop := history[-1].get("stop")) == "interrupted":  # in the last epoch, which did not end
+            line = f"{type(self).__name__}: interrupted in epoch {len(history)}"
+        elif stop:  # early stopping, diverged
             line += f" ({stop})"
         if "valid_ba" in history[-1]:
             scores = np.array(history[:, "valid_ba"], dtype=float)

@@ -139,7 +139,22 @@ class LTDDNet(NeuralNet):
         except KeyboardInterrupt:
             if len(self.history):
                 self.history.record("stop", "interrupted")
+                self._complete_the_last_row()
             raise
+
+    def _complete_the_last_row(self) -> None:
+        """Give an epoch that did not end the columns of the one before (NaN, False for flags, None
+        for the rest), so that every row of the history has the same columns: skorch's
+        ``history[:, key]`` leaves out the rows without ``key``, which would misalign two columns."""
+        if len(self.history) < 2:
+            return
+        last = self.history[-1]
+        for key, value in self.history[-2].items():
+            if key not in last:
+                missing = (
+                    False if isinstance(value, bool) else math.nan if isinstance(value, int | float) else None
+                )
+                self.history.record(key, missing)
 
     def stop(self, reason: str) -> None:
         """End training here, recording why in the last epoch's ``stop``."""

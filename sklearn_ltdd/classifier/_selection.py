@@ -49,6 +49,8 @@ class ValidationScores(Callback):
 
     def on_train_end(self, net, **kwargs) -> None:
         self.search_ = None  # device tensors: a saved model keeps none outside skorch's mapping
+        # a validation pass interrupted (Ctrl-C) before its epoch ended left its labels and outputs
+        self.outputs_, self.targets_, self.weights_ = [], [], []
 
     def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs) -> None:
         if not training:
