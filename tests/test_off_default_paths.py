@@ -950,7 +950,7 @@ def test_a_pickle_or_copy_taken_while_another_thread_refits_is_of_one_model(
     fewer = Y != Y[0]  # the refit has one class fewer
     copies: dict[str, object] = {}
     threads = []
-    check = _base.GraphClassifier._check_the_head_trained
+    check = _base.GraphClassifier._check_a_model_to_keep
 
     def copied_meanwhile(self):  # once the network has trained, before the fit is kept
         for name, take in (
@@ -962,7 +962,7 @@ def test_a_pickle_or_copy_taken_while_another_thread_refits_is_of_one_model(
         threads[-1].join(timeout=1)  # time to copy the fit half done, where nothing made it wait
         check(self)
 
-    monkeypatch.setattr(_base.GraphClassifier, "_check_the_head_trained", copied_meanwhile)
+    monkeypatch.setattr(_base.GraphClassifier, "_check_a_model_to_keep", copied_meanwhile)
     clf.fit(X[fewer], Y[fewer])
     monkeypatch.undo()
     for thread in threads:
