@@ -1,5 +1,7 @@
 """Checks of the arguments of public functions, each naming the argument it refuses (estimators'
-parameters are checked by their ``_parameter_constraints`` instead)."""
+parameters are checked by their ``_parameter_constraints`` instead). They raise scikit-learn's
+``InvalidParameterError``, as the estimators do: both a ValueError and a TypeError, so that either
+``except`` catches a wrong value and a wrong type alike."""
 
 import os
 from numbers import Integral
@@ -7,7 +9,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ._compat import Interval
+from ._compat import Interval, InvalidParameterError
 
 __all__ = ["N_JOBS", "check_flags", "check_n_jobs", "check_path", "check_seed"]
 
@@ -18,7 +20,7 @@ N_JOBS = [None, Interval(Integral, 1, None, closed="left"), Interval(Integral, N
 def check_n_jobs(n_jobs: object) -> None:
     """Refuse an ``n_jobs`` that joblib has no meaning for (0, a float, a bool), naming it."""
     if n_jobs is not None and not any(interval.is_satisfied_by(n_jobs) for interval in N_JOBS[1:]):
-        raise ValueError(
+        raise InvalidParameterError(
             f"n_jobs must be None, a positive integer or -1, -2, ... (all CPUs, all but one, ...), "
             f"got {n_jobs!r}."
         )
@@ -29,13 +31,13 @@ def check_flags(**flags: object) -> None:
     is truthy, and would start a download."""
     for name, value in flags.items():
         if not isinstance(value, bool | np.bool_):
-            raise TypeError(f"{name} must be True or False, got {value!r}.")
+            raise InvalidParameterError(f"{name} must be True or False, got {value!r}.")
 
 
 def check_path(value: object, name: str) -> None:
     """Refuse a ``value`` that is neither None nor a path (a str or an ``os.PathLike``), naming it."""
     if value is not None and not isinstance(value, str | os.PathLike):
-        raise TypeError(f"{name} must be a path (a str or a pathlib.Path), got {value!r}.")
+        raise InvalidParameterError(f"{name} must be a path (a str or a pathlib.Path), got {value!r}.")
 
 
 def check_seed(random_state: object, name: str = "random_state") -> np.random.RandomState:
@@ -46,7 +48,7 @@ def check_seed(random_state: object, name: str = "random_state") -> np.random.Ra
             return check_random_state(random_state)
         except (TypeError, ValueError):
             pass
-    raise ValueError(
+    raise InvalidParameterError(
         f"{name} must be None, a whole number from 0 to 2**32 - 1 or a numpy RandomState, "
         f"got {random_state!r}."
     )

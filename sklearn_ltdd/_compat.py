@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn import config_context
 from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import HasMethods, Hidden, StrOptions
+from sklearn.utils._param_validation import HasMethods, Hidden, InvalidParameterError, StrOptions
 from sklearn.utils._param_validation import Interval as _Interval
 from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import _num_samples
@@ -25,6 +25,7 @@ __all__ = [
     "HasMethods",
     "Hidden",
     "Interval",
+    "InvalidParameterError",
     "StrOptions",
     "_fit_context",
     "_num_samples",

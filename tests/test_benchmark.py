@@ -710,3 +710,15 @@ def test_a_table_of_ones_own_is_benchmarked_as_a_named_data_set(tmp_path, capsys
     run_benchmark(str(tmp_path / "twice.csv"), split="random", seeds=[0], methods=["fp_lr"], out_dir=tmp_path)
     said = capsys.readouterr().out  # (eight of the set's own, written two ways; and the copy of row 0)
     assert re.search(r"twice.csv: 9 rows repeat an earlier row.s molecule \(data rows \[.*, 1282\]\)", said)
+
+
+def test_the_names_run_benchmarks_docstring_points_to_are_public():
+    """It sent users to :data:`DATASETS`, which sklearn_ltdd.benchmark did not export, and to a
+    private function."""
+    import sklearn_ltdd.benchmark as benchmark
+
+    named = re.findall(r":(?:data|func):`~?([\w.]+)`", run_benchmark.__doc__)
+    local = [name for name in named if "." not in name]
+    assert "DATASETS" in local and "METHODS" in local
+    assert [name for name in local if not hasattr(benchmark, name)] == []
+    assert "solubility" in benchmark.DATASETS and "DATASETS" in benchmark.__all__

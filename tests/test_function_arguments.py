@@ -19,7 +19,7 @@ from sklearn_ltdd.datasets import (
 )
 from sklearn_ltdd.featurize import check_smiles
 from sklearn_ltdd.metrics import balanced_accuracy_score
-from sklearn_ltdd.model_selection import imdrug_split
+from sklearn_ltdd.model_selection import ImDrugSplit, imdrug_split
 
 BENCHMARK_LOADERS = [load_hiv, load_uspto50k, load_uspto50k_templates, load_sbap]
 
@@ -101,3 +101,23 @@ def test_imdrug_split_names_bad_fractions(fractions):
     y = np.repeat([0, 1], 50)
     with pytest.raises(ValueError, match="fractions must be three positive numbers summing to 1, got"):
         imdrug_split(y, "random", fractions=fractions)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: load_solubility(return_X_y="yes"),
+        lambda: load_hiv(path=5),
+        lambda: make_long_tailed(["a", "b"] * 5, 2, random_state="0"),
+        lambda: imdrug_split(["a", "b"] * 20, "random", random_state=1.5),
+        lambda: run_benchmark("solubility", n_jobs=1.5),
+        lambda: list(ImDrugSplit(seeds="0").split(np.zeros(40), ["a", "b"] * 20)),
+    ],
+    ids=["flag", "path", "seed", "split seed", "n_jobs", "seeds"],
+)
+def test_a_wrong_argument_is_both_a_value_and_a_type_error(call):
+    """As the estimators' InvalidParameterError: a wrong type was a TypeError here (a flag, a path,
+    seeds) and a ValueError there (a seed, n_jobs), so that one ``except`` missed the other."""
+    for kind in (ValueError, TypeError):
+        with pytest.raises(kind, match="must be"):
+            call()

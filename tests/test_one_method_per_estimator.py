@@ -292,3 +292,11 @@ def test_each_contrast_knob_reaches_the_loss_under_its_own_name():
     knobs = {"tau": 0.7, "tau1": 0.2, "tau2": 0.3, "beta": 0.4, "term_a_scale": 0.6}
     clf = make(max_epochs=3, **{f"contrast__{name}": value for name, value in knobs.items()}).fit(X, Y)
     assert {name: getattr(clf.net_.criterion_, name) for name in knobs} == knobs
+
+
+@pytest.mark.parametrize("options", [SubclusterContrast, SubclusterSchedule])
+def test_the_option_objects_take_keywords_only(options):
+    """``SubclusterContrast(0.2)`` set τ in silence, where the estimators refuse positional
+    parameters, as scikit-learn's do."""
+    with pytest.raises(TypeError, match="positional argument"):
+        options(0.2)

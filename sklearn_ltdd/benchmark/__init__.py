@@ -18,9 +18,11 @@ if TYPE_CHECKING:  # what the lazy names below are, for type checkers and editor
     from ._paper import PAPER_DATASETS, paper_table
     from ._run import run_benchmark
     from ._summary import summarise
+    from ._tasks import DATASETS
 
 # loaded when first read: the command's --help and usage errors need no torch (seconds)
 _LAZY = {
+    "DATASETS": "._tasks",
     "FINGERPRINT_MODELS": "._names",
     "METHODS": "._names",
     "PAPER_DATASETS": "._paper",
@@ -32,6 +34,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "DATASETS",
     "FINGERPRINT_MODELS",
     "METHODS",
     "PAPER_DATASETS",

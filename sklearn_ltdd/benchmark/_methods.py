@@ -8,6 +8,7 @@ import time
 import warnings
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from .._console import say
@@ -75,7 +76,7 @@ VARIANTS = {
 }
 
 
-def tune_threshold(y_valid: np.ndarray, p_valid: np.ndarray) -> float:
+def tune_threshold(y_valid: ArrayLike, p_valid: ArrayLike) -> float:
     """The decision threshold on P(class 1) that maximises balanced accuracy on validation data.
 
     Parameters

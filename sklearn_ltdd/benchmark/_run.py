@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 
 from .._arguments import check_flags, check_n_jobs, check_path
 from .._compat import Interval
@@ -174,11 +175,11 @@ def run_benchmark(
     warmup: int | None = None,
     update_every: int | None = None,
     reaction_mode: str | None = None,
-    data_home: str | None = None,
+    data_home: str | os.PathLike | None = None,
     download: bool = False,
     out_dir: str | os.PathLike = DEFAULT_OUT,
-    device: str = "auto",
-    n_jobs: int = 1,
+    device: str | torch.device = "auto",
+    n_jobs: int | None = 1,
     verbose: int = 0,
 ) -> pd.DataFrame:
     """Run ``methods`` × ``seeds`` on one data set and split; returns every run as a row.
@@ -189,10 +190,11 @@ def run_benchmark(
     to be, so an interrupted benchmark resumes; a file holding a method's runs of other
     settings, or any run on other data (each row records a hash of the inputs and labels), is
     refused, so that one table never averages two protocols or two data sets. Each row also
-    names the code that made it (:func:`code_version`). The summary table goes to ``.md`` and
-    ``.csv`` beside it. ``download`` fetches a missing data file (checked against its sha256)
-    into ``data_home``. The CGR modes read USPTO-50k's reactions as mapped by rxnmapper.
-    Warm-up and re-clustering interval default to the paper's 10/300 of the epochs, at least 1.
+    names the code that made it (the package's version and, run from a git checkout, the
+    commit). The summary table goes to ``.md`` and ``.csv`` beside it. ``download`` fetches a
+    missing data file (checked against its sha256) into ``data_home``. The CGR modes read
+    USPTO-50k's reactions as mapped by rxnmapper. Warm-up and re-clustering interval default to
+    the paper's 10/300 of the epochs, at least 1.
     ``seeds`` is a list of seeds or, as in ``ImDrugSplit``, a count n standing for seeds 0, ...,
     n - 1. A line is printed per run finished or skipped, whatever ``verbose``, which is the
     estimators' (a line per epoch).
@@ -228,15 +230,15 @@ def run_benchmark(
     reaction_mode : str, default=None
         How reactions become graphs, as :class:`~sklearn_ltdd.SmilesGraphizer`'s; None: ``"pair"``
         on reaction data.
-    data_home : str, default=None
+    data_home : str or path, default=None
         Where the data files are (:func:`~sklearn_ltdd.datasets.get_data_home`).
     download : bool, default=False
         Fetch a missing data file.
     out_dir : str or path, default="results/benchmark"
         The folder of the results files.
-    device : str, default="auto"
+    device : str or torch.device, default="auto"
         The graph models' device.
-    n_jobs : int, default=1
+    n_jobs : int or None, default=1
         Processes for featurising (and for the fingerprint models that can use them).
     verbose : int, default=0
         The estimators' verbosity.

@@ -61,6 +61,7 @@ class SubclusterContrast(BaseEstimator):
 
     def __init__(
         self,
+        *,
         tau: float = 0.1,
         tau1: float = 0.1,
         tau2: float | str = 0.1,
@@ -157,6 +158,7 @@ class SubclusterSchedule(BaseEstimator):
 
     def __init__(
         self,
+        *,
         warmup_epochs: int = 10,
         update_every: int = 10,
         dynamic: bool = True,

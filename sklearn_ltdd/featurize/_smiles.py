@@ -234,7 +234,7 @@ _SYNTAX = "its syntax, e.g. a typo, an unclosed ring or branch, an unknown atom"
 def rdkit_refusal(smiles: str) -> str:
     """Why RDKit refuses a SMILES it cannot parse: its syntax, the chemistry RDKit's sanitising
     finds wrong (a valence, an aromatic ring it cannot kekulize), in RDKit's words, a CXSMILES
-    extension it cannot apply, or a molecule too large (:data:`MAX_ATOMS`)."""
+    extension it cannot apply, or a molecule too large (more than :data:`MAX_ATOMS`, 2,000 atoms)."""
     with rdBase.BlockLogs():
         mol = Chem.MolFromSmiles(smiles, sanitize=False)
         if mol is not None:
@@ -293,7 +293,7 @@ def mols_from_smiles(X: ArrayLike) -> list[Chem.Mol]:
     A row is bad when it is not a non-empty string (``None``, NaN, a number,
     ``""``), when it has whitespace inside it (RDKit would read only the part before), a
     character outside ASCII or a control character (RDKit drops one at either end), a bracket
-    atom's hydrogen count or charge of 100 or more, more than :data:`MAX_ATOMS` atoms, or when
+    atom's hydrogen count or charge of 100 or more, more than :data:`MAX_ATOMS` (2,000) atoms, or when
     RDKit cannot parse it. Leading and trailing whitespace is ignored.
 
     Parameters

@@ -11,7 +11,7 @@ from numpy.typing import ArrayLike
 from sklearn.model_selection import BaseCrossValidator
 
 from .._arguments import check_seed
-from .._compat import _num_samples
+from .._compat import InvalidParameterError, _num_samples
 from .._csv import repeated_names
 from .._labels import check_class_labels, class_labels, class_members, few_of
 from .._warnings import warn
@@ -345,7 +345,9 @@ def seed_list(seeds: int | Sequence[int]) -> list[int]:
     else:  # (an iterator, say, would be used up by get_n_splits before split reads it)
         listed = None
     if listed is None or not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in listed):
-        raise TypeError(f"seeds must be a number of seeds or a list of integer seeds, got {seeds!r}.")
+        raise InvalidParameterError(
+            f"seeds must be a number of seeds or a list of integer seeds, got {seeds!r}."
+        )
     if not listed:
         raise ValueError(f"seeds={seeds!r} gives no split; give a positive number or a list of seeds.")
     if twice := repeated_names([int(seed) for seed in listed]):  # the same split twice, counted twice

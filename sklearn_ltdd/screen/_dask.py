@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -53,7 +54,7 @@ def screen_dask(
     frame: dd.DataFrame,
     *,
     smiles_column: str = "smiles",
-    keep: list[str] | None = None,
+    keep: Sequence[str] | None = None,
     errors: str = "raise",
     top_k: int | None = None,
 ) -> dd.DataFrame:
@@ -73,7 +74,7 @@ def screen_dask(
         Holds ``smiles_column``; e.g. ``dd.read_parquet(...)`` or ``dd.read_csv(..., dtype=str)``.
     smiles_column : str, default="smiles"
         The column of SMILES (or reaction SMILES) to score.
-    keep : list of str, default=None
+    keep : list-like of str, default=None
         Input columns kept beside the scores; None keeps all.
     errors : {"raise", "nan"}, default="raise"
         ``"raise"``: first checks every row on the cluster (RDKit's parse, no featurisation) and

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numbers
 import os
+from collections.abc import Sequence
 from contextlib import closing, nullcontext
 from pathlib import Path
 
@@ -59,7 +60,7 @@ def screen_file(
     destination: str | os.PathLike,
     *,
     smiles_column: str = "smiles",
-    keep: list[str] | None = None,
+    keep: Sequence[str] | None = None,
     errors: str = "raise",
     chunk_rows: int = 100_000,
     n_jobs: int | None = None,
@@ -93,7 +94,7 @@ def screen_file(
         it unfinished: it goes on from there).
     smiles_column : str, default="smiles"
         The column of SMILES (or reaction SMILES) to score.
-    keep : list of str, default=None
+    keep : list-like of str, default=None
         The input columns written beside the scores (identifiers, names); None keeps all, the
         SMILES included.
     errors : {"raise", "nan"}, default="raise"

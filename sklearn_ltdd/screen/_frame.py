@@ -3,6 +3,7 @@ and which rows were valid input."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import nullcontext
 from numbers import Integral
 
@@ -238,7 +239,7 @@ def screen(
 def check_columns(
     available: list[str],
     smiles_column: str,
-    keep: list[str] | None,
+    keep: Sequence[str] | None,
     model,
     where: str,
     note: str = "",
@@ -270,7 +271,7 @@ def score_frame(
     model: BaseEstimator,
     *,
     smiles_column: str = "smiles",
-    keep: list[str] | None = None,
+    keep: Sequence[str] | None = None,
     errors: str = "raise",
     top_k: int | None = None,
 ) -> pd.DataFrame:
@@ -289,7 +290,7 @@ def score_frame(
         the classifier featurises the SMILES as they did.
     smiles_column : str, default="smiles"
         The column of SMILES (or reaction SMILES) to score.
-    keep : list of str, default=None
+    keep : list-like of str, default=None
         Input columns to copy beside the scores (identifiers, names); None keeps all.
     errors : {"raise", "nan"}, default="raise"
         As in :func:`screen`: ``"raise"`` names every bad row before anything is featurised.

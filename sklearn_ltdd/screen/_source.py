@@ -9,7 +9,7 @@ import gzip
 import lzma
 import os
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
 from types import ModuleType
@@ -225,7 +225,7 @@ def _blank_lines_at_end(source: Path, at_most: int) -> int:
 
 
 def bad_rows_table(
-    source: str | os.PathLike, smiles_column: str, keep: list[str] | None, bad_rows: dict
+    source: str | os.PathLike, smiles_column: str, keep: Sequence[str] | None, bad_rows: dict
 ) -> pd.DataFrame:
     """The rows an :class:`~sklearn_ltdd.featurize.InvalidSmilesError` of a file screen names
     (``bad_rows``: row number to value and reason) as a table: ``row``, ``value`` (the SMILES cell),

@@ -239,7 +239,9 @@ class LTDDLoss(_LongTailLoss):
     tau1 : float, default=0.1
         The temperature of the sub-cluster term A.
     tau2 : float, default=0.1
-        The temperature of term B, where :meth:`set_state` gives no per-class one.
+        The temperature of term B, where :meth:`set_state` gives no per-class one (the
+        classifier's ``SubclusterContrast(tau2="adaptive")`` is such per-class temperatures,
+        recomputed at each re-clustering and handed to :meth:`set_state`).
     beta : float, default=0.25
         The weight β of term B.
     term_a_scale : float, default=1.0
