@@ -345,6 +345,16 @@ def test_the_epoch_log_has_no_colour_codes_outside_a_terminal(capsys):
     assert "valid_ba" in out and not re.search(r"\x1b\[", out)
 
 
+def test_the_epoch_log_stays_in_line_when_a_longer_phase_name_follows(capsys):
+    """skorch sizes each row of its table on its own: ``decoupling`` after ``ce`` pushed the row's
+    later columns out of line with the heading."""
+    BaselineClassifier(loss="decoupling", max_epochs=5, verbose=1, **FAST).fit(X[:100], Y[:100])
+    lines = capsys.readouterr().out.splitlines()
+    table = lines[lines.index(next(line for line in lines if "phase" in line)) :][:7]  # heading, rule, 5 rows
+    assert table[-1].split()[1] == "decoupling" and table[2].split()[1] == "ce"
+    assert len({len(line) for line in table}) == 1, table
+
+
 # a bootstrap that draws a rare class's one sample (as a weight) leaves it out of the hold-out: said
 @pytest.mark.filterwarnings("ignore:the validation hold-out has no sample of")
 def test_bagging_takes_one_column_of_smiles():

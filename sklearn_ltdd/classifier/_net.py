@@ -57,7 +57,12 @@ _LR_FORMAT = ".3e"
 
 class PlainPrintLog(PrintLog):
     """skorch's per-epoch table, coloured only on a terminal: logs and CI get plain text; the
-    learning rate in scientific notation."""
+    learning rate in scientific notation; the phase's column as wide as the fit's longest phase
+    name (skorch sizes each row on its own: ``decoupling`` after ``ce`` went out of line)."""
+
+    def on_train_begin(self, net, **kwargs) -> None:
+        phases = dict(net.callbacks_).get("phases")
+        self.phase_width_ = max(len(phase.name) for phase in phases.phases) if phases else 0
 
     def format_row(self, row, key, color):
         if key == "event_lr" and isinstance(row[key], float):  # (skorch's "lr" column)
@@ -73,6 +78,8 @@ class PlainPrintLog(PrintLog):
     def table(self, row) -> str:
         # tabulate reads the formatted numbers again, with one format for every column unless told
         headers, formatted = zip(*self._yield_keys_formatted(row), strict=True)
+        width = getattr(self, "phase_width_", 0)
+        headers = [header.rjust(width) if header == "phase" else header for header in headers]
         formats = [_LR_FORMAT if header == "lr" else self.floatfmt for header in headers]
         return tabulate(
             [formatted], headers=headers, tablefmt=self.tablefmt, floatfmt=formats, stralign=self.stralign
