@@ -15,6 +15,8 @@ launches per graph) with the learning rate it needs.
 from __future__ import annotations
 
 import argparse
+import math
+import sys
 import time
 import warnings
 
@@ -95,7 +97,9 @@ def main() -> None:
         print(interrupt)
         facts["stopped"] = True
     fit_s = time.perf_counter() - start
-    trained = sum(map(sum, clf.history_[:, "batches", :, "train_batch_size"]))
+    # the epochs that ended (an interrupted one has its columns, with a NaN duration)
+    ended = [row for row in clf.history_ if math.isfinite(row.get("dur", math.nan))]
+    trained = sum(batch["train_batch_size"] for row in ended for batch in row["batches"])
     result = {
         "fit_s": fit_s,
         "epochs": args.epochs,
@@ -103,7 +107,7 @@ def main() -> None:
         "lr": args.lr,
         "model": "defaults" if args.defaults else "paper protocol",
         "epochs_run": len(clf.history_),
-        "graphs_per_s": trained / facts["train_s"],
+        "graphs_per_s": trained / facts["train_s"],  # (the time to the end of the last epoch ended)
         "peak_cuda_mb": torch.cuda.max_memory_allocated() / 2**20 if cuda else None,
         "device": torch.cuda.get_device_name() if cuda else "cpu",
         **facts,
@@ -116,10 +120,11 @@ def main() -> None:
     if facts["stopped"]:
         # the warm-up's epochs as they ran (no validation, no re-clustering), the rest at the mean
         # of the main phase's epochs (each with validation, re-clustering in some)
-        ended = [row for row in clf.history_ if "dur" in row]  # (an interrupted epoch did not end)
         dur, phase = np.array([row["dur"] for row in ended]), np.array([row["phase"] for row in ended])
         warmup, main_phase = dur[phase == "warmup"], dur[phase != "warmup"]
-        per_epoch = float(main_phase.mean()) if len(main_phase) else float("nan")  # (stopped in the warm-up)
+        if not len(main_phase):  # (a model is kept once an LTDD epoch has trained, not yet ended)
+            sys.exit(f"{head}stopped before an epoch after the warm-up ended: nothing to project from")
+        per_epoch = float(main_phase.mean())
         projected = float(warmup.sum()) + per_epoch * (args.epochs - len(warmup))
         result.update(s_per_epoch=per_epoch, warmup_s=float(warmup.sum()), projected_fit_s=projected)
         summary = head + (

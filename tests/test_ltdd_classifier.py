@@ -410,6 +410,9 @@ def test_a_training_that_diverges_after_an_epoch_was_kept_stops_there_and_keeps_
     assert caught[0].filename == __file__  # the line that called fit, past skorch's loop
     assert len(clf.history_) == 4 and np.flatnonzero(clf.history_[:, "valid_ba_best"]).max() < 3
     assert clf.history_[-1, "stop"] == "diverged"
+    # stopped inside its epoch, whose row has the others' columns: two columns of the history align
+    assert set(clf.history_[-1]) - {"stop"} == set(clf.history_[-2])
+    assert len(clf.history_[:, "valid_ba"]) == len(clf.history_[:, "kept"]) == 4
     # the best epoch alone: the epochs before a blow-up are no part of the model kept
     best = np.flatnonzero(clf.history_[:, "valid_ba_best"]).max()
     assert np.flatnonzero(clf.history_[:, "kept"]).tolist() == [best]

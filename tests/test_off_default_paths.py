@@ -773,14 +773,27 @@ def test_ctrl_c_before_the_final_phase_trains_keeps_no_model_of_another_method(m
 
 
 def test_ctrl_c_after_the_first_training_pass_of_the_final_phase_keeps_it(monkeypatch):
-    """Interrupted while its validation was scored, the final phase's first epoch had trained, but
-    the fit was refused for a head that "had not trained a whole epoch"."""
-    interrupt_scoring(monkeypatch, 1)  # epoch 4, LTDD's first after a warm-up of 3
+    """Interrupted in its validation pass, the final phase's first epoch had trained, but the fit
+    was refused for a head that "had not trained a whole epoch"."""
+    from sklearn_ltdd.classifier._net import LTDDNet
+
+    validation_step = LTDDNet.validation_step
+
+    def interrupted(self, batch, **fit_params):  # the first validation step: epoch 4, LTDD's first
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(LTDDNet, "validation_step", interrupted)
     clf = LTDDClassifier(**FAST, max_epochs=6, schedule=SubclusterSchedule(warmup_epochs=3))
     with pytest.raises(KeyboardInterrupt, match="in epoch 4 of max_epochs=6; the estimator keeps"):
         clf.fit(X, Y)
     assert clf.history_[-1, "phase"] == "ltdd" and not any(clf.history_[:, "kept"])  # none scored
+    monkeypatch.setattr(LTDDNet, "validation_step", validation_step)
     assert np.isfinite(clf.predict_proba(X[:10])).all()
+    # without a warm-up the message names no phase before the final one
+    no_warmup = {**FAST, "max_epochs": 3, "schedule": SubclusterSchedule(warmup_epochs=0)}
+    interrupt_at_step(monkeypatch, 1)
+    with pytest.raises(KeyboardInterrupt, match=r"epoch 1 of max_epochs=3, before .* phase \('ltdd'\) had"):
+        LTDDClassifier(**no_warmup).fit(X, Y)
 
 
 def test_a_fit_does_not_depend_on_torchs_default_dtype_or_inference_mode_and_leaves_no_thread():

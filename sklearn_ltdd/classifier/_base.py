@@ -566,8 +566,8 @@ class GraphClassifier(
             return
         if final.retrain_head:
             which = f"{final.name!r}, which re-initialises the classifier head"
-        elif len(phases) > 1:
-            which = f"{final.name!r}, after the {' and '.join(repr(p.name) for p in phases[:-1])} phase"
+        elif earlier := [repr(phase.name) for phase in phases[:-1] if phase.epochs]:  # (warm-up 0: none)
+            which = f"{final.name!r}, after the {' and '.join(earlier)} phase"
         else:
             which = repr(final.name)
         raise KeyboardInterrupt(

@@ -164,8 +164,10 @@ class LTDDNet(NeuralNet):
                 self.history.record(key, missing)
 
     def stop(self, reason: str) -> None:
-        """End training here, recording why in the last epoch's ``stop``."""
+        """End training here, recording why in the last epoch's ``stop`` (an epoch that did not
+        end gets the others' columns, as after a Ctrl-C)."""
         self.history.record("stop", reason)
+        self._complete_the_last_row()
         raise StopTraining(reason)
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params) -> None:
