@@ -99,7 +99,7 @@ def main() -> None:
     fit_s = time.perf_counter() - start
     # the epochs that ended (an interrupted one has its columns, with a NaN duration)
     ended = [row for row in clf.history_ if math.isfinite(row.get("dur", math.nan))]
-    trained = sum(batch["train_batch_size"] for row in ended for batch in row["batches"])
+    trained = sum(batch.get("train_batch_size", 0) for row in ended for batch in row["batches"])
     result = {
         "fit_s": fit_s,
         "epochs": args.epochs,
