@@ -208,10 +208,11 @@ class Inference(TransformerMixin):
 
         With ``fingerprint="morgan"`` they are the normalised product of the two experts' (the
         deep model's and the fingerprint's class-balanced logistic regression's). They are not
-        adjusted for the class prior, as with sklearn's decision-changing wrappers:
-        calibration, log-loss and ROC-AUC read them as they are. ``predict`` takes the argmax of
-        :meth:`decision_function`, which with ``decision="logit_adjusted"`` subtracts
-        τ · log π (τ = ``logit_adjustment_``) from their logarithm.
+        adjusted for the class prior, as with sklearn's decision-changing wrappers: log-loss
+        reads them as they are (``CalibratedClassifierCV`` and the binary ROC-AUC scorer read
+        :meth:`decision_function` where there is one; see ``docs/pitfalls.md``). ``predict`` takes
+        the argmax of :meth:`decision_function`, which with ``decision="logit_adjusted"``
+        subtracts τ · log π (τ = ``logit_adjustment_``) from their logarithm.
 
         Like ``predict``, ``decision_function`` and ``transform``, it featurises and infers
         10,000 rows at a time, so that memory does not grow with X beyond the outputs; one error
