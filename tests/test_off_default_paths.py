@@ -796,6 +796,57 @@ def test_ctrl_c_after_the_first_training_pass_of_the_final_phase_keeps_it(monkey
         LTDDClassifier(**no_warmup).fit(X, Y)
 
 
+def device_memory_of(monkeypatch, graphs: int, training: bool = False) -> None:
+    """The network runs out of the device's memory on a batch of more than ``graphs`` graphs, in
+    eval mode (or in training)."""
+    from sklearn_ltdd.nn import LTDDModule
+
+    forward = LTDDModule.forward
+
+    def limited(self, batch):
+        first = batch[0] if isinstance(batch, tuple | list) else batch
+        if self.training == training and first.num_graphs > graphs:
+            raise torch.OutOfMemoryError(f"CUDA out of memory (a test's: {first.num_graphs} graphs)")
+        return forward(self, batch)
+
+    monkeypatch.setattr(LTDDModule, "forward", limited)
+
+
+def test_an_inference_pass_that_runs_out_of_device_memory_halves_its_batch(
+    monkeypatch, assert_same_predictions
+):
+    """Inference ran 4,096 graphs a batch on a GPU, whatever their size: large molecules on a small
+    GPU failed every predict, and nothing said how to get out."""
+    clf = BaselineClassifier(**FAST, max_epochs=2).fit(X[:200], Y[:200])
+    expected = clf.predict_proba(X[:300])
+    device_memory_of(monkeypatch, graphs=100)
+    with pytest.warns(RuntimeWarning) as caught:
+        assert_same_predictions(clf.predict_proba(X[:300]), expected)
+    assert str(caught[0].message) == (
+        "the cpu device ran out of memory inferring 512 graphs at a time; this model now infers 256 at a time"
+    )
+    assert [str(w.message).rsplit(" ", 4)[1] for w in caught] == ["256", "128", "64"]
+    assert clf.net_.iterator_valid__batch_size == 64  # kept: the next pass does not fail first
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert_same_predictions(clf.predict_proba(X[:300]), expected)
+    device_memory_of(monkeypatch, graphs=0)  # not even one graph: torch's error, after all halvings
+    with pytest.warns(RuntimeWarning), pytest.raises(torch.OutOfMemoryError, match="a test's: 1 graphs"):
+        clf.predict(X[:3])
+
+
+def test_a_training_that_runs_out_of_device_memory_says_what_to_lower():
+    clf = BaselineClassifier(**FAST, max_epochs=2)
+    with pytest.MonkeyPatch.context() as patched:
+        device_memory_of(patched, graphs=10, training=True)
+        with pytest.raises(
+            torch.OutOfMemoryError, match=r"batch_size=32 graphs .* lower batch_size or hidden=16"
+        ):
+            clf.fit(X[:100], Y[:100])
+    with pytest.raises(NotFittedError):
+        clf.predict(X[:3])
+
+
 def test_a_fit_does_not_depend_on_torchs_default_dtype_or_inference_mode_and_leaves_no_thread():
     params = {**FAST, "max_epochs": 3, **WARMUP_1, "device": "cpu"}  # (two fits compared bit for bit)
     before = {thread.name for thread in threading.enumerate()}

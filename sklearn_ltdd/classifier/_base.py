@@ -519,7 +519,16 @@ class GraphClassifier(
 
         with seeded_torch(seed, self.device_):
             self.net_ = self._build_net(train, visits, valid, seed)
-            self.net_.fit(train, None)
+            try:
+                self.net_.fit(train, None)
+            except torch.OutOfMemoryError as error:
+                raise torch.OutOfMemoryError(
+                    f"the {self.device_} device ran out of memory in training, whose steps take "
+                    f"batch_size={self.batch_size} graphs (LTDD: two views of each) and whose validation "
+                    f"and re-clustering passes take {inference_batch(self.device_)} at a time: lower "
+                    f"batch_size or hidden={self.hidden}, or train on the CPU (device='cpu'), which "
+                    f"has more memory. torch: {error}"
+                ) from error
             self._check_a_model_to_keep()
             # (a DataLoader draws its seed from torch's global generator, so inside the fork)
             self._decide_and_check(valid, train)

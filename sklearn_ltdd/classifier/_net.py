@@ -241,6 +241,32 @@ class LTDDNet(NeuralNet):
             loss = loss + wide
         return loss
 
+    def forward_iter(self, X, training=False, device="cpu"):
+        """skorch's outputs batch by batch; an inference pass whose batch does not fit the device's
+        memory (large molecules on a small GPU) runs again with half the batch, and keeps it, with
+        a warning, down to one graph a batch."""
+        if training:
+            yield from super().forward_iter(X, training=training, device=device)
+            return
+        while True:
+            try:  # (the pass whole: the callers gather every batch's outputs anyway)
+                outputs = list(super().forward_iter(X, training=training, device=device))
+                break
+            except torch.OutOfMemoryError:
+                batch = self.iterator_valid__batch_size
+                if batch <= 1:
+                    raise
+                outputs = None  # (what the pass had computed, freed before the next try)
+                if torch.cuda.is_available():
+                    torch.cuda.empty_cache()
+                self.iterator_valid__batch_size = batch // 2
+                warn(
+                    f"the {self.device} device ran out of memory inferring {batch} graphs at a time; "
+                    f"this model now infers {batch // 2} at a time",
+                    RuntimeWarning,
+                )
+        yield from outputs
+
     def embed_dataset(self, dataset) -> torch.Tensor:
         """Unit embeddings of clean graphs, module in eval mode, on the net's device."""
         parts = [h for _, h in self.forward_iter(dataset, training=False, device=self.device)]
