@@ -823,10 +823,10 @@ def test_an_inference_pass_that_runs_out_of_device_memory_halves_its_batch(
     with pytest.warns(RuntimeWarning) as caught:
         assert_same_predictions(clf.predict_proba(X[:300]), expected)
     assert str(caught[0].message) == (
-        "the cpu device ran out of memory inferring 512 graphs at a time; this model now infers 256 at a time"
-    )
-    assert [str(w.message).rsplit(" ", 4)[1] for w in caught] == ["256", "128", "64"]
-    assert clf.net_.iterator_valid__batch_size == 64  # kept: the next pass does not fail first
+        "the cpu device ran out of memory inferring 300 graphs at a time; this model now infers 150 at a time"
+    )  # (from the batch of 512 or the rows, the fewer)
+    assert [str(w.message).rsplit(" ", 4)[1] for w in caught] == ["150", "75"]
+    assert clf.net_.iterator_valid__batch_size == 75  # kept: the next pass does not fail first
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert_same_predictions(clf.predict_proba(X[:300]), expected)
@@ -835,12 +835,33 @@ def test_an_inference_pass_that_runs_out_of_device_memory_halves_its_batch(
         clf.predict(X[:3])
 
 
+def test_validation_and_re_clustering_inside_a_fit_halve_their_batch_and_train_the_same_model(
+    monkeypatch, assert_same_predictions
+):
+    """The validation pass, whose iterator skorch builds once per fit, and the re-clustering's
+    embedding of the training set ran out of memory as inference did; a pass cut short leaves
+    nothing of itself in the history or the scores."""
+    params = {**FAST, "max_epochs": 4, **WARMUP_1, "validation_fraction": 0.4}
+    expected = LTDDClassifier(**params).fit(X[:200], Y[:200])
+    expected_proba = expected.predict_proba(X[200:260])
+    device_memory_of(monkeypatch, graphs=30)
+    with pytest.warns(RuntimeWarning) as caught:
+        clf = LTDDClassifier(**params).fit(X[:200], Y[:200])
+    halvings = [re.search(r"inferring (\d+) .* infers (\d+)", str(w.message)).groups() for w in caught]
+    assert halvings and all(int(was) == 2 * int(now) for was, now in halvings)
+    assert clf.net_.iterator_valid__batch_size <= 30
+    np.testing.assert_array_equal(clf.history_[:, "valid_ba"], expected.history_[:, "valid_ba"])
+    assert clf.history_[:, "valid_batch_count"] == [0] + [clf.history_[1, "valid_batch_count"]] * 3
+    assert clf.history_[1, "valid_batch_count"] > expected.history_[1, "valid_batch_count"]
+    assert_same_predictions(clf.predict_proba(X[200:260]), expected_proba)  # (at the batch it kept)
+
+
 def test_a_training_that_runs_out_of_device_memory_says_what_to_lower():
     clf = BaselineClassifier(**FAST, max_epochs=2)
     with pytest.MonkeyPatch.context() as patched:
         device_memory_of(patched, graphs=10, training=True)
         with pytest.raises(
-            torch.OutOfMemoryError, match=r"batch_size=32 graphs .* lower batch_size or hidden=16"
+            torch.OutOfMemoryError, match=r"batch_size=32 samples .* lower batch_size or hidden=16"
         ):
             clf.fit(X[:100], Y[:100])
     with pytest.raises(NotFittedError):

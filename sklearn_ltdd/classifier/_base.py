@@ -524,10 +524,9 @@ class GraphClassifier(
             except torch.OutOfMemoryError as error:
                 raise torch.OutOfMemoryError(
                     f"the {self.device_} device ran out of memory in training, whose steps take "
-                    f"batch_size={self.batch_size} graphs (LTDD: two views of each) and whose validation "
-                    f"and re-clustering passes take {inference_batch(self.device_)} at a time: lower "
-                    f"batch_size or hidden={self.hidden}, or train on the CPU (device='cpu'), which "
-                    f"has more memory. torch: {error}"
+                    f"batch_size={self.batch_size} samples (LTDD: two views of each; a reaction in pair "
+                    f"mode: two graphs): lower batch_size or hidden={self.hidden}, or train on the CPU "
+                    f"(device='cpu'), which has more memory. torch: {error}"
                 ) from error
             self._check_a_model_to_keep()
             # (a DataLoader draws its seed from torch's global generator, so inside the fork)

@@ -187,8 +187,8 @@ class Inference(TransformerMixin):
     def _log_proba_of(self, dataset: GraphDataset) -> np.ndarray:
         """The log-softmax of the network's outputs for ``dataset``, in float64: exact where a
         probability underflows float32 (a confident model's log-probabilities go far below −87)."""
-        logits = [out[0] for out in self.net_.forward_iter(dataset, training=False, device=self.net_.device)]
-        return torch.log_softmax(torch.cat(logits).double(), dim=1).cpu().numpy()
+        logits = self.net_.infer_dataset(dataset, 0)
+        return torch.log_softmax(logits.double(), dim=1).cpu().numpy()
 
     def _log_proba_of_every_class(self, dataset: GraphDataset) -> np.ndarray:
         """:meth:`_log_proba_of` in the columns of ``classes_``: ``UNTRAINED`` (-1e300) in those

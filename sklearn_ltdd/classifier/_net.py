@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import sys
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -172,7 +173,8 @@ class LTDDNet(NeuralNet):
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params) -> None:
         """skorch's pass over one epoch's batches, with the batch losses read back once at its end
-        instead of once per batch, into the same history entries."""
+        instead of once per batch, into the same history entries; the validation pass halves its
+        batch where the device runs out of memory (:meth:`_halving`)."""
         if iterator is None:
             return
         if not training and not self._validation_read():
@@ -181,13 +183,21 @@ class LTDDNet(NeuralNet):
                 self.history.record(key, value)
             return
         entries, losses = [], []
-        for batch in iterator:
-            self.notify("on_batch_begin", batch=batch, training=training)  # a new history entry
-            entries.append(self.history[-1]["batches"][-1])
-            step = step_fn(batch, **fit_params)
-            losses.append(step["loss"].detach())
-            self.history.record_batch(f"{prefix}_batch_size", get_len(batch[0]))
-            self.notify("on_batch_end", batch=batch, training=training, **step)
+
+        def one_pass(batches) -> None:
+            for batch in batches:
+                self.notify("on_batch_begin", batch=batch, training=training)  # a new history entry
+                entries.append(self.history[-1]["batches"][-1])
+                step = step_fn(batch, **fit_params)
+                losses.append(step["loss"].detach())
+                self.history.record_batch(f"{prefix}_batch_size", get_len(batch[0]))
+                self.notify("on_batch_end", batch=batch, training=training, **step)
+
+        if training:
+            one_pass(iterator)
+        else:  # (skorch builds its iterator once per fit: a batch halved since is taken here)
+            size = min(self.iterator_valid__batch_size, iterator.batch_size)
+            self._halving(partial(self._validation_pass, one_pass, iterator, entries, losses), size)
         if losses:
             values = torch.stack(losses).tolist()
             for entry, loss in zip(entries, values, strict=True):
@@ -199,6 +209,20 @@ class LTDDNet(NeuralNet):
                     f"{self.history[-1, 'epoch']} is not finite (batch {bad[0]}: {values[bad[0]]})"
                 )
         self.history.record(f"{prefix}_batch_count", len(losses))
+
+    def _validation_pass(self, one_pass, iterator, entries: list, losses: list, size: int) -> None:
+        """``one_pass`` over the validation batches of ``size`` graphs; one that runs out of the
+        device's memory leaves nothing of itself (its history entries, its outputs in the scores)."""
+        try:
+            one_pass(iterator if size == iterator.batch_size else self._loader(iterator.dataset, size))
+        except torch.OutOfMemoryError:
+            batches = self.history[-1]["batches"]
+            batches[:] = [batch for batch in batches if not any(batch is entry for entry in entries)]
+            entries.clear()
+            losses.clear()
+            if (scores := dict(self.callbacks_).get("valid_scores")) is not None:
+                scores.discard_pass()
+            raise
 
     def diverged(self, message: str) -> None:
         """End a training that has diverged: where an epoch of the final phase has been scored,
@@ -241,36 +265,51 @@ class LTDDNet(NeuralNet):
             loss = loss + wide
         return loss
 
-    def forward_iter(self, X, training=False, device="cpu"):
-        """skorch's outputs batch by batch; an inference pass whose batch does not fit the device's
-        memory (large molecules on a small GPU) runs again with half the batch, and keeps it, with
-        a warning, down to one graph a batch."""
-        if training:
-            yield from super().forward_iter(X, training=training, device=device)
-            return
+    def infer_dataset(self, dataset: GraphDataset, output: int) -> torch.Tensor:
+        """One of the eval-mode network's outputs (0: the logits, 1: the embeddings) for every graph
+        of ``dataset``, batch by batch, concatenated on the net's device; halved batches where the
+        device runs out of memory (:meth:`_halving`)."""
+
+        def one_pass(size: int) -> torch.Tensor:
+            batches = self._loader(dataset, size)
+            return torch.cat([self.evaluation_step(batch, training=False)[output] for batch in batches])
+
+        return self._halving(one_pass, min(self.iterator_valid__batch_size, max(len(dataset), 1)))
+
+    def _loader(self, dataset: GraphDataset, size: int):
+        """skorch's validation iterator over ``dataset`` with batches of ``size`` graphs."""
+        return self.iterator_valid(dataset, **{**self.get_params_for("iterator_valid"), "batch_size": size})
+
+    def _halving(self, one_pass, size: int):
+        """``one_pass(size)``, run again with half the batch where the device runs out of memory
+        (large molecules on a small GPU), with a warning, down to one graph; the net keeps the
+        smaller batch for its later inference passes once a pass has succeeded."""
+        halved, generator = False, torch.random.get_rng_state()
         while True:
-            try:  # (the pass whole: the callers gather every batch's outputs anyway)
-                outputs = list(super().forward_iter(X, training=training, device=device))
+            try:
+                result = one_pass(size)
                 break
             except torch.OutOfMemoryError:
-                batch = self.iterator_valid__batch_size
-                if batch <= 1:
+                if size <= 1:
                     raise
-                outputs = None  # (what the pass had computed, freed before the next try)
-                if torch.cuda.is_available():
-                    torch.cuda.empty_cache()
-                self.iterator_valid__batch_size = batch // 2
-                warn(
-                    f"the {self.device} device ran out of memory inferring {batch} graphs at a time; "
-                    f"this model now infers {batch // 2} at a time",
-                    RuntimeWarning,
-                )
-        yield from outputs
+            # out of the except block, whose traceback held the failed pass's tensors
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+            warn(
+                f"the {self.device} device ran out of memory inferring {size} graphs at a time; "
+                f"this model now infers {size // 2} at a time",
+                RuntimeWarning,
+            )
+            size, halved = size // 2, True
+            # a DataLoader draws its seed from torch's generator: a failed pass must not move it
+            torch.random.set_rng_state(generator)
+        if halved:  # (the smaller, where another thread's prediction halved it meanwhile)
+            self.iterator_valid__batch_size = min(self.iterator_valid__batch_size, size)
+        return result
 
     def embed_dataset(self, dataset) -> torch.Tensor:
         """Unit embeddings of clean graphs, module in eval mode, on the net's device."""
-        parts = [h for _, h in self.forward_iter(dataset, training=False, device=self.device)]
-        return F.normalize(torch.cat(parts), dim=1)
+        return F.normalize(self.infer_dataset(dataset, 1), dim=1)
 
 
 class EpochLRScheduler(LRScheduler):

@@ -49,7 +49,10 @@ class ValidationScores(Callback):
 
     def on_train_end(self, net, **kwargs) -> None:
         self.search_ = None  # device tensors: a saved model keeps none outside skorch's mapping
-        # a validation pass interrupted (Ctrl-C) before its epoch ended left its labels and outputs
+        self.discard_pass()  # (a pass interrupted by Ctrl-C before its epoch ended left them)
+
+    def discard_pass(self) -> None:
+        """Forget the validation labels, weights and outputs gathered since the epoch began."""
         self.outputs_, self.targets_, self.weights_ = [], [], []
 
     def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs) -> None:
