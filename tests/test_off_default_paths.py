@@ -806,7 +806,7 @@ def device_memory_of(monkeypatch, graphs: int, training: bool = False) -> None:
     def limited(self, batch):
         first = batch[0] if isinstance(batch, tuple | list) else batch
         if self.training == training and first.num_graphs > graphs:
-            raise torch.OutOfMemoryError(f"CUDA out of memory (a test's: {first.num_graphs} graphs)")
+            raise torch.cuda.OutOfMemoryError(f"CUDA out of memory (a test's: {first.num_graphs} graphs)")
         return forward(self, batch)
 
     monkeypatch.setattr(LTDDModule, "forward", limited)
@@ -831,8 +831,10 @@ def test_an_inference_pass_that_runs_out_of_device_memory_halves_its_batch(
         warnings.simplefilter("error")
         assert_same_predictions(clf.predict_proba(X[:300]), expected)
     device_memory_of(monkeypatch, graphs=0)  # not even one graph: torch's error, after all halvings
-    with pytest.warns(RuntimeWarning), pytest.raises(torch.OutOfMemoryError, match="a test's: 1 graphs"):
+    one = r"inferring one graph at a time: .*\(CUDA_VISIBLE_DEVICES=''\).* torch: .*a test's: 1 graphs"
+    with pytest.warns(RuntimeWarning), pytest.raises(torch.cuda.OutOfMemoryError, match=one):
         clf.predict(X[:3])
+    assert clf.net_.iterator_valid__batch_size == 75  # (a pass that failed keeps nothing)
 
 
 def test_validation_and_re_clustering_inside_a_fit_halve_their_batch_and_train_the_same_model(
@@ -856,12 +858,28 @@ def test_validation_and_re_clustering_inside_a_fit_halve_their_batch_and_train_t
     assert_same_predictions(clf.predict_proba(X[200:260]), expected_proba)  # (at the batch it kept)
 
 
+def test_a_validation_pass_halves_from_the_rows_it_has(monkeypatch):
+    """It started from the inference batch (512 on the CPU) for 80 validation molecules, running
+    the same batch of all 80 and failing three times more than it needed."""
+    device_memory_of(monkeypatch, graphs=30)
+    with pytest.warns(RuntimeWarning) as caught:
+        clf = BaselineClassifier(**FAST, max_epochs=2, validation_fraction=0.4).fit(X[:200], Y[:200])
+    assert [str(w.message).split("inferring ")[1].split(" ")[0] for w in caught] == ["80", "40"]
+    assert clf.net_.iterator_valid__batch_size == 20
+    device_memory_of(monkeypatch, graphs=0)  # not one graph: the fit says so, not "lower batch_size"
+    with (
+        pytest.warns(RuntimeWarning),
+        pytest.raises(torch.cuda.OutOfMemoryError, match="inferring one graph"),
+    ):
+        BaselineClassifier(**FAST, max_epochs=2, validation_fraction=0.4).fit(X[:200], Y[:200])
+
+
 def test_a_training_that_runs_out_of_device_memory_says_what_to_lower():
     clf = BaselineClassifier(**FAST, max_epochs=2)
     with pytest.MonkeyPatch.context() as patched:
         device_memory_of(patched, graphs=10, training=True)
         with pytest.raises(
-            torch.OutOfMemoryError, match=r"batch_size=32 samples .* lower batch_size or hidden=16"
+            torch.cuda.OutOfMemoryError, match=r"batch_size=32 samples .* lower batch_size or hidden=16"
         ):
             clf.fit(X[:100], Y[:100])
     with pytest.raises(NotFittedError):

@@ -56,7 +56,7 @@ from ._inputs import (
     weighted_samples,
     widths,
 )
-from ._net import EpochLRScheduler, LTDDNet, inference_batch, softmax
+from ._net import EpochLRScheduler, InferenceOutOfMemoryError, LTDDNet, inference_batch, softmax
 from ._phases import Phases
 from ._selection import EarlyStoppingAfter, MeanFromBestEpoch, ValidationScores
 from ._validation import (
@@ -521,8 +521,10 @@ class GraphClassifier(
             self.net_ = self._build_net(train, visits, valid, seed)
             try:
                 self.net_.fit(train, None)
-            except torch.OutOfMemoryError as error:
-                raise torch.OutOfMemoryError(
+            except InferenceOutOfMemoryError:
+                raise  # (its own message: not a training step's)
+            except torch.cuda.OutOfMemoryError as error:
+                raise torch.cuda.OutOfMemoryError(
                     f"the {self.device_} device ran out of memory in training, whose steps take "
                     f"batch_size={self.batch_size} samples (LTDD: two views of each; a reaction in pair "
                     f"mode: two graphs): lower batch_size or hidden={self.hidden}, or train on the CPU "

@@ -29,7 +29,15 @@ from ..featurize import GraphStore, GraphStorePair
 from ..nn.losses import balanced_cross_entropy, weighted_mean
 from ._data import GraphDataset
 
-__all__ = ["INFERENCE_BATCH", "EpochLRScheduler", "LTDDNet", "StopTraining", "inference_batch", "softmax"]
+__all__ = [
+    "INFERENCE_BATCH",
+    "EpochLRScheduler",
+    "InferenceOutOfMemoryError",
+    "LTDDNet",
+    "StopTraining",
+    "inference_batch",
+    "softmax",
+]
 
 #: graphs per batch of the passes that only infer (validation, re-clustering's embedding, predict,
 #: transform), by device type: in eval mode BatchNorm does not depend on the batch, and on a GPU
@@ -46,6 +54,10 @@ def inference_batch(device: str | torch.device) -> int:
 def softmax(logits: torch.Tensor) -> torch.Tensor:
     """``predict_proba``'s non-linearity (a module-level function, so that nets pickle)."""
     return torch.softmax(logits, dim=1)
+
+
+class InferenceOutOfMemoryError(torch.cuda.OutOfMemoryError):
+    """A pass that only infers ran out of the device's memory at one graph a batch."""
 
 
 class StopTraining(KeyboardInterrupt):
@@ -196,7 +208,7 @@ class LTDDNet(NeuralNet):
         if training:
             one_pass(iterator)
         else:  # (skorch builds its iterator once per fit: a batch halved since is taken here)
-            size = min(self.iterator_valid__batch_size, iterator.batch_size)
+            size = min(self.iterator_valid__batch_size, iterator.batch_size, max(len(iterator.dataset), 1))
             self._halving(partial(self._validation_pass, one_pass, iterator, entries, losses), size)
         if losses:
             values = torch.stack(losses).tolist()
@@ -215,7 +227,7 @@ class LTDDNet(NeuralNet):
         device's memory leaves nothing of itself (its history entries, its outputs in the scores)."""
         try:
             one_pass(iterator if size == iterator.batch_size else self._loader(iterator.dataset, size))
-        except torch.OutOfMemoryError:
+        except torch.cuda.OutOfMemoryError:
             batches = self.history[-1]["batches"]
             batches[:] = [batch for batch in batches if not any(batch is entry for entry in entries)]
             entries.clear()
@@ -289,9 +301,14 @@ class LTDDNet(NeuralNet):
             try:
                 result = one_pass(size)
                 break
-            except torch.OutOfMemoryError:
+            except torch.cuda.OutOfMemoryError as error:
                 if size <= 1:
-                    raise
+                    raise InferenceOutOfMemoryError(
+                        f"the {self.device} device ran out of memory inferring one graph at a time: a "
+                        f"molecule too large for it, or its memory held by something else. Infer on "
+                        f"the CPU: load the saved model where CUDA is hidden (CUDA_VISIBLE_DEVICES=''), "
+                        f"or fit with device='cpu'. torch: {error}"
+                    ) from error
             # out of the except block, whose traceback held the failed pass's tensors
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()
