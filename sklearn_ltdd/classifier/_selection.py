@@ -65,7 +65,7 @@ class ValidationScores(Callback):
         scores, finite = [float("nan")] * 3, True
         if self.phases.current.trains_head and self.outputs_:
             scores, finite = self._scores(*map(torch.cat, (self.outputs_, self.targets_, self.weights_)))
-        self.outputs_, self.targets_, self.weights_ = [], [], []
+        self.discard_pass()
         for name, value in zip(("valid_ba", "valid_bf1", "valid_tau"), scores, strict=True):
             net.history.record(name, value)
         for i, name in enumerate(("valid_ba", "valid_bf1")):
