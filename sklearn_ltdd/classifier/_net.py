@@ -225,8 +225,10 @@ class LTDDNet(NeuralNet):
     def _validation_pass(self, one_pass, iterator, entries: list, losses: list, size: int) -> None:
         """``one_pass`` over the validation batches of ``size`` graphs; one that runs out of the
         device's memory leaves nothing of itself (its history entries, its outputs in the scores)."""
+        # skorch's own iterator where its batches are these (a set smaller than a batch: one)
+        same = size == min(iterator.batch_size, len(iterator.dataset))
         try:
-            one_pass(iterator if size == iterator.batch_size else self._loader(iterator.dataset, size))
+            one_pass(iterator if same else self._loader(iterator.dataset, size))
         except torch.cuda.OutOfMemoryError:
             batches = self.history[-1]["batches"]
             batches[:] = [batch for batch in batches if not any(batch is entry for entry in entries)]
