@@ -103,6 +103,24 @@ def test_ring_stereo_in_every_notation(smiles, seed):
     check_molecule(smiles, seed)
 
 
+# E and Z double bonds in rings of ten atoms and more, whose geometry RDKit's removal of hydrogens
+# written as atoms turned over (trans-cyclodecene read as cis), and an open chain's
+RING_DOUBLE_BONDS = [
+    "C1CCCCCCC/C=C/1",
+    "C1CCCCCCC/C=C\\1",
+    "CC1CCCCC/C=C/CCCCC1",
+    "O=C1CCCCCCC/C=C/CCCCCCO1",
+    "O=C1CCCCCCC/C=C\\CCCCCCO1",
+    "OC/C=C/c1ccccc1",
+]
+
+
+@pytest.mark.parametrize("smiles", RING_DOUBLE_BONDS)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_ring_double_bonds_keep_their_geometry_in_every_notation(smiles, seed):
+    check_molecule(smiles, seed)
+
+
 def test_bracket_hydrogens_count_as_implicit_ones():
     """The issue's cases by hand: a written stereocentre (whose tag no feature reads), hydrogens
     in brackets, and the aromatic [nH] that kekulé form writes without brackets."""

@@ -147,8 +147,9 @@ def parse_rows(
 #: their own, the reagents among them, must be SMILES; 5: a reaction whose products hold no heavy
 #: atom is not atom-mapped, an ASCII control character or a hydrogen count or charge of 100 or more
 #: makes a row bad, and a heavy atom's isotope is cleared; 6: a molecule of more than MAX_ATOMS
-#: atoms makes a row bad; 7: a reaction's CXSMILES extension of fragment groups alone is read)
-PARSE_VERSION = 7
+#: atoms makes a row bad; 7: a reaction's CXSMILES extension of fragment groups alone is read; 8: a
+#: ring's E/Z double bond written with hydrogen atoms keeps its geometry)
+PARSE_VERSION = 8
 #: the most atoms one molecule (a connected fragment) read may have: RDKit writes a SMILES
 #: recursively, which reading one with atom maps or isotopes needs, some 450 bytes of stack an
 #: atom: a chain of some 18,000 atoms overflowed Linux's 8 MiB stack (the process crashed, a
@@ -159,6 +160,8 @@ MAX_ATOMS = 2_000
 _ISOTOPE = re.compile(r"\[\d")
 _KEEP_NO_PLAIN_HYDROGEN = Chem.RemoveHsParameters()
 _KEEP_NO_PLAIN_HYDROGEN.removeDefiningBondStereo = True
+_KEEP_HYDROGEN_ATOMS = Chem.SmilesParserParams()
+_KEEP_HYDROGEN_ATOMS.removeHs = False
 
 
 def oversized(mol: Chem.Mol) -> int:
@@ -177,7 +180,7 @@ def mol_from_smiles(smiles: str) -> Chem.Mol | None:
     the graph: RDKit's Morgan invariants read it (``[14CH3]C(=O)O`` had other bits than acetic
     acid, ``[13CH4]`` not) and its canonical ranks order atoms by it. None also for a molecule
     of more than :data:`MAX_ATOMS` atoms."""
-    mol = Chem.MolFromSmiles(smiles)
+    mol = _read(smiles)
     if mol is not None and oversized(mol):
         return None
     if mol is not None and _ISOTOPE.search(smiles):
@@ -190,6 +193,21 @@ def mol_from_smiles(smiles: str) -> Chem.Mol | None:
         with rdBase.BlockLogs():  # RDKit would note each lone hydrogen ([H+]) it leaves
             mol = Chem.RemoveHs(mol, _KEEP_NO_PLAIN_HYDROGEN)
     return mol
+
+
+def _read(smiles: str) -> Chem.Mol | None:
+    """``Chem.MolFromSmiles``, whose removal of hydrogens written as atoms can turn a ring's E
+    double bond into Z (RDKit 2026.09: ``[H]/C1=C(/[H])CCCCCCCC1``, trans-cyclodecene written
+    with its hydrogens, read as cis), as it goes by the directions of the hydrogens' bonds:
+    where such a hydrogen meets a bond direction, the hydrogens are removed only once the
+    directions of the double bonds' other neighbours are set from their stereo."""
+    if "[H" not in smiles or not ("/" in smiles or "\\" in smiles):
+        return Chem.MolFromSmiles(smiles)
+    mol = Chem.MolFromSmiles(smiles, _KEEP_HYDROGEN_ATOMS)
+    if mol is None:
+        return None
+    Chem.SetDoubleBondNeighborDirections(mol)
+    return Chem.RemoveHs(mol)  # what the parser removes
 
 
 #: what can give a molecule stereo, which RDKit perceives with map numbers counted: a bond
