@@ -668,7 +668,7 @@ def test_a_blank_line_of_a_one_column_csv_is_a_missing_smiles_not_a_line_to_skip
     assert read(tmp_path / "two.csv")["id"].tolist() == ["A", "B"]
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".csv.gz", ".csv.bz2", ".csv.zip"])
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.tar", ".csv.tar.gz"])
 @pytest.mark.parametrize(
     "text,rows",
     [
@@ -682,10 +682,21 @@ def test_a_blank_line_of_a_one_column_csv_is_a_missing_smiles_not_a_line_to_skip
 def test_the_blank_lines_that_end_a_one_column_csv_are_not_rows(model, tmp_path, suffix, text, rows):
     import bz2
     import gzip
+    import io
+    import tarfile
     import zipfile
 
     source = tmp_path / f"library{suffix}"
-    if suffix == ".csv.zip":
+    if ".tar" in suffix:  # (pandas reads a .tar.gz as a tar archive, not as a gzipped CSV)
+        for path, files in ((source, ["library.csv"]), (tmp_path / f"two{suffix}", ["a.csv", "b.csv"])):
+            with tarfile.open(path, "w:gz" if suffix.endswith(".gz") else "w") as archive:
+                for name in files:
+                    member = tarfile.TarInfo(name)
+                    member.size = len(text.encode())
+                    archive.addfile(member, io.BytesIO(text.encode()))
+        with pytest.raises(ValueError, match=r"two\.csv\.tar(\.gz)? holds 2 files; a tar CSV source"):
+            _source._blank_lines_at_end(tmp_path / f"two{suffix}", 1)
+    elif suffix == ".csv.zip":
         with zipfile.ZipFile(source, "w") as archive:
             archive.writestr("library.csv", text)
         two = tmp_path / "two.csv.zip"

@@ -8,6 +8,7 @@ import bz2
 import gzip
 import lzma
 import os
+import tarfile
 import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
@@ -200,15 +201,27 @@ def _zip_member(path: Path, mode: str = "rb") -> Iterator[BinaryIO]:
             yield member
 
 
+@contextmanager
+def _tar_member(path: Path, mode: str = "rb") -> Iterator[BinaryIO]:
+    """The one file of a tar archive, compressed or not, which is what pandas reads of it."""
+    with tarfile.open(path) as archive:
+        if len(files := [member for member in archive.getmembers() if member.isfile()]) != 1:
+            raise ValueError(f"{path} holds {len(files)} files; a tar CSV source holds one.")
+        with archive.extractfile(files[0]) as member:
+            yield member
+
+
 #: the compressions whose end is read through the standard library's decompressors
-_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open, ".zip": _zip_member}
+_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open, ".zip": _zip_member, ".tar": _tar_member}
+#: the endings pandas reads as a tar archive, whatever compresses it
+_TAR = (".tar", ".tar.gz", ".tar.bz2", ".tar.xz")
 
 
 def _blank_lines_at_end(source: Path, at_most: int) -> int:
     """How many blank lines end ``source`` after its last line's break (at most ``at_most``, the
     empty cells read at its end; an empty cell written ``""`` is no blank line). A compression
     the standard library cannot read counts none: those rows are kept, and named as empty."""
-    suffix = source.suffix.lower()
+    suffix = ".tar" if source.name.lower().endswith(_TAR) else source.suffix.lower()
     if suffix in COMPRESSED and suffix not in _OPENERS:
         return 0
     tail = b""
