@@ -839,6 +839,36 @@ def test_graphs_from_another_feature_schema_or_without_a_recipe():
         GraphStore(graphs.x.double(), graphs.edge_index, graphs.node_ptr, graphs.edge_ptr)
 
 
+def test_a_store_built_by_hand_whose_arrays_do_not_fit_together_is_refused():
+    graphs = SmilesGraphizer(bond_features=True).fit_transform(["CCO", "CC", "N"])
+    x, edge_index, node_ptr, edge_ptr, edge_attr = (
+        graphs.x, graphs.edge_index, graphs.node_ptr, graphs.edge_ptr, graphs.edge_attr
+    )  # fmt: skip
+    past_its_graph = edge_index.clone()
+    past_its_graph[1, 2] = 3  # ethanol's third edge into ethane's first atom
+    wrong = {
+        r"edge 2 \(of graph 0\) joins nodes \[\d, 3\], but graph 0 has 3 nodes.*\(1 edge\(s\) outside": (
+            x,
+            past_its_graph,
+            node_ptr,
+            edge_ptr,
+            edge_attr,
+        ),
+        r"node_ptr must grow from 0 to the 12 rows of x": (torch.cat([x, x]), edge_index, node_ptr, edge_ptr),
+        r"edge_ptr must grow from 0 to the 5 edges": (x, edge_index[:, :5], node_ptr, edge_ptr),
+        r"node_ptr has 2 graphs but edge_ptr 3": (x[:5], edge_index, node_ptr[:3], edge_ptr),
+        r"2 rows of edge_attr for 6 edges": (x, edge_index, node_ptr, edge_ptr, edge_attr[:2]),
+        r"edge_index must have shape \(2, n_edges\), got \(6,\)": (x, edge_index[0], node_ptr, edge_ptr),
+        r"node_ptr must be one integer offset": (x, edge_index, node_ptr.float(), edge_ptr),
+    }
+    for message, arrays in wrong.items():
+        with pytest.raises(ValueError, match=message):
+            GraphStore(*arrays)
+    # the arrays as they are fit together
+    by_hand = GraphStore(x, edge_index, node_ptr, edge_ptr, edge_attr)
+    assert torch.equal(by_hand[[2, 0]].batch().edge_index, graphs[[2, 0]].batch().edge_index)
+
+
 def test_the_hint_for_a_reaction_names_every_reaction_mode():
     import re
 

@@ -194,6 +194,52 @@ def _offsets(counts: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.concatenate([[0], np.cumsum(counts, dtype=np.int64)]))
 
 
+def _check_layout(
+    x: torch.Tensor,
+    edge_index: torch.Tensor,
+    node_ptr: torch.Tensor,
+    edge_ptr: torch.Tensor,
+    edge_attr: torch.Tensor | None,
+    every_edge: bool,
+) -> None:
+    """Refuse arrays that do not fit together, naming what does not: offsets that are not one per
+    graph and one more, from 0 on, growing, to the number of nodes and edges; edge features not
+    one row per edge; and, ``every_edge`` (a store built by hand, without a recipe), an edge
+    whose node number is not one of its graph's, which would join it to another graph."""
+    if edge_index.dim() != 2 or edge_index.shape[0] != 2:
+        raise ValueError(f"edge_index must have shape (2, n_edges), got {tuple(edge_index.shape)}.")
+    totals = {"node_ptr": (x.shape[0], "rows of x"), "edge_ptr": (edge_index.shape[1], "edges")}
+    for name, ptr in (("node_ptr", node_ptr), ("edge_ptr", edge_ptr)):
+        if ptr.dim() != 1 or ptr.numel() < 1 or ptr.dtype.is_floating_point:
+            raise ValueError(f"{name} must be one integer offset per graph and one more, got {ptr!r}.")
+        total, what = totals[name]
+        if ptr[0] != 0 or (ptr[1:] < ptr[:-1]).any() or ptr[-1] != total:
+            raise ValueError(
+                f"{name} must grow from 0 to the {total} {what}, one offset per graph and one more; "
+                f"it runs {ptr[:3].tolist()} ... {ptr[-3:].tolist()}."
+            )
+    if node_ptr.numel() != edge_ptr.numel():
+        raise ValueError(
+            f"node_ptr has {node_ptr.numel() - 1} graphs but edge_ptr {edge_ptr.numel() - 1}: one offset "
+            "per graph and one more in each."
+        )
+    if edge_attr is not None and edge_attr.shape[0] != edge_index.shape[1]:
+        raise ValueError(f"{edge_attr.shape[0]} rows of edge_attr for {edge_index.shape[1]} edges.")
+    if not every_edge or not edge_index.numel():
+        return
+    # each edge's graph's node count, beside the edge
+    n_nodes = torch.repeat_interleave(node_ptr.cpu().diff(), edge_ptr.cpu().diff()).to(edge_index.device)
+    outside = torch.nonzero(((edge_index < 0) | (edge_index >= n_nodes)).any(dim=0)).flatten().tolist()
+    if outside:
+        edge = outside[0]
+        graph = int(torch.searchsorted(edge_ptr.cpu(), torch.tensor(edge), right=True)) - 1
+        raise ValueError(
+            f"edge {edge} (of graph {graph}) joins nodes {edge_index[:, edge].tolist()}, but graph "
+            f"{graph} has {int(n_nodes[edge])} nodes: edge_index numbers each graph's nodes from 0 "
+            f"({len(outside)} edge(s) outside their graph)."
+        )
+
+
 #: what a store's features may be: float32, or small integers that batches make float32
 _FEATURE_DTYPES = (torch.float32, torch.int8, torch.int16)
 
@@ -231,9 +277,11 @@ class GraphStore:
     x : Tensor of float32, int8 or int16, shape (n_nodes, n_node_features)
         The node features of all graphs, one graph after the other.
     edge_index : Tensor of shape (2, n_edges)
-        Node numbers local to each graph.
-    node_ptr, edge_ptr : Tensor of shape (n_graphs + 1,)
-        Offsets of each graph's nodes and edges.
+        Node numbers local to each graph (0 to its number of nodes - 1; a store built without a
+        ``recipe`` refuses an edge outside its graph, which would join two graphs).
+    node_ptr, edge_ptr : Tensor of int of shape (n_graphs + 1,)
+        Offsets of each graph's nodes and edges: from 0, growing, to the rows of ``x`` and the
+        columns of ``edge_index``.
     edge_attr : Tensor of float32, int8 or int16, shape (n_edges, n_edge_features), optional
         The edge features, in the order of ``edge_index``'s columns.
     valid_mask : ndarray of bool, shape (n_graphs,), optional
@@ -281,6 +329,7 @@ class GraphStore:
                     f"{name} must be float32 (or int8 / int16 small integers), got {features.dtype}; "
                     f"pass {name}.float()."
                 )
+        _check_layout(x, edge_index, node_ptr, edge_ptr, edge_attr, every_edge=recipe is None)
         self.x = x
         self.edge_index = edge_index
         self.node_ptr = node_ptr
