@@ -86,15 +86,15 @@ def holdout(
     if len(valid_idx):
         _warn_of_a_large_holdout(pairs, len(valid_idx), fraction)
     elif len(np.unique(pairs, axis=0)) < len(codes):
-        # every class one molecule, written several times (a toy set): copies or nothing
+        # every class one molecule, written several times (a toy set): copies or nothing (a class
+        # of two rows or more, which some class is here, holds one out)
         train_idx, valid_idx = stratified_holdout(codes, fraction, rng)
-        if len(valid_idx):
-            warn(
-                "every class is a single molecule (or reaction), given several times: the "
-                "validation hold-out holds copies of training molecules, so the epochs kept "
-                "and τ are chosen on molecules the network trained on; pass validation_data "
-                "of other molecules, or set validation_fraction=0 and early_stopping=None."
-            )
+        warn(
+            "every class is a single molecule (or reaction), given several times: the "
+            "validation hold-out holds copies of training molecules, so the epochs kept "
+            "and τ are chosen on molecules the network trained on; pass validation_data "
+            "of other molecules, or set validation_fraction=0 and early_stopping=None."
+        )
     if not len(valid_idx):
         if early_stopping is not None:
             raise ValueError(

@@ -103,11 +103,9 @@ def _as_unit_tensor(estimator: BaseEstimator, X: object, reset: bool) -> tuple[t
 
 
 def _projection(unit: torch.Tensor, direction: torch.Tensor) -> torch.Tensor:
-    """The rows' projections on a random direction, which order them whatever order they came in.
-    Half-precision rows project in float32: in their own precision distinct rows tie (300 bfloat16
-    rows gave 273 values), and a stable sort would keep such rows in their input order."""
-    if unit.dtype in (torch.float16, torch.bfloat16):
-        return unit.float() @ direction.float()
+    """The rows' projections on a random direction, which order them whatever order they came in
+    (rows of half precision come as float32: in their own, distinct rows tie, 273 values for 300
+    bfloat16 rows, and a stable sort would keep such rows in their input order)."""
     return unit @ direction
 
 

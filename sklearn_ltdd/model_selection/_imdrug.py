@@ -196,33 +196,32 @@ def _split(
             for part, cut in zip(parts, _cut(rng.permutation(of_class), fractions), strict=True):
                 part.append(cut)
         train, valid, test = (np.sort(np.concatenate(part)) for part in parts)
-    else:
+        for i, (name, part) in enumerate(zip(_PARTS, (train, valid, test), strict=True)):
+            if name in needed and len(part) == 0:  # every class too small to give the part a sample
+                _refuse_an_empty_random_part(y, name, i, fractions)
+    else:  # (each part needed holds every class, or is refused)
         train, valid, test = _cut(rng.permutation(len(y)), fractions)
         kept = fractions[[name in needed for name in _PARTS]]
         for name, part in zip(_PARTS, (train, valid, test), strict=True):
             if name in needed:
                 _check_every_class_in(part, y, name, fractions, kept, seed)
         train, valid, test = np.sort(train), _balance(valid, y, rng), _balance(test, y, rng)
-    for i, (name, part) in enumerate(zip(_PARTS, (train, valid, test), strict=True)):
-        if name not in needed:
-            continue
-        if len(part) == 0 and kind == "random":  # every class too small to give the part a sample
-            # (from where round(f·n) can first be 1: a fraction of 1e-6 would count up from 1)
-            start = max(1, int(0.5 / fractions[i])) if i == 1 else 1
-            need = next(n for n in itertools.count(start) if _sizes(n, fractions)[i])
-            sizes = np.unique(y, return_counts=True)[1]
-            raise ValueError(
-                f"the {name} part of the 'random' split is empty: it cuts each class on its own, and with "
-                f"fractions {fractions.tolist()} a class needs {need} samples to give the {name} part one "
-                f"(the largest here has {sizes.max()}). Use larger classes, or give the part a larger "
-                "fraction (the 'standard' split cannot cut them either: its part would hold fewer rows "
-                "than there are classes)."
-            )
-        if len(part) == 0:
-            raise ValueError(
-                f"the {name} part of the {kind!r} split is empty ({len(y)} samples are too few)."
-            )
     return train, valid, test
+
+
+def _refuse_an_empty_random_part(y: np.ndarray, name: str, i: int, fractions: np.ndarray) -> None:
+    """Say how many samples a class needs to give part ``i`` (``name``) of the 'random' split one."""
+    # (from where round(f·n) can first be 1: a fraction of 1e-6 would count up from 1)
+    start = max(1, int(0.5 / fractions[i])) if i == 1 else 1
+    need = next(n for n in itertools.count(start) if _sizes(n, fractions)[i])
+    sizes = np.unique(y, return_counts=True)[1]
+    raise ValueError(
+        f"the {name} part of the 'random' split is empty: it cuts each class on its own, and with "
+        f"fractions {fractions.tolist()} a class needs {need} samples to give the {name} part one "
+        f"(the largest here has {sizes.max()}). Use larger classes, or give the part a larger "
+        "fraction (the 'standard' split cannot cut them either: its part would hold fewer rows "
+        "than there are classes)."
+    )
 
 
 def _check_kind(kind: object) -> None:
