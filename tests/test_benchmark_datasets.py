@@ -86,6 +86,10 @@ def test_imdrug_tab_format(tmp_path):
         ["CCO", "c1ccccc1"],
         [0, 1],
     )
+    bunch = load_hiv(path=path, as_frame=True)  # the Bunch's too, as scikit-learn's loaders give them
+    pd.testing.assert_series_equal(bunch.data, smiles)
+    pd.testing.assert_series_equal(bunch.target, y)
+    assert bunch.target_names.tolist() == [0, 1] and bunch.frame.shape[0] == 2
 
 
 def test_malformed_rows_are_named(tmp_path):

@@ -34,6 +34,17 @@ def test_solubility_is_complete_and_parses():
     assert len(load_solubility(subset="train").duplicates) < 8
 
 
+@pytest.mark.parametrize("loader", [load_solubility, load_reaction_templates])
+def test_as_frame_gives_series_in_the_bunch_as_from_return_x_y(loader):
+    """As scikit-learn's loaders: with as_frame, the Bunch's data and target are pandas too."""
+    framed, plain, (X, y) = loader(as_frame=True), loader(), loader(return_X_y=True, as_frame=True)
+    for name, series in (("data", X), ("target", y)):
+        assert isinstance(framed[name], pd.Series) and isinstance(plain[name], np.ndarray)
+        pd.testing.assert_series_equal(framed[name], series)
+        assert (framed[name].to_numpy() == plain[name]).all()
+        assert framed[name].index.equals(framed.frame.index)
+
+
 def test_solubility_subsets_and_return_x_y():
     X_train, y_train = load_solubility(subset="train", return_X_y=True)
     X_test, _ = load_solubility(subset="test", return_X_y=True)

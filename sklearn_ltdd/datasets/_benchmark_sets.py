@@ -310,12 +310,14 @@ def _as_series(arrays: dict[str, np.ndarray], frame: pd.DataFrame, as_frame: boo
 
 def _bunch(name, data, target, path, frame, return_X_y, as_frame, reaction=False, rows_of="", **extra):
     invalid, duplicates = _report(data, path, reaction, extra.get("proteins"), rows_of)
+    target_names = np.unique(target)
+    data, target = _as_series({"reaction" if reaction else "smiles": data, "target": target}, frame, as_frame)
     if return_X_y:
-        return _as_series({"reaction" if reaction else "smiles": data, "target": target}, frame, as_frame)
+        return data, target
     return Bunch(
         data=data,
         target=target,
-        target_names=np.unique(target),
+        target_names=target_names,
         invalid=invalid,
         duplicates=duplicates,
         frame=frame if as_frame else None,
@@ -379,8 +381,9 @@ def load_hiv(
     return_X_y : bool, default=False
         Return ``(smiles, y)``.
     as_frame : bool, default=False
-        Keep the whole table in the Bunch's ``frame``; with ``return_X_y`` the data and target
-        are a Series each.
+        The data and target as pandas Series (named, on the table's index), as scikit-learn's
+        loaders give them, in the Bunch or from ``return_X_y``, and the whole table in the
+        Bunch's ``frame``.
 
     Returns
     -------

@@ -52,13 +52,14 @@ def load_reaction_templates(*, return_X_y: bool = False, as_frame: bool = False)
     return_X_y : bool, default=False
         Return ``(smiles, y)`` instead of a Bunch.
     as_frame : bool, default=False
-        Also return the whole table as ``frame`` (a pandas DataFrame); with
-        ``return_X_y`` the data and target are a Series each.
+        The data and target as pandas Series, as scikit-learn's loaders give them, in the Bunch
+        or from ``return_X_y``, and the whole table in the Bunch's ``frame``.
 
     Returns
     -------
     data : :class:`~sklearn.utils.Bunch`
-        ``data`` (product SMILES, object array), ``target`` (template names, object array),
+        ``data`` (product SMILES, object array; a Series with ``as_frame``), ``target``
+        (template names, likewise),
         ``reaction_class`` (USPTO-50k's reaction class, 1-10), ``patent`` (the source patent),
         ``target_names`` (template names, largest first), ``duplicates`` (the rows whose product
         repeats an earlier row's: 54 repeats of 51 products, 48 of them twice and 3 three times,
@@ -77,14 +78,15 @@ def load_reaction_templates(*, return_X_y: bool = False, as_frame: bool = False)
     check_flags(return_X_y=return_X_y, as_frame=as_frame)
     with resources.files(__package__).joinpath("data/reaction_templates.csv.gz").open("rb") as handle:
         frame = pd.read_csv(handle, compression="gzip")
+    data, target = frame["product"], frame["template"]
+    if not as_frame:
+        data, target = data.to_numpy(dtype=object), target.to_numpy(dtype=object)
     if return_X_y:
-        if as_frame:
-            return frame["product"], frame["template"]
-        return frame["product"].to_numpy(dtype=object), frame["template"].to_numpy(dtype=object)
+        return data, target
     sizes = frame["template"].value_counts()
     return Bunch(
-        data=frame["product"].to_numpy(dtype=object),
-        target=frame["template"].to_numpy(dtype=object),
+        data=data,
+        target=target,
         reaction_class=frame["reaction_class"].to_numpy(dtype=np.int64),
         patent=frame["id"].to_numpy(dtype=object),
         target_names=np.array(sorted(sizes.index), dtype=object),

@@ -57,13 +57,14 @@ def load_solubility(
     return_X_y : bool, default=False
         Return ``(smiles, y)`` instead of a Bunch.
     as_frame : bool, default=False
-        Also return the whole table as ``frame`` (a pandas DataFrame); with
-        ``return_X_y`` the data and target are a Series each.
+        The data and target as pandas Series, as scikit-learn's loaders give them, in the Bunch
+        or from ``return_X_y``, and the whole table in the Bunch's ``frame``.
 
     Returns
     -------
     data : :class:`~sklearn.utils.Bunch`
-        ``data`` (SMILES, object array), ``target`` (class names, object array),
+        ``data`` (SMILES, object array; a Series with ``as_frame``), ``target`` (class names,
+        likewise),
         ``split`` (``"train"``/``"test"`` per sample), ``logS`` (measured log
         solubility), ``names`` (compound names), ``target_names`` (the classes sorted, as a
         classifier's ``classes_`` and ``predict_proba``'s columns are; ``SOLUBILITY_CLASSES``
@@ -89,13 +90,14 @@ def load_solubility(
     if subset != "all":
         frame = frame[frame["split"] == subset].reset_index(drop=True)
 
+    data, target = frame["smiles"], frame["solubility_class"]
+    if not as_frame:
+        data, target = data.to_numpy(dtype=object), target.to_numpy(dtype=object)
     if return_X_y:
-        if as_frame:
-            return frame["smiles"], frame["solubility_class"]
-        return frame["smiles"].to_numpy(dtype=object), frame["solubility_class"].to_numpy(dtype=object)
+        return data, target
     return Bunch(
-        data=frame["smiles"].to_numpy(dtype=object),
-        target=frame["solubility_class"].to_numpy(dtype=object),
+        data=data,
+        target=target,
         split=frame["split"].to_numpy(dtype=object),
         logS=frame["logS"].to_numpy(dtype=np.float64),
         names=frame["name"].to_numpy(dtype=object),
