@@ -103,9 +103,11 @@ def test_ring_stereo_in_every_notation(smiles, seed):
     check_molecule(smiles, seed)
 
 
-# E and Z double bonds in rings of ten atoms and more, whose geometry RDKit's removal of hydrogens
-# written as atoms turned over (trans-cyclodecene read as cis), and an open chain's
+# E and Z double bonds in rings of eight atoms and more, whose geometry RDKit's removal of hydrogens
+# written as atoms turned over (trans-cyclodecene read as cis, cis-cyclooctene as trans), and an
+# open chain's
 RING_DOUBLE_BONDS = [
+    "C1CCCCC/C=C\\1",
     "C1CCCCCCC/C=C/1",
     "C1CCCCCCC/C=C\\1",
     "CC1CCCCC/C=C/CCCCC1",
@@ -119,6 +121,18 @@ RING_DOUBLE_BONDS = [
 @pytest.mark.parametrize("seed", [0, 1])
 def test_ring_double_bonds_keep_their_geometry_in_every_notation(smiles, seed):
     check_molecule(smiles, seed)
+
+
+@pytest.mark.parametrize(
+    "plain,with_hydrogen_atoms",
+    [("C1CCCCC/C=C\\1", "[H]/C1=C/CCCCCC1"), ("C1CCCCCCC/C=C/1", "[H]/C1=C(/[H])CCCCCCCC1")],
+)
+def test_a_ring_double_bond_written_with_its_hydrogens_is_the_same_isomer(plain, with_hydrogen_atoms):
+    """cis-cyclooctene and trans-cyclodecene, each written by hand with hydrogen atoms that set
+    its geometry, which RDKit's parse read as the other isomer."""
+    graphs = SmilesGraphizer(bond_features=True, fingerprint=None).fit_transform([plain, with_hydrogen_atoms])
+    first, second = graph_arrays(graphs)
+    assert first == second
 
 
 def test_bracket_hydrogens_count_as_implicit_ones():

@@ -197,8 +197,9 @@ def mol_from_smiles(smiles: str) -> Chem.Mol | None:
 
 def _read(smiles: str) -> Chem.Mol | None:
     """``Chem.MolFromSmiles``, whose removal of hydrogens written as atoms can turn a ring's E
-    double bond into Z (RDKit 2026.09: ``[H]/C1=C(/[H])CCCCCCCC1``, trans-cyclodecene written
-    with its hydrogens, read as cis), as it goes by the directions of the hydrogens' bonds:
+    double bond into Z and Z into E (RDKit 2026.09: ``[H]/C1=C(/[H])CCCCCCCC1``, trans-cyclodecene
+    written with its hydrogens, read as cis; ``[H]/C1=C/CCCCCC1``, cis-cyclooctene, as trans), as
+    it goes by the directions of the hydrogens' bonds:
     where such a hydrogen meets a bond direction, the hydrogens are removed only once the
     directions of the double bonds' other neighbours are set from their stereo."""
     if "[H" not in smiles or not ("/" in smiles or "\\" in smiles):
