@@ -869,6 +869,16 @@ def test_a_store_built_by_hand_whose_arrays_do_not_fit_together_is_refused():
     assert torch.equal(by_hand[[2, 0]].batch().edge_index, graphs[[2, 0]].batch().edge_index)
 
 
+def test_a_pair_s_valid_mask_is_read_from_its_sides_each_time():
+    """The sides had one mask array, the graphizer's valid_mask_ too, and the pair kept its own
+    copy: a row marked invalid on one side was still valid in the pair (its probabilities NaN)."""
+    graphizer = SmilesGraphizer(reaction_mode="pair")
+    pairs = graphizer.fit_transform(["CCO>>CC=O", "CCN>>CC=N"])
+    pairs.reactants.valid_mask[0] = False
+    assert pairs.valid_mask.tolist() == pairs[[0, 1]].valid_mask.tolist() == [False, True]
+    assert pairs.products.valid_mask.all() and graphizer.valid_mask_.all()
+
+
 def test_the_hint_for_a_reaction_names_every_reaction_mode():
     import re
 

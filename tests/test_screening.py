@@ -136,6 +136,12 @@ def test_screen_with_nan_keeps_every_row_in_place(model, library, small_chunks):
     graphs = SmilesGraphizer(errors="ignore").fit_transform(["CCO", "C1CC"])
     with pytest.raises(InvalidSmilesError, match=r"(?s)row 1: '<empty graph>' .*invalid_rows_.*valid_mask"):
         model.predict(graphs)
+    # graphs of a Series, by its labels, as its SMILES are (were: by position)
+    labelled = SmilesGraphizer(errors="ignore").fit_transform(pd.Series(["CCO", "C1CC"], index=["x", "y"]))
+    with pytest.raises(
+        InvalidSmilesError, match=r"(?s)\(by their index labels, not by position\).*row y: '<empty"
+    ):
+        model.predict(labelled)
 
 
 def test_a_model_on_the_default_device_screens_as_it_predicts(library, small_chunks, assert_same_predictions):

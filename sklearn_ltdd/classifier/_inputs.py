@@ -4,6 +4,7 @@ and the network that read them. Each check names the problem and what to do."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.multiclass import check_classification_targets
@@ -70,12 +71,16 @@ def check_graphs_readable(graphs: GraphStore | GraphStorePair, featurizer: Smile
     graphs without the bond features or the fingerprint it reads (both named at once)."""
     if not graphs.valid_mask.all():
         bad = np.flatnonzero(~graphs.valid_mask)
-        raise InvalidSmilesError(
-            # (graphs carry no index: positions, whatever the input's index was)
-            {int(i): ("<empty graph>", "made from an invalid input row; by position") for i in bad},
+        error = InvalidSmilesError(
+            {int(i): ("<empty graph>", "made from an invalid input row") for i in bad},
             "SmilesGraphizer(errors='ignore') made these; its invalid_rows_ names their input and why. "
             "Leave them out with graphs[graphs.valid_mask] (in fit, the labels too).",
         )
+        # by the labels of the rows the graphs were made from (a pandas X's index), as for SMILES
+        labels = graphs.row_labels
+        if labels is not None and not labels.equals(pd.RangeIndex(len(labels))):
+            error.name_rows_by(labels)
+        raise error
     if isinstance(graphs, GraphStorePair) != (featurizer.reaction_mode == "pair"):
         if getattr(graphs.recipe, "reaction_mode", None) == "pair":  # graphs.reactants, say
             raise ValueError(

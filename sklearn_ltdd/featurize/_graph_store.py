@@ -339,7 +339,8 @@ class GraphStore:
         if fingerprint is not None and fingerprint.shape[0] != n_graphs:
             raise ValueError(f"{fingerprint.shape[0]} fingerprints for {n_graphs} graphs.")
         self.fingerprint = fingerprint
-        self.valid_mask = np.ones(n_graphs, dtype=bool) if valid_mask is None else np.asarray(valid_mask)
+        # a copy: a mask given to two stores (a pair's sides) or kept by its caller is not shared
+        self.valid_mask = np.ones(n_graphs, dtype=bool) if valid_mask is None else np.array(valid_mask)
         if self.valid_mask.dtype != bool or self.valid_mask.shape != (n_graphs,):
             raise ValueError(
                 f"valid_mask must be one boolean per graph ({n_graphs}), got {self.valid_mask.dtype} "
@@ -618,7 +619,11 @@ class GraphStorePair:
             )
         self.reactants = reactants
         self.products = products
-        self.valid_mask = reactants.valid_mask & products.valid_mask
+
+    @property
+    def valid_mask(self) -> np.ndarray:
+        """False for pairs whose input could not be parsed: read from the two sides, each time."""
+        return self.reactants.valid_mask & self.products.valid_mask
 
     def __len__(self) -> int:
         return len(self.reactants)

@@ -370,7 +370,7 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         if isinstance(X, pd.Series | pd.DataFrame):  # so that later steps' DataFrames carry X's labels
             for store in stores:
                 store.row_labels = X.index
-        self.valid_mask_ = stores[0].valid_mask
+        self.valid_mask_ = stores[0].valid_mask.copy()  # (not the store's own, which a caller may write)
         self.invalid_rows_ = bad_rows
         return stores[0] if len(stores) == 1 else GraphStorePair(*stores)
 
