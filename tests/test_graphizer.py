@@ -879,6 +879,20 @@ def test_a_pair_s_valid_mask_is_read_from_its_sides_each_time():
     assert pairs.products.valid_mask.all() and graphizer.valid_mask_.all()
 
 
+def test_a_pair_of_stores_made_otherwise_than_by_the_pair_mode_is_refused():
+    molecules = SmilesGraphizer().fit_transform(["CCO", "CC=O"])
+    with pytest.raises(
+        ValueError, match=r"the reactant graphs were made with reaction_mode=None; a GraphStore"
+    ):
+        GraphStorePair(molecules, molecules)
+    pairs = SmilesGraphizer(reaction_mode="pair").fit_transform(["CCO>>CC=O", "CCN>>CC=N"])
+    wide = GraphStore(torch.cat([pairs.products.x] * 2, dim=1), *(getattr(pairs.products, name) for name in
+                      ("edge_index", "node_ptr", "edge_ptr", "edge_attr")), recipe=pairs.recipe)  # fmt: skip
+    with pytest.raises(ValueError, match=r"reactant graphs have 74 node features but the product graphs 148"):
+        GraphStorePair(pairs.reactants, wide)
+    assert len(GraphStorePair(pairs.reactants, pairs.products)) == 2
+
+
 def test_the_hint_for_a_reaction_names_every_reaction_mode():
     import re
 

@@ -612,6 +612,20 @@ class GraphStorePair:
     def __init__(self, reactants: GraphStore, products: GraphStore):
         if len(reactants) != len(products):
             raise ValueError(f"{len(reactants)} reactant graphs but {len(products)} product graphs.")
+        for side, store in (("reactant", reactants), ("product", products)):
+            # (a model reading pairs takes the reactant side's fingerprint for the reaction's)
+            if (made := getattr(store.recipe, "reaction_mode", "pair")) != "pair":
+                raise ValueError(
+                    f"the {side} graphs were made with reaction_mode={made!r}; a GraphStorePair holds the "
+                    "two sides of reactions as SmilesGraphizer(reaction_mode='pair') makes them from "
+                    "reaction SMILES ('reactants>>products'), with the reaction's difference fingerprint: "
+                    "featurise the reactions so."
+                )
+        if reactants.num_node_features != products.num_node_features:
+            raise ValueError(
+                f"the reactant graphs have {reactants.num_node_features} node features but the product "
+                f"graphs {products.num_node_features}: both sides pass through one encoder."
+            )
         ours, theirs = reactants.row_labels, products.row_labels
         if ours is not None and theirs is not None and not ours.equals(theirs):
             raise ValueError(
