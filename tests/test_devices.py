@@ -21,7 +21,6 @@ from torch_geometric.nn import global_add_pool
 import sklearn_ltdd
 from sklearn_ltdd import (
     BaselineClassifier,
-    GraphStorePair,
     LTDDClassifier,
     SmilesGraphizer,
     SubclusterSchedule,
@@ -223,7 +222,7 @@ def test_a_graph_store_names_a_device_it_cannot_go_to(device):
     ):
         graphs.to(device)
     with pytest.raises(ValueError, match=rf"device='{device}'"):
-        GraphStorePair(graphs, graphs).to(device)
+        SmilesGraphizer(reaction_mode="pair").fit_transform(["CCO>>CC=O"]).to(device)
     assert graphs.to("auto").device.type == ("cuda" if torch.cuda.is_available() else "cpu")
 
 

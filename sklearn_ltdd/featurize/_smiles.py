@@ -148,7 +148,8 @@ def parse_rows(
 #: atom is not atom-mapped, an ASCII control character or a hydrogen count or charge of 100 or more
 #: makes a row bad, and a heavy atom's isotope is cleared; 6: a molecule of more than MAX_ATOMS
 #: atoms makes a row bad; 7: a reaction's CXSMILES extension of fragment groups alone is read; 8: a
-#: ring's E/Z double bond written with hydrogen atoms keeps its geometry)
+#: ring's E/Z double bond written with hydrogen atoms keeps its geometry, and stereo groups and
+#: unknown double-bond geometry (CXSMILES) are kept where isotopes or atom maps are cleared)
 PARSE_VERSION = 8
 #: the most atoms one molecule (a connected fragment) read may have: RDKit writes a SMILES
 #: recursively, which reading one with atom maps or isotopes needs, some 450 bytes of stack an
@@ -188,7 +189,7 @@ def mol_from_smiles(smiles: str) -> Chem.Mol | None:
             if atom.GetAtomicNum() > 1:
                 atom.SetIsotope(0)
         # read again: the stereo that only the isotope made ([13CH3]/C(C)=C/C's E) goes with it
-        mol = Chem.MolFromSmiles(Chem.MolToSmiles(mol))
+        mol = _read_again(mol)[0]
     if mol is not None and "[H" in smiles:  # how every hydrogen RDKit keeps as an atom is written
         with rdBase.BlockLogs():  # RDKit would note each lone hydrogen ([H+]) it leaves
             mol = Chem.RemoveHs(mol, _KEEP_NO_PLAIN_HYDROGEN)
@@ -223,11 +224,11 @@ def parse_mapped(smiles: str) -> tuple[Chem.Mol, np.ndarray] | None:
     RDKit's stereo perception counts map numbers: a mapped double bond can read STEREOZ where the
     same bond unmapped reads STEREOE, and an atom that is a stereocentre only because maps tell
     its neighbours apart keeps its chiral tag (``[CH3:1][C@H:2]1CC[CH:5](O)CC1``), which the
-    canonical node order reads. Writing the molecule out without maps and reading it back gives
-    exactly the graph of the unmapped SMILES; a SMILES without any stereo (no ``/``, ``\\``,
-    ``@`` or CXSMILES extension) is not read twice, as its maps changed nothing the graph holds
-    (docs/benchmarks.md). Writing can reorder the atoms, so the map numbers are returned in the
-    new order. None: RDKit cannot parse the SMILES.
+    canonical node order reads. Writing the molecule out without maps (:func:`_read_again`) and
+    reading it back gives exactly the graph of the unmapped SMILES; a SMILES without any stereo
+    (no ``/``, ``\\``, ``@`` or CXSMILES extension) is not read twice, as its maps changed
+    nothing the graph holds (docs/benchmarks.md). Writing can reorder the atoms, so the map
+    numbers are returned in the new order. None: RDKit cannot parse the SMILES.
     """
     mol = mol_from_smiles(smiles)
     if mol is None:
@@ -241,10 +242,31 @@ def parse_mapped(smiles: str) -> tuple[Chem.Mol, np.ndarray] | None:
         atom.SetAtomMapNum(0)
     if not _STEREO.search(smiles):  # nothing the maps changed: no write, no second parse
         return mol, maps
-    written = Chem.MolToSmiles(mol, canonical=False)
-    order = list(mol.GetPropsAsDict(includePrivate=True, includeComputed=True)["_smilesAtomOutputOrder"])
-    unmapped = Chem.MolFromSmiles(written)
+    unmapped, order = _read_again(mol)
     return None if unmapped is None else (unmapped, maps[order])
+
+
+_AS_GIVEN = Chem.SmilesWriteParams()
+_AS_GIVEN.canonical = False
+
+
+def _read_again(mol: Chem.Mol) -> tuple[Chem.Mol | None, list[int]]:
+    """``mol`` written as SMILES and read back, so that RDKit perceives its stereo anew, and the
+    order in which its atoms were written (the new atoms'). Written with its CXSMILES extensions:
+    its stereo groups (``|&1:1,3|``) would go, and canonical ranks read them; an unknown geometry
+    of a double bond (``|ctu:1|``, STEREOANY), which RDKit does not write, is carried over."""
+    Chem.MolToSmiles(mol, _AS_GIVEN)  # (the CXSMILES writer writes in this order, but does not record it)
+    order = list(mol.GetPropsAsDict(includePrivate=True, includeComputed=True)["_smilesAtomOutputOrder"])
+    again = Chem.MolFromSmiles(Chem.MolToCXSmiles(mol, _AS_GIVEN))
+    if again is None:
+        return None, order
+    new = np.argsort(order)  # each old atom's place in the new molecule
+    for bond in mol.GetBonds():
+        if bond.GetStereo() == Chem.BondStereo.STEREOANY:
+            twin = again.GetBondBetweenAtoms(int(new[bond.GetBeginAtomIdx()]), int(new[bond.GetEndAtomIdx()]))
+            if twin is not None and twin.GetStereo() == Chem.BondStereo.STEREONONE:
+                twin.SetStereo(Chem.BondStereo.STEREOANY)
+    return again, order
 
 
 _SYNTAX = "its syntax, e.g. a typo, an unclosed ring or branch, an unknown atom"
