@@ -230,11 +230,11 @@ def test_sbap_returns_proteins(tmp_path):
     pairs = write(tmp_path / "pairs.tab", "Drug\tTarget\tY\nCCO\tMKVL\t0\nOCC\tMKAA\t1\nOCC\tMKVL\t0\n")
     with pytest.warns(UserWarning, match=r"1 rows repeat an earlier row's molecule and protein \(rows \[2"):
         assert load_sbap(path=pairs).duplicates.tolist() == [2]
-    assert [s.name for s in load_sbap(path=two_rows, return_X_y=True, as_frame=True)] == [
-        "smiles",
-        "protein",
-        "target",
-    ]
+    framed = load_sbap(path=two_rows, return_X_y=True, as_frame=True)
+    assert [s.name for s in framed] == ["smiles", "protein", "target"]
+    bunch = load_sbap(path=two_rows, as_frame=True)  # the Bunch's halves of X are Series too
+    for got, expected in zip((bunch.data, bunch.proteins, bunch.target), framed, strict=True):
+        pd.testing.assert_series_equal(got, expected)
 
 
 def test_missing_file_says_how_to_get_it(tmp_path):

@@ -857,9 +857,10 @@ def test_a_store_built_by_hand_whose_arrays_do_not_fit_together_is_refused():
         r"node_ptr must grow from 0 to the 12 rows of x": (torch.cat([x, x]), edge_index, node_ptr, edge_ptr),
         r"edge_ptr must grow from 0 to the 5 edges": (x, edge_index[:, :5], node_ptr, edge_ptr),
         r"node_ptr has 2 graphs but edge_ptr 3": (x[:5], edge_index, node_ptr[:3], edge_ptr),
+        r"edge_ptr must be one int64 offset": (x, edge_index, node_ptr, edge_ptr.to(torch.uint8)),
         r"2 rows of edge_attr for 6 edges": (x, edge_index, node_ptr, edge_ptr, edge_attr[:2]),
         r"edge_index must have shape \(2, n_edges\), got \(6,\)": (x, edge_index[0], node_ptr, edge_ptr),
-        r"node_ptr must be one integer offset": (x, edge_index, node_ptr.float(), edge_ptr),
+        r"node_ptr must be one int64 offset": (x, edge_index, node_ptr.float(), edge_ptr),
     }
     for message, arrays in wrong.items():
         with pytest.raises(ValueError, match=message):
@@ -877,6 +878,10 @@ def test_a_pair_s_valid_mask_is_read_from_its_sides_each_time():
     pairs.reactants.valid_mask[0] = False
     assert pairs.valid_mask.tolist() == pairs[[0, 1]].valid_mask.tolist() == [False, True]
     assert pairs.products.valid_mask.all() and graphizer.valid_mask_.all()
+    # a pair pickled when its sides shared one mask loads with one each
+    pairs.products.valid_mask = pairs.reactants.valid_mask
+    loaded = pickle.loads(pickle.dumps(pairs))
+    assert loaded.reactants.valid_mask is not loaded.products.valid_mask
 
 
 def test_a_pair_of_stores_made_otherwise_than_by_the_pair_mode_is_refused():
@@ -888,7 +893,10 @@ def test_a_pair_of_stores_made_otherwise_than_by_the_pair_mode_is_refused():
     pairs = SmilesGraphizer(reaction_mode="pair").fit_transform(["CCO>>CC=O", "CCN>>CC=N"])
     wide = GraphStore(torch.cat([pairs.products.x] * 2, dim=1), *(getattr(pairs.products, name) for name in
                       ("edge_index", "node_ptr", "edge_ptr", "edge_attr")), recipe=pairs.recipe)  # fmt: skip
-    with pytest.raises(ValueError, match=r"reactant graphs have 74 node features but the product graphs 148"):
+    with pytest.raises(
+        ValueError,
+        match=r"74 node features and None bond features, the product graphs 148 and None",
+    ):
         GraphStorePair(pairs.reactants, wide)
     assert len(GraphStorePair(pairs.reactants, pairs.products)) == 2
 

@@ -709,4 +709,7 @@ def load_sbap(
     if return_X_y:
         _report(smiles, path, reaction=False, partners=proteins)
         return _as_series({"smiles": smiles, "protein": proteins, "target": target}, frame, as_frame)
-    return _bunch("SBAP", smiles, target, path, frame, False, as_frame, proteins=proteins)
+    bunch = _bunch("SBAP", smiles, target, path, frame, False, as_frame, proteins=proteins)
+    if as_frame:  # the other half of X, as return_X_y gives it
+        bunch.proteins = _as_series({"protein": proteins}, frame, as_frame)[0]
+    return bunch

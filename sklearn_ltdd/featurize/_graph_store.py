@@ -210,8 +210,8 @@ def _check_layout(
         raise ValueError(f"edge_index must have shape (2, n_edges), got {tuple(edge_index.shape)}.")
     totals = {"node_ptr": (x.shape[0], "rows of x"), "edge_ptr": (edge_index.shape[1], "edges")}
     for name, ptr in (("node_ptr", node_ptr), ("edge_ptr", edge_ptr)):
-        if ptr.dim() != 1 or ptr.numel() < 1 or ptr.dtype.is_floating_point:
-            raise ValueError(f"{name} must be one integer offset per graph and one more, got {ptr!r}.")
+        if ptr.dim() != 1 or ptr.numel() < 1 or ptr.dtype not in (torch.int64, torch.int32):
+            raise ValueError(f"{name} must be one int64 offset per graph and one more, got {ptr!r}.")
         total, what = totals[name]
         if ptr[0] != 0 or (ptr[1:] < ptr[:-1]).any() or ptr[-1] != total:
             raise ValueError(
@@ -220,8 +220,8 @@ def _check_layout(
             )
     if node_ptr.numel() != edge_ptr.numel():
         raise ValueError(
-            f"node_ptr has {node_ptr.numel() - 1} graphs but edge_ptr {edge_ptr.numel() - 1}: one offset "
-            "per graph and one more in each."
+            f"node_ptr has {_counted(node_ptr.numel() - 1, 'graph')} but edge_ptr {edge_ptr.numel() - 1}: "
+            "one offset per graph and one more in each."
         )
     if edge_attr is not None and edge_attr.shape[0] != edge_index.shape[1]:
         raise ValueError(f"{edge_attr.shape[0]} rows of edge_attr for {edge_index.shape[1]} edges.")
@@ -235,8 +235,8 @@ def _check_layout(
         graph = int(torch.searchsorted(edge_ptr.cpu(), torch.tensor(edge), right=True)) - 1
         raise ValueError(
             f"edge {edge} (of graph {graph}) joins nodes {edge_index[:, edge].tolist()}, but graph "
-            f"{graph} has {int(n_nodes[edge])} nodes: edge_index numbers each graph's nodes from 0 "
-            f"({len(outside)} edge(s) outside their graph)."
+            f"{graph} has {_counted(int(n_nodes[edge]), 'node')}: edge_index numbers each graph's nodes "
+            f"from 0 ({len(outside)} edge(s) outside their graph)."
         )
 
 
@@ -569,6 +569,8 @@ class GraphStore:
         state.setdefault("fingerprint", None)  # stores pickled before fingerprints existed
         state.setdefault("recipe", None)  # ... and before recipes: how they were made is unknown
         state.setdefault("_row_labels", None)  # ... and before row labels
+        # its own: a pair's two sides pickled before they had one each would share it again
+        state["valid_mask"] = np.array(state["valid_mask"])
         self.__dict__.update(
             {
                 # joblib.load(mmap_mode="r") and loky's workers hand out read-only memory maps
@@ -621,10 +623,12 @@ class GraphStorePair:
                     "reaction SMILES ('reactants>>products'), with the reaction's difference fingerprint: "
                     "featurise the reactions so."
                 )
-        if reactants.num_node_features != products.num_node_features:
+        widths = [(side.num_node_features, None if side.edge_attr is None else side.edge_attr.shape[1])
+                  for side in (reactants, products)]  # fmt: skip
+        if widths[0] != widths[1]:
             raise ValueError(
-                f"the reactant graphs have {reactants.num_node_features} node features but the product "
-                f"graphs {products.num_node_features}: both sides pass through one encoder."
+                f"the reactant graphs have {widths[0][0]} node features and {widths[0][1]} bond features, "
+                f"the product graphs {widths[1][0]} and {widths[1][1]}: both sides pass through one encoder."
             )
         ours, theirs = reactants.row_labels, products.row_labels
         if ours is not None and theirs is not None and not ours.equals(theirs):
@@ -636,7 +640,8 @@ class GraphStorePair:
 
     @property
     def valid_mask(self) -> np.ndarray:
-        """False for pairs whose input could not be parsed: read from the two sides, each time."""
+        """False for pairs whose input could not be parsed: read from the two sides' masks, each
+        time (set those to change it)."""
         return self.reactants.valid_mask & self.products.valid_mask
 
     def __len__(self) -> int:

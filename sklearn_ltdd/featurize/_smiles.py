@@ -184,15 +184,16 @@ def mol_from_smiles(smiles: str) -> Chem.Mol | None:
     mol = _read(smiles)
     if mol is not None and oversized(mol):
         return None
+    # first the hydrogens, so that the reading again below keeps every atom
+    if mol is not None and "[H" in smiles:  # how every hydrogen RDKit keeps as an atom is written
+        with rdBase.BlockLogs():  # RDKit would note each lone hydrogen ([H+]) it leaves
+            mol = Chem.RemoveHs(mol, _KEEP_NO_PLAIN_HYDROGEN)
     if mol is not None and _ISOTOPE.search(smiles):
         for atom in mol.GetAtoms():
             if atom.GetAtomicNum() > 1:
                 atom.SetIsotope(0)
         # read again: the stereo that only the isotope made ([13CH3]/C(C)=C/C's E) goes with it
         mol = _read_again(mol)[0]
-    if mol is not None and "[H" in smiles:  # how every hydrogen RDKit keeps as an atom is written
-        with rdBase.BlockLogs():  # RDKit would note each lone hydrogen ([H+]) it leaves
-            mol = Chem.RemoveHs(mol, _KEEP_NO_PLAIN_HYDROGEN)
     return mol
 
 
@@ -206,8 +207,8 @@ def _read(smiles: str) -> Chem.Mol | None:
     if "[H" not in smiles or not ("/" in smiles or "\\" in smiles):
         return Chem.MolFromSmiles(smiles)
     mol = Chem.MolFromSmiles(smiles, _KEEP_HYDROGEN_ATOMS)
-    if mol is None:
-        return None
+    if mol is None:  # (a hydrogen of two bonds, which only the parser's removal makes sense of)
+        return Chem.MolFromSmiles(smiles)
     Chem.SetDoubleBondNeighborDirections(mol)
     return Chem.RemoveHs(mol)  # what the parser removes
 
@@ -252,14 +253,16 @@ _AS_GIVEN.canonical = False
 
 def _read_again(mol: Chem.Mol) -> tuple[Chem.Mol | None, list[int]]:
     """``mol`` written as SMILES and read back, so that RDKit perceives its stereo anew, and the
-    order in which its atoms were written (the new atoms'). Written with its CXSMILES extensions:
-    its stereo groups (``|&1:1,3|``) would go, and canonical ranks read them; an unknown geometry
-    of a double bond (``|ctu:1|``, STEREOANY), which RDKit does not write, is carried over."""
-    Chem.MolToSmiles(mol, _AS_GIVEN)  # (the CXSMILES writer writes in this order, but does not record it)
+    order in which its atoms were written (the new atoms'). Stereo groups (``|&1:1,3|``), which
+    canonical ranks read, are written as CXSMILES; an unknown geometry of a double bond
+    (``|ctu:1|``, STEREOANY), which RDKit does not write, is carried over."""
+    written = Chem.MolToSmiles(mol, _AS_GIVEN)
     order = list(mol.GetPropsAsDict(includePrivate=True, includeComputed=True)["_smilesAtomOutputOrder"])
-    again = Chem.MolFromSmiles(Chem.MolToCXSmiles(mol, _AS_GIVEN))
-    if again is None:
-        return None, order
+    if mol.GetStereoGroups():  # (the CXSMILES writer writes in the same order, but does not record it)
+        written = Chem.MolToCXSmiles(mol, _AS_GIVEN)
+    again = Chem.MolFromSmiles(written)
+    if again is None or again.GetNumAtoms() != mol.GetNumAtoms():
+        return again, order
     new = np.argsort(order)  # each old atom's place in the new molecule
     for bond in mol.GetBonds():
         if bond.GetStereo() == Chem.BondStereo.STEREOANY:
