@@ -759,6 +759,25 @@ def test_ctrl_c_while_an_epoch_is_scored_keeps_no_validation_labels_and_a_histor
     assert closing.startswith("LTDDClassifier: interrupted in epoch 5, best epoch 4: valid BA"), closing
 
 
+def test_ctrl_c_while_the_first_epoch_is_validated_keeps_a_model_with_no_curve_to_draw(monkeypatch):
+    """Its one row has no losses (skorch writes an epoch's at its end): plot_training drew an empty
+    plot, and matplotlib warned of an empty legend."""
+    pytest.importorskip("matplotlib")
+    from sklearn_ltdd.classifier._net import LTDDNet
+    from sklearn_ltdd.plotting import plot_training
+
+    def interrupted(self, *args, **kwargs):  # at the first validation batch
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(LTDDNet, "validation_step", interrupted)
+    clf = BaselineClassifier(**FAST, max_epochs=3)
+    with pytest.raises(KeyboardInterrupt, match="in epoch 1 of max_epochs=3; the estimator keeps"):
+        clf.fit(X, Y)
+    assert len(clf.predict(X[:3])) == 3
+    with pytest.raises(ValueError, match="interrupted in its first epoch: no epoch ended"):
+        plot_training(clf)
+
+
 def test_ctrl_c_before_the_final_phase_trains_keeps_no_model_of_another_method(monkeypatch):
     """``ib`` starts with cross-entropy: interrupted there, the fit kept a plain cross-entropy
     model, and said it was complete and usable."""

@@ -427,6 +427,10 @@ def plot_training(classifier: object, *, ax: Axes | None = None) -> Axes:
     >>> ax = plot_training(ltdd)  # doctest: +SKIP
     """
     history = _history(_classifier(classifier))
+    if not any("train_loss" in row for row in history):  # (a model kept from an epoch cut short)
+        raise ValueError(
+            "the fit was interrupted in its first epoch: no epoch ended, so there is no curve to draw."
+        )
     ax = _axes(ax)
     ax.xaxis.get_major_locator().set_params(integer=True)
     for key, label in (("train_loss", "training loss"), ("contrastive_loss", "contrastive term"),
