@@ -115,7 +115,11 @@ def test_ring_stereo_in_every_notation(smiles, seed):
 
 @pytest.mark.parametrize(
     "plain,with_hydrogen_atoms",
-    [("C1CCCCC/C=C\\1", "[H]/C1=C/CCCCCC1"), ("C1CCCCCCC/C=C/1", "[H]/C1=C(/[H])CCCCCCCC1")],
+    [
+        ("C1CCCCC/C=C\\1", "[H]/C1=C/CCCCCC1"),
+        ("C1CCCCCCC/C=C/1", "[H]/C1=C(/[H])CCCCCCCC1"),
+        ("C1CCCCCCC/C=C/1", "[#1]/C1=C(/[#1])CCCCCCCC1"),
+    ],
 )
 def test_a_ring_double_bond_written_with_its_hydrogens_is_the_same_isomer(plain, with_hydrogen_atoms):
     """cis-cyclooctene and trans-cyclodecene, each written by hand with hydrogen atoms that set
@@ -139,8 +143,16 @@ def test_a_hydrogen_atom_that_only_defines_a_double_bond_s_geometry_is_no_node()
     """RDKit keeps such a hydrogen as an atom: guanidine, propene and benzamidine written with one
     got a node more than written without. Where the bond's other neighbours define its geometry,
     the bond features keep it."""
-    pairs = [("N=C(N)N", "[H]/N=C(/N)N"), ("C=CC", "C(/[H])=C/C"), ("NC(=N)c1ccccc1", "[H]/N=C(\\N)c1ccccc1"),
-             ("F/C=C\\F", "[H]/C(F)=C/F"), ("NC(=N)N", "[H:1]/N=C(/N)N")]  # fmt: skip
+    pairs = [
+        ("N=C(N)N", "[H]/N=C(/N)N"),
+        ("C=CC", "C(/[H])=C/C"),
+        ("NC(=N)c1ccccc1", "[H]/N=C(\\N)c1ccccc1"),
+        ("F/C=C\\F", "[H]/C(F)=C/F"),
+        ("NC(=N)N", "[H:1]/N=C(/N)N"),
+        ("NC(=N)N", "[#1]/N=C(/N)N"),
+        ("CC(=N)c1ccccc1", "[#1]/N=C(/C)c1ccccc1"),
+        ("*c1ccc(*)cc1O", "[1*]c1ccc([2*])cc1O"),  # attachment points labelled by isotope
+    ]
     for plain, written in pairs:
         graphs = SmilesGraphizer(bond_features=True).fit_transform([plain, written])
         assert graph_arrays(graphs[:1]) == graph_arrays(graphs[1:]), written

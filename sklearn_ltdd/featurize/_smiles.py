@@ -149,7 +149,8 @@ def parse_rows(
 #: makes a row bad, and a heavy atom's isotope is cleared; 6: a molecule of more than MAX_ATOMS
 #: atoms makes a row bad; 7: a reaction's CXSMILES extension of fragment groups alone is read; 8: a
 #: ring's E/Z double bond written with hydrogen atoms keeps its geometry, and stereo groups and
-#: unknown double-bond geometry (CXSMILES) are kept where isotopes or atom maps are cleared)
+#: unknown double-bond geometry (CXSMILES) are kept where isotopes or atom maps are cleared, a
+#: hydrogen written [#1] is one written [H], and a dummy atom's isotope ([1*]) is cleared)
 PARSE_VERSION = 8
 #: the most atoms one molecule (a connected fragment) read may have: RDKit writes a SMILES
 #: recursively, which reading one with atom maps or isotopes needs, some 450 bytes of stack an
@@ -159,6 +160,8 @@ PARSE_VERSION = 8
 MAX_ATOMS = 2_000
 #: an isotope, written first inside an atom's brackets ([13CH4], [2H])
 _ISOTOPE = re.compile(r"\[\d")
+#: a hydrogen written as an atom of its own, by its symbol or its atomic number ([H], [H+], [#1])
+_HYDROGEN_ATOM = re.compile(r"\[(?:H|#1(?!\d))")
 _KEEP_NO_PLAIN_HYDROGEN = Chem.RemoveHsParameters()
 _KEEP_NO_PLAIN_HYDROGEN.removeDefiningBondStereo = True
 _KEEP_HYDROGEN_ATOMS = Chem.SmilesParserParams()
@@ -177,20 +180,20 @@ def mol_from_smiles(smiles: str) -> Chem.Mol | None:
     """RDKit's molecule of one SMILES, or None, with every hydrogen that RDKit would keep only for
     the double-bond geometry it defines (``[H]/N=C(/N)N``) folded into its atom like any other:
     otherwise such a hydrogen stays a graph node, and one molecule gets two graphs. Isotopic
-    hydrogens stay nodes, as RDKit keeps them; a heavy atom's isotope is cleared, as no feature of
-    the graph: RDKit's Morgan invariants read it (``[14CH3]C(=O)O`` had other bits than acetic
+    hydrogens stay nodes, as RDKit keeps them; a heavy (or dummy) atom's isotope is cleared, as no
+    feature of the graph: RDKit's Morgan invariants read it (``[14CH3]C(=O)O`` had other bits than acetic
     acid, ``[13CH4]`` not) and its canonical ranks order atoms by it. None also for a molecule
     of more than :data:`MAX_ATOMS` atoms."""
     mol = _read(smiles)
     if mol is not None and oversized(mol):
         return None
     # first the hydrogens, so that the reading again below keeps every atom
-    if mol is not None and "[H" in smiles:  # how every hydrogen RDKit keeps as an atom is written
+    if mol is not None and _HYDROGEN_ATOM.search(smiles):  # how every hydrogen RDKit keeps is written
         with rdBase.BlockLogs():  # RDKit would note each lone hydrogen ([H+]) it leaves
             mol = Chem.RemoveHs(mol, _KEEP_NO_PLAIN_HYDROGEN)
     if mol is not None and _ISOTOPE.search(smiles):
         for atom in mol.GetAtoms():
-            if atom.GetAtomicNum() > 1:
+            if atom.GetAtomicNum() != 1:  # (a dummy atom's too: [1*] labels an attachment point)
                 atom.SetIsotope(0)
         # read again: the stereo that only the isotope made ([13CH3]/C(C)=C/C's E) goes with it
         mol = _read_again(mol)[0]
@@ -204,7 +207,7 @@ def _read(smiles: str) -> Chem.Mol | None:
     it goes by the directions of the hydrogens' bonds:
     where such a hydrogen meets a bond direction, the hydrogens are removed only once the
     directions of the double bonds' other neighbours are set from their stereo."""
-    if "[H" not in smiles or not ("/" in smiles or "\\" in smiles):
+    if not _HYDROGEN_ATOM.search(smiles) or not ("/" in smiles or "\\" in smiles):
         return Chem.MolFromSmiles(smiles)
     mol = Chem.MolFromSmiles(smiles, _KEEP_HYDROGEN_ATOMS)
     if mol is None:  # (a hydrogen of two bonds, which only the parser's removal makes sense of)
