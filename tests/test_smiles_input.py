@@ -268,6 +268,29 @@ def test_a_cxsmiles_extension_is_not_taken_for_inner_whitespace():
     assert "its syntax" in reasons[1]
 
 
+QUERIES = {  # CXSMILES of a query or Markush structure, and what it holds
+    "*C1CCCCC1 |$X_p;;;;;;$|": "a query atom",  # any halogen
+    "*C1CCCCC1 |$A_p;;;;;;$|": "a query atom",  # any atom (RDKit keeps no query for it)
+    "C1CCCCC1 |rb:0:2|": "a query atom",
+    "C1CCCCC1 |u:0|": "a query atom",
+    "CC*.c1ccncc1 |m:2:3.4.5.6.7.8|": "a position-variation bond",
+    "C1CCCCC1 |LN:0:1.5|": "a link node",
+    "*CC(*)c1ccccc1 |Sg:n:1,2::ht|": "a polymer's repeating unit",
+}
+
+
+def test_a_query_or_markush_cxsmiles_is_no_molecule():
+    """RDKit read each as one molecule (the dummy atom, the monomer, the ring written once) and
+    the package scored it as that, without a word; extensions that say nothing of the kind
+    (labels, coordinates, stereo groups, radicals, attachment points) are read as before."""
+    with pytest.raises(InvalidSmilesError) as error:
+        mols_from_smiles(list(QUERIES))
+    for (value, reason), held in zip(error.value.bad_rows.values(), QUERIES.values(), strict=True):
+        assert reason.startswith("a query or Markush structure, not one molecule") and held in reason, value
+    fine = ["*C1CCCCC1", "[*:1]C", "CCO |$R;;$|", "C[C@H](O)N |&1:1|", "CCO |(0,0,;1,0,;2,0,)|", "CCO |^1:0|"]
+    assert len(mols_from_smiles(fine)) == len(fine)
+
+
 @hypothesis.settings(max_examples=300)
 @hypothesis.given(st.text(alphabet="C |&1:$\t", max_size=16))
 def test_the_cxsmiles_extension_is_found_where_it_was_before_its_linear_search(value):

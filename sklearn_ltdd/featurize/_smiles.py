@@ -187,6 +187,8 @@ def mol_from_smiles(smiles: str) -> Chem.Mol | None:
     mol = _read(smiles)
     if mol is not None and oversized(mol):
         return None
+    if mol is not None and "|" in smiles and _query_features(mol):  # (only CXSMILES has them)
+        return None
     # first the hydrogens, so that the reading again below keeps every atom
     if mol is not None and _HYDROGEN_ATOM.search(smiles):  # how every hydrogen RDKit keeps is written
         with rdBase.BlockLogs():  # RDKit would note each lone hydrogen ([H+]) it leaves
@@ -275,13 +277,37 @@ def _read_again(mol: Chem.Mol) -> tuple[Chem.Mol | None, list[int]]:
     return again, order
 
 
+#: the atom labels of CXSMILES's query atoms that RDKit reads as a plain dummy atom, "any atom"
+_QUERY_LABELS = {"A_p", "AH_p", "Q_e", "QH_p", "X_p", "XH_p", "M_p", "MH_p", "star_e"}
+
+
+def _query_features(mol: Chem.Mol) -> list[str]:
+    """What of a CXSMILES makes ``mol`` a query or a Markush structure, not one molecule: query
+    atoms (``|$X_p$|``, ``|rb:|``, ``|u:|``, ``|s:|``), a position-variation bond (``|m:|``), a
+    link node (``|LN:|``), a polymer's repeating unit (``|Sg:|``). RDKit reads each as one molecule,
+    a dummy atom or the atoms written, which is not the structure meant."""
+    found = []
+    if any(
+        atom.HasQuery() or atom.GetPropsAsDict().get("atomLabel") in _QUERY_LABELS for atom in mol.GetAtoms()
+    ):
+        found.append("a query atom")
+    if any(bond.HasProp("_MolFileBondEndPts") for bond in mol.GetBonds()):
+        found.append("a position-variation bond")
+    if mol.HasProp("_molLinkNodes"):
+        found.append("a link node")
+    if any(group.GetProp("TYPE") != "DAT" for group in Chem.GetMolSubstanceGroups(mol)):
+        found.append("a polymer's repeating unit")
+    return found
+
+
 _SYNTAX = "its syntax, e.g. a typo, an unclosed ring or branch, an unknown atom"
 
 
 def rdkit_refusal(smiles: str) -> str:
     """Why RDKit refuses a SMILES it cannot parse: its syntax, the chemistry RDKit's sanitising
     finds wrong (a valence, an aromatic ring it cannot kekulize), in RDKit's words, a CXSMILES
-    extension it cannot apply, or a molecule too large (more than :data:`MAX_ATOMS`, 2,000 atoms)."""
+    extension it cannot apply, a query or Markush structure (:func:`_query_features`), or a
+    molecule too large (more than :data:`MAX_ATOMS`, 2,000 atoms)."""
     with rdBase.BlockLogs():
         mol = Chem.MolFromSmiles(smiles, sanitize=False)
         if mol is not None:
@@ -299,6 +325,11 @@ def rdkit_refusal(smiles: str) -> str:
                 return (
                     f"a molecule of {n_atoms:,} atoms, more than the {MAX_ATOMS:,} this package "
                     "reads: RDKit's SMILES writer crashes the process on one of some 18,000 in a chain"
+                )
+            if found := _query_features(mol):
+                return (
+                    f"a query or Markush structure, not one molecule: its CXSMILES holds "
+                    f"{' and '.join(found)}, which RDKit reads as one molecule; give the molecules meant"
                 )
         bare = CX_EXTENSION.sub("", smiles)
         if bare != smiles and Chem.MolFromSmiles(bare) is not None:
