@@ -275,7 +275,8 @@ QUERIES = {  # CXSMILES of a query or Markush structure, and what it holds
     "C1CCCCC1 |u:0|": "a query atom",
     "CC*.c1ccncc1 |m:2:3.4.5.6.7.8|": "a position-variation bond",
     "C1CCCCC1 |LN:0:1.5|": "a link node",
-    "*CC(*)c1ccccc1 |Sg:n:1,2::ht|": "a polymer's repeating unit",
+    "*CC(*)c1ccccc1 |Sg:n:1,2::ht|": "a polymer (substance group SRU)",
+    "*C |u:0|": "a query atom",  # an attachment point's query beyond "any atom"
 }
 
 
@@ -288,6 +289,8 @@ def test_a_query_or_markush_cxsmiles_is_no_molecule():
     for (value, reason), held in zip(error.value.bad_rows.values(), QUERIES.values(), strict=True):
         assert reason.startswith("a query or Markush structure, not one molecule") and held in reason, value
     fine = ["*C1CCCCC1", "[*:1]C", "CCO |$R;;$|", "C[C@H](O)N |&1:1|", "CCO |(0,0,;1,0,;2,0,)|", "CCO |^1:0|"]
+    # attachment points and a mixture beside an extension: RDKit makes each dummy atom a query
+    fine += ["[*:1]C |(0,0,;1,0,)|", "*C[C@H](N)C(=O)O |&1:2|", "*CC |$;;$|", "CCO.O |Sg:mix:0,1,2,3::|"]
     assert len(mols_from_smiles(fine)) == len(fine)
 
 

@@ -281,23 +281,38 @@ def _read_again(mol: Chem.Mol) -> tuple[Chem.Mol | None, list[int]]:
 _QUERY_LABELS = {"A_p", "AH_p", "Q_e", "QH_p", "X_p", "XH_p", "M_p", "MH_p", "star_e"}
 
 
+#: what RDKit makes of every dummy atom in a CXSMILES, an attachment point's too: "any atom but H"
+_ANY_HEAVY_ATOM = "AtomAtomicNum 1 != val"
+#: the types of substance group that make a polymer of the atoms written (not those of mixtures,
+#: components, formulations or a generic bracket, which describe the fragments read)
+_POLYMER_GROUPS = {"SRU", "MON", "MER", "COP", "GRA", "CRO", "MOD", "ANY"}
+
+
 def _query_features(mol: Chem.Mol) -> list[str]:
     """What of a CXSMILES makes ``mol`` a query or a Markush structure, not one molecule: query
     atoms (``|$X_p$|``, ``|rb:|``, ``|u:|``, ``|s:|``), a position-variation bond (``|m:|``), a
-    link node (``|LN:|``), a polymer's repeating unit (``|Sg:|``). RDKit reads each as one molecule,
-    a dummy atom or the atoms written, which is not the structure meant."""
+    link node (``|LN:|``), a polymer (``|Sg:n:|`` and the other polymer groups). RDKit reads each
+    as one molecule, a dummy atom or the atoms written, which is not the structure meant."""
     found = []
-    if any(
-        atom.HasQuery() or atom.GetPropsAsDict().get("atomLabel") in _QUERY_LABELS for atom in mol.GetAtoms()
-    ):
+    if any(_is_query_atom(atom) for atom in mol.GetAtoms()):
         found.append("a query atom")
     if any(bond.HasProp("_MolFileBondEndPts") for bond in mol.GetBonds()):
         found.append("a position-variation bond")
     if mol.HasProp("_molLinkNodes"):
         found.append("a link node")
-    if any(group.GetProp("TYPE") != "DAT" for group in Chem.GetMolSubstanceGroups(mol)):
-        found.append("a polymer's repeating unit")
+    if polymers := sorted({g.GetProp("TYPE") for g in Chem.GetMolSubstanceGroups(mol)} & _POLYMER_GROUPS):
+        found.append(f"a polymer (substance group {', '.join(polymers)})")
     return found
+
+
+def _is_query_atom(atom: Chem.Atom) -> bool:
+    """An atom that stands for several (a query label, or a query beyond the one RDKit gives
+    every dummy atom of a CXSMILES, an attachment point's, ``[*:1]C |(0,0,;1,0,)|``, too)."""
+    if atom.GetPropsAsDict().get("atomLabel") in _QUERY_LABELS:
+        return True
+    if not atom.HasQuery():
+        return False
+    return atom.GetAtomicNum() != 0 or atom.DescribeQuery().strip() != _ANY_HEAVY_ATOM
 
 
 _SYNTAX = "its syntax, e.g. a typo, an unclosed ring or branch, an unknown atom"
