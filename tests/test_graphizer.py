@@ -1,3 +1,4 @@
+import dataclasses
 import os
 import pickle
 import re
@@ -33,6 +34,7 @@ from sklearn_ltdd.featurize._graph_features import (
     featurize_chunk,
 )
 from sklearn_ltdd.featurize._graph_keys import graph_keys, identical_graphs
+from sklearn_ltdd.featurize._smiles import PARSE_VERSION
 from sklearn_ltdd.metrics import balanced_accuracy_score
 
 SYNTAX = "RDKit cannot parse it: its syntax, e.g. a typo, an unclosed ring or branch, an unknown atom"
@@ -762,6 +764,41 @@ def test_a_store_records_how_it_was_made_through_every_operation():
     old = GraphStore.__new__(GraphStore)
     old.__setstate__(state)
     assert old.recipe is None
+
+
+@pytest.mark.parametrize("pair", [False, True])
+def test_a_store_whose_smiles_were_read_otherwise_warns_when_loaded(pair):
+    """Graphs pickled by a release that read SMILES otherwise (a [#1] hydrogen a node, a query
+    CXSMILES a molecule) were scored by this one's models as if read by it, with no word."""
+    graphizer = SmilesGraphizer(reaction_mode="pair" if pair else None)
+    graphs = graphizer.fit_transform([UNMAPPED] if pair else ["[#1]/N=C(/N)N", "CCO"])
+    here = (PARSE_VERSION, rdBase.rdkitVersion)
+    assert graphs.recipe.parse_version == here
+    with warnings.catch_warnings():  # read as this release reads them: loaded without a word
+        warnings.simplefilter("error")
+        pickle.loads(pickle.dumps(graphs))
+    sides = [graphs.reactants, graphs.products] if pair else [graphs]
+    for parse_version, said in [
+        ((PARSE_VERSION - 1, here[1]), rf"read by sklearn-ltdd's parse {PARSE_VERSION - 1} under RDKit"),
+        ((PARSE_VERSION, "2001.01.1"), rf"parse {PARSE_VERSION} under RDKit 2001.01.1 \(here parse"),
+    ]:
+        for side in sides:
+            side.recipe = dataclasses.replace(side.recipe, parse_version=parse_version)
+        with pytest.warns(UserWarning, match=said) as caught:
+            loaded = pickle.loads(pickle.dumps(graphs))
+        assert caught[0].filename == __file__  # the user's line
+        assert loaded.recipe.parse_version == parse_version  # (and so it warns again, saved again)
+        check_graphs_match(loaded, reaction_mode=graphizer.reaction_mode)  # same shape of graphs: not refused
+    # a recipe pickled before the parse was recorded (its state without it): not known to be this one
+    for side in sides:
+        state = dict(vars(side.recipe))
+        del state["parse_version"]
+        recipe = GraphRecipe.__new__(GraphRecipe)
+        recipe.__setstate__(state)
+        assert recipe.parse_version is None
+        side.recipe = recipe
+    with pytest.warns(UserWarning, match="did not record how it read their SMILES"):
+        pickle.loads(pickle.dumps(graphs))
 
 
 def test_a_store_keeps_the_row_labels_of_a_pandas_input_through_every_operation():

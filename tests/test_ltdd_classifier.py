@@ -44,7 +44,7 @@ from sklearn_ltdd import (
     SubclusterContrast,
     SubclusterSchedule,
 )
-from sklearn_ltdd.classifier import _ltdd_schedule, _validation
+from sklearn_ltdd.classifier import _ltdd_schedule, _validation, _versions
 from sklearn_ltdd.classifier._base import GraphClassifier
 from sklearn_ltdd.classifier._data import oversample
 from sklearn_ltdd.classifier._net import INFERENCE_BATCH
@@ -53,6 +53,7 @@ from sklearn_ltdd.classifier._selection import ValidationScores
 from sklearn_ltdd.classifier._validation import stratified_holdout
 from sklearn_ltdd.datasets import load_solubility, make_long_tailed
 from sklearn_ltdd.featurize import InvalidSmilesError
+from sklearn_ltdd.featurize._smiles import PARSE_VERSION
 from sklearn_ltdd.metrics import balanced_accuracy_score, balanced_f1_score, balanced_f1_scorer
 from sklearn_ltdd.screen import screen
 
@@ -184,6 +185,7 @@ def test_joblib_round_trip(tmp_path, assert_same_predictions):
     # the versions it was fitted with, compared on loading where they decide what it computes
     assert clf.versions_ == {
         "sklearn-ltdd": sklearn_ltdd.__version__,
+        "smiles-parse": str(PARSE_VERSION),
         "rdkit": rdBase.rdkitVersion,
         "torch": torch.__version__,
         "torch-geometric": torch_geometric.__version__,
@@ -204,9 +206,14 @@ def test_joblib_round_trip(tmp_path, assert_same_predictions):
     with patch.object(torch, "__version__", "0.1"), warnings.catch_warnings():  # recorded, not checked
         warnings.simplefilter("error")
         pickle.loads(loaded_elsewhere)
-    del clf.versions_  # as models saved before the versions were recorded
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    # the package's version is not raised with each change of what a SMILES gives; the parse's is
+    with patch.object(_versions, "PARSE_VERSION", PARSE_VERSION + 1), pytest.warns(UserWarning) as said:
+        pickle.loads(loaded_elsewhere)
+    assert len(said) == 1 and str(said[0].message).startswith(
+        f"this LTDDClassifier was fitted with smiles-parse {PARSE_VERSION} (here {PARSE_VERSION + 1}): its"
+    )
+    del clf.versions_  # as models saved before the versions were recorded: not known to be these
+    with pytest.warns(UserWarning, match="saved by a release of sklearn-ltdd that did not record its"):
         pickle.loads(pickle.dumps(clf))
 
 
@@ -561,6 +568,31 @@ def test_the_hold_out_is_scored_with_its_samples_weights(monkeypatch, assert_sam
     valid_weights[:5] = 0.0  # "high" weighs nothing: it has no say, and that is said
     with pytest.warns(UserWarning, match=r"validation_data has no sample of positive weight of 1 of the 3"):
         fit(valid_weights)
+
+
+def test_weight_ratios_that_float32_holds_as_zero_are_refused():
+    """Weights of 1e-50 beside 1: their samples counted as there (their class trained on, and
+    scored in validation) but weighed exactly 0 in float32; the validation's balanced accuracy
+    left their class out (0.6, against 0.57 with it) with no word."""
+    weights = pd.Series(np.where(Y_SMALL == "low", 1e-50, 1.0), index=[f"m{i}" for i in range(len(Y_SMALL))])
+    first = f"m{np.flatnonzero(Y_SMALL == 'low')[0]}"
+    n_low = int((Y_SMALL == "low").sum())
+    said = (
+        rf"index label {first}'s weight, 1e-50, is .* times the mean positive weight, .*\({n_low} such rows"
+    )
+    with pytest.raises(
+        ValueError, match="sample_weight's ratios exceed what training's float32 holds: " + said
+    ):
+        LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL, sample_weight=weights)
+    valid = (X_TEST[:15], Y_TEST[:15], np.r_[1e300, np.ones(14)])  # in float64 already: 1e-300 of it
+    with pytest.raises(
+        ValueError, match=r"^validation_data: sample_weight's ratios .*: row 1's weight, 1, is"
+    ):
+        BaselineClassifier(**RUN).fit(X_SMALL, Y_SMALL, validation_data=valid)
+    # weight 0 leaves a sample out, and ratios of 1e-30 are held
+    weights = np.where(Y_SMALL == "low", 1e-30, 1.0)
+    weights[:3] = 0.0
+    LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL, sample_weight=weights)
 
 
 @pytest.mark.parametrize(
@@ -962,6 +994,23 @@ def test_fitting_leaves_no_generated_files_in_the_temporary_directory(tmp_path):
     script = "from sklearn_ltdd.nn import LTDDModule; LTDDModule(74, 2)"
     subprocess.run([sys.executable, "-c", script], check=True, env={**os.environ, "TMPDIR": str(tmp_path)})
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("encoder", ["gcn", "gine"])
+def test_loading_a_model_leaves_no_generated_files_in_the_temporary_directory(tmp_path, encoder):
+    """A process that loaded a model and built no layer (a screening command, a Dask worker)
+    left the source PyG generated for its layers' propagate: one file a process, never removed."""
+    dump(LTDDClassifier(encoder=encoder, **FAST).fit(X_SMALL, Y_SMALL), tmp_path / "model.joblib")
+    temporary = tmp_path / "temporary"
+    temporary.mkdir()
+    script = f"import joblib; joblib.load({str(tmp_path / 'model.joblib')!r}).predict(['CCO'])"
+    environment = {
+        **os.environ,
+        "TMPDIR": str(temporary),
+        "TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "inductor"),
+    }
+    subprocess.run([sys.executable, "-c", script], check=True, env=environment)
+    assert list(temporary.iterdir()) == []
 
 
 def test_embeddings_have_feature_names():

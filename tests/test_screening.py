@@ -5,6 +5,7 @@ import copy
 import json
 import os
 import pickle
+import re
 import subprocess
 import sys
 import warnings
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from rdkit import rdBase
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
@@ -22,10 +24,12 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
+import sklearn_ltdd
 from sklearn_ltdd import LTDDClassifier, SmilesGraphizer, SubclusterSchedule, _csv
 from sklearn_ltdd.classifier import _base, _inference
 from sklearn_ltdd.datasets import load_solubility
 from sklearn_ltdd.featurize import InvalidSmilesError
+from sklearn_ltdd.featurize._smiles import PARSE_VERSION
 from sklearn_ltdd.screen import _file, _resume, _source, score_frame, screen, screen_dask, screen_file
 from sklearn_ltdd.screen.__main__ import main as screen_command
 
@@ -289,16 +293,6 @@ def test_the_invalid_rows_are_counted_across_a_resume(model, library, tmp_path, 
     interrupted_screen(monkeypatch, 2, model, source, destination, errors="nan", chunk_rows=5)
     with pytest.warns(UserWarning, match=rf"^4 of the {len(library)} rows written to"):
         screen_file(model, source, destination, errors="nan", chunk_rows=5)
-    # a record of the release before, which did not count them: counted from the resume on, and said so
-    interrupted_screen(monkeypatch, 2, model, source, tmp_path / "again.csv", errors="nan", chunk_rows=5)
-    progress = tmp_path / "again.csv.progress.json"
-    record = json.loads(progress.read_text())
-    assert record.pop("invalid") == 3  # rows 3, 8 and 9
-    progress.write_text(json.dumps(record))
-    with pytest.warns(
-        UserWarning, match=rf"^1 of rows 10 to {len(library) - 1} of the {len(library)} written"
-    ):
-        screen_file(model, source, tmp_path / "again.csv", errors="nan", chunk_rows=5)
 
 
 def test_a_screen_begun_with_nan_is_not_resumed_with_raise(model, library, tmp_path, monkeypatch, capsys):
@@ -312,18 +306,10 @@ def test_a_screen_begun_with_nan_is_not_resumed_with_raise(model, library, tmp_p
         screen_file(model, source, destination, chunk_rows=5)
     with pytest.warns(UserWarning, match="^3 of the 15 rows"):  # with "nan" it goes on
         assert screen_file(model, source, destination, errors="nan", chunk_rows=5) == 15
-    # a record of the release before, which counted no invalid rows: unknown, so refused too
-    write_library(source, good(library))
-    interrupted_screen(monkeypatch, 1, model, source, tmp_path / "old.csv", errors="nan", chunk_rows=5)
-    progress = tmp_path / "old.csv.progress.json"
-    record = json.loads(progress.read_text())
-    del record["invalid"]
-    progress.write_text(json.dumps(record))
-    with pytest.raises(ValueError, match="the first 5 written by the release before, which did not count"):
-        screen_file(model, source, tmp_path / "old.csv", chunk_rows=5)
+    interrupted_screen(monkeypatch, 2, model, source, tmp_path / "again.csv", errors="nan", chunk_rows=5)
     joblib.dump(model, tmp_path / "model.joblib")  # the command names its flag
     with pytest.raises(SystemExit) as stop:
-        screen_command([str(tmp_path / name) for name in ("model.joblib", "library.csv", "old.csv")])
+        screen_command([str(tmp_path / name) for name in ("model.joblib", "library.csv", "again.csv")])
     assert stop.value.code == 2
     assert "--errors raise refuses: go on with --errors nan, or remove" in capsys.readouterr().err
     # begun with "raise" (no bad row before the stop), it may go on with "nan"
@@ -722,18 +708,31 @@ def test_the_blank_lines_that_end_a_one_column_csv_are_not_rows(model, tmp_path,
         assert read(destination)["smiles"].fillna("").tolist() == rows
 
 
-def test_a_one_column_screen_the_release_before_began_is_not_resumed(model, tmp_path, monkeypatch):
-    """That release skipped blank lines: its row numbers are not this release's."""
+@pytest.mark.parametrize("left", ["another parse", "unrecorded"])
+def test_a_screen_begun_by_another_release_is_not_resumed(model, library, tmp_path, monkeypatch, left):
+    """Its model hashed the same (the same pickle, the same versions_), but the code reading the
+    SMILES was another: the rows after the resume were scored from other graphs than those before
+    (a [#1] hydrogen read as a node, a query CXSMILES scored), with no word."""
     source, destination = tmp_path / "library.csv", tmp_path / "scores.csv"
-    source.write_text("smiles\nCCO\n\nc1ccccc1\nCCN\n")
-    interrupted_screen(monkeypatch, 1, model, source, destination, errors="nan", chunk_rows=2)
+    write_library(source, good(library))
+    interrupted_screen(monkeypatch, 1, model, source, destination, chunk_rows=3)
     progress = destination.with_name("scores.csv.progress.json")
     record = json.loads(progress.read_text())
-    assert record["rows"] == 1 and record["screen"].pop("blank_lines") == "rows"  # (its empty cell waits)
-    progress.write_text(json.dumps(record))  # as the release before left it
-    another = r"partial is an unfinished screen of another .*: its blank_lines \(None, now 'rows'\)"
+    versions = {"sklearn-ltdd": sklearn_ltdd.__version__, "smiles-parse": str(PARSE_VERSION)}
+    assert record["rows"] == 3 and record["screen"]["versions"] == {**versions, "rdkit": rdBase.rdkitVersion}
+    if left == "another parse":
+        record["screen"]["versions"]["smiles-parse"] = str(PARSE_VERSION - 1)
+        then = repr(record["screen"]["versions"])
+    else:  # a release before the versions were recorded
+        del record["screen"]["versions"]
+        then = "None"
+    progress.write_text(json.dumps(record))
+    another = (
+        r"scores.csv.partial is an unfinished screen of another source, model or columns: its versions of "
+        rf"what reads its SMILES \(finish a screen before upgrading\) \({re.escape(then)}, now"
+    )
     with pytest.raises(ValueError, match=another):
-        screen_file(model, source, destination, errors="nan")
+        screen_file(model, source, destination, chunk_rows=3)
 
 
 def test_a_model_hashes_the_same_fitted_saved_and_loaded_and_differs_by_its_weights(model, tmp_path):

@@ -16,7 +16,6 @@ from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
-from skorch.callbacks import ProgressBar
 from skorch.helper import predefined_split
 from skorch.history import History
 
@@ -51,12 +50,20 @@ from ._inputs import (
     check_graphs_readable,
     check_known,
     check_labels,
+    check_weight_ratios,
     check_widths,
     mean_1,
     weighted_samples,
     widths,
 )
-from ._net import EpochLRScheduler, InferenceOutOfMemoryError, LTDDNet, inference_batch, softmax
+from ._net import (
+    EpochLRScheduler,
+    EpochProgressBar,
+    InferenceOutOfMemoryError,
+    LTDDNet,
+    inference_batch,
+    softmax,
+)
 from ._phases import Phases
 from ._selection import EarlyStoppingAfter, MeanFromBestEpoch, ValidationScores
 from ._validation import (
@@ -749,7 +756,7 @@ class GraphClassifier(
             if self.early_stopping:
                 callbacks.append(("stop", EarlyStoppingAfter("valid_ba", self.early_stopping, phases)))
         if self.verbose >= 2:
-            callbacks.append(("progress", ProgressBar(detect_notebook=widget_bars())))
+            callbacks.append(("progress", EpochProgressBar(detect_notebook=widget_bars())))
         return callbacks
 
     def _validation_set(
@@ -776,7 +783,9 @@ class GraphClassifier(
             valid_y = check_labels(valid_y, len(graphs), scored=True)
             check_known(valid_y, self._encoder.classes_, weighted_out)
             weights = check_sample_weight(valid_weight, len(valid_y))
-            weights = None if weights is None else mean_1(weights)
+            if weights is not None:
+                check_weight_ratios(weights, valid_weight)
+                weights = mean_1(weights)
         except ValueError as error:
             raise ValueError(f"validation_data: {error}") from error
         valid_codes = self._encoder.transform(valid_y)
@@ -822,8 +831,7 @@ class GraphClassifier(
                 f"models lack {missing}, which this release needs to predict; refit it with this release "
                 f"({refit}), or load it with the release that saved it."
             )
-        if "versions_" in state:  # (saved before versions were recorded: nothing to compare)
-            check_versions(type(self).__name__, self.versions_)
+        check_versions(type(self).__name__, state.get("versions_"))
         # skorch moves a CUDA-trained net to the CPU where CUDA is missing; "auto" also takes a
         # GPU where the model is loaded (e.g. a screening worker), whatever it was trained on
         device = resolve_device("auto") if self.device == "auto" else str(self.net_.device)

@@ -9,32 +9,43 @@ from rdkit import rdBase
 import sklearn_ltdd
 
 from .._warnings import warn
+from ..featurize._smiles import PARSE_VERSION
 
-__all__ = ["check_versions", "fitted_versions"]
+__all__ = ["CHECKED", "check_versions", "fitted_versions"]
 
-#: the packages whose code decides what a fitted model computes from a SMILES: this one (features,
-#: network, decision) and RDKit (parsing, aromaticity, valence). Others (torch, PyG) only move the
+#: what decides what a fitted model computes from a SMILES: this package (features, network,
+#: decision), its reading of SMILES (PARSE_VERSION: the package's version is not raised with each
+#: change of it) and RDKit (parsing, aromaticity, valence). Others (torch, PyG) only move the
 #: last bits of the arithmetic and are recorded, not checked.
-CHECKED = ("sklearn-ltdd", "rdkit")
+CHECKED = ("sklearn-ltdd", "smiles-parse", "rdkit")
 
 
 def fitted_versions() -> dict[str, str]:
     """The versions of the packages a fit ran with: the model's ``versions_``."""
     return {
         "sklearn-ltdd": sklearn_ltdd.__version__,
+        "smiles-parse": str(PARSE_VERSION),
         "rdkit": rdBase.rdkitVersion,
         "torch": str(torch.__version__),  # (a TorchVersion, which a pickle would have to import)
         "torch-geometric": torch_geometric.__version__,
     }
 
 
-def check_versions(model_name: str, saved: dict[str, str]) -> None:
-    """Warn where a loaded model was fitted under other versions of :data:`CHECKED` packages."""
+def check_versions(model_name: str, saved: dict[str, str] | None) -> None:
+    """Warn where a loaded model was fitted under other versions of :data:`CHECKED` (``saved`` None:
+    by a release that did not record them)."""
     here = fitted_versions()
-    differ = [name for name in CHECKED if saved.get(name) != here[name]]
-    if differ:
-        pairs = ", ".join(f"{name} {saved.get(name)} (here {here[name]})" for name in differ)
-        warn(
-            f"this {model_name} was fitted with {pairs}: its featurisation or predictions may differ "
-            "from the fitted model's; check them on molecules of known class, or refit it here."
+    differ = [name for name in CHECKED if (saved or {}).get(name) != here[name]]
+    if saved is None:
+        fitted = "was saved by a release of sklearn-ltdd that did not record its versions"
+    elif differ:
+        pairs = ", ".join(
+            f"{name} {saved.get(name, '(not recorded)')} (here {here[name]})" for name in differ
         )
+        fitted = f"was fitted with {pairs}"
+    else:
+        return
+    warn(
+        f"this {model_name} {fitted}: its featurisation or predictions may differ from the fitted "
+        "model's; check them on molecules of known class, or refit it here."
+    )

@@ -14,11 +14,14 @@ from numpy.typing import ArrayLike
 from .. import _torch_geometric  # noqa: F401  (PyG imported first there: see why)
 
 # isort: split
+from rdkit import rdBase
 from torch_geometric.data import Batch, Data
 
 from .._torch_device import check_device, copy_to_device
+from .._warnings import warn
 from ._cgr import GRAPH_REACTION_MODES
 from ._graph_features import FEATURE_SCHEMA
+from ._smiles import PARSE_VERSION
 
 __all__ = ["GraphRecipe", "GraphStore", "GraphStorePair", "check_graphs_match"]
 
@@ -41,6 +44,10 @@ class GraphRecipe:
     feature_schema : int, default=FEATURE_SCHEMA
         The version of what the features mean, raised whenever a release changes it, so that
         graphs kept from an older release are not read as if they meant the same.
+    parse_version : tuple of (int, str) or None, default=(PARSE_VERSION, RDKit's version)
+        How the SMILES were read: the version of this package's reading and RDKit's, either of
+        which can change a molecule's graph. A store loaded where they differ warns (graphs
+        pickled before it was recorded have None); :func:`check_graphs_match` does not check it.
 
     Examples
     --------
@@ -54,9 +61,15 @@ class GraphRecipe:
     bond_features: bool
     fingerprint: str | None
     feature_schema: int = FEATURE_SCHEMA
+    parse_version: tuple[int, str] | None = (PARSE_VERSION, rdBase.rdkitVersion)
+
+    def __setstate__(self, state: dict) -> None:
+        # pickled before the parse was recorded: unknown (not this release's, the class default)
+        object.__setattr__(self, "__dict__", {"parse_version": None, **state})
 
 
-_SETTINGS = tuple(f.name for f in fields(GraphRecipe))
+#: what a store's recipe is checked against (how the graphs were shaped, not how SMILES were read)
+_SETTINGS = tuple(f.name for f in fields(GraphRecipe) if f.name != "parse_version")
 
 
 def check_graphs_match(graphs: GraphStore | GraphStorePair, **expected: object) -> None:
@@ -121,6 +134,24 @@ def check_graphs_match(graphs: GraphStore | GraphStorePair, **expected: object) 
         "The graphs were made with other settings than expected:\n"
         + "\n".join(wrong)
         + f"\nMake them with SmilesGraphizer({settings}), or pass the SMILES themselves."
+    )
+
+
+def _check_parse_version(recipe: GraphRecipe | None) -> None:
+    """Warn where a loaded store's SMILES were read otherwise than this release reads them."""
+    here = (PARSE_VERSION, rdBase.rdkitVersion)
+    if recipe is None or recipe.parse_version == here:  # (a store built by hand was read by no one)
+        return
+    made = (
+        "were pickled by a release of sklearn-ltdd that did not record how it read their SMILES"
+        if recipe.parse_version is None
+        else "were made from SMILES read by sklearn-ltdd's parse {} under RDKit {}".format(
+            *recipe.parse_version
+        )
+    )
+    warn(
+        f"these graphs {made} (here parse {here[0]}, RDKit {here[1]}): a molecule may give another "
+        "graph here; make them again from their SMILES with SmilesGraphizer, or pass the SMILES."
     )
 
 
@@ -578,6 +609,7 @@ class GraphStore:
                 for k, v in state.items()
             }
         )
+        _check_parse_version(self.recipe)
 
     def __repr__(self) -> str:
         sizes = (len(self), "graph"), (self.x.shape[0], "node"), (self.edge_index.shape[1], "edge")

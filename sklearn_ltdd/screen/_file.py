@@ -18,6 +18,7 @@ from .._arguments import check_flags, check_n_jobs
 from .._csv import holds_header
 from .._progress import progress_bar
 from .._warnings import warn
+from ..classifier._versions import CHECKED, fitted_versions
 from ..featurize import InvalidSmilesError
 from ._frame import (
     SCREEN_ADVICE,
@@ -90,8 +91,8 @@ def screen_file(
         ``.csv``, or ``.parquet``: a directory of parts (``part-000000.parquet``, one per chunk),
         which pandas, pyarrow and Dask read as one table. It must not exist, and a
         ``<destination>.partial`` beside it must be an unfinished screen of this source, model
-        and columns (so must the destination itself, where a screen of the release before left
-        it unfinished: it goes on from there).
+        and columns, begun by this release (so must the destination itself, where a screen stopped
+        between its last rename and removing its progress file: it goes on from there).
     smiles_column : str, default="smiles"
         The column of SMILES (or reaction SMILES) to score.
     keep : list-like of str, default=None
@@ -175,9 +176,10 @@ def screen_file(
     stat = source.stat()
     screen = {"source": str(source.resolve()), "size": stat.st_size, "modified_ns": stat.st_mtime_ns,
               "model": model_hash(model), "smiles_column": smiles_column,
-              "columns": keep + score_columns(model, top_k)}  # fmt: skip
-    if not is_parquet(source) and len(columns) == 1:  # numbered so since this release: not resumed
-        screen["blank_lines"] = "rows"  # from a record that skipped them, whose row numbers differ
+              "columns": keep + score_columns(model, top_k),
+              # the code that reads the SMILES, which the model's hash does not see: a screen is not
+              # resumed by another release, whose graphs of the same rows may differ
+              "versions": {name: fitted_versions()[name] for name in CHECKED}}  # fmt: skip
     with only_screen_into(destination):
         record = ScreenRecord(destination, screen)
         skip = record.state["rows"]
@@ -268,9 +270,7 @@ def _raise_on_bad_rows(
 def _warn_of_invalid_rows(record: ScreenRecord, destination: Path) -> None:
     """Warn of the rows written with NaN scores, if any (a wrong smiles_column makes them all so)."""
     if invalid := record.state["invalid"]:
-        n_rows, start = record.state["rows"], record.state.get("invalid_from", 0)
-        rows = f"rows {start} to {n_rows - 1} of the {n_rows}" if start else f"the {n_rows} rows"
         warn(
-            f"{invalid} of {rows} written to {destination} are invalid (NaN scores; the reasons are in "
-            "the error column)."
+            f"{invalid} of the {record.state['rows']} rows written to {destination} are invalid (NaN "
+            "scores; the reasons are in the error column)."
         )

@@ -136,6 +136,7 @@ _WHAT = {
     "model": "model (a hash of its weights and fitted attributes)",
     "smiles_column": "SMILES column",
     "columns": "columns written",
+    "versions": "versions of what reads its SMILES (finish a screen before upgrading)",
 }
 
 
@@ -181,10 +182,7 @@ class ScreenRecord:
             return
         saved = json.loads(self.path.read_text(encoding="utf-8"))
         if saved.get("screen") == screen:
-            # (a record of a release that did not count the invalid rows: counted from here on)
-            self.state = (
-                saved if "invalid" in saved else {**saved, "invalid": 0, "invalid_from": saved["rows"]}
-            )
+            self.state = saved
         # another screen that failed before writing a row (e.g. a source that was not UTF-8,
         # fixed since) has nothing to resume: this one starts afresh
         elif saved.get("rows"):
@@ -207,8 +205,8 @@ class ScreenRecord:
                 f"{destination} exists, but {self.path.name} records nothing written to it; remove one "
                 "of the two, or choose another destination."
             )
-        # a screen of the release before, which wrote into the destination itself, or one stopped
-        # between its last rename and removing this record: it goes on from its partial output
+        # a screen stopped between its last rename and removing this record (or one of a release
+        # that wrote into the destination itself): it goes on from its partial output
         os.replace(destination, self.partial)
 
     @property
@@ -229,19 +227,12 @@ class ScreenRecord:
 
     def check_all_valid(self) -> None:
         """Refuse to go on with ``errors="raise"`` from rows written with invalid ones among them (a
-        screen begun with ``"nan"``), or not known to be without (the release before counted none):
-        the rows still to screen would be named, not those."""
-        invalid, counted_from = self.state["invalid"], self.state.get("invalid_from", 0)
-        if not (invalid or counted_from):
+        screen begun with ``"nan"``): the rows still to screen would be named, not those."""
+        if not (invalid := self.state["invalid"]):
             return
-        which = (
-            f"begun with errors='nan', {invalid} of them invalid (NaN scores)"
-            if invalid
-            else f"the first {counted_from} written by the release before, which did not count the "
-            "invalid ones"
-        )
         raise ValueError(
-            f"{self.partial} holds the first {self.state['rows']} rows of this screen, {which}, which "
+            f"{self.partial} holds the first {self.state['rows']} rows of this screen, begun with "
+            f"errors='nan', {invalid} of them invalid (NaN scores), which "
             f"errors='raise' refuses: go on with errors='nan', or remove {self.partial.name} and "
             f"{self.path.name} to screen again from the start."
         )
