@@ -287,14 +287,24 @@ def test_coincident_classes_are_floored_at_a_tenth_of_the_typical_distance():
     np.testing.assert_allclose(w, np.array([1 / 0.4, 1 / 0.4, 1 / 4, 1 / 4]) / (2 / 0.4 + 2 / 4))
 
 
-@given(st.integers(0, 2**31 - 1), st.integers(2, 40), st.integers(0, 5), st.sampled_from([1e-9, 1e-4, 0.0]))
+def test_classes_apart_keep_their_weight_where_most_pairs_coincide():
+    """Three classes on one molecule beside a fourth: half the pairs at 0 made the median of all
+    pairs 0, the floor with it, and the fourth class weighed 4.7e-09 against the twins' 0.67 (its
+    cross-entropy off for the whole fit). The typical distance is that of the pairs apart."""
+    z = torch.tensor([[1.0, 0.0]] * 3 + [[0.0, 1.0]], dtype=torch.float64)
+    w, _ = weights("class_distance", "paper", z=z, n_classes=4)  # typical sqrt(2), floor sqrt(2) / 10
+    np.testing.assert_allclose(w, np.array([10, 10, 10, 1]) / 31)
+
+
+@given(st.integers(0, 2**31 - 1), st.integers(2, 40), st.integers(0, 40), st.sampled_from([1e-9, 1e-4, 0.0]))
 def test_distances_below_a_tenth_of_the_typical_one_weigh_as_if_there(seed, n_classes, n_twins, jitter):
     rng = torch.Generator().manual_seed(seed)
     z = torch.nn.functional.normalize(torch.randn(n_classes, 8, generator=rng, dtype=torch.float64), dim=1)
     z[1 : 1 + n_twins] = z[0] + jitter  # classes whose one sample is (nearly) the same molecule
     pairwise = torch.cdist(z, z).numpy()
     between = pairwise[~np.eye(n_classes, dtype=bool)]
-    typical = np.sort(between)[(len(between) - 1) // 2]  # the lower median
+    apart = np.sort(between[between > 0])  # (coincident pairs do not set the scale)
+    typical = apart[(len(apart) - 1) // 2] if len(apart) else 0.0  # the lower median
     d = np.where(np.eye(n_classes, dtype=bool), np.inf, pairwise).min(axis=1)
     floored = np.maximum(d, max(DISTANCE_FLOOR * typical, 1e-8))  # (1e-8: where all coincide)
     expected = (1 / floored) / (1 / floored).sum()

@@ -701,6 +701,34 @@ def test_ctrl_c_before_the_head_trains_reaches_the_caller_and_keeps_the_estimato
     assert len(fits) == 1
 
 
+def test_ctrl_c_in_an_epoch_leaves_no_progress_bar_open(monkeypatch, capsys):
+    """skorch closes an epoch's bar (verbose=2) at the epoch's end, which Ctrl-C skips: the model
+    kept held an open bar, and each later bar was drawn a line lower."""
+    from tqdm import tqdm
+
+    def open_bars() -> int:
+        return sum(not bar.disable for bar in getattr(tqdm, "_instances", ()))
+
+    from sklearn_ltdd.classifier._net import LTDDNet
+
+    train_step = LTDDNet.train_step
+
+    def interrupted_in_epoch_2(self, batch, **fit_params):
+        if len(self.history) == 2:
+            raise KeyboardInterrupt
+        return train_step(self, batch, **fit_params)
+
+    monkeypatch.setattr(LTDDNet, "train_step", interrupted_in_epoch_2)
+    params = {**FAST, "max_epochs": 3, "schedule": SubclusterSchedule(warmup_epochs=0), "verbose": 2}
+    before = open_bars()
+    kept = LTDDClassifier(**params)
+    with pytest.raises(KeyboardInterrupt, match="in epoch 2 of max_epochs=3; the estimator keeps"):
+        kept.fit(X, Y)
+    assert kept.history_[-1, "stop"] == "interrupted"
+    assert open_bars() == before
+    capsys.readouterr()
+
+
 def test_ctrl_c_before_decouplings_new_head_trains_keeps_the_estimator(monkeypatch):
     """``decoupling`` re-initialises the head for its final phase: interrupted before that head
     had trained an epoch, the fit kept it, random, on the frozen encoder (the cross-entropy

@@ -284,6 +284,30 @@ def test_clear_error_without_matplotlib(monkeypatch, models):
         plot_training(models[0])
 
 
+def test_a_refused_call_leaves_no_figure_open(models):
+    """The accuracy and embedding plots made their figure before reading their inputs: each
+    refused call left an empty one open (matplotlib warned after 20; a notebook drew it)."""
+    from sklearn.exceptions import NotFittedError
+
+    from sklearn_ltdd.featurize import InvalidSmilesError
+
+    ltdd, _ = models
+    calls = [
+        (lambda: plot_class_accuracy(LTDDClassifier(), X, Y, Y), NotFittedError),
+        (lambda: plot_class_accuracy(ltdd, ["CCO", "not a smiles"], Y[:2], Y), InvalidSmilesError),
+        (lambda: plot_class_accuracy(ltdd, X, Y[:-1], Y), ValueError),
+        (lambda: plot_embedding(LTDDClassifier(), X, Y), NotFittedError),
+        (lambda: plot_embedding(ltdd, X, Y[:-1]), ValueError),
+        (lambda: plot_embedding(ltdd, ["CCO", "not a smiles"], Y[:2]), InvalidSmilesError),
+    ]
+    for call, error in calls:
+        with pytest.raises(error):
+            call()
+        assert plt.get_fignums() == []
+    plot_embedding(ltdd, X, Y)  # (and the figure is made when they are good)
+    assert len(plt.get_fignums()) == 1
+
+
 def test_unfitted_model_is_refused():
     from sklearn.exceptions import NotFittedError
 

@@ -10,7 +10,7 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.multiclass import check_classification_targets
 
 from .._compat import from_arrow
-from .._labels import check_class_labels, class_labels, few_of, refuse_continuous
+from .._labels import check_class_labels, class_labels, few_of, refuse_continuous, row_names
 from .._sample_weight import check_sample_weight
 from .._warnings import warn
 from ..featurize import GraphStore, GraphStorePair, InvalidSmilesError, SmilesGraphizer
@@ -21,6 +21,7 @@ __all__ = [
     "check_graphs_readable",
     "check_known",
     "check_labels",
+    "check_weight_ratios",
     "check_widths",
     "described",
     "mean_1",
@@ -38,9 +39,28 @@ PREDICT_ADVICE = (
 def mean_1(weights: np.ndarray) -> np.ndarray:
     """Sample weights with their ratios and mean 1. The losses and scores are weighted means, so
     only ratios matter, and mean 1 keeps float32 from overflowing (1e39) or vanishing (1e-30)
-    with weights of any scale (divided by the largest first: a sum of 1e307s overflows float64)."""
+    with weights of any common scale (divided by the largest first: a sum of 1e307s overflows
+    float64); :func:`check_weight_ratios` refuses ratios that float32 cannot hold."""
     weights = weights / weights.max()
     return weights / weights.mean()
+
+
+def check_weight_ratios(weights: np.ndarray, sample_weight: ArrayLike) -> None:
+    """Refuse positive weights that training's float32 holds as 0 beside the others (a ratio of
+    1e-50 to the mean, say): their samples, counted as there (a class trained on, a class scored
+    in validation), would weigh nothing, with no word. ``sample_weight`` as given names the row."""
+    positive = weights > 0
+    scaled = np.zeros_like(weights)
+    scaled[positive] = mean_1(weights[positive])
+    lost = np.flatnonzero(positive & (scaled < np.finfo(np.float32).tiny))
+    if lost.size:
+        word, (name,) = row_names(sample_weight, lost[:1])
+        raise ValueError(
+            f"sample_weight's ratios exceed what training's float32 holds: {word} {name}'s weight, "
+            f"{weights[lost[0]]:g}, is {scaled[lost[0]]:.3g} times the mean positive weight, which "
+            f"float32 holds as 0 ({lost.size} such rows); give those samples weight 0 (left out), or "
+            "weights within 1e30 of each other."
+        )
 
 
 def widths(graphs: GraphStore | GraphStorePair, fingerprint: bool = True) -> dict[str, int | None]:
@@ -152,6 +172,8 @@ def weighted_samples(
     """The samples with a positive weight, their labels, and their weights scaled to mean 1;
     at least two classes among them."""
     weights = check_sample_weight(sample_weight, len(y))
+    if weights is not None:
+        check_weight_ratios(weights, sample_weight)
     # weight 0 means the sample is not there, as in scikit-learn: not in the hold-out, the
     # class sizes, the sub-clusters or the contrastive terms, which no weight reaches; a class
     # of such samples only is not trained on (a bootstrap that draws none of it), though its

@@ -19,7 +19,7 @@ from functools import partial
 import torch
 import torch.nn.functional as F
 from skorch import NeuralNet
-from skorch.callbacks import LRScheduler, PrintLog
+from skorch.callbacks import LRScheduler, PrintLog, ProgressBar
 from skorch.dataset import get_len
 from skorch.utils import Ansi, to_tensor
 from tabulate import tabulate
@@ -32,6 +32,7 @@ from ._data import GraphDataset
 __all__ = [
     "INFERENCE_BATCH",
     "EpochLRScheduler",
+    "EpochProgressBar",
     "InferenceOutOfMemoryError",
     "LTDDNet",
     "StopTraining",
@@ -63,6 +64,16 @@ class InferenceOutOfMemoryError(torch.cuda.OutOfMemoryError):
 class StopTraining(KeyboardInterrupt):
     """How this package's callbacks end training early. skorch ends training on any
     KeyboardInterrupt, and a plain one is the user's Ctrl-C."""
+
+
+class EpochProgressBar(ProgressBar):
+    """skorch's bar of an epoch's batches (``verbose=2``), closed where Ctrl-C ends training in
+    the middle of an epoch too: skorch closes it at an epoch's end only, and the model kept held
+    an open bar, each later one drawn a line lower."""
+
+    def on_train_end(self, net, **kwargs) -> None:
+        if (bar := getattr(self, "pbar_", None)) is not None:
+            bar.close()  # (closing one closed at its epoch's end does nothing)
 
 
 _LR_FORMAT = ".3e"

@@ -56,6 +56,11 @@ class GCNEncoder(nn.Module):
         self.residuals = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(sizes))
         self.norms = nn.ModuleList(nn.BatchNorm1d(b) for b in sizes[1:])
 
+    def __setstate__(self, state: dict) -> None:
+        # a loaded model's layers, unpickled in a process that built none, have PyG generate it again
+        super().__setstate__(state)
+        remove_generated_source(GCNConv)
+
     def forward(self, batch: Batch) -> torch.Tensor:
         """The embedding of each graph of the batch: the sum of its nodes' last-layer features.
 

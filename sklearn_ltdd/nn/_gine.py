@@ -105,6 +105,10 @@ class WeightedGINEConv(GINEConv):
         super().__init__(nn, edge_dim=edge_dim, **kwargs)
         remove_generated_source(type(self))
 
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)  # (in a process that built no layer, PyG generates it here)
+        remove_generated_source(type(self))
+
     @classmethod
     def of(cls, conv: GINEConv) -> WeightedGINEConv:
         """``conv`` itself, or a WeightedGINEConv with its modules and parameters."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,11 +25,17 @@ if TYPE_CHECKING:
 __all__ = ["plot_class_accuracy", "plot_embedding", "plot_training", "plot_weights"]
 
 
+def _pyplot() -> ModuleType:
+    """matplotlib's pyplot, or an ImportError that says how to install it: asked before a plot's
+    work, whose figure is made only once its inputs are known good (a failed call left an empty
+    figure open, drawn under a notebook's traceback)."""
+    return import_optional("matplotlib.pyplot", "plot", "sklearn_ltdd.plotting")
+
+
 def _axes(ax: Axes | None, legend_rows: int = 0) -> Axes:
     """``ax``, or the axes of a new figure, taller by the rows of a legend drawn below them."""
-    plt = import_optional("matplotlib.pyplot", "plot", "sklearn_ltdd.plotting")
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4 + 0.17 * legend_rows), layout="constrained")
+        _, ax = _pyplot().subplots(figsize=(6, 4 + 0.17 * legend_rows), layout="constrained")
     return ax
 
 
@@ -93,7 +100,7 @@ def plot_class_accuracy(
     >>> from sklearn_ltdd.plotting import plot_class_accuracy
     >>> ax = plot_class_accuracy({"CE": ce, "LTDD": ltdd}, X_test, y_test, y_train)  # doctest: +SKIP
     """
-    ax = _axes(ax)
+    _pyplot()
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     counts_of = class_counts_of(y_train)
@@ -109,9 +116,10 @@ def plot_class_accuracy(
             "and y (keep the rows whose label y_train has), or give the training labels of the models."
         )
     counts = np.array([counts_of[label] for label in classes])
+    scored = [per_class_balanced_scores(y, model.predict(X), labels=classes) for model in models.values()]
+    ax = _axes(ax)
     markers, handles = "os^Dv<>", []
-    for i, model in enumerate(models.values()):
-        scores = per_class_balanced_scores(y, model.predict(X), labels=classes)
+    for i, scores in enumerate(scored):
         # a class with no test sample has no accuracy to draw (its recall would read 0)
         shown, recall = scores["present"], scores["recall"]
         # a line through the classes of one size in turn would zig-zag in an arbitrary order
@@ -220,7 +228,7 @@ def plot_embedding(
     if method not in ("pca", "tsne"):
         raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}.")
     check_flags(subclusters=subclusters)
-    ax = _axes(ax)
+    _pyplot()
     y = _labels(y, X)  # before the embedding, which can take minutes
     z = classifier.transform(X)
     classes = np.unique(y)
@@ -243,6 +251,7 @@ def plot_embedding(
         perplexity = min(30.0, (len(points) - 1) / 3)
         flat = TSNE(n_components=2, perplexity=perplexity, random_state=random_state).fit_transform(points)
     named = _names_fit(classes)  # hundreds of names fill no legend that can be read
+    ax = _axes(ax)
     for colour, label in zip(_class_colours(len(classes)), classes, strict=True):
         members = flat[: len(z)][y == label]
         name = f"{_shortened(str(label), MAX_NAME_LENGTH)} ({len(members)})" if named else "_nolegend_"
