@@ -9,7 +9,9 @@ and the table (mean ± standard deviation per model over the seeds on record for
 seed run again counting once, its last run; each row records the code that made it) is rewritten
 from that file:
 ``demo_seeds_<dataset>.md`` for the demo's 100 epochs, ``demo_seeds_<dataset>_<epochs>ep.md`` for
-others (so that a run of other epochs leaves the committed table as it is).
+others (so that a run of other epochs leaves the committed table as it is); ``--tag heldout``
+adds ``_heldout`` to the names, a table of its own (seeds 4–6, on which no default was chosen:
+``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/demo_seeds.py --seeds 4 5 6 --tag heldout``).
 """
 
 from __future__ import annotations
@@ -60,11 +62,14 @@ def main() -> None:
     parser.add_argument("--dataset", choices=demo.DATASETS, default="templates")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=DEMO_EPOCHS)
+    # seeds run apart keep a table of their own: those no default was chosen on, say
+    parser.add_argument("--tag", default="", help="a suffix of the results files' names")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    log = RESULTS / f"demo_seeds_{args.dataset}.jsonl"
+    tag = f"_{args.tag}" if args.tag else ""
+    log = RESULTS / f"demo_seeds_{args.dataset}{tag}.jsonl"
     run = {"epochs": args.epochs, "threads": machine()["cpu_threads"], "code": code_version()}
-    name = f"demo_seeds_{args.dataset}" + ("" if args.epochs == DEMO_EPOCHS else f"_{args.epochs}ep")
+    name = f"demo_seeds_{args.dataset}{tag}" + ("" if args.epochs == DEMO_EPOCHS else f"_{args.epochs}ep")
     for seed in args.seeds:
         summary = demo.run(args.dataset, random_state=seed, epochs=args.epochs)
         with log.open("a") as handle:

@@ -24,10 +24,14 @@ def warn(message: str, category: type[Warning] = UserWarning) -> None:
     """:func:`warnings.warn`, attributed to the first frame outside this package and the libraries
     that call it: a fixed ``stacklevel`` points into the package wherever its call path differs."""
     frame, level = sys._getframe(1), 2  # stacklevel 2: the frame that called this function
-    # (frozen modules too: ``python -m sklearn_ltdd.benchmark``'s warnings were runpy's)
-    while frame is not None and frame.f_code.co_filename.startswith((*_LIBRARIES, "<frozen ")):
+    # (frozen modules too: ``python -m sklearn_ltdd.benchmark``'s warnings were runpy's; and
+    # Python's own, pickle's under joblib.load, whose caller is the user)
+    while frame is not None and (
+        frame.f_code.co_filename.startswith((*_LIBRARIES, "<frozen "))
+        or _in_python_itself(frame.f_code.co_filename)
+    ):
         frame, level = frame.f_back, level + 1
-    if frame is None or _in_python_itself(frame.f_code.co_filename):
+    if frame is None:
         level = 2  # no line of the user's (a worker process's or a thread's start): the package's line
     warnings.warn(message, category, stacklevel=level)
 

@@ -767,7 +767,7 @@ def test_a_store_records_how_it_was_made_through_every_operation():
 
 
 @pytest.mark.parametrize("pair", [False, True])
-def test_a_store_whose_smiles_were_read_otherwise_warns_when_loaded(pair):
+def test_a_store_whose_smiles_were_read_otherwise_warns_when_loaded(pair, tmp_path):
     """Graphs pickled by a release that read SMILES otherwise (a [#1] hydrogen a node, a query
     CXSMILES a molecule) were scored by this one's models as if read by it, with no word."""
     graphizer = SmilesGraphizer(reaction_mode="pair" if pair else None)
@@ -788,6 +788,10 @@ def test_a_store_whose_smiles_were_read_otherwise_warns_when_loaded(pair):
             loaded = pickle.loads(pickle.dumps(graphs))
         assert caught[0].filename == __file__  # the user's line
         assert loaded.recipe.parse_version == parse_version  # (and so it warns again, saved again)
+        joblib.dump(graphs, tmp_path / "graphs.joblib")
+        with pytest.warns(UserWarning, match=said) as caught:
+            joblib.load(tmp_path / "graphs.joblib")
+        assert caught[0].filename == __file__  # past pickle's Python lines, which joblib runs
         check_graphs_match(loaded, reaction_mode=graphizer.reaction_mode)  # same shape of graphs: not refused
     # a recipe pickled before the parse was recorded (its state without it): not known to be this one
     for side in sides:
@@ -994,6 +998,10 @@ def test_identical_graphs_compares_every_array():
     pairs = SmilesGraphizer(reaction_mode="pair").fit_transform(["CCO>>CC=O", "OCC>>O=CC", "CCO>>CCO"])
     assert identical_graphs(pairs).tolist() == [0, 0, 1]
     assert identical_graphs(graphs[np.array([], dtype=int)]).tolist() == []
+    # ... where the network reads it: a GCN reads no bond (E and Z are one input), a model without
+    # its fingerprint branch no fingerprint
+    assert identical_graphs(bonds, bonds=False).tolist() == [0, 0, 0]
+    assert identical_graphs(graphs, fingerprint=False).tolist() == [0, 0, 0]
 
 
 def test_a_store_s_repr_counts_in_words():

@@ -570,6 +570,47 @@ def test_the_hold_out_is_scored_with_its_samples_weights(monkeypatch, assert_sam
         fit(valid_weights)
 
 
+def test_the_holdout_keeps_together_what_the_encoder_cannot_tell_apart(monkeypatch):
+    """Graphs with bond features given to a GCN (which reads atoms only): E/Z twins of one label
+    were told apart by their bonds, and 10 of 18 hold-out rows were copies of training inputs."""
+    from sklearn_ltdd.classifier import _base
+
+    smiles, labels = [], []
+    for n in range(1, 31):
+        smiles += [f"C/C=C/{'C' * n}O", f"C/C=C\\{'C' * n}O"]
+        labels += [f"c{n % 3}"] * 2
+    graphs = SmilesGraphizer(bond_features=True).fit_transform(smiles)
+    split, holdout = [], _base.holdout
+    monkeypatch.setattr(_base, "holdout", lambda *args: split.append(holdout(*args)) or split[-1])
+    for encoder, together in (("gcn", True), ("gine", False)):
+        params = {**RUN, "encoder": encoder, "validation_fraction": 0.3, "early_stopping": None}
+        BaselineClassifier(**params).fit(graphs, np.array(labels))
+        train, valid = split[-1]
+        twins_apart = len(set(train // 2) & set(valid // 2))  # rows 2k and 2k + 1 are twins
+        assert (twins_apart == 0) == together, encoder
+
+
+def test_a_loss_of_class_counts_on_a_resampled_set_decides_as_cross_entropy(assert_same_predictions):
+    """With resample=True the counts that "cs" or "cdt" take out are equal: they train as "ce"
+    (the same network), but decided with τ 0 where "ce" takes τ 1, so the prior that sample
+    weights add stayed in: 66 of 80 test molecules predicted otherwise than by "ce"."""
+    weights = np.where(Y_SMALL == "high", 5.0, 1.0)
+    run = {**RUN, "resample": True, "validation_fraction": 0, "early_stopping": None}
+    ce = BaselineClassifier(loss="ce", **run).fit(X_SMALL, Y_SMALL, sample_weight=weights)
+    assert ce.logit_adjustment_ == 1.0
+    for loss in ("cs", "cdt"):
+        same = BaselineClassifier(loss=loss, **run).fit(X_SMALL, Y_SMALL, sample_weight=weights)
+        assert same.logit_adjustment_ == 1.0
+        assert_same_predictions(same.decision_function(X_TEST[:40]), ce.decision_function(X_TEST[:40]))
+    # decoupling balances its batches, not counts: its prior stays out with resampling too
+    decoupled = BaselineClassifier(loss="decoupling", **run).fit(X_SMALL, Y_SMALL, sample_weight=weights)
+    assert decoupled.logit_adjustment_ == 0.0
+    assert (
+        BaselineClassifier(loss="cs", **{**run, "resample": False}).fit(X_SMALL, Y_SMALL).logit_adjustment_
+        == 0
+    )
+
+
 def test_weight_ratios_that_float32_holds_as_zero_are_refused():
     """Weights of 1e-50 beside 1: their samples counted as there (their class trained on, and
     scored in validation) but weighed exactly 0 in float32; the validation's balanced accuracy

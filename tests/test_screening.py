@@ -728,8 +728,8 @@ def test_a_screen_begun_by_another_release_is_not_resumed(model, library, tmp_pa
         then = "None"
     progress.write_text(json.dumps(record))
     another = (
-        r"scores.csv.partial is an unfinished screen of another source, model or columns: its versions of "
-        rf"what reads its SMILES \(finish a screen before upgrading\) \({re.escape(then)}, now"
+        r"scores.csv.partial is an unfinished screen of another source, model, columns or release: its "
+        rf"versions of what reads its SMILES \(finish a screen before upgrading\) \({re.escape(then)}, now"
     )
     with pytest.raises(ValueError, match=another):
         screen_file(model, source, destination, chunk_rows=3)
@@ -753,7 +753,8 @@ def test_resuming_refuses_another_screen_or_lost_output(model, library, tmp_path
     data = load_solubility()
     other = clone(model).set_params(random_state=1).fit(data.data[:120], data.target[:120])
     with pytest.raises(
-        ValueError, match=r"unfinished screen of another source, model or columns: its model \(a hash"
+        ValueError,
+        match=r"unfinished screen of another source, model, columns or release: its model \(a hash",
     ):
         screen_file(other, source, destination, chunk_rows=4)
     modified = source.stat().st_mtime_ns

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -29,7 +30,7 @@ def make_fingerprint_model(
     model: str = "hgb",
     *,
     reaction: bool = False,
-    random_state: int | None = None,
+    random_state: int | np.random.RandomState | None = None,
     n_jobs: int | None = None,
     fingerprint: bool = True,
 ) -> Pipeline:
@@ -41,7 +42,7 @@ def make_fingerprint_model(
         Logistic regression, random forest (200 trees) or histogram gradient boosting.
     reaction : bool, default=False
         Reaction SMILES in: use the product-minus-reactants count difference fingerprint.
-    random_state : int, default=None
+    random_state : int, RandomState instance or None, default=None
         Seeds the models that draw (the random forest, gradient boosting's validation split).
     n_jobs : int, default=None
         Random-forest parallelism.

@@ -67,7 +67,7 @@ class SplitError(ValueError):
 
 
 def check_arguments(
-    dataset: str | os.PathLike,
+    dataset: str | os.PathLike[str],
     seeds: int | Sequence[int],
     methods: Sequence[str],
     epochs: int | None,
@@ -166,7 +166,7 @@ def _check_used(
 
 
 def run_benchmark(
-    dataset: str | os.PathLike,
+    dataset: str | os.PathLike[str],
     *,
     split: str | None = None,
     seeds: int | Sequence[int] = DEFAULT_SEEDS,
@@ -175,9 +175,9 @@ def run_benchmark(
     warmup: int | None = None,
     update_every: int | None = None,
     reaction_mode: str | None = None,
-    data_home: str | os.PathLike | None = None,
+    data_home: str | os.PathLike[str] | None = None,
     download: bool = False,
-    out_dir: str | os.PathLike = DEFAULT_OUT,
+    out_dir: str | os.PathLike[str] = DEFAULT_OUT,
     device: str | torch.device = "auto",
     n_jobs: int | None = 1,
     verbose: int = 0,

@@ -8,9 +8,10 @@ import inspect
 from abc import ABCMeta, abstractmethod
 from collections.abc import Callable
 from numbers import Integral, Real
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
+import pandas as pd
 import torch
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin
@@ -157,7 +158,7 @@ class GraphClassifier(
         self,
         *,
         reaction_mode: str | None = None,
-        atom_mapper: str | Callable | None = None,
+        atom_mapper: str | Callable[..., Any] | None = None,
         encoder: str = "gcn",
         fingerprint: str | None = "morgan",
         hidden: int = 128,
@@ -375,7 +376,7 @@ class GraphClassifier(
         X: ArrayLike | GraphStore | GraphStorePair,
         y: ArrayLike | None = None,
         sample_weight: ArrayLike | None = None,
-        validation_data: tuple | None = None,
+        validation_data: tuple[Any, ...] | list[Any] | None = None,
     ) -> Self:
         """Train on SMILES (or graphs) X with labels y.
 
@@ -408,7 +409,10 @@ class GraphClassifier(
             kept and τ. The class prior that ``decision="logit_adjusted"`` takes out is the
             weighted class mass, so weights that favour a class raise its prior as well and
             move ``predict`` little; to favour a class in the decision, use
-            ``decision="argmax"`` with the weights.
+            ``decision="argmax"`` with the weights. (Not so for the losses that balance the
+            class sizes they train on, ``cs``, ``bs``, ``cb_focal``, ``cdt`` and ``ib``, without
+            ``resample`` or a validation set: their τ is then 0, and they balance sizes, not
+            weights, so weights that favour a class move ``predict`` towards it.)
         validation_data : (X_valid, y_valid) or (X_valid, y_valid, sample_weight_valid), default=None
             A validation set to choose the epochs kept (and τ) instead of the internal hold-out;
             its samples weigh 1 unless weights are given. Rows that are training molecules with
@@ -461,7 +465,7 @@ class GraphClassifier(
 
     def fit_transform(
         self, X: ArrayLike | GraphStore | GraphStorePair, y: ArrayLike | None = None, **fit_params: object
-    ) -> np.ndarray:
+    ) -> np.ndarray | pd.DataFrame:
         """Fit on X and y, then :meth:`transform` X: the embedding learned from the labels.
 
         Parameters
@@ -475,7 +479,8 @@ class GraphClassifier(
 
         Returns
         -------
-        embeddings : ndarray of shape (n_samples, n_features_out)
+        embeddings : ndarray or DataFrame of shape (n_samples, n_features_out)
+            As :meth:`transform` gives them (a DataFrame under ``set_output(transform="pandas")``).
         """
         return self.fit(X, y, **fit_params).transform(X)  # (fit refuses y=None, naming this estimator)
 
@@ -605,15 +610,20 @@ class GraphClassifier(
         """The training positions, and the validation set: given, held out of X (its samples
         scored with their weights, as scikit-learn's estimators score theirs), or none;
         ``weighted_out``: the classes of y that fit left out (their samples all weigh 0)."""
+        # copies are what the network cannot tell apart: a GCN reads no bond (E and Z are one)
+        read = {"bonds": ENCODERS[self.encoder].reads_bonds, "fingerprint": self.fingerprint is not None}
         if validation_data is not None:
             valid = GraphDataset(*self._validation_set(validation_data, weighted_out))
-            read = widths(graphs, fingerprint=self.fingerprint is not None)
-            check_widths(valid.graphs, read, "make validation_data's X as X was made")
-            warn_of_training_molecules(graphs, codes, valid)
+            check_widths(
+                valid.graphs, widths(graphs, read["fingerprint"]), "make validation_data's X as X was made"
+            )
+            warn_of_training_molecules(graphs, codes, valid, read)
             return np.arange(len(codes)), valid
         if self.validation_fraction == 0:
             return np.arange(len(codes)), None
-        train_idx, valid_idx = holdout(graphs, codes, self.validation_fraction, rng, self.early_stopping)
+        train_idx, valid_idx = holdout(
+            graphs, codes, self.validation_fraction, rng, self.early_stopping, read
+        )
         if not len(valid_idx):
             return train_idx, None
         warn_of_classes_missing(self._encoder.classes_, codes[valid_idx], self.decision)
@@ -626,7 +636,12 @@ class GraphClassifier(
         if self.decision == "argmax":
             return 0.0
         if valid is None:
-            return 0.0 if LOSSES[self._loss()[0]].prior_correcting else 1.0
+            loss = LOSSES[self._loss()[0]]
+            # a loss that takes out the class counts it trains on takes nothing out of a resampled
+            # set, whose counts are equal: it trains as "ce", and decides as "ce" (the prior that
+            # sample weights add taken out; with τ 0 they moved predict, "ce"'s did not)
+            corrected = loss.prior_correcting and (loss.balances_batches or not self._resample())
+            return 0.0 if corrected else 1.0
         kept = np.flatnonzero(self.net_.history[:, "kept"])
         if kept.size == 1:  # one epoch's weights: its τ, found on the device during training
             return float(self.net_.history[int(kept[0]), "valid_tau"])

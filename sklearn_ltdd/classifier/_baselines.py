@@ -9,6 +9,7 @@ batches for the last fifth). Network, training loop, model selection and decisio
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -102,7 +103,7 @@ class BaselineClassifier(GraphClassifier):
         loss: str = "ce",
         resample: bool = False,
         reaction_mode: str | None = None,
-        atom_mapper: str | Callable | None = None,
+        atom_mapper: str | Callable[..., Any] | None = None,
         encoder: str = "gcn",
         fingerprint: str | None = "morgan",
         hidden: int = 128,

@@ -58,7 +58,8 @@ _SHARED_PARAMETERS_DOC = """\
         trained on, with sample weights and resampling; Menon et al. 2021), τ in [0, 3] chosen
         for the best validation balanced accuracy. Without a validation set τ is 1{baselines: , or 0
         for the losses whose weights or sampling already balance the classes (``cs``, ``bs``,
-        ``cb_focal``, ``ib``, ``cdt``, ``decoupling``)}. ``decision_function`` returns these
+        ``cb_focal``, ``ib``, ``cdt``, ``decoupling``; with ``resample``, ``decoupling`` only:
+        the others then train as ``ce``)}. ``decision_function`` returns these
         scores; ``predict_proba`` the network's own probabilities. The model kept and early
         stopping use the same decision.
     average_from_best : bool, default=True
@@ -121,9 +122,11 @@ _SHARED_ATTRIBUTES_DOC = """\
         The version of the atom features' meaning the model was fitted on; ``predict`` refuses
         a model whose version this release does not compute.
     versions_ : dict of str to str
-        The versions of sklearn-ltdd, RDKit, torch and torch-geometric the fit ran with. Loading
-        the model (pickle, joblib) where sklearn-ltdd's or RDKit's differ warns: either can change
-        what the model computes from a SMILES.
+        The versions of sklearn-ltdd, of its reading of SMILES (``smiles-parse``, raised with each
+        change of what a SMILES gives, where the package's own version may not be), RDKit, torch
+        and torch-geometric the fit ran with. Loading the model (pickle, joblib) where
+        sklearn-ltdd's, the parse's or RDKit's differ warns, as each can change what the model
+        computes from a SMILES; so does loading a model saved before versions were recorded.
     logit_adjustment_ : float
         τ of the decision rule (0 for ``decision="argmax"``).
     validation_score_ : float or None
@@ -146,7 +149,9 @@ _SHARED_ATTRIBUTES_DOC = """\
         training state, so a saved model holds no molecules. It reads graphs:
         ``net_.predict_proba(graphs)`` gives the network's own probabilities, before the
         decision's adjustment (also for the empty graph of a row that could not be read, where
-        the classifier gives NaN). Re-initialising it, or loading other weights into it, leaves
+        the classifier gives NaN), one column per class trained on: those of ``classes_``
+        whose prior is finite (``classes_[np.isfinite(class_log_prior_)]``; a class whose
+        samples all weigh 0 has none). Re-initialising it, or loading other weights into it, leaves
         the classifier's ``classes_``, ``class_log_prior_`` and ``logit_adjustment_`` as they
         were: refit the classifier instead.
     device_ : str

@@ -308,7 +308,7 @@ class Inference(TransformerMixin):
         positions, _ = model._infer(X, decided, 1, dtype=np.float64)
         return model.classes_[positions[:, 0].astype(np.intp)]
 
-    def transform(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
+    def transform(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray | pd.DataFrame:
         """Unit-length learned embeddings (encoder in eval mode, clean graphs).
 
         Their columns are named by :meth:`get_feature_names_out` (the class name in lower case
@@ -321,7 +321,7 @@ class Inference(TransformerMixin):
 
         Returns
         -------
-        embeddings : ndarray of shape (n_samples, n_features_out)
+        embeddings : ndarray or DataFrame of shape (n_samples, n_features_out)
             float32; ``hidden`` columns per graph side, and ``hidden`` more for the fingerprint.
             Under ``set_output(transform="pandas")`` a DataFrame whose index is X's: a pandas X's,
             or the ``row_labels`` of graphs made from one.

@@ -47,8 +47,9 @@ def mean_1(weights: np.ndarray) -> np.ndarray:
 
 def check_weight_ratios(weights: np.ndarray, sample_weight: ArrayLike) -> None:
     """Refuse positive weights that training's float32 holds as 0 beside the others (a ratio of
-    1e-50 to the mean, say): their samples, counted as there (a class trained on, a class scored
-    in validation), would weigh nothing, with no word. ``sample_weight`` as given names the row."""
+    1e-50 to the mean, say), or as a subnormal number of few digits (below 1.2e-38): their
+    samples, counted as there (a class trained on, a class scored in validation), would weigh
+    nothing, with no word. ``sample_weight`` as given names the row."""
     positive = weights > 0
     scaled = np.zeros_like(weights)
     scaled[positive] = mean_1(weights[positive])
@@ -57,9 +58,9 @@ def check_weight_ratios(weights: np.ndarray, sample_weight: ArrayLike) -> None:
         word, (name,) = row_names(sample_weight, lost[:1])
         raise ValueError(
             f"sample_weight's ratios exceed what training's float32 holds: {word} {name}'s weight, "
-            f"{weights[lost[0]]:g}, is {scaled[lost[0]]:.3g} times the mean positive weight, which "
-            f"float32 holds as 0 ({lost.size} such rows); give those samples weight 0 (left out), or "
-            "weights within 1e30 of each other."
+            f"{weights[lost[0]]:g}, is {scaled[lost[0]]:.3g} times the mean positive weight, below "
+            f"float32's smallest normal number ({lost.size} such rows), which it holds as 0 or with "
+            "few digits; give those samples weight 0 (left out), or weights within 1e30 of each other."
         )
 
 

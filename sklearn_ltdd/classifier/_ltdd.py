@@ -140,7 +140,7 @@ class LTDDClassifier(GraphClassifier):
         contrast: SubclusterContrast | None = None,
         schedule: SubclusterSchedule | None = None,
         reaction_mode: str | None = None,
-        atom_mapper: str | Callable | None = None,
+        atom_mapper: str | Callable[..., Any] | None = None,
         encoder: str = "gcn",
         fingerprint: str | None = "morgan",
         hidden: int = 128,

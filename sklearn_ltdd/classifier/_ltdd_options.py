@@ -67,7 +67,7 @@ class SubclusterContrast(BaseEstimator):
         tau2: float | str = 0.1,
         beta: float = 0.25,
         term_a_scale: float = 1.0,
-        edge_drop: tuple[float, float] = (0.15, 0.10),
+        edge_drop: tuple[float, float] | list[float] = (0.15, 0.10),
     ):
         self.tau = tau
         self.tau1 = tau1

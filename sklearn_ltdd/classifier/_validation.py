@@ -75,12 +75,13 @@ def holdout(
     fraction: float,
     rng: np.random.RandomState,
     early_stopping: int | None,
+    read: dict[str, bool],
 ) -> tuple[np.ndarray, np.ndarray]:
     """The training and hold-out positions of a fit's X (class codes ``codes``), stratified per
-    class, with the copies of a molecule (identical graphs, however written) on one side with
-    their label. An empty hold-out is refused where ``early_stopping`` needs one, and warned of
-    otherwise."""
-    molecules = identical_graphs(graphs)
+    class, with the copies of a molecule (graphs identical in what the network reads, ``read``:
+    ``bonds`` and ``fingerprint`` or not, however written) on one side with their label. An
+    empty hold-out is refused where ``early_stopping`` needs one, and warned of otherwise."""
+    molecules = identical_graphs(graphs, **read)
     train_idx, valid_idx = stratified_holdout(codes, fraction, rng, molecules)
     pairs = np.column_stack([molecules, codes])
     if len(valid_idx):
@@ -148,12 +149,13 @@ def unpack_validation_data(validation_data: object) -> tuple[object, object, obj
 
 
 def warn_of_training_molecules(
-    graphs: GraphStore | GraphStorePair, codes: np.ndarray, valid: GraphDataset
+    graphs: GraphStore | GraphStorePair, codes: np.ndarray, valid: GraphDataset, read: dict[str, bool]
 ) -> None:
-    """Say where ``validation_data`` holds training molecules with their training labels: they
-    are scored as what the network learned, not as new molecules."""
-    learned = set(zip(graph_keys(graphs), codes.tolist(), strict=True))
-    given = zip(graph_keys(valid.graphs), valid.y.tolist(), strict=True)
+    """Say where ``validation_data`` holds training molecules (graphs identical in what the
+    network reads, ``read``) with their training labels: they are scored as what the network
+    learned, not as new molecules."""
+    learned = set(zip(graph_keys(graphs, **read), codes.tolist(), strict=True))
+    given = zip(graph_keys(valid.graphs, **read), valid.y.tolist(), strict=True)
     seen = [i for i, pair in enumerate(given) if pair in learned]
     if seen:
         warn(

@@ -91,7 +91,7 @@ def _separator(path: Path) -> str:
     return _SEPARATORS.get(_kind(path), ",")
 
 
-def read_table(path: str | os.PathLike) -> pd.DataFrame:
+def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read a CSV, or a tab-separated .tab/.tsv file (optionally compressed), as text; malformed
     lines are named, and a file that is cut short, not text, or without data rows is refused.
 
@@ -340,28 +340,37 @@ def _file(name: str, path: object, data_home: object, download: object, return_X
 @overload
 def load_hiv(
     *,
-    data_home: str | os.PathLike | None = ...,
+    data_home: str | os.PathLike[str] | None = ...,
     download: bool = ...,
-    path: str | os.PathLike | None = ...,
+    path: str | os.PathLike[str] | None = ...,
     return_X_y: Literal[False] = ...,
     as_frame: bool = ...,
 ) -> Bunch: ...
 @overload
 def load_hiv(
     *,
-    data_home: str | os.PathLike | None = ...,
+    data_home: str | os.PathLike[str] | None = ...,
     download: bool = ...,
-    path: str | os.PathLike | None = ...,
+    path: str | os.PathLike[str] | None = ...,
     return_X_y: Literal[True],
     as_frame: bool = ...,
 ) -> tuple[Any, Any]: ...
+@overload
+def load_hiv(
+    *,
+    data_home: str | os.PathLike[str] | None = ...,
+    download: bool = ...,
+    path: str | os.PathLike[str] | None = ...,
+    return_X_y: bool = ...,
+    as_frame: bool = ...,
+) -> Bunch | tuple[Any, Any]: ...
 
 
 def load_hiv(
     *,
-    data_home: str | os.PathLike | None = None,
+    data_home: str | os.PathLike[str] | None = None,
     download: bool = False,
-    path: str | os.PathLike | None = None,
+    path: str | os.PathLike[str] | None = None,
     return_X_y: bool = False,
     as_frame: bool = False,
 ) -> Bunch | tuple:
@@ -415,9 +424,9 @@ def load_hiv(
 @overload
 def load_uspto50k(
     *,
-    data_home: str | os.PathLike | None = ...,
+    data_home: str | os.PathLike[str] | None = ...,
     download: bool = ...,
-    path: str | os.PathLike | None = ...,
+    path: str | os.PathLike[str] | None = ...,
     mapping: str | None = ...,
     return_X_y: Literal[False] = ...,
     as_frame: bool = ...,
@@ -425,20 +434,30 @@ def load_uspto50k(
 @overload
 def load_uspto50k(
     *,
-    data_home: str | os.PathLike | None = ...,
+    data_home: str | os.PathLike[str] | None = ...,
     download: bool = ...,
-    path: str | os.PathLike | None = ...,
+    path: str | os.PathLike[str] | None = ...,
     mapping: str | None = ...,
     return_X_y: Literal[True],
     as_frame: bool = ...,
 ) -> tuple[Any, Any]: ...
+@overload
+def load_uspto50k(
+    *,
+    data_home: str | os.PathLike[str] | None = ...,
+    download: bool = ...,
+    path: str | os.PathLike[str] | None = ...,
+    mapping: str | None = ...,
+    return_X_y: bool = ...,
+    as_frame: bool = ...,
+) -> Bunch | tuple[Any, Any]: ...
 
 
 def load_uspto50k(
     *,
-    data_home: str | os.PathLike | None = None,
+    data_home: str | os.PathLike[str] | None = None,
     download: bool = False,
-    path: str | os.PathLike | None = None,
+    path: str | os.PathLike[str] | None = None,
     mapping: str | None = None,
     return_X_y: bool = False,
     as_frame: bool = False,
@@ -510,9 +529,9 @@ def load_uspto50k(
 def load_uspto50k_templates(
     *,
     min_count: int = ...,
-    data_home: str | os.PathLike | None = ...,
+    data_home: str | os.PathLike[str] | None = ...,
     download: bool = ...,
-    path: str | os.PathLike | None = ...,
+    path: str | os.PathLike[str] | None = ...,
     return_X_y: Literal[False] = ...,
     as_frame: bool = ...,
 ) -> Bunch: ...
@@ -520,20 +539,30 @@ def load_uspto50k_templates(
 def load_uspto50k_templates(
     *,
     min_count: int = ...,
-    data_home: str | os.PathLike | None = ...,
+    data_home: str | os.PathLike[str] | None = ...,
     download: bool = ...,
-    path: str | os.PathLike | None = ...,
+    path: str | os.PathLike[str] | None = ...,
     return_X_y: Literal[True],
     as_frame: bool = ...,
 ) -> tuple[Any, Any]: ...
+@overload
+def load_uspto50k_templates(
+    *,
+    min_count: int = ...,
+    data_home: str | os.PathLike[str] | None = ...,
+    download: bool = ...,
+    path: str | os.PathLike[str] | None = ...,
+    return_X_y: bool = ...,
+    as_frame: bool = ...,
+) -> Bunch | tuple[Any, Any]: ...
 
 
 def load_uspto50k_templates(
     *,
     min_count: int = 20,
-    data_home: str | os.PathLike | None = None,
+    data_home: str | os.PathLike[str] | None = None,
     download: bool = False,
-    path: str | os.PathLike | None = None,
+    path: str | os.PathLike[str] | None = None,
     return_X_y: bool = False,
     as_frame: bool = False,
 ) -> Bunch | tuple:
@@ -629,28 +658,37 @@ def _mapped_reactions(reactions: np.ndarray, frame: pd.DataFrame, path: Path) ->
 @overload
 def load_sbap(
     *,
-    data_home: str | os.PathLike | None = ...,
+    data_home: str | os.PathLike[str] | None = ...,
     download: bool = ...,
-    path: str | os.PathLike | None = ...,
+    path: str | os.PathLike[str] | None = ...,
     return_X_y: Literal[False] = ...,
     as_frame: bool = ...,
 ) -> Bunch: ...
 @overload
 def load_sbap(
     *,
-    data_home: str | os.PathLike | None = ...,
+    data_home: str | os.PathLike[str] | None = ...,
     download: bool = ...,
-    path: str | os.PathLike | None = ...,
+    path: str | os.PathLike[str] | None = ...,
     return_X_y: Literal[True],
     as_frame: bool = ...,
 ) -> tuple[Any, Any, Any]: ...
+@overload
+def load_sbap(
+    *,
+    data_home: str | os.PathLike[str] | None = ...,
+    download: bool = ...,
+    path: str | os.PathLike[str] | None = ...,
+    return_X_y: bool = ...,
+    as_frame: bool = ...,
+) -> Bunch | tuple[Any, Any, Any]: ...
 
 
 def load_sbap(
     *,
-    data_home: str | os.PathLike | None = None,
+    data_home: str | os.PathLike[str] | None = None,
     download: bool = False,
-    path: str | os.PathLike | None = None,
+    path: str | os.PathLike[str] | None = None,
     return_X_y: bool = False,
     as_frame: bool = False,
 ) -> Bunch | tuple:

@@ -70,7 +70,7 @@ class RemoteFile:
     how_to_make: str = ""  # for files without a URL: how a user makes one
 
 
-def get_data_home(data_home: str | os.PathLike | None = None) -> Path:
+def get_data_home(data_home: str | os.PathLike[str] | None = None) -> Path:
     """The folder holding the data sets: ``data_home``, else ``$SKLEARN_LTDD_DATA``, else
     ``~/sklearn_ltdd_data`` (created if missing).
 
@@ -100,7 +100,7 @@ def get_data_home(data_home: str | os.PathLike | None = None) -> Path:
     return path
 
 
-def _data_home(data_home: str | os.PathLike | None) -> Path:
+def _data_home(data_home: str | os.PathLike[str] | None) -> Path:
     """:func:`get_data_home`'s folder, not made: a load that finds no file leaves no empty folders."""
     check_path(data_home, "data_home")
     path = Path(data_home or os.environ.get("SKLEARN_LTDD_DATA") or Path.home() / "sklearn_ltdd_data")
@@ -135,7 +135,7 @@ def _check_in_place(target: Path, remote: RemoteFile) -> None:
 
 
 def fetch_file(
-    remote: RemoteFile, data_home: str | os.PathLike | None = None, *, download: bool = False
+    remote: RemoteFile, data_home: str | os.PathLike[str] | None = None, *, download: bool = False
 ) -> Path:
     """Path of ``remote`` under the data home, downloading it first when asked and missing.
 

@@ -3,8 +3,9 @@ that only lack their atom maps, :class:`UnmappedReactionError`."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 import pandas as pd
 
@@ -53,7 +54,7 @@ class InvalidSmilesError(ValueError):
     _naming = ""  # how the message names the rows, where a pandas index could leave it in doubt
     _input = "the input"  # whose rows they are: fit's validation_data names itself (of_input)
 
-    def __init__(self, bad_rows: Mapping[Hashable, tuple[object, str]], advice: str | None = None):
+    def __init__(self, bad_rows: Mapping[Any, tuple[object, str]], advice: str | None = None):
         bad_rows = dict(bad_rows)
         self.bad_rows = bad_rows
         if advice is not None:
@@ -176,7 +177,7 @@ class UnmappedReactionError(InvalidSmilesError):
 
     def __init__(
         self,
-        bad_rows: Mapping[Hashable, tuple[object, str]],
+        bad_rows: Mapping[Any, tuple[object, str]],
         atom_mapper: object = None,
         advice: str | None = None,
         fitted: bool = False,

@@ -7,6 +7,7 @@ from functools import partial
 from numbers import Integral
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike
 from rdkit import Chem
 from rdkit.Chem import rdFingerprintGenerator
@@ -72,7 +73,7 @@ class MorganFingerprint(SmilesTransformer):
         self.counts = counts
         self.reaction_mode = reaction_mode
 
-    def transform(self, X: ArrayLike) -> np.ndarray:
+    def transform(self, X: ArrayLike) -> np.ndarray | pd.DataFrame:
         """Fingerprint each SMILES; invalid SMILES raise one error listing all of them.
 
         Reactions are read as :class:`SmilesGraphizer` reads them (``reactants>reagents>products``
@@ -87,7 +88,9 @@ class MorganFingerprint(SmilesTransformer):
         -------
         fingerprints : ndarray of uint8 (int16 for differences), shape (n_samples, n_bits)
             One row per SMILES: bits, counts capped at 255 with ``counts=True``, or a reaction's
-            count difference with ``reaction_mode="difference"``.
+            count difference with ``reaction_mode="difference"``. Under
+            ``set_output(transform="pandas")`` (or scikit-learn's ``transform_output``), a
+            DataFrame of them (scikit-learn's wrapper of ``transform``).
         """
         self._validate_params()  # transform needs no fit, so fit's check cannot be relied on
         out, bad = self._fingerprints(check_smiles_for(self, X))

@@ -14,38 +14,44 @@ from ._graph_store import GraphStore, GraphStorePair
 __all__ = ["graph_keys", "identical_graphs"]
 
 
-def identical_graphs(graphs: GraphStore | GraphStorePair) -> np.ndarray:
-    """An id per graph (or pair), the same for graphs identical in every array they hold: inputs
-    a network cannot tell apart, such as one molecule however its SMILES was written (nodes are in
-    canonical order), and also a molecule and its mirror image, which no feature distinguishes.
+def identical_graphs(
+    graphs: GraphStore | GraphStorePair, *, bonds: bool = True, fingerprint: bool = True
+) -> np.ndarray:
+    """An id per graph (or pair), the same for graphs identical in every array a network reads
+    of them: inputs it cannot tell apart, such as one molecule however its SMILES was written
+    (nodes are in canonical order), and also a molecule and its mirror image, which no feature
+    distinguishes. ``bonds`` and ``fingerprint`` False: the bond features or the fingerprint are
+    not read (an encoder of atoms only, such as the GCN, cannot tell E from Z).
 
     Each graph is keyed by :func:`graph_keys`.
     """
     ids: dict[tuple, int] = {}
-    return np.fromiter(
-        (ids.setdefault(key, len(ids)) for key in graph_keys(graphs)), dtype=np.int64, count=len(graphs)
-    )
+    keys = graph_keys(graphs, bonds=bonds, fingerprint=fingerprint)
+    return np.fromiter((ids.setdefault(key, len(ids)) for key in keys), dtype=np.int64, count=len(graphs))
 
 
-def graph_keys(graphs: GraphStore | GraphStorePair) -> list[tuple]:
+def graph_keys(
+    graphs: GraphStore | GraphStorePair, *, bonds: bool = True, fingerprint: bool = True
+) -> list[tuple]:
     """A hashable key per graph (or pair), equal for identical graphs, also across stores made
-    alike: each side's node and edge counts and a 128-bit digest of its arrays' bytes."""
+    alike: each side's node and edge counts and a 128-bit digest of the bytes of the arrays read
+    (the bond features and the fingerprint where ``bonds`` and ``fingerprint``)."""
     stores = (graphs.reactants, graphs.products) if isinstance(graphs, GraphStorePair) else (graphs,)
-    arrays = [_host_arrays(store) for store in stores]
+    arrays = [_host_arrays(store, bonds, fingerprint) for store in stores]
     return [tuple(_graph_key(i, *parts) for parts in arrays) for i in range(len(graphs))]
 
 
-def _host_arrays(store: GraphStore) -> tuple[np.ndarray | None, ...]:
-    def host(tensor: torch.Tensor | None) -> np.ndarray | None:
-        return None if tensor is None else tensor.cpu().numpy()
+def _host_arrays(store: GraphStore, bonds: bool, fingerprint: bool) -> tuple[np.ndarray | None, ...]:
+    def host(tensor: torch.Tensor | None, read: bool = True) -> np.ndarray | None:
+        return None if tensor is None or not read else tensor.cpu().numpy()
 
     return (
         store.node_ptr.numpy(),
         store.edge_ptr.numpy(),
         host(store.x),
         host(store.edge_index),
-        host(store.edge_attr),
-        host(store.fingerprint),
+        host(store.edge_attr, bonds),
+        host(store.fingerprint, fingerprint),
     )
 
 

@@ -529,7 +529,7 @@ class GraphStore:
             batch.fingerprint = self.fingerprint.index_select(0, index).float()
         return batch, index
 
-    def to_data_list(self, index: Sequence[int] | None = None) -> list[Data]:
+    def to_data_list(self, index: Sequence[int] | np.ndarray | None = None) -> list[Data]:
         """Plain PyG ``Data`` objects, one per graph (for users; training uses ``_batch``).
 
         Their features are float32, as in :meth:`batch`: copies where the store keeps them as

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -273,9 +274,10 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
     Notes
     -----
     The store's ``recipe`` (:class:`~sklearn_ltdd.featurize.GraphRecipe`) records
-    ``reaction_mode``, ``bond_features``, ``fingerprint`` and the version of the features'
-    meaning; :func:`~sklearn_ltdd.featurize.check_graphs_match` compares it with what a model
-    expects. Graphs cannot be a DataFrame: ``set_output(transform="pandas")``, as
+    ``reaction_mode``, ``bond_features``, ``fingerprint``, the version of the features'
+    meaning and that of the SMILES' reading (with RDKit's, warned of when a pickled store is
+    loaded under others); :func:`~sklearn_ltdd.featurize.check_graphs_match` compares the
+    settings with what a model expects. Graphs cannot be a DataFrame: ``set_output(transform="pandas")``, as
     ``sklearn.set_config(transform_output="pandas")``, leaves them as they are, so that a
     Pipeline or ColumnTransformer holding a graphizer gives its later steps' outputs as
     DataFrames.
@@ -306,7 +308,7 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         *,
         reaction_mode: str | None = None,
         bond_features: bool = False,
-        atom_mapper: str | Callable | None = None,
+        atom_mapper: str | Callable[..., Any] | None = None,
         fingerprint: str | None = "morgan",
         errors: str = "raise",
         memory: object = None,
@@ -422,6 +424,23 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         if only_fingerprint := sorted(set(unreadable) - set(bad)):
             packed = [_emptied(p, only_fingerprint) for p in packed]
         return packed, fingerprints, unreadable | bad  # the graph's reason, where it has one
+
+    def fit_transform(self, X: ArrayLike, y: ArrayLike | None = None) -> GraphStore | GraphStorePair:
+        """Check X (:meth:`fit`), then featurise it (:meth:`transform`).
+
+        Parameters
+        ----------
+        X : array-like of str of shape (n_samples,) or (n_samples, 1)
+            SMILES or reaction SMILES, as in :meth:`transform`.
+        y : None
+            Ignored; accepted for the Pipeline API.
+
+        Returns
+        -------
+        graphs : GraphStore or GraphStorePair
+            As :meth:`transform` gives them (scikit-learn's own ``fit_transform`` says an array).
+        """
+        return self.fit(X, y).transform(X)
 
     def set_output(self, *, transform: str | None = None) -> SmilesGraphizer:
         """Accept an output container, and keep the graphs: no DataFrame can hold them.

@@ -21,7 +21,7 @@ __all__ = ["ImDrugSplit", "imdrug_split"]
 SPLITS = ("random", "standard")
 
 
-def _check_fractions(fractions: Sequence[float]) -> np.ndarray:
+def _check_fractions(fractions: Sequence[float] | np.ndarray) -> np.ndarray:
     wanted = "fractions must be three positive numbers summing to 1"
     try:
         numbers = np.asarray(fractions, dtype=float)
@@ -119,7 +119,7 @@ def imdrug_split(
     y: ArrayLike,
     kind: str = "standard",
     *,
-    fractions: Sequence[float] = (0.7, 0.1, 0.2),
+    fractions: Sequence[float] | np.ndarray = (0.7, 0.1, 0.2),
     random_state: int | np.random.RandomState | None = 0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Train / validation / test indices as ImDrug makes them.
@@ -175,7 +175,7 @@ _PARTS = ("train", "validation", "test")
 def _split(
     y: ArrayLike,
     kind: str,
-    fractions: Sequence[float],
+    fractions: Sequence[float] | np.ndarray,
     random_state: int | np.random.RandomState | None,
     needed: Sequence[str],
     seed: str = "random_state",
@@ -267,8 +267,8 @@ class ImDrugSplit(BaseCrossValidator):
         self,
         kind: str = "standard",
         *,
-        seeds: int | Sequence[int] = (0, 1, 2),
-        fractions: Sequence[float] = (0.7, 0.1, 0.2),
+        seeds: int | Sequence[int] | np.ndarray = (0, 1, 2),
+        fractions: Sequence[float] | np.ndarray = (0.7, 0.1, 0.2),
     ):
         self.kind = kind
         self.seeds = seeds

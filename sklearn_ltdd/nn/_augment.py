@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from typing import TypeVar
 
 import torch
 from torch_geometric.data import Batch
 from torch_geometric.utils import degree
 
 __all__ = ["drop_edges", "edge_drop_probabilities", "edge_drop_views", "edge_drop_weights", "stack_views"]
+
+#: a batch, or a reaction's pair of batches (reactants, products): a view is of the same kind
+Graphs = TypeVar("Graphs", bound=Batch | tuple[Batch, Batch])
 
 MAX_DROP = 0.7
 
@@ -100,7 +104,7 @@ def _with_kept_edges(graphs: Batch, keep: torch.Tensor) -> Batch:
     return view
 
 
-def edge_drop_views(graphs: Batch | tuple, ps: Sequence[float]) -> list:
+def edge_drop_views(graphs: Graphs, ps: Sequence[float]) -> list[Graphs]:
     """One view per base probability in ``ps``, as edge weights (1 kept, 0 dropped).
 
     ``graphs`` is a batch or a pair of batches (then each view is a pair). Edges are dropped
@@ -140,7 +144,7 @@ def edge_drop_views(graphs: Batch | tuple, ps: Sequence[float]) -> list:
     return views if isinstance(graphs, tuple | list) else [view[0] for view in views]
 
 
-def drop_edges(graphs: Batch | tuple, p: float) -> Batch | tuple:
+def drop_edges(graphs: Graphs, p: float) -> Graphs:
     """A single edge-dropped view of the batch (or pair of batches).
 
     Parameters
@@ -183,7 +187,7 @@ def _stack(views: Sequence[Batch]) -> Batch:
     return stacked
 
 
-def stack_views(views: Sequence[Batch | tuple]) -> Batch | tuple:
+def stack_views(views: Sequence[Graphs]) -> Graphs:
     """The views of one batch as a single batch (view 0's graphs first), so that the encoder runs once.
 
     Views of the same batch share their nodes and edges, so graph k of view v is graph

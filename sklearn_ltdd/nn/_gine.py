@@ -90,8 +90,10 @@ class GINEEncoder(nn.Module):
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)
-        # models saved before WeightedGINEConv hold PyG's GINEConv: the same parameters
+        # models saved before WeightedGINEConv hold PyG's GINEConv: the same parameters (and the
+        # source PyG generated for it on unpickling them, removed)
         self.convs = nn.ModuleList(WeightedGINEConv.of(conv) for conv in self.convs)
+        remove_generated_source(GINEConv)
 
 
 class WeightedGINEConv(GINEConv):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch_geometric.utils import scatter
 
@@ -14,14 +16,15 @@ __all__ = [
     "class_distances",
     "nearest_other_subclusters",
     "normalised_inverse",
+    "resolution_of",
     "separability_weights",
     "subcluster_distances",
     "typical_distance",
 ]
 
 _EPS = 1e-8
-#: distances below this fraction of the typical one (the median distance between two classes)
-#: weigh as if at it: a class coincident with another (one molecule labelled with both, or two
+#: distances below this fraction of the typical one (the median distance between two classes
+#: apart) weigh as if at it: a class coincident with another (one molecule labelled with both, or two
 #: singletons whose graphs match) would otherwise take nearly all of the weight, 1/d at d = 0
 #: being unbounded. Fitted models' nearest distances are 0.23 of it or more; in training they dip
 #: below now and then, and are trimmed (docs/method.md)
@@ -83,20 +86,30 @@ def nearest_other_subclusters(
     return nearest, subcluster_distances(sub_centres[spread], sub_class[spread])
 
 
-def typical_distance(distances: torch.Tensor) -> torch.Tensor:
-    """The median of the finite, positive entries of a distance matrix (the median distance
-    between two classes, or sub-clusters of two classes), NaN where there are none: a scale that
-    coincident pairs do not move (with them, where half the pairs coincided, three classes on one
-    molecule of four, it was 0, and the fourth class weighed 1e-8 of them). A reduction along a
-    dimension, which waits for no device."""
-    positive = distances.masked_fill(~(torch.isfinite(distances) & (distances > 0)), torch.nan).flatten()
-    return positive.nanmedian(dim=0).values
+def typical_distance(distances: torch.Tensor, resolution: float | torch.Tensor = 0.0) -> torch.Tensor:
+    """The median of the finite entries of a distance matrix above ``resolution`` (the median
+    distance between two classes, or sub-clusters of two classes, apart), NaN where there are
+    none: a scale that coincident pairs do not move (with them, where half the pairs coincided,
+    three classes on one molecule of four, it was 0, and the fourth class weighed 1e-8 of them).
+    A reduction along a dimension, which waits for no device."""
+    apart = torch.isfinite(distances) & (distances > resolution)
+    return distances.masked_fill(~apart, torch.nan).flatten().nanmedian(dim=0).values
 
 
-def normalised_inverse(d: torch.Tensor, typical: torch.Tensor) -> torch.Tensor:
+def resolution_of(z: torch.Tensor) -> torch.Tensor:
+    """The distance below which two centroids of rows of z are not told apart: ``torch.cdist``
+    computes distances between more than 25 rows by a matrix product, which leaves coincident
+    ones some sqrt(eps) times their norm apart (3e-4 for unit rows in float32), not 0."""
+    return 8 * math.sqrt(torch.finfo(z.dtype).eps) * z.detach().norm(dim=1).max()
+
+
+def normalised_inverse(
+    d: torch.Tensor, typical: torch.Tensor, resolution: float | torch.Tensor = 0.0
+) -> torch.Tensor:
     """(1/d) / Σ(1/d), each d floored at ``DISTANCE_FLOOR`` times the ``typical`` distance (a 0-d
-    tensor; an infinite d, an absent class's, weighs 0)."""
-    floor = torch.nan_to_num(DISTANCE_FLOOR * typical, nan=_EPS)
+    tensor), and at the ``resolution`` (distances below it are not told apart: where every class
+    coincides, the weights are equal); an infinite d, an absent class's, weighs 0."""
+    floor = torch.maximum(torch.nan_to_num(DISTANCE_FLOOR * typical, nan=0.0), torch.as_tensor(resolution))
     inverse = 1.0 / torch.maximum(d, floor.clamp_min(_EPS))
     return inverse / inverse.sum()
 
@@ -121,7 +134,7 @@ def separability_weights(
     formula: ``"paper"`` — ω̂ = (1/d)/Σ(1/d), ω = ω̂ + ω̂'; ``"code"`` — ½(softmax(−d) + softmax(−d_sub)).
     Where distances are inverted (the paper's formula, and ``"subcluster"``), each is floored at a
     tenth of the typical distance (``DISTANCE_FLOOR`` times the median distance between two
-    classes, or between sub-clusters of two classes; beyond ``SUBCLUSTER_BLOCK`` sub-clusters,
+    classes apart, or between sub-clusters of two classes; beyond ``SUBCLUSTER_BLOCK`` sub-clusters,
     between that many of them spread evenly over their order, by class), so that classes whose centroids
     coincide (a molecule labelled with both) do not take all the weight; the softmax is bounded
     as it is.
@@ -177,9 +190,10 @@ def separability_weights(
     sub_weights = torch.ones(n_sub, dtype=z.dtype, device=z.device)
     if weighting == "none" or n_classes < 2:
         return torch.ones(n_classes, dtype=z.dtype, device=z.device), sub_weights
+    resolution = resolution_of(z)
     sub_d, between_subclusters = nearest_other_subclusters(centroids(z, sub, n_sub), sub_class)
     if weighting == "subcluster":
-        w = normalised_inverse(sub_d, typical_distance(between_subclusters))
+        w = normalised_inverse(sub_d, typical_distance(between_subclusters, resolution), resolution)
         return torch.ones(n_classes, dtype=z.dtype, device=z.device), w / w.mean()
     # a class without samples weighs 0 (a scatter, not bincount, which waits for the device)
     present = torch.zeros(n_classes, dtype=torch.bool, device=y.device).scatter_(0, y, True)
@@ -194,7 +208,9 @@ def separability_weights(
         "both": [(d_class, between_classes), (d_sub, between_subclusters)],
     }[weighting]
     if formula == "paper":
-        weights = sum(normalised_inverse(d, typical_distance(matrix)) for d, matrix in parts)
+        weights = sum(
+            normalised_inverse(d, typical_distance(matrix, resolution), resolution) for d, matrix in parts
+        )
     else:
         weights = sum(torch.softmax(-d, dim=0) for d, _ in parts) / len(parts)
     return weights, sub_weights

@@ -57,8 +57,8 @@ def _misread(source: Path, columns: list[str], smiles_column: str) -> str:
 
 def screen_file(
     model: BaseEstimator,
-    source: str | os.PathLike,
-    destination: str | os.PathLike,
+    source: str | os.PathLike[str],
+    destination: str | os.PathLike[str],
     *,
     smiles_column: str = "smiles",
     keep: Sequence[str] | None = None,

@@ -165,7 +165,8 @@ class ScreenRecord:
     """What a screen has written so far into its :func:`partial_path`, kept beside the destination
     (``<destination>.progress.json``) and updated after each chunk is safely on disk; removed when
     the screen is complete. It names the source (path, size, modification time), the model
-    (:func:`model_hash`) and the columns, so that only the same screen resumes."""
+    (:func:`model_hash`), the columns and the versions of what reads the SMILES, so that only the
+    same screen, by the same release, resumes."""
 
     def __init__(self, destination: Path, screen: dict):
         self.destination = destination
@@ -188,7 +189,7 @@ class ScreenRecord:
         elif saved.get("rows"):
             unfinished = self.partial if self.partial.exists() else destination
             raise ValueError(
-                f"{unfinished} is an unfinished screen of another source, model or columns: "
+                f"{unfinished} is an unfinished screen of another source, model, columns or release: "
                 f"{_changed(saved.get('screen') or {}, screen)}. Remove it and {self.path.name}, or "
                 "choose another destination."
             )
@@ -205,8 +206,8 @@ class ScreenRecord:
                 f"{destination} exists, but {self.path.name} records nothing written to it; remove one "
                 "of the two, or choose another destination."
             )
-        # a screen stopped between its last rename and removing this record (or one of a release
-        # that wrote into the destination itself): it goes on from its partial output
+        # a screen stopped between its last rename and removing this record: it goes on from its
+        # partial output
         os.replace(destination, self.partial)
 
     @property

@@ -238,7 +238,7 @@ def _blank_lines_at_end(source: Path, at_most: int) -> int:
 
 
 def bad_rows_table(
-    source: str | os.PathLike, smiles_column: str, keep: Sequence[str] | None, bad_rows: dict
+    source: str | os.PathLike[str], smiles_column: str, keep: Sequence[str] | None, bad_rows: dict
 ) -> pd.DataFrame:
     """The rows an :class:`~sklearn_ltdd.featurize.InvalidSmilesError` of a file screen names
     (``bad_rows``: row number to value and reason) as a table: ``row``, ``value`` (the SMILES cell),

@@ -74,11 +74,14 @@ class _LongTailLoss(nn.Module):
 
     ``summary`` says what the loss is in one line; ``prior_correcting`` whether training with it
     already takes the class prior out (loss weights, a prior-shifted softmax, class-balanced
-    batches), so that a decision without a validation set needs no further adjustment.
+    batches), so that a decision without a validation set needs no further adjustment; and
+    ``balances_batches`` whether it does so by its batches, not by the class counts it is given
+    (which a class-balanced resampling makes equal: the loss is then cross-entropy).
     """
 
     summary = ""
     prior_correcting = False
+    balances_batches = False
 
     def __init__(self, class_counts: torch.Tensor, *, phases: PhaseView | None = None):
         super().__init__()
@@ -148,6 +151,7 @@ class DecouplingLoss(CrossEntropyLoss):
 
     summary = "cross-entropy, then the head re-trained on class-balanced batches (last fifth)"
     prior_correcting = True
+    balances_batches = True
 
 
 class CostSensitiveLoss(_LongTailLoss):
