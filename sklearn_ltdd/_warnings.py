@@ -17,6 +17,9 @@ _LIBRARIES = tuple(
 
 
 _STDLIB = os.path.join(sysconfig.get_paths()["stdlib"], "")
+#: the standard library's starts of threads and processes: no line of the user's lies beyond
+#: (a forked worker's stack holds its parent's, a spawned one's a ``<string>`` line)
+_STARTS = tuple(os.path.join(_STDLIB, name) for name in ("threading.py", "multiprocessing", "concurrent"))
 _INSTALLED = ("site-packages", "dist-packages")
 
 
@@ -30,6 +33,9 @@ def warn(message: str, category: type[Warning] = UserWarning) -> None:
         frame.f_code.co_filename.startswith((*_LIBRARIES, "<frozen "))
         or _in_python_itself(frame.f_code.co_filename)
     ):
+        if frame.f_code.co_filename.startswith(_STARTS):
+            frame = None
+            break
         frame, level = frame.f_back, level + 1
     if frame is None:
         level = 2  # no line of the user's (a worker process's or a thread's start): the package's line

@@ -1,3 +1,4 @@
+import multiprocessing
 import subprocess
 import sys
 import threading
@@ -142,7 +143,7 @@ def test_pyarrow_labels_score_as_lists_do():
     assert balanced_f1_score(pa.array(y), pa.chunked_array([p])) == balanced_f1_score(y, p)
 
 
-def test_class_only_in_predictions_is_left_out_with_a_warning():
+def test_class_only_in_predictions_is_left_out_with_a_warning(tmp_path):
     # class 2 never occurs in y_true: averaged over classes 0 and 1, like sklearn's BA
     with pytest.warns(UserWarning, match=r"classes \[2\] are not in y_true") as caught:
         bf1 = balanced_f1_score([0, 0, 1, 1], [0, 2, 1, 1])
@@ -171,6 +172,21 @@ def test_class_only_in_predictions_is_left_out_with_a_warning():
         thread.start()
         thread.join()
     assert Path(caught[0].filename).parent == Path(sklearn_ltdd.metrics.__file__).parent
+    # a forked worker's stack holds its parent's lines, which were named (the Pool's start)
+    for method in ("fork", "spawn"):
+        record = tmp_path / f"{method}.txt"
+        context = multiprocessing.get_context(method)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # (Python warns of forking with threads)
+            with context.Pool(1, initializer=_record_warnings_to, initargs=(str(record),)) as pool:
+                pool.apply(balanced_f1_score, ([0, 0, 1, 1], [0, 2, 1, 1]))
+        assert Path(record.read_text()).parent == Path(sklearn_ltdd.metrics.__file__).parent, method
+
+
+def _record_warnings_to(path: str) -> None:
+    """A worker's initialiser: each warning's file written to ``path``."""
+    warnings.simplefilter("always")
+    warnings.showwarning = lambda message, category, filename, *rest: Path(path).write_text(filename)
 
 
 def test_a_class_never_predicted_has_balanced_precision_zero():

@@ -767,7 +767,7 @@ def test_resuming_refuses_another_screen_or_lost_output(model, library, tmp_path
     progress = destination.with_name("scores.csv.progress.json")
     record = json.loads(progress.read_text())
     progress.write_text(json.dumps({**record, "screen": {**record["screen"], "by": "hand"}}))
-    with pytest.raises(ValueError, match=r"columns: its by \('hand', now None\)\. Remove it"):
+    with pytest.raises(ValueError, match=r"columns or release: its by \('hand', now None\)\. Remove it"):
         screen_file(model, source, destination, chunk_rows=4)
     progress.write_text(json.dumps(record))
     # the columns that differ, not two whole lists (hundreds of a many-class model's)

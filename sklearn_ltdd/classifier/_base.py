@@ -409,10 +409,10 @@ class GraphClassifier(
             kept and τ. The class prior that ``decision="logit_adjusted"`` takes out is the
             weighted class mass, so weights that favour a class raise its prior as well and
             move ``predict`` little; to favour a class in the decision, use
-            ``decision="argmax"`` with the weights. (Not so for the losses that balance the
-            class sizes they train on, ``cs``, ``bs``, ``cb_focal``, ``cdt`` and ``ib``, without
-            ``resample`` or a validation set: their τ is then 0, and they balance sizes, not
-            weights, so weights that favour a class move ``predict`` towards it.)
+            ``decision="argmax"`` with the weights. (Not so, without a validation set, for the
+            baselines whose τ is then 0, ``decoupling``, and ``cs``, ``bs``, ``cb_focal``, ``cdt``
+            and ``ib`` without ``resample``: they balance class sizes, not weights, so weights
+            that favour a class move ``predict`` towards it.)
         validation_data : (X_valid, y_valid) or (X_valid, y_valid, sample_weight_valid), default=None
             A validation set to choose the epochs kept (and τ) instead of the internal hold-out;
             its samples weigh 1 unless weights are given. Rows that are training molecules with
@@ -638,8 +638,8 @@ class GraphClassifier(
         if valid is None:
             loss = LOSSES[self._loss()[0]]
             # a loss that takes out the class counts it trains on takes nothing out of a resampled
-            # set, whose counts are equal: it trains as "ce", and decides as "ce" (the prior that
-            # sample weights add taken out; with τ 0 they moved predict, "ce"'s did not)
+            # set, whose counts are equal: it decides as "ce" (the prior that sample weights add
+            # taken out; with τ 0 they moved predict, "ce"'s did not)
             corrected = loss.prior_correcting and (loss.balances_batches or not self._resample())
             return 0.0 if corrected else 1.0
         kept = np.flatnonzero(self.net_.history[:, "kept"])

@@ -59,8 +59,9 @@ _SHARED_PARAMETERS_DOC = """\
         for the best validation balanced accuracy. Without a validation set τ is 1{baselines: , or 0
         for the losses whose weights or sampling already balance the classes (``cs``, ``bs``,
         ``cb_focal``, ``ib``, ``cdt``, ``decoupling``; with ``resample``, ``decoupling`` only:
-        the others then train as ``ce``)}. ``decision_function`` returns these
-        scores; ``predict_proba`` the network's own probabilities. The model kept and early
+        the others balance the class counts, equal then, and take nothing out)}.
+        ``decision_function`` returns these scores; ``predict_proba`` the network's own
+        probabilities. The model kept and early
         stopping use the same decision.
     average_from_best : bool, default=True
         Keep the mean of the weights (batch-norm statistics included) after the epoch with the
@@ -81,8 +82,9 @@ _SHARED_PARAMETERS_DOC = """\
         where it takes more than twice the fraction, and ten samples or more beyond the
         fraction's share). A class of a single
         sample stays in training, out of the hold-out (and out of the choice; a warning names it).
-        Copies of one molecule with one label (identical graphs: however their SMILES are
-        written, and mirror images, which no feature tells apart) go to the same side, and are
+        Copies of one molecule with one label (graphs identical in what the network reads:
+        however their SMILES are written, mirror images, which no feature tells apart, and E/Z
+        isomers for an encoder that reads no bond) go to the same side, and are
         counted as one sample of their class (where every class is one molecule given several
         times, the hold-out is of copies, with a warning).
     early_stopping : int or None, default=20

@@ -91,7 +91,8 @@ def holdout(
         # of two rows or more, which some class is here, holds one out)
         train_idx, valid_idx = stratified_holdout(codes, fraction, rng)
         warn(
-            "every class is a single molecule (or reaction), given several times: the "
+            "every class is a single molecule (or reaction, or inputs the network cannot tell "
+            "apart, as a GCN cannot tell E from Z), given several times: the "
             "validation hold-out holds copies of training molecules, so the epochs kept "
             "and τ are chosen on molecules the network trained on; pass validation_data "
             "of other molecules, or set validation_fraction=0 and early_stopping=None."

@@ -1,6 +1,6 @@
-"""Graphs told apart by content: a key per graph, equal for graphs identical in every array they
-hold (one molecule however its SMILES was written), for the warnings about a hold-out or a
-validation set that repeats training molecules."""
+"""Graphs told apart by content: a key per graph, equal for graphs identical in every array a
+network reads of them (one molecule however its SMILES was written), for the hold-out, which
+keeps such copies together, and the warning of a validation set that repeats training ones."""
 
 from __future__ import annotations
 

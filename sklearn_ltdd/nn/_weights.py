@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch_geometric.utils import scatter
 
@@ -16,7 +14,6 @@ __all__ = [
     "class_distances",
     "nearest_other_subclusters",
     "normalised_inverse",
-    "resolution_of",
     "separability_weights",
     "subcluster_distances",
     "typical_distance",
@@ -34,6 +31,12 @@ DISTANCE_FLOOR = 0.1
 #: that the memory and the median's sort do not grow with the square of the sub-clusters
 #: (100,000 molecules in classes of ten make 10,000, whose whole matrix took 1.5 GB and 3.6 s)
 SUBCLUSTER_BLOCK = 2048
+#: how the distances that set the typical one are computed: exactly, coincident centroids 0
+#: apart. torch.cdist's matrix product (its choice beyond 25 rows, and TF32's under
+#: torch.set_float32_matmul_precision("high") on a GPU) left them some sqrt(eps) apart (3e-4 for
+#: unit rows in float32), and 26 classes on one molecule beside 4 made that the typical distance
+EXACT = "donot_use_mm_for_euclid_dist"
+MATRIX_PRODUCT = "use_mm_for_euclid_dist"
 #: what the separability weights are computed from (``separability_weights``' ``weighting``)
 WEIGHTINGS = ("both", "class_distance", "subcluster_distance", "none", "subcluster")
 #: how distances become weights (``separability_weights``' ``formula``)
@@ -48,8 +51,9 @@ def centroids(z: torch.Tensor, groups: torch.Tensor, n_groups: int) -> torch.Ten
 def class_distances(class_centres: torch.Tensor, present: torch.Tensor | None = None) -> torch.Tensor:
     """The distances between class centroids, (n_classes, n_classes), infinite from a class to
     itself and, with ``present`` (a mask), to and from an absent class (whose zero centroid would
-    otherwise be taken for a class at the origin). d_min(c) is the minimum of row c."""
-    d = torch.cdist(class_centres, class_centres).fill_diagonal_(torch.inf)
+    otherwise be taken for a class at the origin). d_min(c) is the minimum of row c. Exact (see
+    :data:`EXACT`): coincident classes are 0 apart."""
+    d = torch.cdist(class_centres, class_centres, compute_mode=EXACT).fill_diagonal_(torch.inf)
     if present is not None:
         absent = ~present
         d = d.masked_fill(absent.unsqueeze(0) | absent.unsqueeze(1), torch.inf)
@@ -57,12 +61,13 @@ def class_distances(class_centres: torch.Tensor, present: torch.Tensor | None = 
 
 
 def subcluster_distances(
-    sub_centres: torch.Tensor, sub_class: torch.Tensor, rows: slice = slice(None)
+    sub_centres: torch.Tensor, sub_class: torch.Tensor, rows: slice = slice(None), exact: bool = True
 ) -> torch.Tensor:
     """The distances from the sub-clusters ``rows`` (all by default) to every sub-cluster centroid,
     infinite between sub-clusters of one class: row s's minimum is the distance to the nearest
-    sub-cluster of another class."""
-    d = torch.cdist(sub_centres[rows], sub_centres)
+    sub-cluster of another class. ``exact`` False: by a matrix product, faster, which leaves
+    coincident centroids some sqrt(eps) apart (:data:`EXACT`)."""
+    d = torch.cdist(sub_centres[rows], sub_centres, compute_mode=EXACT if exact else MATRIX_PRODUCT)
     return d.masked_fill(sub_class[rows].unsqueeze(1) == sub_class.unsqueeze(0), torch.inf)
 
 
@@ -78,38 +83,31 @@ def nearest_other_subclusters(
     if n <= SUBCLUSTER_BLOCK:
         whole = subcluster_distances(sub_centres, sub_class)
         return whole.min(dim=1).values, whole
+    # (by a matrix product, 12 times faster on a CPU: a nearest distance some sqrt(eps) from 0 is
+    # floored all the same)
     nearest = torch.cat([
-        subcluster_distances(sub_centres, sub_class, slice(start, start + SUBCLUSTER_BLOCK)).min(dim=1).values
+        subcluster_distances(sub_centres, sub_class, slice(start, start + SUBCLUSTER_BLOCK), exact=False)
+        .min(dim=1).values
         for start in range(0, n, SUBCLUSTER_BLOCK)
     ])  # fmt: skip
     spread = torch.arange(SUBCLUSTER_BLOCK, device=sub_class.device) * (n - 1) // (SUBCLUSTER_BLOCK - 1)
     return nearest, subcluster_distances(sub_centres[spread], sub_class[spread])
 
 
-def typical_distance(distances: torch.Tensor, resolution: float | torch.Tensor = 0.0) -> torch.Tensor:
-    """The median of the finite entries of a distance matrix above ``resolution`` (the median
-    distance between two classes, or sub-clusters of two classes, apart), NaN where there are
-    none: a scale that coincident pairs do not move (with them, where half the pairs coincided,
-    three classes on one molecule of four, it was 0, and the fourth class weighed 1e-8 of them).
-    A reduction along a dimension, which waits for no device."""
-    apart = torch.isfinite(distances) & (distances > resolution)
+def typical_distance(distances: torch.Tensor) -> torch.Tensor:
+    """The median of the finite, positive entries of a distance matrix computed exactly (the
+    median distance between two classes, or sub-clusters of two classes, apart), NaN where there
+    are none: a scale that coincident pairs do not move (with them, where half the pairs
+    coincided, three classes on one molecule of four, it was 0, and the fourth class weighed 1e-8
+    of them). A reduction along a dimension, which waits for no device."""
+    apart = torch.isfinite(distances) & (distances > 0)
     return distances.masked_fill(~apart, torch.nan).flatten().nanmedian(dim=0).values
 
 
-def resolution_of(z: torch.Tensor) -> torch.Tensor:
-    """The distance below which two centroids of rows of z are not told apart: ``torch.cdist``
-    computes distances between more than 25 rows by a matrix product, which leaves coincident
-    ones some sqrt(eps) times their norm apart (3e-4 for unit rows in float32), not 0."""
-    return 8 * math.sqrt(torch.finfo(z.dtype).eps) * z.detach().norm(dim=1).max()
-
-
-def normalised_inverse(
-    d: torch.Tensor, typical: torch.Tensor, resolution: float | torch.Tensor = 0.0
-) -> torch.Tensor:
+def normalised_inverse(d: torch.Tensor, typical: torch.Tensor) -> torch.Tensor:
     """(1/d) / Σ(1/d), each d floored at ``DISTANCE_FLOOR`` times the ``typical`` distance (a 0-d
-    tensor), and at the ``resolution`` (distances below it are not told apart: where every class
-    coincides, the weights are equal); an infinite d, an absent class's, weighs 0."""
-    floor = torch.maximum(torch.nan_to_num(DISTANCE_FLOOR * typical, nan=0.0), torch.as_tensor(resolution))
+    tensor; an infinite d, an absent class's, weighs 0)."""
+    floor = torch.nan_to_num(DISTANCE_FLOOR * typical, nan=_EPS)
     inverse = 1.0 / torch.maximum(d, floor.clamp_min(_EPS))
     return inverse / inverse.sum()
 
@@ -190,10 +188,9 @@ def separability_weights(
     sub_weights = torch.ones(n_sub, dtype=z.dtype, device=z.device)
     if weighting == "none" or n_classes < 2:
         return torch.ones(n_classes, dtype=z.dtype, device=z.device), sub_weights
-    resolution = resolution_of(z)
     sub_d, between_subclusters = nearest_other_subclusters(centroids(z, sub, n_sub), sub_class)
     if weighting == "subcluster":
-        w = normalised_inverse(sub_d, typical_distance(between_subclusters, resolution), resolution)
+        w = normalised_inverse(sub_d, typical_distance(between_subclusters))
         return torch.ones(n_classes, dtype=z.dtype, device=z.device), w / w.mean()
     # a class without samples weighs 0 (a scatter, not bincount, which waits for the device)
     present = torch.zeros(n_classes, dtype=torch.bool, device=y.device).scatter_(0, y, True)
@@ -208,9 +205,7 @@ def separability_weights(
         "both": [(d_class, between_classes), (d_sub, between_subclusters)],
     }[weighting]
     if formula == "paper":
-        weights = sum(
-            normalised_inverse(d, typical_distance(matrix, resolution), resolution) for d, matrix in parts
-        )
+        weights = sum(normalised_inverse(d, typical_distance(matrix)) for d, matrix in parts)
     else:
         weights = sum(torch.softmax(-d, dim=0) for d, _ in parts) / len(parts)
     return weights, sub_weights

@@ -76,7 +76,7 @@ class _LongTailLoss(nn.Module):
     already takes the class prior out (loss weights, a prior-shifted softmax, class-balanced
     batches), so that a decision without a validation set needs no further adjustment; and
     ``balances_batches`` whether it does so by its batches, not by the class counts it is given
-    (which a class-balanced resampling makes equal: the loss is then cross-entropy).
+    (which a class-balanced resampling makes equal: it then takes no prior out).
     """
 
     summary = ""

@@ -1,0 +1,49 @@
+"""Time of the separability weights before and after the distances that set the typical one were
+computed exactly, not by torch.cdist's matrix product.
+
+Run: ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/exact_distances.py [BEFORE]`` (default: the
+commit before the change). The matrix product left coincident centroids some 3e-4 apart in
+float32 (not 0), which set the typical distance where many classes coincide; the exact distances
+cost more on a CPU. Up to 2,048 sub-clusters the whole matrix is exact; beyond, the sample of
+2,048 that sets the typical distance is, and the nearest distances stay matrix products. Each
+measurement is ``benchmarks/separability_weights.py``'s (128-dimensional unit embeddings, five
+molecules per sub-cluster, 300 classes, one thread, the best of two calls), in a fresh process,
+the two trees side by side.
+"""
+
+from __future__ import annotations
+
+from _common import ROOT, arguments, in_fresh_process, tree_at, write
+
+SIZES = (500, 2_048, 2_049, 5_000)
+MATRIX_PRODUCT = "c0acfec"
+MEASURE = str(ROOT / "benchmarks" / "separability_weights.py")
+
+
+def main(before: str) -> None:
+    rows, results = [], []
+    with tree_at(before) as old:
+        for n_sub in SIZES:
+            was = in_fresh_process(MEASURE, ["--measure", str(n_sub)], old)
+            now = in_fresh_process(MEASURE, ["--measure", str(n_sub)], str(ROOT))
+            gap = max(abs(a - b) for a, b in zip(was.pop("weights"), now.pop("weights"), strict=True))
+            results.append({"subclusters": n_sub, "matrix_product": was, "exact": now, "max_weight_gap": gap})
+            rows.append(
+                f"| {n_sub:,} | {was['seconds']:.3f} | {now['seconds']:.3f} "
+                f"| {now['seconds'] / was['seconds']:.1f}× | {was['typical']:.5f} | {now['typical']:.5f} "
+                f"| {gap:.1e} |"
+            )
+            print(rows[-1], flush=True)
+    md = [
+        f"Separability weights, one thread; the matrix product at {before}, exact distances now:\n",
+        "| sub-clusters | s, matrix product | s, exact | cost | typical distance, before "
+        "| typical distance, now | largest weight change |",
+        "|---|---|---|---|---|---|---|",
+        *rows,
+        "",
+    ]
+    write("exact_distances", {"before": before, "runs": results}, "\n".join(md))
+
+
+if __name__ == "__main__":
+    main(arguments(__doc__, before={"default": MATRIX_PRODUCT}).before)
