@@ -17,9 +17,12 @@ _LIBRARIES = tuple(
 
 
 _STDLIB = os.path.join(sysconfig.get_paths()["stdlib"], "")
-#: the standard library's starts of threads and processes: no line of the user's lies beyond
-#: (a forked worker's stack holds its parent's, a spawned one's a ``<string>`` line)
+#: the standard library's starts of threads and processes, by file and function: no line of the
+#: user's lies beyond (a forked worker's stack holds its parent's, a spawned one's a ``<string>``
+#: line); its other frames (a Connection's recv unpickling in the user's thread) are passed over
 _STARTS = tuple(os.path.join(_STDLIB, name) for name in ("threading.py", "multiprocessing", "concurrent"))
+_START_FUNCTIONS = {"run", "_bootstrap", "_bootstrap_inner", "worker", "_worker", "_process_worker",
+                    "mapstar", "starmapstar", "_process_chunk"}  # fmt: skip
 _INSTALLED = ("site-packages", "dist-packages")
 
 
@@ -33,7 +36,7 @@ def warn(message: str, category: type[Warning] = UserWarning) -> None:
         frame.f_code.co_filename.startswith((*_LIBRARIES, "<frozen "))
         or _in_python_itself(frame.f_code.co_filename)
     ):
-        if frame.f_code.co_filename.startswith(_STARTS):
+        if frame.f_code.co_filename.startswith(_STARTS) and frame.f_code.co_name in _START_FUNCTIONS:
             frame = None
             break
         frame, level = frame.f_back, level + 1

@@ -301,18 +301,26 @@ def test_classes_apart_keep_their_weight_where_many_coincide(dtype):
     """Between more than 25 rows torch.cdist computes by a matrix product, which left coincident
     centroids some 3e-4 apart in float32 (1e-8 in float64), not 0: 26 classes on one molecule
     beside 4 made the typical distance that, and the four weighed 1e-5 against the twins' 0.04.
-    (Under TF32 on a GPU, 0.015.) The distances that set the scale are computed exactly."""
+    (Under TF32 on a GPU, 0.015.) Exact distances are not enough: a class of the molecule given
+    three times has its mean an ulp from one given once, and the four weighed 4e-10."""
     rng = torch.Generator().manual_seed(0)
     twin = torch.nn.functional.normalize(torch.randn(16, generator=rng, dtype=dtype), dim=0)
     others = torch.nn.functional.normalize(torch.randn(4, 16, generator=rng, dtype=dtype), dim=1)
-    z = torch.cat([twin.expand(26, 16), others])
-    exact = torch.cdist(z, z, compute_mode="donot_use_mm_for_euclid_dist").double().numpy()
+    copies = [c % 3 + 1 for c in range(26)]  # (means of one, two and three copies)
+    z = torch.cat([twin.expand(n, 16) for n in copies] + [others])
+    y = torch.cat([torch.full((n,), c) for c, n in enumerate(copies)] + [torch.arange(26, 30)])
+    centres = torch.cat([twin.expand(26, 16), others]).double()  # (exactly)
+    exact = torch.cdist(centres, centres, compute_mode="donot_use_mm_for_euclid_dist").numpy()
     between = exact[~np.eye(30, dtype=bool)]
     apart = np.sort(between[between > 0])
     nearest = np.where(np.eye(30, dtype=bool), np.inf, exact).min(axis=1)
     floored = np.maximum(nearest, DISTANCE_FLOOR * apart[(len(apart) - 1) // 2])
-    w, _ = weights("class_distance", "paper", z=z, n_classes=30)
-    np.testing.assert_allclose(w, (1 / floored) / (1 / floored).sum(), rtol=1e-3)
+    for weighting in ("class_distance", "subcluster_distance"):
+        w, _ = weights(weighting, "paper", z=z, y=y, n_classes=30)
+        np.testing.assert_allclose(w, (1 / floored) / (1 / floored).sum(), rtol=1e-3)
+    # where every class coincides, each weighs alike
+    w, _ = weights("class_distance", "paper", z=z[: sum(copies)], y=y[: sum(copies)], n_classes=26)
+    np.testing.assert_allclose(w, np.full(26, 1 / 26), rtol=1e-5)
 
 
 @given(st.integers(0, 2**31 - 1), st.integers(2, 40), st.integers(0, 40), st.sampled_from([1e-9, 1e-4, 0.0]))

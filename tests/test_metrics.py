@@ -173,7 +173,7 @@ def test_class_only_in_predictions_is_left_out_with_a_warning(tmp_path):
         thread.join()
     assert Path(caught[0].filename).parent == Path(sklearn_ltdd.metrics.__file__).parent
     # a forked worker's stack holds its parent's lines, which were named (the Pool's start)
-    for method in ("fork", "spawn"):
+    for method in set(multiprocessing.get_all_start_methods()) & {"fork", "spawn"}:  # (Windows: no fork)
         record = tmp_path / f"{method}.txt"
         context = multiprocessing.get_context(method)
         with warnings.catch_warnings():

@@ -12,6 +12,7 @@ __all__ = [
     "WEIGHT_FORMULAS",
     "centroids",
     "class_distances",
+    "coincidence_tolerance",
     "nearest_other_subclusters",
     "normalised_inverse",
     "separability_weights",
@@ -31,12 +32,16 @@ DISTANCE_FLOOR = 0.1
 #: that the memory and the median's sort do not grow with the square of the sub-clusters
 #: (100,000 molecules in classes of ten make 10,000, whose whole matrix took 1.5 GB and 3.6 s)
 SUBCLUSTER_BLOCK = 2048
-#: how the distances that set the typical one are computed: exactly, coincident centroids 0
-#: apart. torch.cdist's matrix product (its choice beyond 25 rows, and TF32's under
+#: how the distances that set the typical one are computed: exactly, coincident centroids a few
+#: ulps apart at most. torch.cdist's matrix product (its choice beyond 25 rows, and TF32's under
 #: torch.set_float32_matmul_precision("high") on a GPU) left them some sqrt(eps) apart (3e-4 for
 #: unit rows in float32), and 26 classes on one molecule beside 4 made that the typical distance
 EXACT = "donot_use_mm_for_euclid_dist"
 MATRIX_PRODUCT = "use_mm_for_euclid_dist"
+#: centroids closer than this many ulps of the largest norm coincide: a mean of k copies of one
+#: embedding rounds (1e-7 apart in float32 between classes of 2 and 3 copies), and a GPU's
+#: atomic sums differ in the last bits from pass to pass
+COINCIDENT_ULPS = 256
 #: what the separability weights are computed from (``separability_weights``' ``weighting``)
 WEIGHTINGS = ("both", "class_distance", "subcluster_distance", "none", "subcluster")
 #: how distances become weights (``separability_weights``' ``formula``)
@@ -52,8 +57,8 @@ def class_distances(class_centres: torch.Tensor, present: torch.Tensor | None = 
     """The distances between class centroids, (n_classes, n_classes), infinite from a class to
     itself and, with ``present`` (a mask), to and from an absent class (whose zero centroid would
     otherwise be taken for a class at the origin). d_min(c) is the minimum of row c. Exact (see
-    :data:`EXACT`): coincident classes are 0 apart."""
-    d = torch.cdist(class_centres, class_centres, compute_mode=EXACT).fill_diagonal_(torch.inf)
+    :data:`EXACT`)."""
+    d = _cdist(class_centres, class_centres, exact=True).fill_diagonal_(torch.inf)
     if present is not None:
         absent = ~present
         d = d.masked_fill(absent.unsqueeze(0) | absent.unsqueeze(1), torch.inf)
@@ -65,9 +70,9 @@ def subcluster_distances(
 ) -> torch.Tensor:
     """The distances from the sub-clusters ``rows`` (all by default) to every sub-cluster centroid,
     infinite between sub-clusters of one class: row s's minimum is the distance to the nearest
-    sub-cluster of another class. ``exact`` False: by a matrix product, faster, which leaves
-    coincident centroids some sqrt(eps) apart (:data:`EXACT`)."""
-    d = torch.cdist(sub_centres[rows], sub_centres, compute_mode=EXACT if exact else MATRIX_PRODUCT)
+    sub-cluster of another class. ``exact`` False: by a matrix product on a CPU, faster, which
+    leaves coincident centroids some sqrt(eps) apart (:data:`EXACT`)."""
+    d = _cdist(sub_centres[rows], sub_centres, exact=exact)
     return d.masked_fill(sub_class[rows].unsqueeze(1) == sub_class.unsqueeze(0), torch.inf)
 
 
@@ -83,8 +88,8 @@ def nearest_other_subclusters(
     if n <= SUBCLUSTER_BLOCK:
         whole = subcluster_distances(sub_centres, sub_class)
         return whole.min(dim=1).values, whole
-    # (by a matrix product, 12 times faster on a CPU: a nearest distance some sqrt(eps) from 0 is
-    # floored all the same)
+    # (by a matrix product on a CPU, 12 times faster there: for unit embeddings a nearest distance
+    # some sqrt(eps) from 0 is floored all the same)
     nearest = torch.cat([
         subcluster_distances(sub_centres, sub_class, slice(start, start + SUBCLUSTER_BLOCK), exact=False)
         .min(dim=1).values
@@ -94,21 +99,41 @@ def nearest_other_subclusters(
     return nearest, subcluster_distances(sub_centres[spread], sub_class[spread])
 
 
-def typical_distance(distances: torch.Tensor) -> torch.Tensor:
-    """The median of the finite, positive entries of a distance matrix computed exactly (the
-    median distance between two classes, or sub-clusters of two classes, apart), NaN where there
-    are none: a scale that coincident pairs do not move (with them, where half the pairs
-    coincided, three classes on one molecule of four, it was 0, and the fourth class weighed 1e-8
-    of them). A reduction along a dimension, which waits for no device."""
-    apart = torch.isfinite(distances) & (distances > 0)
+def _cdist(a: torch.Tensor, b: torch.Tensor, exact: bool) -> torch.Tensor:
+    """torch.cdist, exactly or (on a CPU only, where it is 12 times faster) by a matrix product;
+    on Apple's GPU exactly on the CPU, whose kernel does not hold an (n, m, d) tensor of
+    differences (2 GB for 2,048 sub-clusters)."""
+    if not exact and a.device.type == "cpu":
+        return torch.cdist(a, b, compute_mode=MATRIX_PRODUCT)
+    if a.device.type == "mps":
+        return torch.cdist(a.cpu(), b.cpu(), compute_mode=EXACT).to(a.device)
+    return torch.cdist(a, b, compute_mode=EXACT)
+
+
+def coincidence_tolerance(z: torch.Tensor) -> torch.Tensor:
+    """The distance under which centroids of rows of ``z`` coincide (:data:`COINCIDENT_ULPS`
+    ulps of the largest row norm, which bounds a centroid's); a 0-d tensor on z's device."""
+    return COINCIDENT_ULPS * torch.finfo(z.dtype).eps * z.detach().norm(dim=1).max()
+
+
+def typical_distance(distances: torch.Tensor, tolerance: float | torch.Tensor = 0.0) -> torch.Tensor:
+    """The median of the finite entries of a distance matrix above ``tolerance`` (the median
+    distance between two classes, or sub-clusters of two classes, apart), NaN where there are
+    none: a scale that coincident pairs do not move (with them, where half the pairs coincided,
+    three classes on one molecule of four, it was 0, and the fourth class weighed 1e-8 of them).
+    A reduction along a dimension, which waits for no device."""
+    apart = torch.isfinite(distances) & (distances > tolerance)
     return distances.masked_fill(~apart, torch.nan).flatten().nanmedian(dim=0).values
 
 
-def normalised_inverse(d: torch.Tensor, typical: torch.Tensor) -> torch.Tensor:
+def normalised_inverse(
+    d: torch.Tensor, typical: torch.Tensor, tolerance: float | torch.Tensor = 0.0
+) -> torch.Tensor:
     """(1/d) / Σ(1/d), each d floored at ``DISTANCE_FLOOR`` times the ``typical`` distance (a 0-d
-    tensor; an infinite d, an absent class's, weighs 0)."""
-    floor = torch.nan_to_num(DISTANCE_FLOOR * typical, nan=_EPS)
-    inverse = 1.0 / torch.maximum(d, floor.clamp_min(_EPS))
+    tensor), and at the ``tolerance`` under which distances coincide (so that classes that all
+    coincide weigh alike); an infinite d, an absent class's, weighs 0."""
+    floor = torch.nan_to_num(DISTANCE_FLOOR * typical, nan=0.0).clamp_min(tolerance).clamp_min(_EPS)
+    inverse = 1.0 / torch.maximum(d, floor)
     return inverse / inverse.sum()
 
 
@@ -188,9 +213,10 @@ def separability_weights(
     sub_weights = torch.ones(n_sub, dtype=z.dtype, device=z.device)
     if weighting == "none" or n_classes < 2:
         return torch.ones(n_classes, dtype=z.dtype, device=z.device), sub_weights
+    tolerance = coincidence_tolerance(z)
     sub_d, between_subclusters = nearest_other_subclusters(centroids(z, sub, n_sub), sub_class)
     if weighting == "subcluster":
-        w = normalised_inverse(sub_d, typical_distance(between_subclusters))
+        w = normalised_inverse(sub_d, typical_distance(between_subclusters, tolerance), tolerance)
         return torch.ones(n_classes, dtype=z.dtype, device=z.device), w / w.mean()
     # a class without samples weighs 0 (a scatter, not bincount, which waits for the device)
     present = torch.zeros(n_classes, dtype=torch.bool, device=y.device).scatter_(0, y, True)
@@ -205,7 +231,9 @@ def separability_weights(
         "both": [(d_class, between_classes), (d_sub, between_subclusters)],
     }[weighting]
     if formula == "paper":
-        weights = sum(normalised_inverse(d, typical_distance(matrix)) for d, matrix in parts)
+        weights = sum(
+            normalised_inverse(d, typical_distance(matrix, tolerance), tolerance) for d, matrix in parts
+        )
     else:
         weights = sum(torch.softmax(-d, dim=0) for d, _ in parts) / len(parts)
     return weights, sub_weights
