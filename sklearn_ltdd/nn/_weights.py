@@ -100,9 +100,9 @@ def nearest_other_subclusters(
 
 
 def _cdist(a: torch.Tensor, b: torch.Tensor, exact: bool) -> torch.Tensor:
-    """torch.cdist, exactly or (on a CPU only, where it is 12 times faster) by a matrix product;
-    on Apple's GPU exactly on the CPU, whose kernel does not hold an (n, m, d) tensor of
-    differences (2 GB for 2,048 sub-clusters)."""
+    """torch.cdist, exactly or (on a CPU only, where it is 12 times faster) by a matrix product.
+    Apple's GPU computes exact distances through an (n, m, d) tensor of differences (2 GB for
+    2,048 sub-clusters): there they are computed on the CPU."""
     if not exact and a.device.type == "cpu":
         return torch.cdist(a, b, compute_mode=MATRIX_PRODUCT)
     if a.device.type == "mps":
