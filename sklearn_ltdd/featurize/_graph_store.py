@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, SupportsIndex, overload
 
 import numpy as np
@@ -14,14 +14,13 @@ from numpy.typing import ArrayLike
 from .. import _torch_geometric  # noqa: F401  (PyG imported first there: see why)
 
 # isort: split
-from rdkit import rdBase
 from torch_geometric.data import Batch, Data
 
 from .._torch_device import check_device, copy_to_device
 from .._warnings import warn
 from ._cgr import GRAPH_REACTION_MODES
 from ._graph_features import FEATURE_SCHEMA
-from ._smiles import PARSE_VERSION
+from ._smiles import reading_version
 
 __all__ = ["GraphRecipe", "GraphStore", "GraphStorePair", "check_graphs_match"]
 
@@ -61,7 +60,7 @@ class GraphRecipe:
     bond_features: bool
     fingerprint: str | None
     feature_schema: int = FEATURE_SCHEMA
-    parse_version: tuple[int, str] | None = (PARSE_VERSION, rdBase.rdkitVersion)
+    parse_version: tuple[int, str] | None = field(default_factory=reading_version)
 
     def __setstate__(self, state: dict) -> None:
         # pickled before the parse was recorded: unknown (not this release's, the class default)
@@ -139,7 +138,7 @@ def check_graphs_match(graphs: GraphStore | GraphStorePair, **expected: object) 
 
 def _check_parse_version(recipe: GraphRecipe | None) -> None:
     """Warn where a loaded store's SMILES were read otherwise than this release reads them."""
-    here = (PARSE_VERSION, rdBase.rdkitVersion)
+    here = reading_version()
     if recipe is None or recipe.parse_version == here:  # (a store built by hand was read by no one)
         return
     made = (

@@ -12,7 +12,6 @@ import pandas as pd
 import torch
 from joblib import Memory, Parallel, delayed, effective_n_jobs
 from numpy.typing import ArrayLike
-from rdkit import rdBase
 from sklearn.utils.validation import check_memory
 
 from .._arguments import N_JOBS
@@ -39,7 +38,7 @@ from ._graph_features import (
 )
 from ._graph_store import GraphRecipe, GraphStore, GraphStorePair
 from ._input import check_smiles_for
-from ._smiles import PARSE_VERSION, bad_rows_of, deduplicate, parse_rows
+from ._smiles import bad_rows_of, deduplicate, parse_rows, reading_version
 
 __all__ = ["SmilesGraphizer", "find_invalid", "invalid_input_error"]
 
@@ -150,7 +149,7 @@ def invalid_input_error(
 
 
 def difference_fingerprints(
-    values: np.ndarray, version: tuple[int, str] = (PARSE_VERSION, rdBase.rdkitVersion)
+    values: np.ndarray, version: tuple[int, str]
 ) -> tuple[np.ndarray, dict[int, tuple[object, str]]]:
     """Difference fingerprints of reactions, for the modes whose graphs are not the molecules the
     fingerprint reads (``products``: it reads the reactants too); zeros, and the row with its reason,
@@ -409,7 +408,7 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
             self.reaction_mode,
             self.bond_features,
             self.n_jobs,
-            (FEATURE_SCHEMA, NODE_ORDER, np.dtype(FEATURE_DTYPE).name, PARSE_VERSION, rdBase.rdkitVersion),
+            (FEATURE_SCHEMA, NODE_ORDER, np.dtype(FEATURE_DTYPE).name, *reading_version()),
             fingerprinter,
         )
         bad = bad | failed  # the mapper's failure says more than "not atom-mapped"
@@ -417,9 +416,7 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
             return packed, None, bad
         if fingerprinter is not None:
             return packed, packed[0]["fingerprint"], bad
-        fingerprints, unreadable = memory.cache(difference_fingerprints)(
-            unique, (PARSE_VERSION, rdBase.rdkitVersion)
-        )
+        fingerprints, unreadable = memory.cache(difference_fingerprints)(unique, reading_version())
         # a row only its fingerprint cannot read is invalid too, and its graph empty
         if only_fingerprint := sorted(set(unreadable) - set(bad)):
             packed = [_emptied(p, only_fingerprint) for p in packed]

@@ -23,6 +23,7 @@ __all__ = [
     "parse_mapped",
     "rdkit_refusal",
     "reaction_parts",
+    "reading_version",
     "written_reason",
 ]
 
@@ -155,6 +156,14 @@ def parse_rows(
 #: record it (``versions_``), graph stores too (their recipe), and a screen's progress, so that
 #: none is read as made by this one; tests/test_parse_version.py's panel tells when it changed.
 PARSE_VERSION = 9
+
+
+def reading_version() -> tuple[int, str]:
+    """What reads a SMILES here: :data:`PARSE_VERSION` and RDKit's version (read when asked), which
+    a ``memory`` cache keys its graphs on and a graph store's recipe records."""
+    return PARSE_VERSION, rdBase.rdkitVersion
+
+
 #: the most atoms one molecule (a connected fragment) read may have: RDKit writes a SMILES
 #: recursively, which reading one with atom maps or isotopes needs, some 450 bytes of stack an
 #: atom: a chain of some 18,000 atoms overflowed Linux's 8 MiB stack (the process crashed, a
