@@ -11,7 +11,7 @@ import sklearn_ltdd
 from .._warnings import warn
 from ..featurize._smiles import PARSE_VERSION
 
-__all__ = ["CHECKED", "check_versions", "fitted_versions"]
+__all__ = ["check_versions", "checked_versions", "fitted_versions"]
 
 #: what decides what a fitted model computes from a SMILES: this package (features, network,
 #: decision), its reading of SMILES (PARSE_VERSION: the package's version is not raised with each
@@ -31,20 +31,27 @@ def fitted_versions() -> dict[str, str]:
     }
 
 
+def checked_versions() -> dict[str, str]:
+    """The versions of :data:`CHECKED` here: what decides what a SMILES gives a model (and a
+    screen's progress records)."""
+    here = fitted_versions()
+    return {name: here[name] for name in CHECKED}
+
+
 def check_versions(model_name: str, saved: dict[str, str] | None) -> None:
     """Warn where a loaded model was fitted under other versions of :data:`CHECKED` (``saved`` None:
     by a release that did not record them)."""
-    here = fitted_versions()
-    differ = [name for name in CHECKED if (saved or {}).get(name) != here[name]]
     if saved is None:
         fitted = "was saved by a release of sklearn-ltdd that did not record its versions"
-    elif differ:
+    else:
+        here = checked_versions()
+        differ = [name for name in CHECKED if saved.get(name) != here[name]]
+        if not differ:
+            return
         pairs = ", ".join(
             f"{name} {saved.get(name, '(not recorded)')} (here {here[name]})" for name in differ
         )
         fitted = f"was fitted with {pairs}"
-    else:
-        return
     warn(
         f"this {model_name} {fitted}: its featurisation or predictions may differ from the fitted "
         "model's; check them on molecules of known class, or refit it here."

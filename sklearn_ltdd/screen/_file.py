@@ -18,7 +18,7 @@ from .._arguments import check_flags, check_n_jobs
 from .._csv import holds_header
 from .._progress import progress_bar
 from .._warnings import warn
-from ..classifier._versions import CHECKED, fitted_versions
+from ..classifier._versions import checked_versions
 from ..featurize import InvalidSmilesError
 from ._frame import (
     SCREEN_ADVICE,
@@ -179,7 +179,7 @@ def screen_file(
               "columns": keep + score_columns(model, top_k),
               # the code that reads the SMILES, which the model's hash does not see: a screen is not
               # resumed by another release, whose graphs of the same rows may differ
-              "versions": {name: fitted_versions()[name] for name in CHECKED}}  # fmt: skip
+              "versions": checked_versions()}  # fmt: skip
     with only_screen_into(destination):
         record = ScreenRecord(destination, screen)
         skip = record.state["rows"]
