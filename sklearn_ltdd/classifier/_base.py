@@ -24,7 +24,6 @@ from .._compat import Interval, StrOptions, _fit_context, from_arrow, numpy_only
 from .._console import say
 from .._labels import warn_of_padded_labels
 from .._progress import widget_bars
-from .._sample_weight import check_sample_weight
 from .._torch_state import torch_defaults
 from .._warnings import warn
 from ..featurize import (
@@ -51,9 +50,9 @@ from ._inputs import (
     check_graphs_readable,
     check_known,
     check_labels,
-    check_weight_ratios,
     check_widths,
     mean_1,
+    training_weights,
     weighted_samples,
     widths,
 )
@@ -797,10 +796,8 @@ class GraphClassifier(
         try:
             valid_y = check_labels(valid_y, len(graphs), scored=True)
             check_known(valid_y, self._encoder.classes_, weighted_out)
-            weights = check_sample_weight(valid_weight, len(valid_y))
-            if weights is not None:
-                check_weight_ratios(weights, valid_weight)
-                weights = mean_1(weights)
+            weights = training_weights(valid_weight, len(valid_y))
+            weights = None if weights is None else mean_1(weights)
         except ValueError as error:
             raise ValueError(f"validation_data: {error}") from error
         valid_codes = self._encoder.transform(valid_y)

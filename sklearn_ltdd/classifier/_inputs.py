@@ -21,10 +21,10 @@ __all__ = [
     "check_graphs_readable",
     "check_known",
     "check_labels",
-    "check_weight_ratios",
     "check_widths",
     "described",
     "mean_1",
+    "training_weights",
     "weighted_samples",
     "widths",
 ]
@@ -40,12 +40,22 @@ def mean_1(weights: np.ndarray) -> np.ndarray:
     """Sample weights with their ratios and mean 1. The losses and scores are weighted means, so
     only ratios matter, and mean 1 keeps float32 from overflowing (1e39) or vanishing (1e-30)
     with weights of any common scale (divided by the largest first: a sum of 1e307s overflows
-    float64); :func:`check_weight_ratios` refuses ratios that float32 cannot hold."""
+    float64); :func:`training_weights` refuses ratios that float32 cannot hold."""
     weights = weights / weights.max()
     return weights / weights.mean()
 
 
-def check_weight_ratios(weights: np.ndarray, sample_weight: ArrayLike) -> None:
+def training_weights(sample_weight: ArrayLike | None, n: int) -> np.ndarray | None:
+    """``sample_weight`` checked as every estimator checks it (:func:`check_sample_weight`), and
+    for what training's float32 holds (:func:`_check_weight_ratios`): of fit, or of its
+    validation_data, whose samples weigh in the same float32 scores."""
+    weights = check_sample_weight(sample_weight, n)
+    if weights is not None:
+        _check_weight_ratios(weights, sample_weight)
+    return weights
+
+
+def _check_weight_ratios(weights: np.ndarray, sample_weight: ArrayLike) -> None:
     """Refuse positive weights that training's float32 holds as 0 beside the others (a ratio of
     1e-50 to the mean, say), or as a subnormal number of few digits (below 1.2e-38): their
     samples, counted as there (a class trained on, a class scored in validation), would weigh
@@ -172,9 +182,7 @@ def weighted_samples(
 ) -> tuple[GraphStore | GraphStorePair, np.ndarray, np.ndarray]:
     """The samples with a positive weight, their labels, and their weights scaled to mean 1;
     at least two classes among them."""
-    weights = check_sample_weight(sample_weight, len(y))
-    if weights is not None:
-        check_weight_ratios(weights, sample_weight)
+    weights = training_weights(sample_weight, len(y))
     # weight 0 means the sample is not there, as in scikit-learn: not in the hold-out, the
     # class sizes, the sub-clusters or the contrastive terms, which no weight reaches; a class
     # of such samples only is not trained on (a bootstrap that draws none of it), though its
