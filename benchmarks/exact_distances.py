@@ -13,27 +13,23 @@ the two trees side by side.
 
 from __future__ import annotations
 
-from _common import ROOT, arguments, in_fresh_process, tree_at, write
+from _common import arguments, write
+from separability_weights import side_by_side
 
 SIZES = (500, 2_048, 2_049, 5_000)
 MATRIX_PRODUCT = "c0acfec"
-MEASURE = str(ROOT / "benchmarks" / "separability_weights.py")
 
 
 def main(before: str) -> None:
     rows, results = [], []
-    with tree_at(before) as old:
-        for n_sub in SIZES:
-            was = in_fresh_process(MEASURE, ["--measure", str(n_sub)], old)
-            now = in_fresh_process(MEASURE, ["--measure", str(n_sub)], str(ROOT))
-            gap = max(abs(a - b) for a, b in zip(was.pop("weights"), now.pop("weights"), strict=True))
-            results.append({"subclusters": n_sub, "matrix_product": was, "exact": now, "max_weight_gap": gap})
-            rows.append(
-                f"| {n_sub:,} | {was['seconds']:.3f} | {now['seconds']:.3f} "
-                f"| {now['seconds'] / was['seconds']:.1f}× | {was['typical']:.5f} | {now['typical']:.5f} "
-                f"| {gap:.1e} |"
-            )
-            print(rows[-1], flush=True)
+    for n_sub, was, now, gap in side_by_side(before, SIZES):
+        results.append({"subclusters": n_sub, "matrix_product": was, "exact": now, "max_weight_gap": gap})
+        rows.append(
+            f"| {n_sub:,} | {was['seconds']:.3f} | {now['seconds']:.3f} "
+            f"| {now['seconds'] / was['seconds']:.1f}× | {was['typical']:.5f} | {now['typical']:.5f} "
+            f"| {gap:.1e} |"
+        )
+        print(rows[-1], flush=True)
     md = [
         f"Separability weights, one thread; the matrix product at {before}, exact distances now:\n",
         "| sub-clusters | s, matrix product | s, exact | cost | typical distance, before "

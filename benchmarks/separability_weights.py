@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Iterator, Sequence
 
 from _common import ROOT, arguments, in_fresh_process, peak_rss_mb, tree_at, write
 
@@ -51,22 +52,29 @@ def measure(n_sub: int) -> dict:
     return {"seconds": min(seconds), "peak_growth_mb": grown, "typical": typical, "weights": weights.tolist()}
 
 
-def main(before: str) -> None:
-    rows, results = [], []
+def side_by_side(before: str, sizes: Sequence[int]) -> Iterator[tuple[int, dict, dict, float]]:
+    """Each number of sub-clusters measured by the tree at ``before`` and by this one, each in a
+    fresh process, with the largest change of a weight between the two."""
     with tree_at(before) as old:
-        for n_sub in SUBCLUSTERS:
+        for n_sub in sizes:
             was = in_fresh_process(__file__, ["--measure", str(n_sub)], old)
             now = in_fresh_process(__file__, ["--measure", str(n_sub)], str(ROOT))
-            # the weights differ only where the sampled typical distance moves a floor
             gap = max(abs(a - b) for a, b in zip(was.pop("weights"), now.pop("weights"), strict=True))
-            results.append({"subclusters": n_sub, "whole_matrix": was, "blocks": now, "max_weight_gap": gap})
-            rows.append(
-                f"| {n_sub:,} | {was['seconds']:.2f} | {now['seconds']:.2f} "
-                f"| {was['seconds'] / now['seconds']:.1f}× "
-                f"| {was['peak_growth_mb']:,.0f} | {now['peak_growth_mb']:,.0f} "
-                f"| {was['typical']:.5f} | {now['typical']:.5f} | {gap:.1e} |"
-            )
-            print(rows[-1], flush=True)
+            yield n_sub, was, now, gap
+
+
+def main(before: str) -> None:
+    rows, results = [], []
+    # (the weights differ only where the sampled typical distance moves a floor)
+    for n_sub, was, now, gap in side_by_side(before, SUBCLUSTERS):
+        results.append({"subclusters": n_sub, "whole_matrix": was, "blocks": now, "max_weight_gap": gap})
+        rows.append(
+            f"| {n_sub:,} | {was['seconds']:.2f} | {now['seconds']:.2f} "
+            f"| {was['seconds'] / now['seconds']:.1f}× "
+            f"| {was['peak_growth_mb']:,.0f} | {now['peak_growth_mb']:,.0f} "
+            f"| {was['typical']:.5f} | {now['typical']:.5f} | {gap:.1e} |"
+        )
+        print(rows[-1], flush=True)
     md = [
         f"Separability weights, {N_CLASSES} classes, {PER_SUBCLUSTER} molecules per sub-cluster, one thread; "
         f"the whole matrix at {before}, blocks of rows now:\n",
