@@ -101,6 +101,20 @@ def test_view_partner():
     assert view_partner(6).tolist() == [3, 4, 5, 0, 1, 2]
 
 
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("tau", [1e-2, 1e-4, 1e-6])
+def test_half_precision_embeddings_give_the_float32_loss_of_their_values(dtype, tau):
+    """float16 embeddings gave inf below τ ≈ 1e-4 and NaN below 1.5e-5 (1/τ past 65,504)."""
+    z = torch.nn.functional.normalize(torch.randn(8, 4, generator=torch.Generator().manual_seed(0)), dim=1)
+    y, sub = torch.tensor([0, 1, 0, 1] * 2), torch.tensor([0, 1, 2, 1] * 2)
+    half = z.to(dtype)
+    for loss in (lambda e: supcon_loss(e, y, tau),
+                 lambda e: subcluster_contrastive_loss(e, y, sub, tau1=tau, tau2=torch.full((8,), tau, dtype=e.dtype))):  # fmt: skip
+        got, expected = loss(half), loss(half.float())
+        assert torch.isfinite(got), (dtype, tau)
+        torch.testing.assert_close(got, expected, rtol=1e-2, atol=0.0)
+
+
 def test_the_low_level_losses_refuse_what_they_would_pair_or_broadcast_wrongly():
     """Each was silently wrong: 5 rows paired row i with (i + 2) % 5, a column of labels made a
     vector of losses, B rows (one view) paired each molecule with another one as its 'view'."""

@@ -1231,6 +1231,13 @@ def test_a_skorch_parameter_is_refused_with_what_sets_it_here(estimator, name, e
     assert estimator(verbose=1).verbose == 1  # the names both have stay the classifier's
 
 
+@pytest.mark.parametrize("estimator", [LTDDClassifier, BaselineClassifier])
+def test_a_batch_size_torch_cannot_count_is_refused_by_name(estimator):
+    """batch_size=2**63 reached torch's sampler: "Stop argument for islice() must be ... sys.maxsize"."""
+    with pytest.raises(ValueError, match=r"'batch_size' parameter .* must be an int in the range \[2, "):
+        estimator(batch_size=sys.maxsize + 1).fit(X_SMALL, Y_SMALL)
+
+
 def test_the_fitted_skorch_net_reads_graphs_and_refuses_the_rest():
     """net_.predict_proba failed inside a batch on graphs ('NoneType' object is not callable), on
     SMILES and on a list of Data."""

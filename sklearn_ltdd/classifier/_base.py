@@ -5,6 +5,7 @@ loss it trains with, its phases, and the callbacks that only it needs."""
 from __future__ import annotations
 
 import inspect
+import sys
 from abc import ABCMeta, abstractmethod
 from collections.abc import Callable
 from numbers import Integral, Real
@@ -140,7 +141,8 @@ class GraphClassifier(
         "hidden": [Interval(Integral, 1, None, closed="left")],
         "n_layers": [Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 2, None, closed="left")],
+        # torch's sampler counts batches in a C integer
+        "batch_size": [Interval(Integral, 2, sys.maxsize, closed="both")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "lr_gamma": [Interval(Real, 0, 1, closed="right")],

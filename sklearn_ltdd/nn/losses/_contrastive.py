@@ -88,6 +88,8 @@ def contrastive_term(
     1.5107
     """
     similarity = z @ z.T if similarity is None else similarity
+    # in half precision 1/τ overflows (inf, then NaN) below τ ≈ 1e-4: the softmax is taken in float32
+    similarity = similarity.to(_loss_dtype(similarity))
     logits = similarity / (tau.unsqueeze(-1) if isinstance(tau, torch.Tensor) and tau.ndim else tau)
     log_norm = torch.logsumexp(logits.masked_fill(~denominator, -torch.inf), dim=-1, keepdim=True)
     log_prob = (logits - log_norm).masked_fill(~positives, 0.0)
@@ -193,7 +195,7 @@ def subcluster_contrastive_loss(
     # both terms at once: stacked masks and per-anchor temperatures
     positives = torch.stack([same_sub & not_self, (same_class & ~same_sub) | partner])
     denominator = torch.stack([not_self, ~same_sub | partner])
-    tau = torch.stack([torch.full((n,), tau1, dtype=z.dtype, device=z.device), _per_anchor(tau2, z)])
+    tau = torch.stack([_per_anchor(tau1, z), _per_anchor(tau2, z)])
     term_a, term_b = contrastive_term(z, positives, denominator, tau, z @ z.T)
     return term_a_scale * term_a + beta * term_b
 
@@ -240,5 +242,9 @@ def _per_anchor(tau: float | torch.Tensor, z: torch.Tensor) -> torch.Tensor:
                 f"tau2 must be one temperature, or one per anchor ({len(z)},), got shape {tuple(tau.shape)}; "
                 "for one per class, look it up by the anchors' classes: tau2[y]."
             )
-        return tau.to(z.dtype).expand(len(z))
-    return torch.full((len(z),), tau, dtype=z.dtype, device=z.device)
+        return tau.to(_loss_dtype(z)).expand(len(z))
+    return torch.full((len(z),), tau, dtype=_loss_dtype(z), device=z.device)
+
+
+def _loss_dtype(z: torch.Tensor) -> torch.dtype:
+    return torch.promote_types(z.dtype, torch.float32)
