@@ -108,8 +108,9 @@ def test_half_precision_embeddings_give_the_float32_loss_of_their_values(dtype, 
     z = torch.nn.functional.normalize(torch.randn(8, 4, generator=torch.Generator().manual_seed(0)), dim=1)
     y, sub = torch.tensor([0, 1, 0, 1] * 2), torch.tensor([0, 1, 2, 1] * 2)
     half = z.to(dtype)
+    per_anchor = torch.full((8,), tau, dtype=dtype)
     for loss in (lambda e: supcon_loss(e, y, tau),
-                 lambda e: subcluster_contrastive_loss(e, y, sub, tau1=tau, tau2=torch.full((8,), tau, dtype=e.dtype))):  # fmt: skip
+                 lambda e: subcluster_contrastive_loss(e, y, sub, tau1=tau, tau2=per_anchor)):  # fmt: skip
         got, expected = loss(half), loss(half.float())
         assert torch.isfinite(got), (dtype, tau)
         torch.testing.assert_close(got, expected, rtol=1e-2, atol=0.0)
