@@ -95,6 +95,10 @@ def test_subcluster_loss_matches_loop(seed, batch, n_classes, per_class_tau):
     expected = 1.4 * mean_defined(a_terms) + 0.25 * mean_defined(b_terms)
     got = subcluster_contrastive_loss(z, y, sub, tau1=0.1, tau2=tau2, beta=0.25, term_a_scale=1.4)
     assert float(got) == pytest.approx(expected, rel=1e-9)
+    # numbered within each class (Γ_y's 0, 1 in every class), the same sub-clusters: other classes'
+    # samples were term A's positives
+    within = subcluster_contrastive_loss(z, y, sub - y * 2, tau1=0.1, tau2=tau2, beta=0.25, term_a_scale=1.4)
+    assert float(within) == pytest.approx(expected, rel=1e-9)
 
 
 def test_view_partner():

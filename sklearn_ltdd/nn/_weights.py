@@ -121,7 +121,8 @@ def typical_distance(distances: torch.Tensor, tolerance: float | torch.Tensor = 
     distance between two classes, or sub-clusters of two classes, apart), NaN where there are
     none: a scale that coincident pairs do not move (with them, where half the pairs coincided,
     three classes on one molecule of four, it was 0, and the fourth class weighed 1e-8 of them).
-    A reduction along a dimension, which waits for no device."""
+    Of an even number of pairs, the lower middle one (torch's median). A reduction along a
+    dimension, which waits for no device."""
     apart = torch.isfinite(distances) & (distances > tolerance)
     return distances.masked_fill(~apart, torch.nan).flatten().nanmedian(dim=0).values
 

@@ -159,7 +159,9 @@ def subcluster_contrastive_loss(
     y : Tensor of int of shape (2B,)
         The class of each row.
     sub : Tensor of int of shape (2B,)
-        The sub-cluster of each row.
+        The sub-cluster of each row, numbered within its class or across classes (as
+        :class:`~sklearn_ltdd.cluster.BalancedSubcluster` does): the same number in two classes
+        is two sub-clusters.
     tau1 : float, default=0.1
         Term A's temperature.
     tau2 : float or Tensor of shape (2B,), default=0.1
@@ -190,8 +192,9 @@ def subcluster_contrastive_loss(
     idx = torch.arange(n, device=z.device)
     not_self = idx.unsqueeze(0) != idx.unsqueeze(1)
     partner = view_partner(n, z.device).unsqueeze(1) == idx.unsqueeze(0)
-    same_sub = sub.unsqueeze(0) == sub.unsqueeze(1)
     same_class = y.unsqueeze(0) == y.unsqueeze(1)
+    # a sub-cluster lies inside its class (Γ_y): ids numbered within each class mean the same
+    same_sub = (sub.unsqueeze(0) == sub.unsqueeze(1)) & same_class
     # both terms at once: stacked masks and per-anchor temperatures
     positives = torch.stack([same_sub & not_self, (same_class & ~same_sub) | partner])
     denominator = torch.stack([not_self, ~same_sub | partner])
