@@ -423,6 +423,7 @@ def test_a_bad_row_says_what_rdkit_finds_wrong_with_it():
         ("[CH2562]", r"RDKit wraps one of 256 or more around: C\[CH2562\]C reads as propane"),  # was CH2
         ("[C+200]", r"the atom \[C\+200\], whose"),  # was [C-56]
         ("[C-130:5]", r"the atom \[C-130:5\], whose"),  # was [C+126]
+        ("[C[CH128]", r"the atom \[CH128\], whose"),  # was "[C[CH128]", each "[" searched to the end
     ],
 )
 def test_an_atom_rdkit_fails_on_or_misreads_is_a_bad_row(atom, reason):
