@@ -6,6 +6,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler, WeightedRandomSampler
 
+from .._labels import class_members
 from ..featurize import GraphStore, GraphStorePair
 from ..featurize._graph_store import positions, tensor_of
 
@@ -74,9 +75,9 @@ def oversample(positions: np.ndarray, y: np.ndarray, rng: np.random.RandomState)
 
     (Drawing whole classes with replacement would leave out about a third of each head class.)
     """
-    classes, counts = np.unique(y, return_counts=True)
-    extra = [rng.choice(positions[y == c], counts.max() - n) for c, n in zip(classes, counts, strict=True)]
-    return np.concatenate([positions, *extra])
+    members = class_members(y)[1]
+    largest = max(map(len, members))
+    return np.concatenate([positions, *(rng.choice(positions[own], largest - len(own)) for own in members)])
 
 
 class TrainingSampler(Sampler):

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from .._labels import few_of
+from .._labels import class_members, few_of
 from .._warnings import warn
 from ..featurize import GraphStore, GraphStorePair
 from ..featurize._graph_keys import graph_keys, identical_graphs
@@ -55,8 +55,8 @@ def stratified_holdout(
     repeats almost so.
     """
     train, valid = [], []
-    for c in np.unique(y):
-        members = rng.permutation(np.flatnonzero(y == c))
+    for positions in class_members(y)[1]:
+        members = rng.permutation(positions)
         # the class's groups in the order of the permutation (each row its own group without groups)
         member_groups = members if groups is None else groups[members]
         _, first = np.unique(member_groups, return_index=True)
