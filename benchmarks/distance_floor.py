@@ -36,7 +36,7 @@ from sklearn_ltdd.datasets import load_reaction_templates
 from sklearn_ltdd.demo import load_demo_data
 from sklearn_ltdd.metrics import balanced_accuracy_score
 from sklearn_ltdd.nn._weights import DISTANCE_FLOOR as FLOOR
-from sklearn_ltdd.nn._weights import centroids, class_distances, typical_distance
+from sklearn_ltdd.nn._weights import centroids, nearest_other_groups, typical_distance
 
 FLOORS = (1e-9, 0.1, 0.2, 0.5, 1.0)
 SEEDS = (0, 1)
@@ -73,8 +73,9 @@ def nearest_over_typical(clf: LTDDClassifier, X: np.ndarray, y: np.ndarray) -> f
     dataset = GraphDataset(graphs, np.zeros(len(graphs), dtype=np.int64), np.ones(len(graphs), np.float32))
     with torch.no_grad():
         z = clf.net_.embed_dataset(dataset)
-    between = class_distances(centroids(z, torch.as_tensor(clf._encoder.transform(y)), len(clf.classes_)))
-    return float(between.min() / typical_distance(between))
+    centres = centroids(z, torch.as_tensor(clf._encoder.transform(y)), len(clf.classes_))
+    nearest, between = nearest_other_groups(centres, torch.arange(len(clf.classes_)))
+    return float(nearest.min() / typical_distance(between))
 
 
 def multi_template_products() -> int | None:

@@ -46,7 +46,8 @@ def measure(n_sub: int) -> dict:
     grown = peak_rss_mb() - before
     # the floor's scale, from the matrix this tree reads it from (the whole one, or the sample's)
     centres = _weights.centroids(z, sub, n_sub)
-    chosen = getattr(_weights, "nearest_other_subclusters", None)
+    named = ("nearest_other_groups", "nearest_other_subclusters")  # (the name before classes were blocked)
+    chosen = next((getattr(_weights, name) for name in named if hasattr(_weights, name)), None)
     matrix = chosen(centres, sub_class)[1] if chosen else _weights.subcluster_distances(centres, sub_class)
     typical = float(_weights.typical_distance(matrix))
     return {"seconds": min(seconds), "peak_growth_mb": grown, "typical": typical, "weights": weights.tolist()}

@@ -6,17 +6,16 @@ import torch
 from torch_geometric.utils import scatter
 
 __all__ = [
+    "DISTANCE_BLOCK",
     "DISTANCE_FLOOR",
-    "SUBCLUSTER_BLOCK",
     "WEIGHTINGS",
     "WEIGHT_FORMULAS",
     "centroids",
-    "class_distances",
     "coincidence_tolerance",
-    "nearest_other_subclusters",
+    "group_distances",
+    "nearest_other_groups",
     "normalised_inverse",
     "separability_weights",
-    "subcluster_distances",
     "typical_distance",
 ]
 
@@ -27,11 +26,12 @@ _EPS = 1e-8
 #: being unbounded. Fitted models' nearest distances are 0.23 of it or more; in training they dip
 #: below now and then, and are trimmed (docs/method.md)
 DISTANCE_FLOOR = 0.1
-#: sub-clusters whose distance matrix is computed whole; beyond, it is computed this many rows at
-#: a time, and their typical distance is the median over the pairs among this many of them, so
-#: that the memory and the median's sort do not grow with the square of the sub-clusters
-#: (100,000 molecules in classes of ten make 10,000, whose whole matrix took 1.5 GB and 3.6 s)
-SUBCLUSTER_BLOCK = 2048
+#: sub-clusters (or classes) whose distance matrix is computed whole; beyond, it is computed this
+#: many rows at a time, and their typical distance is the median over the pairs among this many of
+#: them, so that the memory and the median's sort do not grow with their square (100,000 molecules
+#: in classes of ten make 10,000 sub-clusters, whose whole matrix took 1.5 GB and 3.6 s; USPTO-50k's
+#: 11,856 templates as classes took 2.4 GB and 45 s)
+DISTANCE_BLOCK = 2048
 #: how the distances that set the typical one are computed: exactly, coincident centroids a few
 #: ulps apart at most. torch.cdist's matrix product (its choice beyond 25 rows, and TF32's under
 #: torch.set_float32_matmul_precision("high") on a GPU) left them some sqrt(eps) apart (3e-4 for
@@ -53,50 +53,48 @@ def centroids(z: torch.Tensor, groups: torch.Tensor, n_groups: int) -> torch.Ten
     return scatter(z, groups, dim=0, dim_size=n_groups, reduce="mean")
 
 
-def class_distances(class_centres: torch.Tensor, present: torch.Tensor | None = None) -> torch.Tensor:
-    """The distances between class centroids, (n_classes, n_classes), infinite from a class to
-    itself and, with ``present`` (a mask), to and from an absent class (whose zero centroid would
-    otherwise be taken for a class at the origin). d_min(c) is the minimum of row c. Exact (see
-    :data:`EXACT`)."""
-    d = _cdist(class_centres, class_centres, exact=True).fill_diagonal_(torch.inf)
-    if present is not None:
-        absent = ~present
-        d = d.masked_fill(absent.unsqueeze(0) | absent.unsqueeze(1), torch.inf)
-    return d
-
-
-def subcluster_distances(
-    sub_centres: torch.Tensor, sub_class: torch.Tensor, rows: slice = slice(None), exact: bool = True
+def group_distances(
+    centres: torch.Tensor,
+    group: torch.Tensor,
+    rows: slice = slice(None),
+    exact: bool = True,
+    present: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """The distances from the sub-clusters ``rows`` (all by default) to every sub-cluster centroid,
-    infinite between sub-clusters of one class: row s's minimum is the distance to the nearest
-    sub-cluster of another class. ``exact`` False: by a matrix product on a CPU, faster, which
-    leaves coincident centroids some sqrt(eps) apart (:data:`EXACT`)."""
-    d = _cdist(sub_centres[rows], sub_centres, exact=exact)
-    return d.masked_fill(sub_class[rows].unsqueeze(1) == sub_class.unsqueeze(0), torch.inf)
+    """The distances from the centroids ``rows`` (all by default) to every centroid, infinite
+    between centroids of one group (the sub-clusters of one class; a class to itself, where each
+    class is its own group) and, with ``present`` (a mask), to and from an absent one (whose zero
+    centroid would otherwise be taken for one at the origin): row s's minimum is the distance to
+    the nearest centroid of another group. ``exact`` False: by a matrix product on a CPU, faster,
+    which leaves coincident centroids some sqrt(eps) apart (:data:`EXACT`)."""
+    d = _cdist(centres[rows], centres, exact=exact)
+    apart = group[rows].unsqueeze(1) == group.unsqueeze(0)
+    if present is not None:
+        apart |= ~present[rows].unsqueeze(1) | ~present.unsqueeze(0)
+    return d.masked_fill(apart, torch.inf)
 
 
-def nearest_other_subclusters(
-    sub_centres: torch.Tensor, sub_class: torch.Tensor
+def nearest_other_groups(
+    centres: torch.Tensor, group: torch.Tensor, present: torch.Tensor | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Each sub-cluster's distance to the nearest sub-cluster of another class, and the distance
-    matrix that their typical distance is read from: the whole one, or for more than
-    ``SUBCLUSTER_BLOCK`` sub-clusters the one among that many spread evenly over their order,
-    the minima then taken that many rows at a time. The order is by class, and the spread takes
-    the first and the last sub-cluster: of two classes or more, the sample holds two."""
-    n = len(sub_centres)
-    if n <= SUBCLUSTER_BLOCK:
-        whole = subcluster_distances(sub_centres, sub_class)
+    """Each centroid's distance to the nearest centroid of another group (``group_distances``),
+    and the distance matrix that their typical distance is read from: the whole one, or for more
+    than ``DISTANCE_BLOCK`` centroids the one among that many spread evenly over their order, the
+    minima then taken that many rows at a time. Sub-clusters are ordered by class, and the spread
+    takes the first and the last: of two classes or more, the sample holds two."""
+    n = len(centres)
+    if n <= DISTANCE_BLOCK:
+        whole = group_distances(centres, group, present=present)
         return whole.min(dim=1).values, whole
     # (by a matrix product on a CPU, 12 times faster there: for unit embeddings a nearest distance
     # some sqrt(eps) from 0 is floored all the same)
     nearest = torch.cat([
-        subcluster_distances(sub_centres, sub_class, slice(start, start + SUBCLUSTER_BLOCK), exact=False)
+        group_distances(centres, group, slice(start, start + DISTANCE_BLOCK), exact=False, present=present)
         .min(dim=1).values
-        for start in range(0, n, SUBCLUSTER_BLOCK)
+        for start in range(0, n, DISTANCE_BLOCK)
     ])  # fmt: skip
-    spread = torch.arange(SUBCLUSTER_BLOCK, device=sub_class.device) * (n - 1) // (SUBCLUSTER_BLOCK - 1)
-    return nearest, subcluster_distances(sub_centres[spread], sub_class[spread])
+    spread = torch.arange(DISTANCE_BLOCK, device=group.device) * (n - 1) // (DISTANCE_BLOCK - 1)
+    sampled = None if present is None else present[spread]
+    return nearest, group_distances(centres[spread], group[spread], present=sampled)
 
 
 def _cdist(a: torch.Tensor, b: torch.Tensor, exact: bool) -> torch.Tensor:
@@ -158,8 +156,8 @@ def separability_weights(
     formula: ``"paper"`` — ω̂ = (1/d)/Σ(1/d), ω = ω̂ + ω̂'; ``"code"`` — ½(softmax(−d) + softmax(−d_sub)).
     Where distances are inverted (the paper's formula, and ``"subcluster"``), each is floored at a
     tenth of the typical distance (``DISTANCE_FLOOR`` times the median distance between two
-    classes apart, or between sub-clusters of two classes; beyond ``SUBCLUSTER_BLOCK`` sub-clusters,
-    between that many of them spread evenly over their order, by class), so that classes whose centroids
+    classes apart, or between sub-clusters of two classes; beyond ``DISTANCE_BLOCK`` classes or
+    sub-clusters, between that many of them spread evenly over their order), so that classes whose centroids
     coincide (a molecule labelled with both) do not take all the weight; the softmax is bounded
     as it is.
     Sub-cluster weights are ones unless weighting is ``"subcluster"``; they are scaled to mean 1.
@@ -215,14 +213,14 @@ def separability_weights(
     if weighting == "none" or n_classes < 2:
         return torch.ones(n_classes, dtype=z.dtype, device=z.device), sub_weights
     tolerance = coincidence_tolerance(z)
-    sub_d, between_subclusters = nearest_other_subclusters(centroids(z, sub, n_sub), sub_class)
+    sub_d, between_subclusters = nearest_other_groups(centroids(z, sub, n_sub), sub_class)
     if weighting == "subcluster":
         w = normalised_inverse(sub_d, typical_distance(between_subclusters, tolerance), tolerance)
         return torch.ones(n_classes, dtype=z.dtype, device=z.device), w / w.mean()
     # a class without samples weighs 0 (a scatter, not bincount, which waits for the device)
     present = torch.zeros(n_classes, dtype=torch.bool, device=y.device).scatter_(0, y, True)
-    between_classes = class_distances(centroids(z, y, n_classes), present)
-    d_class = between_classes.min(dim=1).values
+    classes = torch.arange(n_classes, device=y.device)
+    d_class, between_classes = nearest_other_groups(centroids(z, y, n_classes), classes, present)
     d_sub = torch.full((n_classes,), torch.inf, dtype=z.dtype, device=z.device).scatter_reduce(
         0, sub_class, sub_d, reduce="amin"
     )
