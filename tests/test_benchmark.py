@@ -281,7 +281,9 @@ def test_benchmark_runs_resumes_and_writes_tables(tmp_path, capsys):
      ({"split": "scaffold"}, r"split must be one of \['random', 'standard'\] or None .*got 'scaffold'"),
      ({"device": "cuda:99"}, "device='cuda:99' was requested but"),
      ({"dataset": "uspto50k", "reaction_mode": "foo"}, r"reaction_mode must be one of \['products', "),  # ran
-     ({"methods": "ce"}, r"a list of method names, e.g. \['ce'\], not a string")],  # was "unknown ['c', 'e']"
+     ({"methods": "ce"}, r"a list of method names, e.g. \['ce'\], not a string"),  # was "unknown ['c', 'e']"
+     ({"methods": ["ce", "ib", "decoupling"], "epochs": 1},  # (trained ce, then a traceback: max_epochs)
+      r"\['ib', 'decoupling'\] train in two phases, .*--epochs 2 or more")],
 )  # fmt: skip
 def test_a_bad_argument_is_refused_before_data_is_loaded_or_a_folder_made(
     argument, message, tmp_path, monkeypatch

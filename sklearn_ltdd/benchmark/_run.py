@@ -19,6 +19,7 @@ from .._csv import repeated_names
 from .._torch_device import parse_device
 from .._warnings import warn
 from ..classifier import SubclusterSchedule
+from ..classifier._baselines import TWO_PHASE_LOSSES
 from ..classifier._device import TRAINING_DEVICES, resolve_device
 from ..featurize._cgr import CGR_MODES, GRAPH_REACTION_MODES
 from ..model_selection import imdrug_split
@@ -141,6 +142,12 @@ def check_arguments(
                 f"{rows} follow {whose}, whose warm-up is {warm} epochs: give more epochs than that "
                 f"(--epochs {warm + 1} or more)."
             )
+    two_phase = [m for m in methods if m in TWO_PHASE_LOSSES]
+    if two_phase and epochs < 2:
+        raise ValueError(
+            f"{two_phase} train in two phases, cross-entropy first, an epoch at least each: give 2 epochs "
+            "or more (--epochs 2 or more)."
+        )
     return seeds, epochs
 
 

@@ -32,6 +32,8 @@ LTDD_PARAMETERS = {
     *SubclusterContrast().get_params(),
     *SubclusterSchedule().get_params(),
 }
+#: the losses that train a cross-entropy phase first, so need two epochs at least
+TWO_PHASE_LOSSES = ("ib", "decoupling")
 
 
 @shared_parameters("baselines")
@@ -146,7 +148,7 @@ class BaselineClassifier(GraphClassifier):
                 "loss='ltdd' is LTDD, which needs its own training (two views, sub-clusters, their "
                 f"schedule): use LTDDClassifier. BaselineClassifier's losses are {sorted(BASELINE_LOSSES)}."
             )
-        if self.loss in ("ib", "decoupling") and self.max_epochs < 2:
+        if self.loss in TWO_PHASE_LOSSES and self.max_epochs < 2:
             raise ValueError(
                 f"loss={self.loss!r} trains in two phases, cross-entropy first; max_epochs="
                 f"{self.max_epochs} leaves the first phase no epoch, so the second would start from an "
