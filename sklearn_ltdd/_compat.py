@@ -37,10 +37,14 @@ __all__ = [
 
 class Interval(_Interval):
     """scikit-learn's Interval, refusing True and False: to Python a bool is a number, so
-    ``early_stopping=True`` would pass as a patience of one epoch, ``hidden=True`` as 1."""
+    ``early_stopping=True`` would pass as a patience of one epoch, ``hidden=True`` as 1. A NumPy
+    number is compared as the Python number it holds (NumPy casts a bound to a float16 value's
+    type, and float32's largest overflowed there with a RuntimeWarning)."""
 
     def is_satisfied_by(self, val: object) -> bool:
-        return not isinstance(val, bool | np.bool_) and super().is_satisfied_by(val)
+        if isinstance(val, bool | np.bool_):
+            return False
+        return super().is_satisfied_by(val.item() if isinstance(val, np.number) else val)
 
 
 def transform_output(estimator: BaseEstimator) -> str:

@@ -270,6 +270,18 @@ def test_option_objects_are_checked_in_fit():
         LTDDClassifier(schedule={"warmup_epochs": 1}).fit(X, Y)
 
 
+@pytest.mark.parametrize("number", [np.float16, np.float32, np.float64])
+def test_numpy_numbers_are_checked_as_the_numbers_they_hold(number):
+    """A float16 temperature warned "overflow encountered in cast" (float32's largest, the
+    bound, cast to float16): an error under filterwarnings=error."""
+    assert SubclusterContrast(tau=number(0.2), tau2=number(0.5), beta=number(1)).check().tau == number(0.2)
+    for bad in (number(-0.5), number("inf"), number("nan")):
+        with pytest.raises(ValueError, match="'tau' parameter of SubclusterContrast"):
+            SubclusterContrast(tau=bad).check()
+    with pytest.raises(ValueError, match="'hidden' parameter of LTDDClassifier must be an int"):
+        LTDDClassifier(hidden=number(16)).fit(X, Y)  # a float, however whole
+
+
 def test_a_phase_that_is_not_the_last_needs_its_length():
     from sklearn_ltdd.classifier._phases import Phase, Phases
 
