@@ -395,6 +395,16 @@ def test_a_diverged_training_is_an_error_not_nan_predictions(assert_same_predict
     assert_same_predictions(clf.predict_proba(X_TEST[:5]), before)  # the model as it was
 
 
+def test_zero_embeddings_before_any_step_are_not_called_a_divergence():
+    """hidden=1 without a warm-up: the untrained network puts molecules at zero (ReLU), and the
+    first sub-clustering said "training has broken down, most often by diverging; lower lr"."""
+    clf = LTDDClassifier(hidden=1, schedule=schedule(warmup_epochs=0), max_epochs=2, validation_fraction=0,
+                         early_stopping=None, random_state=3, device="cpu")  # fmt: skip
+    with pytest.raises(ValueError, match=r"the untrained network \(hidden=1\) embeds \d+ of 60 training "
+                       r"molecules as zero .*widen it .*schedule__warmup_epochs=1 or more"):  # fmt: skip
+        clf.fit(X_TRAIN[:60], Y_TRAIN[:60])
+
+
 class _BlowUp(Callback):
     """The learning rate jumps to 1e12 at the fourth epoch."""
 
