@@ -26,6 +26,7 @@ __all__ = [
     "TAUS",
     "UNTRAINED",
     "adjust",
+    "adjusted_argmax",
     "adjusted_scores",
     "balanced_scores",
     "best_tau",
@@ -44,6 +45,8 @@ TAUS = np.round(np.arange(0, 3.0 + 1e-9, 0.05), 2)
 UNTRAINED = -1e300
 #: scores held at once by the τ search (τ values × samples × classes), about 256 MB of float64
 _SEARCH_ELEMENTS = 2**25
+#: rows searched at once on a CPU (:func:`adjusted_argmax`), those of like numbers of contenders
+_SEARCH_ROWS = 256
 #: balanced accuracies closer than this are ties (rounding, not a better decision)
 _TIE = 1e-12
 
@@ -129,21 +132,56 @@ def tau_search(
     samples counted with their ``weight``, and the balanced accuracy and balanced F1 of its
     decision: three 0-d float64 tensors where ``log_proba`` is, nothing read back. Ties go to the
     smallest τ: the least adjustment that does as well."""
-    n, n_classes = log_proba.shape
+    n_classes = log_proba.shape[1]
     log_p = log_proba.double()
     taus = torch.as_tensor(TAUS, device=log_proba.device) if taus is None else taus
-    step = max(1, _SEARCH_ELEMENTS // max(1, n * n_classes))
-    ba, bf1 = [], []
-    for start in range(0, len(taus), step):  # a few τ values at a time: memory stays bounded
-        scores = log_p - taus[start : start + step, None, None] * log_prior
-        scored = balanced_scores(y, scores.argmax(dim=2), n_classes, weight)
-        del scores  # before the next block is made: one block at a time, not two
-        ba.append(scored[0])
-        bf1.append(scored[1])
-    ba, bf1 = torch.cat(ba), torch.cat(bf1)
+    ba, bf1 = balanced_scores(y, adjusted_argmax(log_p, log_prior, taus), n_classes, weight)
     # the first τ within rounding of the best: equal rates summed in another order differ in the last bit
     best = (ba >= ba.max() - _TIE).int().argmax().unsqueeze(0)  # a 1-d index is not read back
     return taus[best][0], ba[best][0], bf1[best][0]
+
+
+def adjusted_argmax(log_p: torch.Tensor, log_prior: torch.Tensor, taus: torch.Tensor) -> torch.Tensor:
+    """The class of each row of ``log_p`` (n, C) at each τ of ``taus`` (k,): the argmax of
+    ``log_p − τ · log_prior``, ties to the first class, shape (k, n).
+
+    On a CPU each row is searched among the classes that can win it for some τ of the grid's range:
+    the one that wins at the smallest τ, and those that score at least as much at the largest
+    (a score is linear in τ, so a class below the first winner at both ends is below it
+    throughout). A trained model's rows have a few such classes, not C: 61 passes over (n, C) took
+    seconds an epoch at thousands of classes. Elsewhere (a GPU, where that would wait for the
+    device) every class is scored, as where a score is not finite.
+    """
+    if log_p.device.type != "cpu" or not (log_p.isfinite().all() and log_prior.isfinite().all()):
+        return _argmax_of_every_class(log_p, log_prior, taus)
+    lowest, highest = taus.min(), taus.max()
+    first = (log_p - lowest * log_prior).argmax(dim=1, keepdim=True)
+    at_highest = log_p - highest * log_prior
+    bar = at_highest.gather(1, first)
+    # (a margin for the rounding of scores computed at other τ: more candidates are harmless)
+    contender = at_highest >= bar - 1e-9 * (1 + bar.abs())
+    contenders = contender.sum(dim=1)
+    winners = torch.empty((len(taus), len(log_p)), dtype=torch.long)
+    by_count = torch.argsort(contenders)
+    for rows in by_count.split(_SEARCH_ROWS):  # rows with as many contenders side by side
+        width = int(contenders[rows[-1]])
+        # each row's contenders (and, where it has fewer, other classes, which cannot win), in class order
+        ranked = torch.where(contender[rows], at_highest[rows], -torch.inf).topk(width, dim=1).indices
+        columns = ranked.sort(dim=1).values
+        chosen = _argmax_of_every_class(log_p[rows].gather(1, columns), log_prior[columns], taus)
+        winners[:, rows] = columns.gather(1, chosen.T).T
+    return winners
+
+
+def _argmax_of_every_class(log_p: torch.Tensor, log_prior: torch.Tensor, taus: torch.Tensor) -> torch.Tensor:
+    """:func:`adjusted_argmax` over every column, a few τ at a time: memory stays bounded.
+    ``log_prior`` is (C,), or (n, C) where each row has its own classes."""
+    n, n_classes = log_p.shape
+    step = max(1, _SEARCH_ELEMENTS // max(1, n * n_classes))
+    return torch.cat([
+        (log_p - taus[start : start + step, None, None] * log_prior).argmax(dim=2)
+        for start in range(0, len(taus), step)
+    ])  # fmt: skip
 
 
 def best_tau(
