@@ -148,6 +148,9 @@ def balanced_cluster(
     n = X.shape[0]
     base, extra = divmod(n, k)
     centres = X[seed_centres(X, k, rng)]
+    if k == 1:  # what the loop gives, without its passes: all in one, the mean direction, converged
+        labels = torch.zeros(n, dtype=torch.long, device=X.device)
+        return labels, _normalised_means(X, labels, 1, centres), min(2, max_iter)
     labels = torch.full((n,), -1, dtype=torch.long, device=X.device)
     iteration = 0
     while iteration < max_iter:
