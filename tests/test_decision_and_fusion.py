@@ -419,7 +419,7 @@ def test_the_tau_search_is_a_search_of_every_tau_with_the_metrics(raw, y, counts
 
 
 @given(
-    st.integers(1, 40),
+    st.integers(0, 40),
     st.integers(1, 30),
     st.integers(0, 2**31 - 1),
     st.sampled_from(["grid", "random", "one"]),

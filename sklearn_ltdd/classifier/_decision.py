@@ -152,25 +152,34 @@ def adjusted_argmax(log_p: torch.Tensor, log_prior: torch.Tensor, taus: torch.Te
     seconds an epoch at thousands of classes. Elsewhere (a GPU, where that would wait for the
     device) every class is scored, as where a score is not finite.
     """
-    if log_p.device.type != "cpu" or not (log_p.isfinite().all() and log_prior.isfinite().all()):
+    finite = log_p.isfinite().all() and log_prior.isfinite().all()
+    if log_p.device.type != "cpu" or not (log_p.numel() and finite):
         return _argmax_of_every_class(log_p, log_prior, taus)
-    lowest, highest = taus.min(), taus.max()
-    first = (log_p - lowest * log_prior).argmax(dim=1, keepdim=True)
-    at_highest = log_p - highest * log_prior
-    bar = at_highest.gather(1, first)
-    # (a margin for the rounding of scores computed at other τ: more candidates are harmless)
-    contender = at_highest >= bar - 1e-9 * (1 + bar.abs())
-    contenders = contender.sum(dim=1)
+    bounds = taus.min(), taus.max()
+    # the rows a block at a time, twice (counted, then searched): no (n, C) copy is held beside log_p
+    block = max(1, _SEARCH_ELEMENTS // 8 // max(1, log_p.shape[1]))  # 32 MB of float64 scores a block
+    counts = torch.cat([_contenders(part, log_prior, *bounds)[0].sum(dim=1) for part in log_p.split(block)])
     winners = torch.empty((len(taus), len(log_p)), dtype=torch.long)
-    by_count = torch.argsort(contenders)
-    for rows in by_count.split(_SEARCH_ROWS):  # rows with as many contenders side by side
-        width = int(contenders[rows[-1]])
+    for rows in torch.argsort(counts).split(_SEARCH_ROWS):  # rows with as many contenders side by side
+        contender, at_highest = _contenders(log_p[rows], log_prior, *bounds)
         # each row's contenders (and, where it has fewer, other classes, which cannot win), in class order
-        ranked = torch.where(contender[rows], at_highest[rows], -torch.inf).topk(width, dim=1).indices
-        columns = ranked.sort(dim=1).values
+        width = int(counts[rows[-1]])
+        columns = torch.where(contender, at_highest, -torch.inf).topk(width, dim=1).indices.sort(dim=1).values
         chosen = _argmax_of_every_class(log_p[rows].gather(1, columns), log_prior[columns], taus)
         winners[:, rows] = columns.gather(1, chosen.T).T
     return winners
+
+
+def _contenders(
+    log_p: torch.Tensor, log_prior: torch.Tensor, lowest: torch.Tensor, highest: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Which classes can win each row for some τ in [lowest, highest] (:func:`adjusted_argmax`),
+    and their scores at the highest."""
+    first = (log_p - lowest * log_prior).argmax(dim=1, keepdim=True)
+    at_highest = log_p - highest * log_prior
+    bar = at_highest.gather(1, first)
+    # (a margin for the rounding of scores computed at other τ: more contenders are harmless)
+    return at_highest >= bar - 1e-9 * (1 + bar.abs()), at_highest
 
 
 def _argmax_of_every_class(log_p: torch.Tensor, log_prior: torch.Tensor, taus: torch.Tensor) -> torch.Tensor:
