@@ -383,7 +383,7 @@ def test_many_subclusters_are_measured_a_block_at_a_time(seed, n_sub, block, n_c
 @given(st.integers(0, 2**31 - 1), st.integers(3, 30), st.integers(2, 8), st.sampled_from(["paper", "code"]))
 def test_many_classes_are_measured_a_block_at_a_time(seed, n_classes, block, formula):
     """The class distance matrix was whole however many classes (USPTO-50k's 11,856 templates as
-    classes: 2.4 GB and 45 s per re-clustering, most of it the median's sort). Beyond
+    classes: 2.2 GB and 32 s per re-clustering, most of it the median's sort). Beyond
     DISTANCE_BLOCK classes no distance matrix has more rows than that, each class's nearest other
     class is as the whole matrix gives it (absent classes too: infinite, weight 0), and the
     typical distance is read among the classes spread evenly over their order."""

@@ -30,7 +30,7 @@ DISTANCE_FLOOR = 0.1
 #: many rows at a time, and their typical distance is the median over the pairs among this many of
 #: them, so that the memory and the median's sort do not grow with their square (100,000 molecules
 #: in classes of ten make 10,000 sub-clusters, whose whole matrix took 1.5 GB and 3.6 s; USPTO-50k's
-#: 11,856 templates as classes took 2.4 GB and 45 s)
+#: 11,856 templates as classes, 2.2 GB and 32 s: docs/benchmarks.md, "Many classes")
 DISTANCE_BLOCK = 2048
 #: how the distances that set the typical one are computed: exactly, coincident centroids a few
 #: ulps apart at most. torch.cdist's matrix product (its choice beyond 25 rows, and TF32's under
@@ -67,10 +67,10 @@ def group_distances(
     the nearest centroid of another group. ``exact`` False: by a matrix product on a CPU, faster,
     which leaves coincident centroids some sqrt(eps) apart (:data:`EXACT`)."""
     d = _cdist(centres[rows], centres, exact=exact)
-    apart = group[rows].unsqueeze(1) == group.unsqueeze(0)
+    left_out = group[rows].unsqueeze(1) == group.unsqueeze(0)
     if present is not None:
-        apart |= ~present[rows].unsqueeze(1) | ~present.unsqueeze(0)
-    return d.masked_fill(apart, torch.inf)
+        left_out |= ~present[rows].unsqueeze(1) | ~present.unsqueeze(0)
+    return d.masked_fill(left_out, torch.inf)
 
 
 def nearest_other_groups(
