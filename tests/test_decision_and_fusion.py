@@ -425,22 +425,61 @@ def test_the_tau_search_is_a_search_of_every_tau_with_the_metrics(raw, y, counts
     st.sampled_from(["grid", "random", "one"]),
     st.integers(1, 8),
     st.floats(0.0, 30.0),
+    st.sampled_from([1.0, 1e8]),
+    st.sampled_from([np.float64, np.float32]),
 )
-def test_the_adjusted_argmax_is_every_classs_argmax(n, n_classes, seed, grid, rows_at_once, confidence):
+def test_the_adjusted_argmax_is_every_classs_argmax(n, n_classes, seed, grid, rows_at_once, confidence, scale,
+                                                   prior_dtype):  # fmt: skip
     """On a CPU each row is searched among the classes that can win it for some τ (at thousands
     of classes, 61 passes over every class took seconds an epoch): the same class at every τ as
     the argmax over all of them, ties to the first, for confident rows and uncertain ones, scores
-    with ties, τ grids of any order and sign, and rows taken a few at a time."""
+    with ties, τ grids of any order and sign, rows taken a few at a time, magnitudes whose
+    differences round away (a review: at 1e8 a class was left out) and a float32 prior (whose
+    product with a 0-d τ was taken in float32)."""
     rng = np.random.default_rng(seed)
     logits = rng.integers(-3, 3, size=(n, n_classes)).astype(np.float64)  # ties, exact ones
     logits[np.arange(n), rng.integers(0, n_classes, n)] += confidence  # a few rows far ahead
-    log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
-    prior = np.log(rng.integers(1, 1000, n_classes) / 1000)
+    log_p = (logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))) * scale
+    prior = (np.log(rng.integers(1, 1000, n_classes) / 1000) * scale).astype(prior_dtype)
     taus = {"grid": TAUS, "random": rng.uniform(-1, 4, rng.integers(1, 9)), "one": np.array([1.0])}[grid]
-    expected = np.stack([(log_p - tau * prior).argmax(axis=1) for tau in taus])
+    expected = np.stack([(log_p - tau * prior.astype(np.float64)).argmax(axis=1) for tau in taus])
     with patch.object(_decision, "_SEARCH_ROWS", rows_at_once):
         found = adjusted_argmax(torch.from_numpy(log_p), torch.from_numpy(prior), torch.from_numpy(taus))
     np.testing.assert_array_equal(found.numpy(), expected)
+
+
+def test_the_adjusted_argmax_of_scores_that_overflow_is_every_classs():
+    """A score of +inf at the largest τ made the margin NaN and left its row no contender (an
+    IndexError); -inf ones are no contenders."""
+    log_p = torch.tensor([[1e308, 0.0, -1.0], [-1.0, 0.0, -1e308]], dtype=torch.float64)
+    prior = torch.tensor([-1e308, -1.0, 1e308], dtype=torch.float64)
+    taus = torch.from_numpy(TAUS)
+    with np.errstate(over="ignore"):
+        expected = np.stack([(log_p.numpy() - tau * prior.numpy()).argmax(axis=1) for tau in TAUS])
+    np.testing.assert_array_equal(adjusted_argmax(log_p, prior, taus).numpy(), expected)
+    np.testing.assert_array_equal(adjusted_argmax(log_p[:1], prior, taus).numpy(), expected[:, :1])
+
+
+ROUNDING = [
+    # a float32 prior times a 0-d τ was rounded in float32, the full search's in float64
+    ([[0.0, -21 * 2**-23 + 5e-8]], np.array([-1.0, -(1 + 7 * 2**-23)], dtype=np.float32), [0.0, 3.0],
+     [[0], [1]]),
+    # differences that round away at these magnitudes: a margin of 1e-9 of the winner's score
+    # left out class 1
+    ([[-77489037.11092547, -77489037.110925, -77489037.110925]],
+     np.array([-258296790.36975166, -258296790.3697516, -258296790.36975166]), np.arange(10, 31) / 100, None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("log_p, prior, taus, expected", ROUNDING)
+def test_the_adjusted_argmax_where_scores_round(log_p, prior, taus, expected):
+    """Two cases a review found, where the contenders left out the winner."""
+    log_p, taus = np.array(log_p), np.array(taus)
+    full = np.stack([(log_p - tau * prior.astype(np.float64)).argmax(axis=1) for tau in taus])
+    if expected is not None:
+        np.testing.assert_array_equal(full, expected)
+    found = adjusted_argmax(torch.from_numpy(log_p), torch.from_numpy(prior), torch.from_numpy(taus))
+    np.testing.assert_array_equal(found.numpy(), full)
 
 
 def test_a_gine_model_saved_with_pygs_gineconv_loads_and_computes_the_same():

@@ -23,6 +23,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.data.dataloader import _BaseDataLoaderIter
 
 from sklearn_ltdd import BaselineClassifier, LTDDClassifier, SubclusterSchedule
+from sklearn_ltdd.classifier import _decision
 from sklearn_ltdd.cluster import _spherical
 from sklearn_ltdd.cluster._spherical import balanced_assign
 from sklearn_ltdd.datasets import load_solubility
@@ -107,6 +108,19 @@ class Windows(Callback):
             self.record.setdefault("epoch_steps", []).append(self.syncs.count - self.record["step_start"])
 
 
+def _paused(syncs: HostSyncs, function):
+    """``function``, its reads not counted by ``syncs``."""
+
+    def paused(*args, **kwargs):
+        syncs.paused += 1
+        try:
+            return function(*args, **kwargs)
+        finally:
+            syncs.paused -= 1
+
+    return paused
+
+
 def _count_reads(syncs: HostSyncs, monkeypatch) -> None:
     """Have ``syncs`` count the Python-level reads of tensors too (a dispatch mode does not see them)."""
     for name in READS:
@@ -136,16 +150,10 @@ def count_syncs(monkeypatch):
             return net
 
         for name in ("__init__", "__next__"):  # the DataLoader: host-side by design
-            original = getattr(_BaseDataLoaderIter, name)
-
-            def paused(*args, _original=original, **kwargs):
-                syncs.paused += 1
-                try:
-                    return _original(*args, **kwargs)
-                finally:
-                    syncs.paused -= 1
-
-            monkeypatch.setattr(_BaseDataLoaderIter, name, paused)
+            monkeypatch.setattr(_BaseDataLoaderIter, name, _paused(syncs, getattr(_BaseDataLoaderIter, name)))
+        # the τ search's path for the CPU reads its tensors, and runs on no other device
+        contenders = _paused(syncs, _decision._argmax_of_contenders)
+        monkeypatch.setattr(_decision, "_argmax_of_contenders", contenders)
         monkeypatch.setattr(clf, "_build_net", framed)
         _count_reads(syncs, monkeypatch)
         with syncs:

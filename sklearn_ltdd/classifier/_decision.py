@@ -11,7 +11,8 @@ probability loses every score below log(1.2e-38) ≈ −87 to one value, and wit
 confident predictions.
 
 The search runs in torch where the outputs are (on the GPU during training) and is read back
-once: every τ of the grid at once, per-class recall and balanced precision from scatter-adds of
+once (on a CPU, where reading costs nothing, each row's search is cut to the classes that can win
+it): every τ of the grid at once, per-class recall and balanced precision from scatter-adds of
 the predictions (the marginals of the row-normalised confusion matrix; ``bincount`` would wait
 for the device on CUDA).
 """
@@ -130,8 +131,9 @@ def tau_search(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The best τ of ``taus`` (default :data:`TAUS`) for balanced accuracy on (y, log_proba),
     samples counted with their ``weight``, and the balanced accuracy and balanced F1 of its
-    decision: three 0-d float64 tensors where ``log_proba`` is, nothing read back. Ties go to the
-    smallest τ: the least adjustment that does as well."""
+    decision: three 0-d float64 tensors where ``log_proba`` is, nothing read back from a GPU (on a
+    CPU, :func:`adjusted_argmax` reads its scores). Ties go to the smallest τ: the least adjustment
+    that does as well."""
     n_classes = log_proba.shape[1]
     log_p = log_proba.double()
     taus = torch.as_tensor(TAUS, device=log_proba.device) if taus is None else taus
@@ -145,17 +147,25 @@ def adjusted_argmax(log_p: torch.Tensor, log_prior: torch.Tensor, taus: torch.Te
     """The class of each row of ``log_p`` (n, C) at each τ of ``taus`` (k,): the argmax of
     ``log_p − τ · log_prior``, ties to the first class, shape (k, n).
 
-    On a CPU each row is searched among the classes that can win it for some τ of the grid's range:
-    the one that wins at the smallest τ, and those that score at least as much at the largest
-    (a score is linear in τ, so a class below the first winner at both ends is below it
-    throughout). A trained model's rows have a few such classes, not C: 61 passes over (n, C) took
-    seconds an epoch at thousands of classes. Elsewhere (a GPU, where that would wait for the
-    device) every class is scored, as where a score is not finite.
+    On a CPU each row is searched among the classes that can win it for some τ of the grid's range
+    (:func:`_argmax_of_contenders`): a trained model's rows have a few, not C, and 61 passes over
+    (n, C) took seconds an epoch at thousands of classes. On a GPU, where finding them would wait
+    for the device, every class is scored.
     """
-    finite = log_p.isfinite().all() and log_prior.isfinite().all()
-    if log_p.device.type != "cpu" or not (log_p.numel() and finite):
+    if log_p.device.type != "cpu":
         return _argmax_of_every_class(log_p, log_prior, taus)
-    bounds = taus.min(), taus.max()
+    return _argmax_of_contenders(log_p, log_prior, taus)
+
+
+def _argmax_of_contenders(log_p: torch.Tensor, log_prior: torch.Tensor, taus: torch.Tensor) -> torch.Tensor:
+    """:func:`adjusted_argmax` on a CPU, each row among its contenders: the class that wins it at
+    the smallest τ, and those that score at least as much at the largest (a score is linear in τ,
+    so a class below the first winner at both ends is below it throughout; a margin covers the
+    rounding). Reads its tensors (free on a CPU); every class where a score is not finite."""
+    if not (log_p.numel() and log_p.isfinite().all() and log_prior.isfinite().all()):
+        return _argmax_of_every_class(log_p, log_prior, taus)
+    # one-element tensors, not 0-d ones: a product with log_prior takes the dtype the grid's does
+    bounds = taus.min().reshape(1), taus.max().reshape(1)
     # the rows a block at a time, twice (counted, then searched): no (n, C) copy is held beside log_p
     block = max(1, _SEARCH_ELEMENTS // 8 // max(1, log_p.shape[1]))  # 32 MB of float64 scores a block
     counts = torch.cat([_contenders(part, log_prior, *bounds)[0].sum(dim=1) for part in log_p.split(block)])
@@ -173,13 +183,15 @@ def adjusted_argmax(log_p: torch.Tensor, log_prior: torch.Tensor, taus: torch.Te
 def _contenders(
     log_p: torch.Tensor, log_prior: torch.Tensor, lowest: torch.Tensor, highest: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Which classes can win each row for some τ in [lowest, highest] (:func:`adjusted_argmax`),
-    and their scores at the highest."""
+    """Which classes can win each row for some τ in [lowest, highest] (:func:`_argmax_of_contenders`),
+    and their scores at the highest. Every class of a row whose winner's score overflows there."""
     first = (log_p - lowest * log_prior).argmax(dim=1, keepdim=True)
     at_highest = log_p - highest * log_prior
     bar = at_highest.gather(1, first)
-    # (a margin for the rounding of scores computed at other τ: more contenders are harmless)
-    return at_highest >= bar - 1e-9 * (1 + bar.abs()), at_highest
+    # a margin far above the rounding of two scores of these magnitudes at any τ of the range
+    size = log_p.abs() + torch.maximum(lowest.abs(), highest.abs()) * log_prior.abs()
+    margin = 1e-9 * (1 + size + size.gather(1, first))
+    return (at_highest >= bar - margin) | ~bar.isfinite(), at_highest
 
 
 def _argmax_of_every_class(log_p: torch.Tensor, log_prior: torch.Tensor, taus: torch.Tensor) -> torch.Tensor:

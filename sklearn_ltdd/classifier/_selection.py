@@ -28,8 +28,8 @@ class ValidationScores(Callback):
 
     The decision is the argmax, or with ``log_prior`` the logit-adjusted argmax whose τ is the best
     for this epoch's outputs (:func:`~sklearn_ltdd.classifier._decision.tau_search`), the τ that
-    ``fit`` then keeps. The outputs stay where the network computed them, and the three numbers are
-    read back once per epoch.
+    ``fit`` then keeps. The outputs stay where the network computed them, and on a GPU the three
+    numbers are read back once per epoch.
 
     In a phase whose head has not trained the scores are NaN (``LTDDNet.run_single_epoch`` skips
     that validation pass) and never the best, so the model kept cannot be an epoch whose head is
