@@ -28,10 +28,12 @@ __all__ = [
 ]
 
 _INNER_SPACE = re.compile(r"\S\s+\S")
-#: a bracket atom's hydrogen count or charge of three digits or more, which RDKit keeps in a byte
-#: and wraps around without a word (C[CH2562]C is propane, [C+200] is [C-56]); the atom holds no
-#: "[" (crossing them, each "[" searched to the end of the row: 60,000 characters took 9 s)
-_WRAPPED_COUNT = re.compile(r"\[[^\[\]]*?(?:H|[+-])\d{3,}[^\[\]]*\]")
+#: a bracket atom, and in one a hydrogen count or charge of three digits or more, which RDKit keeps
+#: in a byte and wraps around without a word (C[CH2562]C is propane, [C+200] is [C-56]); found in
+#: two steps, each scanning a row once (one pattern tried every count against the row's end: a
+#: malformed row of 60,000 characters took 9 s, "C[" + "CH100" * 20000 five)
+_BRACKET_ATOM = re.compile(r"\[[^\[\]]*\]")
+_WRAPPED_COUNT = re.compile(r"(?:H|[+-])\d{3,}")
 #: ChemAxon's extended SMILES, "CC[C@H](C)O |&1:2|"; its whitespace is matched from where a run of
 #: it begins only: tried at every space of a long run, the search took seconds (30,000 spaces: 2 s)
 CX_EXTENSION = re.compile(r"(?<!\s)\s+\|[^|\s]*\|\s*$")
@@ -84,9 +86,10 @@ def written_reason(value: str) -> str | None:
         return "whitespace inside it; RDKit would read only the part before"
     if not (text.isascii() and text.isprintable()) and any(map(_is_stray, text)):
         return stray_character_reason(value)
-    if atom := _WRAPPED_COUNT.search(text):
+    atoms = (match.group() for match in _BRACKET_ATOM.finditer(text))
+    if atom := next((atom for atom in atoms if _WRAPPED_COUNT.search(atom)), None):
         return (
-            f"the atom {atom.group()}, whose hydrogen count or charge of 100 or more no atom has (RDKit "
+            f"the atom {atom}, whose hydrogen count or charge of 100 or more no atom has (RDKit "
             "wraps one of 256 or more around: C[CH2562]C reads as propane): a map number that lost its ':'?"
         )
     return None
