@@ -92,19 +92,17 @@ class Recluster(Callback):
         # a diverged network embeds molecules as zero or NaN vectors, which have no sub-cluster
         degenerate = ~torch.isfinite(z).all(dim=1) | (z.abs().sum(dim=1) == 0)
         if degenerate.any():
-            found = (
-                f"{int(degenerate.sum())} of {len(z)} training molecules as zero or non-finite vectors, "
-                "which cannot be sub-clustered"
-            )
-            if epoch == 0:  # before any step (no warm-up): nothing has diverged, and a lower lr cannot help
+            count = f"{int(degenerate.sum())} of {len(z)} training molecules"
+            if epoch == 0 and torch.isfinite(z).all():  # before any step (no warm-up): nothing diverged
                 raise ValueError(
-                    f"the untrained network (hidden={net.module__hidden}) embeds {found}: a network this "
-                    "narrow puts molecules at zero before it learns; widen it (a larger hidden), or train "
-                    "before the first sub-clustering (schedule__warmup_epochs=1 or more)."
+                    f"the untrained network (hidden={net.module__hidden}) embeds {count} as zero vectors, "
+                    "which cannot be sub-clustered: a network this narrow puts molecules at zero before it "
+                    "learns; widen it (a larger hidden), or train before the first sub-clustering "
+                    "(schedule__warmup_epochs=1 or more)."
                 )
             net.diverged(
-                f"at epoch {epoch + 1} the network embeds {found}: training has broken down, most often "
-                "by diverging"
+                f"at epoch {epoch + 1} the network embeds {count} as zero or non-finite vectors, which "
+                "cannot be sub-clustered: training has broken down, most often by diverging"
             )
         y = dataset.y.to(z.device)
         seed = None if self.random_state is None else self.random_state + epoch

@@ -74,7 +74,8 @@ def contrastive_term(
     Returns
     -------
     loss : Tensor
-        The term: a scalar, or k values for stacked masks.
+        The term: a scalar, or k values for stacked masks; float32 for half-precision z (its
+        softmax overflows in half precision), else z's dtype.
 
     Examples
     --------
@@ -116,7 +117,7 @@ def supcon_loss(z: torch.Tensor, y: torch.Tensor, tau: float = 0.1) -> torch.Ten
     Returns
     -------
     loss : Tensor
-        A scalar: the mean over anchors with a positive.
+        A scalar: the mean over anchors with a positive (float32 for half-precision z).
 
     Examples
     --------
@@ -174,7 +175,7 @@ def subcluster_contrastive_loss(
     Returns
     -------
     loss : Tensor
-        A scalar.
+        A scalar (float32 for half-precision z).
 
     Examples
     --------
@@ -198,7 +199,7 @@ def subcluster_contrastive_loss(
     # both terms at once: stacked masks and per-anchor temperatures
     positives = torch.stack([same_sub & not_self, (same_class & ~same_sub) | partner])
     denominator = torch.stack([not_self, ~same_sub | partner])
-    tau = torch.stack([_per_anchor(tau1, z), _per_anchor(tau2, z)])
+    tau = torch.stack([torch.full((n,), tau1, dtype=_loss_dtype(z), device=z.device), _per_anchor(tau2, z)])
     term_a, term_b = contrastive_term(z, positives, denominator, tau, z @ z.T)
     return term_a_scale * term_a + beta * term_b
 
