@@ -167,7 +167,7 @@ def _argmax_of_contenders(log_p: torch.Tensor, log_prior: torch.Tensor, taus: to
     # one-element tensors, not 0-d ones: a product with log_prior takes the dtype the grid's does
     bounds = taus.min().reshape(1), taus.max().reshape(1)
     # the rows a block at a time, twice (counted, then searched): no (n, C) copy is held beside log_p
-    block = max(1, _SEARCH_ELEMENTS // 8 // max(1, log_p.shape[1]))  # 32 MB of float64 scores a block
+    block = max(1, _SEARCH_ELEMENTS // 32 // max(1, log_p.shape[1]))  # 8 MB of float64 scores a block
     counts = torch.cat([_contenders(part, log_prior, *bounds)[0].sum(dim=1) for part in log_p.split(block)])
     winners = torch.empty((len(taus), len(log_p)), dtype=torch.long)
     for rows in torch.argsort(counts).split(_SEARCH_ROWS):  # rows with as many contenders side by side
@@ -175,7 +175,7 @@ def _argmax_of_contenders(log_p: torch.Tensor, log_prior: torch.Tensor, taus: to
         # each row's contenders (and, where it has fewer, other classes, which cannot win), in class order
         width = int(counts[rows[-1]])
         columns = torch.where(contender, at_highest, -torch.inf).topk(width, dim=1).indices.sort(dim=1).values
-        chosen = _argmax_of_every_class(log_p[rows].gather(1, columns), log_prior[columns], taus)
+        chosen = _argmax_of_every_class(log_p[rows].gather(1, columns), log_prior[columns], taus, 8)
         winners[:, rows] = columns.gather(1, chosen.T).T
     return winners
 
@@ -194,11 +194,14 @@ def _contenders(
     return (at_highest >= bar - margin) | ~bar.isfinite(), at_highest
 
 
-def _argmax_of_every_class(log_p: torch.Tensor, log_prior: torch.Tensor, taus: torch.Tensor) -> torch.Tensor:
-    """:func:`adjusted_argmax` over every column, a few τ at a time: memory stays bounded.
-    ``log_prior`` is (C,), or (n, C) where each row has its own classes."""
+def _argmax_of_every_class(
+    log_p: torch.Tensor, log_prior: torch.Tensor, taus: torch.Tensor, fraction: int = 1
+) -> torch.Tensor:
+    """:func:`adjusted_argmax` over every column, a few τ at a time: memory stays bounded (by
+    this ``fraction`` of :data:`_SEARCH_ELEMENTS`). ``log_prior`` is (C,), or (n, C) where each
+    row has its own classes."""
     n, n_classes = log_p.shape
-    step = max(1, _SEARCH_ELEMENTS // max(1, n * n_classes))
+    step = max(1, _SEARCH_ELEMENTS // fraction // max(1, n * n_classes))
     return torch.cat([
         (log_p - taus[start : start + step, None, None] * log_prior).argmax(dim=2)
         for start in range(0, len(taus), step)
