@@ -151,9 +151,8 @@ def count_syncs(monkeypatch):
 
         for name in ("__init__", "__next__"):  # the DataLoader: host-side by design
             monkeypatch.setattr(_BaseDataLoaderIter, name, _paused(syncs, getattr(_BaseDataLoaderIter, name)))
-        # the τ search's path for the CPU reads its tensors, and runs on no other device
-        contenders = _paused(syncs, _decision._argmax_of_contenders)
-        monkeypatch.setattr(_decision, "_argmax_of_contenders", contenders)
+        # the τ search takes the GPU's path, whose reads count (the CPU's reads its own memory)
+        monkeypatch.setattr(_decision, "_argmax_of_contenders", _decision._argmax_of_every_class)
         monkeypatch.setattr(clf, "_build_net", framed)
         _count_reads(syncs, monkeypatch)
         with syncs:

@@ -145,6 +145,9 @@ def test_the_low_level_losses_refuse_what_they_would_pair_or_broadcast_wrongly()
             supcon_loss(z, y, tau=bad)
         with pytest.raises(ValueError, match="tau2 must be a finite positive temperature"):
             subcluster_contrastive_loss(z, y, y, tau2=bad)
+    for bad in (torch.tensor(0.0), torch.full((6,), 0.1)):  # one temperature, a number (only tau2 varies)
+        with pytest.raises(ValueError, match="tau1 must be a finite positive temperature"):
+            subcluster_contrastive_loss(z, y, y, tau1=bad)  # (0: a NaN loss; (6,): torch's TypeError)
     phases = Phases([Phase("warmup", epochs=1, trains_head=False), Phase("ltdd")]).enter("ltdd")
     criterion = LTDDLoss(torch.tensor([3.0, 3.0]), phases=phases)
     targets = {"y": y, "index": torch.arange(6), "weight": torch.ones(6)}

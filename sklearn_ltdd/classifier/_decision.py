@@ -185,27 +185,37 @@ def _contenders(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Which classes can win each row for some τ in [lowest, highest] (:func:`_argmax_of_contenders`),
     and their scores at the highest. Every class of a row whose winner's score overflows there."""
-    first = (log_p - lowest * log_prior).argmax(dim=1, keepdim=True)
+    at_lowest = log_p - lowest * log_prior
+    first = at_lowest.argmax(dim=1, keepdim=True)
     at_highest = log_p - highest * log_prior
     bar = at_highest.gather(1, first)
-    # a margin far above the rounding of two scores of these magnitudes at any τ of the range
+    # a margin far above the rounding of two scores of these magnitudes at any τ of the range; at
+    # both ends (one level with the first winner at the smallest τ can tie it just above, as rounded)
     size = log_p.abs() + torch.maximum(lowest.abs(), highest.abs()) * log_prior.abs()
     margin = 1e-9 * (1 + size + size.gather(1, first))
-    return (at_highest >= bar - margin) | ~bar.isfinite(), at_highest
+    level = at_lowest >= at_lowest.gather(1, first) - margin
+    return (at_highest >= bar - margin) | level | ~bar.isfinite(), at_highest
 
 
 def _argmax_of_every_class(
     log_p: torch.Tensor, log_prior: torch.Tensor, taus: torch.Tensor, fraction: int = 1
 ) -> torch.Tensor:
-    """:func:`adjusted_argmax` over every column, a few τ at a time: memory stays bounded (by
-    this ``fraction`` of :data:`_SEARCH_ELEMENTS`). ``log_prior`` is (C,), or (n, C) where each
-    row has its own classes."""
+    """:func:`adjusted_argmax` over every column, a few τ at a time in one buffer: memory stays
+    bounded (by this ``fraction`` of :data:`_SEARCH_ELEMENTS`; a new block each time, under the
+    allocator's threshold for returning it, grew the heap block by block). ``log_prior`` is (C,),
+    or (n, C) where each row has its own classes."""
     n, n_classes = log_p.shape
-    step = max(1, _SEARCH_ELEMENTS // fraction // max(1, n * n_classes))
-    return torch.cat([
-        (log_p - taus[start : start + step, None, None] * log_prior).argmax(dim=2)
-        for start in range(0, len(taus), step)
-    ])  # fmt: skip
+    step = max(1, min(len(taus), _SEARCH_ELEMENTS // fraction // max(1, n * n_classes)))
+    dtype = torch.promote_types(log_p.dtype, torch.promote_types(taus.dtype, log_prior.dtype))
+    buffer = torch.empty((step, n, n_classes), dtype=dtype, device=log_p.device)
+    winners = []
+    for start in range(0, len(taus), step):
+        tau = taus[start : start + step, None, None]
+        scores = buffer[: len(tau)]
+        # log p − τ log π, as written: the product (k, 1, C) small, or (k, n, C) in the buffer
+        product = tau * log_prior if log_prior.ndim == 1 else torch.mul(tau, log_prior, out=scores)
+        winners.append(torch.sub(log_p, product, out=scores).argmax(dim=2))
+    return torch.cat(winners)
 
 
 def best_tau(

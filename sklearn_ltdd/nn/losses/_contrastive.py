@@ -188,7 +188,7 @@ def subcluster_contrastive_loss(
     5.2085
     """
     _check_labels_of_rows(z, y=y, sub=sub)
-    _check_temperatures(tau1=tau1, tau2=tau2)
+    _check_temperatures(tau1=tau1, tau2=tau2, per_anchor="tau2")
     n = len(z)
     idx = torch.arange(n, device=z.device)
     not_self = idx.unsqueeze(0) != idx.unsqueeze(1)
@@ -219,12 +219,12 @@ def _check_labels_of_rows(z: torch.Tensor, **labels: torch.Tensor) -> None:
             )
 
 
-def _check_temperatures(**temperatures: float | torch.Tensor) -> None:
+def _check_temperatures(per_anchor: str | None = None, **temperatures: float | torch.Tensor) -> None:
     """A temperature of 0 divides by zero (inf loss, NaN gradients); a negative one inverts the
-    loss, and one below float32's smallest normal number overflows the logits (NaN). (Tensors of
-    per-anchor temperatures are not read: that would wait for the device.)"""
+    loss, and one below float32's smallest normal number overflows the logits (NaN). The one named
+    ``per_anchor`` may be a tensor, which is not read (that would wait for the device)."""
     for name, value in temperatures.items():
-        if isinstance(value, torch.Tensor):
+        if name == per_anchor and isinstance(value, torch.Tensor):
             continue
         # a number (Python's or numpy's): torch divides by a 0-d array with a warning, by text not at all;
         # infinity makes every similarity 0 (a constant loss, no gradient), True is 1 by accident
