@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -84,6 +84,23 @@ def in_fresh_process(script: str, args: list[str], tree: str | None = None) -> d
     command = [sys.executable, script, *args]
     out = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def both_trees(
+    script: str, before: str, cases: Iterable[list[str]]
+) -> Iterator[tuple[list[str], dict, dict]]:
+    """Each case measured by ``script --measure *case`` (the JSON it prints) in the tree at
+    ``before`` and in this one, side by side, each in a fresh process."""
+    with tree_at(before) as old:
+        for case in cases:
+            measure = ["--measure", *case]
+            yield case, in_fresh_process(script, measure, old), in_fresh_process(script, measure, str(ROOT))
+
+
+def write_table(name: str, results: dict, title: str, columns: list[str], rows: list[str]) -> None:
+    """:func:`write` with markdown of one table: a line saying what it holds, then its rows."""
+    lines = [f"{title}\n", f"| {' | '.join(columns)} |", "|" + "---|" * len(columns), *rows, ""]
+    write(name, results, "\n".join(lines))
 
 
 def machine() -> dict:

@@ -13,7 +13,7 @@ the two trees side by side.
 
 from __future__ import annotations
 
-from _common import arguments, write
+from _common import arguments, write_table
 from separability_weights import side_by_side
 
 SIZES = (500, 2_048, 2_049, 5_000)
@@ -30,15 +30,10 @@ def main(before: str) -> None:
             f"| {gap:.1e} |"
         )
         print(rows[-1], flush=True)
-    md = [
-        f"Separability weights, one thread; the matrix product at {before}, exact distances now:\n",
-        "| sub-clusters | s, matrix product | s, exact | cost | typical distance, before "
-        "| typical distance, now | largest weight change |",
-        "|---|---|---|---|---|---|---|",
-        *rows,
-        "",
-    ]
-    write("exact_distances", {"before": before, "runs": results}, "\n".join(md))
+    title = f"Separability weights, one thread; the matrix product at {before}, exact distances now:"
+    columns = ["sub-clusters", "s, matrix product", "s, exact", "cost", "typical distance, before",
+               "typical distance, now", "largest weight change"]  # fmt: skip
+    write_table("exact_distances", {"before": before, "runs": results}, title, columns, rows)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ import sys
 import time
 
 import numpy as np
-from _common import ROOT, arguments, in_fresh_process, peak_rss_mb, tree_at, write
+from _common import arguments, both_trees, peak_rss_mb, write_table
 
 BEFORE = "2c11c81"
 CASES = [
@@ -108,30 +108,25 @@ def measure(kind: str, size: int) -> dict:
 
 def main(before: str) -> None:
     rows, results = [], []
-    with tree_at(before) as old:
-        for kind, size in CASES:
-            was = in_fresh_process(__file__, ["--measure", kind, str(size)], old)
-            now = in_fresh_process(__file__, ["--measure", kind, str(size)], str(ROOT))
-            gap = 0.0
-            if kind == "weights":
-                gap = float(np.max(np.abs(np.array(was.pop("values")) - np.array(now.pop("values")))))
-            same = "identical" if was["digest"] == now["digest"] else f"largest weight change {gap:.1e}"
-            results.append({"case": kind, "size": size, "before": was, "after": now, "outputs": same})
-            rows.append(
-                f"| {kind} | {SIZE_NAMES[kind].format(size)} | {was['seconds']:.2f} | {now['seconds']:.2f} "
-                f"| {was['seconds'] / now['seconds']:.1f}× | {was['peak_mb']:,.0f} "
-                f"| {now['peak_mb']:,.0f} | {same} |"
-            )
-            print(rows[-1], flush=True)
-    md = [
+    for (kind, size), was, now in both_trees(__file__, before, [[kind, str(size)] for kind, size in CASES]):
+        gap = 0.0
+        if kind == "weights":
+            gap = float(np.max(np.abs(np.array(was.pop("values")) - np.array(now.pop("values")))))
+        same = "identical" if was["digest"] == now["digest"] else f"largest weight change {gap:.1e}"
+        results.append({"case": kind, "size": int(size), "before": was, "after": now, "outputs": same})
+        rows.append(
+            f"| {kind} | {SIZE_NAMES[kind].format(int(size))} | {was['seconds']:.2f} | {now['seconds']:.2f} "
+            f"| {was['seconds'] / now['seconds']:.1f}× | {was['peak_mb']:,.0f} | {now['peak_mb']:,.0f} "
+            f"| {same} |"
+        )
+        print(rows[-1], flush=True)
+    title = (
         f"What grows with the classes, one thread, each case in a fresh process; the tree at {before} "
-        "and this one side by side:\n",
-        "| case | size | s, before | s, after | speed-up | process peak MB, before | after | outputs |",
-        "|---|---|---|---|---|---|---|---|",
-        *rows,
-        "",
-    ]
-    write("many_classes", {"before": before, "runs": results}, "\n".join(md))
+        "and this one side by side:"
+    )
+    columns = ["case", "size", "s, before", "s, after", "speed-up", "process peak MB, before", "after",
+               "outputs"]  # fmt: skip
+    write_table("many_classes", {"before": before, "runs": results}, title, columns, rows)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 
-from _common import ROOT, arguments, in_fresh_process, peak_rss_mb, tree_at, write
+from _common import arguments, both_trees, peak_rss_mb, write_table
 
 SUBCLUSTERS = (2_049, 5_000, 10_000, 20_000)  # (up to 2,048 the matrix is whole, as before)
 N_CLASSES, PER_SUBCLUSTER, DIM = 300, 5, 128
@@ -56,12 +56,9 @@ def measure(n_sub: int) -> dict:
 def side_by_side(before: str, sizes: Sequence[int]) -> Iterator[tuple[int, dict, dict, float]]:
     """Each number of sub-clusters measured by the tree at ``before`` and by this one, each in a
     fresh process, with the largest change of a weight between the two."""
-    with tree_at(before) as old:
-        for n_sub in sizes:
-            was = in_fresh_process(__file__, ["--measure", str(n_sub)], old)
-            now = in_fresh_process(__file__, ["--measure", str(n_sub)], str(ROOT))
-            gap = max(abs(a - b) for a, b in zip(was.pop("weights"), now.pop("weights"), strict=True))
-            yield n_sub, was, now, gap
+    for (n_sub,), was, now in both_trees(__file__, before, [[str(n_sub)] for n_sub in sizes]):
+        gap = max(abs(a - b) for a, b in zip(was.pop("weights"), now.pop("weights"), strict=True))
+        yield int(n_sub), was, now, gap
 
 
 def main(before: str) -> None:
@@ -76,16 +73,14 @@ def main(before: str) -> None:
             f"| {was['typical']:.5f} | {now['typical']:.5f} | {gap:.1e} |"
         )
         print(rows[-1], flush=True)
-    md = [
+    title = (
         f"Separability weights, {N_CLASSES} classes, {PER_SUBCLUSTER} molecules per sub-cluster, one thread; "
-        f"the whole matrix at {before}, blocks of rows now:\n",
-        "| sub-clusters | s, whole matrix | s, blocks | speed-up | peak MB, whole | peak MB, blocks "
-        "| typical distance, whole | typical distance, sample | largest weight change |",
-        "|---|---|---|---|---|---|---|---|---|",
-        *rows,
-        "",
-    ]
-    write("separability_weights", {"before": before, "runs": results}, "\n".join(md))
+        f"the whole matrix at {before}, blocks of rows now:"
+    )
+    columns = ["sub-clusters", "s, whole matrix", "s, blocks", "speed-up", "peak MB, whole",
+               "peak MB, blocks", "typical distance, whole", "typical distance, sample",
+               "largest weight change"]  # fmt: skip
+    write_table("separability_weights", {"before": before, "runs": results}, title, columns, rows)
 
 
 if __name__ == "__main__":
