@@ -244,7 +244,7 @@ class BalancedSubcluster(
             if self.n_clusters is None:
                 raise ValueError("n_clusters is required when fitting without y.")
             classes, codes = np.array([None], dtype=object), np.zeros(n, dtype=np.int64)
-            per_class = np.array([min(self.n_clusters, n)])
+            counts, per_class = np.array([n]), np.array([min(self.n_clusters, n)])
         else:
             y = y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else y
             y = class_labels(y, "y", "give every sample a class, or fit without y.")
@@ -252,7 +252,8 @@ class BalancedSubcluster(
                 raise ValueError(f"X has {n} rows but y has {y.shape[0]} labels.")
             check_class_labels(y)  # continuous values are not classes (many classes of one are)
             classes, codes = np.unique(y, return_inverse=True)
-            per_class = subclusters_per_class(np.bincount(codes), self.min_cluster_size)
+            counts = np.bincount(codes)
+            per_class = subclusters_per_class(counts, self.min_cluster_size)
             if self.n_clusters is not None:
                 per_class = np.minimum(per_class, self.n_clusters)
 
@@ -263,8 +264,7 @@ class BalancedSubcluster(
         by_class = torch.from_numpy(np.argsort(codes, kind="stable")).to(unit.device)
         labels = torch.empty(n, dtype=torch.long, device=unit.device)
         centres, n_iter, offset = [], [], 0
-        for c, rows in enumerate(by_class.split(np.bincount(codes, minlength=len(per_class)).tolist())):
-            k = per_class[c]
+        for c, (k, rows) in enumerate(zip(per_class, by_class.split(counts.tolist()), strict=True)):
             rows = rows[torch.argsort(_projection(unit[rows], direction), stable=True)]  # canonical order
             if self.method == "balanced":
                 sub, centre, iters = balanced_cluster(unit[rows], int(k), self.max_iter, rng)

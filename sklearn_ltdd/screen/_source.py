@@ -171,8 +171,8 @@ def read_chunks(
                     frame, held = _empty_end(frame, held)
                 if len(kept := frame[frame.index >= skip][columns]):
                     yield kept
-            if held and len(held := pd.concat(held)):  # the file's last rows are empty: cells, or blank lines
-                rows = held.iloc[: len(held) - _blank_lines_at_end(source, len(held))]
+            if held and len(empty := pd.concat(held)):  # the file's last rows are empty cells or blank lines
+                rows = empty.iloc[: len(empty) - _blank_lines_at_end(source, len(empty))]
                 if len(kept := rows[rows.index >= skip][columns]):
                     yield kept
         except pd.errors.ParserError as error:
@@ -192,7 +192,8 @@ def _empty_end(frame: pd.DataFrame, held: list[pd.DataFrame]) -> tuple[pd.DataFr
     if not filled.size:
         return frame.iloc[:0], [*held, frame]
     cut = filled[-1] + 1
-    return pd.concat([*held, frame.iloc[:cut]]), [frame.iloc[cut:]]
+    filled_end = pd.concat([*held, frame.iloc[:cut]]) if held else frame.iloc[:cut]  # (no copy of a chunk)
+    return filled_end, [frame.iloc[cut:]]
 
 
 @contextmanager
