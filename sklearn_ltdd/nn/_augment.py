@@ -171,15 +171,24 @@ def drop_edges(graphs: Graphs, p: float) -> Graphs:
 
 
 def _stack(views: Sequence[Batch]) -> Batch:
+    # the encoders read one copy of the node features (n_views says they repeat): views with
+    # features of their own (a feature-masking augmentation) would lose all but view 0's
+    if any(v.x is not views[0].x for v in views):
+        raise ValueError(
+            "stack_views stacks views of one batch that share its node features (edge_drop_views' "
+            "views, which differ in their edge weights only); these views have node features of "
+            "their own, which the encoders would read view 0's copy of: run the encoder on each view."
+        )
     n_nodes, n_graphs = views[0].num_nodes, views[0].num_graphs
     stacked = Batch(
         x=torch.cat([v.x for v in views]),
         edge_index=torch.cat([v.edge_index + k * n_nodes for k, v in enumerate(views)], dim=1),
         edge_weight=torch.cat([v.edge_weight for v in views]),
         batch=torch.cat([v.batch + k * n_graphs for k, v in enumerate(views)]),
-        ptr=torch.cat([views[0].ptr[:1]] + [v.ptr[1:] + k * n_nodes for k, v in enumerate(views)]),
         n_views=len(views),
     )
+    if getattr(views[0], "ptr", None) is not None:  # (a Batch built by hand may have none)
+        stacked.ptr = torch.cat([views[0].ptr[:1]] + [v.ptr[1:] + k * n_nodes for k, v in enumerate(views)])
     if getattr(views[0], "edge_attr", None) is not None:
         stacked.edge_attr = torch.cat([v.edge_attr for v in views])
     if getattr(views[0], "fingerprint", None) is not None:

@@ -15,7 +15,7 @@ from torch_geometric.utils import add_self_loops
 
 from .._torch_geometric import remove_generated_source
 
-__all__ = ["GCNEncoder", "NormalizedAdjacency", "checked_features", "tile"]
+__all__ = ["GCNEncoder", "NormalizedAdjacency", "checked_batch", "checked_features", "tile"]
 
 
 class GCNEncoder(nn.Module):
@@ -75,10 +75,11 @@ class GCNEncoder(nn.Module):
         embeddings : Tensor of shape (n_graphs, hidden)
             One row per graph.
         """
-        x = checked_features(batch.x, self.residuals[0].in_features, "node")
-        adjacency = NormalizedAdjacency(
-            batch.edge_index, getattr(batch, "edge_weight", None), len(x), x.dtype
-        )
+        x = checked_features(checked_batch(batch).x, self.residuals[0].in_features, "node")
+        weight = getattr(batch, "edge_weight", None)
+        if weight is not None:  # the product needs the features' dtype (not float64 or 0/1 bool weights)
+            weight = weight.to(x.dtype)
+        adjacency = NormalizedAdjacency(batch.edge_index, weight, len(x), x.dtype)
         n_views = getattr(batch, "n_views", 1)
         layers = zip(self.convs, self.residuals, self.norms, strict=True)
         for depth, (conv, residual, norm) in enumerate(layers):
@@ -90,7 +91,19 @@ class GCNEncoder(nn.Module):
         return global_add_pool(x, batch.batch, size=batch.num_graphs)
 
 
-def checked_features(features: torch.Tensor, width: int, what: str) -> torch.Tensor:
+def checked_batch(batch: Batch) -> Batch:
+    """``batch`` itself, where it is a PyG ``Batch``: a single ``Data`` has no graphs to pool into."""
+    if not isinstance(batch, Batch):
+        raise TypeError(
+            f"the encoders take a torch_geometric Batch of graphs, got a {type(batch).__name__}: give "
+            "Batch.from_data_list([...]) or a GraphStore's batch()."
+        )
+    return batch
+
+
+def checked_features(
+    features: torch.Tensor, width: int, what: str, reader: str = "the encoder"
+) -> torch.Tensor:
     """``features`` as they are, where an encoder can read them: floating point (a GraphStore keeps
     its own as int8, which its batches make float32) and ``width`` columns. (Their type and shape
     are known on the host: no wait for the device.)"""
@@ -101,7 +114,7 @@ def checked_features(features: torch.Tensor, width: int, what: str) -> torch.Ten
         )
     if features.dim() != 2 or features.shape[1] != width:
         raise ValueError(
-            f"the {what} features have shape {tuple(features.shape)}, but the encoder reads {width} "
+            f"the {what} features have shape {tuple(features.shape)}, but {reader} reads {width} "
             f"per {what}: build it for the graphs' widths."
         )
     return features

@@ -10,7 +10,7 @@ from torch_geometric.data import Batch
 from torch_geometric.nn import MLP, GINEConv, MessagePassing, global_add_pool
 
 from .._torch_geometric import remove_generated_source
-from ._gcn import checked_features, tile
+from ._gcn import checked_batch, checked_features, tile
 
 __all__ = ["GINEEncoder"]
 
@@ -71,6 +71,7 @@ class GINEEncoder(nn.Module):
         embeddings : Tensor of shape (n_graphs, hidden)
             One row per graph.
         """
+        batch = checked_batch(batch)
         x, edge_index, edge_attr = batch.x, batch.edge_index, getattr(batch, "edge_attr", None)
         if edge_attr is None:
             raise ValueError(
@@ -137,4 +138,5 @@ class WeightedGINEConv(GINEConv):
         self, x_j: torch.Tensor, edge_attr: torch.Tensor, edge_weight: torch.Tensor | None
     ) -> torch.Tensor:
         messages = super().message(x_j, edge_attr)
-        return messages if edge_weight is None else messages * edge_weight.unsqueeze(-1)
+        # (in the messages' dtype: a float64 weight would promote them past the aggregation's)
+        return messages if edge_weight is None else messages * edge_weight.to(messages.dtype).unsqueeze(-1)

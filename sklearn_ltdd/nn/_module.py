@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from numbers import Integral
+from numbers import Integral, Real
 
 import torch
 import torch.nn.functional as F
@@ -12,7 +12,7 @@ from torch_geometric.data import Batch
 from torch_geometric.nn import MLP
 
 from ._augment import edge_drop_views, stack_views
-from ._gcn import GCNEncoder
+from ._gcn import GCNEncoder, checked_features
 from ._gine import GINEEncoder
 
 __all__ = ["ENCODERS", "LTDDModule"]
@@ -22,6 +22,13 @@ ENCODERS: dict[str, type[nn.Module]] = {"gcn": GCNEncoder, "gine": GINEEncoder}
 #: dropout on the 2,048 fingerprint bits, a regulariser for a projection that fits the training
 #: set within a few epochs (on an HIV subsample it did not change test BA; docs/results.md)
 FINGERPRINT_DROPOUT = 0.5
+
+
+def _drop_probabilities(edge_drop: object) -> bool:
+    """Whether ``edge_drop`` is a non-empty sequence of numbers in [0, 1] (NaN is not)."""
+    if isinstance(edge_drop, str | bytes) or not isinstance(edge_drop, Sequence) or not edge_drop:
+        return False
+    return all(isinstance(p, Real) and not isinstance(p, bool) and 0 <= p <= 1 for p in edge_drop)
 
 
 class LTDDModule(nn.Module):
@@ -100,9 +107,18 @@ class LTDDModule(nn.Module):
             raise ValueError(
                 "wide=True adds a wide expert on the fingerprint, which needs fingerprint_bits > 0."
             )
-        if edge_drop is not None and len(edge_drop) == 0:  # (the first training forward failed)
+        if (
+            isinstance(fingerprint_bits, bool)
+            or not isinstance(fingerprint_bits, Integral)
+            or fingerprint_bits < 0
+        ):
+            raise ValueError(f"fingerprint_bits must be a non-negative integer, got {fingerprint_bits!r}.")
+        if edge_drop is not None and not _drop_probabilities(
+            edge_drop
+        ):  # (the first training forward failed)
             raise ValueError(
-                "edge_drop must give one drop probability per view, e.g. (0.15, 0.1), or be None."
+                "edge_drop must give one drop probability in [0, 1] per view, e.g. (0.15, 0.1), or be "
+                f"None; got {edge_drop!r}."
             )
         encoder_class = ENCODERS[encoder]
         bonds = {"edge_features": edge_features} if encoder_class.reads_bonds else {}
@@ -163,8 +179,7 @@ class LTDDModule(nn.Module):
                 part.eval()
         return self
 
-    @staticmethod
-    def _fingerprint(graphs: Batch | Sequence[Batch]) -> torch.Tensor:
+    def _fingerprint(self, graphs: Batch | Sequence[Batch]) -> torch.Tensor:
         first = graphs[0] if isinstance(graphs, tuple | list) else graphs
         fingerprint = getattr(first, "fingerprint", None)
         if fingerprint is None:
@@ -172,7 +187,11 @@ class LTDDModule(nn.Module):
                 "the network has a fingerprint branch but the graphs carry no fingerprint; "
                 "featurise them with SmilesGraphizer(fingerprint='morgan')."
             )
-        return fingerprint
+        return checked_features(fingerprint, self._fingerprint_width(), "fingerprint", "the network")
+
+    def _fingerprint_width(self) -> int:
+        expert = self.fingerprint[1] if self.fingerprint is not None else self.wide
+        return expert.in_features
 
     def embed(self, graphs: Batch | Sequence[Batch]) -> torch.Tensor:
         """The embedding h (not normalised): graph embedding(s), then the fingerprint's.

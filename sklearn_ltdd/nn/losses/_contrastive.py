@@ -129,7 +129,7 @@ def supcon_loss(z: torch.Tensor, y: torch.Tensor, tau: float = 0.1) -> torch.Ten
     1.5107
     """
     _check_labels_of_rows(z, y=y)
-    _check_temperatures(tau=tau)
+    tau = _check_temperatures(tau=tau)["tau"]
     not_self = ~torch.eye(len(z), dtype=torch.bool, device=z.device)
     same = y.unsqueeze(0) == y.unsqueeze(1)
     return contrastive_term(z, same & not_self, not_self, tau)
@@ -188,7 +188,7 @@ def subcluster_contrastive_loss(
     5.2085
     """
     _check_labels_of_rows(z, y=y, sub=sub)
-    _check_temperatures(tau1=tau1, tau2=tau2, per_anchor="tau2")
+    tau1, tau2 = _check_temperatures(tau1=tau1, tau2=tau2, per_anchor="tau2").values()
     n = len(z)
     idx = torch.arange(n, device=z.device)
     not_self = idx.unsqueeze(0) != idx.unsqueeze(1)
@@ -219,20 +219,32 @@ def _check_labels_of_rows(z: torch.Tensor, **labels: torch.Tensor) -> None:
             )
 
 
-def _check_temperatures(per_anchor: str | None = None, **temperatures: float | torch.Tensor) -> None:
-    """A temperature of 0 divides by zero (inf loss, NaN gradients); a negative one inverts the
+def _check_temperatures(
+    per_anchor: str | None = None, **temperatures: float | torch.Tensor
+) -> dict[str, float | torch.Tensor]:
+    """The temperatures, each number as a Python float (a Fraction is a number torch cannot divide
+    by). A temperature of 0 divides by zero (inf loss, NaN gradients); a negative one inverts the
     loss, and one below float32's smallest normal number overflows the logits (NaN). The one named
     ``per_anchor`` may be a tensor, which is not read (that would wait for the device)."""
+    checked = {}
     for name, value in temperatures.items():
         if name == per_anchor and isinstance(value, torch.Tensor):
+            checked[name] = value
             continue
         # a number (Python's or numpy's): torch divides by a 0-d array with a warning, by text not at all;
         # infinity makes every similarity 0 (a constant loss, no gradient), True is 1 by accident
+        if isinstance(value, torch.Tensor):  # (its check would read the device)
+            raise ValueError(
+                f"{name} must be a number, not a tensor; "
+                + ("give it as float(...)." if per_anchor is None else f"only {per_anchor} may be a tensor.")
+            )
         number = isinstance(value, Real) and not isinstance(value, bool | np.bool_)
-        if not number or not torch.finfo(torch.float32).tiny <= value < math.inf:
+        if not number or not torch.finfo(torch.float32).tiny <= float(value) < math.inf:
             raise ValueError(
                 f"{name} must be a finite positive temperature of at least 1.2e-38, got {value!r}."
             )
+        checked[name] = float(value)
+    return checked
 
 
 def _described(value: object) -> str:

@@ -65,8 +65,13 @@ def weighted_mean(per_sample: torch.Tensor, weight: torch.Tensor) -> torch.Tenso
     2.75
     """
     lt.check_weight_shape(weight, per_sample)
-    # the clamp only guards a zero sum (0 / 0); sample weights have mean 1, so it never scales one
-    return (weight * per_sample).sum() / weight.sum().clamp_min(torch.finfo(per_sample.dtype).tiny)
+    return (weight * per_sample).sum() / _nonzero(weight.sum())
+
+
+def _nonzero(total: torch.Tensor) -> torch.Tensor:
+    """A weight sum to divide by: 1 where it is 0 (every weight 0: 0 / 1, not 0 / 0), else itself,
+    however small (a floor would change the mean of small weights). A select: no read of the device."""
+    return torch.where(total == 0, torch.ones_like(total), total)
 
 
 class _LongTailLoss(nn.Module):
@@ -136,14 +141,42 @@ class _LongTailLoss(nn.Module):
         return ""
 
     def forward(self, y_pred: tuple, targets: dict, head: nn.Module) -> torch.Tensor:
-        return weighted_mean(self.per_sample(y_pred[0], targets["y"], head), targets["weight"])
+        per_sample = self.per_sample(y_pred[0], lt.class_indices(targets["y"]), head)
+        return weighted_mean(per_sample, targets["weight"])
+
+    def apply_head(self, head: nn.Module, embeddings: torch.Tensor, **kwargs) -> torch.Tensor | tuple:
+        """``head(embeddings, **kwargs)``, whose logits (its output, or the output's first item)
+        must have one column per class count.
+
+        Parameters
+        ----------
+        head : torch.nn.Module
+            The classifier head.
+        embeddings : Tensor of shape (B, width)
+            What the head reads.
+        **kwargs
+            Passed on to the head.
+
+        Returns
+        -------
+        output : Tensor or tuple of Tensor
+            The head's output.
+        """
+        output = head(embeddings, **kwargs)
+        logits = output[0] if isinstance(output, tuple) else output
+        if logits.shape[-1] != len(self.class_counts):  # a count of one broadcast, others indexed past
+            raise ValueError(
+                f"{type(self).__name__} holds {len(self.class_counts)} class counts, but the head gives "
+                f"{logits.shape[-1]} logits per sample: give one count per class of the head."
+            )
+        return output
 
 
 class CrossEntropyLoss(_LongTailLoss):
     summary = "cross-entropy (vanilla)"
 
     def per_sample(self, embeddings, y, head):
-        return F.cross_entropy(head(embeddings), y, reduction="none")
+        return F.cross_entropy(self.apply_head(head, embeddings), y, reduction="none")
 
 
 class DecouplingLoss(CrossEntropyLoss):
@@ -164,7 +197,7 @@ class CostSensitiveLoss(_LongTailLoss):
     prior_correcting = True
 
     def per_sample(self, embeddings, y, head):
-        return lt.cost_sensitive_loss(head(embeddings), y, self.class_counts)
+        return lt.cost_sensitive_loss(self.apply_head(head, embeddings), y, self.class_counts)
 
 
 class BalancedSoftmaxLoss(_LongTailLoss):
@@ -172,7 +205,7 @@ class BalancedSoftmaxLoss(_LongTailLoss):
     prior_correcting = True
 
     def per_sample(self, embeddings, y, head):
-        return lt.balanced_softmax_loss(head(embeddings), y, self.class_counts)
+        return lt.balanced_softmax_loss(self.apply_head(head, embeddings), y, self.class_counts)
 
 
 class ClassBalancedFocalLoss(_LongTailLoss):
@@ -180,7 +213,7 @@ class ClassBalancedFocalLoss(_LongTailLoss):
     prior_correcting = True
 
     def per_sample(self, embeddings, y, head):
-        return lt.class_balanced_focal_loss(head(embeddings), y, self.class_counts)
+        return lt.class_balanced_focal_loss(self.apply_head(head, embeddings), y, self.class_counts)
 
 
 class ClassDependentTemperatureLoss(_LongTailLoss):
@@ -188,7 +221,9 @@ class ClassDependentTemperatureLoss(_LongTailLoss):
     prior_correcting = True
 
     def per_sample(self, embeddings, y, head):
-        return F.cross_entropy(lt.cdt_logits(head(embeddings), self.class_counts), y, reduction="none")
+        return F.cross_entropy(
+            lt.cdt_logits(self.apply_head(head, embeddings), self.class_counts), y, reduction="none"
+        )
 
 
 class InfluenceBalancedLoss(_LongTailLoss):
@@ -199,7 +234,7 @@ class InfluenceBalancedLoss(_LongTailLoss):
     prior_correcting = True
 
     def per_sample(self, embeddings, y, head):
-        logits, features = head(embeddings, return_emb=True)
+        logits, features = self.apply_head(head, embeddings, return_emb=True)
         if not self.in_main_phase():
             return F.cross_entropy(logits, y, reduction="none")
         return lt.influence_balanced_loss(logits, features, y, self.class_counts)
@@ -217,11 +252,11 @@ class MixupLoss(_LongTailLoss):
     def forward(self, y_pred: tuple, targets: dict, head: nn.Module) -> torch.Tensor:
         # each label weighs as its own sample does: the partner's label carries the partner's
         # weight (the mixed sample's own weight on both gave a class of weight 0 a say)
-        y, weight = targets["y"], targets["weight"]
+        y, weight = lt.class_indices(targets["y"]), targets["weight"]
         lam = torch.rand((), device=y.device)
         perm = torch.randperm(len(y), device=y.device)
-        weighted = lt.mixup_loss(head, y_pred[0], y, lam, perm, weight)
-        return weighted.sum() / weight.sum().clamp_min(torch.finfo(weighted.dtype).tiny)
+        weighted = lt.mixup_loss(lambda h: self.apply_head(head, h), y_pred[0], y, lam, perm, weight)
+        return weighted.sum() / _nonzero(weight.sum())
 
 
 class LTDDLoss(_LongTailLoss):
@@ -389,7 +424,7 @@ class LTDDLoss(_LongTailLoss):
             A scalar.
         """
         embeddings = y_pred[0]
-        y, index = targets["y"], targets["index"]
+        y, index = lt.class_indices(targets["y"]), targets["index"]
         warmup = not self.in_main_phase()
         if len(embeddings) != 2 * len(y):  # each anchor's partner is the row B away: two views only
             raise ValueError(
@@ -403,7 +438,7 @@ class LTDDLoss(_LongTailLoss):
             )
         # view 0's logits, from the head before anything else reads the embeddings (the order in
         # which their gradients add up is part of what a seed reproduces)
-        logits = None if warmup else head(embeddings[: len(y)])
+        logits = None if warmup else self.apply_head(head, embeddings[: len(y)])
         z = F.normalize(embeddings, dim=1)
         y_views = y.repeat(len(z) // len(y))
         self.n_samples += len(y)

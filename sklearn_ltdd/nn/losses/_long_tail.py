@@ -8,6 +8,8 @@ docs/method.md ("Deviations, and why") says which we follow.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 
@@ -17,6 +19,7 @@ __all__ = [
     "cdt_logits",
     "check_weight_shape",
     "class_balanced_focal_loss",
+    "class_indices",
     "cost_sensitive_loss",
     "influence_balanced_loss",
     "mixup_loss",
@@ -55,6 +58,7 @@ def balanced_cross_entropy(logits: torch.Tensor, y: torch.Tensor, counts: torch.
         raise ValueError(
             f"counts must hold one count per class, {logits.shape[-1]}, got shape {tuple(counts.shape)}."
         )
+    y = class_indices(y)
     counts = counts.clamp_min(1)  # a select, not a check: reading the counts would wait for the device
     weights = counts.sum() / (len(counts) * counts)
     return weights[y] * F.cross_entropy(logits, y, reduction="none")
@@ -111,6 +115,15 @@ def cdt_logits(logits: torch.Tensor, counts: torch.Tensor, gamma: float = 0.2) -
     return logits / (counts.max() / counts) ** gamma
 
 
+def class_indices(y: torch.Tensor) -> torch.Tensor:
+    """``y`` as int64 class indices (itself when it is int64): a uint8 or bool tensor indexes as a
+    mask, and a mask the size of the class weights broadcasts into wrong weights, without an error.
+    A floating-point ``y`` is refused rather than truncated. (Its dtype is known on the host.)"""
+    if y.is_floating_point() or y.is_complex():
+        raise TypeError(f"class labels must be integer class indices, got a {y.dtype} tensor.")
+    return y.long()
+
+
 def check_weight_shape(weight: torch.Tensor, per_sample: torch.Tensor) -> None:
     """Refuse weights that are not one per sample, of ``per_sample``'s shape: a broadcast weight
     would give a sum, or a matrix's mean."""
@@ -121,7 +134,7 @@ def check_weight_shape(weight: torch.Tensor, per_sample: torch.Tensor) -> None:
 
 
 def mixup_loss(
-    head: torch.nn.Module,
+    head: Callable[[torch.Tensor], torch.Tensor],
     h: torch.Tensor,
     y: torch.Tensor,
     lam: float | torch.Tensor,
