@@ -59,11 +59,15 @@ def test_hiv_csv_reports_invalid_and_duplicate_rows_and_keeps_them(tmp_path):
 
 
 def test_a_molecule_written_another_way_is_a_duplicate(tmp_path):
-    # the same molecule however written; a stereoisomer is another molecule (though not to the GCN)
+    # the same molecule however written (isotopes and atom maps are not read); a stereoisomer is
+    # another molecule (though not to the GCN)
     rows = ["CCO", "OCC", "C(O)C", "Oc1ccccc1", "c1ccc(O)cc1", "C[C@H](N)C(=O)O", "C[C@@H](N)C(=O)O"]
+    rows += ["[CH3:1]CO", "[13CH3]CO", "[CH3:1][C@@H:2](N)C(=O)O"]
     path = write(tmp_path / "mine.csv", "smiles,HIV_active\n" + "".join(f"{r},0\n" for r in rows))
-    with pytest.warns(UserWarning, match=r"3 rows repeat an earlier row's molecule \(rows \[1, 2, 4\]\)"):
-        assert load_hiv(path=path).duplicates.tolist() == [1, 2, 4]
+    with pytest.warns(
+        UserWarning, match=r"6 rows repeat an earlier row's molecule \(rows \[1, 2, 4, 7, 8, 9\]\)"
+    ):
+        assert load_hiv(path=path).duplicates.tolist() == [1, 2, 4, 7, 8, 9]
     reactions = [
         "CC(=O)O.OCC>>CC(=O)OCC",
         "OCC.CC(=O)O>>CCOC(C)=O",

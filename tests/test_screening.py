@@ -39,11 +39,15 @@ BAD = {3: "C1CC", 8: "not smiles", 9: "", 15: "CC(C"}  # rows in three different
 
 @pytest.fixture(scope="module")
 def model():
-    data = load_solubility()
     # on the CPU: the tests compare screens' files as text, and CUDA's sums are not deterministic
     return LTDDClassifier(
         max_epochs=3, hidden=16, schedule=SubclusterSchedule(warmup_epochs=1), random_state=0, device="cpu"
-    ).fit(data.data[:120], data.target[:120])
+    ).fit(*_training_data())
+
+
+def _training_data():
+    data = load_solubility()
+    return data.data[:120], data.target[:120]
 
 
 @pytest.fixture(scope="module")
@@ -741,9 +745,35 @@ def test_a_model_hashes_the_same_fitted_saved_and_loaded_and_differs_by_its_weig
     hashes = {_resume.model_hash(m) for m in [model, *loaded, pickle.loads(pickle.dumps(model))]}
     assert len(hashes) == 1  # the fitted model, two loads of its file and a pickled copy
     assert _resume.model_hash(loaded[0].set_params(verbose=1)) in hashes  # a progress bar changes nothing
+    # nor does a parameter, before the next fit
+    assert _resume.model_hash(loaded[0].set_params(max_epochs=7, lr=0.5, fingerprint=None)) in hashes
     with torch.no_grad():  # the same parameters, one weight changed
         next(loaded[1].net_.module_.parameters()).view(-1)[0] += 1e-6
     assert _resume.model_hash(loaded[1]) not in hashes
+
+
+def test_a_refit_of_the_same_seed_hashes_as_the_model_and_resumes_its_screen(
+    model, library, tmp_path, monkeypatch
+):
+    # what a user does after losing the model of an unfinished screen: fit it again (on the CPU a
+    # seeded fit repeats exactly; its epochs' durations do not)
+    source, destination = tmp_path / "library.csv", tmp_path / "scores.csv"
+    write_library(source, good(library))
+    screen_file(model, source, tmp_path / "whole.csv", chunk_rows=3)
+    interrupted_screen(monkeypatch, 2, model, source, destination, chunk_rows=3)
+    refit = clone(model).fit(*_training_data())
+    assert refit.history_[0]["dur"] != model.history_[0]["dur"]
+    assert _resume.model_hash(refit) == _resume.model_hash(model)
+    calls = count_chunks(monkeypatch)
+    assert screen_file(refit, source, destination, chunk_rows=3) == len(good(library))
+    assert sum(calls) == len(good(library)) - 6  # resumed, not begun again
+    assert destination.read_text() == (tmp_path / "whole.csv").read_text()
+    tau = refit.logit_adjustment_
+    refit.logit_adjustment_ = tau + 0.5  # what predicts: another decision
+    assert _resume.model_hash(refit) != _resume.model_hash(model)
+    refit.logit_adjustment_ = tau
+    refit.classes_ = refit.classes_[::-1].copy()
+    assert _resume.model_hash(refit) != _resume.model_hash(model)
 
 
 def test_resuming_refuses_another_screen_or_lost_output(model, library, tmp_path, monkeypatch):

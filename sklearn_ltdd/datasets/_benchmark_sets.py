@@ -29,7 +29,7 @@ from .._csv import (
 )
 from .._warnings import warn
 from ..featurize._graph_features import parse_row
-from ..featurize._smiles import parse_rows, parse_smiles
+from ..featurize._smiles import parse_mapped, parse_rows, parse_smiles
 from ._fetch import RemoteFile, fetch_file
 
 __all__ = ["REMOTE_FILES", "load_hiv", "load_sbap", "load_uspto50k", "load_uspto50k_templates", "read_table"]
@@ -201,9 +201,12 @@ def _canonical_reaction(reaction: str) -> tuple[str | None, str]:
 
 
 def _canonical_molecule(smiles: str) -> tuple[str | None, str]:
-    """The molecule's canonical SMILES, or None and why RDKit cannot read it."""
-    mol, reason = parse_smiles(smiles)
-    return (None, reason) if mol is None else (Chem.MolToSmiles(mol), "")
+    """The molecule's canonical SMILES without its atom maps (which the featurisers do not read,
+    nor the reactions' keys), or None and why RDKit cannot read it."""
+    parsed = parse_mapped(smiles)
+    if parsed is None:
+        return None, parse_smiles(smiles)[1] or "RDKit cannot read it without its atom maps"
+    return Chem.MolToSmiles(parsed[0]), ""
 
 
 def _report(

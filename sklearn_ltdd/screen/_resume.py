@@ -35,9 +35,12 @@ def model_hash(model: GraphClassifier) -> str:
     unique id into every archive.) Each attribute is hashed on its own: a fitted model's
     ``classes_`` is its label encoder's array, a loaded one's a copy, and a pickle of the whole
     would record the difference. Where and how verbosely it runs is left out, so that a screen
-    started on a laptop resumes on a GPU machine, with a progress bar or without.
+    started on a laptop resumes on a GPU machine, with a progress bar or without; so are the
+    constructor's parameters, which change nothing until the next fit, and the training history,
+    whose epoch durations differ between two fits of the same seed (a refit that gives the same
+    weights resumes the screen).
     """
-    ignored = ("net_", "device_", "device", "verbose")
+    ignored = {"net_", "device_", "history_", *model.get_params(deep=False)}
     attributes = {k: joblib.hash(v) for k, v in vars(model).items() if k not in ignored}
     tensors = {
         f"{part}.{name}": (
