@@ -223,7 +223,9 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         'sklearn-ltdd[reactions]'``). A callable takes a list of ``reactants>>products`` SMILES and
         returns them mapped. Maps are cached per reaction in this process (the last 100,000 used,
         of all mappers together), and on disk beside ``memory``'s cache when given. A function is
-        known by its code, defaults and closure and by the globals it reads: helper functions of
+        known by its code, defaults and closure (an object it holds there, a table or a memo, by
+        its content when the function first maps: a change made to it in place later, such as a
+        memo filling, keeps the key) and by the globals it reads: helper functions of
         its own module by their code, constants by value, modules and other libraries' functions
         by name and installed version (modules no distribution installs, such as helpers beside a
         notebook, by what they hold as loaded: an edit counts once reloaded), so an edited

@@ -225,8 +225,14 @@ def _refuse_an_empty_random_part(y: np.ndarray, name: str, i: int, fractions: np
 
 
 def _check_kind(kind: object) -> None:
-    if kind not in SPLITS:
-        raise ValueError(f"kind must be one of {SPLITS}, got {kind!r}.")
+    if isinstance(kind, str) and kind in SPLITS:
+        return
+    if hasattr(kind, "__len__") and not isinstance(kind, str):  # (`in` would compare it element-wise)
+        raise ValueError(
+            f"kind must be one of {SPLITS}, got a {type(kind).__name__} of length {len(kind)}: the "
+            "split needs the labels alone, imdrug_split(y, kind), not X and y."
+        )
+    raise ValueError(f"kind must be one of {SPLITS}, got {kind!r}.")
 
 
 class ImDrugSplit(BaseCrossValidator):
