@@ -58,6 +58,32 @@ def test_hiv_csv_reports_invalid_and_duplicate_rows_and_keeps_them(tmp_path):
     assert data.filename == str(path)
 
 
+def test_a_set_read_again_is_not_parsed_again_and_still_reported(tmp_path, monkeypatch):
+    # a notebook cell run again parsed all of HIV's rows again (8 s a call)
+    from sklearn_ltdd.datasets import _benchmark_sets
+
+    parsed = []
+    parse_rows = _benchmark_sets.parse_rows
+    monkeypatch.setattr(
+        _benchmark_sets, "parse_rows", lambda rows, *a: parsed.append(len(rows)) or parse_rows(rows, *a)
+    )
+    path = write(tmp_path / "hiv" / "HIV.csv", HIV_CSV)
+    for _ in range(2):
+        with pytest.warns(UserWarning) as record:
+            data = load_hiv(data_home=tmp_path)
+        messages = " ".join(str(w.message) for w in record)
+        assert "1 of 5 rows cannot be parsed (rows [2])" in messages and "1 rows repeat" in messages
+        assert list(data.invalid) == [2] and data.duplicates.tolist() == [3]
+        data.invalid.clear()  # a caller's changes stay its own
+        data.duplicates[:] = 0
+    assert parsed == [5]
+    write(path, HIV_CSV.replace("CCN,CA,1", "CCN,CA,1\nC1CC,CI,0"))  # other rows: read afresh
+    with pytest.warns(UserWarning) as record:
+        assert load_hiv(data_home=tmp_path).duplicates.tolist() == [3, 5]
+    assert "2 of 6 rows cannot be parsed (rows [2, 5])" in " ".join(str(w.message) for w in record)
+    assert parsed == [5, 6]
+
+
 def test_a_molecule_written_another_way_is_a_duplicate(tmp_path):
     # the same molecule however written (isotopes and atom maps are not read); a stereoisomer is
     # another molecule (though not to the GCN)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import gzip
 import os
+import threading
 import zlib
+from collections import OrderedDict
 from numbers import Integral
 from pathlib import Path
 from typing import Any, Literal, overload
 
+import joblib
 import numpy as np
 import pandas as pd
 from rdkit import Chem
@@ -29,7 +32,7 @@ from .._csv import (
 )
 from .._warnings import warn
 from ..featurize._graph_features import parse_row
-from ..featurize._smiles import parse_mapped, parse_rows, parse_smiles
+from ..featurize._smiles import parse_mapped, parse_rows, parse_smiles, reading_version
 from ._fetch import RemoteFile, fetch_file
 
 __all__ = ["REMOTE_FILES", "load_hiv", "load_sbap", "load_uspto50k", "load_uspto50k_templates", "read_table"]
@@ -216,13 +219,7 @@ def _report(
     earlier one where both are the same molecule (or reaction), however written: their canonical
     SMILES are equal (stereochemistry included), and so are their ``partners`` where rows are pairs
     (a drug and its protein target)."""
-    invalid: dict[int, tuple[object, str]] = {}
-    keys = np.array(smiles, dtype=object)  # a row that cannot be read repeats only its own text
-    for i, canonical in parse_rows(smiles, _canonical_reaction if reaction else _canonical_molecule, invalid):
-        if canonical is not None:
-            keys[i] = canonical
-    rows = pd.DataFrame({"molecule": keys, "partner": partners})
-    duplicated = np.flatnonzero(rows.duplicated().to_numpy())
+    invalid, duplicated = _read_rows(smiles, reaction, partners)
     if invalid:
         warn(
             f"{path.name}{rows_of}: {len(invalid)} of {len(smiles)} rows cannot be parsed "
@@ -234,6 +231,39 @@ def _report(
             f"{path.name}{rows_of}: {len(duplicated)} rows repeat an earlier row's {what} "
             f"(rows {duplicated[:10].tolist()}); they are kept and listed in the Bunch's `duplicates`.",
         )
+    return invalid, duplicated
+
+
+#: the invalid and repeated rows of the last few sets read, by their rows' content and what read
+#: them: a notebook cell run again (or one benchmark run per method) parsed every row each time
+#: (HIV's 41,127: some 8 s; USPTO-50k's reactions: 27 s)
+_ROWS_READ: OrderedDict[str, tuple[dict[int, tuple[object, str]], np.ndarray]] = OrderedDict()
+_ROWS_READ_KEPT = 4
+_ROWS_READ_LOCK = threading.Lock()
+
+
+def _read_rows(
+    smiles: np.ndarray, reaction: bool, partners: np.ndarray | None
+) -> tuple[dict[int, tuple[object, str]], np.ndarray]:
+    """The rows that cannot be parsed ({row: (value, reason)}) and those that repeat an earlier
+    row, of :func:`_report`; copies of what an earlier read of the same rows found."""
+    key = joblib.hash((smiles, reaction, partners, reading_version()))
+    with _ROWS_READ_LOCK:
+        if key in _ROWS_READ:
+            _ROWS_READ.move_to_end(key)
+            invalid, duplicated = _ROWS_READ[key]
+            return dict(invalid), duplicated.copy()
+    invalid: dict[int, tuple[object, str]] = {}
+    keys = np.array(smiles, dtype=object)  # a row that cannot be read repeats only its own text
+    for i, canonical in parse_rows(smiles, _canonical_reaction if reaction else _canonical_molecule, invalid):
+        if canonical is not None:
+            keys[i] = canonical
+    rows = pd.DataFrame({"molecule": keys, "partner": partners})
+    duplicated = np.flatnonzero(rows.duplicated().to_numpy())
+    with _ROWS_READ_LOCK:
+        _ROWS_READ[key] = (dict(invalid), duplicated.copy())
+        while len(_ROWS_READ) > _ROWS_READ_KEPT:
+            _ROWS_READ.popitem(last=False)
     return invalid, duplicated
 
 
