@@ -1,4 +1,6 @@
 import pickle
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -426,3 +428,14 @@ def test_clustering_stops_when_it_settles_and_counts_its_iterations():
     balanced = BalancedSubcluster(random_state=0).fit(X, y)
     assert balanced.n_iter_ < balanced.max_iter  # stopped once the assignment no longer changed
     assert balanced.n_iter_ == balanced.n_iter_per_class_.max()
+
+
+def test_the_clusterer_imports_no_torch_geometric():
+    # the clusterer on its own (embeddings of another model) paid PyG's import: 2-4 s of a first use
+    imported = (
+        "from sklearn_ltdd import BalancedSubcluster; import sys; print('torch_geometric' in sys.modules)"
+    )
+    assert (
+        subprocess.run([sys.executable, "-c", imported], check=True, capture_output=True, text=True).stdout
+        == "False\n"
+    )

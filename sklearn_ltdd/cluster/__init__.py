@@ -1,6 +1,5 @@
 """Clustering: LTDD's size-balanced sub-clustering on the unit sphere."""
 
-from .. import _torch_geometric  # noqa: F401  (PyG imported first there: see why)
 from ._balanced_subcluster import BalancedSubcluster, subclusters_per_class
 
 __all__ = ["BalancedSubcluster", "subclusters_per_class"]
