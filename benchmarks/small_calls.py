@@ -11,7 +11,9 @@ their work; each case runs in a fresh process, the tree before and this one side
 - ``memo_mapper``: one reaction at a time, ten reactions twice over, by a mapper that keeps a memo
   in its default (``def mapper(reactions, memo={})``): the seconds, and how many reactions the
   package asked the mapper (its map caches should ask it each reaction once: 10 of the 20);
-- ``screen_dask``: ``screen_dask(...).compute()`` of 5 rows, synchronous scheduler (median of 7).
+- ``screen_dask``: ``screen_dask(...).compute()`` of 5 rows, synchronous scheduler (median of 7);
+- ``import_clusterer``: ``from sklearn_ltdd import BalancedSubcluster`` in a new interpreter
+  (median of 3), for the clusterer used on another model's embeddings.
 
 The outputs (the loaded labels, the graphs, the scores) are compared between the trees.
 """
@@ -22,6 +24,7 @@ import hashlib
 import json
 import re
 import statistics
+import subprocess
 import sys
 import time
 import warnings
@@ -30,7 +33,7 @@ import numpy as np
 from _common import arguments, both_trees, data_dir, write_table
 
 BEFORE = "a6e2e4d"
-CASES = ["load_hiv", "load_templates", "mapper_table", "memo_mapper", "screen_dask"]
+CASES = ["load_hiv", "load_templates", "mapper_table", "memo_mapper", "screen_dask", "import_clusterer"]
 AMIDE = "[CH3:1][C:2](=[O:3])Cl.[NH2:4][CH3:5]>>[CH3:1][C:2](=[O:3])[NH:4][CH3:5]"
 
 
@@ -120,6 +123,14 @@ def measure(case: str) -> dict:
         with dask.config.set(scheduler="synchronous"):
             seconds, scores = _median_seconds(lambda: screen_dask(model, frame).compute(), 7)
         out = scores.select_dtypes("number").to_numpy(dtype=float)
+    elif case == "import_clusterer":  # in a new interpreter: this one imported torch already
+        code = (
+            "import time; start = time.perf_counter(); from sklearn_ltdd import BalancedSubcluster; "
+            "print(time.perf_counter() - start)"
+        )
+        times = [float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                                      text=True).stdout) for _ in range(3)]  # fmt: skip
+        seconds, out = statistics.median(times), np.zeros(1)
     else:
         raise ValueError(case)
     return {
