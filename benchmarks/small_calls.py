@@ -6,23 +6,17 @@ their work; each case runs in a fresh process, the tree before and this one side
 
 - ``load_hiv`` / ``load_templates``: a benchmark set loaded again in the same process (a notebook
   cell run again), the second call's time; needs the real data (``SKLEARN_LTDD_DATA``);
-- ``mapper_table``: ``transform`` of one reaction already mapped, by a mapper function whose
-  default holds a table of 50,000 maps (median of 9);
-- ``memo_mapper``: one reaction at a time, ten reactions twice over, by a mapper that keeps a memo
-  in its default (``def mapper(reactions, memo={})``): the seconds, and how many reactions the
-  package asked the mapper (its map caches should ask it each reaction once: 10 of the 20);
 - ``screen_dask``: ``screen_dask(...).compute()`` of 5 rows, synchronous scheduler (median of 7);
 - ``import_clusterer``: ``from sklearn_ltdd import BalancedSubcluster`` in a new interpreter
   (median of 3), for the clusterer used on another model's embeddings.
 
-The outputs (the loaded labels, the graphs, the scores) are compared between the trees.
+The outputs (the loaded rows and labels, the scores) are compared between the trees.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 import statistics
 import subprocess
 import sys
@@ -33,8 +27,7 @@ import numpy as np
 from _common import arguments, both_trees, data_dir, write_table
 
 BEFORE = "a6e2e4d"
-CASES = ["load_hiv", "load_templates", "mapper_table", "memo_mapper", "screen_dask", "import_clusterer"]
-AMIDE = "[CH3:1][C:2](=[O:3])Cl.[NH2:4][CH3:5]>>[CH3:1][C:2](=[O:3])[NH:4][CH3:5]"
+CASES = ["load_hiv", "load_templates", "screen_dask", "import_clusterer"]
 
 
 def _median_seconds(work, repeats: int) -> tuple[float, object]:
@@ -46,27 +39,12 @@ def _median_seconds(work, repeats: int) -> tuple[float, object]:
     return statistics.median(times), out
 
 
-def _reactions() -> list[str]:
-    """Ten mapped reactions: the amide coupling with ten acyl chlorides' chains."""
-    return [AMIDE.replace("[CH3:1]", "[CH3:1]" + "C" * k, 1) for k in range(10)]
-
-
-def _unmapped(reaction: str) -> str:
-    """The reaction without map numbers, as a mapper is asked it (canonical SMILES)."""
-    from rdkit import Chem
-
-    return ">>".join(
-        Chem.MolToSmiles(Chem.MolFromSmiles(re.sub(r":\d+\]", "]", s))) for s in reaction.split(">>")
-    )
-
-
 def measure(case: str) -> dict:
     """One case, in this process: the package on ``sys.path`` decides which code runs."""
     import torch
 
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")
-    asked = None
     if case in ("load_hiv", "load_templates"):
         from sklearn_ltdd.datasets import load_hiv, load_uspto50k_templates
 
@@ -74,39 +52,6 @@ def measure(case: str) -> dict:
         load(data_home=data_dir(), return_X_y=True)  # the first call
         seconds, (X, y) = _median_seconds(lambda: load(data_home=data_dir(), return_X_y=True), 1)
         out = np.frombuffer("".join(map(str, [*X, *y])).encode(), dtype=np.uint8)
-    elif case == "mapper_table":
-        from sklearn_ltdd import SmilesGraphizer
-
-        plain = _unmapped(AMIDE)
-        table = {f"C{'C' * (i % 40)}>>X{i}": "x" for i in range(50_000)} | {plain: AMIDE}
-
-        def mapper(reactions, table=table):
-            return [table[r] for r in reactions]
-
-        graphizer = SmilesGraphizer(reaction_mode="cgr", atom_mapper=mapper, fingerprint=None)
-        graphizer.fit_transform([plain])
-        seconds, store = _median_seconds(lambda: graphizer.transform([plain]), 9)
-        out = store.batch().x.numpy()
-    elif case == "memo_mapper":
-        from sklearn_ltdd import SmilesGraphizer
-
-        reactions = _reactions()
-        plain = [_unmapped(r) for r in reactions]
-        maps, asked = dict(zip(plain, reactions, strict=True)), []
-
-        def mapper(reactions, memo={}):  # noqa: B006  (the idiom measured)
-            asked.extend(reactions)  # what the package's caches did not answer
-            for r in reactions:
-                if r not in memo:
-                    memo[r] = maps[r]
-            return [memo[r] for r in reactions]
-
-        graphizer = SmilesGraphizer(reaction_mode="cgr", atom_mapper=mapper, fingerprint=None)
-        graphizer.fit(plain[:1])
-        start = time.perf_counter()
-        xs = [graphizer.transform([r]).batch().x.numpy() for _ in range(2) for r in plain]
-        seconds = time.perf_counter() - start
-        out = np.concatenate(xs)
     elif case == "screen_dask":
         import dask
         import dask.dataframe as dd
@@ -135,7 +80,6 @@ def measure(case: str) -> dict:
         raise ValueError(case)
     return {
         "seconds": seconds,
-        "asked": None if asked is None else len(asked),
         "digest": hashlib.sha256(np.ascontiguousarray(out).tobytes()).hexdigest()[:16],
     }
 
@@ -144,19 +88,17 @@ def main(before: str) -> None:
     rows, results = [], []
     for (case,), was, now in both_trees(__file__, before, [[case] for case in CASES]):
         same = "identical" if was["digest"] == now["digest"] else "DIFFER"
-        asked = "" if was["asked"] is None else f"{was['asked']} / {now['asked']}"
         results.append({"case": case, "before": was, "after": now, "outputs": same})
         rows.append(
             f"| {case} | {was['seconds'] * 1e3:,.1f} | {now['seconds'] * 1e3:,.1f} "
-            f"| {was['seconds'] / now['seconds']:.1f}× | {asked} | {same} |"
+            f"| {was['seconds'] / now['seconds']:.1f}× | {same} |"
         )
         print(rows[-1], flush=True)
     title = (
         f"Fixed costs of small calls, one thread, each case in a fresh process; the tree at {before} "
         "and this one side by side:"
     )
-    columns = ["case", "ms, before", "ms, after", "speed-up", "mapper asked, before / after",
-               "outputs"]  # fmt: skip
+    columns = ["case", "ms, before", "ms, after", "speed-up", "outputs"]
     write_table("small_calls", {"before": before, "runs": results}, title, columns, rows)
 
 

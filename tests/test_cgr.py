@@ -525,47 +525,6 @@ def test_a_partials_arguments_are_known_by_content():
     assert len(keys) == 2
 
 
-def test_a_mapper_that_fills_a_memo_keeps_its_key_and_its_cached_maps(tmp_path, monkeypatch):
-    """``def mapper(reactions, memo={})``: keyed by the memo's content at each call, the mapper had a
-    new key as its memo grew, so no reaction was ever read from either cache (a one-row predict
-    loop mapped every row again, and the disk cache gained each row under another key)."""
-    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", OrderedDict())
-    asked = []
-    source = (
-        "def mapper(reactions, memo={}):\n"
-        "    for r in reactions:\n"
-        "        if r not in memo:\n"
-        "            asked.append(r)\n"
-        "            memo[r] = maps[r]\n"
-        "    return [memo[r] for r in reactions]\n"
-    )
-    reactions = [AMIDE, DEPROTECTION, ESTERIFICATION]
-    key, notebook = _notebook_key(source, asked=asked, maps={strip_maps(r): r for r in reactions})
-    graphizer = SmilesGraphizer(reaction_mode="cgr", atom_mapper=notebook["mapper"], memory=str(tmp_path))
-    for _ in range(2):  # a one-row loop, twice over
-        for reaction in reactions:
-            graphizer.fit_transform([strip_maps(reaction)])
-    assert len(notebook["mapper"].__defaults__[0]) == 3 and sorted(asked) == sorted(
-        map(strip_maps, reactions)
-    )
-    assert _atom_mapping._mapper(notebook["mapper"])[1] == key  # the filled memo, the first key
-    (cached,) = _atom_mapping._IN_PROCESS  # one mapper's maps in this process ...
-    assert cached == key
-    with sqlite3.connect(tmp_path / "sklearn_ltdd_atom_maps.sqlite") as db:  # ... and on disk
-        assert db.execute("SELECT COUNT(DISTINCT mapper), COUNT(*) FROM maps").fetchone() == (1, 3)
-
-
-def test_a_mapper_defined_again_with_another_table_gets_another_key():
-    # what a default held is read when the function first maps; a cell run again is a new function
-    source = "def mapper(reactions, table=table):\n    return [table[r] for r in reactions]\n"
-    first, notebook = _notebook_key(source, table={"a": "A"})
-    notebook["table"]["a"] = "B"  # changed in place after its first use: the same function, key kept
-    assert _atom_mapping._mapper(notebook["mapper"])[1] == first
-    again, _ = _notebook_key(source, table={"a": "B"})
-    back, _ = _notebook_key(source, table={"a": "A"})
-    assert again != first and back == first
-
-
 def test_a_home_relative_memory_keeps_the_maps_in_the_home_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.chdir(tmp_path)

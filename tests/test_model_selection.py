@@ -97,7 +97,9 @@ def test_errors():
     with pytest.raises(ValueError, match="kind must be one of"):
         imdrug_split([0, 1], "stratified")
     smiles, y = np.array(["CCO", "CCN"] * 10), labels([10, 10])  # train_test_split's habit: X, y
-    with pytest.raises(ValueError, match=r"got a ndarray of length 20: the split needs the labels alone"):
+    with pytest.raises(
+        ValueError, match=r"got ndarray of length 20 \(given X and y\? The split needs the labels alone"
+    ):
         imdrug_split(smiles, y)
     with pytest.raises(ValueError, match="fractions"):
         imdrug_split([0, 1] * 10, fractions=(0.5, 0.5, 0.5))

@@ -8,6 +8,7 @@ import pickle
 import re
 import subprocess
 import sys
+import types
 import warnings
 
 import joblib
@@ -774,6 +775,20 @@ def test_a_refit_of_the_same_seed_hashes_as_the_model_and_resumes_its_screen(
     refit.logit_adjustment_ = tau
     refit.classes_ = refit.classes_[::-1].copy()
     assert _resume.model_hash(refit) != _resume.model_hash(model)
+
+
+def test_a_model_whose_atom_mapper_was_edited_hashes_as_another(model, monkeypatch):
+    # joblib's hash knows a function by its name: a notebook's mapper edited between an interrupted
+    # screen and its resume would have scored the rest of the library with other graphs
+    hashes = set()
+    for body in ("reactions", "[r.upper() for r in reactions]"):
+        notebook = types.ModuleType("__main__")  # (where pickle finds a notebook's function)
+        monkeypatch.setitem(sys.modules, "__main__", notebook)
+        exec(f"def mapper(reactions):\n    return {body}\n", vars(notebook))
+        edited = copy.deepcopy(model)
+        edited.graphizer_.atom_mapper = notebook.mapper
+        hashes.add(_resume.model_hash(edited))
+    assert len(hashes) == 2 and _resume.model_hash(model) not in hashes
 
 
 def test_resuming_refuses_another_screen_or_lost_output(model, library, tmp_path, monkeypatch):

@@ -1,26 +1,15 @@
 """A function known by what it computes, for the atom-map caches' keys: its code (not where it was
 written), its constants, and what it reads (its defaults, closure, a partial's arguments and the
 globals of the user's own code), each by content; installed packages by their version. joblib's
-hash knows a function by its name only, so an edited mapper kept serving its old maps.
-
-An object a function holds (a default, a closure's cell, a partial's argument) is known by its
-content as it was when the function was first keyed: hashing a lookup table or a mapping model
-at every call cost more than the call (0.2 s for a table of 50,000 maps), and a memo the function
-fills (``def mapper(reactions, memo={})``) gave it a new key, and so no cached map, at each call.
-A function defined again (a notebook cell run again) is another function, keyed afresh.
-"""
+hash knows a function by its name only, so an edited mapper kept serving its old maps."""
 
 from __future__ import annotations
 
 import dis
 import sys
-import threading
 import types
-import weakref
 from functools import cache, partial
 from importlib.metadata import PackageNotFoundError, packages_distributions, version
-
-import joblib
 
 __all__ = ["function_key", "script_as_main"]
 
@@ -83,42 +72,20 @@ def _function_parts(function: types.FunctionType, seen: set[int]) -> tuple:
     defaults = function.__defaults__ or ()
     keywords = sorted((function.__kwdefaults__ or {}).items())
     held = (
-        [_held(value, module, seen, function) for value in defaults],
-        [(name, _held(value, module, seen, function)) for name, value in keywords],
-        [_held(value, module, seen, function) for value in cells],
+        [_held(value, module, seen) for value in defaults],
+        [(name, _held(value, module, seen)) for name, value in keywords],
+        [_held(value, module, seen) for value in cells],
     )
     return (_code_parts(function.__code__), *held, read)
 
 
-def _held(value: object, module: str, seen: set[int], owner: types.FunctionType | partial) -> object:
-    """A default, closure or partial's argument of ``owner`` as a key part: a function (a helper
-    handed in, ``fix=helper``) as a global one (joblib's hash knows a function by its name only,
-    so an edited helper kept its maps); a constant by value; any other object by its content when
-    ``owner`` was first keyed (the module's docstring says why)."""
+def _held(value: object, module: str, seen: set[int]) -> object:
+    """A default, closure or partial's argument as a key part: a function (a helper handed in,
+    ``fix=helper``) as a global one (joblib's hash knows a function by its name only, so an
+    edited helper kept its maps); anything else by content."""
     if isinstance(value, types.FunctionType | partial) or (callable(value) and hasattr(value, "__wrapped__")):
         return _global_part(value, module, seen)
-    try:
-        return _constant(value)
-    except TypeError:
-        return ("content", _first_content_hash(owner, value))
-
-
-#: owner → {id of an object it holds: (the object, its content's hash when first keyed)}; the
-#: object is kept beside its id so that an id reused by another object is not taken for it
-_HELD_HASHES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_HELD_HASHES_LOCK = threading.Lock()
-
-
-def _first_content_hash(owner: types.FunctionType | partial, value: object) -> str:
-    """The hash of ``value``'s content when ``owner`` first held it for a key (joblib.hash)."""
-    with _HELD_HASHES_LOCK:
-        known = _HELD_HASHES.setdefault(owner, {}).get(id(value))
-    if known is not None and known[0] is value:
-        return known[1]
-    digest = joblib.hash(value)  # (outside the lock: a large object takes a while)
-    with _HELD_HASHES_LOCK:
-        _HELD_HASHES.setdefault(owner, {})[id(value)] = (value, digest)
-    return digest
+    return value
 
 
 def _global_part(value: object, module: str, seen: set[int]) -> object:
@@ -135,8 +102,8 @@ def _global_part(value: object, module: str, seen: set[int]) -> object:
     ):
         return _function_parts(value, seen)
     if isinstance(value, partial):  # its arguments by content (a repr cuts a long array short)
-        arguments = [_held(v, module, seen, value) for v in value.args]
-        keywords = [(name, _held(v, module, seen, value)) for name, v in sorted(value.keywords.items())]
+        arguments = [_held(v, module, seen) for v in value.args]
+        keywords = [(name, _held(v, module, seen)) for name, v in sorted(value.keywords.items())]
         return ("partial", _global_part(value.func, module, seen), arguments, keywords)
     if callable(value) and hasattr(value, "__wrapped__"):  # functools.cache and other decorators
         return ("wrapped", _global_part(value.__wrapped__, module, seen))

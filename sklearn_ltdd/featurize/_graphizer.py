@@ -223,15 +223,16 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         'sklearn-ltdd[reactions]'``). A callable takes a list of ``reactants>>products`` SMILES and
         returns them mapped. Maps are cached per reaction in this process (the last 100,000 used,
         of all mappers together), and on disk beside ``memory``'s cache when given. A function is
-        known by its code, defaults and closure (an object it holds there, a table or a memo, by
-        its content when the function first maps: a change made to it in place later, such as a
-        memo filling, keeps the key) and by the globals it reads: helper functions of
+        known by its code, defaults and closure and by the globals it reads: helper functions of
         its own module by their code, constants by value, modules and other libraries' functions
         by name and installed version (modules no distribution installs, such as helpers beside a
         notebook, by what they hold as loaded: an edit counts once reloaded), so an edited
         function, helper or constant maps afresh; a mutable global (a dict, a list, an object) by
         its type alone, so after changing what one holds, start a new process (a notebook:
-        restart its kernel) and use another ``memory`` folder. Another callable (an object, a
+        restart its kernel) and use another ``memory`` folder. What a default or the closure
+        holds is hashed at each call that maps (a table of 50,000 maps: 0.1 s), and a memo kept
+        there gives the function a new key as it fills, so no map is read back: keep such state
+        in a global. Another callable (an object, a
         method) is known by its identity, in this process only. Rows the mapper fails on raise,
         named with the mapper's error (``errors="raise"``).
     fingerprint : {"morgan", None}, default="morgan"

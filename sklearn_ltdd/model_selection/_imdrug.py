@@ -229,8 +229,8 @@ def _check_kind(kind: object) -> None:
         return
     if hasattr(kind, "__len__") and not isinstance(kind, str):  # (`in` would compare it element-wise)
         raise ValueError(
-            f"kind must be one of {SPLITS}, got a {type(kind).__name__} of length {len(kind)}: the "
-            "split needs the labels alone, imdrug_split(y, kind), not X and y."
+            f"kind must be one of {SPLITS}, got {type(kind).__name__} of length {len(kind)} (given X "
+            "and y? The split needs the labels alone: imdrug_split(y, kind))."
         )
     raise ValueError(f"kind must be one of {SPLITS}, got {kind!r}.")
 

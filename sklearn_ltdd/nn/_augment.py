@@ -172,12 +172,14 @@ def drop_edges(graphs: Graphs, p: float) -> Graphs:
 
 def _stack(views: Sequence[Batch]) -> Batch:
     # the encoders read one copy of the node features (n_views says they repeat): views with
-    # features of their own (a feature-masking augmentation) would lose all but view 0's
-    if any(v.x is not views[0].x for v in views):
+    # features of their own (a feature-masking augmentation) would lose all but view 0's. Views
+    # copied (moved to a device one by one) are compared, which reads the device: off the fit's path
+    first = views[0].x
+    if any(v.x is not first and (v.x.shape != first.shape or not torch.equal(v.x, first)) for v in views):
         raise ValueError(
             "stack_views stacks views of one batch that share its node features (edge_drop_views' "
-            "views, which differ in their edge weights only); these views have node features of "
-            "their own, which the encoders would read view 0's copy of: run the encoder on each view."
+            "views, which differ in their edge weights only); these views have other node features, "
+            "of which the encoders would read view 0's only: run the encoder on each view."
         )
     n_nodes, n_graphs = views[0].num_nodes, views[0].num_graphs
     stacked = Batch(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from numbers import Integral, Real
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -24,11 +25,16 @@ ENCODERS: dict[str, type[nn.Module]] = {"gcn": GCNEncoder, "gine": GINEEncoder}
 FINGERPRINT_DROPOUT = 0.5
 
 
-def _drop_probabilities(edge_drop: object) -> bool:
-    """Whether ``edge_drop`` is a non-empty sequence of numbers in [0, 1] (NaN is not)."""
+def _drop_probabilities(edge_drop: object) -> tuple[float, ...] | None:
+    """``edge_drop`` as a tuple of floats where it is a non-empty sequence (or a 1-D array or
+    tensor) of numbers in [0, 1] (NaN is not); else None."""
+    if isinstance(edge_drop, np.ndarray | torch.Tensor) and edge_drop.ndim == 1:
+        edge_drop = edge_drop.tolist()
     if isinstance(edge_drop, str | bytes) or not isinstance(edge_drop, Sequence) or not edge_drop:
-        return False
-    return all(isinstance(p, Real) and not isinstance(p, bool) and 0 <= p <= 1 for p in edge_drop)
+        return None
+    if all(isinstance(p, Real) and not isinstance(p, bool) and 0 <= p <= 1 for p in edge_drop):
+        return tuple(float(p) for p in edge_drop)
+    return None
 
 
 class LTDDModule(nn.Module):
@@ -63,13 +69,14 @@ class LTDDModule(nn.Module):
     pair : bool, default=False
         Whether the input is a pair of batches (reactants, products).
     edge_drop : sequence of float, default=None
-        The base drop probability of each augmented view in training; None trains on the graphs.
+        The base drop probability of each augmented view in training (a list, tuple, or 1-D
+        array or tensor); None trains on the graphs.
     encoder : {"gcn", "gine"}, default="gcn"
         The graph encoder (:data:`ENCODERS`).
     edge_features : int, default=12
         The width of the bond features, for ``encoder="gine"``.
     fingerprint_bits : int, default=0
-        The width of the batch's ``fingerprint``; 0: no fingerprint branch.
+        The width of the batch's ``fingerprint``; 0 (or None): no fingerprint branch.
     wide : bool, default=False
         Add the wide expert (needs ``fingerprint_bits``).
 
@@ -107,15 +114,12 @@ class LTDDModule(nn.Module):
             raise ValueError(
                 "wide=True adds a wide expert on the fingerprint, which needs fingerprint_bits > 0."
             )
-        if (
-            isinstance(fingerprint_bits, bool)
-            or not isinstance(fingerprint_bits, Integral)
-            or fingerprint_bits < 0
-        ):
+        fingerprint_bits = 0 if fingerprint_bits is None else fingerprint_bits  # (None: no branch)
+        whole = isinstance(fingerprint_bits, Integral) and not isinstance(fingerprint_bits, bool)
+        if not whole or fingerprint_bits < 0:
             raise ValueError(f"fingerprint_bits must be a non-negative integer, got {fingerprint_bits!r}.")
-        if edge_drop is not None and not _drop_probabilities(
-            edge_drop
-        ):  # (the first training forward failed)
+        probabilities = None if edge_drop is None else _drop_probabilities(edge_drop)
+        if edge_drop is not None and probabilities is None:  # (the first training forward failed)
             raise ValueError(
                 "edge_drop must give one drop probability in [0, 1] per view, e.g. (0.15, 0.1), or be "
                 f"None; got {edge_drop!r}."
@@ -141,7 +145,7 @@ class LTDDModule(nn.Module):
         if self.wide is not None:  # from zero, as a logistic regression starts: uniform, neutral
             nn.init.zeros_(self.wide.weight)
             nn.init.zeros_(self.wide.bias)
-        self.edge_drop = None if edge_drop is None else tuple(edge_drop)
+        self.edge_drop = probabilities
         self.encoder_frozen = False
 
     def freeze_encoder(self) -> None:

@@ -210,7 +210,7 @@ def separability_weights(
             "z must be of shape (n_samples, d), y and sub of shape (n_samples,); got "
             f"{tuple(z.shape)}, {tuple(y.shape)} and {tuple(sub.shape)}."
         )
-    y, sub, sub_class = class_indices(y), class_indices(sub), class_indices(sub_class)
+    y, sub, sub_class = class_indices(y), class_indices(sub, "sub"), class_indices(sub_class, "sub_class")
     n_sub = len(sub_class)
     sub_weights = torch.ones(n_sub, dtype=z.dtype, device=z.device)
     if weighting == "none" or n_classes < 2:

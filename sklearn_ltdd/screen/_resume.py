@@ -4,9 +4,11 @@ columns), and its output written a chunk at a time, each safely on disk before i
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
+import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +20,7 @@ import torch
 
 from .._labels import few_of
 from ..classifier._base import GraphClassifier
+from ..featurize._function_key import function_key
 from ._source import is_parquet
 
 if os.name == "nt":
@@ -42,6 +45,10 @@ def model_hash(model: GraphClassifier) -> str:
     """
     ignored = {"net_", "device_", "history_", *model.get_params(deep=False)}
     attributes = {k: joblib.hash(v) for k, v in vars(model).items() if k not in ignored}
+    mapper = getattr(getattr(model, "graphizer_", None), "atom_mapper", None)
+    if isinstance(mapper, types.FunctionType):  # (joblib's hash knows a function by its name only)
+        with contextlib.suppress(Exception):  # a closure joblib cannot hash: by its name, as before
+            attributes["atom_mapper's code"] = joblib.hash(function_key(mapper))
     tensors = {
         f"{part}.{name}": (
             str(t.dtype),

@@ -342,7 +342,7 @@ class LTDDLoss(_LongTailLoss):
             τ2 per class; None keeps ``tau2``.
         """
         device = self.class_counts.device
-        self.sub = sub.to(device)
+        self.sub = lt.class_indices(sub, "sub-cluster ids").to(device)
         self.class_weights = class_weights.to(device, torch.float32)
         self.subcluster_weights = subcluster_weights.to(device, torch.float32)
         self.class_tau2 = torch.zeros(0, device=device) if class_tau2 is None else class_tau2.to(device)
@@ -424,7 +424,7 @@ class LTDDLoss(_LongTailLoss):
             A scalar.
         """
         embeddings = y_pred[0]
-        y, index = lt.class_indices(targets["y"]), targets["index"]
+        y, index = lt.class_indices(targets["y"]), lt.class_indices(targets["index"], "training positions")
         warmup = not self.in_main_phase()
         if len(embeddings) != 2 * len(y):  # each anchor's partner is the row B away: two views only
             raise ValueError(

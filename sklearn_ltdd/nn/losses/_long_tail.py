@@ -115,12 +115,13 @@ def cdt_logits(logits: torch.Tensor, counts: torch.Tensor, gamma: float = 0.2) -
     return logits / (counts.max() / counts) ** gamma
 
 
-def class_indices(y: torch.Tensor) -> torch.Tensor:
-    """``y`` as int64 class indices (itself when it is int64): a uint8 or bool tensor indexes as a
-    mask, and a mask the size of the class weights broadcasts into wrong weights, without an error.
-    A floating-point ``y`` is refused rather than truncated. (Its dtype is known on the host.)"""
+def class_indices(y: torch.Tensor, what: str = "class labels") -> torch.Tensor:
+    """``y`` as int64 indices (itself when it is int64): a uint8 or bool tensor indexes as a mask,
+    and a mask the size of the class weights broadcasts into wrong weights, without an error. A
+    floating-point ``y`` is refused rather than truncated; ``what`` names it. (Its dtype is known
+    on the host.)"""
     if y.is_floating_point() or y.is_complex():
-        raise TypeError(f"class labels must be integer class indices, got a {y.dtype} tensor.")
+        raise TypeError(f"{what} must be integer indices, got a {y.dtype} tensor.")
     return y.long()
 
 
