@@ -2,6 +2,7 @@
 marked NaN, file screens that resume, and the same scores from a Dask cluster."""
 
 import copy
+import functools
 import json
 import os
 import pickle
@@ -777,18 +778,56 @@ def test_a_refit_of_the_same_seed_hashes_as_the_model_and_resumes_its_screen(
     assert _resume.model_hash(refit) != _resume.model_hash(model)
 
 
-def test_a_model_whose_atom_mapper_was_edited_hashes_as_another(model, monkeypatch):
+def _with_mapper(model, mapper):
+    edited = copy.deepcopy(model)
+    edited.graphizer_.atom_mapper = mapper
+    return edited
+
+
+@pytest.mark.parametrize("wrap", ["function", "lambda", "partial", "cached"])
+def test_a_model_whose_atom_mapper_was_edited_hashes_as_another(model, monkeypatch, wrap):
     # joblib's hash knows a function by its name: a notebook's mapper edited between an interrupted
-    # screen and its resume would have scored the rest of the library with other graphs
+    # screen and its resume would have scored the rest of the library with other graphs (and a
+    # lambda's or a closure's model could not be hashed: screen_file and screen_dask failed)
     hashes = set()
     for body in ("reactions", "[r.upper() for r in reactions]"):
         notebook = types.ModuleType("__main__")  # (where pickle finds a notebook's function)
         monkeypatch.setitem(sys.modules, "__main__", notebook)
-        exec(f"def mapper(reactions):\n    return {body}\n", vars(notebook))
-        edited = copy.deepcopy(model)
-        edited.graphizer_.atom_mapper = notebook.mapper
-        hashes.add(_resume.model_hash(edited))
+        exec(f"import functools\ndef mapper(reactions, table=None):\n    return {body}\n", vars(notebook))
+        exec(f"closure = (lambda: lambda reactions: {body})()", vars(notebook))
+        mapper = {
+            "function": notebook.mapper,
+            "lambda": notebook.closure,
+            "partial": functools.partial(notebook.mapper, table={}),
+            "cached": functools.cache(notebook.mapper),
+        }[wrap]
+        hashes.add(_resume.model_hash(_with_mapper(model, mapper)))
     assert len(hashes) == 2 and _resume.model_hash(model) not in hashes
+
+
+def test_a_model_hashes_the_same_in_another_process_whatever_its_mapper_holds(model, tmp_path, monkeypatch):
+    # a mapper holding a torch model (pickled with addresses) or a memo it fills hashed otherwise
+    # in every process, or at every call: a screen with it could not be resumed
+    (tmp_path / "ltdd_held_mapper.py").write_text(
+        "import torch\ntorch.manual_seed(0)\nMODEL = torch.nn.Linear(2, 2)\n"
+        "def mapper(reactions, model=MODEL, memo={}):\n"
+        "    memo.update((r, r) for r in reactions)\n    return [memo[r] for r in reactions]\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import ltdd_held_mapper
+
+    edited = _with_mapper(model, ltdd_held_mapper.mapper)
+    before = _resume.model_hash(edited)
+    ltdd_held_mapper.mapper(["CCO>>CC=O"])  # the memo fills
+    assert _resume.model_hash(edited) == before
+    joblib.dump(edited, tmp_path / "model.joblib")
+    loaded = (
+        f"import sys, joblib; sys.path.insert(0, {str(tmp_path)!r}); "
+        "from sklearn_ltdd.screen import _resume; "
+        f"print(_resume.model_hash(joblib.load({str(tmp_path / 'model.joblib')!r})))"
+    )
+    elsewhere = subprocess.run([sys.executable, "-c", loaded], check=True, capture_output=True, text=True)
+    assert elsewhere.stdout.strip() == before
 
 
 def test_resuming_refuses_another_screen_or_lost_output(model, library, tmp_path, monkeypatch):

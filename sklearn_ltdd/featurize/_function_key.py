@@ -11,7 +11,7 @@ import types
 from functools import cache, partial
 from importlib.metadata import PackageNotFoundError, packages_distributions, version
 
-__all__ = ["function_key", "script_as_main"]
+__all__ = ["code_parts", "function_key", "script_as_main"]
 
 
 def function_key(function: types.FunctionType) -> tuple:
@@ -20,10 +20,10 @@ def function_key(function: types.FunctionType) -> tuple:
     return _function_parts(function, set())
 
 
-def _code_parts(code: types.CodeType) -> tuple:
+def code_parts(code: types.CodeType) -> tuple:
     """What a code object computes, without where it was written (file and line numbers change
     with every notebook kernel and every edit above the function)."""
-    consts = tuple(_code_parts(c) if isinstance(c, types.CodeType) else _constant(c) for c in code.co_consts)
+    consts = tuple(code_parts(c) if isinstance(c, types.CodeType) else _constant(c) for c in code.co_consts)
     return (code.co_code, code.co_names, code.co_varnames, code.co_freevars, code.co_argcount,
             code.co_kwonlyargcount, code.co_flags, consts)  # fmt: skip
 
@@ -76,7 +76,7 @@ def _function_parts(function: types.FunctionType, seen: set[int]) -> tuple:
         [(name, _held(value, module, seen)) for name, value in keywords],
         [_held(value, module, seen) for value in cells],
     )
-    return (_code_parts(function.__code__), *held, read)
+    return (code_parts(function.__code__), *held, read)
 
 
 def _held(value: object, module: str, seen: set[int]) -> object:

@@ -97,10 +97,10 @@ class LTDDModule(nn.Module):
         hidden: int = 128,
         n_layers: int = 3,
         pair: bool = False,
-        edge_drop: Sequence[float] | None = None,
+        edge_drop: Sequence[float] | np.ndarray | torch.Tensor | None = None,
         encoder: str = "gcn",
         edge_features: int = 12,
-        fingerprint_bits: int = 0,
+        fingerprint_bits: int | None = 0,
         wide: bool = False,
     ):
         super().__init__()

@@ -4,13 +4,12 @@ columns), and its output written a chunk at a time, each safely on disk before i
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import json
 import os
-import types
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
@@ -20,7 +19,8 @@ import torch
 
 from .._labels import few_of
 from ..classifier._base import GraphClassifier
-from ..featurize._function_key import function_key
+from ..featurize._function_key import code_parts, script_as_main
+from ..featurize._graphizer import SmilesGraphizer
 from ._source import is_parquet
 
 if os.name == "nt":
@@ -44,11 +44,7 @@ def model_hash(model: GraphClassifier) -> str:
     weights resumes the screen).
     """
     ignored = {"net_", "device_", "history_", *model.get_params(deep=False)}
-    attributes = {k: joblib.hash(v) for k, v in vars(model).items() if k not in ignored}
-    mapper = getattr(getattr(model, "graphizer_", None), "atom_mapper", None)
-    if isinstance(mapper, types.FunctionType):  # (joblib's hash knows a function by its name only)
-        with contextlib.suppress(Exception):  # a closure joblib cannot hash: by its name, as before
-            attributes["atom_mapper's code"] = joblib.hash(function_key(mapper))
+    attributes = {k: joblib.hash(_featuriser(v)) for k, v in vars(model).items() if k not in ignored}
     tensors = {
         f"{part}.{name}": (
             str(t.dtype),
@@ -59,6 +55,33 @@ def model_hash(model: GraphClassifier) -> str:
         for name, t in getattr(model.net_, part).state_dict().items()
     }
     return joblib.hash((type(model).__qualname__, attributes, tensors))
+
+
+def _featuriser(value: object) -> object:
+    """A fitted featuriser with its atom mapper as :func:`_mapper_identity` knows it; anything else
+    as it is."""
+    if not isinstance(value, SmilesGraphizer):
+        return value
+    return {k: _mapper_identity(v) if k == "atom_mapper" else v for k, v in vars(value).items()}
+
+
+def _mapper_identity(mapper: object) -> object:
+    """An atom mapper as a resumed screen must know it: a name as itself; a function by where it is
+    defined and its own code, through partials and decorators (a notebook's mapper edited between
+    an interruption and the resume would map the rest of the library otherwise); an object by its
+    type. Not by pickling it: a lambda or a closure cannot be pickled, and what a mapper holds (a
+    model, a memo it fills) hashes differently in every process, or at every call."""
+    while isinstance(mapper, partial) or (callable(mapper) and hasattr(mapper, "__wrapped__")):
+        mapper = mapper.func if isinstance(mapper, partial) else mapper.__wrapped__
+    if mapper is None or isinstance(mapper, str):
+        return mapper
+    kind = mapper if isinstance(mapper, type) else type(mapper)
+    code = getattr(mapper, "__code__", None)
+    return (
+        script_as_main(getattr(mapper, "__module__", None) or kind.__module__),
+        getattr(mapper, "__qualname__", kind.__qualname__),
+        None if code is None else code_parts(code),
+    )
 
 
 # what a non-blocking lock raises where another process holds it (Windows: EACCES)
