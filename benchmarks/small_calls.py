@@ -69,11 +69,12 @@ def measure(case: str) -> dict:
             seconds, scores = _median_seconds(lambda: screen_dask(model, frame).compute(), 7)
         out = scores.select_dtypes("number").to_numpy(dtype=float)
     elif case == "import_clusterer":  # in a new interpreter: this one imported torch already
+        # (-P: not the working directory first on sys.path, which may hold another tree's package)
         code = (
             "import time; start = time.perf_counter(); from sklearn_ltdd import BalancedSubcluster; "
             "print(time.perf_counter() - start)"
         )
-        times = [float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+        times = [float(subprocess.run([sys.executable, "-P", "-c", code], check=True, capture_output=True,
                                       text=True).stdout) for _ in range(3)]  # fmt: skip
         seconds, out = statistics.median(times), np.zeros(1)
     else:
