@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from sklearn import config_context
 
 from sklearn_ltdd.benchmark import _run, make_fingerprint_model, paper_table, run_benchmark, tune_threshold
 from sklearn_ltdd.benchmark.__main__ import main
@@ -189,6 +190,14 @@ def test_a_run_whose_training_was_interrupted_is_not_written_as_done(tmp_path, m
     monkeypatch.setattr(LTDDNet, "train_step", train_step)
     run_benchmark("solubility", seeds=[0], methods=["ce"], epochs=3, out_dir=tmp_path)  # the run, again
     assert len((tmp_path / "solubility-standard.jsonl").read_text().splitlines()) == 1
+
+
+def test_fingerprint_methods_run_whatever_sklearn_s_transform_output(tmp_path):
+    # a DataFrame of fingerprints, which sklearn's "pandas" output made, read [train] as columns
+    expected = run_benchmark("solubility", seeds=[0], methods=["fp_lr"], out_dir=tmp_path / "default")
+    with config_context(transform_output="pandas"):
+        runs = run_benchmark("solubility", seeds=[0], methods=["fp_lr"], out_dir=tmp_path / "pandas")
+    assert runs[["BA", "BF1"]].to_numpy().tolist() == expected[["BA", "BF1"]].to_numpy().tolist()
 
 
 def test_a_results_file_that_lost_its_last_line_break_gets_the_next_run_on_a_line_of_its_own(tmp_path):

@@ -334,6 +334,10 @@ def test_sample_weight(assert_same_predictions):
     np.testing.assert_array_equal(weighted.class_log_prior_[1:], without.class_log_prior_)
     proba = weighted.predict_proba(X_TEST)
     assert (proba[:, 0] == 0).all()
+    with np.errstate(all="raise"):  # its -1e300 is 0, not an underflow error
+        np.testing.assert_array_equal(weighted.predict_proba(X_TEST), proba)
+        assert (screen(weighted, X_TEST)["proba_high"] == 0).all()
+        assert (screen(weighted, X_TEST, top_k=3)["proba_3"] == 0).all()
     assert_same_predictions(proba[:, 1:], without.predict_proba(X_TEST))
     assert "high" not in set(weighted.predict(X_TEST))
     for scores in (weighted.predict_log_proba(X_TEST), weighted.decision_function(X_TEST)):

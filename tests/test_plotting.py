@@ -2,6 +2,7 @@ import sys
 
 import numpy as np
 import pytest
+from sklearn import config_context
 
 matplotlib = pytest.importorskip("matplotlib", reason="the plotting extra (matplotlib) is not installed")
 matplotlib.use("Agg")
@@ -78,6 +79,10 @@ def test_embedding_one_scatter_per_class_plus_centres(models):
     assert n_points == len(X)
     ax = plot_embedding(ltdd, X, Y, method="tsne", subclusters=False)
     assert len(ax.collections) == 3
+    for output in ("pandas", "polars"):  # the projection's output is an array whatever the setting
+        with config_context(transform_output=output):
+            ax = plot_embedding(ltdd, X, Y)
+        assert sum(len(c.get_offsets()) for c in ax.collections[:3]) == len(X)
     with pytest.raises(ValueError, match="pca"):
         plot_embedding(ltdd, X, Y, method="umap")
 

@@ -167,7 +167,9 @@ class Features:
     def fingerprints(self):
         if self._fingerprints is None:
             mode = "difference" if self.reaction_mode else None
-            self._fingerprints = MorganFingerprint(reaction_mode=mode).fit_transform(self.smiles)
+            # an array whatever sklearn's transform_output (a DataFrame's [train] selects columns)
+            fingerprint = MorganFingerprint(reaction_mode=mode).set_output(transform="default")
+            self._fingerprints = fingerprint.fit_transform(self.smiles)
         return self._fingerprints
 
 

@@ -236,7 +236,11 @@ class Inference(TransformerMixin):
         InvalidSmilesError
             Naming every row of X that cannot be featurised, and why.
         """
-        return np.exp(self._snapshot()._log_probabilities(X)[0])
+        log_proba = self._snapshot()._log_probabilities(X)[0]
+        with np.errstate(
+            under="ignore"
+        ):  # a class weighted out (-1e300): 0, under np.seterr(all="raise") too
+            return np.exp(log_proba)
 
     def predict_log_proba(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
         """The logarithm of :meth:`predict_proba`, computed from the network's outputs: finite

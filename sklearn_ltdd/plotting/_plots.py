@@ -246,10 +246,12 @@ def plot_embedding(
         centres = clusterer.fit(z, y).cluster_centers_
         points = np.vstack([z, centres])
     if method == "pca":
-        flat = PCA(n_components=2, random_state=random_state).fit_transform(points)
+        projection = PCA(n_components=2, random_state=random_state)
     else:
         perplexity = min(30.0, (len(points) - 1) / 3)
-        flat = TSNE(n_components=2, perplexity=perplexity, random_state=random_state).fit_transform(points)
+        projection = TSNE(n_components=2, perplexity=perplexity, random_state=random_state)
+    # an array whatever sklearn's transform_output (a DataFrame is not indexed as one)
+    flat = projection.set_output(transform="default").fit_transform(points)
     named = _names_fit(classes)  # hundreds of names fill no legend that can be read
     ax = _axes(ax)
     colours = _class_colours(len(classes))

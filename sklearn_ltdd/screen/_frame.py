@@ -134,10 +134,14 @@ def _scores(
         error[row] = reason
     columns = {"prediction": pd.Categorical.from_codes(ranked[:, 0], categories=model.classes_)}
     if top_k is None:
-        proba = np.exp(log_proba)
+        with np.errstate(
+            under="ignore"
+        ):  # a class weighted out (-1e300): 0, under np.seterr(all="raise") too
+            proba = np.exp(log_proba)
         columns |= {f"proba_{label}": proba[:, c] for c, label in enumerate(model.classes_)}
     else:  # each ranked class's probability (NaN for a bad row, as its log-probabilities are)
-        proba = np.exp(np.take_along_axis(log_proba, np.maximum(ranked, 0), axis=1))
+        with np.errstate(under="ignore"):
+            proba = np.exp(np.take_along_axis(log_proba, np.maximum(ranked, 0), axis=1))
         proba[~valid] = np.nan
         for rank in range(top_k):
             columns[f"class_{rank + 1}"] = pd.Categorical.from_codes(
