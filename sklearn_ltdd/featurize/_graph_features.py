@@ -130,34 +130,8 @@ def atom_codes(mol: Chem.Mol) -> list[tuple]:
 
 
 def bond_codes(bond: Chem.Bond) -> tuple[int, int, int, int]:
-    """The four RDKit integers that :func:`bond_features` encodes: type, conjugated, in ring, stereo
-    (a double bond's cis or trans as E or Z: :func:`_e_or_z`)."""
-    stereo = bond.GetStereo()
-    if stereo in _RELATIVE_STEREO:
-        stereo = _e_or_z(bond)
-    return int(bond.GetBondType()), bond.GetIsConjugated(), bond.IsInRing(), int(stereo)
-
-
-#: RDKit's stereo perception of 2023.09 on (``SetUseLegacyStereoPerception(False)``, its coming
-#: default) labels a double bond cis or trans relative to the atoms its SMILES was written with:
-#: ``C/C(F)=C/C`` reads TRANS and ``F/C(C)=C\C``, the same molecule, CIS
-_RELATIVE_STEREO = (Chem.BondStereo.STEREOCIS, Chem.BondStereo.STEREOTRANS)
-
-
-def _e_or_z(bond: Chem.Bond) -> Chem.BondStereo:
-    """A cis or trans double bond as E or Z, as RDKit's legacy perception labels it from the SMILES:
-    trans between the neighbours of highest CIP rank on each end is E (checked against the legacy
-    labels of every E/Z bond of the HIV, solubility and template sets, each in five writings)."""
-    mol = bond.GetOwningMol()
-    if not mol.GetAtomWithIdx(0).HasProp("_CIPRank"):
-        Chem.ComputeAtomCIPRanks(mol)
-    ends = (bond.GetBeginAtomIdx(), bond.GetEndAtomIdx())
-    flips = 0
-    for end, reference in zip((bond.GetBeginAtom(), bond.GetEndAtom()), bond.GetStereoAtoms(), strict=True):
-        ranks = {n.GetIdx(): n.GetIntProp("_CIPRank") for n in end.GetNeighbors() if n.GetIdx() not in ends}
-        flips += max(ranks, key=ranks.__getitem__) != reference
-    trans = (bond.GetStereo() == Chem.BondStereo.STEREOTRANS) != (flips % 2 == 1)
-    return Chem.BondStereo.STEREOE if trans else Chem.BondStereo.STEREOZ
+    """The four RDKit integers that :func:`bond_features` encodes: type, conjugated, in ring, stereo."""
+    return int(bond.GetBondType()), bond.GetIsConjugated(), bond.IsInRing(), int(bond.GetStereo())
 
 
 def canonical_ranks(mol: Chem.Mol, break_ties: bool = True) -> list[int]:

@@ -4,7 +4,9 @@ shape is checked in ``_input``, the errors that name the rows are in ``_errors``
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -129,7 +131,9 @@ def parse_rows(
     yielded rather than collected, so a caller that consumes
     each molecule keeps only one alive at a time.
     """
-    with rdBase.BlockLogs():  # RDKit's own messages would name no row; we report all rows
+    # RDKit's own messages would name no row (we report all rows); and the legacy stereo
+    # perception for as long as the rows' molecules are read and featurised, between the yields too
+    with rdBase.BlockLogs(), legacy_stereo_perception():
         for i, value in enumerate(values):
             if isinstance(value, bytes):
                 result, reason = None, "bytes, not a string; decode it first (e.g. value.decode())"
@@ -144,6 +148,33 @@ def parse_rows(
             if result is None:
                 bad[i] = (value, reason)
             yield i, result
+
+
+_LEGACY_STEREO_LOCK = threading.Lock()
+#: [how many readings hold the legacy perception now, the setting to give back after the last]
+_legacy_stereo = [0, True]
+
+
+@contextmanager
+def legacy_stereo_perception() -> Iterator[None]:
+    """RDKit's legacy stereo perception while SMILES are read here. Its new one
+    (``Chem.SetUseLegacyStereoPerception(False)``, its coming default) labels a double bond cis or
+    trans relative to the atoms the SMILES was written with, and ranks the atoms by it: one molecule
+    written two ways (``Cl/C(Br)=C(/F)I``, ``Br/C(Cl)=C(\\F)I``) gave two graphs. The caller's
+    setting is given back when the last reading ends (the setting is the process's: another thread
+    reading molecules of its own meanwhile reads them with the legacy perception too)."""
+    with _LEGACY_STEREO_LOCK:
+        if _legacy_stereo[0] == 0:
+            _legacy_stereo[1] = Chem.GetUseLegacyStereoPerception()
+            Chem.SetUseLegacyStereoPerception(True)
+        _legacy_stereo[0] += 1
+    try:
+        yield
+    finally:
+        with _LEGACY_STEREO_LOCK:
+            _legacy_stereo[0] -= 1
+            if _legacy_stereo[0] == 0:
+                Chem.SetUseLegacyStereoPerception(_legacy_stereo[1])
 
 
 #: the version of how a SMILES becomes RDKit's molecule, part of a ``memory`` cache's key with the
