@@ -1227,3 +1227,25 @@ def test_a_mapper_is_known_by_what_the_users_own_modules_hold_as_loaded(tmp_path
     assert key() not in (first, after_constant)
     for name in ("ltdd_probe_helpers", "ltdd_probe_mapper"):
         sys.modules.pop(name, None)
+
+
+def test_a_reaction_is_one_question_to_the_mapper_with_either_stereo_perception(monkeypatch):
+    # RDKit's new perception wrote a diene's canonical SMILES after the atoms it was written with:
+    # one reaction, two questions (two maps, and two graphs)
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", OrderedDict())
+    diene = Chem.MolFromSmiles("C/C=C/C(/C=C\\C)=C/C")
+    writings = {Chem.MolToSmiles(diene, doRandom=True) for _ in range(30)}
+    asked = []
+
+    def mapper(reactions):
+        asked.extend(reactions)
+        return ["[CH3:1][CH3:2]>>[CH3:1][CH3:2]"] * len(reactions)
+
+    setting = Chem.GetUseLegacyStereoPerception()
+    Chem.SetUseLegacyStereoPerception(False)
+    try:
+        _atom_mapping.map_reactions(np.array([f"CC>>{w}" for w in writings], dtype=object), mapper)
+        assert not Chem.GetUseLegacyStereoPerception()  # given back
+    finally:
+        Chem.SetUseLegacyStereoPerception(setting)
+    assert len(writings) > 1 and len(set(asked)) == 1

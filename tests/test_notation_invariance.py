@@ -19,6 +19,7 @@ from rdkit import Chem
 from sklearn_ltdd import LTDDClassifier, SmilesGraphizer, SubclusterSchedule
 from sklearn_ltdd.datasets import load_reaction_templates, load_solubility
 from sklearn_ltdd.featurize import MorganFingerprint
+from sklearn_ltdd.featurize._smiles import parse_rows, parse_smiles
 
 SOLUBILITY = load_solubility().data.tolist()
 SEEDS = st.integers(0, 2**31 - 1)
@@ -387,3 +388,19 @@ def uspto_sample(shared_data) -> list[str]:
 @given(st.data(), SEEDS)
 def test_uspto_reactions_in_every_notation(uspto_sample, data, seed):
     check_reaction(data.draw(st.sampled_from(uspto_sample)), seed)
+
+
+def test_a_reading_left_unfinished_leaves_the_next_one_the_legacy_perception():
+    unfinished = parse_rows(["CC", "CCO"], parse_smiles, {})
+    next(unfinished)  # a generator neither exhausted nor closed: it holds the perception's count
+    setting = Chem.GetUseLegacyStereoPerception()
+    try:
+        Chem.SetUseLegacyStereoPerception(False)
+        spellings = ["Cl/C(Br)=C(/F)I", "Br/C(Cl)=C(\\F)I"]  # one molecule
+        first, second = graph_arrays(
+            SmilesGraphizer(bond_features=True, fingerprint=None).fit_transform(spellings)
+        )
+        assert first == second
+    finally:
+        unfinished.close()
+        Chem.SetUseLegacyStereoPerception(setting)

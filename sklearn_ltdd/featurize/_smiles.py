@@ -166,7 +166,8 @@ def legacy_stereo_perception() -> Iterator[None]:
     with _LEGACY_STEREO_LOCK:
         if _legacy_stereo[0] == 0:
             _legacy_stereo[1] = Chem.GetUseLegacyStereoPerception()
-            Chem.SetUseLegacyStereoPerception(True)
+        # (set by every reading: one left unfinished, a generator never closed, holds the count)
+        Chem.SetUseLegacyStereoPerception(True)
         _legacy_stereo[0] += 1
     try:
         yield
