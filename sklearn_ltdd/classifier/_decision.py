@@ -32,6 +32,7 @@ __all__ = [
     "balanced_scores",
     "best_tau",
     "log_prior",
+    "probabilities",
     "tau_search",
     "with_untrained_classes",
 ]
@@ -63,6 +64,13 @@ def log_prior(y: np.ndarray, n_classes: int, weights: np.ndarray | None = None) 
     one_sample = 1.0 if weights is None else float(np.mean(weights))
     mass = np.maximum(mass, one_sample)
     return np.log(mass / mass.sum())
+
+
+def probabilities(log_proba: np.ndarray) -> np.ndarray:
+    """``exp(log_proba)``, where an :data:`UNTRAINED` class's is 0 also under
+    ``np.seterr(all="raise")`` (its exponent underflows)."""
+    with np.errstate(under="ignore"):
+        return np.exp(log_proba)
 
 
 def adjusted_scores(log_proba: np.ndarray, log_prior: np.ndarray, tau: float) -> np.ndarray:

@@ -31,7 +31,7 @@ from ..featurize._graph_features import FEATURE_SCHEMA
 from ..featurize._graphizer import find_invalid, invalid_input_error
 from ..featurize._input import check_smiles_for
 from ._data import GraphDataset
-from ._decision import adjusted_scores, with_untrained_classes
+from ._decision import adjusted_scores, probabilities, with_untrained_classes
 from ._estimator_lock import estimator_lock
 from ._inputs import PREDICT_ADVICE, check_labels, check_widths, described
 
@@ -236,11 +236,7 @@ class Inference(TransformerMixin):
         InvalidSmilesError
             Naming every row of X that cannot be featurised, and why.
         """
-        log_proba = self._snapshot()._log_probabilities(X)[0]
-        with np.errstate(
-            under="ignore"
-        ):  # a class weighted out (-1e300): 0, under np.seterr(all="raise") too
-            return np.exp(log_proba)
+        return probabilities(self._snapshot()._log_probabilities(X)[0])
 
     def predict_log_proba(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
         """The logarithm of :meth:`predict_proba`, computed from the network's outputs: finite

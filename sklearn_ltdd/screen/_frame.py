@@ -18,7 +18,7 @@ from .._arguments import check_flags, check_n_jobs
 from .._csv import repeated_names
 from .._labels import labelled_index
 from ..classifier._base import GraphClassifier
-from ..classifier._decision import adjusted_scores
+from ..classifier._decision import adjusted_scores, probabilities
 from ..classifier._wrapped import wrapped_classifier
 from ..featurize import GraphStore, GraphStorePair, InvalidSmilesError, SmilesGraphizer
 from ..featurize._input import check_column_name, check_smiles_for
@@ -134,14 +134,10 @@ def _scores(
         error[row] = reason
     columns = {"prediction": pd.Categorical.from_codes(ranked[:, 0], categories=model.classes_)}
     if top_k is None:
-        with np.errstate(
-            under="ignore"
-        ):  # a class weighted out (-1e300): 0, under np.seterr(all="raise") too
-            proba = np.exp(log_proba)
+        proba = probabilities(log_proba)
         columns |= {f"proba_{label}": proba[:, c] for c, label in enumerate(model.classes_)}
     else:  # each ranked class's probability (NaN for a bad row, as its log-probabilities are)
-        with np.errstate(under="ignore"):
-            proba = np.exp(np.take_along_axis(log_proba, np.maximum(ranked, 0), axis=1))
+        proba = probabilities(np.take_along_axis(log_proba, np.maximum(ranked, 0), axis=1))
         proba[~valid] = np.nan
         for rank in range(top_k):
             columns[f"class_{rank + 1}"] = pd.Categorical.from_codes(

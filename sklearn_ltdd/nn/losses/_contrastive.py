@@ -199,7 +199,7 @@ def subcluster_contrastive_loss(
     # both terms at once: stacked masks and per-anchor temperatures
     positives = torch.stack([same_sub & not_self, (same_class & ~same_sub) | partner])
     denominator = torch.stack([not_self, ~same_sub | partner])
-    tau = torch.stack([torch.full((n,), tau1, dtype=_loss_dtype(z), device=z.device), _per_anchor(tau2, z)])
+    tau = torch.stack([_per_anchor(tau1, z), _per_anchor(tau2, z)])
     term_a, term_b = contrastive_term(z, positives, denominator, tau, z @ z.T)
     return term_a_scale * term_a + beta * term_b
 
