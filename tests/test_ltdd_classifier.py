@@ -1,5 +1,6 @@
 import gc
 import importlib.util
+import json
 import os
 import pickle
 import re
@@ -44,7 +45,7 @@ from sklearn_ltdd import (
     SubclusterContrast,
     SubclusterSchedule,
 )
-from sklearn_ltdd.classifier import _ltdd_schedule, _validation, _versions
+from sklearn_ltdd.classifier import _base, _ltdd_schedule, _validation, _versions
 from sklearn_ltdd.classifier._base import GraphClassifier
 from sklearn_ltdd.classifier._data import oversample
 from sklearn_ltdd.classifier._net import INFERENCE_BATCH
@@ -55,7 +56,7 @@ from sklearn_ltdd.datasets import load_solubility, make_long_tailed
 from sklearn_ltdd.featurize import InvalidSmilesError
 from sklearn_ltdd.featurize._smiles import PARSE_VERSION
 from sklearn_ltdd.metrics import balanced_accuracy_score, balanced_f1_score, balanced_f1_scorer
-from sklearn_ltdd.screen import screen
+from sklearn_ltdd.screen import _resume, screen
 
 DATA = load_solubility()
 TRAIN, TEST = DATA.split == "train", DATA.split == "test"
@@ -1159,6 +1160,57 @@ def test_verbose_2_in_a_notebook_without_ipywidgets_draws_text_bars(monkeypatch,
     assert _progress.widget_bars()
 
 
+def test_a_net_trimmed_for_prediction_predicts_screens_and_loads_on_another_device(
+    monkeypatch, tmp_path, assert_same_predictions
+):
+    """After skorch's net_.trim_for_prediction() (criterion_ None), loading on another device failed
+    in __setstate__ and a screen in the model's hash, both on the criterion; its plots said the fit
+    was interrupted in its first epoch."""
+    clf = BaselineClassifier(**RUN, early_stopping=None).fit(X_SMALL, Y_SMALL)
+    expected, key = clf.predict_proba(X_TEST[:20]), _resume.model_hash(clf)
+    clf.net_.trim_for_prediction()
+    assert clf.net_.criterion_ is None
+    assert_same_predictions(clf.predict_proba(X_TEST[:20]), expected)
+    assert _resume.model_hash(clf) != key  # (the criterion's buffers are gone from the hash)
+    columns = [f"proba_{label}" for label in clf.classes_]
+    assert_same_predictions(screen(clf, X_TEST[:20])[columns].to_numpy(), expected)
+    elsewhere = "cpu:0" if clf.device_ == "cpu" else "cpu"
+    monkeypatch.setattr(_base, "resolve_device", lambda device: elsewhere)
+    back = pickle.loads(pickle.dumps(clf))
+    assert back.device_ == elsewhere
+    assert_same_predictions(back.predict_proba(X_TEST[:20]), expected)
+    if importlib.util.find_spec("matplotlib"):
+        from sklearn_ltdd.plotting import plot_training
+
+        with pytest.raises(ValueError, match=r"history_ is empty: it was cleared after the fit .*trim_for"):
+            plot_training(back)
+
+
+def test_the_fitted_net_refuses_optimiser_parameters_by_name_and_keeps_its_own():
+    """net_.set_params(lr=0.1) set lr, then failed on the optimiser the fit drops ('NoneType' object
+    has no attribute 'param_groups')."""
+    clf = BaselineClassifier(**RUN, early_stopping=None, device="cpu").fit(X_SMALL, Y_SMALL)
+    for name in ("lr", "optimizer__weight_decay"):
+        with pytest.raises(TypeError, match=rf"\[{name!r}\] set the optimiser, which a fitted"):
+            clf.net_.set_params(**{name: 0.1})
+    assert clf.net_.lr == clf.lr
+
+
+@pytest.mark.parametrize("estimator", [LTDDClassifier, BaselineClassifier])
+def test_a_float32_learning_rate_decays_in_double_precision(estimator):
+    """np.float32 lr and lr_gamma reached the history as float32 (JSON could not write it, the
+    verbose table showed the decaying rate as 1.000e-03 in every row)."""
+    lr, gamma = np.float32(1e-3), np.float32(0.9)
+    run = FAST if estimator is LTDDClassifier else RUN
+    clf = estimator(**run, lr=lr, lr_gamma=gamma, early_stopping=None, device="cpu").fit(X_SMALL, Y_SMALL)
+    rates = clf.history_[:, "event_lr"]
+    assert all(type(rate) is float for rate in rates)
+    expected = float(lr) * float(gamma) ** np.arange(len(rates))
+    assert len(rates) == RUN["max_epochs"]  # (LTDD's warm-up decays the rate as well)
+    np.testing.assert_allclose(rates, expected, rtol=1e-12)
+    json.dumps(clf.history_.to_list())
+
+
 def test_a_model_trained_on_gpu_loads_and_predicts_on_a_cpu_only_machine(assert_same_predictions):
     clf = LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL)
     expected = clf.predict_proba(X_TEST[:20])
@@ -1232,7 +1284,8 @@ def test_a_seeded_fit_is_deterministic_on_the_cpu_only(monkeypatch):
 @pytest.mark.parametrize(
     "name, equivalent",
     [("callbacks", "early_stopping and verbose"), ("module__hidden", "encoder, hidden"),
-     ("optimizer", "Adam, set by lr"), ("train_split", "validation_data"), ("warm_start", "afresh")],
+     ("optimizer", "Adam, set by lr"), ("train_split", "validation_data"), ("warm_start", "afresh"),
+     ("classes", "those of fit's y"), ("iterator_train__num_workers", "graphs held in memory")],
 )  # fmt: skip
 def test_a_skorch_parameter_is_refused_with_what_sets_it_here(estimator, name, equivalent):
     """A skorch user's callbacks=, module__hidden= ... got Python's bare "unexpected keyword"."""

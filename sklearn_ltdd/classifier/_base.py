@@ -95,8 +95,9 @@ _SKORCH_EQUIVALENTS = {
     "module": "the network is set by encoder, hidden, n_layers and fingerprint",
     "criterion": "the loss is the method's (LTDDClassifier: contrast, schedule; BaselineClassifier: loss)",
     "optimizer": "the optimiser is Adam, set by lr, weight_decay and lr_gamma",
-    "iterator_train": "batch_size sets the batches",
-    "iterator_valid": "batch_size sets the batches",
+    "iterator_train": "batch_size sets the batches, cut in this process from graphs held in memory",
+    "iterator_valid": "batch_size sets the batches, cut in this process from graphs held in memory",
+    "classes": "the classes are those of fit's y",
     "dataset": "X is SMILES, or graphs from SmilesGraphizer",
     "train_split": "validation_fraction, or fit's validation_data, sets the validation set",
     "callbacks": "early_stopping and verbose set the training's own callbacks",
@@ -711,6 +712,8 @@ class GraphClassifier(
         balances = any(phase.retrain_head for phase in phases.phases)
         sampler = TrainingSampler(train_y, visits, phases) if self._resample() or balances else None
         batch_size = int(self.batch_size)  # torch takes no NumPy integer (a grid of np.arange)
+        # a NumPy float32 rate would decay in float32 and reach the history, its table and its JSON
+        lr = float(self.lr)
         loss, criterion_params = self._loss()
         # the class counts of the epochs the loss sees (a resampled set is balanced)
         visited = torch.as_tensor(train_y[visits])
@@ -732,10 +735,10 @@ class GraphClassifier(
             **{f"criterion__{name}": value for name, value in criterion_params.items()},
             predict_nonlinearity=softmax,
             optimizer=torch.optim.Adam,
-            optimizer__weight_decay=self.weight_decay,
+            optimizer__weight_decay=float(self.weight_decay),
             optimizer__fused=True,  # one kernel for all parameters instead of ~10 per tensor
-            optimizer__param_groups=[("wide.*", {"lr": self.lr * WIDE_LR_FACTOR})],
-            lr=self.lr,
+            optimizer__param_groups=[("wide.*", {"lr": lr * WIDE_LR_FACTOR})],
+            lr=lr,
             max_epochs=self.max_epochs,
             batch_size=batch_size,
             iterator_valid__batch_size=inference_batch(self.device_),
@@ -756,11 +759,8 @@ class GraphClassifier(
         """skorch's callbacks of a fit: the phases, the method's own and the learning-rate decay;
         where there is a validation set, its scores, the model kept and early stopping; a progress
         bar at ``verbose >= 2``."""
-        callbacks = [
-            ("phases", phases),
-            *self._method_callbacks(phases, seed),
-            ("lr", EpochLRScheduler(policy=torch.optim.lr_scheduler.ExponentialLR, gamma=self.lr_gamma)),
-        ]
+        decay = EpochLRScheduler(policy=torch.optim.lr_scheduler.ExponentialLR, gamma=float(self.lr_gamma))
+        callbacks = [("phases", phases), *self._method_callbacks(phases, seed), ("lr", decay)]
         if validated:
             # scored from the first epoch that trains the head, from skorch's validation pass; the
             # model kept and early stopping look only at the method's final phase
@@ -851,7 +851,8 @@ class GraphClassifier(
         device = resolve_device("auto") if self.device == "auto" else str(self.net_.device)
         if device != str(self.net_.device):
             self.net_.module_.to(device)
-            self.net_.criterion_.to(device)
+            if self.net_.criterion_ is not None:  # (skorch's net_.trim_for_prediction() drops it)
+                self.net_.criterion_.to(device)
             self.net_.device = device
         self.net_.iterator_valid__batch_size = inference_batch(device)  # as if fitted here
         self.device_ = device

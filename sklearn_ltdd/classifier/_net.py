@@ -151,6 +151,17 @@ class LTDDNet(NeuralNet):
         self._refuse_to_train_on(X)
         return super().partial_fit(X, y, classes=classes, **fit_params)
 
+    def _apply_virtual_params(self, virtual_kwargs):
+        """skorch's setting of the optimiser's parameters (``lr``, ``optimizer__*``), refused by
+        name on a fitted classifier's net, which keeps no optimiser (skorch would set the attribute,
+        then fail on the optimiser it reaches for)."""
+        if virtual_kwargs and self.initialized_ and self.optimizer_ is None:
+            raise TypeError(
+                f"{sorted(virtual_kwargs)} set the optimiser, which a fitted classifier's net_ no longer "
+                "has (it is dropped after training); set them on the classifier and fit it again."
+            )
+        super()._apply_virtual_params(virtual_kwargs)
+
     @staticmethod
     def _refuse_to_train_on(X: object) -> None:
         if not isinstance(X, GraphDataset):  # (before skorch re-initialises the trained network)

@@ -338,6 +338,11 @@ def _history(classifier: object):
             f"{type(classifier).__name__} has none (no history_)."
         )
     check_is_fitted(classifier, "history_")
+    if not len(classifier.history_):  # a fit records a row as each epoch begins
+        raise ValueError(
+            "history_ is empty: it was cleared after the fit (skorch's net_.trim_for_prediction() and "
+            "net_.initialize() clear the net's history, which history_ is), so there is nothing to draw."
+        )
     return classifier.history_
 
 

@@ -52,6 +52,8 @@ def model_hash(model: GraphClassifier) -> str:
             t.detach().cpu().reshape(-1).view(torch.uint8).numpy(),
         )
         for part in ("module_", "criterion_")
+        # (skorch's net_.trim_for_prediction() drops the criterion, which predict does not read)
+        if getattr(model.net_, part) is not None
         for name, t in getattr(model.net_, part).state_dict().items()
     }
     return joblib.hash((type(model).__qualname__, attributes, tensors))
