@@ -9,7 +9,13 @@ import numpy as np
 import pandas as pd
 from sklearn import config_context
 from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import HasMethods, Hidden, InvalidParameterError, StrOptions
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Hidden,
+    InvalidParameterError,
+    StrOptions,
+    validate_parameter_constraints,
+)
 from sklearn.utils._param_validation import Interval as _Interval
 from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import _num_samples
@@ -32,6 +38,7 @@ __all__ = [
     "from_arrow",
     "numpy_only",
     "transform_output",
+    "validate_parameter_constraints",
 ]
 
 

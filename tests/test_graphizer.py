@@ -597,11 +597,14 @@ def test_a_hand_built_store_and_check_graphs_match_refuse_what_they_cannot_use()
             GraphStore(*parts, valid_mask=mask)
     with pytest.raises(TypeError, match="checks a GraphStore or GraphStorePair, not a list"):
         check_graphs_match(["CCO"])
-    # it advised SmilesGraphizer(reaction_mode='molecules')
-    with pytest.raises(
-        ValueError, match=r"reaction_mode must be one of \[None, 'products', .* got 'molecules'"
-    ):
-        check_graphs_match(STORE, reaction_mode="molecules")
+    # it advised SmilesGraphizer(reaction_mode='molecules'), and fingerprint='ecfp' and
+    # bond_features='yes' as well; bond_features=0 passed as False
+    for name, value in (("reaction_mode", "molecules"), ("fingerprint", "ecfp"), ("bond_features", "yes"),
+                        ("bond_features", 0)):  # fmt: skip
+        with pytest.raises(
+            ValueError, match=rf"The '{name}' parameter of check_graphs_match must be .* Got {value!r}"
+        ):
+            check_graphs_match(STORE, **{name: value})
 
 
 def test_graphizer_clone_pickle_and_memory(tmp_path):

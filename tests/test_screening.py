@@ -919,10 +919,16 @@ def test_a_parquet_smiles_column_stored_as_binary_is_read_as_text(model, tmp_pat
         scores = pd.read_parquet(tmp_path / f"{kind}.out.parquet")
         # (large_binary is read back as large_string); another column's bytes stay bytes
         pd.testing.assert_frame_equal(scores, expected, check_dtype=kind == pa.binary())
-    latin = pa.array([b"CCO", "C\u00e9".encode("latin-1")], pa.binary())
+    # (the row was not named); one batch of rows at a time, counted through the file
+    latin = pa.array(
+        [b"CCO", b"CCN", "C\u00e9".encode("latin-1"), b"CO", "\u00e9".encode("latin-1")], pa.binary()
+    )
     pq.write_table(pa.table({"smiles": latin}), tmp_path / "latin.parquet")
-    with pytest.raises(ValueError, match=r"latin.parquet's column 'smiles' holds bytes that are not UTF-8"):
-        screen_file(model, tmp_path / "latin.parquet", tmp_path / "latin.csv", errors="raise")
+    for chunk_rows, named in ((2, r"row 2: b'C\\xe9'"), (100, r"row 2: b'C\\xe9'; row 4: b'\\xe9'")):
+        with pytest.raises(
+            ValueError, match=rf"latin.parquet's column 'smiles' holds bytes that are not UTF-8 .*\({named};"
+        ):
+            screen_file(model, tmp_path / "latin.parquet", tmp_path / "latin.csv", chunk_rows=chunk_rows)
 
 
 def test_the_screen_command(model, library, tmp_path, capsys, monkeypatch):

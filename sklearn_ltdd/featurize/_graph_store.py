@@ -16,6 +16,7 @@ from .. import _torch_geometric  # noqa: F401  (PyG imported first there: see wh
 # isort: split
 from torch_geometric.data import Batch, Data
 
+from .._compat import StrOptions, validate_parameter_constraints
 from .._torch_device import check_device, copy_to_device
 from .._warnings import warn
 from ._cgr import GRAPH_REACTION_MODES
@@ -69,6 +70,12 @@ class GraphRecipe:
 
 #: what a store's recipe is checked against (how the graphs were shaped, not how SMILES were read)
 _SETTINGS = tuple(f.name for f in fields(GraphRecipe) if f.name != "parse_version")
+# the values SmilesGraphizer takes for the settings a recipe records
+RECIPE_CONSTRAINTS: dict = {
+    "reaction_mode": [None, StrOptions(set(GRAPH_REACTION_MODES))],
+    "bond_features": ["boolean"],
+    "fingerprint": [None, StrOptions({"morgan"})],
+}
 
 
 def check_graphs_match(graphs: GraphStore | GraphStorePair, **expected: object) -> None:
@@ -112,9 +119,9 @@ def check_graphs_match(graphs: GraphStore | GraphStorePair, **expected: object) 
         raise TypeError(
             f"check_graphs_match() checks a GraphStore or GraphStorePair, not a {type(graphs).__name__}."
         )
-    modes = [None, *GRAPH_REACTION_MODES]
-    if "reaction_mode" in expected and expected["reaction_mode"] not in modes:  # its advice would be void
-        raise ValueError(f"reaction_mode must be one of {modes}, got {expected['reaction_mode']!r}.")
+    # a setting SmilesGraphizer does not take would be advised, or pass as an equal (0 for False)
+    constraints = {name: RECIPE_CONSTRAINTS[name] for name in expected if name in RECIPE_CONSTRAINTS}
+    validate_parameter_constraints(constraints, expected, caller_name="check_graphs_match")
     recipe = graphs.recipe
     if recipe is None:
         return

@@ -20,7 +20,6 @@ from ._atom_mapping import ATOM_MAPPERS, map_reactions
 from ._base import SmilesTransformer
 from ._cgr import (
     CGR_MODES,
-    GRAPH_REACTION_MODES,
     NOT_MAPPED,
     cgr_feature_names,
     featurize_cgr_chunk,
@@ -36,7 +35,7 @@ from ._graph_features import (
     featurize_chunk,
     parse_row,
 )
-from ._graph_store import GraphRecipe, GraphStore, GraphStorePair
+from ._graph_store import RECIPE_CONSTRAINTS, GraphRecipe, GraphStore, GraphStorePair
 from ._input import check_smiles_for
 from ._smiles import bad_rows_of, deduplicate, parse_rows, reading_version
 
@@ -296,10 +295,8 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
     """
 
     _parameter_constraints: dict = {
-        "reaction_mode": [None, StrOptions(set(GRAPH_REACTION_MODES))],
-        "bond_features": ["boolean"],
+        **RECIPE_CONSTRAINTS,
         "atom_mapper": [None, StrOptions(set(ATOM_MAPPERS)), callable],
-        "fingerprint": [None, StrOptions({"morgan"})],
         "errors": [StrOptions({"raise", "ignore"})],
         "memory": [None, str, HasMethods(["cache"])],
         "n_jobs": N_JOBS,

@@ -30,6 +30,7 @@ from .._csv import (
     repeated_names,
     written_header,
 )
+from .._labels import few_of
 from .._optional import import_optional
 
 __all__ = [
@@ -108,9 +109,11 @@ def _pandas_type(arrow_type) -> pd.ArrowDtype | None:
     return None if pa.types.is_dictionary(arrow_type) else pd.ArrowDtype(arrow_type)
 
 
-def _as_text(batch, column: str, source: Path):
-    """``batch`` (an Arrow record batch) as a table whose ``column`` is text: some writers store
-    strings as plain binary, without Parquet's UTF-8 annotation, and pyarrow reads those as bytes."""
+def _as_text(batch, column: str, source: Path, start: int):
+    """``batch`` (an Arrow record batch of the file's rows from row ``start`` on) as a table whose
+    ``column`` is text: some writers store strings as plain binary, without Parquet's UTF-8
+    annotation, and pyarrow reads those as bytes. Bytes that are not UTF-8 are an error naming their
+    rows, as a CSV file's line is (no text column of the scores could hold them as they are)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -123,10 +126,31 @@ def _as_text(batch, column: str, source: Path):
         text = pa.large_string() if pa.types.is_large_binary(kind) else pa.string()
         return table.set_column(at, column, pc.cast(table.column(at), text))
     except pa.ArrowInvalid:
+        cells = table.column(at).to_pylist()
+        rows = [f"row {start + i}: {cell!r}" for i, cell in enumerate(cells) if cell and not _utf8(cell)]
         raise ValueError(
             f"{source}'s column {column!r} holds bytes that are not UTF-8 text, so they cannot be read "
-            "as SMILES; write that column as text (UTF-8)."
+            f"as SMILES ({few_of(rows, joined_by='; ')}; rows counted from 0, the first row of data); "
+            "write that column as text (UTF-8)."
         ) from None
+
+
+def _parquet_frames(batches: Iterator, column: str, source: Path) -> Iterator[pd.DataFrame]:
+    """The record batches as frames, ``column`` as text; a saved index stays a column."""
+    start = 0
+    for batch in batches:
+        yield _as_text(batch, column, source, start).to_pandas(
+            types_mapper=_pandas_type, ignore_metadata=True
+        )
+        start += batch.num_rows
+
+
+def _utf8(cell: bytes) -> bool:
+    try:
+        cell.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def read_chunks(
@@ -140,11 +164,8 @@ def read_chunks(
     csv = not is_parquet(source)
     if not csv:
         reader, hold = parquet_file(source), False
-        batches = (
-            _as_text(batch, smiles_column, source).to_pandas(  # a saved index stays a column
-                types_mapper=_pandas_type, ignore_metadata=True
-            )
-            for batch in reader.iter_batches(batch_size=chunk_rows, columns=columns)
+        batches = _parquet_frames(
+            reader.iter_batches(batch_size=chunk_rows, columns=columns), smiles_column, source
         )
     else:
         # every column read, not usecols=columns: with usecols pandas no longer checks that a line
