@@ -293,6 +293,22 @@ def test_an_interrupted_file_screen_resumes_where_it_stopped(model, library, tmp
         screen_file(model, source, destination)
 
 
+@pytest.mark.parametrize("saved", ["", '{"screen": {"sou', "[]", "\udcff"])
+def test_a_progress_record_that_cannot_be_read_is_named(model, library, tmp_path, monkeypatch, saved):
+    """An empty or cut-short record (a crash while it was written) gave a bare JSONDecodeError, a
+    list an AttributeError."""
+    source, destination = tmp_path / "library.csv", tmp_path / "scores.csv"
+    write_library(source, good(library))
+    interrupted_screen(monkeypatch, 2, model, source, destination, chunk_rows=3)
+    progress = destination.with_name("scores.csv.progress.json")
+    progress.write_bytes(saved.encode(errors="surrogateescape"))
+    with pytest.raises(
+        ValueError,
+        match=rf"{re.escape(str(progress))} cannot be read as the record of a screen .*remove both",
+    ):
+        screen_file(model, source, destination, chunk_rows=3)
+
+
 def test_the_invalid_rows_are_counted_across_a_resume(model, library, tmp_path, monkeypatch):
     source, destination = tmp_path / "library.csv", tmp_path / "scores.csv"
     write_library(source, library)  # bad rows 3, 8, 9 and 15
@@ -1117,6 +1133,12 @@ def test_an_interrupted_screen_says_it_resumes(model, library, tmp_path, capsys,
         screen_command([str(tmp_path / name) for name in ("model.joblib", "library.csv", "scores.csv")])
     said = capsys.readouterr().err
     assert stop.value.code == 130 and f"kept in {tmp_path / 'scores.csv.partial'}, and the same" in said
+    # stopped after the last rename (it said "before a row was written")
+    (tmp_path / "scores.csv.partial").rename(tmp_path / "scores.csv")
+    with pytest.raises(SystemExit) as stop:
+        screen_command([str(tmp_path / name) for name in ("model.joblib", "library.csv", "scores.csv")])
+    said = capsys.readouterr().err
+    assert stop.value.code == 130 and f"after every row was scored into {tmp_path / 'scores.csv'}" in said
 
 
 def test_the_screen_command_says_what_it_cannot_do(model, library, tmp_path, capsys):

@@ -142,6 +142,10 @@ def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         parser.exit(2, f"{parser.prog}: error: {message}{notes}\n")
     except KeyboardInterrupt:
         partial = partial_path(args.destination)
+        if not partial.exists() and args.destination.exists():  # stopped after the last rename
+            parser.exit(
+                130, f"{parser.prog}: interrupted, after every row was scored into {args.destination}.\n"
+            )
         if not partial.exists():  # (stopped in the check of every row, say)
             parser.exit(130, f"{parser.prog}: interrupted before a row was written.\n")
         parser.exit(130, f"{parser.prog}: interrupted; the chunks scored so far are kept in {partial}, "

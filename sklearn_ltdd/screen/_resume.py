@@ -216,7 +216,7 @@ class ScreenRecord:
                         "remove it or choose another destination."
                     )
             return
-        saved = json.loads(self.path.read_text(encoding="utf-8"))
+        saved = self._saved()
         if saved.get("screen") == screen:
             self.state = saved
         # another screen that failed before writing a row (e.g. a source that was not UTF-8,
@@ -245,6 +245,25 @@ class ScreenRecord:
         # partial output
         os.replace(destination, self.partial)
 
+    def _saved(self) -> dict:
+        """The record as saved, or an error naming it where it cannot be read (cut short by a crash,
+        or written by something else)."""
+        try:
+            saved = json.loads(self.path.read_text(encoding="utf-8"))
+        except ValueError as error:  # (a UnicodeDecodeError is one too)
+            saved = error
+        if not isinstance(saved, dict):
+            what = (
+                f"{type(saved).__name__}: {saved}"
+                if isinstance(saved, Exception)
+                else f"a JSON {type(saved).__name__}"
+            )
+            raise ValueError(
+                f"{self.path} cannot be read as the record of a screen ({what}), so what was written to "
+                f"{self.partial.name} is unknown; remove both to screen again from the start."
+            )
+        return saved
+
     @property
     def written(self) -> bool:
         """Whether any output is recorded as written (a header counts, a chunk of rows too)."""
@@ -254,6 +273,7 @@ class ScreenRecord:
         self.state.update(state)
         temporary = self.path.with_name(self.path.name + ".tmp")
         temporary.write_text(json.dumps(self.state), encoding="utf-8")
+        _sync(temporary)  # on disk before it replaces the old, as the chunk it records is
         os.replace(temporary, self.path)  # atomic: an interruption leaves the old state or the new
 
     def wrote(self, frame: pd.DataFrame, **state: int) -> None:
@@ -349,5 +369,13 @@ def write_parquet(partial: Path, frame: pd.DataFrame, record: ScreenRecord) -> N
     part = partial / f"part-{record.state['parts']:06d}.parquet"
     temporary = part.with_suffix(".tmp")
     frame.to_parquet(temporary, index=False)
+    _sync(temporary)
     os.replace(temporary, part)
     record.wrote(frame, parts=record.state["parts"] + 1)
+
+
+def _sync(path: Path) -> None:
+    """Wait until ``path``'s content is on disk: a record saved, or renamed into place, before its
+    data is on disk could be found empty, or name a chunk a crash lost."""
+    with open(path, "r+b") as out:
+        os.fsync(out.fileno())
