@@ -155,7 +155,9 @@ _SHARED_ATTRIBUTES_DOC = """\
         whose prior is finite (``classes_[np.isfinite(class_log_prior_)]``; a class whose
         samples all weigh 0 has none). Re-initialising it, or loading other weights into it, leaves
         the classifier's ``classes_``, ``class_log_prior_`` and ``logit_adjustment_`` as they
-        were: refit the classifier instead.
+        were (and clears ``history_``, which is its history): refit the classifier instead.
+        skorch's ``net_.trim_for_prediction()`` keeps predictions, screens and loading on another
+        device working, and clears ``history_`` as well.
     device_ : str
         The device the model is on: where it was trained, or, once loaded from a file, where it
         was loaded (skorch moves a CUDA-trained model to the CPU there when CUDA is missing, and
