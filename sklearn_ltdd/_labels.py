@@ -225,18 +225,48 @@ def class_members(y: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
     return classes, np.split(order, np.cumsum(np.bincount(codes, minlength=len(classes)))[:-1])
 
 
-def warn_of_padded_labels(classes: np.ndarray) -> None:
-    """Warn where class labels differ only by surrounding whitespace ('high' and 'high ', as a
-    spreadsheet cell keeps a stray space): each is a class of its own, which the user rarely means."""
+def _spelling(label: object) -> object:
+    """A string label as it reads whatever its case and surrounding spaces; anything else as it is."""
+    return label.strip().casefold() if isinstance(label, str) else label
+
+
+def warn_of_look_alike_classes(classes: np.ndarray) -> None:
+    """Warn where class labels differ only by case or surrounding whitespace ('high' and 'high ', as
+    a spreadsheet cell keeps a stray space; 'Active' and 'active', from two files): each is a class
+    of its own, which the user rarely means."""
     same: dict[str, list[str]] = {}
     for label in classes.tolist():
         if isinstance(label, str):
-            same.setdefault(label.strip(), []).append(label)
+            same.setdefault(_spelling(label), []).append(label)
     padded = [" and ".join(map(repr, labels)) for labels in same.values() if len(labels) > 1]
     if padded:
         warn(
-            f"class labels that differ only by surrounding spaces are classes of their own: "
-            f"{few_of(padded, joined_by='; ')}; strip the labels (y.str.strip(), say) if they are one class."
+            f"class labels that differ only by case or surrounding spaces are classes of their own: "
+            f"{few_of(padded, joined_by='; ')}; write them one way (y.str.strip().str.lower(), say) if "
+            "they are one class."
+        )
+
+
+def warn_of_labels_written_otherwise(
+    given: np.ndarray, known: np.ndarray, given_name: str, known_name: str
+) -> None:
+    """Warn where labels of ``given`` are not among ``known`` but one of those differs from them only
+    by case or surrounding spaces ('Low' for 'low': test labels from another file), so that every
+    such sample counts as a miss."""
+    known_labels = set(np.unique(known).tolist())
+    spellings: dict[object, object] = {}
+    for label in known_labels:
+        spellings.setdefault(_spelling(label), label)
+    pairs = [
+        f"{label!r} ({spellings[_spelling(label)]!r})"
+        for label in np.unique(given).tolist()
+        if isinstance(label, str) and label not in known_labels and _spelling(label) in spellings
+    ]
+    if pairs:
+        warn(
+            f"labels of {given_name} are not among {known_name} but differ from one there only by case "
+            f"or surrounding spaces: {few_of(pairs, joined_by=', ')}; they count as other classes, "
+            "every such sample a miss. Write the labels one way (y.str.strip().str.lower(), say)."
         )
 
 

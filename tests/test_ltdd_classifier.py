@@ -875,6 +875,11 @@ def test_score_counts_an_unseen_label_as_a_wrong_prediction():
     clf = LTDDClassifier(**FAST)
     scores = cross_val_score(clf, X_SMALL, Y_SMALL, cv=[(train, test)], error_score="raise")
     assert 0 <= scores[0] <= 4 / 6  # the two 'high' test samples cannot be right
+    # labels written otherwise (another file's 'Low' for 'low') are unseen too, and said to be (0.0 silently)
+    capitalised = [label.capitalize() for label in labels]
+    said = r"labels of y are not among the model's classes_ but differ from one there only by case or surr"
+    with pytest.warns(UserWarning, match=said):
+        assert clf.fit(X_SMALL, Y_SMALL).score(X_SMALL[:4], capitalised) == 0.0
 
 
 def test_a_fit_shorter_than_the_warmup_is_refused():

@@ -1,4 +1,5 @@
 import multiprocessing
+import re
 import subprocess
 import sys
 import threading
@@ -339,6 +340,31 @@ def test_long_tail_report_with_a_training_class_absent_from_the_test_set():
         report = long_tail_report(y_true, ["a", "c", "b", "b"], ["a"] * 50 + ["b"] * 20 + ["c"] * 3)
     with pytest.warns(UserWarning, match=r"classes \['c'\] are not in y_true"):
         assert report.loc["all", "BA"] == balanced_accuracy_score(y_true, ["a", "c", "b", "b"]) == 0.75
+
+
+def test_labels_written_otherwise_than_the_predictions_are_said_to_count_as_misses():
+    """Test labels from another file ('Low' for 'low', 'high ' for 'high') scored 0.0 without a word."""
+    y_true, y_pred = ["Low", "high ", "medium", "medium"], ["low", "high", "medium", "low"]
+    for metric in (balanced_accuracy_score, balanced_f1_score):
+        said = r"labels of y_true are not among y_pred's but differ from one there only by case or "
+        said += r"surrounding spaces: 'Low' \('low'\), 'high ' \('high'\); they count"
+        with pytest.warns(UserWarning) as record:  # (with "not in y_true" of the predicted 'low', 'high')
+            metric(y_true, y_pred)
+        assert [w for w in record if re.match(said, str(w.message))]
+    with warnings.catch_warnings():  # labels merely missing from the predictions are no such case
+        warnings.simplefilter("error")
+        balanced_accuracy_score(["a", "b", "b"], ["a", "a", "a"])
+        balanced_accuracy_score([1, 2, 2], [1, 1, 1])
+
+
+def test_long_tail_report_refuses_the_classes_for_the_training_labels():
+    """long_tail_report(y_test, y_pred, clf.classes_) made every class count 1: a table of groups
+    in the labels' order."""
+    with pytest.raises(ValueError, match=r"train_counts holds 3 labels, each once: the classes .*y_train"):
+        long_tail_report(["a", "b", "c"], ["a", "b", "b"], np.array(["a", "b", "c"]))
+    with pytest.raises(ValueError, match=r"train_counts holds 3 labels, each once"):
+        long_tail_groups(["a", "b", "c"])
+    assert long_tail_groups(["a"]) == {"head": ["a"], "middle": [], "tail": []}  # (one sample, one class)
 
 
 def test_long_tail_report_rows_match_the_metrics():

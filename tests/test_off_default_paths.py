@@ -332,11 +332,39 @@ def test_labels_that_differ_only_by_surrounding_spaces_are_said_to_be_classes_of
     labels, counts = np.unique(padded, return_counts=True)
     firsts = [int(np.argmax(padded == label)) for label in labels[counts > 1]]  # one of a class's several
     padded[firsts] = [f" {label}" for label in padded[firsts]]
-    message = r"labels that differ only by surrounding spaces are classes of their own: ' low' and 'low'; "
+    message = (
+        r"labels that differ only by case or surrounding spaces are classes of their own: ' low' and 'low'; "
+    )
     with pytest.warns(UserWarning, match=message) as caught:
         clf = BaselineClassifier(max_epochs=1, **NO_VALIDATION, **FAST).fit(X[:60], padded)
     assert str(caught[0].message).count(" and ") == len(firsts) and caught[0].filename == __file__
     assert len(clf.classes_) == len(labels) + len(firsts)  # as given: said, not merged
+    # case as well ('active ' had no twin once stripped, and 'Active' differs in case alone)
+    cased = np.array(["Active", "active ", "ACTIVE", "inactive"] * 15, dtype=object)
+    with pytest.warns(
+        UserWarning, match=r"of their own: 'ACTIVE' and 'Active' and 'active '\.?; write them"
+    ) as caught:
+        BaselineClassifier(max_epochs=1, **NO_VALIDATION, **FAST).fit(X[:60], cased)
+
+
+def test_labels_that_are_nearly_all_of_one_sample_are_said_to_be_an_identifier_or_the_smiles():
+    """fit(X, X), or y an id column, trained a lookup of the training molecules; nothing said so
+    but sklearn's hint of a regression target, which the docs say can be ignored."""
+    ids = np.array([f"mol-{i}" for i in range(60)], dtype=object)
+    for y in (ids, np.asarray(X[:60], dtype=object)):
+        with pytest.warns(
+            UserWarning,
+            match=r"^\d+ of y's \d+ classes have a single sample .*SMILES column \(or are X and y swapped\)",
+        ) as caught:
+            warnings.simplefilter("ignore", UserWarning)  # (sklearn's regression-target hint)
+            warnings.filterwarnings("always", r"\d+ of y's", UserWarning)
+            BaselineClassifier(max_epochs=1, **NO_VALIDATION, **FAST).fit(X[:60], y)
+    assert caught[0].filename == __file__
+    # a long tail's classes of one sample beside larger ones are no identifier
+    tail = np.array([*Y[:50], *[f"rare-{i}" for i in range(10)]], dtype=object)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", r"\d+ of y's", UserWarning)
+        BaselineClassifier(max_epochs=1, **NO_VALIDATION, **FAST).fit(X[:60], tail)
 
 
 def test_the_epoch_log_has_no_colour_codes_outside_a_terminal(capsys):

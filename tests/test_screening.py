@@ -472,8 +472,12 @@ def test_a_csv_screen_stopped_after_writing_its_first_chunk_resumes(model, libra
     write_library(source, good(library))
     screen_file(model, source, tmp_path / "whole.csv", chunk_rows=3)
 
-    def stopped(_):
-        raise KeyboardInterrupt
+    synced = os.fsync
+
+    def stopped(fd):  # in the first chunk's (the record is synced before the output exists)
+        if (tmp_path / "scores.csv.partial").exists():
+            raise KeyboardInterrupt
+        synced(fd)
 
     with monkeypatch.context() as patch:
         patch.setattr(_file.os, "fsync", stopped)

@@ -23,7 +23,7 @@ from skorch.history import History
 
 from .._compat import Interval, StrOptions, _fit_context, from_arrow, numpy_only
 from .._console import say
-from .._labels import warn_of_padded_labels
+from .._labels import warn_of_look_alike_classes
 from .._progress import widget_bars
 from .._torch_state import torch_defaults
 from .._warnings import warn
@@ -54,6 +54,7 @@ from ._inputs import (
     check_widths,
     mean_1,
     training_weights,
+    warn_of_one_sample_classes,
     weighted_samples,
     widths,
 )
@@ -509,8 +510,9 @@ class GraphClassifier(
         # the classes trained on: those of samples of positive weight (classes_ is set at the end)
         self._encoder = LabelEncoder().fit(y)
         trained = self._encoder.classes_
-        warn_of_padded_labels(given)
+        warn_of_look_alike_classes(given)
         codes = self._encoder.transform(y)
+        warn_of_one_sample_classes(codes)
         rng = check_random_state(self.random_state)
         seed = None if self.random_state is None else int(rng.randint(2**31 - 1))
 

@@ -22,6 +22,7 @@ from sklearn.base import TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import numpy_only, transform_output
+from .._labels import warn_of_labels_written_otherwise
 from .._progress import progress_bar
 from .._sample_weight import check_sample_weight
 from .._torch_state import torch_defaults
@@ -377,6 +378,7 @@ class Inference(TransformerMixin):
         """
         check_is_fitted(self, "net_")
         y = check_labels(y, None, scored=True)  # (X's rows are counted against y by sklearn's score)
+        warn_of_labels_written_otherwise(y, self.classes_, "y", "the model's classes_")
         weights = check_sample_weight(sample_weight, len(y))  # named as fit and the metrics name them
         if weights is not None:  # only their ratios count: 1e308 each would overflow their sum
             weights = weights / weights.max()

@@ -162,6 +162,22 @@ def check_labels(y: ArrayLike, n: int | None, scored: bool = False) -> np.ndarra
     return y
 
 
+def warn_of_one_sample_classes(codes: np.ndarray) -> None:
+    """Warn where nearly every class of a fit (class codes ``codes``, one per sample) has a single
+    sample: y is then most likely an identifier, a name or the SMILES column itself (or X and y
+    swapped), and the model a lookup of its training molecules. A long tail, or a split of one,
+    keeps classes of several samples."""
+    sizes = np.bincount(codes)
+    single = int(np.count_nonzero(sizes == 1))
+    if len(sizes) >= 10 and single >= 0.9 * len(sizes):
+        warn(
+            f"{single:,} of y's {len(sizes):,} classes have a single sample ({len(codes):,} samples): "
+            "a class of one sample can be neither learned beyond it nor validated. Is y an "
+            "identifier, a name or the SMILES column (or are X and y swapped)? Give each molecule's "
+            "class as y."
+        )
+
+
 def check_known(y: np.ndarray, classes: np.ndarray, weighted_out: np.ndarray = ()) -> None:
     """Refuse labels that are not among the ``classes`` a model trains on; those of ``weighted_out``,
     classes of fit's y whose samples all weigh 0, are named as such."""

@@ -13,7 +13,13 @@ from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from .._arguments import check_flags
 from .._compat import numpy_only
-from .._labels import check_labels_given, class_labels, few_of, refuse_continuous
+from .._labels import (
+    check_labels_given,
+    class_labels,
+    few_of,
+    refuse_continuous,
+    warn_of_labels_written_otherwise,
+)
 from .._sample_weight import check_sample_weight
 from .._warnings import warn
 
@@ -36,6 +42,7 @@ def checked_labels(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np
     refuse_continuous(
         y_pred, "y_pred", "not class labels; give predicted labels (predict), not probabilities or scores."
     )
+    warn_of_labels_written_otherwise(y_true, y_pred, "y_true", "y_pred's")
     return y_true, y_pred
 
 

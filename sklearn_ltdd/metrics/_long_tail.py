@@ -36,6 +36,12 @@ def class_counts_of(train_counts: Mapping | ArrayLike) -> dict:
         check_labels_given(train_counts, "train_counts", "give every sample a class.")
         raw = train_counts.to_numpy(dtype=object) if hasattr(train_counts, "to_numpy") else train_counts
         labels, n = np.unique(np.asarray(raw), return_counts=True)
+        if len(n) > 1 and (n == 1).all():  # (head, middle and tail would follow the labels' order)
+            raise ValueError(
+                f"train_counts holds {len(n)} labels, each once: the classes (a model's classes_, say), "
+                "not the training labels, so every class would count 1. Give the training labels "
+                "(y_train) or their counts ({label: count}, y_train.value_counts())."
+            )
         counts = dict(zip(labels.tolist(), n.tolist(), strict=True))
     if not counts:
         raise ValueError("train_counts is empty; give the training labels or {label: count}.")
