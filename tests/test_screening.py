@@ -1145,7 +1145,7 @@ def test_an_interrupted_screen_says_it_resumes(model, library, tmp_path, capsys,
     assert stop.value.code == 130 and f"after every row was scored into {tmp_path / 'scores.csv'}" in said
 
 
-def test_the_screen_command_says_what_it_cannot_do(model, library, tmp_path, capsys):
+def test_the_screen_command_says_what_it_cannot_do(model, library, tmp_path, capsys, monkeypatch):
     write_library(tmp_path / "library.csv", library)
     joblib.dump(model, tmp_path / "model.joblib")
     for not_a_model in (tmp_path / "library.csv", tmp_path / "missing.joblib"):
@@ -1153,6 +1153,21 @@ def test_the_screen_command_says_what_it_cannot_do(model, library, tmp_path, cap
             screen_command([str(not_a_model), str(tmp_path / "library.csv"), str(tmp_path / "out.csv")])
         assert stop.value.code == 2
         assert f"cannot load a model from {not_a_model}" in capsys.readouterr().err
+    # a model holding a function of the script that fitted it (said: "give a file written by joblib.dump")
+
+    def a_notebooks_mapper(reactions):
+        return reactions
+
+    a_notebooks_mapper.__module__, a_notebooks_mapper.__qualname__ = "__main__", "a_notebooks_mapper"
+    with monkeypatch.context() as patch:
+        patch.setattr(sys.modules["__main__"], "a_notebooks_mapper", a_notebooks_mapper, raising=False)
+        joblib.dump({"atom_mapper": a_notebooks_mapper}, tmp_path / "scripted.joblib")
+    with pytest.raises(SystemExit) as stop:
+        screen_command(
+            [str(tmp_path / "scripted.joblib"), str(tmp_path / "library.csv"), str(tmp_path / "o.csv")]
+        )
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and "a_notebooks_mapper" in err and "defined in the script or notebook" in err
     # bad rows, and their listing cannot be written (a folder has its name): the rows named, the failure too
     args = [str(tmp_path / "model.joblib"), str(tmp_path / "library.csv"), str(tmp_path / "out.csv")]
     # a bad value of a flag is named by the flag (screen_file's error named its parameter alone)

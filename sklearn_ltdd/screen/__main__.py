@@ -105,8 +105,15 @@ def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         model = joblib.load(args.model)
     except Exception as error:  # unpickling fails in as many ways as a file can be something else
         reason = f"{type(error).__name__}: {error}"
-        parser.exit(2, f"{parser.prog}: error: cannot load a model from {args.model} ({reason}); "
-                       "give a file written by joblib.dump.\n")  # fmt: skip
+        advice = "give a file written by joblib.dump"
+        if isinstance(error, AttributeError) and "__main__" in str(error):
+            advice = (
+                "the model refers to a function or class defined in the script or notebook that "
+                "fitted it (its atom_mapper, say), which is found only where it is defined: move it "
+                "into a module that can be imported here and refit, or screen from that script with "
+                "screen_file()"
+            )
+        parser.exit(2, f"{parser.prog}: error: cannot load a model from {args.model} ({reason}); {advice}.\n")
     try:
         n_rows = screen_file(
             model, args.source, args.destination,
