@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterator, Mapping, MappingView, Set
 
 import numpy as np
@@ -248,20 +249,26 @@ def warn_of_look_alike_classes(classes: np.ndarray) -> None:
 
 
 def warn_of_labels_written_otherwise(
-    given: np.ndarray, known: np.ndarray, given_name: str, known_name: str
+    given: np.ndarray, known: np.ndarray, given_name: str, known_name: str, *, known_are_classes: bool = True
 ) -> None:
     """Warn where labels of ``given`` are not among ``known`` but one of those differs from them only
     by case or surrounding spaces ('Low' for 'low': test labels from another file), so that every
-    such sample counts as a miss."""
-    known_labels = set(np.unique(known).tolist())
+    such sample counts as a miss. Where ``known`` are predictions rather than the classes, only a
+    swap of spellings is said: a label never predicted whose twin is predicted but never given (a
+    class the predictions lack, or both spellings given, may be real classes)."""
+    given_labels, known_labels = set(np.unique(given).tolist()), set(np.unique(known).tolist())
     spellings: dict[object, object] = {}
-    for label in known_labels:
+    for label in sorted(known_labels, key=str):  # (one twin named, whatever the set's order)
         spellings.setdefault(_spelling(label), label)
-    pairs = [
-        f"{label!r} ({spellings[_spelling(label)]!r})"
-        for label in np.unique(given).tolist()
-        if isinstance(label, str) and label not in known_labels and _spelling(label) in spellings
-    ]
+    given_spellings = Counter(map(_spelling, given_labels))
+    pairs = []
+    for label in sorted(given_labels, key=str):
+        twin = spellings.get(_spelling(label))
+        if not isinstance(label, str) or label in known_labels or twin is None:
+            continue
+        if not known_are_classes and (twin in given_labels or given_spellings[_spelling(label)] > 1):
+            continue
+        pairs.append(f"{label!r} ({twin!r})")
     if pairs:
         warn(
             f"labels of {given_name} are not among {known_name} but differ from one there only by case "

@@ -1138,11 +1138,21 @@ def test_an_interrupted_screen_says_it_resumes(model, library, tmp_path, capsys,
     said = capsys.readouterr().err
     assert stop.value.code == 130 and f"kept in {tmp_path / 'scores.csv.partial'}, and the same" in said
     # stopped after the last rename (it said "before a row was written")
-    (tmp_path / "scores.csv.partial").rename(tmp_path / "scores.csv")
+
+    def renamed_then_interrupted(*args, **kwargs):
+        (tmp_path / "scores.csv.partial").rename(tmp_path / "scores.csv")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_file, "screen_file", renamed_then_interrupted)
     with pytest.raises(SystemExit) as stop:
         screen_command([str(tmp_path / name) for name in ("model.joblib", "library.csv", "scores.csv")])
     said = capsys.readouterr().err
     assert stop.value.code == 130 and f"after every row was scored into {tmp_path / 'scores.csv'}" in said
+    # a file of the same name that was there before is no screen this command completed
+    monkeypatch.setattr(_file, "screen_file", interrupted)
+    with pytest.raises(SystemExit) as stop:
+        screen_command([str(tmp_path / name) for name in ("model.joblib", "library.csv", "scores.csv")])
+    assert stop.value.code == 130 and "interrupted before a row was written" in capsys.readouterr().err
 
 
 def test_the_screen_command_says_what_it_cannot_do(model, library, tmp_path, capsys, monkeypatch):

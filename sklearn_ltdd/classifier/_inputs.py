@@ -163,18 +163,18 @@ def check_labels(y: ArrayLike, n: int | None, scored: bool = False) -> np.ndarra
 
 
 def warn_of_one_sample_classes(codes: np.ndarray) -> None:
-    """Warn where nearly every class of a fit (class codes ``codes``, one per sample) has a single
-    sample: y is then most likely an identifier, a name or the SMILES column itself (or X and y
-    swapped), and the model a lookup of its training molecules. A long tail, or a split of one,
-    keeps classes of several samples."""
+    """Warn where nearly every sample of a fit (class codes ``codes``) is the single sample of its
+    class: y is then most likely an identifier, a name or the SMILES column itself (or X and y
+    swapped), and the model a lookup of its training molecules. A long tail, however many classes
+    of one sample it has, or a split of one, keeps most samples in classes of several."""
     sizes = np.bincount(codes)
     single = int(np.count_nonzero(sizes == 1))
-    if len(sizes) >= 10 and single >= 0.9 * len(sizes):
+    if len(sizes) >= 10 and single >= 0.9 * len(codes):
         warn(
-            f"{single:,} of y's {len(sizes):,} classes have a single sample ({len(codes):,} samples): "
-            "a class of one sample can be neither learned beyond it nor validated. Is y an "
-            "identifier, a name or the SMILES column (or are X and y swapped)? Give each molecule's "
-            "class as y."
+            f"{single:,} of the {len(codes):,} samples are each the single sample of its class "
+            f"({len(sizes):,} classes): a class of one sample can be neither learned beyond it nor "
+            "validated. Is y an identifier, a name or the SMILES column (or are X and y swapped)? "
+            "Give each molecule's class as y."
         )
 
 

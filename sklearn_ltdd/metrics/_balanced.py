@@ -42,7 +42,6 @@ def checked_labels(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np
     refuse_continuous(
         y_pred, "y_pred", "not class labels; give predicted labels (predict), not probabilities or scores."
     )
-    warn_of_labels_written_otherwise(y_true, y_pred, "y_true", "y_pred's")
     return y_true, y_pred
 
 
@@ -95,7 +94,12 @@ def per_class_balanced_scores(
     if weights is not None:  # only their ratios count: a class's sum of 1e308s would overflow
         weights = weights / weights.max()
     occurring = unique_labels(y_true, y_pred)
-    labels = occurring if labels is None else _checked_labels(labels, occurring)
+    if labels is None:
+        warn_of_labels_written_otherwise(y_true, y_pred, "y_true", "y_pred's", known_are_classes=False)
+        labels = occurring
+    else:  # the classes
+        labels = _checked_labels(labels, occurring)
+        warn_of_labels_written_otherwise(y_true, labels, "y_true", "labels")
     recall, precision, f1, present = _scores_of_every_class(
         np.searchsorted(occurring, y_true), np.searchsorted(occurring, y_pred), len(occurring), weights
     )

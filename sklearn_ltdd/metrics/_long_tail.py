@@ -10,7 +10,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from .._compat import from_arrow, numpy_only
-from .._labels import check_labels_given, few_of
+from .._labels import check_labels_given, few_of, warn_of_labels_written_otherwise
 from .._warnings import warn
 from ._balanced import checked_labels, per_class_balanced_scores, warn_of_predicted_only
 
@@ -36,12 +36,6 @@ def class_counts_of(train_counts: Mapping | ArrayLike) -> dict:
         check_labels_given(train_counts, "train_counts", "give every sample a class.")
         raw = train_counts.to_numpy(dtype=object) if hasattr(train_counts, "to_numpy") else train_counts
         labels, n = np.unique(np.asarray(raw), return_counts=True)
-        if len(n) > 1 and (n == 1).all():  # (head, middle and tail would follow the labels' order)
-            raise ValueError(
-                f"train_counts holds {len(n)} labels, each once: the classes (a model's classes_, say), "
-                "not the training labels, so every class would count 1. Give the training labels "
-                "(y_train) or their counts ({label: count}, y_train.value_counts())."
-            )
         counts = dict(zip(labels.tolist(), n.tolist(), strict=True))
     if not counts:
         raise ValueError("train_counts is empty; give the training labels or {label: count}.")
@@ -172,10 +166,12 @@ def long_tail_report(
         Predicted labels.
     train_counts : mapping, pandas Series or array-like
         ``{label: training count}`` (also as ``y_train.value_counts()``) or the training
-        labels. A label of ``y_true`` that is not in it (a class of a few members that a split
-        left out of training) joins the tail as a class of 0 training samples, with a warning
-        (the groups are those of the training classes); a label of ``y_pred`` that is not in
-        it, or a ``y_true`` none of whose labels is, is refused.
+        labels (not the classes, ``clf.classes_``: each class would count 1, and where the
+        test set is the larger, that is warned of). A label of ``y_true`` that is not in it (a
+        class of a few members that a split left out of training) joins the tail as a class of
+        0 training samples, with a warning (the groups are those of the training classes); a
+        label of ``y_pred`` that is not in it, or a ``y_true`` none of whose labels is, is
+        refused.
     sample_weight : array-like of shape (n_samples,), default=None
         Sample weights.
 
@@ -210,7 +206,16 @@ def long_tail_report(
             f"no label of y_true is among the training classes {few_of(sorted(counts))} (y_true "
             f"holds {few_of(unseen)}); train_counts must count the training labels of this model."
         )
+    if len(counts) >= 3 and set(counts.values()) == {1} and len(y_true) > len(counts):
+        warn(
+            f"every one of the {len(counts)} training classes counts 1, fewer than the {len(y_true)} "
+            "test samples: are train_counts the classes (clf.classes_) rather than the training labels "
+            "(y_train)? The head, middle and tail of classes of one size follow their labels' order."
+        )
     members = long_tail_groups(counts)  # the training classes' groups, as ImDrug makes them
+    warn_of_labels_written_otherwise(
+        y_true, np.array(list(counts), dtype=object), "y_true", "the training classes"
+    )
     if unseen:  # classes of a few members that a split left out of training: the longest tail
         warn(
             f"labels {few_of(unseen)} of y_true are not among the training classes; they join the tail "

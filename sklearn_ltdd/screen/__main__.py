@@ -114,6 +114,7 @@ def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
                 "screen_file()"
             )
         parser.exit(2, f"{parser.prog}: error: cannot load a model from {args.model} ({reason}); {advice}.\n")
+    existed = args.destination.exists()  # (an unrelated file there is refused, not completed)
     try:
         n_rows = screen_file(
             model, args.source, args.destination,
@@ -149,7 +150,7 @@ def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         parser.exit(2, f"{parser.prog}: error: {message}{notes}\n")
     except KeyboardInterrupt:
         partial = partial_path(args.destination)
-        if not partial.exists() and args.destination.exists():  # stopped after the last rename
+        if not partial.exists() and args.destination.exists() and not existed:  # after the last rename
             parser.exit(
                 130, f"{parser.prog}: interrupted, after every row was scored into {args.destination}.\n"
             )

@@ -46,15 +46,13 @@ def model_hash(model: GraphClassifier) -> str:
     ignored = {"net_", "device_", "history_", *model.get_params(deep=False)}
     attributes = {k: joblib.hash(_featuriser(v)) for k, v in vars(model).items() if k not in ignored}
     tensors = {
-        f"{part}.{name}": (
+        name: (
             str(t.dtype),
             tuple(t.shape),
             t.detach().cpu().reshape(-1).view(torch.uint8).numpy(),
         )
-        for part in ("module_", "criterion_")
-        # (skorch's net_.trim_for_prediction() drops the criterion, which predict does not read)
-        if getattr(model.net_, part) is not None
-        for name, t in getattr(model.net_, part).state_dict().items()
+        # the network alone: predict reads no criterion, which skorch's net_.trim_for_prediction() drops
+        for name, t in model.net_.module_.state_dict().items()
     }
     return joblib.hash((type(model).__qualname__, attributes, tensors))
 
