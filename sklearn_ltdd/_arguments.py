@@ -5,6 +5,7 @@ parameters are checked by their ``_parameter_constraints`` instead). They raise 
 
 import os
 from numbers import Integral
+from pathlib import Path
 
 import numpy as np
 from sklearn.utils import check_random_state
@@ -38,6 +39,17 @@ def check_path(value: object, name: str) -> None:
     """Refuse a ``value`` that is neither None nor a path (a str or an ``os.PathLike``), naming it."""
     if value is not None and not isinstance(value, str | os.PathLike):
         raise InvalidParameterError(f"{name} must be a path (a str or a pathlib.Path), got {value!r}.")
+
+
+def expanded(value: str | os.PathLike[str], name: str) -> Path:
+    """``value`` as a path with its ``~`` or ``~user`` expanded, as every path of the package is;
+    a ``~user`` of no user here is named (pathlib says "Could not determine home directory")."""
+    try:
+        return Path(value).expanduser()
+    except RuntimeError as error:
+        raise ValueError(
+            f"{name} {os.fspath(value)!r}: {error} ({os.fspath(value).split('/')[0]!r})."
+        ) from None
 
 
 def check_seed(random_state: object, name: str = "random_state") -> np.random.RandomState:

@@ -200,6 +200,29 @@ def test_fingerprint_methods_run_whatever_sklearn_s_transform_output(tmp_path):
     assert runs[["BA", "BF1"]].to_numpy().tolist() == expected[["BA", "BF1"]].to_numpy().tolist()
 
 
+def test_a_file_of_the_user_s_where_a_table_goes_is_not_overwritten(tmp_path):
+    """A table of one's own, assay.csv, beside one's assay-standard.csv: the summary replaced it."""
+    mine = tmp_path / "solubility-standard.csv"
+    mine.write_text("smiles,y\nCCO,1\n")
+    with pytest.raises(FileExistsError, match=r"solubility-standard.csv is not a table of this benchmark's"):
+        run_benchmark("solubility", seeds=[0], methods=["fp_lr"], out_dir=tmp_path)
+    assert mine.read_text() == "smiles,y\nCCO,1\n" and not (tmp_path / "solubility-standard.jsonl").exists()
+    mine.unlink()
+    run_benchmark("solubility", seeds=[0], methods=["fp_lr"], out_dir=tmp_path)
+    (tmp_path / "solubility-standard.md").write_text("my notes\n")
+    with pytest.raises(FileExistsError, match=r"solubility-standard.md is not a table of this benchmark's"):
+        run_benchmark("solubility", seeds=[0, 1], methods=["fp_lr"], out_dir=tmp_path)
+    (tmp_path / "solubility-standard.md").unlink()
+    run_benchmark(
+        "solubility", seeds=[0, 1], methods=["fp_lr"], out_dir=tmp_path
+    )  # its own tables, rewritten
+    (tmp_path / "gone").symlink_to(tmp_path / "nothing")
+    with pytest.raises(
+        NotADirectoryError, match=r"out_dir .*gone' is a link to .*nothing', which does not exist"
+    ):
+        run_benchmark("solubility", seeds=[0], methods=["fp_lr"], out_dir=tmp_path / "gone")
+
+
 def test_a_results_file_that_lost_its_last_line_break_gets_the_next_run_on_a_line_of_its_own(tmp_path):
     run_benchmark("solubility", seeds=[0], methods=["fp_lr"], out_dir=tmp_path)
     log = tmp_path / "solubility-standard.jsonl"

@@ -192,6 +192,29 @@ def test_a_file_that_is_not_a_whole_table_is_named(tmp_path):
         load_hiv(data_home=tmp_path / "empty.csv")
 
 
+def test_a_path_is_read_as_given_with_its_home_and_never_empty(tmp_path, monkeypatch):
+    """path="~/x.csv" read as a table by pandas but opened as given by the messages ("No such file"
+    for a file with a bad line); path="" read the data set's own file; a "~user" of no user said
+    "Could not determine home directory", naming nothing."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "latin.csv").write_bytes(b"smiles,HIV_active\nCCO,0\nC\xe9,1\n")
+    with pytest.raises(ValueError, match=rf"{tmp_path / 'latin.csv'} is not UTF-8 text: line 3"):
+        load_hiv(path="~/latin.csv")
+    write(tmp_path / "hiv.csv", HIV_CSV)
+    with warnings.catch_warnings():  # (of its invalid and repeated rows)
+        warnings.simplefilter("ignore")
+        assert load_hiv(path="~/hiv.csv").data.tolist() == load_hiv(path=tmp_path / "hiv.csv").data.tolist()
+    for loader in (load_hiv, load_sbap, load_uspto50k):
+        with pytest.raises(ValueError, match="path is empty; give the path of a file, or leave path out"):
+            loader(path="")
+    with pytest.raises(
+        ValueError, match=r"path '~no-such-user-here/x.csv': Could not determine .*'~no-such-user-here'"
+    ):
+        load_hiv(path="~no-such-user-here/x.csv")
+    with pytest.raises(ValueError, match=r"the data home '~no-such-user-here/d': Could not determine"):
+        get_data_home("~no-such-user-here/d")
+
+
 def test_uspto_builds_reaction_smiles_and_keeps_the_split(tmp_path):
     text = (
         ",id,class,prod_smiles,reactants_can,split,label\n"

@@ -1155,6 +1155,41 @@ def test_an_interrupted_screen_says_it_resumes(model, library, tmp_path, capsys,
     assert stop.value.code == 130 and "interrupted before a row was written" in capsys.readouterr().err
 
 
+def test_the_screen_command_never_lists_bad_rows_over_its_source_or_another_file(
+    model, library, tmp_path, capsys
+):
+    """The list of bad rows, fixed and screened again into the same destination, was overwritten (its
+    fixed rows lost) or, all valid, removed; so was any file of its name."""
+    joblib.dump(model, tmp_path / "model.joblib")
+    write_library(tmp_path / "library.csv", library)
+    args = [str(tmp_path / name) for name in ("model.joblib", "library.csv", "scores.csv")]
+    with pytest.raises(SystemExit):
+        screen_command(args)
+    listing = tmp_path / "scores.csv.invalid.csv"
+    assert listing.read_text().startswith("row,value,reason") and capsys.readouterr()
+    listed = listing.read_text()
+    with pytest.raises(SystemExit) as stop:
+        screen_command([args[0], str(listing), args[2], "--smiles-column", "value"])
+    err = capsys.readouterr().err
+    assert (
+        stop.value.code == 2 and "scores.csv.invalid.csv is where the bad rows" in err and "the source" in err
+    )
+    assert listing.read_text() == listed
+    listing.write_text("my own notes\n")
+    with pytest.raises(SystemExit) as stop:
+        screen_command(args)
+    assert stop.value.code == 2 and "not such a list; move it away" in capsys.readouterr().err
+    assert listing.read_text() == "my own notes\n" and not (tmp_path / "scores.csv.partial").exists()
+
+
+def test_a_destination_that_links_to_nothing_is_refused_before_the_screen(model, library, tmp_path):
+    write_library(tmp_path / "library.csv", good(library))
+    (tmp_path / "scores.csv").symlink_to(tmp_path / "nowhere.csv")  # (it was refused after the screen)
+    with pytest.raises(FileExistsError, match=r"scores.csv exists and is not an unfinished screen"):
+        screen_file(model, tmp_path / "library.csv", tmp_path / "scores.csv", progress=False)
+    assert not (tmp_path / "scores.csv.partial").exists()
+
+
 def test_the_screen_command_says_what_it_cannot_do(model, library, tmp_path, capsys, monkeypatch):
     write_library(tmp_path / "library.csv", library)
     joblib.dump(model, tmp_path / "model.joblib")

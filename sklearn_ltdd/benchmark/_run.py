@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .._arguments import check_flags, check_n_jobs, check_path
+from .._arguments import check_flags, check_n_jobs, check_path, expanded
 from .._compat import Interval
 from .._console import say
 from .._csv import repeated_names
@@ -279,9 +279,13 @@ def run_benchmark(
     args = {"epochs": epochs, "device": device, "verbose": verbose, "n_jobs": n_jobs,
             "warmup": paper_interval(epochs) if warmup is None else warmup,
             "update_every": paper_interval(epochs) if update_every is None else update_every}  # fmt: skip
-    out = Path(out_dir).expanduser()  # (as data_home; a shell leaves "--out=~/x" as it is)
+    out = expanded(out_dir, "out_dir")  # (as data_home; a shell leaves "--out=~/x" as it is)
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(f"out_dir {str(out)!r} is a file; results go into a folder.")
+    if out.is_symlink() and not out.exists():
+        raise NotADirectoryError(
+            f"out_dir {str(out)!r} is a link to {os.readlink(out)!r}, which does not exist."
+        )
     stem = result_stem(name, split, reaction_mode)
     log = out / f"{stem}.jsonl"
     done = done_runs(log, methods, seeds, epochs, args)
@@ -294,6 +298,7 @@ def run_benchmark(
             raise SplitError(f"{name}, {split!r} split, seed {seed}: {error}") from error
     data = data_id(smiles, y)
     check_data(log, data, split, reaction_mode)
+    check_tables(log)
     if done:
         say(f"{log}: {len(done)} of these runs are there already; they are not run again.")
     out.mkdir(parents=True, exist_ok=True)  # now that there is something to write (no empty folder)
@@ -347,6 +352,26 @@ def run_benchmark(
             "them (and runs nothing again)."
         )
         raise
+
+
+def check_tables(log: Path) -> None:
+    """Refuse to start where a file beside ``log`` that the tables would overwrite (``.csv``,
+    ``.md``) is not one (the user's own ``assay-standard.csv`` beside a table ``assay.csv``)."""
+    heads = {".csv": ("method,",), ".md": ("### ", "", "| method | epochs |")}
+    for suffix, head in heads.items():
+        table = log.with_suffix(suffix)
+        if not table.exists():
+            continue
+        try:
+            with open(table, encoding="utf-8") as written:
+                ours = table.is_file() and all(written.readline().startswith(line) for line in head)
+        except (OSError, UnicodeDecodeError):
+            ours = False
+        if not ours:
+            raise FileExistsError(
+                f"{table} is not a table of this benchmark's, which it writes there beside {log.name}; "
+                "move it away, or choose another out_dir."
+            )
 
 
 def write_tables(log: Path, dataset: str, split: str, reaction_mode: str | None) -> pd.DataFrame:

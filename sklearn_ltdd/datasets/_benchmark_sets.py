@@ -17,7 +17,7 @@ import pandas as pd
 from rdkit import Chem
 from sklearn.utils import Bunch
 
-from .._arguments import check_flags, check_path
+from .._arguments import check_flags, check_path, expanded
 from .._csv import (
     COMPRESSED,
     NOT_TEXT,
@@ -367,7 +367,11 @@ def _file(name: str, path: object, data_home: object, download: object, return_X
     check_path(path, "path")
     check_path(data_home, "data_home")  # (read only where path is not given: a slip all the same)
     check_flags(download=download, return_X_y=return_X_y, as_frame=as_frame)
-    return Path(path) if path else fetch_file(REMOTE_FILES[name], data_home, download=download)
+    if path is None:
+        return fetch_file(REMOTE_FILES[name], data_home, download=download)
+    if not os.fspath(path):  # (os.environ.get("MY_TABLE", "") read the data set's own file)
+        raise ValueError("path is empty; give the path of a file, or leave path out to read the data set's.")
+    return expanded(path, "path")  # (pandas reads "~/x.csv", and the package's messages that file)
 
 
 @overload
@@ -755,7 +759,7 @@ def load_sbap(
     >>> from sklearn_ltdd.datasets import load_sbap
     >>> smiles, proteins, y = load_sbap(data_home="~/data", return_X_y=True)  # doctest: +SKIP
     """
-    given = bool(path)  # (an empty path reads the data home, as the other loaders do)
+    given = path is not None
     path = _file("sbap", path, data_home, download, return_X_y, as_frame)
     try:
         frame = read_table(path)

@@ -91,6 +91,7 @@ def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     # only now the model's code (torch, RDKit: seconds), which --help and usage errors do without
     import joblib
 
+    from .._arguments import expanded
     from ..featurize import InvalidSmilesError
     from ._file import screen_file
     from ._frame import SCREEN_ADVICE, TOP_K_NONE
@@ -99,8 +100,23 @@ def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
 
     start = time.perf_counter()
     # (a shell leaves "--x=~/..." as it is, so does Windows' cmd always: read as screen_file reads them)
-    args.source, args.destination = Path(args.source).expanduser(), Path(args.destination).expanduser()
+    try:
+        args.model, args.source, args.destination = (
+            expanded(getattr(args, name), name) for name in ("model", "source", "destination")
+        )
+    except ValueError as error:
+        parser.exit(2, f"{parser.prog}: error: {error}\n")
     listing = args.destination.with_name(args.destination.name + ".invalid.csv")
+    # a list of bad rows is overwritten and removed: not the source (its rows fixed, screened again)
+    # nor a file that is no such list
+    source = listing.is_file() and args.source.exists() and listing.samefile(args.source)
+    if listing.is_file() and (source or not _is_a_listing(listing)):
+        parser.exit(
+            2,
+            f"{parser.prog}: error: {listing} is where the bad rows of a screen into "
+            f"{args.destination.name} are listed, and it is {'the source' if source else 'not such a list'}; "
+            f"{'screen a copy of it' if source else 'move it away'}, or choose another destination.\n",
+        )
     try:
         model = joblib.load(args.model)
     except Exception as error:  # unpickling fails in as many ways as a file can be something else
@@ -183,3 +199,13 @@ def _as_flags(message: str) -> str:
 
 if __name__ == "__main__":
     main()
+
+
+def _is_a_listing(path: Path) -> bool:
+    """Whether ``path`` is a list of bad rows as the command writes them (its header's first
+    fields), which it may overwrite or remove."""
+    try:
+        with open(path, encoding="utf-8", newline="") as listing:
+            return listing.readline().startswith("row,value,reason")
+    except (OSError, UnicodeDecodeError):
+        return False

@@ -14,7 +14,7 @@ import joblib
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from .._arguments import check_flags, check_n_jobs
+from .._arguments import check_flags, check_n_jobs, expanded
 from .._csv import holds_header
 from .._progress import progress_bar
 from .._warnings import warn
@@ -161,7 +161,7 @@ def screen_file(
         raise ValueError(f"chunk_rows must be a positive integer, got {chunk_rows!r}.")
     check_n_jobs(n_jobs)  # before the progress file is written
     check_flags(progress=progress)
-    source, destination = Path(source).expanduser(), Path(destination).expanduser()
+    source, destination = expanded(source, "source"), expanded(destination, "destination")
     if destination.suffix.lower() not in (".csv", ".parquet"):
         raise ValueError(f"the destination must end in .csv or .parquet, got {destination.name!r}.")
     for path in (source, destination):  # pyarrow missing: said before anything is scored or written

@@ -208,7 +208,7 @@ class ScreenRecord:
         self.state = {"screen": screen, "rows": 0, "bytes": 0, "parts": 0, "invalid": 0}
         if not self.path.exists():
             for path in (destination, self.partial):  # (a .partial without it: what was written, unknown)
-                if path.exists():
+                if path.exists() or path.is_symlink():  # (a link to nothing was refused after the screen)
                     raise FileExistsError(
                         f"{path} exists and is not an unfinished screen (no {self.path.name} beside it); "
                         "remove it or choose another destination."
