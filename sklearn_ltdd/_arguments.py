@@ -46,10 +46,9 @@ def expanded(value: str | os.PathLike[str], name: str) -> Path:
     a ``~user`` of no user here is named (pathlib says "Could not determine home directory")."""
     try:
         return Path(value).expanduser()
-    except RuntimeError as error:
-        raise ValueError(
-            f"{name} {os.fspath(value)!r}: {error} ({os.fspath(value).split('/')[0]!r})."
-        ) from None
+    except RuntimeError:
+        home = Path(value).parts[0]
+        raise ValueError(f"{name} {os.fspath(value)!r}: {home!r} is the home of no user here.") from None
 
 
 def check_seed(random_state: object, name: str = "random_state") -> np.random.RandomState:

@@ -212,10 +212,9 @@ def test_a_file_of_the_user_s_where_a_table_goes_is_not_overwritten(tmp_path):
     (tmp_path / "solubility-standard.md").write_text("my notes\n")
     with pytest.raises(FileExistsError, match=r"solubility-standard.md is not a table of this benchmark's"):
         run_benchmark("solubility", seeds=[0, 1], methods=["fp_lr"], out_dir=tmp_path)
-    (tmp_path / "solubility-standard.md").unlink()
-    run_benchmark(
-        "solubility", seeds=[0, 1], methods=["fp_lr"], out_dir=tmp_path
-    )  # its own tables, rewritten
+    (tmp_path / "solubility-standard.md").write_text("")  # as a write cut short left it: its own, rewritten
+    run_benchmark("solubility", seeds=[0, 1], methods=["fp_lr"], out_dir=tmp_path)
+    assert (tmp_path / "solubility-standard.md").read_text().startswith("### solubility, standard split")
     (tmp_path / "gone").symlink_to(tmp_path / "nothing")
     with pytest.raises(
         NotADirectoryError, match=r"out_dir .*gone' is a link to .*nothing', which does not exist"

@@ -208,10 +208,12 @@ def test_a_path_is_read_as_given_with_its_home_and_never_empty(tmp_path, monkeyp
         with pytest.raises(ValueError, match="path is empty; give the path of a file, or leave path out"):
             loader(path="")
     with pytest.raises(
-        ValueError, match=r"path '~no-such-user-here/x.csv': Could not determine .*'~no-such-user-here'"
+        ValueError, match=r"path '~no-such-user-here/x.csv': '~no-such-user-here' is the home of no user here"
     ):
         load_hiv(path="~no-such-user-here/x.csv")
-    with pytest.raises(ValueError, match=r"the data home '~no-such-user-here/d': Could not determine"):
+    with pytest.raises(
+        ValueError, match=r"the data home '~no-such-user-here/d': '~no-such-user-here' is the home of no user"
+    ):
         get_data_home("~no-such-user-here/d")
 
 

@@ -373,13 +373,17 @@ def test_long_tail_report_says_when_the_training_labels_look_like_the_classes():
     """long_tail_report(y_test, y_pred, clf.classes_) made every class count 1: a table of groups
     in the labels' order, without a word."""
     y_true = ["a", "a", "b", "b", "c", "c"]
-    with pytest.warns(
-        UserWarning, match=r"every one of the 3 training classes counts 1, fewer than the 6 test "
-    ):
+    said = r"every one of the {} training classes counts 1 in train_counts, fewer than the 6 test samples"
+    with pytest.warns(UserWarning, match=said.format(3)):
         long_tail_report(y_true, y_true, np.array(["a", "b", "c"]))
-    with warnings.catch_warnings():  # a toy training set of one sample per class, as large as the test set
+    with pytest.warns(UserWarning, match=said.format(2)):  # binary: the minority class made the head
+        long_tail_report(["a", "b"] * 3, ["a", "b"] * 3, np.array(["a", "b"]))
+    with warnings.catch_warnings():
         warnings.simplefilter("error")
+        # a toy training set of one sample per class, as large as the test set; counts as counts
         long_tail_report(["a", "b", "c"], ["a", "b", "b"], ["a", "b", "c"])
+        long_tail_report(y_true, y_true, {"a": 1, "b": 1, "c": 1})
+        long_tail_report(y_true, y_true, pd.Series(["a", "b", "c"]).value_counts())
 
 
 def test_long_tail_report_rows_match_the_metrics():

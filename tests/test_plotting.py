@@ -206,6 +206,12 @@ def test_class_sizes_may_come_as_counts_as_for_the_long_tail_report(models):
     ltdd, ce = models
     import pandas as pd
 
+    # the classes for the training labels drew every class at size 1, without a word
+    with pytest.warns(
+        UserWarning, match=r"training classes counts 1 in y_train, fewer than the .*clf.classes_"
+    ):
+        plot_class_accuracy(ltdd, X, Y, ltdd.classes_)
+
     by_labels = plot_class_accuracy(ltdd, X, Y, Y)
     for counts in (pd.Series(Y).value_counts(), dict(pd.Series(Y).value_counts())):
         # the counts were read as labels: one point, at the class named by the largest count

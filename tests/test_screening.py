@@ -1153,6 +1153,11 @@ def test_an_interrupted_screen_says_it_resumes(model, library, tmp_path, capsys,
     with pytest.raises(SystemExit) as stop:
         screen_command([str(tmp_path / name) for name in ("model.joblib", "library.csv", "scores.csv")])
     assert stop.value.code == 130 and "interrupted before a row was written" in capsys.readouterr().err
+    # one with its record was stopped after its last rename, and is complete again
+    (tmp_path / "scores.csv.progress.json").write_text("{}")
+    with pytest.raises(SystemExit) as stop:
+        screen_command([str(tmp_path / name) for name in ("model.joblib", "library.csv", "scores.csv")])
+    assert stop.value.code == 130 and "after every row was scored" in capsys.readouterr().err
 
 
 def test_the_screen_command_never_lists_bad_rows_over_its_source_or_another_file(
@@ -1180,6 +1185,21 @@ def test_the_screen_command_never_lists_bad_rows_over_its_source_or_another_file
         screen_command(args)
     assert stop.value.code == 2 and "not such a list; move it away" in capsys.readouterr().err
     assert listing.read_text() == "my own notes\n" and not (tmp_path / "scores.csv.partial").exists()
+
+
+def test_the_screen_command_run_as_a_module_removes_the_list_of_an_earlier_run(model, library, tmp_path):
+    """Run as `python -m`, the command failed on a list of bad rows left by an earlier run (its check
+    was defined after the module's `main()` call)."""
+    joblib.dump(model, tmp_path / "model.joblib")
+    write_library(tmp_path / "library.csv", good(library))
+    listing = tmp_path / "scores.csv.invalid.csv"
+    listing.write_text("row,value,reason\n3,C1CC,RDKit cannot parse it\n")  # the earlier run's, since fixed
+    args = [str(tmp_path / name) for name in ("model.joblib", "library.csv", "scores.csv")]
+    done = subprocess.run(
+        [sys.executable, "-m", "sklearn_ltdd.screen", *args, "--quiet"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"removed {listing}" in done.stdout and not listing.exists()
 
 
 def test_a_destination_that_links_to_nothing_is_refused_before_the_screen(model, library, tmp_path):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from .._cli import as_flag_error, n_jobs_flag
 from .._console import say
@@ -82,12 +81,14 @@ def main(argv: list[str] | None = None) -> None:
                         help="1 prints a line per epoch of each fit, 2 adds a progress bar")  # fmt: skip
     args = parser.parse_args(argv)
     # the training modules, and torch with them, once the arguments are read: --help needs none
+    from .._arguments import expanded
     from ._results_file import ResultsFileError, result_stem
     from ._run import SplitError, check_arguments, run_benchmark
 
     try:  # a bad value is a usage error, named before anything is loaded or written
         check_arguments(args.dataset, args.seeds, args.methods, args.epochs, args.warmup, args.update_every,
                         args.reaction_mode, args.n_jobs, args.split, args.device)  # fmt: skip
+        expanded(args.out, "--out")
     except (TypeError, ValueError) as error:
         parser.error(as_flag_error(str(error), _FLAGGED))
     args.split = default_split(args.dataset) if args.split is None else args.split
@@ -107,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.exit(130, f"{parser.prog}: interrupted; the runs that finished are kept in {args.out}, "
                          "and the same command resumes from them.\n")  # fmt: skip
     stem = result_stem(task_name(args.dataset), args.split, args.reaction_mode)
-    table = Path(args.out).expanduser() / f"{stem}.md"
+    table = expanded(args.out, "--out") / f"{stem}.md"
     say(table.read_text(encoding="utf-8"))  # (its ± and – in any terminal)
 
 

@@ -362,9 +362,10 @@ def check_tables(log: Path) -> None:
         table = log.with_suffix(suffix)
         if not table.exists():
             continue
-        try:
+        try:  # (an empty one: a write of an earlier release cut short)
             with open(table, encoding="utf-8") as written:
-                ours = table.is_file() and all(written.readline().startswith(line) for line in head)
+                lines = [written.readline() for _ in head]
+            ours = table.is_file() and (not lines[0] or all(map(str.startswith, lines, head)))
         except (OSError, UnicodeDecodeError):
             ours = False
         if not ours:
@@ -378,6 +379,10 @@ def write_tables(log: Path, dataset: str, split: str, reaction_mode: str | None)
     """The summary of every run in ``log``, written beside it as ``.csv`` and ``.md``; returns the runs."""
     runs = pd.DataFrame(read_runs(log))
     table = summarise(runs)
-    table.to_csv(log.with_suffix(".csv"))
-    log.with_suffix(".md").write_text(markdown_table(table, dataset, split, reaction_mode), encoding="utf-8")
+    # each whole or not at all (one cut short would not be taken for a table of this benchmark's)
+    csv, md = log.with_suffix(".csv.tmp"), log.with_suffix(".md.tmp")
+    table.to_csv(csv)
+    md.write_text(markdown_table(table, dataset, split, reaction_mode), encoding="utf-8")
+    os.replace(csv, log.with_suffix(".csv"))
+    os.replace(md, log.with_suffix(".md"))
     return runs

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._arguments import expanded
 from .._console import say
 from .._csv import COMPRESSED
 from ..datasets import load_hiv, load_sbap, load_solubility, load_uspto50k, load_uspto50k_templates
@@ -56,7 +57,7 @@ HIV_LT50 = (10_000, 200)
 
 def is_table(dataset: str) -> bool:
     """Whether ``dataset`` is a table of one's own (the path of a file), not one of :data:`DATASETS`."""
-    return dataset not in DATASETS and Path(dataset).expanduser().is_file()  # (read by load_hiv, as ~ too)
+    return dataset not in DATASETS and expanded(dataset, "dataset").is_file()  # (read by load_hiv, as ~ too)
 
 
 #: the endings of a table's file name that its results leave out ("assay.csv.gz": "assay")

@@ -29,6 +29,7 @@ import joblib
 import numpy as np
 from rdkit import Chem, RDLogger, rdBase
 
+from .._arguments import expanded
 from .._fork import renew_after_fork
 from .._labels import few_of
 from .._optional import import_optional
@@ -168,7 +169,7 @@ class _DiskCache:
 
     def __init__(self, folder: str | Path | None):
         # (joblib keeps a "~/..." location as given, and expands it where it writes)
-        self.path = None if folder is None else Path(folder).expanduser() / "sklearn_ltdd_atom_maps.sqlite"
+        self.path = None if folder is None else expanded(folder, "memory") / "sklearn_ltdd_atom_maps.sqlite"
 
     def _set_aside(self, doing: str, error: Exception) -> None:
         if (self.path, doing) not in _WARNED:

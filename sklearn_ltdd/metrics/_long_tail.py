@@ -50,6 +50,22 @@ def class_counts_of(train_counts: Mapping | ArrayLike) -> dict:
     return counts
 
 
+def warn_if_the_classes(train_counts: Mapping | ArrayLike, counts: dict, n_tested: int, name: str) -> None:
+    """Warn where the training labels ``train_counts`` (``counts`` of them) give every class once,
+    fewer than the ``n_tested`` test samples: most likely a model's ``classes_``, whose classes
+    would all count 1, their groups in their labels' order (counts given as counts are as meant)."""
+    values = from_arrow(train_counts)
+    if len(counts) < 2 or set(counts.values()) != {1} or n_tested <= len(counts):
+        return
+    if isinstance(values, Mapping) or _is_value_counts(values):
+        return
+    warn(
+        f"every one of the {len(counts)} training classes counts 1 in {name}, fewer than the {n_tested} "
+        f"test samples: is {name} the classes (clf.classes_) rather than the training labels (y_train)? "
+        "Head, middle and tail, or the class sizes, of classes of one size follow their labels' order."
+    )
+
+
 def _is_value_counts(values: object) -> bool:
     """Whether ``values`` is pandas' ``value_counts()`` of the labels, rather than a Series of labels:
     named "count", indexed by the labels (unique, never a RangeIndex), integer counts largest first.
@@ -206,12 +222,7 @@ def long_tail_report(
             f"no label of y_true is among the training classes {few_of(sorted(counts))} (y_true "
             f"holds {few_of(unseen)}); train_counts must count the training labels of this model."
         )
-    if len(counts) >= 3 and set(counts.values()) == {1} and len(y_true) > len(counts):
-        warn(
-            f"every one of the {len(counts)} training classes counts 1, fewer than the {len(y_true)} "
-            "test samples: are train_counts the classes (clf.classes_) rather than the training labels "
-            "(y_train)? The head, middle and tail of classes of one size follow their labels' order."
-        )
+    warn_if_the_classes(train_counts, counts, len(y_true), "train_counts")
     members = long_tail_groups(counts)  # the training classes' groups, as ImDrug makes them
     warn_of_labels_written_otherwise(
         y_true, np.array(list(counts), dtype=object), "y_true", "the training classes"

@@ -17,7 +17,7 @@ from .._labels import class_labels, few_of
 from .._optional import import_optional
 from ..classifier._wrapped import wrapped_classifier
 from ..metrics import per_class_balanced_scores
-from ..metrics._long_tail import class_counts_of
+from ..metrics._long_tail import class_counts_of, warn_if_the_classes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -115,6 +115,7 @@ def plot_class_accuracy(
             "training sample has no place on the log axis of class sizes. Leave its rows out of X "
             "and y (keep the rows whose label y_train has), or give the training labels of the models."
         )
+    warn_if_the_classes(y_train, counts_of, len(y), "y_train")
     counts = np.array([counts_of[label] for label in classes])
     scored = [per_class_balanced_scores(y, model.predict(X), labels=classes) for model in models.values()]
     ax = _axes(ax)

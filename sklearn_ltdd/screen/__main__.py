@@ -130,7 +130,10 @@ def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
                 "screen_file()"
             )
         parser.exit(2, f"{parser.prog}: error: cannot load a model from {args.model} ({reason}); {advice}.\n")
-    existed = args.destination.exists()  # (an unrelated file there is refused, not completed)
+    # a file there before, without the record of a screen, is refused, not completed (one with it
+    # was stopped after its last rename, and is finished again)
+    record = args.destination.with_name(args.destination.name + ".progress.json")
+    unrelated = args.destination.exists() and not record.exists()
     try:
         n_rows = screen_file(
             model, args.source, args.destination,
@@ -166,7 +169,7 @@ def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         parser.exit(2, f"{parser.prog}: error: {message}{notes}\n")
     except KeyboardInterrupt:
         partial = partial_path(args.destination)
-        if not partial.exists() and args.destination.exists() and not existed:  # after the last rename
+        if not partial.exists() and args.destination.exists() and not unrelated:  # after the last rename
             parser.exit(
                 130, f"{parser.prog}: interrupted, after every row was scored into {args.destination}.\n"
             )
@@ -197,10 +200,6 @@ def _as_flags(message: str) -> str:
     return message.replace("errors='nan'", "--errors nan").replace("errors='raise'", "--errors raise")
 
 
-if __name__ == "__main__":
-    main()
-
-
 def _is_a_listing(path: Path) -> bool:
     """Whether ``path`` is a list of bad rows as the command writes them (its header's first
     fields), which it may overwrite or remove."""
@@ -209,3 +208,7 @@ def _is_a_listing(path: Path) -> bool:
             return listing.readline().startswith("row,value,reason")
     except (OSError, UnicodeDecodeError):
         return False
+
+
+if __name__ == "__main__":
+    main()
