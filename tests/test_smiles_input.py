@@ -1,4 +1,6 @@
+import os
 import re
+import signal
 import subprocess
 import sys
 
@@ -17,6 +19,7 @@ from sklearn_ltdd.featurize import (
     MorganFingerprint,
     SmilesGraphizer,
     UnmappedReactionError,
+    _smiles,
     check_smiles,
     mols_from_smiles,
 )
@@ -548,3 +551,34 @@ def test_a_huge_bad_value_is_shortened_in_the_message_and_kept_whole_in_bad_rows
     with pytest.raises(InvalidSmilesError) as error:
         SmilesGraphizer(reaction_mode="pair").fit_transform(["CC>>" + "C" * 100_000 + "Q"])
     assert len(str(error.value)) < 1_000
+
+
+def test_rdkit_s_logs_stay_blocked_until_the_last_of_several_readings_ends(capfd):
+    """Each reading blocked RDKit's logs on its own (rdBase.BlockLogs), so the first to end unblocked
+    them for the others: threads featurising at once printed RDKit's parse errors, which the
+    package reports itself, named."""
+    bad: dict = {}
+    first = _smiles.parse_rows(["CCO"], lambda s: (Chem.MolFromSmiles(s), "unreadable"), bad)
+    second = _smiles.parse_rows(["C1CC", "C(C"], lambda s: (Chem.MolFromSmiles(s), "unreadable"), bad)
+    next(first)  # (as two threads' chunks: the first reading begins, then the second)
+    next(second)
+    first.close()  # the first reading ends while the second goes on
+    list(second)
+    assert sorted(bad) == [0, 1] and "SMILES Parse Error" not in capfd.readouterr().err
+    Chem.MolFromSmiles("C1CC")  # after the last reading, RDKit's logs are the user's again
+    assert "SMILES Parse Error" in capfd.readouterr().err
+
+
+@pytest.mark.skipif(not hasattr(os, "register_at_fork"), reason="a platform that does not fork")
+def test_a_process_forked_while_a_reading_holds_its_lock_reads_smiles():
+    """The lock of RDKit's reading settings, held by one thread as another forked, stayed held in
+    the child: its first reading hung for good."""
+    with _smiles._READING_LOCK:  # (as held by a thread that reads while another forks)
+        child = os.fork()
+        if child == 0:  # the child reads a molecule, or is killed by the alarm
+            signal.alarm(20)
+            with _smiles.rdkit_reading():
+                Chem.MolFromSmiles("CCO")
+            os._exit(0)
+    _, status = os.waitpid(child, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0

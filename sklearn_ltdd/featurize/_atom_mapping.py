@@ -36,7 +36,7 @@ from .._optional import import_optional
 from .._warnings import warn
 from ._cgr import needs_mapping
 from ._function_key import function_key, script_as_main
-from ._smiles import legacy_stereo_perception, oversized, reaction_parts
+from ._smiles import oversized, rdkit_reading, reaction_parts
 
 if TYPE_CHECKING:
     import sqlite3
@@ -415,7 +415,7 @@ def _forget_the_least_recently_used() -> None:
             del _IN_PROCESS[key]
 
 
-@legacy_stereo_perception()  # the questions' canonical SMILES are one spelling of each reaction
+@rdkit_reading()  # the questions' canonical SMILES are one spelling of each reaction
 def map_reactions(
     reactions: np.ndarray, atom_mapper: str | Callable, cache_folder: str | Path | None = None
 ) -> tuple[np.ndarray, dict[int, tuple[object, str]]]:

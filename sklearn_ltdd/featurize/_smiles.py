@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from rdkit import Chem, rdBase
 
+from .._fork import renew_after_fork
 from ._errors import InvalidSmilesError, rows_named_by_index
 from ._input import check_smiles
 
@@ -131,9 +132,9 @@ def parse_rows(
     yielded rather than collected, so a caller that consumes
     each molecule keeps only one alive at a time.
     """
-    # RDKit's own messages would name no row (we report all rows); and the legacy stereo
-    # perception for as long as the rows' molecules are read and featurised, between the yields too
-    with rdBase.BlockLogs(), legacy_stereo_perception():
+    # RDKit's reading settings for as long as the rows' molecules are read and featurised, between
+    # the yields too (its own messages would name no row: we report all rows)
+    with rdkit_reading():
         for i, value in enumerate(values):
             if isinstance(value, bytes):
                 result, reason = None, "bytes, not a string; decode it first (e.g. value.decode())"
@@ -150,32 +151,38 @@ def parse_rows(
             yield i, result
 
 
-_LEGACY_STEREO_LOCK = threading.Lock()
-#: [how many readings hold the legacy perception now, the setting to give back after the last]
-_legacy_stereo = [0, True]
+_READING_LOCK = threading.Lock()
+renew_after_fork(globals(), _READING_LOCK=threading.Lock)  # (one held by a thread at a fork: a hang)
+#: [how many readings are on now, the stereo perception to give back after the last, its logs' block]
+_reading: list = [0, True, None]
 
 
 @contextmanager
-def legacy_stereo_perception() -> Iterator[None]:
-    """RDKit's legacy stereo perception while SMILES are read here. Its new one
-    (``Chem.SetUseLegacyStereoPerception(False)``, its coming default) labels a double bond cis or
-    trans relative to the atoms the SMILES was written with, and ranks the atoms by it: one molecule
-    written two ways (``Cl/C(Br)=C(/F)I``, ``Br/C(Cl)=C(\\F)I``) gave two graphs. The caller's
-    setting is given back when the last reading ends (the setting is the process's: another thread
-    reading molecules of its own meanwhile reads them with the legacy perception too)."""
-    with _LEGACY_STEREO_LOCK:
-        if _legacy_stereo[0] == 0:
-            _legacy_stereo[1] = Chem.GetUseLegacyStereoPerception()
+def rdkit_reading() -> Iterator[None]:
+    """RDKit as SMILES are read here, from the first reading on to the end of the last (its
+    settings are the process's: another thread reading molecules of its own meanwhile has them too).
+
+    - Its legacy stereo perception. The new one (``Chem.SetUseLegacyStereoPerception(False)``, its
+      coming default) labels a double bond cis or trans relative to the atoms the SMILES was written
+      with, and ranks the atoms by it: one molecule written two ways (``Cl/C(Br)=C(/F)I``,
+      ``Br/C(Cl)=C(\\F)I``) gave two graphs. The caller's setting is given back after the last.
+    - Its logs blocked: bad rows are reported, named (a block of each reading's own, as
+      ``rdBase.BlockLogs`` gives, let the first reading to end unblock those of others, in threads).
+    """
+    with _READING_LOCK:
+        if _reading[0] == 0:
+            _reading[1], _reading[2] = Chem.GetUseLegacyStereoPerception(), rdBase.BlockLogs()
         # (set by every reading: one left unfinished, a generator never closed, holds the count)
         Chem.SetUseLegacyStereoPerception(True)
-        _legacy_stereo[0] += 1
+        _reading[0] += 1
     try:
         yield
     finally:
-        with _LEGACY_STEREO_LOCK:
-            _legacy_stereo[0] -= 1
-            if _legacy_stereo[0] == 0:
-                Chem.SetUseLegacyStereoPerception(_legacy_stereo[1])
+        with _READING_LOCK:
+            _reading[0] -= 1
+            if _reading[0] == 0:
+                Chem.SetUseLegacyStereoPerception(_reading[1])
+                _reading[2] = None  # (the block's end gives RDKit its logs back)
 
 
 #: the version of how a SMILES becomes RDKit's molecule, part of a ``memory`` cache's key with the
