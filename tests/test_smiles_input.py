@@ -3,6 +3,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 
 import hypothesis
 import numpy as np
@@ -10,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 from hypothesis import strategies as st
-from rdkit import Chem
+from rdkit import Chem, rdBase
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
@@ -570,15 +571,34 @@ def test_rdkit_s_logs_stay_blocked_until_the_last_of_several_readings_ends(capfd
 
 
 @pytest.mark.skipif(not hasattr(os, "register_at_fork"), reason="a platform that does not fork")
-def test_a_process_forked_while_a_reading_holds_its_lock_reads_smiles():
-    """The lock of RDKit's reading settings, held by one thread as another forked, stayed held in
-    the child: its first reading hung for good."""
-    with _smiles._READING_LOCK:  # (as held by a thread that reads while another forks)
-        child = os.fork()
-        if child == 0:  # the child reads a molecule, or is killed by the alarm
-            signal.alarm(20)
-            with _smiles.rdkit_reading():
-                Chem.MolFromSmiles("CCO")
-            os._exit(0)
-    _, status = os.waitpid(child, 0)
+def test_a_process_forked_while_another_thread_reads_has_rdkit_s_settings_back():
+    """The lock of RDKit's reading settings, held by a thread as another forked, stayed held in the
+    child (its first reading hung for good); the other thread's reading, which the child does not
+    have, kept the child's RDKit logs blocked and its stereo perception the legacy one for good."""
+    reading, done = threading.Event(), threading.Event()
+
+    def read():
+        with _smiles.rdkit_reading():
+            reading.set()
+            done.wait(60)
+
+    setting = Chem.GetUseLegacyStereoPerception()
+    Chem.SetUseLegacyStereoPerception(False)  # the user's
+    thread = threading.Thread(target=read)
+    try:
+        thread.start()
+        reading.wait(60)
+        with _smiles._READING_LOCK:  # (as held by a thread that reads while this one forks)
+            child = os.fork()
+            if child == 0:  # the child reads a molecule, or is killed by the alarm
+                signal.alarm(20)
+                with _smiles.rdkit_reading():
+                    Chem.MolFromSmiles("CCO")
+                logs = "rdApp.error:enabled" in rdBase.LogStatus()
+                os._exit(0 if logs and not Chem.GetUseLegacyStereoPerception() else 3)
+        _, status = os.waitpid(child, 0)
+    finally:
+        done.set()
+        thread.join()
+        Chem.SetUseLegacyStereoPerception(setting)
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0

@@ -72,7 +72,8 @@ def _rdkit_log_settings_frozen() -> Iterator[None]:
     """Make RDKit's log switches do nothing for a while: importing rxnmapper (and its helper
     library) turns RDKit's warnings and errors off for the whole process, which would hide every
     later parse error from the user. Ignoring the calls, rather than restoring a snapshot, keeps
-    the switches right when another thread is inside ``rdBase.BlockLogs`` as the import starts."""
+    the switches right when another thread is inside ``rdkit_reading()`` (a block of RDKit's logs) as
+    the import starts."""
     with _FREEZE_LOCK:
         modules = (rdBase, RDLogger)
         switches = [(module, name, getattr(module, name)) for module in modules for name in _SWITCHES]
@@ -100,7 +101,7 @@ def _rxnmapper() -> tuple[str, Callable[[list[str]], list[str]]]:
         model = rxnmapper.RXNMapper()
 
     def map_batch(reactions: list[str]) -> list[str]:
-        with torch_defaults(), rdBase.BlockLogs():  # its own parsing, quiet as its import meant it
+        with torch_defaults(), rdkit_reading():  # its own parsing, quiet as its import meant it
             results = model.get_attention_guided_atom_maps(reactions, canonicalize_rxns=False)
         return [r["mapped_rxn"] for r in results]
 
@@ -344,7 +345,7 @@ def _checked(query: str, mapped: str | Exception) -> str | Exception:
     read the reaction asked, an answer it cannot read either is passed on (the featuriser names
     the row as unreadable); one it can read is another reaction."""
     if isinstance(mapped, str):
-        with rdBase.BlockLogs():
+        with rdkit_reading():
             asked, answered = _unmapped(query), _unmapped(mapped)
         if answered != asked and not (None in asked and None in answered):
             return ValueError(f"it returned another reaction, {mapped!r}")
@@ -435,16 +436,16 @@ def map_reactions(
     dropped.
     """
     out = np.array(reactions, dtype=object)
-    with rdBase.BlockLogs():  # a row RDKit cannot read is reported by the featuriser, named
+    with rdkit_reading():  # a row RDKit cannot read is reported by the featuriser, named
         rows = [i for i, r in enumerate(out) if needs_mapping(r)]
     if not rows:
         return out, {}
     name, key, lasting, map_batch = _mapper(atom_mapper)
     # a partly mapped reaction is mapped afresh: its numbers could clash with the mapper's
-    with rdBase.BlockLogs():
+    with rdkit_reading():
         query = {i: _question(out[i]) for i in rows}
     known, mapped = _maps(set(query.values()), key, lasting, map_batch, cache_folder)
-    with rdBase.BlockLogs():
+    with rdkit_reading():
         suspect = {
             i: _question(out[i], reagents_as_reactants=True)
             for i, q in query.items()
@@ -452,7 +453,7 @@ def map_reactions(
         }
     # (an answer that fails here leaves the row as the first answer maps it)
     again, _ = _maps(set(suspect.values()), key, lasting, map_batch, cache_folder) if suspect else ({}, {})
-    with rdBase.BlockLogs():
+    with rdkit_reading():
         # only where the reagents account for every atom made from nothing: where a reactant is
         # missing altogether, the mapper may draw some of its atoms from a solvent, not a reactant
         misplaced = {

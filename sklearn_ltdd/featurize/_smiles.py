@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -152,37 +153,60 @@ def parse_rows(
 
 
 _READING_LOCK = threading.Lock()
-renew_after_fork(globals(), _READING_LOCK=threading.Lock)  # (one held by a thread at a fork: a hang)
-#: [how many readings are on now, the stereo perception to give back after the last, its logs' block]
-_reading: list = [0, True, None]
+#: the readings on now, by thread; the stereo perception to give back after the last; the logs' block
+_reading: dict = {"threads": Counter(), "setting": True, "block": None}
 
 
 @contextmanager
 def rdkit_reading() -> Iterator[None]:
     """RDKit as SMILES are read here, from the first reading on to the end of the last (its
-    settings are the process's: another thread reading molecules of its own meanwhile has them too).
+    settings are the process's: another thread reading molecules of its own meanwhile has them too,
+    and a log switch of the user's set meanwhile is undone with the block).
 
     - Its legacy stereo perception. The new one (``Chem.SetUseLegacyStereoPerception(False)``, its
       coming default) labels a double bond cis or trans relative to the atoms the SMILES was written
       with, and ranks the atoms by it: one molecule written two ways (``Cl/C(Br)=C(/F)I``,
       ``Br/C(Cl)=C(\\F)I``) gave two graphs. The caller's setting is given back after the last.
-    - Its logs blocked: bad rows are reported, named (a block of each reading's own, as
-      ``rdBase.BlockLogs`` gives, let the first reading to end unblock those of others, in threads).
+    - Its logs blocked: bad rows are reported, named. Every block of the package's is this one (a
+      block of each call's own, as ``rdBase.BlockLogs`` gives, let the first to end unblock those
+      of others, in threads).
     """
     with _READING_LOCK:
-        if _reading[0] == 0:
-            _reading[1], _reading[2] = Chem.GetUseLegacyStereoPerception(), rdBase.BlockLogs()
+        if not _reading["threads"]:
+            _reading["setting"] = Chem.GetUseLegacyStereoPerception()
+            _reading["block"] = ExitStack()
+            _reading["block"].enter_context(rdBase.BlockLogs())
         # (set by every reading: one left unfinished, a generator never closed, holds the count)
         Chem.SetUseLegacyStereoPerception(True)
-        _reading[0] += 1
+        _reading["threads"][threading.get_ident()] += 1
     try:
         yield
     finally:
         with _READING_LOCK:
-            _reading[0] -= 1
-            if _reading[0] == 0:
-                Chem.SetUseLegacyStereoPerception(_reading[1])
-                _reading[2] = None  # (the block's end gives RDKit its logs back)
+            _end_readings(threading.get_ident(), 1)
+
+
+def _end_readings(thread: int, n: int) -> None:
+    """End ``n`` readings of ``thread``; after the last of all, give RDKit back its settings."""
+    _reading["threads"][thread] -= n
+    _reading["threads"] = +_reading["threads"]  # (threads of none left out)
+    if not _reading["threads"] and _reading["block"] is not None:
+        Chem.SetUseLegacyStereoPerception(_reading["setting"])
+        _reading["block"].close()
+        _reading["block"] = None
+
+
+def _forked() -> threading.Lock:
+    """In a forked child, the lock (a thread may have held it at the fork) and the readings of the
+    thread that forked alone: the others' threads are not in the child, and theirs never end."""
+    forking = threading.get_ident()
+    for thread, n in list(_reading["threads"].items()):
+        if thread != forking:
+            _end_readings(thread, n)
+    return threading.Lock()
+
+
+renew_after_fork(globals(), _READING_LOCK=_forked)
 
 
 #: the version of how a SMILES becomes RDKit's molecule, part of a ``memory`` cache's key with the
@@ -246,7 +270,7 @@ def mol_from_smiles(smiles: str) -> Chem.Mol | None:
         return None
     # first the hydrogens, so that the reading again below keeps every atom
     if mol is not None and _HYDROGEN_ATOM.search(smiles):  # how every hydrogen RDKit keeps is written
-        with rdBase.BlockLogs():  # RDKit would note each lone hydrogen ([H+]) it leaves
+        with rdkit_reading():  # RDKit would note each lone hydrogen ([H+]) it leaves
             mol = Chem.RemoveHs(mol, _KEEP_NO_PLAIN_HYDROGEN)
     if mol is not None and _ISOTOPE.search(smiles):
         for atom in mol.GetAtoms():
@@ -378,7 +402,7 @@ def rdkit_refusal(smiles: str) -> str:
     finds wrong (a valence, an aromatic ring it cannot kekulize), in RDKit's words, a CXSMILES
     extension it cannot apply, a query or Markush structure (:func:`_query_features`), or a
     molecule too large (more than :data:`MAX_ATOMS`, 2,000 atoms)."""
-    with rdBase.BlockLogs():
+    with rdkit_reading():
         mol = Chem.MolFromSmiles(smiles, sanitize=False)
         if mol is not None:
             try:

@@ -18,7 +18,7 @@ from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
-from rdkit import Chem, rdBase
+from rdkit import Chem
 
 from .._csv import (
     COMPRESSED,
@@ -32,6 +32,7 @@ from .._csv import (
 )
 from .._labels import few_of
 from .._optional import import_optional
+from ..featurize._smiles import rdkit_reading
 
 __all__ = [
     "bad_rows_table",
@@ -96,7 +97,7 @@ def columns_of(source: Path) -> list[str]:
 def smiles_in_header(columns: list[str]) -> str | None:
     """The first column name that RDKit reads as a molecule of three atoms or more (a file without
     a header row gives pandas its first row as names; "S" or "CO" may well be names), or None."""
-    with rdBase.BlockLogs():
+    with rdkit_reading():
         molecules = ((name, Chem.MolFromSmiles(name)) for name in columns if name.strip())
         return next((name for name, mol in molecules if mol is not None and mol.GetNumAtoms() >= 3), None)
 
