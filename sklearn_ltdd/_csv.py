@@ -58,6 +58,16 @@ def written_header(source: object, sep: str = ",") -> list[str]:
     )
 
 
+def starts_as(path: Path, head: tuple[str, ...]) -> bool:
+    """Whether the text file ``path`` begins with lines that start as ``head``'s do (a file of the
+    package's own, which it may overwrite or remove); False for one that cannot be read as text."""
+    try:
+        with open(path, encoding="utf-8") as text:
+            return all(text.readline().startswith(line) for line in head)
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
 def holds_header(text: object, column: str) -> bool:
     """Whether a cell holds its column's name: the header again, where files were joined end to end
     (one saved by Excel begins with a byte-order mark, which joining moves inside)."""

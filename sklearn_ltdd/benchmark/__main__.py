@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> None:
     try:  # a bad value is a usage error, named before anything is loaded or written
         check_arguments(args.dataset, args.seeds, args.methods, args.epochs, args.warmup, args.update_every,
                         args.reaction_mode, args.n_jobs, args.split, args.device)  # fmt: skip
-        expanded(args.out, "--out")
+        out = expanded(args.out, "--out")
     except (TypeError, ValueError) as error:
         parser.error(as_flag_error(str(error), _FLAGGED))
     args.split = default_split(args.dataset) if args.split is None else args.split
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.exit(130, f"{parser.prog}: interrupted; the runs that finished are kept in {args.out}, "
                          "and the same command resumes from them.\n")  # fmt: skip
     stem = result_stem(task_name(args.dataset), args.split, args.reaction_mode)
-    table = expanded(args.out, "--out") / f"{stem}.md"
+    table = out / f"{stem}.md"
     say(table.read_text(encoding="utf-8"))  # (its ± and – in any terminal)
 
 

@@ -15,7 +15,7 @@ import torch
 from .._arguments import check_flags, check_n_jobs, check_path, expanded
 from .._compat import Interval
 from .._console import say
-from .._csv import repeated_names
+from .._csv import repeated_names, starts_as
 from .._torch_device import parse_device
 from .._warnings import warn
 from ..classifier import SubclusterSchedule
@@ -362,13 +362,8 @@ def check_tables(log: Path) -> None:
         table = log.with_suffix(suffix)
         if not table.exists():
             continue
-        try:  # (an empty one: a write of an earlier release cut short)
-            with open(table, encoding="utf-8") as written:
-                lines = [written.readline() for _ in head]
-            ours = table.is_file() and (not lines[0] or all(map(str.startswith, lines, head)))
-        except (OSError, UnicodeDecodeError):
-            ours = False
-        if not ours:
+        # (an empty one: a write of an earlier release cut short)
+        if not (table.is_file() and (table.stat().st_size == 0 or starts_as(table, head))):
             raise FileExistsError(
                 f"{table} is not a table of this benchmark's, which it writes there beside {log.name}; "
                 "move it away, or choose another out_dir."

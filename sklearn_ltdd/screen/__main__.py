@@ -19,7 +19,6 @@ import sys
 import time
 import warnings
 from collections.abc import Sequence
-from pathlib import Path
 from typing import NoReturn
 
 from .._cli import as_flag_error, n_jobs_flag
@@ -92,10 +91,11 @@ def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     import joblib
 
     from .._arguments import expanded
+    from .._csv import starts_as
     from ..featurize import InvalidSmilesError
     from ._file import screen_file
     from ._frame import SCREEN_ADVICE, TOP_K_NONE
-    from ._resume import partial_path
+    from ._resume import partial_path, record_path
     from ._source import bad_rows_table
 
     start = time.perf_counter()
@@ -110,7 +110,7 @@ def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     # a list of bad rows is overwritten and removed: not the source (its rows fixed, screened again)
     # nor a file that is no such list
     source = listing.is_file() and args.source.exists() and listing.samefile(args.source)
-    if listing.is_file() and (source or not _is_a_listing(listing)):
+    if listing.is_file() and (source or not starts_as(listing, ("row,value,reason",))):
         parser.exit(
             2,
             f"{parser.prog}: error: {listing} is where the bad rows of a screen into "
@@ -132,8 +132,7 @@ def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         parser.exit(2, f"{parser.prog}: error: cannot load a model from {args.model} ({reason}); {advice}.\n")
     # a file there before, without the record of a screen, is refused, not completed (one with it
     # was stopped after its last rename, and is finished again)
-    record = args.destination.with_name(args.destination.name + ".progress.json")
-    unrelated = args.destination.exists() and not record.exists()
+    unrelated = args.destination.exists() and not record_path(args.destination).exists()
     try:
         n_rows = screen_file(
             model, args.source, args.destination,
@@ -198,16 +197,6 @@ def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
 def _as_flags(message: str) -> str:
     """screen_file's ``errors='nan'`` and ``errors='raise'`` in a message as the command's flags."""
     return message.replace("errors='nan'", "--errors nan").replace("errors='raise'", "--errors raise")
-
-
-def _is_a_listing(path: Path) -> bool:
-    """Whether ``path`` is a list of bad rows as the command writes them (its header's first
-    fields), which it may overwrite or remove."""
-    try:
-        with open(path, encoding="utf-8", newline="") as listing:
-            return listing.readline().startswith("row,value,reason")
-    except (OSError, UnicodeDecodeError):
-        return False
 
 
 if __name__ == "__main__":

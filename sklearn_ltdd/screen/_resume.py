@@ -28,7 +28,15 @@ if os.name == "nt":
 else:
     import fcntl
 
-__all__ = ["ScreenRecord", "model_hash", "only_screen_into", "partial_path", "write_csv", "write_parquet"]
+__all__ = [
+    "ScreenRecord",
+    "model_hash",
+    "only_screen_into",
+    "partial_path",
+    "record_path",
+    "write_csv",
+    "write_parquet",
+]
 
 
 def model_hash(model: GraphClassifier) -> str:
@@ -194,6 +202,11 @@ def partial_path(destination: Path) -> Path:
     return destination.with_name(destination.name + ".partial")
 
 
+def record_path(destination: Path) -> Path:
+    """Where a screen into ``destination`` records what it has written (:class:`ScreenRecord`)."""
+    return destination.with_name(destination.name + ".progress.json")
+
+
 class ScreenRecord:
     """What a screen has written so far into its :func:`partial_path`, kept beside the destination
     (``<destination>.progress.json``) and updated after each chunk is safely on disk; removed when
@@ -204,7 +217,7 @@ class ScreenRecord:
     def __init__(self, destination: Path, screen: dict):
         self.destination = destination
         self.partial = partial_path(destination)
-        self.path = destination.with_name(destination.name + ".progress.json")
+        self.path = record_path(destination)
         self.state = {"screen": screen, "rows": 0, "bytes": 0, "parts": 0, "invalid": 0}
         if not self.path.exists():
             for path in (destination, self.partial):  # (a .partial without it: what was written, unknown)
