@@ -3,6 +3,7 @@ a stray quote merges no lines, and a column name is not given twice; and where i
 row, or a byte that is not UTF-8, is."""
 
 import csv
+import os
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,17 @@ COMPRESSED = (".gz", ".bz2", ".xz", ".zip", ".zst", ".tar")  # what pandas decom
 #: tables that are not text, by their file name's ending
 NOT_TEXT = {".xlsx": "an Excel workbook", ".xls": "an Excel workbook", ".parquet": "a Parquet file",
             ".pq": "a Parquet file", ".feather": "a Feather file"}  # fmt: skip
+#: what a file's first bytes say it is, where its name says text: the ending that names a compression
+#: to pandas, or None for a format no ending makes text
+_BINARY_STARTS = (
+    (b"\x1f\x8b", "gzip-compressed", ".gz"),
+    (b"BZh", "bzip2-compressed", ".bz2"),
+    (b"\xfd7zXZ\x00", "xz-compressed", ".xz"),
+    (b"(\xb5/\xfd", "Zstandard-compressed", ".zst"),
+    (b"PK\x03\x04", "a zip archive (an .xlsx workbook is one too)", ".zip"),
+    (b"PAR1", "a Parquet file", None),
+    (b"\xd0\xcf\x11\xe0", "an Excel (.xls) workbook", None),
+)
 
 
 def check_fields_match_header(frame: pd.DataFrame, source: object) -> None:
@@ -86,16 +98,30 @@ PANDAS_NUMBERING = (
 
 
 def not_utf8(source: Path, error: UnicodeDecodeError | None = None) -> str:
-    """Why ``source`` cannot be read as UTF-8, and how to convert it: UTF-16 text, or the first line
+    """Why ``source`` cannot be read as UTF-8, and how to convert it: not text (a compressed file,
+    say, whose name does not tell pandas so), UTF-16 text, or the first line
     that is not UTF-8 (plain files: one more pass, on the way to an error; in a compressed file the
     cell pandas' ``error`` was decoding, whose offset is no place in the file)."""
     plain = Path(source).suffix.lower() not in COMPRESSED
     if plain:
         with open(source, "rb") as handle:
-            start = handle.read(2)
+            start = handle.read(8)
+            handle.seek(-min(4, Path(source).stat().st_size), os.SEEK_END)
+            end = handle.read(4)
+        for magic, kind, ending in _BINARY_STARTS:
+            # (text may begin so too: bzip2's level, Parquet's last bytes tell them apart)
+            level = start[3:4]
+            told = {b"BZh": level.isdigit() and level != b"0", b"PAR1": end == b"PAR1"}.get(magic, True)
+            if start.startswith(magic) and told:  # not text at all: converting its "encoding" would garble it
+                advice = (
+                    "save it as CSV text"
+                    if ending is None
+                    else f"decompress it, or add {ending} to its name (pandas tells compressions by it)"
+                )
+                return f"{source} is {kind} by its first bytes, not text; {advice}."
     else:
         start = b"" if error is None else error.object[:2]
-    if start in (b"\xff\xfe", b"\xfe\xff"):  # a byte-order mark: Excel's "Unicode text", say
+    if start[:2] in (b"\xff\xfe", b"\xfe\xff"):  # a byte-order mark: Excel's "Unicode text", say
         return f"{source} is UTF-16 text, not UTF-8; convert it, e.g. iconv -f utf-16 -t utf-8."
     where = ""
     if plain:

@@ -1,9 +1,11 @@
 """Loaders of the paper's data sets, on small files the tests write (and on the real files when present)."""
 
+import bz2
 import functools
 import gzip
 import hashlib
 import http.server
+import lzma
 import os
 import socket
 import ssl
@@ -184,6 +186,20 @@ def test_a_file_that_is_not_a_whole_table_is_named(tmp_path):
             load_hiv(path=write(tmp_path / name, "PK\x03\x04"))
     tsv = write(tmp_path / "LIBRARY.TSV", "smiles\tHIV_active\nCCO\t0\nCCN\t1\n")
     assert load_hiv(path=tsv).target.tolist() == [0, 1]
+    # a compressed file named as text was "not UTF-8: line 1 holds b'\x8b'", with iconv's advice,
+    # which garbles it
+    table = b"smiles,HIV_active\nCCO,0\nCCN,1\n"
+    for name, packed, said in [
+        ("gzip.csv", gzip.compress(table), r"gzip-compressed .* add \.gz to its name"),
+        ("bzip.csv", bz2.compress(table), r"bzip2-compressed .* add \.bz2 to its name"),
+        ("xz.csv", lzma.compress(table), r"xz-compressed .* add \.xz to its name"),
+        ("parquet.csv", b"PAR1\x85" + b"PAR1", r"a Parquet file .*; save it as CSV text"),
+    ]:
+        (tmp_path / name).write_bytes(packed)
+        with pytest.raises(ValueError, match=rf"{name} is {said}"):
+            load_hiv(path=tmp_path / name)
+    # and the advice works
+    assert load_hiv(path=(tmp_path / "gzip.csv").rename(tmp_path / "gzip.csv.gz")).target.tolist() == [0, 1]
     with pytest.raises(
         ValueError, match=r"header.csv holds no data rows \(columns: \['smiles', 'HIV_active'\]\)"
     ):

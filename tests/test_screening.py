@@ -3,6 +3,7 @@ marked NaN, file screens that resume, and the same scores from a Dask cluster.""
 
 import copy
 import functools
+import gzip
 import json
 import os
 import pickle
@@ -1481,6 +1482,15 @@ def test_a_parquet_cell_may_hold_a_line_break_and_a_misnamed_or_headerless_file_
     # a CSV header that begins as Parquet does is still CSV (a Parquet file ends so too)
     (tmp_path / "par.csv").write_text("PAR1_id,smiles\na,CCO\n")
     assert screen_file(model, tmp_path / "par.csv", tmp_path / "par_scores.csv") == 1
+    # and not a Parquet file where a later byte is not UTF-8: that is named
+    (tmp_path / "par.csv").write_bytes("PAR1_id,smiles\n\u00e9,CCO\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"par.csv is not UTF-8 text: line 2 .* iconv -f latin1"):
+        screen_file(model, tmp_path / "par.csv", tmp_path / "par_scores2.csv")
+    # a compressed file named as text is said to be one (it was "not UTF-8: line 1 holds b'\x8b'",
+    # with iconv's advice, which garbles it)
+    (tmp_path / "packed.csv").write_bytes(gzip.compress(b"smiles\nCCO\n"))
+    with pytest.raises(ValueError, match=r"packed.csv is gzip-compressed by its first bytes, not text"):
+        screen_file(model, tmp_path / "packed.csv", tmp_path / "packed_scores.csv")
 
 
 def test_a_model_fitted_on_a_named_column_screens_only_that_column(model, tmp_path):
