@@ -201,11 +201,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error(f"--imbalance-ratio applies to --dataset solubility only, not {args.dataset}")
     if args.imbalance_ratio is None:
         args.imbalance_ratio = 10.0
-    try:  # a ratio larger than the solubility set's head class can give is a usage error too
-        load_demo_data(args.dataset, args.imbalance_ratio, args.random_state)
-    except ValueError as error:
-        parser.error(str(error))
     try:
+        try:  # a ratio larger than the solubility set's head class can give is a usage error too
+            load_demo_data(args.dataset, args.imbalance_ratio, args.random_state)
+        except ValueError as error:
+            parser.error(str(error))
         run(args.dataset, args.imbalance_ratio, args.random_state, args.epochs)
     except KeyboardInterrupt:
         parser.exit(130, f"{parser.prog}: interrupted\n")

@@ -171,6 +171,14 @@ def test_an_interrupted_benchmark_says_it_resumes(tmp_path, capsys, monkeypatch)
         main(["--dataset", "solubility", "--methods", "fp_lr", "--out", str(tmp_path)])
     assert exit_.value.code == 130
     assert "interrupted; the runs that finished are kept in" in capsys.readouterr().err
+    # while its code loads, before a run (it was Python's traceback)
+    monkeypatch.setattr(_run, "check_arguments", interrupted)
+    with pytest.raises(SystemExit) as exit_:
+        main(["--dataset", "solubility", "--methods", "fp_lr", "--out", str(tmp_path)])
+    assert (
+        exit_.value.code == 130
+        and capsys.readouterr().err == "python -m sklearn_ltdd.benchmark: interrupted.\n"
+    )
 
 
 def test_a_run_whose_training_was_interrupted_is_not_written_as_done(tmp_path, monkeypatch):

@@ -57,6 +57,11 @@ def test_an_interrupted_demo_exits_130_without_a_traceback(capsys, monkeypatch):
     with pytest.raises(SystemExit) as stop:
         demo.main([])
     assert stop.value.code == 130 and capsys.readouterr().err == "python -m sklearn_ltdd.demo: interrupted\n"
+    # while it loads the data set (it was Python's traceback)
+    monkeypatch.setattr(demo, "load_demo_data", interrupted)
+    with pytest.raises(SystemExit) as stop:
+        demo.main([])
+    assert stop.value.code == 130 and capsys.readouterr().err == "python -m sklearn_ltdd.demo: interrupted\n"
 
 
 def test_the_demo_commands_help_loads_no_torch():

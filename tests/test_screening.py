@@ -1159,6 +1159,13 @@ def test_an_interrupted_screen_says_it_resumes(model, library, tmp_path, capsys,
     with pytest.raises(SystemExit) as stop:
         screen_command([str(tmp_path / name) for name in ("model.joblib", "library.csv", "scores.csv")])
     assert stop.value.code == 130 and "after every row was scored" in capsys.readouterr().err
+    # while loading the model, before the screen (it was Python's traceback)
+    monkeypatch.setattr(joblib, "load", interrupted)
+    with pytest.raises(SystemExit) as stop:
+        screen_command([str(tmp_path / name) for name in ("model.joblib", "library.csv", "other.csv")])
+    assert (
+        stop.value.code == 130 and capsys.readouterr().err == "python -m sklearn_ltdd.screen: interrupted.\n"
+    )
 
 
 def test_the_screen_command_never_lists_bad_rows_over_its_source_or_another_file(

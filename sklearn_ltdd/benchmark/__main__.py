@@ -80,6 +80,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--verbose", type=int, default=0, choices=(0, 1, 2),
                         help="1 prints a line per epoch of each fit, 2 adds a progress bar")  # fmt: skip
     args = parser.parse_args(argv)
+    try:
+        _benchmark(parser, args)
+    except KeyboardInterrupt:  # before the runs (loading the code) or after them
+        parser.exit(130, f"{parser.prog}: interrupted.\n")
+
+
+def _benchmark(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     # the training modules, and torch with them, once the arguments are read: --help needs none
     from .._arguments import expanded
     from ._results_file import ResultsFileError, result_stem

@@ -83,7 +83,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         warnings.showwarning = lambda message, *_, **__: print(
             f"{parser.prog}: warning: {message}", file=sys.stderr, flush=True
         )
-        _screen(parser, args)
+        try:
+            _screen(parser, args)
+        except KeyboardInterrupt:  # before the screen (loading the code, the model) or after it
+            parser.exit(130, f"{parser.prog}: interrupted.\n")
 
 
 def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
