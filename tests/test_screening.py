@@ -1530,7 +1530,7 @@ def test_a_model_fitted_on_a_named_column_screens_only_that_column(model, tmp_pa
     )
 
 
-def test_screen_featurises_in_the_processes_it_is_given(model, library, monkeypatch):
+def test_screen_featurises_in_the_processes_it_is_given(model, library, monkeypatch, tmp_path):
     """n_jobs as screen_file's (docs/scale_out.md promised it of both helpers)."""
     from sklearn_ltdd.featurize import _graphizer
 
@@ -1544,6 +1544,15 @@ def test_screen_featurises_in_the_processes_it_is_given(model, library, monkeypa
     with joblib.parallel_config(n_jobs=2):  # n_jobs=None keeps the caller's setting
         screen(model, library, errors="nan")
     assert seen == [1, 2, 2]
+    # a Pipeline's SmilesGraphizer(n_jobs=2) featurises its screens in two, as its predict does (it
+    # was one), unless n_jobs says otherwise; so does screen_file
+    piped = make_pipeline(SmilesGraphizer(n_jobs=2), clone(model)).fit(*_training_data())
+    seen.clear()
+    assert screen(piped, library, errors="nan").equals(screen(piped, library, errors="nan", n_jobs=1))
+    pd.DataFrame({"smiles": library}).to_csv(tmp_path / "library.csv", index=False)
+    with pytest.warns(UserWarning, match="4 of the 22 rows written"):
+        screen_file(piped, tmp_path / "library.csv", tmp_path / "scores.csv", errors="nan")
+    assert seen == [2, 1, 2]
     with pytest.raises(ValueError, match=r"n_jobs must be None, a positive integer or -1, -2, .*got 0"):
         screen(model, library, n_jobs=0)
     with pytest.raises(TypeError, match="progress must be True or False, got None"):

@@ -66,7 +66,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     )  # fmt: skip
     parser.add_argument("--chunk-rows", type=int, default=100_000, help="rows per chunk (default 100000)")
     parser.add_argument(
-        "--n-jobs", type=n_jobs_flag, default=None, help="processes that featurise (default 1)"
+        "--n-jobs",
+        type=n_jobs_flag,
+        default=None,
+        help="processes that featurise (default: the model Pipeline's SmilesGraphizer's n_jobs, else 1)",
     )
     parser.add_argument(
         "--top-k", type=int, default=None, metavar="K",

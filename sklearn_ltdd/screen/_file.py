@@ -26,6 +26,7 @@ from ._frame import (
     check_errors,
     check_model,
     check_top_k,
+    featurising_jobs,
     score_columns,
     scores_of,
 )
@@ -112,7 +113,9 @@ def screen_file(
         Rows read and written at a time (the model itself featurises 10,000 at a time).
     n_jobs : int, default=None
         Processes that featurise each chunk of the model (``joblib.parallel_config``); on two
-        cores two processes featurise 1.6-1.75x faster.
+        cores two processes featurise 1.6-1.75x faster. None: the ``n_jobs`` of the model's
+        Pipeline's SmilesGraphizer where it sets one, else joblib's context (one process unless
+        set otherwise).
     progress : bool, default=False
         Show a progress bar.
     top_k : int, default=None
@@ -154,12 +157,13 @@ def screen_file(
     >>> scores.loc[1, "error"]
     'RDKit cannot parse it: its syntax, e.g. a typo, an unclosed ring or branch, an unknown atom'
     """
-    model = check_model(model, smiles_column)
+    wrapper, model = model, check_model(model, smiles_column)
     check_errors(errors)
     top_k = check_top_k(top_k, model)
     if not isinstance(chunk_rows, numbers.Integral) or isinstance(chunk_rows, bool) or chunk_rows < 1:
         raise ValueError(f"chunk_rows must be a positive integer, got {chunk_rows!r}.")
     check_n_jobs(n_jobs)  # before the progress file is written
+    n_jobs = featurising_jobs(wrapper, n_jobs)
     check_flags(progress=progress)
     source, destination = expanded(source, "source"), expanded(destination, "destination")
     if destination.suffix.lower() not in (".csv", ".parquet"):
