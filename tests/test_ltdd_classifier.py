@@ -359,7 +359,11 @@ def test_sample_weight(assert_same_predictions):
             X_SMALL, Y_SMALL, sample_weight=np.where(zero, 0.0, 1.0), validation_data=valid
         )
     two = np.isin(Y_SMALL, ["high", "low"])
-    with pytest.raises(ValueError, match=r"only one class with a positive sample_weight \('medium'\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"only one class with a positive sample_weight \('medium'\); a classifier needs at least "
+        r"two\. The samples of \['high', 'low'\] all weigh 0 \(a BaggingClassifier member's bootstrap",
+    ):
         LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL, sample_weight=np.where(two, 0.0, 1.0))
     with pytest.raises(ValueError, match="sample_weight"):
         LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL, sample_weight=-np.ones(90))

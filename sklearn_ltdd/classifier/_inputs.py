@@ -207,8 +207,16 @@ def weighted_samples(
     classes = np.unique(y[kept])
     if len(classes) < 2:
         weighted = "" if weights is None else " with a positive sample_weight"
+        unweighted = np.setdiff1d(y, classes)
+        why = (  # refused as SVC refuses it: a model of one class has nothing to learn
+            f" The samples of {few_of(unweighted)} all weigh 0 (a BaggingClassifier member's bootstrap "
+            "that drew none of them, say): draws of two classes or more need a larger max_samples, or "
+            "a bagging that balances its draws."
+            if len(unweighted)
+            else ""
+        )
         raise ValueError(
-            f"y has only one class{weighted} ({classes.tolist()[0]!r}); a classifier needs at least two."
+            f"y has only one class{weighted} ({classes.tolist()[0]!r}); a classifier needs at least two.{why}"
         )
     if weights is not None and not weights.all():
         unweighted = np.setdiff1d(y, classes)
