@@ -160,6 +160,36 @@ def test_a_data_set_the_split_cannot_cut_is_said_before_anything_is_written(tmp_
     assert re.search(r"error: hiv, 'standard' split, seed 0: classes \[1\] have no sample in the", message)
     assert message.rstrip().endswith("(--seeds gives the random_state, --split the split)")
     assert not out.exists()
+    # a table of one class: said, not a traceback from the first fit after the folder was made
+    table = tmp_path / "one.csv"
+    pd.DataFrame({"smiles": smiles, "label": ["x"] * 40}).to_csv(table, index=False)
+    with pytest.raises(SystemExit) as exit_:
+        main(["--dataset", str(table), "--methods", "fp_lr", "--seeds", "0", "--out", str(out)])
+    assert exit_.value.code == 2 and not out.exists()
+    said = capsys.readouterr().err
+    assert "error: one holds one class ('x'); a classifier needs at least two." in said
+    # advice of a split's fractions, which the benchmark has no way to set, is not given
+    pd.DataFrame({"smiles": smiles[:3], "label": [1, 0, 1]}).to_csv(table, index=False)
+    with pytest.raises(SystemExit) as exit_:
+        main(
+            [
+                "--dataset",
+                str(table),
+                "--split",
+                "random",
+                "--methods",
+                "fp_lr",
+                "--seeds",
+                "0",
+                "--out",
+                str(out),
+            ]
+        )
+    said = capsys.readouterr().err
+    assert exit_.value.code == 2 and "the validation part of the 'random' split is empty" in said
+    assert (
+        "Use larger classes (the 'standard' split cannot" in said and "fraction" not in said.split("Use")[-1]
+    )
 
 
 def test_an_interrupted_benchmark_says_it_resumes(tmp_path, capsys, monkeypatch):

@@ -23,7 +23,7 @@ from ..classifier._baselines import TWO_PHASE_LOSSES
 from ..classifier._device import TRAINING_DEVICES, resolve_device
 from ..featurize._cgr import CGR_MODES, GRAPH_REACTION_MODES
 from ..model_selection import imdrug_split
-from ..model_selection._imdrug import SPLITS, seed_list
+from ..model_selection._imdrug import FRACTION_ADVICE, SPLITS, seed_list
 from ._methods import (
     METHODS,
     VARIANTS,
@@ -50,7 +50,7 @@ from ._results_file import (
     result_stem,
 )
 from ._summary import markdown_table, summarise
-from ._tasks import DATASETS, REACTION_DATASETS, default_split, is_table, load_task, task_name
+from ._tasks import DATASETS, REACTION_DATASETS, DataError, default_split, is_table, load_task, task_name
 
 __all__ = [
     "DEFAULT_METHODS",  # (the defaults of run_benchmark's arguments, from _names)
@@ -290,12 +290,15 @@ def run_benchmark(
     log = out / f"{stem}.jsonl"
     done = done_runs(log, methods, seeds, epochs, args)
     smiles, y = load_task(dataset, data_home, mapped=reaction_mode in CGR_MODES, download=download)
+    if len(np.unique(y)) < 2:  # (a table of the user's) said before any work, not by the first fit
+        raise DataError(f"{name} holds one class ({y[0]!r}); a classifier needs at least two.")
     splits = {}
     for seed in seeds:  # every seed's split before any work: a data set one cannot cut is said first
         try:
             splits[seed] = imdrug_split(y, split, random_state=seed)
-        except ValueError as error:
-            raise SplitError(f"{name}, {split!r} split, seed {seed}: {error}") from error
+        except ValueError as error:  # (the benchmark's fractions are ImDrug's, none of the caller's)
+            said = str(error).replace(FRACTION_ADVICE, "")
+            raise SplitError(f"{name}, {split!r} split, seed {seed}: {said}") from error
     data = data_id(smiles, y)
     check_data(log, data, split, reaction_mode)
     check_tables(log)

@@ -633,7 +633,7 @@ def load_uspto50k_templates(
     data : Bunch
         As in :func:`load_hiv`: ``data`` the products' SMILES, ``target`` their templates as
         reaction SMARTS (product side first: the template a retrosynthesis applies to the
-        product; of 20 to about 300 characters, a median of about 115: map them to short names
+        product; of about 40 to 300 characters, a median of about 112: map them to short names
         with ``pd.factorize`` for plots and screens). A product that more than one reaction
         made is a row for each (under one template or two), listed in ``duplicates``.
     (products, y) : tuple

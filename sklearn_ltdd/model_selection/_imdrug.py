@@ -21,6 +21,10 @@ __all__ = ["ImDrugSplit", "imdrug_split"]
 SPLITS = ("random", "standard")
 
 
+#: advice of the split's errors that a caller without ``fractions`` (the benchmark) leaves out
+FRACTION_ADVICE = ", or give the part a larger fraction"
+
+
 def _check_fractions(fractions: Sequence[float] | np.ndarray) -> np.ndarray:
     wanted = "fractions must be three positive numbers summing to 1"
     try:
@@ -91,8 +95,7 @@ def _check_every_class_in(
     if len(part) < len(classes):
         raise ValueError(
             f"{start}, and the {name} part holds {len(part)} rows for {len(classes)} classes: no "
-            f"{seed} can cut this data set so. Use {random_split}, or give the part a larger "
-            "fraction."
+            f"{seed} can cut this data set so. Use {random_split}{FRACTION_ADVICE}."
         )
     chance = _chance_of_every_class_in_every_part(counts, needed)
     odds = (
@@ -218,9 +221,8 @@ def _refuse_an_empty_random_part(y: np.ndarray, name: str, i: int, fractions: np
     raise ValueError(
         f"the {name} part of the 'random' split is empty: it cuts each class on its own, and with "
         f"fractions {fractions.tolist()} a class needs {need} samples to give the {name} part one "
-        f"(the largest here has {sizes.max()}). Use larger classes, or give the part a larger "
-        "fraction (the 'standard' split cannot cut them either: its part would hold fewer rows "
-        "than there are classes)."
+        f"(the largest here has {sizes.max()}). Use larger classes{FRACTION_ADVICE} (the 'standard' "
+        "split cannot cut them either: its part would hold fewer rows than there are classes)."
     )
 
 
