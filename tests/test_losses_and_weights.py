@@ -583,6 +583,21 @@ def test_ltdd_loss_by_hand():
     assert all(math.isnan(v) for v in criterion.pop_epoch_means().values())
 
 
+def test_the_divergence_advice_reads_the_epoch_that_ended_between_epochs():
+    """Validation and the re-clustering find a divergence after the epoch's sums were read and
+    emptied: the advice to raise a temperature near zero was lost there (only a divergence found in
+    the training pass had it)."""
+    criterion = LTDDLoss(torch.tensor([5, 5]), tau1=1e-9)
+    criterion.record_term("contrastive_loss", torch.tensor(float("inf")), 4)
+    criterion.record_term("ce_loss", torch.tensor(0.7), 4)
+    during = criterion.divergence_advice()
+    assert during.startswith("raise a temperature near zero") and "tau1=1e-09" in during
+    criterion.pop_epoch_means()
+    assert criterion.divergence_advice() == during
+    criterion.forget_training_state()  # the fit's end
+    assert criterion.divergence_advice() == ""
+
+
 def test_ltdd_loss_trains_the_encoder_through_the_head_and_keeps_no_graph_in_its_totals():
     phases = Phases([Phase("warmup", epochs=1, trains_head=False), Phase("ltdd")]).enter("ltdd")
     # no contrastive term: whatever reaches z comes through the classifier's cross-entropy

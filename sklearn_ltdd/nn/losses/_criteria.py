@@ -320,6 +320,9 @@ class LTDDLoss(_LongTailLoss):
             self.register_buffer(name, torch.zeros(0), persistent=False)
         self.totals: dict[str, torch.Tensor] = {}
         self.n_samples = 0
+        # the sums of the last epoch popped: divergence found at an epoch's end (validation, the
+        # re-clustering) comes after pop_epoch_means has emptied ``totals``
+        self.last_epoch_sums: dict[str, float] = {}
 
     def set_state(
         self,
@@ -352,7 +355,7 @@ class LTDDLoss(_LongTailLoss):
         per-class τ2 and the running loss sums (``history_`` keeps the weights of every epoch)."""
         empty = self.class_counts.new_zeros(0)  # on the criterion's device
         self.set_state(empty.long(), empty, empty.clone())
-        self.totals, self.n_samples = {}, 0
+        self.totals, self.n_samples, self.last_epoch_sums = {}, 0, {}
 
     def record_term(self, name: str, value: torch.Tensor, n_samples: int) -> None:
         """Add a batch's mean of a term, weighted by the batch's size (no read from the device).
@@ -372,14 +375,16 @@ class LTDDLoss(_LongTailLoss):
     def divergence_advice(self) -> str:
         """The temperatures and the terms' weights (β, term A's scale), with their values, where
         this epoch's contrastive term overflowed while its cross-entropy did not, or one of them
-        is extreme (a τ near zero, or a weight of 1e30, overflows the term at any rate).
+        is extreme (a τ near zero, or a weight of 1e30, overflows the term at any rate). Between
+        epochs (after :meth:`pop_epoch_means`), the epoch that ended.
 
         Returns
         -------
         advice : str
             Advice that follows "lower the learning rate, or"; empty where the rate alone is at fault.
         """
-        finite = {name: math.isfinite(float(total)) for name, total in self.totals.items()}
+        sums = self.totals or self.last_epoch_sums
+        finite = {name: math.isfinite(float(total)) for name, total in sums.items()}
         if finite.get("contrastive_loss", True):
             return ""
         weights = {"beta": self.beta, "term_a_scale": self.term_a_scale}
@@ -402,6 +407,7 @@ class LTDDLoss(_LongTailLoss):
         values = torch.stack([self.totals[n] for n in names]).tolist() if names else []
         means = dict.fromkeys(self.TERMS, float("nan"))  # NaN: a term the phase did not compute
         means.update({n: v / max(self.n_samples, 1) for n, v in zip(names, values, strict=True)})
+        self.last_epoch_sums = dict(zip(names, values, strict=True))
         self.totals, self.n_samples = {}, 0
         return means
 
