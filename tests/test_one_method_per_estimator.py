@@ -282,11 +282,14 @@ def test_numpy_numbers_are_checked_as_the_numbers_they_hold(number):
         LTDDClassifier(hidden=number(16)).fit(X, Y)  # a float, however whole
 
 
-def test_a_phase_that_is_not_the_last_needs_its_length():
+def test_a_phase_that_is_not_the_last_needs_its_length_and_each_its_own_name():
     from sklearn_ltdd.classifier._phases import Phase, Phases
 
     with pytest.raises(ValueError, match="every phase but the last needs its number of epochs"):
         Phases([Phase("ce"), Phase("ib")])
+    # entering "ce" went to the first of two, and the history's column could not tell them apart
+    with pytest.raises(ValueError, match=r"every phase needs a name of its own, got \['ce', 'ce'\]"):
+        Phases([Phase("ce", epochs=2), Phase("ce")])
 
 
 def test_the_phases_are_written_once_and_read_by_everyone():

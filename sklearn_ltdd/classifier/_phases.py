@@ -5,7 +5,8 @@ cross-entropy, then the influence-balanced loss; ``decoupling``: cross-entropy, 
 re-trained on class-balanced batches). One :class:`Phases` object per fit walks through them:
 the losses read whether this is the method's final phase (their main loss), the
 sampler whether batches are balanced, the schedule callbacks how long the phase has run, and
-validation scoring, the model kept and early stopping the same. The names are for the history only.
+validation scoring, the model kept and early stopping the same. A phase is known by its name
+(in the history, and to :meth:`Phases.enter`), so the names of a method's phases differ.
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ class Phases(Callback):
     def __init__(self, phases: Sequence[Phase], patience: int | None = None):
         if any(phase.epochs is None for phase in phases[:-1]):
             raise ValueError("every phase but the last needs its number of epochs.")
+        names = [phase.name for phase in phases]
+        if len(set(names)) < len(names):  # the history's phase column would not tell them apart
+            raise ValueError(f"every phase needs a name of its own, got {names}.")
         self.phases = tuple(phases)
         self.patience = patience
         self.initialize()
