@@ -32,6 +32,7 @@ __all__ = [
     "balanced_scores",
     "best_tau",
     "log_prior",
+    "log_probabilities",
     "probabilities",
     "tau_search",
     "with_untrained_classes",
@@ -71,6 +72,13 @@ def probabilities(log_proba: np.ndarray) -> np.ndarray:
     ``np.seterr(all="raise")`` (its exponent underflows)."""
     with np.errstate(under="ignore"):
         return np.exp(log_proba)
+
+
+def log_probabilities(logits: torch.Tensor) -> torch.Tensor:
+    """The network's log-softmax in float64, as ``predict_log_proba`` gives it and validation
+    chooses τ on: exact where a probability underflows float32 (a confident model's
+    log-probabilities go far below −87)."""
+    return torch.log_softmax(logits.double(), dim=1)
 
 
 def adjusted_scores(log_proba: np.ndarray, log_prior: np.ndarray, tau: float) -> np.ndarray:

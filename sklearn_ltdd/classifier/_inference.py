@@ -2,10 +2,11 @@
 and passed through the network a chunk of rows at a time, so that memory does not grow with the
 input; the network's probabilities, the decision, the embedding, and sklearn's accuracy.
 
-The screening helpers (:mod:`sklearn_ltdd.screen`) read a model through five of its methods:
+The screening helpers (:mod:`sklearn_ltdd.screen`) read a model through six of its methods:
 :meth:`Inference._snapshot`, :meth:`~Inference._check_reads_smiles`,
-:meth:`~Inference._log_probabilities`, :meth:`~Inference._find_invalid` and
-:meth:`~Inference._invalid_input_error`; and :func:`~sklearn_ltdd.screen.screen_dask` sends only
+:meth:`~Inference._log_probabilities`, :meth:`~Inference._decision_scores` (so that a screen
+decides as ``predict`` does), :meth:`~Inference._find_invalid` and
+:meth:`~Inference._invalid_input_error`, and its ``classes_``; and :func:`~sklearn_ltdd.screen.screen_dask` sends only
 the model's ``graphizer_`` to the workers that look for bad rows, the featuriser being all that
 :meth:`~Inference._find_invalid` reads."""
 
@@ -32,7 +33,7 @@ from ..featurize._graph_features import FEATURE_SCHEMA
 from ..featurize._graphizer import find_invalid, invalid_input_error
 from ..featurize._input import check_smiles_for
 from ._data import GraphDataset
-from ._decision import adjusted_scores, probabilities, with_untrained_classes
+from ._decision import adjusted_scores, log_probabilities, probabilities, with_untrained_classes
 from ._estimator_lock import estimator_lock
 from ._inputs import PREDICT_ADVICE, check_labels, check_widths, described
 
@@ -185,11 +186,15 @@ class Inference(TransformerMixin):
             model.__dict__.update(self.__dict__)
         return model
 
+    def _decision_scores(self, log_proba: np.ndarray) -> np.ndarray:
+        """The scores whose argmax is the prediction (``predict``'s, ``decision_function``'s and
+        the screens'): ``log_proba`` with the training prior taken out ``logit_adjustment_`` times."""
+        return adjusted_scores(log_proba, self.class_log_prior_, self.logit_adjustment_)
+
     def _log_proba_of(self, dataset: GraphDataset) -> np.ndarray:
-        """The log-softmax of the network's outputs for ``dataset``, in float64: exact where a
-        probability underflows float32 (a confident model's log-probabilities go far below −87)."""
-        logits = self.net_.infer_dataset(dataset, 0)
-        return torch.log_softmax(logits.double(), dim=1).cpu().numpy()
+        """The log-softmax of the network's outputs for ``dataset`` (float64, as validation
+        reads them)."""
+        return log_probabilities(self.net_.infer_dataset(dataset, 0)).cpu().numpy()
 
     def _log_proba_of_every_class(self, dataset: GraphDataset) -> np.ndarray:
         """:meth:`_log_proba_of` in the columns of ``classes_``: ``UNTRAINED`` (-1e300) in those
@@ -275,7 +280,7 @@ class Inference(TransformerMixin):
         """
         model = self._snapshot()
         log_proba = model.predict_log_proba(X)  # checks fitted first
-        scores = adjusted_scores(log_proba, model.class_log_prior_, model.logit_adjustment_)
+        scores = model._decision_scores(log_proba)
         return scores[:, 1] - scores[:, 0] if len(model.classes_) == 2 else scores
 
     def predict(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
@@ -302,8 +307,7 @@ class Inference(TransformerMixin):
             # a chunk's scores, decided there: the scores of all rows at once grew with X (40,000
             # molecules of 1,000 classes: 741 MB for the call, 410 MB now; benchmarks/large_fit.py)
             log_proba = model._log_proba_of_every_class(dataset)
-            scores = adjusted_scores(log_proba, model.class_log_prior_, model.logit_adjustment_)
-            return scores.argmax(axis=1)[:, None]
+            return model._decision_scores(log_proba).argmax(axis=1)[:, None]
 
         # (float64 holds every class position exactly; errors="raise" leaves no NaN row)
         positions, _ = model._infer(X, decided, 1, dtype=np.float64)
@@ -332,9 +336,9 @@ class Inference(TransformerMixin):
         embed = model.net_.embed_dataset
         out = model._infer(X, lambda dataset: embed(dataset).cpu().numpy(), model._n_features_out)[0]
         labels = X.row_labels if isinstance(X, GraphStore | GraphStorePair) else None
-        if labels is not None and transform_output(self) == "pandas":
+        if labels is not None and transform_output(model) == "pandas":
             # sklearn's wrapper would number the rows 0, 1, ...: graphs are no pandas object
-            return pd.DataFrame(out, index=labels, columns=self.get_feature_names_out(), copy=False)
+            return pd.DataFrame(out, index=labels, columns=model.get_feature_names_out(), copy=False)
         return out
 
     def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:

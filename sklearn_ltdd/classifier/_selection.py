@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback, EarlyStopping
 
-from ._decision import TAUS, balanced_scores, tau_search
+from ._decision import TAUS, balanced_scores, log_probabilities, tau_search
 from ._phases import Phases
 
 __all__ = ["EarlyStoppingAfter", "MeanFromBestEpoch", "ValidationScores"]
@@ -84,7 +84,7 @@ class ValidationScores(Callback):
         self, logits: torch.Tensor, y: torch.Tensor, weight: torch.Tensor
     ) -> tuple[list[float], bool]:
         """BA, BF1 and τ (NaN where the outputs are not finite), and whether they are finite."""
-        log_proba = torch.log_softmax(logits.double(), dim=1)  # as predict_log_proba gives it
+        log_proba = log_probabilities(logits)  # as predict_log_proba gives it
         if self.log_prior is None:
             ba, bf1 = balanced_scores(y, log_proba.argmax(dim=1)[None], log_proba.shape[1], weight)
             scores = [ba[0], bf1[0], torch.zeros_like(ba[0])]

@@ -18,7 +18,7 @@ from .._arguments import check_flags, check_n_jobs
 from .._csv import repeated_names
 from .._labels import labelled_index
 from ..classifier._base import GraphClassifier
-from ..classifier._decision import adjusted_scores, probabilities
+from ..classifier._decision import probabilities
 from ..classifier._wrapped import wrapped_classifier
 from ..featurize import GraphStore, GraphStorePair, InvalidSmilesError, SmilesGraphizer
 from ..featurize._input import check_column_name, check_smiles_for
@@ -136,7 +136,7 @@ def _scores(
     k = 1 if top_k is None else top_k
     ranked = np.full((len(log_proba), k), -1)  # -1: no category, so no class for a bad row
     if valid.any():
-        scores = adjusted_scores(log_proba[valid], model.class_log_prior_, model.logit_adjustment_)
+        scores = model._decision_scores(log_proba[valid])
         # the classes in the order of the decision (ties in classes_ order): the first is predict's
         ranked[valid] = (
             np.argsort(-scores, axis=1, kind="stable")[:, :k] if k > 1 else scores.argmax(axis=1)[:, None]
