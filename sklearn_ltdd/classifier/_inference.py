@@ -4,10 +4,11 @@ input; the network's probabilities, the decision, the embedding, and sklearn's a
 
 The screening helpers (:mod:`sklearn_ltdd.screen`) read a model through six of its methods:
 :meth:`Inference._snapshot`, :meth:`~Inference._check_reads_smiles`,
-:meth:`~Inference._log_probabilities`, :meth:`~Inference._decision_scores` (so that a screen
-decides as ``predict`` does), :meth:`~Inference._find_invalid` and
-:meth:`~Inference._invalid_input_error`, and its ``classes_``; and :func:`~sklearn_ltdd.screen.screen_dask` sends only
-the model's ``graphizer_`` to the workers that look for bad rows, the featuriser being all that
+:meth:`~Inference._log_probabilities`, :meth:`~Inference._decision_scores` (a screen decides
+as ``predict`` does), :meth:`~Inference._find_invalid` and
+:meth:`~Inference._invalid_input_error`, and its ``classes_``; and
+:func:`~sklearn_ltdd.screen.screen_dask` sends only the model's ``graphizer_`` to the workers
+that look for bad rows, the featuriser being all that
 :meth:`~Inference._find_invalid` reads."""
 
 from __future__ import annotations

@@ -155,7 +155,9 @@ def separability_weights(
     the paper's default), or ``"subcluster"``: uniform class weights and, per sub-cluster, the
     normalised inverse distance to the nearest sub-cluster of another class (each sample is
     weighted by its own sub-cluster; this acts on binary tasks, where class weights are uniform).
-    formula: ``"paper"`` — ω̂ = (1/d)/Σ(1/d), ω = ω̂ + ω̂'; ``"code"`` — ½(softmax(−d) + softmax(−d_sub)).
+    formula: one term per distance the weighting reads (two for ``"both"``, d and d_sub), summed
+    (``"paper"``: ω̂ = (1/d)/Σ(1/d), ω = ω̂ + ω̂') or averaged (``"code"``: ½(softmax(−d) +
+    softmax(−d_sub)); one distance alone, softmax(−d)).
     Where distances are inverted (the paper's formula, and ``"subcluster"``), each is floored at a
     tenth of the typical distance (``DISTANCE_FLOOR`` times the median distance between two
     classes apart, or between sub-clusters of two classes; beyond ``DISTANCE_BLOCK`` classes or

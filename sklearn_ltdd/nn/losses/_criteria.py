@@ -103,8 +103,10 @@ class _LongTailLoss(nn.Module):
         """
         return self.phases is None or self.phases.final
 
-    def per_sample(self, embeddings, y, head) -> torch.Tensor:
-        """Each sample's loss, which :meth:`forward` averages with the sample weights.
+    def per_sample(self, embeddings: torch.Tensor, y: torch.Tensor, head: nn.Module) -> torch.Tensor:
+        """Each sample's loss, which :meth:`forward` averages with the sample weights. A loss
+        over the batch as a whole (:class:`LTDDLoss` contrasts its samples, :class:`MixupLoss`
+        mixes them) has none: it raises NotImplementedError.
 
         Parameters
         ----------
@@ -120,7 +122,9 @@ class _LongTailLoss(nn.Module):
         losses : Tensor of shape (B,)
             One loss per sample.
         """
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} computes its loss over the batch as a whole in forward(), not per sample."
+        )
 
     def forget_training_state(self) -> None:
         """Drop state that describes the training samples (a fitted model does not keep it)."""
@@ -173,6 +177,8 @@ class _LongTailLoss(nn.Module):
 
 
 class CrossEntropyLoss(_LongTailLoss):
+    """The plain cross-entropy of the head's logits (``ce``), weighted by the sample weights."""
+
     summary = "cross-entropy (vanilla)"
 
     def per_sample(self, embeddings, y, head):
@@ -182,7 +188,10 @@ class CrossEntropyLoss(_LongTailLoss):
 class DecouplingLoss(CrossEntropyLoss):
     """Cross-entropy in both phases of decoupling; its second phase balances the batches instead."""
 
-    summary = "cross-entropy, then the head re-trained on class-balanced batches (last fifth)"
+    summary = (
+        "cross-entropy, then the head re-trained on class-balanced batches (the last fifth, or from "
+        "when validation stalls)"
+    )
     prior_correcting = True
     balances_batches = True
 
@@ -201,6 +210,9 @@ class CostSensitiveLoss(_LongTailLoss):
 
 
 class BalancedSoftmaxLoss(_LongTailLoss):
+    """Balanced softmax (``bs``; Ren et al. 2020): the cross-entropy of the logits shifted by
+    log n_c, so that the head learns the class-balanced posterior."""
+
     summary = "balanced softmax, cross-entropy on z + log n_c"
     prior_correcting = True
 
@@ -209,6 +221,9 @@ class BalancedSoftmaxLoss(_LongTailLoss):
 
 
 class ClassBalancedFocalLoss(_LongTailLoss):
+    """Class-balanced focal loss (``cb_focal``; Cui et al. 2019): the focal loss (γ = 0.5) weighted
+    by the inverse effective number of each class's samples, (1 − β) / (1 − β^n_c), β = 0.999."""
+
     summary = "class-balanced focal loss, β=0.999, γ=0.5"
     prior_correcting = True
 
@@ -217,6 +232,9 @@ class ClassBalancedFocalLoss(_LongTailLoss):
 
 
 class ClassDependentTemperatureLoss(_LongTailLoss):
+    """Class-dependent temperatures (``cdt``; Ye et al. 2020): in training, each class's logit is
+    divided by (n_max / n_c)^0.2, so that the head must push the rare classes' logits further."""
+
     summary = "class-dependent temperatures, z / (n_max / n_c)^0.2 in training"
     prior_correcting = True
 
@@ -230,7 +248,7 @@ class InfluenceBalancedLoss(_LongTailLoss):
     """Cross-entropy in the first phase, then the influence-balanced loss, which reads the
     features the head's last layer sees, not the graph embedding."""
 
-    summary = "influence-balanced loss (cross-entropy for the first half of training)"
+    summary = "influence-balanced loss (cross-entropy first: until half-time, or until validation stalls)"
     prior_correcting = True
 
     def per_sample(self, embeddings, y, head):
