@@ -3,6 +3,7 @@
 
 import functools
 from collections.abc import Callable
+from numbers import Integral
 from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
@@ -28,6 +29,7 @@ else:
     from sklearn.base import _fit_context
 
 __all__ = [
+    "RANDOM_STATE",
     "HasMethods",
     "Hidden",
     "Interval",
@@ -52,6 +54,11 @@ class Interval(_Interval):
         if isinstance(val, bool | np.bool_):
             return False
         return super().is_satisfied_by(val.item() if isinstance(val, np.number) else val)
+
+
+#: scikit-learn's "random_state" constraint with this module's Interval: True is no seed (as the
+#: package's functions have it, where scikit-learn takes it for the seed 1)
+RANDOM_STATE = [Interval(Integral, 0, 2**32 - 1, closed="both"), np.random.RandomState, None]
 
 
 def transform_output(estimator: BaseEstimator) -> str:

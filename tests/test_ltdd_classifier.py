@@ -772,6 +772,9 @@ def test_bad_input():
         LTDDClassifier(**FAST, contrast=SubclusterContrast(edge_drop=(0.1,))).fit(X_SMALL, Y_SMALL)
     with pytest.raises(ValueError, match=r"edge_drop must be two probabilities .*\(0\.1, None\)"):
         LTDDClassifier(**FAST, contrast=SubclusterContrast(edge_drop=(0.1, None))).fit(X_SMALL, Y_SMALL)
+    # a bool is no probability (False passed the options' check and failed in the network's)
+    with pytest.raises(ValueError, match=r"edge_drop must be two probabilities .*\(False, 0\.1\)"):
+        SubclusterContrast(edge_drop=(False, 0.1)).check()
     # beyond float32, where the losses compute: was torch's "cannot be converted ... without overflow"
     for name, value in (("tau1", 1e39), ("tau2", 1e39), ("tau", 1e-39), ("beta", 1e300)):
         with pytest.raises(ValueError, match=rf"'{name}' parameter of SubclusterContrast must be a float"):

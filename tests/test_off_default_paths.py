@@ -188,25 +188,44 @@ def test_early_stopping_without_a_validation_set_is_refused():
 @pytest.mark.parametrize("estimator,name", [
     (BaselineClassifier, "early_stopping"), (LTDDClassifier, "hidden"),
     (lambda **params: LTDDClassifier(schedule=SubclusterSchedule(**params)), "warmup_epochs"),
-    (LTDDClassifier, "max_epochs"),
+    (LTDDClassifier, "max_epochs"), (LTDDClassifier, "random_state"),
+    (lambda **params: BalancedSubcluster(n_clusters=2, **params), "random_state"),
 ])  # fmt: skip
 def test_a_boolean_is_not_taken_for_a_number(estimator, name):
-    """sklearn's early_stopping is a switch: True must not pass as a patience of one epoch."""
+    """sklearn's early_stopping is a switch: True must not pass as a patience of one epoch. Nor
+    is True the seed 1 (sklearn's check_random_state takes it so; the package's functions refuse it)."""
     with pytest.raises(ValueError, match=rf"'{name}' parameter of .* must be .* Got True"):
-        estimator(**{name: True}).fit(X[:20], Y[:20])
-
-
-def test_numpy_integers_fit_as_python_integers(assert_same_predictions):
-    """Grids are often NumPy arrays (np.arange, np.logspace(...).astype(int)): torch's batch
-    sampler took no np.int64 batch size."""
-    ints = {"hidden": 16, "n_layers": 2, "max_epochs": 13, "batch_size": 32, "early_stopping": 2}
-    fitted = [
-        LTDDClassifier(**{name: kind(value) for name, value in ints.items()}, random_state=0).fit(
-            X[:80], Y[:80]
+        model = estimator(**{name: True})
+        model.fit(
+            *((X[:20], Y[:20]) if isinstance(model, LTDDClassifier | BaselineClassifier) else (np.eye(20),))
         )
-        for kind in (int, np.int64)
+
+
+def test_numpy_numbers_fit_as_python_numbers(assert_same_predictions):
+    """Grids are often NumPy arrays (np.arange, np.logspace(...).astype(int)): torch's batch
+    sampler took no np.int64 batch size. pandas' downcast gives int8: hidden=np.int8(64) wrapped
+    round to a negative width (another head, no feature names, transform failed); a float16
+    validation_fraction held out another number of molecules."""
+    ints = {"hidden": 64, "n_layers": 2, "max_epochs": 13, "batch_size": 32, "early_stopping": 2}
+    fitted = [
+        LTDDClassifier(
+            **{name: kind(value) for name, value in ints.items()},
+            validation_fraction=number(np.float16(0.05)),
+            random_state=0,
+        ).fit(X[:80], Y[:80])
+        for kind, number in ((int, float), (np.int64, np.float16), (np.int8, np.float16))
     ]
-    assert_same_predictions(*(clf.predict_proba(X[80:100]) for clf in fitted))
+    assert_same_predictions(*(clf.predict_proba(X[80:100]) for clf in fitted[:2]))
+    assert_same_predictions(*(clf.predict_proba(X[80:100]) for clf in fitted[::2]))
+    assert len(fitted[2].get_feature_names_out()) == 128 == fitted[2].transform(X[:3]).shape[1]
+    # BalancedSubcluster: a uint64 n_clusters failed in NumPy's casting, one past 2**63 overflowed
+    Z, labels = np.random.default_rng(0).normal(size=(60, 4)), np.repeat([0, 1], 30)
+    for value in (np.uint64(3), 2**63, np.int8(3)):
+        for y in (None, labels):
+            clusters = BalancedSubcluster(n_clusters=value, random_state=0).fit(Z, y)
+            expected = BalancedSubcluster(n_clusters=min(int(value), 60), random_state=0).fit(Z, y)
+            np.testing.assert_array_equal(clusters.labels_, expected.labels_)
+            assert clusters.n_subclusters_per_class_.dtype == np.int64
 
 
 def _pickled_objects(obj) -> list:

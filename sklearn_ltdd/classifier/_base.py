@@ -21,7 +21,7 @@ from sklearn.utils import check_random_state
 from skorch.helper import predefined_split
 from skorch.history import History
 
-from .._compat import Interval, StrOptions, _fit_context, from_arrow, numpy_only
+from .._compat import RANDOM_STATE, Interval, StrOptions, _fit_context, from_arrow, numpy_only
 from .._console import say
 from .._labels import warn_of_look_alike_classes
 from .._progress import widget_bars
@@ -154,7 +154,7 @@ class GraphClassifier(
         "early_stopping": [None, Interval(Integral, 1, None, closed="left")],
         "device": [str, torch.device],
         "verbose": ["verbose"],
-        "random_state": ["random_state"],
+        "random_state": RANDOM_STATE,
     }
 
     def __init__(
@@ -562,7 +562,9 @@ class GraphClassifier(
         self.versions_ = fitted_versions()
         self.n_features_in_ = 1  # one column of SMILES (or one graph per sample)
         sides = 2 if isinstance(train.graphs, GraphStorePair) else 1
-        self._n_features_out = self.hidden * (sides + (self.fingerprint is not None))
+        self._n_features_out = int(self.hidden) * (
+            sides + (self.fingerprint is not None)
+        )  # (an int8's wraps)
         return self
 
     def _decide_and_check(self, valid: GraphDataset | None, train: GraphDataset) -> None:
@@ -626,7 +628,7 @@ class GraphClassifier(
         if self.validation_fraction == 0:
             return np.arange(len(codes)), None
         train_idx, valid_idx = holdout(
-            graphs, codes, self.validation_fraction, rng, self.early_stopping, read
+            graphs, codes, float(self.validation_fraction), rng, self.early_stopping, read
         )
         if not len(valid_idx):
             return train_idx, None

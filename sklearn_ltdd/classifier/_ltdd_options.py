@@ -11,6 +11,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from .._compat import Interval, StrOptions
+from ..nn._module import _drop_probabilities
 from ..nn._weights import WEIGHT_FORMULAS, WEIGHTINGS
 
 __all__ = ["SubclusterContrast", "SubclusterSchedule"]
@@ -90,9 +91,10 @@ class SubclusterContrast(BaseEstimator):
             Naming the first parameter out of its range.
         """
         self._validate_params()
-        drop = self.edge_drop
-        if len(drop) != 2 or not all(isinstance(p, Real) and 0 <= p < 1 for p in drop):
-            raise ValueError(f"edge_drop must be two probabilities in [0, 1), got {drop!r}.")
+        # the network's own reading of drop probabilities (no bool is one), and two views below 1
+        drop = _drop_probabilities(self.edge_drop)
+        if drop is None or len(drop) != 2 or max(drop) >= 1:
+            raise ValueError(f"edge_drop must be two probabilities in [0, 1), got {self.edge_drop!r}.")
         return self
 
 

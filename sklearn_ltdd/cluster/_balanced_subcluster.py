@@ -13,7 +13,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._class_counts import check_class_counts
-from .._compat import Interval, StrOptions, _fit_context
+from .._compat import RANDOM_STATE, Interval, StrOptions, _fit_context
 from .._labels import check_class_labels, class_labels
 from .._torch_state import thread_defaults
 from ._spherical import balanced_cluster, kmeans_cluster
@@ -196,7 +196,7 @@ class BalancedSubcluster(
         "method": [StrOptions({"balanced", "kmeans"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "random_state": ["random_state"],
+        "random_state": RANDOM_STATE,
     }
 
     def __init__(
@@ -244,7 +244,8 @@ class BalancedSubcluster(
             if self.n_clusters is None:
                 raise ValueError("n_clusters is required when fitting without y.")
             classes, codes = np.array([None], dtype=object), np.zeros(n, dtype=np.int64)
-            counts, per_class = np.array([n]), np.array([min(self.n_clusters, n)])
+            # (int64 whatever n_clusters' type: a uint64 or a Python int past 2**63 met int64 counts)
+            counts, per_class = np.array([n]), np.array([min(int(self.n_clusters), n)], dtype=np.int64)
         else:
             y = y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else y
             y = class_labels(y, "y", "give every sample a class, or fit without y.")
@@ -255,7 +256,7 @@ class BalancedSubcluster(
             counts = np.bincount(codes)
             per_class = subclusters_per_class(counts, self.min_cluster_size)
             if self.n_clusters is not None:
-                per_class = np.minimum(per_class, self.n_clusters)
+                per_class = np.minimum(per_class, min(int(self.n_clusters), int(counts.max())))
 
         rng = check_random_state(self.random_state)
         direction = torch.from_numpy(rng.normal(size=unit.shape[1])).to(unit)

@@ -108,6 +108,8 @@ class LTDDModule(nn.Module):
         for name, size in sizes.items():  # (0 built a network that failed, or learnt nothing, later)
             if isinstance(size, bool) or not isinstance(size, Integral) or size < 1:
                 raise ValueError(f"{name} must be a positive integer, got {size!r}.")
+        # Python's integers: widths added in an int8 (pandas' downcast) wrapped round to negatives
+        in_features, n_classes, hidden, n_layers = (int(size) for size in sizes.values())
         if encoder not in ENCODERS:
             raise ValueError(f"encoder must be one of {sorted(ENCODERS)}, got {encoder!r}.")
         if wide and not fingerprint_bits:  # (it was built without a word)
@@ -118,6 +120,7 @@ class LTDDModule(nn.Module):
         whole = isinstance(fingerprint_bits, Integral) and not isinstance(fingerprint_bits, bool)
         if not whole or fingerprint_bits < 0:
             raise ValueError(f"fingerprint_bits must be a non-negative integer, got {fingerprint_bits!r}.")
+        fingerprint_bits = int(fingerprint_bits)
         probabilities = None if edge_drop is None else _drop_probabilities(edge_drop)
         if edge_drop is not None and probabilities is None:  # (the first training forward failed)
             raise ValueError(
