@@ -178,11 +178,12 @@ def warn_of_one_sample_classes(codes: np.ndarray) -> None:
         )
 
 
-def check_known(y: np.ndarray, classes: np.ndarray, weighted_out: np.ndarray = ()) -> None:
+def check_known(y: np.ndarray, classes: np.ndarray, weighted_out: np.ndarray) -> None:
     """Refuse labels that are not among the ``classes`` a model trains on; those of ``weighted_out``,
     classes of fit's y whose samples all weigh 0, are named as such."""
     unknown = sorted(set(np.unique(y).tolist()) - set(classes.tolist()), key=str)
-    left_out = [label for label in unknown if label in set(np.asarray(weighted_out).tolist())]
+    weighed_nothing = set(np.asarray(weighted_out).tolist())
+    left_out = [label for label in unknown if label in weighed_nothing]
     if left_out:
         raise ValueError(
             f"y contains labels {few_of(left_out)} of classes that fit does not train on (their "
