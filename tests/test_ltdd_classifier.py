@@ -397,6 +397,11 @@ def test_a_diverged_training_is_an_error_not_nan_predictions(assert_same_predict
         ValueError, match=r"lower lr \(lr=0.001\), or .*lower a huge weight .*term_a_scale=3e\+38"
     ):
         LTDDClassifier(**{**FAST, "contrast": SubclusterContrast(term_a_scale=3e38)}).fit(X_SMALL, Y_SMALL)
+    # a weight decay of 1e308 overflows the weights at any lr: named beside it (it was lr alone)
+    with pytest.raises(
+        ValueError, match=r"lower lr \(lr=[\d.e-]+\) or weight_decay \(weight_decay=1e\+308\)"
+    ):
+        BaselineClassifier(**{**RUN, "weight_decay": 1e308}).fit(X_SMALL, Y_SMALL)
     clf = BaselineClassifier(**RUN).fit(X_SMALL, Y_SMALL)
     before = clf.predict_proba(X_TEST[:5])
     with pytest.raises(ValueError, match="training diverged"):

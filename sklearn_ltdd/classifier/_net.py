@@ -278,9 +278,13 @@ class LTDDNet(NeuralNet):
         raise ValueError(f"{message}; {advice}.")
 
     def _what_to_change(self) -> str:
-        """The way out of a divergence: a lower learning rate, and what the loss advises of its own
-        parameters (LTDD's: a temperature near zero, a huge weight)."""
+        """The way out of a divergence: a lower learning rate (and weight decay, where it is large
+        enough to be at fault: its step grows the weights it should shrink), and what the loss
+        advises of its own parameters (LTDD's: a temperature near zero, a huge weight)."""
         lower_lr = f"lower lr (lr={self.lr:g})"
+        decay = getattr(self, "optimizer__weight_decay", 0.0)
+        if decay >= 1:  # (1e-4 to 1e-2 is usual)
+            lower_lr += f" or weight_decay (weight_decay={decay:g})"
         advice = self.criterion_.divergence_advice()
         return f"{lower_lr}, or {advice}" if advice else lower_lr
 
