@@ -107,7 +107,7 @@ def measure(pool: str, n: int, shape: str) -> dict:
         timed(times, "re-clustering", _ltdd_schedule.Recluster, "update"),
         timed(times, "embedding", LTDDNet, "embed_dataset"),
         timed(times, "sub-clustering", BalancedSubcluster, "fit"),
-        timed(times, "weights", _ltdd_schedule, "separability_weights"),
+        timed(times, "weights", _ltdd_schedule, "subcluster_separability"),
     ):
         start = time.perf_counter()
         clf.fit(graphs, y)

@@ -120,6 +120,46 @@ def test_separability_weights_read_labels_of_any_integer_dtype():
         torch.testing.assert_close(got, expected)
 
 
+def test_separability_weights_of_sub_clusters_that_do_not_partition_the_classes():
+    """An empty sub-cluster was a centroid at the origin that moved the others' weights (and took
+    some itself): it weighs 0 now; ids numbered within each class gave weights that meant nothing;
+    an id past sub_class was torch's "index 5 is out of bounds"."""
+    z = torch.nn.functional.normalize(torch.randn(12, 3, generator=torch.Generator().manual_seed(0)), dim=1)
+    y, sub = torch.tensor([0] * 6 + [1] * 6), torch.tensor([0] * 3 + [1] * 3 + [2] * 6)
+    # a class without a sample still weighs 0 (n_classes counts it), as documented
+    assert separability_weights(z, y, sub, torch.tensor([0, 0, 1]), 3)[0][2] == 0
+    # an empty sub-cluster weighs 0 and moves no other weight, under every weighting and formula
+    for weighting in ("subcluster", "both", "subcluster_distance", "class_distance", "none"):
+        for formula in ("paper", "code"):
+            alone = separability_weights(
+                z, y, sub, torch.tensor([0, 0, 1]), 2, weighting=weighting, formula=formula
+            )
+            listed = separability_weights(
+                z,
+                y,
+                torch.where(sub == 2, 3, sub),
+                torch.tensor([0, 0, 1, 1]),
+                2,
+                weighting=weighting,
+                formula=formula,
+            )
+            torch.testing.assert_close(listed[0], alone[0], rtol=0, atol=0)
+            torch.testing.assert_close(
+                listed[1], torch.cat([alone[1][:2], torch.zeros(1), alone[1][2:]]), rtol=0, atol=0
+            )
+    within = torch.tensor([0, 0, 0, 1, 1, 1] * 2)  # numbered within each class
+    with pytest.raises(
+        ValueError, match=r"sub and y disagree for 6 samples: sample 6 is in sub-cluster 0, of"
+    ):
+        separability_weights(z, y, within, torch.tensor([0, 0, 1, 1]), 2)
+    with pytest.raises(
+        ValueError, match=r"sub must hold ids from 0 to 2 \(len\(sub_class\) - 1\), got 3 to 5"
+    ):
+        separability_weights(z, y, sub + 3, torch.tensor([0, 0, 1]), 2)
+    with pytest.raises(ValueError, match=r"y must hold ids from 0 to 1 \(n_classes - 1\), got 0 to 2"):
+        separability_weights(z, torch.tensor([0] * 6 + [2] * 6), sub, torch.tensor([0, 0, 2]), 2)
+
+
 @pytest.mark.parametrize("name", sorted(LOSSES))
 @pytest.mark.parametrize("counts", [[20], [20, 5, 1]])
 def test_every_criterion_refuses_class_counts_that_are_not_one_per_class_of_the_head(name, counts):

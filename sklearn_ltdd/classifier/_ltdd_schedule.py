@@ -7,7 +7,7 @@ import torch
 from skorch.callbacks import Callback
 
 from ..cluster import BalancedSubcluster
-from ..nn import separability_weights
+from ..nn._weights import subcluster_separability
 
 __all__ = ["ADAPTIVE_TAU2_BASE", "Recluster", "RecordLossTerms", "adaptive_tau2"]
 
@@ -113,10 +113,9 @@ class Recluster(Callback):
         sub_class = torch.as_tensor(clusterer.subcluster_class_.astype(np.int64), device=z.device)
         n_sub = torch.as_tensor(clusterer.n_subclusters_per_class_, device=z.device)
         # every class has training samples (the hold-out keeps one of each), so every class has a weight
-        class_w, sub_w = separability_weights(
-            z, y, sub, sub_class, len(net.criterion_.class_counts), weighting=self.weighting,
-            formula=self.weight_formula,
-        )  # fmt: skip
+        class_w, sub_w = subcluster_separability(
+            z, y, sub, sub_class, len(net.criterion_.class_counts), self.weighting, self.weight_formula
+        )
         net.criterion_.set_state(
             sub,  # per training position
             class_w,

@@ -164,7 +164,8 @@ def separability_weights(
     sub-clusters, between that many of them spread evenly over their order), so that classes whose centroids
     coincide (a molecule labelled with both) do not take all the weight; the softmax is bounded
     as it is.
-    Sub-cluster weights are ones unless weighting is ``"subcluster"``; they are scaled to mean 1.
+    Sub-cluster weights are ones unless weighting is ``"subcluster"``; they are scaled to mean 1
+    (over the sub-clusters with samples: one without weighs 0).
     A class without samples in ``y`` weighs 0 under the distance weightings (``"none"`` and
     ``"subcluster"`` give every class 1); with ``n_classes`` < 2 every weight is 1, and with
     fewer than two classes present, distances to another class do not exist and those weights
@@ -177,9 +178,10 @@ def separability_weights(
     y : Tensor of int of shape (n_samples,)
         The class of each sample.
     sub : Tensor of int of shape (n_samples,)
-        The sub-cluster of each sample.
+        The sub-cluster of each sample, numbered over all classes (0 to n_subclusters − 1).
     sub_class : Tensor of int of shape (n_subclusters,)
-        The class of each sub-cluster.
+        The class of each sub-cluster: ``sub_class[sub]`` must be ``y`` (a ValueError names a
+        sample where it is not). A sub-cluster without samples weighs 0 and moves no other weight.
     n_classes : int
         The number of classes (a class may have no sample).
     weighting : {"both", "class_distance", "subcluster_distance", "none", "subcluster"}, default="both"
@@ -213,6 +215,57 @@ def separability_weights(
             f"{tuple(z.shape)}, {tuple(y.shape)} and {tuple(sub.shape)}."
         )
     y, sub, sub_class = class_indices(y), class_indices(sub, "sub"), class_indices(sub_class, "sub_class")
+    _check_subclusters(y, sub, sub_class, n_classes)
+    used = torch.bincount(sub, minlength=len(sub_class)) > 0
+    if bool(used.all()):
+        return subcluster_separability(z, y, sub, sub_class, n_classes, weighting, formula)
+    # the sub-clusters with samples alone, as if the empty ones were not listed (an empty one was
+    # a centroid at the origin that moved the others' weights); those weigh 0
+    compact = torch.cumsum(used, 0) - 1
+    class_weights, kept = subcluster_separability(
+        z, y, compact[sub], sub_class[used], n_classes, weighting, formula
+    )
+    sub_weights = torch.zeros(len(sub_class), dtype=kept.dtype, device=kept.device)
+    return class_weights, sub_weights.masked_scatter_(used, kept)
+
+
+def _check_subclusters(y: torch.Tensor, sub: torch.Tensor, sub_class: torch.Tensor, n_classes: int) -> None:
+    """Refuse sub-clusters that do not partition the classes (reads the device: for callers'
+    input; a fit's own sub-clusters are made so): ids numbered within each class, or a sub-cluster
+    of two classes, gave weights that meant nothing, or NaN; an id past ``sub_class``, torch's
+    "index out of bounds"."""
+    for name, ids, size, bound in (
+        ("y", y, n_classes, "n_classes"),
+        ("sub", sub, len(sub_class), "len(sub_class)"),
+        ("sub_class", sub_class, n_classes, "n_classes"),
+    ):
+        if len(ids) and not (0 <= int(ids.min()) and int(ids.max()) < size):
+            raise ValueError(
+                f"{name} must hold ids from 0 to {size - 1} ({bound} - 1), got {int(ids.min())} to "
+                f"{int(ids.max())}."
+            )
+    wrong = torch.nonzero(sub_class[sub] != y).flatten()
+    if len(wrong):
+        i = int(wrong[0])
+        raise ValueError(
+            f"sub and y disagree for {len(wrong)} samples: sample {i} is in sub-cluster {int(sub[i])}, "
+            f"of class {int(sub_class[sub[i]])} by sub_class, but y gives {int(y[i])}. Number the "
+            "sub-clusters over all classes (0 to K - 1, not within each class), and give sub_class "
+            "each one's class."
+        )
+
+
+def subcluster_separability(
+    z: torch.Tensor,
+    y: torch.Tensor,
+    sub: torch.Tensor,
+    sub_class: torch.Tensor,
+    n_classes: int,
+    weighting: str = "both",
+    formula: str = "paper",
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`separability_weights` of sub-clusters that partition the classes (int64 ids, on
+    the device of ``z``), unchecked: a fit's re-clustering, which waits for the device no more."""
     n_sub = len(sub_class)
     sub_weights = torch.ones(n_sub, dtype=z.dtype, device=z.device)
     if weighting == "none" or n_classes < 2:
