@@ -14,6 +14,8 @@ from unittest.mock import patch
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn
+import skorch
 import torch
 import torch_geometric
 from hypothesis import given
@@ -190,6 +192,8 @@ def test_joblib_round_trip(tmp_path, assert_same_predictions):
         "rdkit": rdBase.rdkitVersion,
         "torch": torch.__version__,
         "torch-geometric": torch_geometric.__version__,
+        "scikit-learn": sklearn.__version__,  # (recorded, not checked: sklearn warns of its own parts)
+        "skorch": skorch.__version__,
     }
     with warnings.catch_warnings():
         warnings.simplefilter("error")

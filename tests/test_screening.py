@@ -17,6 +17,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn
 import torch
 from rdkit import rdBase
 from sklearn.base import clone
@@ -770,6 +771,10 @@ def test_a_model_hashes_the_same_fitted_saved_and_loaded_and_differs_by_its_weig
     assert _resume.model_hash(loaded[0].set_params(verbose=1)) in hashes  # a progress bar changes nothing
     # nor does a parameter, before the next fit
     assert _resume.model_hash(loaded[0].set_params(max_epochs=7, lr=0.5, fingerprint=None)) in hashes
+    # nor scikit-learn's settings of the instance (a notebook's set_output stopped a screen resuming)
+    assert _resume.model_hash(loaded[0].set_output(transform="pandas")) in hashes
+    with sklearn.config_context(enable_metadata_routing=True):
+        assert _resume.model_hash(loaded[0].set_score_request(sample_weight=True)) in hashes
     with torch.no_grad():  # the same parameters, one weight changed
         next(loaded[1].net_.module_.parameters()).view(-1)[0] += 1e-6
     assert _resume.model_hash(loaded[1]) not in hashes

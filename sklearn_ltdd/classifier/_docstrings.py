@@ -125,8 +125,8 @@ _SHARED_ATTRIBUTES_DOC = """\
         a model whose version this release does not compute.
     versions_ : dict of str to str
         The versions of sklearn-ltdd, of its reading of SMILES (``smiles-parse``, raised with each
-        change of what a SMILES gives, where the package's own version may not be), RDKit, torch
-        and torch-geometric the fit ran with. Loading the model (pickle, joblib) where
+        change of what a SMILES gives, where the package's own version may not be), RDKit, torch,
+        torch-geometric, scikit-learn and skorch the fit ran with. Loading the model (pickle, joblib) where
         sklearn-ltdd's, the parse's or RDKit's differ warns, as each can change what the model
         computes from a SMILES; so does loading a model saved before versions were recorded.
     logit_adjustment_ : float

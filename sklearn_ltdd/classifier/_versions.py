@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sklearn
+import skorch
 import torch
 import torch_geometric
 from rdkit import rdBase
@@ -16,7 +18,8 @@ __all__ = ["check_versions", "checked_versions", "fitted_versions"]
 #: what decides what a fitted model computes from a SMILES: this package (features, network,
 #: decision), its reading of SMILES (PARSE_VERSION: the package's version is not raised with each
 #: change of it) and RDKit (parsing, aromaticity, valence). Others (torch, PyG) only move the
-#: last bits of the arithmetic and are recorded, not checked.
+#: last bits of the arithmetic, and scikit-learn and skorch hold the estimator's parts (scikit-learn
+#: warns of its own objects itself): recorded, not checked.
 CHECKED = ("sklearn-ltdd", "smiles-parse", "rdkit")
 
 
@@ -28,6 +31,8 @@ def fitted_versions() -> dict[str, str]:
         "rdkit": rdBase.rdkitVersion,
         "torch": str(torch.__version__),  # (a TorchVersion, which a pickle would have to import)
         "torch-geometric": torch_geometric.__version__,
+        "scikit-learn": sklearn.__version__,
+        "skorch": skorch.__version__,
     }
 
 

@@ -49,9 +49,11 @@ def model_hash(model: GraphClassifier) -> str:
     started on a laptop resumes on a GPU machine, with a progress bar or without; so are the
     constructor's parameters, which change nothing until the next fit, and the training history,
     whose epoch durations differ between two fits of the same seed (a refit that gives the same
-    weights resumes the screen).
+    weights resumes the screen); and scikit-learn's settings of the instance (``set_output``,
+    metadata routing's ``set_*_request``), which a screen does not read.
     """
-    ignored = {"net_", "device_", "history_", *model.get_params(deep=False)}
+    settings = {"_sklearn_output_config", "_metadata_request"}
+    ignored = {"net_", "device_", "history_", *settings, *model.get_params(deep=False)}
     attributes = {k: joblib.hash(_featuriser(v)) for k, v in vars(model).items() if k not in ignored}
     tensors = {
         name: (
