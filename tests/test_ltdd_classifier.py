@@ -1207,7 +1207,7 @@ def test_a_net_trimmed_for_prediction_predicts_screens_and_loads_on_another_devi
             plot_training(back)
 
 
-def test_the_fitted_net_refuses_optimiser_parameters_by_name_and_keeps_its_own():
+def test_the_fitted_net_refuses_optimiser_and_network_parameters_by_name_and_keeps_its_own():
     """net_.set_params(lr=0.1) set lr, then failed on the optimiser the fit drops ('NoneType' object
     has no attribute 'param_groups')."""
     clf = BaselineClassifier(**RUN, early_stopping=None, device="cpu").fit(X_SMALL, Y_SMALL)
@@ -1215,6 +1215,13 @@ def test_the_fitted_net_refuses_optimiser_parameters_by_name_and_keeps_its_own()
         with pytest.raises(TypeError, match=rf"\[{name!r}\] set the optimiser, which a fitted"):
             clf.net_.set_params(**{name: 0.1})
     assert clf.net_.lr == clf.lr
+    # a network's or criterion's setting rebuilt it with new random weights, even at the value it
+    # had, and the history still showed its training
+    before = clf.predict_proba(X_TEST[:5])
+    for name, value in (("module__hidden", clf.hidden), ("criterion__class_counts", None)):
+        with pytest.raises(TypeError, match=rf"\[{name!r}\] would re-initialise the trained network"):
+            clf.net_.set_params(**{name: value})
+    np.testing.assert_array_equal(clf.predict_proba(X_TEST[:5]), before)
 
 
 @pytest.mark.parametrize("estimator", [LTDDClassifier, BaselineClassifier])

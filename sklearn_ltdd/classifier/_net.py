@@ -151,11 +151,28 @@ class LTDDNet(NeuralNet):
         self._refuse_to_train_on(X)
         return super().partial_fit(X, y, classes=classes, **fit_params)
 
+    def set_params(self, **kwargs):
+        """skorch's, refusing by name on a fitted classifier's net what would re-initialise its
+        trained network or criterion (``module__*``, ``criterion__*``): skorch builds them anew,
+        with new random weights, even for the value they have, and keeps the history, so the model
+        looked trained and predicted from no training."""
+        rebuilt = sorted(name for name in kwargs if name.split("__")[0] in ("module", "criterion"))
+        if rebuilt and self._fitted():
+            raise TypeError(
+                f"{rebuilt} would re-initialise the trained network with new random weights (skorch "
+                "rebuilds it); set the classifier's parameters (hidden, n_layers, ...) and fit it again."
+            )
+        return super().set_params(**kwargs)
+
+    def _fitted(self) -> bool:
+        """Whether this is a fitted classifier's net: initialised, its optimiser dropped."""
+        return getattr(self, "initialized_", False) and getattr(self, "optimizer_", None) is None
+
     def _apply_virtual_params(self, virtual_kwargs):
         """skorch's setting of the optimiser's parameters (``lr``, ``optimizer__*``), refused by
         name on a fitted classifier's net, which keeps no optimiser (skorch would set the attribute,
         then fail on the optimiser it reaches for)."""
-        if virtual_kwargs and self.initialized_ and self.optimizer_ is None:
+        if virtual_kwargs and self._fitted():
             raise TypeError(
                 f"{sorted(virtual_kwargs)} set the optimiser, which a fitted classifier's net_ no longer "
                 "has (it is dropped after training); set them on the classifier and fit it again."
