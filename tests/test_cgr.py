@@ -604,6 +604,13 @@ def test_reactions_the_mapper_fails_on_are_reported_not_dropped(monkeypatch):
         graphizer.fit_transform(plain)
     graphs = graphizer.set_params(errors="ignore").fit_transform(plain)
     assert graphs.valid_mask.tolist() == [True, False] and len(graphs) == 2
+    # a mapper that fails on every row (a server that is down) fails no SMILES: the first line
+    # says so (it said "2 of the input rows are not valid SMILES")
+    down = DictMapper({}, fail_on=plain[0])  # (and a KeyError for the other)
+    with pytest.raises(
+        InvalidSmilesError, match=r"^2 of the input rows are reactions the atom mapper failed on:"
+    ):
+        SmilesGraphizer(reaction_mode="cgr", atom_mapper=down).fit_transform(plain)
     # a row the mapper leaves unmapped is named as the user gave it, with what the mapper made of it
     partly = AMIDE[: AMIDE.rindex(":5]")] + "]"  # the product's last carbon unnumbered
     wrong = DictMapper({plain[0]: partly})

@@ -35,6 +35,7 @@ from .._labels import few_of
 from .._optional import import_optional
 from .._warnings import warn
 from ._cgr import needs_mapping
+from ._errors import mapper_failed
 from ._function_key import function_key, script_as_main
 from ._smiles import oversized, rdkit_reading, reaction_parts
 
@@ -473,5 +474,5 @@ def map_reactions(
         elif q in known:
             out[i] = known[q]
         else:
-            failed[i] = (out[i], f"the atom mapper ({name}) failed on it: {mapped[q]!r}")
+            failed[i] = (out[i], mapper_failed(name, mapped[q]))
     return out, failed

@@ -3,6 +3,7 @@ that only lack their atom maps, :class:`UnmappedReactionError`."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -23,6 +24,11 @@ _SHOW_AT_MOST = 10
 #: how a row's reason begins when it is of the other kind than the featuriser reads
 A_REACTION = "a reaction SMILES;"
 NOT_A_REACTION = "not a reaction SMILES"
+
+
+def mapper_failed(name: str, answer: object) -> str:
+    """A row's reason where the atom mapper ``name`` gave ``answer`` (its error, say) for it."""
+    return f"the atom mapper ({name}) failed on it: {answer!r}"
 
 
 def _shortened(text: str, at_most: int) -> str:
@@ -122,6 +128,11 @@ class InvalidSmilesError(ValueError):
             )
         if reasons and all(reason.startswith(A_REACTION) for reason in reasons):
             return f"{verb} reaction SMILES, where reaction_mode=None reads molecules"
+        # (a mapper that fails on every row, a server that is down: no fault of the SMILES)
+        if reasons and all(
+            re.fullmatch(r"the atom mapper \(.*\) failed on it: .*", r, re.S) for r in reasons
+        ):
+            return f"{verb} {'a reaction' if one else 'reactions'} the atom mapper failed on"
         return self._what_one if one else self._what
 
     def __reduce__(self):
