@@ -4,6 +4,7 @@ row, or a byte that is not UTF-8, is."""
 
 import csv
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -13,17 +14,46 @@ COMPRESSED = (".gz", ".bz2", ".xz", ".zip", ".zst", ".tar")  # what pandas decom
 #: tables that are not text, by their file name's ending
 NOT_TEXT = {".xlsx": "an Excel workbook", ".xls": "an Excel workbook", ".parquet": "a Parquet file",
             ".pq": "a Parquet file", ".feather": "a Feather file"}  # fmt: skip
-#: what a file's first bytes say it is, where its name says text: the ending that names a compression
-#: to pandas, or None for a format no ending makes text
+#: what a file's first bytes say it is, where its name says text, and whether other bytes agree
+#: (text may begin so too): the name's ending that tells pandas the compression, or None
 _BINARY_STARTS = (
-    (b"\x1f\x8b", "gzip-compressed", ".gz"),
-    (b"BZh", "bzip2-compressed", ".bz2"),
-    (b"\xfd7zXZ\x00", "xz-compressed", ".xz"),
-    (b"(\xb5/\xfd", "Zstandard-compressed", ".zst"),
-    (b"PK\x03\x04", "a zip archive (an .xlsx workbook is one too)", ".zip"),
-    (b"PAR1", "a Parquet file", None),
-    (b"\xd0\xcf\x11\xe0", "an Excel (.xls) workbook", None),
+    (b"\x1f\x8b", "gzip-compressed", ".gz", lambda start, end: True),
+    (b"BZh", "bzip2-compressed", ".bz2", lambda start, end: len(start) > 3 and start[3:4] in b"123456789"),
+    (b"\xfd7zXZ\x00", "xz-compressed", ".xz", lambda start, end: True),
+    (b"(\xb5/\xfd", "Zstandard-compressed", ".zst", lambda start, end: True),
+    (b"PK\x03\x04", "a zip archive", ".zip", lambda start, end: True),
+    (b"PAR1", "a Parquet file", None, lambda start, end: end == b"PAR1"),  # which ends so too
+    (b"\xd0\xcf\x11\xe0", "an Excel (.xls) workbook", None, lambda start, end: True),
 )
+
+
+def _not_text(source: Path) -> str | None:
+    """What ``source``, named as text, is by its bytes where it is no text at all (a compressed
+    file, a workbook), and what to do: converting its "encoding" would garble it. None for text."""
+    with open(source, "rb") as handle:
+        start = handle.read(8)
+        handle.seek(-min(4, Path(source).stat().st_size), os.SEEK_END)
+        end = handle.read(4)
+    for magic, kind, ending, agrees in _BINARY_STARTS:
+        if not (start.startswith(magic) and agrees(start, end)):
+            continue
+        advice = f"decompress it, or add {ending} to its name (pandas tells compressions by it)"
+        if ending is None:
+            advice = "save it as CSV text"
+        elif ending == ".zst":
+            advice += "; pandas reads .zst with the zstandard package"
+        elif ending == ".zip":
+            try:
+                with zipfile.ZipFile(source) as archive:
+                    names = archive.namelist()
+            except (zipfile.BadZipFile, OSError):
+                names = []
+            if "[Content_Types].xml" in names:  # an Office file: Excel's .xlsx
+                kind, advice = "an Excel (.xlsx) workbook", "save it as CSV text"
+            elif len(names) > 1:
+                kind, advice = f"a zip archive of {len(names)} files", "extract the table from it"
+        return f"{source} is {kind} by its first bytes, not text; {advice}."
+    return None
 
 
 def check_fields_match_header(frame: pd.DataFrame, source: object) -> None:
@@ -104,24 +134,13 @@ def not_utf8(source: Path, error: UnicodeDecodeError | None = None) -> str:
     cell pandas' ``error`` was decoding, whose offset is no place in the file)."""
     plain = Path(source).suffix.lower() not in COMPRESSED
     if plain:
+        if (not_text := _not_text(source)) is not None:
+            return not_text
         with open(source, "rb") as handle:
-            start = handle.read(8)
-            handle.seek(-min(4, Path(source).stat().st_size), os.SEEK_END)
-            end = handle.read(4)
-        for magic, kind, ending in _BINARY_STARTS:
-            # (text may begin so too: bzip2's level, Parquet's last bytes tell them apart)
-            level = start[3:4]
-            told = {b"BZh": level.isdigit() and level != b"0", b"PAR1": end == b"PAR1"}.get(magic, True)
-            if start.startswith(magic) and told:  # not text at all: converting its "encoding" would garble it
-                advice = (
-                    "save it as CSV text"
-                    if ending is None
-                    else f"decompress it, or add {ending} to its name (pandas tells compressions by it)"
-                )
-                return f"{source} is {kind} by its first bytes, not text; {advice}."
+            start = handle.read(2)
     else:
         start = b"" if error is None else error.object[:2]
-    if start[:2] in (b"\xff\xfe", b"\xfe\xff"):  # a byte-order mark: Excel's "Unicode text", say
+    if start in (b"\xff\xfe", b"\xfe\xff"):  # a byte-order mark: Excel's "Unicode text", say
         return f"{source} is UTF-16 text, not UTF-8; convert it, e.g. iconv -f utf-16 -t utf-8."
     where = ""
     if plain:

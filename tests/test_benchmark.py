@@ -162,12 +162,13 @@ def test_a_data_set_the_split_cannot_cut_is_said_before_anything_is_written(tmp_
     assert not out.exists()
     # a table of one class: said, not a traceback from the first fit after the folder was made
     table = tmp_path / "one.csv"
-    pd.DataFrame({"smiles": smiles, "label": ["x"] * 40}).to_csv(table, index=False)
-    with pytest.raises(SystemExit) as exit_:
-        main(["--dataset", str(table), "--methods", "fp_lr", "--seeds", "0", "--out", str(out)])
-    assert exit_.value.code == 2 and not out.exists()
-    said = capsys.readouterr().err
-    assert "error: one holds one class ('x'); a classifier needs at least two." in said
+    for label, shown in (("x", "'x'"), (1, "1")):  # (a number as the user wrote it, not np.int64(1))
+        pd.DataFrame({"smiles": smiles, "label": [label] * 40}).to_csv(table, index=False)
+        with pytest.raises(SystemExit) as exit_:
+            main(["--dataset", str(table), "--methods", "fp_lr", "--seeds", "0", "--out", str(out)])
+        assert exit_.value.code == 2 and not out.exists()
+        said = capsys.readouterr().err
+        assert f"error: one holds one class ({shown}); a classifier needs at least two." in said
     # advice of a split's fractions, which the benchmark has no way to set, is not given
     pd.DataFrame({"smiles": smiles[:3], "label": [1, 0, 1]}).to_csv(table, index=False)
     with pytest.raises(SystemExit) as exit_:

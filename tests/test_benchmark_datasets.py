@@ -12,6 +12,7 @@ import ssl
 import threading
 import time
 import warnings
+import zipfile
 from collections import OrderedDict
 from contextlib import nullcontext
 from dataclasses import replace
@@ -197,6 +198,19 @@ def test_a_file_that_is_not_a_whole_table_is_named(tmp_path):
     ]:
         (tmp_path / name).write_bytes(packed)
         with pytest.raises(ValueError, match=rf"{name} is {said}"):
+            load_hiv(path=tmp_path / name)
+    # a workbook or an archive of several files is not told to be named .zip (pandas would refuse it)
+    with zipfile.ZipFile(tmp_path / "book.csv", "w") as book:
+        book.writestr("[Content_Types].xml", "<Types/>")
+        book.writestr("xl/workbook.xml", "<workbook/>")
+    with zipfile.ZipFile(tmp_path / "two.csv", "w") as two:
+        two.writestr("a.csv", "smiles,HIV_active\nCCO,0\n")
+        two.writestr("b.csv", "smiles,HIV_active\nCCN,1\n")
+    for name, said in [
+        ("book.csv", r"an Excel \(\.xlsx\) workbook by its first bytes, not text; save it as CSV text"),
+        ("two.csv", r"a zip archive of 2 files by its first bytes, not text; extract the table from it"),
+    ]:
+        with pytest.raises(ValueError, match=rf"{name} is {said}\.$"):
             load_hiv(path=tmp_path / name)
     # and the advice works
     assert load_hiv(path=(tmp_path / "gzip.csv").rename(tmp_path / "gzip.csv.gz")).target.tolist() == [0, 1]

@@ -1215,13 +1215,19 @@ def test_the_fitted_net_refuses_optimiser_and_network_parameters_by_name_and_kee
         with pytest.raises(TypeError, match=rf"\[{name!r}\] set the optimiser, which a fitted"):
             clf.net_.set_params(**{name: 0.1})
     assert clf.net_.lr == clf.lr
-    # a network's or criterion's setting rebuilt it with new random weights, even at the value it
-    # had, and the history still showed its training
+    # a network's setting rebuilt it with new random weights, even at the value it had (a
+    # criterion's, the criterion and an optimiser), and the history still showed its training
     before = clf.predict_proba(X_TEST[:5])
-    for name, value in (("module__hidden", clf.hidden), ("criterion__class_counts", None)):
-        with pytest.raises(TypeError, match=rf"\[{name!r}\] would re-initialise the trained network"):
+    weights = [p.detach().clone() for p in clf.net_.module_.parameters()]
+    for name, value in (
+        ("module__hidden", clf.hidden), ("compile", False), ("compile__dynamic", False),
+        ("criterion__class_counts", None),
+    ):  # fmt: skip
+        with pytest.raises(TypeError, match=rf"\[{name!r}\] would have skorch rebuild the trained net"):
             clf.net_.set_params(**{name: value})
     np.testing.assert_array_equal(clf.predict_proba(X_TEST[:5]), before)
+    assert all(torch.equal(a, b) for a, b in zip(weights, clf.net_.module_.parameters(), strict=True))
+    assert clf.net_.optimizer_ is None
 
 
 @pytest.mark.parametrize("estimator", [LTDDClassifier, BaselineClassifier])

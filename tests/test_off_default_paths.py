@@ -218,6 +218,14 @@ def test_numpy_numbers_fit_as_python_numbers(assert_same_predictions):
     assert_same_predictions(*(clf.predict_proba(X[80:100]) for clf in fitted[:2]))
     assert_same_predictions(*(clf.predict_proba(X[80:100]) for clf in fitted[::2]))
     assert len(fitted[2].get_feature_names_out()) == 128 == fitted[2].transform(X[:3]).shape[1]
+    # a class of 30: 0.05 in float16 arithmetic held out round(1.5) = 2, as the float 1
+    rows = np.concatenate([np.flatnonzero(Y == label)[:30] for label in np.unique(Y)[:2]])
+    run = {"hidden": 8, "max_epochs": 2, "early_stopping": None, "random_state": 0}
+    halves = [
+        BaselineClassifier(**run, validation_fraction=fraction).fit(X[rows], Y[rows])
+        for fraction in (np.float16(0.05), float(np.float16(0.05)))
+    ]
+    assert_same_predictions(*(clf.predict_proba(X[100:110]) for clf in halves))
     # BalancedSubcluster: a uint64 n_clusters failed in NumPy's casting, one past 2**63 overflowed
     Z, labels = np.random.default_rng(0).normal(size=(60, 4)), np.repeat([0, 1], 30)
     for value in (np.uint64(3), 2**63, np.int8(3)):

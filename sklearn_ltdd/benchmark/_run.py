@@ -291,7 +291,9 @@ def run_benchmark(
     done = done_runs(log, methods, seeds, epochs, args)
     smiles, y = load_task(dataset, data_home, mapped=reaction_mode in CGR_MODES, download=download)
     if len(np.unique(y)) < 2:  # (a table of the user's) said before any work, not by the first fit
-        raise DataError(f"{name} holds one class ({y[0]!r}); a classifier needs at least two.")
+        raise DataError(
+            f"{name} holds one class ({np.unique(y).tolist()[0]!r}); a classifier needs at least two."
+        )
     splits = {}
     for seed in seeds:  # every seed's split before any work: a data set one cannot cut is said first
         try:

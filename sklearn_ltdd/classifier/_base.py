@@ -562,9 +562,8 @@ class GraphClassifier(
         self.versions_ = fitted_versions()
         self.n_features_in_ = 1  # one column of SMILES (or one graph per sample)
         sides = 2 if isinstance(train.graphs, GraphStorePair) else 1
-        self._n_features_out = int(self.hidden) * (
-            sides + (self.fingerprint is not None)
-        )  # (an int8's wraps)
+        width = int(self.hidden)  # (an int8's product would wrap round)
+        self._n_features_out = width * (sides + (self.fingerprint is not None))
         return self
 
     def _decide_and_check(self, valid: GraphDataset | None, train: GraphDataset) -> None:

@@ -157,7 +157,7 @@ _SHARED_ATTRIBUTES_DOC = """\
         the classifier's ``classes_``, ``class_log_prior_`` and ``logit_adjustment_`` as they
         were (and clears ``history_``, which is its history): refit the classifier instead.
         ``net_.set_params`` refuses what would rebuild the trained network, its criterion or
-        optimiser (``module__*``, ``criterion__*``, ``lr``, ``optimizer__*``). skorch's
+        optimiser (``module__*``, ``compile``, ``criterion__*``, ``lr``, ``optimizer__*``). skorch's
         ``net_.trim_for_prediction()`` keeps predictions, screens and loading on another device
         working, and clears ``history_`` as well.
     device_ : str

@@ -151,16 +151,18 @@ class LTDDNet(NeuralNet):
         self._refuse_to_train_on(X)
         return super().partial_fit(X, y, classes=classes, **fit_params)
 
-    def set_params(self, **kwargs):
-        """skorch's, refusing by name on a fitted classifier's net what would re-initialise its
-        trained network or criterion (``module__*``, ``criterion__*``): skorch builds them anew,
-        with new random weights, even for the value they have, and keeps the history, so the model
-        looked trained and predicted from no training."""
-        rebuilt = sorted(name for name in kwargs if name.split("__")[0] in ("module", "criterion"))
+    def set_params(self, **kwargs: object) -> LTDDNet:
+        """skorch's, refusing by name on a fitted classifier's net what skorch would rebuild: the
+        network (``module*``, ``compile*``: new random weights, even for the value it has) or the
+        criterion with an optimiser (``criterion*``), while the history kept showing the training."""
+        rebuilt = sorted(
+            name for name in kwargs if name.split("__")[0] in (*self._modules, *self._criteria, "compile")
+        )
         if rebuilt and self._fitted():
             raise TypeError(
-                f"{rebuilt} would re-initialise the trained network with new random weights (skorch "
-                "rebuilds it); set the classifier's parameters (hidden, n_layers, ...) and fit it again."
+                f"{rebuilt} would have skorch rebuild the trained net's parts (the network with new "
+                "random weights, or the criterion and an optimiser); set the classifier's parameters "
+                "(hidden, n_layers, ...) and fit it again."
             )
         return super().set_params(**kwargs)
 
@@ -296,11 +298,13 @@ class LTDDNet(NeuralNet):
 
     def _what_to_change(self) -> str:
         """The way out of a divergence: a lower learning rate (and weight decay, where it is large
-        enough to be at fault: its step grows the weights it should shrink), and what the loss
-        advises of its own parameters (LTDD's: a temperature near zero, a huge weight)."""
+        enough to be at fault), and what the loss advises of its own parameters (LTDD's: a
+        temperature near zero, a huge weight)."""
         lower_lr = f"lower lr (lr={self.lr:g})"
         decay = getattr(self, "optimizer__weight_decay", 0.0)
-        if decay >= 1:  # (1e-4 to 1e-2 is usual)
+        # Adam's step is bounded by lr, but its second moment holds (decay·w)², which overflows
+        # float32 (3.4e38) once decay·|w| passes 1.8e19 (1e-4 to 1e-2 is the usual decay)
+        if decay >= 1e18:
             lower_lr += f" or weight_decay (weight_decay={decay:g})"
         advice = self.criterion_.divergence_advice()
         return f"{lower_lr}, or {advice}" if advice else lower_lr

@@ -18,6 +18,7 @@ __all__ = [
     "nearest_other_groups",
     "normalised_inverse",
     "separability_weights",
+    "subcluster_separability",
     "typical_distance",
 ]
 
@@ -164,8 +165,8 @@ def separability_weights(
     sub-clusters, between that many of them spread evenly over their order), so that classes whose centroids
     coincide (a molecule labelled with both) do not take all the weight; the softmax is bounded
     as it is.
-    Sub-cluster weights are ones unless weighting is ``"subcluster"``; they are scaled to mean 1
-    (over the sub-clusters with samples: one without weighs 0).
+    Sub-cluster weights are ones unless weighting is ``"subcluster"``, which scales them to mean
+    1; a sub-cluster without samples weighs 0 under every weighting, and the others' mean is 1.
     A class without samples in ``y`` weighs 0 under the distance weightings (``"none"`` and
     ``"subcluster"`` give every class 1); with ``n_classes`` < 2 every weight is 1, and with
     fewer than two classes present, distances to another class do not exist and those weights
@@ -194,7 +195,7 @@ def separability_weights(
     class_weights : Tensor of shape (n_classes,)
         ω of each class.
     subcluster_weights : Tensor of shape (n_subclusters,)
-        The weight of each sub-cluster, mean 1.
+        The weight of each sub-cluster, mean 1 over those with samples (0 for an empty one).
 
     Examples
     --------
