@@ -46,6 +46,32 @@ def _as_given(values: object) -> np.ndarray:
     return values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
 
 
+def shortened(text: str, at_most: int = 100) -> str:
+    """``text`` for a message, cut to its start and its length where it is longer than ``at_most``
+    characters (a 10 MB field, or a whole file's text, would otherwise be the message)."""
+    return text if len(text) <= at_most else f"{text[: at_most - 30]}... ({len(text):,} characters)"
+
+
+def one_value(value: object, expected: str) -> str:
+    """How a message names ``value``, given where a sequence (of ``expected`` items) was: its type
+    and repr, shortened; and where it is a text of several lines, that it looks like a file's
+    text, which wrapping it in a list would not mend."""
+    shown = repr(value)
+    if len(shown) > 100:  # cut, with the length of the value itself (its repr doubles each \n)
+        size = f"{len(value):,} {'bytes' if isinstance(value, bytes) else 'characters'}"
+        shown = (
+            f"{shown[:70]}... ({size if isinstance(value, str | bytes) else f'{len(shown):,} characters'})"
+        )
+    said = f"not one {type(value).__name__} ({shown})"
+    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+    if isinstance(text, str) and len(text.splitlines()) > 1:
+        return (
+            f"{said}: it holds {len(text.splitlines()):,} lines, as a file's text does; give its lines "
+            f"as a list (text.splitlines()), or read the file with pandas (one {expected} per row)"
+        )
+    return f"{said}; wrap a single {expected} in a list"
+
+
 def few_of(values: object, at_most: int = NAMED_AT_MOST, joined_by: str | None = None) -> str:
     """``values`` (class labels, rows) for a message: all of them, or the first ``at_most`` and how
     many more, so that a message about hundreds of classes stays a line; as a list, or, with
@@ -79,10 +105,7 @@ def _check_sequence(values: object, name: str) -> None:
     string, a number, None), an iterator (numpy would make it one object), a set or a mapping."""
     zero_d = isinstance(values, np.ndarray) and values.ndim == 0
     if values is None or isinstance(values, str | bytes) or np.isscalar(values) or zero_d:
-        raise TypeError(
-            f"{name} must be a sequence of labels, one per sample, not one {type(values).__name__} "
-            f"({values!r}); wrap a single label in a list."
-        )
+        raise TypeError(f"{name} must be a sequence of labels, one per sample, {one_value(values, 'label')}.")
     if isinstance(values, Iterator):
         raise TypeError(
             f"{name} must be a sequence of labels, not an iterator ({type(values).__name__}); "

@@ -568,6 +568,7 @@ LABEL_TAKERS = {
     [
         ((v for v in "aba"), TypeError, r"not an iterator \(generator\)"),
         ("aba", TypeError, r"not one str \('aba'\); wrap a single label in a list"),
+        ("a\nb\n" * 50, TypeError, r"characters\)\): it holds 100 lines, as a file's text does"),
         ({"a", "b"}, TypeError, "in sample order, not a set"),
         (None, TypeError, "not one NoneType"),
         (

@@ -63,8 +63,16 @@ def test_one_bad_row_is_one_row_in_the_headline():
 
 
 def test_check_smiles_rejects_bad_shapes():
-    with pytest.raises(TypeError, match="not one string"):
+    with pytest.raises(TypeError, match=r"not one str \('CCO'\); wrap a single SMILES in a list\.$"):
         check_smiles("CCO")
+    # a file's text, read whole (it was the message, 2 MB of it, with the advice to wrap it in a list)
+    text = "smiles\n" + "CCO\n" * 100_000
+    for given in (text, text.encode()):
+        with pytest.raises(
+            TypeError, match=r"\.\.\. \(400,007 (characters|bytes)\)\): it holds 100,001 lines"
+        ) as error:
+            check_smiles(given)
+        assert len(str(error.value)) < 400 and "text.splitlines()" in str(error.value)
     for one in (b"CCO", None, 3):  # was "got an array of shape ()"
         with pytest.raises(
             TypeError, match=rf"X must be a sequence of SMILES strings, not one {type(one).__name__}"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from .._labels import labelled_index
+from .._labels import labelled_index, shortened
 
 __all__ = [
     "A_REACTION",
@@ -32,12 +32,6 @@ MAPPER, MAPPER_FAILED = "the atom mapper (", ") failed on it: "
 def mapper_failed(name: str, answer: object) -> str:
     """A row's reason where the atom mapper ``name`` gave ``answer`` (its error, say) for it."""
     return f"{MAPPER}{name}{MAPPER_FAILED}{answer!r}"
-
-
-def _shortened(text: str, at_most: int) -> str:
-    """``text`` for a message, cut to its start and its length where it is longer than ``at_most``
-    characters (a 10 MB field would otherwise be the message)."""
-    return text if len(text) <= at_most else f"{text[: at_most - 30]}... ({len(text):,} characters)"
 
 
 class InvalidSmilesError(ValueError):
@@ -74,7 +68,7 @@ class InvalidSmilesError(ValueError):
         shown = list(self.bad_rows.items())[:_SHOW_AT_MOST]
         # (a reason may quote the value's parts: a reaction's side, the atom mapper's answer)
         lines = [
-            f"  row {i}: {_shortened(repr(value), 100)} ({_shortened(reason, 300)})"
+            f"  row {i}: {shortened(repr(value), 100)} ({shortened(reason, 300)})"
             for i, (value, reason) in shown
         ]
         if len(self.bad_rows) > _SHOW_AT_MOST:

@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike
 
 from .._arguments import check_flags
 from .._compat import from_arrow
-from .._labels import few_of
+from .._labels import few_of, one_value
 
 __all__ = ["check_column_name", "check_smiles", "check_smiles_for"]
 
@@ -42,10 +42,8 @@ def check_smiles(X: ArrayLike, *, allow_empty: bool = False) -> np.ndarray:
     ['CCO', 'c1ccccc1']
     """
     check_flags(allow_empty=allow_empty)
-    if isinstance(X, str):
-        raise TypeError(f"X must be a sequence of SMILES strings, not one string ({X!r}); wrap it in a list.")
-    if X is None or isinstance(X, bytes) or np.isscalar(X):  # numpy would make a 0-d array of it
-        raise TypeError(f"X must be a sequence of SMILES strings, not one {type(X).__name__} ({X!r}).")
+    if X is None or isinstance(X, str | bytes) or np.isscalar(X):  # numpy would make a 0-d array of it
+        raise TypeError(f"X must be a sequence of SMILES strings, {one_value(X, 'SMILES')}.")
     if isinstance(X, Iterator):  # numpy would make it a 0-d array; it can be read only once anyway
         raise TypeError(
             f"X must be a sequence of SMILES strings, not an iterator ({type(X).__name__}); "
