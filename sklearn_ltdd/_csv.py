@@ -3,12 +3,17 @@ a stray quote merges no lines, and a column name is not given twice; and where i
 row, or a byte that is not UTF-8, is."""
 
 import csv
+import lzma
 import os
+import tarfile
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from ._labels import few_of
 
 COMPRESSED = (".gz", ".bz2", ".xz", ".zip", ".zst", ".tar")  # what pandas decompresses by the name
 #: tables that are not text, by their file name's ending
@@ -54,6 +59,37 @@ def _not_text(source: Path) -> str | None:
                 kind, advice = f"a zip archive of {len(names)} files", "extract the table from it"
         return f"{source} is {kind} by its first bytes, not text; {advice}."
     return None
+
+
+#: what reading a compressed file raises where it is cut short, or not of the compression its
+#: name says (gzip's and bzip2's are OSErrors without an errno; the file system's have one)
+READ_ERRORS = (EOFError, OSError, zlib.error, lzma.LZMAError, zipfile.BadZipFile, tarfile.TarError)
+
+
+def damaged(source: object, error: Exception) -> str | None:
+    """The message for ``error`` (one of :data:`READ_ERRORS`, or pandas' EmptyDataError) of reading
+    ``source`` where it says the file is damaged: cut short, empty, or not of the compression its
+    name says; None for an error of the file system (no such file, no permission), as it is."""
+    if isinstance(error, OSError) and error.errno is not None:
+        return None
+    return (
+        f"{source} cannot be read as a table ({type(error).__name__}: {error}); is it complete, and "
+        "the file it should be?"
+    )
+
+
+def check_one_member(source: Path) -> None:
+    """Refuse a zip archive of other than one file: pandas reads the one file of an archive, and
+    refuses others without naming the archive."""
+    if Path(source).suffix.lower() != ".zip":
+        return
+    try:
+        with zipfile.ZipFile(source) as archive:
+            names = archive.namelist()
+    except zipfile.BadZipFile as error:
+        raise ValueError(damaged(source, error)) from None
+    if len(names) != 1:
+        raise ValueError(f"{source} holds {len(names)} files ({few_of(names)}); a zipped table holds one.")
 
 
 def check_fields_match_header(frame: pd.DataFrame, source: object) -> None:

@@ -1,4 +1,7 @@
+import gzip
+import lzma
 import os
+import zipfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -83,3 +86,27 @@ def stand_in_data_files(monkeypatch):
 
     for key, remote in REMOTE_FILES.items():
         monkeypatch.setitem(REMOTE_FILES, key, replace(remote, sha256=None))
+
+
+@pytest.fixture
+def damaged_tables(tmp_path) -> dict:
+    """Compressed tables cut short, or not of the compression their names say, and a zip of two
+    files: each file's name, and what its message must say."""
+    table = ("smiles,HIV_active\n" + "CCO,0\nCCN,1\n" * 2000).encode()
+    files = {
+        "cut.csv.gz": (packed := gzip.compress(table))[: len(packed) // 2],
+        "plain.csv.gz": table,
+        "plain.csv.bz2": table,
+        "cut.csv.xz": (packed := lzma.compress(table))[: len(packed) // 2],
+        "plain.csv.zip": table,
+    }
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content)
+    with zipfile.ZipFile(tmp_path / "two.csv.zip", "w") as two:
+        two.writestr("a.csv", table)
+        two.writestr("b.csv", table)
+    said = {name: rf"{name} cannot be read as a table \(\w+: .*\); is it complete" for name in files}
+    return {
+        **said,
+        "two.csv.zip": r"two.csv.zip holds 2 files \(\['a.csv', 'b.csv'\]\); a zipped table holds one",
+    }

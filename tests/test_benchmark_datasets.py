@@ -170,6 +170,14 @@ def test_malformed_rows_are_named(tmp_path):
         load_hiv(path=write(tmp_path / "columns.csv", "mol,act\nCCO,0\n"))
 
 
+def test_a_damaged_compressed_table_is_named(tmp_path, damaged_tables):
+    """A .bz2, .xz or .zip that is cut short or no such file raised the library's error, naming no
+    file (gzip's alone were named); a zip of two files, pandas' "Multiple files found"."""
+    for name, said in damaged_tables.items():
+        with pytest.raises(ValueError, match=said):
+            load_hiv(path=tmp_path / name)
+
+
 def test_a_file_that_is_not_a_whole_table_is_named(tmp_path):
     cut = tmp_path / "cut.csv.gz"
     cut.write_bytes(gzip.compress(HIV_CSV.encode())[:-12])

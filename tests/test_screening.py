@@ -1223,9 +1223,19 @@ def test_a_destination_that_links_to_nothing_is_refused_before_the_screen(model,
     assert not (tmp_path / "scores.csv.partial").exists()
 
 
-def test_the_screen_command_says_what_it_cannot_do(model, library, tmp_path, capsys, monkeypatch):
+def test_the_screen_command_says_what_it_cannot_do(
+    model, library, tmp_path, capsys, monkeypatch, damaged_tables
+):
     write_library(tmp_path / "library.csv", library)
     joblib.dump(model, tmp_path / "model.joblib")
+    # a damaged compressed source: named, a usage error (it was a traceback and exit status 1, which
+    # means bad rows), as by screen_file (the library's own error, naming no file)
+    for name, said in damaged_tables.items():
+        with pytest.raises(ValueError, match=said):
+            screen_file(model, tmp_path / name, tmp_path / "damaged.csv")
+        with pytest.raises(SystemExit) as stop:
+            screen_command([str(tmp_path / "model.joblib"), str(tmp_path / name), str(tmp_path / "d.csv")])
+        assert stop.value.code == 2 and re.search(said, capsys.readouterr().err)
     for not_a_model in (tmp_path / "library.csv", tmp_path / "missing.joblib"):
         with pytest.raises(SystemExit) as stop:
             screen_command([str(not_a_model), str(tmp_path / "library.csv"), str(tmp_path / "out.csv")])

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import gzip
 import os
 import threading
-import zlib
 from collections import OrderedDict
 from numbers import Integral
 from pathlib import Path
@@ -22,8 +20,11 @@ from .._csv import (
     COMPRESSED,
     NOT_TEXT,
     PANDAS_NUMBERING,
+    READ_ERRORS,
     check_fields_match_header,
     check_no_merged_lines,
+    check_one_member,
+    damaged,
     data_lines,
     holds_header,
     not_utf8,
@@ -129,6 +130,7 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
             ".tab, optionally compressed): save it as CSV (UTF-8)."
         )
     sep = _separator(path)
+    check_one_member(path)
     try:
         frame = pd.read_csv(path, sep=sep, keep_default_na=False, na_values=[""], dtype=str)
     except pd.errors.ParserError as error:
@@ -136,9 +138,10 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     except UnicodeDecodeError as error:
         raise ValueError(not_utf8(path, error)) from error
     # a file cut short, not text, or empty: say which file, and that it is the file
-    except (pd.errors.EmptyDataError, EOFError, gzip.BadGzipFile, zlib.error) as error:
-        raise ValueError(f"{path} cannot be read as a table ({type(error).__name__}: {error}); "
-                         "is it complete, and the file it should be?") from error  # fmt: skip
+    except (pd.errors.EmptyDataError, *READ_ERRORS) as error:
+        if (message := damaged(path, error)) is None:
+            raise
+        raise ValueError(message) from error
     check_fields_match_header(frame, path)
     check_no_merged_lines(frame, path, whole_file_sep=sep)
     # pandas renames a repeated column name ("y", "y.1"), and the loaders would take the first

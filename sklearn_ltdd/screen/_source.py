@@ -24,8 +24,11 @@ from .._csv import (
     COMPRESSED,
     NOT_TEXT,
     PANDAS_NUMBERING,
+    READ_ERRORS,
     check_fields_match_header,
     check_no_merged_lines,
+    check_one_member,
+    damaged,
     not_utf8,
     repeated_names,
     written_header,
@@ -80,6 +83,7 @@ def columns_of(source: Path) -> list[str]:
         handle.seek(-min(4, source.stat().st_size), os.SEEK_END)
         if start == b"PAR1" == handle.read(4):  # Parquet's magic number, which begins and ends it
             raise ValueError(f"{source} is a Parquet file; name it .parquet (a name tells it from CSV).")
+    check_one_member(source)
     try:
         columns = list(pd.read_csv(source, nrows=0).columns)
         repeated = repeated_names([name for name in written_header(source) if name])  # ("": unnamed)
@@ -92,6 +96,10 @@ def columns_of(source: Path) -> list[str]:
         raise ValueError(not_utf8(source)) from None
     except pd.errors.ParserError as error:
         raise ValueError(f"{source}'s header cannot be read as UTF-8 CSV ({error}).") from None
+    except READ_ERRORS as error:  # a compressed file cut short, or not of its compression
+        if (message := damaged(source, error)) is None:
+            raise
+        raise ValueError(message) from None
 
 
 def smiles_in_header(columns: list[str]) -> str | None:
@@ -204,6 +212,10 @@ def read_chunks(
             ) from None
         except UnicodeDecodeError:
             raise ValueError(not_utf8(source)) from None
+        except READ_ERRORS as error:  # cut short past its header
+            if (message := damaged(source, error)) is None:
+                raise
+            raise ValueError(message) from None
 
 
 def _empty_end(frame: pd.DataFrame, held: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
