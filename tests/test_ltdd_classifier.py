@@ -896,6 +896,15 @@ def test_score_counts_an_unseen_label_as_a_wrong_prediction():
     said = r"labels of y are not among the model's classes_ but differ from one there only by case or surr"
     with pytest.warns(UserWarning, match=said):
         assert clf.fit(X_SMALL, Y_SMALL).score(X_SMALL[:4], capitalised) == 0.0
+    # X and y of other lengths, named as fit names them, before X is predicted (sklearn's
+    # "inconsistent numbers of samples: [3, 4]" listed y first); labels of another type than
+    # classes_ (sklearn's "Mix of label input types")
+    with pytest.raises(ValueError, match=r"^X has 4 samples but y has 3 labels\.$"):
+        clf.score(X_SMALL[:4], labels[:3])
+    with pytest.raises(
+        ValueError, match=r"y holds numbers \(\[0, 1\]\), but the model's classes_ are text \(\['high'"
+    ):
+        clf.score(X_SMALL[:4], [0, 1, 0, 1])
 
 
 def test_a_fit_shorter_than_the_warmup_is_refused():

@@ -23,8 +23,8 @@ from numpy.typing import ArrayLike
 from sklearn.base import TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._compat import numpy_only, transform_output
-from .._labels import warn_of_labels_written_otherwise
+from .._compat import _num_samples, numpy_only, transform_output
+from .._labels import few_of, warn_of_labels_written_otherwise
 from .._progress import progress_bar
 from .._sample_weight import check_sample_weight
 from .._torch_state import torch_defaults
@@ -43,6 +43,16 @@ __all__ = ["CHUNK_ROWS", "Inference"]
 #: rows featurised and inferred at a time by predict, predict_proba and transform, so that memory
 #: holds one chunk's graphs (about 100 MB) however many rows come in
 CHUNK_ROWS = 10_000
+
+
+def _rows_of(X: object) -> int | None:
+    """How many rows X has (None where it is no sequence: its featurising names that)."""
+    if isinstance(X, str | bytes):  # (one SMILES, or a file's text: not its characters)
+        return None
+    try:
+        return _num_samples(X)
+    except TypeError:
+        return None
 
 
 class Inference(TransformerMixin):
@@ -382,7 +392,16 @@ class Inference(TransformerMixin):
             The fraction of samples predicted right (weighted, with ``sample_weight``).
         """
         check_is_fitted(self, "net_")
-        y = check_labels(y, None, scored=True)  # (X's rows are counted against y by sklearn's score)
+        # X's rows counted before they are predicted, and named as fit names them
+        n = len(X) if isinstance(X, GraphStore | GraphStorePair) else _rows_of(X)
+        y = check_labels(y, n, scored=True)
+        text = [isinstance(v, str) for v in (y[0], self.classes_[0])] if len(y) else [True, True]
+        if text[0] != text[1]:  # (sklearn's "Mix of label input types", after every row was predicted)
+            raise ValueError(
+                f"y holds {'text' if text[0] else 'numbers'} ({few_of(np.unique(y))}), but the model's "
+                f"classes_ are {'text' if text[1] else 'numbers'} ({few_of(self.classes_)}): give y "
+                "as fit was given its labels."
+            )
         warn_of_labels_written_otherwise(y, self.classes_, "y", "the model's classes_")
         weights = check_sample_weight(sample_weight, len(y))  # named as fit and the metrics name them
         if weights is not None:  # only their ratios count: 1e308 each would overflow their sum
