@@ -238,6 +238,11 @@ def test_no_model_to_plot_is_an_error(models):
     # a test class y_train lacks was left off the plot without a word
     with pytest.raises(ValueError, match=r"\['zz'\] that are not among y_train's classes: .* \(keep the "):
         plot_class_accuracy(models[0], X[:3], [Y[0], "zz", Y[2]], Y)
+    # y_train's problems are named as y_train (they were named as long_tail_report's train_counts)
+    with pytest.raises(ValueError, match=r"^y_train has 1 missing labels \(None, NaN or NA\) at rows \[1\]"):
+        plot_class_accuracy(models[0], X[:3], Y[:3], [Y[0], None, Y[2]])
+    with pytest.raises(ValueError, match=r"^y_train's class counts must be positive integers"):
+        plot_class_accuracy(models[0], X[:3], Y[:3], dict.fromkeys(np.unique(Y), 0.5))
 
 
 def test_weights_lines_per_class_and_subcluster_steps(models):

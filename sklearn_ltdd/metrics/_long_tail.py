@@ -19,26 +19,27 @@ __all__ = ["GROUPS", "long_tail_groups", "long_tail_report"]
 GROUPS = ("head", "middle", "tail")
 
 
-def class_counts_of(train_counts: Mapping | ArrayLike) -> dict:
+def class_counts_of(train_counts: Mapping | ArrayLike, name: str = "train_counts") -> dict:
     """``{label: count}`` of the training set, from either such counts (a mapping, or a pandas
-    ``value_counts()``) or the training labels themselves (also the plots' reading)."""
+    ``value_counts()``) or the training labels themselves (also the plots' reading, whose
+    argument ``name`` messages name)."""
     train_counts = from_arrow(train_counts)
     if isinstance(train_counts, Mapping):
-        check_labels_given(list(train_counts), "train_counts", "count labelled samples only.")
+        check_labels_given(list(train_counts), name, "count labelled samples only.")
         counts = dict(train_counts)
-    elif _is_value_counts(train_counts):
-        check_labels_given(train_counts.index, "train_counts", "count labelled samples only.")
+    elif _is_value_counts(train_counts, name):
+        check_labels_given(train_counts.index, name, "count labelled samples only.")
         # a categorical's value_counts() lists its unused categories too, with 0: not training classes
         counts = {
             k: v for k, v in zip(train_counts.index.tolist(), train_counts.tolist(), strict=True) if v != 0
         }
     else:
-        check_labels_given(train_counts, "train_counts", "give every sample a class.")
+        check_labels_given(train_counts, name, "give every sample a class.")
         raw = train_counts.to_numpy(dtype=object) if hasattr(train_counts, "to_numpy") else train_counts
         labels, n = np.unique(np.asarray(raw), return_counts=True)
         counts = dict(zip(labels.tolist(), n.tolist(), strict=True))
     if not counts:
-        raise ValueError("train_counts is empty; give the training labels or {label: count}.")
+        raise ValueError(f"{name} is empty; give the training labels or {{label: count}}.")
     # (True is an int to Python, not a count)
     bad = {
         k: v
@@ -46,7 +47,7 @@ def class_counts_of(train_counts: Mapping | ArrayLike) -> dict:
         if not (isinstance(v, int | np.integer) and not isinstance(v, bool) and v > 0)
     }
     if bad:
-        raise ValueError(f"train_counts' class counts must be positive integers; got {bad}.")
+        raise ValueError(f"{name}'s class counts must be positive integers; got {bad}.")
     return counts
 
 
@@ -57,7 +58,7 @@ def warn_if_the_classes(train_counts: Mapping | ArrayLike, counts: dict, n_teste
     values = from_arrow(train_counts)
     if len(counts) < 2 or set(counts.values()) != {1} or n_tested <= len(counts):
         return
-    if isinstance(values, Mapping) or _is_value_counts(values):
+    if isinstance(values, Mapping) or _is_value_counts(values, name):
         return
     warn(
         f"every one of the {len(counts)} training classes counts 1 in {name}, fewer than the {n_tested} "
@@ -66,7 +67,7 @@ def warn_if_the_classes(train_counts: Mapping | ArrayLike, counts: dict, n_teste
     )
 
 
-def _is_value_counts(values: object) -> bool:
+def _is_value_counts(values: object, name: str = "train_counts") -> bool:
     """Whether ``values`` is pandas' ``value_counts()`` of the labels, rather than a Series of labels:
     named "count", indexed by the labels (unique, never a RangeIndex), integer counts largest first.
     Another Series named "count" on such an index may be either (``value_counts(sort=False)``,
@@ -76,7 +77,7 @@ def _is_value_counts(values: object) -> bool:
         return False
     if values.name == "proportion":
         raise TypeError(
-            "train_counts holds proportions (value_counts(normalize=True)); give counts, "
+            f"{name} holds proportions (value_counts(normalize=True)); give counts, "
             "e.g. y_train.value_counts(), or the training labels themselves."
         )
     if not values.index.is_unique:
@@ -84,9 +85,9 @@ def _is_value_counts(values: object) -> bool:
     if values.name != "count":
         if _may_be_counts(values):
             raise ValueError(
-                "train_counts is a Series of positive integers that may be counts by label (as "
+                f"{name} is a Series of positive integers that may be counts by label (as "
                 "groupby(...).size() or a renamed value_counts() gives) or training labels; pass "
-                "dict(train_counts) for counts by label, or train_counts.to_numpy() for the training labels."
+                f"dict({name}) for counts by label, or {name}.to_numpy() for the training labels."
             )
         return False
     if isinstance(values.index, pd.RangeIndex):  # a label column named "count"
@@ -95,9 +96,9 @@ def _is_value_counts(values: object) -> bool:
     if counts and values.is_monotonic_decreasing:
         return True
     raise ValueError(
-        "train_counts is a Series named 'count' that may be counts by label (value_counts(sort=False), "
-        "or counts made floats) or the labels of a column named 'count'; pass dict(train_counts) for "
-        "counts by label, or train_counts.to_numpy() for the training labels."
+        f"{name} is a Series named 'count' that may be counts by label (value_counts(sort=False), "
+        f"or counts made floats) or the labels of a column named 'count'; pass dict({name}) for "
+        f"counts by label, or {name}.to_numpy() for the training labels."
     )
 
 

@@ -103,7 +103,7 @@ def plot_class_accuracy(
     _pyplot()
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-    counts_of = class_counts_of(y_train)
+    counts_of = class_counts_of(y_train, "y_train")
     classes = np.array(sorted(counts_of))
     models = _models_by_name(models, classes)
     y = _labels(y, X)
