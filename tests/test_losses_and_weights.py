@@ -135,6 +135,15 @@ def test_the_low_level_losses_refuse_what_they_would_pair_or_broadcast_wrongly()
         supcon_loss(z[:, 0], y)  # was a number: each entry an "embedding"
     with pytest.raises(TypeError, match="y must be a tensor of labels on z's device, got a list"):
         supcon_loss(z, y.tolist())
+    # a NumPy array of the right shape was "must be a 2-D tensor ... got shape (6, 3)"; the weights'
+    # arguments failed on a missing attribute
+    with pytest.raises(TypeError, match=r"z must be a torch tensor of embeddings, got a ndarray"):
+        supcon_loss(z.numpy(), y)
+    for name in ("z", "y", "sub", "sub_class"):
+        args = {"z": z, "y": y, "sub": y, "sub_class": torch.arange(int(y.max()) + 1)}
+        args[name] = args[name].tolist()
+        with pytest.raises(TypeError, match=rf"^{name} must be a torch tensor, got a list"):
+            separability_weights(**args, n_classes=int(y.max()) + 1)
     with pytest.raises(
         ValueError, match=r"tau2 must be one temperature, or one per anchor \(6,\), got shape \(2,\)"
     ):

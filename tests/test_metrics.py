@@ -203,7 +203,9 @@ def test_per_class_outputs_and_bad_arguments():
     np.testing.assert_allclose(balanced_f1_score([0, 1, 1], [0, 0, 1], average=None), [0.8, 2 / 3])
     with pytest.raises(ValueError, match="average must be"):
         balanced_f1_score([0, 1], [0, 1], average="micro")
-    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+    with pytest.raises(
+        ValueError, match=r"^y_true has 3 labels but y_pred has 2\.$"
+    ):  # (sklearn's named neither)
         balanced_f1_score([0, 1, 1], [0, 1])
     with pytest.raises(ValueError, match="empty"):
         balanced_f1_score([], [])

@@ -9,7 +9,7 @@ from numpy.typing import ArrayLike
 from scipy.sparse import coo_matrix, csr_matrix
 from sklearn.metrics import make_scorer
 from sklearn.utils.multiclass import unique_labels
-from sklearn.utils.validation import check_consistent_length, column_or_1d
+from sklearn.utils.validation import column_or_1d
 
 from .._arguments import check_flags
 from .._compat import numpy_only
@@ -87,7 +87,8 @@ def per_class_balanced_scores(
     ([1.0, 0.5], [0.6667, 1.0])
     """
     y_true, y_pred = checked_labels(y_true, y_pred)
-    check_consistent_length(y_true, y_pred)
+    if y_true.shape[0] != y_pred.shape[0]:  # (sklearn's check names neither)
+        raise ValueError(f"y_true has {y_true.shape[0]} labels but y_pred has {y_pred.shape[0]}.")
     if y_true.shape[0] == 0:
         raise ValueError("y_true and y_pred are empty; balanced scores need at least one sample.")
     weights = check_sample_weight(sample_weight, y_true.shape[0])

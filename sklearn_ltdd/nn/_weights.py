@@ -210,6 +210,11 @@ def separability_weights(
         raise ValueError(f"weighting must be one of {WEIGHTINGS}, got {weighting!r}.")
     if formula not in WEIGHT_FORMULAS:
         raise ValueError(f"formula must be 'paper' or 'code', got {formula!r}.")
+    for name, value in (("z", z), ("y", y), ("sub", sub), ("sub_class", sub_class)):
+        if not isinstance(value, torch.Tensor):  # (a NumPy array or a list failed on an attribute)
+            raise TypeError(
+                f"{name} must be a torch tensor, got a {type(value).__name__}; torch.as_tensor({name})."
+            )
     if z.ndim != 2 or y.shape != (len(z),) or sub.shape != (len(z),):  # (torch's error names neither)
         raise ValueError(
             "z must be of shape (n_samples, d), y and sub of shape (n_samples,); got "

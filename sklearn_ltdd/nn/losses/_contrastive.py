@@ -206,7 +206,11 @@ def subcluster_contrastive_loss(
 
 def _check_labels_of_rows(z: torch.Tensor, **labels: torch.Tensor) -> None:
     """One label per row of z: a column of labels would broadcast into a matrix of losses."""
-    if not isinstance(z, torch.Tensor) or z.ndim != 2:  # 1-D: each number an "embedding"
+    if not isinstance(z, torch.Tensor):  # (a NumPy array's shape is right: "got shape (6, 3)")
+        raise TypeError(
+            f"z must be a torch tensor of embeddings, got a {type(z).__name__}; torch.as_tensor(z)."
+        )
+    if z.ndim != 2:  # 1-D: each number an "embedding"
         raise ValueError(f"z must be a 2-D tensor of embeddings (n, d), got {_described(z)}.")
     for name, values in labels.items():
         if not isinstance(values, torch.Tensor):

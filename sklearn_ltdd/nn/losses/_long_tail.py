@@ -120,6 +120,10 @@ def class_indices(y: torch.Tensor, what: str = "class labels") -> torch.Tensor:
     and a mask the size of the class weights broadcasts into wrong weights, without an error. A
     floating-point ``y`` is refused rather than truncated; ``what`` names it. (Its dtype is known
     on the host.)"""
+    if not isinstance(y, torch.Tensor):  # (an array or a list failed on a missing attribute)
+        raise TypeError(
+            f"{what} must be a torch tensor, got a {type(y).__name__}; convert it with torch.as_tensor."
+        )
     if y.is_floating_point() or y.is_complex():
         raise TypeError(f"{what} must be integer indices, got a {y.dtype} tensor.")
     return y.long()
