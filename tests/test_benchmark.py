@@ -87,9 +87,19 @@ def test_tune_threshold_is_the_best_of_every_cut_scored_one_by_one(rows):
 def test_tune_threshold_refuses_labels_other_than_0_and_1_and_missing_probabilities():
     """Labels 1 and 2 were scored against predictions 0 and 1: every threshold predicted class 1."""
     p = [0.1, 0.3, 0.35, 0.9]
-    for y, got in (([1, 1, 2, 2], r"\[1, 2\]"), ([-1, -1, 1, 1], r"\[-1, 1\]"), ([], r"\[\]")):
+    for y, got in (([1, 1, 2, 2], r"\[1, 2\]"), ([-1, -1, 1, 1], r"\[-1, 1\]")):
         with pytest.raises(ValueError, match=rf"must hold the classes 0 and 1 .* got the labels {got}"):
             tune_threshold(y, p[: len(y)])
+    # empty (it said "must hold the classes 0 and 1"), of other lengths (sklearn's message named
+    # neither), predict_proba's two columns (it blamed y), scores of another scale (a threshold of 3.55)
+    with pytest.raises(ValueError, match=r"y_valid and p_valid are empty"):
+        tune_threshold([], [])
+    with pytest.raises(ValueError, match=r"^y_valid has 3 labels but p_valid has 2 probabilities\.$"):
+        tune_threshold([0, 1, 1], [0.1, 0.2])
+    with pytest.raises(ValueError, match=r"shape \(2, 2\): of predict_proba's output give .* proba\[:, 1\]"):
+        tune_threshold([0, 1], [[0.1, 0.9], [0.3, 0.7]])
+    with pytest.raises(ValueError, match=r"in \[0, 1\]; got values from 0.1 to 7\."):
+        tune_threshold([0, 1], [0.1, 7])
     with pytest.warns(UserWarning, match="only the class 0: no threshold balances two classes; 0.5 is kept"):
         assert tune_threshold([0, 0, 0, 0], p) == 0.5  # a benchmark's run goes on
     with pytest.raises(ValueError, match="finite probabilities"):

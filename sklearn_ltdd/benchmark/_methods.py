@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.utils.validation import check_consistent_length, column_or_1d
+from sklearn.utils.validation import column_or_1d
 
 from .._console import say
 from .._warnings import warn
@@ -95,7 +95,8 @@ def tune_threshold(y_valid: ArrayLike, p_valid: ArrayLike) -> float:
     Raises
     ------
     ValueError
-        Where ``y_valid`` is empty or holds other labels than 0 and 1, or ``p_valid`` is not finite.
+        Where ``y_valid`` is empty or holds other labels than 0 and 1, or ``p_valid`` is not one
+        probability in [0, 1] per label.
 
     Examples
     --------
@@ -103,8 +104,17 @@ def tune_threshold(y_valid: ArrayLike, p_valid: ArrayLike) -> float:
     >>> round(tune_threshold([0, 0, 1, 1], [0.1, 0.3, 0.35, 0.9]), 3)
     0.325
     """
+    p_shape = np.shape(p_valid)
+    if len(p_shape) == 2 and p_shape[1] == 2:  # predict_proba's two columns (column_or_1d blamed y)
+        raise ValueError(
+            f"p_valid must be P(class 1), one per sample, got an array of shape {p_shape}: of "
+            "predict_proba's output give its second column, proba[:, 1]."
+        )
     y_valid, p_valid = column_or_1d(y_valid, warn=False), column_or_1d(p_valid, warn=False)
-    check_consistent_length(y_valid, p_valid)
+    if len(y_valid) != len(p_valid):  # (sklearn's check names neither)
+        raise ValueError(f"y_valid has {len(y_valid)} labels but p_valid has {len(p_valid)} probabilities.")
+    if not len(y_valid):
+        raise ValueError("y_valid and p_valid are empty; a threshold needs validation samples.")
     labels = np.unique(y_valid).tolist()
     if not labels or not set(labels) <= {0, 1}:  # 1 and 2 would be scored against predictions 0 and 1
         raise ValueError(
@@ -113,6 +123,11 @@ def tune_threshold(y_valid: ArrayLike, p_valid: ArrayLike) -> float:
         )
     if not np.issubdtype(p_valid.dtype, np.number) or not np.isfinite(p_valid).all():
         raise ValueError("p_valid must hold finite probabilities of class 1 (it has NaN, infinity or text).")
+    if p_valid.min() < 0 or p_valid.max() > 1:  # (scores of another scale: a threshold of 3.55)
+        raise ValueError(
+            f"p_valid must hold probabilities of class 1, in [0, 1]; got values from {p_valid.min():g} "
+            f"to {p_valid.max():g}."
+        )
     if len(labels) == 1:
         warn(f"y_valid holds only the class {labels[0]}: no threshold balances two classes; 0.5 is kept.")
         return 0.5
