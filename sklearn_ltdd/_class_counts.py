@@ -16,6 +16,10 @@ def check_class_counts(class_counts: ArrayLike) -> np.ndarray:
         raise ValueError(
             f"class_counts must be counts of samples, not booleans, got {list(class_counts)[:5]}."
         )
+    if isinstance(class_counts, str | bytes):  # (np.asarray made it "shape ()")
+        raise TypeError(
+            f"class_counts must be a sequence of counts, one per class, not a {type(class_counts).__name__}."
+        )
     if isinstance(class_counts, Mapping):  # np.asarray would make it one object, "shape ()"
         raise TypeError(
             "class_counts must be a sequence of counts, one per class, not a mapping; pass "

@@ -308,6 +308,11 @@ def test_errors():
         BalancedSubcluster().fit(class_data([5, 5])[0], [0, 1, 0])
     with pytest.raises(ValueError, match="NaN"):
         BalancedSubcluster(n_clusters=2).fit(np.full((3, 2), np.nan))
+    # the row is named, for an array as for a tensor (sklearn's message named another estimator)
+    X[4, 1] = np.inf
+    for data in (X, torch.as_tensor(X)):
+        with pytest.raises(ValueError, match=r"^X contains NaN or infinity \(row 4, the first such\)\.$"):
+            BalancedSubcluster(n_clusters=2).fit(data)
     with pytest.raises(ValueError, match="Unknown label type: continuous"):  # not one class per value
         BalancedSubcluster().fit(*class_data([5, 5])[:1], np.linspace(0, 1, 10))
     with pytest.raises(ValueError, match="method"):

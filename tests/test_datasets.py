@@ -185,6 +185,8 @@ def test_make_long_tailed_class_order_and_errors():
     # a mapping's order is not the head-to-tail order the sizes follow (it failed as "shape ()")
     with pytest.raises(TypeError, match="not a mapping; pass list"):
         long_tailed_class_sizes({"a": 400, "b": 400}, 10)
+    with pytest.raises(TypeError, match="one per class, not a str"):  # (it said "got shape ()")
+        long_tailed_class_sizes("abc", 2)
     with pytest.raises(ValueError, match="empty"):
         make_long_tailed([], 5)
     with pytest.raises(ValueError, match=r"y has 2 missing labels \(None, NaN or NA\) at rows \[2, 4\]"):

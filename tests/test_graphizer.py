@@ -527,6 +527,8 @@ def test_a_store_refuses_indices_that_are_not_integers():
                            ((slice(None), 0), "one dimension")):  # fmt: skip
         with pytest.raises(IndexError, match=message):
             STORE[index]
+    with pytest.raises(IndexError, match=rf"graph index 7 out of range for a store of {len(STORE)} graphs"):
+        STORE.batch([0, 7])  # (the index was not named)
     assert torch.equal(STORE[[0, 1], ...].batch().x, STORE.batch([0, 1]).x)  # sklearn's store[rows, ...]
     mask = np.arange(len(STORE)) % 2 == 0
     assert torch.equal(STORE[np.nonzero(mask)].batch().x, STORE[mask].batch().x)  # a tuple of one array

@@ -68,7 +68,8 @@ def _as_unit_tensor(estimator: BaseEstimator, X: object, reset: bool) -> tuple[t
         if X.is_complex():  # its real part alone would be clustered
             raise ValueError(f"X must hold real numbers, not {X.dtype}.")
         if not torch.isfinite(X).all():
-            raise ValueError("X contains NaN or infinity.")
+            row = int(torch.nonzero(~torch.isfinite(X))[0, 0])
+            raise ValueError(f"X contains NaN or infinity (row {row}, the first such).")
         # half precision as float32, as an array's is made float64: the same data, as an array or
         # as a tensor, was assigned otherwise, and distances came out below 0
         wide = X.is_floating_point() and torch.finfo(X.dtype).bits >= 32
@@ -82,7 +83,12 @@ def _as_unit_tensor(estimator: BaseEstimator, X: object, reset: bool) -> tuple[t
                 f"{estimator.n_features_in_} features as input."
             )
     else:
-        array = validate_data(estimator, X, reset=reset, dtype=[np.float64, np.float32])
+        array = validate_data(
+            estimator, X, reset=reset, dtype=[np.float64, np.float32], ensure_all_finite=False
+        )
+        if not np.isfinite(array).all():  # (sklearn's message names no row, and another estimator)
+            row = int(np.nonzero(~np.isfinite(array))[0][0])
+            raise ValueError(f"X contains NaN or infinity (row {row}, the first such).")
         tensor = torch.tensor(array)  # a copy: the input may be read-only
     peak = tensor.abs().amax(dim=1, keepdim=True)
     norms = tensor.norm(dim=1, keepdim=True)

@@ -182,8 +182,9 @@ def positions(index: object, n: int) -> np.ndarray:
     if index.size and not np.issubdtype(index.dtype, np.integer):  # ([] is float to numpy)
         raise IndexError(f"graph indices must be integers or a boolean mask, got {index.dtype} values")
     index = index.astype(np.int64, copy=False).ravel()
-    if index.size and not (-n <= index.min() and index.max() < n):
-        raise IndexError(f"graph index out of range for a store of {n} graphs")
+    outside = index[(index < -n) | (index >= n)]
+    if outside.size:
+        raise IndexError(f"graph index {outside[0]} out of range for a store of {n} graphs")
     return np.where(index < 0, index + n, index)
 
 
