@@ -89,7 +89,9 @@ def check_one_member(source: Path) -> None:
     except zipfile.BadZipFile as error:
         raise ValueError(damaged(source, error)) from None
     if len(names) != 1:
-        raise ValueError(f"{source} holds {len(names)} files ({few_of(names)}); a zipped table holds one.")
+        raise ValueError(
+            f"{source} holds {len(names)} entries ({few_of(names)}); a zipped table is one file alone."
+        )
 
 
 def check_fields_match_header(frame: pd.DataFrame, source: object) -> None:

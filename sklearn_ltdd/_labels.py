@@ -54,22 +54,24 @@ def shortened(text: str, at_most: int = 100) -> str:
 
 def one_value(value: object, expected: str) -> str:
     """How a message names ``value``, given where a sequence (of ``expected`` items) was: its type
-    and repr, shortened; and where it is a text of several lines, that it looks like a file's
-    text, which wrapping it in a list would not mend."""
+    and repr, shortened; and what to do: where it is a text of several lines (a 0-d array of one
+    too), that it looks like a file's text, which wrapping it in a list would not mend."""
     shown = repr(value)
-    if len(shown) > 100:  # cut, with the length of the value itself (its repr doubles each \n)
-        size = f"{len(value):,} {'bytes' if isinstance(value, bytes) else 'characters'}"
-        shown = (
-            f"{shown[:70]}... ({size if isinstance(value, str | bytes) else f'{len(shown):,} characters'})"
-        )
+    if len(shown) > 100:  # cut, with a text's own length (its repr doubles each line break)
+        text = isinstance(value, str | bytes)
+        size = f"{len(value if text else shown):,} {'bytes' if isinstance(value, bytes) else 'characters'}"
+        shown = f"{shown[:70]}... ({size})"
     said = f"not one {type(value).__name__} ({shown})"
-    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-    if isinstance(text, str) and len(text.splitlines()) > 1:
+    text = value.item() if isinstance(value, np.ndarray) and value.ndim == 0 else value
+    text = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    if isinstance(text, str) and len(lines := text.splitlines()) > 1:
         return (
-            f"{said}: it holds {len(text.splitlines()):,} lines, as a file's text does; give its lines "
-            f"as a list (text.splitlines()), or read the file with pandas (one {expected} per row)"
+            f"{said}: it holds {len(lines):,} lines, as a file's text does; give its lines as a list "
+            f"(text.splitlines()), or read the file with pandas (one {expected} per row)"
         )
-    return f"{said}; wrap a single {expected} in a list"
+    if isinstance(value, str):
+        return f"{said}; wrap a single {expected} in a list"
+    return f"{said}; decode it" if isinstance(value, bytes) else said
 
 
 def few_of(values: object, at_most: int = NAMED_AT_MOST, joined_by: str | None = None) -> str:

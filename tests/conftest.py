@@ -108,5 +108,5 @@ def damaged_tables(tmp_path) -> dict:
     said = {name: rf"{name} cannot be read as a table \(\w+: .*\); is it complete" for name in files}
     return {
         **said,
-        "two.csv.zip": r"two.csv.zip holds 2 files \(\['a.csv', 'b.csv'\]\); a zipped table holds one",
+        "two.csv.zip": r"two.csv.zip holds 2 entries \(\['a.csv', 'b.csv'\]\); a zipped table is one file",
     }

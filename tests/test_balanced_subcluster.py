@@ -313,6 +313,11 @@ def test_errors():
     for data in (X, torch.as_tensor(X)):
         with pytest.raises(ValueError, match=r"^X contains NaN or infinity \(row 4, the first such\)\.$"):
             BalancedSubcluster(n_clusters=2).fit(data)
+    table = pd.DataFrame(X, index=np.arange(10, 20))  # named by its label, as the package names rows
+    with pytest.raises(
+        ValueError, match=r"^X contains NaN or infinity \(index label 14, the first such\)\.$"
+    ):
+        BalancedSubcluster(n_clusters=2).fit(table)
     with pytest.raises(ValueError, match="Unknown label type: continuous"):  # not one class per value
         BalancedSubcluster().fit(*class_data([5, 5])[:1], np.linspace(0, 1, 10))
     with pytest.raises(ValueError, match="method"):

@@ -98,8 +98,13 @@ def test_tune_threshold_refuses_labels_other_than_0_and_1_and_missing_probabilit
         tune_threshold([0, 1, 1], [0.1, 0.2])
     with pytest.raises(ValueError, match=r"shape \(2, 2\): of predict_proba's output give .* proba\[:, 1\]"):
         tune_threshold([0, 1], [[0.1, 0.9], [0.3, 0.7]])
-    with pytest.raises(ValueError, match=r"in \[0, 1\]; got values from 0.1 to 7\."):
+    with pytest.raises(
+        ValueError, match=r"in \[0, 1\]; got values from np.float64\(0.1\) to np.float64\(7.0\)\."
+    ):
         tune_threshold([0, 1], [0.1, 7])
+    # a probability's last bits past 1 (an ensemble's weighted mean of ones), in float32 too, are one
+    for p in ([0.1, 0.3, 0.35, np.nextafter(1.0, 2)], np.float32([0.1, 0.3, 0.35, 1.0000001])):
+        assert tune_threshold([0, 0, 1, 1], p) == pytest.approx(0.325)
     with pytest.warns(UserWarning, match="only the class 0: no threshold balances two classes; 0.5 is kept"):
         assert tune_threshold([0, 0, 0, 0], p) == 0.5  # a benchmark's run goes on
     with pytest.raises(ValueError, match="finite probabilities"):

@@ -176,6 +176,10 @@ def test_a_damaged_compressed_table_is_named(tmp_path, damaged_tables):
     for name, said in damaged_tables.items():
         with pytest.raises(ValueError, match=said):
             load_hiv(path=tmp_path / name)
+    # an error of the file system is no damaged file: it stays as it is
+    for missing in ("missing.csv.gz", "missing.csv.zip"):
+        with pytest.raises(FileNotFoundError):
+            load_hiv(path=tmp_path / missing)
 
 
 def test_a_file_that_is_not_a_whole_table_is_named(tmp_path):

@@ -203,9 +203,8 @@ def test_per_class_outputs_and_bad_arguments():
     np.testing.assert_allclose(balanced_f1_score([0, 1, 1], [0, 0, 1], average=None), [0.8, 2 / 3])
     with pytest.raises(ValueError, match="average must be"):
         balanced_f1_score([0, 1], [0, 1], average="micro")
-    with pytest.raises(
-        ValueError, match=r"^y_true has 3 labels but y_pred has 2\.$"
-    ):  # (sklearn's named neither)
+    # (sklearn's message named neither)
+    with pytest.raises(ValueError, match=r"^y_true has 3 labels but y_pred has 2\.$"):
         balanced_f1_score([0, 1, 1], [0, 1])
     with pytest.raises(ValueError, match="empty"):
         balanced_f1_score([], [])
@@ -571,6 +570,11 @@ LABEL_TAKERS = {
         ((v for v in "aba"), TypeError, r"not an iterator \(generator\)"),
         ("aba", TypeError, r"not one str \('aba'\); wrap a single label in a list"),
         ("a\nb\n" * 50, TypeError, r"characters\)\): it holds 100 lines, as a file's text does"),
+        (
+            np.array("a\nb\n" * 50),
+            TypeError,
+            r"not one ndarray .*: it holds 100 lines, as a file's text does",
+        ),
         ({"a", "b"}, TypeError, "in sample order, not a set"),
         (None, TypeError, "not one NoneType"),
         (

@@ -73,9 +73,10 @@ def test_check_smiles_rejects_bad_shapes():
         ) as error:
             check_smiles(given)
         assert len(str(error.value)) < 400 and "text.splitlines()" in str(error.value)
-    for one in (b"CCO", None, 3):  # was "got an array of shape ()"
+    for one, advice in ((b"CCO", "; decode it"), (None, ""), (3, "")):  # was "got an array of shape ()"
         with pytest.raises(
-            TypeError, match=rf"X must be a sequence of SMILES strings, not one {type(one).__name__}"
+            TypeError,
+            match=rf"X must be a sequence of SMILES strings, not one {type(one).__name__} \(.*\){advice}\.$",
         ):
             check_smiles(one)
     with pytest.raises(ValueError, match=r"shape \(2, 2\)"):

@@ -116,17 +116,20 @@ def tune_threshold(y_valid: ArrayLike, p_valid: ArrayLike) -> float:
     if not len(y_valid):
         raise ValueError("y_valid and p_valid are empty; a threshold needs validation samples.")
     labels = np.unique(y_valid).tolist()
-    if not labels or not set(labels) <= {0, 1}:  # 1 and 2 would be scored against predictions 0 and 1
+    if not set(labels) <= {0, 1}:  # 1 and 2 would be scored against predictions 0 and 1
         raise ValueError(
             f"y_valid must hold the classes 0 and 1 (the threshold is on P(class 1)), got the labels "
             f"{labels[:5]}; encode them first, e.g. (y_valid == positive_label)."
         )
     if not np.issubdtype(p_valid.dtype, np.number) or not np.isfinite(p_valid).all():
         raise ValueError("p_valid must hold finite probabilities of class 1 (it has NaN, infinity or text).")
-    if p_valid.min() < 0 or p_valid.max() > 1:  # (scores of another scale: a threshold of 3.55)
+    # scores of another scale gave a threshold of 3.55; arithmetic's last bits (an ensemble's
+    # weighted mean of ones: 1.0000000000000002) are probabilities all the same
+    slack = 16 * np.finfo(p_valid.dtype if np.issubdtype(p_valid.dtype, np.floating) else np.float64).eps
+    if p_valid.min() < -slack or p_valid.max() > 1 + slack:
         raise ValueError(
-            f"p_valid must hold probabilities of class 1, in [0, 1]; got values from {p_valid.min():g} "
-            f"to {p_valid.max():g}."
+            f"p_valid must hold probabilities of class 1, in [0, 1]; got values from {p_valid.min()!r} "
+            f"to {p_valid.max()!r}."
         )
     if len(labels) == 1:
         warn(f"y_valid holds only the class {labels[0]}: no threshold balances two classes; 0.5 is kept.")

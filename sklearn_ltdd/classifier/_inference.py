@@ -13,7 +13,7 @@ that look for bad rows, the featuriser being all that
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Self
 
 import numpy as np
@@ -23,7 +23,7 @@ from numpy.typing import ArrayLike
 from sklearn.base import TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._compat import _num_samples, numpy_only, transform_output
+from .._compat import numpy_only, transform_output
 from .._labels import few_of, warn_of_labels_written_otherwise
 from .._progress import progress_bar
 from .._sample_weight import check_sample_weight
@@ -46,13 +46,15 @@ CHUNK_ROWS = 10_000
 
 
 def _rows_of(X: object) -> int | None:
-    """How many rows X has (None where it is no sequence: its featurising names that)."""
-    if isinstance(X, str | bytes):  # (one SMILES, or a file's text: not its characters)
+    """How many rows X has, where it is a column of SMILES (a sequence, or a table or array of one
+    column); None for anything else (one SMILES, a mapping, a row, many columns), which predict
+    names as it reads X."""
+    if isinstance(X, str | bytes | Mapping) or not hasattr(X, "__len__"):
         return None
-    try:
-        return _num_samples(X)
-    except TypeError:
+    shape = getattr(X, "shape", None)
+    if shape is not None and not (len(shape) == 1 or (len(shape) == 2 and shape[1] == 1)):
         return None
+    return len(X)
 
 
 class Inference(TransformerMixin):

@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._class_counts import check_class_counts
 from .._compat import RANDOM_STATE, Interval, StrOptions, _fit_context
-from .._labels import check_class_labels, class_labels
+from .._labels import check_class_labels, class_labels, row_names
 from .._torch_state import thread_defaults
 from ._spherical import balanced_cluster, kmeans_cluster
 
@@ -87,8 +87,8 @@ def _as_unit_tensor(estimator: BaseEstimator, X: object, reset: bool) -> tuple[t
             estimator, X, reset=reset, dtype=[np.float64, np.float32], ensure_all_finite=False
         )
         if not np.isfinite(array).all():  # (sklearn's message names no row, and another estimator)
-            row = int(np.nonzero(~np.isfinite(array))[0][0])
-            raise ValueError(f"X contains NaN or infinity (row {row}, the first such).")
+            kind, (row,) = row_names(X, np.nonzero(~np.isfinite(array))[0][:1])  # (a table's by its label)
+            raise ValueError(f"X contains NaN or infinity ({kind} {row!r}, the first such).")
         tensor = torch.tensor(array)  # a copy: the input may be read-only
     peak = tensor.abs().amax(dim=1, keepdim=True)
     norms = tensor.norm(dim=1, keepdim=True)

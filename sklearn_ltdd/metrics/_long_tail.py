@@ -67,7 +67,7 @@ def warn_if_the_classes(train_counts: Mapping | ArrayLike, counts: dict, n_teste
     )
 
 
-def _is_value_counts(values: object, name: str = "train_counts") -> bool:
+def _is_value_counts(values: object, name: str) -> bool:
     """Whether ``values`` is pandas' ``value_counts()`` of the labels, rather than a Series of labels:
     named "count", indexed by the labels (unique, never a RangeIndex), integer counts largest first.
     Another Series named "count" on such an index may be either (``value_counts(sort=False)``,
