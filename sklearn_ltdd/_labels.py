@@ -71,7 +71,7 @@ def one_value(value: object, expected: str) -> str:
         )
     if isinstance(value, str):
         return f"{said}; wrap a single {expected} in a list"
-    return f"{said}; decode it" if isinstance(value, bytes) else said
+    return f"{said}; decode it, and wrap a single {expected} in a list" if isinstance(value, bytes) else said
 
 
 def few_of(values: object, at_most: int = NAMED_AT_MOST, joined_by: str | None = None) -> str:

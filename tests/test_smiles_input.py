@@ -73,7 +73,11 @@ def test_check_smiles_rejects_bad_shapes():
         ) as error:
             check_smiles(given)
         assert len(str(error.value)) < 400 and "text.splitlines()" in str(error.value)
-    for one, advice in ((b"CCO", "; decode it"), (None, ""), (3, "")):  # was "got an array of shape ()"
+    for one, advice in (
+        (b"CCO", "; decode it, and wrap a single SMILES in a list"),
+        (None, ""),
+        (3, ""),
+    ):  # was "got an array of shape ()"
         with pytest.raises(
             TypeError,
             match=rf"X must be a sequence of SMILES strings, not one {type(one).__name__} \(.*\){advice}\.$",
