@@ -43,7 +43,10 @@ def check_path(value: object, name: str) -> None:
 
 def expanded(value: str | os.PathLike[str], name: str) -> Path:
     """``value`` as a path with its ``~`` or ``~user`` expanded, as every path of the package is;
-    a ``~user`` of no user here is named (pathlib says "Could not determine home directory")."""
+    a ``~user`` of no user here is named (pathlib says "Could not determine home directory"), and
+    so is a value that is no path (Python's "expected str, bytes or os.PathLike object" names none)."""
+    if not isinstance(value, str | os.PathLike):
+        raise TypeError(f"{name} must be a path (a str or a pathlib.Path), got {type(value).__name__}.")
     try:
         return Path(value).expanduser()
     except RuntimeError:

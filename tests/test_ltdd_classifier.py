@@ -700,6 +700,11 @@ def test_validation_data_is_a_checked_pair_or_triple():
     ]:
         with pytest.raises(ValueError, match=message):
             clf.fit(X_SMALL, Y_SMALL, validation_data=passed)
+    # a TypeError of its labels names validation_data too (fit's own y was blamed)
+    with pytest.raises(
+        TypeError, match=r"^validation_data: y must be a sequence of labels, one per sample, not one str"
+    ):
+        clf.fit(X_SMALL, Y_SMALL, validation_data=(X_valid, "abc"))
     invalid = r"^1 of validation_data's X rows is not valid SMILES"
     with pytest.raises(InvalidSmilesError, match=invalid) as error:
         clf.fit(X_SMALL, Y_SMALL, validation_data=(["CCO", "C1CC"], ["low", "high"]))

@@ -609,6 +609,22 @@ def test_parquet_saved_with_a_pandas_index_and_other_source_edges(model, tmp_pat
             screen_file(model, tmp_path / "library.txt", tmp_path / "bad.csv")
     with pytest.raises(TypeError, match=r"keep must be a list of column names, e.g. keep=\['id'\]"):
         screen_file(model, tmp_path / "library.csv", tmp_path / "bad.csv", keep="id")
+    # arguments of the wrong kind are named (they were "'int' object has no attribute 'casefold'",
+    # "'int' object is not iterable", the columns [105, 100] of b"id", "unhashable type: 'list'",
+    # "expected str, bytes or os.PathLike object, not NoneType")
+    for kwargs, said in (
+        ({"smiles_column": 0}, r"smiles_column must be a column's name \(a str\), got 0"),
+        ({"keep": 5}, r"keep must be a list of column names, got a int"),
+        ({"keep": b"id"}, r"keep must be a list of column names, got a bytes"),
+    ):
+        with pytest.raises(TypeError, match=said):
+            screen_file(model, tmp_path / "library.csv", tmp_path / "bad.csv", **kwargs)
+    with pytest.raises(TypeError, match=r"smiles_column must be one column's name, got a list"):
+        score_frame(frame, model, smiles_column=["smiles"])
+    with pytest.raises(
+        TypeError, match=r"^destination must be a path \(a str or a pathlib.Path\), got NoneType"
+    ):
+        screen_file(model, tmp_path / "library.csv", None)
     assert not list(tmp_path.glob("bad.csv*"))  # refused before anything was written
 
 

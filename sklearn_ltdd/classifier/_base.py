@@ -803,8 +803,8 @@ class GraphClassifier(
             check_known(valid_y, self._encoder.classes_, weighted_out)
             weights = training_weights(valid_weight, len(valid_y))
             weights = None if weights is None else mean_1(weights)
-        except ValueError as error:
-            raise ValueError(f"validation_data: {error}") from error
+        except (TypeError, ValueError) as error:  # (not fit's own y that is wrong)
+            raise type(error)(f"validation_data: {error}") from error
         valid_codes = self._encoder.transform(valid_y)
         scored = slice(None) if weights is None else weights > 0  # a sample of weight 0 has no say
         present = np.unique(valid_y[scored])

@@ -157,6 +157,8 @@ def screen_file(
     >>> scores.loc[1, "error"]
     'RDKit cannot parse it: its syntax, e.g. a typo, an unclosed ring or branch, an unknown atom'
     """
+    if not isinstance(smiles_column, str):  # (a CSV header's names are text; Parquet's too here)
+        raise TypeError(f"smiles_column must be a column's name (a str), got {smiles_column!r}.")
     wrapper, model = model, check_model(model, smiles_column)
     check_errors(errors)
     top_k = check_top_k(top_k, model)

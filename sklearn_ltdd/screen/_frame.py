@@ -3,7 +3,7 @@ and which rows were valid input."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
 from numbers import Integral
 
@@ -264,6 +264,14 @@ def check_columns(
     would be overwritten by the scores; ``note`` follows the message naming missing columns."""
     if isinstance(keep, str):
         raise TypeError(f"keep must be a list of column names, e.g. keep=[{keep!r}], not a string.")
+    if keep is not None and (isinstance(keep, bytes) or not isinstance(keep, Iterable)):
+        raise TypeError(f"keep must be a list of column names, got a {type(keep).__name__}.")
+    try:  # (a list given, say: "unhashable type")
+        hash(smiles_column)
+    except TypeError:
+        raise TypeError(
+            f"smiles_column must be one column's name, got a {type(smiles_column).__name__}."
+        ) from None
     repeated = repeated_names(available)
     if repeated:  # which of them a name means, or where each goes, nothing says
         raise ValueError(f"{where} has the column(s) {repeated} more than once; rename them.")
