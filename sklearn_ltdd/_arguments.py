@@ -41,6 +41,12 @@ def check_path(value: object, name: str) -> None:
         raise InvalidParameterError(f"{name} must be a path (a str or a pathlib.Path), got {value!r}.")
 
 
+def is_one_of(value: object, options: tuple) -> bool:
+    """Whether ``value`` is one of ``options`` (strings, or None): ``value in options`` of an array
+    compares it element-wise, and fails with NumPy's "truth value ... is ambiguous"."""
+    return (value is None or isinstance(value, str)) and value in options
+
+
 def expanded(value: str | os.PathLike[str], name: str) -> Path:
     """``value`` as a path with its ``~`` or ``~user`` expanded, as every path of the package is;
     a ``~user`` of no user here is named (pathlib says "Could not determine home directory"), and

@@ -121,3 +121,24 @@ def test_a_wrong_argument_is_both_a_value_and_a_type_error(call):
     for kind in (ValueError, TypeError):
         with pytest.raises(kind, match="must be"):
             call()
+
+
+def test_an_option_given_as_an_array_is_named():
+    """``option not in (...)`` of an array compared it element-wise: NumPy's "truth value of an
+    array ... is ambiguous", naming no argument; a 0-d array of a split's kind, "len() of unsized"."""
+    from sklearn_ltdd import SmilesGraphizer
+    from sklearn_ltdd.datasets import load_solubility
+    from sklearn_ltdd.metrics import balanced_f1_score
+    from sklearn_ltdd.screen._frame import check_errors  # (screen's, screen_file's, ...)
+
+    options = np.array(["macro", "x"])
+    calls = {
+        "average": lambda: balanced_f1_score(["a", "b"], ["a", "b"], average=options),
+        "subset": lambda: load_solubility(subset=options),
+        "transform": lambda: SmilesGraphizer().set_output(transform=options),
+        "errors": lambda: check_errors(options),
+        "kind": lambda: imdrug_split([0, 1] * 10, np.array("standard")),
+    }
+    for name, call in calls.items():
+        with pytest.raises(ValueError, match=rf"^{name} must be one of|^{name} must be '"):
+            call()

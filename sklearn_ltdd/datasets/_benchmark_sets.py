@@ -15,7 +15,7 @@ import pandas as pd
 from rdkit import Chem
 from sklearn.utils import Bunch
 
-from .._arguments import check_flags, check_path, expanded
+from .._arguments import check_flags, check_path, expanded, is_one_of
 from .._csv import (
     COMPRESSED,
     NOT_TEXT,
@@ -542,7 +542,7 @@ def load_uspto50k(
     >>> from sklearn_ltdd.datasets import load_uspto50k
     >>> reactions, y = load_uspto50k(data_home="~/data", return_X_y=True)  # doctest: +SKIP
     """
-    if mapping not in (None, "rxnmapper"):
+    if not is_one_of(mapping, (None, "rxnmapper")):
         raise ValueError(f"mapping must be None or 'rxnmapper', got {mapping!r}.")
     path = _file("uspto50k", path, data_home, download, return_X_y, as_frame)
     frame = read_table(path)

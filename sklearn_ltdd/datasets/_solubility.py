@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-from .._arguments import check_flags
+from .._arguments import check_flags, is_one_of
 
 __all__ = ["SOLUBILITY_CLASSES", "load_solubility"]
 
@@ -86,7 +86,7 @@ def load_solubility(
     >>> len(smiles), sorted(set(y))
     (1025, ['high', 'low', 'medium'])
     """
-    if subset not in ("all", "train", "test"):
+    if not is_one_of(subset, ("all", "train", "test")):
         raise ValueError(f"subset must be 'all', 'train' or 'test', got {subset!r}.")
     check_flags(return_X_y=return_X_y, as_frame=as_frame)
     with resources.files(__package__).joinpath("data/solubility.csv.gz").open("rb") as handle:

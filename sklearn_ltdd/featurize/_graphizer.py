@@ -14,7 +14,7 @@ from joblib import Memory, Parallel, delayed, effective_n_jobs
 from numpy.typing import ArrayLike
 from sklearn.utils.validation import check_memory
 
-from .._arguments import N_JOBS
+from .._arguments import N_JOBS, is_one_of
 from .._compat import HasMethods, StrOptions
 from ._atom_mapping import ATOM_MAPPERS, map_reactions
 from ._base import SmilesTransformer
@@ -455,7 +455,7 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         -------
         self : SmilesGraphizer
         """
-        if transform not in (None, "default", "pandas", "polars"):
+        if not is_one_of(transform, (None, "default", "pandas", "polars")):
             raise ValueError(
                 f"transform must be 'default', 'pandas', 'polars' or None, got {transform!r}; "
                 "SmilesGraphizer's output is graphs (a GraphStore) with each."

@@ -11,7 +11,7 @@ from sklearn.metrics import make_scorer
 from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import column_or_1d
 
-from .._arguments import check_flags
+from .._arguments import check_flags, is_one_of
 from .._compat import numpy_only
 from .._labels import (
     check_labels_given,
@@ -344,7 +344,7 @@ def balanced_f1_score(
 def _average(scores: dict[str, np.ndarray], key: str, average: str | None) -> float | np.ndarray:
     if average is None:
         return scores[key]
-    if average != "macro":
+    if not is_one_of(average, ("macro",)):
         raise ValueError(f"average must be 'macro' or None, got {average!r}.")
     return _mean_over_present(scores, key)
 

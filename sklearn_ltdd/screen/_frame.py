@@ -14,7 +14,7 @@ from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from .._arguments import check_flags, check_n_jobs
+from .._arguments import check_flags, check_n_jobs, is_one_of
 from .._csv import repeated_names
 from .._labels import labelled_index
 from ..classifier._base import GraphClassifier
@@ -43,7 +43,7 @@ SCREEN_ADVICE = "Fix or remove these rows, or pass errors='nan' to score the oth
 
 
 def check_errors(errors: object) -> str:
-    if errors not in ERRORS:
+    if not is_one_of(errors, ERRORS):
         raise ValueError(f"errors must be one of {ERRORS}, got {errors!r}.")
     return errors
 
