@@ -367,6 +367,9 @@ def test_benchmark_runs_resumes_and_writes_tables(tmp_path, capsys):
      ({"device": "cuda:99"}, "device='cuda:99' was requested but"),
      ({"dataset": "uspto50k", "reaction_mode": "foo"}, r"reaction_mode must be one of \['products', "),  # ran
      ({"methods": "ce"}, r"a list of method names, e.g. \['ce'\], not a string"),  # was "unknown ['c', 'e']"
+     ({"methods": b"ce"}, r"a list of method names, got a bytes"),  # was "unknown methods [99, 101]"
+     ({"methods": None}, r"a list of method names, got a NoneType"),  # was "not iterable"
+     ({"methods": [1]}, r"a list of method names, got \[1\]"),
      ({"methods": ["ce", "ib", "decoupling"], "epochs": 1},  # (trained ce, then a traceback: max_epochs)
       r"\['ib', 'decoupling'\] train in two phases, .*--epochs 2 or more")],
 )  # fmt: skip

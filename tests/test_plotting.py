@@ -243,6 +243,21 @@ def test_no_model_to_plot_is_an_error(models):
         plot_class_accuracy(models[0], X[:3], Y[:3], [Y[0], None, Y[2]])
     with pytest.raises(ValueError, match=r"^y_train's class counts must be positive integers"):
         plot_class_accuracy(models[0], X[:3], Y[:3], dict.fromkeys(np.unique(Y), 0.5))
+    # an ax that is no Axes, a model without transform: named before any work (they were a Figure's
+    # missing "plot" after the model had run, and "'NoneType' object has no attribute 'transform'")
+    figure = plt.figure()
+    for plot in (
+        lambda: plot_class_accuracy(models[0], X[:3], Y[:3], Y, ax=figure),
+        lambda: plot_embedding(models[0], X[:3], Y[:3], ax=figure),
+        lambda: plot_weights(models[0], ax=figure),
+        lambda: plot_training(models[0], ax=figure),
+    ):
+        with pytest.raises(TypeError, match=r"^ax must be matplotlib Axes .* got Figure"):
+            plot()
+    with pytest.raises(
+        TypeError, match=r"^plot_embedding takes a fitted classifier whose transform .* got NoneType"
+    ):
+        plot_embedding(None, X[:3], Y[:3])
 
 
 def test_weights_lines_per_class_and_subcluster_steps(models):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from numbers import Integral
 from pathlib import Path
 
@@ -104,6 +104,11 @@ def check_arguments(
     seeds = seed_list(seeds)
     if isinstance(methods, str):  # its letters would be the methods
         raise TypeError(f"methods must be a list of method names, e.g. [{methods!r}], not a string.")
+    if isinstance(methods, bytes) or not isinstance(methods, Iterable):  # (bytes: its byte values)
+        raise TypeError(f"methods must be a list of method names, got a {type(methods).__name__}.")
+    methods = list(methods)
+    if not all(isinstance(method, str) for method in methods):
+        raise TypeError(f"methods must be a list of method names, got {methods!r}.")
     unknown = sorted(set(methods) - set(METHODS))
     if unknown:
         raise ValueError(f"unknown methods {unknown}; choose from {list(METHODS)}.")

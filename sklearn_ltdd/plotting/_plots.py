@@ -39,6 +39,17 @@ def _axes(ax: Axes | None, legend_rows: int = 0) -> Axes:
     return ax
 
 
+def _check_axes(ax: object) -> None:
+    """Refuse an ``ax`` that is no matplotlib Axes before any work (a Figure failed on its missing
+    ``plot`` once the model had run)."""
+    from matplotlib.axes import Axes
+
+    if ax is not None and not isinstance(ax, Axes):
+        raise TypeError(
+            f"ax must be matplotlib Axes (fig.add_subplot(), plt.gca()) or None, got {type(ax).__name__}."
+        )
+
+
 def _class_colours(n: int) -> list:
     import matplotlib as mpl
 
@@ -101,6 +112,7 @@ def plot_class_accuracy(
     >>> ax = plot_class_accuracy({"CE": ce, "LTDD": ltdd}, X_test, y_test, y_train)  # doctest: +SKIP
     """
     _pyplot()
+    _check_axes(ax)
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     counts_of = class_counts_of(y_train, "y_train")
@@ -230,6 +242,12 @@ def plot_embedding(
         raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}.")
     check_flags(subclusters=subclusters)
     _pyplot()
+    _check_axes(ax)
+    if not hasattr(classifier, "transform"):  # (a None, a fingerprint Pipeline: an AttributeError)
+        raise TypeError(
+            "plot_embedding takes a fitted classifier whose transform embeds X (an LTDDClassifier or "
+            f"BaselineClassifier, or a Pipeline ending in one), got {type(classifier).__name__}."
+        )
     y = _labels(y, X)  # before the embedding, which can take minutes
     z = classifier.transform(X)
     classes = np.unique(y)
@@ -372,6 +390,7 @@ def plot_weights(classifier: object, *, ax: Axes | None = None) -> Axes:
     >>> from sklearn_ltdd.plotting import plot_weights
     >>> ax = plot_weights(ltdd)  # doctest: +SKIP
     """
+    _check_axes(ax)
     classifier = _classifier(classifier)
     history = _history(classifier)
     # warm-up epochs record no weights (an empty list)
@@ -447,6 +466,7 @@ def plot_training(classifier: object, *, ax: Axes | None = None) -> Axes:
     >>> from sklearn_ltdd.plotting import plot_training
     >>> ax = plot_training(ltdd)  # doctest: +SKIP
     """
+    _check_axes(ax)
     history = _history(_classifier(classifier))
     if not any("train_loss" in row for row in history):  # (a model kept from an epoch cut short)
         raise ValueError(
