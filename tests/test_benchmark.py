@@ -453,6 +453,14 @@ def test_a_run_written_twice_counts_once_and_a_half_written_line_is_named(tmp_pa
         table = summarise(pd.DataFrame(runs))
     assert table["n_seeds"].tolist() == [2] and table["BA_mean"].tolist() == [70.0]
     assert table["BA_std"].tolist() == [10.0]  # the spread of the seeds, ddof=0
+    # runs of the wrong kind are named (a list: "no attribute 'columns'"; a frame without a
+    # column: pandas' KeyError of an Index)
+    with pytest.raises(
+        TypeError, match=r"runs must be a DataFrame of runs, e.g. pd.DataFrame\(rows\), got a list"
+    ):
+        summarise(runs)
+    with pytest.raises(ValueError, match=r"runs has no column\(s\) \['method'\], which run_benchmark's"):
+        summarise(pd.DataFrame(runs).drop(columns="method"))
     with pytest.raises(ValueError, match=r"\('ce', 2, 0\)\] .* there twice with other settings"):
         summarise(pd.DataFrame([*runs[:2], {**runs[2], "kept": "mean_from_best"}]))
     # seeds of one row of the table run with other settings or on other data (two processes

@@ -22,7 +22,8 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     runs : pandas.DataFrame
-        Runs as :func:`run_benchmark` returns them (or as its ``.jsonl`` file holds them).
+        Runs as :func:`run_benchmark` returns them (or as its ``.jsonl`` file holds them): the
+        columns ``method``, ``epochs``, ``seconds``, ``graphs_per_s`` and the scores.
 
     Returns
     -------
@@ -42,6 +43,16 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     >>> summarise(runs)[["BA_mean", "BA_std", "n_seeds"]].values.tolist()
     [[72.0, 2.0, 2.0]]
     """
+    if not isinstance(runs, pd.DataFrame):  # (a list of run_benchmark's dicts: no attribute 'columns')
+        raise TypeError(
+            f"runs must be a DataFrame of runs, e.g. pd.DataFrame(rows), got a {type(runs).__name__}."
+        )
+    missing = [c for c in ("method", "epochs", "seconds", "graphs_per_s") if c not in runs.columns]
+    if missing:  # (pandas' KeyError named an Index)
+        raise ValueError(
+            f"runs has no column(s) {missing}, which run_benchmark's runs have; its columns are "
+            f"{list(runs.columns)}."
+        )
     if "seed" in runs.columns:
         runs = _first_of_each_run(runs)
     _check_one_protocol(runs)
