@@ -529,6 +529,20 @@ def test_a_store_refuses_indices_that_are_not_integers():
             STORE[index]
     with pytest.raises(IndexError, match=rf"graph index 7 out of range for a store of {len(STORE)} graphs"):
         STORE.batch([0, 7])  # (the index was not named)
+    # parts of the wrong kind are named as the store is made (they failed in predict: torch's
+    # "Expected dtype int32/int64 for index", "'numpy.ndarray' object has no attribute 'index_select'")
+    s = STORE
+    parts = (s.x, s.edge_index, s.node_ptr, s.edge_ptr)
+    with pytest.raises(ValueError, match=r"edge_index must hold integer node numbers, got torch.float32"):
+        GraphStore(s.x, s.edge_index.float(), s.node_ptr, s.edge_ptr)
+    with pytest.raises(TypeError, match=r"^x must be a torch tensor, got a ndarray"):
+        GraphStore(s.x.numpy(), *parts[1:])
+    with pytest.raises(TypeError, match=r"^fingerprint must be a torch tensor, got a ndarray"):
+        GraphStore(*parts, fingerprint=np.zeros((len(s), 8), dtype=np.float32))
+    with pytest.raises(ValueError, match=r"fingerprint must be one row per graph, .* got \(\)"):
+        GraphStore(*parts, fingerprint=torch.tensor(3.0))
+    with pytest.raises(TypeError, match=r"recipe must be a GraphRecipe .* got a str"):
+        GraphStore(*parts, recipe="morgan")
     assert torch.equal(STORE[[0, 1], ...].batch().x, STORE.batch([0, 1]).x)  # sklearn's store[rows, ...]
     mask = np.arange(len(STORE)) % 2 == 0
     assert torch.equal(STORE[np.nonzero(mask)].batch().x, STORE[mask].batch().x)  # a tuple of one array

@@ -360,6 +360,24 @@ class GraphStore:
         recipe: GraphRecipe | None = None,
         row_labels: ArrayLike | None = None,
     ):
+        parts = {"x": x, "edge_index": edge_index, "node_ptr": node_ptr, "edge_ptr": edge_ptr}
+        parts |= {"edge_attr": edge_attr, "fingerprint": fingerprint}
+        for name, part in parts.items():  # (an array or a list failed later, in predict, on an attribute)
+            if part is not None and not isinstance(part, torch.Tensor):
+                raise TypeError(
+                    f"{name} must be a torch tensor, got a {type(part).__name__}; torch.as_tensor({name})."
+                )
+        if edge_index.is_floating_point():  # (torch's scatter refused it in predict)
+            raise ValueError(f"edge_index must hold integer node numbers, got {edge_index.dtype}.")
+        if fingerprint is not None and fingerprint.dim() != 2:
+            raise ValueError(
+                "fingerprint must be one row per graph, of shape (n_graphs, bits), got "
+                f"{tuple(fingerprint.shape)}."
+            )
+        if recipe is not None and not isinstance(recipe, GraphRecipe):
+            raise TypeError(
+                f"recipe must be a GraphRecipe (a store's .recipe) or None, got a {type(recipe).__name__}."
+            )
         for name, features in (("x", x), ("edge_attr", edge_attr)):
             # the networks compute in float32: any other float would reach them as it is
             if features is not None and features.dtype not in _FEATURE_DTYPES:
