@@ -12,7 +12,7 @@ from sklearn.utils import check_random_state
 
 from ._compat import Interval, InvalidParameterError
 
-__all__ = ["N_JOBS", "check_flags", "check_n_jobs", "check_path", "check_seed"]
+__all__ = ["N_JOBS", "check_flags", "check_n_jobs", "check_path", "check_seed", "expanded", "is_one_of"]
 
 #: ``n_jobs`` as joblib reads it: None, a positive count, or -1, -2, ... (all CPUs, all but one, ...)
 N_JOBS = [None, Interval(Integral, 1, None, closed="left"), Interval(Integral, None, -1, closed="right")]
@@ -52,7 +52,9 @@ def expanded(value: str | os.PathLike[str], name: str) -> Path:
     a ``~user`` of no user here is named (pathlib says "Could not determine home directory"), and
     so is a value that is no path (Python's "expected str, bytes or os.PathLike object" names none)."""
     if not isinstance(value, str | os.PathLike):
-        raise TypeError(f"{name} must be a path (a str or a pathlib.Path), got {type(value).__name__}.")
+        raise InvalidParameterError(
+            f"{name} must be a path (a str or a pathlib.Path), got {type(value).__name__}."
+        )
     try:
         return Path(value).expanduser()
     except RuntimeError:

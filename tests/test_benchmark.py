@@ -370,6 +370,7 @@ def test_benchmark_runs_resumes_and_writes_tables(tmp_path, capsys):
      ({"methods": b"ce"}, r"a list of method names, got a bytes"),  # was "unknown methods [99, 101]"
      ({"methods": None}, r"a list of method names, got a NoneType"),  # was "not iterable"
      ({"methods": [1]}, r"a list of method names, got \[1\]"),
+     ({"methods": iter(["ce"])}, r"a list of method names, got a list_iterator"),  # (ran nothing)
      ({"methods": ["ce", "ib", "decoupling"], "epochs": 1},  # (trained ce, then a traceback: max_epochs)
       r"\['ib', 'decoupling'\] train in two phases, .*--epochs 2 or more")],
 )  # fmt: skip

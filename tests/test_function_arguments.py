@@ -138,7 +138,12 @@ def test_an_option_given_as_an_array_is_named():
         "transform": lambda: SmilesGraphizer().set_output(transform=options),
         "errors": lambda: check_errors(options),
         "kind": lambda: imdrug_split([0, 1] * 10, np.array("standard")),
+        "split": lambda: run_benchmark("solubility", split=options, methods=["fp_lr"]),
     }
     for name, call in calls.items():
         with pytest.raises(ValueError, match=rf"^{name} must be one of|^{name} must be '"):
             call()
+    from sklearn_ltdd.benchmark import paper_table
+
+    with pytest.raises(ValueError, match=r"the paper's Table 2 has the data sets"):
+        paper_table(options)

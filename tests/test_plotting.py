@@ -312,9 +312,13 @@ def test_training_curves(models):
 
 
 def test_clear_error_without_matplotlib(monkeypatch, models):
-    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
-    with pytest.raises(ImportError, match=r"sklearn-ltdd\[plot\]"):
-        plot_training(models[0])
+    for blocked in ("matplotlib.pyplot", "matplotlib"):  # (the whole package: no matplotlib.axes either)
+        with monkeypatch.context() as patch:
+            for name in [m for m in sys.modules if m == blocked or m.startswith(f"{blocked}.")]:
+                patch.setitem(sys.modules, name, None)
+            for plot in (plot_training, plot_weights):
+                with pytest.raises(ImportError, match=r"sklearn-ltdd\[plot\]"):
+                    plot(models[0])
 
 
 def test_a_refused_call_leaves_no_figure_open(models):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .._arguments import is_one_of
+
 __all__ = ["PAPER_DATASETS", "paper_table"]
 
 # (split, method) → {dataset: (BA, BF1)}; "best baseline" names the method in brackets
@@ -43,10 +45,10 @@ def paper_table(dataset: str, split: str = "standard") -> pd.DataFrame:
     >>> float(paper_table("hiv", "standard").loc["LTDD", "BA"])
     77.63
     """
-    if dataset not in PAPER_DATASETS:
+    if not is_one_of(dataset, tuple(PAPER_DATASETS)):
         raise ValueError(f"the paper's Table 2 has the data sets {list(PAPER_DATASETS)}, not {dataset!r}.")
     splits = sorted({row_split for row_split, _ in _TABLE2})
-    if split not in splits:
+    if not is_one_of(split, tuple(splits)):
         raise ValueError(f"the paper's Table 2 has the splits {splits}, not {split!r}.")
     rows = {}
     for (row_split, method), values in _TABLE2.items():

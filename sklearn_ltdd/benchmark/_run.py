@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from numbers import Integral
 from pathlib import Path
 
@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .._arguments import check_flags, check_n_jobs, check_path, expanded
+from .._arguments import check_flags, check_n_jobs, check_path, expanded, is_one_of
 from .._compat import Interval
 from .._console import say
 from .._csv import repeated_names, starts_as
@@ -99,12 +99,13 @@ def check_arguments(
             f"the table {path!r} would be named {name!r}, as a data set of the benchmark's own, whose "
             "results its own would be taken for; rename the file."
         )
-    if split is not None and split not in SPLITS:
+    if not is_one_of(split, (None, *SPLITS)):
         raise ValueError(f"split must be one of {list(SPLITS)} or None (the data set's own), got {split!r}.")
     seeds = seed_list(seeds)
     if isinstance(methods, str):  # its letters would be the methods
         raise TypeError(f"methods must be a list of method names, e.g. [{methods!r}], not a string.")
-    if isinstance(methods, bytes) or not isinstance(methods, Iterable):  # (bytes: its byte values)
+    # (bytes: its byte values; an iterator: read here, none left for the runs)
+    if isinstance(methods, bytes | Iterator) or not isinstance(methods, Iterable):
         raise TypeError(f"methods must be a list of method names, got a {type(methods).__name__}.")
     methods = list(methods)
     if not all(isinstance(method, str) for method in methods):
@@ -127,7 +128,7 @@ def check_arguments(
         resolve_device(device)
     elif device != "auto":  # unused, but a typo is said now, not when a graph method is added
         parse_device(device, kinds=TRAINING_DEVICES)
-    if reaction_mode is not None and reaction_mode not in GRAPH_REACTION_MODES:  # it names the results
+    if not is_one_of(reaction_mode, (None, *GRAPH_REACTION_MODES)):  # it names the results
         raise ValueError(
             f"reaction_mode must be one of {list(GRAPH_REACTION_MODES)} or None, got {reaction_mode!r}."
         )

@@ -47,6 +47,8 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
         raise TypeError(
             f"runs must be a DataFrame of runs, e.g. pd.DataFrame(rows), got a {type(runs).__name__}."
         )
+    if not len(runs):
+        raise ValueError("runs holds no runs.")
     missing = [c for c in ("method", "epochs", "seconds", "graphs_per_s") if c not in runs.columns]
     if missing:  # (pandas' KeyError named an Index)
         raise ValueError(

@@ -804,7 +804,12 @@ class GraphClassifier(
             weights = training_weights(valid_weight, len(valid_y))
             weights = None if weights is None else mean_1(weights)
         except (TypeError, ValueError) as error:  # (not fit's own y that is wrong)
-            raise type(error)(f"validation_data: {error}") from error
+            kind = (
+                TypeError
+                if isinstance(error, TypeError) and not isinstance(error, ValueError)
+                else ValueError
+            )
+            raise kind(f"validation_data: {error}") from error
         valid_codes = self._encoder.transform(valid_y)
         scored = slice(None) if weights is None else weights > 0  # a sample of weight 0 has no say
         present = np.unique(valid_y[scored])

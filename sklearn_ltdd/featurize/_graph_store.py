@@ -363,7 +363,9 @@ class GraphStore:
         parts = {"x": x, "edge_index": edge_index, "node_ptr": node_ptr, "edge_ptr": edge_ptr}
         parts |= {"edge_attr": edge_attr, "fingerprint": fingerprint}
         for name, part in parts.items():  # (an array or a list failed later, in predict, on an attribute)
-            if part is not None and not isinstance(part, torch.Tensor):
+            if not isinstance(part, torch.Tensor) and (
+                part is not None or name not in ("edge_attr", "fingerprint")
+            ):
                 raise TypeError(
                     f"{name} must be a torch tensor, got a {type(part).__name__}; torch.as_tensor({name})."
                 )

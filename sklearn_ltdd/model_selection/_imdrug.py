@@ -229,7 +229,7 @@ def _refuse_an_empty_random_part(y: np.ndarray, name: str, i: int, fractions: np
 def _check_kind(kind: object) -> None:
     if isinstance(kind, str) and kind in SPLITS:
         return
-    if np.ndim(kind) > 0:  # (`in` would compare it element-wise; a 0-d array has no length)
+    if hasattr(kind, "__len__") and np.ndim(kind) > 0:  # (`in` would compare it element-wise)
         raise ValueError(
             f"kind must be one of {SPLITS}, got {type(kind).__name__} of length {len(kind)} (given X "
             "and y? The split needs the labels alone: imdrug_split(y, kind))."

@@ -12,7 +12,7 @@ from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 from sklearn.utils.validation import check_is_fitted
 
-from .._arguments import check_flags
+from .._arguments import check_flags, is_one_of
 from .._labels import class_labels, few_of
 from .._optional import import_optional
 from ..classifier._wrapped import wrapped_classifier
@@ -42,9 +42,11 @@ def _axes(ax: Axes | None, legend_rows: int = 0) -> Axes:
 def _check_axes(ax: object) -> None:
     """Refuse an ``ax`` that is no matplotlib Axes before any work (a Figure failed on its missing
     ``plot`` once the model had run)."""
+    if ax is None:  # (matplotlib is imported where a plot is drawn: a missing one is said there)
+        return
     from matplotlib.axes import Axes
 
-    if ax is not None and not isinstance(ax, Axes):
+    if not isinstance(ax, Axes):
         raise TypeError(
             f"ax must be matplotlib Axes (fig.add_subplot(), plt.gca()) or None, got {type(ax).__name__}."
         )
@@ -238,7 +240,7 @@ def plot_embedding(
     """
     from ..cluster import BalancedSubcluster
 
-    if method not in ("pca", "tsne"):
+    if not is_one_of(method, ("pca", "tsne")):
         raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}.")
     check_flags(subclusters=subclusters)
     _pyplot()
