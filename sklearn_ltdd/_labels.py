@@ -46,22 +46,23 @@ def _as_given(values: object) -> np.ndarray:
     return values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
 
 
-def shortened(text: str, at_most: int = 100) -> str:
-    """``text`` for a message, cut to its start and its length where it is longer than ``at_most``
-    characters (a 10 MB field, or a whole file's text, would otherwise be the message)."""
-    return text if len(text) <= at_most else f"{text[: at_most - 30]}... ({len(text):,} characters)"
+def shortened(text: str, at_most: int = 100, size: str | None = None) -> str:
+    """``text`` for a message, cut to its start and its length (or ``size``, where it is the repr of
+    something else, whose own length counts) where it is longer than ``at_most`` characters (a
+    10 MB field, or a whole file's text, would otherwise be the message)."""
+    if len(text) <= at_most:
+        return text
+    return f"{text[: at_most - 30]}... ({size or f'{len(text):,} characters'})"
 
 
 def one_value(value: object, expected: str) -> str:
     """How a message names ``value``, given where a sequence (of ``expected`` items) was: its type
     and repr, shortened; and what to do: where it is a text of several lines (a 0-d array of one
     too), that it looks like a file's text, which wrapping it in a list would not mend."""
-    shown = repr(value)
-    if len(shown) > 100:  # cut, with a text's own length (its repr doubles each line break)
-        text = isinstance(value, str | bytes)
-        size = f"{len(value if text else shown):,} {'bytes' if isinstance(value, bytes) else 'characters'}"
-        shown = f"{shown[:70]}... ({size})"
-    said = f"not one {type(value).__name__} ({shown})"
+    size = None  # a text's own length, not its repr's (which doubles each line break)
+    if isinstance(value, str | bytes):
+        size = f"{len(value):,} {'bytes' if isinstance(value, bytes) else 'characters'}"
+    said = f"not one {type(value).__name__} ({shortened(repr(value), size=size)})"
     text = value.item() if isinstance(value, np.ndarray) and value.ndim == 0 else value
     text = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
     if isinstance(text, str) and len(lines := text.splitlines()) > 1:

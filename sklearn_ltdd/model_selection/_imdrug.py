@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.model_selection import BaseCrossValidator
 
-from .._arguments import check_seed
+from .._arguments import check_seed, is_one_of
 from .._compat import InvalidParameterError, _num_samples
 from .._csv import repeated_names
 from .._labels import check_class_labels, class_labels, class_members, few_of
@@ -227,7 +227,7 @@ def _refuse_an_empty_random_part(y: np.ndarray, name: str, i: int, fractions: np
 
 
 def _check_kind(kind: object) -> None:
-    if isinstance(kind, str) and kind in SPLITS:
+    if is_one_of(kind, SPLITS):
         return
     if hasattr(kind, "__len__") and np.ndim(kind) > 0:  # (`in` would compare it element-wise)
         raise ValueError(
