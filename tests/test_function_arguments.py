@@ -94,6 +94,15 @@ def test_seeded_functions_name_a_bad_seed(seed):
         make_long_tailed(y, imbalance_ratio=2, random_state=seed)
     with pytest.raises(ValueError, match=message):
         imdrug_split(y, "random", random_state=seed)
+    with pytest.raises(ValueError, match=message):  # (the logistic regression never read it)
+        make_fingerprint_model("lr", random_state=seed)
+
+
+@pytest.mark.parametrize("n_jobs", [0, 1.5, "2", True])
+def test_a_fingerprint_model_names_an_n_jobs_joblib_has_no_meaning_for(n_jobs):
+    with pytest.raises(ValueError, match=f"n_jobs must be None, a positive integer .*got {n_jobs!r}"):
+        make_fingerprint_model("lr", n_jobs=n_jobs)
+    assert make_fingerprint_model("rf", n_jobs=-1, random_state=np.int64(0))[-1].n_jobs == -1
 
 
 @pytest.mark.parametrize("fractions", ["abc", None, (0.5, 0.5, None), (0.7, 0.3), (0.5, 0.6, -0.1)])

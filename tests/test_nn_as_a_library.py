@@ -19,6 +19,7 @@ from sklearn_ltdd.nn import (
     LOSSES,
     LTDDLoss,
     LTDDModule,
+    contrastive_term,
     edge_drop_views,
     separability_weights,
     stack_views,
@@ -175,6 +176,15 @@ def test_every_criterion_refuses_class_counts_that_are_not_one_per_class_of_the_
         criterion((embeddings,), targets, head)
 
 
+def test_edge_drop_views_name_graphs_that_are_no_batch_or_pair_of_batches():
+    graphs = SmilesGraphizer().fit_transform(SMILES[:3])
+    for wrong, got in ((graphs, "got a GraphStore"), (graphs.to_data_list(), "got a list of 3")):
+        with pytest.raises(TypeError, match=f"a batch \\(a GraphStore's .batch\\(\\).*{got}"):
+            edge_drop_views(wrong, (0.1, 0.2))
+    pair = edge_drop_views((graphs.batch(), graphs.batch()), (0.1, 0.2))
+    assert [len(view) for view in pair] == [2, 2]
+
+
 def test_stack_views_refuses_views_with_node_features_of_their_own():
     batch = batch_of()
     v0, v1 = edge_drop_views(batch, (0.0, 0.0))
@@ -243,6 +253,22 @@ def test_a_module_names_an_option_it_cannot_use_when_built(options, message):
         LTDDModule(74, 2, **options)
 
 
+@pytest.mark.parametrize("encoder", sorted(ENCODERS))
+@pytest.mark.parametrize(
+    ("sizes", "message"),
+    [
+        ({"n_layers": 0}, "n_layers must be a positive integer, got 0"),
+        ({"hidden": 0}, "hidden must be a positive integer, got 0"),
+        ({"hidden": 8.0}, "hidden must be a positive integer, got 8.0"),
+        ({"in_features": -74}, "in_features must be a positive integer, got -74"),
+    ],
+)
+def test_an_encoder_names_a_size_it_cannot_build(encoder, sizes, message):
+    # (n_layers=0 built an encoder whose forward failed on an IndexError, hidden=0 one of empty weights)
+    with pytest.raises(ValueError, match=message):
+        ENCODERS[encoder](**{"in_features": 74, "hidden": 8, **sizes})
+
+
 def test_a_module_takes_drop_probabilities_as_an_array_and_no_fingerprint_as_none():
     for edge_drop in (np.array([0.15, 0.1]), torch.tensor([0.15, 0.1], dtype=torch.float64), [0.15, 0.1]):
         assert LTDDModule(74, 2, edge_drop=edge_drop).edge_drop == (0.15, 0.1)
@@ -258,6 +284,16 @@ def test_a_module_names_a_fingerprint_of_another_width(wide):
     ):
         module(graphs)
     assert LTDDModule(74, 2, hidden=8, fingerprint_bits=2048, wide=wide).eval()(graphs)[0].shape == (4, 2)
+
+
+@pytest.mark.parametrize("tau", [-0.1, 0.0, float("nan"), "0.1"])
+def test_the_contrastive_term_names_a_temperature_that_is_no_positive_number(tau):
+    # (a negative one inverted the loss, 0 gave inf and NaN gradients, without a word)
+    z = torch.nn.functional.normalize(torch.randn(4, 3), dim=1)
+    not_self = ~torch.eye(4, dtype=torch.bool)
+    with pytest.raises(ValueError, match="tau must be a finite positive temperature"):
+        contrastive_term(z, not_self, not_self, tau)
+    assert torch.isfinite(contrastive_term(z, not_self, not_self, Fraction(1, 2)))
 
 
 def test_a_temperature_of_any_real_number_type_gives_the_float_s_loss():

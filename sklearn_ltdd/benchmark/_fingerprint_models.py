@@ -7,7 +7,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassif
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 
-from .._arguments import check_flags
+from .._arguments import check_flags, check_n_jobs, check_seed
 from ..featurize import MorganFingerprint
 from ._names import FINGERPRINT_MODELS
 
@@ -63,6 +63,8 @@ def make_fingerprint_model(
     [0, 1]
     """
     check_flags(reaction=reaction, fingerprint=fingerprint)  # reaction="no" would fingerprint reactions
+    check_seed(random_state)  # (the logistic regression has no use for either: they went unread)
+    check_n_jobs(n_jobs)
     steps = [_classifier(model, random_state, n_jobs)]
     if fingerprint:
         steps.insert(0, MorganFingerprint(reaction_mode="difference" if reaction else None))

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 import torch
-from torch_geometric.data import Batch
+from torch_geometric.data import Batch, Data
 from torch_geometric.utils import degree
 
 __all__ = ["drop_edges", "edge_drop_probabilities", "edge_drop_views", "edge_drop_weights", "stack_views"]
@@ -132,7 +132,7 @@ def edge_drop_views(graphs: Graphs, ps: Sequence[float]) -> list[Graphs]:
     >>> len(views), views[0].edge_index.shape == batch.edge_index.shape, views[0].edge_weight.shape
     (2, True, torch.Size([16]))
     """
-    sides = tuple(graphs) if isinstance(graphs, tuple | list) else (graphs,)
+    sides = _sides(graphs)
     weights = [edge_drop_weights(g.edge_index, g.num_nodes) for g in sides]
     views = [
         tuple(
@@ -142,6 +142,20 @@ def edge_drop_views(graphs: Graphs, ps: Sequence[float]) -> list[Graphs]:
         for p in ps
     ]
     return views if isinstance(graphs, tuple | list) else [view[0] for view in views]
+
+
+def _sides(graphs: Graphs) -> tuple[Data, ...]:
+    """The batch, or the pair of batches, as a tuple: anything else is named (a GraphStore failed
+    on a missing attribute, and a list of three graphs made views of three "sides")."""
+    pair = isinstance(graphs, tuple | list)
+    sides = tuple(graphs) if pair else (graphs,)
+    if (pair and len(sides) != 2) or not all(isinstance(side, Data) for side in sides):
+        got = f"a {type(graphs).__name__} of {len(sides)}" if pair else f"a {type(graphs).__name__}"
+        raise TypeError(
+            "the graphs to augment are a batch (a GraphStore's .batch(), or PyG's Batch), or a "
+            f"reaction's pair of batches (reactants, products); got {got}."
+        )
+    return sides
 
 
 def drop_edges(graphs: Graphs, p: float) -> Graphs:

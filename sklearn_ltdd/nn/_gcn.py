@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
+from numbers import Integral
 
 import torch
 from torch import nn
@@ -15,7 +16,7 @@ from torch_geometric.utils import add_self_loops
 
 from .._torch_geometric import remove_generated_source
 
-__all__ = ["GCNEncoder", "NormalizedAdjacency", "checked_batch", "checked_features", "tile"]
+__all__ = ["GCNEncoder", "NormalizedAdjacency", "checked_batch", "checked_features", "checked_sizes", "tile"]
 
 
 class GCNEncoder(nn.Module):
@@ -49,6 +50,9 @@ class GCNEncoder(nn.Module):
 
     def __init__(self, in_features: int, hidden: int = 128, n_layers: int = 3):
         super().__init__()
+        in_features, hidden, n_layers = checked_sizes(
+            in_features=in_features, hidden=hidden, n_layers=n_layers
+        )
         sizes = [in_features] + [hidden] * n_layers
         # GCNConv holds each layer's weights; forward multiplies by the shared NormalizedAdjacency
         self.convs = nn.ModuleList(GCNConv(a, b, normalize=False) for a, b in itertools.pairwise(sizes))
@@ -118,6 +122,16 @@ def checked_features(
             f"per {what}: build it for the graphs' widths."
         )
     return features
+
+
+def checked_sizes(**sizes: int) -> tuple[int, ...]:
+    """The sizes of a network's layers, each a positive integer, as Python integers: 0 built a
+    network that failed, or learnt nothing, later, and widths added in an int8 (pandas'
+    ``downcast``) wrapped round to negatives."""
+    for name, size in sizes.items():
+        if isinstance(size, bool) or not isinstance(size, Integral) or size < 1:
+            raise ValueError(f"{name} must be a positive integer, got {size!r}.")
+    return tuple(int(size) for size in sizes.values())
 
 
 def tile(rows: torch.Tensor, copies: int) -> torch.Tensor:

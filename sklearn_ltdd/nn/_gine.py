@@ -10,7 +10,7 @@ from torch_geometric.data import Batch
 from torch_geometric.nn import MLP, GINEConv, MessagePassing, global_add_pool
 
 from .._torch_geometric import remove_generated_source
-from ._gcn import checked_batch, checked_features, tile
+from ._gcn import checked_batch, checked_features, checked_sizes, tile
 
 __all__ = ["GINEEncoder"]
 
@@ -49,6 +49,9 @@ class GINEEncoder(nn.Module):
 
     def __init__(self, in_features: int, hidden: int = 128, n_layers: int = 3, edge_features: int = 12):
         super().__init__()
+        in_features, hidden, n_layers, edge_features = checked_sizes(
+            in_features=in_features, hidden=hidden, n_layers=n_layers, edge_features=edge_features
+        )
         sizes = [in_features] + [hidden] * n_layers
         self.convs = nn.ModuleList(
             WeightedGINEConv(MLP([a, b, b], norm="batch_norm", act="relu"), edge_dim=edge_features)

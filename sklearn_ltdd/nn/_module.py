@@ -13,7 +13,7 @@ from torch_geometric.data import Batch
 from torch_geometric.nn import MLP
 
 from ._augment import edge_drop_views, stack_views
-from ._gcn import GCNEncoder, checked_features
+from ._gcn import GCNEncoder, checked_features, checked_sizes
 from ._gine import GINEEncoder
 
 __all__ = ["ENCODERS", "LTDDModule"]
@@ -104,12 +104,9 @@ class LTDDModule(nn.Module):
         wide: bool = False,
     ):
         super().__init__()
-        sizes = {"in_features": in_features, "n_classes": n_classes, "hidden": hidden, "n_layers": n_layers}
-        for name, size in sizes.items():  # (0 built a network that failed, or learnt nothing, later)
-            if isinstance(size, bool) or not isinstance(size, Integral) or size < 1:
-                raise ValueError(f"{name} must be a positive integer, got {size!r}.")
-        # Python's integers: widths added in an int8 (pandas' downcast) wrapped round to negatives
-        in_features, n_classes, hidden, n_layers = (int(size) for size in sizes.values())
+        in_features, n_classes, hidden, n_layers = checked_sizes(
+            in_features=in_features, n_classes=n_classes, hidden=hidden, n_layers=n_layers
+        )
         if encoder not in ENCODERS:
             raise ValueError(f"encoder must be one of {sorted(ENCODERS)}, got {encoder!r}.")
         if wide and not fingerprint_bits:  # (it was built without a word)

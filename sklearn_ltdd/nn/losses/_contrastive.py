@@ -88,6 +88,7 @@ def contrastive_term(
     >>> round(float(contrastive_term(z, same_class, not_self, 0.5)), 4)  # SupCon at τ = 0.5
     1.5107
     """
+    tau = _check_temperatures(per_anchor="tau", tau=tau)["tau"]  # (a tensor's is not read)
     similarity = z @ z.T if similarity is None else similarity
     # in half precision 1/τ overflows (inf, then NaN) below τ ≈ 1e-4: the softmax is taken in float32
     similarity = similarity.to(_loss_dtype(similarity))
