@@ -53,8 +53,9 @@ setup() {
 
     "$PY" -m pip install -q uv
     # --find-links must sit in the same uv command as the torch pin (uv ignores PIP_FIND_LINKS).
-    "$VENV/bin/uv" pip install -q --python "$PY" --compile-bytecode "${source_args[@]}" \
-        "${torch_args[@]}" -e ".[test]"
+    # ${a[@]+"${a[@]}"}: an empty array is "unbound" under set -u to bash before 4.4 (macOS's 3.2)
+    "$VENV/bin/uv" pip install -q --python "$PY" --compile-bytecode ${source_args[@]+"${source_args[@]}"} \
+        ${torch_args[@]+"${torch_args[@]}"} -e ".[test]"
     "$PY" -c 'import torch, torch_geometric, rdkit, sklearn, skorch' \
         || { echo "dev.sh: installed packages do not import" >&2; exit 1; }
     echo "$want" > "$STAMP"

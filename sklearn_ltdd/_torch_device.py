@@ -45,6 +45,15 @@ def check_device(device: str | torch.device, kinds: tuple[str, ...] | None = Non
     return parsed
 
 
+#: devices that do not compute in float64 (Apple's GPU refuses even to hold a float64 tensor)
+NO_FLOAT64 = ("mps",)
+
+
+def widest_float(device: torch.device) -> torch.dtype:
+    """float64 where ``device`` computes in it, else float32."""
+    return torch.float32 if device.type in NO_FLOAT64 else torch.float64
+
+
 def copy_to_device(device: torch.device, *host: np.ndarray) -> list[torch.Tensor]:
     """Host int64 index arrays as tensors on ``device``, in one copy that does not wait for the
     device (from pinned memory on CUDA)."""

@@ -449,3 +449,33 @@ def test_the_clusterer_imports_no_torch_geometric():
         subprocess.run([sys.executable, "-c", imported], check=True, capture_output=True, text=True).stdout
         == "False\n"
     )
+
+
+class _NoFloat64(torch.overrides.TorchFunctionMode):
+    """Apple's GPU (MPS) refuses a float64 tensor: so does this mode, for any made from other dtypes."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        result = func(*args, **(kwargs or {}))
+        inputs = [a for a in torch.utils._pytree.tree_leaves((args, kwargs)) if isinstance(a, torch.Tensor)]
+        if (
+            isinstance(result, torch.Tensor)
+            and result.dtype == torch.float64
+            and not any(a.dtype == torch.float64 for a in inputs)
+        ):
+            raise TypeError(f"Cannot convert a MPS Tensor to float64 dtype ({func.__name__})")
+        return result
+
+
+@pytest.mark.parametrize("method", ["balanced", "kmeans"])
+def test_a_device_without_float64_clusters_in_float32(monkeypatch, method):
+    # the k-means++ seeding and the greedy's last pairs made float64 tensors on X's device: on an
+    # Apple GPU every fit of a class of two sub-clusters or more failed
+    from sklearn_ltdd import _torch_device
+
+    X, y = class_data([40, 12, 7])
+    monkeypatch.setattr(_torch_device, "NO_FLOAT64", ("mps", "cpu"))
+    X = torch.as_tensor(X, dtype=torch.float32)
+    with _NoFloat64():
+        labels = BalancedSubcluster(min_cluster_size=5, method=method, random_state=0).fit_predict(X, y)
+    expected = subclusters_per_class([40, 12, 7], 5)
+    assert len(np.unique(labels.numpy())) == expected.sum() > 3  # every class cut up as it would be

@@ -12,6 +12,7 @@ import time
 import types
 import weakref
 from collections import Counter, OrderedDict
+from pathlib import PurePosixPath, PureWindowsPath
 
 import numpy as np
 import pandas as pd
@@ -1133,6 +1134,25 @@ def test_the_disk_cache_answers_by_its_key_in_batches(tmp_path, monkeypatch):
     assert len(selects) == 3 and all("AND reaction IN (" in query for query in selects)
     assert disk.get("mapper@2", asked) == {"C0>>C0O": "another mapper's"}
     assert _atom_mapping._DiskCache(None).get("mapper@1", asked) == {}
+
+
+@pytest.mark.parametrize(
+    ("path", "uri"),
+    [  # a share's as_uri() is file://fileserver/lab/..., whose host SQLite refuses: never read
+        (PureWindowsPath(r"\\fileserver\lab\maps.sqlite"), "file:////fileserver/lab/maps.sqlite?mode=ro"),
+        (PureWindowsPath(r"C:\Users\me\maps 1.sqlite"), "file:///C:/Users/me/maps%201.sqlite?mode=ro"),
+        (PurePosixPath("/data/maps#1?%.sqlite"), "file:///data/maps%231%3F%25.sqlite?mode=ro"),
+    ],
+)
+def test_the_disk_cache_opens_its_file_by_a_uri_without_a_host(path, uri):
+    assert _atom_mapping.read_only_uri(path) == uri
+
+
+def test_the_disk_cache_reads_back_from_a_folder_of_any_name(tmp_path):
+    folder = tmp_path / "maps #1? 100%"
+    folder.mkdir()
+    assert _atom_mapping._DiskCache(folder).put("mapper@1", {"C>>CO": "[CH4:1]>>[CH3:1]O"})
+    assert _atom_mapping._DiskCache(folder).get("mapper@1", ["C>>CO"]) == {"C>>CO": "[CH4:1]>>[CH3:1]O"}
 
 
 def mapper_of_three(reactions: list[str]) -> list[str]:

@@ -97,6 +97,15 @@ def test_ci_runs_the_readme_test_command():
     assert ci.strip().splitlines()[-1] == "./dev.sh test"
 
 
+def test_dev_sh_expands_no_array_that_bash_3_would_call_unbound():
+    # under `set -u`, bash before 4.4 (macOS's /bin/bash is 3.2) stops at an empty array's "${a[@]}":
+    # `./dev.sh demo` failed at once on a Mac; ${a[@]+"${a[@]}"} expands to nothing there
+    script = (ROOT / "dev.sh").read_text()
+    assert "set -euo pipefail" in script
+    unguarded = re.sub(r'\$\{(\w+)\[@\]\+"\$\{\1\[@\]\}"\}', "", script)
+    assert not re.findall(r"\$\{\w+\[@\]\}", unguarded)
+
+
 # ruff on PATH, or beside this Python (a venv not activated), or in the set-up's .venv
 RUFF = shutil.which("ruff") or next(
     (str(path) for path in (Path(sys.executable).parent / "ruff", ROOT / ".venv/bin/ruff") if path.exists()),

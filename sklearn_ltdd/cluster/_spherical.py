@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .._torch_device import copy_to_device
+from .._torch_device import copy_to_device, widest_float
 
 __all__ = ["balanced_assign", "balanced_cluster", "kmeans_cluster", "seed_centres"]
 
@@ -26,6 +26,7 @@ def seed_centres(X: torch.Tensor, k: int, rng: np.random.RandomState) -> torch.T
     """
     n = X.shape[0]
     work = torch.promote_types(X.dtype, torch.float32)
+    wide = widest_float(X.device)  # (the product with u rounded once)
     first = int(rng.randint(n))
     picks = [torch.full((1,), first, device=X.device)]  # (a fill: no copy from the host)
     closest = (1.0 - X @ X[first]).to(work)  # cosine distance to the nearest chosen centre
@@ -34,7 +35,7 @@ def seed_centres(X: torch.Tensor, k: int, rng: np.random.RandomState) -> torch.T
         cumulative = torch.cumsum(weights, 0)
         u = rng.random_sample()  # as rng.uniform(0, total) draws it, which is total * u
         total = weights.sum().view(1)
-        weighted = torch.searchsorted(cumulative, (total.double() * u).to(work)).clamp_max(n - 1)
+        weighted = torch.searchsorted(cumulative, (total.to(wide) * u).to(work)).clamp_max(n - 1)
         picks.append(torch.where(total > 0, weighted, min(int(u * n), n - 1)))
         closest = torch.minimum(closest, (1.0 - X @ X.index_select(0, picks[-1]).squeeze(0)).to(work))
     return torch.cat(picks)
@@ -116,10 +117,13 @@ def balanced_assign(similarity: torch.Tensor, capacity: torch.Tensor) -> torch.T
 def _greedy_on_host(similarity: torch.Tensor, capacity: torch.Tensor) -> torch.Tensor:
     """The sequential greedy itself, pair by pair in numpy: the pairs sorted by similarity (ties:
     the first sample, then the first centre), each taken if its sample is free and its centre open.
-    The similarities and capacities come in one read of the device, in float64 (the same values;
-    numpy has no bfloat16), and the labels go back without waiting for it."""
+    The similarities and capacities come in one read of the device, as the same values in float64
+    (numpy has no bfloat16; an Apple GPU's float32, exact for capacities up to n), and the labels go
+    back without waiting for it."""
     n, k = similarity.shape
-    both = torch.cat([similarity.detach().flatten().double(), capacity.double()]).cpu().numpy()
+    exact = torch.promote_types(similarity.dtype, widest_float(similarity.device))
+    both = torch.cat([similarity.detach().flatten().to(exact), capacity.clamp(max=n).to(exact)])
+    both = both.cpu().numpy().astype(np.float64, copy=False)
     values, left = both[:-k].reshape(n, k), both[-k:]
     labels = np.full(n, -1, dtype=np.int64)
     free, n_open = n, int((left > 0).sum())

@@ -22,8 +22,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from functools import cache
 from importlib.metadata import version
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 import joblib
 import numpy as np
@@ -164,6 +165,15 @@ def _bury_the_dead() -> None:
         _IN_PROCESS.pop(key, None)
 
 
+def read_only_uri(path: PurePath) -> str:
+    """The SQLite URI that opens the file at the absolute ``path`` read-only, with no host: the
+    ``as_uri()`` of a Windows share's path (or of a mapped drive's, which ``resolve()`` turns into
+    one) names its server, ``file://server/...``, an authority SQLite refuses; so the cache was
+    written and never read. ``file:///C:/...`` and ``file:////server/share/...`` are SQLite's forms."""
+    posix = path.as_posix()
+    return f"file://{'' if posix.startswith('/') else '/'}{quote(posix, safe='/:')}?mode=ro"
+
+
 class _DiskCache:
     """Mapped reactions in an SQLite file, keyed by mapper and reaction SMILES. A file that cannot
     be read (damaged) or written (a read-only folder) is said once and left aside: the maps are
@@ -212,7 +222,7 @@ class _DiskCache:
         found: dict[str, str] = {}
         reactions = list(reactions)
         try:
-            read_only = f"{self.path.resolve().as_uri()}?mode=ro"  # a read never creates the file
+            read_only = read_only_uri(self.path.resolve())  # a read never creates the file
             with closing(sqlite3.connect(read_only, uri=True, timeout=60)) as connection:
                 # looked up by the table's key, a few hundred at a time (SQLite's limit on
                 # parameters): reading the mapper's whole table for every chunk grew with the file

@@ -37,7 +37,11 @@ _INNER_SPACE = re.compile(r"\S\s+\S")
 #: two steps, each scanning a row once (one pattern tried every count against the row's end: a
 #: malformed row of 60,000 characters took 9 s, "C[" + "CH100" * 20000 five)
 _BRACKET_ATOM = re.compile(r"\[[^\[\]]*\]")
-_WRAPPED_COUNT = re.compile(r"(?:H|[+-])\d{3,}")
+_WRAPPED_COUNT = re.compile(r"(?:H|[+-])0*[1-9]\d{2,}")  # (leading zeros: RDKit's syntax error)
+#: an atomic number written out, ``[#6]``: RDKit keeps it in a byte too, so [#262] is carbon
+_ATOMIC_NUMBER = re.compile(r"#(\d+)")
+#: the last element
+MAX_ATOMIC_NUMBER = 118
 #: ChemAxon's extended SMILES, "CC[C@H](C)O |&1:2|"; its whitespace is matched from where a run of
 #: it begins only: tried at every space of a long run, the search took seconds (30,000 spaces: 2 s)
 CX_EXTENSION = re.compile(r"(?<!\s)\s+\|[^|\s]*\|\s*$")
@@ -83,19 +87,26 @@ def written_reason(value: str) -> str | None:
     - whitespace inside it: RDKit reads what follows a space as the molecule's name, so ``"CC O"``
       would silently be ethane;
     - a character outside ASCII or a control character (:func:`stray_character_reason`);
-    - a bracket atom's hydrogen count or charge of 100 or more (:data:`_WRAPPED_COUNT`).
+    - a bracket atom's hydrogen count or charge of 100 or more (:data:`_WRAPPED_COUNT`), or its
+      atomic number above 118 (``[#262]``).
     """
     text = _without_extension(value)
     if _INNER_SPACE.search(text):
         return "whitespace inside it; RDKit would read only the part before"
     if not (text.isascii() and text.isprintable()) and any(map(_is_stray, text)):
         return stray_character_reason(value)
-    atoms = (match.group() for match in _BRACKET_ATOM.finditer(text))
-    if atom := next((atom for atom in atoms if _WRAPPED_COUNT.search(atom)), None):
-        return (
-            f"the atom {atom}, whose hydrogen count or charge of 100 or more no atom has (RDKit "
-            "wraps one of 256 or more around: C[CH2562]C reads as propane): a map number that lost its ':'?"
-        )
+    for atom in (match.group() for match in _BRACKET_ATOM.finditer(text)):
+        if _WRAPPED_COUNT.search(atom):
+            return (
+                f"the atom {atom}, whose hydrogen count or charge of 100 or more no atom has (RDKit wraps "
+                "one of 256 or more around: C[CH2562]C reads as propane): a map number that lost its ':'?"
+            )
+        number = _ATOMIC_NUMBER.search(atom)
+        if number and int(number.group(1)) > MAX_ATOMIC_NUMBER:
+            return (
+                f"the atom {atom}, whose atomic number {int(number.group(1))} no element has (the last "
+                f"is {MAX_ATOMIC_NUMBER}; RDKit wraps one of 256 or more around: [#262] reads as carbon)"
+            )
     return None
 
 
