@@ -511,6 +511,31 @@ def test_a_helper_handed_to_the_mapper_is_known_by_its_code(held, tmp_path, monk
     sys.modules.pop("ltdd_probe_library", None)
 
 
+@pytest.mark.parametrize(
+    "held",
+    [
+        "def mapper(reactions):\n    return [Helper().fix(r) for r in reactions]\n",  # a global
+        "def mapper(reactions, fixer=Helper):\n    return [fixer().fix(r) for r in reactions]\n",  # a default
+    ],
+    ids=["global", "default"],
+)
+def test_a_helper_class_is_known_by_its_methods_and_attributes(held):
+    """A class was known by its name: a notebook's edited method (a cell run again) kept serving
+    the maps of the class before it, also from the disk cache in a later session."""
+    classes = [
+        "class Helper:\n    def fix(self, reaction):\n        return reaction\n",
+        "class Helper:\n    def fix(self, reaction):\n        return reaction.upper()\n",  # a method
+        "class Helper:\n    SUFFIX = '!'\n    def fix(self, reaction):\n        return reaction\n",
+        "class Base:\n    def fix(self, reaction):\n        return reaction[::-1]\n"
+        "class Helper(Base):\n    pass\n",  # a base's method
+        "class Helper:\n    @staticmethod\n    def fix(reaction):\n        return reaction\n",
+        "class Helper:\n    def fix(self, reaction):\n        return reaction\n",  # back as it was
+    ]
+    keys = [_notebook_key(helper + held)[0] for helper in classes]
+    assert len(set(keys[:-1])) == len(keys) - 1 and keys[-1] == keys[0]
+    assert "#" not in keys[0]  # by what it computes: the same in another process
+
+
 def test_a_partials_arguments_are_known_by_content():
     """A repr cuts an array short (and names an object by its address): two tables, one key."""
     keys = set()

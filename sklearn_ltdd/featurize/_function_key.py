@@ -83,24 +83,24 @@ def _held(value: object, module: str, seen: set[int]) -> object:
     """A default, closure or partial's argument as a key part: a function (a helper handed in,
     ``fix=helper``) as a global one (joblib's hash knows a function by its name only, so an
     edited helper kept its maps); anything else by content."""
-    if isinstance(value, types.FunctionType | partial) or (callable(value) and hasattr(value, "__wrapped__")):
+    if isinstance(value, types.FunctionType | partial | type) or (
+        callable(value) and hasattr(value, "__wrapped__")
+    ):
         return _global_part(value, module, seen)
     return value
 
 
 def _global_part(value: object, module: str, seen: set[int]) -> object:
-    """A global a mapper reads, as a key part: a function of the mapper's own module, of a
-    notebook (``__main__``, handed to a mapper of another module too), or of the user's own
-    modules (files beside the notebook that no distribution installs), by what it computes, also
-    under a decorator or a partial; such a module by what it
-    holds as loaded (an edit counts once reloaded: what runs is what maps); a constant by value;
-    a module, a class or another library's function by name and installed version (walking a
-    library would cost more than mapping); a mutable value (a dict, a list, an object) by its
-    type alone, since a mapper may keep state there (a memo, a lazily loaded model)."""
-    if isinstance(value, types.FunctionType) and (
-        script_as_main(value.__module__) in (script_as_main(module), "__main__") or _users(value.__module__)
-    ):
-        return _function_parts(value, seen)
+    """A global a mapper reads, as a key part: a function or class of the mapper's own module, of
+    a notebook (``__main__``, handed to a mapper of another module too), or of the user's own
+    modules (files beside the notebook that no distribution installs), by what it computes (a
+    class by its methods and class attributes), also under a decorator or a partial; such a module
+    by what it holds as loaded (an edit counts once reloaded: what runs is what maps); a constant
+    by value; a module, a class or another library's function by name and installed version
+    (walking a library would cost more than mapping); a mutable value (a dict, a list, an object)
+    by its type alone, since a mapper may keep state there (a memo, a lazily loaded model)."""
+    if isinstance(value, types.FunctionType | type) and _own(value.__module__, module):
+        return (_function_parts if isinstance(value, types.FunctionType) else _class_parts)(value, seen)
     if isinstance(value, partial):  # its arguments by content (a repr cuts a long array short)
         arguments = [_held(v, module, seen) for v in value.args]
         keywords = [(name, _held(v, module, seen)) for name, v in sorted(value.keywords.items())]
@@ -124,6 +124,35 @@ def _global_part(value: object, module: str, seen: set[int]) -> object:
         return _constant(value)
     except TypeError:
         return ("mutable", type(value).__module__, type(value).__qualname__)
+
+
+def _own(defined_in: str, module: str) -> bool:
+    """Whether code defined in ``defined_in`` is the user's, read by a mapper of ``module``: the
+    mapper's own module, a notebook's (``__main__``) or the user's own modules."""
+    return script_as_main(defined_in) in (script_as_main(module), "__main__") or _users(defined_in)
+
+
+#: what every class holds that no edit changes (``__dict__`` and ``__weakref__`` are descriptors)
+_CLASS_BOOKKEEPING = ("__dict__", "__weakref__", "__module__", "__qualname__", "__doc__", "__firstlineno__")
+
+
+def _class_parts(cls: type, seen: set[int]) -> tuple:
+    """What a user's class computes, for the cache key: its bases, and each method (a static or
+    class method, a property's functions too) and class attribute, as a global one is known (an
+    edited method kept the maps of the class before it: it was known by its name)."""
+    if id(cls) in seen:
+        return ("seen", cls.__qualname__)
+    seen.add(id(cls))
+    members = []
+    for name, member in sorted(vars(cls).items()):
+        if name in _CLASS_BOOKKEEPING:
+            continue
+        if isinstance(member, staticmethod | classmethod):
+            member = member.__func__
+        parts = (member.fget, member.fset, member.fdel) if isinstance(member, property) else (member,)
+        members.append((name, [_global_part(part, cls.__module__, seen) for part in parts]))
+    bases = [_global_part(base, cls.__module__, seen) for base in cls.__bases__]
+    return ("class", cls.__qualname__, bases, members)
 
 
 def script_as_main(module: str) -> str:

@@ -223,7 +223,8 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         returns them mapped. Maps are cached per reaction in this process (the last 100,000 used,
         of all mappers together), and on disk beside ``memory``'s cache when given. A function is
         known by its code, defaults and closure and by the globals it reads: helper functions of
-        its own module by their code, constants by value, modules and other libraries' functions
+        its own module by their code, helper classes by their methods and class attributes,
+        constants by value, modules and other libraries' functions
         by name and installed version (modules no distribution installs, such as helpers beside a
         notebook, by what they hold as loaded: an edit counts once reloaded), so an edited
         function, helper or constant maps afresh; a mutable global (a dict, a list, an object) by
