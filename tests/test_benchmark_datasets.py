@@ -312,6 +312,23 @@ def test_uspto_returns_the_mapped_copy_row_by_row(tmp_path):
         handle.write(mapped.replace("mhn_index,id,", "mhn_index,patent,"))
     with pytest.raises(ValueError, match=r"USPTO_50k_rxnmapper.csv.gz has no id column"):
         load_uspto50k(data_home=tmp_path, mapping="rxnmapper")
+    # a file made by hand: pandas' KeyError named no file, int() named no row
+    for renamed, column in (("mhn_index,", "index,"), ("rxn_smiles_mapped,", "rxn_smiles,")):
+        with gzip.open(folder / "USPTO_50k_rxnmapper.csv.gz", "wt") as handle:
+            handle.write(mapped.replace(renamed, column, 1))
+        with pytest.raises(
+            ValueError, match=f"USPTO_50k_rxnmapper.csv.gz has no '{renamed[:-1]}' column .*it has"
+        ):
+            load_uspto50k(data_home=tmp_path, mapping="rxnmapper")
+    with gzip.open(folder / "USPTO_50k_rxnmapper.csv.gz", "wt") as handle:
+        handle.write(mapped.replace("1,US2,6", "x,US2,6"))
+    with pytest.raises(
+        ValueError, match=r"mhn_index must be .* a whole number; 1 rows .* 'x' \(data row 1\)"
+    ):
+        load_uspto50k(data_home=tmp_path, mapping="rxnmapper")
+    with gzip.open(folder / "USPTO_50k_rxnmapper.csv.gz", "wt") as handle:
+        handle.write(mapped.replace("1,US2,6", "1.0,US2,6"))  # (what pandas writes of a float column)
+    assert load_uspto50k(data_home=tmp_path, mapping="rxnmapper").target.tolist() == [1, 6]
 
 
 def test_sbap_returns_proteins(tmp_path):

@@ -2,6 +2,7 @@
 marked NaN, file screens that resume, and the same scores from a Dask cluster."""
 
 import copy
+import errno
 import functools
 import gzip
 import json
@@ -371,6 +372,29 @@ def test_rows_met_bad_past_the_first_chunk_say_what_was_kept(model, library, tmp
     assert "the same screen with --errors nan resumes from them" in err
 
 
+def test_a_source_unreadable_past_the_first_chunk_says_what_was_kept(model, tmp_path, capsys):
+    """With errors="nan" a source is read once, as it is screened: a malformed line (or a damaged
+    part) past the first chunk stopped the screen with the chunks before it kept, unsaid."""
+    source, destination = tmp_path / "library.csv", tmp_path / "scores.csv"
+    source.write_text("smiles,id\nCC,1\nCCO,2\nCCC,3\nCCCO,4,extra\nCCCC,5\n")
+    with pytest.raises(ValueError, match=r"not a well-formed CSV file") as error:
+        screen_file(model, source, destination, errors="nan", chunk_rows=2)
+    assert error.value.__notes__ == [
+        f"The 2 rows before it are scored and kept in {destination}.partial; to screen the source once "
+        "mended, remove scores.csv.partial and scores.csv.progress.json first."
+    ]
+    joblib.dump(model, tmp_path / "model.joblib")
+    with pytest.raises(SystemExit) as stop:
+        screen_command(
+            [str(tmp_path / n) for n in ("model.joblib", "library.csv", "again.csv")]
+            + ["--errors", "nan", "--chunk-rows", "2"]
+        )
+    assert stop.value.code == 2 and "The 2 rows before it are scored and kept in" in capsys.readouterr().err
+    with pytest.raises(ValueError, match=r"not a well-formed CSV file") as error:  # none scored: no note
+        screen_file(model, source, tmp_path / "first.csv", errors="nan", chunk_rows=4)
+    assert not getattr(error.value, "__notes__", [])
+
+
 def test_a_parquet_screen_stopped_in_its_first_chunk_resumes(model, library, tmp_path, monkeypatch):
     source, destination = tmp_path / "library.parquet", tmp_path / "scores.parquet"
     write_library(source, good(library))
@@ -535,6 +559,21 @@ def test_a_lock_file_whose_identity_a_filesystem_does_not_keep_is_refused_not_re
     with pytest.raises(OSError, match=r"scores.csv.lock never stayed the file this process opened"):
         with _resume.only_screen_into(tmp_path / "scores.csv"):
             pass
+
+
+@pytest.mark.skipif(os.name == "nt", reason="flock: POSIX")
+@pytest.mark.parametrize("code", [errno.ENOTSUP, errno.ENOLCK])
+def test_a_filesystem_that_does_not_lock_files_is_named(tmp_path, monkeypatch, code):
+    def unsupported(*args):  # (some network and FUSE mounts: the bare "[Errno 95] ..." named no file)
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(_resume.fcntl, "flock", unsupported)
+    with pytest.raises(
+        OSError, match=r"scores.csv.lock cannot be locked .*: the filesystem of .* does not lock"
+    ) as error:
+        with _resume.only_screen_into(tmp_path / "scores.csv"):
+            pass
+    assert error.value.errno == code
 
 
 def test_a_file_written_by_someone_else_after_a_failed_start_is_not_emptied(

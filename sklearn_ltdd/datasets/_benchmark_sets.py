@@ -671,7 +671,9 @@ def load_uspto50k_templates(
 def _mapped_reactions(reactions: np.ndarray, frame: pd.DataFrame, path: Path) -> np.ndarray:
     """The mapped copy of each reaction, matched by row number and checked by patent id and class."""
     mapped = read_table(path)
-    _complete(mapped, ["mhn_index", "rxn_smiles_mapped"], path)
+    # (a file made by hand: pandas' KeyError named no file, a traceback from the benchmark command)
+    columns = [_column(mapped, (name,), f"{name!r}", path) for name in ("mhn_index", "rxn_smiles_mapped")]
+    _complete(mapped, columns, path)
     for table, name in ((frame, "the data set"), (mapped, str(path))):
         if missing := [c for c in ("id", "class") if c not in table.columns]:
             raise ValueError(
@@ -679,7 +681,14 @@ def _mapped_reactions(reactions: np.ndarray, frame: pd.DataFrame, path: Path) ->
                 f"and class, but {name} has no {' or '.join(missing)} column; it pairs the MHN-react file "
                 "USPTO_50k_MHN_prepro.csv.gz with its mapped copy (see the data set's provenance)."
             )
-    index = mapped["mhn_index"].astype(int).to_numpy()
+    number = pd.to_numeric(mapped["mhn_index"], errors="coerce")  # ("5.0" too: a column pandas made float)
+    if (wrong := np.flatnonzero(~(number % 1 == 0).to_numpy())).size:
+        examples = _named(mapped["mhn_index"], wrong, path)
+        raise ValueError(
+            f"{path}: mhn_index must be the row's number in the USPTO-50k file, a whole number; "
+            f"{len(wrong)} rows hold another value, e.g. {examples}."
+        )
+    index = number.to_numpy(dtype=np.int64)
     if len(mapped) != len(frame) or (index != np.arange(len(frame))).any():
         raise ValueError(f"{path} does not hold one mapped reaction per row of the USPTO-50k file, in order.")
     differ = np.flatnonzero(

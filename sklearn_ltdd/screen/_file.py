@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numbers
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import closing, nullcontext
 from pathlib import Path
 
@@ -201,7 +201,7 @@ def screen_file(
             closing(read_chunks(source, smiles_column, read, chunk_rows, skip)) as chunks,
         ):
             try:
-                for frame in chunks:
+                for frame in _noted(chunks, record):
                     write(record.partial, scores_of(frame, model, smiles_column, keep, errors, top_k), record)
                     bar.update(len(frame))
             except OSError as error:  # a disk that filled, say
@@ -234,6 +234,20 @@ def screen_file(
             raise
         _warn_of_invalid_rows(record, destination)
         return record.state["rows"]
+
+
+def _noted(chunks: Iterator[pd.DataFrame], record: ScreenRecord) -> Iterator[pd.DataFrame]:
+    """The source's chunks; where the source cannot be read on (damaged, or a malformed line, met
+    with errors="nan", which reads it once), its error says where the rows scored before are kept."""
+    try:
+        yield from chunks
+    except ValueError as error:
+        if rows := record.state["rows"]:
+            error.add_note(
+                f"The {rows} rows before it are scored and kept in {record.partial}; to screen the "
+                f"source once mended, remove {record.partial.name} and {record.path.name} first."
+            )
+        raise
 
 
 def _check_source(source: Path) -> None:

@@ -128,8 +128,13 @@ def _take_lock(path: Path, destination: Path) -> BinaryIO:
             _lock(lock)
         except OSError as error:
             lock.close()
-            if error.errno not in _HELD:
-                raise
+            if error.errno not in _HELD:  # (errno 95 or 37 alone named no file: some network mounts)
+                raise OSError(
+                    error.errno,
+                    f"{path.name} cannot be locked ({error.strerror}): the filesystem of "
+                    f"{destination.parent} does not lock files, by which a screen keeps others from "
+                    "writing into its destination; screen into a local folder",
+                ) from None
             raise BlockingIOError(
                 f"another process (or thread) is screening into {destination} now (it holds {path.name}); "
                 "wait for it to finish, or choose another destination."
