@@ -123,9 +123,20 @@ def write(name: str, results: dict, markdown: str) -> None:
 
 def peak_rss_mb() -> float:
     """This process's peak resident memory (VmHWM: unlike getrusage's ru_maxrss, which a child
-    inherits from its parent across fork and exec, it is this program's alone)."""
-    status = Path("/proc/self/status").read_text()
-    return int(next(line for line in status.splitlines() if line.startswith("VmHWM")).split()[1]) / 1024
+    inherits from its parent across fork and exec, it is this program's alone); ru_maxrss where
+    there is no /proc (macOS)."""
+    status = Path("/proc/self/status")
+    if not status.exists():
+        return rusage_peak_mb()
+    lines = status.read_text().splitlines()
+    return int(next(line for line in lines if line.startswith("VmHWM")).split()[1]) / 1024
+
+
+def rusage_peak_mb() -> float:
+    """getrusage's ru_maxrss in MB: counted in KiB on Linux, in bytes on macOS."""
+    import resource  # (POSIX only)
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == "darwin" else 2**10)
 
 
 def best_of(repeats: int, func: Callable[[], object]) -> float:

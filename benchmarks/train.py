@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import sys
 import time
 from contextlib import nullcontext
 
 import numpy as np
 import torch
-from _common import hiv_sample, in_fresh_process, tree_at, write
+from _common import hiv_sample, in_fresh_process, rusage_peak_mb, tree_at, write
 
 N_MOLECULES = 20_000
 EPOCHS = 3
@@ -129,7 +128,7 @@ def measure(method: str, batch_size: int = 128, compile_loss: bool = False) -> d
         "epoch_s": train_epoch,
         "graphs_per_s": len(smiles) / train_epoch,
         "cluster_s": float(np.median(cluster_seconds)) if cluster_seconds else 0.0,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": rusage_peak_mb(),
         "peak_cuda_mb": peak_cuda,
     }
 
