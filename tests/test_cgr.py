@@ -522,18 +522,46 @@ def test_a_helper_handed_to_the_mapper_is_known_by_its_code(held, tmp_path, monk
 def test_a_helper_class_is_known_by_its_methods_and_attributes(held):
     """A class was known by its name: a notebook's edited method (a cell run again) kept serving
     the maps of the class before it, also from the disk cache in a later session."""
+    fix = "    def fix(self, reaction):\n        return reaction{}\n"
+    cached = "import functools\nclass Helper:\n    @functools.cached_property\n    def end(self):\n"
+    cached += "        return {!r}\n"
+    partial = (
+        "import functools\nclass Helper:\n    def _f(self, reaction, end):\n        return reaction + end\n"
+    )
+    meta = "class Meta(type):\n    def __call__(cls):\n        return {}\n"
+    meta += "class Helper(metaclass=Meta):\n    pass\n"
     classes = [
-        "class Helper:\n    def fix(self, reaction):\n        return reaction\n",
-        "class Helper:\n    def fix(self, reaction):\n        return reaction.upper()\n",  # a method
-        "class Helper:\n    SUFFIX = '!'\n    def fix(self, reaction):\n        return reaction\n",
-        "class Base:\n    def fix(self, reaction):\n        return reaction[::-1]\n"
-        "class Helper(Base):\n    pass\n",  # a base's method
+        "class Helper:\n" + fix.format(""),
+        "class Helper:\n" + fix.format(".upper()"),  # a method
+        "class Helper:\n    SUFFIX = '!'\n" + fix.format(""),  # a class attribute
+        "class Base:\n" + fix.format("[::-1]") + "class Helper(Base):\n    pass\n",  # a base's method
         "class Helper:\n    @staticmethod\n    def fix(reaction):\n        return reaction\n",
-        "class Helper:\n    def fix(self, reaction):\n        return reaction\n",  # back as it was
+        cached.format("!") + fix.format(" + self.end"),
+        cached.format("?") + fix.format(" + self.end"),  # a cached property's body
+        partial + "    fix = functools.partialmethod(_f, end='!')\n",
+        partial + "    fix = functools.partialmethod(_f, end='?')\n",  # a partial method's argument
+        "import enum\nclass Helper(enum.Enum):\n    A = '!'\n" + fix.format(""),
+        "import enum\nclass Helper(enum.Enum):\n    A = '?'\n" + fix.format(""),  # an Enum member's value
+        meta.format("str"),
+        meta.format("repr"),  # a metaclass's method
+        "class Helper:\n" + fix.format(""),  # back as it was
     ]
     keys = [_notebook_key(helper + held)[0] for helper in classes]
     assert len(set(keys[:-1])) == len(keys) - 1 and keys[-1] == keys[0]
     assert "#" not in keys[0]  # by what it computes: the same in another process
+
+
+def test_a_helper_that_answers_every_attribute_keeps_a_key_of_every_process():
+    """A proxy's __wrapped__ is another proxy, without end: the key's RecursionError made the mapper
+    one of this process only (no disk cache), held in a global or in a helper class."""
+    proxy = (
+        "class Proxy:\n    def __getattr__(self, name):\n        return Proxy()\n"
+        "    def __call__(self, *args):\n        return args\n"
+    )
+    for held in ("client = Proxy()\n", "class Helper:\n    client = Proxy()\nclient = Helper\n"):
+        source = proxy + held + "def mapper(reactions):\n    return [client and r for r in reactions]\n"
+        key, _ = _notebook_key(source)
+        assert "@" in key and "#" not in key
 
 
 def test_a_partials_arguments_are_known_by_content():

@@ -178,7 +178,12 @@ def test_every_criterion_refuses_class_counts_that_are_not_one_per_class_of_the_
 
 def test_edge_drop_views_name_graphs_that_are_no_batch_or_pair_of_batches():
     graphs = SmilesGraphizer().fit_transform(SMILES[:3])
-    for wrong, got in ((graphs, "got a GraphStore"), (graphs.to_data_list(), "got a list of 3")):
+    wrongs = (
+        (graphs, "got a GraphStore"),
+        (graphs.to_data_list(), "got a list of 3: Data, Data, Data"),
+        ((graphs.batch(), None), "got a tuple of 2: DataBatch, NoneType"),
+    )
+    for wrong, got in wrongs:
         with pytest.raises(TypeError, match=f"a batch \\(a GraphStore's .batch\\(\\).*{got}"):
             edge_drop_views(wrong, (0.1, 0.2))
     pair = edge_drop_views((graphs.batch(), graphs.batch()), (0.1, 0.2))

@@ -359,7 +359,8 @@ def test_rows_met_bad_past_the_first_chunk_say_what_was_kept(model, library, tmp
     with pytest.raises(InvalidSmilesError) as error:
         screen_file(model, source, destination, chunk_rows=5)
     assert error.value.__notes__ == [
-        f"The 10 rows before them are scored and kept in {destination}.partial: the same screen with "
+        f"The first 10 rows (the chunks before theirs) are scored and kept in {destination}.partial: "
+        "the same screen with "
         "errors='nan' resumes from them; to screen the source once mended, remove scores.csv.partial and "
         "scores.csv.progress.json first."
     ]
@@ -368,7 +369,7 @@ def test_rows_met_bad_past_the_first_chunk_say_what_was_kept(model, library, tmp
         screen_command([str(tmp_path / name) for name in ("model.joblib", "library.csv", "scores.csv")])
     assert stop.value.code == 1
     err = capsys.readouterr().err
-    assert "The 10 rows before them are scored and kept in" in err
+    assert "The first 10 rows (the chunks before theirs) are scored and kept in" in err
     assert "the same screen with --errors nan resumes from them" in err
 
 
@@ -380,7 +381,8 @@ def test_a_source_unreadable_past_the_first_chunk_says_what_was_kept(model, tmp_
     with pytest.raises(ValueError, match=r"not a well-formed CSV file") as error:
         screen_file(model, source, destination, errors="nan", chunk_rows=2)
     assert error.value.__notes__ == [
-        f"The 2 rows before it are scored and kept in {destination}.partial; to screen the source once "
+        f"The first 2 rows (the chunks read before it) are scored and kept in {destination}.partial; "
+        "to screen the source once "
         "mended, remove scores.csv.partial and scores.csv.progress.json first."
     ]
     joblib.dump(model, tmp_path / "model.joblib")
@@ -389,7 +391,7 @@ def test_a_source_unreadable_past_the_first_chunk_says_what_was_kept(model, tmp_
             [str(tmp_path / n) for n in ("model.joblib", "library.csv", "again.csv")]
             + ["--errors", "nan", "--chunk-rows", "2"]
         )
-    assert stop.value.code == 2 and "The 2 rows before it are scored and kept in" in capsys.readouterr().err
+    assert stop.value.code == 2 and "The first 2 rows (the chunks read before it)" in capsys.readouterr().err
     with pytest.raises(ValueError, match=r"not a well-formed CSV file") as error:  # none scored: no note
         screen_file(model, source, tmp_path / "first.csv", errors="nan", chunk_rows=4)
     assert not getattr(error.value, "__notes__", [])
@@ -574,6 +576,15 @@ def test_a_filesystem_that_does_not_lock_files_is_named(tmp_path, monkeypatch, c
         with _resume.only_screen_into(tmp_path / "scores.csv"):
             pass
     assert error.value.errno == code
+
+    def failing(*args):  # any other error is the system's, with the file named
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(_resume.fcntl, "flock", failing)
+    with pytest.raises(OSError, match="Input/output error") as error:
+        with _resume.only_screen_into(tmp_path / "scores.csv"):
+            pass
+    assert error.value.errno == errno.EIO and "scores.csv.lock" in error.value.__notes__[0]
 
 
 def test_a_file_written_by_someone_else_after_a_failed_start_is_not_emptied(

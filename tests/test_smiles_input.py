@@ -434,7 +434,10 @@ def test_a_bad_row_says_what_rdkit_finds_wrong_with_it():
     [
         ("[#119]", r"the atom \[#119\], whose atomic number 119 no element has \(the last is 118"),
         ("[#262H4]", r"the atom \[#262H4\], whose atomic number 262 .* \[#262\] reads as carbon"),  # was CH4
-        ("[#0300]", r"the atom \[#0300\], whose atomic number 300 no element has"),  # was Ru
+        ("[#300]", r"the atom \[#300\], whose atomic number 300 no element has"),  # was Ru
+        ("[#" + "9" * 4400 + "]", r"whose atomic number of 4,400 digits"),  # (int() raised out of the call)
+        ("[#0300]", r"RDKit cannot parse it: its syntax"),  # (a leading zero: no wrapped number)
+        ("[CH0100]", r"RDKit cannot parse it: its syntax"),
         ("C" + "(C)" * 130, r"RDKit cannot parse it: its checks fail inside RDKit \(Pre-condition"),
         ("[CH128]", r"the atom \[CH128\], whose hydrogen count or charge of 100 or more no atom has"),
         ("[C+128]", r"the atom \[C\+128\], whose hydrogen count or charge"),

@@ -6,9 +6,11 @@ hash knows a function by its name only, so an edited mapper kept serving its old
 from __future__ import annotations
 
 import dis
+import inspect
 import sys
 import types
-from functools import cache, partial
+from enum import Enum
+from functools import cache, cached_property, partial, partialmethod, singledispatchmethod
 from importlib.metadata import PackageNotFoundError, packages_distributions, version
 
 __all__ = ["code_parts", "function_key", "script_as_main"]
@@ -106,7 +108,10 @@ def _global_part(value: object, module: str, seen: set[int]) -> object:
         keywords = [(name, _held(v, module, seen)) for name, v in sorted(value.keywords.items())]
         return ("partial", _global_part(value.func, module, seen), arguments, keywords)
     if callable(value) and hasattr(value, "__wrapped__"):  # functools.cache and other decorators
-        return ("wrapped", _global_part(value.__wrapped__, module, seen))
+        try:  # (a proxy answering every attribute gives a __wrapped__ without end)
+            return ("wrapped", _global_part(inspect.unwrap(value), module, seen))
+        except ValueError:
+            return ("by name", type(value).__module__, type(value).__qualname__)
     if isinstance(value, types.ModuleType):
         if not _users(value.__name__) or id(value) in seen:
             return ("module", value.__name__, _version(value.__name__))
@@ -143,16 +148,32 @@ def _class_parts(cls: type, seen: set[int]) -> tuple:
     if id(cls) in seen:
         return ("seen", cls.__qualname__)
     seen.add(id(cls))
-    members = []
-    for name, member in sorted(vars(cls).items()):
-        if name in _CLASS_BOOKKEEPING:
-            continue
-        if isinstance(member, staticmethod | classmethod):
-            member = member.__func__
-        parts = (member.fget, member.fset, member.fdel) if isinstance(member, property) else (member,)
-        members.append((name, [_global_part(part, cls.__module__, seen) for part in parts]))
-    bases = [_global_part(base, cls.__module__, seen) for base in cls.__bases__]
+    members = [
+        (name, [_global_part(part, cls.__module__, seen) for part in _member_parts(member)])
+        for name, member in sorted(vars(cls).items())
+        if name not in _CLASS_BOOKKEEPING
+    ]
+    bases = [_global_part(base, cls.__module__, seen) for base in (type(cls), *cls.__bases__)]  # metaclass
     return ("class", cls.__qualname__, bases, members)
+
+
+def _member_parts(member: object) -> tuple:
+    """What a class member computes with: the functions inside a method's wrapper, a partial
+    method's arguments, an Enum member's value; else the member itself."""
+    if isinstance(member, staticmethod | classmethod):
+        return (member.__func__,)
+    if isinstance(member, property):
+        return (member.fget, member.fset, member.fdel)
+    if isinstance(member, cached_property):
+        return (member.func,)
+    if isinstance(member, partialmethod):
+        names = sorted(member.keywords)
+        return (member.func, *member.args, tuple(names), *(member.keywords[name] for name in names))
+    if isinstance(member, singledispatchmethod):
+        return (member.func, *member.dispatcher.registry.values())
+    if isinstance(member, Enum):
+        return (member.value,)
+    return (member,)
 
 
 def script_as_main(module: str) -> str:

@@ -14,6 +14,7 @@ from numpy.typing import ArrayLike
 from rdkit import Chem, rdBase
 
 from .._fork import renew_after_fork
+from .._labels import shortened
 from ._errors import InvalidSmilesError, rows_named_by_index
 from ._input import check_smiles
 
@@ -37,9 +38,9 @@ _INNER_SPACE = re.compile(r"\S\s+\S")
 #: two steps, each scanning a row once (one pattern tried every count against the row's end: a
 #: malformed row of 60,000 characters took 9 s, "C[" + "CH100" * 20000 five)
 _BRACKET_ATOM = re.compile(r"\[[^\[\]]*\]")
-_WRAPPED_COUNT = re.compile(r"(?:H|[+-])0*[1-9]\d{2,}")  # (leading zeros: RDKit's syntax error)
-#: an atomic number written out, ``[#6]``: RDKit keeps it in a byte too, so [#262] is carbon
-_ATOMIC_NUMBER = re.compile(r"#(\d+)")
+_WRAPPED_COUNT = re.compile(r"(?:H|[+-])[1-9]\d{2,}")  # (with a leading zero: RDKit's syntax error)
+#: an atomic number of three digits or more written out, ``[#262]``: RDKit keeps it in a byte too
+_ATOMIC_NUMBER = re.compile(r"#([1-9]\d{2,})")
 #: the last element
 MAX_ATOMIC_NUMBER = 118
 #: ChemAxon's extended SMILES, "CC[C@H](C)O |&1:2|"; its whitespace is matched from where a run of
@@ -95,17 +96,20 @@ def written_reason(value: str) -> str | None:
         return "whitespace inside it; RDKit would read only the part before"
     if not (text.isascii() and text.isprintable()) and any(map(_is_stray, text)):
         return stray_character_reason(value)
-    for atom in (match.group() for match in _BRACKET_ATOM.finditer(text)):
-        if _WRAPPED_COUNT.search(atom):
+    for match in _BRACKET_ATOM.finditer(text):
+        atom = shortened(match.group(), 40)  # (the row's own repr is cut: its reason keeps its words)
+        if _WRAPPED_COUNT.search(match.group()):
             return (
                 f"the atom {atom}, whose hydrogen count or charge of 100 or more no atom has (RDKit wraps "
                 "one of 256 or more around: C[CH2562]C reads as propane): a map number that lost its ':'?"
             )
-        number = _ATOMIC_NUMBER.search(atom)
-        if number and int(number.group(1)) > MAX_ATOMIC_NUMBER:
+        number = _ATOMIC_NUMBER.search(match.group())
+        digits = number.group(1) if number else ""  # (int() of 4,300 digits or more raises)
+        if len(digits) > 3 or (digits and int(digits) > MAX_ATOMIC_NUMBER):
+            written = digits if len(digits) <= 6 else f"of {len(digits):,} digits"
             return (
-                f"the atom {atom}, whose atomic number {int(number.group(1))} no element has (the last "
-                f"is {MAX_ATOMIC_NUMBER}; RDKit wraps one of 256 or more around: [#262] reads as carbon)"
+                f"the atom {atom}, whose atomic number {written} no element has (the last is "
+                f"{MAX_ATOMIC_NUMBER}; RDKit wraps one of 256 or more around: [#262] reads as carbon)"
             )
     return None
 

@@ -150,7 +150,8 @@ def _sides(graphs: Graphs) -> tuple[Data, ...]:
     pair = isinstance(graphs, tuple | list)
     sides = tuple(graphs) if pair else (graphs,)
     if (pair and len(sides) != 2) or not all(isinstance(side, Data) for side in sides):
-        got = f"a {type(graphs).__name__} of {len(sides)}" if pair else f"a {type(graphs).__name__}"
+        kinds = ", ".join(type(side).__name__ for side in sides[:3]) + (", ..." if len(sides) > 3 else "")
+        got = f"a {type(graphs).__name__} of {len(sides)}: {kinds}" if pair else f"a {type(graphs).__name__}"
         raise TypeError(
             "the graphs to augment are a batch (a GraphStore's .batch(), or PyG's Batch), or a "
             f"reaction's pair of batches (reactants, products); got {got}."

@@ -213,7 +213,8 @@ def screen_file(
             except InvalidSmilesError as error:  # rows the atom mapper fails on, met chunk by chunk
                 if rows := record.state["rows"]:
                     error.add_note(
-                        f"The {rows} rows before them are scored and kept in {record.partial}: the same "
+                        f"The first {rows} rows (the chunks before theirs) are scored and kept in "
+                        f"{record.partial}: the same "
                         "screen with errors='nan' resumes from them; to screen the source once mended, "
                         f"remove {record.partial.name} and {record.path.name} first."
                     )
@@ -244,8 +245,9 @@ def _noted(chunks: Iterator[pd.DataFrame], record: ScreenRecord) -> Iterator[pd.
     except ValueError as error:
         if rows := record.state["rows"]:
             error.add_note(
-                f"The {rows} rows before it are scored and kept in {record.partial}; to screen the "
-                f"source once mended, remove {record.partial.name} and {record.path.name} first."
+                f"The first {rows} rows (the chunks read before it) are scored and kept in "
+                f"{record.partial}; to screen the source once mended, remove {record.partial.name} and "
+                f"{record.path.name} first."
             )
         raise
 

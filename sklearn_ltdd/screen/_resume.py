@@ -117,6 +117,8 @@ def only_screen_into(destination: Path) -> Iterator[None]:
             _release(lock, path)
 
 
+#: the errors of a filesystem that does not lock files
+_UNSUPPORTED = {errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOLCK, errno.ENOSYS}
 #: tries at taking the lock file at its path, which each holder removes as it ends
 _LOCK_TRIES = 1000
 
@@ -128,13 +130,16 @@ def _take_lock(path: Path, destination: Path) -> BinaryIO:
             _lock(lock)
         except OSError as error:
             lock.close()
-            if error.errno not in _HELD:  # (errno 95 or 37 alone named no file: some network mounts)
+            if error.errno in _UNSUPPORTED:  # (errno 95 or 37 alone named no file: some network mounts)
                 raise OSError(
                     error.errno,
                     f"{path.name} cannot be locked ({error.strerror}): the filesystem of "
                     f"{destination.parent} does not lock files, by which a screen keeps others from "
                     "writing into its destination; screen into a local folder",
                 ) from None
+            if error.errno not in _HELD:
+                error.add_note(f"(in locking {path})")
+                raise
             raise BlockingIOError(
                 f"another process (or thread) is screening into {destination} now (it holds {path.name}); "
                 "wait for it to finish, or choose another destination."
