@@ -81,6 +81,8 @@ def from_arrow(values: object) -> object:
         )
     if not module.startswith("pyarrow"):
         return values
+    if hasattr(values, "as_py"):  # a scalar: named as one Python value is (it had no to_pylist)
+        return values.as_py()
     return values.to_pandas() if hasattr(values, "column_names") else values.to_pylist()
 
 

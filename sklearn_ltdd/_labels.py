@@ -106,6 +106,7 @@ def row_names(values: object, positions: np.ndarray) -> tuple[str, list]:
 def _check_sequence(values: object, name: str) -> None:
     """Raise a TypeError where ``values`` is no sequence of labels in sample order: one label (a
     string, a number, None), an iterator (numpy would make it one object), a set or a mapping."""
+    values = from_arrow(values) if hasattr(values, "as_py") else values  # a pyarrow scalar: its value
     zero_d = isinstance(values, np.ndarray) and values.ndim == 0
     if values is None or isinstance(values, str | bytes) or np.isscalar(values) or zero_d:
         raise TypeError(f"{name} must be a sequence of labels, one per sample, {one_value(values, 'label')}.")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from numbers import Real
+
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from ._labels import row_names
+from ._labels import row_names, shortened
 
 __all__ = ["check_sample_weight"]
 
@@ -17,9 +20,22 @@ def _real(value: object) -> bool:
         return False
     try:
         float(value)
+    except OverflowError:  # a Python integer past float's range: a number, not a finite one
+        return True
     except (TypeError, ValueError):
         return False
     return True
+
+
+def _float(value: object) -> float:
+    """``float(value)``, infinite past float's range (a Python integer of 400 digits); NaN for a
+    missing value (None, pandas' NA)."""
+    if value is None or value is pd.NA:
+        return np.nan
+    try:
+        return float(value)
+    except OverflowError:
+        return np.inf if value > 0 else -np.inf
 
 
 def check_sample_weight(sample_weight: ArrayLike | None, n: int) -> np.ndarray | None:
@@ -29,8 +45,13 @@ def check_sample_weight(sample_weight: ArrayLike | None, n: int) -> np.ndarray |
     if sample_weight is None:
         return None
     weights = np.asarray(sample_weight)  # (not np.ndim: sklearn's checks pass objects numpy only converts)
-    if weights.ndim == 0 and np.issubdtype(weights.dtype, np.number):  # one weight for all, as in sklearn
-        weights = np.full(n, weights)
+    one = np.issubdtype(weights.dtype, np.number) or (
+        isinstance(sample_weight, Real | Decimal) and not isinstance(sample_weight, bool)  # (a Fraction)
+    )
+    if weights.ndim == 0 and one:  # one weight for all, as in sklearn
+        weights = (
+            np.full(n, _float(sample_weight), dtype=float) if weights.dtype == object else np.full(n, weights)
+        )
     if weights.ndim != 1:
         got = f"{sample_weight!r}" if weights.ndim == 0 else f"shape {weights.shape}"
         raise ValueError(
@@ -44,7 +65,12 @@ def check_sample_weight(sample_weight: ArrayLike | None, n: int) -> np.ndarray |
             if value is not None and not _real(value):
                 word, (name,) = row_names(sample_weight, np.array([row]))
                 raise ValueError(f"sample_weight must hold real numbers; {word} {name} is {value!r}.")
-    given, weights = weights, weights.astype(float)
+    given = weights
+    weights = (
+        np.array([_float(v) for v in weights], dtype=float)
+        if weights.dtype == object
+        else weights.astype(float)
+    )
     bad = np.flatnonzero(~np.isfinite(weights) | (weights < 0))
     if bad.size:
         value = given[bad[0]]  # as given: None, not the NaN it converts to
@@ -53,7 +79,7 @@ def check_sample_weight(sample_weight: ArrayLike | None, n: int) -> np.ndarray |
         word, (name,) = row_names(sample_weight, bad[:1])
         raise ValueError(
             f"sample_weight must be finite and non-negative; {word} {name} is "
-            f"{value.item() if isinstance(value, np.generic) else value!r}"
+            f"{shortened(repr(value.item() if isinstance(value, np.generic) else value), 40)}"
             + (f" ({bad.size} such rows)." if bad.size > 1 else ".")
         )
     if not weights.any():

@@ -5,6 +5,7 @@ import sys
 import threading
 import warnings
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -287,6 +288,12 @@ def test_negative_or_missing_weights_are_refused():
         # what databases give (Decimal) and NumPy bools in objects are real numbers
         decimals = pd.Series([Decimal("1.5"), Decimal("2"), np.bool_(True)], dtype=object)
         assert metric([0, 1, 1], [0, 1, 1], sample_weight=decimals) == 1.0
+        # a Python integer past float's range: named (a bare OverflowError), its repr cut
+        with pytest.raises(ValueError, match=r"non-negative; row 0 is 100000000\d*\.\.\. \(401 characters\)"):
+            metric([0, 1, 1], [0, 1, 1], sample_weight=[10**400, 1, 1])
+        # one weight for all as any real number, as sklearn takes it (a Fraction was "no number")
+        for one in (Fraction(1, 3), Decimal("0.5"), np.float32(2)):
+            assert metric([0, 1, 1], [0, 1, 1], sample_weight=one) == 1.0
 
 
 def test_scorer_in_cross_validation():

@@ -76,3 +76,13 @@ def test_polars_labels_score_as_lists_do():
     assert long_tail_groups(pl.Series(y)) == long_tail_groups(y)
     with pytest.raises(ValueError, match=r"y_true has 1 missing labels .* at rows \[1\]"):
         balanced_f1_score(pl.Series(["a", None, "b"]), p[:3])
+
+
+def test_a_pyarrow_scalar_is_named_as_one_value():
+    # (a bare AttributeError: a scalar has no to_pylist)
+    pa = pytest.importorskip("pyarrow")
+    with pytest.raises(TypeError, match=r"X must be a sequence of SMILES strings, not one str \('CCO'\)"):
+        SmilesGraphizer().fit_transform(pa.scalar("CCO"))
+    with pytest.raises(TypeError, match=r"y_true must be a sequence of labels, one per sample, not one str"):
+        balanced_accuracy_score(pa.scalar("a"), ["a"])
+    assert balanced_accuracy_score(pa.array(["a", "b"]), ["a", "b"]) == 1.0

@@ -7,10 +7,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 from sklearn.exceptions import DataConversionWarning
-from sklearn.utils.multiclass import check_classification_targets
 
 from .._compat import from_arrow
-from .._labels import check_class_labels, class_labels, few_of, refuse_continuous, row_names
+from .._labels import check_class_labels, class_labels, few_of, row_names
 from .._sample_weight import check_sample_weight
 from .._warnings import warn
 from ..featurize import GraphStore, GraphStorePair, InvalidSmilesError, SmilesGraphizer
@@ -142,7 +141,8 @@ def check_labels(y: ArrayLike, n: int | None, scored: bool = False) -> np.ndarra
     """``y`` checked as class labels, ``n`` of them (None: any number). Labels ``scored`` against
     a fitted model's classes (validation, ``score``) may hold many classes of a sample or two
     each: sklearn's hint that such labels look like a regression target is then noise; nor are
-    they warned of as a column, as sklearn's ``score`` does not."""
+    they warned of as a column, as sklearn's ``score`` does not. A fit's hint points at the
+    caller's line (sklearn's own pointed into this module)."""
     given = from_arrow(y)
     # checked as given: numpy would turn a NaN among strings into 'nan', [1, "a"] into strings
     y = class_labels(given, "y", "remove these samples or give them a label.")
@@ -154,11 +154,14 @@ def check_labels(y: ArrayLike, n: int | None, scored: bool = False) -> np.ndarra
         )
     if n is not None and y.shape[0] != n:
         raise ValueError(f"X has {n} samples but y has {y.shape[0]} labels.")
-    if scored:
-        check_class_labels(y)
-    else:
-        refuse_continuous(y)
-        check_classification_targets(y)
+    check_class_labels(y)
+    if not scored and len(y) > 20 and np.unique(y).size > round(0.5 * len(y)):
+        # sklearn's hint, as its check_classification_targets gives it, but at the caller's line
+        warn(
+            "The number of unique classes is greater than 50% of the number of samples. `y` could "
+            "represent a regression problem, not a classification problem.",
+            UserWarning,
+        )
     return y
 
 

@@ -180,17 +180,22 @@ def _csr(rows: torch.Tensor, cols: torch.Tensor, values: torch.Tensor, n: int) -
     # rows sorted, columns sorted within a row; the keys are unique, and the stable sort is the
     # faster one on edges that already come graph by graph
     order = torch.argsort(rows * n + cols, stable=True)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta state", UserWarning)
-        warnings.filterwarnings("ignore", "Sparse invariant checks are implicitly disabled", UserWarning)
-        return torch.sparse_csr_tensor(
-            index2ptr(rows[order], n),
-            cols[order],
-            values[order],
-            (n, n),
-            check_invariants=False,
-            device=values.device,  # not the default device: a caller's, or the CPU the package sets
-        )
+    return torch.sparse_csr_tensor(
+        index2ptr(rows[order], n),
+        cols[order],
+        values[order],
+        (n, n),
+        check_invariants=False,  # (said, so torch does not warn that they are off)
+        device=values.device,  # not the default device: a caller's, or the CPU the package sets
+    )
+
+
+# torch warns once in a process that sparse CSR tensors are in beta: said here, as the module loads,
+# where catching it sets the process's warning filters aside once, not at every forward pass (in
+# which threads predicting at once lost the warnings other threads recorded, and kept its filter)
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta state", UserWarning)
+    _csr(torch.zeros(1, dtype=torch.long), torch.zeros(1, dtype=torch.long), torch.ones(1), 1)
 
 
 class _SparseProduct(torch.autograd.Function):
