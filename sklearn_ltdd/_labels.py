@@ -108,6 +108,8 @@ def _check_sequence(values: object, name: str) -> None:
     string, a number, None), an iterator (numpy would make it one object), a set or a mapping."""
     values = from_arrow(values) if hasattr(values, "as_py") else values  # a pyarrow scalar: its value
     zero_d = isinstance(values, np.ndarray) and values.ndim == 0
+    # a date, or any other one object without a length (numpy makes it an array of no dimension)
+    zero_d = zero_d or not (hasattr(values, "__len__") or isinstance(values, Iterator))
     if values is None or isinstance(values, str | bytes) or np.isscalar(values) or zero_d:
         raise TypeError(f"{name} must be a sequence of labels, one per sample, {one_value(values, 'label')}.")
     if isinstance(values, Iterator):
@@ -238,6 +240,7 @@ def plain_labels(y: np.ndarray, name: str = "y") -> np.ndarray:
 def class_labels(values: object, name: str, advice: str) -> np.ndarray:
     """``values`` checked as labels given (:func:`check_labels_given`), as a 1-D array of labels
     that sklearn reads as classes (:func:`plain_labels`)."""
+    values = from_arrow(values)  # (a pyarrow scalar of a list: numpy made its bytes the labels)
     check_labels_given(values, name, advice)
     return plain_labels(column_or_1d(numpy_labels(values), warn=False), name)
 

@@ -28,14 +28,16 @@ def _real(value: object) -> bool:
 
 
 def _float(value: object) -> float:
-    """``float(value)``, infinite past float's range (a Python integer of 400 digits); NaN for a
-    missing value (None, pandas' NA)."""
-    if value is None or value is pd.NA:
+    """``float(value)``, infinite past float's range (a Python integer of 400 digits); NaN for None
+    and for a signalling NaN (a Decimal's, which float() refuses)."""
+    if value is None:
         return np.nan
     try:
         return float(value)
     except OverflowError:
         return np.inf if value > 0 else -np.inf
+    except ValueError:
+        return np.nan
 
 
 def check_sample_weight(sample_weight: ArrayLike | None, n: int) -> np.ndarray | None:
@@ -45,13 +47,16 @@ def check_sample_weight(sample_weight: ArrayLike | None, n: int) -> np.ndarray |
     if sample_weight is None:
         return None
     weights = np.asarray(sample_weight)  # (not np.ndim: sklearn's checks pass objects numpy only converts)
-    one = np.issubdtype(weights.dtype, np.number) or (
+    one = (np.issubdtype(weights.dtype, np.number) and weights.dtype.kind != "c") or (
         isinstance(sample_weight, Real | Decimal) and not isinstance(sample_weight, bool)  # (a Fraction)
     )
     if weights.ndim == 0 and one:  # one weight for all, as in sklearn
-        weights = (
-            np.full(n, _float(sample_weight), dtype=float) if weights.dtype == object else np.full(n, weights)
-        )
+        value = _float(sample_weight)
+        if not (np.isfinite(value) and value >= 0):  # (named as given, not as n rows of its float)
+            raise ValueError(
+                f"sample_weight must be finite and non-negative, got {shortened(repr(sample_weight), 40)}."
+            )
+        weights = np.full(n, value)
     if weights.ndim != 1:
         got = f"{sample_weight!r}" if weights.ndim == 0 else f"shape {weights.shape}"
         raise ValueError(

@@ -551,6 +551,33 @@ def test_a_helper_class_is_known_by_its_methods_and_attributes(held):
     assert "#" not in keys[0]  # by what it computes: the same in another process
 
 
+def test_single_dispatch_and_a_partial_methods_arguments_count_in_the_key():
+    """A single-dispatch function's wrapper is a function of the user's module whose code is
+    functools': an edited implementation, or one registered for another type, kept the key; a
+    partial method's dict argument counted by its type alone."""
+    dispatch = (
+        "from functools import singledispatch\n@singledispatch\ndef fix(r):\n    return r\n"
+        "@fix.register({kind})\ndef _(r):\n    return {body}\n"
+        "@fix.register(list)\ndef _(rs):\n    return [fix(r) for r in rs]\n"  # (dispatching again)
+        "def mapper(reactions):\n    return fix(list(reactions))\n"
+    )
+    method = (
+        "import functools\nclass Helper:\n    def _f(self, r, table):\n        return table.get(r, r)\n"
+        "    fix = functools.partialmethod(_f, table={table})\n"
+        "def mapper(reactions):\n    return [Helper().fix(r) for r in reactions]\n"
+    )
+    sources = [
+        dispatch.format(kind="str", body="r"),
+        dispatch.format(kind="str", body="r.upper()"),  # an implementation edited
+        dispatch.format(kind="bytes", body="r"),  # registered for another type
+        method.format(table="{'C>>C': 'a'}"),
+        method.format(table="{'C>>C': 'b'}"),  # a partial method's argument
+    ]
+    keys = [_notebook_key(source)[0] for source in sources]
+    assert len(set(keys)) == len(keys) and all("#" not in key for key in keys)
+    assert _notebook_key(sources[0])[0] == keys[0]
+
+
 def test_a_helper_that_answers_every_attribute_keeps_a_key_of_every_process():
     """A proxy's __wrapped__ is another proxy, without end: the key's RecursionError made the mapper
     one of this process only (no disk cache), held in a global or in a helper class."""

@@ -294,6 +294,16 @@ def test_negative_or_missing_weights_are_refused():
         # one weight for all as any real number, as sklearn takes it (a Fraction was "no number")
         for one in (Fraction(1, 3), Decimal("0.5"), np.float32(2)):
             assert metric([0, 1, 1], [0, 1, 1], sample_weight=one) == 1.0
+        # one weight that is none, named as given (not as "row 0 ... (3 such rows)" of its float)
+        for one, shown in (
+            (Decimal("sNaN"), "Decimal\\('sNaN'\\)"),
+            (-1.0, "-1.0"),
+            (10**400, "10000.*characters"),
+        ):
+            with pytest.raises(ValueError, match=f"finite and non-negative, got {shown}"):
+                metric([0, 1, 1], [0, 1, 1], sample_weight=one)
+        with pytest.raises(ValueError, match=r"a number or hold one weight per sample .*got 1j"):
+            metric([0, 1, 1], [0, 1, 1], sample_weight=1j)
 
 
 def test_scorer_in_cross_validation():

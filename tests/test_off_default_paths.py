@@ -1310,3 +1310,16 @@ def test_the_many_classes_hint_of_a_fit_points_at_the_callers_line():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # (no hint for labels scored against the model's classes)
         model.score(X[:30], y)
+
+
+def test_a_gcn_under_torchs_warn_always_passes_without_the_beta_warning():
+    # torch says its sparse beta warning at every call under set_warn_always(True): caught there
+    model = BaselineClassifier(**FAST, max_epochs=1).fit(X, Y)
+    previous = torch.is_warn_always_enabled()
+    torch.set_warn_always(True)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert model.predict_proba(X[:5]).shape == (5, len(model.classes_))
+    finally:
+        torch.set_warn_always(previous)

@@ -1,6 +1,8 @@
 """Polars inputs everywhere the package reads SMILES or labels. Polars is optional (the test extras
 install it; an image without it, such as the GPU machine's, skips this module only)."""
 
+import datetime
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -86,3 +88,7 @@ def test_a_pyarrow_scalar_is_named_as_one_value():
     with pytest.raises(TypeError, match=r"y_true must be a sequence of labels, one per sample, not one str"):
         balanced_accuracy_score(pa.scalar("a"), ["a"])
     assert balanced_accuracy_score(pa.array(["a", "b"]), ["a", "b"]) == 1.0
+    # a list scalar is its list (numpy made its bytes the labels); a date one value
+    assert balanced_accuracy_score(pa.scalar(["a", "b"]), ["a", "b"]) == 1.0
+    with pytest.raises(TypeError, match=r"y_true must be a sequence of labels, one per sample, not one date"):
+        balanced_accuracy_score(pa.scalar(datetime.date(2020, 1, 1)), ["a"])

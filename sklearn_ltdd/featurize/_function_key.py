@@ -101,6 +101,13 @@ def _global_part(value: object, module: str, seen: set[int]) -> object:
     by value; a module, a class or another library's function by name and installed version
     (walking a library would cost more than mapping); a mutable value (a dict, a list, an object)
     by its type alone, since a mapper may keep state there (a memo, a lazily loaded model)."""
+    if callable(value) and hasattr(value, "registry") and hasattr(value, "dispatch"):  # singledispatch
+        # (its wrapper is a function of the user's module, whose code is functools')
+        if id(value) in seen:  # (an implementation that dispatches again)
+            return ("seen", getattr(value, "__qualname__", ""))
+        seen.add(id(value))
+        registry = sorted(((_type_name(kind), f) for kind, f in value.registry.items()), key=lambda kf: kf[0])
+        return ("dispatch", [(kind, _global_part(f, module, seen)) for kind, f in registry])
     if isinstance(value, types.FunctionType | type) and _own(value.__module__, module):
         return (_function_parts if isinstance(value, types.FunctionType) else _class_parts)(value, seen)
     if isinstance(value, partial):  # its arguments by content (a repr cuts a long array short)
@@ -149,7 +156,7 @@ def _class_parts(cls: type, seen: set[int]) -> tuple:
         return ("seen", cls.__qualname__)
     seen.add(id(cls))
     members = [
-        (name, [_global_part(part, cls.__module__, seen) for part in _member_parts(member)])
+        (name, _member_part(member, cls.__module__, seen))
         for name, member in sorted(vars(cls).items())
         if name not in _CLASS_BOOKKEEPING
     ]
@@ -157,23 +164,34 @@ def _class_parts(cls: type, seen: set[int]) -> tuple:
     return ("class", cls.__qualname__, bases, members)
 
 
-def _member_parts(member: object) -> tuple:
-    """What a class member computes with: the functions inside a method's wrapper, a partial
-    method's arguments, an Enum member's value; else the member itself."""
-    if isinstance(member, staticmethod | classmethod):
-        return (member.__func__,)
-    if isinstance(member, property):
-        return (member.fget, member.fset, member.fdel)
-    if isinstance(member, cached_property):
-        return (member.func,)
+def _member_part(member: object, module: str, seen: set[int]) -> object:
+    """A class member as a key part: the functions inside a method's wrapper, a partial method's
+    function and its arguments (by content, as a partial's), a single-dispatch method's registry,
+    an Enum member's value; else as a global one."""
     if isinstance(member, partialmethod):
         names = sorted(member.keywords)
-        return (member.func, *member.args, tuple(names), *(member.keywords[name] for name in names))
+        return (
+            _global_part(member.func, module, seen),
+            [_held(value, module, seen) for value in member.args],
+            [(name, _held(member.keywords[name], module, seen)) for name in names],
+        )
     if isinstance(member, singledispatchmethod):
-        return (member.func, *member.dispatcher.registry.values())
-    if isinstance(member, Enum):
-        return (member.value,)
-    return (member,)
+        return _global_part(member.dispatcher, module, seen)
+    if isinstance(member, staticmethod | classmethod):
+        parts = (member.__func__,)
+    elif isinstance(member, property):
+        parts = (member.fget, member.fset, member.fdel)
+    elif isinstance(member, cached_property):
+        parts = (member.func,)
+    elif isinstance(member, Enum):
+        parts = (member.value,)
+    else:
+        parts = (member,)
+    return [_global_part(part, module, seen) for part in parts]
+
+
+def _type_name(kind: object) -> str:
+    return f"{getattr(kind, '__module__', '')}.{getattr(kind, '__qualname__', repr(kind))}"
 
 
 def script_as_main(module: str) -> str:

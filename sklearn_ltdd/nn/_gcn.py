@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from numbers import Integral
 
 import torch
@@ -176,25 +178,35 @@ class NormalizedAdjacency:
         return _SparseProduct.apply(self.matrix, self.transposed, x, bias)
 
 
+@contextmanager
+def _beta_warning_caught() -> Iterator[None]:
+    """torch's warning that sparse CSR tensors are in beta, ignored: said once in a process, but at
+    every call under ``torch.set_warn_always(True)``."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta state", UserWarning)
+        yield
+
+
 def _csr(rows: torch.Tensor, cols: torch.Tensor, values: torch.Tensor, n: int) -> torch.Tensor:
     # rows sorted, columns sorted within a row; the keys are unique, and the stable sort is the
     # faster one on edges that already come graph by graph
     order = torch.argsort(rows * n + cols, stable=True)
-    return torch.sparse_csr_tensor(
-        index2ptr(rows[order], n),
-        cols[order],
-        values[order],
-        (n, n),
-        check_invariants=False,  # (said, so torch does not warn that they are off)
-        device=values.device,  # not the default device: a caller's, or the CPU the package sets
-    )
+    with _beta_warning_caught() if torch.is_warn_always_enabled() else nullcontext():
+        return torch.sparse_csr_tensor(
+            index2ptr(rows[order], n),
+            cols[order],
+            values[order],
+            (n, n),
+            check_invariants=False,  # (said, so torch does not warn that they are off)
+            device=values.device,  # not the default device: a caller's, or the CPU the package sets
+        )
 
 
 # torch warns once in a process that sparse CSR tensors are in beta: said here, as the module loads,
 # where catching it sets the process's warning filters aside once, not at every forward pass (in
-# which threads predicting at once lost the warnings other threads recorded, and kept its filter)
-with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta state", UserWarning)
+# which threads predicting at once lost the warnings other threads recorded, and kept its filter;
+# only under torch.set_warn_always(True), where torch says it at every call, is it caught there)
+with _beta_warning_caught():
     _csr(torch.zeros(1, dtype=torch.long), torch.zeros(1, dtype=torch.long), torch.ones(1), 1)
 
 
