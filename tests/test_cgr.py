@@ -573,6 +573,17 @@ def test_single_dispatch_and_a_partial_methods_arguments_count_in_the_key():
         method.format(table="{'C>>C': 'a'}"),
         method.format(table="{'C>>C': 'b'}"),  # a partial method's argument
     ]
+    mapper = (  # a mapper that is itself a single-dispatch function
+        "from functools import singledispatch\n@singledispatch\ndef mapper(reactions):\n"
+        "    return [r{body} for r in reactions]\n"
+    )
+    plugins = (  # a registry and a dispatch of one's own: no single-dispatch function, a class
+        "class Helper:\n    registry = {{}}\n    @classmethod\n    def dispatch(cls, r):\n        return r\n"
+        "    def clean(self, r):\n        return r{body}\n"
+        "def mapper(reactions):\n    return [Helper().clean(r) for r in reactions]\n"
+    )
+    sources += [mapper.format(body=""), mapper.format(body=".upper()")]
+    sources += [plugins.format(body=""), plugins.format(body=".upper()")]
     keys = [_notebook_key(source)[0] for source in sources]
     assert len(set(keys)) == len(keys) and all("#" not in key for key in keys)
     assert _notebook_key(sources[0])[0] == keys[0]

@@ -306,6 +306,18 @@ def test_negative_or_missing_weights_are_refused():
             metric([0, 1, 1], [0, 1, 1], sample_weight=1j)
 
 
+def test_labels_numpy_reads_through_its_array_protocol_alone_are_labels():
+    # an array-like with __array__ only (sklearn's _NotAnArray in its checks) is no single value
+    class ArrayOnly:
+        def __init__(self, values):
+            self.values = np.asarray(values)
+
+        def __array__(self, dtype=None, copy=None):
+            return self.values
+
+    assert balanced_accuracy_score(ArrayOnly([0, 1, 1, 0]), [0, 1, 1, 0]) == 1.0
+
+
 def test_scorer_in_cross_validation():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 2))

@@ -19,7 +19,7 @@ __all__ = ["code_parts", "function_key", "script_as_main"]
 def function_key(function: types.FunctionType) -> tuple:
     """What ``function`` computes and reads, as a tuple for ``joblib.hash``: the same for the same
     code and values in any process, another after an edit of it or of a helper it reads."""
-    return _function_parts(function, set())
+    return _global_part(function, function.__module__, set())  # (a single-dispatch mapper too)
 
 
 def code_parts(code: types.CodeType) -> tuple:
@@ -101,7 +101,7 @@ def _global_part(value: object, module: str, seen: set[int]) -> object:
     by value; a module, a class or another library's function by name and installed version
     (walking a library would cost more than mapping); a mutable value (a dict, a list, an object)
     by its type alone, since a mapper may keep state there (a memo, a lazily loaded model)."""
-    if callable(value) and hasattr(value, "registry") and hasattr(value, "dispatch"):  # singledispatch
+    if _dispatcher(value) and _own(value.__module__, module):  # functools.singledispatch's
         # (its wrapper is a function of the user's module, whose code is functools')
         if id(value) in seen:  # (an implementation that dispatches again)
             return ("seen", getattr(value, "__qualname__", ""))
@@ -190,8 +190,15 @@ def _member_part(member: object, module: str, seen: set[int]) -> object:
     return [_global_part(part, module, seen) for part in parts]
 
 
-def _type_name(kind: object) -> str:
-    return f"{getattr(kind, '__module__', '')}.{getattr(kind, '__qualname__', repr(kind))}"
+def _dispatcher(value: object) -> bool:
+    """Whether ``value`` is a function that ``functools.singledispatch`` made (not any object with a
+    ``registry`` and a ``dispatch``: a plugin registry of the user's, a mock)."""
+    registry = getattr(value, "registry", None) if isinstance(value, types.FunctionType) else None
+    return isinstance(registry, types.MappingProxyType) and object in registry
+
+
+def _type_name(kind: type) -> str:
+    return f"{kind.__module__}.{kind.__qualname__}"
 
 
 def script_as_main(module: str) -> str:
