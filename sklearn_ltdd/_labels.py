@@ -109,9 +109,11 @@ def _check_sequence(values: object, name: str) -> None:
     values = from_arrow(values) if hasattr(values, "as_py") else values  # a pyarrow scalar: its value
     zero_d = isinstance(values, np.ndarray) and values.ndim == 0
     # a date, or any other one object that is no sequence nor array-like (numpy makes it 0-d)
-    array_like = ("__len__", "__iter__", "__array__", "__array_interface__")
-    zero_d = zero_d or not any(hasattr(values, name) for name in array_like)
-    if values is None or isinstance(values, str | bytes) or np.isscalar(values) or zero_d:
+    # (iterable alone, without a length, numpy makes one object too)
+    array_like = ("__len__", "__array__", "__array_interface__")
+    zero_d = zero_d or not (any(hasattr(values, name) for name in array_like) or isinstance(values, Iterator))
+    # (a bytearray's labels were its byte values)
+    if values is None or isinstance(values, str | bytes | bytearray) or np.isscalar(values) or zero_d:
         raise TypeError(f"{name} must be a sequence of labels, one per sample, {one_value(values, 'label')}.")
     if isinstance(values, Iterator):
         raise TypeError(

@@ -582,6 +582,12 @@ def test_single_dispatch_and_a_partial_methods_arguments_count_in_the_key():
         "    def clean(self, r):\n        return r{body}\n"
         "def mapper(reactions):\n    return [Helper().clean(r) for r in reactions]\n"
     )
+    wrapped = (  # functools.wraps copies the registry onto a decorator's wrapper, which is no dispatcher
+        "import functools\ndef logged(f):\n    @functools.wraps(f)\n    def wrapper(rs):\n"
+        "        return [r{body} for r in f(rs)]\n    return wrapper\n"
+        "@logged\n@functools.singledispatch\ndef mapper(reactions):\n    return list(reactions)\n"
+    )
+    sources += [wrapped.format(body=""), wrapped.format(body="[::-1]")]
     sources += [mapper.format(body=""), mapper.format(body=".upper()")]
     sources += [plugins.format(body=""), plugins.format(body=".upper()")]
     keys = [_notebook_key(source)[0] for source in sources]

@@ -1,3 +1,4 @@
+import ipaddress
 import multiprocessing
 import re
 import subprocess
@@ -316,6 +317,15 @@ def test_labels_numpy_reads_through_its_array_protocol_alone_are_labels():
             return self.values
 
     assert balanced_accuracy_score(ArrayOnly([0, 1, 1, 0]), [0, 1, 1, 0]) == 1.0
+    # iterable without a length (numpy makes it one object), a bytearray (its labels were its bytes)
+    for one, kind in (
+        (ipaddress.ip_network("10.0.0.0/30"), "IPv4Network"),
+        (bytearray(b"0110"), "bytearray"),
+    ):
+        with pytest.raises(
+            TypeError, match=f"y_true must be a sequence of labels, one per sample, not one {kind}"
+        ):
+            balanced_accuracy_score(one, [0, 1, 1, 0])
 
 
 def test_scorer_in_cross_validation():

@@ -10,7 +10,7 @@ import inspect
 import sys
 import types
 from enum import Enum
-from functools import cache, cached_property, partial, partialmethod, singledispatchmethod
+from functools import cache, cached_property, partial, partialmethod, singledispatch, singledispatchmethod
 from importlib.metadata import PackageNotFoundError, packages_distributions, version
 
 __all__ = ["code_parts", "function_key", "script_as_main"]
@@ -107,7 +107,8 @@ def _global_part(value: object, module: str, seen: set[int]) -> object:
             return ("seen", getattr(value, "__qualname__", ""))
         seen.add(id(value))
         registry = sorted(((_type_name(kind), f) for kind, f in value.registry.items()), key=lambda kf: kf[0])
-        return ("dispatch", [(kind, _global_part(f, module, seen)) for kind, f in registry])
+        functions = [(kind, getattr(f, "__func__", f)) for kind, f in registry]  # (a class method's)
+        return ("dispatch", [(kind, _global_part(f, module, seen)) for kind, f in functions])
     if isinstance(value, types.FunctionType | type) and _own(value.__module__, module):
         return (_function_parts if isinstance(value, types.FunctionType) else _class_parts)(value, seen)
     if isinstance(value, partial):  # its arguments by content (a repr cuts a long array short)
@@ -193,12 +194,15 @@ def _member_part(member: object, module: str, seen: set[int]) -> object:
 def _dispatcher(value: object) -> bool:
     """Whether ``value`` is a function that ``functools.singledispatch`` made (not any object with a
     ``registry`` and a ``dispatch``: a plugin registry of the user's, a mock)."""
-    registry = getattr(value, "registry", None) if isinstance(value, types.FunctionType) else None
-    return isinstance(registry, types.MappingProxyType) and object in registry
+    # every dispatcher is functools' one wrapper (whose registry functools.wraps copies elsewhere too)
+    return isinstance(value, types.FunctionType) and value.__code__ is _DISPATCHER_CODE
+
+
+_DISPATCHER_CODE = singledispatch(lambda value: value).__code__
 
 
 def _type_name(kind: type) -> str:
-    return f"{kind.__module__}.{kind.__qualname__}"
+    return f"{getattr(kind, '__module__', '')}.{kind.__qualname__}"
 
 
 def script_as_main(module: str) -> str:
