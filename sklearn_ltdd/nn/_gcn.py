@@ -206,8 +206,8 @@ def _csr(rows: torch.Tensor, cols: torch.Tensor, values: torch.Tensor, n: int) -
 # where catching it sets the process's warning filters aside once, not at every forward pass (in
 # which threads predicting at once lost the warnings other threads recorded, and kept its filter;
 # only under torch.set_warn_always(True), where torch says it at every call, is it caught there)
-with _beta_warning_caught():
-    _csr(torch.zeros(1, dtype=torch.long), torch.zeros(1, dtype=torch.long), torch.ones(1), 1)
+with _beta_warning_caught():  # (on the CPU, whatever a caller's default device)
+    _csr(*torch.zeros((2, 1), dtype=torch.long, device="cpu"), torch.ones(1, device="cpu"), 1)
 
 
 class _SparseProduct(torch.autograd.Function):
