@@ -590,6 +590,23 @@ def test_single_dispatch_and_a_partial_methods_arguments_count_in_the_key():
     sources += [wrapped.format(body=""), wrapped.format(body="[::-1]")]
     sources += [mapper.format(body=""), mapper.format(body=".upper()")]
     sources += [plugins.format(body=""), plugins.format(body=".upper()")]
+    bound = (  # a bound class method registered: what it reads through cls counts
+        "import functools\nclass Helper:\n    END = {end!r}\n    @classmethod\n    def fix(cls, r):\n"
+        "        return r + cls.END\n@functools.singledispatch\ndef clean(r):\n    return r\n"
+        "clean.register(str, Helper.fix)\ndef mapper(reactions):\n    return [clean(r) for r in reactions]\n"
+    )
+    library = (  # a dispatcher over a library's function, with an implementation of one's own
+        "import functools, operator\nclean = functools.singledispatch(operator.pos)\n"
+        "@clean.register(str)\ndef _(r):\n    return r{body}\n"
+        "def mapper(reactions):\n    return [clean(r) for r in reactions]\n"
+    )
+    instance = (  # an object of one's own class: its class's code counts (its state does not)
+        "class Cleaner:\n    def fix(self, r):\n        return r{body}\ncleaner = Cleaner()\n"
+        "def mapper(reactions):\n    return [cleaner.fix(r) for r in reactions]\n"
+    )
+    sources += [bound.format(end=""), bound.format(end="X")]
+    sources += [library.format(body=""), library.format(body=".upper()")]
+    sources += [instance.format(body=""), instance.format(body=".upper()")]
     keys = [_notebook_key(source)[0] for source in sources]
     assert len(set(keys)) == len(keys) and all("#" not in key for key in keys)
     assert _notebook_key(sources[0])[0] == keys[0]

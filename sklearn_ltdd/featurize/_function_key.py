@@ -100,15 +100,19 @@ def _global_part(value: object, module: str, seen: set[int]) -> object:
     by what it holds as loaded (an edit counts once reloaded: what runs is what maps); a constant
     by value; a module, a class or another library's function by name and installed version
     (walking a library would cost more than mapping); a mutable value (a dict, a list, an object)
-    by its type alone, since a mapper may keep state there (a memo, a lazily loaded model)."""
-    if _dispatcher(value) and _own(value.__module__, module):  # functools.singledispatch's
+    by its type alone (an object of the user's class by that class's code), since a mapper may
+    keep state there (a memo, a lazily loaded model); a bound method by its function and class."""
+    if _dispatcher(value) and _users_dispatcher(value, module):  # functools.singledispatch's
         # (its wrapper is a function of the user's module, whose code is functools')
         if id(value) in seen:  # (an implementation that dispatches again)
             return ("seen", getattr(value, "__qualname__", ""))
         seen.add(id(value))
         registry = sorted(((_type_name(kind), f) for kind, f in value.registry.items()), key=lambda kf: kf[0])
-        functions = [(kind, getattr(f, "__func__", f)) for kind, f in registry]  # (a class method's)
+        functions = [(kind, _unbound(f)) for kind, f in registry]
         return ("dispatch", [(kind, _global_part(f, module, seen)) for kind, f in functions])
+    if isinstance(value, types.MethodType):  # a bound method: its function, and its class's parts
+        owner = value.__self__ if isinstance(value.__self__, type) else type(value.__self__)
+        return ("method", _global_part(value.__func__, module, seen), _global_part(owner, module, seen))
     if isinstance(value, types.FunctionType | type) and _own(value.__module__, module):
         return (_function_parts if isinstance(value, types.FunctionType) else _class_parts)(value, seen)
     if isinstance(value, partial):  # its arguments by content (a repr cuts a long array short)
@@ -136,7 +140,10 @@ def _global_part(value: object, module: str, seen: set[int]) -> object:
     try:
         return _constant(value)
     except TypeError:
-        return ("mutable", type(value).__module__, type(value).__qualname__)
+        kind = type(value)
+        if _own(kind.__module__, module):  # an object of the user's class: its state aside, its code
+            return ("object", _class_parts(kind, seen))
+        return ("mutable", kind.__module__, kind.__qualname__)
 
 
 def _own(defined_in: str, module: str) -> bool:
@@ -195,10 +202,25 @@ def _dispatcher(value: object) -> bool:
     """Whether ``value`` is a function that ``functools.singledispatch`` made (not any object with a
     ``registry`` and a ``dispatch``: a plugin registry of the user's, a mock)."""
     # every dispatcher is functools' one wrapper (whose registry functools.wraps copies elsewhere too)
-    return isinstance(value, types.FunctionType) and value.__code__ is _DISPATCHER_CODE
+    function = isinstance(value, types.FunctionType) and value.__code__ is _DISPATCHER_CODE
+    return function and isinstance(getattr(value, "registry", None), types.MappingProxyType)
 
 
 _DISPATCHER_CODE = singledispatch(lambda value: value).__code__
+
+
+def _unbound(function: object) -> object:
+    """A registered implementation as a function: a static or class method object's own (a bound
+    method keeps its class, whose attributes it reads)."""
+    return function.__func__ if isinstance(function, staticmethod | classmethod) else function
+
+
+def _users_dispatcher(dispatcher: types.FunctionType, module: str) -> bool:
+    """Whether a dispatcher is the user's: made of their function, or holding an implementation of
+    theirs (``singledispatch(Chem.CanonSmiles)`` takes the library's module name)."""
+    implementations = (_unbound(f) for f in dispatcher.registry.values())
+    defined = (getattr(getattr(f, "__func__", f), "__module__", None) for f in implementations)
+    return _own(dispatcher.__module__, module) or any(_own(name, module) for name in defined if name)
 
 
 def _type_name(kind: type) -> str:
