@@ -140,10 +140,10 @@ def _global_part(value: object, module: str, seen: set[int]) -> object:
     try:
         return _constant(value)
     except TypeError:
-        kind = type(value)
-        if _own(kind.__module__, module):  # an object of the user's class: its state aside, its code
+        kind, defined_in = type(value), getattr(type(value), "__module__", "")
+        if _own(defined_in, module):  # an object of the user's class: its state aside, its code
             return ("object", _class_parts(kind, seen))
-        return ("mutable", kind.__module__, kind.__qualname__)
+        return ("mutable", defined_in, kind.__qualname__)
 
 
 def _own(defined_in: str, module: str) -> bool:
