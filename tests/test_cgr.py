@@ -600,9 +600,9 @@ def test_single_dispatch_and_a_partial_methods_arguments_count_in_the_key():
         "@clean.register(str)\ndef _(r):\n    return r{body}\n"
         "def mapper(reactions):\n    return [clean(r) for r in reactions]\n"
     )
-    instance = (  # an object of one's own class: its class's code counts (its state does not)
-        "class Cleaner:\n    def fix(self, r):\n        return r{body}\ncleaner = Cleaner()\n"
-        "def mapper(reactions):\n    return [cleaner.fix(r) for r in reactions]\n"
+    instance = (  # a method bound to an object of one's own class: its class's code counts
+        "class Cleaner:\n    def fix(self, r):\n        return r{body}\nfix = Cleaner().fix\n"
+        "def mapper(reactions):\n    return [fix(r) for r in reactions]\n"
     )
     sources += [bound.format(end=""), bound.format(end="X")]
     sources += [library.format(body=""), library.format(body=".upper()")]
@@ -679,7 +679,10 @@ def test_a_mapper_keeping_state_in_globals_keeps_its_cache_key():
 
 def test_a_mapper_key_is_the_same_in_every_process():
     """Sets and frozensets iterate in another order in each process (string hashing is seeded)."""
-    source = "def mapper(reactions):\n    return [r for r in reactions if r not in {'Cl', 'Br', 'I', 'F'}]\n"
+    source = (
+        "def mapper(reactions, skip=frozenset({'Na', 'K', 'Li', 'Cs'})):\n"  # (a default: joblib's own order)
+        "    return [r for r in reactions if r not in {'Cl', 'Br', 'I', 'F'} and r not in skip]\n"
+    )
     program = (
         "from sklearn_ltdd.featurize import _atom_mapping\n"
         f"notebook = {{'__name__': '__main__'}}\nexec({source!r}, notebook)\n"

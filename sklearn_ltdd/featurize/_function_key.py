@@ -89,7 +89,10 @@ def _held(value: object, module: str, seen: set[int]) -> object:
         callable(value) and hasattr(value, "__wrapped__")
     ):
         return _global_part(value, module, seen)
-    return value
+    try:  # a frozenset in the same order in every process (joblib orders sets, not frozensets)
+        return _constant(value)
+    except TypeError:
+        return value
 
 
 def _global_part(value: object, module: str, seen: set[int]) -> object:
@@ -100,8 +103,8 @@ def _global_part(value: object, module: str, seen: set[int]) -> object:
     by what it holds as loaded (an edit counts once reloaded: what runs is what maps); a constant
     by value; a module, a class or another library's function by name and installed version
     (walking a library would cost more than mapping); a mutable value (a dict, a list, an object)
-    by its type alone (an object of the user's class by that class's code), since a mapper may
-    keep state there (a memo, a lazily loaded model); a bound method by its function and class."""
+    by its type alone, since a mapper may keep state there (a memo, a lazily loaded model); a
+    bound method by its function and class."""
     if _dispatcher(value) and _users_dispatcher(value, module):  # functools.singledispatch's
         # (its wrapper is a function of the user's module, whose code is functools')
         if id(value) in seen:  # (an implementation that dispatches again)
@@ -113,7 +116,7 @@ def _global_part(value: object, module: str, seen: set[int]) -> object:
     if isinstance(value, types.MethodType):  # a bound method: its function, and its class's parts
         owner = value.__self__ if isinstance(value.__self__, type) else type(value.__self__)
         return ("method", _global_part(value.__func__, module, seen), _global_part(owner, module, seen))
-    if isinstance(value, types.FunctionType | type) and _own(value.__module__, module):
+    if isinstance(value, types.FunctionType | type) and _own(getattr(value, "__module__", ""), module):
         return (_function_parts if isinstance(value, types.FunctionType) else _class_parts)(value, seen)
     if isinstance(value, partial):  # its arguments by content (a repr cuts a long array short)
         arguments = [_held(v, module, seen) for v in value.args]
@@ -140,15 +143,13 @@ def _global_part(value: object, module: str, seen: set[int]) -> object:
     try:
         return _constant(value)
     except TypeError:
-        kind, defined_in = type(value), getattr(type(value), "__module__", "")
-        if _own(defined_in, module):  # an object of the user's class: its state aside, its code
-            return ("object", _class_parts(kind, seen))
-        return ("mutable", defined_in, kind.__qualname__)
+        return ("mutable", getattr(type(value), "__module__", ""), type(value).__qualname__)
 
 
 def _own(defined_in: str, module: str) -> bool:
     """Whether code defined in ``defined_in`` is the user's, read by a mapper of ``module``: the
     mapper's own module, a notebook's (``__main__``) or the user's own modules."""
+    defined_in = defined_in or ""  # (a class may have no module, or None)
     return script_as_main(defined_in) in (script_as_main(module), "__main__") or _users(defined_in)
 
 

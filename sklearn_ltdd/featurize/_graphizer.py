@@ -227,9 +227,9 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         constants by value, modules and other libraries' functions by name and installed version
         (modules no distribution installs, such as helpers beside a notebook, by what they hold
         as loaded: an edit counts once reloaded), so an edited function, helper or constant maps
-        afresh; a mutable global (a dict, a list, an object) by its type alone (an object of
-        one's own class by that class's code), so after changing what one holds, start a new
-        process (a notebook: restart its kernel) and use another ``memory`` folder. What a
+        afresh; a mutable global (a dict, a list, an object) by its type alone, so after
+        changing what one holds, or its class, start a new process (a notebook: restart its
+        kernel) and use another ``memory`` folder. What a
         default or the closure holds is hashed at each call that maps (a table of 50,000 maps:
         0.1 s), and a memo kept there gives the function a new key as it fills, so no map is
         read back: keep such state in a global. Another callable (an object, a method) is known
