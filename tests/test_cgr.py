@@ -612,6 +612,16 @@ def test_single_dispatch_and_a_partial_methods_arguments_count_in_the_key():
     assert _notebook_key(sources[0])[0] == keys[0]
 
 
+def test_a_compiled_librarys_function_is_known_by_its_name():
+    # RDKit's functions are Boost.Python functions, with a __name__ but no __qualname__: all of them
+    # were one "Boost.Python function", so a mapper that swapped MolFromSmiles for MolFromSmarts
+    # kept its key (and its maps)
+    source = "from rdkit.Chem import {} as parse\n"
+    source += "def mapper(reactions):\n    return [parse(r) and r for r in reactions]\n"
+    keys = {_notebook_key(source.format(name))[0] for name in ("MolFromSmiles", "MolFromSmarts")}
+    assert len(keys) == 2 and all("#" not in key for key in keys)
+
+
 def test_a_helper_that_answers_every_attribute_keeps_a_key_of_every_process():
     """A proxy's __wrapped__ is another proxy, without end: the key's RecursionError made the mapper
     one of this process only (no disk cache), held in a global or in a helper class."""

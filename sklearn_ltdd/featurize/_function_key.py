@@ -137,9 +137,12 @@ def _global_part(value: object, module: str, seen: set[int]) -> object:
             value.__name__,
             [(n, _global_part(held[n], value.__name__, seen)) for n in sorted(held)],
         )
-    if isinstance(value, type) or (callable(value) and hasattr(value, "__qualname__")):
+    # (a compiled library's functions may have a __name__ alone: RDKit's MolFromSmiles and
+    # MolFromSmarts were one "Boost.Python function")
+    name = getattr(value, "__qualname__", None) or getattr(value, "__name__", None)
+    if isinstance(value, type) or (callable(value) and isinstance(name, str)):
         owner = script_as_main(getattr(value, "__module__", None) or "")
-        return ("by name", owner, value.__qualname__, _version(owner))
+        return ("by name", owner, name, _version(owner))
     try:
         return _constant(value)
     except TypeError:
