@@ -612,7 +612,7 @@ def test_single_dispatch_and_a_partial_methods_arguments_count_in_the_key():
     assert _notebook_key(sources[0])[0] == keys[0]
 
 
-def test_a_compiled_librarys_function_is_known_by_its_name():
+def test_a_compiled_librarys_function_and_a_compiled_pattern_are_known_by_what_they_are():
     # RDKit's functions are Boost.Python functions, with a __name__ but no __qualname__: all of them
     # were one "Boost.Python function", so a mapper that swapped MolFromSmiles for MolFromSmarts
     # kept its key (and its maps)
@@ -620,6 +620,10 @@ def test_a_compiled_librarys_function_is_known_by_its_name():
     source += "def mapper(reactions):\n    return [parse(r) and r for r in reactions]\n"
     keys = {_notebook_key(source.format(name))[0] for name in ("MolFromSmiles", "MolFromSmarts")}
     assert len(keys) == 2 and all("#" not in key for key in keys)
+    # a compiled pattern counted by its type alone: an edited pattern kept the key
+    pattern = "import re\nAMIDE = re.compile({!r})\n"
+    pattern += "def mapper(reactions):\n    return [AMIDE.sub('', r) for r in reactions]\n"
+    assert len({_notebook_key(pattern.format(text))[0] for text in ("N", "O")}) == 2
 
 
 def test_a_helper_that_answers_every_attribute_keeps_a_key_of_every_process():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dis
 import inspect
+import re
 import sys
 import types
 from enum import Enum
@@ -143,6 +144,8 @@ def _global_part(value: object, module: str, seen: set[int]) -> object:
     if isinstance(value, type) or (callable(value) and isinstance(name, str)):
         owner = script_as_main(getattr(value, "__module__", None) or "")
         return ("by name", owner, name, _version(owner))
+    if isinstance(value, re.Pattern):  # a compiled pattern by what it matches (it holds no state)
+        return ("pattern", value.pattern, value.flags)
     try:
         return _constant(value)
     except TypeError:
