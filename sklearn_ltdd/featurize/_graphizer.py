@@ -224,12 +224,12 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         of all mappers together), and on disk beside ``memory``'s cache when given. A function is
         known by its code, defaults and closure and by the globals it reads: helper functions of
         its own module by their code, helper classes by their methods and class attributes,
-        constants by value, modules and other libraries' functions by name and installed version
-        (modules no distribution installs, such as helpers beside a notebook, by what they hold
-        as loaded: an edit counts once reloaded), so an edited function, helper or constant maps
-        afresh; a mutable global (a dict, a list, an object) by its type alone, so after
-        changing what one holds, or its class, start a new process (a notebook: restart its
-        kernel) and use another ``memory`` folder. What a
+        constants and compiled regular expressions by value, modules and other libraries'
+        functions by name and installed version (modules no distribution installs, such as
+        helpers beside a notebook, by what they hold as loaded: an edit counts once reloaded), so
+        an edited function, helper or constant maps afresh; a mutable global (a dict, a list, an
+        object) by its type alone, so after changing what one holds, or its class, start a new
+        process (a notebook: restart its kernel) and use another ``memory`` folder. What a
         default or the closure holds is hashed at each call that maps (a table of 50,000 maps:
         0.1 s), and a memo kept there gives the function a new key as it fills, so no map is
         read back: keep such state in a global. Another callable (an object, a method) is known
