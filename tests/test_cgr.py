@@ -624,6 +624,15 @@ def test_a_compiled_librarys_function_and_a_compiled_pattern_are_known_by_what_t
     pattern = "import re\nAMIDE = re.compile({!r})\n"
     pattern += "def mapper(reactions):\n    return [AMIDE.sub('', r) for r in reactions]\n"
     assert len({_notebook_key(pattern.format(text))[0] for text in ("N", "O")}) == 2
+    # an object of one's own class that copies a name is known by its type, not by that name
+    named = "class {0}:\n    def __init__(self, f):\n        self.f, self.__name__ = f, f.__name__\n"
+    named += "    def __call__(self, r):\n        return self.f(r)\n@{0}\ndef fix(r):\n    return r\n"
+    named += "def mapper(reactions):\n    return [fix(r) for r in reactions]\n"
+    assert len({_notebook_key(named.format(kind))[0] for kind in ("Upper", "Lower")}) == 2
+    # a mapping answering attributes from its keys (a KeyError for __qualname__) keeps a key of every process
+    config = "class AttrDict(dict):\n    __getattr__ = dict.__getitem__\nCONFIG = AttrDict(strip='Cl')\n"
+    config += "def mapper(reactions):\n    return [r.replace(CONFIG.strip, '') for r in reactions]\n"
+    assert "#" not in _notebook_key(config)[0]
 
 
 def test_a_helper_that_answers_every_attribute_keeps_a_key_of_every_process():

@@ -90,10 +90,12 @@ def _held(value: object, module: str, seen: set[int]) -> object:
         callable(value) and hasattr(value, "__wrapped__")
     ):
         return _global_part(value, module, seen)
-    try:  # a frozenset in the same order in every process (joblib orders sets, not frozensets)
-        return _constant(value)
-    except TypeError:
-        return value
+    if type(value) in (tuple, frozenset):  # a frozenset in one order in every process (joblib
+        try:  # orders sets, not frozensets); not a tuple's subclass, whose type would be lost
+            return _constant(value)
+        except TypeError:
+            pass
+    return value
 
 
 def _global_part(value: object, module: str, seen: set[int]) -> object:
@@ -138,12 +140,9 @@ def _global_part(value: object, module: str, seen: set[int]) -> object:
             value.__name__,
             [(n, _global_part(held[n], value.__name__, seen)) for n in sorted(held)],
         )
-    # (a compiled library's functions may have a __name__ alone: RDKit's MolFromSmiles and
-    # MolFromSmarts were one "Boost.Python function")
-    name = getattr(value, "__qualname__", None) or getattr(value, "__name__", None)
-    if isinstance(value, type) or (callable(value) and isinstance(name, str)):
+    if isinstance(value, type) or (callable(value) and (name := _library_name(value, module))):
         owner = script_as_main(getattr(value, "__module__", None) or "")
-        return ("by name", owner, name, _version(owner))
+        return ("by name", owner, value.__qualname__ if isinstance(value, type) else name, _version(owner))
     if isinstance(value, re.Pattern):  # a compiled pattern by what it matches (it holds no state)
         return ("pattern", value.pattern, value.flags)
     try:
@@ -214,6 +213,18 @@ def _dispatcher(value: object) -> bool:
 
 
 _DISPATCHER_CODE = singledispatch(lambda value: value).__code__
+
+
+def _library_name(value: object, module: str) -> str | None:
+    """The name a library's callable goes by: its ``__qualname__``, or a compiled library's
+    function's ``__name__`` alone (RDKit's MolFromSmiles and MolFromSmarts were one "Boost.Python
+    function"); None for an object of the user's class (its type tells, not a name it copied)."""
+    try:
+        name = getattr(value, "__qualname__", None) or getattr(value, "__name__", None)
+    except Exception:  # (a mapping that answers attributes from its keys)
+        return None
+    own_object = _own(getattr(type(value), "__module__", "") or "", module) and not hasattr(value, "__code__")
+    return name if isinstance(name, str) and not own_object else None
 
 
 def _unbound(function: object) -> object:
