@@ -635,6 +635,37 @@ def test_a_compiled_librarys_function_and_a_compiled_pattern_are_known_by_what_t
     assert "#" not in _notebook_key(config)[0]
 
 
+def test_what_a_walked_class_holds_cannot_cost_the_rest_of_the_key(tmp_path, monkeypatch):
+    """A method's default joblib cannot pickle (a lock, an RDKit standardiser), in a class of the
+    user's module, made joblib's hash drop that module from the key (an edit of the helper the
+    mapper calls kept the key): what a class's methods hold counts by value where it is plain,
+    else by its type."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    keys = []
+    for index in (0, -1, 0):
+        (tmp_path / "ltdd_probe_cache.py").write_text(
+            "import threading\nclass Cache:\n    def __init__(self, lock=threading.Lock(), table={'a': 1}):\n"
+            f"        self.lock = lock\ndef first(r):\n    return r.split('.')[{index}]\n"
+        )
+        monkeypatch.delitem(sys.modules, "ltdd_probe_cache", raising=False)
+        mapper = "import ltdd_probe_cache as cache\n"
+        mapper += "def mapper(reactions):\n    return [cache.first(r) for r in reactions]\n"
+        keys.append(_notebook_key(mapper)[0])
+    assert keys[0] != keys[1] and keys[2] == keys[0] and all("#" not in key for key in keys)
+    sys.modules.pop("ltdd_probe_cache", None)
+
+
+def test_a_cached_helper_over_ones_own_decorator_counts_that_decorator():
+    # (unwrapped to the bottom, the user's wrapper between was skipped: its edit kept the key)
+    source = (
+        "import functools\ndef safe(f):\n    @functools.wraps(f)\n    def inner(r):\n"
+        "        try:\n            return f(r)\n        except Exception:\n            return {fallback}\n"
+        "    return inner\n@functools.lru_cache(maxsize=None)\n@safe\ndef clean(r):\n"
+        "    return r.split('>')[0]\ndef mapper(reactions):\n    return [clean(r) for r in reactions]\n"
+    )
+    assert len({_notebook_key(source.format(fallback=f))[0] for f in ("''", "r")}) == 2
+
+
 def test_a_helper_that_answers_every_attribute_keeps_a_key_of_every_process():
     """A proxy's __wrapped__ is another proxy, without end: the key's RecursionError made the mapper
     one of this process only (no disk cache), held in a global or in a helper class."""

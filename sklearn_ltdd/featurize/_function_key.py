@@ -6,7 +6,6 @@ hash knows a function by its name only, so an edited mapper kept serving its old
 from __future__ import annotations
 
 import dis
-import inspect
 import re
 import sys
 import types
@@ -59,9 +58,11 @@ def _globals_read(code: types.CodeType) -> set[str]:
     return read.union(*nested) - written
 
 
-def _function_parts(function: types.FunctionType, seen: set[int]) -> tuple:
-    """What a function computes, for the cache key: its code, defaults and closure (by content),
-    and the globals it reads (see ``_global_part``)."""
+def _function_parts(function: types.FunctionType, seen: set[int], walked: bool = False) -> tuple:
+    """What a function computes, for the cache key: its code, defaults and closure (by content;
+    ``walked``, a method of a class or an implementation of a dispatcher, which the mapper does not
+    name: constants by value, anything else by type, see ``_walked_held``), and the globals it
+    reads (see ``_global_part``)."""
     if id(function) in seen:  # a recursive helper, or one called twice
         return ("seen", function.__qualname__)
     seen.add(id(function))
@@ -74,10 +75,11 @@ def _function_parts(function: types.FunctionType, seen: set[int]) -> tuple:
     cells = [cell.cell_contents for cell in function.__closure__ or ()]
     defaults = function.__defaults__ or ()
     keywords = sorted((function.__kwdefaults__ or {}).items())
+    hold = _walked_held if walked else _held
     held = (
-        [_held(value, module, seen) for value in defaults],
-        [(name, _held(value, module, seen)) for name, value in keywords],
-        [_held(value, module, seen) for value in cells],
+        [hold(value, module, seen) for value in defaults],
+        [(name, hold(value, module, seen)) for name, value in keywords],
+        [hold(value, module, seen) for value in cells],
     )
     return (code_parts(function.__code__), *held, read)
 
@@ -98,7 +100,41 @@ def _held(value: object, module: str, seen: set[int]) -> object:
     return value
 
 
-def _global_part(value: object, module: str, seen: set[int]) -> object:
+def _walked_held(value: object, module: str, seen: set[int]) -> object:
+    """What a method's or a dispatched implementation's default or closure holds, as a key part:
+    functions and classes as global ones, constants and dicts, lists and sets of them by value (a
+    named tuple with its type's name), anything else by its type. joblib's hash of a value it
+    cannot pickle (a lock, an RDKit standardiser) drops the parts after it, and a tensor's differs
+    by process: found in a class the mapper never calls, they cost the key of every process, or
+    its other parts."""
+    if isinstance(value, types.FunctionType | partial | type) or (
+        callable(value) and hasattr(value, "__wrapped__")
+    ):
+        return _global_part(value, module, seen, walked=True)
+    try:
+        constant = _plain(value)
+    except TypeError:
+        return ("mutable", getattr(type(value), "__module__", ""), type(value).__qualname__)
+    return constant if type(value) in _CONSTANT_TYPES else (type(value).__qualname__, constant)
+
+
+def _plain(value: object) -> object:
+    """A constant (:func:`_constant`), or a dict, list or set of them, as a key part that is the
+    same in every process; TypeError for anything else."""
+    if isinstance(value, dict):
+        return ("dict", tuple(sorted(((_plain(k), _plain(v)) for k, v in value.items()), key=repr)))
+    if isinstance(value, list):
+        return ("list", tuple(_plain(v) for v in value))
+    if isinstance(value, set):
+        return ("set", tuple(sorted((_plain(v) for v in value), key=repr)))
+    return _constant(value)
+
+
+#: the constants' own types (a subclass of tuple, a named tuple, also counts by its name)
+_CONSTANT_TYPES = (*_SCALARS, tuple, frozenset)
+
+
+def _global_part(value: object, module: str, seen: set[int], walked: bool = False) -> object:
     """A global a mapper reads, as a key part: a function or class of the mapper's own module, of
     a notebook (``__main__``, handed to a mapper of another module too), or of the user's own
     modules (files beside the notebook that no distribution installs), by what it computes (a
@@ -115,21 +151,25 @@ def _global_part(value: object, module: str, seen: set[int]) -> object:
         seen.add(id(value))
         registry = sorted(((_type_name(kind), f) for kind, f in value.registry.items()), key=lambda kf: kf[0])
         functions = [(kind, _unbound(f)) for kind, f in registry]
-        return ("dispatch", [(kind, _global_part(f, module, seen)) for kind, f in functions])
+        return ("dispatch", [(kind, _global_part(f, module, seen, walked=True)) for kind, f in functions])
     if isinstance(value, types.MethodType):  # a bound method: its function, and its class's parts
         owner = value.__self__ if isinstance(value.__self__, type) else type(value.__self__)
-        return ("method", _global_part(value.__func__, module, seen), _global_part(owner, module, seen))
+        function = _global_part(value.__func__, module, seen, walked=True)
+        return ("method", function, _global_part(owner, module, seen))
     if isinstance(value, types.FunctionType | type) and _own(getattr(value, "__module__", ""), module):
-        return (_function_parts if isinstance(value, types.FunctionType) else _class_parts)(value, seen)
+        if isinstance(value, types.FunctionType):
+            return _function_parts(value, seen, walked)
+        return _class_parts(value, seen)
     if isinstance(value, partial):  # its arguments by content (a repr cuts a long array short)
         arguments = [_held(v, module, seen) for v in value.args]
         keywords = [(name, _held(v, module, seen)) for name, v in sorted(value.keywords.items())]
         return ("partial", _global_part(value.func, module, seen), arguments, keywords)
     if callable(value) and hasattr(value, "__wrapped__"):  # functools.cache and other decorators
-        try:  # (a proxy answering every attribute gives a __wrapped__ without end)
-            return ("wrapped", _global_part(inspect.unwrap(value), module, seen))
-        except ValueError:
+        inner = value.__wrapped__  # (one level: the user's own wrapper beneath counts by its code)
+        if type(inner) is type(value) and not isinstance(value, types.FunctionType):
+            # a proxy answering every attribute: its __wrapped__ is another, without end
             return ("by name", type(value).__module__, type(value).__qualname__)
+        return ("wrapped", _global_part(inner, module, seen, walked))
     if isinstance(value, types.ModuleType):
         if not _users(value.__name__) or id(value) in seen:
             return ("module", value.__name__, _version(value.__name__))
@@ -185,9 +225,9 @@ def _member_part(member: object, module: str, seen: set[int]) -> object:
     if isinstance(member, partialmethod):
         names = sorted(member.keywords)
         return (
-            _global_part(member.func, module, seen),
-            [_held(value, module, seen) for value in member.args],
-            [(name, _held(member.keywords[name], module, seen)) for name in names],
+            _global_part(member.func, module, seen, walked=True),
+            [_walked_held(value, module, seen) for value in member.args],
+            [(name, _walked_held(member.keywords[name], module, seen)) for name in names],
         )
     if isinstance(member, singledispatchmethod):
         return _global_part(member.dispatcher, module, seen)
@@ -201,7 +241,7 @@ def _member_part(member: object, module: str, seen: set[int]) -> object:
         parts = (member.value,)
     else:
         parts = (member,)
-    return [_global_part(part, module, seen) for part in parts]
+    return [_global_part(part, module, seen, walked=True) for part in parts]
 
 
 def _dispatcher(value: object) -> bool:
