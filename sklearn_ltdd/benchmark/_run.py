@@ -296,10 +296,8 @@ def run_benchmark(
     log = out / f"{stem}.jsonl"
     done = done_runs(log, methods, seeds, epochs, args)
     smiles, y = load_task(dataset, data_home, mapped=reaction_mode in CGR_MODES, download=download)
-    if len(np.unique(y)) < 2:  # (a table of the user's) said before any work, not by the first fit
-        raise DataError(
-            f"{name} holds one class ({np.unique(y).tolist()[0]!r}); a classifier needs at least two."
-        )
+    if len(classes := np.unique(y)) < 2:  # (a table of the user's) said before any work, not by a fit
+        raise DataError(f"{name} holds one class ({classes.tolist()[0]!r}); a classifier needs at least two.")
     splits = {}
     for seed in seeds:  # every seed's split before any work: a data set one cannot cut is said first
         try:

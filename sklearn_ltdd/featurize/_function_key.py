@@ -61,8 +61,7 @@ def _globals_read(code: types.CodeType) -> set[str]:
 def _function_parts(function: types.FunctionType, seen: set[int], walked: bool = False) -> tuple:
     """What a function computes, for the cache key: its code, defaults and closure (by content;
     ``walked``, a method of a class or an implementation of a dispatcher, which the mapper does not
-    name: constants by value, anything else by type, see ``_walked_held``), and the globals it
-    reads (see ``_global_part``)."""
+    name: see ``_held``), and the globals it reads (see ``_global_part``)."""
     if id(function) in seen:  # a recursive helper, or one called twice
         return ("seen", function.__qualname__)
     seen.add(id(function))
@@ -75,47 +74,39 @@ def _function_parts(function: types.FunctionType, seen: set[int], walked: bool =
     cells = [cell.cell_contents for cell in function.__closure__ or ()]
     defaults = function.__defaults__ or ()
     keywords = sorted((function.__kwdefaults__ or {}).items())
-    hold = _walked_held if walked else _held
     held = (
-        [hold(value, module, seen) for value in defaults],
-        [(name, hold(value, module, seen)) for name, value in keywords],
-        [hold(value, module, seen) for value in cells],
+        [_held(value, module, seen, walked) for value in defaults],
+        [(name, _held(value, module, seen, walked)) for name, value in keywords],
+        [_held(value, module, seen, walked) for value in cells],
     )
     return (code_parts(function.__code__), *held, read)
 
 
-def _held(value: object, module: str, seen: set[int]) -> object:
+def _held(value: object, module: str, seen: set[int], walked: bool = False) -> object:
     """A default, closure or partial's argument as a key part: a function (a helper handed in,
     ``fix=helper``) as a global one (joblib's hash knows a function by its name only, so an
-    edited helper kept its maps); anything else by content."""
+    edited helper kept its maps); anything else by content. ``walked`` (what a method or a
+    dispatched implementation holds, which the mapper does not name): constants and dicts, lists
+    and sets of them by value (a named tuple with its type's name), anything else by its type.
+    joblib's hash of a value it cannot pickle (a lock, an RDKit standardiser) drops the parts
+    after it, and a tensor's differs by process: found in a class the mapper never calls, they
+    cost the key of every process, or its other parts."""
     if isinstance(value, types.FunctionType | partial | type) or (
         callable(value) and hasattr(value, "__wrapped__")
     ):
-        return _global_part(value, module, seen)
+        return _global_part(value, module, seen, walked)
+    if walked:
+        try:
+            constant = _plain(value)
+        except TypeError:
+            return ("mutable", getattr(type(value), "__module__", ""), type(value).__qualname__)
+        return constant if type(value) in _CONSTANT_TYPES else (type(value).__qualname__, constant)
     if type(value) in (tuple, frozenset):  # a frozenset in one order in every process (joblib
         try:  # orders sets, not frozensets); not a tuple's subclass, whose type would be lost
             return _constant(value)
         except TypeError:
             pass
     return value
-
-
-def _walked_held(value: object, module: str, seen: set[int]) -> object:
-    """What a method's or a dispatched implementation's default or closure holds, as a key part:
-    functions and classes as global ones, constants and dicts, lists and sets of them by value (a
-    named tuple with its type's name), anything else by its type. joblib's hash of a value it
-    cannot pickle (a lock, an RDKit standardiser) drops the parts after it, and a tensor's differs
-    by process: found in a class the mapper never calls, they cost the key of every process, or
-    its other parts."""
-    if isinstance(value, types.FunctionType | partial | type) or (
-        callable(value) and hasattr(value, "__wrapped__")
-    ):
-        return _global_part(value, module, seen, walked=True)
-    try:
-        constant = _plain(value)
-    except TypeError:
-        return ("mutable", getattr(type(value), "__module__", ""), type(value).__qualname__)
-    return constant if type(value) in _CONSTANT_TYPES else (type(value).__qualname__, constant)
 
 
 def _plain(value: object) -> object:
@@ -226,8 +217,8 @@ def _member_part(member: object, module: str, seen: set[int]) -> object:
         names = sorted(member.keywords)
         return (
             _global_part(member.func, module, seen, walked=True),
-            [_walked_held(value, module, seen) for value in member.args],
-            [(name, _walked_held(member.keywords[name], module, seen)) for name in names],
+            [_held(value, module, seen, walked=True) for value in member.args],
+            [(name, _held(member.keywords[name], module, seen, walked=True)) for name in names],
         )
     if isinstance(member, singledispatchmethod):
         return _global_part(member.dispatcher, module, seen)

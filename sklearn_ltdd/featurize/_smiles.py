@@ -96,21 +96,28 @@ def written_reason(value: str) -> str | None:
         return "whitespace inside it; RDKit would read only the part before"
     if not (text.isascii() and text.isprintable()) and any(map(_is_stray, text)):
         return stray_character_reason(value)
-    for match in _BRACKET_ATOM.finditer(text):
-        atom = shortened(match.group(), 40)  # (the row's own repr is cut: its reason keeps its words)
-        if _WRAPPED_COUNT.search(match.group()):
-            return (
-                f"the atom {atom}, whose hydrogen count or charge of 100 or more no atom has (RDKit wraps "
-                "one of 256 or more around: C[CH2562]C reads as propane): a map number that lost its ':'?"
-            )
-        number = _ATOMIC_NUMBER.search(match.group())
-        digits = number.group(1) if number else ""  # (int() of 4,300 digits or more raises)
-        if len(digits) > 3 or (digits and int(digits) > MAX_ATOMIC_NUMBER):
-            written = digits if len(digits) <= 6 else f"of {len(digits):,} digits"
-            return (
-                f"the atom {atom}, whose atomic number {written} no element has (the last is "
-                f"{MAX_ATOMIC_NUMBER}; RDKit wraps one of 256 or more around: [#262] reads as carbon)"
-            )
+    for atom in (match.group() for match in _BRACKET_ATOM.finditer(text)):
+        if (reason := _misread_atom(atom)) is not None:  # (the row's own repr is cut: its reason is not)
+            return f"the atom {shortened(atom, 40)}, {reason}"
+    return None
+
+
+def _misread_atom(atom: str) -> str | None:
+    """Why RDKit would misread the bracket ``atom``: a hydrogen count or charge of 100 or more, or
+    an atomic number no element has (each held in a byte, so one of 256 or more wraps round)."""
+    if _WRAPPED_COUNT.search(atom):
+        return (
+            "whose hydrogen count or charge of 100 or more no atom has (RDKit wraps one of 256 or more "
+            "around: C[CH2562]C reads as propane): a map number that lost its ':'?"
+        )
+    number = _ATOMIC_NUMBER.search(atom)
+    digits = number.group(1) if number else ""  # (int() of 4,300 digits or more raises)
+    if len(digits) > 3 or (digits and int(digits) > MAX_ATOMIC_NUMBER):
+        written = digits if len(digits) <= 6 else f"of {len(digits):,} digits"
+        return (
+            f"whose atomic number {written} no element has (the last is {MAX_ATOMIC_NUMBER}; RDKit "
+            "wraps one of 256 or more around: [#262] reads as carbon)"
+        )
     return None
 
 

@@ -211,13 +211,9 @@ def screen_file(
                 )
                 raise
             except InvalidSmilesError as error:  # rows the atom mapper fails on, met chunk by chunk
-                if rows := record.state["rows"]:
-                    error.add_note(
-                        f"The first {rows} rows (the chunks before theirs) are scored and kept in "
-                        f"{record.partial}: the same "
-                        "screen with errors='nan' resumes from them; to screen the source once mended, "
-                        f"remove {record.partial.name} and {record.path.name} first."
-                    )
+                if record.state["rows"]:
+                    resumes = ": the same screen with errors='nan' resumes from them"
+                    error.add_note(_kept(record, "before theirs", resumes))
                 raise
         # an empty source still gets its header, once (a resumed one may have it already)
         if not record.written:
@@ -243,13 +239,18 @@ def _noted(chunks: Iterator[pd.DataFrame], record: ScreenRecord) -> Iterator[pd.
     try:
         yield from chunks
     except ValueError as error:
-        if rows := record.state["rows"]:
-            error.add_note(
-                f"The first {rows} rows (the chunks read before it) are scored and kept in "
-                f"{record.partial}; to screen the source once mended, remove {record.partial.name} and "
-                f"{record.path.name} first."
-            )
+        if record.state["rows"]:
+            error.add_note(_kept(record, "read before it"))
         raise
+
+
+def _kept(record: ScreenRecord, chunks: str, resumes: str = "") -> str:
+    """A note on the rows a screen stopped on the way scored and kept: those of the ``chunks``."""
+    return (
+        f"The first {record.state['rows']} rows (the chunks {chunks}) are scored and kept in "
+        f"{record.partial}{resumes}; to screen the source once mended, remove {record.partial.name} "
+        f"and {record.path.name} first."
+    )
 
 
 def _check_source(source: Path) -> None:
