@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._labels import few_of
+from ._labels import few_of, shortened
 
 COMPRESSED = (".gz", ".bz2", ".xz", ".zip", ".zst", ".tar")  # what pandas decompresses by the name
 #: tables that are not text, by their file name's ending
@@ -23,7 +23,8 @@ NOT_TEXT = {".xlsx": "an Excel workbook", ".xls": "an Excel workbook", ".parquet
 #: (text may begin so too): the name's ending that tells pandas the compression, or None
 _BINARY_STARTS = (
     (b"\x1f\x8b", "gzip-compressed", ".gz", lambda start, end: True),
-    (b"BZh", "bzip2-compressed", ".bz2", lambda start, end: len(start) > 3 and start[3:4] in b"123456789"),
+    # a block size, then a block's magic or the end of the stream's (a header "BZh1" is text)
+    (b"BZh", "bzip2-compressed", ".bz2", lambda start, end: _bzip2_block(start[3:10])),
     (b"\xfd7zXZ\x00", "xz-compressed", ".xz", lambda start, end: True),
     (b"(\xb5/\xfd", "Zstandard-compressed", ".zst", lambda start, end: True),
     (b"PK\x03\x04", "a zip archive", ".zip", lambda start, end: True),
@@ -32,11 +33,16 @@ _BINARY_STARTS = (
 )
 
 
+def _bzip2_block(start: bytes) -> bool:
+    """Whether bytes after bzip2's "BZh" are a block size and a block's magic or the stream's end."""
+    return start[:1] in b"123456789" and start[1:7] in (b"1AY&SY", b"\x17rE8P\x90")
+
+
 def _not_text(source: Path) -> str | None:
     """What ``source``, named as text, is by its bytes where it is no text at all (a compressed
     file, a workbook), and what to do: converting its "encoding" would garble it. None for text."""
     with open(source, "rb") as handle:
-        start = handle.read(8)
+        start = handle.read(10)
         handle.seek(-min(4, Path(source).stat().st_size), os.SEEK_END)
         end = handle.read(4)
     for magic, kind, ending, agrees in _BINARY_STARTS:
@@ -195,6 +201,18 @@ def not_utf8(source: Path, error: UnicodeDecodeError | None = None) -> str:
         cell = error.object.decode("utf-8", "replace")
         where = f" (byte(s) {error.object[error.start : error.end]!r} in the cell {cell[:80]!r})"
     return f"{source} is not UTF-8 text{where}; save it as UTF-8, e.g. iconv -f latin1 -t utf-8."
+
+
+def check_no_nul(columns: list, source: object) -> None:
+    """Refuse a header holding NUL characters: UTF-16 text without a byte-order mark reads as UTF-8
+    (its NULs are valid UTF-8), each name and cell interleaved with them, silently."""
+    names = [str(name) for name in columns]
+    if any("\x00" in name for name in names):
+        order = "utf-16be" if any(name.startswith("\x00") for name in names[:1]) else "utf-16le"
+        raise ValueError(
+            f"{source} holds NUL characters in its header ({shortened(repr(names[0]), 40)}): UTF-16 "
+            f"text without a byte-order mark? Convert it to UTF-8, e.g. iconv -f {order} -t utf-8."
+        )
 
 
 def data_lines(source: Path, n_rows: int, sep: str = ",") -> np.ndarray | None:

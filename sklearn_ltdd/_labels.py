@@ -107,7 +107,7 @@ def _check_sequence(values: object, name: str) -> None:
     """Raise a TypeError where ``values`` is no sequence of labels in sample order: one label (a
     string, a number, None), an iterator (numpy would make it one object), a set or a mapping."""
     values = from_arrow(values) if hasattr(values, "as_py") else values  # a pyarrow scalar: its value
-    zero_d = isinstance(values, np.ndarray) and values.ndim == 0
+    zero_d = getattr(values, "ndim", None) == 0  # a 0-d array: NumPy's, torch's (sklearn: "y should be 1d")
     # a date, or any other one object that is no sequence nor array-like (numpy makes it 0-d)
     # (iterable alone, without a length, numpy makes one object too)
     array_like = ("__len__", "__array__", "__array_interface__")

@@ -47,8 +47,8 @@ def check_sample_weight(sample_weight: ArrayLike | None, n: int) -> np.ndarray |
     if sample_weight is None:
         return None
     weights = np.asarray(sample_weight)  # (not np.ndim: sklearn's checks pass objects numpy only converts)
-    one = (np.issubdtype(weights.dtype, np.number) and weights.dtype.kind != "c") or (
-        isinstance(sample_weight, Real | Decimal) and not isinstance(sample_weight, bool)  # (a Fraction)
+    one = weights.dtype.kind in "iuf" or (  # (not "m": a timedelta is a NumPy integer, and Real)
+        weights.dtype == object and isinstance(sample_weight, Real | Decimal)  # (a Fraction)
     )
     if weights.ndim == 0 and one:  # one weight for all, as in sklearn
         value = _float(sample_weight)

@@ -205,12 +205,17 @@ def test_a_file_that_is_not_a_whole_table_is_named(tmp_path):
     for name, packed, said in [
         ("gzip.csv", gzip.compress(table), r"gzip-compressed .* add \.gz to its name"),
         ("bzip.csv", bz2.compress(table), r"bzip2-compressed .* add \.bz2 to its name"),
+        ("bzip_empty.csv", bz2.compress(b""), r"bzip2-compressed .* add \.bz2 to its name"),
         ("xz.csv", lzma.compress(table), r"xz-compressed .* add \.xz to its name"),
         ("parquet.csv", b"PAR1\x85" + b"PAR1", r"a Parquet file .*; save it as CSV text"),
     ]:
         (tmp_path / name).write_bytes(packed)
         with pytest.raises(ValueError, match=rf"{name} is {said}"):
             load_hiv(path=tmp_path / name)
+    # text that begins as bzip2 does, a block size and no block, is text (it was "bzip2-compressed")
+    (tmp_path / "bzh.csv").write_bytes("BZh1,HIV_active\nCCO,\u00e9\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"bzh.csv is not UTF-8 text: line 2 \(the header is line 1\)"):
+        load_hiv(path=tmp_path / "bzh.csv")
     # a workbook or an archive of several files is not told to be named .zip (pandas would refuse it)
     with zipfile.ZipFile(tmp_path / "book.csv", "w") as book:
         book.writestr("[Content_Types].xml", "<Types/>")
@@ -823,6 +828,13 @@ def test_a_utf16_file_and_a_stray_number_among_words_are_named(tmp_path):
         ValueError, match=r"u16.tsv is UTF-16 text, not UTF-8; convert it, e.g. iconv -f utf-16"
     ):
         load_hiv(path=tmp_path / "u16.tsv")
+    # without a byte-order mark its NULs are UTF-8 too: every name was read interleaved with them
+    for order in ("le", "be"):
+        (tmp_path / "bare.csv").write_bytes("smiles,HIV_active\nCCO,0\n".encode(f"utf-16-{order}"))
+        with pytest.raises(
+            ValueError, match=f"NUL characters in its header .*without a byte-order mark.*-f utf-16{order} "
+        ):
+            load_hiv(path=tmp_path / "bare.csv")
     path = write(tmp_path / "words.csv", "smiles,label\nCCO,active\nCCN,inactive\nCCC,0\nCCCC,active\n")
     with pytest.raises(
         ValueError, match=r"the labels are words but for 1 rows, e\.g\. '0' \(data row 2, line 4\)"

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from hypothesis import given
 from hypothesis import strategies as st
 from sklearn.dummy import DummyClassifier
@@ -305,6 +306,9 @@ def test_negative_or_missing_weights_are_refused():
                 metric([0, 1, 1], [0, 1, 1], sample_weight=one)
         with pytest.raises(ValueError, match=r"a number or hold one weight per sample .*got 1j"):
             metric([0, 1, 1], [0, 1, 1], sample_weight=1j)
+        # a NumPy timedelta is a NumPy integer, no weight (float() of it was a bare TypeError)
+        with pytest.raises(ValueError, match=r"a number or hold one weight .*got np\.timedelta64\(1,'s'\)"):
+            metric([0, 1, 1], [0, 1, 1], sample_weight=np.timedelta64(1, "s"))
 
 
 def test_labels_numpy_reads_through_its_array_protocol_alone_are_labels():
@@ -321,6 +325,7 @@ def test_labels_numpy_reads_through_its_array_protocol_alone_are_labels():
     for one, kind in (
         (ipaddress.ip_network("10.0.0.0/30"), "IPv4Network"),
         (bytearray(b"0110"), "bytearray"),
+        (torch.tensor(1), "Tensor"),  # a 0-d tensor (sklearn's "y should be a 1d array", naming y)
     ):
         with pytest.raises(
             TypeError, match=f"y_true must be a sequence of labels, one per sample, not one {kind}"

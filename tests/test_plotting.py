@@ -235,6 +235,9 @@ def test_no_model_to_plot_is_an_error(models):
         plot_embedding(models[0], X[:3], [Y[0], None, Y[2]], subclusters=False)
     with pytest.raises(TypeError, match="not an iterator"):
         plot_embedding(models[0], X[:3], iter(Y[:3]), subclusters=False)
+    for n in (0, 1):  # (sklearn's PCA error about n_components, after the model ran)
+        with pytest.raises(ValueError, match=f"of two samples or more; X has {n}"):
+            plot_embedding(models[0], X[:n], Y[:n], subclusters=False)
     # a test class y_train lacks was left off the plot without a word
     with pytest.raises(ValueError, match=r"\['zz'\] that are not among y_train's classes: .* \(keep the "):
         plot_class_accuracy(models[0], X[:3], [Y[0], "zz", Y[2]], Y)

@@ -728,6 +728,9 @@ def test_a_malformed_or_non_utf8_csv_is_refused_and_a_fixed_one_then_screens(mod
         ValueError, match=r"library.csv is UTF-16 text, not UTF-8; .*iconv -f utf-16 -t utf-8"
     ):
         screen_file(model, source, destination, keep=["name"], errors="nan")
+    source.write_text("smiles,name\nCCO,x\n", encoding="utf-16-le")  # no byte-order mark: read as UTF-8
+    with pytest.raises(ValueError, match=r"library.csv holds NUL characters in its header"):
+        screen_file(model, source, destination, keep=["name"], errors="nan")
     source.write_text("smiles,name\nCCO,\u00e9thanol\n", encoding="utf-8")  # fixed: nothing to resume
     assert screen_file(model, source, destination, keep=["name"], errors="nan") == 1
     assert read(destination)["name"].tolist() == ["\u00e9thanol"]

@@ -23,6 +23,7 @@ from .._csv import (
     READ_ERRORS,
     check_fields_match_header,
     check_no_merged_lines,
+    check_no_nul,
     check_one_member,
     damaged,
     data_lines,
@@ -142,6 +143,7 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
         if (message := damaged(path, error)) is None:
             raise
         raise ValueError(message) from error
+    check_no_nul(list(frame.columns), path)
     check_fields_match_header(frame, path)
     check_no_merged_lines(frame, path, whole_file_sep=sep)
     # pandas renames a repeated column name ("y", "y.1"), and the loaders would take the first

@@ -251,6 +251,8 @@ def plot_embedding(
             f"BaselineClassifier, or a Pipeline ending in one), got {type(classifier).__name__}."
         )
     y = _labels(y, X)  # before the embedding, which can take minutes
+    if len(y) < 2:  # (sklearn's PCA or t-SNE error about n_components or perplexity, after the model ran)
+        raise ValueError(f"plot_embedding projects the embeddings of two samples or more; X has {len(y)}.")
     z = classifier.transform(X)
     classes = np.unique(y)
     points = z

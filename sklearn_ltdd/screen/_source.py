@@ -27,6 +27,7 @@ from .._csv import (
     READ_ERRORS,
     check_fields_match_header,
     check_no_merged_lines,
+    check_no_nul,
     check_one_member,
     damaged,
     not_utf8,
@@ -86,6 +87,7 @@ def columns_of(source: Path) -> list[str]:
     check_one_member(source)
     try:
         columns = list(pd.read_csv(source, nrows=0).columns)
+        check_no_nul(columns, source)
         repeated = repeated_names([name for name in written_header(source) if name])  # ("": unnamed)
         if repeated:
             raise ValueError(f"{source} has the column(s) {repeated} more than once; rename them.")
