@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterator, Mapping, MappingView, Set
 
@@ -259,9 +260,17 @@ def class_members(y: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
     return classes, np.split(order, np.cumsum(np.bincount(codes, minlength=len(classes)))[:-1])
 
 
-def _spelling(label: object) -> object:
-    """A string label as it reads whatever its case and surrounding spaces; anything else as it is."""
-    return label.strip().casefold() if isinstance(label, str) else label
+#: characters of SMILES and SMARTS (atoms in brackets, bonds, chirality, reactions): in a label that
+#: holds one, case is meaning (a template's [C:3] is an aliphatic carbon, [c:3] an aromatic one)
+_NOTATION = re.compile(r"[\[\]=#@>]")
+
+
+def spelling(label: object) -> object:
+    """A string label as it reads whatever its surrounding spaces and, but for chemical notation,
+    its case; anything else as it is."""
+    if not isinstance(label, str):
+        return label
+    return label.strip() if _NOTATION.search(label) else label.strip().casefold()
 
 
 def warn_of_look_alike_classes(classes: np.ndarray) -> None:
@@ -271,7 +280,7 @@ def warn_of_look_alike_classes(classes: np.ndarray) -> None:
     same: dict[str, list[str]] = {}
     for label in classes.tolist():
         if isinstance(label, str):
-            same.setdefault(_spelling(label), []).append(label)
+            same.setdefault(spelling(label), []).append(label)
     padded = [" and ".join(map(repr, labels)) for labels in same.values() if len(labels) > 1]
     if padded:
         warn(
@@ -292,14 +301,14 @@ def warn_of_labels_written_otherwise(
     given_labels, known_labels = set(np.unique(given).tolist()), set(np.unique(known).tolist())
     spellings: dict[object, object] = {}
     for label in sorted(known_labels, key=str):  # (one twin named, whatever the set's order)
-        spellings.setdefault(_spelling(label), label)
-    given_spellings = Counter(map(_spelling, given_labels))
+        spellings.setdefault(spelling(label), label)
+    given_spellings = Counter(map(spelling, given_labels))
     pairs = []
     for label in sorted(given_labels, key=str):
-        twin = spellings.get(_spelling(label))
+        twin = spellings.get(spelling(label))
         if not isinstance(label, str) or label in known_labels or twin is None:
             continue
-        if not known_are_classes and (twin in given_labels or given_spellings[_spelling(label)] > 1):
+        if not known_are_classes and (twin in given_labels or given_spellings[spelling(label)] > 1):
             continue
         pairs.append(f"{label!r} ({twin!r})")
     if pairs:

@@ -40,6 +40,20 @@ def _float(value: object) -> float:
         return np.nan
 
 
+def _refuse_lost_to_zero(given: np.ndarray, weights: np.ndarray, sample_weight: object) -> None:
+    """Refuse a positive weight that float64 rounds to 0 (a long double's 1e-4000, a Decimal's):
+    weighed as 0, its class was "without a positive weight"."""
+    for row in np.flatnonzero(weights == 0):
+        value = given[row]
+        if value is not None and _real(value) and value > 0:
+            word, (name,) = row_names(sample_weight, np.array([row]))
+            shown = shortened(repr(value.item() if isinstance(value, np.generic) else value), 40)
+            raise ValueError(
+                f"sample_weight's {word} {name} is {shown}: positive, but below the smallest float "
+                "(about 5e-324), which makes it 0; scale the weights up (their ratios are what counts)."
+            )
+
+
 def check_sample_weight(sample_weight: ArrayLike | None, n: int) -> np.ndarray | None:
     """``sample_weight`` as floats, one finite, non-negative weight per sample and not all zero
     (None stays None; a number weighs every sample alike, as in scikit-learn); a ValueError names
@@ -71,11 +85,14 @@ def check_sample_weight(sample_weight: ArrayLike | None, n: int) -> np.ndarray |
                 word, (name,) = row_names(sample_weight, np.array([row]))
                 raise ValueError(f"sample_weight must hold real numbers; {word} {name} is {value!r}.")
     given = weights
-    weights = (
-        np.array([_float(v) for v in weights], dtype=float)
-        if weights.dtype == object
-        else weights.astype(float)
-    )
+    with np.errstate(over="ignore"):  # (a long double past float's range: named below, as given)
+        weights = (
+            np.array([_float(v) for v in weights], dtype=float)
+            if weights.dtype == object
+            else weights.astype(float)
+        )
+    if given.dtype == object or given.dtype.itemsize > weights.dtype.itemsize:  # (a long double)
+        _refuse_lost_to_zero(given, weights, sample_weight)
     bad = np.flatnonzero(~np.isfinite(weights) | (weights < 0))
     if bad.size:
         value = given[bad[0]]  # as given: None, not the NaN it converts to

@@ -739,6 +739,17 @@ def test_a_missing_value_marker_among_word_labels_is_no_class(tmp_path):
     write(path, "smiles,label\nCCO,active\nCCC,Active\nCCN,inactive\n")
     with pytest.warns(UserWarning, match=r"labels \[\['active', 'Active'\]\] differ only in case"):
         assert load_hiv(path=path).target_names.tolist() == ["Active", "active", "inactive"]
+    # in chemical notation case is meaning (a template's [C:1] aliphatic, [c:1] aromatic): not said
+    write(path, "smiles,label\nCCO,[C:1]>>[C:1]O\nCCC,[c:1]>>[c:1]O\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(load_hiv(path=path).target_names) == 2
+    # whole numbers written differently are one number each, said (they were merged silently)
+    write(path, "smiles,label\nCCO,7\nCCN,007\nCCC,7.0\nCCCC,8\nCCCN,08\nCCCO,9\n")
+    with pytest.warns(
+        UserWarning, match=r"read as one number, \['7', '007', '7\.0'\] as 7; \['8', '08'\] as 8;"
+    ):
+        assert load_hiv(path=path).target.tolist() == [7, 7, 7, 8, 8, 9]
     write(path, "smiles,label\nCCO,1\nCCC,None\n")
     with pytest.raises(ValueError, match=r"1 rows have no label but a missing-value marker, e\.g\. 'None'"):
         load_hiv(path=path)

@@ -607,6 +607,16 @@ def test_the_divergence_advice_reads_the_epoch_that_ended_between_epochs():
     assert criterion.divergence_advice() == ""
 
 
+def test_the_epoch_means_of_terms_near_floats_limit_do_not_overflow():
+    """A batch mean of 1e38 times its 120 samples overflowed float32: the history's
+    contrastive_loss read inf where train_loss, the same sum, read 1.35e38."""
+    criterion = LTDDLoss(torch.tensor([5, 5]))
+    for _ in range(3):
+        criterion.record_term("contrastive_loss", torch.tensor(1e38), 120)
+        criterion.n_samples += 120  # (as forward counts them)
+    assert criterion.pop_epoch_means()["contrastive_loss"] == pytest.approx(1e38, rel=1e-6)
+
+
 def test_ltdd_loss_trains_the_encoder_through_the_head_and_keeps_no_graph_in_its_totals():
     phases = Phases([Phase("warmup", epochs=1, trains_head=False), Phase("ltdd")]).enter("ltdd")
     # no contrastive term: whatever reaches z comes through the classifier's cross-entropy

@@ -538,6 +538,50 @@ def test_a_model_of_one_class_is_named_with_the_learning_rate():
     assert not [w for w in caught if "predicts" in str(w.message)]
 
 
+class _NanAtTheEnd(Callback):
+    """The network's weights turn NaN as the last epoch ends, after every loss training checks
+    (lr=1e3 did this in one step: without a validation set the fit returned NaN probabilities
+    and predicted the first class for every molecule, without a word)."""
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == net.max_epochs:
+            with torch.no_grad():
+                for parameter in net.module_.parameters():
+                    parameter.fill_(float("nan"))
+
+
+class _NanBaseline(BaselineClassifier):
+    def _build_net(self, *args):
+        net = super()._build_net(*args)
+        net.callbacks.append(("nan", _NanAtTheEnd()))
+        return net
+
+
+def test_nan_outputs_after_the_last_step_are_an_error_without_a_validation_set():
+    unvalidated = {**RUN, "validation_fraction": 0, "early_stopping": None}
+    with pytest.raises(
+        ValueError,
+        match=r"training diverged: the model's outputs for the training samples checked are NaN; lower lr",
+    ):
+        _NanBaseline(**unvalidated).fit(X_SMALL, Y_SMALL)
+
+
+def test_a_far_off_model_is_named_whatever_the_classes_of_the_validation_set():
+    """A validation set of one class skipped every check of a diverged model (a mean
+    cross-entropy of 10^6 nats, unwarned): only the check of one class predicted for all needs two."""
+    one = Y_TEST == Y_TEST[0]
+    with (
+        pytest.warns(UserWarning, match="validation_data holds only the class"),
+        pytest.warns(
+            RuntimeWarning,
+            match=r"gives the 9 validation samples a mean cross-entropy of .*diverged.*lr=100\)",
+        ),
+    ):
+        BaselineClassifier(**{**RUN, "lr": 100}).fit(
+            X_SMALL, Y_SMALL, validation_data=(X_TEST[one][:9], Y_TEST[one][:9])
+        )
+
+
 def test_a_model_of_several_classes_but_far_off_is_named_with_the_learning_rate():
     """lr=1 left a validation cross-entropy of hundreds of nats (lr=1e5: 1e12), and a model that
     still predicted every class, without a word; lr=0.01 trains, and is not warned of."""

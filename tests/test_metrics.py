@@ -306,6 +306,13 @@ def test_negative_or_missing_weights_are_refused():
                 metric([0, 1, 1], [0, 1, 1], sample_weight=one)
         with pytest.raises(ValueError, match=r"a number or hold one weight per sample .*got 1j"):
             metric([0, 1, 1], [0, 1, 1], sample_weight=1j)
+        # a positive weight that float64 rounds to 0 weighed as 0 ("no positive weight" for its class)
+        tiny = [[Decimal("1"), Decimal("1e-400"), Decimal("1")]]
+        if np.finfo(np.longdouble).tiny < np.finfo(float).tiny:  # (where a long double is wider)
+            tiny.append(np.array([1, 1, np.longdouble("1e-4000")], dtype=np.longdouble))
+        for weights in tiny:
+            with pytest.raises(ValueError, match=r"row \d is .*: positive, but below the smallest float"):
+                metric([0, 1, 1], [0, 1, 1], sample_weight=weights)
         # a NumPy timedelta is a NumPy integer, no weight (float() of it was a bare TypeError)
         with pytest.raises(ValueError, match=r"a number or hold one weight .*got np\.timedelta64\(1,'s'\)"):
             metric([0, 1, 1], [0, 1, 1], sample_weight=np.timedelta64(1, "s"))

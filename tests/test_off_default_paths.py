@@ -374,6 +374,24 @@ def test_labels_that_differ_only_by_surrounding_spaces_are_said_to_be_classes_of
         BaselineClassifier(max_epochs=1, **NO_VALIDATION, **FAST).fit(X[:60], cased)
 
 
+def test_labels_in_chemical_notation_keep_their_case():
+    """Reaction templates' case is meaning ([C:3] an aliphatic carbon, [c:3] an aromatic one): 15
+    of the 335 template classes were said to differ only by case, with advice to lower-case them."""
+    from sklearn_ltdd._labels import warn_of_look_alike_classes
+
+    aliphatic = "[#7:2]-[CH2;D2;+0:1]-[C:3]>>O=[C;H0;D3;+0:1](-[#7:2])-[C:3]"
+    aromatic = aliphatic.replace("[C:3]", "[c:3]")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warn_of_look_alike_classes(np.array([aliphatic, aromatic]))
+    with warnings.catch_warnings(record=True) as caught:  # a test class training lacks: said, as such
+        warnings.simplefilter("always")
+        long_tail_report([aromatic, aliphatic], [aliphatic, aliphatic], {aliphatic: 30, "other": 10})
+    assert caught and not [w for w in caught if "only by case" in str(w.message)]
+    with pytest.warns(UserWarning, match="differ only by case or surrounding spaces"):  # spaces still
+        warn_of_look_alike_classes(np.array([aliphatic, f"{aliphatic} "]))
+
+
 def test_labels_that_are_nearly_all_of_one_sample_are_said_to_be_an_identifier_or_the_smiles():
     """fit(X, X), or y an id column, trained a lookup of the training molecules; nothing said so
     but sklearn's hint of a regression target, which the docs say can be ignored."""
@@ -393,6 +411,27 @@ def test_labels_that_are_nearly_all_of_one_sample_are_said_to_be_an_identifier_o
         warnings.simplefilter("ignore", UserWarning)  # (sklearn's regression-target hint)
         warnings.filterwarnings("error", r"\d+ of the 60 samples", UserWarning)
         BaselineClassifier(max_epochs=1, **NO_VALIDATION, **FAST).fit(X[:60], tail)
+
+
+def test_a_fit_runs_where_standard_output_is_none_or_cannot_flush(monkeypatch):
+    """skorch flushes sys.stdout after each epoch's row, at any verbose: under pythonw (no
+    standard output, None) or with a logger's writer that has no flush, every fit failed."""
+
+    class Writer:
+        def __init__(self):
+            self.text = []
+
+        def write(self, text):
+            self.text.append(text)
+
+    writer = Writer()
+    monkeypatch.setattr(sys, "stdout", writer)
+    for verbose in (0, 1):
+        LTDDClassifier(max_epochs=2, verbose=verbose, **WARMUP_1, **FAST).fit(X[:100], Y[:100])
+    assert "valid_ba" in "".join(writer.text)  # verbose=1's table, there
+    monkeypatch.setattr(sys, "stdout", None)
+    monkeypatch.setattr(sys, "stderr", None)  # (verbose=2's progress bar draws on it)
+    LTDDClassifier(max_epochs=2, verbose=2, **WARMUP_1, **FAST).fit(X[:100], Y[:100])
 
 
 def test_the_epoch_log_has_no_colour_codes_outside_a_terminal(capsys):
@@ -747,6 +786,10 @@ def test_ctrl_c_before_the_head_trains_reaches_the_caller_and_keeps_the_estimato
     assert len(kept.history_) == 5 and kept.history_[3, "phase"] == "ltdd"
     assert kept.history_[-1, "stop"] == "interrupted" and "stop" not in kept.history_[-2]
     assert np.isfinite(kept.predict_proba(X[:10])).all()
+    # the step that ended before the interrupt keeps its loss, as in skorch (read at the pass's end,
+    # the interrupted pass lost every one of them)
+    assert np.isfinite(kept.history_[-1, "batches", 0, "train_loss"])
+    assert "train_loss" not in kept.history_[-1, "batches", 1]  # (the step interrupted)
     # a loop of fits stops there, after the head has trained: no further fold starts
     from sklearn_ltdd.classifier._net import LTDDNet
 

@@ -569,14 +569,19 @@ class GraphClassifier(
     def _decide_and_check(self, valid: GraphDataset | None, train: GraphDataset) -> None:
         """τ and the validation score of the model kept, from one pass over the validation set, and
         the warning of a collapsed model, read there or, without one, on rows of ``train``."""
-        log_proba = None if valid is None else self._log_proba_of(valid)
-        self.logit_adjustment_ = self._choose_tau(valid, log_proba)
-        self.validation_score_ = self._validation_score(valid, log_proba)
         checked, which = valid, "validation samples"
         if valid is None:  # rows of the training set show a collapsed model as well
             rows = np.linspace(0, len(train) - 1, min(len(train), 2000)).astype(int)
             checked = GraphDataset(train.graphs[rows], train.y[rows], train.sample_weight[rows])
-            log_proba, which = self._log_proba_of(checked), "training samples checked"
+            which = "training samples checked"
+        log_proba = self._log_proba_of(checked)
+        if np.isnan(log_proba).any():  # the last steps' doing, which no loss computed before them saw
+            raise ValueError(
+                f"training diverged: the model's outputs for the {which} are NaN; "
+                f"{self.net_.what_to_change()}."
+            )
+        self.logit_adjustment_ = self._choose_tau(valid, None if valid is None else log_proba)
+        self.validation_score_ = self._validation_score(valid, None if valid is None else log_proba)
         prior, tau = self.class_log_prior_, self.logit_adjustment_
         warn_if_diverged(self._encoder.classes_, checked, log_proba, prior, tau, self.lr, which)
 
@@ -774,7 +779,7 @@ class GraphClassifier(
             ]
             if self.early_stopping:
                 callbacks.append(("stop", EarlyStoppingAfter("valid_ba", self.early_stopping, phases)))
-        if self.verbose >= 2:
+        if self.verbose >= 2 and sys.stderr is not None:  # (pythonw has none to draw the bar on)
             callbacks.append(("progress", EpochProgressBar(detect_notebook=widget_bars())))
         return callbacks
 

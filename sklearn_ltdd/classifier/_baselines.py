@@ -75,7 +75,9 @@ class BaselineClassifier(GraphClassifier):
         of ``ib`` and ``decoupling``); with a validation set, the epoch's ``valid_ba``,
         ``valid_bf1`` and ``valid_tau`` (its decision's τ), ``valid_ba_best`` and
         ``valid_bf1_best`` (a new best of the final phase), and ``kept``: whether the epoch's
-        weights are part of the model kept (set when training ends).
+        weights are part of the model kept (set when training ends; all False where
+        training ended before an epoch of the final phase was scored: the model is then the
+        weights as training left them).
         The last epoch's ``stop`` says why training ended before ``max_epochs``, where it
         did: ``"early stopping"``, ``"diverged"`` or ``"interrupted"`` (Ctrl-C).
 

@@ -109,7 +109,9 @@ class LTDDClassifier(GraphClassifier):
         ``n_subclusters`` (an empty list and 0 during warm-up); with a validation set, the
         epoch's ``valid_ba``, ``valid_bf1`` and ``valid_tau`` (its decision's τ; all NaN during
         warm-up), ``valid_ba_best`` and ``valid_bf1_best`` (a new best), and ``kept``: whether
-        the epoch's weights are part of the model kept (set when training ends).
+        the epoch's weights are part of the model kept (set when training ends; all False where
+        training ended before an epoch of the final phase was scored: the model is then the
+        weights as training left them).
         The last epoch's ``stop`` says why training ended before ``max_epochs``, where it
         did: ``"early stopping"``, ``"diverged"`` or ``"interrupted"`` (Ctrl-C).
 

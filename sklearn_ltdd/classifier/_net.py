@@ -24,6 +24,7 @@ from skorch.dataset import get_len
 from skorch.utils import Ansi, to_tensor
 from tabulate import tabulate
 
+from .._console import say
 from .._warnings import warn
 from ..featurize import GraphStore, GraphStorePair
 from ..nn.losses import balanced_cross_entropy, weighted_mean
@@ -84,6 +85,15 @@ class PlainPrintLog(PrintLog):
     learning rate in scientific notation; the phase's column as wide as the fit's longest phase
     name (skorch sizes each row on its own: ``decoupling`` after ``ce`` went out of line)."""
 
+    # say, not print: skorch flushes the standard output after print, at any verbose, and there may
+    # be none (pythonw's None, a logger's writer without flush)
+    def __init__(self, keys_ignored=None, sink=say, tablefmt="simple", floatfmt=".4f", stralign="right"):
+        super().__init__(keys_ignored, sink, tablefmt, floatfmt, stralign)
+
+    def on_epoch_end(self, net, **kwargs) -> None:
+        if net.verbose:  # (nothing to tabulate for a silent fit)
+            super().on_epoch_end(net, **kwargs)
+
     def on_train_begin(self, net, **kwargs) -> None:
         phases = dict(net.callbacks_).get("phases")
         self.phase_width_ = max(len(phase.name) for phase in phases.phases) if phases else 0
@@ -108,6 +118,14 @@ class PlainPrintLog(PrintLog):
         return tabulate(
             [formatted], headers=headers, tablefmt=self.tablefmt, floatfmt=formats, stralign=self.stralign
         )
+
+
+def _record_losses(entries: list[dict], losses: list[torch.Tensor], prefix: str) -> list[float]:
+    """Each batch's loss into its history entry, read from the device at once; the losses."""
+    values = torch.stack(losses).tolist() if losses else []
+    for entry, loss in zip(entries, values, strict=True):
+        entry[f"{prefix}_loss"] = loss
+    return values
 
 
 def _named(X: object) -> str:
@@ -246,21 +264,22 @@ class LTDDNet(NeuralNet):
                 self.history.record_batch(f"{prefix}_batch_size", get_len(batch[0]))
                 self.notify("on_batch_end", batch=batch, training=training, **step)
 
-        if training:
-            one_pass(iterator)
-        else:  # (skorch builds its iterator once per fit: a batch halved since is taken here)
-            size = min(self.iterator_valid__batch_size, iterator.batch_size, max(len(iterator.dataset), 1))
-            self._halving(partial(self._validation_pass, one_pass, iterator, entries, losses), size)
-        if losses:
-            values = torch.stack(losses).tolist()
-            for entry, loss in zip(entries, values, strict=True):
-                entry[f"{prefix}_loss"] = loss
-            bad = [i for i, loss in enumerate(values) if not math.isfinite(loss)]
-            if training and bad:  # the outputs would be NaN, and every prediction the first class
-                self.diverged(
-                    f"training diverged: the loss of {len(bad)} of {len(values)} batches of epoch "
-                    f"{self.history[-1, 'epoch']} is not finite (batch {bad[0]}: {values[bad[0]]})"
-                )
+        try:
+            if training:
+                one_pass(iterator)
+            else:  # (skorch builds its iterator once per fit: a batch halved since is taken here)
+                size = min(self.iterator_valid__batch_size, iterator.batch_size, len(iterator.dataset) or 1)
+                self._halving(partial(self._validation_pass, one_pass, iterator, entries, losses), size)
+        except KeyboardInterrupt:  # the batches that ended keep their losses, as in skorch
+            _record_losses(entries[: len(losses)], losses, prefix)
+            raise
+        values = _record_losses(entries, losses, prefix)
+        bad = [i for i, loss in enumerate(values) if not math.isfinite(loss)]
+        if training and bad:  # the outputs would be NaN, and every prediction the first class
+            self.diverged(
+                f"training diverged: the loss of {len(bad)} of {len(values)} batches of epoch "
+                f"{self.history[-1, 'epoch']} is not finite (batch {bad[0]}: {values[bad[0]]})"
+            )
         self.history.record(f"{prefix}_batch_count", len(losses))
 
     def _validation_pass(self, one_pass, iterator, entries: list, losses: list, size: int) -> None:
@@ -283,7 +302,7 @@ class LTDDNet(NeuralNet):
         """End a training that has diverged: where an epoch of the final phase has been scored,
         as early stopping does (the best epoch so far is kept, alone), with a warning;
         otherwise with an error."""
-        advice = self._what_to_change()
+        advice = self.what_to_change()
         scores = dict(self.callbacks_).get("valid_scores")
         if scores is not None and scores.best_[0] > -math.inf:
             if (kept := dict(self.callbacks_).get("kept")) is not None:
@@ -296,7 +315,7 @@ class LTDDNet(NeuralNet):
             self.stop("diverged")
         raise ValueError(f"{message}; {advice}.")
 
-    def _what_to_change(self) -> str:
+    def what_to_change(self) -> str:
         """The way out of a divergence: a lower learning rate (and weight decay, where it is large
         enough to be at fault), and what the loss advises of its own parameters (LTDD's: a
         temperature near zero, a huge weight)."""

@@ -219,14 +219,15 @@ def warn_if_diverged(
     weights = samples.sample_weight.cpu().numpy()
     scored = weights > 0
     y = samples.y.cpu().numpy()[scored]
-    if np.unique(y).size < 2:
+    if not y.size:
         return
     log_proba = log_proba[scored]
     predicted = np.unique(adjusted_scores(log_proba, class_log_prior, tau).argmax(1))
     loss = np.average(-log_proba[np.arange(len(y)), y], weights=weights[scored])
     uniform = np.log(len(classes))
     entropy = f"a mean cross-entropy of {loss:.3g} (a uniform guess: {uniform:.2g})"
-    if predicted.size == 1 and loss > uniform + COLLAPSED_LOSS:
+    # (one class predicted for samples of one class is no collapse; a loss of 30 nats is, whatever y)
+    if predicted.size == 1 and np.unique(y).size > 1 and loss > uniform + COLLAPSED_LOSS:
         label, n_classes = classes[predicted].tolist()[0], np.unique(y).size
         what = f"predicts {label!r} for all {len(y)} {which}, of {n_classes} classes, with {entropy}"
     elif loss > uniform + DIVERGED_LOSS:

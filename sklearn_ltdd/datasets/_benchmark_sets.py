@@ -32,6 +32,7 @@ from .._csv import (
     repeated_names,
     written_header,
 )
+from .._labels import few_of, spelling
 from .._warnings import warn
 from ..featurize._graph_features import parse_row
 from ..featurize._smiles import parse_mapped, parse_rows, parse_smiles, reading_version
@@ -281,7 +282,8 @@ _SPREADSHEET_ERRORS = frozenset({"#n/a", "#value!", "#ref!", "#div/0!", "#name?"
 
 
 def _labels(values: pd.Series, path: Path) -> np.ndarray:
-    """Integer labels when every label is a whole number (as in all three sets); other numbers as
+    """Integer labels when every label is a whole number (as in all three sets; "7" and "007"
+    read as one number are said); other numbers as
     floats (0.7 is not the class 0, nor the class "0.7": a classifier refuses such a regression
     target), and words as written; a missing-value marker ("NA", "null", "?", ...; among
     numbers "none" and "-" too), a word among numbers, and a spreadsheet's error value are
@@ -315,7 +317,7 @@ def _labels(values: pd.Series, path: Path) -> np.ndarray:
                 + f"{header}; remove these rows or give them numeric labels (or name every class with words)."
             )
         _refuse_missing(values, marked & ~lowered.isin(_WORD_CLASSES).to_numpy(), path)  # "NA" is no class
-        spellings = values.groupby(lowered.to_numpy()).unique()
+        spellings = values.groupby(values.map(spelling).to_numpy()).unique()
         if twice := [list(names) for names in spellings if len(names) > 1]:  # "Active" beside "active"
             warn(
                 f"{path.name}: labels {twice[:5]} differ only in case, and are classes of their own; "
@@ -328,6 +330,13 @@ def _labels(values: pd.Series, path: Path) -> np.ndarray:
         return numbers  # 0.7 or inf: a regression target's values, which a classifier refuses
     if np.abs(numbers).max(initial=0) >= 2**53:  # whole, but beyond a float's exact integers
         return values.to_numpy(dtype=object)  # as written: two ids would become one number
+    written = values[~marked].groupby(numbers).unique()  # ("007", "7.0" and "7" are one number, 7)
+    merged = [f"{few_of(list(texts))} as {number:.0f}" for number, texts in written.items() if len(texts) > 1]
+    if merged:
+        warn(
+            f"{path.name}: labels written differently are read as one number, "
+            f"{few_of(merged, joined_by='; ')}; if they are classes of their own, name them as words."
+        )
     return numbers.astype(np.int64)
 
 
@@ -440,7 +449,8 @@ def load_hiv(
     -------
     data : Bunch
         ``data`` (SMILES), ``target`` (0/1 for HIV; a file's own labels, whole numbers as
-        integers and words as written), ``target_names``, ``invalid`` ({row: (smiles,
+        integers, with a warning where two spellings are one number, "7" and "007", and words
+        as written), ``target_names``, ``invalid`` ({row: (smiles,
         reason)} for SMILES RDKit cannot parse: 7 in this file), ``duplicates`` (rows repeating
         an earlier row's molecule, however written: the same canonical SMILES), ``frame``,
         ``filename``, ``DESCR``. Invalid and duplicated rows are reported with a warning and

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..._torch_device import widest_float
 from . import _long_tail as lt
 from ._contrastive import subcluster_contrastive_loss, supcon_loss
 
@@ -387,7 +388,8 @@ class LTDDLoss(_LongTailLoss):
         n_samples : int
             The batch's samples.
         """
-        value = value.detach() * n_samples
+        # summed in float64 where the device has it: a batch mean of 1e38 times its size overflowed float32
+        value = value.detach().to(widest_float(value.device)) * n_samples
         self.totals[name] = self.totals[name] + value if name in self.totals else value
 
     def divergence_advice(self) -> str:
