@@ -166,6 +166,12 @@ def test_malformed_rows_are_named(tmp_path):
     ):
         load_hiv(path=path)
     assert len(load_hiv(path=write(tmp_path / "tabs.tsv", "smiles\tlabel\nCCO\ta\nCCN\tb\n")).data) == 2
+    # semicolons, as Excel saves "CSV" where the decimal mark is a comma
+    path = write(tmp_path / "excel.csv", "smiles;label\nCCO;a\nCCN;b\n")
+    with pytest.raises(
+        ValueError, match=r"it has \['smiles;label'\]\) \(semicolon-separated\? save it with commas"
+    ):
+        load_hiv(path=path)
     with pytest.raises(ValueError, match=r"it has \['mol', 'act'\]\)\.$"):  # no such hint without tabs
         load_hiv(path=write(tmp_path / "columns.csv", "mol,act\nCCO,0\n"))
 

@@ -167,12 +167,15 @@ def _column(frame: pd.DataFrame, names: tuple[str, ...], what: str, path: Path) 
         raise ValueError(f"{path} has {len(found)} {what} columns, {found}; keep one (or rename the others).")
     if found:
         return found[0]
-    # a tab-separated file not named .tsv/.tab reads as one column whose name holds the tabs
-    tabs = (
-        " (tab-separated? name the file .tsv or .tab)" if any("\t" in name for name in frame.columns) else ""
-    )
+    # a file separated otherwise reads as one column whose name holds the separators: tabs, where
+    # it is not named .tsv/.tab; semicolons, as Excel saves "CSV" where the decimal mark is a comma
+    hint = ""
+    if any("\t" in name for name in frame.columns):
+        hint = " (tab-separated? name the file .tsv or .tab)"
+    elif any(";" in name for name in frame.columns):
+        hint = " (semicolon-separated? save it with commas, or with tabs as .tsv)"
     raise ValueError(
-        f"{path} has no {what} column (looked for {list(names)}; it has {list(frame.columns)}){tabs}."
+        f"{path} has no {what} column (looked for {list(names)}; it has {list(frame.columns)}){hint}."
     )
 
 
