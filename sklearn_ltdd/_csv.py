@@ -181,11 +181,13 @@ def not_utf8(source: Path, error: UnicodeDecodeError | None = None) -> str:
         if (not_text := _not_text(source)) is not None:
             return not_text
         with open(source, "rb") as handle:
-            start = handle.read(2)
+            start = handle.read(64)
     else:
-        start = b"" if error is None else error.object[:2]
-    if start in (b"\xff\xfe", b"\xfe\xff"):  # a byte-order mark: Excel's "Unicode text", say
+        start = b"" if error is None else error.object[:64]
+    if start[:2] in (b"\xff\xfe", b"\xfe\xff"):  # a byte-order mark: Excel's "Unicode text", say
         return f"{source} is UTF-16 text, not UTF-8; convert it, e.g. iconv -f utf-16 -t utf-8."
+    if b"\x00" in start:  # no mark, but the NUL of every ASCII character's two bytes
+        return f"{source} is {_utf16_without_mark(start)}"
     where = ""
     if plain:
         # latin-1 reads any byte, so lines end where pandas ends them (\n, \r\n or a lone \r)
@@ -203,16 +205,32 @@ def not_utf8(source: Path, error: UnicodeDecodeError | None = None) -> str:
     return f"{source} is not UTF-8 text{where}; save it as UTF-8, e.g. iconv -f latin1 -t utf-8."
 
 
+def _utf16_without_mark(start: bytes | None) -> str:
+    """What text whose first bytes ``start`` hold NULs is, and how to convert it: UTF-16 without a
+    byte-order mark, big-endian where an ASCII character's NUL comes first (None: not known)."""
+    order = "utf-16le (or utf-16be)"
+    if start is not None:
+        order = "utf-16be" if start.index(b"\x00") % 2 == 0 else "utf-16le"
+    return (
+        "UTF-16 text without a byte-order mark (NUL bytes), not UTF-8? Convert it, e.g. "
+        f"iconv -f {order} -t utf-8."
+    )
+
+
 def check_no_nul(columns: list, source: object) -> None:
     """Refuse a header holding NUL characters: UTF-16 text without a byte-order mark reads as UTF-8
     (its NULs are valid UTF-8), each name and cell interleaved with them, silently."""
-    names = [str(name) for name in columns]
-    if any("\x00" in name for name in names):
-        order = "utf-16be" if any(name.startswith("\x00") for name in names[:1]) else "utf-16le"
-        raise ValueError(
-            f"{source} holds NUL characters in its header ({shortened(repr(names[0]), 40)}): UTF-16 "
-            f"text without a byte-order mark? Convert it to UTF-8, e.g. iconv -f {order} -t utf-8."
-        )
+    names = [str(name) for name in columns if "\x00" in str(name)]
+    if not names:
+        return
+    start = None
+    if isinstance(source, str | os.PathLike) and Path(source).suffix.lower() not in COMPRESSED:
+        with open(source, "rb") as handle:  # (a name's own NULs do not tell the byte order)
+            start = handle.read(64)
+    raise ValueError(
+        f"{source} holds NUL characters in its header ({shortened(repr(names[0]), 40)}): "
+        + _utf16_without_mark(start)
+    )
 
 
 def data_lines(source: Path, n_rows: int, sep: str = ",") -> np.ndarray | None:

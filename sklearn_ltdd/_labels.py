@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping, MappingView, Set
+from collections.abc import Iterable, Iterator, Mapping, MappingView, Set
+from itertools import chain
 
 import numpy as np
 import pandas as pd
 import scipy.sparse
+from rdkit import Chem
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d
 
@@ -260,9 +263,22 @@ def class_members(y: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
     return classes, np.split(order, np.cumsum(np.bincount(codes, minlength=len(classes)))[:-1])
 
 
-#: characters of SMILES and SMARTS (atoms in brackets, bonds, chirality, reactions): in a label that
-#: holds one, case is meaning (a template's [C:3] is an aliphatic carbon, [c:3] an aromatic one)
-_NOTATION = re.compile(r"[\[\]=#@>]")
+#: what only chemical notation holds: atoms in brackets, a reaction's arrow
+_NOTATION = re.compile(r"\[|\]|>>")
+
+
+@functools.lru_cache(maxsize=4096)
+def _notation(text: str) -> bool:
+    """Whether ``text`` is SMILES or SMARTS, in which case is meaning (a template's [C:3] is an
+    aliphatic carbon, [c:3] an aromatic one; C1CCCCC1 is cyclohexane, c1ccccc1 benzene)."""
+    if _NOTATION.search(text):
+        return True
+    if not text or any(character.isspace() for character in text):
+        return False
+    from .featurize._smiles import rdkit_reading  # (RDKit only for labels with capitals)
+
+    with rdkit_reading():
+        return Chem.MolFromSmiles(text) is not None
 
 
 def spelling(label: object) -> object:
@@ -270,7 +286,19 @@ def spelling(label: object) -> object:
     its case; anything else as it is."""
     if not isinstance(label, str):
         return label
-    return label.strip() if _NOTATION.search(label) else label.strip().casefold()
+    text = label.strip()
+    # (a label without capitals reads the same in any case: no notation to look for)
+    return text if text == text.casefold() or _notation(text) else text.casefold()
+
+
+def _case_advice(labels: Iterable) -> str:
+    """How to write ``labels`` one way: stripped, and lower-cased where case is no meaning."""
+    notation = [isinstance(label, str) and _notation(label.strip()) for label in labels]
+    if all(notation):
+        return "y.str.strip(), say: in chemical notation case is meaning"
+    if any(notation):
+        return "y.str.strip(), say, and lower-case the words, not the chemical notation (case is meaning)"
+    return "y.str.strip().str.lower(), say"
 
 
 def warn_of_look_alike_classes(classes: np.ndarray) -> None:
@@ -281,12 +309,13 @@ def warn_of_look_alike_classes(classes: np.ndarray) -> None:
     for label in classes.tolist():
         if isinstance(label, str):
             same.setdefault(spelling(label), []).append(label)
-    padded = [" and ".join(map(repr, labels)) for labels in same.values() if len(labels) > 1]
-    if padded:
+    twins = [labels for labels in same.values() if len(labels) > 1]
+    if twins:
+        padded = [" and ".join(map(repr, labels)) for labels in twins]
+        advice = _case_advice(chain.from_iterable(twins))
         warn(
             f"class labels that differ only by case or surrounding spaces are classes of their own: "
-            f"{few_of(padded, joined_by='; ')}; write them one way (y.str.strip().str.lower(), say) if "
-            "they are one class."
+            f"{few_of(padded, joined_by='; ')}; write them one way ({advice}) if they are one class."
         )
 
 
@@ -310,12 +339,14 @@ def warn_of_labels_written_otherwise(
             continue
         if not known_are_classes and (twin in given_labels or given_spellings[spelling(label)] > 1):
             continue
-        pairs.append(f"{label!r} ({twin!r})")
+        pairs.append((label, twin))
     if pairs:
+        shown = [f"{label!r} ({twin!r})" for label, twin in pairs]
+        advice = _case_advice(chain.from_iterable(pairs))
         warn(
             f"labels of {given_name} are not among {known_name} but differ from one there only by case "
-            f"or surrounding spaces: {few_of(pairs, joined_by=', ')}; they count as other classes, "
-            "every such sample a miss. Write the labels one way (y.str.strip().str.lower(), say)."
+            f"or surrounding spaces: {few_of(shown, joined_by=', ')}; they count as other classes, "
+            f"every such sample a miss. Write the labels one way ({advice})."
         )
 
 

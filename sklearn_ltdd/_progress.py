@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import warnings
 
 #: what tqdm.auto warns when it is imported in a notebook without ipywidgets: it then draws text bars,
@@ -27,9 +28,10 @@ class _NoBar:
 
 
 def progress_bar(show: bool, **kwargs: object) -> tqdm | _NoBar:
-    """tqdm's bar (``kwargs`` are tqdm's) when ``show``, else a stand-in whose ``update`` does
-    nothing: not a disabled bar, for which tqdm starts a monitor thread that outlives the call."""
-    return tqdm(**kwargs) if show else _NoBar()
+    """tqdm's bar (``kwargs`` are tqdm's) when ``show`` and there is a standard error to draw it on
+    (pythonw has none), else a stand-in whose ``update`` does nothing: not a disabled bar, for
+    which tqdm starts a monitor thread that outlives the call."""
+    return tqdm(**kwargs) if show and sys.stderr is not None else _NoBar()
 
 
 def widget_bars() -> bool:

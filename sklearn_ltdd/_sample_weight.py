@@ -42,16 +42,26 @@ def _float(value: object) -> float:
 
 def _refuse_lost_to_zero(given: np.ndarray, weights: np.ndarray, sample_weight: object) -> None:
     """Refuse a positive weight that float64 rounds to 0 (a long double's 1e-4000, a Decimal's):
-    weighed as 0, its class was "without a positive weight"."""
-    for row in np.flatnonzero(weights == 0):
-        value = given[row]
-        if value is not None and _real(value) and value > 0:
+    weighed as 0, its class was "without a positive weight". ``given`` is 0-d for one weight."""
+    zeros = np.flatnonzero(np.ravel(weights) == 0)
+    if not zeros.size:
+        return
+    # only the zeros compared again, as given (a Decimal's sNaN, which raises so, is no zero)
+    lost = zeros[np.asarray(np.ravel(given)[zeros] != 0, dtype=bool)]
+    for row in lost:
+        value = np.ravel(given)[row]
+        if value is None or not (_real(value) and value > 0):
+            continue
+        shown = shortened(repr(value.item() if isinstance(value, np.generic) else value), 40)
+        if given.ndim == 0:
+            what = f"sample_weight is {shown}"
+        else:
             word, (name,) = row_names(sample_weight, np.array([row]))
-            shown = shortened(repr(value.item() if isinstance(value, np.generic) else value), 40)
-            raise ValueError(
-                f"sample_weight's {word} {name} is {shown}: positive, but below the smallest float "
-                "(about 5e-324), which makes it 0; scale the weights up (their ratios are what counts)."
-            )
+            what = f"sample_weight's {word} {name} is {shown}"
+        raise ValueError(
+            f"{what}: positive, but below the smallest float (about 5e-324), which makes it 0; scale "
+            "the weights up (their ratios are what counts)."
+        )
 
 
 def check_sample_weight(sample_weight: ArrayLike | None, n: int) -> np.ndarray | None:
@@ -61,15 +71,19 @@ def check_sample_weight(sample_weight: ArrayLike | None, n: int) -> np.ndarray |
     if sample_weight is None:
         return None
     weights = np.asarray(sample_weight)  # (not np.ndim: sklearn's checks pass objects numpy only converts)
-    one = weights.dtype.kind in "iuf" or (  # (not "m": a timedelta is a NumPy integer, and Real)
+    if weights.dtype.kind in "mM":  # (tolist() makes nanoseconds integers, and a NumPy timedelta is one)
+        raise ValueError(f"sample_weight must hold real numbers, not {weights.dtype} times or durations.")
+    one = weights.dtype.kind in "iuf" or (
         weights.dtype == object and isinstance(sample_weight, Real | Decimal)  # (a Fraction)
     )
     if weights.ndim == 0 and one:  # one weight for all, as in sklearn
-        value = _float(sample_weight)
+        with np.errstate(over="ignore"):  # (a long double past float's range)
+            value = _float(sample_weight)
         if not (np.isfinite(value) and value >= 0):  # (named as given, not as n rows of its float)
             raise ValueError(
                 f"sample_weight must be finite and non-negative, got {shortened(repr(sample_weight), 40)}."
             )
+        _refuse_lost_to_zero(weights, np.array(value), sample_weight)
         weights = np.full(n, value)
     if weights.ndim != 1:
         got = f"{sample_weight!r}" if weights.ndim == 0 else f"shape {weights.shape}"

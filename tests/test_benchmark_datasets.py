@@ -756,6 +756,13 @@ def test_a_missing_value_marker_among_word_labels_is_no_class(tmp_path):
         UserWarning, match=r"read as one number, \['7', '007', '7\.0'\] as 7; \['8', '08'\] as 8;"
     ):
         assert load_hiv(path=path).target.tolist() == [7, 7, 7, 8, 8, 9]
+    # a float's or a sign's spelling is the same number, not said; SMILES without brackets keep case
+    write(path, "smiles,label\nCCO,1\nCCN,1.0\nCCC,+1\nCCCC,0\nCCCN,-0\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert load_hiv(path=path).target.tolist() == [1, 1, 1, 0, 0]
+        write(path, "smiles,label\nCCO,c1ccccc1\nCCC,C1CCCCC1\n")  # benzene, cyclohexane
+        assert len(load_hiv(path=path).target_names) == 2
     write(path, "smiles,label\nCCO,1\nCCC,None\n")
     with pytest.raises(ValueError, match=r"1 rows have no label but a missing-value marker, e\.g\. 'None'"):
         load_hiv(path=path)
@@ -852,6 +859,14 @@ def test_a_utf16_file_and_a_stray_number_among_words_are_named(tmp_path):
             ValueError, match=f"NUL characters in its header .*without a byte-order mark.*-f utf-16{order} "
         ):
             load_hiv(path=tmp_path / "bare.csv")
+        # an accent beyond ASCII: pandas fails first (it was "not UTF-8 ... iconv -f latin1", worse)
+        (tmp_path / "accent.csv").write_bytes(
+            "smiles,HIV_active,name\nCCO,0,\u00e9thanol\n".encode(f"utf-16-{order}")
+        )
+        with pytest.raises(
+            ValueError, match=f"accent.csv is UTF-16 text without a byte-order mark .*-f utf-16{order} "
+        ):
+            load_hiv(path=tmp_path / "accent.csv")
     path = write(tmp_path / "words.csv", "smiles,label\nCCO,active\nCCN,inactive\nCCC,0\nCCCC,active\n")
     with pytest.raises(
         ValueError, match=r"the labels are words but for 1 rows, e\.g\. '0' \(data row 2, line 4\)"

@@ -313,8 +313,13 @@ def test_negative_or_missing_weights_are_refused():
         for weights in tiny:
             with pytest.raises(ValueError, match=r"row \d is .*: positive, but below the smallest float"):
                 metric([0, 1, 1], [0, 1, 1], sample_weight=weights)
+        with pytest.raises(ValueError, match=r"sample_weight is Decimal\('1E-400'\): positive, but below"):
+            metric([0, 1, 1], [0, 1, 1], sample_weight=Decimal("1e-400"))  # (it was "0 for every sample")
+        # durations in nanoseconds were their integers
+        with pytest.raises(ValueError, match=r"real numbers, not timedelta64\[ns\] times or durations"):
+            metric([0, 1, 1], [0, 1, 1], sample_weight=np.array([1, 2, 3], dtype="m8[ns]"))
         # a NumPy timedelta is a NumPy integer, no weight (float() of it was a bare TypeError)
-        with pytest.raises(ValueError, match=r"a number or hold one weight .*got np\.timedelta64\(1,'s'\)"):
+        with pytest.raises(ValueError, match=r"real numbers, not timedelta64\[s\] times or durations"):
             metric([0, 1, 1], [0, 1, 1], sample_weight=np.timedelta64(1, "s"))
 
 

@@ -388,8 +388,14 @@ def test_labels_in_chemical_notation_keep_their_case():
         warnings.simplefilter("always")
         long_tail_report([aromatic, aliphatic], [aliphatic, aliphatic], {aliphatic: 30, "other": 10})
     assert caught and not [w for w in caught if "only by case" in str(w.message)]
-    with pytest.warns(UserWarning, match="differ only by case or surrounding spaces"):  # spaces still
-        warn_of_look_alike_classes(np.array([aliphatic, f"{aliphatic} "]))
+    # spaces still, advised to strip alone (lower-casing would merge the two templates)
+    with pytest.warns(UserWarning, match=r"of their own: .*\(y\.str\.strip\(\), say: in chemical notation"):
+        warn_of_look_alike_classes(np.array([aliphatic, aromatic, f"{aliphatic} "]))
+    with warnings.catch_warnings():  # SMILES without brackets too: benzene and cyclohexane
+        warnings.simplefilter("error")
+        warn_of_look_alike_classes(np.array(["c1ccccc1", "C1CCCCC1"]))
+    with pytest.warns(UserWarning, match=r"'Class>1' and 'class>1'; .*\(y\.str\.strip\(\)\.str\.lower\(\)"):
+        warn_of_look_alike_classes(np.array(["Class>1", "class>1"]))  # (words, not notation)
 
 
 def test_labels_that_are_nearly_all_of_one_sample_are_said_to_be_an_identifier_or_the_smiles():
@@ -431,7 +437,15 @@ def test_a_fit_runs_where_standard_output_is_none_or_cannot_flush(monkeypatch):
     assert "valid_ba" in "".join(writer.text)  # verbose=1's table, there
     monkeypatch.setattr(sys, "stdout", None)
     monkeypatch.setattr(sys, "stderr", None)  # (verbose=2's progress bar draws on it)
-    LTDDClassifier(max_epochs=2, verbose=2, **WARMUP_1, **FAST).fit(X[:100], Y[:100])
+    clf = LTDDClassifier(max_epochs=2, verbose=2, **WARMUP_1, **FAST).fit(X[:100], Y[:100])
+    from sklearn_ltdd.classifier import _inference
+
+    monkeypatch.setattr(_inference, "CHUNK_ROWS", 10)  # (a verbose prediction's bar, past one chunk)
+    assert len(clf.predict(X[:30])) == 30
+    # the net's parameters name the log it prints with (they named skorch's, which prints and flushes)
+    from sklearn_ltdd._console import say
+
+    assert clf.net_.get_params()["callbacks__print_log__sink"] is say
 
 
 def test_the_epoch_log_has_no_colour_codes_outside_a_terminal(capsys):

@@ -204,9 +204,10 @@ class LTDDNet(NeuralNet):
         if not isinstance(X, GraphDataset):  # (before skorch re-initialises the trained network)
             raise TypeError("the skorch net is trained by the classifier's fit: call that instead.")
 
-    def get_default_callbacks(self):
+    @property
+    def _default_callbacks(self):  # (which get_params reads too, not get_default_callbacks)
         return [(name, PlainPrintLog() if name == "print_log" else callback)
-                for name, callback in super().get_default_callbacks()]  # fmt: skip
+                for name, callback in super()._default_callbacks]  # fmt: skip
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         """skorch's loop, which records in the last epoch's ``stop`` an interrupt by the user

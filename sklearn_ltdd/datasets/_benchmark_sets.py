@@ -320,8 +320,10 @@ def _labels(values: pd.Series, path: Path) -> np.ndarray:
                 + f"{header}; remove these rows or give them numeric labels (or name every class with words)."
             )
         _refuse_missing(values, marked & ~lowered.isin(_WORD_CLASSES).to_numpy(), path)  # "NA" is no class
-        spellings = values.groupby(values.map(spelling).to_numpy()).unique()
-        if twice := [list(names) for names in spellings if len(names) > 1]:  # "Active" beside "active"
+        spellings: dict = {}  # (of each label once: a file may hold millions of rows)
+        for label in values.unique():
+            spellings.setdefault(spelling(label), []).append(label)
+        if twice := [names for names in spellings.values() if len(names) > 1]:  # "Active" beside "active"
             warn(
                 f"{path.name}: labels {twice[:5]} differ only in case, and are classes of their own; "
                 "spell each class one way if they are one."
@@ -333,8 +335,11 @@ def _labels(values: pd.Series, path: Path) -> np.ndarray:
         return numbers  # 0.7 or inf: a regression target's values, which a classifier refuses
     if np.abs(numbers).max(initial=0) >= 2**53:  # whole, but beyond a float's exact integers
         return values.to_numpy(dtype=object)  # as written: two ids would become one number
-    written = values[~marked].groupby(numbers).unique()  # ("007", "7.0" and "7" are one number, 7)
-    merged = [f"{few_of(list(texts))} as {number:.0f}" for number, texts in written.items() if len(texts) > 1]
+    # "007" and "7" are one number: said, where "7.0", "+7" and "7" are not (a float's or a sign's)
+    written = pd.DataFrame({"number": numbers, "text": values[~marked].to_numpy()}).drop_duplicates()
+    digits = written["text"].str.replace(r"^\+|\.0*$", "", regex=True).replace("-0", "0")
+    apart = written[digits.groupby(written["number"]).transform("nunique") > 1]
+    merged = [f"{few_of(list(group['text']))} as {number:.0f}" for number, group in apart.groupby("number")]
     if merged:
         warn(
             f"{path.name}: labels written differently are read as one number, "

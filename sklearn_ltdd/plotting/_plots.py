@@ -268,6 +268,11 @@ def plot_embedding(
         )
         centres = clusterer.fit(z, y).cluster_centers_
         points = np.vstack([z, centres])
+    if not np.ptp(points, axis=0).any():  # (sklearn's t-SNE then ends the process; its PCA divides by 0)
+        raise ValueError(
+            f"the model embeds all {len(z)} samples as one point: there is nothing to project (one "
+            "molecule written several ways, or a model that maps every molecule alike?)."
+        )
     if method == "pca":
         projection = PCA(n_components=2, random_state=random_state)
     else:
