@@ -104,9 +104,14 @@ def check_fields_match_header(frame: pd.DataFrame, source: object) -> None:
     """Refuse what pandas makes of data lines one field longer than the header: their first cells
     become an index, and every cell moves one column left, silently."""
     if not isinstance(frame.index, pd.RangeIndex):
+        semicolons = any(";" in str(name) for name in frame.columns)  # (and decimal commas)
         raise ValueError(
             f"{source} is malformed: its first data line (line 2) has more fields than the header "
-            "(a trailing delimiter on every line does this too); fix it."
+            + (
+                "(semicolon-separated, with decimal commas? save it with commas between fields)."
+                if semicolons
+                else "(a trailing delimiter on every line does this too); fix it."
+            )
         )
 
 
@@ -186,8 +191,9 @@ def not_utf8(source: Path, error: UnicodeDecodeError | None = None) -> str:
         start = b"" if error is None else error.object[:64]
     if start[:2] in (b"\xff\xfe", b"\xfe\xff"):  # a byte-order mark: Excel's "Unicode text", say
         return f"{source} is UTF-16 text, not UTF-8; convert it, e.g. iconv -f utf-16 -t utf-8."
-    if b"\x00" in start:  # no mark, but the NUL of every ASCII character's two bytes
-        return f"{source} is {_utf16_without_mark(start)}"
+    if _utf16(start):  # no mark, but the NUL of every ASCII character's two bytes
+        # (the bytes of a compressed file's cell pandas failed on, somewhere: no order told)
+        return f"{source} is {_utf16_without_mark(_byte_order(start) if plain else None)}"
     where = ""
     if plain:
         # latin-1 reads any byte, so lines end where pandas ends them (\n, \r\n or a lone \r)
@@ -205,15 +211,24 @@ def not_utf8(source: Path, error: UnicodeDecodeError | None = None) -> str:
     return f"{source} is not UTF-8 text{where}; save it as UTF-8, e.g. iconv -f latin1 -t utf-8."
 
 
-def _utf16_without_mark(start: bytes | None) -> str:
-    """What text whose first bytes ``start`` hold NULs is, and how to convert it: UTF-16 without a
-    byte-order mark, big-endian where an ASCII character's NUL comes first (None: not known)."""
-    order = "utf-16le (or utf-16be)"
-    if start is not None:
-        order = "utf-16be" if start.index(b"\x00") % 2 == 0 else "utf-16le"
+def _utf16(start: bytes) -> bool:
+    """Whether bytes are UTF-16 text without a byte-order mark by their NULs: one byte in four at
+    least (ASCII text has one in two; a stray NUL is no UTF-16)."""
+    return start.count(0) >= max(len(start) // 4, 1)
+
+
+def _byte_order(start: bytes) -> str | None:
+    """UTF-16's byte order by where the NULs of text's first bytes fall: little-endian after each
+    ASCII character, big-endian before; None where that is not clear."""
+    even, odd = start[0::2].count(0), start[1::2].count(0)
+    return None if even == odd else "utf-16le" if odd > even else "utf-16be"
+
+
+def _utf16_without_mark(order: str | None) -> str:
+    """What text whose NULs say it is UTF-16 without a byte-order mark is, and how to convert it."""
     return (
         "UTF-16 text without a byte-order mark (NUL bytes), not UTF-8? Convert it, e.g. "
-        f"iconv -f {order} -t utf-8."
+        f"iconv -f {order or 'utf-16le (or utf-16be)'} -t utf-8."
     )
 
 
@@ -223,14 +238,18 @@ def check_no_nul(columns: list, source: object) -> None:
     names = [str(name) for name in columns if "\x00" in str(name)]
     if not names:
         return
-    start = None
+    # the file's first bytes; a compressed file's header, whose first name alone begins the text
+    first = str(columns[0]).encode("latin-1", "replace")
+    start, order = ",".join(map(str, columns)).encode("latin-1", "replace"), None
     if isinstance(source, str | os.PathLike) and Path(source).suffix.lower() not in COMPRESSED:
-        with open(source, "rb") as handle:  # (a name's own NULs do not tell the byte order)
-            start = handle.read(64)
-    raise ValueError(
-        f"{source} holds NUL characters in its header ({shortened(repr(names[0]), 40)}): "
-        + _utf16_without_mark(start)
-    )
+        with open(source, "rb") as handle:
+            start = first = handle.read(64)
+    if _utf16(start):
+        order = _byte_order(first) if _utf16(first) else None
+    shown = f"{source} holds NUL characters in its header ({shortened(repr(names[0]), 40)})"
+    if not _utf16(start):
+        raise ValueError(f"{shown}, which text does not hold: remove them.")
+    raise ValueError(f"{shown}: " + _utf16_without_mark(order))
 
 
 def data_lines(source: Path, n_rows: int, sep: str = ",") -> np.ndarray | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections import Counter
@@ -267,36 +266,46 @@ def class_members(y: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
 _NOTATION = re.compile(r"\[|\]|>>")
 
 
-@functools.lru_cache(maxsize=4096)
-def _notation(text: str) -> bool:
-    """Whether ``text`` is SMILES or SMARTS, in which case is meaning (a template's [C:3] is an
-    aliphatic carbon, [c:3] an aromatic one; C1CCCCC1 is cyclohexane, c1ccccc1 benzene)."""
+def _molecule(text: str) -> bool:
+    """Whether ``text`` is chemical notation, in which case is meaning: a template's [C:3] is an
+    aliphatic carbon, [c:3] an aromatic one; C1CCCCC1 is cyclohexane, c1ccccc1 benzene."""
     if _NOTATION.search(text):
         return True
     if not text or any(character.isspace() for character in text):
         return False
-    from .featurize._smiles import rdkit_reading  # (RDKit only for labels with capitals)
+    from .featurize._smiles import rdkit_reading
 
     with rdkit_reading():
         return Chem.MolFromSmiles(text) is not None
 
 
-def spelling(label: object) -> object:
-    """A string label as it reads whatever its surrounding spaces and, but for chemical notation,
-    its case; anything else as it is."""
-    if not isinstance(label, str):
-        return label
-    text = label.strip()
-    # (a label without capitals reads the same in any case: no notation to look for)
-    return text if text == text.casefold() or _notation(text) else text.casefold()
+def spellings(labels: Iterable) -> dict:
+    """Each label's spelling: labels of one spelling differ only by surrounding spaces or by case,
+    unless case tells molecules apart (two or more of them chemical notation: "C1CCCCC1" and
+    "c1ccccc1" stay two, "NO" and "no" are one). Labels other than strings are their own."""
+    folded: dict[str, list[str]] = {}
+    keys: dict = {}
+    for label in dict.fromkeys(labels):  # (in order, once each)
+        if isinstance(label, str):
+            folded.setdefault(label.strip().casefold(), []).append(label)
+        else:
+            keys[label] = label
+    for key, members in folded.items():
+        texts = {label.strip() for label in members}
+        # (RDKit only for case twins: a few labels, not every one)
+        molecules = {text for text in texts if _molecule(text)} if len(texts) > 1 else set()
+        for label in members:
+            keys[label] = label.strip() if len(molecules) > 1 and label.strip() in molecules else key
+    return keys
 
 
-def _case_advice(labels: Iterable) -> str:
-    """How to write ``labels`` one way: stripped, and lower-cased where case is no meaning."""
-    notation = [isinstance(label, str) and _notation(label.strip()) for label in labels]
-    if all(notation):
-        return "y.str.strip(), say: in chemical notation case is meaning"
-    if any(notation):
+def _case_advice(twins: Iterable[str]) -> str:
+    """How to write ``twins`` (labels of one spelling) one way: stripped, and lower-cased where
+    they differ in case, but for reaction templates or other bracketed notation."""
+    twins = list(twins)
+    if len({label.strip() for label in twins}) == len({label.strip().casefold() for label in twins}):
+        return "y.str.strip(), say"  # (they differ by spaces alone)
+    if any(_NOTATION.search(label) for label in twins):
         return "y.str.strip(), say, and lower-case the words, not the chemical notation (case is meaning)"
     return "y.str.strip().str.lower(), say"
 
@@ -304,11 +313,13 @@ def _case_advice(labels: Iterable) -> str:
 def warn_of_look_alike_classes(classes: np.ndarray) -> None:
     """Warn where class labels differ only by case or surrounding whitespace ('high' and 'high ', as
     a spreadsheet cell keeps a stray space; 'Active' and 'active', from two files): each is a class
-    of its own, which the user rarely means."""
-    same: dict[str, list[str]] = {}
-    for label in classes.tolist():
-        if isinstance(label, str):
-            same.setdefault(spelling(label), []).append(label)
+    of its own, which the user rarely means. In chemical notation case is meaning: there only
+    whitespace counts."""
+    same: dict[object, list[str]] = {}
+    labels = [label for label in classes.tolist() if isinstance(label, str)]
+    spelt = spellings(labels)
+    for label in labels:
+        same.setdefault(spelt[label], []).append(label)
     twins = [labels for labels in same.values() if len(labels) > 1]
     if twins:
         padded = [" and ".join(map(repr, labels)) for labels in twins]
@@ -328,16 +339,17 @@ def warn_of_labels_written_otherwise(
     swap of spellings is said: a label never predicted whose twin is predicted but never given (a
     class the predictions lack, or both spellings given, may be real classes)."""
     given_labels, known_labels = set(np.unique(given).tolist()), set(np.unique(known).tolist())
-    spellings: dict[object, object] = {}
+    spelt = spellings(given_labels | known_labels)
+    known_spellings: dict[object, object] = {}
     for label in sorted(known_labels, key=str):  # (one twin named, whatever the set's order)
-        spellings.setdefault(spelling(label), label)
-    given_spellings = Counter(map(spelling, given_labels))
+        known_spellings.setdefault(spelt[label], label)
+    given_spellings = Counter(spelt[label] for label in given_labels)
     pairs = []
     for label in sorted(given_labels, key=str):
-        twin = spellings.get(spelling(label))
+        twin = known_spellings.get(spelt[label])
         if not isinstance(label, str) or label in known_labels or twin is None:
             continue
-        if not known_are_classes and (twin in given_labels or given_spellings[spelling(label)] > 1):
+        if not known_are_classes and (twin in given_labels or given_spellings[spelt[label]] > 1):
             continue
         pairs.append((label, twin))
     if pairs:

@@ -50,7 +50,7 @@ def _refuse_lost_to_zero(given: np.ndarray, weights: np.ndarray, sample_weight: 
     lost = zeros[np.asarray(np.ravel(given)[zeros] != 0, dtype=bool)]
     for row in lost:
         value = np.ravel(given)[row]
-        if value is None or not (_real(value) and value > 0):
+        if value is None or not _real(value):
             continue
         shown = shortened(repr(value.item() if isinstance(value, np.generic) else value), 40)
         if given.ndim == 0:
@@ -58,6 +58,8 @@ def _refuse_lost_to_zero(given: np.ndarray, weights: np.ndarray, sample_weight: 
         else:
             word, (name,) = row_names(sample_weight, np.array([row]))
             what = f"sample_weight's {word} {name} is {shown}"
+        if value < 0:  # (-1e-400, which float64 makes 0)
+            raise ValueError(f"{what}: sample_weight must be non-negative.")
         raise ValueError(
             f"{what}: positive, but below the smallest float (about 5e-324), which makes it 0; scale "
             "the weights up (their ratios are what counts)."

@@ -166,7 +166,10 @@ def test_malformed_rows_are_named(tmp_path):
     ):
         load_hiv(path=path)
     assert len(load_hiv(path=write(tmp_path / "tabs.tsv", "smiles\tlabel\nCCO\ta\nCCN\tb\n")).data) == 2
-    # semicolons, as Excel saves "CSV" where the decimal mark is a comma
+    # semicolons, as Excel saves "CSV" where the decimal mark is a comma (which split lines in two)
+    path = write(tmp_path / "decimal.csv", "smiles;label;mw\nCCO;a;46,07\nCCN;b;45,08\n")
+    with pytest.raises(ValueError, match=r"more fields than the header \(semicolon-separated, with decimal"):
+        load_hiv(path=path)
     path = write(tmp_path / "excel.csv", "smiles;label\nCCO;a\nCCN;b\n")
     with pytest.raises(
         ValueError, match=r"it has \['smiles;label'\]\) \(semicolon-separated\? save it with commas"
@@ -867,6 +870,17 @@ def test_a_utf16_file_and_a_stray_number_among_words_are_named(tmp_path):
             ValueError, match=f"accent.csv is UTF-16 text without a byte-order mark .*-f utf-16{order} "
         ):
             load_hiv(path=tmp_path / "accent.csv")
+    # compressed, the cell pandas failed on tells no byte order (it was guessed, wrongly)
+    text = "smiles,HIV_active,name\nCCO,0,\u00e9thanol\n".encode("utf-16-le")
+    (tmp_path / "accent.csv.gz").write_bytes(gzip.compress(text))
+    with pytest.raises(ValueError, match=r"without a byte-order mark .*-f utf-16le \(or utf-16be\) "):
+        load_hiv(path=tmp_path / "accent.csv.gz")
+    # a stray NUL past the first bytes is no UTF-16 (it was an IndexError)
+    (tmp_path / "nul.csv").write_bytes(b"smiles," + b"x" * 70 + b",la\x00bel\nCCO,1,0\n")
+    with pytest.raises(
+        ValueError, match=r"NUL characters in its header \('la\\x00bel'\), which text does not"
+    ):
+        load_hiv(path=tmp_path / "nul.csv")
     path = write(tmp_path / "words.csv", "smiles,label\nCCO,active\nCCN,inactive\nCCC,0\nCCCC,active\n")
     with pytest.raises(
         ValueError, match=r"the labels are words but for 1 rows, e\.g\. '0' \(data row 2, line 4\)"

@@ -315,6 +315,8 @@ def test_negative_or_missing_weights_are_refused():
                 metric([0, 1, 1], [0, 1, 1], sample_weight=weights)
         with pytest.raises(ValueError, match=r"sample_weight is Decimal\('1E-400'\): positive, but below"):
             metric([0, 1, 1], [0, 1, 1], sample_weight=Decimal("1e-400"))  # (it was "0 for every sample")
+        with pytest.raises(ValueError, match=r"row 1 is Decimal\('-1E-400'\): sample_weight must be non-neg"):
+            metric([0, 1, 1], [0, 1, 1], sample_weight=[1, Decimal("-1e-400"), 1])
         # durations in nanoseconds were their integers
         with pytest.raises(ValueError, match=r"real numbers, not timedelta64\[ns\] times or durations"):
             metric([0, 1, 1], [0, 1, 1], sample_weight=np.array([1, 2, 3], dtype="m8[ns]"))

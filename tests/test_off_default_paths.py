@@ -389,11 +389,18 @@ def test_labels_in_chemical_notation_keep_their_case():
         long_tail_report([aromatic, aliphatic], [aliphatic, aliphatic], {aliphatic: 30, "other": 10})
     assert caught and not [w for w in caught if "only by case" in str(w.message)]
     # spaces still, advised to strip alone (lower-casing would merge the two templates)
-    with pytest.warns(UserWarning, match=r"of their own: .*\(y\.str\.strip\(\), say: in chemical notation"):
+    with pytest.warns(
+        UserWarning, match=r"of their own: '.*' and '.* '; write them one way \(y\.str\.strip\(\), say\)"
+    ):
         warn_of_look_alike_classes(np.array([aliphatic, aromatic, f"{aliphatic} "]))
     with warnings.catch_warnings():  # SMILES without brackets too: benzene and cyclohexane
         warnings.simplefilter("error")
         warn_of_look_alike_classes(np.array(["c1ccccc1", "C1CCCCC1"]))
+    # words that RDKit reads as molecules, but whose twins it does not ("no" is no SMILES)
+    with pytest.warns(
+        UserWarning, match=r"'NO' and 'no'; 'N' and 'n'; write them one way \(y\.str\.strip\(\)\.str"
+    ):
+        warn_of_look_alike_classes(np.array(["NO", "no", "N", "n"]))
     with pytest.warns(UserWarning, match=r"'Class>1' and 'class>1'; .*\(y\.str\.strip\(\)\.str\.lower\(\)"):
         warn_of_look_alike_classes(np.array(["Class>1", "class>1"]))  # (words, not notation)
 

@@ -32,7 +32,7 @@ from .._csv import (
     repeated_names,
     written_header,
 )
-from .._labels import few_of, spelling
+from .._labels import few_of, spellings
 from .._warnings import warn
 from ..featurize._graph_features import parse_row
 from ..featurize._smiles import parse_mapped, parse_rows, parse_smiles, reading_version
@@ -320,10 +320,10 @@ def _labels(values: pd.Series, path: Path) -> np.ndarray:
                 + f"{header}; remove these rows or give them numeric labels (or name every class with words)."
             )
         _refuse_missing(values, marked & ~lowered.isin(_WORD_CLASSES).to_numpy(), path)  # "NA" is no class
-        spellings: dict = {}  # (of each label once: a file may hold millions of rows)
-        for label in values.unique():
-            spellings.setdefault(spelling(label), []).append(label)
-        if twice := [names for names in spellings.values() if len(names) > 1]:  # "Active" beside "active"
+        spelt: dict = {}  # (of each label once: a file may hold millions of rows)
+        for label, spelling in spellings(values.unique()).items():
+            spelt.setdefault(spelling, []).append(label)
+        if twice := [names for names in spelt.values() if len(names) > 1]:  # "Active" beside "active"
             warn(
                 f"{path.name}: labels {twice[:5]} differ only in case, and are classes of their own; "
                 "spell each class one way if they are one."
@@ -335,7 +335,7 @@ def _labels(values: pd.Series, path: Path) -> np.ndarray:
         return numbers  # 0.7 or inf: a regression target's values, which a classifier refuses
     if np.abs(numbers).max(initial=0) >= 2**53:  # whole, but beyond a float's exact integers
         return values.to_numpy(dtype=object)  # as written: two ids would become one number
-    # "007" and "7" are one number: said, where "7.0", "+7" and "7" are not (a float's or a sign's)
+    # "007" and "7" are one number: said, where "7.0", "+7" and "7" are not (a ".0" or a sign)
     written = pd.DataFrame({"number": numbers, "text": values[~marked].to_numpy()}).drop_duplicates()
     digits = written["text"].str.replace(r"^\+|\.0*$", "", regex=True).replace("-0", "0")
     apart = written[digits.groupby(written["number"]).transform("nunique") > 1]

@@ -253,7 +253,15 @@ def plot_embedding(
     y = _labels(y, X)  # before the embedding, which can take minutes
     if len(y) < 2:  # (sklearn's PCA or t-SNE error about n_components or perplexity, after the model ran)
         raise ValueError(f"plot_embedding projects the embeddings of two samples or more; X has {len(y)}.")
-    z = classifier.transform(X)
+    z = np.asarray(classifier.transform(X))  # (a DataFrame under transform_output="pandas")
+    # one point up to rounding: sklearn's t-SNE then ends the process, its PCA divides by 0 (and the
+    # sub-clusters' centres differ from it by rounding alone)
+    eps = np.finfo(z.dtype if np.issubdtype(z.dtype, np.floating) else float).eps
+    if np.ptp(z, axis=0).max() <= 1e3 * eps * max(1.0, float(np.abs(z).max())):
+        raise ValueError(
+            f"the model embeds all {len(z)} samples as one point: there is nothing to project (one "
+            "molecule written several ways, or a model that maps every molecule alike?)."
+        )
     classes = np.unique(y)
     points = z
     centres = np.empty((0, z.shape[1]))
@@ -268,11 +276,6 @@ def plot_embedding(
         )
         centres = clusterer.fit(z, y).cluster_centers_
         points = np.vstack([z, centres])
-    if not np.ptp(points, axis=0).any():  # (sklearn's t-SNE then ends the process; its PCA divides by 0)
-        raise ValueError(
-            f"the model embeds all {len(z)} samples as one point: there is nothing to project (one "
-            "molecule written several ways, or a model that maps every molecule alike?)."
-        )
     if method == "pca":
         projection = PCA(n_components=2, random_state=random_state)
     else:
