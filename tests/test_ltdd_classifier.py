@@ -1201,6 +1201,10 @@ def test_a_model_fitted_on_a_named_column_refuses_another(assert_same_prediction
     with pytest.raises(ValueError, match="validation_data: X's column is 'reactant', but fit's X is the col"):
         valid = (table[["reactant"]], Y_SMALL)
         LTDDClassifier(**FAST).fit(table[["product"]], Y_SMALL, validation_data=valid)
+    # the names of its output checked its input's, as MorganFingerprint's do (any were accepted)
+    assert clf.get_feature_names_out(["product"]).tolist() == clf.get_feature_names_out().tolist()
+    with pytest.raises(ValueError, match="input_features is not equal to feature_names_in_"):
+        clf.get_feature_names_out(["reactant"])
     assert not hasattr(LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL), "feature_names_in_")
 
 

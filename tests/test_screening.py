@@ -1531,6 +1531,28 @@ def test_a_pipeline_search_or_frozen_model_ending_in_a_classifier_screens_as_it(
         screen(LogisticRegression(), library)
 
 
+def test_a_threshold_classifier_is_refused_for_its_own_threshold_and_plotted_as_its_classifier(library):
+    """A TunedThresholdClassifierCV that kept its cv_results_ was "fitted with refit=False" (refit
+    it), and a screen of its classifier would have lost the threshold it predicts by."""
+    from sklearn.model_selection import FixedThresholdClassifier, TunedThresholdClassifierCV
+
+    from sklearn_ltdd.plotting import plot_training
+
+    X, y = _training_data()
+    classifier = LTDDClassifier(max_epochs=2, hidden=8, schedule=SubclusterSchedule(warmup_epochs=1),
+                                random_state=0, device="cpu")  # fmt: skip
+    for wrapper in (
+        TunedThresholdClassifierCV(classifier, cv=2, store_cv_results=True),
+        FixedThresholdClassifier(classifier, threshold=0.3),
+    ):
+        wrapper.fit(X, y == "low")
+        with pytest.raises(
+            ValueError, match=f"a {type(wrapper).__name__} predicts by a threshold of its own"
+        ):
+            screen(wrapper, library, errors="nan")
+        assert len(plot_training(wrapper).get_lines()) == len(plot_training(wrapper.estimator_).get_lines())
+
+
 def test_a_parquet_cell_may_hold_a_line_break_and_a_misnamed_or_headerless_file_is_said_so(model, tmp_path):
     """A Parquet cell with a line break was refused as a CSV quote gone astray; a Parquet file named
     .pq was read as CSV ("its columns are ['PAR1...']"); a CSV file without a header lost its first

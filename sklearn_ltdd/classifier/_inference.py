@@ -360,14 +360,18 @@ class Inference(TransformerMixin):
         Parameters
         ----------
         input_features : array-like of str, default=None
-            Accepted and not read: a Pipeline passes the names of the graphizer's node features,
-            which the embedding's columns do not derive from.
+            Checked against ``feature_names_in_`` where the model was fitted on a named column of
+            SMILES, as scikit-learn's transformers check them; else accepted and not read: a
+            Pipeline passes the names of the graphizer's node features, which the embedding's
+            columns do not derive from.
 
         Returns
         -------
         feature_names_out : ndarray of str of shape (n_features_out,)
             ``ltddclassifier0``, ``ltddclassifier1``, ... (``baselineclassifier0``, ... for the baselines).
         """
+        if getattr(self, "feature_names_in_", None) is not None:  # (a table's column: never graphs)
+            return super().get_feature_names_out(input_features)
         return super().get_feature_names_out()
 
     @numpy_only
