@@ -930,6 +930,9 @@ def test_ctrl_c_while_the_first_epoch_is_validated_keeps_a_model_with_no_curve_t
     with pytest.raises(KeyboardInterrupt, match="in epoch 1 of max_epochs=3; the estimator keeps"):
         clf.fit(X, Y)
     assert len(clf.predict(X[:3])) == 3
+    # the documented columns, with no row before to copy them from (history_[:, "valid_ba"] raised)
+    assert np.isnan(clf.history_[:, "valid_ba"]).all() and np.isnan(clf.history_[:, "train_loss"]).all()
+    assert clf.history_[:, "valid_ba_best"] == [False] and clf.history_[-1, "stop"] == "interrupted"
     with pytest.raises(ValueError, match="interrupted in its first epoch: no epoch ended"):
         plot_training(clf)
 

@@ -105,8 +105,9 @@ class LTDDClassifier(GraphClassifier):
     history_ : skorch.History
         Per epoch: train/valid loss, the training loss's terms (``contrastive_loss``,
         ``ce_loss`` and, with the fingerprint, the wide expert's ``wide_loss``, which add up to
-        ``train_loss``), the phase (``"warmup"`` or ``"ltdd"``), ``class_weights`` and
-        ``n_subclusters`` (an empty list and 0 during warm-up); with a validation set, the
+        ``train_loss``), the phase (``"warmup"`` or ``"ltdd"``), ``class_weights`` (one per
+        class trained on, ``classes_[np.isfinite(class_log_prior_)]``) and ``n_subclusters`` (an
+        empty list and 0 during warm-up); with a validation set, the
         epoch's ``valid_ba``, ``valid_bf1`` and ``valid_tau`` (its decision's τ; all NaN during
         warm-up), ``valid_ba_best`` and ``valid_bf1_best`` (a new best), and ``kept``: whether
         the epoch's weights are part of the model kept (set when training ends; all False where

@@ -223,18 +223,27 @@ class LTDDNet(NeuralNet):
             raise
 
     def _complete_the_last_row(self) -> None:
-        """Give an epoch that did not end the columns of the one before (NaN, False for flags, None
-        for the rest), so that every row of the history has the same columns: skorch's
-        ``history[:, key]`` leaves out the rows without ``key``, which would misalign two columns."""
-        if len(self.history) < 2:
-            return
+        """Give an epoch that did not end the columns of the one before, or a first epoch the
+        documented ones (NaN, False for flags, None for the rest), so that every row of the
+        history has the same columns: skorch's ``history[:, key]`` leaves out the rows without
+        ``key``, which would misalign two columns."""
         last = self.history[-1]
-        for key, value in self.history[-2].items():
+        before = self.history[-2] if len(self.history) > 1 else self._first_row_columns()
+        for key, value in before.items():
             if key not in last:
                 missing = (
                     False if isinstance(value, bool) else math.nan if isinstance(value, int | float) else None
                 )
                 self.history.record(key, missing)
+
+    def _first_row_columns(self) -> dict:
+        """The documented columns a first epoch that did not end lacks, with no row before it to
+        show them: the losses and, with a validation set, its scores."""
+        columns = {"train_loss": math.nan}
+        if "valid_scores" in dict(self.callbacks_):
+            columns |= dict.fromkeys(("valid_loss", "valid_ba", "valid_bf1", "valid_tau"), math.nan)
+            columns |= dict.fromkeys(("valid_ba_best", "valid_bf1_best"), False)
+        return columns
 
     def stop(self, reason: str) -> None:
         """End training here, recording why in the last epoch's ``stop`` (an epoch that did not

@@ -170,7 +170,9 @@ class BalancedSubcluster(
     labels_ : ndarray of int, shape (n_samples,), or tensor on X's device
         Global cluster id of each sample (same array type as X).
     cluster_centers_ : ndarray of shape (n_clusters_total, n_features), or tensor
-        Unit mean direction of each cluster.
+        Unit mean direction of each cluster (with ``method="kmeans"``, of the assignment before
+        the last where k-means stops before it converges, at ``max_iter``, as scikit-learn's
+        ``KMeans``).
     subcluster_class_ : ndarray of shape (n_clusters_total,)
         The class of each sub-cluster (all None without y).
     classes_ : ndarray

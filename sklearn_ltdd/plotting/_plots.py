@@ -480,7 +480,7 @@ def plot_training(classifier: object, *, ax: Axes | None = None) -> Axes:
     """
     _check_axes(ax)
     history = _history(_classifier(classifier))
-    if not any("train_loss" in row for row in history):  # (a model kept from an epoch cut short)
+    if not any(np.isfinite(row.get("train_loss", np.nan)) for row in history):  # (an epoch cut short)
         raise ValueError(
             "the fit was interrupted in its first epoch: no epoch ended, so there is no curve to draw."
         )
