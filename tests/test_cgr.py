@@ -414,6 +414,10 @@ def test_a_mapper_object_is_cached_while_it_lives_in_this_process_only(tmp_path,
     graphizer.fit_transform(plain[::-1])
     assert len(mapper.asked) == 2  # its state could change its maps: known by itself, not its code
     assert not (tmp_path / "sklearn_ltdd_atom_maps.sqlite").exists()
+    # its method, a new object each time it is read, by the object it is bound to (each missed)
+    for _ in range(2):
+        SmilesGraphizer(reaction_mode="cgr", atom_mapper=mapper.__call__).fit_transform(plain)
+    assert len(mapper.asked) == 4
     del graphizer, mapper
     gc.collect()
     assert _atom_mapping._IN_PROCESS == {}  # its maps went with it: no leak, no id reused

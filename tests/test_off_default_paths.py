@@ -854,6 +854,17 @@ def test_ctrl_c_in_an_epoch_leaves_no_progress_bar_open(monkeypatch, capsys):
         kept.fit(X, Y)
     assert kept.history_[-1, "stop"] == "interrupted"
     assert open_bars() == before
+
+    # an error (a device out of memory, say) rather than Ctrl-C: skorch ends no training after it
+    def failing_in_epoch_2(self, batch, **fit_params):
+        if len(self.history) == 2:
+            raise RuntimeError("out of memory (a stand-in)")
+        return train_step(self, batch, **fit_params)
+
+    monkeypatch.setattr(LTDDNet, "train_step", failing_in_epoch_2)
+    with pytest.raises(RuntimeError, match="a stand-in") as caught:  # (which holds the failed fit's frames)
+        LTDDClassifier(**params).fit(X, Y)
+    assert caught.value is not None and open_bars() == before
     capsys.readouterr()
 
 

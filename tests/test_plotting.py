@@ -322,6 +322,27 @@ def test_training_curves(models):
     assert all(float(tick).is_integer() for tick in ax.get_xticks())  # epochs, not 1.5
 
 
+def test_a_plot_redrawn_into_its_axes_replaces_its_twin(models):
+    """ax.clear() keeps a twin axes: each redraw into one axes (a notebook cell run again) added a
+    twin, and the earlier model's scores stayed drawn over the new plot."""
+    ltdd, ce = models
+    _, ax = plt.subplots()
+    for plot in (
+        lambda model: plot_training(model, ax=ax),
+        lambda model: plot_weights(model, ax=ax) if model is ltdd else plot_weights(ltdd, ax=ax),
+        lambda model: plot_class_accuracy(model, X, Y, Y, ax=ax),
+    ):
+        for model in (ltdd, ce, ltdd):
+            ax.clear()
+            plot(model)
+        assert len(ax.figure.axes) == 2, plot
+    ax.clear()
+    plot_training(ce, ax=ax)
+    (right,) = [other for other in ax.figure.axes if other is not ax]
+    epochs = len(ce.history_)
+    assert [len(line.get_xdata()) for line in right.get_lines()] == [epochs, epochs]  # ce's alone
+
+
 def test_clear_error_without_matplotlib(monkeypatch, models):
     for blocked in ("matplotlib.pyplot", "matplotlib"):  # (the whole package: no matplotlib.axes either)
         with monkeypatch.context() as patch:

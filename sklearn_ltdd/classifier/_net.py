@@ -221,6 +221,10 @@ class LTDDNet(NeuralNet):
                 self.history.record("stop", "interrupted")
                 self._complete_the_last_row()
             raise
+        except Exception:  # skorch ends training (on_train_end) after Ctrl-C, not after an error
+            if (bar := dict(self.callbacks_).get("progress")) is not None:
+                bar.on_train_end(self)  # (its bar left open, every later one was drawn a line lower)
+            raise
 
     def _complete_the_last_row(self) -> None:
         """Give an epoch that did not end the columns of the one before, or a first epoch the

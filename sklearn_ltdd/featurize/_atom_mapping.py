@@ -133,12 +133,14 @@ def _mapper(atom_mapper: str | Callable) -> tuple[str, str | None, bool, Callabl
             pass
     # an object (or a method, a partial): its state may change what it returns, and hashing it
     # (a model, say) at every call would cost more than mapping again; its maps live as long as it
-    key = f"{name}#{id(atom_mapper)}"
+    # (a method's, as long as its object: ``m.map`` is a new method object each time it is read)
+    owner = atom_mapper.__self__ if isinstance(atom_mapper, types.MethodType) else atom_mapper
+    key = f"{name}#{id(owner)}"
     with _CACHES_LOCK:
         _bury_the_dead()  # (an object that died had this id: its maps go before they are read)
         if key not in _WATCHED:
             try:  # its maps go with it, before its id can be another object's
-                weakref.finalize(atom_mapper, _forget_mapper, key)
+                weakref.finalize(owner, _forget_mapper, key)
             except TypeError:  # it cannot be weakly referenced: not cached
                 return name, None, False, atom_mapper
             _WATCHED.add(key)

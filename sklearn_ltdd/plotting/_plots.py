@@ -187,9 +187,11 @@ def _name_classes_above(ax: Axes, classes: np.ndarray, counts: np.ndarray) -> No
     from matplotlib.ticker import NullLocator
 
     sizes = np.unique(counts)
-    top = ax.twiny()
+    top = _twin(ax, "y")
     top.set(xscale="log", xlim=ax.get_xlim())
-    ax.callbacks.connect("xlim_changed", lambda changed: top.set_xlim(changed.get_xlim()))
+    top._sklearn_ltdd_follows = ax.callbacks.connect(
+        "xlim_changed", lambda changed: top.set_xlim(changed.get_xlim())
+    )
     names = [", ".join(_shortened(str(c), MAX_NAME_LENGTH) for c in classes[counts == n]) for n in sizes]
     top.set_xticks(sizes, labels=names, rotation=90, fontsize=7, color="0.3")
     top.xaxis.set_minor_locator(NullLocator())
@@ -302,6 +304,25 @@ def plot_embedding(
     ax.set(title=f"Learned embedding ({method.upper()})", xticks=[], yticks=[])
     ax.legend(markerscale=1.5, **_legend_place((len(classes) if named else 1) + bool(subclusters)))
     return ax
+
+
+#: the label of the twin axes the plots add
+_TWIN = "sklearn_ltdd twin"
+
+
+def _twin(ax: Axes, shared: str) -> Axes:
+    """A twin of ``ax`` sharing its x axis (``shared="x"``, ``twinx``) or its y axis, after removing
+    those earlier plots into ``ax`` made: ``ax.clear()`` keeps a twin, and a redrawn cell showed
+    the earlier model's curves over the new plot."""
+    siblings = {*ax.get_shared_x_axes().get_siblings(ax), *ax.get_shared_y_axes().get_siblings(ax)}
+    for other in siblings:
+        if other is not ax and other.get_label() == _TWIN:
+            if (follows := getattr(other, "_sklearn_ltdd_follows", None)) is not None:
+                ax.callbacks.disconnect(follows)
+            other.remove()
+    twin = ax.twinx() if shared == "x" else ax.twiny()
+    twin.set_label(_TWIN)
+    return twin
 
 
 def _labels(y: ArrayLike, X: ArrayLike) -> np.ndarray:
@@ -436,7 +457,7 @@ def plot_weights(classifier: object, *, ax: Axes | None = None) -> Axes:
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set(xlabel="epoch", ylabel="class weight in the cross-entropy",
            title="Separability weights over training")  # fmt: skip
-    right = ax.twinx()
+    right = _twin(ax, "x")
     n_sub = [r[2] for r in rows]
     right.step(epochs, n_sub, where="post", color="0.3", linestyle="--", marker=".", label="sub-clusters")
     right.set(ylabel="number of sub-clusters", ylim=(0, max(n_sub) * 1.15))
@@ -497,7 +518,7 @@ def plot_training(classifier: object, *, ax: Axes | None = None) -> Axes:
     if "valid_ba" not in history[-1]:  # no validation set: no scores, and no empty axis for them
         ax.legend(**place)
         return ax
-    right = ax.twinx()
+    right = _twin(ax, "x")
     for key, label, style in (("valid_ba", "validation BA", "-"), ("valid_bf1", "validation BF1", ":")):
         points = [(row["epoch"], row[key]) for row in history if key in row]
         right.plot(*zip(*points, strict=True), color="black", linestyle=style, label=label)
