@@ -418,7 +418,38 @@ def test_a_mapper_object_is_cached_while_it_lives_in_this_process_only(tmp_path,
     for _ in range(2):
         SmilesGraphizer(reaction_mode="cgr", atom_mapper=mapper.__call__).fit_transform(plain)
     assert len(mapper.asked) == 4
-    del graphizer, mapper
+
+    def unwrapped(method):  # a decorator without functools.wraps: its methods share one name
+        def wrapper(self, reactions):
+            return method(self, reactions)
+
+        return wrapper
+
+    class Two:
+        __slots__ = ("called",)  # (no weak reference to it: its methods are known by themselves)
+
+        def __init__(self):
+            self.called = []
+
+        @unwrapped
+        def fast(self, reactions):
+            self.called.append("fast")
+            return [dict(zip(plain, (AMIDE, DEPROTECTION), strict=True))[r] for r in reactions]
+
+        @unwrapped
+        def careful(self, reactions):
+            self.called.append("careful")
+            return [AMIDE if "Cl" in reaction else DEPROTECTION for reaction in reactions]
+
+    class TwoWeak(Two):
+        __slots__ = ("__weakref__",)
+
+    for two in (Two(), TwoWeak()):
+        for method in (two.fast, two.careful, two.fast, two.careful):
+            SmilesGraphizer(reaction_mode="cgr", atom_mapper=method).fit_transform(plain)
+        # each method mapped, once where the object can be watched (one's maps were the other's)
+        assert two.called == (["fast", "careful"] * (2 if type(two) is Two else 1)), type(two)
+    del graphizer, mapper, two, method
     gc.collect()
     assert _atom_mapping._IN_PROCESS == {}  # its maps went with it: no leak, no id reused
 

@@ -26,6 +26,7 @@ from sklearn import config_context
 from sklearn.base import clone, is_classifier
 from sklearn.compose import make_column_transformer
 from sklearn.exceptions import DataConversionWarning, NotFittedError
+from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, check_cv, cross_val_score
 from sklearn.pipeline import make_pipeline, make_union
 from sklearn.utils import get_tags
@@ -1205,6 +1206,9 @@ def test_a_model_fitted_on_a_named_column_refuses_another(assert_same_prediction
     assert clf.get_feature_names_out(["product"]).tolist() == clf.get_feature_names_out().tolist()
     with pytest.raises(ValueError, match="input_features is not equal to feature_names_in_"):
         clf.get_feature_names_out(["reactant"])
+    # after a graphizer in a Pipeline, which hands it its node features' names, it is graphs' model
+    pipe = make_pipeline(SmilesGraphizer(), FrozenEstimator(clf)).fit(X_SMALL, Y_SMALL)
+    assert pipe.get_feature_names_out().tolist() == clf.get_feature_names_out().tolist()
     assert not hasattr(LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL), "feature_names_in_")
 
 

@@ -946,6 +946,12 @@ def test_ctrl_c_while_the_first_epoch_is_validated_keeps_a_model_with_no_curve_t
     assert clf.history_[:, "valid_ba_best"] == [False] and clf.history_[-1, "stop"] == "interrupted"
     with pytest.raises(ValueError, match="interrupted in its first epoch: no epoch ended"):
         plot_training(clf)
+    # LTDD's loss terms too (the fingerprint expert's among them)
+    ltdd = LTDDClassifier(**FAST, max_epochs=3, schedule=SubclusterSchedule(warmup_epochs=0))
+    with pytest.raises(KeyboardInterrupt, match="in epoch 1 of max_epochs=3; the estimator keeps"):
+        ltdd.fit(X, Y)
+    for term in ("contrastive_loss", "ce_loss", "wide_loss"):
+        assert np.isnan(ltdd.history_[:, term]).all(), term
 
 
 def test_ctrl_c_before_the_final_phase_trains_keeps_no_model_of_another_method(monkeypatch):

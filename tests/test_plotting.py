@@ -341,6 +341,16 @@ def test_a_plot_redrawn_into_its_axes_replaces_its_twin(models):
     (right,) = [other for other in ax.figure.axes if other is not ax]
     epochs = len(ce.history_)
     assert [len(line.get_xdata()) for line in right.get_lines()] == [epochs, epochs]  # ce's alone
+    ax.clear()  # a plot that draws no twin takes the earlier one away too
+    alone = BaselineClassifier(**{**RUN, "max_epochs": 2}, validation_fraction=0, early_stopping=None)
+    plot_training(alone.fit(X, Y), ax=ax)
+    assert ax.figure.axes == [ax]
+    # subplots sharing an axis share it with each other's twins: each keeps its own
+    for shared in ({"sharex": True}, {"sharey": True}):
+        figure, (left, right) = plt.subplots(1, 2, **shared)
+        plot_training(ltdd, ax=left)
+        plot_training(ce, ax=right)
+        assert len(figure.axes) == 4, shared
 
 
 def test_clear_error_without_matplotlib(monkeypatch, models):

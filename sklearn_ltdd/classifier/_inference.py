@@ -361,16 +361,19 @@ class Inference(TransformerMixin):
         ----------
         input_features : array-like of str, default=None
             Checked against ``feature_names_in_`` where the model was fitted on a named column of
-            SMILES, as scikit-learn's transformers check them; else accepted and not read: a
-            Pipeline passes the names of the graphizer's node features, which the embedding's
-            columns do not derive from.
+            SMILES, as scikit-learn's transformers check them, unless they are the names of the
+            graphizer's node features, which a Pipeline passes (the embedding's columns do not
+            derive from them); else accepted and not read.
 
         Returns
         -------
         feature_names_out : ndarray of str of shape (n_features_out,)
             ``ltddclassifier0``, ``ltddclassifier1``, ... (``baselineclassifier0``, ... for the baselines).
         """
-        if getattr(self, "feature_names_in_", None) is not None:  # (a table's column: never graphs)
+        node_features = input_features is not None and list(input_features) == list(
+            self.graphizer_.get_feature_names_out()
+        )  # (a graphizer's before it in a Pipeline: the model may have been fitted on a table before)
+        if getattr(self, "feature_names_in_", None) is not None and not node_features:
             return super().get_feature_names_out(input_features)
         return super().get_feature_names_out()
 

@@ -242,8 +242,12 @@ class LTDDNet(NeuralNet):
 
     def _first_row_columns(self) -> dict:
         """The documented columns a first epoch that did not end lacks, with no row before it to
-        show them: the losses and, with a validation set, its scores."""
+        show them: the losses (LTDD's terms too) and, with a validation set, its scores."""
         columns = {"train_loss": math.nan}
+        if "loss_terms" in dict(
+            self.callbacks_
+        ):  # (the terms the pass recorded: wide_loss with the fingerprint)
+            columns |= dict.fromkeys((*self.criterion_.TERMS, *self.criterion_.totals), math.nan)
         if "valid_scores" in dict(self.callbacks_):
             columns |= dict.fromkeys(("valid_loss", "valid_ba", "valid_bf1", "valid_tau"), math.nan)
             columns |= dict.fromkeys(("valid_ba_best", "valid_bf1_best"), False)

@@ -33,9 +33,11 @@ def _pyplot() -> ModuleType:
 
 
 def _axes(ax: Axes | None, legend_rows: int = 0) -> Axes:
-    """``ax``, or the axes of a new figure, taller by the rows of a legend drawn below them."""
+    """``ax`` (without the twin an earlier plot drew on it), or the axes of a new figure, taller by
+    the rows of a legend drawn below them."""
     if ax is None:
         _, ax = _pyplot().subplots(figsize=(6, 4 + 0.17 * legend_rows), layout="constrained")
+    _drop_twin(ax)
     return ax
 
 
@@ -189,9 +191,8 @@ def _name_classes_above(ax: Axes, classes: np.ndarray, counts: np.ndarray) -> No
     sizes = np.unique(counts)
     top = _twin(ax, "y")
     top.set(xscale="log", xlim=ax.get_xlim())
-    top._sklearn_ltdd_follows = ax.callbacks.connect(
-        "xlim_changed", lambda changed: top.set_xlim(changed.get_xlim())
-    )
+    follows = ax.callbacks.connect("xlim_changed", lambda changed: top.set_xlim(changed.get_xlim()))
+    ax._sklearn_ltdd_twin = (top, ax.callbacks, follows)
     names = [", ".join(_shortened(str(c), MAX_NAME_LENGTH) for c in classes[counts == n]) for n in sizes]
     top.set_xticks(sizes, labels=names, rotation=90, fontsize=7, color="0.3")
     top.xaxis.set_minor_locator(NullLocator())
@@ -306,23 +307,24 @@ def plot_embedding(
     return ax
 
 
-#: the label of the twin axes the plots add
-_TWIN = "sklearn_ltdd twin"
-
-
 def _twin(ax: Axes, shared: str) -> Axes:
-    """A twin of ``ax`` sharing its x axis (``shared="x"``, ``twinx``) or its y axis, after removing
-    those earlier plots into ``ax`` made: ``ax.clear()`` keeps a twin, and a redrawn cell showed
-    the earlier model's curves over the new plot."""
-    siblings = {*ax.get_shared_x_axes().get_siblings(ax), *ax.get_shared_y_axes().get_siblings(ax)}
-    for other in siblings:
-        if other is not ax and other.get_label() == _TWIN:
-            if (follows := getattr(other, "_sklearn_ltdd_follows", None)) is not None:
-                ax.callbacks.disconnect(follows)
-            other.remove()
+    """A twin of ``ax`` sharing its x axis (``shared="x"``, ``twinx``) or its y axis, recorded on
+    ``ax`` for :func:`_drop_twin`."""
     twin = ax.twinx() if shared == "x" else ax.twiny()
-    twin.set_label(_TWIN)
+    ax._sklearn_ltdd_twin = (twin, None, None)
     return twin
+
+
+def _drop_twin(ax: Axes) -> None:
+    """Remove the twin axes an earlier plot drew on ``ax``, and the callback that kept it aligned:
+    ``ax.clear()`` keeps a twin, and a redrawn cell showed the earlier model's curves over the new
+    plot. Only that one: twins of other subplots, and the user's own, stay."""
+    twin, registry, cid = getattr(ax, "_sklearn_ltdd_twin", (None, None, None))
+    if registry is not None and ax.callbacks is registry:  # (ax.clear() makes a new registry)
+        ax.callbacks.disconnect(cid)
+    if twin is not None and twin.figure is not None and twin in twin.figure.axes:
+        twin.remove()
+    ax._sklearn_ltdd_twin = (None, None, None)
 
 
 def _labels(y: ArrayLike, X: ArrayLike) -> np.ndarray:
