@@ -112,11 +112,16 @@ def main() -> None:
         "device": torch.cuda.get_device_name() if cuda else "cpu",
         **facts,
     }
+    what = f"HIV standard split, seed 0, LTDD {result['model']} ({args.device})"
+    head = f"batch {args.batch_size}, lr {args.lr:g}: "
     if not facts["stopped"]:  # a fit the budget cut short is not the protocol's: no scores of it
+        # the fit's figures first: a time limit reached while the test set is scored keeps them
+        write(
+            args.name, result, f"{what}, {head}{result['epochs_run']} epochs in {fit_s:.0f} s (unscored).\n"
+        )
         predicted = clf.predict(graphs[test])
         scores = {"BA": balanced_accuracy_score, "BF1": balanced_f1_score}
         result.update({name: score(y[test], predicted) for name, score in scores.items()})
-    head = f"batch {args.batch_size}, lr {args.lr:g}: "
     if facts["stopped"]:
         # the warm-up's epochs as they ran (no validation, no re-clustering), the rest at the mean
         # of the main phase's epochs (each with validation, re-clustering in some)
@@ -141,7 +146,6 @@ def main() -> None:
     if cuda:
         summary += f"; peak GPU memory {result['peak_cuda_mb']:,.0f} MB on {result['device']}"
     print(summary)
-    what = f"HIV standard split, seed 0, LTDD {result['model']} ({args.device})"
     write(args.name, result, f"{what}, {summary}.\n")
 
 

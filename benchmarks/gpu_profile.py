@@ -108,7 +108,9 @@ def main() -> None:
     from sklearn_ltdd.classifier import PAPER_PROTOCOL, _ltdd_schedule, _net
 
     smiles, y = hiv_sample(args.molecules)
-    graphs = SmilesGraphizer(n_jobs=-1).fit_transform(smiles)
+    graphs = SmilesGraphizer(n_jobs=-1, fingerprint=None).fit_transform(
+        smiles
+    )  # (the paper's model has none)
     cuda = torch.device(args.device).type == "cuda"
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
     found: dict = {}

@@ -181,9 +181,11 @@ def main() -> None:
         rounds = {name: [] for name in trees}
         for _ in range(args.rounds):
             for name, tree in trees.items():
-                figures = {m: run(m, tree, args.batch_size, args.compile_loss) for m in METHODS}
+                figures = {}
+                for method in METHODS:  # each printed as measured: a time limit keeps the ones before it
+                    figures[method] = run(method, tree, args.batch_size, args.compile_loss)
+                    print(name, method, json.dumps(figures[method]), flush=True)
                 rounds[name].append(figures)
-                print(name, json.dumps(rounds[name][-1]), flush=True)
     results = {name: summary(r) for name, r in rounds.items()}
     results.update({"n_molecules": N_MOLECULES, "epochs": EPOCHS, "rounds": args.rounds, "raw": rounds,
                     "batch_size": args.batch_size, "compile_loss": args.compile_loss})  # fmt: skip

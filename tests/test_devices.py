@@ -28,6 +28,7 @@ from sklearn_ltdd import (
 from sklearn_ltdd.classifier import BASELINE_LOSSES, _data
 from sklearn_ltdd.classifier._data import GraphDataset, collate_graphs
 from sklearn_ltdd.datasets import load_solubility
+from sklearn_ltdd.featurize import GraphStore
 
 DATA = load_solubility()
 ROWS = np.random.default_rng(1).choice(len(DATA.data), 80, replace=False)
@@ -146,6 +147,17 @@ def test_a_store_of_small_integers_on_the_gpu_batches_as_on_the_cpu(mode, rows):
             value = getattr(batch, key)
             assert value.is_cuda and torch.equal(value.cpu(), getattr(expected, key)), key
     assert torch.equal(on_gpu.to_data_list([1])[0].x.cpu(), graphs.to_data_list([1])[0].x)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+def test_a_store_built_by_hand_from_gpu_tensors_batches():
+    """Its offsets given on the GPU, batching (which reads them on the host) failed in numpy()."""
+    graphs = SmilesGraphizer().fit_transform(X[:10])
+    parts = (graphs.x, graphs.edge_index, graphs.node_ptr, graphs.edge_ptr)
+    by_hand = GraphStore(*(part.to("cuda") for part in parts))
+    batch = by_hand.batch([3, 1])
+    assert batch.x.is_cuda and torch.equal(batch.x.cpu(), graphs.batch([3, 1]).x)
+    assert len(by_hand[[0, 2]]) == 2
 
 
 def test_a_batch_is_gathered_on_the_store_device():

@@ -1079,6 +1079,23 @@ def test_a_training_that_runs_out_of_device_memory_says_what_to_lower():
             clf.fit(X[:100], Y[:100])
     with pytest.raises(NotFittedError):
         clf.predict(X[:3])
+    # the error a notebook keeps holds no frame of the failed network, nor its graphs on the device,
+    # which the refit it advises needs
+    from sklearn_ltdd.classifier._data import GraphDataset
+    from sklearn_ltdd.classifier._net import LTDDNet
+
+    with pytest.MonkeyPatch.context() as patched:
+        device_memory_of(patched, graphs=10, training=True)
+        with pytest.raises(torch.cuda.OutOfMemoryError) as caught:
+            clf.fit(X[:100], Y[:100])
+    held, error = [], caught.value
+    while error is not None:
+        tb = error.__traceback__
+        while tb is not None:
+            held += [v for v in tb.tb_frame.f_locals.values() if isinstance(v, LTDDNet | GraphDataset)]
+            tb = tb.tb_next
+        error = error.__cause__ or error.__context__
+    assert held == []
 
 
 def test_a_fit_does_not_depend_on_torchs_default_dtype_or_inference_mode_and_leaves_no_thread():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import inspect
 import sys
+import traceback
 from abc import ABCMeta, abstractmethod
 from collections.abc import Callable
 from numbers import Integral, Real
@@ -540,6 +541,10 @@ class GraphClassifier(
             except InferenceOutOfMemoryError:
                 raise  # (its own message: not a training step's)
             except torch.cuda.OutOfMemoryError as error:
+                # a notebook keeps the error, and the frames it came through with their locals: the
+                # failed network, its optimiser and batches on the device, which the refit needs
+                traceback.clear_frames(error.__traceback__)
+                del train, valid
                 raise torch.cuda.OutOfMemoryError(
                     f"the {self.device_} device ran out of memory in training, whose steps take "
                     f"batch_size={self.batch_size} samples (LTDD: two views of each; a reaction in pair "

@@ -390,8 +390,9 @@ class GraphStore:
         _check_layout(x, edge_index, node_ptr, edge_ptr, edge_attr, every_edge=recipe is None)
         self.x = x
         self.edge_index = edge_index
-        self.node_ptr = node_ptr
-        self.edge_ptr = edge_ptr
+        # the offsets on the host, where batching reads them (given on a GPU, numpy() refused them)
+        self.node_ptr = node_ptr.cpu()
+        self.edge_ptr = edge_ptr.cpu()
         self.edge_attr = edge_attr
         n_graphs = node_ptr.numel() - 1
         if fingerprint is not None and fingerprint.shape[0] != n_graphs:
