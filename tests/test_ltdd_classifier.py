@@ -1209,6 +1209,8 @@ def test_a_model_fitted_on_a_named_column_refuses_another(assert_same_prediction
     # after a graphizer in a Pipeline, which hands it its node features' names, it is graphs' model
     pipe = make_pipeline(SmilesGraphizer(), FrozenEstimator(clf)).fit(X_SMALL, Y_SMALL)
     assert pipe.get_feature_names_out().tolist() == clf.get_feature_names_out().tolist()
+    with pytest.raises(NotFittedError):  # (not an AttributeError of the graphizer it has not yet)
+        LTDDClassifier().get_feature_names_out(["product"])
     assert not hasattr(LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL), "feature_names_in_")
 
 

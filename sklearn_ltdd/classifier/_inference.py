@@ -370,8 +370,11 @@ class Inference(TransformerMixin):
         feature_names_out : ndarray of str of shape (n_features_out,)
             ``ltddclassifier0``, ``ltddclassifier1``, ... (``baselineclassifier0``, ... for the baselines).
         """
-        node_features = input_features is not None and list(input_features) == list(
-            self.graphizer_.get_feature_names_out()
+        graphizer = getattr(self, "graphizer_", None)  # (unfitted: NotFittedError, below)
+        node_features = (
+            graphizer is not None
+            and input_features is not None
+            and list(input_features) == list(graphizer.get_feature_names_out())
         )  # (a graphizer's before it in a Pipeline: the model may have been fitted on a table before)
         if getattr(self, "feature_names_in_", None) is not None and not node_features:
             return super().get_feature_names_out(input_features)

@@ -134,7 +134,8 @@ def _mapper(atom_mapper: str | Callable) -> tuple[str, str | None, bool, Callabl
     # an object (or a method, a partial): its state may change what it returns, and hashing it
     # (a model, say) at every call would cost more than mapping again; its maps live as long as it
     # (a method's, as long as its object, by its function too: ``m.map`` is a new method object
-    # each time it is read, and two methods may share a name, as a decorator's wrappers do)
+    # each time it is read, and two methods may share a name, as a decorator's wrappers do; the
+    # function lives as long as the object's class)
     key, owner = f"{name}#{id(atom_mapper)}", atom_mapper
     if isinstance(atom_mapper, types.MethodType) and _weakly_referenced(atom_mapper.__self__):
         key, owner = f"{name}#{id(atom_mapper.__self__)}:{id(atom_mapper.__func__)}", atom_mapper.__self__
@@ -145,10 +146,6 @@ def _mapper(atom_mapper: str | Callable) -> tuple[str, str | None, bool, Callabl
                 weakref.finalize(owner, _forget_mapper, key)
             except TypeError:  # it cannot be weakly referenced: not cached
                 return name, None, False, atom_mapper
-            if owner is not atom_mapper and _weakly_referenced(atom_mapper.__func__):
-                weakref.finalize(
-                    atom_mapper.__func__, _forget_mapper, key
-                )  # (bound by hand, it may die first)
             _WATCHED.add(key)
     return name, key, False, atom_mapper
 

@@ -233,7 +233,8 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         default or the closure holds is hashed at each call that maps (a table of 50,000 maps:
         0.1 s), and a memo kept there gives the function a new key as it fills, so no map is
         read back: keep such state in a global. Another callable (an object, a method) is known
-        by its identity (a method by its object's), in this process only; a clone's is its own.
+        by its identity (a method by its object's and its function's, or by itself where the
+        object cannot be weakly referenced), in this process only; a clone's is its own.
         Rows the mapper fails on raise, named with the mapper's error (``errors="raise"``).
     fingerprint : {"morgan", None}, default="morgan"
         Also store a 2048-bit radius-2 Morgan fingerprint per row (the store's and its batches'
