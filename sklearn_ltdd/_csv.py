@@ -24,7 +24,7 @@ NOT_TEXT = {".xlsx": "an Excel workbook", ".xls": "an Excel workbook", ".parquet
 _BINARY_STARTS = (
     (b"\x1f\x8b", "gzip-compressed", ".gz", lambda start, end: True),
     # a block size, then a block's magic or the end of the stream's (a header "BZh1" is text)
-    (b"BZh", "bzip2-compressed", ".bz2", lambda start, end: _bzip2_block(start[3:10])),
+    (b"BZh", "bzip2-compressed", ".bz2", lambda start, end: _is_bzip2_stream(start[3:10])),
     (b"\xfd7zXZ\x00", "xz-compressed", ".xz", lambda start, end: True),
     (b"(\xb5/\xfd", "Zstandard-compressed", ".zst", lambda start, end: True),
     (b"PK\x03\x04", "a zip archive", ".zip", lambda start, end: True),
@@ -33,7 +33,7 @@ _BINARY_STARTS = (
 )
 
 
-def _bzip2_block(start: bytes) -> bool:
+def _is_bzip2_stream(start: bytes) -> bool:
     """Whether bytes after bzip2's "BZh" are a block size and a block's magic or the stream's end."""
     return start[:1] in b"123456789" and start[1:7] in (b"1AY&SY", b"\x17rE8P\x90")
 
@@ -104,7 +104,7 @@ def check_fields_match_header(frame: pd.DataFrame, source: object) -> None:
     """Refuse what pandas makes of data lines one field longer than the header: their first cells
     become an index, and every cell moves one column left, silently."""
     if not isinstance(frame.index, pd.RangeIndex):
-        semicolons = any(";" in str(name) for name in frame.columns)  # (and decimal commas)
+        semicolons = any(";" in str(name) for name in frame.columns)  # Excel's "CSV" with decimal commas
         raise ValueError(
             f"{source} is malformed: its first data line (line 2) has more fields than the header "
             + (
@@ -240,16 +240,14 @@ def check_no_nul(columns: list, source: object) -> None:
         return
     # the file's first bytes; a compressed file's header, whose first name alone begins the text
     first = str(columns[0]).encode("latin-1", "replace")
-    start, order = ",".join(map(str, columns)).encode("latin-1", "replace"), None
+    start = ",".join(map(str, columns)).encode("latin-1", "replace")
     if isinstance(source, str | os.PathLike) and Path(source).suffix.lower() not in COMPRESSED:
         with open(source, "rb") as handle:
             start = first = handle.read(64)
-    if _utf16(start):
-        order = _byte_order(first) if _utf16(first) else None
     shown = f"{source} holds NUL characters in its header ({shortened(repr(names[0]), 40)})"
     if not _utf16(start):
         raise ValueError(f"{shown}, which text does not hold: remove them.")
-    raise ValueError(f"{shown}: " + _utf16_without_mark(order))
+    raise ValueError(f"{shown}: " + _utf16_without_mark(_byte_order(first) if _utf16(first) else None))
 
 
 def data_lines(source: Path, n_rows: int, sep: str = ",") -> np.ndarray | None:

@@ -11,7 +11,6 @@ from itertools import chain
 import numpy as np
 import pandas as pd
 import scipy.sparse
-from rdkit import Chem
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d
 
@@ -273,9 +272,11 @@ def _molecule(text: str) -> bool:
         return True
     if not text or any(character.isspace() for character in text):
         return False
+    from rdkit import Chem  # (RDKit for case twins only: the metrics' labels need none)
+
     from .featurize._smiles import rdkit_reading
 
-    with rdkit_reading():
+    with rdkit_reading():  # (a parse is all it takes: whether RDKit reads it, not how)
         return Chem.MolFromSmiles(text) is not None
 
 
@@ -294,8 +295,9 @@ def spellings(labels: Iterable) -> dict:
         texts = {label.strip() for label in members}
         # (RDKit only for case twins: a few labels, not every one)
         molecules = {text for text in texts if _molecule(text)} if len(texts) > 1 else set()
-        for label in members:
-            keys[label] = label.strip() if len(molecules) > 1 and label.strip() in molecules else key
+        for label in members:  # (a molecule's key apart from the folded texts', which may equal it)
+            apart = len(molecules) > 1 and label.strip() in molecules
+            keys[label] = ("molecule", label.strip()) if apart else key
     return keys
 
 
@@ -320,9 +322,9 @@ def warn_of_look_alike_classes(classes: np.ndarray) -> None:
     spelt = spellings(labels)
     for label in labels:
         same.setdefault(spelt[label], []).append(label)
-    twins = [labels for labels in same.values() if len(labels) > 1]
+    twins = [group for group in same.values() if len(group) > 1]
     if twins:
-        padded = [" and ".join(map(repr, labels)) for labels in twins]
+        padded = [" and ".join(map(repr, group)) for group in twins]
         advice = _case_advice(chain.from_iterable(twins))
         warn(
             f"class labels that differ only by case or surrounding spaces are classes of their own: "

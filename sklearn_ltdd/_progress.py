@@ -13,7 +13,7 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", NO_WIDGETS_WARNING)
     from tqdm.auto import tqdm
 
-__all__ = ["progress_bar", "widget_bars"]
+__all__ = ["can_draw_bars", "progress_bar", "widget_bars"]
 
 
 class _NoBar:
@@ -31,7 +31,12 @@ def progress_bar(show: bool, **kwargs: object) -> tqdm | _NoBar:
     """tqdm's bar (``kwargs`` are tqdm's) when ``show`` and there is a standard error to draw it on
     (pythonw has none), else a stand-in whose ``update`` does nothing: not a disabled bar, for
     which tqdm starts a monitor thread that outlives the call."""
-    return tqdm(**kwargs) if show and sys.stderr is not None else _NoBar()
+    return tqdm(**kwargs) if show and can_draw_bars() else _NoBar()
+
+
+def can_draw_bars() -> bool:
+    """Whether there is a standard error to draw bars on (pythonw has none)."""
+    return sys.stderr is not None
 
 
 def widget_bars() -> bool:

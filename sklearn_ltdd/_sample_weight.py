@@ -47,11 +47,10 @@ def _refuse_lost_to_zero(given: np.ndarray, weights: np.ndarray, sample_weight: 
     if not zeros.size:
         return
     # only the zeros compared again, as given (a Decimal's sNaN, which raises so, is no zero)
-    lost = zeros[np.asarray(np.ravel(given)[zeros] != 0, dtype=bool)]
-    for row in lost:
-        value = np.ravel(given)[row]
-        if value is None or not _real(value):
-            continue
+    values = np.ravel(given)
+    # (non-numbers and None are refused, or NaN, before)
+    for row in zeros[np.asarray(values[zeros] != 0, dtype=bool)]:
+        value = values[row]
         shown = shortened(repr(value.item() if isinstance(value, np.generic) else value), 40)
         if given.ndim == 0:
             what = f"sample_weight is {shown}"
@@ -73,7 +72,7 @@ def check_sample_weight(sample_weight: ArrayLike | None, n: int) -> np.ndarray |
     if sample_weight is None:
         return None
     weights = np.asarray(sample_weight)  # (not np.ndim: sklearn's checks pass objects numpy only converts)
-    if weights.dtype.kind in "mM":  # (tolist() makes nanoseconds integers, and a NumPy timedelta is one)
+    if weights.dtype.kind in "mM":  # datetime64, timedelta64: tolist() gives integer nanoseconds
         raise ValueError(f"sample_weight must hold real numbers, not {weights.dtype} times or durations.")
     one = weights.dtype.kind in "iuf" or (
         weights.dtype == object and isinstance(sample_weight, Real | Decimal)  # (a Fraction)

@@ -25,7 +25,7 @@ from skorch.history import History
 from .._compat import RANDOM_STATE, Interval, StrOptions, _fit_context, from_arrow, numpy_only
 from .._console import say
 from .._labels import warn_of_look_alike_classes
-from .._progress import widget_bars
+from .._progress import can_draw_bars, widget_bars
 from .._torch_state import torch_defaults
 from .._warnings import warn
 from ..featurize import (
@@ -573,7 +573,8 @@ class GraphClassifier(
 
     def _decide_and_check(self, valid: GraphDataset | None, train: GraphDataset) -> None:
         """τ and the validation score of the model kept, from one pass over the validation set, and
-        the warning of a collapsed model, read there or, without one, on rows of ``train``."""
+        the warning of a collapsed model, read there or, without one, on rows of ``train``; a
+        ValueError where the model's outputs there are NaN."""
         checked, which = valid, "validation samples"
         if valid is None:  # rows of the training set show a collapsed model as well
             rows = np.linspace(0, len(train) - 1, min(len(train), 2000)).astype(int)
@@ -585,8 +586,9 @@ class GraphClassifier(
                 f"training diverged: the model's outputs for the {which} are NaN; "
                 f"{self.net_.what_to_change()}."
             )
-        self.logit_adjustment_ = self._choose_tau(valid, None if valid is None else log_proba)
-        self.validation_score_ = self._validation_score(valid, None if valid is None else log_proba)
+        validated = None if valid is None else log_proba
+        self.logit_adjustment_ = self._choose_tau(valid, validated)
+        self.validation_score_ = self._validation_score(valid, validated)
         prior, tau = self.class_log_prior_, self.logit_adjustment_
         warn_if_diverged(self._encoder.classes_, checked, log_proba, prior, tau, self.lr, which)
 
@@ -784,7 +786,7 @@ class GraphClassifier(
             ]
             if self.early_stopping:
                 callbacks.append(("stop", EarlyStoppingAfter("valid_ba", self.early_stopping, phases)))
-        if self.verbose >= 2 and sys.stderr is not None:  # (pythonw has none to draw the bar on)
+        if self.verbose >= 2 and can_draw_bars():
             callbacks.append(("progress", EpochProgressBar(detect_notebook=widget_bars())))
         return callbacks
 

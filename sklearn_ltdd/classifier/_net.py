@@ -88,10 +88,12 @@ class PlainPrintLog(PrintLog):
     # say, not print: skorch flushes the standard output after print, at any verbose, and there may
     # be none (pythonw's None, a logger's writer without flush)
     def __init__(self, keys_ignored=None, sink=say, tablefmt="simple", floatfmt=".4f", stralign="right"):
-        super().__init__(keys_ignored, sink, tablefmt, floatfmt, stralign)
+        super().__init__(
+            keys_ignored=keys_ignored, sink=sink, tablefmt=tablefmt, floatfmt=floatfmt, stralign=stralign
+        )
 
     def on_epoch_end(self, net, **kwargs) -> None:
-        if net.verbose:  # (nothing to tabulate for a silent fit)
+        if net.verbose:  # (skorch calls a sink other than print whatever verbose says)
             super().on_epoch_end(net, **kwargs)
 
     def on_train_begin(self, net, **kwargs) -> None:
@@ -243,12 +245,11 @@ class LTDDNet(NeuralNet):
     def _first_row_columns(self) -> dict:
         """The documented columns a first epoch that did not end lacks, with no row before it to
         show them: the losses (LTDD's terms too) and, with a validation set, its scores."""
-        columns = {"train_loss": math.nan}
-        if "loss_terms" in dict(
-            self.callbacks_
-        ):  # (the terms the pass recorded: wide_loss with the fingerprint)
+        columns, callbacks = {"train_loss": math.nan}, dict(self.callbacks_)
+        if "loss_terms" in callbacks:
+            # the terms the pass recorded (wide_loss with the fingerprint) and those it would have
             columns |= dict.fromkeys((*self.criterion_.TERMS, *self.criterion_.totals), math.nan)
-        if "valid_scores" in dict(self.callbacks_):
+        if "valid_scores" in callbacks:
             columns |= dict.fromkeys(("valid_loss", "valid_ba", "valid_bf1", "valid_tau"), math.nan)
             columns |= dict.fromkeys(("valid_ba_best", "valid_bf1_best"), False)
         return columns

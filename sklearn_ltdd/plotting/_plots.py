@@ -189,10 +189,8 @@ def _name_classes_above(ax: Axes, classes: np.ndarray, counts: np.ndarray) -> No
     from matplotlib.ticker import NullLocator
 
     sizes = np.unique(counts)
-    top = _twin(ax, "y")
-    top.set(xscale="log", xlim=ax.get_xlim())
-    follows = ax.callbacks.connect("xlim_changed", lambda changed: top.set_xlim(changed.get_xlim()))
-    ax._sklearn_ltdd_twin = (top, ax.callbacks, follows)
+    top = _twin(ax, "twiny", follow_xlim=True)
+    top.set(xscale="log")
     names = [", ".join(_shortened(str(c), MAX_NAME_LENGTH) for c in classes[counts == n]) for n in sizes]
     top.set_xticks(sizes, labels=names, rotation=90, fontsize=7, color="0.3")
     top.xaxis.set_minor_locator(NullLocator())
@@ -307,11 +305,16 @@ def plot_embedding(
     return ax
 
 
-def _twin(ax: Axes, shared: str) -> Axes:
-    """A twin of ``ax`` sharing its x axis (``shared="x"``, ``twinx``) or its y axis, recorded on
-    ``ax`` for :func:`_drop_twin`."""
-    twin = ax.twinx() if shared == "x" else ax.twiny()
-    ax._sklearn_ltdd_twin = (twin, None, None)
+def _twin(ax: Axes, kind: str, follow_xlim: bool = False) -> Axes:
+    """``ax.twinx()`` or ``ax.twiny()`` (``kind``), recorded on ``ax`` for :func:`_drop_twin`; with
+    ``follow_xlim``, its x limits kept to those of ``ax`` (a scale of its own, a log one, say)."""
+    twin = getattr(ax, kind)()
+    registry, follows = None, None
+    if follow_xlim:
+        twin.set_xlim(ax.get_xlim())
+        registry = ax.callbacks
+        follows = registry.connect("xlim_changed", lambda changed: twin.set_xlim(changed.get_xlim()))
+    ax._sklearn_ltdd_twin = (twin, registry, follows)
     return twin
 
 
@@ -459,7 +462,7 @@ def plot_weights(classifier: object, *, ax: Axes | None = None) -> Axes:
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set(xlabel="epoch", ylabel="class weight in the cross-entropy",
            title="Separability weights over training")  # fmt: skip
-    right = _twin(ax, "x")
+    right = _twin(ax, "twinx")
     n_sub = [r[2] for r in rows]
     right.step(epochs, n_sub, where="post", color="0.3", linestyle="--", marker=".", label="sub-clusters")
     right.set(ylabel="number of sub-clusters", ylim=(0, max(n_sub) * 1.15))
@@ -520,7 +523,7 @@ def plot_training(classifier: object, *, ax: Axes | None = None) -> Axes:
     if "valid_ba" not in history[-1]:  # no validation set: no scores, and no empty axis for them
         ax.legend(**place)
         return ax
-    right = _twin(ax, "x")
+    right = _twin(ax, "twinx")
     for key, label, style in (("valid_ba", "validation BA", "-"), ("valid_bf1", "validation BF1", ":")):
         points = [(row["epoch"], row[key]) for row in history if key in row]
         right.plot(*zip(*points, strict=True), color="black", linestyle=style, label=label)
