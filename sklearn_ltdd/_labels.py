@@ -301,6 +301,16 @@ def spellings(labels: Iterable) -> dict:
     return keys
 
 
+def look_alike_groups(labels: Iterable) -> list[list[str]]:
+    """The string labels of one spelling (:func:`spellings`), two or more, each group in the order
+    of ``labels``."""
+    strings = [label for label in dict.fromkeys(labels) if isinstance(label, str)]
+    same: dict[object, list[str]] = {}
+    for label, spelling in spellings(strings).items():
+        same.setdefault(spelling, []).append(label)
+    return [group for group in same.values() if len(group) > 1]
+
+
 def _case_advice(twins: Iterable[str]) -> str:
     """How to write ``twins`` (labels of one spelling) one way: stripped, and lower-cased where
     they differ in case, but for reaction templates or other bracketed notation."""
@@ -317,12 +327,7 @@ def warn_of_look_alike_classes(classes: np.ndarray) -> None:
     a spreadsheet cell keeps a stray space; 'Active' and 'active', from two files): each is a class
     of its own, which the user rarely means. In chemical notation case is meaning: there only
     whitespace counts."""
-    same: dict[object, list[str]] = {}
-    labels = [label for label in classes.tolist() if isinstance(label, str)]
-    spelt = spellings(labels)
-    for label in labels:
-        same.setdefault(spelt[label], []).append(label)
-    twins = [group for group in same.values() if len(group) > 1]
+    twins = look_alike_groups(classes.tolist())
     if twins:
         padded = [" and ".join(map(repr, group)) for group in twins]
         advice = _case_advice(chain.from_iterable(twins))

@@ -40,6 +40,11 @@ def _float(value: object) -> float:
         return np.nan
 
 
+def _shown(value: object) -> str:
+    """A weight as given, for a message: a NumPy scalar as its Python value, a long one cut."""
+    return shortened(repr(value.item() if isinstance(value, np.generic) else value), 40)
+
+
 def _refuse_lost_to_zero(given: np.ndarray, weights: np.ndarray, sample_weight: object) -> None:
     """Refuse a positive weight that float64 rounds to 0 (a long double's 1e-4000, a Decimal's):
     weighed as 0, its class was "without a positive weight". ``given`` is 0-d for one weight."""
@@ -51,7 +56,7 @@ def _refuse_lost_to_zero(given: np.ndarray, weights: np.ndarray, sample_weight: 
     # (non-numbers and None are refused, or NaN, before)
     for row in zeros[np.asarray(values[zeros] != 0, dtype=bool)]:
         value = values[row]
-        shown = shortened(repr(value.item() if isinstance(value, np.generic) else value), 40)
+        shown = _shown(value)
         if given.ndim == 0:
             what = f"sample_weight is {shown}"
         else:
@@ -116,8 +121,7 @@ def check_sample_weight(sample_weight: ArrayLike | None, n: int) -> np.ndarray |
         word, (name,) = row_names(sample_weight, bad[:1])
         raise ValueError(
             f"sample_weight must be finite and non-negative; {word} {name} is "
-            f"{shortened(repr(value.item() if isinstance(value, np.generic) else value), 40)}"
-            + (f" ({bad.size} such rows)." if bad.size > 1 else ".")
+            f"{_shown(value)}" + (f" ({bad.size} such rows)." if bad.size > 1 else ".")
         )
     if not weights.any():
         raise ValueError(

@@ -32,7 +32,7 @@ from .._csv import (
     repeated_names,
     written_header,
 )
-from .._labels import few_of, spellings
+from .._labels import few_of, look_alike_groups
 from .._warnings import warn
 from ..featurize._graph_features import parse_row
 from ..featurize._smiles import parse_mapped, parse_rows, parse_smiles, reading_version
@@ -320,10 +320,8 @@ def _labels(values: pd.Series, path: Path) -> np.ndarray:
                 + f"{header}; remove these rows or give them numeric labels (or name every class with words)."
             )
         _refuse_missing(values, marked & ~lowered.isin(_WORD_CLASSES).to_numpy(), path)  # "NA" is no class
-        spelt: dict = {}  # (of each label once: a file may hold millions of rows)
-        for label, spelling in spellings(values.unique()).items():
-            spelt.setdefault(spelling, []).append(label)
-        if twice := [names for names in spelt.values() if len(names) > 1]:  # "Active" beside "active"
+        # "Active" beside "active" (of each label once: a file may hold millions of rows)
+        if twice := look_alike_groups(values.unique()):
             warn(
                 f"{path.name}: labels {twice[:5]} differ only in case, and are classes of their own; "
                 "spell each class one way if they are one."
