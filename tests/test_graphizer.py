@@ -1,4 +1,5 @@
 import dataclasses
+import io
 import os
 import pickle
 import re
@@ -198,6 +199,33 @@ def test_a_transform_that_raises_leaves_its_own_invalid_rows():
         graphizer.transform(["CC", "yy"])
     assert graphizer.invalid_rows_ == {1: ("yy", SYNTAX)}
     np.testing.assert_array_equal(graphizer.valid_mask_, [True, False])
+
+
+@pytest.mark.parametrize("errors", ["raise", "ignore"])
+def test_a_saved_graphizer_keeps_nothing_of_its_last_input(errors):
+    """A Pipeline saved after a refit that failed on a bad training row held the row's text."""
+    graphizer = SmilesGraphizer(errors=errors).fit(["CC"])
+    try:
+        graphizer.transform(["CCO"] * 50 + ["C-a-secret-row"])
+    except InvalidSmilesError:
+        assert errors == "raise"
+    assert graphizer.invalid_rows_ and len(graphizer.valid_mask_) == 51  # the notebook still sees them
+    saved = pickle.dumps(graphizer)
+    assert (
+        b"secret" not in saved
+        and len(saved) < len(pickle.dumps(SmilesGraphizer(errors=errors).fit(["CC"]))) + 20
+    )
+    for loaded in (pickle.loads(saved), joblib.load(_dumped(graphizer))):
+        assert not hasattr(loaded, "invalid_rows_") and not hasattr(loaded, "valid_mask_")
+        assert loaded.get_params() == graphizer.get_params() and loaded.n_features_in_ == 1
+        np.testing.assert_array_equal(loaded.transform(["CC", "CCO"]).x, graphizer.transform(["CC", "CCO"]).x)
+
+
+def _dumped(obj: object) -> io.BytesIO:
+    buffer = io.BytesIO()
+    joblib.dump(obj, buffer)
+    buffer.seek(0)
+    return buffer
 
 
 def test_errors_ignore_keeps_positions():

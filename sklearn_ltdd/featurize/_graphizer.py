@@ -51,6 +51,8 @@ _GRAPH_FINGERPRINTED = (None, "pair")
 # of those, the modes whose graphs do not parse each side of a reaction as the fingerprint does
 # (the CGR modes do, with the same parse: the fingerprint refuses nothing their graphs do not)
 _PARSED_APART_FOR_THE_FINGERPRINT = ("products", "reaction")
+# what the last transform met, which a saved graphizer leaves behind
+_ONE_CALLS = ("valid_mask_", "invalid_rows_")
 
 
 def _concat_packed(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -274,6 +276,9 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         not (with ``errors="raise"``, those of the transform that raised naming them), by position
         as ``valid_mask_``, whatever X's index.
 
+        Neither is saved with the graphizer (pickle, joblib, a deep copy): they describe one
+        call's input, and a saved model should carry none of its molecules.
+
     Notes
     -----
     The store's ``recipe`` (:class:`~sklearn_ltdd.featurize.GraphRecipe`) records
@@ -376,6 +381,12 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         self.valid_mask_ = stores[0].valid_mask.copy()  # (not the store's own, which a caller may write)
         self.invalid_rows_ = bad_rows
         return stores[0] if len(stores) == 1 else GraphStorePair(*stores)
+
+    def __getstate__(self) -> dict:
+        # a saved Pipeline would otherwise hold its last input's mask, and the text of the
+        # rows a failed fit or transform named (a training set's, say)
+        state = super().__getstate__()
+        return {name: value for name, value in state.items() if name not in _ONE_CALLS}
 
     def _checked_memory(self) -> Memory:
         """The ``memory`` to cache in, once the settings are known to make sense together."""
