@@ -18,6 +18,7 @@ from sklearn_ltdd.classifier._data import GraphDataset
 from sklearn_ltdd.classifier._decision import (
     TAUS,
     UNTRAINED,
+    UNTRAINED_MARGIN,
     adjust,
     adjusted_argmax,
     adjusted_scores,
@@ -25,6 +26,7 @@ from sklearn_ltdd.classifier._decision import (
     best_tau,
     log_prior,
     tau_search,
+    untrained_below_the_rest,
     with_untrained_classes,
 )
 from sklearn_ltdd.datasets import load_solubility
@@ -75,6 +77,11 @@ def test_a_class_fit_did_not_train_on_is_never_decided_and_changes_no_other(raw,
     scores = adjusted_scores(spread[read], prior, tau)
     np.testing.assert_array_equal(scores[:, trained], adjusted_scores(log_proba[read], prior[trained], tau))
     assert (scores[:, ~trained] == UNTRAINED).all() and trained[scores.argmax(axis=1)].all()
+    shown = untrained_below_the_rest(adjusted_scores(spread, prior, tau), ~trained)  # decision_function's
+    assert np.isnan(shown[bad]).all()
+    np.testing.assert_array_equal(shown[read][:, trained], scores[:, trained])
+    lowest = scores[:, trained].min(axis=1)
+    np.testing.assert_array_equal(shown[read][:, ~trained], np.c_[lowest, lowest] - UNTRAINED_MARGIN)
     proba = adjust(spread[read], prior, tau)
     assert (proba[:, ~trained] == 0).all()
     np.testing.assert_allclose(proba[:, trained], adjust(log_proba[read], prior[trained], tau))

@@ -27,6 +27,7 @@ from sklearn.base import clone, is_classifier
 from sklearn.compose import make_column_transformer
 from sklearn.exceptions import DataConversionWarning, NotFittedError
 from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, check_cv, cross_val_score
 from sklearn.pipeline import make_pipeline, make_union
 from sklearn.utils import get_tags
@@ -346,10 +347,18 @@ def test_sample_weight(assert_same_predictions):
         assert (screen(weighted, X_TEST, top_k=3)["proba_3"] == 0).all()
     assert_same_predictions(proba[:, 1:], without.predict_proba(X_TEST))
     assert "high" not in set(weighted.predict(X_TEST))
-    for scores in (weighted.predict_log_proba(X_TEST), weighted.decision_function(X_TEST)):
-        assert (scores[:, 0] == -1e300).all() and np.isfinite(scores).all()
-        # finite when an ensemble adds up members' scores (the float minimum overflowed at two)
-        assert np.isfinite(np.sum([scores] * 1000, axis=0)).all()
+    log_proba, scores = weighted.predict_log_proba(X_TEST), weighted.decision_function(X_TEST)
+    assert (log_proba[:, 0] == -1e300).all() and np.isfinite(log_proba).all()
+    # finite when an ensemble adds up members' scores (the float minimum overflowed at two)
+    assert np.isfinite(np.sum([log_proba] * 1000, axis=0)).all()
+    # the decision's score is in the scale of the others, for the models fitted on scores
+    np.testing.assert_array_equal(scores[:, 0], scores[:, 1:].min(axis=1) - 30)
+    assert_same_predictions(scores[:, 2] - scores[:, 1], without.decision_function(X_TEST))  # binary
+    # a stacking's final estimator, fitted on a fold holding the class's few weighted samples
+    few = np.where(Y_TEST == "high", 0.0, 1.0)
+    few[np.flatnonzero(Y_TEST == "high")[:2]] = 1.0
+    final = LogisticRegression().fit(scores, Y_TEST, sample_weight=few)
+    assert final.score(scores, Y_TEST, sample_weight=few) > 0.6  # at -1e300 its solver stopped at 0
     # validation rows of such a class: named as left out by the weights, not as "not seen in fit"
     with (
         pytest.warns(UserWarning, match="no sample with a positive"),

@@ -35,6 +35,7 @@ __all__ = [
     "log_probabilities",
     "probabilities",
     "tau_search",
+    "untrained_below_the_rest",
     "with_untrained_classes",
 ]
 
@@ -46,6 +47,11 @@ TAUS = np.round(np.arange(0, 3.0 + 1e-9, 0.05), 2)
 #: class a fold's model lacks, but not its float minimum: −inf, or that minimum added to another
 #: member's by Bagging's decision_function, made -inf and NaN of ensembles' and calibrators' sums
 UNTRAINED = -1e300
+#: how far below its row's least likely trained class ``decision_function`` scores a class fit
+#: did not train on: as far as e^-30 (1e-13) of that class's odds, and in the scale of the other
+#: scores, which the models fitted on scores (a stacking's final estimator, temperature scaling)
+#: read as numbers: at −1e300 their solvers stopped at the start, every probability uniform
+UNTRAINED_MARGIN = 30.0
 #: scores held at once by the τ search (τ values × samples × classes), about 256 MB of float64
 _SEARCH_ELEMENTS = 2**25
 #: rows searched at once on a CPU (:func:`adjusted_argmax`), those of like numbers of contenders
@@ -92,6 +98,16 @@ def adjusted_scores(log_proba: np.ndarray, log_prior: np.ndarray, tau: float) ->
         return log_proba - tau * log_prior
     scores = log_proba - tau * np.where(untrained, 0.0, log_prior)
     scores[:, untrained] = log_proba[:, untrained]
+    return scores
+
+
+def untrained_below_the_rest(scores: np.ndarray, untrained: np.ndarray) -> np.ndarray:
+    """``scores`` with the columns of the classes fit did not train on (``untrained``, a mask of
+    them) put :data:`UNTRAINED_MARGIN` below the row's lowest other score (NaN in a NaN row)."""
+    if not untrained.any():
+        return scores
+    scores = scores.copy()
+    scores[:, untrained] = scores[:, ~untrained].min(axis=1, keepdims=True) - UNTRAINED_MARGIN
     return scores
 
 

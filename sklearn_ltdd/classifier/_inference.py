@@ -34,7 +34,13 @@ from ..featurize._graph_features import FEATURE_SCHEMA
 from ..featurize._graphizer import find_invalid, invalid_input_error
 from ..featurize._input import check_smiles_for
 from ._data import GraphDataset
-from ._decision import adjusted_scores, log_probabilities, probabilities, with_untrained_classes
+from ._decision import (
+    adjusted_scores,
+    log_probabilities,
+    probabilities,
+    untrained_below_the_rest,
+    with_untrained_classes,
+)
 from ._estimator_lock import estimator_lock
 from ._inputs import PREDICT_ADVICE, check_labels, check_widths, described
 
@@ -280,7 +286,9 @@ class Inference(TransformerMixin):
         ``predict`` is their argmax. Of shape (n_samples,) for two classes (the score of
         ``classes_[1]`` minus that of ``classes_[0]``, positive for ``classes_[1]``, as in
         sklearn), else (n_samples, n_classes). A class whose samples all weighed 0 in fit scores
-        −1e300, and is never predicted.
+        30 below the row's lowest other score (its log-probability is −1e300), and is never
+        predicted: finite, and in the scale of the others, for the models that are fitted on
+        these scores (a stacking's final estimator, temperature scaling).
 
         Parameters
         ----------
@@ -293,7 +301,9 @@ class Inference(TransformerMixin):
         """
         model = self._snapshot()
         log_proba = model.predict_log_proba(X)  # checks fitted first
-        scores = model._decision_scores(log_proba)
+        scores = untrained_below_the_rest(
+            model._decision_scores(log_proba), np.isneginf(model.class_log_prior_)
+        )
         return scores[:, 1] - scores[:, 0] if len(model.classes_) == 2 else scores
 
     def predict(self, X: ArrayLike | GraphStore | GraphStorePair) -> np.ndarray:
