@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from numbers import Integral, Real
-from typing import Self, overload
+from typing import TYPE_CHECKING, Self, overload
 
 import numpy as np
 import torch
@@ -198,6 +198,15 @@ class BalancedSubcluster(
     ([4, 1], [20, 20, 20, 20, 20])
     """
 
+    if TYPE_CHECKING:  # the fitted attributes' types (arrays, or tensors after a fit on a tensor)
+        labels_: np.ndarray | torch.Tensor
+        cluster_centers_: np.ndarray | torch.Tensor
+        subcluster_class_: np.ndarray
+        classes_: np.ndarray
+        n_subclusters_per_class_: np.ndarray
+        n_iter_per_class_: np.ndarray
+        n_iter_: int
+
     _parameter_constraints: dict = {
         "n_clusters": [None, Interval(Integral, 1, None, closed="left")],
         "min_cluster_size": [Interval(Integral, 1, None, closed="left")],
@@ -272,7 +281,7 @@ class BalancedSubcluster(
         # seconds at thousands of classes)
         by_class = torch.from_numpy(np.argsort(codes, kind="stable")).to(unit.device)
         labels = torch.empty(n, dtype=torch.long, device=unit.device)
-        centres, n_iter, offset = [], [], 0
+        per_class_centres, n_iter, offset = [], [], 0
         for c, (k, rows) in enumerate(zip(per_class, by_class.split(counts.tolist()), strict=True)):
             rows = rows[torch.argsort(_projection(unit[rows], direction), stable=True)]  # canonical order
             if self.method == "balanced":
@@ -283,12 +292,12 @@ class BalancedSubcluster(
             # (with a zero centroid) reaches the counts, the weights or the distances
             used, sub = torch.unique(sub, return_inverse=True)
             labels[rows] = sub + offset
-            centres.append(centre[used])
+            per_class_centres.append(centre[used])
             n_iter.append(iters)
             per_class[c] = len(used)
             offset += len(used)
 
-        centres = torch.cat(centres)
+        centres = torch.cat(per_class_centres)
         self.labels_ = labels if is_tensor else labels.cpu().numpy()
         self.cluster_centers_ = centres if is_tensor else centres.cpu().numpy()
         self.subcluster_class_ = np.repeat(classes, per_class)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, SupportsIndex, overload
+from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 
 import numpy as np
 import pandas as pd
@@ -446,7 +446,8 @@ class GraphStore:
     def __len__(self) -> int:
         return self.node_ptr.numel() - 1
 
-    __array__ = _no_array
+    if not TYPE_CHECKING:  # else a checker takes graphs for an array-like, SMILES and numbers alike
+        __array__ = _no_array
 
     @property
     def row_labels(self) -> pd.Index | None:
@@ -707,7 +708,8 @@ class GraphStorePair:
     def __len__(self) -> int:
         return len(self.reactants)
 
-    __array__ = _no_array
+    if not TYPE_CHECKING:  # else a checker takes graphs for an array-like, SMILES and numbers alike
+        __array__ = _no_array
 
     @property
     def num_node_features(self) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
@@ -452,7 +452,7 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         """
         return self.fit(X, y).transform(X)
 
-    def set_output(self, *, transform: str | None = None) -> SmilesGraphizer:
+    def set_output(self, *, transform: str | None = None) -> Self:
         """Accept an output container, and keep the graphs: no DataFrame can hold them.
 
         A Pipeline's or ColumnTransformer's ``set_output`` sets every step's; the steps after the
