@@ -176,6 +176,9 @@ def main() -> None:
     parser.add_argument("--compile-loss", action="store_true",
                         help="an experiment: torch.compile the contrastive losses")  # fmt: skip
     args = parser.parse_args()
+    for flag, value in (("--rounds", args.rounds), ("--batch-size", args.batch_size)):
+        if value < 1:
+            parser.error(f"{flag} must be at least 1, got {value}")
     with tree_at(args.against) if args.against else nullcontext() as old:
         trees = {args.against: old, "this tree": None} if args.against else {"this tree": None}
         rounds = {name: [] for name in trees}

@@ -55,6 +55,8 @@ def expanded(value: str | os.PathLike[str], name: str) -> Path:
         raise InvalidParameterError(
             f"{name} must be a path (a str or a pathlib.Path), got {type(value).__name__}."
         )
+    if not os.fspath(value):  # Path("") is the working folder: an unset shell variable, say
+        raise ValueError(f"{name} is empty; name a path ('.' for the working folder).")
     try:
         return Path(value).expanduser()
     except RuntimeError:

@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -130,6 +131,7 @@ def test_tune_threshold_refuses_labels_other_than_0_and_1_and_missing_probabilit
         (["--methods", "fp_lr", "--device", "tpu"], "argument --device: device='tpu' is not a device torch"),
         (["--methods", "fp_lr", "--device", "mps"], "argument --device: device='mps' is not supported"),
         (["--verbose", "5"], r"argument --verbose: invalid choice: 5"),
+        (["--out", ""], r"--out is empty; name a path \('\.' for the working folder\)"),  # an unset variable
     ],
 )
 def test_the_command_names_a_bad_value_before_any_work(given, message, tmp_path, capsys):
@@ -560,6 +562,52 @@ def test_a_table_that_cannot_be_written_does_not_stop_the_runs(tmp_path, monkeyp
         f"Every run is recorded in {tmp_path / 'solubility-random.jsonl'}"
     )
     assert len(pd.read_json(tmp_path / "solubility-random.jsonl", lines=True)) == 3
+
+
+def test_a_table_that_cannot_be_moved_into_place_is_said_with_what_is_kept(tmp_path, monkeypatch, capsys):
+    replace = os.replace
+
+    def held_open(source, destination):  # Windows refuses to replace a file a spreadsheet has open
+        if str(destination).endswith(".md"):
+            raise PermissionError(13, "Permission denied", str(destination))
+        return replace(source, destination)
+
+    monkeypatch.setattr(_run.os, "replace", held_open)
+    with pytest.warns(RuntimeWarning, match="not written"), pytest.raises(SystemExit) as exit_:
+        main(["--dataset", "solubility", "--methods", "fp_lr", "--seeds", "0", "--out", str(tmp_path)])
+    assert exit_.value.code == 2
+    # the command said its error's note, not the error alone; no temporary file stays behind
+    assert "; the same call, once the tables can be written, writes them" in capsys.readouterr().err
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "solubility-standard.csv", "solubility-standard.jsonl"]  # fmt: skip
+
+
+def test_two_writers_of_one_results_file_s_tables_do_not_meet(tmp_path):
+    run_benchmark("solubility", split="random", seeds=[0], methods=["fp_lr"], out_dir=tmp_path)
+    log, failures = tmp_path / "solubility-random.jsonl", []
+
+    def write() -> None:
+        for _ in range(40):
+            try:
+                _run.write_tables(log, "solubility", "random", None)
+            except OSError as error:  # one's move found the other's temporary file, its own, gone
+                failures.append(error)
+
+    writers = [threading.Thread(target=write) for _ in range(2)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+    assert not failures
+    assert sorted(path.suffix for path in tmp_path.iterdir()) == [".csv", ".jsonl", ".md"]
+
+
+def test_a_results_file_saved_with_a_byte_order_mark_is_read(tmp_path):
+    from sklearn_ltdd.benchmark._results_file import read_runs
+
+    log, row = tmp_path / "hiv-standard.jsonl", {"method": "fp_lr", "seed": 0, "epochs": None}
+    log.write_text(json.dumps(row) + "\n", encoding="utf-8-sig")  # as an editor may save it
+    assert read_runs(log) == [row]
 
 
 def test_rows_that_kept_the_best_epoch_are_not_taken_for_the_mean_from_it(tmp_path):

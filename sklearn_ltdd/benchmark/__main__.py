@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None) -> None:
         "ImDrug split, for each seed; results as JSON lines and a markdown table.",
         epilog="Each finished run is appended to <out>/<dataset>-<split>.jsonl; run the same command "
         "again to resume. The table (.md, .csv) summarises every run of that file, earlier calls' too; "
-        "a file of runs with other settings or on other data is refused (use another --out).",
+        "runs of other --epochs are rows of their own; a file of runs on other data, or of these epochs "
+        "with another --warmup or --update-every, is refused (use another --out).",
     )
     parser.add_argument(
         "--dataset",
@@ -109,8 +110,8 @@ def _benchmark(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
                       verbose=args.verbose)  # fmt: skip
     except SplitError as error:
         parser.exit(2, f"{parser.prog}: error: {error} (--seeds gives the random_state, --split the split)\n")
-    except (OSError, DataError, ResultsFileError) as error:
-        parser.exit(2, f"{parser.prog}: error: {error}\n")
+    except (OSError, DataError, ResultsFileError) as error:  # with its notes: what is kept, say
+        parser.exit(2, f"{parser.prog}: error: {' '.join([str(error), *getattr(error, '__notes__', ())])}\n")
     except KeyboardInterrupt:
         parser.exit(130, f"{parser.prog}: interrupted; the runs that finished are kept in {args.out}, "
                          "and the same command resumes from them.\n")  # fmt: skip

@@ -131,7 +131,8 @@ def append_line(log: Path, line: str) -> None:
 
 def read_runs(log: Path) -> list[dict]:
     rows = []
-    lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+    # (a byte-order mark, which an editor may save, would make the first run's row no JSON)
+    lines = log.read_text(encoding="utf-8-sig").splitlines() if log.exists() else []
     for number, line in enumerate(lines, start=1):
         if not line:
             continue

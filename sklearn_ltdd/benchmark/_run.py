@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from numbers import Integral
 from pathlib import Path
 
@@ -310,7 +311,11 @@ def run_benchmark(
     check_tables(log)
     if done:
         say(f"{log}: {len(done)} of these runs are there already; they are not run again.")
-    out.mkdir(parents=True, exist_ok=True)  # now that there is something to write (no empty folder)
+    try:  # now that there is something to write (no empty folder)
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # (its message names the path, not whose it is)
+        error.add_note(f"out_dir (--out) {str(out)!r} cannot be made a folder.")
+        raise
     features = Features(smiles, reaction_mode, n_jobs)
     code = code_version()
     # what the graph models train on (fingerprint models run on the CPU whatever it is)
@@ -383,10 +388,19 @@ def write_tables(log: Path, dataset: str, split: str, reaction_mode: str | None)
     """The summary of every run in ``log``, written beside it as ``.csv`` and ``.md``; returns the runs."""
     runs = pd.DataFrame(read_runs(log))
     table = summarise(runs)
-    # each whole or not at all (one cut short would not be taken for a table of this benchmark's)
-    csv, md = log.with_suffix(".csv.tmp"), log.with_suffix(".md.tmp")
-    table.to_csv(csv)
-    md.write_text(markdown_table(table, dataset, split, reaction_mode), encoding="utf-8")
-    os.replace(csv, log.with_suffix(".csv"))
-    os.replace(md, log.with_suffix(".md"))
+    _write_whole(log.with_suffix(".csv"), table.to_csv)
+    text = markdown_table(table, dataset, split, reaction_mode)
+    _write_whole(log.with_suffix(".md"), lambda path: path.write_text(text, encoding="utf-8"))
     return runs
+
+
+def _write_whole(path: Path, write: Callable[[Path], object]) -> None:
+    """``write`` ``path`` whole or not at all (one cut short would be taken for a table of this
+    benchmark's): into a file of this writer's own beside it, then moved into place. Two
+    processes summarising one results file wrote one temporary file, and one's move found it gone."""
+    temporary = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)  # (a write or move that failed leaves nothing behind)
