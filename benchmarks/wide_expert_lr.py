@@ -15,6 +15,7 @@ network's rate, 10⁻² beside ``lr=1e-3``; until this was measured, at the netw
 from __future__ import annotations
 
 import argparse
+import math
 import time
 
 import numpy as np
@@ -53,8 +54,8 @@ def main() -> None:
     parser.add_argument("--rates", type=float, nargs="+", default=[1e-3, 1e-2, 3e-2])
     parser.add_argument("--dataset", choices=DATASETS, default="templates")
     args = parser.parse_args()
-    if bad := [rate for rate in args.rates if not rate > 0]:  # (an optimiser takes any number)
-        parser.error(f"--rates are learning rates, positive; got {bad}")
+    if bad := [rate for rate in args.rates if not 0 < rate < math.inf]:  # (an optimiser takes any number)
+        parser.error(f"--rates are learning rates, positive and finite; got {bad}")
     X_train, y_train, X_test, y_test, description = load_demo_data(args.dataset, random_state=args.seed)
     print(description, flush=True)
     fingerprints = torch.as_tensor(

@@ -153,7 +153,7 @@ def starts_as(path: Path, head: tuple[str, ...]) -> bool:
     """Whether the text file ``path`` begins with lines that start as ``head``'s do (a file of the
     package's own, which it may overwrite or remove); False for one that cannot be read as text."""
     try:
-        with open(path, encoding="utf-8") as text:
+        with open(path, encoding="utf-8-sig") as text:  # (as Excel saves a table of ours again)
             return all(text.readline().startswith(line) for line in head)
     except (OSError, UnicodeDecodeError):
         return False

@@ -364,6 +364,7 @@ def test_benchmark_runs_resumes_and_writes_tables(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("argument", "message"),
     [({"dataset": "tox21"}, r"unknown dataset 'tox21'; choose from \['hiv', "),
+     ({"dataset": ""}, r"unknown dataset ''; choose from \['hiv', "),  # not "name a path ('.' ...)"
      ({"dataset": "USPTO50k", "reaction_mode": "cgr"}, "unknown dataset 'USPTO50k'"),  # not "holds molecules"
      ({"split": "scaffold"}, r"split must be one of \['random', 'standard'\] or None .*got 'scaffold'"),
      ({"device": "cuda:99"}, "device='cuda:99' was requested but"),
@@ -602,12 +603,17 @@ def test_two_writers_of_one_results_file_s_tables_do_not_meet(tmp_path):
     assert sorted(path.suffix for path in tmp_path.iterdir()) == [".csv", ".jsonl", ".md"]
 
 
-def test_a_results_file_saved_with_a_byte_order_mark_is_read(tmp_path):
+def test_a_results_file_and_tables_saved_with_a_byte_order_mark_are_read(tmp_path):
     from sklearn_ltdd.benchmark._results_file import read_runs
 
     log, row = tmp_path / "hiv-standard.jsonl", {"method": "fp_lr", "seed": 0, "epochs": None}
     log.write_text(json.dumps(row) + "\n", encoding="utf-8-sig")  # as an editor may save it
     assert read_runs(log) == [row]
+    run_benchmark("solubility", split="random", seeds=[0], methods=["fp_lr"], out_dir=tmp_path)
+    table = tmp_path / "solubility-random.csv"  # saved again by Excel ("CSV UTF-8")
+    table.write_text(table.read_text(encoding="utf-8"), encoding="utf-8-sig")
+    run_benchmark("solubility", split="random", seeds=[0, 1], methods=["fp_lr"], out_dir=tmp_path)
+    assert pd.read_csv(table)["n_seeds"].tolist() == [2]  # ours, written again: not "move it away"
 
 
 def test_rows_that_kept_the_best_epoch_are_not_taken_for_the_mean_from_it(tmp_path):

@@ -682,6 +682,18 @@ def test_a_read_only_memory_mapped_cache_serves_writable_graphs(tmp_path, mode, 
     assert torch.equal(first.x, (graphs.reactants if mode == "pair" else graphs).x)
 
 
+def test_an_empty_memory_folder_is_refused(tmp_path, monkeypatch):
+    """joblib cached into ./joblib, and the atom maps' cache refused the empty path."""
+    monkeypatch.chdir(tmp_path)
+    for graphizer in (
+        SmilesGraphizer(memory=""),
+        SmilesGraphizer(reaction_mode="cgr", atom_mapper=str, memory=""),
+    ):
+        with pytest.raises(ValueError, match=r"memory='' names no folder .*give a folder, or None"):
+            graphizer.fit_transform(["CO>>C=O"] if graphizer.atom_mapper else ["CCO"])
+    assert not list(tmp_path.iterdir())
+
+
 @pytest.mark.parametrize("mode", ["r+", "w+"])
 def test_a_writable_memory_mapped_cache_is_refused(tmp_path, mode):
     """The graphs would be the cache's files: zeroing an invalid row's fingerprint wrote into them."""

@@ -57,7 +57,8 @@ HIV_LT50 = (10_000, 200)
 
 def is_table(dataset: str) -> bool:
     """Whether ``dataset`` is a table of one's own (the path of a file), not one of :data:`DATASETS`."""
-    return dataset not in DATASETS and expanded(dataset, "dataset").is_file()  # (read by load_hiv, as ~ too)
+    # (read by load_hiv, as ~ too; "" is no path, and no data set)
+    return dataset not in DATASETS and dataset != "" and expanded(dataset, "dataset").is_file()
 
 
 #: the endings of a table's file name that its results leave out ("assay.csv.gz": "assay")

@@ -103,7 +103,8 @@ def check_graphs_readable(graphs: GraphStore | GraphStorePair, featurizer: Smile
         bad = np.flatnonzero(~graphs.valid_mask)
         error = InvalidSmilesError(
             {int(i): ("<empty graph>", "made from an invalid input row") for i in bad},
-            "SmilesGraphizer(errors='ignore') made these; its invalid_rows_ names their input and why. "
+            "SmilesGraphizer(errors='ignore') made these from rows it could not read (its invalid_rows_, "
+            "after that transform, names them and why; so does an error of SmilesGraphizer() given them). "
             "Leave them out with graphs[graphs.valid_mask] (in fit, the labels too).",
         )
         # by the labels of the rows the graphs were made from (a pandas X's index), as for SMILES

@@ -276,8 +276,9 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         not (with ``errors="raise"``, those of the transform that raised naming them), by position
         as ``valid_mask_``, whatever X's index.
 
-        Neither is saved with the graphizer (pickle, joblib, a deep copy): they describe one
-        call's input, and a saved model should carry none of its molecules.
+        Neither is kept by a copy of the graphizer (a pickle, joblib's, ``copy.copy``, a
+        Pipeline's ``memory`` cache, a graphizer a joblib worker fitted): they describe one
+        call's input, and a saved model carries none of its rows.
 
     Notes
     -----
@@ -390,6 +391,11 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
 
     def _checked_memory(self) -> Memory:
         """The ``memory`` to cache in, once the settings are known to make sense together."""
+        if isinstance(self.memory, str) and not self.memory:  # an unset variable, say
+            raise ValueError(
+                "memory='' names no folder (joblib would cache in ./joblib, unasked); give a folder, "
+                "or None for no cache."
+            )
         if self.atom_mapper is not None and self.reaction_mode not in CGR_MODES:
             raise ValueError(
                 f"atom_mapper={self.atom_mapper!r} maps atoms for the condensed graph of reaction, which "
