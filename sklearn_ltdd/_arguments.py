@@ -47,10 +47,18 @@ def is_one_of(value: object, options: tuple) -> bool:
     return (value is None or isinstance(value, str)) and value in options
 
 
+#: why ``~`` cannot be expanded (pathlib says "Could not determine home directory")
+NO_HOME = (
+    "this user's home folder is not known here (HOME is unset, or USERPROFILE on Windows, and the "
+    "user has no entry in the password database: a container run as another user, say)"
+)
+
+
 def expanded(value: str | os.PathLike[str], name: str) -> Path:
     """``value`` as a path with its ``~`` or ``~user`` expanded, as every path of the package is;
-    a ``~user`` of no user here is named (pathlib says "Could not determine home directory"), and
-    so is a value that is no path (Python's "expected str, bytes or os.PathLike object" names none)."""
+    a ``~`` whose home is not known, or a ``~user`` of no user here, is named (pathlib says "Could
+    not determine home directory"), and so is a value that is no path (Python's "expected str,
+    bytes or os.PathLike object" names none) or an empty one."""
     if not isinstance(value, str | os.PathLike):
         raise InvalidParameterError(
             f"{name} must be a path (a str or a pathlib.Path), got {type(value).__name__}."
@@ -61,6 +69,8 @@ def expanded(value: str | os.PathLike[str], name: str) -> Path:
         return Path(value).expanduser()
     except RuntimeError:
         home = Path(value).parts[0]
+        if home == "~":
+            raise ValueError(f"{name} {os.fspath(value)!r}: {NO_HOME}; give the path without '~'.") from None
         raise ValueError(f"{name} {os.fspath(value)!r}: {home!r} is the home of no user here.") from None
 
 

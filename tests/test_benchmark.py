@@ -601,6 +601,10 @@ def test_two_writers_of_one_results_file_s_tables_do_not_meet(tmp_path):
         writer.join()
     assert not failures
     assert sorted(path.suffix for path in tmp_path.iterdir()) == [".csv", ".jsonl", ".md"]
+    # a table whose name is as long as a name can be (a data set's file of a long name) is written
+    longest = tmp_path / ("t" * 251 + ".md")
+    _run._write_whole(longest, lambda path: path.write_text("| method |\n", encoding="utf-8"))
+    assert longest.read_text(encoding="utf-8") == "| method |\n"
 
 
 def test_a_results_file_and_tables_saved_with_a_byte_order_mark_are_read(tmp_path):

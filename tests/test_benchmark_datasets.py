@@ -23,6 +23,7 @@ import pandas as pd
 import pytest
 
 from sklearn_ltdd import BaselineClassifier, SmilesGraphizer
+from sklearn_ltdd.benchmark.__main__ import main as benchmark_main
 from sklearn_ltdd.datasets import (
     REMOTE_FILES,
     RemoteFile,
@@ -271,6 +272,28 @@ def test_a_path_is_read_as_given_with_its_home_and_never_empty(tmp_path, monkeyp
         ValueError, match=r"the data home '~no-such-user-here/d': '~no-such-user-here' is the home of no user"
     ):
         get_data_home("~no-such-user-here/d")
+
+
+def test_a_machine_that_knows_no_home_folder_is_told_to_name_one(monkeypatch, tmp_path):
+    """HOME unset and no entry in the password database (a container run as another user): the
+    loaders raised pathlib's "Could not determine home directory", and a "~" was "no user's home"."""
+    monkeypatch.setattr(os.path, "expanduser", lambda path: path)  # as when no home is known
+    monkeypatch.delenv("SKLEARN_LTDD_DATA", raising=False)
+    unknown = (
+        r"defaults to ~/sklearn_ltdd_data, but this user's home folder is not known here \(HOME is unset"
+    )
+    with pytest.raises(
+        FileNotFoundError, match=unknown + r".*choose a folder with data_home= or \$SKLEARN_LTDD_DATA"
+    ):
+        load_hiv()
+    with pytest.raises(
+        ValueError, match=r"the data home '~/d': this user's home folder is not known .*without '~'"
+    ):
+        get_data_home("~/d")
+    assert get_data_home(tmp_path / "d") == tmp_path / "d"  # a folder named in full needs no home
+    with pytest.raises(SystemExit) as exit_:  # the command's one line, not a traceback
+        benchmark_main(["--dataset", "hiv", "--methods", "fp_lr", "--seeds", "0", "--out", str(tmp_path)])
+    assert exit_.value.code == 2
 
 
 def test_uspto_builds_reaction_smiles_and_keeps_the_split(tmp_path):

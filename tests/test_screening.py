@@ -537,6 +537,25 @@ def test_a_second_process_cannot_screen_into_a_destination_being_screened(model,
     assert {p.name for p in tmp_path.iterdir()} == left  # Windows cannot remove a file while it is open
 
 
+def test_a_destination_whose_helper_files_cannot_be_made_is_named_as_such(tmp_path, monkeypatch):
+    """The errors named a file the user never chose: '...csv.progress.json', 'scores.csv.lock'."""
+    legal = tmp_path / ("s" * (255 - len(".csv")) + ".csv")  # a name as long as the filesystem takes
+    with pytest.raises(ValueError, match=r"too long for the files a screen keeps beside it: the longest, "):
+        with _resume.only_screen_into(legal):
+            pass
+    assert not list(tmp_path.iterdir())
+
+    def unwritable(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(tmp_path / "scores.csv.lock"))
+
+    monkeypatch.setattr(_resume, "open", unwritable, raising=False)  # (root writes in any folder)
+    with pytest.raises(PermissionError) as error:
+        with _resume.only_screen_into(tmp_path / "scores.csv"):
+            pass
+    said = f"A screen keeps its lock and progress beside scores.csv: {tmp_path} must be a folder"
+    assert error.value.__notes__ == [f"{said} you can write in."]
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="Windows keeps its lock files")
 def test_a_lock_file_removed_by_its_holder_after_it_was_opened_is_not_taken(tmp_path, monkeypatch):
     destination, path = tmp_path / "scores.csv", tmp_path / "scores.csv.lock"

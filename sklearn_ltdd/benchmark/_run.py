@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import threading
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from numbers import Integral
 from pathlib import Path
@@ -397,8 +397,9 @@ def write_tables(log: Path, dataset: str, split: str, reaction_mode: str | None)
 def _write_whole(path: Path, write: Callable[[Path], object]) -> None:
     """``write`` ``path`` whole or not at all (one cut short would be taken for a table of this
     benchmark's): into a file of this writer's own beside it, then moved into place. Two
-    processes summarising one results file wrote one temporary file, and one's move found it gone."""
-    temporary = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+    processes summarising one results file wrote one temporary file, and one's move found it gone;
+    the name is short, so that a table's longest legal name takes no longer one."""
+    temporary = path.with_name(f".{uuid.uuid4().hex[:16]}.tmp")
     try:
         write(temporary)
         os.replace(temporary, path)

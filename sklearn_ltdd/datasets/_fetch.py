@@ -19,7 +19,7 @@ from urllib.error import HTTPError, URLError
 
 from sklearn.datasets import fetch_file as _sklearn_fetch_file
 
-from .._arguments import check_flags, check_path, expanded
+from .._arguments import NO_HOME, check_flags, check_path, expanded
 from .._fork import renew_after_fork
 from .._warnings import warn
 
@@ -104,7 +104,16 @@ def _data_home(data_home: str | os.PathLike[str] | None) -> Path:
     """:func:`get_data_home`'s folder, not made: a load that finds no file leaves no empty folders."""
     check_path(data_home, "data_home")
     given = data_home or os.environ.get("SKLEARN_LTDD_DATA")
-    path = Path.home() / "sklearn_ltdd_data" if not given else expanded(given, "the data home")
+    if given:
+        path = expanded(given, "the data home")
+    else:
+        try:
+            path = Path.home() / "sklearn_ltdd_data"
+        except RuntimeError:
+            raise FileNotFoundError(
+                f"the data home defaults to ~/sklearn_ltdd_data, but {NO_HOME}; choose a folder with "
+                "data_home= or $SKLEARN_LTDD_DATA."
+            ) from None
     if path.exists() and not path.is_dir():
         raise NotADirectoryError(
             f"the data home {path} is a file; data_home (or $SKLEARN_LTDD_DATA) names a folder."

@@ -109,12 +109,42 @@ def only_screen_into(destination: Path) -> Iterator[None]:
         raise FileNotFoundError(
             f"{destination.parent} is not a folder; create it, or choose another destination."
         )
+    _check_room_for_helpers(destination)
     path = destination.with_name(destination.name + ".lock")
-    with _take_lock(path, destination) as lock:
+    try:
+        taken = _take_lock(path, destination)
+    except PermissionError as error:  # (it names the lock, a file the user never chose)
+        error.add_note(
+            f"A screen keeps its lock and progress beside {destination.name}: {destination.parent} "
+            "must be a folder you can write in."
+        )
+        raise
+    with taken as lock:
         try:
             yield
         finally:
             _release(lock, path)
+
+
+#: the longest name a screen gives a file of its own beside the destination's
+_LONGEST_HELPER = ".progress.json.tmp"
+
+
+def _check_room_for_helpers(destination: Path) -> None:
+    """Refuse a destination whose name is legal but leaves no room for the files kept beside it
+    (the error named one of them, a file the user never chose)."""
+    try:
+        longest = os.pathconf(destination.parent, "PC_NAME_MAX")
+    except (AttributeError, OSError, ValueError):  # (Windows has no pathconf: NTFS's 255)
+        longest = 255
+    if (
+        length := len(os.fsencode(destination.name + _LONGEST_HELPER))
+    ) > longest:  # (bytes, as the OS counts)
+        raise ValueError(
+            f"the destination's name is too long for the files a screen keeps beside it: the longest, "
+            f"<destination>{_LONGEST_HELPER}, would take {length} bytes, where {destination.parent} "
+            f"takes names of at most {longest}; choose a shorter name."
+        )
 
 
 #: the errors of a filesystem that does not lock files
