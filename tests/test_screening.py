@@ -89,6 +89,21 @@ def test_chunked_outputs_equal_one_pass(model, library, monkeypatch):
     np.testing.assert_allclose(model.predict_proba(graphs), whole["predict_proba"], rtol=1e-5)
 
 
+def test_a_molecule_scored_alone_or_last_scores_as_among_others(model, library, monkeypatch):
+    """The CPU's float32 matrix products take other kernels for fewer than 4 rows: a molecule
+    scored alone, or alone in a last batch or chunk, scored 1e-8 from itself among others."""
+    X = good(library)
+    together = {m: getattr(model, m)(X) for m in ("predict_proba", "decision_function", "transform")}
+    for method, expected in together.items():
+        alone = np.concatenate([getattr(model, method)([row]) for row in X])
+        np.testing.assert_array_equal(alone, expected)
+        monkeypatch.setattr(_inference, "CHUNK_ROWS", len(X) - 1)  # a last chunk of one row
+        np.testing.assert_array_equal(getattr(model, method)(X), expected)
+        monkeypatch.setattr(model.net_, "iterator_valid__batch_size", len(X) - 2)  # a last batch of two
+        np.testing.assert_array_equal(getattr(model, method)(X), expected)
+        monkeypatch.undo()
+
+
 def test_predict_holds_the_scores_of_one_chunk_at_a_time(model, library, monkeypatch):
     """predict computed the decision's scores of every row at once, n_samples x n_classes in
     float64, for one label per row (40,000 molecules of 1,000 classes: 640 MB of scores)."""

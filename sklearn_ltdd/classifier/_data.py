@@ -10,7 +10,7 @@ from .._labels import class_members
 from ..featurize import GraphStore, GraphStorePair
 from ..featurize._graph_store import positions, tensor_of
 
-__all__ = ["GraphDataset", "TrainingSampler", "collate_graphs", "oversample"]
+__all__ = ["FEWEST_INFERRED", "GraphDataset", "TrainingSampler", "collate_graphs", "oversample", "padded"]
 
 
 class GraphDataset(Dataset):
@@ -62,6 +62,35 @@ class GraphDataset(Dataset):
         self.graphs = state["graphs"]
         self.y = tensor_of(state["y"])
         self.sample_weight = tensor_of(state["sample_weight"])
+
+
+#: the fewest graphs an inference batch holds: the CPU's float32 matrix products take other kernels
+#: for fewer than 4 rows, whose last bits differ, so that a molecule scored alone, or last in a
+#: batch of its own, scored 1e-8 from the same molecule scored among others
+FEWEST_INFERRED = 4
+
+
+class _Padded(Dataset):
+    """``dataset`` with its last graph repeated ``extra`` times (items as ``dataset``'s own)."""
+
+    def __init__(self, dataset: GraphDataset, extra: int):
+        self.dataset, self.extra = dataset, extra
+
+    def __len__(self) -> int:
+        return len(self.dataset) + self.extra
+
+    def __getitem__(self, i: int) -> tuple[GraphDataset, int]:
+        return self.dataset, min(i, len(self.dataset) - 1)
+
+
+def padded(dataset: GraphDataset, batch_size: int) -> Dataset:
+    """``dataset`` for an inference pass in batches of ``batch_size``: the last batch topped up to
+    :data:`FEWEST_INFERRED` graphs with copies of its last (whose outputs the caller drops), so
+    that each graph's outputs are those it has in any batch."""
+    last = len(dataset) % batch_size
+    if batch_size < FEWEST_INFERRED or not 0 < last < FEWEST_INFERRED:
+        return dataset
+    return _Padded(dataset, FEWEST_INFERRED - last)
 
 
 def collate_graphs(items: list[tuple[GraphDataset, int]]) -> tuple[object, dict[str, torch.Tensor]]:

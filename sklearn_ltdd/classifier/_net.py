@@ -28,7 +28,7 @@ from .._console import say
 from .._warnings import warn
 from ..featurize import GraphStore, GraphStorePair
 from ..nn.losses import balanced_cross_entropy, weighted_mean
-from ._data import GraphDataset
+from ._data import FEWEST_INFERRED, GraphDataset, padded
 
 __all__ = [
     "INFERENCE_BATCH",
@@ -367,13 +367,16 @@ class LTDDNet(NeuralNet):
     def infer_dataset(self, dataset: GraphDataset, output: int) -> torch.Tensor:
         """One of the eval-mode network's outputs (0: the logits, 1: the embeddings) for every graph
         of ``dataset``, batch by batch, concatenated on the net's device; halved batches where the
-        device runs out of memory (:meth:`_halving`)."""
+        device runs out of memory (:meth:`_halving`). No batch holds fewer than
+        :data:`FEWEST_INFERRED` graphs, where the batch is as large (:func:`padded`)."""
 
         def one_pass(size: int) -> torch.Tensor:
-            batches = self._loader(dataset, size)
-            return torch.cat([self.evaluation_step(batch, training=False)[output] for batch in batches])
+            batches = self._loader(padded(dataset, size), size)
+            outputs = [self.evaluation_step(batch, training=False)[output] for batch in batches]
+            return torch.cat(outputs)[: len(dataset)]
 
-        return self._halving(one_pass, min(self.iterator_valid__batch_size, max(len(dataset), 1)))
+        size = min(self.iterator_valid__batch_size, max(len(dataset), FEWEST_INFERRED))
+        return self._halving(one_pass, size)
 
     def _loader(self, dataset: GraphDataset, size: int):
         """skorch's validation iterator over ``dataset`` with batches of ``size`` graphs."""
