@@ -7,6 +7,7 @@ import hashlib
 import http.server
 import lzma
 import os
+import re
 import socket
 import ssl
 import threading
@@ -274,7 +275,7 @@ def test_a_path_is_read_as_given_with_its_home_and_never_empty(tmp_path, monkeyp
         get_data_home("~no-such-user-here/d")
 
 
-def test_a_machine_that_knows_no_home_folder_is_told_to_name_one(monkeypatch, tmp_path):
+def test_a_machine_that_knows_no_home_folder_is_told_to_name_one(monkeypatch, tmp_path, capsys):
     """HOME unset and no entry in the password database (a container run as another user): the
     loaders raised pathlib's "Could not determine home directory", and a "~" was "no user's home"."""
     monkeypatch.setattr(os.path, "expanduser", lambda path: path)  # as when no home is known
@@ -294,6 +295,9 @@ def test_a_machine_that_knows_no_home_folder_is_told_to_name_one(monkeypatch, tm
     with pytest.raises(SystemExit) as exit_:  # the command's one line, not a traceback
         benchmark_main(["--dataset", "hiv", "--methods", "fp_lr", "--seeds", "0", "--out", str(tmp_path)])
     assert exit_.value.code == 2
+    assert re.search(
+        "benchmark: error: the data home defaults to ~/sklearn_ltdd_data, but", capsys.readouterr().err
+    )
 
 
 def test_uspto_builds_reaction_smiles_and_keeps_the_split(tmp_path):

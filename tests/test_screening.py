@@ -554,11 +554,16 @@ def test_a_second_process_cannot_screen_into_a_destination_being_screened(model,
 
 def test_a_destination_whose_helper_files_cannot_be_made_is_named_as_such(tmp_path, monkeypatch):
     """The errors named a file the user never chose: '...csv.progress.json', 'scores.csv.lock'."""
-    legal = tmp_path / ("s" * (255 - len(".csv")) + ".csv")  # a name as long as the filesystem takes
+    longest = os.pathconf(tmp_path, "PC_NAME_MAX") if hasattr(os, "pathconf") else 255
+    legal = tmp_path / ("s" * (longest - len(".csv")) + ".csv")  # as long as the filesystem takes
     with pytest.raises(ValueError, match=r"too long for the files a screen keeps beside it: the longest, "):
         with _resume.only_screen_into(legal):
             pass
     assert not list(tmp_path.iterdir())
+    monkeypatch.setattr(_resume.os, "pathconf", lambda *_: -1, raising=False)  # POSIX's "no limit"
+    with _resume.only_screen_into(tmp_path / "scores.csv"):
+        pass
+    monkeypatch.undo()
 
     def unwritable(*args, **kwargs):
         raise PermissionError(13, "Permission denied", str(tmp_path / "scores.csv.lock"))

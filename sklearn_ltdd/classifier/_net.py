@@ -367,16 +367,17 @@ class LTDDNet(NeuralNet):
     def infer_dataset(self, dataset: GraphDataset, output: int) -> torch.Tensor:
         """One of the eval-mode network's outputs (0: the logits, 1: the embeddings) for every graph
         of ``dataset``, batch by batch, concatenated on the net's device; halved batches where the
-        device runs out of memory (:meth:`_halving`). No batch holds fewer than
-        :data:`FEWEST_INFERRED` graphs, where the batch is as large (:func:`padded`)."""
+        device runs out of memory (:meth:`_halving`). On the CPU no batch holds fewer than
+        :data:`FEWEST_INFERRED` graphs (:func:`padded`); CUDA, whose sums are not bit for bit
+        anyway, infers no copies, which would count against its memory."""
+        fewest = FEWEST_INFERRED if torch.device(self.device).type == "cpu" else 1
 
         def one_pass(size: int) -> torch.Tensor:
-            batches = self._loader(padded(dataset, size), size)
+            batches = self._loader(padded(dataset, size) if fewest > 1 else dataset, size)
             outputs = [self.evaluation_step(batch, training=False)[output] for batch in batches]
             return torch.cat(outputs)[: len(dataset)]
 
-        size = min(self.iterator_valid__batch_size, max(len(dataset), FEWEST_INFERRED))
-        return self._halving(one_pass, size)
+        return self._halving(one_pass, min(self.iterator_valid__batch_size, max(len(dataset), fewest)))
 
     def _loader(self, dataset: GraphDataset, size: int):
         """skorch's validation iterator over ``dataset`` with batches of ``size`` graphs."""

@@ -133,16 +133,19 @@ _LONGEST_HELPER = ".progress.json.tmp"
 def _check_room_for_helpers(destination: Path) -> None:
     """Refuse a destination whose name is legal but leaves no room for the files kept beside it
     (the error named one of them, a file the user never chose)."""
-    try:
-        longest = os.pathconf(destination.parent, "PC_NAME_MAX")
-    except (AttributeError, OSError, ValueError):  # (Windows has no pathconf: NTFS's 255)
-        longest = 255
-    if (
-        length := len(os.fsencode(destination.name + _LONGEST_HELPER))
-    ) > longest:  # (bytes, as the OS counts)
+    name = destination.name + _LONGEST_HELPER
+    try:  # POSIX counts a name's bytes
+        longest, length, unit = (
+            os.pathconf(destination.parent, "PC_NAME_MAX"),
+            len(os.fsencode(name)),
+            "bytes",
+        )
+    except (AttributeError, OSError, ValueError):  # Windows has no pathconf: NTFS takes 255 UTF-16 units
+        longest, length, unit = 255, len(name.encode("utf-16-le")) // 2, "characters"
+    if 0 < longest < length:  # (-1: no limit)
         raise ValueError(
             f"the destination's name is too long for the files a screen keeps beside it: the longest, "
-            f"<destination>{_LONGEST_HELPER}, would take {length} bytes, where {destination.parent} "
+            f"<destination>{_LONGEST_HELPER}, would take {length} {unit}, where {destination.parent} "
             f"takes names of at most {longest}; choose a shorter name."
         )
 
