@@ -649,6 +649,22 @@ def test_a_hand_built_store_and_check_graphs_match_refuse_what_they_cannot_use()
             ValueError, match=rf"The '{name}' parameter of check_graphs_match must be .* Got {value!r}"
         ):
             check_graphs_match(STORE, **{name: value})
+    # features of other shapes failed far away (an IndexError in fit); NaN was predicted as a class
+    with pytest.raises(ValueError, match=r"x must be one row of features per node, .* got \(23,\)"):
+        GraphStore(STORE.x[:, 0], *parts[1:])
+    bonds = SmilesGraphizer(bond_features=True).fit_transform(STORE_SMILES)
+    with pytest.raises(ValueError, match=r"edge_attr must be one row of features per edge, .* got \(34,\)"):
+        GraphStore(*parts, edge_attr=bonds.edge_attr[:, 0].float())
+    x = STORE.x.float()
+    x[[5, 20], 3] = torch.tensor([float("nan"), float("inf")])  # node 5 is benzene's, 20 dimethylamine's
+    with pytest.raises(ValueError, match=r"x holds NaN or infinity \(row 5, of graph 1; 2 row\(s\) in all\)"):
+        GraphStore(x, *parts[1:])
+    fingerprint = STORE.fingerprint.float()
+    fingerprint[4, 0] = float("inf")
+    with pytest.raises(ValueError, match=r"fingerprint holds NaN or infinity \(graph 4; 1 row"):
+        GraphStore(*parts, fingerprint=fingerprint)
+    with pytest.raises(TypeError, match="reactants must be a GraphStore, got a list"):
+        GraphStorePair([1], [2])
 
 
 def test_graphizer_clone_pickle_and_memory(tmp_path):

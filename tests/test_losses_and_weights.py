@@ -154,6 +154,13 @@ def test_the_low_level_losses_refuse_what_they_would_pair_or_broadcast_wrongly()
             supcon_loss(z, y, tau=bad)
         with pytest.raises(ValueError, match="tau2 must be a finite positive temperature"):
             subcluster_contrastive_loss(z, y, y, tau2=bad)
+    for name in ("beta", "term_a_scale"):  # a loss turned around, NaN, NaN; torch's "integer tensors"
+        for bad in (-1.0, float("nan"), float("inf"), "x"):
+            with pytest.raises(ValueError, match=rf"{name} must be a finite weight of 0 or more, got"):
+                subcluster_contrastive_loss(z, y, y, **{name: bad})
+    for bad in ("8", 8.0, -2, True):  # Python's "not all arguments converted", torch's roll() and arange()
+        with pytest.raises(ValueError, match=r"n_anchors must be a whole number of rows, 0 or more, got"):
+            view_partner(bad)
     for bad in (torch.tensor(0.0), torch.full((6,), 0.1)):  # one temperature, a number (only tau2 varies)
         with pytest.raises(ValueError, match="tau1 must be a number, not a tensor; only tau2 may be"):
             subcluster_contrastive_loss(z, y, y, tau1=bad)  # (0: a NaN loss; (6,): torch's TypeError)

@@ -278,6 +278,24 @@ def _check_layout(
         )
 
 
+def _check_finite(name: str, values: torch.Tensor | None, ptr: torch.Tensor | None) -> None:
+    """Refuse NaN or infinity among float features (a store built by hand): a graph holding one
+    had NaN probabilities, and the first class for its prediction, without a word; ``ptr`` finds
+    the graph of a node's or edge's row (None: a row is a graph)."""
+    if values is None or not values.is_floating_point():  # (the graphizer's are small integers)
+        return
+    bad = (~torch.isfinite(values)).any(dim=-1)
+    if not bad.any():
+        return
+    row = int(torch.nonzero(bad)[0])
+    graph = row if ptr is None else int(torch.searchsorted(ptr.cpu(), torch.tensor(row), right=True)) - 1
+    where = f"row {row}, of graph {graph}" if ptr is not None else f"graph {graph}"
+    raise ValueError(
+        f"{name} holds NaN or infinity ({where}; {int(bad.sum())} row(s) in all): a network reads "
+        "finite features only."
+    )
+
+
 #: what a store's features may be: float32, or small integers that batches make float32
 _FEATURE_DTYPES = (torch.float32, torch.int8, torch.int16)
 
@@ -387,7 +405,19 @@ class GraphStore:
                     f"{name} must be float32 (or int8 / int16 small integers), got {features.dtype}; "
                     f"pass {name}.float()."
                 )
+            if features is not None and features.dim() != 2:  # (an IndexError far away, in fit)
+                rows = "n_nodes" if name == "x" else "n_edges"
+                raise ValueError(
+                    f"{name} must be one row of features per {rows[2:-1]}, of shape ({rows}, n_features), "
+                    f"got {tuple(features.shape)}."
+                )
         _check_layout(x, edge_index, node_ptr, edge_ptr, edge_attr, every_edge=recipe is None)
+        for name, values, ptr in (
+            ("x", x, node_ptr),
+            ("edge_attr", edge_attr, edge_ptr),
+            ("fingerprint", fingerprint, None),
+        ):
+            _check_finite(name, values, ptr)
         self.x = x
         self.edge_index = edge_index
         # the offsets on the host, where batching reads them (given on a GPU, numpy() refused them)
@@ -673,6 +703,9 @@ class GraphStorePair:
     """
 
     def __init__(self, reactants: GraphStore, products: GraphStore):
+        for side, store in (("reactants", reactants), ("products", products)):
+            if not isinstance(store, GraphStore):
+                raise TypeError(f"{side} must be a GraphStore, got a {type(store).__name__}.")
         if len(reactants) != len(products):
             raise ValueError(f"{len(reactants)} reactant graphs but {len(products)} product graphs.")
         for side, store in (("reactant", reactants), ("product", products)):

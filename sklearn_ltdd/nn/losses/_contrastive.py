@@ -9,7 +9,7 @@ in the positive set P and the denominator set A. Anchors with no positive are le
 from __future__ import annotations
 
 import math
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 import torch
@@ -38,6 +38,8 @@ def view_partner(n_anchors: int, device: torch.device | None = None) -> torch.Te
     >>> view_partner(4)
     tensor([2, 3, 0, 1])
     """
+    if not isinstance(n_anchors, Integral) or isinstance(n_anchors, bool | np.bool_) or n_anchors < 0:
+        raise ValueError(f"n_anchors must be a whole number of rows, 0 or more, got {n_anchors!r}.")
     if n_anchors % 2:
         raise ValueError(f"the rows are two stacked views of one batch, an even number; got {n_anchors}.")
     half = n_anchors // 2
@@ -190,6 +192,9 @@ def subcluster_contrastive_loss(
     """
     _check_labels_of_rows(z, y=y, sub=sub)
     tau1, tau2 = _check_temperatures(tau1=tau1, tau2=tau2, per_anchor="tau2").values()
+    for name, weight in (("beta", beta), ("term_a_scale", term_a_scale)):  # (NaN, or a loss turned around)
+        if not isinstance(weight, Real) or isinstance(weight, bool | np.bool_) or not 0 <= weight < math.inf:
+            raise ValueError(f"{name} must be a finite weight of 0 or more, got {weight!r}.")
     n = len(z)
     idx = torch.arange(n, device=z.device)
     not_self = idx.unsqueeze(0) != idx.unsqueeze(1)
