@@ -665,6 +665,10 @@ def test_a_hand_built_store_and_check_graphs_match_refuse_what_they_cannot_use()
         GraphStore(*parts, fingerprint=fingerprint)
     with pytest.raises(TypeError, match="reactants must be a GraphStore, got a list"):
         GraphStorePair([1], [2])
+    # its advice gave the value back: "give this classifier reaction_mode='foo'"
+    for settings in (("foo", False, None), (None, "x", None), (None, False, 3)):
+        with pytest.raises(ValueError, match=r"parameter of GraphRecipe must be"):
+            GraphRecipe(*settings)
 
 
 def test_graphizer_clone_pickle_and_memory(tmp_path):

@@ -63,6 +63,12 @@ class GraphRecipe:
     feature_schema: int = FEATURE_SCHEMA
     parse_version: tuple[int, str] | None = field(default_factory=reading_version)
 
+    def __post_init__(self) -> None:
+        # a recipe of values no graphizer takes was advised back to the user ("give this classifier
+        # reaction_mode='foo'")
+        settings = {name: getattr(self, name) for name in RECIPE_CONSTRAINTS}
+        validate_parameter_constraints(RECIPE_CONSTRAINTS, settings, caller_name="GraphRecipe")
+
     def __setstate__(self, state: dict) -> None:
         # pickled before the parse was recorded: unknown (not this release's, the class default)
         object.__setattr__(self, "__dict__", {"parse_version": None, **state})
