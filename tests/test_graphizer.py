@@ -35,6 +35,7 @@ from sklearn_ltdd.featurize._graph_features import (
     featurize_chunk,
 )
 from sklearn_ltdd.featurize._graph_keys import graph_keys, identical_graphs
+from sklearn_ltdd.featurize._graph_store import check_finite_features
 from sklearn_ltdd.featurize._smiles import PARSE_VERSION
 from sklearn_ltdd.metrics import balanced_accuracy_score
 
@@ -657,12 +658,18 @@ def test_a_hand_built_store_and_check_graphs_match_refuse_what_they_cannot_use()
         GraphStore(*parts, edge_attr=bonds.edge_attr[:, 0].float())
     x = STORE.x.float()
     x[[5, 20], 3] = torch.tensor([float("nan"), float("inf")])  # node 5 is benzene's, 20 dimethylamine's
+    check_finite_features(STORE)  # (small integers)
     with pytest.raises(ValueError, match=r"x holds NaN or infinity \(row 5, of graph 1; 2 row\(s\) in all\)"):
-        GraphStore(x, *parts[1:])
+        check_finite_features(GraphStore(x, *parts[1:]))
     fingerprint = STORE.fingerprint.float()
     fingerprint[4, 0] = float("inf")
     with pytest.raises(ValueError, match=r"fingerprint holds NaN or infinity \(graph 4; 1 row"):
-        GraphStore(*parts, fingerprint=fingerprint)
+        check_finite_features(GraphStore(*parts, fingerprint=fingerprint))
+    pair = SmilesGraphizer(reaction_mode="pair").fit_transform(["CCO>>CC=O", "CC>>C=C"])
+    pair.products.x = pair.products.x.float()
+    pair.products.x[-1, 0] = float("nan")  # (changed in place: no constructor sees it)
+    with pytest.raises(ValueError, match=r"products.x holds NaN or infinity \(row 4, of graph 1;"):
+        check_finite_features(pair)
     with pytest.raises(TypeError, match="reactants must be a GraphStore, got a list"):
         GraphStorePair([1], [2])
     # its advice gave the value back: "give this classifier reaction_mode='foo'"

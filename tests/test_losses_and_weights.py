@@ -155,9 +155,10 @@ def test_the_low_level_losses_refuse_what_they_would_pair_or_broadcast_wrongly()
         with pytest.raises(ValueError, match="tau2 must be a finite positive temperature"):
             subcluster_contrastive_loss(z, y, y, tau2=bad)
     for name in ("beta", "term_a_scale"):  # a loss turned around, NaN, NaN; torch's "integer tensors"
-        for bad in (-1.0, float("nan"), float("inf"), "x"):
+        for bad in (-1.0, float("nan"), float("inf"), 1e39, "x"):  # (1e39: float32's inf)
             with pytest.raises(ValueError, match=rf"{name} must be a finite weight of 0 or more, got"):
                 subcluster_contrastive_loss(z, y, y, **{name: bad})
+        assert torch.isfinite(subcluster_contrastive_loss(z, y, y, **{name: torch.tensor(0.25)}))  # not read
     for bad in ("8", 8.0, -2, True):  # Python's "not all arguments converted", torch's roll() and arange()
         with pytest.raises(ValueError, match=r"n_anchors must be a whole number of rows, 0 or more, got"):
             view_partner(bad)

@@ -104,6 +104,20 @@ def test_a_molecule_scored_alone_or_last_scores_as_among_others(model, library, 
         monkeypatch.undo()
 
 
+def test_graphs_with_nan_features_are_refused_by_their_position_in_the_store(model, library, monkeypatch):
+    """Predicted as the first class with NaN probabilities, silently; refused by the store's
+    constructor, the graph was counted within a chunk (graph 3 for 10,003)."""
+    graphs = SmilesGraphizer().fit_transform(good(library))
+    graphs.x = graphs.x.float()
+    graphs.x[graphs.node_ptr[9], 0] = float("nan")  # (changed in place, as a user may)
+    monkeypatch.setattr(_inference, "CHUNK_ROWS", 4)
+    for method in (model.predict, model.predict_proba, model.transform):
+        with pytest.raises(ValueError, match=r"x holds NaN or infinity \(row \d+, of graph 9; 1 row"):
+            method(graphs)
+    with pytest.raises(ValueError, match=r"of graph 9; 1 row"):
+        clone(model).fit(graphs, model.predict(good(library)))
+
+
 def test_predict_holds_the_scores_of_one_chunk_at_a_time(model, library, monkeypatch):
     """predict computed the decision's scores of every row at once, n_samples x n_classes in
     float64, for one label per row (40,000 molecules of 1,000 classes: 640 MB of scores)."""

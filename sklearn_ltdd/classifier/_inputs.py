@@ -13,6 +13,7 @@ from .._labels import check_class_labels, class_labels, few_of, row_names
 from .._sample_weight import check_sample_weight
 from .._warnings import warn
 from ..featurize import GraphStore, GraphStorePair, InvalidSmilesError, SmilesGraphizer
+from ..featurize._graph_store import check_finite_features
 
 __all__ = [
     "FIT_ADVICE",
@@ -98,7 +99,9 @@ def check_widths(graphs: GraphStore | GraphStorePair, expected: dict[str, int | 
 def check_graphs_readable(graphs: GraphStore | GraphStorePair, featurizer: SmilesGraphizer) -> None:
     """Refuse graphs that the network of ``featurizer``'s settings cannot read: empty graphs of
     invalid rows, one side of a pair, a pair where single graphs are read (or the reverse), and
-    graphs without the bond features or the fingerprint it reads (both named at once)."""
+    graphs without the bond features or the fingerprint it reads (both named at once), and
+    NaN or infinity among their features."""
+    check_finite_features(graphs)
     if not graphs.valid_mask.all():
         bad = np.flatnonzero(~graphs.valid_mask)
         error = InvalidSmilesError(

@@ -23,7 +23,7 @@ from ._cgr import GRAPH_REACTION_MODES
 from ._graph_features import FEATURE_SCHEMA
 from ._smiles import reading_version
 
-__all__ = ["GraphRecipe", "GraphStore", "GraphStorePair", "check_graphs_match"]
+__all__ = ["GraphRecipe", "GraphStore", "GraphStorePair", "check_finite_features", "check_graphs_match"]
 
 
 @dataclass(frozen=True)
@@ -284,22 +284,27 @@ def _check_layout(
         )
 
 
-def _check_finite(name: str, values: torch.Tensor | None, ptr: torch.Tensor | None) -> None:
-    """Refuse NaN or infinity among float features (a store built by hand): a graph holding one
-    had NaN probabilities, and the first class for its prediction, without a word; ``ptr`` finds
-    the graph of a node's or edge's row (None: a row is a graph)."""
-    if values is None or not values.is_floating_point():  # (the graphizer's are small integers)
-        return
-    bad = (~torch.isfinite(values)).any(dim=-1)
-    if not bad.any():
-        return
-    row = int(torch.nonzero(bad)[0])
-    graph = row if ptr is None else int(torch.searchsorted(ptr.cpu(), torch.tensor(row), right=True)) - 1
-    where = f"row {row}, of graph {graph}" if ptr is not None else f"graph {graph}"
-    raise ValueError(
-        f"{name} holds NaN or infinity ({where}; {int(bad.sum())} row(s) in all): a network reads "
-        "finite features only."
-    )
+def check_finite_features(graphs: GraphStore | GraphStorePair) -> None:
+    """Refuse NaN or infinity among float features (a store built or changed by hand; the
+    graphizer's are small integers), naming the first row and its graph: such a graph had NaN
+    probabilities, and the first class for its prediction, without a word. Read once where a
+    classifier is handed the store (a scan of float32 features, a read back from a device)."""
+    sides = {"": graphs} if isinstance(graphs, GraphStore) else {"reactants.": graphs.reactants,
+                                                                   "products.": graphs.products}  # fmt: skip
+    for side, store in sides.items():
+        parts = (("x", store.x, store.node_ptr), ("edge_attr", store.edge_attr, store.edge_ptr),
+                 ("fingerprint", store.fingerprint, None))  # fmt: skip
+        for name, values, ptr in parts:
+            if values is None or not values.is_floating_point() or bool(torch.isfinite(values).all()):
+                continue
+            bad = (~torch.isfinite(values)).any(dim=-1)
+            row = int(torch.nonzero(bad)[0])
+            graph = row if ptr is None else int(torch.searchsorted(ptr, torch.tensor(row), right=True)) - 1
+            where = f"graph {graph}" if ptr is None else f"row {row}, of graph {graph}"
+            raise ValueError(
+                f"{side}{name} holds NaN or infinity ({where}; {int(bad.sum())} row(s) in all): a "
+                "network reads finite features only."
+            )
 
 
 #: what a store's features may be: float32, or small integers that batches make float32
@@ -418,12 +423,6 @@ class GraphStore:
                     f"got {tuple(features.shape)}."
                 )
         _check_layout(x, edge_index, node_ptr, edge_ptr, edge_attr, every_edge=recipe is None)
-        for name, values, ptr in (
-            ("x", x, node_ptr),
-            ("edge_attr", edge_attr, edge_ptr),
-            ("fingerprint", fingerprint, None),
-        ):
-            _check_finite(name, values, ptr)
         self.x = x
         self.edge_index = edge_index
         # the offsets on the host, where batching reads them (given on a GPU, numpy() refused them)

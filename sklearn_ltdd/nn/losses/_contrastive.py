@@ -193,7 +193,10 @@ def subcluster_contrastive_loss(
     _check_labels_of_rows(z, y=y, sub=sub)
     tau1, tau2 = _check_temperatures(tau1=tau1, tau2=tau2, per_anchor="tau2").values()
     for name, weight in (("beta", beta), ("term_a_scale", term_a_scale)):  # (NaN, or a loss turned around)
-        if not isinstance(weight, Real) or isinstance(weight, bool | np.bool_) or not 0 <= weight < math.inf:
+        if isinstance(weight, torch.Tensor):  # not read: that would wait for the device
+            continue
+        number = isinstance(weight, Real) and not isinstance(weight, bool | np.bool_)
+        if not number or not 0 <= weight <= torch.finfo(torch.float32).max:  # (float32's inf beyond)
             raise ValueError(f"{name} must be a finite weight of 0 or more, got {weight!r}.")
     n = len(z)
     idx = torch.arange(n, device=z.device)
