@@ -159,6 +159,10 @@ def test_the_low_level_losses_refuse_what_they_would_pair_or_broadcast_wrongly()
             with pytest.raises(ValueError, match=rf"{name} must be a finite weight of 0 or more, got"):
                 subcluster_contrastive_loss(z, y, y, **{name: bad})
         assert torch.isfinite(subcluster_contrastive_loss(z, y, y, **{name: torch.tensor(0.25)}))  # not read
+    nan = z.clone()
+    nan[4, 1] = float("nan")
+    with pytest.raises(ValueError, match=r"z holds NaN or infinity in 1 row\(s\), the first row 4"):
+        separability_weights(nan, y, y, torch.arange(int(y.max()) + 1), int(y.max()) + 1)  # all NaN
     for bad in ("8", 8.0, -2, True):  # Python's "not all arguments converted", torch's roll() and arange()
         with pytest.raises(ValueError, match=r"n_anchors must be a whole number of rows, 0 or more, got"):
             view_partner(bad)

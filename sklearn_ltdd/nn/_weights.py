@@ -220,6 +220,9 @@ def separability_weights(
             "z must be of shape (n_samples, d), y and sub of shape (n_samples,); got "
             f"{tuple(z.shape)}, {tuple(y.shape)} and {tuple(sub.shape)}."
         )
+    if not bool(torch.isfinite(z).all()):  # (one row made every class's weight NaN, silently)
+        rows = torch.nonzero(~torch.isfinite(z).all(dim=1)).flatten()
+        raise ValueError(f"z holds NaN or infinity in {len(rows)} row(s), the first row {int(rows[0])}.")
     y, sub, sub_class = class_indices(y), class_indices(sub, "sub"), class_indices(sub_class, "sub_class")
     _check_subclusters(y, sub, sub_class, n_classes)
     used = torch.bincount(sub, minlength=len(sub_class)) > 0
