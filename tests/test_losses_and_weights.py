@@ -159,6 +159,8 @@ def test_the_low_level_losses_refuse_what_they_would_pair_or_broadcast_wrongly()
             with pytest.raises(ValueError, match=rf"{name} must be a finite weight of 0 or more, got"):
                 subcluster_contrastive_loss(z, y, y, **{name: bad})
         assert torch.isfinite(subcluster_contrastive_loss(z, y, y, **{name: torch.tensor(0.25)}))  # not read
+        with pytest.raises(ValueError, match=rf"{name} must be one weight, got a tensor of shape \(2,\)"):
+            subcluster_contrastive_loss(z, y, y, **{name: torch.tensor([1.0, 2.0])})  # a loss per weight
     nan = z.clone()
     nan[4, 1] = float("nan")
     with pytest.raises(ValueError, match=r"z holds NaN or infinity in 1 row\(s\), the first row 4"):

@@ -116,6 +116,18 @@ def test_graphs_with_nan_features_are_refused_by_their_position_in_the_store(mod
             method(graphs)
     with pytest.raises(ValueError, match=r"of graph 9; 1 row"):
         clone(model).fit(graphs, model.predict(good(library)))
+    with pytest.raises(ValueError, match=r"of graph 9; 1 row"):  # skorch's own, which the docs offer
+        model.net_.predict_proba(graphs)
+    # named by the labels of the rows they were made from, as the other errors of graphs name them
+    labelled = SmilesGraphizer().fit_transform(
+        pd.Series(good(library), index=[f"m{i}" for i in range(len(graphs))])
+    )
+    labelled.fingerprint = labelled.fingerprint.float()
+    labelled.fingerprint[9, 0] = float("inf")
+    with pytest.raises(
+        ValueError, match=r"fingerprint holds NaN or infinity \(graph 9, the row labelled 'm9'; "
+    ):
+        model.predict(labelled)
 
 
 def test_predict_holds_the_scores_of_one_chunk_at_a_time(model, library, monkeypatch):

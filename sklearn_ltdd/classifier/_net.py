@@ -27,6 +27,7 @@ from tabulate import tabulate
 from .._console import say
 from .._warnings import warn
 from ..featurize import GraphStore, GraphStorePair
+from ..featurize._graph_store import check_finite_features
 from ..nn.losses import balanced_cross_entropy, weighted_mean
 from ._data import FEWEST_INFERRED, GraphDataset, padded
 
@@ -158,6 +159,7 @@ class LTDDNet(NeuralNet):
                 f"the skorch net reads graphs (a GraphStore from SmilesGraphizer), not {_named(X)}; "
                 "for SMILES, call the classifier's predict_proba, predict or transform."
             )
+        check_finite_features(X)  # (as the classifier checks what it is handed)
         return GraphDataset(X).to(self.device)
 
     def fit(self, X, y=None, **fit_params):

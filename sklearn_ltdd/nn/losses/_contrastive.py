@@ -193,7 +193,9 @@ def subcluster_contrastive_loss(
     _check_labels_of_rows(z, y=y, sub=sub)
     tau1, tau2 = _check_temperatures(tau1=tau1, tau2=tau2, per_anchor="tau2").values()
     for name, weight in (("beta", beta), ("term_a_scale", term_a_scale)):  # (NaN, or a loss turned around)
-        if isinstance(weight, torch.Tensor):  # not read: that would wait for the device
+        if isinstance(weight, torch.Tensor):  # its value not read: that would wait for the device
+            if weight.ndim:  # (a loss per element, not a scalar)
+                raise ValueError(f"{name} must be one weight, got a tensor of shape {tuple(weight.shape)}.")
             continue
         number = isinstance(weight, Real) and not isinstance(weight, bool | np.bool_)
         if not number or not 0 <= weight <= torch.finfo(torch.float32).max:  # (float32's inf beyond)
