@@ -575,6 +575,15 @@ def test_a_store_refuses_indices_that_are_not_integers():
     assert torch.equal(STORE[[0, 1], ...].batch().x, STORE.batch([0, 1]).x)  # sklearn's store[rows, ...]
     mask = np.arange(len(STORE)) % 2 == 0
     assert torch.equal(STORE[np.nonzero(mask)].batch().x, STORE[mask].batch().x)  # a tuple of one array
+    assert torch.equal(STORE.batch(np.nonzero(mask)).x, STORE[mask].batch().x)  # batch() takes it too
+    # an unsigned 2**64 - 1 was -1 as int64: the last graph, silently; 2**70 "not integers"
+    for index in (np.uint64(2**64 - 1), np.array([2**63], dtype=np.uint64), [2**70, 0], 2**70):
+        with pytest.raises(IndexError, match=rf"graph index {int(np.ravel(index)[0])} out of range"):
+            STORE[index]
+        with pytest.raises(IndexError, match="out of range"):
+            STORE.batch(np.ravel(np.array(index, dtype=object)).tolist())
+    with pytest.raises(IndexError, match="a single boolean"):  # (a "mask of shape ()")
+        STORE.to_data_list(np.True_)
 
 
 def test_a_tool_that_makes_an_array_of_the_graphs_is_told_to_take_smiles():

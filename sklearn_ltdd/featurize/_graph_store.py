@@ -174,6 +174,8 @@ def positions(index: object, n: int) -> np.ndarray:
     Index arithmetic is numpy on the host: many small operations, none of them launched on a
     device or dispatched through torch.
     """
+    index = _sample_index(index)  # (batch() and to_data_list() take what indexing takes)
+    _refuse_one_boolean(index)
     if isinstance(index, slice):
         # a copy: a reversed slice is a view with a negative stride, which torch cannot take (and
         # numpy's ascontiguousarray keeps for a single element)
@@ -185,13 +187,31 @@ def positions(index: object, n: int) -> np.ndarray:
         return np.flatnonzero(index)
     if index.ndim > 1:
         raise IndexError(f"graph indices must be one-dimensional, got an array of shape {index.shape}")
-    if index.size and not np.issubdtype(index.dtype, np.integer):  # ([] is float to numpy)
+    if index.dtype == object and index.size and all(_is_integer(v) for v in index.ravel()):
+        index = np.array([int(v) for v in index.ravel()], dtype=object)  # beyond int64, as numpy keeps them
+    elif index.size and not np.issubdtype(index.dtype, np.integer):  # ([] is float to numpy)
         raise IndexError(f"graph indices must be integers or a boolean mask, got {index.dtype} values")
-    index = index.astype(np.int64, copy=False).ravel()
-    outside = index[(index < -n) | (index >= n)]
+    # out of range in their own type: a uint64 of 2**64 - 1 cast to int64 was -1, the last graph
+    outside = index[(index >= n) | (index < -n if index.dtype.kind != "u" else False)].ravel()
     if outside.size:
         raise IndexError(f"graph index {outside[0]} out of range for a store of {n} graphs")
+    index = index.astype(np.int64, copy=False).ravel()
     return np.where(index < 0, index + n, index)
+
+
+def _is_integer(value: object) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+
+
+def _refuse_one_boolean(index: object) -> None:
+    """A single boolean is no graph position, and numpy would read it as a mask of one."""
+    if isinstance(index, bool | np.bool_) or (
+        isinstance(index, np.ndarray | torch.Tensor) and index.ndim == 0 and index.dtype in (bool, torch.bool)
+    ):
+        raise IndexError(
+            f"a single boolean ({index}) is not a graph position; index with integers or a boolean "
+            "mask of one value per graph."
+        )
 
 
 def _sample_index(index: object) -> object:
@@ -212,11 +232,7 @@ def single_position(index: object) -> int | None:
     mask of one."""
     if isinstance(index, np.ndarray | torch.Tensor) and index.ndim == 0:
         index = index.item()
-    if isinstance(index, bool | np.bool_):
-        raise IndexError(
-            f"a single boolean ({index}) is not a graph position; index with integers or a boolean "
-            "mask of one value per graph."
-        )
+    _refuse_one_boolean(index)
     return int(index) if isinstance(index, int | np.integer) else None
 
 
