@@ -83,14 +83,14 @@ class _Padded(Dataset):
         return self.dataset, min(i, len(self.dataset) - 1)
 
 
-def padded(dataset: GraphDataset, batch_size: int) -> Dataset:
+def padded(dataset: GraphDataset, batch_size: int, fewest: int = FEWEST_INFERRED) -> Dataset:
     """``dataset`` for an inference pass in batches of ``batch_size``: the last batch topped up to
-    :data:`FEWEST_INFERRED` graphs with copies of its last (whose outputs the caller drops), so
-    that each graph's outputs are those it has in any batch."""
+    ``fewest`` graphs with copies of its last (whose outputs the caller drops), so that each
+    graph's outputs are those it has in any batch; as it is where batches are smaller anyway."""
     last = len(dataset) % batch_size
-    if batch_size < FEWEST_INFERRED or not 0 < last < FEWEST_INFERRED:
+    if batch_size < fewest or not 0 < last < fewest:
         return dataset
-    return _Padded(dataset, FEWEST_INFERRED - last)
+    return _Padded(dataset, fewest - last)
 
 
 def collate_graphs(items: list[tuple[GraphDataset, int]]) -> tuple[object, dict[str, torch.Tensor]]:

@@ -375,7 +375,7 @@ class LTDDNet(NeuralNet):
         fewest = FEWEST_INFERRED if torch.device(self.device).type == "cpu" else 1
 
         def one_pass(size: int) -> torch.Tensor:
-            batches = self._loader(padded(dataset, size) if fewest > 1 else dataset, size)
+            batches = self._loader(padded(dataset, size, fewest), size)
             outputs = [self.evaluation_step(batch, training=False)[output] for batch in batches]
             return torch.cat(outputs)[: len(dataset)]
 

@@ -317,9 +317,9 @@ def check_finite_features(graphs: GraphStore | GraphStorePair) -> None:
             row = int(torch.nonzero(bad)[0])
             graph = row if ptr is None else int(torch.searchsorted(ptr, torch.tensor(row), right=True)) - 1
             where = f"graph {graph}" if ptr is None else f"row {row}, of graph {graph}"
-            labels = store.row_labels  # (a pandas X's index: the neighbouring errors name rows by it)
-            if labels is not None and not pd.Index(labels).equals(pd.RangeIndex(len(labels))):
-                where += f", the row labelled {pd.Index(labels)[graph]!r}"
+            labels = graphs.row_labels  # (a pandas X's index: the neighbouring errors name rows by it)
+            if labels is not None and not labels.equals(pd.RangeIndex(len(labels))):
+                where += f", the row labelled {labels[graph]!r}"
             raise ValueError(
                 f"{side}{name} holds NaN or infinity ({where}; {int(bad.sum())} row(s) in all): a "
                 "network reads finite features only."

@@ -126,14 +126,11 @@ def only_screen_into(destination: Path) -> Iterator[None]:
             _release(lock, path)
 
 
-#: the longest name a screen gives a file of its own beside the destination's
-_LONGEST_HELPER = ".progress.json.tmp"
-
-
 def _check_room_for_helpers(destination: Path) -> None:
     """Refuse a destination whose name is legal but leaves no room for the files kept beside it
-    (the error named one of them, a file the user never chose)."""
-    name = destination.name + _LONGEST_HELPER
+    (the error named one of them, a file the user never chose): the longest, the record's
+    temporary file."""
+    name = _temporary(record_path(destination)).name
     try:  # POSIX counts a name's bytes
         longest, length, unit = (
             os.pathconf(destination.parent, "PC_NAME_MAX"),
@@ -145,8 +142,8 @@ def _check_room_for_helpers(destination: Path) -> None:
     if 0 < longest < length:  # (-1: no limit)
         raise ValueError(
             f"the destination's name is too long for the files a screen keeps beside it: the longest, "
-            f"<destination>{_LONGEST_HELPER}, would take {length} {unit}, where {destination.parent} "
-            f"takes names of at most {longest}; choose a shorter name."
+            f"<destination>{name[len(destination.name) :]}, would take {length} {unit}, where "
+            f"{destination.parent} takes names of at most {longest}; choose a shorter name."
         )
 
 
@@ -247,6 +244,11 @@ def partial_path(destination: Path) -> Path:
     return destination.with_name(destination.name + ".partial")
 
 
+def _temporary(path: Path) -> Path:
+    """Where ``path`` is written before it replaces the old one whole."""
+    return path.with_name(path.name + ".tmp")
+
+
 def record_path(destination: Path) -> Path:
     """Where a screen into ``destination`` records what it has written (:class:`ScreenRecord`)."""
     return destination.with_name(destination.name + ".progress.json")
@@ -327,7 +329,7 @@ class ScreenRecord:
 
     def save(self, **state: int) -> None:
         self.state.update(state)
-        temporary = self.path.with_name(self.path.name + ".tmp")
+        temporary = _temporary(self.path)
         temporary.write_text(json.dumps(self.state), encoding="utf-8")
         _sync(temporary)  # on disk before it replaces the old, as the chunk it records is
         os.replace(temporary, self.path)  # atomic: an interruption leaves the old state or the new

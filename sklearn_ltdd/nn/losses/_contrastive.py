@@ -197,8 +197,7 @@ def subcluster_contrastive_loss(
             if weight.ndim:  # (a loss per element, not a scalar)
                 raise ValueError(f"{name} must be one weight, got a tensor of shape {tuple(weight.shape)}.")
             continue
-        number = isinstance(weight, Real) and not isinstance(weight, bool | np.bool_)
-        if not number or not 0 <= weight <= torch.finfo(torch.float32).max:  # (float32's inf beyond)
+        if not _is_number(weight) or not 0 <= weight <= torch.finfo(torch.float32).max:  # (float32's inf)
             raise ValueError(f"{name} must be a finite weight of 0 or more, got {weight!r}.")
     n = len(z)
     idx = torch.arange(n, device=z.device)
@@ -253,13 +252,17 @@ def _check_temperatures(
                 f"{name} must be a number, not a tensor; "
                 + ("give it as float(...)." if per_anchor is None else f"only {per_anchor} may be a tensor.")
             )
-        number = isinstance(value, Real) and not isinstance(value, bool | np.bool_)
-        if not number or not torch.finfo(torch.float32).tiny <= float(value) < math.inf:
+        if not _is_number(value) or not torch.finfo(torch.float32).tiny <= float(value) < math.inf:
             raise ValueError(
                 f"{name} must be a finite positive temperature of at least 1.2e-38, got {value!r}."
             )
         checked[name] = float(value)
     return checked
+
+
+def _is_number(value: object) -> bool:
+    """A number, Python's or NumPy's; True is 1 by accident."""
+    return isinstance(value, Real) and not isinstance(value, bool | np.bool_)
 
 
 def _described(value: object) -> str:
