@@ -4,7 +4,7 @@ parameters are checked by their ``_parameter_constraints`` instead). They raise 
 ``except`` catches a wrong value and a wrong type alike."""
 
 import os
-from numbers import Integral
+from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +12,17 @@ from sklearn.utils import check_random_state
 
 from ._compat import Interval, InvalidParameterError
 
-__all__ = ["N_JOBS", "check_flags", "check_n_jobs", "check_path", "check_seed", "expanded", "is_one_of"]
+__all__ = [
+    "N_JOBS",
+    "check_flags",
+    "check_n_jobs",
+    "check_path",
+    "check_seed",
+    "expanded",
+    "is_integer",
+    "is_number",
+    "is_one_of",
+]
 
 #: ``n_jobs`` as joblib reads it: None, a positive count, or -1, -2, ... (all CPUs, all but one, ...)
 N_JOBS = [None, Interval(Integral, 1, None, closed="left"), Interval(Integral, None, -1, closed="right")]
@@ -39,6 +49,17 @@ def check_path(value: object, name: str) -> None:
     """Refuse a ``value`` that is neither None nor a path (a str or an ``os.PathLike``), naming it."""
     if value is not None and not isinstance(value, str | os.PathLike):
         raise InvalidParameterError(f"{name} must be a path (a str or a pathlib.Path), got {value!r}.")
+
+
+def is_integer(value: object) -> bool:
+    """Whether ``value`` is a whole number (Python's, NumPy's) and no boolean: True is an int to
+    Python, and no count."""
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+def is_number(value: object) -> bool:
+    """Whether ``value`` is a real number (Python's, NumPy's, a Fraction) and no boolean."""
+    return isinstance(value, Real) and not isinstance(value, bool)
 
 
 def is_one_of(value: object, options: tuple) -> bool:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from numbers import Real
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+from ._arguments import is_number
 
 
 def check_class_counts(class_counts: ArrayLike) -> np.ndarray:
@@ -29,7 +30,7 @@ def check_class_counts(class_counts: ArrayLike) -> np.ndarray:
     if counts.ndim != 1 or counts.size == 0:
         raise ValueError(f"class_counts must be a non-empty 1-D sequence, got shape {counts.shape}.")
     numbers = counts.dtype.kind in "iuf" or (
-        counts.dtype == object and all(isinstance(v, Real) and not isinstance(v, bool) for v in counts)
+        counts.dtype == object and all(is_number(v) for v in counts)
     )  # a row of a frame of mixed columns holds Python ints
     if not numbers:
         raise ValueError(f"class_counts must be counts of samples, got values of dtype {counts.dtype}.")

@@ -90,9 +90,13 @@ def few_of(values: object, at_most: int = NAMED_AT_MOST, joined_by: str | None =
 def labelled_index(values: object) -> pd.Index | None:
     """The index of a pandas object whose labels are not its positions (``train_test_split``
     shuffles them), by which messages name its rows; None for anything else."""
-    if isinstance(values, pd.Series | pd.DataFrame) and not values.index.equals(pd.RangeIndex(len(values))):
-        return values.index
-    return None
+    return naming_labels(values.index) if isinstance(values, pd.Series | pd.DataFrame) else None
+
+
+def naming_labels(index: pd.Index | None) -> pd.Index | None:
+    """``index`` where its labels are not just positions 0, 1, ..., by which messages name rows;
+    else None."""
+    return None if index is None or index.equals(pd.RangeIndex(len(index))) else index
 
 
 def row_names(values: object, positions: np.ndarray) -> tuple[str, list]:

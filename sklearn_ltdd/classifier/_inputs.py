@@ -4,12 +4,11 @@ and the network that read them. Each check names the problem and what to do."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from numpy.typing import ArrayLike
 from sklearn.exceptions import DataConversionWarning
 
 from .._compat import from_arrow
-from .._labels import check_class_labels, class_labels, few_of, row_names
+from .._labels import check_class_labels, class_labels, few_of, naming_labels, row_names
 from .._sample_weight import check_sample_weight
 from .._warnings import warn
 from ..featurize import GraphStore, GraphStorePair, InvalidSmilesError, SmilesGraphizer
@@ -111,8 +110,8 @@ def check_graphs_readable(graphs: GraphStore | GraphStorePair, featurizer: Smile
             "Leave them out with graphs[graphs.valid_mask] (in fit, the labels too).",
         )
         # by the labels of the rows the graphs were made from (a pandas X's index), as for SMILES
-        labels = graphs.row_labels
-        if labels is not None and not labels.equals(pd.RangeIndex(len(labels))):
+        labels = naming_labels(graphs.row_labels)
+        if labels is not None:
             error.name_rows_by(labels)
         raise error
     if isinstance(graphs, GraphStorePair) != (featurizer.reaction_mode == "pair"):

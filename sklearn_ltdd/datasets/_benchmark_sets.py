@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from numbers import Integral
 from pathlib import Path
 from typing import Any, Literal, overload
 
@@ -15,7 +14,7 @@ import pandas as pd
 from rdkit import Chem
 from sklearn.utils import Bunch
 
-from .._arguments import check_flags, check_path, expanded, is_one_of
+from .._arguments import check_flags, check_path, expanded, is_integer, is_one_of
 from .._csv import (
     COMPRESSED,
     NOT_TEXT,
@@ -665,7 +664,7 @@ def load_uspto50k_templates(
     >>> from sklearn_ltdd.datasets import load_uspto50k_templates
     >>> products, y = load_uspto50k_templates(data_home="~/data", return_X_y=True)  # doctest: +SKIP
     """
-    if isinstance(min_count, bool) or not isinstance(min_count, Integral) or min_count < 1:
+    if not is_integer(min_count) or min_count < 1:
         raise ValueError(f"min_count must be a whole number of at least 1, got {min_count!r}.")
     path = _file("uspto50k", path, data_home, download, return_X_y, as_frame)
     frame = read_table(path)

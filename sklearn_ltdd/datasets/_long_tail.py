@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import math
-from numbers import Real
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._arguments import check_seed
+from .._arguments import check_seed, is_number
 from .._class_counts import check_class_counts
 from .._labels import check_class_labels, check_labels_given, class_labels, class_members, few_of
 
@@ -55,8 +54,7 @@ def long_tailed_class_sizes(class_counts: ArrayLike, imbalance_ratio: float) -> 
 def _class_sizes(counts: np.ndarray, imbalance_ratio: float, names: list[str]) -> np.ndarray:
     """The sizes of :func:`long_tailed_class_sizes`; a class left empty raises, named by ``names``."""
     if (
-        isinstance(imbalance_ratio, bool)
-        or not isinstance(imbalance_ratio, Real)
+        not is_number(imbalance_ratio)
         or not (math.isfinite(float(imbalance_ratio)) and imbalance_ratio >= 1)  # a Fraction too
     ):
         raise ValueError(f"imbalance_ratio must be a finite number >= 1, got {imbalance_ratio!r}.")

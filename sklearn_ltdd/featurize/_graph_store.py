@@ -16,7 +16,9 @@ from .. import _torch_geometric  # noqa: F401  (PyG imported first there: see wh
 # isort: split
 from torch_geometric.data import Batch, Data
 
+from .._arguments import is_integer
 from .._compat import StrOptions, validate_parameter_constraints
+from .._labels import naming_labels
 from .._torch_device import check_device, copy_to_device
 from .._warnings import warn
 from ._cgr import GRAPH_REACTION_MODES
@@ -187,7 +189,7 @@ def positions(index: object, n: int) -> np.ndarray:
         return np.flatnonzero(index)
     if index.ndim > 1:
         raise IndexError(f"graph indices must be one-dimensional, got an array of shape {index.shape}")
-    if index.dtype == object and index.size and all(_is_integer(v) for v in index.ravel()):
+    if index.dtype == object and index.size and all(is_integer(v) for v in index.ravel()):
         index = np.array([int(v) for v in index.ravel()], dtype=object)  # beyond int64, as numpy keeps them
     elif index.size and not np.issubdtype(index.dtype, np.integer):  # ([] is float to numpy)
         raise IndexError(f"graph indices must be integers or a boolean mask, got {index.dtype} values")
@@ -197,10 +199,6 @@ def positions(index: object, n: int) -> np.ndarray:
         raise IndexError(f"graph index {outside[0]} out of range for a store of {n} graphs")
     index = index.astype(np.int64, copy=False).ravel()
     return np.where(index < 0, index + n, index)
-
-
-def _is_integer(value: object) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
 
 
 def _refuse_one_boolean(index: object) -> None:
@@ -317,8 +315,10 @@ def check_finite_features(graphs: GraphStore | GraphStorePair) -> None:
             row = int(torch.nonzero(bad)[0])
             graph = row if ptr is None else int(torch.searchsorted(ptr, torch.tensor(row), right=True)) - 1
             where = f"graph {graph}" if ptr is None else f"row {row}, of graph {graph}"
-            labels = graphs.row_labels  # (a pandas X's index: the neighbouring errors name rows by it)
-            if labels is not None and not labels.equals(pd.RangeIndex(len(labels))):
+            labels = naming_labels(
+                graphs.row_labels
+            )  # (a pandas X's: the neighbouring errors name rows by it)
+            if labels is not None:
                 where += f", the row labelled {labels[graph]!r}"
             raise ValueError(
                 f"{side}{name} holds NaN or infinity ({where}; {int(bad.sum())} row(s) in all): a "

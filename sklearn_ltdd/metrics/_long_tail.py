@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from .._arguments import is_integer
 from .._compat import from_arrow, numpy_only
 from .._labels import check_labels_given, few_of, warn_of_labels_written_otherwise
 from .._warnings import warn
@@ -40,12 +41,7 @@ def class_counts_of(train_counts: Mapping | ArrayLike, name: str = "train_counts
         counts = dict(zip(labels.tolist(), n.tolist(), strict=True))
     if not counts:
         raise ValueError(f"{name} is empty; give the training labels or {{label: count}}.")
-    # (True is an int to Python, not a count)
-    bad = {
-        k: v
-        for k, v in counts.items()
-        if not (isinstance(v, int | np.integer) and not isinstance(v, bool) and v > 0)
-    }
+    bad = {k: v for k, v in counts.items() if not (is_integer(v) and v > 0)}
     if bad:
         raise ValueError(f"{name}'s class counts must be positive integers; got {bad}.")
     return counts

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import itertools
-import numbers
 from collections.abc import Iterator, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.model_selection import BaseCrossValidator
 
-from .._arguments import check_seed, is_one_of
+from .._arguments import check_seed, is_integer, is_one_of
 from .._compat import InvalidParameterError, _num_samples
 from .._csv import repeated_names
 from .._labels import check_class_labels, class_labels, class_members, few_of
@@ -341,7 +340,7 @@ class ImDrugSplit(BaseCrossValidator):
 
 def seed_list(seeds: int | Sequence[int]) -> list[int]:
     """The seeds; an int n stands for 0, ..., n - 1 (as ``n_splits`` does in sklearn)."""
-    if isinstance(seeds, numbers.Integral) and not isinstance(seeds, bool | np.bool_):
+    if is_integer(seeds):
         listed = list(range(seeds))
     elif (
         isinstance(seeds, Sequence | np.ndarray)
@@ -351,7 +350,7 @@ def seed_list(seeds: int | Sequence[int]) -> list[int]:
         listed = list(seeds)
     else:  # (an iterator, say, would be used up by get_n_splits before split reads it)
         listed = None
-    if listed is None or not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in listed):
+    if listed is None or not all(is_integer(s) for s in listed):
         raise InvalidParameterError(
             f"seeds must be a number of seeds or a list of integer seeds, got {seeds!r}."
         )

@@ -6,7 +6,6 @@ import itertools
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from numbers import Integral
 
 import torch
 from torch import nn
@@ -16,6 +15,7 @@ from torch_geometric.nn import GCNConv, global_add_pool
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.utils import add_self_loops
 
+from .._arguments import is_integer
 from .._torch_geometric import remove_generated_source
 
 __all__ = ["GCNEncoder", "NormalizedAdjacency", "checked_batch", "checked_features", "checked_sizes", "tile"]
@@ -131,7 +131,7 @@ def checked_sizes(**sizes: int) -> tuple[int, ...]:
     network that failed, or learnt nothing, later, and widths added in an int8 (pandas'
     ``downcast``) wrapped round to negatives."""
     for name, size in sizes.items():
-        if isinstance(size, bool) or not isinstance(size, Integral) or size < 1:
+        if not is_integer(size) or size < 1:
             raise ValueError(f"{name} must be a positive integer, got {size!r}.")
     return tuple(int(size) for size in sizes.values())
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from numbers import Integral, Real
 
 import numpy as np
 import torch
@@ -12,6 +11,7 @@ from torch import nn
 from torch_geometric.data import Batch
 from torch_geometric.nn import MLP
 
+from .._arguments import is_integer, is_number
 from ._augment import edge_drop_views, stack_views
 from ._gcn import GCNEncoder, checked_features, checked_sizes
 from ._gine import GINEEncoder
@@ -32,7 +32,7 @@ def _drop_probabilities(edge_drop: object) -> tuple[float, ...] | None:
         edge_drop = edge_drop.tolist()
     if isinstance(edge_drop, str | bytes) or not isinstance(edge_drop, Sequence) or not edge_drop:
         return None
-    if all(isinstance(p, Real) and not isinstance(p, bool) and 0 <= p <= 1 for p in edge_drop):
+    if all(is_number(p) and 0 <= p <= 1 for p in edge_drop):
         return tuple(float(p) for p in edge_drop)
     return None
 
@@ -114,8 +114,7 @@ class LTDDModule(nn.Module):
                 "wide=True adds a wide expert on the fingerprint, which needs fingerprint_bits > 0."
             )
         fingerprint_bits = 0 if fingerprint_bits is None else fingerprint_bits  # (None: no branch)
-        whole = isinstance(fingerprint_bits, Integral) and not isinstance(fingerprint_bits, bool)
-        if not whole or fingerprint_bits < 0:
+        if not is_integer(fingerprint_bits) or fingerprint_bits < 0:
             raise ValueError(f"fingerprint_bits must be a non-negative integer, got {fingerprint_bits!r}.")
         fingerprint_bits = int(fingerprint_bits)
         probabilities = None if edge_drop is None else _drop_probabilities(edge_drop)

@@ -4,7 +4,6 @@ the writing that make it resumable: ``_resume``)."""
 
 from __future__ import annotations
 
-import numbers
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import closing, nullcontext
@@ -14,7 +13,7 @@ import joblib
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from .._arguments import check_flags, check_n_jobs, expanded
+from .._arguments import check_flags, check_n_jobs, expanded, is_integer
 from .._csv import holds_header
 from .._progress import progress_bar
 from .._warnings import warn
@@ -162,7 +161,7 @@ def screen_file(
     wrapper, model = model, check_model(model, smiles_column)
     check_errors(errors)
     top_k = check_top_k(top_k, model)
-    if not isinstance(chunk_rows, numbers.Integral) or isinstance(chunk_rows, bool) or chunk_rows < 1:
+    if not is_integer(chunk_rows) or chunk_rows < 1:
         raise ValueError(f"chunk_rows must be a positive integer, got {chunk_rows!r}.")
     check_n_jobs(n_jobs)  # before the progress file is written
     n_jobs = featurising_jobs(wrapper, n_jobs)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
-from numbers import Integral
 
 import joblib
 import numpy as np
@@ -14,7 +13,7 @@ from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from .._arguments import check_flags, check_n_jobs, is_one_of
+from .._arguments import check_flags, check_n_jobs, is_integer, is_one_of
 from .._csv import repeated_names
 from .._labels import labelled_index
 from ..classifier._base import GraphClassifier
@@ -106,7 +105,7 @@ def check_top_k(top_k: object, model: GraphClassifier) -> int | None:
     """``top_k`` as a count of the model's classes to rank (None: a probability for each)."""
     if top_k is None:
         return None
-    if isinstance(top_k, bool) or not isinstance(top_k, Integral) or not 1 <= top_k <= len(model.classes_):
+    if not is_integer(top_k) or not 1 <= top_k <= len(model.classes_):
         raise ValueError(
             f"top_k must be a whole number from 1 to the model's {len(model.classes_)} classes, got "
             f"{top_k!r}{TOP_K_NONE}"

@@ -9,10 +9,10 @@ in the positive set P and the denominator set A. Anchors with no positive are le
 from __future__ import annotations
 
 import math
-from numbers import Integral, Real
 
-import numpy as np
 import torch
+
+from ..._arguments import is_integer, is_number
 
 __all__ = ["contrastive_term", "subcluster_contrastive_loss", "supcon_loss", "view_partner"]
 
@@ -38,7 +38,7 @@ def view_partner(n_anchors: int, device: torch.device | None = None) -> torch.Te
     >>> view_partner(4)
     tensor([2, 3, 0, 1])
     """
-    if not isinstance(n_anchors, Integral) or isinstance(n_anchors, bool | np.bool_) or n_anchors < 0:
+    if not is_integer(n_anchors) or n_anchors < 0:
         raise ValueError(f"n_anchors must be a whole number of rows, 0 or more, got {n_anchors!r}.")
     if n_anchors % 2:
         raise ValueError(f"the rows are two stacked views of one batch, an even number; got {n_anchors}.")
@@ -197,7 +197,7 @@ def subcluster_contrastive_loss(
             if weight.ndim:  # (a loss per element, not a scalar)
                 raise ValueError(f"{name} must be one weight, got a tensor of shape {tuple(weight.shape)}.")
             continue
-        if not _is_number(weight) or not 0 <= weight <= torch.finfo(torch.float32).max:  # (float32's inf)
+        if not is_number(weight) or not 0 <= weight <= torch.finfo(torch.float32).max:  # (float32's inf)
             raise ValueError(f"{name} must be a finite weight of 0 or more, got {weight!r}.")
     n = len(z)
     idx = torch.arange(n, device=z.device)
@@ -252,17 +252,12 @@ def _check_temperatures(
                 f"{name} must be a number, not a tensor; "
                 + ("give it as float(...)." if per_anchor is None else f"only {per_anchor} may be a tensor.")
             )
-        if not _is_number(value) or not torch.finfo(torch.float32).tiny <= float(value) < math.inf:
+        if not is_number(value) or not torch.finfo(torch.float32).tiny <= float(value) < math.inf:
             raise ValueError(
                 f"{name} must be a finite positive temperature of at least 1.2e-38, got {value!r}."
             )
         checked[name] = float(value)
     return checked
-
-
-def _is_number(value: object) -> bool:
-    """A number, Python's or NumPy's; True is 1 by accident."""
-    return isinstance(value, Real) and not isinstance(value, bool | np.bool_)
 
 
 def _described(value: object) -> str:
