@@ -20,11 +20,16 @@ myst_heading_anchors = 3
 exclude_patterns = ["_build", "results/**.md"]
 
 autosummary_generate = True
-# sklearn's generated metadata-routing setters cite sklearn's own glossary; leave them out
 autodoc_default_options = {
     "members": True,
+    # the estimators' methods live in the package's base classes: document them on each estimator's
+    # page, but not what sklearn's, torch's and Python's classes give (documented there)
+    "inherited-members": "BaseEstimator, TransformerMixin, ClassifierMixin, ClusterMixin, _SetOutputMixin, "
+    "ClassNamePrefixFeaturesOutMixin, _MetadataRequester, ReprHTMLMixin, _HTMLDocumentationLinkMixin, "
+    "Module, BaseException",
+    # sklearn's generated metadata-routing setters cite sklearn's own glossary; leave them out
     "exclude-members": "set_fit_request, set_score_request, set_predict_request, set_transform_request, "
-    "set_predict_proba_request, set_partial_fit_request, set_output",
+    "set_predict_proba_request, set_partial_fit_request",
 }
 numpydoc_show_class_members = False  # autosummary lists members; numpydoc would list them again
 numpydoc_class_members_toctree = False
