@@ -483,6 +483,11 @@ def test_a_run_written_twice_counts_once_and_a_half_written_line_is_named(tmp_pa
     fingerprint = {**row, "method": "fp_lr", "epochs": None, "kept": None, "seed": 0}
     old = [{**runs[0], "data": DATA}, {k: v for k, v in runs[1].items() if k != "kept"}, fingerprint]
     assert sorted(summarise(pd.DataFrame(old))["n_seeds"].tolist()) == [1, 2]
+    # and so does a run written twice, once before its setting was recorded: counted once, as two
+    # seeds of which one lacks it are averaged (it was "there twice with other settings")
+    twice = [runs[0], {k: v for k, v in runs[0].items() if k != "kept"}, runs[1]]
+    with pytest.warns(UserWarning, match=r"runs \[\['ce', 2, 0\]\] .* more than once; each counts once"):
+        assert summarise(pd.DataFrame(twice))["n_seeds"].tolist() == [2]
     log = tmp_path / "solubility-random.jsonl"
     log.write_text(json.dumps(runs[0]) + "\n" + '{"method": "ce", "se')
     with pytest.raises(ValueError, match=r"line 2, is not a run's JSON row .*remove it"):

@@ -115,10 +115,10 @@ def _first_of_each_run(runs: pd.DataFrame) -> pd.DataFrame:
     again = runs[runs.duplicated(key, keep=False)]
     if again.empty:
         return runs
-    settings = [c for c in (*_PROTOCOL, "n_train", "n_test") if c in runs]
-    mixed = again.groupby(key, dropna=False)[settings].nunique(dropna=False).gt(1).any(axis=1)
-    if "data" in runs:  # (rows written before the data was recorded agree with any)
-        mixed |= again.groupby(key, dropna=False)["data"].nunique().gt(1)
+    # (as in _check_one_protocol, a setting or the data missing from rows written before it was
+    # recorded agrees with any)
+    settings = [c for c in (*_PROTOCOL, "n_train", "n_test", "data") if c in runs]
+    mixed = again.groupby(key, dropna=False)[settings].nunique().gt(1).any(axis=1)
     if mixed.any():
         raise MixedSettingsError(
             f"runs {mixed[mixed].index.tolist()} (method, epochs, seed) are there twice with other settings; "
