@@ -1165,6 +1165,11 @@ def test_unmapped_advice_fits_the_mapper_that_was_set(monkeypatch):
     with pytest.raises(UnmappedReactionError) as error:
         BaselineClassifier(reaction_mode="cgr", atom_mapper=mapper).fit(["CCO>>CC=O", AMIDE] * 4, [0, 1] * 4)
     assert str(error.value).endswith("Or remove these rows (and the matching labels).")
+    # and so without a mapper (its advice to map them was all the message said)
+    with pytest.raises(UnmappedReactionError) as error:
+        BaselineClassifier(reaction_mode="cgr").fit(["CCO>>CC=O", AMIDE] * 4, [0, 1] * 4)
+    assert "let the package map them: atom_mapper='rxnmapper'" in str(error.value)
+    assert str(error.value).endswith("Or remove these rows (and the matching labels).")
 
 
 def test_whitespace_inside_a_reaction_is_reported_not_mapped(monkeypatch):

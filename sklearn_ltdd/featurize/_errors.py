@@ -196,8 +196,8 @@ class UnmappedReactionError(InvalidSmilesError):
         elif atom_mapper is None:
             advice = (
                 "Map them first, or let the package map them: atom_mapper='rxnmapper' "
-                "(pip install 'sklearn-ltdd[reactions]')."
-            )
+                "(pip install 'sklearn-ltdd[reactions]'). " + (advice or "")
+            ).strip()
         else:  # ``advice``: what else the call can do with them
             advice = f"atom_mapper={atom_mapper!r} returned them so; map them another way. " + (
                 advice or "Or pass errors='ignore' to make them empty graphs marked in valid_mask_."
