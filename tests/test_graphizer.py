@@ -1,3 +1,4 @@
+import copy
 import dataclasses
 import io
 import os
@@ -461,6 +462,17 @@ def test_features_are_kept_as_int8_and_reach_the_networks_as_float32():
     assert torch.equal(as_float.batch([2, 0, 1]).x, batch.x)
     assert as_float.to_data_list()[0].x.data_ptr() == as_float.x.data_ptr()  # still a view
     assert graph_keys(as_float) == graph_keys(graphs)  # one molecule, whichever storage
+    # and so for the fingerprint (its bytes were hashed as stored: a hand-built training store of
+    # float32 fingerprints never matched the same molecules' validation SMILES, uint8 bits)
+    with_bits = SmilesGraphizer(fingerprint="morgan").fit_transform(smiles)
+    assert with_bits.fingerprint.dtype == torch.uint8
+    for dtype in (torch.float32, torch.float64, torch.int64, torch.bool):
+        stored = copy.copy(with_bits)
+        stored.fingerprint = with_bits.fingerprint.to(dtype)
+        assert graph_keys(stored) == graph_keys(with_bits), dtype
+    halved = copy.copy(with_bits)
+    halved.fingerprint = with_bits.fingerprint.float() / 2  # other values: other keys
+    assert all(a != b for a, b in zip(graph_keys(halved), graph_keys(with_bits), strict=True))
 
 
 def test_a_model_learns_the_same_from_int8_and_float32_features():

@@ -51,8 +51,18 @@ def _host_arrays(store: GraphStore, bonds: bool, fingerprint: bool) -> tuple[np.
         host(store.x),
         host(store.edge_index),
         host(store.edge_attr, bonds),
-        host(store.fingerprint, fingerprint),
+        _exact_bytes(host(store.fingerprint, fingerprint)),
     )
+
+
+def _exact_bytes(fingerprint: np.ndarray | None) -> np.ndarray | None:
+    """The fingerprint in one dtype whatever a store keeps it in (bits as uint8 from SMILES, float32
+    in a store built by hand), so that equal values give equal bytes: uint8 where that holds every
+    value exactly, else float32, as the networks read it."""
+    if fingerprint is None or fingerprint.dtype == np.uint8:
+        return fingerprint
+    small = fingerprint.astype(np.uint8)
+    return small if np.array_equal(small, fingerprint) else fingerprint.astype(np.float32)
 
 
 def _graph_key(i: int, node_ptr, edge_ptr, x, edge_index, edge_attr, fingerprint) -> tuple[int, int, bytes]:
