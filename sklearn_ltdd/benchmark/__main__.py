@@ -31,18 +31,20 @@ def main(argv: list[str] | None = None) -> None:
         prog="python -m sklearn_ltdd.benchmark",
         description="Train and score the methods named (the paper's Table 2 by default) on one data set's "
         "ImDrug split, for each seed; results as JSON lines and a markdown table.",
-        epilog="Each finished run is appended to <out>/<dataset>-<split>.jsonl; run the same command "
-        "again to resume. The table (.md, .csv) summarises every run of that file, earlier calls' too; "
-        "runs of other --epochs are rows of their own; a file of runs on other data, or of these epochs "
-        "with another --warmup or --update-every, is refused (use another --out).",
+        epilog="Each finished run is appended to <out>/<dataset>-<split>.jsonl (<dataset>-<split>-<mode>"
+        ".jsonl for a --reaction-mode other than pair); run the same command again to resume. The table "
+        "(.md, .csv) summarises every run of that file, earlier calls' too; runs of other --epochs are rows "
+        "of their own; a file of runs on other data, or of these epochs with another --warmup or "
+        "--update-every, is refused (use another --out).",
     )
     parser.add_argument(
         "--dataset",
         default="hiv",
         metavar="DATASET",
         help=f"one of {', '.join(DATASETS)} (default hiv; sbap is classified by its ligands' SMILES "
-        "alone, no protein encoder), or the path of a table of your own: CSV, or tab-separated named .tsv, a "
-        "SMILES column (smiles, SMILES, Drug or drug) and a label column (label, y, Y or HIV_active)",
+        "alone, no protein encoder), or the path of a table of your own: CSV, or tab-separated named .tsv "
+        "or .tab, a SMILES column (smiles, SMILES, Drug or drug) and a label column (label, y, Y or "
+        "HIV_active)",
     )
     parser.add_argument("--split", default=None,
                         choices=sorted(SPLITS, key=lambda split: split != "standard"),  # the default first

@@ -52,7 +52,8 @@ def make_fingerprint_model(
     Returns
     -------
     pipeline : Pipeline
-        Radius-2, 2048-bit Morgan fingerprint, then the classifier.
+        Radius-2, 2048-bit Morgan fingerprint, then the classifier (the classifier alone with
+        ``fingerprint=False``).
 
     Examples
     --------

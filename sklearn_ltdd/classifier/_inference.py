@@ -6,7 +6,9 @@ The screening helpers (:mod:`sklearn_ltdd.screen`) read a model through six of i
 :meth:`Inference._snapshot`, :meth:`~Inference._check_reads_smiles`,
 :meth:`~Inference._log_probabilities`, :meth:`~Inference._decision_scores` (a screen decides
 as ``predict`` does), :meth:`~Inference._find_invalid` and
-:meth:`~Inference._invalid_input_error`, and its ``classes_``; and
+:meth:`~Inference._invalid_input_error`, and its ``classes_``, ``feature_names_in_`` and
+``graphizer_.atom_mapper``; a resumed screen knows its model by
+:func:`~sklearn_ltdd.screen._resume.model_hash` (its fitted attributes and network weights); and
 :func:`~sklearn_ltdd.screen.screen_dask` sends only the model's ``graphizer_`` to the workers
 that look for bad rows, the featuriser being all that
 :meth:`~Inference._find_invalid` reads."""

@@ -107,7 +107,8 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     Parameters
     ----------
     path : str or path
-        A ``.csv``, ``.tsv`` or ``.tab`` file, optionally ``.gz``, ``.bz2``, ``.xz`` or ``.zip``.
+        A ``.csv``, ``.tsv`` or ``.tab`` file, optionally compressed (``.gz``, ``.bz2``, ``.xz``,
+        ``.zip``, ``.zst`` or ``.tar``, as pandas reads them).
 
     Returns
     -------

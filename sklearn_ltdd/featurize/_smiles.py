@@ -149,11 +149,11 @@ def parse_rows(
     """Parse rows one at a time, yielding ``(row, result)``; bad rows go into ``bad`` with a reason.
 
     A row that is not a non-empty string, that has whitespace inside it, a character outside
-    ASCII, a control character or a bracket atom's hydrogen count or charge of 100 or more, is bad
-    without being parsed; leading and trailing whitespace is stripped. ``parse`` takes a string and
-    returns ``(result, reason)``; a None result marks the row bad for that reason. Results are
-    yielded rather than collected, so a caller that consumes
-    each molecule keeps only one alive at a time.
+    ASCII, a control character, a bracket atom's hydrogen count or charge of 100 or more or its
+    atomic number above 118, is bad without being parsed; leading and trailing whitespace is
+    stripped. ``parse`` takes a string and returns ``(result, reason)``; a None result marks the row
+    bad for that reason. Results are yielded rather than collected, so a caller that consumes each
+    molecule keeps only one alive at a time.
     """
     # RDKit's reading settings for as long as the rows' molecules are read and featurised, between
     # the yields too (its own messages would name no row: we report all rows)
@@ -284,7 +284,8 @@ def mol_from_smiles(smiles: str) -> Chem.Mol | None:
     hydrogens stay nodes, as RDKit keeps them; a heavy (or dummy) atom's isotope is cleared, as no
     feature of the graph: RDKit's Morgan invariants read it (``[14CH3]C(=O)O`` had other bits than acetic
     acid, ``[13CH4]`` not) and its canonical ranks order atoms by it. None also for a molecule
-    of more than :data:`MAX_ATOMS` atoms."""
+    of more than :data:`MAX_ATOMS` atoms, and for a query or Markush structure of a CXSMILES
+    (:func:`_query_features`)."""
     mol = _read(smiles)
     if mol is not None and oversized(mol):
         return None
@@ -487,8 +488,10 @@ def mols_from_smiles(X: ArrayLike) -> list[Chem.Mol]:
     A row is bad when it is not a non-empty string (``None``, NaN, a number,
     ``""``), when it has whitespace inside it (RDKit would read only the part before), a
     character outside ASCII or a control character (RDKit drops one at either end), a bracket
-    atom's hydrogen count or charge of 100 or more, more than :data:`MAX_ATOMS` (2,000) atoms, or when
-    RDKit cannot parse it. Leading and trailing whitespace is ignored.
+    atom's hydrogen count or charge of 100 or more or its atomic number above 118, more than
+    :data:`MAX_ATOMS` (2,000) atoms, a query or Markush structure (a CXSMILES of query atoms, say,
+    which RDKit reads as one molecule), or when RDKit cannot parse it. Leading and trailing
+    whitespace is ignored.
 
     Parameters
     ----------
