@@ -31,6 +31,9 @@ autodoc_default_options = {
     "exclude-members": "set_fit_request, set_score_request, set_predict_request, set_transform_request, "
     "set_predict_proba_request, set_partial_fit_request",
 }
+# the numpydoc sections give each parameter's type: signatures stay readable (ArrayLike expanded
+# to numpy's protocol classes took five lines of fit's)
+autodoc_typehints = "none"
 numpydoc_show_class_members = False  # autosummary lists members; numpydoc would list them again
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
