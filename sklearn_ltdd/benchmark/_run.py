@@ -216,10 +216,11 @@ def run_benchmark(
     Parameters
     ----------
     dataset : str or path
-        One of :data:`DATASETS`: the paper's ``"hiv"``, ``"sbap"``, ``"uspto50k"``, the tasks built
-        from them, or the embedded ``"solubility"``. SBAP's pairs are classified by their ligand's
-        SMILES alone (the proteins are not used). Or the path of a table of your own: CSV, or
-        tab-separated named ``.tsv`` or ``.tab``, one SMILES column and one label column as
+        One of ``sklearn_ltdd.benchmark.DATASETS``: the paper's ``"hiv"``, ``"sbap"``,
+        ``"uspto50k"``, the tasks built from them, or the embedded ``"solubility"``. SBAP's pairs
+        are classified by their ligand's SMILES alone (the proteins are not used). Or the path of
+        a table of your own: CSV, or tab-separated named ``.tsv`` or ``.tab``, one SMILES column
+        and one label column as
         :func:`~sklearn_ltdd.datasets.load_hiv` reads them (``smiles`` and ``label``, say; rows
         RDKit cannot parse are left out, and said); its results are named by the file's name
         (``assay.csv``: ``assay-standard.jsonl``).
@@ -230,7 +231,7 @@ def run_benchmark(
     seeds : int or sequence of int, default=(0, 1, 2)
         The seeds of the splits and of the models.
     methods : sequence of str, default=("ce", "cs", "bs", "ltdd", "fp_lr", "fp_hgb")
-        From :data:`METHODS`: the paper's losses and LTDD with its protocol, the package's
+        From ``sklearn_ltdd.benchmark.METHODS``: the paper's losses and LTDD with its protocol, the package's
         ``defaults``, and the fingerprint models ``fp_lr``, ``fp_rf``, ``fp_hgb``.
     epochs : int, default=None
         Epochs of every graph model; None: the paper's 300. Refused where every method is a

@@ -56,7 +56,7 @@ HIV_LT50 = (10_000, 200)
 
 
 def is_table(dataset: str) -> bool:
-    """Whether ``dataset`` is a table of one's own (the path of a file), not one of :data:`DATASETS`."""
+    """Whether ``dataset`` is a table of one's own (the path of a file), not one of ``DATASETS``."""
     # (read by load_hiv, as ~ too; "" is no path, and no data set)
     return dataset not in DATASETS and dataset != "" and expanded(dataset, "dataset").is_file()
 

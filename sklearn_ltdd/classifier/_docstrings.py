@@ -15,11 +15,12 @@ __all__ = ["shared_parameters"]
 #: ``{shared parameters}`` of its docstring by :func:`shared_parameters`
 _SHARED_PARAMETERS_DOC = """\
     reaction_mode : {None, "products", "reaction", "pair", "cgr", "cgr_product"}, default=None
-        How reaction SMILES become graphs (see :class:`SmilesGraphizer`). ``"cgr"``, the
+        How reaction SMILES become graphs (see :class:`~sklearn_ltdd.SmilesGraphizer`). ``"cgr"``, the
         condensed graph of reaction, needs atom-mapped reactions, or ``atom_mapper``.
     atom_mapper : {None, "rxnmapper"} or callable, default=None
         Maps reactions that arrive without atom maps, for the CGR modes (see
-        :class:`SmilesGraphizer`); ``"rxnmapper"`` needs ``pip install 'sklearn-ltdd[reactions]'``.
+        :class:`~sklearn_ltdd.SmilesGraphizer`); ``"rxnmapper"`` needs
+        ``pip install 'sklearn-ltdd[reactions]'``.
     encoder : {"gcn", "gine"}, default="gcn"
         ``"gcn"``: the paper's residual GCN, which sees atoms only; ``"gine"``: residual GINE
         layers whose messages read the bond features (12, or 26 in the CGR modes;

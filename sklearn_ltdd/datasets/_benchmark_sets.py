@@ -524,7 +524,7 @@ def load_uspto50k(
 
     Each sample is ``reactants>>product``: a model that sees only the product cannot tell most
     reaction classes apart. Use ``reaction_mode="pair"`` or ``"reaction"`` in the graph models
-    and :class:`MorganFingerprint` ``(reaction_mode="difference")`` for fingerprints.
+    and :class:`~sklearn_ltdd.MorganFingerprint` ``(reaction_mode="difference")`` for fingerprints.
 
     Parameters
     ----------

@@ -76,8 +76,9 @@ class MorganFingerprint(SmilesTransformer):
     def transform(self, X: ArrayLike) -> np.ndarray | pd.DataFrame:
         """Fingerprint each SMILES; invalid SMILES raise one error listing all of them.
 
-        Reactions are read as :class:`SmilesGraphizer` reads them (``reactants>reagents>products``
-        or ``reactants>>products``; reagents unused; atom maps ignored).
+        Reactions are read as :class:`~sklearn_ltdd.SmilesGraphizer` reads them
+        (``reactants>reagents>products`` or ``reactants>>products``; reagents unused; atom maps
+        ignored).
 
         Parameters
         ----------

@@ -30,7 +30,7 @@ __all__ = ["GraphRecipe", "GraphStore", "GraphStorePair", "check_finite_features
 
 @dataclass(frozen=True)
 class GraphRecipe:
-    """How a graph store was made: the :class:`SmilesGraphizer` settings that shape its graphs.
+    """How a graph store was made: the :class:`~sklearn_ltdd.SmilesGraphizer` settings that shape its graphs.
 
     The atom mapper is not part of it: it only pairs atoms, and the graph of a reaction does
     not depend on who mapped it.
@@ -38,18 +38,19 @@ class GraphRecipe:
     Parameters
     ----------
     reaction_mode : str or None
-        As in :class:`SmilesGraphizer`.
+        As in :class:`~sklearn_ltdd.SmilesGraphizer`.
     bond_features : bool
-        As in :class:`SmilesGraphizer`.
+        As in :class:`~sklearn_ltdd.SmilesGraphizer`.
     fingerprint : str or None
-        As in :class:`SmilesGraphizer`.
+        As in :class:`~sklearn_ltdd.SmilesGraphizer`.
     feature_schema : int, default=FEATURE_SCHEMA
         The version of what the features mean, raised whenever a release changes it, so that
         graphs kept from an older release are not read as if they meant the same.
     parse_version : tuple of (int, str) or None, default=(PARSE_VERSION, RDKit's version)
         How the SMILES were read: the version of this package's reading and RDKit's, either of
         which can change a molecule's graph. A store loaded where they differ warns (graphs
-        pickled before it was recorded have None); :func:`check_graphs_match` does not check it.
+        pickled before it was recorded have None); :func:`~sklearn_ltdd.featurize.check_graphs_match`
+        does not check it.
 
     Examples
     --------
@@ -92,10 +93,10 @@ def check_graphs_match(graphs: GraphStore | GraphStorePair, **expected: object) 
     Parameters
     ----------
     graphs : GraphStore or GraphStorePair
-        Graphs from :class:`SmilesGraphizer`, whose ``recipe`` says how they were made.
+        Graphs from :class:`~sklearn_ltdd.SmilesGraphizer`, whose ``recipe`` says how they were made.
     **expected
         The settings to check, among ``reaction_mode``, ``bond_features`` and ``fingerprint``
-        (those of :class:`SmilesGraphizer`) and ``feature_schema``; only those given are
+        (those of :class:`~sklearn_ltdd.SmilesGraphizer`) and ``feature_schema``; only those given are
         checked, except ``feature_schema``, which is always checked (default: this release's).
         Graphs without a recipe (a store built by hand, or pickled by an older release) are not
         checked: nothing says how they were made.
@@ -350,7 +351,7 @@ class GraphStore:
     graph starts. Indexing with an integer array gives another store; :meth:`batch`
     gives a PyG :class:`~torch_geometric.data.Batch` for any index array with a few
     vectorised gathers (the training loop calls its device-side form, ``_batch``, every step).
-    Features that are small integers (:class:`SmilesGraphizer`'s are all one-hot flags, charges
+    Features that are small integers (:class:`~sklearn_ltdd.SmilesGraphizer`'s are all one-hot flags, charges
     and counts) are kept as int8 or int16, a quarter or half of float32's memory, and become
     float32 in the batches, where the networks compute.
 
@@ -376,12 +377,12 @@ class GraphStore:
         A fingerprint per graph (uint8 bits or int16 counts, kept compact); batches carry it
         as a float ``fingerprint`` attribute, one row per graph.
     recipe : GraphRecipe, optional
-        How the graphs were made; :class:`SmilesGraphizer` sets it, and indexing, ``to`` and
-        pickling keep it. None for a store built by hand: :func:`check_graphs_match` then has
-        nothing to check.
+        How the graphs were made; :class:`~sklearn_ltdd.SmilesGraphizer` sets it, and indexing,
+        ``to`` and pickling keep it. None for a store built by hand:
+        :func:`~sklearn_ltdd.featurize.check_graphs_match` then has nothing to check.
     row_labels : array-like of shape (n_graphs,), optional
-        The labels of the rows the graphs were made from: :class:`SmilesGraphizer` keeps a pandas
-        X's index here, and indexing, ``to`` and pickling keep it, so that a classifier's
+        The labels of the rows the graphs were made from: :class:`~sklearn_ltdd.SmilesGraphizer`
+        keeps a pandas X's index here, and indexing, ``to`` and pickling keep it, so that a classifier's
         DataFrame output (``set_output(transform="pandas")``) carries X's labels, not 0, 1, ...,
         and joins by label as X's other columns do. None where X had no index.
 
@@ -616,7 +617,8 @@ class GraphStore:
         """Plain PyG ``Data`` objects, one per graph (for users; training uses ``_batch``).
 
         Their features are float32, as in :meth:`batch`: copies where the store keeps them as
-        small integers (as :class:`SmilesGraphizer` makes them), views of a float32 store's. Their
+        small integers (as :class:`~sklearn_ltdd.SmilesGraphizer` makes them), views of a float32
+        store's. Their
         ``edge_index`` is a view: writing into it changes the store (``.clone()`` it to change
         one graph alone).
 

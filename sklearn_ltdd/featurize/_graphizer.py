@@ -219,7 +219,7 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         counts as mapped when its reactants carry map numbers and every heavy atom of its
         products does, some product number pairing with a reactant's (unmapped reactant atoms
         are leaving groups); a partly mapped one is
-        mapped afresh. None: such rows are an error (:class:`UnmappedReactionError`).
+        mapped afresh. None: such rows are an error (:class:`~sklearn_ltdd.featurize.UnmappedReactionError`).
         ``"rxnmapper"``: Schwaller et al.'s mapper, offline (``pip install
         'sklearn-ltdd[reactions]'``). A callable takes a list of ``reactants>>products`` SMILES and
         returns them mapped. Maps are cached per reaction in this process (the last 100,000 used,
@@ -242,11 +242,11 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         Also store a 2048-bit radius-2 Morgan fingerprint per row (the store's and its batches'
         ``fingerprint``), which :class:`LTDDClassifier`'s default fusion reads; None stores
         graphs alone. For reaction SMILES it is the products' count fingerprint minus the
-        reactants' (:class:`MorganFingerprint` with ``reaction_mode="difference"``), whatever
+        reactants' (:class:`~sklearn_ltdd.MorganFingerprint` with ``reaction_mode="difference"``), whatever
         the graph's ``reaction_mode``. Invalid rows get zeros.
     errors : {"raise", "ignore"}, default="raise"
         ``"raise"``: rows that are not valid SMILES (unparsable, not a string, NaN,
-        empty) raise one :class:`InvalidSmilesError` listing them all.
+        empty) raise one :class:`~sklearn_ltdd.featurize.InvalidSmilesError` listing them all.
         ``"ignore"``: such rows become empty graphs at their own position and
         ``valid_mask_`` (and the store's ``valid_mask``) marks them False; no row
         is ever dropped, so X and y stay aligned.
@@ -468,7 +468,7 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         Parameters
         ----------
         transform : {"default", "pandas", "polars"} or None, default=None
-            Each leaves the output a :class:`~sklearn_ltdd.featurize.GraphStore` (or pair).
+            Each leaves the output a :class:`~sklearn_ltdd.GraphStore` (or pair).
 
         Returns
         -------

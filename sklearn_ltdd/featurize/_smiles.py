@@ -270,7 +270,7 @@ _KEEP_HYDROGEN_ATOMS.removeHs = False
 
 
 def oversized(mol: Chem.Mol) -> int:
-    """The atoms of ``mol``'s largest fragment where they are more than :data:`MAX_ATOMS`, else 0."""
+    """The atoms of ``mol``'s largest fragment where they are more than ``MAX_ATOMS``, else 0."""
     if mol.GetNumAtoms() <= MAX_ATOMS:
         return 0
     largest = max(map(len, Chem.GetMolFrags(mol)))
@@ -284,7 +284,7 @@ def mol_from_smiles(smiles: str) -> Chem.Mol | None:
     hydrogens stay nodes, as RDKit keeps them; a heavy (or dummy) atom's isotope is cleared, as no
     feature of the graph: RDKit's Morgan invariants read it (``[14CH3]C(=O)O`` had other bits than acetic
     acid, ``[13CH4]`` not) and its canonical ranks order atoms by it. None also for a molecule
-    of more than :data:`MAX_ATOMS` atoms, and for a query or Markush structure of a CXSMILES
+    of more than ``MAX_ATOMS`` atoms, and for a query or Markush structure of a CXSMILES
     (:func:`_query_features`)."""
     mol = _read(smiles)
     if mol is not None and oversized(mol):
@@ -424,7 +424,7 @@ def rdkit_refusal(smiles: str) -> str:
     """Why RDKit refuses a SMILES it cannot parse: its syntax, the chemistry RDKit's sanitising
     finds wrong (a valence, an aromatic ring it cannot kekulize), in RDKit's words, a CXSMILES
     extension it cannot apply, a query or Markush structure (:func:`_query_features`), or a
-    molecule too large (more than :data:`MAX_ATOMS`, 2,000 atoms)."""
+    molecule too large (more than ``MAX_ATOMS``, 2,000 atoms)."""
     with rdkit_reading():
         mol = Chem.MolFromSmiles(smiles, sanitize=False)
         if mol is not None:
@@ -483,13 +483,13 @@ def parse_smiles(smiles: str) -> tuple[Chem.Mol | None, str]:
 
 
 def mols_from_smiles(X: ArrayLike) -> list[Chem.Mol]:
-    """Parse SMILES with RDKit; one :class:`InvalidSmilesError` lists every bad row.
+    """Parse SMILES with RDKit; one :class:`~sklearn_ltdd.featurize.InvalidSmilesError` lists every bad row.
 
     A row is bad when it is not a non-empty string (``None``, NaN, a number,
     ``""``), when it has whitespace inside it (RDKit would read only the part before), a
     character outside ASCII or a control character (RDKit drops one at either end), a bracket
     atom's hydrogen count or charge of 100 or more or its atomic number above 118, more than
-    :data:`MAX_ATOMS` (2,000) atoms, a query or Markush structure (a CXSMILES of query atoms, say,
+    ``MAX_ATOMS`` (2,000) atoms, a query or Markush structure (a CXSMILES of query atoms, say,
     which RDKit reads as one molecule), or when RDKit cannot parse it. Leading and trailing
     whitespace is ignored.
 

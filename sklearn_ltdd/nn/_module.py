@@ -72,7 +72,7 @@ class LTDDModule(nn.Module):
         The base drop probability of each augmented view in training (a list, tuple, or 1-D
         array or tensor); None trains on the graphs.
     encoder : {"gcn", "gine"}, default="gcn"
-        The graph encoder (:data:`ENCODERS`).
+        The graph encoder (``sklearn_ltdd.nn.ENCODERS``).
     edge_features : int, default=12
         The width of the bond features, for ``encoder="gine"``.
     fingerprint_bits : int, default=0

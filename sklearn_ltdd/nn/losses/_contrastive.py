@@ -164,7 +164,7 @@ def subcluster_contrastive_loss(
         The class of each row.
     sub : Tensor of int of shape (2B,)
         The sub-cluster of each row, numbered within its class or across classes (as
-        :class:`~sklearn_ltdd.cluster.BalancedSubcluster` does): the same number in two classes
+        :class:`~sklearn_ltdd.BalancedSubcluster` does): the same number in two classes
         is two sub-clusters.
     tau1 : float, default=0.1
         Term A's temperature.

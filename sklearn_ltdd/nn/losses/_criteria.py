@@ -106,7 +106,7 @@ class _LongTailLoss(nn.Module):
 
     def per_sample(self, embeddings: torch.Tensor, y: torch.Tensor, head: nn.Module) -> torch.Tensor:
         """Each sample's loss, which :meth:`forward` averages with the sample weights. A loss
-        over the batch as a whole (:class:`LTDDLoss` contrasts its samples, :class:`MixupLoss`
+        over the batch as a whole (:class:`LTDDLoss` contrasts its samples, ``loss="mixup"``'s
         mixes them) has none: it raises NotImplementedError.
 
         Parameters
