@@ -56,6 +56,8 @@ numpydoc_show_class_members = False  # autosummary lists members; numpydoc would
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 
+smartquotes = False  # numpydoc's default="gcn" copies as Python, not as curly quotes
+
 # no network at build time: intersphinx inventories are optional extras
 intersphinx_mapping: dict = {}
 # every reference into the package must resolve (the build's -W makes one that does not an error);

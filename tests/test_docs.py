@@ -32,6 +32,9 @@ def test_docs_build_without_warnings(tmp_path):
     html = (tmp_path / "html" / "generated" / "sklearn_ltdd.LTDDClassifier.html").read_text()
     assert "Examples" in html
     assert "_SupportsArray" not in html  # signatures without the type hints numpydoc's sections give
+    assert "default=&quot;gcn&quot;" in html  # as Python writes it (smart quotes made it default=”gcn”)
+    scorer = (tmp_path / "html" / "generated" / "sklearn_ltdd.metrics.balanced_f1_scorer.html").read_text()
+    assert "cross_val_score" in scorer  # its comment (the page was its repr alone)
     # each estimator's page documents the methods the package wrote, inherited from its base classes
     # too (autodoc leaves inherited ones out unless told; the methods' table then linked nowhere)
     for name in sklearn_ltdd.__all__:

@@ -30,8 +30,8 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     table : pandas.DataFrame
         One row per method and epochs, sorted by mean BA: each score's ``_mean`` and ``_std`` in
         percent, ``n_seeds``, the mean ``seconds`` and ``graphs_per_s``, and, where the runs record
-        them, the ``code`` versions and ``machine`` s that made them (each distinct one, joined by
-        "; ").
+        them, the ``code`` versions and the ``machine`` that made them (each distinct one, joined by
+        ``"; "``).
 
     Examples
     --------

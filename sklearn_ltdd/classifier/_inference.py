@@ -342,7 +342,7 @@ class Inference(TransformerMixin):
         """Unit-length learned embeddings (encoder in eval mode, clean graphs).
 
         Their columns are named by :meth:`get_feature_names_out` (the class name in lower case
-        and a number: ``ltddclassifier0``, ...).
+        and a number: ``ltddclassifier0``, ..., ``baselineclassifier0``, ...).
 
         Parameters
         ----------

@@ -88,7 +88,7 @@ class SubclusterContrast(BaseEstimator):
         Raises
         ------
         ValueError
-            Naming the first parameter out of its range.
+            Naming a parameter out of its range (the first by name, as scikit-learn checks them).
         """
         self._validate_params()
         # the network's own reading of drop probabilities (no bool is one), and two views below 1
@@ -190,7 +190,7 @@ class SubclusterSchedule(BaseEstimator):
         Raises
         ------
         ValueError
-            Naming the first parameter out of its range.
+            Naming a parameter out of its range (the first by name, as scikit-learn checks them).
         """
         self._validate_params()
         return self

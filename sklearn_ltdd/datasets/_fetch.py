@@ -151,7 +151,7 @@ def fetch_file(
     The download is sklearn's :func:`sklearn.datasets.fetch_file`: into a temporary file,
     retried on HTTP errors, checked against the sha256, and only then moved into place, so an
     interrupted or corrupted download never poisons the cache. A server that sends nothing for
-    ``DOWNLOAD_TIMEOUT_S`` seconds fails the attempt (unless ``socket.setdefaulttimeout`` set
+    60 seconds (``DOWNLOAD_TIMEOUT_S``) fails the attempt (unless ``socket.setdefaulttimeout`` set
     another limit); a file without a checksum that arrives empty, as an HTML page or as one JSON
     object (an API's error) is not kept (a download of one cut at a line's end is its loader's to
     find, by its rows). A

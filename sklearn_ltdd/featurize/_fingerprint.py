@@ -131,7 +131,7 @@ class MorganFingerprint(SmilesTransformer):
         return lambda mols: np.minimum(fingerprint(mols[0]), 255), np.uint8
 
     def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
-        """Names ``morgan0`` ... ``morgan{n_bits-1}``.
+        """Names ``morgan0`` to ``morgan{n_bits-1}``, one per bit.
 
         Parameters
         ----------

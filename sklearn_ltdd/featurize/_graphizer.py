@@ -270,15 +270,14 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
     valid_mask_ : ndarray of bool
         For the most recent ``transform``: True where the row became a graph. Threads sharing
         one graphizer should read the returned store's ``valid_mask`` instead: this attribute
-        is another thread's if its call ended last.
+        is another thread's if its call ended last. Neither it nor ``invalid_rows_`` is kept by a
+        copy of the graphizer (a pickle, joblib's, ``copy.copy``, a Pipeline's ``memory`` cache, a
+        graphizer a joblib worker fitted): they describe one call's input, and a saved model
+        carries none of its rows.
     invalid_rows_ : dict
         For the most recent ``transform``: ``{position: (value, reason)}`` for every row that did
         not (with ``errors="raise"``, those of the transform that raised naming them), by position
-        as ``valid_mask_``, whatever X's index.
-
-        Neither is kept by a copy of the graphizer (a pickle, joblib's, ``copy.copy``, a
-        Pipeline's ``memory`` cache, a graphizer a joblib worker fitted): they describe one
-        call's input, and a saved model carries none of its rows.
+        as ``valid_mask_``, whatever X's index. Not kept by a copy, as ``valid_mask_``.
 
     Notes
     -----

@@ -7,7 +7,6 @@ from typing import Literal, overload
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.sparse import coo_matrix, csr_matrix
-from sklearn.metrics import make_scorer
 from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import column_or_1d
 
@@ -26,7 +25,6 @@ from .._warnings import warn
 __all__ = [
     "balanced_accuracy_score",
     "balanced_f1_score",
-    "balanced_f1_scorer",
     "balanced_precision",
     "per_class_balanced_scores",
 ]
@@ -347,9 +345,3 @@ def _average(scores: dict[str, np.ndarray], key: str, average: str | None) -> fl
     if not is_one_of(average, ("macro",)):
         raise ValueError(f"average must be 'macro' or None, got {average!r}.")
     return _mean_over_present(scores, key)
-
-
-#: :func:`balanced_f1_score` as a scorer, for ``scoring=`` in ``cross_val_score`` and
-#: ``GridSearchCV`` (greater is better; it calls the estimator's ``predict``). One object for every
-#: importer: ``set_score_request`` on it would change it for all of them (see balanced_f1_score).
-balanced_f1_scorer = make_scorer(balanced_f1_score)

@@ -112,8 +112,15 @@ def plot_class_accuracy(
 
     Examples
     --------
+    >>> from sklearn_ltdd import BaselineClassifier, LTDDClassifier, SubclusterSchedule
+    >>> smiles = ["CCO", "CCCO", "CCCCO", "c1ccccc1", "c1ccccc1C", "c1ccccc1CC"] * 4
+    >>> y = ["alcohol"] * 3 * 4 + ["aromatic"] * 3 * 4
+    >>> schedule = SubclusterSchedule(warmup_epochs=1, update_every=1)
+    >>> ltdd = LTDDClassifier(schedule=schedule, max_epochs=3, random_state=0).fit(smiles, y)
+    >>> ce = BaselineClassifier(max_epochs=3, random_state=0).fit(smiles, y)
     >>> from sklearn_ltdd.plotting import plot_class_accuracy
-    >>> ax = plot_class_accuracy({"CE": ce, "LTDD": ltdd}, X_test, y_test, y_train)  # doctest: +SKIP
+    >>> X_test, y_test = ["CCCCCO", "OCCO", "c1ccccc1CCC", "Cc1ccccc1C"], ["alcohol"] * 2 + ["aromatic"] * 2
+    >>> ax = plot_class_accuracy({"CE": ce, "LTDD": ltdd}, X_test, y_test, y)
     """
     _pyplot()
     _check_axes(ax)
@@ -236,8 +243,13 @@ def plot_embedding(
 
     Examples
     --------
+    >>> from sklearn_ltdd import LTDDClassifier, SubclusterSchedule
+    >>> smiles = ["CCO", "CCCO", "CCCCO", "c1ccccc1", "c1ccccc1C", "c1ccccc1CC"] * 4
+    >>> y = ["alcohol"] * 3 * 4 + ["aromatic"] * 3 * 4
+    >>> schedule = SubclusterSchedule(warmup_epochs=1, update_every=1)
+    >>> ltdd = LTDDClassifier(schedule=schedule, max_epochs=3, random_state=0).fit(smiles, y)
     >>> from sklearn_ltdd.plotting import plot_embedding
-    >>> ax = plot_embedding(ltdd, X_train, y_train, method="tsne")  # doctest: +SKIP
+    >>> ax = plot_embedding(ltdd, smiles, y, method="pca")
     """
     from ..cluster import BalancedSubcluster
 
@@ -425,8 +437,13 @@ def plot_weights(classifier: object, *, ax: Axes | None = None) -> Axes:
 
     Examples
     --------
+    >>> from sklearn_ltdd import LTDDClassifier, SubclusterSchedule
+    >>> smiles = ["CCO", "CCCO", "CCCCO", "c1ccccc1", "c1ccccc1C", "c1ccccc1CC"] * 4
+    >>> y = ["alcohol"] * 3 * 4 + ["aromatic"] * 3 * 4
+    >>> schedule = SubclusterSchedule(warmup_epochs=1, update_every=1)
+    >>> ltdd = LTDDClassifier(schedule=schedule, max_epochs=3, random_state=0).fit(smiles, y)
     >>> from sklearn_ltdd.plotting import plot_weights
-    >>> ax = plot_weights(ltdd)  # doctest: +SKIP
+    >>> ax = plot_weights(ltdd)
     """
     _check_axes(ax)
     classifier = _classifier(classifier)
@@ -501,8 +518,13 @@ def plot_training(classifier: object, *, ax: Axes | None = None) -> Axes:
 
     Examples
     --------
+    >>> from sklearn_ltdd import LTDDClassifier, SubclusterSchedule
+    >>> smiles = ["CCO", "CCCO", "CCCCO", "c1ccccc1", "c1ccccc1C", "c1ccccc1CC"] * 4
+    >>> y = ["alcohol"] * 3 * 4 + ["aromatic"] * 3 * 4
+    >>> schedule = SubclusterSchedule(warmup_epochs=1, update_every=1)
+    >>> ltdd = LTDDClassifier(schedule=schedule, max_epochs=3, random_state=0).fit(smiles, y)
     >>> from sklearn_ltdd.plotting import plot_training
-    >>> ax = plot_training(ltdd)  # doctest: +SKIP
+    >>> ax = plot_training(ltdd)
     """
     _check_axes(ax)
     history = _history(_classifier(classifier))

@@ -106,7 +106,8 @@ def contrastive_term(
 
 
 def supcon_loss(z: torch.Tensor, y: torch.Tensor, tau: float = 0.1) -> torch.Tensor:
-    """Supervised contrastive loss (paper Eq. 1): positives share the label, denominator all others.
+    """Supervised contrastive loss (the paper's equation 1): positives share the label, the
+    denominator holds all others.
 
     Parameters
     ----------
@@ -148,7 +149,7 @@ def subcluster_contrastive_loss(
     beta: float = 0.25,
     term_a_scale: float = 1.0,
 ) -> torch.Tensor:
-    """Sub-cluster contrastive loss (paper Eq. 2): ``mean_i[a·ℓ_A(i) + β·ℓ_B(i)]``.
+    """Sub-cluster contrastive loss (the paper's equation 2): ``mean_i[a·ℓ_A(i) + β·ℓ_B(i)]``.
 
     Term A pulls together the anchor's own sub-cluster (temperature τ1, denominator all others).
     Term B pulls the anchor towards the other sub-clusters of its class, contrasted only with
