@@ -337,6 +337,32 @@ def test_an_interrupted_file_screen_resumes_where_it_stopped(model, library, tmp
         screen_file(model, source, destination)
 
 
+def test_a_source_written_while_it_is_screened_is_refused_at_the_end(model, library, tmp_path, monkeypatch):
+    """A resumed screen refuses a source changed since its start; one run through accepted it, and
+    its output could mix rows of two versions of the file."""
+    source, destination = tmp_path / "library.csv", tmp_path / "scores.csv"
+    write_library(source, good(library))
+    scores_of = _file.scores_of
+
+    def appending(frame, *args):
+        with open(source, "a") as out:  # another program appends while the first chunk is scored
+            out.write("99999,CCN\n")
+        return scores_of(frame, *args)
+
+    monkeypatch.setattr(_file, "scores_of", appending)
+    with pytest.raises(ValueError, match=r"library\.csv changed while it was screened .* kept in .*partial"):
+        screen_file(model, source, destination, errors="nan", chunk_rows=3)
+    assert not destination.exists() and destination.with_name("scores.csv.partial").exists()
+
+
+def test_parquet_parts_are_named_in_their_order_for_a_billion_rows():
+    """pandas and pyarrow read a folder's parts by name: six digits put part 1,000,000 first."""
+    names = [_resume.part_name(i) for i in (0, 9, 999_999, 1_000_000, 10**8 + 3)]
+    assert sorted(names) == names
+    with pytest.raises(ValueError, match=r"at most 1,000,000,000 parts, one per chunk; screen with larger"):
+        _resume.part_name(10**9)
+
+
 @pytest.mark.parametrize("saved", ["", '{"screen": {"sou', "[]", "\udcff"])
 def test_a_progress_record_that_cannot_be_read_is_named(model, library, tmp_path, monkeypatch, saved):
     """An empty or cut-short record (a crash while it was written) gave a bare JSONDecodeError, a
@@ -1050,6 +1076,20 @@ def test_parquet_columns_keep_their_types_in_every_part(model, tmp_path):
     )
     family = pd.read_parquet(tmp_path / "out.parquet")["family"]
     assert isinstance(family.dtype, pd.CategoricalDtype) and family.tolist() == library["family"].tolist()
+    # a dictionary column of other categories in each row group (a library appended batch by batch):
+    # pandas kept a chunk of 2 categories' codes in 8 bits and one of 300 in 16, and the parts were
+    # no table ("Integer value 128 not in range")
+    vendors = ["a", "b"] * 150 + [f"v{i}" for i in range(300)]
+    kind = pa.dictionary(pa.int32(), pa.string())
+    schema = pa.schema([("vendor", kind), ("smiles", pa.string())])
+    with pq.ParquetWriter(tmp_path / "appended.parquet", schema) as writer:
+        for rows in (slice(0, 300), slice(300, 600)):
+            vendor = pa.array(vendors[rows]).dictionary_encode().cast(kind)
+            writer.write_table(pa.table({"vendor": vendor, "smiles": ["CCO"] * 300}, schema=schema))
+    destination = tmp_path / "appended_scores.parquet"
+    screen_file(model, tmp_path / "appended.parquet", destination, keep=["vendor"], chunk_rows=300)
+    assert pd.read_parquet(destination)["vendor"].tolist() == vendors
+    assert pq.read_table(destination)["vendor"].to_pylist() == vendors
 
 
 def test_a_model_this_release_cannot_use_is_refused_before_the_library_is_read(model, library, tmp_path):

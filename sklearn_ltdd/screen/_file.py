@@ -88,7 +88,7 @@ def screen_file(
         CSV cells are read as text, verbatim (identifiers keep their leading zeros); a Parquet
         SMILES column stored as binary is read as UTF-8 text.
     destination : path
-        ``.csv``, or ``.parquet``: a directory of parts (``part-000000.parquet``, one per chunk),
+        ``.csv``, or ``.parquet``: a directory of parts (``part-000000000.parquet``, one per chunk),
         which pandas, pyarrow and Dask read as one table. It must not exist, and a
         ``<destination>.partial`` beside it must be an unfinished screen of this source, model
         and columns, begun by this release (so must the destination itself, where a screen stopped
@@ -218,6 +218,7 @@ def screen_file(
         if not record.written:
             empty = scores_of(pd.DataFrame(columns=read), model, smiles_column, keep, errors, top_k)
             write(record.partial, empty, record)
+        _check_unchanged(source, screen, record)
         try:
             record.finish()
         except FileExistsError:  # (which says so itself)
@@ -250,6 +251,23 @@ def _kept(record: ScreenRecord, chunks: str, resumes: str = "") -> str:
         f"{record.partial}{resumes}; to screen the source once mended, remove {record.partial.name} "
         f"and {record.path.name} first."
     )
+
+
+def _check_unchanged(source: Path, screen: dict, record: ScreenRecord) -> None:
+    """Refuse to finish a screen whose source was written while it was read (a resumed screen
+    refuses such a source from the start): its scores may be of rows of two versions."""
+    try:
+        now = source.stat()
+        changed = (now.st_size, now.st_mtime_ns) != (screen["size"], screen["modified_ns"])
+    except FileNotFoundError:  # (removed, or replaced by a rename in progress)
+        changed = True
+    if changed:
+        raise ValueError(
+            f"{source} changed while it was screened (its size or modification time is not what it "
+            f"was at the start), so the scores may mix rows of two versions of it; they are kept in "
+            f"{record.partial}, not named {record.destination.name}. Remove {record.partial.name} and "
+            f"{record.path.name}, and screen the source again once nothing writes to it."
+        )
 
 
 def _check_source(source: Path) -> None:

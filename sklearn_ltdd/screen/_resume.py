@@ -361,7 +361,7 @@ class ScreenRecord:
         if is_parquet(self.destination):
             partial.mkdir(exist_ok=True)
             parts = sorted(partial.glob("part-*"))
-            kept = [partial / f"part-{i:06d}.parquet" for i in range(self.state["parts"])]
+            kept = [partial / part_name(i) for i in range(self.state["parts"])]
             if not set(kept) <= set(parts):
                 self._lost(f"parts {[p.name for p in kept if p not in parts]} are missing")
             for part in set(parts) - set(kept):
@@ -423,13 +423,46 @@ def write_csv(partial: Path, frame: pd.DataFrame, record: ScreenRecord) -> None:
         record.wrote(frame, bytes=out.tell())
 
 
+#: the most parts a Parquet screen writes: their names must sort in their order (pandas and pyarrow
+#: read a folder's parts by name), which a fixed number of digits keeps
+MOST_PARTS = 10**9
+
+
+def part_name(i: int) -> str:
+    """The name of a Parquet screen's part ``i``: nine digits, so that a billion-row screen of
+    chunks of a thousand rows still sorts in order (six sorted part 1,000,000 before part 999,999)."""
+    if i >= MOST_PARTS:
+        raise ValueError(
+            f"a Parquet screen writes at most {MOST_PARTS:,} parts, one per chunk; screen with larger "
+            "chunks (chunk_rows)."
+        )
+    return f"part-{i:09d}.parquet"
+
+
 def write_parquet(partial: Path, frame: pd.DataFrame, record: ScreenRecord) -> None:
-    part = partial / f"part-{record.state['parts']:06d}.parquet"
+    part = partial / part_name(record.state["parts"])
     temporary = part.with_suffix(".tmp")
-    frame.to_parquet(temporary, index=False)
+    frame.to_parquet(temporary, index=False, schema=_one_schema(frame))
     _sync(temporary)
     os.replace(temporary, part)
     record.wrote(frame, parts=record.state["parts"] + 1)
+
+
+def _one_schema(frame: pd.DataFrame) -> object:
+    """The Arrow schema of a part, the same for every part of one screen: pandas stores a
+    categorical's codes (a source's dictionary column, read chunk by chunk) in 8 or 16 bits by the
+    number of categories in the chunk, and parts whose types differ are no table to pandas or
+    pyarrow; a dictionary's indices are written as 32 bits in every part."""
+    import pyarrow as pa
+
+    schema = pa.Schema.from_pandas(frame, preserve_index=False)
+    fields = [
+        field.with_type(pa.dictionary(pa.int32(), field.type.value_type, field.type.ordered))
+        if pa.types.is_dictionary(field.type)
+        else field
+        for field in schema
+    ]
+    return pa.schema(fields, metadata=schema.metadata)
 
 
 def _sync(path: Path) -> None:
