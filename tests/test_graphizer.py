@@ -473,6 +473,16 @@ def test_features_are_kept_as_int8_and_reach_the_networks_as_float32():
     halved = copy.copy(with_bits)
     halved.fingerprint = with_bits.fingerprint.float() / 2  # other values: other keys
     assert all(a != b for a, b in zip(graph_keys(halved), graph_keys(with_bits), strict=True))
+    # a row's key is its own, whatever the rows beside it (one fractional row made every row of
+    # its store key otherwise), and -0.0 keys as 0.0, which a network reads alike
+    one_halved = copy.copy(with_bits)
+    one_halved.fingerprint = with_bits.fingerprint.float()
+    one_halved.fingerprint[1] = -one_halved.fingerprint[1] / 2
+    keys, bits = graph_keys(one_halved), graph_keys(with_bits)
+    assert keys[1] != bits[1] and [keys[0], *keys[2:]] == [bits[0], *bits[2:]]
+    signed = copy.copy(with_bits)
+    signed.fingerprint = torch.where(with_bits.fingerprint == 0, -0.0, 1.0)  # its zeros -0.0
+    assert graph_keys(signed) == bits
 
 
 def test_a_model_learns_the_same_from_int8_and_float32_features():
@@ -596,6 +606,10 @@ def test_a_store_refuses_indices_that_are_not_integers():
             STORE.batch(np.ravel(np.array(index, dtype=object)).tolist())
     with pytest.raises(IndexError, match="a single boolean"):  # (a "mask of shape ()")
         STORE.to_data_list(np.True_)
+    # any whole number is a position, one alone one graph (sympy's, which torch brings, gave a store)
+    sympy = pytest.importorskip("sympy")
+    assert type(STORE[sympy.Integer(1)]) is type(STORE[1])
+    assert torch.equal(STORE[[sympy.Integer(1)]].batch().x, STORE[[1]].batch().x)
 
 
 def test_a_tool_that_makes_an_array_of_the_graphs_is_told_to_take_smiles():

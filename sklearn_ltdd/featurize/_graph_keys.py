@@ -38,7 +38,8 @@ def graph_keys(
     (the bond features and the fingerprint where ``bonds`` and ``fingerprint``)."""
     stores = (graphs.reactants, graphs.products) if isinstance(graphs, GraphStorePair) else (graphs,)
     arrays = [_host_arrays(store, bonds, fingerprint) for store in stores]
-    return [tuple(_graph_key(i, *parts) for parts in arrays) for i in range(len(graphs))]
+    with np.errstate(over="ignore"):  # (a value beyond float32's range is infinity, as a network reads it)
+        return [tuple(_graph_key(i, *parts) for parts in arrays) for i in range(len(graphs))]
 
 
 def _host_arrays(store: GraphStore, bonds: bool, fingerprint: bool) -> tuple[np.ndarray | None, ...]:
@@ -51,30 +52,27 @@ def _host_arrays(store: GraphStore, bonds: bool, fingerprint: bool) -> tuple[np.
         host(store.x),
         host(store.edge_index),
         host(store.edge_attr, bonds),
-        _exact_bytes(host(store.fingerprint, fingerprint)),
+        host(store.fingerprint, fingerprint),
     )
-
-
-def _exact_bytes(fingerprint: np.ndarray | None) -> np.ndarray | None:
-    """The fingerprint in one dtype whatever a store keeps it in (bits as uint8 from SMILES, float32
-    in a store built by hand), so that equal values give equal bytes: uint8 where that holds every
-    value exactly, else float32, as the networks read it."""
-    if fingerprint is None or fingerprint.dtype == np.uint8:
-        return fingerprint
-    small = fingerprint.astype(np.uint8)
-    return small if np.array_equal(small, fingerprint) else fingerprint.astype(np.float32)
 
 
 def _graph_key(i: int, node_ptr, edge_ptr, x, edge_index, edge_attr, fingerprint) -> tuple[int, int, bytes]:
     """Graph i's node and edge counts (which fix where each array's bytes end) and its digest."""
     nodes, edges = slice(node_ptr[i], node_ptr[i + 1]), slice(edge_ptr[i], edge_ptr[i + 1])
-    # features as the networks read them, float32, whichever integer width a store keeps them in
-    parts = [x[nodes].astype(np.float32), edge_index[:, edges]]
+    # the features and the fingerprint as the networks read them, float32, whichever type a store
+    # keeps them in (int8 from SMILES, float32 built by hand; a fingerprint's bits uint8), so that
+    # one molecule keys alike in any store; each row on its own, whatever the rows beside it
+    parts = [_as_read(x[nodes]), edge_index[:, edges]]
     if edge_attr is not None:
-        parts.append(edge_attr[edges].astype(np.float32))
+        parts.append(_as_read(edge_attr[edges]))
     if fingerprint is not None:
-        parts.append(fingerprint[i])
+        parts.append(_as_read(fingerprint[i]))
     digest = hashlib.blake2b(digest_size=16)
     for part in parts:
         digest.update(np.ascontiguousarray(part))
     return int(nodes.stop - nodes.start), int(edges.stop - edges.start), digest.digest()
+
+
+def _as_read(values: np.ndarray) -> np.ndarray:
+    """``values`` as float32, -0.0 as 0.0 (which a network reads alike)."""
+    return values.astype(np.float32) + np.float32(0.0)

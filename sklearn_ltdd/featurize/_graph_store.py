@@ -232,7 +232,7 @@ def single_position(index: object) -> int | None:
     if isinstance(index, np.ndarray | torch.Tensor) and index.ndim == 0:
         index = index.item()
     _refuse_one_boolean(index)
-    return int(index) if isinstance(index, int | np.integer) else None
+    return int(index) if is_integer(index) else None
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:

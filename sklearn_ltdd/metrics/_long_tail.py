@@ -44,7 +44,7 @@ def class_counts_of(train_counts: Mapping | ArrayLike, name: str = "train_counts
     bad = {k: v for k, v in counts.items() if not (is_integer(v) and v > 0)}
     if bad:
         raise ValueError(f"{name}'s class counts must be positive integers; got {bad}.")
-    return counts
+    return {k: int(v) for k, v in counts.items()}
 
 
 def warn_if_the_classes(train_counts: Mapping | ArrayLike, counts: dict, n_tested: int, name: str) -> None:
