@@ -352,15 +352,46 @@ def test_a_source_written_while_it_is_screened_is_refused_at_the_end(model, libr
     monkeypatch.setattr(_file, "scores_of", appending)
     with pytest.raises(ValueError, match=r"library\.csv changed while it was screened .* kept in .*partial"):
         screen_file(model, source, destination, errors="nan", chunk_rows=3)
-    assert not destination.exists() and destination.with_name("scores.csv.partial").exists()
+    assert not destination.exists()
+    assert read(destination.with_name("scores.csv.partial")).shape[0] == 3  # stopped after its chunk
+    # a file of the same size and time renamed over it (rsync -t, say) is another file
+    for leftover in tmp_path.glob("scores.csv.*"):
+        leftover.unlink()
+    write_library(source, good(library))
+    times = source.stat().st_atime_ns, source.stat().st_mtime_ns
+
+    def replacing(frame, *args):
+        twin = tmp_path / "twin.csv"
+        twin.write_bytes(source.read_bytes())
+        os.utime(twin, ns=times)
+        os.replace(twin, source)
+        return scores_of(frame, *args)
+
+    monkeypatch.setattr(_file, "scores_of", replacing)
+    with pytest.raises(ValueError, match=r"changed while it was screened \(its size, modification time or"):
+        screen_file(model, source, destination, errors="nan", chunk_rows=3)
 
 
-def test_parquet_parts_are_named_in_their_order_for_a_billion_rows():
+def test_parquet_parts_are_named_in_their_order_for_a_billion_rows(model, library, tmp_path, monkeypatch):
     """pandas and pyarrow read a folder's parts by name: six digits put part 1,000,000 first."""
     names = [_resume.part_name(i) for i in (0, 9, 999_999, 1_000_000, 10**8 + 3)]
     assert sorted(names) == names
     with pytest.raises(ValueError, match=r"at most 1,000,000,000 parts, one per chunk; screen with larger"):
         _resume.part_name(10**9)
+    # a screen begun by a release that named its parts with six digits is refused as such (it was
+    # told its part "part-000000000.parquet" was missing, beside its part-000000.parquet)
+    pytest.importorskip("pyarrow")
+    source, destination = tmp_path / "library.csv", tmp_path / "scores.parquet"
+    write_library(source, good(library))
+    interrupted_screen(monkeypatch, 1, model, source, destination, errors="nan", chunk_rows=3)
+    progress = tmp_path / "scores.parquet.progress.json"
+    record = json.loads(progress.read_text())
+    del record["screen"]["part_names"]
+    progress.write_text(json.dumps(record))
+    partial = tmp_path / "scores.parquet.partial"
+    (partial / _resume.part_name(0)).rename(partial / "part-000000.parquet")
+    with pytest.raises(ValueError, match=r"its Parquet parts' names \(finish a .*\(None, now 'part-\{:09d\}"):
+        screen_file(model, source, destination, errors="nan", chunk_rows=3)
 
 
 @pytest.mark.parametrize("saved", ["", '{"screen": {"sou', "[]", "\udcff"])

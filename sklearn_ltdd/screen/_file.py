@@ -29,7 +29,7 @@ from ._frame import (
     score_columns,
     scores_of,
 )
-from ._resume import ScreenRecord, model_hash, only_screen_into, write_csv, write_parquet
+from ._resume import PART_NAME, ScreenRecord, model_hash, only_screen_into, write_csv, write_parquet
 from ._source import columns_of, is_parquet, parquet_file, pyarrow_parquet, read_chunks, smiles_in_header
 
 __all__ = ["screen_file"]
@@ -86,7 +86,9 @@ def screen_file(
     source : path
         ``.parquet``, or CSV (any other name; ``.csv.gz`` and other compressions pandas reads).
         CSV cells are read as text, verbatim (identifiers keep their leading zeros); a Parquet
-        SMILES column stored as binary is read as UTF-8 text.
+        SMILES column stored as binary is read as UTF-8 text. A source written (or replaced) while
+        it is screened stops the screen, its rows kept in ``<destination>.partial``: they may mix
+        two versions of the file.
     destination : path
         ``.csv``, or ``.parquet``: a directory of parts (``part-000000000.parquet``, one per chunk),
         which pandas, pyarrow and Dask read as one table. It must not exist, and a
@@ -180,6 +182,7 @@ def screen_file(
     read = list(dict.fromkeys([smiles_column, *keep]))
     stat = source.stat()
     screen = {"source": str(source.resolve()), "size": stat.st_size, "modified_ns": stat.st_mtime_ns,
+              **({"part_names": PART_NAME} if is_parquet(destination) else {}),
               "model": model_hash(model), "smiles_column": smiles_column,
               "columns": keep + score_columns(model, top_k),
               # the code that reads the SMILES, which the model's hash does not see: a screen is not
@@ -202,6 +205,7 @@ def screen_file(
             try:
                 for frame in _noted(chunks, record):
                     write(record.partial, scores_of(frame, model, smiles_column, keep, errors, top_k), record)
+                    _check_unchanged(source, stat, record)  # (a stat per chunk: a change is met early)
                     bar.update(len(frame))
             except OSError as error:  # a disk that filled, say
                 error.add_note(
@@ -218,7 +222,7 @@ def screen_file(
         if not record.written:
             empty = scores_of(pd.DataFrame(columns=read), model, smiles_column, keep, errors, top_k)
             write(record.partial, empty, record)
-        _check_unchanged(source, screen, record)
+        _check_unchanged(source, stat, record)
         try:
             record.finish()
         except FileExistsError:  # (which says so itself)
@@ -253,18 +257,21 @@ def _kept(record: ScreenRecord, chunks: str, resumes: str = "") -> str:
     )
 
 
-def _check_unchanged(source: Path, screen: dict, record: ScreenRecord) -> None:
-    """Refuse to finish a screen whose source was written while it was read (a resumed screen
-    refuses such a source from the start): its scores may be of rows of two versions."""
+def _check_unchanged(source: Path, start: os.stat_result, record: ScreenRecord) -> None:
+    """Refuse to go on with a screen whose source was written, or replaced, since it started (a
+    resumed screen refuses such a source from the start): its scores may be of rows of two versions."""
+
+    def identity(stat: os.stat_result) -> tuple:  # (the file itself too: one renamed over it, same size)
+        return stat.st_size, stat.st_mtime_ns, stat.st_ino, stat.st_dev
+
     try:
-        now = source.stat()
-        changed = (now.st_size, now.st_mtime_ns) != (screen["size"], screen["modified_ns"])
+        changed = identity(source.stat()) != identity(start)
     except FileNotFoundError:  # (removed, or replaced by a rename in progress)
         changed = True
     if changed:
         raise ValueError(
-            f"{source} changed while it was screened (its size or modification time is not what it "
-            f"was at the start), so the scores may mix rows of two versions of it; they are kept in "
+            f"{source} changed while it was screened (its size, modification time or file is not what "
+            f"it was at the start), so the scores may mix rows of two versions of it; they are kept in "
             f"{record.partial}, not named {record.destination.name}. Remove {record.partial.name} and "
             f"{record.path.name}, and screen the source again once nothing writes to it."
         )

@@ -29,9 +29,12 @@ else:
     import fcntl
 
 __all__ = [
+    "MOST_PARTS",
+    "PART_NAME",
     "ScreenRecord",
     "model_hash",
     "only_screen_into",
+    "part_name",
     "partial_path",
     "record_path",
     "write_csv",
@@ -220,6 +223,7 @@ _WHAT = {
     "smiles_column": "SMILES column",
     "columns": "columns written",
     "versions": "versions of what reads its SMILES (finish a screen before upgrading)",
+    "part_names": "Parquet parts' names (finish a screen before upgrading)",
 }
 
 
@@ -428,6 +432,11 @@ def write_csv(partial: Path, frame: pd.DataFrame, record: ScreenRecord) -> None:
 MOST_PARTS = 10**9
 
 
+#: a Parquet screen's part names, recorded with the screen (a release that named them with six digits
+#: began screens that this one does not finish)
+PART_NAME = "part-{:09d}.parquet"
+
+
 def part_name(i: int) -> str:
     """The name of a Parquet screen's part ``i``: nine digits, so that a billion-row screen of
     chunks of a thousand rows still sorts in order (six sorted part 1,000,000 before part 999,999)."""
@@ -436,7 +445,7 @@ def part_name(i: int) -> str:
             f"a Parquet screen writes at most {MOST_PARTS:,} parts, one per chunk; screen with larger "
             "chunks (chunk_rows)."
         )
-    return f"part-{i:09d}.parquet"
+    return PART_NAME.format(i)
 
 
 def write_parquet(partial: Path, frame: pd.DataFrame, record: ScreenRecord) -> None:
