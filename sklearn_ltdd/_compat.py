@@ -70,8 +70,12 @@ def transform_output(estimator: BaseEstimator) -> str:
 def from_arrow(values: object) -> object:
     """Arrow-backed inputs (pyarrow's and polars') as pandas and numpy read them: an array or a
     Series as a list, a table or a DataFrame as a pandas DataFrame (pyarrow's ``to_numpy`` refuses
-    to copy strings, polars' takes no ``dtype``, a table's rows would be dicts); anything else as
-    it is. Polars' missing values stay missing (None, or NaN in a numeric column)."""
+    to copy strings, polars' takes no ``dtype``, a table's rows would be dicts); numpy's variable-
+    width strings (``StringDType``, which scikit-learn's label checks refuse) as an object array;
+    anything else as it is. Polars' missing values stay missing (None, or NaN in a numeric column),
+    and so do a StringDType's (its ``na_object``)."""
+    if isinstance(values, np.ndarray) and values.dtype.kind == "T":
+        return values.astype(object)
     module = type(values).__module__
     if module.startswith("polars"):
         if type(values).__name__ == "LazyFrame":  # a query, not its rows

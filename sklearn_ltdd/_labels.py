@@ -207,10 +207,14 @@ def _unlabelled(raw: np.ndarray, kind: str | None) -> Iterator[tuple[str, np.nda
 def numpy_labels(values: object) -> object:
     """pandas' nullable "Int64" and "boolean" labels (none missing, as checked) as their numpy type,
     so that classes and predictions are integers and booleans, not the floats ``column_or_1d``
-    makes; a one-column DataFrame as its column. Anything else as it is."""
+    makes; a categorical as its categories' values (booleans, too, stay booleans); a one-column
+    DataFrame as its column. Anything else as it is."""
     if isinstance(values, pd.DataFrame) and values.shape[1] == 1:
         values = values.iloc[:, 0]
     dtype = getattr(values, "dtype", None)
+    if isinstance(dtype, pd.CategoricalDtype):  # (none missing: no code is -1)
+        categories = np.asarray(numpy_labels(pd.Series(dtype.categories)))
+        return categories[pd.Categorical(values).codes]
     numpy_dtype = getattr(dtype, "numpy_dtype", None)
     if isinstance(dtype, pd.api.extensions.ExtensionDtype) and getattr(numpy_dtype, "kind", "O") in "biuf":
         return values.to_numpy(dtype=numpy_dtype)

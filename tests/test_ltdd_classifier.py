@@ -934,6 +934,36 @@ def test_pandas_nullable_labels_come_back_as_their_type(dtype, kind):
         assert set(clf.classes_.tolist()) == set(values.tolist())
 
 
+def test_categorical_and_numpy_string_labels_are_read_as_their_values():
+    """A categorical of booleans gave the classes 0.0 and 1.0 (scikit-learn's column_or_1d makes the
+    categories floats); numpy 2's StringDType failed in fit, the metrics and the splits with numpy's
+    "dtype argument must be a NumPy dtype"."""
+    from sklearn_ltdd.datasets import make_long_tailed
+    from sklearn_ltdd.metrics import balanced_accuracy_score
+    from sklearn_ltdd.model_selection import imdrug_split
+
+    high = Y_SMALL == "high"
+    clf = LTDDClassifier(**FAST).fit(X_SMALL, pd.Series(high, dtype="category"))
+    assert clf.classes_.dtype == np.bool_ and clf.predict(X_SMALL[:4]).dtype == np.bool_
+    plain = LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL)
+    text = np.dtypes.StringDType()
+    for y in (np.array(Y_SMALL, dtype=text), pd.Series(Y_SMALL, dtype="category")):
+        clf = LTDDClassifier(**FAST).fit(X_SMALL, y)
+        assert clf.classes_.tolist() == plain.classes_.tolist()
+        assert np.array_equal(clf.predict_proba(X_SMALL), plain.predict_proba(X_SMALL))
+    strings = np.array(Y_SMALL, dtype=text)
+    assert balanced_accuracy_score(strings, strings[::-1]) == balanced_accuracy_score(Y_SMALL, Y_SMALL[::-1])
+    split = imdrug_split(strings, "random", random_state=0)
+    as_list = imdrug_split(list(Y_SMALL), "random", random_state=0)
+    assert all(np.array_equal(a, b) for a, b in zip(split, as_list, strict=True))
+    order = np.array(["low", "medium", "high"], dtype=text)
+    assert np.array_equal(make_long_tailed(strings, 4, class_order=order, random_state=0),
+                          make_long_tailed(Y_SMALL, 4, class_order=list(order), random_state=0))  # fmt: skip
+    missing = np.array([None, *Y_SMALL[1:]], dtype=np.dtypes.StringDType(na_object=None))
+    with pytest.raises(ValueError, match=r"y has 1 missing labels \(None, NaN or NA\) at rows \[0\]"):
+        LTDDClassifier(**FAST).fit(X_SMALL, missing)
+
+
 def test_score_counts_an_unseen_label_as_a_wrong_prediction():
     clf = LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL)
     predicted = clf.predict(X_SMALL[:4])

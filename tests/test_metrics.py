@@ -1,3 +1,4 @@
+import importlib
 import ipaddress
 import multiprocessing
 import re
@@ -512,7 +513,23 @@ def test_long_tail_groups_do_not_depend_on_the_order_of_the_counts(counts, rando
     # pandas: value_counts() is {label: count}, a Series of labels is labels
     assert long_tail_groups(pd.Series(labels).value_counts()) == expected
     assert long_tail_groups(pd.Series(labels, index=np.arange(len(labels)) + 7)) == expected
+    # and so is a one-column DataFrame's (its labels were tuples), polars' (refused as a 2-D array of
+    # labels) and pyarrow's (dicts that could not be sorted)
+    assert long_tail_groups(pd.DataFrame({"y": labels})[["y"]].value_counts()) == expected
+    if (pl := _importable("polars")) is not None:
+        assert long_tail_groups(pl.Series("y", labels).value_counts(sort=True)) == expected
+    if (pa := _importable("pyarrow")) is not None:
+        import pyarrow.compute as pc
+
+        assert long_tail_groups(pc.value_counts(pa.array(labels))) == expected
     assert long_tail_groups({"b": 5, "a": 5, "c": 5})["head"] == ["a"]
+
+
+def _importable(name: str) -> object:
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
 
 
 @pytest.mark.parametrize("metric", [balanced_accuracy_score, balanced_f1_score])

@@ -88,10 +88,14 @@ def test_check_smiles_rejects_bad_shapes():
     # a table of several columns: they are named, and the one that looks like SMILES suggested
     table = pd.DataFrame({"id": ["M1", "M2"], "Canonical_SMILES": ["CCO", "CCN"], "pIC50": [5.1, 6.2]})
     message = (
-        r"a DataFrame of 3 columns \(\['id', 'Canonical_SMILES', 'pIC50'\]\); .*X\[\['Canonical_SMILES'\]\]"
+        r"a table of 3 columns \(\['id', 'Canonical_SMILES', 'pIC50'\]\); .*X\[\['Canonical_SMILES'\]\] "
+        r"\(of a pyarrow or polars table: X.select\(\['Canonical_SMILES'\]\)\)"  # (they have no X[[...]])
     )
     with pytest.raises(ValueError, match=message):
         check_smiles(table)
+    pa = pytest.importorskip("pyarrow")
+    with pytest.raises(ValueError, match=message):
+        check_smiles(pa.Table.from_pandas(table))
     with pytest.raises(ValueError, match="X is empty"):
         check_smiles([])
     for unordered in ({"CCO", "CCN"}, {"CCO": 0}, {"CCO": 0}.keys()):

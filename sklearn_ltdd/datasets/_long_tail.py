@@ -9,6 +9,7 @@ from numpy.typing import ArrayLike
 
 from .._arguments import check_seed, is_number
 from .._class_counts import check_class_counts
+from .._compat import from_arrow
 from .._labels import check_class_labels, check_labels_given, class_labels, class_members, few_of
 
 __all__ = ["long_tailed_class_sizes", "make_long_tailed"]
@@ -142,7 +143,7 @@ def make_long_tailed(
         order = np.argsort(-counts, kind="stable")
     else:
         check_labels_given(class_order, "class_order", "list each class of y once.")
-        class_order = np.asarray(class_order)
+        class_order = np.asarray(from_arrow(class_order))
         if sorted(class_order.tolist()) != sorted(labels.tolist()):
             raise ValueError(
                 f"class_order must list each class of y exactly once; y has {few_of(labels)}, "

@@ -61,9 +61,10 @@ def check_smiles(X: ArrayLike, *, allow_empty: bool = False) -> np.ndarray:
     if isinstance(X, pd.DataFrame) and X.shape[1] != 1:  # its columns named, one of them to choose
         names = list(X.columns)
         smiles = [name for name in names if "smiles" in str(name).lower()]
+        example = f", e.g. X[[{smiles[0]!r}]] (of a pyarrow or polars table: X.select([{smiles[0]!r}]))"
         raise ValueError(
-            f"X must be one column of SMILES, got a DataFrame of {len(names)} columns ({few_of(names)}); "
-            f"pass the column of SMILES{f', e.g. X[[{smiles[0]!r}]]' if smiles else ''}."
+            f"X must be one column of SMILES, got a table of {len(names)} columns ({few_of(names)}); "
+            f"pass the column of SMILES{example if smiles else ''}."
         )
     if hasattr(X, "to_numpy"):  # pandas Series / DataFrame
         X = X.to_numpy()

@@ -24,7 +24,7 @@ def class_counts_of(train_counts: Mapping | ArrayLike, name: str = "train_counts
     """``{label: count}`` of the training set, from either such counts (a mapping, or a pandas
     ``value_counts()``) or the training labels themselves (also the plots' reading, whose
     argument ``name`` messages name)."""
-    train_counts = from_arrow(train_counts)
+    train_counts = _as_value_counts(from_arrow(train_counts))
     if isinstance(train_counts, Mapping):
         check_labels_given(list(train_counts), name, "count labelled samples only.")
         counts = dict(train_counts)
@@ -61,6 +61,25 @@ def warn_if_the_classes(train_counts: Mapping | ArrayLike, counts: dict, n_teste
         f"test samples: is {name} the classes (clf.classes_) rather than the training labels (y_train)? "
         "Head, middle and tail, or the class sizes, of classes of one size follow their labels' order."
     )
+
+
+def _as_value_counts(values: object) -> object:
+    """Other libraries' ``value_counts()`` as pandas' or as a mapping: polars' (a table of the labels
+    and their ``count``, a DataFrame after :func:`from_arrow`), a one-column DataFrame's (indexed by
+    a MultiIndex of one level, whose labels were tuples) and pyarrow's (a struct of ``values`` and
+    ``counts`` per label, dicts after :func:`from_arrow`); anything else as it is."""
+    if isinstance(values, pd.DataFrame) and values.shape[1] == 2 and values.columns[1] == "count":
+        return values.set_index(values.columns[0])["count"]
+    one_level = isinstance(values, pd.Series) and isinstance(values.index, pd.MultiIndex)
+    if one_level and values.index.nlevels == 1:
+        return values.set_axis(values.index.get_level_values(0))
+    if (
+        isinstance(values, list)
+        and values
+        and all(isinstance(row, dict) and set(row) == {"values", "counts"} for row in values)
+    ):
+        return {row["values"]: row["counts"] for row in values}
+    return values
 
 
 def _is_value_counts(values: object, name: str) -> bool:
