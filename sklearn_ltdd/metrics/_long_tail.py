@@ -142,9 +142,10 @@ def long_tail_groups(train_counts: Mapping | ArrayLike) -> dict[str, list]:
     Parameters
     ----------
     train_counts : mapping, pandas Series or array-like
-        ``{label: training count}`` (also as pandas' ``y_train.value_counts()``), or the
-        training labels themselves. Another Series of counts by label (``groupby(...).size()``,
-        a renamed ``value_counts()``) could be labels: it is refused; pass ``dict(counts)``.
+        ``{label: training count}`` (also as ``y_train.value_counts()`` of pandas, polars or
+        pyarrow), or the training labels themselves. Another Series of counts by label
+        (``groupby(...).size()``, a renamed ``value_counts()``) could be labels: it is refused;
+        pass ``dict(counts)``.
 
     Returns
     -------
