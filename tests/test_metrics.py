@@ -518,11 +518,34 @@ def test_long_tail_groups_do_not_depend_on_the_order_of_the_counts(counts, rando
     assert long_tail_groups(pd.DataFrame({"y": labels})[["y"]].value_counts()) == expected
     if (pl := _importable("polars")) is not None:
         assert long_tail_groups(pl.Series("y", labels).value_counts(sort=True)) == expected
+        assert long_tail_groups(pl.Series("y", labels).value_counts()) == expected  # (rows in any order)
     if (pa := _importable("pyarrow")) is not None:
         import pyarrow.compute as pc
 
         assert long_tail_groups(pc.value_counts(pa.array(labels))) == expected
     assert long_tail_groups({"b": 5, "a": 5, "c": 5})["head"] == ["a"]
+
+
+def test_a_table_of_counts_by_label_is_read_as_counts():
+    """Class ids 0, 1, 2 counted 6, 3, 1 were read as the labels 6, 3 and 1 (pandas made the table's
+    labels a RangeIndex, taken for a column of labels named "count")."""
+    y = [0] * 6 + [1] * 3 + [2]
+    expected = {"head": [0], "middle": [1], "tail": [2]}
+    assert long_tail_groups(pd.Series(y).value_counts().reset_index()) == expected
+    with pytest.raises(ValueError, match=r"a table of counts by label in which labels repeat \(\['a'\]\)"):
+        long_tail_groups(pd.DataFrame({"label": ["a", "a", "b"], "count": [1, 1, 2]}))
+    with pytest.raises(TypeError, match=r"holds proportions \(value_counts\(normalize=True\)\)"):
+        long_tail_groups(pd.Series(y).value_counts(normalize=True).reset_index())
+    if (pl := _importable("polars")) is not None:
+        assert long_tail_groups(pl.Series("y", y).value_counts(sort=True)) == expected
+    # counts given as a table are counts: no "is it the classes?" warning where each counts 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        long_tail_report(
+            ["a", "b", "c", "a"],
+            ["a", "b", "c", "a"],
+            pd.Series(["a", "b", "c"]).value_counts().reset_index(),
+        )
 
 
 def _importable(name: str) -> object:

@@ -24,7 +24,7 @@ def class_counts_of(train_counts: Mapping | ArrayLike, name: str = "train_counts
     """``{label: count}`` of the training set, from either such counts (a mapping, or a pandas
     ``value_counts()``) or the training labels themselves (also the plots' reading, whose
     argument ``name`` messages name)."""
-    train_counts = _as_value_counts(from_arrow(train_counts))
+    train_counts = _as_value_counts(from_arrow(train_counts), name)
     if isinstance(train_counts, Mapping):
         check_labels_given(list(train_counts), name, "count labelled samples only.")
         counts = dict(train_counts)
@@ -51,7 +51,7 @@ def warn_if_the_classes(train_counts: Mapping | ArrayLike, counts: dict, n_teste
     """Warn where the training labels ``train_counts`` (``counts`` of them) give every class once,
     fewer than the ``n_tested`` test samples: most likely a model's ``classes_``, whose classes
     would all count 1, their groups in their labels' order (counts given as counts are as meant)."""
-    values = from_arrow(train_counts)
+    values = _as_value_counts(from_arrow(train_counts), name)
     if len(counts) < 2 or set(counts.values()) != {1} or n_tested <= len(counts):
         return
     if isinstance(values, Mapping) or _is_value_counts(values, name):
@@ -63,13 +63,29 @@ def warn_if_the_classes(train_counts: Mapping | ArrayLike, counts: dict, n_teste
     )
 
 
-def _as_value_counts(values: object) -> object:
-    """Other libraries' ``value_counts()`` as pandas' or as a mapping: polars' (a table of the labels
-    and their ``count``, a DataFrame after :func:`from_arrow`), a one-column DataFrame's (indexed by
-    a MultiIndex of one level, whose labels were tuples) and pyarrow's (a struct of ``values`` and
-    ``counts`` per label, dicts after :func:`from_arrow`); anything else as it is."""
-    if isinstance(values, pd.DataFrame) and values.shape[1] == 2 and values.columns[1] == "count":
-        return values.set_index(values.columns[0])["count"]
+def _as_value_counts(values: object, name: str) -> object:
+    """Other libraries' ``value_counts()`` as a mapping of counts by label: a table of the labels and
+    their ``count`` (polars', in any order, a DataFrame after :func:`from_arrow`; pandas' after
+    ``reset_index()``) and pyarrow's (a struct of ``values`` and ``counts`` per label, dicts after
+    :func:`from_arrow`); a one-column DataFrame's (a Series on a MultiIndex of one level, whose
+    labels were tuples) as pandas' of a Series; anything else as it is."""
+    if (
+        isinstance(values, pd.DataFrame)
+        and values.shape[1] == 2
+        and values.columns[1] in ("count", "proportion")
+    ):
+        if values.columns[1] == "proportion":
+            raise TypeError(
+                f"{name} holds proportions (value_counts(normalize=True)); give counts, "
+                "e.g. y_train.value_counts(), or the training labels themselves."
+            )
+        labels = values.iloc[:, 0]
+        if not labels.is_unique:
+            raise ValueError(
+                f"{name} is a table of counts by label in which labels repeat "
+                f"({few_of(labels[labels.duplicated()].unique())}); give each label's count once."
+            )
+        return dict(zip(labels.tolist(), values["count"].tolist(), strict=True))
     one_level = isinstance(values, pd.Series) and isinstance(values.index, pd.MultiIndex)
     if one_level and values.index.nlevels == 1:
         return values.set_axis(values.index.get_level_values(0))
