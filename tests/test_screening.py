@@ -337,38 +337,57 @@ def test_an_interrupted_file_screen_resumes_where_it_stopped(model, library, tmp
         screen_file(model, source, destination)
 
 
-def test_a_source_written_while_it_is_screened_is_refused_at_the_end(model, library, tmp_path, monkeypatch):
+def test_a_source_written_while_it_is_screened_stops_the_screen_for_good(
+    model, library, tmp_path, monkeypatch
+):
     """A resumed screen refuses a source changed since its start; one run through accepted it, and
     its output could mix rows of two versions of the file."""
     source, destination = tmp_path / "library.csv", tmp_path / "scores.csv"
+    partial = destination.with_name("scores.csv.partial")
     write_library(source, good(library))
-    scores_of = _file.scores_of
+    scores_of, calls = _file.scores_of, []
 
-    def appending(frame, *args):
-        with open(source, "a") as out:  # another program appends while the first chunk is scored
+    def changing_at_the_second_chunk(change):
+        def scored(frame, *args):
+            calls.append(len(frame))
+            if len(calls) == 2:
+                change()
+            return scores_of(frame, *args)
+
+        return scored
+
+    def append():  # another program appends while the second chunk is scored
+        with open(source, "a") as out:
             out.write("99999,CCN\n")
-        return scores_of(frame, *args)
 
-    monkeypatch.setattr(_file, "scores_of", appending)
+    monkeypatch.setattr(_file, "scores_of", changing_at_the_second_chunk(append))
     with pytest.raises(ValueError, match=r"library\.csv changed while it was screened .* kept in .*partial"):
         screen_file(model, source, destination, errors="nan", chunk_rows=3)
     assert not destination.exists()
-    assert read(destination.with_name("scores.csv.partial")).shape[0] == 3  # stopped after its chunk
-    # a file of the same size and time renamed over it (rsync -t, say) is another file
+    assert read(partial).shape[0] == 3  # the chunk scored as it changed is not written
+    with pytest.raises(ValueError, match=r"unfinished screen of another source"):  # (its size differs)
+        screen_file(model, source, destination, errors="nan", chunk_rows=3)
+    # a file of the same size and time renamed over it (rsync -t, say) is another file, and the
+    # same screen run again is refused (it resumed, and wrote rows of two files)
     for leftover in tmp_path.glob("scores.csv.*"):
         leftover.unlink()
     write_library(source, good(library))
     times = source.stat().st_atime_ns, source.stat().st_mtime_ns
 
-    def replacing(frame, *args):
+    def replace():
         twin = tmp_path / "twin.csv"
         twin.write_bytes(source.read_bytes())
         os.utime(twin, ns=times)
         os.replace(twin, source)
-        return scores_of(frame, *args)
 
-    monkeypatch.setattr(_file, "scores_of", replacing)
+    calls.clear()
+    monkeypatch.setattr(_file, "scores_of", changing_at_the_second_chunk(replace))
     with pytest.raises(ValueError, match=r"changed while it was screened \(its size, modification time or"):
+        screen_file(model, source, destination, errors="nan", chunk_rows=3)
+    monkeypatch.setattr(_file, "scores_of", scores_of)
+    with pytest.raises(
+        ValueError, match=r"partial is a screen that cannot be finished: .*library\.csv changed"
+    ):
         screen_file(model, source, destination, errors="nan", chunk_rows=3)
 
 

@@ -204,8 +204,9 @@ def screen_file(
         ):
             try:
                 for frame in _noted(chunks, record):
-                    write(record.partial, scores_of(frame, model, smiles_column, keep, errors, top_k), record)
+                    scores = scores_of(frame, model, smiles_column, keep, errors, top_k)
                     _check_unchanged(source, stat, record)  # (a stat per chunk: a change is met early)
+                    write(record.partial, scores, record)
                     bar.update(len(frame))
             except OSError as error:  # a disk that filled, say
                 error.add_note(
@@ -269,6 +270,7 @@ def _check_unchanged(source: Path, start: os.stat_result, record: ScreenRecord) 
     except FileNotFoundError:  # (removed, or replaced by a rename in progress)
         changed = True
     if changed:
+        record.spoil(f"{source} changed while it was screened")
         raise ValueError(
             f"{source} changed while it was screened (its size, modification time or file is not what "
             f"it was at the start), so the scores may mix rows of two versions of it; they are kept in "

@@ -281,6 +281,11 @@ class ScreenRecord:
         saved = self._saved()
         if saved.get("screen") == screen:
             self.state = saved
+            if spoiled := saved.get("spoiled"):  # (a source renamed over, its size and time kept)
+                raise ValueError(
+                    f"{self.partial} is a screen that cannot be finished: {spoiled}. Remove it and "
+                    f"{self.path.name} to screen again."
+                )
         # another screen that failed before writing a row (e.g. a source that was not UTF-8,
         # fixed since) has nothing to resume: this one starts afresh
         elif saved.get("rows"):
@@ -331,7 +336,7 @@ class ScreenRecord:
         """Whether any output is recorded as written (a header counts, a chunk of rows too)."""
         return bool(self.state["bytes"] or self.state["parts"])
 
-    def save(self, **state: int) -> None:
+    def save(self, **state: object) -> None:
         self.state.update(state)
         temporary = _temporary(self.path)
         temporary.write_text(json.dumps(self.state), encoding="utf-8")
@@ -342,6 +347,11 @@ class ScreenRecord:
         """Save that ``frame``'s scores are on disk: its rows and its invalid ones counted."""
         invalid = self.state["invalid"] + int((~frame["valid"]).sum())
         self.save(rows=self.state["rows"] + len(frame), invalid=invalid, **state)
+
+    def spoil(self, why: str) -> None:
+        """Record that this screen's rows cannot be finished (``why``), so that running it again is
+        refused, not resumed."""
+        self.save(spoiled=why)
 
     def check_all_valid(self) -> None:
         """Refuse to go on with ``errors="raise"`` from rows written with invalid ones among them (a
