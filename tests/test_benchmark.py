@@ -154,7 +154,7 @@ def test_what_only_the_run_finds_is_said_without_a_traceback(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["--dataset", "solubility", "--methods", "fp_lr", "--out", str(out)])
     assert exit_.value.code == 2
-    assert re.search(r"benchmark: error: out_dir '.*bench' is a file", capsys.readouterr().err)
+    assert re.search(r"benchmark: error: out_dir \(--out\) '.*bench' is a file", capsys.readouterr().err)
     saved_page = tmp_path / "data" / "hiv" / "HIV.csv"  # a web page saved in the data's place
     saved_page.parent.mkdir(parents=True)
     saved_page.write_text("<html><body>Rate limit exceeded</body></html>\n")
@@ -520,6 +520,32 @@ def test_the_command_writes_and_prints_its_table_under_any_locale(tmp_path):
     ask = [sys.executable, "-c", "import sys; print(sys.stdout.encoding)"]
     encoding = subprocess.run(ask, capture_output=True, env=env, text=True).stdout.strip()  # cp1252 has –
     assert "| fp_lr | – | 1 |".encode(encoding, "replace") in result.stdout
+
+
+def test_a_reader_that_stops_reading_stops_no_run(tmp_path, monkeypatch, capsys):
+    """``... | head -1``: the pipe's closing stopped the benchmark after its first run, "error: Broken
+    pipe", exit 2, without its table."""
+
+    class GoneReader:  # a pipe whose reader has ended
+        def __init__(self, fd):
+            self.fd = fd
+
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            pass
+
+        def fileno(self):
+            return self.fd
+
+    argv = ["--dataset", "solubility", "--split", "random", "--seeds", "0", "1", "--methods", "fp_lr"]
+    with open(tmp_path / "stdout", "w") as stdout:
+        monkeypatch.setattr(sys, "stdout", GoneReader(stdout.fileno()))
+        main([*argv, "--out", str(tmp_path / "runs")])  # no SystemExit
+        monkeypatch.undo()
+    assert len((tmp_path / "runs" / "solubility-random.jsonl").read_text().splitlines()) == 2
+    assert (tmp_path / "runs" / "solubility-random.md").exists() and "error" not in capsys.readouterr().err
 
 
 def test_a_table_named_in_letters_the_console_lacks_is_benchmarked_and_said(tmp_path):

@@ -273,6 +273,9 @@ def test_a_path_is_read_as_given_with_its_home_and_never_empty(tmp_path, monkeyp
         ValueError, match=r"the data home '~no-such-user-here/d': '~no-such-user-here' is the home of no user"
     ):
         get_data_home("~no-such-user-here/d")
+    # an empty data home (--data-home= : an unset shell variable) fell back to the default silently
+    with pytest.raises(ValueError, match=r"data_home is empty; name a folder \('.' for the working"):
+        get_data_home("")
 
 
 def test_a_machine_that_knows_no_home_folder_is_told_to_name_one(monkeypatch, tmp_path, capsys):
@@ -284,7 +287,8 @@ def test_a_machine_that_knows_no_home_folder_is_told_to_name_one(monkeypatch, tm
         r"defaults to ~/sklearn_ltdd_data, but this user's home folder is not known here \(HOME is unset"
     )
     with pytest.raises(
-        FileNotFoundError, match=unknown + r".*choose a folder with data_home= or \$SKLEARN_LTDD_DATA"
+        FileNotFoundError,
+        match=unknown + r".*choose a folder with data_home= \(the .*--data-home\) or \$SKLEARN_LTDD_DATA",
     ):
         load_hiv()
     with pytest.raises(

@@ -1281,6 +1281,12 @@ def test_the_screen_command_with_streams_and_disks_that_fail(model, library, tmp
     assert "it/s" not in err and "rows/s" not in err  # no bar on a stderr that is no terminal
     monkeypatch.setattr(_file, "write_csv", write_csv)
 
+    for nowhere in (".", "./", "/"):  # (a traceback: the list of bad rows beside "." has no name)
+        with pytest.raises(SystemExit) as stop:
+            screen_command([args[0], args[1], nowhere])
+        assert stop.value.code == 2
+        assert "the destination must end in .csv or .parquet, got ''" in capsys.readouterr().err
+
     class GoneReader:  # a pipe whose reader has ended
         def __init__(self, fd):
             self.fd = fd

@@ -289,10 +289,10 @@ def run_benchmark(
             "update_every": paper_interval(epochs) if update_every is None else update_every}  # fmt: skip
     out = expanded(out_dir, "out_dir")  # (as data_home; a shell leaves "--out=~/x" as it is)
     if out.exists() and not out.is_dir():
-        raise NotADirectoryError(f"out_dir {str(out)!r} is a file; results go into a folder.")
+        raise NotADirectoryError(f"out_dir (--out) {str(out)!r} is a file; results go into a folder.")
     if out.is_symlink() and not out.exists():
         raise NotADirectoryError(
-            f"out_dir {str(out)!r} is a link to {os.readlink(out)!r}, which does not exist."
+            f"out_dir (--out) {str(out)!r} is a link to {os.readlink(out)!r}, which does not exist."
         )
     stem = result_stem(name, split, reaction_mode)
     log = out / f"{stem}.jsonl"

@@ -70,6 +70,10 @@ class RemoteFile:
     how_to_make: str = ""  # for files without a URL: how a user makes one
 
 
+#: where a message says the data folder is chosen
+_CHOOSE_FOLDER = "(data_home=, the benchmark command's --data-home, or $SKLEARN_LTDD_DATA choose the folder)"
+
+
 def get_data_home(data_home: str | os.PathLike[str] | None = None) -> Path:
     """The folder holding the data sets: ``data_home``, else ``$SKLEARN_LTDD_DATA``, else
     ``~/sklearn_ltdd_data`` (created if missing).
@@ -103,6 +107,8 @@ def get_data_home(data_home: str | os.PathLike[str] | None = None) -> Path:
 def _data_home(data_home: str | os.PathLike[str] | None) -> Path:
     """:func:`get_data_home`'s folder, not made: a load that finds no file leaves no empty folders."""
     check_path(data_home, "data_home")
+    if data_home is not None and not os.fspath(data_home):  # (an unset shell variable, say)
+        raise ValueError("data_home is empty; name a folder ('.' for the working folder), or give None.")
     given = data_home or os.environ.get("SKLEARN_LTDD_DATA")
     if given:
         path = expanded(given, "the data home")
@@ -112,7 +118,7 @@ def _data_home(data_home: str | os.PathLike[str] | None) -> Path:
         except RuntimeError:
             raise FileNotFoundError(
                 f"the data home defaults to ~/sklearn_ltdd_data, but {NO_HOME}; choose a folder with "
-                "data_home= or $SKLEARN_LTDD_DATA."
+                "data_home= (the benchmark command: --data-home) or $SKLEARN_LTDD_DATA."
             ) from None
     if path.exists() and not path.is_dir():
         raise NotADirectoryError(
@@ -202,7 +208,7 @@ def fetch_file(
     if not download:
         raise FileNotFoundError(
             f"{target} not found. Pass download=True (the benchmark command: --download) to fetch it from "
-            f"{remote.url}, or place the file there (data_home= or $SKLEARN_LTDD_DATA choose the folder)."
+            f"{remote.url}, or place the file there {_CHOOSE_FOLDER}."
         )
     made = [folder for folder in (target.parent, *target.parent.parents) if not folder.exists()]
     try:
@@ -296,12 +302,12 @@ def _explained(error: BaseException, remote: RemoteFile, target: Path) -> BaseEx
         what = "try again later" if busy else "the file may have moved, or need a login"
         return OSError(
             f"could not download {remote.url}: the server answered HTTP {error.code} ({reason}); {what}. "
-            f"Or copy the file to {target} (data_home= or $SKLEARN_LTDD_DATA choose the folder)."
+            f"Or copy the file to {target} {_CHOOSE_FOLDER}."
         )
     if isinstance(error, _NETWORK_ERRORS):
         return OSError(
             f"could not download {remote.url} ({type(error).__name__}: {error}); without a connection, copy "
-            f"the file to {target} (data_home= or $SKLEARN_LTDD_DATA choose the folder)."
+            f"the file to {target} {_CHOOSE_FOLDER}."
         )
     if isinstance(error, OSError) and error.errno in _FOLDER_ERRNOS:  # a read-only folder, a full disk
         return _unwritable(error, f"save {remote.filename} in {target.parent}")

@@ -14,7 +14,6 @@ a later run that scores the file removes that list.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 import warnings
@@ -99,7 +98,7 @@ def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     from .._arguments import expanded
     from .._csv import starts_as
     from ..featurize import InvalidSmilesError
-    from ._file import screen_file
+    from ._file import check_destination, screen_file
     from ._frame import SCREEN_ADVICE, TOP_K_NONE
     from ._resume import partial_path, record_path
     from ._source import bad_rows_table
@@ -110,6 +109,7 @@ def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         args.model, args.source, args.destination = (
             expanded(getattr(args, name), name) for name in ("model", "source", "destination")
         )
+        check_destination(args.destination)  # (before its list of bad rows is named: "." has no name)
     except ValueError as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")
     listing = args.destination.with_name(args.destination.name + ".invalid.csv")
@@ -189,15 +189,7 @@ def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
             lines.append(f"removed {listing}, the bad rows of an earlier run")
         except OSError as error:
             lines.append(f"{listing} lists the bad rows of an earlier run and could not be removed: {error}")
-    try:
-        say("\n".join(lines))
-    except OSError:  # stdout gone (its pipe's reader ended, say): the screen is done all the same
-        try:  # nor fail in the flush at exit
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            os.close(devnull)
-        except (OSError, ValueError):  # a stdout that is no file
-            pass
+    say("\n".join(lines))  # (stdout gone, its pipe's reader ended: the screen is done all the same)
 
 
 def _as_flags(message: str) -> str:

@@ -32,7 +32,7 @@ from ._frame import (
 from ._resume import PART_NAME, ScreenRecord, model_hash, only_screen_into, write_csv, write_parquet
 from ._source import columns_of, is_parquet, parquet_file, pyarrow_parquet, read_chunks, smiles_in_header
 
-__all__ = ["screen_file"]
+__all__ = ["check_destination", "screen_file"]
 
 
 def _misread(source: Path, columns: list[str], smiles_column: str) -> str:
@@ -169,8 +169,7 @@ def screen_file(
     n_jobs = featurising_jobs(wrapper, n_jobs)
     check_flags(progress=progress)
     source, destination = expanded(source, "source"), expanded(destination, "destination")
-    if destination.suffix.lower() not in (".csv", ".parquet"):
-        raise ValueError(f"the destination must end in .csv or .parquet, got {destination.name!r}.")
+    check_destination(destination)
     for path in (source, destination):  # pyarrow missing: said before anything is scored or written
         if is_parquet(path):
             pyarrow_parquet(path)
@@ -256,6 +255,12 @@ def _kept(record: ScreenRecord, chunks: str, resumes: str = "") -> str:
         f"{record.partial}{resumes}; to screen the source once mended, remove {record.partial.name} "
         f"and {record.path.name} first."
     )
+
+
+def check_destination(destination: Path) -> None:
+    """Refuse a destination that names no CSV or Parquet output ("." or "/" name no file at all)."""
+    if destination.suffix.lower() not in (".csv", ".parquet"):
+        raise ValueError(f"the destination must end in .csv or .parquet, got {destination.name!r}.")
 
 
 def _check_unchanged(source: Path, start: os.stat_result, record: ScreenRecord) -> None:
