@@ -10,9 +10,11 @@ def say(text: str) -> None:
     """Print ``text``, the characters that standard output's encoding lacks replaced (τ and ± under
     Windows' cp1252, or a locale's Latin-1, with output redirected): a report must not fail the
     work it reports on. Nothing where there is no standard output (pythonw's None); flushed where
-    it can be (a logger's writer may have no flush). Where standard output cannot be written (its
-    pipe's reader has ended: ``| head``), the rest of the reports go nowhere and the work goes on
-    (a benchmark stopped after its first run, "error: Broken pipe")."""
+    it can be (a logger's writer may have no flush). Where standard output's pipe has no reader
+    left (``| head``), the report goes nowhere and the work goes on (a benchmark stopped after its
+    first run, "error: Broken pipe"): the process's own standard output then writes to the null
+    device, so that neither later reports nor the flush at exit fail; a stream put in its place
+    (a notebook's, a log's) is left as it is."""
     out = sys.stdout
     if out is None:
         return
@@ -22,16 +24,17 @@ def say(text: str) -> None:
         print(text.encode(encoding, "replace").decode(encoding), file=out)
         if callable(flush := getattr(out, "flush", None)):
             flush()
-    except OSError:
-        _write_nowhere(out)
+    except BrokenPipeError:
+        if out is sys.__stdout__:
+            _write_nowhere()
 
 
-def _write_nowhere(out: object) -> None:
-    """``out``'s file made the null device, so that neither later reports nor the flush at exit
-    fail ("Exception ignored ... BrokenPipeError")."""
+def _write_nowhere() -> None:
+    """The process's standard output made the null device ("Exception ignored ... BrokenPipeError"
+    at exit otherwise)."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, out.fileno())
+        os.dup2(devnull, sys.__stdout__.fileno())
         os.close(devnull)
-    except (AttributeError, OSError, ValueError):  # a stdout that is no file
+    except (OSError, ValueError):  # a standard output that is no file
         pass

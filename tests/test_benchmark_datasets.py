@@ -274,7 +274,7 @@ def test_a_path_is_read_as_given_with_its_home_and_never_empty(tmp_path, monkeyp
     ):
         get_data_home("~no-such-user-here/d")
     # an empty data home (--data-home= : an unset shell variable) fell back to the default silently
-    with pytest.raises(ValueError, match=r"data_home is empty; name a folder \('.' for the working"):
+    with pytest.raises(ValueError, match=r"data_home \(the benchmark command: --data-home\) is empty; name"):
         get_data_home("")
 
 

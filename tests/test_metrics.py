@@ -532,6 +532,9 @@ def test_a_table_of_counts_by_label_is_read_as_counts():
     y = [0] * 6 + [1] * 3 + [2]
     expected = {"head": [0], "middle": [1], "tail": [2]}
     assert long_tail_groups(pd.Series(y).value_counts().reset_index()) == expected
+    # a categorical's lists its unused categories with 0, as its value_counts() does: no classes
+    unused = pd.Series(["a"] * 5 + ["b"] * 3, dtype=pd.CategoricalDtype(["a", "b", "c"]))
+    assert long_tail_groups(unused.value_counts().reset_index()) == long_tail_groups(unused)
     with pytest.raises(ValueError, match=r"a table of counts by label in which labels repeat \(\['a'\]\)"):
         long_tail_groups(pd.DataFrame({"label": ["a", "a", "b"], "count": [1, 1, 2]}))
     with pytest.raises(TypeError, match=r"holds proportions \(value_counts\(normalize=True\)\)"):

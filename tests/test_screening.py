@@ -389,6 +389,15 @@ def test_a_source_written_while_it_is_screened_stops_the_screen_for_good(
         ValueError, match=r"partial is a screen that cannot be finished: .*library\.csv changed"
     ):
         screen_file(model, source, destination, errors="nan", chunk_rows=3)
+    # changed before any row was written: nothing mixed, and the same screen run again starts afresh
+    for leftover in tmp_path.glob("scores.csv.*"):
+        leftover.unlink()
+    calls[:] = [0]  # (the change comes with the next chunk, the first)
+    monkeypatch.setattr(_file, "scores_of", changing_at_the_second_chunk(replace))
+    with pytest.raises(ValueError, match=r"changed while it was screened .*, before any row was written"):
+        screen_file(model, source, destination, errors="nan", chunk_rows=3)
+    monkeypatch.setattr(_file, "scores_of", scores_of)
+    assert screen_file(model, source, destination, errors="nan", chunk_rows=3) == len(good(library))
 
 
 def test_parquet_parts_are_named_in_their_order_for_a_billion_rows(model, library, tmp_path, monkeypatch):
@@ -1281,11 +1290,14 @@ def test_the_screen_command_with_streams_and_disks_that_fail(model, library, tmp
     assert "it/s" not in err and "rows/s" not in err  # no bar on a stderr that is no terminal
     monkeypatch.setattr(_file, "write_csv", write_csv)
 
-    for nowhere in (".", "./", "/"):  # (a traceback: the list of bad rows beside "." has no name)
+    for nowhere, named in ((".", "."), ("./", "."), ("/", "/")):  # (a traceback: "." has no name)
         with pytest.raises(SystemExit) as stop:
             screen_command([args[0], args[1], nowhere])
         assert stop.value.code == 2
-        assert "the destination must end in .csv or .parquet, got ''" in capsys.readouterr().err
+        assert f"the destination must end in .csv or .parquet, got '{named}'." in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        screen_command([args[0], args[1], str(tmp_path / ".csv")])
+    assert "(.csv alone names a hidden file; name it, e.g. scores.csv)" in capsys.readouterr().err
 
     class GoneReader:  # a pipe whose reader has ended
         def __init__(self, fd):

@@ -108,7 +108,10 @@ def _data_home(data_home: str | os.PathLike[str] | None) -> Path:
     """:func:`get_data_home`'s folder, not made: a load that finds no file leaves no empty folders."""
     check_path(data_home, "data_home")
     if data_home is not None and not os.fspath(data_home):  # (an unset shell variable, say)
-        raise ValueError("data_home is empty; name a folder ('.' for the working folder), or give None.")
+        raise ValueError(
+            "data_home (the benchmark command: --data-home) is empty; name a folder ('.' for the working "
+            "folder)."
+        )
     given = data_home or os.environ.get("SKLEARN_LTDD_DATA")
     if given:
         path = expanded(given, "the data home")

@@ -85,7 +85,8 @@ def _as_value_counts(values: object, name: str) -> object:
                 f"{name} is a table of counts by label in which labels repeat "
                 f"({few_of(labels[labels.duplicated()].unique())}); give each label's count once."
             )
-        return dict(zip(labels.tolist(), values["count"].tolist(), strict=True))
+        # (a categorical's lists its unused categories too, with 0: not training classes)
+        return {k: v for k, v in zip(labels.tolist(), values["count"].tolist(), strict=True) if v != 0}
     one_level = isinstance(values, pd.Series) and isinstance(values.index, pd.MultiIndex)
     if one_level and values.index.nlevels == 1:
         return values.set_axis(values.index.get_level_values(0))

@@ -260,7 +260,12 @@ def _kept(record: ScreenRecord, chunks: str, resumes: str = "") -> str:
 def check_destination(destination: Path) -> None:
     """Refuse a destination that names no CSV or Parquet output ("." or "/" name no file at all)."""
     if destination.suffix.lower() not in (".csv", ".parquet"):
-        raise ValueError(f"the destination must end in .csv or .parquet, got {destination.name!r}.")
+        name = destination.name
+        hidden = f" ({name} alone names a hidden file; name it, e.g. scores{name})"
+        raise ValueError(
+            f"the destination must end in .csv or .parquet, got {str(destination)!r}"
+            f"{hidden if name.lower() in ('.csv', '.parquet') else ''}."
+        )
 
 
 def _check_unchanged(source: Path, start: os.stat_result, record: ScreenRecord) -> None:
@@ -274,14 +279,20 @@ def _check_unchanged(source: Path, start: os.stat_result, record: ScreenRecord) 
         changed = identity(source.stat()) != identity(start)
     except FileNotFoundError:  # (removed, or replaced by a rename in progress)
         changed = True
-    if changed:
-        record.spoil(f"{source} changed while it was screened")
-        raise ValueError(
-            f"{source} changed while it was screened (its size, modification time or file is not what "
-            f"it was at the start), so the scores may mix rows of two versions of it; they are kept in "
-            f"{record.partial}, not named {record.destination.name}. Remove {record.partial.name} and "
-            f"{record.path.name}, and screen the source again once nothing writes to it."
-        )
+    if not changed:
+        return
+    what = (
+        f"{source} changed while it was screened (its size, modification time or file is not what it "
+        "was at the start)"
+    )
+    if not record.written:  # nothing of it kept: the same screen run again starts afresh
+        raise ValueError(f"{what}, before any row was written; screen it again once nothing writes to it.")
+    record.spoil(f"{source} changed while it was screened")
+    raise ValueError(
+        f"{what}, so the scores may mix rows of two versions of it; they are kept in {record.partial}, "
+        f"not named {record.destination.name}. Remove {record.partial.name} and {record.path.name}, and "
+        "screen the source again once nothing writes to it."
+    )
 
 
 def _check_source(source: Path) -> None:
