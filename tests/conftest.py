@@ -1,7 +1,9 @@
 import gzip
 import lzma
 import os
+import sys
 import zipfile
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -76,6 +78,35 @@ def assert_same_predictions():
             np.testing.assert_allclose(actual, expected, rtol=cpu_rtol, atol=0)
 
     return check
+
+
+class _ClosedPipe:
+    """A standard output whose pipe's reader has ended (``| head -1``): every write fails."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+
+    def write(self, text: str) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def flush(self) -> None:
+        pass
+
+    def fileno(self) -> int:
+        return self.fd
+
+
+@pytest.fixture
+def closed_stdout(tmp_path, monkeypatch):
+    """A context in which ``sys.stdout`` is a closed pipe (over a file's descriptor)."""
+
+    @contextmanager
+    def closed():
+        with open(tmp_path / "closed-stdout", "w") as file, monkeypatch.context() as patch:
+            patch.setattr(sys, "stdout", _ClosedPipe(file.fileno()))
+            yield
+
+    return closed
 
 
 @pytest.fixture

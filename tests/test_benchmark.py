@@ -522,28 +522,12 @@ def test_the_command_writes_and_prints_its_table_under_any_locale(tmp_path):
     assert "| fp_lr | – | 1 |".encode(encoding, "replace") in result.stdout
 
 
-def test_a_reader_that_stops_reading_stops_no_run(tmp_path, monkeypatch, capsys):
+def test_a_reader_that_stops_reading_stops_no_run(tmp_path, capsys, closed_stdout):
     """``... | head -1``: the pipe's closing stopped the benchmark after its first run, "error: Broken
     pipe", exit 2, without its table."""
-
-    class GoneReader:  # a pipe whose reader has ended
-        def __init__(self, fd):
-            self.fd = fd
-
-        def write(self, text):
-            raise BrokenPipeError(32, "Broken pipe")
-
-        def flush(self):
-            pass
-
-        def fileno(self):
-            return self.fd
-
     argv = ["--dataset", "solubility", "--split", "random", "--seeds", "0", "1", "--methods", "fp_lr"]
-    with open(tmp_path / "stdout", "w") as stdout:
-        monkeypatch.setattr(sys, "stdout", GoneReader(stdout.fileno()))
+    with closed_stdout():
         main([*argv, "--out", str(tmp_path / "runs")])  # no SystemExit
-        monkeypatch.undo()
     assert len((tmp_path / "runs" / "solubility-random.jsonl").read_text().splitlines()) == 2
     assert (tmp_path / "runs" / "solubility-random.md").exists() and "error" not in capsys.readouterr().err
 

@@ -456,28 +456,18 @@ def test_a_fit_runs_where_standard_output_is_none_or_cannot_flush(monkeypatch):
     assert clf.net_.get_params()["callbacks__print_log__sink"] is say
 
 
-def test_a_report_to_a_closed_pipe_goes_nowhere_and_leaves_other_streams_be(tmp_path, monkeypatch):
+def test_a_report_to_a_closed_pipe_goes_nowhere_and_leaves_other_streams_be(
+    tmp_path, monkeypatch, closed_stdout
+):
     """A report that cannot be written (``| head``) must not stop the work; only the process's own
     standard output is then pointed at the null device, never a stream put in its place (a log
     writing through the same descriptor went silent for the rest of the session)."""
     from sklearn_ltdd._console import say
 
-    class ClosedPipe:
-        def __init__(self, fd):
-            self.fd = fd
-
-        def write(self, text):
-            raise BrokenPipeError(32, "Broken pipe")
-
-        def fileno(self):
-            return self.fd
-
-    with open(tmp_path / "log", "w") as log:
-        monkeypatch.setattr(sys, "stdout", ClosedPipe(log.fileno()))
+    with closed_stdout():
         say("epoch 1")  # no error
-        monkeypatch.undo()
-        log.write("still written")
-    assert (tmp_path / "log").read_text() == "still written"
+        os.write(sys.stdout.fileno(), b"still written")  # (its file's descriptor, not the null device's)
+    assert (tmp_path / "closed-stdout").read_text() == "still written"
     full = types.SimpleNamespace(write=lambda text: (_ for _ in ()).throw(OSError(28, "No space left")))
     monkeypatch.setattr(sys, "stdout", full)
     with pytest.raises(OSError, match="No space left"):  # not a closed pipe: said, not swallowed

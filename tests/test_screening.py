@@ -1264,7 +1264,9 @@ def test_the_screen_command_reads_a_home_folder_as_screen_file_does(
     assert not (tmp_path / "scores.csv.invalid.csv").exists() and "removed" in capsys.readouterr().out
 
 
-def test_the_screen_command_with_streams_and_disks_that_fail(model, library, tmp_path, capsys, monkeypatch):
+def test_the_screen_command_with_streams_and_disks_that_fail(
+    model, library, tmp_path, capsys, monkeypatch, closed_stdout
+):
     """A full disk said only "No space left on device"; a stdout whose reader had gone (``| head``)
     made a finished screen exit 1, "bad rows, none scored"; a pipe as the source was "empty"; and
     the progress bar, drawn on a stderr that was no terminal, stopped the screen where it failed."""
@@ -1298,25 +1300,9 @@ def test_the_screen_command_with_streams_and_disks_that_fail(model, library, tmp
     with pytest.raises(SystemExit):
         screen_command([args[0], args[1], str(tmp_path / ".csv")])
     assert "(.csv alone names a hidden file; name it, e.g. scores.csv)" in capsys.readouterr().err
-
-    class GoneReader:  # a pipe whose reader has ended
-        def __init__(self, fd):
-            self.fd = fd
-
-        def write(self, text):
-            raise BrokenPipeError(32, "Broken pipe")
-
-        def flush(self):
-            pass
-
-        def fileno(self):
-            return self.fd
-
     (tmp_path / "scores.csv.invalid.csv").write_text("row,value,reason\n")  # an earlier run's list
-    with open(tmp_path / "stdout", "w") as stdout:
-        monkeypatch.setattr(sys, "stdout", GoneReader(stdout.fileno()))
+    with closed_stdout():
         screen_command([*args, "--errors", "nan"])  # resumed, finished: no SystemExit
-        monkeypatch.undo()
     assert len(read(tmp_path / "scores.csv")) == len(library)
     assert not (tmp_path / "scores.csv.invalid.csv").exists()
     if hasattr(os, "mkfifo"):
