@@ -1,5 +1,6 @@
 """Lines printed for a person, on a standard output of any encoding."""
 
+import errno
 import os
 import sys
 
@@ -24,9 +25,16 @@ def say(text: str) -> None:
         print(text.encode(encoding, "replace").decode(encoding), file=out)
         if callable(flush := getattr(out, "flush", None)):
             flush()
-    except BrokenPipeError:
+    except OSError as error:
+        if not _closed_pipe(error):
+            raise
         if out is sys.__stdout__:
             _write_nowhere()
+
+
+def _closed_pipe(error: OSError) -> bool:
+    """Whether ``error`` is a write to a pipe whose reader has ended (on Windows, EINVAL)."""
+    return isinstance(error, BrokenPipeError) or (os.name == "nt" and error.errno == errno.EINVAL)
 
 
 def _write_nowhere() -> None:

@@ -468,6 +468,15 @@ def test_a_report_to_a_closed_pipe_goes_nowhere_and_leaves_other_streams_be(
         say("epoch 1")  # no error
         os.write(sys.stdout.fileno(), b"still written")  # (its file's descriptor, not the null device's)
     assert (tmp_path / "closed-stdout").read_text() == "still written"
+    with closed_stdout():  # the process's own standard output: its descriptor writes nowhere after
+        monkeypatch.setattr(sys, "__stdout__", sys.stdout)
+        say("epoch 1")
+        os.write(sys.stdout.fileno(), b"gone")
+    assert (tmp_path / "closed-stdout").read_text() == ""
+    monkeypatch.setattr("os.name", "nt")  # Windows says a closed pipe with EINVAL
+    with closed_stdout():
+        monkeypatch.setattr(sys.stdout, "write", lambda text: (_ for _ in ()).throw(OSError(22, "Invalid")))
+        say("epoch 1")  # no error
     full = types.SimpleNamespace(write=lambda text: (_ for _ in ()).throw(OSError(28, "No space left")))
     monkeypatch.setattr(sys, "stdout", full)
     with pytest.raises(OSError, match="No space left"):  # not a closed pipe: said, not swallowed

@@ -88,7 +88,8 @@ def screen_file(
         CSV cells are read as text, verbatim (identifiers keep their leading zeros); a Parquet
         SMILES column stored as binary is read as UTF-8 text. A source written (or replaced) while
         it is screened stops the screen, its rows kept in ``<destination>.partial``: they may mix
-        two versions of the file.
+        two versions of the file, and the same screen run again is refused (stopped before any row
+        was written, it starts afresh).
     destination : path
         ``.csv``, or ``.parquet``: a directory of parts (``part-000000000.parquet``, one per chunk),
         which pandas, pyarrow and Dask read as one table. It must not exist, and a
@@ -285,7 +286,7 @@ def _check_unchanged(source: Path, start: os.stat_result, record: ScreenRecord) 
         f"{source} changed while it was screened (its size, modification time or file is not what it "
         "was at the start)"
     )
-    if not record.written:  # nothing of it kept: the same screen run again starts afresh
+    if not record.state["rows"]:  # nothing of it kept (a header at most): run again, it starts afresh
         raise ValueError(f"{what}, before any row was written; screen it again once nothing writes to it.")
     record.spoil(f"{source} changed while it was screened")
     raise ValueError(
