@@ -220,10 +220,9 @@ def run_benchmark(
         ``"uspto50k"``, the tasks built from them, or the embedded ``"solubility"``. SBAP's pairs
         are classified by their ligand's SMILES alone (the proteins are not used). Or the path of
         a table of your own: CSV, or tab-separated named ``.tsv`` or ``.tab``, one SMILES column
-        and one label column as
-        :func:`~sklearn_ltdd.datasets.load_hiv` reads them (``smiles`` and ``label``, say; rows
-        RDKit cannot parse are left out, and said); its results are named by the file's name
-        (``assay.csv``: ``assay-standard.jsonl``).
+        and one label column as :func:`~sklearn_ltdd.datasets.load_hiv` reads them (``smiles`` and
+        ``label``, say; rows RDKit cannot parse are left out, and said); its results are named by
+        the file's name (``assay.csv``: ``assay-standard.jsonl``).
     split : {"standard", "random"} or None, default=None
         ImDrug's split kind (:func:`~sklearn_ltdd.model_selection.imdrug_split`); None: the
         data set's own, "random" for the template tasks (whose classes of 10 to 20 members the

@@ -73,8 +73,8 @@ class LTDDClassifier(GraphClassifier):
 
     The defaults are those that did best across the benchmarks (docs/results.md). The paper's
     exact protocol is ``LTDDClassifier(**PAPER_PROTOCOL)`` (``from sklearn_ltdd.classifier import
-    PAPER_PROTOCOL``): ``encoder="gcn", fingerprint=None,
-    average_from_best=False, decision="argmax", early_stopping=None, max_epochs=300``; the reference
+    PAPER_PROTOCOL``): ``encoder="gcn", fingerprint=None, average_from_best=False,
+    decision="argmax", early_stopping=None, max_epochs=300``; the reference
     code's choices are one parameter away (see the method documentation, which maps every
     symbol of the paper to its parameter). The paper's Table-2 baselines train the same network
     with :class:`BaselineClassifier`.

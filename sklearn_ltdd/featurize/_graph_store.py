@@ -316,10 +316,8 @@ def check_finite_features(graphs: GraphStore | GraphStorePair) -> None:
             row = int(torch.nonzero(bad)[0])
             graph = row if ptr is None else int(torch.searchsorted(ptr, torch.tensor(row), right=True)) - 1
             where = f"graph {graph}" if ptr is None else f"row {row}, of graph {graph}"
-            labels = naming_labels(
-                graphs.row_labels
-            )  # (a pandas X's: the neighbouring errors name rows by it)
-            if labels is not None:
+            # by a pandas X's labels, as the neighbouring errors name rows
+            if (labels := naming_labels(graphs.row_labels)) is not None:
                 where += f", the row labelled {labels[graph]!r}"
             raise ValueError(
                 f"{side}{name} holds NaN or infinity ({where}; {int(bad.sum())} row(s) in all): a "
@@ -618,9 +616,8 @@ class GraphStore:
 
         Their features are float32, as in :meth:`batch`: copies where the store keeps them as
         small integers (as :class:`~sklearn_ltdd.SmilesGraphizer` makes them), views of a float32
-        store's. Their
-        ``edge_index`` is a view: writing into it changes the store (``.clone()`` it to change
-        one graph alone).
+        store's. Their ``edge_index`` is a view: writing into it changes the store (``.clone()``
+        it to change one graph alone).
 
         Parameters
         ----------

@@ -51,9 +51,9 @@ def warn_if_the_classes(train_counts: Mapping | ArrayLike, counts: dict, n_teste
     """Warn where the training labels ``train_counts`` (``counts`` of them) give every class once,
     fewer than the ``n_tested`` test samples: most likely a model's ``classes_``, whose classes
     would all count 1, their groups in their labels' order (counts given as counts are as meant)."""
-    values = _as_value_counts(from_arrow(train_counts), name)
     if len(counts) < 2 or set(counts.values()) != {1} or n_tested <= len(counts):
         return
+    values = _as_value_counts(from_arrow(train_counts), name)  # (read again only in this rare case)
     if isinstance(values, Mapping) or _is_value_counts(values, name):
         return
     warn(
@@ -75,10 +75,7 @@ def _as_value_counts(values: object, name: str) -> object:
         and values.columns[1] in ("count", "proportion")
     ):
         if values.columns[1] == "proportion":
-            raise TypeError(
-                f"{name} holds proportions (value_counts(normalize=True)); give counts, "
-                "e.g. y_train.value_counts(), or the training labels themselves."
-            )
+            _refuse_proportions(name)
         labels = values.iloc[:, 0]
         if not labels.is_unique:
             raise ValueError(
@@ -99,6 +96,13 @@ def _as_value_counts(values: object, name: str) -> object:
     return values
 
 
+def _refuse_proportions(name: str) -> None:
+    raise TypeError(
+        f"{name} holds proportions (value_counts(normalize=True)); give counts, "
+        "e.g. y_train.value_counts(), or the training labels themselves."
+    )
+
+
 def _is_value_counts(values: object, name: str) -> bool:
     """Whether ``values`` is pandas' ``value_counts()`` of the labels, rather than a Series of labels:
     named "count", indexed by the labels (unique, never a RangeIndex), integer counts largest first.
@@ -108,10 +112,7 @@ def _is_value_counts(values: object, name: str) -> bool:
     if not isinstance(values, pd.Series):
         return False
     if values.name == "proportion":
-        raise TypeError(
-            f"{name} holds proportions (value_counts(normalize=True)); give counts, "
-            "e.g. y_train.value_counts(), or the training labels themselves."
-        )
+        _refuse_proportions(name)
     if not values.index.is_unique:
         return False
     if values.name != "count":
