@@ -985,8 +985,9 @@ def test_a_screen_begun_by_another_release_is_not_resumed(model, library, tmp_pa
 def test_a_model_hashes_the_same_fitted_saved_and_loaded_and_differs_by_its_weights(model, tmp_path):
     joblib.dump(model, tmp_path / "model.joblib")
     loaded = [joblib.load(tmp_path / "model.joblib") for _ in range(2)]
-    hashes = {_resume.model_hash(m) for m in [model, *loaded, pickle.loads(pickle.dumps(model))]}
-    assert len(hashes) == 1  # the fitted model, two loads of its file and a pickled copy
+    mapped = joblib.load(tmp_path / "model.joblib", mmap_mode="r")  # its arrays numpy memmaps
+    hashes = {_resume.model_hash(m) for m in [model, *loaded, mapped, pickle.loads(pickle.dumps(model))]}
+    assert len(hashes) == 1  # the fitted model, three loads of its file and a pickled copy
     assert _resume.model_hash(loaded[0].set_params(verbose=1)) in hashes  # a progress bar changes nothing
     # nor does a parameter, before the next fit
     assert _resume.model_hash(loaded[0].set_params(max_epochs=7, lr=0.5, fingerprint=None)) in hashes

@@ -57,7 +57,9 @@ def model_hash(model: GraphClassifier) -> str:
     """
     settings = {"_sklearn_output_config", "_metadata_request"}
     ignored = {"net_", "device_", "history_", *settings, *model.get_params(deep=False)}
-    attributes = {k: joblib.hash(_featuriser(v)) for k, v in vars(model).items() if k not in ignored}
+    attributes = {  # (a load with ``mmap_mode`` gives memmaps, which hash as their arrays)
+        k: joblib.hash(_featuriser(v), coerce_mmap=True) for k, v in vars(model).items() if k not in ignored
+    }
     tensors = {
         name: (
             str(t.dtype),
