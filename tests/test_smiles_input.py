@@ -96,6 +96,11 @@ def test_check_smiles_rejects_bad_shapes():
     pa = pytest.importorskip("pyarrow")
     with pytest.raises(ValueError, match=message):
         check_smiles(pa.Table.from_pandas(table))
+    # none named like SMILES (it was an IndexError from the message's example), or no column at all
+    for unnamed, columns in ((table.drop(columns="Canonical_SMILES"), r"2 columns \(\['id', 'pIC50'\]\)"),
+                             (pd.DataFrame(index=range(2)), r"0 columns \(\[\]\)")):  # fmt: skip
+        with pytest.raises(ValueError, match=rf"got a table of {columns}; pass the column of SMILES\.$"):
+            check_smiles(unnamed)
     with pytest.raises(ValueError, match="X is empty"):
         check_smiles([])
     for unordered in ({"CCO", "CCN"}, {"CCO": 0}, {"CCO": 0}.keys()):

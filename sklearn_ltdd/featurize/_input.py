@@ -60,11 +60,15 @@ def check_smiles(X: ArrayLike, *, allow_empty: bool = False) -> np.ndarray:
     X = from_arrow(X)
     if isinstance(X, pd.DataFrame) and X.shape[1] != 1:  # its columns named, one of them to choose
         names = list(X.columns)
-        smiles = [name for name in names if "smiles" in str(name).lower()]
-        example = f", e.g. X[[{smiles[0]!r}]] (of a pyarrow or polars table: X.select([{smiles[0]!r}]))"
+        smiles = next((name for name in names if "smiles" in str(name).lower()), None)
+        example = (
+            f", e.g. X[[{smiles!r}]] (of a pyarrow or polars table: X.select([{smiles!r}]))"
+            if smiles is not None
+            else ""
+        )
         raise ValueError(
             f"X must be one column of SMILES, got a table of {len(names)} columns ({few_of(names)}); "
-            f"pass the column of SMILES{example if smiles else ''}."
+            f"pass the column of SMILES{example}."
         )
     if hasattr(X, "to_numpy"):  # pandas Series / DataFrame
         X = X.to_numpy()
