@@ -25,6 +25,7 @@ imported (``import sklearn_ltdd`` and the metrics, data sets, splits and fingerp
 from typing import TYPE_CHECKING
 
 from ._lazy import lazy_exports
+from ._warnings import InconsistentVersionWarning
 
 if TYPE_CHECKING:  # what the lazy names below are, for type checkers and editors
     from .classifier import (
@@ -60,6 +61,7 @@ __all__ = [  # written out, not computed from _LAZY, so that type checkers read 
     "BaselineClassifier",
     "GraphStore",
     "GraphStorePair",
+    "InconsistentVersionWarning",
     "LTDDClassifier",
     "MorganFingerprint",
     "SmilesGraphizer",

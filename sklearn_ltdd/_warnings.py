@@ -26,9 +26,59 @@ _START_FUNCTIONS = {"run", "_bootstrap", "_bootstrap_inner", "worker", "_worker"
 _INSTALLED = ("site-packages", "dist-packages")
 
 
-def warn(message: str, category: type[Warning] = UserWarning) -> None:
+class InconsistentVersionWarning(UserWarning):
+    """Warning that a model was loaded under other versions than it was fitted with.
+
+    What decides what a fitted estimator computes from a SMILES is recorded when it is fitted
+    (its ``versions_``): the release of sklearn-ltdd, the version of how it reads SMILES and
+    RDKit's version. Loading one where any of them differs warns with this category (as do graph
+    stores made from SMILES read otherwise), so that a rule can select it, e.g. turn it into an
+    error. scikit-learn warns of its own objects with
+    :class:`sklearn.exceptions.InconsistentVersionWarning`, of which this is not a subclass.
+
+    Parameters
+    ----------
+    message : str
+        What differs, and what to do.
+    estimator_name : str
+        The name of the class of what was loaded.
+    original_versions : dict of str to str or None
+        The versions it was fitted with; None where the release that saved it did not record them.
+    current_versions : dict of str to str
+        The versions here.
+
+    Examples
+    --------
+    >>> import pickle, warnings
+    >>> from sklearn_ltdd import InconsistentVersionWarning, MorganFingerprint
+    >>> saved = pickle.dumps(MorganFingerprint().fit(["CCO"]))
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", InconsistentVersionWarning)  # refuse models of other versions
+    ...     fingerprint = pickle.loads(saved)  # fitted here: loaded
+    >>> sorted(fingerprint.versions_)
+    ['rdkit', 'sklearn-ltdd', 'smiles-parse']
+    """
+
+    def __init__(
+        self,
+        message: str,
+        estimator_name: str,
+        original_versions: dict[str, str] | None,
+        current_versions: dict[str, str],
+    ) -> None:
+        super().__init__(message)
+        self.estimator_name = estimator_name
+        self.original_versions = original_versions
+        self.current_versions = current_versions
+
+    def __reduce__(self):  # (a worker process's warnings come back pickled)
+        return type(self), (str(self), self.estimator_name, self.original_versions, self.current_versions)
+
+
+def warn(message: str | Warning, category: type[Warning] = UserWarning) -> None:
     """:func:`warnings.warn`, attributed to the first frame outside this package and the libraries
-    that call it: a fixed ``stacklevel`` points into the package wherever its call path differs."""
+    that call it: a fixed ``stacklevel`` points into the package wherever its call path differs.
+    ``message`` may be a warning itself, whose class is then its category."""
     frame, level = sys._getframe(1), 2  # stacklevel 2: the frame that called this function
     # (frozen modules too: ``python -m sklearn_ltdd.benchmark``'s warnings were runpy's; and
     # Python's own, pickle's under joblib.load, whose caller is the user)

@@ -43,7 +43,8 @@ def test_docs_build_without_warnings(tmp_path):
         ours = [method for method in dir(cls) if not method.startswith("_") and callable(getattr(cls, method))
                 and _defined_in_the_package(cls, method)]  # fmt: skip
         undocumented = [method for method in ours if f'id="sklearn_ltdd.{name}.{method}"' not in page]
-        assert ours and not undocumented, f"{name}'s page documents none of {undocumented}"
+        assert not undocumented, f"{name}'s page documents none of {undocumented}"
+        assert ours or issubclass(cls, Warning), f"{name} has no method of its own"  # (the test reads none)
     for figure in ("class_accuracy", "embedding", "weights", "training"):
         assert (tmp_path / "html" / "_images" / f"{figure}.png").exists()
 

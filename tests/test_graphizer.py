@@ -24,7 +24,14 @@ from sklearn.preprocessing import FunctionTransformer
 from torch_geometric.data import Batch
 from torch_geometric.nn import global_mean_pool
 
-from sklearn_ltdd import GraphStore, GraphStorePair, LTDDClassifier, MorganFingerprint, SmilesGraphizer
+from sklearn_ltdd import (
+    GraphStore,
+    GraphStorePair,
+    InconsistentVersionWarning,
+    LTDDClassifier,
+    MorganFingerprint,
+    SmilesGraphizer,
+)
 from sklearn_ltdd.datasets import load_solubility
 from sklearn_ltdd.featurize import GraphRecipe, InvalidSmilesError, _graphizer, check_graphs_match
 from sklearn_ltdd.featurize._cgr import GRAPH_REACTION_MODES
@@ -185,7 +192,7 @@ def test_every_bad_row_is_reported():
     assert "row 8: b'CCO' (bytes, not a string; decode it first" in message
     assert "row 1: 'C1CC' (RDKit cannot parse it: its syntax, e.g. a typo, an unclosed ring" in message
     assert "row 7: 'C1CC'" in message  # a repeated bad string is reported at every row
-    assert "row 3: nan (not a non-empty string)" in message
+    assert "row 3: nan (missing)" in message
     assert "row 5: 'CC>>C' (a reaction SMILES; set reaction_mode" in message
     assert "'cgr_product' (and refit a fitted model)" in message
     hint = message[message.index("row 5: 'CC>>C'") :].splitlines()[0]
@@ -240,7 +247,7 @@ def test_errors_ignore_keeps_positions():
     assert graphs.batch().num_graphs == 4
     assert graphizer.invalid_rows_ == {
         1: ("C1CC", SYNTAX),
-        2: (None, "not a non-empty string"),
+        2: (None, "missing"),
     }
     # a reaction whose products make a graph but whose reactants the fingerprint cannot read (a
     # carbon of valence 5: their syntax, which every mode checks, is sound) is invalid, and its
@@ -905,9 +912,13 @@ def test_a_store_whose_smiles_were_read_otherwise_warns_when_loaded(pair, tmp_pa
     ]:
         for side in sides:
             side.recipe = dataclasses.replace(side.recipe, parse_version=parse_version)
-        with pytest.warns(UserWarning, match=said) as caught:
+        with pytest.warns(InconsistentVersionWarning, match=said) as caught:
             loaded = pickle.loads(pickle.dumps(graphs))
         assert caught[0].filename == __file__  # the user's line
+        warning = caught[0].message
+        assert warning.estimator_name == "GraphStore"
+        assert warning.original_versions == {"smiles-parse": str(parse_version[0]), "rdkit": parse_version[1]}
+        assert warning.current_versions == {"smiles-parse": str(here[0]), "rdkit": here[1]}
         assert loaded.recipe.parse_version == parse_version  # (and so it warns again, saved again)
         joblib.dump(graphs, tmp_path / "graphs.joblib")
         with pytest.warns(UserWarning, match=said) as caught:
@@ -922,8 +933,10 @@ def test_a_store_whose_smiles_were_read_otherwise_warns_when_loaded(pair, tmp_pa
         recipe.__setstate__(state)
         assert recipe.parse_version is None
         side.recipe = recipe
-    with pytest.warns(UserWarning, match="did not record how it read their SMILES"):
+    unrecorded = "did not record how it read their SMILES"
+    with pytest.warns(InconsistentVersionWarning, match=unrecorded) as caught:
         pickle.loads(pickle.dumps(graphs))
+    assert caught[0].message.original_versions is None
 
 
 def test_a_store_keeps_the_row_labels_of_a_pandas_input_through_every_operation():

@@ -43,13 +43,14 @@ from skorch.history import History
 import sklearn_ltdd
 from sklearn_ltdd import (
     BaselineClassifier,
+    InconsistentVersionWarning,
     LTDDClassifier,
     MorganFingerprint,
     SmilesGraphizer,
     SubclusterContrast,
     SubclusterSchedule,
 )
-from sklearn_ltdd.classifier import _base, _ltdd_schedule, _validation, _versions
+from sklearn_ltdd.classifier import _base, _ltdd_schedule, _validation
 from sklearn_ltdd.classifier._base import GraphClassifier
 from sklearn_ltdd.classifier._data import oversample
 from sklearn_ltdd.classifier._net import INFERENCE_BATCH
@@ -57,7 +58,7 @@ from sklearn_ltdd.classifier._phases import Phase, Phases
 from sklearn_ltdd.classifier._selection import ValidationScores
 from sklearn_ltdd.classifier._validation import stratified_holdout
 from sklearn_ltdd.datasets import load_solubility, make_long_tailed
-from sklearn_ltdd.featurize import InvalidSmilesError
+from sklearn_ltdd.featurize import InvalidSmilesError, _versions
 from sklearn_ltdd.featurize._smiles import PARSE_VERSION
 from sklearn_ltdd.metrics import balanced_accuracy_score, balanced_f1_score, balanced_f1_scorer
 from sklearn_ltdd.screen import _resume, screen
@@ -202,12 +203,17 @@ def test_joblib_round_trip(tmp_path, assert_same_predictions):
         load(tmp_path / "model.joblib")
         loaded_elsewhere = pickle.dumps(clf)
     with patch.object(sklearn_ltdd, "__version__", "9.9"), patch.object(rdBase, "rdkitVersion", "2001.01.1"):
-        with pytest.warns(UserWarning) as said:
+        with pytest.warns(InconsistentVersionWarning) as said:
             moved = pickle.loads(loaded_elsewhere)
     assert len(said) == 1 and str(said[0].message).startswith(
         f"this LTDDClassifier was fitted with sklearn-ltdd {sklearn_ltdd.__version__} (here 9.9), rdkit "
         f"{rdBase.rdkitVersion} (here 2001.01.1): its featurisation or predictions may differ"
     )
+    assert said[0].message.estimator_name == "LTDDClassifier"
+    assert said[0].message.original_versions == clf.versions_  # (all of them, as recorded)
+    assert said[0].message.current_versions == {
+        "sklearn-ltdd": "9.9", "smiles-parse": str(PARSE_VERSION), "rdkit": "2001.01.1"
+    }  # fmt: skip
     assert said[0].filename == __file__  # the user's line
     assert_same_predictions(moved.predict_proba(X_TEST[:30]), clf.predict_proba(X_TEST[:30]))
     with patch.object(torch, "__version__", "0.1"), warnings.catch_warnings():  # recorded, not checked
@@ -220,7 +226,9 @@ def test_joblib_round_trip(tmp_path, assert_same_predictions):
         f"this LTDDClassifier was fitted with smiles-parse {PARSE_VERSION} (here {PARSE_VERSION + 1}): its"
     )
     del clf.versions_  # as models saved before the versions were recorded: not known to be these
-    with pytest.warns(UserWarning, match="saved by a release of sklearn-ltdd that did not record its"):
+    with pytest.warns(
+        InconsistentVersionWarning, match="saved by a release of sklearn-ltdd that did not record"
+    ):
         pickle.loads(pickle.dumps(clf))
 
 
@@ -962,6 +970,31 @@ def test_categorical_and_numpy_string_labels_are_read_as_their_values():
     missing = np.array([None, *Y_SMALL[1:]], dtype=np.dtypes.StringDType(na_object=None))
     with pytest.raises(ValueError, match=r"y has 1 missing labels \(None, NaN or NA\) at rows \[0\]"):
         LTDDClassifier(**FAST).fit(X_SMALL, missing)
+
+
+@pytest.mark.parametrize(
+    ("y", "sample_weight", "said"),
+    [
+        (Y_SMALL[:-1], None, rf"X has {len(Y_SMALL)} samples but y has {len(Y_SMALL) - 1} labels"),
+        (np.full(len(Y_SMALL), "low"), None, r"y has only one class \('low'\)"),
+        ([None, *Y_SMALL[1:]], None, r"y has 1 missing labels"),
+        (Y_SMALL, -np.ones(len(Y_SMALL)), r"sample_weight"),
+        (Y_SMALL, np.ones(3), r"sample_weight"),
+        (Y_SMALL, (Y_SMALL == "low").astype(float), r"y has only one class with a positive sample_weight"),
+    ],
+)
+def test_labels_and_weights_are_checked_before_x_is_featurised(monkeypatch, y, sample_weight, said):
+    """A fit said that y had one label too few, or one class, after featurising the whole of X
+    (21 s of HIV's 30,768 molecules)."""
+
+    def featurised(*args, **kwargs):
+        raise AssertionError("X was featurised before y was checked")
+
+    monkeypatch.setattr(SmilesGraphizer, "fit_transform", featurised)
+    with pytest.raises(ValueError, match=said):
+        LTDDClassifier(**FAST).fit(X_SMALL, y, sample_weight=sample_weight)
+    with pytest.raises(ValueError, match="X must be one column of SMILES"):  # X's shape is said first
+        LTDDClassifier(**FAST).fit(np.column_stack([X_SMALL, X_SMALL]), y, sample_weight=sample_weight)
 
 
 def test_score_counts_an_unseen_label_as_a_wrong_prediction():

@@ -173,7 +173,7 @@ def test_screen_with_nan_keeps_every_row_in_place(model, library, small_chunks):
     )
     assert scores["error"][~valid].tolist() == [
         SYNTAX, "whitespace inside it; RDKit would read only the part before",
-        "not a non-empty string", SYNTAX,
+        "missing", SYNTAX,
     ]  # fmt: skip
     assert scores["error"][valid].isna().all()
     with pytest.raises(InvalidSmilesError, match=r"or pass errors='nan' to score the others") as error:

@@ -1,9 +1,12 @@
 import os
+import pickle
 import re
 import signal
 import subprocess
 import sys
 import threading
+import warnings
+from unittest.mock import patch
 
 import hypothesis
 import numpy as np
@@ -12,9 +15,13 @@ import pyarrow as pa
 import pytest
 from hypothesis import strategies as st
 from rdkit import Chem, rdBase
+from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 
+import sklearn_ltdd
+from sklearn_ltdd import InconsistentVersionWarning
 from sklearn_ltdd.featurize import (
     InvalidSmilesError,
     MorganFingerprint,
@@ -24,7 +31,7 @@ from sklearn_ltdd.featurize import (
     check_smiles,
     mols_from_smiles,
 )
-from sklearn_ltdd.featurize._smiles import CX_EXTENSION, MAX_ATOMS
+from sklearn_ltdd.featurize._smiles import CX_EXTENSION, MAX_ATOMS, PARSE_VERSION
 
 
 @pytest.mark.parametrize(
@@ -118,7 +125,7 @@ def test_an_rdkit_mol_is_named_as_one():
 
 
 def test_every_bad_row_is_reported_once():
-    X = ["CCO", "not a smiles", None, float("nan"), "", 7, "C1CC"] + ["Xx"] * 12
+    X = ["CCO", "not a smiles", None, pd.NA, "", 7, " ", "C1CC"] + ["Xx"] * 11
     with pytest.raises(InvalidSmilesError) as info:
         mols_from_smiles(X)
     err = info.value
@@ -126,8 +133,17 @@ def test_every_bad_row_is_reported_once():
     message = str(err)
     assert message.startswith("18 of the input rows are not valid SMILES")
     assert "row 1: 'not a smiles' (whitespace inside it" in message
-    assert "row 7: 'Xx' (RDKit cannot parse it: its syntax" in message
-    assert "row 2: None (not a non-empty string)" in message
+    assert "row 8: 'Xx' (RDKit cannot parse it: its syntax" in message
+    # what each row that is no string is (each was "not a non-empty string")
+    reasons = [err.bad_rows[row][1] for row in range(2, 7)]
+    assert reasons == [
+        "missing",
+        "missing",
+        "an empty string",
+        "an int, not a SMILES string",
+        "only whitespace",
+    ]
+    assert "row 2: None (missing)" in message
     assert "... and 8 more" in message
     assert isinstance(err, ValueError)
 
@@ -630,3 +646,43 @@ def test_a_process_forked_while_another_thread_reads_has_rdkit_s_settings_back()
         thread.join()
         Chem.SetUseLegacyStereoPerception(setting)
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+@pytest.mark.parametrize("transformer", [MorganFingerprint(n_bits=64), SmilesGraphizer()])
+def test_a_fitted_transformer_warns_when_loaded_under_other_versions(transformer):
+    """A fingerprint pipeline saved under one RDKit loaded under another without a word, while
+    the classifiers warned: its model learned the features as that RDKit computed them."""
+    unfitted = pickle.dumps(transformer)
+    fitted = transformer.fit(["CCO", "c1ccccc1"])
+    here = {"sklearn-ltdd": sklearn_ltdd.__version__, "smiles-parse": str(PARSE_VERSION)}
+    assert fitted.versions_ == {**here, "rdkit": rdBase.rdkitVersion}
+    pipeline = make_pipeline(clone(transformer), FunctionTransformer()).fit(["CCO"])
+    saved, saved_pipeline = pickle.dumps(fitted), pickle.dumps(pipeline)
+    with warnings.catch_warnings():  # here, or unfitted (it has computed nothing for anyone): no word
+        warnings.simplefilter("error")
+        pickle.loads(saved), pickle.loads(unfitted)
+        with patch.object(rdBase, "rdkitVersion", "2001.01.1"):
+            pickle.loads(unfitted)
+    name = type(transformer).__name__
+    with patch.object(rdBase, "rdkitVersion", "2001.01.1"), pytest.warns(InconsistentVersionWarning) as said:
+        loaded = pickle.loads(saved)
+        pickle.loads(saved_pipeline)
+    assert len(said) == 2 and all(w.filename == __file__ for w in said)  # the user's lines
+    assert str(said[0].message) == (
+        f"this {name} was fitted with rdkit {rdBase.rdkitVersion} (here 2001.01.1): the features it gives "
+        "may differ from those it gave when fitted, and a model fitted on them may predict otherwise; "
+        "check them, or fit them again here."
+    )
+    assert said[0].message.estimator_name == name and said[0].message.original_versions == fitted.versions_
+    assert said[0].message.current_versions == {**here, "rdkit": "2001.01.1"}
+    assert loaded.versions_ == fitted.versions_  # (and so it warns again, saved again)
+    del fitted.versions_  # as one saved before the versions were recorded: not known to be these
+    with pytest.warns(
+        InconsistentVersionWarning, match=f"this {name} was saved by a release of sklearn-ltdd"
+    ):
+        pickle.loads(pickle.dumps(fitted))
+    copied = pickle.loads(pickle.dumps(said[0].message))  # (a worker's warnings come back pickled)
+    assert (str(copied), copied.original_versions) == (
+        str(said[0].message),
+        said[0].message.original_versions,
+    )

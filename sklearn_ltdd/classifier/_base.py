@@ -41,6 +41,7 @@ from ..featurize._cgr import GRAPH_REACTION_MODES
 from ..featurize._errors import rows_named_by_index
 from ..featurize._graph_features import FEATURE_SCHEMA
 from ..featurize._input import check_column_name, check_smiles
+from ..featurize._versions import check_versions, fitted_versions
 from ..nn import ENCODERS, LOSSES, LTDDModule
 from ._data import GraphDataset, TrainingSampler, collate_graphs, oversample
 from ._decision import best_tau, log_prior, tau_search
@@ -76,7 +77,6 @@ from ._validation import (
     warn_of_classes_missing,
     warn_of_training_molecules,
 )
-from ._versions import check_versions, fitted_versions
 
 __all__ = ["GraphClassifier"]
 
@@ -498,16 +498,20 @@ class GraphClassifier(
                 "and no validation_data were given; set early_stopping=None to train all max_epochs, "
                 "or keep a hold-out (validation_fraction > 0, or fit(..., validation_data=(X, y)))."
             )
-        self.device_ = resolve_device(self.device)  # before featurising, which can take minutes
+        # the device, X's shape, the labels and the weights before featurising, which can take minutes
+        self.device_ = resolve_device(self.device)
+        n_rows = len(X) if isinstance(X, GraphStore | GraphStorePair) else len(check_smiles(from_arrow(X)))
+        y = check_labels(y, n_rows)
+        given = LabelEncoder().fit(y).classes_
+        kept, y, weights = weighted_samples(y, sample_weight)
         self.graphizer_ = self._featurizer_of_params()
         with rows_named_by_index(X):
             graphs = self._graphs(X, fitting=True)
         # graphs without a recipe were built by hand: nothing says SMILES featurise to their features
         made_by_hand = graphs.recipe is None
         check_column_name(self, X, reset=True)
-        y = check_labels(y, len(graphs))
-        given = LabelEncoder().fit(y).classes_
-        graphs, y, weights = weighted_samples(graphs, y, sample_weight)
+        if kept is not None:  # (samples of weight 0 are not there)
+            graphs = graphs[kept]
         # the classes trained on: those of samples of positive weight (classes_ is set at the end)
         self._encoder = LabelEncoder().fit(y)
         trained = self._encoder.classes_
@@ -865,7 +869,12 @@ class GraphClassifier(
                 f"models lack {missing}, which this release needs to predict; refit it with this release "
                 f"({refit}), or load it with the release that saved it."
             )
-        check_versions(type(self).__name__, state.get("versions_"))
+        check_versions(
+            self,
+            state.get("versions_"),
+            "its featurisation or predictions may differ from the fitted model's; check them on "
+            "molecules of known class, or refit it here.",
+        )
         # skorch moves a CUDA-trained net to the CPU where CUDA is missing; "auto" also takes a
         # GPU where the model is loaded (e.g. a screening worker), whatever it was trained on
         device = resolve_device("auto") if self.device == "auto" else str(self.net_.device)

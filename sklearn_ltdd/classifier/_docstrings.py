@@ -129,7 +129,8 @@ _SHARED_ATTRIBUTES_DOC = """\
         change of what a SMILES gives, where the package's own version may not be), RDKit, torch,
         torch-geometric, scikit-learn and skorch the fit ran with. Loading the model (pickle, joblib) where
         sklearn-ltdd's, the parse's or RDKit's differ warns, as each can change what the model
-        computes from a SMILES; so does loading a model saved before versions were recorded.
+        computes from a SMILES; so does loading a model saved before versions were recorded
+        (:class:`~sklearn_ltdd.InconsistentVersionWarning`).
     logit_adjustment_ : float
         τ of the decision rule (0 for ``decision="argmax"``).
     validation_score_ : float or None

@@ -201,10 +201,10 @@ def check_known(y: np.ndarray, classes: np.ndarray, weighted_out: np.ndarray) ->
 
 
 def weighted_samples(
-    graphs: GraphStore | GraphStorePair, y: np.ndarray, sample_weight: ArrayLike | None
-) -> tuple[GraphStore | GraphStorePair, np.ndarray, np.ndarray]:
-    """The samples with a positive weight, their labels, and their weights scaled to mean 1;
-    at least two classes among them."""
+    y: np.ndarray, sample_weight: ArrayLike | None
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """The positions of the samples with a positive weight (None: all), their labels, and their
+    weights scaled to mean 1; at least two classes among them."""
     weights = training_weights(sample_weight, len(y))
     # weight 0 means the sample is not there, as in scikit-learn: not in the hold-out, the
     # class sizes, the sub-clusters or the contrastive terms, which no weight reaches; a class
@@ -235,5 +235,5 @@ def weighted_samples(
                 "probability 0).",
                 UserWarning,
             )
-        graphs, y, weights = graphs[kept], y[kept], weights[kept]
-    return graphs, y, np.ones(len(y)) if weights is None else mean_1(weights)
+        return kept, y[kept], mean_1(weights[kept])
+    return None, y, np.ones(len(y)) if weights is None else mean_1(weights)

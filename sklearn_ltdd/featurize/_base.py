@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from .._compat import _fit_context, from_arrow
 from ._input import check_column_name, check_smiles
+from ._versions import check_versions, checked_versions
 
 __all__ = ["SmilesTransformer"]
 
@@ -38,7 +39,18 @@ class SmilesTransformer(TransformerMixin, BaseEstimator):
         check_smiles(X)
         check_column_name(self, X, reset=True)
         self.n_features_in_ = 1
+        self.versions_ = checked_versions()  # what a model fitted on its features learned them from
         return self
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        if "n_features_in_" in state:  # fitted: a model after it in a pipeline learned from its features
+            check_versions(
+                self,
+                state.get("versions_"),
+                "the features it gives may differ from those it gave when fitted, and a model fitted on "
+                "them may predict otherwise; check them, or fit them again here.",
+            )
 
     def _check_input_features(self, input_features: ArrayLike | None) -> None:
         """Refuse ``input_features`` that cannot name X's one column (or that name another than the

@@ -46,6 +46,11 @@ class MorganFingerprint(SmilesTransformer):
     feature_names_in_ : ndarray of str of shape (1,)
         The name of X's column, where ``fit`` was given a one-column table of SMILES;
         ``transform`` then refuses a table whose column has another name.
+    versions_ : dict of str to str
+        The versions of sklearn-ltdd, of its reading of SMILES (``smiles-parse``) and of RDKit
+        that fitted it. Loading it (pickle, joblib; a fitted Pipeline, say) where any differs
+        warns with :class:`~sklearn_ltdd.InconsistentVersionWarning`: a model fitted on its
+        features learned them as these versions computed them.
 
     Examples
     --------

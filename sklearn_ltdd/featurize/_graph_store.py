@@ -20,7 +20,7 @@ from .._arguments import is_integer
 from .._compat import StrOptions, validate_parameter_constraints
 from .._labels import naming_labels
 from .._torch_device import check_device, copy_to_device
-from .._warnings import warn
+from .._warnings import InconsistentVersionWarning, warn
 from ._cgr import GRAPH_REACTION_MODES
 from ._graph_features import FEATURE_SCHEMA
 from ._smiles import reading_version
@@ -164,10 +164,17 @@ def _check_parse_version(recipe: GraphRecipe | None) -> None:
             *recipe.parse_version
         )
     )
-    warn(
+    message = (
         f"these graphs {made} (here parse {here[0]}, RDKit {here[1]}): a molecule may give another "
         "graph here; make them again from their SMILES with SmilesGraphizer, or pass the SMILES."
     )
+    versions = {"smiles-parse": str(here[0]), "rdkit": here[1]}
+    saved = (
+        None
+        if recipe.parse_version is None
+        else dict(zip(versions, map(str, recipe.parse_version), strict=True))
+    )
+    warn(InconsistentVersionWarning(message, "GraphStore", saved, versions))
 
 
 def positions(index: object, n: int) -> np.ndarray:

@@ -267,6 +267,11 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
     feature_names_in_ : ndarray of str of shape (1,)
         The name of X's column, where ``fit`` was given a one-column table of SMILES;
         ``transform`` then refuses a table whose column has another name.
+    versions_ : dict of str to str
+        The versions of sklearn-ltdd, of its reading of SMILES (``smiles-parse``) and of RDKit
+        that fitted it. Loading it (pickle, joblib; a fitted Pipeline, say) where any differs
+        warns with :class:`~sklearn_ltdd.InconsistentVersionWarning`: a model fitted on its
+        features learned them as these versions computed them.
     valid_mask_ : ndarray of bool
         For the most recent ``transform``: True where the row became a graph. Threads sharing
         one graphizer should read the returned store's ``valid_mask`` instead: this attribute

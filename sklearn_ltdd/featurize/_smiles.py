@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike
 from rdkit import Chem, rdBase
 
@@ -164,7 +165,7 @@ def parse_rows(
             elif isinstance(value, Chem.Mol):
                 result, reason = None, "an RDKit Mol, not a SMILES string; pass Chem.MolToSmiles(mol)"
             elif not isinstance(value, str) or not value.strip():
-                result, reason = None, "not a non-empty string"
+                result, reason = None, _no_string(value)
             elif written := written_reason(value):
                 result, reason = None, written
             else:
@@ -172,6 +173,16 @@ def parse_rows(
             if result is None:
                 bad[i] = (value, reason)
             yield i, result
+
+
+def _no_string(value: object) -> str:
+    """Why ``value``, which is not a non-empty string, is no SMILES."""
+    if isinstance(value, str):
+        return "an empty string" if not value else "only whitespace"
+    if pd.api.types.is_scalar(value) and pd.isna(value):  # None, NaN, pandas' NA
+        return "missing"
+    kind = type(value).__name__
+    return f"{'an' if kind[0].lower() in 'aeiou' else 'a'} {kind}, not a SMILES string"
 
 
 _READING_LOCK = threading.Lock()

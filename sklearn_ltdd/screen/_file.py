@@ -17,8 +17,8 @@ from .._arguments import check_flags, check_n_jobs, expanded, is_integer
 from .._csv import holds_header
 from .._progress import progress_bar
 from .._warnings import warn
-from ..classifier._versions import checked_versions
 from ..featurize import InvalidSmilesError
+from ..featurize._versions import checked_versions
 from ._frame import (
     SCREEN_ADVICE,
     check_columns,

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import sklearn
-import skorch
-import torch
-import torch_geometric
 from rdkit import rdBase
 
 import sklearn_ltdd
 
-from .._warnings import warn
-from ..featurize._smiles import PARSE_VERSION
+from .._warnings import InconsistentVersionWarning, warn
+from ._smiles import PARSE_VERSION
 
 __all__ = ["check_versions", "checked_versions", "fitted_versions"]
 
@@ -23,12 +19,26 @@ __all__ = ["check_versions", "checked_versions", "fitted_versions"]
 CHECKED = ("sklearn-ltdd", "smiles-parse", "rdkit")
 
 
-def fitted_versions() -> dict[str, str]:
-    """The versions of the packages a fit ran with: the model's ``versions_``."""
+def checked_versions() -> dict[str, str]:
+    """The versions of :data:`CHECKED` here: what decides what a SMILES gives a model (a fitted
+    transformer's ``versions_``, and what a screen's progress records)."""
     return {
         "sklearn-ltdd": sklearn_ltdd.__version__,
         "smiles-parse": str(PARSE_VERSION),
         "rdkit": rdBase.rdkitVersion,
+    }
+
+
+def fitted_versions() -> dict[str, str]:
+    """The versions of the packages a classifier's fit ran with: its ``versions_``."""
+    # (imported here: the fingerprint's transformer records its versions, and loads no torch)
+    import sklearn
+    import skorch
+    import torch
+    import torch_geometric
+
+    return {
+        **checked_versions(),
         "torch": str(torch.__version__),  # (a TorchVersion, which a pickle would have to import)
         "torch-geometric": torch_geometric.__version__,
         "scikit-learn": sklearn.__version__,
@@ -36,28 +46,19 @@ def fitted_versions() -> dict[str, str]:
     }
 
 
-def checked_versions() -> dict[str, str]:
-    """The versions of :data:`CHECKED` here: what decides what a SMILES gives a model (and a
-    screen's progress records)."""
-    here = fitted_versions()
-    return {name: here[name] for name in CHECKED}
-
-
-def check_versions(model_name: str, saved: dict[str, str] | None) -> None:
-    """Warn where a loaded model was fitted under other versions of :data:`CHECKED` (``saved`` None:
-    by a release that did not record them)."""
+def check_versions(estimator: object, saved: dict[str, str] | None, differs: str) -> None:
+    """Warn where a loaded ``estimator`` was fitted under other versions of :data:`CHECKED` than
+    these (``saved`` None: by a release that did not record them); ``differs`` says what may then
+    differ, and what to do."""
+    name, here = type(estimator).__name__, checked_versions()
     if saved is None:
         fitted = "was saved by a release of sklearn-ltdd that did not record its versions"
     else:
-        here = checked_versions()
-        differ = [name for name in CHECKED if saved.get(name) != here[name]]
+        differ = [version for version in CHECKED if saved.get(version) != here[version]]
         if not differ:
             return
         pairs = ", ".join(
-            f"{name} {saved.get(name, '(not recorded)')} (here {here[name]})" for name in differ
+            f"{version} {saved.get(version, '(not recorded)')} (here {here[version]})" for version in differ
         )
         fitted = f"was fitted with {pairs}"
-    warn(
-        f"this {model_name} {fitted}: its featurisation or predictions may differ from the fitted "
-        "model's; check them on molecules of known class, or refit it here."
-    )
+    warn(InconsistentVersionWarning(f"this {name} {fitted}: {differs}", name, saved, here))
