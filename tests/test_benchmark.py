@@ -210,6 +210,17 @@ def test_a_data_set_the_split_cannot_cut_is_said_before_anything_is_written(tmp_
     )
 
 
+def test_an_out_that_cannot_be_made_is_said_in_sentences(tmp_path, capsys):
+    """The note read into the error's path: "No such file or directory: '/x' out_dir (--out) ..."."""
+    (tmp_path / "file").write_text("")
+    out = tmp_path / "file" / "runs"
+    with pytest.raises(SystemExit) as exit_:
+        main(["--dataset", "solubility", "--methods", "fp_lr", "--seeds", "0", "--out", str(out)])
+    assert exit_.value.code == 2
+    said = capsys.readouterr().err
+    assert said.endswith(f"Not a directory: '{out}'. out_dir (--out) '{out}' cannot be made a folder.\n")
+
+
 def test_an_interrupted_benchmark_says_it_resumes(tmp_path, capsys, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
@@ -357,7 +368,7 @@ def test_benchmark_runs_resumes_and_writes_tables(tmp_path, capsys):
         run_benchmark("solubility", methods=["svm"], out_dir=out)
     with pytest.raises(ValueError, match="applies to the reaction data sets"):
         run_benchmark("solubility", methods=["fp_lr"], reaction_mode="pair", out_dir=out)
-    with pytest.raises(ValueError, match=r"warm-up is 10 epochs: .*--epochs 11"):
+    with pytest.raises(ValueError, match=r"warm-up is 10 epochs: .*\(epochs=11 or more; --epochs 11 on"):
         run_benchmark("solubility", methods=["ce", "defaults"], epochs=3, out_dir=out)
 
 
@@ -375,7 +386,7 @@ def test_benchmark_runs_resumes_and_writes_tables(tmp_path, capsys):
      ({"methods": [1]}, r"a list of method names, got \[1\]"),
      ({"methods": iter(["ce"])}, r"a list of method names, got a list_iterator"),  # (ran nothing)
      ({"methods": ["ce", "ib", "decoupling"], "epochs": 1},  # (trained ce, then a traceback: max_epochs)
-      r"\['ib', 'decoupling'\] train in two phases, .*--epochs 2 or more")],
+      r"\['ib', 'decoupling'\] train in two phases, .*\(epochs=2; --epochs 2 on the command line\)")],
 )  # fmt: skip
 def test_a_bad_argument_is_refused_before_data_is_loaded_or_a_folder_made(
     argument, message, tmp_path, monkeypatch

@@ -773,6 +773,16 @@ def test_a_writable_memory_mapped_cache_is_refused(tmp_path, mode):
     assert not list(tmp_path.rglob("output.pkl"))  # refused before anything is cached
 
 
+def test_a_memory_that_cannot_be_a_folder_is_named(tmp_path):
+    """A file as memory failed with joblib's "Not a directory: '/a/file/joblib'", naming no parameter."""
+    (tmp_path / "file").write_text("")
+    with pytest.raises(OSError) as error:
+        SmilesGraphizer(memory=str(tmp_path / "file")).fit_transform(["CCO"])
+    assert error.value.__notes__ == [
+        f"memory={str(tmp_path / 'file')!r} cannot be made a cache folder; give a folder, or None."
+    ]
+
+
 @pytest.mark.parametrize(
     "version, other",
     [("FEATURE_SCHEMA", FEATURE_SCHEMA + 1), ("NODE_ORDER", 99), ("FEATURE_DTYPE", np.float32)],

@@ -444,6 +444,15 @@ def test_long_tail_report_says_when_the_training_labels_look_like_the_classes():
         long_tail_report(["a", "b", "c"], ["a", "b", "b"], ["a", "b", "c"])
         long_tail_report(y_true, y_true, {"a": 1, "b": 1, "c": 1})
         long_tail_report(y_true, y_true, pd.Series(["a", "b", "c"]).value_counts())
+        assert long_tail_groups({3: 1, 500: 1}) == {"head": [3], "middle": [500], "tail": []}
+    # the groups alone, with no test set: an array of counts made the largest class the tail
+    with pytest.warns(
+        UserWarning, match=r"counts 1 in train_counts: is .* \(np.bincount\(y_train\)\)"
+    ) as said:
+        groups = long_tail_groups(np.array([500, 50, 5, 3]))
+    assert said[0].filename == __file__
+    assert groups == {"head": [3, 5], "middle": [50], "tail": [500]}  # (labels, as documented)
+    assert long_tail_groups(dict(enumerate([500, 50, 5, 3]))) == {"head": [0, 1], "middle": [2], "tail": [3]}
 
 
 def test_long_tail_report_rows_match_the_metrics():

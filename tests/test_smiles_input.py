@@ -144,7 +144,7 @@ def test_every_bad_row_is_reported_once():
         "only whitespace",
     ]
     assert "row 2: None (missing)" in message
-    assert "... and 8 more" in message
+    assert "... and 8 more (every one in the error's bad_rows)" in message
     assert isinstance(err, ValueError)
 
 

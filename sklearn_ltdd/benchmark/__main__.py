@@ -113,7 +113,9 @@ def _benchmark(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
     except SplitError as error:
         parser.exit(2, f"{parser.prog}: error: {error} (--seeds gives the random_state, --split the split)\n")
     except (OSError, DataError, ResultsFileError) as error:  # with its notes: what is kept, say
-        parser.exit(2, f"{parser.prog}: error: {' '.join([str(error), *getattr(error, '__notes__', ())])}\n")
+        # its notes after it, as sentences (OSError's message ends without a full stop)
+        said = " ".join([f"{str(error).rstrip('.')}.", *getattr(error, "__notes__", ())])
+        parser.exit(2, f"{parser.prog}: error: {said}\n")
     except KeyboardInterrupt:
         parser.exit(130, f"{parser.prog}: interrupted; the runs that finished are kept in {args.out}, "
                          "and the same command resumes from them.\n")  # fmt: skip

@@ -147,13 +147,13 @@ def check_arguments(
             whose = "the package's schedule" if keeps_package_schedule else "the paper's protocol"
             raise ValueError(
                 f"{rows} follow {whose}, whose warm-up is {warm} epochs: give more epochs than that "
-                f"(--epochs {warm + 1} or more)."
+                f"(epochs={warm + 1} or more; --epochs {warm + 1} on the command line)."
             )
     two_phase = [m for m in methods if m in TWO_PHASE_LOSSES]
     if two_phase and epochs < 2:
         raise ValueError(
             f"{two_phase} train in two phases, cross-entropy first, an epoch at least each: give 2 epochs "
-            "or more (--epochs 2 or more)."
+            "or more (epochs=2; --epochs 2 on the command line)."
         )
     return seeds, epochs
 
@@ -228,7 +228,9 @@ def run_benchmark(
         data set's own, "random" for the template tasks (whose classes of 10 to 20 members the
         standard split cannot cut) and "standard" for the others.
     seeds : int or sequence of int, default=(0, 1, 2)
-        The seeds of the splits and of the models.
+        The seeds of the splits and of the models: the seeds themselves, or a count n of seeds
+        0, ..., n - 1 (``seeds=3`` is seeds 0, 1 and 2; ``seeds=[3]`` is seed 3 alone, which the
+        command's ``--seeds 3`` is).
     methods : sequence of str, default=("ce", "cs", "bs", "ltdd", "fp_lr", "fp_hgb")
         From ``sklearn_ltdd.benchmark.METHODS``: the paper's losses and LTDD with its protocol, the package's
         ``defaults``, and the fingerprint models ``fp_lr``, ``fp_rf``, ``fp_hgb``.

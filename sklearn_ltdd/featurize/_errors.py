@@ -72,7 +72,9 @@ class InvalidSmilesError(ValueError):
             for i, (value, reason) in shown
         ]
         if len(self.bad_rows) > _SHOW_AT_MOST:
-            lines.append(f"  ... and {len(self.bad_rows) - _SHOW_AT_MOST} more")
+            lines.append(
+                f"  ... and {len(self.bad_rows) - _SHOW_AT_MOST} more (every one in the error's bad_rows)"
+            )
         what = self._headline(len(self.bad_rows) == 1)
         headline = f"{len(self.bad_rows)} of {self._input} rows{self._naming} {what}:"
         return "\n".join([headline, *lines, self._advice])

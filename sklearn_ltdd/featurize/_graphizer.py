@@ -406,7 +406,11 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
                 f"reaction_mode={self.reaction_mode!r} does not build; use reaction_mode='cgr' or "
                 "atom_mapper=None."
             )
-        memory = check_memory(self.memory)
+        try:
+            memory = check_memory(self.memory)
+        except OSError as error:  # (it names joblib's folder inside, '/a/file/joblib', not the parameter)
+            error.add_note(f"memory={self.memory!r} cannot be made a cache folder; give a folder, or None.")
+            raise
         if getattr(memory, "mmap_mode", None) in ("r+", "w+"):
             raise ValueError(
                 f"memory's mmap_mode={memory.mmap_mode!r} maps the cached arrays writable: the graphs "

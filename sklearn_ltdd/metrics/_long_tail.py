@@ -47,19 +47,24 @@ def class_counts_of(train_counts: Mapping | ArrayLike, name: str = "train_counts
     return {k: int(v) for k, v in counts.items()}
 
 
-def warn_if_the_classes(train_counts: Mapping | ArrayLike, counts: dict, n_tested: int, name: str) -> None:
+def warn_if_the_classes(
+    train_counts: Mapping | ArrayLike, counts: dict, n_tested: int | None, name: str
+) -> None:
     """Warn where the training labels ``train_counts`` (``counts`` of them) give every class once,
-    fewer than the ``n_tested`` test samples: most likely a model's ``classes_``, whose classes
+    fewer than the ``n_tested`` test samples (None: no test set to compare with): most likely a
+    model's ``classes_``, or the class counts as an array (``np.bincount(y)``), whose classes
     would all count 1, their groups in their labels' order (counts given as counts are as meant)."""
-    if len(counts) < 2 or set(counts.values()) != {1} or n_tested <= len(counts):
+    if len(counts) < 2 or set(counts.values()) != {1} or (n_tested is not None and n_tested <= len(counts)):
         return
     values = _as_value_counts(from_arrow(train_counts), name)  # (read again only in this rare case)
     if isinstance(values, Mapping) or _is_value_counts(values, name):
         return
+    tested = "" if n_tested is None else f", fewer than the {n_tested} test samples"
     warn(
-        f"every one of the {len(counts)} training classes counts 1 in {name}, fewer than the {n_tested} "
-        f"test samples: is {name} the classes (clf.classes_) rather than the training labels (y_train)? "
-        "Head, middle and tail, or the class sizes, of classes of one size follow their labels' order."
+        f"every one of the {len(counts)} training classes counts 1 in {name}{tested}: is {name} the "
+        "classes (clf.classes_), or their counts (np.bincount(y_train)), rather than the training labels "
+        "(y_train)? Counts are given by label, e.g. dict(enumerate(np.bincount(y_train))). Head, middle "
+        "and tail, or the class sizes, of classes of one size follow their labels' order."
     )
 
 
@@ -163,7 +168,8 @@ def long_tail_groups(train_counts: Mapping | ArrayLike) -> dict[str, list]:
         ``{label: training count}`` (also as ``y_train.value_counts()`` of pandas, polars or
         pyarrow), or the training labels themselves. Another Series of counts by label
         (``groupby(...).size()``, a renamed ``value_counts()``) could be labels: it is refused;
-        pass ``dict(counts)``.
+        pass ``dict(counts)``. An array is labels, so an array of counts (``np.bincount(y)``)
+        or the classes (``clf.classes_``) would make every class count 1: it is warned of.
 
     Returns
     -------
@@ -179,6 +185,7 @@ def long_tail_groups(train_counts: Mapping | ArrayLike) -> dict[str, list]:
     {'head': [0], 'middle': [1], 'tail': []}
     """
     counts = class_counts_of(train_counts)
+    warn_if_the_classes(train_counts, counts, None, "train_counts")
     try:  # label order first, whatever the container's order, so that ties are broken by label
         labels = sorted(counts)
     except TypeError:
