@@ -6,6 +6,7 @@ import subprocess
 import sys
 import threading
 import warnings
+from contextlib import nullcontext
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -518,10 +519,18 @@ def test_long_tail_groups_do_not_depend_on_the_order_of_the_counts(counts, rando
     shuffled = {k: counts[k] for k in keys}
     labels = [k for k in keys for _ in range(counts[k])]
     expected = long_tail_groups(dict(sorted(counts.items())))
-    assert long_tail_groups(shuffled) == expected == long_tail_groups(labels)
+    # labels of one sample each look like the classes or their counts given as labels: said
+    once = len(counts) > 1 and set(counts.values()) == {1}
+
+    def said():
+        return pytest.warns(UserWarning, match="counts 1 in train_counts") if once else nullcontext()
+
+    with said():
+        assert long_tail_groups(shuffled) == expected == long_tail_groups(labels)
     # pandas: value_counts() is {label: count}, a Series of labels is labels
     assert long_tail_groups(pd.Series(labels).value_counts()) == expected
-    assert long_tail_groups(pd.Series(labels, index=np.arange(len(labels)) + 7)) == expected
+    with said():
+        assert long_tail_groups(pd.Series(labels, index=np.arange(len(labels)) + 7)) == expected
     # and so is a one-column DataFrame's (its labels were tuples), polars' (refused as a 2-D array of
     # labels) and pyarrow's (dicts that could not be sorted)
     assert long_tail_groups(pd.DataFrame({"y": labels})[["y"]].value_counts()) == expected

@@ -168,8 +168,9 @@ def long_tail_groups(train_counts: Mapping | ArrayLike) -> dict[str, list]:
         ``{label: training count}`` (also as ``y_train.value_counts()`` of pandas, polars or
         pyarrow), or the training labels themselves. Another Series of counts by label
         (``groupby(...).size()``, a renamed ``value_counts()``) could be labels: it is refused;
-        pass ``dict(counts)``. An array is labels, so an array of counts (``np.bincount(y)``)
-        or the classes (``clf.classes_``) would make every class count 1: it is warned of.
+        pass ``dict(counts)``. An array is labels: one of counts (``np.bincount(y)``) or of the
+        classes (``clf.classes_``) is read as labels, and warned of where every class then counts
+        1 (counts that tie are not: pass counts by label).
 
     Returns
     -------
