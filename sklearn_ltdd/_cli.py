@@ -19,6 +19,13 @@ def as_flag_error(message: str, parameters: Collection[str]) -> str:
     return f"argument --{name.group().replace('_', '-')}: {message}"
 
 
+def with_notes(message: str, error: BaseException) -> str:
+    """An error's ``message`` (as a command words it) with the error's notes after it, as
+    sentences: OSError's message ends without a full stop ("... directory: '/x' A screen keeps")."""
+    notes = getattr(error, "__notes__", [])
+    return " ".join([f"{message.rstrip('.')}.", *notes]) if notes else message
+
+
 def n_jobs_flag(text: str) -> int:
     """``--n-jobs`` as joblib reads it: a positive count, or -1, -2, ... (all CPUs, all but one,
     ...); the function's own message also offers None, which no flag can give."""

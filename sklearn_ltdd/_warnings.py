@@ -40,12 +40,14 @@ class InconsistentVersionWarning(UserWarning):
     ----------
     message : str
         What differs, and what to do.
-    estimator_name : str
+    estimator_name : str, default=None
         The name of the class of what was loaded.
-    original_versions : dict of str to str or None
-        The versions it was fitted with; None where the release that saved it did not record them.
-    current_versions : dict of str to str
-        The versions here.
+    original_versions : dict of str to str, default=None
+        The versions it was fitted with, as it recorded them (a classifier records torch's and
+        others' too, which are not compared); None where the release that saved it did not record
+        them.
+    current_versions : dict of str to str, default=None
+        The versions here of those compared.
 
     Examples
     --------
@@ -62,10 +64,10 @@ class InconsistentVersionWarning(UserWarning):
     def __init__(
         self,
         message: str,
-        estimator_name: str,
-        original_versions: dict[str, str] | None,
-        current_versions: dict[str, str],
-    ) -> None:
+        estimator_name: str | None = None,
+        original_versions: dict[str, str] | None = None,
+        current_versions: dict[str, str] | None = None,
+    ) -> None:  # (defaults: warnings.warn("...", InconsistentVersionWarning) makes one of a message)
         super().__init__(message)
         self.estimator_name = estimator_name
         self.original_versions = original_versions

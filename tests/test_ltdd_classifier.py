@@ -743,6 +743,10 @@ def test_a_sample_of_weight_zero_is_not_there(make, assert_same_predictions):
     weighted = make().fit(X_SMALL, relabelled, sample_weight=weights).predict_proba(X_TEST[:20])
     without = make().fit(X_SMALL[kept], Y_SMALL[kept]).predict_proba(X_TEST[:20])
     assert_same_predictions(weighted, without)
+    # graphs too: they are taken by the weights' positions once featurised, the labels before
+    graphs = make()._featurizer_of_params().fit_transform(X_SMALL)
+    weighted = make().fit(graphs, relabelled, sample_weight=weights).predict_proba(X_TEST[:20])
+    assert_same_predictions(weighted, without)
 
 
 def test_validation_data_is_a_checked_pair_or_triple():
@@ -982,6 +986,7 @@ def test_categorical_and_numpy_string_labels_are_read_as_their_values():
         (Y_SMALL, np.ones(3), r"sample_weight"),
         (Y_SMALL, (Y_SMALL == "low").astype(float), r"y has only one class with a positive sample_weight"),
     ],
+    ids=["a label too few", "one class", "a missing label", "negative weights", "3 weights", "one weighed"],
 )
 def test_labels_and_weights_are_checked_before_x_is_featurised(monkeypatch, y, sample_weight, said):
     """A fit said that y had one label too few, or one class, after featurising the whole of X
@@ -995,6 +1000,40 @@ def test_labels_and_weights_are_checked_before_x_is_featurised(monkeypatch, y, s
         LTDDClassifier(**FAST).fit(X_SMALL, y, sample_weight=sample_weight)
     with pytest.raises(ValueError, match="X must be one column of SMILES"):  # X's shape is said first
         LTDDClassifier(**FAST).fit(np.column_stack([X_SMALL, X_SMALL]), y, sample_weight=sample_weight)
+    mapper = LTDDClassifier(**FAST, atom_mapper=lambda reaction: reaction)  # so are settings at odds
+    with pytest.raises(ValueError, match=r"maps atoms for the condensed graph of reaction, which "):
+        mapper.fit(X_SMALL, y, sample_weight=sample_weight)
+
+
+@pytest.mark.parametrize(
+    ("valid", "said"),
+    [
+        ((X_SMALL[:5], Y_SMALL[:4]), "X has 5 samples but y has 4 labels"),
+        ((X_SMALL[:2], ["low", "insoluble"]), "insoluble"),
+        ((X_SMALL[:2], Y_SMALL[:2], [-1.0, 1.0]), "sample_weight must be finite and non-negative"),
+        ((X_SMALL[:2], [None, "low"]), r"y has 1 missing labels"),
+    ],
+    ids=["a label too few", "an unknown class", "a negative weight", "a missing label"],
+)
+def test_validation_data_is_checked_before_anything_is_featurised(monkeypatch, valid, said):
+    """fit(X, y, validation_data=(X_valid, y_valid[:-1])) said so after featurising X and X_valid."""
+
+    def featurised(*args, **kwargs):
+        raise AssertionError("X was featurised before validation_data's labels were checked")
+
+    monkeypatch.setattr(SmilesGraphizer, "fit_transform", featurised)
+    with pytest.raises(ValueError, match=f"^validation_data: .*{said}"):
+        LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL, validation_data=valid)
+
+
+def test_empty_graphs_are_an_empty_x():
+    """An empty GraphStore with empty labels was an IndexError (SMILES said "X is empty")."""
+    graphs = SmilesGraphizer().fit_transform(X_SMALL)[np.array([], dtype=int)]
+    with pytest.raises(ValueError, match=r"^X is empty: at least one graph is required\.$"):
+        LTDDClassifier(**FAST).fit(graphs, [])
+    with pytest.raises(ValueError, match=r"^X is empty: at least one graph is required\.") as error:
+        LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL, validation_data=(graphs, []))
+    assert error.value.__notes__ == ["(in fit's validation_data: the X meant is X_valid)"]
 
 
 def test_score_counts_an_unseen_label_as_a_wrong_prediction():

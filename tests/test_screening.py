@@ -665,7 +665,9 @@ def test_a_second_process_cannot_screen_into_a_destination_being_screened(model,
     assert {p.name for p in tmp_path.iterdir()} == left  # Windows cannot remove a file while it is open
 
 
-def test_a_destination_whose_helper_files_cannot_be_made_is_named_as_such(tmp_path, monkeypatch):
+def test_a_destination_whose_helper_files_cannot_be_made_is_named_as_such(
+    tmp_path, monkeypatch, model, capsys
+):
     """The errors named a file the user never chose: '...csv.progress.json', 'scores.csv.lock'."""
     longest = os.pathconf(tmp_path, "PC_NAME_MAX") if hasattr(os, "pathconf") else 255
     legal = tmp_path / ("s" * (longest - len(".csv")) + ".csv")  # as long as the filesystem takes
@@ -687,6 +689,13 @@ def test_a_destination_whose_helper_files_cannot_be_made_is_named_as_such(tmp_pa
             pass
     said = f"A screen keeps its lock and progress beside scores.csv: {tmp_path} must be a folder"
     assert error.value.__notes__ == [f"{said} you can write in."]
+    # the command says the note as a sentence of its own (it ran on: "...scores.csv.lock' A screen")
+    joblib.dump(model, tmp_path / "model.joblib")
+    pd.DataFrame({"smiles": ["CCO"]}).to_csv(tmp_path / "library.csv", index=False)
+    with pytest.raises(SystemExit):
+        screen_command([str(tmp_path / name) for name in ("model.joblib", "library.csv", "scores.csv")])
+    lock = tmp_path / "scores.csv.lock"
+    assert capsys.readouterr().err.endswith(f"Permission denied: '{lock}'. {said} you can write in.\n")
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="Windows keeps its lock files")

@@ -1,3 +1,4 @@
+import copy
 import os
 import pickle
 import re
@@ -140,7 +141,7 @@ def test_every_bad_row_is_reported_once():
         "missing",
         "missing",
         "an empty string",
-        "an int, not a SMILES string",
+        "of type int, not a SMILES string",
         "only whitespace",
     ]
     assert "row 2: None (missing)" in message
@@ -660,7 +661,7 @@ def test_a_fitted_transformer_warns_when_loaded_under_other_versions(transformer
     saved, saved_pipeline = pickle.dumps(fitted), pickle.dumps(pipeline)
     with warnings.catch_warnings():  # here, or unfitted (it has computed nothing for anyone): no word
         warnings.simplefilter("error")
-        pickle.loads(saved), pickle.loads(unfitted)
+        pickle.loads(saved), pickle.loads(unfitted), copy.deepcopy(fitted), copy.copy(fitted), clone(fitted)
         with patch.object(rdBase, "rdkitVersion", "2001.01.1"):
             pickle.loads(unfitted)
     name = type(transformer).__name__
@@ -681,8 +682,8 @@ def test_a_fitted_transformer_warns_when_loaded_under_other_versions(transformer
         InconsistentVersionWarning, match=f"this {name} was saved by a release of sklearn-ltdd"
     ):
         pickle.loads(pickle.dumps(fitted))
-    copied = pickle.loads(pickle.dumps(said[0].message))  # (a worker's warnings come back pickled)
-    assert (str(copied), copied.original_versions) == (
-        str(said[0].message),
-        said[0].message.original_versions,
-    )
+    warning = said[0].message
+    copied = pickle.loads(pickle.dumps(warning))  # (a worker's warnings come back pickled)
+    assert (str(copied), copied.original_versions) == (str(warning), warning.original_versions)
+    with pytest.warns(InconsistentVersionWarning, match="^a message$"):  # as warnings.warn makes one
+        warnings.warn("a message", InconsistentVersionWarning, stacklevel=1)

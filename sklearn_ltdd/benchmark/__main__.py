@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .._cli import as_flag_error, n_jobs_flag
+from .._cli import as_flag_error, n_jobs_flag, with_notes
 from .._console import say
 from ..featurize._cgr import GRAPH_REACTION_MODES
 from ..model_selection._imdrug import SPLITS
@@ -113,9 +113,7 @@ def _benchmark(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
     except SplitError as error:
         parser.exit(2, f"{parser.prog}: error: {error} (--seeds gives the random_state, --split the split)\n")
     except (OSError, DataError, ResultsFileError) as error:  # with its notes: what is kept, say
-        # its notes after it, as sentences (OSError's message ends without a full stop)
-        said = " ".join([f"{str(error).rstrip('.')}.", *getattr(error, "__notes__", ())])
-        parser.exit(2, f"{parser.prog}: error: {said}\n")
+        parser.exit(2, f"{parser.prog}: error: {with_notes(str(error), error)}\n")
     except KeyboardInterrupt:
         parser.exit(130, f"{parser.prog}: interrupted; the runs that finished are kept in {args.out}, "
                          "and the same command resumes from them.\n")  # fmt: skip

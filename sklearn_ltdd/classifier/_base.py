@@ -54,6 +54,7 @@ from ._inputs import (
     check_known,
     check_labels,
     check_widths,
+    count_rows,
     mean_1,
     training_weights,
     warn_of_one_sample_classes,
@@ -492,19 +493,25 @@ class GraphClassifier(
         if y is None:  # (scikit-learn's words, which meta-estimators and its checks know)
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
         self._check_method()
+        self.graphizer_ = self._featurizer_of_params()
+        self.graphizer_._check_settings()
         if self.early_stopping is not None and validation_data is None and self.validation_fraction == 0:
             raise ValueError(
                 f"early_stopping={self.early_stopping} needs a validation set, but validation_fraction=0 "
                 "and no validation_data were given; set early_stopping=None to train all max_epochs, "
                 "or keep a hold-out (validation_fraction > 0, or fit(..., validation_data=(X, y)))."
             )
-        # the device, X's shape, the labels and the weights before featurising, which can take minutes
+        # the device, the shapes, the labels and the weights before featurising, which can take minutes
         self.device_ = resolve_device(self.device)
-        n_rows = len(X) if isinstance(X, GraphStore | GraphStorePair) else len(check_smiles(from_arrow(X)))
-        y = check_labels(y, n_rows)
+        y = check_labels(y, count_rows(X))
         given = LabelEncoder().fit(y).classes_
         kept, y, weights = weighted_samples(y, sample_weight)
-        self.graphizer_ = self._featurizer_of_params()
+        # the classes trained on: those of samples of positive weight (classes_ is set at the end)
+        self._encoder = LabelEncoder().fit(y)
+        trained = self._encoder.classes_
+        weighted_out = np.setdiff1d(given, trained)  # classes whose samples all weigh 0
+        if validation_data is not None:
+            validation_data = self._validation_labels(validation_data, weighted_out)
         with rows_named_by_index(X):
             graphs = self._graphs(X, fitting=True)
         # graphs without a recipe were built by hand: nothing says SMILES featurise to their features
@@ -512,17 +519,13 @@ class GraphClassifier(
         check_column_name(self, X, reset=True)
         if kept is not None:  # (samples of weight 0 are not there)
             graphs = graphs[kept]
-        # the classes trained on: those of samples of positive weight (classes_ is set at the end)
-        self._encoder = LabelEncoder().fit(y)
-        trained = self._encoder.classes_
         warn_of_look_alike_classes(given)
         codes = self._encoder.transform(y)
         warn_of_one_sample_classes(codes)
         rng = check_random_state(self.random_state)
         seed = None if self.random_state is None else int(rng.randint(2**31 - 1))
 
-        weighted_out = np.setdiff1d(given, trained)  # classes whose samples all weigh 0
-        train_idx, valid = self._validation_split(graphs, codes, weights, validation_data, rng, weighted_out)
+        train_idx, valid = self._validation_split(graphs, codes, weights, validation_data, rng)
         if self.verbose:
             held = "no validation set" if valid is None else f"{len(valid):,} to validate on"
             say(f"{type(self).__name__}: {len(train_idx):,} graphs to train on, {held}")
@@ -626,15 +629,14 @@ class GraphClassifier(
         weights: np.ndarray,
         validation_data: tuple | None,
         rng: np.random.RandomState,
-        weighted_out: np.ndarray,
     ) -> tuple[np.ndarray, GraphDataset | None]:
-        """The training positions, and the validation set: given, held out of X (its samples
-        scored with their weights, as scikit-learn's estimators score theirs), or none;
-        ``weighted_out``: the classes of y that fit left out (their samples all weigh 0)."""
+        """The training positions, and the validation set: given (``validation_data`` as
+        :meth:`_validation_labels` checked it), held out of X (its samples scored with their
+        weights, as scikit-learn's estimators score theirs), or none."""
         # copies are what the network cannot tell apart: a GCN reads no bond (E and Z are one)
         read = {"bonds": ENCODERS[self.encoder].reads_bonds, "fingerprint": self.fingerprint is not None}
         if validation_data is not None:
-            valid = GraphDataset(*self._validation_set(validation_data, weighted_out))
+            valid = GraphDataset(*self._validation_set(*validation_data))
             check_widths(
                 valid.graphs, widths(graphs, read["fingerprint"]), "make validation_data's X as X was made"
             )
@@ -794,12 +796,36 @@ class GraphClassifier(
             callbacks.append(("progress", EpochProgressBar(detect_notebook=widget_bars())))
         return callbacks
 
-    def _validation_set(
+    def _validation_labels(
         self, validation_data: object, weighted_out: np.ndarray
+    ) -> tuple[object, np.ndarray, np.ndarray | None]:
+        """``fit``'s ``validation_data`` as (X_valid, labels, sample weights or None: all 1), its
+        labels and weights checked against X_valid's rows and the fit's classes (``weighted_out``:
+        those left out, their samples all weighing 0) before anything is featurised."""
+        valid_X, valid_y, valid_weight = unpack_validation_data(validation_data)
+        try:
+            n_rows = count_rows(valid_X)
+        except (ValueError, TypeError) as error:
+            error.add_note("(in fit's validation_data: the X meant is X_valid)")
+            raise
+        try:
+            valid_y = check_labels(valid_y, n_rows, scored=True)
+            check_known(valid_y, self._encoder.classes_, weighted_out)
+            weights = training_weights(valid_weight, len(valid_y))
+        except (TypeError, ValueError) as error:  # (not fit's own y that is wrong)
+            kind = (
+                TypeError
+                if isinstance(error, TypeError) and not isinstance(error, ValueError)
+                else ValueError
+            )
+            raise kind(f"validation_data: {error}") from error
+        return valid_X, valid_y, None if weights is None else mean_1(weights)
+
+    def _validation_set(
+        self, valid_X: object, valid_y: np.ndarray, weights: np.ndarray | None
     ) -> tuple[GraphStore | GraphStorePair, np.ndarray, np.ndarray | None]:
         """The graphs, class codes and sample weights (None: all 1) of ``fit``'s ``validation_data``,
-        checked."""
-        valid_X, valid_y, valid_weight = unpack_validation_data(validation_data)
+        whose labels and weights :meth:`_validation_labels` checked."""
         try:
             with rows_named_by_index(valid_X):
                 graphs = self._graphs(valid_X)
@@ -809,23 +835,10 @@ class GraphClassifier(
         except (ValueError, TypeError) as error:
             error.add_note("(in fit's validation_data: the X meant is X_valid)")
             raise
-        try:  # after featurising, which checks X_valid's shape (a 2-column table)
-            # reactants to validate a model of products; (in a first fit, no model was fitted yet)
+        try:  # reactants to validate a model of products (fit's X named its column)
             check_column_name(self, valid_X, reset=False, against="fit's X is the column")
         except ValueError as error:
             raise ValueError(f"validation_data: {error}") from error
-        try:
-            valid_y = check_labels(valid_y, len(graphs), scored=True)
-            check_known(valid_y, self._encoder.classes_, weighted_out)
-            weights = training_weights(valid_weight, len(valid_y))
-            weights = None if weights is None else mean_1(weights)
-        except (TypeError, ValueError) as error:  # (not fit's own y that is wrong)
-            kind = (
-                TypeError
-                if isinstance(error, TypeError) and not isinstance(error, ValueError)
-                else ValueError
-            )
-            raise kind(f"validation_data: {error}") from error
         valid_codes = self._encoder.transform(valid_y)
         scored = slice(None) if weights is None else weights > 0  # a sample of weight 0 has no say
         present = np.unique(valid_y[scored])

@@ -11,7 +11,7 @@ from .._compat import from_arrow
 from .._labels import check_class_labels, class_labels, few_of, naming_labels, row_names
 from .._sample_weight import check_sample_weight
 from .._warnings import warn
-from ..featurize import GraphStore, GraphStorePair, InvalidSmilesError, SmilesGraphizer
+from ..featurize import GraphStore, GraphStorePair, InvalidSmilesError, SmilesGraphizer, check_smiles
 from ..featurize._graph_store import check_finite_features
 
 __all__ = [
@@ -21,12 +21,24 @@ __all__ = [
     "check_known",
     "check_labels",
     "check_widths",
+    "count_rows",
     "described",
     "mean_1",
     "training_weights",
     "weighted_samples",
     "widths",
 ]
+
+
+def count_rows(X: object) -> int:
+    """X's rows, counted before X is featurised, which can take minutes, so that labels and weights
+    are checked first: graphs, or a column of SMILES (its shape and container checked)."""
+    if not isinstance(X, GraphStore | GraphStorePair):
+        return len(check_smiles(from_arrow(X)))
+    if not len(X):  # (as check_smiles says of SMILES)
+        raise ValueError("X is empty: at least one graph is required.")
+    return len(X)
+
 
 FIT_ADVICE = "Or remove these rows (and the matching labels)."
 PREDICT_ADVICE = (

@@ -393,6 +393,15 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
         state = super().__getstate__()
         return {name: value for name, value in state.items() if name not in _ONE_CALLS}
 
+    def _check_settings(self) -> None:
+        """Refuse settings that make no sense together (a classifier's fit asks before it reads y)."""
+        if self.atom_mapper is not None and self.reaction_mode not in CGR_MODES:
+            raise ValueError(
+                f"atom_mapper={self.atom_mapper!r} maps atoms for the condensed graph of reaction, which "
+                f"reaction_mode={self.reaction_mode!r} does not build; use reaction_mode='cgr' or "
+                "atom_mapper=None."
+            )
+
     def _checked_memory(self) -> Memory:
         """The ``memory`` to cache in, once the settings are known to make sense together."""
         if isinstance(self.memory, str) and not self.memory:  # an unset variable, say
@@ -400,12 +409,7 @@ class SmilesGraphizer(SmilesTransformer, auto_wrap_output_keys=None):  # graphs 
                 "memory='' names no folder (joblib would cache in ./joblib, unasked); give a folder, "
                 "or None for no cache."
             )
-        if self.atom_mapper is not None and self.reaction_mode not in CGR_MODES:
-            raise ValueError(
-                f"atom_mapper={self.atom_mapper!r} maps atoms for the condensed graph of reaction, which "
-                f"reaction_mode={self.reaction_mode!r} does not build; use reaction_mode='cgr' or "
-                "atom_mapper=None."
-            )
+        self._check_settings()
         try:
             memory = check_memory(self.memory)
         except OSError as error:  # (it names joblib's folder inside, '/a/file/joblib', not the parameter)

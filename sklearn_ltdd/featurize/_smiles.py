@@ -181,8 +181,7 @@ def _no_string(value: object) -> str:
         return "an empty string" if not value else "only whitespace"
     if pd.api.types.is_scalar(value) and pd.isna(value):  # None, NaN, pandas' NA
         return "missing"
-    kind = type(value).__name__
-    return f"{'an' if kind[0].lower() in 'aeiou' else 'a'} {kind}, not a SMILES string"
+    return f"of type {type(value).__name__}, not a SMILES string"
 
 
 _READING_LOCK = threading.Lock()

@@ -20,7 +20,7 @@ import warnings
 from collections.abc import Sequence
 from typing import NoReturn
 
-from .._cli import as_flag_error, n_jobs_flag
+from .._cli import as_flag_error, n_jobs_flag, with_notes
 from .._console import say
 from . import ERRORS
 
@@ -168,10 +168,9 @@ def _screen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         parser.exit(1, f"{message}\nAll {len(rows)} bad rows are listed in {listing}.\n")
     # (ImportError: a Parquet file without pyarrow, a .csv.zst without zstandard)
     except (OSError, ValueError, TypeError, ImportError) as error:
-        notes = "".join(f" {note}" for note in getattr(error, "__notes__", []))  # (chunks kept, say)
         flagged = ("smiles_column", "keep", "chunk_rows", "n_jobs", "top_k")
         message = _as_flags(as_flag_error(str(error), flagged)).replace(TOP_K_NONE, ".")
-        parser.exit(2, f"{parser.prog}: error: {message}{notes}\n")
+        parser.exit(2, f"{parser.prog}: error: {with_notes(message, error)}\n")  # (chunks kept, say)
     except KeyboardInterrupt:
         partial = partial_path(args.destination)
         if not partial.exists() and args.destination.exists() and not unrelated:  # after the last rename
