@@ -105,10 +105,11 @@ _SHARED_PARAMETERS_DOC = """\
         that of the model kept where it is a mean of epochs, τ), 2 also a progress bar per epoch.
     random_state : int, RandomState instance or None, default=None
         Seeds splits, initialisation, shuffling, edge drops and clustering (CPU runs repeat
-        exactly). A seeded fit hands torch's global random state back as it found it. None
-        draws from both global generators, numpy's (the hold-out, resampling, sub-clustering)
-        and torch's (initialisation, shuffling, edge drops): seeding numpy's alone does not
-        repeat such a fit, ``torch.manual_seed`` too does.
+        exactly at one number of torch threads: another divides the sums otherwise, and the
+        fit drifts; docs/pitfalls.md). A seeded fit hands torch's global random state back as
+        it found it. None draws from both global generators, numpy's (the hold-out, resampling,
+        sub-clustering) and torch's (initialisation, shuffling, edge drops): seeding numpy's
+        alone does not repeat such a fit, ``torch.manual_seed`` too does.
 """
 
 #: the documentation of the fitted attributes every graph classifier has (``{shared attributes}``)
