@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._labels import few_of, shortened
+from ._labels import few_of, shortened_repr
 
 COMPRESSED = (".gz", ".bz2", ".xz", ".zip", ".zst", ".tar")  # what pandas decompresses by the name
 #: tables that are not text, by their file name's ending
@@ -244,7 +244,7 @@ def check_no_nul(columns: list, source: object) -> None:
     if isinstance(source, str | os.PathLike) and Path(source).suffix.lower() not in COMPRESSED:
         with open(source, "rb") as handle:
             start = first = handle.read(64)
-    shown = f"{source} holds NUL characters in its header ({shortened(repr(names[0]), 40)})"
+    shown = f"{source} holds NUL characters in its header ({shortened_repr(names[0], 40)})"
     if not _utf16(start):
         raise ValueError(f"{shown}, which text does not hold: remove them.")
     raise ValueError(f"{shown}: " + _utf16_without_mark(_byte_order(first) if _utf16(first) else None))

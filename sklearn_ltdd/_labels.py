@@ -57,14 +57,20 @@ def shortened(text: str, at_most: int = 100, size: str | None = None) -> str:
     return f"{text[: at_most - 30]}... ({size or f'{len(text):,} characters'})"
 
 
+def shortened_repr(value: object, at_most: int = 100) -> str:
+    """``repr(value)`` for a message, :func:`shortened`, with a text's own length (not its repr's,
+    longer by its quotes and escapes, which double each line break)."""
+    size = None
+    if isinstance(value, str | bytes):
+        size = f"{len(value):,} {'bytes' if isinstance(value, bytes) else 'characters'}"
+    return shortened(repr(value), at_most, size)
+
+
 def one_value(value: object, expected: str) -> str:
     """How a message names ``value``, given where a sequence (of ``expected`` items) was: its type
     and repr, shortened; and what to do: where it is a text of several lines (a 0-d array of one
     too), that it looks like a file's text, which wrapping it in a list would not mend."""
-    size = None  # a text's own length, not its repr's (which doubles each line break)
-    if isinstance(value, str | bytes):
-        size = f"{len(value):,} {'bytes' if isinstance(value, bytes) else 'characters'}"
-    said = f"not one {type(value).__name__} ({shortened(repr(value), size=size)})"
+    said = f"not one {type(value).__name__} ({shortened_repr(value)})"
     text = value.item() if isinstance(value, np.ndarray) and value.ndim == 0 else value
     text = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
     if isinstance(text, str) and len(lines := text.splitlines()) > 1:

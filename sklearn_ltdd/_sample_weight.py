@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from ._labels import row_names, shortened
+from ._labels import row_names, shortened, shortened_repr
 
 __all__ = ["check_sample_weight"]
 
@@ -42,7 +42,7 @@ def _float(value: object) -> float:
 
 def _shown(value: object) -> str:
     """A weight as given, for a message: a NumPy scalar as its Python value, a long one cut."""
-    return shortened(repr(value.item() if isinstance(value, np.generic) else value), 40)
+    return shortened_repr(value.item() if isinstance(value, np.generic) else value, 40)
 
 
 def _refuse_lost_to_zero(given: np.ndarray, weights: np.ndarray, sample_weight: object) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from .._labels import labelled_index, shortened
+from .._labels import labelled_index, shortened, shortened_repr
 
 __all__ = [
     "A_REACTION",
@@ -68,8 +68,7 @@ class InvalidSmilesError(ValueError):
         shown = list(self.bad_rows.items())[:_SHOW_AT_MOST]
         # (a reason may quote the value's parts: a reaction's side, the atom mapper's answer)
         lines = [
-            f"  row {i}: {shortened(repr(value), 100)} ({shortened(reason, 300)})"
-            for i, (value, reason) in shown
+            f"  row {i}: {shortened_repr(value)} ({shortened(reason, 300)})" for i, (value, reason) in shown
         ]
         if len(self.bad_rows) > _SHOW_AT_MOST:
             lines.append(
