@@ -1183,6 +1183,12 @@ def test_verbose_table_keeps_its_columns_and_sklearn_warnings_stay_inside(capsys
     for row in rows:  # one value per heading; only a best-epoch mark may be blank
         assert len(row.split()) in (len(header) - 1, len(header)), row
     assert rows[0].split()[header.index("phase")] == "warmup"
+    # the epoch and its phase first, the losses, the validation's, skorch's lr and duration last
+    assert header[:3] == ["epoch", "phase", "train_loss"] and header[-2:] == ["lr", "dur"]
+    assert header.index("ce_loss") < header.index("n_subclusters") < header.index("valid_ba")
+    # what the warm-up does not compute is a dash (skorch's nan read as a fit that diverged)
+    assert rows[0].split()[header.index("valid_ba")] == rows[0].split()[header.index("ce_loss")] == "-"
+    assert "nan" not in "".join(rows)
     assert rows[2].split()[header.index("phase")] == "ltdd"
     # the learning rate as it decays (with four decimals every row read 0.0010)
     rates = [float(row.split()[header.index("lr")]) for row in rows]

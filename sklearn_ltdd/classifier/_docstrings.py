@@ -100,9 +100,10 @@ _SHARED_PARAMETERS_DOC = """\
         and resolved in ``fit``. The graphs are moved to it once per fit.
     verbose : int, default=0
         0 silent, 1 a line as it starts featurising SMILES, one with the number of graphs trained
-        and validated on, one line per epoch (the same columns every epoch; NaN where the phase
-        computes no value) and a closing line (epochs run, best epoch, its validation scores,
-        that of the model kept where it is a mean of epochs, τ), 2 also a progress bar per epoch.
+        and validated on, one line per epoch (the same columns every epoch; a dash where the
+        phase computes no value, NaN in ``history_``) and a closing line (epochs run, best
+        epoch, its validation scores, that of the model kept where it is a mean of epochs, τ), 2
+        also a progress bar per epoch.
     random_state : int, RandomState instance or None, default=None
         Seeds splits, initialisation, shuffling, edge drops and clustering (CPU runs repeat
         exactly at one number of torch threads: another divides the sums otherwise, and the

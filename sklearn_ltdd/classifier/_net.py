@@ -81,10 +81,25 @@ class EpochProgressBar(ProgressBar):
 _LR_FORMAT = ".3e"
 
 
+def _column_rank(header: str) -> int:
+    """Where a column of the epoch table goes (skorch orders them by name, with the phase among
+    the losses): the epoch and its phase, the training loss and its terms, what else training
+    logged, the validation's, then skorch's learning rate and duration."""
+    if header in ("epoch", "phase", "train_loss"):
+        return ("epoch", "phase", "train_loss").index(header)
+    if header in ("lr", "dur"):
+        return 6 + (header == "dur")
+    if header.startswith("valid_"):
+        return 5
+    return 3 if header.endswith("_loss") else 4
+
+
 class PlainPrintLog(PrintLog):
     """skorch's per-epoch table, coloured only on a terminal: logs and CI get plain text; the
     learning rate in scientific notation; the phase's column as wide as the fit's longest phase
-    name (skorch sizes each row on its own: ``decoupling`` after ``ce`` went out of line)."""
+    name (skorch sizes each row on its own: ``decoupling`` after ``ce`` went out of line); columns
+    in the order of :func:`_column_rank`; a value the epoch did not compute (a loss term of a phase
+    to come, the validation of a warm-up) a dash: skorch's ``nan`` read as a fit that diverged."""
 
     # say, not print: skorch flushes the standard output after print, at any verbose, and there may
     # be none (pythonw's None, a logger's writer without flush)
@@ -106,6 +121,8 @@ class PlainPrintLog(PrintLog):
             # three digits in a fixed width: with four decimals a decaying 1e-3 read 0.0010 in
             # every row, and 1e-5 read 0.0000
             return f"{row[key]:{_LR_FORMAT}}"
+        if isinstance(row[key], float) and math.isnan(row[key]):  # (a diverged fit raises instead)
+            return "-"
         text = super().format_row(row, key, color)
         terminal = getattr(sys.stdout, "isatty", lambda: False)()
         if isinstance(text, str) and not terminal:
@@ -114,7 +131,8 @@ class PlainPrintLog(PrintLog):
 
     def table(self, row) -> str:
         # tabulate reads the formatted numbers again, with one format for every column unless told
-        headers, formatted = zip(*self._yield_keys_formatted(row), strict=True)
+        columns = sorted(self._yield_keys_formatted(row), key=lambda column: _column_rank(column[0]))
+        headers, formatted = zip(*columns, strict=True)
         width = getattr(self, "phase_width_", 0)
         headers = [header.rjust(width) if header == "phase" else header for header in headers]
         formats = [_LR_FORMAT if header == "lr" else self.floatfmt for header in headers]
