@@ -23,7 +23,10 @@ def with_notes(message: str, error: BaseException) -> str:
     """An error's ``message`` (as a command words it) with the error's notes after it, as
     sentences: OSError's message ends without a full stop ("... directory: '/x' A screen keeps")."""
     notes = getattr(error, "__notes__", [])
-    return " ".join([f"{message.rstrip('.')}.", *notes]) if notes else message
+    if not notes:
+        return message
+    end = "" if message.endswith((".", "?", "!")) else "."  # ("... should be?", "... (3 more)...")
+    return " ".join([f"{message}{end}", *notes])
 
 
 def n_jobs_flag(text: str) -> int:

@@ -221,6 +221,24 @@ def test_an_out_that_cannot_be_made_is_said_in_sentences(tmp_path, capsys):
     assert said.endswith(f"Not a directory: '{out}'. out_dir (--out) '{out}' cannot be made a folder.\n")
 
 
+def test_a_commands_error_is_followed_by_its_notes_as_sentences():
+    from sklearn_ltdd._cli import with_notes
+
+    error = ValueError("unused")
+    assert with_notes("is it whole?", error) == "is it whole?"  # no note: as it is
+    error.add_note("The rows scored are kept.")
+    assert (
+        with_notes("[Errno 2] No such file: '/x'", error)
+        == "[Errno 2] No such file: '/x'. The rows scored are kept."
+    )
+    for ended in (
+        "is it complete, and the file it should be?",
+        "rows 1, 2, 3...",
+        "said.",
+    ):  # (it was "be?.")
+        assert with_notes(ended, error) == f"{ended} The rows scored are kept."
+
+
 def test_an_interrupted_benchmark_says_it_resumes(tmp_path, capsys, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt

@@ -995,14 +995,16 @@ def test_labels_and_weights_are_checked_before_x_is_featurised(monkeypatch, y, s
     def featurised(*args, **kwargs):
         raise AssertionError("X was featurised before y was checked")
 
+    graphs = SmilesGraphizer().fit_transform(X_SMALL[:3])
     monkeypatch.setattr(SmilesGraphizer, "fit_transform", featurised)
     with pytest.raises(ValueError, match=said):
         LTDDClassifier(**FAST).fit(X_SMALL, y, sample_weight=sample_weight)
     with pytest.raises(ValueError, match="X must be one column of SMILES"):  # X's shape is said first
         LTDDClassifier(**FAST).fit(np.column_stack([X_SMALL, X_SMALL]), y, sample_weight=sample_weight)
     mapper = LTDDClassifier(**FAST, atom_mapper=lambda reaction: reaction)  # so are settings at odds
-    with pytest.raises(ValueError, match=r"maps atoms for the condensed graph of reaction, which "):
-        mapper.fit(X_SMALL, y, sample_weight=sample_weight)
+    for X in (X_SMALL, graphs):  # (graphs too: the model would predict SMILES)
+        with pytest.raises(ValueError, match=r"maps atoms for the condensed graph of reaction, which "):
+            mapper.fit(X, y, sample_weight=sample_weight)
 
 
 @pytest.mark.parametrize(
@@ -1024,6 +1026,24 @@ def test_validation_data_is_checked_before_anything_is_featurised(monkeypatch, v
     monkeypatch.setattr(SmilesGraphizer, "fit_transform", featurised)
     with pytest.raises(ValueError, match=f"^validation_data: .*{said}"):
         LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL, validation_data=valid)
+
+
+def test_validation_datas_column_and_graphs_are_checked_before_anything_is_featurised(monkeypatch):
+    """Reactants given to validate a model of products, or graphs of reaction pairs to validate a
+    model of molecules, were said after X and X_valid were featurised (graphs: after y_valid's
+    errors, so that a user who mended those learned next that the graphs could not be read)."""
+    pairs = SmilesGraphizer(reaction_mode="pair").fit_transform(["CCO>>CC=O"] * 4)
+    calls = []
+    monkeypatch.setattr(SmilesGraphizer, "fit_transform", lambda self, X, y=None: calls.append(X))
+    products, reactants = pd.DataFrame({"products": X_SMALL}), pd.DataFrame({"reactants": X_TEST[:4]})
+    with pytest.raises(ValueError, match=r"^validation_data: .*'reactants'.*fit's X is the column"):
+        LTDDClassifier(**FAST).fit(products, Y_SMALL, validation_data=(reactants, Y_TEST[:4]))
+    with pytest.raises(ValueError, match=r"reaction_mode") as error:
+        LTDDClassifier(**FAST).fit(X_SMALL, Y_SMALL, validation_data=(pairs, Y_TEST[:3]))
+    assert "(in fit's validation_data: the X meant is X_valid)" in error.value.__notes__
+    with pytest.raises(ValueError, match=r"reaction_mode"):  # fit's own graphs before its labels too
+        LTDDClassifier(**FAST).fit(pairs, Y_SMALL[:3])
+    assert not calls
 
 
 def test_empty_graphs_are_an_empty_x():

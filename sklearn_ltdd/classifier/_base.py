@@ -55,6 +55,7 @@ from ._inputs import (
     check_labels,
     check_widths,
     count_rows,
+    is_graphs,
     mean_1,
     training_weights,
     warn_of_one_sample_classes,
@@ -501,9 +502,13 @@ class GraphClassifier(
                 "and no validation_data were given; set early_stopping=None to train all max_epochs, "
                 "or keep a hold-out (validation_fraction > 0, or fit(..., validation_data=(X, y)))."
             )
-        # the device, the shapes, the labels and the weights before featurising, which can take minutes
+        # the device, the shapes, graphs given (reading them costs nothing), the labels and the
+        # weights before SMILES are featurised, which can take minutes
         self.device_ = resolve_device(self.device)
-        y = check_labels(y, count_rows(X))
+        n_rows = count_rows(X)
+        check_column_name(self, X, reset=True)
+        graphs = self._graphs(X, fitting=True) if is_graphs(X) else None
+        y = check_labels(y, n_rows)
         given = LabelEncoder().fit(y).classes_
         kept, y, weights = weighted_samples(y, sample_weight)
         # the classes trained on: those of samples of positive weight (classes_ is set at the end)
@@ -512,11 +517,11 @@ class GraphClassifier(
         weighted_out = np.setdiff1d(given, trained)  # classes whose samples all weigh 0
         if validation_data is not None:
             validation_data = self._validation_labels(validation_data, weighted_out)
-        with rows_named_by_index(X):
-            graphs = self._graphs(X, fitting=True)
+        if graphs is None:
+            with rows_named_by_index(X):
+                graphs = self._graphs(X, fitting=True)
         # graphs without a recipe were built by hand: nothing says SMILES featurise to their features
         made_by_hand = graphs.recipe is None
-        check_column_name(self, X, reset=True)
         if kept is not None:  # (samples of weight 0 are not there)
             graphs = graphs[kept]
         warn_of_look_alike_classes(given)
@@ -800,14 +805,21 @@ class GraphClassifier(
         self, validation_data: object, weighted_out: np.ndarray
     ) -> tuple[object, np.ndarray, np.ndarray | None]:
         """``fit``'s ``validation_data`` as (X_valid, labels, sample weights or None: all 1), its
-        labels and weights checked against X_valid's rows and the fit's classes (``weighted_out``:
-        those left out, their samples all weighing 0) before anything is featurised."""
+        shape, column, graphs given, labels and weights checked against X_valid's rows and the
+        fit's classes (``weighted_out``: those left out, their samples all weighing 0) before
+        SMILES are featurised."""
         valid_X, valid_y, valid_weight = unpack_validation_data(validation_data)
         try:
             n_rows = count_rows(valid_X)
         except (ValueError, TypeError) as error:
             error.add_note("(in fit's validation_data: the X meant is X_valid)")
             raise
+        try:  # reactants to validate a model of products
+            check_column_name(self, valid_X, reset=False, against="fit's X is the column")
+        except ValueError as error:
+            raise ValueError(f"validation_data: {error}") from error
+        if is_graphs(valid_X):
+            valid_X = self._validation_graphs(valid_X)
         try:
             valid_y = check_labels(valid_y, n_rows, scored=True)
             check_known(valid_y, self._encoder.classes_, weighted_out)
@@ -821,24 +833,24 @@ class GraphClassifier(
             raise kind(f"validation_data: {error}") from error
         return valid_X, valid_y, None if weights is None else mean_1(weights)
 
-    def _validation_set(
-        self, valid_X: object, valid_y: np.ndarray, weights: np.ndarray | None
-    ) -> tuple[GraphStore | GraphStorePair, np.ndarray, np.ndarray | None]:
-        """The graphs, class codes and sample weights (None: all 1) of ``fit``'s ``validation_data``,
-        whose labels and weights :meth:`_validation_labels` checked."""
+    def _validation_graphs(self, valid_X: object) -> GraphStore | GraphStorePair:
+        """``validation_data``'s X as graphs, checked as a fit's X is; its errors say whose they are."""
         try:
             with rows_named_by_index(valid_X):
-                graphs = self._graphs(valid_X)
+                return self._graphs(valid_X)
         except InvalidSmilesError as error:
             error.of_input("validation_data's X")  # not fit's X, whose rows have the same numbers
             raise
         except (ValueError, TypeError) as error:
             error.add_note("(in fit's validation_data: the X meant is X_valid)")
             raise
-        try:  # reactants to validate a model of products (fit's X named its column)
-            check_column_name(self, valid_X, reset=False, against="fit's X is the column")
-        except ValueError as error:
-            raise ValueError(f"validation_data: {error}") from error
+
+    def _validation_set(
+        self, valid_X: object, valid_y: np.ndarray, weights: np.ndarray | None
+    ) -> tuple[GraphStore | GraphStorePair, np.ndarray, np.ndarray | None]:
+        """The graphs, class codes and sample weights (None: all 1) of ``fit``'s ``validation_data``,
+        which :meth:`_validation_labels` checked (and whose graphs, where given, it read)."""
+        graphs = valid_X if is_graphs(valid_X) else self._validation_graphs(valid_X)
         valid_codes = self._encoder.transform(valid_y)
         scored = slice(None) if weights is None else weights > 0  # a sample of weight 0 has no say
         present = np.unique(valid_y[scored])
