@@ -90,10 +90,10 @@ def test_chunked_outputs_equal_one_pass(model, library, monkeypatch):
 
 
 def test_a_molecule_scored_alone_or_last_scores_as_among_others(model, library, monkeypatch):
-    """The CPU's float32 matrix products take other kernels for few rows (fewer than 4 on an AVX2
-    Xeon, 16 on an AVX-512 one): a molecule scored alone, or alone in a last batch or chunk, scored
-    1e-8 from itself among others. (With one thread, as the suite runs: with several, the sums are
-    divided among them by the product's size.)"""
+    """The CPU's float32 matrix products take other kernels for few rows (fewer than 4 on the
+    machines first tested, 16 on an AVX-512 Xeon with AMX): a molecule scored alone, or alone in a
+    last batch or chunk, scored 1e-8 from itself among others. (With one thread, as the suite runs:
+    with several, the sums are divided among them by the product's size.)"""
     X = good(library)
     together = {m: getattr(model, m)(X) for m in ("predict_proba", "decision_function", "transform")}
     for method, expected in together.items():

@@ -66,8 +66,9 @@ class GraphDataset(Dataset):
 
 #: the fewest graphs an inference batch holds: the CPU's float32 matrix products take other kernels
 #: for few rows, whose last bits differ, so that a molecule scored alone, or last in a batch of its
-#: own, scored 1e-8 from the same molecule scored among others (fewer than 4 rows on an AVX2 Xeon;
-#: fewer than 16 for the fingerprint's 2,048-wide product on an AVX-512 one, with one thread)
+#: own, scored 1e-8 from the same molecule scored among others (fewer than 4 rows on the machines
+#: first tested; fewer than 16 for the fingerprint's 2,048-wide product on an AVX-512 Xeon with AMX,
+#: with one thread)
 FEWEST_INFERRED = 16
 
 
