@@ -55,7 +55,6 @@ from ._inputs import (
     check_labels,
     check_widths,
     count_rows,
-    is_graphs,
     mean_1,
     training_weights,
     warn_of_one_sample_classes,
@@ -507,7 +506,7 @@ class GraphClassifier(
         self.device_ = resolve_device(self.device)
         n_rows = count_rows(X)
         check_column_name(self, X, reset=True)
-        graphs = self._graphs(X, fitting=True) if is_graphs(X) else None
+        graphs = self._graphs(X, fitting=True) if isinstance(X, GraphStore | GraphStorePair) else None
         y = check_labels(y, n_rows)
         given = LabelEncoder().fit(y).classes_
         kept, y, weights = weighted_samples(y, sample_weight)
@@ -818,7 +817,7 @@ class GraphClassifier(
             check_column_name(self, valid_X, reset=False, against="fit's X is the column")
         except ValueError as error:
             raise ValueError(f"validation_data: {error}") from error
-        if is_graphs(valid_X):
+        if isinstance(valid_X, GraphStore | GraphStorePair):
             valid_X = self._validation_graphs(valid_X)
         try:
             valid_y = check_labels(valid_y, n_rows, scored=True)
@@ -850,7 +849,9 @@ class GraphClassifier(
     ) -> tuple[GraphStore | GraphStorePair, np.ndarray, np.ndarray | None]:
         """The graphs, class codes and sample weights (None: all 1) of ``fit``'s ``validation_data``,
         which :meth:`_validation_labels` checked (and whose graphs, where given, it read)."""
-        graphs = valid_X if is_graphs(valid_X) else self._validation_graphs(valid_X)
+        graphs = (
+            valid_X if isinstance(valid_X, GraphStore | GraphStorePair) else self._validation_graphs(valid_X)
+        )
         valid_codes = self._encoder.transform(valid_y)
         scored = slice(None) if weights is None else weights > 0  # a sample of weight 0 has no say
         present = np.unique(valid_y[scored])

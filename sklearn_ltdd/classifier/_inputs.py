@@ -23,7 +23,6 @@ __all__ = [
     "check_widths",
     "count_rows",
     "described",
-    "is_graphs",
     "mean_1",
     "training_weights",
     "weighted_samples",
@@ -31,15 +30,10 @@ __all__ = [
 ]
 
 
-def is_graphs(X: object) -> bool:
-    """Whether X is graphs (a featuriser's store), not SMILES."""
-    return isinstance(X, GraphStore | GraphStorePair)
-
-
 def count_rows(X: object) -> int:
     """X's rows, counted before X is featurised, which can take minutes, so that labels and weights
     are checked first: graphs, or a column of SMILES (its shape and container checked)."""
-    if not is_graphs(X):
+    if not isinstance(X, GraphStore | GraphStorePair):
         return len(check_smiles(from_arrow(X)))
     if not len(X):  # (as check_smiles says of SMILES)
         raise ValueError("X is empty: at least one graph is required.")
