@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sklearn_ltdd.datasets import (
+    SOLUBILITY_CLASSES,
     load_reaction_templates,
     load_solubility,
     long_tailed_class_sizes,
@@ -28,6 +29,10 @@ def test_solubility_is_complete_and_parses():
     # so were misnamed)
     assert list(data.target_names) == ["high", "low", "medium"] == list(np.unique(data.target))
     assert data.frame.shape[0] == 1282
+    # SOLUBILITY_CLASSES lists the classes from low to high solubility (logS)
+    assert sorted(SOLUBILITY_CLASSES) == list(data.target_names)
+    medians = [np.median(data.logS[data.target == name]) for name in SOLUBILITY_CLASSES]
+    assert medians == sorted(medians)
     # repeated SMILES are listed, as the benchmark loaders list them: each a repeat of an earlier row
     repeats = data.duplicates
     assert len(repeats) == 8 and all(data.data[i] in set(data.data[:i]) for i in repeats)
