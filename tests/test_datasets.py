@@ -1,4 +1,5 @@
 import importlib.util
+import warnings
 from fractions import Fraction
 from pathlib import Path
 
@@ -114,12 +115,19 @@ def test_long_tailed_sizes_are_exponential_and_fit(counts, ratio):
         with pytest.raises(ValueError, match=r"leaves no sample for .* tail class"):
             long_tailed_class_sizes(counts, ratio)
         return
-    sizes = long_tailed_class_sizes(counts, ratio)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sizes = long_tailed_class_sizes(counts, ratio)
     assert np.all(sizes <= np.asarray(counts)) and np.all(sizes >= 1)
     assert np.all(np.diff(sizes) <= 0)  # head to tail, non-increasing
     if len(counts) > 1:
         # realised ratio matches the request up to flooring
         assert sizes[0] / sizes[-1] == pytest.approx(ratio, rel=1 / sizes[-1] + 1e-9)
+    # a ratio more than 10 % short of the one asked for is said, and only that
+    short = len(counts) > 1 and sizes[0] < 0.9 * ratio * sizes[-1]  # (one class: no ratio)
+    assert len(caught) == short
+    if short:
+        assert f"gives a ratio of {sizes[0] / sizes[-1]:.3g} ({sizes[0]} sample(s)" in str(caught[0].message)
 
 
 @given(
@@ -135,11 +143,15 @@ def test_make_long_tailed_keeps_every_class_or_says_which_it_would_drop(y, ratio
         with pytest.raises(ValueError, match=f"leaves no sample .*'{labels[order[-1]]}'"):
             make_long_tailed(y, ratio, random_state=seed)
         return
-    keep = make_long_tailed(y, ratio, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (a ratio short of the one asked for: the test above)
+        keep = make_long_tailed(y, ratio, random_state=seed)
+        expected = long_tailed_class_sizes(counts[order], ratio)
     assert np.all(np.diff(keep) > 0)  # sorted, no repeats
     assert keep.min() >= 0 and keep.max() < len(y)
-    np.testing.assert_array_equal(keep, make_long_tailed(y, ratio, random_state=seed))
-    expected = long_tailed_class_sizes(counts[order], ratio)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        np.testing.assert_array_equal(keep, make_long_tailed(y, ratio, random_state=seed))
     kept_labels, kept_counts = np.unique(y[keep], return_counts=True)
     assert kept_labels.tolist() == labels.tolist()  # no class is lost
     kept = dict(zip(kept_labels, kept_counts, strict=True))
@@ -251,3 +263,20 @@ def test_make_long_tailed_says_which_class_caps_the_head():
     with pytest.raises(ValueError, match=r"class 2, of 2 sample\(s\) at place 3 .*Lower imbalance_ratio"):
         make_long_tailed(y, 50)
     assert len(make_long_tailed(y, 2, random_state=0)) > 4
+
+
+def test_a_ratio_far_short_of_the_one_asked_for_warns():
+    """A class of a few samples capping the head rounded [10, 10, 1] at 1.9 to [1, 1, 1]: a balanced
+    set, 18 of 21 rows dropped, without a word."""
+    y = ["a"] * 10 + ["b"] * 10 + ["c"]
+    with pytest.warns(
+        UserWarning, match=r"imbalance_ratio=1.9 gives a ratio of 1 \(1 sample\(s\) .* class 'c', of 1"
+    ):
+        keep = make_long_tailed(y, 1.9, random_state=0)
+    assert len(keep) == 3
+    with pytest.warns(UserWarning, match=r"gives a ratio of 1 .* class at position 1, of 1 sample"):
+        assert long_tailed_class_sizes([2, 1], 1.5).tolist() == [1, 1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # short by less than 10 %: rounding, as documented
+        assert long_tailed_class_sizes([100, 100, 4], 2.6).tolist() == [10, 6, 4]
+        assert long_tailed_class_sizes([50] * 5, 7.5).tolist() == [50, 30, 18, 11, 6]

@@ -11,8 +11,12 @@ from .._arguments import check_seed, is_number
 from .._class_counts import check_class_counts
 from .._compat import from_arrow
 from .._labels import check_class_labels, check_labels_given, class_labels, class_members, few_of
+from .._warnings import warn
 
 __all__ = ["long_tailed_class_sizes", "make_long_tailed"]
+
+#: a realised ratio of head to tail below this fraction of the one asked for warns
+SHORTFALL = 0.9
 
 
 def long_tailed_class_sizes(class_counts: ArrayLike, imbalance_ratio: float) -> np.ndarray:
@@ -23,7 +27,9 @@ def long_tailed_class_sizes(class_counts: ArrayLike, imbalance_ratio: float) -> 
     CIFAR-10-LT. ``n_head`` is the largest value for which every class still has
     enough samples. The profile is exponential up to the rounding down, which can make the
     realised ratio of first to last class larger than asked (``[50] * 5`` at 7.5 gives
-    ``[50, 30, 18, 11, 6]``, 8.3).
+    ``[50, 30, 18, 11, 6]``, 8.3), or, where a class of a few samples caps the head, smaller
+    (``[10, 10, 1]`` at 1.9 gives ``[1, 1, 1]``, no imbalance at all): a ratio more than 10 %
+    short of the one asked for warns.
 
     Parameters
     ----------
@@ -41,6 +47,12 @@ def long_tailed_class_sizes(class_counts: ArrayLike, imbalance_ratio: float) -> 
     ValueError
         When the ratio would leave a class with no sample, is below 1 or not finite, or when
         ``class_counts`` is not one whole number >= 1 per class (named by position).
+
+    Warns
+    -----
+    UserWarning
+        When the sizes' ratio of first to last class falls more than 10 % short of
+        ``imbalance_ratio`` (the class that caps the head is named).
 
     Examples
     --------
@@ -85,6 +97,13 @@ def _class_sizes(counts: np.ndarray, imbalance_ratio: float, names: list[str]) -
             f"imbalance_ratio={imbalance_ratio!r} leaves no sample for {empty.size} tail class(es) "
             f"({few_of([names[i] for i in empty], joined_by=', ')}): {capped}the tail would keep fewer "
             f"than one. {advice}"
+        )
+    if sizes[0] < SHORTFALL * float(imbalance_ratio) * sizes[-1]:
+        warn(
+            f"imbalance_ratio={imbalance_ratio!r} gives a ratio of {sizes[0] / sizes[-1]:.3g} "
+            f"({sizes[0]} sample(s) in the head class, {sizes[-1]} in the tail): class {names[limit]}, of "
+            f"{counts[limit]} sample(s), caps the head, and the sizes round down. Remove the smallest "
+            "classes first to keep the ratio asked for.",
         )
     return sizes
 
