@@ -213,6 +213,31 @@ def test_predict_transform_and_tensor_input():
         assert on_gpu.labels_.is_cuda and on_gpu.cluster_centers_.is_cuda
 
 
+def test_transform_is_the_cosine_distance_by_hand():
+    """1 - cos, from 0 to 2 (a mutation clamping it at 1 kept every row's nearest centre, and
+    passed the check of its range)."""
+    sub = BalancedSubcluster(n_clusters=2, random_state=0).fit([[1.0, 0], [2, 0], [-1, 0], [-3, 0]])
+    order = np.argsort(sub.cluster_centers_[:, 0])[::-1]  # the centre along +x first
+    np.testing.assert_allclose(sub.cluster_centers_[order], [[1, 0], [-1, 0]], atol=1e-12)
+    distances = sub.transform([[1.0, 0], [-5, 0], [0, 2], [1, 1]])[:, order]
+    half = 1 - np.sqrt(0.5)
+    np.testing.assert_allclose(distances, [[0, 2], [2, 0], [1, 1], [half, 2 - half]], atol=1e-12)
+
+
+def test_seeding_draws_the_next_centre_by_squared_distance():
+    """k-means++ (Arthur & Vassilvitskii): after a first centre on e1, of the others e2 (cosine
+    distance 1) and -e1 (distance 2) the second is -e1 with probability 4 / (1 + 4) = 0.8; drawn
+    by the distance itself it would be 2/3 (a mutation to that passed every clustering test)."""
+    X = torch.tensor([[1.0, 0], [0, 1], [-1, 0]], dtype=torch.float64)
+    seconds = [
+        int(picks[1])
+        for seed in range(3000)
+        if int((picks := _spherical.seed_centres(X, 2, np.random.RandomState(seed)))[0]) == 0
+    ]
+    share = np.mean(np.array(seconds) == 2)
+    assert len(seconds) > 900 and abs(share - 0.8) < 0.04, (len(seconds), share)  # 2/3 is 0.13 away
+
+
 def test_edge_cases():
     X, y = class_data([3, 30])
     sub = BalancedSubcluster(random_state=0).fit(X, y)  # U = 10: the 3-sample class keeps one cluster

@@ -478,12 +478,15 @@ ROUNDING = [
     # level with the first winner at the smallest τ, tied just above it as rounded, far behind at the largest
     ([[-73.29513220820574, -73.29513151117088]], np.array([-6.037397276372086, -6.037397973406946]),
      [-1.0, -0.9999999996591143, -0.5276962062416264], [[1], [0], [1]]),
+    # exactly level with the first winner at the largest τ (0.5 and 0.5), and first: the tie is class 0's
+    ([[-2.5, -1.0]], np.array([-1.0, -0.5]), [0.0, 3.0], [[1], [0]]),
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize("log_p, prior, taus, expected", ROUNDING)
 def test_the_adjusted_argmax_where_scores_round(log_p, prior, taus, expected):
-    """Two cases a review found, where the contenders left out the winner."""
+    """Cases where the contenders could leave out the winner (two found by a review, one by
+    mutating the margin's sign)."""
     log_p, taus = np.array(log_p), np.array(taus)
     full = np.stack([(log_p - tau * prior.astype(np.float64)).argmax(axis=1) for tau in taus])
     if expected is not None:

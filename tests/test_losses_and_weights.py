@@ -502,6 +502,19 @@ def test_drop_edges_statistics_on_real_molecules():
     assert view.edge_index is graphs.edge_index and set(view.edge_weight.unique().tolist()) <= {0.0, 1.0}
 
 
+def test_a_view_keeps_the_edge_weights_the_graphs_had():
+    """A view's weights are the kept edges times the weights before (a view of a view, or weighted
+    graphs of a library user's): a mutation that dropped the earlier weights passed every test."""
+    graphs = SmilesGraphizer().fit_transform(["CC(=O)Oc1ccccc1C(=O)O", "CCN"]).batch()
+    graphs.edge_weight = torch.full((graphs.num_edges,), 0.5)
+    assert set(drop_edges(graphs, 0.0).edge_weight.tolist()) == {0.5}
+    torch.manual_seed(0)
+    once = drop_edges(graphs, 0.3)
+    twice = drop_edges(once, 0.3)
+    assert set(twice.edge_weight.tolist()) <= {0.0, 0.5} and twice.edge_weight.dtype == graphs.x.dtype
+    assert torch.all(twice.edge_weight <= once.edge_weight)  # an edge once dropped stays dropped
+
+
 def test_edge_dropping_refuses_a_probability_outside_0_1_and_edges_as_rows():
     """p=NaN kept every edge and p=-1 too, in silence; edges given as (E, 2) rows were two edges."""
     graphs = SmilesGraphizer().fit_transform(["CCN", "c1ccncc1"]).batch()
