@@ -277,6 +277,33 @@ def test_the_checking_pass_rejects_exactly_what_featurisation_rejects(mode, fing
         assert "fingerprint cannot read it" in graphizer.invalid_rows_[9][1]
 
 
+def test_each_named_atom_feature_is_rdkits_reading_of_the_atom():
+    """Every column says what its name says (test_parse_version pins the layout, not the meaning):
+    the features read by name, against RDKit's atoms, as multisets (the graphs' atoms are in
+    canonical order)."""
+    names = list(ATOM_FEATURE_NAMES)
+    smiles = ["C#CC=CCC(=O)[O-]", "c1ccncc1C[NH3+]", "FC(F)(F)c1ccc(Cl)cc1", "O=S(=O)(N)c1ccccc1", "[CH2]C"]
+    store = SmilesGraphizer().fit_transform(smiles)
+
+    groups = ("symbol", "hybridization", "total_h", "degree")
+
+    def read(row):
+        """The atom's features by their names: one column of each one-hot group, and the numbers."""
+        hot = [name.split("=") for name, value in zip(names, row, strict=True) if "=" in name and value == 1]
+        assert sorted(group for group, _ in hot) == sorted((*groups, "implicit_valence"))  # one of each
+        one = dict(hot)
+        numbers = [row[names.index(name)] for name in ("formal_charge", "radical_electrons", "is_aromatic")]
+        return (*(one[group] for group in groups), int(numbers[0]), int(numbers[1]), bool(numbers[2]))
+
+    for value, graph in zip(smiles, store, strict=True):
+        expected = sorted(
+            (atom.GetSymbol(), atom.GetHybridization().name, str(atom.GetTotalNumHs()), str(atom.GetDegree()),
+             atom.GetFormalCharge(), atom.GetNumRadicalElectrons(), atom.GetIsAromatic())
+            for atom in Chem.MolFromSmiles(value).GetAtoms()
+        )  # fmt: skip
+        assert sorted(map(read, graph.x.numpy())) == expected, value
+
+
 @pytest.mark.parametrize("reaction_mode", [None, "difference"])
 def test_the_fingerprint_parses_each_distinct_smiles_once(monkeypatch, reaction_mode):
     """It parsed and fingerprinted every row (200,000 rows of 1,000 SMILES: 46 s, the graphs 2.3 s)."""

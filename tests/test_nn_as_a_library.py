@@ -218,6 +218,25 @@ def test_a_batch_built_by_hand_trains_with_edge_drops_as_a_collated_one(encoder)
     torch.testing.assert_close(embeddings[1], embeddings[0])
 
 
+def test_a_gine_layer_by_hand():
+    """out_i = nn((1 + eps) x_i + sum_j w_ji ReLU(x_j + W e_ji + b)) (Hu et al.'s GINE, its messages
+    weighted): a mutation to eps x_i, which drops an atom's own features at the default eps = 0,
+    passed every test."""
+    from sklearn_ltdd.nn._gine import WeightedGINEConv
+
+    torch.manual_seed(0)
+    x, edge_attr = torch.randn(3, 4, dtype=torch.float64), torch.randn(4, 2, dtype=torch.float64)
+    edge_index = torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])
+    conv = WeightedGINEConv(torch.nn.Linear(4, 5), edge_dim=2, train_eps=True).double()
+    for eps, weight in [(0.0, None), (0.25, torch.tensor([1.0, 0.0, 0.5, 2.0], dtype=torch.float64))]:
+        with torch.no_grad():
+            conv.eps.fill_(eps)
+        summed = (1 + eps) * x
+        for k, (j, i) in enumerate(edge_index.T.tolist()):
+            summed[i] += (1.0 if weight is None else weight[k]) * torch.relu(x[j] + conv.lin(edge_attr[k]))
+        torch.testing.assert_close(conv(x, edge_index, edge_attr, weight), conv.nn(summed))
+
+
 @pytest.mark.parametrize("encoder", sorted(ENCODERS))
 def test_an_encoder_given_one_graph_says_it_takes_a_batch(encoder):
     graph = SmilesGraphizer(bond_features=True).fit_transform(["CCO"]).to_data_list()[0]

@@ -166,6 +166,31 @@ def test_morgan_fingerprint():
         MorganFingerprint(n_bits=2**40).fit(["CCO"])  # RDKit said "bad numeric conversion"
 
 
+@pytest.mark.parametrize("radius", [0, 1, 3])
+def test_morgan_bits_and_counts_are_rdkits_at_the_radius_asked_for(radius):
+    """A mutation that read radius + 1 passed every test: the bits are checked against RDKit's
+    Morgan generator called directly."""
+    from rdkit.Chem import rdFingerprintGenerator
+
+    smiles = ["CC(=O)Oc1ccccc1C(=O)O", "CN1CCC[C@H]1c1cccnc1", "CCCCCCCCCCCCCCCC(=O)O"]
+    generator = rdFingerprintGenerator.GetMorganGenerator(radius=radius, fpSize=256)
+    mols = [Chem.MolFromSmiles(value) for value in smiles]
+    for counts, read in [
+        (False, generator.GetFingerprintAsNumPy),
+        (True, generator.GetCountFingerprintAsNumPy),
+    ]:
+        found = MorganFingerprint(radius=radius, n_bits=256, counts=counts).fit_transform(smiles)
+        np.testing.assert_array_equal(found, np.stack([read(mol) for mol in mols]))
+    others = MorganFingerprint(radius=radius + 1, n_bits=256).fit_transform(smiles)
+    assert not np.array_equal(others, MorganFingerprint(radius=radius, n_bits=256).fit_transform(smiles))
+
+
+def test_a_count_above_255_saturates_instead_of_wrapping():
+    """uint8 counts: the 298 CH2 groups of a 300-carbon chain are 255, not 298 mod 256 = 42."""
+    counts = MorganFingerprint(radius=0, counts=True).fit_transform(["C" * 300])
+    assert counts.dtype == np.uint8 and sorted(counts[0][counts[0] > 0].tolist()) == [2, 255]
+
+
 def test_morgan_fingerprint_takes_numpy_integers_as_a_grid_gives_them():
     """GridSearchCV over np.array([16, 32]) passed np.int64s, which RDKit's signature refused."""
     smiles = ["CCO", "c1ccccc1", "CC(=O)N"]
