@@ -157,9 +157,19 @@ def test_schedule(monkeypatch):
         return original(self, net, dataset, epoch)
 
     monkeypatch.setattr(_ltdd_schedule.Recluster, "update", recording)
+    seeds = []
+
+    class SeedRecording(_ltdd_schedule.BalancedSubcluster):
+        def fit(self, X, y=None):
+            seeds.append(self.random_state)
+            return super().fit(X, y)
+
+    monkeypatch.setattr(_ltdd_schedule, "BalancedSubcluster", SeedRecording)
     params = {**RUN, "max_epochs": 9}
     clf = LTDDClassifier(**params, schedule=schedule(warmup_epochs=2, update_every=3)).fit(X_SMALL, Y_SMALL)
     assert updates == [2, 5, 8]
+    # each sub-clustering draws its own k-means++ seeds (one seed for all passed every test)
+    assert len(seeds) == 3 and len(set(seeds)) == 3
     assert clf.history_[:, "phase"] == ["warmup"] * 2 + ["ltdd"] * 7
     # loss terms are summed on the device and recorded once per epoch, never per batch
     assert not {"ce_loss", "contrastive_loss"} & set(clf.history_[2]["batches"][0])

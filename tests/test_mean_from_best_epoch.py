@@ -204,3 +204,28 @@ def test_a_tied_validation_score_is_not_a_new_best():
     assert net.history[:, "valid_ba"] == [0.75] * 3
     assert net.history[:, "valid_ba_best"] == [True, False, False]
     assert net.history[:, "valid_bf1_best"] == [True, False, False]
+
+
+@pytest.mark.parametrize("log_prior", [None, np.log([0.8, 0.2])])
+def test_the_validation_scores_weigh_each_sample(log_prior):
+    """The validation set's BA and BF1 (and τ, where the decision is adjusted) are its samples'
+    weighted scores, as the metrics give them with sample_weight: mutations that dropped the
+    weights in either path passed every test."""
+    from sklearn_ltdd.classifier._decision import TAUS
+    from sklearn_ltdd.metrics import balanced_accuracy_score, balanced_f1_score
+
+    y, weight = np.array([0, 0, 0, 1, 1, 1]), np.array([5.0, 1, 1, 1, 3, 1])
+    p = np.array([[0.9, 0.1], [0.4, 0.6], [0.45, 0.55], [0.3, 0.7], [0.6, 0.4], [0.52, 0.48]])
+    scores = ValidationScores(Phases([Phase("ltdd")]), log_prior=log_prior).initialize()
+    (ba, bf1, tau), finite = scores._scores(*map(torch.tensor, (np.log(p), y, weight)))
+    by_tau = {}
+    for candidate in [0.0] if log_prior is None else TAUS:
+        predicted = (np.log(p) - candidate * (0 if log_prior is None else log_prior)).argmax(axis=1)
+        by_tau[float(candidate)] = [
+            balanced_accuracy_score(y, predicted, sample_weight=weight),
+            balanced_f1_score(y, predicted, sample_weight=weight),
+        ]
+    assert finite and ba == pytest.approx(max(score for score, _ in by_tau.values()))
+    assert [ba, bf1] == pytest.approx(by_tau[round(tau, 2)])
+    unweighted = balanced_accuracy_score(y, np.log(p).argmax(axis=1))
+    assert abs(by_tau[0.0][0] - unweighted) > 0.05  # (the weights change the score)

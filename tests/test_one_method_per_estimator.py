@@ -292,6 +292,26 @@ def test_a_phase_that_is_not_the_last_needs_its_length_and_each_its_own_name():
         Phases([Phase("ce", epochs=2), Phase("ce")])
 
 
+def test_a_phase_with_patience_ends_after_that_many_epochs_without_a_gain():
+    """The phase's own epochs, its first one included, are the window: the best BA 0.9 came in its
+    first epoch, so after two epochs without a gain (patience=2) the fourth epoch is the next
+    phase's. Mutations that waited one epoch more, or left the first epoch out, passed every test."""
+    from types import SimpleNamespace
+
+    from skorch.history import History
+
+    from sklearn_ltdd.classifier._phases import Phase, Phases
+
+    net = SimpleNamespace(history=History())
+    phases = Phases([Phase("ce", epochs=100), Phase("ib")], patience=2)
+    for score in [0.9, 0.5, 0.6, 0.7, 0.8]:
+        net.history.new_epoch()
+        phases.on_epoch_begin(net)
+        net.history.record("valid_ba", score)
+    assert net.history[:, "phase"] == ["ce", "ce", "ce", "ib", "ib"]
+    assert phases.began_ == 3 and phases.final
+
+
 def test_the_phases_are_written_once_and_read_by_everyone():
     clf = make(max_epochs=5).fit(X, Y)
     assert clf.history_[:, "phase"] == ["warmup"] * 2 + ["ltdd"] * 3

@@ -68,7 +68,10 @@ def test_each_expert_learns_from_its_own_loss_only():
     net, module = clf.net_, clf.net_.module_
     batch = _batch(16)
     y = torch.as_tensor(clf._encoder.transform(LABELS[:8] + LABELS[12:20]))
-    targets = {"y": y, "weight": torch.ones(16), "index": torch.arange(16)}
+    # the samples' weights, unequal: each expert's loss is its weighted mean (a plain mean of the
+    # wide expert's passed every test)
+    weight = torch.linspace(0.25, 4.0, 16)
+    targets = {"y": y, "weight": weight, "index": torch.arange(16)}
     module.train()
 
     def gradients(loss_of):
@@ -79,7 +82,11 @@ def test_each_expert_learns_from_its_own_loss_only():
                 for n, p in module.named_parameters()}  # fmt: skip
 
     total = gradients(lambda out: net.get_loss(out, targets, training=True))
-    wide_alone = gradients(lambda out: balanced_cross_entropy(out[1], y, net.criterion_.class_counts).mean())
+    wide_alone = gradients(
+        lambda out: (
+            (balanced_cross_entropy(out[1], y, net.criterion_.class_counts) * weight).sum() / weight.sum()
+        )
+    )
     deep_alone = gradients(lambda out: net.criterion_(out[:1], targets, module.head))
     for name, grad in total.items():
         expected = wide_alone[name] if name.startswith("wide.") else deep_alone[name]
