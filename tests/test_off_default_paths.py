@@ -657,7 +657,6 @@ def test_an_empty_hold_out_with_early_stopping_is_refused():
     assert clf.logit_adjustment_ == 1.0
 
 
-@pytest.mark.filterwarnings("ignore:the validation hold-out has no sample")  # the singletons
 def test_the_divergence_check_reads_the_weighted_mean_cross_entropy():
     """The samples' cross-entropy is their weighted mean, as the validation loss is: a mutation
     to the plain mean passed every test. Here the weighted mean is 40 nats (diverged), the plain
@@ -679,6 +678,7 @@ def test_the_divergence_check_reads_the_weighted_mean_cross_entropy():
         check(SimpleNamespace(y=y, sample_weight=torch.ones(4)), log_proba=log_proba)  # 20 nats
 
 
+@pytest.mark.filterwarnings("ignore:the validation hold-out has no sample")  # the singletons
 def test_a_hold_out_far_beyond_its_fraction_is_warned_of():
     """Classes of two give one sample each to the hold-out: half the data, with no word said."""
     pairs = np.repeat([f"c{i}" for i in range(30)], 2)
