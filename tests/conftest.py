@@ -25,6 +25,14 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return cpu_count()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``slow`` every test that reads the real benchmark data (the ``shared_data`` fixture), so
+    that ``-m "not slow"`` leaves them out as the marker's declaration says."""
+    for item in items:
+        if "shared_data" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 def _share_the_cores_among_xdist_workers() -> None:
     """Each pytest-xdist worker gets its share of the cores for torch, BLAS and OpenMP, and so do
     the processes it starts: two torch processes that each take every core slow each other down up
