@@ -144,13 +144,13 @@ def test_make_long_tailed_keeps_every_class_or_says_which_it_would_drop(y, ratio
             make_long_tailed(y, ratio, random_state=seed)
         return
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # (a ratio short of the one asked for: the test above)
+        warnings.filterwarnings("ignore", "imbalance_ratio=.* gives a ratio", UserWarning)  # (tested above)
         keep = make_long_tailed(y, ratio, random_state=seed)
         expected = long_tailed_class_sizes(counts[order], ratio)
     assert np.all(np.diff(keep) > 0)  # sorted, no repeats
     assert keep.min() >= 0 and keep.max() < len(y)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.filterwarnings("ignore", "imbalance_ratio=.* gives a ratio", UserWarning)
         np.testing.assert_array_equal(keep, make_long_tailed(y, ratio, random_state=seed))
     kept_labels, kept_counts = np.unique(y[keep], return_counts=True)
     assert kept_labels.tolist() == labels.tolist()  # no class is lost
@@ -270,7 +270,7 @@ def test_a_ratio_far_short_of_the_one_asked_for_warns():
     set, 18 of 21 rows dropped, without a word."""
     y = ["a"] * 10 + ["b"] * 10 + ["c"]
     with pytest.warns(
-        UserWarning, match=r"imbalance_ratio=1.9 gives a ratio of 1 \(1 sample\(s\) .* class 'c', of 1"
+        UserWarning, match=r"imbalance_ratio=1\.9 gives a ratio of 1 \(1 sample\(s\) .* class 'c', of 1"
     ):
         keep = make_long_tailed(y, 1.9, random_state=0)
     assert len(keep) == 3
@@ -280,3 +280,6 @@ def test_a_ratio_far_short_of_the_one_asked_for_warns():
         warnings.simplefilter("error")  # short by less than 10 %: rounding, as documented
         assert long_tailed_class_sizes([100, 100, 4], 2.6).tolist() == [10, 6, 4]
         assert long_tailed_class_sizes([50] * 5, 7.5).tolist() == [50, 30, 18, 11, 6]
+        assert long_tailed_class_sizes([100, 5], 1.3).tolist() == [6, 5]  # 1.2: 7.7 % short
+    with pytest.warns(UserWarning, match=r"imbalance_ratio=1\.35 gives a ratio of 1\.2 "):  # 11.1 % short
+        assert long_tailed_class_sizes([100, 5], 1.35).tolist() == [6, 5]

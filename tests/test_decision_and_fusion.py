@@ -485,8 +485,8 @@ ROUNDING = [
 
 @pytest.mark.parametrize("log_p, prior, taus, expected", ROUNDING)
 def test_the_adjusted_argmax_where_scores_round(log_p, prior, taus, expected):
-    """Cases where the contenders could leave out the winner (two found by a review, one by
-    mutating the margin's sign)."""
+    """Cases where the contenders could leave out the winner (found by reviews, and by mutating
+    the margin's sign)."""
     log_p, taus = np.array(log_p), np.array(taus)
     full = np.stack([(log_p - tau * prior.astype(np.float64)).argmax(axis=1) for tau in taus])
     if expected is not None:

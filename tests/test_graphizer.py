@@ -278,9 +278,9 @@ def test_the_checking_pass_rejects_exactly_what_featurisation_rejects(mode, fing
 
 
 def test_each_named_atom_feature_is_rdkits_reading_of_the_atom():
-    """Every column says what its name says (test_parse_version pins the layout, not the meaning):
-    the features read by name, against RDKit's atoms, as multisets (the graphs' atoms are in
-    canonical order)."""
+    """The one-hot groups and numbers say what their names say (test_parse_version pins the
+    layout, not the meaning): read by name, against RDKit's atoms, as multisets (the graphs' atoms
+    are in canonical order). implicit_valence is only checked to be one-hot."""
     names = list(ATOM_FEATURE_NAMES)
     smiles = ["C#CC=CCC(=O)[O-]", "c1ccncc1C[NH3+]", "FC(F)(F)c1ccc(Cl)cc1", "O=S(=O)(N)c1ccccc1", "[CH2]C"]
     store = SmilesGraphizer().fit_transform(smiles)

@@ -29,7 +29,7 @@ def long_tailed_class_sizes(class_counts: ArrayLike, imbalance_ratio: float) -> 
     realised ratio of first to last class larger than asked (``[50] * 5`` at 7.5 gives
     ``[50, 30, 18, 11, 6]``, 8.3), or, where a class of a few samples caps the head, smaller
     (``[10, 10, 1]`` at 1.9 gives ``[1, 1, 1]``, no imbalance at all): a ratio more than 10 %
-    short of the one asked for warns.
+    short of the one asked for warns, which only a head of fewer than 10 samples can be.
 
     Parameters
     ----------
@@ -103,7 +103,7 @@ def _class_sizes(counts: np.ndarray, imbalance_ratio: float, names: list[str]) -
             f"imbalance_ratio={imbalance_ratio!r} gives a ratio of {sizes[0] / sizes[-1]:.3g} "
             f"({sizes[0]} sample(s) in the head class, {sizes[-1]} in the tail): class {names[limit]}, of "
             f"{counts[limit]} sample(s), caps the head, and the sizes round down. Remove the smallest "
-            "classes first to keep the ratio asked for.",
+            "classes first to keep the ratio asked for, or ask for a ratio these few samples can show.",
         )
     return sizes
 
@@ -142,6 +142,12 @@ def make_long_tailed(
         Sorted positions into ``y`` of the samples to keep (select from a pandas Series or
         DataFrame with ``.iloc[indices]``: ``y[indices]`` reads them as index labels). Every class
         keeps at least one sample; a ratio that would empty a class raises a ValueError naming it.
+
+    Warns
+    -----
+    UserWarning
+        When a class of a few samples caps the head class so low that rounding leaves the kept
+        sizes' ratio more than 10 % short of ``imbalance_ratio`` (the class is named by its label).
 
     Examples
     --------
