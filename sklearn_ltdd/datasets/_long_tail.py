@@ -29,7 +29,7 @@ def long_tailed_class_sizes(class_counts: ArrayLike, imbalance_ratio: float) -> 
     realised ratio of first to last class larger than asked (``[50] * 5`` at 7.5 gives
     ``[50, 30, 18, 11, 6]``, 8.3), or, where a class of a few samples caps the head, smaller
     (``[10, 10, 1]`` at 1.9 gives ``[1, 1, 1]``, no imbalance at all): a ratio more than 10 %
-    short of the one asked for warns, which only a head of fewer than 10 samples can be.
+    short of the one asked for warns (only a head of fewer than 10 samples rounds that far).
 
     Parameters
     ----------
