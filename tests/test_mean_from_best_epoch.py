@@ -15,9 +15,10 @@ from skorch.history import History
 
 from sklearn_ltdd import BaselineClassifier, LTDDClassifier, SubclusterSchedule
 from sklearn_ltdd.classifier import _base
-from sklearn_ltdd.classifier._decision import best_tau
+from sklearn_ltdd.classifier._decision import TAUS, best_tau
 from sklearn_ltdd.classifier._phases import Phase, Phases
 from sklearn_ltdd.classifier._selection import MeanFromBestEpoch, ValidationScores
+from sklearn_ltdd.metrics import balanced_accuracy_score, balanced_f1_score
 
 N_FEATURES = 3
 SCORES = st.lists(st.sampled_from([0.1, 0.5, 0.5, 0.7, 0.9, float("nan")]), min_size=1, max_size=8)
@@ -211,9 +212,6 @@ def test_the_validation_scores_weigh_each_sample(log_prior):
     """The validation set's BA and BF1 (and τ, where the decision is adjusted) are its samples'
     weighted scores, as the metrics give them with sample_weight: mutations that dropped the
     weights in either path passed every test."""
-    from sklearn_ltdd.classifier._decision import TAUS
-    from sklearn_ltdd.metrics import balanced_accuracy_score, balanced_f1_score
-
     y, weight = np.array([0, 0, 0, 1, 1, 1]), np.array([5.0, 1, 1, 1, 3, 1])
     p = np.array([[0.9, 0.1], [0.4, 0.6], [0.45, 0.55], [0.3, 0.7], [0.6, 0.4], [0.52, 0.48]])
     scores = ValidationScores(Phases([Phase("ltdd")]), log_prior=log_prior).initialize()
