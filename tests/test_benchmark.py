@@ -20,6 +20,7 @@ from sklearn_ltdd.benchmark import _run, make_fingerprint_model, paper_table, ru
 from sklearn_ltdd.benchmark.__main__ import main
 from sklearn_ltdd.benchmark._results_file import code_version, data_id, machine
 from sklearn_ltdd.benchmark._run import SplitError
+from sklearn_ltdd.benchmark._tasks import as_text
 from sklearn_ltdd.datasets import load_solubility
 from sklearn_ltdd.featurize import InvalidSmilesError, MorganFingerprint
 from sklearn_ltdd.metrics import balanced_accuracy_score
@@ -913,6 +914,22 @@ def test_a_table_of_ones_own_is_benchmarked_as_a_named_data_set(tmp_path, capsys
     run_benchmark(str(tmp_path / "twice.csv"), split="random", seeds=[0], methods=["fp_lr"], out_dir=tmp_path)
     said = capsys.readouterr().out  # (eight of the set's own, written two ways; and the copy of row 0)
     assert re.search(r"twice.csv: 9 rows repeat an earlier row.s molecule \(data rows \[.*, 1282\]\)", said)
+
+
+def test_a_table_whose_file_name_the_locale_cannot_read_gives_readable_results(tmp_path, capsys):
+    """Under LC_ALL=C without UTF-8 mode, Python reads 'é' in a file name as two surrogates: the run
+    wrote them into the results file, whose tables could then never be written (UnicodeEncodeError,
+    this run and every later one). A name too long for the filesystem raised OSError (pathlib)."""
+    data = load_solubility()
+    pd.DataFrame({"smiles": data.data, "label": data.target}).to_csv(tmp_path / "assay é.csv", index=False)
+    undecoded = str(tmp_path / "assay \udcc3\udca9.csv")  # what such a locale makes of the name
+    runs = run_benchmark(undecoded, split="random", seeds=[0], methods=["fp_lr"], out_dir=tmp_path)
+    assert runs["dataset"].tolist() == ["assay é"]
+    assert "### assay é, random split" in (tmp_path / "assay é-random.md").read_text(encoding="utf-8")
+    assert as_text("\udce9 é") == "\ufffd é"  # a byte that is no UTF-8 (Latin-1's é), and text
+    with pytest.raises(SystemExit):
+        main(["--dataset", str(tmp_path / ("z" * 300 + ".csv")), "--methods", "fp_lr"])
+    assert "z.csv' (no such file); choose from" in capsys.readouterr().err
 
 
 def test_the_names_run_benchmarks_docstring_points_to_are_public():

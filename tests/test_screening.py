@@ -668,30 +668,39 @@ def test_a_second_process_cannot_screen_into_a_destination_being_screened(model,
 def test_a_destination_whose_helper_files_cannot_be_made_is_named_as_such(
     tmp_path, monkeypatch, model, capsys
 ):
-    """The errors named a file the user never chose: '...csv.progress.json', 'scores.csv.lock'."""
+    """The errors named a file the user never chose: '...csv.progress.json', 'scores.csv.lock', or
+    (the command) '...csv.invalid.csv' in a traceback."""
     longest = os.pathconf(tmp_path, "PC_NAME_MAX") if hasattr(os, "pathconf") else 255
     legal = tmp_path / ("s" * (longest - len(".csv")) + ".csv")  # as long as the filesystem takes
-    with pytest.raises(ValueError, match=r"too long for the files a screen keeps beside it: the longest, "):
-        with _resume.only_screen_into(legal):
-            pass
-    assert not list(tmp_path.iterdir())
+    too_long = r"too long for the files a screen keeps beside it: the longest, "
+    with pytest.raises(ValueError, match=too_long):
+        _file.check_destination(legal)
+    joblib.dump(model, tmp_path / "model.joblib")
+    pd.DataFrame({"smiles": ["CCO"]}).to_csv(tmp_path / "library.csv", index=False)
+    for destination in (legal, tmp_path / ("s" * longest + ".csv")):  # (the command read its bad rows' list)
+        with pytest.raises(SystemExit) as exit_:
+            screen_command([str(tmp_path / "model.joblib"), str(tmp_path / "library.csv"), str(destination)])
+        assert exit_.value.code == 2  # (1 says: bad rows, listed)
+        assert re.search(too_long, capsys.readouterr().err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["library.csv", "model.joblib"]
     monkeypatch.setattr(_resume.os, "pathconf", lambda *_: -1, raising=False)  # POSIX's "no limit"
-    with _resume.only_screen_into(tmp_path / "scores.csv"):
-        pass
+    _file.check_destination(legal)
     monkeypatch.undo()
 
     def unwritable(*args, **kwargs):
         raise PermissionError(13, "Permission denied", str(tmp_path / "scores.csv.lock"))
 
-    monkeypatch.setattr(_resume, "open", unwritable, raising=False)  # (root writes in any folder)
-    with pytest.raises(PermissionError) as error:
-        with _resume.only_screen_into(tmp_path / "scores.csv"):
-            pass
+    def read_only(*args, **kwargs):  # a read-only mount: no PermissionError, which root never gets
+        raise OSError(errno.EROFS, "Read-only file system", str(tmp_path / "scores.csv.lock"))
+
     said = f"A screen keeps its lock and progress beside scores.csv: {tmp_path} must be a folder"
-    assert error.value.__notes__ == [f"{said} you can write in."]
+    for refusal in (read_only, unwritable):
+        monkeypatch.setattr(_resume, "open", refusal, raising=False)  # (root writes in any folder)
+        with pytest.raises(OSError) as error:
+            with _resume.only_screen_into(tmp_path / "scores.csv"):
+                pass
+        assert error.value.__notes__ == [f"{said} you can write in."]
     # the command says the note as a sentence of its own (it ran on: "...scores.csv.lock' A screen")
-    joblib.dump(model, tmp_path / "model.joblib")
-    pd.DataFrame({"smiles": ["CCO"]}).to_csv(tmp_path / "library.csv", index=False)
     with pytest.raises(SystemExit):
         screen_command([str(tmp_path / name) for name in ("model.joblib", "library.csv", "scores.csv")])
     lock = tmp_path / "scores.csv.lock"

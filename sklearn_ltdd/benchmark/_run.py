@@ -51,7 +51,16 @@ from ._results_file import (
     result_stem,
 )
 from ._summary import markdown_table, summarise
-from ._tasks import DATASETS, REACTION_DATASETS, DataError, default_split, is_table, load_task, task_name
+from ._tasks import (
+    DATASETS,
+    REACTION_DATASETS,
+    DataError,
+    as_text,
+    default_split,
+    is_table,
+    load_task,
+    task_name,
+)
 
 __all__ = [
     "DEFAULT_METHODS",  # (the defaults of run_benchmark's arguments, from _names)
@@ -297,6 +306,7 @@ def run_benchmark(
         )
     stem = result_stem(name, split, reaction_mode)
     log = out / f"{stem}.jsonl"
+    name = as_text(name)  # (the files' names keep the file name's bytes; the rows and tables are text)
     done = done_runs(log, methods, seeds, epochs, args)
     smiles, y = load_task(dataset, data_home, mapped=reaction_mode in CGR_MODES, download=download)
     if len(classes := np.unique(y)) < 2:  # (a table of the user's) said before any work, not by a fit

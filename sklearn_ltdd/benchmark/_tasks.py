@@ -3,6 +3,7 @@ reaction templates, HIV at imbalance 50) and the demo's, loaded as inputs and la
 
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 
@@ -58,7 +59,8 @@ HIV_LT50 = (10_000, 200)
 def is_table(dataset: str) -> bool:
     """Whether ``dataset`` is a table of one's own (the path of a file), not one of ``DATASETS``."""
     # (read by load_hiv, as ~ too; "" is no path, and no data set)
-    return dataset not in DATASETS and dataset != "" and expanded(dataset, "dataset").is_file()
+    # (os.path.isfile: pathlib's, before Python 3.12, raises on a name too long for the filesystem)
+    return dataset not in DATASETS and dataset != "" and os.path.isfile(expanded(dataset, "dataset"))
 
 
 #: the endings of a table's file name that its results leave out ("assay.csv.gz": "assay")
@@ -73,6 +75,14 @@ def task_name(dataset: str) -> str:
     while Path(name).suffix.lower() in _TABLE_ENDINGS and Path(name).stem:
         name = Path(name).stem
     return name
+
+
+def as_text(name: str) -> str:
+    """A task's name as the results' JSON rows and tables write it, in UTF-8: the bytes of a file name
+    that the locale could not decode (a surrogate each, under LC_ALL=C without UTF-8 mode) read as
+    UTF-8, the encoding file names are written in; a surrogate would make the results file unreadable
+    to the tables written from it."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def default_split(dataset: str) -> str:

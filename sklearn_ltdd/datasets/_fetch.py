@@ -112,7 +112,8 @@ def _data_home(data_home: str | os.PathLike[str] | None) -> Path:
             "data_home (the benchmark command: --data-home) is empty; name a folder ('.' for the working "
             "folder)."
         )
-    given = data_home or os.environ.get("SKLEARN_LTDD_DATA")
+    variable = os.environ.get("SKLEARN_LTDD_DATA", "")
+    given = data_home or (variable if variable.strip() else None)  # ("" or " ": a variable set to nothing)
     if given:
         path = expanded(given, "the data home")
     else:

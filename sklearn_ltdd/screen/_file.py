@@ -29,7 +29,15 @@ from ._frame import (
     score_columns,
     scores_of,
 )
-from ._resume import PART_NAME, ScreenRecord, model_hash, only_screen_into, write_csv, write_parquet
+from ._resume import (
+    PART_NAME,
+    ScreenRecord,
+    check_room_for_helpers,
+    model_hash,
+    only_screen_into,
+    write_csv,
+    write_parquet,
+)
 from ._source import columns_of, is_parquet, parquet_file, pyarrow_parquet, read_chunks, smiles_in_header
 
 __all__ = ["check_destination", "screen_file"]
@@ -259,7 +267,8 @@ def _kept(record: ScreenRecord, chunks: str, resumes: str = "") -> str:
 
 
 def check_destination(destination: Path) -> None:
-    """Refuse a destination that names no CSV or Parquet output ("." or "/" name no file at all)."""
+    """Refuse a destination that names no CSV or Parquet output ("." or "/" name no file at all), or
+    whose name leaves no room for the files kept beside it."""
     if destination.suffix.lower() not in (".csv", ".parquet"):
         name = destination.name
         hidden = f" ({name} alone names a hidden file; name it, e.g. scores{name})"
@@ -267,6 +276,7 @@ def check_destination(destination: Path) -> None:
             f"the destination must end in .csv or .parquet, got {str(destination)!r}"
             f"{hidden if name.lower() in ('.csv', '.parquet') else ''}."
         )
+    check_room_for_helpers(destination)
 
 
 def _check_unchanged(source: Path, start: os.stat_result, record: ScreenRecord) -> None:

@@ -32,6 +32,7 @@ __all__ = [
     "MOST_PARTS",
     "PART_NAME",
     "ScreenRecord",
+    "check_room_for_helpers",
     "model_hash",
     "only_screen_into",
     "part_name",
@@ -114,11 +115,12 @@ def only_screen_into(destination: Path) -> Iterator[None]:
         raise FileNotFoundError(
             f"{destination.parent} is not a folder; create it, or choose another destination."
         )
-    _check_room_for_helpers(destination)
     path = destination.with_name(destination.name + ".lock")
     try:
         taken = _take_lock(path, destination)
-    except PermissionError as error:  # (it names the lock, a file the user never chose)
+    except OSError as error:  # (it names the lock, a file the user never chose)
+        if not isinstance(error, PermissionError) and error.errno != errno.EROFS:
+            raise
         error.add_note(
             f"A screen keeps its lock and progress beside {destination.name}: {destination.parent} "
             "must be a folder you can write in."
@@ -131,7 +133,7 @@ def only_screen_into(destination: Path) -> Iterator[None]:
             _release(lock, path)
 
 
-def _check_room_for_helpers(destination: Path) -> None:
+def check_room_for_helpers(destination: Path) -> None:
     """Refuse a destination whose name is legal but leaves no room for the files kept beside it
     (the error named one of them, a file the user never chose): the longest, the record's
     temporary file."""
