@@ -177,6 +177,9 @@ def test_malformed_rows_are_named(tmp_path):
         ValueError, match=r"it has \['smiles;label'\]\) \(semicolon-separated\? save it with commas"
     ):
         load_hiv(path=path)
+    path = write(tmp_path / "library.smi", "smiles label\nCCO 1\nCCN 0\n")  # a .smi file of labels
+    with pytest.raises(ValueError, match=r"it has \['smiles label'\]\) \(space-separated, as a .smi file\?"):
+        load_hiv(path=path)
     with pytest.raises(ValueError, match=r"it has \['mol', 'act'\]\)\.$"):  # no such hint without tabs
         load_hiv(path=write(tmp_path / "columns.csv", "mol,act\nCCO,0\n"))
 

@@ -249,6 +249,22 @@ def test_a_reaction_given_as_a_molecule_is_named_as_one():
     assert mols_from_smiles(["C[N+]->[Fe]"])[0].GetNumAtoms() == 3  # a dative bond is no arrow
 
 
+def test_another_notation_given_for_a_smiles_is_named_as_such():
+    """A mol block was refused for its 'whitespace inside it', an InChI or InChIKey for its syntax."""
+    ethanol = Chem.MolFromSmiles("CCO")
+    X = [Chem.MolToMolBlock(ethanol), Chem.MolToV3KMolBlock(ethanol), Chem.MolToInchi(ethanol),
+         Chem.MolToInchiKey(ethanol), "CCO"]  # fmt: skip
+    with pytest.raises(InvalidSmilesError) as info:
+        mols_from_smiles(X)
+    reasons = [reason for _, reason in info.value.bad_rows.values()]
+    assert sorted(info.value.bad_rows) == [0, 1, 2, 3]
+    assert reasons == [
+        *["a mol block (a molfile's text), not a SMILES; RDKit's Chem.MolFromMolBlock reads it"] * 2,
+        "an InChI, not a SMILES; RDKit's Chem.MolFromInchi reads it",
+        "an InChIKey, not a SMILES: a hash, which holds no structure to read",
+    ]
+
+
 def test_whitespace_inside_a_smiles_is_a_bad_row():
     """RDKit reads what follows a space as a name: "CC O" would be ethane, the second one benzene."""
     X = [" CCO\n", "CC O", "c1ccccc1 CCCCCCCC", "CC\tN", "\tc1ccccc1 "]
@@ -360,6 +376,22 @@ def test_a_query_or_markush_cxsmiles_is_no_molecule():
     # attachment points and a mixture beside an extension: RDKit makes each dummy atom a query
     fine += ["[*:1]C |(0,0,;1,0,)|", "*C[C@H](N)C(=O)O |&1:2|", "*CC |$;;$|", "CCO.O |Sg:mix:0,1,2,3::|"]
     assert len(mols_from_smiles(fine)) == len(fine)
+
+
+def test_a_query_bond_is_no_molecule():
+    """RDKit's SMILES reader takes SMARTS's '~' (any bond) as a bond of no type that fills no
+    valence: CC~C was featurised and scored as ethane beside methane, C1~CCCCC1 as a ring holding
+    two CH3, in every reaction mode too. A '~' that is no bond (an atom's label) is read as before."""
+    with pytest.raises(InvalidSmilesError) as error:
+        mols_from_smiles(["CCC", "CC~C", "C1~CCCCC1", "CC(~O)C"])
+    held = "a query or Markush structure, not one molecule: it holds a query bond ('~', any bond)"
+    assert sorted(error.value.bad_rows) == [1, 2, 3]
+    assert all(reason.startswith(held) for _, reason in error.value.bad_rows.values())
+    assert mols_from_smiles(["CCO |$;;a~b$|"])[0].GetNumAtoms() == 3
+    reactions = ["[CH3:1][CH2:2][OH:3]>>[CH3:1][CH2:2][OH:3]", "[CH3:1][CH2:2][OH:3]>>[CH3:1][CH2:2]~[OH:3]"]
+    for mode in ("products", "reaction", "pair", "cgr"):
+        graphs = SmilesGraphizer(reaction_mode=mode, errors="ignore").fit_transform(reactions)
+        assert graphs.valid_mask.tolist() == [True, False], mode
 
 
 @hypothesis.settings(max_examples=300)

@@ -174,6 +174,8 @@ def _column(frame: pd.DataFrame, names: tuple[str, ...], what: str, path: Path) 
         hint = " (tab-separated? name the file .tsv or .tab)"
     elif any(";" in name for name in frame.columns):
         hint = " (semicolon-separated? save it with commas, or with tabs as .tsv)"
+    elif len(frame.columns) == 1 and " " in frame.columns[0]:  # a .smi file's "smiles label"
+        hint = " (space-separated, as a .smi file? save it with commas, or with tabs as .tsv)"
     raise ValueError(
         f"{path} has no {what} column (looked for {list(names)}; it has {list(frame.columns)}){hint}."
     )
@@ -458,7 +460,7 @@ def load_hiv(
         integers, with a warning where two spellings are one number, "7" and "007", and words
         as written), ``target_names``, ``invalid`` ({row: (smiles,
         reason)} for SMILES RDKit cannot parse: 7 in this file), ``duplicates`` (rows repeating
-        an earlier row's molecule, however written: the same canonical SMILES), ``frame``,
+        an earlier row's molecule, however written: the same canonical SMILES as read), ``frame``,
         ``filename``, ``DESCR``. Invalid and duplicated rows are reported with a warning and
         kept, so row numbers stay those of the file. Empty label fields, and labels written as
         a missing value (``NA``, ``null``, ...), are errors naming the rows; so is a file
