@@ -168,6 +168,7 @@ def test_malformed_rows_are_named(tmp_path):
     ):
         load_hiv(path=path)
     assert len(load_hiv(path=write(tmp_path / "tabs.tsv", "smiles\tlabel\nCCO\ta\nCCN\tb\n")).data) == 2
+    assert len(load_hiv(path=write(tmp_path / "assay.v2.tsv", "smiles\tlabel\nCCO\ta\nCCN\tb\n")).data) == 2
     # semicolons, as Excel saves "CSV" where the decimal mark is a comma (which split lines in two)
     path = write(tmp_path / "decimal.csv", "smiles;label;mw\nCCO;a;46,07\nCCN;b;45,08\n")
     with pytest.raises(ValueError, match=r"more fields than the header \(semicolon-separated, with decimal"):
@@ -339,7 +340,7 @@ def test_uspto_returns_the_mapped_copy_row_by_row(tmp_path):
     mapped = (
         "mhn_index,id,class,rxn_smiles_mapped,confidence,error\n"
         "0,US1,1,[CH3:1][C:2](=[O:3])O.[OH:4][CH2:5][CH3:6]>>[CH3:1][C:2](=[O:3])[O:4][CH2:5][CH3:6],0.9,\n"
-        "1,US2,6,CCO>>CC=O,,no tokens\n"
+        "1,US2,6,[CH3:1]CO>>CC=O,,no tokens\n"  # (what a failed mapper left: not the reaction's text)
     )
     folder = tmp_path / "uspto50k"
     folder.mkdir()

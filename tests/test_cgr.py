@@ -1323,6 +1323,19 @@ def test_unmapped_reactants_written_among_the_reagents_are_named_not_made_from_n
     assert [sizes[i] for i in (1, 2, 4, 5)] == [6, 6, 7, 8]  # (the butyl ester: the acid's 4 and 4 made)
 
 
+def test_a_hydrogen_the_mapper_leaves_unmapped_is_no_atom_made_from_nothing():
+    """Mappers map heavy atoms only (rxnmapper leaves a deuterium written as an atom unmapped): an
+    answer whose heavy atoms all have partners once the reagents are asked about, but for such a
+    hydrogen, names the reagents, as it does without the hydrogen."""
+    first = "[CH3:5][C:1](=[O:6])[OH:3]>>[2H][CH2:1][CH2:2][O:3][C:4]([CH3:5])=[O:6]"
+    again = "[CH3:5][C:4](=[O:6])O.[2H][CH2:1][CH2:2][OH:3]>>[2H][CH2:1][CH2:2][O:3][C:4]([CH3:5])=[O:6]"
+    mapper = DictMapper({strip_maps(answer): answer for answer in (first, again)})
+    graphizer = SmilesGraphizer(reaction_mode="cgr", atom_mapper=mapper, errors="ignore")
+    assert not graphizer.fit_transform(["CC(=O)O>[2H]CCO>CC(=O)OCC[2H]"]).valid_mask.any()
+    said = "makes 2 of its product atoms from nothing, and finds them all in its reagents ['[2H]CCO']"
+    assert said in graphizer.invalid_rows_[0][1]
+
+
 def test_the_disk_cache_answers_by_its_key_in_batches(tmp_path, monkeypatch):
     """It read the mapper's whole table for every chunk of a screen; now the reactions asked, by
     the table's key, a few hundred per query (SQLite's limit on parameters)."""

@@ -151,6 +151,11 @@ def test_graphizer_fingerprints_match_morgan_and_follow_indexing(tmp_path):
 def test_invalid_rows_get_zero_fingerprints_in_place():
     graphs = SmilesGraphizer(fingerprint="morgan", errors="ignore").fit_transform(["CCO", "not smiles", "CC"])
     assert graphs.fingerprint[1].sum() == 0 and graphs.fingerprint[[0, 2]].sum() > 0
+    # an unmapped reaction: no condensed graph, though its fingerprint (a difference) reads it
+    cgr = SmilesGraphizer(reaction_mode="cgr", errors="ignore")
+    graphs = cgr.fit_transform(["[CH3:1][OH:2]>>[CH2:1]=[O:2]", "CCO>>CC=O"])
+    assert graphs.valid_mask.tolist() == [True, False] and "not atom-mapped" in cgr.invalid_rows_[1][1]
+    assert graphs.fingerprint[1].abs().sum() == 0 and graphs.fingerprint[0].abs().sum() > 0
 
 
 def _batch():

@@ -592,6 +592,8 @@ def test_a_reaction_whose_charge_changes_by_more_than_127_keeps_the_difference()
 
 STORE_SMILES = ["CCO", "c1ccccc1", "N", "CC", "CCCC", "O=C=O", "CN(C)C"]
 STORE = SmilesGraphizer().fit_transform(STORE_SMILES)
+#: the same rows, two of them bad: a graph's mask and fingerprint go with it
+MIXED = SmilesGraphizer(errors="ignore").fit_transform(["CCO", "C1CC", "N", "CC", "x", "O=C=O", "CN(C)C"])
 
 
 @given(st.slices(len(STORE_SMILES)) | st.lists(st.integers(-7, 6), max_size=9))
@@ -602,6 +604,9 @@ def test_a_store_indexes_like_a_list_of_its_graphs(index):
     sub = STORE[index]
     assert [d.num_nodes for d in sub.to_data_list()] == [STORE[int(i)].num_nodes for i in expected]
     assert torch.equal(sub.batch().x, STORE.batch(expected).x) if len(expected) else len(sub) == 0
+    np.testing.assert_array_equal(MIXED[index].valid_mask, MIXED.valid_mask[expected])
+    for data, i in zip(sub.to_data_list(), expected, strict=True):  # graph by graph
+        assert torch.equal(data.fingerprint, STORE.fingerprint[[i]].float())
 
 
 def test_a_store_refuses_indices_that_are_not_integers():

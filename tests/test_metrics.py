@@ -417,6 +417,10 @@ def test_labels_written_otherwise_than_the_predictions_are_said_to_count_as_miss
         balanced_accuracy_score(["a", "b", "b"], ["a", "a", "a"])
         balanced_accuracy_score([1, 2, 2], [1, 1, 1])
         balanced_accuracy_score(["R", "r", "S"], ["r", "r", "S"])  # both spellings given: classes
+    with pytest.warns(UserWarning) as record:  # two spellings given, neither predicted: classes too
+        balanced_accuracy_score(["Low", "LOW", "S"], ["low", "low", "S"])
+    assert [str(w.message) for w in record if "only by case" in str(w.message)] == []
+    assert [w for w in record if "classes ['low'] are not in y_true" in str(w.message)]
     # against the classes where they are known (long_tail_report's training classes), once a call
     with pytest.warns(UserWarning) as record:
         long_tail_report(

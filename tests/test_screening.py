@@ -35,7 +35,7 @@ from sklearn_ltdd.classifier import _base, _inference
 from sklearn_ltdd.datasets import load_solubility
 from sklearn_ltdd.featurize import InvalidSmilesError
 from sklearn_ltdd.featurize._smiles import PARSE_VERSION
-from sklearn_ltdd.screen import _file, _resume, _source, score_frame, screen, screen_dask, screen_file
+from sklearn_ltdd.screen import _file, _frame, _resume, _source, score_frame, screen, screen_dask, screen_file
 from sklearn_ltdd.screen.__main__ import main as screen_command
 
 SYNTAX = "RDKit cannot parse it: its syntax, e.g. a typo, an unclosed ring or branch, an unknown atom"
@@ -218,6 +218,17 @@ def test_a_chunk_of_bad_rows_only_and_an_all_bad_input(model, small_chunks):
     assert scores["valid"].tolist() == [True, False, False, False, False, False, True]
     all_bad = screen(model, ["C1CC", "CC(C"], errors="nan")
     assert not all_bad["valid"].any() and all_bad.filter(like="proba_").isna().all().all()
+
+
+def test_a_repeated_row_after_a_bad_one_scores_as_its_first(model):
+    """Repeats are featurised once and indexed back: a store's mask that did not follow that
+    index (sorted) would score the bad row 1 and leave row 2 NaN, with a right 'valid' column."""
+    scores = screen(model, ["CCO", "C1CC", "CCO", "c1ccccc1O", "C1CC", "c1ccccc1O"], errors="nan")
+    proba = scores.filter(like="proba_").to_numpy()
+    assert scores["valid"].tolist() == [True, False, True, True, False, True]
+    assert np.isnan(proba[[1, 4]]).all() and not np.isnan(proba[[0, 2, 3, 5]]).any()
+    np.testing.assert_array_equal(proba[[2, 5]], proba[[0, 3]])
+    np.testing.assert_allclose(proba[[0, 3]], model.predict_proba(["CCO", "c1ccccc1O"]), rtol=1e-5)
 
 
 def test_no_rows_screen_to_an_empty_table_like_a_frame_of_none(model):
@@ -1863,6 +1874,17 @@ def test_the_header_repeated_inside_a_file_is_named_as_such(model, tmp_path):
     with pytest.raises(InvalidSmilesError) as raised:
         screen_file(model, source, tmp_path / "out.csv")
     assert not hasattr(raised.value, "__notes__")
+
+
+def test_top_k_ranks_tied_classes_in_the_order_of_classes_():
+    """Ties among many classes (numpy's default sort reorders equal values from 17 on) rank as
+    predict breaks them, first class first."""
+    classes = np.array([f"template_{i:02d}" for i in range(30)])
+    decision = np.array([[0.0] * 10 + [1.0] * 10 + [0.0] * 10])
+    tied = types.SimpleNamespace(classes_=classes, _decision_scores=lambda log_proba: decision)
+    ranked = _frame._scores(tied, np.log(np.full((1, 30), 1 / 30)), {}, pd.RangeIndex(1), top_k=30)
+    expected = [*classes[10:20], *classes[:10], *classes[20:]]
+    assert [ranked.loc[0, f"class_{rank}"] for rank in range(1, 31)] == expected
 
 
 def test_top_k_ranks_the_classes_of_the_decision_with_their_probabilities(model, library, tmp_path, capsys):
