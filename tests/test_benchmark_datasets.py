@@ -701,7 +701,7 @@ def test_a_bad_sbap_download_says_to_delete_it(tmp_path):
 def test_data_home_from_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("SKLEARN_LTDD_DATA", str(tmp_path / "env"))
     assert get_data_home() == tmp_path / "env" and (tmp_path / "env").is_dir()
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(Path, "home", lambda: tmp_path / "home")  # (Windows reads no HOME)
     monkeypatch.chdir(tmp_path)
     for nothing in ("", " ", "\t\n"):  # a variable set to nothing: the default (" " made a folder ' ' here)
         monkeypatch.setenv("SKLEARN_LTDD_DATA", nothing)

@@ -20,7 +20,7 @@ from sklearn_ltdd.featurize._graph_features import FEATURE_SCHEMA, NODE_ORDER
 from sklearn_ltdd.featurize._smiles import MAX_ATOMS, PARSE_VERSION
 
 #: (FEATURE_SCHEMA, NODE_ORDER, PARSE_VERSION), RDKit and the panel's digest under them
-RECORDED = ((2, 3, 10), "2026.09.1", "43766115c97bf0a967d2a3e196f9fa05f2bc9df8119cfe0794597e9c20dc41f2")
+RECORDED = ((2, 3, 10), "2026.09.1", "2d5069ab1a555b57e6157ada2bc8418ad20e6d631fdd6951ff1c245335dbaf62")
 
 #: each change of the reading so far, and the notations it concerned
 NOTATIONS = [
@@ -29,7 +29,7 @@ NOTATIONS = [
     "[13CH3][C@H](O)[C@@H](C)N |o1:1,3|", "C1CCCCC1 |LN:0:1.5|", "*C(=O)O |$_AP1;;;$|",
     "CC(C)C |$;;;R1$|", "C[NH100]C", "CĀC", "C\x07C", "C" * (MAX_ATOMS + 1), "[Fe+2].[Cl-].[Cl-]",
     "c1ccccc1.[Na+].[O-]C(=O)C", "[H+]", "[H][H]", "[He]", "C", "N#N", "O=[N+]([O-])c1ccccc1",
-    "CC~C", "C1~CCCCC1",
+    "CC~C", "C1~CCCCC1", "C~1CCCCC1",
 ]  # fmt: skip
 REACTIONS = [
     "[CH3:1][OH:2]>>[CH2:1]=[O:2]", "CCO>O>CC=O", "CCO>>[H][H]", "CCO.CC>>CCOCC |f:0.1|",

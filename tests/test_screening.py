@@ -1877,7 +1877,7 @@ def test_the_header_repeated_inside_a_file_is_named_as_such(model, tmp_path):
 
 
 def test_top_k_ranks_tied_classes_in_the_order_of_classes_():
-    """Ties among many classes (numpy's default sort reorders equal values from 17 on) rank as
+    """Ties among many classes (numpy's default sort, unstable, reorders the ties here) rank as
     predict breaks them, first class first."""
     classes = np.array([f"template_{i:02d}" for i in range(30)])
     decision = np.array([[0.0] * 10 + [1.0] * 10 + [0.0] * 10])

@@ -381,11 +381,12 @@ def test_a_query_or_markush_cxsmiles_is_no_molecule():
 def test_a_query_bond_is_no_molecule():
     """RDKit's SMILES reader takes SMARTS's '~' (any bond) as a bond of no type that fills no
     valence: CC~C was featurised and scored as ethane beside methane, C1~CCCCC1 as a ring holding
-    two CH3, in every reaction mode too. A '~' that is no bond (an atom's label) is read as before."""
+    two CH3, in every reaction mode too; closing a ring, as a single bond. A '~' that is no bond
+    (an atom's label) is read as before."""
     with pytest.raises(InvalidSmilesError) as error:
-        mols_from_smiles(["CCC", "CC~C", "C1~CCCCC1", "CC(~O)C"])
-    held = "a query or Markush structure, not one molecule: it holds a query bond ('~', any bond)"
-    assert sorted(error.value.bad_rows) == [1, 2, 3]
+        mols_from_smiles(["CCC", "CC~C", "C1~CCCCC1", "CC(~O)C", "C~1CCCCC1", "c~1ccccc~1", "C%10CCCCC~%10"])
+    held = "a query bond '~' (SMARTS's any bond), not one molecule: RDKit reads it as a bond that fills"
+    assert sorted(error.value.bad_rows) == [1, 2, 3, 4, 5, 6]
     assert all(reason.startswith(held) for _, reason in error.value.bad_rows.values())
     assert mols_from_smiles(["CCO |$;;a~b$|"])[0].GetNumAtoms() == 3
     reactions = ["[CH3:1][CH2:2][OH:3]>>[CH3:1][CH2:2][OH:3]", "[CH3:1][CH2:2][OH:3]>>[CH3:1][CH2:2]~[OH:3]"]

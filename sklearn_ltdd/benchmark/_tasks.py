@@ -82,7 +82,11 @@ def as_text(name: str) -> str:
     that the locale could not decode (a surrogate each, under LC_ALL=C without UTF-8 mode) read as
     UTF-8, the encoding file names are written in; a surrogate would make the results file unreadable
     to the tables written from it."""
-    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    try:
+        raw = name.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate no decoding made: a Windows file name may hold any
+        raw = name.encode("utf-8", "replace")
+    return raw.decode("utf-8", "replace")
 
 
 def default_split(dataset: str) -> str:

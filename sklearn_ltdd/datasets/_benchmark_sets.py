@@ -168,7 +168,8 @@ def _column(frame: pd.DataFrame, names: tuple[str, ...], what: str, path: Path) 
     if found:
         return found[0]
     # a file separated otherwise reads as one column whose name holds the separators: tabs, where
-    # it is not named .tsv/.tab; semicolons, as Excel saves "CSV" where the decimal mark is a comma
+    # it is not named .tsv/.tab; semicolons, as Excel saves "CSV" where the decimal mark is a comma;
+    # spaces, as a .smi file's
     hint = ""
     if any("\t" in name for name in frame.columns):
         hint = " (tab-separated? name the file .tsv or .tab)"

@@ -36,8 +36,9 @@ __all__ = [
 _INNER_SPACE = re.compile(r"\S\s+\S")
 #: a molfile's text: its counts line's version, or its last line
 _MOL_BLOCK = re.compile(r"V[23]000|^M  END", re.MULTILINE)
-#: an InChIKey: 14 letters, 10, and 1, a hash that holds no structure
-_INCHIKEY = re.compile(r"[A-Z]{14}-[A-Z]{10}-[A-Z]")
+#: an InChIKey, a hash that holds no structure: 14 letters, 8 and S or N (standard or not) and A
+#: (its version), 1
+_INCHIKEY = re.compile(r"[A-Z]{14}-[A-Z]{8}[SN]A-[A-Z]")
 #: a bracket atom, and in one a hydrogen count or charge of three digits or more, which RDKit keeps
 #: in a byte and wraps around without a word (C[CH2562]C is propane, [C+200] is [C-56]); found in
 #: two steps, each scanning a row once (one pattern tried every count against the row's end: a
@@ -91,6 +92,8 @@ def written_reason(value: str) -> str | None:
     (whose atom labels may be any text) is not looked at.
 
     - a mol block, a molfile's text, given where a SMILES goes;
+    - a query bond ``~`` (SMARTS's any bond), which RDKit's SMILES reader takes as a bond that fills
+      no valence (``CC~C``: ethane beside methane), or as a single bond where it closes a ring;
     - whitespace inside it: RDKit reads what follows a space as the molecule's name, so ``"CC O"``
       would silently be ethane;
     - a character outside ASCII or a control character (:func:`stray_character_reason`);
@@ -98,8 +101,13 @@ def written_reason(value: str) -> str | None:
       atomic number above 118 (``[#262]``).
     """
     text = _without_extension(value)
-    if _MOL_BLOCK.search(text):
+    if "\n" in text and _MOL_BLOCK.search(text):
         return "a mol block (a molfile's text), not a SMILES; RDKit's Chem.MolFromMolBlock reads it"
+    if "~" in text:
+        return (
+            "a query bond '~' (SMARTS's any bond), not one molecule: RDKit reads it as a bond that fills "
+            "no valence (CC~C: ethane beside methane); write the bond meant"
+        )
     if _INNER_SPACE.search(text):
         return "whitespace inside it; RDKit would read only the part before"
     if not (text.isascii() and text.isprintable()) and any(map(_is_stray, text)):
@@ -258,7 +266,7 @@ renew_after_fork(globals(), _READING_LOCK=_forked)
 #: ring's E/Z double bond written with hydrogen atoms keeps its geometry; 9: stereo groups and
 #: unknown double-bond geometry (CXSMILES) are kept where isotopes or atom maps are cleared, a
 #: hydrogen written [#1] is one written [H], a dummy atom's isotope ([1*]) is cleared, and a query
-#: or Markush CXSMILES makes a row bad; 10: so does a query bond, "~"). Raise it with any change of
+#: or Markush CXSMILES makes a row bad; 10: so does a query bond, '~'). Raise it with any change of
 #: what a SMILES gives: models record it (``versions_``), graph stores too (their recipe), and a
 #: screen's progress, so that none is read as made by this one; tests/test_parse_version.py's
 #: panel tells when it changed.
@@ -302,11 +310,12 @@ def mol_from_smiles(smiles: str) -> Chem.Mol | None:
     hydrogens stay nodes, as RDKit keeps them; a heavy (or dummy) atom's isotope is cleared, as no
     feature of the graph: RDKit's Morgan invariants read it (``[14CH3]C(=O)O`` had other bits than acetic
     acid, ``[13CH4]`` not) and its canonical ranks order atoms by it. None also for a molecule
-    of more than ``MAX_ATOMS`` atoms, and for a query or Markush structure (:func:`_query_features`)."""
+    of more than ``MAX_ATOMS`` atoms, and for a query or Markush structure of a CXSMILES
+    (:func:`_query_features`)."""
     mol = _read(smiles)
     if mol is not None and oversized(mol):
         return None
-    if mol is not None and ("|" in smiles or "~" in smiles) and _query_features(mol):  # (only they write one)
+    if mol is not None and "|" in smiles and _query_features(mol):  # (only CXSMILES has them)
         return None
     # first the hydrogens, so that the reading again below keeps every atom
     if mol is not None and _HYDROGEN_ATOM.search(smiles):  # how every hydrogen RDKit keeps is written
@@ -408,15 +417,12 @@ _POLYMER_GROUPS = {"SRU", "MON", "MER", "COP", "GRA", "CRO", "MOD", "ANY"}
 
 
 def _query_features(mol: Chem.Mol) -> list[str]:
-    """What makes ``mol`` a query or a Markush structure, not one molecule: a query bond (``~``,
-    any bond: SMARTS, which RDKit's SMILES reader takes, as a bond of no type that fills no
-    valence, so that ``CC~C`` read as CH3-CH3 beside CH4), and of a CXSMILES query atoms
-    (``|$X_p$|``, ``|rb:|``, ``|u:|``, ``|s:|``), a position-variation bond (``|m:|``), a link
-    node (``|LN:|``), a polymer (``|Sg:n:|`` and the other polymer groups). RDKit reads each as
-    one molecule, a dummy atom or the atoms written, which is not the structure meant."""
+    """What of a CXSMILES makes ``mol`` a query or a Markush structure, not one molecule: query
+    atoms (``|$X_p$|``, ``|rb:|``, ``|u:|``, ``|s:|``), a position-variation bond (``|m:|``), a
+    link node (``|LN:|``), a polymer (``|Sg:n:|`` and the other polymer groups). RDKit reads each
+    as one molecule, a dummy atom or the atoms written, which is not the structure meant (a query
+    bond, ``~``, is refused as written: :func:`written_reason`)."""
     found = []
-    if any(bond.HasQuery() for bond in mol.GetBonds()):
-        found.append("a query bond ('~', any bond)")
     if any(_is_query_atom(atom) for atom in mol.GetAtoms()):
         found.append("a query atom")
     if any(bond.HasProp("_MolFileBondEndPts") for bond in mol.GetBonds()):
@@ -470,8 +476,8 @@ def rdkit_refusal(smiles: str) -> str:
                 )
             if found := _query_features(mol):
                 return (
-                    f"a query or Markush structure, not one molecule: it holds {' and '.join(found)}, "
-                    "which RDKit reads as one molecule; give the molecules meant"
+                    f"a query or Markush structure, not one molecule: its CXSMILES holds "
+                    f"{' and '.join(found)}, which RDKit reads as one molecule; give the molecules meant"
                 )
         bare = CX_EXTENSION.sub("", smiles)
         if bare != smiles and Chem.MolFromSmiles(bare) is not None:
@@ -514,9 +520,9 @@ def mols_from_smiles(X: ArrayLike) -> list[Chem.Mol]:
     ``""``), when it has whitespace inside it (RDKit would read only the part before), a
     character outside ASCII or a control character (RDKit drops one at either end), a bracket
     atom's hydrogen count or charge of 100 or more or its atomic number above 118, more than
-    ``MAX_ATOMS`` (2,000) atoms, a query or Markush structure (a query bond ``~``, a CXSMILES of
-    query atoms, say, which RDKit reads as one molecule), or when RDKit cannot parse it. Leading and trailing
-    whitespace is ignored.
+    ``MAX_ATOMS`` (2,000) atoms, a query bond ``~`` or a query or Markush structure (a CXSMILES
+    of query atoms, say), which RDKit reads as one molecule, or when RDKit cannot parse it.
+    Leading and trailing whitespace is ignored.
 
     Parameters
     ----------

@@ -134,9 +134,9 @@ def only_screen_into(destination: Path) -> Iterator[None]:
 
 
 def check_room_for_helpers(destination: Path) -> None:
-    """Refuse a destination whose name is legal but leaves no room for the files kept beside it
-    (the error named one of them, a file the user never chose): the longest, the record's
-    temporary file."""
+    """Refuse a destination whose name leaves no room for the files kept beside it (the error
+    named one of them, a file the user never chose, or the command's list of bad rows came as a
+    traceback): the longest, the record's temporary file."""
     name = _temporary(record_path(destination)).name
     try:  # POSIX counts a name's bytes
         longest, length, unit = (
