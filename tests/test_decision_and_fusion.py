@@ -351,6 +351,13 @@ def test_validation_score_is_the_kept_model_s_and_verbose_says_it(capsys):
     assert argmax.validation_score_ == pytest.approx(
         balanced_accuracy_score(y_valid, argmax.predict(X_valid))
     )
+    # weighted validation samples weigh in it as they weigh in the epochs' scores
+    weights = np.random.default_rng(0).uniform(0.1, 3.0, len(y_valid))
+    weighted = LTDDClassifier(**FAST).fit(X, y, validation_data=(X_valid, y_valid, weights))
+    predicted = weighted.predict(X_valid)
+    score = balanced_accuracy_score(y_valid, predicted, sample_weight=weights)
+    assert weighted.validation_score_ == pytest.approx(score, abs=1e-6)
+    assert score != pytest.approx(balanced_accuracy_score(y_valid, predicted), abs=1e-3)  # (told apart)
     assert (
         LTDDClassifier(**FAST, validation_fraction=0, early_stopping=None).fit(X, y).validation_score_ is None
     )

@@ -194,11 +194,23 @@ def test_decoupling_freezes_the_encoder_and_retrains_the_head(monkeypatch):
             snapshots["head"] = copy.deepcopy(net.module_.head.state_dict())
 
     monkeypatch.setattr(Phases, "on_epoch_begin", remember_encoder_at_switch)
+    drawn, draw = {}, TrainingSampler.__iter__  # the labels each phase's epochs visit
+
+    def record(self):
+        positions = list(draw(self))
+        drawn.setdefault(self.phases.current.name, []).extend(self.y[positions].tolist())
+        return iter(positions)
+
+    monkeypatch.setattr(TrainingSampler, "__iter__", record)
     clf = BaselineClassifier(
         loss="decoupling", validation_fraction=0, early_stopping=None, **{**FAST, "max_epochs": 10}
     )
     clf.fit(DATA.data[KEEP], DATA.target[KEEP])
     assert clf.history_[:, "phase"] == ["ce"] * 8 + ["decoupling"] * 2
+    # the head re-trains on class-balanced batches: the rarest class a third of them, not 1 in 12
+    rarest = np.bincount(drawn["ce"]).argmin()
+    assert np.mean(np.array(drawn["ce"]) == rarest) < 0.1
+    assert np.mean(np.array(drawn["decoupling"]) == rarest) == pytest.approx(1 / 3, abs=0.1)
     assert not any(p.requires_grad for p in clf.net_.module_.encoder.parameters())
     for name, value in clf.net_.module_.encoder.state_dict().items():  # weights and BatchNorm statistics
         torch.testing.assert_close(value, snapshots["encoder"][name])
@@ -212,3 +224,14 @@ def test_ib_switches_at_half_time():
     )
     clf.fit(DATA.data[KEEP], DATA.target[KEEP])
     assert clf.history_[:, "phase"] == ["ce"] * 2 + ["ib"] * 2
+
+
+def test_a_first_phase_ends_early_once_validation_stalls():
+    """With early stopping, the cross-entropy phase ends once its validation BA has not improved
+    for that many epochs, rather than at half time, so that early stopping cannot skip the next."""
+    clf = BaselineClassifier(loss="ib", early_stopping=2, **{**FAST, "max_epochs": 20, "lr": 1e-12})
+    clf.fit(DATA.data[KEEP], DATA.target[KEEP])  # (a rate that learns nothing: BA soon stalls)
+    phases, scores = clf.history_[:, "phase"], clf.history_[:, "valid_ba"]
+    first = phases.count("ce")
+    assert phases == ["ce"] * first + ["ib"] * (len(phases) - first) and first < 10  # (half time: 10)
+    assert first == int(np.argmax(scores[:first])) + 1 + 2  # its best epoch, then 2 without a gain
