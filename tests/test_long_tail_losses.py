@@ -226,6 +226,12 @@ def test_ib_switches_at_half_time():
     assert clf.history_[:, "phase"] == ["ce"] * 2 + ["ib"] * 2
 
 
+@pytest.mark.parametrize(("max_epochs", "first"), [(2, 1), (9, 8), (10, 8), (23, 19), (40, 32)])
+def test_decoupling_leaves_a_fifth_of_the_epochs_at_least_one_to_the_head(max_epochs, first):
+    phases = BaselineClassifier(loss="decoupling", max_epochs=max_epochs)._phases(None).phases
+    assert [(phase.name, phase.epochs) for phase in phases] == [("ce", first), ("decoupling", None)]
+
+
 def test_a_first_phase_ends_early_once_validation_stalls():
     """With early stopping, the cross-entropy phase ends once its validation BA has not improved
     for that many epochs, rather than at half time, so that early stopping cannot skip the next."""
