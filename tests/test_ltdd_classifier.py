@@ -865,6 +865,10 @@ def test_bad_input():
     # a bool is no probability (False passed the options' check and failed in the network's)
     with pytest.raises(ValueError, match=r"edge_drop must be two probabilities .*\(False, 0\.1\)"):
         SubclusterContrast(edge_drop=(False, 0.1)).check()
+    for views in ((1.0, 0.1), (0.1, 1)):  # a view with every bond dropped is no view of the molecule
+        with pytest.raises(ValueError, match=r"edge_drop must be two probabilities in \[0, 1\), got"):
+            SubclusterContrast(edge_drop=views).check()
+    assert SubclusterContrast(edge_drop=(0.0, 0.99)).check().edge_drop == (0.0, 0.99)
     # beyond float32, where the losses compute: was torch's "cannot be converted ... without overflow"
     for name, value in (("tau1", 1e39), ("tau2", 1e39), ("tau", 1e-39), ("beta", 1e300)):
         with pytest.raises(ValueError, match=rf"'{name}' parameter of SubclusterContrast must be a float"):

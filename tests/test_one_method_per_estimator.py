@@ -17,6 +17,7 @@ from sklearn_ltdd.datasets import load_solubility, make_long_tailed
 from sklearn_ltdd.featurize import UnmappedReactionError
 from sklearn_ltdd.metrics import balanced_f1_scorer
 from sklearn_ltdd.nn import LOSSES
+from sklearn_ltdd.nn.losses import LTDDLoss
 
 DATA = load_solubility(subset="train")
 KEEP = make_long_tailed(DATA.target, imbalance_ratio=8, random_state=0)[::2]
@@ -327,6 +328,26 @@ def test_each_contrast_knob_reaches_the_loss_under_its_own_name():
     knobs = {"tau": 0.7, "tau1": 0.2, "tau2": 0.3, "beta": 0.4, "term_a_scale": 0.6}
     clf = make(max_epochs=3, **{f"contrast__{name}": value for name, value in knobs.items()}).fit(X, Y)
     assert {name: getattr(clf.net_.criterion_, name) for name in knobs} == knobs
+
+
+def test_an_adaptive_tau2_gives_the_loss_a_temperature_per_class(monkeypatch):
+    """tau2="adaptive" (the reference code's) hands the criterion a τ2 per class at each
+    re-clustering; a number keeps that number for every class."""
+    given = []
+    set_state = LTDDLoss.set_state
+
+    def recording(self, subclusters, *args, **kwargs):
+        set_state(self, subclusters, *args, **kwargs)
+        if subclusters.numel():  # a re-clustering's (not the state a fitted model forgets)
+            given.append(self.class_tau2.clone())
+
+    monkeypatch.setattr(LTDDLoss, "set_state", recording)
+    make(max_epochs=3).fit(X, Y)
+    assert given and all(tau2.numel() == 0 for tau2 in given)  # (the loss's tau2 for every class)
+    given.clear()
+    make(max_epochs=3, contrast__tau2="adaptive").fit(X, Y)
+    assert given and all(tau2.shape == (3,) and (tau2 > 0).all() for tau2 in given)
+    assert len(set(given[0].tolist())) == 3  # (one per class, of their spreads)
 
 
 @pytest.mark.parametrize("options", [SubclusterContrast, SubclusterSchedule])
