@@ -18,6 +18,7 @@ from sklearn import config_context
 
 from sklearn_ltdd.benchmark import _run, make_fingerprint_model, paper_table, run_benchmark, tune_threshold
 from sklearn_ltdd.benchmark.__main__ import main
+from sklearn_ltdd.benchmark._methods import paper_interval
 from sklearn_ltdd.benchmark._results_file import code_version, data_id, machine
 from sklearn_ltdd.benchmark._run import SplitError
 from sklearn_ltdd.benchmark._tasks import as_text
@@ -338,6 +339,28 @@ def test_sbap_says_that_its_pairs_are_classified_by_their_ligands_alone(tmp_path
         in capsys.readouterr().out
     )
     assert runs["BA"].iloc[0] <= 0.6  # the label is the protein's: from the ligand it is a coin toss
+
+
+def test_a_binary_tasks_threshold_is_tuned_on_the_labels_its_probabilities_are_of(tmp_path, monkeypatch):
+    """The validation-tuned threshold is on P(class 1): tuned against class 0's labels it would be
+    a threshold for the wrong class, and the thr_ scores meaningless."""
+    data = load_solubility()
+    table = tmp_path / "soluble.csv"
+    pd.DataFrame({"smiles": data.data, "label": np.where(data.target == "high", "yes", "no")}).to_csv(table)
+    tuned = []
+    monkeypatch.setattr(_run, "tune_threshold", lambda y, p: tuned.append((y, p)) or tune_threshold(y, p))
+    runs = run_benchmark(str(table), split="random", seeds=[0], methods=["fp_lr"], out_dir=tmp_path)
+    ((positive, p_yes),) = tuned  # positive: the rows labelled "yes", classes_[1]
+    assert p_yes[positive].mean() > p_yes[~positive].mean() + 0.2  # (a model that learned)
+    assert runs["threshold"].tolist() == [tune_threshold(positive, p_yes)]
+    assert 0.5 < runs["thr_BA"].iloc[0] <= 1
+
+
+def test_the_paper_protocol_rows_record_the_schedule_they_ran(tmp_path):
+    runs = run_benchmark("solubility", seeds=[0], methods=["ltdd"], epochs=3, warmup=1, update_every=2,
+                         out_dir=tmp_path)  # fmt: skip
+    assert runs[["warmup", "update_every"]].values.tolist() == [[1, 2]]
+    assert [paper_interval(epochs) for epochs in (None, 1, 29, 44, 45, 50, 300)] == [1, 1, 1, 1, 2, 2, 10]
 
 
 def test_a_score_a_task_has_not_is_null_in_strict_json(tmp_path):

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from sklearn_ltdd import BaselineClassifier
 from sklearn_ltdd.classifier import BASELINE_LOSSES
-from sklearn_ltdd.classifier._data import TrainingSampler
+from sklearn_ltdd.classifier._data import FEWEST_INFERRED, TrainingSampler, padded
 from sklearn_ltdd.classifier._phases import Phase, Phases
 from sklearn_ltdd.datasets import load_solubility, make_long_tailed
 from sklearn_ltdd.nn.losses import LOSSES, weighted_mean
@@ -181,6 +181,20 @@ def test_every_baseline_trains_and_predicts(loss):
     proba = clf.predict_proba(DATA.data[:20])
     np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
     assert np.isfinite(clf.history_[:, "train_loss"]).all()
+
+
+@pytest.mark.parametrize(
+    ("n", "batch_size", "extra"),
+    [(37, 32, 11), (40, 32, 8), (10, 32, 6), (48, 32, 0), (64, 32, 0), (37, 8, 0), (31, 16, 1), (17, 16, 15)],
+)
+def test_an_inference_pass_tops_its_last_batch_up_to_the_fewest_graphs(n, batch_size, extra):
+    """CPU kernels give a graph other float32 outputs in a batch of a few than in a full one: the
+    last batch holds at least FEWEST_INFERRED (16) graphs, copies of the last graph, never fewer."""
+    items = padded(range(n), batch_size)  # (any sized dataset)
+    assert len(items) == n + extra
+    if extra:
+        assert [items[i][1] for i in range(len(items))] == [*range(n), *[n - 1] * extra]
+        assert (len(items) - 1) % batch_size + 1 == FEWEST_INFERRED
 
 
 def test_decoupling_freezes_the_encoder_and_retrains_the_head(monkeypatch):
