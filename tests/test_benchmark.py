@@ -16,6 +16,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from sklearn import config_context
 
+from sklearn_ltdd import LTDDClassifier
 from sklearn_ltdd.benchmark import _run, make_fingerprint_model, paper_table, run_benchmark, tune_threshold
 from sklearn_ltdd.benchmark.__main__ import main
 from sklearn_ltdd.benchmark._methods import paper_interval
@@ -25,6 +26,7 @@ from sklearn_ltdd.benchmark._tasks import as_text
 from sklearn_ltdd.datasets import load_solubility
 from sklearn_ltdd.featurize import InvalidSmilesError, MorganFingerprint
 from sklearn_ltdd.metrics import balanced_accuracy_score
+from sklearn_ltdd.model_selection import imdrug_split
 
 # small stand-ins are written where the benchmark files live
 pytestmark = pytest.mark.usefixtures("stand_in_data_files")
@@ -354,6 +356,28 @@ def test_a_binary_tasks_threshold_is_tuned_on_the_labels_its_probabilities_are_o
     assert p_yes[positive].mean() > p_yes[~positive].mean() + 0.2  # (a model that learned)
     assert runs["threshold"].tolist() == [tune_threshold(positive, p_yes)]
     assert 0.5 < runs["thr_BA"].iloc[0] <= 1
+
+
+def test_a_classifier_rows_scores_are_of_its_own_predictions_and_schedule(tmp_path, monkeypatch):
+    """A row's BA is that of the classifier's predict (the logit-adjusted decision, τ chosen on
+    validation), and its schedule the package's, not the paper rows' warm-up and interval."""
+    fitted, fit = [], LTDDClassifier.fit
+
+    def recorded(self, *args, **kwargs):
+        fitted.append(self)
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(LTDDClassifier, "fit", recorded)
+    data = load_solubility()
+    runs = run_benchmark("solubility", seeds=[2], methods=["ltdd", "defaults"], epochs=12, warmup=1,
+                         update_every=2, device="cpu", out_dir=tmp_path)  # fmt: skip
+    paper, defaults = fitted
+    assert (paper.schedule.warmup_epochs, paper.schedule.update_every, defaults.schedule) == (1, 2, None)
+    assert defaults.logit_adjustment_ > 0  # (seed 2's τ: else its predict would be the argmax)
+    _, _, test = imdrug_split(data.target, "standard", random_state=2)  # (the set's default split)
+    predicted = defaults.predict(data.data[test])
+    row = runs.set_index("method").loc["defaults"]
+    assert row["BA"] == pytest.approx(balanced_accuracy_score(data.target[test], predicted))
 
 
 def test_the_paper_protocol_rows_record_the_schedule_they_ran(tmp_path):
