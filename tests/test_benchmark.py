@@ -760,7 +760,7 @@ def test_the_benchmark_commands_help_and_the_choices_it_refuses_load_no_torch():
 
 def test_every_benchmark_variant_is_a_valid_classifier_configuration():
     from sklearn_ltdd import BaselineClassifier, LTDDClassifier, SubclusterSchedule
-    from sklearn_ltdd.benchmark._methods import METHODS, VARIANTS
+    from sklearn_ltdd.benchmark._methods import METHODS, PAPER, VARIANTS
 
     for name, (kind, params, package_schedule) in VARIANTS.items():
         assert name in METHODS
@@ -778,6 +778,12 @@ def test_every_benchmark_variant_is_a_valid_classifier_configuration():
                      "_argmax": ("decision", "argmax")}  # fmt: skip
             expected = {key: value for part, (key, value) in named.items() if part in name}
             assert params == expected, name
+        elif kind == "ltdd":  # paper-protocol rows: the paper's protocol and the one change they name
+            named = {"_subcluster": ("schedule", {"weighting": "subcluster"}), "_resample": ("schedule",
+                     {"resample": True}), "_gine": ("encoder", "gine"), "_fp": ("fingerprint", "morgan"),
+                     "_la": ("decision", "logit_adjusted")}  # fmt: skip
+            expected = {key: value for part, (key, value) in named.items() if name.endswith(part)}
+            assert params == {**PAPER, **expected} and len(expected) == (name != "ltdd"), name
     assert VARIANTS["defaults"][1] == {} and VARIANTS["ltdd"][1]["encoder"] == "gcn"
 
 
