@@ -77,6 +77,9 @@ def test_embedding_one_scatter_per_class_plus_centres(models):
     assert len(ax.collections) == 3 + 1
     n_points = sum(len(c.get_offsets()) for c in ax.collections[:3])
     assert n_points == len(X)
+    named = [t.get_text() for t in ax.get_legend().get_texts()][:3]  # each class with its samples
+    assert named == [f"{c} ({n})" for c, n in zip(*np.unique(Y, return_counts=True), strict=True)]
+    assert [len(c.get_offsets()) for c in ax.collections[:3]] == np.unique(Y, return_counts=True)[1].tolist()
     ax = plot_embedding(ltdd, X, Y, method="tsne", subclusters=False)
     assert len(ax.collections) == 3
     for output in ("pandas", "polars"):  # the projection's output is an array whatever the setting
@@ -85,6 +88,22 @@ def test_embedding_one_scatter_per_class_plus_centres(models):
         assert sum(len(c.get_offsets()) for c in ax.collections[:3]) == len(X)
     with pytest.raises(ValueError, match="pca"):
         plot_embedding(ltdd, X, Y, method="umap")
+
+
+def test_the_training_curves_are_the_history_columns_they_name(models):
+    ltdd, _ = models
+    ax = plot_training(ltdd)
+    (right,) = [other for other in ax.figure.axes if other is not ax]
+    columns = {"training loss": "train_loss", "contrastive term": "contrastive_loss",
+               "cross-entropy term": "ce_loss", "fingerprint expert's term": "wide_loss",
+               "validation loss": "valid_loss", "validation BA": "valid_ba",
+               "validation BF1": "valid_bf1"}  # fmt: skip
+    drawn = {line.get_label(): line for line in [*ax.get_lines(), *right.get_lines()]}
+    assert {"training loss", "validation BA", "validation BF1"} <= drawn.keys() <= columns.keys()
+    for label, line in drawn.items():
+        rows = [row for row in ltdd.history_ if columns[label] in row]
+        assert line.get_xdata().tolist() == [row["epoch"] for row in rows]
+        np.testing.assert_allclose(line.get_ydata(), [row[columns[label]] for row in rows])
 
 
 def test_embedding_clusters_as_the_classifiers_schedule_does(models, monkeypatch):
