@@ -56,6 +56,9 @@ def test_solubility_subsets_and_return_x_y():
     X_test, _ = load_solubility(subset="test", return_X_y=True)
     assert len(X_train) + len(X_test) == 1282
     assert len(X_train) == len(y_train)
+    # a subset's frame is numbered from 0, as a loaded table is (rows named in errors are its own)
+    X_frame, y_frame = load_solubility(subset="test", return_X_y=True, as_frame=True)
+    assert X_frame.index.equals(pd.RangeIndex(len(X_test))) and y_frame.index.equals(X_frame.index)
     with pytest.raises(ValueError, match="subset must be"):
         load_solubility(subset="validation")
 
