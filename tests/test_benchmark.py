@@ -360,7 +360,8 @@ def test_a_binary_tasks_threshold_is_tuned_on_the_labels_its_probabilities_are_o
 
 def test_a_classifier_rows_scores_are_of_its_own_predictions_and_schedule(tmp_path, monkeypatch):
     """A row's BA is that of the classifier's predict (the logit-adjusted decision, τ chosen on
-    validation), and its schedule the package's, not the paper rows' warm-up and interval."""
+    validation), and its schedule the package's, not the paper rows' warm-up and interval, which
+    the paper rows train with and record."""
     fitted, fit = [], LTDDClassifier.fit
 
     def recorded(self, *args, **kwargs):
@@ -373,6 +374,7 @@ def test_a_classifier_rows_scores_are_of_its_own_predictions_and_schedule(tmp_pa
                          update_every=2, device="cpu", out_dir=tmp_path)  # fmt: skip
     paper, defaults = fitted
     assert (paper.schedule.warmup_epochs, paper.schedule.update_every, defaults.schedule) == (1, 2, None)
+    assert runs.set_index("method").loc["ltdd", ["warmup", "update_every"]].tolist() == [1, 2]
     assert defaults.logit_adjustment_ > 0  # (seed 2's τ: else its predict would be the argmax)
     _, _, test = imdrug_split(data.target, "standard", random_state=2)  # (the set's default split)
     predicted = defaults.predict(data.data[test])
@@ -380,10 +382,7 @@ def test_a_classifier_rows_scores_are_of_its_own_predictions_and_schedule(tmp_pa
     assert row["BA"] == pytest.approx(balanced_accuracy_score(data.target[test], predicted))
 
 
-def test_the_paper_protocol_rows_record_the_schedule_they_ran(tmp_path):
-    runs = run_benchmark("solubility", seeds=[0], methods=["ltdd"], epochs=3, warmup=1, update_every=2,
-                         out_dir=tmp_path)  # fmt: skip
-    assert runs[["warmup", "update_every"]].values.tolist() == [[1, 2]]
+def test_the_paper_interval_is_a_thirtieth_of_the_epochs_rounded_at_least_one():
     assert [paper_interval(epochs) for epochs in (None, 1, 29, 44, 45, 50, 300)] == [1, 1, 1, 1, 2, 2, 10]
 
 

@@ -77,9 +77,10 @@ def test_embedding_one_scatter_per_class_plus_centres(models):
     assert len(ax.collections) == 3 + 1
     n_points = sum(len(c.get_offsets()) for c in ax.collections[:3])
     assert n_points == len(X)
+    classes, counts = np.unique(Y, return_counts=True)
     named = [t.get_text() for t in ax.get_legend().get_texts()][:3]  # each class with its samples
-    assert named == [f"{c} ({n})" for c, n in zip(*np.unique(Y, return_counts=True), strict=True)]
-    assert [len(c.get_offsets()) for c in ax.collections[:3]] == np.unique(Y, return_counts=True)[1].tolist()
+    assert named == [f"{c} ({n})" for c, n in zip(classes, counts, strict=True)]
+    assert [len(c.get_offsets()) for c in ax.collections[:3]] == counts.tolist()
     ax = plot_embedding(ltdd, X, Y, method="tsne", subclusters=False)
     assert len(ax.collections) == 3
     for output in ("pandas", "polars"):  # the projection's output is an array whatever the setting
