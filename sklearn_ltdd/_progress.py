@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import sys
 import warnings
 
@@ -13,7 +14,7 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", NO_WIDGETS_WARNING)
     from tqdm.auto import tqdm
 
-__all__ = ["can_draw_bars", "progress_bar", "widget_bars"]
+__all__ = ["can_draw_bars", "make_tqdm_lock", "progress_bar", "widget_bars"]
 
 
 class _NoBar:
@@ -31,7 +32,26 @@ def progress_bar(show: bool, **kwargs: object) -> tqdm | _NoBar:
     """tqdm's bar (``kwargs`` are tqdm's) when ``show`` and there is a standard error to draw it on
     (pythonw has none), else a stand-in whose ``update`` does nothing: not a disabled bar, for
     which tqdm starts a monitor thread that outlives the call."""
-    return tqdm(**kwargs) if show and can_draw_bars() else _NoBar()
+    if not (show and can_draw_bars()):
+        return _NoBar()
+    make_tqdm_lock()
+    return tqdm(**kwargs)
+
+
+def make_tqdm_lock() -> None:
+    """Make tqdm's write lock before its first bar does: tqdm makes it by ``multiprocessing.RLock()``,
+    which fixes the start method for the rest of the process, so that a user's later
+    ``set_start_method("spawn")`` (which pitfalls.md advises) raised. Made here, the start method is
+    left unset if it was."""
+    from tqdm.std import TqdmDefaultWriteLock
+
+    with TqdmDefaultWriteLock.th_lock:  # the lock tqdm itself takes around making it
+        if hasattr(TqdmDefaultWriteLock, "mp_lock"):
+            return
+        unset = multiprocessing.get_start_method(allow_none=True) is None
+        TqdmDefaultWriteLock.create_mp_lock()
+        if unset:
+            multiprocessing.set_start_method(None, force=True)
 
 
 def can_draw_bars() -> bool:

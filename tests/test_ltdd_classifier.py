@@ -1400,6 +1400,27 @@ def test_verbose_2_in_a_notebook_without_ipywidgets_draws_text_bars(monkeypatch,
     assert _progress.widget_bars()
 
 
+@pytest.mark.parametrize("draw", ["bar", "fit"])
+def test_progress_bars_leave_the_start_method_unset(draw):
+    """tqdm makes its write lock by multiprocessing.RLock(), which fixed the start method: after a fit
+    with verbose=2 or a screen's bar, set_start_method("spawn") (pitfalls.md's advice) raised. In a
+    fresh process, where nothing else has fixed it (and tqdm has no lock yet)."""
+    bars = {
+        "bar": "from sklearn_ltdd._progress import progress_bar\n"
+        "with progress_bar(True, total=2) as bar: bar.update()\n",
+        "fit": "from sklearn_ltdd import BaselineClassifier\n"
+        f"BaselineClassifier(max_epochs=1, batch_size=32, hidden=8, verbose=2).fit({list(X_SMALL[:24])}, "
+        f"{list(Y_SMALL[:24])})\n",
+    }
+    script = (
+        f"import multiprocessing as mp\n{bars[draw]}"
+        "assert mp.get_start_method(allow_none=True) is None\n"
+        "mp.set_start_method('spawn')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
 def test_a_net_trimmed_for_prediction_predicts_screens_and_loads_on_another_device(
     monkeypatch, tmp_path, assert_same_predictions
 ):

@@ -25,7 +25,7 @@ from skorch.history import History
 from .._compat import RANDOM_STATE, Interval, StrOptions, _fit_context, from_arrow, numpy_only
 from .._console import say
 from .._labels import warn_of_look_alike_classes
-from .._progress import can_draw_bars, widget_bars
+from .._progress import can_draw_bars, make_tqdm_lock, widget_bars
 from .._torch_state import torch_defaults
 from .._warnings import warn
 from ..featurize import (
@@ -797,6 +797,7 @@ class GraphClassifier(
             if self.early_stopping:
                 callbacks.append(("stop", EarlyStoppingAfter("valid_ba", self.early_stopping, phases)))
         if self.verbose >= 2 and can_draw_bars():
+            make_tqdm_lock()
             callbacks.append(("progress", EpochProgressBar(detect_notebook=widget_bars())))
         return callbacks
 
