@@ -526,6 +526,17 @@ def test_a_rerun_with_another_schedule_is_refused_not_skipped(tmp_path, capsys):
     assert schedule_of("defaults", paper) == schedule_of("ce", paper) == schedule_of("fp_lr", paper) == none
 
 
+def test_the_summary_puts_the_best_method_first():
+    """A results table is read top-down for the winner: the worst method led it."""
+    from sklearn_ltdd.benchmark import summarise
+
+    row = {"epochs": 2, "seconds": 1.0, "graphs_per_s": 10.0, "seed": 0}
+    bas = {"ce": 0.7, "fp_lr": 0.9, "cs": 0.5, "bs": 0.8}
+    table = summarise(pd.DataFrame([{**row, "method": method, "BA": ba} for method, ba in bas.items()]))
+    assert table["BA_mean"].tolist() == [90.0, 80.0, 70.0, 50.0]
+    assert table.index.get_level_values("method").tolist() == ["fp_lr", "bs", "ce", "cs"]
+
+
 def test_a_run_written_twice_counts_once_and_a_half_written_line_is_named(tmp_path):
     from sklearn_ltdd.benchmark import summarise
     from sklearn_ltdd.benchmark._results_file import read_runs

@@ -1,6 +1,7 @@
 """The documentation builds with warnings as errors (what ``./dev.sh docs`` runs)."""
 
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -69,5 +70,17 @@ PUBLIC_MODULES = ("sklearn_ltdd", "sklearn_ltdd.featurize", "sklearn_ltdd.cluste
 def test_every_public_class_and_function_has_a_page_in_the_api_reference(module):
     listed = {line.strip() for line in (DOCS / "api.rst").read_text().splitlines() if line.startswith("   ")}
     public = importlib.import_module(module).__all__
-    missing = [name for name in public if not name.isupper() and name not in listed]  # constants aside
+    missing = [name for name in public if not name.isupper() and name not in listed]
     assert not missing, f"{module}: {missing} are public but not in docs/api.rst"
+
+
+@pytest.mark.parametrize("module", PUBLIC_MODULES)
+def test_every_public_constant_is_described_in_the_api_reference(module):
+    described = re.findall(r"^\.\. py:data:: ([\w.]+)\n\n   \S", (DOCS / "api.rst").read_text(), re.MULTILINE)
+    names = {name.rsplit(".", 1)[1] for name in described}  # (nn.losses' LOSSES is nn's)
+    public = importlib.import_module(module).__all__
+    missing = [name for name in public if name.isupper() and name not in names]
+    assert not missing, f"{module}: {missing} are public but not described in docs/api.rst"
+    for name in described:  # each names where it is
+        where, constant = name.rsplit(".", 1)
+        assert constant in importlib.import_module(where).__all__, name

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import re
 
 import pytest
 
@@ -102,3 +103,23 @@ def test_each_classifier_documents_its_own_method():
     assert "two views make each step" in ltdd and "two views" not in baselines
     assert "decoupling" in baselines and "decoupling" not in ltdd  # a loss LTDDClassifier has not
     assert not any(marker in doc for doc in (ltdd, baselines) for marker in ("{ltdd:", "{baselines:"))
+
+
+def _mapped_packages() -> list[str]:
+    """The packages whose docstring maps their private modules: ``_name`` (what it holds)."""
+    return [
+        name
+        for name in _public_modules()
+        if re.search(r"``_\w+``", importlib.import_module(name).__doc__ or "")
+    ]
+
+
+@pytest.mark.parametrize("package", _mapped_packages())
+def test_a_package_map_names_each_of_its_modules(package):
+    """The map is how a newcomer finds where a concept lives: it names each private module there is
+    and none that is not."""
+    module = importlib.import_module(package)
+    named = set(re.findall(r"``(_\w+)``", module.__doc__)) - {"__main__"}
+    there = {info.name for info in pkgutil.iter_modules(module.__path__) if info.name.startswith("_")}
+    assert named <= there, f"{package}'s map names no module {sorted(named - there)}"
+    assert there - {"__main__"} <= named, f"{package}'s map leaves out {sorted(there - named - {'__main__'})}"

@@ -28,7 +28,7 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     table : pandas.DataFrame
-        One row per method and epochs, sorted by mean BA: each score's ``_mean`` and ``_std`` in
+        One row per method and epochs, the best mean BA first: each score's ``_mean`` and ``_std`` in
         percent, ``n_seeds``, the mean ``seconds`` and ``graphs_per_s``, and, where the runs record
         them, the ``code`` versions and the ``machine`` that made them (each distinct one, joined by
         ``"; "``).
@@ -72,7 +72,7 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
             table[made_by] = grouped[made_by].agg(
                 lambda values: "; ".join(sorted(set(values.fillna("not recorded"))))
             )
-    return table.sort_values("BA_mean")
+    return table.sort_values("BA_mean", ascending=False, kind="stable")
 
 
 #: what a run records of how it was trained, beside its method and epochs: one row of the table

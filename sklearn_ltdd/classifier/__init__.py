@@ -7,9 +7,9 @@
   chunk by chunk; the screening helpers' way in), ``_inputs`` (the checks of labels, weights and
   graphs), ``_validation`` (the hold-out and its warnings), ``_phases`` (the phase object all parts
   read), ``_net`` (the skorch net), ``_data``, ``_selection``, ``_decision``, ``_device``,
-  ``_estimator_lock`` (one fit or snapshot at a time), ``_versions`` (the library versions a
-  model records), ``_docstrings`` (the parameters' shared text), ``_wrapped`` (the classifier
-  inside a Pipeline or a search).
+  ``_estimator_lock`` (one fit or snapshot at a time), ``_docstrings`` (the parameters' shared
+  text), ``_wrapped`` (the classifier inside a Pipeline or a search); the library versions a model
+  records come from ``featurize._versions``.
 """
 
 import sys

@@ -39,6 +39,8 @@ from ._fetch import RemoteFile, fetch_file
 
 __all__ = ["REMOTE_FILES", "load_hiv", "load_sbap", "load_uspto50k", "load_uspto50k_templates", "read_table"]
 
+#: the files the loaders know, by name: where each is downloaded from (None: from no public address)
+#: and its sha256 (None where none is published)
 REMOTE_FILES = {
     # the exact bytes documented in ../shared/data/hiv/PROVENANCE.md (MoleculeNet HIV, 41,127 rows)
     "hiv": RemoteFile(

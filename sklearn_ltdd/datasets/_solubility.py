@@ -13,6 +13,7 @@ from .._arguments import check_flags, is_one_of
 
 __all__ = ["SOLUBILITY_CLASSES", "load_solubility"]
 
+#: the solubility set's labels, from the least soluble class to the most
 SOLUBILITY_CLASSES = ("low", "medium", "high")
 
 _DESCR = """\
