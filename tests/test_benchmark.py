@@ -147,6 +147,50 @@ def test_the_command_names_a_bad_value_before_any_work(given, message, tmp_path,
     assert not out.exists()  # nothing loaded, featurised or written
 
 
+def test_the_command_gives_the_run_what_it_was_told_and_the_papers_defaults(monkeypatch, tmp_path):
+    """Each flag reaches run_benchmark as itself (--warmup and --update-every are both numbers of
+    epochs: swapped, nothing would be refused), and without flags the run is the paper's Table 2:
+    its three seeds, its baselines and LTDD beside the fingerprint models, its 300 epochs."""
+    from sklearn_ltdd.classifier import PAPER_PROTOCOL
+
+    told = []
+
+    def recorded(dataset, **settings):
+        told.append({"dataset": dataset, **settings})
+        raise KeyboardInterrupt  # (the command then exits 130)
+
+    monkeypatch.setattr(_run, "run_benchmark", recorded)
+    out = str(tmp_path / "bench")
+    for argv in (["--dataset", "solubility", "--epochs", "30", "--warmup", "2", "--update-every", "5",
+                  "--seeds", "4", "7", "--methods", "ltdd", "fp_lr", "--split", "random", "--out", out],
+                 ["--out", out]):  # fmt: skip
+        with pytest.raises(SystemExit) as exit_:
+            main(argv)
+        assert exit_.value.code == 130
+    given, default = told
+    flags = ("dataset", "epochs", "warmup", "update_every", "seeds", "methods")
+    assert {key: given[key] for key in flags} == {
+        "dataset": "solubility", "epochs": 30, "warmup": 2, "update_every": 5, "seeds": [4, 7],
+        "methods": ["ltdd", "fp_lr"],
+    }  # fmt: skip
+    assert given["split"] == "random" and given["out_dir"] == out
+    assert default["dataset"] == "hiv" and default["seeds"] == [0, 1, 2] and default["split"] == "standard"
+    assert default["methods"] == ["ce", "cs", "bs", "ltdd", "fp_lr", "fp_hgb"]
+    assert default["epochs"] is None and _run.PAPER_EPOCHS == PAPER_PROTOCOL["max_epochs"] == 300
+
+
+def test_the_fingerprint_models_are_the_documented_ones():
+    """Radius 2, 2,048 bits, class-balanced weights, 200 trees, and the seed reaches what draws."""
+    lr, rf, hgb = (make_fingerprint_model(name, random_state=3) for name in ("lr", "rf", "hgb"))
+    for pipeline in (lr, rf, hgb):
+        fingerprint = pipeline[0]
+        assert (fingerprint.radius, fingerprint.n_bits, fingerprint.reaction_mode) == (2, 2048, None)
+    assert lr[-1].class_weight == hgb[-1].class_weight == "balanced"
+    assert (rf[-1].n_estimators, rf[-1].class_weight, rf[-1].random_state) == (200, "balanced_subsample", 3)
+    assert hgb[-1].random_state == 3
+    assert make_fingerprint_model("lr", reaction=True)[0].reaction_mode == "difference"
+
+
 def test_what_only_the_run_finds_is_said_without_a_traceback(tmp_path, capsys):
     out = tmp_path / "bench"
     with pytest.raises(SystemExit) as exit_:

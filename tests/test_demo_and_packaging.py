@@ -8,11 +8,16 @@ import sys
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
 
 import sklearn_ltdd
 from sklearn_ltdd import demo
+from sklearn_ltdd.featurize import MorganFingerprint
+from sklearn_ltdd.metrics import long_tail_report
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,6 +36,41 @@ def test_demo_prints_balanced_scores(capsys, dataset):
     ]
     # chance BA is 1/60 or 1/3: the fingerprint model must clearly learn something
     assert summary.loc["Morgan + logistic regression (balanced weights)", "BA"] > 0.5
+
+
+def test_each_demo_row_trains_the_model_its_name_says():
+    """The rows differ only where their names say: the paper's protocol, the package's defaults,
+    plain cross-entropy, each at the demo's epochs and seed; the fingerprint model as documented."""
+    from sklearn_ltdd import LTDDClassifier
+    from sklearn_ltdd.classifier import PAPER_PROTOCOL
+
+    models = demo.demo_models(12, 7)
+    fingerprint, ce = models["Morgan + logistic regression (balanced weights)"], models["GCN + cross-entropy"]
+    paper, defaults = models["LTDD, the paper's protocol (GCN)"], models["LTDD, package defaults"]
+    assert (fingerprint[-1].C, fingerprint[-1].class_weight) == (0.1, "balanced")
+    package = LTDDClassifier().get_params(deep=False)
+    for model in (ce, paper, defaults):
+        assert (model.max_epochs, model.random_state) == (12, 7)
+    for key in sorted(set(PAPER_PROTOCOL) - {"max_epochs"}):
+        assert getattr(paper, key) == getattr(ce, key) == PAPER_PROTOCOL[key], key
+        assert getattr(defaults, key) == package[key], key
+    assert ce.loss == "ce"
+    # the paper's 10 warm-up epochs, a third of a shorter run
+    assert paper.schedule.warmup_epochs == defaults.schedule.warmup_epochs == 4
+    assert demo.demo_models(60, 0)["LTDD, package defaults"].schedule.warmup_epochs == 10
+
+
+def test_the_demo_groups_classes_by_their_training_sizes(monkeypatch):
+    """Head, middle and tail are the training set's (its long tail), not the test set's."""
+    model = make_pipeline(MorganFingerprint(), LogisticRegression(max_iter=500))
+    monkeypatch.setattr(demo, "demo_models", lambda epochs, random_state: {"the model": model})
+    summary = demo.run("solubility", random_state=0)
+    _, y_train, X_test, y_test, _ = demo.load_demo_data("solubility", 10.0, 0)
+    expected = long_tail_report(y_test, model.predict(X_test), y_train)
+    by_test_sizes = long_tail_report(y_test, model.predict(X_test), y_test)
+    for group in ("head", "middle", "tail"):
+        assert summary.loc["the model", f"{group} BA"] == expected.loc[group, "BA"], group
+    assert not np.allclose(expected["BA"], by_test_sizes["BA"], equal_nan=True)  # (they differ here)
 
 
 @pytest.mark.parametrize(

@@ -244,6 +244,19 @@ def test_a_cuda_index_beyond_the_machine_is_rejected():
         LTDDClassifier(**FAST, device="cuda:99").fit(X, Y)
 
 
+def test_the_last_cuda_index_of_the_machine_is_taken_and_the_next_refused(monkeypatch):
+    """As on a machine of one GPU (here or not): cuda:0 is its last device, cuda:1 none."""
+    from sklearn_ltdd._torch_device import check_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert check_device("auto") == torch.device("cuda")
+    assert check_device("cuda") == torch.device("cuda")
+    assert check_device("cuda:0") == check_device(torch.device("cuda", 0)) == torch.device("cuda:0")
+    with pytest.raises(ValueError, match=r"device='cuda:1' was requested but this machine has 1 CUDA device"):
+        check_device("cuda:1")
+
+
 def test_cpu_with_an_index_trains_end_to_end():
     clf = LTDDClassifier(**FAST, device="cpu:0").fit(X, Y)  # the best epochs' mean is loaded at the end
     assert clf.device_ == "cpu" and clf.device == "cpu:0"

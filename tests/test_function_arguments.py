@@ -84,7 +84,7 @@ def test_adjusted_balanced_accuracy_takes_only_a_bool():
             balanced_accuracy_score(y_true, y_pred, adjusted=value)
 
 
-@pytest.mark.parametrize("seed", [-1, 1.5, "0", True, np.random.default_rng(0)])
+@pytest.mark.parametrize("seed", [-1, 2**32, 1.5, "0", True, np.random.default_rng(0)])
 def test_seeded_functions_name_a_bad_seed(seed):
     y = np.repeat([0, 1, 2], [40, 20, 10])
     message = re.escape(
@@ -96,6 +96,21 @@ def test_seeded_functions_name_a_bad_seed(seed):
         imdrug_split(y, "random", random_state=seed)
     with pytest.raises(ValueError, match=message):  # (the logistic regression never read it)
         make_fingerprint_model("lr", random_state=seed)
+
+
+@pytest.mark.parametrize("name", ["LTDDClassifier", "BaselineClassifier", "BalancedSubcluster"])
+def test_the_estimators_take_each_numpy_seed_and_name_the_next(name):
+    """numpy seeds run from 0 to 2**32 - 1: 2**32 was taken, and the fit then failed inside numpy."""
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    import sklearn_ltdd
+
+    estimator = getattr(sklearn_ltdd, name)(random_state=2**32)
+    with pytest.raises(
+        InvalidParameterError, match=r"'random_state' parameter .* \[0, 4294967295\].* Got 4294967296"
+    ):
+        estimator.fit(["CCO", "CCN"], [0, 1])
+    estimator.set_params(random_state=2**32 - 1)._validate_params()  # (sklearn's check, as fit runs it)
 
 
 @pytest.mark.parametrize("n_jobs", [0, 1.5, "2", True])

@@ -299,6 +299,37 @@ def test_a_module_takes_drop_probabilities_as_an_array_and_no_fingerprint_as_non
     assert LTDDModule(74, 2, fingerprint_bits=None).fingerprint is None
 
 
+def test_a_module_takes_the_drop_probabilities_at_both_ends():
+    """The library's range is [0, 1], closed (the classifiers' [0, 1) is theirs: a view with no bonds
+    is no molecule to learn from, but a module built by hand may ask for one)."""
+    assert LTDDModule(74, 2, edge_drop=(1.0, 0.0)).edge_drop == (1.0, 0.0)
+
+
+@pytest.mark.parametrize("encoder", sorted(ENCODERS))
+@pytest.mark.parametrize("n_layers", [1, 2, 5])
+def test_an_encoder_has_the_layers_it_is_asked_for(encoder, n_layers):
+    built = ENCODERS[encoder](in_features=74, hidden=8, n_layers=n_layers)
+    assert len(built.convs) == n_layers
+    assert len(LTDDModule(74, 2, hidden=8, n_layers=n_layers, encoder=encoder).encoder.convs) == n_layers
+
+
+def test_a_frozen_encoder_stays_frozen_through_train():
+    """After freeze_encoder(), train() (which skorch calls each epoch) keeps the encoder and the
+    fingerprint branch in eval mode: their BatchNorm statistics do not move with the new batches."""
+    graphs = batch_of(fingerprint="morgan")
+    module = LTDDModule(74, 2, hidden=8, fingerprint_bits=2048)
+    module.freeze_encoder()
+    module.train()
+    assert module.training and not module.encoder.training and not module.fingerprint.training
+    statistics = copy.deepcopy({k: v for k, v in module.state_dict().items() if "running" in k})
+    module(graphs)
+    moved = [
+        k for k, v in module.state_dict().items() if "running" in k and not torch.equal(v, statistics[k])
+    ]
+    assert not moved and statistics  # (there are BatchNorm statistics to keep)
+    assert not any(p.requires_grad for p in module.encoder.parameters())
+
+
 @pytest.mark.parametrize("wide", [False, True])
 def test_a_module_names_a_fingerprint_of_another_width(wide):
     graphs = batch_of(fingerprint="morgan")  # 2,048 bits

@@ -1712,9 +1712,14 @@ def test_a_pipeline_search_or_frozen_model_ending_in_a_classifier_screens_as_it(
     assert screen(search, library[:3], errors="nan")["valid"].all()
     # any other step would be skipped, and a graphizer that maps atoms the model's does not would
     # let the pipeline read reactions that screening refuses: both are refused, by name
+    # (also a step outside a pipeline of the graphizer and the model)
     for step in (FunctionTransformer(lambda X: X), SmilesGraphizer(reaction_mode="cgr", atom_mapper=list)):
-        with pytest.raises(TypeError, match=r"may hold only SmilesGraphizers that map atoms as it does"):
-            screen(make_pipeline(step, model), library)
+        for holding in (
+            make_pipeline(step, model),
+            make_pipeline(step, make_pipeline(SmilesGraphizer(), model)),
+        ):
+            with pytest.raises(TypeError, match=r"may hold only SmilesGraphizers that map atoms as it does"):
+                screen(holding, library)
     kept_none = GridSearchCV(pipe, {"ltddclassifier__max_epochs": [3]}, cv=2, refit=False)
     with pytest.raises(ValueError, match="refit=False and so holds no classifier to screen with"):
         screen(kept_none.fit(data.data[:120], data.target[:120]), library)
