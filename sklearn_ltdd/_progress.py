@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import sys
 import warnings
+from contextlib import nullcontext
 
 #: what tqdm.auto warns when it is imported in a notebook without ipywidgets: it then draws text bars,
 #: which serve as well, and the package's first import printed the warning in every such notebook
@@ -39,19 +40,25 @@ def progress_bar(show: bool, **kwargs: object) -> tqdm | _NoBar:
 
 
 def make_tqdm_lock() -> None:
-    """Make tqdm's write lock before its first bar does: tqdm makes it by ``multiprocessing.RLock()``,
-    which fixes the start method for the rest of the process, so that a user's later
-    ``set_start_method("spawn")`` (which pitfalls.md advises) raised. Made here, the start method is
-    left unset if it was."""
+    """Make tqdm's write lock before its first bar does, from the context of the start method in
+    force (or the platform's default) without fixing it: tqdm makes it by ``multiprocessing.RLock()``,
+    which fixed the start method for the rest of the process, and a user's later
+    ``set_start_method("spawn")`` raised. A tqdm that keeps its lock otherwise makes its own."""
     from tqdm.std import TqdmDefaultWriteLock
 
-    with TqdmDefaultWriteLock.th_lock:  # the lock tqdm itself takes around making it
+    if not hasattr(TqdmDefaultWriteLock, "create_mp_lock"):  # (tqdm 4.26 to this day)
+        return
+    with TqdmDefaultWriteLock.th_lock or nullcontext():  # (None where threads have no locks)
         if hasattr(TqdmDefaultWriteLock, "mp_lock"):
             return
-        unset = multiprocessing.get_start_method(allow_none=True) is None
-        TqdmDefaultWriteLock.create_mp_lock()
-        if unset:
-            multiprocessing.set_start_method(None, force=True)
+        # (of all start methods, the first is the platform's default)
+        method = (
+            multiprocessing.get_start_method(allow_none=True) or multiprocessing.get_all_start_methods()[0]
+        )
+        try:
+            TqdmDefaultWriteLock.mp_lock = multiprocessing.get_context(method).RLock()
+        except (ImportError, OSError):  # no semaphores here (as tqdm: its bars then take no such lock)
+            TqdmDefaultWriteLock.mp_lock = None
 
 
 def can_draw_bars() -> bool:

@@ -1409,8 +1409,8 @@ def test_verbose_2_in_a_notebook_without_ipywidgets_draws_text_bars(monkeypatch,
 @pytest.mark.parametrize("draw", ["bar", "fit"])
 def test_progress_bars_leave_the_start_method_unset(draw):
     """tqdm makes its write lock by multiprocessing.RLock(), which fixed the start method: after a fit
-    with verbose=2 or a screen's bar, set_start_method("spawn") (pitfalls.md's advice) raised. In a
-    fresh process, where nothing else has fixed it (and tqdm has no lock yet)."""
+    with verbose=2 or a screen's bar, a user's set_start_method("spawn") raised. In a fresh process,
+    where nothing else has fixed it (and tqdm has no lock yet)."""
     bars = {
         "bar": "from sklearn_ltdd._progress import progress_bar\n"
         "with progress_bar(True, total=2) as bar: bar.update()\n",
@@ -1421,10 +1421,34 @@ def test_progress_bars_leave_the_start_method_unset(draw):
     script = (
         f"import multiprocessing as mp\n{bars[draw]}"
         "assert mp.get_start_method(allow_none=True) is None\n"
+        "from tqdm.std import TqdmDefaultWriteLock\n"
+        "assert TqdmDefaultWriteLock.mp_lock is not None\n"  # (the bars share a lock across processes)
         "mp.set_start_method('spawn')\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
+    assert re.search(r"(it/s|s/it)\]", done.stderr)  # a bar was drawn
+
+
+def test_tqdms_lock_is_made_where_threads_have_no_locks_and_left_to_a_tqdm_without_one(monkeypatch):
+    """tqdm's thread lock is None where threading has no locks, and a tqdm might keep its process
+    lock otherwise: neither may fail a bar."""
+    import multiprocessing
+
+    from tqdm.std import TqdmDefaultWriteLock
+
+    from sklearn_ltdd._progress import make_tqdm_lock
+
+    before = multiprocessing.get_start_method(allow_none=True)
+    monkeypatch.setattr(TqdmDefaultWriteLock, "th_lock", None)
+    monkeypatch.delattr(TqdmDefaultWriteLock, "mp_lock", raising=False)  # (restored after the test)
+    make_tqdm_lock()
+    assert TqdmDefaultWriteLock.mp_lock is not None
+    assert multiprocessing.get_start_method(allow_none=True) == before
+    monkeypatch.delattr(TqdmDefaultWriteLock, "mp_lock")
+    monkeypatch.delattr(TqdmDefaultWriteLock, "create_mp_lock")
+    make_tqdm_lock()
+    assert not hasattr(TqdmDefaultWriteLock, "mp_lock")
 
 
 def test_a_net_trimmed_for_prediction_predicts_screens_and_loads_on_another_device(

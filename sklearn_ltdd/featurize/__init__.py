@@ -7,8 +7,8 @@
   features), ``_cgr`` (the condensed graph of reaction), ``_atom_mapping`` (atom mappers and
   their caches, keyed by ``_function_key``), ``_graphizer`` (``SmilesGraphizer``),
   ``_graph_store`` (the packed graphs), ``_graph_keys`` (graphs told apart by content),
-  ``_base`` (what the two transformers share), ``_versions`` (the library versions a model or a
-  store records, and the warning when they differ).
+  ``_base`` (what the two transformers share), ``_versions`` (the library versions a fitted
+  transformer or classifier records, and the warning when they differ).
 
 ``SmilesGraphizer`` and the graph stores import torch; they load on first use so
 that fingerprint-only work (and worker processes) stay light.
