@@ -279,6 +279,26 @@ def test_a_mapper_maps_once_per_reaction_and_the_cache_outlives_the_process(tmp_
     assert len(ASKED) == 2
 
 
+def test_a_cache_file_deleted_while_the_process_runs_is_written_again(tmp_path, monkeypatch):
+    """The process remembered which maps it had written to the file and trusted that after the
+    file was deleted (the way to clear a cache): the maps it knew were never written again, and
+    the next process sent them back to the mapper."""
+    monkeypatch.setattr(_atom_mapping, "_IN_PROCESS", OrderedDict())
+    monkeypatch.setattr(sys.modules[__name__], "ASKED", [])
+    plain = [strip_maps(r) for r in (AMIDE, DEPROTECTION)]
+    graphizer = SmilesGraphizer(reaction_mode="cgr", atom_mapper=recording_mapper, memory=str(tmp_path))
+    graphizer.fit_transform(plain)
+    file = tmp_path / "sklearn_ltdd_atom_maps.sqlite"
+    file.unlink()
+    graphizer.fit_transform(plain[:1])  # answered from memory, and written to the file again
+    with sqlite3.connect(file) as db:
+        assert db.execute("SELECT reaction FROM maps").fetchall() == [(plain[0],)]
+    graphizer.fit_transform(plain)
+    assert len(ASKED) == 2
+    with sqlite3.connect(file) as db:
+        assert sorted(db.execute("SELECT reaction FROM maps").fetchall()) == sorted((r,) for r in plain)
+
+
 def test_the_maps_kept_in_memory_are_the_last_used_and_bounded(monkeypatch):
     """Every reaction mapped stayed in memory for the life of the process: a library screened
     through a mapper grew memory without end."""

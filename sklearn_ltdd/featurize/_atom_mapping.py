@@ -416,6 +416,8 @@ def _maps(
             in_process.move_to_end(q)  # the last used go last, and the first used go first
         _forget_the_least_recently_used()
         if disk.path is not None:  # the file gets what it lacks, maps made before it was set too
+            if not disk.path.exists():  # deleted since (to clear the cache): what it held is gone
+                _ON_DISK.pop((key, str(disk.path)), None)
             written = _ON_DISK.setdefault((key, str(disk.path)), set())
             written.update(from_disk)  # there already: a cache that only answers is not written
             new = {q: m for q, m in known.items() if q not in written}
