@@ -46,7 +46,7 @@ def make_tqdm_lock() -> None:
     ``set_start_method("spawn")`` raised. A tqdm that keeps its lock otherwise makes its own."""
     from tqdm.std import TqdmDefaultWriteLock
 
-    if not hasattr(TqdmDefaultWriteLock, "create_mp_lock"):  # (tqdm 4.26 to this day)
+    if not hasattr(TqdmDefaultWriteLock, "create_mp_lock"):  # (tqdm's way since 4.26, not a promise)
         return
     with TqdmDefaultWriteLock.th_lock or nullcontext():  # (None where threads have no locks)
         if hasattr(TqdmDefaultWriteLock, "mp_lock"):
